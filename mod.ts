@@ -1,0 +1,37 @@
+/**
+ * Tributary: a Kafka-wire-compatible broker for Deno.
+ *
+ * ```ts
+ * import { startBroker } from "./mod.ts";
+ * const broker = await startBroker({ port: 0, dataDir: await Deno.makeTempDir() });
+ * console.log(broker.address); // "127.0.0.1:40123": give it to any Kafka client
+ * await broker.close();
+ * ```
+ */
+import { Broker, type BrokerOptions } from "./src/broker.ts";
+
+export type { BrokerOptions } from "./src/broker.ts";
+export { Broker } from "./src/broker.ts";
+export { ErrorCode, KafkaError } from "./protocol/errors.ts";
+
+export interface BrokerHandle {
+  /** `host:port` a client should bootstrap from (the advertised address). */
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  readonly broker: Broker;
+  /** Flushes and closes every log and connection. */
+  close(): Promise<void>;
+}
+
+/** Starts a broker (storage recovered, listener bound) and returns a handle to it. */
+export async function startBroker(options: BrokerOptions = {}): Promise<BrokerHandle> {
+  const broker = await Broker.start(options);
+  return {
+    address: `${broker.advertisedHost}:${broker.advertisedPort}`,
+    host: broker.advertisedHost,
+    port: broker.port,
+    broker,
+    close: () => broker.close(),
+  };
+}

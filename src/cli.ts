@@ -1,0 +1,150 @@
+/**
+ * `deno task start`: runs a broker until SIGINT/SIGTERM.
+ *
+ *   --host H  --port P  --data-dir D  --advertised-host A  --advertised-port P
+ *   --config server.properties  --set key=value (repeatable)  --log-level L
+ *
+ * Settings apply in order: defaults, the --config file, --set, then the dedicated flags.
+ * Unknown keys are warned about; an invalid value exits non-zero naming the key.
+ */
+import { parseArgs } from "node:util";
+import { Broker } from "./broker.ts";
+import { BrokerConfig, ConfigError, parseListener, parseProperties } from "./config.ts";
+import { log, setLogLevel } from "./log.ts";
+
+const USAGE = `Usage: deno task start [options]
+
+  --host HOST              bind address (default 0.0.0.0)
+  --port PORT              listen port (default 9092; 0 = any free port)
+  --data-dir DIR           data directory (default ./data)
+  --advertised-host HOST   host name given to clients in Metadata
+  --advertised-port PORT   port given to clients in Metadata
+  --config FILE            Kafka server.properties file
+  --set KEY=VALUE          override one setting (repeatable), e.g. --set num.partitions=3
+  --log-level LEVEL        debug, info, warn, error (default info)
+  --help                   this text
+`;
+
+function fail(message: string): never {
+  console.error(`tributary: ${message}`);
+  Deno.exit(2);
+}
+
+function portOf(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) fail(`${flag}: '${v}' is not a port number`);
+  return n;
+}
+
+export async function main(args: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        host: { type: "string" },
+        port: { type: "string" },
+        "data-dir": { type: "string" },
+        "advertised-host": { type: "string" },
+        "advertised-port": { type: "string" },
+        config: { type: "string" },
+        set: { type: "string", multiple: true },
+        "log-level": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (e) {
+    fail(`${e instanceof Error ? e.message : e}\n\n${USAGE}`);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (v["log-level"]) {
+    const l = v["log-level"];
+    if (!["debug", "info", "warn", "error", "off"].includes(l)) fail(`--log-level: '${l}'?`);
+    setLogLevel(l as "info");
+  }
+
+  const settings = new Map<string, string>();
+  if (v.config) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(v.config);
+    } catch (e) {
+      fail(`--config ${v.config}: ${e instanceof Error ? e.message : e}`);
+    }
+    for (const [k, val] of parseProperties(text)) settings.set(k, val);
+  }
+  for (const s of v.set ?? []) {
+    const eq = s.indexOf("=");
+    if (eq <= 0) fail(`--set '${s}': expected key=value`);
+    settings.set(s.slice(0, eq).trim(), s.slice(eq + 1));
+  }
+
+  // Validate everything up front so a bad value is reported before anything starts.
+  let host: string | undefined;
+  let port: number | undefined;
+  let advertisedHost: string | undefined;
+  let advertisedPort: number | undefined;
+  try {
+    const cfg = new BrokerConfig(settings);
+    const listeners = cfg.get("listeners") as string | null;
+    if (listeners) ({ host, port } = parseListener(listeners));
+    const adv = cfg.get("advertised.listeners") as string | null;
+    if (adv) {
+      const a = parseListener(adv);
+      advertisedHost = a.host;
+      advertisedPort = a.port;
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) fail(`invalid configuration: ${e.message}`);
+    throw e;
+  }
+  host = v.host ?? host;
+  port = portOf("--port", v.port) ?? port ?? 9092;
+  advertisedHost = v["advertised-host"] ?? advertisedHost;
+  advertisedPort = portOf("--advertised-port", v["advertised-port"]) ?? advertisedPort;
+
+  let broker: Broker;
+  try {
+    broker = await Broker.start({
+      host,
+      port,
+      dataDir: v["data-dir"],
+      advertisedHost,
+      advertisedPort,
+      config: Object.fromEntries(settings),
+    });
+  } catch (e) {
+    if (e instanceof ConfigError) fail(`invalid configuration: ${e.message}`);
+    if (e instanceof Deno.errors.AddrInUse) fail(`port ${port} is already in use`);
+    fail(`failed to start: ${e instanceof Error ? e.stack : e}`);
+  }
+  log.info(
+    `Tributary listening on ${broker.host}:${broker.port} (advertised ${broker.advertisedHost}:${broker.advertisedPort}, data dir ${broker.dataDir}, cluster id ${broker.clusterId}, node id ${broker.nodeId})`,
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal} received: flushing and closing`);
+    try {
+      await broker.close();
+    } catch (e) {
+      log.error(`error while closing: ${e instanceof Error ? e.message : e}`);
+      Deno.exit(1);
+    }
+    log.info("stopped");
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+}
+
+if (import.meta.main) await main(Deno.args);

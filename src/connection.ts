@@ -1,0 +1,213 @@
+/**
+ * One client connection: frames in, responses out, in order.
+ *
+ * Like Kafka's network layer, a connection has one request in processing at a time
+ * (pipelined requests wait in the socket and our read buffer), so responses leave in
+ * request order and appends from one connection keep their order. A frame's size prefix is
+ * checked against `socket.request.max.bytes` before anything is buffered for it; a
+ * malformed frame, an unknown API key or an unsupported version closes only this
+ * connection, with a logged reason.
+ */
+import { API_VERSIONS_KEY, readHeaderTaggedFields, readRequestHeaderV1, writeResponseHeader } from
+  "../protocol/headers.ts";
+import type { RequestHeader } from "../protocol/headers.ts";
+import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
+import { Reader, Writer } from "../protocol/primitives.ts";
+import { codecFor, isFlexible } from "../protocol/schema.ts";
+import { ApiVersionsResponse } from "../protocol/messages/mod.ts";
+import type { Broker } from "./broker.ts";
+import { log } from "./log.ts";
+
+const MIN_READ = 64 * 1024;
+
+let nextConnectionId = 1;
+
+/** Closes the connection after logging why. */
+class CloseConnection extends Error {}
+
+export class Connection {
+  readonly id = nextConnectionId++;
+  readonly remote: string;
+  private closed = false;
+  /** Append-only read buffer: frames are views into it, so it is replaced, never rewritten. */
+  private acc = new Uint8Array(MIN_READ);
+  private start = 0;
+  private end = 0;
+
+  constructor(private readonly conn: Deno.Conn, private readonly broker: Broker) {
+    const a = conn.remoteAddr as Deno.NetAddr;
+    this.remote = a.hostname ?? "unknown";
+    try {
+      conn.setNoDelay(true);
+    } catch {
+      // not a TCP socket (tests may pass other transports)
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.conn.close();
+    } catch {
+      // already closed by the peer
+    }
+  }
+
+  /** Serves requests until the peer closes or a request is rejected. */
+  async serve(): Promise<void> {
+    const maxFrame = this.broker.config.int("socket.request.max.bytes");
+    try {
+      while (!this.closed) {
+        const frame = await this.nextFrame(maxFrame);
+        if (!frame) break;
+        const response = await this.handle(frame);
+        if (response) await this.writeAll(response);
+      }
+    } catch (e) {
+      if (e instanceof CloseConnection) {
+        log.warn(`closing connection ${this.id} from ${this.remote}: ${e.message}`);
+      } else if (!this.closed && !isDisconnect(e)) {
+        log.error(`connection ${this.id} from ${this.remote} failed: ${errText(e)}`);
+      }
+    } finally {
+      this.close();
+      this.broker.connectionClosed(this);
+    }
+  }
+
+  /** Reads the next whole frame (without its size prefix), or null at a clean EOF. */
+  private async nextFrame(maxFrame: number): Promise<Uint8Array | null> {
+    let size = -1;
+    while (true) {
+      const have = this.end - this.start;
+      if (size < 0 && have >= 4) {
+        const a = this.acc;
+        size = ((a[this.start] << 24) | (a[this.start + 1] << 16) | (a[this.start + 2] << 8) |
+          a[this.start + 3]);
+        if (size < 0 || size > maxFrame) {
+          throw new CloseConnection(
+            `frame size ${size} outside 0..${maxFrame} (socket.request.max.bytes)`,
+          );
+        }
+      }
+      if (size >= 0 && have >= 4 + size) {
+        const frame = this.acc.subarray(this.start + 4, this.start + 4 + size);
+        this.start += 4 + size;
+        return frame;
+      }
+      // Need more bytes: make room without overwriting bytes frames may still reference.
+      const need = size >= 0 ? 4 + size : 4;
+      if (this.acc.length - this.start < need || this.acc.length - this.end < 4096) {
+        const next = new Uint8Array(Math.max(MIN_READ, need + MIN_READ / 2));
+        next.set(this.acc.subarray(this.start, this.end));
+        this.acc = next;
+        this.end -= this.start;
+        this.start = 0;
+      }
+      let n: number | null;
+      try {
+        n = await this.conn.read(this.acc.subarray(this.end));
+      } catch (e) {
+        if (isDisconnect(e) || this.closed) return null;
+        throw e;
+      }
+      if (n === null) {
+        if (this.end > this.start) {
+          log.debug(`connection ${this.id}: peer closed mid-frame (${this.end - this.start} bytes)`);
+        }
+        return null;
+      }
+      this.end += n;
+    }
+  }
+
+  /** Decodes, dispatches and encodes one request; null means no response is owed. */
+  private async handle(frame: Uint8Array): Promise<Uint8Array[] | null> {
+    const broker = this.broker;
+    const r = new Reader(frame);
+    let header: RequestHeader;
+    try {
+      header = readRequestHeaderV1(r);
+    } catch (e) {
+      throw new CloseConnection(`malformed request header: ${errText(e)}`);
+    }
+    const reg = broker.registry.get(header.apiKey);
+    if (!reg || header.apiVersion < reg.minVersion || header.apiVersion > reg.maxVersion) {
+      if (header.apiKey === API_VERSIONS_KEY) {
+        // KIP-511: answer an unknown ApiVersions version with v0 so the client can retry.
+        broker.metrics.request(header.apiKey, header.apiVersion, ErrorCode.UNSUPPORTED_VERSION);
+        return this.encode(header.correlationId, false, ApiVersionsResponse, 0, {
+          errorCode: ErrorCode.UNSUPPORTED_VERSION,
+          apiKeys: broker.registry.apiVersions(),
+          throttleTimeMs: 0,
+        });
+      }
+      throw new CloseConnection(
+        reg
+          ? `unsupported version ${header.apiVersion} of ${reg.name} (supported ${reg.minVersion}-${reg.maxVersion})`
+          : `unknown api key ${header.apiKey} (version ${header.apiVersion})`,
+      );
+    }
+    const flexible = isFlexible(reg.request, header.apiVersion);
+    let body;
+    try {
+      if (flexible) readHeaderTaggedFields(r, header);
+      const codec = codecFor(reg.request, header.apiVersion);
+      body = codec.decode(r);
+      if (r.remaining !== 0 && header.apiKey !== API_VERSIONS_KEY) {
+        throw new ProtocolError(`${r.remaining} trailing bytes`);
+      }
+    } catch (e) {
+      throw new CloseConnection(
+        `malformed ${reg.name} v${header.apiVersion} request: ${errText(e)}`,
+      );
+    }
+    const started = performance.now();
+    const response = await reg.handler(body, {
+      broker,
+      header,
+      apiVersion: header.apiVersion,
+      clientHost: this.remote,
+      connectionId: this.id,
+    });
+    broker.metrics.request(header.apiKey, header.apiVersion, 0, performance.now() - started);
+    if (!response) return null;
+    const headerV1 = flexible && header.apiKey !== API_VERSIONS_KEY;
+    return this.encode(header.correlationId, headerV1, reg.response, header.apiVersion, response);
+  }
+
+  private encode(
+    correlationId: number,
+    headerV1: boolean,
+    schema: typeof ApiVersionsResponse,
+    version: number,
+    body: Record<string, unknown>,
+  ): Uint8Array[] {
+    const w = new Writer(512);
+    w.int32(0);
+    writeResponseHeader(w, correlationId, headerV1);
+    codecFor(schema, version).encode(w, body);
+    w.patchInt32AtStart(w.length - 4);
+    return w.toChunks();
+  }
+
+  private async writeAll(chunks: Uint8Array[]): Promise<void> {
+    for (const chunk of chunks) {
+      let off = 0;
+      while (off < chunk.length) {
+        off += await this.conn.write(chunk.subarray(off));
+      }
+    }
+  }
+}
+
+function isDisconnect(e: unknown): boolean {
+  return e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
+    e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted ||
+    e instanceof Deno.errors.NotConnected || e instanceof Deno.errors.ConnectionAborted;
+}
+
+export function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

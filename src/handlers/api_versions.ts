@@ -1,0 +1,24 @@
+/**
+ * ApiVersions (key 18), v0–4.
+ * Behaviour: lists every registered API with its version range, taken from the registry.
+ * Version notes: v3+ is flexible and carries the client's software name and version; the
+ * response header is always v0. Unknown versions are answered by the connection with a v0
+ * UNSUPPORTED_VERSION response (KIP-511), before this handler is reached.
+ */
+import { ApiVersionsRequest, ApiVersionsResponse } from "../../protocol/messages/mod.ts";
+import type { ApiRegistration } from "../registry.ts";
+
+export const apiVersions: ApiRegistration = {
+  apiKey: 18,
+  name: "ApiVersions",
+  minVersion: 0,
+  maxVersion: 4,
+  request: ApiVersionsRequest,
+  response: ApiVersionsResponse,
+  handler: (_req, ctx) => ({
+    errorCode: 0,
+    apiKeys: ctx.broker.registry.apiVersions(),
+    throttleTimeMs: 0,
+    finalizedFeaturesEpoch: -1,
+  }),
+};

@@ -1,0 +1,57 @@
+/**
+ * CreatePartitions (key 37), v0–3.
+ * Behaviour: grows a topic to `count` partitions; a count not above the current one gets
+ * INVALID_PARTITIONS, an unknown topic UNKNOWN_TOPIC_OR_PARTITION, assignments naming
+ * another broker INVALID_REPLICA_ASSIGNMENT. validateOnly checks without creating.
+ * Version notes: v2+ flexible; v3 is v2 with throttling semantics unchanged here.
+ */
+import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import { CreatePartitionsRequest, CreatePartitionsResponse } from
+  "../../protocol/messages/mod.ts";
+import type { Msg } from "../../protocol/schema.ts";
+import type { ApiRegistration } from "../registry.ts";
+import { errorCodeOf, errorMessageOf } from "./util.ts";
+
+export const createPartitions: ApiRegistration = {
+  apiKey: 37,
+  name: "CreatePartitions",
+  minVersion: 0,
+  maxVersion: 3,
+  request: CreatePartitionsRequest,
+  response: CreatePartitionsResponse,
+  handler: async (req, { broker }) => {
+    const results: Msg[] = [];
+    for (const t of req.topics as Msg[]) {
+      const out: Msg = { name: t.name, errorCode: 0, errorMessage: null };
+      results.push(out);
+      try {
+        const meta = broker.topic(t.name);
+        if (!meta) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        if (t.count <= meta.partitions) {
+          throw new KafkaError(
+            ErrorCode.INVALID_PARTITIONS,
+            `topic has ${meta.partitions} partitions; ${t.count} would not add any`,
+          );
+        }
+        if (t.count > 100000) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, "too many");
+        const assignments = (t.assignments ?? null) as Msg[] | null;
+        if (assignments) {
+          if (assignments.length !== t.count - meta.partitions) {
+            throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "one assignment per new partition");
+          }
+          for (const a of assignments) {
+            const ids = a.brokerIds as number[];
+            if (ids.length !== 1 || ids[0] !== broker.nodeId) {
+              throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `replicas must be [${broker.nodeId}]`);
+            }
+          }
+        }
+        if (!req.validateOnly) await broker.logs.createPartitions(t.name, t.count);
+      } catch (e) {
+        out.errorCode = errorCodeOf(e, `create partitions ${t.name}`);
+        out.errorMessage = errorMessageOf(e);
+      }
+    }
+    return { throttleTimeMs: 0, results };
+  },
+};

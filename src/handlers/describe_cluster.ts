@@ -1,0 +1,48 @@
+/**
+ * DescribeCluster (key 60), v0–1.
+ * Behaviour: this single broker is the whole cluster and its controller.
+ * Version notes: v1 adds endpointType (1 = brokers); controller endpoints are not served.
+ */
+import { ErrorCode } from "../../protocol/errors.ts";
+import { DescribeClusterRequest, DescribeClusterResponse } from "../../protocol/messages/mod.ts";
+import type { ApiRegistration } from "../registry.ts";
+import { ALL_CLUSTER_OPERATIONS, OPERATIONS_NOT_REQUESTED } from "./util.ts";
+
+export const describeCluster: ApiRegistration = {
+  apiKey: 60,
+  name: "DescribeCluster",
+  minVersion: 0,
+  maxVersion: 1,
+  request: DescribeClusterRequest,
+  response: DescribeClusterResponse,
+  handler: (req, { broker }) => {
+    const endpointType = req.endpointType ?? 1;
+    if (endpointType !== 1) {
+      return {
+        errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE,
+        errorMessage: "only broker endpoints are served",
+        endpointType,
+        clusterId: broker.clusterId,
+        controllerId: -1,
+        brokers: [],
+        clusterAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
+      };
+    }
+    return {
+      errorCode: 0,
+      errorMessage: null,
+      endpointType: 1,
+      clusterId: broker.clusterId,
+      controllerId: broker.nodeId,
+      brokers: [{
+        brokerId: broker.nodeId,
+        host: broker.advertisedHost,
+        port: broker.advertisedPort,
+        rack: null,
+      }],
+      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
+        ? ALL_CLUSTER_OPERATIONS
+        : OPERATIONS_NOT_REQUESTED,
+    };
+  },
+};

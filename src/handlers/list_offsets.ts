@@ -1,0 +1,89 @@
+/**
+ * ListOffsets (key 2), v1–10.
+ * Behaviour: timestamp -2 (earliest) → log start offset; -1 (latest) → high watermark, or
+ * the last stable offset at read_committed; -3 (max timestamp, KIP-734) → the record with
+ * the largest timestamp; -4 (earliest local, KIP-405) → the local log start offset; -5
+ * (latest tiered, KIP-1005) → -1 while nothing is tiered; any other timestamp → the first
+ * offset whose timestamp is at or after it (time index), or offset -1 when none is.
+ * Version notes: v0 (several offsets per partition) is not served; v2+ isolation level;
+ * v4+ current leader epoch (above ours → UNKNOWN_LEADER_EPOCH); v6+ flexible; v10 adds a
+ * timeout that a local lookup never needs.
+ */
+import { ErrorCode } from "../../protocol/errors.ts";
+import { ListOffsetsRequest, ListOffsetsResponse } from "../../protocol/messages/mod.ts";
+import type { Msg } from "../../protocol/schema.ts";
+import type { ApiRegistration } from "../registry.ts";
+import { errorCodeOf } from "./util.ts";
+
+export const EARLIEST = -2;
+export const LATEST = -1;
+export const MAX_TIMESTAMP = -3;
+export const EARLIEST_LOCAL = -4;
+export const LATEST_TIERED = -5;
+
+export const listOffsets: ApiRegistration = {
+  apiKey: 2,
+  name: "ListOffsets",
+  minVersion: 1,
+  maxVersion: 10,
+  request: ListOffsetsRequest,
+  response: ListOffsetsResponse,
+  handler: async (req, { broker }) => {
+    const committed = req.isolationLevel === 1;
+    const topics: Msg[] = [];
+    for (const rt of req.topics as Msg[]) {
+      const partitions: Msg[] = [];
+      topics.push({ name: rt.name, partitions });
+      for (const rp of rt.partitions as Msg[]) {
+        const out: Msg = {
+          partitionIndex: rp.partitionIndex,
+          errorCode: 0,
+          timestamp: -1,
+          offset: -1,
+          leaderEpoch: -1,
+        };
+        partitions.push(out);
+        const log = broker.partition(rt.name, rp.partitionIndex);
+        if (!log) {
+          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          continue;
+        }
+        if (rp.currentLeaderEpoch > 0) {
+          out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+          continue;
+        }
+        try {
+          const ts = rp.timestamp as number;
+          if (ts === EARLIEST || ts === EARLIEST_LOCAL) {
+            out.offset = log.logStartOffset;
+            out.leaderEpoch = 0;
+          } else if (ts === LATEST) {
+            out.offset = committed ? log.lastStableOffset : log.highWatermark;
+            out.leaderEpoch = 0;
+          } else if (ts === LATEST_TIERED) {
+            out.offset = -1;
+          } else if (ts === MAX_TIMESTAMP) {
+            const m = await log.maxTimestampAndOffset();
+            if (m) {
+              out.offset = m.offset;
+              out.timestamp = m.timestamp;
+              out.leaderEpoch = 0;
+            }
+          } else if (ts < 0) {
+            out.errorCode = ErrorCode.INVALID_REQUEST;
+          } else {
+            const m = await log.offsetForTimestamp(ts);
+            if (m) {
+              out.offset = m.offset;
+              out.timestamp = m.timestamp;
+              out.leaderEpoch = 0;
+            }
+          }
+        } catch (e) {
+          out.errorCode = errorCodeOf(e, `list offsets ${rt.name}-${rp.partitionIndex}`);
+        }
+      }
+    }
+    return { throttleTimeMs: 0, topics };
+  },
+};

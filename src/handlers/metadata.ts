@@ -1,0 +1,109 @@
+/**
+ * Metadata (key 3), v0–12.
+ * Behaviour: one broker (this one) leads every partition with leader epoch 0; replicas and
+ * ISR are [this broker]. Unknown topics are created when the request allows it (v4+ flag,
+ * always before v4) and `auto.create.topics.enable` is on; otherwise
+ * UNKNOWN_TOPIC_OR_PARTITION. Names that Kafka would reject get INVALID_TOPIC_EXCEPTION.
+ * Version notes: v0 has no null topic list (empty = all); v1+ null = all. v10+ carries topic
+ * ids and may ask by id (name null): unknown ids get UNKNOWN_TOPIC_ID. v8–10 may ask for
+ * cluster authorized operations, v8+ for topic ones (all allowed: there is no authorizer).
+ */
+import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import { MetadataRequest, MetadataResponse } from "../../protocol/messages/mod.ts";
+import type { Msg } from "../../protocol/schema.ts";
+import type { TopicMetadata } from "../../storage/log_manager.ts";
+import type { Broker } from "../broker.ts";
+import type { ApiRegistration } from "../registry.ts";
+import { ALL_CLUSTER_OPERATIONS, ALL_TOPIC_OPERATIONS, errorCodeOf, OPERATIONS_NOT_REQUESTED } from
+  "./util.ts";
+
+const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
+
+export function describeTopic(broker: Broker, t: TopicMetadata, ops: number): Msg {
+  const partitions = [];
+  for (let p = 0; p < t.partitions; p++) {
+    partitions.push({
+      errorCode: 0,
+      partitionIndex: p,
+      leaderId: broker.nodeId,
+      leaderEpoch: 0,
+      replicaNodes: [broker.nodeId],
+      isrNodes: [broker.nodeId],
+      offlineReplicas: [],
+    });
+  }
+  return {
+    errorCode: 0,
+    name: t.name,
+    topicId: t.topicId,
+    isInternal: t.name.startsWith("__"),
+    partitions,
+    topicAuthorizedOperations: ops,
+  };
+}
+
+export const metadata: ApiRegistration = {
+  apiKey: 3,
+  name: "Metadata",
+  minVersion: 0,
+  maxVersion: 12,
+  request: MetadataRequest,
+  response: MetadataResponse,
+  handler: async (req, { broker, apiVersion }) => {
+    const ops = req.includeTopicAuthorizedOperations ? ALL_TOPIC_OPERATIONS : OPERATIONS_NOT_REQUESTED;
+    const allowCreate = apiVersion < 4 || req.allowAutoTopicCreation;
+    const topics: Msg[] = [];
+    const all = req.topics == null || (apiVersion === 0 && req.topics.length === 0);
+    if (all) {
+      for (const t of broker.topics()) topics.push(describeTopic(broker, t, ops));
+    } else {
+      for (const rt of req.topics as Msg[]) {
+        if (rt.name == null) {
+          const t = rt.topicId ? broker.topicById(rt.topicId) : undefined;
+          topics.push(
+            t ? describeTopic(broker, t, ops) : {
+              errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+              name: null,
+              topicId: rt.topicId ?? ZERO_UUID,
+              partitions: [],
+              topicAuthorizedOperations: ops,
+            },
+          );
+          continue;
+        }
+        let t: TopicMetadata | undefined;
+        let errorCode: number = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        try {
+          t = allowCreate ? await broker.autoCreateTopic(rt.name) : broker.topic(rt.name);
+        } catch (e) {
+          errorCode = e instanceof KafkaError ? e.code : errorCodeOf(e, "metadata auto-create");
+        }
+        topics.push(
+          t ? describeTopic(broker, t, ops) : {
+            errorCode,
+            name: rt.name,
+            topicId: ZERO_UUID,
+            isInternal: false,
+            partitions: [],
+            topicAuthorizedOperations: ops,
+          },
+        );
+      }
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: [{
+        nodeId: broker.nodeId,
+        host: broker.advertisedHost,
+        port: broker.advertisedPort,
+        rack: null,
+      }],
+      clusterId: broker.clusterId,
+      controllerId: broker.nodeId,
+      topics,
+      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
+        ? ALL_CLUSTER_OPERATIONS
+        : OPERATIONS_NOT_REQUESTED,
+    };
+  },
+};

@@ -1,0 +1,39 @@
+/**
+ * OffsetForLeaderEpoch (key 23), v0–4.
+ * Behaviour: every partition has had one leader epoch, 0, since its creation, so epoch 0
+ * ends at the log end offset; a later epoch is unknown (-1/-1). A current leader epoch
+ * above ours gets UNKNOWN_LEADER_EPOCH. Clients use this to validate their position after a
+ * metadata change.
+ * Version notes: v2+ current leader epoch; v3+ replica id; v4 flexible.
+ */
+import { ErrorCode } from "../../protocol/errors.ts";
+import { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from
+  "../../protocol/messages/mod.ts";
+import type { Msg } from "../../protocol/schema.ts";
+import type { ApiRegistration } from "../registry.ts";
+
+export const offsetForLeaderEpoch: ApiRegistration = {
+  apiKey: 23,
+  name: "OffsetForLeaderEpoch",
+  minVersion: 0,
+  maxVersion: 4,
+  request: OffsetForLeaderEpochRequest,
+  response: OffsetForLeaderEpochResponse,
+  handler: (req, { broker }) => ({
+    throttleTimeMs: 0,
+    topics: (req.topics as Msg[]).map((t) => ({
+      topic: t.topic,
+      partitions: (t.partitions as Msg[]).map((p) => {
+        const log = broker.partition(t.topic, p.partition);
+        const out = { errorCode: 0, partition: p.partition, leaderEpoch: -1, endOffset: -1 };
+        if (!log) out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        else if (p.currentLeaderEpoch > 0) out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+        else if (p.leaderEpoch === 0) {
+          out.leaderEpoch = 0;
+          out.endOffset = log.logEndOffset;
+        }
+        return out;
+      }),
+    })),
+  }),
+};

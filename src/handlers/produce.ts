@@ -1,0 +1,89 @@
+/**
+ * Produce (key 0), v0–11.
+ * Behaviour: each partition's record batches are validated (magic 2, CRC-32C, sizes against
+ * `max.message.bytes`), checked against the idempotent producer's sequence state, given
+ * offsets by patching baseOffset in place and appended as received; record bodies are never
+ * decoded. Partitions of one request are appended concurrently, each by its own log, which
+ * serialises its appends. acks must be 0, 1 or -1 (INVALID_REQUIRED_ACKS otherwise); with a
+ * single replica, 1 and -1 both answer once the batch is in the log. acks=0 gets no response.
+ * Unknown topics get UNKNOWN_TOPIC_OR_PARTITION: as in Kafka, topics are auto-created by
+ * Metadata requests, which every client sends before producing.
+ * Version notes: v0–2 can only carry message format v0/v1, which is refused per partition
+ * with UNSUPPORTED_FOR_MESSAGE_FORMAT (advertised from 0 because librdkafka turns off
+ * compression when Produce's minimum version is above 0). v9+ flexible; v10+ may carry
+ * leader hints, unused with one broker.
+ */
+import { ErrorCode } from "../../protocol/errors.ts";
+import { ProduceRequest, ProduceResponse } from "../../protocol/messages/mod.ts";
+import type { Msg } from "../../protocol/schema.ts";
+import type { ApiRegistration } from "../registry.ts";
+import { errorCodeOf, errorMessageOf } from "./util.ts";
+
+function partitionError(index: number, errorCode: number, errorMessage: string | null = null): Msg {
+  return {
+    index,
+    errorCode,
+    baseOffset: -1,
+    logAppendTimeMs: -1,
+    logStartOffset: -1,
+    recordErrors: [],
+    errorMessage,
+  };
+}
+
+export const produce: ApiRegistration = {
+  apiKey: 0,
+  name: "Produce",
+  minVersion: 0,
+  maxVersion: 11,
+  request: ProduceRequest,
+  response: ProduceResponse,
+  handler: async (req, { broker }) => {
+    const acks = req.acks as number;
+    const validAcks = acks === 0 || acks === 1 || acks === -1;
+    const responses: Msg[] = [];
+    const pending: Promise<void>[] = [];
+    for (const td of req.topicData as Msg[]) {
+      const topic = td.name as string;
+      const known = broker.topic(topic);
+      const partitionResponses: Msg[] = [];
+      responses.push({ name: topic, partitionResponses });
+      for (const pd of td.partitionData as Msg[]) {
+        const index = pd.index as number;
+        if (!validAcks) {
+          partitionResponses.push(partitionError(index, ErrorCode.INVALID_REQUIRED_ACKS));
+          continue;
+        }
+        const log = known ? broker.partition(topic, index) : undefined;
+        if (!log) {
+          partitionResponses.push(partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+          continue;
+        }
+        const records = pd.records as Uint8Array | null;
+        if (!records || records.length === 0) {
+          partitionResponses.push(
+            partitionError(index, ErrorCode.CORRUPT_MESSAGE, "empty record set"),
+          );
+          continue;
+        }
+        const slot = partitionError(index, 0);
+        partitionResponses.push(slot);
+        pending.push(
+          log.append(records).then((r) => {
+            slot.baseOffset = r.baseOffset;
+            slot.logAppendTimeMs = r.logAppendTime;
+            slot.logStartOffset = r.logStartOffset;
+            if (!r.duplicate) broker.metrics.produced(topic, records.length, r.recordCount);
+          }, (e) => {
+            slot.errorCode = errorCodeOf(e, `produce to ${topic}-${index}`);
+            slot.errorMessage = errorMessageOf(e);
+            slot.logStartOffset = log.logStartOffset;
+          }),
+        );
+      }
+    }
+    await Promise.all(pending);
+    if (acks === 0) return null;
+    return { responses, throttleTimeMs: 0 };
+  },
+};

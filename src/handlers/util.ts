@@ -1,0 +1,24 @@
+/** Small helpers shared by handlers. */
+import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
+import { log } from "../log.ts";
+
+/** The Kafka error code for a failure; unexpected errors are logged and reported as -1. */
+export function errorCodeOf(e: unknown, where: string): number {
+  if (e instanceof KafkaError) return e.code;
+  log.error(`${where}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  return ErrorCode.UNKNOWN_SERVER_ERROR;
+}
+
+/** A message to put beside an error code in responses that have one. */
+export function errorMessageOf(e: unknown): string {
+  if (e instanceof KafkaError) return e.message || errorName(e.code);
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Kafka's authorized-operations bitfields when every operation is allowed (no authorizer). */
+export const ALL_TOPIC_OPERATIONS = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) |
+  (1 << 8) | (1 << 10) | (1 << 11);
+export const ALL_CLUSTER_OPERATIONS = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) |
+  (1 << 11) | (1 << 12);
+/** "Not requested" marker for authorized operations (Integer.MIN_VALUE). */
+export const OPERATIONS_NOT_REQUESTED = -2147483648;

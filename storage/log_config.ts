@@ -1,0 +1,141 @@
+/**
+ * Per-partition log settings, named after Kafka's topic configs (broker default in brackets).
+ * A topic's effective config is the broker defaults overlaid with the topic's overrides, which
+ * are kept as Kafka-named strings (`segment.bytes`, ...) so DescribeConfigs can echo them.
+ */
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+
+export type MessageTimestampType = "CreateTime" | "LogAppendTime";
+export type CleanupPolicy = "delete" | "compact" | "compact,delete";
+
+export interface LogConfig {
+  /** `segment.bytes` [log.segment.bytes]: roll the active segment before it exceeds this. */
+  segmentBytes: number;
+  /** `segment.ms` [log.roll.ms]: roll once the active segment's first batch is this old. */
+  segmentMs: number;
+  /** `index.interval.bytes`: log bytes between sparse index entries. */
+  indexIntervalBytes: number;
+  /** Entries per index before the segment must roll (Kafka: `segment.index.bytes` / 8). */
+  maxIndexEntries: number;
+  /** `flush.messages`: fsync after this many messages (default: leave it to the OS). */
+  flushIntervalMessages: number;
+  /** `flush.ms`: fsync when the last flush is this old (checked on append). */
+  flushIntervalMs: number;
+  /** `message.timestamp.type`. */
+  messageTimestampType: MessageTimestampType;
+  /** `max.message.bytes`: largest batch accepted. */
+  maxMessageBytes: number;
+  /** `retention.ms` (carried for the retention task; -1 = unlimited). */
+  retentionMs: number;
+  /** `retention.bytes` (carried for the retention task; -1 = unlimited). */
+  retentionBytes: number;
+  /** `cleanup.policy` (carried for later). */
+  cleanupPolicy: CleanupPolicy;
+}
+
+export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
+  segmentBytes: 1024 * 1024 * 1024,
+  segmentMs: 7 * 24 * 60 * 60 * 1000,
+  indexIntervalBytes: 4096,
+  maxIndexEntries: (10 * 1024 * 1024) / 8,
+  flushIntervalMessages: Number.MAX_SAFE_INTEGER,
+  flushIntervalMs: Number.MAX_SAFE_INTEGER,
+  messageTimestampType: "CreateTime",
+  maxMessageBytes: 1048588,
+  retentionMs: 7 * 24 * 60 * 60 * 1000,
+  retentionBytes: -1,
+  cleanupPolicy: "delete",
+});
+
+/** A fresh config: the defaults (or `base`) with `overrides` applied. */
+export function logConfig(
+  overrides: Partial<LogConfig> = {},
+  base: Readonly<LogConfig> = DEFAULT_LOG_CONFIG,
+): LogConfig {
+  return { ...base, ...overrides };
+}
+
+function intProp(key: string, value: string, min: number): number {
+  const n = Number(value.trim());
+  if (value.trim() === "" || !Number.isSafeInteger(n) || n < min) {
+    throw new KafkaError(ErrorCode.INVALID_CONFIG, `invalid value ${value} for ${key}`);
+  }
+  return n;
+}
+
+/** Topic config keys this module understands, with Kafka's names. */
+export const TOPIC_CONFIG_KEYS = [
+  "segment.bytes",
+  "segment.ms",
+  "segment.index.bytes",
+  "index.interval.bytes",
+  "flush.messages",
+  "flush.ms",
+  "message.timestamp.type",
+  "max.message.bytes",
+  "retention.ms",
+  "retention.bytes",
+  "cleanup.policy",
+] as const;
+
+/**
+ * Applies Kafka-named topic overrides to `base`. Unknown keys are ignored (they are stored and
+ * echoed by the admin layer); bad values throw INVALID_CONFIG.
+ */
+export function logConfigFromProperties(
+  props: Record<string, string>,
+  base: Readonly<LogConfig> = DEFAULT_LOG_CONFIG,
+): LogConfig {
+  const c = logConfig({}, base);
+  for (const [key, value] of Object.entries(props)) {
+    switch (key) {
+      case "segment.bytes":
+        c.segmentBytes = intProp(key, value, 14);
+        break;
+      case "segment.ms":
+        c.segmentMs = intProp(key, value, 1);
+        break;
+      case "segment.index.bytes":
+        c.maxIndexEntries = Math.max(1, Math.floor(intProp(key, value, 4) / 8));
+        break;
+      case "index.interval.bytes":
+        c.indexIntervalBytes = intProp(key, value, 0);
+        break;
+      case "flush.messages":
+        c.flushIntervalMessages = intProp(key, value, 1);
+        break;
+      case "flush.ms":
+        c.flushIntervalMs = intProp(key, value, 0);
+        break;
+      case "message.timestamp.type":
+        if (value !== "CreateTime" && value !== "LogAppendTime") {
+          throw new KafkaError(ErrorCode.INVALID_CONFIG, `invalid value ${value} for ${key}`);
+        }
+        c.messageTimestampType = value;
+        break;
+      case "max.message.bytes":
+        c.maxMessageBytes = intProp(key, value, 0);
+        break;
+      case "retention.ms":
+        c.retentionMs = intProp(key, value, -1);
+        break;
+      case "retention.bytes":
+        c.retentionBytes = intProp(key, value, -1);
+        break;
+      case "cleanup.policy": {
+        const parts = new Set(value.split(",").map((s) => s.trim().toLowerCase()));
+        const bad = [...parts].filter((p) => p !== "delete" && p !== "compact");
+        if (parts.size === 0 || bad.length > 0) {
+          throw new KafkaError(ErrorCode.INVALID_CONFIG, `invalid value ${value} for ${key}`);
+        }
+        c.cleanupPolicy = parts.size === 2
+          ? "compact,delete"
+          : parts.has("compact")
+          ? "compact"
+          : "delete";
+        break;
+      }
+    }
+  }
+  return c;
+}

@@ -1,0 +1,593 @@
+/**
+ * LogSegment: one slice of a partition's log, as Kafka lays it out on disk:
+ * `<20-digit baseOffset>.log` (concatenated v2 batches exactly as served to consumers),
+ * `.index` (OffsetIndex) and `.timeindex` (TimeIndex).
+ *
+ * All file I/O is synchronous and positional (pread/pwrite): page-cache hits take microseconds,
+ * and a sync call cannot interleave with another fetch or append on the event loop, so readers
+ * always see a consistent (size, indexes) pair without locks. The .log file descriptor is opened
+ * lazily and can be released, so an idle segment costs a few hundred bytes of heap.
+ */
+import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, unlinkSync } from "node:fs";
+import {
+  type BatchHeader,
+  compression,
+  CompressionType,
+  forEachRecordTimestamp,
+  isCrcValid,
+  lastOffset,
+  LOG_OVERHEAD,
+  MAGIC_V2,
+  MIN_BATCH_LENGTH,
+  NO_TIMESTAMP,
+  readBatchHeader,
+  RECORD_BATCH_OVERHEAD,
+  timestampType,
+  totalSize,
+} from "../protocol/record_batch.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import type { LogConfig } from "./log_config.ts";
+import { fileSize, OffsetIndex, readFully, writeFully } from "./offset_index.ts";
+import { TimeIndex, type TimestampOffset } from "./time_index.ts";
+
+export const LOG_FILE_SUFFIX = ".log";
+export const INDEX_FILE_SUFFIX = ".index";
+export const TIME_INDEX_FILE_SUFFIX = ".timeindex";
+
+/** Decompresses a batch's records section (bytes after the 61-byte header) for codec `codec`. */
+export type Decompressor = (codec: number, data: Uint8Array) => Uint8Array;
+
+/** Kafka's file name for a segment starting at `baseOffset`: 20 digits, zero padded. */
+export function segmentFileName(baseOffset: number, suffix: string): string {
+  return String(baseOffset).padStart(20, "0") + suffix;
+}
+
+/** Position and header of one batch in the .log file. */
+export interface FileBatch {
+  position: number;
+  header: BatchHeader;
+}
+
+/** Result of scanning a segment during recovery. */
+export interface RecoveryResult {
+  /** Bytes of whole, valid batches; the file was truncated to this. */
+  validBytes: number;
+  /** Bytes cut off the end (torn write or corruption). */
+  truncatedBytes: number;
+  /** Offset after the last valid batch, or -1 if the segment holds none. */
+  nextOffset: number;
+  /** Why the scan stopped early, if it did. */
+  reason?: string;
+}
+
+const SCAN_CHUNK = 1 << 20;
+
+/** baseOffset + lastOffsetDelta of the batch at `p`, read without building a header object. */
+function batchLastOffset(b: Uint8Array, p: number): number {
+  const hi = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
+  const lo = ((b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7]) >>> 0;
+  const delta = (b[p + 23] << 24) | (b[p + 24] << 16) | (b[p + 25] << 8) | b[p + 26];
+  return hi * 4294967296 + lo + delta;
+}
+// One scratch buffer for header reads: synchronous reads cannot interleave.
+const headerScratch = new Uint8Array(RECORD_BATCH_OVERHEAD);
+
+export class LogSegment {
+  readonly logPath: string;
+  readonly offsetIndex: OffsetIndex;
+  readonly timeIndex: TimeIndex;
+  /** Bytes in the .log file. */
+  size: number;
+
+  private fd = -1;
+  private dirty = false;
+  private bytesSinceLastIndexEntry = 0;
+  /** Largest batch maxTimestamp seen and the last offset of the batch that first reached it. */
+  private maxTs: TimestampOffset | null = null;
+  private rollingTs: number | null = null;
+  /** Offset after the last batch, when known (always for the active segment). */
+  private next = -1;
+  /** Wall-clock creation time: the roll clock when batches carry no timestamps. */
+  readonly created: number;
+
+  private constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    public config: LogConfig,
+    size: number,
+    indexEntries: number,
+    timeIndexEntries: number,
+    now: number,
+  ) {
+    this.logPath = `${dir}/${segmentFileName(baseOffset, LOG_FILE_SUFFIX)}`;
+    this.offsetIndex = new OffsetIndex(
+      `${dir}/${segmentFileName(baseOffset, INDEX_FILE_SUFFIX)}`,
+      baseOffset,
+      config.maxIndexEntries,
+      indexEntries,
+    );
+    this.timeIndex = new TimeIndex(
+      `${dir}/${segmentFileName(baseOffset, TIME_INDEX_FILE_SUFFIX)}`,
+      baseOffset,
+      config.maxIndexEntries,
+      timeIndexEntries,
+    );
+    this.size = size;
+    this.created = now;
+  }
+
+  /** A new, empty segment; any stale files with the same base offset are replaced. */
+  static create(dir: string, baseOffset: number, config: LogConfig, now = Date.now()): LogSegment {
+    const seg = new LogSegment(dir, baseOffset, config, 0, 0, 0, now);
+    seg.fd = openSync(seg.logPath, "w+");
+    seg.offsetIndex.deleteFile();
+    try {
+      unlinkSync(seg.timeIndex.path);
+    } catch {
+      // none
+    }
+    seg.next = baseOffset;
+    return seg;
+  }
+
+  /**
+   * An existing segment. Index files are not read here: `indexesLookSane` says whether their
+   * sizes are plausible, and their entries load lazily (and are checked) on first use.
+   */
+  static open(dir: string, baseOffset: number, config: LogConfig, now = Date.now()): LogSegment {
+    const logPath = `${dir}/${segmentFileName(baseOffset, LOG_FILE_SUFFIX)}`;
+    const size = Math.max(0, fileSize(logPath));
+    const idx = fileSize(`${dir}/${segmentFileName(baseOffset, INDEX_FILE_SUFFIX)}`);
+    const tidx = fileSize(`${dir}/${segmentFileName(baseOffset, TIME_INDEX_FILE_SUFFIX)}`);
+    const seg = new LogSegment(
+      dir,
+      baseOffset,
+      config,
+      size,
+      idx > 0 && idx % OffsetIndex.ENTRY_SIZE === 0 ? idx / OffsetIndex.ENTRY_SIZE : 0,
+      tidx > 0 && tidx % TimeIndex.ENTRY_SIZE === 0 ? tidx / TimeIndex.ENTRY_SIZE : 0,
+      now,
+    );
+    seg.indexFilesOk = size === 0 ||
+      (idx >= 0 && idx % OffsetIndex.ENTRY_SIZE === 0 && tidx >= 0 &&
+        tidx % TimeIndex.ENTRY_SIZE === 0);
+    return seg;
+  }
+
+  /** False when an index file was missing or had a torn size at open: rebuild before use. */
+  indexFilesOk = true;
+
+  /** Offset after the last batch, or -1 if not known (inactive segment not scanned). */
+  get nextOffset(): number {
+    return this.next;
+  }
+
+  private handle(): number {
+    if (this.fd < 0) this.fd = openSync(this.logPath, "r+");
+    return this.fd;
+  }
+
+  /** Closes the .log descriptor (reopened on demand); data already written stays in the page cache. */
+  releaseHandles(): void {
+    if (this.fd >= 0) {
+      if (this.dirty) {
+        fsyncSync(this.fd);
+        this.dirty = false;
+      }
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+
+  /** Reads the header of the batch at `position`, or null past the end or on a torn header. */
+  readHeaderAt(position: number): BatchHeader | null {
+    if (position + RECORD_BATCH_OVERHEAD > this.size) return null;
+    const n = readFully(this.handle(), headerScratch, 0, RECORD_BATCH_OVERHEAD, position);
+    if (n < RECORD_BATCH_OVERHEAD) return null;
+    return readBatchHeader(headerScratch, 0);
+  }
+
+  /** Reads `length` bytes at `position` into a new buffer. */
+  readBytes(position: number, length: number): Uint8Array {
+    const buf = new Uint8Array(length);
+    const n = readFully(this.handle(), buf, 0, length, position);
+    return n === length ? buf : buf.subarray(0, n);
+  }
+
+  /** Loads the offset index for lookups, rebuilding it from the log if it fails its checks. */
+  private ensureIndexes(): void {
+    if (!this.indexFilesOk) {
+      this.rebuildIndexes();
+      return;
+    }
+    if (!this.offsetIndex.isLoaded && !this.offsetIndex.load(this.size)) {
+      this.rebuildIndexes();
+      return;
+    }
+    if (!this.timeIndex.isLoaded && !this.timeIndex.load()) this.rebuildIndexes();
+  }
+
+  /**
+   * The batch containing `offset` (or the first batch after it), searching from the index entry
+   * at or below it; null when the segment has no batch ending at or after `offset`.
+   */
+  translateOffset(offset: number, maxPosition = this.size): FileBatch | null {
+    this.ensureIndexes();
+    let position = this.offsetIndex.lookup(offset).position;
+    while (position < maxPosition) {
+      const header = this.readHeaderAt(position);
+      if (header === null) return null;
+      if (lastOffset(header) >= offset) return { position, header };
+      position += totalSize(header);
+    }
+    return null;
+  }
+
+  /**
+   * Appends already validated, offset-assigned batches (`headers` describe `records` in order)
+   * at the end of the file and updates both indexes every `indexIntervalBytes`.
+   */
+  append(records: Uint8Array, headers: BatchHeader[]): void {
+    this.ensureIndexes();
+    const start = this.size;
+    if (start === 0 && headers.length > 0) this.rollingTs = headers[0].maxTimestamp;
+    writeFully(this.handle(), records, start);
+    this.dirty = true;
+    let position = start;
+    for (const h of headers) {
+      this.indexBatch(h, position);
+      position += totalSize(h);
+    }
+    this.size = start + records.length;
+  }
+
+  /** Kafka's per-batch index bookkeeping, shared by append and recovery. */
+  private indexBatch(h: BatchHeader, position: number): void {
+    const last = lastOffset(h);
+    if (this.maxTs === null || h.maxTimestamp > this.maxTs.timestamp) {
+      this.maxTs = { timestamp: h.maxTimestamp, offset: last };
+    }
+    if (this.bytesSinceLastIndexEntry > this.config.indexIntervalBytes) {
+      this.offsetIndex.append(last, position);
+      this.timeIndex.maybeAppend(this.maxTs.timestamp, this.maxTs.offset);
+      this.bytesSinceLastIndexEntry = 0;
+    }
+    this.bytesSinceLastIndexEntry += totalSize(h);
+    this.next = last + 1;
+  }
+
+  /** Undoes a failed append: cuts the file back to `size` bytes. */
+  truncateToSize(size: number): void {
+    ftruncateSync(this.handle(), size);
+    this.size = size;
+  }
+
+  /**
+   * Whole batches starting with the one that contains `startOffset`: at most `maxSize` bytes
+   * unless `minOneBatch` and the first batch is bigger (KIP-74), and only batches whose last
+   * offset is below `maxOffset`. One read into one buffer; the trailing partial batch is cut.
+   * Returns null when the segment has nothing at or after `startOffset`.
+   */
+  read(
+    startOffset: number,
+    maxSize: number,
+    opts: { maxOffset?: number; minOneBatch?: boolean } = {},
+  ): Uint8Array | null {
+    const first = this.translateOffset(startOffset);
+    if (first === null) return null;
+    const maxOffset = opts.maxOffset ?? Number.MAX_SAFE_INTEGER;
+    if (lastOffset(first.header) >= maxOffset) return new Uint8Array(0);
+    const available = this.size - first.position;
+    const firstSize = totalSize(first.header);
+    let length = Math.min(Math.max(0, maxSize), available);
+    if (opts.minOneBatch && firstSize > length) length = Math.min(firstSize, available);
+    if (length < firstSize) return new Uint8Array(0);
+    const buf = this.readBytes(first.position, length);
+    let end = 0;
+    while (end + RECORD_BATCH_OVERHEAD <= buf.length) {
+      const size = ((buf[end + 8] << 24) | (buf[end + 9] << 16) | (buf[end + 10] << 8) |
+        buf[end + 11]) + LOG_OVERHEAD;
+      if (end + size > buf.length) break;
+      if (end > 0 && batchLastOffset(buf, end) >= maxOffset) break;
+      end += size;
+    }
+    return buf.subarray(0, end);
+  }
+
+  /**
+   * Walks batch headers from `position` to the end of the file. With `verifyCrc` every byte is
+   * read (1 MiB chunks) and checked; otherwise only headers are read. Stops at the first batch
+   * that is torn, corrupt or out of order and returns where and why.
+   */
+  scan(
+    position: number,
+    verifyCrc: boolean,
+    fn: (position: number, header: BatchHeader, buf: Uint8Array, bufPos: number) => void,
+  ): { end: number; reason?: string } {
+    let expectNext = this.baseOffset;
+    const check = (h: BatchHeader, pos: number): string | undefined => {
+      if (h.magic !== MAGIC_V2) return `magic ${h.magic} at ${pos}`;
+      if (h.batchLength < MIN_BATCH_LENGTH) return `batch length ${h.batchLength} at ${pos}`;
+      if (pos + totalSize(h) > this.size) return `torn batch at ${pos}`;
+      if (h.baseOffset < expectNext || h.lastOffsetDelta < 0) {
+        return `offset ${h.baseOffset} out of order at ${pos}`;
+      }
+      if (lastOffset(h) - this.baseOffset > 0x7fffffff) return `offset overflow at ${pos}`;
+      return undefined;
+    };
+    if (!verifyCrc) {
+      const buf = new Uint8Array(RECORD_BATCH_OVERHEAD + 32);
+      while (position < this.size) {
+        const n = readFully(this.handle(), buf, 0, buf.length, position);
+        if (n < RECORD_BATCH_OVERHEAD) {
+          return { end: position, reason: `torn header at ${position}` };
+        }
+        if (buf[16] !== MAGIC_V2) {
+          return { end: position, reason: `magic ${buf[16]} at ${position}` };
+        }
+        const h = readBatchHeader(buf, 0);
+        const bad = check(h, position);
+        if (bad) return { end: position, reason: bad };
+        fn(position, h, buf, 0);
+        expectNext = lastOffset(h) + 1;
+        position += totalSize(h);
+      }
+      return { end: position };
+    }
+    let chunk = new Uint8Array(Math.min(SCAN_CHUNK, Math.max(this.size - position, 1)));
+    while (position < this.size) {
+      const want = Math.min(chunk.length, this.size - position);
+      const n = readFully(this.handle(), chunk, 0, want, position);
+      let p = 0;
+      while (p + RECORD_BATCH_OVERHEAD <= n) {
+        if (chunk[p + 16] !== MAGIC_V2) {
+          return { end: position + p, reason: `magic ${chunk[p + 16]} at ${position + p}` };
+        }
+        const h = readBatchHeader(chunk, p);
+        const bad = check(h, position + p);
+        if (bad) return { end: position + p, reason: bad };
+        const size = totalSize(h);
+        if (p + size > n) break; // finish in the next chunk
+        if (!isCrcValid(chunk, p, size)) {
+          return { end: position + p, reason: `CRC mismatch at ${position + p}` };
+        }
+        fn(position + p, h, chunk, p);
+        expectNext = lastOffset(h) + 1;
+        p += size;
+      }
+      if (p === 0) {
+        // A batch bigger than the chunk, or a torn tail shorter than a header.
+        if (n < RECORD_BATCH_OVERHEAD) {
+          return { end: position, reason: `torn header at ${position}` };
+        }
+        const size = totalSize(readBatchHeader(chunk, 0));
+        if (position + size > this.size) return { end: position, reason: `torn batch` };
+        chunk = new Uint8Array(size);
+        continue;
+      }
+      position += p;
+    }
+    return { end: position };
+  }
+
+  /**
+   * Kafka's LogSegment.recover: scans from `fromPosition` (0 = rebuild everything), rebuilds the
+   * indexes past it, and truncates the file at the first invalid batch.
+   */
+  recover(
+    verifyCrc: boolean,
+    onBatch?: (header: BatchHeader, buf: Uint8Array, bufPos: number) => void,
+    fromPosition = 0,
+  ): RecoveryResult {
+    if (fromPosition === 0) {
+      this.offsetIndex.reset();
+      this.timeIndex.reset();
+      this.maxTs = null;
+    }
+    // The batch at `fromPosition` (the last index entry's) is already indexed; with the byte
+    // counter at zero, indexBatch re-derives exactly the state Kafka had after appending it.
+    this.bytesSinceLastIndexEntry = 0;
+    this.next = -1;
+    this.indexFilesOk = true;
+    const result = this.scan(fromPosition, verifyCrc, (pos, h, buf, bufPos) => {
+      if (pos === 0) this.rollingTs = h.maxTimestamp;
+      this.indexBatch(h, pos);
+      onBatch?.(h, buf, bufPos);
+    });
+    const truncated = this.size - result.end;
+    if (truncated > 0) {
+      ftruncateSync(this.handle(), result.end);
+      this.size = result.end;
+      this.dirty = true;
+      if (this.next >= 0) {
+        this.offsetIndex.truncateTo(this.next);
+        this.timeIndex.truncateTo(this.next);
+      }
+    }
+    if (this.size === 0) {
+      this.next = this.baseOffset;
+      this.rollingTs = null;
+    }
+    return {
+      validBytes: this.size,
+      truncatedBytes: truncated,
+      nextOffset: this.next,
+      reason: result.reason,
+    };
+  }
+
+  /** Rebuilds both indexes of an inactive segment from its batch headers (no CRC check). */
+  rebuildIndexes(): RecoveryResult {
+    const r = this.recover(false);
+    this.finishIndexes();
+    return r;
+  }
+
+  /**
+   * Resumes an active segment after a clean shutdown: trusts the indexes written on close and
+   * walks only the batches after the last offset index entry.
+   */
+  resumeAfterCleanShutdown(onBatch?: (h: BatchHeader, buf: Uint8Array, p: number) => void): {
+    result: RecoveryResult;
+    rebuilt: boolean;
+  } {
+    if (
+      !this.indexFilesOk || !this.offsetIndex.load(this.size) || !this.timeIndex.load() ||
+      this.offsetIndex.entries === 0
+    ) {
+      return { result: this.recover(true, onBatch), rebuilt: true };
+    }
+    this.maxTs = this.timeIndex.lastEntry();
+    const r = this.recover(false, onBatch, this.offsetIndex.lastEntry().position);
+    if (r.truncatedBytes > 0 || r.nextOffset < 0) {
+      // The "clean" tail was not: distrust the indexes and check every byte.
+      return { result: this.recover(true, onBatch), rebuilt: true };
+    }
+    return { result: r, rebuilt: false };
+  }
+
+  /** Kafka's onBecomeInactiveSegment + index flush: final time index entry, files written. */
+  finishIndexes(sync = true): void {
+    if (this.maxTs !== null && this.size > 0) {
+      this.timeIndex.maybeAppend(this.maxTs.timestamp, this.maxTs.offset, true);
+    }
+    this.offsetIndex.persist(sync);
+    this.timeIndex.persist(sync);
+  }
+
+  /** fsyncs the .log if anything was written since the last flush. */
+  flush(): void {
+    if (this.dirty && this.fd >= 0) {
+      fsyncSync(this.fd);
+      this.dirty = false;
+    }
+  }
+
+  /** Same as flush, but the fsync runs off the event loop. */
+  flushAsync(): Promise<void> {
+    if (!this.dirty || this.fd < 0) return Promise.resolve();
+    this.dirty = false;
+    const fd = this.fd;
+    return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Writes the indexes, fsyncs and releases the descriptor. */
+  close(): void {
+    this.finishIndexes(true);
+    this.releaseHandles();
+  }
+
+  /** Deletes the segment's files (the segment must not be used afterwards). */
+  deleteFiles(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    for (const p of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
+      try {
+        unlinkSync(p);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /**
+   * Timestamp of the first batch: Kafka rolls on `segment.ms` measured from it (falling back to
+   * the creation time when batches carry no timestamps).
+   */
+  rollingBasedTimestamp(): number {
+    if (this.rollingTs === null) {
+      const h = this.size > 0 ? this.readHeaderAt(0) : null;
+      this.rollingTs = h === null ? NO_TIMESTAMP : h.maxTimestamp;
+    }
+    return this.rollingTs;
+  }
+
+  /** Kafka's timeWaitedForRoll: age of the segment as seen by an incoming batch. */
+  timeWaitedForRoll(now: number, messageTimestamp: number): number {
+    const ts = this.size > 0 ? this.rollingBasedTimestamp() : NO_TIMESTAMP;
+    return ts >= 0 ? messageTimestamp - ts : now - this.created;
+  }
+
+  /** Largest timestamp in the segment and the last offset of the batch that holds it. */
+  maxTimestampSoFar(): TimestampOffset | null {
+    if (this.maxTs === null && this.size > 0) {
+      if (this.indexFilesOk) this.maxTs = this.timeIndex.lastEntry();
+      if (this.maxTs === null) this.rebuildIndexes();
+    }
+    return this.maxTs;
+  }
+
+  /** Largest timestamp in the segment, -1 when empty. */
+  get largestTimestamp(): number {
+    return this.maxTimestampSoFar()?.timestamp ?? NO_TIMESTAMP;
+  }
+
+  /**
+   * Kafka's findOffsetByTimestamp: the first record with timestamp >= `ts` and offset >=
+   * `startOffset`, located through the time index, the offset index and a forward scan.
+   */
+  findOffsetByTimestamp(
+    ts: number,
+    startOffset: number,
+    decompress?: Decompressor,
+  ): TimestampOffset | null {
+    this.ensureIndexes();
+    const entry = this.timeIndex.lookup(ts);
+    let position = this.offsetIndex.lookup(Math.max(entry.offset, startOffset)).position;
+    while (position < this.size) {
+      const h = this.readHeaderAt(position);
+      if (h === null) return null;
+      if (h.maxTimestamp >= ts && lastOffset(h) >= startOffset) {
+        const found = this.findRecord(position, h, ts, startOffset, decompress);
+        if (found) return found;
+      }
+      position += totalSize(h);
+    }
+    return null;
+  }
+
+  /**
+   * The first record of the batch at `position` with timestamp >= `minTimestamp` and offset >=
+   * `minOffset`. LogAppendTime batches stamp every record with maxTimestamp, so no record is
+   * read for them. Compressed CreateTime batches need `decompress`; without it the answer is
+   * approximated by the batch (first eligible offset, maxTimestamp).
+   */
+  findRecord(
+    position: number,
+    h: BatchHeader,
+    minTimestamp: number,
+    minOffset: number,
+    decompress?: Decompressor,
+  ): TimestampOffset | null {
+    if (h.maxTimestamp < minTimestamp || lastOffset(h) < minOffset) return null;
+    const approx = { offset: Math.max(h.baseOffset, minOffset), timestamp: h.maxTimestamp };
+    if (timestampType(h) === "LogAppendTime") return approx;
+    const batch = this.readBytes(position, totalSize(h));
+    let body = batch;
+    let start = RECORD_BATCH_OVERHEAD;
+    if (compression(h) !== CompressionType.NONE) {
+      if (!decompress) return approx;
+      body = decompress(compression(h), batch.subarray(RECORD_BATCH_OVERHEAD));
+      start = 0;
+    }
+    let found: TimestampOffset | null = null;
+    try {
+      forEachRecordTimestamp(h, body, start, body.length, (offset, timestamp) => {
+        if (timestamp >= minTimestamp && offset >= minOffset) {
+          found = { offset, timestamp };
+          return false;
+        }
+      });
+    } catch (e) {
+      if (e instanceof KafkaError) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, e.message);
+      throw e;
+    }
+    return found;
+  }
+
+  /** Releases memory held by the indexes of an inactive segment. */
+  unloadIndexes(): void {
+    this.offsetIndex.unload();
+    this.timeIndex.unload();
+  }
+}
