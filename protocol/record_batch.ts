@@ -348,12 +348,13 @@ export function forEachRecordTimestamp(
 
 /**
  * The type of the control record in the control batch at `pos` (0 ABORT, 1 COMMIT), or -1 if
- * it cannot be read (compressed or malformed). Transaction markers are always written
+ * it cannot be read (compressed, malformed, or cut off: `buf` may hold just the header plus a few
+ * dozen bytes). Transaction markers are always written
  * uncompressed, with a 4-byte key of version int16 + type int16.
  */
 export function readControlRecordType(buf: Uint8Array, pos: number, h: BatchHeader): number {
   if (!isControl(h) || compression(h) !== CompressionType.NONE || h.recordCount < 1) return -1;
-  const end = pos + totalSize(h);
+  const end = Math.min(pos + totalSize(h), buf.length);
   try {
     const state = { pos: pos + RECORD_BATCH_OVERHEAD };
     readZigzag(buf, state, end); // record length

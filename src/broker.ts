@@ -38,14 +38,21 @@ export function validateTopicName(name: string): void {
   }
 }
 
+/** "delete,compact" and "compact,delete" are the same policy. */
+function normalizePolicy(p: string): LogConfig["cleanupPolicy"] {
+  const parts = new Set(p.split(","));
+  if (parts.has("compact") && parts.has("delete")) return "compact,delete";
+  return parts.has("compact") ? "compact" : "delete";
+}
+
 export class Broker {
   readonly registry = new HandlerRegistry();
   readonly metrics = new Metrics();
   readonly connections = new Set<Connection>();
   readonly startedAt = Date.now();
-  private listener?: Deno.Listener;
+  private listener?: Deno.TcpListener;
   private acceptLoop?: Promise<void>;
-  private flushTimer?: number;
+  private flushTimer?: ReturnType<typeof setInterval>;
   private closing?: Promise<void>;
   host = "0.0.0.0";
   port = 0;
@@ -110,15 +117,15 @@ export class Broker {
       segmentBytes: v("segment.bytes") as number,
       segmentMs: v("segment.ms") as number,
       indexIntervalBytes: v("index.interval.bytes") as number,
-      maxIndexSize: v("segment.index.bytes") as number,
+      maxIndexEntries: Math.max(1, Math.floor((v("segment.index.bytes") as number) / 8)),
       flushIntervalMessages: v("flush.messages") as number,
       flushIntervalMs: v("flush.ms") as number,
       messageTimestampType: v("message.timestamp.type") as "CreateTime" | "LogAppendTime",
       maxMessageBytes: v("max.message.bytes") as number,
       retentionMs: v("retention.ms") as number,
       retentionBytes: v("retention.bytes") as number,
-      cleanupPolicy: v("cleanup.policy") as string,
-    } as LogConfig;
+      cleanupPolicy: normalizePolicy(v("cleanup.policy") as string),
+    };
   }
 
   private startFlusher(): void {
@@ -135,7 +142,7 @@ export class Broker {
   private async accept(): Promise<void> {
     const listener = this.listener!;
     while (true) {
-      let conn: Deno.Conn;
+      let conn: Deno.TcpConn;
       try {
         conn = await listener.accept();
       } catch (e) {
@@ -145,11 +152,20 @@ export class Broker {
         await new Promise((r) => setTimeout(r, 50));
         continue;
       }
-      const c = new Connection(conn, this);
-      this.connections.add(c);
-      this.metrics.connectionsOpen++;
-      this.metrics.connectionsTotal++;
-      c.serve();
+      try {
+        const c = new Connection(conn, this);
+        this.connections.add(c);
+        this.metrics.connectionsOpen++;
+        this.metrics.connectionsTotal++;
+        c.serve();
+      } catch (e) {
+        log.error(`could not set up a connection: ${errText(e)}`);
+        try {
+          conn.close();
+        } catch {
+          // already closed
+        }
+      }
     }
   }
 

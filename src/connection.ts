@@ -34,13 +34,13 @@ export class Connection {
   private start = 0;
   private end = 0;
 
-  constructor(private readonly conn: Deno.Conn, private readonly broker: Broker) {
+  constructor(private readonly conn: Deno.TcpConn, private readonly broker: Broker) {
     const a = conn.remoteAddr as Deno.NetAddr;
     this.remote = a.hostname ?? "unknown";
     try {
       conn.setNoDelay(true);
     } catch {
-      // not a TCP socket (tests may pass other transports)
+      // the socket may already be gone; serve() will notice
     }
   }
 

@@ -80,14 +80,16 @@ export const TOPIC_CONFIG_KEYS = [
 
 /**
  * Applies Kafka-named topic overrides to `base`. Unknown keys are ignored (they are stored and
- * echoed by the admin layer); bad values throw INVALID_CONFIG.
+ * echoed by the admin layer), null means "default"; bad values throw INVALID_CONFIG.
  */
 export function logConfigFromProperties(
-  props: Record<string, string>,
+  props: Record<string, string | number | boolean | null>,
   base: Readonly<LogConfig> = DEFAULT_LOG_CONFIG,
 ): LogConfig {
   const c = logConfig({}, base);
-  for (const [key, value] of Object.entries(props)) {
+  for (const [key, raw] of Object.entries(props)) {
+    if (raw === null) continue;
+    const value = String(raw);
     switch (key) {
       case "segment.bytes":
         c.segmentBytes = intProp(key, value, 14);

@@ -98,6 +98,8 @@ export class LogSegment {
     indexEntries: number,
     timeIndexEntries: number,
     now: number,
+    indexExists = false,
+    timeIndexExists = false,
   ) {
     this.logPath = `${dir}/${segmentFileName(baseOffset, LOG_FILE_SUFFIX)}`;
     this.offsetIndex = new OffsetIndex(
@@ -105,12 +107,14 @@ export class LogSegment {
       baseOffset,
       config.maxIndexEntries,
       indexEntries,
+      indexExists,
     );
     this.timeIndex = new TimeIndex(
       `${dir}/${segmentFileName(baseOffset, TIME_INDEX_FILE_SUFFIX)}`,
       baseOffset,
       config.maxIndexEntries,
       timeIndexEntries,
+      timeIndexExists,
     );
     this.size = size;
     this.created = now;
@@ -139,18 +143,20 @@ export class LogSegment {
     const size = Math.max(0, fileSize(logPath));
     const idx = fileSize(`${dir}/${segmentFileName(baseOffset, INDEX_FILE_SUFFIX)}`);
     const tidx = fileSize(`${dir}/${segmentFileName(baseOffset, TIME_INDEX_FILE_SUFFIX)}`);
+    const idxOk = idx >= 0 && idx % OffsetIndex.ENTRY_SIZE === 0;
+    const tidxOk = tidx >= 0 && tidx % TimeIndex.ENTRY_SIZE === 0;
     const seg = new LogSegment(
       dir,
       baseOffset,
       config,
       size,
-      idx > 0 && idx % OffsetIndex.ENTRY_SIZE === 0 ? idx / OffsetIndex.ENTRY_SIZE : 0,
-      tidx > 0 && tidx % TimeIndex.ENTRY_SIZE === 0 ? tidx / TimeIndex.ENTRY_SIZE : 0,
+      idxOk ? idx / OffsetIndex.ENTRY_SIZE : 0,
+      tidxOk ? tidx / TimeIndex.ENTRY_SIZE : 0,
       now,
+      idxOk,
+      tidxOk,
     );
-    seg.indexFilesOk = size === 0 ||
-      (idx >= 0 && idx % OffsetIndex.ENTRY_SIZE === 0 && tidx >= 0 &&
-        tidx % TimeIndex.ENTRY_SIZE === 0);
+    seg.indexFilesOk = size === 0 || (idxOk && tidxOk);
     return seg;
   }
 

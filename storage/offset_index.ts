@@ -107,6 +107,8 @@ export class OffsetIndex {
   /** Entries known to be in the file (a prefix of `data`). */
   private persisted = 0;
   private loaded: boolean;
+  /** The file holds exactly the persisted entries (no write needed on close). */
+  private fileInSync: boolean;
 
   /**
    * `fileEntries` is what the file holds (from its size); when it is not loaded yet the entries
@@ -117,7 +119,9 @@ export class OffsetIndex {
     readonly baseOffset: number,
     public maxEntries: number,
     fileEntries = 0,
+    fileExists = fileEntries > 0,
   ) {
+    this.fileInSync = fileExists;
     this.count = fileEntries;
     this.persisted = fileEntries;
     this.loaded = fileEntries === 0;
@@ -229,6 +233,7 @@ export class OffsetIndex {
     const rel = offset - this.baseOffset;
     let n = this.count;
     while (n > 0 && this.data[(n - 1) * 2] >= rel) n--;
+    if (n !== this.count) this.fileInSync = false;
     this.count = n;
     if (this.persisted > n) this.persisted = n;
   }
@@ -239,11 +244,13 @@ export class OffsetIndex {
     this.count = 0;
     this.persisted = 0;
     this.loaded = true;
+    this.fileInSync = false;
   }
 
   /** Writes entries not yet in the file and trims stale bytes; fsyncs when `sync`. */
   persist(sync = true): void {
-    if (!this.loaded) return; // the file already holds everything
+    // Unloaded: the file already holds everything. In sync: nothing to write.
+    if (!this.loaded || (this.fileInSync && this.persisted === this.count)) return;
     const from = this.persisted;
     const tail = new Uint8Array((this.count - from) * OffsetIndex.ENTRY_SIZE);
     const view = new DataView(tail.buffer);
@@ -259,6 +266,7 @@ export class OffsetIndex {
       sync,
     );
     this.persisted = this.count;
+    this.fileInSync = true;
   }
 
   /** Releases the in-memory entries of an inactive, fully persisted index. */

@@ -22,13 +22,17 @@ export class TimeIndex {
   private count: number;
   private persisted: number;
   private loaded: boolean;
+  /** The file holds exactly the persisted entries (no write needed on close). */
+  private fileInSync: boolean;
 
   constructor(
     readonly path: string,
     readonly baseOffset: number,
     public maxEntries: number,
     fileEntries = 0,
+    fileExists = fileEntries > 0,
   ) {
+    this.fileInSync = fileExists;
     this.count = fileEntries;
     this.persisted = fileEntries;
     this.loaded = fileEntries === 0;
@@ -172,6 +176,7 @@ export class TimeIndex {
     const rel = offset - this.baseOffset;
     let n = this.count;
     while (n > 0 && this.offsets[n - 1] >= rel) n--;
+    if (n !== this.count) this.fileInSync = false;
     this.count = n;
     if (this.persisted > n) this.persisted = n;
   }
@@ -182,10 +187,11 @@ export class TimeIndex {
     this.count = 0;
     this.persisted = 0;
     this.loaded = true;
+    this.fileInSync = false;
   }
 
   persist(sync = true): void {
-    if (!this.loaded) return;
+    if (!this.loaded || (this.fileInSync && this.persisted === this.count)) return;
     const from = this.persisted;
     const tail = new Uint8Array((this.count - from) * TimeIndex.ENTRY_SIZE);
     const view = new DataView(tail.buffer);
@@ -201,6 +207,7 @@ export class TimeIndex {
       sync,
     );
     this.persisted = this.count;
+    this.fileInSync = true;
   }
 
   unload(): void {

@@ -7,6 +7,7 @@ import { deleteTopics } from "./delete_topics.ts";
 import { describeCluster } from "./describe_cluster.ts";
 import { describeConfigs } from "./describe_configs.ts";
 import { fetch } from "./fetch.ts";
+import { findCoordinator } from "./find_coordinator.ts";
 import { initProducerId } from "./init_producer_id.ts";
 import { listOffsets } from "./list_offsets.ts";
 import { metadata } from "./metadata.ts";
@@ -18,6 +19,7 @@ export const HANDLERS = [
   fetch,
   listOffsets,
   metadata,
+  findCoordinator,
   offsetForLeaderEpoch,
   apiVersions,
   createTopics,

@@ -1,0 +1,54 @@
+/**
+ * FindCoordinator (key 10), v0–6.
+ * Behaviour: this broker is the group coordinator for every group (key type 0). Transaction
+ * coordination (key type 1) is not served yet: COORDINATOR_NOT_AVAILABLE. Other key types
+ * get INVALID_REQUEST.
+ * Version notes: v0 has no key type (always a group); v1+ key type and error message;
+ * v3+ flexible; v4+ batches several keys in `coordinatorKeys` and answers per key in
+ * `coordinators` instead of the top-level fields.
+ * librdkafka also reads support of this API as "the broker can do LZ4", so it must be served.
+ */
+import { ErrorCode, errorName } from "../../protocol/errors.ts";
+import { FindCoordinatorRequest, FindCoordinatorResponse } from
+  "../../protocol/messages/mod.ts";
+import type { Broker } from "../broker.ts";
+import type { ApiRegistration } from "../registry.ts";
+
+const GROUP = 0;
+
+function lookup(broker: Broker, key: string, keyType: number) {
+  if (keyType === GROUP) {
+    return {
+      key,
+      nodeId: broker.nodeId,
+      host: broker.advertisedHost,
+      port: broker.advertisedPort,
+      errorCode: 0,
+      errorMessage: null,
+    };
+  }
+  const errorCode = keyType === 1
+    ? ErrorCode.COORDINATOR_NOT_AVAILABLE
+    : ErrorCode.INVALID_REQUEST;
+  return { key, nodeId: -1, host: "", port: -1, errorCode, errorMessage: errorName(errorCode) };
+}
+
+export const findCoordinator: ApiRegistration = {
+  apiKey: 10,
+  name: "FindCoordinator",
+  minVersion: 0,
+  maxVersion: 6,
+  request: FindCoordinatorRequest,
+  response: FindCoordinatorResponse,
+  handler: (req, { broker, apiVersion }) => {
+    const keyType = req.keyType ?? GROUP;
+    if (apiVersion >= 4) {
+      return {
+        throttleTimeMs: 0,
+        coordinators: (req.coordinatorKeys as string[]).map((k) => lookup(broker, k, keyType)),
+      };
+    }
+    const c = lookup(broker, req.key, keyType);
+    return { throttleTimeMs: 0, ...c };
+  },
+};

@@ -1,0 +1,464 @@
+/**
+ * LogManager: owns the data directory, the topic catalogue and every PartitionLog.
+ *
+ * Layout (Kafka's, minus the KRaft metadata log):
+ *   <dataDir>/meta/meta.properties   cluster.id, node.id (created on first start)
+ *   <dataDir>/meta/topics.json       name, topicId, partition count, config overrides
+ *   <dataDir>/<topic>-<p>/           one PartitionLog each, with Kafka's partition.metadata
+ *
+ * topics.json is replaced atomically (temp + fsync + rename). Partition directories carry the
+ * topic id, so on open a directory whose id is not in the catalogue (a create or delete cut
+ * short by a crash, or a deleted topic recreated under the same name) is recognised and
+ * removed instead of being mistaken for the new topic's data.
+ */
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { type LogConfig, logConfig, logConfigFromProperties } from "./log_config.ts";
+import type { Decompressor } from "./log_segment.ts";
+import { fsyncDir, PartitionLog, writeFileAtomic } from "./partition_log.ts";
+
+export interface TopicMetadata {
+  name: string;
+  /** 16 random bytes in Kafka's text form: base64url without padding (22 chars). */
+  topicId: string;
+  partitions: number;
+  /** Topic-level config overrides by Kafka name (values as the admin layer parsed them). */
+  configs: Record<string, TopicConfigValue>;
+}
+
+/** A topic config override value; null means "use the default". */
+export type TopicConfigValue = string | number | boolean | null;
+
+export interface LogManagerOptions {
+  /** node.id to record on first start; must match meta.properties afterwards. */
+  nodeId?: number;
+  /** Broker-wide defaults that topic overrides are applied to. */
+  defaultConfig?: Partial<LogConfig>;
+  /**
+   * Derives a topic's LogConfig from its overrides (the broker owns config parsing). Used for
+   * topics created or updated after open; open() itself resolves configs from `defaultConfig`
+   * plus logConfigFromProperties, and the broker re-applies with updateTopicConfig.
+   */
+  logConfigFor?: (overrides: Record<string, TopicConfigValue>) => LogConfig;
+  decompress?: Decompressor;
+}
+
+const META_DIR = "meta";
+const TOPICS_FILE = "topics.json";
+const META_PROPERTIES = "meta.properties";
+const PARTITION_METADATA = "partition.metadata";
+const DELETE_SUFFIX = "-delete";
+const MAX_TOPIC_NAME_LENGTH = 249;
+
+/** Kafka's Uuid text form: base64url, no padding. */
+export function uuidToString(bytes: Uint8Array): string {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** Parses Kafka's Uuid text form back to 16 bytes. */
+export function uuidFromString(s: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]{22}$/.test(s)) throw new Error(`not a Kafka uuid: ${s}`);
+  const bin = atob(s.replaceAll("-", "+").replaceAll("_", "/") + "==");
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+/**
+ * A random 16-byte id, as Kafka's Uuid.randomUuid makes them: never the reserved all-zero
+ * or one ids, and never starting with '-' (it would read as a command-line flag).
+ */
+export function randomUuid(): string {
+  for (;;) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    const s = uuidToString(bytes);
+    const reserved = bytes.every((b, i) => b === (i === 15 ? 1 : 0)) || bytes.every((b) => !b);
+    if (!reserved && !s.startsWith("-")) return s;
+  }
+}
+
+/** Kafka's topic name rules; throws INVALID_TOPIC_EXCEPTION. */
+export function validateTopicName(name: string): void {
+  if (name.length === 0) {
+    throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, "empty topic name");
+  }
+  if (name === "." || name === "..") {
+    throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `topic name cannot be "${name}"`);
+  }
+  if (name.length > MAX_TOPIC_NAME_LENGTH) {
+    throw new KafkaError(
+      ErrorCode.INVALID_TOPIC_EXCEPTION,
+      `topic name longer than ${MAX_TOPIC_NAME_LENGTH} characters`,
+    );
+  }
+  if (!/^[a-zA-Z0-9._-]+$/.test(name)) {
+    throw new KafkaError(
+      ErrorCode.INVALID_TOPIC_EXCEPTION,
+      `topic name ${name} has characters other than ASCII alphanumerics, '.', '_' and '-'`,
+    );
+  }
+}
+
+function parseProperties(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const t = line.trim();
+    if (t === "" || t.startsWith("#") || t.startsWith("!")) continue;
+    const eq = t.search(/[=:]/);
+    if (eq < 0) continue;
+    m.set(t.slice(0, eq).trim(), t.slice(eq + 1).trim());
+  }
+  return m;
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+interface TopicState {
+  meta: TopicMetadata;
+  config: LogConfig;
+  logs: PartitionLog[];
+}
+
+export class LogManager {
+  readonly clusterId: string;
+  readonly nodeId: number;
+  private defaults: LogConfig;
+  private readonly topics = new Map<string, TopicState>();
+  private adminChain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    readonly dataDir: string,
+    clusterId: string,
+    nodeId: number,
+    defaults: LogConfig,
+    private readonly decompress?: Decompressor,
+    private readonly logConfigFor?: (overrides: Record<string, TopicConfigValue>) => LogConfig,
+  ) {
+    this.clusterId = clusterId;
+    this.nodeId = nodeId;
+    this.defaults = defaults;
+  }
+
+  /** Opens `dataDir` (creating it on first start) and recovers every partition. */
+  static async open(dataDir: string, opts: LogManagerOptions = {}): Promise<LogManager> {
+    const metaDir = `${dataDir}/${META_DIR}`;
+    mkdirSync(metaDir, { recursive: true });
+    const { clusterId, nodeId } = LogManager.loadMetaProperties(metaDir, opts.nodeId);
+    const lm = new LogManager(
+      dataDir,
+      clusterId,
+      nodeId,
+      logConfig(opts.defaultConfig ?? {}),
+      opts.decompress,
+      opts.logConfigFor,
+    );
+    const catalogue = lm.readCatalogue();
+    lm.removeStrayDirectories(catalogue);
+    for (const meta of catalogue) {
+      const config = logConfigFromProperties(meta.configs, lm.defaults);
+      const state: TopicState = { meta, config, logs: [] };
+      for (let p = 0; p < meta.partitions; p++) {
+        state.logs.push(await lm.openPartition(meta, p, config));
+      }
+      lm.topics.set(meta.name, state);
+    }
+    return lm;
+  }
+
+  private static loadMetaProperties(
+    metaDir: string,
+    nodeId?: number,
+  ): { clusterId: string; nodeId: number } {
+    const path = `${metaDir}/${META_PROPERTIES}`;
+    if (existsSync(path)) {
+      const props = parseProperties(readFileSync(path, "utf8"));
+      const clusterId = props.get("cluster.id");
+      const storedNode = Number(props.get("node.id"));
+      if (!clusterId || !Number.isInteger(storedNode)) {
+        throw new Error(`${path} lacks cluster.id or node.id`);
+      }
+      if (nodeId !== undefined && nodeId !== storedNode) {
+        throw new Error(`node.id ${nodeId} does not match ${storedNode} stored in ${path}`);
+      }
+      return { clusterId, nodeId: storedNode };
+    }
+    const clusterId = randomUuid();
+    const id = nodeId ?? 1;
+    writeFileAtomic(
+      path,
+      `#\n#${new Date().toISOString()}\ncluster.id=${clusterId}\nnode.id=${id}\nversion=1\n`,
+    );
+    fsyncDir(metaDir);
+    return { clusterId, nodeId: id };
+  }
+
+  private get topicsPath(): string {
+    return `${this.dataDir}/${META_DIR}/${TOPICS_FILE}`;
+  }
+
+  private readCatalogue(): TopicMetadata[] {
+    if (!existsSync(this.topicsPath)) return [];
+    const parsed = JSON.parse(readFileSync(this.topicsPath, "utf8")) as {
+      version: number;
+      topics: TopicMetadata[];
+    };
+    if (parsed.version !== 1 || !Array.isArray(parsed.topics)) {
+      throw new Error(`unsupported ${this.topicsPath}`);
+    }
+    return parsed.topics;
+  }
+
+  private writeCatalogue(): void {
+    const topics = [...this.topics.values()].map((t) => t.meta);
+    writeFileAtomic(this.topicsPath, JSON.stringify({ version: 1, topics }, null, 2) + "\n");
+    fsyncDir(`${this.dataDir}/${META_DIR}`);
+  }
+
+  private partitionDir(name: string, p: number): string {
+    return `${this.dataDir}/${name}-${p}`;
+  }
+
+  /** Reads `topic_id` from a partition directory's partition.metadata, or null. */
+  private static partitionTopicId(dir: string): string | null {
+    try {
+      return parseProperties(readFileSync(`${dir}/${PARTITION_METADATA}`, "utf8")).get(
+        "topic_id",
+      ) ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Deletes directories left by interrupted deletes (`*-delete`), and partition directories
+   * whose topic id is not in the catalogue or whose partition number is beyond the topic's
+   * count. Directories without partition.metadata are left alone.
+   */
+  private removeStrayDirectories(catalogue: TopicMetadata[]): void {
+    const byId = new Map(catalogue.map((t) => [t.topicId, t]));
+    for (const name of readdirSync(this.dataDir)) {
+      if (name === META_DIR) continue;
+      const path = `${this.dataDir}/${name}`;
+      if (!isDir(path)) continue;
+      if (name.endsWith(DELETE_SUFFIX)) {
+        rmSync(path, { recursive: true, force: true });
+        continue;
+      }
+      const id = LogManager.partitionTopicId(path);
+      if (id === null) continue;
+      const topic = byId.get(id);
+      const dash = name.lastIndexOf("-");
+      const p = Number(name.slice(dash + 1));
+      if (!topic || name.slice(0, dash) !== topic.name || !(p < topic.partitions)) {
+        rmSync(path, { recursive: true, force: true });
+      }
+    }
+  }
+
+  private async openPartition(
+    meta: TopicMetadata,
+    p: number,
+    config: LogConfig,
+  ): Promise<PartitionLog> {
+    const dir = this.partitionDir(meta.name, p);
+    const existing = existsSync(dir) ? LogManager.partitionTopicId(dir) : null;
+    if (existsSync(dir) && existing !== null && existing !== meta.topicId) {
+      rmSync(dir, { recursive: true, force: true }); // a previous incarnation of the name
+    }
+    mkdirSync(dir, { recursive: true });
+    if (existing !== meta.topicId) {
+      writeFileAtomic(`${dir}/${PARTITION_METADATA}`, `version: 0\ntopic_id: ${meta.topicId}\n`);
+    }
+    return await PartitionLog.open(dir, config, {
+      topic: meta.name,
+      partition: p,
+      decompress: this.decompress,
+    });
+  }
+
+  private admin<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.adminChain.then(() => {
+      if (this.closed) throw new KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, "log manager closed");
+      return fn();
+    });
+    this.adminChain = run.catch(() => {});
+    return run;
+  }
+
+  /** Broker-wide defaults that topic overrides apply to. */
+  get defaultConfig(): LogConfig {
+    return this.defaults;
+  }
+
+  /**
+   * Creates a topic and its partition directories. Throws TOPIC_ALREADY_EXISTS,
+   * INVALID_TOPIC_EXCEPTION (bad or colliding name), INVALID_PARTITIONS, INVALID_CONFIG.
+   */
+  createTopic(
+    name: string,
+    partitions: number,
+    configs: Record<string, TopicConfigValue> = {},
+    opts: { topicId?: string } = {},
+  ): Promise<TopicMetadata> {
+    return this.admin(async () => {
+      validateTopicName(name);
+      if (this.topics.has(name)) {
+        throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
+      }
+      const folded = name.replaceAll(".", "_");
+      for (const other of this.topics.keys()) {
+        if (other.replaceAll(".", "_") === folded) {
+          throw new KafkaError(
+            ErrorCode.INVALID_TOPIC_EXCEPTION,
+            `topic ${name} collides with existing topic ${other}`,
+          );
+        }
+      }
+      if (!Number.isInteger(partitions) || partitions < 1) {
+        throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `invalid partition count ${partitions}`);
+      }
+      const config = this.resolveConfig(configs);
+      const meta: TopicMetadata = {
+        name,
+        topicId: opts.topicId ?? randomUuid(),
+        partitions,
+        configs: { ...configs },
+      };
+      const logs: PartitionLog[] = [];
+      for (let p = 0; p < partitions; p++) {
+        const dir = this.partitionDir(name, p);
+        if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // not ours
+        logs.push(await this.openPartition(meta, p, config));
+      }
+      fsyncDir(this.dataDir);
+      this.topics.set(name, { meta, config, logs });
+      this.writeCatalogue();
+      return { ...meta, configs: { ...meta.configs } };
+    });
+  }
+
+  /** Closes and removes a topic's partitions. Throws UNKNOWN_TOPIC_OR_PARTITION. */
+  deleteTopic(name: string): Promise<void> {
+    return this.admin(async () => {
+      const t = this.topics.get(name);
+      if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+      this.topics.delete(name);
+      for (const log of t.logs) await log.closeForDelete();
+      this.writeCatalogue();
+      for (let p = 0; p < t.logs.length; p++) {
+        const dir = this.partitionDir(name, p);
+        const doomed = `${dir}.${t.meta.topicId}${DELETE_SUFFIX}`;
+        try {
+          renameSync(dir, doomed);
+          rmSync(doomed, { recursive: true, force: true });
+        } catch {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
+    });
+  }
+
+  /** Grows a topic to `newTotal` partitions. Throws INVALID_PARTITIONS unless it grows. */
+  createPartitions(name: string, newTotal: number): Promise<TopicMetadata> {
+    return this.admin(async () => {
+      const t = this.topics.get(name);
+      if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+      if (!Number.isInteger(newTotal) || newTotal <= t.meta.partitions) {
+        throw new KafkaError(
+          ErrorCode.INVALID_PARTITIONS,
+          `topic ${name} has ${t.meta.partitions} partitions; ${newTotal} does not grow it`,
+        );
+      }
+      for (let p = t.meta.partitions; p < newTotal; p++) {
+        const dir = this.partitionDir(name, p);
+        if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+        t.logs.push(await this.openPartition(t.meta, p, t.config));
+      }
+      fsyncDir(this.dataDir);
+      t.meta = { ...t.meta, partitions: newTotal };
+      this.writeCatalogue();
+      return { ...t.meta, configs: { ...t.meta.configs } };
+    });
+  }
+
+  private resolveConfig(configs: Record<string, TopicConfigValue>): LogConfig {
+    return this.logConfigFor
+      ? this.logConfigFor(configs)
+      : logConfigFromProperties(configs, this.defaults);
+  }
+
+  /**
+   * Replaces a topic's config overrides and applies them to its partitions at once
+   * (synchronous: runtime config changes take effect on the next append). The catalogue is
+   * rewritten only when the overrides changed. Throws UNKNOWN_TOPIC_OR_PARTITION, INVALID_CONFIG.
+   */
+  updateTopicConfig(name: string, configs: Record<string, TopicConfigValue>): TopicMetadata {
+    const t = this.topics.get(name);
+    if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+    const config = this.resolveConfig(configs);
+    const changed = JSON.stringify(t.meta.configs) !== JSON.stringify(configs);
+    t.meta = { ...t.meta, configs: { ...configs } };
+    t.config = config;
+    for (const log of t.logs) log.config = config;
+    if (changed) this.writeCatalogue();
+    return { ...t.meta, configs: { ...t.meta.configs } };
+  }
+
+  getPartition(topic: string, partition: number): PartitionLog | undefined {
+    return this.topics.get(topic)?.logs[partition];
+  }
+
+  getTopic(name: string): TopicMetadata | undefined {
+    const t = this.topics.get(name);
+    return t ? { ...t.meta, configs: { ...t.meta.configs } } : undefined;
+  }
+
+  getTopicById(topicId: string): TopicMetadata | undefined {
+    for (const t of this.topics.values()) {
+      if (t.meta.topicId === topicId) return this.getTopic(t.meta.name);
+    }
+    return undefined;
+  }
+
+  /** The effective LogConfig of a topic (defaults + overrides). */
+  topicConfig(name: string): LogConfig | undefined {
+    return this.topics.get(name)?.config;
+  }
+
+  listTopics(): TopicMetadata[] {
+    return [...this.topics.values()].map((t) => ({ ...t.meta, configs: { ...t.meta.configs } }));
+  }
+
+  /** Every open partition log. */
+  *allPartitions(): IterableIterator<PartitionLog> {
+    for (const t of this.topics.values()) yield* t.logs;
+  }
+
+  async flushAll(): Promise<void> {
+    for (const log of this.allPartitions()) await log.flush();
+  }
+
+  /** Closes every partition cleanly; the manager cannot be used afterwards. */
+  close(): Promise<void> {
+    return this.admin(async () => {
+      this.closed = true;
+      for (const log of this.allPartitions()) await log.close();
+      this.topics.clear();
+    });
+  }
+}

@@ -1,0 +1,718 @@
+/**
+ * PartitionLog: one partition's log, Kafka's UnifiedLog + LocalLog in one class. It owns the
+ * directory `<dataDir>/<topic>-<partition>`, the ordered segments, the producer state and the
+ * offsets the broker reports (log start, log end, high watermark, last stable offset).
+ *
+ * Appends are serialised through a promise chain — one writer per partition — and run their
+ * file I/O synchronously, so a fetch never observes a half-applied append. Reads are
+ * synchronous positional reads of whole batches into one buffer.
+ *
+ * Recovery on open: stale temp files are deleted; inactive segments with missing or torn index
+ * files get them rebuilt; the active segment is always walked batch by batch (every byte
+ * CRC-checked unless the last shutdown was clean) and truncated at the first torn or corrupt
+ * batch; producer state is loaded from the newest usable snapshot and rolled forward by
+ * replaying batch headers.
+ */
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import {
+  type BatchHeader,
+  isControl,
+  isTransactional,
+  lastOffset,
+  readControlRecordType,
+  setBaseOffset,
+  setLogAppendTime,
+  setPartitionLeaderEpoch,
+  TIMESTAMP_TYPE_MASK,
+  totalSize,
+  validateBatches,
+} from "../protocol/record_batch.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import type { LogConfig } from "./log_config.ts";
+import { type Decompressor, LOG_FILE_SUFFIX, LogSegment, segmentFileName } from "./log_segment.ts";
+import { readWholeFile } from "./offset_index.ts";
+import {
+  type CompletedTxn,
+  type DuplicateBatch,
+  type ProducerAppendInfo,
+  type ProducerStateEntry,
+  ProducerStateManager,
+} from "./producer_state.ts";
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** The broker time stamped on the batches, -1 for CreateTime topics. */
+  logAppendTime: number;
+  logStartOffset: number;
+  /** True when the batch was a retry already in the log; offsets are the original ones. */
+  duplicate: boolean;
+  recordCount: number;
+}
+
+export interface AppendOptions {
+  /** Broker clock for LogAppendTime and rolling (tests inject it). */
+  now?: number;
+  /**
+   * Who is writing: "client" appends (Produce) are fully validated and may not contain
+   * control batches; "coordinator" appends (transaction markers) skip the client checks.
+   */
+  origin?: "client" | "coordinator";
+  /** Stamped into every batch's partitionLeaderEpoch (single node: 0). */
+  leaderEpoch?: number;
+}
+
+/** An aborted transaction, for read_committed fetches (Kafka's .txnindex entries). */
+export interface AbortedTxn {
+  producerId: number;
+  firstOffset: number;
+  lastOffset: number;
+}
+
+export interface PartitionLogOptions {
+  topic: string;
+  partition: number;
+  /** Lets timestamp lookups look inside compressed CreateTime batches. */
+  decompress?: Decompressor;
+}
+
+/** What recovery found, for logging. */
+export interface RecoveryInfo {
+  cleanShutdown: boolean;
+  truncatedBytes: number;
+  reason?: string;
+  rebuiltIndexes: number;
+  replayedBatches: number;
+}
+
+/** Written on clean close; its presence lets the next open trust the active segment's indexes. */
+export const CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown";
+export const SNAPSHOT_FILE_SUFFIX = ".snapshot";
+const STALE_SUFFIXES = [".deleted", ".cleaned", ".swap", ".tmp"];
+const SNAPSHOTS_TO_KEEP = 2;
+
+interface SnapshotFile {
+  version: 1;
+  offset: number;
+  producers: ProducerStateEntry[];
+  abortedTxns: AbortedTxn[];
+}
+
+/**
+ * Writes `data` to `path` atomically: temp file, fsync, rename. `sync` false skips the fsync
+ * for files that are only caches (a torn one fails to parse and is ignored).
+ */
+export function writeFileAtomic(path: string, data: Uint8Array | string, sync = true): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, data);
+  if (sync) {
+    const fd = openSync(tmp, "r+");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  renameSync(tmp, path);
+}
+
+/** fsyncs a directory so a rename or create in it is durable. */
+export function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some platforms cannot fsync directories; the rename is still atomic.
+  }
+}
+
+export class PartitionLog {
+  readonly topic: string;
+  readonly partition: number;
+  readonly producerState = new ProducerStateManager();
+  /** Set by open(); what recovery did. */
+  recovery: RecoveryInfo = {
+    cleanShutdown: false,
+    truncatedBytes: 0,
+    rebuiltIndexes: 0,
+    replayedBatches: 0,
+  };
+
+  private cfg: LogConfig;
+  private readonly segments: LogSegment[] = [];
+  private leo = 0;
+  private logStart = 0;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<() => void>();
+  private unflushedMessages = 0;
+  private lastFlushMs = Date.now();
+  private readonly abortedTxns: AbortedTxn[] = [];
+  private closed = false;
+  private readonly decompress?: Decompressor;
+
+  private constructor(readonly dir: string, config: LogConfig, opts?: PartitionLogOptions) {
+    this.cfg = config;
+    const name = dir.replace(/\/+$/, "").split("/").pop() ?? "";
+    const dash = name.lastIndexOf("-");
+    this.topic = opts?.topic ?? (dash > 0 ? name.slice(0, dash) : name);
+    this.partition = opts?.partition ?? (dash > 0 ? Number(name.slice(dash + 1)) : 0);
+    this.decompress = opts?.decompress;
+  }
+
+  /** Opens (creating if needed) and recovers the log in `dir`. */
+  static open(dir: string, config: LogConfig, opts?: PartitionLogOptions): Promise<PartitionLog> {
+    try {
+      const log = new PartitionLog(dir, config, opts);
+      log.load();
+      return Promise.resolve(log);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  get config(): LogConfig {
+    return this.cfg;
+  }
+  /** Runtime config change (AlterConfigs): applies to the next append and roll. */
+  set config(c: LogConfig) {
+    this.cfg = c;
+    for (const s of this.segments) {
+      s.config = c;
+      s.offsetIndex.maxEntries = c.maxIndexEntries;
+      s.timeIndex.maxEntries = c.maxIndexEntries;
+    }
+  }
+
+  get logStartOffset(): number {
+    return this.logStart;
+  }
+  get logEndOffset(): number {
+    return this.leo;
+  }
+  /** Single replica: everything appended is replicated "everywhere", so HW == LEO. */
+  get highWatermark(): number {
+    return this.leo;
+  }
+  /** The first offset of the earliest open transaction, bounded by the high watermark. */
+  get lastStableOffset(): number {
+    const fu = this.producerState.firstUnstableOffset();
+    return fu === null ? this.highWatermark : Math.min(fu, this.highWatermark);
+  }
+  get sizeInBytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+  /** Base offsets of the segments, oldest first. */
+  segmentBaseOffsets(): number[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+  private get active(): LogSegment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  private load(): void {
+    mkdirSync(this.dir, { recursive: true });
+    const names = readdirSync(this.dir);
+    const cleanPath = `${this.dir}/${CLEAN_SHUTDOWN_FILE}`;
+    const clean = existsSync(cleanPath);
+    if (clean) unlinkSync(cleanPath);
+    this.recovery.cleanShutdown = clean;
+
+    const logBases: number[] = [];
+    const snapshots: number[] = [];
+    const fileNames = new Set(names);
+    for (const name of names) {
+      if (STALE_SUFFIXES.some((s) => name.endsWith(s))) {
+        rmSync(`${this.dir}/${name}`, { recursive: true, force: true });
+        continue;
+      }
+      const m = /^(\d{20})\.(log|index|timeindex|snapshot)$/.exec(name);
+      if (!m) continue;
+      const base = Number(m[1]);
+      if (m[2] === "log") logBases.push(base);
+      else if (m[2] === "snapshot") snapshots.push(base);
+      else if (!fileNames.has(segmentFileName(base, LOG_FILE_SUFFIX))) {
+        unlinkSync(`${this.dir}/${name}`); // index without its log
+      }
+    }
+    logBases.sort((a, b) => a - b);
+    if (logBases.length === 0) {
+      this.segments.push(LogSegment.create(this.dir, 0, this.cfg));
+    } else {
+      for (const base of logBases) this.segments.push(LogSegment.open(this.dir, base, this.cfg));
+    }
+
+    for (let i = 0; i < this.segments.length - 1; i++) {
+      const s = this.segments[i];
+      if (!s.indexFilesOk) {
+        s.rebuildIndexes();
+        s.unloadIndexes();
+        this.recovery.rebuiltIndexes++;
+      }
+    }
+    const active = this.active;
+    let result;
+    if (clean) {
+      const r = active.resumeAfterCleanShutdown();
+      result = r.result;
+      if (r.rebuilt) this.recovery.rebuiltIndexes++;
+    } else {
+      result = active.recover(true);
+      this.recovery.rebuiltIndexes++;
+    }
+    this.recovery.truncatedBytes = result.truncatedBytes;
+    this.recovery.reason = result.reason;
+    this.leo = active.nextOffset >= 0 ? active.nextOffset : active.baseOffset;
+    this.logStart = this.segments[0].baseOffset;
+
+    this.loadProducerState(snapshots);
+    for (const s of this.segments) s.releaseHandles();
+  }
+
+  private snapshotPath(offset: number): string {
+    return `${this.dir}/${segmentFileName(offset, SNAPSHOT_FILE_SUFFIX)}`;
+  }
+
+  /** Newest snapshot at or below the log end, then replay of every batch after it. */
+  private loadProducerState(snapshotOffsets: number[]): void {
+    snapshotOffsets.sort((a, b) => b - a);
+    let from = this.logStart;
+    for (const offset of snapshotOffsets) {
+      const path = this.snapshotPath(offset);
+      if (offset > this.leo) {
+        unlinkSync(path); // describes data that recovery cut off
+        continue;
+      }
+      const snap = this.readSnapshot(path);
+      if (snap === null || snap.offset !== offset) {
+        unlinkSync(path);
+        continue;
+      }
+      this.producerState.loadSnapshot({ producers: snap.producers });
+      this.abortedTxns.push(...snap.abortedTxns);
+      from = offset;
+      break;
+    }
+    if (from >= this.leo) return;
+    let i = this.segmentIndexFor(from);
+    let position = 0;
+    const first = this.segments[i].translateOffset(from);
+    if (first) position = first.position;
+    for (; i < this.segments.length; i++) {
+      const seg = this.segments[i];
+      seg.scan(position, false, (_pos, h, buf, bufPos) => {
+        if (lastOffset(h) < from) return;
+        this.replayBatch(h, buf, bufPos);
+        this.recovery.replayedBatches++;
+      });
+      position = 0;
+    }
+  }
+
+  private replayBatch(h: BatchHeader, buf: Uint8Array, bufPos: number): void {
+    if (h.producerId < 0) return;
+    const controlType = isControl(h) ? readControlRecordType(buf, bufPos, h) : -1;
+    for (const t of this.producerState.replay(h, controlType)) this.recordCompletedTxn(t);
+  }
+
+  private recordCompletedTxn(t: CompletedTxn): void {
+    if (t.isAborted) {
+      this.abortedTxns.push({
+        producerId: t.producerId,
+        firstOffset: t.firstOffset,
+        lastOffset: t.lastOffset,
+      });
+    }
+  }
+
+  private readSnapshot(path: string): SnapshotFile | null {
+    try {
+      const bytes = readWholeFile(path);
+      if (bytes === null) return null;
+      const s = JSON.parse(new TextDecoder().decode(bytes)) as SnapshotFile;
+      if (s.version !== 1 || !Array.isArray(s.producers) || !Array.isArray(s.abortedTxns)) {
+        return null;
+      }
+      return s;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Kafka writes a producer snapshot at each roll and on close, so recovery replays little. */
+  private writeSnapshot(offset: number): void {
+    const snap: SnapshotFile = {
+      version: 1,
+      offset,
+      producers: this.producerState.toSnapshot().producers,
+      abortedTxns: this.abortedTxns,
+    };
+    // Not fsynced: a snapshot is a cache of what replaying the log yields, and a torn one
+    // fails to parse and is skipped in favour of an older one or a replay.
+    writeFileAtomic(this.snapshotPath(offset), JSON.stringify(snap), false);
+    const old = readdirSync(this.dir)
+      .filter((n) => n.endsWith(SNAPSHOT_FILE_SUFFIX))
+      .map((n) => Number(n.slice(0, 20)))
+      .filter((o) => o !== offset)
+      .sort((a, b) => b - a);
+    for (const o of old.slice(SNAPSHOTS_TO_KEEP - 1)) {
+      try {
+        unlinkSync(this.snapshotPath(o));
+      } catch {
+        // gone
+      }
+    }
+  }
+
+  /** Index of the segment whose range holds `offset` (largest base offset <= offset). */
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid].baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  // ---------------------------------------------------------------- append
+
+  private enqueue<T>(fn: () => T | Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Validates (validateBatches), checks producer state, assigns offsets by patching baseOffset in
+   * place, applies LogAppendTime if configured, writes, updates indexes, rolls. Appends to one
+   * partition are serialised. Throws KafkaError on invalid input; nothing from that request is
+   * appended then. Note that `records` is modified in place.
+   */
+  append(records: Uint8Array, opts: AppendOptions = {}): Promise<AppendResult> {
+    return this.enqueue(() => this.doAppend(records, opts));
+  }
+
+  private async doAppend(records: Uint8Array, opts: AppendOptions): Promise<AppendResult> {
+    if (this.closed) {
+      throw new KafkaError(
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        `${this.topic}-${this.partition} closed`,
+      );
+    }
+    const now = opts.now ?? Date.now();
+    const cfg = this.cfg;
+    if (records.length > cfg.segmentBytes) {
+      throw new KafkaError(
+        ErrorCode.RECORD_LIST_TOO_LARGE,
+        `${records.length} bytes exceed segment.bytes ${cfg.segmentBytes}`,
+      );
+    }
+    const headers = validateBatches(records, cfg.maxMessageBytes);
+    const fromClient = (opts.origin ?? "client") === "client";
+    if (fromClient) {
+      for (const h of headers) {
+        if (isControl(h)) {
+          throw new KafkaError(ErrorCode.INVALID_RECORD, "clients may not write control batches");
+        }
+        if (h.producerId >= 0 && h.baseSequence < 0) {
+          throw new KafkaError(ErrorCode.INVALID_RECORD, `invalid sequence ${h.baseSequence}`);
+        }
+        if (h.producerId < 0 && isTransactional(h)) {
+          throw new KafkaError(ErrorCode.INVALID_RECORD, "transactional batch without producer id");
+        }
+      }
+    }
+
+    // Offsets, then producer checks against a staged copy: a failure leaves no trace.
+    const positions: number[] = [];
+    let next = this.leo;
+    let pos = 0;
+    let recordCount = 0;
+    for (const h of headers) {
+      positions.push(pos);
+      h.baseOffset = next;
+      next += h.lastOffsetDelta + 1;
+      pos += totalSize(h);
+      recordCount += h.recordCount;
+    }
+    const info: ProducerAppendInfo = this.producerState.prepareAppend();
+    const dups: DuplicateBatch[] = [];
+    for (let i = 0; i < headers.length; i++) {
+      const h = headers[i];
+      const controlType = isControl(h) ? readControlRecordType(records, positions[i], h) : -1;
+      const dup = info.append(h, fromClient, controlType);
+      if (dup) dups.push(dup);
+    }
+    const logAppend = cfg.messageTimestampType === "LogAppendTime";
+    if (dups.length > 0) {
+      if (dups.length !== headers.length) {
+        throw new KafkaError(
+          ErrorCode.DUPLICATE_SEQUENCE_NUMBER,
+          "request mixes new batches with retried ones",
+        );
+      }
+      return {
+        baseOffset: dups[0].firstOffset,
+        lastOffset: dups[dups.length - 1].lastOffset,
+        logAppendTime: logAppend ? dups[0].timestamp : -1,
+        logStartOffset: this.logStart,
+        duplicate: true,
+        recordCount,
+      };
+    }
+
+    let maxTimestamp = -1;
+    for (let i = 0; i < headers.length; i++) {
+      const h = headers[i];
+      setBaseOffset(records, positions[i], h.baseOffset);
+      setPartitionLeaderEpoch(records, positions[i], opts.leaderEpoch ?? 0);
+      if (logAppend) {
+        setLogAppendTime(records, positions[i], now);
+        h.maxTimestamp = now;
+        h.attributes |= TIMESTAMP_TYPE_MASK;
+      }
+      if (h.maxTimestamp > maxTimestamp) maxTimestamp = h.maxTimestamp;
+    }
+    const last = next - 1;
+
+    if (this.shouldRoll(records.length, maxTimestamp, last, now)) await this.roll(now);
+    const seg = this.active;
+    const before = seg.size;
+    try {
+      seg.append(records, headers);
+    } catch (e) {
+      try {
+        seg.truncateToSize(before);
+      } catch {
+        // the storage error below is what matters
+      }
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `append failed: ${e}`);
+    }
+    this.leo = next;
+    this.producerState.commit(info);
+    for (const t of info.completedTxns) this.recordCompletedTxn(t);
+
+    this.unflushedMessages += recordCount;
+    if (
+      this.unflushedMessages >= cfg.flushIntervalMessages ||
+      now - this.lastFlushMs >= cfg.flushIntervalMs
+    ) {
+      await this.flushActive(now);
+    }
+    for (const l of this.listeners) {
+      try {
+        l();
+      } catch {
+        // a listener's failure is its own
+      }
+    }
+    return {
+      baseOffset: headers[0].baseOffset,
+      lastOffset: last,
+      logAppendTime: logAppend ? now : -1,
+      logStartOffset: this.logStart,
+      duplicate: false,
+      recordCount,
+    };
+  }
+
+  /** Kafka's LogSegment.shouldRoll. */
+  private shouldRoll(bytes: number, maxTimestamp: number, last: number, now: number): boolean {
+    const seg = this.active;
+    if (seg.size === 0) return false;
+    return seg.size > this.cfg.segmentBytes - bytes ||
+      seg.timeWaitedForRoll(now, maxTimestamp) > this.cfg.segmentMs ||
+      seg.offsetIndex.isFull() || seg.timeIndex.isFull() ||
+      last - seg.baseOffset > 0x7fffffff;
+  }
+
+  /** Seals the active segment (fsync, final index entries) and starts a new one at the LEO. */
+  private async roll(now: number): Promise<void> {
+    const old = this.active;
+    await old.flushAsync();
+    old.finishIndexes(true);
+    old.releaseHandles();
+    old.unloadIndexes();
+    this.segments.push(LogSegment.create(this.dir, this.leo, this.cfg, now));
+    fsyncDir(this.dir);
+    this.writeSnapshot(this.leo);
+    this.unflushedMessages = 0;
+    this.lastFlushMs = now;
+  }
+
+  private async flushActive(now = Date.now()): Promise<void> {
+    await this.active.flushAsync();
+    this.unflushedMessages = 0;
+    this.lastFlushMs = now;
+  }
+
+  /** fsyncs everything appended so far. */
+  flush(): Promise<void> {
+    return this.enqueue(() => (this.closed ? undefined : this.flushActive()));
+  }
+
+  /** Registers a callback fired after every append (fetch long-polls wait on it). */
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * Whole batches from the one containing `offset`, at most `maxBytes` unless `minOneBatch` and
+   * the first batch is larger (KIP-74), and none at or past `upperBound` (e.g. the high
+   * watermark or LSO). Reads from one segment, like Kafka. Throws OFFSET_OUT_OF_RANGE outside
+   * [logStartOffset, logEndOffset]; at the log end returns an empty array.
+   */
+  read(
+    offset: number,
+    maxBytes: number,
+    opts: { minOneBatch?: boolean; upperBound?: number } = {},
+  ): Promise<Uint8Array> {
+    try {
+      return Promise.resolve(this.readSync(offset, maxBytes, opts));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private readSync(
+    offset: number,
+    maxBytes: number,
+    opts: { minOneBatch?: boolean; upperBound?: number },
+  ): Uint8Array {
+    if (this.closed) {
+      throw new KafkaError(
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        `${this.topic}-${this.partition} closed`,
+      );
+    }
+    if (offset < this.logStart || offset > this.leo) {
+      throw new KafkaError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `offset ${offset} outside [${this.logStart}, ${this.leo}] of ${this.topic}-${this.partition}`,
+      );
+    }
+    const upper = Math.min(opts.upperBound ?? this.leo, this.leo);
+    if (offset >= upper) return new Uint8Array(0);
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
+      const seg = this.segments[i];
+      if (seg.baseOffset >= upper) break;
+      const buf = seg.read(offset, maxBytes, { maxOffset: upper, minOneBatch: opts.minOneBatch });
+      if (buf !== null) return buf;
+    }
+    return new Uint8Array(0);
+  }
+
+  /**
+   * ListOffsets by timestamp: the first record with timestamp >= `ts` (through the first segment
+   * whose largest timestamp reaches `ts`), or null when every record is older.
+   */
+  offsetForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | null> {
+    try {
+      for (const seg of this.segments) {
+        if (seg.size === 0 || seg.largestTimestamp < ts) continue;
+        const found = seg.findOffsetByTimestamp(ts, this.logStart, this.decompress);
+        if (found) return Promise.resolve(found);
+      }
+      return Promise.resolve(null);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** ListOffsets MAX_TIMESTAMP (-3): the record with the largest timestamp (first on ties). */
+  maxTimestampAndOffset(): Promise<{ offset: number; timestamp: number } | null> {
+    try {
+      let best: LogSegment | null = null;
+      let bestTs: { timestamp: number; offset: number } | null = null;
+      for (const seg of this.segments) {
+        if (seg.size === 0) continue;
+        const t = seg.maxTimestampSoFar();
+        if (t && (bestTs === null || t.timestamp > bestTs.timestamp)) {
+          best = seg;
+          bestTs = t;
+        }
+      }
+      if (best === null || bestTs === null) return Promise.resolve(null);
+      const batch = best.translateOffset(bestTs.offset);
+      if (batch === null) return Promise.resolve(null);
+      const h = batch.header;
+      const found = best.findRecord(batch.position, h, h.maxTimestamp, 0, this.decompress);
+      return Promise.resolve(found ?? { offset: h.baseOffset, timestamp: h.maxTimestamp });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Aborted transactions overlapping [startOffset, upperBound) for read_committed fetches. */
+  abortedTransactions(startOffset: number, upperBound: number): AbortedTxn[] {
+    return this.abortedTxns.filter((t) =>
+      t.lastOffset >= startOffset && t.firstOffset < upperBound
+    );
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  /**
+   * Flushes, writes indexes and a producer snapshot, and marks the shutdown clean. Appends
+   * queued before close finish first; later calls fail with NOT_LEADER_OR_FOLLOWER.
+   */
+  close(): Promise<void> {
+    return this.enqueue(() => {
+      if (this.closed) return;
+      this.closed = true;
+      for (const s of this.segments) s.close();
+      this.writeSnapshot(this.leo);
+      // Written after everything above is durable; if it is lost, the next open is merely slower.
+      writeFileSync(`${this.dir}/${CLEAN_SHUTDOWN_FILE}`, "");
+      this.listeners.clear();
+    });
+  }
+
+  /** Closes without the shutdown bookkeeping (for deletion): files are about to go. */
+  closeForDelete(): Promise<void> {
+    return this.enqueue(() => {
+      if (this.closed) return;
+      this.closed = true;
+      for (const s of this.segments) s.releaseHandles();
+      this.listeners.clear();
+    });
+  }
+
+  /** Approximate heap held by indexes (for memory accounting). */
+  get indexMemoryBytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.offsetIndex.memoryBytes + s.timeIndex.memoryBytes;
+    return n;
+  }
+}
