@@ -56,6 +56,8 @@ export interface Row {
   vsCeiling: number | null;
   check: "ok" | "FAIL" | "n/a" | "skipped" | "error";
   detail?: string;
+  /** Per-run milliseconds where a row sums or picks from several runs. */
+  runsMs?: number[];
 }
 
 export interface E2EResult {
@@ -99,7 +101,7 @@ function killQuietly(child: Deno.ChildProcess, signal: Deno.Signal): void {
 }
 
 function timeout<T>(ms: number, value: T): { promise: Promise<T>; cancel(): void } {
-  let id: number | undefined;
+  let id: ReturnType<typeof setTimeout> | undefined;
   const promise = new Promise<T>((resolve) => {
     id = setTimeout(() => resolve(value), Math.max(0, ms));
   });
@@ -191,7 +193,11 @@ async function startServer(
   drain(child.stdout, lines, onText);
   drain(child.stderr, lines, onText);
   const t = timeout(timeoutMs, "timeout" as const);
-  const first = await Promise.race([matched, child.status.then(() => "exited" as const), t.promise]);
+  const first = await Promise.race([
+    matched,
+    child.status.then(() => "exited" as const),
+    t.promise,
+  ]);
   t.cancel();
   if (typeof first === "string") {
     await stopChild(child, { signal: "SIGKILL" }, 2_000);
@@ -233,7 +239,9 @@ async function writeRecordFile(path: string, count: number, size: number): Promi
       }
       const part = buf.subarray(0, n * line);
       let off = 0;
-      for (let g = 0; off < part.length && g < 1_000_000; g++) off += await file.write(part.subarray(off));
+      for (let g = 0; off < part.length && g < 1_000_000; g++) {
+        off += await file.write(part.subarray(off));
+      }
       bytes += part.length;
     }
   } finally {
@@ -357,7 +365,10 @@ async function endOffset(addr: string, topic: string, timeoutMs: number): Promis
 
 function fmtNum(n: number | null, digits = 0): string {
   if (n === null || !Number.isFinite(n)) return "-";
-  return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return n.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
 }
 
 function fmtRatio(n: number | null): string {
@@ -390,7 +401,9 @@ export function formatTable(rows: Row[]): string {
     fmtNum(r.mbPerSec, 1),
     fmtRatio(r.vsMock),
     fmtRatio(r.vsCeiling),
-    r.check === "ok" || r.check === "n/a" ? r.check : `${r.check}${r.detail ? `: ${r.detail}` : ""}`,
+    r.check === "ok" || r.check === "n/a"
+      ? r.check
+      : `${r.check}${r.detail ? `: ${r.detail}` : ""}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const right = new Set([2, 3, 4, 5, 6, 7]);
@@ -399,8 +412,10 @@ export function formatTable(rows: Row[]): string {
     cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(
       " | ",
     ) + " |";
-  const sep = "|" + widths.map((w, i) => (right.has(i) ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2)))
-    .join("|") + "|";
+  const sep = "|" +
+    widths.map((w, i) => (right.has(i) ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2)))
+      .join("|") +
+    "|";
   return [line(head), sep, ...body.map(line)].join("\n");
 }
 
@@ -481,7 +496,9 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
     const full: Row = { ...r, recordsPerSec, mbPerSec, vsMock: null, vsCeiling: null };
     rows.push(full);
     const rate = full.mbPerSec === null ? "" : ` ${fmtNum(full.mbPerSec, 1)} MB/s`;
-    say(`  ${r.target.padEnd(9)} ${r.scenario}:${rate} ${r.check}${r.detail ? ` (${r.detail})` : ""}`);
+    say(
+      `  ${r.target.padEnd(9)} ${r.scenario}:${rate} ${r.check}${r.detail ? ` (${r.detail})` : ""}`,
+    );
     return full;
   };
   const skipped = (
@@ -520,7 +537,15 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
       sink = await startServer(
         "tcp_sink",
         Deno.execPath(),
-        ["run", "-A", SINK, "--dir", sinkDir, "--timeout-s", String(Math.ceil(budgetMs / 1000) + 60)],
+        [
+          "run",
+          "-A",
+          SINK,
+          "--dir",
+          sinkDir,
+          "--timeout-s",
+          String(Math.ceil(budgetMs / 1000) + 60),
+        ],
         /sink listening on [\d.]+:(\d+)[\s\S]*source listening on [\d.]+:(\d+)/,
         30_000,
       );
@@ -538,7 +563,14 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
           }
         }
         if (!best) {
-          skipped("ceiling", "produce", w.size, "produce " + sizeLabel(w.size), w.records, "budget");
+          skipped(
+            "ceiling",
+            "produce",
+            w.size,
+            "produce " + sizeLabel(w.size),
+            w.records,
+            "budget",
+          );
         } else {
           row({
             scenario: `produce ${sizeLabel(w.size)} (raw TCP to file)`,
@@ -551,10 +583,12 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
             detail: best.detail,
           });
         }
-        for (const [kind, path, records, reps] of [
-          ["consume", f.full, w.records, 2],
-          ["window", f.window, w.windowRecords, w.windowRepeats],
-        ] as const) {
+        for (
+          const [kind, path, records, reps] of [
+            ["consume", f.full, w.records, 2],
+            ["window", f.window, w.windowRecords, w.windowRepeats],
+          ] as const
+        ) {
           let ms = 0;
           let bestMs = Infinity;
           let ok = true;
@@ -740,6 +774,7 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
           const problems: string[] = [];
           if (pk.code !== 0) problems.push(`window produce: kcat exit ${pk.code}`);
           let ms = 0;
+          const runsMs: number[] = [];
           for (let rep = 0; rep < w.windowRepeats && !problems.length; rep++) {
             const k = await kcat(consumeArgs(addr, topic), {
               timeoutMs: stepTimeout(60_000),
@@ -748,11 +783,15 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
             if (k.timedOut) problems.push("kcat timed out");
             else if (k.code !== 0) problems.push(`kcat exit ${k.code}`);
             if (k.lines !== w.windowRecords || k.bytes !== w.windowRecords * (w.size + 1)) {
-              problems.push(`consumed ${k.lines} records / ${k.bytes} B, expected ${w.windowRecords}`);
+              problems.push(
+                `consumed ${k.lines} records / ${k.bytes} B, expected ${w.windowRecords}`,
+              );
             }
             ms += k.ms;
+            runsMs.push(Math.round(k.ms * 10) / 10);
           }
           row({
+            runsMs,
             scenario,
             kind: "window",
             size: w.size,
@@ -822,7 +861,8 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
   const order = { produce: 0, consume: 1, window: 2 };
   const torder = { ceiling: 0, mock: 1, tributary: 2 };
   rows.sort((a, b) =>
-    a.size - b.size || order[a.kind] - order[b.kind] || (a.acks ?? "").localeCompare(b.acks ?? "") ||
+    a.size - b.size || order[a.kind] - order[b.kind] ||
+    (a.acks ?? "").localeCompare(b.acks ?? "") ||
     torder[a.target] - torder[b.target]
   );
 
@@ -848,7 +888,9 @@ export function printResult(res: E2EResult, say: (l: string) => void = console.l
   say("");
   say(
     `End-to-end, ${res.environment.cpus} CPUs (${res.environment.cpu ?? "?"}), ` +
-      `Deno ${res.environment.deno}${res.quick ? ", --quick" : ""}; client: ${res.environment.kcat}`,
+      `Deno ${res.environment.deno}${
+        res.quick ? ", --quick" : ""
+      }; client: ${res.environment.kcat}`,
   );
   for (const w of res.workloads) {
     say(
@@ -874,7 +916,11 @@ export function printResult(res: E2EResult, say: (l: string) => void = console.l
       `${t.warnings.length ? `, ${t.warnings.length} warning/error line(s):` : ", no warnings"}`,
   );
   for (const w of t.warnings.slice(0, 20)) say(`  ${w}`);
-  say(`e2e: ${res.ok ? "all checks passed" : "SOME CHECKS FAILED"} in ${res.elapsedSeconds.toFixed(1)} s`);
+  say(
+    `e2e: ${res.ok ? "all checks passed" : "SOME CHECKS FAILED"} in ${
+      res.elapsedSeconds.toFixed(1)
+    } s`,
+  );
 }
 
 if (import.meta.main) {

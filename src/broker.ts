@@ -2,6 +2,7 @@
  * The broker: wires configuration, the log manager (storage) and the handler registry to a
  * TCP listener. Handlers reach everything they need through this object.
  */
+import { decompress } from "../protocol/compression.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { LogManager, type TopicMetadata } from "../storage/log_manager.ts";
 import type { LogConfig } from "../storage/log_config.ts";
@@ -89,6 +90,7 @@ export class Broker {
     const logs = await LogManager.open(dataDir, {
       nodeId: config.nodeId,
       logConfigFor: (overrides) => broker.logConfigFor(overrides),
+      decompress: (codec, data) => decompress(codec, data),
     });
     broker = new Broker(config, logs, dataDir, await ProducerIdManager.open(dataDir));
     // Partitions were opened with a placeholder; apply the real per-topic configs now.
@@ -204,7 +206,10 @@ export class Broker {
     }
     if (numPartitions === -1) numPartitions = this.config.int("num.partitions");
     if (!Number.isInteger(numPartitions) || numPartitions < 1 || numPartitions > 100000) {
-      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `invalid partition count ${numPartitions}`);
+      throw new KafkaError(
+        ErrorCode.INVALID_PARTITIONS,
+        `invalid partition count ${numPartitions}`,
+      );
     }
     let overrides: Map<string, ConfigValue>;
     try {

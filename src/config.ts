@@ -240,7 +240,9 @@ export function parseValue(d: ConfigDef, raw: string): ConfigValue {
     }
     case "double": {
       const n = Number(s);
-      if (s === "" || !Number.isFinite(n)) throw new ConfigError(d.name, `'${raw}' is not a number`);
+      if (s === "" || !Number.isFinite(n)) {
+        throw new ConfigError(d.name, `'${raw}' is not a number`);
+      }
       return checkRange(d, n);
     }
     case "bool": {

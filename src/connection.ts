@@ -8,8 +8,12 @@
  * malformed frame, an unknown API key or an unsupported version closes only this
  * connection, with a logged reason.
  */
-import { API_VERSIONS_KEY, readHeaderTaggedFields, readRequestHeaderV1, writeResponseHeader } from
-  "../protocol/headers.ts";
+import {
+  API_VERSIONS_KEY,
+  readHeaderTaggedFields,
+  readRequestHeaderV1,
+  writeResponseHeader,
+} from "../protocol/headers.ts";
 import type { RequestHeader } from "../protocol/headers.ts";
 import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import { Reader, Writer } from "../protocol/primitives.ts";
@@ -83,8 +87,8 @@ export class Connection {
       const have = this.end - this.start;
       if (size < 0 && have >= 4) {
         const a = this.acc;
-        size = ((a[this.start] << 24) | (a[this.start + 1] << 16) | (a[this.start + 2] << 8) |
-          a[this.start + 3]);
+        size = (a[this.start] << 24) | (a[this.start + 1] << 16) | (a[this.start + 2] << 8) |
+          a[this.start + 3];
         if (size < 0 || size > maxFrame) {
           throw new CloseConnection(
             `frame size ${size} outside 0..${maxFrame} (socket.request.max.bytes)`,
@@ -114,7 +118,9 @@ export class Connection {
       }
       if (n === null) {
         if (this.end > this.start) {
-          log.debug(`connection ${this.id}: peer closed mid-frame (${this.end - this.start} bytes)`);
+          log.debug(
+            `connection ${this.id}: peer closed mid-frame (${this.end - this.start} bytes)`,
+          );
         }
         return null;
       }

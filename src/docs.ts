@@ -20,9 +20,13 @@ function fmt(v: unknown): string {
 }
 
 export function configTable(): string {
-  const broker = BROKER_CONFIGS.map((d) => `| \`${d.name}\` | ${d.type} | ${fmt(d.default)} | ${d.doc} |`);
+  const broker = BROKER_CONFIGS.map((d) =>
+    `| \`${d.name}\` | ${d.type} | ${fmt(d.default)} | ${d.doc} |`
+  );
   const topic = TOPIC_CONFIGS.map((d) =>
-    `| \`${d.name}\` | ${d.type} | ${d.brokerKey ? `\`${d.brokerKey}\`` : fmt(d.default)} | ${d.doc} |`
+    `| \`${d.name}\` | ${d.type} | ${
+      d.brokerKey ? `\`${d.brokerKey}\`` : fmt(d.default)
+    } | ${d.doc} |`
   );
   return [
     "Broker settings (`--config` file or `--set key=value`):",
@@ -39,7 +43,10 @@ export function configTable(): string {
   ].join("\n");
 }
 
-const SECTIONS: Record<string, () => string> = { "api-table": apiTable, "config-table": configTable };
+const SECTIONS: Record<string, () => string> = {
+  "api-table": apiTable,
+  "config-table": configTable,
+};
 
 /** README text with every generated section replaced by its current content. */
 export function renderReadme(text: string): string {

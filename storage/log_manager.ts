@@ -282,7 +282,12 @@ export class LogManager {
     }
     mkdirSync(dir, { recursive: true });
     if (existing !== meta.topicId) {
-      writeFileAtomic(`${dir}/${PARTITION_METADATA}`, `version: 0\ntopic_id: ${meta.topicId}\n`);
+      // Not fsynced: if it is lost, the directory is left alone on open and rewritten here.
+      writeFileAtomic(
+        `${dir}/${PARTITION_METADATA}`,
+        `version: 0\ntopic_id: ${meta.topicId}\n`,
+        false,
+      );
     }
     return await PartitionLog.open(dir, config, {
       topic: meta.name,

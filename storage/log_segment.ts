@@ -444,7 +444,17 @@ export class LogSegment {
       return { result: this.recover(true, onBatch), rebuilt: true };
     }
     this.maxTs = this.timeIndex.lastEntry();
-    const r = this.recover(false, onBatch, this.offsetIndex.lastEntry().position);
+    const last = this.offsetIndex.lastEntry();
+    let h: BatchHeader | null = null;
+    try {
+      h = this.readHeaderAt(last.position);
+    } catch {
+      // not a batch boundary: handled below
+    }
+    if (h === null || lastOffset(h) !== last.offset) {
+      return { result: this.recover(true, onBatch), rebuilt: true };
+    }
+    const r = this.recover(false, onBatch, last.position);
     if (r.truncatedBytes > 0 || r.nextOffset < 0) {
       // The "clean" tail was not: distrust the indexes and check every byte.
       return { result: this.recover(true, onBatch), rebuilt: true };
@@ -477,9 +487,13 @@ export class LogSegment {
     return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
   }
 
-  /** Writes the indexes, fsyncs and releases the descriptor. */
-  close(): void {
-    this.finishIndexes(true);
+  /**
+   * Writes the indexes, fsyncs the log and releases the descriptor. Index files are fsynced
+   * only when `syncIndexes`: after a clean shutdown they are sanity-checked and their last
+   * entry verified against the log before being trusted, so a lost write costs a rebuild.
+   */
+  close(syncIndexes = false): void {
+    this.finishIndexes(syncIndexes);
     this.releaseHandles();
   }
 

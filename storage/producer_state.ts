@@ -156,8 +156,10 @@ export class ProducerAppendInfo {
 
   private checkSequence(e: ProducerStateEntry, h: BatchHeader): void {
     if (h.producerEpoch !== e.producerEpoch) {
-      // A new epoch (or a producer this partition has never seen) must start at sequence 0.
-      if (h.baseSequence !== 0) {
+      // A new epoch must start at sequence 0. A producer this partition has no state for
+      // (never seen, or its batches removed by retention) may start anywhere, as in Kafka
+      // 2.5+: a long-lived producer must survive its old records expiring.
+      if (h.baseSequence !== 0 && e.producerEpoch !== -1) {
         throw new KafkaError(
           ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
           `producer ${h.producerId} epoch ${h.producerEpoch} must start at sequence 0, got ${h.baseSequence}`,

@@ -323,6 +323,35 @@ Deno.test("deleted index files are rebuilt on open", async () => {
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("an index that disagrees with the log after a clean shutdown is rebuilt", async () => {
+  const root = await Deno.makeTempDir({ prefix: "partition-log-" });
+  const dir = `${root}/t-0`;
+  const cfg = logConfig({ indexIntervalBytes: 64 });
+  const log = await PartitionLog.open(dir, cfg);
+  for (let i = 0; i < 20; i++) await log.append(batch(2, `r${i}`));
+  const before = await log.read(0, 1 << 20);
+  await log.close();
+  // Point the last entry at the wrong offset, as a lost index write might.
+  const path = `${dir}/${"0".repeat(20)}.index`;
+  const idx = Deno.readFileSync(path);
+  const v = new DataView(idx.buffer);
+  v.setInt32(idx.length - 8, v.getInt32(idx.length - 8) - 2);
+  Deno.writeFileSync(path, idx);
+  const again = await PartitionLog.open(dir, cfg);
+  assert.equal(again.recovery.cleanShutdown, true);
+  assert.equal(again.recovery.rebuiltIndexes, 1);
+  assert.equal(again.logEndOffset, 40);
+  for (let o = 0; o < 40; o += 3) {
+    assert.deepEqual(
+      values(await again.read(o, 1, { minOneBatch: true }))[o % 2],
+      `r${o >> 1}-${o % 2}`,
+    );
+  }
+  assert.deepEqual(await again.read(0, 1 << 20), before);
+  await again.close();
+  await Deno.remove(root, { recursive: true });
+});
+
 Deno.test("offsetForTimestamp and maxTimestampAndOffset across segments", async () => {
   await withLog({ segmentBytes: 600, indexIntervalBytes: 50 }, async (_dir, log) => {
     // Batch i holds records with timestamps 10_000*i + (0, 1, 2); batch 7 holds the maximum.

@@ -6,8 +6,7 @@
  * Version notes: v2+ flexible; v3 is v2 with throttling semantics unchanged here.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
-import { CreatePartitionsRequest, CreatePartitionsResponse } from
-  "../../protocol/messages/mod.ts";
+import { CreatePartitionsRequest, CreatePartitionsResponse } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
@@ -37,12 +36,18 @@ export const createPartitions: ApiRegistration = {
         const assignments = (t.assignments ?? null) as Msg[] | null;
         if (assignments) {
           if (assignments.length !== t.count - meta.partitions) {
-            throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "one assignment per new partition");
+            throw new KafkaError(
+              ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+              "one assignment per new partition",
+            );
           }
           for (const a of assignments) {
             const ids = a.brokerIds as number[];
             if (ids.length !== 1 || ids[0] !== broker.nodeId) {
-              throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `replicas must be [${broker.nodeId}]`);
+              throw new KafkaError(
+                ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+                `replicas must be [${broker.nodeId}]`,
+              );
             }
           }
         }

@@ -9,8 +9,7 @@
  * Version notes: v1+ sources and synonyms; v3+ config types and documentation; v4 flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
-import { DescribeConfigsRequest, DescribeConfigsResponse } from
-  "../../protocol/messages/mod.ts";
+import { DescribeConfigsRequest, DescribeConfigsResponse } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import type { Broker } from "../broker.ts";
 import {

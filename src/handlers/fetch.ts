@@ -32,7 +32,11 @@ interface Target {
   maxBytes: number;
 }
 
-function resolve(broker: Broker, req: Msg, apiVersion: number): { targets: Target[]; responses: Msg[] } {
+function resolve(
+  broker: Broker,
+  req: Msg,
+  apiVersion: number,
+): { targets: Target[]; responses: Msg[] } {
   const targets: Target[] = [];
   const responses: Msg[] = [];
   for (const ft of req.topics as Msg[]) {

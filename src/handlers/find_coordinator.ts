@@ -9,8 +9,7 @@
  * librdkafka also reads support of this API as "the broker can do LZ4", so it must be served.
  */
 import { ErrorCode, errorName } from "../../protocol/errors.ts";
-import { FindCoordinatorRequest, FindCoordinatorResponse } from
-  "../../protocol/messages/mod.ts";
+import { FindCoordinatorRequest, FindCoordinatorResponse } from "../../protocol/messages/mod.ts";
 import type { Broker } from "../broker.ts";
 import type { ApiRegistration } from "../registry.ts";
 
@@ -27,9 +26,7 @@ function lookup(broker: Broker, key: string, keyType: number) {
       errorMessage: null,
     };
   }
-  const errorCode = keyType === 1
-    ? ErrorCode.COORDINATOR_NOT_AVAILABLE
-    : ErrorCode.INVALID_REQUEST;
+  const errorCode = keyType === 1 ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.INVALID_REQUEST;
   return { key, nodeId: -1, host: "", port: -1, errorCode, errorMessage: errorName(errorCode) };
 }
 

@@ -14,8 +14,12 @@ import type { Msg } from "../../protocol/schema.ts";
 import type { TopicMetadata } from "../../storage/log_manager.ts";
 import type { Broker } from "../broker.ts";
 import type { ApiRegistration } from "../registry.ts";
-import { ALL_CLUSTER_OPERATIONS, ALL_TOPIC_OPERATIONS, errorCodeOf, OPERATIONS_NOT_REQUESTED } from
-  "./util.ts";
+import {
+  ALL_CLUSTER_OPERATIONS,
+  ALL_TOPIC_OPERATIONS,
+  errorCodeOf,
+  OPERATIONS_NOT_REQUESTED,
+} from "./util.ts";
 
 const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
 
@@ -50,7 +54,9 @@ export const metadata: ApiRegistration = {
   request: MetadataRequest,
   response: MetadataResponse,
   handler: async (req, { broker, apiVersion }) => {
-    const ops = req.includeTopicAuthorizedOperations ? ALL_TOPIC_OPERATIONS : OPERATIONS_NOT_REQUESTED;
+    const ops = req.includeTopicAuthorizedOperations
+      ? ALL_TOPIC_OPERATIONS
+      : OPERATIONS_NOT_REQUESTED;
     const allowCreate = apiVersion < 4 || req.allowAutoTopicCreation;
     const topics: Msg[] = [];
     const all = req.topics == null || (apiVersion === 0 && req.topics.length === 0);

@@ -7,8 +7,10 @@
  * Version notes: v2+ current leader epoch; v3+ replica id; v4 flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
-import { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from
-  "../../protocol/messages/mod.ts";
+import {
+  OffsetForLeaderEpochRequest,
+  OffsetForLeaderEpochResponse,
+} from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import type { ApiRegistration } from "../registry.ts";
 

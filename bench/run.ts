@@ -1,0 +1,204 @@
+/**
+ * `deno task bench`: micro benchmarks, then the end-to-end benchmark.
+ *
+ *   deno task bench [-- --quick] [--skip-micro] [--skip-reference]
+ *
+ * 1. `deno bench --allow-all --json bench/` (every bench/*_bench.ts), printed as a table with
+ *    MB/s wherever the benchmark name states its payload size (`[N B]`, `16 KiB`, `1 MiB`) and
+ *    the speed relative to the group's baseline. Raw results: bench/out/micro.json.
+ * 2. bench/e2e.ts: kcat against Tributary, librdkafka's mock cluster and a raw TCP ceiling
+ *    (table on stdout, results in bench/out/e2e.json).
+ *
+ * --quick          smaller end-to-end workloads (a smoke test, well under a minute)
+ * --skip-micro     skip step 1
+ * --skip-reference skip the mock-cluster reference in step 2
+ *
+ * Exits non-zero when a micro benchmark fails or an end-to-end check fails.
+ */
+import { parseArgs } from "node:util";
+import { killAll, printResult, runE2E } from "./e2e.ts";
+
+const BENCH_DIR = new URL("./", import.meta.url).pathname;
+const ROOT = new URL("../", import.meta.url).pathname;
+const OUT_DIR = new URL("./out/", import.meta.url).pathname;
+
+interface BenchResult {
+  origin: string;
+  group: string | null;
+  name: string;
+  baseline: boolean;
+  results: { ok?: { n: number; avg: number; min: number; p75: number; p99: number } }[];
+}
+
+/** Payload bytes a benchmark name declares: "[16391 B]", "16 KiB", "1 MiB"; else null. */
+export function payloadBytes(name: string): number | null {
+  const exact = /\[(\d+) B\]/.exec(name);
+  if (exact) return Number(exact[1]);
+  const m = /(\d+(?:\.\d+)?) ?(KiB|MiB|GiB)\b/.exec(name);
+  if (!m) return null;
+  const unit = { KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }[m[2] as "KiB"];
+  return Number(m[1]) * unit;
+}
+
+function fmtTime(ns: number): string {
+  if (ns < 1e3) return `${ns.toFixed(1)} ns`;
+  if (ns < 1e6) return `${(ns / 1e3).toFixed(1)} µs`;
+  if (ns < 1e9) return `${(ns / 1e6).toFixed(2)} ms`;
+  return `${(ns / 1e9).toFixed(2)} s`;
+}
+
+function table(head: string[], rows: string[][], right: Set<number>): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    "| " + cells.map((c, i) => right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])).join(
+      " | ",
+    ) + " |";
+  const sep = "|" +
+    widths.map((w, i) => right.has(i) ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2)).join("|") +
+    "|";
+  return [line(head), sep, ...rows.map(line)].join("\n");
+}
+
+/** Runs `deno bench --json bench/`, prints a table; returns false when something failed. */
+async function runMicro(timeoutMs: number): Promise<boolean> {
+  console.log("== micro benchmarks: deno bench --allow-all bench/ ==");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["bench", "--allow-all", "--json", BENCH_DIR],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+  }, timeoutMs);
+  const out = await child.output();
+  clearTimeout(timer);
+  const text = new TextDecoder().decode(out.stdout);
+  if (timedOut) console.log(`micro benchmarks killed after ${timeoutMs / 1000} s`);
+
+  // Anything a bench file printed comes before the JSON document.
+  const start = text.search(/^\{\s*"version"/m);
+  if (start > 0) console.log(text.slice(0, start).trimEnd());
+  let benches: BenchResult[] = [];
+  try {
+    benches = start >= 0 ? JSON.parse(text.slice(start)).benches ?? [] : [];
+  } catch (e) {
+    console.log(`could not parse deno bench --json output: ${e instanceof Error ? e.message : e}`);
+    console.log(text.slice(start, start + 2000));
+  }
+  await Deno.mkdir(OUT_DIR, { recursive: true });
+  if (start >= 0) await Deno.writeTextFile(`${OUT_DIR}micro.json`, text.slice(start));
+
+  let failed = !out.success || timedOut || benches.length === 0;
+  const byFile = new Map<string, BenchResult[]>();
+  for (const b of benches) {
+    const file = b.origin.slice(b.origin.lastIndexOf("/") + 1);
+    byFile.set(file, [...(byFile.get(file) ?? []), b]);
+  }
+  for (const [file, list] of byFile) {
+    const rows: string[][] = [];
+    for (const b of list) {
+      const ok = b.results[0]?.ok;
+      if (!ok) {
+        failed = true;
+        rows.push([b.group ?? "", b.name, "FAILED", "-", "-", "-", "-"]);
+        continue;
+      }
+      const base = list.find((x) => x.group !== null && x.group === b.group && x.baseline)
+        ?.results[0]?.ok;
+      const bytes = payloadBytes(b.name);
+      rows.push([
+        b.group ?? "",
+        b.name,
+        fmtTime(ok.avg),
+        fmtTime(ok.p99),
+        Math.round(1e9 / ok.avg).toLocaleString("en-US"),
+        bytes === null ? "-" : (bytes * 1e3 / ok.avg).toFixed(1),
+        base ? `${(base.avg / ok.avg).toFixed(2)}x` : "-",
+      ]);
+    }
+    console.log(`\n${file}`);
+    console.log(
+      table(
+        ["group", "benchmark", "avg", "p99", "iter/s", "MB/s", "vs baseline"],
+        rows,
+        new Set([2, 3, 4, 5, 6]),
+      ),
+    );
+  }
+  console.log(
+    "\nMB/s: declared payload bytes (10^6 B/s) per average iteration; vs baseline: the group " +
+      "baseline's time over this one's (>1 = faster).",
+  );
+  if (!out.success) console.log(`deno bench exited with code ${out.code}`);
+  return !failed;
+}
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: Deno.args,
+      options: {
+        quick: { type: "boolean" },
+        "skip-micro": { type: "boolean" },
+        "skip-reference": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : e);
+    return 2;
+  }
+  if (values.help) {
+    console.log("usage: deno task bench [-- --quick] [--skip-micro] [--skip-reference]");
+    return 0;
+  }
+  const quick = !!values.quick;
+  let ok = true;
+  const t0 = performance.now();
+  if (!values["skip-micro"]) {
+    ok = await runMicro(quick ? 60_000 : 180_000) && ok;
+  }
+  console.log("\n== end-to-end: bench/e2e.ts ==");
+  // Whatever the micro step used is taken off the end-to-end budget (5 min / 1 min overall).
+  const spent = performance.now() - t0;
+  const budgetMs = Math.max(20_000, (quick ? 55_000 : 280_000) - spent);
+  try {
+    const res = await runE2E({ quick, skipReference: values["skip-reference"], budgetMs });
+    printResult(res);
+    ok = res.ok && ok;
+  } catch (e) {
+    console.error(`e2e failed: ${e instanceof Error ? e.stack : e}`);
+    ok = false;
+  }
+  console.log(
+    `\nbench: ${ok ? "done" : "FAILED"} in ${((performance.now() - t0) / 1000).toFixed(1)} s ` +
+      `(results in bench/out/)`,
+  );
+  return ok ? 0 : 1;
+}
+
+if (import.meta.main) {
+  const onSignal = async () => {
+    await killAll();
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  let code = 1;
+  try {
+    code = await main();
+  } finally {
+    await killAll();
+  }
+  Deno.exit(code);
+}
