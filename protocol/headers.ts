@@ -10,8 +10,8 @@
  * the broker supports.
  */
 import { ProtocolError } from "./errors.ts";
-import { Reader, Writer } from "./primitives.ts";
-import { type TaggedField } from "./schema.ts";
+import type { Reader, Writer } from "./primitives.ts";
+import type { TaggedField } from "./schema.ts";
 
 export const API_VERSIONS_KEY = 18;
 

@@ -46,6 +46,27 @@ function normalizePolicy(p: string): LogConfig["cleanupPolicy"] {
   return parts.has("compact") ? "compact" : "delete";
 }
 
+/** The LogConfig of a topic with these overrides, from the broker's defaults. */
+export function logConfigFor(
+  config: BrokerConfig,
+  overrides: Record<string, ConfigValue>,
+): LogConfig {
+  const v = (k: string) => topicConfigValue(config, overrides, k);
+  return {
+    segmentBytes: v("segment.bytes") as number,
+    segmentMs: v("segment.ms") as number,
+    indexIntervalBytes: v("index.interval.bytes") as number,
+    maxIndexEntries: Math.max(1, Math.floor((v("segment.index.bytes") as number) / 8)),
+    flushIntervalMessages: v("flush.messages") as number,
+    flushIntervalMs: v("flush.ms") as number,
+    messageTimestampType: v("message.timestamp.type") as "CreateTime" | "LogAppendTime",
+    maxMessageBytes: v("max.message.bytes") as number,
+    retentionMs: v("retention.ms") as number,
+    retentionBytes: v("retention.bytes") as number,
+    cleanupPolicy: normalizePolicy(v("cleanup.policy") as string),
+  };
+}
+
 export class Broker {
   readonly registry = new HandlerRegistry();
   readonly metrics = new Metrics();
@@ -86,15 +107,12 @@ export class Broker {
     const dataDir = options.dataDir ?? (config.get("log.dirs") as string | null) ??
       (config.get("log.dir") as string | null) ?? "./data";
     await Deno.mkdir(dataDir, { recursive: true });
-    let broker!: Broker;
     const logs = await LogManager.open(dataDir, {
       nodeId: config.nodeId,
-      logConfigFor: (overrides) => broker.logConfigFor(overrides),
+      logConfigFor: (overrides) => logConfigFor(config, overrides),
       decompress: (codec, data) => decompress(codec, data),
     });
-    broker = new Broker(config, logs, dataDir, await ProducerIdManager.open(dataDir));
-    // Partitions were opened with a placeholder; apply the real per-topic configs now.
-    for (const t of logs.listTopics()) logs.updateTopicConfig(t.name, t.configs);
+    const broker = new Broker(config, logs, dataDir, await ProducerIdManager.open(dataDir));
     broker.host = options.host ?? "0.0.0.0";
     try {
       broker.listener = Deno.listen({ hostname: broker.host, port: options.port ?? 9092 });
@@ -110,24 +128,6 @@ export class Broker {
     broker.acceptLoop = broker.accept();
     broker.startFlusher();
     return broker;
-  }
-
-  /** The LogConfig of a topic with these overrides, from the broker's defaults. */
-  logConfigFor(overrides: Record<string, ConfigValue>): LogConfig {
-    const v = (k: string) => topicConfigValue(this.config, overrides, k);
-    return {
-      segmentBytes: v("segment.bytes") as number,
-      segmentMs: v("segment.ms") as number,
-      indexIntervalBytes: v("index.interval.bytes") as number,
-      maxIndexEntries: Math.max(1, Math.floor((v("segment.index.bytes") as number) / 8)),
-      flushIntervalMessages: v("flush.messages") as number,
-      flushIntervalMs: v("flush.ms") as number,
-      messageTimestampType: v("message.timestamp.type") as "CreateTime" | "LogAppendTime",
-      maxMessageBytes: v("max.message.bytes") as number,
-      retentionMs: v("retention.ms") as number,
-      retentionBytes: v("retention.bytes") as number,
-      cleanupPolicy: normalizePolicy(v("cleanup.policy") as string),
-    };
   }
 
   private startFlusher(): void {

@@ -21,6 +21,7 @@ import { codecFor, isFlexible } from "../protocol/schema.ts";
 import { ApiVersionsResponse } from "../protocol/messages/mod.ts";
 import type { Broker } from "./broker.ts";
 import { log } from "./log.ts";
+import { responseErrorCodes } from "./metrics.ts";
 
 const MIN_READ = 64 * 1024;
 
@@ -170,14 +171,26 @@ export class Connection {
       );
     }
     const started = performance.now();
-    const response = await reg.handler(body, {
-      broker,
-      header,
-      apiVersion: header.apiVersion,
-      clientHost: this.remote,
-      connectionId: this.id,
-    });
-    broker.metrics.request(header.apiKey, header.apiVersion, 0, performance.now() - started);
+    let response;
+    try {
+      response = await reg.handler(body, {
+        broker,
+        header,
+        apiVersion: header.apiVersion,
+        clientHost: this.remote,
+        connectionId: this.id,
+      });
+    } catch (e) {
+      const ms = performance.now() - started;
+      broker.metrics.request(header.apiKey, header.apiVersion, ErrorCode.UNKNOWN_SERVER_ERROR, ms);
+      throw e;
+    }
+    broker.metrics.request(
+      header.apiKey,
+      header.apiVersion,
+      response ? responseErrorCodes(response) : 0,
+      performance.now() - started,
+    );
     if (!response) return null;
     const headerV1 = flexible && header.apiKey !== API_VERSIONS_KEY;
     return this.encode(header.correlationId, headerV1, reg.response, header.apiVersion, response);

@@ -1,22 +1,105 @@
 /**
- * Broker counters: requests and errors by API key and version, latency sums, bytes and
- * records in/out per topic, connections. The admin API renders these as Prometheus text.
+ * Broker counters: requests by API key and version, errors by API key, version and error
+ * code, request latency histograms by API key, bytes and records in and bytes out per topic,
+ * connections. The admin API renders these as Prometheus text (src/admin/prometheus.ts) and
+ * as JSON for the console.
+ *
+ * Everything here is a plain in-memory counter updated on the request path, so each update
+ * is a map lookup and an increment; rendering does the rest.
  */
+
+/** Histogram bucket upper bounds for request latency, in seconds (Prometheus convention). */
+export const LATENCY_BUCKETS_SECONDS = [
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+] as const;
+
+/** Counts of one API key and version. */
+export interface RequestCounters {
+  count: number;
+  /** Requests whose response carried at least one non-zero error code. */
+  errors: number;
+  /** Sum of handler latencies in milliseconds. */
+  latencyMs: number;
+}
+
+/** A latency histogram: cumulative-ready bucket counts plus sum and count. */
+export class Histogram {
+  /** counts[i] = observations <= LATENCY_BUCKETS_SECONDS[i] and > the previous bound. */
+  readonly counts = new Array<number>(LATENCY_BUCKETS_SECONDS.length).fill(0);
+  count = 0;
+  sumSeconds = 0;
+
+  observe(seconds: number): void {
+    this.count++;
+    this.sumSeconds += seconds;
+    for (let i = 0; i < LATENCY_BUCKETS_SECONDS.length; i++) {
+      if (seconds <= LATENCY_BUCKETS_SECONDS[i]) {
+        this.counts[i]++;
+        return;
+      }
+    }
+    // above the largest bound: only the +Inf bucket (== count) holds it
+  }
+
+  /** Cumulative counts per bound, as Prometheus `_bucket{le=...}` wants them. */
+  cumulative(): number[] {
+    let acc = 0;
+    return this.counts.map((c) => acc += c);
+  }
+}
+
 export class Metrics {
-  readonly requests = new Map<string, { count: number; errors: number; latencyMs: number }>();
+  /** By `${apiKey}:${version}`. */
+  readonly requests = new Map<string, RequestCounters>();
+  /** Error occurrences by `${apiKey}:${version}:${errorCode}` (one per error in a response). */
+  readonly errors = new Map<string, number>();
+  /** Handler latency by API key. */
+  readonly latency = new Map<number, Histogram>();
   readonly topicBytesIn = new Map<string, number>();
   readonly topicRecordsIn = new Map<string, number>();
   readonly topicBytesOut = new Map<string, number>();
   connectionsOpen = 0;
   connectionsTotal = 0;
 
-  request(apiKey: number, version: number, errorCode: number, latencyMs = 0): void {
+  /**
+   * Records one request. `errorCodes` is the response's error code, or every error code it
+   * carried (per topic, partition, ...; zeros are ignored) — as Kafka's errorCounts() does.
+   */
+  request(
+    apiKey: number,
+    version: number,
+    errorCodes: number | readonly number[] = 0,
+    latencyMs = 0,
+  ): void {
     const k = `${apiKey}:${version}`;
     let e = this.requests.get(k);
     if (!e) this.requests.set(k, e = { count: 0, errors: 0, latencyMs: 0 });
     e.count++;
-    if (errorCode !== 0) e.errors++;
     e.latencyMs += latencyMs;
+    let any = false;
+    for (const code of typeof errorCodes === "number" ? [errorCodes] : errorCodes) {
+      if (code === 0) continue;
+      any = true;
+      const ek = `${k}:${code}`;
+      this.errors.set(ek, (this.errors.get(ek) ?? 0) + 1);
+    }
+    if (any) e.errors++;
+    let h = this.latency.get(apiKey);
+    if (!h) this.latency.set(apiKey, h = new Histogram());
+    h.observe(Math.max(0, latencyMs) / 1000);
   }
 
   produced(topic: string, bytes: number, records: number): void {
@@ -26,5 +109,39 @@ export class Metrics {
 
   fetched(topic: string, bytes: number): void {
     this.topicBytesOut.set(topic, (this.topicBytesOut.get(topic) ?? 0) + bytes);
+  }
+
+  /** Forgets a deleted topic's per-topic counters so they stop being exported. */
+  topicDeleted(topic: string): void {
+    this.topicBytesIn.delete(topic);
+    this.topicRecordsIn.delete(topic);
+    this.topicBytesOut.delete(topic);
+  }
+}
+
+/**
+ * Every non-zero `errorCode` in a response body (top level and nested per-topic/partition
+ * entries), for the errors-by-code metric. Record bytes and other typed arrays are skipped.
+ */
+export function responseErrorCodes(body: unknown): number[] {
+  const out: number[] = [];
+  collect(body, out, 0);
+  return out;
+}
+
+function collect(v: unknown, out: number[], depth: number): void {
+  if (depth > 6 || v === null || typeof v !== "object" || ArrayBuffer.isView(v)) return;
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      if (x !== null && typeof x === "object") collect(x, out, depth + 1);
+    }
+    return;
+  }
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (k === "errorCode") {
+      if (typeof x === "number" && x !== 0) out.push(x);
+    } else if (x !== null && typeof x === "object") {
+      collect(x, out, depth + 1);
+    }
   }
 }

@@ -170,7 +170,7 @@ export class LogManager {
     const catalogue = lm.readCatalogue();
     lm.removeStrayDirectories(catalogue);
     for (const meta of catalogue) {
-      const config = logConfigFromProperties(meta.configs, lm.defaults);
+      const config = lm.resolveConfig(meta.configs);
       const state: TopicState = { meta, config, logs: [] };
       for (let p = 0; p < meta.partitions; p++) {
         state.logs.push(await lm.openPartition(meta, p, config));

@@ -35,7 +35,18 @@ Deno.test("kcat produces 100,000 records and reads them back exactly", opts, asy
       timeoutMs: 120_000,
     });
     const out = decoder.decode(
-      await kcat(b.address, ["-C", "-t", "bulk", "-p", "0", "-o", "beginning", "-e", "-f", "%o\t%k\t%s\n"], {
+      await kcat(b.address, [
+        "-C",
+        "-t",
+        "bulk",
+        "-p",
+        "0",
+        "-o",
+        "beginning",
+        "-e",
+        "-f",
+        "%o\t%k\t%s\n",
+      ], {
         timeoutMs: 120_000,
       }),
     );
@@ -83,11 +94,32 @@ for (const codec of ["none", "gzip", "snappy", "lz4", "zstd"]) {
     try {
       const n = 2000;
       const lines = Array.from({ length: n }, (_, i) => `${codec}-${i}-${"abc".repeat(i % 20)}`);
-      await kcat(b.address, ["-P", "-t", `c-${codec}`, "-p", "0", "-z", codec, "-X", "linger.ms=20"], {
+      await kcat(b.address, [
+        "-P",
+        "-t",
+        `c-${codec}`,
+        "-p",
+        "0",
+        "-z",
+        codec,
+        "-X",
+        "linger.ms=20",
+      ], {
         stdin: lines.join("\n") + "\n",
       });
       const out = decoder.decode(
-        await kcat(b.address, ["-C", "-t", `c-${codec}`, "-p", "0", "-o", "beginning", "-e", "-f", "%s\n"]),
+        await kcat(b.address, [
+          "-C",
+          "-t",
+          `c-${codec}`,
+          "-p",
+          "0",
+          "-o",
+          "beginning",
+          "-e",
+          "-f",
+          "%s\n",
+        ]),
       );
       assert.deepEqual(out.split("\n").filter((l) => l), lines);
       // The batches are stored as the producer compressed them: check the codec bits.

@@ -51,7 +51,9 @@ export async function run(
   }, opts.timeoutMs ?? 60_000);
   if (opts.stdin !== undefined) {
     const w = child.stdin.getWriter();
-    await w.write(typeof opts.stdin === "string" ? new TextEncoder().encode(opts.stdin) : opts.stdin);
+    await w.write(
+      typeof opts.stdin === "string" ? new TextEncoder().encode(opts.stdin) : opts.stdin,
+    );
     await w.close();
   }
   const out = await child.output();
