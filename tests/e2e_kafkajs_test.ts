@@ -67,11 +67,16 @@ async function rawBroker(b: Started) {
   await kb.connect();
   return {
     kb,
-    async fetch(topic: string, partition: number, fetchOffset = 0): Promise<FetchedPartition> {
+    async fetch(
+      topic: string,
+      partition: number,
+      fetchOffset = 0,
+      maxWaitTime = 50,
+    ): Promise<FetchedPartition> {
       const r = await kb.fetch({
         replicaId: -1,
         isolationLevel: 0,
-        maxWaitTime: 50,
+        maxWaitTime,
         minBytes: 1,
         maxBytes: 10 << 20,
         topics: [{
@@ -85,7 +90,7 @@ async function rawBroker(b: Started) {
       assert.equal(r.responses[0].partitions.length, 1);
       return r.responses[0].partitions[0];
     },
-    /** Every message of a partition from `from`, fetching until the high watermark. */
+    /** Every message of a partition from offset 0, fetching until the high watermark. */
     async fetchAll(topic: string, partition: number): Promise<FetchedPartition> {
       const first = await this.fetch(topic, partition, 0);
       const messages = [...first.messages];
@@ -301,7 +306,7 @@ Deno.test(
               numPartitions: 3,
               configEntries: [
                 { name: "retention.ms", value: "3600000" },
-                { name: "cleanup.policy", value: "compact" },
+                { name: "max.message.bytes", value: "500000" },
               ],
             },
             { topic: "adm-other", numPartitions: 1 },
@@ -383,7 +388,14 @@ Deno.test(
       await admin.createPartitions({ topicPartitions: [{ topic: "adm", count: 5 }] });
       const md5 = await admin.fetchTopicMetadata({ topics: ["adm"] });
       assert.deepEqual(md5.topics[0].partitions.map((p) => p.partitionId).sort(), [0, 1, 2, 3, 4]);
-      const r = await producer.send({ topic: "adm", messages: [{ partition: 4, value: "new" }] });
+      // A fresh producer: the first one's cached metadata still says 3 partitions.
+      const producer2 = kafka.producer();
+      await producer2.connect();
+      const r = await producer2.send({
+        topic: "adm",
+        messages: [{ partition: 4, key: "nk", value: "new" }],
+      });
+      await producer2.disconnect();
       assert.deepEqual(r.map((x) => [x.partition, x.errorCode, x.baseOffset]), [[4, 0, "0"]]);
       const offsets5 = sortByPartition(await admin.fetchTopicOffsets("adm"));
       assert.deepEqual(offsets5.map((o) => [o.partition, o.low, o.high]), [
@@ -419,8 +431,8 @@ Deno.test(
         ["3600000", false, 1],
       );
       assert.deepEqual(
-        [entry("cleanup.policy").configValue, entry("cleanup.policy").isDefault],
-        ["compact", false],
+        [entry("max.message.bytes").configValue, entry("max.message.bytes").isDefault],
+        ["500000", false],
       );
       assert.deepEqual(
         [
@@ -553,10 +565,12 @@ Deno.test(
       await admin.createTopics({ topics: [{ topic: "gz", numPartitions: 1 }] });
       await producer.connect();
       const n = 500;
+      const base = Date.now() - 600_000;
       const messages = Array.from({ length: n }, (_, i) => ({
         partition: 0,
         key: `gk-${i}`,
         value: `gzip-value-${i}-${"abc".repeat(i % 30)}`,
+        timestamp: String(base + 10 * i),
       }));
       const r = await producer.send({ topic: "gz", compression: CompressionTypes.GZIP, messages });
       assert.deepEqual(r.map((x) => [x.partition, x.errorCode, x.baseOffset]), [[0, 0, "0"]]);
@@ -591,10 +605,58 @@ Deno.test(
         got.messages.map((m) => [m.offset, str(m.key), str(m.value)]),
         messages.map((m, i) => [String(i), m.key, m.value]),
       );
+      assert.deepEqual(got.messages.map((m) => m.timestamp), messages.map((m) => m.timestamp));
+
+      // Timestamp lookups look inside the compressed batch: first record at or after a time.
+      for (const [ts, offset] of [[base, "0"], [base + 55, "6"], [base + 4990, "499"]] as const) {
+        assert.deepEqual(await admin.fetchTopicOffsetsByTimestamp("gz", ts), [{
+          partition: 0,
+          offset,
+        }]);
+      }
     } finally {
       await raw.disconnect();
       await producer.disconnect();
       await admin.disconnect();
+      await b.stop();
+    }
+  },
+);
+
+Deno.test(
+  "kafkajs fetch long poll: waits maxWaitTime when empty, an append wakes it",
+  opts,
+  async () => {
+    const b = await testBroker();
+    const kafka = client(b);
+    const producer = kafka.producer();
+    const raw = await rawBroker(b);
+    try {
+      await b.broker.createTopic("poll", 1);
+      await producer.connect();
+
+      let t0 = performance.now();
+      const empty = await raw.fetch("poll", 0, 0, 600);
+      const waited = performance.now() - t0;
+      assert.deepEqual([empty.errorCode, empty.highWatermark, empty.messages.length], [0, "0", 0]);
+      assert.ok(waited >= 550 && waited < 3000, `empty fetch returned after ${waited} ms`);
+
+      t0 = performance.now();
+      const pending = raw.fetch("poll", 0, 0, 10_000);
+      await new Promise((r) => setTimeout(r, 150));
+      await producer.send({ topic: "poll", messages: [{ partition: 0, key: "w", value: "wake" }] });
+      const woken = await pending;
+      const took = performance.now() - t0;
+      assert.ok(took >= 140 && took < 3000, `woken fetch returned after ${took} ms`);
+      assert.equal(woken.highWatermark, "1");
+      assert.deepEqual(woken.messages.map((m) => [m.offset, str(m.key), str(m.value)]), [[
+        "0",
+        "w",
+        "wake",
+      ]]);
+    } finally {
+      await raw.disconnect();
+      await producer.disconnect();
       await b.stop();
     }
   },

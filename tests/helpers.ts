@@ -112,6 +112,9 @@ export class BrokerProcess {
         dataDir,
         ...extra,
       ],
+      // Startup is detected from the info-level "listening on" line, whatever the caller's
+      // TRIBUTARY_LOG_LEVEL (a --log-level in `extra` still wins).
+      env: { TRIBUTARY_LOG_LEVEL: "info" },
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -154,5 +157,76 @@ export class BrokerProcess {
     }
     const s = await this.child.status;
     return s.code;
+  }
+}
+
+/**
+ * A child process driven line by line: read its stdout lines as they come and write lines to
+ * its stdin (for clients that must keep running while a broker is killed or restarted).
+ */
+export class LineProcess {
+  private pending = "";
+  private readonly queue: string[] = [];
+  private waiter?: () => void;
+  private ended = false;
+  private readonly stdin: WritableStreamDefaultWriter<Uint8Array>;
+  readonly stderr: Promise<string>;
+  readonly status: Promise<Deno.CommandStatus>;
+
+  constructor(cmd: string, args: string[], timeoutMs = 60_000) {
+    const child = new Deno.Command(cmd, {
+      args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.stdin = child.stdin.getWriter();
+    this.stderr = new Response(child.stderr).text();
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+    }, timeoutMs);
+    this.status = child.status.finally(() => clearTimeout(timer));
+    (async () => {
+      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+        this.pending += chunk;
+        const parts = this.pending.split("\n");
+        this.pending = parts.pop()!;
+        this.queue.push(...parts);
+        this.waiter?.();
+      }
+      this.ended = true;
+      this.waiter?.();
+    })();
+  }
+
+  /** The next stdout line, or null once stdout has ended. */
+  async nextLine(timeoutMs = 30_000): Promise<string | null> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.queue.length === 0) {
+      if (this.ended) return null;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no output line within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.waiter = undefined;
+    }
+    return this.queue.shift()!;
+  }
+
+  async writeLine(line: string): Promise<void> {
+    await this.stdin.write(new TextEncoder().encode(line + "\n"));
+  }
+
+  async closeStdin(): Promise<void> {
+    await this.stdin.close().catch(() => {});
   }
 }
