@@ -102,9 +102,13 @@ export class Connection {
         return frame;
       }
       // Need more bytes: make room without overwriting bytes frames may still reference.
-      const need = size >= 0 ? 4 + size : 4;
-      if (this.acc.length - this.start < need || this.acc.length - this.end < 4096) {
-        const next = new Uint8Array(Math.max(MIN_READ, need + MIN_READ / 2));
+      if (this.acc.length - this.end < 4096) {
+        // Out of room: grow with what has arrived, not with what the size prefix claims, so
+        // a peer announcing a large frame and sending little costs little memory.
+        const need = size >= 0 ? 4 + size : 4;
+        const next = new Uint8Array(
+          Math.min(need + MIN_READ / 2, Math.max(MIN_READ, have * 2 + MIN_READ)),
+        );
         next.set(this.acc.subarray(this.start, this.end));
         this.acc = next;
         this.end -= this.start;
