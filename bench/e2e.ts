@@ -16,14 +16,16 @@
  * Scenarios, per record size (100 B and 1 KiB payloads, no compression, partition 0):
  * - produce acks=1 / acks=all: `kcat -P -l FILE -X linger.ms=5 -X batch.num.messages=10000`,
  *   timed from spawn to exit (kcat exits once every message is acknowledged).
- * - consume: `kcat -C -o beginning -e -f '%s\n'` of everything produced, timed to exit; its
- *   stdout lines and bytes are counted and must match what was produced.
+ * - consume: `kcat -C -o 0 -e -f '%s\n' > file` of everything produced, timed to exit; the
+ *   output's lines and bytes are counted afterwards and must match what was produced.
  * - consume window ×R: a topic of ~4 MiB (fits the mock's retention) consumed R times.
  *
  * Every produce is checked: the partition's end offset (ListOffsets via `kcat -Q`) must equal
  * the records sent and, on Tributary, consuming the topic must return exactly those records
- * and bytes. A row whose check fails is printed as FAIL, so a broken broker cannot post a fast
- * number. Results also go to bench/out/e2e.json.
+ * and bytes. A row whose check fails is printed as FAIL without a rate, so a broken broker
+ * cannot post a fast number. Produce and full-consume runs each start after an untimed
+ * `sync`; without --quick each produce setting runs 3 times (alternating acks=1 / acks=all) and
+ * the best run is shown. Results also go to bench/out/e2e.json (with every run's time).
  */
 import { parseArgs } from "node:util";
 import { countNewlines, receiveFile, sendFile } from "./tcp_sink.ts";
@@ -36,6 +38,8 @@ export interface E2EOptions {
   /** Total time budget in ms; later steps are skipped once it is spent. */
   budgetMs?: number;
   log?: (line: string) => void;
+  /** Extra src/cli.ts arguments for Tributary, e.g. ["--set", "log.flush.interval.messages=1"]. */
+  brokerArgs?: string[];
 }
 
 export type Target = "tributary" | "mock" | "ceiling";
@@ -64,7 +68,13 @@ export interface E2EResult {
   startedAt: string;
   quick: boolean;
   environment: Record<string, string | number>;
-  workloads: { size: number; records: number; windowRecords: number; windowRepeats: number }[];
+  workloads: {
+    size: number;
+    records: number;
+    runs: number;
+    windowRecords: number;
+    windowRepeats: number;
+  }[];
   rows: Row[];
   tributary: { peakRssMiB: number | null; exitCode: number | null; warnings: string[] };
   ok: boolean;
@@ -91,6 +101,16 @@ interface Server {
 }
 
 const live = new Set<Deno.ChildProcess>();
+const tempDirs = new Set<string>();
+let aborted = false;
+
+/** Spawns and registers a child; refuses once the run is being aborted. */
+function spawn(cmd: string, options: Deno.CommandOptions): Deno.ChildProcess {
+  if (aborted) throw new Error("benchmark aborted");
+  const child = new Deno.Command(cmd, options).spawn();
+  live.add(child);
+  return child;
+}
 
 function killQuietly(child: Deno.ChildProcess, signal: Deno.Signal): void {
   try {
@@ -133,12 +153,20 @@ async function stopChild(
   return s;
 }
 
-/** Kills everything still running (errors, Ctrl-C). */
+/** Kills everything still running (end of run, errors). */
 export async function killAll(): Promise<void> {
   const all = [...live];
   for (const c of all) killQuietly(c, "SIGKILL");
   await Promise.all(all.map((c) => waitExit(c, 5_000)));
   live.clear();
+}
+
+/** Ctrl-C / SIGTERM: no new children, kill the running ones, remove temporary files. */
+export async function abortAll(): Promise<void> {
+  aborted = true;
+  await killAll();
+  for (const d of tempDirs) await Deno.remove(d, { recursive: true }).catch(() => {});
+  tempDirs.clear();
 }
 
 /** Appends decoded lines of `stream` to `lines` (keeping the last 2000) until it ends. */
@@ -171,14 +199,7 @@ async function startServer(
   timeoutMs: number,
   env?: Record<string, string>,
 ): Promise<Server> {
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env,
-  }).spawn();
-  live.add(child);
+  const child = spawn(cmd, { args, stdin: "piped", stdout: "piped", stderr: "piped", env });
   const stdin = child.stdin.getWriter();
   const lines: string[] = [];
   let seen = "";
@@ -256,37 +277,46 @@ async function writeRecordFile(path: string, count: number, size: number): Promi
 interface KcatRun {
   code: number | null;
   ms: number;
+  /** Lines and bytes kcat wrote to stdout (consume runs). */
   lines: number;
   bytes: number;
   stderr: string;
   timedOut: boolean;
 }
 
-async function kcat(
-  args: string[],
-  opts: { timeoutMs: number; countStdout?: boolean },
-): Promise<KcatRun> {
-  const started = performance.now();
-  const child = new Deno.Command("kcat", {
-    args,
-    stdin: "null",
-    stdout: opts.countStdout ? "piped" : "null",
-    stderr: "piped",
-  }).spawn();
-  live.add(child);
+/** Lines ("\n") and bytes of a file, read in 1 MiB chunks. */
+async function countFile(path: string): Promise<{ lines: number; bytes: number }> {
+  const file = await Deno.open(path, { read: true });
+  const buf = new Uint8Array(1 << 20);
   let lines = 0;
   let bytes = 0;
-  const out = opts.countStdout
-    ? (async () => {
-      const reader = child.stdout.getReader();
-      for (let i = 0; i < 100_000_000; i++) {
-        const r = await reader.read().catch(() => ({ done: true as const, value: undefined }));
-        if (r.done) break;
-        bytes += r.value.length;
-        lines += countNewlines(r.value, r.value.length);
-      }
-    })()
-    : Promise.resolve();
+  try {
+    for (let i = 0; i < 0x7fffffff; i++) {
+      const got = await file.read(buf);
+      if (got === null) break;
+      bytes += got;
+      lines += countNewlines(buf, got);
+    }
+  } finally {
+    file.close();
+  }
+  return { lines, bytes };
+}
+
+/**
+ * Runs kcat, timed from spawn to exit. With `outFile`, kcat's stdout goes straight to that file
+ * (through `sh -c exec`, as `> file` would), and is counted after the clock stops: a pipe into
+ * this process would make the reader part of what is measured.
+ */
+async function kcat(
+  args: string[],
+  opts: { timeoutMs: number; outFile?: string },
+): Promise<KcatRun> {
+  const [cmd, cmdArgs] = opts.outFile
+    ? ["/bin/sh", ["-c", 'out="$1"; shift; exec kcat "$@" > "$out"', "sh", opts.outFile, ...args]]
+    : ["kcat", args];
+  const started = performance.now();
+  const child = spawn(cmd, { args: cmdArgs, stdin: "null", stdout: "null", stderr: "piped" });
   const errText = new Response(child.stderr).text().catch(() => "");
   let timedOut = false;
   const t = timeout(opts.timeoutMs, null);
@@ -297,9 +327,14 @@ async function kcat(
     killQuietly(child, "SIGKILL");
     status = await child.status;
   }
-  await out;
   const ms = performance.now() - started;
   live.delete(child);
+  let lines = 0;
+  let bytes = 0;
+  if (opts.outFile) {
+    ({ lines, bytes } = await countFile(opts.outFile).catch(() => ({ lines: -1, bytes: -1 })));
+    await Deno.remove(opts.outFile).catch(() => {});
+  }
   return { code: status.code, ms, lines, bytes, stderr: (await errText).slice(0, 4000), timedOut };
 }
 
@@ -321,8 +356,17 @@ const produceArgs = (addr: string, topic: string, acks: string, file: string) =>
   file,
 ];
 
-// fetch.wait.max.ms=20 only shortens the final empty long-poll that tells kcat it reached the
-// end (500 ms by default), which would otherwise dominate the small windowed runs.
+/**
+ * Client settings that keep librdkafka's own timers out of the measurement (they apply to
+ * every target alike):
+ * - `-o 0` rather than `-o beginning`: with `beginning` the consumer's ListOffsets lookup is
+ *   sometimes issued before the partition leader is known and retried by a 500 ms timer.
+ * - queued.min.messages / queued.max.messages.kbytes raised: otherwise fetching pauses once
+ *   100,000 messages (or 64 MiB) are queued and resumes on a ~1 s broker-thread wakeup.
+ * - fetch.wait.max.ms=20: shortens the final empty long-poll that tells kcat it reached the
+ *   end (500 ms by default), which would otherwise dominate the small windowed runs.
+ * All topics here start at offset 0 (the windows fit the mock's retention).
+ */
 const consumeArgs = (addr: string, topic: string) => [
   "-C",
   "-b",
@@ -332,24 +376,27 @@ const consumeArgs = (addr: string, topic: string) => [
   "-p",
   "0",
   "-o",
-  "beginning",
+  "0",
   "-e",
   "-q",
   "-X",
   "fetch.wait.max.ms=20",
+  "-X",
+  "queued.min.messages=10000000",
+  "-X",
+  "queued.max.messages.kbytes=2097151",
   "-f",
   "%s\\n",
 ];
 
 /** End offset of partition 0 (ListOffsets latest), or null. */
 async function endOffset(addr: string, topic: string, timeoutMs: number): Promise<number | null> {
-  const child = new Deno.Command("kcat", {
+  const child = spawn("kcat", {
     args: ["-Q", "-b", addr, "-t", `${topic}:0:-1`],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).spawn();
-  live.add(child);
+  });
   const t = timeout(timeoutMs, null);
   const s = await Promise.race([child.output(), t.promise]);
   t.cancel();
@@ -359,6 +406,22 @@ async function endOffset(addr: string, topic: string, timeoutMs: number): Promis
   if (!s) return null;
   const m = /\[0\] offset (-?\d+)/.exec(new TextDecoder().decode(s.stdout));
   return m ? Number(m[1]) : null;
+}
+
+/**
+ * `sync` (untimed) before a measured run, so no run pays for the write-back of the previous
+ * one's gigabyte of dirty pages. Bounded by `timeoutMs`.
+ */
+async function settle(timeoutMs: number): Promise<void> {
+  let child: Deno.ChildProcess;
+  try {
+    child = spawn("sync", { stdin: "null", stdout: "null", stderr: "null" });
+  } catch {
+    return; // aborted, or no sync(1)
+  }
+  if (!(await waitExit(child, timeoutMs))) killQuietly(child, "SIGKILL");
+  await child.status;
+  live.delete(child);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -384,6 +447,7 @@ export function formatTable(rows: Row[]): string {
   const head = [
     "scenario",
     "target",
+    "runs",
     "records",
     "seconds",
     "records/s",
@@ -395,6 +459,7 @@ export function formatTable(rows: Row[]): string {
   const body = rows.map((r) => [
     r.scenario,
     r.target,
+    r.runsMs ? String(r.runsMs.length) : "-",
     fmtNum(r.records),
     r.seconds === null ? "-" : r.seconds.toFixed(3),
     fmtNum(r.recordsPerSec),
@@ -406,7 +471,7 @@ export function formatTable(rows: Row[]): string {
       : `${r.check}${r.detail ? `: ${r.detail}` : ""}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const right = new Set([2, 3, 4, 5, 6, 7]);
+  const right = new Set([2, 3, 4, 5, 6, 7, 8]);
   const line = (cells: string[]) =>
     "| " +
     cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(
@@ -456,12 +521,14 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
   const stepTimeout = (cap: number) => Math.max(1_000, Math.min(cap, remaining()));
 
   const workloads = [
-    { size: 100, records: quick ? 300_000 : 3_000_000 },
-    { size: 1024, records: quick ? 60_000 : 600_000 },
+    { size: 100, records: quick ? 500_000 : 5_000_000 },
+    { size: 1024, records: quick ? 100_000 : 1_000_000 },
   ].map((w) => ({
     ...w,
+    /** Produce runs per acks setting (each to a fresh topic); rows show the best. */
+    runs: quick ? 1 : 3,
     windowRecords: Math.floor(WINDOW_BYTES / (w.size + 24)),
-    windowRepeats: quick ? 2 : 5,
+    windowRepeats: quick ? 3 : 10,
   }));
 
   const environment: Record<string, string | number> = {
@@ -469,11 +536,11 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
     deno: Deno.version.deno,
     v8: Deno.version.v8,
     os: `${Deno.build.os} ${Deno.build.arch}`,
-    kcat: (await versionOf("kcat", ["-V"])).split("\n").slice(0, 4).join(" ").replace(
-      /\s+/g,
-      " ",
-    ),
+    kcat: "?",
   };
+  const kv = await versionOf("kcat", ["-V"]);
+  const km = /Version (\S+).*?librdkafka (\S+)/s.exec(kv);
+  environment.kcat = km ? `kcat ${km[1]} (librdkafka ${km[2]})` : kv.split("\n")[0];
   try {
     const cpu = await Deno.readTextFile("/proc/cpuinfo");
     environment.cpu = /model name\s*:\s*(.*)/.exec(cpu)?.[1] ?? "unknown";
@@ -488,6 +555,7 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
     warnings: [] as string[],
   };
   const tmp = await Deno.makeTempDir({ prefix: "tributary-bench-" });
+  tempDirs.add(tmp);
   const files = new Map<number, { full: string; window: string; bytes: number }>();
 
   const row = (r: Omit<Row, "recordsPerSec" | "mbPerSec" | "vsMock" | "vsCeiling">): Row => {
@@ -553,67 +621,61 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
       const sourceAddr = { hostname: LOOPBACK, port: Number(sink.match[2]) };
       for (const w of workloads) {
         const f = files.get(w.size)!;
-        // Best of two: a ceiling is the best this machine does.
-        let best: { ms: number; ok: boolean; detail?: string } | null = null;
-        for (let rep = 0; rep < 2 && remaining() > 0; rep++) {
-          const r = await sendFile(sinkAddr, f.full);
-          const ok = r.acked === f.bytes && r.bytes === f.bytes;
-          if (!best || (ok && r.ms < best.ms)) {
-            best = { ms: r.ms, ok, detail: ok ? undefined : `acked ${r.acked} of ${f.bytes} B` };
+        // Best of 2 (at least as many runs as the kcat rows get): a ceiling is the best this
+        // machine does.
+        const reps = Math.max(2, w.runs);
+        const runsMs: number[] = [];
+        const problems: string[] = [];
+        for (let rep = 0; rep < reps && remaining() > 0; rep++) {
+          await settle(stepTimeout(60_000));
+          const r = await sendFile(sinkAddr, f.full, stepTimeout(60_000));
+          if (r.acked !== f.bytes || r.bytes !== f.bytes) {
+            problems.push(`sent ${r.bytes} B, acked ${r.acked} of ${f.bytes} B`);
           }
+          runsMs.push(r.ms);
         }
-        if (!best) {
-          skipped(
-            "ceiling",
-            "produce",
-            w.size,
-            "produce " + sizeLabel(w.size),
-            w.records,
-            "budget",
-          );
-        } else {
-          row({
-            scenario: `produce ${sizeLabel(w.size)} (raw TCP to file)`,
-            kind: "produce",
-            size: w.size,
-            target: "ceiling",
-            records: w.records,
-            seconds: best.ms / 1000,
-            check: best.ok ? "ok" : "FAIL",
-            detail: best.detail,
-          });
-        }
+        row({
+          scenario: `produce ${sizeLabel(w.size)} (raw TCP to file)`,
+          kind: "produce",
+          size: w.size,
+          target: "ceiling",
+          records: w.records,
+          seconds: runsMs.length ? Math.min(...runsMs) / 1000 : null,
+          check: problems.length ? "FAIL" : runsMs.length ? "ok" : "skipped",
+          detail: problems.length ? problems.join("; ") : undefined,
+          runsMs: runsMs.map((ms) => Math.round(ms * 10) / 10),
+        });
         for (
-          const [kind, path, records, reps] of [
-            ["consume", f.full, w.records, 2],
+          const [kind, path, records, n] of [
+            ["consume", f.full, w.records, Math.max(2, 2 * w.runs)],
             ["window", f.window, w.windowRecords, w.windowRepeats],
           ] as const
         ) {
-          let ms = 0;
-          let bestMs = Infinity;
-          let ok = true;
-          let detail: string | undefined;
-          // consume: best of `reps` single reads; window: the total of `reps` reads.
-          for (let rep = 0; rep < reps; rep++) {
-            const r = await receiveFile(sourceAddr, path);
-            if (r.lines !== records || r.bytes !== records * (w.size + 1)) {
-              ok = false;
-              detail = `got ${r.lines} lines / ${r.bytes} B`;
+          const runsMs: number[] = [];
+          const problems: string[] = [];
+          // consume: best of `n` single reads; window: the total of `n` reads.
+          for (let rep = 0; rep < n && remaining() > 0; rep++) {
+            const r = await receiveFile(sourceAddr, path, false, stepTimeout(60_000));
+            if (r.bytes !== records * (w.size + 1)) {
+              problems.push(`got ${r.bytes} B of ${records * (w.size + 1)}`);
             }
-            ms += r.ms;
-            bestMs = Math.min(bestMs, r.ms);
+            runsMs.push(r.ms);
           }
+          const total = runsMs.reduce((a, b) => a + b, 0);
           row({
             scenario: kind === "consume"
               ? `${scen.consume(w.size)} (raw file to TCP)`
-              : `${scen.window(w.size, reps)} (raw)`,
+              : `${scen.window(w.size, n)} (raw)`,
             kind,
             size: w.size,
             target: "ceiling",
-            records: kind === "consume" ? records : records * reps,
-            seconds: (kind === "consume" ? bestMs : ms) / 1000,
-            check: ok ? "ok" : "FAIL",
-            detail,
+            records: kind === "consume" ? records : records * runsMs.length,
+            seconds: runsMs.length
+              ? (kind === "consume" ? Math.min(...runsMs) : total) / 1000
+              : null,
+            check: problems.length ? "FAIL" : runsMs.length ? "ok" : "skipped",
+            detail: problems.length ? problems.join("; ") : undefined,
+            runsMs: runsMs.map((ms) => Math.round(ms * 10) / 10),
           });
         }
       }
@@ -644,7 +706,18 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
           server = await startServer(
             "tributary",
             Deno.execPath(),
-            ["run", "-A", CLI, "--host", LOOPBACK, "--port", "0", "--data-dir", dataDir],
+            [
+              "run",
+              "-A",
+              CLI,
+              "--host",
+              LOOPBACK,
+              "--port",
+              "0",
+              "--data-dir",
+              dataDir,
+              ...(opts.brokerArgs ?? []),
+            ],
             /listening on ([\d.]+):(\d+)/,
             60_000,
           );
@@ -676,24 +749,40 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
         for (const w of workloads) {
           const f = files.get(w.size)!;
           const expectBytes = w.records * (w.size + 1);
-          const produced: { topic: string; acks: "1" | "all"; r: Row | null }[] = [];
-          for (const acks of ["1", "all"] as const) {
-            const topic = `bench-${w.size}-acks${acks}`;
+          // Produce: `runs` fresh topics per acks setting, the settings alternating so both
+          // meet the same page-cache state; each run starts after a sync. Rows show the best.
+          const ackModes = ["1", "all"] as const;
+          const acc = new Map(
+            ackModes.map((
+              a,
+            ) => [a, { runsMs: [] as number[], problems: [] as string[], topics: [] as string[] }]),
+          );
+          for (let rep = 0; rep < w.runs; rep++) {
+            for (const acks of ackModes) {
+              if (remaining() < 2_000) continue;
+              const a = acc.get(acks)!;
+              const topic = `bench-${w.size}-acks${acks}-${rep}`;
+              await settle(stepTimeout(60_000));
+              const k = await kcat(produceArgs(addr, topic, acks, f.full), {
+                timeoutMs: stepTimeout(120_000),
+              });
+              const end = await endOffset(addr, topic, stepTimeout(15_000));
+              if (k.timedOut) a.problems.push("kcat timed out");
+              else if (k.code !== 0) a.problems.push(`kcat exit ${k.code}`);
+              if (/fail|error/i.test(k.stderr)) a.problems.push(k.stderr.trim().split("\n")[0]);
+              if (end !== w.records) a.problems.push(`end offset ${end}, expected ${w.records}`);
+              if (!k.timedOut) a.runsMs.push(k.ms);
+              a.topics.push(topic);
+            }
+          }
+          const produced: { topic: string; r: Row }[] = [];
+          for (const acks of ackModes) {
             const scenario = scen.produce(w.size, acks);
-            if (remaining() < 2_000) {
+            const { runsMs, problems, topics } = acc.get(acks)!;
+            if (topics.length === 0) {
               skipped(target, "produce", w.size, scenario, w.records, "time budget spent", acks);
-              produced.push({ topic, acks, r: null });
               continue;
             }
-            const k = await kcat(produceArgs(addr, topic, acks, f.full), {
-              timeoutMs: stepTimeout(120_000),
-            });
-            const end = await endOffset(addr, topic, stepTimeout(15_000));
-            const problems: string[] = [];
-            if (k.timedOut) problems.push("kcat timed out");
-            else if (k.code !== 0) problems.push(`kcat exit ${k.code}`);
-            if (/fail|error/i.test(k.stderr)) problems.push(k.stderr.trim().split("\n")[0]);
-            if (end !== w.records) problems.push(`end offset ${end}, expected ${w.records}`);
             const r = row({
               scenario,
               kind: "produce",
@@ -701,14 +790,16 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
               acks,
               target,
               records: w.records,
-              seconds: k.timedOut ? null : k.ms / 1000,
+              seconds: runsMs.length ? Math.min(...runsMs) / 1000 : null,
               check: problems.length ? "FAIL" : "ok",
               detail: problems.length ? problems.join("; ") : undefined,
+              runsMs: runsMs.map((ms) => Math.round(ms * 10) / 10),
             });
-            produced.push({ topic, acks, r });
+            for (const topic of topics) produced.push({ topic, r });
           }
 
           // Consume everything produced (Tributary only: the mock keeps 5 MiB per partition).
+          // Every produced topic is read back and checked; the row shows the best read.
           if (target === "mock") {
             row({
               scenario: scen.consume(w.size),
@@ -721,42 +812,45 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
               detail: "mock keeps only 5 MiB per partition",
             });
           } else {
+            const runsMs: number[] = [];
+            const problems: string[] = [];
             for (const p of produced) {
-              if (!p.r) continue;
-              if (remaining() < 2_000) {
-                if (p.acks === "1") {
-                  skipped(target, "consume", w.size, scen.consume(w.size), w.records, "budget");
-                }
-                continue;
-              }
+              if (remaining() < 2_000) break;
+              await settle(stepTimeout(60_000));
               const k = await kcat(consumeArgs(addr, p.topic), {
                 timeoutMs: stepTimeout(120_000),
-                countStdout: true,
+                outFile: `${tmp}/consumed.txt`,
               });
-              const problems: string[] = [];
-              if (k.timedOut) problems.push("kcat timed out");
-              else if (k.code !== 0) problems.push(`kcat exit ${k.code}`);
+              const bad: string[] = [];
+              if (k.timedOut) bad.push("kcat timed out");
+              else if (k.code !== 0) bad.push(`kcat exit ${k.code}`);
               if (k.lines !== w.records || k.bytes !== expectBytes) {
-                problems.push(`consumed ${k.lines} records / ${k.bytes} B, expected ${w.records}`);
+                bad.push(
+                  `${p.topic}: consumed ${k.lines} records / ${k.bytes} B, expected ${w.records}`,
+                );
               }
-              if (problems.length && p.r.check !== "FAIL") {
+              if (bad.length && p.r.check !== "FAIL") {
                 // The produce row cannot stand if its records do not come back.
                 p.r.check = "FAIL";
-                p.r.detail = `read back: ${problems.join("; ")}`;
+                p.r.detail = `read back: ${bad.join("; ")}`;
               }
-              if (p.acks === "1") {
-                // The timed consume row: the acks=1 topic.
-                row({
-                  scenario: scen.consume(w.size),
-                  kind: "consume",
-                  size: w.size,
-                  target,
-                  records: w.records,
-                  seconds: k.timedOut ? null : k.ms / 1000,
-                  check: problems.length ? "FAIL" : "ok",
-                  detail: problems.length ? problems.join("; ") : undefined,
-                });
-              }
+              problems.push(...bad);
+              if (!k.timedOut) runsMs.push(k.ms);
+            }
+            if (runsMs.length === 0 && problems.length === 0) {
+              skipped(target, "consume", w.size, scen.consume(w.size), w.records, "budget");
+            } else {
+              row({
+                scenario: scen.consume(w.size),
+                kind: "consume",
+                size: w.size,
+                target,
+                records: w.records,
+                seconds: runsMs.length ? Math.min(...runsMs) / 1000 : null,
+                check: problems.length ? "FAIL" : "ok",
+                detail: problems.length ? problems.join("; ") : undefined,
+                runsMs: runsMs.map((ms) => Math.round(ms * 10) / 10),
+              });
             }
           }
 
@@ -778,7 +872,7 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
           for (let rep = 0; rep < w.windowRepeats && !problems.length; rep++) {
             const k = await kcat(consumeArgs(addr, topic), {
               timeoutMs: stepTimeout(60_000),
-              countStdout: true,
+              outFile: `${tmp}/consumed.txt`,
             });
             if (k.timedOut) problems.push("kcat timed out");
             else if (k.code !== 0) problems.push(`kcat exit ${k.code}`);
@@ -840,10 +934,15 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
   } finally {
     await killAll();
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    tempDirs.delete(tmp);
   }
 
   // Ratios: same scenario kind, size and (for produce) any acks against the mock's row with
   // the same acks, and against the ceiling row of the same kind and size.
+  for (const r of rows) {
+    // A row that failed its checks posts no rate at all.
+    if (r.check !== "ok") r.recordsPerSec = r.mbPerSec = null;
+  }
   for (const r of rows) {
     if (r.mbPerSec === null) continue;
     const mock = rows.find((m) =>
@@ -854,7 +953,7 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
       c.target === "ceiling" && c.kind === r.kind && c.size === r.size && c.check === "ok" &&
       c.mbPerSec !== null
     );
-    if (mock?.mbPerSec) r.vsMock = r.mbPerSec / mock.mbPerSec;
+    if (mock?.mbPerSec && r.target !== "ceiling") r.vsMock = r.mbPerSec / mock.mbPerSec;
     if (ceil?.mbPerSec) r.vsCeiling = r.mbPerSec / ceil.mbPerSec;
   }
   // Keep the table grouped by scenario: produce, consume, window; per size; ceiling, mock, T.
@@ -894,22 +993,25 @@ export function printResult(res: E2EResult, say: (l: string) => void = console.l
   );
   for (const w of res.workloads) {
     say(
-      `  ${sizeLabel(w.size)} records: ${fmtNum(w.records)} per produce run, window ${
-        fmtNum(w.windowRecords)
-      } x${w.windowRepeats}`,
+      `  ${sizeLabel(w.size)} records: ${fmtNum(w.records)} per produce run, ${w.runs} run(s) ` +
+        `per acks setting; window ${fmtNum(w.windowRecords)} records x${w.windowRepeats}`,
     );
   }
   say("");
   say(formatTable(res.rows));
   say("");
-  say(
-    "MB/s = record payload bytes (10^6/s). vs mock / vs raw TCP: this row's rate over the mock's " +
-      "or the raw ceiling's rate for the same scenario.",
-  );
-  say(
-    "Ceiling rows: produce = best of 2 Deno 64 KiB writes into a file over TCP (acked at EOF); " +
-      "consume = best of 2 reads of the same file over TCP; window = total of R reads.",
-  );
+  for (
+    const note of [
+      "MB/s: record payload bytes (10^6 B/s). vs mock / vs raw TCP: this row's rate over the",
+      "mock's / the raw ceiling's rate in the same scenario. runs: each produce run goes to a",
+      "fresh topic and every produced topic is read back (counts and bytes checked); the row",
+      "shows the best run, window rows the total of all runs. Per-run times: bench/out/e2e.json.",
+      "Ceiling: Deno writes the record file over TCP in 64 KiB chunks to a Deno process that",
+      "writes it to a file and acks at EOF; consume ceiling serves the file back over TCP.",
+      "It bounds what one Deno process persisting the bytes can do; the in-memory C mock can",
+      "beat it.",
+    ]
+  ) say(note);
   const t = res.tributary;
   say(
     `Tributary: peak RSS ${t.peakRssMiB ?? "?"} MiB, exit code after SIGTERM ${t.exitCode ?? "?"}` +
@@ -930,7 +1032,7 @@ if (import.meta.main) {
     strict: true,
   });
   const onSignal = async () => {
-    await killAll();
+    await abortAll();
     Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", onSignal);

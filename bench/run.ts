@@ -16,11 +16,14 @@
  * Exits non-zero when a micro benchmark fails or an end-to-end check fails.
  */
 import { parseArgs } from "node:util";
-import { killAll, printResult, runE2E } from "./e2e.ts";
+import { abortAll, killAll, printResult, runE2E } from "./e2e.ts";
 
 const BENCH_DIR = new URL("./", import.meta.url).pathname;
 const ROOT = new URL("../", import.meta.url).pathname;
 const OUT_DIR = new URL("./out/", import.meta.url).pathname;
+
+/** The running `deno bench`, so Ctrl-C can stop it. */
+let microChild: Deno.ChildProcess | null = null;
 
 interface BenchResult {
   origin: string;
@@ -69,6 +72,7 @@ async function runMicro(timeoutMs: number): Promise<boolean> {
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
+  microChild = child;
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -80,6 +84,7 @@ async function runMicro(timeoutMs: number): Promise<boolean> {
   }, timeoutMs);
   const out = await child.output();
   clearTimeout(timer);
+  microChild = null;
   const text = new TextDecoder().decode(out.stdout);
   if (timedOut) console.log(`micro benchmarks killed after ${timeoutMs / 1000} s`);
 
@@ -189,7 +194,12 @@ async function main(): Promise<number> {
 
 if (import.meta.main) {
   const onSignal = async () => {
-    await killAll();
+    try {
+      microChild?.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+    await abortAll();
     Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", onSignal);

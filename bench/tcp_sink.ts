@@ -104,13 +104,32 @@ async function acceptLoop(
   }
 }
 
+/**
+ * Closes `conn` after `ms` so any pending read or write fails; `expired()` tells whether it
+ * fired.
+ */
+function deadline(conn: Deno.Conn, ms: number): { expired(): boolean; clear(): void } {
+  let fired = false;
+  const id = setTimeout(() => {
+    fired = true;
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  }, ms);
+  return { expired: () => fired, clear: () => clearTimeout(id) };
+}
+
 /** Client half of the produce ceiling: sends `path` in 64 KiB writes, waits for the ack. */
 export async function sendFile(
   addr: { hostname: string; port: number },
   path: string,
+  timeoutMs = 120_000,
 ): Promise<{ bytes: number; acked: number; ms: number }> {
   const started = performance.now();
   const conn = await Deno.connect({ hostname: addr.hostname, port: addr.port });
+  const timer = deadline(conn, timeoutMs);
   const file = await Deno.open(path, { read: true });
   const buf = new Uint8Array(CHUNK);
   let bytes = 0;
@@ -131,19 +150,30 @@ export async function sendFile(
     }
     const acked = have === 8 ? Number(new DataView(ack.buffer).getBigUint64(0)) : -1;
     return { bytes, acked, ms: performance.now() - started };
+  } catch (e) {
+    if (timer.expired()) throw new Error(`sendFile: no ack within ${timeoutMs} ms`);
+    throw e;
   } finally {
+    timer.clear();
     file.close();
-    conn.close();
+    try {
+      conn.close();
+    } catch {
+      // closed by the deadline
+    }
   }
 }
 
-/** Client half of the consume ceiling: asks for `path`, reads and discards it, counts lines. */
+/** Client half of the consume ceiling: asks for `path`, reads and discards it. */
 export async function receiveFile(
   addr: { hostname: string; port: number },
   path: string,
+  countLines = false,
+  timeoutMs = 120_000,
 ): Promise<{ bytes: number; lines: number; ms: number }> {
   const started = performance.now();
   const conn = await Deno.connect({ hostname: addr.hostname, port: addr.port });
+  const timer = deadline(conn, timeoutMs);
   const buf = new Uint8Array(CHUNK);
   let bytes = 0;
   let lines = 0;
@@ -153,11 +183,19 @@ export async function receiveFile(
       const got = await conn.read(buf);
       if (got === null) break;
       bytes += got;
-      lines += countNewlines(buf, got);
+      if (countLines) lines += countNewlines(buf, got);
     }
-    return { bytes, lines, ms: performance.now() - started };
+    return { bytes, lines: countLines ? lines : -1, ms: performance.now() - started };
+  } catch (e) {
+    if (timer.expired()) throw new Error(`receiveFile: not done within ${timeoutMs} ms`);
+    throw e;
   } finally {
-    conn.close();
+    timer.clear();
+    try {
+      conn.close();
+    } catch {
+      // closed by the deadline
+    }
   }
 }
 

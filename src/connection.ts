@@ -24,6 +24,8 @@ import { log } from "./log.ts";
 import { responseErrorCodes } from "./metrics.ts";
 
 const MIN_READ = 64 * 1024;
+/** Frames up to this size get their whole buffer at once (typical produce requests). */
+const TRUSTED_FRAME = 1024 * 1024;
 
 let nextConnectionId = 1;
 
@@ -107,7 +109,10 @@ export class Connection {
         // a peer announcing a large frame and sending little costs little memory.
         const need = size >= 0 ? 4 + size : 4;
         const next = new Uint8Array(
-          Math.min(need + MIN_READ / 2, Math.max(MIN_READ, have * 2 + MIN_READ)),
+          Math.max(
+            MIN_READ,
+            Math.min(need + MIN_READ / 2, Math.max(TRUSTED_FRAME, have * 2 + MIN_READ)),
+          ),
         );
         next.set(this.acc.subarray(this.start, this.end));
         this.acc = next;
