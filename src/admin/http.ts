@@ -1,17 +1,12 @@
 /**
- * Shared pieces of the admin API: the Hono import (one pinned version for every module),
- * JSON errors `{ error, message }` and their HTTP statuses, and request-input parsing.
+ * Shared pieces of the admin API: JSON errors `{ error, message }` with their HTTP statuses,
+ * and request-input parsing.
  */
-import type { Context } from "npm:hono@4.13.19";
-import type { ContentfulStatusCode } from "npm:hono@4.13.19/utils/http-status";
 import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import { ConfigError } from "../config.ts";
+import type { ContentfulStatusCode, Context } from "./hono.ts";
 
-export { Hono } from "npm:hono@4.13.19";
-export type { Context } from "npm:hono@4.13.19";
-
-/** The environment every admin route sees: the Broker is reached through `c.get("broker")`. */
-export type AdminEnv = { Variables: Record<string, never> };
+export { type Context, Hono } from "./hono.ts";
 
 /** An error the admin API answers with `status` and `{ error, message, ...extra }`. */
 export class HttpError extends Error {
@@ -95,14 +90,53 @@ export function errorResponse(c: Context, e: unknown): Response {
   return c.json({ error: "INTERNAL_ERROR", message }, 500);
 }
 
-/** Parses the JSON body of a request; 400 when it is missing or not JSON. */
-export async function jsonBody(c: Context): Promise<unknown> {
-  let text: string;
+/** Largest request body accepted (topic creation and config updates are small). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+function tooLarge(): HttpError {
+  return new HttpError(
+    413,
+    "PAYLOAD_TOO_LARGE",
+    `request bodies are limited to ${MAX_BODY_BYTES} bytes`,
+  );
+}
+
+/** Reads the body as text, refusing (413) more than MAX_BODY_BYTES. */
+async function boundedText(c: Context): Promise<string> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const body = c.req.raw.body;
+  if (!body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
   try {
-    text = await c.req.text();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > MAX_BODY_BYTES) {
+        reader.cancel().catch(() => {});
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
   } catch (e) {
+    if (e instanceof HttpError) throw e;
     throw badRequest(`could not read the request body: ${e instanceof Error ? e.message : e}`);
   }
+  const all = new Uint8Array(size);
+  let pos = 0;
+  for (const ch of chunks) {
+    all.set(ch, pos);
+    pos += ch.length;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/** Parses the JSON body of a request; 400 when it is missing or not JSON, 413 when huge. */
+export async function jsonBody(c: Context): Promise<unknown> {
+  const text = await boundedText(c);
   if (text.trim() === "") throw badRequest("a JSON request body is required");
   try {
     return JSON.parse(text);

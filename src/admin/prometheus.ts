@@ -1,0 +1,290 @@
+/**
+ * `/metrics`: the broker's counters in the Prometheus text exposition format (version 0.0.4).
+ *
+ * Metric names follow Prometheus conventions (`_total` counters, `_seconds` and `_bytes`
+ * units); labels carry Kafka's names (`api` is the API name, `error` the error code name).
+ */
+import { errorName } from "../../protocol/errors.ts";
+import type { Broker } from "../broker.ts";
+import { LATENCY_BUCKETS_SECONDS } from "../metrics.ts";
+import { type PartitionTiers, partitionTiers, tieringStats } from "./tiering.ts";
+
+export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** Consumer lag of one group on one partition (high watermark - committed offset). */
+export interface GroupLagSample {
+  group: string;
+  topic: string;
+  partition: number;
+  committedOffset: number;
+  lag: number;
+}
+
+function escapeLabel(v: string): string {
+  return v.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n");
+}
+
+function labels(l: Record<string, string | number>): string {
+  const parts = Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(String(v))}"`);
+  return parts.length ? `{${parts.join(",")}}` : "";
+}
+
+function num(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  return String(v);
+}
+
+class Writer {
+  private readonly lines: string[] = [];
+
+  family(name: string, type: "counter" | "gauge" | "histogram", help: string): void {
+    this.lines.push(`# HELP ${name} ${help.replaceAll("\\", "\\\\").replaceAll("\n", "\\n")}`);
+    this.lines.push(`# TYPE ${name} ${type}`);
+  }
+
+  sample(name: string, l: Record<string, string | number>, v: number): void {
+    this.lines.push(`${name}${labels(l)} ${num(v)}`);
+  }
+
+  text(): string {
+    return this.lines.join("\n") + "\n";
+  }
+}
+
+/** Renders every metric of `broker`, with group lag when `groupLag` gives any. */
+export function renderPrometheus(broker: Broker, groupLag: GroupLagSample[] = []): string {
+  const m = broker.metrics;
+  const w = new Writer();
+  const apiName = (key: number) => broker.registry.get(key)?.name ?? `Unknown${key}`;
+
+  w.family("tributary_broker_info", "gauge", "Broker identity; the value is always 1.");
+  w.sample("tributary_broker_info", {
+    cluster_id: broker.clusterId,
+    node_id: broker.nodeId,
+  }, 1);
+  w.family("tributary_uptime_seconds", "gauge", "Seconds since the broker started.");
+  w.sample("tributary_uptime_seconds", {}, (Date.now() - broker.startedAt) / 1000);
+
+  // ---- requests ----------------------------------------------------------------------
+  const reqs = [...m.requests.entries()].map(([k, v]) => {
+    const [key, version] = k.split(":").map(Number);
+    return { key, version, ...v };
+  }).sort((a, b) => a.key - b.key || a.version - b.version);
+  w.family("tributary_requests_total", "counter", "Requests handled, by API key and version.");
+  for (const r of reqs) {
+    w.sample(
+      "tributary_requests_total",
+      { api: apiName(r.key), api_key: r.key, version: r.version },
+      r.count,
+    );
+  }
+  w.family(
+    "tributary_requests_failed_total",
+    "counter",
+    "Requests whose response carried at least one error code, by API key and version.",
+  );
+  for (const r of reqs) {
+    w.sample(
+      "tributary_requests_failed_total",
+      { api: apiName(r.key), api_key: r.key, version: r.version },
+      r.errors,
+    );
+  }
+  w.family(
+    "tributary_request_errors_total",
+    "counter",
+    "Error codes returned, by API key, version and error (one per topic/partition/group " +
+      "entry that carried it, like Kafka's ErrorsPerSec).",
+  );
+  const errs = [...m.errors.entries()].map(([k, count]) => {
+    const [key, version, code] = k.split(":").map(Number);
+    return { key, version, code, count };
+  }).sort((a, b) => a.key - b.key || a.version - b.version || a.code - b.code);
+  for (const e of errs) {
+    w.sample("tributary_request_errors_total", {
+      api: apiName(e.key),
+      api_key: e.key,
+      version: e.version,
+      error: errorName(e.code),
+      error_code: e.code,
+    }, e.count);
+  }
+  w.family(
+    "tributary_request_duration_seconds",
+    "histogram",
+    "Time spent handling a request (decode to response built), by API key.",
+  );
+  for (const [key, h] of [...m.latency.entries()].sort((a, b) => a[0] - b[0])) {
+    const l = { api: apiName(key), api_key: key };
+    const cum = h.cumulative();
+    LATENCY_BUCKETS_SECONDS.forEach((le, i) => {
+      w.sample("tributary_request_duration_seconds_bucket", { ...l, le: String(le) }, cum[i]);
+    });
+    w.sample("tributary_request_duration_seconds_bucket", { ...l, le: "+Inf" }, h.count);
+    w.sample("tributary_request_duration_seconds_sum", l, h.sumSeconds);
+    w.sample("tributary_request_duration_seconds_count", l, h.count);
+  }
+
+  // ---- connections --------------------------------------------------------------------
+  w.family("tributary_connections", "gauge", "Open client connections.");
+  w.sample("tributary_connections", {}, m.connectionsOpen);
+  w.family("tributary_connections_accepted_total", "counter", "Client connections accepted.");
+  w.sample("tributary_connections_accepted_total", {}, m.connectionsTotal);
+
+  // ---- per topic traffic --------------------------------------------------------------
+  const sorted = (map: Map<string, number>) =>
+    [...map.entries()].sort((a, b) => a[0].localeCompare(b[0]));
+  w.family(
+    "tributary_topic_bytes_in_total",
+    "counter",
+    "Record batch bytes appended by producers, by topic (retries that were duplicates excluded).",
+  );
+  for (const [t, v] of sorted(m.topicBytesIn)) {
+    w.sample("tributary_topic_bytes_in_total", { topic: t }, v);
+  }
+  w.family("tributary_topic_records_in_total", "counter", "Records appended, by topic.");
+  for (const [t, v] of sorted(m.topicRecordsIn)) {
+    w.sample("tributary_topic_records_in_total", { topic: t }, v);
+  }
+  w.family(
+    "tributary_topic_bytes_out_total",
+    "counter",
+    "Record batch bytes returned to fetchers, by topic.",
+  );
+  for (const [t, v] of sorted(m.topicBytesOut)) {
+    w.sample("tributary_topic_bytes_out_total", { topic: t }, v);
+  }
+
+  // ---- partitions --------------------------------------------------------------------
+  const topics = broker.topics().sort((a, b) => a.name.localeCompare(b.name));
+  w.family("tributary_topics", "gauge", "Topics.");
+  w.sample("tributary_topics", {}, topics.length);
+  const parts: {
+    topic: string;
+    partition: number;
+    tiers: PartitionTiers;
+    start: number;
+    hw: number;
+  }[] = [];
+  for (const t of topics) {
+    for (let p = 0; p < t.partitions; p++) {
+      const log = broker.partition(t.name, p);
+      if (!log) continue;
+      parts.push({
+        topic: t.name,
+        partition: p,
+        tiers: partitionTiers(broker, log),
+        start: log.logStartOffset,
+        hw: log.highWatermark,
+      });
+    }
+  }
+  w.family("tributary_partitions", "gauge", "Partitions (this broker leads all of them).");
+  w.sample("tributary_partitions", {}, parts.length);
+  w.family(
+    "tributary_partition_size_bytes",
+    "gauge",
+    "Log size of a partition by storage tier (a tiered segment counts in both tiers until " +
+      "local retention deletes its local copy).",
+  );
+  for (const p of parts) {
+    const l = { topic: p.topic, partition: p.partition };
+    w.sample("tributary_partition_size_bytes", { ...l, tier: "local" }, p.tiers.localBytes);
+    w.sample("tributary_partition_size_bytes", { ...l, tier: "remote" }, p.tiers.remoteBytes);
+  }
+  w.family("tributary_partition_log_start_offset", "gauge", "First offset of a partition.");
+  for (const p of parts) {
+    w.sample(
+      "tributary_partition_log_start_offset",
+      { topic: p.topic, partition: p.partition },
+      p.start,
+    );
+  }
+  w.family("tributary_partition_high_watermark", "gauge", "High watermark of a partition.");
+  for (const p of parts) {
+    w.sample(
+      "tributary_partition_high_watermark",
+      { topic: p.topic, partition: p.partition },
+      p.hw,
+    );
+  }
+
+  // ---- tiered storage ------------------------------------------------------------------
+  const tiering = tieringStats(broker);
+  w.family(
+    "tributary_remote_uploads_pending",
+    "gauge",
+    "Closed segments of remote.storage.enable topics waiting to be copied to the cold tier.",
+  );
+  w.sample(
+    "tributary_remote_uploads_pending",
+    {},
+    parts.reduce((n, p) => n + p.tiers.uploadsPending, 0),
+  );
+  w.family(
+    "tributary_remote_uploads_failed_total",
+    "counter",
+    "Tiering task attempts that failed (each is retried with backoff).",
+  );
+  w.sample("tributary_remote_uploads_failed_total", {}, tiering.uploadsFailed);
+  w.family(
+    "tributary_remote_segments_copied_total",
+    "counter",
+    "Segments copied to the cold tier.",
+  );
+  w.sample("tributary_remote_segments_copied_total", {}, tiering.segmentsCopied);
+  w.family("tributary_remote_bytes_copied_total", "counter", "Bytes copied to the cold tier.");
+  w.sample("tributary_remote_bytes_copied_total", {}, tiering.bytesCopied);
+  w.family(
+    "tributary_remote_segments_deleted_total",
+    "counter",
+    "Segments deleted from the cold tier by retention or topic deletion.",
+  );
+  w.sample("tributary_remote_segments_deleted_total", {}, tiering.segmentsDeleted);
+
+  // ---- consumer groups -----------------------------------------------------------------
+  if (groupLag.length > 0) {
+    const lag = [...groupLag].sort((a, b) =>
+      a.group.localeCompare(b.group) || a.topic.localeCompare(b.topic) ||
+      a.partition - b.partition
+    );
+    w.family(
+      "tributary_group_committed_offset",
+      "gauge",
+      "Committed offset of a consumer group on a partition.",
+    );
+    for (const s of lag) {
+      w.sample(
+        "tributary_group_committed_offset",
+        { group: s.group, topic: s.topic, partition: s.partition },
+        s.committedOffset,
+      );
+    }
+    w.family(
+      "tributary_group_lag",
+      "gauge",
+      "Consumer lag: high watermark minus the group's committed offset.",
+    );
+    for (const s of lag) {
+      w.sample(
+        "tributary_group_lag",
+        { group: s.group, topic: s.topic, partition: s.partition },
+        s.lag,
+      );
+    }
+  }
+
+  // ---- process -----------------------------------------------------------------------
+  try {
+    const mem = Deno.memoryUsage();
+    w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+    w.sample("process_resident_memory_bytes", {}, mem.rss);
+    w.family("tributary_heap_used_bytes", "gauge", "V8 heap in use, in bytes.");
+    w.sample("tributary_heap_used_bytes", {}, mem.heapUsed);
+  } catch {
+    // memoryUsage unavailable: skip
+  }
+  return w.text();
+}

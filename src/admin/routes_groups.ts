@@ -1,0 +1,365 @@
+/**
+ * Consumer group routes of the admin API, over the broker's GroupCoordinator
+ * (`broker.groups`):
+ *
+ *   GET      /v1/groups                   every group: state, protocol, members, total lag
+ *   GET      /v1/groups/{groupId}         state, protocol type/name, generation, members with
+ *                                         their assignments, committed offsets and lag
+ *   GET      /v1/groups/{groupId}/offsets committed offsets and lag per partition
+ *   POST|PUT /v1/groups/{groupId}/offsets reset offsets (earliest, latest, timestamp, offset);
+ *                                         only while the group is Empty (409 otherwise), like
+ *                                         `kafka-consumer-groups --reset-offsets --execute`
+ *
+ * Lag is the partition's high watermark minus the committed offset (never negative).
+ */
+import { ErrorCode, errorName } from "../../protocol/errors.ts";
+import { ConsumerProtocolAssignment } from "../../protocol/messages/mod.ts";
+import { Reader } from "../../protocol/primitives.ts";
+import { codecFor, type Msg } from "../../protocol/schema.ts";
+import type { Broker } from "../broker.ts";
+import type { ClassicGroup } from "../group/classic_group.ts";
+import { asObject, badRequest, type Context, Hono, HttpError, jsonBody } from "./http.ts";
+import type { GroupLagSample } from "./prometheus.ts";
+
+export interface GroupOffsetJson {
+  topic: string;
+  partition: number;
+  /** null when the partition is assigned but nothing was committed yet. */
+  committedOffset: number | null;
+  metadata: string | null;
+  /** null when the topic or partition no longer exists. */
+  logStartOffset: number | null;
+  highWatermark: number | null;
+  lag: number | null;
+  /** The member the partition is assigned to, if any. */
+  memberId: string | null;
+  clientId: string | null;
+}
+
+interface Assignment {
+  topic: string;
+  partitions: number[];
+}
+
+/** The topic-partitions of a consumer-protocol assignment; [] when not decodable. */
+export function decodeAssignment(bytes: Uint8Array): Assignment[] {
+  if (bytes.length < 2) return [];
+  try {
+    const r = new Reader(bytes);
+    const version = r.int16();
+    if (version < 0) return [];
+    const msg = codecFor(ConsumerProtocolAssignment, Math.min(version, 3)).decode(r);
+    return (msg.assignedPartitions as Msg[]).map((a) => ({
+      topic: a.topic as string,
+      partitions: [...(a.partitions as number[])].sort((x, y) => x - y),
+    }));
+  } catch {
+    return [];
+  }
+}
+
+function liveGroup(broker: Broker, groupId: string): ClassicGroup | undefined {
+  const g = broker.groups.group(groupId);
+  return g && !g.is("Dead") ? g : undefined;
+}
+
+function groupOr404(broker: Broker, groupId: string): ClassicGroup {
+  const g = liveGroup(broker, groupId);
+  if (!g) throw new HttpError(404, "GROUP_ID_NOT_FOUND", `unknown consumer group '${groupId}'`);
+  return g;
+}
+
+function membersJson(g: ClassicGroup) {
+  const consumer = g.protocolType === "consumer";
+  return [...g.members.values()].map((m) => ({
+    memberId: m.memberId,
+    groupInstanceId: m.groupInstanceId,
+    clientId: m.clientId,
+    clientHost: m.clientHost,
+    assignments: consumer ? decodeAssignment(m.assignment) : [],
+  })).sort((a, b) => a.memberId.localeCompare(b.memberId));
+}
+
+/** Committed offsets with lag, plus assigned partitions that have no commit yet. */
+export function groupOffsets(broker: Broker, g: ClassicGroup): GroupOffsetJson[] {
+  const owner = new Map<string, { memberId: string; clientId: string }>();
+  if (g.protocolType === "consumer") {
+    for (const m of g.members.values()) {
+      for (const a of decodeAssignment(m.assignment)) {
+        for (const p of a.partitions) {
+          owner.set(`${a.topic}\u0000${p}`, { memberId: m.memberId, clientId: m.clientId });
+        }
+      }
+    }
+  }
+  const out: GroupOffsetJson[] = [];
+  const seen = new Set<string>();
+  const row = (
+    topic: string,
+    partition: number,
+    committed: number | null,
+    metadata: string | null,
+  ) => {
+    const k = `${topic}\u0000${partition}`;
+    seen.add(k);
+    const log = broker.partition(topic, partition);
+    const hw = log ? log.highWatermark : null;
+    const o = owner.get(k);
+    out.push({
+      topic,
+      partition,
+      committedOffset: committed,
+      metadata,
+      logStartOffset: log ? log.logStartOffset : null,
+      highWatermark: hw,
+      lag: hw !== null && committed !== null && committed >= 0 ? Math.max(0, hw - committed) : null,
+      memberId: o?.memberId ?? null,
+      clientId: o?.clientId ?? null,
+    });
+  };
+  for (const c of broker.groups.offsets.all(g.groupId)) {
+    row(c.topic, c.partition, c.offset, c.metadata);
+  }
+  for (const k of owner.keys()) {
+    if (seen.has(k)) continue;
+    const [topic, p] = k.split("\u0000");
+    row(topic, Number(p), null, null);
+  }
+  return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+}
+
+const totalLag = (offsets: GroupOffsetJson[]) => offsets.reduce((n, o) => n + (o.lag ?? 0), 0);
+
+function groupSummary(broker: Broker, g: ClassicGroup) {
+  return {
+    groupId: g.groupId,
+    state: g.state,
+    protocolType: g.protocolType ?? "",
+    protocol: g.protocolName,
+    members: g.members.size,
+    lag: totalLag(groupOffsets(broker, g)),
+  };
+}
+
+function groupDetail(broker: Broker, g: ClassicGroup) {
+  const offsets = groupOffsets(broker, g);
+  return {
+    groupId: g.groupId,
+    state: g.state,
+    protocolType: g.protocolType ?? "",
+    protocol: g.protocolName,
+    generationId: g.generationId,
+    leader: g.leaderId,
+    members: membersJson(g),
+    offsets,
+    lag: totalLag(offsets),
+  };
+}
+
+/** Committed-offset lag of every group, for /metrics. */
+export function groupLagSamples(broker: Broker): GroupLagSample[] {
+  const out: GroupLagSample[] = [];
+  for (const l of broker.groups.listGroups()) {
+    const g = liveGroup(broker, l.groupId);
+    if (!g) continue;
+    for (const o of groupOffsets(broker, g)) {
+      if (o.committedOffset === null || o.lag === null) continue;
+      out.push({
+        group: g.groupId,
+        topic: o.topic,
+        partition: o.partition,
+        committedOffset: o.committedOffset,
+        lag: o.lag,
+      });
+    }
+  }
+  return out;
+}
+
+type ResetTo = "earliest" | "latest" | "timestamp" | "offset";
+
+interface ResetSpec {
+  to: ResetTo;
+  timestamp?: number;
+  offset?: number;
+  topics: { topic: string; partitions: number[] | null }[] | null;
+}
+
+function parseReset(body: unknown): ResetSpec {
+  const o = asObject(body, "request body");
+  const to = o.to;
+  if (to !== "earliest" && to !== "latest" && to !== "timestamp" && to !== "offset") {
+    throw badRequest("to must be one of earliest, latest, timestamp, offset");
+  }
+  const spec: ResetSpec = { to, topics: null };
+  if (to === "timestamp") {
+    if (typeof o.timestamp !== "number" || !Number.isSafeInteger(o.timestamp)) {
+      throw badRequest("to=timestamp needs timestamp (ms since the epoch)");
+    }
+    spec.timestamp = o.timestamp;
+  }
+  if (to === "offset") {
+    if (typeof o.offset !== "number" || !Number.isSafeInteger(o.offset) || o.offset < 0) {
+      throw badRequest("to=offset needs offset (a non-negative integer)");
+    }
+    spec.offset = o.offset;
+  }
+  if (o.topics !== undefined && o.topics !== null) {
+    if (!Array.isArray(o.topics) || o.topics.length === 0) {
+      throw badRequest("topics must be a non-empty array of names or {topic, partitions}");
+    }
+    spec.topics = o.topics.map((t) => {
+      if (typeof t === "string") return { topic: t, partitions: null };
+      const x = asObject(t, "a topics entry");
+      if (typeof x.topic !== "string") throw badRequest("a topics entry needs topic (a string)");
+      if (x.partitions === undefined || x.partitions === null) {
+        return { topic: x.topic, partitions: null };
+      }
+      if (
+        !Array.isArray(x.partitions) ||
+        !x.partitions.every((p) => typeof p === "number" && Number.isInteger(p) && p >= 0)
+      ) {
+        throw badRequest(`partitions of ${x.topic} must be an array of partition numbers`);
+      }
+      return { topic: x.topic, partitions: x.partitions as number[] };
+    });
+  }
+  return spec;
+}
+
+async function targetOffset(broker: Broker, topic: string, p: number, spec: ResetSpec) {
+  const log = broker.partition(topic, p)!;
+  switch (spec.to) {
+    case "earliest":
+      return log.logStartOffset;
+    case "latest":
+      return log.highWatermark;
+    case "offset":
+      return Math.min(Math.max(spec.offset!, log.logStartOffset), log.highWatermark);
+    case "timestamp": {
+      const found = await log.offsetForTimestamp(spec.timestamp!);
+      return found ? found.offset : log.highWatermark;
+    }
+  }
+}
+
+async function resetOffsets(c: Context, broker: Broker, groupId: string) {
+  const spec = parseReset(await jsonBody(c));
+  const dry = c.req.query("dryRun");
+  const dryRun = dry === "true" || dry === "1";
+  const g = liveGroup(broker, groupId);
+  if (g && !g.is("Empty")) {
+    throw new HttpError(
+      409,
+      "NON_EMPTY_GROUP",
+      `group '${groupId}' is ${g.state}: offsets can only be reset while it is Empty ` +
+        "(stop its consumers first)",
+      { state: g.state },
+    );
+  }
+  // Which partitions: those named, else every partition of every topic it committed to.
+  let targets = spec.topics;
+  if (!targets) {
+    const topics = new Set(broker.groups.offsets.all(groupId).map((o) => o.topic));
+    if (topics.size === 0) {
+      throw badRequest(`group '${groupId}' has no committed offsets: name the topics to reset`);
+    }
+    targets = [...topics].sort().map((topic) => ({ topic, partitions: null }));
+  }
+  const plan: { topic: string; partition: number; previous: number | null; offset: number }[] = [];
+  for (const t of targets) {
+    const meta = broker.topic(t.topic);
+    if (!meta) {
+      throw new HttpError(404, "UNKNOWN_TOPIC_OR_PARTITION", `unknown topic '${t.topic}'`);
+    }
+    const parts = t.partitions ?? Array.from({ length: meta.partitions }, (_, i) => i);
+    for (const p of parts) {
+      if (!broker.partition(t.topic, p)) {
+        throw new HttpError(
+          404,
+          "UNKNOWN_TOPIC_OR_PARTITION",
+          `topic '${t.topic}' has no partition ${p}`,
+        );
+      }
+      plan.push({
+        topic: t.topic,
+        partition: p,
+        previous: broker.groups.offsets.get(groupId, t.topic, p)?.offset ?? null,
+        offset: await targetOffset(broker, t.topic, p, spec),
+      });
+    }
+  }
+  if (!dryRun) {
+    const byTopic = new Map<string, typeof plan>();
+    for (const x of plan) {
+      let l = byTopic.get(x.topic);
+      if (!l) byTopic.set(x.topic, l = []);
+      l.push(x);
+    }
+    const results = await broker.groups.commitOffsets({
+      groupId,
+      generationId: -1,
+      memberId: "",
+      groupInstanceId: null,
+      retentionTimeMs: -1,
+      apiVersion: 8,
+      topics: [...byTopic].map(([name, xs]) => ({
+        name,
+        partitions: xs.map((x) => ({
+          partitionIndex: x.partition,
+          committedOffset: x.offset,
+          committedLeaderEpoch: -1,
+          committedMetadata: "",
+        })),
+      })),
+    });
+    const failed = results.flatMap((t) => t.partitions).find((p) => p.errorCode !== 0);
+    if (failed) {
+      const code = failed.errorCode;
+      const conflict = code === ErrorCode.UNKNOWN_MEMBER_ID ||
+        code === ErrorCode.REBALANCE_IN_PROGRESS || code === ErrorCode.ILLEGAL_GENERATION;
+      throw new HttpError(
+        conflict ? 409 : 503,
+        conflict ? "NON_EMPTY_GROUP" : errorName(code),
+        conflict
+          ? `group '${groupId}' is no longer Empty: offsets were not reset`
+          : `offset commit failed: ${errorName(code)}`,
+      );
+    }
+  }
+  return c.json({
+    groupId,
+    dryRun,
+    offsets: plan.map((x) => ({
+      topic: x.topic,
+      partition: x.partition,
+      previousOffset: x.previous,
+      committedOffset: x.offset,
+    })),
+  });
+}
+
+export function groupRoutes(broker: Broker): Hono {
+  const app = new Hono();
+  const id = (c: Context) => c.req.param("groupId") ?? "";
+
+  app.get("/", (c) => {
+    const groups = broker.groups.listGroups()
+      .map((l) => liveGroup(broker, l.groupId))
+      .filter((g): g is ClassicGroup => g !== undefined)
+      .sort((a, b) => a.groupId.localeCompare(b.groupId))
+      .map((g) => groupSummary(broker, g));
+    return c.json({ groups });
+  });
+
+  app.get("/:groupId", (c) => c.json(groupDetail(broker, groupOr404(broker, id(c)))));
+
+  app.get("/:groupId/offsets", (c) => {
+    const g = groupOr404(broker, id(c));
+    return c.json({ groupId: g.groupId, offsets: groupOffsets(broker, g) });
+  });
+
+  app.post("/:groupId/offsets", (c) => resetOffsets(c, broker, id(c)));
+  app.put("/:groupId/offsets", (c) => resetOffsets(c, broker, id(c)));
+  return app;
+}

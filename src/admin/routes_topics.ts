@@ -1,0 +1,281 @@
+/**
+ * Topic routes of the admin API:
+ *
+ *   GET    /v1/topics                                   every topic with its partitions
+ *   POST   /v1/topics                                   create {name, partitions, configs}
+ *   GET    /v1/topics/{name}                            one topic
+ *   DELETE /v1/topics/{name}                            delete it
+ *   GET    /v1/topics/{name}/configs                    every topic setting with its source
+ *   PUT    /v1/topics/{name}/configs                    replace the overrides
+ *   PATCH  /v1/topics/{name}/configs                    merge overrides (null resets a key)
+ *   GET    /v1/topics/{name}/partitions/{p}             one partition
+ *   GET    /v1/topics/{name}/partitions/{p}/records     peek records (?offset=&limit=&maxBytes=)
+ */
+import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import type { TopicMetadata } from "../../storage/log_manager.ts";
+import type { Broker } from "../broker.ts";
+import { type ConfigValue, parseTopicConfigs } from "../config.ts";
+import { formatValue, Source, topicConfigEntries } from "../handlers/describe_configs.ts";
+import {
+  asObject,
+  badRequest,
+  configStrings,
+  type Context,
+  Hono,
+  HttpError,
+  intParam,
+  jsonBody,
+  notFound,
+} from "./http.ts";
+import { partitionTiers } from "./tiering.ts";
+import { DEFAULT_PEEK_BYTES, MAX_PEEK_BYTES, MAX_PEEK_RECORDS, peekRecords } from "./records.ts";
+
+/** Kafka's internal topics (reported with `internal: true`, as Metadata's isInternal). */
+const INTERNAL_TOPICS = new Set(["__consumer_offsets", "__transaction_state"]);
+
+const SOURCE_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(Source).map(([k, v]) => [v, k]),
+);
+const TYPE_NAMES: Record<number, string> = {
+  1: "boolean",
+  2: "string",
+  3: "int",
+  4: "short",
+  5: "long",
+  6: "double",
+  7: "list",
+  8: "class",
+  9: "password",
+};
+
+export interface PartitionJson {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+  logStartOffset: number;
+  highWatermark: number;
+  logEndOffset: number;
+  lastStableOffset: number;
+  /** Bytes on local disk (Kafka's partition Size); equals localBytes. */
+  sizeBytes: number;
+  localBytes: number;
+  /** Bytes in the cold tier (tiered storage); 0 for topics that are not tiered. */
+  remoteBytes: number;
+  /** Local segments. */
+  segments: number;
+  remoteSegments: number;
+  localLogStartOffset: number;
+  highestOffsetInRemoteStorage: number;
+}
+
+export interface TopicJson {
+  name: string;
+  topicId: string;
+  internal: boolean;
+  partitions: PartitionJson[];
+  /** The topic's own overrides (settings that differ from the broker defaults). */
+  configs: Record<string, string | null>;
+}
+
+export function partitionJson(broker: Broker, topic: string, p: number): PartitionJson {
+  const log = broker.partition(topic, p);
+  if (!log) {
+    throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown partition ${topic}-${p}`);
+  }
+  const tiers = partitionTiers(broker, log);
+  return {
+    partition: p,
+    leader: broker.nodeId,
+    replicas: [broker.nodeId],
+    isr: [broker.nodeId],
+    logStartOffset: log.logStartOffset,
+    highWatermark: log.highWatermark,
+    logEndOffset: log.logEndOffset,
+    lastStableOffset: log.lastStableOffset,
+    sizeBytes: tiers.localBytes,
+    localBytes: tiers.localBytes,
+    remoteBytes: tiers.remoteBytes,
+    segments: log.segmentCount,
+    remoteSegments: tiers.remoteSegments,
+    localLogStartOffset: tiers.localLogStartOffset,
+    highestOffsetInRemoteStorage: tiers.highestOffsetInRemoteStorage,
+  };
+}
+
+export function topicJson(broker: Broker, t: TopicMetadata): TopicJson {
+  const partitions: PartitionJson[] = [];
+  for (let p = 0; p < t.partitions; p++) {
+    if (broker.partition(t.name, p)) partitions.push(partitionJson(broker, t.name, p));
+  }
+  return {
+    name: t.name,
+    topicId: t.topicId,
+    internal: INTERNAL_TOPICS.has(t.name),
+    partitions,
+    configs: overridesJson(t.configs),
+  };
+}
+
+function overridesJson(configs: Record<string, ConfigValue>): Record<string, string | null> {
+  return Object.fromEntries(
+    Object.entries(configs).sort(([a], [b]) => a.localeCompare(b)).map((
+      [k, v],
+    ) => [k, formatValue(v)]),
+  );
+}
+
+function configsJson(broker: Broker, t: TopicMetadata) {
+  return {
+    name: t.name,
+    configs: topicConfigEntries(broker, t.configs).map((e) => ({
+      name: e.name,
+      value: e.value,
+      source: SOURCE_NAMES[e.configSource] ?? String(e.configSource),
+      isDefault: e.configSource === Source.DEFAULT_CONFIG,
+      readOnly: e.readOnly,
+      isSensitive: e.isSensitive,
+      type: TYPE_NAMES[e.configType] ?? String(e.configType),
+      documentation: e.documentation,
+      synonyms: e.synonyms.map((s) => ({
+        name: s.name,
+        value: s.value,
+        source: SOURCE_NAMES[s.source] ?? String(s.source),
+      })),
+    })),
+  };
+}
+
+function topicOr404(broker: Broker, name: string): TopicMetadata {
+  const t = broker.topic(name);
+  if (!t) throw new HttpError(404, "UNKNOWN_TOPIC_OR_PARTITION", `unknown topic '${name}'`);
+  return t;
+}
+
+function partitionParam(c: Context, t: TopicMetadata): number {
+  const p = intParam(c.req.param("partition"), "partition", 0, 0, 2147483647);
+  if (p >= t.partitions) {
+    throw new HttpError(
+      404,
+      "UNKNOWN_TOPIC_OR_PARTITION",
+      `topic '${t.name}' has ${t.partitions} partition(s); there is no partition ${p}`,
+    );
+  }
+  return p;
+}
+
+/** The `configs` object of a config update body: `{ configs: {...} }` or the bare object. */
+function configUpdates(body: unknown): [string, string | null][] {
+  const o = asObject(body, "request body");
+  const keys = Object.keys(o);
+  const inner = keys.length === 1 && keys[0] === "configs" ? o.configs : o;
+  return configStrings(inner);
+}
+
+function boolQuery(c: Context, name: string): boolean {
+  const v = c.req.query(name);
+  if (v === undefined || v === "" || v === "false" || v === "0") return false;
+  if (v === "true" || v === "1") return true;
+  throw badRequest(`${name} must be true or false, got '${v}'`);
+}
+
+export function topicRoutes(broker: Broker): Hono {
+  const app = new Hono();
+
+  app.get("/", (c) => {
+    const topics = broker.topics().sort((a, b) => a.name.localeCompare(b.name));
+    return c.json({ topics: topics.map((t) => topicJson(broker, t)) });
+  });
+
+  app.post("/", async (c) => {
+    const body = asObject(await jsonBody(c), "request body");
+    const { name, partitions, replicationFactor, configs } = body;
+    if (typeof name !== "string") throw badRequest("name (a string) is required");
+    if (
+      partitions !== undefined && (typeof partitions !== "number" || !Number.isInteger(partitions))
+    ) {
+      throw badRequest("partitions must be an integer (-1 or absent: num.partitions)");
+    }
+    if (
+      replicationFactor !== undefined && replicationFactor !== -1 && replicationFactor !== 1
+    ) {
+      throw new HttpError(
+        400,
+        "INVALID_REPLICATION_FACTOR",
+        `replicationFactor ${JSON.stringify(replicationFactor)} is not possible with one broker`,
+      );
+    }
+    const entries = configs === undefined || configs === null ? [] : configStrings(configs);
+    const validateOnly = boolQuery(c, "validateOnly");
+    const created = await broker.createTopic(name, partitions ?? -1, entries, validateOnly);
+    if (!created) return c.json({ name, validateOnly: true }, 200);
+    return c.json(topicJson(broker, created), 201, {
+      Location: `/v1/topics/${encodeURIComponent(name)}`,
+    });
+  });
+
+  app.get("/:name", (c) => c.json(topicJson(broker, topicOr404(broker, c.req.param("name")))));
+
+  app.delete("/:name", async (c) => {
+    const name = c.req.param("name");
+    topicOr404(broker, name);
+    await broker.deleteTopic(name);
+    return c.body(null, 204);
+  });
+
+  app.get("/:name/configs", (c) => {
+    return c.json(configsJson(broker, topicOr404(broker, c.req.param("name"))));
+  });
+
+  const updateConfigs = (merge: boolean) => async (c: Context) => {
+    const name = c.req.param("name") ?? "";
+    const t = topicOr404(broker, name);
+    const updates = configUpdates(await jsonBody(c));
+    const next = new Map<string, string | null>();
+    if (merge) {
+      for (const [k, v] of Object.entries(t.configs)) next.set(k, formatValue(v));
+    }
+    for (const [k, v] of updates) {
+      if (v === null) next.delete(k);
+      else next.set(k, v);
+    }
+    // Validates every key and value; a ConfigError names the key (400 INVALID_CONFIG).
+    const parsed = parseTopicConfigs(next);
+    if (boolQuery(c, "validateOnly")) {
+      return c.json(configsJson(broker, { ...t, configs: Object.fromEntries(parsed) }));
+    }
+    const updated = broker.logs.updateTopicConfig(name, Object.fromEntries(parsed));
+    return c.json(configsJson(broker, updated));
+  };
+  app.put("/:name/configs", updateConfigs(false));
+  app.patch("/:name/configs", updateConfigs(true));
+
+  app.get("/:name/partitions", (c) => {
+    const t = topicOr404(broker, c.req.param("name"));
+    return c.json({ partitions: topicJson(broker, t).partitions });
+  });
+
+  app.get("/:name/partitions/:partition", (c) => {
+    const t = topicOr404(broker, c.req.param("name"));
+    return c.json(partitionJson(broker, t.name, partitionParam(c, t)));
+  });
+
+  app.get("/:name/partitions/:partition/records", async (c) => {
+    const t = topicOr404(broker, c.req.param("name"));
+    const p = partitionParam(c, t);
+    const log = broker.partition(t.name, p);
+    if (!log) throw notFound(`partition ${t.name}-${p} is not open`);
+    const offset = intParam(c.req.query("offset"), "offset", log.logStartOffset, 0);
+    const limit = intParam(c.req.query("limit"), "limit", 100, 1, MAX_PEEK_RECORDS);
+    const maxBytes = intParam(
+      c.req.query("maxBytes"),
+      "maxBytes",
+      DEFAULT_PEEK_BYTES,
+      1,
+      MAX_PEEK_BYTES,
+    );
+    return c.json(await peekRecords(log, { offset, limit, maxBytes }));
+  });
+
+  return app;
+}

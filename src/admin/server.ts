@@ -1,0 +1,45 @@
+/**
+ * The admin HTTP listener: serves the Hono app of src/admin/app.ts with Deno.serve.
+ * Started by Broker.start when `adminPort` is given and shut down by Broker.close.
+ */
+import type { Broker } from "../broker.ts";
+import { log } from "../log.ts";
+import { createAdminApp } from "./app.ts";
+
+export interface AdminServerOptions {
+  hostname: string;
+  /** 0 picks a free port. */
+  port: number;
+  token?: string;
+}
+
+export interface AdminServer {
+  readonly hostname: string;
+  /** The bound port. */
+  readonly port: number;
+  /** Stops accepting, lets in-flight requests finish, closes idle connections. */
+  close(): Promise<void>;
+}
+
+export function startAdminServer(broker: Broker, opts: AdminServerOptions): AdminServer {
+  const app = createAdminApp(broker, { token: opts.token });
+  const server = Deno.serve({
+    hostname: opts.hostname,
+    port: opts.port,
+    onListen: () => {},
+    onError: (e) => {
+      log.error(`admin API: ${e instanceof Error ? e.stack : e}`);
+      return new Response(JSON.stringify({ error: "INTERNAL_ERROR", message: String(e) }), {
+        status: 500,
+        headers: { "content-type": "application/json" },
+      });
+    },
+  }, app.fetch);
+  const addr = server.addr as Deno.NetAddr;
+  let closing: Promise<void> | undefined;
+  return {
+    hostname: addr.hostname,
+    port: addr.port,
+    close: () => closing ??= server.shutdown(),
+  };
+}
