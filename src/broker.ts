@@ -6,14 +6,24 @@ import { decompress } from "../protocol/compression.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { LogManager, type TopicMetadata } from "../storage/log_manager.ts";
 import type { LogConfig } from "../storage/log_config.ts";
-import type { PartitionLog } from "../storage/partition_log.ts";
+import { type PartitionLog, writeFileAtomic } from "../storage/partition_log.ts";
+import { createRemoteStorageManager } from "../storage/remote_storage_s3.ts";
+import type { RemoteStorageManager } from "../storage/remote_storage.ts";
+import { dirname, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import type { AdminServer } from "./admin/server.ts";
 import { BrokerConfig, type ConfigValue, parseTopicConfigs, topicConfigValue } from "./config.ts";
+import { ConfigError, DYNAMIC_BROKER_CONFIGS, TOPIC_DEFS } from "./config.ts";
 import { Connection, errText } from "./connection.ts";
+import { GroupCoordinator } from "./group/group_coordinator.ts";
+import { groupConfigFrom } from "./group/group_config.ts";
+import { GroupMetadataLog } from "./group/group_metadata_log.ts";
 import { registerHandlers } from "./handlers/mod.ts";
 import { log } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { ProducerIdManager } from "./producer_id_manager.ts";
 import { HandlerRegistry } from "./registry.ts";
+import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn/mod.ts";
 
 export interface BrokerOptions {
   /** Bind address (default 0.0.0.0). */
@@ -28,6 +38,12 @@ export interface BrokerOptions {
   advertisedPort?: number;
   /** Kafka broker settings by name (`num.partitions`, `log.segment.bytes`, ...). */
   config?: Record<string, string | number | boolean>;
+  /** Port of the admin HTTP API and console; 0 picks a free one (default: no admin API). */
+  adminPort?: number;
+  /** Bind address of the admin API (default: `host`). */
+  adminHost?: string;
+  /** Bearer token the admin API requires (except /healthz and /readyz); default: none. */
+  adminToken?: string;
 }
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
@@ -64,6 +80,71 @@ export function logConfigFor(
     retentionMs: v("retention.ms") as number,
     retentionBytes: v("retention.bytes") as number,
     cleanupPolicy: normalizePolicy(v("cleanup.policy") as string),
+    remoteStorageEnable: v("remote.storage.enable") as boolean,
+    localRetentionMs: v("local.retention.ms") as number,
+    localRetentionBytes: v("local.retention.bytes") as number,
+    deleteRetentionMs: v("delete.retention.ms") as number,
+    minCompactionLagMs: v("min.compaction.lag.ms") as number,
+    maxCompactionLagMs: v("max.compaction.lag.ms") as number,
+    minCleanableDirtyRatio: v("min.cleanable.dirty.ratio") as number,
+  };
+}
+
+/** Where dynamic broker configs (AlterConfigs on the broker resource) are kept. */
+const DYNAMIC_CONFIG_FILE = "meta/dynamic-broker-configs.json";
+
+/** Loads dynamic broker configs persisted by an earlier run (invalid entries are skipped). */
+function loadDynamicBrokerConfigs(config: BrokerConfig, dataDir: string): void {
+  const path = `${dataDir}/${DYNAMIC_CONFIG_FILE}`;
+  if (!existsSync(path)) return;
+  try {
+    const saved = JSON.parse(readFileSync(path, "utf8")) as {
+      broker?: Record<string, string>;
+      default?: Record<string, string>;
+    };
+    for (const [scope, values] of [["broker", saved.broker], ["default", saved.default]] as const) {
+      for (const [k, v] of Object.entries(values ?? {})) {
+        try {
+          config.setDynamic(k, v, scope);
+        } catch (e) {
+          log.warn(`ignoring saved dynamic config ${k}: ${errText(e)}`);
+        }
+      }
+    }
+  } catch (e) {
+    log.warn(`cannot read ${path}: ${errText(e)}`);
+  }
+}
+
+/**
+ * The cold tier for `remote.log.storage.uri` (default: `remote/` beside the data directory),
+ * or null when `remote.log.storage.system.enable` is off.
+ */
+function remoteStorageFor(config: BrokerConfig, dataDir: string): RemoteStorageManager | null {
+  if (!config.bool("remote.log.storage.system.enable")) return null;
+  const uri = (config.get("remote.log.storage.uri") as string | null) ??
+    `file://${resolve(dirname(resolve(dataDir)), "remote")}`;
+  try {
+    return createRemoteStorageManager(uri, {
+      endpoint: (config.get("remote.log.storage.s3.endpoint") as string | null) ?? undefined,
+      region: config.str("remote.log.storage.s3.region"),
+      accessKeyId: Deno.env.get("AWS_ACCESS_KEY_ID"),
+      secretAccessKey: Deno.env.get("AWS_SECRET_ACCESS_KEY"),
+      sessionToken: Deno.env.get("AWS_SESSION_TOKEN"),
+      timeoutMs: config.int("remote.log.storage.s3.request.timeout.ms"),
+    });
+  } catch (e) {
+    throw new ConfigError("remote.log.storage.uri", errText(e));
+  }
+}
+
+/** RemoteLogManager settings from the broker config. */
+function remoteLogManagerSettings(config: BrokerConfig) {
+  return {
+    taskIntervalMs: config.int("remote.log.manager.task.interval.ms"),
+    retryBackoffMs: config.int("remote.log.manager.task.retry.backoff.ms"),
+    retryBackoffMaxMs: config.int("remote.log.manager.task.retry.backoff.max.ms"),
+    cacheBytes: config.int("remote.log.reader.cache.size.bytes"),
   };
 }
 
@@ -76,10 +157,17 @@ export class Broker {
   private acceptLoop?: Promise<void>;
   private flushTimer?: ReturnType<typeof setInterval>;
   private closing?: Promise<void>;
+  /** The admin HTTP server, when started with `adminPort`. */
+  admin?: AdminServer;
   host = "0.0.0.0";
   port = 0;
   advertisedHost = "127.0.0.1";
   advertisedPort = 0;
+
+  /** Consumer groups and committed offsets (this broker coordinates every group). */
+  readonly groups: GroupCoordinator;
+  /** Transactions: this broker coordinates every transactional id (issue 7). */
+  readonly transactions: TransactionCoordinator;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -88,6 +176,14 @@ export class Broker {
     readonly producerIds: ProducerIdManager,
   ) {
     registerHandlers(this.registry);
+    this.groups = new GroupCoordinator(
+      new GroupMetadataLog(this, config.int("offsets.topic.num.partitions")),
+      {
+        config: groupConfigFrom(config),
+        partitionExists: (t, p) => this.partition(t, p) !== undefined,
+      },
+    );
+    this.transactions = brokerTransactionCoordinator(this, config, () => producerIds.next());
   }
 
   get nodeId(): number {
@@ -107,16 +203,32 @@ export class Broker {
     const dataDir = options.dataDir ?? (config.get("log.dirs") as string | null) ??
       (config.get("log.dir") as string | null) ?? "./data";
     await Deno.mkdir(dataDir, { recursive: true });
+    loadDynamicBrokerConfigs(config, dataDir);
+    const remoteStorage = remoteStorageFor(config, dataDir);
+    if (remoteStorage) log.info(`tiered storage in ${remoteStorage.description}`);
     const logs = await LogManager.open(dataDir, {
       nodeId: config.nodeId,
       logConfigFor: (overrides) => logConfigFor(config, overrides),
       decompress: (codec, data) => decompress(codec, data),
+      remoteStorage,
+      remoteLogManager: remoteLogManagerSettings(config),
+      cleaner: {
+        enable: config.bool("log.cleaner.enable"),
+        backoffMs: config.int("log.cleaner.backoff.ms"),
+        dedupeBufferBytes: config.int("log.cleaner.dedupe.buffer.size"),
+      },
+      retentionCheckIntervalMs: config.int("log.retention.check.interval.ms"),
+      onError: (m) => log.warn(m),
     });
     const broker = new Broker(config, logs, dataDir, await ProducerIdManager.open(dataDir));
     broker.host = options.host ?? "0.0.0.0";
     try {
+      await broker.groups.load();
+      await broker.transactions.startup();
       broker.listener = Deno.listen({ hostname: broker.host, port: options.port ?? 9092 });
     } catch (e) {
+      broker.groups.close();
+      await broker.transactions.close();
       await logs.close();
       throw e;
     }
@@ -125,8 +237,25 @@ export class Broker {
     broker.advertisedHost = options.advertisedHost ??
       (broker.host === "0.0.0.0" || broker.host === "::" ? "127.0.0.1" : broker.host);
     broker.advertisedPort = options.advertisedPort ?? broker.port;
+    if (options.adminPort !== undefined) {
+      try {
+        const { startAdminServer } = await import("./admin/server.ts");
+        broker.admin = startAdminServer(broker, {
+          hostname: options.adminHost ?? broker.host,
+          port: options.adminPort,
+          token: options.adminToken,
+        });
+      } catch (e) {
+        broker.listener?.close();
+        broker.groups.close();
+        await logs.close();
+        throw e;
+      }
+    }
     broker.acceptLoop = broker.accept();
     broker.startFlusher();
+    logs.startBackgroundTasks();
+    broker.transactions.startScheduler();
     return broker;
   }
 
@@ -217,6 +346,7 @@ export class Broker {
     } catch (e) {
       throw new KafkaError(ErrorCode.INVALID_CONFIG, errText(e));
     }
+    this.validateTopicConfigs(Object.fromEntries(overrides));
     if (validateOnly) return null;
     const t = await this.logs.createTopic(name, numPartitions, Object.fromEntries(overrides));
     log.info(`created topic ${name} with ${numPartitions} partition(s)`);
@@ -244,15 +374,160 @@ export class Broker {
     }
     if (!this.topic(name)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     await this.logs.deleteTopic(name);
+    this.metrics.topicDeleted(name);
     log.info(`deleted topic ${name}`);
+  }
+
+  // ---- runtime configuration (AlterConfigs, IncrementalAlterConfigs) -------------------
+
+  /** `remote.fetch.max.wait.ms`: how long a fetch waits on the cold tier. */
+  get remoteFetchMaxWaitMs(): number {
+    return this.config.int("remote.fetch.max.wait.ms");
+  }
+
+  /**
+   * Cross-key rules for a topic's overrides (Kafka's LogConfig.validate); throws
+   * INVALID_CONFIG naming the key. `previous` are the topic's current overrides, if any.
+   */
+  validateTopicConfigs(
+    overrides: Record<string, ConfigValue>,
+    previous?: Record<string, ConfigValue>,
+  ): void {
+    const bad = (key: string, why: string): never => {
+      throw new KafkaError(ErrorCode.INVALID_CONFIG, `${key}: ${why}`);
+    };
+    const c = logConfigFor(this.config, overrides);
+    if (c.remoteStorageEnable) {
+      if (!this.config.bool("remote.log.storage.system.enable")) {
+        bad(
+          "remote.storage.enable",
+          "tiered storage is disabled on this broker (remote.log.storage.system.enable=false)",
+        );
+      }
+      if (c.cleanupPolicy !== "delete") {
+        bad("remote.storage.enable", "tiered storage is not supported for compacted topics");
+      }
+    }
+    if (
+      previous && logConfigFor(this.config, previous).remoteStorageEnable && !c.remoteStorageEnable
+    ) {
+      bad("remote.storage.enable", "tiered storage cannot be disabled once enabled on a topic");
+    }
+    if (c.localRetentionMs !== -2 && c.retentionMs !== -1) {
+      if (c.localRetentionMs === -1 || c.localRetentionMs > c.retentionMs) {
+        bad(
+          "local.retention.ms",
+          `${c.localRetentionMs} must not be more than retention.ms (${c.retentionMs})`,
+        );
+      }
+    }
+    if (c.localRetentionBytes !== -2 && c.retentionBytes !== -1) {
+      if (c.localRetentionBytes === -1 || c.localRetentionBytes > c.retentionBytes) {
+        bad(
+          "local.retention.bytes",
+          `${c.localRetentionBytes} must not be more than retention.bytes (${c.retentionBytes})`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Replaces a topic's overrides (AlterConfigs semantics: keys not given return to their
+   * defaults), validated, persisted in topics.json and applied to the open partitions at once.
+   */
+  alterTopicConfigs(
+    name: string,
+    entries: Iterable<[string, string | null]>,
+    validateOnly = false,
+  ): TopicMetadata | null {
+    const t = this.topic(name);
+    if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+    let overrides: Map<string, ConfigValue>;
+    try {
+      overrides = parseTopicConfigs(entries);
+    } catch (e) {
+      throw new KafkaError(ErrorCode.INVALID_CONFIG, errText(e));
+    }
+    const next = Object.fromEntries(overrides);
+    this.validateTopicConfigs(next, t.configs);
+    if (validateOnly) return null;
+    const updated = this.logs.updateTopicConfig(name, next);
+    log.info(`topic ${name} configs: ${JSON.stringify(next)}`);
+    return updated;
+  }
+
+  /**
+   * Sets (value) or removes (null) dynamic broker configs for this broker ("broker") or as
+   * cluster default ("default"), persists them and applies them: every topic's effective
+   * config is re-derived, and the retention, cleaner and tiering tasks take the new values.
+   * Throws INVALID_CONFIG for unknown keys and bad values, INVALID_REQUEST for keys that
+   * cannot change without a restart.
+   */
+  alterBrokerConfigs(
+    changes: [string, string | null][],
+    scope: "broker" | "default",
+    validateOnly = false,
+  ): void {
+    for (const [k] of changes) {
+      if (TOPIC_DEFS.has(k) && !DYNAMIC_BROKER_CONFIGS.has(k) && !k.startsWith("log.")) {
+        // e.g. retention.ms sent to a broker resource: name the right resource.
+        throw new KafkaError(
+          ErrorCode.INVALID_CONFIG,
+          `${k}: a topic config; set it on the topic or as its broker default`,
+        );
+      }
+    }
+    const trial = new BrokerConfig();
+    for (const [k, v] of changes) {
+      try {
+        trial.setDynamic(k, v, scope);
+      } catch (e) {
+        const code = e instanceof ConfigError && /dynamically/.test(e.message)
+          ? ErrorCode.INVALID_REQUEST
+          : ErrorCode.INVALID_CONFIG;
+        throw new KafkaError(code, errText(e));
+      }
+    }
+    if (validateOnly) return;
+    for (const [k, v] of changes) this.config.setDynamic(k, v, scope);
+    this.saveDynamicBrokerConfigs();
+    for (const t of this.logs.listTopics()) this.logs.updateTopicConfig(t.name, t.configs);
+    this.logs.retentionCheckIntervalMs = this.config.int("log.retention.check.interval.ms");
+    if (this.logs.cleaner) {
+      this.logs.cleaner.config.backoffMs = this.config.int("log.cleaner.backoff.ms");
+      this.logs.cleaner.config.dedupeBufferBytes = this.config.int(
+        "log.cleaner.dedupe.buffer.size",
+      );
+    }
+    Object.assign(this.logs.remoteLogManager.config, remoteLogManagerSettings(this.config));
+    log.info(`dynamic broker configs (${scope}): ${JSON.stringify(changes)}`);
+  }
+
+  private saveDynamicBrokerConfigs(): void {
+    const asText = (m: Map<string, ConfigValue>) =>
+      Object.fromEntries([...m].map(([k, v]) => [k, String(v)]));
+    writeFileAtomic(
+      `${this.dataDir}/${DYNAMIC_CONFIG_FILE}`,
+      JSON.stringify({
+        broker: asText(this.config.dynamicBroker),
+        default: asText(this.config.dynamicDefault),
+      }),
+    );
   }
 
   // ---- lifecycle ----------------------------------------------------------------------
 
-  /** Stops accepting, closes connections, flushes and closes every log. */
+  /** True once close() has been called (the admin API's /readyz turns 503). */
+  get isClosing(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /** Stops the admin API and accepting, closes connections, flushes and closes every log. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.admin?.close();
       if (this.flushTimer !== undefined) clearInterval(this.flushTimer);
+      this.groups.close();
       try {
         this.listener?.close();
       } catch {
@@ -260,6 +535,7 @@ export class Broker {
       }
       for (const c of this.connections) c.close();
       await this.acceptLoop;
+      await this.transactions.close();
       await this.logs.close();
     })();
     return this.closing;

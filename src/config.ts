@@ -98,9 +98,62 @@ export const BROKER_CONFIGS: ConfigDef[] = [
   def("group.initial.rebalance.delay.ms", "int", 3000, "Delay before the first rebalance.", {
     min: 0,
   }),
+  def("group.min.session.timeout.ms", "int", 6000, "Smallest session timeout a member may ask.", {
+    min: 0,
+  }),
+  def("group.max.session.timeout.ms", "int", 1800000, "Largest session timeout a member may ask.", {
+    min: 0,
+  }),
+  def("group.max.size", "int", 2147483647, "Most members a consumer group may have.", { min: 1 }),
+  def("offsets.retention.minutes", "int", 10080, "Keep offsets of an empty group this long.", {
+    min: 1,
+  }),
+  def("offsets.retention.check.interval.ms", "long", 600000, "How often offsets expire.", {
+    min: 1,
+  }),
+  def("offset.metadata.max.bytes", "int", 4096, "Largest metadata string of a commit.", {
+    min: 0,
+  }),
   def("transaction.max.timeout.ms", "int", 900000, "Largest transaction timeout allowed.", {
     min: 1,
   }),
+  def("transaction.state.log.num.partitions", "int", 50, "Partitions of __transaction_state.", {
+    min: 1,
+  }),
+  def(
+    "transaction.state.log.segment.bytes",
+    "int",
+    104857600,
+    "Segment size of __transaction_state.",
+    { min: 14 },
+  ),
+  def(
+    "transactional.id.expiration.ms",
+    "int",
+    604800000,
+    "Forget a transactional id idle this long.",
+    { min: 1 },
+  ),
+  def(
+    "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+    "int",
+    10000,
+    "How often transactions past their timeout are aborted.",
+    { min: 1 },
+  ),
+  def(
+    "transaction.remove.expired.transaction.cleanup.interval.ms",
+    "int",
+    3600000,
+    "How often expired transactional ids are removed.",
+    { min: 1 },
+  ),
+  def(
+    "transaction.partition.verification.enable",
+    "bool",
+    true,
+    "Refuse transactional produce to partitions not added to the transaction.",
+  ),
   def("log.cleaner.delete.retention.ms", "long", 86400000, "Tombstone retention.", { min: 0 }),
   def("log.message.timestamp.before.max.ms", "long", LONG_MAX, "Oldest accepted timestamp lag.", {
     min: 0,
@@ -108,7 +161,124 @@ export const BROKER_CONFIGS: ConfigDef[] = [
   def("log.message.timestamp.after.max.ms", "long", 3600000, "Furthest accepted future skew.", {
     min: 0,
   }),
+  // Tiered storage (KIP-405), retention and compaction.
+  def(
+    "log.local.retention.ms",
+    "long",
+    -2,
+    "Local retention of tiered topics (-2: log.retention.ms).",
+    { min: -2 },
+  ),
+  def(
+    "log.local.retention.bytes",
+    "long",
+    -2,
+    "Local size bound of tiered topics (-2: log.retention.bytes).",
+    { min: -2 },
+  ),
+  def("remote.log.storage.system.enable", "bool", false, "Enable tiered storage on this broker."),
+  def(
+    "remote.log.storage.uri",
+    "string",
+    null,
+    "Cold tier: file:///path (default: remote/ beside the data dir) or s3://bucket/prefix.",
+  ),
+  def(
+    "remote.log.storage.s3.endpoint",
+    "string",
+    null,
+    "S3 endpoint URL (default: AWS for the region); keys from AWS_ACCESS_KEY_ID/SECRET.",
+  ),
+  def("remote.log.storage.s3.region", "string", "us-east-1", "S3 region (request signing)."),
+  def(
+    "remote.log.storage.s3.request.timeout.ms",
+    "long",
+    30000,
+    "Longest wait for one S3 request.",
+    { min: 1 },
+  ),
+  def(
+    "remote.log.manager.task.interval.ms",
+    "long",
+    30000,
+    "How often each tiered partition is checked for segments to copy and expire.",
+    { min: 1 },
+  ),
+  def(
+    "remote.log.manager.task.retry.backoff.ms",
+    "long",
+    500,
+    "First retry delay after a cold-tier failure.",
+    { min: 1 },
+  ),
+  def(
+    "remote.log.manager.task.retry.backoff.max.ms",
+    "long",
+    30000,
+    "Longest retry delay (the delay doubles per failure).",
+    { min: 1 },
+  ),
+  def(
+    "remote.log.reader.cache.size.bytes",
+    "long",
+    67108864,
+    "Memory bound of the cache of remote indexes and segment chunks.",
+    { min: 0 },
+  ),
+  def(
+    "remote.fetch.max.wait.ms",
+    "int",
+    500,
+    "Longest a fetch waits for the cold tier before answering without that partition.",
+    { min: 1 },
+  ),
+  def("log.cleaner.enable", "bool", true, "Run the LogCleaner (compaction)."),
+  def("log.cleaner.backoff.ms", "long", 15000, "Sleep between checks for logs to compact.", {
+    min: 0,
+  }),
+  def(
+    "log.cleaner.dedupe.buffer.size",
+    "long",
+    134217728,
+    "Memory bound of the compaction offset map.",
+    { min: 1 },
+  ),
 ];
+
+/**
+ * Broker settings AlterConfigs / IncrementalAlterConfigs may change at runtime (Kafka's
+ * dynamic broker configs, plus log.retention.check.interval.ms). Others need a restart.
+ */
+export const DYNAMIC_BROKER_CONFIGS = new Set([
+  "log.segment.bytes",
+  "log.roll.ms",
+  "log.roll.hours",
+  "log.retention.ms",
+  "log.retention.minutes",
+  "log.retention.hours",
+  "log.retention.bytes",
+  "log.retention.check.interval.ms",
+  "log.cleanup.policy",
+  "log.index.interval.bytes",
+  "log.index.size.max.bytes",
+  "log.flush.interval.messages",
+  "log.flush.interval.ms",
+  "log.message.timestamp.type",
+  "log.message.timestamp.before.max.ms",
+  "log.message.timestamp.after.max.ms",
+  "log.cleaner.delete.retention.ms",
+  "log.cleaner.backoff.ms",
+  "log.cleaner.dedupe.buffer.size",
+  "log.local.retention.ms",
+  "log.local.retention.bytes",
+  "remote.log.manager.task.interval.ms",
+  "remote.log.manager.task.retry.backoff.ms",
+  "remote.log.manager.task.retry.backoff.max.ms",
+  "remote.fetch.max.wait.ms",
+  "message.max.bytes",
+  "compression.type",
+  "min.insync.replicas",
+]);
 
 /** Topic-level settings and the broker setting each falls back to. */
 export interface TopicConfigDef extends ConfigDef {
@@ -216,8 +386,22 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     "Reported only (one replica).",
   ),
   topicDef("remote.storage.enable", "bool", false, undefined, "Tier closed segments."),
-  topicDef("local.retention.ms", "long", -2, undefined, "Local retention (-2: retention.ms)."),
-  topicDef("local.retention.bytes", "long", -2, undefined, "Local size (-2: retention.bytes)."),
+  topicDef(
+    "local.retention.ms",
+    "long",
+    -2,
+    "log.local.retention.ms",
+    "Local retention (-2: retention.ms).",
+    { min: -2 },
+  ),
+  topicDef(
+    "local.retention.bytes",
+    "long",
+    -2,
+    "log.local.retention.bytes",
+    "Local size (-2: retention.bytes).",
+    { min: -2 },
+  ),
 ];
 
 export const BROKER_DEFS = new Map(BROKER_CONFIGS.map((d) => [d.name, d]));
@@ -296,9 +480,12 @@ export function parseProperties(text: string): Map<string, string> {
   return out;
 }
 
-/** The broker's effective settings: explicit values over defaults. */
+/** The broker's effective settings: dynamic values over explicit (static) ones over defaults. */
 export class BrokerConfig {
   private readonly values = new Map<string, ConfigValue>();
+  /** Set at runtime (AlterConfigs) for this broker ("1") and as cluster default (""). */
+  readonly dynamicBroker = new Map<string, ConfigValue>();
+  readonly dynamicDefault = new Map<string, ConfigValue>();
   /** Keys set explicitly (file, --set, or AlterConfigs), for DescribeConfigs sources. */
   readonly explicit = new Set<string>();
   /** Keys given that this broker does not know (warned about at start). */
@@ -320,7 +507,31 @@ export class BrokerConfig {
     this.explicit.add(key);
   }
 
+  /**
+   * Sets (raw non-null) or removes (null) a dynamic value; throws ConfigError for unknown keys,
+   * bad values, and keys that cannot change at runtime.
+   */
+  setDynamic(key: string, raw: string | null, scope: "broker" | "default" = "broker"): void {
+    const d = BROKER_DEFS.get(key);
+    if (!d) throw new ConfigError(key, "unknown broker config");
+    if (!DYNAMIC_BROKER_CONFIGS.has(key)) {
+      throw new ConfigError(key, "cannot be updated dynamically (it needs a restart)");
+    }
+    const layer = scope === "broker" ? this.dynamicBroker : this.dynamicDefault;
+    if (raw === null) layer.delete(key);
+    else layer.set(key, parseValue(d, raw));
+  }
+
+  /** The source of a broker setting: dynamic (per broker / default), static, or default. */
+  sourceOf(key: string): "dynamic-broker" | "dynamic-default" | "static" | "default" {
+    if (this.dynamicBroker.has(key)) return "dynamic-broker";
+    if (this.dynamicDefault.has(key)) return "dynamic-default";
+    return this.explicit.has(key) ? "static" : "default";
+  }
+
   get(key: string): ConfigValue {
+    if (this.dynamicBroker.has(key)) return this.dynamicBroker.get(key)!;
+    if (this.dynamicDefault.has(key)) return this.dynamicDefault.get(key)!;
     if (this.values.has(key)) return this.values.get(key)!;
     const d = BROKER_DEFS.get(key);
     if (!d) throw new Error(`unknown broker config ${key}`);
@@ -340,6 +551,13 @@ export class BrokerConfig {
   get nodeId(): number {
     const b = this.get("broker.id");
     return b != null ? b as number : this.int("node.id");
+  }
+
+  /** Whether any of `keys` is set dynamically or statically. */
+  private anySet(keys: string[]): boolean {
+    return keys.some((k) =>
+      this.explicit.has(k) || this.dynamicBroker.has(k) || this.dynamicDefault.has(k)
+    );
   }
 
   /** log.roll.ms, else log.roll.hours. */
@@ -380,15 +598,11 @@ export class BrokerConfig {
   /** Whether the topic default comes from an explicitly set broker value. */
   topicDefaultIsBrokerSet(d: TopicConfigDef): boolean {
     if (!d.brokerKey) return false;
-    if (d.brokerKey === "log.roll.ms") {
-      return this.explicit.has("log.roll.ms") || this.explicit.has("log.roll.hours");
-    }
+    if (d.brokerKey === "log.roll.ms") return this.anySet(["log.roll.ms", "log.roll.hours"]);
     if (d.brokerKey === "log.retention.ms") {
-      return ["log.retention.ms", "log.retention.minutes", "log.retention.hours"].some((k) =>
-        this.explicit.has(k)
-      );
+      return this.anySet(["log.retention.ms", "log.retention.minutes", "log.retention.hours"]);
     }
-    return this.explicit.has(d.brokerKey);
+    return this.anySet([d.brokerKey]);
   }
 }
 

@@ -1,10 +1,11 @@
 /**
  * DescribeConfigs (key 32), v1–4.
  * Behaviour: topic resources (type 2) list every topic setting with its effective value and
- * source: the topic's own override (DYNAMIC_TOPIC_CONFIG), a broker setting given at start
+ * source: the topic's own override (DYNAMIC_TOPIC_CONFIG), a broker setting changed at
+ * runtime (DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG), given at start
  * (STATIC_BROKER_CONFIG) or Kafka's default (DEFAULT_CONFIG); synonyms show that chain when
  * asked. Broker resources (type 4, named by node id, or "" for cluster defaults) list the
- * broker settings. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION, other resource types
+ * broker settings; those AlterConfigs can change at runtime are not read-only. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION, other resource types
  * INVALID_REQUEST.
  * Version notes: v1+ sources and synonyms; v3+ config types and documentation; v4 flexible.
  */
@@ -14,10 +15,13 @@ import type { Msg } from "../../protocol/schema.ts";
 import type { Broker } from "../broker.ts";
 import {
   BROKER_CONFIGS,
+  type BrokerConfig,
   type ConfigDef,
   type ConfigType,
   type ConfigValue,
+  DYNAMIC_BROKER_CONFIGS,
   TOPIC_CONFIGS,
+  type TopicConfigDef,
 } from "../config.ts";
 import type { ApiRegistration } from "../registry.ts";
 
@@ -27,6 +31,7 @@ export const RESOURCE_BROKER = 4;
 export const Source = {
   DYNAMIC_TOPIC_CONFIG: 1,
   DYNAMIC_BROKER_CONFIG: 2,
+  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
   STATIC_BROKER_CONFIG: 4,
   DEFAULT_CONFIG: 5,
 } as const;
@@ -56,6 +61,31 @@ export interface ConfigEntry {
   documentation: string;
 }
 
+/** The source of a broker setting's value (STATIC unless changed at runtime). */
+function brokerSource(config: BrokerConfig, key: string): number {
+  switch (config.sourceOf(key)) {
+    case "dynamic-broker":
+      return Source.DYNAMIC_BROKER_CONFIG;
+    case "dynamic-default":
+      return Source.DYNAMIC_DEFAULT_BROKER_CONFIG;
+    case "static":
+      return Source.STATIC_BROKER_CONFIG;
+    default:
+      return Source.DEFAULT_CONFIG;
+  }
+}
+
+/** The source of a topic default that comes from a broker setting (or its finer variants). */
+function topicDefaultSource(config: BrokerConfig, d: TopicConfigDef): number {
+  const keys = d.brokerKey === "log.roll.ms"
+    ? ["log.roll.ms", "log.roll.hours"]
+    : d.brokerKey === "log.retention.ms"
+    ? ["log.retention.ms", "log.retention.minutes", "log.retention.hours"]
+    : [d.brokerKey!];
+  const sources = keys.map((k) => brokerSource(config, k));
+  return Math.min(...sources.filter((s) => s !== Source.DEFAULT_CONFIG), Source.DEFAULT_CONFIG);
+}
+
 /** Every topic setting of a topic with these overrides, with value, source and synonyms. */
 export function topicConfigEntries(
   broker: Broker,
@@ -71,11 +101,12 @@ export function topicConfigEntries(
       });
     }
     const brokerSet = broker.config.topicDefaultIsBrokerSet(d);
+    const brokerSrc = brokerSet ? topicDefaultSource(broker.config, d) : Source.DEFAULT_CONFIG;
     if (d.brokerKey && brokerSet) {
       synonyms.push({
         name: d.brokerKey,
         value: formatValue(broker.config.topicDefault(d)),
-        source: Source.STATIC_BROKER_CONFIG,
+        source: brokerSrc,
       });
     }
     if (d.brokerKey) {
@@ -90,11 +121,7 @@ export function topicConfigEntries(
       name: d.name,
       value: formatValue(own ? overrides[d.name] : broker.config.topicDefault(d)),
       readOnly: false,
-      configSource: own
-        ? Source.DYNAMIC_TOPIC_CONFIG
-        : brokerSet
-        ? Source.STATIC_BROKER_CONFIG
-        : Source.DEFAULT_CONFIG,
+      configSource: own ? Source.DYNAMIC_TOPIC_CONFIG : brokerSrc,
       isSensitive: false,
       synonyms,
       configType: TYPE_IDS[d.type],
@@ -105,13 +132,12 @@ export function topicConfigEntries(
 
 function brokerConfigEntries(broker: Broker): ConfigEntry[] {
   return BROKER_CONFIGS.map((d: ConfigDef) => {
-    const explicit = broker.config.explicit.has(d.name);
     const value = formatValue(broker.config.get(d.name));
-    const source = explicit ? Source.STATIC_BROKER_CONFIG : Source.DEFAULT_CONFIG;
+    const source = brokerSource(broker.config, d.name);
     return {
       name: d.name,
       value,
-      readOnly: true,
+      readOnly: !DYNAMIC_BROKER_CONFIGS.has(d.name),
       configSource: source,
       isSensitive: d.type === "password",
       synonyms: [{ name: d.name, value, source }],

@@ -6,8 +6,14 @@
  * `partition_max_bytes` each partition, except that the first batch of the first non-empty
  * partition is always whole (KIP-74) so a consumer never stalls on a large batch.
  * read_uncommitted reads up to the high watermark, read_committed up to the last stable
- * offset. Offsets outside [log start, log end] get OFFSET_OUT_OF_RANGE; an empty partition
+ * offset and lists the aborted transactions overlapping the returned batches (producer id and
+ * first offset, from the partition's aborted-transaction record) so the consumer drops their
+ * records; both see the control batches (markers), which clients skip. Offsets outside [log start, log end] get OFFSET_OUT_OF_RANGE; an empty partition
  * answers with empty, non-null records.
+ * Offsets that only the cold tier holds (tiered storage, KIP-405) are read from it
+ * asynchronously; a partition whose cold read takes longer than `remote.fetch.max.wait.ms`
+ * is answered empty (the read goes on and fills the cache for the client's retry) and the
+ * request does not long-poll, so a slow cold tier delays no fetch of hot data.
  * Version notes: fetch sessions (KIP-227) are not kept: session id 0 is always returned,
  * so clients send full requests; a non-zero session id gets FETCH_SESSION_ID_NOT_FOUND.
  * v9+ current leader epoch: above ours (0) → UNKNOWN_LEADER_EPOCH. v13+ topics by id
@@ -15,6 +21,7 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { FetchRequest, FetchResponse } from "../../protocol/messages/mod.ts";
+import { forEachBatch, lastOffset } from "../../protocol/record_batch.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import type { PartitionLog } from "../../storage/partition_log.ts";
 import type { Broker } from "../broker.ts";
@@ -30,6 +37,18 @@ interface Target {
   out: Msg;
   fetchOffset: number;
   maxBytes: number;
+  /** A cold-tier read did not finish within remote.fetch.max.wait.ms. */
+  remotePending?: boolean;
+}
+
+/** Resolves to the read's result, or null if it takes longer than `ms` (it keeps running). */
+function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  p.catch(() => {}); // a late failure is the retry's business
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 function resolve(
@@ -79,7 +98,12 @@ function resolve(
 }
 
 /** Reads every target once; returns the bytes gathered. */
-async function readAll(targets: Target[], maxBytes: number, committed: boolean): Promise<number> {
+async function readAll(
+  targets: Target[],
+  maxBytes: number,
+  committed: boolean,
+  remoteWaitMs = 500,
+): Promise<number> {
   let total = 0;
   let first = true;
   for (const t of targets) {
@@ -88,20 +112,26 @@ async function readAll(targets: Target[], maxBytes: number, committed: boolean):
     out.highWatermark = log.highWatermark;
     out.lastStableOffset = log.lastStableOffset;
     out.logStartOffset = log.logStartOffset;
-    if (committed) out.abortedTransactions = [];
+    out.abortedTransactions = committed ? [] : null;
     out.errorCode = 0;
     out.records = EMPTY;
     const limit = Math.min(t.maxBytes, maxBytes - total);
     if (limit <= 0 && !first) continue;
     try {
-      const records = await log.read(t.fetchOffset, Math.max(limit, 0), {
+      const reading = log.read(t.fetchOffset, Math.max(limit, 0), {
         minOneBatch: first,
         upperBound: committed ? log.lastStableOffset : log.highWatermark,
       });
+      const records = log.isRemoteOffset(t.fetchOffset)
+        ? await within(reading, remoteWaitMs)
+        : await reading;
+      t.remotePending = records === null;
+      if (records === null) continue;
       out.records = records;
       if (records.length > 0) {
         total += records.length;
         first = false;
+        if (committed) out.abortedTransactions = abortedIn(log, t.fetchOffset, records);
       }
     } catch (e) {
       out.errorCode = errorCodeOf(e, `fetch ${t.topic}-${out.partitionIndex}`);
@@ -131,13 +161,14 @@ export const fetch: ApiRegistration = {
     const minBytes = Math.max(0, req.minBytes);
     const committed = req.isolationLevel === READ_COMMITTED;
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
-    let total = await readAll(targets, maxBytes, committed);
-    const anyError = () => targets.some((t) => t.out.errorCode !== 0);
+    const remoteWaitMs = broker.remoteFetchMaxWaitMs;
+    let total = await readAll(targets, maxBytes, committed, remoteWaitMs);
+    const anyError = () => targets.some((t) => t.out.errorCode !== 0 || t.remotePending === true);
     while (total < minBytes && !anyError() && targets.length > 0) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
       await waitForAppend(targets, remaining);
-      total = await readAll(targets, maxBytes, committed);
+      total = await readAll(targets, maxBytes, committed, remoteWaitMs);
     }
     for (const t of targets) {
       if (t.out.records.length) broker.metrics.fetched(t.topic, t.out.records.length);
@@ -145,6 +176,18 @@ export const fetch: ApiRegistration = {
     return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
   },
 };
+
+/** Aborted transactions overlapping [fetchOffset, end of the returned batches). */
+function abortedIn(log: PartitionLog, fetchOffset: number, records: Uint8Array): Msg[] {
+  let end = fetchOffset;
+  forEachBatch(records, (_pos, h) => {
+    end = lastOffset(h) + 1;
+  });
+  return log.abortedTransactions(fetchOffset, end).map((a) => ({
+    producerId: a.producerId,
+    firstOffset: a.firstOffset,
+  }));
+}
 
 /** Resolves on the first append to any target partition, or after `ms`. */
 function waitForAppend(targets: Target[], ms: number): Promise<void> {

@@ -1,8 +1,8 @@
 /**
  * FindCoordinator (key 10), v0–6.
- * Behaviour: this broker is the group coordinator for every group (key type 0). Transaction
- * coordination (key type 1) is not served yet: COORDINATOR_NOT_AVAILABLE. Other key types
- * get INVALID_REQUEST.
+ * Behaviour: this broker is the group coordinator for every group (key type 0) and the
+ * transaction coordinator for every transactional id (key type 1; `__transaction_state` is
+ * created by the first transactional InitProducerId). Other key types get INVALID_REQUEST.
  * Version notes: v0 has no key type (always a group); v1+ key type and error message;
  * v3+ flexible; v4+ batches several keys in `coordinatorKeys` and answers per key in
  * `coordinators` instead of the top-level fields.
@@ -14,9 +14,10 @@ import type { Broker } from "../broker.ts";
 import type { ApiRegistration } from "../registry.ts";
 
 const GROUP = 0;
+const TRANSACTION = 1;
 
 function lookup(broker: Broker, key: string, keyType: number) {
-  if (keyType === GROUP) {
+  if (keyType === GROUP || keyType === TRANSACTION) {
     return {
       key,
       nodeId: broker.nodeId,
@@ -26,7 +27,7 @@ function lookup(broker: Broker, key: string, keyType: number) {
       errorMessage: null,
     };
   }
-  const errorCode = keyType === 1 ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.INVALID_REQUEST;
+  const errorCode = ErrorCode.INVALID_REQUEST;
   return { key, nodeId: -1, host: "", port: -1, errorCode, errorMessage: errorName(errorCode) };
 }
 

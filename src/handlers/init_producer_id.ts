@@ -3,10 +3,16 @@
  * Behaviour: an idempotent producer (no transactional id) gets a fresh producer id with
  * epoch 0. Ids come from blocks reserved on disk before use, so an id is never handed out
  * twice, even across restarts (sequence state for old ids is rebuilt from the log).
- * Transactional ids need the transaction coordinator, which this broker does not run yet:
- * they get COORDINATOR_NOT_AVAILABLE (FindCoordinator is not served either).
- * Version notes: v2+ flexible; v3+ may carry the current id/epoch (KIP-360), which for a
- * non-transactional producer is simply replaced by a new id.
+ * A transactional id goes to the transaction coordinator (src/txn/): the timeout must be in
+ * 1..`transaction.max.timeout.ms` (else INVALID_TRANSACTION_TIMEOUT); the first call for an
+ * id allocates its producer id, later ones bump the epoch and so fence the previous producer
+ * instance; an ongoing transaction is aborted first and the caller gets
+ * CONCURRENT_TRANSACTIONS, to retry; an exhausted epoch moves the id to a new producer id.
+ * Version notes: v2+ flexible; v3+ may carry the current id/epoch (KIP-360): for a
+ * transactional id, a producer passing its current epoch resumes with a bumped one (after an
+ * abortable error), one passing the previous epoch gets the current one again (a retry), any
+ * other gets PRODUCER_FENCED; for a non-transactional producer it is simply replaced by a new
+ * id. PRODUCER_FENCED exists from v4; v0–3 get INVALID_PRODUCER_EPOCH instead, as in Kafka.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { InitProducerIdRequest, InitProducerIdResponse } from "../../protocol/messages/mod.ts";
@@ -20,16 +26,33 @@ export const initProducerId: ApiRegistration = {
   maxVersion: 5,
   request: InitProducerIdRequest,
   response: InitProducerIdResponse,
-  handler: async (req, { broker }) => {
-    if (req.transactionalId != null) {
-      return {
-        throttleTimeMs: 0,
-        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
-        producerId: -1,
-        producerEpoch: -1,
-      };
-    }
+  handler: async (req, { broker, apiVersion }) => {
     try {
+      const noId = req.producerId === -1;
+      const noEpoch = req.producerEpoch === -1;
+      if (noId !== noEpoch) {
+        // Kafka: the id and epoch of KIP-360 come together or not at all.
+        return {
+          throttleTimeMs: 0,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          producerId: -1,
+          producerEpoch: -1,
+        };
+      }
+      if (req.transactionalId != null) {
+        const expected = noId
+          ? null
+          : { producerId: req.producerId as number, producerEpoch: req.producerEpoch as number };
+        const r = await broker.transactions.handleInitProducerId(
+          req.transactionalId,
+          req.transactionTimeoutMs,
+          expected,
+        );
+        const errorCode = apiVersion < 4 && r.errorCode === ErrorCode.PRODUCER_FENCED
+          ? ErrorCode.INVALID_PRODUCER_EPOCH
+          : r.errorCode;
+        return { throttleTimeMs: 0, ...r, errorCode };
+      }
       const producerId = await broker.producerIds.next();
       return { throttleTimeMs: 0, errorCode: 0, producerId, producerEpoch: 0 };
     } catch (e) {

@@ -2,9 +2,11 @@
  * ListOffsets (key 2), v1–10.
  * Behaviour: timestamp -2 (earliest) → log start offset; -1 (latest) → high watermark, or
  * the last stable offset at read_committed; -3 (max timestamp, KIP-734) → the record with
- * the largest timestamp; -4 (earliest local, KIP-405) → the local log start offset; -5
- * (latest tiered, KIP-1005) → -1 while nothing is tiered; any other timestamp → the first
- * offset whose timestamp is at or after it (time index), or offset -1 when none is.
+ * the largest timestamp; -4 (earliest local, KIP-405) → the local log start offset (the first
+ * offset on local disk; above the log start once segments live only in the cold tier); -5
+ * (latest tiered, KIP-1005) → the last offset copied to the cold tier, -1 while nothing is;
+ * any other timestamp → the first offset whose timestamp is at or after it (time index),
+ * searching the cold tier first when the log starts there, or offset -1 when none is.
  * Version notes: v0 (several offsets per partition) is not served; v2+ isolation level;
  * v4+ current leader epoch (above ours → UNKNOWN_LEADER_EPOCH); v6+ flexible; v10 adds a
  * timeout that a local lookup never needs.
@@ -54,14 +56,18 @@ export const listOffsets: ApiRegistration = {
         }
         try {
           const ts = rp.timestamp as number;
-          if (ts === EARLIEST || ts === EARLIEST_LOCAL) {
+          if (ts === EARLIEST) {
             out.offset = log.logStartOffset;
+            out.leaderEpoch = 0;
+          } else if (ts === EARLIEST_LOCAL) {
+            out.offset = log.localLogStartOffset;
             out.leaderEpoch = 0;
           } else if (ts === LATEST) {
             out.offset = committed ? log.lastStableOffset : log.highWatermark;
             out.leaderEpoch = 0;
           } else if (ts === LATEST_TIERED) {
-            out.offset = -1;
+            out.offset = log.highestOffsetInRemoteStorage;
+            if (out.offset >= 0) out.leaderEpoch = 0;
           } else if (ts === MAX_TIMESTAMP) {
             const m = await log.maxTimestampAndOffset();
             if (m) {

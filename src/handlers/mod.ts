@@ -1,20 +1,43 @@
 /** Every API this broker serves; the registry built from this list drives ApiVersions. */
 import type { HandlerRegistry } from "../registry.ts";
+import { addOffsetsToTxn } from "./add_offsets_to_txn.ts";
+import { addPartitionsToTxn } from "./add_partitions_to_txn.ts";
+import { alterConfigs } from "./alter_configs.ts";
 import { apiVersions } from "./api_versions.ts";
 import { createPartitions } from "./create_partitions.ts";
 import { createTopics } from "./create_topics.ts";
+import { deleteGroups } from "./delete_groups.ts";
+import { deleteRecords } from "./delete_records.ts";
 import { deleteTopics } from "./delete_topics.ts";
 import { describeCluster } from "./describe_cluster.ts";
 import { describeConfigs } from "./describe_configs.ts";
+import { describeGroups } from "./describe_groups.ts";
+import { describeProducers } from "./describe_producers.ts";
+import { describeTransactions } from "./describe_transactions.ts";
+import { endTxn } from "./end_txn.ts";
 import { fetch } from "./fetch.ts";
 import { findCoordinator } from "./find_coordinator.ts";
+import { heartbeat } from "./heartbeat.ts";
+import { incrementalAlterConfigs } from "./incremental_alter_configs.ts";
 import { initProducerId } from "./init_producer_id.ts";
+import { joinGroup } from "./join_group.ts";
+import { leaveGroup } from "./leave_group.ts";
+import { listGroups } from "./list_groups.ts";
 import { listOffsets } from "./list_offsets.ts";
+import { listTransactions } from "./list_transactions.ts";
 import { metadata } from "./metadata.ts";
+import { offsetCommit } from "./offset_commit.ts";
+import { offsetDelete } from "./offset_delete.ts";
+import { offsetFetch } from "./offset_fetch.ts";
 import { offsetForLeaderEpoch } from "./offset_for_leader_epoch.ts";
 import { produce } from "./produce.ts";
+import { syncGroup } from "./sync_group.ts";
 
 export const HANDLERS = [
+  // retention and runtime configuration (storage tiering issue)
+  deleteRecords,
+  alterConfigs,
+  incrementalAlterConfigs,
   produce,
   fetch,
   listOffsets,
@@ -28,6 +51,23 @@ export const HANDLERS = [
   describeConfigs,
   createPartitions,
   describeCluster,
+  offsetCommit,
+  offsetFetch,
+  joinGroup,
+  heartbeat,
+  leaveGroup,
+  syncGroup,
+  describeGroups,
+  listGroups,
+  deleteGroups,
+  offsetDelete,
+  // transactions (src/txn/)
+  addPartitionsToTxn,
+  addOffsetsToTxn,
+  endTxn,
+  describeProducers,
+  describeTransactions,
+  listTransactions,
 ];
 
 export function registerHandlers(registry: HandlerRegistry): void {

@@ -7,7 +7,12 @@
  * serialises its appends. acks must be 0, 1 or -1 (INVALID_REQUIRED_ACKS otherwise); with a
  * single replica, 1 and -1 both answer once the batch is in the log. acks=0 gets no response.
  * Unknown topics get UNKNOWN_TOPIC_OR_PARTITION: as in Kafka, topics are auto-created by
- * Metadata requests, which every client sends before producing.
+ * Metadata requests, which every client sends before producing. Internal topics
+ * (`__consumer_offsets`, `__transaction_state`) get INVALID_TOPIC_EXCEPTION. A transactional
+ * batch must go to a partition added to the producer's ongoing transaction, under its current
+ * epoch (transaction verification, `transaction.partition.verification.enable`): else
+ * INVALID_TXN_STATE (v11: TRANSACTION_ABORTABLE) or INVALID_PRODUCER_EPOCH; see
+ * src/txn/produce_verification.ts.
  * Version notes: v0–2 can only carry message format v0/v1, which is refused per partition
  * with UNSUPPORTED_FOR_MESSAGE_FORMAT (advertised from 0 because librdkafka turns off
  * compression when Produce's minimum version is above 0). v9+ flexible; v10+ may carry
@@ -17,6 +22,7 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import { ProduceRequest, ProduceResponse } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import type { ApiRegistration } from "../registry.ts";
+import { checkTransactionalProduce } from "../txn/produce_verification.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
 function partitionError(index: number, errorCode: number, errorMessage: string | null = null): Msg {
@@ -38,8 +44,9 @@ export const produce: ApiRegistration = {
   maxVersion: 11,
   request: ProduceRequest,
   response: ProduceResponse,
-  handler: async (req, { broker }) => {
+  handler: async (req, { broker, apiVersion }) => {
     const acks = req.acks as number;
+    const verifyTxn = broker.config.bool("transaction.partition.verification.enable");
     const validAcks = acks === 0 || acks === 1 || acks === -1;
     const responses: Msg[] = [];
     const pending: Promise<void>[] = [];
@@ -64,6 +71,20 @@ export const produce: ApiRegistration = {
           partitionResponses.push(
             partitionError(index, ErrorCode.CORRUPT_MESSAGE, "empty record set"),
           );
+          continue;
+        }
+        // Synchronous, immediately before the append is enqueued (see produce_verification.ts).
+        const rejected = checkTransactionalProduce(
+          broker.transactions,
+          verifyTxn,
+          req.transactionalId ?? null,
+          topic,
+          index,
+          records,
+          apiVersion,
+        );
+        if (rejected) {
+          partitionResponses.push(partitionError(index, rejected.code, rejected.message));
           continue;
         }
         const slot = partitionError(index, 0);

@@ -1,0 +1,149 @@
+/**
+ * The internal compacted topic `__consumer_offsets`: where the group coordinator writes
+ * committed offsets and group metadata (records from coordinator_records.ts) and from which
+ * it rebuilds its state when the broker starts.
+ *
+ * Like Kafka, a group lives on partition `abs(groupId.hashCode()) % partitions` (Java's
+ * String.hashCode), so each group's records are totally ordered in one partition. The topic
+ * is created on the first write (Kafka creates it on the first FindCoordinator) with
+ * `cleanup.policy=compact` and `offsets.topic.num.partitions` partitions; if it already
+ * exists its partition count wins, as in Kafka. Writes go through PartitionLog.append, so a
+ * commit is acknowledged only once its batch is in the log (durable exactly as produced data
+ * is: see README "Durability").
+ */
+import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import { decodeRecords, encodeRecordBatch } from "../../protocol/records.ts";
+import type { TopicMetadata } from "../../storage/log_manager.ts";
+import type { PartitionLog } from "../../storage/partition_log.ts";
+
+export const GROUP_METADATA_TOPIC = "__consumer_offsets";
+/** Kafka's offsets.topic.segment.bytes default: small segments keep compaction effective. */
+const OFFSETS_SEGMENT_BYTES = 100 * 1024 * 1024;
+const LOAD_READ_BYTES = 4 * 1024 * 1024;
+
+/** One key/value pair for the log; a null value is a tombstone. */
+export interface LogRecord {
+  key: Uint8Array;
+  value: Uint8Array | null;
+}
+
+/** Where the coordinator persists records (the topic in the broker, memory in unit tests). */
+export interface CoordinatorLog {
+  /** Appends `records` of one group, resolving once they are in the log. */
+  append(groupId: string, records: LogRecord[]): Promise<void>;
+  /** Calls `fn` for every stored record, in log order per partition. */
+  load(fn: (key: Uint8Array, value: Uint8Array | null) => void): Promise<void>;
+}
+
+/** What the log needs from the broker (a subset of Broker). */
+export interface OffsetsTopicHost {
+  topic(name: string): TopicMetadata | undefined;
+  partition(topic: string, partition: number): PartitionLog | undefined;
+  createTopic(
+    name: string,
+    numPartitions: number,
+    configs: Iterable<[string, string | null]>,
+  ): Promise<TopicMetadata | null>;
+}
+
+/** Java's String.hashCode over UTF-16 code units, with int32 wrap-around. */
+export function javaStringHashCode(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** Kafka's partitionFor: Utils.abs(groupId.hashCode) % partitions (abs(MIN_VALUE) is 0). */
+export function partitionFor(groupId: string, partitions: number): number {
+  const h = javaStringHashCode(groupId);
+  return (h === -2147483648 ? 0 : Math.abs(h)) % partitions;
+}
+
+export class GroupMetadataLog implements CoordinatorLog {
+  private ready?: Promise<number>;
+
+  constructor(private readonly host: OffsetsTopicHost, private readonly numPartitions: number) {}
+
+  /** Partition count once the topic exists (creating it on first call). */
+  private ensureTopic(): Promise<number> {
+    this.ready ??= (async () => {
+      const existing = this.host.topic(GROUP_METADATA_TOPIC);
+      if (existing) return existing.partitions;
+      try {
+        await this.host.createTopic(GROUP_METADATA_TOPIC, this.numPartitions, [
+          ["cleanup.policy", "compact"],
+          ["segment.bytes", String(OFFSETS_SEGMENT_BYTES)],
+        ]);
+      } catch (e) {
+        if (!(e instanceof KafkaError && e.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw e;
+      }
+      const t = this.host.topic(GROUP_METADATA_TOPIC);
+      if (!t) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, "offsets topic missing");
+      return t.partitions;
+    })();
+    // A failed creation is retried by the next write instead of failing every later one.
+    this.ready.catch(() => (this.ready = undefined));
+    return this.ready;
+  }
+
+  async append(groupId: string, records: LogRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    // Deleted by an admin since it was created: create it again.
+    if (this.ready && !this.host.topic(GROUP_METADATA_TOPIC)) this.ready = undefined;
+    const partitions = await this.ensureTopic();
+    const p = partitionFor(groupId, partitions);
+    const log = this.host.partition(GROUP_METADATA_TOPIC, p);
+    if (!log) {
+      throw new KafkaError(
+        ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        `${GROUP_METADATA_TOPIC}-${p} missing`,
+      );
+    }
+    const now = Date.now();
+    const batch = encodeRecordBatch({
+      records: records.map((r) => ({ key: r.key, value: r.value, timestamp: now })),
+    });
+    await log.append(batch, { origin: "coordinator" });
+  }
+
+  async load(fn: (key: Uint8Array, value: Uint8Array | null) => void): Promise<void> {
+    const t = this.host.topic(GROUP_METADATA_TOPIC);
+    if (!t) return;
+    this.ready = Promise.resolve(t.partitions);
+    for (let p = 0; p < t.partitions; p++) {
+      const log = this.host.partition(GROUP_METADATA_TOPIC, p);
+      if (log) await replayPartition(log, fn);
+    }
+  }
+}
+
+/** Feeds every record of one partition, from the log start to the log end, to `fn`. */
+async function replayPartition(
+  log: PartitionLog,
+  fn: (key: Uint8Array, value: Uint8Array | null) => void,
+): Promise<void> {
+  let offset = log.logStartOffset;
+  const end = log.logEndOffset;
+  while (offset < end) {
+    const buf = await log.read(offset, LOAD_READ_BYTES, { minOneBatch: true });
+    if (buf.length === 0) break;
+    let pos = 0;
+    let next = offset;
+    while (pos + 12 <= buf.length) {
+      const view = new DataView(buf.buffer, buf.byteOffset + pos, 12);
+      const size = 12 + view.getInt32(8);
+      if (pos + size > buf.length) break;
+      const { header, records } = decodeRecords(buf.subarray(pos, pos + size));
+      next = header.baseOffset + header.lastOffsetDelta + 1;
+      if (!header.isControl) {
+        for (const r of records) {
+          if (header.baseOffset + r.offsetDelta < offset || r.key === null) continue;
+          fn(r.key, r.value);
+        }
+      }
+      pos += size;
+    }
+    if (next <= offset) break;
+    offset = next;
+  }
+}

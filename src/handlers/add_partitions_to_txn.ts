@@ -1,0 +1,135 @@
+/**
+ * AddPartitionsToTxn (key 24), v0–4.
+ * Behaviour: adds partitions to the producer's transaction (the transaction coordinator in
+ * src/txn/ writes Ongoing with the union of partitions to `__transaction_state` before
+ * answering). Every partition must exist: otherwise those get UNKNOWN_TOPIC_OR_PARTITION and
+ * the others OPERATION_NOT_ATTEMPTED, and nothing is added, as in Kafka. A coordinator error
+ * (INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED, CONCURRENT_TRANSACTIONS, ...) is given for
+ * every partition.
+ * Version notes: v0–3 carry one transaction (`v3AndBelow*` fields) and answer in
+ * `resultsByTopicV3AndBelow`; PRODUCER_FENCED exists from v2, v0–1 get INVALID_PRODUCER_EPOCH.
+ * v3+ flexible. v4 (KIP-890, meant for brokers) batches transactions and may ask
+ * `verifyOnly`: then nothing is added and each partition answers NONE when it is in the
+ * ongoing transaction, INVALID_TXN_STATE when not (v5's TRANSACTION_ABORTABLE is not served).
+ */
+import { ErrorCode } from "../../protocol/errors.ts";
+import {
+  AddPartitionsToTxnRequest,
+  AddPartitionsToTxnResponse,
+} from "../../protocol/messages/mod.ts";
+import type { Msg } from "../../protocol/schema.ts";
+import type { Broker } from "../broker.ts";
+import type { ApiRegistration } from "../registry.ts";
+import { type TopicPartition, tpKey } from "../txn/transaction_metadata.ts";
+import { errorCodeOf } from "./util.ts";
+
+/** Partition results grouped by topic, in request order. */
+function results(partitions: TopicPartition[], errorOf: (tp: TopicPartition) => number): Msg[] {
+  const byTopic = new Map<string, Msg[]>();
+  for (const tp of partitions) {
+    let list = byTopic.get(tp.topic);
+    if (!list) byTopic.set(tp.topic, list = []);
+    list.push({ partitionIndex: tp.partition, partitionErrorCode: errorOf(tp) });
+  }
+  return [...byTopic].map(([name, resultsByPartition]) => ({ name, resultsByPartition }));
+}
+
+async function addOne(
+  broker: Broker,
+  transactionalId: string,
+  producerId: number,
+  producerEpoch: number,
+  topics: Msg[],
+  verifyOnly: boolean,
+  apiVersion: number,
+): Promise<Msg[]> {
+  const partitions: TopicPartition[] = [];
+  const seen = new Set<string>();
+  for (const t of topics) {
+    for (const p of t.partitions as number[]) {
+      const k = tpKey(t.name, p);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      partitions.push({ topic: t.name, partition: p });
+    }
+  }
+  const missing = partitions.filter((tp) => !broker.partition(tp.topic, tp.partition));
+  if (missing.length > 0) {
+    const bad = new Set(missing.map((tp) => tpKey(tp.topic, tp.partition)));
+    return results(
+      partitions,
+      (tp) =>
+        bad.has(tpKey(tp.topic, tp.partition))
+          ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+          : ErrorCode.OPERATION_NOT_ATTEMPTED,
+    );
+  }
+  const coordinator = broker.transactions;
+  if (verifyOnly) {
+    const r = coordinator.handleVerifyPartitionsInTransaction(
+      transactionalId,
+      producerId,
+      producerEpoch,
+      partitions,
+    );
+    return results(
+      partitions,
+      (tp) => typeof r === "number" ? r : r.get(tpKey(tp.topic, tp.partition))!,
+    );
+  }
+  let error: number;
+  try {
+    error = await coordinator.handleAddPartitionsToTransaction(
+      transactionalId,
+      producerId,
+      producerEpoch,
+      partitions,
+    );
+  } catch (e) {
+    error = errorCodeOf(e, `add partitions to transaction ${transactionalId}`);
+  }
+  if (apiVersion < 2 && error === ErrorCode.PRODUCER_FENCED) {
+    error = ErrorCode.INVALID_PRODUCER_EPOCH;
+  }
+  return results(partitions, () => error);
+}
+
+export const addPartitionsToTxn: ApiRegistration = {
+  apiKey: 24,
+  name: "AddPartitionsToTxn",
+  minVersion: 0,
+  maxVersion: 4,
+  request: AddPartitionsToTxnRequest,
+  response: AddPartitionsToTxnResponse,
+  handler: async (req, { broker, apiVersion }) => {
+    if (apiVersion < 4) {
+      return {
+        throttleTimeMs: 0,
+        resultsByTopicV3AndBelow: await addOne(
+          broker,
+          req.v3AndBelowTransactionalId,
+          req.v3AndBelowProducerId,
+          req.v3AndBelowProducerEpoch,
+          req.v3AndBelowTopics,
+          false,
+          apiVersion,
+        ),
+      };
+    }
+    const resultsByTransaction = await Promise.all(
+      (req.transactions as Msg[]).map(async (t) => ({
+        transactionalId: t.transactionalId,
+        topicResults: await addOne(
+          broker,
+          t.transactionalId,
+          t.producerId,
+          t.producerEpoch,
+          t.topics,
+          t.verifyOnly,
+          apiVersion,
+        ),
+      })),
+    );
+    return { throttleTimeMs: 0, errorCode: 0, resultsByTransaction };
+  },
+};

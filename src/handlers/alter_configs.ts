@@ -1,0 +1,98 @@
+/**
+ * AlterConfigs (key 33), v0–2.
+ * Behaviour: replaces the whole set of dynamic configs of each resource (keys not given
+ * return to their defaults), as Kafka's legacy API does. Topic resources (type 2): the
+ * overrides are validated (unknown key, bad value or broken cross-key rule → INVALID_CONFIG
+ * naming the key; a null value → INVALID_REQUEST), persisted in topics.json and applied to the
+ * open partitions at once (a lower retention.ms deletes on the next retention pass, driven by
+ * log.retention.check.interval.ms). Broker resources (type 4, named by node id for this
+ * broker, or "" for the cluster default): only dynamic broker configs may be set (others →
+ * INVALID_REQUEST naming the key); they are persisted in meta/dynamic-broker-configs.json and
+ * re-derive every topic's effective config. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION, other
+ * resource types and a resource named twice INVALID_REQUEST. validateOnly checks only.
+ * Version notes: v0 and v1 are identical; v2 is flexible.
+ */
+import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import { AlterConfigsRequest, AlterConfigsResponse } from "../../protocol/messages/mod.ts";
+import type { Msg } from "../../protocol/schema.ts";
+import type { Broker } from "../broker.ts";
+import type { ApiRegistration } from "../registry.ts";
+import { RESOURCE_BROKER, RESOURCE_TOPIC } from "./describe_configs.ts";
+import { errorCodeOf, errorMessageOf } from "./util.ts";
+
+/** "broker" for this broker's id, "default" for "", else INVALID_REQUEST. */
+export function brokerScope(broker: Broker, name: string): "broker" | "default" {
+  if (name === "") return "default";
+  if (name === String(broker.nodeId)) return "broker";
+  throw new KafkaError(ErrorCode.INVALID_REQUEST, `unexpected broker id ${name}`);
+}
+
+/** Counts resources by (type, name): Kafka rejects a resource named twice in one request. */
+export function duplicateResources(resources: Msg[]): Set<string> {
+  const seen = new Map<string, number>();
+  for (const r of resources) {
+    const k = `${r.resourceType}:${r.resourceName}`;
+    seen.set(k, (seen.get(k) ?? 0) + 1);
+  }
+  return new Set([...seen].filter(([, n]) => n > 1).map(([k]) => k));
+}
+
+export const alterConfigs: ApiRegistration = {
+  apiKey: 33,
+  name: "AlterConfigs",
+  minVersion: 0,
+  maxVersion: 2,
+  request: AlterConfigsRequest,
+  response: AlterConfigsResponse,
+  handler: (req, { broker }) => {
+    const resources = req.resources as Msg[];
+    const dups = duplicateResources(resources);
+    const responses: Msg[] = [];
+    for (const r of resources) {
+      const out: Msg = {
+        errorCode: 0,
+        errorMessage: null,
+        resourceType: r.resourceType,
+        resourceName: r.resourceName,
+      };
+      responses.push(out);
+      try {
+        if (dups.has(`${r.resourceType}:${r.resourceName}`)) {
+          throw new KafkaError(
+            ErrorCode.INVALID_REQUEST,
+            `resource ${r.resourceName} appears more than once`,
+          );
+        }
+        const entries = (r.configs as Msg[]).map((c) => [c.name, c.value] as [string, string]);
+        for (const [k, v] of entries) {
+          if (v === null) throw new KafkaError(ErrorCode.INVALID_REQUEST, `${k}: null value`);
+        }
+        if (r.resourceType === RESOURCE_TOPIC) {
+          broker.alterTopicConfigs(r.resourceName, entries, req.validateOnly);
+        } else if (r.resourceType === RESOURCE_BROKER) {
+          const scope = brokerScope(broker, r.resourceName);
+          const current = scope === "broker"
+            ? broker.config.dynamicBroker
+            : broker.config.dynamicDefault;
+          const given = new Set(entries.map(([k]) => k));
+          const changes: [string, string | null][] = [
+            ...entries,
+            ...[...current.keys()].filter((k) => !given.has(k)).map((k) =>
+              [k, null] as [string, null]
+            ),
+          ];
+          broker.alterBrokerConfigs(changes, scope, req.validateOnly);
+        } else {
+          throw new KafkaError(
+            ErrorCode.INVALID_REQUEST,
+            `unsupported resource type ${r.resourceType}`,
+          );
+        }
+      } catch (e) {
+        out.errorCode = errorCodeOf(e, `alter configs ${r.resourceName}`);
+        out.errorMessage = errorMessageOf(e);
+      }
+    }
+    return { throttleTimeMs: 0, responses };
+  },
+};

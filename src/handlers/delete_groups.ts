@@ -1,0 +1,22 @@
+/**
+ * DeleteGroups (key 42), v0–2.
+ * Behaviour: deletes Empty groups and their committed offsets (tombstones are appended to
+ * `__consumer_offsets`, so the deletion survives restarts). Per group: GROUP_ID_NOT_FOUND,
+ * NON_EMPTY_GROUP (members are still in it).
+ * Version notes: v1 is v0 (throttling order); v2+ flexible.
+ */
+import { DeleteGroupsRequest, DeleteGroupsResponse } from "../../protocol/messages/mod.ts";
+import type { ApiRegistration } from "../registry.ts";
+
+export const deleteGroups: ApiRegistration = {
+  apiKey: 42,
+  name: "DeleteGroups",
+  minVersion: 0,
+  maxVersion: 2,
+  request: DeleteGroupsRequest,
+  response: DeleteGroupsResponse,
+  handler: async (req, { broker }) => ({
+    throttleTimeMs: 0,
+    results: await broker.groups.deleteGroups(req.groupsNames as string[]),
+  }),
+};

@@ -1,0 +1,49 @@
+/**
+ * DeleteRecords (key 21), v0–2.
+ * Behaviour: for each partition, moves the log start offset forward to the given offset (-1:
+ * the high watermark), so records below it can no longer be fetched, and deletes the segments
+ * wholly below it locally; tiered segments below it are deleted from the cold tier by the
+ * RemoteLogManager's next pass. The new log start is checkpointed before the answer, so it
+ * survives a restart. Returns the new log start offset as the low watermark. An offset below
+ * the current log start changes nothing (the current one is returned). Errors per partition:
+ * UNKNOWN_TOPIC_OR_PARTITION, OFFSET_OUT_OF_RANGE (negative other than -1, or beyond the high
+ * watermark), POLICY_VIOLATION (cleanup.policy without delete, i.e. compact only), with low
+ * watermark -1. `timeout_ms` is not needed: a single replica answers at once.
+ * Version notes: v0 and v1 are identical; v2 is flexible.
+ */
+import { ErrorCode } from "../../protocol/errors.ts";
+import { DeleteRecordsRequest, DeleteRecordsResponse } from "../../protocol/messages/mod.ts";
+import type { Msg } from "../../protocol/schema.ts";
+import type { ApiRegistration } from "../registry.ts";
+import { errorCodeOf } from "./util.ts";
+
+export const deleteRecords: ApiRegistration = {
+  apiKey: 21,
+  name: "DeleteRecords",
+  minVersion: 0,
+  maxVersion: 2,
+  request: DeleteRecordsRequest,
+  response: DeleteRecordsResponse,
+  handler: async (req, { broker }) => {
+    const topics: Msg[] = [];
+    for (const t of req.topics as Msg[]) {
+      const partitions: Msg[] = [];
+      topics.push({ name: t.name, partitions });
+      for (const p of t.partitions as Msg[]) {
+        const out: Msg = { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: 0 };
+        partitions.push(out);
+        const log = broker.partition(t.name, p.partitionIndex);
+        if (!log) {
+          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          continue;
+        }
+        try {
+          out.lowWatermark = await log.deleteRecordsBefore(p.offset as number);
+        } catch (e) {
+          out.errorCode = errorCodeOf(e, `delete records ${t.name}-${p.partitionIndex}`);
+        }
+      }
+    }
+    return { throttleTimeMs: 0, topics };
+  },
+};

@@ -1,0 +1,60 @@
+/**
+ * DescribeTransactions (key 65), v0.
+ * Behaviour: the coordinator's state of each transactional id: state name (Kafka's: Empty,
+ * Ongoing, PrepareCommit, PrepareAbort, CompleteCommit, CompleteAbort), timeout, start time
+ * (-1 when no transaction has started), producer id and epoch, and the partitions of the
+ * ongoing transaction by topic. Unknown ids get TRANSACTIONAL_ID_NOT_FOUND.
+ * Version notes: v0 is flexible.
+ */
+import { ErrorCode } from "../../protocol/errors.ts";
+import {
+  DescribeTransactionsRequest,
+  DescribeTransactionsResponse,
+} from "../../protocol/messages/mod.ts";
+import type { ApiRegistration } from "../registry.ts";
+
+export const describeTransactions: ApiRegistration = {
+  apiKey: 65,
+  name: "DescribeTransactions",
+  minVersion: 0,
+  maxVersion: 0,
+  request: DescribeTransactionsRequest,
+  response: DescribeTransactionsResponse,
+  handler: (req, { broker }) => ({
+    throttleTimeMs: 0,
+    transactionStates: (req.transactionalIds as string[]).map((id) => {
+      const d = broker.transactions.describe(id);
+      if (!d) {
+        return {
+          errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND,
+          transactionalId: id,
+          transactionState: "",
+          transactionTimeoutMs: 0,
+          transactionStartTimeMs: -1,
+          producerId: -1,
+          producerEpoch: -1,
+          topics: [],
+        };
+      }
+      const byTopic = new Map<string, number[]>();
+      for (const tp of d.partitions) {
+        let list = byTopic.get(tp.topic);
+        if (!list) byTopic.set(tp.topic, list = []);
+        list.push(tp.partition);
+      }
+      return {
+        errorCode: 0,
+        transactionalId: id,
+        transactionState: d.state,
+        transactionTimeoutMs: d.timeoutMs,
+        transactionStartTimeMs: d.startTimeMs,
+        producerId: d.producerId,
+        producerEpoch: d.producerEpoch,
+        topics: [...byTopic].map(([topic, partitions]) => ({
+          topic,
+          partitions: partitions.sort((a, b) => a - b),
+        })),
+      };
+    }),
+  }),
+};

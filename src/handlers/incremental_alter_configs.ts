@@ -1,0 +1,161 @@
+/**
+ * IncrementalAlterConfigs (key 44), v0–1.
+ * Behaviour: applies per-key operations to a resource's dynamic configs, leaving other keys
+ * as they are: SET (0) a value, DELETE (1) back to the default, APPEND (2) / SUBTRACT (3) items
+ * of a list config (cleanup.policy; starting from its effective value). Topic resources
+ * (type 2) and broker resources (type 4: node id or "" for the cluster default) are validated,
+ * persisted and applied exactly like AlterConfigs (see alter_configs.ts): INVALID_CONFIG naming
+ * the key for unknown keys, bad values, broken cross-key rules and APPEND/SUBTRACT on a
+ * non-list; INVALID_REQUEST for a key given twice, an unknown operation, a null value to
+ * SET, a broker config that cannot change at runtime, or a resource named twice;
+ * UNKNOWN_TOPIC_OR_PARTITION for unknown topics. validateOnly checks only.
+ * Version notes: v1 is flexible.
+ */
+import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import {
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
+} from "../../protocol/messages/mod.ts";
+import type { Msg } from "../../protocol/schema.ts";
+import type { Broker } from "../broker.ts";
+import { BROKER_DEFS, type ConfigValue, TOPIC_DEFS, topicConfigValue } from "../config.ts";
+import type { ApiRegistration } from "../registry.ts";
+import { brokerScope, duplicateResources } from "./alter_configs.ts";
+import { RESOURCE_BROKER, RESOURCE_TOPIC } from "./describe_configs.ts";
+import { errorCodeOf, errorMessageOf } from "./util.ts";
+
+export const OpType = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
+
+/**
+ * Applies the operations to `current` (string values by key). `effective(key)` is the value in
+ * force for APPEND/SUBTRACT on a key without an entry; `isList(key)` whether it is a list.
+ */
+function applyOps(
+  current: Map<string, string>,
+  ops: Msg[],
+  effective: (key: string) => ConfigValue,
+  isList: (key: string) => boolean | undefined,
+): Map<string, string> {
+  const next = new Map(current);
+  const seen = new Set<string>();
+  for (const op of ops) {
+    const key = op.name as string;
+    if (seen.has(key)) {
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, `${key}: given more than once`);
+    }
+    seen.add(key);
+    const value = op.value as string | null;
+    switch (op.configOperation) {
+      case OpType.SET:
+        if (value === null) throw new KafkaError(ErrorCode.INVALID_REQUEST, `${key}: null value`);
+        next.set(key, value);
+        break;
+      case OpType.DELETE:
+        next.delete(key);
+        break;
+      case OpType.APPEND:
+      case OpType.SUBTRACT: {
+        const list = isList(key);
+        if (list === undefined) {
+          throw new KafkaError(ErrorCode.INVALID_CONFIG, `${key}: unknown config`);
+        }
+        if (!list) {
+          throw new KafkaError(
+            ErrorCode.INVALID_CONFIG,
+            `${key}: APPEND and SUBTRACT apply only to list configs`,
+          );
+        }
+        const base = next.get(key) ?? String(effective(key) ?? "");
+        const items = base.split(",").map((x) => x.trim()).filter((x) => x);
+        const given = (value ?? "").split(",").map((x) => x.trim()).filter((x) => x);
+        const result = op.configOperation === OpType.APPEND
+          ? [...items, ...given.filter((g) => !items.includes(g))]
+          : items.filter((i) => !given.includes(i));
+        next.set(key, result.join(","));
+        break;
+      }
+      default:
+        throw new KafkaError(
+          ErrorCode.INVALID_REQUEST,
+          `${key}: unknown operation ${op.configOperation}`,
+        );
+    }
+  }
+  return next;
+}
+
+function alterTopic(broker: Broker, name: string, ops: Msg[], validateOnly: boolean): void {
+  const t = broker.topic(name);
+  if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+  const current = new Map(
+    Object.entries(t.configs).filter(([, v]) => v !== null).map(([k, v]) => [k, String(v)]),
+  );
+  const next = applyOps(
+    current,
+    ops,
+    (k) => topicConfigValue(broker.config, t.configs, k),
+    (k) => TOPIC_DEFS.has(k) ? TOPIC_DEFS.get(k)!.type === "list" : undefined,
+  );
+  broker.alterTopicConfigs(name, next, validateOnly);
+}
+
+function alterBroker(broker: Broker, name: string, ops: Msg[], validateOnly: boolean): void {
+  const scope = brokerScope(broker, name);
+  const layer = scope === "broker" ? broker.config.dynamicBroker : broker.config.dynamicDefault;
+  const current = new Map([...layer].map(([k, v]) => [k, String(v)]));
+  const next = applyOps(
+    current,
+    ops,
+    (k) => broker.config.get(k),
+    (k) => BROKER_DEFS.has(k) ? BROKER_DEFS.get(k)!.type === "list" : undefined,
+  );
+  const changes: [string, string | null][] = [];
+  for (const [k, v] of next) if (current.get(k) !== v) changes.push([k, v]);
+  for (const k of current.keys()) if (!next.has(k)) changes.push([k, null]);
+  broker.alterBrokerConfigs(changes, scope, validateOnly);
+}
+
+export const incrementalAlterConfigs: ApiRegistration = {
+  apiKey: 44,
+  name: "IncrementalAlterConfigs",
+  minVersion: 0,
+  maxVersion: 1,
+  request: IncrementalAlterConfigsRequest,
+  response: IncrementalAlterConfigsResponse,
+  handler: (req, { broker }) => {
+    const resources = req.resources as Msg[];
+    const dups = duplicateResources(resources);
+    const responses: Msg[] = [];
+    for (const r of resources) {
+      const out: Msg = {
+        errorCode: 0,
+        errorMessage: null,
+        resourceType: r.resourceType,
+        resourceName: r.resourceName,
+      };
+      responses.push(out);
+      try {
+        if (dups.has(`${r.resourceType}:${r.resourceName}`)) {
+          throw new KafkaError(
+            ErrorCode.INVALID_REQUEST,
+            `resource ${r.resourceName} appears more than once`,
+          );
+        }
+        if (r.resourceType === RESOURCE_TOPIC) {
+          alterTopic(broker, r.resourceName, r.configs as Msg[], req.validateOnly);
+        } else if (r.resourceType === RESOURCE_BROKER) {
+          alterBroker(broker, r.resourceName, r.configs as Msg[], req.validateOnly);
+        } else {
+          throw new KafkaError(
+            ErrorCode.INVALID_REQUEST,
+            `unsupported resource type ${r.resourceType}`,
+          );
+        }
+      } catch (e) {
+        out.errorCode = errorCodeOf(e, `incremental alter configs ${r.resourceName}`);
+        out.errorMessage = errorMessageOf(e);
+      }
+    }
+    return { throttleTimeMs: 0, responses };
+  },
+};

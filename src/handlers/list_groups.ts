@@ -1,0 +1,25 @@
+/**
+ * ListGroups (key 16), v0–5.
+ * Behaviour: every group this broker coordinates (all of them), except Dead ones, including
+ * "simple" groups that only commit offsets (protocol type ""). Groups are of type "classic".
+ * Version notes: v1+ throttle time; v3+ flexible; v4+ `statesFilter` (KIP-518: case-
+ * insensitive state names; empty = all) and the state of each group; v5+ `typesFilter`
+ * ("classic"/"consumer", case-insensitive; empty = all) and each group's type.
+ */
+import { ErrorCode } from "../../protocol/errors.ts";
+import { ListGroupsRequest, ListGroupsResponse } from "../../protocol/messages/mod.ts";
+import type { ApiRegistration } from "../registry.ts";
+
+export const listGroups: ApiRegistration = {
+  apiKey: 16,
+  name: "ListGroups",
+  minVersion: 0,
+  maxVersion: 5,
+  request: ListGroupsRequest,
+  response: ListGroupsResponse,
+  handler: (req, { broker }) => ({
+    throttleTimeMs: 0,
+    errorCode: ErrorCode.NONE,
+    groups: broker.groups.listGroups(req.statesFilter ?? [], req.typesFilter ?? []),
+  }),
+};

@@ -1,0 +1,35 @@
+/**
+ * ListTransactions (key 66), v0–1.
+ * Behaviour: every transactional id the coordinator knows, filtered as Kafka filters: by state
+ * names (unknown names are returned in `unknownStateFilters` and match nothing), by producer
+ * ids, and (v1) by duration: only transactions started more than `durationFilter` ms ago.
+ * Version notes: v0 flexible; v1 adds DurationFilter (-1: no filter).
+ */
+import { ListTransactionsRequest, ListTransactionsResponse } from "../../protocol/messages/mod.ts";
+import type { ApiRegistration } from "../registry.ts";
+
+export const listTransactions: ApiRegistration = {
+  apiKey: 66,
+  name: "ListTransactions",
+  minVersion: 0,
+  maxVersion: 1,
+  request: ListTransactionsRequest,
+  response: ListTransactionsResponse,
+  handler: (req, { broker }) => {
+    const r = broker.transactions.list(
+      req.stateFilters as string[],
+      req.producerIdFilters as number[],
+      req.durationFilter ?? -1,
+    );
+    return {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      unknownStateFilters: r.unknownStateFilters,
+      transactionStates: r.transactions.map((t) => ({
+        transactionalId: t.transactionalId,
+        producerId: t.producerId,
+        transactionState: t.state,
+      })),
+    };
+  },
+};

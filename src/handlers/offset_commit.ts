@@ -1,0 +1,47 @@
+/**
+ * OffsetCommit (key 8), v2–9.
+ * Behaviour: commits are appended to `__consumer_offsets` (OffsetCommitValue records) and
+ * acknowledged only after the append; then OffsetFetch sees them, and they survive restarts.
+ * Members are checked: UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, FENCED_INSTANCE_ID,
+ * REBALANCE_IN_PROGRESS (group completing a rebalance). Generation -1 with an empty member id
+ * (simple consumers, admin resetOffsets) is accepted while the group is Empty or unknown.
+ * Per partition: UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE (metadata above
+ * offset.metadata.max.bytes). A null metadata string is stored as "".
+ * Version notes: v0–1 are not served (v0 had no generation, v1 a per-partition commit
+ * timestamp). v2–4 carry a retention time (-1: offsets.retention.minutes; otherwise the
+ * offset expires that long after the commit); v5+ drop it. v6+ the leader epoch of the
+ * committed offset; v7+ group.instance.id; v8+ flexible; v9 (KIP-848 ready) answers
+ * GROUP_ID_NOT_FOUND instead of ILLEGAL_GENERATION for a member commit to an unknown group.
+ */
+import { OffsetCommitRequest, OffsetCommitResponse } from "../../protocol/messages/mod.ts";
+import type { Msg } from "../../protocol/schema.ts";
+import type { ApiRegistration } from "../registry.ts";
+
+export const offsetCommit: ApiRegistration = {
+  apiKey: 8,
+  name: "OffsetCommit",
+  minVersion: 2,
+  maxVersion: 9,
+  request: OffsetCommitRequest,
+  response: OffsetCommitResponse,
+  handler: async (req, { broker, apiVersion }) => {
+    const topics = await broker.groups.commitOffsets({
+      groupId: req.groupId,
+      generationId: req.generationIdOrMemberEpoch,
+      memberId: req.memberId,
+      groupInstanceId: req.groupInstanceId ?? null,
+      retentionTimeMs: apiVersion <= 4 ? req.retentionTimeMs : -1,
+      apiVersion,
+      topics: (req.topics as Msg[]).map((t) => ({
+        name: t.name,
+        partitions: (t.partitions as Msg[]).map((p) => ({
+          partitionIndex: p.partitionIndex,
+          committedOffset: p.committedOffset,
+          committedLeaderEpoch: p.committedLeaderEpoch,
+          committedMetadata: p.committedMetadata,
+        })),
+      })),
+    });
+    return { throttleTimeMs: 0, topics };
+  },
+};

@@ -1,0 +1,31 @@
+/**
+ * OffsetDelete (key 47), v0.
+ * Behaviour (KIP-496): deletes a group's committed offsets for the given partitions
+ * (tombstones in `__consumer_offsets`). An Empty group may lose any offset; a consumer group
+ * with members only offsets of topics no member subscribes to (others answer
+ * GROUP_SUBSCRIBED_TO_TOPIC). Top-level errors: GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP (active
+ * group of another protocol type). Unknown partitions: UNKNOWN_TOPIC_OR_PARTITION.
+ * Version notes: only v0 exists (not flexible).
+ */
+import { OffsetDeleteRequest, OffsetDeleteResponse } from "../../protocol/messages/mod.ts";
+import type { Msg } from "../../protocol/schema.ts";
+import type { ApiRegistration } from "../registry.ts";
+
+export const offsetDelete: ApiRegistration = {
+  apiKey: 47,
+  name: "OffsetDelete",
+  minVersion: 0,
+  maxVersion: 0,
+  request: OffsetDeleteRequest,
+  response: OffsetDeleteResponse,
+  handler: async (req, { broker }) => {
+    const r = await broker.groups.deleteOffsets(
+      req.groupId,
+      (req.topics as Msg[]).map((t) => ({
+        name: t.name,
+        partitions: (t.partitions as Msg[]).map((p) => p.partitionIndex as number),
+      })),
+    );
+    return { errorCode: r.errorCode, throttleTimeMs: 0, topics: r.topics };
+  },
+};

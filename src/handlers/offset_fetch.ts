@@ -1,0 +1,55 @@
+/**
+ * OffsetFetch (key 9), v1–9.
+ * Behaviour: committed offsets from the coordinator's cache of `__consumer_offsets`. A
+ * partition without a commit (or of an unknown group or topic) answers offset -1, leader
+ * epoch -1, metadata "" and no error. A null topic list asks for every partition the group
+ * has committed. `requireStable` (v7+) needs no wait: there are no pending transactional
+ * commits, so offsets are always stable.
+ * Version notes: v0 (ZooKeeper offsets) is not served. v1 topics are required and errors are
+ * per partition; v2+ null topics = all, and a top-level error code; v3+ throttle time; v5+
+ * committed leader epoch; v6+ flexible; v7+ requireStable; v8+ several groups per request
+ * (`groups`, each with its own topics and error); v9 member id/epoch for KIP-848 groups
+ * (ignored for classic groups).
+ */
+import { ErrorCode } from "../../protocol/errors.ts";
+import { OffsetFetchRequest, OffsetFetchResponse } from "../../protocol/messages/mod.ts";
+import type { Msg } from "../../protocol/schema.ts";
+import type { ApiRegistration } from "../registry.ts";
+
+export const offsetFetch: ApiRegistration = {
+  apiKey: 9,
+  name: "OffsetFetch",
+  minVersion: 1,
+  maxVersion: 9,
+  request: OffsetFetchRequest,
+  response: OffsetFetchResponse,
+  handler: (req, { broker, apiVersion }) => {
+    if (apiVersion >= 8) {
+      return {
+        throttleTimeMs: 0,
+        groups: (req.groups as Msg[]).map((g) => {
+          const r = broker.groups.fetchOffsets(g.groupId, g.topics ?? null);
+          return { groupId: g.groupId, topics: r.topics, errorCode: r.errorCode };
+        }),
+      };
+    }
+    const r = broker.groups.fetchOffsets(req.groupId, req.topics ?? null);
+    if (apiVersion < 2 && r.errorCode !== ErrorCode.NONE) {
+      // v1 has no top-level error: every requested partition carries it.
+      return {
+        throttleTimeMs: 0,
+        topics: (req.topics as Msg[]).map((t) => ({
+          name: t.name,
+          partitions: (t.partitionIndexes as number[]).map((p) => ({
+            partitionIndex: p,
+            committedOffset: -1,
+            committedLeaderEpoch: -1,
+            metadata: "",
+            errorCode: r.errorCode,
+          })),
+        })),
+      };
+    }
+    return { throttleTimeMs: 0, topics: r.topics, errorCode: r.errorCode };
+  },
+};

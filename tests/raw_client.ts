@@ -1,0 +1,66 @@
+/**
+ * A minimal Kafka protocol client for tests and benchmarks: one TCP connection, one request
+ * at a time, any API and version through the project's schemas (so JoinGroup and SyncGroup
+ * long-polls block only their own connection, as with real clients).
+ */
+import { readResponseHeader, writeRequestHeader } from "../protocol/headers.ts";
+import { Reader, Writer } from "../protocol/primitives.ts";
+import { codecFor, isFlexible, type MessageSchema, type Msg } from "../protocol/schema.ts";
+
+/** One connection, one request at a time. */
+export class RawClient {
+  private correlationId = 0;
+  private buf = new Uint8Array(0);
+
+  private constructor(private readonly conn: Deno.TcpConn) {}
+
+  static async connect(port: number): Promise<RawClient> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.setNoDelay(true);
+    return new RawClient(conn);
+  }
+
+  async call(req: MessageSchema, resp: MessageSchema, version: number, body: Msg): Promise<Msg> {
+    const flexible = isFlexible(req, version);
+    const correlationId = ++this.correlationId;
+    const w = new Writer(256);
+    w.int32(0);
+    writeRequestHeader(
+      w,
+      { apiKey: req.apiKey!, apiVersion: version, correlationId, clientId: "bench" },
+      flexible,
+    );
+    codecFor(req, version).encode(w, body);
+    w.patchInt32AtStart(w.length - 4);
+    const out = w.finish();
+    for (let off = 0; off < out.length;) off += await this.conn.write(out.subarray(off));
+    const frame = await this.frame();
+    const r = new Reader(frame);
+    if (readResponseHeader(r, flexible) !== correlationId) throw new Error("correlation mismatch");
+    return codecFor(resp, version).decode(r);
+  }
+
+  private async frame(): Promise<Uint8Array> {
+    while (true) {
+      if (this.buf.length >= 4) {
+        const size = new DataView(this.buf.buffer, this.buf.byteOffset).getInt32(0);
+        if (this.buf.length >= 4 + size) {
+          const f = this.buf.slice(4, 4 + size);
+          this.buf = this.buf.slice(4 + size);
+          return f;
+        }
+      }
+      const chunk = new Uint8Array(64 * 1024);
+      const n = await this.conn.read(chunk);
+      if (n === null) throw new Error("connection closed");
+      const next = new Uint8Array(this.buf.length + n);
+      next.set(this.buf);
+      next.set(chunk.subarray(0, n), this.buf.length);
+      this.buf = next;
+    }
+  }
+
+  close(): void {
+    this.conn.close();
+  }
+}
