@@ -68,6 +68,8 @@ export interface BatchInput {
   maxTimestamp?: number;
   /** Defaults to the last record's offsetDelta (0 when empty); compaction keeps the original. */
   lastOffsetDelta?: number;
+  /** KIP-534: baseTimestamp holds the delete horizon of a compacted batch (attribute bit 6). */
+  hasDeleteHorizon?: boolean;
   records: {
     key?: Bytesish;
     value?: Bytesish;
@@ -114,7 +116,8 @@ export function encodeRecordBatch(input: BatchInput): Uint8Array {
   const attributes = (codec & 7) |
     (input.timestampType === 1 ? 0x08 : 0) |
     (input.isTransactional ? 0x10 : 0) |
-    (input.isControl ? 0x20 : 0);
+    (input.isControl ? 0x20 : 0) |
+    (input.hasDeleteHorizon ? 0x40 : 0);
 
   const out = new Uint8Array(BATCH_HEADER_SIZE + body.length);
   const view = new DataView(out.buffer);

@@ -105,6 +105,29 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     min: 0,
   }),
   def("group.max.size", "int", 2147483647, "Most members a consumer group may have.", { min: 1 }),
+  def(
+    "group.consumer.session.timeout.ms",
+    "int",
+    45000,
+    "Consumer-protocol (KIP-848) member session timeout.",
+    { min: 1 },
+  ),
+  def(
+    "group.consumer.heartbeat.interval.ms",
+    "int",
+    5000,
+    "Heartbeat interval given to consumer-protocol members.",
+    { min: 1 },
+  ),
+  def(
+    "group.consumer.assignors",
+    "list",
+    "uniform,range",
+    "Server assignors (uniform, range or Kafka class names); the first is the default.",
+  ),
+  def("group.consumer.max.size", "int", 2147483647, "Most members of a KIP-848 group.", {
+    min: 1,
+  }),
   def("offsets.retention.minutes", "int", 10080, "Keep offsets of an empty group this long.", {
     min: 1,
   }),

@@ -29,8 +29,22 @@ export interface LogConfig {
   retentionMs: number;
   /** `retention.bytes` (carried for the retention task; -1 = unlimited). */
   retentionBytes: number;
-  /** `cleanup.policy` (carried for later). */
+  /** `cleanup.policy`: delete (retention), compact (LogCleaner) or both. */
   cleanupPolicy: CleanupPolicy;
+  /** `remote.storage.enable`: tier closed segments to the cold tier (KIP-405). */
+  remoteStorageEnable: boolean;
+  /** `local.retention.ms`: local retention of a tiered topic; -2 = retentionMs. */
+  localRetentionMs: number;
+  /** `local.retention.bytes`: local size bound of a tiered topic; -2 = retentionBytes. */
+  localRetentionBytes: number;
+  /** `delete.retention.ms`: how long compaction keeps tombstones (KIP-534 delete horizon). */
+  deleteRetentionMs: number;
+  /** `min.compaction.lag.ms`: records younger than this are not compacted. */
+  minCompactionLagMs: number;
+  /** `max.compaction.lag.ms`: dirty data older than this is compacted whatever the ratio. */
+  maxCompactionLagMs: number;
+  /** `min.cleanable.dirty.ratio`: compact once dirty bytes / log bytes reach this. */
+  minCleanableDirtyRatio: number;
 }
 
 export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
@@ -45,7 +59,34 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   retentionMs: 7 * 24 * 60 * 60 * 1000,
   retentionBytes: -1,
   cleanupPolicy: "delete",
+  remoteStorageEnable: false,
+  localRetentionMs: -2,
+  localRetentionBytes: -2,
+  deleteRetentionMs: 86400000,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  minCleanableDirtyRatio: 0.5,
 });
+
+/** The local retention in force: local.retention.ms, or retention.ms when it is -2. */
+export function effectiveLocalRetentionMs(c: LogConfig): number {
+  return c.localRetentionMs === -2 ? c.retentionMs : c.localRetentionMs;
+}
+
+/** The local size bound in force: local.retention.bytes, or retention.bytes when it is -2. */
+export function effectiveLocalRetentionBytes(c: LogConfig): number {
+  return c.localRetentionBytes === -2 ? c.retentionBytes : c.localRetentionBytes;
+}
+
+/** Whether the policy includes "delete" (time/size retention and DeleteRecords apply). */
+export function deletePolicy(c: LogConfig): boolean {
+  return c.cleanupPolicy !== "compact";
+}
+
+/** Whether the policy includes "compact" (the LogCleaner works on the log). */
+export function compactPolicy(c: LogConfig): boolean {
+  return c.cleanupPolicy !== "delete";
+}
 
 /** A fresh config: the defaults (or `base`) with `overrides` applied. */
 export function logConfig(
@@ -76,6 +117,13 @@ export const TOPIC_CONFIG_KEYS = [
   "retention.ms",
   "retention.bytes",
   "cleanup.policy",
+  "remote.storage.enable",
+  "local.retention.ms",
+  "local.retention.bytes",
+  "delete.retention.ms",
+  "min.compaction.lag.ms",
+  "max.compaction.lag.ms",
+  "min.cleanable.dirty.ratio",
 ] as const;
 
 /**
@@ -135,6 +183,35 @@ export function logConfigFromProperties(
           : parts.has("compact")
           ? "compact"
           : "delete";
+        break;
+      }
+      case "remote.storage.enable":
+        if (value !== "true" && value !== "false") {
+          throw new KafkaError(ErrorCode.INVALID_CONFIG, `invalid value ${value} for ${key}`);
+        }
+        c.remoteStorageEnable = value === "true";
+        break;
+      case "local.retention.ms":
+        c.localRetentionMs = intProp(key, value, -2);
+        break;
+      case "local.retention.bytes":
+        c.localRetentionBytes = intProp(key, value, -2);
+        break;
+      case "delete.retention.ms":
+        c.deleteRetentionMs = intProp(key, value, 0);
+        break;
+      case "min.compaction.lag.ms":
+        c.minCompactionLagMs = intProp(key, value, 0);
+        break;
+      case "max.compaction.lag.ms":
+        c.maxCompactionLagMs = intProp(key, value, 1);
+        break;
+      case "min.cleanable.dirty.ratio": {
+        const n = Number(value);
+        if (value.trim() === "" || !(n >= 0 && n <= 1)) {
+          throw new KafkaError(ErrorCode.INVALID_CONFIG, `invalid value ${value} for ${key}`);
+        }
+        c.minCleanableDirtyRatio = n;
         break;
       }
     }

@@ -6,10 +6,19 @@
  *   <dataDir>/meta/topics.json       name, topicId, partition count, config overrides
  *   <dataDir>/<topic>-<p>/           one PartitionLog each, with Kafka's partition.metadata
  *
+ *   <dataDir>/meta/log-start-offset-checkpoint   every partition's log start (Kafka's format)
+ *   <dataDir>/meta/cleaner-offset-checkpoint     the LogCleaner's first dirty offsets
+ *
  * topics.json is replaced atomically (temp + fsync + rename). Partition directories carry the
  * topic id, so on open a directory whose id is not in the catalogue (a create or delete cut
  * short by a crash, or a deleted topic recreated under the same name) is recognised and
  * removed instead of being mistaken for the new topic's data.
+ *
+ * Background work, started by startBackgroundTasks(): the retention pass every
+ * `retentionCheckIntervalMs` (PartitionLog.deleteOldSegments on every partition), the
+ * LogCleaner for compacted topics, and the RemoteLogManager for tiered ones. The log start
+ * checkpoint is rewritten (atomically, fsynced) whenever a log start offset moves, so
+ * DeleteRecords and retention survive a restart.
  */
 import {
   existsSync,
@@ -21,9 +30,17 @@ import {
   statSync,
 } from "node:fs";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import {
+  LogCleaner,
+  type LogCleanerConfig,
+  readOffsetCheckpoint,
+  writeOffsetCheckpoint,
+} from "./log_cleaner.ts";
 import { type LogConfig, logConfig, logConfigFromProperties } from "./log_config.ts";
 import type { Decompressor } from "./log_segment.ts";
 import { fsyncDir, PartitionLog, writeFileAtomic } from "./partition_log.ts";
+import { RemoteLogManager, type RemoteLogManagerConfig } from "./remote_log_manager.ts";
+import type { RemoteStorageManager } from "./remote_storage.ts";
 
 export interface TopicMetadata {
   name: string;
@@ -49,7 +66,19 @@ export interface LogManagerOptions {
    */
   logConfigFor?: (overrides: Record<string, TopicConfigValue>) => LogConfig;
   decompress?: Decompressor;
+  /** The cold tier (remote.log.storage.system.enable); without it nothing is tiered. */
+  remoteStorage?: RemoteStorageManager | null;
+  /** RemoteLogManager settings (defaults: Kafka's). */
+  remoteLogManager?: Partial<RemoteLogManagerConfig>;
+  /** LogCleaner settings; `enable: false` (log.cleaner.enable) turns compaction off. */
+  cleaner?: Partial<LogCleanerConfig> & { enable?: boolean };
+  /** `log.retention.check.interval.ms` (default 300000). */
+  retentionCheckIntervalMs?: number;
+  /** Where background tasks report failures (default: ignored). */
+  onError?: (message: string) => void;
 }
+
+export const LOG_START_OFFSET_CHECKPOINT_FILE = "log-start-offset-checkpoint";
 
 const META_DIR = "meta";
 const TOPICS_FILE = "topics.json";
@@ -140,6 +169,16 @@ export class LogManager {
   private readonly topics = new Map<string, TopicState>();
   private adminChain: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Log start offsets read from the checkpoint at open. */
+  private checkpointedStarts = new Map<string, number>();
+  private retentionTimer?: ReturnType<typeof setTimeout>;
+  private retentionRunning: Promise<void> | null = null;
+  private retentionIntervalMs: number;
+  private readonly onError: (message: string) => void;
+  /** Tiering: always present; without a RemoteStorageManager it only serves what is recorded. */
+  readonly remoteLogManager: RemoteLogManager;
+  /** Compaction; null when log.cleaner.enable is false. */
+  readonly cleaner: LogCleaner | null;
 
   private constructor(
     readonly dataDir: string,
@@ -148,10 +187,30 @@ export class LogManager {
     defaults: LogConfig,
     private readonly decompress?: Decompressor,
     private readonly logConfigFor?: (overrides: Record<string, TopicConfigValue>) => LogConfig,
+    opts: LogManagerOptions = {},
   ) {
     this.clusterId = clusterId;
     this.nodeId = nodeId;
     this.defaults = defaults;
+    this.onError = opts.onError ?? (() => {});
+    this.retentionIntervalMs = opts.retentionCheckIntervalMs ?? 300_000;
+    this.remoteLogManager = new RemoteLogManager(opts.remoteStorage ?? null, {
+      brokerId: nodeId,
+      taskIntervalMs: 30_000,
+      retryBackoffMs: 500,
+      retryBackoffMaxMs: 30_000,
+      cacheBytes: 64 << 20,
+      decompress,
+      onError: this.onError,
+      ...opts.remoteLogManager,
+    });
+    this.cleaner = opts.cleaner?.enable === false ? null : new LogCleaner({
+      backoffMs: 15_000,
+      dedupeBufferBytes: 128 << 20,
+      checkpointDir: `${dataDir}/${META_DIR}`,
+      onError: this.onError,
+      ...opts.cleaner,
+    }, () => this.allPartitions());
   }
 
   /** Opens `dataDir` (creating it on first start) and recovers every partition. */
@@ -166,7 +225,9 @@ export class LogManager {
       logConfig(opts.defaultConfig ?? {}),
       opts.decompress,
       opts.logConfigFor,
+      opts,
     );
+    lm.checkpointedStarts = readOffsetCheckpoint(lm.logStartCheckpointPath);
     const catalogue = lm.readCatalogue();
     lm.removeStrayDirectories(catalogue);
     for (const meta of catalogue) {
@@ -205,6 +266,23 @@ export class LogManager {
     );
     fsyncDir(metaDir);
     return { clusterId, nodeId: id };
+  }
+
+  private get logStartCheckpointPath(): string {
+    return `${this.dataDir}/${META_DIR}/${LOG_START_OFFSET_CHECKPOINT_FILE}`;
+  }
+
+  /** Rewrites log-start-offset-checkpoint with every open partition's log start offset. */
+  checkpointLogStartOffsets(): void {
+    const entries = new Map<string, number>();
+    for (const log of this.allPartitions()) {
+      entries.set(`${log.topic} ${log.partition}`, log.logStartOffset);
+    }
+    try {
+      writeOffsetCheckpoint(this.logStartCheckpointPath, entries);
+    } catch (e) {
+      this.onError(`writing ${this.logStartCheckpointPath}: ${e}`);
+    }
   }
 
   private get topicsPath(): string {
@@ -289,11 +367,18 @@ export class LogManager {
         false,
       );
     }
-    return await PartitionLog.open(dir, config, {
+    const log = await PartitionLog.open(dir, config, {
       topic: meta.name,
       partition: p,
+      topicId: meta.topicId,
       decompress: this.decompress,
+      logStartOffset: existing === meta.topicId
+        ? this.checkpointedStarts.get(`${meta.name} ${p}`)
+        : undefined,
+      onLogStartOffsetChange: () => this.checkpointLogStartOffsets(),
     });
+    this.remoteLogManager.attach(log);
+    return log;
   }
 
   private admin<T>(fn: () => Promise<T>): Promise<T> {
@@ -363,8 +448,13 @@ export class LogManager {
       const t = this.topics.get(name);
       if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
       this.topics.delete(name);
-      for (const log of t.logs) await log.closeForDelete();
+      for (const log of t.logs) {
+        await log.closeForDelete();
+        this.remoteLogManager.detach(log, true);
+        this.cleaner?.forget(log);
+      }
       this.writeCatalogue();
+      this.checkpointLogStartOffsets();
       for (let p = 0; p < t.logs.length; p++) {
         const dir = this.partitionDir(name, p);
         const doomed = `${dir}.${t.meta.topicId}${DELETE_SUFFIX}`;
@@ -458,10 +548,69 @@ export class LogManager {
     for (const log of this.allPartitions()) await log.flush();
   }
 
+  /** Starts retention, compaction and tiering in the background. */
+  startBackgroundTasks(): void {
+    if (this.closed) return;
+    this.scheduleRetention();
+    this.cleaner?.start();
+    this.remoteLogManager.start();
+  }
+
+  /** `log.retention.check.interval.ms`, changeable at runtime. */
+  set retentionCheckIntervalMs(ms: number) {
+    this.retentionIntervalMs = ms;
+    if (this.retentionTimer !== undefined) {
+      clearTimeout(this.retentionTimer);
+      this.retentionTimer = undefined;
+      this.scheduleRetention();
+    }
+  }
+  get retentionCheckIntervalMs(): number {
+    return this.retentionIntervalMs;
+  }
+
+  private scheduleRetention(): void {
+    if (this.closed) return;
+    this.retentionTimer = setTimeout(() => {
+      this.retentionTimer = undefined;
+      this.runRetention().finally(() => this.scheduleRetention());
+    }, Math.max(1, Math.min(this.retentionIntervalMs, 2 ** 31 - 1)));
+  }
+
+  /** One retention pass over every partition (Kafka's cleanupLogs); returns segments deleted. */
+  async runRetention(now = Date.now()): Promise<number> {
+    while (this.retentionRunning) await this.retentionRunning;
+    let deleted = 0;
+    const pass = (async () => {
+      for (const log of [...this.allPartitions()]) {
+        if (this.closed) return;
+        try {
+          deleted += await log.deleteOldSegments(now);
+        } catch (e) {
+          if (!(e instanceof KafkaError && e.code === ErrorCode.NOT_LEADER_OR_FOLLOWER)) {
+            this.onError(`retention of ${log.topic}-${log.partition} failed: ${e}`);
+          }
+        }
+      }
+    })();
+    this.retentionRunning = pass;
+    try {
+      await pass;
+    } finally {
+      this.retentionRunning = null;
+    }
+    return deleted;
+  }
+
   /** Closes every partition cleanly; the manager cannot be used afterwards. */
   close(): Promise<void> {
     return this.admin(async () => {
       this.closed = true;
+      if (this.retentionTimer !== undefined) clearTimeout(this.retentionTimer);
+      await this.retentionRunning?.catch(() => {});
+      await this.cleaner?.close();
+      await this.remoteLogManager.close();
+      this.checkpointLogStartOffsets();
       for (const log of this.allPartitions()) await log.close();
       this.topics.clear();
     });

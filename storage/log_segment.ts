@@ -289,15 +289,7 @@ export class LogSegment {
     if (opts.minOneBatch && firstSize > length) length = Math.min(firstSize, available);
     if (length < firstSize) return new Uint8Array(0);
     const buf = this.readBytes(first.position, length);
-    let end = 0;
-    while (end + RECORD_BATCH_OVERHEAD <= buf.length) {
-      const size = ((buf[end + 8] << 24) | (buf[end + 9] << 16) | (buf[end + 10] << 8) |
-        buf[end + 11]) + LOG_OVERHEAD;
-      if (end + size > buf.length) break;
-      if (end > 0 && batchLastOffset(buf, end) >= maxOffset) break;
-      end += size;
-    }
-    return buf.subarray(0, end);
+    return buf.subarray(0, wholeBatchesLength(buf, maxOffset));
   }
 
   /**
@@ -580,29 +572,11 @@ export class LogSegment {
     decompress?: Decompressor,
   ): TimestampOffset | null {
     if (h.maxTimestamp < minTimestamp || lastOffset(h) < minOffset) return null;
-    const approx = { offset: Math.max(h.baseOffset, minOffset), timestamp: h.maxTimestamp };
-    if (timestampType(h) === "LogAppendTime") return approx;
+    if (timestampType(h) === "LogAppendTime") {
+      return { offset: Math.max(h.baseOffset, minOffset), timestamp: h.maxTimestamp };
+    }
     const batch = this.readBytes(position, totalSize(h));
-    let body = batch;
-    let start = RECORD_BATCH_OVERHEAD;
-    if (compression(h) !== CompressionType.NONE) {
-      if (!decompress) return approx;
-      body = decompress(compression(h), batch.subarray(RECORD_BATCH_OVERHEAD));
-      start = 0;
-    }
-    let found: TimestampOffset | null = null;
-    try {
-      forEachRecordTimestamp(h, body, start, body.length, (offset, timestamp) => {
-        if (timestamp >= minTimestamp && offset >= minOffset) {
-          found = { offset, timestamp };
-          return false;
-        }
-      });
-    } catch (e) {
-      if (e instanceof KafkaError) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, e.message);
-      throw e;
-    }
-    return found;
+    return findRecordInBatch(batch, h, minTimestamp, minOffset, decompress);
   }
 
   /** Releases memory held by the indexes of an inactive segment. */
@@ -610,4 +584,57 @@ export class LogSegment {
     this.offsetIndex.unload();
     this.timeIndex.unload();
   }
+}
+
+/**
+ * The first record of the whole batch `batch` (header `h`) with timestamp >= `minTimestamp` and
+ * offset >= `minOffset`; shared by local segments and remote (cold tier) reads.
+ */
+export function findRecordInBatch(
+  batch: Uint8Array,
+  h: BatchHeader,
+  minTimestamp: number,
+  minOffset: number,
+  decompress?: Decompressor,
+): TimestampOffset | null {
+  if (h.maxTimestamp < minTimestamp || lastOffset(h) < minOffset) return null;
+  const approx = { offset: Math.max(h.baseOffset, minOffset), timestamp: h.maxTimestamp };
+  if (timestampType(h) === "LogAppendTime") return approx;
+  let body = batch;
+  let start = RECORD_BATCH_OVERHEAD;
+  if (compression(h) !== CompressionType.NONE) {
+    if (!decompress) return approx;
+    body = decompress(compression(h), batch.subarray(RECORD_BATCH_OVERHEAD));
+    start = 0;
+  }
+  let found: TimestampOffset | null = null;
+  try {
+    forEachRecordTimestamp(h, body, start, body.length, (offset, timestamp) => {
+      if (timestamp >= minTimestamp && offset >= minOffset) {
+        found = { offset, timestamp };
+        return false;
+      }
+    });
+  } catch (e) {
+    if (e instanceof KafkaError) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, e.message);
+    throw e;
+  }
+  return found;
+}
+
+/**
+ * Whole batches at the start of `buf` (which begins at a batch boundary): stops before a
+ * trailing partial batch and before the first batch after the first whose last offset reaches
+ * `maxOffset`. Returns the byte length kept.
+ */
+export function wholeBatchesLength(buf: Uint8Array, maxOffset: number): number {
+  let end = 0;
+  while (end + RECORD_BATCH_OVERHEAD <= buf.length) {
+    const size = ((buf[end + 8] << 24) | (buf[end + 9] << 16) | (buf[end + 10] << 8) |
+      buf[end + 11]) + LOG_OVERHEAD;
+    if (end + size > buf.length) break;
+    if (end > 0 && batchLastOffset(buf, end) >= maxOffset) break;
+    end += size;
+  }
+  return end;
 }

@@ -7,11 +7,19 @@
  * file I/O synchronously, so a fetch never observes a half-applied append. Reads are
  * synchronous positional reads of whole batches into one buffer.
  *
- * Recovery on open: stale temp files are deleted; inactive segments with missing or torn index
- * files get them rebuilt; the active segment is always walked batch by batch (every byte
+ * Recovery on open: a compaction swap cut short (`<base>.log.swap`) is completed; stale temp
+ * files (`.cleaned`, `.deleted`, `.tmp`) are deleted; inactive segments with missing or torn
+ * index files get them rebuilt; the active segment is always walked batch by batch (every byte
  * CRC-checked unless the last shutdown was clean) and truncated at the first torn or corrupt
  * batch; producer state is loaded from the newest usable snapshot and rolled forward by
  * replaying batch headers.
+ *
+ * Offsets (Kafka's names): the log start offset is the first offset a consumer may read; with
+ * tiered storage (KIP-405) it can lie in the cold tier, below the local log start offset (the
+ * first local segment). Reads below the local log start go to the attached RemoteLogView,
+ * asynchronously and outside the append chain. Retention (deleteOldSegments), DeleteRecords
+ * and the cold tier's own retention move the log start forward; LogManager checkpoints it
+ * (log-start-offset-checkpoint) through `onLogStartOffsetChange`.
  */
 import {
   closeSync,
@@ -30,6 +38,7 @@ import {
   isControl,
   isTransactional,
   lastOffset,
+  readBatchHeader as readBatchHeaderAt,
   readControlRecordType,
   setBaseOffset,
   setLogAppendTime,
@@ -39,9 +48,25 @@ import {
   validateBatches,
 } from "../protocol/record_batch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import type { LogConfig } from "./log_config.ts";
-import { type Decompressor, LOG_FILE_SUFFIX, LogSegment, segmentFileName } from "./log_segment.ts";
+import { decodeRecords } from "../protocol/records.ts";
+import {
+  compactPolicy,
+  deletePolicy,
+  effectiveLocalRetentionBytes,
+  effectiveLocalRetentionMs,
+  type LogConfig,
+} from "./log_config.ts";
+import {
+  type Decompressor,
+  INDEX_FILE_SUFFIX,
+  LOG_FILE_SUFFIX,
+  LogSegment,
+  segmentFileName,
+  TIME_INDEX_FILE_SUFFIX,
+} from "./log_segment.ts";
 import { readWholeFile } from "./offset_index.ts";
+import type { LogSegmentData } from "./remote_storage.ts";
+import type { TimestampOffset } from "./time_index.ts";
 import {
   type CompletedTxn,
   type DuplicateBatch,
@@ -83,8 +108,51 @@ export interface AbortedTxn {
 export interface PartitionLogOptions {
   topic: string;
   partition: number;
+  /** The topic's id (names the partition's objects in the cold tier). */
+  topicId?: string;
   /** Lets timestamp lookups look inside compressed CreateTime batches. */
   decompress?: Decompressor;
+  /** The log start offset checkpointed before (log-start-offset-checkpoint), if any. */
+  logStartOffset?: number;
+  /** Called (synchronously) whenever the log start offset moves forward. */
+  onLogStartOffsetChange?: (log: PartitionLog) => void;
+}
+
+/**
+ * The cold tier of one partition as the log sees it (implemented by the RemoteLogManager):
+ * only segments whose copy was verified (COPY_SEGMENT_FINISHED) are visible.
+ */
+export interface RemoteLogView {
+  /** Start offset of the earliest tiered segment, -1 when nothing is tiered. */
+  earliestOffset(): number;
+  /** Kafka's highestOffsetInRemoteStorage: last offset of the newest tiered segment, or -1. */
+  highestOffset(): number;
+  sizeInBytes(): number;
+  segmentCount(): number;
+  /** Largest record timestamp of any tiered segment (-1 when none). */
+  maxTimestampMs(): number;
+  /**
+   * Like PartitionLog.read, from the tiered segment holding `offset` (or the first one after
+   * it); null when no tiered segment holds anything at or after `offset`.
+   */
+  read(
+    offset: number,
+    maxBytes: number,
+    opts: { minOneBatch?: boolean; upperBound: number },
+  ): Promise<Uint8Array | null>;
+  /** First record with timestamp >= ts and offset >= startOffset in the cold tier, or null. */
+  offsetForTimestamp(ts: number, startOffset: number): Promise<TimestampOffset | null>;
+  /** The record with the largest timestamp in the cold tier, or null. */
+  maxTimestampAndOffset(): Promise<TimestampOffset | null>;
+}
+
+/** A closed (non-active) local segment, for the RemoteLogManager and the LogCleaner. */
+export interface ClosedSegment {
+  segment: LogSegment;
+  baseOffset: number;
+  /** Last offset the segment covers: the next segment's base offset - 1. */
+  endOffset: number;
+  size: number;
 }
 
 /** What recovery found, for logging. */
@@ -100,6 +168,9 @@ export interface RecoveryInfo {
 export const CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown";
 export const SNAPSHOT_FILE_SUFFIX = ".snapshot";
 const STALE_SUFFIXES = [".deleted", ".cleaned", ".swap", ".tmp"];
+/** Suffix of a compacted segment being written, and of one ready to replace the original. */
+export const CLEANED_FILE_SUFFIX = ".cleaned";
+export const SWAP_FILE_SUFFIX = ".swap";
 const SNAPSHOTS_TO_KEEP = 2;
 
 interface SnapshotFile {
@@ -164,6 +235,13 @@ export class PartitionLog {
   private readonly abortedTxns: AbortedTxn[] = [];
   private closed = false;
   private readonly decompress?: Decompressor;
+  private readonly rollListeners = new Set<() => void>();
+  private remote?: RemoteLogView;
+  /** The checkpointed log start offset given at open (never trusted above the log end). */
+  private readonly checkpointedStart: number;
+  private readonly onLogStartChange?: (log: PartitionLog) => void;
+  /** The topic's id, when known (names the cold tier's objects). */
+  readonly topicId?: string;
 
   private constructor(readonly dir: string, config: LogConfig, opts?: PartitionLogOptions) {
     this.cfg = config;
@@ -172,6 +250,9 @@ export class PartitionLog {
     this.topic = opts?.topic ?? (dash > 0 ? name.slice(0, dash) : name);
     this.partition = opts?.partition ?? (dash > 0 ? Number(name.slice(dash + 1)) : 0);
     this.decompress = opts?.decompress;
+    this.topicId = opts?.topicId;
+    this.checkpointedStart = opts?.logStartOffset ?? -1;
+    this.onLogStartChange = opts?.onLogStartOffsetChange;
   }
 
   /** Opens (creating if needed) and recovers the log in `dir`. */
@@ -221,6 +302,32 @@ export class PartitionLog {
   get segmentCount(): number {
     return this.segments.length;
   }
+  /** Kafka's localLogStartOffset: the first offset held on local disk. */
+  get localLogStartOffset(): number {
+    return Math.max(this.logStart, this.segments[0].baseOffset);
+  }
+  /** Bytes of the local segments (same as sizeInBytes). */
+  get localBytes(): number {
+    return this.sizeInBytes;
+  }
+  /** Bytes of the segments in the cold tier (verified copies only). */
+  get remoteBytes(): number {
+    return this.remote?.sizeInBytes() ?? 0;
+  }
+  get localSegmentCount(): number {
+    return this.segments.length;
+  }
+  get remoteSegmentCount(): number {
+    return this.remote?.segmentCount() ?? 0;
+  }
+  /** Kafka's highestOffsetInRemoteStorage: the last offset tiered, -1 when none. */
+  get highestOffsetInRemoteStorage(): number {
+    return this.remote?.highestOffset() ?? -1;
+  }
+  /** Whether the cold tier is attached (the partition has, or may get, tiered segments). */
+  get hasRemoteLog(): boolean {
+    return this.remote !== undefined;
+  }
   /** Base offsets of the segments, oldest first. */
   segmentBaseOffsets(): number[] {
     return this.segments.map((s) => s.baseOffset);
@@ -239,10 +346,23 @@ export class PartitionLog {
     if (clean) unlinkSync(cleanPath);
     this.recovery.cleanShutdown = clean;
 
+    // A compaction swap cut short: `<base>.log.swap` is the complete cleaned log that replaces
+    // `<base>.log`. Finish the swap; the old indexes go and are rebuilt below.
+    for (const name of names) {
+      const m = /^(\d{20})\.log\.swap$/.exec(name);
+      if (!m) continue;
+      const base = Number(m[1]);
+      for (const suffix of [INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) {
+        rmSync(`${this.dir}/${segmentFileName(base, suffix)}`, { force: true });
+      }
+      renameSync(`${this.dir}/${name}`, `${this.dir}/${segmentFileName(base, LOG_FILE_SUFFIX)}`);
+      fsyncDir(this.dir);
+    }
     const logBases: number[] = [];
     const snapshots: number[] = [];
-    const fileNames = new Set(names);
-    for (const name of names) {
+    const afterSwaps = readdirSync(this.dir);
+    const fileNames = new Set(afterSwaps);
+    for (const name of afterSwaps) {
       if (STALE_SUFFIXES.some((s) => name.endsWith(s))) {
         rmSync(`${this.dir}/${name}`, { recursive: true, force: true });
         continue;
@@ -284,10 +404,32 @@ export class PartitionLog {
     this.recovery.truncatedBytes = result.truncatedBytes;
     this.recovery.reason = result.reason;
     this.leo = active.nextOffset >= 0 ? active.nextOffset : active.baseOffset;
-    this.logStart = this.segments[0].baseOffset;
+    this.logStart = this.startFromCheckpoint(this.segments[0].baseOffset);
 
     this.loadProducerState(snapshots);
     for (const s of this.segments) s.releaseHandles();
+  }
+
+  /** The log start offset: `earliest` data held, raised to the checkpoint (at most the LEO). */
+  private startFromCheckpoint(earliest: number): number {
+    return Math.max(earliest, Math.min(this.checkpointedStart, this.leo));
+  }
+
+  /**
+   * Attaches the cold tier (RemoteLogManager). Its segments may start below the first local
+   * segment: the log start offset then lies in the cold tier.
+   */
+  attachRemote(view: RemoteLogView): void {
+    this.remote = view;
+    const remoteStart = view.earliestOffset();
+    const earliest = remoteStart >= 0
+      ? Math.min(remoteStart, this.segments[0].baseOffset)
+      : this.segments[0].baseOffset;
+    const start = this.startFromCheckpoint(earliest);
+    if (start !== this.logStart) {
+      this.logStart = start;
+      this.pruneAbortedTxns();
+    }
   }
 
   private snapshotPath(offset: number): string {
@@ -449,6 +591,7 @@ export class PartitionLog {
           throw new KafkaError(ErrorCode.INVALID_RECORD, "transactional batch without producer id");
         }
       }
+      if (compactPolicy(cfg)) this.checkKeysPresent(records);
     }
 
     // Offsets, then producer checks against a staged copy: a failure leaves no trace.
@@ -544,6 +687,23 @@ export class PartitionLog {
     };
   }
 
+  /** Kafka's LogValidator rule for compacted topics: every record needs a key. */
+  private checkKeysPresent(records: Uint8Array): void {
+    let pos = 0;
+    while (pos < records.length) {
+      const size = totalSize(readBatchHeaderAt(records, pos));
+      for (const r of decodeRecords(records.subarray(pos, pos + size)).records) {
+        if (r.key === null) {
+          throw new KafkaError(
+            ErrorCode.INVALID_RECORD,
+            `compacted topic cannot accept a record without a key (${this.topic}-${this.partition})`,
+          );
+        }
+      }
+      pos += size;
+    }
+  }
+
   /** Kafka's LogSegment.shouldRoll. */
   private shouldRoll(bytes: number, maxTimestamp: number, last: number, now: number): boolean {
     const seg = this.active;
@@ -566,6 +726,19 @@ export class PartitionLog {
     this.writeSnapshot(this.leo);
     this.unflushedMessages = 0;
     this.lastFlushMs = now;
+    for (const l of this.rollListeners) {
+      try {
+        l();
+      } catch {
+        // a listener's failure is its own
+      }
+    }
+  }
+
+  /** Registers a callback fired after every roll (a closed segment is ready to tier). */
+  onRoll(listener: () => void): () => void {
+    this.rollListeners.add(listener);
+    return () => this.rollListeners.delete(listener);
   }
 
   private async flushActive(now = Date.now()): Promise<void> {
@@ -599,10 +772,39 @@ export class PartitionLog {
     opts: { minOneBatch?: boolean; upperBound?: number } = {},
   ): Promise<Uint8Array> {
     try {
+      if (this.remote && offset < this.segments[0].baseOffset && offset >= this.logStart) {
+        return this.readRemote(offset, maxBytes, opts);
+      }
       return Promise.resolve(this.readSync(offset, maxBytes, opts));
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /** Whether a read at `offset` would be served from the cold tier. */
+  isRemoteOffset(offset: number): boolean {
+    return this.remote !== undefined && offset >= this.logStart &&
+      offset < this.segments[0].baseOffset;
+  }
+
+  /**
+   * A read below the local log start, served by the cold tier. Nothing here holds the append
+   * chain: appends and local reads go on while the cold tier answers.
+   */
+  private async readRemote(
+    offset: number,
+    maxBytes: number,
+    opts: { minOneBatch?: boolean; upperBound?: number },
+  ): Promise<Uint8Array> {
+    const upper = Math.min(opts.upperBound ?? this.leo, this.leo);
+    if (offset >= upper) return new Uint8Array(0);
+    const buf = await this.remote!.read(offset, maxBytes, {
+      minOneBatch: opts.minOneBatch,
+      upperBound: upper,
+    });
+    if (buf !== null) return buf; // possibly empty: the first batch did not fit
+    // Nothing tiered at or after `offset`: the next data is the local log's.
+    return this.readSync(Math.max(this.segments[0].baseOffset, this.logStart), maxBytes, opts);
   }
 
   private readSync(
@@ -637,7 +839,18 @@ export class PartitionLog {
    * ListOffsets by timestamp: the first record with timestamp >= `ts` (through the first segment
    * whose largest timestamp reaches `ts`), or null when every record is older.
    */
-  offsetForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | null> {
+  async offsetForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | null> {
+    if (
+      this.remote && this.remote.maxTimestampMs() >= ts &&
+      this.logStart < this.segments[0].baseOffset
+    ) {
+      const found = await this.remote.offsetForTimestamp(ts, this.logStart);
+      if (found) return found;
+    }
+    return this.localOffsetForTimestamp(ts);
+  }
+
+  private localOffsetForTimestamp(ts: number): Promise<TimestampOffset | null> {
     try {
       for (const seg of this.segments) {
         if (seg.size === 0 || seg.largestTimestamp < ts) continue;
@@ -651,7 +864,21 @@ export class PartitionLog {
   }
 
   /** ListOffsets MAX_TIMESTAMP (-3): the record with the largest timestamp (first on ties). */
-  maxTimestampAndOffset(): Promise<{ offset: number; timestamp: number } | null> {
+  async maxTimestampAndOffset(): Promise<{ offset: number; timestamp: number } | null> {
+    const local = await this.localMaxTimestampAndOffset();
+    if (
+      this.remote && this.remote.maxTimestampMs() >= 0 &&
+      (local === null || this.remote.maxTimestampMs() >= local.timestamp)
+    ) {
+      const r = await this.remote.maxTimestampAndOffset();
+      if (r && r.offset >= this.logStart && (local === null || r.timestamp >= local.timestamp)) {
+        return r;
+      }
+    }
+    return local;
+  }
+
+  private localMaxTimestampAndOffset(): Promise<TimestampOffset | null> {
     try {
       let best: LogSegment | null = null;
       let bestTs: { timestamp: number; offset: number } | null = null;
@@ -681,6 +908,242 @@ export class PartitionLog {
     );
   }
 
+  // ---------------------------------------------------------------- retention
+
+  private pruneAbortedTxns(): void {
+    let n = 0;
+    while (n < this.abortedTxns.length && this.abortedTxns[n].lastOffset < this.logStart) n++;
+    if (n > 0) this.abortedTxns.splice(0, n);
+  }
+
+  /** Moves the log start offset forward (never back) and tells the checkpointer. */
+  private raiseLogStart(offset: number): boolean {
+    const target = Math.min(offset, this.leo);
+    if (target <= this.logStart) return false;
+    this.logStart = target;
+    this.pruneAbortedTxns();
+    try {
+      this.onLogStartChange?.(this);
+    } catch {
+      // the checkpoint is rewritten on the next change and on close
+    }
+    return true;
+  }
+
+  /** Deletes the oldest `n` segments' files (never the active one) and drops them. */
+  private dropOldestSegments(n: number): void {
+    n = Math.min(n, this.segments.length - 1);
+    if (n <= 0) return;
+    const doomed = this.segments.splice(0, n);
+    for (const seg of doomed) seg.deleteFiles();
+    fsyncDir(this.dir);
+  }
+
+  /** Kafka's deleteLogStartOffsetBreachedSegments: segments wholly below the log start. */
+  private deleteLogStartOffsetBreached(): number {
+    let n = 0;
+    while (n + 1 < this.segments.length && this.segments[n + 1].baseOffset <= this.logStart) n++;
+    this.dropOldestSegments(n);
+    return n;
+  }
+
+  /** The age clock of a segment: its largest timestamp, else the file's modification time. */
+  private segmentTime(seg: LogSegment): number {
+    const ts = seg.largestTimestamp;
+    if (ts >= 0) return ts;
+    try {
+      return Deno.statSync(seg.logPath).mtime?.getTime() ?? seg.created;
+    } catch {
+      return seg.created;
+    }
+  }
+
+  /**
+   * Kafka's UnifiedLog.deleteOldSegments, run by the LogManager every
+   * `log.retention.check.interval.ms`: with a delete policy, segments past `retention.ms` or
+   * beyond `retention.bytes` go, oldest first; segments wholly below the log start go whatever
+   * the policy. For a tiered topic the local bounds are `local.retention.ms/bytes`, only
+   * segments already copied to the cold tier (end offset <= highestOffsetInRemoteStorage) may
+   * go, the active segment never does, and the log start stays (the data is still readable
+   * from the cold tier, whose own retention the RemoteLogManager applies). Otherwise, when
+   * every segment including a non-empty active one is past retention, the log rolls first and
+   * the old active segment goes too, as in Kafka. Returns the number of segments deleted.
+   */
+  deleteOldSegments(now = Date.now()): Promise<number> {
+    return this.enqueue(async () => {
+      if (this.closed) return 0;
+      let deleted = this.deleteLogStartOffsetBreached();
+      const cfg = this.cfg;
+      if (!deletePolicy(cfg)) return deleted;
+      const tiered = cfg.remoteStorageEnable && this.remote !== undefined;
+      const retentionMs = tiered ? effectiveLocalRetentionMs(cfg) : cfg.retentionMs;
+      const retentionBytes = tiered ? effectiveLocalRetentionBytes(cfg) : cfg.retentionBytes;
+      const highestTiered = this.remote?.highestOffset() ?? -1;
+      const eligible = (i: number): boolean => {
+        const next = this.segments[i + 1];
+        if (next === undefined) return !tiered && this.segments[i].size > 0;
+        return !tiered || next.baseOffset - 1 <= highestTiered;
+      };
+      const count = (pred: (seg: LogSegment, i: number) => boolean): number => {
+        let n = 0;
+        while (n < this.segments.length && eligible(n) && pred(this.segments[n], n)) n++;
+        return n;
+      };
+      let n = 0;
+      if (retentionBytes >= 0) {
+        let diff = this.sizeInBytes - retentionBytes;
+        n = count((seg) => {
+          if (diff - seg.size < 0) return false;
+          diff -= seg.size;
+          return true;
+        });
+      }
+      if (retentionMs >= 0) {
+        n = Math.max(n, count((seg) => now - this.segmentTime(seg) > retentionMs));
+      }
+      if (n === 0) return deleted;
+      if (n === this.segments.length) await this.roll(now); // the active segment goes too
+      this.dropOldestSegments(n);
+      deleted += n;
+      if (!tiered) this.raiseLogStart(this.segments[0].baseOffset);
+      return deleted;
+    });
+  }
+
+  /**
+   * DeleteRecords: moves the log start offset to `offset` (-1: the high watermark) and deletes
+   * the segments wholly below it; returns the new log start (the "low watermark"). Throws
+   * OFFSET_OUT_OF_RANGE beyond the high watermark and POLICY_VIOLATION unless the cleanup
+   * policy includes delete (Kafka's rule).
+   */
+  deleteRecordsBefore(offset: number): Promise<number> {
+    return this.enqueue(() => {
+      if (this.closed) {
+        throw new KafkaError(
+          ErrorCode.NOT_LEADER_OR_FOLLOWER,
+          `${this.topic}-${this.partition} closed`,
+        );
+      }
+      if (!deletePolicy(this.cfg)) {
+        throw new KafkaError(
+          ErrorCode.POLICY_VIOLATION,
+          `records of ${this.topic}-${this.partition} cannot be deleted: cleanup.policy is ${this.cfg.cleanupPolicy}`,
+        );
+      }
+      const target = offset === -1 ? this.highWatermark : offset;
+      if (target < 0 || target > this.highWatermark) {
+        throw new KafkaError(
+          ErrorCode.OFFSET_OUT_OF_RANGE,
+          `offset ${offset} is outside [0, ${this.highWatermark}] of ${this.topic}-${this.partition}`,
+        );
+      }
+      if (this.raiseLogStart(target)) this.deleteLogStartOffsetBreached();
+      return this.logStart;
+    });
+  }
+
+  /**
+   * Moves the log start offset forward to `offset` (the cold tier's retention deleted the
+   * segments below it) and deletes local segments wholly below it.
+   */
+  advanceLogStartOffset(offset: number): Promise<number> {
+    return this.enqueue(() => {
+      if (!this.closed && this.raiseLogStart(offset)) this.deleteLogStartOffsetBreached();
+      return this.logStart;
+    });
+  }
+
+  // ---------------------------------------------------------------- tiering and compaction
+
+  /** The closed (non-active) local segments, oldest first. */
+  closedSegments(): ClosedSegment[] {
+    const out: ClosedSegment[] = [];
+    for (let i = 0; i + 1 < this.segments.length; i++) {
+      const s = this.segments[i];
+      out.push({
+        segment: s,
+        baseOffset: s.baseOffset,
+        endOffset: this.segments[i + 1].baseOffset - 1,
+        size: s.size,
+      });
+    }
+    return out;
+  }
+
+  /** Whether `seg` is still one of this log's closed segments (not deleted or replaced). */
+  holdsClosedSegment(seg: LogSegment): boolean {
+    const i = this.segments.indexOf(seg);
+    return i >= 0 && i < this.segments.length - 1;
+  }
+
+  /** Reads a closed segment's .log, .index and .timeindex for upload (asynchronously). */
+  async readSegmentFiles(seg: LogSegment): Promise<LogSegmentData> {
+    if (!this.holdsClosedSegment(seg)) {
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `segment ${seg.baseOffset} is gone`);
+    }
+    // Make sure the index files are on disk and match the log (rebuilt if they were not).
+    seg.maxTimestampSoFar();
+    const read = async (path: string, required: boolean): Promise<Uint8Array> => {
+      try {
+        return await Deno.readFile(path);
+      } catch (e) {
+        if (!required && e instanceof Deno.errors.NotFound) return new Uint8Array(0);
+        throw e;
+      }
+    };
+    const log = await read(seg.logPath, true);
+    // A missing index uploads empty: remote lookups then scan from the segment's start.
+    const offsetIndex = await read(seg.offsetIndex.path, false);
+    const timeIndex = await read(seg.timeIndex.path, false);
+    return {
+      log: log.length === seg.size ? log : log.subarray(0, seg.size),
+      offsetIndex,
+      timeIndex,
+    };
+  }
+
+  /** Path the LogCleaner writes a cleaned copy of `seg` to. */
+  cleanedPathFor(seg: LogSegment): string {
+    return `${seg.logPath}${CLEANED_FILE_SUFFIX}`;
+  }
+
+  /**
+   * LogCleaner: replaces closed segment `seg` by the cleaned log written (and fsynced) at
+   * cleanedPathFor(seg). Synchronous, so no read or append sees a half-swapped segment:
+   * `.cleaned` → `.log.swap` (the commit point; open() completes a swap from here), old
+   * indexes deleted, `.log.swap` → `.log` (atomic replace), indexes rebuilt. Returns false
+   * (and drops the cleaned file) when `seg` was deleted or replaced meanwhile.
+   */
+  replaceWithCleaned(seg: LogSegment): boolean {
+    const cleaned = this.cleanedPathFor(seg);
+    const i = this.segments.indexOf(seg);
+    if (this.closed || i < 0 || i >= this.segments.length - 1) {
+      rmSync(cleaned, { force: true });
+      return false;
+    }
+    const swap = `${seg.logPath}${SWAP_FILE_SUFFIX}`;
+    renameSync(cleaned, swap);
+    fsyncDir(this.dir);
+    seg.releaseHandles();
+    rmSync(seg.offsetIndex.path, { force: true });
+    rmSync(seg.timeIndex.path, { force: true });
+    renameSync(swap, seg.logPath);
+    fsyncDir(this.dir);
+    const fresh = LogSegment.open(this.dir, seg.baseOffset, this.cfg);
+    fresh.rebuildIndexes();
+    fresh.unloadIndexes();
+    fresh.releaseHandles();
+    this.segments[i] = fresh;
+    return true;
+  }
+
+  /** Aborted transactions overlapping [startOffset, endOffset] (the LogCleaner drops them). */
+  abortedTxnsIn(startOffset: number, endOffset: number): AbortedTxn[] {
+    return this.abortedTxns.filter((t) =>
+      t.lastOffset >= startOffset && t.firstOffset <= endOffset
+    );
+  }
+
   // ---------------------------------------------------------------- shutdown
 
   /**
@@ -691,6 +1154,7 @@ export class PartitionLog {
     return this.enqueue(() => {
       if (this.closed) return;
       this.closed = true;
+      this.rollListeners.clear();
       for (const s of this.segments) s.close();
       this.writeSnapshot(this.leo);
       // Written after everything above is durable; if it is lost, the next open is merely slower.

@@ -1,0 +1,786 @@
+/**
+ * RemoteLogManager (KIP-405): moves closed segments of `remote.storage.enable` topics to the
+ * cold tier through a RemoteStorageManager, applies the cold tier's retention, and serves
+ * reads of offsets that only the cold tier holds.
+ *
+ * Copy protocol, per partition, one segment at a time, oldest first (Kafka's RLMCopyTask):
+ *   1. pick the oldest closed segment above highestOffsetInRemoteStorage that ends below the
+ *      last stable offset (the active segment is never copied, so it is always local);
+ *   2. read its .log/.index/.timeindex and compute each file's size and MD5;
+ *   3. record COPY_SEGMENT_STARTED with a fresh segment id (fsynced metadata);
+ *   4. copyLogSegmentData under that id;
+ *   5. verify: describeLogSegment must report the same size and MD5 for every file;
+ *   6. record COPY_SEGMENT_FINISHED (fsynced). Only now is the segment tiered: it counts
+ *      toward highestOffsetInRemoteStorage, which is what lets local retention delete it.
+ *   A failure in 4–5 deletes the objects (best effort) and the entry, and the partition backs
+ *   off (remote.log.manager.task.retry.backoff.ms, doubling up to .backoff.max.ms, ±20%);
+ *   hot traffic never waits on any of this.
+ *
+ * Delete protocol (retention.ms/bytes over the whole log, or everything below the log start):
+ *   the log start offset moves past the segment first (checkpointed), then
+ *   DELETE_SEGMENT_STARTED, then deleteLogSegmentData, then the entry is dropped.
+ *
+ * Restart: COPY_SEGMENT_STARTED entries (a copy cut short) and DELETE_SEGMENT_STARTED ones
+ * have their objects deleted and are dropped; objects whose segment id has no entry at all
+ * (orphans) are deleted. Neither was ever counted as data, and the local copy of a segment
+ * whose copy did not finish was never deleted, so nothing is lost and nothing counted twice.
+ *
+ * Reads: the offset index and time index of a remote segment, and its bytes in chunks of
+ * `chunkBytes`, go through one LRU cache bounded by `cacheBytes`; concurrent reads of the
+ * same chunk share one request, and a sequential reader's next chunk is prefetched.
+ */
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import {
+  type BatchHeader,
+  lastOffset,
+  readBatchHeader,
+  RECORD_BATCH_OVERHEAD,
+  totalSize,
+} from "../protocol/record_batch.ts";
+import { deletePolicy } from "./log_config.ts";
+import { type Decompressor, findRecordInBatch, wholeBatchesLength } from "./log_segment.ts";
+import type { PartitionLog, RemoteLogView } from "./partition_log.ts";
+import { RemoteLogMetadataManager } from "./remote_log_metadata.ts";
+import {
+  describeSegmentData,
+  REMOTE_FILE_TYPES,
+  type RemoteLogSegmentMetadata,
+  RemoteResourceNotFoundException,
+  type RemoteStorageManager,
+  type TopicIdPartition,
+} from "./remote_storage.ts";
+import type { TimestampOffset } from "./time_index.ts";
+
+export interface RemoteLogManagerConfig {
+  brokerId: number;
+  /** remote.log.manager.task.interval.ms: how often each partition is looked at. */
+  taskIntervalMs: number;
+  /** remote.log.manager.task.retry.backoff.ms: first retry delay after a failure. */
+  retryBackoffMs: number;
+  /** remote.log.manager.task.retry.backoff.max.ms: longest retry delay. */
+  retryBackoffMaxMs: number;
+  /** Bound of the read cache (indexes and segment chunks), bytes. */
+  cacheBytes: number;
+  /** Size of the segment chunks fetched and cached (default 1 MiB). */
+  chunkBytes?: number;
+  decompress?: Decompressor;
+  /** Called with a message when a task fails (for the broker's log). */
+  onError?: (message: string) => void;
+}
+
+/** A Kafka Uuid in its text form (base64url of 16 random bytes). */
+export function newSegmentId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** A byte-bounded LRU with shared in-flight loads. */
+export class RemoteReadCache {
+  private readonly entries = new Map<string, Uint8Array>();
+  private readonly loading = new Map<string, Promise<Uint8Array>>();
+  private used = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  get bytes(): number {
+    return this.used;
+  }
+
+  get(key: string): Uint8Array | undefined {
+    const v = this.entries.get(key);
+    if (v !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, v);
+    }
+    return v;
+  }
+
+  private put(key: string, v: Uint8Array): void {
+    if (v.length > this.maxBytes) return;
+    const old = this.entries.get(key);
+    if (old) {
+      this.used -= old.length;
+      this.entries.delete(key);
+    }
+    this.entries.set(key, v);
+    this.used += v.length;
+    for (const [k, e] of this.entries) {
+      if (this.used <= this.maxBytes) break;
+      this.entries.delete(k);
+      this.used -= e.length;
+    }
+  }
+
+  /** The cached value, or the result of `load` (one load per key at a time). */
+  getOrLoad(key: string, load: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    const v = this.get(key);
+    if (v !== undefined) {
+      this.hits++;
+      return Promise.resolve(v);
+    }
+    let p = this.loading.get(key);
+    if (!p) {
+      this.misses++;
+      p = load().then(
+        (bytes) => {
+          this.loading.delete(key);
+          this.put(key, bytes);
+          return bytes;
+        },
+        (e) => {
+          this.loading.delete(key);
+          throw e;
+        },
+      );
+      this.loading.set(key, p);
+    }
+    return p;
+  }
+
+  /** Forgets every entry whose key starts with `prefix`. */
+  invalidate(prefix: string): void {
+    for (const [k, e] of this.entries) {
+      if (k.startsWith(prefix)) {
+        this.entries.delete(k);
+        this.used -= e.length;
+      }
+    }
+  }
+}
+
+/** Largest offset-index entry at or below `target`: the position to scan from. */
+function indexLookup(index: Uint8Array, baseOffset: number, target: number): number {
+  const view = new DataView(index.buffer, index.byteOffset, index.byteLength);
+  let lo = 0;
+  let hi = Math.floor(index.length / 8) - 1;
+  let pos = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (baseOffset + view.getInt32(mid * 8) <= target) {
+      pos = view.getInt32(mid * 8 + 4);
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return pos;
+}
+
+/** Largest time-index entry with timestamp <= `ts`: its offset, or `baseOffset`. */
+function timeIndexLookup(index: Uint8Array, baseOffset: number, ts: number): number {
+  const view = new DataView(index.buffer, index.byteOffset, index.byteLength);
+  let lo = 0;
+  let hi = Math.floor(index.length / 12) - 1;
+  let off = baseOffset;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (Number(view.getBigInt64(mid * 12)) <= ts) {
+      off = baseOffset + view.getInt32(mid * 12 + 8);
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return off;
+}
+
+function storageError(what: string, e: unknown): KafkaError {
+  if (e instanceof KafkaError) return e;
+  return new KafkaError(
+    ErrorCode.KAFKA_STORAGE_ERROR,
+    `${what}: ${e instanceof Error ? e.message : String(e)}`,
+  );
+}
+
+/** One partition's cold tier: metadata, task state and the RemoteLogView the log reads. */
+export class RemotePartition implements RemoteLogView {
+  readonly metadata: RemoteLogMetadataManager;
+  readonly tp: TopicIdPartition;
+  /** Consecutive failures, and when the next attempt may run. */
+  failures = 0;
+  nextAttemptAt = 0;
+  lastRunAt = 0;
+  /** A segment was rolled: run soon even if the interval has not passed. */
+  pending = true;
+  /** STARTED/DELETE_STARTED entries and orphans still to clean up. */
+  needsRecovery = true;
+  lastError: string | null = null;
+  private readonly unsubscribe: () => void;
+
+  constructor(readonly log: PartitionLog, private readonly rlm: RemoteLogManager) {
+    this.metadata = new RemoteLogMetadataManager(log.dir);
+    this.tp = { topic: log.topic, topicId: log.topicId ?? "unknown", partition: log.partition };
+    this.unsubscribe = log.onRoll(() => {
+      this.pending = true;
+      rlm.wake();
+    });
+  }
+
+  detach(): void {
+    this.unsubscribe();
+  }
+
+  // ---- RemoteLogView
+
+  earliestOffset(): number {
+    const f = this.metadata.finished();
+    return f.length > 0 ? f[0].startOffset : -1;
+  }
+  highestOffset(): number {
+    const f = this.metadata.finished();
+    let h = -1;
+    for (const m of f) if (m.endOffset > h) h = m.endOffset;
+    return h;
+  }
+  sizeInBytes(): number {
+    let n = 0;
+    for (const m of this.metadata.finished()) n += m.segmentSizeInBytes;
+    return n;
+  }
+  segmentCount(): number {
+    return this.metadata.finished().length;
+  }
+  maxTimestampMs(): number {
+    let t = -1;
+    for (const m of this.metadata.finished()) if (m.maxTimestampMs > t) t = m.maxTimestampMs;
+    return t;
+  }
+
+  private rsm(): RemoteStorageManager {
+    const rsm = this.rlm.rsm;
+    if (!rsm) {
+      throw new KafkaError(
+        ErrorCode.KAFKA_STORAGE_ERROR,
+        `${this.tp.topic}-${this.tp.partition} has tiered data but remote.log.storage.system.enable is off`,
+      );
+    }
+    return rsm;
+  }
+
+  private offsetIndex(m: RemoteLogSegmentMetadata): Promise<Uint8Array> {
+    return this.rlm.cache.getOrLoad(
+      `${m.segmentId}:index`,
+      () => this.rsm().fetchIndex(m, "index"),
+    );
+  }
+
+  private timeIndex(m: RemoteLogSegmentMetadata): Promise<Uint8Array> {
+    return this.rlm.cache.getOrLoad(
+      `${m.segmentId}:timeindex`,
+      () => this.rsm().fetchIndex(m, "timeindex"),
+    );
+  }
+
+  private chunk(m: RemoteLogSegmentMetadata, n: number): Promise<Uint8Array> {
+    const size = this.rlm.chunkBytes;
+    return this.rlm.cache.getOrLoad(
+      `${m.segmentId}:${n}`,
+      () =>
+        this.rsm().fetchLogSegment(
+          m,
+          n * size,
+          Math.min(m.segmentSizeInBytes, (n + 1) * size),
+        ),
+    );
+  }
+
+  /** Bytes [start, end) of a remote segment's log, through the chunk cache. */
+  private async bytes(
+    m: RemoteLogSegmentMetadata,
+    start: number,
+    end: number,
+  ): Promise<Uint8Array> {
+    end = Math.min(end, m.segmentSizeInBytes);
+    if (end <= start) return new Uint8Array(0);
+    const size = this.rlm.chunkBytes;
+    const first = Math.floor(start / size);
+    const last = Math.floor((end - 1) / size);
+    const chunks = await Promise.all(
+      Array.from({ length: last - first + 1 }, (_, i) => this.chunk(m, first + i)),
+    );
+    // Read ahead: a consumer going through the segment will want the next chunk.
+    if ((last + 1) * size < m.segmentSizeInBytes) this.chunk(m, last + 1).catch(() => {});
+    if (chunks.length === 1) {
+      const c = chunks[0];
+      return c.subarray(start - first * size, end - first * size);
+    }
+    const out = new Uint8Array(end - start);
+    let o = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      const cStart = (first + i) * size;
+      const from = Math.max(start, cStart) - cStart;
+      const to = Math.min(end, cStart + chunks[i].length) - cStart;
+      out.set(chunks[i].subarray(from, to), o);
+      o += to - from;
+    }
+    return o === out.length ? out : out.subarray(0, o);
+  }
+
+  private async header(m: RemoteLogSegmentMetadata, pos: number): Promise<BatchHeader | null> {
+    if (pos + RECORD_BATCH_OVERHEAD > m.segmentSizeInBytes) return null;
+    const b = await this.bytes(m, pos, pos + RECORD_BATCH_OVERHEAD);
+    if (b.length < RECORD_BATCH_OVERHEAD) return null;
+    const h = readBatchHeader(b, 0);
+    if (h.batchLength < RECORD_BATCH_OVERHEAD - 12) {
+      throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `bad batch at ${pos} of ${m.segmentId}`);
+    }
+    return h;
+  }
+
+  /** The batch of `m` containing `offset` or the first after it: position and header. */
+  private async locate(
+    m: RemoteLogSegmentMetadata,
+    offset: number,
+  ): Promise<{ pos: number; h: BatchHeader } | null> {
+    let pos = indexLookup(await this.offsetIndex(m), m.startOffset, offset);
+    for (;;) {
+      const h = await this.header(m, pos);
+      if (h === null) return null;
+      if (lastOffset(h) >= offset) return { pos, h };
+      pos += totalSize(h);
+    }
+  }
+
+  /** The segment holding `offset`, else the first one after it. */
+  private segmentFor(offset: number): number {
+    const f = this.metadata.finished();
+    for (let i = 0; i < f.length; i++) if (f[i].endOffset >= offset) return i;
+    return -1;
+  }
+
+  async read(
+    offset: number,
+    maxBytes: number,
+    opts: { minOneBatch?: boolean; upperBound: number },
+  ): Promise<Uint8Array | null> {
+    const what = `remote read ${this.tp.topic}-${this.tp.partition}@${offset}`;
+    try {
+      const f = this.metadata.finished();
+      for (let i = this.segmentFor(offset); i >= 0 && i < f.length; i++) {
+        const m = f[i];
+        if (m.startOffset >= opts.upperBound) break;
+        const found = await this.locate(m, offset);
+        if (found === null) continue; // nothing at or after `offset` here (a compaction gap)
+        const { pos, h } = found;
+        if (lastOffset(h) >= opts.upperBound) return new Uint8Array(0);
+        const available = m.segmentSizeInBytes - pos;
+        const firstSize = totalSize(h);
+        let length = Math.min(Math.max(0, maxBytes), available);
+        if (opts.minOneBatch && firstSize > length) length = Math.min(firstSize, available);
+        if (length < firstSize) return new Uint8Array(0);
+        const buf = await this.bytes(m, pos, pos + length);
+        return buf.subarray(0, wholeBatchesLength(buf, opts.upperBound));
+      }
+      return null;
+    } catch (e) {
+      if (e instanceof RemoteResourceNotFoundException && offset < this.log.logStartOffset) {
+        throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `${what}: deleted by retention`);
+      }
+      throw storageError(what, e);
+    }
+  }
+
+  async offsetForTimestamp(ts: number, startOffset: number): Promise<TimestampOffset | null> {
+    try {
+      for (const m of this.metadata.finished()) {
+        if (m.maxTimestampMs < ts || m.endOffset < startOffset) continue;
+        const from = Math.max(
+          timeIndexLookup(await this.timeIndex(m), m.startOffset, ts),
+          startOffset,
+        );
+        let pos = indexLookup(await this.offsetIndex(m), m.startOffset, from);
+        for (;;) {
+          const h = await this.header(m, pos);
+          if (h === null) break;
+          if (h.maxTimestamp >= ts && lastOffset(h) >= startOffset) {
+            const batch = await this.bytes(m, pos, pos + totalSize(h));
+            const found = findRecordInBatch(batch, h, ts, startOffset, this.rlm.decompress);
+            if (found) return found;
+          }
+          pos += totalSize(h);
+        }
+      }
+      return null;
+    } catch (e) {
+      throw storageError(`remote timestamp lookup ${this.tp.topic}-${this.tp.partition}`, e);
+    }
+  }
+
+  async maxTimestampAndOffset(): Promise<TimestampOffset | null> {
+    let best: RemoteLogSegmentMetadata | null = null;
+    for (const m of this.metadata.finished()) {
+      if (best === null || m.maxTimestampMs > best.maxTimestampMs) best = m;
+    }
+    if (best === null || best.maxTimestampMs < 0) return null;
+    try {
+      // The batch holding the maximum: the time index's last entry names its last offset.
+      const tidx = await this.timeIndex(best);
+      let target = best.startOffset;
+      if (tidx.length >= 12) {
+        target = best.startOffset +
+          new DataView(tidx.buffer, tidx.byteOffset, tidx.byteLength).getInt32(tidx.length - 4);
+      }
+      let pos = indexLookup(await this.offsetIndex(best), best.startOffset, target);
+      for (;;) {
+        const h = await this.header(best, pos);
+        if (h === null) return null;
+        if (h.maxTimestamp === best.maxTimestampMs) {
+          const batch = await this.bytes(best, pos, pos + totalSize(h));
+          return findRecordInBatch(batch, h, h.maxTimestamp, 0, this.rlm.decompress) ??
+            { offset: h.baseOffset, timestamp: h.maxTimestamp };
+        }
+        pos += totalSize(h);
+      }
+    } catch (e) {
+      throw storageError(`remote max timestamp ${this.tp.topic}-${this.tp.partition}`, e);
+    }
+  }
+}
+
+/** Per partition status, for the admin API and tests. */
+export interface RemotePartitionStatus {
+  topic: string;
+  partition: number;
+  remoteSegments: number;
+  remoteBytes: number;
+  highestOffsetInRemoteStorage: number;
+  failures: number;
+  lastError: string | null;
+}
+
+export class RemoteLogManager {
+  readonly cache: RemoteReadCache;
+  readonly chunkBytes: number;
+  readonly decompress?: Decompressor;
+  private readonly partitions = new Map<PartitionLog, RemotePartition>();
+  private timer?: ReturnType<typeof setTimeout>;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private wakeRequested = false;
+  /** Segments copied, deleted, and failures since start (for tests and metrics). */
+  readonly stats = { copied: 0, copiedBytes: 0, deleted: 0, failures: 0, orphansDeleted: 0 };
+
+  constructor(
+    readonly rsm: RemoteStorageManager | null,
+    readonly config: RemoteLogManagerConfig,
+  ) {
+    this.cache = new RemoteReadCache(config.cacheBytes);
+    this.chunkBytes = config.chunkBytes ?? 1 << 20;
+    this.decompress = config.decompress;
+  }
+
+  /** Loads a partition's remote metadata and attaches the cold tier to the log. */
+  attach(log: PartitionLog): RemotePartition {
+    let rp = this.partitions.get(log);
+    if (rp) return rp;
+    rp = new RemotePartition(log, this);
+    this.partitions.set(log, rp);
+    log.attachRemote(rp);
+    return rp;
+  }
+
+  partition(log: PartitionLog): RemotePartition | undefined {
+    return this.partitions.get(log);
+  }
+
+  /**
+   * Forgets a partition. With `deleteRemote` (topic deletion) its objects are deleted in the
+   * background, best effort: if the store is unreachable they stay behind as orphans under
+   * the deleted topic id, never read again.
+   */
+  detach(log: PartitionLog, deleteRemote: boolean): void {
+    const rp = this.partitions.get(log);
+    if (!rp) return;
+    rp.detach();
+    this.partitions.delete(log);
+    const rsm = this.rsm;
+    if (!deleteRemote || !rsm) return;
+    const doomed = rp.metadata.all().slice();
+    (async () => {
+      for (const m of doomed) {
+        this.cache.invalidate(`${m.segmentId}:`);
+        await rsm.deleteLogSegmentData(m);
+      }
+      for (const o of await rsm.listRemoteLogSegmentIds(rp.tp)) {
+        await rsm.deleteLogSegmentData(this.stub(rp.tp, o.segmentId, o.startOffset));
+      }
+    })().catch((e) => this.config.onError?.(`deleting tiered data of ${rp.tp.topic}: ${e}`));
+  }
+
+  status(): RemotePartitionStatus[] {
+    return [...this.partitions.values()].map((rp) => ({
+      topic: rp.tp.topic,
+      partition: rp.tp.partition,
+      remoteSegments: rp.segmentCount(),
+      remoteBytes: rp.sizeInBytes(),
+      highestOffsetInRemoteStorage: rp.highestOffset(),
+      failures: rp.failures,
+      lastError: rp.lastError,
+    }));
+  }
+
+  /** Starts the periodic task. */
+  start(): void {
+    if (!this.rsm || this.stopped) return;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const tick = Math.max(10, Math.min(this.config.taskIntervalMs, this.config.retryBackoffMs));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.runOnce().finally(() => this.schedule());
+    }, this.wakeRequested ? 0 : tick);
+    this.wakeRequested = false;
+  }
+
+  /** Asks for a pass soon (a segment was rolled). */
+  wake(): void {
+    if (this.stopped || !this.rsm) return;
+    if (this.timer !== undefined && this.running === null) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.wakeRequested = true;
+      this.schedule();
+    } else {
+      this.wakeRequested = true;
+    }
+  }
+
+  /**
+   * One pass over every partition that is due: recovery, copies, cold-tier retention.
+   * Passes never overlap; `force` ignores intervals and backoff (tests).
+   */
+  runOnce(force = false): Promise<void> {
+    if (this.running) {
+      return force ? this.running.then(() => this.runOnce(true)) : this.running;
+    }
+    const pass = (async () => {
+      for (const rp of [...this.partitions.values()]) {
+        if (this.stopped) break;
+        const now = Date.now();
+        if (!this.involved(rp)) continue;
+        if (!force) {
+          if (rp.failures > 0 && now < rp.nextAttemptAt) continue;
+          if (
+            rp.failures === 0 && !rp.pending && !rp.needsRecovery &&
+            now - rp.lastRunAt < this.config.taskIntervalMs
+          ) continue;
+        }
+        rp.pending = false;
+        rp.lastRunAt = now;
+        try {
+          await this.runPartition(rp);
+          rp.failures = 0;
+          rp.lastError = null;
+        } catch (e) {
+          rp.failures++;
+          this.stats.failures++;
+          rp.pending = true;
+          const exp = Math.min(
+            this.config.retryBackoffMaxMs,
+            this.config.retryBackoffMs * 2 ** Math.min(rp.failures - 1, 30),
+          );
+          rp.nextAttemptAt = Date.now() + exp * (0.8 + Math.random() * 0.4);
+          rp.lastError = e instanceof Error ? e.message : String(e);
+          this.config.onError?.(
+            `tiering ${rp.tp.topic}-${rp.tp.partition} failed (attempt ${rp.failures}, retry in ${
+              Math.round(rp.nextAttemptAt - Date.now())
+            } ms): ${rp.lastError}`,
+          );
+        }
+      }
+    })();
+    // Cleared in a callback, not in the pass itself: a pass with nothing to await finishes
+    // before the assignment below.
+    this.running = pass;
+    pass.finally(() => {
+      if (this.running === pass) this.running = null;
+    }).catch(() => {});
+    return pass;
+  }
+
+  private async runPartition(rp: RemotePartition): Promise<void> {
+    const rsm = this.rsm;
+    if (!rsm || !this.involved(rp)) return;
+    if (rp.needsRecovery) await this.recover(rp, rsm);
+    if (rp.log.config.remoteStorageEnable) await this.copySegments(rp, rsm);
+    await this.applyRetention(rp, rsm);
+  }
+
+  /** Whether the partition is tiered or has tiered data (others cost nothing per pass). */
+  private involved(rp: RemotePartition): boolean {
+    return rp.log.config.remoteStorageEnable || rp.metadata.all().length > 0;
+  }
+
+  /** A metadata stub naming a segment's objects (for deleting what has no entry). */
+  private stub(
+    tp: TopicIdPartition,
+    segmentId: string,
+    startOffset: number,
+  ): RemoteLogSegmentMetadata {
+    const empty = { size: 0, md5: "" };
+    return {
+      segmentId,
+      topicIdPartition: tp,
+      startOffset,
+      endOffset: startOffset,
+      maxTimestampMs: -1,
+      firstBatchTimestampMs: -1,
+      eventTimestampMs: Date.now(),
+      brokerId: this.config.brokerId,
+      segmentSizeInBytes: 0,
+      segmentLeaderEpochs: { "0": startOffset },
+      state: "DELETE_SEGMENT_STARTED",
+      files: { log: empty, index: empty, timeindex: empty },
+    };
+  }
+
+  /** Cleans up what a crash (or a failed attempt) left: unfinished entries and orphans. */
+  private async recover(rp: RemotePartition, rsm: RemoteStorageManager): Promise<void> {
+    for (const m of rp.metadata.all().slice()) {
+      if (m.state === "COPY_SEGMENT_FINISHED") continue;
+      await rsm.deleteLogSegmentData(m);
+      this.cache.invalidate(`${m.segmentId}:`);
+      rp.metadata.remove(m.segmentId);
+    }
+    const known = new Set(rp.metadata.all().map((m) => m.segmentId));
+    for (const o of await rsm.listRemoteLogSegmentIds(rp.tp)) {
+      if (known.has(o.segmentId)) continue;
+      await rsm.deleteLogSegmentData(this.stub(rp.tp, o.segmentId, o.startOffset));
+      this.stats.orphansDeleted++;
+    }
+    rp.needsRecovery = false;
+  }
+
+  /** Copies every eligible closed segment, oldest first. */
+  private async copySegments(rp: RemotePartition, rsm: RemoteStorageManager): Promise<void> {
+    const log = rp.log;
+    for (;;) {
+      if (this.stopped) return;
+      const highest = rp.highestOffset();
+      const lso = log.lastStableOffset;
+      const candidate = log.closedSegments().find((c) =>
+        c.baseOffset > highest && c.endOffset >= log.logStartOffset && c.endOffset < lso
+      );
+      if (!candidate) return;
+      const data = await log.readSegmentFiles(candidate.segment);
+      const files = describeSegmentData(data);
+      const seg = candidate.segment;
+      const m: RemoteLogSegmentMetadata = {
+        segmentId: newSegmentId(),
+        topicIdPartition: rp.tp,
+        startOffset: candidate.baseOffset,
+        endOffset: candidate.endOffset,
+        maxTimestampMs: seg.largestTimestamp,
+        firstBatchTimestampMs: seg.size > 0 ? seg.rollingBasedTimestamp() : -1,
+        eventTimestampMs: Date.now(),
+        brokerId: this.config.brokerId,
+        segmentSizeInBytes: data.log.length,
+        segmentLeaderEpochs: { "0": candidate.baseOffset },
+        state: "COPY_SEGMENT_STARTED",
+        files,
+      };
+      rp.metadata.add(m);
+      try {
+        await rsm.copyLogSegmentData(m, data);
+        const stored = await rsm.describeLogSegment(m);
+        for (const type of REMOTE_FILE_TYPES) {
+          const s = stored?.[type];
+          if (!s || s.size !== files[type].size || s.md5 !== files[type].md5) {
+            throw new Error(
+              `verification of ${m.segmentId} failed: ${type} stored as ${
+                JSON.stringify(s)
+              }, sent ${JSON.stringify(files[type])}`,
+            );
+          }
+        }
+      } catch (e) {
+        try {
+          await rsm.deleteLogSegmentData(m);
+          rp.metadata.remove(m.segmentId);
+        } catch {
+          rp.needsRecovery = true; // the entry stays COPY_SEGMENT_STARTED until cleaned up
+        }
+        throw e;
+      }
+      rp.metadata.update(m.segmentId, "COPY_SEGMENT_FINISHED");
+      this.stats.copied++;
+      this.stats.copiedBytes += data.log.length;
+    }
+  }
+
+  /**
+   * The cold tier's retention (Kafka's RLM expiration task): segments wholly below the log
+   * start; with a delete policy, segments past retention.ms (by their largest timestamp) and
+   * the oldest while the whole log (tiered + local-only bytes) exceeds retention.bytes.
+   */
+  private async applyRetention(rp: RemotePartition, rsm: RemoteStorageManager): Promise<void> {
+    const log = rp.log;
+    const cfg = log.config;
+    const finished = rp.metadata.finished().slice();
+    if (finished.length === 0) return;
+    const now = Date.now();
+    const doomed: RemoteLogSegmentMetadata[] = [];
+    let i = 0;
+    while (i < finished.length && finished[i].endOffset < log.logStartOffset) {
+      doomed.push(finished[i++]);
+    }
+    if (deletePolicy(cfg)) {
+      if (cfg.retentionMs >= 0) {
+        while (i < finished.length) {
+          const m = finished[i];
+          const ts = m.maxTimestampMs >= 0 ? m.maxTimestampMs : m.eventTimestampMs;
+          if (now - ts <= cfg.retentionMs) break;
+          doomed.push(m);
+          i++;
+        }
+      }
+      if (cfg.retentionBytes >= 0) {
+        const highest = rp.highestOffset();
+        let localOnly = 0;
+        for (const c of log.closedSegments()) if (c.baseOffset > highest) localOnly += c.size;
+        const active = log.localBytes - log.closedSegments().reduce((n, c) => n + c.size, 0);
+        let remaining = rp.sizeInBytes() + localOnly + active - cfg.retentionBytes;
+        for (const m of doomed) remaining -= m.segmentSizeInBytes;
+        while (i < finished.length && remaining - finished[i].segmentSizeInBytes >= 0) {
+          remaining -= finished[i].segmentSizeInBytes;
+          doomed.push(finished[i++]);
+        }
+      }
+    }
+    for (const m of doomed) {
+      // The log start moves first: no reader is sent to a segment about to disappear.
+      await log.advanceLogStartOffset(m.endOffset + 1);
+      rp.metadata.update(m.segmentId, "DELETE_SEGMENT_STARTED");
+      this.cache.invalidate(`${m.segmentId}:`);
+      await rsm.deleteLogSegmentData(m);
+      rp.metadata.update(m.segmentId, "DELETE_SEGMENT_FINISHED");
+      this.stats.deleted++;
+    }
+  }
+
+  /**
+   * Stops the task. A pass in progress gets a few seconds to finish; one stuck on a hung
+   * store is abandoned: its copy stays COPY_SEGMENT_STARTED and is cleaned up on restart.
+   */
+  async close(graceMs = 3000): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    let t: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.running?.catch(() => {}),
+      new Promise((r) => (t = setTimeout(r, graceMs))),
+    ]);
+    clearTimeout(t);
+    for (const rp of this.partitions.values()) rp.detach();
+    this.partitions.clear();
+    await this.rsm?.close();
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Remote log metadata, after Kafka's RemoteLogMetadataManager: for one partition, the
+ * RemoteLogSegmentMetadata of every segment in the cold tier and the state of its copy or
+ * deletion. Kafka keeps these events in the `__remote_log_metadata` topic on the brokers' own
+ * disks; a single broker keeps the same records in a file in the partition directory:
+ *
+ *   <dataDir>/<topic>-<p>/remote_log_segment_metadata.json
+ *   { "version": 1, "segments": [RemoteLogSegmentMetadata, ...] }   (sorted by startOffset)
+ *
+ * The file is replaced atomically (temp, fsync, rename, directory fsync) on every state
+ * change, before the change is acted on, so after a crash it describes either the state
+ * before or the state after each step. Only COPY_SEGMENT_FINISHED segments are data; the
+ * RemoteLogManager cleans up COPY_SEGMENT_STARTED (an upload cut short) and
+ * DELETE_SEGMENT_STARTED (a deletion cut short) entries on restart.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { fsyncDir, writeFileAtomic } from "./partition_log.ts";
+import type { RemoteLogSegmentMetadata, RemoteLogSegmentState } from "./remote_storage.ts";
+
+export const REMOTE_LOG_METADATA_FILE = "remote_log_segment_metadata.json";
+
+interface MetadataFile {
+  version: 1;
+  segments: RemoteLogSegmentMetadata[];
+}
+
+export class RemoteLogMetadataManager {
+  private segments: RemoteLogSegmentMetadata[] = [];
+  private finishedCache: RemoteLogSegmentMetadata[] | null = null;
+  readonly path: string;
+
+  constructor(readonly dir: string) {
+    this.path = `${dir}/${REMOTE_LOG_METADATA_FILE}`;
+    if (existsSync(this.path)) {
+      const parsed = JSON.parse(readFileSync(this.path, "utf8")) as MetadataFile;
+      if (parsed.version !== 1 || !Array.isArray(parsed.segments)) {
+        throw new Error(`unsupported ${this.path}`);
+      }
+      this.segments = parsed.segments.sort((a, b) => a.startOffset - b.startOffset);
+    }
+  }
+
+  /** Whether the file exists (the partition has had something tiered). */
+  get persisted(): boolean {
+    return existsSync(this.path);
+  }
+
+  private persist(): void {
+    this.finishedCache = null;
+    const body: MetadataFile = { version: 1, segments: this.segments };
+    writeFileAtomic(this.path, JSON.stringify(body));
+    fsyncDir(this.dir);
+  }
+
+  /** Every entry, any state, by start offset. */
+  all(): readonly RemoteLogSegmentMetadata[] {
+    return this.segments;
+  }
+
+  /** The tiered segments (COPY_SEGMENT_FINISHED), by start offset. */
+  finished(): readonly RemoteLogSegmentMetadata[] {
+    this.finishedCache ??= this.segments.filter((s) => s.state === "COPY_SEGMENT_FINISHED");
+    return this.finishedCache;
+  }
+
+  get(segmentId: string): RemoteLogSegmentMetadata | undefined {
+    return this.segments.find((s) => s.segmentId === segmentId);
+  }
+
+  /** Kafka's addRemoteLogSegmentMetadata (state COPY_SEGMENT_STARTED). */
+  add(m: RemoteLogSegmentMetadata): void {
+    this.segments.push(m);
+    this.segments.sort((a, b) => a.startOffset - b.startOffset);
+    this.persist();
+  }
+
+  /** Kafka's updateRemoteLogSegmentMetadata: moves a segment to `state`. */
+  update(segmentId: string, state: RemoteLogSegmentState, now = Date.now()): void {
+    const i = this.segments.findIndex((s) => s.segmentId === segmentId);
+    if (i < 0) throw new Error(`no remote segment ${segmentId}`);
+    if (state === "DELETE_SEGMENT_FINISHED") {
+      this.segments.splice(i, 1);
+    } else {
+      this.segments[i] = { ...this.segments[i], state, eventTimestampMs: now };
+    }
+    this.persist();
+  }
+
+  /** Drops an entry (its objects are gone). */
+  remove(segmentId: string): void {
+    const i = this.segments.findIndex((s) => s.segmentId === segmentId);
+    if (i < 0) return;
+    this.segments.splice(i, 1);
+    this.persist();
+  }
+}
