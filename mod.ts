@@ -5,6 +5,7 @@
  * import { startBroker } from "./mod.ts";
  * const broker = await startBroker({ port: 0, dataDir: await Deno.makeTempDir() });
  * console.log(broker.address); // "127.0.0.1:40123": give it to any Kafka client
+ * // With `adminPort: 0` the admin HTTP API and console also listen: broker.adminUrl
  * await broker.close();
  * ```
  */
@@ -20,6 +21,10 @@ export interface BrokerHandle {
   readonly host: string;
   readonly port: number;
   readonly broker: Broker;
+  /** Bound port of the admin HTTP API (started with `adminPort`), else undefined. */
+  readonly adminPort?: number;
+  /** `http://host:port` of the admin API and console, else undefined. */
+  readonly adminUrl?: string;
   /** Flushes and closes every log and connection. */
   close(): Promise<void>;
 }
@@ -27,11 +32,23 @@ export interface BrokerHandle {
 /** Starts a broker (storage recovered, listener bound) and returns a handle to it. */
 export async function startBroker(options: BrokerOptions = {}): Promise<BrokerHandle> {
   const broker = await Broker.start(options);
+  const admin = broker.admin;
+  let adminUrl: string | undefined;
+  if (admin) {
+    const h = admin.hostname === "0.0.0.0" || admin.hostname === "::"
+      ? "127.0.0.1"
+      : admin.hostname.includes(":")
+      ? `[${admin.hostname}]`
+      : admin.hostname;
+    adminUrl = `http://${h}:${admin.port}`;
+  }
   return {
     address: `${broker.advertisedHost}:${broker.advertisedPort}`,
     host: broker.advertisedHost,
     port: broker.port,
     broker,
+    adminPort: admin?.port,
+    adminUrl,
     close: () => broker.close(),
   };
 }

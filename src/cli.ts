@@ -3,6 +3,7 @@
  *
  *   --host H  --port P  --data-dir D  --advertised-host A  --advertised-port P
  *   --config server.properties  --set key=value (repeatable)  --log-level L
+ *   --admin-port P  --admin-host H  --admin-token T   (admin HTTP API and console; off by default)
  *
  * Settings apply in order: defaults, the --config file, --set, then the dedicated flags.
  * Unknown keys are warned about; an invalid value exits non-zero naming the key.
@@ -22,6 +23,11 @@ const USAGE = `Usage: deno task start [options]
   --config FILE            Kafka server.properties file
   --set KEY=VALUE          override one setting (repeatable), e.g. --set num.partitions=3
   --log-level LEVEL        debug, info, warn, error (default info)
+  --admin-port PORT        serve the admin HTTP API, /metrics and the web console on PORT
+                           (off by default; 0 = any free port)
+  --admin-host HOST        bind address of the admin API (default: --host)
+  --admin-token TOKEN      require "Authorization: Bearer TOKEN" on the admin API (all but
+                           /healthz and /readyz); also read from TRIBUTARY_ADMIN_TOKEN
   --help                   this text
 `;
 
@@ -51,6 +57,9 @@ export async function main(args: string[]): Promise<void> {
         config: { type: "string" },
         set: { type: "string", multiple: true },
         "log-level": { type: "string" },
+        "admin-port": { type: "string" },
+        "admin-host": { type: "string" },
+        "admin-token": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -109,6 +118,19 @@ export async function main(args: string[]): Promise<void> {
   port = portOf("--port", v.port) ?? port ?? 9092;
   advertisedHost = v["advertised-host"] ?? advertisedHost;
   advertisedPort = portOf("--advertised-port", v["advertised-port"]) ?? advertisedPort;
+  const adminPort = portOf("--admin-port", v["admin-port"]);
+  let adminToken = v["admin-token"];
+  if (adminToken === undefined) {
+    try {
+      adminToken = Deno.env.get("TRIBUTARY_ADMIN_TOKEN") || undefined;
+    } catch {
+      // no env permission: only the flag counts
+    }
+  }
+  if (adminToken !== undefined && adminToken.trim() === "") fail("--admin-token: empty token");
+  if (adminToken !== undefined && adminPort === undefined) {
+    log.warn("--admin-token given without --admin-port: the admin API is off");
+  }
 
   let broker: Broker;
   try {
@@ -119,15 +141,30 @@ export async function main(args: string[]): Promise<void> {
       advertisedHost,
       advertisedPort,
       config: Object.fromEntries(settings),
+      adminPort,
+      adminHost: v["admin-host"],
+      adminToken,
     });
   } catch (e) {
     if (e instanceof ConfigError) fail(`invalid configuration: ${e.message}`);
-    if (e instanceof Deno.errors.AddrInUse) fail(`port ${port} is already in use`);
+    if (e instanceof Deno.errors.AddrInUse) {
+      fail(
+        `port ${port}${
+          adminPort !== undefined ? ` or admin port ${adminPort}` : ""
+        } is already in use`,
+      );
+    }
     fail(`failed to start: ${e instanceof Error ? e.stack : e}`);
   }
   log.info(
     `Tributary listening on ${broker.host}:${broker.port} (advertised ${broker.advertisedHost}:${broker.advertisedPort}, data dir ${broker.dataDir}, cluster id ${broker.clusterId}, node id ${broker.nodeId})`,
   );
+  if (broker.admin) {
+    log.info(
+      `admin API and console on http://${broker.admin.hostname}:${broker.admin.port}/` +
+        (adminToken !== undefined ? " (bearer token required)" : ""),
+    );
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
