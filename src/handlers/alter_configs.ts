@@ -37,6 +37,55 @@ export function duplicateResources(resources: Msg[]): Set<string> {
   return new Set([...seen].filter(([, n]) => n > 1).map(([k]) => k));
 }
 
+/**
+ * The per-resource loop both AlterConfigs APIs share: a resource named twice and unsupported
+ * resource types are refused, and each resource gets its own error code and message.
+ */
+export function alterEachResource(
+  resources: Msg[],
+  what: string,
+  apply: { topic(r: Msg): void; broker(r: Msg): void },
+): Msg[] {
+  const dups = duplicateResources(resources);
+  return resources.map((r) => {
+    const out: Msg = {
+      errorCode: 0,
+      errorMessage: null,
+      resourceType: r.resourceType,
+      resourceName: r.resourceName,
+    };
+    try {
+      if (dups.has(`${r.resourceType}:${r.resourceName}`)) {
+        throw new KafkaError(
+          ErrorCode.INVALID_REQUEST,
+          `resource ${r.resourceName} appears more than once`,
+        );
+      }
+      if (r.resourceType === RESOURCE_TOPIC) apply.topic(r);
+      else if (r.resourceType === RESOURCE_BROKER) apply.broker(r);
+      else {
+        throw new KafkaError(
+          ErrorCode.INVALID_REQUEST,
+          `unsupported resource type ${r.resourceType}`,
+        );
+      }
+    } catch (e) {
+      out.errorCode = errorCodeOf(e, `${what} ${r.resourceName}`);
+      out.errorMessage = errorMessageOf(e);
+    }
+    return out;
+  });
+}
+
+/** The resource's entries; AlterConfigs has no way to say "default", so null is refused. */
+function entriesOf(r: Msg): [string, string][] {
+  const entries = (r.configs as Msg[]).map((c) => [c.name, c.value] as [string, string]);
+  for (const [k, v] of entries) {
+    if (v === null) throw new KafkaError(ErrorCode.INVALID_REQUEST, `${k}: null value`);
+  }
+  return entries;
+}
+
 export const alterConfigs: ApiRegistration = {
   apiKey: 33,
   name: "AlterConfigs",
@@ -44,55 +93,25 @@ export const alterConfigs: ApiRegistration = {
   maxVersion: 2,
   request: AlterConfigsRequest,
   response: AlterConfigsResponse,
-  handler: (req, { broker }) => {
-    const resources = req.resources as Msg[];
-    const dups = duplicateResources(resources);
-    const responses: Msg[] = [];
-    for (const r of resources) {
-      const out: Msg = {
-        errorCode: 0,
-        errorMessage: null,
-        resourceType: r.resourceType,
-        resourceName: r.resourceName,
-      };
-      responses.push(out);
-      try {
-        if (dups.has(`${r.resourceType}:${r.resourceName}`)) {
-          throw new KafkaError(
-            ErrorCode.INVALID_REQUEST,
-            `resource ${r.resourceName} appears more than once`,
-          );
-        }
-        const entries = (r.configs as Msg[]).map((c) => [c.name, c.value] as [string, string]);
-        for (const [k, v] of entries) {
-          if (v === null) throw new KafkaError(ErrorCode.INVALID_REQUEST, `${k}: null value`);
-        }
-        if (r.resourceType === RESOURCE_TOPIC) {
-          broker.alterTopicConfigs(r.resourceName, entries, req.validateOnly);
-        } else if (r.resourceType === RESOURCE_BROKER) {
-          const scope = brokerScope(broker, r.resourceName);
-          const current = scope === "broker"
-            ? broker.config.dynamicBroker
-            : broker.config.dynamicDefault;
-          const given = new Set(entries.map(([k]) => k));
-          const changes: [string, string | null][] = [
-            ...entries,
-            ...[...current.keys()].filter((k) => !given.has(k)).map((k) =>
-              [k, null] as [string, null]
-            ),
-          ];
-          broker.alterBrokerConfigs(changes, scope, req.validateOnly);
-        } else {
-          throw new KafkaError(
-            ErrorCode.INVALID_REQUEST,
-            `unsupported resource type ${r.resourceType}`,
-          );
-        }
-      } catch (e) {
-        out.errorCode = errorCodeOf(e, `alter configs ${r.resourceName}`);
-        out.errorMessage = errorMessageOf(e);
-      }
-    }
-    return { throttleTimeMs: 0, responses };
-  },
+  handler: (req, { broker }) => ({
+    throttleTimeMs: 0,
+    responses: alterEachResource(req.resources as Msg[], "alter configs", {
+      topic: (r) => broker.alterTopicConfigs(r.resourceName, entriesOf(r), req.validateOnly),
+      broker: (r) => {
+        const entries = entriesOf(r);
+        const scope = brokerScope(broker, r.resourceName);
+        const current = scope === "broker"
+          ? broker.config.dynamicBroker
+          : broker.config.dynamicDefault;
+        const given = new Set(entries.map(([k]) => k));
+        const changes: [string, string | null][] = [
+          ...entries,
+          ...[...current.keys()].filter((k) => !given.has(k)).map((k) =>
+            [k, null] as [string, null]
+          ),
+        ];
+        broker.alterBrokerConfigs(changes, scope, req.validateOnly);
+      },
+    }),
+  }),
 };

@@ -20,9 +20,7 @@ import type { Msg } from "../../protocol/schema.ts";
 import type { Broker } from "../broker.ts";
 import { BROKER_DEFS, type ConfigValue, TOPIC_DEFS, topicConfigValue } from "../config.ts";
 import type { ApiRegistration } from "../registry.ts";
-import { brokerScope, duplicateResources } from "./alter_configs.ts";
-import { RESOURCE_BROKER, RESOURCE_TOPIC } from "./describe_configs.ts";
-import { errorCodeOf, errorMessageOf } from "./util.ts";
+import { alterEachResource, brokerScope } from "./alter_configs.ts";
 
 export const OpType = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
 
@@ -122,40 +120,11 @@ export const incrementalAlterConfigs: ApiRegistration = {
   maxVersion: 1,
   request: IncrementalAlterConfigsRequest,
   response: IncrementalAlterConfigsResponse,
-  handler: (req, { broker }) => {
-    const resources = req.resources as Msg[];
-    const dups = duplicateResources(resources);
-    const responses: Msg[] = [];
-    for (const r of resources) {
-      const out: Msg = {
-        errorCode: 0,
-        errorMessage: null,
-        resourceType: r.resourceType,
-        resourceName: r.resourceName,
-      };
-      responses.push(out);
-      try {
-        if (dups.has(`${r.resourceType}:${r.resourceName}`)) {
-          throw new KafkaError(
-            ErrorCode.INVALID_REQUEST,
-            `resource ${r.resourceName} appears more than once`,
-          );
-        }
-        if (r.resourceType === RESOURCE_TOPIC) {
-          alterTopic(broker, r.resourceName, r.configs as Msg[], req.validateOnly);
-        } else if (r.resourceType === RESOURCE_BROKER) {
-          alterBroker(broker, r.resourceName, r.configs as Msg[], req.validateOnly);
-        } else {
-          throw new KafkaError(
-            ErrorCode.INVALID_REQUEST,
-            `unsupported resource type ${r.resourceType}`,
-          );
-        }
-      } catch (e) {
-        out.errorCode = errorCodeOf(e, `incremental alter configs ${r.resourceName}`);
-        out.errorMessage = errorMessageOf(e);
-      }
-    }
-    return { throttleTimeMs: 0, responses };
-  },
+  handler: (req, { broker }) => ({
+    throttleTimeMs: 0,
+    responses: alterEachResource(req.resources as Msg[], "incremental alter configs", {
+      topic: (r) => alterTopic(broker, r.resourceName, r.configs as Msg[], req.validateOnly),
+      broker: (r) => alterBroker(broker, r.resourceName, r.configs as Msg[], req.validateOnly),
+    }),
+  }),
 };
