@@ -181,6 +181,11 @@ export class Broker {
       {
         config: groupConfigFrom(config),
         partitionExists: (t, p) => this.partition(t, p) !== undefined,
+        topics: {
+          byName: (name) => this.topic(name),
+          byId: (id) => this.topicById(id),
+          all: () => this.topics(),
+        },
       },
     );
     this.transactions = brokerTransactionCoordinator(this, config, () => producerIds.next());
@@ -200,6 +205,7 @@ export class Broker {
     for (const [k, v] of Object.entries(options.config ?? {})) settings.set(k, String(v));
     const config = new BrokerConfig(settings);
     for (const k of config.unknown) log.warn(`unknown config '${k}' ignored`);
+    groupConfigFrom(config); // cross-checks group.consumer.* before storage is opened
     const dataDir = options.dataDir ?? (config.get("log.dirs") as string | null) ??
       (config.get("log.dir") as string | null) ?? "./data";
     await Deno.mkdir(dataDir, { recursive: true });

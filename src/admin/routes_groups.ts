@@ -11,6 +11,9 @@
  *                                         `kafka-consumer-groups --reset-offsets --execute`
  *
  * Lag is the partition's high watermark minus the committed offset (never negative).
+ * Groups of both protocols are shown: consumer-protocol (KIP-848) groups with protocol type
+ * "consumer", their state (Empty, Assigning, Reconciling, Stable), the assignor as protocol,
+ * the group epoch as generation, no leader, and each member's current assignment.
  */
 import { ErrorCode, errorName } from "../../protocol/errors.ts";
 import { ConsumerProtocolAssignment } from "../../protocol/messages/mod.ts";
@@ -18,6 +21,7 @@ import { Reader } from "../../protocol/primitives.ts";
 import { codecFor, type Msg } from "../../protocol/schema.ts";
 import type { Broker } from "../broker.ts";
 import type { ClassicGroup } from "../group/classic_group.ts";
+import type { ConsumerGroup } from "../group/consumer_group.ts";
 import { asObject, badRequest, type Context, Hono, HttpError, jsonBody } from "./http.ts";
 import type { GroupLagSample } from "./prometheus.ts";
 
@@ -58,37 +62,85 @@ export function decodeAssignment(bytes: Uint8Array): Assignment[] {
   }
 }
 
-function liveGroup(broker: Broker, groupId: string): ClassicGroup | undefined {
-  const g = broker.groups.group(groupId);
-  return g && !g.is("Dead") ? g : undefined;
+/** A group of either protocol, as these routes show it. */
+export interface GroupView {
+  groupId: string;
+  state: string;
+  protocolType: string;
+  protocol: string | null;
+  generationId: number;
+  leader: string | null;
+  members: {
+    memberId: string;
+    groupInstanceId: string | null;
+    clientId: string;
+    clientHost: string;
+    assignments: Assignment[];
+  }[];
 }
 
-function groupOr404(broker: Broker, groupId: string): ClassicGroup {
+function classicView(g: ClassicGroup): GroupView {
+  const consumer = g.protocolType === "consumer";
+  return {
+    groupId: g.groupId,
+    state: g.state,
+    protocolType: g.protocolType ?? "",
+    protocol: g.protocolName,
+    generationId: g.generationId,
+    leader: g.leaderId,
+    members: [...g.members.values()].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      assignments: consumer ? decodeAssignment(m.assignment) : [],
+    })),
+  };
+}
+
+function consumerView(broker: Broker, g: ConsumerGroup): GroupView {
+  const coordinator = broker.groups.consumer;
+  return {
+    groupId: g.groupId,
+    state: g.state,
+    protocolType: "consumer",
+    protocol: g.preferredAssignor(coordinator.defaultAssignor),
+    generationId: g.groupEpoch,
+    leader: null,
+    members: [...g.members.values()].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.instanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      assignments: coordinator.memberView(m).assigned,
+    })),
+  };
+}
+
+function liveGroup(broker: Broker, groupId: string): GroupView | undefined {
+  const cg = broker.groups.consumer.group(groupId);
+  if (cg) return consumerView(broker, cg);
+  const g = broker.groups.group(groupId);
+  return g && !g.is("Dead") ? classicView(g) : undefined;
+}
+
+function groupOr404(broker: Broker, groupId: string): GroupView {
   const g = liveGroup(broker, groupId);
   if (!g) throw new HttpError(404, "GROUP_ID_NOT_FOUND", `unknown consumer group '${groupId}'`);
   return g;
 }
 
-function membersJson(g: ClassicGroup) {
-  const consumer = g.protocolType === "consumer";
-  return [...g.members.values()].map((m) => ({
-    memberId: m.memberId,
-    groupInstanceId: m.groupInstanceId,
-    clientId: m.clientId,
-    clientHost: m.clientHost,
-    assignments: consumer ? decodeAssignment(m.assignment) : [],
-  })).sort((a, b) => a.memberId.localeCompare(b.memberId));
+function membersJson(g: GroupView) {
+  return [...g.members].sort((a, b) => a.memberId.localeCompare(b.memberId));
 }
 
 /** Committed offsets with lag, plus assigned partitions that have no commit yet. */
-export function groupOffsets(broker: Broker, g: ClassicGroup): GroupOffsetJson[] {
+export function groupOffsets(broker: Broker, g: GroupView): GroupOffsetJson[] {
   const owner = new Map<string, { memberId: string; clientId: string }>();
-  if (g.protocolType === "consumer") {
-    for (const m of g.members.values()) {
-      for (const a of decodeAssignment(m.assignment)) {
-        for (const p of a.partitions) {
-          owner.set(`${a.topic}\u0000${p}`, { memberId: m.memberId, clientId: m.clientId });
-        }
+  for (const m of g.members) {
+    for (const a of m.assignments) {
+      for (const p of a.partitions) {
+        owner.set(`${a.topic}\u0000${p}`, { memberId: m.memberId, clientId: m.clientId });
       }
     }
   }
@@ -130,26 +182,26 @@ export function groupOffsets(broker: Broker, g: ClassicGroup): GroupOffsetJson[]
 
 const totalLag = (offsets: GroupOffsetJson[]) => offsets.reduce((n, o) => n + (o.lag ?? 0), 0);
 
-function groupSummary(broker: Broker, g: ClassicGroup) {
+function groupSummary(broker: Broker, g: GroupView) {
   return {
     groupId: g.groupId,
     state: g.state,
-    protocolType: g.protocolType ?? "",
-    protocol: g.protocolName,
-    members: g.members.size,
+    protocolType: g.protocolType,
+    protocol: g.protocol,
+    members: g.members.length,
     lag: totalLag(groupOffsets(broker, g)),
   };
 }
 
-function groupDetail(broker: Broker, g: ClassicGroup) {
+function groupDetail(broker: Broker, g: GroupView) {
   const offsets = groupOffsets(broker, g);
   return {
     groupId: g.groupId,
     state: g.state,
-    protocolType: g.protocolType ?? "",
-    protocol: g.protocolName,
+    protocolType: g.protocolType,
+    protocol: g.protocol,
     generationId: g.generationId,
-    leader: g.leaderId,
+    leader: g.leader,
     members: membersJson(g),
     offsets,
     lag: totalLag(offsets),
@@ -248,7 +300,7 @@ async function resetOffsets(c: Context, broker: Broker, groupId: string) {
   const dry = c.req.query("dryRun");
   const dryRun = dry === "true" || dry === "1";
   const g = liveGroup(broker, groupId);
-  if (g && !g.is("Empty")) {
+  if (g && g.state !== "Empty") {
     throw new HttpError(
       409,
       "NON_EMPTY_GROUP",
@@ -346,7 +398,7 @@ export function groupRoutes(broker: Broker): Hono {
   app.get("/", (c) => {
     const groups = broker.groups.listGroups()
       .map((l) => liveGroup(broker, l.groupId))
-      .filter((g): g is ClassicGroup => g !== undefined)
+      .filter((g): g is GroupView => g !== undefined)
       .sort((a, b) => a.groupId.localeCompare(b.groupId))
       .map((g) => groupSummary(broker, g));
     return c.json({ groups });

@@ -29,8 +29,19 @@
  * group became empty; of a simple group, that long after their commit; of a Stable consumer
  * group, offsets of topics nobody subscribes to, that long after their commit. A group left
  * Empty with no offsets is removed.
+ *
+ * Groups of the consumer group protocol (KIP-848) live in `consumer`
+ * (consumer_group_coordinator.ts); a group id is either classic or consumer, and the
+ * requests of one protocol answer those of the other as Kafka does (see there). Offsets are
+ * stored alike for both.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import {
+  ConsumerProtocolAssignment,
+  ConsumerProtocolSubscription,
+} from "../../protocol/messages/mod.ts";
+import { Writer } from "../../protocol/primitives.ts";
+import { codecFor, type MessageSchema, type Msg } from "../../protocol/schema.ts";
 import { log } from "../log.ts";
 import {
   CLASSIC_GROUP_STATES,
@@ -58,6 +69,12 @@ import {
   offsetCommitValue,
   type StoredGroup,
 } from "./coordinator_records.ts";
+import {
+  ConsumerGroupCoordinator,
+  type TopicCatalog,
+  type TopicInfo,
+} from "./consumer_group_coordinator.ts";
+import type { ConsumerGroup } from "./consumer_group.ts";
 import { DEFAULT_GROUP_CONFIG, type GroupConfig } from "./group_config.ts";
 import type { CoordinatorLog, LogRecord } from "./group_metadata_log.ts";
 import { type CommittedOffset, OffsetStore } from "./offset_store.ts";
@@ -169,7 +186,15 @@ export interface GroupCoordinatorOptions {
   clock?: Clock;
   /** Whether a topic partition exists (commits to unknown ones are refused). */
   partitionExists?: (topic: string, partition: number) => boolean;
+  /** The broker's topics, for consumer-protocol (KIP-848) assignments; default: none. */
+  topics?: TopicCatalog;
 }
+
+const NO_TOPICS: TopicCatalog = {
+  byName: (): TopicInfo | undefined => undefined,
+  byId: (): TopicInfo | undefined => undefined,
+  all: () => [],
+};
 
 const encoder = new TextEncoder();
 
@@ -208,12 +233,26 @@ export class GroupCoordinator {
   private readonly partitionExists: (topic: string, partition: number) => boolean;
   private closed = false;
   private expiring = false;
+  /** The consumer-protocol (KIP-848) groups. */
+  readonly consumer: ConsumerGroupCoordinator;
 
   constructor(private readonly log: CoordinatorLog, opts: GroupCoordinatorOptions = {}) {
     this.config = { ...DEFAULT_GROUP_CONFIG, ...opts.config };
     this.clock = opts.clock ?? systemClock;
     this.timer = new CoordinatorTimer(this.clock);
     this.partitionExists = opts.partitionExists ?? (() => true);
+    this.consumer = new ConsumerGroupCoordinator(
+      this.config,
+      this.clock,
+      opts.topics ?? NO_TOPICS,
+      {
+        classicGroup: (groupId) => this.groups.get(groupId),
+        dropClassicGroup: (groupId) => {
+          const g = this.groups.get(groupId);
+          if (g && g.is("Empty") && g.size === 0) this.groups.delete(groupId);
+        },
+      },
+    );
   }
 
   // ---- lifecycle ------------------------------------------------------------------------
@@ -287,6 +326,7 @@ export class GroupCoordinator {
     if (this.closed) return;
     this.closed = true;
     this.timer.cancelAll();
+    this.consumer.close();
     for (const g of this.groups.values()) {
       for (const m of g.members.values()) {
         g.completeJoin(m, joinError(ErrorCode.NOT_COORDINATOR, m.memberId));
@@ -297,7 +337,7 @@ export class GroupCoordinator {
 
   /** Timers outstanding (tests check close() leaves none). */
   get pendingTimers(): number {
-    return this.timer.size;
+    return this.timer.size + this.consumer.pendingTimers;
   }
 
   group(groupId: string): ClassicGroup | undefined {
@@ -315,6 +355,9 @@ export class GroupCoordinator {
     ) {
       return Promise.resolve(joinError(ErrorCode.INVALID_SESSION_TIMEOUT, p.memberId));
     }
+    // A consumer-protocol group with members keeps its id; an empty one gives it up.
+    const conflict = this.consumer.classicJoinConflict(p.groupId);
+    if (conflict !== ErrorCode.NONE) return Promise.resolve(joinError(conflict, p.memberId));
     const isUnknown = p.memberId === "";
     let group = this.groups.get(p.groupId);
     if (!group) {
@@ -970,10 +1013,13 @@ export class GroupCoordinator {
         const r: PartitionResult = { partitionIndex: x.partitionIndex, errorCode: ErrorCode.NONE };
         out.push(r);
         const metadata = x.committedMetadata ?? "";
+        const consumerError = this.consumerCommitPartitionError(p, t.name, x.partitionIndex);
         if (!this.partitionExists(t.name, x.partitionIndex)) {
           r.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         } else if (encoder.encode(metadata).length > this.config.offsetMetadataMaxBytes) {
           r.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+        } else if (consumerError !== ErrorCode.NONE) {
+          r.errorCode = consumerError;
         } else {
           const o: OffsetAndMetadata = {
             offset: x.committedOffset,
@@ -998,7 +1044,9 @@ export class GroupCoordinator {
       for (const a of accepted) a.r.errorCode = code;
       return results;
     }
-    if (!this.groups.has(p.groupId)) this.groups.set(p.groupId, new ClassicGroup(p.groupId, now));
+    if (!this.groups.has(p.groupId) && !this.consumer.has(p.groupId)) {
+      this.groups.set(p.groupId, new ClassicGroup(p.groupId, now));
+    }
     for (const a of accepted) this.offsets.put(p.groupId, a.topic, a.partition, a.o);
     return results;
   }
@@ -1006,6 +1054,8 @@ export class GroupCoordinator {
   /** Group-level checks of a commit (Kafka's validateOffsetCommit); NONE when it may go on. */
   private validateOffsetCommit(p: OffsetCommitParams): number {
     if (this.closed) return ErrorCode.NOT_COORDINATOR;
+    const cg = this.consumer.group(p.groupId);
+    if (cg) return this.consumer.validateOffsetCommit(cg, p.memberId, p.generationId, p.apiVersion);
     const group = this.groups.get(p.groupId);
     if (!group) {
       // Simple consumers and admin tools commit without a generation: the group appears.
@@ -1030,12 +1080,22 @@ export class GroupCoordinator {
 
   // ---- OffsetFetch ------------------------------------------------------------------------
 
-  /** Committed offsets; `topics` null means every partition the group has committed. */
+  /**
+   * Committed offsets; `topics` null means every partition the group has committed. `member`
+   * (OffsetFetch v9) is checked against consumer-protocol groups: UNKNOWN_MEMBER_ID,
+   * STALE_MEMBER_EPOCH.
+   */
   fetchOffsets(
     groupId: string,
     topics: { name: string; partitionIndexes: number[] }[] | null,
+    member?: { memberId: string | null; memberEpoch: number },
   ): OffsetFetchResult {
     if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
+    const cg = member ? this.consumer.group(groupId) : undefined;
+    if (cg && member) {
+      const err = this.consumer.validateOffsetFetch(cg, member.memberId, member.memberEpoch);
+      if (err !== ErrorCode.NONE) return { errorCode: err, topics: [] };
+    }
     const fetched = (o: OffsetAndMetadata | undefined, partitionIndex: number): FetchedOffset =>
       o
         ? {
@@ -1093,11 +1153,14 @@ export class GroupCoordinator {
         groupType: "classic",
       });
     }
+    out.push(...this.consumer.listGroups(states, types));
     return out;
   }
 
   /** Kafka's group summary: metadata and assignments only while Stable; unknown = Dead. */
   describeGroup(groupId: string): DescribedGroup {
+    const cg = this.consumer.group(groupId);
+    if (cg && !this.closed) return this.describeConsumerGroupAsClassic(cg);
     const g = this.groups.get(groupId);
     if (!g || g.is("Dead")) {
       return {
@@ -1138,6 +1201,7 @@ export class GroupCoordinator {
 
   private async deleteGroup(groupId: string): Promise<number> {
     if (this.closed) return ErrorCode.NOT_COORDINATOR;
+    if (this.consumer.has(groupId)) return await this.deleteConsumerGroup(groupId);
     const g = this.groups.get(groupId);
     if (!g || g.is("Dead")) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (!g.is("Empty")) return ErrorCode.NON_EMPTY_GROUP;
@@ -1169,10 +1233,16 @@ export class GroupCoordinator {
     topics: { name: string; partitions: number[] }[],
   ): Promise<{ errorCode: number; topics: TopicResult[] }> {
     if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
-    const g = this.groups.get(groupId);
-    if (!g || g.is("Dead")) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
-    const consumerGroup = g.protocolType === CONSUMER_PROTOCOL_TYPE;
-    if (!g.is("Empty") && !consumerGroup) {
+    const cg = this.consumer.group(groupId);
+    const g = cg ? undefined : this.groups.get(groupId);
+    if (!cg && (!g || g.is("Dead"))) {
+      return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
+    }
+    const consumerGroup = cg !== undefined || g!.protocolType === CONSUMER_PROTOCOL_TYPE;
+    const empty = cg ? cg.isEmpty : g!.is("Empty");
+    const subscribed = (topic: string) =>
+      cg ? this.consumer.isSubscribedToTopic(cg, topic) : g!.isSubscribedToTopic(topic);
+    if (!empty && !consumerGroup) {
       return { errorCode: ErrorCode.NON_EMPTY_GROUP, topics: [] };
     }
     const results: TopicResult[] = [];
@@ -1186,7 +1256,7 @@ export class GroupCoordinator {
         out.push(r);
         if (!this.partitionExists(t.name, partitionIndex)) {
           r.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-        } else if (!g.is("Empty") && g.isSubscribedToTopic(t.name)) {
+        } else if (!empty && subscribed(t.name)) {
           r.errorCode = ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC;
         } else if (this.offsets.get(groupId, t.name, partitionIndex)) {
           doomed.push({ topic: t.name, partition: partitionIndex, r });
@@ -1223,7 +1293,7 @@ export class GroupCoordinator {
   async expireOffsets(): Promise<number> {
     const now = this.clock.now();
     const retention = this.config.offsetsRetentionMs;
-    let expiredCount = 0;
+    let expiredCount = await this.expireConsumerGroupOffsets(now, retention);
     for (const g of [...this.groups.values()]) {
       const expired = this.expiredOffsets(g, now, retention);
       const records: LogRecord[] = expired.map((c) => ({
@@ -1272,9 +1342,122 @@ export class GroupCoordinator {
     if (g.protocolType === null) return all.filter((c) => isExpired(c, c.commitTimestamp));
     return [];
   }
+
+  // ---- consumer-protocol (KIP-848) groups -------------------------------------------------
+
+  /** A commit to a consumer-protocol group with an older member epoch, per partition. */
+  private consumerCommitPartitionError(
+    p: OffsetCommitParams,
+    topic: string,
+    partition: number,
+  ): number {
+    const cg = this.consumer.group(p.groupId);
+    if (!cg) return ErrorCode.NONE;
+    return this.consumer.commitPartitionError(cg, p.memberId, p.generationId, topic, partition);
+  }
+
+  /**
+   * DescribeGroups of a consumer-protocol group: its state, protocol type "consumer", the
+   * assignor as protocol, and members with their subscription and current assignment in the
+   * embedded consumer protocol's format (Kafka itself describes such groups only through
+   * ConsumerGroupDescribe; this lets classic admin clients see them too).
+   */
+  private describeConsumerGroupAsClassic(cg: ConsumerGroup): DescribedGroup {
+    return {
+      errorCode: ErrorCode.NONE,
+      groupId: cg.groupId,
+      groupState: cg.state,
+      protocolType: CONSUMER_PROTOCOL_TYPE,
+      protocolData: cg.preferredAssignor(this.consumer.defaultAssignor),
+      members: [...cg.members.values()].map((m) => {
+        const v = this.consumer.memberView(m);
+        return {
+          memberId: m.memberId,
+          groupInstanceId: m.instanceId,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          memberMetadata: consumerProtocolBytes(ConsumerProtocolSubscription, {
+            topics: v.topics,
+            userData: null,
+          }),
+          memberAssignment: consumerProtocolBytes(ConsumerProtocolAssignment, {
+            assignedPartitions: v.assigned,
+            userData: null,
+          }),
+        };
+      }),
+    };
+  }
+
+  /** DeleteGroups of a consumer-protocol group: only when empty; tombstones its offsets. */
+  private async deleteConsumerGroup(groupId: string): Promise<number> {
+    const cg = this.consumer.group(groupId)!;
+    if (!cg.isEmpty) return ErrorCode.NON_EMPTY_GROUP;
+    const records: LogRecord[] = this.offsets.all(groupId).map((c) => ({
+      key: offsetCommitKey(groupId, c.topic, c.partition),
+      value: null,
+    }));
+    records.push({ key: groupMetadataKey(groupId), value: null });
+    try {
+      await this.log.append(groupId, records);
+    } catch (e) {
+      return appendErrorCode(e, false);
+    }
+    if (this.consumer.group(groupId) === cg && cg.isEmpty) {
+      this.consumer.deleteGroup(groupId);
+      this.offsets.deleteGroup(groupId);
+    }
+    return ErrorCode.NONE;
+  }
+
+  /**
+   * Offset expiry of consumer-protocol groups (Kafka's ConsumerGroup condition): offsets of
+   * topics no member subscribes to expire `retention` after their commit (or at their explicit
+   * expiry); an empty group left without offsets is dropped.
+   */
+  private async expireConsumerGroupOffsets(now: number, retention: number): Promise<number> {
+    let count = 0;
+    for (const cg of [...this.consumer.groups.values()]) {
+      const expired = this.offsets.all(cg.groupId).filter((c) =>
+        !this.consumer.isSubscribedToTopic(cg, c.topic) &&
+        (c.expireTimestamp >= 0 ? now >= c.expireTimestamp : now - c.commitTimestamp >= retention)
+      );
+      if (expired.length > 0) {
+        try {
+          await this.log.append(
+            cg.groupId,
+            expired.map((c) => ({
+              key: offsetCommitKey(cg.groupId, c.topic, c.partition),
+              value: null,
+            })),
+          );
+        } catch (e) {
+          log.warn(`consumer group ${cg.groupId}: writing expired offsets failed: ${e}`);
+          continue;
+        }
+        for (const c of expired) this.offsets.delete(cg.groupId, c.topic, c.partition);
+        count += expired.length;
+      }
+      if (
+        cg.isEmpty && !this.offsets.hasOffsets(cg.groupId) &&
+        this.consumer.group(cg.groupId) === cg
+      ) {
+        this.consumer.deleteGroup(cg.groupId);
+      }
+    }
+    return count;
+  }
 }
 
 export const GROUP_STATES: readonly ClassicGroupState[] = CLASSIC_GROUP_STATES;
+
+/** A ConsumerProtocolSubscription v0 / Assignment v0 (int16 version + body). */
+function consumerProtocolBytes(schema: MessageSchema, body: Msg): Uint8Array {
+  const w = new Writer(64);
+  w.int16(0);
+  codecFor(schema, 0).encode(w, body);
+  return w.finishCopy();
+}
 
 function heartbeatKey(groupId: string, memberId: string): string {
   return `heartbeat\u0000${groupId}\u0000${memberId}`;

@@ -3,7 +3,10 @@
  * Behaviour: state, protocol type and members (member id, group.instance.id, client id and
  * host) of each group. As in Kafka, the chosen protocol and the members' metadata and
  * assignments are filled in only while the group is Stable; an unknown group is described as
- * "Dead" with no error and no members.
+ * "Dead" with no error and no members. A consumer-protocol (KIP-848) group is described too
+ * (Kafka answers those Dead and wants ConsumerGroupDescribe): protocol type "consumer", its
+ * state, the assignor as protocol, and members with their subscription and assignment in
+ * the embedded consumer protocol's format, so classic admin clients can inspect it.
  * Version notes: v1+ throttle time; v3+ authorized operations on request (all group
  * operations: there is no authorizer), otherwise Integer.MIN_VALUE; v4+ group.instance.id per
  * member; v5+ flexible.

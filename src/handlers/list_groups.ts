@@ -1,7 +1,9 @@
 /**
  * ListGroups (key 16), v0–5.
  * Behaviour: every group this broker coordinates (all of them), except Dead ones, including
- * "simple" groups that only commit offsets (protocol type ""). Groups are of type "classic".
+ * "simple" groups that only commit offsets (protocol type ""). Groups of the classic protocol
+ * are of type "classic", those of the consumer group protocol (KIP-848) of type "consumer"
+ * (protocol type "consumer", states Empty, Assigning, Reconciling, Stable).
  * Version notes: v1+ throttle time; v3+ flexible; v4+ `statesFilter` (KIP-518: case-
  * insensitive state names; empty = all) and the state of each group; v5+ `typesFilter`
  * ("classic"/"consumer", case-insensitive; empty = all) and each group's type.

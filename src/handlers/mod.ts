@@ -4,6 +4,8 @@ import { addOffsetsToTxn } from "./add_offsets_to_txn.ts";
 import { addPartitionsToTxn } from "./add_partitions_to_txn.ts";
 import { alterConfigs } from "./alter_configs.ts";
 import { apiVersions } from "./api_versions.ts";
+import { consumerGroupDescribe } from "./consumer_group_describe.ts";
+import { consumerGroupHeartbeat } from "./consumer_group_heartbeat.ts";
 import { createPartitions } from "./create_partitions.ts";
 import { createTopics } from "./create_topics.ts";
 import { deleteGroups } from "./delete_groups.ts";
@@ -61,6 +63,9 @@ export const HANDLERS = [
   listGroups,
   deleteGroups,
   offsetDelete,
+  // consumer group protocol (KIP-848)
+  consumerGroupHeartbeat,
+  consumerGroupDescribe,
   // transactions (src/txn/)
   addPartitionsToTxn,
   addOffsetsToTxn,

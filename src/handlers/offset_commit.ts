@@ -7,6 +7,11 @@
  * (simple consumers, admin resetOffsets) is accepted while the group is Empty or unknown.
  * Per partition: UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE (metadata above
  * offset.metadata.max.bytes). A null metadata string is stored as "".
+ * Consumer-protocol (KIP-848) groups: `generationIdOrMemberEpoch` is the member epoch;
+ * UNKNOWN_MEMBER_ID, UNSUPPORTED_VERSION (their members must use v9+), STALE_MEMBER_EPOCH
+ * for an epoch ahead of the member's, and per partition for an older epoch unless the member
+ * still owns the partition since that epoch; epoch -1 commits (admin tools) only while the
+ * group is empty.
  * Version notes: v0–1 are not served (v0 had no generation, v1 a per-partition commit
  * timestamp). v2–4 carry a retention time (-1: offsets.retention.minutes; otherwise the
  * offset expires that long after the commit); v5+ drop it. v6+ the leader epoch of the

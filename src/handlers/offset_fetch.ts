@@ -8,8 +8,10 @@
  * Version notes: v0 (ZooKeeper offsets) is not served. v1 topics are required and errors are
  * per partition; v2+ null topics = all, and a top-level error code; v3+ throttle time; v5+
  * committed leader epoch; v6+ flexible; v7+ requireStable; v8+ several groups per request
- * (`groups`, each with its own topics and error); v9 member id/epoch for KIP-848 groups
- * (ignored for classic groups).
+ * (`groups`, each with its own topics and error); v9 member id/epoch for KIP-848 groups:
+ * a consumer-protocol group checks them (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH as the
+ * group's error) unless the member id is null and the epoch -1 (admin tools); classic groups
+ * ignore them.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { OffsetFetchRequest, OffsetFetchResponse } from "../../protocol/messages/mod.ts";
@@ -28,7 +30,10 @@ export const offsetFetch: ApiRegistration = {
       return {
         throttleTimeMs: 0,
         groups: (req.groups as Msg[]).map((g) => {
-          const r = broker.groups.fetchOffsets(g.groupId, g.topics ?? null);
+          const member = apiVersion >= 9
+            ? { memberId: (g.memberId ?? null) as string | null, memberEpoch: g.memberEpoch ?? -1 }
+            : undefined;
+          const r = broker.groups.fetchOffsets(g.groupId, g.topics ?? null, member);
           return { groupId: g.groupId, topics: r.topics, errorCode: r.errorCode };
         }),
       };

@@ -1,0 +1,61 @@
+/**
+ * ConsumerGroupHeartbeat (key 68), v0–1.
+ * Behaviour: the consumer group protocol of KIP-848, run by the group coordinator
+ * (src/group/consumer_group_coordinator.ts): members join with epoch 0 (and an empty owned
+ * partition list, a rebalance timeout and a subscription), heartbeat with their member epoch
+ * and the partitions they own, and leave with epoch -1 (static members: -2 to keep their
+ * place until their session expires). The broker computes the target assignment with a
+ * server assignor (`serverAssignor`: `uniform` or `range`, default the first of
+ * group.consumer.assignors) and hands each member its partitions as their previous owners
+ * release them. Errors: INVALID_REQUEST (malformed request, with a message naming the
+ * field), UNSUPPORTED_ASSIGNOR, UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH,
+ * UNRELEASED_INSTANCE_ID, FENCED_INSTANCE_ID, GROUP_MAX_SIZE_REACHED (group.consumer.max.size),
+ * GROUP_ID_NOT_FOUND (the id belongs to a classic group with members; a leave from an unknown
+ * group), INVALID_REGULAR_EXPRESSION (v1), NOT_COORDINATOR (shutting down). A heartbeat with
+ * an epoch > 0 to a group this broker does not know (membership is not persisted across
+ * restarts) answers FENCED_MEMBER_EPOCH so that the member rejoins. The response
+ * carries the heartbeat interval (group.consumer.heartbeat.interval.ms); sessions last
+ * group.consumer.session.timeout.ms.
+ * Version notes: v0 and v1 are flexible; in v0 a joining member may send an empty member id
+ * and is given one; v1 (KIP-848 final, KIP-1082) requires the client to choose its member id
+ * and adds `subscribedTopicRegex` (matched against whole topic names, internal topics
+ * excluded).
+ */
+import {
+  ConsumerGroupHeartbeatRequest,
+  ConsumerGroupHeartbeatResponse,
+} from "../../protocol/messages/mod.ts";
+import type { Msg } from "../../protocol/schema.ts";
+import type { ApiRegistration } from "../registry.ts";
+
+export const consumerGroupHeartbeat: ApiRegistration = {
+  apiKey: 68,
+  name: "ConsumerGroupHeartbeat",
+  minVersion: 0,
+  maxVersion: 1,
+  request: ConsumerGroupHeartbeatRequest,
+  response: ConsumerGroupHeartbeatResponse,
+  handler: (req, { broker, apiVersion, header, clientHost }) => {
+    const r = broker.groups.consumer.heartbeat({
+      apiVersion,
+      groupId: req.groupId,
+      memberId: req.memberId,
+      memberEpoch: req.memberEpoch,
+      instanceId: req.instanceId ?? null,
+      rackId: req.rackId ?? null,
+      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+      subscribedTopicNames: req.subscribedTopicNames ?? null,
+      subscribedTopicRegex: apiVersion >= 1 ? req.subscribedTopicRegex ?? null : null,
+      serverAssignor: req.serverAssignor ?? null,
+      topicPartitions: req.topicPartitions === null || req.topicPartitions === undefined
+        ? null
+        : (req.topicPartitions as Msg[]).map((t) => ({
+          topicId: t.topicId as string,
+          partitions: [...(t.partitions as number[])],
+        })),
+      clientId: header.clientId ?? "",
+      clientHost: `/${clientHost}`,
+    });
+    return { throttleTimeMs: 0, ...r };
+  },
+};
