@@ -1,22 +1,29 @@
 /**
  * `deno task bench`: micro benchmarks, then the end-to-end benchmark.
  *
- *   deno task bench [-- --quick] [--skip-micro] [--skip-reference]
+ *   deno task bench [-- --quick] [--skip-micro] [--skip-reference] [--skip-scale]
  *
  * 1. `deno bench --allow-all --json bench/` (every bench/*_bench.ts), printed as a table with
  *    MB/s wherever the benchmark name states its payload size (`[N B]`, `16 KiB`, `1 MiB`) and
  *    the speed relative to the group's baseline. Raw results: bench/out/micro.json.
  * 2. bench/e2e.ts: kcat against Tributary, librdkafka's mock cluster and a raw TCP ceiling
  *    (table on stdout, results in bench/out/e2e.json).
+ * 3. bench/scale.ts: produce→consume latency at 1,000 records/s (Tributary and the mock),
+ *    10,000 partitions (Metadata latency, idle RSS, 1,000 idle connections, start-up, RSS
+ *    under a produce flood) and append/fetch cost as a partition grows; ratios to baselines
+ *    from the same run and "target met" / "MISSED" against issue 6's targets (never a
+ *    failure). Results: bench/out/scale.json.
  *
  * --quick          smaller end-to-end workloads (a smoke test, well under a minute)
  * --skip-micro     skip step 1
- * --skip-reference skip the mock-cluster reference in step 2
+ * --skip-reference skip the mock-cluster reference in steps 2 and 3
+ * --skip-scale     skip step 3
  *
  * Exits non-zero when a micro benchmark fails or an end-to-end check fails.
  */
 import { parseArgs } from "node:util";
 import { abortAll, killAll, printResult, runE2E } from "./e2e.ts";
+import { killAllScale, printScale, runScale } from "./scale.ts";
 
 const BENCH_DIR = new URL("./", import.meta.url).pathname;
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -155,6 +162,7 @@ async function main(): Promise<number> {
         quick: { type: "boolean" },
         "skip-micro": { type: "boolean" },
         "skip-reference": { type: "boolean" },
+        "skip-scale": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -164,7 +172,9 @@ async function main(): Promise<number> {
     return 2;
   }
   if (values.help) {
-    console.log("usage: deno task bench [-- --quick] [--skip-micro] [--skip-reference]");
+    console.log(
+      "usage: deno task bench [-- --quick] [--skip-micro] [--skip-reference] [--skip-scale]",
+    );
     return 0;
   }
   const quick = !!values.quick;
@@ -185,6 +195,15 @@ async function main(): Promise<number> {
     console.error(`e2e failed: ${e instanceof Error ? e.stack : e}`);
     ok = false;
   }
+  if (!values["skip-scale"]) {
+    console.log("\n== scale and latency: bench/scale.ts ==");
+    try {
+      printScale(await runScale({ quick, skipReference: values["skip-reference"] }));
+    } catch (e) {
+      console.error(`scale failed: ${e instanceof Error ? e.stack : e}`);
+      ok = false;
+    }
+  }
   console.log(
     `\nbench: ${ok ? "done" : "FAILED"} in ${((performance.now() - t0) / 1000).toFixed(1)} s ` +
       `(results in bench/out/)`,
@@ -200,6 +219,7 @@ if (import.meta.main) {
       // already exited
     }
     await abortAll();
+    await killAllScale();
     Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", onSignal);
@@ -209,6 +229,7 @@ if (import.meta.main) {
     code = await main();
   } finally {
     await killAll();
+    await killAllScale();
   }
   Deno.exit(code);
 }
