@@ -1,0 +1,40 @@
+/**
+ * Transactions (issue 7): the transaction coordinator as the broker runs it. The coordinator
+ * itself (transaction_coordinator.ts) knows nothing of the broker; this wires it to the
+ * broker's logs, producer ids and settings.
+ */
+import type { BrokerConfig } from "../config.ts";
+import { TransactionCoordinator, type TxnCoordinatorDeps } from "./transaction_coordinator.ts";
+import { LogMarkerWriter, LogTxnStore, type TxnTopicHost } from "./txn_log_store.ts";
+
+export { TransactionCoordinator } from "./transaction_coordinator.ts";
+export { TRANSACTION_STATE_TOPIC } from "./transaction_log.ts";
+
+/** The coordinator for a broker: state in `__transaction_state`, markers into its logs. */
+export function brokerTransactionCoordinator(
+  host: TxnTopicHost,
+  config: BrokerConfig,
+  nextProducerId: () => Promise<number>,
+  onTransactionCompleted?: TxnCoordinatorDeps["onTransactionCompleted"],
+): TransactionCoordinator {
+  return new TransactionCoordinator({
+    store: new LogTxnStore(
+      host,
+      config.int("transaction.state.log.num.partitions"),
+      config.int("transaction.state.log.segment.bytes"),
+    ),
+    markers: new LogMarkerWriter(host),
+    nextProducerId,
+    onTransactionCompleted,
+    config: {
+      transactionMaxTimeoutMs: config.int("transaction.max.timeout.ms"),
+      transactionalIdExpirationMs: config.int("transactional.id.expiration.ms"),
+      abortTimedOutTransactionsIntervalMs: config.int(
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+      ),
+      removeExpiredTransactionalIdsIntervalMs: config.int(
+        "transaction.remove.expired.transaction.cleanup.interval.ms",
+      ),
+    },
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * Produce-side checks for transactions, called by the Produce handler for each partition
+ * right before it enqueues the append (synchronously, so that a marker the coordinator
+ * writes later lands after the batch):
+ *
+ * - Internal topics (`__transaction_state`, `__consumer_offsets`) are written by their
+ *   coordinators only: a client append gets INVALID_TOPIC_EXCEPTION, as in Kafka.
+ * - Transaction verification (KIP-890 part 1, Kafka 3.6+, on by default through
+ *   `transaction.partition.verification.enable`): a transactional batch is accepted only when
+ *   its partition was added to the producer's ongoing transaction, with the producer's current
+ *   epoch. Kafka's broker asks the coordinator with AddPartitionsToTxn v4 (verify only); here
+ *   the coordinator is local and answers synchronously. Errors are translated as Kafka's
+ *   ReplicaManager does for the produce response: not added → INVALID_TXN_STATE ("Partition
+ *   was not added to the transaction"; TRANSACTION_ABORTABLE for Produce v11, whose clients
+ *   know it), fenced epoch → INVALID_PRODUCER_EPOCH, coordinator busy → NOT_ENOUGH_REPLICAS
+ *   (retriable for every client).
+ *   Without a transactional id in the request (Produce v3+ always carries it for a
+ *   transactional producer) there is nothing to verify against, as in Kafka.
+ */
+import { ErrorCode } from "../../protocol/errors.ts";
+import {
+  isTransactional,
+  MAGIC_OFFSET,
+  MAGIC_V2,
+  readBatchHeader,
+  RECORD_BATCH_OVERHEAD,
+} from "../../protocol/record_batch.ts";
+import type { TransactionCoordinator } from "./transaction_coordinator.ts";
+import { TRANSACTION_STATE_TOPIC } from "./transaction_log.ts";
+
+const INTERNAL_TOPICS = new Set([TRANSACTION_STATE_TOPIC, "__consumer_offsets"]);
+/** Produce v11 added TRANSACTION_ABORTABLE (KIP-890). */
+const FIRST_ABORTABLE_ERROR_PRODUCE_VERSION = 11;
+
+export interface ProduceRejection {
+  code: number;
+  message: string;
+}
+
+/** Null when the append may proceed, else the partition's error for the produce response. */
+export function checkTransactionalProduce(
+  coordinator: TransactionCoordinator,
+  verificationEnabled: boolean,
+  transactionalId: string | null,
+  topic: string,
+  partition: number,
+  records: Uint8Array,
+  produceVersion: number,
+): ProduceRejection | null {
+  if (INTERNAL_TOPICS.has(topic)) {
+    return {
+      code: ErrorCode.INVALID_TOPIC_EXCEPTION,
+      message: `Cannot append to internal topic ${topic}`,
+    };
+  }
+  if (!verificationEnabled || transactionalId == null) return null;
+  if (records.length < RECORD_BATCH_OVERHEAD || records[MAGIC_OFFSET] !== MAGIC_V2) return null;
+  const h = readBatchHeader(records, 0);
+  if (!isTransactional(h) || h.producerId < 0) return null;
+  const error = coordinator.verifyTransactionalProduce(
+    transactionalId,
+    h.producerId,
+    h.producerEpoch,
+    topic,
+    partition,
+  );
+  switch (error) {
+    case ErrorCode.NONE:
+      return null;
+    case ErrorCode.PRODUCER_FENCED:
+      return {
+        code: ErrorCode.INVALID_PRODUCER_EPOCH,
+        message: `producer ${h.producerId} epoch ${h.producerEpoch} is fenced`,
+      };
+    case ErrorCode.INVALID_TXN_STATE:
+      return {
+        code: produceVersion >= FIRST_ABORTABLE_ERROR_PRODUCE_VERSION
+          ? ErrorCode.TRANSACTION_ABORTABLE
+          : ErrorCode.INVALID_TXN_STATE,
+        message: "Partition was not added to the transaction",
+      };
+    case ErrorCode.CONCURRENT_TRANSACTIONS:
+    case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+    case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+    case ErrorCode.NOT_COORDINATOR:
+      return {
+        code: ErrorCode.NOT_ENOUGH_REPLICAS,
+        message:
+          `Unable to verify the partition has been added to the transaction. Underlying error: ${error}`,
+      };
+    default:
+      return { code: error, message: `transaction verification failed with error ${error}` };
+  }
+}

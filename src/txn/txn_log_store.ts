@@ -1,0 +1,150 @@
+/**
+ * The coordinator's two ways into storage, for the broker:
+ * - LogTxnStore: `__transaction_state`, an internal compacted topic in the same log storage.
+ *   Created on first write (Kafka creates it on the first FindCoordinator for a transaction)
+ *   with `transaction.state.log.num.partitions` partitions and
+ *   `transaction.state.log.segment.bytes` segments; an existing topic's partition count wins,
+ *   as in Kafka. One record per batch, appended with origin "coordinator".
+ * - LogMarkerWriter: transaction markers, i.e. control batches (attributes transactional +
+ *   control, one record: key = version 0 + type, value = version 0 + coordinator epoch) with
+ *   the producer's id and epoch, appended with origin "coordinator" so the partition's
+ *   producer state closes the transaction and the last stable offset moves.
+ */
+import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import { forEachBatch, isControl, totalSize } from "../../protocol/record_batch.ts";
+import {
+  ControlType,
+  decodeRecords,
+  encodeRecordBatch,
+  endTxnMarker,
+} from "../../protocol/records.ts";
+import type { TopicMetadata } from "../../storage/log_manager.ts";
+import type { PartitionLog } from "../../storage/partition_log.ts";
+import type { TxnMarkerWriter } from "./transaction_coordinator.ts";
+import { TRANSACTION_STATE_TOPIC } from "./transaction_log.ts";
+import type { TopicPartition } from "./transaction_metadata.ts";
+import type { TxnLogStore } from "./transaction_state_manager.ts";
+
+const LOAD_READ_BYTES = 4 * 1024 * 1024;
+
+/** What the store needs from the broker (a subset of Broker). */
+export interface TxnTopicHost {
+  topic(name: string): TopicMetadata | undefined;
+  partition(topic: string, partition: number): PartitionLog | undefined;
+  createTopic(
+    name: string,
+    numPartitions: number,
+    configs: Iterable<[string, string | null]>,
+  ): Promise<TopicMetadata | null>;
+}
+
+export class LogTxnStore implements TxnLogStore {
+  private ready?: Promise<void>;
+
+  constructor(
+    private readonly host: TxnTopicHost,
+    private readonly numPartitions: number,
+    private readonly segmentBytes: number,
+  ) {}
+
+  partitionCount(): number {
+    return this.host.topic(TRANSACTION_STATE_TOPIC)?.partitions ?? this.numPartitions;
+  }
+
+  /** Creates the topic unless it exists (once; a failure is retried by the next call). */
+  ensureTopic(): Promise<void> {
+    this.ready ??= (async () => {
+      if (this.host.topic(TRANSACTION_STATE_TOPIC)) return;
+      try {
+        await this.host.createTopic(TRANSACTION_STATE_TOPIC, this.numPartitions, [
+          ["cleanup.policy", "compact"],
+          ["segment.bytes", String(this.segmentBytes)],
+        ]);
+      } catch (e) {
+        if (!(e instanceof KafkaError && e.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw e;
+      }
+    })();
+    this.ready.catch(() => (this.ready = undefined));
+    return this.ready;
+  }
+
+  async append(partition: number, key: Uint8Array, value: Uint8Array | null): Promise<void> {
+    await this.ensureTopic();
+    const log = this.host.partition(TRANSACTION_STATE_TOPIC, partition);
+    if (!log) {
+      throw new KafkaError(
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        `${TRANSACTION_STATE_TOPIC}-${partition} missing`,
+      );
+    }
+    const batch = encodeRecordBatch({ records: [{ key, value, timestamp: Date.now() }] });
+    await log.append(batch, { origin: "coordinator" });
+  }
+
+  async *readAll(): AsyncIterable<
+    { partition: number; key: Uint8Array; value: Uint8Array | null }
+  > {
+    const t = this.host.topic(TRANSACTION_STATE_TOPIC);
+    if (!t) return;
+    for (let p = 0; p < t.partitions; p++) {
+      const log = this.host.partition(TRANSACTION_STATE_TOPIC, p);
+      if (!log) continue;
+      let offset = log.logStartOffset;
+      const end = log.logEndOffset;
+      while (offset < end) {
+        const buf = await log.read(offset, LOAD_READ_BYTES, { minOneBatch: true });
+        if (buf.length === 0) break;
+        const out: { partition: number; key: Uint8Array; value: Uint8Array | null }[] = [];
+        let next = offset;
+        forEachBatch(buf, (pos, h) => {
+          next = h.baseOffset + h.lastOffsetDelta + 1;
+          if (isControl(h)) return;
+          const { records } = decodeRecords(buf.subarray(pos, pos + totalSize(h)));
+          for (const r of records) {
+            if (h.baseOffset + r.offsetDelta < offset || r.key === null) continue;
+            out.push({ partition: p, key: r.key.slice(), value: r.value?.slice() ?? null });
+          }
+        });
+        yield* out;
+        if (next <= offset) break;
+        offset = next;
+      }
+    }
+  }
+}
+
+/** Writes markers into the broker's partition logs. */
+export class LogMarkerWriter implements TxnMarkerWriter {
+  constructor(private readonly host: Pick<TxnTopicHost, "partition">) {}
+
+  async writeMarker(
+    tp: TopicPartition,
+    producerId: number,
+    producerEpoch: number,
+    commit: boolean,
+    coordinatorEpoch: number,
+  ): Promise<boolean> {
+    const log = this.host.partition(tp.topic, tp.partition);
+    if (!log) return false; // deleted since it was added
+    const { key, value } = endTxnMarker(
+      commit ? ControlType.COMMIT : ControlType.ABORT,
+      coordinatorEpoch,
+    );
+    const batch = encodeRecordBatch({
+      isControl: true,
+      isTransactional: true,
+      producerId,
+      producerEpoch,
+      baseSequence: -1,
+      records: [{ key, value, timestamp: Date.now() }],
+    });
+    try {
+      await log.append(batch, { origin: "coordinator" });
+    } catch (e) {
+      // The topic was deleted while the marker waited for the partition's append queue.
+      if (this.host.partition(tp.topic, tp.partition) !== log) return false;
+      throw e;
+    }
+    return true;
+  }
+}

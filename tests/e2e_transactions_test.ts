@@ -1,0 +1,876 @@
+/**
+ * Transactions end to end (issue 7) with real clients: kafkajs and confluent-kafka-python
+ * (librdkafka) transactional producers, read back by kcat/librdkafka at read_committed and
+ * read_uncommitted and by a kafkajs group consumer; zombie fencing; transaction timeouts;
+ * a broker killed with SIGKILL in the middle of a transaction; and the transaction APIs no
+ * client library here speaks (DescribeTransactions, ListTransactions, DescribeProducers,
+ * AddPartitionsToTxn v4 verify-only, produce verification), through the project's own codec.
+ */
+// npm packages are imported by npm: specifier (the project keeps no import map).
+// deno-lint-ignore-file no-import-prefix
+import assert from "node:assert/strict";
+import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
+import { ErrorCode } from "../protocol/errors.ts";
+import {
+  AddPartitionsToTxnRequest,
+  AddPartitionsToTxnResponse,
+  DescribeProducersRequest,
+  DescribeProducersResponse,
+  DescribeTransactionsRequest,
+  DescribeTransactionsResponse,
+  EndTxnRequest,
+  EndTxnResponse,
+  FindCoordinatorRequest,
+  FindCoordinatorResponse,
+  InitProducerIdRequest,
+  InitProducerIdResponse,
+  ListOffsetsRequest,
+  ListOffsetsResponse,
+  ListTransactionsRequest,
+  ListTransactionsResponse,
+  ProduceRequest,
+  ProduceResponse,
+} from "../protocol/messages/mod.ts";
+import { encodeRecordBatch } from "../protocol/records.ts";
+import type { MessageSchema, Msg } from "../protocol/schema.ts";
+import { HANDLERS } from "../src/handlers/mod.ts";
+import { encodeTxnKey, encodeTxnValue, partitionFor } from "../src/txn/transaction_log.ts";
+import { TxnState } from "../src/txn/transaction_metadata.ts";
+import { LogTxnStore } from "../src/txn/txn_log_store.ts";
+import { BrokerProcess, decoder, kcat, python, testBroker } from "./helpers.ts";
+import { RawClient } from "./raw_client.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+type Started = Awaited<ReturnType<typeof testBroker>>;
+
+function client(address: string): Kafka {
+  return new Kafka({
+    clientId: "tributary-txn-test",
+    brokers: [address],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 500 },
+    connectionTimeout: 3000,
+    requestTimeout: 10000,
+  });
+}
+
+/** Values of one partition as kcat (librdkafka) reads them at an isolation level. */
+async function kcatValues(
+  address: string,
+  topic: string,
+  partition: number,
+  isolation: "read_committed" | "read_uncommitted",
+): Promise<string[]> {
+  const out = await kcat(address, [
+    "-C",
+    "-t",
+    topic,
+    "-p",
+    String(partition),
+    "-o",
+    "beginning",
+    "-e",
+    "-q",
+    "-X",
+    `isolation.level=${isolation}`,
+    "-f",
+    "%s\n",
+  ], { timeoutMs: 20_000 });
+  return decoder.decode(out).split("\n").filter((l) => l !== "");
+}
+
+/** One request on a fresh connection (tests/raw_client.ts: the project's own codec). */
+async function rawRequest(
+  port: number,
+  req: MessageSchema,
+  resp: MessageSchema,
+  version: number,
+  body: Msg,
+): Promise<Msg> {
+  const c = await RawClient.connect(port);
+  try {
+    return await c.call(req, resp, version, body);
+  } finally {
+    c.close();
+  }
+}
+
+/** ListOffsets latest at an isolation level (1 = read_committed: the last stable offset). */
+async function latestOffset(port: number, topic: string, partition: number, committed: boolean) {
+  const r = await rawRequest(port, ListOffsetsRequest, ListOffsetsResponse, 5, {
+    replicaId: -1,
+    isolationLevel: committed ? 1 : 0,
+    topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp: -1 }] }],
+  });
+  const p = r.topics[0].partitions[0];
+  assert.equal(p.errorCode, 0);
+  return p.offset as number;
+}
+
+async function describeTxn(port: number, id: string): Promise<Msg> {
+  const r = await rawRequest(port, DescribeTransactionsRequest, DescribeTransactionsResponse, 0, {
+    transactionalIds: [id],
+  });
+  return r.transactionStates[0];
+}
+
+async function waitFor(what: string, cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** kafkajs's error type name (KafkaJSProtocolError.type), also through its wrappers. */
+function errorType(e: unknown): string {
+  let cur = e as { type?: string; originalError?: unknown; cause?: unknown; name?: string };
+  for (let i = 0; i < 5 && cur; i++) {
+    if (cur.type) return cur.type;
+    cur = (cur.originalError ?? cur.cause) as typeof cur;
+  }
+  return String((e as Error)?.message ?? e);
+}
+
+const FENCED = ["PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH"];
+
+Deno.test(
+  "kafkajs transactions: exactly the committed records at read_committed, LSO held by an open one",
+  opts,
+  async () => {
+    const b = await testBroker({ config: { "group.initial.rebalance.delay.ms": 0 } });
+    const kafka = client(b.address);
+    const admin = kafka.admin();
+    const txp = kafka.producer({
+      transactionalId: "kjs-txn",
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    const plain = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const topic = "kjs-t";
+    try {
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
+      await txp.connect();
+      await plain.connect();
+      // Per partition, in offset order: what read_committed / read_uncommitted must show.
+      const committed: string[][] = [[], []];
+      const all: string[][] = [[], []];
+      for (let round = 0; round < 6; round++) {
+        const commit = round % 3 !== 1;
+        const txn = await txp.transaction();
+        const messages = [];
+        for (let i = 0; i < 7; i++) {
+          const partition = i % 2;
+          const value = `${commit ? "c" : "a"}${round}-${i}`;
+          messages.push({ partition, key: `k${i}`, value });
+          all[partition].push(value);
+          if (commit) committed[partition].push(value);
+        }
+        await txn.send({ topic, messages: messages.slice(0, 4) });
+        // A non-transactional write in the middle of the transaction.
+        const pv = `plain-${round}`;
+        await plain.send({ topic, messages: [{ partition: 0, value: pv }] });
+        await txn.send({ topic, messages: messages.slice(4) });
+        if (commit) await txn.commit();
+        else await txn.abort();
+        // The plain record sits between the transaction's batches, in offset order.
+        const before = messages.slice(0, 4).filter((m) => m.partition === 0).length;
+        const p0 = all[0];
+        const start = p0.length - messages.filter((m) => m.partition === 0).length;
+        p0.splice(start + before, 0, pv);
+        const c0 = committed[0];
+        if (commit) {
+          c0.splice(c0.length - (messages.filter((m) => m.partition === 0).length - before), 0, pv);
+        } else c0.push(pv);
+      }
+      for (const p of [0, 1]) {
+        assert.deepEqual(await kcatValues(b.address, topic, p, "read_committed"), committed[p]);
+        assert.deepEqual(await kcatValues(b.address, topic, p, "read_uncommitted"), all[p]);
+      }
+
+      // An open transaction holds the last stable offset of partition 0 back.
+      const open = await txp.transaction();
+      await open.send({ topic, messages: [{ partition: 0, value: "open-1" }] });
+      const lsoBefore = await latestOffset(b.port, topic, 0, true);
+      await plain.send({ topic, messages: [{ partition: 0, value: "after-open" }] });
+      const hw = await latestOffset(b.port, topic, 0, false);
+      assert.equal(await latestOffset(b.port, topic, 0, true), lsoBefore);
+      assert.ok(lsoBefore < hw);
+      assert.deepEqual(await kcatValues(b.address, topic, 0, "read_committed"), committed[0]);
+      assert.deepEqual(await kcatValues(b.address, topic, 0, "read_uncommitted"), [
+        ...all[0],
+        "open-1",
+        "after-open",
+      ]);
+      await open.commit();
+      assert.equal(await latestOffset(b.port, topic, 0, true), hw + 1); // + the marker
+      committed[0].push("open-1", "after-open");
+      assert.deepEqual(await kcatValues(b.address, topic, 0, "read_committed"), committed[0]);
+
+      // A kafkajs group consumer (read_committed by default) sees the same, once each.
+      const consumer = kafka.consumer({ groupId: "kjs-txn-reader", maxWaitTimeInMs: 100 });
+      const got: string[][] = [[], []];
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({
+          eachMessage: ({ partition, message }) => {
+            got[partition].push(message.value!.toString());
+            return Promise.resolve();
+          },
+        });
+        const want = committed[0].length + committed[1].length;
+        await waitFor("the group consumer", () => Promise.resolve(got.flat().length >= want));
+        await new Promise((r) => setTimeout(r, 300)); // nothing more may arrive
+      } finally {
+        await consumer.disconnect();
+      }
+      assert.deepEqual(got, committed);
+    } finally {
+      await txp.disconnect().catch(() => {});
+      await plain.disconnect().catch(() => {});
+      await admin.disconnect().catch(() => {});
+      await b.stop();
+    }
+  },
+);
+
+Deno.test(
+  "kafkajs zombie fencing: a second producer with the same id fences the first",
+  opts,
+  async () => {
+    const b = await testBroker();
+    const kafka = client(b.address);
+    const admin = kafka.admin();
+    const topic = "zombie-t";
+    const p1 = kafka.producer({
+      transactionalId: "zombie",
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    const p2 = kafka.producer({
+      transactionalId: "zombie",
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    try {
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
+      await p1.connect();
+      const t1 = await p1.transaction();
+      await t1.send({ topic, messages: [{ partition: 0, value: "zombie-1" }] });
+      const before = await describeTxn(b.port, "zombie");
+      assert.equal(before.transactionState, "Ongoing");
+      // The new instance fences p1 (kafkajs initialises the transactional id at its first
+      // transaction()): p1's open transaction is aborted under a bumped epoch.
+      await p2.connect();
+      const t2 = await p2.transaction();
+      const after = await describeTxn(b.port, "zombie");
+      assert.equal(after.producerId, before.producerId);
+      assert.equal(after.producerEpoch, before.producerEpoch + 2); // fence + new instance
+      assert.equal(after.transactionState, "Empty");
+      // p1's next send (partition 1, never added) and its commit both fail as fenced.
+      let sendError = "";
+      await t1.send({ topic, messages: [{ partition: 1, value: "zombie-2" }] }).catch((e) =>
+        sendError = errorType(e)
+      );
+      assert.ok(FENCED.includes(sendError), `send failed with ${sendError}`);
+      let commitError = "";
+      await t1.commit().catch((e) => commitError = errorType(e));
+      assert.ok(FENCED.includes(commitError), `commit failed with ${commitError}`);
+      // p2 works normally.
+      await t2.send({
+        topic,
+        messages: [{ partition: 0, value: "p2-1" }, { partition: 1, value: "p2-2" }],
+      });
+      await t2.commit();
+      assert.deepEqual(await kcatValues(b.address, topic, 0, "read_committed"), ["p2-1"]);
+      assert.deepEqual(await kcatValues(b.address, topic, 1, "read_committed"), ["p2-2"]);
+      assert.deepEqual(await kcatValues(b.address, topic, 0, "read_uncommitted"), [
+        "zombie-1",
+        "p2-1",
+      ]);
+    } finally {
+      await p1.disconnect().catch(() => {});
+      await p2.disconnect().catch(() => {});
+      await admin.disconnect().catch(() => {});
+      await b.stop();
+    }
+  },
+);
+
+const PYTHON_TXN = `
+import json, sys, time
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+addr, topic = sys.argv[1], sys.argv[2]
+admin = AdminClient({"bootstrap.servers": addr})
+for f in admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)]).values():
+    f.result(10)
+
+p = Producer({"bootstrap.servers": addr, "transactional.id": "py-txn", "linger.ms": 2})
+p.init_transactions(15)
+committed, aborted = [], []
+for t in range(6):
+    p.begin_transaction()
+    vals = []
+    for i in range(40):
+        v = "t%d-%d" % (t, i)
+        p.produce(topic, key="k%d" % i, value=v, partition=i % 3)
+        vals.append([i % 3, v])
+    p.flush(15)  # abort_transaction purges what is not sent yet: send it all first
+    if t % 3 == 1:
+        p.abort_transaction(15)
+        aborted += vals
+    else:
+        p.commit_transaction(15)
+        committed += vals
+
+# Zombie fencing: a second instance with the same transactional.id.
+p.begin_transaction()
+p.produce(topic, value="zombie", partition=0)
+p.flush(15)
+p2 = Producer({"bootstrap.servers": addr, "transactional.id": "py-txn"})
+p2.init_transactions(15)
+fenced = None
+try:
+    p.commit_transaction(15)
+except KafkaException as e:
+    fenced = {"name": e.args[0].name(), "fatal": e.args[0].fatal()}
+p2.begin_transaction()
+p2.produce(topic, value="after-fence", partition=1)
+p2.commit_transaction(15)
+committed.append([1, "after-fence"])
+
+def consume(isolation):
+    c = Consumer({"bootstrap.servers": addr, "group.id": "unused-" + isolation,
+                  "enable.auto.commit": False, "enable.partition.eof": True,
+                  "isolation.level": isolation})
+    c.assign([TopicPartition(topic, i, 0) for i in range(3)])
+    got, eof = [], set()
+    deadline = time.time() + 20
+    while len(eof) < 3 and time.time() < deadline:
+        for m in c.consume(1000, 0.2):
+            if m.error():
+                if m.error().code() == -191:
+                    eof.add(m.partition())
+                continue
+            got.append([m.partition(), m.value().decode()])
+    c.close()
+    return got
+
+print(json.dumps({"committed": committed, "aborted": aborted, "fenced": fenced,
+                  "read_committed": consume("read_committed"),
+                  "read_uncommitted": consume("read_uncommitted")}))
+`;
+
+Deno.test(
+  "confluent-kafka-python transactions: commit, abort, fencing, both isolation levels",
+  opts,
+  async () => {
+    const b = await testBroker();
+    const topic = "py-txn-t";
+    try {
+      const r = JSON.parse(await python(PYTHON_TXN, [b.address, topic], 90_000));
+      type PV = [number, string];
+      const byPartition = (xs: PV[]) =>
+        [0, 1, 2].map((p) => xs.filter(([q]) => q === p).map(([, v]) => v));
+      const committed = byPartition(r.committed);
+      assert.deepEqual(byPartition(r.read_committed), committed);
+      // read_uncommitted: everything written, in produce order per partition.
+      const everything: PV[] = [];
+      for (let t = 0; t < 6; t++) {
+        for (let i = 0; i < 40; i++) everything.push([i % 3, `t${t}-${i}`]);
+      }
+      everything.push([0, "zombie"], [1, "after-fence"]);
+      assert.deepEqual(byPartition(r.read_uncommitted), byPartition(everything));
+      assert.equal(r.aborted.length, 80);
+      assert.ok(r.fenced !== null, "the zombie's commit must fail");
+      assert.ok(
+        ["_FENCED", "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH"].includes(r.fenced.name),
+        JSON.stringify(r.fenced),
+      );
+      for (const p of [0, 1, 2]) {
+        assert.deepEqual(await kcatValues(b.address, topic, p, "read_committed"), committed[p]);
+      }
+    } finally {
+      await b.stop();
+    }
+  },
+);
+
+Deno.test(
+  "transaction timeout: the open transaction is aborted, the LSO released, the producer fenced",
+  opts,
+  async () => {
+    const b = await testBroker({
+      config: { "transaction.abort.timed.out.transaction.cleanup.interval.ms": 100 },
+    });
+    const kafka = client(b.address);
+    const admin = kafka.admin();
+    const topic = "timeout-t";
+    const txp = kafka.producer({
+      transactionalId: "slow",
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 1000,
+    });
+    const plain = kafka.producer();
+    try {
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+      await txp.connect();
+      await plain.connect();
+      const txn = await txp.transaction();
+      await txn.send({ topic, messages: [{ value: "never-1" }, { value: "never-2" }] });
+      await plain.send({ topic, messages: [{ value: "later-1" }, { value: "later-2" }] });
+      assert.equal(await latestOffset(b.port, topic, 0, true), 0); // held by the transaction
+      assert.equal(await latestOffset(b.port, topic, 0, false), 4);
+      assert.deepEqual(await kcatValues(b.address, topic, 0, "read_committed"), []);
+      const started = Date.now();
+      await waitFor(
+        "the timeout abort",
+        async () => (await latestOffset(b.port, topic, 0, true)) === 5,
+      );
+      assert.ok(Date.now() - started < 3000);
+      assert.equal((await describeTxn(b.port, "slow")).transactionState, "CompleteAbort");
+      assert.deepEqual(await kcatValues(b.address, topic, 0, "read_committed"), [
+        "later-1",
+        "later-2",
+      ]);
+      // The producer that let its transaction expire is fenced.
+      let commitError = "";
+      await txn.commit().catch((e) => commitError = errorType(e));
+      assert.ok(FENCED.includes(commitError), `commit failed with ${commitError}`);
+    } finally {
+      await txp.disconnect().catch(() => {});
+      await plain.disconnect().catch(() => {});
+      await admin.disconnect().catch(() => {});
+      await b.stop();
+    }
+  },
+);
+
+Deno.test(
+  "kill -9 mid-transaction: after restart the open transaction is aborted, nothing partial is read",
+  opts,
+  async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "tributary-txn-kill-" });
+    const topic = "kill-t";
+    const settings = ["--set", "transaction.abort.timed.out.transaction.cleanup.interval.ms=100"];
+    let proc = await BrokerProcess.start(dataDir, settings);
+    try {
+      let kafka = client(proc.address);
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
+      await admin.disconnect();
+      const txp = kafka.producer({
+        transactionalId: "crashy",
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: 2000,
+      });
+      await txp.connect();
+      const a = await txp.transaction();
+      await a.send({
+        topic,
+        messages: [{ partition: 0, value: "A0" }, { partition: 1, value: "A1" }],
+      });
+      await a.commit();
+      const b = await txp.transaction();
+      await b.send({
+        topic,
+        messages: [{ partition: 0, value: "B0" }, { partition: 1, value: "B1" }],
+      });
+      const before = await describeTxn(proc.port, "crashy");
+      assert.equal(before.transactionState, "Ongoing");
+      assert.equal(await proc.kill("SIGKILL"), 137);
+      await txp.disconnect().catch(() => {});
+
+      proc = await BrokerProcess.start(dataDir, settings);
+      // Right after the restart B is still open: read_committed shows A only.
+      for (const p of [0, 1]) {
+        assert.deepEqual(await kcatValues(proc.address, topic, p, "read_committed"), [`A${p}`]);
+      }
+      // B times out (its start time survived the crash) and is aborted.
+      await waitFor(
+        "the abort of B",
+        async () => (await describeTxn(proc.port, "crashy")).transactionState === "CompleteAbort",
+      );
+      const aborted = await describeTxn(proc.port, "crashy");
+      assert.equal(aborted.producerId, before.producerId);
+      assert.equal(aborted.producerEpoch, before.producerEpoch + 1);
+      for (const p of [0, 1]) {
+        assert.equal(
+          await latestOffset(proc.port, topic, p, true),
+          await latestOffset(proc.port, topic, p, false),
+        );
+      }
+      // The same transactional id continues after the restart, with the next epoch.
+      kafka = client(proc.address);
+      const again = kafka.producer({
+        transactionalId: "crashy",
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      await again.connect();
+      const c = await again.transaction();
+      await c.send({
+        topic,
+        messages: [{ partition: 0, value: "C0" }, { partition: 1, value: "C1" }],
+      });
+      await c.commit();
+      await again.disconnect();
+      const after = await describeTxn(proc.port, "crashy");
+      assert.equal(after.producerId, before.producerId);
+      assert.equal(after.producerEpoch, before.producerEpoch + 2);
+      for (const p of [0, 1]) {
+        assert.deepEqual(await kcatValues(proc.address, topic, p, "read_committed"), [
+          `A${p}`,
+          `C${p}`,
+        ]);
+        assert.deepEqual(await kcatValues(proc.address, topic, p, "read_uncommitted"), [
+          `A${p}`,
+          `B${p}`,
+          `C${p}`,
+        ]);
+      }
+    } finally {
+      await proc.kill("SIGKILL");
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+);
+
+Deno.test(
+  "wire: produce verification, AddPartitionsToTxn v4, Describe/ListTransactions, DescribeProducers",
+  opts,
+  async () => {
+    const b: Started = await testBroker();
+    const port = b.port;
+    const topic = "wire-t";
+    try {
+      await b.broker.createTopic(topic, 2);
+      const fc = await rawRequest(port, FindCoordinatorRequest, FindCoordinatorResponse, 4, {
+        keyType: 1,
+        coordinatorKeys: ["w"],
+      });
+      assert.deepEqual(
+        [fc.coordinators[0].errorCode, fc.coordinators[0].port],
+        [0, port],
+      );
+      const init = await rawRequest(port, InitProducerIdRequest, InitProducerIdResponse, 4, {
+        transactionalId: "w",
+        transactionTimeoutMs: 60_000,
+        producerId: -1,
+        producerEpoch: -1,
+      });
+      assert.equal(init.errorCode, 0);
+      const { producerId, producerEpoch } = init;
+      const tooLong = await rawRequest(port, InitProducerIdRequest, InitProducerIdResponse, 4, {
+        transactionalId: "w2",
+        transactionTimeoutMs: 900_001,
+        producerId: -1,
+        producerEpoch: -1,
+      });
+      assert.equal(tooLong.errorCode, ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+
+      const add = (version: number, parts: number[], verifyOnly = false, epoch = producerEpoch) =>
+        rawRequest(
+          port,
+          AddPartitionsToTxnRequest,
+          AddPartitionsToTxnResponse,
+          version,
+          version < 4
+            ? {
+              v3AndBelowTransactionalId: "w",
+              v3AndBelowProducerId: producerId,
+              v3AndBelowProducerEpoch: epoch,
+              v3AndBelowTopics: [{ name: topic, partitions: parts }],
+            }
+            : {
+              transactions: [{
+                transactionalId: "w",
+                producerId,
+                producerEpoch: epoch,
+                verifyOnly,
+                topics: [{ name: topic, partitions: parts }],
+              }],
+            },
+        );
+      const codes = (r: Msg, version: number) =>
+        (version < 4 ? r.resultsByTopicV3AndBelow : r.resultsByTransaction[0].topicResults)
+          .flatMap((t: Msg) => t.resultsByPartition.map((p: Msg) => p.partitionErrorCode));
+      // An unknown partition fails the whole request; nothing is added.
+      assert.deepEqual(codes(await add(3, [0, 9]), 3), [
+        ErrorCode.OPERATION_NOT_ATTEMPTED,
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      ]);
+      assert.deepEqual(codes(await add(3, [0], false, producerEpoch + 1), 3), [
+        ErrorCode.PRODUCER_FENCED,
+      ]);
+      assert.deepEqual(codes(await add(1, [0], false, producerEpoch + 1), 1), [
+        ErrorCode.INVALID_PRODUCER_EPOCH,
+      ]);
+      assert.deepEqual(codes(await add(3, [0]), 3), [0]);
+      assert.deepEqual(codes(await add(4, [0, 1], true), 4), [0, ErrorCode.INVALID_TXN_STATE]);
+
+      const produce = (partition: number, epoch: number, seq: number, version = 9) =>
+        rawRequest(port, ProduceRequest, ProduceResponse, version, {
+          transactionalId: "w",
+          acks: -1,
+          timeoutMs: 5000,
+          topicData: [{
+            name: topic,
+            partitionData: [{
+              index: partition,
+              records: encodeRecordBatch({
+                isTransactional: true,
+                producerId,
+                producerEpoch: epoch,
+                baseSequence: seq,
+                records: [{ value: `v${partition}-${seq}` }],
+              }),
+            }],
+          }],
+        }).then((r) => r.responses[0].partitionResponses[0]);
+      assert.equal((await produce(0, producerEpoch, 0)).errorCode, 0);
+      const notAdded = await produce(1, producerEpoch, 0);
+      assert.equal(notAdded.errorCode, ErrorCode.INVALID_TXN_STATE);
+      assert.equal(notAdded.errorMessage, "Partition was not added to the transaction");
+      assert.equal(
+        (await produce(1, producerEpoch, 0, 11)).errorCode,
+        ErrorCode.TRANSACTION_ABORTABLE,
+      );
+      assert.equal(
+        (await produce(0, producerEpoch + 1, 0)).errorCode,
+        ErrorCode.INVALID_PRODUCER_EPOCH,
+      );
+      const internal = await rawRequest(port, ProduceRequest, ProduceResponse, 9, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{
+          name: "__transaction_state",
+          partitionData: [{ index: 0, records: encodeRecordBatch({ records: [{ value: "x" }] }) }],
+        }],
+      });
+      assert.equal(
+        internal.responses[0].partitionResponses[0].errorCode,
+        ErrorCode.INVALID_TOPIC_EXCEPTION,
+      );
+
+      const d = await describeTxn(port, "w");
+      assert.equal(d.errorCode, 0);
+      assert.equal(d.transactionState, "Ongoing");
+      assert.equal(d.producerId, producerId);
+      assert.deepEqual(d.topics, [{ topic, partitions: [0] }]);
+      assert.equal(
+        (await describeTxn(port, "nobody")).errorCode,
+        ErrorCode.TRANSACTIONAL_ID_NOT_FOUND,
+      );
+
+      const producers = await rawRequest(
+        port,
+        DescribeProducersRequest,
+        DescribeProducersResponse,
+        0,
+        {
+          topics: [{ name: topic, partitionIndexes: [0, 1, 7] }],
+        },
+      );
+      const [p0, p1, p7] = producers.topics[0].partitions;
+      assert.equal(p0.activeProducers.length, 1);
+      assert.equal(p0.activeProducers[0].producerId, producerId);
+      assert.equal(p0.activeProducers[0].currentTxnStartOffset, 0);
+      assert.equal(p0.activeProducers[0].lastSequence, 0);
+      assert.equal(p1.activeProducers.length, 0);
+      assert.equal(p7.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+
+      const list = (states: string[], version = 1, durationFilter = -1) =>
+        rawRequest(port, ListTransactionsRequest, ListTransactionsResponse, version, {
+          stateFilters: states,
+          producerIdFilters: [],
+          durationFilter,
+        });
+      const ongoing = await list(["Ongoing", "Bogus"]);
+      assert.deepEqual(ongoing.unknownStateFilters, ["Bogus"]);
+      assert.deepEqual(ongoing.transactionStates.map((t: Msg) => t.transactionalId), ["w"]);
+      assert.equal((await list([], 1, 3_600_000)).transactionStates.length, 0);
+      assert.equal((await list([], 0)).transactionStates.length, 1);
+
+      const end = await rawRequest(port, EndTxnRequest, EndTxnResponse, 3, {
+        transactionalId: "w",
+        producerId,
+        producerEpoch,
+        committed: true,
+      });
+      assert.equal(end.errorCode, 0);
+      assert.equal((await describeTxn(port, "w")).transactionState, "CompleteCommit");
+      assert.deepEqual(await kcatValues(b.address, topic, 0, "read_committed"), ["v0-0"]);
+    } finally {
+      await b.stop();
+    }
+  },
+);
+
+Deno.test(
+  "restart with a transaction in PrepareCommit: markers are written on load, the data commits",
+  opts,
+  async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "tributary-txn-prepare-" });
+    const topic = "prepared-t";
+    let b = await testBroker({ dataDir, keepDir: true });
+    try {
+      await b.broker.createTopic(topic, 2);
+      const init = await rawRequest(b.port, InitProducerIdRequest, InitProducerIdResponse, 4, {
+        transactionalId: "prep",
+        transactionTimeoutMs: 60_000,
+        producerId: -1,
+        producerEpoch: -1,
+      });
+      const { producerId, producerEpoch } = init;
+      const added = await b.broker.transactions.handleAddPartitionsToTransaction(
+        "prep",
+        producerId,
+        producerEpoch,
+        [{ topic, partition: 0 }, { topic, partition: 1 }],
+      );
+      assert.equal(added, 0);
+      for (const partition of [0, 1]) {
+        const batch = encodeRecordBatch({
+          isTransactional: true,
+          producerId,
+          producerEpoch,
+          baseSequence: 0,
+          records: [{ value: `p${partition}` }],
+        });
+        await b.broker.partition(topic, partition)!.append(batch);
+      }
+      // The decision reaches the log, then the broker stops before any marker is written.
+      const md = b.broker.transactions.stateManager.get("prep")!;
+      const store = new LogTxnStore(b.broker, 50, 1 << 20);
+      await store.append(
+        partitionFor("prep", 50),
+        encodeTxnKey("prep"),
+        encodeTxnValue({ ...md.snapshot(), txnState: TxnState.PrepareCommit }),
+      );
+      await b.close();
+      b = await testBroker({ dataDir, keepDir: true });
+      assert.equal((await describeTxn(b.port, "prep")).transactionState, "CompleteCommit");
+      for (const p of [0, 1]) {
+        assert.deepEqual(await kcatValues(b.address, topic, p, "read_committed"), [`p${p}`]);
+        assert.equal(await latestOffset(b.port, topic, p, true), 2); // record + marker
+      }
+    } finally {
+      await b.close();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+);
+
+const TXN_OFFSET_COMMIT_SERVED = HANDLERS.some((h) => h.apiKey === 28);
+
+Deno.test({
+  name: "kafkajs consume-transform-produce with sendOffsets across a rebalance: exactly once",
+  ...opts,
+  // Needs TxnOffsetCommit (key 28), i.e. transactional offsets in the group coordinator.
+  ignore: !TXN_OFFSET_COMMIT_SERVED,
+  fn: async () => {
+    const b = await testBroker({
+      config: { "group.initial.rebalance.delay.ms": 0, "group.min.session.timeout.ms": 1000 },
+    });
+    const kafka = client(b.address);
+    const admin = kafka.admin();
+    const input = "ctp-in";
+    const output = "ctp-out";
+    const groupId = "ctp-group";
+    const N = 240;
+    const workers: {
+      consumer: ReturnType<Kafka["consumer"]>;
+      producer: ReturnType<Kafka["producer"]>;
+    }[] = [];
+    let processed = 0;
+    const startWorker = async (name: string) => {
+      const producer = kafka.producer({
+        transactionalId: `ctp-${name}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      const consumer = kafka.consumer({
+        groupId,
+        sessionTimeout: 6000,
+        heartbeatInterval: 300,
+        rebalanceTimeout: 10_000,
+        maxWaitTimeInMs: 100,
+      });
+      workers.push({ consumer, producer });
+      await producer.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topic: input, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ topic, partition, message }) => {
+          const txn = await producer.transaction();
+          try {
+            await txn.send({
+              topic: output,
+              messages: [{ key: message.key, value: `out-${message.value!.toString()}` }],
+            });
+            await txn.sendOffsets({
+              consumerGroupId: groupId,
+              topics: [{
+                topic,
+                partitions: [{ partition, offset: String(Number(message.offset) + 1) }],
+              }],
+            });
+            await txn.commit();
+            processed++;
+          } catch (e) {
+            await txn.abort().catch(() => {});
+            throw e;
+          }
+        },
+      });
+    };
+    try {
+      await admin.connect();
+      await admin.createTopics({
+        topics: [{ topic: input, numPartitions: 4 }, { topic: output, numPartitions: 4 }],
+      });
+      const seed = kafka.producer();
+      await seed.connect();
+      const sent: string[] = [];
+      for (let i = 0; i < N; i++) sent.push(`v${i}`);
+      await seed.send({
+        topic: input,
+        messages: sent.map((value, i) => ({ key: `k${i}`, value })),
+      });
+      await seed.disconnect();
+      await startWorker("a");
+      await waitFor("the first worker to make progress", () => Promise.resolve(processed >= 40));
+      await startWorker("b"); // a rebalance in the middle of the stream
+      await waitFor("every input processed", async () => {
+        const offsets = await admin.fetchOffsets({ groupId, topics: [input] });
+        const done = offsets[0].partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+        return done >= N;
+      }, 60_000);
+      const out: string[] = [];
+      for (let p = 0; p < 4; p++) {
+        out.push(...await kcatValues(b.address, output, p, "read_committed"));
+      }
+      assert.deepEqual(out.sort(), sent.map((v) => `out-${v}`).sort());
+    } finally {
+      for (const w of workers) {
+        await w.consumer.disconnect().catch(() => {});
+        await w.producer.disconnect().catch(() => {});
+      }
+      await admin.disconnect().catch(() => {});
+      await b.stop();
+    }
+  },
+});
