@@ -17,7 +17,7 @@ import { ConfigError, DYNAMIC_BROKER_CONFIGS, TOPIC_DEFS } from "./config.ts";
 import { Connection, errText } from "./connection.ts";
 import { GroupCoordinator } from "./group/group_coordinator.ts";
 import { groupConfigFrom } from "./group/group_config.ts";
-import { GroupMetadataLog } from "./group/group_metadata_log.ts";
+import { GROUP_METADATA_TOPIC, GroupMetadataLog } from "./group/group_metadata_log.ts";
 import { registerHandlers } from "./handlers/mod.ts";
 import { log } from "./log.ts";
 import { Metrics } from "./metrics.ts";
@@ -186,9 +186,23 @@ export class Broker {
           byId: (id) => this.topicById(id),
           all: () => this.topics(),
         },
+        verifyTransaction: (transactionalId, producerId, producerEpoch, partition) =>
+          this.transactions.verifyTransactionalProduce(
+            transactionalId,
+            producerId,
+            producerEpoch,
+            GROUP_METADATA_TOPIC,
+            partition,
+          ),
       },
     );
-    this.transactions = brokerTransactionCoordinator(this, config, () => producerIds.next());
+    this.transactions = brokerTransactionCoordinator(
+      this,
+      config,
+      () => producerIds.next(),
+      (producerId, partitions, commit) =>
+        this.groups.onTransactionCompleted(producerId, partitions, commit),
+    );
   }
 
   get nodeId(): number {

@@ -32,8 +32,8 @@ class MemoryLog implements CoordinatorLog {
     for (const r of records) this.records.push({ groupId, ...r });
     return Promise.resolve();
   }
-  load(fn: (key: Uint8Array, value: Uint8Array | null) => void): Promise<void> {
-    for (const r of this.records) fn(r.key, r.value);
+  load(fn: (key: Uint8Array, value: Uint8Array | null, producerId: number) => void) {
+    for (const r of this.records) fn(r.key, r.value, -1);
     return Promise.resolve();
   }
 }

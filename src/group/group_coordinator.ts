@@ -76,7 +76,7 @@ import {
 } from "./consumer_group_coordinator.ts";
 import type { ConsumerGroup } from "./consumer_group.ts";
 import { DEFAULT_GROUP_CONFIG, type GroupConfig } from "./group_config.ts";
-import type { CoordinatorLog, LogRecord } from "./group_metadata_log.ts";
+import { type CoordinatorLog, GROUP_METADATA_TOPIC, type LogRecord } from "./group_metadata_log.ts";
 import { type CommittedOffset, OffsetStore } from "./offset_store.ts";
 
 export interface JoinGroupParams {
@@ -188,6 +188,69 @@ export interface GroupCoordinatorOptions {
   partitionExists?: (topic: string, partition: number) => boolean;
   /** The broker's topics, for consumer-protocol (KIP-848) assignments; default: none. */
   topics?: TopicCatalog;
+  /**
+   * TxnOffsetCommit's transaction verification: NONE when `__consumer_offsets`-`partition`
+   * is part of the producer's ongoing transaction (added by AddOffsetsToTxn), else the
+   * transaction coordinator's error. Called synchronously right before the append. Default:
+   * everything passes.
+   */
+  verifyTransaction?(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    offsetsPartition: number,
+  ): number;
+}
+
+export interface TxnOffsetCommitParams {
+  transactionalId: string;
+  groupId: string;
+  producerId: number;
+  producerEpoch: number;
+  /** TxnOffsetCommit v3+; -1, "" and null before (nothing to validate then). */
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  apiVersion: number;
+  topics: OffsetCommitParams["topics"];
+}
+
+/** An offset committed inside a transaction, waiting for the transaction's end. */
+interface PendingTxnOffset {
+  groupId: string;
+  topic: string;
+  partition: number;
+  o: OffsetAndMetadata;
+  /** Order of registration (a later non-transactional write of the key supersedes it). */
+  seq: number;
+}
+
+function offsetKey(groupId: string, topic: string, partition: number): string {
+  return `${groupId}\u0000${topic}\u0000${partition}`;
+}
+
+/**
+ * Kafka's translation of transaction verification errors for TxnOffsetCommit (as for
+ * Produce, see txn/produce_verification.ts; coordinator trouble then reads as
+ * COORDINATOR_NOT_AVAILABLE, Kafka's normalisation of NOT_ENOUGH_REPLICAS for commits).
+ */
+function txnVerificationError(code: number, apiVersion: number): number {
+  switch (code) {
+    case ErrorCode.NONE:
+      return ErrorCode.NONE;
+    case ErrorCode.PRODUCER_FENCED:
+      return ErrorCode.INVALID_PRODUCER_EPOCH;
+    case ErrorCode.INVALID_TXN_STATE:
+    case ErrorCode.TRANSACTION_ABORTABLE:
+      return apiVersion >= 4 ? ErrorCode.TRANSACTION_ABORTABLE : ErrorCode.INVALID_TXN_STATE;
+    case ErrorCode.CONCURRENT_TRANSACTIONS:
+    case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+    case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+    case ErrorCode.NOT_COORDINATOR:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    default:
+      return code;
+  }
 }
 
 const NO_TOPICS: TopicCatalog = {
@@ -231,6 +294,10 @@ export class GroupCoordinator {
   readonly offsets = new OffsetStore();
   private readonly timer: CoordinatorTimer;
   private readonly partitionExists: (topic: string, partition: number) => boolean;
+  private readonly verifyTransaction: NonNullable<GroupCoordinatorOptions["verifyTransaction"]>;
+  /** Transactional offset commits by producer id, by group/topic/partition (offsetKey). */
+  private readonly pendingTxnOffsets = new Map<number, Map<string, PendingTxnOffset>>();
+  private pendingSeq = 0;
   private closed = false;
   private expiring = false;
   /** The consumer-protocol (KIP-848) groups. */
@@ -241,6 +308,7 @@ export class GroupCoordinator {
     this.clock = opts.clock ?? systemClock;
     this.timer = new CoordinatorTimer(this.clock);
     this.partitionExists = opts.partitionExists ?? (() => true);
+    this.verifyTransaction = opts.verifyTransaction ?? (() => ErrorCode.NONE);
     this.consumer = new ConsumerGroupCoordinator(
       this.config,
       this.clock,
@@ -265,7 +333,7 @@ export class GroupCoordinator {
    */
   async load(): Promise<void> {
     const stored = new Map<string, StoredGroup | null>();
-    await this.log.load((key, value) => {
+    await this.log.load((key, value, producerId) => {
       let rec;
       try {
         rec = decodeRecord(key, value);
@@ -277,12 +345,19 @@ export class GroupCoordinator {
       const k = rec.key;
       if (k.type === "offset") {
         const v = rec.value as OffsetAndMetadata | null;
+        if (producerId >= 0) {
+          // A transactional commit: pending until the producer's marker (or still open).
+          if (v !== null) this.addPendingTxnOffset(producerId, k.group, k.topic, k.partition, v);
+          return;
+        }
+        this.supersedePendingTxnOffsets(k.group, [[k.topic, k.partition]], Infinity);
         if (v === null) this.offsets.delete(k.group, k.topic, k.partition);
         else this.offsets.put(k.group, k.topic, k.partition, v);
       } else {
+        if (rec.value === null) this.dropPendingTxnOffsets(k.group);
         stored.set(k.group, rec.value as StoredGroup | null);
       }
-    });
+    }, (producerId, commit) => this.completeTxnOffsets(producerId, commit, true));
     const now = this.clock.now();
     for (const [groupId, g] of stored) {
       if (g === null) continue;
@@ -1037,6 +1112,7 @@ export class GroupCoordinator {
       }
     }
     if (records.length === 0) return results;
+    const before = this.pendingSeq;
     try {
       await this.log.append(p.groupId, records);
     } catch (e) {
@@ -1048,7 +1124,221 @@ export class GroupCoordinator {
       this.groups.set(p.groupId, new ClassicGroup(p.groupId, now));
     }
     for (const a of accepted) this.offsets.put(p.groupId, a.topic, a.partition, a.o);
+    this.supersedePendingTxnOffsets(p.groupId, accepted.map((a) => [a.topic, a.partition]), before);
     return results;
+  }
+
+  // ---- TxnOffsetCommit ------------------------------------------------------------------
+
+  /**
+   * TxnOffsetCommit: the group, member and generation are validated as Kafka does for
+   * transactional commits (only what the request carries: v0–2 carry none of them), the
+   * transaction is verified (the group's `__consumer_offsets` partition must have been added
+   * with AddOffsetsToTxn), and the offsets are appended as one transactional batch of the
+   * producer. They stay pending — invisible to OffsetFetch — until the transaction ends
+   * (onTransactionCompleted).
+   */
+  async commitTransactionalOffsets(p: TxnOffsetCommitParams): Promise<TopicResult[]> {
+    const all = (code: number) =>
+      p.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((x) => ({
+          partitionIndex: x.partitionIndex,
+          errorCode: code,
+        })),
+      }));
+    if (p.groupId === "") return all(ErrorCode.INVALID_GROUP_ID);
+    const groupError = this.validateTxnOffsetCommit(p);
+    if (groupError !== ErrorCode.NONE) return all(groupError);
+    const now = this.clock.now();
+    const results: TopicResult[] = [];
+    const records: LogRecord[] = [];
+    const accepted: {
+      topic: string;
+      partition: number;
+      o: OffsetAndMetadata;
+      r: PartitionResult;
+    }[] = [];
+    const cg = this.consumer.group(p.groupId);
+    for (const t of p.topics) {
+      const out: PartitionResult[] = [];
+      results.push({ name: t.name, partitions: out });
+      for (const x of t.partitions) {
+        const r: PartitionResult = { partitionIndex: x.partitionIndex, errorCode: ErrorCode.NONE };
+        out.push(r);
+        const metadata = x.committedMetadata ?? "";
+        if (!this.partitionExists(t.name, x.partitionIndex)) {
+          r.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        } else if (encoder.encode(metadata).length > this.config.offsetMetadataMaxBytes) {
+          r.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+        } else if (
+          cg && this.consumer.commitPartitionError(
+              cg,
+              p.memberId,
+              p.generationId,
+              t.name,
+              x.partitionIndex,
+            ) !== ErrorCode.NONE
+        ) {
+          r.errorCode = ErrorCode.ILLEGAL_GENERATION;
+        } else {
+          const o: OffsetAndMetadata = {
+            offset: x.committedOffset,
+            leaderEpoch: x.committedLeaderEpoch ?? -1,
+            metadata,
+            commitTimestamp: now,
+            expireTimestamp: -1,
+          };
+          accepted.push({ topic: t.name, partition: x.partitionIndex, o, r });
+          records.push({
+            key: offsetCommitKey(p.groupId, t.name, x.partitionIndex),
+            value: offsetCommitValue(o),
+          });
+        }
+      }
+    }
+    if (records.length === 0) return results;
+    let verifyError: number = ErrorCode.NONE;
+    let registered: PendingTxnOffset[] = [];
+    try {
+      await this.log.append(p.groupId, records, {
+        transactional: { producerId: p.producerId, producerEpoch: p.producerEpoch },
+        beforeAppend: (partition) => {
+          verifyError = txnVerificationError(
+            this.verifyTransaction(p.transactionalId, p.producerId, p.producerEpoch, partition),
+            p.apiVersion,
+          );
+          if (verifyError !== ErrorCode.NONE) return verifyError;
+          // Pending from now: the transaction's marker can only land after this batch.
+          registered = accepted.map((a) =>
+            this.addPendingTxnOffset(p.producerId, p.groupId, a.topic, a.partition, a.o)
+          );
+          return ErrorCode.NONE;
+        },
+      });
+    } catch (e) {
+      const code = verifyError !== ErrorCode.NONE ? verifyError : appendErrorCode(e, true);
+      for (const a of accepted) a.r.errorCode = code;
+      const mine = this.pendingTxnOffsets.get(p.producerId);
+      for (const entry of registered) {
+        const key = offsetKey(entry.groupId, entry.topic, entry.partition);
+        if (mine?.get(key) === entry) mine.delete(key);
+      }
+      if (mine?.size === 0) this.pendingTxnOffsets.delete(p.producerId);
+      return results;
+    }
+    return results;
+  }
+
+  /**
+   * Kafka's validation of a transactional commit: a classic group checks member and
+   * generation only when the request carries any of them (no REBALANCE_IN_PROGRESS, no
+   * "empty group only" rule); a consumer-protocol group likewise, a stale epoch reading as
+   * ILLEGAL_GENERATION. An unknown group accepts a commit without generation.
+   */
+  private validateTxnOffsetCommit(p: TxnOffsetCommitParams): number {
+    if (this.closed) return ErrorCode.NOT_COORDINATOR;
+    const cg = this.consumer.group(p.groupId);
+    if (cg) {
+      const e = this.consumer.validateOffsetCommit(
+        cg,
+        p.memberId,
+        p.generationId,
+        p.apiVersion,
+        true,
+      );
+      return e === ErrorCode.STALE_MEMBER_EPOCH ? ErrorCode.ILLEGAL_GENERATION : e;
+    }
+    const group = this.groups.get(p.groupId);
+    if (!group) return p.generationId < 0 ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
+    if (group.is("Dead")) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (p.generationId < 0 && group.is("Empty")) return ErrorCode.NONE;
+    if (p.generationId >= 0 || p.memberId !== "" || p.groupInstanceId !== null) {
+      const err = this.validateMember(group, p.memberId, p.groupInstanceId);
+      if (err !== ErrorCode.NONE) return err;
+      if (p.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    }
+    return ErrorCode.NONE;
+  }
+
+  /**
+   * The transaction coordinator's hook, once a transaction's markers are written: when one of
+   * its partitions is a `__consumer_offsets` partition, the producer's pending offsets become
+   * committed (commit) or are dropped (abort).
+   */
+  onTransactionCompleted(
+    producerId: number,
+    partitions: { topic: string; partition: number }[],
+    commit: boolean,
+  ): void {
+    if (!partitions.some((tp) => tp.topic === GROUP_METADATA_TOPIC)) return;
+    this.completeTxnOffsets(producerId, commit, false);
+  }
+
+  /** Whether a transactional commit of this partition is waiting for its transaction. */
+  hasPendingTxnOffset(groupId: string, topic: string, partition: number): boolean {
+    const key = offsetKey(groupId, topic, partition);
+    for (const offsets of this.pendingTxnOffsets.values()) if (offsets.has(key)) return true;
+    return false;
+  }
+
+  private addPendingTxnOffset(
+    producerId: number,
+    groupId: string,
+    topic: string,
+    partition: number,
+    o: OffsetAndMetadata,
+  ): PendingTxnOffset {
+    let offsets = this.pendingTxnOffsets.get(producerId);
+    if (!offsets) this.pendingTxnOffsets.set(producerId, offsets = new Map());
+    const entry = { groupId, topic, partition, o, seq: ++this.pendingSeq };
+    offsets.set(offsetKey(groupId, topic, partition), entry);
+    return entry;
+  }
+
+  /**
+   * A non-transactional write of these keys (commit or tombstone) that came after pending
+   * transactional commits registered up to `upToSeq` wins over them (later in the log), as in
+   * Kafka: those pending commits are dropped.
+   */
+  private supersedePendingTxnOffsets(
+    groupId: string,
+    keys: [string, number][],
+    upToSeq: number,
+  ): void {
+    if (this.pendingTxnOffsets.size === 0) return;
+    for (const [producerId, offsets] of this.pendingTxnOffsets) {
+      for (const [topic, partition] of keys) {
+        const key = offsetKey(groupId, topic, partition);
+        const entry = offsets.get(key);
+        if (entry && entry.seq <= upToSeq) offsets.delete(key);
+      }
+      if (offsets.size === 0) this.pendingTxnOffsets.delete(producerId);
+    }
+  }
+
+  /** Drops every pending transactional commit of a group (the group was deleted). */
+  private dropPendingTxnOffsets(groupId: string): void {
+    for (const [producerId, offsets] of this.pendingTxnOffsets) {
+      for (const [key, entry] of offsets) if (entry.groupId === groupId) offsets.delete(key);
+      if (offsets.size === 0) this.pendingTxnOffsets.delete(producerId);
+    }
+  }
+
+  private completeTxnOffsets(producerId: number, commit: boolean, loading: boolean): void {
+    const offsets = this.pendingTxnOffsets.get(producerId);
+    if (!offsets) return;
+    this.pendingTxnOffsets.delete(producerId);
+    if (!commit) return;
+    const now = this.clock.now();
+    for (const e of offsets.values()) {
+      if (
+        !loading && !this.groups.has(e.groupId) && !this.consumer.has(e.groupId)
+      ) {
+        this.groups.set(e.groupId, new ClassicGroup(e.groupId, now));
+      }
+      this.offsets.put(e.groupId, e.topic, e.partition, e.o);
+    }
   }
 
   /** Group-level checks of a commit (Kafka's validateOffsetCommit); NONE when it may go on. */
@@ -1089,6 +1379,7 @@ export class GroupCoordinator {
     groupId: string,
     topics: { name: string; partitionIndexes: number[] }[] | null,
     member?: { memberId: string | null; memberEpoch: number },
+    requireStable = false,
   ): OffsetFetchResult {
     if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
     const cg = member ? this.consumer.group(groupId) : undefined;
@@ -1096,8 +1387,20 @@ export class GroupCoordinator {
       const err = this.consumer.validateOffsetFetch(cg, member.memberId, member.memberEpoch);
       if (err !== ErrorCode.NONE) return { errorCode: err, topics: [] };
     }
-    const fetched = (o: OffsetAndMetadata | undefined, partitionIndex: number): FetchedOffset =>
-      o
+    const fetched = (
+      o: OffsetAndMetadata | undefined,
+      topic: string,
+      partitionIndex: number,
+    ): FetchedOffset =>
+      requireStable && this.hasPendingTxnOffset(groupId, topic, partitionIndex)
+        ? {
+          partitionIndex,
+          committedOffset: -1,
+          committedLeaderEpoch: -1,
+          metadata: "",
+          errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT,
+        }
+        : o
         ? {
           partitionIndex,
           committedOffset: o.offset,
@@ -1117,7 +1420,7 @@ export class GroupCoordinator {
       for (const c of this.offsets.all(groupId)) {
         let list = byTopic.get(c.topic);
         if (!list) byTopic.set(c.topic, list = []);
-        list.push(fetched(c, c.partition));
+        list.push(fetched(c, c.topic, c.partition));
       }
       return {
         errorCode: ErrorCode.NONE,
@@ -1131,7 +1434,9 @@ export class GroupCoordinator {
       errorCode: ErrorCode.NONE,
       topics: topics.map((t) => ({
         name: t.name,
-        partitions: t.partitionIndexes.map((p) => fetched(this.offsets.get(groupId, t.name, p), p)),
+        partitions: t.partitionIndexes.map((p) =>
+          fetched(this.offsets.get(groupId, t.name, p), t.name, p)
+        ),
       })),
     };
   }
@@ -1220,6 +1525,7 @@ export class GroupCoordinator {
       g.transitionTo("Dead", this.clock.now());
       this.groups.delete(groupId);
       this.offsets.deleteGroup(groupId);
+      this.dropPendingTxnOffsets(groupId);
     }
     return ErrorCode.NONE;
   }
@@ -1265,9 +1571,15 @@ export class GroupCoordinator {
       }
     }
     if (records.length > 0) {
+      const before = this.pendingSeq;
       try {
         await this.log.append(groupId, records);
         for (const d of doomed) this.offsets.delete(groupId, d.topic, d.partition);
+        this.supersedePendingTxnOffsets(
+          groupId,
+          doomed.map((d) => [d.topic, d.partition]),
+          before,
+        );
       } catch (e) {
         return { errorCode: appendErrorCode(e, false), topics: [] };
       }
@@ -1406,6 +1718,7 @@ export class GroupCoordinator {
     if (this.consumer.group(groupId) === cg && cg.isEmpty) {
       this.consumer.deleteGroup(groupId);
       this.offsets.deleteGroup(groupId);
+      this.dropPendingTxnOffsets(groupId);
     }
     return ErrorCode.NONE;
   }

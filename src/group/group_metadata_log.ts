@@ -12,7 +12,12 @@
  * is: see README "Durability").
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
-import { decodeRecords, encodeRecordBatch } from "../../protocol/records.ts";
+import {
+  ControlType,
+  controlType,
+  decodeRecords,
+  encodeRecordBatch,
+} from "../../protocol/records.ts";
 import type { TopicMetadata } from "../../storage/log_manager.ts";
 import type { PartitionLog } from "../../storage/partition_log.ts";
 
@@ -27,12 +32,33 @@ export interface LogRecord {
   value: Uint8Array | null;
 }
 
-/** Where the coordinator persists records (the topic in the broker, memory in unit tests). */
+/** How a batch is appended (TxnOffsetCommit: one transactional batch of the producer). */
+export interface CoordinatorAppendOptions {
+  /** Written as a transactional batch of this producer (sequence -1, as Kafka does). */
+  transactional?: { producerId: number; producerEpoch: number };
+  /**
+   * Called synchronously right before the batch is enqueued to its partition (nothing can
+   * come between this call and the append in the partition's order), with that partition.
+   * A code other than NONE cancels the append, which rejects with a KafkaError of that code.
+   */
+  beforeAppend?(partition: number): number;
+}
+
+/**
+ * Where the coordinator persists records (the topic in the broker, memory in unit tests).
+ * Implementations must call `opts.beforeAppend` as documented there.
+ */
 export interface CoordinatorLog {
   /** Appends `records` of one group, resolving once they are in the log. */
-  append(groupId: string, records: LogRecord[]): Promise<void>;
-  /** Calls `fn` for every stored record, in log order per partition. */
-  load(fn: (key: Uint8Array, value: Uint8Array | null) => void): Promise<void>;
+  append(groupId: string, records: LogRecord[], opts?: CoordinatorAppendOptions): Promise<void>;
+  /**
+   * Calls `fn` for every stored record, in log order per partition, with the producer id of a
+   * transactional batch (-1 otherwise), and `onMarker` for every transaction marker.
+   */
+  load(
+    fn: (key: Uint8Array, value: Uint8Array | null, producerId: number) => void,
+    onMarker?: (producerId: number, commit: boolean) => void,
+  ): Promise<void>;
 }
 
 /** What the log needs from the broker (a subset of Broker). */
@@ -86,7 +112,11 @@ export class GroupMetadataLog implements CoordinatorLog {
     return this.ready;
   }
 
-  async append(groupId: string, records: LogRecord[]): Promise<void> {
+  async append(
+    groupId: string,
+    records: LogRecord[],
+    opts: CoordinatorAppendOptions = {},
+  ): Promise<void> {
     if (records.length === 0) return;
     // Deleted by an admin since it was created: create it again.
     if (this.ready && !this.host.topic(GROUP_METADATA_TOPIC)) this.ready = undefined;
@@ -100,19 +130,38 @@ export class GroupMetadataLog implements CoordinatorLog {
       );
     }
     const now = Date.now();
+    const txn = opts.transactional;
     const batch = encodeRecordBatch({
       records: records.map((r) => ({ key: r.key, value: r.value, timestamp: now })),
+      ...(txn
+        ? {
+          isTransactional: true,
+          producerId: txn.producerId,
+          producerEpoch: txn.producerEpoch,
+          baseSequence: -1,
+        }
+        : {}),
     });
+    const code = opts.beforeAppend?.(p) ?? ErrorCode.NONE;
+    if (code !== ErrorCode.NONE) throw new KafkaError(code, "append cancelled");
     await log.append(batch, { origin: "coordinator" });
   }
 
-  async load(fn: (key: Uint8Array, value: Uint8Array | null) => void): Promise<void> {
+  /**
+   * Records of transactional batches are passed with their producer id: the coordinator keeps
+   * them pending until that producer's marker (COMMIT applies them, ABORT drops them; without
+   * a marker by the end of the log the transaction is still open and they stay pending).
+   */
+  async load(
+    fn: (key: Uint8Array, value: Uint8Array | null, producerId: number) => void,
+    onMarker?: (producerId: number, commit: boolean) => void,
+  ): Promise<void> {
     const t = this.host.topic(GROUP_METADATA_TOPIC);
     if (!t) return;
     this.ready = Promise.resolve(t.partitions);
     for (let p = 0; p < t.partitions; p++) {
       const log = this.host.partition(GROUP_METADATA_TOPIC, p);
-      if (log) await replayPartition(log, fn);
+      if (log) await replayPartition(log, fn, onMarker);
     }
   }
 }
@@ -120,7 +169,8 @@ export class GroupMetadataLog implements CoordinatorLog {
 /** Feeds every record of one partition, from the log start to the log end, to `fn`. */
 async function replayPartition(
   log: PartitionLog,
-  fn: (key: Uint8Array, value: Uint8Array | null) => void,
+  fn: (key: Uint8Array, value: Uint8Array | null, producerId: number) => void,
+  onMarker?: (producerId: number, commit: boolean) => void,
 ): Promise<void> {
   let offset = log.logStartOffset;
   const end = log.logEndOffset;
@@ -135,10 +185,19 @@ async function replayPartition(
       if (pos + size > buf.length) break;
       const { header, records } = decodeRecords(buf.subarray(pos, pos + size));
       next = header.baseOffset + header.lastOffsetDelta + 1;
-      if (!header.isControl) {
+      const producerId = header.isTransactional ? header.producerId : -1;
+      if (header.isControl) {
+        const r = records[0];
+        if (r && header.baseOffset + r.offsetDelta >= offset && producerId >= 0) {
+          const type = controlType(r.key);
+          if (type === ControlType.COMMIT || type === ControlType.ABORT) {
+            onMarker?.(producerId, type === ControlType.COMMIT);
+          }
+        }
+      } else {
         for (const r of records) {
           if (header.baseOffset + r.offsetDelta < offset || r.key === null) continue;
-          fn(r.key, r.value);
+          fn(r.key, r.value, producerId);
         }
       }
       pos += size;

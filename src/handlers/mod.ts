@@ -34,6 +34,7 @@ import { offsetFetch } from "./offset_fetch.ts";
 import { offsetForLeaderEpoch } from "./offset_for_leader_epoch.ts";
 import { produce } from "./produce.ts";
 import { syncGroup } from "./sync_group.ts";
+import { txnOffsetCommit } from "./txn_offset_commit.ts";
 
 export const HANDLERS = [
   // retention and runtime configuration (storage tiering issue)
@@ -70,6 +71,7 @@ export const HANDLERS = [
   addPartitionsToTxn,
   addOffsetsToTxn,
   endTxn,
+  txnOffsetCommit,
   describeProducers,
   describeTransactions,
   listTransactions,

@@ -3,8 +3,9 @@
  * Behaviour: committed offsets from the coordinator's cache of `__consumer_offsets`. A
  * partition without a commit (or of an unknown group or topic) answers offset -1, leader
  * epoch -1, metadata "" and no error. A null topic list asks for every partition the group
- * has committed. `requireStable` (v7+) needs no wait: there are no pending transactional
- * commits, so offsets are always stable.
+ * has committed. Offsets committed inside a transaction (TxnOffsetCommit) are not returned
+ * until the transaction commits; with `requireStable` (v7+) a partition that has such a
+ * pending commit answers UNSTABLE_OFFSET_COMMIT (offset -1), which clients retry, as Kafka.
  * Version notes: v0 (ZooKeeper offsets) is not served. v1 topics are required and errors are
  * per partition; v2+ null topics = all, and a top-level error code; v3+ throttle time; v5+
  * committed leader epoch; v6+ flexible; v7+ requireStable; v8+ several groups per request
@@ -33,12 +34,22 @@ export const offsetFetch: ApiRegistration = {
           const member = apiVersion >= 9
             ? { memberId: (g.memberId ?? null) as string | null, memberEpoch: g.memberEpoch ?? -1 }
             : undefined;
-          const r = broker.groups.fetchOffsets(g.groupId, g.topics ?? null, member);
+          const r = broker.groups.fetchOffsets(
+            g.groupId,
+            g.topics ?? null,
+            member,
+            req.requireStable === true,
+          );
           return { groupId: g.groupId, topics: r.topics, errorCode: r.errorCode };
         }),
       };
     }
-    const r = broker.groups.fetchOffsets(req.groupId, req.topics ?? null);
+    const r = broker.groups.fetchOffsets(
+      req.groupId,
+      req.topics ?? null,
+      undefined,
+      apiVersion >= 7 && req.requireStable === true,
+    );
     if (apiVersion < 2 && r.errorCode !== ErrorCode.NONE) {
       // v1 has no top-level error: every requested partition carries it.
       return {
