@@ -416,7 +416,8 @@ Deno.test(
       transactionalId: "slow",
       idempotent: true,
       maxInFlightRequests: 1,
-      transactionTimeout: 1000,
+      // Long enough that the "still held" checks below finish first even on a loaded machine.
+      transactionTimeout: 5000,
     });
     const plain = kafka.producer();
     try {
@@ -426,16 +427,19 @@ Deno.test(
       await plain.connect();
       const txn = await txp.transaction();
       await txn.send({ topic, messages: [{ value: "never-1" }, { value: "never-2" }] });
+      const sentAt = Date.now();
       await plain.send({ topic, messages: [{ value: "later-1" }, { value: "later-2" }] });
       assert.equal(await latestOffset(b.port, topic, 0, true), 0); // held by the transaction
       assert.equal(await latestOffset(b.port, topic, 0, false), 4);
       assert.deepEqual(await kcatValues(b.address, topic, 0, "read_committed"), []);
-      const started = Date.now();
+      assert.ok(Date.now() - sentAt < 5000, "checks outran the transaction timeout");
       await waitFor(
         "the timeout abort",
         async () => (await latestOffset(b.port, topic, 0, true)) === 5,
       );
-      assert.ok(Date.now() - started < 3000);
+      // Aborted by the timeout (5 s, checked every 100 ms), not before it and not much later.
+      assert.ok(Date.now() - sentAt >= 4500);
+      assert.ok(Date.now() - sentAt < 9000);
       assert.equal((await describeTxn(b.port, "slow")).transactionState, "CompleteAbort");
       assert.deepEqual(await kcatValues(b.address, topic, 0, "read_committed"), [
         "later-1",
