@@ -180,6 +180,17 @@ export async function main(args: string[]): Promise<void> {
     log.info("stopped");
     Deno.exit(0);
   };
+  // A failure in one background task (a timer, an upload, a cleaner slice) must not take
+  // the broker down with every client on it: log it and keep serving.
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    const r = e.reason;
+    log.error(`unhandled rejection: ${r instanceof Error ? r.stack ?? r.message : r}`);
+  });
+  globalThis.addEventListener("error", (e) => {
+    e.preventDefault();
+    log.error(`uncaught error: ${e.error instanceof Error ? e.error.stack : e.message}`);
+  });
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
 }
