@@ -27,6 +27,9 @@ export { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from "./add_offsets_t
 export { EndTxnRequest, EndTxnResponse } from "./end_txn.ts";
 export { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from "./write_txn_markers.ts";
 export { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from "./txn_offset_commit.ts";
+export { DescribeAclsRequest, DescribeAclsResponse } from "./describe_acls.ts";
+export { CreateAclsRequest, CreateAclsResponse } from "./create_acls.ts";
+export { DeleteAclsRequest, DeleteAclsResponse } from "./delete_acls.ts";
 export { DescribeConfigsRequest, DescribeConfigsResponse } from "./describe_configs.ts";
 export { AlterConfigsRequest, AlterConfigsResponse } from "./alter_configs.ts";
 export { DescribeLogDirsRequest, DescribeLogDirsResponse } from "./describe_log_dirs.ts";

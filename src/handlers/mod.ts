@@ -6,14 +6,18 @@ import { alterConfigs } from "./alter_configs.ts";
 import { apiVersions } from "./api_versions.ts";
 import { consumerGroupDescribe } from "./consumer_group_describe.ts";
 import { consumerGroupHeartbeat } from "./consumer_group_heartbeat.ts";
+import { createAcls } from "./create_acls.ts";
 import { createPartitions } from "./create_partitions.ts";
 import { createTopics } from "./create_topics.ts";
+import { deleteAcls } from "./delete_acls.ts";
 import { deleteGroups } from "./delete_groups.ts";
 import { deleteRecords } from "./delete_records.ts";
 import { deleteTopics } from "./delete_topics.ts";
+import { describeAcls } from "./describe_acls.ts";
 import { describeCluster } from "./describe_cluster.ts";
 import { describeConfigs } from "./describe_configs.ts";
 import { describeGroups } from "./describe_groups.ts";
+import { describeLogDirs } from "./describe_log_dirs.ts";
 import { describeProducers } from "./describe_producers.ts";
 import { describeTransactions } from "./describe_transactions.ts";
 import { endTxn } from "./end_txn.ts";
@@ -75,6 +79,11 @@ export const HANDLERS = [
   describeProducers,
   describeTransactions,
   listTransactions,
+  // log dirs and ACLs (no authorizer: SECURITY_DISABLED, as Kafka)
+  describeLogDirs,
+  describeAcls,
+  createAcls,
+  deleteAcls,
 ];
 
 export function registerHandlers(registry: HandlerRegistry): void {

@@ -22,3 +22,6 @@ export const ALL_CLUSTER_OPERATIONS = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) 
   (1 << 11) | (1 << 12);
 /** "Not requested" marker for authorized operations (Integer.MIN_VALUE). */
 export const OPERATIONS_NOT_REQUESTED = -2147483648;
+
+/** Kafka's message for CreateAcls/DeleteAcls results when no authorizer is configured. */
+export const NO_AUTHORIZER = "No Authorizer is configured.";

@@ -1,0 +1,101 @@
+/**
+ * DescribeLogDirs (key 35), v1–4.
+ * Behaviour: as Kafka with one log dir and no authorizer: one result, the broker's data
+ * directory as an absolute path, listing every partition it holds (topics null) or the
+ * requested partitions that exist (unknown topics and partitions are left out, and so is a topic
+ * none of whose partitions matched), each with its size (bytes of its local segments, Kafka's
+ * `log.size`), offsetLag 0 (a single replica: the log end offset is the high watermark) and
+ * isFutureKey false (no AlterReplicaLogDirs). Topics are sorted by name, partitions by index.
+ * Version notes: v0 (deprecated, removed in Kafka 4.0) is not served; v1 is the same layout;
+ * v2 is flexible; v3 adds the top-level errorCode (0); v4 adds totalBytes and usableBytes of
+ * the volume the data directory is on (statfs, which needs --allow-sys, as `deno task start`
+ * grants; -1 when it cannot be read).
+ */
+import { statfs } from "node:fs/promises";
+import { resolve } from "node:path";
+import { DescribeLogDirsRequest, DescribeLogDirsResponse } from "../../protocol/messages/mod.ts";
+import type { Msg } from "../../protocol/schema.ts";
+import type { Broker } from "../broker.ts";
+import type { ApiRegistration } from "../registry.ts";
+
+interface VolumeSpace {
+  totalBytes: number;
+  usableBytes: number;
+}
+
+/** Total and usable bytes of the volume holding `dir` (Java's FileStore total/usable space). */
+async function volumeSpace(dir: string): Promise<VolumeSpace> {
+  try {
+    // Deno.statfs where the runtime has it, else node:fs's statfs; -1 when neither works.
+    const denoStatfs = (Deno as unknown as {
+      statfs?: (p: string) => Promise<{ blocks: number; bavail: number; bsize: number }>;
+    }).statfs;
+    const s = denoStatfs ? await denoStatfs(dir) : await statfs(dir);
+    const total = Number(s.blocks) * Number(s.bsize);
+    const usable = Number(s.bavail) * Number(s.bsize);
+    if (!Number.isFinite(total) || !Number.isFinite(usable)) throw new Error("no statfs");
+    // Kafka reports Long.MAX_VALUE when Java's long overflowed (negative); we cannot overflow.
+    return { totalBytes: total, usableBytes: usable };
+  } catch {
+    return { totalBytes: -1, usableBytes: -1 };
+  }
+}
+
+/** The partitions asked for, by topic; null means every partition. */
+function requested(req: Msg): Map<string, Set<number>> | null {
+  if (req.topics === null || req.topics === undefined) return null;
+  const out = new Map<string, Set<number>>();
+  for (const t of req.topics as Msg[]) {
+    const set = out.get(t.topic) ?? new Set<number>();
+    for (const p of t.partitions as number[]) set.add(p);
+    out.set(t.topic, set);
+  }
+  return out;
+}
+
+function describeTopics(broker: Broker, wanted: Map<string, Set<number>> | null): Msg[] {
+  const topics: Msg[] = [];
+  const all = broker.topics().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const t of all) {
+    const want = wanted ? wanted.get(t.name) : undefined;
+    if (wanted && !want) continue;
+    const partitions: Msg[] = [];
+    for (let p = 0; p < t.partitions; p++) {
+      if (want && !want.has(p)) continue;
+      const log = broker.partition(t.name, p);
+      if (!log) continue;
+      partitions.push({
+        partitionIndex: p,
+        partitionSize: log.localBytes,
+        offsetLag: 0,
+        isFutureKey: false,
+      });
+    }
+    if (partitions.length > 0) topics.push({ name: t.name, partitions });
+  }
+  return topics;
+}
+
+export const describeLogDirs: ApiRegistration = {
+  apiKey: 35,
+  name: "DescribeLogDirs",
+  minVersion: 1,
+  maxVersion: 4,
+  request: DescribeLogDirsRequest,
+  response: DescribeLogDirsResponse,
+  handler: async (req, { broker, apiVersion }) => {
+    const logDir = resolve(broker.dataDir);
+    const space = apiVersion >= 4 ? await volumeSpace(logDir) : { totalBytes: -1, usableBytes: -1 };
+    return {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      results: [{
+        errorCode: 0,
+        logDir,
+        topics: describeTopics(broker, requested(req)),
+        totalBytes: space.totalBytes,
+        usableBytes: space.usableBytes,
+      }],
+    };
+  },
+};
