@@ -135,6 +135,22 @@ export interface OffsetCommitParams {
   }[];
 }
 
+/** An offset that passed the per-partition checks, with the result slot to report on. */
+interface AcceptedOffset {
+  topic: string;
+  partition: number;
+  o: OffsetAndMetadata;
+  r: PartitionResult;
+}
+
+/** The same error code for every partition of a commit request. */
+function everyPartition(topics: OffsetCommitParams["topics"], errorCode: number): TopicResult[] {
+  return topics.map((t) => ({
+    name: t.name,
+    partitions: t.partitions.map((x) => ({ partitionIndex: x.partitionIndex, errorCode })),
+  }));
+}
+
 export interface PartitionResult {
   partitionIndex: number;
   errorCode: number;
@@ -1059,58 +1075,66 @@ export class GroupCoordinator {
     }
   }
 
-  // ---- OffsetCommit ---------------------------------------------------------------------
-
-  async commitOffsets(p: OffsetCommitParams): Promise<TopicResult[]> {
-    const groupError = this.validateOffsetCommit(p);
-    if (groupError !== ErrorCode.NONE) {
-      return p.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((x) => ({
-          partitionIndex: x.partitionIndex,
-          errorCode: groupError,
-        })),
-      }));
-    }
-    const now = this.clock.now();
+  /**
+   * The per-partition checks both commit paths share (unknown partition, metadata size, then
+   * `partitionError`) and the `__consumer_offsets` records of what passed.
+   */
+  private offsetRecords(
+    groupId: string,
+    topics: OffsetCommitParams["topics"],
+    now: number,
+    expireTimestamp: number,
+    partitionError: (topic: string, partition: number) => number,
+  ): { results: TopicResult[]; records: LogRecord[]; accepted: AcceptedOffset[] } {
     const results: TopicResult[] = [];
     const records: LogRecord[] = [];
-    const accepted: {
-      topic: string;
-      partition: number;
-      o: OffsetAndMetadata;
-      r: PartitionResult;
-    }[] = [];
-    for (const t of p.topics) {
+    const accepted: AcceptedOffset[] = [];
+    for (const t of topics) {
       const out: PartitionResult[] = [];
       results.push({ name: t.name, partitions: out });
       for (const x of t.partitions) {
         const r: PartitionResult = { partitionIndex: x.partitionIndex, errorCode: ErrorCode.NONE };
         out.push(r);
         const metadata = x.committedMetadata ?? "";
-        const consumerError = this.consumerCommitPartitionError(p, t.name, x.partitionIndex);
         if (!this.partitionExists(t.name, x.partitionIndex)) {
           r.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         } else if (encoder.encode(metadata).length > this.config.offsetMetadataMaxBytes) {
           r.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-        } else if (consumerError !== ErrorCode.NONE) {
-          r.errorCode = consumerError;
         } else {
+          r.errorCode = partitionError(t.name, x.partitionIndex);
+          if (r.errorCode !== ErrorCode.NONE) continue;
           const o: OffsetAndMetadata = {
             offset: x.committedOffset,
             leaderEpoch: x.committedLeaderEpoch ?? -1,
             metadata,
             commitTimestamp: now,
-            expireTimestamp: p.retentionTimeMs >= 0 ? now + p.retentionTimeMs : -1,
+            expireTimestamp,
           };
           accepted.push({ topic: t.name, partition: x.partitionIndex, o, r });
           records.push({
-            key: offsetCommitKey(p.groupId, t.name, x.partitionIndex),
+            key: offsetCommitKey(groupId, t.name, x.partitionIndex),
             value: offsetCommitValue(o),
           });
         }
       }
     }
+    return { results, records, accepted };
+  }
+
+  // ---- OffsetCommit ---------------------------------------------------------------------
+
+  async commitOffsets(p: OffsetCommitParams): Promise<TopicResult[]> {
+    const groupError = this.validateOffsetCommit(p);
+    if (groupError !== ErrorCode.NONE) return everyPartition(p.topics, groupError);
+    const now = this.clock.now();
+    const expireTimestamp = p.retentionTimeMs >= 0 ? now + p.retentionTimeMs : -1;
+    const { results, records, accepted } = this.offsetRecords(
+      p.groupId,
+      p.topics,
+      now,
+      expireTimestamp,
+      (topic, partition) => this.consumerCommitPartitionError(p, topic, partition),
+    );
     if (records.length === 0) return results;
     const before = this.pendingSeq;
     try {
@@ -1139,64 +1163,22 @@ export class GroupCoordinator {
    * (onTransactionCompleted).
    */
   async commitTransactionalOffsets(p: TxnOffsetCommitParams): Promise<TopicResult[]> {
-    const all = (code: number) =>
-      p.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((x) => ({
-          partitionIndex: x.partitionIndex,
-          errorCode: code,
-        })),
-      }));
-    if (p.groupId === "") return all(ErrorCode.INVALID_GROUP_ID);
+    if (p.groupId === "") return everyPartition(p.topics, ErrorCode.INVALID_GROUP_ID);
     const groupError = this.validateTxnOffsetCommit(p);
-    if (groupError !== ErrorCode.NONE) return all(groupError);
-    const now = this.clock.now();
-    const results: TopicResult[] = [];
-    const records: LogRecord[] = [];
-    const accepted: {
-      topic: string;
-      partition: number;
-      o: OffsetAndMetadata;
-      r: PartitionResult;
-    }[] = [];
+    if (groupError !== ErrorCode.NONE) return everyPartition(p.topics, groupError);
     const cg = this.consumer.group(p.groupId);
-    for (const t of p.topics) {
-      const out: PartitionResult[] = [];
-      results.push({ name: t.name, partitions: out });
-      for (const x of t.partitions) {
-        const r: PartitionResult = { partitionIndex: x.partitionIndex, errorCode: ErrorCode.NONE };
-        out.push(r);
-        const metadata = x.committedMetadata ?? "";
-        if (!this.partitionExists(t.name, x.partitionIndex)) {
-          r.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-        } else if (encoder.encode(metadata).length > this.config.offsetMetadataMaxBytes) {
-          r.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-        } else if (
-          cg && this.consumer.commitPartitionError(
-              cg,
-              p.memberId,
-              p.generationId,
-              t.name,
-              x.partitionIndex,
-            ) !== ErrorCode.NONE
-        ) {
-          r.errorCode = ErrorCode.ILLEGAL_GENERATION;
-        } else {
-          const o: OffsetAndMetadata = {
-            offset: x.committedOffset,
-            leaderEpoch: x.committedLeaderEpoch ?? -1,
-            metadata,
-            commitTimestamp: now,
-            expireTimestamp: -1,
-          };
-          accepted.push({ topic: t.name, partition: x.partitionIndex, o, r });
-          records.push({
-            key: offsetCommitKey(p.groupId, t.name, x.partitionIndex),
-            value: offsetCommitValue(o),
-          });
-        }
-      }
-    }
+    const { results, records, accepted } = this.offsetRecords(
+      p.groupId,
+      p.topics,
+      this.clock.now(),
+      -1,
+      (topic, partition) =>
+        cg &&
+          this.consumer.commitPartitionError(cg, p.memberId, p.generationId, topic, partition) !==
+            ErrorCode.NONE
+          ? ErrorCode.ILLEGAL_GENERATION
+          : ErrorCode.NONE,
+    );
     if (records.length === 0) return results;
     let verifyError: number = ErrorCode.NONE;
     let registered: PendingTxnOffset[] = [];
