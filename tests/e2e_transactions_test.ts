@@ -34,7 +34,8 @@ import {
 import { encodeRecordBatch } from "../protocol/records.ts";
 import type { MessageSchema, Msg } from "../protocol/schema.ts";
 import { HANDLERS } from "../src/handlers/mod.ts";
-import { encodeTxnKey, encodeTxnValue, partitionFor } from "../src/txn/transaction_log.ts";
+import { encodeTxnKey, encodeTxnValue } from "../src/txn/transaction_log.ts";
+import { partitionFor } from "../src/internal_topic.ts";
 import { TxnState } from "../src/txn/transaction_metadata.ts";
 import { LogTxnStore } from "../src/txn/txn_log_store.ts";
 import { BrokerProcess, decoder, kcat, python, testBroker } from "./helpers.ts";

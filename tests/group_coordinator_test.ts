@@ -24,13 +24,12 @@ import {
   type OffsetCommitParams,
   type TxnOffsetCommitParams,
 } from "../src/group/group_coordinator.ts";
-import {
-  type CoordinatorAppendOptions,
-  type CoordinatorLog,
-  javaStringHashCode,
-  type LogRecord,
-  partitionFor,
+import type {
+  CoordinatorAppendOptions,
+  CoordinatorLog,
+  LogRecord,
 } from "../src/group/group_metadata_log.ts";
+import { javaStringHashCode, partitionFor } from "../src/internal_topic.ts";
 
 /** The log in memory (one partition, 0); `failWith` makes appends fail. */
 class MemoryLog implements CoordinatorLog {

@@ -15,8 +15,8 @@ import {
   decodeTxnValue,
   encodeTxnKey,
   encodeTxnValue,
-  partitionFor,
 } from "../src/txn/transaction_log.ts";
+import { partitionFor } from "../src/internal_topic.ts";
 import {
   IllegalTxnStateError,
   type TopicPartition,

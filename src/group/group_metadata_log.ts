@@ -18,8 +18,8 @@ import {
   decodeRecords,
   encodeRecordBatch,
 } from "../../protocol/records.ts";
-import type { TopicMetadata } from "../../storage/log_manager.ts";
 import type { PartitionLog } from "../../storage/partition_log.ts";
+import { type InternalTopicHost, partitionFor } from "../internal_topic.ts";
 
 export const GROUP_METADATA_TOPIC = "__consumer_offsets";
 /** Kafka's offsets.topic.segment.bytes default: small segments keep compaction effective. */
@@ -61,34 +61,10 @@ export interface CoordinatorLog {
   ): Promise<void>;
 }
 
-/** What the log needs from the broker (a subset of Broker). */
-export interface OffsetsTopicHost {
-  topic(name: string): TopicMetadata | undefined;
-  partition(topic: string, partition: number): PartitionLog | undefined;
-  createTopic(
-    name: string,
-    numPartitions: number,
-    configs: Iterable<[string, string | null]>,
-  ): Promise<TopicMetadata | null>;
-}
-
-/** Java's String.hashCode over UTF-16 code units, with int32 wrap-around. */
-export function javaStringHashCode(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h;
-}
-
-/** Kafka's partitionFor: Utils.abs(groupId.hashCode) % partitions (abs(MIN_VALUE) is 0). */
-export function partitionFor(groupId: string, partitions: number): number {
-  const h = javaStringHashCode(groupId);
-  return (h === -2147483648 ? 0 : Math.abs(h)) % partitions;
-}
-
 export class GroupMetadataLog implements CoordinatorLog {
   private ready?: Promise<number>;
 
-  constructor(private readonly host: OffsetsTopicHost, private readonly numPartitions: number) {}
+  constructor(private readonly host: InternalTopicHost, private readonly numPartitions: number) {}
 
   /** Partition count once the topic exists (creating it on first call). */
   private ensureTopic(): Promise<number> {

@@ -12,7 +12,7 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from "../../protocol/messages/mod.ts";
 import type { Broker } from "../broker.ts";
 import type { ApiRegistration } from "../registry.ts";
-import { partitionFor } from "../txn/transaction_log.ts";
+import { partitionFor } from "../internal_topic.ts";
 import { errorCodeOf } from "./util.ts";
 
 export const CONSUMER_OFFSETS_TOPIC = "__consumer_offsets";

@@ -89,20 +89,6 @@ export const TransactionLogValue: MessageSchema = {
 
 const VALUE_VERSION = 0;
 
-/** Java's String.hashCode (UTF-16 code units, int32 arithmetic). */
-export function javaStringHashCode(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
-  return h;
-}
-
-/** Kafka's partitionFor: Utils.abs(id.hashCode) % partitions (abs(MIN_VALUE) is 0). */
-export function partitionFor(id: string, partitions: number): number {
-  const h = javaStringHashCode(id);
-  const abs = h === -2147483648 ? 0 : Math.abs(h);
-  return abs % partitions;
-}
-
 export function encodeTxnKey(transactionalId: string): Uint8Array {
   const w = new Writer(16 + transactionalId.length * 3);
   w.int16(0);

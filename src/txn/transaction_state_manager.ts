@@ -8,13 +8,8 @@
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { log } from "../log.ts";
-import {
-  decodeTxnKey,
-  decodeTxnValue,
-  encodeTxnKey,
-  encodeTxnValue,
-  partitionFor,
-} from "./transaction_log.ts";
+import { decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue } from "./transaction_log.ts";
+import { partitionFor } from "../internal_topic.ts";
 import {
   TransactionMetadata,
   TxnState,

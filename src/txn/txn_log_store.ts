@@ -18,8 +18,7 @@ import {
   encodeRecordBatch,
   endTxnMarker,
 } from "../../protocol/records.ts";
-import type { TopicMetadata } from "../../storage/log_manager.ts";
-import type { PartitionLog } from "../../storage/partition_log.ts";
+import type { InternalTopicHost } from "../internal_topic.ts";
 import type { TxnMarkerWriter } from "./transaction_coordinator.ts";
 import { TRANSACTION_STATE_TOPIC } from "./transaction_log.ts";
 import type { TopicPartition } from "./transaction_metadata.ts";
@@ -27,22 +26,11 @@ import type { TxnLogStore } from "./transaction_state_manager.ts";
 
 const LOAD_READ_BYTES = 4 * 1024 * 1024;
 
-/** What the store needs from the broker (a subset of Broker). */
-export interface TxnTopicHost {
-  topic(name: string): TopicMetadata | undefined;
-  partition(topic: string, partition: number): PartitionLog | undefined;
-  createTopic(
-    name: string,
-    numPartitions: number,
-    configs: Iterable<[string, string | null]>,
-  ): Promise<TopicMetadata | null>;
-}
-
 export class LogTxnStore implements TxnLogStore {
   private ready?: Promise<void>;
 
   constructor(
-    private readonly host: TxnTopicHost,
+    private readonly host: InternalTopicHost,
     private readonly numPartitions: number,
     private readonly segmentBytes: number,
   ) {}
@@ -115,7 +103,7 @@ export class LogTxnStore implements TxnLogStore {
 
 /** Writes markers into the broker's partition logs. */
 export class LogMarkerWriter implements TxnMarkerWriter {
-  constructor(private readonly host: Pick<TxnTopicHost, "partition">) {}
+  constructor(private readonly host: Pick<InternalTopicHost, "partition">) {}
 
   async writeMarker(
     tp: TopicPartition,
