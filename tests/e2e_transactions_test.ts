@@ -32,7 +32,7 @@ import {
   ProduceResponse,
 } from "../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../protocol/records.ts";
-import type { MessageSchema, Msg } from "../protocol/schema.ts";
+import type { Msg } from "../protocol/schema.ts";
 import { HANDLERS } from "../src/handlers/mod.ts";
 import { encodeTxnKey, encodeTxnValue } from "../src/txn/transaction_log.ts";
 import { partitionFor } from "../src/internal_topic.ts";
@@ -81,25 +81,9 @@ async function kcatValues(
   return decoder.decode(out).split("\n").filter((l) => l !== "");
 }
 
-/** One request on a fresh connection (tests/raw_client.ts: the project's own codec). */
-async function rawRequest(
-  port: number,
-  req: MessageSchema,
-  resp: MessageSchema,
-  version: number,
-  body: Msg,
-): Promise<Msg> {
-  const c = await RawClient.connect(port);
-  try {
-    return await c.call(req, resp, version, body);
-  } finally {
-    c.close();
-  }
-}
-
 /** ListOffsets latest at an isolation level (1 = read_committed: the last stable offset). */
 async function latestOffset(port: number, topic: string, partition: number, committed: boolean) {
-  const r = await rawRequest(port, ListOffsetsRequest, ListOffsetsResponse, 5, {
+  const r = await RawClient.once(port, ListOffsetsRequest, ListOffsetsResponse, 5, {
     replicaId: -1,
     isolationLevel: committed ? 1 : 0,
     topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp: -1 }] }],
@@ -110,9 +94,15 @@ async function latestOffset(port: number, topic: string, partition: number, comm
 }
 
 async function describeTxn(port: number, id: string): Promise<Msg> {
-  const r = await rawRequest(port, DescribeTransactionsRequest, DescribeTransactionsResponse, 0, {
-    transactionalIds: [id],
-  });
+  const r = await RawClient.once(
+    port,
+    DescribeTransactionsRequest,
+    DescribeTransactionsResponse,
+    0,
+    {
+      transactionalIds: [id],
+    },
+  );
   return r.transactionStates[0];
 }
 
@@ -560,7 +550,7 @@ Deno.test(
     const topic = "wire-t";
     try {
       await b.broker.createTopic(topic, 2);
-      const fc = await rawRequest(port, FindCoordinatorRequest, FindCoordinatorResponse, 4, {
+      const fc = await RawClient.once(port, FindCoordinatorRequest, FindCoordinatorResponse, 4, {
         keyType: 1,
         coordinatorKeys: ["w"],
       });
@@ -568,7 +558,7 @@ Deno.test(
         [fc.coordinators[0].errorCode, fc.coordinators[0].port],
         [0, port],
       );
-      const init = await rawRequest(port, InitProducerIdRequest, InitProducerIdResponse, 4, {
+      const init = await RawClient.once(port, InitProducerIdRequest, InitProducerIdResponse, 4, {
         transactionalId: "w",
         transactionTimeoutMs: 60_000,
         producerId: -1,
@@ -576,7 +566,7 @@ Deno.test(
       });
       assert.equal(init.errorCode, 0);
       const { producerId, producerEpoch } = init;
-      const tooLong = await rawRequest(port, InitProducerIdRequest, InitProducerIdResponse, 4, {
+      const tooLong = await RawClient.once(port, InitProducerIdRequest, InitProducerIdResponse, 4, {
         transactionalId: "w2",
         transactionTimeoutMs: 900_001,
         producerId: -1,
@@ -585,7 +575,7 @@ Deno.test(
       assert.equal(tooLong.errorCode, ErrorCode.INVALID_TRANSACTION_TIMEOUT);
 
       const add = (version: number, parts: number[], verifyOnly = false, epoch = producerEpoch) =>
-        rawRequest(
+        RawClient.once(
           port,
           AddPartitionsToTxnRequest,
           AddPartitionsToTxnResponse,
@@ -625,7 +615,7 @@ Deno.test(
       assert.deepEqual(codes(await add(4, [0, 1], true), 4), [0, ErrorCode.INVALID_TXN_STATE]);
 
       const produce = (partition: number, epoch: number, seq: number, version = 9) =>
-        rawRequest(port, ProduceRequest, ProduceResponse, version, {
+        RawClient.once(port, ProduceRequest, ProduceResponse, version, {
           transactionalId: "w",
           acks: -1,
           timeoutMs: 5000,
@@ -655,7 +645,7 @@ Deno.test(
         (await produce(0, producerEpoch + 1, 0)).errorCode,
         ErrorCode.INVALID_PRODUCER_EPOCH,
       );
-      const internal = await rawRequest(port, ProduceRequest, ProduceResponse, 9, {
+      const internal = await RawClient.once(port, ProduceRequest, ProduceResponse, 9, {
         transactionalId: null,
         acks: -1,
         timeoutMs: 5000,
@@ -679,7 +669,7 @@ Deno.test(
         ErrorCode.TRANSACTIONAL_ID_NOT_FOUND,
       );
 
-      const producers = await rawRequest(
+      const producers = await RawClient.once(
         port,
         DescribeProducersRequest,
         DescribeProducersResponse,
@@ -697,7 +687,7 @@ Deno.test(
       assert.equal(p7.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
 
       const list = (states: string[], version = 1, durationFilter = -1) =>
-        rawRequest(port, ListTransactionsRequest, ListTransactionsResponse, version, {
+        RawClient.once(port, ListTransactionsRequest, ListTransactionsResponse, version, {
           stateFilters: states,
           producerIdFilters: [],
           durationFilter,
@@ -708,7 +698,7 @@ Deno.test(
       assert.equal((await list([], 1, 3_600_000)).transactionStates.length, 0);
       assert.equal((await list([], 0)).transactionStates.length, 1);
 
-      const end = await rawRequest(port, EndTxnRequest, EndTxnResponse, 3, {
+      const end = await RawClient.once(port, EndTxnRequest, EndTxnResponse, 3, {
         transactionalId: "w",
         producerId,
         producerEpoch,
@@ -732,7 +722,7 @@ Deno.test(
     let b = await testBroker({ dataDir, keepDir: true });
     try {
       await b.broker.createTopic(topic, 2);
-      const init = await rawRequest(b.port, InitProducerIdRequest, InitProducerIdResponse, 4, {
+      const init = await RawClient.once(b.port, InitProducerIdRequest, InitProducerIdResponse, 4, {
         transactionalId: "prep",
         transactionTimeoutMs: 60_000,
         producerId: -1,

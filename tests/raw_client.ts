@@ -20,6 +20,22 @@ export class RawClient {
     return new RawClient(conn);
   }
 
+  /** One request on a fresh connection, closed afterwards. */
+  static async once(
+    port: number,
+    req: MessageSchema,
+    resp: MessageSchema,
+    version: number,
+    body: Msg,
+  ): Promise<Msg> {
+    const c = await RawClient.connect(port);
+    try {
+      return await c.call(req, resp, version, body);
+    } finally {
+      c.close();
+    }
+  }
+
   async call(req: MessageSchema, resp: MessageSchema, version: number, body: Msg): Promise<Msg> {
     const flexible = isFlexible(req, version);
     const correlationId = ++this.correlationId;

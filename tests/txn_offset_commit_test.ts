@@ -21,26 +21,11 @@ import {
   TxnOffsetCommitRequest,
   TxnOffsetCommitResponse,
 } from "../protocol/messages/mod.ts";
-import type { MessageSchema, Msg } from "../protocol/schema.ts";
+import type { Msg } from "../protocol/schema.ts";
 import { BrokerProcess, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-async function call(
-  port: number,
-  req: MessageSchema,
-  resp: MessageSchema,
-  version: number,
-  body: Msg,
-): Promise<Msg> {
-  const c = await RawClient.connect(port);
-  try {
-    return await c.call(req, resp, version, body);
-  } finally {
-    c.close();
-  }
-}
 
 interface Producer {
   transactionalId: string;
@@ -49,7 +34,7 @@ interface Producer {
 }
 
 async function initProducer(port: number, transactionalId: string): Promise<Producer> {
-  const r = await call(port, InitProducerIdRequest, InitProducerIdResponse, 4, {
+  const r = await RawClient.once(port, InitProducerIdRequest, InitProducerIdResponse, 4, {
     transactionalId,
     transactionTimeoutMs: 60_000,
     producerId: -1,
@@ -60,7 +45,7 @@ async function initProducer(port: number, transactionalId: string): Promise<Prod
 }
 
 async function addOffsets(port: number, p: Producer, groupId: string): Promise<number> {
-  const r = await call(port, AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, 3, {
+  const r = await RawClient.once(port, AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, 3, {
     ...p,
     groupId,
   });
@@ -78,7 +63,7 @@ async function txnCommit(
   version = 3,
   epoch = p.producerEpoch,
 ): Promise<number> {
-  const r = await call(port, TxnOffsetCommitRequest, TxnOffsetCommitResponse, version, {
+  const r = await RawClient.once(port, TxnOffsetCommitRequest, TxnOffsetCommitResponse, version, {
     transactionalId: p.transactionalId,
     groupId,
     producerId: p.producerId,
@@ -100,7 +85,7 @@ async function txnCommit(
 }
 
 async function endTxn(port: number, p: Producer, committed: boolean): Promise<void> {
-  const r = await call(port, EndTxnRequest, EndTxnResponse, 3, { ...p, committed });
+  const r = await RawClient.once(port, EndTxnRequest, EndTxnResponse, 3, { ...p, committed });
   assert.equal(r.errorCode, 0);
 }
 
@@ -114,7 +99,7 @@ async function fetchOffsets(
   version = 7,
 ): Promise<[number, number][]> {
   const topics = [{ name: topic, partitionIndexes: partitions }];
-  const r = await call(
+  const r = await RawClient.once(
     port,
     OffsetFetchRequest,
     OffsetFetchResponse,
@@ -216,17 +201,23 @@ Deno.test(
     const group = "rgroup";
     let proc = await BrokerProcess.start(dataDir);
     try {
-      const created = await call(proc.port, CreateTopicsRequest, CreateTopicsResponse, 5, {
-        topics: [{
-          name: topic,
-          numPartitions: 3,
-          replicationFactor: 1,
-          assignments: [],
-          configs: [],
-        }],
-        timeoutMs: 5000,
-        validateOnly: false,
-      });
+      const created = await RawClient.once(
+        proc.port,
+        CreateTopicsRequest,
+        CreateTopicsResponse,
+        5,
+        {
+          topics: [{
+            name: topic,
+            numPartitions: 3,
+            replicationFactor: 1,
+            assignments: [],
+            configs: [],
+          }],
+          timeoutMs: 5000,
+          validateOnly: false,
+        },
+      );
       assert.equal(created.topics[0].errorCode, 0);
       const [a, b, c] = [
         await initProducer(proc.port, "r-a"),
