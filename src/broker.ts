@@ -20,10 +20,23 @@ import { groupConfigFrom } from "./group/group_config.ts";
 import { GROUP_METADATA_TOPIC, GroupMetadataLog } from "./group/group_metadata_log.ts";
 import { registerHandlers } from "./handlers/mod.ts";
 import { log } from "./log.ts";
-import { Metrics } from "./metrics.ts";
+import { Metrics, type MetricsSnapshot } from "./metrics.ts";
 import { ProducerIdManager } from "./producer_id_manager.ts";
 import { HandlerRegistry } from "./registry.ts";
 import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn/mod.ts";
+import { checkTransactionalProduce } from "./txn/produce_verification.ts";
+import {
+  type AppendOutcome,
+  PARTITION_OPS,
+  type PartitionOpArgs,
+  type PartitionOpName,
+  type PartitionOpResult,
+  transferablesOf,
+} from "./partition_ops.ts";
+import { CloseConnection, handleRequestFrame } from "./connection.ts";
+import { CONTROLLER_WORKER } from "./workers/ownership.ts";
+import { Transfer } from "./workers/peer_link.ts";
+import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
 export interface BrokerOptions {
   /** Bind address (default 0.0.0.0). */
@@ -44,9 +57,51 @@ export interface BrokerOptions {
   adminHost?: string;
   /** Bearer token the admin API requires (except /healthz and /readyz); default: none. */
   adminToken?: string;
+  /**
+   * Set by a Deno worker's entry (src/workers/worker_main.ts): this broker is one of several
+   * workers sharing the port (SO_REUSEPORT) and the data directory, owning a share of the
+   * partitions.
+   */
+  cluster?: WorkerCluster;
+  /** Called once storage is open, before coordinators load (the supervisor starts the rest). */
+  onStorageOpen?: () => void;
 }
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
+
+let nextWatchId = 1;
+
+/** One worker's counters, as sent to the worker serving the admin API. */
+interface WorkerStats {
+  metrics: MetricsSnapshot;
+  remote: {
+    copied: number;
+    copiedBytes: number;
+    deleted: number;
+    failures: number;
+    orphansDeleted: number;
+  };
+}
+
+function unknownPartition(topic: string, partition: number): KafkaError {
+  return new KafkaError(
+    ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    `unknown partition ${topic}-${partition}`,
+  );
+}
+
+/** One buffer of its own holding `chunks` in order (it is transferred to another worker). */
+function concat(chunks: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
 
 /** Kafka's topic name rules: 1..249 characters of [a-zA-Z0-9._-], not "." or "..". */
 export function validateTopicName(name: string): void {
@@ -96,6 +151,8 @@ const DYNAMIC_CONFIG_FILE = "meta/dynamic-broker-configs.json";
 /** Loads dynamic broker configs persisted by an earlier run (invalid entries are skipped). */
 function loadDynamicBrokerConfigs(config: BrokerConfig, dataDir: string): void {
   const path = `${dataDir}/${DYNAMIC_CONFIG_FILE}`;
+  config.dynamicBroker.clear();
+  config.dynamicDefault.clear();
   if (!existsSync(path)) return;
   try {
     const saved = JSON.parse(readFileSync(path, "utf8")) as {
@@ -169,18 +226,25 @@ export class Broker {
   /** Transactions: this broker coordinates every transactional id (issue 7). */
   readonly transactions: TransactionCoordinator;
 
+  /** Deno workers: this worker's place among them; undefined when the broker runs alone. */
+  cluster?: WorkerCluster;
+  /** Fetches waiting on appends here, for other workers (see waitForAppend). */
+  private readonly watches = new Map<string, () => void>();
+  /** Catalogue and config changes still being applied by the other workers. */
+  private propagation: Promise<void> = Promise.resolve();
+
   private constructor(
     readonly config: BrokerConfig,
     readonly logs: LogManager,
     readonly dataDir: string,
-    readonly producerIds: ProducerIdManager,
+    private readonly producerIdManager: ProducerIdManager | null,
   ) {
     registerHandlers(this.registry);
     this.groups = new GroupCoordinator(
       new GroupMetadataLog(this, config.int("offsets.topic.num.partitions")),
       {
         config: groupConfigFrom(config),
-        partitionExists: (t, p) => this.partition(t, p) !== undefined,
+        partitionExists: (t, p) => this.hasPartition(t, p),
         topics: {
           byName: (name) => this.topic(name),
           byId: (id) => this.topicById(id),
@@ -199,10 +263,23 @@ export class Broker {
     this.transactions = brokerTransactionCoordinator(
       this,
       config,
-      () => producerIds.next(),
+      () => this.producerIds.next(),
       (producerId, partitions, commit) =>
         this.groups.onTransactionCompleted(producerId, partitions, commit),
     );
+  }
+
+  /** Producer ids: allocated by the controller (InitProducerId is forwarded there). */
+  get producerIds(): ProducerIdManager {
+    if (!this.producerIdManager) {
+      throw new KafkaError(ErrorCode.NOT_COORDINATOR, "producer ids are allocated by worker 0");
+    }
+    return this.producerIdManager;
+  }
+
+  /** Whether this broker runs the coordinators and writes the catalogue (alone, or worker 0). */
+  get isController(): boolean {
+    return !this.cluster || this.cluster.isController;
   }
 
   get nodeId(): number {
@@ -218,14 +295,16 @@ export class Broker {
     const settings = new Map<string, string>();
     for (const [k, v] of Object.entries(options.config ?? {})) settings.set(k, String(v));
     const config = new BrokerConfig(settings);
-    for (const k of config.unknown) log.warn(`unknown config '${k}' ignored`);
+    const cluster = options.cluster;
+    const controller = !cluster || cluster.isController;
+    if (controller) { for (const k of config.unknown) log.warn(`unknown config '${k}' ignored`); }
     groupConfigFrom(config); // cross-checks group.consumer.* before storage is opened
     const dataDir = options.dataDir ?? (config.get("log.dirs") as string | null) ??
       (config.get("log.dir") as string | null) ?? "./data";
     await Deno.mkdir(dataDir, { recursive: true });
     loadDynamicBrokerConfigs(config, dataDir);
     const remoteStorage = remoteStorageFor(config, dataDir);
-    if (remoteStorage) log.info(`tiered storage in ${remoteStorage.description}`);
+    if (remoteStorage && controller) log.info(`tiered storage in ${remoteStorage.description}`);
     const logs = await LogManager.open(dataDir, {
       nodeId: config.nodeId,
       logConfigFor: (overrides) => logConfigFor(config, overrides),
@@ -239,13 +318,28 @@ export class Broker {
       },
       retentionCheckIntervalMs: config.int("log.retention.check.interval.ms"),
       onError: (m) => log.warn(m),
+      owns: cluster ? (t, p) => cluster.owns(t, p) : undefined,
+      catalogueWriter: controller,
+      checkpointSuffix: controller ? "" : `.w${cluster!.index}`,
     });
-    const broker = new Broker(config, logs, dataDir, await ProducerIdManager.open(dataDir));
+    options.onStorageOpen?.();
+    const producerIds = controller ? await ProducerIdManager.open(dataDir) : null;
+    const broker = new Broker(config, logs, dataDir, producerIds);
     broker.host = options.host ?? "0.0.0.0";
+    broker.cluster = cluster;
+    if (cluster) broker.serveWorkers(cluster);
     try {
-      await broker.groups.load();
-      await broker.transactions.startup();
-      broker.listener = Deno.listen({ hostname: broker.host, port: options.port ?? 9092 });
+      if (controller) {
+        // With workers, creating the coordinators' internal topics here waits for the other
+        // workers to take the new catalogue: they start once storage is open (above).
+        await broker.groups.load();
+        await broker.transactions.startup();
+      }
+      broker.listener = Deno.listen({
+        hostname: broker.host,
+        port: options.port ?? 9092,
+        ...(cluster ? { reusePort: true } : {}),
+      } as Deno.TcpListenOptions);
     } catch (e) {
       broker.groups.close();
       await broker.transactions.close();
@@ -257,7 +351,7 @@ export class Broker {
     broker.advertisedHost = options.advertisedHost ??
       (broker.host === "0.0.0.0" || broker.host === "::" ? "127.0.0.1" : broker.host);
     broker.advertisedPort = options.advertisedPort ?? broker.port;
-    if (options.adminPort !== undefined) {
+    if (options.adminPort !== undefined && controller) {
       try {
         const { startAdminServer } = await import("./admin/server.ts");
         broker.admin = startAdminServer(broker, {
@@ -275,8 +369,77 @@ export class Broker {
     broker.acceptLoop = broker.accept();
     broker.startFlusher();
     logs.startBackgroundTasks();
-    broker.transactions.startScheduler();
+    if (controller) broker.transactions.startScheduler();
+    if (cluster) {
+      cluster.started();
+      // Catalogue changes made while this worker started are in topics.json by now.
+      if (!controller) await logs.syncCatalogue();
+    }
     return broker;
+  }
+
+  /** The methods other workers call on this one (see src/workers/). */
+  private serveWorkers(cluster: WorkerCluster): void {
+    cluster.serve(
+      "op",
+      async (a: { topic: string; partition: number; name: PartitionOpName; args: any }) => {
+        const log = this.logs.getPartition(a.topic, a.partition);
+        if (!log) {
+          throw new KafkaError(
+            ErrorCode.NOT_LEADER_OR_FOLLOWER,
+            `${a.topic}-${a.partition} is not open on worker ${cluster.index}`,
+          );
+        }
+        const result = await (PARTITION_OPS[a.name] as any)(this, log, a.args);
+        const transfer = transferablesOf(a.name, result);
+        return transfer.length > 0 ? new Transfer(result, transfer) : result;
+      },
+    );
+    cluster.serve(
+      "watch",
+      (a: { key: string; parts: [string, number][]; ms: number }) =>
+        this.watchLocal(a.key, a.parts, a.ms),
+    );
+    cluster.serve("unwatch", (a: { key: string }) => {
+      this.watches.get(a.key)?.();
+    });
+    cluster.serve("syncCatalogue", () => this.logs.syncCatalogue());
+    cluster.serve("stats", () => this.localStats());
+    cluster.serve("dropTopic", (a: { name: string }) => this.logs.dropTopic(a.name));
+    cluster.serve("syncBrokerConfigs", () => {
+      loadDynamicBrokerConfigs(this.config, this.dataDir);
+      this.applyBrokerConfigs();
+    });
+    if (!cluster.isController) return;
+    cluster.serve(
+      "request",
+      async (a: { frame: Uint8Array; clientHost: string; connectionId: number }) => {
+        let chunks: Uint8Array[] | null;
+        try {
+          chunks = await handleRequestFrame(this, a.frame, a.clientHost, a.connectionId, false);
+        } catch (e) {
+          if (e instanceof CloseConnection) return { close: e.message };
+          throw e;
+        }
+        if (!chunks) return { response: null };
+        const out = concat(chunks);
+        return new Transfer({ response: out }, [out.buffer as ArrayBuffer]);
+      },
+    );
+    cluster.serve("createTopic", async (a: { name: string }) => {
+      return (await this.autoCreateTopic(a.name)) !== undefined;
+    });
+    cluster.serve(
+      "txnAppend",
+      (a: {
+        transactionalId: string | null;
+        topic: string;
+        partition: number;
+        records: Uint8Array;
+        apiVersion: number;
+      }) =>
+        this.transactionalAppend(a.transactionalId, a.topic, a.partition, a.records, a.apiVersion),
+    );
   }
 
   private startFlusher(): void {
@@ -338,8 +501,189 @@ export class Broker {
     return this.logs.listTopics();
   }
 
+  /**
+   * The partition's log when it is open here: always when the broker runs alone; with
+   * workers, only on its owner (the internal topics' partitions are all on the controller).
+   * Requests go through partitionOp, which works wherever the owner is.
+   */
   partition(topic: string, partition: number): PartitionLog | undefined {
     return this.logs.getPartition(topic, partition);
+  }
+
+  private localStats(): WorkerStats {
+    return { metrics: this.metrics.snapshot(), remote: { ...this.logs.remoteLogManager.stats } };
+  }
+
+  /**
+   * Request, traffic and connection counters and tiering totals of the whole broker: with
+   * workers, every worker's summed (the admin API and /metrics run on worker 0).
+   */
+  async stats(): Promise<{ metrics: Metrics; remote: WorkerStats["remote"] }> {
+    if (!this.cluster) return { metrics: this.metrics, remote: this.logs.remoteLogManager.stats };
+    const all = [this.localStats(), ...await this.cluster.gather<WorkerStats>("stats")];
+    const metrics = new Metrics();
+    const remote = { copied: 0, copiedBytes: 0, deleted: 0, failures: 0, orphansDeleted: 0 };
+    for (const s of all) {
+      metrics.add(s.metrics);
+      for (const k of Object.keys(remote) as (keyof typeof remote)[]) remote[k] += s.remote[k];
+    }
+    return { metrics, remote };
+  }
+
+  /** Appends a transaction marker (a control batch) as the coordinator, on the owner. */
+  async appendMarker(topic: string, partition: number, batch: Uint8Array): Promise<void> {
+    const r = await this.partitionOp(topic, partition, "append", {
+      records: batch,
+      opts: { origin: "coordinator" },
+    });
+    if (r.errorCode !== 0) throw new KafkaError(r.errorCode, r.errorMessage ?? "");
+  }
+
+  /** Whether the catalogue has this partition (wherever its log is open). */
+  hasPartition(topic: string, partition: number): boolean {
+    const t = this.logs.getTopic(topic);
+    return t !== undefined && Number.isInteger(partition) && partition >= 0 &&
+      partition < t.partitions;
+  }
+
+  /**
+   * Runs a partition operation (src/partition_ops.ts) on the partition's owner: here, or on
+   * the worker that owns it. Rejects with UNKNOWN_TOPIC_OR_PARTITION when it does not exist.
+   */
+  partitionOp<K extends PartitionOpName>(
+    topic: string,
+    partition: number,
+    name: K,
+    args: PartitionOpArgs<K>,
+  ): Promise<PartitionOpResult<K>> {
+    const cluster = this.cluster;
+    if (cluster && !cluster.owns(topic, partition)) {
+      if (!this.hasPartition(topic, partition)) {
+        return Promise.reject(unknownPartition(topic, partition));
+      }
+      let transfer: ArrayBuffer[] = [];
+      if (name === "append") {
+        // The records are a view into the connection's read buffer: copy them once into a
+        // buffer of their own and hand that over.
+        const a = args as PartitionOpArgs<"append">;
+        const records = a.records.slice();
+        args = { ...a, records } as PartitionOpArgs<K>;
+        transfer = [records.buffer as ArrayBuffer];
+      }
+      return cluster.call(
+        cluster.ownerOf(topic, partition),
+        "op",
+        { topic, partition, name, args },
+        transfer,
+      );
+    }
+    const log = this.logs.getPartition(topic, partition);
+    if (!log) return Promise.reject(unknownPartition(topic, partition));
+    return (PARTITION_OPS[name] as any)(this, log, args);
+  }
+
+  /**
+   * Resolves on the first append to any of `parts`, or after `ms`: the Fetch long poll. With
+   * workers, partitions owned elsewhere are watched by their owners, which answer on the
+   * first append; the first answer (or the timeout) cancels the rest.
+   */
+  waitForAppend(parts: [string, number][], ms: number): Promise<void> {
+    const cluster = this.cluster;
+    const local: [string, number][] = [];
+    const remote = new Map<number, [string, number][]>();
+    for (const tp of parts) {
+      const owner = cluster ? cluster.ownerOf(tp[0], tp[1]) : 0;
+      if (!cluster || owner === cluster.index) local.push(tp);
+      else {
+        const list = remote.get(owner);
+        if (list) list.push(tp);
+        else remote.set(owner, [tp]);
+      }
+    }
+    if (remote.size === 0) return this.watchLocal(null, local, ms);
+    const key = `${cluster!.index}:${nextWatchId++}`;
+    return new Promise<void>((resolve) => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        this.watches.get(key)?.();
+        for (const owner of remote.keys()) {
+          cluster!.call(owner, "unwatch", { key }).catch(() => {});
+        }
+        resolve();
+      };
+      this.watchLocal(key, local, ms).then(finish);
+      for (const [owner, list] of remote) {
+        cluster!.call(owner, "watch", { key, parts: list, ms }).then(finish, finish);
+      }
+    });
+  }
+
+  /** Resolves on the first append to a local partition of `parts`, after `ms`, or on unwatch. */
+  private watchLocal(key: string | null, parts: [string, number][], ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const unsubs: (() => void)[] = [];
+      const done = () => {
+        clearTimeout(timer);
+        for (const u of unsubs) u();
+        if (key !== null) this.watches.delete(key);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      if (key !== null) this.watches.set(key, done);
+      for (const [t, p] of parts) {
+        const log = this.logs.getPartition(t, p);
+        if (log) unsubs.push(log.onAppend(done));
+      }
+    });
+  }
+
+  /**
+   * Appends a transactional producer's batch once the transaction coordinator has checked
+   * that the partition is in the producer's ongoing transaction (Produce's verification).
+   * The check and the hand-over to the partition's owner happen in one turn of the
+   * controller's event loop, and markers leave the controller by the same ordered channel, so
+   * a batch checked before EndTxn lands before that transaction's marker.
+   */
+  transactionalAppend(
+    transactionalId: string | null,
+    topic: string,
+    partition: number,
+    records: Uint8Array,
+    apiVersion: number,
+  ): Promise<AppendOutcome> {
+    const cluster = this.cluster;
+    if (cluster && !cluster.isController) {
+      const copy = records.slice();
+      return cluster.call(
+        CONTROLLER_WORKER,
+        "txnAppend",
+        { transactionalId, topic, partition, records: copy, apiVersion },
+        [copy.buffer],
+      );
+    }
+    const rejected = checkTransactionalProduce(
+      this.transactions,
+      this.config.bool("transaction.partition.verification.enable"),
+      transactionalId,
+      topic,
+      partition,
+      records,
+      apiVersion,
+    );
+    if (rejected) {
+      return Promise.resolve({
+        errorCode: rejected.code,
+        errorMessage: rejected.message,
+        baseOffset: -1,
+        logAppendTime: -1,
+        logStartOffset: -1,
+        recordCount: 0,
+        duplicate: false,
+      });
+    }
+    return this.partitionOp(topic, partition, "append", { records });
   }
 
   /** Creates a topic after validating its name, partition count and configs. */
@@ -369,6 +713,7 @@ export class Broker {
     this.validateTopicConfigs(Object.fromEntries(overrides));
     if (validateOnly) return null;
     const t = await this.logs.createTopic(name, numPartitions, Object.fromEntries(overrides));
+    await this.cluster?.broadcast("syncCatalogue");
     log.info(`created topic ${name} with ${numPartitions} partition(s)`);
     return t;
   }
@@ -378,6 +723,12 @@ export class Broker {
     const existing = this.topic(name);
     if (existing) return existing;
     if (!this.config.bool("auto.create.topics.enable")) return undefined;
+    if (!this.isController) {
+      // The controller creates it; its broadcast has reached this worker when it answers.
+      validateTopicName(name);
+      await this.cluster!.call(CONTROLLER_WORKER, "createTopic", { name });
+      return this.topic(name);
+    }
     try {
       return (await this.createTopic(name, -1)) ?? undefined;
     } catch (e) {
@@ -393,6 +744,7 @@ export class Broker {
       throw new KafkaError(ErrorCode.TOPIC_DELETION_DISABLED);
     }
     if (!this.topic(name)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    await this.cluster?.broadcast("dropTopic", { name });
     await this.logs.deleteTopic(name);
     this.metrics.topicDeleted(name);
     log.info(`deleted topic ${name}`);
@@ -472,6 +824,7 @@ export class Broker {
     this.validateTopicConfigs(next, t.configs);
     if (validateOnly) return null;
     const updated = this.logs.updateTopicConfig(name, next);
+    this.propagate("syncCatalogue");
     log.info(`topic ${name} configs: ${JSON.stringify(next)}`);
     return updated;
   }
@@ -511,6 +864,13 @@ export class Broker {
     if (validateOnly) return;
     for (const [k, v] of changes) this.config.setDynamic(k, v, scope);
     this.saveDynamicBrokerConfigs();
+    this.applyBrokerConfigs();
+    this.propagate("syncBrokerConfigs");
+    log.info(`dynamic broker configs (${scope}): ${JSON.stringify(changes)}`);
+  }
+
+  /** Re-derives every topic's config and the background tasks' settings from `config`. */
+  private applyBrokerConfigs(): void {
     for (const t of this.logs.listTopics()) this.logs.updateTopicConfig(t.name, t.configs);
     this.logs.retentionCheckIntervalMs = this.config.int("log.retention.check.interval.ms");
     if (this.logs.cleaner) {
@@ -520,7 +880,25 @@ export class Broker {
       );
     }
     Object.assign(this.logs.remoteLogManager.config, remoteLogManagerSettings(this.config));
-    log.info(`dynamic broker configs (${scope}): ${JSON.stringify(changes)}`);
+  }
+
+  /** Grows a topic (CreatePartitions); the owners of the new partitions open them. */
+  async createPartitions(name: string, count: number): Promise<TopicMetadata> {
+    const t = await this.logs.createPartitions(name, count);
+    await this.cluster?.broadcast("syncCatalogue");
+    return t;
+  }
+
+  /** Tells the other workers to re-read the catalogue or the broker configs, in order. */
+  propagate(method: "syncCatalogue" | "syncBrokerConfigs"): void {
+    const cluster = this.cluster;
+    if (!cluster) return;
+    this.propagation = this.propagation.then(() => cluster.broadcast(method));
+  }
+
+  /** Resolves once every change made so far has reached the other workers. */
+  propagated(): Promise<void> {
+    return this.propagation;
   }
 
   private saveDynamicBrokerConfigs(): void {

@@ -4,6 +4,7 @@
  *   --host H  --port P  --data-dir D  --advertised-host A  --advertised-port P
  *   --config server.properties  --set key=value (repeatable)  --log-level L
  *   --admin-port P  --admin-host H  --admin-token T   (admin HTTP API and console; off by default)
+ *   --workers N   (Deno workers; default: the number of cores; 1 = everything on the main thread)
  *
  * Settings apply in order: defaults, the --config file, --set, then the dedicated flags.
  * Unknown keys are warned about; an invalid value exits non-zero naming the key.
@@ -12,6 +13,7 @@ import { parseArgs } from "node:util";
 import { Broker } from "./broker.ts";
 import { BrokerConfig, ConfigError, parseListener, parseProperties } from "./config.ts";
 import { log, setLogLevel } from "./log.ts";
+import { StartError, Supervisor } from "./workers/supervisor.ts";
 
 const USAGE = `Usage: deno task start [options]
 
@@ -28,6 +30,8 @@ const USAGE = `Usage: deno task start [options]
   --admin-host HOST        bind address of the admin API (default: --host)
   --admin-token TOKEN      require "Authorization: Bearer TOKEN" on the admin API (all but
                            /healthz and /readyz); also read from TRIBUTARY_ADMIN_TOKEN
+  --workers N              Deno workers serving connections and owning partitions (default:
+                           the number of cores; 1 runs everything on the main thread)
   --help                   this text
 `;
 
@@ -60,6 +64,7 @@ export async function main(args: string[]): Promise<void> {
         "admin-port": { type: "string" },
         "admin-host": { type: "string" },
         "admin-token": { type: "string" },
+        workers: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -132,19 +137,33 @@ export async function main(args: string[]): Promise<void> {
     log.warn("--admin-token given without --admin-port: the admin API is off");
   }
 
+  const cores = navigator.hardwareConcurrency || 1;
+  let workers = cores;
+  if (v.workers !== undefined) {
+    if (!/^\d+$/.test(v.workers) || Number(v.workers) < 1 || Number(v.workers) > 256) {
+      fail(`--workers: '${v.workers}' is not a worker count (1-256)`);
+    }
+    workers = Number(v.workers);
+  }
+  const brokerOptions = {
+    host,
+    port,
+    dataDir: v["data-dir"],
+    advertisedHost,
+    advertisedPort,
+    config: Object.fromEntries(settings),
+    adminPort,
+    adminHost: v["admin-host"],
+    adminToken,
+  };
+  if (workers > 1) {
+    await superviseWorkers(workers, brokerOptions, v["log-level"], adminToken !== undefined);
+    return;
+  }
+
   let broker: Broker;
   try {
-    broker = await Broker.start({
-      host,
-      port,
-      dataDir: v["data-dir"],
-      advertisedHost,
-      advertisedPort,
-      config: Object.fromEntries(settings),
-      adminPort,
-      adminHost: v["admin-host"],
-      adminToken,
-    });
+    broker = await Broker.start(brokerOptions);
   } catch (e) {
     if (e instanceof ConfigError) fail(`invalid configuration: ${e.message}`);
     if (e instanceof Deno.errors.AddrInUse) {
@@ -156,15 +175,7 @@ export async function main(args: string[]): Promise<void> {
     }
     fail(`failed to start: ${e instanceof Error ? e.stack : e}`);
   }
-  log.info(
-    `Tributary listening on ${broker.host}:${broker.port} (advertised ${broker.advertisedHost}:${broker.advertisedPort}, data dir ${broker.dataDir}, cluster id ${broker.clusterId}, node id ${broker.nodeId})`,
-  );
-  if (broker.admin) {
-    log.info(
-      `admin API and console on http://${broker.admin.hostname}:${broker.admin.port}/` +
-        (adminToken !== undefined ? " (bearer token required)" : ""),
-    );
-  }
+  announce(broker, broker.admin, adminToken !== undefined, 1);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -180,8 +191,84 @@ export async function main(args: string[]): Promise<void> {
     log.info("stopped");
     Deno.exit(0);
   };
-  // A failure in one background task (a timer, an upload, a cleaner slice) must not take
-  // the broker down with every client on it: log it and keep serving.
+  keepServingOnErrors();
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+}
+
+/** The start-up line tests and operators look for, and where the admin API is. */
+function announce(
+  b: {
+    host: string;
+    port: number;
+    advertisedHost: string;
+    advertisedPort: number;
+    dataDir: string;
+    clusterId: string;
+    nodeId: number;
+  },
+  admin: { hostname: string; port: number } | undefined,
+  tokenRequired: boolean,
+  workers: number,
+): void {
+  log.info(
+    `Tributary listening on ${b.host}:${b.port} (advertised ${b.advertisedHost}:${b.advertisedPort}, data dir ${b.dataDir}, cluster id ${b.clusterId}, node id ${b.nodeId}, ${workers} worker${
+      workers === 1 ? "" : "s"
+    })`,
+  );
+  if (admin) {
+    log.info(
+      `admin API and console on http://${admin.hostname}:${admin.port}/` +
+        (tokenRequired ? " (bearer token required)" : ""),
+    );
+  }
+}
+
+/** Runs the broker on `count` Deno workers; the main thread supervises until a signal. */
+async function superviseWorkers(
+  count: number,
+  options: Parameters<typeof Supervisor.start>[1],
+  logLevel: string | undefined,
+  tokenRequired: boolean,
+): Promise<void> {
+  let sup: Supervisor;
+  try {
+    sup = await Supervisor.start(count, options, logLevel);
+  } catch (e) {
+    if (e instanceof StartError && e.kind === "config") fail(`invalid configuration: ${e.message}`);
+    if (e instanceof StartError && e.kind === "addr-in-use") {
+      fail(
+        `port ${options.port}${
+          options.adminPort !== undefined ? ` or admin port ${options.adminPort}` : ""
+        } is already in use`,
+      );
+    }
+    fail(`failed to start: ${e instanceof Error ? e.message : e}`);
+  }
+  announce(sup.info, sup.info.admin, tokenRequired, count);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal} received: flushing and closing`);
+    await sup.close();
+    log.info("stopped");
+    Deno.exit(0);
+  };
+  keepServingOnErrors();
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  if (Deno.env.get("TRIBUTARY_TEST_HOOKS") === "1") {
+    // Tests: SIGUSR2 makes the last worker die, to exercise the restart.
+    Deno.addSignalListener("SIGUSR2", () => sup.crash(count - 1));
+  }
+}
+
+/**
+ * A failure in one background task (a timer, an upload, a cleaner slice) must not take the
+ * broker down with every client on it: log it and keep serving.
+ */
+function keepServingOnErrors(): void {
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();
     const r = e.reason;
@@ -191,8 +278,6 @@ export async function main(args: string[]): Promise<void> {
     e.preventDefault();
     log.error(`uncaught error: ${e.error instanceof Error ? e.error.stack : e.message}`);
   });
-  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
 }
 
 if (import.meta.main) await main(Deno.args);

@@ -21,6 +21,7 @@ import { codecFor, isFlexible } from "../protocol/schema.ts";
 import { ApiVersionsResponse } from "../protocol/messages/mod.ts";
 import type { Broker } from "./broker.ts";
 import { log } from "./log.ts";
+import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { responseErrorCodes } from "./metrics.ts";
 
 const MIN_READ = 64 * 1024;
@@ -30,7 +31,7 @@ const TRUSTED_FRAME = 1024 * 1024;
 let nextConnectionId = 1;
 
 /** Closes the connection after logging why. */
-class CloseConnection extends Error {}
+export class CloseConnection extends Error {}
 
 export class Connection {
   readonly id = nextConnectionId++;
@@ -139,85 +140,8 @@ export class Connection {
   }
 
   /** Decodes, dispatches and encodes one request; null means no response is owed. */
-  private async handle(frame: Uint8Array): Promise<Uint8Array[] | null> {
-    const broker = this.broker;
-    const r = new Reader(frame);
-    let header: RequestHeader;
-    try {
-      header = readRequestHeaderV1(r);
-    } catch (e) {
-      throw new CloseConnection(`malformed request header: ${errText(e)}`);
-    }
-    const reg = broker.registry.get(header.apiKey);
-    if (!reg || header.apiVersion < reg.minVersion || header.apiVersion > reg.maxVersion) {
-      if (header.apiKey === API_VERSIONS_KEY) {
-        // KIP-511: answer an unknown ApiVersions version with v0 so the client can retry.
-        broker.metrics.request(header.apiKey, header.apiVersion, ErrorCode.UNSUPPORTED_VERSION);
-        return this.encode(header.correlationId, false, ApiVersionsResponse, 0, {
-          errorCode: ErrorCode.UNSUPPORTED_VERSION,
-          apiKeys: broker.registry.apiVersions(),
-          throttleTimeMs: 0,
-        });
-      }
-      throw new CloseConnection(
-        reg
-          ? `unsupported version ${header.apiVersion} of ${reg.name} (supported ${reg.minVersion}-${reg.maxVersion})`
-          : `unknown api key ${header.apiKey} (version ${header.apiVersion})`,
-      );
-    }
-    const flexible = isFlexible(reg.request, header.apiVersion);
-    let body;
-    try {
-      if (flexible) readHeaderTaggedFields(r, header);
-      const codec = codecFor(reg.request, header.apiVersion);
-      body = codec.decode(r);
-      if (r.remaining !== 0 && header.apiKey !== API_VERSIONS_KEY) {
-        throw new ProtocolError(`${r.remaining} trailing bytes`);
-      }
-    } catch (e) {
-      throw new CloseConnection(
-        `malformed ${reg.name} v${header.apiVersion} request: ${errText(e)}`,
-      );
-    }
-    const started = performance.now();
-    let response;
-    try {
-      response = await reg.handler(body, {
-        broker,
-        header,
-        apiVersion: header.apiVersion,
-        clientHost: this.remote,
-        connectionId: this.id,
-      });
-    } catch (e) {
-      const ms = performance.now() - started;
-      broker.metrics.request(header.apiKey, header.apiVersion, ErrorCode.UNKNOWN_SERVER_ERROR, ms);
-      throw e;
-    }
-    broker.metrics.request(
-      header.apiKey,
-      header.apiVersion,
-      response ? responseErrorCodes(response) : 0,
-      performance.now() - started,
-    );
-    if (!response) return null;
-    const headerV1 = flexible && header.apiKey !== API_VERSIONS_KEY;
-    return this.encode(header.correlationId, headerV1, reg.response, header.apiVersion, response);
-  }
-
-  private encode(
-    correlationId: number,
-    headerV1: boolean,
-    schema: typeof ApiVersionsResponse,
-    version: number,
-    body: Record<string, unknown>,
-  ): Uint8Array[] {
-    const w = new Writer(512);
-    w.int32(0);
-    writeResponseHeader(w, correlationId, headerV1);
-    codecFor(schema, version).encode(w, body);
-    w.patchInt32AtStart(w.length - 4);
-    return w.toChunks();
+  private handle(frame: Uint8Array): Promise<Uint8Array[] | null> {
+    return handleRequestFrame(this.broker, frame, this.remote, this.id, true);
   }
 
   private async writeAll(chunks: Uint8Array[]): Promise<void> {
@@ -228,6 +152,131 @@ export class Connection {
       }
     }
   }
+}
+
+/**
+ * Decodes, dispatches and encodes one request frame (without its size prefix); null means no
+ * response is owed. On a worker other than the controller, requests other than the
+ * partition-data and metadata APIs are forwarded whole to the controller (`forward`), which
+ * runs this same function. Throws CloseConnection for frames that must close the connection.
+ */
+export async function handleRequestFrame(
+  broker: Broker,
+  frame: Uint8Array,
+  clientHost: string,
+  connectionId: number,
+  forward: boolean,
+): Promise<Uint8Array[] | null> {
+  const r = new Reader(frame);
+  let header: RequestHeader;
+  try {
+    header = readRequestHeaderV1(r);
+  } catch (e) {
+    throw new CloseConnection(`malformed request header: ${errText(e)}`);
+  }
+  const reg = broker.registry.get(header.apiKey);
+  if (!reg || header.apiVersion < reg.minVersion || header.apiVersion > reg.maxVersion) {
+    if (header.apiKey === API_VERSIONS_KEY) {
+      // KIP-511: answer an unknown ApiVersions version with v0 so the client can retry.
+      broker.metrics.request(header.apiKey, header.apiVersion, ErrorCode.UNSUPPORTED_VERSION);
+      return encodeResponse(header.correlationId, false, ApiVersionsResponse, 0, {
+        errorCode: ErrorCode.UNSUPPORTED_VERSION,
+        apiKeys: broker.registry.apiVersions(),
+        throttleTimeMs: 0,
+      });
+    }
+    throw new CloseConnection(
+      reg
+        ? `unsupported version ${header.apiVersion} of ${reg.name} (supported ${reg.minVersion}-${reg.maxVersion})`
+        : `unknown api key ${header.apiKey} (version ${header.apiVersion})`,
+    );
+  }
+  const cluster = broker.cluster;
+  if (forward && cluster && !cluster.isController && !WORKER_LOCAL_APIS.has(header.apiKey)) {
+    return forwardToController(broker, frame, clientHost, connectionId);
+  }
+  const flexible = isFlexible(reg.request, header.apiVersion);
+  let body;
+  try {
+    if (flexible) readHeaderTaggedFields(r, header);
+    const codec = codecFor(reg.request, header.apiVersion);
+    body = codec.decode(r);
+    if (r.remaining !== 0 && header.apiKey !== API_VERSIONS_KEY) {
+      throw new ProtocolError(`${r.remaining} trailing bytes`);
+    }
+  } catch (e) {
+    throw new CloseConnection(
+      `malformed ${reg.name} v${header.apiVersion} request: ${errText(e)}`,
+    );
+  }
+  const started = performance.now();
+  let response;
+  try {
+    response = await reg.handler(body, {
+      broker,
+      header,
+      apiVersion: header.apiVersion,
+      clientHost,
+      connectionId,
+    });
+  } catch (e) {
+    const ms = performance.now() - started;
+    broker.metrics.request(header.apiKey, header.apiVersion, ErrorCode.UNKNOWN_SERVER_ERROR, ms);
+    throw e;
+  }
+  broker.metrics.request(
+    header.apiKey,
+    header.apiVersion,
+    response ? responseErrorCodes(response) : 0,
+    performance.now() - started,
+  );
+  if (!response) return null;
+  const headerV1 = flexible && header.apiKey !== API_VERSIONS_KEY;
+  return encodeResponse(header.correlationId, headerV1, reg.response, header.apiVersion, response);
+}
+
+function encodeResponse(
+  correlationId: number,
+  headerV1: boolean,
+  schema: typeof ApiVersionsResponse,
+  version: number,
+  body: Record<string, unknown>,
+): Uint8Array[] {
+  const w = new Writer(512);
+  w.int32(0);
+  writeResponseHeader(w, correlationId, headerV1);
+  codecFor(schema, version).encode(w, body);
+  w.patchInt32AtStart(w.length - 4);
+  return w.toChunks();
+}
+
+/**
+ * Requests a worker answers itself; the rest go to the controller (worker 0), which holds the
+ * group and transaction coordinators and the topic catalogue's writer.
+ */
+const WORKER_LOCAL_APIS = new Set([0, 1, 2, 3, API_VERSIONS_KEY]);
+
+/** Sends a whole request frame to the controller and returns its encoded response. */
+async function forwardToController(
+  broker: Broker,
+  frame: Uint8Array,
+  clientHost: string,
+  connectionId: number,
+): Promise<Uint8Array[] | null> {
+  const copy = frame.slice();
+  let answer: { response?: Uint8Array | null; close?: string };
+  try {
+    answer = await broker.cluster!.call(
+      CONTROLLER_WORKER,
+      "request",
+      { frame: copy, clientHost, connectionId },
+      [copy.buffer],
+    );
+  } catch (e) {
+    throw new CloseConnection(`forwarding to the controller worker failed: ${errText(e)}`);
+  }
+  if (answer.close !== undefined) throw new CloseConnection(answer.close);
+  return answer.response ? [answer.response] : null;
 }
 
 function isDisconnect(e: unknown): boolean {

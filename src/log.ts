@@ -21,9 +21,16 @@ export function setLogLevel(level: Level): void {
   threshold = LEVELS[level];
 }
 
+let prefix = "";
+
+/** Put before every message (a Deno worker names itself: "[worker 1] "). */
+export function setLogPrefix(p: string): void {
+  prefix = p;
+}
+
 function emit(level: Level, msg: string): void {
   if (LEVELS[level] < threshold) return;
-  const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}\n`;
+  const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${prefix}${msg}\n`;
   try {
     Deno.stderr.writeSync(encoder.encode(line));
   } catch {

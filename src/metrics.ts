@@ -26,6 +26,18 @@ export const LATENCY_BUCKETS_SECONDS = [
   10,
 ] as const;
 
+/** Metrics as plain data (see Metrics.snapshot). */
+export interface MetricsSnapshot {
+  requests: [string, RequestCounters][];
+  errors: [string, number][];
+  latency: [number, { counts: number[]; count: number; sumSeconds: number }][];
+  topicBytesIn: [string, number][];
+  topicRecordsIn: [string, number][];
+  topicBytesOut: [string, number][];
+  connectionsOpen: number;
+  connectionsTotal: number;
+}
+
 /** Counts of one API key and version. */
 export interface RequestCounters {
   count: number;
@@ -109,6 +121,53 @@ export class Metrics {
 
   fetched(topic: string, bytes: number): void {
     this.topicBytesOut.set(topic, (this.topicBytesOut.get(topic) ?? 0) + bytes);
+  }
+
+  /** The counters as plain data (sent from a Deno worker to the one serving the admin API). */
+  snapshot(): MetricsSnapshot {
+    return {
+      requests: [...this.requests],
+      errors: [...this.errors],
+      latency: [...this.latency].map(([k, h]) => [k, {
+        counts: h.counts,
+        count: h.count,
+        sumSeconds: h.sumSeconds,
+      }]),
+      topicBytesIn: [...this.topicBytesIn],
+      topicRecordsIn: [...this.topicRecordsIn],
+      topicBytesOut: [...this.topicBytesOut],
+      connectionsOpen: this.connectionsOpen,
+      connectionsTotal: this.connectionsTotal,
+    };
+  }
+
+  /** Adds another worker's counters to these. */
+  add(s: MetricsSnapshot): void {
+    for (const [k, r] of s.requests) {
+      const e = this.requests.get(k);
+      if (!e) this.requests.set(k, { ...r });
+      else {
+        e.count += r.count;
+        e.errors += r.errors;
+        e.latencyMs += r.latencyMs;
+      }
+    }
+    const sum = (m: Map<string, number>, entries: [string, number][]) => {
+      for (const [k, v] of entries) m.set(k, (m.get(k) ?? 0) + v);
+    };
+    sum(this.errors, s.errors);
+    sum(this.topicBytesIn, s.topicBytesIn);
+    sum(this.topicRecordsIn, s.topicRecordsIn);
+    sum(this.topicBytesOut, s.topicBytesOut);
+    for (const [k, h] of s.latency) {
+      let mine = this.latency.get(k);
+      if (!mine) this.latency.set(k, mine = new Histogram());
+      for (let i = 0; i < mine.counts.length; i++) mine.counts[i] += h.counts[i] ?? 0;
+      mine.count += h.count;
+      mine.sumSeconds += h.sumSeconds;
+    }
+    this.connectionsOpen += s.connectionsOpen;
+    this.connectionsTotal += s.connectionsTotal;
   }
 
   /** Forgets a deleted topic's per-topic counters so they stop being exported. */

@@ -25,7 +25,7 @@
  * never holds a partition's append chain, so produce and fetch go on meanwhile. Segments are
  * cleaned one for one (Kafka also merges small neighbours; this cleaner does not).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { readBatchHeader, totalSize } from "../protocol/record_batch.ts";
 import { decodeRecords, encodeRecordBatch } from "../protocol/records.ts";
 import { compactPolicy } from "./log_config.ts";
@@ -40,6 +40,8 @@ export interface LogCleanerConfig {
   dedupeBufferBytes: number;
   /** Directory for the cleaner-offset-checkpoint file (the data directory). */
   checkpointDir: string;
+  /** Appended to the checkpoint's file name: each Deno worker keeps its own (".w1"). */
+  checkpointSuffix?: string;
   onError?: (message: string) => void;
 }
 
@@ -90,6 +92,28 @@ export function readOffsetCheckpoint(path: string): Map<string, number> {
   return out;
 }
 
+/**
+ * Reads `<dir>/<name>` and every `<dir>/<name>.<owner>` beside it (one per Deno worker that
+ * owned partitions in some run), keeping the highest offset per partition: the offsets kept
+ * there only grow, and which worker owns a partition may change between runs.
+ */
+export function readOffsetCheckpoints(dir: string, name: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const f of names) {
+    if (f !== name && !(f.startsWith(`${name}.`) && !f.endsWith(".tmp"))) continue;
+    for (const [k, v] of readOffsetCheckpoint(`${dir}/${f}`)) {
+      if (v > (out.get(k) ?? -1)) out.set(k, v);
+    }
+  }
+  return out;
+}
+
 /** Writes Kafka's OffsetCheckpointFile format atomically (temp, fsync, rename). */
 export function writeOffsetCheckpoint(path: string, entries: Map<string, number>): void {
   const lines = ["0", String(entries.size)];
@@ -120,8 +144,10 @@ export class LogCleaner {
     readonly config: LogCleanerConfig,
     private readonly logs: () => Iterable<PartitionLog>,
   ) {
-    this.checkpointPath = `${config.checkpointDir}/${CLEANER_CHECKPOINT_FILE}`;
-    this.firstDirty = readOffsetCheckpoint(this.checkpointPath);
+    this.checkpointPath = `${config.checkpointDir}/${CLEANER_CHECKPOINT_FILE}${
+      config.checkpointSuffix ?? ""
+    }`;
+    this.firstDirty = readOffsetCheckpoints(config.checkpointDir, CLEANER_CHECKPOINT_FILE);
   }
 
   start(): void {

@@ -33,7 +33,7 @@ import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import {
   LogCleaner,
   type LogCleanerConfig,
-  readOffsetCheckpoint,
+  readOffsetCheckpoints,
   writeOffsetCheckpoint,
 } from "./log_cleaner.ts";
 import { type LogConfig, logConfig, logConfigFromProperties } from "./log_config.ts";
@@ -76,6 +76,18 @@ export interface LogManagerOptions {
   retentionCheckIntervalMs?: number;
   /** Where background tasks report failures (default: ignored). */
   onError?: (message: string) => void;
+  /**
+   * Which partitions this manager opens (default: all). With Deno workers each worker owns a
+   * share of the partitions; every manager still knows every topic.
+   */
+  owns?: (topic: string, partition: number) => boolean;
+  /**
+   * Whether this manager writes topics.json and removes stray directories (default true).
+   * One manager per data directory writes; the others follow with syncCatalogue().
+   */
+  catalogueWriter?: boolean;
+  /** Appended to this manager's checkpoint file names (".w1"): one file per worker. */
+  checkpointSuffix?: string;
 }
 
 export const LOG_START_OFFSET_CHECKPOINT_FILE = "log-start-offset-checkpoint";
@@ -159,7 +171,8 @@ function isDir(path: string): boolean {
 interface TopicState {
   meta: TopicMetadata;
   config: LogConfig;
-  logs: PartitionLog[];
+  /** Indexed by partition; undefined where another worker owns the partition. */
+  logs: (PartitionLog | undefined)[];
 }
 
 export class LogManager {
@@ -179,6 +192,9 @@ export class LogManager {
   readonly remoteLogManager: RemoteLogManager;
   /** Compaction; null when log.cleaner.enable is false. */
   readonly cleaner: LogCleaner | null;
+  private readonly owns: (topic: string, partition: number) => boolean;
+  private readonly catalogueWriter: boolean;
+  private readonly checkpointSuffix: string;
 
   private constructor(
     readonly dataDir: string,
@@ -193,6 +209,9 @@ export class LogManager {
     this.nodeId = nodeId;
     this.defaults = defaults;
     this.onError = opts.onError ?? (() => {});
+    this.owns = opts.owns ?? (() => true);
+    this.catalogueWriter = opts.catalogueWriter ?? true;
+    this.checkpointSuffix = opts.checkpointSuffix ?? "";
     this.retentionIntervalMs = opts.retentionCheckIntervalMs ?? 300_000;
     this.remoteLogManager = new RemoteLogManager(opts.remoteStorage ?? null, {
       brokerId: nodeId,
@@ -208,6 +227,7 @@ export class LogManager {
       backoffMs: 15_000,
       dedupeBufferBytes: 128 << 20,
       checkpointDir: `${dataDir}/${META_DIR}`,
+      checkpointSuffix: this.checkpointSuffix,
       onError: this.onError,
       ...opts.cleaner,
     }, () => this.allPartitions());
@@ -227,18 +247,89 @@ export class LogManager {
       opts.logConfigFor,
       opts,
     );
-    lm.checkpointedStarts = readOffsetCheckpoint(lm.logStartCheckpointPath);
+    lm.checkpointedStarts = readOffsetCheckpoints(metaDir, LOG_START_OFFSET_CHECKPOINT_FILE);
     const catalogue = lm.readCatalogue();
-    lm.removeStrayDirectories(catalogue);
+    if (lm.catalogueWriter) lm.removeStrayDirectories(catalogue);
     for (const meta of catalogue) {
       const config = lm.resolveConfig(meta.configs);
       const state: TopicState = { meta, config, logs: [] };
       for (let p = 0; p < meta.partitions; p++) {
-        state.logs.push(await lm.openPartition(meta, p, config));
+        state.logs.push(await lm.openOwned(meta, p, config));
       }
       lm.topics.set(meta.name, state);
     }
     return lm;
+  }
+
+  /** Opens partition `p` if this manager owns it. */
+  private openOwned(
+    meta: TopicMetadata,
+    p: number,
+    config: LogConfig,
+  ): Promise<PartitionLog | undefined> {
+    return this.owns(meta.name, p)
+      ? this.openPartition(meta, p, config)
+      : Promise.resolve(undefined);
+  }
+
+  /**
+   * Follows topics.json as another manager of the same directory rewrote it: opens owned
+   * partitions of new topics and of grown ones, applies config overrides, and closes the
+   * partitions of topics that are gone. For managers that are not the catalogue writer.
+   */
+  syncCatalogue(): Promise<void> {
+    return this.admin(async () => {
+      const catalogue = this.readCatalogue();
+      const names = new Set(catalogue.map((m) => m.name));
+      for (const [name, t] of this.topics) {
+        const now = catalogue.find((m) => m.name === name);
+        if (!names.has(name) || now?.topicId !== t.meta.topicId) await this.forgetTopic(name);
+      }
+      for (const meta of catalogue) {
+        const t = this.topics.get(meta.name);
+        const config = this.resolveConfig(meta.configs);
+        if (!t) {
+          const logs: (PartitionLog | undefined)[] = [];
+          for (let p = 0; p < meta.partitions; p++) {
+            logs.push(await this.openOwned(meta, p, config));
+          }
+          this.topics.set(meta.name, { meta, config, logs });
+          continue;
+        }
+        for (let p = t.logs.length; p < meta.partitions; p++) {
+          t.logs.push(await this.openOwned(meta, p, config));
+        }
+        t.meta = meta;
+        t.config = config;
+        for (const log of t.logs) if (log) log.config = config;
+      }
+    });
+  }
+
+  /**
+   * Closes this manager's partitions of a topic about to be deleted by the catalogue writer,
+   * deleting their cold-tier copies, and forgets the topic.
+   */
+  dropTopic(name: string): Promise<void> {
+    return this.admin(() => this.forgetTopic(name));
+  }
+
+  private async forgetTopic(name: string): Promise<void> {
+    const t = this.topics.get(name);
+    if (!t) return;
+    this.topics.delete(name);
+    for (const log of t.logs) {
+      if (!log) continue;
+      await log.closeForDelete();
+      this.remoteLogManager.detach(log, true);
+      this.cleaner?.forget(log);
+    }
+    this.checkpointLogStartOffsets();
+  }
+
+  /** Whether this manager opens (owns) partition `p` of `topic`. */
+  ownsPartition(topic: string, p: number): boolean {
+    return this.owns(topic, p);
   }
 
   private static loadMetaProperties(
@@ -269,7 +360,7 @@ export class LogManager {
   }
 
   private get logStartCheckpointPath(): string {
-    return `${this.dataDir}/${META_DIR}/${LOG_START_OFFSET_CHECKPOINT_FILE}`;
+    return `${this.dataDir}/${META_DIR}/${LOG_START_OFFSET_CHECKPOINT_FILE}${this.checkpointSuffix}`;
   }
 
   /** Rewrites log-start-offset-checkpoint with every open partition's log start offset. */
@@ -302,6 +393,7 @@ export class LogManager {
   }
 
   private writeCatalogue(): void {
+    if (!this.catalogueWriter) throw new Error("this log manager does not write topics.json");
     const topics = [...this.topics.values()].map((t) => t.meta);
     writeFileAtomic(this.topicsPath, JSON.stringify({ version: 1, topics }, null, 2) + "\n");
     fsyncDir(`${this.dataDir}/${META_DIR}`);
@@ -429,11 +521,11 @@ export class LogManager {
         partitions,
         configs: { ...configs },
       };
-      const logs: PartitionLog[] = [];
+      const logs: (PartitionLog | undefined)[] = [];
       for (let p = 0; p < partitions; p++) {
         const dir = this.partitionDir(name, p);
         if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // not ours
-        logs.push(await this.openPartition(meta, p, config));
+        logs.push(await this.openOwned(meta, p, config));
       }
       fsyncDir(this.dataDir);
       this.topics.set(name, { meta, config, logs });
@@ -449,6 +541,7 @@ export class LogManager {
       if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
       this.topics.delete(name);
       for (const log of t.logs) {
+        if (!log) continue;
         await log.closeForDelete();
         this.remoteLogManager.detach(log, true);
         this.cleaner?.forget(log);
@@ -482,7 +575,7 @@ export class LogManager {
       for (let p = t.meta.partitions; p < newTotal; p++) {
         const dir = this.partitionDir(name, p);
         if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-        t.logs.push(await this.openPartition(t.meta, p, t.config));
+        t.logs.push(await this.openOwned(t.meta, p, t.config));
       }
       fsyncDir(this.dataDir);
       t.meta = { ...t.meta, partitions: newTotal };
@@ -509,7 +602,7 @@ export class LogManager {
     const changed = JSON.stringify(t.meta.configs) !== JSON.stringify(configs);
     t.meta = { ...t.meta, configs: { ...configs } };
     t.config = config;
-    for (const log of t.logs) log.config = config;
+    for (const log of t.logs) if (log) log.config = config;
     if (changed) this.writeCatalogue();
     return { ...t.meta, configs: { ...t.meta.configs } };
   }
@@ -541,7 +634,9 @@ export class LogManager {
 
   /** Every open partition log. */
   *allPartitions(): IterableIterator<PartitionLog> {
-    for (const t of this.topics.values()) yield* t.logs;
+    for (const t of this.topics.values()) {
+      for (const log of t.logs) if (log) yield log;
+    }
   }
 
   async flushAll(): Promise<void> {

@@ -109,8 +109,8 @@ export function createAdminApp(broker: Broker, options: AdminOptions = {}): Hono
   );
 
   // ---- metrics, docs, console --------------------------------------------------------------
-  app.get("/metrics", (c) => {
-    const text = renderPrometheus(broker, groupLagSamples(broker));
+  app.get("/metrics", async (c) => {
+    const text = await renderPrometheus(broker, await groupLagSamples(broker));
     return c.body(text, 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE });
   });
   app.get("/openapi.json", (c) => c.json(openApiDocument()));

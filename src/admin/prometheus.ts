@@ -7,7 +7,8 @@
 import { errorName } from "../../protocol/errors.ts";
 import type { Broker } from "../broker.ts";
 import { LATENCY_BUCKETS_SECONDS } from "../metrics.ts";
-import { type PartitionTiers, partitionTiers, tieringStats } from "./tiering.ts";
+import type { PartitionStatus } from "../partition_ops.ts";
+import { partitionStatus, tieringStats } from "./tiering.ts";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -53,9 +54,16 @@ class Writer {
   }
 }
 
-/** Renders every metric of `broker`, with group lag when `groupLag` gives any. */
-export function renderPrometheus(broker: Broker, groupLag: GroupLagSample[] = []): string {
-  const m = broker.metrics;
+/**
+ * Renders every metric of `broker`, with group lag when `groupLag` gives any. Partition
+ * gauges are read on the partitions' owning workers ("status" partition ops, concurrently).
+ */
+export async function renderPrometheus(
+  broker: Broker,
+  groupLag: GroupLagSample[] = [],
+): Promise<string> {
+  const stats = await broker.stats();
+  const m = stats.metrics;
   const w = new Writer();
   const apiName = (key: number) => broker.registry.get(key)?.name ?? `Unknown${key}`;
 
@@ -159,27 +167,25 @@ export function renderPrometheus(broker: Broker, groupLag: GroupLagSample[] = []
 
   // ---- partitions --------------------------------------------------------------------
   const topics = broker.topics().sort((a, b) => a.name.localeCompare(b.name));
+  const wanted = topics.flatMap((t) =>
+    Array.from({ length: t.partitions }, (_, p) => ({ topic: t.name, partition: p }))
+  );
+  const statuses = await Promise.all(
+    wanted.map((x) => partitionStatus(broker, x.topic, x.partition)),
+  );
   w.family("tributary_topics", "gauge", "Topics.");
   w.sample("tributary_topics", {}, topics.length);
   const parts: {
     topic: string;
     partition: number;
-    tiers: PartitionTiers;
+    tiers: PartitionStatus;
     start: number;
     hw: number;
   }[] = [];
-  for (const t of topics) {
-    for (let p = 0; p < t.partitions; p++) {
-      const log = broker.partition(t.name, p);
-      if (!log) continue;
-      parts.push({
-        topic: t.name,
-        partition: p,
-        tiers: partitionTiers(broker, log),
-        start: log.logStartOffset,
-        hw: log.highWatermark,
-      });
-    }
+  for (const [i, x] of wanted.entries()) {
+    const s = statuses[i];
+    if (!s) continue;
+    parts.push({ ...x, tiers: s, start: s.logStartOffset, hw: s.highWatermark });
   }
   w.family("tributary_partitions", "gauge", "Partitions (this broker leads all of them).");
   w.sample("tributary_partitions", {}, parts.length);
@@ -212,7 +218,7 @@ export function renderPrometheus(broker: Broker, groupLag: GroupLagSample[] = []
   }
 
   // ---- tiered storage ------------------------------------------------------------------
-  const tiering = tieringStats(broker);
+  const tiering = tieringStats(broker, stats.remote);
   w.family(
     "tributary_remote_uploads_pending",
     "gauge",

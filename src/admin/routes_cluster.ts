@@ -24,8 +24,9 @@ export function clusterJson(broker: Broker) {
 }
 
 /** Counters since start; a client derives rates from two samples and their `timestamp`s. */
-export function statsJson(broker: Broker) {
-  const m = broker.metrics;
+export async function statsJson(broker: Broker) {
+  const stats = await broker.stats();
+  const m = stats.metrics;
   let requests = 0;
   let failed = 0;
   for (const r of m.requests.values()) {
@@ -52,7 +53,7 @@ export function statsJson(broker: Broker) {
     bytesIn: sum("bytesIn"),
     recordsIn: sum("recordsIn"),
     bytesOut: sum("bytesOut"),
-    tiering: tieringStats(broker),
+    tiering: tieringStats(broker, stats.remote),
     topics,
   };
 }
@@ -60,6 +61,6 @@ export function statsJson(broker: Broker) {
 export function clusterRoutes(broker: Broker): Hono {
   const app = new Hono();
   app.get("/cluster", (c) => c.json(clusterJson(broker)));
-  app.get("/stats", (c) => c.json(statsJson(broker)));
+  app.get("/stats", async (c) => c.json(await statsJson(broker)));
   return app;
 }

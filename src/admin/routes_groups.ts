@@ -15,7 +15,7 @@
  * "consumer", their state (Empty, Assigning, Reconciling, Stable), the assignor as protocol,
  * the group epoch as generation, no leader, and each member's current assignment.
  */
-import { ErrorCode, errorName } from "../../protocol/errors.ts";
+import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import { ConsumerProtocolAssignment } from "../../protocol/messages/mod.ts";
 import { Reader } from "../../protocol/primitives.ts";
 import { codecFor, type Msg } from "../../protocol/schema.ts";
@@ -24,6 +24,7 @@ import type { ClassicGroup } from "../group/classic_group.ts";
 import type { ConsumerGroup } from "../group/consumer_group.ts";
 import { asObject, badRequest, type Context, Hono, HttpError, jsonBody } from "./http.ts";
 import type { GroupLagSample } from "./prometheus.ts";
+import { partitionStatus, type StatusCache } from "./tiering.ts";
 
 export interface GroupOffsetJson {
   topic: string;
@@ -134,8 +135,16 @@ function membersJson(g: GroupView) {
   return [...g.members].sort((a, b) => a.memberId.localeCompare(b.memberId));
 }
 
-/** Committed offsets with lag, plus assigned partitions that have no commit yet. */
-export function groupOffsets(broker: Broker, g: GroupView): GroupOffsetJson[] {
+/**
+ * Committed offsets with lag, plus assigned partitions that have no commit yet. The
+ * partitions' offsets come from their owning workers, concurrently; `statuses` shares them
+ * between the groups of one request.
+ */
+export async function groupOffsets(
+  broker: Broker,
+  g: GroupView,
+  statuses: StatusCache = new Map(),
+): Promise<GroupOffsetJson[]> {
   const owner = new Map<string, { memberId: string; clientId: string }>();
   for (const m of g.members) {
     for (const a of m.assignments) {
@@ -144,7 +153,7 @@ export function groupOffsets(broker: Broker, g: GroupView): GroupOffsetJson[] {
       }
     }
   }
-  const out: GroupOffsetJson[] = [];
+  const rows: Promise<GroupOffsetJson>[] = [];
   const seen = new Set<string>();
   const row = (
     topic: string,
@@ -154,20 +163,25 @@ export function groupOffsets(broker: Broker, g: GroupView): GroupOffsetJson[] {
   ) => {
     const k = `${topic}\u0000${partition}`;
     seen.add(k);
-    const log = broker.partition(topic, partition);
-    const hw = log ? log.highWatermark : null;
     const o = owner.get(k);
-    out.push({
-      topic,
-      partition,
-      committedOffset: committed,
-      metadata,
-      logStartOffset: log ? log.logStartOffset : null,
-      highWatermark: hw,
-      lag: hw !== null && committed !== null && committed >= 0 ? Math.max(0, hw - committed) : null,
-      memberId: o?.memberId ?? null,
-      clientId: o?.clientId ?? null,
-    });
+    rows.push(
+      partitionStatus(broker, topic, partition, statuses).then((s) => {
+        const hw = s ? s.highWatermark : null;
+        return {
+          topic,
+          partition,
+          committedOffset: committed,
+          metadata,
+          logStartOffset: s ? s.logStartOffset : null,
+          highWatermark: hw,
+          lag: hw !== null && committed !== null && committed >= 0
+            ? Math.max(0, hw - committed)
+            : null,
+          memberId: o?.memberId ?? null,
+          clientId: o?.clientId ?? null,
+        };
+      }),
+    );
   };
   for (const c of broker.groups.offsets.all(g.groupId)) {
     row(c.topic, c.partition, c.offset, c.metadata);
@@ -177,24 +191,25 @@ export function groupOffsets(broker: Broker, g: GroupView): GroupOffsetJson[] {
     const [topic, p] = k.split("\u0000");
     row(topic, Number(p), null, null);
   }
+  const out = await Promise.all(rows);
   return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
 }
 
 const totalLag = (offsets: GroupOffsetJson[]) => offsets.reduce((n, o) => n + (o.lag ?? 0), 0);
 
-function groupSummary(broker: Broker, g: GroupView) {
+async function groupSummary(broker: Broker, g: GroupView, statuses: StatusCache) {
   return {
     groupId: g.groupId,
     state: g.state,
     protocolType: g.protocolType,
     protocol: g.protocol,
     members: g.members.length,
-    lag: totalLag(groupOffsets(broker, g)),
+    lag: totalLag(await groupOffsets(broker, g, statuses)),
   };
 }
 
-function groupDetail(broker: Broker, g: GroupView) {
-  const offsets = groupOffsets(broker, g);
+async function groupDetail(broker: Broker, g: GroupView) {
+  const offsets = await groupOffsets(broker, g);
   return {
     groupId: g.groupId,
     state: g.state,
@@ -209,12 +224,15 @@ function groupDetail(broker: Broker, g: GroupView) {
 }
 
 /** Committed-offset lag of every group, for /metrics. */
-export function groupLagSamples(broker: Broker): GroupLagSample[] {
+export async function groupLagSamples(broker: Broker): Promise<GroupLagSample[]> {
+  const groups = broker.groups.listGroups()
+    .map((l) => liveGroup(broker, l.groupId))
+    .filter((g): g is GroupView => g !== undefined);
+  const statuses: StatusCache = new Map();
+  const offsets = await Promise.all(groups.map((g) => groupOffsets(broker, g, statuses)));
   const out: GroupLagSample[] = [];
-  for (const l of broker.groups.listGroups()) {
-    const g = liveGroup(broker, l.groupId);
-    if (!g) continue;
-    for (const o of groupOffsets(broker, g)) {
+  for (const [i, g] of groups.entries()) {
+    for (const o of offsets[i]) {
       if (o.committedOffset === null || o.lag === null) continue;
       out.push({
         group: g.groupId,
@@ -279,19 +297,36 @@ function parseReset(body: unknown): ResetSpec {
   return spec;
 }
 
-async function targetOffset(broker: Broker, topic: string, p: number, spec: ResetSpec) {
-  const log = broker.partition(topic, p)!;
+/** The offset a reset commits for one partition, read on the partition's owning worker. */
+async function targetOffset(
+  broker: Broker,
+  topic: string,
+  p: number,
+  spec: ResetSpec,
+): Promise<number> {
+  if (spec.to === "timestamp") {
+    // ListOffsets' lookup (the cold tier included). Negative timestamps would be its special
+    // values (-1 latest, -2 earliest, ...): any of them finds the first record, as 0 does.
+    const [found, status] = await Promise.all([
+      broker.partitionOp(topic, p, "listOffset", {
+        timestamp: Math.max(spec.timestamp!, 0),
+        committed: false,
+      }),
+      broker.partitionOp(topic, p, "status", {}),
+    ]);
+    if (found.errorCode !== 0) {
+      throw new KafkaError(found.errorCode, `offset for timestamp in ${topic}-${p}`);
+    }
+    return found.offset >= 0 ? found.offset : status.highWatermark;
+  }
+  const s = await broker.partitionOp(topic, p, "status", {});
   switch (spec.to) {
     case "earliest":
-      return log.logStartOffset;
+      return s.logStartOffset;
     case "latest":
-      return log.highWatermark;
+      return s.highWatermark;
     case "offset":
-      return Math.min(Math.max(spec.offset!, log.logStartOffset), log.highWatermark);
-    case "timestamp": {
-      const found = await log.offsetForTimestamp(spec.timestamp!);
-      return found ? found.offset : log.highWatermark;
-    }
+      return Math.min(Math.max(spec.offset!, s.logStartOffset), s.highWatermark);
   }
 }
 
@@ -318,7 +353,7 @@ async function resetOffsets(c: Context, broker: Broker, groupId: string) {
     }
     targets = [...topics].sort().map((topic) => ({ topic, partitions: null }));
   }
-  const plan: { topic: string; partition: number; previous: number | null; offset: number }[] = [];
+  const wanted: { topic: string; partition: number }[] = [];
   for (const t of targets) {
     const meta = broker.topic(t.topic);
     if (!meta) {
@@ -326,21 +361,22 @@ async function resetOffsets(c: Context, broker: Broker, groupId: string) {
     }
     const parts = t.partitions ?? Array.from({ length: meta.partitions }, (_, i) => i);
     for (const p of parts) {
-      if (!broker.partition(t.topic, p)) {
+      if (!broker.hasPartition(t.topic, p)) {
         throw new HttpError(
           404,
           "UNKNOWN_TOPIC_OR_PARTITION",
           `topic '${t.topic}' has no partition ${p}`,
         );
       }
-      plan.push({
-        topic: t.topic,
-        partition: p,
-        previous: broker.groups.offsets.get(groupId, t.topic, p)?.offset ?? null,
-        offset: await targetOffset(broker, t.topic, p, spec),
-      });
+      wanted.push({ topic: t.topic, partition: p });
     }
   }
+  const plan = await Promise.all(wanted.map(async ({ topic, partition }) => ({
+    topic,
+    partition,
+    previous: broker.groups.offsets.get(groupId, topic, partition)?.offset ?? null,
+    offset: await targetOffset(broker, topic, partition, spec),
+  })));
   if (!dryRun) {
     const byTopic = new Map<string, typeof plan>();
     for (const x of plan) {
@@ -395,20 +431,23 @@ export function groupRoutes(broker: Broker): Hono {
   const app = new Hono();
   const id = (c: Context) => c.req.param("groupId") ?? "";
 
-  app.get("/", (c) => {
-    const groups = broker.groups.listGroups()
-      .map((l) => liveGroup(broker, l.groupId))
-      .filter((g): g is GroupView => g !== undefined)
-      .sort((a, b) => a.groupId.localeCompare(b.groupId))
-      .map((g) => groupSummary(broker, g));
+  app.get("/", async (c) => {
+    const statuses: StatusCache = new Map();
+    const groups = await Promise.all(
+      broker.groups.listGroups()
+        .map((l) => liveGroup(broker, l.groupId))
+        .filter((g): g is GroupView => g !== undefined)
+        .sort((a, b) => a.groupId.localeCompare(b.groupId))
+        .map((g) => groupSummary(broker, g, statuses)),
+    );
     return c.json({ groups });
   });
 
-  app.get("/:groupId", (c) => c.json(groupDetail(broker, groupOr404(broker, id(c)))));
+  app.get("/:groupId", async (c) => c.json(await groupDetail(broker, groupOr404(broker, id(c)))));
 
-  app.get("/:groupId/offsets", (c) => {
+  app.get("/:groupId/offsets", async (c) => {
     const g = groupOr404(broker, id(c));
-    return c.json({ groupId: g.groupId, offsets: groupOffsets(broker, g) });
+    return c.json({ groupId: g.groupId, offsets: await groupOffsets(broker, g) });
   });
 
   app.post("/:groupId/offsets", (c) => resetOffsets(c, broker, id(c)));

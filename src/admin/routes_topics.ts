@@ -27,8 +27,8 @@ import {
   jsonBody,
   notFound,
 } from "./http.ts";
-import { partitionTiers } from "./tiering.ts";
-import { DEFAULT_PEEK_BYTES, MAX_PEEK_BYTES, MAX_PEEK_RECORDS, peekRecords } from "./records.ts";
+import { partitionStatus } from "./tiering.ts";
+import { DEFAULT_PEEK_BYTES, MAX_PEEK_BYTES, MAX_PEEK_RECORDS } from "./records.ts";
 
 /** Kafka's internal topics (reported with `internal: true`, as Metadata's isInternal). */
 const INTERNAL_TOPICS = new Set(["__consumer_offsets", "__transaction_state"]);
@@ -78,36 +78,52 @@ export interface TopicJson {
   configs: Record<string, string | null>;
 }
 
-export function partitionJson(broker: Broker, topic: string, p: number): PartitionJson {
-  const log = broker.partition(topic, p);
-  if (!log) {
-    throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown partition ${topic}-${p}`);
-  }
-  const tiers = partitionTiers(broker, log);
+/** One partition, read on its owning worker ("status" partition op); null if it does not exist. */
+async function partitionJsonOrNull(
+  broker: Broker,
+  topic: string,
+  p: number,
+): Promise<PartitionJson | null> {
+  const s = await partitionStatus(broker, topic, p);
+  if (!s) return null;
   return {
     partition: p,
     leader: broker.nodeId,
     replicas: [broker.nodeId],
     isr: [broker.nodeId],
-    logStartOffset: log.logStartOffset,
-    highWatermark: log.highWatermark,
-    logEndOffset: log.logEndOffset,
-    lastStableOffset: log.lastStableOffset,
-    sizeBytes: tiers.localBytes,
-    localBytes: tiers.localBytes,
-    remoteBytes: tiers.remoteBytes,
-    segments: log.segmentCount,
-    remoteSegments: tiers.remoteSegments,
-    localLogStartOffset: tiers.localLogStartOffset,
-    highestOffsetInRemoteStorage: tiers.highestOffsetInRemoteStorage,
+    logStartOffset: s.logStartOffset,
+    highWatermark: s.highWatermark,
+    logEndOffset: s.logEndOffset,
+    lastStableOffset: s.lastStableOffset,
+    sizeBytes: s.localBytes,
+    localBytes: s.localBytes,
+    remoteBytes: s.remoteBytes,
+    segments: s.segmentCount,
+    remoteSegments: s.remoteSegments,
+    localLogStartOffset: s.localLogStartOffset,
+    highestOffsetInRemoteStorage: s.highestOffsetInRemoteStorage,
   };
 }
 
-export function topicJson(broker: Broker, t: TopicMetadata): TopicJson {
-  const partitions: PartitionJson[] = [];
-  for (let p = 0; p < t.partitions; p++) {
-    if (broker.partition(t.name, p)) partitions.push(partitionJson(broker, t.name, p));
+/** One partition; rejects with UNKNOWN_TOPIC_OR_PARTITION when it does not exist. */
+export async function partitionJson(
+  broker: Broker,
+  topic: string,
+  p: number,
+): Promise<PartitionJson> {
+  const json = await partitionJsonOrNull(broker, topic, p);
+  if (!json) {
+    throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown partition ${topic}-${p}`);
   }
+  return json;
+}
+
+/** A topic with its partitions (their status ops run concurrently). */
+export async function topicJson(broker: Broker, t: TopicMetadata): Promise<TopicJson> {
+  const all = await Promise.all(
+    Array.from({ length: t.partitions }, (_, p) => partitionJsonOrNull(broker, t.name, p)),
+  );
+  const partitions = all.filter((x): x is PartitionJson => x !== null);
   return {
     name: t.name,
     topicId: t.topicId,
@@ -182,9 +198,9 @@ function boolQuery(c: Context, name: string): boolean {
 export function topicRoutes(broker: Broker): Hono {
   const app = new Hono();
 
-  app.get("/", (c) => {
+  app.get("/", async (c) => {
     const topics = broker.topics().sort((a, b) => a.name.localeCompare(b.name));
-    return c.json({ topics: topics.map((t) => topicJson(broker, t)) });
+    return c.json({ topics: await Promise.all(topics.map((t) => topicJson(broker, t))) });
   });
 
   app.post("/", async (c) => {
@@ -209,12 +225,15 @@ export function topicRoutes(broker: Broker): Hono {
     const validateOnly = boolQuery(c, "validateOnly");
     const created = await broker.createTopic(name, partitions ?? -1, entries, validateOnly);
     if (!created) return c.json({ name, validateOnly: true }, 200);
-    return c.json(topicJson(broker, created), 201, {
+    return c.json(await topicJson(broker, created), 201, {
       Location: `/v1/topics/${encodeURIComponent(name)}`,
     });
   });
 
-  app.get("/:name", (c) => c.json(topicJson(broker, topicOr404(broker, c.req.param("name")))));
+  app.get(
+    "/:name",
+    async (c) => c.json(await topicJson(broker, topicOr404(broker, c.req.param("name")))),
+  );
 
   app.delete("/:name", async (c) => {
     const name = c.req.param("name");
@@ -244,28 +263,36 @@ export function topicRoutes(broker: Broker): Hono {
     if (boolQuery(c, "validateOnly")) {
       return c.json(configsJson(broker, { ...t, configs: Object.fromEntries(parsed) }));
     }
+    // Not broker.alterTopicConfigs: that also applies validateTopicConfigs (the tiered
+    // storage checks), which this route has never done. The other workers re-read the
+    // catalogue before the answer, so every partition's log runs with the new configs.
     const updated = broker.logs.updateTopicConfig(name, Object.fromEntries(parsed));
+    broker.propagate("syncCatalogue");
+    await broker.propagated();
     return c.json(configsJson(broker, updated));
   };
   app.put("/:name/configs", updateConfigs(false));
   app.patch("/:name/configs", updateConfigs(true));
 
-  app.get("/:name/partitions", (c) => {
+  app.get("/:name/partitions", async (c) => {
     const t = topicOr404(broker, c.req.param("name"));
-    return c.json({ partitions: topicJson(broker, t).partitions });
+    return c.json({ partitions: (await topicJson(broker, t)).partitions });
   });
 
-  app.get("/:name/partitions/:partition", (c) => {
+  app.get("/:name/partitions/:partition", async (c) => {
     const t = topicOr404(broker, c.req.param("name"));
-    return c.json(partitionJson(broker, t.name, partitionParam(c, t)));
+    return c.json(await partitionJson(broker, t.name, partitionParam(c, t)));
   });
 
   app.get("/:name/partitions/:partition/records", async (c) => {
     const t = topicOr404(broker, c.req.param("name"));
     const p = partitionParam(c, t);
-    const log = broker.partition(t.name, p);
-    if (!log) throw notFound(`partition ${t.name}-${p} is not open`);
-    const offset = intParam(c.req.query("offset"), "offset", log.logStartOffset, 0);
+    if (!broker.hasPartition(t.name, p)) throw notFound(`partition ${t.name}-${p} is not open`);
+    // Absent: the log start offset, which the owning worker knows (peekRecords' default).
+    const rawOffset = c.req.query("offset");
+    const offset = rawOffset === undefined || rawOffset === ""
+      ? undefined
+      : intParam(rawOffset, "offset", 0, 0);
     const limit = intParam(c.req.query("limit"), "limit", 100, 1, MAX_PEEK_RECORDS);
     const maxBytes = intParam(
       c.req.query("maxBytes"),
@@ -274,7 +301,7 @@ export function topicRoutes(broker: Broker): Hono {
       1,
       MAX_PEEK_BYTES,
     );
-    return c.json(await peekRecords(log, { offset, limit, maxBytes }));
+    return c.json(await broker.partitionOp(t.name, p, "peek", { offset, limit, maxBytes }));
   });
 
   return app;

@@ -53,7 +53,7 @@ async function addOne(
       partitions.push({ topic: t.name, partition: p });
     }
   }
-  const missing = partitions.filter((tp) => !broker.partition(tp.topic, tp.partition));
+  const missing = partitions.filter((tp) => !broker.hasPartition(tp.topic, tp.partition));
   if (missing.length > 0) {
     const bad = new Set(missing.map((tp) => tpKey(tp.topic, tp.partition)));
     return results(

@@ -93,25 +93,30 @@ export const alterConfigs: ApiRegistration = {
   maxVersion: 2,
   request: AlterConfigsRequest,
   response: AlterConfigsResponse,
-  handler: (req, { broker }) => ({
-    throttleTimeMs: 0,
-    responses: alterEachResource(req.resources as Msg[], "alter configs", {
-      topic: (r) => broker.alterTopicConfigs(r.resourceName, entriesOf(r), req.validateOnly),
-      broker: (r) => {
-        const entries = entriesOf(r);
-        const scope = brokerScope(broker, r.resourceName);
-        const current = scope === "broker"
-          ? broker.config.dynamicBroker
-          : broker.config.dynamicDefault;
-        const given = new Set(entries.map(([k]) => k));
-        const changes: [string, string | null][] = [
-          ...entries,
-          ...[...current.keys()].filter((k) => !given.has(k)).map((k) =>
-            [k, null] as [string, null]
-          ),
-        ];
-        broker.alterBrokerConfigs(changes, scope, req.validateOnly);
-      },
-    }),
-  }),
+  handler: async (req, { broker }) => {
+    const response = {
+      throttleTimeMs: 0,
+      responses: alterEachResource(req.resources as Msg[], "alter configs", {
+        topic: (r) => broker.alterTopicConfigs(r.resourceName, entriesOf(r), req.validateOnly),
+        broker: (r) => {
+          const entries = entriesOf(r);
+          const scope = brokerScope(broker, r.resourceName);
+          const current = scope === "broker"
+            ? broker.config.dynamicBroker
+            : broker.config.dynamicDefault;
+          const given = new Set(entries.map(([k]) => k));
+          const changes: [string, string | null][] = [
+            ...entries,
+            ...[...current.keys()].filter((k) => !given.has(k)).map((k) =>
+              [k, null] as [string, null]
+            ),
+          ];
+          broker.alterBrokerConfigs(changes, scope, req.validateOnly);
+        },
+      }),
+    };
+    // The other workers have applied the new configs before the client hears of them.
+    await broker.propagated();
+    return response;
+  },
 };

@@ -51,7 +51,7 @@ export const createPartitions: ApiRegistration = {
             }
           }
         }
-        if (!req.validateOnly) await broker.logs.createPartitions(t.name, t.count);
+        if (!req.validateOnly) await broker.createPartitions(t.name, t.count);
       } catch (e) {
         out.errorCode = errorCodeOf(e, `create partitions ${t.name}`);
         out.errorMessage = errorMessageOf(e);

@@ -32,13 +32,19 @@ export const deleteRecords: ApiRegistration = {
       for (const p of t.partitions as Msg[]) {
         const out: Msg = { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: 0 };
         partitions.push(out);
-        const log = broker.partition(t.name, p.partitionIndex);
-        if (!log) {
+        if (!broker.hasPartition(t.name, p.partitionIndex)) {
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           continue;
         }
         try {
-          out.lowWatermark = await log.deleteRecordsBefore(p.offset as number);
+          out.lowWatermark = await broker.partitionOp(
+            t.name,
+            p.partitionIndex,
+            "deleteRecordsBefore",
+            {
+              offset: p.offset as number,
+            },
+          );
         } catch (e) {
           out.errorCode = errorCodeOf(e, `delete records ${t.name}-${p.partitionIndex}`);
         }

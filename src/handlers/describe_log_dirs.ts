@@ -53,24 +53,31 @@ function requested(req: Msg): Map<string, Set<number>> | null {
   return out;
 }
 
-function describeTopics(broker: Broker, wanted: Map<string, Set<number>> | null): Msg[] {
+async function describeTopics(
+  broker: Broker,
+  wanted: Map<string, Set<number>> | null,
+): Promise<Msg[]> {
   const topics: Msg[] = [];
   const all = broker.topics().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const t of all) {
     const want = wanted ? wanted.get(t.name) : undefined;
     if (wanted && !want) continue;
-    const partitions: Msg[] = [];
+    const reads: Promise<Msg | null>[] = [];
     for (let p = 0; p < t.partitions; p++) {
       if (want && !want.has(p)) continue;
-      const log = broker.partition(t.name, p);
-      if (!log) continue;
-      partitions.push({
-        partitionIndex: p,
-        partitionSize: log.localBytes,
-        offsetLag: 0,
-        isFutureKey: false,
-      });
+      reads.push(
+        broker.partitionOp(t.name, p, "status", {}).then(
+          (st) => ({
+            partitionIndex: p,
+            partitionSize: st.localBytes,
+            offsetLag: 0,
+            isFutureKey: false,
+          }),
+          () => null, // deleted meanwhile
+        ),
+      );
     }
+    const partitions = (await Promise.all(reads)).filter((x): x is Msg => x !== null);
     if (partitions.length > 0) topics.push({ name: t.name, partitions });
   }
   return topics;
@@ -92,7 +99,7 @@ export const describeLogDirs: ApiRegistration = {
       results: [{
         errorCode: 0,
         logDir,
-        topics: describeTopics(broker, requested(req)),
+        topics: await describeTopics(broker, requested(req)),
         totalBytes: space.totalBytes,
         usableBytes: space.usableBytes,
       }],

@@ -14,6 +14,7 @@ import {
 } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import type { ApiRegistration } from "../registry.ts";
+import { errorCodeOf, errorMessageOf } from "./util.ts";
 
 export const describeProducers: ApiRegistration = {
   apiKey: 61,
@@ -22,34 +23,31 @@ export const describeProducers: ApiRegistration = {
   maxVersion: 0,
   request: DescribeProducersRequest,
   response: DescribeProducersResponse,
-  handler: (req, { broker }) => ({
+  handler: async (req, { broker }) => ({
     throttleTimeMs: 0,
-    topics: (req.topics as Msg[]).map((t) => ({
+    topics: await Promise.all((req.topics as Msg[]).map(async (t) => ({
       name: t.name,
-      partitions: (t.partitionIndexes as number[]).map((partitionIndex) => {
-        const log = broker.partition(t.name, partitionIndex);
-        if (!log) {
-          return {
+      partitions: await Promise.all(
+        (t.partitionIndexes as number[]).map(async (partitionIndex) => {
+          const out = {
             partitionIndex,
-            errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-            errorMessage: null,
-            activeProducers: [],
+            errorCode: 0,
+            errorMessage: null as string | null,
+            activeProducers: [] as Msg[],
           };
-        }
-        return {
-          partitionIndex,
-          errorCode: 0,
-          errorMessage: null,
-          activeProducers: log.producerState.activeProducers().map((p) => ({
-            producerId: p.producerId,
-            producerEpoch: p.producerEpoch,
-            lastSequence: p.batches.length > 0 ? p.batches[p.batches.length - 1].lastSeq : -1,
-            lastTimestamp: p.lastTimestamp,
-            coordinatorEpoch: p.coordinatorEpoch,
-            currentTxnStartOffset: p.currentTxnFirstOffset,
-          })),
-        };
-      }),
-    })),
+          if (!broker.hasPartition(t.name, partitionIndex)) {
+            out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+            return out;
+          }
+          try {
+            out.activeProducers = await broker.partitionOp(t.name, partitionIndex, "producers", {});
+          } catch (e) {
+            out.errorCode = errorCodeOf(e, `describe producers ${t.name}-${partitionIndex}`);
+            out.errorMessage = errorMessageOf(e);
+          }
+          return out;
+        }),
+      ),
+    }))),
   }),
 };

@@ -14,6 +14,8 @@
  * asynchronously; a partition whose cold read takes longer than `remote.fetch.max.wait.ms`
  * is answered empty (the read goes on and fills the cache for the client's retry) and the
  * request does not long-poll, so a slow cold tier delays no fetch of hot data.
+ * With Deno workers each partition is read by its owning worker (src/partition_ops.ts) and
+ * the long poll is woken by appends on any worker.
  * Version notes: fetch sessions (KIP-227) are not kept: session id 0 is always returned,
  * so clients send full requests; a non-zero session id gets FETCH_SESSION_ID_NOT_FOUND.
  * v9+ current leader epoch: above ours (0) → UNKNOWN_LEADER_EPOCH. v13+ topics by id
@@ -21,9 +23,7 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { FetchRequest, FetchResponse } from "../../protocol/messages/mod.ts";
-import { forEachBatch, lastOffset } from "../../protocol/record_batch.ts";
 import type { Msg } from "../../protocol/schema.ts";
-import type { PartitionLog } from "../../storage/partition_log.ts";
 import type { Broker } from "../broker.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { errorCodeOf } from "./util.ts";
@@ -32,23 +32,13 @@ const EMPTY = new Uint8Array(0);
 const READ_COMMITTED = 1;
 
 interface Target {
-  log?: PartitionLog;
   topic: string;
+  partition: number;
   out: Msg;
   fetchOffset: number;
   maxBytes: number;
   /** A cold-tier read did not finish within remote.fetch.max.wait.ms. */
   remotePending?: boolean;
-}
-
-/** Resolves to the read's result, or null if it takes longer than `ms` (it keeps running). */
-function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), ms);
-  });
-  p.catch(() => {}); // a late failure is the retry's business
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 function resolve(
@@ -74,8 +64,7 @@ function resolve(
         records: EMPTY,
       };
       partitions.push(out);
-      const log = t ? broker.partition(t.name, fp.partition) : undefined;
-      if (!log) {
+      if (!t || !broker.hasPartition(t.name, fp.partition)) {
         out.errorCode = apiVersion >= 13 && !t
           ? ErrorCode.UNKNOWN_TOPIC_ID
           : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -86,8 +75,8 @@ function resolve(
         continue;
       }
       targets.push({
-        log,
-        topic: t!.name,
+        topic: t.name,
+        partition: fp.partition,
         out,
         fetchOffset: fp.fetchOffset,
         maxBytes: Math.max(0, fp.partitionMaxBytes),
@@ -99,6 +88,7 @@ function resolve(
 
 /** Reads every target once; returns the bytes gathered. */
 async function readAll(
+  broker: Broker,
   targets: Target[],
   maxBytes: number,
   committed: boolean,
@@ -107,34 +97,33 @@ async function readAll(
   let total = 0;
   let first = true;
   for (const t of targets) {
-    const log = t.log!;
     const out = t.out;
-    out.highWatermark = log.highWatermark;
-    out.lastStableOffset = log.lastStableOffset;
-    out.logStartOffset = log.logStartOffset;
-    out.abortedTransactions = committed ? [] : null;
-    out.errorCode = 0;
-    out.records = EMPTY;
-    const limit = Math.min(t.maxBytes, maxBytes - total);
-    if (limit <= 0 && !first) continue;
+    // Past the response's budget a partition still reports its offsets (a zero-byte read).
+    const limit = first
+      ? Math.min(t.maxBytes, maxBytes - total)
+      : Math.max(0, Math.min(t.maxBytes, maxBytes - total));
     try {
-      const reading = log.read(t.fetchOffset, Math.max(limit, 0), {
+      const r = await broker.partitionOp(t.topic, t.partition, "fetch", {
+        offset: t.fetchOffset,
+        maxBytes: Math.max(limit, 0),
         minOneBatch: first,
-        upperBound: committed ? log.lastStableOffset : log.highWatermark,
+        committed,
+        remoteWaitMs,
       });
-      const records = log.isRemoteOffset(t.fetchOffset)
-        ? await within(reading, remoteWaitMs)
-        : await reading;
-      t.remotePending = records === null;
-      if (records === null) continue;
-      out.records = records;
-      if (records.length > 0) {
-        total += records.length;
+      out.errorCode = r.errorCode;
+      out.highWatermark = r.highWatermark;
+      out.lastStableOffset = r.lastStableOffset;
+      out.logStartOffset = r.logStartOffset;
+      out.abortedTransactions = r.abortedTransactions;
+      t.remotePending = r.records === null;
+      out.records = r.records ?? EMPTY;
+      if (out.records.length > 0) {
+        total += out.records.length;
         first = false;
-        if (committed) out.abortedTransactions = abortedIn(log, t.fetchOffset, records);
       }
     } catch (e) {
-      out.errorCode = errorCodeOf(e, `fetch ${t.topic}-${out.partitionIndex}`);
+      out.errorCode = errorCodeOf(e, `fetch ${t.topic}-${t.partition}`);
+      out.records = EMPTY;
     }
   }
   return total;
@@ -162,13 +151,13 @@ export const fetch: ApiRegistration = {
     const committed = req.isolationLevel === READ_COMMITTED;
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
     const remoteWaitMs = broker.remoteFetchMaxWaitMs;
-    let total = await readAll(targets, maxBytes, committed, remoteWaitMs);
+    let total = await readAll(broker, targets, maxBytes, committed, remoteWaitMs);
     const anyError = () => targets.some((t) => t.out.errorCode !== 0 || t.remotePending === true);
     while (total < minBytes && !anyError() && targets.length > 0) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
-      await waitForAppend(targets, remaining);
-      total = await readAll(targets, maxBytes, committed, remoteWaitMs);
+      await broker.waitForAppend(targets.map((t) => [t.topic, t.partition]), remaining);
+      total = await readAll(broker, targets, maxBytes, committed, remoteWaitMs);
     }
     for (const t of targets) {
       if (t.out.records.length) broker.metrics.fetched(t.topic, t.out.records.length);
@@ -176,29 +165,3 @@ export const fetch: ApiRegistration = {
     return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
   },
 };
-
-/** Aborted transactions overlapping [fetchOffset, end of the returned batches). */
-function abortedIn(log: PartitionLog, fetchOffset: number, records: Uint8Array): Msg[] {
-  let end = fetchOffset;
-  forEachBatch(records, (_pos, h) => {
-    end = lastOffset(h) + 1;
-  });
-  return log.abortedTransactions(fetchOffset, end).map((a) => ({
-    producerId: a.producerId,
-    firstOffset: a.firstOffset,
-  }));
-}
-
-/** Resolves on the first append to any target partition, or after `ms`. */
-function waitForAppend(targets: Target[], ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const unsubs: (() => void)[] = [];
-    const done = () => {
-      clearTimeout(timer);
-      for (const u of unsubs) u();
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    for (const t of targets) unsubs.push(t.log!.onAppend(done));
-  });
-}

@@ -120,11 +120,16 @@ export const incrementalAlterConfigs: ApiRegistration = {
   maxVersion: 1,
   request: IncrementalAlterConfigsRequest,
   response: IncrementalAlterConfigsResponse,
-  handler: (req, { broker }) => ({
-    throttleTimeMs: 0,
-    responses: alterEachResource(req.resources as Msg[], "incremental alter configs", {
-      topic: (r) => alterTopic(broker, r.resourceName, r.configs as Msg[], req.validateOnly),
-      broker: (r) => alterBroker(broker, r.resourceName, r.configs as Msg[], req.validateOnly),
-    }),
-  }),
+  handler: async (req, { broker }) => {
+    const response = {
+      throttleTimeMs: 0,
+      responses: alterEachResource(req.resources as Msg[], "incremental alter configs", {
+        topic: (r) => alterTopic(broker, r.resourceName, r.configs as Msg[], req.validateOnly),
+        broker: (r) => alterBroker(broker, r.resourceName, r.configs as Msg[], req.validateOnly),
+      }),
+    };
+    // The other workers have applied the new configs before the client hears of them.
+    await broker.propagated();
+    return response;
+  },
 };

@@ -17,11 +17,13 @@ import type { Msg } from "../../protocol/schema.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { errorCodeOf } from "./util.ts";
 
-export const EARLIEST = -2;
-export const LATEST = -1;
-export const MAX_TIMESTAMP = -3;
-export const EARLIEST_LOCAL = -4;
-export const LATEST_TIERED = -5;
+export {
+  EARLIEST,
+  EARLIEST_LOCAL,
+  LATEST,
+  LATEST_TIERED,
+  MAX_TIMESTAMP,
+} from "../partition_ops.ts";
 
 export const listOffsets: ApiRegistration = {
   apiKey: 2,
@@ -45,8 +47,7 @@ export const listOffsets: ApiRegistration = {
           leaderEpoch: -1,
         };
         partitions.push(out);
-        const log = broker.partition(rt.name, rp.partitionIndex);
-        if (!log) {
+        if (!broker.hasPartition(rt.name, rp.partitionIndex)) {
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           continue;
         }
@@ -55,36 +56,13 @@ export const listOffsets: ApiRegistration = {
           continue;
         }
         try {
-          const ts = rp.timestamp as number;
-          if (ts === EARLIEST) {
-            out.offset = log.logStartOffset;
-            out.leaderEpoch = 0;
-          } else if (ts === EARLIEST_LOCAL) {
-            out.offset = log.localLogStartOffset;
-            out.leaderEpoch = 0;
-          } else if (ts === LATEST) {
-            out.offset = committed ? log.lastStableOffset : log.highWatermark;
-            out.leaderEpoch = 0;
-          } else if (ts === LATEST_TIERED) {
-            out.offset = log.highestOffsetInRemoteStorage;
-            if (out.offset >= 0) out.leaderEpoch = 0;
-          } else if (ts === MAX_TIMESTAMP) {
-            const m = await log.maxTimestampAndOffset();
-            if (m) {
-              out.offset = m.offset;
-              out.timestamp = m.timestamp;
-              out.leaderEpoch = 0;
-            }
-          } else if (ts < 0) {
-            out.errorCode = ErrorCode.INVALID_REQUEST;
-          } else {
-            const m = await log.offsetForTimestamp(ts);
-            if (m) {
-              out.offset = m.offset;
-              out.timestamp = m.timestamp;
-              out.leaderEpoch = 0;
-            }
-          }
+          Object.assign(
+            out,
+            await broker.partitionOp(rt.name, rp.partitionIndex, "listOffset", {
+              timestamp: rp.timestamp as number,
+              committed,
+            }),
+          );
         } catch (e) {
           out.errorCode = errorCodeOf(e, `list offsets ${rt.name}-${rp.partitionIndex}`);
         }

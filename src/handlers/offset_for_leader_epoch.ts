@@ -13,6 +13,7 @@ import {
 } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import type { ApiRegistration } from "../registry.ts";
+import { errorCodeOf } from "./util.ts";
 
 export const offsetForLeaderEpoch: ApiRegistration = {
   apiKey: 23,
@@ -21,21 +22,26 @@ export const offsetForLeaderEpoch: ApiRegistration = {
   maxVersion: 4,
   request: OffsetForLeaderEpochRequest,
   response: OffsetForLeaderEpochResponse,
-  handler: (req, { broker }) => ({
+  handler: async (req, { broker }) => ({
     throttleTimeMs: 0,
-    topics: (req.topics as Msg[]).map((t) => ({
+    topics: await Promise.all((req.topics as Msg[]).map(async (t) => ({
       topic: t.topic,
-      partitions: (t.partitions as Msg[]).map((p) => {
-        const log = broker.partition(t.topic, p.partition);
+      partitions: await Promise.all((t.partitions as Msg[]).map(async (p) => {
         const out = { errorCode: 0, partition: p.partition, leaderEpoch: -1, endOffset: -1 };
-        if (!log) out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-        else if (p.currentLeaderEpoch > 0) out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+        if (!broker.hasPartition(t.topic, p.partition)) {
+          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        } else if (p.currentLeaderEpoch > 0) out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
         else if (p.leaderEpoch === 0) {
-          out.leaderEpoch = 0;
-          out.endOffset = log.logEndOffset;
+          try {
+            const st = await broker.partitionOp(t.topic, p.partition, "status", {});
+            out.leaderEpoch = 0;
+            out.endOffset = st.logEndOffset;
+          } catch (e) {
+            out.errorCode = errorCodeOf(e, `offset for leader epoch ${t.topic}-${p.partition}`);
+          }
         }
         return out;
-      }),
-    })),
+      })),
+    }))),
   }),
 };

@@ -22,7 +22,7 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import { ProduceRequest, ProduceResponse } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import type { ApiRegistration } from "../registry.ts";
-import { checkTransactionalProduce } from "../txn/produce_verification.ts";
+import { isInternalTopic, isTransactionalBatch } from "../txn/produce_verification.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
 function partitionError(index: number, errorCode: number, errorMessage: string | null = null): Msg {
@@ -52,7 +52,6 @@ export const produce: ApiRegistration = {
     const pending: Promise<void>[] = [];
     for (const td of req.topicData as Msg[]) {
       const topic = td.name as string;
-      const known = broker.topic(topic);
       const partitionResponses: Msg[] = [];
       responses.push({ name: topic, partitionResponses });
       for (const pd of td.partitionData as Msg[]) {
@@ -61,8 +60,7 @@ export const produce: ApiRegistration = {
           partitionResponses.push(partitionError(index, ErrorCode.INVALID_REQUIRED_ACKS));
           continue;
         }
-        const log = known ? broker.partition(topic, index) : undefined;
-        if (!log) {
+        if (!broker.hasPartition(topic, index)) {
           partitionResponses.push(partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
           continue;
         }
@@ -73,32 +71,37 @@ export const produce: ApiRegistration = {
           );
           continue;
         }
-        // Synchronous, immediately before the append is enqueued (see produce_verification.ts).
-        const rejected = checkTransactionalProduce(
-          broker.transactions,
-          verifyTxn,
-          req.transactionalId ?? null,
-          topic,
-          index,
-          records,
-          apiVersion,
-        );
-        if (rejected) {
-          partitionResponses.push(partitionError(index, rejected.code, rejected.message));
+        if (isInternalTopic(topic)) {
+          partitionResponses.push(
+            partitionError(
+              index,
+              ErrorCode.INVALID_TOPIC_EXCEPTION,
+              `Cannot append to internal topic ${topic}`,
+            ),
+          );
           continue;
         }
         const slot = partitionError(index, 0);
         partitionResponses.push(slot);
+        // A transactional batch is checked against its transaction by the coordinator and
+        // appended in the same step (see Broker.transactionalAppend).
+        const txnId = (req.transactionalId ?? null) as string | null;
+        const appended = verifyTxn && txnId !== null && isTransactionalBatch(records)
+          ? broker.transactionalAppend(txnId, topic, index, records, apiVersion)
+          : broker.partitionOp(topic, index, "append", { records });
         pending.push(
-          log.append(records).then((r) => {
+          appended.then((r) => {
+            slot.errorCode = r.errorCode;
+            slot.errorMessage = r.errorMessage;
             slot.baseOffset = r.baseOffset;
             slot.logAppendTimeMs = r.logAppendTime;
             slot.logStartOffset = r.logStartOffset;
-            if (!r.duplicate) broker.metrics.produced(topic, records.length, r.recordCount);
+            if (r.errorCode === 0 && !r.duplicate) {
+              broker.metrics.produced(topic, records.length, r.recordCount);
+            }
           }, (e) => {
             slot.errorCode = errorCodeOf(e, `produce to ${topic}-${index}`);
             slot.errorMessage = errorMessageOf(e);
-            slot.logStartOffset = log.logStartOffset;
           }),
         );
       }

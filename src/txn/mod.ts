@@ -6,14 +6,14 @@
 import type { BrokerConfig } from "../config.ts";
 import { TransactionCoordinator, type TxnCoordinatorDeps } from "./transaction_coordinator.ts";
 import type { InternalTopicHost } from "../internal_topic.ts";
-import { LogMarkerWriter, LogTxnStore } from "./txn_log_store.ts";
+import { LogMarkerWriter, LogTxnStore, type MarkerHost } from "./txn_log_store.ts";
 
 export { TransactionCoordinator } from "./transaction_coordinator.ts";
 export { TRANSACTION_STATE_TOPIC } from "./transaction_log.ts";
 
 /** The coordinator for a broker: state in `__transaction_state`, markers into its logs. */
 export function brokerTransactionCoordinator(
-  host: InternalTopicHost,
+  host: InternalTopicHost & MarkerHost,
   config: BrokerConfig,
   nextProducerId: () => Promise<number>,
   onTransactionCompleted?: TxnCoordinatorDeps["onTransactionCompleted"],

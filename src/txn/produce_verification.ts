@@ -37,6 +37,18 @@ export interface ProduceRejection {
   message: string;
 }
 
+/** Whether clients may not produce to `topic` (the coordinators' internal topics). */
+export function isInternalTopic(topic: string): boolean {
+  return INTERNAL_TOPICS.has(topic);
+}
+
+/** Whether `records` starts with a v2 transactional batch of a real producer. */
+export function isTransactionalBatch(records: Uint8Array): boolean {
+  if (records.length < RECORD_BATCH_OVERHEAD || records[MAGIC_OFFSET] !== MAGIC_V2) return false;
+  const h = readBatchHeader(records, 0);
+  return isTransactional(h) && h.producerId >= 0;
+}
+
 /** Null when the append may proceed, else the partition's error for the produce response. */
 export function checkTransactionalProduce(
   coordinator: TransactionCoordinator,

@@ -101,9 +101,16 @@ export class LogTxnStore implements TxnLogStore {
   }
 }
 
+/** Where markers go: any partition, wherever its log is open (with workers, its owner). */
+export interface MarkerHost {
+  hasPartition(topic: string, partition: number): boolean;
+  /** Appends a control batch as the coordinator; throws a KafkaError on failure. */
+  appendMarker(topic: string, partition: number, batch: Uint8Array): Promise<void>;
+}
+
 /** Writes markers into the broker's partition logs. */
 export class LogMarkerWriter implements TxnMarkerWriter {
-  constructor(private readonly host: Pick<InternalTopicHost, "partition">) {}
+  constructor(private readonly host: MarkerHost) {}
 
   async writeMarker(
     tp: TopicPartition,
@@ -112,8 +119,7 @@ export class LogMarkerWriter implements TxnMarkerWriter {
     commit: boolean,
     coordinatorEpoch: number,
   ): Promise<boolean> {
-    const log = this.host.partition(tp.topic, tp.partition);
-    if (!log) return false; // deleted since it was added
+    if (!this.host.hasPartition(tp.topic, tp.partition)) return false; // deleted since added
     const { key, value } = endTxnMarker(
       commit ? ControlType.COMMIT : ControlType.ABORT,
       coordinatorEpoch,
@@ -127,10 +133,10 @@ export class LogMarkerWriter implements TxnMarkerWriter {
       records: [{ key, value, timestamp: Date.now() }],
     });
     try {
-      await log.append(batch, { origin: "coordinator" });
+      await this.host.appendMarker(tp.topic, tp.partition, batch);
     } catch (e) {
       // The topic was deleted while the marker waited for the partition's append queue.
-      if (this.host.partition(tp.topic, tp.partition) !== log) return false;
+      if (!this.host.hasPartition(tp.topic, tp.partition)) return false;
       throw e;
     }
     return true;

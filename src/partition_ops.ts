@@ -1,0 +1,251 @@
+/**
+ * Everything a request may do to one partition, as named operations that run where the
+ * partition's log is open. With Deno workers (src/workers/) each partition has one owning
+ * worker; a handler on any worker calls `broker.partitionOp(topic, partition, name, args)`,
+ * which runs the operation here directly when the partition is local and sends it to the
+ * owner otherwise. Arguments and results are plain data (structured-clonable) so both paths
+ * are the same code; errors travel as Kafka error codes.
+ */
+import { ErrorCode } from "../protocol/errors.ts";
+import { forEachBatch, lastOffset } from "../protocol/record_batch.ts";
+import type { AppendOptions, PartitionLog } from "../storage/partition_log.ts";
+import { peekRecords } from "./admin/records.ts";
+import { partitionTiers } from "./admin/tiering.ts";
+import type { Broker } from "./broker.ts";
+import { errorCodeOf, errorMessageOf } from "./handlers/util.ts";
+
+export const EARLIEST = -2;
+export const LATEST = -1;
+export const MAX_TIMESTAMP = -3;
+export const EARLIEST_LOCAL = -4;
+export const LATEST_TIERED = -5;
+
+const EMPTY = new Uint8Array(0);
+
+/** The outcome of an append, as Produce reports it per partition. */
+export interface AppendOutcome {
+  errorCode: number;
+  errorMessage: string | null;
+  baseOffset: number;
+  logAppendTime: number;
+  logStartOffset: number;
+  recordCount: number;
+  duplicate: boolean;
+}
+
+/** One partition's part of a Fetch response. */
+export interface FetchOutcome {
+  errorCode: number;
+  highWatermark: number;
+  lastStableOffset: number;
+  logStartOffset: number;
+  /** null: a cold-tier read did not finish within `remoteWaitMs` (it goes on in the owner). */
+  records: Uint8Array | null;
+  abortedTransactions: { producerId: number; firstOffset: number }[] | null;
+  /** The records own their buffer (a fresh read of a local segment) and may be transferred. */
+  freshBuffer: boolean;
+}
+
+/** A partition's offsets, sizes and tiers (admin API, metrics, DescribeLogDirs). */
+export interface PartitionStatus {
+  logStartOffset: number;
+  highWatermark: number;
+  logEndOffset: number;
+  lastStableOffset: number;
+  segmentCount: number;
+  localBytes: number;
+  remoteBytes: number;
+  remoteSegments: number;
+  localLogStartOffset: number;
+  highestOffsetInRemoteStorage: number;
+  uploadsPending: number;
+}
+
+/** Resolves to the read's result, or null if it takes longer than `ms` (it keeps running). */
+function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  p.catch(() => {}); // a late failure is the retry's business
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Aborted transactions overlapping [fetchOffset, end of the returned batches). */
+function abortedIn(log: PartitionLog, fetchOffset: number, records: Uint8Array) {
+  let end = fetchOffset;
+  forEachBatch(records, (_pos, h) => {
+    end = lastOffset(h) + 1;
+  });
+  return log.abortedTransactions(fetchOffset, end).map((a) => ({
+    producerId: a.producerId,
+    firstOffset: a.firstOffset,
+  }));
+}
+
+export const PARTITION_OPS = {
+  /** Produce: validate and append record batches as received (see storage/partition_log.ts). */
+  async append(
+    _broker: Broker,
+    log: PartitionLog,
+    a: { records: Uint8Array; opts?: AppendOptions },
+  ): Promise<AppendOutcome> {
+    try {
+      const r = await log.append(a.records, a.opts);
+      return {
+        errorCode: 0,
+        errorMessage: null,
+        baseOffset: r.baseOffset,
+        logAppendTime: r.logAppendTime,
+        logStartOffset: r.logStartOffset,
+        recordCount: r.recordCount,
+        duplicate: r.duplicate,
+      };
+    } catch (e) {
+      return {
+        errorCode: errorCodeOf(e, `append to ${log.topic}-${log.partition}`),
+        errorMessage: errorMessageOf(e),
+        baseOffset: -1,
+        logAppendTime: -1,
+        logStartOffset: log.logStartOffset,
+        recordCount: 0,
+        duplicate: false,
+      };
+    }
+  },
+
+  /** Fetch: whole batches from `offset`, up to the high watermark (or the LSO). */
+  async fetch(
+    _broker: Broker,
+    log: PartitionLog,
+    a: {
+      offset: number;
+      maxBytes: number;
+      minOneBatch: boolean;
+      committed: boolean;
+      remoteWaitMs: number;
+    },
+  ): Promise<FetchOutcome> {
+    const out: FetchOutcome = {
+      errorCode: 0,
+      highWatermark: log.highWatermark,
+      lastStableOffset: log.lastStableOffset,
+      logStartOffset: log.logStartOffset,
+      records: EMPTY,
+      abortedTransactions: a.committed ? [] : null,
+      freshBuffer: false,
+    };
+    try {
+      const reading = log.read(a.offset, Math.max(a.maxBytes, 0), {
+        minOneBatch: a.minOneBatch,
+        upperBound: a.committed ? log.lastStableOffset : log.highWatermark,
+      });
+      const remote = log.isRemoteOffset(a.offset);
+      const records = remote ? await within(reading, a.remoteWaitMs) : await reading;
+      out.records = records;
+      out.freshBuffer = !remote;
+      if (records && records.length > 0 && a.committed) {
+        out.abortedTransactions = abortedIn(log, a.offset, records);
+      }
+    } catch (e) {
+      out.errorCode = errorCodeOf(e, `fetch ${log.topic}-${log.partition}`);
+      out.records = EMPTY;
+    }
+    return out;
+  },
+
+  /** ListOffsets: one timestamp (or -1..-5 special) to an offset. */
+  async listOffset(
+    _broker: Broker,
+    log: PartitionLog,
+    a: { timestamp: number; committed: boolean },
+  ): Promise<{ errorCode: number; offset: number; timestamp: number; leaderEpoch: number }> {
+    const out = { errorCode: 0, offset: -1, timestamp: -1, leaderEpoch: -1 };
+    try {
+      const ts = a.timestamp;
+      if (ts === EARLIEST) {
+        out.offset = log.logStartOffset;
+        out.leaderEpoch = 0;
+      } else if (ts === EARLIEST_LOCAL) {
+        out.offset = log.localLogStartOffset;
+        out.leaderEpoch = 0;
+      } else if (ts === LATEST) {
+        out.offset = a.committed ? log.lastStableOffset : log.highWatermark;
+        out.leaderEpoch = 0;
+      } else if (ts === LATEST_TIERED) {
+        out.offset = log.highestOffsetInRemoteStorage;
+        if (out.offset >= 0) out.leaderEpoch = 0;
+      } else if (ts < 0 && ts !== MAX_TIMESTAMP) {
+        out.errorCode = ErrorCode.INVALID_REQUEST;
+      } else {
+        const m = ts === MAX_TIMESTAMP
+          ? await log.maxTimestampAndOffset()
+          : await log.offsetForTimestamp(ts);
+        if (m) {
+          out.offset = m.offset;
+          out.timestamp = m.timestamp;
+          out.leaderEpoch = 0;
+        }
+      }
+    } catch (e) {
+      out.errorCode = errorCodeOf(e, `list offsets ${log.topic}-${log.partition}`);
+    }
+    return out;
+  },
+
+  /** DeleteRecords: moves the log start offset; returns the new low watermark. */
+  deleteRecordsBefore(_broker: Broker, log: PartitionLog, a: { offset: number }): Promise<number> {
+    return log.deleteRecordsBefore(a.offset);
+  },
+
+  /** DescribeProducers: the idempotent and transactional producers with state here. */
+  producers(_broker: Broker, log: PartitionLog, _a: Record<string, never>) {
+    return Promise.resolve(
+      log.producerState.activeProducers().map((p) => ({
+        producerId: p.producerId,
+        producerEpoch: p.producerEpoch,
+        lastSequence: p.batches.length > 0 ? p.batches[p.batches.length - 1].lastSeq : -1,
+        lastTimestamp: p.lastTimestamp,
+        coordinatorEpoch: p.coordinatorEpoch,
+        currentTxnStartOffset: p.currentTxnFirstOffset,
+      })),
+    );
+  },
+
+  /** Offsets, sizes and tiers. */
+  status(broker: Broker, log: PartitionLog, _a: Record<string, never>): Promise<PartitionStatus> {
+    const tiers = partitionTiers(broker, log);
+    return Promise.resolve({
+      logStartOffset: log.logStartOffset,
+      highWatermark: log.highWatermark,
+      logEndOffset: log.logEndOffset,
+      lastStableOffset: log.lastStableOffset,
+      segmentCount: log.segmentCount,
+      ...tiers,
+    });
+  },
+
+  /** The admin API's record peek. */
+  peek(
+    _broker: Broker,
+    log: PartitionLog,
+    a: { offset?: number; limit?: number; maxBytes?: number },
+  ) {
+    return peekRecords(log, a);
+  },
+};
+
+export type PartitionOps = typeof PARTITION_OPS;
+export type PartitionOpName = keyof PartitionOps;
+export type PartitionOpArgs<K extends PartitionOpName> = Parameters<PartitionOps[K]>[2];
+export type PartitionOpResult<K extends PartitionOpName> = Awaited<ReturnType<PartitionOps[K]>>;
+
+/** Buffers an op's result can hand over instead of copying (fresh reads of local segments). */
+export function transferablesOf(name: PartitionOpName, result: unknown): ArrayBuffer[] {
+  if (name !== "fetch") return [];
+  const f = result as FetchOutcome;
+  // Only reads of local segments own a fresh buffer; cold-tier reads may share a cache's.
+  return f.freshBuffer && f.records && f.records.byteLength > 0
+    ? [f.records.buffer as ArrayBuffer]
+    : [];
+}
