@@ -13,17 +13,22 @@
  *    under a produce flood) and append/fetch cost as a partition grows; ratios to baselines
  *    from the same run and "target met" / "MISSED" against issue 6's targets (never a
  *    failure). Results: bench/out/scale.json.
+ * 4. bench/workers.ts: two producers on two partitions with --workers 1 and --workers 2
+ *    (kcat and a cheap replaying generator), the 2-worker speed-up against the 1-worker run
+ *    (target ≥ 1.6×). Results: bench/out/workers.json.
  *
  * --quick          smaller end-to-end workloads (a smoke test, well under a minute)
  * --skip-micro     skip step 1
  * --skip-reference skip the mock-cluster reference in steps 2 and 3
  * --skip-scale     skip step 3
+ * --skip-workers   skip step 4
  *
  * Exits non-zero when a micro benchmark fails or an end-to-end check fails.
  */
 import { parseArgs } from "node:util";
 import { abortAll, killAll, printResult, runE2E } from "./e2e.ts";
 import { killAllScale, printScale, runScale } from "./scale.ts";
+import { printWorkers, runWorkers } from "./workers.ts";
 
 const BENCH_DIR = new URL("./", import.meta.url).pathname;
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -163,6 +168,7 @@ async function main(): Promise<number> {
         "skip-micro": { type: "boolean" },
         "skip-reference": { type: "boolean" },
         "skip-scale": { type: "boolean" },
+        "skip-workers": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -173,7 +179,8 @@ async function main(): Promise<number> {
   }
   if (values.help) {
     console.log(
-      "usage: deno task bench [-- --quick] [--skip-micro] [--skip-reference] [--skip-scale]",
+      "usage: deno task bench [-- --quick] [--skip-micro] [--skip-reference] [--skip-scale] " +
+        "[--skip-workers]",
     );
     return 0;
   }
@@ -201,6 +208,15 @@ async function main(): Promise<number> {
       printScale(await runScale({ quick, skipReference: values["skip-reference"] }));
     } catch (e) {
       console.error(`scale failed: ${e instanceof Error ? e.stack : e}`);
+      ok = false;
+    }
+  }
+  if (!values["skip-workers"]) {
+    console.log("\n== workers: bench/workers.ts ==");
+    try {
+      printWorkers(await runWorkers({ quick }));
+    } catch (e) {
+      console.error(`workers failed: ${e instanceof Error ? e.stack : e}`);
       ok = false;
     }
   }

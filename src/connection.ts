@@ -30,6 +30,9 @@ const TRUSTED_FRAME = 1024 * 1024;
 
 let nextConnectionId = 1;
 
+/** Produce requests of one connection handled at once (see Connection.serve). */
+const MAX_PIPELINED_PRODUCE = 5;
+
 /** Closes the connection after logging why. */
 export class CloseConnection extends Error {}
 
@@ -62,16 +65,54 @@ export class Connection {
     }
   }
 
-  /** Serves requests until the peer closes or a request is rejected. */
+  /**
+   * Serves requests until the peer closes or a request is rejected. Responses leave in request
+   * order. Consecutive Produce requests are handled without waiting for the previous one's
+   * response (up to MAX_PIPELINED_PRODUCE): each enqueues its appends, in order, before the
+   * next starts, so the log order is the request order while the waits (an append on another
+   * worker, a flush) overlap. Any other request waits until everything before it is answered,
+   * so its effects follow theirs, as with Kafka's one request at a time.
+   */
   async serve(): Promise<void> {
     const maxFrame = this.broker.config.int("socket.request.max.bytes");
+    /** Settles when every response so far has been written (or the connection failed). */
+    let written: Promise<void> = Promise.resolve();
+    let producesInFlight = 0;
+    let othersInFlight = 0;
+    let failure: unknown = null;
     try {
-      while (!this.closed) {
+      while (!this.closed && failure === null) {
         const frame = await this.nextFrame(maxFrame);
-        if (!frame) break;
-        const response = await this.handle(frame);
-        if (response) await this.writeAll(response);
+        if (!frame || failure !== null) break;
+        const produce = frame.length >= 2 && frame[0] === 0 && frame[1] === 0;
+        if (!produce || othersInFlight > 0 || producesInFlight >= MAX_PIPELINED_PRODUCE) {
+          await written;
+          if (failure !== null) break;
+        }
+        if (produce) producesInFlight++;
+        else othersInFlight++;
+        const handled = this.handle(frame);
+        // A rejected request stops the loop before the next frame is handled.
+        handled.catch((e) => failure ??= e);
+        const before = written;
+        written = (async () => {
+          try {
+            const response = await handled;
+            await before;
+            if (response && !this.closed) await this.writeAll(response);
+          } catch (e) {
+            failure ??= e;
+            // Answer what came before, then close: that also ends a read waiting for more.
+            await before;
+            this.close();
+          } finally {
+            if (produce) producesInFlight--;
+            else othersInFlight--;
+          }
+        })();
       }
+      await written;
+      if (failure !== null) throw failure;
     } catch (e) {
       if (e instanceof CloseConnection) {
         log.warn(`closing connection ${this.id} from ${this.remote}: ${e.message}`);

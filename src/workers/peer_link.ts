@@ -4,6 +4,9 @@
  * the ArrayBuffers listed for transfer, which change hands without a copy. Failures carrying
  * a Kafka error code keep it across the port. When the port is replaced (the peer worker died
  * and was restarted) every call still waiting is rejected with a retriable error.
+ *
+ * Calls and replies made in one turn of the event loop leave as one message: waking another
+ * thread costs more than the message itself, so a busy worker pays it once per batch.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 
@@ -37,14 +40,21 @@ export class PeerLink {
     { resolve: (v: any) => void; reject: (e: unknown) => void }
   >();
   private closed = false;
+  /** Calls and replies waiting for the end of this turn of the event loop. */
+  private outbox: (CallMessage | ReplyMessage)[] = [];
+  private outboxTransfer: ArrayBuffer[] = [];
 
   constructor(
     readonly peer: number,
     private readonly port: MessagePort,
     private readonly methods: Map<string, PeerMethod>,
     private readonly onError: (message: string) => void,
+    /** Calls are served once this resolves (the worker's broker is up and its methods set). */
+    private readonly ready: Promise<void> = Promise.resolve(),
   ) {
-    port.onmessage = (e: MessageEvent) => this.receive(e.data as CallMessage | ReplyMessage);
+    port.onmessage = (e: MessageEvent) => {
+      for (const m of e.data as (CallMessage | ReplyMessage)[]) this.receive(m);
+    };
     port.start();
   }
 
@@ -58,13 +68,7 @@ export class PeerLink {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const msg: CallMessage = { t: "call", id, method, args };
-      try {
-        this.port.postMessage(msg, transfer);
-      } catch (e) {
-        this.pending.delete(id);
-        reject(e);
-      }
+      this.send({ t: "call", id, method, args }, transfer);
     });
   }
 
@@ -100,6 +104,7 @@ export class PeerLink {
     let reply: ReplyMessage;
     let transfer: ArrayBuffer[] = [];
     try {
+      await this.ready;
       const fn = this.methods.get(m.method);
       if (!fn) throw new Error(`no method ${m.method}`);
       let result = await fn(m.args);
@@ -117,10 +122,32 @@ export class PeerLink {
       reply = { t: "reply", id: m.id, ok: false, code, message };
     }
     if (this.closed) return;
+    this.send(reply, transfer);
+  }
+
+  private send(m: CallMessage | ReplyMessage, transfer: ArrayBuffer[]): void {
+    if (this.outbox.length === 0) queueMicrotask(() => this.flush());
+    this.outbox.push(m);
+    for (const b of transfer) this.outboxTransfer.push(b);
+  }
+
+  private flush(): void {
+    const batch = this.outbox;
+    const transfer = this.outboxTransfer;
+    this.outbox = [];
+    this.outboxTransfer = [];
+    if (this.closed) return;
     try {
-      this.port.postMessage(reply, transfer);
+      this.port.postMessage(batch, transfer);
     } catch (e) {
-      this.onError(`reply to worker ${this.peer} failed: ${e}`);
+      // A message that cannot be cloned: fail its calls (replies are the peer's to time out).
+      this.onError(`message to worker ${this.peer} failed: ${e}`);
+      for (const m of batch) {
+        if (m.t !== "call") continue;
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        p?.reject(e);
+      }
     }
   }
 }

@@ -38,10 +38,7 @@ export class WorkerCluster {
 
   /** Registers a method the other workers may call (served once this worker is ready). */
   serve(name: string, fn: PeerMethod): void {
-    this.methods.set(name, async (args) => {
-      await this.ready;
-      return fn(args);
-    });
+    this.methods.set(name, fn);
   }
 
   /** The broker is up: serve the calls that arrived meanwhile. */
@@ -52,7 +49,7 @@ export class WorkerCluster {
   /** Connects to `peer` over `port`, replacing (and failing the calls of) any older link. */
   setPeer(peer: number, port: MessagePort): void {
     this.links.get(peer)?.close(`worker ${peer} was restarted`);
-    this.links.set(peer, new PeerLink(peer, port, this.methods, this.onError));
+    this.links.set(peer, new PeerLink(peer, port, this.methods, this.onError, this.ready));
   }
 
   /** `peer` died: fail its waiting calls now, and new ones until its replacement connects. */

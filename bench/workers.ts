@@ -1,0 +1,324 @@
+/**
+ * Issue 6, "two producers on two partitions with 2 workers: ≥ 1.6× one worker".
+ *
+ *   deno run -A bench/workers.ts [--quick]
+ *
+ * For W = 1 and W = 2 (in alternation, best of the runs per W): a fresh data directory, the
+ * broker as a child process with `--workers W`, a topic of two partitions (with 2 workers,
+ * partitions 0 and 1 have different owners), then two producers at once, one per partition,
+ * timed from start to the last acknowledgement. Each run is checked: both partitions' end
+ * offsets must equal the records sent, or the row is FAIL without a rate. The broker's CPU
+ * time (user + system, /proc) over the timed part is recorded too.
+ *
+ * Two load generators:
+ * - kcat ×2 (librdkafka) producing a prepared file of 1 KiB records, linger.ms=5, acks=1: the
+ *   issue's load. On a 2-core machine the two kcat processes need about as much CPU as the
+ *   broker, so this measures the machine as much as the broker.
+ * - replay ×2 (bench/produce_replay.ts): one pre-encoded Produce request (1,000 × 1 KiB
+ *   records) sent over and over, 4 in flight: the generators cost a socket write per MiB, so
+ *   the broker gets the cores.
+ *
+ * Results: a table on stdout and bench/out/workers.json.
+ */
+import { parseArgs } from "node:util";
+
+const ROOT = new URL("../", import.meta.url);
+const CLI = new URL("src/cli.ts", ROOT).pathname;
+const REPLAY = new URL("bench/produce_replay.ts", ROOT).pathname;
+const OUT = new URL("bench/out/workers.json", ROOT).pathname;
+const CLK_TCK = 100;
+
+export interface WorkersRow {
+  generator: "kcat" | "replay";
+  workers: number;
+  records: number;
+  bytes: number;
+  seconds: number | null;
+  mbPerSec: number | null;
+  /** Broker CPU seconds (all threads) per GB produced. */
+  cpuSecondsPerGB: number | null;
+  check: "ok" | "FAIL";
+  runsMs: number[];
+  detail?: string;
+}
+
+export interface WorkersResult {
+  cores: number;
+  rows: WorkersRow[];
+  /** MB/s with 2 workers over MB/s with 1, per generator (target ≥ 1.6). */
+  scaling: Record<string, number | null>;
+}
+
+const live = new Set<Deno.ChildProcess>();
+
+function kill(child: Deno.ChildProcess, signal: Deno.Signal = "SIGKILL"): void {
+  try {
+    child.kill(signal);
+  } catch {
+    // already gone
+  }
+}
+
+async function startBroker(dir: string, workers: number) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      CLI,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--data-dir",
+      dir,
+      "--workers",
+      String(workers),
+      "--set",
+      "num.partitions=2",
+    ],
+    env: { TRIBUTARY_LOG_LEVEL: "info" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  live.add(child);
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const r = await reader.read();
+    if (r.done) break;
+    buf += r.value;
+    const m = /listening on [^:]+:(\d+)/.exec(buf);
+    if (m) {
+      (async () => {
+        while (!(await reader.read().catch(() => ({ done: true }))).done) {
+          // drain
+        }
+      })();
+      return { child, port: Number(m[1]) };
+    }
+  }
+  kill(child);
+  throw new Error(`broker did not start: ${buf.slice(0, 1000)}`);
+}
+
+async function stopBroker(child: Deno.ChildProcess): Promise<void> {
+  kill(child, "SIGTERM");
+  const t = setTimeout(() => kill(child), 30_000);
+  await child.status;
+  clearTimeout(t);
+  live.delete(child);
+}
+
+/** utime + stime of a process (all threads), seconds. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+async function run(cmd: string, args: string[], timeoutMs = 300_000) {
+  const child = new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" })
+    .spawn();
+  live.add(child);
+  const t = setTimeout(() => kill(child), timeoutMs);
+  const out = await child.output();
+  clearTimeout(t);
+  live.delete(child);
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+async function endOffsets(port: number): Promise<number[]> {
+  const r = await run("kcat", ["-Q", "-b", `127.0.0.1:${port}`, "-t", "w:0:-1", "-t", "w:1:-1"]);
+  const out = [-1, -1];
+  for (const m of r.stdout.matchAll(/\[(\d)\] offset (\d+)/g)) out[Number(m[1])] = Number(m[2]);
+  return out;
+}
+
+async function writeRecordFile(path: string, count: number, size: number): Promise<void> {
+  const f = await Deno.open(path, { write: true, create: true, truncate: true });
+  const line = new Uint8Array(size + 1).fill(0x62);
+  line[size] = 0x0a;
+  const chunk = new Uint8Array(line.length * 1000);
+  for (let i = 0; i < 1000; i++) chunk.set(line, i * line.length);
+  for (let left = count; left > 0; left -= 1000) {
+    const n = Math.min(1000, left);
+    const part = chunk.subarray(0, n * line.length);
+    for (let off = 0; off < part.length;) off += await f.write(part.subarray(off));
+  }
+  f.close();
+}
+
+/** One timed run: returns ms, broker CPU seconds and whether the offsets check out. */
+async function oneRun(
+  tmp: string,
+  generator: "kcat" | "replay",
+  workers: number,
+  perPartition: { records: number; file?: string; requests?: number },
+): Promise<{ ms: number; cpu: number; ok: boolean; detail?: string }> {
+  const dir = await Deno.makeTempDir({ dir: tmp, prefix: `w${workers}-` });
+  const b = await startBroker(dir, workers);
+  try {
+    // Create the topic (auto-creation by Metadata) and warm both partitions up.
+    for (const p of [0, 1]) {
+      const w = await run("/bin/sh", [
+        "-c",
+        `echo warm | kcat -P -b 127.0.0.1:${b.port} -t w -p ${p} -X acks=1`,
+      ]);
+      if (w.code !== 0) throw new Error(`warm-up failed: ${w.stderr.slice(0, 500)}`);
+    }
+    await run("sync", []);
+    const cpu0 = await cpuSeconds(b.child.pid);
+    const t0 = performance.now();
+    const loads = [0, 1].map((p) =>
+      generator === "kcat"
+        ? run("kcat", [
+          "-P",
+          "-b",
+          `127.0.0.1:${b.port}`,
+          "-t",
+          "w",
+          "-p",
+          String(p),
+          "-X",
+          "linger.ms=5",
+          "-X",
+          "batch.num.messages=10000",
+          "-X",
+          "acks=1",
+          "-l",
+          perPartition.file!,
+        ])
+        : run(Deno.execPath(), [
+          "run",
+          "-A",
+          REPLAY,
+          String(b.port),
+          "w",
+          String(p),
+          String(perPartition.requests),
+          "1000",
+          "1024",
+          "4",
+        ])
+    );
+    const results = await Promise.all(loads);
+    const ms = performance.now() - t0;
+    const cpu = await cpuSeconds(b.child.pid) - cpu0;
+    const ends = await endOffsets(b.port);
+    const want = perPartition.records + 1;
+    const ok = results.every((r) => r.code === 0) && ends[0] === want && ends[1] === want;
+    return {
+      ms,
+      cpu,
+      ok,
+      detail: ok
+        ? undefined
+        : `end offsets ${ends} (want ${want}); ${
+          results.map((r) => r.stderr.slice(0, 200)).join(" | ")
+        }`,
+    };
+  } finally {
+    await stopBroker(b.child);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+export async function runWorkers(
+  opts: { quick?: boolean; log?: (l: string) => void } = {},
+): Promise<WorkersResult> {
+  const say = opts.log ?? ((l: string) => console.log(l));
+  const quick = !!opts.quick;
+  const runs = quick ? 2 : 3;
+  const kcatRecords = quick ? 150_000 : 400_000;
+  const replayRequests = quick ? 200 : 600;
+  const tmp = await Deno.makeTempDir({ prefix: "tributary-workers-" });
+  const file = `${tmp}/records-1k.txt`;
+  await writeRecordFile(file, kcatRecords, 1024);
+  const rows: WorkersRow[] = [];
+  try {
+    for (const generator of ["kcat", "replay"] as const) {
+      const records = generator === "kcat" ? kcatRecords : replayRequests * 1000;
+      const per = { records, file, requests: replayRequests };
+      const runsBy = new Map<number, { ms: number; cpu: number }[]>([[1, []], [2, []]]);
+      const fails = new Map<number, string>();
+      for (let i = 0; i < runs; i++) {
+        for (const workers of [1, 2]) {
+          say(`workers: ${generator} ×2, --workers ${workers}, run ${i + 1}/${runs}`);
+          try {
+            const r = await oneRun(tmp, generator, workers, per);
+            if (r.ok) runsBy.get(workers)!.push(r);
+            else fails.set(workers, r.detail ?? "check failed");
+          } catch (e) {
+            fails.set(workers, e instanceof Error ? e.message : String(e));
+          }
+        }
+      }
+      for (const workers of [1, 2]) {
+        const list = runsBy.get(workers)!;
+        const bytes = 2 * records * 1024;
+        const best = list.length ? list.reduce((a, b) => (b.ms < a.ms ? b : a)) : null;
+        const failed = fails.has(workers);
+        rows.push({
+          generator,
+          workers,
+          records: 2 * records,
+          bytes,
+          seconds: best && !failed ? best.ms / 1000 : null,
+          mbPerSec: best && !failed ? bytes / 1e6 / (best.ms / 1000) : null,
+          cpuSecondsPerGB: best && !failed ? best.cpu / (bytes / 1e9) : null,
+          check: failed ? "FAIL" : "ok",
+          runsMs: list.map((r) => Math.round(r.ms)),
+          detail: fails.get(workers),
+        });
+      }
+    }
+  } finally {
+    for (const c of live) kill(c);
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+  const scaling: Record<string, number | null> = {};
+  for (const g of ["kcat", "replay"]) {
+    const one = rows.find((r) => r.generator === g && r.workers === 1)?.mbPerSec;
+    const two = rows.find((r) => r.generator === g && r.workers === 2)?.mbPerSec;
+    scaling[g] = one && two ? two / one : null;
+  }
+  const result = { cores: navigator.hardwareConcurrency, rows, scaling };
+  await Deno.mkdir(new URL("bench/out/", ROOT).pathname, { recursive: true });
+  await Deno.writeTextFile(OUT, JSON.stringify(result, null, 2) + "\n");
+  return result;
+}
+
+export function printWorkers(res: WorkersResult, say: (l: string) => void = console.log): void {
+  say(`\nTwo producers on two partitions, 1 KiB records, acks=1 (${res.cores} cores)`);
+  say("| generator | workers | MB/s | broker CPU s/GB | runs (ms) | check |");
+  say("|---|---:|---:|---:|---|---|");
+  for (const r of res.rows) {
+    say(
+      `| ${r.generator} ×2 | ${r.workers} | ${r.mbPerSec?.toFixed(0) ?? "-"} | ${
+        r.cpuSecondsPerGB?.toFixed(2) ?? "-"
+      } | ${r.runsMs.join(", ")} | ${r.check}${r.detail ? `: ${r.detail.slice(0, 200)}` : ""} |`,
+    );
+  }
+  for (const [g, s] of Object.entries(res.scaling)) {
+    say(
+      `2 workers vs 1, ${g}: ${s === null ? "-" : `${s.toFixed(2)}×`} (target ≥ 1.6×: ${
+        s !== null && s >= 1.6 ? "target met" : "MISSED"
+      })`,
+    );
+  }
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ args: Deno.args, options: { quick: { type: "boolean" } } });
+  Deno.addSignalListener("SIGINT", () => {
+    for (const c of live) kill(c);
+    Deno.exit(130);
+  });
+  printWorkers(await runWorkers({ quick: values.quick }));
+}
