@@ -98,7 +98,12 @@ export class BrokerProcess {
     return `127.0.0.1:${this.port}`;
   }
 
-  static async start(dataDir: string, extra: string[] = []): Promise<BrokerProcess> {
+  /** `env` adds to the child's environment (e.g. TRIBUTARY_TEST_HOOKS=1). */
+  static async start(
+    dataDir: string,
+    extra: string[] = [],
+    env: Record<string, string> = {},
+  ): Promise<BrokerProcess> {
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -114,7 +119,7 @@ export class BrokerProcess {
       ],
       // Startup is detected from the info-level "listening on" line, whatever the caller's
       // TRIBUTARY_LOG_LEVEL (a --log-level in `extra` still wins).
-      env: { TRIBUTARY_LOG_LEVEL: "info" },
+      env: { ...env, TRIBUTARY_LOG_LEVEL: "info" },
       stdout: "piped",
       stderr: "piped",
     }).spawn();

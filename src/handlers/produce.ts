@@ -4,7 +4,8 @@
  * `max.message.bytes`), checked against the idempotent producer's sequence state, given
  * offsets by patching baseOffset in place and appended as received; record bodies are never
  * decoded. Partitions of one request are appended concurrently, each by its own log, which
- * serialises its appends. acks must be 0, 1 or -1 (INVALID_REQUIRED_ACKS otherwise); with a
+ * serialises its appends; with Deno workers each partition's append runs on its owning
+ * worker (src/partition_ops.ts), the batch bytes copied once and transferred. acks must be 0, 1 or -1 (INVALID_REQUIRED_ACKS otherwise); with a
  * single replica, 1 and -1 both answer once the batch is in the log. acks=0 gets no response.
  * Unknown topics get UNKNOWN_TOPIC_OR_PARTITION: as in Kafka, topics are auto-created by
  * Metadata requests, which every client sends before producing. Internal topics

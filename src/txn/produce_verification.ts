@@ -1,7 +1,8 @@
 /**
- * Produce-side checks for transactions, called by the Produce handler for each partition
- * right before it enqueues the append (synchronously, so that a marker the coordinator
- * writes later lands after the batch):
+ * Produce-side checks for transactions, made by Broker.transactionalAppend on the broker (or
+ * Deno worker) running the transaction coordinator, right before it enqueues the append or
+ * sends it to the partition's owner (synchronously, and markers take the same ordered path,
+ * so a marker the coordinator writes later lands after the batch):
  *
  * - Internal topics (`__transaction_state`, `__consumer_offsets`) are written by their
  *   coordinators only: a client append gets INVALID_TOPIC_EXCEPTION, as in Kafka.
