@@ -27,6 +27,7 @@ import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn
 import { checkTransactionalProduce } from "./txn/produce_verification.ts";
 import {
   type AppendOutcome,
+  isFreshRead,
   PARTITION_OPS,
   type PartitionOpArgs,
   type PartitionOpName,
@@ -71,6 +72,9 @@ const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
 
 let nextWatchId = 1;
 
+/** A partition a fetch waits on: topic, partition, the high watermark its last read saw. */
+export type WatchedPartition = [string, number, number];
+
 /** One worker's counters, as sent to the worker serving the admin API. */
 interface WorkerStats {
   metrics: MetricsSnapshot;
@@ -88,19 +92,6 @@ function unknownPartition(topic: string, partition: number): KafkaError {
     ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
     `unknown partition ${topic}-${partition}`,
   );
-}
-
-/** One buffer of its own holding `chunks` in order (it is transferred to another worker). */
-function concat(chunks: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
 }
 
 /** Kafka's topic name rules: 1..249 characters of [a-zA-Z0-9._-], not "." or "..". */
@@ -397,7 +388,7 @@ export class Broker {
     );
     cluster.serve(
       "watch",
-      (a: { key: string; parts: [string, number][]; ms: number }) =>
+      (a: { key: string; parts: WatchedPartition[]; ms: number }) =>
         this.watchLocal(a.key, a.parts, a.ms),
     );
     cluster.serve("unwatch", (a: { key: string }) => {
@@ -410,7 +401,6 @@ export class Broker {
       loadDynamicBrokerConfigs(this.config, this.dataDir);
       this.applyBrokerConfigs();
     });
-    if (!cluster.isController) return;
     cluster.serve(
       "request",
       async (a: { frame: Uint8Array; clientHost: string; connectionId: number }) => {
@@ -422,10 +412,20 @@ export class Broker {
           throw e;
         }
         if (!chunks) return { response: null };
-        const out = concat(chunks);
-        return new Transfer({ response: out }, [out.buffer as ArrayBuffer]);
+        // Fetched segment bytes change hands; the rest (headers, cold-tier cache views) is
+        // copied, byte for byte of each view.
+        const response: Uint8Array[] = [];
+        const transfer = new Set<ArrayBuffer>();
+        for (const c of chunks) {
+          if (isFreshRead(c.buffer)) {
+            response.push(c);
+            transfer.add(c.buffer as ArrayBuffer);
+          } else response.push(c.slice());
+        }
+        return new Transfer({ response }, [...transfer]);
       },
     );
+    if (!cluster.isController) return;
     cluster.serve("createTopic", async (a: { name: string }) => {
       return (await this.autoCreateTopic(a.name)) !== undefined;
     });
@@ -583,14 +583,16 @@ export class Broker {
   }
 
   /**
-   * Resolves on the first append to any of `parts`, or after `ms`: the Fetch long poll. With
+   * Resolves on the first append to any of `parts`, or after `ms`: the Fetch long poll. Each
+   * part carries the high watermark its last read saw; one that has moved since resolves at
+   * once, so an append landing between the read and the wait is not slept through. With
    * workers, partitions owned elsewhere are watched by their owners, which answer on the
    * first append; the first answer (or the timeout) cancels the rest.
    */
-  waitForAppend(parts: [string, number][], ms: number): Promise<void> {
+  waitForAppend(parts: WatchedPartition[], ms: number): Promise<void> {
     const cluster = this.cluster;
-    const local: [string, number][] = [];
-    const remote = new Map<number, [string, number][]>();
+    const local: WatchedPartition[] = [];
+    const remote = new Map<number, WatchedPartition[]>();
     for (const tp of parts) {
       const owner = cluster ? cluster.ownerOf(tp[0], tp[1]) : 0;
       if (!cluster || owner === cluster.index) local.push(tp);
@@ -621,7 +623,7 @@ export class Broker {
   }
 
   /** Resolves on the first append to a local partition of `parts`, after `ms`, or on unwatch. */
-  private watchLocal(key: string | null, parts: [string, number][], ms: number): Promise<void> {
+  private watchLocal(key: string | null, parts: WatchedPartition[], ms: number): Promise<void> {
     return new Promise((resolve) => {
       const unsubs: (() => void)[] = [];
       const done = () => {
@@ -632,9 +634,14 @@ export class Broker {
       };
       const timer = setTimeout(done, ms);
       if (key !== null) this.watches.set(key, done);
-      for (const [t, p] of parts) {
+      for (const [t, p, seen] of parts) {
         const log = this.logs.getPartition(t, p);
-        if (log) unsubs.push(log.onAppend(done));
+        if (!log) continue;
+        if (log.highWatermark > seen) {
+          done();
+          return;
+        }
+        unsubs.push(log.onAppend(done));
       }
     });
   }

@@ -17,7 +17,7 @@ import {
 import type { RequestHeader } from "../protocol/headers.ts";
 import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import { Reader, Writer } from "../protocol/primitives.ts";
-import { codecFor, isFlexible } from "../protocol/schema.ts";
+import { codecFor, isFlexible, type Msg } from "../protocol/schema.ts";
 import { ApiVersionsResponse } from "../protocol/messages/mod.ts";
 import type { Broker } from "./broker.ts";
 import { log } from "./log.ts";
@@ -234,7 +234,7 @@ export async function handleRequestFrame(
   }
   const cluster = broker.cluster;
   if (forward && cluster && !cluster.isController && !WORKER_LOCAL_APIS.has(header.apiKey)) {
-    return forwardToController(broker, frame, clientHost, connectionId);
+    return forwardRequest(broker, CONTROLLER_WORKER, frame, clientHost, connectionId);
   }
   const flexible = isFlexible(reg.request, header.apiVersion);
   let body;
@@ -249,6 +249,14 @@ export async function handleRequestFrame(
     throw new CloseConnection(
       `malformed ${reg.name} v${header.apiVersion} request: ${errText(e)}`,
     );
+  }
+  if (forward && cluster && (header.apiKey === PRODUCE_KEY || header.apiKey === FETCH_KEY)) {
+    // All its partitions on one other worker: that worker takes the whole request, which
+    // saves a message per partition and, for a long poll, the wake-up and re-read hops.
+    const owner = soleOwner(broker, header.apiKey, header.apiVersion, body);
+    if (owner !== null && owner !== cluster.index) {
+      return forwardRequest(broker, owner, frame, clientHost, connectionId);
+    }
   }
   const started = performance.now();
   let response;
@@ -297,27 +305,57 @@ function encodeResponse(
  */
 const WORKER_LOCAL_APIS = new Set([0, 1, 2, 3, API_VERSIONS_KEY]);
 
-/** Sends a whole request frame to the controller and returns its encoded response. */
-async function forwardToController(
+const PRODUCE_KEY = 0;
+const FETCH_KEY = 1;
+
+/**
+ * The worker owning every partition a Produce or Fetch request names, or null when they are
+ * spread over several workers (or the request names none, or a topic this worker does not
+ * know: the handler here answers those).
+ */
+function soleOwner(broker: Broker, apiKey: number, apiVersion: number, body: Msg): number | null {
+  const cluster = broker.cluster!;
+  let owner: number | null = null;
+  const topics = (apiKey === PRODUCE_KEY ? body.topicData : body.topics) as Msg[];
+  for (const t of topics) {
+    const name = apiKey === PRODUCE_KEY
+      ? t.name as string
+      : apiVersion >= 13
+      ? broker.topicById(t.topicId)?.name
+      : t.topic as string;
+    if (name === undefined || !broker.topic(name)) return null;
+    const parts = (apiKey === PRODUCE_KEY ? t.partitionData : t.partitions) as Msg[];
+    for (const p of parts) {
+      const o = cluster.ownerOf(name, (apiKey === PRODUCE_KEY ? p.index : p.partition) as number);
+      if (owner === null) owner = o;
+      else if (o !== owner) return null;
+    }
+  }
+  return owner;
+}
+
+/** Sends a whole request frame to worker `peer` and returns its encoded response. */
+async function forwardRequest(
   broker: Broker,
+  peer: number,
   frame: Uint8Array,
   clientHost: string,
   connectionId: number,
 ): Promise<Uint8Array[] | null> {
   const copy = frame.slice();
-  let answer: { response?: Uint8Array | null; close?: string };
+  let answer: { response?: Uint8Array[] | null; close?: string };
   try {
     answer = await broker.cluster!.call(
-      CONTROLLER_WORKER,
+      peer,
       "request",
       { frame: copy, clientHost, connectionId },
       [copy.buffer],
     );
   } catch (e) {
-    throw new CloseConnection(`forwarding to the controller worker failed: ${errText(e)}`);
+    throw new CloseConnection(`forwarding to worker ${peer} failed: ${errText(e)}`);
   }
   if (answer.close !== undefined) throw new CloseConnection(answer.close);
-  return answer.response ? [answer.response] : null;
+  return answer.response ?? null;
 }
 
 function isDisconnect(e: unknown): boolean {

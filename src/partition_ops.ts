@@ -144,6 +144,7 @@ export const PARTITION_OPS = {
       const records = remote ? await within(reading, a.remoteWaitMs) : await reading;
       out.records = records;
       out.freshBuffer = !remote;
+      if (records && !remote && records.byteLength > 0) FRESH_READS.add(records.buffer);
       if (records && records.length > 0 && a.committed) {
         out.abortedTransactions = abortedIn(log, a.offset, records);
       }
@@ -239,6 +240,17 @@ export type PartitionOps = typeof PARTITION_OPS;
 export type PartitionOpName = keyof PartitionOps;
 export type PartitionOpArgs<K extends PartitionOpName> = Parameters<PartitionOps[K]>[2];
 export type PartitionOpResult<K extends PartitionOpName> = Awaited<ReturnType<PartitionOps[K]>>;
+
+/**
+ * Buffers read from local segments for one fetch: nothing else refers to them, so they may be
+ * transferred to another worker rather than copied (cold-tier reads may share a cache's).
+ */
+const FRESH_READS = new WeakSet<ArrayBufferLike>();
+
+/** Whether `buf` is a fresh read that only one response refers to (see FRESH_READS). */
+export function isFreshRead(buf: ArrayBufferLike): boolean {
+  return FRESH_READS.has(buf);
+}
 
 /** Buffers an op's result can hand over instead of copying (fresh reads of local segments). */
 export function transferablesOf(name: PartitionOpName, result: unknown): ArrayBuffer[] {

@@ -156,7 +156,10 @@ export const fetch: ApiRegistration = {
     while (total < minBytes && !anyError() && targets.length > 0) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
-      await broker.waitForAppend(targets.map((t) => [t.topic, t.partition]), remaining);
+      await broker.waitForAppend(
+        targets.map((t) => [t.topic, t.partition, t.out.highWatermark as number]),
+        remaining,
+      );
       total = await readAll(broker, targets, maxBytes, committed, remoteWaitMs);
     }
     for (const t of targets) {
