@@ -35,6 +35,7 @@ import {
   transferablesOf,
 } from "./partition_ops.ts";
 import { CloseConnection, handleRequestFrame } from "./connection.ts";
+import { bufferPool, POOL_SAFE_APIS } from "./buffer_pool.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
@@ -383,7 +384,12 @@ export class Broker {
         }
         const result = await (PARTITION_OPS[a.name] as any)(this, log, a.args);
         const transfer = transferablesOf(a.name, result);
-        return transfer.length > 0 ? new Transfer(result, transfer) : result;
+        if (a.name === "append") {
+          // The appended copy is written out: hand it back to the sender's buffer pool.
+          const records = (a.args as PartitionOpArgs<"append">).records;
+          return new Transfer({ result, returned: records }, [records.buffer as ArrayBuffer]);
+        }
+        return new Transfer({ result }, transfer);
       },
     );
     cluster.serve(
@@ -411,7 +417,11 @@ export class Broker {
           if (e instanceof CloseConnection) return { close: e.message };
           throw e;
         }
-        if (!chunks) return { response: null };
+        // Requests that keep no view of their bytes give the copy back to the sender's pool.
+        const reusable = POOL_SAFE_APIS.has((a.frame[0] << 8) | a.frame[1]);
+        const returned = reusable ? { returned: a.frame } : {};
+        const back: ArrayBuffer[] = reusable ? [a.frame.buffer as ArrayBuffer] : [];
+        if (!chunks) return new Transfer({ response: null, ...returned }, back);
         // Fetched segment bytes change hands; the rest (headers, cold-tier cache views) is
         // copied, byte for byte of each view.
         const response: Uint8Array[] = [];
@@ -422,7 +432,7 @@ export class Broker {
             transfer.add(c.buffer as ArrayBuffer);
           } else response.push(c.slice());
         }
-        return new Transfer({ response }, [...transfer]);
+        return new Transfer({ response, ...returned }, [...transfer, ...back]);
       },
     );
     if (!cluster.isController) return;
@@ -438,7 +448,10 @@ export class Broker {
         records: Uint8Array;
         apiVersion: number;
       }) =>
-        this.transactionalAppend(a.transactionalId, a.topic, a.partition, a.records, a.apiVersion),
+        this.transactionalAppend(a.transactionalId, a.topic, a.partition, a.records, a.apiVersion)
+          .then((result) =>
+            new Transfer({ result, returned: a.records }, [a.records.buffer as ArrayBuffer])
+          ),
     );
   }
 
@@ -566,16 +579,20 @@ export class Broker {
         // The records are a view into the connection's read buffer: copy them once into a
         // buffer of their own and hand that over.
         const a = args as PartitionOpArgs<"append">;
-        const records = a.records.slice();
+        const records = bufferPool.take(a.records.length);
+        records.set(a.records);
         args = { ...a, records } as PartitionOpArgs<K>;
         transfer = [records.buffer as ArrayBuffer];
       }
-      return cluster.call(
+      return cluster.call<{ result: PartitionOpResult<K>; returned?: Uint8Array }>(
         cluster.ownerOf(topic, partition),
         "op",
         { topic, partition, name, args },
         transfer,
-      );
+      ).then((r) => {
+        if (r.returned) bufferPool.give(r.returned.buffer);
+        return r.result;
+      });
     }
     const log = this.logs.getPartition(topic, partition);
     if (!log) return Promise.reject(unknownPartition(topic, partition));
@@ -662,13 +679,17 @@ export class Broker {
   ): Promise<AppendOutcome> {
     const cluster = this.cluster;
     if (cluster && !cluster.isController) {
-      const copy = records.slice();
-      return cluster.call(
+      const copy = bufferPool.take(records.length);
+      copy.set(records);
+      return cluster.call<{ result: AppendOutcome; returned: Uint8Array }>(
         CONTROLLER_WORKER,
         "txnAppend",
         { transactionalId, topic, partition, records: copy, apiVersion },
-        [copy.buffer],
-      );
+        [copy.buffer as ArrayBuffer],
+      ).then((r) => {
+        bufferPool.give(r.returned.buffer);
+        return r.result;
+      });
     }
     const rejected = checkTransactionalProduce(
       this.transactions,

@@ -20,6 +20,7 @@ import { Reader, Writer } from "../protocol/primitives.ts";
 import { codecFor, isFlexible, type Msg } from "../protocol/schema.ts";
 import { ApiVersionsResponse } from "../protocol/messages/mod.ts";
 import type { Broker } from "./broker.ts";
+import { bufferPool, POOL_SAFE_APIS } from "./buffer_pool.ts";
 import { log } from "./log.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { responseErrorCodes } from "./metrics.ts";
@@ -29,6 +30,18 @@ const MIN_READ = 64 * 1024;
 const TRUSTED_FRAME = 1024 * 1024;
 
 let nextConnectionId = 1;
+
+/**
+ * A read buffer and the frames cut from it that are still being handled. It goes back to the
+ * pool when the connection has moved to another buffer (`retired`), no frame is in flight,
+ * and no frame was of a request that may keep views of its bytes (`keep`).
+ */
+interface Slab {
+  bytes: Uint8Array;
+  frames: number;
+  retired: boolean;
+  keep: boolean;
+}
 
 /** Produce requests of one connection handled at once (see Connection.serve). */
 const MAX_PIPELINED_PRODUCE = 5;
@@ -40,8 +53,15 @@ export class Connection {
   readonly id = nextConnectionId++;
   readonly remote: string;
   private closed = false;
-  /** Append-only read buffer: frames are views into it, so it is replaced, never rewritten. */
-  private acc = new Uint8Array(MIN_READ);
+  /**
+   * Append-only read buffer: frames are views into it, so it is replaced, never rewritten
+   * while a frame in it is being handled. Large ones come from the buffer pool and go back
+   * once the connection has moved on and every frame in them is done (see Slab).
+   */
+  private slab: Slab = { bytes: new Uint8Array(MIN_READ), frames: 0, retired: false, keep: false };
+  private get acc(): Uint8Array {
+    return this.slab.bytes;
+  }
   private start = 0;
   private end = 0;
 
@@ -83,8 +103,13 @@ export class Connection {
     try {
       while (!this.closed && failure === null) {
         const frame = await this.nextFrame(maxFrame);
-        if (!frame || failure !== null) break;
+        if (!frame || failure !== null) {
+          if (frame) this.frameDone(this.slab, false);
+          break;
+        }
+        const slab = this.slab;
         const produce = frame.length >= 2 && frame[0] === 0 && frame[1] === 0;
+        const apiKey = frame.length >= 2 ? (frame[0] << 8) | frame[1] : -1;
         if (!produce || othersInFlight > 0 || producesInFlight >= MAX_PIPELINED_PRODUCE) {
           await written;
           if (failure !== null) break;
@@ -92,6 +117,11 @@ export class Connection {
         if (produce) producesInFlight++;
         else othersInFlight++;
         const handled = this.handle(frame);
+        // The frame's bytes are free once it is handled (forwarded ones were copied first).
+        handled.then(
+          () => this.frameDone(slab, POOL_SAFE_APIS.has(apiKey) || this.forwards(apiKey)),
+          () => this.frameDone(slab, false),
+        );
         // A rejected request stops the loop before the next frame is handled.
         handled.catch((e) => failure ??= e);
         const before = written;
@@ -112,6 +142,7 @@ export class Connection {
         })();
       }
       await written;
+      this.retire(this.slab);
       if (failure !== null) throw failure;
     } catch (e) {
       if (e instanceof CloseConnection) {
@@ -143,6 +174,7 @@ export class Connection {
       if (size >= 0 && have >= 4 + size) {
         const frame = this.acc.subarray(this.start + 4, this.start + 4 + size);
         this.start += 4 + size;
+        this.slab.frames++;
         return frame;
       }
       // Need more bytes: make room without overwriting bytes frames may still reference.
@@ -150,14 +182,16 @@ export class Connection {
         // Out of room: grow with what has arrived, not with what the size prefix claims, so
         // a peer announcing a large frame and sending little costs little memory.
         const need = size >= 0 ? 4 + size : 4;
-        const next = new Uint8Array(
+        const next = bufferPool.take(
           Math.max(
             MIN_READ,
             Math.min(need + MIN_READ / 2, Math.max(TRUSTED_FRAME, have * 2 + MIN_READ)),
           ),
         );
         next.set(this.acc.subarray(this.start, this.end));
-        this.acc = next;
+        const old = this.slab;
+        this.slab = { bytes: next, frames: 0, retired: false, keep: false };
+        this.retire(old);
         this.end -= this.start;
         this.start = 0;
       }
@@ -177,6 +211,32 @@ export class Connection {
         return null;
       }
       this.end += n;
+    }
+  }
+
+  /** Whether this worker sends requests of `apiKey` on whole (copied) to another worker. */
+  private forwards(apiKey: number): boolean {
+    const c = this.broker.cluster;
+    return c !== undefined && !c.isController && !WORKER_LOCAL_APIS.has(apiKey);
+  }
+
+  /** A frame of `slab` is handled; `reusable`: nothing it was decoded into outlives that. */
+  private frameDone(slab: Slab, reusable: boolean): void {
+    slab.frames--;
+    if (!reusable) slab.keep = true;
+    this.recycle(slab);
+  }
+
+  /** The connection reads into another buffer now (or is done reading). */
+  private retire(slab: Slab): void {
+    slab.retired = true;
+    this.recycle(slab);
+  }
+
+  private recycle(slab: Slab): void {
+    if (slab.retired && slab.frames === 0 && !slab.keep) {
+      slab.keep = true; // once
+      bufferPool.give(slab.bytes.buffer);
     }
   }
 
@@ -342,18 +402,20 @@ async function forwardRequest(
   clientHost: string,
   connectionId: number,
 ): Promise<Uint8Array[] | null> {
-  const copy = frame.slice();
-  let answer: { response?: Uint8Array[] | null; close?: string };
+  const copy = bufferPool.take(frame.length);
+  copy.set(frame);
+  let answer: { response?: Uint8Array[] | null; close?: string; returned?: Uint8Array };
   try {
     answer = await broker.cluster!.call(
       peer,
       "request",
       { frame: copy, clientHost, connectionId },
-      [copy.buffer],
+      [copy.buffer as ArrayBuffer],
     );
   } catch (e) {
     throw new CloseConnection(`forwarding to worker ${peer} failed: ${errText(e)}`);
   }
+  if (answer.returned) bufferPool.give(answer.returned.buffer);
   if (answer.close !== undefined) throw new CloseConnection(answer.close);
   return answer.response ?? null;
 }

@@ -36,6 +36,46 @@ export class RawClient {
     }
   }
 
+  /** Sends every request at once (pipelined), then reads the responses in order. */
+  async pipeline(
+    req: MessageSchema,
+    resp: MessageSchema,
+    version: number,
+    bodies: Msg[],
+  ): Promise<Msg[]> {
+    const flexible = isFlexible(req, version);
+    const ids: number[] = [];
+    const frames: Uint8Array[] = [];
+    for (const body of bodies) {
+      const correlationId = ++this.correlationId;
+      ids.push(correlationId);
+      const f = new Writer(256);
+      f.int32(0);
+      writeRequestHeader(
+        f,
+        { apiKey: req.apiKey!, apiVersion: version, correlationId, clientId: "bench" },
+        flexible,
+      );
+      codecFor(req, version).encode(f, body);
+      f.patchInt32AtStart(f.length - 4);
+      frames.push(f.finishCopy());
+    }
+    const all = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+    let o = 0;
+    for (const f of frames) {
+      all.set(f, o);
+      o += f.length;
+    }
+    for (let off = 0; off < all.length;) off += await this.conn.write(all.subarray(off));
+    const out: Msg[] = [];
+    for (const id of ids) {
+      const r = new Reader(await this.frame());
+      if (readResponseHeader(r, flexible) !== id) throw new Error("correlation mismatch");
+      out.push(codecFor(resp, version).decode(r));
+    }
+    return out;
+  }
+
   async call(req: MessageSchema, resp: MessageSchema, version: number, body: Msg): Promise<Msg> {
     const flexible = isFlexible(req, version);
     const correlationId = ++this.correlationId;
