@@ -4,7 +4,7 @@
  *   --host H  --port P  --data-dir D  --advertised-host A  --advertised-port P
  *   --config server.properties  --set key=value (repeatable)  --log-level L
  *   --admin-port P  --admin-host H  --admin-token T   (admin HTTP API and console; off by default)
- *   --workers N   (Deno workers; default: the number of cores; 1 = everything on the main thread)
+ *   --workers N   (Deno workers; default: the number of cores, at most 16; 1 = all on the main thread)
  *
  * Settings apply in order: defaults, the --config file, --set, then the dedicated flags.
  * Unknown keys are warned about; an invalid value exits non-zero naming the key.
@@ -31,7 +31,8 @@ const USAGE = `Usage: deno task start [options]
   --admin-token TOKEN      require "Authorization: Bearer TOKEN" on the admin API (all but
                            /healthz and /readyz); also read from TRIBUTARY_ADMIN_TOKEN
   --workers N              Deno workers serving connections and owning partitions (default:
-                           the number of cores; 1 runs everything on the main thread)
+                           the number of cores, at most 16; 1 runs everything on the main
+                           thread)
   --help                   this text
 `;
 
@@ -137,8 +138,10 @@ export async function main(args: string[]): Promise<void> {
     log.warn("--admin-token given without --admin-port: the admin API is off");
   }
 
+  // One worker per core, up to 16: a request is local to its worker with odds of about one
+  // in N, so past that more workers mostly add messages between them.
   const cores = navigator.hardwareConcurrency || 1;
-  let workers = cores;
+  let workers = Math.min(cores, 16);
   if (v.workers !== undefined) {
     if (!/^\d+$/.test(v.workers) || Number(v.workers) < 1 || Number(v.workers) > 256) {
       fail(`--workers: '${v.workers}' is not a worker count (1-256)`);

@@ -115,6 +115,8 @@ export class BrokerProcess {
         "0",
         "--data-dir",
         dataDir,
+        // Two Deno workers unless a test says otherwise: the same set-up on any machine.
+        ...(extra.includes("--workers") ? [] : ["--workers", "2"]),
         ...extra,
       ],
       // Startup is detected from the info-level "listening on" line, whatever the caller's
