@@ -16,8 +16,10 @@
  * Scenarios, per record size (100 B and 1 KiB payloads, no compression, partition 0):
  * - produce acks=1 / acks=all: `kcat -P -l FILE -X linger.ms=5 -X batch.num.messages=10000`,
  *   timed from spawn to exit (kcat exits once every message is acknowledged).
- * - consume: `kcat -C -o 0 -e -f '%s\n' > file` of everything produced, timed to exit; the
- *   output's lines and bytes are counted afterwards and must match what was produced.
+ * - consume: `kcat -C -o 0 -e -f '%s\n' > file` of each produced topic right after its
+ *   produce run, timed to exit; the output's lines and bytes are counted afterwards and must
+ *   match what was produced. The topic is then deleted, so no run meets a page cache full of
+ *   earlier runs' files (this machine slows writes about fivefold when it is; see deleteTopic).
  * - consume window ×R: a topic of ~4 MiB (fits the mock's retention) consumed R times.
  *
  * Every produce is checked: the partition's end offset (ListOffsets via `kcat -Q`) must equal
@@ -29,6 +31,8 @@
  */
 import { parseArgs } from "node:util";
 import { countNewlines, receiveFile, sendFile } from "./tcp_sink.ts";
+import { Client } from "./scale.ts";
+import { DeleteTopicsRequest, DeleteTopicsResponse } from "../protocol/messages/mod.ts";
 
 export interface E2EOptions {
   quick?: boolean;
@@ -424,6 +428,24 @@ async function settle(timeoutMs: number): Promise<void> {
   live.delete(child);
 }
 
+/**
+ * Deletes a topic (DeleteTopics v4) so its files leave the page cache: on the machines here,
+ * writes slow down about fivefold once a few GB of recently written files are cached (dd of
+ * 1 GB after sync: 0.24 s, 0.50 s, then 2.4 s per file; fast again once they are deleted), so
+ * without this whichever target writes last would be measured against a slower disk.
+ */
+async function deleteTopic(addr: string, topic: string): Promise<void> {
+  const c = await Client.connect(Number(addr.slice(addr.lastIndexOf(":") + 1)));
+  try {
+    await c.call(DeleteTopicsRequest, DeleteTopicsResponse, 4, {
+      topicNames: [topic],
+      timeoutMs: 30_000,
+    });
+  } finally {
+    c.close();
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 
 function fmtNum(n: number | null, digits = 0): string {
@@ -752,6 +774,8 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
           // Produce: `runs` fresh topics per acks setting, the settings alternating so both
           // meet the same page-cache state; each run starts after a sync. Rows show the best.
           const ackModes = ["1", "all"] as const;
+          /** Tributary's read-back of each produced topic (the consume row). */
+          const consumed = { runsMs: [] as number[], problems: [] as string[] };
           const acc = new Map(
             ackModes.map((
               a,
@@ -773,9 +797,30 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
               if (end !== w.records) a.problems.push(`end offset ${end}, expected ${w.records}`);
               if (!k.timedOut) a.runsMs.push(k.ms);
               a.topics.push(topic);
+              if (target === "tributary") {
+                // Read it back (timed, checked), then delete it before the next run.
+                await settle(stepTimeout(60_000));
+                const c = await kcat(consumeArgs(addr, topic), {
+                  timeoutMs: stepTimeout(120_000),
+                  outFile: `${tmp}/consumed.txt`,
+                });
+                const bad: string[] = [];
+                if (c.timedOut) bad.push("kcat timed out");
+                else if (c.code !== 0) bad.push(`kcat exit ${c.code}`);
+                if (c.lines !== w.records || c.bytes !== expectBytes) {
+                  bad.push(
+                    `${topic}: consumed ${c.lines} records / ${c.bytes} B, expected ${w.records}`,
+                  );
+                }
+                if (bad.length) a.problems.push(`read back: ${bad.join("; ")}`);
+                consumed.problems.push(...bad);
+                if (!c.timedOut) consumed.runsMs.push(c.ms);
+                await deleteTopic(addr, topic).catch((e) =>
+                  say(`  could not delete ${topic}: ${e instanceof Error ? e.message : e}`)
+                );
+              }
             }
           }
-          const produced: { topic: string; r: Row }[] = [];
           for (const acks of ackModes) {
             const scenario = scen.produce(w.size, acks);
             const { runsMs, problems, topics } = acc.get(acks)!;
@@ -783,7 +828,7 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
               skipped(target, "produce", w.size, scenario, w.records, "time budget spent", acks);
               continue;
             }
-            const r = row({
+            row({
               scenario,
               kind: "produce",
               size: w.size,
@@ -795,11 +840,11 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
               detail: problems.length ? problems.join("; ") : undefined,
               runsMs: runsMs.map((ms) => Math.round(ms * 10) / 10),
             });
-            for (const topic of topics) produced.push({ topic, r });
           }
 
-          // Consume everything produced (Tributary only: the mock keeps 5 MiB per partition).
-          // Every produced topic is read back and checked; the row shows the best read.
+          // Consume: every topic Tributary stored was read back (timed, checked) right after
+          // it was produced, then deleted; the row shows the best read. The mock keeps only
+          // 5 MiB per partition.
           if (target === "mock") {
             row({
               scenario: scen.consume(w.size),
@@ -812,31 +857,7 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
               detail: "mock keeps only 5 MiB per partition",
             });
           } else {
-            const runsMs: number[] = [];
-            const problems: string[] = [];
-            for (const p of produced) {
-              if (remaining() < 2_000) break;
-              await settle(stepTimeout(60_000));
-              const k = await kcat(consumeArgs(addr, p.topic), {
-                timeoutMs: stepTimeout(120_000),
-                outFile: `${tmp}/consumed.txt`,
-              });
-              const bad: string[] = [];
-              if (k.timedOut) bad.push("kcat timed out");
-              else if (k.code !== 0) bad.push(`kcat exit ${k.code}`);
-              if (k.lines !== w.records || k.bytes !== expectBytes) {
-                bad.push(
-                  `${p.topic}: consumed ${k.lines} records / ${k.bytes} B, expected ${w.records}`,
-                );
-              }
-              if (bad.length && p.r.check !== "FAIL") {
-                // The produce row cannot stand if its records do not come back.
-                p.r.check = "FAIL";
-                p.r.detail = `read back: ${bad.join("; ")}`;
-              }
-              problems.push(...bad);
-              if (!k.timedOut) runsMs.push(k.ms);
-            }
+            const { runsMs, problems } = consumed;
             if (runsMs.length === 0 && problems.length === 0) {
               skipped(target, "consume", w.size, scen.consume(w.size), w.records, "budget");
             } else {

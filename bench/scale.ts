@@ -111,10 +111,25 @@ interface Broker {
 }
 
 /** Starts src/cli.ts on `dataDir`; times spawn → "listening on". */
-async function startBroker(dataDir: string, timeoutMs = 120_000): Promise<Broker> {
+export async function startBroker(
+  dataDir: string,
+  timeoutMs = 120_000,
+  extraArgs: string[] = [],
+): Promise<Broker> {
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, "--host", LOOPBACK, "--port", "0", "--data-dir", dataDir],
+    args: [
+      "run",
+      "-A",
+      CLI,
+      "--host",
+      LOOPBACK,
+      "--port",
+      "0",
+      "--data-dir",
+      dataDir,
+      ...extraArgs,
+    ],
     env: { TRIBUTARY_LOG_LEVEL: "info" },
     stdin: "null",
     stdout: "null",
@@ -149,7 +164,7 @@ async function startBroker(dataDir: string, timeoutMs = 120_000): Promise<Broker
   throw new Error(`broker did not start: ${buf.slice(0, 2000)}`);
 }
 
-async function stopBroker(b: Broker): Promise<number> {
+export async function stopBroker(b: Broker): Promise<number> {
   killQuietly(b.child, "SIGTERM");
   let s = await waitExit(b.child, 60_000);
   if (!s) {
@@ -177,7 +192,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // A minimal client: one connection, one request at a time, timing up to the last response
 // byte (decoding happens after the clock stops).
 
-class Client {
+export class Client {
   private correlationId = 0;
   private buf = new Uint8Array(1 << 20);
   private start = 0;

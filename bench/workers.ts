@@ -21,9 +21,9 @@
  * Results: a table on stdout and bench/out/workers.json.
  */
 import { parseArgs } from "node:util";
+import { startBroker, stopBroker } from "./scale.ts";
 
 const ROOT = new URL("../", import.meta.url);
-const CLI = new URL("src/cli.ts", ROOT).pathname;
 const REPLAY = new URL("bench/produce_replay.ts", ROOT).pathname;
 const OUT = new URL("bench/out/workers.json", ROOT).pathname;
 const CLK_TCK = 100;
@@ -57,58 +57,6 @@ function kill(child: Deno.ChildProcess, signal: Deno.Signal = "SIGKILL"): void {
   } catch {
     // already gone
   }
-}
-
-async function startBroker(dir: string, workers: number) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      CLI,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--data-dir",
-      dir,
-      "--workers",
-      String(workers),
-      "--set",
-      "num.partitions=2",
-    ],
-    env: { TRIBUTARY_LOG_LEVEL: "info" },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  live.add(child);
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const r = await reader.read();
-    if (r.done) break;
-    buf += r.value;
-    const m = /listening on [^:]+:(\d+)/.exec(buf);
-    if (m) {
-      (async () => {
-        while (!(await reader.read().catch(() => ({ done: true }))).done) {
-          // drain
-        }
-      })();
-      return { child, port: Number(m[1]) };
-    }
-  }
-  kill(child);
-  throw new Error(`broker did not start: ${buf.slice(0, 1000)}`);
-}
-
-async function stopBroker(child: Deno.ChildProcess): Promise<void> {
-  kill(child, "SIGTERM");
-  const t = setTimeout(() => kill(child), 30_000);
-  await child.status;
-  clearTimeout(t);
-  live.delete(child);
 }
 
 /** utime + stime of a process (all threads), seconds. */
@@ -162,7 +110,12 @@ async function oneRun(
   perPartition: { records: number; file?: string; requests?: number },
 ): Promise<{ ms: number; cpu: number; ok: boolean; detail?: string }> {
   const dir = await Deno.makeTempDir({ dir: tmp, prefix: `w${workers}-` });
-  const b = await startBroker(dir, workers);
+  const b = await startBroker(dir, 60_000, [
+    "--workers",
+    String(workers),
+    "--set",
+    "num.partitions=2",
+  ]);
   try {
     // Create the topic (auto-creation by Metadata) and warm both partitions up.
     for (const p of [0, 1]) {
@@ -224,7 +177,7 @@ async function oneRun(
         }`,
     };
   } finally {
-    await stopBroker(b.child);
+    await stopBroker(b);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }

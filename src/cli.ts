@@ -14,6 +14,7 @@ import { Broker } from "./broker.ts";
 import { BrokerConfig, ConfigError, parseListener, parseProperties } from "./config.ts";
 import { log, setLogLevel } from "./log.ts";
 import { StartError, Supervisor } from "./workers/supervisor.ts";
+import type { WorkerInfo } from "./workers/worker_main.ts";
 
 const USAGE = `Usage: deno task start [options]
 
@@ -201,15 +202,7 @@ export async function main(args: string[]): Promise<void> {
 
 /** The start-up line tests and operators look for, and where the admin API is. */
 function announce(
-  b: {
-    host: string;
-    port: number;
-    advertisedHost: string;
-    advertisedPort: number;
-    dataDir: string;
-    clusterId: string;
-    nodeId: number;
-  },
+  b: Omit<WorkerInfo, "partitions" | "admin">,
   admin: { hostname: string; port: number } | undefined,
   tokenRequired: boolean,
   workers: number,
@@ -262,8 +255,10 @@ async function superviseWorkers(
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
   if (Deno.env.get("TRIBUTARY_TEST_HOOKS") === "1") {
-    // Tests: SIGUSR2 makes the last worker die, to exercise the restart.
+    // Tests: SIGUSR2 makes the last worker die, SIGUSR1 worker 0 (the controller), to
+    // exercise the restart.
     Deno.addSignalListener("SIGUSR2", () => sup.crash(count - 1));
+    Deno.addSignalListener("SIGUSR1", () => sup.crash(0));
   }
 }
 

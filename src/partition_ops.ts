@@ -10,7 +10,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { forEachBatch, lastOffset } from "../protocol/record_batch.ts";
 import type { AppendOptions, PartitionLog } from "../storage/partition_log.ts";
 import { peekRecords } from "./admin/records.ts";
-import { partitionTiers } from "./admin/tiering.ts";
+import { type PartitionTiers, partitionTiers } from "./admin/tiering.ts";
 import type { Broker } from "./broker.ts";
 import { errorCodeOf, errorMessageOf } from "./handlers/util.ts";
 
@@ -47,18 +47,12 @@ export interface FetchOutcome {
 }
 
 /** A partition's offsets, sizes and tiers (admin API, metrics, DescribeLogDirs). */
-export interface PartitionStatus {
+export interface PartitionStatus extends PartitionTiers {
   logStartOffset: number;
   highWatermark: number;
   logEndOffset: number;
   lastStableOffset: number;
   segmentCount: number;
-  localBytes: number;
-  remoteBytes: number;
-  remoteSegments: number;
-  localLogStartOffset: number;
-  highestOffsetInRemoteStorage: number;
-  uploadsPending: number;
 }
 
 /** Resolves to the read's result, or null if it takes longer than `ms` (it keeps running). */

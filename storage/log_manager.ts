@@ -318,13 +318,18 @@ export class LogManager {
     const t = this.topics.get(name);
     if (!t) return;
     this.topics.delete(name);
+    await this.closeForDelete(t);
+    this.checkpointLogStartOffsets();
+  }
+
+  /** Closes a deleted topic's open partitions, dropping their cold-tier copies. */
+  private async closeForDelete(t: TopicState): Promise<void> {
     for (const log of t.logs) {
       if (!log) continue;
       await log.closeForDelete();
       this.remoteLogManager.detach(log, true);
       this.cleaner?.forget(log);
     }
-    this.checkpointLogStartOffsets();
   }
 
   /** Whether this manager opens (owns) partition `p` of `topic`. */
@@ -540,12 +545,7 @@ export class LogManager {
       const t = this.topics.get(name);
       if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
       this.topics.delete(name);
-      for (const log of t.logs) {
-        if (!log) continue;
-        await log.closeForDelete();
-        this.remoteLogManager.detach(log, true);
-        this.cleaner?.forget(log);
-      }
+      await this.closeForDelete(t);
       this.writeCatalogue();
       this.checkpointLogStartOffsets();
       for (let p = 0; p < t.logs.length; p++) {

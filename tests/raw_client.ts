@@ -36,47 +36,12 @@ export class RawClient {
     }
   }
 
-  /** Sends every request at once (pipelined), then reads the responses in order. */
-  async pipeline(
+  /** One request frame with the next correlation id. */
+  private encode(
     req: MessageSchema,
-    resp: MessageSchema,
     version: number,
-    bodies: Msg[],
-  ): Promise<Msg[]> {
-    const flexible = isFlexible(req, version);
-    const ids: number[] = [];
-    const frames: Uint8Array[] = [];
-    for (const body of bodies) {
-      const correlationId = ++this.correlationId;
-      ids.push(correlationId);
-      const f = new Writer(256);
-      f.int32(0);
-      writeRequestHeader(
-        f,
-        { apiKey: req.apiKey!, apiVersion: version, correlationId, clientId: "bench" },
-        flexible,
-      );
-      codecFor(req, version).encode(f, body);
-      f.patchInt32AtStart(f.length - 4);
-      frames.push(f.finishCopy());
-    }
-    const all = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
-    let o = 0;
-    for (const f of frames) {
-      all.set(f, o);
-      o += f.length;
-    }
-    for (let off = 0; off < all.length;) off += await this.conn.write(all.subarray(off));
-    const out: Msg[] = [];
-    for (const id of ids) {
-      const r = new Reader(await this.frame());
-      if (readResponseHeader(r, flexible) !== id) throw new Error("correlation mismatch");
-      out.push(codecFor(resp, version).decode(r));
-    }
-    return out;
-  }
-
-  async call(req: MessageSchema, resp: MessageSchema, version: number, body: Msg): Promise<Msg> {
+    body: Msg,
+  ): { frame: Uint8Array; correlationId: number; flexible: boolean } {
     const flexible = isFlexible(req, version);
     const correlationId = ++this.correlationId;
     const w = new Writer(256);
@@ -88,12 +53,43 @@ export class RawClient {
     );
     codecFor(req, version).encode(w, body);
     w.patchInt32AtStart(w.length - 4);
-    const out = w.finish();
-    for (let off = 0; off < out.length;) off += await this.conn.write(out.subarray(off));
-    const frame = await this.frame();
-    const r = new Reader(frame);
-    if (readResponseHeader(r, flexible) !== correlationId) throw new Error("correlation mismatch");
+    return { frame: w.finish(), correlationId, flexible };
+  }
+
+  private async writeFully(b: Uint8Array): Promise<void> {
+    for (let off = 0; off < b.length;) off += await this.conn.write(b.subarray(off));
+  }
+
+  private async response(resp: MessageSchema, version: number, flexible: boolean, id: number) {
+    const r = new Reader(await this.frame());
+    if (readResponseHeader(r, flexible) !== id) throw new Error("correlation mismatch");
     return codecFor(resp, version).decode(r);
+  }
+
+  /** Sends every request at once (pipelined), then reads the responses in order. */
+  async pipeline(
+    req: MessageSchema,
+    resp: MessageSchema,
+    version: number,
+    bodies: Msg[],
+  ): Promise<Msg[]> {
+    const sent = bodies.map((body) => this.encode(req, version, body));
+    const all = new Uint8Array(sent.reduce((n, s) => n + s.frame.length, 0));
+    let o = 0;
+    for (const s of sent) {
+      all.set(s.frame, o);
+      o += s.frame.length;
+    }
+    await this.writeFully(all);
+    const out: Msg[] = [];
+    for (const s of sent) out.push(await this.response(resp, version, s.flexible, s.correlationId));
+    return out;
+  }
+
+  async call(req: MessageSchema, resp: MessageSchema, version: number, body: Msg): Promise<Msg> {
+    const s = this.encode(req, version, body);
+    await this.writeFully(s.frame);
+    return this.response(resp, version, s.flexible, s.correlationId);
   }
 
   private async frame(): Promise<Uint8Array> {

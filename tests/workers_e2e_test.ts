@@ -908,3 +908,67 @@ Deno.test(
     });
   },
 );
+
+// ---- worker 0 (the controller) dies: groups and transactions state come back from disk ------
+
+Deno.test(
+  "workers=3: the controller worker dies and is restarted; committed offsets and data survive",
+  opts,
+  async () => {
+    await withBroker("controller-crash", ["--set", "num.partitions=3"], async (b) => {
+      const topic = "ctl";
+      for (let p = 0; p < 3; p++) {
+        await kcatProduce(
+          b.address,
+          topic,
+          p,
+          Array.from({ length: 50 }, (_, i) => [`k${p}-${i}`, `a-${p}-${i}`]),
+        );
+      }
+      // A kcat group consumer reads everything and commits (offsets live on worker 0).
+      const groupRead = async (expect: number) => {
+        const out = await kcat(b.address, [
+          "-G",
+          "ctl-group",
+          topic,
+          "-X",
+          "auto.offset.reset=earliest",
+          "-X",
+          "enable.auto.commit=true",
+          "-X",
+          "auto.commit.interval.ms=100",
+          "-q",
+          "-e",
+          "-f",
+          "%s\n",
+        ], { timeoutMs: 60_000 });
+        const lines = decoder.decode(out).split("\n").filter((l) => l !== "");
+        assert.equal(lines.length, expect, lines.slice(0, 5).join(","));
+        return lines;
+      };
+      assert.equal((await groupRead(150)).filter((l) => l.startsWith("a-")).length, 150);
+
+      b.child.kill("SIGUSR1");
+      await waitFor("worker 0 restarted", () => b.lines.some((l) => /worker 0 restarted/.test(l)));
+      assert.ok(b.lines.some((l) => /worker 0 died/.test(l)));
+
+      for (let p = 0; p < 3; p++) {
+        await kcatProduce(
+          b.address,
+          topic,
+          p,
+          Array.from({ length: 10 }, (_, i) => [`n${p}-${i}`, `b-${p}-${i}`]),
+        );
+      }
+      // The same group resumes at its committed offsets: only the 30 new records.
+      const again = await groupRead(30);
+      assert.deepEqual(again.filter((l) => l.startsWith("b-")).length, 30);
+      for (let p = 0; p < 3; p++) {
+        const all = await kcatRead(b.address, topic, p, "%o %s\n");
+        assert.equal(all.length, 60);
+        assert.equal(all[0], `0 a-${p}-0`);
+        assert.equal(all[59], `59 b-${p}-9`);
+      }
+    }, { TRIBUTARY_TEST_HOOKS: "1" });
+  },
+);
