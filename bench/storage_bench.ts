@@ -105,4 +105,20 @@ Deno.bench({
   },
 });
 
+// Small batches (one 100-byte record each, as a producer with linger.ms=0 sends them): about
+// forty of them between two offset index entries, so finding an offset walks their headers.
+const smallLog = await PartitionLog.open(`${root}/small-0`, config);
+const small = encodeRecordBatch({
+  records: [{ key: null, value: value.subarray(0, 100), timestamp: now }],
+});
+for (let i = 0; i < 20_000; i++) await smallLog.append(small.slice());
+const smallEnd = smallLog.logEndOffset;
+Deno.bench({
+  name: "PartitionLog.read random offset among 100 B batches, maxBytes 16 KiB",
+  group: "read",
+  fn: async () => {
+    await smallLog.read(nextRandom() % smallEnd, 16 * 1024);
+  },
+});
+
 globalThis.addEventListener("unload", () => closeSync(rawFd));

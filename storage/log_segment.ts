@@ -71,6 +71,12 @@ function batchLastOffset(b: Uint8Array, p: number): number {
 }
 // One scratch buffer for header reads: synchronous reads cannot interleave.
 const headerScratch = new Uint8Array(RECORD_BATCH_OVERHEAD);
+/**
+ * Where translateOffset reads the headers between an index entry and the wanted batch: one
+ * read covers them when batches are small (an entry every `index.interval.bytes`, 4 KiB by
+ * default, may be followed by dozens of small batches), instead of one read per header.
+ */
+const scanScratch = new Uint8Array(16 * 1024);
 
 export class LogSegment {
   readonly logPath: string;
@@ -220,9 +226,18 @@ export class LogSegment {
   translateOffset(offset: number, maxPosition = this.size): FileBatch | null {
     this.ensureIndexes();
     let position = this.offsetIndex.lookup(offset).position;
+    // scanScratch holds the file's bytes [held, held + heldLength).
+    let held = 0;
+    let heldLength = 0;
     while (position < maxPosition) {
-      const header = this.readHeaderAt(position);
-      if (header === null) return null;
+      if (position + RECORD_BATCH_OVERHEAD > this.size) return null; // a torn header
+      if (position < held || position + RECORD_BATCH_OVERHEAD > held + heldLength) {
+        const want = Math.min(scanScratch.length, this.size - position);
+        heldLength = readFully(this.handle(), scanScratch, 0, want, position);
+        held = position;
+        if (heldLength < RECORD_BATCH_OVERHEAD) return null;
+      }
+      const header = readBatchHeader(scanScratch, position - held);
       if (lastOffset(header) >= offset) return { position, header };
       position += totalSize(header);
     }
