@@ -7,6 +7,7 @@ import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { LogManager, type TopicMetadata } from "../storage/log_manager.ts";
 import type { LogConfig } from "../storage/log_config.ts";
 import { type PartitionLog, writeFileAtomic } from "../storage/partition_log.ts";
+import { setReadBufferAllocator } from "../storage/log_segment.ts";
 import { createRemoteStorageManager } from "../storage/remote_storage_s3.ts";
 import type { RemoteStorageManager } from "../storage/remote_storage.ts";
 import { dirname, resolve } from "node:path";
@@ -27,7 +28,9 @@ import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn
 import { checkTransactionalProduce } from "./txn/produce_verification.ts";
 import {
   type AppendOutcome,
+  type FetchOutcome,
   isFreshRead,
+  markFreshRead,
   PARTITION_OPS,
   type PartitionOpArgs,
   type PartitionOpName,
@@ -316,6 +319,8 @@ export class Broker {
     });
     options.onStorageOpen?.();
     const producerIds = controller ? await ProducerIdManager.open(dataDir) : null;
+    // Consumers' reads come from the buffer pool and go back once written to the socket.
+    setReadBufferAllocator((n) => bufferPool.take(n));
     const broker = new Broker(config, logs, dataDir, producerIds);
     broker.host = options.host ?? "0.0.0.0";
     broker.cluster = cluster;
@@ -426,13 +431,16 @@ export class Broker {
         // copied, byte for byte of each view.
         const response: Uint8Array[] = [];
         const transfer = new Set<ArrayBuffer>();
+        /** Which chunks are fresh reads: the receiver may pool them once written. */
+        const fresh: number[] = [];
         for (const c of chunks) {
           if (isFreshRead(c.buffer)) {
+            fresh.push(response.length);
             response.push(c);
             transfer.add(c.buffer as ArrayBuffer);
           } else response.push(c.slice());
         }
-        return new Transfer({ response, ...returned }, [...transfer, ...back]);
+        return new Transfer({ response, fresh, ...returned }, [...transfer, ...back]);
       },
     );
     if (!cluster.isController) return;
@@ -591,6 +599,12 @@ export class Broker {
         transfer,
       ).then((r) => {
         if (r.returned) bufferPool.give(r.returned.buffer);
+        if (name === "fetch") {
+          const f = r.result as FetchOutcome;
+          if (f.freshBuffer && f.records && f.records.byteLength > 0) {
+            markFreshRead(f.records.buffer);
+          }
+        }
         return r.result;
       });
     }

@@ -1,6 +1,7 @@
 /**
- * Reusable ArrayBuffers for the large buffers of the produce path: connection read buffers
- * holding whole requests, and the copies handed to another worker. Fresh memory is slow on the
+ * Reusable ArrayBuffers for the large buffers of the data path: connection read buffers
+ * holding whole requests, the copies handed to another worker, and the segment bytes read for
+ * a Fetch (back in the pool once the response is written; see partition_ops.ts FRESH_READS). Fresh memory is slow on the
  * machines we measure on (a new 1 MiB buffer costs about five times a reused one: page faults,
  * zeroing, cgroup accounting, and the collector unmapping it again), and reuse keeps RSS flat
  * under load.

@@ -21,6 +21,7 @@ import { codecFor, isFlexible, type Msg } from "../protocol/schema.ts";
 import { ApiVersionsResponse } from "../protocol/messages/mod.ts";
 import type { Broker } from "./broker.ts";
 import { bufferPool, POOL_SAFE_APIS } from "./buffer_pool.ts";
+import { markFreshRead, releaseFreshRead } from "./partition_ops.ts";
 import { log } from "./log.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { responseErrorCodes } from "./metrics.ts";
@@ -129,7 +130,11 @@ export class Connection {
           try {
             const response = await handled;
             await before;
-            if (response && !this.closed) await this.writeAll(response);
+            if (response && !this.closed) {
+              await this.writeAll(response);
+              // Fetched segment bytes are written: their buffers may serve again.
+              for (const c of response) releaseFreshRead(c.buffer);
+            }
           } catch (e) {
             failure ??= e;
             // Answer what came before, then close: that also ends a read waiting for more.
@@ -404,7 +409,12 @@ async function forwardRequest(
 ): Promise<Uint8Array[] | null> {
   const copy = bufferPool.take(frame.length);
   copy.set(frame);
-  let answer: { response?: Uint8Array[] | null; close?: string; returned?: Uint8Array };
+  let answer: {
+    response?: Uint8Array[] | null;
+    fresh?: number[];
+    close?: string;
+    returned?: Uint8Array;
+  };
   try {
     answer = await broker.cluster!.call(
       peer,
@@ -416,6 +426,7 @@ async function forwardRequest(
     throw new CloseConnection(`forwarding to worker ${peer} failed: ${errText(e)}`);
   }
   if (answer.returned) bufferPool.give(answer.returned.buffer);
+  for (const i of answer.fresh ?? []) markFreshRead(answer.response![i].buffer);
   if (answer.close !== undefined) throw new CloseConnection(answer.close);
   return answer.response ?? null;
 }

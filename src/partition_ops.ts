@@ -12,6 +12,7 @@ import type { AppendOptions, PartitionLog } from "../storage/partition_log.ts";
 import { peekRecords } from "./admin/records.ts";
 import { type PartitionTiers, partitionTiers } from "./admin/tiering.ts";
 import type { Broker } from "./broker.ts";
+import { bufferPool } from "./buffer_pool.ts";
 import { errorCodeOf, errorMessageOf } from "./handlers/util.ts";
 
 export const EARLIEST = -2;
@@ -244,6 +245,19 @@ const FRESH_READS = new WeakSet<ArrayBufferLike>();
 /** Whether `buf` is a fresh read that only one response refers to (see FRESH_READS). */
 export function isFreshRead(buf: ArrayBufferLike): boolean {
   return FRESH_READS.has(buf);
+}
+
+/** Marks a fresh read that arrived from another worker (transferred: now only ours). */
+export function markFreshRead(buf: ArrayBufferLike): void {
+  FRESH_READS.add(buf);
+}
+
+/**
+ * The response holding a fresh read has been written: its buffer goes back to the pool (and
+ * stops counting as a fresh read, as the pool will hand it out for other uses).
+ */
+export function releaseFreshRead(buf: ArrayBufferLike): void {
+  if (FRESH_READS.delete(buf)) bufferPool.give(buf);
 }
 
 /** Buffers an op's result can hand over instead of copying (fresh reads of local segments). */

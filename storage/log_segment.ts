@@ -78,6 +78,17 @@ const headerScratch = new Uint8Array(RECORD_BATCH_OVERHEAD);
  */
 const scanScratch = new Uint8Array(16 * 1024);
 
+/** Where reads for consumers get their buffers (the broker plugs in its buffer pool). */
+let allocateRead: (n: number) => Uint8Array = (n) => new Uint8Array(n);
+
+/**
+ * Sets the allocator of the buffers `read` returns. Those buffers belong to the caller, who
+ * may hand them back to wherever the allocator took them from once done with them.
+ */
+export function setReadBufferAllocator(fn: (n: number) => Uint8Array): void {
+  allocateRead = fn;
+}
+
 export class LogSegment {
   readonly logPath: string;
   readonly offsetIndex: OffsetIndex;
@@ -200,8 +211,12 @@ export class LogSegment {
   }
 
   /** Reads `length` bytes at `position` into a new buffer. */
-  readBytes(position: number, length: number): Uint8Array {
-    const buf = new Uint8Array(length);
+  readBytes(
+    position: number,
+    length: number,
+    allocate: (n: number) => Uint8Array = (n) => new Uint8Array(n),
+  ): Uint8Array {
+    const buf = allocate(length);
     const n = readFully(this.handle(), buf, 0, length, position);
     return n === length ? buf : buf.subarray(0, n);
   }
@@ -303,7 +318,7 @@ export class LogSegment {
     let length = Math.min(Math.max(0, maxSize), available);
     if (opts.minOneBatch && firstSize > length) length = Math.min(firstSize, available);
     if (length < firstSize) return new Uint8Array(0);
-    const buf = this.readBytes(first.position, length);
+    const buf = this.readBytes(first.position, length, allocateRead);
     return buf.subarray(0, wholeBatchesLength(buf, maxOffset));
   }
 

@@ -72,7 +72,7 @@ function bigBatch(seed: number, records: number, size: number): Uint8Array {
 }
 
 Deno.test(
-  "pooled read buffers: pipelined big produces read back exactly while appends wait on fsync; group metadata intact",
+  "pooled buffers: pipelined big produces land exactly while appends wait on fsync; fetches on two connections read them back exactly",
   opts,
   async () => {
     const b = await testBroker({ config: { "group.initial.rebalance.delay.ms": 0 } });
@@ -153,46 +153,31 @@ Deno.test(
       const member = (described.groups as Msg[])[0].members[0] as Msg;
       assert.deepEqual([...(member.memberMetadata as Uint8Array)], [...metadata]);
 
-      // Every batch reads back byte for byte (offsets aside), in order.
-      const got: Uint8Array[] = [];
-      let offset = 0;
-      while (got.length < batches.length) {
-        const f = await other.call(FetchRequest, FetchResponse, 11, {
-          replicaId: -1,
-          maxWaitMs: 0,
-          minBytes: 0,
-          maxBytes: 8 << 20,
-          isolationLevel: 0,
-          sessionId: 0,
-          sessionEpoch: -1,
-          topics: [{
-            topic: "pool",
-            partitions: [{
-              partition: 0,
-              currentLeaderEpoch: -1,
-              fetchOffset: offset,
-              logStartOffset: -1,
-              partitionMaxBytes: 8 << 20,
-            }],
-          }],
-          forgottenTopicsData: [],
-          rackId: "",
-        });
-        const records = (f.responses as Msg[])[0].partitions[0].records as Uint8Array;
-        assert.ok(records.length > 0, `fetch at ${offset} returned data`);
-        forEachBatch(records, (pos, h) => {
-          got.push(records.slice(pos, pos + totalSize(h)));
-          offset = h.baseOffset + h.lastOffsetDelta + 1;
-        });
+      // Every batch reads back byte for byte (offsets aside), in order, twice over on two
+      // connections at once: fetched buffers go back to the pool once written and serve the
+      // next fetches.
+      const reusedBeforeReads = bufferPool.stats.reused;
+      const third = await RawClient.connect(b.port);
+      try {
+        const [x, y] = await Promise.all([
+          readAll(other, batches.length),
+          readAll(third, batches.length),
+        ]);
+        for (const got of [x, y]) {
+          assert.equal(got.length, batches.length);
+          for (let i = 0; i < batches.length; i++) {
+            // From the attributes on, bytes are as sent (base offset and leader epoch are ours).
+            assert.deepEqual(got[i].subarray(21), batches[i].subarray(21), `batch ${i}`);
+            assert.equal(
+              decodeRecords(got[i]).records.length,
+              decodeRecords(batches[i]).records.length,
+            );
+          }
+        }
+      } finally {
+        third.close();
       }
-      assert.equal(got.length, batches.length);
-      for (let i = 0; i < batches.length; i++) {
-        // Bytes from the attributes on are as sent (base offset and leader epoch are ours).
-        assert.deepEqual(got[i].subarray(21), batches[i].subarray(21), `batch ${i}`);
-        const sent = decodeRecords(batches[i]).records;
-        const read = decodeRecords(got[i]).records;
-        assert.equal(read.length, sent.length);
-      }
+      assert.ok(bufferPool.stats.reused > reusedBeforeReads, "fetch buffers were reused");
     } finally {
       c.close();
       other.close();
@@ -200,3 +185,39 @@ Deno.test(
     }
   },
 );
+
+/** Every batch of partition "pool" 0 from offset 0, fetched in 1 MiB steps. */
+async function readAll(client: RawClient, batchCount: number): Promise<Uint8Array[]> {
+  const got: Uint8Array[] = [];
+  let offset = 0;
+  while (got.length < batchCount) {
+    const f = await client.call(FetchRequest, FetchResponse, 11, {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 1 << 20,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{
+        topic: "pool",
+        partitions: [{
+          partition: 0,
+          currentLeaderEpoch: -1,
+          fetchOffset: offset,
+          logStartOffset: -1,
+          partitionMaxBytes: 1 << 20,
+        }],
+      }],
+      forgottenTopicsData: [],
+      rackId: "",
+    });
+    const records = (f.responses as Msg[])[0].partitions[0].records as Uint8Array;
+    assert.ok(records.length > 0, `fetch at ${offset} returned data`);
+    forEachBatch(records, (pos, h) => {
+      got.push(records.slice(pos, pos + totalSize(h)));
+      offset = h.baseOffset + h.lastOffsetDelta + 1;
+    });
+  }
+  return got;
+}
