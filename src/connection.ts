@@ -151,7 +151,10 @@ export class Connection {
       if (failure !== null) throw failure;
     } catch (e) {
       if (e instanceof CloseConnection) {
-        log.warn(`closing connection ${this.id} from ${this.remote}: ${e.message}`);
+        // While the broker shuts down, requests cut short are expected, not a client's fault.
+        (this.broker.isClosing ? log.debug : log.warn)(
+          `closing connection ${this.id} from ${this.remote}: ${e.message}`,
+        );
       } else if (!this.closed && !isDisconnect(e)) {
         log.error(`connection ${this.id} from ${this.remote} failed: ${errText(e)}`);
       }
