@@ -23,7 +23,6 @@ interface Slot {
   worker: Worker;
   /** Bumped on every restart: events from an older incarnation are ignored. */
   generation: number;
-  ready: boolean;
   restarts: number;
   lastStart: number;
 }
@@ -110,9 +109,9 @@ export class Supervisor {
     });
   }
 
-  /** Links worker `index` to every other running worker. */
-  private link(index: number): void {
-    for (let j = 0; j < this.slots.length; j++) {
+  /** Links worker `index` to every other worker (at start: to those before it only). */
+  private link(index: number, lowerOnly = false): void {
+    for (let j = 0; j < (lowerOnly ? index : this.slots.length); j++) {
       if (j === index || !this.slots[j]) continue;
       const ch = new MessageChannel();
       this.slots[j].worker.postMessage({ type: "peer", peer: index, port: ch.port1 }, [
@@ -132,12 +131,11 @@ export class Supervisor {
       this.slots[i] = {
         worker: w.worker,
         generation: 0,
-        ready: false,
         restarts: 0,
         lastStart: Date.now(),
       };
     }
-    for (let i = 0; i < this.count; i++) this.link(i);
+    for (let i = 0; i < this.count; i++) this.link(i, true); // one channel per pair
     // The controller first: the others open the data directory once it is set up.
     const storageOpen = Supervisor.expect(spawned[0].events, "storage-open");
     const controllerReady = Supervisor.expect(spawned[0].events, "ready");
@@ -152,7 +150,6 @@ export class Supervisor {
     const infos = await Promise.all([controllerReady, ...rest]);
     this.info = (infos[0] as { info: WorkerInfo }).info;
     for (let i = 0; i < this.count; i++) {
-      this.slots[i].ready = true;
       this.watch(i, spawned[i].events, 0);
     }
   }
@@ -169,7 +166,6 @@ export class Supervisor {
   private async restart(index: number, why: string): Promise<void> {
     const slot = this.slots[index];
     slot.generation++;
-    slot.ready = false;
     log.error(`worker ${index} died (${why}); restarting it`);
     try {
       slot.worker.terminate();
@@ -196,7 +192,6 @@ export class Supervisor {
     this.watch(index, w.events, generation);
     try {
       const r = await ready as { info: WorkerInfo };
-      slot.ready = true;
       log.info(`worker ${index} restarted: ${r.info.partitions} partition(s) recovered`);
     } catch (e) {
       log.error(`worker ${index} failed to restart: ${e instanceof Error ? e.message : e}`);
