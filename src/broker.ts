@@ -10,6 +10,7 @@ import { type PartitionLog, writeFileAtomic } from "../storage/partition_log.ts"
 import { setReadBufferAllocator } from "../storage/log_segment.ts";
 import { createRemoteStorageManager } from "../storage/remote_storage_s3.ts";
 import type { RemoteStorageManager } from "../storage/remote_storage.ts";
+import type { RemoteLogManager } from "../storage/remote_log_manager.ts";
 import { dirname, resolve } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
 import type { AdminServer } from "./admin/server.ts";
@@ -82,13 +83,7 @@ export type WatchedPartition = [string, number, number];
 /** One worker's counters, as sent to the worker serving the admin API. */
 interface WorkerStats {
   metrics: MetricsSnapshot;
-  remote: {
-    copied: number;
-    copiedBytes: number;
-    deleted: number;
-    failures: number;
-    orphansDeleted: number;
-  };
+  remote: RemoteLogManager["stats"];
 }
 
 function unknownPartition(topic: string, partition: number): KafkaError {
@@ -450,7 +445,7 @@ export class Broker {
     cluster.serve(
       "txnAppend",
       (a: {
-        transactionalId: string | null;
+        transactionalId: string;
         topic: string;
         partition: number;
         records: Uint8Array;
@@ -543,9 +538,9 @@ export class Broker {
     if (!this.cluster) return { metrics: this.metrics, remote: this.logs.remoteLogManager.stats };
     const all = [this.localStats(), ...await this.cluster.gather<WorkerStats>("stats")];
     const metrics = new Metrics();
-    const remote = { copied: 0, copiedBytes: 0, deleted: 0, failures: 0, orphansDeleted: 0 };
-    for (const s of all) {
-      metrics.add(s.metrics);
+    const remote = { ...all[0].remote };
+    for (const s of all) metrics.add(s.metrics);
+    for (const s of all.slice(1)) {
       for (const k of Object.keys(remote) as (keyof typeof remote)[]) remote[k] += s.remote[k];
     }
     return { metrics, remote };
@@ -601,9 +596,7 @@ export class Broker {
         if (r.returned) bufferPool.give(r.returned.buffer);
         if (name === "fetch") {
           const f = r.result as FetchOutcome;
-          if (f.freshBuffer && f.records && f.records.byteLength > 0) {
-            markFreshRead(f.records.buffer);
-          }
+          if (f.freshBuffer) markFreshRead(f.records!.buffer);
         }
         return r.result;
       });
@@ -685,7 +678,7 @@ export class Broker {
    * a batch checked before EndTxn lands before that transaction's marker.
    */
   transactionalAppend(
-    transactionalId: string | null,
+    transactionalId: string,
     topic: string,
     partition: number,
     records: Uint8Array,
@@ -707,7 +700,6 @@ export class Broker {
     }
     const rejected = checkTransactionalProduce(
       this.transactions,
-      this.config.bool("transaction.partition.verification.enable"),
       transactionalId,
       topic,
       partition,

@@ -109,8 +109,8 @@ export class Connection {
           break;
         }
         const slab = this.slab;
-        const produce = frame.length >= 2 && frame[0] === 0 && frame[1] === 0;
         const apiKey = frame.length >= 2 ? (frame[0] << 8) | frame[1] : -1;
+        const produce = apiKey === PRODUCE_KEY;
         if (!produce || othersInFlight > 0 || producesInFlight >= MAX_PIPELINED_PRODUCE) {
           await written;
           if (failure !== null) break;
@@ -120,7 +120,11 @@ export class Connection {
         const handled = this.handle(frame);
         // The frame's bytes are free once it is handled (forwarded ones were copied first).
         handled.then(
-          () => this.frameDone(slab, POOL_SAFE_APIS.has(apiKey) || this.forwards(apiKey)),
+          () =>
+            this.frameDone(
+              slab,
+              POOL_SAFE_APIS.has(apiKey) || forwardsToController(this.broker, apiKey),
+            ),
           () => this.frameDone(slab, false),
         );
         // A rejected request stops the loop before the next frame is handled.
@@ -222,12 +226,6 @@ export class Connection {
     }
   }
 
-  /** Whether this worker sends requests of `apiKey` on whole (copied) to another worker. */
-  private forwards(apiKey: number): boolean {
-    const c = this.broker.cluster;
-    return c !== undefined && !c.isController && !WORKER_LOCAL_APIS.has(apiKey);
-  }
-
   /** A frame of `slab` is handled; `reusable`: nothing it was decoded into outlives that. */
   private frameDone(slab: Slab, reusable: boolean): void {
     slab.frames--;
@@ -301,7 +299,7 @@ export async function handleRequestFrame(
     );
   }
   const cluster = broker.cluster;
-  if (forward && cluster && !cluster.isController && !WORKER_LOCAL_APIS.has(header.apiKey)) {
+  if (forward && forwardsToController(broker, header.apiKey)) {
     return forwardRequest(broker, CONTROLLER_WORKER, frame, clientHost, connectionId);
   }
   const flexible = isFlexible(reg.request, header.apiVersion);
@@ -372,6 +370,12 @@ function encodeResponse(
  * group and transaction coordinators and the topic catalogue's writer.
  */
 const WORKER_LOCAL_APIS = new Set([0, 1, 2, 3, API_VERSIONS_KEY]);
+
+/** Whether this worker sends requests of `apiKey` whole (a copy) to the controller. */
+function forwardsToController(broker: Broker, apiKey: number): boolean {
+  const c = broker.cluster;
+  return c !== undefined && !c.isController && !WORKER_LOCAL_APIS.has(apiKey);
+}
 
 const PRODUCE_KEY = 0;
 const FETCH_KEY = 1;

@@ -43,7 +43,10 @@ export interface FetchOutcome {
   /** null: a cold-tier read did not finish within `remoteWaitMs` (it goes on in the owner). */
   records: Uint8Array | null;
   abortedTransactions: { producerId: number; firstOffset: number }[] | null;
-  /** The records own their buffer (a fresh read of a local segment) and may be transferred. */
+  /**
+   * The records are a non-empty fresh read of a local segment: they own their buffer, which
+   * may be transferred and, once written out, pooled.
+   */
   freshBuffer: boolean;
 }
 
@@ -138,14 +141,15 @@ export const PARTITION_OPS = {
       const remote = log.isRemoteOffset(a.offset);
       const records = remote ? await within(reading, a.remoteWaitMs) : await reading;
       out.records = records;
-      out.freshBuffer = !remote;
-      if (records && !remote && records.byteLength > 0) FRESH_READS.add(records.buffer);
+      out.freshBuffer = records !== null && !remote && records.byteLength > 0;
+      if (out.freshBuffer) FRESH_READS.add(records!.buffer);
       if (records && records.length > 0 && a.committed) {
         out.abortedTransactions = abortedIn(log, a.offset, records);
       }
     } catch (e) {
       out.errorCode = errorCodeOf(e, `fetch ${log.topic}-${log.partition}`);
       out.records = EMPTY;
+      out.freshBuffer = false;
     }
     return out;
   },
@@ -265,7 +269,5 @@ export function transferablesOf(name: PartitionOpName, result: unknown): ArrayBu
   if (name !== "fetch") return [];
   const f = result as FetchOutcome;
   // Only reads of local segments own a fresh buffer; cold-tier reads may share a cache's.
-  return f.freshBuffer && f.records && f.records.byteLength > 0
-    ? [f.records.buffer as ArrayBuffer]
-    : [];
+  return f.freshBuffer ? [f.records!.buffer as ArrayBuffer] : [];
 }

@@ -251,14 +251,18 @@ export class LogManager {
     const catalogue = lm.readCatalogue();
     if (lm.catalogueWriter) lm.removeStrayDirectories(catalogue);
     for (const meta of catalogue) {
-      const config = lm.resolveConfig(meta.configs);
-      const state: TopicState = { meta, config, logs: [] };
-      for (let p = 0; p < meta.partitions; p++) {
-        state.logs.push(await lm.openOwned(meta, p, config));
-      }
+      const state: TopicState = { meta, config: lm.resolveConfig(meta.configs), logs: [] };
+      await lm.openNewPartitions(state);
       lm.topics.set(meta.name, state);
     }
     return lm;
+  }
+
+  /** Opens the owned partitions of `t.meta` beyond those `t.logs` already holds. */
+  private async openNewPartitions(t: TopicState): Promise<void> {
+    for (let p = t.logs.length; p < t.meta.partitions; p++) {
+      t.logs.push(await this.openOwned(t.meta, p, t.config));
+    }
   }
 
   /** Opens partition `p` if this manager owns it. */
@@ -280,28 +284,19 @@ export class LogManager {
   syncCatalogue(): Promise<void> {
     return this.admin(async () => {
       const catalogue = this.readCatalogue();
-      const names = new Set(catalogue.map((m) => m.name));
       for (const [name, t] of this.topics) {
+        // Gone, or deleted and created again under the same name.
         const now = catalogue.find((m) => m.name === name);
-        if (!names.has(name) || now?.topicId !== t.meta.topicId) await this.forgetTopic(name);
+        if (now?.topicId !== t.meta.topicId) await this.forgetTopic(name);
       }
       for (const meta of catalogue) {
-        const t = this.topics.get(meta.name);
         const config = this.resolveConfig(meta.configs);
-        if (!t) {
-          const logs: (PartitionLog | undefined)[] = [];
-          for (let p = 0; p < meta.partitions; p++) {
-            logs.push(await this.openOwned(meta, p, config));
-          }
-          this.topics.set(meta.name, { meta, config, logs });
-          continue;
-        }
-        for (let p = t.logs.length; p < meta.partitions; p++) {
-          t.logs.push(await this.openOwned(meta, p, config));
-        }
+        let t = this.topics.get(meta.name);
+        if (!t) this.topics.set(meta.name, t = { meta, config, logs: [] });
         t.meta = meta;
         t.config = config;
         for (const log of t.logs) if (log) log.config = config;
+        await this.openNewPartitions(t);
       }
     });
   }

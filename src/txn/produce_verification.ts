@@ -1,11 +1,12 @@
 /**
- * Produce-side checks for transactions, made by Broker.transactionalAppend on the broker (or
- * Deno worker) running the transaction coordinator, right before it enqueues the append or
- * sends it to the partition's owner (synchronously, and markers take the same ordered path,
- * so a marker the coordinator writes later lands after the batch):
+ * Produce-side checks for transactions. The Produce handler refuses internal topics
+ * (`__transaction_state`, `__consumer_offsets`: written by their coordinators only, a client
+ * append gets INVALID_TOPIC_EXCEPTION, as in Kafka) and sends transactional batches to
+ * Broker.transactionalAppend, which runs checkTransactionalProduce on the broker (or Deno
+ * worker) holding the transaction coordinator right before it enqueues the append or sends it
+ * to the partition's owner (synchronously, and markers take the same ordered path, so a marker
+ * the coordinator writes later lands after the batch):
  *
- * - Internal topics (`__transaction_state`, `__consumer_offsets`) are written by their
- *   coordinators only: a client append gets INVALID_TOPIC_EXCEPTION, as in Kafka.
  * - Transaction verification (KIP-890 part 1, Kafka 3.6+, on by default through
  *   `transaction.partition.verification.enable`): a transactional batch is accepted only when
  *   its partition was added to the producer's ongoing transaction, with the producer's current
@@ -50,26 +51,19 @@ export function isTransactionalBatch(records: Uint8Array): boolean {
   return isTransactional(h) && h.producerId >= 0;
 }
 
-/** Null when the append may proceed, else the partition's error for the produce response. */
+/**
+ * Null when the append may proceed, else the partition's error for the produce response.
+ * For a batch that passed isTransactionalBatch, with verification on and a transactional id.
+ */
 export function checkTransactionalProduce(
   coordinator: TransactionCoordinator,
-  verificationEnabled: boolean,
-  transactionalId: string | null,
+  transactionalId: string,
   topic: string,
   partition: number,
   records: Uint8Array,
   produceVersion: number,
 ): ProduceRejection | null {
-  if (INTERNAL_TOPICS.has(topic)) {
-    return {
-      code: ErrorCode.INVALID_TOPIC_EXCEPTION,
-      message: `Cannot append to internal topic ${topic}`,
-    };
-  }
-  if (!verificationEnabled || transactionalId == null) return null;
-  if (records.length < RECORD_BATCH_OVERHEAD || records[MAGIC_OFFSET] !== MAGIC_V2) return null;
   const h = readBatchHeader(records, 0);
-  if (!isTransactional(h) || h.producerId < 0) return null;
   const error = coordinator.verifyTransactionalProduce(
     transactionalId,
     h.producerId,
