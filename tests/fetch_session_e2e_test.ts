@@ -6,6 +6,8 @@
  * and a session over both (and a four-partition topic) the read spread over workers. Real
  * clients (confluent-kafka, kafkajs; neither uses sessions) still consume exactly on workers.
  */
+// npm packages are imported by npm: specifier (the project keeps no import map).
+// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
 import { ErrorCode } from "../protocol/errors.ts";
@@ -22,7 +24,7 @@ import {
 import { decodeRecords, encodeRecordBatch } from "../protocol/records.ts";
 import type { Msg } from "../protocol/schema.ts";
 import { ownerOf } from "../src/workers/ownership.ts";
-import { BrokerProcess, decoder, kcat, python, testBroker } from "./helpers.ts";
+import { BrokerProcess, decoder, python, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -269,7 +271,7 @@ async function topicsComeAndGo(port: number, c: RawClient, tag: string) {
   const otherId = await createTopic(port, other, 1);
   await produce(c, other, 0, "i");
   const names = new Map([[otherId, other], [doomedId, doomed]]);
-  const byId = (topic: string, topicId: string, offset: number): Req => ({
+  const byId = (topicId: string, offset: number): Req => ({
     topic: "",
     topicId,
     partition: 0,
@@ -279,7 +281,7 @@ async function topicsComeAndGo(port: number, c: RawClient, tag: string) {
     c,
     0,
     0,
-    [byId(other, otherId, 0), byId(doomed, doomedId, 0)],
+    [byId(otherId, 0), byId(doomedId, 0)],
     [],
     {},
     13,
@@ -298,8 +300,8 @@ async function topicsComeAndGo(port: number, c: RawClient, tag: string) {
     c,
     id13,
     1,
-    [byId(other, otherId, 1)],
-    [byId(doomed, doomedId, 0)],
+    [byId(otherId, 1)],
+    [byId(doomedId, 0)],
     {},
     13,
   );
@@ -367,6 +369,82 @@ Deno.test(
     const b = await BrokerProcess.start(dataDir, ["--workers", "2"]);
     try {
       await scenarios(b.port, 2);
+    } finally {
+      await b.kill();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+);
+
+const CONFLUENT_CONSUME = `
+import sys
+from confluent_kafka import Consumer, TopicPartition
+addr, topic, parts, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+c = Consumer({"bootstrap.servers": addr, "group.id": "unused", "enable.auto.commit": False,
+              "fetch.wait.max.ms": 100})
+c.assign([TopicPartition(topic, p, 0) for p in range(parts)])
+got = []
+while len(got) < n:
+    m = c.poll(10)
+    if m is None:
+        break
+    if m.error():
+        raise Exception(str(m.error()))
+    got.append("%d:%d:%s" % (m.partition(), m.offset(), m.value().decode()))
+c.close()
+print("\\n".join(sorted(got)))
+`;
+
+Deno.test(
+  "real clients on two workers (no sessions of their own): kafkajs and confluent-kafka read exactly",
+  opts,
+  async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "tributary-sessions-clients-" });
+    const b = await BrokerProcess.start(dataDir, [
+      "--workers",
+      "2",
+      "--set",
+      "group.initial.rebalance.delay.ms=0",
+    ]);
+    try {
+      const topic = "sess-clients";
+      await createTopic(b.port, topic, 3);
+      const kafka = new Kafka({
+        clientId: "sessions-test",
+        brokers: [b.address],
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000 },
+      });
+      const producer = kafka.producer();
+      await producer.connect();
+      const expected: string[] = [];
+      for (let p = 0; p < 3; p++) {
+        const messages = Array.from({ length: 50 }, (_, i) => ({ value: `p${p}-m${i}` }));
+        await producer.send({ topic, messages: messages.map((m) => ({ ...m, partition: p })) });
+        expected.push(...messages.map((m, i) => `${p}:${i}:${m.value}`));
+      }
+      await producer.disconnect();
+      expected.sort();
+
+      const out = await python(CONFLUENT_CONSUME, [b.address, topic, "3", String(expected.length)]);
+      assert.deepEqual(out.trim().split("\n"), expected);
+
+      const consumer = kafka.consumer({ groupId: "sess-kafkajs", maxWaitTimeInMs: 100 });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const got: string[] = [];
+      const done = new Promise<void>((resolve) => {
+        consumer.run({
+          eachMessage: ({ partition, message }) => {
+            got.push(`${partition}:${message.offset}:${message.value!.toString()}`);
+            if (got.length === expected.length) resolve();
+            return Promise.resolve();
+          },
+        });
+      });
+      await done;
+      await consumer.disconnect();
+      assert.deepEqual(got.sort(), expected);
     } finally {
       await b.kill();
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
