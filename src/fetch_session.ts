@@ -258,6 +258,11 @@ export class FetchSessionCache {
     return this.sessions.get(id);
   }
 
+  /** Every session kept. */
+  all(): IterableIterator<FetchSession> {
+    return this.sessions.values();
+  }
+
   /** A new positive id in this cache's range, not in use. */
   private newSessionId(): number {
     while (true) {

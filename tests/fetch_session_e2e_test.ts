@@ -3,13 +3,20 @@
  * two Deno workers. On workers, topic `a` lives on worker 0 and `b` on worker 1, so whichever
  * worker a connection lands on, a session on `a` alone and one on `b` alone cover both the
  * session read on the connection's worker and the one forwarded whole to the other worker,
- * and a session over both (and a four-partition topic) the read spread over workers. Real
- * clients (confluent-kafka, kafkajs; neither uses sessions) still consume exactly on workers.
+ * and a session over both (and a four-partition topic) the read spread over workers.
+ * @platformatic/kafka keeps fetch sessions (full, then incremental requests): it consumes
+ * exactly, alone and on workers; confluent-kafka and kafkajs (no sessions) do too.
  */
 // npm packages are imported by npm: specifier (the project keeps no import map).
 // deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
+import {
+  Consumer as PlatConsumer,
+  Producer as PlatProducer,
+  stringDeserializers,
+  stringSerializers,
+} from "npm:@platformatic/kafka@2.12.1";
 import { ErrorCode } from "../protocol/errors.ts";
 import {
   CreateTopicsRequest,
@@ -23,6 +30,7 @@ import {
 } from "../protocol/messages/mod.ts";
 import { decodeRecords, encodeRecordBatch } from "../protocol/records.ts";
 import type { Msg } from "../protocol/schema.ts";
+import { fetchSessionsOf } from "../src/fetch_session.ts";
 import { ownerOf } from "../src/workers/ownership.ts";
 import { BrokerProcess, decoder, python, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
@@ -445,6 +453,108 @@ Deno.test(
       await done;
       await consumer.disconnect();
       assert.deepEqual(got.sort(), expected);
+    } finally {
+      await b.kill();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+);
+
+async function waitFor(what: string, cond: () => boolean, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * @platformatic/kafka consumes a four-partition topic produced in rounds: each round arrives
+ * through incremental fetches of its session. Returns after every record was seen once.
+ */
+async function platformaticRounds(address: string, port: number): Promise<void> {
+  const topic = "sess-plat";
+  await createTopic(port, topic, 4);
+  const base = { bootstrapBrokers: [address], retries: 5, retryDelay: 100 };
+  const producer = new PlatProducer({
+    clientId: "sess-plat-producer",
+    ...base,
+    serializers: stringSerializers,
+  });
+  const consumer = new PlatConsumer({
+    clientId: "sess-plat-consumer",
+    groupId: "sess-plat-group",
+    ...base,
+    deserializers: stringDeserializers,
+    sessionTimeout: 6000,
+    heartbeatInterval: 300,
+    maxWaitTime: 100,
+  });
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: "earliest" });
+    const seen: string[] = [];
+    stream.on("data", (m) => seen.push(`${m.partition}:${m.offset}:${m.value}`));
+    const expected: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      const messages = Array.from({ length: 12 }, (_, i) => ({
+        topic,
+        value: `r${round}-${i}`,
+        partition: (round + i) % 4,
+      }));
+      await producer.send({ messages });
+      const perPartition = new Map<number, number>();
+      for (const e of expected) {
+        const p = Number(e.split(":")[0]);
+        perPartition.set(p, (perPartition.get(p) ?? 0) + 1);
+      }
+      for (const m of messages) {
+        const offset = perPartition.get(m.partition) ?? 0;
+        perPartition.set(m.partition, offset + 1);
+        expected.push(`${m.partition}:${offset}:${m.value}`);
+      }
+      await waitFor(`round ${round}`, () => seen.length >= expected.length);
+    }
+    assert.deepEqual([...seen].sort(), [...expected].sort());
+    await stream.close();
+  } finally {
+    await consumer.close(true).catch(() => {});
+    await producer.close().catch(() => {});
+  }
+}
+
+Deno.test(
+  "platformatic keeps a fetch session: consumes rounds exactly, one broker",
+  opts,
+  async () => {
+    const b = await testBroker({
+      config: { "group.initial.rebalance.delay.ms": 0, "group.min.session.timeout.ms": 1000 },
+    });
+    try {
+      await platformaticRounds(b.address, b.port);
+      // Its fetches went through a session, mostly incremental.
+      const cache = fetchSessionsOf(b.broker);
+      assert.ok(cache.size >= 1, `sessions ${cache.size}`);
+    } finally {
+      await b.stop();
+    }
+  },
+);
+
+Deno.test(
+  "platformatic keeps a fetch session: consumes rounds exactly, two workers",
+  opts,
+  async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "tributary-sessions-plat-" });
+    const b = await BrokerProcess.start(dataDir, [
+      "--workers",
+      "2",
+      "--set",
+      "group.initial.rebalance.delay.ms=0",
+      "--set",
+      "group.min.session.timeout.ms=1000",
+    ]);
+    try {
+      await platformaticRounds(b.address, b.port);
     } finally {
       await b.kill();
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
