@@ -561,3 +561,43 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "max.incremental.fetch.session.cache.slots bounds the sessions kept; 0 disables them",
+  opts,
+  async () => {
+    for (const slots of [1, 0]) {
+      const b = await testBroker({
+        config: { "max.incremental.fetch.session.cache.slots": slots },
+      });
+      const c = await RawClient.connect(b.port);
+      try {
+        await createTopic(b.port, "slots", 1);
+        await produce(c, "slots", 0, "s");
+        const parts = [{ topic: "slots", partition: 0, offset: 0 }];
+        const first = await fetch(c, 0, 0, parts);
+        assert.equal(first.errorCode, 0);
+        assert.deepEqual(summary(first), ["slots-0 hw=1 err=0 [0:s]"]);
+        if (slots === 0) {
+          assert.equal(first.sessionId, 0);
+          assert.equal(fetchSessionsOf(b.broker).size, 0);
+          continue;
+        }
+        assert.ok(first.sessionId > 0);
+        // The cache is full and its session recent: a second full fetch is served sessionless.
+        const second = await fetch(c, 0, 0, parts);
+        assert.equal(second.errorCode, 0);
+        assert.equal(second.sessionId, 0);
+        assert.deepEqual(summary(second), ["slots-0 hw=1 err=0 [0:s]"]);
+        assert.equal(fetchSessionsOf(b.broker).size, 1);
+        // The first session is still served.
+        const inc = await fetch(c, first.sessionId, 1, [{ ...parts[0], offset: 1 }]);
+        assert.equal(inc.errorCode, 0);
+        assert.deepEqual(inc.responses, []);
+      } finally {
+        c.close();
+        await b.stop();
+      }
+    }
+  },
+);
