@@ -187,8 +187,7 @@ function expandedRequest(req: Msg, parts: CachedPartition[], byId: boolean): Msg
   for (const p of parts) {
     const key = byId ? p.topicId : p.topic;
     if (!last || key !== lastKey) {
-      last = { topic: p.topic, topicId: byId ? p.topicId : undefined, partitions: [] };
-      if (!byId) delete last.topicId;
+      last = byId ? { topicId: p.topicId, partitions: [] } : { topic: p.topic, partitions: [] };
       topics.push(last);
       lastKey = key;
     }
