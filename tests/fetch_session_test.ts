@@ -400,3 +400,22 @@ Deno.test("eviction: privileged (follower) sessions evict recent unprivileged on
   );
   assert.ok(cache.get(follower.sessionId));
 });
+
+Deno.test("a session evicted while its fetch waits still answers it; its id is unknown next", () => {
+  const { cache, clock } = clockedCache(1);
+  const id = serve(cache.newContext(request(0, 0, AB.slice(0, 1)), 12), steady).sessionId;
+  clock.t += EVICTION_MS + 1;
+  const waiting = cache.newContext(request(id, 1, []), 12);
+  // Meanwhile a bigger session evicts it (old enough, fewer partitions).
+  const big = serve(cache.newContext(request(0, 0, AB), 12), steady).sessionId;
+  assert.ok(big > 0);
+  assert.equal(cache.get(id), undefined);
+  const resp = serve(waiting, () => ({ hw: 11, records: 5 }));
+  assert.equal(resp.errorCode, 0);
+  assert.equal(resp.sessionId, id);
+  assert.deepEqual(names(resp), ["a-0"]);
+  assert.deepEqual(cache.newContext(request(id, 2, []), 12), {
+    kind: "error",
+    errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+  });
+});
