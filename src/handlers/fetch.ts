@@ -18,8 +18,8 @@
  * the long poll is woken by appends on any worker.
  * Fetch sessions (KIP-227, v7+) are resolved before the handler runs (src/fetch_session.ts):
  * it sees every partition to read, and finishFetchSession trims an incremental answer.
- * Version notes: v9+ current leader epoch: above ours (0) → UNKNOWN_LEADER_EPOCH. v13+ topics by id
- * (unknown → UNKNOWN_TOPIC_ID). v12+ flexible.
+ * Version notes: v9+ current leader epoch: above ours (0) → UNKNOWN_LEADER_EPOCH. v13+
+ * topics by id (unknown → UNKNOWN_TOPIC_ID). v12+ flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { FetchRequest, FetchResponse } from "../../protocol/messages/mod.ts";
