@@ -601,3 +601,38 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "fetch sessions at the first and last versions: v7 by name, v17 by id",
+  opts,
+  async () => {
+    const b = await testBroker({});
+    const c = await RawClient.connect(b.port);
+    try {
+      for (const version of [7, 17]) {
+        const topic = `edge-v${version}`;
+        const topicId = await createTopic(b.port, topic, 2);
+        const names = new Map([[topicId, topic]]);
+        await produce(c, topic, 0, "a");
+        await produce(c, topic, 1, "b");
+        const part = (partition: number, offset: number): Req =>
+          version >= 13 ? { topic: "", topicId, partition, offset } : { topic, partition, offset };
+        const full = await fetch(c, 0, 0, [part(0, 0), part(1, 0)], [], {}, version);
+        assert.equal(full.errorCode, 0);
+        assert.ok(full.sessionId > 0);
+        assert.deepEqual(summary(full, names), [
+          `${topic}-0 hw=1 err=0 [0:a]`,
+          `${topic}-1 hw=1 err=0 [0:b]`,
+        ]);
+        await produce(c, topic, 1, "c");
+        const inc = await fetch(c, full.sessionId, 1, [part(0, 1), part(1, 1)], [], {}, version);
+        assert.equal(inc.errorCode, 0);
+        assert.equal(inc.sessionId, full.sessionId);
+        assert.deepEqual(summary(inc, names), [`${topic}-1 hw=2 err=0 [1:c]`]);
+      }
+    } finally {
+      c.close();
+      await b.stop();
+    }
+  },
+);
