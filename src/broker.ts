@@ -42,6 +42,7 @@ import { CloseConnection, handleRequestFrame } from "./connection.ts";
 import { bufferPool, POOL_SAFE_APIS } from "./buffer_pool.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
+import type { FetchSessionView } from "./fetch_session.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
 export interface BrokerOptions {
@@ -409,10 +410,24 @@ export class Broker {
     });
     cluster.serve(
       "request",
-      async (a: { frame: Uint8Array; clientHost: string; connectionId: number }) => {
+      async (
+        a: {
+          frame: Uint8Array;
+          clientHost: string;
+          connectionId: number;
+          fetchSession?: FetchSessionView;
+        },
+      ) => {
         let chunks: Uint8Array[] | null;
         try {
-          chunks = await handleRequestFrame(this, a.frame, a.clientHost, a.connectionId, false);
+          chunks = await handleRequestFrame(
+            this,
+            a.frame,
+            a.clientHost,
+            a.connectionId,
+            false,
+            a.fetchSession,
+          );
         } catch (e) {
           if (e instanceof CloseConnection) return { close: e.message };
           throw e;
@@ -421,7 +436,9 @@ export class Broker {
         const reusable = POOL_SAFE_APIS.has((a.frame[0] << 8) | a.frame[1]);
         const returned = reusable ? { returned: a.frame } : {};
         const back: ArrayBuffer[] = reusable ? [a.frame.buffer as ArrayBuffer] : [];
-        if (!chunks) return new Transfer({ response: null, ...returned }, back);
+        // A fetch session's answer goes back to the worker keeping the session.
+        const session = a.fetchSession ? { fetchSession: a.fetchSession.result } : {};
+        if (!chunks) return new Transfer({ response: null, ...returned, ...session }, back);
         // Fetched segment bytes change hands; the rest (headers, cold-tier cache views) is
         // copied, byte for byte of each view.
         const response: Uint8Array[] = [];
@@ -435,7 +452,10 @@ export class Broker {
             transfer.add(c.buffer as ArrayBuffer);
           } else response.push(c.slice());
         }
-        return new Transfer({ response, fresh, ...returned }, [...transfer, ...back]);
+        return new Transfer({ response, fresh, ...returned, ...session }, [
+          ...transfer,
+          ...back,
+        ]);
       },
     );
     if (!cluster.isController) return;

@@ -255,6 +255,13 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     "Longest a fetch waits for the cold tier before answering without that partition.",
     { min: 1 },
   ),
+  def(
+    "max.incremental.fetch.session.cache.slots",
+    "int",
+    1000,
+    "Incremental fetch sessions kept (KIP-227); 0 disables them.",
+    { min: 0 },
+  ),
   def("log.cleaner.enable", "bool", true, "Run the LogCleaner (compaction)."),
   def("log.cleaner.backoff.ms", "long", 15000, "Sleep between checks for logs to compact.", {
     min: 0,

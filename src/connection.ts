@@ -12,6 +12,7 @@ import {
   API_VERSIONS_KEY,
   readHeaderTaggedFields,
   readRequestHeaderV1,
+  writeRequestHeader,
   writeResponseHeader,
 } from "../protocol/headers.ts";
 import type { RequestHeader } from "../protocol/headers.ts";
@@ -25,6 +26,12 @@ import { markFreshRead, releaseFreshRead } from "./partition_ops.ts";
 import { log } from "./log.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { responseErrorCodes } from "./metrics.ts";
+import {
+  type FetchContext,
+  fetchSessionsOf,
+  type FetchSessionView,
+  sessionErrorResponse,
+} from "./fetch_session.ts";
 
 const MIN_READ = 64 * 1024;
 /** Frames up to this size get their whole buffer at once (typical produce requests). */
@@ -273,6 +280,8 @@ export async function handleRequestFrame(
   clientHost: string,
   connectionId: number,
   forward: boolean,
+  /** A fetch session's snapshot, sent along with a request another worker forwarded. */
+  fetchSession?: FetchSessionView,
 ): Promise<Uint8Array[] | null> {
   const r = new Reader(frame);
   let header: RequestHeader;
@@ -316,24 +325,44 @@ export async function handleRequestFrame(
       `malformed ${reg.name} v${header.apiVersion} request: ${errText(e)}`,
     );
   }
-  if (forward && cluster && (header.apiKey === PRODUCE_KEY || header.apiKey === FETCH_KEY)) {
+  // Fetch sessions are kept by the worker holding the connection: a session's request is
+  // expanded to all its partitions before routing, and its answer recorded once read.
+  const session = forward && header.apiKey === FETCH_KEY
+    ? fetchSessionsOf(broker).newContext(body, header.apiVersion)
+    : fetchSession === undefined
+    ? undefined
+    : { kind: "forwarded" as const };
+  if (session?.kind === "full" || session?.kind === "incremental") body = session.request;
+  else if (session?.kind === "forwarded") body.fetchSession = fetchSession;
+  if (
+    forward && cluster && session?.kind !== "error" &&
+    (header.apiKey === PRODUCE_KEY || header.apiKey === FETCH_KEY)
+  ) {
     // All its partitions on one other worker: that worker takes the whole request, which
     // saves a message per partition and, for a long poll, the wake-up and re-read hops.
     const owner = soleOwner(broker, header.apiKey, header.apiVersion, body);
     if (owner !== null && owner !== cluster.index) {
-      return forwardRequest(broker, owner, frame, clientHost, connectionId);
+      if (session?.kind !== "full" && session?.kind !== "incremental") {
+        return forwardRequest(broker, owner, frame, clientHost, connectionId);
+      }
+      return forwardSessionFetch(broker, owner, header, body, session, clientHost, connectionId);
     }
   }
   const started = performance.now();
   let response;
   try {
-    response = await reg.handler(body, {
-      broker,
-      header,
-      apiVersion: header.apiVersion,
-      clientHost,
-      connectionId,
-    });
+    response = session?.kind === "error"
+      ? sessionErrorResponse(session.errorCode)
+      : await reg.handler(body, {
+        broker,
+        header,
+        apiVersion: header.apiVersion,
+        clientHost,
+        connectionId,
+      });
+    if (session?.kind === "full" || session?.kind === "incremental") {
+      response = session.complete(session.view.result) ?? response;
+    }
   } catch (e) {
     const ms = performance.now() - started;
     broker.metrics.request(header.apiKey, header.apiVersion, ErrorCode.UNKNOWN_SERVER_ERROR, ms);
@@ -413,6 +442,7 @@ async function forwardRequest(
   frame: Uint8Array,
   clientHost: string,
   connectionId: number,
+  fetchSession?: FetchSessionView,
 ): Promise<Uint8Array[] | null> {
   const copy = bufferPool.take(frame.length);
   copy.set(frame);
@@ -421,12 +451,13 @@ async function forwardRequest(
     fresh?: number[];
     close?: string;
     returned?: Uint8Array;
+    fetchSession?: FetchSessionView["result"];
   };
   try {
     answer = await broker.cluster!.call(
       peer,
       "request",
-      { frame: copy, clientHost, connectionId },
+      { frame: copy, clientHost, connectionId, fetchSession },
       [copy.buffer as ArrayBuffer],
     );
   } catch (e) {
@@ -435,7 +466,40 @@ async function forwardRequest(
   if (answer.returned) bufferPool.give(answer.returned.buffer);
   for (const i of answer.fresh ?? []) markFreshRead(answer.response![i].buffer);
   if (answer.close !== undefined) throw new CloseConnection(answer.close);
+  if (fetchSession) fetchSession.result = answer.fetchSession;
   return answer.response ?? null;
+}
+
+/**
+ * Forwards a fetch session's expanded request (re-encoded, sessionless on the wire) with the
+ * session's snapshot to worker `peer`, then records the answer in the session.
+ */
+async function forwardSessionFetch(
+  broker: Broker,
+  peer: number,
+  header: RequestHeader,
+  body: Msg,
+  session: Extract<FetchContext, { kind: "full" | "incremental" }>,
+  clientHost: string,
+  connectionId: number,
+): Promise<Uint8Array[] | null> {
+  const reg = broker.registry.get(FETCH_KEY)!;
+  const flexible = isFlexible(reg.request, header.apiVersion);
+  const w = new Writer(256);
+  writeRequestHeader(w, header, flexible);
+  codecFor(reg.request, header.apiVersion).encode(w, body);
+  const chunks = await forwardRequest(
+    broker,
+    peer,
+    w.finish(),
+    clientHost,
+    connectionId,
+    session.view,
+  );
+  const error = session.complete(session.view.result);
+  if (!error) return chunks;
+  for (const c of chunks ?? []) releaseFreshRead(c.buffer);
+  return encodeResponse(header.correlationId, flexible, reg.response, header.apiVersion, error);
 }
 
 function isDisconnect(e: unknown): boolean {

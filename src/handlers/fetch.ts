@@ -16,16 +16,17 @@
  * request does not long-poll, so a slow cold tier delays no fetch of hot data.
  * With Deno workers each partition is read by its owning worker (src/partition_ops.ts) and
  * the long poll is woken by appends on any worker.
- * Version notes: fetch sessions (KIP-227) are not kept: session id 0 is always returned,
- * so clients send full requests; a non-zero session id gets FETCH_SESSION_ID_NOT_FOUND.
- * v9+ current leader epoch: above ours (0) → UNKNOWN_LEADER_EPOCH. v13+ topics by id
- * (unknown → UNKNOWN_TOPIC_ID). v12+ flexible.
+ * Fetch sessions (KIP-227, v7+) are resolved before the handler runs (src/fetch_session.ts):
+ * it sees every partition to read, and finishFetchSession trims an incremental answer.
+ * Version notes: v9+ current leader epoch: above ours (0) → UNKNOWN_LEADER_EPOCH. v13+
+ * topics by id (unknown → UNKNOWN_TOPIC_ID). v12+ flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { FetchRequest, FetchResponse } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import type { Broker } from "../broker.ts";
 import type { ApiRegistration } from "../registry.ts";
+import { finishFetchSession } from "../fetch_session.ts";
 import { errorCodeOf } from "./util.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -137,14 +138,6 @@ export const fetch: ApiRegistration = {
   request: FetchRequest,
   response: FetchResponse,
   handler: async (req, { broker, apiVersion }) => {
-    if (req.sessionId !== 0) {
-      return {
-        throttleTimeMs: 0,
-        errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
-        sessionId: 0,
-        responses: [],
-      };
-    }
     const { targets, responses } = resolve(broker, req, apiVersion);
     const maxBytes = apiVersion >= 3 ? Math.max(0, req.maxBytes) : 0x7fffffff;
     const minBytes = Math.max(0, req.minBytes);
@@ -165,6 +158,7 @@ export const fetch: ApiRegistration = {
     for (const t of targets) {
       if (t.out.records.length) broker.metrics.fetched(t.topic, t.out.records.length);
     }
-    return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
+    const sessionId = finishFetchSession(req, responses);
+    return { throttleTimeMs: 0, errorCode: 0, sessionId, responses };
   },
 };
