@@ -7,9 +7,10 @@
  *    partitions move to the other two; commits are checked and every record is consumed
  *    exactly once. ConsumerGroupDescribe (raw client), ListGroups / DescribeGroups / offsets /
  *    DeleteGroups (platformatic admin) see the group as a `consumer` group.
- * 2. A broker restart: membership is not persisted, committed offsets are; the member is
- *    told FENCED_MEMBER_EPOCH, rejoins, and carries on from its commits: nothing lost, nothing
- *    committed before the restart redelivered.
+ * 2. A broker restart on the same data directory: the group is rebuilt from
+ *    `__consumer_offsets`, the member carries on heartbeating with its member id, epoch and
+ *    partitions (never FENCED_MEMBER_EPOCH nor UNKNOWN_MEMBER_ID), and nothing it read before
+ *    the restart is delivered again.
  * 3. Raw protocol (tests/raw_client.ts) for what the client does not do: static members
  *    leaving with epoch -2 and coming back under a new member id, UNRELEASED_INSTANCE_ID,
  *    UNSUPPORTED_ASSIGNOR, INVALID_REQUEST, FENCED_MEMBER_EPOCH, STALE_MEMBER_EPOCH on
@@ -243,38 +244,51 @@ Deno.test(
 );
 
 Deno.test(
-  "platformatic groupProtocol=consumer: a broker restart; the member rejoins, offsets kept",
+  "platformatic groupProtocol=consumer: a broker restart; the member carries on, nothing again",
   opts,
   async () => {
     const config = {
       "group.consumer.heartbeat.interval.ms": 200,
       "group.consumer.session.timeout.ms": 5000,
+      "group.initial.rebalance.delay.ms": 0,
       "auto.create.topics.enable": false,
     };
     let b = await testBroker({ keepDir: true, config });
     const { port, dataDir } = b;
     const base = { bootstrapBrokers: [b.address], retries: 50, retryDelay: 100 };
     const producer = new Producer({ clientId: "p", ...base, serializers: stringSerializers });
-    const consumer = new Consumer({
-      groupId: "g-restart",
-      clientId: "c",
-      ...base,
-      deserializers: stringDeserializers,
-      groupProtocol: "consumer",
-      maxWaitTime: 100,
+    const member = (clientId: string) =>
+      new Consumer({
+        groupId: "g-restart",
+        clientId,
+        ...base,
+        deserializers: stringDeserializers,
+        groupProtocol: "consumer",
+        maxWaitTime: 100,
+      });
+    const consumer = member("c");
+    // Heartbeat answers that would mean the member lost its place (and its partitions).
+    const lostPlace: number[] = [];
+    consumer.on("consumer:heartbeat:error", (e: AnyStream) => {
+      const code = e?.error?.response?.errorCode;
+      if (code === ErrorCode.FENCED_MEMBER_EPOCH || code === ErrorCode.UNKNOWN_MEMBER_ID) {
+        lostPlace.push(code);
+      }
     });
     const got = new Map<string, number>();
     let stream: AnyStream | undefined;
+    const describe = () => b.broker.groups.consumer.describe("g-restart");
+    const consumeOpts = {
+      topics: ["r"],
+      mode: "committed" as const,
+      fallbackMode: "earliest" as const,
+      autocommit: 100,
+    };
     try {
       const admin = new Admin({ clientId: "a", ...base });
       await admin.createTopics({ topics: ["r"], partitions: 2, replicas: 1 });
       await admin.close();
-      stream = await consumer.consume({
-        topics: ["r"],
-        mode: "committed",
-        fallbackMode: "earliest",
-        autocommit: 100,
-      });
+      stream = await consumer.consume(consumeOpts);
       stream.on("data", (m: { value: string }) => got.set(m.value, (got.get(m.value) ?? 0) + 1));
       const send = (values: string[]) =>
         producer.send({
@@ -286,22 +300,44 @@ Deno.test(
         const all = b.broker.groups.offsets.all("g-restart");
         return all.length === 2 && all.every((o) => o.offset === 2);
       });
+      // A second member comes and goes: the group and member epochs move past 1, which a
+      // group rebuilt from scratch after the restart would start again from.
+      const other = member("d");
+      const otherStream = await other.consume(consumeOpts);
+      await waitFor("two members", () => describe().members.length === 2);
+      await otherStream.close();
+      await other.close();
+      await waitFor("one member, reconciled", () => {
+        const g = describe();
+        return g.groupState === "Stable" && g.members.length === 1 && consumer.assignments?.[0]
+              ?.partitions.length === 2;
+      });
+      const before = describe();
+      assert.ok(before.groupEpoch >= 3, `group epoch ${before.groupEpoch}`);
+      assert.equal(before.members[0].memberEpoch, before.groupEpoch);
+      // Read, and maybe not committed yet, when the broker goes away.
+      await send(["c0", "c1", "c2", "c3"]);
+      await waitFor("records read before the restart", () => got.size === 8);
 
       await b.close();
       b = await testBroker({ dataDir, port, keepDir: true, config });
+      assert.equal(describe().groupEpoch, before.groupEpoch, "the group was reloaded");
       await send(["b0", "b1", "b2", "b3"]);
-      await waitFor("the records after the restart", () => got.size === 8);
-      await waitFor(
-        "the member back in the group",
-        () => b.broker.groups.consumer.describe("g-restart").groupState === "Stable",
-      );
-      // Nothing committed before the restart comes again; what the member read after it but
-      // could not commit before rejoining (its old membership is gone) may: at-least-once.
-      for (const v of ["a0", "a1", "a2", "a3"]) assert.equal(got.get(v), 1, `${[...got]}`);
+      await waitFor("the records after the restart", () => got.size === 12);
       await waitFor(
         "commits after the restart",
-        () => b.broker.groups.offsets.all("g-restart").every((o) => o.offset === 4),
+        () => b.broker.groups.offsets.all("g-restart").every((o) => o.offset === 6),
       );
+      // The same member, epoch and assignment: it was never fenced nor made to rejoin, so
+      // nothing it had read was delivered again.
+      const after = describe();
+      assert.equal(after.groupEpoch, before.groupEpoch);
+      assert.deepEqual(
+        after.members.map((m) => [m.memberId, m.memberEpoch, m.assignment]),
+        before.members.map((m) => [m.memberId, m.memberEpoch, m.assignment]),
+      );
+      assert.deepEqual(lostPlace, []);
+      for (const [v, n] of got) assert.equal(n, 1, `${v} delivered ${n} times`);
     } finally {
       await stream?.close().catch(() => {});
       await consumer.close(true).catch(() => {});
