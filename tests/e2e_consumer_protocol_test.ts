@@ -10,7 +10,7 @@
  * 2. A broker restart on the same data directory: the group is rebuilt from
  *    `__consumer_offsets`, the member carries on heartbeating with its member id, epoch and
  *    partitions (never FENCED_MEMBER_EPOCH nor UNKNOWN_MEMBER_ID), and nothing it read before
- *    the restart is delivered again.
+ *    the restart is delivered again; also after a kill -9 of a broker with two workers.
  * 3. Raw protocol (tests/raw_client.ts) for what the client does not do: static members
  *    leaving with epoch -2 and coming back under a new member id, UNRELEASED_INSTANCE_ID,
  *    UNSUPPORTED_ASSIGNOR, INVALID_REQUEST, FENCED_MEMBER_EPOCH, STALE_MEMBER_EPOCH on
@@ -40,7 +40,7 @@ import {
   OffsetFetchResponse,
 } from "../protocol/messages/mod.ts";
 import type { Msg } from "../protocol/schema.ts";
-import { testBroker } from "./helpers.ts";
+import { BrokerProcess, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -344,6 +344,133 @@ Deno.test(
       await producer.close();
       await b.close();
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+);
+
+/** ConsumerGroupDescribe of one group over the wire. */
+async function describeOver(port: number, groupId: string): Promise<Msg> {
+  const d = await RawClient.once(
+    port,
+    ConsumerGroupDescribeRequest,
+    ConsumerGroupDescribeResponse,
+    0,
+    {
+      groupIds: [groupId],
+      includeAuthorizedOperations: false,
+    },
+  );
+  return (d.groups as Msg[])[0];
+}
+
+/** The group's committed offsets of `topic` partitions 0..n-1 (admin view, epoch -1). */
+async function committedOver(
+  port: number,
+  groupId: string,
+  topic: string,
+  n: number,
+): Promise<number[]> {
+  const r = await RawClient.once(port, OffsetFetchRequest, OffsetFetchResponse, 9, {
+    groups: [{
+      groupId,
+      memberId: null,
+      memberEpoch: -1,
+      topics: [{ name: topic, partitionIndexes: [...Array(n).keys()] }],
+    }],
+    requireStable: false,
+  });
+  return ((r.groups as Msg[])[0].topics as Msg[])[0].partitions.map((p: Msg) =>
+    p.committedOffset as number
+  );
+}
+
+Deno.test(
+  "platformatic groupProtocol=consumer: kill -9 of a 2-worker broker; the member carries on",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tributary-848-kill-" });
+    const flags = [
+      "--set",
+      "group.consumer.heartbeat.interval.ms=200",
+      "--set",
+      "group.consumer.session.timeout.ms=5000",
+      "--set",
+      "auto.create.topics.enable=false",
+    ];
+    let b = await BrokerProcess.start(dir, flags);
+    const port = b.port;
+    const base = { bootstrapBrokers: [b.address], retries: 100, retryDelay: 100 };
+    const producer = new Producer({ clientId: "p", ...base, serializers: stringSerializers });
+    const consumer = new Consumer({
+      groupId: "g-kill",
+      clientId: "c",
+      ...base,
+      deserializers: stringDeserializers,
+      groupProtocol: "consumer",
+      maxWaitTime: 100,
+    });
+    const lostPlace: number[] = [];
+    consumer.on("consumer:heartbeat:error", (e: AnyStream) => {
+      const code = e?.error?.response?.errorCode;
+      if (code === ErrorCode.FENCED_MEMBER_EPOCH || code === ErrorCode.UNKNOWN_MEMBER_ID) {
+        lostPlace.push(code);
+      }
+    });
+    const got = new Map<string, number>();
+    let stream: AnyStream | undefined;
+    try {
+      const admin = new Admin({ clientId: "a", ...base });
+      await admin.createTopics({ topics: ["k"], partitions: 3, replicas: 1 });
+      await admin.close();
+      stream = await consumer.consume({
+        topics: ["k"],
+        mode: "committed",
+        fallbackMode: "earliest",
+        autocommit: 100,
+      });
+      stream.on("data", (m: { value: string }) => got.set(m.value, (got.get(m.value) ?? 0) + 1));
+      const send = (prefix: string) =>
+        producer.send({
+          messages: [0, 1, 2, 3, 4, 5].map((i) => ({
+            topic: "k",
+            key: "k",
+            value: `${prefix}${i}`,
+            partition: i % 3,
+          })),
+        });
+      await send("a");
+      await waitFor("the first records", () => got.size === 6);
+      await waitFor(
+        "their commits",
+        async () => (await committedOver(port, "g-kill", "k", 3)).every((o) => o === 2),
+      );
+      const before = await describeOver(port, "g-kill");
+      assert.equal(before.groupState, "Stable");
+      assert.equal(before.members.length, 1);
+
+      assert.equal(await b.kill("SIGKILL"), 137);
+      b = await BrokerProcess.start(dir, [...flags, "--port", String(port)]);
+      const reloaded = await describeOver(port, "g-kill");
+      assert.equal(reloaded.errorCode, ErrorCode.NONE, "the group survived the crash");
+      await send("b");
+      await waitFor("the records after the restart", () => got.size === 12);
+      await waitFor(
+        "commits after the restart",
+        async () => (await committedOver(port, "g-kill", "k", 3)).every((o) => o === 4),
+      );
+      const after = await describeOver(port, "g-kill");
+      assert.equal(after.groupEpoch, before.groupEpoch);
+      const view = (g: Msg) =>
+        (g.members as Msg[]).map((m) => [m.memberId, m.memberEpoch, m.assignment]);
+      assert.deepEqual(view(after), view(before));
+      assert.deepEqual(lostPlace, []);
+      for (const [v, n] of got) assert.equal(n, 1, `${v} delivered ${n} times`);
+    } finally {
+      await stream?.close().catch(() => {});
+      await consumer.close(true).catch(() => {});
+      await producer.close();
+      await b.kill("SIGTERM");
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
 );
