@@ -31,22 +31,24 @@ class MemoryLog implements CoordinatorLog {
   records: LogRecord[] = [];
   failWith?: KafkaError;
   hold = false;
-  private held: (() => void)[] = [];
+  private held: ((e?: KafkaError) => void)[] = [];
   append(_groupId: string, records: LogRecord[]): Promise<void> {
     if (this.failWith) return Promise.reject(this.failWith);
     if (!this.hold) {
       this.records.push(...records);
       return Promise.resolve();
     }
-    return new Promise((resolve) =>
-      this.held.push(() => {
+    return new Promise((resolve, reject) =>
+      this.held.push((e) => {
+        if (e) return reject(e);
         this.records.push(...records);
         resolve();
       })
     );
   }
-  release(): void {
-    for (const f of this.held.splice(0)) f();
+  /** Completes the held appends in order; the first `failFirst` fail with `e`. */
+  release(e?: KafkaError, failFirst = 0): void {
+    this.held.splice(0).forEach((f, i) => f(i < failFirst ? e : undefined));
   }
   load(fn: (key: Uint8Array, value: Uint8Array | null, producerId: number) => void) {
     for (const r of this.records) fn(r.key, r.value, -1);
@@ -428,6 +430,45 @@ Deno.test("the response waits for its records; a failed write answers an error a
   const before = snapshot(c);
   const c2 = await restart(c, log, clock);
   assert.deepEqual(snapshot(c2), before);
+  c2.close();
+});
+
+Deno.test("writes in flight: a change undone meanwhile is written; a later write waits for an earlier one", async () => {
+  const clock = new ManualClock();
+  const log = new MemoryLog();
+  const c = coordinator(log, clock);
+  const a = ok(await hb(c, { memberId: "m1" }));
+  const owned = parts(a)!;
+  // m1 subscribes to u too, and back to t only, while the first write is still in flight:
+  // the second must still be written (the log's last value would otherwise be [t, u]).
+  log.hold = true;
+  const w1 = beat(c, "m1", a.memberEpoch, owned, { subscribedTopicNames: ["t", "u"] });
+  const w2 = beat(c, "m1", a.memberEpoch + 1, owned, { subscribedTopicNames: ["t"] });
+  log.hold = false;
+  log.release();
+  ok(await w1);
+  ok(await w2);
+  const before = snapshot(c)!;
+  assert.deepEqual(before.members[0].subscribed, ["t"]);
+  let c2 = await restart(c, log, clock);
+  assert.deepEqual(snapshot(c2), before);
+
+  // A write that relies on an earlier one in flight fails when that one fails.
+  log.hold = true;
+  const m = c2.consumer.group("g")!.members.get("m1")!;
+  const x1 = hb(c2, { memberId: "m2" });
+  const x2 = beat(c2, "m1", m.memberEpoch, owned, { topicPartitions: null });
+  await new Promise((r) => setTimeout(r, 0));
+  log.release(new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, "moved"), 1);
+  assert.equal((await x1).errorCode, ErrorCode.NOT_COORDINATOR);
+  assert.equal((await x2).errorCode, ErrorCode.NOT_COORDINATOR);
+  log.hold = false;
+  // The next write carries m2 after all: a restart sees what the coordinator has.
+  ok(await beat(c2, "m1", m.memberEpoch, null));
+  const now = snapshot(c2);
+  assert.ok(now!.members.some((x) => x.memberId === "m2"));
+  c2 = await restart(c2, log, clock);
+  assert.deepEqual(snapshot(c2), now);
   c2.close();
 });
 

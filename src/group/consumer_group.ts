@@ -162,7 +162,8 @@ export class ConsumerGroup {
   subscriptionMetadata = "";
   /**
    * Member id → change counter of members whose records may differ from what the log holds
-   * (added, changed, removed); the store clears an entry once what it wrote is appended.
+   * (added, changed, removed); the store clears them when it writes their records (a failed
+   * write marks them again).
    */
   readonly changedMembers = new Map<string, number>();
   private changeSeq = 0;

@@ -3,16 +3,17 @@
  * `__consumer_offsets` (records of consumer_group_records.ts) and rebuilt when the broker
  * starts, as Kafka's GroupMetadataManager writes and replays them.
  *
- * Writing: the store remembers, per group, the value it last had acknowledged for every key
- * (group epoch, subscription metadata, assignment epoch; per member: metadata, target
- * assignment, current assignment). A write compares the group's current state with that —
- * for the members the group marked changed, and for every member written before when the
- * group was deleted or replaced — and appends only the keys that differ, tombstones for the
- * ones gone, in Kafka's order (a member's current assignment, target and metadata
- * tombstones before the epoch bump; a deleted group's epoch last). The snapshot and the
- * changed marks move only once the append succeeded, so a failed write is simply included
- * again by the next one, and a write made while another is in flight repeats its keys: a
- * response never depends on a record that is not in the log.
+ * Writing: the store remembers, per group, the value the log holds — or will hold once the
+ * writes in flight are appended — for every key (group epoch, subscription metadata,
+ * assignment epoch; per member: metadata, target assignment, current assignment). A write
+ * compares the group's current state with that — for the members the group marked changed,
+ * and for every member written before when the group was deleted or replaced — and appends
+ * only the keys that differ, tombstones for the ones gone, in Kafka's order (a member's
+ * current assignment, target and metadata tombstones before the epoch bump; a deleted
+ * group's epoch last). A write completes only once every earlier write of the group still in
+ * flight has (it may rely on their records) and fails if any of them failed; a failed
+ * write's keys become unknown and its members changed again, so the next write rewrites
+ * them. A response sent after `write` resolves never depends on a record not in the log.
  *
  * Loading: records are applied in log order, last value per key wins, a tombstone removes
  * the key (a group tombstone the whole group); the result is the groups as last written.
@@ -61,21 +62,32 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** What the log holds for one group. */
+/** A key whose value in the log is not known (its write failed): always rewritten. */
+const UNKNOWN = new Uint8Array(0);
+
+/** What the log holds for one group, counting the writes in flight as done. */
 interface Persisted {
   /** The group object last written (another one, or none: every old member is rewritten). */
   group: ConsumerGroup | undefined;
-  /** Key id (record type + member id) → the acknowledged value. */
+  /** Key id (record type + member id) → its value (UNKNOWN: rewrite it). */
   values: Map<string, Uint8Array>;
-  /** Members with a metadata record in the log. */
+  /** Key id → the write that set it (a failed write unsets only what it set). */
+  setBy: Map<string, number>;
+  /** Members that may have records in the log. */
   members: Set<string>;
+  /** Writes in flight: each resolves with its error, or null once appended. */
+  inFlight: Set<Promise<unknown>>;
 }
 
-/** Records to append and what to remember once they are. */
-export interface PendingWrite {
+/** Records to append, computed (and counted as in the log) by `pending`. */
+interface PendingWrite {
+  seq: number;
   records: LogRecord[];
-  /** Marks the records as in the log (call only after a successful append). */
-  applied(): void;
+  /** Key ids of `records`, and the member ids they concern. */
+  ids: string[];
+  memberIds: string[];
+  /** It carries the tombstone of the classic group whose id the group took over. */
+  classicTombstone: boolean;
 }
 
 /** A group as read from the log, before it is built. */
@@ -101,34 +113,60 @@ function assignedFrom(list: StoredTopicPartitions[], epoch: number): AssignedPar
 export class ConsumerGroupStore {
   private readonly persisted = new Map<string, Persisted>();
   private loading = new Map<string, LoadedGroup>();
+  private writeSeq = 0;
 
   constructor(private readonly log: CoordinatorLog) {}
 
+  private entry(groupId: string): Persisted {
+    let p = this.persisted.get(groupId);
+    if (!p) {
+      p = {
+        group: undefined,
+        values: new Map(),
+        setBy: new Map(),
+        members: new Set(),
+        inFlight: new Set(),
+      };
+      this.persisted.set(groupId, p);
+    }
+    return p;
+  }
+
   /**
    * The records that bring the log to `group`'s state (undefined: the group is deleted),
-   * after `before` (records of the same batch that go first).
+   * after `before` (records of the same batch that go first); from here on they count as
+   * written, and the group's changed marks are cleared.
    */
-  pending(
+  private pending(
     groupId: string,
     group: ConsumerGroup | undefined,
-    before: LogRecord[] = [],
+    before: LogRecord[],
   ): PendingWrite {
-    const p = this.persisted.get(groupId);
-    const acked = p?.values ?? new Map<string, Uint8Array>();
+    const p = this.entry(groupId);
     const ids = new Set<string>(group ? group.changedMembers.keys() : []);
-    if (p && p.group !== group) { for (const id of p.members) ids.add(id); }
-    const captured = group ? [...ids].map((id) => [id, group.changedMembers.get(id)] as const) : [];
-    const out: { id: string; key: Uint8Array; value: Uint8Array | null }[] = [];
+    if (p.group !== group) { for (const id of p.members) ids.add(id); }
+    const seq = ++this.writeSeq;
+    const records: LogRecord[] = [...before];
+    const classicTombstone = group?.replacesClassicGroup === true;
+    if (classicTombstone) {
+      records.push({ key: groupMetadataKey(groupId), value: null });
+      group.replacesClassicGroup = false;
+    }
+    const keyIds: string[] = [];
     const put = <T extends ConsumerGroupRecordType>(
       type: T,
       memberId: string,
       v: ConsumerGroupValues[T] | null,
     ) => {
       const id = keyId(type, memberId);
-      const a = acked.get(id);
+      const a = p.values.get(id);
       const value = v === null ? null : consumerGroupValue(type, v);
       if (value === null ? a === undefined : a !== undefined && sameBytes(a, value)) return;
-      out.push({ id, key: consumerGroupKey(type, groupId, memberId), value });
+      records.push({ key: consumerGroupKey(type, groupId, memberId), value });
+      keyIds.push(id);
+      if (value === null) p.values.delete(id);
+      else p.values.set(id, value);
+      p.setBy.set(id, seq);
     };
     const present = group ? [...ids].filter((id) => group.members.has(id)) : [];
     const gone = [...ids].filter((id) => !group?.members.has(id));
@@ -152,41 +190,63 @@ export class ConsumerGroupStore {
         put("currentMemberAssignment", id, currentAssignment(group.members.get(id)!));
       }
     }
-    const classicTombstone = group?.replacesClassicGroup === true;
-    const records: LogRecord[] = [...before];
-    if (classicTombstone) records.push({ key: groupMetadataKey(groupId), value: null });
-    for (const r of out) records.push({ key: r.key, value: r.value });
-    return {
-      records,
-      applied: () => {
-        let q = this.persisted.get(groupId);
-        if (!q) this.persisted.set(groupId, q = { group, values: new Map(), members: new Set() });
-        q.group = group;
-        for (const r of out) {
-          if (r.value === null) q.values.delete(r.id);
-          else q.values.set(r.id, r.value);
-        }
-        for (const id of gone) if (!q.values.has(keyId("memberMetadata", id))) q.members.delete(id);
-        for (const id of present) q.members.add(id);
-        if (q.values.size === 0 && q.members.size === 0) this.persisted.delete(groupId);
-        if (!group) return;
-        if (classicTombstone) group.replacesClassicGroup = false;
-        for (const [id, seq] of captured) {
-          if (group.changedMembers.get(id) === seq) group.changedMembers.delete(id);
-        }
-      },
-    };
+    p.group = group;
+    for (const id of gone) if (!p.values.has(keyId("memberMetadata", id))) p.members.delete(id);
+    for (const id of present) p.members.add(id);
+    group?.changedMembers.clear();
+    return { seq, records, ids: keyIds, memberIds: [...ids], classicTombstone };
   }
 
-  /** Appends what `group` changed since the last write (`before` first, in the same batch). */
+  /** Undoes what a failed write counted as written: its keys are rewritten by the next one. */
+  private failed(groupId: string, group: ConsumerGroup | undefined, w: PendingWrite): void {
+    const p = this.entry(groupId);
+    for (const id of w.ids) {
+      if (p.setBy.get(id) === w.seq) p.values.set(id, UNKNOWN);
+    }
+    for (const id of w.memberIds) {
+      p.members.add(id);
+      if (group?.members.has(id)) group.markChanged(id);
+    }
+    if (group && w.classicTombstone) group.replacesClassicGroup = true;
+  }
+
+  /**
+   * Appends what `group` changed since the last write (`before` first, in the same batch);
+   * resolves once it and every earlier write of the group in flight are in the log, rejects
+   * with the first error among them.
+   */
   async write(
     groupId: string,
     group: ConsumerGroup | undefined,
     before: LogRecord[] = [],
   ): Promise<void> {
+    const p = this.entry(groupId);
+    const earlier = [...p.inFlight];
     const w = this.pending(groupId, group, before);
-    if (w.records.length > 0) await this.log.append(groupId, w.records);
-    w.applied();
+    if (w.records.length > 0) {
+      const mine: Promise<unknown> = this.log.append(groupId, w.records).then(
+        () => null,
+        (e) => {
+          this.failed(groupId, group, w);
+          return e ?? new Error("append failed");
+        },
+      );
+      p.inFlight.add(mine);
+      mine.then(() => {
+        p.inFlight.delete(mine);
+        if (p.inFlight.size === 0) p.setBy.clear();
+        this.forgetIfEmpty(groupId, p);
+      });
+      earlier.push(mine);
+    }
+    this.forgetIfEmpty(groupId, p);
+    for (const e of await Promise.all(earlier)) if (e !== null) throw e;
+  }
+
+  /** Drops the entry of a group with nothing in the log and nothing in flight. */
+  private forgetIfEmpty(groupId: string, p: Persisted): void {
+    if (p.inFlight.size > 0 || p.values.size > 0 || p.members.size > 0) return;
+    if (this.persisted.get(groupId) === p) this.persisted.delete(groupId);
   }
 
   // ---- loading ------------------------------------------------------------------------------
@@ -275,7 +335,7 @@ export class ConsumerGroupStore {
         }
       }
       // What was read is what the log holds: only later changes are written.
-      this.pending(groupId, g).applied();
+      this.pending(groupId, g, []);
       out.push(g);
     }
     this.loading = new Map();
