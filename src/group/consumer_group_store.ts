@@ -336,6 +336,7 @@ export class ConsumerGroupStore {
       }
       // What was read is what the log holds: only later changes are written.
       this.pending(groupId, g, []);
+      this.persisted.get(groupId)?.setBy.clear();
       out.push(g);
     }
     this.loading = new Map();
