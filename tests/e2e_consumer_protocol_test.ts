@@ -7,9 +7,10 @@
  *    partitions move to the other two; commits are checked and every record is consumed
  *    exactly once. ConsumerGroupDescribe (raw client), ListGroups / DescribeGroups / offsets /
  *    DeleteGroups (platformatic admin) see the group as a `consumer` group.
- * 2. A broker restart: membership is not persisted, committed offsets are; the member is
- *    told FENCED_MEMBER_EPOCH, rejoins, and carries on from its commits: nothing lost, nothing
- *    committed before the restart redelivered.
+ * 2. A broker restart on the same data directory: the group is rebuilt from
+ *    `__consumer_offsets`, the member carries on heartbeating with its member id, epoch and
+ *    partitions (never FENCED_MEMBER_EPOCH nor UNKNOWN_MEMBER_ID), and nothing it read before
+ *    the restart is delivered again; also after a kill -9 of a broker with two workers.
  * 3. Raw protocol (tests/raw_client.ts) for what the client does not do: static members
  *    leaving with epoch -2 and coming back under a new member id, UNRELEASED_INSTANCE_ID,
  *    UNSUPPORTED_ASSIGNOR, INVALID_REQUEST, FENCED_MEMBER_EPOCH, STALE_MEMBER_EPOCH on
@@ -39,7 +40,7 @@ import {
   OffsetFetchResponse,
 } from "../protocol/messages/mod.ts";
 import type { Msg } from "../protocol/schema.ts";
-import { testBroker } from "./helpers.ts";
+import { BrokerProcess, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -243,38 +244,51 @@ Deno.test(
 );
 
 Deno.test(
-  "platformatic groupProtocol=consumer: a broker restart; the member rejoins, offsets kept",
+  "platformatic groupProtocol=consumer: a broker restart; the member carries on, nothing again",
   opts,
   async () => {
     const config = {
       "group.consumer.heartbeat.interval.ms": 200,
       "group.consumer.session.timeout.ms": 5000,
+      "group.initial.rebalance.delay.ms": 0,
       "auto.create.topics.enable": false,
     };
     let b = await testBroker({ keepDir: true, config });
     const { port, dataDir } = b;
     const base = { bootstrapBrokers: [b.address], retries: 50, retryDelay: 100 };
     const producer = new Producer({ clientId: "p", ...base, serializers: stringSerializers });
-    const consumer = new Consumer({
-      groupId: "g-restart",
-      clientId: "c",
-      ...base,
-      deserializers: stringDeserializers,
-      groupProtocol: "consumer",
-      maxWaitTime: 100,
+    const member = (clientId: string) =>
+      new Consumer({
+        groupId: "g-restart",
+        clientId,
+        ...base,
+        deserializers: stringDeserializers,
+        groupProtocol: "consumer",
+        maxWaitTime: 100,
+      });
+    const consumer = member("c");
+    // Heartbeat answers that would mean the member lost its place (and its partitions).
+    const lostPlace: number[] = [];
+    consumer.on("consumer:heartbeat:error", (e: AnyStream) => {
+      const code = e?.error?.response?.errorCode;
+      if (code === ErrorCode.FENCED_MEMBER_EPOCH || code === ErrorCode.UNKNOWN_MEMBER_ID) {
+        lostPlace.push(code);
+      }
     });
     const got = new Map<string, number>();
     let stream: AnyStream | undefined;
+    const describe = () => b.broker.groups.consumer.describe("g-restart");
+    const consumeOpts = {
+      topics: ["r"],
+      mode: "committed" as const,
+      fallbackMode: "earliest" as const,
+      autocommit: 100,
+    };
     try {
       const admin = new Admin({ clientId: "a", ...base });
       await admin.createTopics({ topics: ["r"], partitions: 2, replicas: 1 });
       await admin.close();
-      stream = await consumer.consume({
-        topics: ["r"],
-        mode: "committed",
-        fallbackMode: "earliest",
-        autocommit: 100,
-      });
+      stream = await consumer.consume(consumeOpts);
       stream.on("data", (m: { value: string }) => got.set(m.value, (got.get(m.value) ?? 0) + 1));
       const send = (values: string[]) =>
         producer.send({
@@ -286,28 +300,177 @@ Deno.test(
         const all = b.broker.groups.offsets.all("g-restart");
         return all.length === 2 && all.every((o) => o.offset === 2);
       });
+      // A second member comes and goes: the group and member epochs move past 1, which a
+      // group rebuilt from scratch after the restart would start again from.
+      const other = member("d");
+      const otherStream = await other.consume(consumeOpts);
+      await waitFor("two members", () => describe().members.length === 2);
+      await otherStream.close();
+      await other.close();
+      await waitFor("one member, reconciled", () => {
+        const g = describe();
+        return g.groupState === "Stable" && g.members.length === 1 && consumer.assignments?.[0]
+              ?.partitions.length === 2;
+      });
+      const before = describe();
+      assert.ok(before.groupEpoch >= 3, `group epoch ${before.groupEpoch}`);
+      assert.equal(before.members[0].memberEpoch, before.groupEpoch);
+      // Read, and maybe not committed yet, when the broker goes away.
+      await send(["c0", "c1", "c2", "c3"]);
+      await waitFor("records read before the restart", () => got.size === 8);
 
       await b.close();
       b = await testBroker({ dataDir, port, keepDir: true, config });
+      assert.equal(describe().groupEpoch, before.groupEpoch, "the group was reloaded");
       await send(["b0", "b1", "b2", "b3"]);
-      await waitFor("the records after the restart", () => got.size === 8);
-      await waitFor(
-        "the member back in the group",
-        () => b.broker.groups.consumer.describe("g-restart").groupState === "Stable",
-      );
-      // Nothing committed before the restart comes again; what the member read after it but
-      // could not commit before rejoining (its old membership is gone) may: at-least-once.
-      for (const v of ["a0", "a1", "a2", "a3"]) assert.equal(got.get(v), 1, `${[...got]}`);
+      await waitFor("the records after the restart", () => got.size === 12);
       await waitFor(
         "commits after the restart",
-        () => b.broker.groups.offsets.all("g-restart").every((o) => o.offset === 4),
+        () => b.broker.groups.offsets.all("g-restart").every((o) => o.offset === 6),
       );
+      // The same member, epoch and assignment: it was never fenced nor made to rejoin, so
+      // nothing it had read was delivered again.
+      const after = describe();
+      assert.equal(after.groupEpoch, before.groupEpoch);
+      assert.deepEqual(
+        after.members.map((m) => [m.memberId, m.memberEpoch, m.assignment]),
+        before.members.map((m) => [m.memberId, m.memberEpoch, m.assignment]),
+      );
+      assert.deepEqual(lostPlace, []);
+      for (const [v, n] of got) assert.equal(n, 1, `${v} delivered ${n} times`);
     } finally {
       await stream?.close().catch(() => {});
       await consumer.close(true).catch(() => {});
       await producer.close();
       await b.close();
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+);
+
+/** ConsumerGroupDescribe of one group over the wire. */
+async function describeOver(port: number, groupId: string): Promise<Msg> {
+  const d = await RawClient.once(
+    port,
+    ConsumerGroupDescribeRequest,
+    ConsumerGroupDescribeResponse,
+    0,
+    {
+      groupIds: [groupId],
+      includeAuthorizedOperations: false,
+    },
+  );
+  return (d.groups as Msg[])[0];
+}
+
+/** The group's committed offsets of `topic` partitions 0..n-1 (admin view, epoch -1). */
+async function committedOver(
+  port: number,
+  groupId: string,
+  topic: string,
+  n: number,
+): Promise<number[]> {
+  const r = await RawClient.once(port, OffsetFetchRequest, OffsetFetchResponse, 9, {
+    groups: [{
+      groupId,
+      memberId: null,
+      memberEpoch: -1,
+      topics: [{ name: topic, partitionIndexes: [...Array(n).keys()] }],
+    }],
+    requireStable: false,
+  });
+  return ((r.groups as Msg[])[0].topics as Msg[])[0].partitions.map((p: Msg) =>
+    p.committedOffset as number
+  );
+}
+
+Deno.test(
+  "platformatic groupProtocol=consumer: kill -9 of a 2-worker broker; the member carries on",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tributary-848-kill-" });
+    const flags = [
+      "--set",
+      "group.consumer.heartbeat.interval.ms=200",
+      "--set",
+      "group.consumer.session.timeout.ms=5000",
+      "--set",
+      "auto.create.topics.enable=false",
+    ];
+    let b = await BrokerProcess.start(dir, flags);
+    const port = b.port;
+    const base = { bootstrapBrokers: [b.address], retries: 100, retryDelay: 100 };
+    const producer = new Producer({ clientId: "p", ...base, serializers: stringSerializers });
+    const consumer = new Consumer({
+      groupId: "g-kill",
+      clientId: "c",
+      ...base,
+      deserializers: stringDeserializers,
+      groupProtocol: "consumer",
+      maxWaitTime: 100,
+    });
+    const lostPlace: number[] = [];
+    consumer.on("consumer:heartbeat:error", (e: AnyStream) => {
+      const code = e?.error?.response?.errorCode;
+      if (code === ErrorCode.FENCED_MEMBER_EPOCH || code === ErrorCode.UNKNOWN_MEMBER_ID) {
+        lostPlace.push(code);
+      }
+    });
+    const got = new Map<string, number>();
+    let stream: AnyStream | undefined;
+    try {
+      const admin = new Admin({ clientId: "a", ...base });
+      await admin.createTopics({ topics: ["k"], partitions: 3, replicas: 1 });
+      await admin.close();
+      stream = await consumer.consume({
+        topics: ["k"],
+        mode: "committed",
+        fallbackMode: "earliest",
+        autocommit: 100,
+      });
+      stream.on("data", (m: { value: string }) => got.set(m.value, (got.get(m.value) ?? 0) + 1));
+      const send = (prefix: string) =>
+        producer.send({
+          messages: [0, 1, 2, 3, 4, 5].map((i) => ({
+            topic: "k",
+            key: "k",
+            value: `${prefix}${i}`,
+            partition: i % 3,
+          })),
+        });
+      await send("a");
+      await waitFor("the first records", () => got.size === 6);
+      await waitFor(
+        "their commits",
+        async () => (await committedOver(port, "g-kill", "k", 3)).every((o) => o === 2),
+      );
+      const before = await describeOver(port, "g-kill");
+      assert.equal(before.groupState, "Stable");
+      assert.equal(before.members.length, 1);
+
+      assert.equal(await b.kill("SIGKILL"), 137);
+      b = await BrokerProcess.start(dir, [...flags, "--port", String(port)]);
+      const reloaded = await describeOver(port, "g-kill");
+      assert.equal(reloaded.errorCode, ErrorCode.NONE, "the group survived the crash");
+      await send("b");
+      await waitFor("the records after the restart", () => got.size === 12);
+      await waitFor(
+        "commits after the restart",
+        async () => (await committedOver(port, "g-kill", "k", 3)).every((o) => o === 4),
+      );
+      const after = await describeOver(port, "g-kill");
+      assert.equal(after.groupEpoch, before.groupEpoch);
+      const view = (g: Msg) =>
+        (g.members as Msg[]).map((m) => [m.memberId, m.memberEpoch, m.assignment]);
+      assert.deepEqual(view(after), view(before));
+      assert.deepEqual(lostPlace, []);
+      for (const [v, n] of got) assert.equal(n, 1, `${v} delivered ${n} times`);
+    } finally {
+      await stream?.close().catch(() => {});
+      await consumer.close(true).catch(() => {});
+      await producer.close();
+      await b.kill("SIGTERM");
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
 );

@@ -155,9 +155,26 @@ export class ConsumerGroup {
   readonly targetAssignment = new Map<string, TopicPartitionSet>();
   /** "topicId:partition" → member id of the member that owns it (assigned or revoking). */
   private readonly owners = new Map<string, string>();
-  /** Signature of the subscribed topics' metadata (names, ids, partition counts). */
+  /**
+   * Signature of the subscribed topics' metadata: `name:topicId:partitions` per topic, by
+   * name, comma-separated (consumer_group_store.ts writes and reads it as a record).
+   */
   subscriptionMetadata = "";
+  /**
+   * Member id → change counter of members whose records may differ from what the log holds
+   * (added, changed, removed); the store clears them when it writes their records (a failed
+   * write marks them again).
+   */
+  readonly changedMembers = new Map<string, number>();
+  private changeSeq = 0;
+  /** The id was taken over from an empty classic group: its record is to be tombstoned. */
+  replacesClassicGroup = false;
   constructor(readonly groupId: string) {}
+
+  /** Records that the member's persisted records (metadata, target, current) are stale. */
+  markChanged(memberId: string): void {
+    this.changedMembers.set(memberId, ++this.changeSeq);
+  }
 
   get state(): ConsumerGroupState {
     if (this.members.size === 0) return "Empty";
@@ -186,6 +203,7 @@ export class ConsumerGroup {
   putMember(m: ConsumerGroupMember, previous?: ConsumerGroupMember): void {
     if (previous) this.releaseOwnership(previous);
     this.members.set(m.memberId, m);
+    this.markChanged(m.memberId);
     if (m.instanceId !== null) this.staticMembers.set(m.instanceId, m.memberId);
     for (const a of [m.assigned, m.pendingRevocation]) {
       for (const [t, ps] of a) {
@@ -200,6 +218,7 @@ export class ConsumerGroup {
     if (!m) return undefined;
     this.releaseOwnership(m);
     this.members.delete(memberId);
+    this.markChanged(memberId);
     this.targetAssignment.delete(memberId);
     if (m.instanceId !== null && this.staticMembers.get(m.instanceId) === memberId) {
       this.staticMembers.delete(m.instanceId);

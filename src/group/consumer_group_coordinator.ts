@@ -33,11 +33,15 @@
  * expires, so the same instance id can rejoin (with any member id) and get them back without
  * a rebalance.
  *
- * Deviations (known gaps): consumer groups' membership is kept in memory only (Kafka writes
- * ConsumerGroup* records to __consumer_offsets); committed offsets are durable as for any
- * group. After a restart a member heartbeating with an epoch > 0 to a group this broker no
- * longer knows is told FENCED_MEMBER_EPOCH (so clients rejoin with epoch 0) where Kafka, which
- * would still know the group, answers normally.
+ * Persistence: every change is written to `__consumer_offsets` as Kafka's ConsumerGroup*
+ * records (consumer_group_store.ts) before the response that reveals it is sent (the
+ * GroupCoordinator's consumerGroupHeartbeat awaits `flush`); changes made by timers (session
+ * and rebalance timeouts) are written in the background. On start the groups are rebuilt
+ * from the log with the same epochs and assignments, and every member gets a fresh session
+ * (and, if it was revoking, a fresh rebalance timeout), so members carry on heartbeating.
+ * A member heartbeating with an epoch > 0 to a group this broker does not know is told
+ * FENCED_MEMBER_EPOCH (so clients rejoin with epoch 0) where Kafka answers
+ * GROUP_ID_NOT_FOUND, which clients treat as fatal.
  * Groups mixing classic and consumer-protocol members (online migration) are not supported:
  * a JoinGroup to a consumer group with members answers INCONSISTENT_GROUP_PROTOCOL, as
  * Kafka does with migration disabled. Rack-aware assignment is not done (racks are kept and
@@ -68,7 +72,10 @@ import {
   toList,
 } from "./consumer_group.ts";
 import { CoordinatorTimer } from "./coordinator_timer.ts";
+import { ConsumerGroupStore, subscriptionMetadataSignature } from "./consumer_group_store.ts";
+import type { ConsumerGroupRecord } from "./consumer_group_records.ts";
 import type { GroupConfig } from "./group_config.ts";
+import type { CoordinatorLog, LogRecord } from "./group_metadata_log.ts";
 
 /** Kafka's INVALID_REGULAR_EXPRESSION (ConsumerGroupHeartbeat v1+). */
 export const INVALID_REGULAR_EXPRESSION = ErrorCode.INVALID_REGULAR_EXPRESSION;
@@ -179,6 +186,7 @@ export class ConsumerGroupCoordinator {
   private readonly timer: CoordinatorTimer;
   private readonly assignors = new Map<string, PartitionAssignor>();
   private readonly regexCache = new Map<string, RegExp | null>();
+  private readonly store: ConsumerGroupStore;
   private closed = false;
 
   constructor(
@@ -186,8 +194,10 @@ export class ConsumerGroupCoordinator {
     clock: Clock,
     private readonly topics: TopicCatalog,
     private readonly host: ConsumerGroupHost,
+    log: CoordinatorLog,
   ) {
     this.timer = new CoordinatorTimer(clock);
+    this.store = new ConsumerGroupStore(log);
     for (const name of config.consumerAssignors) {
       const make = ASSIGNORS[name];
       if (make) this.assignors.set(name, make());
@@ -216,6 +226,53 @@ export class ConsumerGroupCoordinator {
   /** Timers outstanding (tests check close() leaves none). */
   get pendingTimers(): number {
     return this.timer.size;
+  }
+
+  // ---- persistence ----------------------------------------------------------------------------
+
+  /**
+   * Writes what changed in the group since its last successful write (tombstones if it is
+   * gone). Rejects with the append's error; the changes are then written by the next flush.
+   */
+  flush(groupId: string): Promise<void> {
+    return this.store.write(groupId, this.groups.get(groupId));
+  }
+
+  /** A flush nobody waits for (timeouts): a failure is logged, the next flush retries it. */
+  private flushInBackground(groupId: string): void {
+    this.flush(groupId).catch((e) =>
+      log.warn(`consumer group ${groupId}: writing its state to the log failed: ${e}`)
+    );
+  }
+
+  /** Applies one record read from `__consumer_offsets` on start (`seq`: its position). */
+  replay(rec: ConsumerGroupRecord, seq: number): void {
+    this.store.replay(rec, seq);
+  }
+
+  /** Position of the last loaded record of a group (-1: none). */
+  loadedSeq(groupId: string): number {
+    return this.store.loadedSeq(groupId);
+  }
+
+  /** Forgets a loaded group whose id a classic group written after it took. */
+  dropLoaded(groupId: string): void {
+    this.store.dropLoaded(groupId);
+  }
+
+  /**
+   * The log is loaded: the groups it holds are installed and every member gets a fresh
+   * session (and a revoking member a fresh rebalance timeout), as Kafka's onLoaded does.
+   */
+  onLoaded(): void {
+    for (const g of this.store.finishLoad()) {
+      this.groups.set(g.groupId, g);
+      for (const m of g.members.values()) {
+        this.scheduleSessionTimeout(g, m.memberId);
+        if (m.state === "UNREVOKED_PARTITIONS") this.scheduleRebalanceTimeout(g, m);
+      }
+      log.info(`loaded consumer group ${g.groupId} with ${g.members.size} members`);
+    }
   }
 
   // ---- ConsumerGroupHeartbeat ---------------------------------------------------------------
@@ -257,6 +314,7 @@ export class ConsumerGroupCoordinator {
         );
       }
       group = new ConsumerGroup(p.groupId);
+      group.replacesClassicGroup = classic !== undefined;
       newGroup = true;
     }
     if (
@@ -577,6 +635,7 @@ export class ConsumerGroupCoordinator {
         if (!m || this.groups.get(group.groupId) !== group) return;
         log.info(`consumer group ${group.groupId}: member ${memberId} session expired`);
         this.fenceMember(group, m, "session timeout expired");
+        this.flushInBackground(group.groupId);
       },
     );
   }
@@ -596,6 +655,7 @@ export class ConsumerGroupCoordinator {
           `partitions (epoch ${epoch}) within ${timeout} ms`,
       );
       this.fenceMember(group, cur, "rebalance timeout expired");
+      this.flushInBackground(group.groupId);
     });
   }
 
@@ -633,10 +693,13 @@ export class ConsumerGroupCoordinator {
     for (const m of group.members.values()) {
       for (const t of this.subscribedTopics(m)) seen.set(t.name, t);
     }
-    return [...seen.values()]
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .map((t) => `${t.name}:${t.topicId}:${t.partitions}`)
-      .join(",");
+    return subscriptionMetadataSignature(
+      [...seen.values()].map((t) => ({
+        topicName: t.name,
+        topicId: t.topicId,
+        numPartitions: t.partitions,
+      })),
+    );
   }
 
   private computeTargetAssignment(group: ConsumerGroup): void {
@@ -659,8 +722,12 @@ export class ConsumerGroupCoordinator {
       });
     }
     const result = assignor.assign({ members, topics });
+    for (const id of group.targetAssignment.keys()) group.markChanged(id);
     group.targetAssignment.clear();
-    for (const [id, a] of result) group.targetAssignment.set(id, a);
+    for (const [id, a] of result) {
+      group.targetAssignment.set(id, a);
+      group.markChanged(id);
+    }
     group.assignmentEpoch = group.groupEpoch;
     log.debug(
       `consumer group ${group.groupId}: target assignment for epoch ${group.groupEpoch} ` +
@@ -742,12 +809,25 @@ export class ConsumerGroupCoordinator {
     return false;
   }
 
-  /** Drops a group (DeleteGroups, or an empty group whose offsets all expired). */
-  deleteGroup(groupId: string): void {
+  /** Drops a group from memory (its tombstones are written by the next flush). */
+  private dropGroup(groupId: string): void {
     const g = this.groups.get(groupId);
     if (!g) return;
-    for (const m of g.members.values()) this.removeMember(g, m);
+    for (const m of [...g.members.values()]) this.removeMember(g, m);
     this.groups.delete(groupId);
+  }
+
+  /**
+   * Deletes an empty group (DeleteGroups, or its offsets all expired): its tombstones are
+   * appended after `before` (the offsets' tombstones) in one batch, and only then is it
+   * dropped. Rejects with the append's error. A member that joined meanwhile keeps the group
+   * (its records are written again by its heartbeat's flush).
+   */
+  async deleteGroup(groupId: string, before: LogRecord[] = []): Promise<void> {
+    const g = this.groups.get(groupId);
+    if (!g) return;
+    await this.store.write(groupId, undefined, before);
+    if (this.groups.get(groupId) === g && g.isEmpty) this.dropGroup(groupId);
   }
 
   /**
@@ -758,7 +838,9 @@ export class ConsumerGroupCoordinator {
     const g = this.groups.get(groupId);
     if (!g) return ErrorCode.NONE;
     if (!g.isEmpty) return ErrorCode.INCONSISTENT_GROUP_PROTOCOL;
-    this.deleteGroup(groupId);
+    this.dropGroup(groupId);
+    // Its tombstones come before the classic group's first record in the same partition.
+    this.flushInBackground(groupId);
     return ErrorCode.NONE;
   }
 

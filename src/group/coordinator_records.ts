@@ -10,6 +10,7 @@
  * - key version 2: GroupMetadataKey (group) → GroupMetadataValue v3 (protocol type,
  *   generation, protocol, leader, current state timestamp, members with their subscription
  *   and assignment).
+ * - key versions 3–8: consumer-protocol (KIP-848) groups, in consumer_group_records.ts.
  *
  * Values v0–4 are read (v4 is Kafka's flexible version), so logs written by any Kafka since
  * 0.10 decode too.
@@ -150,7 +151,7 @@ export function groupMetadataValue(g: StoredGroup): Uint8Array {
   return withVersion(3, GroupMetadataValue, g);
 }
 
-/** Decodes a record key; null for key versions this broker does not use (KIP-848, share). */
+/** Decodes a record key; null for other key versions (consumer_group_records.ts: 3–8). */
 export function decodeKey(b: Uint8Array): CoordinatorKey | null {
   const r = new Reader(b);
   const version = r.int16();

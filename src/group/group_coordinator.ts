@@ -71,9 +71,12 @@ import {
 } from "./coordinator_records.ts";
 import {
   ConsumerGroupCoordinator,
+  type ConsumerGroupHeartbeatParams,
+  type ConsumerGroupHeartbeatResult,
   type TopicCatalog,
   type TopicInfo,
 } from "./consumer_group_coordinator.ts";
+import { decodeConsumerGroupRecord } from "./consumer_group_records.ts";
 import type { ConsumerGroup } from "./consumer_group.ts";
 import { DEFAULT_GROUP_CONFIG, type GroupConfig } from "./group_config.ts";
 import { type CoordinatorLog, GROUP_METADATA_TOPIC, type LogRecord } from "./group_metadata_log.ts";
@@ -336,6 +339,7 @@ export class GroupCoordinator {
           if (g && g.is("Empty") && g.size === 0) this.groups.delete(groupId);
         },
       },
+      log,
     );
   }
 
@@ -346,18 +350,27 @@ export class GroupCoordinator {
    * starts the offset expiry task. Loaded groups with members are Stable with the stored
    * generation and assignment, and every member gets a fresh session: consumers that were
    * connected before a restart carry on heartbeating without a rebalance; silent ones expire.
+   * Consumer-protocol groups are rebuilt likewise (ConsumerGroupCoordinator.onLoaded); of a
+   * classic and a consumer group of the same id, the one written last wins.
    */
   async load(): Promise<void> {
     const stored = new Map<string, StoredGroup | null>();
+    const storedSeq = new Map<string, number>();
+    let seq = 0;
     await this.log.load((key, value, producerId) => {
+      seq++;
       let rec;
       try {
         rec = decodeRecord(key, value);
+        if (!rec) {
+          const cg = decodeConsumerGroupRecord(key, value);
+          if (cg) this.consumer.replay(cg, seq);
+          return;
+        }
       } catch (e) {
         log.warn(`skipping undecodable __consumer_offsets record: ${e}`);
         return;
       }
-      if (!rec) return;
       const k = rec.key;
       if (k.type === "offset") {
         const v = rec.value as OffsetAndMetadata | null;
@@ -372,11 +385,14 @@ export class GroupCoordinator {
       } else {
         if (rec.value === null) this.dropPendingTxnOffsets(k.group);
         stored.set(k.group, rec.value as StoredGroup | null);
+        storedSeq.set(k.group, seq);
       }
     }, (producerId, commit) => this.completeTxnOffsets(producerId, commit, true));
     const now = this.clock.now();
     for (const [groupId, g] of stored) {
       if (g === null) continue;
+      if (this.consumer.loadedSeq(groupId) > storedSeq.get(groupId)!) continue;
+      this.consumer.dropLoaded(groupId);
       const group = new ClassicGroup(groupId, g.currentStateTimestamp);
       group.protocolType = g.protocolType;
       group.protocolName = g.protocol;
@@ -406,8 +422,11 @@ export class GroupCoordinator {
       }
       this.groups.set(groupId, group);
     }
+    this.consumer.onLoaded();
     for (const groupId of this.offsets.groupIds()) {
-      if (!this.groups.has(groupId)) this.groups.set(groupId, new ClassicGroup(groupId, now));
+      if (!this.groups.has(groupId) && !this.consumer.has(groupId)) {
+        this.groups.set(groupId, new ClassicGroup(groupId, now));
+      }
     }
     this.scheduleOffsetExpiry();
   }
@@ -1639,6 +1658,33 @@ export class GroupCoordinator {
 
   // ---- consumer-protocol (KIP-848) groups -------------------------------------------------
 
+  /**
+   * ConsumerGroupHeartbeat: the state machine's answer, sent only once the records of the
+   * changes it reveals (and any earlier ones not yet written) are in the log, as a Kafka
+   * coordinator acknowledges a write only once it is committed. A failed write answers the
+   * append's error (COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, ...) and the member retries.
+   */
+  async consumerGroupHeartbeat(
+    p: ConsumerGroupHeartbeatParams,
+  ): Promise<ConsumerGroupHeartbeatResult> {
+    const r = this.consumer.heartbeat(p);
+    try {
+      await this.consumer.flush(p.groupId);
+    } catch (e) {
+      if (r.errorCode !== ErrorCode.NONE) return r;
+      log.warn(`consumer group ${p.groupId}: writing its state to the log failed: ${e}`);
+      return {
+        errorCode: appendErrorCode(e, false),
+        errorMessage: null,
+        memberId: null,
+        memberEpoch: 0,
+        heartbeatIntervalMs: 0,
+        assignment: null,
+      };
+    }
+    return r;
+  }
+
   /** A commit to a consumer-protocol group with an older member epoch, per partition. */
   private consumerCommitPartitionError(
     p: OffsetCommitParams,
@@ -1683,7 +1729,10 @@ export class GroupCoordinator {
     };
   }
 
-  /** DeleteGroups of a consumer-protocol group: only when empty; tombstones its offsets. */
+  /**
+   * DeleteGroups of a consumer-protocol group: only when empty; tombstones its offsets and
+   * its group records in one batch.
+   */
   private async deleteConsumerGroup(groupId: string): Promise<number> {
     const cg = this.consumer.group(groupId)!;
     if (!cg.isEmpty) return ErrorCode.NON_EMPTY_GROUP;
@@ -1693,12 +1742,11 @@ export class GroupCoordinator {
     }));
     records.push({ key: groupMetadataKey(groupId), value: null });
     try {
-      await this.log.append(groupId, records);
+      await this.consumer.deleteGroup(groupId, records);
     } catch (e) {
       return appendErrorCode(e, false);
     }
-    if (this.consumer.group(groupId) === cg && cg.isEmpty) {
-      this.consumer.deleteGroup(groupId);
+    if (!this.consumer.has(groupId)) {
       this.offsets.deleteGroup(groupId);
       this.dropPendingTxnOffsets(groupId);
     }
@@ -1737,7 +1785,9 @@ export class GroupCoordinator {
         cg.isEmpty && !this.offsets.hasOffsets(cg.groupId) &&
         this.consumer.group(cg.groupId) === cg
       ) {
-        this.consumer.deleteGroup(cg.groupId);
+        await this.consumer.deleteGroup(cg.groupId).catch((e) =>
+          log.warn(`consumer group ${cg.groupId}: writing its deletion failed: ${e}`)
+        );
       }
     }
     return count;

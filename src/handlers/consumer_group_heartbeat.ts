@@ -11,11 +11,13 @@
  * field), UNSUPPORTED_ASSIGNOR, UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH,
  * UNRELEASED_INSTANCE_ID, FENCED_INSTANCE_ID, GROUP_MAX_SIZE_REACHED (group.consumer.max.size),
  * GROUP_ID_NOT_FOUND (the id belongs to a classic group with members; a leave from an unknown
- * group), INVALID_REGULAR_EXPRESSION (v1), NOT_COORDINATOR (shutting down). A heartbeat with
- * an epoch > 0 to a group this broker does not know (membership is not persisted across
- * restarts) answers FENCED_MEMBER_EPOCH so that the member rejoins. The response
- * carries the heartbeat interval (group.consumer.heartbeat.interval.ms); sessions last
- * group.consumer.session.timeout.ms.
+ * group), INVALID_REGULAR_EXPRESSION (v1), NOT_COORDINATOR (shutting down), and the append's
+ * error (e.g. COORDINATOR_NOT_AVAILABLE) when the group's records could not be written. The
+ * response is sent once the records of the changes it reveals are in `__consumer_offsets`,
+ * so membership, epochs and assignments survive a restart. A heartbeat with an epoch > 0 to
+ * a group this broker does not know answers FENCED_MEMBER_EPOCH so that the member rejoins.
+ * The response carries the heartbeat interval (group.consumer.heartbeat.interval.ms);
+ * sessions last group.consumer.session.timeout.ms.
  * Version notes: v0 and v1 are flexible; in v0 a joining member may send an empty member id
  * and is given one; v1 (KIP-848 final, KIP-1082) requires the client to choose its member id
  * and adds `subscribedTopicRegex` (matched against whole topic names, internal topics
@@ -35,8 +37,8 @@ export const consumerGroupHeartbeat: ApiRegistration = {
   maxVersion: 1,
   request: ConsumerGroupHeartbeatRequest,
   response: ConsumerGroupHeartbeatResponse,
-  handler: (req, { broker, apiVersion, header, clientHost }) => {
-    const r = broker.groups.consumer.heartbeat({
+  handler: async (req, { broker, apiVersion, header, clientHost }) => {
+    const r = await broker.groups.consumerGroupHeartbeat({
       apiVersion,
       groupId: req.groupId,
       memberId: req.memberId,
