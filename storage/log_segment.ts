@@ -26,6 +26,13 @@ import {
   totalSize,
 } from "../protocol/record_batch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { log } from "../src/log.ts";
+import {
+  describeDropped,
+  type DroppedBatches,
+  formatDropped,
+  mergeDropped,
+} from "./dropped_batches.ts";
 import type { LogConfig } from "./log_config.ts";
 import { fileSize, OffsetIndex, readFully, writeFully } from "./offset_index.ts";
 import { TimeIndex, type TimestampOffset } from "./time_index.ts";
@@ -58,6 +65,8 @@ export interface RecoveryResult {
   nextOffset: number;
   /** Why the scan stopped early, if it did. */
   reason?: string;
+  /** What the truncation cut off, read from its batch headers before it went. */
+  dropped?: DroppedBatches;
 }
 
 const SCAN_CHUNK = 1 << 20;
@@ -245,18 +254,55 @@ export class LogSegment {
     let held = 0;
     let heldLength = 0;
     while (position < maxPosition) {
-      if (position + RECORD_BATCH_OVERHEAD > this.size) return null; // a torn header
+      if (position + RECORD_BATCH_OVERHEAD > this.size) {
+        throw this.corrupt(`a torn batch header at position ${position}`);
+      }
       if (position < held || position + RECORD_BATCH_OVERHEAD > held + heldLength) {
         const want = Math.min(scanScratch.length, this.size - position);
         heldLength = readFully(this.handle(), scanScratch, 0, want, position);
         held = position;
-        if (heldLength < RECORD_BATCH_OVERHEAD) return null;
+        if (heldLength < RECORD_BATCH_OVERHEAD) throw this.shortRead(position, want, heldLength);
       }
       const header = readBatchHeader(scanScratch, position - held);
+      const bad = this.badHeader(header, position);
+      if (bad) throw this.corrupt(bad);
       if (lastOffset(header) >= offset) return { position, header };
       position += totalSize(header);
     }
     return null;
+  }
+
+  /**
+   * Why the header read at `position` cannot be a stored batch (null when it can): what a
+   * read finds damaged is reported, never skipped, as Kafka's CorruptRecordException is.
+   */
+  private badHeader(h: BatchHeader, position: number): string | null {
+    if (h.magic !== MAGIC_V2) return `magic ${h.magic} at position ${position}`;
+    if (h.batchLength < MIN_BATCH_LENGTH) {
+      return `batch length ${h.batchLength} at position ${position}`;
+    }
+    if (position + totalSize(h) > this.size) {
+      return `a batch of ${
+        totalSize(h)
+      } bytes at position ${position} runs past the end (${this.size} bytes)`;
+    }
+    if (h.baseOffset < this.baseOffset || h.lastOffsetDelta < 0) {
+      return `offset ${h.baseOffset} at position ${position} is outside the segment`;
+    }
+    return null;
+  }
+
+  /** CORRUPT_MESSAGE for damage found while reading this segment. */
+  private corrupt(what: string): KafkaError {
+    return new KafkaError(ErrorCode.CORRUPT_MESSAGE, `corrupt segment ${this.logPath}: ${what}`);
+  }
+
+  /** KAFKA_STORAGE_ERROR: the file holds fewer bytes than the log appended to it. */
+  private shortRead(position: number, wanted: number, got: number): KafkaError {
+    return new KafkaError(
+      ErrorCode.KAFKA_STORAGE_ERROR,
+      `read ${got} of ${wanted} bytes at position ${position} of ${this.logPath} (${this.size} bytes appended): the file was cut short`,
+    );
   }
 
   /**
@@ -319,6 +365,7 @@ export class LogSegment {
     if (opts.minOneBatch && firstSize > length) length = Math.min(firstSize, available);
     if (length < firstSize) return new Uint8Array(0);
     const buf = this.readBytes(first.position, length, allocateRead);
+    if (buf.length < length) throw this.shortRead(first.position, length, buf.length);
     return buf.subarray(0, wholeBatchesLength(buf, maxOffset));
   }
 
@@ -423,14 +470,26 @@ export class LogSegment {
       onBatch?.(h, buf, bufPos);
     });
     const truncated = this.size - result.end;
+    let dropped: DroppedBatches | undefined;
     if (truncated > 0) {
-      ftruncateSync(this.handle(), result.end);
+      const fd = this.handle();
+      dropped = describeDropped(
+        (into, pos) => readFully(fd, into, 0, into.length, pos),
+        result.end,
+        this.size,
+      );
+      ftruncateSync(fd, result.end);
       this.size = result.end;
       this.dirty = true;
       if (this.next >= 0) {
         this.offsetIndex.truncateTo(this.next);
         this.timeIndex.truncateTo(this.next);
       }
+      log.warn(
+        `Truncated ${this.logPath} at position ${result.end} (${result.reason}): dropped ${
+          formatDropped(dropped)
+        }; the segment now ends before offset ${this.next >= 0 ? this.next : this.baseOffset}`,
+      );
     }
     if (this.size === 0) {
       this.next = this.baseOffset;
@@ -441,6 +500,7 @@ export class LogSegment {
       truncatedBytes: truncated,
       nextOffset: this.next,
       reason: result.reason,
+      dropped,
     };
   }
 
@@ -478,8 +538,17 @@ export class LogSegment {
     }
     const r = this.recover(false, onBatch, last.position);
     if (r.truncatedBytes > 0 || r.nextOffset < 0) {
-      // The "clean" tail was not: distrust the indexes and check every byte.
-      return { result: this.recover(true, onBatch), rebuilt: true };
+      // The "clean" tail was not: distrust the indexes and check every byte. What the first
+      // pass cut off lay after whatever this one cuts: report both as one truncation.
+      const full = this.recover(true, onBatch);
+      if (r.truncatedBytes > 0) {
+        full.reason = full.truncatedBytes > 0 ? full.reason : r.reason;
+        full.dropped = full.dropped && r.dropped
+          ? mergeDropped(full.dropped, r.dropped)
+          : full.dropped ?? r.dropped;
+        full.truncatedBytes += r.truncatedBytes;
+      }
+      return { result: full, rebuilt: true };
     }
     return { result: r, rebuilt: false };
   }
@@ -506,7 +575,14 @@ export class LogSegment {
     if (!this.dirty || this.fd < 0) return Promise.resolve();
     this.dirty = false;
     const fd = this.fd;
-    return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) =>
+      fsync(fd, (err) => {
+        if (err) {
+          this.dirty = true; // still to be made durable
+          reject(err);
+        } else resolve();
+      })
+    );
   }
 
   /**
@@ -654,14 +730,17 @@ export function findRecordInBatch(
 
 /**
  * Whole batches at the start of `buf` (which begins at a batch boundary): stops before a
- * trailing partial batch and before the first batch after the first whose last offset reaches
+ * trailing partial batch, before a header that cannot be a v2 batch (a read starting there
+ * reports it) and before the first batch after the first whose last offset reaches
  * `maxOffset`. Returns the byte length kept.
  */
 export function wholeBatchesLength(buf: Uint8Array, maxOffset: number): number {
   let end = 0;
   while (end + RECORD_BATCH_OVERHEAD <= buf.length) {
-    const size = ((buf[end + 8] << 24) | (buf[end + 9] << 16) | (buf[end + 10] << 8) |
-      buf[end + 11]) + LOG_OVERHEAD;
+    const batchLength = (buf[end + 8] << 24) | (buf[end + 9] << 16) | (buf[end + 10] << 8) |
+      buf[end + 11];
+    if (buf[end + 16] !== MAGIC_V2 || batchLength < MIN_BATCH_LENGTH) break;
+    const size = batchLength + LOG_OVERHEAD;
     if (end + size > buf.length) break;
     if (end > 0 && batchLastOffset(buf, end) >= maxOffset) break;
     end += size;

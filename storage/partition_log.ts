@@ -47,7 +47,8 @@ import {
   totalSize,
   validateBatches,
 } from "../protocol/record_batch.ts";
-import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode, errorName, KafkaError } from "../protocol/errors.ts";
+import { log } from "../src/log.ts";
 import { decodeRecords } from "../protocol/records.ts";
 import {
   compactPolicy,
@@ -64,6 +65,8 @@ import {
   segmentFileName,
   TIME_INDEX_FILE_SUFFIX,
 } from "./log_segment.ts";
+import type { DroppedBatches } from "./dropped_batches.ts";
+import { recoverSegments } from "./log_loader.ts";
 import { readWholeFile } from "./offset_index.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
 import type { TimestampOffset } from "./time_index.ts";
@@ -155,13 +158,17 @@ export interface ClosedSegment {
   size: number;
 }
 
-/** What recovery found, for logging. */
+/** What recovery did (storage/log_loader.ts logs each action). */
 export interface RecoveryInfo {
   cleanShutdown: boolean;
   truncatedBytes: number;
   reason?: string;
   rebuiltIndexes: number;
   replayedBatches: number;
+  /** Segments deleted after an earlier one was truncated. */
+  deletedSegments: number;
+  /** What the truncation and the deletions dropped, by batch headers. */
+  dropped?: DroppedBatches;
 }
 
 /** Written on clean close; its presence lets the next open trust the active segment's indexes. */
@@ -222,6 +229,7 @@ export class PartitionLog {
     truncatedBytes: 0,
     rebuiltIndexes: 0,
     replayedBatches: 0,
+    deletedSegments: 0,
   };
 
   private cfg: LogConfig;
@@ -383,26 +391,18 @@ export class PartitionLog {
       for (const base of logBases) this.segments.push(LogSegment.open(this.dir, base, this.cfg));
     }
 
-    for (let i = 0; i < this.segments.length - 1; i++) {
-      const s = this.segments[i];
-      if (!s.indexFilesOk) {
-        s.rebuildIndexes();
-        s.unloadIndexes();
-        this.recovery.rebuiltIndexes++;
-      }
-    }
+    const r = recoverSegments(
+      this.segments,
+      clean,
+      `${this.topic}-${this.partition}`,
+      () => fsyncDir(this.dir),
+    );
+    this.recovery.truncatedBytes = r.truncatedBytes;
+    this.recovery.reason = r.reason;
+    this.recovery.rebuiltIndexes = r.rebuiltIndexes;
+    this.recovery.deletedSegments = r.deletedSegments;
+    this.recovery.dropped = r.dropped;
     const active = this.active;
-    let result;
-    if (clean) {
-      const r = active.resumeAfterCleanShutdown();
-      result = r.result;
-      if (r.rebuilt) this.recovery.rebuiltIndexes++;
-    } else {
-      result = active.recover(true);
-      this.recovery.rebuiltIndexes++;
-    }
-    this.recovery.truncatedBytes = result.truncatedBytes;
-    this.recovery.reason = result.reason;
     this.leo = active.nextOffset >= 0 ? active.nextOffset : active.baseOffset;
     this.logStart = this.startFromCheckpoint(this.segments[0].baseOffset);
 
@@ -459,15 +459,24 @@ export class PartitionLog {
     if (from >= this.leo) return;
     let i = this.segmentIndexFor(from);
     let position = 0;
-    const first = this.segments[i].translateOffset(from);
-    if (first) position = first.position;
+    try {
+      const first = this.segments[i].translateOffset(from);
+      if (first) position = first.position;
+    } catch {
+      // damage before `from`: the scan below starts at the segment's start and reports it
+    }
     for (; i < this.segments.length; i++) {
       const seg = this.segments[i];
-      seg.scan(position, false, (_pos, h, buf, bufPos) => {
+      const r = seg.scan(position, false, (_pos, h, buf, bufPos) => {
         if (lastOffset(h) < from) return;
         this.replayBatch(h, buf, bufPos);
         this.recovery.replayedBatches++;
       });
+      if (r.reason !== undefined) {
+        log.warn(
+          `${this.topic}-${this.partition}: producer state replay skips the rest of ${seg.logPath} (${r.reason})`,
+        );
+      }
       position = 0;
     }
   }
@@ -646,7 +655,14 @@ export class PartitionLog {
     }
     const last = next - 1;
 
-    if (this.shouldRoll(records.length, maxTimestamp, last, now)) await this.roll(now);
+    if (this.shouldRoll(records.length, maxTimestamp, last, now)) {
+      try {
+        await this.roll(now);
+      } catch (e) {
+        // Nothing of this request is written yet; the next append tries to roll again.
+        throw this.storageFailure("rolling a new segment", e);
+      }
+    }
     const seg = this.active;
     const before = seg.size;
     try {
@@ -657,18 +673,25 @@ export class PartitionLog {
       } catch {
         // the storage error below is what matters
       }
-      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `append failed: ${e}`);
+      throw this.storageFailure("append", e);
     }
     this.leo = next;
     this.producerState.commit(info);
     for (const t of info.completedTxns) this.recordCompletedTxn(t);
 
     this.unflushedMessages += recordCount;
+    let flushFailure: KafkaError | null = null;
     if (
       this.unflushedMessages >= cfg.flushIntervalMessages ||
       now - this.lastFlushMs >= cfg.flushIntervalMs
     ) {
-      await this.flushActive(now);
+      try {
+        await this.flushActive(now);
+      } catch (e) {
+        // Written but not durable: not acknowledged (a retry of an idempotent batch is
+        // recognised as a duplicate).
+        flushFailure = this.storageFailure("fsync", e);
+      }
     }
     for (const l of this.listeners) {
       try {
@@ -677,6 +700,7 @@ export class PartitionLog {
         // a listener's failure is its own
       }
     }
+    if (flushFailure) throw flushFailure;
     return {
       baseOffset: headers[0].baseOffset,
       lastOffset: last,
@@ -685,6 +709,19 @@ export class PartitionLog {
       duplicate: false,
       recordCount,
     };
+  }
+
+  /**
+   * KAFKA_STORAGE_ERROR for a failed file operation (ENOSPC, EIO, EISDIR, ...), logged: the
+   * client sees the partition's storage failing, not an unknown server error.
+   */
+  private storageFailure(what: string, e: unknown): KafkaError {
+    const err = new KafkaError(
+      ErrorCode.KAFKA_STORAGE_ERROR,
+      `${what} of ${this.topic}-${this.partition} failed: ${e instanceof Error ? e.message : e}`,
+    );
+    log.error(err.message);
+    return err;
   }
 
   /** Kafka's LogValidator rule for compacted topics: every record needs a key. */
@@ -829,10 +866,39 @@ export class PartitionLog {
     for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
       const seg = this.segments[i];
       if (seg.baseOffset >= upper) break;
-      const buf = seg.read(offset, maxBytes, { maxOffset: upper, minOneBatch: opts.minOneBatch });
+      let buf: Uint8Array | null;
+      try {
+        buf = seg.read(offset, maxBytes, { maxOffset: upper, minOneBatch: opts.minOneBatch });
+      } catch (e) {
+        throw this.readFailure(offset, e);
+      }
       if (buf !== null) return buf;
     }
     return new Uint8Array(0);
+  }
+
+  /** Read failures already logged (a consumer retries the same offset): bounded. */
+  private readonly reportedReadFailures = new Set<string>();
+
+  /**
+   * A segment read failed: damage found in a batch (CORRUPT_MESSAGE) or the file failing
+   * underneath (KAFKA_STORAGE_ERROR). Logged once per distinct failure as an error and
+   * answered with that code on the partition, never skipped over.
+   */
+  private readFailure(offset: number, e: unknown): KafkaError {
+    const err = e instanceof KafkaError
+      ? e
+      : new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `reading the log failed: ${e}`);
+    if (!this.reportedReadFailures.has(err.message)) {
+      if (this.reportedReadFailures.size >= 64) this.reportedReadFailures.clear();
+      this.reportedReadFailures.add(err.message);
+      log.error(
+        `${this.topic}-${this.partition}: read at offset ${offset} answers ${
+          errorName(err.code)
+        }: ${err.message}`,
+      );
+    }
+    return err;
   }
 
   /**
