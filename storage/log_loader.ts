@@ -149,13 +149,15 @@ export function recoverSegments(
       if (resumed.rebuilt) {
         out.rebuiltIndexes++;
         log.warn(
-          `${name}: the index of ${
+          `${name}: ${
             fileName(active)
-          } did not match its log after a clean shutdown: rebuilt`,
+          } did not match its index after a clean shutdown: every batch checked, indexes rebuilt`,
         );
       }
     } else {
-      log.info(`${name}: unclean shutdown: checking every batch of ${fileName(active)}`);
+      if (active.size > 0) {
+        log.info(`${name}: unclean shutdown: checking every batch of ${fileName(active)}`);
+      }
       r = active.recover(true);
       out.rebuiltIndexes++;
     }
