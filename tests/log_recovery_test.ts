@@ -13,10 +13,21 @@ import {
   totalSize,
 } from "../protocol/record_batch.ts";
 import { decodeRecords, encodeRecordBatch } from "../protocol/records.ts";
+import {
+  CreateTopicsRequest,
+  CreateTopicsResponse,
+  FetchRequest,
+  FetchResponse,
+  ProduceRequest,
+  ProduceResponse,
+} from "../protocol/messages/mod.ts";
+import type { Msg } from "../protocol/schema.ts";
 import { setLogLevel, setLogSink } from "../src/log.ts";
 import { type LogConfig, logConfig } from "../storage/log_config.ts";
 import { segmentFileName } from "../storage/log_segment.ts";
 import { CLEAN_SHUTDOWN_FILE, PartitionLog } from "../storage/partition_log.ts";
+import { BrokerProcess, decoder, kcat } from "./helpers.ts";
+import { RawClient } from "./raw_client.ts";
 
 /** A batch of `n` records "<tag>-i" padded to 12 bytes. */
 function batch(n: number, tag: string): Uint8Array {
@@ -303,3 +314,211 @@ Deno.test("a segment file cut short under a running log: reads answer KAFKA_STOR
     await log.close();
   });
 });
+
+// ------------------------------------------------------------------ end to end
+
+const e2e = { sanitizeOps: false, sanitizeResources: false };
+
+async function produce(c: RawClient, topic: string, records: Uint8Array): Promise<Msg> {
+  const r = await c.call(ProduceRequest, ProduceResponse, 9, {
+    transactionalId: null,
+    acks: -1,
+    timeoutMs: 10_000,
+    topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
+  });
+  return (r.responses as Msg[])[0].partitionResponses[0];
+}
+
+/** Creates single-partition topics (segment.bytes from the broker's log.segment.bytes). */
+async function createTopics(c: RawClient, names: string[]): Promise<void> {
+  const r = await c.call(CreateTopicsRequest, CreateTopicsResponse, 5, {
+    topics: names.map((name) => ({
+      name,
+      numPartitions: 1,
+      replicationFactor: 1,
+      assignments: [],
+      configs: [],
+    })),
+    timeoutMs: 5000,
+    validateOnly: false,
+  });
+  for (const t of r.topics as Msg[]) assert.equal(t.errorCode, 0, `create ${t.name}`);
+}
+
+async function fetchAt(c: RawClient, topic: string, offset: number): Promise<Msg> {
+  const f = await c.call(FetchRequest, FetchResponse, 11, {
+    replicaId: -1,
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 1 << 20,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{
+      topic,
+      partitions: [{
+        partition: 0,
+        currentLeaderEpoch: -1,
+        fetchOffset: offset,
+        logStartOffset: -1,
+        partitionMaxBytes: 1 << 20,
+      }],
+    }],
+    forgottenTopicsData: [],
+    rackId: "",
+  });
+  return (f.responses as Msg[])[0].partitions[0];
+}
+
+Deno.test(
+  "e2e (2 workers): a closed segment cut short ends the log after a restart; a damaged batch answers CORRUPT_MESSAGE",
+  e2e,
+  async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "tributary-recovery-" });
+    // An index entry per batch: the damaged batch lies before the last one, where the check
+    // of a closed segment's end at start-up does not look, so only a read meets it.
+    const flags = ["--set", "log.segment.bytes=1200", "--set", "log.index.interval.bytes=64"];
+    let broker: BrokerProcess | null = await BrokerProcess.start(dataDir, flags);
+    try {
+      const c = await RawClient.connect(broker.port);
+      await createTopics(c, ["cut", "damaged"]);
+      for (const topic of ["cut", "damaged"]) {
+        for (let i = 0; i < 40; i++) {
+          const r = await produce(c, topic, batch(10, `b${i}`));
+          assert.equal(r.errorCode, 0, `${topic} ${i}`);
+          assert.equal(Number(r.baseOffset), i * 10);
+        }
+      }
+      c.close();
+      assert.equal(await broker.kill("SIGTERM"), 0);
+      broker = null;
+
+      const segments = (topic: string) =>
+        [...Deno.readDirSync(`${dataDir}/${topic}-0`)].map((e) => e.name)
+          .filter((n) => n.endsWith(".log")).sort();
+      // "cut": its second segment loses the end of its second batch.
+      const cutDir = `${dataDir}/cut-0`;
+      const cutSegments = segments("cut");
+      assert.ok(cutSegments.length >= 5, `${cutSegments}`);
+      const cutBatches = batchesOf(Deno.readFileSync(`${cutDir}/${cutSegments[1]}`));
+      Deno.truncateSync(`${cutDir}/${cutSegments[1]}`, cutBatches[1].position + 70);
+      const end = cutBatches[1].header.baseOffset;
+      // "damaged": the length field of a batch inside a closed segment says 5 bytes.
+      const damagedPath = `${dataDir}/damaged-0/${segments("damaged")[1]}`;
+      const bytes = Deno.readFileSync(damagedPath);
+      const bad = batchesOf(bytes)[1];
+      new DataView(bytes.buffer).setInt32(bad.position + 8, 5);
+      Deno.writeFileSync(damagedPath, bytes);
+
+      broker = await BrokerProcess.start(dataDir, flags);
+      const warnings = broker.lines.filter((l) => / WARN .*cut-0: /.test(l));
+      assert.equal(warnings.length, cutSegments.length - 2 + 2, warnings.join("\n"));
+      assert.match(
+        warnings[warnings.length - 1],
+        new RegExp(
+          `cut-0: recovery dropped \\d+ bytes: \\d+ batches, \\d+ records, offsets ${end}\\.\\.399 by their headers in ${
+            cutSegments.length - 1
+          } segments; log end offset now ${end}$`,
+        ),
+      );
+      assert.deepEqual(segments("cut"), cutSegments.slice(0, 2));
+
+      // A real client reads 0..end-1, contiguous, and the high watermark is the new end.
+      const out = decoder.decode(
+        await kcat(broker.address, [
+          "-C",
+          "-t",
+          "cut",
+          "-p",
+          "0",
+          "-o",
+          "beginning",
+          "-e",
+          "-f",
+          "%o\n",
+        ]),
+      );
+      assert.deepEqual(
+        out.split("\n").filter((l) => l),
+        Array.from({ length: end }, (_, i) => String(i)),
+      );
+      const c2 = await RawClient.connect(broker.port);
+      const atEnd = await fetchAt(c2, "cut", end);
+      assert.equal(atEnd.errorCode, 0);
+      assert.equal(Number(atEnd.highWatermark), end);
+      assert.equal((await fetchAt(c2, "cut", end + 1)).errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
+      assert.equal(Number((await produce(c2, "cut", batch(1, "after"))).baseOffset), end);
+
+      // The damaged batch is an error on its partition, logged; the rest still reads.
+      const corrupt = await fetchAt(c2, "damaged", bad.header.baseOffset);
+      assert.equal(corrupt.errorCode, ErrorCode.CORRUPT_MESSAGE);
+      assert.equal(Number(corrupt.highWatermark), 400);
+      assert.equal((corrupt.records as Uint8Array).length, 0);
+      const before = await fetchAt(c2, "damaged", bad.header.baseOffset - 10);
+      assert.equal(before.errorCode, 0);
+      assert.equal(values(before.records as Uint8Array).length, 10);
+      const later = await fetchAt(c2, "damaged", 390);
+      assert.deepEqual(
+        values(later.records as Uint8Array),
+        Array.from({ length: 10 }, (_, j) => `b39-${j}`),
+      );
+      c2.close();
+      assert.ok(
+        broker.lines.some((l) =>
+          / ERROR .*damaged-0: read at offset \d+ answers CORRUPT_MESSAGE: corrupt segment .*batch length 5 at position /
+            .test(l)
+        ),
+        broker.lines.join("\n"),
+      );
+    } finally {
+      if (broker) await broker.kill("SIGKILL");
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+);
+
+Deno.test(
+  "e2e (2 workers): a segment roll that fails answers KAFKA_STORAGE_ERROR; other partitions go on",
+  e2e,
+  async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "tributary-roll-" });
+    const broker = await BrokerProcess.start(dataDir, ["--set", "log.segment.bytes=1200"]);
+    try {
+      const c = await RawClient.connect(broker.port);
+      await createTopics(c, ["roll", "other"]);
+      const size = batch(10, "x").length;
+      // The append that finds the active segment above segment.bytes - its size rolls.
+      let n = 0;
+      while (n * size <= 1200 - size) {
+        assert.equal((await produce(c, "roll", batch(10, `r${n}`))).errorCode, 0);
+        n++;
+      }
+      // Where the next segment goes, a directory: creating the file fails (EISDIR).
+      const next = `${dataDir}/roll-0/${segmentFileName(n * 10, ".log")}`;
+      Deno.mkdirSync(next);
+      const failed = await produce(c, "roll", batch(10, "lost"));
+      assert.equal(failed.errorCode, ErrorCode.KAFKA_STORAGE_ERROR);
+      assert.equal((await produce(c, "other", batch(10, "fine"))).errorCode, 0);
+      const f = await fetchAt(c, "roll", 0);
+      assert.equal(f.errorCode, 0);
+      assert.equal(Number(f.highWatermark), n * 10, "nothing of the failed append is in the log");
+      assert.ok(
+        broker.lines.some((l) => / ERROR .*rolling a new segment of roll-0 failed: /.test(l)),
+        broker.lines.join("\n"),
+      );
+      // Once the path is free again the roll succeeds and offsets continue where they were.
+      Deno.removeSync(next);
+      const ok = await produce(c, "roll", batch(10, "again"));
+      assert.equal(ok.errorCode, 0);
+      assert.equal(Number(ok.baseOffset), n * 10);
+      assert.deepEqual(
+        values((await fetchAt(c, "roll", n * 10)).records as Uint8Array),
+        Array.from({ length: 10 }, (_, j) => `again-${j}`),
+      );
+      c.close();
+    } finally {
+      await broker.kill("SIGKILL");
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+);
