@@ -146,12 +146,12 @@ export function recoverSegments(
     if (clean) {
       const resumed = active.resumeAfterCleanShutdown();
       r = resumed.result;
-      if (resumed.rebuilt) {
-        out.rebuiltIndexes++;
+      if (resumed.rebuilt) out.rebuiltIndexes++;
+      if (resumed.distrusted !== undefined) {
         log.warn(
-          `${name}: ${
+          `${name}: after a clean shutdown ${
             fileName(active)
-          } did not match its index after a clean shutdown: every batch checked, indexes rebuilt`,
+          } was checked batch by batch: ${resumed.distrusted}`,
         );
       }
     } else {

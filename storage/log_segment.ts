@@ -518,13 +518,18 @@ export class LogSegment {
   resumeAfterCleanShutdown(onBatch?: (h: BatchHeader, buf: Uint8Array, p: number) => void): {
     result: RecoveryResult;
     rebuilt: boolean;
+    /** Why the indexes could not be trusted, when that was not merely their being empty. */
+    distrusted?: string;
   } {
-    if (
-      !this.indexFilesOk || !this.offsetIndex.load(this.size) || !this.timeIndex.load() ||
-      this.offsetIndex.entries === 0
-    ) {
-      return { result: this.recover(true, onBatch), rebuilt: true };
-    }
+    const full = (distrusted?: string) => ({
+      result: this.recover(true, onBatch),
+      rebuilt: true,
+      distrusted,
+    });
+    if (!this.indexFilesOk) return full("its index files are missing or torn");
+    if (!this.offsetIndex.load(this.size)) return full("its offset index fails its checks");
+    if (!this.timeIndex.load()) return full("its time index fails its checks");
+    if (this.offsetIndex.entries === 0) return full(); // a short segment: nothing indexed
     this.maxTs = this.timeIndex.lastEntry();
     const last = this.offsetIndex.lastEntry();
     let h: BatchHeader | null = null;
@@ -534,21 +539,22 @@ export class LogSegment {
       // not a batch boundary: handled below
     }
     if (h === null || lastOffset(h) !== last.offset) {
-      return { result: this.recover(true, onBatch), rebuilt: true };
+      return full(`its last index entry (offset ${last.offset}) does not match the log`);
     }
     const r = this.recover(false, onBatch, last.position);
     if (r.truncatedBytes > 0 || r.nextOffset < 0) {
       // The "clean" tail was not: distrust the indexes and check every byte. What the first
       // pass cut off lay after whatever this one cuts: report both as one truncation.
-      const full = this.recover(true, onBatch);
+      const again = full(`its end is damaged (${r.reason})`);
+      const f = again.result;
       if (r.truncatedBytes > 0) {
-        full.reason = full.truncatedBytes > 0 ? full.reason : r.reason;
-        full.dropped = full.dropped && r.dropped
-          ? mergeDropped(full.dropped, r.dropped)
-          : full.dropped ?? r.dropped;
-        full.truncatedBytes += r.truncatedBytes;
+        f.reason = f.truncatedBytes > 0 ? f.reason : r.reason;
+        f.dropped = f.dropped && r.dropped
+          ? mergeDropped(f.dropped, r.dropped)
+          : f.dropped ?? r.dropped;
+        f.truncatedBytes += r.truncatedBytes;
       }
-      return { result: full, rebuilt: true };
+      return again;
     }
     return { result: r, rebuilt: false };
   }
