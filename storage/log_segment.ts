@@ -34,6 +34,7 @@ import {
   mergeDropped,
 } from "./dropped_batches.ts";
 import type { LogConfig } from "./log_config.ts";
+import { corruptSegment, segmentCutShort, storedBatchDamage } from "./segment_damage.ts";
 import { fileSize, OffsetIndex, readFully, writeFully } from "./offset_index.ts";
 import { TimeIndex, type TimestampOffset } from "./time_index.ts";
 
@@ -233,14 +234,14 @@ export class LogSegment {
   /** Loads the offset index for lookups, rebuilding it from the log if it fails its checks. */
   private ensureIndexes(): void {
     if (!this.indexFilesOk) {
-      this.rebuildIndexes();
+      this.rebuildIndexes(false);
       return;
     }
     if (!this.offsetIndex.isLoaded && !this.offsetIndex.load(this.size)) {
-      this.rebuildIndexes();
+      this.rebuildIndexes(false);
       return;
     }
-    if (!this.timeIndex.isLoaded && !this.timeIndex.load()) this.rebuildIndexes();
+    if (!this.timeIndex.isLoaded && !this.timeIndex.load()) this.rebuildIndexes(false);
   }
 
   /**
@@ -255,54 +256,23 @@ export class LogSegment {
     let heldLength = 0;
     while (position < maxPosition) {
       if (position + RECORD_BATCH_OVERHEAD > this.size) {
-        throw this.corrupt(`a torn batch header at position ${position}`);
+        throw corruptSegment(this.logPath, `a torn batch header at position ${position}`);
       }
       if (position < held || position + RECORD_BATCH_OVERHEAD > held + heldLength) {
         const want = Math.min(scanScratch.length, this.size - position);
         heldLength = readFully(this.handle(), scanScratch, 0, want, position);
         held = position;
-        if (heldLength < RECORD_BATCH_OVERHEAD) throw this.shortRead(position, want, heldLength);
+        if (heldLength < RECORD_BATCH_OVERHEAD) {
+          throw segmentCutShort(this.logPath, this.size, position, want, heldLength);
+        }
       }
       const header = readBatchHeader(scanScratch, position - held);
-      const bad = this.badHeader(header, position);
-      if (bad) throw this.corrupt(bad);
+      const bad = storedBatchDamage(header, position, this.baseOffset, this.size);
+      if (bad) throw corruptSegment(this.logPath, bad);
       if (lastOffset(header) >= offset) return { position, header };
       position += totalSize(header);
     }
     return null;
-  }
-
-  /**
-   * Why the header read at `position` cannot be a stored batch (null when it can): what a
-   * read finds damaged is reported, never skipped, as Kafka's CorruptRecordException is.
-   */
-  private badHeader(h: BatchHeader, position: number): string | null {
-    if (h.magic !== MAGIC_V2) return `magic ${h.magic} at position ${position}`;
-    if (h.batchLength < MIN_BATCH_LENGTH) {
-      return `batch length ${h.batchLength} at position ${position}`;
-    }
-    if (position + totalSize(h) > this.size) {
-      return `a batch of ${
-        totalSize(h)
-      } bytes at position ${position} runs past the end (${this.size} bytes)`;
-    }
-    if (h.baseOffset < this.baseOffset || h.lastOffsetDelta < 0) {
-      return `offset ${h.baseOffset} at position ${position} is outside the segment`;
-    }
-    return null;
-  }
-
-  /** CORRUPT_MESSAGE for damage found while reading this segment. */
-  private corrupt(what: string): KafkaError {
-    return new KafkaError(ErrorCode.CORRUPT_MESSAGE, `corrupt segment ${this.logPath}: ${what}`);
-  }
-
-  /** KAFKA_STORAGE_ERROR: the file holds fewer bytes than the log appended to it. */
-  private shortRead(position: number, wanted: number, got: number): KafkaError {
-    return new KafkaError(
-      ErrorCode.KAFKA_STORAGE_ERROR,
-      `read ${got} of ${wanted} bytes at position ${position} of ${this.logPath} (${this.size} bytes appended): the file was cut short`,
-    );
   }
 
   /**
@@ -365,7 +335,9 @@ export class LogSegment {
     if (opts.minOneBatch && firstSize > length) length = Math.min(firstSize, available);
     if (length < firstSize) return new Uint8Array(0);
     const buf = this.readBytes(first.position, length, allocateRead);
-    if (buf.length < length) throw this.shortRead(first.position, length, buf.length);
+    if (buf.length < length) {
+      throw segmentCutShort(this.logPath, this.size, first.position, length, buf.length);
+    }
     return buf.subarray(0, wholeBatchesLength(buf, maxOffset));
   }
 
@@ -447,12 +419,14 @@ export class LogSegment {
 
   /**
    * Kafka's LogSegment.recover: scans from `fromPosition` (0 = rebuild everything), rebuilds the
-   * indexes past it, and truncates the file at the first invalid batch.
+   * indexes past it, and truncates the file at the first invalid batch. With `truncate` false
+   * (an index rebuilt while serving) the file is left whole: reads meeting the damage report it.
    */
   recover(
     verifyCrc: boolean,
     onBatch?: (header: BatchHeader, buf: Uint8Array, bufPos: number) => void,
     fromPosition = 0,
+    truncate = true,
   ): RecoveryResult {
     if (fromPosition === 0) {
       this.offsetIndex.reset();
@@ -469,6 +443,17 @@ export class LogSegment {
       this.indexBatch(h, pos);
       onBatch?.(h, buf, bufPos);
     });
+    if (!truncate && result.end < this.size) {
+      log.warn(
+        `Indexed ${this.logPath} up to position ${result.end} of ${this.size} (${result.reason}): reads past it answer CORRUPT_MESSAGE`,
+      );
+      return {
+        validBytes: this.size,
+        truncatedBytes: 0,
+        nextOffset: this.next,
+        reason: result.reason,
+      };
+    }
     const truncated = this.size - result.end;
     let dropped: DroppedBatches | undefined;
     if (truncated > 0) {
@@ -504,9 +489,13 @@ export class LogSegment {
     };
   }
 
-  /** Rebuilds both indexes of an inactive segment from its batch headers (no CRC check). */
-  rebuildIndexes(): RecoveryResult {
-    const r = this.recover(false);
+  /**
+   * Rebuilds both indexes of an inactive segment from its batch headers (no CRC check). Only
+   * recovery at open truncates; a rebuild on first use while serving (`truncate` false) never
+   * cuts a closed segment, which would open a hole in the middle of the log.
+   */
+  rebuildIndexes(truncate = true): RecoveryResult {
+    const r = this.recover(false, undefined, 0, truncate);
     this.finishIndexes();
     return r;
   }
@@ -636,7 +625,7 @@ export class LogSegment {
   maxTimestampSoFar(): TimestampOffset | null {
     if (this.maxTs === null && this.size > 0) {
       if (this.indexFilesOk) this.maxTs = this.timeIndex.lastEntry();
-      if (this.maxTs === null) this.rebuildIndexes();
+      if (this.maxTs === null) this.rebuildIndexes(false);
     }
     return this.maxTs;
   }

@@ -315,6 +315,42 @@ Deno.test("a segment file cut short under a running log: reads answer KAFKA_STOR
   });
 });
 
+Deno.test("an index rebuilt while serving never cuts a closed segment: the damage is an error", async () => {
+  await withDir(async (dir) => {
+    await writeLog(dir, SEGMENTED, 40);
+    const log = await PartitionLog.open(dir, SEGMENTED);
+    const base = log.segmentBaseOffsets()[1];
+    const path = `${dir}/${segmentFileName(base, ".log")}`;
+    const bytes = Deno.readFileSync(path);
+    const bs = batchesOf(bytes);
+    // While the log is open: a batch length goes bad and the index file goes missing, so the
+    // first read of the segment rebuilds its index from the log.
+    new DataView(bytes.buffer).setInt32(bs[1].position + 8, 5);
+    Deno.writeFileSync(path, bytes);
+    Deno.removeSync(`${dir}/${segmentFileName(base, ".index")}`);
+    const at = bs[2].header.baseOffset;
+    const lines = await logged(async () => {
+      await assert.rejects(
+        log.read(at, 1 << 20),
+        (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.CORRUPT_MESSAGE,
+      );
+    });
+    assert.deepEqual(lines, [
+      `WARN Indexed ${path} up to position ${
+        bs[1].position
+      } of ${bytes.length} (batch length 5 at ${
+        bs[1].position
+      }): reads past it answer CORRUPT_MESSAGE`,
+      `ERROR t-0: read at offset ${at} answers CORRUPT_MESSAGE: corrupt segment ${path}: batch length 5 at position ${
+        bs[1].position
+      }`,
+    ]);
+    assert.equal(Deno.statSync(path).size, bytes.length, "the segment keeps every byte");
+    assert.equal(log.logEndOffset, 400);
+    await log.close();
+  });
+});
+
 // ------------------------------------------------------------------ end to end
 
 const e2e = { sanitizeOps: false, sanitizeResources: false };
