@@ -8,10 +8,10 @@
  * synchronous positional reads of whole batches into one buffer.
  *
  * Recovery on open: a compaction swap cut short (`<base>.log.swap`) is completed; stale temp
- * files (`.cleaned`, `.deleted`, `.tmp`) are deleted; inactive segments with missing or torn
- * index files get them rebuilt; the active segment is always walked batch by batch (every byte
- * CRC-checked unless the last shutdown was clean) and truncated at the first torn or corrupt
- * batch; producer state is loaded from the newest usable snapshot and rolled forward by
+ * files (`.cleaned`, `.deleted`, `.tmp`) are deleted; the segments are recovered by the
+ * LogLoader (storage/log_loader.ts: index rebuilds, closed segments' ends checked, the active
+ * segment walked batch by batch, the log cut at the first torn or corrupt batch, every action
+ * logged); producer state is loaded from the newest usable snapshot and rolled forward by
  * replaying batch headers.
  *
  * Offsets (Kafka's names): the log start offset is the first offset a consumer may read; with
