@@ -47,7 +47,7 @@ import {
   totalSize,
   validateBatches,
 } from "../protocol/record_batch.ts";
-import { ErrorCode, errorName, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { log } from "../src/log.ts";
 import { decodeRecords } from "../protocol/records.ts";
 import {
@@ -67,6 +67,7 @@ import {
 } from "./log_segment.ts";
 import type { DroppedBatches } from "./dropped_batches.ts";
 import { recoverSegments } from "./log_loader.ts";
+import { ReadFailures, storageFailure } from "./segment_damage.ts";
 import { readWholeFile } from "./offset_index.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
 import type { TimestampOffset } from "./time_index.ts";
@@ -250,6 +251,7 @@ export class PartitionLog {
   private readonly onLogStartChange?: (log: PartitionLog) => void;
   /** The topic's id, when known (names the cold tier's objects). */
   readonly topicId?: string;
+  private readonly readFailures: ReadFailures;
 
   private constructor(readonly dir: string, config: LogConfig, opts?: PartitionLogOptions) {
     this.cfg = config;
@@ -261,6 +263,7 @@ export class PartitionLog {
     this.topicId = opts?.topicId;
     this.checkpointedStart = opts?.logStartOffset ?? -1;
     this.onLogStartChange = opts?.onLogStartOffsetChange;
+    this.readFailures = new ReadFailures(`${this.topic}-${this.partition}`);
   }
 
   /** Opens (creating if needed) and recovers the log in `dir`. */
@@ -660,7 +663,7 @@ export class PartitionLog {
         await this.roll(now);
       } catch (e) {
         // Nothing of this request is written yet; the next append tries to roll again.
-        throw this.storageFailure("rolling a new segment", e);
+        throw storageFailure(`${this.topic}-${this.partition}`, "rolling a new segment", e);
       }
     }
     const seg = this.active;
@@ -673,7 +676,7 @@ export class PartitionLog {
       } catch {
         // the storage error below is what matters
       }
-      throw this.storageFailure("append", e);
+      throw storageFailure(`${this.topic}-${this.partition}`, "append", e);
     }
     this.leo = next;
     this.producerState.commit(info);
@@ -690,7 +693,7 @@ export class PartitionLog {
       } catch (e) {
         // Written but not durable: not acknowledged (a retry of an idempotent batch is
         // recognised as a duplicate).
-        flushFailure = this.storageFailure("fsync", e);
+        flushFailure = storageFailure(`${this.topic}-${this.partition}`, "fsync", e);
       }
     }
     for (const l of this.listeners) {
@@ -709,19 +712,6 @@ export class PartitionLog {
       duplicate: false,
       recordCount,
     };
-  }
-
-  /**
-   * KAFKA_STORAGE_ERROR for a failed file operation (ENOSPC, EIO, EISDIR, ...), logged: the
-   * client sees the partition's storage failing, not an unknown server error.
-   */
-  private storageFailure(what: string, e: unknown): KafkaError {
-    const err = new KafkaError(
-      ErrorCode.KAFKA_STORAGE_ERROR,
-      `${what} of ${this.topic}-${this.partition} failed: ${e instanceof Error ? e.message : e}`,
-    );
-    log.error(err.message);
-    return err;
   }
 
   /** Kafka's LogValidator rule for compacted topics: every record needs a key. */
@@ -870,35 +860,11 @@ export class PartitionLog {
       try {
         buf = seg.read(offset, maxBytes, { maxOffset: upper, minOneBatch: opts.minOneBatch });
       } catch (e) {
-        throw this.readFailure(offset, e);
+        throw this.readFailures.failure(offset, e);
       }
       if (buf !== null) return buf;
     }
     return new Uint8Array(0);
-  }
-
-  /** Read failures already logged (a consumer retries the same offset): bounded. */
-  private readonly reportedReadFailures = new Set<string>();
-
-  /**
-   * A segment read failed: damage found in a batch (CORRUPT_MESSAGE) or the file failing
-   * underneath (KAFKA_STORAGE_ERROR). Logged once per distinct failure as an error and
-   * answered with that code on the partition, never skipped over.
-   */
-  private readFailure(offset: number, e: unknown): KafkaError {
-    const err = e instanceof KafkaError
-      ? e
-      : new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `reading the log failed: ${e}`);
-    if (!this.reportedReadFailures.has(err.message)) {
-      if (this.reportedReadFailures.size >= 64) this.reportedReadFailures.clear();
-      this.reportedReadFailures.add(err.message);
-      log.error(
-        `${this.topic}-${this.partition}: read at offset ${offset} answers ${
-          errorName(err.code)
-        }: ${err.message}`,
-      );
-    }
-    return err;
   }
 
   /**

@@ -3,7 +3,8 @@
  * meets damaged is reported, never skipped, as Kafka's CorruptRecordException (CORRUPT_MESSAGE)
  * and KafkaStorageException (KAFKA_STORAGE_ERROR) are.
  */
-import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode, errorName, KafkaError } from "../protocol/errors.ts";
+import { log } from "../src/log.ts";
 import {
   type BatchHeader,
   MAGIC_V2,
@@ -53,4 +54,43 @@ export function segmentCutShort(
     ErrorCode.KAFKA_STORAGE_ERROR,
     `read ${got} of ${wanted} bytes at position ${position} of ${path} (${size} bytes appended): the file was cut short`,
   );
+}
+
+/**
+ * Turns a failed read of partition `name`'s segments into the error its fetch answers:
+ * CORRUPT_MESSAGE for damage found in a batch, KAFKA_STORAGE_ERROR for the file failing
+ * underneath. Each distinct failure is logged once as an error (a consumer retries the same
+ * offset); the memory of them is bounded.
+ */
+export class ReadFailures {
+  private readonly reported = new Set<string>();
+
+  constructor(private readonly name: string) {}
+
+  failure(offset: number, e: unknown): KafkaError {
+    const err = e instanceof KafkaError
+      ? e
+      : new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `reading the log failed: ${e}`);
+    if (!this.reported.has(err.message)) {
+      if (this.reported.size >= 64) this.reported.clear();
+      this.reported.add(err.message);
+      log.error(
+        `${this.name}: read at offset ${offset} answers ${errorName(err.code)}: ${err.message}`,
+      );
+    }
+    return err;
+  }
+}
+
+/**
+ * KAFKA_STORAGE_ERROR for a failed file operation on partition `name` (ENOSPC, EIO, EISDIR,
+ * ...), logged: the client sees the partition's storage failing, not an unknown server error.
+ */
+export function storageFailure(name: string, what: string, e: unknown): KafkaError {
+  const err = new KafkaError(
+    ErrorCode.KAFKA_STORAGE_ERROR,
+    `${what} of ${name} failed: ${e instanceof Error ? e.message : e}`,
+  );
+  log.error(err.message);
+  return err;
 }
