@@ -134,10 +134,12 @@ export function recoverSegments(
         s.finishIndexes();
       }
     }
-    if (r === null) continue;
-    out.rebuiltIndexes++;
-    s.unloadIndexes();
-    if (r.truncatedBytes > 0) truncated = { index: i, result: r };
+    if (r !== null) {
+      out.rebuiltIndexes++;
+      s.unloadIndexes();
+      if (r.truncatedBytes > 0) truncated = { index: i, result: r };
+    }
+    s.releaseHandles(); // one descriptor at a time, however many segments
   }
 
   if (truncated === null) {
