@@ -38,12 +38,20 @@ export function describeDropped(readAt: ReadAt, from: number, to: number): Dropp
     lastOffset: -1,
     unreadableBytes: 0,
   };
-  const buf = new Uint8Array(RECORD_BATCH_OVERHEAD);
+  // Headers are read through a 64 KiB window: a big segment costs few reads, not one a batch.
+  const buf = new Uint8Array(64 * 1024);
+  let held = 0;
+  let heldLength = 0;
   let position = from;
-  while (position < to) {
-    const n = to - position >= buf.length ? readAt(buf, position) : 0;
-    if (n < buf.length || buf[16] !== MAGIC_V2) break;
-    const h = readBatchHeader(buf, 0);
+  while (position + RECORD_BATCH_OVERHEAD <= to) {
+    if (position < held || position + RECORD_BATCH_OVERHEAD > held + heldLength) {
+      heldLength = readAt(buf.subarray(0, Math.min(buf.length, to - position)), position);
+      held = position;
+      if (heldLength < RECORD_BATCH_OVERHEAD) break;
+    }
+    const p = position - held;
+    if (buf[p + 16] !== MAGIC_V2) break;
+    const h = readBatchHeader(buf, p);
     if (h.batchLength < MIN_BATCH_LENGTH || h.lastOffsetDelta < 0 || h.recordCount < 0) break;
     if (out.lastOffset >= 0 && h.baseOffset <= out.lastOffset) break;
     if (out.firstOffset < 0) out.firstOffset = h.baseOffset;
