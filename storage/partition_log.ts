@@ -368,6 +368,7 @@ export class PartitionLog {
       }
       renameSync(`${this.dir}/${name}`, `${this.dir}/${segmentFileName(base, LOG_FILE_SUFFIX)}`);
       fsyncDir(this.dir);
+      log.info(`${this.topic}-${this.partition}: completed the compaction swap of ${name}`);
     }
     const logBases: number[] = [];
     const snapshots: number[] = [];
@@ -376,6 +377,7 @@ export class PartitionLog {
     for (const name of afterSwaps) {
       if (STALE_SUFFIXES.some((s) => name.endsWith(s))) {
         rmSync(`${this.dir}/${name}`, { recursive: true, force: true });
+        log.info(`${this.topic}-${this.partition}: deleted the leftover ${name}`);
         continue;
       }
       const m = /^(\d{20})\.(log|index|timeindex|snapshot)$/.exec(name);
