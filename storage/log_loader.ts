@@ -13,7 +13,9 @@
  * Closed segments are not trusted blindly either: each one's last index entry must point at a
  * batch, and the batch headers from there must end exactly at the end of the file (a few
  * header reads). A closed segment that fails this (cut short or overwritten on disk) is
- * CRC-checked in full and truncated at its first bad batch.
+ * CRC-checked in full and truncated at its first bad batch; one cut at a batch boundary, whose
+ * whole batches end before the offset its index (written at roll) named, lost its end just the
+ * same.
  *
  * A truncation anywhere is handled as Kafka handles corruption found during recovery: the log
  * ends there. Every later segment is deleted, so offsets stay contiguous and the log end
@@ -45,6 +47,10 @@ export interface SegmentsRecovery {
   dropped?: DroppedBatches;
 }
 
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
+}
+
 function fileName(s: LogSegment): string {
   return s.logPath.slice(s.logPath.lastIndexOf("/") + 1);
 }
@@ -69,27 +75,46 @@ function lastIndexEntry(s: LogSegment): { offset: number; position: number } | n
   return { offset: s.baseOffset + v.getInt32(0), position: v.getInt32(4) };
 }
 
+/** Why a closed segment's end is not as written, and the offset its index vouches for. */
+export interface ClosedSegmentDamage {
+  why: string;
+  /** The last index entry's offset (written at roll: the log held it), -1 if unreadable. */
+  indexedOffset: number;
+}
+
 /**
  * Why closed segment `s` cannot be as it was written (null when its end is intact): its last
  * index entry must name the batch at that position, and the headers from there must end
  * exactly at the end of the file.
  */
-export function closedSegmentDamage(s: LogSegment): string | null {
+export function closedSegmentDamage(s: LogSegment): ClosedSegmentDamage | null {
   let from = 0;
+  let indexedOffset = -1;
   if (s.offsetIndex.entries > 0) {
     const e = lastIndexEntry(s);
-    if (e === null) return "its index file cannot be read";
+    if (e === null) return { why: "its index file cannot be read", indexedOffset };
+    indexedOffset = e.offset;
     if (e.position < 0 || e.position >= s.size) {
-      return `its last index entry (offset ${e.offset}, position ${e.position}) lies past the end of the log (${s.size} bytes)`;
+      return {
+        why:
+          `its last index entry (offset ${e.offset}, position ${e.position}) lies past the end of the log (${s.size} bytes)`,
+        indexedOffset,
+      };
     }
     const h = s.readHeaderAt(e.position);
     if (h === null || lastOffset(h) !== e.offset) {
-      return `its last index entry (offset ${e.offset}) does not match the batch at position ${e.position}`;
+      return {
+        why:
+          `its last index entry (offset ${e.offset}) does not match the batch at position ${e.position}`,
+        indexedOffset,
+      };
     }
     from = e.position;
   }
   const r = s.scan(from, false, () => {});
-  if (r.end !== s.size) return r.reason ?? `its batches end at position ${r.end} of ${s.size}`;
+  if (r.end !== s.size) {
+    return { why: r.reason ?? `its batches end at position ${r.end} of ${s.size}`, indexedOffset };
+  }
   return null;
 }
 
@@ -120,6 +145,7 @@ export function recoverSegments(
 ): SegmentsRecovery {
   const out: SegmentsRecovery = { truncatedBytes: 0, rebuiltIndexes: 0, deletedSegments: 0 };
   let truncated: { index: number; result: RecoveryResult } | null = null;
+  let lostEnd = false;
   for (let i = 0; i < segments.length - 1 && truncated === null; i++) {
     const s = segments[i];
     let r: RecoveryResult | null = null;
@@ -129,15 +155,26 @@ export function recoverSegments(
     } else {
       const damage = closedSegmentDamage(s);
       if (damage !== null) {
-        log.warn(`${name}: closed segment ${fileName(s)} is damaged (${damage}): checking it`);
+        log.warn(`${name}: closed segment ${fileName(s)} is damaged (${damage.why}): checking it`);
         r = s.recover(true);
         s.finishIndexes();
+        // Cut at a batch boundary, the file holds only whole batches, but fewer than its index
+        // (written when it was rolled) saw: the rest of the log cannot follow it either.
+        const end = s.nextOffset >= 0 ? s.nextOffset : s.baseOffset;
+        if (r.truncatedBytes === 0 && damage.indexedOffset >= end) {
+          lostEnd = true;
+          log.warn(
+            `${name}: ${
+              fileName(s)
+            } ends before offset ${end} but its index named offset ${damage.indexedOffset}: the end of the segment was lost`,
+          );
+        }
       }
     }
     if (r !== null) {
       out.rebuiltIndexes++;
       s.unloadIndexes();
-      if (r.truncatedBytes > 0) truncated = { index: i, result: r };
+      if (r.truncatedBytes > 0 || lostEnd) truncated = { index: i, result: r };
     }
     s.releaseHandles(); // one descriptor at a time, however many segments
   }
@@ -189,7 +226,9 @@ export function recoverSegments(
   const leo = cut.nextOffset >= 0 ? cut.nextOffset : cut.baseOffset;
   log.warn(
     `${name}: recovery dropped ${dropped ? formatDropped(dropped) : `${r.truncatedBytes} bytes`}${
-      doomed.length > 0 ? ` in ${doomed.length + 1} segments` : ""
+      doomed.length > 0
+        ? ` in ${plural(doomed.length + (r.truncatedBytes > 0 ? 1 : 0), "segment")}`
+        : ""
     }; log end offset now ${leo}`,
   );
   return out;

@@ -172,6 +172,47 @@ Deno.test("a closed segment cut short mid-batch ends the log there, with every d
   });
 });
 
+Deno.test("a closed segment cut at a batch boundary lost its end all the same", async () => {
+  await withDir(async (dir) => {
+    const bases = await writeLog(dir, SEGMENTED, 40);
+    const path = (base: number) => `${dir}/${segmentFileName(base, ".log")}`;
+    const files = bases.map((b) => Deno.readFileSync(path(b)));
+    const bs = batchesOf(files[1]);
+    Deno.truncateSync(path(bases[1]), bs[2].position); // two whole batches stay
+    const end = bs[2].header.baseOffset;
+    const indexed = bs[bs.length - 1].header.baseOffset + 9; // an index entry per batch
+
+    let log!: PartitionLog;
+    const lines = await logged(async () => {
+      log = await PartitionLog.open(dir, SEGMENTED);
+    });
+    assert.equal(log.logEndOffset, end);
+    assert.deepEqual(log.segmentBaseOffsets(), [bases[0], bases[1]]);
+    assert.equal(log.recovery.truncatedBytes, 0);
+    assert.equal(log.recovery.deletedSegments, bases.length - 2);
+    const name = segmentFileName(bases[1], ".log");
+    assert.deepEqual(lines.slice(0, 2), [
+      `WARN t-0: closed segment ${name} is damaged (its last index entry (offset ${indexed}, position ${
+        bs[bs.length - 1].position
+      }) lies past the end of the log (${bs[2].position} bytes)): checking it`,
+      `WARN t-0: ${name} ends before offset ${end} but its index named offset ${indexed}: the end of the segment was lost`,
+    ]);
+    assert.equal(lines.length, 2 + bases.length - 2 + 1);
+    const laterBytes = files.slice(2).reduce((n, f) => n + f.length, 0);
+    const laterBatches = files.slice(2).reduce((n, f) => n + batchesOf(f).length, 0);
+    assert.equal(
+      lines[lines.length - 1],
+      `WARN t-0: recovery dropped ${laterBytes} bytes: ${laterBatches} batches, ${
+        laterBatches * 10
+      } records, offsets ${bases[2]}..399 by their headers in ${
+        bases.length - 2
+      } segments; log end offset now ${end}`,
+    );
+    assert.equal((await log.append(batch(10, "after"))).baseOffset, end);
+    await log.close();
+  });
+});
+
 Deno.test("a flipped CRC byte in the active segment truncates from that batch, logged with counts", async () => {
   await withDir(async (dir) => {
     const cfg = logConfig({ indexIntervalBytes: 256 });
