@@ -28,8 +28,17 @@ export function setLogPrefix(p: string): void {
   prefix = p;
 }
 
+/** Where lines go besides stderr (tests capture what was logged). */
+let sink: ((level: Level, msg: string) => void) | null = null;
+
+/** Also hands every emitted line's level and message to `fn` (null to stop). */
+export function setLogSink(fn: ((level: Level, msg: string) => void) | null): void {
+  sink = fn;
+}
+
 function emit(level: Level, msg: string): void {
   if (LEVELS[level] < threshold) return;
+  sink?.(level, msg);
   const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${prefix}${msg}\n`;
   try {
     Deno.stderr.writeSync(encoder.encode(line));

@@ -26,7 +26,15 @@ import {
   totalSize,
 } from "../protocol/record_batch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { log } from "../src/log.ts";
+import {
+  describeDropped,
+  type DroppedBatches,
+  formatDropped,
+  mergeDropped,
+} from "./dropped_batches.ts";
 import type { LogConfig } from "./log_config.ts";
+import { corruptSegment, segmentCutShort, storedBatchDamage } from "./segment_damage.ts";
 import { fileSize, OffsetIndex, readFully, writeFully } from "./offset_index.ts";
 import { TimeIndex, type TimestampOffset } from "./time_index.ts";
 
@@ -58,6 +66,8 @@ export interface RecoveryResult {
   nextOffset: number;
   /** Why the scan stopped early, if it did. */
   reason?: string;
+  /** What the truncation cut off, read from its batch headers before it went. */
+  dropped?: DroppedBatches;
 }
 
 const SCAN_CHUNK = 1 << 20;
@@ -224,14 +234,14 @@ export class LogSegment {
   /** Loads the offset index for lookups, rebuilding it from the log if it fails its checks. */
   private ensureIndexes(): void {
     if (!this.indexFilesOk) {
-      this.rebuildIndexes();
+      this.rebuildIndexes(false);
       return;
     }
     if (!this.offsetIndex.isLoaded && !this.offsetIndex.load(this.size)) {
-      this.rebuildIndexes();
+      this.rebuildIndexes(false);
       return;
     }
-    if (!this.timeIndex.isLoaded && !this.timeIndex.load()) this.rebuildIndexes();
+    if (!this.timeIndex.isLoaded && !this.timeIndex.load()) this.rebuildIndexes(false);
   }
 
   /**
@@ -245,14 +255,20 @@ export class LogSegment {
     let held = 0;
     let heldLength = 0;
     while (position < maxPosition) {
-      if (position + RECORD_BATCH_OVERHEAD > this.size) return null; // a torn header
+      if (position + RECORD_BATCH_OVERHEAD > this.size) {
+        throw corruptSegment(this.logPath, `a torn batch header at position ${position}`);
+      }
       if (position < held || position + RECORD_BATCH_OVERHEAD > held + heldLength) {
         const want = Math.min(scanScratch.length, this.size - position);
         heldLength = readFully(this.handle(), scanScratch, 0, want, position);
         held = position;
-        if (heldLength < RECORD_BATCH_OVERHEAD) return null;
+        if (heldLength < RECORD_BATCH_OVERHEAD) {
+          throw segmentCutShort(this.logPath, this.size, position, want, heldLength);
+        }
       }
       const header = readBatchHeader(scanScratch, position - held);
+      const bad = storedBatchDamage(header, position, this.baseOffset, this.size);
+      if (bad) throw corruptSegment(this.logPath, bad);
       if (lastOffset(header) >= offset) return { position, header };
       position += totalSize(header);
     }
@@ -319,6 +335,9 @@ export class LogSegment {
     if (opts.minOneBatch && firstSize > length) length = Math.min(firstSize, available);
     if (length < firstSize) return new Uint8Array(0);
     const buf = this.readBytes(first.position, length, allocateRead);
+    if (buf.length < length) {
+      throw segmentCutShort(this.logPath, this.size, first.position, length, buf.length);
+    }
     return buf.subarray(0, wholeBatchesLength(buf, maxOffset));
   }
 
@@ -400,12 +419,14 @@ export class LogSegment {
 
   /**
    * Kafka's LogSegment.recover: scans from `fromPosition` (0 = rebuild everything), rebuilds the
-   * indexes past it, and truncates the file at the first invalid batch.
+   * indexes past it, and truncates the file at the first invalid batch. With `truncate` false
+   * (an index rebuilt while serving) the file is left whole: reads meeting the damage report it.
    */
   recover(
     verifyCrc: boolean,
     onBatch?: (header: BatchHeader, buf: Uint8Array, bufPos: number) => void,
     fromPosition = 0,
+    truncate = true,
   ): RecoveryResult {
     if (fromPosition === 0) {
       this.offsetIndex.reset();
@@ -422,15 +443,38 @@ export class LogSegment {
       this.indexBatch(h, pos);
       onBatch?.(h, buf, bufPos);
     });
+    if (!truncate && result.end < this.size) {
+      log.warn(
+        `Indexed ${this.logPath} up to position ${result.end} of ${this.size} (${result.reason}): reads past it answer CORRUPT_MESSAGE`,
+      );
+      return {
+        validBytes: this.size,
+        truncatedBytes: 0,
+        nextOffset: this.next,
+        reason: result.reason,
+      };
+    }
     const truncated = this.size - result.end;
+    let dropped: DroppedBatches | undefined;
     if (truncated > 0) {
-      ftruncateSync(this.handle(), result.end);
+      const fd = this.handle();
+      dropped = describeDropped(
+        (into, pos) => readFully(fd, into, 0, into.length, pos),
+        result.end,
+        this.size,
+      );
+      ftruncateSync(fd, result.end);
       this.size = result.end;
       this.dirty = true;
       if (this.next >= 0) {
         this.offsetIndex.truncateTo(this.next);
         this.timeIndex.truncateTo(this.next);
       }
+      log.warn(
+        `Truncated ${this.logPath} at position ${result.end} (${result.reason}): dropped ${
+          formatDropped(dropped)
+        }; the segment now ends before offset ${this.next >= 0 ? this.next : this.baseOffset}`,
+      );
     }
     if (this.size === 0) {
       this.next = this.baseOffset;
@@ -441,12 +485,17 @@ export class LogSegment {
       truncatedBytes: truncated,
       nextOffset: this.next,
       reason: result.reason,
+      dropped,
     };
   }
 
-  /** Rebuilds both indexes of an inactive segment from its batch headers (no CRC check). */
-  rebuildIndexes(): RecoveryResult {
-    const r = this.recover(false);
+  /**
+   * Rebuilds both indexes of an inactive segment from its batch headers (no CRC check). Only
+   * recovery at open truncates; a rebuild on first use while serving (`truncate` false) never
+   * cuts a closed segment, which would open a hole in the middle of the log.
+   */
+  rebuildIndexes(truncate = true): RecoveryResult {
+    const r = this.recover(false, undefined, 0, truncate);
     this.finishIndexes();
     return r;
   }
@@ -458,13 +507,18 @@ export class LogSegment {
   resumeAfterCleanShutdown(onBatch?: (h: BatchHeader, buf: Uint8Array, p: number) => void): {
     result: RecoveryResult;
     rebuilt: boolean;
+    /** Why the indexes could not be trusted, when that was not merely their being empty. */
+    distrusted?: string;
   } {
-    if (
-      !this.indexFilesOk || !this.offsetIndex.load(this.size) || !this.timeIndex.load() ||
-      this.offsetIndex.entries === 0
-    ) {
-      return { result: this.recover(true, onBatch), rebuilt: true };
-    }
+    const full = (distrusted?: string) => ({
+      result: this.recover(true, onBatch),
+      rebuilt: true,
+      distrusted,
+    });
+    if (!this.indexFilesOk) return full("its index files are missing or torn");
+    if (!this.offsetIndex.load(this.size)) return full("its offset index fails its checks");
+    if (!this.timeIndex.load()) return full("its time index fails its checks");
+    if (this.offsetIndex.entries === 0) return full(); // a short segment: nothing indexed
     this.maxTs = this.timeIndex.lastEntry();
     const last = this.offsetIndex.lastEntry();
     let h: BatchHeader | null = null;
@@ -474,12 +528,22 @@ export class LogSegment {
       // not a batch boundary: handled below
     }
     if (h === null || lastOffset(h) !== last.offset) {
-      return { result: this.recover(true, onBatch), rebuilt: true };
+      return full(`its last index entry (offset ${last.offset}) does not match the log`);
     }
     const r = this.recover(false, onBatch, last.position);
     if (r.truncatedBytes > 0 || r.nextOffset < 0) {
-      // The "clean" tail was not: distrust the indexes and check every byte.
-      return { result: this.recover(true, onBatch), rebuilt: true };
+      // The "clean" tail was not: distrust the indexes and check every byte. What the first
+      // pass cut off lay after whatever this one cuts: report both as one truncation.
+      const again = full(`its end is damaged (${r.reason})`);
+      const f = again.result;
+      if (r.truncatedBytes > 0) {
+        f.reason = f.truncatedBytes > 0 ? f.reason : r.reason;
+        f.dropped = f.dropped && r.dropped
+          ? mergeDropped(f.dropped, r.dropped)
+          : f.dropped ?? r.dropped;
+        f.truncatedBytes += r.truncatedBytes;
+      }
+      return again;
     }
     return { result: r, rebuilt: false };
   }
@@ -506,7 +570,14 @@ export class LogSegment {
     if (!this.dirty || this.fd < 0) return Promise.resolve();
     this.dirty = false;
     const fd = this.fd;
-    return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) =>
+      fsync(fd, (err) => {
+        if (err) {
+          this.dirty = true; // still to be made durable
+          reject(err);
+        } else resolve();
+      })
+    );
   }
 
   /**
@@ -554,7 +625,7 @@ export class LogSegment {
   maxTimestampSoFar(): TimestampOffset | null {
     if (this.maxTs === null && this.size > 0) {
       if (this.indexFilesOk) this.maxTs = this.timeIndex.lastEntry();
-      if (this.maxTs === null) this.rebuildIndexes();
+      if (this.maxTs === null) this.rebuildIndexes(false);
     }
     return this.maxTs;
   }
@@ -654,14 +725,17 @@ export function findRecordInBatch(
 
 /**
  * Whole batches at the start of `buf` (which begins at a batch boundary): stops before a
- * trailing partial batch and before the first batch after the first whose last offset reaches
+ * trailing partial batch, before a header that cannot be a v2 batch (a read starting there
+ * reports it) and before the first batch after the first whose last offset reaches
  * `maxOffset`. Returns the byte length kept.
  */
 export function wholeBatchesLength(buf: Uint8Array, maxOffset: number): number {
   let end = 0;
   while (end + RECORD_BATCH_OVERHEAD <= buf.length) {
-    const size = ((buf[end + 8] << 24) | (buf[end + 9] << 16) | (buf[end + 10] << 8) |
-      buf[end + 11]) + LOG_OVERHEAD;
+    const batchLength = (buf[end + 8] << 24) | (buf[end + 9] << 16) | (buf[end + 10] << 8) |
+      buf[end + 11];
+    if (buf[end + 16] !== MAGIC_V2 || batchLength < MIN_BATCH_LENGTH) break;
+    const size = batchLength + LOG_OVERHEAD;
     if (end + size > buf.length) break;
     if (end > 0 && batchLastOffset(buf, end) >= maxOffset) break;
     end += size;

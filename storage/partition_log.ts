@@ -8,10 +8,10 @@
  * synchronous positional reads of whole batches into one buffer.
  *
  * Recovery on open: a compaction swap cut short (`<base>.log.swap`) is completed; stale temp
- * files (`.cleaned`, `.deleted`, `.tmp`) are deleted; inactive segments with missing or torn
- * index files get them rebuilt; the active segment is always walked batch by batch (every byte
- * CRC-checked unless the last shutdown was clean) and truncated at the first torn or corrupt
- * batch; producer state is loaded from the newest usable snapshot and rolled forward by
+ * files (`.cleaned`, `.deleted`, `.tmp`) are deleted; the segments are recovered by the
+ * LogLoader (storage/log_loader.ts: index rebuilds, closed segments' ends checked, the active
+ * segment walked batch by batch, the log cut at the first torn or corrupt batch, every action
+ * logged); producer state is loaded from the newest usable snapshot and rolled forward by
  * replaying batch headers.
  *
  * Offsets (Kafka's names): the log start offset is the first offset a consumer may read; with
@@ -48,6 +48,7 @@ import {
   validateBatches,
 } from "../protocol/record_batch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { log } from "../src/log.ts";
 import { decodeRecords } from "../protocol/records.ts";
 import {
   compactPolicy,
@@ -64,6 +65,9 @@ import {
   segmentFileName,
   TIME_INDEX_FILE_SUFFIX,
 } from "./log_segment.ts";
+import type { DroppedBatches } from "./dropped_batches.ts";
+import { recoverSegments } from "./log_loader.ts";
+import { ReadFailures, storageFailure } from "./segment_damage.ts";
 import { readWholeFile } from "./offset_index.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
 import type { TimestampOffset } from "./time_index.ts";
@@ -155,13 +159,17 @@ export interface ClosedSegment {
   size: number;
 }
 
-/** What recovery found, for logging. */
+/** What recovery did (storage/log_loader.ts logs each action). */
 export interface RecoveryInfo {
   cleanShutdown: boolean;
   truncatedBytes: number;
   reason?: string;
   rebuiltIndexes: number;
   replayedBatches: number;
+  /** Segments deleted after an earlier one was truncated. */
+  deletedSegments: number;
+  /** What the truncation and the deletions dropped, by batch headers. */
+  dropped?: DroppedBatches;
 }
 
 /** Written on clean close; its presence lets the next open trust the active segment's indexes. */
@@ -222,6 +230,7 @@ export class PartitionLog {
     truncatedBytes: 0,
     rebuiltIndexes: 0,
     replayedBatches: 0,
+    deletedSegments: 0,
   };
 
   private cfg: LogConfig;
@@ -242,6 +251,7 @@ export class PartitionLog {
   private readonly onLogStartChange?: (log: PartitionLog) => void;
   /** The topic's id, when known (names the cold tier's objects). */
   readonly topicId?: string;
+  private readonly readFailures: ReadFailures;
 
   private constructor(readonly dir: string, config: LogConfig, opts?: PartitionLogOptions) {
     this.cfg = config;
@@ -253,6 +263,7 @@ export class PartitionLog {
     this.topicId = opts?.topicId;
     this.checkpointedStart = opts?.logStartOffset ?? -1;
     this.onLogStartChange = opts?.onLogStartOffsetChange;
+    this.readFailures = new ReadFailures(`${this.topic}-${this.partition}`);
   }
 
   /** Opens (creating if needed) and recovers the log in `dir`. */
@@ -357,6 +368,7 @@ export class PartitionLog {
       }
       renameSync(`${this.dir}/${name}`, `${this.dir}/${segmentFileName(base, LOG_FILE_SUFFIX)}`);
       fsyncDir(this.dir);
+      log.info(`${this.topic}-${this.partition}: completed the compaction swap of ${name}`);
     }
     const logBases: number[] = [];
     const snapshots: number[] = [];
@@ -365,6 +377,7 @@ export class PartitionLog {
     for (const name of afterSwaps) {
       if (STALE_SUFFIXES.some((s) => name.endsWith(s))) {
         rmSync(`${this.dir}/${name}`, { recursive: true, force: true });
+        log.info(`${this.topic}-${this.partition}: deleted the leftover ${name}`);
         continue;
       }
       const m = /^(\d{20})\.(log|index|timeindex|snapshot)$/.exec(name);
@@ -383,26 +396,18 @@ export class PartitionLog {
       for (const base of logBases) this.segments.push(LogSegment.open(this.dir, base, this.cfg));
     }
 
-    for (let i = 0; i < this.segments.length - 1; i++) {
-      const s = this.segments[i];
-      if (!s.indexFilesOk) {
-        s.rebuildIndexes();
-        s.unloadIndexes();
-        this.recovery.rebuiltIndexes++;
-      }
-    }
+    const r = recoverSegments(
+      this.segments,
+      clean,
+      `${this.topic}-${this.partition}`,
+      () => fsyncDir(this.dir),
+    );
+    this.recovery.truncatedBytes = r.truncatedBytes;
+    this.recovery.reason = r.reason;
+    this.recovery.rebuiltIndexes = r.rebuiltIndexes;
+    this.recovery.deletedSegments = r.deletedSegments;
+    this.recovery.dropped = r.dropped;
     const active = this.active;
-    let result;
-    if (clean) {
-      const r = active.resumeAfterCleanShutdown();
-      result = r.result;
-      if (r.rebuilt) this.recovery.rebuiltIndexes++;
-    } else {
-      result = active.recover(true);
-      this.recovery.rebuiltIndexes++;
-    }
-    this.recovery.truncatedBytes = result.truncatedBytes;
-    this.recovery.reason = result.reason;
     this.leo = active.nextOffset >= 0 ? active.nextOffset : active.baseOffset;
     this.logStart = this.startFromCheckpoint(this.segments[0].baseOffset);
 
@@ -459,15 +464,24 @@ export class PartitionLog {
     if (from >= this.leo) return;
     let i = this.segmentIndexFor(from);
     let position = 0;
-    const first = this.segments[i].translateOffset(from);
-    if (first) position = first.position;
+    try {
+      const first = this.segments[i].translateOffset(from);
+      if (first) position = first.position;
+    } catch {
+      // damage before `from`: the scan below starts at the segment's start and reports it
+    }
     for (; i < this.segments.length; i++) {
       const seg = this.segments[i];
-      seg.scan(position, false, (_pos, h, buf, bufPos) => {
+      const r = seg.scan(position, false, (_pos, h, buf, bufPos) => {
         if (lastOffset(h) < from) return;
         this.replayBatch(h, buf, bufPos);
         this.recovery.replayedBatches++;
       });
+      if (r.reason !== undefined) {
+        log.warn(
+          `${this.topic}-${this.partition}: producer state replay skips the rest of ${seg.logPath} (${r.reason})`,
+        );
+      }
       position = 0;
     }
   }
@@ -646,7 +660,14 @@ export class PartitionLog {
     }
     const last = next - 1;
 
-    if (this.shouldRoll(records.length, maxTimestamp, last, now)) await this.roll(now);
+    if (this.shouldRoll(records.length, maxTimestamp, last, now)) {
+      try {
+        await this.roll(now);
+      } catch (e) {
+        // Nothing of this request is written yet; the next append tries to roll again.
+        throw storageFailure(`${this.topic}-${this.partition}`, "rolling a new segment", e);
+      }
+    }
     const seg = this.active;
     const before = seg.size;
     try {
@@ -657,18 +678,25 @@ export class PartitionLog {
       } catch {
         // the storage error below is what matters
       }
-      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `append failed: ${e}`);
+      throw storageFailure(`${this.topic}-${this.partition}`, "append", e);
     }
     this.leo = next;
     this.producerState.commit(info);
     for (const t of info.completedTxns) this.recordCompletedTxn(t);
 
     this.unflushedMessages += recordCount;
+    let flushFailure: KafkaError | null = null;
     if (
       this.unflushedMessages >= cfg.flushIntervalMessages ||
       now - this.lastFlushMs >= cfg.flushIntervalMs
     ) {
-      await this.flushActive(now);
+      try {
+        await this.flushActive(now);
+      } catch (e) {
+        // Written but not durable: not acknowledged (a retry of an idempotent batch is
+        // recognised as a duplicate).
+        flushFailure = storageFailure(`${this.topic}-${this.partition}`, "fsync", e);
+      }
     }
     for (const l of this.listeners) {
       try {
@@ -677,6 +705,7 @@ export class PartitionLog {
         // a listener's failure is its own
       }
     }
+    if (flushFailure) throw flushFailure;
     return {
       baseOffset: headers[0].baseOffset,
       lastOffset: last,
@@ -829,7 +858,12 @@ export class PartitionLog {
     for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
       const seg = this.segments[i];
       if (seg.baseOffset >= upper) break;
-      const buf = seg.read(offset, maxBytes, { maxOffset: upper, minOneBatch: opts.minOneBatch });
+      let buf: Uint8Array | null;
+      try {
+        buf = seg.read(offset, maxBytes, { maxOffset: upper, minOneBatch: opts.minOneBatch });
+      } catch (e) {
+        throw this.readFailures.failure(offset, e);
+      }
       if (buf !== null) return buf;
     }
     return new Uint8Array(0);

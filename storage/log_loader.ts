@@ -1,0 +1,235 @@
+/**
+ * LogLoader: what a partition's segments go through when its log is opened, after Kafka's
+ * LogLoader.recoverLog, with every action logged (WARN when anything is dropped).
+ *
+ * Which segments are scanned: Kafka recovers the segments above the recovery point (the
+ * offset up to which the log was flushed, `recovery-point-offset-checkpoint`). Here a segment
+ * is fsynced before the next one is created (roll) and a compacted segment before it replaces
+ * the original, so every closed segment is below the recovery point and only the active
+ * segment can hold unflushed bytes: after an unclean shutdown it is CRC-checked batch by
+ * batch, after a clean one only what follows its last index entry is walked. No checkpoint
+ * file is needed to know this.
+ *
+ * Closed segments are not trusted blindly either: each one's last index entry must point at a
+ * batch, and the batch headers from there must end exactly at the end of the file (a few
+ * header reads). A closed segment that fails this (cut short or overwritten on disk) is
+ * CRC-checked in full and truncated at its first bad batch; one cut at a batch boundary, whose
+ * whole batches end before the offset its index (written at roll) named, lost its end just the
+ * same.
+ *
+ * A truncation anywhere is handled as Kafka handles corruption found during recovery: the log
+ * ends there. Every later segment is deleted, so offsets stay contiguous and the log end
+ * offset (and with it the high watermark) is the end of the last valid batch; consumers past
+ * it get OFFSET_OUT_OF_RANGE and reset, producers continue from it.
+ */
+import { lastOffset } from "../protocol/record_batch.ts";
+import { log } from "../src/log.ts";
+import {
+  describeDropped,
+  type DroppedBatches,
+  formatDropped,
+  mergeDropped,
+} from "./dropped_batches.ts";
+import type { LogSegment, RecoveryResult } from "./log_segment.ts";
+import { OffsetIndex, readFully } from "./offset_index.ts";
+import { closeSync, openSync } from "node:fs";
+
+/** What loading the segments did. */
+export interface SegmentsRecovery {
+  /** Bytes cut off the segment that was truncated (0 when none was). */
+  truncatedBytes: number;
+  /** Why that segment was truncated. */
+  reason?: string;
+  rebuiltIndexes: number;
+  /** Segments deleted because an earlier one was truncated. */
+  deletedSegments: number;
+  /** Everything dropped (the truncated tail and the deleted segments), by batch headers. */
+  dropped?: DroppedBatches;
+}
+
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
+}
+
+function fileName(s: LogSegment): string {
+  return s.logPath.slice(s.logPath.lastIndexOf("/") + 1);
+}
+
+/** The last entry of a closed segment's .index file, read alone (8 bytes at its end). */
+function lastIndexEntry(s: LogSegment): { offset: number; position: number } | null {
+  const entries = s.offsetIndex.entries;
+  const buf = new Uint8Array(OffsetIndex.ENTRY_SIZE);
+  let fd: number;
+  try {
+    fd = openSync(s.offsetIndex.path, "r");
+  } catch {
+    return null;
+  }
+  try {
+    const n = readFully(fd, buf, 0, buf.length, (entries - 1) * OffsetIndex.ENTRY_SIZE);
+    if (n < buf.length) return null;
+  } finally {
+    closeSync(fd);
+  }
+  const v = new DataView(buf.buffer);
+  return { offset: s.baseOffset + v.getInt32(0), position: v.getInt32(4) };
+}
+
+/** Why a closed segment's end is not as written, and the offset its index vouches for. */
+export interface ClosedSegmentDamage {
+  why: string;
+  /** The last index entry's offset (written at roll: the log held it), -1 if unreadable. */
+  indexedOffset: number;
+}
+
+/**
+ * Why closed segment `s` cannot be as it was written (null when its end is intact): its last
+ * index entry must name the batch at that position, and the headers from there must end
+ * exactly at the end of the file.
+ */
+export function closedSegmentDamage(s: LogSegment): ClosedSegmentDamage | null {
+  let from = 0;
+  let indexedOffset = -1;
+  if (s.offsetIndex.entries > 0) {
+    const e = lastIndexEntry(s);
+    if (e === null) return { why: "its index file cannot be read", indexedOffset };
+    indexedOffset = e.offset;
+    if (e.position < 0 || e.position >= s.size) {
+      return {
+        why:
+          `its last index entry (offset ${e.offset}, position ${e.position}) lies past the end of the log (${s.size} bytes)`,
+        indexedOffset,
+      };
+    }
+    const h = s.readHeaderAt(e.position);
+    if (h === null || lastOffset(h) !== e.offset) {
+      return {
+        why:
+          `its last index entry (offset ${e.offset}) does not match the batch at position ${e.position}`,
+        indexedOffset,
+      };
+    }
+    from = e.position;
+  }
+  const r = s.scan(from, false, () => {});
+  if (r.end !== s.size) {
+    return { why: r.reason ?? `its batches end at position ${r.end} of ${s.size}`, indexedOffset };
+  }
+  return null;
+}
+
+/** Describes a whole segment about to be deleted. */
+function describeSegment(s: LogSegment): DroppedBatches {
+  return describeDropped(
+    (into, pos) => {
+      const b = s.readBytes(pos, into.length);
+      into.set(b);
+      return b.length;
+    },
+    0,
+    s.size,
+  );
+}
+
+/**
+ * Recovers `segments` (oldest first, the last one active) in place: rebuilds missing index
+ * files, checks closed segments' ends, recovers the active segment (`clean`: the last
+ * shutdown was clean) and, after a truncation, deletes every later segment. `name` labels log
+ * lines ("orders-0"); `syncDir` makes the deletions durable.
+ */
+export function recoverSegments(
+  segments: LogSegment[],
+  clean: boolean,
+  name: string,
+  syncDir: () => void,
+): SegmentsRecovery {
+  const out: SegmentsRecovery = { truncatedBytes: 0, rebuiltIndexes: 0, deletedSegments: 0 };
+  let truncated: { index: number; result: RecoveryResult } | null = null;
+  let lostEnd = false;
+  for (let i = 0; i < segments.length - 1 && truncated === null; i++) {
+    const s = segments[i];
+    let r: RecoveryResult | null = null;
+    if (!s.indexFilesOk) {
+      log.warn(`${name}: index files of ${fileName(s)} are missing or torn: rebuilding them`);
+      r = s.rebuildIndexes();
+    } else {
+      const damage = closedSegmentDamage(s);
+      if (damage !== null) {
+        log.warn(`${name}: closed segment ${fileName(s)} is damaged (${damage.why}): checking it`);
+        r = s.recover(true);
+        s.finishIndexes();
+        // Cut at a batch boundary, the file holds only whole batches, but fewer than its index
+        // (written when it was rolled) saw: the rest of the log cannot follow it either.
+        const end = s.nextOffset >= 0 ? s.nextOffset : s.baseOffset;
+        if (r.truncatedBytes === 0 && damage.indexedOffset >= end) {
+          lostEnd = true;
+          log.warn(
+            `${name}: ${
+              fileName(s)
+            } ends before offset ${end} but its index named offset ${damage.indexedOffset}: the end of the segment was lost`,
+          );
+        }
+      }
+    }
+    if (r !== null) {
+      out.rebuiltIndexes++;
+      s.unloadIndexes();
+      if (r.truncatedBytes > 0 || lostEnd) truncated = { index: i, result: r };
+    }
+    s.releaseHandles(); // one descriptor at a time, however many segments
+  }
+
+  if (truncated === null) {
+    const active = segments[segments.length - 1];
+    let r: RecoveryResult;
+    if (clean) {
+      const resumed = active.resumeAfterCleanShutdown();
+      r = resumed.result;
+      if (resumed.rebuilt) out.rebuiltIndexes++;
+      if (resumed.distrusted !== undefined) {
+        log.warn(
+          `${name}: after a clean shutdown ${
+            fileName(active)
+          } was checked batch by batch: ${resumed.distrusted}`,
+        );
+      }
+    } else {
+      if (active.size > 0) {
+        log.info(`${name}: unclean shutdown: checking every batch of ${fileName(active)}`);
+      }
+      r = active.recover(true);
+      out.rebuiltIndexes++;
+    }
+    if (r.truncatedBytes > 0) truncated = { index: segments.length - 1, result: r };
+  }
+  if (truncated === null) return out;
+
+  const r = truncated.result;
+  out.truncatedBytes = r.truncatedBytes;
+  out.reason = r.reason;
+  let dropped = r.dropped;
+  const cut = segments[truncated.index];
+  const doomed = segments.splice(truncated.index + 1);
+  for (const d of doomed) {
+    const what = describeSegment(d);
+    log.warn(
+      `${name}: deleting ${fileName(d)} (${formatDropped(what)}): the log ends in the truncated ${
+        fileName(cut)
+      }, and offsets stay contiguous`,
+    );
+    d.deleteFiles();
+    dropped = dropped ? mergeDropped(dropped, what) : what;
+  }
+  if (doomed.length > 0) syncDir();
+  out.deletedSegments = doomed.length;
+  out.dropped = dropped;
+  const leo = cut.nextOffset >= 0 ? cut.nextOffset : cut.baseOffset;
+  log.warn(
+    `${name}: recovery dropped ${dropped ? formatDropped(dropped) : `${r.truncatedBytes} bytes`}${
+      doomed.length > 0
+        ? ` in ${plural(doomed.length + (r.truncatedBytes > 0 ? 1 : 0), "segment")}`
+        : ""
+    }; log end offset now ${leo}`,
+  );
+  return out;
+}
