@@ -414,7 +414,7 @@ export class Broker {
         try {
           chunks = await handleRequestFrame(this, a.frame, a.clientHost, a.connectionId, false);
         } catch (e) {
-          if (e instanceof CloseConnection) return { close: e.message };
+          if (e instanceof CloseConnection) return { close: e.message, closeLevel: e.level };
           throw e;
         }
         // Requests that keep no view of their bytes give the copy back to the sender's pool.
