@@ -122,6 +122,8 @@ export function logConfigFor(
     flushIntervalMs: v("flush.ms") as number,
     messageTimestampType: v("message.timestamp.type") as "CreateTime" | "LogAppendTime",
     maxMessageBytes: v("max.message.bytes") as number,
+    timestampBeforeMaxMs: v("message.timestamp.before.max.ms") as number,
+    timestampAfterMaxMs: v("message.timestamp.after.max.ms") as number,
     retentionMs: v("retention.ms") as number,
     retentionBytes: v("retention.bytes") as number,
     cleanupPolicy: normalizePolicy(v("cleanup.policy") as string),

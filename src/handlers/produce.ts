@@ -3,8 +3,11 @@
  * Behaviour: each partition's record batches are validated (magic 2, CRC-32C, sizes against
  * `max.message.bytes`), checked against the idempotent producer's sequence state, given
  * offsets by patching baseOffset in place and appended as received; record bodies are never
- * decoded. Partitions of one request are appended concurrently, each by its own log, which
- * serialises its appends; with Deno workers each partition's append runs on its owning
+ * decoded, except where Kafka checks records one by one (storage/record_validation.ts): a
+ * record without a key on a compacted topic, a CreateTime outside
+ * `message.timestamp.{before,after}.max.ms`; those fail the partition with INVALID_RECORD or
+ * INVALID_TIMESTAMP and are listed in `recordErrors` (v8+, KIP-467). Partitions of one
+ * request are appended concurrently, each by its own log, which serialises its appends; with Deno workers each partition's append runs on its owning
  * worker (src/partition_ops.ts), the batch bytes copied once and transferred. acks must be 0, 1 or -1 (INVALID_REQUIRED_ACKS otherwise); with a
  * single replica, 1 and -1 both answer once the batch is in the log. acks=0 gets no response;
  * when any of its partitions fails, the connection is closed instead (logged at info), as
@@ -100,6 +103,7 @@ export const produce: ApiRegistration = {
             slot.baseOffset = r.baseOffset;
             slot.logAppendTimeMs = r.logAppendTime;
             slot.logStartOffset = r.logStartOffset;
+            if (r.recordErrors) slot.recordErrors = r.recordErrors;
             if (r.errorCode === 0 && !r.duplicate) {
               broker.metrics.produced(topic, records.length, r.recordCount);
             }
