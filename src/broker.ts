@@ -123,6 +123,8 @@ export function logConfigFor(
     flushIntervalMs: v("flush.ms") as number,
     messageTimestampType: v("message.timestamp.type") as "CreateTime" | "LogAppendTime",
     maxMessageBytes: v("max.message.bytes") as number,
+    timestampBeforeMaxMs: v("message.timestamp.before.max.ms") as number,
+    timestampAfterMaxMs: v("message.timestamp.after.max.ms") as number,
     retentionMs: v("retention.ms") as number,
     retentionBytes: v("retention.bytes") as number,
     cleanupPolicy: normalizePolicy(v("cleanup.policy") as string),
@@ -429,7 +431,7 @@ export class Broker {
             a.fetchSession,
           );
         } catch (e) {
-          if (e instanceof CloseConnection) return { close: e.message };
+          if (e instanceof CloseConnection) return { close: e.message, closeLevel: e.level };
           throw e;
         }
         // Requests that keep no view of their bytes give the copy back to the sender's pool.

@@ -57,6 +57,13 @@ export const BROKER_CONFIGS: ConfigDef[] = [
   def("socket.request.max.bytes", "int", 104857600, "Largest request frame accepted.", {
     min: 1,
   }),
+  def(
+    "max.request.partition.size.limit",
+    "int",
+    2000,
+    "Most partitions a DescribeTopicPartitions response describes.",
+    { min: 1 },
+  ),
   def("log.segment.bytes", "int", 1073741824, "Roll a segment at this size.", { min: 14 }),
   def("log.roll.ms", "long", null, "Roll a segment after this age (overrides log.roll.hours).", {
     min: 1,

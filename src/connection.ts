@@ -5,8 +5,9 @@
  * (pipelined requests wait in the socket and our read buffer), so responses leave in
  * request order and appends from one connection keep their order. A frame's size prefix is
  * checked against `socket.request.max.bytes` before anything is buffered for it; a
- * malformed frame, an unknown API key or an unsupported version closes only this
- * connection, with a logged reason.
+ * malformed frame (a body too short or inconsistent for its fields), an unknown API key or
+ * an unsupported version closes only this connection, with a logged reason. Bytes after a
+ * request's last field are ignored, as Kafka does.
  */
 import {
   API_VERSIONS_KEY,
@@ -16,7 +17,7 @@ import {
   writeResponseHeader,
 } from "../protocol/headers.ts";
 import type { RequestHeader } from "../protocol/headers.ts";
-import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import { Reader, Writer } from "../protocol/primitives.ts";
 import { codecFor, isFlexible, type Msg } from "../protocol/schema.ts";
 import { ApiVersionsResponse } from "../protocol/messages/mod.ts";
@@ -32,6 +33,7 @@ import {
   type FetchSessionView,
   sessionErrorResponse,
 } from "./fetch_session.ts";
+import { CloseConnection } from "./close_connection.ts";
 
 const MIN_READ = 64 * 1024;
 /** Frames up to this size get their whole buffer at once (typical produce requests). */
@@ -54,8 +56,7 @@ interface Slab {
 /** Produce requests of one connection handled at once (see Connection.serve). */
 const MAX_PIPELINED_PRODUCE = 5;
 
-/** Closes the connection after logging why. */
-export class CloseConnection extends Error {}
+export { CloseConnection };
 
 export class Connection {
   readonly id = nextConnectionId++;
@@ -163,7 +164,7 @@ export class Connection {
     } catch (e) {
       if (e instanceof CloseConnection) {
         // While the broker shuts down, requests cut short are expected, not a client's fault.
-        (this.broker.isClosing ? log.debug : log.warn)(
+        (this.broker.isClosing ? log.debug : e.level === "info" ? log.info : log.warn)(
           `closing connection ${this.id} from ${this.remote}: ${e.message}`,
         );
       } else if (!this.closed && !isDisconnect(e)) {
@@ -317,12 +318,18 @@ export async function handleRequestFrame(
     if (flexible) readHeaderTaggedFields(r, header);
     const codec = codecFor(reg.request, header.apiVersion);
     body = codec.decode(r);
-    if (r.remaining !== 0 && header.apiKey !== API_VERSIONS_KEY) {
-      throw new ProtocolError(`${r.remaining} trailing bytes`);
-    }
   } catch (e) {
     throw new CloseConnection(
       `malformed ${reg.name} v${header.apiVersion} request: ${errText(e)}`,
+    );
+  }
+  if (r.remaining !== 0) {
+    // Kafka parses a request's fields and ignores what follows them: librdkafka 2.3+ sends
+    // its all-topics Metadata v9+ with a 4-byte zero placeholder for the topic array (a
+    // compact null and 3 bytes more), so refusing trailing bytes would lock it out.
+    log.debug(
+      `connection ${connectionId}: ${reg.name} v${header.apiVersion} request has ` +
+        `${r.remaining} trailing bytes, ignored`,
     );
   }
   // Fetch sessions are kept by the worker holding the connection: a session's request is
@@ -365,7 +372,10 @@ export async function handleRequestFrame(
     }
   } catch (e) {
     const ms = performance.now() - started;
-    broker.metrics.request(header.apiKey, header.apiVersion, ErrorCode.UNKNOWN_SERVER_ERROR, ms);
+    const codes = e instanceof CloseConnection && e.errorCodes
+      ? e.errorCodes
+      : ErrorCode.UNKNOWN_SERVER_ERROR;
+    broker.metrics.request(header.apiKey, header.apiVersion, codes, ms);
     throw e;
   }
   broker.metrics.request(
@@ -450,6 +460,7 @@ async function forwardRequest(
     response?: Uint8Array[] | null;
     fresh?: number[];
     close?: string;
+    closeLevel?: "warn" | "info";
     returned?: Uint8Array;
     fetchSession?: FetchSessionView["result"];
   };
@@ -465,7 +476,9 @@ async function forwardRequest(
   }
   if (answer.returned) bufferPool.give(answer.returned.buffer);
   for (const i of answer.fresh ?? []) markFreshRead(answer.response![i].buffer);
-  if (answer.close !== undefined) throw new CloseConnection(answer.close);
+  if (answer.close !== undefined) {
+    throw new CloseConnection(answer.close, { level: answer.closeLevel });
+  }
   if (fetchSession) fetchSession.result = answer.fetchSession;
   return answer.response ?? null;
 }

@@ -14,6 +14,7 @@ import { type PartitionTiers, partitionTiers } from "./admin/tiering.ts";
 import type { Broker } from "./broker.ts";
 import { bufferPool } from "./buffer_pool.ts";
 import { errorCodeOf, errorMessageOf } from "./handlers/util.ts";
+import { type RecordError, RecordValidationError } from "../storage/record_validation.ts";
 
 export const EARLIEST = -2;
 export const LATEST = -1;
@@ -32,6 +33,8 @@ export interface AppendOutcome {
   logStartOffset: number;
   recordCount: number;
   duplicate: boolean;
+  /** The records that failed the append (KIP-467), by index in their batch. */
+  recordErrors?: RecordError[];
 }
 
 /** One partition's part of a Fetch response. */
@@ -108,6 +111,7 @@ export const PARTITION_OPS = {
         logStartOffset: log.logStartOffset,
         recordCount: 0,
         duplicate: false,
+        ...(e instanceof RecordValidationError ? { recordErrors: e.recordErrors } : {}),
       };
     }
   },

@@ -25,6 +25,10 @@ export interface LogConfig {
   messageTimestampType: MessageTimestampType;
   /** `max.message.bytes`: largest batch accepted. */
   maxMessageBytes: number;
+  /** `message.timestamp.before.max.ms`: oldest CreateTime accepted, before now. */
+  timestampBeforeMaxMs: number;
+  /** `message.timestamp.after.max.ms`: newest CreateTime accepted, after now. */
+  timestampAfterMaxMs: number;
   /** `retention.ms` (carried for the retention task; -1 = unlimited). */
   retentionMs: number;
   /** `retention.bytes` (carried for the retention task; -1 = unlimited). */
@@ -56,6 +60,8 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   flushIntervalMs: Number.MAX_SAFE_INTEGER,
   messageTimestampType: "CreateTime",
   maxMessageBytes: 1048588,
+  timestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+  timestampAfterMaxMs: 3600000,
   retentionMs: 7 * 24 * 60 * 60 * 1000,
   retentionBytes: -1,
   cleanupPolicy: "delete",
@@ -114,6 +120,8 @@ export const TOPIC_CONFIG_KEYS = [
   "flush.ms",
   "message.timestamp.type",
   "max.message.bytes",
+  "message.timestamp.before.max.ms",
+  "message.timestamp.after.max.ms",
   "retention.ms",
   "retention.bytes",
   "cleanup.policy",
@@ -165,6 +173,12 @@ export function logConfigFromProperties(
         break;
       case "max.message.bytes":
         c.maxMessageBytes = intProp(key, value, 0);
+        break;
+      case "message.timestamp.before.max.ms":
+        c.timestampBeforeMaxMs = intProp(key, value, 0);
+        break;
+      case "message.timestamp.after.max.ms":
+        c.timestampAfterMaxMs = intProp(key, value, 0);
         break;
       case "retention.ms":
         c.retentionMs = intProp(key, value, -1);

@@ -38,7 +38,6 @@ import {
   isControl,
   isTransactional,
   lastOffset,
-  readBatchHeader as readBatchHeaderAt,
   readControlRecordType,
   setBaseOffset,
   setLogAppendTime,
@@ -49,9 +48,7 @@ import {
 } from "../protocol/record_batch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { log } from "../src/log.ts";
-import { decodeRecords } from "../protocol/records.ts";
 import {
-  compactPolicy,
   deletePolicy,
   effectiveLocalRetentionBytes,
   effectiveLocalRetentionMs,
@@ -70,6 +67,7 @@ import { recoverSegments } from "./log_loader.ts";
 import { ReadFailures, storageFailure } from "./segment_damage.ts";
 import { readWholeFile } from "./offset_index.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
+import { validateRecords } from "./record_validation.ts";
 import type { TimestampOffset } from "./time_index.ts";
 import {
   type CompletedTxn,
@@ -605,7 +603,7 @@ export class PartitionLog {
           throw new KafkaError(ErrorCode.INVALID_RECORD, "transactional batch without producer id");
         }
       }
-      if (compactPolicy(cfg)) this.checkKeysPresent(records);
+      validateRecords(records, headers, cfg, `${this.topic}-${this.partition}`, now);
     }
 
     // Offsets, then producer checks against a staged copy: a failure leaves no trace.
@@ -714,23 +712,6 @@ export class PartitionLog {
       duplicate: false,
       recordCount,
     };
-  }
-
-  /** Kafka's LogValidator rule for compacted topics: every record needs a key. */
-  private checkKeysPresent(records: Uint8Array): void {
-    let pos = 0;
-    while (pos < records.length) {
-      const size = totalSize(readBatchHeaderAt(records, pos));
-      for (const r of decodeRecords(records.subarray(pos, pos + size)).records) {
-        if (r.key === null) {
-          throw new KafkaError(
-            ErrorCode.INVALID_RECORD,
-            `compacted topic cannot accept a record without a key (${this.topic}-${this.partition})`,
-          );
-        }
-      }
-      pos += size;
-    }
   }
 
   /** Kafka's LogSegment.shouldRoll. */

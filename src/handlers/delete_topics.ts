@@ -3,8 +3,9 @@
  * Behaviour: closes and removes the topic's partitions and metadata; unknown names get
  * UNKNOWN_TOPIC_OR_PARTITION, unknown ids UNKNOWN_TOPIC_ID; with
  * `delete.topic.enable=false`, TOPIC_DELETION_DISABLED.
- * Version notes: v0–5 send names; v6 sends topics by name or id and gets both back; v4+
- * flexible; v5+ carries error messages.
+ * Version notes: v0–5 send names; v6 sends topics by name or id and gets both back; as in
+ * Kafka, a v6 topic with both a name (even "") and a non-zero id, or with neither, and a name
+ * or id given twice get INVALID_REQUEST. v4+ flexible; v5+ carries error messages.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { DeleteTopicsRequest, DeleteTopicsResponse } from "../../protocol/messages/mod.ts";
@@ -26,12 +27,43 @@ export const deleteTopics: ApiRegistration = {
       ? (req.topics as Msg[]).map((t) => ({ name: t.name, topicId: t.topicId }))
       : (req.topicNames as string[]).map((name) => ({ name, topicId: ZERO_UUID }));
     const responses: Msg[] = [];
+    const invalid = (name: string | null, topicId: string, message: string) =>
+      responses.push({
+        name,
+        topicId,
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: message,
+      });
+    // As Kafka's controller: a topic is named by its name or by its id, never both; a name or
+    // id given twice deletes nothing and is answered once.
+    const count = new Map<string, number>();
+    const keyOf = (w: { name: string | null; topicId: string }) =>
+      w.name !== null ? `n:${w.name}` : `i:${w.topicId}`;
+    for (const w of wanted) count.set(keyOf(w), (count.get(keyOf(w)) ?? 0) + 1);
+    const answeredDuplicate = new Set<string>();
     for (const w of wanted) {
+      if (w.name === null && w.topicId === ZERO_UUID) {
+        invalid(null, ZERO_UUID, "Neither topic name nor id were specified.");
+        continue;
+      }
+      if (w.name !== null && w.topicId !== ZERO_UUID) {
+        invalid(w.name, w.topicId, "You may not specify both topic name and topic id.");
+        continue;
+      }
+      const key = keyOf(w);
+      if (count.get(key)! > 1) {
+        if (!answeredDuplicate.has(key)) {
+          answeredDuplicate.add(key);
+          if (w.name !== null) invalid(w.name, ZERO_UUID, "Duplicate topic name.");
+          else invalid(null, w.topicId, "Duplicate topic id.");
+        }
+        continue;
+      }
       const out: Msg = { name: w.name, topicId: w.topicId, errorCode: 0, errorMessage: null };
       responses.push(out);
       try {
         let name = w.name;
-        if (name == null || (apiVersion >= 6 && w.topicId !== ZERO_UUID)) {
+        if (name === null) {
           const t = broker.topicById(w.topicId);
           if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_ID);
           name = t.name;

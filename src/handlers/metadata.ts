@@ -5,7 +5,9 @@
  * always before v4) and `auto.create.topics.enable` is on; otherwise
  * UNKNOWN_TOPIC_OR_PARTITION. Names that Kafka would reject get INVALID_TOPIC_EXCEPTION.
  * Version notes: v0 has no null topic list (empty = all); v1+ null = all. v10+ carries topic
- * ids and may ask by id (name null): unknown ids get UNKNOWN_TOPIC_ID. v8–10 may ask for
+ * ids; v12 may ask by id, as Kafka decides, by any non-zero id (the name beside it, "" from
+ * the Java client, is not looked at): unknown ids get UNKNOWN_TOPIC_ID with a null name. An
+ * id or a null name in v10–11 fails the request with INVALID_REQUEST. v8–10 may ask for
  * cluster authorized operations, v8+ for topic ones (all allowed: there is no authorizer).
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
@@ -46,6 +48,36 @@ export function describeTopic(broker: Broker, t: TopicMetadata, ops: number): Ms
   };
 }
 
+function unknownTopicId(topicId: string, ops: number): Msg {
+  return {
+    errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+    name: null,
+    topicId,
+    isInternal: false,
+    partitions: [],
+    topicAuthorizedOperations: ops,
+  };
+}
+
+/** Kafka's MetadataRequest.getErrorResponse for INVALID_REQUEST: no brokers, each topic. */
+function invalidRequest(requested: Msg[]): Msg {
+  return {
+    throttleTimeMs: 0,
+    brokers: [],
+    clusterId: null,
+    controllerId: -1,
+    topics: requested.map((rt) => ({
+      errorCode: ErrorCode.INVALID_REQUEST,
+      name: rt.name ?? "",
+      topicId: rt.topicId ?? ZERO_UUID,
+      isInternal: false,
+      partitions: [],
+      topicAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
+    })),
+    clusterAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
+  };
+}
+
 export const metadata: ApiRegistration = {
   apiKey: 3,
   name: "Metadata",
@@ -60,21 +92,29 @@ export const metadata: ApiRegistration = {
     const allowCreate = apiVersion < 4 || req.allowAutoTopicCreation;
     const topics: Msg[] = [];
     const all = req.topics == null || (apiVersion === 0 && req.topics.length === 0);
+    const requested = (req.topics ?? []) as Msg[];
+    const byId = !all && requested.some((rt) => rt.topicId != null && rt.topicId !== ZERO_UUID);
+    if (!all && apiVersion < 12 && (byId || requested.some((rt) => rt.name == null))) {
+      // As Kafka: ids (and so null names) are only served from v12; the whole request fails.
+      return invalidRequest(requested);
+    }
     if (all) {
       for (const t of broker.topics()) topics.push(describeTopic(broker, t, ops));
+    } else if (byId) {
+      // As Kafka, any non-zero id makes this a request by id: names are not looked at (the
+      // Java client sends "" beside the id), zero ids are skipped, each id answered once.
+      const seen = new Set<string>();
+      for (const rt of requested) {
+        const id = rt.topicId as string;
+        if (id === ZERO_UUID || seen.has(id)) continue;
+        seen.add(id);
+        const t = broker.topicById(id);
+        topics.push(t ? describeTopic(broker, t, ops) : unknownTopicId(id, ops));
+      }
     } else {
-      for (const rt of req.topics as Msg[]) {
+      for (const rt of requested) {
         if (rt.name == null) {
-          const t = rt.topicId ? broker.topicById(rt.topicId) : undefined;
-          topics.push(
-            t ? describeTopic(broker, t, ops) : {
-              errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
-              name: null,
-              topicId: rt.topicId ?? ZERO_UUID,
-              partitions: [],
-              topicAuthorizedOperations: ops,
-            },
-          );
+          topics.push(unknownTopicId(ZERO_UUID, ops));
           continue;
         }
         let t: TopicMetadata | undefined;

@@ -19,6 +19,7 @@ import { describeConfigs } from "./describe_configs.ts";
 import { describeGroups } from "./describe_groups.ts";
 import { describeLogDirs } from "./describe_log_dirs.ts";
 import { describeProducers } from "./describe_producers.ts";
+import { describeTopicPartitions } from "./describe_topic_partitions.ts";
 import { describeTransactions } from "./describe_transactions.ts";
 import { endTxn } from "./end_txn.ts";
 import { fetch } from "./fetch.ts";
@@ -58,6 +59,7 @@ export const HANDLERS = [
   describeConfigs,
   createPartitions,
   describeCluster,
+  describeTopicPartitions,
   offsetCommit,
   offsetFetch,
   joinGroup,

@@ -3,10 +3,15 @@
  * Behaviour: each partition's record batches are validated (magic 2, CRC-32C, sizes against
  * `max.message.bytes`), checked against the idempotent producer's sequence state, given
  * offsets by patching baseOffset in place and appended as received; record bodies are never
- * decoded. Partitions of one request are appended concurrently, each by its own log, which
- * serialises its appends; with Deno workers each partition's append runs on its owning
+ * decoded, except where Kafka checks records one by one (storage/record_validation.ts): a
+ * record without a key on a compacted topic, a CreateTime outside
+ * `message.timestamp.{before,after}.max.ms`; those fail the partition with INVALID_RECORD or
+ * INVALID_TIMESTAMP and are listed in `recordErrors` (v8+, KIP-467). Partitions of one
+ * request are appended concurrently, each by its own log, which serialises its appends; with Deno workers each partition's append runs on its owning
  * worker (src/partition_ops.ts), the batch bytes copied once and transferred. acks must be 0, 1 or -1 (INVALID_REQUIRED_ACKS otherwise); with a
- * single replica, 1 and -1 both answer once the batch is in the log. acks=0 gets no response.
+ * single replica, 1 and -1 both answer once the batch is in the log. acks=0 gets no response;
+ * when any of its partitions fails, the connection is closed instead (logged at info), as
+ * Kafka does, so the producer notices and refreshes its metadata.
  * Unknown topics get UNKNOWN_TOPIC_OR_PARTITION: as in Kafka, topics are auto-created by
  * Metadata requests, which every client sends before producing. Internal topics
  * (`__consumer_offsets`, `__transaction_state`) get INVALID_TOPIC_EXCEPTION. A transactional
@@ -19,9 +24,10 @@
  * compression when Produce's minimum version is above 0). v9+ flexible; v10+ may carry
  * leader hints, unused with one broker.
  */
-import { ErrorCode } from "../../protocol/errors.ts";
+import { ErrorCode, errorName } from "../../protocol/errors.ts";
 import { ProduceRequest, ProduceResponse } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
+import { CloseConnection } from "../close_connection.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { isInternalTopic, isTransactionalBatch } from "../txn/produce_verification.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
@@ -97,6 +103,7 @@ export const produce: ApiRegistration = {
             slot.baseOffset = r.baseOffset;
             slot.logAppendTimeMs = r.logAppendTime;
             slot.logStartOffset = r.logStartOffset;
+            if (r.recordErrors) slot.recordErrors = r.recordErrors;
             if (r.errorCode === 0 && !r.duplicate) {
               broker.metrics.produced(topic, records.length, r.recordCount);
             }
@@ -108,7 +115,27 @@ export const produce: ApiRegistration = {
       }
     }
     await Promise.all(pending);
-    if (acks === 0) return null;
+    if (acks === 0) {
+      // As Kafka: a producer that asked for no response learns of a failure only from the
+      // closed connection, which makes it refresh its metadata.
+      const failed: string[] = [];
+      const codes: number[] = [];
+      for (const t of responses) {
+        for (const p of t.partitionResponses as Msg[]) {
+          const code = p.errorCode as number;
+          if (code === 0) continue;
+          codes.push(code);
+          failed.push(`${t.name}-${p.index}: ${errorName(code)}`);
+        }
+      }
+      if (failed.length > 0) {
+        throw new CloseConnection(
+          `error in an acks=0 produce request (${failed.join(", ")})`,
+          { level: "info", errorCodes: codes },
+        );
+      }
+      return null;
+    }
     return { responses, throttleTimeMs: 0 };
   },
 };

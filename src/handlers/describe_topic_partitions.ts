@@ -1,0 +1,135 @@
+/**
+ * DescribeTopicPartitions (key 75), v0 (KIP-966; the Java admin client 3.9 describes topics
+ * with it).
+ * Behaviour, as Kafka's DescribeTopicPartitionsRequestHandler: the topics asked for (none =
+ * all), from the cursor's topic on, in name order, each with its partitions from the cursor's
+ * partition (0 for later topics), until `responsePartitionLimit` partitions (at most
+ * `max.request.partition.size.limit`, at least 1) are described; `nextCursor` then names the
+ * first partition left out. Topics asked for by name that do not exist get
+ * UNKNOWN_TOPIC_OR_PARTITION (INVALID_TOPIC_EXCEPTION for an invalid name); with all topics
+ * asked for they cannot occur. A cursor whose topic is not among those asked for, or whose
+ * partition is negative, fails the request with INVALID_REQUEST. One broker leads every
+ * partition (epoch 0), no eligible leader replicas; every operation is authorized.
+ */
+import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import {
+  DescribeTopicPartitionsRequest,
+  DescribeTopicPartitionsResponse,
+} from "../../protocol/messages/mod.ts";
+import type { Msg } from "../../protocol/schema.ts";
+import { validateTopicName } from "../../storage/log_manager.ts";
+import type { ApiRegistration } from "../registry.ts";
+import { isInternalTopic } from "../txn/produce_verification.ts";
+import { ALL_TOPIC_OPERATIONS } from "./util.ts";
+
+const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
+
+/** Kafka's DescribeTopicPartitionsRequest.getErrorResponse: each topic asked for, `code`. */
+function failed(requested: Msg[], code: number): Msg {
+  return {
+    throttleTimeMs: 0,
+    topics: requested.map((rt) => ({
+      errorCode: code,
+      name: rt.name,
+      topicId: ZERO_UUID,
+      isInternal: false,
+      partitions: [],
+      topicAuthorizedOperations: -2147483648,
+    })),
+    nextCursor: null,
+  };
+}
+
+export const describeTopicPartitions: ApiRegistration = {
+  apiKey: 75,
+  name: "DescribeTopicPartitions",
+  minVersion: 0,
+  maxVersion: 0,
+  request: DescribeTopicPartitionsRequest,
+  response: DescribeTopicPartitionsResponse,
+  handler: (req, { broker }) => {
+    const requested = req.topics as Msg[];
+    const all = requested.length === 0;
+    const cursor = req.cursor as { topicName: string; partitionIndex: number } | null;
+    const cursorTopic = cursor?.topicName ?? "";
+    const names = new Set<string>();
+    // String comparison by UTF-16 code units, as Java's String.compareTo.
+    if (all) {
+      for (const t of broker.topics()) if (t.name >= cursorTopic) names.add(t.name);
+    } else {
+      for (const rt of requested) if (rt.name >= cursorTopic) names.add(rt.name as string);
+      if (cursor && !names.has(cursor.topicName)) {
+        return failed(requested, ErrorCode.INVALID_REQUEST);
+      }
+    }
+    if (cursor && cursor.partitionIndex < 0) return failed(requested, ErrorCode.INVALID_REQUEST);
+    const limit = Math.max(
+      Math.min(
+        broker.config.int("max.request.partition.size.limit"),
+        req.responsePartitionLimit as number,
+      ),
+      1,
+    );
+    let remaining = limit;
+    const topics: Msg[] = [];
+    let nextCursor: Msg | null = null;
+    for (const name of [...names].sort()) {
+      if (remaining === 0) {
+        // Every partition of the topics before is described: go on from this topic's first.
+        nextCursor = { topicName: name, partitionIndex: 0 };
+        break;
+      }
+      const t = broker.topic(name);
+      if (!t) {
+        if (!all) {
+          let errorCode: number = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          try {
+            validateTopicName(name);
+          } catch (e) {
+            if (!(e instanceof KafkaError)) throw e;
+            errorCode = e.code;
+          }
+          topics.push({
+            errorCode,
+            name,
+            topicId: ZERO_UUID,
+            isInternal: isInternalTopic(name),
+            partitions: [],
+            topicAuthorizedOperations: ALL_TOPIC_OPERATIONS,
+          });
+        }
+        continue;
+      }
+      const start = name === cursorTopic ? cursor!.partitionIndex : 0;
+      const upper = Math.min(t.partitions, start + remaining);
+      const partitions: Msg[] = [];
+      for (let p = start; p < upper; p++) {
+        partitions.push({
+          errorCode: 0,
+          partitionIndex: p,
+          leaderId: broker.nodeId,
+          leaderEpoch: 0,
+          replicaNodes: [broker.nodeId],
+          isrNodes: [broker.nodeId],
+          eligibleLeaderReplicas: [],
+          lastKnownElr: [],
+          offlineReplicas: [],
+        });
+      }
+      topics.push({
+        errorCode: 0,
+        name,
+        topicId: t.topicId,
+        isInternal: isInternalTopic(name),
+        partitions,
+        topicAuthorizedOperations: ALL_TOPIC_OPERATIONS,
+      });
+      if (upper < t.partitions) {
+        nextCursor = { topicName: name, partitionIndex: upper };
+        break;
+      }
+      remaining -= partitions.length;
+    }
+    return { throttleTimeMs: 0, topics, nextCursor };
+  },
+};
