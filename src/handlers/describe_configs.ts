@@ -4,9 +4,13 @@
  * source: the topic's own override (DYNAMIC_TOPIC_CONFIG), a broker setting changed at
  * runtime (DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG), given at start
  * (STATIC_BROKER_CONFIG) or Kafka's default (DEFAULT_CONFIG); synonyms show that chain when
- * asked. Broker resources (type 4, named by node id, or "" for cluster defaults) list the
- * broker settings; those AlterConfigs can change at runtime are not read-only. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION, other resource types
- * INVALID_REQUEST.
+ * asked. Every Kafka 3.9 topic config is listed with Kafka's default and type. Broker resources
+ * (type 4): by node id, every Kafka 3.9 broker setting (not its internal ones) and this
+ * broker's own, plus custom names set at runtime (reported as sensitive, without value, as
+ * Kafka does); "" (the cluster default) lists only what is set at runtime as cluster default,
+ * as Kafka does. Those AlterConfigs can change at runtime are not read-only; passwords are
+ * sensitive and have no value. The documentation says which settings have no effect here.
+ * Unknown topics get UNKNOWN_TOPIC_OR_PARTITION, other resource types INVALID_REQUEST.
  * Version notes: v1+ sources and synonyms; v3+ config types and documentation; v4 flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -14,12 +18,15 @@ import { DescribeConfigsRequest, DescribeConfigsResponse } from "../../protocol/
 import type { Msg } from "../../protocol/schema.ts";
 import type { Broker } from "../broker.ts";
 import {
-  BROKER_CONFIGS,
+  ALL_BROKER_CONFIGS,
+  BROKER_DEFS,
   type BrokerConfig,
+  brokerSynonyms,
   type ConfigDef,
   type ConfigType,
   type ConfigValue,
-  DYNAMIC_BROKER_CONFIGS,
+  docOf,
+  listenerBaseDef,
   TOPIC_CONFIGS,
   type TopicConfigDef,
 } from "../config.ts";
@@ -36,17 +43,22 @@ export const Source = {
   DEFAULT_CONFIG: 5,
 } as const;
 
+/** DescribeConfigs' configType ids (Kafka's ConfigEntry.ConfigType; 0 is UNKNOWN). */
 const TYPE_IDS: Record<ConfigType, number> = {
   bool: 1,
   string: 2,
   int: 3,
+  short: 4,
   long: 5,
   double: 6,
   list: 7,
+  class: 8,
   password: 9,
 };
 
+/** A value as Kafka prints it; Long.MAX_VALUE (kept as the largest exact JS integer) in full. */
 export function formatValue(v: ConfigValue): string | null {
+  if (v === Number.MAX_SAFE_INTEGER) return "9223372036854775807";
   return v == null ? null : String(v);
 }
 
@@ -77,12 +89,7 @@ function brokerSource(config: BrokerConfig, key: string): number {
 
 /** The source of a topic default that comes from a broker setting (or its finer variants). */
 function topicDefaultSource(config: BrokerConfig, d: TopicConfigDef): number {
-  const keys = d.brokerKey === "log.roll.ms"
-    ? ["log.roll.ms", "log.roll.hours"]
-    : d.brokerKey === "log.retention.ms"
-    ? ["log.retention.ms", "log.retention.minutes", "log.retention.hours"]
-    : [d.brokerKey!];
-  const sources = keys.map((k) => brokerSource(config, k));
+  const sources = brokerSynonyms(d.brokerKey!).map((k) => brokerSource(config, k));
   return Math.min(...sources.filter((s) => s !== Source.DEFAULT_CONFIG), Source.DEFAULT_CONFIG);
 }
 
@@ -125,26 +132,83 @@ export function topicConfigEntries(
       isSensitive: false,
       synonyms,
       configType: TYPE_IDS[d.type],
-      documentation: d.doc,
+      documentation: docOf(d),
     };
   });
 }
 
-function brokerConfigEntries(broker: Broker): ConfigEntry[] {
-  return BROKER_CONFIGS.map((d: ConfigDef) => {
-    const value = formatValue(broker.config.get(d.name));
-    const source = brokerSource(broker.config, d.name);
-    return {
-      name: d.name,
-      value,
-      readOnly: !DYNAMIC_BROKER_CONFIGS.has(d.name),
-      configSource: source,
-      isSensitive: d.type === "password",
-      synonyms: [{ name: d.name, value, source }],
-      configType: TYPE_IDS[d.type],
-      documentation: d.doc,
-    };
-  });
+type Synonym = ConfigEntry["synonyms"][number];
+
+/**
+ * Where a broker setting and its synonyms are set, in Kafka's order of precedence: per broker,
+ * cluster default, at start, Kafka's default (the per-broker layer only for a broker id).
+ */
+function brokerSynonymEntries(config: BrokerConfig, key: string, perBroker: boolean): Synonym[] {
+  const out: Synonym[] = [];
+  for (const name of brokerSynonyms(key)) {
+    const d = BROKER_DEFS.get(name) ?? listenerBaseDef(name);
+    const text = (v: ConfigValue) => d?.type === "password" || !d ? null : formatValue(v);
+    if (perBroker && config.dynamicBroker.has(name)) {
+      out.push({
+        name,
+        value: text(config.dynamicBroker.get(name)!),
+        source: Source.DYNAMIC_BROKER_CONFIG,
+      });
+    }
+    if (config.dynamicDefault.has(name)) {
+      out.push({
+        name,
+        value: text(config.dynamicDefault.get(name)!),
+        source: Source.DYNAMIC_DEFAULT_BROKER_CONFIG,
+      });
+    }
+    const fixed = config.staticValue(name);
+    if (fixed !== undefined) {
+      out.push({ name, value: text(fixed), source: Source.STATIC_BROKER_CONFIG });
+    }
+    if (d && d.name === name && d.default !== null) {
+      out.push({ name, value: text(d.default), source: Source.DEFAULT_CONFIG });
+    }
+  }
+  return out;
+}
+
+/** One broker setting; names Kafka does not define are custom (sensitive, no value). */
+function brokerEntry(config: BrokerConfig, key: string, perBroker: boolean): ConfigEntry {
+  const d: ConfigDef | undefined = BROKER_DEFS.get(key) ?? listenerBaseDef(key);
+  const synonyms = brokerSynonymEntries(config, key, perBroker);
+  const sensitive = !d || d.type === "password";
+  const value = perBroker ? config.get(key) : config.dynamicDefault.get(key) ?? null;
+  return {
+    name: key,
+    value: sensitive ? null : formatValue(value),
+    readOnly: !d?.dynamic && !(d && d.name !== key),
+    configSource: synonyms[0]?.source ?? Source.DEFAULT_CONFIG,
+    isSensitive: sensitive,
+    synonyms,
+    configType: d ? TYPE_IDS[d.type] : 0,
+    documentation: d ? docOf(d) : "Custom setting (not Kafka's); no effect here.",
+  };
+}
+
+/**
+ * A broker id lists every setting and the custom ones set at runtime; the cluster default ("")
+ * lists what is set as cluster default, as Kafka's DescribeConfigs does.
+ */
+function brokerConfigEntries(broker: Broker, perBroker: boolean): ConfigEntry[] {
+  const config = broker.config;
+  if (!perBroker) {
+    return [...config.dynamicDefault.keys()].map((k) => brokerEntry(config, k, false));
+  }
+  const keys = ALL_BROKER_CONFIGS.filter((d) => !d.internal).map((d) => d.name);
+  const known = new Set(keys);
+  for (const k of [...config.dynamicBroker.keys(), ...config.dynamicDefault.keys()]) {
+    if (!known.has(k)) {
+      known.add(k);
+      keys.push(k);
+    }
+  }
+  return keys.map((k) => brokerEntry(config, k, true));
 }
 
 export const describeConfigs: ApiRegistration = {
@@ -180,7 +244,7 @@ export const describeConfigs: ApiRegistration = {
           out.errorMessage = `unexpected broker id ${r.resourceName}`;
           continue;
         }
-        entries = brokerConfigEntries(broker);
+        entries = brokerConfigEntries(broker, r.resourceName !== "");
       } else {
         out.errorCode = ErrorCode.INVALID_REQUEST;
         out.errorMessage = `unsupported resource type ${r.resourceType}`;

@@ -5,9 +5,9 @@
  * of a list config (cleanup.policy; starting from its effective value). Topic resources
  * (type 2) and broker resources (type 4: node id or "" for the cluster default) are validated,
  * persisted and applied exactly like AlterConfigs (see alter_configs.ts): INVALID_CONFIG naming
- * the key for unknown keys, bad values, broken cross-key rules and APPEND/SUBTRACT on a
- * non-list; INVALID_REQUEST for a key given twice, an unknown operation, a null value to
- * SET, a broker config that cannot change at runtime, or a resource named twice;
+ * the key for unknown topic keys, bad topic values, broken cross-key rules and
+ * APPEND/SUBTRACT on a non-list; INVALID_REQUEST for a key given twice, an unknown operation,
+ * a null value to SET, what Kafka refuses on a broker resource, or a resource named twice;
  * UNKNOWN_TOPIC_OR_PARTITION for unknown topics. validateOnly checks only.
  * Version notes: v1 is flexible.
  */
