@@ -807,6 +807,21 @@ export class Broker {
       throw new KafkaError(ErrorCode.INVALID_CONFIG, `${key}: ${why}`);
     };
     const c = logConfigFor(this.config, overrides);
+    if (c.minCompactionLagMs > c.maxCompactionLagMs) {
+      throw new KafkaError(
+        ErrorCode.INVALID_CONFIG,
+        `conflict topic config setting min.compaction.lag.ms (${c.minCompactionLagMs}) > ` +
+          `max.compaction.lag.ms (${c.maxCompactionLagMs})`,
+      );
+    }
+    if ("message.format.version" in overrides) {
+      // Kafka 3.x keeps the deprecated setting but ignores it from inter-broker protocol 3.0.
+      log.warn(
+        `topic configuration message.format.version with value ` +
+          `\`${overrides["message.format.version"]}\` is ignored: records are always stored ` +
+          "in message format v2 (the inter-broker protocol version is 3.0 or later)",
+      );
+    }
     if (c.remoteStorageEnable) {
       if (!this.config.bool("remote.log.storage.system.enable")) {
         bad(

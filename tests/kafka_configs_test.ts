@@ -386,6 +386,17 @@ Deno.test(
         [INVALID_CONFIG, "Unknown topic config name: confluent.placement.constraints"],
       );
       assert.equal(b.broker.topic("vendor"), undefined);
+      const lags = await createTopic(c, "lags", {
+        "min.compaction.lag.ms": "100",
+        "max.compaction.lag.ms": "50",
+      });
+      assert.deepEqual(
+        [lags.errorCode, lags.errorMessage],
+        [
+          INVALID_CONFIG,
+          "conflict topic config setting min.compaction.lag.ms (100) > max.compaction.lag.ms (50)",
+        ],
+      );
       const unknownAlter = await incremental(c, TOPIC, "legacy", {
         "confluent.value.schema.validation": "true",
       });
