@@ -17,7 +17,7 @@ import {
   IncrementalAlterConfigsResponse,
 } from "../protocol/messages/mod.ts";
 import type { Msg } from "../protocol/schema.ts";
-import { BrokerProcess, testBroker } from "./helpers.ts";
+import { BrokerProcess, python, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -350,12 +350,20 @@ Deno.test(
       // Kafka 3.9's defaults, Long.MAX_VALUE in full.
       assert.equal(d.get("message.timestamp.after.max.ms")!.value, "9223372036854775807");
       assert.equal(d.get("compression.zstd.level")!.value, "3");
+      assert.equal(d.get("min.cleanable.dirty.ratio")!.value, "0.5");
       assert.doesNotMatch(d.get("retention.ms")!.documentation, /No effect here/);
 
       const altered = await alter(c, TOPIC, "legacy", { "message.format.version": "3.0-IV1" });
       assert.deepEqual([altered.errorCode, altered.errorMessage], [0, null]);
       d = await describe(c, TOPIC, "legacy", ["message.format.version"]);
       assert.equal(d.get("message.format.version")!.value, "3.0-IV1");
+      // Doubles are printed as Java prints them.
+      assert.equal(
+        (await incremental(c, TOPIC, "legacy", { "min.cleanable.dirty.ratio": "1" })).errorCode,
+        0,
+      );
+      d = await describe(c, TOPIC, "legacy", ["min.cleanable.dirty.ratio"]);
+      assert.equal(d.get("min.cleanable.dirty.ratio")!.value, "1.0");
       assert.equal(
         (await incremental(c, TOPIC, "legacy", { "message.format.version": "0.10.0.1" }))
           .errorCode,
@@ -440,6 +448,70 @@ Deno.test(
     } finally {
       await b.kill();
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+);
+
+Deno.test(
+  "stock clients: confluent-kafka alters and describes broker configs; kafka-python creates a " +
+    "topic with message.format.version",
+  opts,
+  async () => {
+    const b = await testBroker();
+    try {
+      const out = await python(
+        `
+import json, sys
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, ConfigResource
+a = AdminClient({"bootstrap.servers": sys.argv[1]})
+r = ConfigResource(ConfigResource.Type.BROKER, "1", set_config={
+    "background.threads": "12", "sasl.kerberos.min.time.before.relogin": "30000"})
+a.alter_configs([r])[r].result(timeout=10)
+bad = ConfigResource(ConfigResource.Type.BROKER, "1", set_config={"num.partitions": "3"})
+try:
+    a.alter_configs([bad])[bad].result(timeout=10)
+    refused = None
+except KafkaException as e:
+    refused = [e.args[0].name(), e.args[0].str()]
+d = ConfigResource(ConfigResource.Type.BROKER, "1")
+entries = a.describe_configs([d])[d].result(timeout=10)
+print(json.dumps({
+    "refused": refused,
+    "described": {k: [entries[k].value, entries[k].source, entries[k].is_read_only]
+                  for k in ["background.threads", "sasl.kerberos.min.time.before.relogin",
+                            "num.partitions"]},
+}))
+`,
+        [b.address],
+      );
+      assert.deepEqual(JSON.parse(out), {
+        refused: [
+          "INVALID_REQUEST",
+          "Cannot update these configs dynamically: Set(num.partitions)",
+        ],
+        described: {
+          "background.threads": ["12", 2, false],
+          "sasl.kerberos.min.time.before.relogin": ["30000", 2, false],
+          "num.partitions": ["1", 5, true],
+        },
+      });
+
+      const kp = await python(
+        `
+import json, sys
+from kafka.admin import KafkaAdminClient, NewTopic, ConfigResource, ConfigResourceType
+a = KafkaAdminClient(bootstrap_servers=sys.argv[1])
+a.create_topics([NewTopic("old-format", 1, 1, topic_configs={"message.format.version": "2.8"})])
+r = a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "old-format",
+                                       {"message.format.version": None})])
+print(json.dumps([[c[0], c[1]] for c in r[0].resources[0][4]]))
+`,
+        [b.address],
+      );
+      assert.deepEqual(JSON.parse(kp), [["message.format.version", "2.8"]]);
+    } finally {
+      await b.stop();
     }
   },
 );

@@ -56,10 +56,23 @@ const TYPE_IDS: Record<ConfigType, number> = {
   password: 9,
 };
 
-/** A value as Kafka prints it; Long.MAX_VALUE (kept as the largest exact JS integer) in full. */
-export function formatValue(v: ConfigValue): string | null {
-  if (v === Number.MAX_SAFE_INTEGER) return "9223372036854775807";
+/**
+ * A value as Kafka prints it: Long.MAX_VALUE (kept as the largest exact JS integer) in full,
+ * doubles as Java's Double.toString ("1.0", "0.5", "1.7976931348623157E308").
+ */
+export function formatValue(v: ConfigValue, type?: ConfigType): string | null {
+  if (v === Number.MAX_SAFE_INTEGER && type !== "double") return "9223372036854775807";
+  if (type === "double" && typeof v === "number") return javaDouble(v);
   return v == null ? null : String(v);
+}
+
+function javaDouble(n: number): string {
+  const a = Math.abs(n);
+  if (a !== 0 && (a >= 1e7 || a < 1e-3) && Number.isFinite(n)) {
+    const [m, e] = n.toExponential().split("e");
+    return `${m.includes(".") ? m : `${m}.0`}E${Number(e)}`;
+  }
+  return Number.isInteger(n) ? `${n}.0` : String(n);
 }
 
 export interface ConfigEntry {
@@ -103,7 +116,7 @@ export function topicConfigEntries(
     if (d.name in overrides) {
       synonyms.push({
         name: d.name,
-        value: formatValue(overrides[d.name]),
+        value: formatValue(overrides[d.name], d.type),
         source: Source.DYNAMIC_TOPIC_CONFIG,
       });
     }
@@ -112,21 +125,21 @@ export function topicConfigEntries(
     if (d.brokerKey && brokerSet) {
       synonyms.push({
         name: d.brokerKey,
-        value: formatValue(broker.config.topicDefault(d)),
+        value: formatValue(broker.config.topicDefault(d), d.type),
         source: brokerSrc,
       });
     }
     if (d.brokerKey) {
       synonyms.push({
         name: d.brokerKey,
-        value: formatValue(d.default),
+        value: formatValue(d.default, d.type),
         source: Source.DEFAULT_CONFIG,
       });
     }
     const own = d.name in overrides;
     return {
       name: d.name,
-      value: formatValue(own ? overrides[d.name] : broker.config.topicDefault(d)),
+      value: formatValue(own ? overrides[d.name] : broker.config.topicDefault(d), d.type),
       readOnly: false,
       configSource: own ? Source.DYNAMIC_TOPIC_CONFIG : brokerSrc,
       isSensitive: false,
@@ -147,7 +160,7 @@ function brokerSynonymEntries(config: BrokerConfig, key: string, perBroker: bool
   const out: Synonym[] = [];
   for (const name of brokerSynonyms(key)) {
     const d = BROKER_DEFS.get(name) ?? listenerBaseDef(name);
-    const text = (v: ConfigValue) => d?.type === "password" || !d ? null : formatValue(v);
+    const text = (v: ConfigValue) => d?.type === "password" || !d ? null : formatValue(v, d.type);
     if (perBroker && config.dynamicBroker.has(name)) {
       out.push({
         name,
@@ -181,7 +194,7 @@ function brokerEntry(config: BrokerConfig, key: string, perBroker: boolean): Con
   const value = perBroker ? config.get(key) : config.dynamicDefault.get(key) ?? null;
   return {
     name: key,
-    value: sensitive ? null : formatValue(value),
+    value: sensitive ? null : formatValue(value, d!.type),
     readOnly: !d?.dynamic && !(d && d.name !== key),
     configSource: synonyms[0]?.source ?? Source.DEFAULT_CONFIG,
     isSensitive: sensitive,
