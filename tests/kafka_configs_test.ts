@@ -17,6 +17,7 @@ import {
   IncrementalAlterConfigsResponse,
 } from "../protocol/messages/mod.ts";
 import type { Msg } from "../protocol/schema.ts";
+import { ConfigError } from "../src/config.ts";
 import { BrokerProcess, python, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
@@ -512,6 +513,50 @@ print(json.dumps([[c[0], c[1]] for c in r[0].resources[0][4]]))
       assert.deepEqual(JSON.parse(kp), [["message.format.version", "2.8"]]);
     } finally {
       await b.stop();
+    }
+  },
+);
+
+Deno.test(
+  "static broker settings: Kafka's names accepted and reported as STATIC, bad values refused",
+  opts,
+  async () => {
+    const b = await testBroker({
+      config: { "log.message.format.version": "2.8", "background.threads": "4" },
+    });
+    const c = await RawClient.connect(b.port);
+    try {
+      const keys = ["log.message.format.version", "background.threads"];
+      const d = await describe(c, BROKER, "1", keys);
+      assert.deepEqual(pick(d, keys).map((e) => [e.name, e.value, e.configSource]), [
+        ["log.message.format.version", "2.8", 4],
+        ["background.threads", "4", 4],
+      ]);
+      // Thread pools resize from the value in force: 4 may double to 8, not to 9.
+      assert.equal(
+        (await incremental(c, BROKER, "1", { "background.threads": "9" })).errorCode,
+        42,
+      );
+      assert.equal((await incremental(c, BROKER, "1", { "background.threads": "8" })).errorCode, 0);
+    } finally {
+      c.close();
+      await b.stop();
+    }
+    const dataDir = await Deno.makeTempDir({ prefix: "kafka-configs-bad-" });
+    try {
+      for (
+        const [key, value, why] of [
+          ["log.message.format.version", "9.9", /Version 9\.9 is not a valid version/],
+          ["background.threads", "0", /background\.threads: 0 is below the minimum 1/],
+        ] as const
+      ) {
+        await assert.rejects(
+          testBroker({ dataDir, keepDir: true, config: { [key]: value } }),
+          (e: unknown) => e instanceof ConfigError && e.key === key && why.test(e.message),
+        );
+      }
+    } finally {
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     }
   },
 );
