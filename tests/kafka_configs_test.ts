@@ -386,6 +386,24 @@ Deno.test(
         [gzip.errorCode, gzip.errorMessage],
         [INVALID_CONFIG, "compression.gzip.level: Value must be between 1 and 9 or equal to -1"],
       );
+      for (const [op, name] of [[2, "APPEND"], [3, "SUBTRACT"]] as const) {
+        const r = await c.call(IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse, 1, {
+          resources: [{
+            resourceType: TOPIC,
+            resourceName: "legacy",
+            configs: [{ name: "message.format.version", configOperation: op, value: "2.8" }],
+          }],
+          validateOnly: false,
+        });
+        const out = (r.responses as Msg[])[0];
+        assert.deepEqual(
+          [out.errorCode, out.errorMessage],
+          [
+            INVALID_CONFIG,
+            `Can't ${name} to key message.format.version because its type is not LIST.`,
+          ],
+        );
+      }
       d = await describe(c, TOPIC, "legacy", ["message.format.version"]);
       assert.equal(d.get("message.format.version")!.value, "0.10.0.1", "refusals change nothing");
 

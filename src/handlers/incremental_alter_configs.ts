@@ -53,14 +53,12 @@ function applyOps(
         break;
       case OpType.APPEND:
       case OpType.SUBTRACT: {
-        const list = isList(key);
-        if (list === undefined) {
-          throw new KafkaError(ErrorCode.INVALID_CONFIG, `${key}: unknown config`);
-        }
-        if (!list) {
+        if (!isList(key)) {
+          // Kafka's controller says the same for unknown keys and for keys that are not lists.
+          const what = op.configOperation === OpType.APPEND ? "APPEND" : "SUBTRACT";
           throw new KafkaError(
             ErrorCode.INVALID_CONFIG,
-            `${key}: APPEND and SUBTRACT apply only to list configs`,
+            `Can't ${what} to key ${key} because its type is not LIST.`,
           );
         }
         const base = next.get(key) ?? String(effective(key) ?? "");
