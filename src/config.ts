@@ -607,13 +607,6 @@ export class BrokerConfig {
     return b != null ? b as number : this.int("node.id");
   }
 
-  /** Whether any of `keys` is set dynamically or statically. */
-  private anySet(keys: string[]): boolean {
-    return keys.some((k) =>
-      this.explicit.has(k) || this.dynamicBroker.has(k) || this.dynamicDefault.has(k)
-    );
-  }
-
   /** log.roll.jitter.ms, else log.roll.jitter.hours. */
   get logRollJitterMs(): number {
     return (this.get("log.roll.jitter.ms") as number | null) ??
@@ -655,12 +648,6 @@ export class BrokerConfig {
       default:
         return this.get(d.brokerKey);
     }
-  }
-
-  /** Whether the topic default comes from an explicitly set broker value. */
-  topicDefaultIsBrokerSet(d: TopicConfigDef): boolean {
-    if (!d.brokerKey) return false;
-    return this.anySet(brokerSynonyms(d.brokerKey));
   }
 }
 

@@ -352,6 +352,20 @@ Deno.test(
       assert.equal(d.get("message.timestamp.after.max.ms")!.value, "9223372036854775807");
       assert.equal(d.get("compression.zstd.level")!.value, "3");
       assert.equal(d.get("min.cleanable.dirty.ratio")!.value, "0.5");
+      // Broker synonyms as Kafka lists them, in the broker setting's own units.
+      const segmentMs = d.get("segment.ms")!;
+      assert.deepEqual(
+        [
+          segmentMs.value,
+          segmentMs.configSource,
+          (segmentMs.synonyms as Msg[]).map((s) => [
+            s.name,
+            s.value,
+            s.source,
+          ]),
+        ],
+        ["604800000", 5, [["log.roll.hours", "168", 5]]],
+      );
       assert.doesNotMatch(d.get("retention.ms")!.documentation, /No effect here/);
 
       const altered = await alter(c, TOPIC, "legacy", { "message.format.version": "3.0-IV1" });
@@ -540,7 +554,11 @@ Deno.test(
   opts,
   async () => {
     const b = await testBroker({
-      config: { "log.message.format.version": "2.8", "background.threads": "4" },
+      config: {
+        "log.message.format.version": "2.8",
+        "background.threads": "4",
+        "log.retention.hours": "48",
+      },
     });
     const c = await RawClient.connect(b.port);
     try {
@@ -550,6 +568,21 @@ Deno.test(
         ["log.message.format.version", "2.8", 4],
         ["background.threads", "4", 4],
       ]);
+      // A topic takes the static broker value; the synonyms say where it comes from.
+      assert.equal((await createTopic(c, "t", {})).errorCode, 0);
+      const retention = (await describe(c, TOPIC, "t", ["retention.ms"])).get("retention.ms")!;
+      assert.deepEqual(
+        [
+          retention.value,
+          retention.configSource,
+          (retention.synonyms as Msg[]).map((s) => [
+            s.name,
+            s.value,
+            s.source,
+          ]),
+        ],
+        ["172800000", 4, [["log.retention.hours", "48", 4], ["log.retention.hours", "168", 5]]],
+      );
       // Thread pools resize from the value in force: 4 may double to 8, not to 9.
       assert.equal(
         (await incremental(c, BROKER, "1", { "background.threads": "9" })).errorCode,

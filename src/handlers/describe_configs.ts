@@ -28,7 +28,6 @@ import {
   docOf,
   listenerBaseDef,
   TOPIC_CONFIGS,
-  type TopicConfigDef,
 } from "../config.ts";
 import type { ApiRegistration } from "../registry.ts";
 
@@ -86,62 +85,31 @@ export interface ConfigEntry {
   documentation: string;
 }
 
-/** The source of a broker setting's value (STATIC unless changed at runtime). */
-function brokerSource(config: BrokerConfig, key: string): number {
-  switch (config.sourceOf(key)) {
-    case "dynamic-broker":
-      return Source.DYNAMIC_BROKER_CONFIG;
-    case "dynamic-default":
-      return Source.DYNAMIC_DEFAULT_BROKER_CONFIG;
-    case "static":
-      return Source.STATIC_BROKER_CONFIG;
-    default:
-      return Source.DEFAULT_CONFIG;
-  }
-}
-
-/** The source of a topic default that comes from a broker setting (or its finer variants). */
-function topicDefaultSource(config: BrokerConfig, d: TopicConfigDef): number {
-  const sources = brokerSynonyms(d.brokerKey!).map((k) => brokerSource(config, k));
-  return Math.min(...sources.filter((s) => s !== Source.DEFAULT_CONFIG), Source.DEFAULT_CONFIG);
-}
-
-/** Every topic setting of a topic with these overrides, with value, source and synonyms. */
+/**
+ * Every topic setting of a topic with these overrides, with value, source and synonyms: the
+ * topic's own value, then where its broker setting and that setting's synonyms are set (in
+ * the broker's units, e.g. `log.roll.hours`), as Kafka's DescribeConfigs lists them; the
+ * source is the first of those.
+ */
 export function topicConfigEntries(
   broker: Broker,
   overrides: Record<string, ConfigValue>,
 ): ConfigEntry[] {
   return TOPIC_CONFIGS.map((d) => {
-    const synonyms = [];
-    if (d.name in overrides) {
-      synonyms.push({
+    const own = d.name in overrides;
+    const synonyms: Synonym[] = own
+      ? [{
         name: d.name,
         value: formatValue(overrides[d.name], d.type),
         source: Source.DYNAMIC_TOPIC_CONFIG,
-      });
-    }
-    const brokerSet = broker.config.topicDefaultIsBrokerSet(d);
-    const brokerSrc = brokerSet ? topicDefaultSource(broker.config, d) : Source.DEFAULT_CONFIG;
-    if (d.brokerKey && brokerSet) {
-      synonyms.push({
-        name: d.brokerKey,
-        value: formatValue(broker.config.topicDefault(d), d.type),
-        source: brokerSrc,
-      });
-    }
-    if (d.brokerKey) {
-      synonyms.push({
-        name: d.brokerKey,
-        value: formatValue(d.default, d.type),
-        source: Source.DEFAULT_CONFIG,
-      });
-    }
-    const own = d.name in overrides;
+      }]
+      : [];
+    if (d.brokerKey) synonyms.push(...brokerSynonymEntries(broker.config, d.brokerKey, true));
     return {
       name: d.name,
       value: formatValue(own ? overrides[d.name] : broker.config.topicDefault(d), d.type),
       readOnly: false,
-      configSource: own ? Source.DYNAMIC_TOPIC_CONFIG : brokerSrc,
+      configSource: synonyms[0]?.source ?? Source.DEFAULT_CONFIG,
       isSensitive: false,
       synonyms,
       configType: TYPE_IDS[d.type],
