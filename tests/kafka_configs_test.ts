@@ -282,6 +282,25 @@ Deno.test(
         INVALID_REQUEST,
         /^listener\.name\.plaintext\.max\.connections: max\.connections: -3 is below/,
       );
+      await refused(
+        incremental(c, BROKER, "7", { "background.threads": "12" }),
+        INVALID_REQUEST,
+        "Unexpected broker id, expected 1, but received 7",
+      );
+      await refused(
+        alter(c, BROKER, "one", { "background.threads": "12" }),
+        INVALID_REQUEST,
+        "Node id must be an integer, but it is: one",
+      );
+      const other = await c.call(DescribeConfigsRequest, DescribeConfigsResponse, 4, {
+        resources: [{ resourceType: BROKER, resourceName: "7", configurationKeys: null }],
+        includeSynonyms: false,
+        includeDocumentation: false,
+      });
+      assert.deepEqual(
+        [(other.results as Msg[])[0].errorCode, (other.results as Msg[])[0].errorMessage],
+        [INVALID_REQUEST, "Unexpected broker id, expected 1 or empty string, but received 7"],
+      );
       // Nothing refused was applied.
       const d = await describe(c, BROKER, id, ["background.threads", "num.partitions"]);
       assert.deepEqual(

@@ -25,11 +25,20 @@ import type { ApiRegistration } from "../registry.ts";
 import { RESOURCE_BROKER, RESOURCE_TOPIC } from "./describe_configs.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
-/** "broker" for this broker's id, "default" for "", else INVALID_REQUEST. */
+/** "broker" for this broker's id, "default" for "", else INVALID_REQUEST (Kafka's messages). */
 export function brokerScope(broker: Broker, name: string): "broker" | "default" {
   if (name === "") return "default";
-  if (name === String(broker.nodeId)) return "broker";
-  throw new KafkaError(ErrorCode.INVALID_REQUEST, `unexpected broker id ${name}`);
+  if (!/^[+-]?\d+$/.test(name) || !Number.isSafeInteger(Number(name))) {
+    throw new KafkaError(
+      ErrorCode.INVALID_REQUEST,
+      `Node id must be an integer, but it is: ${name}`,
+    );
+  }
+  if (Number(name) === broker.nodeId) return "broker";
+  throw new KafkaError(
+    ErrorCode.INVALID_REQUEST,
+    `Unexpected broker id, expected ${broker.nodeId}, but received ${name}`,
+  );
 }
 
 /** Counts resources by (type, name): Kafka rejects a resource named twice in one request. */

@@ -222,7 +222,8 @@ export const describeConfigs: ApiRegistration = {
       } else if (r.resourceType === RESOURCE_BROKER) {
         if (r.resourceName !== "" && r.resourceName !== String(broker.nodeId)) {
           out.errorCode = ErrorCode.INVALID_REQUEST;
-          out.errorMessage = `unexpected broker id ${r.resourceName}`;
+          out.errorMessage = `Unexpected broker id, expected ${broker.nodeId} or empty string, ` +
+            `but received ${r.resourceName}`;
           continue;
         }
         entries = brokerConfigEntries(broker, r.resourceName !== "");
