@@ -16,6 +16,7 @@ import { existsSync, readFileSync } from "node:fs";
 import type { AdminServer } from "./admin/server.ts";
 import { BrokerConfig, type ConfigValue, parseTopicConfigs, topicConfigValue } from "./config.ts";
 import { ConfigError, DYNAMIC_BROKER_CONFIGS, TOPIC_DEFS } from "./config.ts";
+import { validateDynamicBrokerChanges } from "./dynamic_broker_config.ts";
 import { Connection, errText } from "./connection.ts";
 import { GroupCoordinator } from "./group/group_coordinator.ts";
 import { groupConfigFrom } from "./group/group_config.ts";
@@ -291,6 +292,9 @@ export class Broker {
     const cluster = options.cluster;
     const controller = !cluster || cluster.isController;
     if (controller) { for (const k of config.unknown) log.warn(`unknown config '${k}' ignored`); }
+    if (controller && config.withoutEffect.length) {
+      log.info(`configs accepted with no effect here: ${config.withoutEffect.join(", ")}`);
+    }
     groupConfigFrom(config); // cross-checks group.consumer.* before storage is opened
     const dataDir = options.dataDir ?? (config.get("log.dirs") as string | null) ??
       (config.get("log.dir") as string | null) ?? "./data";
@@ -825,6 +829,21 @@ export class Broker {
       throw new KafkaError(ErrorCode.INVALID_CONFIG, `${key}: ${why}`);
     };
     const c = logConfigFor(this.config, overrides);
+    if (c.minCompactionLagMs > c.maxCompactionLagMs) {
+      throw new KafkaError(
+        ErrorCode.INVALID_CONFIG,
+        `conflict topic config setting min.compaction.lag.ms (${c.minCompactionLagMs}) > ` +
+          `max.compaction.lag.ms (${c.maxCompactionLagMs})`,
+      );
+    }
+    if ("message.format.version" in overrides) {
+      // Kafka 3.x keeps the deprecated setting but ignores it from inter-broker protocol 3.0.
+      log.warn(
+        `topic configuration message.format.version with value ` +
+          `\`${overrides["message.format.version"]}\` is ignored: records are always stored ` +
+          "in message format v2 (the inter-broker protocol version is 3.0 or later)",
+      );
+    }
     if (c.remoteStorageEnable) {
       if (!this.config.bool("remote.log.storage.system.enable")) {
         bad(
@@ -889,8 +908,9 @@ export class Broker {
    * Sets (value) or removes (null) dynamic broker configs for this broker ("broker") or as
    * cluster default ("default"), persists them and applies them: every topic's effective
    * config is re-derived, and the retention, cleaner and tiering tasks take the new values.
-   * Throws INVALID_CONFIG for unknown keys and bad values, INVALID_REQUEST for keys that
-   * cannot change without a restart.
+   * Throws INVALID_CONFIG for a topic config sent to a broker resource, INVALID_REQUEST for
+   * what Kafka refuses (settings that change only at start, bad values, per-broker settings
+   * as cluster default, thread pools resized beyond half or double, ...), with its messages.
    */
   alterBrokerConfigs(
     changes: [string, string | null][],
@@ -906,17 +926,7 @@ export class Broker {
         );
       }
     }
-    const trial = new BrokerConfig();
-    for (const [k, v] of changes) {
-      try {
-        trial.setDynamic(k, v, scope);
-      } catch (e) {
-        const code = e instanceof ConfigError && /dynamically/.test(e.message)
-          ? ErrorCode.INVALID_REQUEST
-          : ErrorCode.INVALID_CONFIG;
-        throw new KafkaError(code, errText(e));
-      }
-    }
+    validateDynamicBrokerChanges(this.config, changes, scope);
     if (validateOnly) return;
     for (const [k, v] of changes) this.config.setDynamic(k, v, scope);
     this.saveDynamicBrokerConfigs();

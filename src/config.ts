@@ -6,8 +6,29 @@
  * to their broker synonyms (`log.segment.bytes`, `log.retention.ms`, ...) exactly as Kafka's
  * LogConfig does, so DescribeConfigs can report where each value came from.
  */
-export type ConfigType = "int" | "long" | "bool" | "string" | "double" | "list" | "password";
+import { checkFailure, type ConfigCheck } from "./config_validators.ts";
+import { KAFKA_BROKER_CONFIGS } from "./kafka_broker_configs.ts";
+import { TOPIC_CONFIGS } from "./kafka_topic_configs.ts";
+
+export { TOPIC_CONFIGS };
+
+export type ConfigType =
+  | "int"
+  | "short"
+  | "long"
+  | "bool"
+  | "string"
+  | "double"
+  | "list"
+  | "class"
+  | "password";
 export type ConfigValue = number | boolean | string | null;
+
+/**
+ * How AlterConfigs may change a broker setting (Kafka's DynamicBrokerConfig): on a broker id
+ * resource only, also as cluster default, or only under a `listener.name.<l>.` prefix.
+ */
+export type DynamicScope = "per-broker" | "cluster-wide" | "listener";
 
 export interface ConfigDef {
   name: string;
@@ -18,13 +39,27 @@ export interface ConfigDef {
   choices?: string[];
   min?: number;
   max?: number;
+  /** A Kafka validator beyond type, range and choices. */
+  check?: ConfigCheck;
+  /** Accepted, validated and reported as Kafka does, but nothing here acts on it. */
+  noEffect?: boolean;
+  /** Broker settings AlterConfigs may change at runtime; unset: only at start. */
+  dynamic?: DynamicScope;
+  /** Kafka's internal settings: accepted at start, not listed by DescribeConfigs. */
+  internal?: boolean;
 }
 
 export class ConfigError extends Error {
-  constructor(readonly key: string, message: string) {
-    super(`${key}: ${message}`);
+  /** `message` names the key unless `whole` (a message that already names it, Kafka's). */
+  constructor(readonly key: string, message: string, whole = false) {
+    super(whole ? message : `${key}: ${message}`);
     this.name = "ConfigError";
   }
+}
+
+/** The documentation DescribeConfigs and the README give: the doc, and whether it applies. */
+export function docOf(d: ConfigDef): string {
+  return d.noEffect ? `${d.doc} No effect here.` : d.doc;
 }
 
 const LONG_MAX = Number.MAX_SAFE_INTEGER; // Kafka's Long.MAX_VALUE, within JS number range
@@ -43,8 +78,18 @@ function def(
 export const BROKER_CONFIGS: ConfigDef[] = [
   def("node.id", "int", 1, "This broker's id in Metadata responses.", { min: 0 }),
   def("broker.id", "int", null, "Alias of node.id (older Kafka name).", { min: 0 }),
-  def("listeners", "string", null, "PLAINTEXT://host:port to bind (--host/--port win)."),
-  def("advertised.listeners", "string", null, "PLAINTEXT://host:port put in Metadata."),
+  def(
+    "listeners",
+    "string",
+    null,
+    "PLAINTEXT://host:port to bind (--host/--port win); a runtime change has no effect.",
+  ),
+  def(
+    "advertised.listeners",
+    "string",
+    null,
+    "PLAINTEXT://host:port put in Metadata; a runtime change has no effect.",
+  ),
   def("log.dirs", "string", null, "Data directory (same as --data-dir)."),
   def("log.dir", "string", null, "Data directory when log.dirs is unset."),
   def("num.partitions", "int", 1, "Partitions of auto-created topics.", { min: 1 }),
@@ -95,12 +140,20 @@ export const BROKER_CONFIGS: ConfigDef[] = [
   def("log.message.timestamp.type", "string", "CreateTime", "CreateTime or LogAppendTime.", {
     choices: ["CreateTime", "LogAppendTime"],
   }),
-  def("compression.type", "string", "producer", "Codec stored (only 'producer' here).", {
-    choices: ["producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"],
-  }),
-  def("min.insync.replicas", "int", 1, "Reported; a single replica always satisfies it.", {
-    min: 1,
-  }),
+  def(
+    "log.message.timestamp.before.max.ms",
+    "long",
+    LONG_MAX,
+    "Oldest CreateTime accepted, before now (INVALID_TIMESTAMP per record).",
+    { min: 0 },
+  ),
+  def(
+    "log.message.timestamp.after.max.ms",
+    "long",
+    LONG_MAX,
+    "Furthest future CreateTime accepted, after now (INVALID_TIMESTAMP per record).",
+    { min: 0 },
+  ),
   def("offsets.topic.num.partitions", "int", 50, "Partitions of __consumer_offsets.", { min: 1 }),
   def("group.initial.rebalance.delay.ms", "int", 3000, "Delay before the first rebalance.", {
     min: 0,
@@ -185,12 +238,27 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     "Refuse transactional produce to partitions not added to the transaction.",
   ),
   def("log.cleaner.delete.retention.ms", "long", 86400000, "Tombstone retention.", { min: 0 }),
-  def("log.message.timestamp.before.max.ms", "long", LONG_MAX, "Oldest accepted timestamp lag.", {
-    min: 0,
-  }),
-  def("log.message.timestamp.after.max.ms", "long", 3600000, "Furthest accepted future skew.", {
-    min: 0,
-  }),
+  def(
+    "log.cleaner.min.cleanable.ratio",
+    "double",
+    0.5,
+    "Default min.cleanable.dirty.ratio of compacted topics.",
+    { min: 0, max: 1 },
+  ),
+  def(
+    "log.cleaner.min.compaction.lag.ms",
+    "long",
+    0,
+    "Default min.compaction.lag.ms of compacted topics.",
+    { min: 0 },
+  ),
+  def(
+    "log.cleaner.max.compaction.lag.ms",
+    "long",
+    LONG_MAX,
+    "Default max.compaction.lag.ms of compacted topics.",
+    { min: 1 },
+  ),
   // Tiered storage (KIP-405), retention and compaction.
   def(
     "log.local.retention.ms",
@@ -282,177 +350,122 @@ export const BROKER_CONFIGS: ConfigDef[] = [
   ),
 ];
 
-/**
- * Broker settings AlterConfigs / IncrementalAlterConfigs may change at runtime (Kafka's
- * dynamic broker configs, plus log.retention.check.interval.ms). Others need a restart.
- */
-export const DYNAMIC_BROKER_CONFIGS = new Set([
-  "log.segment.bytes",
-  "log.roll.ms",
-  "log.roll.hours",
-  "log.retention.ms",
-  "log.retention.minutes",
-  "log.retention.hours",
-  "log.retention.bytes",
-  "log.retention.check.interval.ms",
-  "log.cleanup.policy",
-  "log.index.interval.bytes",
-  "log.index.size.max.bytes",
-  "log.flush.interval.messages",
-  "log.flush.interval.ms",
-  "log.message.timestamp.type",
-  "log.message.timestamp.before.max.ms",
-  "log.message.timestamp.after.max.ms",
-  "log.cleaner.delete.retention.ms",
-  "log.cleaner.backoff.ms",
-  "log.cleaner.dedupe.buffer.size",
-  "log.local.retention.ms",
-  "log.local.retention.bytes",
-  "remote.log.manager.task.interval.ms",
-  "remote.log.manager.task.retry.backoff.ms",
-  "remote.log.manager.task.retry.backoff.max.ms",
-  "remote.fetch.max.wait.ms",
-  "message.max.bytes",
-  "compression.type",
-  "min.insync.replicas",
-]);
-
 /** Topic-level settings and the broker setting each falls back to. */
 export interface TopicConfigDef extends ConfigDef {
   /** Broker synonym: the topic default comes from this broker setting. */
   brokerKey?: string;
 }
 
-function topicDef(
-  name: string,
-  type: ConfigType,
-  dflt: ConfigValue,
-  brokerKey: string | undefined,
-  doc: string,
-  extra: Partial<ConfigDef> = {},
-): TopicConfigDef {
-  return { name, type, default: dflt, doc, brokerKey, ...extra };
+/**
+ * Every broker setting known: this broker's own (its documentation; the dynamic scope Kafka
+ * gives the name), then the rest of Kafka 3.9's, which have no effect here.
+ */
+export const ALL_BROKER_CONFIGS: ConfigDef[] = (() => {
+  const kafka = new Map(KAFKA_BROKER_CONFIGS.map((d) => [d.name, d]));
+  const own = BROKER_CONFIGS.map((d) => {
+    const k = kafka.get(d.name);
+    return k?.dynamic ? { ...d, dynamic: k.dynamic } : d;
+  });
+  const ownNames = new Set(BROKER_CONFIGS.map((d) => d.name));
+  return [...own, ...KAFKA_BROKER_CONFIGS.filter((d) => !ownNames.has(d.name))];
+})();
+
+export const BROKER_DEFS = new Map(ALL_BROKER_CONFIGS.map((d) => [d.name, d]));
+export const TOPIC_DEFS = new Map(TOPIC_CONFIGS.map((d) => [d.name, d]));
+
+/** Broker settings AlterConfigs / IncrementalAlterConfigs may change at runtime. */
+export const DYNAMIC_BROKER_CONFIGS = new Set(
+  ALL_BROKER_CONFIGS.filter((d) => d.dynamic).map((d) => d.name),
+);
+
+/**
+ * The broker settings that define one value, in Kafka's order of precedence
+ * (DynamicBrokerConfig.brokerConfigSynonyms): `log.roll.ms` over `log.roll.hours`, ...
+ */
+export function brokerSynonyms(key: string): string[] {
+  switch (key) {
+    case "log.roll.ms":
+    case "log.roll.hours":
+      return ["log.roll.ms", "log.roll.hours"];
+    case "log.roll.jitter.ms":
+    case "log.roll.jitter.hours":
+      return ["log.roll.jitter.ms", "log.roll.jitter.hours"];
+    case "log.flush.interval.ms":
+      return ["log.flush.interval.ms", "log.flush.scheduler.interval.ms"];
+    case "log.retention.ms":
+    case "log.retention.minutes":
+    case "log.retention.hours":
+      return ["log.retention.ms", "log.retention.minutes", "log.retention.hours"];
+    default:
+      return [key];
+  }
 }
 
-export const TOPIC_CONFIGS: TopicConfigDef[] = [
-  topicDef("cleanup.policy", "list", "delete", "log.cleanup.policy", "delete and/or compact.", {
-    choices: ["delete", "compact"],
-  }),
-  topicDef("segment.bytes", "int", 1073741824, "log.segment.bytes", "Segment size.", { min: 14 }),
-  topicDef("segment.ms", "long", 604800000, "log.roll.ms", "Segment age before a roll.", {
-    min: 1,
-  }),
-  topicDef("retention.ms", "long", 604800000, "log.retention.ms", "Time retention (-1 off).", {
-    min: -1,
-  }),
-  topicDef("retention.bytes", "long", -1, "log.retention.bytes", "Size retention (-1 off)."),
-  topicDef("max.message.bytes", "int", 1048588, "message.max.bytes", "Largest batch.", {
-    min: 0,
-  }),
-  topicDef(
-    "message.timestamp.type",
-    "string",
-    "CreateTime",
-    "log.message.timestamp.type",
-    "CreateTime or LogAppendTime.",
-    { choices: ["CreateTime", "LogAppendTime"] },
-  ),
-  topicDef(
-    "flush.messages",
-    "long",
-    LONG_MAX,
-    "log.flush.interval.messages",
-    "fsync after this many messages.",
-    { min: 1 },
-  ),
-  topicDef("flush.ms", "long", LONG_MAX, "log.flush.interval.ms", "fsync after this many ms.", {
-    min: 0,
-  }),
-  topicDef("index.interval.bytes", "int", 4096, "log.index.interval.bytes", "Index density.", {
-    min: 0,
-  }),
-  topicDef("segment.index.bytes", "int", 10485760, "log.index.size.max.bytes", "Index size.", {
-    min: 4,
-  }),
-  topicDef("compression.type", "string", "producer", "compression.type", "Stored codec.", {
-    choices: ["producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"],
-  }),
-  topicDef("min.insync.replicas", "int", 1, "min.insync.replicas", "Reported only.", { min: 1 }),
-  topicDef(
-    "delete.retention.ms",
-    "long",
-    86400000,
-    "log.cleaner.delete.retention.ms",
-    "Tombstone retention on compacted topics.",
-    { min: 0 },
-  ),
-  topicDef(
-    "message.timestamp.before.max.ms",
-    "long",
-    LONG_MAX,
-    "log.message.timestamp.before.max.ms",
-    "Oldest timestamp accepted, relative to now.",
-    { min: 0 },
-  ),
-  topicDef(
-    "message.timestamp.after.max.ms",
-    "long",
-    3600000,
-    "log.message.timestamp.after.max.ms",
-    "Furthest future timestamp accepted.",
-    { min: 0 },
-  ),
-  topicDef("min.compaction.lag.ms", "long", 0, undefined, "Compaction lag.", { min: 0 }),
-  topicDef("max.compaction.lag.ms", "long", LONG_MAX, undefined, "Compaction deadline.", {
-    min: 1,
-  }),
-  topicDef("min.cleanable.dirty.ratio", "double", 0.5, undefined, "Compaction trigger.", {
-    min: 0,
-    max: 1,
-  }),
-  topicDef("file.delete.delay.ms", "long", 60000, undefined, "Delay before deleting files.", {
-    min: 0,
-  }),
-  topicDef("segment.jitter.ms", "long", 0, undefined, "Random roll jitter.", { min: 0 }),
-  topicDef("preallocate", "bool", false, undefined, "Preallocate segment files."),
-  topicDef(
-    "unclean.leader.election.enable",
-    "bool",
-    false,
-    undefined,
-    "Reported only (one replica).",
-  ),
-  topicDef("remote.storage.enable", "bool", false, undefined, "Tier closed segments."),
-  topicDef(
-    "local.retention.ms",
-    "long",
-    -2,
-    "log.local.retention.ms",
-    "Local retention (-2: retention.ms).",
-    { min: -2 },
-  ),
-  topicDef(
-    "local.retention.bytes",
-    "long",
-    -2,
-    "log.local.retention.bytes",
-    "Local size (-2: retention.bytes).",
-    { min: -2 },
-  ),
-];
+/** Listener settings Kafka lets the cluster default hold (all others are per broker). */
+const CLUSTER_LEVEL_LISTENER_CONFIGS = new Set([
+  "max.connections",
+  "max.connection.creation.rate",
+  "num.network.threads",
+]);
 
-export const BROKER_DEFS = new Map(BROKER_CONFIGS.map((d) => [d.name, d]));
-export const TOPIC_DEFS = new Map(TOPIC_CONFIGS.map((d) => [d.name, d]));
+/**
+ * Whether a setting may change only on a broker id resource (Kafka's PerBrokerConfigs: SSL,
+ * SASL and listener settings, and their listener-prefixed forms).
+ */
+export function isPerBrokerConfig(key: string): boolean {
+  const m = LISTENER_CONFIG.exec(key);
+  if (m) return !CLUSTER_LEVEL_LISTENER_CONFIGS.has(m[1]);
+  const scope = BROKER_DEFS.get(key)?.dynamic;
+  return scope === "per-broker" || scope === "listener";
+}
+
+/** `listener.name.<listener>.<config>`: a listener's own value of a broker setting. */
+export const LISTENER_CONFIG = /^listener\.name\.[^.]*\.(.*)$/;
+
+/**
+ * The broker setting a listener-prefixed name overrides, if it is one: `<mechanism>.<config>`
+ * for SASL mechanism settings (`listener.name.sasl_ssl.plain.sasl.jaas.config`), as Kafka's
+ * DynamicBrokerConfig matches them.
+ */
+export function listenerBaseDef(key: string): ConfigDef | undefined {
+  const m = LISTENER_CONFIG.exec(key);
+  if (!m) return undefined;
+  const direct = BROKER_DEFS.get(m[1]);
+  if (direct) return direct;
+  const mechanism = [
+    "sasl.jaas.config",
+    "sasl.login.callback.handler.class",
+    "sasl.login.class",
+    "sasl.server.callback.handler.class",
+    "connections.max.reauth.ms",
+  ].find((n) => m[1].endsWith(`.${n}`));
+  return mechanism ? BROKER_DEFS.get(mechanism) : undefined;
+}
 
 /** Parses and validates one value; throws ConfigError naming the key. */
 export function parseValue(d: ConfigDef, raw: string): ConfigValue {
+  const v = parseTyped(d, raw);
+  const failure = d.check && checkFailure(d.check, d.name, v);
+  if (failure) throw new ConfigError(d.name, failure);
+  return v;
+}
+
+/** Integer limits of Kafka's SHORT, INT and LONG (LONG: as far as a JS number is exact). */
+const LIMITS: Record<string, number> = {
+  short: 32767,
+  int: 2147483647,
+  long: Number.MAX_SAFE_INTEGER,
+};
+
+function parseTyped(d: ConfigDef, raw: string): ConfigValue {
   const s = raw.trim();
   switch (d.type) {
+    case "short":
     case "int":
     case "long": {
       if (!/^-?\d+$/.test(s)) throw new ConfigError(d.name, `'${raw}' is not an integer`);
       const n = Number(s);
-      const limit = d.type === "int" ? 2147483647 : Number.MAX_SAFE_INTEGER;
+      const limit = LIMITS[d.type];
       if (n > limit || n < -limit - 1) {
         if (d.type === "long" && n > 0) return checkRange(d, Number.MAX_SAFE_INTEGER);
         throw new ConfigError(d.name, `'${raw}' is out of range for ${d.type}`);
@@ -484,6 +497,8 @@ export function parseValue(d: ConfigDef, raw: string): ConfigValue {
       }
       return items.join(",");
     }
+    case "password":
+      return raw;
     default: {
       if (d.choices && !d.choices.includes(s)) {
         throw new ConfigError(d.name, `'${raw}' is not one of ${d.choices.join(", ")}`);
@@ -527,6 +542,8 @@ export class BrokerConfig {
   readonly explicit = new Set<string>();
   /** Keys given that this broker does not know (warned about at start). */
   readonly unknown: string[] = [];
+  /** Kafka settings given that have no effect here (said at start). */
+  readonly withoutEffect: string[] = [];
 
   constructor(settings: Map<string, string> = new Map()) {
     for (const [k, v] of settings) this.set(k, v);
@@ -542,21 +559,49 @@ export class BrokerConfig {
     }
     this.values.set(key, parseValue(d, raw));
     this.explicit.add(key);
+    if (d.noEffect && !this.withoutEffect.includes(key)) this.withoutEffect.push(key);
   }
 
   /**
-   * Sets (raw non-null) or removes (null) a dynamic value; throws ConfigError for unknown keys,
-   * bad values, and keys that cannot change at runtime.
+   * Sets (raw non-null) or removes (null) a dynamic value. Kafka's dynamic settings are parsed
+   * and validated; names Kafka does not define are kept as text (Kafka keeps such custom
+   * settings too); a listener-prefixed name is validated as the setting it overrides. Throws
+   * ConfigError for bad values, settings that can change only at start, settings that can
+   * change only per listener, and per-broker settings given as cluster default.
    */
   setDynamic(key: string, raw: string | null, scope: "broker" | "default" = "broker"): void {
     const d = BROKER_DEFS.get(key);
-    if (!d) throw new ConfigError(key, "unknown broker config");
-    if (!DYNAMIC_BROKER_CONFIGS.has(key)) {
+    if (d && !d.dynamic) {
       throw new ConfigError(key, "cannot be updated dynamically (it needs a restart)");
     }
+    if (d?.dynamic === "listener") {
+      throw new ConfigError(key, "can be updated dynamically only per listener (listener.name.)");
+    }
+    if (scope === "default" && isPerBrokerConfig(key)) {
+      throw new ConfigError(key, "cannot be updated at default cluster level");
+    }
     const layer = scope === "broker" ? this.dynamicBroker : this.dynamicDefault;
-    if (raw === null) layer.delete(key);
-    else layer.set(key, parseValue(d, raw));
+    if (raw === null) {
+      layer.delete(key);
+      return;
+    }
+    const base = d ?? listenerBaseDef(key);
+    layer.set(key, base ? parseValue(base, raw) : raw.trim());
+  }
+
+  /** The value given at start (file or --set), if any. */
+  staticValue(key: string): ConfigValue | undefined {
+    return this.values.get(key);
+  }
+
+  /** A copy whose runtime layers can be changed to try a change out. */
+  copy(): BrokerConfig {
+    const c = new BrokerConfig();
+    for (const [k, v] of this.values) c.values.set(k, v);
+    for (const k of this.explicit) c.explicit.add(k);
+    for (const [k, v] of this.dynamicBroker) c.dynamicBroker.set(k, v);
+    for (const [k, v] of this.dynamicDefault) c.dynamicDefault.set(k, v);
+    return c;
   }
 
   /** The source of a broker setting: dynamic (per broker / default), static, or default. */
@@ -590,11 +635,10 @@ export class BrokerConfig {
     return b != null ? b as number : this.int("node.id");
   }
 
-  /** Whether any of `keys` is set dynamically or statically. */
-  private anySet(keys: string[]): boolean {
-    return keys.some((k) =>
-      this.explicit.has(k) || this.dynamicBroker.has(k) || this.dynamicDefault.has(k)
-    );
+  /** log.roll.jitter.ms, else log.roll.jitter.hours. */
+  get logRollJitterMs(): number {
+    return (this.get("log.roll.jitter.ms") as number | null) ??
+      this.int("log.roll.jitter.hours") * 3600000;
   }
 
   /** log.roll.ms, else log.roll.hours. */
@@ -623,6 +667,8 @@ export class BrokerConfig {
         return d.default;
       case "log.roll.ms":
         return this.logRollMs;
+      case "log.roll.jitter.ms":
+        return this.logRollJitterMs;
       case "log.retention.ms":
         return this.logRetentionMs;
       case "log.flush.interval.ms":
@@ -630,16 +676,6 @@ export class BrokerConfig {
       default:
         return this.get(d.brokerKey);
     }
-  }
-
-  /** Whether the topic default comes from an explicitly set broker value. */
-  topicDefaultIsBrokerSet(d: TopicConfigDef): boolean {
-    if (!d.brokerKey) return false;
-    if (d.brokerKey === "log.roll.ms") return this.anySet(["log.roll.ms", "log.roll.hours"]);
-    if (d.brokerKey === "log.retention.ms") {
-      return this.anySet(["log.retention.ms", "log.retention.minutes", "log.retention.hours"]);
-    }
-    return this.anySet([d.brokerKey]);
   }
 }
 
@@ -650,7 +686,7 @@ export function parseTopicConfigs(
   const out = new Map<string, ConfigValue>();
   for (const [k, v] of entries) {
     const d = TOPIC_DEFS.get(k);
-    if (!d) throw new ConfigError(k, "unknown topic config");
+    if (!d) throw new ConfigError(k, `Unknown topic config name: ${k}`, true);
     if (v == null) throw new ConfigError(k, "null value");
     out.set(k, parseValue(d, v));
   }

@@ -3,7 +3,7 @@
  * registry and the configuration reference from the config definitions, so neither is kept
  * by hand. `deno task docs` rewrites them; tests/readme_test.ts fails when they drift.
  */
-import { BROKER_CONFIGS, TOPIC_CONFIGS } from "./config.ts";
+import { ALL_BROKER_CONFIGS, BROKER_CONFIGS, docOf, TOPIC_CONFIGS } from "./config.ts";
 import { HANDLERS } from "./handlers/mod.ts";
 
 export function apiTable(): string {
@@ -15,30 +15,45 @@ export function apiTable(): string {
 
 function fmt(v: unknown): string {
   if (v === null) return "(unset)";
+  if (v === "") return "(empty)";
   if (v === Number.MAX_SAFE_INTEGER) return "Long.MAX";
   return `\`${String(v)}\``;
 }
 
 export function configTable(): string {
+  const dynamic = new Map(ALL_BROKER_CONFIGS.map((d) => [d.name, d.dynamic ?? "—"]));
   const broker = BROKER_CONFIGS.map((d) =>
-    `| \`${d.name}\` | ${d.type} | ${fmt(d.default)} | ${d.doc} |`
+    `| \`${d.name}\` | ${d.type} | ${fmt(d.default)} | ${dynamic.get(d.name)} | ${d.doc} |`
   );
   const topic = TOPIC_CONFIGS.map((d) =>
-    `| \`${d.name}\` | ${d.type} | ${
-      d.brokerKey ? `\`${d.brokerKey}\`` : fmt(d.default)
-    } | ${d.doc} |`
+    `| \`${d.name}\` | ${d.type} | ${fmt(d.default)} | ${
+      d.brokerKey ? `\`${d.brokerKey}\`` : "—"
+    } | ${docOf(d)} |`
   );
+  const own = new Set(BROKER_CONFIGS.map((d) => d.name));
+  const others = ALL_BROKER_CONFIGS.filter((d) => !own.has(d.name) && !d.internal);
+  const names = (ds: typeof others) => ds.map((d) => `\`${d.name}\``).join(", ");
   return [
-    "Broker settings (`--config` file or `--set key=value`):",
+    "Broker settings this broker acts on (`--config` file or `--set key=value`; Dynamic: may be",
+    "changed by AlterConfigs on the broker id (per-broker) or also as cluster default",
+    "(cluster-wide), as in Kafka):",
     "",
-    "| Key | Type | Default | Meaning |",
-    "| --- | --- | --- | --- |",
+    "| Key | Type | Default | Dynamic | Meaning |",
+    "| --- | --- | --- | --- | --- |",
     ...broker,
     "",
-    "Topic settings (CreateTopics configs; default from the broker setting named):",
+    `The other ${others.length} Kafka 3.9 broker settings are accepted and validated by Kafka's`,
+    "rules and listed by DescribeConfigs with Kafka's defaults, but have **no effect here**. Of",
+    "those, AlterConfigs may change at runtime (as Kafka allows):",
+    names(others.filter((d) => d.dynamic && d.dynamic !== "listener")) + ";",
+    "per listener only (`listener.name.<listener>.` prefix):",
+    names(others.filter((d) => d.dynamic === "listener")) + ".",
     "",
-    "| Key | Type | Default | Meaning |",
-    "| --- | --- | --- | --- |",
+    "Topic settings (every Kafka 3.9 topic config; CreateTopics, AlterConfigs; a topic without",
+    "its own value takes the broker setting named):",
+    "",
+    "| Key | Type | Kafka default | Broker setting | Meaning |",
+    "| --- | --- | --- | --- | --- |",
     ...topic,
   ].join("\n");
 }

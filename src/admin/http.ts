@@ -63,10 +63,11 @@ function statusOfKafka(code: number): ContentfulStatusCode {
   }
 }
 
-/** The key a config error names: `ConfigError.key`, or the `key: ...` prefix of a message. */
+/** The key a config error names: `ConfigError.key`, Kafka's unknown-name message, or `key: ...`. */
 function configKey(e: Error): string | undefined {
   if (e instanceof ConfigError) return e.key;
-  const m = /^([a-z][a-z0-9._-]*): /.exec(e.message);
+  const m = /^Unknown topic config name: (\S+)$/.exec(e.message) ??
+    /^([a-z][a-z0-9._-]*): /.exec(e.message);
   return m ? m[1] : undefined;
 }
 

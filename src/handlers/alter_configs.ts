@@ -5,10 +5,15 @@
  * overrides are validated (unknown key, bad value or broken cross-key rule → INVALID_CONFIG
  * naming the key; a null value → INVALID_REQUEST), persisted in topics.json and applied to the
  * open partitions at once (a lower retention.ms deletes on the next retention pass, driven by
- * log.retention.check.interval.ms). Broker resources (type 4, named by node id for this
- * broker, or "" for the cluster default): only dynamic broker configs may be set (others →
- * INVALID_REQUEST naming the key); they are persisted in meta/dynamic-broker-configs.json and
- * re-derive every topic's effective config. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION, other
+ * log.retention.check.interval.ms); every Kafka 3.9 topic config is accepted (some with no
+ * effect here), any other name is refused ("Unknown topic config name: x"). Broker resources
+ * (type 4, named by node id for this broker, or "" for the cluster default): Kafka's dynamic
+ * broker configs, listener-prefixed ones and custom (non-Kafka) names may be set; what Kafka
+ * refuses gets INVALID_REQUEST with its message (a config that changes only at start: "Cannot
+ * update these configs dynamically: Set(x)"; a bad value; a per-broker config as cluster
+ * default; a thread pool resized beyond half or double); a topic config → INVALID_CONFIG.
+ * They are persisted in meta/dynamic-broker-configs.json and re-derive every topic's
+ * effective config. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION, other
  * resource types and a resource named twice INVALID_REQUEST. validateOnly checks only.
  * Version notes: v0 and v1 are identical; v2 is flexible.
  */
@@ -20,11 +25,20 @@ import type { ApiRegistration } from "../registry.ts";
 import { RESOURCE_BROKER, RESOURCE_TOPIC } from "./describe_configs.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
-/** "broker" for this broker's id, "default" for "", else INVALID_REQUEST. */
+/** "broker" for this broker's id, "default" for "", else INVALID_REQUEST (Kafka's messages). */
 export function brokerScope(broker: Broker, name: string): "broker" | "default" {
   if (name === "") return "default";
-  if (name === String(broker.nodeId)) return "broker";
-  throw new KafkaError(ErrorCode.INVALID_REQUEST, `unexpected broker id ${name}`);
+  if (!/^[+-]?\d+$/.test(name) || !Number.isSafeInteger(Number(name))) {
+    throw new KafkaError(
+      ErrorCode.INVALID_REQUEST,
+      `Node id must be an integer, but it is: ${name}`,
+    );
+  }
+  if (Number(name) === broker.nodeId) return "broker";
+  throw new KafkaError(
+    ErrorCode.INVALID_REQUEST,
+    `Unexpected broker id, expected ${broker.nodeId}, but received ${name}`,
+  );
 }
 
 /** Counts resources by (type, name): Kafka rejects a resource named twice in one request. */

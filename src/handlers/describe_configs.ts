@@ -4,9 +4,13 @@
  * source: the topic's own override (DYNAMIC_TOPIC_CONFIG), a broker setting changed at
  * runtime (DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG), given at start
  * (STATIC_BROKER_CONFIG) or Kafka's default (DEFAULT_CONFIG); synonyms show that chain when
- * asked. Broker resources (type 4, named by node id, or "" for cluster defaults) list the
- * broker settings; those AlterConfigs can change at runtime are not read-only. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION, other resource types
- * INVALID_REQUEST.
+ * asked. Every Kafka 3.9 topic config is listed with Kafka's default and type. Broker resources
+ * (type 4): by node id, every Kafka 3.9 broker setting (not its internal ones) and this
+ * broker's own, plus custom names set at runtime (reported as sensitive, without value, as
+ * Kafka does); "" (the cluster default) lists only what is set at runtime as cluster default,
+ * as Kafka does. Those AlterConfigs can change at runtime are not read-only; passwords are
+ * sensitive and have no value. The documentation says which settings have no effect here.
+ * Unknown topics get UNKNOWN_TOPIC_OR_PARTITION, other resource types INVALID_REQUEST.
  * Version notes: v1+ sources and synonyms; v3+ config types and documentation; v4 flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -14,14 +18,16 @@ import { DescribeConfigsRequest, DescribeConfigsResponse } from "../../protocol/
 import type { Msg } from "../../protocol/schema.ts";
 import type { Broker } from "../broker.ts";
 import {
-  BROKER_CONFIGS,
+  ALL_BROKER_CONFIGS,
+  BROKER_DEFS,
   type BrokerConfig,
+  brokerSynonyms,
   type ConfigDef,
   type ConfigType,
   type ConfigValue,
-  DYNAMIC_BROKER_CONFIGS,
+  docOf,
+  listenerBaseDef,
   TOPIC_CONFIGS,
-  type TopicConfigDef,
 } from "../config.ts";
 import type { ApiRegistration } from "../registry.ts";
 
@@ -36,18 +42,36 @@ export const Source = {
   DEFAULT_CONFIG: 5,
 } as const;
 
+/** DescribeConfigs' configType ids (Kafka's ConfigEntry.ConfigType; 0 is UNKNOWN). */
 const TYPE_IDS: Record<ConfigType, number> = {
   bool: 1,
   string: 2,
   int: 3,
+  short: 4,
   long: 5,
   double: 6,
   list: 7,
+  class: 8,
   password: 9,
 };
 
-export function formatValue(v: ConfigValue): string | null {
+/**
+ * A value as Kafka prints it: Long.MAX_VALUE (kept as the largest exact JS integer) in full,
+ * doubles as Java's Double.toString ("1.0", "0.5", "1.7976931348623157E308").
+ */
+export function formatValue(v: ConfigValue, type?: ConfigType): string | null {
+  if (v === Number.MAX_SAFE_INTEGER && type !== "double") return "9223372036854775807";
+  if (type === "double" && typeof v === "number") return javaDouble(v);
   return v == null ? null : String(v);
+}
+
+function javaDouble(n: number): string {
+  const a = Math.abs(n);
+  if (a !== 0 && (a >= 1e7 || a < 1e-3) && Number.isFinite(n)) {
+    const [m, e] = n.toExponential().split("e");
+    return `${m.includes(".") ? m : `${m}.0`}E${Number(e)}`;
+  }
+  return Number.isInteger(n) ? `${n}.0` : String(n);
 }
 
 export interface ConfigEntry {
@@ -61,90 +85,111 @@ export interface ConfigEntry {
   documentation: string;
 }
 
-/** The source of a broker setting's value (STATIC unless changed at runtime). */
-function brokerSource(config: BrokerConfig, key: string): number {
-  switch (config.sourceOf(key)) {
-    case "dynamic-broker":
-      return Source.DYNAMIC_BROKER_CONFIG;
-    case "dynamic-default":
-      return Source.DYNAMIC_DEFAULT_BROKER_CONFIG;
-    case "static":
-      return Source.STATIC_BROKER_CONFIG;
-    default:
-      return Source.DEFAULT_CONFIG;
-  }
-}
-
-/** The source of a topic default that comes from a broker setting (or its finer variants). */
-function topicDefaultSource(config: BrokerConfig, d: TopicConfigDef): number {
-  const keys = d.brokerKey === "log.roll.ms"
-    ? ["log.roll.ms", "log.roll.hours"]
-    : d.brokerKey === "log.retention.ms"
-    ? ["log.retention.ms", "log.retention.minutes", "log.retention.hours"]
-    : [d.brokerKey!];
-  const sources = keys.map((k) => brokerSource(config, k));
-  return Math.min(...sources.filter((s) => s !== Source.DEFAULT_CONFIG), Source.DEFAULT_CONFIG);
-}
-
-/** Every topic setting of a topic with these overrides, with value, source and synonyms. */
+/**
+ * Every topic setting of a topic with these overrides, with value, source and synonyms: the
+ * topic's own value, then where its broker setting and that setting's synonyms are set (in
+ * the broker's units, e.g. `log.roll.hours`), as Kafka's DescribeConfigs lists them; the
+ * source is the first of those.
+ */
 export function topicConfigEntries(
   broker: Broker,
   overrides: Record<string, ConfigValue>,
 ): ConfigEntry[] {
   return TOPIC_CONFIGS.map((d) => {
-    const synonyms = [];
-    if (d.name in overrides) {
-      synonyms.push({
-        name: d.name,
-        value: formatValue(overrides[d.name]),
-        source: Source.DYNAMIC_TOPIC_CONFIG,
-      });
-    }
-    const brokerSet = broker.config.topicDefaultIsBrokerSet(d);
-    const brokerSrc = brokerSet ? topicDefaultSource(broker.config, d) : Source.DEFAULT_CONFIG;
-    if (d.brokerKey && brokerSet) {
-      synonyms.push({
-        name: d.brokerKey,
-        value: formatValue(broker.config.topicDefault(d)),
-        source: brokerSrc,
-      });
-    }
-    if (d.brokerKey) {
-      synonyms.push({
-        name: d.brokerKey,
-        value: formatValue(d.default),
-        source: Source.DEFAULT_CONFIG,
-      });
-    }
     const own = d.name in overrides;
+    const synonyms: Synonym[] = own
+      ? [{
+        name: d.name,
+        value: formatValue(overrides[d.name], d.type),
+        source: Source.DYNAMIC_TOPIC_CONFIG,
+      }]
+      : [];
+    if (d.brokerKey) synonyms.push(...brokerSynonymEntries(broker.config, d.brokerKey, true));
     return {
       name: d.name,
-      value: formatValue(own ? overrides[d.name] : broker.config.topicDefault(d)),
+      value: formatValue(own ? overrides[d.name] : broker.config.topicDefault(d), d.type),
       readOnly: false,
-      configSource: own ? Source.DYNAMIC_TOPIC_CONFIG : brokerSrc,
+      configSource: synonyms[0]?.source ?? Source.DEFAULT_CONFIG,
       isSensitive: false,
       synonyms,
       configType: TYPE_IDS[d.type],
-      documentation: d.doc,
+      documentation: docOf(d),
     };
   });
 }
 
-function brokerConfigEntries(broker: Broker): ConfigEntry[] {
-  return BROKER_CONFIGS.map((d: ConfigDef) => {
-    const value = formatValue(broker.config.get(d.name));
-    const source = brokerSource(broker.config, d.name);
-    return {
-      name: d.name,
-      value,
-      readOnly: !DYNAMIC_BROKER_CONFIGS.has(d.name),
-      configSource: source,
-      isSensitive: d.type === "password",
-      synonyms: [{ name: d.name, value, source }],
-      configType: TYPE_IDS[d.type],
-      documentation: d.doc,
-    };
-  });
+type Synonym = ConfigEntry["synonyms"][number];
+
+/**
+ * Where a broker setting and its synonyms are set, in Kafka's order of precedence: per broker,
+ * cluster default, at start, Kafka's default (the per-broker layer only for a broker id).
+ */
+function brokerSynonymEntries(config: BrokerConfig, key: string, perBroker: boolean): Synonym[] {
+  const out: Synonym[] = [];
+  for (const name of brokerSynonyms(key)) {
+    const d = BROKER_DEFS.get(name) ?? listenerBaseDef(name);
+    const text = (v: ConfigValue) => d?.type === "password" || !d ? null : formatValue(v, d.type);
+    if (perBroker && config.dynamicBroker.has(name)) {
+      out.push({
+        name,
+        value: text(config.dynamicBroker.get(name)!),
+        source: Source.DYNAMIC_BROKER_CONFIG,
+      });
+    }
+    if (config.dynamicDefault.has(name)) {
+      out.push({
+        name,
+        value: text(config.dynamicDefault.get(name)!),
+        source: Source.DYNAMIC_DEFAULT_BROKER_CONFIG,
+      });
+    }
+    const fixed = config.staticValue(name);
+    if (fixed !== undefined) {
+      out.push({ name, value: text(fixed), source: Source.STATIC_BROKER_CONFIG });
+    }
+    if (d && d.name === name && d.default !== null) {
+      out.push({ name, value: text(d.default), source: Source.DEFAULT_CONFIG });
+    }
+  }
+  return out;
+}
+
+/** One broker setting; names Kafka does not define are custom (sensitive, no value). */
+function brokerEntry(config: BrokerConfig, key: string, perBroker: boolean): ConfigEntry {
+  const d: ConfigDef | undefined = BROKER_DEFS.get(key) ?? listenerBaseDef(key);
+  const synonyms = brokerSynonymEntries(config, key, perBroker);
+  const sensitive = !d || d.type === "password";
+  const value = perBroker ? config.get(key) : config.dynamicDefault.get(key) ?? null;
+  return {
+    name: key,
+    value: sensitive ? null : formatValue(value, d!.type),
+    readOnly: !d?.dynamic && !(d && d.name !== key),
+    configSource: synonyms[0]?.source ?? Source.DEFAULT_CONFIG,
+    isSensitive: sensitive,
+    synonyms,
+    configType: d ? TYPE_IDS[d.type] : 0,
+    documentation: d ? docOf(d) : "Custom setting (not Kafka's); no effect here.",
+  };
+}
+
+/**
+ * A broker id lists every setting and the custom ones set at runtime; the cluster default ("")
+ * lists what is set as cluster default, as Kafka's DescribeConfigs does.
+ */
+function brokerConfigEntries(broker: Broker, perBroker: boolean): ConfigEntry[] {
+  const config = broker.config;
+  if (!perBroker) {
+    return [...config.dynamicDefault.keys()].map((k) => brokerEntry(config, k, false));
+  }
+  const keys = ALL_BROKER_CONFIGS.filter((d) => !d.internal).map((d) => d.name);
+  const known = new Set(keys);
+  for (const k of [...config.dynamicBroker.keys(), ...config.dynamicDefault.keys()]) {
+    if (!known.has(k)) {
+      known.add(k);
+      keys.push(k);
+    }
+  }
+  return keys.map((k) => brokerEntry(config, k, true));
 }
 
 export const describeConfigs: ApiRegistration = {
@@ -177,10 +222,11 @@ export const describeConfigs: ApiRegistration = {
       } else if (r.resourceType === RESOURCE_BROKER) {
         if (r.resourceName !== "" && r.resourceName !== String(broker.nodeId)) {
           out.errorCode = ErrorCode.INVALID_REQUEST;
-          out.errorMessage = `unexpected broker id ${r.resourceName}`;
+          out.errorMessage = `Unexpected broker id, expected ${broker.nodeId} or empty string, ` +
+            `but received ${r.resourceName}`;
           continue;
         }
-        entries = brokerConfigEntries(broker);
+        entries = brokerConfigEntries(broker, r.resourceName !== "");
       } else {
         out.errorCode = ErrorCode.INVALID_REQUEST;
         out.errorMessage = `unsupported resource type ${r.resourceType}`;

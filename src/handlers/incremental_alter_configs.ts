@@ -5,9 +5,9 @@
  * of a list config (cleanup.policy; starting from its effective value). Topic resources
  * (type 2) and broker resources (type 4: node id or "" for the cluster default) are validated,
  * persisted and applied exactly like AlterConfigs (see alter_configs.ts): INVALID_CONFIG naming
- * the key for unknown keys, bad values, broken cross-key rules and APPEND/SUBTRACT on a
- * non-list; INVALID_REQUEST for a key given twice, an unknown operation, a null value to
- * SET, a broker config that cannot change at runtime, or a resource named twice;
+ * the key for unknown topic keys, bad topic values, broken cross-key rules and
+ * APPEND/SUBTRACT on a non-list; INVALID_REQUEST for a key given twice, an unknown operation,
+ * a null value to SET, what Kafka refuses on a broker resource, or a resource named twice;
  * UNKNOWN_TOPIC_OR_PARTITION for unknown topics. validateOnly checks only.
  * Version notes: v1 is flexible.
  */
@@ -53,14 +53,12 @@ function applyOps(
         break;
       case OpType.APPEND:
       case OpType.SUBTRACT: {
-        const list = isList(key);
-        if (list === undefined) {
-          throw new KafkaError(ErrorCode.INVALID_CONFIG, `${key}: unknown config`);
-        }
-        if (!list) {
+        if (!isList(key)) {
+          // Kafka's controller says the same for unknown keys and for keys that are not lists.
+          const what = op.configOperation === OpType.APPEND ? "APPEND" : "SUBTRACT";
           throw new KafkaError(
             ErrorCode.INVALID_CONFIG,
-            `${key}: APPEND and SUBTRACT apply only to list configs`,
+            `Can't ${what} to key ${key} because its type is not LIST.`,
           );
         }
         const base = next.get(key) ?? String(effective(key) ?? "");
