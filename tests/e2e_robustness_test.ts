@@ -730,9 +730,9 @@ Deno.test(
       assert.equal(p.errorCode, ErrorCode.CORRUPT_MESSAGE);
       assert.equal(log.logEndOffset, 0);
 
-      // A magic-1 message set: UNSUPPORTED_FOR_MESSAGE_FORMAT.
+      // A magic-1 message set in a Produce v3+ request: INVALID_RECORD, as Kafka 3.9.
       p = await produce(c, "errs", 0, magicOneMessageSet("legacy"));
-      assert.deepEqual([p.errorCode, p.baseOffset], [43, -1]);
+      assert.deepEqual([p.errorCode, p.baseOffset], [ErrorCode.INVALID_RECORD, -1]);
       assert.equal(log.logEndOffset, 0);
 
       // message.max.bytes=1000: a 1000-byte batch is accepted, a 1001-byte one is not.

@@ -1,5 +1,5 @@
 /**
- * Fetch (key 1), v4–17.
+ * Fetch (key 1), v0–17.
  * Behaviour: reads whole batches as stored, from the batch containing each fetch offset.
  * Long poll: when fewer than `min_bytes` are ready the request waits up to `max_wait_ms`,
  * woken by appends to any partition it asked for. `max_bytes` caps the response and
@@ -16,15 +16,22 @@
  * request does not long-poll, so a slow cold tier delays no fetch of hot data.
  * With Deno workers each partition is read by its owning worker (src/partition_ops.ts) and
  * the long poll is woken by appends on any worker.
- * Version notes: fetch sessions (KIP-227) are not kept: session id 0 is always returned,
+ * Version notes: v0–3 predate record batches: their consumers get the batches down-converted
+ * (magic 0 for v0–1, magic 1 for v2–3) as Kafka's FetchResponse down-conversion does (see
+ * protocol/records_conversion.ts): transaction markers dropped, headers lost, compressed
+ * batches re-compressed as wrappers with their codec; a partition holding zstd batches answers
+ * UNSUPPORTED_COMPRESSION_TYPE. v3+ response max bytes; v4+ isolation level and aborted
+ * transactions. Fetch sessions (KIP-227) are not kept: session id 0 is always returned,
  * so clients send full requests; a non-zero session id gets FETCH_SESSION_ID_NOT_FOUND.
  * v9+ current leader epoch: above ours (0) → UNKNOWN_LEADER_EPOCH. v13+ topics by id
  * (unknown → UNKNOWN_TOPIC_ID). v12+ flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { FetchRequest, FetchResponse } from "../../protocol/messages/mod.ts";
+import { downConvert } from "../../protocol/records_conversion.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import type { Broker } from "../broker.ts";
+import { releaseFreshRead } from "../partition_ops.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { errorCodeOf } from "./util.ts";
 
@@ -129,10 +136,26 @@ async function readAll(
   return total;
 }
 
+/**
+ * Replaces a partition's v2 batches with the message set an old consumer can read. The
+ * read buffer is done with once converted (the result copies what it keeps).
+ */
+function downConvertTarget(t: Target, toMagic: 0 | 1): void {
+  const records = t.out.records as Uint8Array;
+  if (t.out.errorCode !== 0 || records.length === 0) return;
+  try {
+    t.out.records = downConvert(records, toMagic, t.fetchOffset, t.maxBytes);
+  } catch (e) {
+    t.out.errorCode = errorCodeOf(e, `down-convert ${t.topic}-${t.partition}`);
+    t.out.records = EMPTY;
+  }
+  releaseFreshRead(records.buffer);
+}
+
 export const fetch: ApiRegistration = {
   apiKey: 1,
   name: "Fetch",
-  minVersion: 4,
+  minVersion: 0,
   maxVersion: 17,
   request: FetchRequest,
   response: FetchResponse,
@@ -162,6 +185,7 @@ export const fetch: ApiRegistration = {
       );
       total = await readAll(broker, targets, maxBytes, committed, remoteWaitMs);
     }
+    if (apiVersion <= 3) { for (const t of targets) downConvertTarget(t, apiVersion <= 1 ? 0 : 1); }
     for (const t of targets) {
       if (t.out.records.length) broker.metrics.fetched(t.topic, t.out.records.length);
     }
