@@ -398,9 +398,9 @@ Deno.test(
           },
         },
         {
-          name: "Fetch v3 (below the supported range)",
+          name: "Fetch v18 (above the supported range)",
           run: async (c) => {
-            await c.write(rawFrame(1, 3, 8, new Uint8Array(16)));
+            await c.write(rawFrame(1, 18, 8, new Uint8Array(16)));
             await c.expectClosed();
           },
         },
