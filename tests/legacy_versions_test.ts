@@ -293,7 +293,7 @@ Deno.test("legacy produce errors: CRC, v3+ magic 1, LogAppendTime topics", opts,
 });
 
 Deno.test(
-  "Fetch v0–3 of a zstd batch: UNSUPPORTED_COMPRESSION_TYPE; v10 reads it",
+  "zstd: Fetch v0–3 of zstd batches, Fetch below v10 of a zstd topic: UNSUPPORTED_COMPRESSION_TYPE",
   opts,
   async () => {
     const br = await testBroker();
@@ -311,6 +311,20 @@ Deno.test(
       }
       const f = await fetch(c, 10, "z", 0);
       assert.deepEqual([f.errorCode, f.records.length], [0, z.length]);
+      // A topic configured compression.type=zstd is refused to consumers below Fetch v10,
+      // whatever its batches hold, as Kafka does.
+      await br.broker.createTopic("zt", 1, [["compression.type", "zstd"]]);
+      const plain = encodeRecordBatch({ records: [{ value: "p" }] });
+      assert.equal((await produce(c, 9, "zt", plain)).errorCode, 0);
+      for (const v of [2, 4, 9]) {
+        const r = await fetch(c, v, "zt", 0);
+        assert.deepEqual(
+          [r.errorCode, r.records.length],
+          [ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 0],
+        );
+      }
+      const r10 = await fetch(c, 10, "zt", 0);
+      assert.deepEqual([r10.errorCode, r10.records.length], [0, plain.length]);
     } finally {
       c.close();
       await br.stop();

@@ -20,7 +20,8 @@
  * (magic 0 for v0–1, magic 1 for v2–3) as Kafka's FetchResponse down-conversion does (see
  * protocol/records_conversion.ts): transaction markers dropped, headers lost, compressed
  * batches re-compressed as wrappers with their codec; a partition holding zstd batches answers
- * UNSUPPORTED_COMPRESSION_TYPE. v3+ response max bytes; v4+ isolation level and aborted
+ * UNSUPPORTED_COMPRESSION_TYPE, as does (below v10) every partition of a topic with
+ * `compression.type=zstd`. v3+ response max bytes; v4+ isolation level and aborted
  * transactions. Fetch sessions (KIP-227) are not kept: session id 0 is always returned,
  * so clients send full requests; a non-zero session id gets FETCH_SESSION_ID_NOT_FOUND.
  * v9+ current leader epoch: above ours (0) → UNKNOWN_LEADER_EPOCH. v13+ topics by id
@@ -31,6 +32,7 @@ import { FetchRequest, FetchResponse } from "../../protocol/messages/mod.ts";
 import { downConvert } from "../../protocol/records_conversion.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import type { Broker } from "../broker.ts";
+import { topicConfigValue } from "../config.ts";
 import { releaseFreshRead } from "../partition_ops.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { errorCodeOf } from "./util.ts";
@@ -79,6 +81,13 @@ function resolve(
       }
       if (fp.currentLeaderEpoch > 0) {
         out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+        continue;
+      }
+      // Consumers before Fetch v10 (KIP-110) cannot read zstd: Kafka refuses zstd topics to them.
+      if (
+        apiVersion < 10 && topicConfigValue(broker.config, t.configs, "compression.type") === "zstd"
+      ) {
+        out.errorCode = ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
         continue;
       }
       targets.push({
