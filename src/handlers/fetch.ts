@@ -194,7 +194,9 @@ export const fetch: ApiRegistration = {
       );
       total = await readAll(broker, targets, maxBytes, committed, remoteWaitMs);
     }
-    if (apiVersion <= 3) { for (const t of targets) downConvertTarget(t, apiVersion <= 1 ? 0 : 1); }
+    if (apiVersion <= 3) {
+      for (const t of targets) downConvertTarget(t, apiVersion <= 1 ? 0 : 1);
+    }
     for (const t of targets) {
       if (t.out.records.length) broker.metrics.fetched(t.topic, t.out.records.length);
     }
