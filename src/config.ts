@@ -85,6 +85,12 @@ export const BROKER_CONFIGS: ConfigDef[] = [
   def("log.flush.scheduler.interval.ms", "long", LONG_MAX, "How often the flusher checks.", {
     min: 0,
   }),
+  def(
+    "log.message.downconversion.enable",
+    "bool",
+    true,
+    "Down-convert records for Fetch v0–3 consumers.",
+  ),
   def("log.message.timestamp.type", "string", "CreateTime", "CreateTime or LogAppendTime.", {
     choices: ["CreateTime", "LogAppendTime"],
   }),
@@ -360,6 +366,13 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
   topicDef("segment.index.bytes", "int", 10485760, "log.index.size.max.bytes", "Index size.", {
     min: 4,
   }),
+  topicDef(
+    "message.downconversion.enable",
+    "bool",
+    true,
+    "log.message.downconversion.enable",
+    "Serve Fetch v0–3 (else UNSUPPORTED_VERSION).",
+  ),
   topicDef("compression.type", "string", "producer", "compression.type", "Stored codec.", {
     choices: ["producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"],
   }),

@@ -332,6 +332,32 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "message.downconversion.enable=false: Fetch v0–3 get UNSUPPORTED_VERSION",
+  opts,
+  async () => {
+    const br = await testBroker();
+    const c = await RawClient.connect(br.port);
+    try {
+      await br.broker.createTopic("nodc", 1, [["message.downconversion.enable", "false"]]);
+      await br.broker.createTopic("dc", 1);
+      const batch = encodeRecordBatch({ records: [{ value: "x", timestamp: TS }] });
+      for (const t of ["nodc", "dc"]) assert.equal((await produce(c, 9, t, batch)).errorCode, 0);
+      for (const v of [0, 1, 2, 3]) {
+        const f = await fetch(c, v, "nodc", 0);
+        assert.deepEqual([f.errorCode, f.records.length], [ErrorCode.UNSUPPORTED_VERSION, 0]);
+        assert.equal((await fetch(c, v, "dc", 0)).errorCode, 0);
+      }
+      const f4 = await fetch(c, 4, "nodc", 0);
+      assert.deepEqual([f4.errorCode, f4.records.length], [0, batch.length]);
+      assert.equal(dec.decode(decodeRecords(f4.records).records[0].value!), "x");
+    } finally {
+      c.close();
+      await br.stop();
+    }
+  },
+);
+
 Deno.test("ListOffsets v0: maxNumOffsets offsets at segment granularity", opts, async () => {
   const br = await testBroker({ config: { "log.segment.bytes": "200" } });
   const c = await RawClient.connect(br.port);

@@ -21,7 +21,8 @@
  * protocol/records_conversion.ts): transaction markers dropped, headers lost, compressed
  * batches re-compressed as wrappers with their codec; a partition holding zstd batches answers
  * UNSUPPORTED_COMPRESSION_TYPE, as does (below v10) every partition of a topic with
- * `compression.type=zstd`. v3+ response max bytes; v4+ isolation level and aborted
+ * `compression.type=zstd`; with `message.downconversion.enable=false` v0–3 get
+ * UNSUPPORTED_VERSION. v3+ response max bytes; v4+ isolation level and aborted
  * transactions. Fetch sessions (KIP-227) are not kept: session id 0 is always returned,
  * so clients send full requests; a non-zero session id gets FETCH_SESSION_ID_NOT_FOUND.
  * v9+ current leader epoch: above ours (0) → UNKNOWN_LEADER_EPOCH. v13+ topics by id
@@ -81,6 +82,14 @@ function resolve(
       }
       if (fp.currentLeaderEpoch > 0) {
         out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+        continue;
+      }
+      // Down-conversion may be turned off per topic; old consumers are then refused.
+      if (
+        apiVersion <= 3 &&
+        topicConfigValue(broker.config, t.configs, "message.downconversion.enable") === false
+      ) {
+        out.errorCode = ErrorCode.UNSUPPORTED_VERSION;
         continue;
       }
       // Consumers before Fetch v10 (KIP-110) cannot read zstd: Kafka refuses zstd topics to them.
