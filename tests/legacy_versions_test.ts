@@ -39,7 +39,7 @@ import {
 } from "../protocol/messages/mod.ts";
 import { decodeRecords, encodeRecordBatch } from "../protocol/records.ts";
 import type { Msg } from "../protocol/schema.ts";
-import { BrokerProcess, kcat, testBroker } from "./helpers.ts";
+import { BrokerProcess, kcat, python, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -351,6 +351,49 @@ Deno.test(
       const f4 = await fetch(c, 4, "nodc", 0);
       assert.deepEqual([f4.errorCode, f4.records.length], [0, batch.length]);
       assert.equal(dec.decode(decodeRecords(f4.records).records[0].value!), "x");
+    } finally {
+      c.close();
+      await br.stop();
+    }
+  },
+);
+
+Deno.test(
+  "Fetch v2 of transactions: markers dropped, committed and aborted records as stored",
+  opts,
+  async () => {
+    const br = await testBroker();
+    const c = await RawClient.connect(br.port);
+    try {
+      await br.broker.createTopic("txn", 1);
+      // confluent-kafka (librdkafka): a committed transaction of two records, then an aborted one.
+      await python(
+        `
+import sys
+from confluent_kafka import Producer
+p = Producer({"bootstrap.servers": sys.argv[1], "transactional.id": "legacy-txn", "linger.ms": 1})
+p.init_transactions(15)
+for outcome, vals in (("commit", ["c0", "c1"]), ("abort", ["a0"])):
+    p.begin_transaction()
+    for v in vals:
+        p.produce("txn", value=v, partition=0)
+    p.flush(15)
+    (p.commit_transaction if outcome == "commit" else p.abort_transaction)(15)
+`,
+        [br.address],
+      );
+      // Stored: c0 c1 (0, 1), COMMIT marker (2), a0 (3), ABORT marker (4).
+      const log = br.broker.partition("txn", 0)!;
+      assert.equal(log.logEndOffset, 5);
+      const f = await fetch(c, 2, "txn", 0);
+      assert.deepEqual([f.errorCode, f.highWatermark], [0, 5]);
+      // Old consumers have no isolation level: they read everything but the markers.
+      assert.deepEqual(contents(f.records).map((r) => [r[0], r[4]]), [[0, "c0"], [1, "c1"], [
+        3,
+        "a0",
+      ]]);
+      // From the offset of a marker: only what follows it.
+      assert.deepEqual(contents((await fetch(c, 1, "txn", 2)).records).map((r) => r[0]), [3]);
     } finally {
       c.close();
       await br.stop();
