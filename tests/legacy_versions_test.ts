@@ -2,17 +2,12 @@
  * The API versions Kafka 3.9 still serves and 4.0 removed (KIP-896), over the wire: legacy
  * message sets produced with Produce v0–2 and fetched with Fetch v0–3, ListOffsets v0,
  * OffsetCommit v0–1, OffsetFetch v0, CreateTopics v0–1, DeleteTopics v0, DescribeConfigs v0,
- * DescribeLogDirs v0; plus the request sequences of two packaged clients that use them
- * (segmentio/kafka-go 0.2.1, Burrow 1.2.1).
+ * DescribeLogDirs v0. The request sequences of packaged clients are in legacy_clients_test.ts.
  */
 import assert from "node:assert/strict";
 import { Compression } from "../protocol/compression.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import {
-  encodeLegacyMessageSet,
-  innerRecords,
-  readLegacyEntries,
-} from "../protocol/legacy_records.ts";
+import { encodeLegacyMessageSet, readLegacyEntries } from "../protocol/legacy_records.ts";
 import {
   ApiVersionsRequest,
   ApiVersionsResponse,
@@ -24,113 +19,16 @@ import {
   DescribeConfigsResponse,
   DescribeLogDirsRequest,
   DescribeLogDirsResponse,
-  FetchRequest,
-  FetchResponse,
-  ListOffsetsRequest,
-  ListOffsetsResponse,
-  MetadataRequest,
-  MetadataResponse,
   OffsetCommitRequest,
   OffsetCommitResponse,
   OffsetFetchRequest,
   OffsetFetchResponse,
-  ProduceRequest,
-  ProduceResponse,
 } from "../protocol/messages/mod.ts";
 import { decodeRecords, encodeRecordBatch } from "../protocol/records.ts";
 import type { Msg } from "../protocol/schema.ts";
-import { BrokerProcess, kcat, python, testBroker } from "./helpers.ts";
+import { python, testBroker } from "./helpers.ts";
+import { b, contents, dec, fetch, listOffsetsV0, opts, produce, TS } from "./legacy_wire.ts";
 import { RawClient } from "./raw_client.ts";
-
-const opts = { sanitizeOps: false, sanitizeResources: false };
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-const b = (s: string) => enc.encode(s);
-/** A minute ago, to the millisecond: recent enough not to roll segments (segment.ms). */
-const TS = Date.now() - 60_000;
-
-function produceBody(topic: string, records: Uint8Array, partition = 0, acks = -1): Msg {
-  return {
-    transactionalId: null,
-    acks,
-    timeoutMs: 5000,
-    topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
-  };
-}
-
-async function produce(
-  c: RawClient,
-  version: number,
-  topic: string,
-  records: Uint8Array,
-  partition = 0,
-): Promise<Msg> {
-  const r = await c.call(
-    ProduceRequest,
-    ProduceResponse,
-    version,
-    produceBody(topic, records, partition),
-  );
-  return r.responses[0].partitionResponses[0];
-}
-
-async function fetch(
-  c: RawClient,
-  version: number,
-  topic: string,
-  offset: number,
-  partition = 0,
-  partitionMaxBytes = 1 << 20,
-): Promise<Msg> {
-  const r = await c.call(FetchRequest, FetchResponse, version, {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 1 << 20,
-    topics: [{
-      topic,
-      partitions: [{ partition, fetchOffset: offset, partitionMaxBytes }],
-    }],
-  });
-  assert.equal(r.responses.length, 1);
-  return r.responses[0].partitions[0];
-}
-
-/** What a legacy message set holds, wrappers opened: [offset, magic, timestamp, key, value]. */
-function contents(set: Uint8Array): [number, number, number, string | null, string | null][] {
-  const out: [number, number, number, string | null, string | null][] = [];
-  for (const e of readLegacyEntries(set)) {
-    assert.ok(e.crcValid, `CRC of message ${e.offset}`);
-    const recs = (e.attributes & 7) === 0 ? [{ ...e, absoluteOffset: e.offset }] : innerRecords(e);
-    for (const r of recs) {
-      out.push([
-        r.absoluteOffset,
-        r.magic,
-        r.timestamp,
-        r.key && dec.decode(r.key),
-        r.value && dec.decode(r.value),
-      ]);
-    }
-  }
-  return out;
-}
-
-async function listOffsetsV0(
-  c: RawClient,
-  topic: string,
-  timestamp: number,
-  maxNumOffsets: number,
-  partition = 0,
-): Promise<Msg> {
-  const r = await c.call(ListOffsetsRequest, ListOffsetsResponse, 0, {
-    replicaId: -1,
-    topics: [{
-      name: topic,
-      partitions: [{ partitionIndex: partition, timestamp, maxNumOffsets }],
-    }],
-  });
-  return r.topics[0].partitions[0];
-}
 
 Deno.test("ApiVersions advertises Kafka 3.9's minimum versions", opts, async () => {
   const br = await testBroker();
@@ -602,151 +500,6 @@ Deno.test(
         ["missing", ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
       ]);
       assert.equal(br.broker.topic("ct0"), undefined);
-    } finally {
-      c.close();
-      await br.stop();
-    }
-  },
-);
-
-Deno.test(
-  "kafka-go 0.2.1's sequence with 2 workers: CreateTopics v0, Produce v2 magic 1, Fetch v2; kcat's v2 records down-converted",
-  opts,
-  async () => {
-    const dir = await Deno.makeTempDir({ prefix: "tributary-legacy-" });
-    const bp = await BrokerProcess.start(dir, ["--workers", "2"]);
-    const c = await RawClient.connect(bp.port);
-    try {
-      // kafka-go's Conn.CreateTopics sends v0.
-      const ct = await c.call(CreateTopicsRequest, CreateTopicsResponse, 0, {
-        topics: [{
-          name: "kgo",
-          numPartitions: 4,
-          replicationFactor: 1,
-          assignments: [],
-          configs: [],
-        }],
-        timeoutMs: 10000,
-      });
-      assert.deepEqual(ct.topics.map((t: Msg) => [t.name, t.errorCode]), [["kgo", 0]]);
-      const md = await c.call(MetadataRequest, MetadataResponse, 0, { topics: [{ name: "kgo" }] });
-      assert.deepEqual(md.topics.map((t: Msg) => [t.name, t.errorCode, t.partitions.length]), [[
-        "kgo",
-        0,
-        4,
-      ]]);
-      // Every partition (the two workers own two each): Produce v2 with magic 1 messages.
-      for (let p = 0; p < 4; p++) {
-        const set = encodeLegacyMessageSet(1, 0, [
-          { offset: 0, timestamp: TS + p, key: b(`key-${p}`), value: b(`hello-${p}`) },
-          { offset: 1, timestamp: TS + p + 1, key: null, value: b(`world-${p}`) },
-        ]);
-        const r = await produce(c, 2, "kgo", set, p);
-        assert.deepEqual([r.errorCode, r.baseOffset, r.logAppendTimeMs], [0, 0, -1]);
-      }
-      // kcat (librdkafka, v2 batches with a header) adds one record to partition 2.
-      await kcat(bp.address, ["-P", "-t", "kgo", "-p", "2", "-k", "kk", "-H", "h=1"], {
-        stdin: "from-kcat",
-      });
-      // Fetch v2 reads magic 1: exactly the messages as they would have been written.
-      for (let p = 0; p < 4; p++) {
-        const f = await fetch(c, 2, "kgo", 0, p);
-        assert.equal(f.errorCode, 0);
-        const expected = [
-          { offset: 0, timestamp: TS + p, key: b(`key-${p}`), value: b(`hello-${p}`) },
-          { offset: 1, timestamp: TS + p + 1, key: null, value: b(`world-${p}`) },
-        ];
-        if (p !== 2) {
-          assert.deepEqual(f.records, encodeLegacyMessageSet(1, 0, expected));
-          assert.equal(f.highWatermark, 2);
-          continue;
-        }
-        assert.equal(f.highWatermark, 3);
-        const got = contents(f.records);
-        assert.deepEqual(got.slice(0, 2), [
-          [0, 1, TS + 2, "key-2", "hello-2"],
-          [1, 1, TS + 3, null, "world-2"],
-        ]);
-        // kcat's record: its offset, key and value, a create time, and no header.
-        assert.deepEqual([got[2][0], got[2][1], got[2][3], got[2][4]], [2, 1, "kk", "from-kcat"]);
-        assert.ok(got[2][2] > TS, `kcat timestamp ${got[2][2]}`);
-        assert.equal(readLegacyEntries(f.records).length, 3);
-      }
-      // kcat reads the up-converted v2 batches.
-      const out = dec.decode(
-        await kcat(bp.address, [
-          "-C",
-          "-t",
-          "kgo",
-          "-p",
-          "0",
-          "-o",
-          "beginning",
-          "-e",
-          "-f",
-          "%o %k %s %T\\n",
-        ]),
-      );
-      assert.equal(out, `0 key-0 hello-0 ${TS}\n1  world-0 ${TS + 1}\n`);
-    } finally {
-      c.close();
-      await bp.kill();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
-  },
-);
-
-Deno.test(
-  "Burrow's view: Metadata v0, ListOffsets v0 latest/earliest, OffsetFetch v1: exact lag",
-  opts,
-  async () => {
-    const br = await testBroker();
-    const c = await RawClient.connect(br.port);
-    try {
-      await br.broker.createTopic("lag", 2);
-      for (let i = 0; i < 5; i++) {
-        await produce(c, 2, "lag", encodeRecordBatch({ records: [{ value: `a${i}` }] }), 0);
-      }
-      for (let i = 0; i < 3; i++) {
-        await produce(c, 2, "lag", encodeRecordBatch({ records: [{ value: `b${i}` }] }), 1);
-      }
-      await c.call(OffsetCommitRequest, OffsetCommitResponse, 2, {
-        groupId: "burrow-g",
-        generationIdOrMemberEpoch: -1,
-        memberId: "",
-        retentionTimeMs: -1,
-        topics: [{
-          name: "lag",
-          partitions: [
-            { partitionIndex: 0, committedOffset: 2, committedMetadata: "" },
-            { partitionIndex: 1, committedOffset: 3, committedMetadata: "" },
-          ],
-        }],
-      });
-      // Burrow's sarama client lists topics with Metadata v0 and the offsets with ListOffsets v0.
-      const md = await c.call(MetadataRequest, MetadataResponse, 0, { topics: [] });
-      const topic = (md.topics as Msg[]).find((t) => t.name === "lag")!;
-      assert.deepEqual(
-        topic.partitions.map((p: Msg) => [p.partitionIndex, p.leaderId, p.errorCode]),
-        [
-          [0, br.broker.nodeId, 0],
-          [1, br.broker.nodeId, 0],
-        ],
-      );
-      const lag: number[] = [];
-      for (const p of [0, 1]) {
-        const latest = await listOffsetsV0(c, "lag", -1, 1, p);
-        const earliest = await listOffsetsV0(c, "lag", -2, 1, p);
-        assert.deepEqual([latest.errorCode, earliest.errorCode, earliest.oldStyleOffsets], [0, 0, [
-          0,
-        ]]);
-        const f = await c.call(OffsetFetchRequest, OffsetFetchResponse, 1, {
-          groupId: "burrow-g",
-          topics: [{ name: "lag", partitionIndexes: [p] }],
-        });
-        lag.push(latest.oldStyleOffsets[0] - f.topics[0].partitions[0].committedOffset);
-      }
-      assert.deepEqual(lag, [3, 0]);
     } finally {
       c.close();
       await br.stop();
