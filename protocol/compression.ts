@@ -17,8 +17,17 @@ export const Compression = { NONE: 0, GZIP: 1, SNAPPY: 2, LZ4: 3, ZSTD: 4 } as c
 /** Default cap on decompressed size; a v2 batch is bounded by message.max.bytes anyway. */
 export const DEFAULT_MAX_OUTPUT = 256 * 1024 * 1024;
 
+/**
+ * Magic 0 message sets frame LZ4 as Kafka 0.8–0.9 did: the frame descriptor's checksum also
+ * covers the magic number (KAFKA-3160); such frames are written that way and read without
+ * checking that byte, as Kafka's KafkaLZ4BlockInputStream/OutputStream do for magic 0.
+ */
+export interface CodecOptions {
+  legacyLz4?: boolean;
+}
+
 /** Compresses `data` with the codec of a batch's attributes bits 0-2. */
-export function compress(codec: number, data: Uint8Array): Uint8Array {
+export function compress(codec: number, data: Uint8Array, opts: CodecOptions = {}): Uint8Array {
   switch (codec) {
     case Compression.NONE:
       return data;
@@ -27,7 +36,7 @@ export function compress(codec: number, data: Uint8Array): Uint8Array {
     case Compression.SNAPPY:
       return snappyCompressXerial(data);
     case Compression.LZ4:
-      return lz4CompressFrame(data);
+      return lz4CompressFrame(data, { brokenDescriptorChecksum: opts.legacyLz4 });
     case Compression.ZSTD:
       return asBytes(zstdCompressSync(data));
     default:
@@ -43,6 +52,7 @@ export function decompress(
   codec: number,
   data: Uint8Array,
   maxOutput: number = DEFAULT_MAX_OUTPUT,
+  opts: CodecOptions = {},
 ): Uint8Array {
   switch (codec) {
     case Compression.NONE:
@@ -53,7 +63,7 @@ export function decompress(
     case Compression.SNAPPY:
       return snappyDecompress(data, maxOutput);
     case Compression.LZ4:
-      return lz4DecompressFrame(data, maxOutput);
+      return lz4DecompressFrame(data, maxOutput, opts.legacyLz4 === true);
     case Compression.ZSTD:
       return zstdDecompress(data, maxOutput);
     default:
@@ -579,6 +589,8 @@ export interface Lz4Options {
   contentChecksum?: boolean;
   /** Append an xxHash32 after every block. */
   blockChecksum?: boolean;
+  /** Descriptor checksum over the magic number too, as Kafka wrote for magic 0. */
+  brokenDescriptorChecksum?: boolean;
 }
 
 /**
@@ -596,7 +608,7 @@ export function lz4CompressFrame(data: Uint8Array, opts: Lz4Options = {}): Uint8
   writeLE32(out, 0, LZ4_MAGIC);
   out[4] = 0x40 | 0x20 | (opts.blockChecksum ? 0x10 : 0) | (opts.contentChecksum ? 0x04 : 0);
   out[5] = bsId << 4;
-  out[6] = (xxhash32(out, 0, 4, 6) >>> 8) & 0xff;
+  out[6] = (xxhash32(out, 0, opts.brokenDescriptorChecksum ? 0 : 4, 6) >>> 8) & 0xff;
   let op = 7;
   lz4Table.fill(0);
   for (let s = 0; s < n; s += blockSize) {
@@ -745,6 +757,7 @@ class Output {
 export function lz4DecompressFrame(
   data: Uint8Array,
   maxOutput: number = DEFAULT_MAX_OUTPUT,
+  ignoreDescriptorChecksum = false,
 ): Uint8Array {
   const end = data.length;
   if (end === 0) corrupt("empty lz4 input");
@@ -761,12 +774,17 @@ export function lz4DecompressFrame(
       continue;
     }
     if (magic !== LZ4_MAGIC) corrupt("lz4: bad frame magic");
-    p = lz4DecodeFrame(data, p, out);
+    p = lz4DecodeFrame(data, p, out, ignoreDescriptorChecksum);
   }
   return out.buf.subarray(0, out.pos);
 }
 
-function lz4DecodeFrame(src: Uint8Array, p: number, out: Output): number {
+function lz4DecodeFrame(
+  src: Uint8Array,
+  p: number,
+  out: Output,
+  ignoreDescriptorChecksum: boolean,
+): number {
   const end = src.length;
   const descStart = p;
   if (p + 3 > end) corrupt("lz4: truncated frame descriptor");
@@ -792,7 +810,9 @@ function lz4DecodeFrame(src: Uint8Array, p: number, out: Output): number {
     out.reserve(contentSize);
   }
   const hc = (xxhash32(src, 0, descStart, p) >>> 8) & 0xff;
-  if (src[p++] !== hc) corrupt("lz4: frame descriptor checksum mismatch");
+  if (src[p++] !== hc && !ignoreDescriptorChecksum) {
+    corrupt("lz4: frame descriptor checksum mismatch");
+  }
   const frameStart = out.pos;
   for (;;) {
     if (p + 4 > end) corrupt("lz4: truncated block size");

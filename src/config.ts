@@ -137,6 +137,12 @@ export const BROKER_CONFIGS: ConfigDef[] = [
   def("log.flush.scheduler.interval.ms", "long", LONG_MAX, "How often the flusher checks.", {
     min: 0,
   }),
+  def(
+    "log.message.downconversion.enable",
+    "bool",
+    true,
+    "Down-convert records for Fetch v0–3 consumers.",
+  ),
   def("log.message.timestamp.type", "string", "CreateTime", "CreateTime or LogAppendTime.", {
     choices: ["CreateTime", "LogAppendTime"],
   }),

@@ -211,8 +211,7 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     "bool",
     true,
     "log.message.downconversion.enable",
-    "Down-conversion for old fetchers (none here).",
-    { noEffect: true },
+    "Serve Fetch v0–3 (else UNSUPPORTED_VERSION).",
   ),
   topicDef("remote.log.copy.disable", "bool", false, undefined, "Stop copying to the cold tier.", {
     noEffect: true,

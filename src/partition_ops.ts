@@ -8,6 +8,7 @@
  */
 import { ErrorCode } from "../protocol/errors.ts";
 import { forEachBatch, lastOffset } from "../protocol/record_batch.ts";
+import { legacyOffsetsBefore } from "../storage/legacy_offsets.ts";
 import type { AppendOptions, PartitionLog } from "../storage/partition_log.ts";
 import { peekRecords } from "./admin/records.ts";
 import { type PartitionTiers, partitionTiers } from "./admin/tiering.ts";
@@ -195,6 +196,24 @@ export const PARTITION_OPS = {
       out.errorCode = errorCodeOf(e, `list offsets ${log.topic}-${log.partition}`);
     }
     return out;
+  },
+
+  /** ListOffsets v0: up to `maxNumOffsets` segment-granular offsets (storage/legacy_offsets.ts). */
+  legacyOffsets(
+    _broker: Broker,
+    log: PartitionLog,
+    a: { timestamp: number; maxNumOffsets: number; fromConsumer: boolean },
+  ): Promise<number[]> {
+    return Promise.resolve(
+      legacyOffsetsBefore(
+        log.segmentTimes(),
+        log,
+        a.timestamp,
+        a.maxNumOffsets,
+        Date.now(),
+        a.fromConsumer,
+      ),
+    );
   },
 
   /** DeleteRecords: moves the log start offset; returns the new low watermark. */

@@ -30,6 +30,7 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
   unlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -38,6 +39,8 @@ import {
   isControl,
   isTransactional,
   lastOffset,
+  MAGIC_V2,
+  peekMagic,
   readControlRecordType,
   setBaseOffset,
   setLogAppendTime,
@@ -48,6 +51,8 @@ import {
 } from "../protocol/record_batch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { log } from "../src/log.ts";
+import type { SegmentTime } from "./legacy_offsets.ts";
+import { convertLegacyMessageSet } from "./log_validator.ts";
 import {
   deletePolicy,
   effectiveLocalRetentionBytes,
@@ -337,6 +342,14 @@ export class PartitionLog {
   get hasRemoteLog(): boolean {
     return this.remote !== undefined;
   }
+  /** Local segments' base offsets, sizes and file modification times (ListOffsets v0). */
+  segmentTimes(): SegmentTime[] {
+    return this.segments.map((s) => ({
+      baseOffset: s.baseOffset,
+      size: s.size,
+      lastModified: statSync(s.logPath).mtimeMs,
+    }));
+  }
   /** Base offsets of the segments, oldest first. */
   segmentBaseOffsets(): number[] {
     return this.segments.map((s) => s.baseOffset);
@@ -583,6 +596,10 @@ export class PartitionLog {
     }
     const now = opts.now ?? Date.now();
     const cfg = this.cfg;
+    // Old producers' magic 0/1 message sets are stored as one v2 batch, as Kafka 3.x does.
+    if (records.length > 0 && peekMagic(records) < MAGIC_V2) {
+      records = convertLegacyMessageSet(records, cfg);
+    }
     if (records.length > cfg.segmentBytes) {
       throw new KafkaError(
         ErrorCode.RECORD_LIST_TOO_LARGE,

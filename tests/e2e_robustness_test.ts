@@ -398,9 +398,9 @@ Deno.test(
           },
         },
         {
-          name: "Fetch v3 (below the supported range)",
+          name: "Fetch v18 (above the supported range)",
           run: async (c) => {
-            await c.write(rawFrame(1, 3, 8, new Uint8Array(16)));
+            await c.write(rawFrame(1, 18, 8, new Uint8Array(16)));
             await c.expectClosed();
           },
         },
@@ -733,9 +733,9 @@ Deno.test(
       assert.equal(p.errorCode, ErrorCode.CORRUPT_MESSAGE);
       assert.equal(log.logEndOffset, 0);
 
-      // A magic-1 message set: UNSUPPORTED_FOR_MESSAGE_FORMAT.
+      // A magic-1 message set in a Produce v3+ request: INVALID_RECORD, as Kafka 3.9.
       p = await produce(c, "errs", 0, magicOneMessageSet("legacy"));
-      assert.deepEqual([p.errorCode, p.baseOffset], [43, -1]);
+      assert.deepEqual([p.errorCode, p.baseOffset], [ErrorCode.INVALID_RECORD, -1]);
       assert.equal(log.logEndOffset, 0);
 
       // message.max.bytes=1000: a 1000-byte batch is accepted, a 1001-byte one is not.

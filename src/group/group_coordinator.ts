@@ -134,6 +134,8 @@ export interface OffsetCommitParams {
       committedOffset: number;
       committedLeaderEpoch: number;
       committedMetadata: string | null;
+      /** OffsetCommit v1's explicit commit time; absent or -1: now. */
+      commitTimestamp?: number;
     }[];
   }[];
 }
@@ -1126,7 +1128,9 @@ export class GroupCoordinator {
             offset: x.committedOffset,
             leaderEpoch: x.committedLeaderEpoch ?? -1,
             metadata,
-            commitTimestamp: now,
+            commitTimestamp: x.commitTimestamp !== undefined && x.commitTimestamp !== -1
+              ? x.commitTimestamp
+              : now,
             expireTimestamp,
           };
           accepted.push({ topic: t.name, partition: x.partitionIndex, o, r });

@@ -1,12 +1,13 @@
 /**
- * CreateTopics (key 19), v2–7.
+ * CreateTopics (key 19), v0–7.
  * Behaviour: validates the name (INVALID_TOPIC_EXCEPTION), partition count
  * (INVALID_PARTITIONS; -1 = `num.partitions`), replication factor (only 1 or -1 with one
  * broker, else INVALID_REPLICATION_FACTOR), manual assignments (each partition on this
  * broker, else INVALID_REPLICA_ASSIGNMENT) and configs (INVALID_CONFIG); an existing topic
  * gets TOPIC_ALREADY_EXISTS; a name given twice in one request gets INVALID_REQUEST.
  * validateOnly checks without creating.
- * Version notes: v5+ flexible and returns the partition count, replication factor and the
+ * Version notes: v0 answers only name and error code; v1+ validateOnly and error messages;
+ * v2+ throttle time; v5+ flexible and returns the partition count, replication factor and the
  * effective configs; v7+ returns the topic id.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
@@ -19,7 +20,7 @@ import { errorCodeOf, errorMessageOf } from "./util.ts";
 export const createTopics: ApiRegistration = {
   apiKey: 19,
   name: "CreateTopics",
-  minVersion: 2,
+  minVersion: 0,
   maxVersion: 7,
   request: CreateTopicsRequest,
   response: CreateTopicsResponse,

@@ -1,11 +1,12 @@
 /**
- * DeleteTopics (key 20), v1–6.
+ * DeleteTopics (key 20), v0–6.
  * Behaviour: closes and removes the topic's partitions and metadata; unknown names get
  * UNKNOWN_TOPIC_OR_PARTITION, unknown ids UNKNOWN_TOPIC_ID; with
  * `delete.topic.enable=false`, TOPIC_DELETION_DISABLED.
- * Version notes: v0–5 send names; v6 sends topics by name or id and gets both back; as in
- * Kafka, a v6 topic with both a name (even "") and a non-zero id, or with neither, and a name
- * or id given twice get INVALID_REQUEST. v4+ flexible; v5+ carries error messages.
+ * Version notes: v0–5 send names (v1+ throttle time); v6 sends topics by name or id and gets
+ * both back; as in Kafka, a v6 topic with both a name (even "") and a non-zero id, or with
+ * neither, and a name or id given twice get INVALID_REQUEST. v4+ flexible; v5+ carries error
+ * messages.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { DeleteTopicsRequest, DeleteTopicsResponse } from "../../protocol/messages/mod.ts";
@@ -18,7 +19,7 @@ const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
 export const deleteTopics: ApiRegistration = {
   apiKey: 20,
   name: "DeleteTopics",
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 6,
   request: DeleteTopicsRequest,
   response: DeleteTopicsResponse,

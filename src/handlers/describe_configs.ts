@@ -1,5 +1,5 @@
 /**
- * DescribeConfigs (key 32), v1–4.
+ * DescribeConfigs (key 32), v0–4.
  * Behaviour: topic resources (type 2) list every topic setting with its effective value and
  * source: the topic's own override (DYNAMIC_TOPIC_CONFIG), a broker setting changed at
  * runtime (DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG), given at start
@@ -11,7 +11,8 @@
  * as Kafka does. Those AlterConfigs can change at runtime are not read-only; passwords are
  * sensitive and have no value. The documentation says which settings have no effect here.
  * Unknown topics get UNKNOWN_TOPIC_OR_PARTITION, other resource types INVALID_REQUEST.
- * Version notes: v1+ sources and synonyms; v3+ config types and documentation; v4 flexible.
+ * Version notes: v0 says isDefault (the source is DEFAULT_CONFIG) where v1+ give the
+ * source, and synonyms; v3+ config types and documentation; v4 flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { DescribeConfigsRequest, DescribeConfigsResponse } from "../../protocol/messages/mod.ts";
@@ -195,7 +196,7 @@ function brokerConfigEntries(broker: Broker, perBroker: boolean): ConfigEntry[] 
 export const describeConfigs: ApiRegistration = {
   apiKey: 32,
   name: "DescribeConfigs",
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 4,
   request: DescribeConfigsRequest,
   response: DescribeConfigsResponse,
@@ -238,6 +239,7 @@ export const describeConfigs: ApiRegistration = {
         ...e,
         synonyms: req.includeSynonyms ? e.synonyms : [],
         documentation: req.includeDocumentation ? e.documentation : null,
+        isDefault: e.configSource === Source.DEFAULT_CONFIG,
       }));
     }
     return { throttleTimeMs: 0, results };

@@ -1,12 +1,12 @@
 /**
- * DescribeLogDirs (key 35), v1–4.
+ * DescribeLogDirs (key 35), v0–4.
  * Behaviour: as Kafka with one log dir and no authorizer: one result, the broker's data
  * directory as an absolute path, listing every partition it holds (topics null) or the
  * requested partitions that exist (unknown topics and partitions are left out, and so is a topic
  * none of whose partitions matched), each with its size (bytes of its local segments, Kafka's
  * `log.size`), offsetLag 0 (a single replica: the log end offset is the high watermark) and
  * isFutureKey false (no AlterReplicaLogDirs). Topics are sorted by name, partitions by index.
- * Version notes: v0 (deprecated, removed in Kafka 4.0) is not served; v1 is the same layout;
+ * Version notes: v0–1 have the same layout (v0 was removed in Kafka 4.0, 3.9 serves it);
  * v2 is flexible; v3 adds the top-level errorCode (0); v4 adds totalBytes and usableBytes of
  * the volume the data directory is on (statfs, which needs --allow-sys, as `deno task start`
  * grants; -1 when it cannot be read).
@@ -86,7 +86,7 @@ async function describeTopics(
 export const describeLogDirs: ApiRegistration = {
   apiKey: 35,
   name: "DescribeLogDirs",
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 4,
   request: DescribeLogDirsRequest,
   response: DescribeLogDirsResponse,

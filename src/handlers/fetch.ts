@@ -1,5 +1,5 @@
 /**
- * Fetch (key 1), v4–17.
+ * Fetch (key 1), v0–17.
  * Behaviour: reads whole batches as stored, from the batch containing each fetch offset.
  * Long poll: when fewer than `min_bytes` are ready the request waits up to `max_wait_ms`,
  * woken by appends to any partition it asked for. `max_bytes` caps the response and
@@ -16,15 +16,26 @@
  * request does not long-poll, so a slow cold tier delays no fetch of hot data.
  * With Deno workers each partition is read by its owning worker (src/partition_ops.ts) and
  * the long poll is woken by appends on any worker.
+ * Version notes: v0–3 predate record batches: their consumers get the batches down-converted
+ * (magic 0 for v0–1, magic 1 for v2–3) as Kafka's FetchResponse down-conversion does (see
+ * protocol/records_conversion.ts): transaction markers dropped, headers lost, compressed
+ * batches re-compressed as wrappers with their codec; a partition holding zstd batches answers
+ * UNSUPPORTED_COMPRESSION_TYPE, as does (below v10) every partition of a topic with
+ * `compression.type=zstd`; with `message.downconversion.enable=false` v0–3 get
+ * UNSUPPORTED_VERSION. v3+ response max bytes; v4+ isolation level and aborted
+ * transactions.
  * Fetch sessions (KIP-227, v7+) are resolved before the handler runs (src/fetch_session.ts):
  * it sees every partition to read, and finishFetchSession trims an incremental answer.
- * Version notes: v9+ current leader epoch: above ours (0) → UNKNOWN_LEADER_EPOCH. v13+
- * topics by id (unknown → UNKNOWN_TOPIC_ID). v12+ flexible.
+ * v9+ current leader epoch: above ours (0) → UNKNOWN_LEADER_EPOCH. v13+ topics by id
+ * (unknown → UNKNOWN_TOPIC_ID). v12+ flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { FetchRequest, FetchResponse } from "../../protocol/messages/mod.ts";
+import { downConvert } from "../../protocol/records_conversion.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import type { Broker } from "../broker.ts";
+import { topicConfigValue } from "../config.ts";
+import { releaseFreshRead } from "../partition_ops.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { finishFetchSession } from "../fetch_session.ts";
 import { errorCodeOf } from "./util.ts";
@@ -73,6 +84,21 @@ function resolve(
       }
       if (fp.currentLeaderEpoch > 0) {
         out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+        continue;
+      }
+      // Down-conversion may be turned off per topic; old consumers are then refused.
+      if (
+        apiVersion <= 3 &&
+        topicConfigValue(broker.config, t.configs, "message.downconversion.enable") === false
+      ) {
+        out.errorCode = ErrorCode.UNSUPPORTED_VERSION;
+        continue;
+      }
+      // Consumers before Fetch v10 (KIP-110) cannot read zstd: Kafka refuses zstd topics to them.
+      if (
+        apiVersion < 10 && topicConfigValue(broker.config, t.configs, "compression.type") === "zstd"
+      ) {
+        out.errorCode = ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
         continue;
       }
       targets.push({
@@ -130,10 +156,26 @@ async function readAll(
   return total;
 }
 
+/**
+ * Replaces a partition's v2 batches with the message set an old consumer can read. The
+ * read buffer is done with once converted (the result copies what it keeps).
+ */
+function downConvertTarget(t: Target, toMagic: 0 | 1): void {
+  const records = t.out.records as Uint8Array;
+  if (t.out.errorCode !== 0 || records.length === 0) return;
+  try {
+    t.out.records = downConvert(records, toMagic, t.fetchOffset, t.maxBytes);
+  } catch (e) {
+    t.out.errorCode = errorCodeOf(e, `down-convert ${t.topic}-${t.partition}`);
+    t.out.records = EMPTY;
+  }
+  releaseFreshRead(records.buffer);
+}
+
 export const fetch: ApiRegistration = {
   apiKey: 1,
   name: "Fetch",
-  minVersion: 4,
+  minVersion: 0,
   maxVersion: 17,
   request: FetchRequest,
   response: FetchResponse,
@@ -154,6 +196,9 @@ export const fetch: ApiRegistration = {
         remaining,
       );
       total = await readAll(broker, targets, maxBytes, committed, remoteWaitMs);
+    }
+    if (apiVersion <= 3) {
+      for (const t of targets) downConvertTarget(t, apiVersion <= 1 ? 0 : 1);
     }
     for (const t of targets) {
       if (t.out.records.length) broker.metrics.fetched(t.topic, t.out.records.length);

@@ -1,5 +1,5 @@
 /**
- * ListOffsets (key 2), v1–10.
+ * ListOffsets (key 2), v0–10.
  * Behaviour: timestamp -2 (earliest) → log start offset; -1 (latest) → high watermark, or
  * the last stable offset at read_committed; -3 (max timestamp, KIP-734) → the record with
  * the largest timestamp; -4 (earliest local, KIP-405) → the local log start offset (the first
@@ -7,7 +7,10 @@
  * (latest tiered, KIP-1005) → the last offset copied to the cold tier, -1 while nothing is;
  * any other timestamp → the first offset whose timestamp is at or after it (time index),
  * searching the cold tier first when the log starts there, or offset -1 when none is.
- * Version notes: v0 (several offsets per partition) is not served; v2+ isolation level;
+ * Version notes: v0 answers `oldStyleOffsets`, up to `maxNumOffsets` offsets at segment
+ * granularity as Kafka's legacyFetchOffsetsBefore (storage/legacy_offsets.ts): latest gives
+ * the log end offset first, earliest the log start offset; v1+ one offset and its timestamp;
+ * v2+ isolation level;
  * v4+ current leader epoch (above ours → UNKNOWN_LEADER_EPOCH); v6+ flexible; v10 adds a
  * timeout that a local lookup never needs.
  */
@@ -28,11 +31,11 @@ export {
 export const listOffsets: ApiRegistration = {
   apiKey: 2,
   name: "ListOffsets",
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 10,
   request: ListOffsetsRequest,
   response: ListOffsetsResponse,
-  handler: async (req, { broker }) => {
+  handler: async (req, { broker, apiVersion }) => {
     const committed = req.isolationLevel === 1;
     const topics: Msg[] = [];
     for (const rt of req.topics as Msg[]) {
@@ -45,6 +48,7 @@ export const listOffsets: ApiRegistration = {
           timestamp: -1,
           offset: -1,
           leaderEpoch: -1,
+          oldStyleOffsets: [],
         };
         partitions.push(out);
         if (!broker.hasPartition(rt.name, rp.partitionIndex)) {
@@ -53,6 +57,23 @@ export const listOffsets: ApiRegistration = {
         }
         if (rp.currentLeaderEpoch > 0) {
           out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+          continue;
+        }
+        if (apiVersion === 0) {
+          try {
+            out.oldStyleOffsets = await broker.partitionOp(
+              rt.name,
+              rp.partitionIndex,
+              "legacyOffsets",
+              {
+                timestamp: rp.timestamp as number,
+                maxNumOffsets: Math.max(0, rp.maxNumOffsets as number),
+                fromConsumer: req.replicaId === -1,
+              },
+            );
+          } catch (e) {
+            out.errorCode = errorCodeOf(e, `list offsets ${rt.name}-${rp.partitionIndex}`);
+          }
           continue;
         }
         try {

@@ -1,5 +1,5 @@
 /**
- * OffsetCommit (key 8), v2–9.
+ * OffsetCommit (key 8), v0–9.
  * Behaviour: commits are appended to `__consumer_offsets` (OffsetCommitValue records) and
  * acknowledged only after the append; then OffsetFetch sees them, and they survive restarts.
  * Members are checked: UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, FENCED_INSTANCE_ID,
@@ -12,8 +12,10 @@
  * for an epoch ahead of the member's, and per partition for an older epoch unless the member
  * still owns the partition since that epoch; epoch -1 commits (admin tools) only while the
  * group is empty.
- * Version notes: v0–1 are not served (v0 had no generation, v1 a per-partition commit
- * timestamp). v2–4 carry a retention time (-1: offsets.retention.minutes; otherwise the
+ * Version notes: v0 (ZooKeeper-era) has no generation or member: it commits as a simple
+ * consumer (generation -1, no member id) to the same store as every other version, where
+ * Kafka's ZooKeeper mode kept v0 commits in ZooKeeper. v1 adds generation and member, and a
+ * per-partition commit timestamp (-1: now) that the offset's expiry counts from. v2–4 carry a retention time (-1: offsets.retention.minutes; otherwise the
  * offset expires that long after the commit); v5+ drop it. v6+ the leader epoch of the
  * committed offset; v7+ group.instance.id; v8+ flexible; v9 (KIP-848 ready) answers
  * GROUP_ID_NOT_FOUND instead of ILLEGAL_GENERATION for a member commit to an unknown group.
@@ -25,7 +27,7 @@ import type { ApiRegistration } from "../registry.ts";
 export const offsetCommit: ApiRegistration = {
   apiKey: 8,
   name: "OffsetCommit",
-  minVersion: 2,
+  minVersion: 0,
   maxVersion: 9,
   request: OffsetCommitRequest,
   response: OffsetCommitResponse,
@@ -44,6 +46,7 @@ export const offsetCommit: ApiRegistration = {
           committedOffset: p.committedOffset,
           committedLeaderEpoch: p.committedLeaderEpoch,
           committedMetadata: p.committedMetadata,
+          commitTimestamp: apiVersion === 1 ? p.commitTimestamp : -1,
         })),
       })),
     });

@@ -1,13 +1,13 @@
 /**
- * OffsetFetch (key 9), v1–9.
+ * OffsetFetch (key 9), v0–9.
  * Behaviour: committed offsets from the coordinator's cache of `__consumer_offsets`. A
  * partition without a commit (or of an unknown group or topic) answers offset -1, leader
  * epoch -1, metadata "" and no error. A null topic list asks for every partition the group
  * has committed. Offsets committed inside a transaction (TxnOffsetCommit) are not returned
  * until the transaction commits; with `requireStable` (v7+) a partition that has such a
  * pending commit answers UNSTABLE_OFFSET_COMMIT (offset -1), which clients retry, as Kafka.
- * Version notes: v0 (ZooKeeper offsets) is not served. v1 topics are required and errors are
- * per partition; v2+ null topics = all, and a top-level error code; v3+ throttle time; v5+
+ * Version notes: v0 (ZooKeeper-era) reads the same store as every other version (Kafka's
+ * ZooKeeper mode read ZooKeeper's); v0–1 topics are required and errors are per partition; v2+ null topics = all, and a top-level error code; v3+ throttle time; v5+
  * committed leader epoch; v6+ flexible; v7+ requireStable; v8+ several groups per request
  * (`groups`, each with its own topics and error); v9 member id/epoch for KIP-848 groups:
  * a consumer-protocol group checks them (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH as the
@@ -22,7 +22,7 @@ import type { ApiRegistration } from "../registry.ts";
 export const offsetFetch: ApiRegistration = {
   apiKey: 9,
   name: "OffsetFetch",
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 9,
   request: OffsetFetchRequest,
   response: OffsetFetchResponse,
@@ -51,7 +51,7 @@ export const offsetFetch: ApiRegistration = {
       apiVersion >= 7 && req.requireStable === true,
     );
     if (apiVersion < 2 && r.errorCode !== ErrorCode.NONE) {
-      // v1 has no top-level error: every requested partition carries it.
+      // v0–1 have no top-level error: every requested partition carries it.
       return {
         throttleTimeMs: 0,
         topics: (req.topics as Msg[]).map((t) => ({

@@ -19,13 +19,15 @@
  * epoch (transaction verification, `transaction.partition.verification.enable`): else
  * INVALID_TXN_STATE (v11: TRANSACTION_ABORTABLE) or INVALID_PRODUCER_EPOCH; see
  * src/txn/produce_verification.ts.
- * Version notes: v0–2 can only carry message format v0/v1, which is refused per partition
- * with UNSUPPORTED_FOR_MESSAGE_FORMAT (advertised from 0 because librdkafka turns off
- * compression when Produce's minimum version is above 0). v9+ flexible; v10+ may carry
- * leader hints, unused with one broker.
+ * Version notes: v0–2 may carry legacy message sets (magic 0/1), which the partition's log
+ * stores up-converted to one v2 batch with offsets assigned, as Kafka 3.x does (see
+ * storage/log_validator.ts); v3+ must carry v2 batches (INVALID_RECORD otherwise, as Kafka's
+ * ProduceRequest.validateRecords). v0 has no throttle time, v2+ answers logAppendTime.
+ * v9+ flexible; v10+ may carry leader hints, unused with one broker.
  */
 import { ErrorCode, errorName } from "../../protocol/errors.ts";
 import { ProduceRequest, ProduceResponse } from "../../protocol/messages/mod.ts";
+import { MAGIC_OFFSET, MAGIC_V2 } from "../../protocol/record_batch.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import { CloseConnection } from "../close_connection.ts";
 import type { ApiRegistration } from "../registry.ts";
@@ -75,6 +77,18 @@ export const produce: ApiRegistration = {
         if (!records || records.length === 0) {
           partitionResponses.push(
             partitionError(index, ErrorCode.CORRUPT_MESSAGE, "empty record set"),
+          );
+          continue;
+        }
+        if (
+          apiVersion >= 3 && records.length > MAGIC_OFFSET && records[MAGIC_OFFSET] !== MAGIC_V2
+        ) {
+          partitionResponses.push(
+            partitionError(
+              index,
+              ErrorCode.INVALID_RECORD,
+              `Produce requests with version ${apiVersion} are only allowed to contain record batches with magic version 2`,
+            ),
           );
           continue;
         }
