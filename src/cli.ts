@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { Broker } from "./broker.ts";
 import { BrokerConfig, ConfigError, parseListener, parseProperties } from "./config.ts";
 import { log, setLogLevel } from "./log.ts";
+import { LogDirLockedError } from "../storage/log_dir_lock.ts";
 import { StartError, Supervisor } from "./workers/supervisor.ts";
 import type { WorkerInfo } from "./workers/worker_main.ts";
 
@@ -177,6 +178,7 @@ export async function main(args: string[]): Promise<void> {
         } is already in use`,
       );
     }
+    if (e instanceof LogDirLockedError) fail(e.message);
     fail(`failed to start: ${e instanceof Error ? e.stack : e}`);
   }
   announce(broker, broker.admin, adminToken !== undefined, 1);

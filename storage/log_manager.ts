@@ -160,6 +160,14 @@ function parseProperties(text: string): Map<string, string> {
   return m;
 }
 
+/**
+ * A macrotask boundary: opening thousands of partitions runs in slices, so requests on other
+ * partitions (and timers) are served in between instead of waiting for the whole change.
+ */
+function yieldToRequests(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 function isDir(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -262,6 +270,7 @@ export class LogManager {
   private async openNewPartitions(t: TopicState): Promise<void> {
     for (let p = t.logs.length; p < t.meta.partitions; p++) {
       t.logs.push(await this.openOwned(t.meta, p, t.config));
+      if (p % 64 === 63) await yieldToRequests();
     }
   }
 
@@ -392,11 +401,39 @@ export class LogManager {
     return parsed.topics;
   }
 
-  private writeCatalogue(): void {
+  /**
+   * Writes `topics` (default: the live catalogue) to topics.json, durably. A change is written
+   * before it is made visible, so a failed write (KAFKA_STORAGE_ERROR) leaves it undone.
+   */
+  private writeCatalogue(topics = [...this.topics.values()].map((t) => t.meta)): void {
     if (!this.catalogueWriter) throw new Error("this log manager does not write topics.json");
-    const topics = [...this.topics.values()].map((t) => t.meta);
-    writeFileAtomic(this.topicsPath, JSON.stringify({ version: 1, topics }, null, 2) + "\n");
+    try {
+      writeFileAtomic(this.topicsPath, JSON.stringify({ version: 1, topics }, null, 2) + "\n");
+    } catch (e) {
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `cannot write ${this.topicsPath}: ${e}`);
+    }
     fsyncDir(`${this.dataDir}/${META_DIR}`);
+  }
+
+  /** The catalogue with `name` replaced by `meta` (added when new, removed when null). */
+  private catalogueWith(name: string, meta: TopicMetadata | null): TopicMetadata[] {
+    const out: TopicMetadata[] = [];
+    for (const t of this.topics.values()) {
+      if (t.meta.name !== name) out.push(t.meta);
+      else if (meta) out.push(meta);
+    }
+    if (meta && !this.topics.has(name)) out.push(meta);
+    return out;
+  }
+
+  /** Undoes partitions opened for a change whose catalogue write failed. */
+  private async discardPartitions(name: string, logs: (PartitionLog | undefined)[]) {
+    for (const log of logs) {
+      if (!log) continue;
+      await log.closeForDelete();
+      this.remoteLogManager.detach(log, true);
+      rmSync(this.partitionDir(name, log.partition), { recursive: true, force: true });
+    }
   }
 
   private partitionDir(name: string, p: number): string {
@@ -426,6 +463,7 @@ export class LogManager {
       const path = `${this.dataDir}/${name}`;
       if (!isDir(path)) continue;
       if (name.endsWith(DELETE_SUFFIX)) {
+        this.onError(`removing ${path}: left by a topic deletion that did not finish`);
         rmSync(path, { recursive: true, force: true });
         continue;
       }
@@ -435,6 +473,10 @@ export class LogManager {
       const dash = name.lastIndexOf("-");
       const p = Number(name.slice(dash + 1));
       if (!topic || name.slice(0, dash) !== topic.name || !(p < topic.partitions)) {
+        const why = !topic
+          ? `its topic id ${id} is not in ${this.topicsPath}`
+          : `topic ${topic.name} (id ${id}) has no such partition`;
+        this.onError(`removing ${path}: ${why}`);
         rmSync(path, { recursive: true, force: true });
       }
     }
@@ -448,6 +490,7 @@ export class LogManager {
     const dir = this.partitionDir(meta.name, p);
     const existing = existsSync(dir) ? LogManager.partitionTopicId(dir) : null;
     if (existsSync(dir) && existing !== null && existing !== meta.topicId) {
+      this.onError(`removing ${dir}: it holds topic id ${existing}, not ${meta.topicId}`);
       rmSync(dir, { recursive: true, force: true }); // a previous incarnation of the name
     }
     mkdirSync(dir, { recursive: true });
@@ -522,26 +565,42 @@ export class LogManager {
         configs: { ...configs },
       };
       const logs: (PartitionLog | undefined)[] = [];
-      for (let p = 0; p < partitions; p++) {
-        const dir = this.partitionDir(name, p);
-        if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // not ours
-        logs.push(await this.openOwned(meta, p, config));
+      try {
+        for (let p = 0; p < partitions; p++) {
+          const dir = this.partitionDir(name, p);
+          if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // not ours
+          logs.push(await this.openOwned(meta, p, config));
+          if (logs.length % 64 === 0) await yieldToRequests();
+        }
+        fsyncDir(this.dataDir);
+        this.writeCatalogue(this.catalogueWith(name, meta));
+      } catch (e) {
+        await this.discardPartitions(name, logs);
+        throw e;
       }
-      fsyncDir(this.dataDir);
       this.topics.set(name, { meta, config, logs });
-      this.writeCatalogue();
       return { ...meta, configs: { ...meta.configs } };
     });
   }
 
-  /** Closes and removes a topic's partitions. Throws UNKNOWN_TOPIC_OR_PARTITION. */
-  deleteTopic(name: string): Promise<void> {
+  /**
+   * Removes a topic from the catalogue (durably, first: a failed write throws
+   * KAFKA_STORAGE_ERROR and leaves the topic as it was), calls `committed` (the other workers
+   * close their partitions), then closes and removes its partitions. Throws
+   * UNKNOWN_TOPIC_OR_PARTITION.
+   */
+  deleteTopic(name: string, committed?: () => Promise<unknown> | undefined): Promise<void> {
     return this.admin(async () => {
       const t = this.topics.get(name);
       if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+      this.writeCatalogue(this.catalogueWith(name, null));
       this.topics.delete(name);
+      try {
+        await committed?.();
+      } catch (e) {
+        this.onError(`deleting topic ${name}: ${e}`);
+      }
       await this.closeForDelete(t);
-      this.writeCatalogue();
       this.checkpointLogStartOffsets();
       for (let p = 0; p < t.logs.length; p++) {
         const dir = this.partitionDir(name, p);
@@ -567,14 +626,23 @@ export class LogManager {
           `topic ${name} has ${t.meta.partitions} partitions; ${newTotal} does not grow it`,
         );
       }
-      for (let p = t.meta.partitions; p < newTotal; p++) {
-        const dir = this.partitionDir(name, p);
-        if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-        t.logs.push(await this.openOwned(t.meta, p, t.config));
+      const meta = { ...t.meta, partitions: newTotal };
+      const added: (PartitionLog | undefined)[] = [];
+      try {
+        for (let p = t.meta.partitions; p < newTotal; p++) {
+          const dir = this.partitionDir(name, p);
+          if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+          added.push(await this.openOwned(meta, p, t.config));
+          if (added.length % 64 === 0) await yieldToRequests();
+        }
+        fsyncDir(this.dataDir);
+        this.writeCatalogue(this.catalogueWith(name, meta));
+      } catch (e) {
+        await this.discardPartitions(name, added);
+        throw e;
       }
-      fsyncDir(this.dataDir);
-      t.meta = { ...t.meta, partitions: newTotal };
-      this.writeCatalogue();
+      t.logs.push(...added);
+      t.meta = meta;
       return { ...t.meta, configs: { ...t.meta.configs } };
     });
   }
@@ -595,10 +663,11 @@ export class LogManager {
     if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
     const config = this.resolveConfig(configs);
     const changed = JSON.stringify(t.meta.configs) !== JSON.stringify(configs);
-    t.meta = { ...t.meta, configs: { ...configs } };
+    const meta = { ...t.meta, configs: { ...configs } };
+    if (changed) this.writeCatalogue(this.catalogueWith(name, meta));
+    t.meta = meta;
     t.config = config;
     for (const log of t.logs) if (log) log.config = config;
-    if (changed) this.writeCatalogue();
     return { ...t.meta, configs: { ...t.meta.configs } };
   }
 

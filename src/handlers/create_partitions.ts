@@ -2,12 +2,15 @@
  * CreatePartitions (key 37), v0–3.
  * Behaviour: grows a topic to `count` partitions; a count not above the current one gets
  * INVALID_PARTITIONS, an unknown topic UNKNOWN_TOPIC_OR_PARTITION, assignments naming
- * another broker INVALID_REPLICA_ASSIGNMENT. validateOnly checks without creating.
+ * another broker INVALID_REPLICA_ASSIGNMENT. validateOnly checks without creating. One request
+ * adds at most MAX_PARTITIONS_PER_REQUEST partitions (Kafka's 10,000): past that,
+ * POLICY_VIOLATION.
  * Version notes: v2+ flexible; v3 is v2 with throttling semantics unchanged here.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { CreatePartitionsRequest, CreatePartitionsResponse } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
+import { MAX_PARTITIONS_PER_REQUEST, tooManyPartitions } from "../partition_limits.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
@@ -20,6 +23,8 @@ export const createPartitions: ApiRegistration = {
   response: CreatePartitionsResponse,
   handler: async (req, { broker }) => {
     const results: Msg[] = [];
+    /** Partitions the rest of the request may add (Kafka's bound per request). */
+    let budget = MAX_PARTITIONS_PER_REQUEST;
     for (const t of req.topics as Msg[]) {
       const out: Msg = { name: t.name, errorCode: 0, errorMessage: null };
       results.push(out);
@@ -32,7 +37,7 @@ export const createPartitions: ApiRegistration = {
             `topic has ${meta.partitions} partitions; ${t.count} would not add any`,
           );
         }
-        if (t.count > 100000) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, "too many");
+        if (t.count - meta.partitions > budget) throw tooManyPartitions(t.count - meta.partitions);
         const assignments = (t.assignments ?? null) as Msg[] | null;
         if (assignments) {
           if (assignments.length !== t.count - meta.partitions) {
@@ -51,7 +56,8 @@ export const createPartitions: ApiRegistration = {
             }
           }
         }
-        if (!req.validateOnly) await broker.createPartitions(t.name, t.count);
+        if (!req.validateOnly) await broker.createPartitions(t.name, t.count, budget);
+        budget -= t.count - meta.partitions;
       } catch (e) {
         out.errorCode = errorCodeOf(e, `create partitions ${t.name}`);
         out.errorMessage = errorMessageOf(e);
