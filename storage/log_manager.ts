@@ -161,11 +161,18 @@ function parseProperties(text: string): Map<string, string> {
 }
 
 /**
- * A macrotask boundary: opening thousands of partitions runs in slices, so requests on other
- * partitions (and timers) are served in between instead of waiting for the whole change.
+ * Opening thousands of partitions runs in slices of about 10 ms with a macrotask boundary
+ * between them, so requests on other partitions (and timers) are served meanwhile instead of
+ * waiting for the whole change.
  */
-function yieldToRequests(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+class WorkSlices {
+  private sliceStart = performance.now();
+
+  async next(): Promise<void> {
+    if (performance.now() - this.sliceStart < 10) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    this.sliceStart = performance.now();
+  }
 }
 
 function isDir(path: string): boolean {
@@ -268,9 +275,10 @@ export class LogManager {
 
   /** Opens the owned partitions of `t.meta` beyond those `t.logs` already holds. */
   private async openNewPartitions(t: TopicState): Promise<void> {
+    const slices = new WorkSlices();
     for (let p = t.logs.length; p < t.meta.partitions; p++) {
       t.logs.push(await this.openOwned(t.meta, p, t.config));
-      if (p % 64 === 63) await yieldToRequests();
+      await slices.next();
     }
   }
 
@@ -565,12 +573,13 @@ export class LogManager {
         configs: { ...configs },
       };
       const logs: (PartitionLog | undefined)[] = [];
+      const slices = new WorkSlices();
       try {
         for (let p = 0; p < partitions; p++) {
           const dir = this.partitionDir(name, p);
           if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // not ours
           logs.push(await this.openOwned(meta, p, config));
-          if (logs.length % 64 === 0) await yieldToRequests();
+          await slices.next();
         }
         fsyncDir(this.dataDir);
         this.writeCatalogue(this.catalogueWith(name, meta));
@@ -602,7 +611,9 @@ export class LogManager {
       }
       await this.closeForDelete(t);
       this.checkpointLogStartOffsets();
+      const slices = new WorkSlices();
       for (let p = 0; p < t.logs.length; p++) {
+        await slices.next();
         const dir = this.partitionDir(name, p);
         const doomed = `${dir}.${t.meta.topicId}${DELETE_SUFFIX}`;
         try {
@@ -628,12 +639,13 @@ export class LogManager {
       }
       const meta = { ...t.meta, partitions: newTotal };
       const added: (PartitionLog | undefined)[] = [];
+      const slices = new WorkSlices();
       try {
         for (let p = t.meta.partitions; p < newTotal; p++) {
           const dir = this.partitionDir(name, p);
           if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
           added.push(await this.openOwned(meta, p, t.config));
-          if (added.length % 64 === 0) await yieldToRequests();
+          await slices.next();
         }
         fsyncDir(this.dataDir);
         this.writeCatalogue(this.catalogueWith(name, meta));
