@@ -166,6 +166,7 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
 
+  const signals = stopSignals();
   let broker: Broker;
   try {
     broker = await Broker.start(brokerOptions);
@@ -181,15 +182,26 @@ export async function main(args: string[]): Promise<void> {
     if (e instanceof LogDirLockedError) fail(e.message);
     fail(`failed to start: ${e instanceof Error ? e.stack : e}`);
   }
+  keepServingOnErrors();
+  if (signals.started(() => broker.close())) return;
   announce(broker, broker.admin, adminToken !== undefined, 1);
+}
 
+/**
+ * SIGINT and SIGTERM, listened to from before start-up (log recovery) begins: a signal then is
+ * kept, and once start-up is done the broker closes at once (flushing and closing what it
+ * opened) and the process exits 0, instead of dying in the middle of recovery.
+ */
+function stopSignals(): { started(close: () => Promise<void>): boolean } {
+  let close: (() => Promise<void>) | null = null;
+  let received: string | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info(`${signal} received: flushing and closing`);
     try {
-      await broker.close();
+      await close!();
     } catch (e) {
       log.error(`error while closing: ${e instanceof Error ? e.message : e}`);
       Deno.exit(1);
@@ -197,9 +209,24 @@ export async function main(args: string[]): Promise<void> {
     log.info("stopped");
     Deno.exit(0);
   };
-  keepServingOnErrors();
-  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  const on = (signal: string) => {
+    if (close) void stop(signal);
+    else if (received === null) {
+      received = signal;
+      log.info(`${signal} received while starting: stopping once start-up is done`);
+    }
+  };
+  Deno.addSignalListener("SIGINT", () => on("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => on("SIGTERM"));
+  return {
+    /** Start-up is done and `fn` closes the broker; true when a signal came meanwhile. */
+    started(fn: () => Promise<void>): boolean {
+      close = fn;
+      if (received === null) return false;
+      void stop(received);
+      return true;
+    },
+  };
 }
 
 /** The start-up line tests and operators look for, and where the admin API is. */
@@ -229,6 +256,7 @@ async function superviseWorkers(
   logLevel: string | undefined,
   tokenRequired: boolean,
 ): Promise<void> {
+  const signals = stopSignals();
   let sup: Supervisor;
   try {
     sup = await Supervisor.start(count, options, logLevel);
@@ -243,19 +271,9 @@ async function superviseWorkers(
     }
     fail(`failed to start: ${e instanceof Error ? e.message : e}`);
   }
-  announce(sup.info, sup.info.admin, tokenRequired, count);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`${signal} received: flushing and closing`);
-    await sup.close();
-    log.info("stopped");
-    Deno.exit(0);
-  };
   keepServingOnErrors();
-  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  if (signals.started(() => sup.close())) return;
+  announce(sup.info, sup.info.admin, tokenRequired, count);
   if (Deno.env.get("TRIBUTARY_TEST_HOOKS") === "1") {
     // Tests: SIGUSR2 makes the last worker die, SIGUSR1 worker 0 (the controller), to
     // exercise the restart.
