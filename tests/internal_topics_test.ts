@@ -20,7 +20,7 @@ import {
 import { encodeRecordBatch } from "../protocol/records.ts";
 import type { Msg } from "../protocol/schema.ts";
 import { LogManager } from "../storage/log_manager.ts";
-import { BrokerProcess, decoder, kcat, run, testBroker } from "./helpers.ts";
+import { BrokerProcess, decoder, kcat, python, run, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -237,6 +237,53 @@ Deno.test(
     try {
       assert.equal(b.broker.topic("__consumer_offsets")!.partitions, 5);
       assert.equal(b.broker.logs.topicConfig("__consumer_offsets")!.cleanupPolicy, "compact");
+    } finally {
+      await b.stop();
+    }
+  },
+);
+
+Deno.test(
+  "kcat -L -t __transaction_state on a fresh broker: a timed-out transaction is still " +
+    "aborted and the last stable offset moves on",
+  opts,
+  async () => {
+    const b = await testBroker({
+      config: {
+        "transaction.state.log.num.partitions": 5,
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms": 100,
+      },
+    });
+    try {
+      await b.broker.createTopic("t", 1);
+      const meta = decoder.decode(await kcat(b.address, ["-L", "-t", "__transaction_state"]));
+      assert.match(meta, /topic "__transaction_state" with 5 partitions/);
+      assert.equal(b.broker.logs.topicConfig("__transaction_state")!.cleanupPolicy, "compact");
+      // A transactional producer writes two records and dies without committing.
+      await python(
+        `
+import os, sys
+from confluent_kafka import Producer
+p = Producer({"bootstrap.servers": sys.argv[1], "transactional.id": "stuck",
+              "transaction.timeout.ms": 1000})
+p.init_transactions(30)
+p.begin_transaction()
+p.produce("t", value=b"a", partition=0)
+p.produce("t", value=b"b", partition=0)
+p.flush(30)
+os._exit(0)
+`,
+        [b.address],
+      );
+      const log = b.broker.partition("t", 0)!;
+      assert.equal(log.lastStableOffset, 0);
+      // The coordinator aborts it past its timeout: the marker lands and the LSO moves.
+      const deadline = Date.now() + 60_000; // against a hang, not a performance bound
+      while (log.lastStableOffset < log.highWatermark) {
+        assert.ok(Date.now() < deadline, `LSO stuck at ${log.lastStableOffset}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(log.highWatermark, 3); // two records and the abort marker
     } finally {
       await b.stop();
     }
