@@ -963,8 +963,20 @@ export class Broker {
       }
     }
     if (validateOnly) return;
+    const layer = scope === "broker" ? this.config.dynamicBroker : this.config.dynamicDefault;
+    const before = new Map(layer);
     for (const [k, v] of changes) this.config.setDynamic(k, v, scope);
-    this.saveDynamicBrokerConfigs();
+    try {
+      this.saveDynamicBrokerConfigs();
+    } catch (e) {
+      // Not persisted: not applied either.
+      layer.clear();
+      for (const [k, v] of before) layer.set(k, v);
+      throw new KafkaError(
+        ErrorCode.KAFKA_STORAGE_ERROR,
+        `cannot write ${DYNAMIC_CONFIG_FILE}: ${errText(e)}`,
+      );
+    }
     this.applyBrokerConfigs();
     this.propagate("syncBrokerConfigs");
     log.info(`dynamic broker configs (${scope}): ${JSON.stringify(changes)}`);

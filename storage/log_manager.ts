@@ -434,13 +434,24 @@ export class LogManager {
     return out;
   }
 
-  /** Undoes partitions opened for a change whose catalogue write failed. */
-  private async discardPartitions(name: string, logs: (PartitionLog | undefined)[]) {
+  /**
+   * Undoes a change that failed before its catalogue write: closes the partitions it opened
+   * (`logs`, numbered from `first`; the change was to add up to `end`) and removes their
+   * directories, and that of the partition whose opening failed, if any.
+   */
+  private async discardPartitions(
+    name: string,
+    first: number,
+    end: number,
+    logs: (PartitionLog | undefined)[],
+  ): Promise<void> {
     for (const log of logs) {
       if (!log) continue;
       await log.closeForDelete();
       this.remoteLogManager.detach(log, true);
-      rmSync(this.partitionDir(name, log.partition), { recursive: true, force: true });
+    }
+    for (let p = first; p < Math.min(end, first + logs.length + 1); p++) {
+      if (this.owns(name, p)) rmSync(this.partitionDir(name, p), { recursive: true, force: true });
     }
   }
 
@@ -584,7 +595,7 @@ export class LogManager {
         fsyncDir(this.dataDir);
         this.writeCatalogue(this.catalogueWith(name, meta));
       } catch (e) {
-        await this.discardPartitions(name, logs);
+        await this.discardPartitions(name, 0, partitions, logs);
         throw e;
       }
       this.topics.set(name, { meta, config, logs });
@@ -650,7 +661,7 @@ export class LogManager {
         fsyncDir(this.dataDir);
         this.writeCatalogue(this.catalogueWith(name, meta));
       } catch (e) {
-        await this.discardPartitions(name, added);
+        await this.discardPartitions(name, t.meta.partitions, newTotal, added);
         throw e;
       }
       t.logs.push(...added);

@@ -1,7 +1,8 @@
 /**
  * A metadata change is durable and visible, or neither: when topics.json cannot be written,
  * CreateTopics, CreatePartitions, DeleteTopics and AlterConfigs answer KAFKA_STORAGE_ERROR and
- * leave the catalogue (in memory, on disk and after a restart) as it was.
+ * leave the catalogue (in memory, on disk and after a restart) as it was; likewise dynamic
+ * broker configs when their file cannot be written.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -103,6 +104,19 @@ Deno.test(
       assert.equal(altered.responses[0].errorCode, ErrorCode.KAFKA_STORAGE_ERROR);
       assert.deepEqual(first.broker.topic("kept")!.configs, {});
       assert.equal(first.broker.logs.topicConfig("kept")!.retentionMs, 604800000);
+
+      Deno.mkdirSync(`${dataDir}/meta/dynamic-broker-configs.json.tmp`);
+      const dynamic = await RawClient.once(port, AlterConfigsRequest, AlterConfigsResponse, 1, {
+        resources: [{
+          resourceType: 4,
+          resourceName: "",
+          configs: [{ name: "log.cleaner.backoff.ms", value: "1234" }],
+        }],
+        validateOnly: false,
+      });
+      assert.equal(dynamic.responses[0].errorCode, ErrorCode.KAFKA_STORAGE_ERROR);
+      assert.equal(first.broker.config.get("log.cleaner.backoff.ms"), 15000);
+      Deno.removeSync(`${dataDir}/meta/dynamic-broker-configs.json.tmp`);
 
       const deleted = await RawClient.once(port, DeleteTopicsRequest, DeleteTopicsResponse, 6, {
         topics: [{ name: "kept", topicId: "AAAAAAAAAAAAAAAAAAAAAA" }],
