@@ -1,6 +1,9 @@
 /**
  * Kafka's bound on one admin request (10,000 partitions, POLICY_VIOLATION past it), and
- * creating thousands of partitions in slices: other clients are served meanwhile.
+ * creating thousands of partitions in slices: other clients are served meanwhile. A broker
+ * that held every request for the length of a big creation made clients time out, and
+ * kafkajs re-sends a timed-out batch under a new sequence number, which no broker can tell
+ * from new data: the records were stored twice.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -15,7 +18,10 @@ import {
 } from "../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../protocol/records.ts";
 import type { Msg } from "../protocol/schema.ts";
-import { testBroker } from "./helpers.ts";
+import { BrokerProcess, decoder, kcat, testBroker } from "./helpers.ts";
+// npm packages are imported by npm: specifier (the project keeps no import map).
+// deno-lint-ignore no-import-prefix
+import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
 import { RawClient } from "./raw_client.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -95,6 +101,51 @@ Deno.test(
       assert.equal(b.broker.topic("busy")!.partitions, 3001);
     } finally {
       await b.stop();
+    }
+  },
+);
+
+Deno.test(
+  "an idempotent kafkajs producer stores every record once while 5,000 partitions are created",
+  opts,
+  async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "tributary-limits-" });
+    // Its own process, on one thread: the broker, not the client, is what is busy.
+    const b = await BrokerProcess.start(dataDir, ["--workers", "1"]);
+    try {
+      await kcat(b.address, ["-P", "-t", "steady", "-p", "0"], { stdin: "seed\n" });
+      await kcat(b.address, ["-P", "-t", "wide", "-p", "0"], { stdin: "seed\n" });
+      const kafka = new Kafka({
+        brokers: [b.address],
+        logLevel: logLevel.NOTHING,
+        requestTimeout: 2000,
+        retry: { retries: 50, initialRetryTime: 100, maxRetryTime: 2000 },
+      });
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      const sent: Promise<unknown>[] = [];
+      let growing = true;
+      const growth = grow(b.port, "wide", 5001).finally(() => (growing = false));
+      let i = 0;
+      while (growing || i < 50) {
+        sent.push(producer.send({
+          topic: "steady",
+          acks: -1,
+          messages: [{ value: `v${i++}`, partition: 0 }],
+        }));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await Promise.all(sent);
+      assert.equal((await growth).results[0].errorCode, 0);
+      await producer.disconnect();
+      const out = decoder.decode(
+        await kcat(b.address, ["-C", "-t", "steady", "-p", "0", "-e", "-f", "%o %s\n"]),
+      );
+      const want = Array.from({ length: i }, (_, n) => `${n + 1} v${n}`);
+      assert.deepEqual(out.split("\n").filter((l) => l).slice(1), want);
+    } finally {
+      await b.kill("SIGKILL");
+      await Deno.remove(dataDir, { recursive: true });
     }
   },
 );
