@@ -40,6 +40,7 @@ import { type LogConfig, logConfig, logConfigFromProperties } from "./log_config
 import type { Decompressor } from "./log_segment.ts";
 import { fsyncDir, PartitionLog, writeFileAtomic } from "./partition_log.ts";
 import { RemoteLogManager, type RemoteLogManagerConfig } from "./remote_log_manager.ts";
+import { WorkSlices } from "./work_slices.ts";
 import type { RemoteStorageManager } from "./remote_storage.ts";
 
 export interface TopicMetadata {
@@ -158,21 +159,6 @@ function parseProperties(text: string): Map<string, string> {
     m.set(t.slice(0, eq).trim(), t.slice(eq + 1).trim());
   }
   return m;
-}
-
-/**
- * Opening thousands of partitions runs in slices of about 10 ms with a macrotask boundary
- * between them, so requests on other partitions (and timers) are served meanwhile instead of
- * waiting for the whole change.
- */
-class WorkSlices {
-  private sliceStart = performance.now();
-
-  async next(): Promise<void> {
-    if (performance.now() - this.sliceStart < 10) return;
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    this.sliceStart = performance.now();
-  }
 }
 
 function isDir(path: string): boolean {

@@ -16,6 +16,7 @@
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { CreateTopicsRequest, CreateTopicsResponse } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
+import { internalTopicSpec } from "../internal_topic.ts";
 import { MAX_PARTITIONS_PER_REQUEST } from "../partition_limits.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { topicConfigEntries } from "./describe_configs.ts";
@@ -88,7 +89,8 @@ export const createTopics: ApiRegistration = {
           budget,
         );
         const meta = created ?? {
-          partitions: partitions === -1 ? broker.config.int("num.partitions") : partitions,
+          partitions: internalTopicSpec(broker.config, t.name)?.partitions ??
+            (partitions === -1 ? broker.config.int("num.partitions") : partitions),
           configs: Object.fromEntries(configs),
         };
         budget -= meta.partitions;
