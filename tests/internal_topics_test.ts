@@ -85,7 +85,7 @@ Deno.test(
       }
       c.close();
       let segments = 0;
-      for (let p = 0; p < 3; p++) {
+      for (let p = 0; p < first.broker.topic("__consumer_offsets")!.partitions; p++) {
         segments += [...Deno.readDirSync(`${dataDir}/__consumer_offsets-${p}`)]
           .filter((e) => e.name.endsWith(".log")).length;
       }
