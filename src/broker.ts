@@ -1001,6 +1001,15 @@ export class Broker {
     count: number,
     maxPartitions = MAX_PARTITIONS_PER_REQUEST,
   ): Promise<TopicMetadata> {
+    const internal = internalTopicSpec(this.config, name);
+    if (internal) {
+      // A group's or transactional id's partition depends on the count: growing the topic
+      // would move them away from their committed state.
+      throw new KafkaError(
+        ErrorCode.INVALID_PARTITIONS,
+        `${name} is an internal topic; its partition count is ${internal.partitionsKey}`,
+      );
+    }
     const now = this.topic(name)?.partitions ?? 0;
     if (count - now > maxPartitions) throw tooManyPartitions(count - now);
     const t = await this.logs.createPartitions(name, count);

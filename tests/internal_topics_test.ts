@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import { ErrorCode } from "../protocol/errors.ts";
 import {
+  CreatePartitionsRequest,
+  CreatePartitionsResponse,
   CreateTopicsRequest,
   CreateTopicsResponse,
   DeleteTopicsRequest,
@@ -111,7 +113,8 @@ Deno.test(
 );
 
 Deno.test(
-  "CreateTopics of an internal topic gets its own settings; DeleteTopics is refused",
+  "CreateTopics of an internal topic gets its own settings; CreatePartitions and " +
+    "DeleteTopics are refused",
   opts,
   async () => {
     const b = await testBroker({ config: { "transaction.state.log.num.partitions": 4 } });
@@ -142,6 +145,12 @@ Deno.test(
       assert.equal(configs.get("retention.ms"), "1000");
       assert.equal(b.broker.logs.topicConfig("__transaction_state")!.cleanupPolicy, "compact");
 
+      const g = await RawClient.once(b.port, CreatePartitionsRequest, CreatePartitionsResponse, 3, {
+        topics: [{ name: "__transaction_state", count: 8, assignments: null }],
+        timeoutMs: 5000,
+        validateOnly: false,
+      });
+      assert.equal(g.results[0].errorCode, ErrorCode.INVALID_PARTITIONS);
       const d = await RawClient.once(b.port, DeleteTopicsRequest, DeleteTopicsResponse, 6, {
         topics: [{ name: "__transaction_state", topicId: "AAAAAAAAAAAAAAAAAAAAAA" }],
         timeoutMs: 5000,
