@@ -298,3 +298,32 @@ os._exit(0)
     }
   },
 );
+
+Deno.test(
+  "with workers, a Metadata request on any worker creates __consumer_offsets as internal",
+  opts,
+  async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "tributary-internal-" });
+    try {
+      const p = await BrokerProcess.start(dataDir, ["--set", "offsets.topic.num.partitions=3"]);
+      try {
+        // Several connections: SO_REUSEPORT spreads them over both workers.
+        for (let i = 0; i < 4; i++) {
+          const meta = decoder.decode(await kcat(p.address, ["-L", "-t", "__consumer_offsets"]));
+          assert.match(meta, /topic "__consumer_offsets" with 3 partitions/);
+        }
+      } finally {
+        assert.equal(await p.kill("SIGTERM"), 0);
+      }
+      const topics = JSON.parse(Deno.readTextFileSync(`${dataDir}/meta/topics.json`)).topics;
+      assert.deepEqual(
+        topics.map((t: Msg) => [t.name, t.partitions, t.configs["cleanup.policy"]]),
+        [
+          ["__consumer_offsets", 3, "compact"],
+        ],
+      );
+    } finally {
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+);
