@@ -13,6 +13,8 @@ import {
   CreatePartitionsResponse,
   CreateTopicsRequest,
   CreateTopicsResponse,
+  InitProducerIdRequest,
+  InitProducerIdResponse,
   ProduceRequest,
   ProduceResponse,
 } from "../protocol/messages/mod.ts";
@@ -146,6 +148,81 @@ Deno.test(
     } finally {
       await b.kill("SIGKILL");
       await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+);
+
+Deno.test(
+  "a retried idempotent batch, on the same or another connection, is answered with the " +
+    "original offset and stored once",
+  opts,
+  async () => {
+    const b = await testBroker();
+    try {
+      await b.broker.createTopic("idem", 1);
+      const init = await RawClient.once(b.port, InitProducerIdRequest, InitProducerIdResponse, 4, {
+        transactionalId: null,
+        transactionTimeoutMs: 60_000,
+        producerId: -1,
+        producerEpoch: -1,
+      });
+      assert.equal(init.errorCode, 0);
+      const batch = (seq: number, value: string) =>
+        encodeRecordBatch({
+          records: [{ value }],
+          producerId: init.producerId,
+          producerEpoch: init.producerEpoch,
+          baseSequence: seq,
+        });
+      const request = (records: Uint8Array) => ({
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: "idem", partitionData: [{ index: 0, records }] }],
+      });
+      const a = await RawClient.connect(b.port);
+      const c = await RawClient.connect(b.port);
+      try {
+        // Sequence 0 three times in one pipeline and once on another connection, then 1 and 0.
+        const [first, again] = await Promise.all([
+          a.pipeline(
+            ProduceRequest,
+            ProduceResponse,
+            9,
+            [0, 0, 0].map(() => request(batch(0, "x"))),
+          ),
+          c.call(ProduceRequest, ProduceResponse, 9, request(batch(0, "x"))),
+        ]);
+        const answers = [...first, again].map((r: Msg) => r.responses[0].partitionResponses[0]);
+        assert.deepEqual(answers.map((r: Msg) => [r.errorCode, r.baseOffset]), [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+          [0, 0],
+        ]);
+        const next = await c.call(ProduceRequest, ProduceResponse, 9, request(batch(1, "y")));
+        assert.deepEqual(
+          [
+            next.responses[0].partitionResponses[0].errorCode,
+            next.responses[0].partitionResponses[0].baseOffset,
+          ],
+          [0, 1],
+        );
+        const old = await a.call(ProduceRequest, ProduceResponse, 9, request(batch(0, "x")));
+        assert.deepEqual(
+          [
+            old.responses[0].partitionResponses[0].errorCode,
+            old.responses[0].partitionResponses[0].baseOffset,
+          ],
+          [0, 0],
+        );
+      } finally {
+        a.close();
+        c.close();
+      }
+      assert.equal(b.broker.partition("idem", 0)!.highWatermark, 2);
+    } finally {
+      await b.stop();
     }
   },
 );
