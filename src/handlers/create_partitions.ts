@@ -2,9 +2,10 @@
  * CreatePartitions (key 37), v0–3.
  * Behaviour: grows a topic to `count` partitions; a count not above the current one gets
  * INVALID_PARTITIONS, an unknown topic UNKNOWN_TOPIC_OR_PARTITION, assignments naming
- * another broker INVALID_REPLICA_ASSIGNMENT. validateOnly checks without creating. One request
- * adds at most MAX_PARTITIONS_PER_REQUEST partitions (Kafka's 10,000): past that,
- * POLICY_VIOLATION.
+ * another broker INVALID_REPLICA_ASSIGNMENT. validateOnly checks without creating. A request
+ * adding more than MAX_PARTITIONS_PER_REQUEST partitions in all (Kafka's 10,000) gets
+ * POLICY_VIOLATION for every topic. An internal topic gets INVALID_PARTITIONS: its count is
+ * the broker's setting.
  * Version notes: v2+ flexible; v3 is v2 with throttling semantics unchanged here.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
@@ -23,12 +24,18 @@ export const createPartitions: ApiRegistration = {
   response: CreatePartitionsResponse,
   handler: async (req, { broker }) => {
     const results: Msg[] = [];
-    /** Partitions the rest of the request may add (Kafka's bound per request). */
-    let budget = MAX_PARTITIONS_PER_REQUEST;
+    // Kafka bounds the whole request: past MAX_PARTITIONS_PER_REQUEST new partitions in all,
+    // every topic gets POLICY_VIOLATION.
+    let adding = 0;
+    for (const t of req.topics as Msg[]) {
+      const now = broker.topic(t.name)?.partitions;
+      if (now !== undefined && t.count > now) adding += t.count - now;
+    }
     for (const t of req.topics as Msg[]) {
       const out: Msg = { name: t.name, errorCode: 0, errorMessage: null };
       results.push(out);
       try {
+        if (adding > MAX_PARTITIONS_PER_REQUEST) throw tooManyPartitions(adding);
         const meta = broker.topic(t.name);
         if (!meta) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         if (t.count <= meta.partitions) {
@@ -37,7 +44,6 @@ export const createPartitions: ApiRegistration = {
             `topic has ${meta.partitions} partitions; ${t.count} would not add any`,
           );
         }
-        if (t.count - meta.partitions > budget) throw tooManyPartitions(t.count - meta.partitions);
         const assignments = (t.assignments ?? null) as Msg[] | null;
         if (assignments) {
           if (assignments.length !== t.count - meta.partitions) {
@@ -56,8 +62,7 @@ export const createPartitions: ApiRegistration = {
             }
           }
         }
-        if (!req.validateOnly) await broker.createPartitions(t.name, t.count, budget);
-        budget -= t.count - meta.partitions;
+        if (!req.validateOnly) await broker.createPartitions(t.name, t.count);
       } catch (e) {
         out.errorCode = errorCodeOf(e, `create partitions ${t.name}`);
         out.errorMessage = errorMessageOf(e);

@@ -4,9 +4,9 @@
  * (INVALID_PARTITIONS; -1 = `num.partitions`), replication factor (only 1 or -1 with one
  * broker, else INVALID_REPLICATION_FACTOR), manual assignments (each partition on this
  * broker, else INVALID_REPLICA_ASSIGNMENT) and configs (INVALID_CONFIG); an existing topic
- * gets TOPIC_ALREADY_EXISTS; a name given twice in one request gets INVALID_REQUEST. One
- * request creates at most MAX_PARTITIONS_PER_REQUEST partitions (Kafka's 10,000); the topic
- * that would pass it gets POLICY_VIOLATION. The internal topics are created with their own
+ * gets TOPIC_ALREADY_EXISTS; a name given twice in one request gets INVALID_REQUEST. A
+ * request asking more than MAX_PARTITIONS_PER_REQUEST partitions in all (Kafka's 10,000) gets
+ * POLICY_VIOLATION for every topic. The internal topics are created with their own
  * partition count and a compacted log (src/internal_topic.ts): another count gets
  * INVALID_PARTITIONS, another cleanup.policy INVALID_CONFIG.
  * validateOnly checks without creating.
@@ -17,7 +17,7 @@ import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { CreateTopicsRequest, CreateTopicsResponse } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import { internalTopicSpec } from "../internal_topic.ts";
-import { MAX_PARTITIONS_PER_REQUEST } from "../partition_limits.ts";
+import { createTopicsOverLimit } from "../partition_limits.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { topicConfigEntries } from "./describe_configs.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
@@ -33,8 +33,7 @@ export const createTopics: ApiRegistration = {
     const seen = new Map<string, number>();
     for (const t of req.topics as Msg[]) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
     const topics: Msg[] = [];
-    /** Partitions the rest of the request may create (Kafka's bound per request). */
-    let budget = MAX_PARTITIONS_PER_REQUEST;
+    const overLimit = createTopicsOverLimit(req.topics, broker.config.int("num.partitions"));
     for (const t of req.topics as Msg[]) {
       const out: Msg = {
         name: t.name,
@@ -46,6 +45,7 @@ export const createTopics: ApiRegistration = {
       };
       topics.push(out);
       try {
+        if (overLimit) throw overLimit;
         if (seen.get(t.name)! > 1) {
           throw new KafkaError(ErrorCode.INVALID_REQUEST, `topic '${t.name}' given twice`);
         }
@@ -81,19 +81,12 @@ export const createTopics: ApiRegistration = {
         const configs = ((t.configs ?? []) as Msg[]).map((c) =>
           [c.name, c.value] as [string, string | null]
         );
-        const created = await broker.createTopic(
-          t.name,
-          partitions,
-          configs,
-          req.validateOnly,
-          budget,
-        );
+        const created = await broker.createTopic(t.name, partitions, configs, req.validateOnly);
         const meta = created ?? {
           partitions: internalTopicSpec(broker.config, t.name)?.partitions ??
             (partitions === -1 ? broker.config.int("num.partitions") : partitions),
           configs: Object.fromEntries(configs),
         };
-        budget -= meta.partitions;
         out.topicId = created?.topicId;
         out.numPartitions = meta.partitions;
         out.replicationFactor = 1;
