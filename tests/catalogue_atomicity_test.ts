@@ -16,11 +16,13 @@ import {
   CreateTopicsResponse,
   DeleteTopicsRequest,
   DeleteTopicsResponse,
+  MetadataRequest,
+  MetadataResponse,
   ProduceRequest,
   ProduceResponse,
 } from "../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../protocol/records.ts";
-import { testBroker } from "./helpers.ts";
+import { BrokerProcess, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -140,6 +142,56 @@ Deno.test(
       }
     } finally {
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+);
+
+Deno.test(
+  "with workers, a CreateTopics whose catalogue write fails is visible on no worker",
+  opts,
+  async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "tributary-catalogue-" });
+    try {
+      const b = await BrokerProcess.start(dataDir);
+      try {
+        const create = () =>
+          RawClient.once(b.port, CreateTopicsRequest, CreateTopicsResponse, 7, {
+            topics: [{
+              name: "spread",
+              numPartitions: 4,
+              replicationFactor: -1,
+              assignments: [],
+              configs: [],
+            }],
+            timeoutMs: 5000,
+            validateOnly: false,
+          });
+        Deno.mkdirSync(`${dataDir}/meta/topics.json.tmp`);
+        assert.equal((await create()).topics[0].errorCode, ErrorCode.KAFKA_STORAGE_ERROR);
+        // Several connections: SO_REUSEPORT spreads them over both workers.
+        for (let i = 0; i < 4; i++) {
+          const m = await RawClient.once(b.port, MetadataRequest, MetadataResponse, 12, {
+            topics: [{ topicId: "AAAAAAAAAAAAAAAAAAAAAA", name: "spread" }],
+            allowAutoTopicCreation: false,
+            includeTopicAuthorizedOperations: false,
+          });
+          assert.equal(m.topics[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          for (let p = 0; p < 4; p++) {
+            assert.equal(
+              (await produce(b.port, "spread", p)).errorCode,
+              ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            );
+          }
+        }
+        for (let p = 0; p < 4; p++) assert.equal(existsSync(`${dataDir}/spread-${p}`), false);
+        Deno.removeSync(`${dataDir}/meta/topics.json.tmp`);
+        assert.equal((await create()).topics[0].errorCode, 0);
+        for (let p = 0; p < 4; p++) assert.equal((await produce(b.port, "spread", p)).errorCode, 0);
+      } finally {
+        assert.equal(await b.kill("SIGTERM"), 0);
+      }
+    } finally {
+      await Deno.remove(dataDir, { recursive: true });
     }
   },
 );
