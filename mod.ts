@@ -14,6 +14,8 @@ import { Broker, type BrokerOptions } from "./src/broker.ts";
 export type { BrokerOptions } from "./src/broker.ts";
 export { Broker } from "./src/broker.ts";
 export { ErrorCode, KafkaError } from "./protocol/errors.ts";
+/** Thrown by startBroker when another broker holds the data directory's `.lock`. */
+export { LogDirLockedError } from "./storage/log_dir_lock.ts";
 
 export interface BrokerHandle {
   /** `host:port` a client should bootstrap from (the advertised address). */

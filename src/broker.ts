@@ -5,6 +5,7 @@
 import { decompress } from "../protocol/compression.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { LogManager, type TopicMetadata } from "../storage/log_manager.ts";
+import { LogDirLock } from "../storage/log_dir_lock.ts";
 import type { LogConfig } from "../storage/log_config.ts";
 import { type PartitionLog, writeFileAtomic } from "../storage/partition_log.ts";
 import { setReadBufferAllocator } from "../storage/log_segment.ts";
@@ -21,6 +22,12 @@ import { Connection, errText } from "./connection.ts";
 import { GroupCoordinator } from "./group/group_coordinator.ts";
 import { groupConfigFrom } from "./group/group_config.ts";
 import { GROUP_METADATA_TOPIC, GroupMetadataLog } from "./group/group_metadata_log.ts";
+import {
+  checkInternalTopics,
+  internalTopicCreation,
+  internalTopicSpec,
+  isInternalTopic,
+} from "./internal_topic.ts";
 import { registerHandlers } from "./handlers/mod.ts";
 import { log } from "./log.ts";
 import { Metrics, type MetricsSnapshot } from "./metrics.ts";
@@ -41,6 +48,7 @@ import {
 } from "./partition_ops.ts";
 import { CloseConnection, handleRequestFrame } from "./connection.ts";
 import { bufferPool, POOL_SAFE_APIS } from "./buffer_pool.ts";
+import { MAX_PARTITIONS_PER_REQUEST, tooManyPartitions } from "./partition_limits.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
 import type { FetchSessionView } from "./fetch_session.ts";
@@ -139,6 +147,12 @@ export function logConfigFor(
   };
 }
 
+/** The data directory: `dataDir`, else `log.dirs`, else `log.dir`, else ./data. */
+export function dataDirOf(options: BrokerOptions, config: BrokerConfig): string {
+  return options.dataDir ?? (config.get("log.dirs") as string | null) ??
+    (config.get("log.dir") as string | null) ?? "./data";
+}
+
 /** Where dynamic broker configs (AlterConfigs on the broker resource) are kept. */
 const DYNAMIC_CONFIG_FILE = "meta/dynamic-broker-configs.json";
 
@@ -208,6 +222,8 @@ export class Broker {
   private acceptLoop?: Promise<void>;
   private flushTimer?: ReturnType<typeof setInterval>;
   private closing?: Promise<void>;
+  /** The data directory's lock; null with workers (the supervisor holds it). */
+  private dirLock: LogDirLock | null = null;
   /** The admin HTTP server, when started with `adminPort`. */
   admin?: AdminServer;
   host = "0.0.0.0";
@@ -296,9 +312,28 @@ export class Broker {
       log.info(`configs accepted with no effect here: ${config.withoutEffect.join(", ")}`);
     }
     groupConfigFrom(config); // cross-checks group.consumer.* before storage is opened
-    const dataDir = options.dataDir ?? (config.get("log.dirs") as string | null) ??
-      (config.get("log.dir") as string | null) ?? "./data";
+    const dataDir = dataDirOf(options, config);
     await Deno.mkdir(dataDir, { recursive: true });
+    // With workers the supervisor holds the lock for all of them.
+    const dirLock = cluster ? null : LogDirLock.acquire(dataDir);
+    try {
+      const broker = await Broker.open(options, config, dataDir);
+      broker.dirLock = dirLock;
+      return broker;
+    } catch (e) {
+      dirLock?.release();
+      throw e;
+    }
+  }
+
+  /** Start, once the data directory is locked: storage, coordinators, listener. */
+  private static async open(
+    options: BrokerOptions,
+    config: BrokerConfig,
+    dataDir: string,
+  ): Promise<Broker> {
+    const cluster = options.cluster;
+    const controller = !cluster || cluster.isController;
     loadDynamicBrokerConfigs(config, dataDir);
     const remoteStorage = remoteStorageFor(config, dataDir);
     if (remoteStorage && controller) log.info(`tiered storage in ${remoteStorage.description}`);
@@ -319,6 +354,14 @@ export class Broker {
       catalogueWriter: controller,
       checkpointSuffix: controller ? "" : `.w${cluster!.index}`,
     });
+    if (controller) {
+      try {
+        await checkInternalTopics(logs, config, (m) => log.warn(m));
+      } catch (e) {
+        await logs.close();
+        throw e;
+      }
+    }
     options.onStorageOpen?.();
     const producerIds = controller ? await ProducerIdManager.open(dataDir) : null;
     // Consumers' reads come from the buffer pool and go back once written to the socket.
@@ -746,24 +789,40 @@ export class Broker {
     return this.partitionOp(topic, partition, "append", { records });
   }
 
-  /** Creates a topic after validating its name, partition count and configs. */
+  /**
+   * Creates a topic after validating its name, partition count (at most `maxPartitions`: what
+   * is left of the request's MAX_PARTITIONS_PER_REQUEST) and configs.
+   */
   async createTopic(
     name: string,
     numPartitions: number,
     configs: Iterable<[string, string | null]> = [],
     validateOnly = false,
+    maxPartitions = MAX_PARTITIONS_PER_REQUEST,
   ): Promise<TopicMetadata | null> {
     validateTopicName(name);
     if (this.topic(name)) {
       throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic '${name}' already exists`);
     }
+    const internal = internalTopicSpec(this.config, name);
+    if (internal) {
+      // Whoever asks (a coordinator, Metadata's auto-creation, CreateTopics), an internal
+      // topic gets its own partition count and a compacted log.
+      ({ partitions: numPartitions, configs } = internalTopicCreation(
+        internal,
+        name,
+        numPartitions,
+        configs,
+      ));
+    }
     if (numPartitions === -1) numPartitions = this.config.int("num.partitions");
-    if (!Number.isInteger(numPartitions) || numPartitions < 1 || numPartitions > 100000) {
+    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
       throw new KafkaError(
         ErrorCode.INVALID_PARTITIONS,
         `invalid partition count ${numPartitions}`,
       );
     }
+    if (numPartitions > maxPartitions) throw tooManyPartitions(numPartitions);
     let overrides: Map<string, ConfigValue>;
     try {
       overrides = parseTopicConfigs(configs);
@@ -804,8 +863,16 @@ export class Broker {
       throw new KafkaError(ErrorCode.TOPIC_DELETION_DISABLED);
     }
     if (!this.topic(name)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-    await this.cluster?.broadcast("dropTopic", { name });
-    await this.logs.deleteTopic(name);
+    if (isInternalTopic(name)) {
+      // Deleting it would drop every group's committed offsets or every transaction's state.
+      throw new KafkaError(
+        ErrorCode.INVALID_TOPIC_EXCEPTION,
+        `topic ${name} is an internal topic and is not allowed to be deleted`,
+      );
+    }
+    // The catalogue is rewritten first; only then do the other workers close their partitions
+    // and the directories go (a failed write leaves the topic as it was).
+    await this.logs.deleteTopic(name, () => this.cluster?.broadcast("dropTopic", { name }));
     this.metrics.topicDeleted(name);
     log.info(`deleted topic ${name}`);
   }
@@ -928,8 +995,20 @@ export class Broker {
     }
     validateDynamicBrokerChanges(this.config, changes, scope);
     if (validateOnly) return;
+    const layer = scope === "broker" ? this.config.dynamicBroker : this.config.dynamicDefault;
+    const before = new Map(layer);
     for (const [k, v] of changes) this.config.setDynamic(k, v, scope);
-    this.saveDynamicBrokerConfigs();
+    try {
+      this.saveDynamicBrokerConfigs();
+    } catch (e) {
+      // Not persisted: not applied either.
+      layer.clear();
+      for (const [k, v] of before) layer.set(k, v);
+      throw new KafkaError(
+        ErrorCode.KAFKA_STORAGE_ERROR,
+        `cannot write ${DYNAMIC_CONFIG_FILE}: ${errText(e)}`,
+      );
+    }
     this.applyBrokerConfigs();
     this.propagate("syncBrokerConfigs");
     log.info(`dynamic broker configs (${scope}): ${JSON.stringify(changes)}`);
@@ -949,7 +1028,22 @@ export class Broker {
   }
 
   /** Grows a topic (CreatePartitions); the owners of the new partitions open them. */
-  async createPartitions(name: string, count: number): Promise<TopicMetadata> {
+  async createPartitions(
+    name: string,
+    count: number,
+    maxPartitions = MAX_PARTITIONS_PER_REQUEST,
+  ): Promise<TopicMetadata> {
+    const internal = internalTopicSpec(this.config, name);
+    if (internal) {
+      // A group's or transactional id's partition depends on the count: growing the topic
+      // would move them away from their committed state.
+      throw new KafkaError(
+        ErrorCode.INVALID_PARTITIONS,
+        `${name} is an internal topic; its partition count is ${internal.partitionsKey}`,
+      );
+    }
+    const now = this.topic(name)?.partitions ?? 0;
+    if (count - now > maxPartitions) throw tooManyPartitions(count - now);
     const t = await this.logs.createPartitions(name, count);
     await this.cluster?.broadcast("syncCatalogue");
     return t;
@@ -999,8 +1093,12 @@ export class Broker {
       }
       for (const c of this.connections) c.close();
       await this.acceptLoop;
-      await this.transactions.close();
-      await this.logs.close();
+      try {
+        await this.transactions.close();
+        await this.logs.close();
+      } finally {
+        this.dirLock?.release();
+      }
     })();
     return this.closing;
   }

@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { Broker } from "./broker.ts";
 import { BrokerConfig, ConfigError, parseListener, parseProperties } from "./config.ts";
 import { log, setLogLevel } from "./log.ts";
+import { LogDirLockedError } from "../storage/log_dir_lock.ts";
 import { StartError, Supervisor } from "./workers/supervisor.ts";
 import type { WorkerInfo } from "./workers/worker_main.ts";
 
@@ -165,6 +166,7 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
 
+  const signals = stopSignals();
   let broker: Broker;
   try {
     broker = await Broker.start(brokerOptions);
@@ -177,17 +179,29 @@ export async function main(args: string[]): Promise<void> {
         } is already in use`,
       );
     }
+    if (e instanceof LogDirLockedError) fail(e.message);
     fail(`failed to start: ${e instanceof Error ? e.stack : e}`);
   }
+  keepServingOnErrors();
+  if (signals.started(() => broker.close())) return;
   announce(broker, broker.admin, adminToken !== undefined, 1);
+}
 
+/**
+ * SIGINT and SIGTERM, listened to from before start-up (log recovery) begins: a signal then is
+ * kept, and once start-up is done the broker closes at once (flushing and closing what it
+ * opened) and the process exits 0, instead of dying in the middle of recovery.
+ */
+function stopSignals(): { started(close: () => Promise<void>): boolean } {
+  let close: (() => Promise<void>) | null = null;
+  let received: string | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info(`${signal} received: flushing and closing`);
     try {
-      await broker.close();
+      await close!();
     } catch (e) {
       log.error(`error while closing: ${e instanceof Error ? e.message : e}`);
       Deno.exit(1);
@@ -195,9 +209,24 @@ export async function main(args: string[]): Promise<void> {
     log.info("stopped");
     Deno.exit(0);
   };
-  keepServingOnErrors();
-  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  const on = (signal: string) => {
+    if (close) void stop(signal);
+    else if (received === null) {
+      received = signal;
+      log.info(`${signal} received while starting: stopping once start-up is done`);
+    }
+  };
+  Deno.addSignalListener("SIGINT", () => on("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => on("SIGTERM"));
+  return {
+    /** Start-up is done and `fn` closes the broker; true when a signal came meanwhile. */
+    started(fn: () => Promise<void>): boolean {
+      close = fn;
+      if (received === null) return false;
+      void stop(received);
+      return true;
+    },
+  };
 }
 
 /** The start-up line tests and operators look for, and where the admin API is. */
@@ -227,6 +256,7 @@ async function superviseWorkers(
   logLevel: string | undefined,
   tokenRequired: boolean,
 ): Promise<void> {
+  const signals = stopSignals();
   let sup: Supervisor;
   try {
     sup = await Supervisor.start(count, options, logLevel);
@@ -241,19 +271,9 @@ async function superviseWorkers(
     }
     fail(`failed to start: ${e instanceof Error ? e.message : e}`);
   }
-  announce(sup.info, sup.info.admin, tokenRequired, count);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`${signal} received: flushing and closing`);
-    await sup.close();
-    log.info("stopped");
-    Deno.exit(0);
-  };
   keepServingOnErrors();
-  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  if (signals.started(() => sup.close())) return;
+  announce(sup.info, sup.info.admin, tokenRequired, count);
   if (Deno.env.get("TRIBUTARY_TEST_HOOKS") === "1") {
     // Tests: SIGUSR2 makes the last worker die, SIGUSR1 worker 0 (the controller), to
     // exercise the restart.

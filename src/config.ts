@@ -161,6 +161,9 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     { min: 0 },
   ),
   def("offsets.topic.num.partitions", "int", 50, "Partitions of __consumer_offsets.", { min: 1 }),
+  def("offsets.topic.segment.bytes", "int", 104857600, "Segment size of __consumer_offsets.", {
+    min: 1,
+  }),
   def("group.initial.rebalance.delay.ms", "int", 3000, "Delay before the first rebalance.", {
     min: 0,
   }),

@@ -40,6 +40,7 @@ import { type LogConfig, logConfig, logConfigFromProperties } from "./log_config
 import type { Decompressor } from "./log_segment.ts";
 import { fsyncDir, PartitionLog, writeFileAtomic } from "./partition_log.ts";
 import { RemoteLogManager, type RemoteLogManagerConfig } from "./remote_log_manager.ts";
+import { WorkSlices } from "./work_slices.ts";
 import type { RemoteStorageManager } from "./remote_storage.ts";
 
 export interface TopicMetadata {
@@ -260,8 +261,10 @@ export class LogManager {
 
   /** Opens the owned partitions of `t.meta` beyond those `t.logs` already holds. */
   private async openNewPartitions(t: TopicState): Promise<void> {
+    const slices = new WorkSlices();
     for (let p = t.logs.length; p < t.meta.partitions; p++) {
       t.logs.push(await this.openOwned(t.meta, p, t.config));
+      await slices.next();
     }
   }
 
@@ -392,11 +395,50 @@ export class LogManager {
     return parsed.topics;
   }
 
-  private writeCatalogue(): void {
+  /**
+   * Writes `topics` (default: the live catalogue) to topics.json, durably. A change is written
+   * before it is made visible, so a failed write (KAFKA_STORAGE_ERROR) leaves it undone.
+   */
+  private writeCatalogue(topics = [...this.topics.values()].map((t) => t.meta)): void {
     if (!this.catalogueWriter) throw new Error("this log manager does not write topics.json");
-    const topics = [...this.topics.values()].map((t) => t.meta);
-    writeFileAtomic(this.topicsPath, JSON.stringify({ version: 1, topics }, null, 2) + "\n");
+    try {
+      writeFileAtomic(this.topicsPath, JSON.stringify({ version: 1, topics }, null, 2) + "\n");
+    } catch (e) {
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `cannot write ${this.topicsPath}: ${e}`);
+    }
     fsyncDir(`${this.dataDir}/${META_DIR}`);
+  }
+
+  /** The catalogue with `name` replaced by `meta` (added when new, removed when null). */
+  private catalogueWith(name: string, meta: TopicMetadata | null): TopicMetadata[] {
+    const out: TopicMetadata[] = [];
+    for (const t of this.topics.values()) {
+      if (t.meta.name !== name) out.push(t.meta);
+      else if (meta) out.push(meta);
+    }
+    if (meta && !this.topics.has(name)) out.push(meta);
+    return out;
+  }
+
+  /**
+   * Undoes a change that failed before its catalogue write: closes the partitions it opened
+   * (`logs`, numbered from `first`; the change was to add up to `end`) and removes their
+   * directories, and that of the partition whose opening failed, if any.
+   */
+  private async discardPartitions(
+    name: string,
+    first: number,
+    end: number,
+    logs: (PartitionLog | undefined)[],
+  ): Promise<void> {
+    for (const log of logs) {
+      if (!log) continue;
+      await log.closeForDelete();
+      this.remoteLogManager.detach(log, true);
+    }
+    for (let p = first; p < Math.min(end, first + logs.length + 1); p++) {
+      if (this.owns(name, p)) rmSync(this.partitionDir(name, p), { recursive: true, force: true });
+    }
   }
 
   private partitionDir(name: string, p: number): string {
@@ -426,6 +468,7 @@ export class LogManager {
       const path = `${this.dataDir}/${name}`;
       if (!isDir(path)) continue;
       if (name.endsWith(DELETE_SUFFIX)) {
+        this.onError(`removing ${path}: left by a topic deletion that did not finish`);
         rmSync(path, { recursive: true, force: true });
         continue;
       }
@@ -435,6 +478,10 @@ export class LogManager {
       const dash = name.lastIndexOf("-");
       const p = Number(name.slice(dash + 1));
       if (!topic || name.slice(0, dash) !== topic.name || !(p < topic.partitions)) {
+        const why = !topic
+          ? `its topic id ${id} is not in ${this.topicsPath}`
+          : `topic ${topic.name} (id ${id}) has no such partition`;
+        this.onError(`removing ${path}: ${why}`);
         rmSync(path, { recursive: true, force: true });
       }
     }
@@ -448,6 +495,7 @@ export class LogManager {
     const dir = this.partitionDir(meta.name, p);
     const existing = existsSync(dir) ? LogManager.partitionTopicId(dir) : null;
     if (existsSync(dir) && existing !== null && existing !== meta.topicId) {
+      this.onError(`removing ${dir}: it holds topic id ${existing}, not ${meta.topicId}`);
       rmSync(dir, { recursive: true, force: true }); // a previous incarnation of the name
     }
     mkdirSync(dir, { recursive: true });
@@ -522,28 +570,47 @@ export class LogManager {
         configs: { ...configs },
       };
       const logs: (PartitionLog | undefined)[] = [];
-      for (let p = 0; p < partitions; p++) {
-        const dir = this.partitionDir(name, p);
-        if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // not ours
-        logs.push(await this.openOwned(meta, p, config));
+      const slices = new WorkSlices();
+      try {
+        for (let p = 0; p < partitions; p++) {
+          const dir = this.partitionDir(name, p);
+          if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // not ours
+          logs.push(await this.openOwned(meta, p, config));
+          await slices.next();
+        }
+        fsyncDir(this.dataDir);
+        this.writeCatalogue(this.catalogueWith(name, meta));
+      } catch (e) {
+        await this.discardPartitions(name, 0, partitions, logs);
+        throw e;
       }
-      fsyncDir(this.dataDir);
       this.topics.set(name, { meta, config, logs });
-      this.writeCatalogue();
       return { ...meta, configs: { ...meta.configs } };
     });
   }
 
-  /** Closes and removes a topic's partitions. Throws UNKNOWN_TOPIC_OR_PARTITION. */
-  deleteTopic(name: string): Promise<void> {
+  /**
+   * Removes a topic from the catalogue (durably, first: a failed write throws
+   * KAFKA_STORAGE_ERROR and leaves the topic as it was), calls `committed` (the other workers
+   * close their partitions), then closes and removes its partitions. Throws
+   * UNKNOWN_TOPIC_OR_PARTITION.
+   */
+  deleteTopic(name: string, committed?: () => Promise<unknown> | undefined): Promise<void> {
     return this.admin(async () => {
       const t = this.topics.get(name);
       if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+      this.writeCatalogue(this.catalogueWith(name, null));
       this.topics.delete(name);
+      try {
+        await committed?.();
+      } catch (e) {
+        this.onError(`deleting topic ${name}: ${e}`);
+      }
       await this.closeForDelete(t);
-      this.writeCatalogue();
       this.checkpointLogStartOffsets();
+      const slices = new WorkSlices();
       for (let p = 0; p < t.logs.length; p++) {
+        await slices.next();
         const dir = this.partitionDir(name, p);
         const doomed = `${dir}.${t.meta.topicId}${DELETE_SUFFIX}`;
         try {
@@ -567,14 +634,24 @@ export class LogManager {
           `topic ${name} has ${t.meta.partitions} partitions; ${newTotal} does not grow it`,
         );
       }
-      for (let p = t.meta.partitions; p < newTotal; p++) {
-        const dir = this.partitionDir(name, p);
-        if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-        t.logs.push(await this.openOwned(t.meta, p, t.config));
+      const meta = { ...t.meta, partitions: newTotal };
+      const added: (PartitionLog | undefined)[] = [];
+      const slices = new WorkSlices();
+      try {
+        for (let p = t.meta.partitions; p < newTotal; p++) {
+          const dir = this.partitionDir(name, p);
+          if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+          added.push(await this.openOwned(meta, p, t.config));
+          await slices.next();
+        }
+        fsyncDir(this.dataDir);
+        this.writeCatalogue(this.catalogueWith(name, meta));
+      } catch (e) {
+        await this.discardPartitions(name, t.meta.partitions, newTotal, added);
+        throw e;
       }
-      fsyncDir(this.dataDir);
-      t.meta = { ...t.meta, partitions: newTotal };
-      this.writeCatalogue();
+      t.logs.push(...added);
+      t.meta = meta;
       return { ...t.meta, configs: { ...t.meta.configs } };
     });
   }
@@ -595,10 +672,11 @@ export class LogManager {
     if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
     const config = this.resolveConfig(configs);
     const changed = JSON.stringify(t.meta.configs) !== JSON.stringify(configs);
-    t.meta = { ...t.meta, configs: { ...configs } };
+    const meta = { ...t.meta, configs: { ...configs } };
+    if (changed) this.writeCatalogue(this.catalogueWith(name, meta));
+    t.meta = meta;
     t.config = config;
     for (const log of t.logs) if (log) log.config = config;
-    if (changed) this.writeCatalogue();
     return { ...t.meta, configs: { ...t.meta.configs } };
   }
 

@@ -6,8 +6,9 @@
  * Like Kafka, a group lives on partition `abs(groupId.hashCode()) % partitions` (Java's
  * String.hashCode), so each group's records are totally ordered in one partition. The topic
  * is created on the first write (Kafka creates it on the first FindCoordinator) with
- * `cleanup.policy=compact` and `offsets.topic.num.partitions` partitions; if it already
- * exists its partition count wins, as in Kafka. Writes go through PartitionLog.append, so a
+ * `cleanup.policy=compact`, `offsets.topic.segment.bytes` segments and
+ * `offsets.topic.num.partitions` partitions (src/internal_topic.ts; a start with another count
+ * than the existing topic's is refused). Writes go through PartitionLog.append, so a
  * commit is acknowledged only once its batch is in the log (durable exactly as produced data
  * is: see README "Durability").
  */
@@ -22,8 +23,6 @@ import type { PartitionLog } from "../../storage/partition_log.ts";
 import { type InternalTopicHost, partitionFor } from "../internal_topic.ts";
 
 export const GROUP_METADATA_TOPIC = "__consumer_offsets";
-/** Kafka's offsets.topic.segment.bytes default: small segments keep compaction effective. */
-const OFFSETS_SEGMENT_BYTES = 100 * 1024 * 1024;
 const LOAD_READ_BYTES = 4 * 1024 * 1024;
 
 /** One key/value pair for the log; a null value is a tombstone. */
@@ -72,10 +71,8 @@ export class GroupMetadataLog implements CoordinatorLog {
       const existing = this.host.topic(GROUP_METADATA_TOPIC);
       if (existing) return existing.partitions;
       try {
-        await this.host.createTopic(GROUP_METADATA_TOPIC, this.numPartitions, [
-          ["cleanup.policy", "compact"],
-          ["segment.bytes", String(OFFSETS_SEGMENT_BYTES)],
-        ]);
+        // The broker creates it as an internal topic (src/internal_topic.ts).
+        await this.host.createTopic(GROUP_METADATA_TOPIC, this.numPartitions, []);
       } catch (e) {
         if (!(e instanceof KafkaError && e.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw e;
       }

@@ -2,12 +2,16 @@
  * CreatePartitions (key 37), v0–3.
  * Behaviour: grows a topic to `count` partitions; a count not above the current one gets
  * INVALID_PARTITIONS, an unknown topic UNKNOWN_TOPIC_OR_PARTITION, assignments naming
- * another broker INVALID_REPLICA_ASSIGNMENT. validateOnly checks without creating.
+ * another broker INVALID_REPLICA_ASSIGNMENT. validateOnly checks without creating. A request
+ * adding more than MAX_PARTITIONS_PER_REQUEST partitions in all (Kafka's 10,000) gets
+ * POLICY_VIOLATION for every topic. An internal topic gets INVALID_PARTITIONS: its count is
+ * the broker's setting.
  * Version notes: v2+ flexible; v3 is v2 with throttling semantics unchanged here.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { CreatePartitionsRequest, CreatePartitionsResponse } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
+import { MAX_PARTITIONS_PER_REQUEST, tooManyPartitions } from "../partition_limits.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
@@ -20,10 +24,18 @@ export const createPartitions: ApiRegistration = {
   response: CreatePartitionsResponse,
   handler: async (req, { broker }) => {
     const results: Msg[] = [];
+    // Kafka bounds the whole request: past MAX_PARTITIONS_PER_REQUEST new partitions in all,
+    // every topic gets POLICY_VIOLATION.
+    let adding = 0;
+    for (const t of req.topics as Msg[]) {
+      const now = broker.topic(t.name)?.partitions;
+      if (now !== undefined && t.count > now) adding += t.count - now;
+    }
     for (const t of req.topics as Msg[]) {
       const out: Msg = { name: t.name, errorCode: 0, errorMessage: null };
       results.push(out);
       try {
+        if (adding > MAX_PARTITIONS_PER_REQUEST) throw tooManyPartitions(adding);
         const meta = broker.topic(t.name);
         if (!meta) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         if (t.count <= meta.partitions) {
@@ -32,7 +44,6 @@ export const createPartitions: ApiRegistration = {
             `topic has ${meta.partitions} partitions; ${t.count} would not add any`,
           );
         }
-        if (t.count > 100000) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, "too many");
         const assignments = (t.assignments ?? null) as Msg[] | null;
         if (assignments) {
           if (assignments.length !== t.count - meta.partitions) {

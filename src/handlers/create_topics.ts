@@ -4,7 +4,11 @@
  * (INVALID_PARTITIONS; -1 = `num.partitions`), replication factor (only 1 or -1 with one
  * broker, else INVALID_REPLICATION_FACTOR), manual assignments (each partition on this
  * broker, else INVALID_REPLICA_ASSIGNMENT) and configs (INVALID_CONFIG); an existing topic
- * gets TOPIC_ALREADY_EXISTS; a name given twice in one request gets INVALID_REQUEST.
+ * gets TOPIC_ALREADY_EXISTS; a name given twice in one request gets INVALID_REQUEST. A
+ * request asking more than MAX_PARTITIONS_PER_REQUEST partitions in all (Kafka's 10,000) gets
+ * POLICY_VIOLATION for every topic. The internal topics are created with their own
+ * partition count and a compacted log (src/internal_topic.ts): another count gets
+ * INVALID_PARTITIONS, another cleanup.policy INVALID_CONFIG.
  * validateOnly checks without creating.
  * Version notes: v0 answers only name and error code; v1+ validateOnly and error messages;
  * v2+ throttle time; v5+ flexible and returns the partition count, replication factor and the
@@ -13,6 +17,8 @@
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { CreateTopicsRequest, CreateTopicsResponse } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
+import { internalTopicSpec } from "../internal_topic.ts";
+import { createTopicsOverLimit } from "../partition_limits.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { topicConfigEntries } from "./describe_configs.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
@@ -28,6 +34,7 @@ export const createTopics: ApiRegistration = {
     const seen = new Map<string, number>();
     for (const t of req.topics as Msg[]) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
     const topics: Msg[] = [];
+    const overLimit = createTopicsOverLimit(req.topics, broker.config.int("num.partitions"));
     for (const t of req.topics as Msg[]) {
       const out: Msg = {
         name: t.name,
@@ -39,6 +46,7 @@ export const createTopics: ApiRegistration = {
       };
       topics.push(out);
       try {
+        if (overLimit) throw overLimit;
         if (seen.get(t.name)! > 1) {
           throw new KafkaError(ErrorCode.INVALID_REQUEST, `topic '${t.name}' given twice`);
         }
@@ -76,7 +84,8 @@ export const createTopics: ApiRegistration = {
         );
         const created = await broker.createTopic(t.name, partitions, configs, req.validateOnly);
         const meta = created ?? {
-          partitions: partitions === -1 ? broker.config.int("num.partitions") : partitions,
+          partitions: internalTopicSpec(broker.config, t.name)?.partitions ??
+            (partitions === -1 ? broker.config.int("num.partitions") : partitions),
           configs: Object.fromEntries(configs),
         };
         out.topicId = created?.topicId;

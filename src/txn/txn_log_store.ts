@@ -44,10 +44,8 @@ export class LogTxnStore implements TxnLogStore {
     this.ready ??= (async () => {
       if (this.host.topic(TRANSACTION_STATE_TOPIC)) return;
       try {
-        await this.host.createTopic(TRANSACTION_STATE_TOPIC, this.numPartitions, [
-          ["cleanup.policy", "compact"],
-          ["segment.bytes", String(this.segmentBytes)],
-        ]);
+        // The broker creates it as an internal topic (src/internal_topic.ts).
+        await this.host.createTopic(TRANSACTION_STATE_TOPIC, this.numPartitions, []);
       } catch (e) {
         if (!(e instanceof KafkaError && e.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw e;
       }

@@ -6,8 +6,10 @@
  * (so it owns the same partitions, which it recovers from disk), with a log line; the other
  * workers fail their calls to it with NOT_LEADER_OR_FOLLOWER meanwhile, which clients retry.
  */
-import type { BrokerOptions } from "../broker.ts";
+import { type BrokerOptions, dataDirOf } from "../broker.ts";
+import { BrokerConfig } from "../config.ts";
 import { log } from "../log.ts";
+import { LogDirLock, LogDirLockedError } from "../../storage/log_dir_lock.ts";
 import type { FromWorker, ToWorker, WorkerInfo } from "./worker_main.ts";
 
 export type SupervisedOptions = Omit<BrokerOptions, "cluster" | "onStorageOpen">;
@@ -30,6 +32,8 @@ interface Slot {
 export class Supervisor {
   private readonly slots: Slot[] = [];
   private closing = false;
+  /** The data directory's lock, held here for every worker. */
+  private dirLock?: LogDirLock;
   info!: WorkerInfo;
 
   private constructor(
@@ -59,13 +63,34 @@ export class Supervisor {
       throw e;
     }
     const s = new Supervisor(count, { ...options, host, port }, logLevel);
+    s.dirLock = await Supervisor.lockDataDir(options);
     try {
       await s.startAll();
     } catch (e) {
       for (const slot of s.slots) slot?.worker.terminate();
+      s.dirLock.release();
       throw e;
     }
     return s;
+  }
+
+  /** Locks the data directory the workers will share (one broker per directory). */
+  private static async lockDataDir(options: SupervisedOptions): Promise<LogDirLock> {
+    const settings = new Map<string, string>();
+    for (const [k, v] of Object.entries(options.config ?? {})) settings.set(k, String(v));
+    let dataDir: string;
+    try {
+      dataDir = dataDirOf(options, new BrokerConfig(settings));
+    } catch (e) {
+      throw new StartError("config", e instanceof Error ? e.message : String(e));
+    }
+    await Deno.mkdir(dataDir, { recursive: true });
+    try {
+      return LogDirLock.acquire(dataDir);
+    } catch (e) {
+      if (e instanceof LogDirLockedError) throw new StartError("other", e.message);
+      throw e;
+    }
   }
 
   private spawn(index: number): { worker: Worker; events: EventTarget } {
@@ -231,5 +256,6 @@ export class Supervisor {
       })
     ));
     for (const slot of this.slots) slot.worker.terminate();
+    this.dirLock?.release();
   }
 }
