@@ -3,21 +3,13 @@
  * the admin client, and plain fetches through kafkajs's own protocol layer (consumer groups
  * are not served yet, so no group consumer is used).
  */
-// npm packages are imported by npm: specifier (the project keeps no import map).
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
 import type { Buffer } from "node:buffer";
-import {
-  CompressionTypes,
-  ConfigResourceTypes,
-  Kafka,
-  logLevel,
-  Partitioners,
-} from "npm:kafkajs@2.2.4";
-import KafkaJSBroker from "npm:kafkajs@2.2.4/src/broker/index.js";
-import { createLogger, LEVELS } from "npm:kafkajs@2.2.4/src/loggers/index.js";
-import ConnectionPool from "npm:kafkajs@2.2.4/src/network/connectionPool.js";
-import socketFactory from "npm:kafkajs@2.2.4/src/network/socketFactory.js";
+import { CompressionTypes, ConfigResourceTypes, Kafka, logLevel, Partitioners } from "kafkajs";
+import KafkaJSBroker from "kafkajs/src/broker/index.js";
+import { createLogger, LEVELS } from "kafkajs/src/loggers/index.js";
+import ConnectionPool from "kafkajs/src/network/connectionPool.js";
+import socketFactory from "kafkajs/src/network/socketFactory.js";
 import { decoder, kcat, testBroker } from "./helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };

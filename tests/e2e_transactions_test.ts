@@ -6,10 +6,8 @@
  * client library here speaks (DescribeTransactions, ListTransactions, DescribeProducers,
  * AddPartitionsToTxn v4 verify-only, produce verification), through the project's own codec.
  */
-// npm packages are imported by npm: specifier (the project keeps no import map).
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
+import { Kafka, logLevel } from "kafkajs";
 import { ErrorCode } from "../protocol/errors.ts";
 import {
   AddPartitionsToTxnRequest,

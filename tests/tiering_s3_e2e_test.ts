@@ -4,13 +4,12 @@
  * and kcat reads every byte back from offset 0; an object-store outage and a kill -9 during
  * an upload lose nothing.
  */
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
-import KafkaJSBroker from "npm:kafkajs@2.2.4/src/broker/index.js";
-import { createLogger, LEVELS } from "npm:kafkajs@2.2.4/src/loggers/index.js";
-import ConnectionPool from "npm:kafkajs@2.2.4/src/network/connectionPool.js";
-import socketFactory from "npm:kafkajs@2.2.4/src/network/socketFactory.js";
+import { Kafka, logLevel } from "kafkajs";
+import KafkaJSBroker from "kafkajs/src/broker/index.js";
+import { createLogger, LEVELS } from "kafkajs/src/loggers/index.js";
+import ConnectionPool from "kafkajs/src/network/connectionPool.js";
+import socketFactory from "kafkajs/src/network/socketFactory.js";
 import { S3Client } from "../storage/s3_client.ts";
 import { BrokerProcess, decoder, kcat, testBroker } from "./helpers.ts";
 import { S3_ACCESS_KEY, S3_SECRET_KEY, S3TestServer, useTestCredentials } from "./s3_server.ts";
