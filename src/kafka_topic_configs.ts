@@ -3,7 +3,7 @@
  * QuotaConfigs), with Kafka's types, defaults and validators, and the broker setting each falls
  * back to (ServerTopicConfigSynonyms: the first synonym). Those marked `noEffect` are accepted,
  * validated, stored and reported as Kafka does, but nothing here acts on them (a single replica
- * per partition, producers' codecs stored as sent, no quotas, no message format down-conversion).
+ * per partition, codecs' default levels, no quotas, no message format down-conversion).
  * Kafka refuses any other name ("Unknown topic config name"), and so does this broker.
  */
 import type { ConfigType, ConfigValue, TopicConfigDef } from "./config.ts";
@@ -112,11 +112,15 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     "Local size (-2: retention.bytes).",
     { min: -2 },
   ),
-  // Accepted and reported as Kafka 3.9 does; nothing here acts on them.
-  topicDef("compression.type", "string", "producer", "compression.type", "Stored codec.", {
-    choices: COMPRESSION,
-    noEffect: true,
-  }),
+  topicDef(
+    "compression.type",
+    "string",
+    "producer",
+    "compression.type",
+    "Codec batches are stored in, recompressed if produced otherwise; producer: as sent.",
+    { choices: COMPRESSION },
+  ),
+  // Accepted and reported as Kafka 3.9 does; recompression uses each codec's default level.
   topicDef("compression.gzip.level", "int", -1, "compression.gzip.level", "gzip level.", {
     check: "gzip-level",
     noEffect: true,
@@ -143,21 +147,30 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     "One replica: no election.",
     { noEffect: true },
   ),
-  topicDef("segment.jitter.ms", "long", 0, "log.roll.jitter.ms", "Random roll jitter.", {
-    min: 0,
-    noEffect: true,
-  }),
+  topicDef(
+    "segment.jitter.ms",
+    "long",
+    0,
+    "log.roll.jitter.ms",
+    "Most random time taken off segment.ms, drawn per segment.",
+    { min: 0 },
+  ),
   topicDef(
     "file.delete.delay.ms",
     "long",
     60000,
     "log.segment.delete.delay.ms",
-    "Delay before deleting files.",
+    "Delay before deleting files (here a deleted segment's files are removed at once).",
     { min: 0, noEffect: true },
   ),
-  topicDef("preallocate", "bool", false, "log.preallocate", "Preallocate segment files.", {
-    noEffect: true,
-  }),
+  topicDef(
+    "preallocate",
+    "bool",
+    false,
+    "log.preallocate",
+    "Preallocate segment files (here they grow as written; Kafka's preallocation serves mmap'd files and Windows).",
+    { noEffect: true },
+  ),
   topicDef(
     "message.format.version",
     "string",

@@ -33,7 +33,7 @@ import {
   formatDropped,
   mergeDropped,
 } from "./dropped_batches.ts";
-import type { LogConfig } from "./log_config.ts";
+import { type LogConfig, randomSegmentJitter } from "./log_config.ts";
 import { corruptSegment, segmentCutShort, storedBatchDamage } from "./segment_damage.ts";
 import { fileSize, OffsetIndex, readFully, writeFully } from "./offset_index.ts";
 import { TimeIndex, type TimestampOffset } from "./time_index.ts";
@@ -116,6 +116,8 @@ export class LogSegment {
   private next = -1;
   /** Wall-clock creation time: the roll clock when batches carry no timestamps. */
   readonly created: number;
+  /** Kafka's rollJitterMs: taken off segment.ms for this segment (segment.jitter.ms). */
+  readonly rollJitterMs: number;
 
   private constructor(
     readonly dir: string,
@@ -145,6 +147,7 @@ export class LogSegment {
     );
     this.size = size;
     this.created = now;
+    this.rollJitterMs = randomSegmentJitter(config);
   }
 
   /** A new, empty segment; any stale files with the same base offset are replaced. */

@@ -72,6 +72,7 @@ import { recoverSegments } from "./log_loader.ts";
 import { ReadFailures, storageFailure } from "./segment_damage.ts";
 import { readWholeFile } from "./offset_index.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
+import { recompressBatches, targetCodec } from "./recompression.ts";
 import { validateRecords } from "./record_validation.ts";
 import type { TimestampOffset } from "./time_index.ts";
 import {
@@ -606,7 +607,7 @@ export class PartitionLog {
         `${records.length} bytes exceed segment.bytes ${cfg.segmentBytes}`,
       );
     }
-    const headers = validateBatches(records, cfg.maxMessageBytes);
+    let headers = validateBatches(records, cfg.maxMessageBytes);
     const fromClient = (opts.origin ?? "client") === "client";
     if (fromClient) {
       for (const h of headers) {
@@ -621,6 +622,13 @@ export class PartitionLog {
         }
       }
       validateRecords(records, headers, cfg, `${this.topic}-${this.partition}`, now);
+    }
+    // A topic compression.type other than `producer` stores batches recompressed to it.
+    const codec = targetCodec(cfg.compressionType);
+    const recompressed = codec === null ? null : recompressBatches(records, headers, codec);
+    if (recompressed) {
+      records = recompressed;
+      headers = validateBatches(records, cfg.maxMessageBytes);
     }
 
     // Offsets, then producer checks against a staged copy: a failure leaves no trace.
@@ -736,7 +744,7 @@ export class PartitionLog {
     const seg = this.active;
     if (seg.size === 0) return false;
     return seg.size > this.cfg.segmentBytes - bytes ||
-      seg.timeWaitedForRoll(now, maxTimestamp) > this.cfg.segmentMs ||
+      seg.timeWaitedForRoll(now, maxTimestamp) > this.cfg.segmentMs - seg.rollJitterMs ||
       seg.offsetIndex.isFull() || seg.timeIndex.isFull() ||
       last - seg.baseOffset > 0x7fffffff;
   }
