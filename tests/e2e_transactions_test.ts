@@ -1,5 +1,5 @@
 /**
- * Transactions end to end (issue 7) with real clients: kafkajs and confluent-kafka-python
+ * Transactions end to end with real clients: kafkajs and confluent-kafka-python
  * (librdkafka) transactional producers, read back by kcat/librdkafka at read_committed and
  * read_uncommitted and by a kafkajs group consumer; zombie fencing; transaction timeouts;
  * a broker killed with SIGKILL in the middle of a transaction; and the transaction APIs no
