@@ -166,7 +166,7 @@ routine ones (MEMBER_ID_REQUIRED, REBALANCE_IN_PROGRESS, NOT_COORDINATOR, ...)">
         <span class="note" id="delete-group-note"></span>
       </span></h2>
     <h3>Lag over time <small class="muted" id="lag-chart-label"></small></h3>
-    <svg id="lag-chart" class="lag" xmlns="http://www.w3.org/2000/svg"></svg>
+    <svg id="lag-chart" class="lag"></svg>
     <div class="grid2">
       <div>
         <h3>Members</h3>

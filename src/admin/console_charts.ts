@@ -7,7 +7,6 @@
  */
 export const consoleChartsScript: string = String.raw`
   var MAX_LAG_GROUPS = 50;
-  var SVG_NS = "http://www.w3.org/2000/svg";
 
   function drawChart() {
     var c = $("chart"), ctx = c.getContext("2d");
@@ -51,7 +50,8 @@ export const consoleChartsScript: string = String.raw`
   }
 
   function svg(tag, attrs) {
-    var el = document.createElementNS(SVG_NS, tag);
+    // The SVG namespace, as the page's inline <svg> has it.
+    var el = document.createElementNS($("lag-chart").namespaceURI, tag);
     for (var k in attrs) {
       if (k === "text") el.textContent = attrs[k];
       else el.setAttribute(k, String(attrs[k]));
