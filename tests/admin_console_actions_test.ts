@@ -245,6 +245,21 @@ Deno.test(
         await page.textContent(`${ada} pre.json`),
         JSON.stringify(JSON.parse(doc), null, 2),
       );
+      // From a time: the record's own timestamp finds it, one millisecond later does not.
+      const adaTime = Date.parse((await cellTexts(page, ada))[0][2]);
+      await page.fill("#search-time", new Date(adaTime).toISOString());
+      await page.click("#search-button");
+      await until(
+        "the search from the record's time",
+        async () => (await text(page, "#search-note")).startsWith("1 match(es)"),
+      );
+      await page.fill("#search-time", String(adaTime + 1));
+      await page.click("#search-button");
+      await until(
+        "the search from just after it",
+        async () => (await text(page, "#search-note")).startsWith("0 match(es)"),
+      );
+      assert.equal(await page.locator('[data-testid="search-row"]').count(), 0);
 
       // ---- consumer group: consume, preview and execute a reset, resume --------------------------
       const consumed = decoder.decode(
@@ -272,6 +287,23 @@ Deno.test(
         async () => (await text(page, "#group-name")) === "shop-readers",
       );
       await page.selectOption("#reset-topic", "shop");
+      const preview = async (to: string, time?: string) => {
+        await page.selectOption("#reset-to", to);
+        if (time !== undefined) await page.fill("#reset-time", time);
+        await page.click("#reset-preview");
+        await until(
+          `the ${to} preview`,
+          async () =>
+            (await text(page, "#reset-note")).startsWith("preview of 3") &&
+            await page.isEnabled("#reset-execute"),
+        );
+        return (await cellTexts(page, '[data-testid="reset-plan-row"]')).map((c) => c[3]);
+      };
+      assert.deepEqual(await preview("earliest"), ["0", "0", "0"]);
+      assert.deepEqual(await preview("latest"), ["40", "1", "0"]);
+      // A time after every record: the end of each log; time 0: the first record.
+      assert.deepEqual(await preview("timestamp", "2999-01-01T00:00:00Z"), ["40", "1", "0"]);
+      assert.deepEqual(await preview("timestamp", "0"), ["0", "0", "0"]);
       await page.selectOption("#reset-to", "offset");
       await page.fill("#reset-offset", "5");
       await page.click("#reset-preview");
