@@ -119,6 +119,7 @@ Deno.test(
       });
       const page = context.pages()[0] ?? await context.newPage();
       const pageErrors: string[] = [];
+      const expectedErrors: RegExp[] = [];
       const foreign: string[] = [];
       page.on("pageerror", (e) => pageErrors.push(String(e)));
       page.on("console", (m) => {
@@ -150,6 +151,15 @@ Deno.test(
       const row = '[data-testid="topic-row"][data-topic="shop"]';
       await page.waitForSelector(row);
       assert.equal(await text(page, "#create-topic-note"), "created shop with 3 partition(s)");
+      // A refused action says why next to its form (and the browser logs the 409).
+      await page.fill("#new-topic-name", "shop");
+      await page.click("#create-topic");
+      await until(
+        "the refusal",
+        async () =>
+          (await text(page, "#create-topic-note")) === "create failed: topic 'shop' already exists",
+      );
+      expectedErrors.push(/status of 409/);
       await until("the shop panel", async () => (await text(page, "#detail-name")) === "shop");
       assert.deepEqual(await describeTopic(b.address, "shop"), {
         partitions: 3,
@@ -374,13 +384,47 @@ Deno.test(
         fullPage: true,
       });
 
+      // ---- a group with a live member is not deleted --------------------------------------------
+      const live = new Deno.Command("kcat", {
+        args: ["-b", b.address, "-G", "live-group", "-q", "shop"],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      try {
+        const lrow = '[data-testid="group-row"][data-group="live-group"]';
+        await until("live-group Stable", async () => /Stable/.test(await text(page, lrow)), 30_000);
+        await page.click(lrow);
+        await until("its panel", async () => (await text(page, "#group-name")) === "live-group");
+        await page.click("#delete-group");
+        await page.click("#delete-group-confirm");
+        await until(
+          "the refusal",
+          async () =>
+            /^delete failed: group 'live-group' is Stable: only an Empty group/.test(
+              await text(page, "#delete-group-note"),
+            ),
+        );
+        expectedErrors.push(/status of 409/);
+        assert.ok(await page.isVisible("#delete-group"), "the confirmation is closed");
+        assert.ok(await page.$(lrow));
+      } finally {
+        live.kill("SIGKILL");
+        await live.status;
+      }
+      await page.click(grow);
+      await until(
+        "shop-readers' panel",
+        async () => (await text(page, "#group-name")) === "shop-readers",
+      );
+
       // ---- delete the group, then the topic ------------------------------------------------------
       await page.click("#delete-group");
       await page.click("#delete-group-confirm");
       await until("the group row gone", async () => (await page.$(grow)) === null);
       assert.equal(await text(page, "#groups-note"), "deleted group shop-readers");
       assert.ok(await page.isHidden("#group-detail"));
-      assert.deepEqual(await consumerGroups(b.address), []);
+      // (live-group stays: its killed member has not timed out.)
+      assert.deepEqual(await consumerGroups(b.address), ["live-group"]);
 
       await page.click(row);
       await until("the shop panel", async () => (await text(page, "#detail-name")) === "shop");
@@ -391,7 +435,9 @@ Deno.test(
       assert.ok(await page.isHidden("#topic-detail"));
       assert.equal(await describeTopic(b.address, "shop"), null);
 
-      assert.deepEqual(pageErrors, [], "no script errors in the page");
+      // Nothing but the refusals above: no script errors, no other failed request.
+      assert.equal(pageErrors.length, expectedErrors.length, pageErrors.join("\n"));
+      pageErrors.forEach((e, i) => assert.match(e, expectedErrors[i]));
       assert.deepEqual(foreign, [], "the console loads nothing from elsewhere");
     } finally {
       await context?.close().catch(() => {});

@@ -277,15 +277,20 @@ export const consoleActionsScript: string = String.raw`
   function deleteGroup() {
     var group = state.group;
     if (!group) return;
-    api("/v1/groups/" + enc(group), { method: "DELETE" }).then(function () {
-      hideGroupDetail();
-      clearRoute();
-      $("groups-note").hidden = false;
-      $("groups-note").textContent = "deleted group " + group;
-      refresh();
-    }).catch(function (e) {
-      hideConfirm("delete-group");
-      note("delete-group-note", "delete failed: " + e.message, "bad");
+    // From now on no poll asks for the group's detail (it would be a 404 once deleted).
+    state.group = null;
+    afterPoll(function () {
+      api("/v1/groups/" + enc(group), { method: "DELETE" }).then(function () {
+        hideGroupDetail();
+        clearRoute();
+        $("groups-note").hidden = false;
+        $("groups-note").textContent = "deleted group " + group;
+        refresh();
+      }).catch(function (e) {
+        state.group = group;
+        hideConfirm("delete-group");
+        note("delete-group-note", "delete failed: " + e.message, "bad");
+      });
     });
   }
 

@@ -346,7 +346,12 @@ export const consoleCoreScript: string = String.raw`
     $("live-text").textContent = fresh ? "live" : "disconnected";
   }
 
-  var busy = false, again = false;
+  var busy = false, again = false, pollWaiters = [];
+  /** Runs fn once no poll is in flight (so no answer of an earlier poll lands after it). */
+  function afterPoll(fn) {
+    if (busy) pollWaiters.push(fn);
+    else fn();
+  }
   function refresh() {
     // One poll at a time; a refresh asked for meanwhile (a click) runs right after.
     if (busy) { again = true; return; }
@@ -365,8 +370,12 @@ export const consoleCoreScript: string = String.raw`
         renderGroups(r.groups);
         var known = state.group && r.groups.some(function (g) { return g.groupId === state.group; });
         if (state.group && !known) { hideGroupDetail(); return; }
-        if (state.group) {
-          return api("/v1/groups/" + enc(state.group)).then(renderGroupDetail)
+        var want = state.group;
+        if (want) {
+          return api("/v1/groups/" + enc(want)).then(function (g) {
+            // Not if another group was chosen (or this one is being deleted) meanwhile.
+            if (state.group === want) renderGroupDetail(g);
+          })
             .catch(function (e) {
               if (e.status === 404) { hideGroupDetail(); return; }
               throw e;
@@ -393,6 +402,9 @@ export const consoleCoreScript: string = String.raw`
       else showError("Could not reach the admin API: " + e.message);
     }).then(function () {
       busy = false;
+      var waiting = pollWaiters;
+      pollWaiters = [];
+      waiting.forEach(function (fn) { fn(); });
       if (again) refresh();
     });
   }
