@@ -11,6 +11,7 @@ import {
   MetadataRequest,
   MetadataResponse,
 } from "../protocol/messages/mod.ts";
+import { defaultPartition, murmur2 } from "../src/admin/produce.ts";
 import { BrokerProcess, decoder, kcat, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
@@ -451,3 +452,20 @@ Deno.test(
     }
   },
 );
+
+Deno.test("murmur2 is Kafka's (the Java client's Utils.murmur2 test vectors)", () => {
+  const cases: [string, number][] = [
+    ["21", -973932308],
+    ["foobar", -790332482],
+    ["a-little-bit-long-string", -985981536],
+    ["a-little-bit-longer-string", -1486304829],
+    ["lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971],
+    ["abc", 479470107],
+  ];
+  for (const [s, h] of cases) assert.equal(murmur2(new TextEncoder().encode(s)), h, s);
+  // toPositive(murmur2(key)) % partitions, as the default partitioner.
+  assert.equal(
+    defaultPartition(new TextEncoder().encode("foobar"), 7),
+    (-790332482 & 0x7fffffff) % 7,
+  );
+});
