@@ -446,6 +446,22 @@ Deno.test(
       });
       assert.equal(meta.topics[0].errorCode, 3); // UNKNOWN_TOPIC_OR_PARTITION: a real failure
       assert.deepEqual(await stats(), { total: 2, failed: 1 });
+      // A record produced from the admin API is a Produce request like any other (one worker).
+      await b.broker.createTopic("counted", 1, [], false);
+      const produced = await fetch(`${b.adminUrl}/v1/topics/counted/records`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ key: "k", value: "v" }),
+      });
+      assert.deepEqual(await produced.json(), {
+        topic: "counted",
+        partition: 0,
+        offset: 0,
+        timestamp: (await (await fetch(
+          `${b.adminUrl}/v1/topics/counted/partitions/0/records?offset=0`,
+        )).json()).records[0].timestamp,
+      });
+      assert.deepEqual(await stats(), { total: 3, failed: 1 });
     } finally {
       c.close();
       await b.stop();
