@@ -7,6 +7,7 @@
  * Everything here is a plain in-memory counter updated on the request path, so each update
  * is a map lookup and an increment; rendering does the rest.
  */
+import { ErrorCode } from "../protocol/errors.ts";
 
 /** Histogram bucket upper bounds for request latency, in seconds (Prometheus convention). */
 export const LATENCY_BUCKETS_SECONDS = [
@@ -38,10 +39,36 @@ export interface MetricsSnapshot {
   connectionsTotal: number;
 }
 
+/**
+ * Error codes that are routine answers of the protocol, not failures: a client gets them in
+ * normal operation and takes the step Kafka's protocol prescribes (they are still counted by
+ * code in `errors`). MEMBER_ID_REQUIRED is the first JoinGroup of every classic member (v4+,
+ * KIP-394); REBALANCE_IN_PROGRESS tells members to rejoin; NOT_COORDINATOR,
+ * COORDINATOR_NOT_AVAILABLE and COORDINATOR_LOAD_IN_PROGRESS send the client back to
+ * FindCoordinator while the coordinator loads; LEADER_NOT_AVAILABLE answers Metadata for a topic
+ * being auto-created; FETCH_SESSION_ID_NOT_FOUND makes the client open a new fetch session
+ * (KIP-227: sessions are evicted and do not survive a restart); UNSTABLE_OFFSET_COMMIT and
+ * CONCURRENT_TRANSACTIONS ask for a retry while a transaction completes.
+ */
+export const ROUTINE_ERROR_CODES: ReadonlySet<number> = new Set([
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.NOT_COORDINATOR,
+  ErrorCode.REBALANCE_IN_PROGRESS,
+  ErrorCode.CONCURRENT_TRANSACTIONS,
+  ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+  ErrorCode.MEMBER_ID_REQUIRED,
+  ErrorCode.UNSTABLE_OFFSET_COMMIT,
+]);
+
 /** Counts of one API key and version. */
 export interface RequestCounters {
   count: number;
-  /** Requests whose response carried at least one non-zero error code. */
+  /**
+   * Failed requests: responses carrying at least one error code that is not routine
+   * (ROUTINE_ERROR_CODES).
+   */
   errors: number;
   /** Sum of handler latencies in milliseconds. */
   latencyMs: number;
@@ -104,7 +131,7 @@ export class Metrics {
     let any = false;
     for (const code of typeof errorCodes === "number" ? [errorCodes] : errorCodes) {
       if (code === 0) continue;
-      any = true;
+      if (!ROUTINE_ERROR_CODES.has(code)) any = true;
       const ek = `${k}:${code}`;
       this.errors.set(ek, (this.errors.get(ek) ?? 0) + 1);
     }

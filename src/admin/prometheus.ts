@@ -91,7 +91,9 @@ export async function renderPrometheus(
   w.family(
     "tributary_requests_failed_total",
     "counter",
-    "Requests whose response carried at least one error code, by API key and version.",
+    "Requests whose response carried at least one error code other than the protocol's " +
+      "routine answers (MEMBER_ID_REQUIRED, REBALANCE_IN_PROGRESS, NOT_COORDINATOR, ...), " +
+      "by API key and version.",
   );
   for (const r of reqs) {
     w.sample(
