@@ -49,10 +49,21 @@ export interface Parsed {
 }
 
 export function parse(args: string[], options: Options, command: string): Parsed {
+  const all = { ...COMMON, ...options };
+  // `--shift-by -2` as Kafka's tools take it: a negative number is a value, not a flag.
+  const fixed: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : undefined;
+    if (name && all[name]?.type === "string" && /^-\d/.test(args[i + 1] ?? "")) {
+      fixed.push(`--${name}=${args[++i]}`);
+    } else {
+      fixed.push(args[i]);
+    }
+  }
   try {
     const r = parseArgs({
-      args,
-      options: { ...COMMON, ...options },
+      args: fixed,
+      options: all,
       allowPositionals: true,
       strict: true,
     });

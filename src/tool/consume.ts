@@ -73,7 +73,6 @@ const OPTIONS = {
 } as const;
 
 const dec = new TextDecoder();
-const enc = new TextEncoder();
 
 export type Formatter = (r: ConsumerRecord) => string;
 

@@ -74,11 +74,30 @@ export class LineReader {
     this.headersKeySeparator = props["headers.key.separator"] ?? ":";
     this.ignoreError = props["ignore.error"]?.toLowerCase() === "true";
     this.nullMarker = props["null.marker"];
-    if (this.nullMarker !== undefined && this.nullMarker === this.keySeparator) {
-      throw new UsageError(
-        `null.marker and key.separator may not be equal ('${this.nullMarker}')`,
-        "produce",
-      );
+    // The same checks as Kafka's LineMessageReader.configure.
+    const distinct: [string, string | undefined, string, string | undefined][] = [
+      ["headers.delimiter", this.headersDelimiter, "headers.separator", this.headersSeparator],
+      [
+        "headers.delimiter",
+        this.headersDelimiter,
+        "headers.key.separator",
+        this.headersKeySeparator,
+      ],
+      [
+        "headers.separator",
+        this.headersSeparator,
+        "headers.key.separator",
+        this.headersKeySeparator,
+      ],
+      ["null.marker", this.nullMarker, "key.separator", this.keySeparator],
+      ["null.marker", this.nullMarker, "headers.separator", this.headersSeparator],
+      ["null.marker", this.nullMarker, "headers.delimiter", this.headersDelimiter],
+      ["null.marker", this.nullMarker, "headers.key.separator", this.headersKeySeparator],
+    ];
+    for (const [a, av, b, bv] of distinct) {
+      if (av !== undefined && av === bv) {
+        throw new UsageError(`${a} and ${b} may not be equal`, "produce");
+      }
     }
   }
 
