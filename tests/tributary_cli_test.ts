@@ -35,6 +35,58 @@ async function ok(args: string[], stdin?: string): Promise<string> {
 
 const bs = (address: string) => ["--bootstrap-server", address];
 
+/** The tool running in the background: its stdout line by line, and signals. */
+class Background {
+  private readonly child: Deno.ChildProcess;
+  private readonly lines: AsyncIterator<string>;
+  readonly stderr: Promise<string>;
+
+  constructor(args: string[]) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", MAIN, ...args],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.stderr = new Response(this.child.stderr).text();
+    const text = this.child.stdout.pipeThrough(new TextDecoderStream());
+    this.lines = (async function* () {
+      let buf = "";
+      for await (const chunk of text) {
+        buf += chunk;
+        let i;
+        while ((i = buf.indexOf("\n")) >= 0) {
+          yield buf.slice(0, i);
+          buf = buf.slice(i + 1);
+        }
+      }
+    })();
+  }
+
+  async nextLine(): Promise<string | undefined> {
+    return (await this.lines.next()).value;
+  }
+
+  kill(signal: Deno.Signal): void {
+    this.child.kill(signal);
+  }
+
+  /** Kills it if it still runs (a failed test must not leave it behind). */
+  async stop(): Promise<void> {
+    try {
+      this.child.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+    await this.child.status;
+    await this.stderr.catch(() => "");
+  }
+
+  get status(): Promise<Deno.CommandStatus> {
+    return this.child.status;
+  }
+}
+
 Deno.test("tributary: --version and --help", async () => {
   assert.equal(await ok(["--version"]), `tributary ${denoJson.version}\n`);
   assert.equal(await ok(["consume", "--version"]), `tributary ${denoJson.version}\n`);
@@ -542,8 +594,8 @@ Deno.test("tributary: cluster info names the cluster, brokers and ApiVersions", 
       ),
       text,
     );
-    assert.match(text, /\n  Produce +0 +0-11 +0-11 +11\n/);
-    assert.match(text, /\n  ApiVersions +18 +0-4 +0-4 +4\n/);
+    assert.match(text, /\n {2}Produce +0 +0-11 +0-11 +11\n/);
+    assert.match(text, /\n {2}ApiVersions +18 +0-4 +0-4 +4\n/);
   } finally {
     await b.stop();
   }
@@ -586,6 +638,65 @@ Deno.test("tributary: --timeout-ms ends a consume with no more records", async (
     assert.equal(r.out, "only\n");
     assert.match(r.err, /Processed a total of 1 messages/);
   } finally {
+    await b.stop();
+  }
+});
+
+Deno.test("tributary: a live group member shows in describe, blocks reset-offsets, commits on SIGINT", async () => {
+  const b = await testBroker();
+  let consumer: Background | undefined;
+  try {
+    const a = bs(b.address);
+    await ok(["topic", "create", ...a, "--topic", "live", "--partitions", "1"]);
+    await ok(["produce", ...a, "--topic", "live"], "one\ntwo\n");
+    consumer = new Background([
+      "consume",
+      ...a,
+      "--topic",
+      "live",
+      "--group",
+      "lg",
+      "--from-beginning",
+    ]);
+    assert.equal(await consumer.nextLine(), "one");
+    assert.equal(await consumer.nextLine(), "two");
+    const described = (await ok(["group", "describe", ...a, "--group", "lg", "--members"]))
+      .trimEnd().split("\n").map((l) => l.split(/\s+/));
+    assert.equal(described.length, 2);
+    assert.deepEqual(
+      [described[1][0], described[1][3], described[1][4]],
+      ["lg", "tributary-cli", "1"],
+    );
+    const state = (await ok(["group", "describe", ...a, "--group", "lg", "--state"]))
+      .trimEnd().split("\n")[1].split(/\s+/);
+    assert.deepEqual(state, ["lg", "(1)", "range", "Stable", "1"]);
+    const refused = await tool([
+      "group",
+      "reset-offsets",
+      ...a,
+      "--group",
+      "lg",
+      "--topic",
+      "live",
+      "--to-earliest",
+      "--execute",
+    ]);
+    assert.equal(refused.code, 1);
+    assert.equal(
+      refused.err,
+      "Error: NON_EMPTY_GROUP: Assignments can only be reset if the group 'lg' is inactive, but the current state is Stable.\n",
+    );
+    // Ctrl-C: the consumer commits what it printed, leaves the group and exits 0.
+    await ok(["produce", ...a, "--topic", "live"], "three\n");
+    assert.equal(await consumer.nextLine(), "three");
+    consumer.kill("SIGINT");
+    assert.equal((await consumer.status).code, 0);
+    assert.match(await consumer.stderr, /Processed a total of 3 messages/);
+    const after = (await ok(["group", "describe", ...a, "--group", "lg"])).trimEnd().split("\n")
+      .slice(1).map((l) => l.split(/\s+/).slice(0, 6));
+    assert.deepEqual(after, [["lg", "live", "0", "3", "3", "0"]]);
+  } finally {
+    await consumer?.stop();
     await b.stop();
   }
 });
