@@ -4,7 +4,13 @@
  */
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
-import { MetadataRequest, MetadataResponse } from "../protocol/messages/mod.ts";
+import {
+  MetadataRequest,
+  MetadataResponse,
+  ProduceRequest,
+  ProduceResponse,
+} from "../protocol/messages/mod.ts";
+import { encodeRecordBatch } from "../protocol/records.ts";
 import { murmur2 } from "../src/client/partitioner.ts";
 import { BrokerProcess, decoder, kcat, run, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
@@ -697,6 +703,82 @@ Deno.test("tributary: a live group member shows in describe, blocks reset-offset
     assert.deepEqual(after, [["lg", "live", "0", "3", "3", "0"]]);
   } finally {
     await consumer?.stop();
+    await b.stop();
+  }
+});
+
+Deno.test("tributary: --from-timestamp and reset-offsets --to-datetime find offsets by time", async () => {
+  const b = await testBroker();
+  try {
+    const a = bs(b.address);
+    await ok(["topic", "create", ...a, "--topic", "tt", "--partitions", "1"]);
+    // Records stamped 1 s, 2 s and 3 s after the epoch.
+    const c = await RawClient.connect(b.port);
+    try {
+      const r = await c.call(ProduceRequest, ProduceResponse, 9, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 10_000,
+        topicData: [{
+          name: "tt",
+          partitionData: [{
+            index: 0,
+            records: encodeRecordBatch({
+              records: [1000, 2000, 3000].map((t) => ({ value: `at${t}`, timestamp: t })),
+            }),
+          }],
+        }],
+      });
+      assert.equal(r.responses[0].partitionResponses[0].errorCode, 0);
+    } finally {
+      c.close();
+    }
+    assert.equal(
+      await ok([
+        "consume",
+        ...a,
+        "--topic",
+        "tt",
+        "--from-timestamp",
+        "1500",
+        "--max-messages",
+        "2",
+        "--property",
+        "print.timestamp=true",
+      ]),
+      "CreateTime:2000\tat2000\nCreateTime:3000\tat3000\n",
+    );
+    assert.equal(
+      await ok([
+        "consume",
+        ...a,
+        "--topic",
+        "tt",
+        "--from-timestamp",
+        "1970-01-01T00:00:03.000Z",
+        "--max-messages",
+        "1",
+      ]),
+      "at3000\n",
+    );
+    const reset = await ok([
+      "group",
+      "reset-offsets",
+      ...a,
+      "--group",
+      "tg",
+      "--topic",
+      "tt",
+      "--to-datetime",
+      "1970-01-01T00:00:02.000Z",
+      "--execute",
+    ]);
+    assert.deepEqual(reset.trimEnd().split("\n")[1].split(/\s+/), ["tg", "tt", "0", "1"]);
+    assert.equal(
+      await ok(["consume", ...a, "--topic", "tt", "--group", "tg", "--max-messages", "2"]),
+      "at2000\nat3000\n",
+    );
+  } finally {
     await b.stop();
   }
 });
