@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
 import {
+  FetchRequest,
+  FetchResponse,
   MetadataRequest,
   MetadataResponse,
   ProduceRequest,
@@ -777,6 +779,57 @@ Deno.test("tributary: --from-timestamp and reset-offsets --to-datetime find offs
     assert.equal(
       await ok(["consume", ...a, "--topic", "tt", "--group", "tg", "--max-messages", "2"]),
       "at2000\nat3000\n",
+    );
+  } finally {
+    await b.stop();
+  }
+});
+
+Deno.test("tributary: compressed produce (every codec) and acks=0 read back by kcat", async () => {
+  const b = await testBroker();
+  try {
+    const a = bs(b.address);
+    const codecs = ["gzip", "snappy", "lz4", "zstd"];
+    for (const [i, codec] of codecs.entries()) {
+      const topic = `z-${codec}`;
+      await ok(["topic", "create", ...a, "--topic", topic, "--partitions", "1"]);
+      await ok(
+        ["produce", ...a, "--topic", topic, "--compression-codec", codec],
+        "repeat repeat repeat\n".repeat(20) + "last\n",
+      );
+      // The stored batch carries the codec in its attributes.
+      const f = await RawClient.once(b.port, FetchRequest, FetchResponse, 11, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: 1 << 20,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [{
+          topic,
+          partitions: [{
+            partition: 0,
+            currentLeaderEpoch: -1,
+            fetchOffset: 0,
+            logStartOffset: -1,
+            partitionMaxBytes: 1 << 20,
+          }],
+        }],
+        forgottenTopicsData: [],
+        rackId: "",
+      });
+      const records: Uint8Array = f.responses[0].partitions[0].records;
+      assert.equal(new DataView(records.buffer, records.byteOffset).getInt16(21) & 7, i + 1);
+      const read = decoder.decode(await kcat(b.address, ["-C", "-t", topic, "-e", "-q"]));
+      assert.equal(read, "repeat repeat repeat\n".repeat(20) + "last\n");
+    }
+    await ok(["produce", ...a, "--topic", "fire", "--acks", "0"], "x\ny\n");
+    assert.equal(
+      decoder.decode(
+        await kcat(b.address, ["-C", "-t", "fire", "-c", "2", "-q", "-f", "%p:%o:%s\n"]),
+      ),
+      "0:0:x\n0:1:y\n",
     );
   } finally {
     await b.stop();
