@@ -835,3 +835,44 @@ Deno.test("tributary: compressed produce (every codec) and acks=0 read back by k
     await b.stop();
   }
 });
+
+Deno.test("tributary: two group members split the partitions (range assignor) and rebalance", async () => {
+  const b = await testBroker();
+  const members: Background[] = [];
+  try {
+    const a = bs(b.address);
+    await ok(["topic", "create", ...a, "--topic", "rb", "--partitions", "2"]);
+    await ok(["produce", ...a, "--topic", "rb", "--partition", "0"], "p0-a\n");
+    await ok(["produce", ...a, "--topic", "rb", "--partition", "1"], "p1-a\n");
+    const args = ["consume", ...a, "--topic", "rb", "--group", "rg", "--from-beginning"];
+    members.push(new Background(args));
+    assert.deepEqual(
+      [await members[0].nextLine(), await members[0].nextLine()].sort(),
+      ["p0-a", "p1-a"],
+    );
+    members.push(new Background(args));
+    // Wait for the rebalance: two members, one partition each.
+    const deadline = Date.now() + 45_000;
+    let rows: string[][] = [];
+    while (Date.now() < deadline) {
+      rows = (await ok(["group", "describe", ...a, "--group", "rg", "--members"])).trimEnd()
+        .split("\n").slice(1).map((l) => l.split(/\s+/));
+      if (rows.length === 2 && rows.every((r) => r[4] === "1")) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(rows.length, 2, JSON.stringify(rows));
+    assert.deepEqual(rows.map((r) => r[4]), ["1", "1"]);
+    await ok(["produce", ...a, "--topic", "rb", "--partition", "0"], "p0-b\n");
+    await ok(["produce", ...a, "--topic", "rb", "--partition", "1"], "p1-b\n");
+    const got = [await members[0].nextLine(), await members[1].nextLine()];
+    assert.deepEqual([...got].sort(), ["p0-b", "p1-b"]);
+    for (const m of members) m.kill("SIGINT");
+    for (const m of members) assert.equal((await m.status).code, 0);
+    const lag = (await ok(["group", "describe", ...a, "--group", "rg"])).trimEnd().split("\n")
+      .slice(1).map((l) => l.split(/\s+/).slice(2, 6));
+    assert.deepEqual(lag, [["0", "2", "2", "0"], ["1", "2", "2", "0"]]);
+  } finally {
+    for (const m of members) await m.stop();
+    await b.stop();
+  }
+});

@@ -237,22 +237,40 @@ export class BrokerConnection {
     for (let off = 0; off < b.length;) off += await this.conn.write(b.subarray(off));
   }
 
+  /**
+   * Reads frames and hands each to its caller. Chunks are kept as a list and joined once a
+   * whole frame is there, so a large fetch response is copied once, not once per read.
+   */
   private async readLoop(): Promise<void> {
-    let buf = new Uint8Array(0);
+    let chunks: Uint8Array[] = [];
+    let have = 0;
     const chunk = new Uint8Array(256 * 1024);
+    const join = () => {
+      if (chunks.length === 1) return chunks[0];
+      const all = new Uint8Array(have);
+      let o = 0;
+      for (const c of chunks) {
+        all.set(c, o);
+        o += c.length;
+      }
+      chunks = [all];
+      return all;
+    };
     try {
       while (true) {
         const n = await this.conn.read(chunk);
         if (n === null) break;
-        const next = new Uint8Array(buf.length + n);
-        next.set(buf);
-        next.set(chunk.subarray(0, n), buf.length);
-        buf = next;
-        while (buf.length >= 4) {
-          const size = new DataView(buf.buffer, buf.byteOffset).getInt32(0);
-          if (buf.length < 4 + size) break;
-          this.dispatch(buf.subarray(4, 4 + size));
-          buf = buf.subarray(4 + size);
+        chunks.push(chunk.slice(0, n));
+        have += n;
+        while (have >= 4) {
+          if (chunks[0].length < 4) join();
+          const size = new DataView(chunks[0].buffer, chunks[0].byteOffset).getInt32(0);
+          if (have < 4 + size) break;
+          const all = join();
+          this.dispatch(all.subarray(4, 4 + size));
+          const rest = all.subarray(4 + size);
+          chunks = rest.length ? [rest] : [];
+          have = rest.length;
         }
       }
       this.fail(new ClientError(`broker ${this.address} closed the connection`));

@@ -228,8 +228,9 @@ export async function consumeCommand(args: string[]): Promise<number> {
   /** Offset after the last record handed out, per partition: what a group commits. */
   const consumed = new Map<string, { topic: string; partition: number; offset: number }>();
   const committed = new Map<string, number>();
-  const commit = async () => {
-    if (!member || member.needsRejoin) return;
+  /** `revoking`: the group is rebalancing; commit in the ending generation before rejoining. */
+  const commit = async (revoking = false) => {
+    if (!member || member.generationId < 0 || (member.needsRejoin && !revoking)) return;
     const todo = [...consumed.values()].filter((o) => committed.get(tpKey(o)) !== o.offset);
     if (todo.length === 0) return;
     if (await member.commit(todo)) { for (const o of todo) committed.set(tpKey(o), o.offset); }
@@ -266,6 +267,8 @@ export async function consumeCommand(args: string[]): Promise<number> {
     let lastCommitAt = Date.now();
     outer: while (!stop) {
       if (member?.needsRejoin) {
+        // Best effort, as Kafka's eager rebalance does: the next owner resumes from here.
+        await commit(true).catch(() => {});
         const assignment = await member.join();
         fetcher.positions.clear();
         consumed.clear();

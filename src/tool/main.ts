@@ -61,6 +61,8 @@ export async function main(args: string[]): Promise<number> {
       console.error(`Error: ${e.message}`);
       return 1;
     }
+    // A reader that went away (`| head`) ends the command, as it does for other tools.
+    if (e instanceof Deno.errors.BrokenPipe) return 0;
     console.error(`Error: unexpected failure: ${(e as Error)?.stack ?? e}`);
     return 1;
   }
