@@ -143,6 +143,8 @@ async function describe(client: KafkaClient, topic: string | undefined): Promise
   }
   let text = "";
   for (const t of topics) {
+    // The topic's own overrides. Kafka's tool lists every non-DEFAULT_CONFIG entry, which
+    // also repeats static broker settings; the overrides are what a person set on the topic.
     const configs = (await describeConfigs(client, ResourceType.TOPIC, t.name))
       .filter((c) => c.source === ConfigSource.DYNAMIC_TOPIC_CONFIG)
       .map((c) => `${c.name}=${c.isSensitive ? "<sensitive>" : c.value ?? ""}`)
