@@ -876,3 +876,32 @@ Deno.test("tributary: two group members split the partitions (range assignor) an
     await b.stop();
   }
 });
+
+Deno.test("tributary: a 3 MB --file round trip arrives whole and in order", async () => {
+  const b = await testBroker();
+  const dir = await Deno.makeTempDir({ prefix: "tributary-cli-file-" });
+  try {
+    const a = bs(b.address);
+    const lines = Array.from({ length: 30_000 }, (_, i) => `line-${i}-` + "x".repeat(90));
+    const text = lines.join("\n") + "\n";
+    await Deno.writeTextFile(`${dir}/in.txt`, text);
+    await ok(["produce", ...a, "--topic", "big", "--partition", "0", "--file", `${dir}/in.txt`]);
+    const read = await ok([
+      "consume",
+      ...a,
+      "--topic",
+      "big",
+      "--from-beginning",
+      "--max-messages",
+      String(lines.length),
+    ]);
+    assert.equal(read.length, text.length);
+    assert.ok(read === text, "consumed text differs from the file");
+    const missing = await tool(["produce", ...a, "--topic", "big", "--file", `${dir}/nope.txt`]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /cannot read --file .*nope\.txt/);
+  } finally {
+    await b.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
