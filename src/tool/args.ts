@@ -32,7 +32,6 @@ export const COMMON: Options = {
   "bootstrap-server": { type: "string" },
   "help": { type: "boolean", short: "h" },
   "version": { type: "boolean" },
-  "command-config": { type: "string" },
   "request-timeout-ms": { type: "string" },
 };
 

@@ -48,7 +48,6 @@ const OPTIONS = {
   "compression-type": { type: "string" },
   "timeout": { type: "string" },
   "property": { type: "string", multiple: true },
-  "producer-property": { type: "string", multiple: true },
 } as const;
 
 const enc = new TextEncoder();
