@@ -281,6 +281,31 @@ Deno.test("tributary: --from-timestamp and reset-offsets --to-datetime find offs
       await ok(["consume", ...a, "--topic", "tt", "--group", "tg", "--max-messages", "2"]),
       "at2000\nat3000\n",
     );
+    // --to-current keeps the committed offset; --all-topics covers every committed partition.
+    const current = await ok([
+      "group",
+      "reset-offsets",
+      ...a,
+      "--group",
+      "tg",
+      "--all-topics",
+      "--to-current",
+      "--dry-run",
+    ]);
+    assert.deepEqual(current.trimEnd().split("\n").map((l) => l.split(/\s+/)), [
+      ["GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"],
+      ["tg", "tt", "0", "3"],
+    ]);
+    const latest = await ok([
+      "group",
+      "reset-offsets",
+      ...a,
+      "--group",
+      "tg",
+      "--all-topics",
+      "--to-latest",
+    ]);
+    assert.deepEqual(latest.trimEnd().split("\n")[1].split(/\s+/), ["tg", "tt", "0", "3"]);
   } finally {
     await b.stop();
   }
