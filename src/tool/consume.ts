@@ -47,6 +47,11 @@ export const CONSUME_HELP = `Usage: tributary consume --topic T [options]
   --max-messages N         exit after N records
   --timeout-ms MS          exit when no record arrived for MS milliseconds
   --isolation-level L      read_uncommitted (default) or read_committed
+  --consumer-property K=V  consumer settings, Kafka's names: enable.auto.commit (true),
+                           auto.commit.interval.ms (5000), session.timeout.ms (45000),
+                           heartbeat.interval.ms (3000), max.poll.interval.ms (300000),
+                           fetch.max.wait.ms (500), auto.offset.reset (latest),
+                           isolation.level
   --formatter json         one JSON object per record (also --format json):
                            {"topic","partition","offset","timestamp","timestampType","key",
                             "value","headers":[{"key","value"}]}
@@ -67,6 +72,7 @@ const OPTIONS = {
   "max-messages": { type: "string" },
   "timeout-ms": { type: "string" },
   "isolation-level": { type: "string" },
+  "consumer-property": { type: "string", multiple: true },
   "formatter": { type: "string" },
   "format": { type: "string" },
   "property": { type: "string", multiple: true },
@@ -161,6 +167,59 @@ async function resetOffsets(
   return at;
 }
 
+interface ConsumerProperties {
+  autoCommit: boolean;
+  autoCommitIntervalMs: number;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  maxPollIntervalMs: number;
+  fetchMaxWaitMs: number;
+  autoOffsetReset: string;
+  isolation: string;
+}
+
+/** The consumer settings the tool acts on, with Kafka's defaults; anything else is refused. */
+function consumerProperties(props: Record<string, string>): ConsumerProperties {
+  const num = (k: string, d: number) => {
+    const v = props[k];
+    if (v === undefined) return d;
+    if (!/^\d+$/.test(v)) throw new UsageError(`--consumer-property ${k}: '${v}'`, "consume");
+    return Number(v);
+  };
+  const known = [
+    "enable.auto.commit",
+    "auto.commit.interval.ms",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+    "fetch.max.wait.ms",
+    "auto.offset.reset",
+    "isolation.level",
+  ];
+  for (const k of Object.keys(props)) {
+    if (!known.includes(k)) {
+      throw new UsageError(
+        `--consumer-property ${k} is not supported (${known.join(", ")})`,
+        "consume",
+      );
+    }
+  }
+  const reset = props["auto.offset.reset"] ?? "latest";
+  if (reset !== "latest" && reset !== "earliest") {
+    throw new UsageError(`auto.offset.reset: '${reset}' (earliest or latest)`, "consume");
+  }
+  return {
+    autoCommit: (props["enable.auto.commit"] ?? "true") === "true",
+    autoCommitIntervalMs: num("auto.commit.interval.ms", 5_000),
+    sessionTimeoutMs: num("session.timeout.ms", 45_000),
+    heartbeatIntervalMs: num("heartbeat.interval.ms", 3_000),
+    maxPollIntervalMs: num("max.poll.interval.ms", 300_000),
+    fetchMaxWaitMs: num("fetch.max.wait.ms", 500),
+    autoOffsetReset: reset,
+    isolation: props["isolation.level"] ?? "read_uncommitted",
+  };
+}
+
 export async function consumeCommand(args: string[]): Promise<number> {
   const p = parse(args, OPTIONS, "consume");
   if (flag(p, "help")) {
@@ -200,20 +259,21 @@ export async function consumeCommand(args: string[]): Promise<number> {
     : defaultFormatter(pairs(p, "property", "consume"));
   const maxMessages = int(p, "max-messages", "consume");
   const timeoutMs = int(p, "timeout-ms", "consume");
-  const isolation = str(p, "isolation-level") ?? "read_uncommitted";
+  const cp = consumerProperties(pairs(p, "consumer-property", "consume"));
+  const isolation = str(p, "isolation-level") ?? cp.isolation;
   if (isolation !== "read_uncommitted" && isolation !== "read_committed") {
     throw new UsageError(`--isolation-level: '${isolation}'`, "consume");
   }
+  const earliest = fromBeginning || offsetArg === "earliest" ||
+    (offsetArg === undefined && fromTs === undefined && cp.autoOffsetReset === "earliest");
+  const outOfRangePolicy = earliest ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP;
   const policy = fromTs !== undefined
     ? parseTimestamp(fromTs)
-    : (fromBeginning || offsetArg === "earliest" ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP);
-  const outOfRangePolicy = fromBeginning || offsetArg === "earliest"
-    ? EARLIEST_TIMESTAMP
-    : LATEST_TIMESTAMP;
+    : (earliest ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP);
 
   const client = clientFor(p);
   const fetcher = new Fetcher(client, {
-    maxWaitMs: 500,
+    maxWaitMs: cp.fetchMaxWaitMs,
     minBytes: 1,
     maxBytes: 52428800,
     partitionMaxBytes: 1048576,
@@ -230,6 +290,7 @@ export async function consumeCommand(args: string[]): Promise<number> {
   const committed = new Map<string, number>();
   /** `revoking`: the group is rebalancing; commit in the ending generation before rejoining. */
   const commit = async (revoking = false) => {
+    if (!cp.autoCommit) return;
     if (!member || member.generationId < 0 || (member.needsRejoin && !revoking)) return;
     const todo = [...consumed.values()].filter((o) => committed.get(tpKey(o)) !== o.offset);
     if (todo.length === 0) return;
@@ -256,9 +317,9 @@ export async function consumeCommand(args: string[]): Promise<number> {
       }
     } else {
       member = new GroupMember(client, group, [topic], {
-        sessionTimeoutMs: 45_000,
-        rebalanceTimeoutMs: 60_000,
-        heartbeatIntervalMs: 3_000,
+        sessionTimeoutMs: cp.sessionTimeoutMs,
+        rebalanceTimeoutMs: cp.maxPollIntervalMs,
+        heartbeatIntervalMs: cp.heartbeatIntervalMs,
       });
     }
     const onOutOfRange = async (tp: TopicPartition) =>
@@ -326,7 +387,7 @@ export async function consumeCommand(args: string[]): Promise<number> {
       }
       if (maxMessages !== undefined && count >= maxMessages) break outer;
       if (timeoutMs !== undefined && Date.now() - lastRecordAt >= timeoutMs) break outer;
-      if (member && Date.now() - lastCommitAt >= 5_000) {
+      if (member && Date.now() - lastCommitAt >= cp.autoCommitIntervalMs) {
         await commit();
         lastCommitAt = Date.now();
       }
