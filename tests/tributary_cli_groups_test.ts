@@ -363,3 +363,29 @@ Deno.test("tributary: two group members split the partitions (range assignor) an
     await b.stop();
   }
 });
+
+Deno.test("tributary: enable.auto.commit=false commits nothing; unknown consumer properties are refused", async () => {
+  const b = await testBroker();
+  try {
+    const a = bs(b.address);
+    await ok(["produce", ...a, "--topic", "nc"], "r1\nr2\n");
+    const args = ["consume", ...a, "--topic", "nc", "--group", "ng", "--from-beginning"];
+    assert.equal(
+      await ok([
+        ...args,
+        "--max-messages",
+        "1",
+        "--consumer-property",
+        "enable.auto.commit=false",
+      ]),
+      "r1\n",
+    );
+    // Nothing committed: the group starts over from the beginning.
+    assert.equal(await ok([...args, "--max-messages", "2"]), "r1\nr2\n");
+    const bad = await tool([...args, "--consumer-property", "group.protocol=consumer"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--consumer-property group\.protocol is not supported/);
+  } finally {
+    await b.stop();
+  }
+});
