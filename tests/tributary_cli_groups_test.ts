@@ -178,7 +178,7 @@ Deno.test("tributary: a live group member shows in describe, blocks reset-offset
     );
     const state = (await ok(["group", "describe", ...a, "--group", "lg", "--state"]))
       .trimEnd().split("\n")[1].split(/\s+/);
-    assert.deepEqual(state, ["lg", "(1)", "range", "Stable", "1"]);
+    assert.deepEqual(state, ["lg", b.address, "(1)", "range", "Stable", "1"]);
     const refused = await tool([
       "group",
       "reset-offsets",

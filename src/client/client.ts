@@ -94,6 +94,11 @@ export class KafkaClient {
     return conn;
   }
 
+  /** Host and port of a broker, as the last metadata or FindCoordinator named it. */
+  brokerInfo(nodeId: number): BrokerInfo | undefined {
+    return this.brokers.get(nodeId);
+  }
+
   /** A fresh, unshared connection to `nodeId` (for long-polling group requests). */
   async dedicated(nodeId: number): Promise<BrokerConnection> {
     if (!this.brokers.has(nodeId)) await this.metadata([]);

@@ -6,7 +6,7 @@
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { deleteGroup, describeGroup, listGroups } from "../client/admin.ts";
-import type { KafkaClient } from "../client/client.ts";
+import { hostPort, type KafkaClient } from "../client/client.ts";
 import {
   commitOffsets,
   EARLIEST_TIMESTAMP,
@@ -111,9 +111,10 @@ async function describe(
   }
   if (flag(p, "state")) {
     const coord = await client.coordinator(group);
+    const info = client.brokerInfo(coord);
     await out(table(["GROUP", "COORDINATOR (ID)", "ASSIGNMENT-STRATEGY", "STATE", "#MEMBERS"], [[
       group,
-      `(${coord})`,
+      `${info ? hostPort(info.host, info.port) + " " : ""}(${coord})`,
       d.protocol || "",
       d.state,
       d.members.length,
