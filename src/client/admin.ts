@@ -33,15 +33,15 @@ import { throwIfError } from "./errors.ts";
 export const ResourceType = { TOPIC: 2, BROKER: 4 } as const;
 /** IncrementalAlterConfigs operations. */
 export const ConfigOp = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
-/** DescribeConfigs config sources. */
+/** DescribeConfigs config sources (Kafka's DescribeConfigsResponse.ConfigSource ids). */
 export const ConfigSource = {
   UNKNOWN: 0,
   DYNAMIC_TOPIC_CONFIG: 1,
-  DYNAMIC_BROKER_LOGGER_CONFIG: 2,
-  DYNAMIC_BROKER_CONFIG: 3,
-  DYNAMIC_DEFAULT_BROKER_CONFIG: 4,
-  STATIC_BROKER_CONFIG: 5,
-  DEFAULT_CONFIG: 6,
+  DYNAMIC_BROKER_CONFIG: 2,
+  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
+  STATIC_BROKER_CONFIG: 4,
+  DEFAULT_CONFIG: 5,
+  DYNAMIC_BROKER_LOGGER_CONFIG: 6,
 } as const;
 
 const TIMEOUT_MS = 30_000;
