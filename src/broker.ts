@@ -25,6 +25,7 @@ import { log } from "./log.ts";
 import { Metrics, type MetricsSnapshot } from "./metrics.ts";
 import { ProducerIdManager } from "./producer_id_manager.ts";
 import { HandlerRegistry } from "./registry.ts";
+import { RequestBudget } from "./request_budget.ts";
 import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn/mod.ts";
 import { checkTransactionalProduce } from "./txn/produce_verification.ts";
 import {
@@ -198,6 +199,11 @@ function remoteLogManagerSettings(config: BrokerConfig) {
 export class Broker {
   readonly registry = new HandlerRegistry();
   readonly metrics = new Metrics();
+  /**
+   * Bytes of requests being read or handled on this worker's connections: its share of
+   * `queued.max.request.bytes` (each worker holds the requests of the connections it accepted).
+   */
+  requestBudget: RequestBudget;
   readonly connections = new Set<Connection>();
   readonly startedAt = Date.now();
   private listener?: Deno.TcpListener;
@@ -230,6 +236,8 @@ export class Broker {
     private readonly producerIdManager: ProducerIdManager | null,
   ) {
     registerHandlers(this.registry);
+    this.requestBudget = new RequestBudget(config.int("queued.max.request.bytes"));
+    this.metrics.requestBudget = this.requestBudget;
     this.groups = new GroupCoordinator(
       new GroupMetadataLog(this, config.int("offsets.topic.num.partitions")),
       {
@@ -319,7 +327,14 @@ export class Broker {
     const broker = new Broker(config, logs, dataDir, producerIds);
     broker.host = options.host ?? "0.0.0.0";
     broker.cluster = cluster;
-    if (cluster) broker.serveWorkers(cluster);
+    if (cluster) {
+      const limit = config.int("queued.max.request.bytes");
+      broker.requestBudget = new RequestBudget(
+        limit < 0 ? limit : Math.floor(limit / cluster.count),
+      );
+      broker.metrics.requestBudget = broker.requestBudget;
+      broker.serveWorkers(cluster);
+    }
     try {
       if (controller) {
         // With workers, creating the coordinators' internal topics here waits for the other
