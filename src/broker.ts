@@ -26,6 +26,8 @@ import { Metrics, type MetricsSnapshot } from "./metrics.ts";
 import { ProducerIdManager } from "./producer_id_manager.ts";
 import { HandlerRegistry } from "./registry.ts";
 import { RequestBudget } from "./request_budget.ts";
+import { ConnectionQuotas } from "./connection_quotas.ts";
+import { IdleExpiryManager } from "./idle_expiry.ts";
 import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn/mod.ts";
 import { checkTransactionalProduce } from "./txn/produce_verification.ts";
 import {
@@ -205,6 +207,10 @@ export class Broker {
    */
   requestBudget: RequestBudget;
   readonly connections = new Set<Connection>();
+  /** Closes connections idle for connections.max.idle.ms. */
+  readonly idleConnections: IdleExpiryManager;
+  /** max.connections and max.connections.per.ip (this worker's share), accept failures. */
+  private quotas: ConnectionQuotas;
   readonly startedAt = Date.now();
   private listener?: Deno.TcpListener;
   private acceptLoop?: Promise<void>;
@@ -238,6 +244,11 @@ export class Broker {
     registerHandlers(this.registry);
     this.requestBudget = new RequestBudget(config.int("queued.max.request.bytes"));
     this.metrics.requestBudget = this.requestBudget;
+    this.idleConnections = new IdleExpiryManager(config.int("connections.max.idle.ms"));
+    this.quotas = new ConnectionQuotas(
+      config.int("max.connections"),
+      config.int("max.connections.per.ip"),
+    );
     this.groups = new GroupCoordinator(
       new GroupMetadataLog(this, config.int("offsets.topic.num.partitions")),
       {
@@ -333,6 +344,11 @@ export class Broker {
         limit < 0 ? limit : Math.floor(limit / cluster.count),
       );
       broker.metrics.requestBudget = broker.requestBudget;
+      // Each worker accepts its own connections (SO_REUSEPORT): it enforces its share.
+      broker.quotas = new ConnectionQuotas(
+        Math.ceil(config.int("max.connections") / cluster.count),
+        config.int("max.connections.per.ip"),
+      );
       broker.serveWorkers(cluster);
     }
     try {
@@ -489,16 +505,23 @@ export class Broker {
     while (true) {
       let conn: Deno.TcpConn;
       try {
+        await this.quotas.slot();
         conn = await listener.accept();
       } catch (e) {
         if (this.closing) return;
         if (e instanceof Deno.errors.BadResource) return;
-        log.error(`accept failed: ${errText(e)}`);
-        await new Promise((r) => setTimeout(r, 50));
+        // At the descriptor limit every accept fails at once: back off, log once a while.
+        const wait = this.quotas.acceptFailed(errText(e));
+        await new Promise((r) => setTimeout(r, wait));
         continue;
       }
       try {
         const c = new Connection(conn, this);
+        if (!this.quotas.add(c.remote)) {
+          c.close();
+          continue;
+        }
+        this.idleConnections.touch(c);
         this.connections.add(c);
         this.metrics.connectionsOpen++;
         this.metrics.connectionsTotal++;
@@ -515,7 +538,11 @@ export class Broker {
   }
 
   connectionClosed(c: Connection): void {
-    if (this.connections.delete(c)) this.metrics.connectionsOpen--;
+    if (this.connections.delete(c)) {
+      this.metrics.connectionsOpen--;
+      this.quotas.remove(c.remote);
+    }
+    this.idleConnections.remove(c);
   }
 
   // ---- topics -------------------------------------------------------------------------
@@ -974,6 +1001,7 @@ export class Broker {
     this.closing ??= (async () => {
       await this.admin?.close();
       if (this.flushTimer !== undefined) clearInterval(this.flushTimer);
+      this.idleConnections.stop();
       this.groups.close();
       try {
         this.listener?.close();

@@ -243,6 +243,7 @@ export class Connection {
         return null;
       }
       this.end += n;
+      this.broker.idleConnections.touch(this);
     }
   }
 
@@ -300,6 +301,7 @@ export class Connection {
         off += await this.conn.write(chunk.subarray(off));
       }
     }
+    this.broker.idleConnections.touch(this);
   }
 }
 
