@@ -53,6 +53,8 @@ export interface FuzzOptions {
   apis: FuzzApi[];
   /** Topic and group names the vocabulary uses (existing ones find deeper paths). */
   names?: string[];
+  /** Topic ids the vocabulary uses (existing ones reach past the id lookup). */
+  uuids?: string[];
 }
 
 export interface Stall {
@@ -105,7 +107,11 @@ function inRange(v: string | undefined, version: number): boolean {
 }
 
 class Sampler {
-  constructor(private readonly rnd: () => number, private readonly names: string[]) {}
+  constructor(
+    readonly rnd: () => number,
+    private readonly names: string[],
+    private readonly uuids: string[],
+  ) {}
 
   int(n: number): number {
     return Math.floor(this.rnd() * n);
@@ -126,9 +132,11 @@ class Sampler {
         return edge ? this.pick([0, 1, 0xffff]) : this.int(6);
       case "int32":
         if (/partition|index/i.test(name) && !edge) return this.int(3);
-        return edge ? this.pick(EDGE_INTS) : this.int(2000) - 1;
+        if (edge) return this.pick(EDGE_INTS);
+        return this.rnd() < 0.5 ? this.int(4) - 1 : this.int(2000) - 1;
       case "int64":
-        return edge ? this.pick([0, -1, -2, 2 ** 53, -(2 ** 53)]) : this.int(100) - 1;
+        if (edge) return this.pick([0, -1, -2, 2 ** 53, -(2 ** 53)]);
+        return this.rnd() < 0.7 ? this.int(3) - 1 : this.int(100) - 1;
       default:
         return 0;
     }
@@ -143,6 +151,11 @@ class Sampler {
       return Array.from({ length: n }, () => this.value(elem, version, depth + 1));
     }
     if (f.fields) return this.struct(f.fields, version, depth + 1);
+    // Half the time a field keeps Kafka's default: requests then get past the first check.
+    if (f.default !== undefined && this.rnd() < 0.5) {
+      const d = defaultValue(f);
+      if (d !== undefined) return d;
+    }
     switch (f.type) {
       case "int8":
       case "int16":
@@ -157,7 +170,7 @@ class Sampler {
       case "string":
         return this.rnd() < 0.8 ? this.pick(this.names) : "x".repeat(this.int(40));
       case "uuid":
-        return this.pick(["AAAAAAAAAAAAAAAAAAAAAA", "AQIDBAUGBwgJCgsMDQ4PEA"]);
+        return this.pick(["AAAAAAAAAAAAAAAAAAAAAA", "AQIDBAUGBwgJCgsMDQ4PEA", ...this.uuids]);
       case "bytes":
         return new Uint8Array(this.int(8));
       case "records":
@@ -176,6 +189,16 @@ class Sampler {
     }
     return m;
   }
+}
+
+/** A field's default as Kafka's JSON writes it, when it is a plain number or boolean. */
+function defaultValue(f: FieldSchema): unknown {
+  const d = f.default!;
+  if (f.type === "bool") return d === "true";
+  if (!/^(int|uint)/.test(f.type)) return undefined;
+  const n = Number(d);
+  if (!Number.isFinite(n)) return undefined;
+  return n;
 }
 
 /** Encodes one request frame (size prefix included). */
@@ -290,7 +313,7 @@ class Conn {
       const left = deadline - performance.now();
       if (left <= 0) return "silent";
       this.pending ??= this.tcp.read(this.chunk).catch(() => null);
-      let timer: number | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const n = await Promise.race([
         this.pending,
         new Promise<"silent">((r) => timer = setTimeout(() => r("silent"), left)),
@@ -350,7 +373,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
   });
   let next = 0;
   const worker = async (w: number) => {
-    const s = new Sampler(prng(opts.seed * 1000 + w), names);
+    const s = new Sampler(prng(opts.seed * 1000 + w), names, opts.uuids ?? []);
     let conn = await Conn.open(opts.port);
     try {
       while (next < opts.count) {
