@@ -329,7 +329,10 @@ export async function handleRequestFrame(
   if (!reg || header.apiVersion < reg.minVersion || header.apiVersion > reg.maxVersion) {
     if (header.apiKey === API_VERSIONS_KEY) {
       // KIP-511: answer an unknown ApiVersions version with v0 so the client can retry.
-      broker.metrics.request(header.apiKey, header.apiVersion, ErrorCode.UNSUPPORTED_VERSION);
+      // Counted under one version past the newest, whatever the client sent: metric keys
+      // stay bounded by what the broker serves, not by what clients may invent.
+      const counted = (reg?.maxVersion ?? 0) + 1;
+      broker.metrics.request(header.apiKey, counted, ErrorCode.UNSUPPORTED_VERSION);
       return encodeResponse(header.correlationId, false, ApiVersionsResponse, 0, {
         errorCode: ErrorCode.UNSUPPORTED_VERSION,
         apiKeys: broker.registry.apiVersions(),

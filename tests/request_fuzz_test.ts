@@ -115,3 +115,50 @@ Deno.test(
     }
   },
 );
+
+Deno.test("request metrics stay bounded whatever versions clients invent", opts, async () => {
+  const b = await testBroker();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: b.port });
+  try {
+    // ApiVersions of 500 unsupported versions: each is answered (KIP-511) and counted.
+    const all = new Uint8Array(500 * 14);
+    const view = new DataView(all.buffer);
+    for (let i = 0; i < 500; i++) {
+      const o = i * 14;
+      view.setInt32(o, 10); // size: key, version, correlation id, null client id
+      view.setInt16(o + 4, 18);
+      view.setInt16(o + 6, i % 2 === 0 ? 100 + i : -1 - i);
+      view.setInt32(o + 8, i);
+      view.setInt16(o + 12, -1);
+    }
+    for (let off = 0; off < all.length;) off += await conn.write(all.subarray(off));
+    let got = 0;
+    let buf = new Uint8Array(0);
+    const chunk = new Uint8Array(64 * 1024);
+    while (got < 500) {
+      const n = await conn.read(chunk);
+      assert.ok(n !== null, "broker closed the connection");
+      const next = new Uint8Array(buf.length + n);
+      next.set(buf);
+      next.set(chunk.subarray(0, n), buf.length);
+      buf = next;
+      while (buf.length >= 4 && buf.length >= 4 + new DataView(buf.buffer).getInt32(0)) {
+        const size = new DataView(buf.buffer).getInt32(0);
+        assert.equal(new DataView(buf.buffer).getInt32(4), got, "correlation id");
+        buf = buf.slice(4 + size);
+        got++;
+      }
+    }
+    const keys = [...b.broker.metrics.requests.keys()].filter((k) => k.startsWith("18:"));
+    const max = b.broker.registry.get(18)!.maxVersion;
+    assert.deepEqual(keys, [`18:${max + 1}`]);
+    assert.equal(b.broker.metrics.requests.get(`18:${max + 1}`)!.count, 500);
+    assert.deepEqual(
+      [...b.broker.metrics.errors.keys()].filter((k) => k.startsWith("18:")),
+      [`18:${max + 1}:35`],
+    );
+  } finally {
+    conn.close();
+    await b.stop();
+  }
+});

@@ -55,6 +55,8 @@ export interface FuzzOptions {
   names?: string[];
   /** Topic ids the vocabulary uses (existing ones reach past the id lookup). */
   uuids?: string[];
+  /** Requests sent back to back on a connection before their answers are read. */
+  pipeline?: number;
 }
 
 export interface Stall {
@@ -372,63 +374,86 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
     return schema ? [{ ...a, schema }] : [];
   });
   let next = 0;
+  const pipeline = Math.max(1, opts.pipeline ?? 1);
+  /** One fuzzed request, ready to send. */
+  const build = (s: Sampler, i: number) => {
+    const api = s.pick(apis);
+    const version = api.minVersion + s.int(api.maxVersion - api.minVersion + 1);
+    const body = s.struct(api.schema.fields, version, 0);
+    let frame = encodeFrame(api.schema, version, i + 1, body);
+    if (s.rnd() < 0.6) frame = mutate(frame, s);
+    const decoded = decode(frame, api.schema);
+    if (decoded && api.apiKey === 1 && decoded.body.maxWaitMs > maxWait) {
+      // A long poll is not a stall: ask for one shorter than the patience.
+      decoded.body.maxWaitMs = s.int(maxWait);
+      frame = encodeFrame(api.schema, version, decoded.header.correlationId, decoded.body);
+    }
+    return {
+      api,
+      version,
+      frame,
+      decoded,
+      expected: decoded?.header.correlationId ?? correlationOf(frame.subarray(8)),
+      noResponse: decoded !== null && api.apiKey === 0 && decoded.body.acks === 0,
+    };
+  };
   const worker = async (w: number) => {
     const s = new Sampler(prng(opts.seed * 1000 + w), names, opts.uuids ?? []);
     let conn = await Conn.open(opts.port);
     try {
       while (next < opts.count) {
-        const i = next++;
-        const api = s.pick(apis);
-        const version = api.minVersion + s.int(api.maxVersion - api.minVersion + 1);
-        const correlationId = i + 1;
-        const body = s.struct(api.schema.fields, version, 0);
-        let frame = encodeFrame(api.schema, version, correlationId, body);
-        if (s.rnd() < 0.6) frame = mutate(frame, s);
-        const decoded = decode(frame, api.schema);
-        if (decoded && api.apiKey === 1 && decoded.body.maxWaitMs > maxWait) {
-          // A long poll is not a stall: ask for one shorter than the patience.
-          decoded.body.maxWaitMs = s.int(maxWait);
-          frame = encodeFrame(api.schema, version, decoded.header.correlationId, decoded.body);
+        const batch = [];
+        while (batch.length < pipeline && next < opts.count) batch.push(build(s, next++));
+        result.sent += batch.length;
+        // The requests back to back, then the probe: answers must come in that order.
+        const all = new Uint8Array(batch.reduce((n, b) => n + b.frame.length, PROBE.length));
+        let off = 0;
+        for (const b of batch) {
+          all.set(b.frame, off);
+          off += b.frame.length;
         }
-        const expected = decoded?.header.correlationId ?? correlationOf(frame.subarray(8));
-        const noResponse = decoded !== null && api.apiKey === 0 && decoded.body.acks === 0;
-        result.sent++;
-        const both = new Uint8Array(frame.length + PROBE.length);
-        both.set(frame);
-        both.set(PROBE, frame.length);
-        let closed = !(await conn.write(both));
+        all.set(PROBE, off);
+        let closed = !(await conn.write(all));
         let answer: Uint8Array | "closed" | "silent" = closed
           ? "closed"
           : await conn.next(patience);
-        if (answer !== "closed" && answer !== "silent") {
+        let k = 0;
+        for (; k < batch.length; k++) {
+          const b = batch[k];
+          if (answer === "closed" || answer === "silent") break;
           const id = correlationOf(answer);
-          if (id === PROBE_CORRELATION && noResponse) {
-            result.unanswered++;
-          } else if (id !== expected) {
-            result.mismatches.push(`api ${api.apiKey} v${version}: got ${id}, want ${expected}`);
-          } else {
+          if (id === b.expected && !(id === PROBE_CORRELATION && b.noResponse)) {
             result.answered++;
             answer = await conn.next(patience);
-            if (answer !== "closed" && answer !== "silent") {
-              if (correlationOf(answer) !== PROBE_CORRELATION) {
-                result.mismatches.push(
-                  `api ${api.apiKey} v${version}: probe answered out of order`,
-                );
-              }
-            }
+          } else if (b.noResponse) {
+            result.unanswered++; // this answer is the next request's (or the probe's)
+          } else {
+            result.mismatches.push(
+              `api ${b.api.apiKey} v${b.version}: got ${id}, want ${b.expected}`,
+            );
+            closed = true;
+            k = batch.length;
+          }
+        }
+        if (answer !== "closed" && answer !== "silent" && !closed) {
+          if (correlationOf(answer) !== PROBE_CORRELATION) {
+            result.mismatches.push(`probe answered out of order (${correlationOf(answer)})`);
           }
         }
         if (answer === "closed") {
-          result.closed++;
+          // The first request not answered closed the connection; those after it are lost.
+          result.closed += batch.length - k;
           closed = true;
         } else if (answer === "silent") {
+          const b = batch[Math.min(k, batch.length - 1)];
           result.stalls.push({
-            apiKey: api.apiKey,
-            apiVersion: version,
-            correlationId: expected,
-            decoded: decoded ? JSON.stringify(decoded.body, jsonBig) : undefined,
-            hex: [...frame].map((b) => b.toString(16).padStart(2, "0")).join(""),
+            apiKey: b.api.apiKey,
+            apiVersion: b.version,
+            correlationId: b.expected,
+            decoded: b.decoded ? JSON.stringify(b.decoded.body, jsonBig) : undefined,
+            hex: [...b.frame].map((x) => x.toString(16).padStart(2, "0")).join(""),
           });
+          result.closed += batch.length - k - 1;
           closed = true;
         }
         if (closed) {
@@ -475,6 +500,7 @@ if (import.meta.main) {
     count: arg("count", 10000),
     connections: arg("connections", 8),
     patienceMs: arg("patience", 10_000),
+    pipeline: arg("pipeline", 1),
   });
   console.log(JSON.stringify(res, null, 2));
 }
