@@ -6,6 +6,10 @@
  */
 import assert from "node:assert/strict";
 import {
+  ApiVersionsRequest,
+  ApiVersionsResponse,
+  CreateTopicsRequest,
+  CreateTopicsResponse,
   FetchRequest,
   FetchResponse,
   ProduceRequest,
@@ -14,7 +18,7 @@ import {
 import { decodeRecords, encodeRecordBatch } from "../protocol/records.ts";
 import { fuzz } from "./request_fuzzer.ts";
 import { RawClient } from "./raw_client.ts";
-import { decoder, testBroker } from "./helpers.ts";
+import { BrokerProcess, decoder, testBroker } from "./helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -162,3 +166,69 @@ Deno.test("request metrics stay bounded whatever versions clients invent", opts,
     await b.stop();
   }
 });
+
+Deno.test(
+  "fuzzed requests against two Deno workers: answered or closed, bystander exact",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tributary-fuzz-" });
+    const p = await BrokerProcess.start(dir, [
+      "--workers",
+      "2",
+      "--set",
+      "group.initial.rebalance.delay.ms=50",
+      "--set",
+      "group.min.session.timeout.ms=100",
+      "--set",
+      "group.max.session.timeout.ms=2000",
+    ]);
+    const bystander = await RawClient.connect(p.port);
+    try {
+      const created = await bystander.call(CreateTopicsRequest, CreateTopicsResponse, 7, {
+        topics: ["fuzz", "bystander"].map((name) => ({
+          name,
+          numPartitions: name === "fuzz" ? 4 : 1,
+          replicationFactor: 1,
+          assignments: [],
+          configs: [],
+        })),
+        timeoutMs: 10000,
+        validateOnly: false,
+      });
+      assert.deepEqual(created.topics.map((t: { errorCode: number }) => t.errorCode), [0, 0]);
+      const av = await bystander.call(ApiVersionsRequest, ApiVersionsResponse, 2, {});
+      let rounds = 0;
+      let fuzzing = true;
+      const steady = (async () => {
+        while (fuzzing || rounds < 3) {
+          await roundTrip(bystander, rounds, `record ${rounds}`);
+          rounds++;
+        }
+      })();
+      const result = await fuzz({
+        port: p.port,
+        seed: 4242,
+        count: 4000,
+        connections: 4,
+        pipeline: 2,
+        patienceMs: 30_000,
+        uuids: [created.topics[0].topicId],
+        apis: av.apiKeys,
+      }).finally(() => fuzzing = false);
+      await steady;
+      assert.deepEqual(result.stalls, [], JSON.stringify(result.stalls.slice(0, 5), null, 1));
+      assert.deepEqual(result.mismatches, []);
+      assert.equal(result.answered + result.closed + result.unanswered, result.sent);
+      assert.ok(result.answered > 500 && result.closed > 500, JSON.stringify(result));
+      await roundTrip(bystander, rounds, "after");
+      assert.ok(
+        !p.lines.some((l) => / ERROR /.test(l)),
+        p.lines.filter((l) => / ERROR /.test(l)).slice(0, 5).join("\n"),
+      );
+    } finally {
+      bystander.close();
+      await p.kill("SIGTERM");
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+);
