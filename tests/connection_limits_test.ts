@@ -124,3 +124,82 @@ Deno.test("accept failures back off and are logged once per interval with a coun
     log.error = original;
   }
 });
+
+Deno.test(
+  "at the descriptor limit accepts back off: one log line, and service resumes",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tributary-emfile-" });
+    const cli = new URL("../src/cli.ts", import.meta.url).pathname;
+    // A low RLIMIT_NOFILE for the broker alone: `ulimit -n` in the shell that execs it.
+    const child = new Deno.Command("sh", {
+      args: [
+        "-c",
+        'ulimit -n 128 && exec "$0" "$@"',
+        Deno.execPath(),
+        "run",
+        "-A",
+        cli,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--data-dir",
+        dir,
+        "--workers",
+        "1",
+      ],
+      env: { TRIBUTARY_LOG_LEVEL: "info" },
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const lines: string[] = [];
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let port = 0;
+    let text = "";
+    const drained = (async () => {
+      while (true) {
+        const r = await reader.read();
+        if (r.done) break;
+        text += r.value;
+        const m = /listening on [^:]+:(\d+)/.exec(text);
+        if (m && port === 0) port = Number(m[1]);
+      }
+    })();
+    const conns: Deno.TcpConn[] = [];
+    try {
+      while (port === 0) {
+        assert.ok(!text.includes("error:"), text);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // Far more connections than descriptors: the kernel completes them (backlog); the
+      // broker's accepts fail with EMFILE once its descriptors are gone.
+      for (let i = 0; i < 300; i++) {
+        conns.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+      }
+      while (!/accept failed/.test(text)) await new Promise((r) => setTimeout(r, 20));
+      // Let it keep failing a while: backoff, not a line per failure.
+      await new Promise((r) => setTimeout(r, 1500));
+      for (const c of conns) c.close();
+      conns.length = 0;
+      // Descriptors freed: a new connection is served.
+      const c = await RawClient.connect(port);
+      assert.equal(await apiVersions(c), 0);
+      c.close();
+      lines.push(...text.split("\n"));
+      const failures = lines.filter((l) => /accept failed/.test(l));
+      assert.ok(failures.length >= 1 && failures.length <= 2, failures.join("\n"));
+      assert.match(failures[0], /ERROR .*accept failed: .*backing off/);
+    } finally {
+      for (const c of conns) c.close();
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // gone
+      }
+      await child.status;
+      await drained.catch(() => {});
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+);
