@@ -37,6 +37,9 @@ export interface MetricsSnapshot {
   topicBytesOut: [string, number][];
   connectionsOpen: number;
   connectionsTotal: number;
+  /** Request bytes buffered now, and the most at once (see RequestBudget). */
+  queuedRequestBytes: number;
+  queuedRequestBytesPeak: number;
 }
 
 /**
@@ -112,6 +115,20 @@ export class Metrics {
   readonly topicBytesOut = new Map<string, number>();
   connectionsOpen = 0;
   connectionsTotal = 0;
+  /** The request budget whose use is exported (set by the broker). */
+  requestBudget?: { used: number; peak: number };
+  /** Other workers' request budget use, summed by add(). */
+  private readonly addedQueued = { used: 0, peak: 0 };
+
+  /** Request bytes buffered now for requests being read or handled (queued.max.request.bytes). */
+  get queuedRequestBytes(): number {
+    return (this.requestBudget?.used ?? 0) + this.addedQueued.used;
+  }
+
+  /** The most request bytes buffered at once (per worker, summed). */
+  get queuedRequestBytesPeak(): number {
+    return (this.requestBudget?.peak ?? 0) + this.addedQueued.peak;
+  }
 
   /**
    * Records one request. `errorCodes` is the response's error code, or every error code it
@@ -165,6 +182,8 @@ export class Metrics {
       topicBytesOut: [...this.topicBytesOut],
       connectionsOpen: this.connectionsOpen,
       connectionsTotal: this.connectionsTotal,
+      queuedRequestBytes: this.queuedRequestBytes,
+      queuedRequestBytesPeak: this.queuedRequestBytesPeak,
     };
   }
 
@@ -195,6 +214,8 @@ export class Metrics {
     }
     this.connectionsOpen += s.connectionsOpen;
     this.connectionsTotal += s.connectionsTotal;
+    this.addedQueued.used += s.queuedRequestBytes ?? 0;
+    this.addedQueued.peak += s.queuedRequestBytesPeak ?? 0;
   }
 
   /** Forgets a deleted topic's per-topic counters so they stop being exported. */
