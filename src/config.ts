@@ -109,6 +109,25 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     "Most partitions a DescribeTopicPartitions response describes.",
     { min: 1 },
   ),
+  // Kafka's default is -1 (no bound, the JVM heap is the backstop); a bound here keeps a few
+  // slowly sent 100 MB frames from taking gigabytes. Shared by the Deno workers.
+  def(
+    "queued.max.request.bytes",
+    "long",
+    536870912,
+    "Bytes of requests buffered at once; -1: no bound.",
+    { min: -1 },
+  ),
+  def("connections.max.idle.ms", "long", 600000, "Close connections idle this long; -1: never.", {
+    min: -1,
+  }),
+  def("max.connections", "int", 2147483647, "Most connections open at once.", { min: 0 }),
+  def("max.connections.per.ip", "int", 2147483647, "Most connections from one address.", {
+    min: 0,
+  }),
+  def("fetch.max.bytes", "int", 57671680, "Largest Fetch response (one batch may exceed it).", {
+    min: 1024,
+  }),
   def("log.segment.bytes", "int", 1073741824, "Roll a segment at this size.", { min: 14 }),
   def("log.roll.ms", "long", null, "Roll a segment after this age (overrides log.roll.hours).", {
     min: 1,

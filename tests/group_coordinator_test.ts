@@ -1169,3 +1169,52 @@ Deno.test("txn offset commit: reload holds records per producer until its marker
   assert.deepEqual(view(again), [[15, 0], [-1, 0], [30, 0]]);
   again.close();
 });
+
+Deno.test("a vanished member with a huge rebalance timeout is removed at its session timeout", async () => {
+  const { c, clock } = setup();
+  const huge = { rebalanceTimeoutMs: 0x7fffffff };
+  const a = await stableGroupOfOne(c, huge);
+  // a goes silent; b joins: the group waits for a to rejoin, but only until a's session ends.
+  const bJoin = watch(c.joinGroup(params({ clientId: "b" })));
+  assert.equal(c.group("g")!.state, "PreparingRebalance");
+  clock.advance(SESSION - 1);
+  await tick();
+  assert.equal(bJoin.done, false);
+  clock.advance(1);
+  await tick();
+  assert.ok(bJoin.done);
+  assert.equal(bJoin.value!.errorCode, ErrorCode.NONE);
+  assert.equal(bJoin.value!.generationId, 2);
+  assert.equal(bJoin.value!.leader, bJoin.value!.memberId);
+  assert.deepEqual(bJoin.value!.members.map((m) => m.memberId), [bJoin.value!.memberId]);
+  assert.equal(c.group("g")!.has(a.memberId), false);
+});
+
+Deno.test("a follower's SyncGroup is answered when the leader vanishes before syncing", async () => {
+  const { c, clock } = setup();
+  const huge = { rebalanceTimeoutMs: 0x7fffffff };
+  const a = await stableGroupOfOne(c, huge);
+  const bJoin = watch(c.joinGroup(params({ clientId: "b", ...huge })));
+  await c.joinGroup(params({ memberId: a.memberId, ...huge }));
+  await tick();
+  const b = bJoin.value!;
+  assert.equal(b.generationId, 2);
+  // The leader a never sends its SyncGroup (nor heartbeats); b waits for the assignment.
+  const bSync = watch(c.syncGroup({
+    groupId: "g",
+    generationId: 2,
+    memberId: b.memberId,
+    groupInstanceId: null,
+    protocolType: null,
+    protocolName: null,
+    assignments: [],
+  }));
+  clock.advance(SESSION - 1);
+  await tick();
+  assert.equal(bSync.done, false);
+  clock.advance(1);
+  await tick();
+  assert.ok(bSync.done);
+  assert.equal(bSync.value!.errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
+  assert.equal(c.group("g")!.has(a.memberId), false);
+});
