@@ -9,7 +9,13 @@
  * (and against the most the input could possibly expand to) before anything is allocated, so
  * a lying header costs a KafkaError, never memory.
  */
-import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import {
+  constants as zlibConstants,
+  gunzipSync,
+  gzipSync,
+  zstdCompressSync,
+  zstdDecompressSync,
+} from "node:zlib";
 import { ErrorCode, KafkaError } from "./errors.ts";
 
 export const Compression = { NONE: 0, GZIP: 1, SNAPPY: 2, LZ4: 3, ZSTD: 4 } as const;
@@ -24,6 +30,8 @@ export const DEFAULT_MAX_OUTPUT = 256 * 1024 * 1024;
  */
 export interface CodecOptions {
   legacyLz4?: boolean;
+  /** gzip (1–9; -1: zlib's default) and zstd levels, as Kafka's compression.*.level. */
+  level?: number;
 }
 
 /** Compresses `data` with the codec of a batch's attributes bits 0-2. */
@@ -32,13 +40,20 @@ export function compress(codec: number, data: Uint8Array, opts: CodecOptions = {
     case Compression.NONE:
       return data;
     case Compression.GZIP:
-      return asBytes(gzipSync(data));
+      return asBytes(gzipSync(data, opts.level === undefined ? {} : { level: opts.level }));
     case Compression.SNAPPY:
       return snappyCompressXerial(data);
     case Compression.LZ4:
       return lz4CompressFrame(data, { brokenDescriptorChecksum: opts.legacyLz4 });
     case Compression.ZSTD:
-      return asBytes(zstdCompressSync(data));
+      return asBytes(
+        zstdCompressSync(
+          data,
+          opts.level === undefined
+            ? {}
+            : { params: { [zlibConstants.ZSTD_c_compressionLevel]: opts.level } },
+        ),
+      );
     default:
       throw new KafkaError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `compression codec ${codec}`);
   }

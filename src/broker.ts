@@ -137,6 +137,8 @@ export function logConfigFor(
     messageTimestampType: v("message.timestamp.type") as "CreateTime" | "LogAppendTime",
     maxMessageBytes: v("max.message.bytes") as number,
     compressionType: v("compression.type") as LogConfig["compressionType"],
+    compressionGzipLevel: v("compression.gzip.level") as number,
+    compressionZstdLevel: v("compression.zstd.level") as number,
     timestampBeforeMaxMs: v("message.timestamp.before.max.ms") as number,
     timestampAfterMaxMs: v("message.timestamp.after.max.ms") as number,
     retentionMs: v("retention.ms") as number,

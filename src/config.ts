@@ -149,6 +149,13 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     "Codec batches are stored in, recompressed if produced otherwise; producer: as sent.",
     { choices: ["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"] },
   ),
+  def("compression.gzip.level", "int", -1, "gzip level of recompression (-1: zlib's default).", {
+    check: "gzip-level",
+  }),
+  def("compression.zstd.level", "int", 3, "zstd level of recompression.", {
+    min: -131072,
+    max: 22,
+  }),
   def("log.retention.ms", "long", null, "Delete segments older than this; -1 keeps forever."),
   def("log.retention.minutes", "int", null, "Retention in minutes when log.retention.ms unset."),
   def("log.retention.hours", "int", 168, "Retention in hours when the finer ones are unset."),

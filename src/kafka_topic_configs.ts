@@ -3,7 +3,7 @@
  * QuotaConfigs), with Kafka's types, defaults and validators, and the broker setting each falls
  * back to (ServerTopicConfigSynonyms: the first synonym). Those marked `noEffect` are accepted,
  * validated, stored and reported as Kafka does, but nothing here acts on them (a single replica
- * per partition, codecs' default levels, no quotas, no message format down-conversion).
+ * per partition, one lz4 level, no quotas, no message format down-conversion).
  * Kafka refuses any other name ("Unknown topic config name"), and so does this broker.
  */
 import type { ConfigType, ConfigValue, TopicConfigDef } from "./config.ts";
@@ -120,21 +120,33 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     "Codec batches are stored in, recompressed if produced otherwise; producer: as sent.",
     { choices: COMPRESSION },
   ),
-  // Accepted and reported as Kafka 3.9 does; recompression uses each codec's default level.
-  topicDef("compression.gzip.level", "int", -1, "compression.gzip.level", "gzip level.", {
-    check: "gzip-level",
-    noEffect: true,
-  }),
-  topicDef("compression.lz4.level", "int", 9, "compression.lz4.level", "lz4 level.", {
-    min: 1,
-    max: 17,
-    noEffect: true,
-  }),
-  topicDef("compression.zstd.level", "int", 3, "compression.zstd.level", "zstd level.", {
-    min: -131072,
-    max: 22,
-    noEffect: true,
-  }),
+  topicDef(
+    "compression.gzip.level",
+    "int",
+    -1,
+    "compression.gzip.level",
+    "gzip level of recompression (-1: zlib's default).",
+    { check: "gzip-level" },
+  ),
+  topicDef(
+    "compression.lz4.level",
+    "int",
+    9,
+    "compression.lz4.level",
+    "lz4 level (here lz4 recompression has one, fast, level).",
+    { min: 1, max: 17, noEffect: true },
+  ),
+  topicDef(
+    "compression.zstd.level",
+    "int",
+    3,
+    "compression.zstd.level",
+    "zstd level of recompression.",
+    {
+      min: -131072,
+      max: 22,
+    },
+  ),
   topicDef("min.insync.replicas", "int", 1, "min.insync.replicas", "One replica satisfies it.", {
     min: 1,
     noEffect: true,

@@ -45,6 +45,10 @@ export interface LogConfig {
   maxMessageBytes: number;
   /** `compression.type` [compression.type]: batches are recompressed to it unless `producer`. */
   compressionType: CompressionTypeConfig;
+  /** `compression.gzip.level`: level of gzip recompression (-1: zlib's default). */
+  compressionGzipLevel: number;
+  /** `compression.zstd.level`: level of zstd recompression. */
+  compressionZstdLevel: number;
   /** `message.timestamp.before.max.ms`: oldest CreateTime accepted, before now. */
   timestampBeforeMaxMs: number;
   /** `message.timestamp.after.max.ms`: newest CreateTime accepted, after now. */
@@ -82,6 +86,8 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   messageTimestampType: "CreateTime",
   maxMessageBytes: 1048588,
   compressionType: "producer",
+  compressionGzipLevel: -1,
+  compressionZstdLevel: 3,
   timestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
   timestampAfterMaxMs: 3600000,
   retentionMs: 7 * 24 * 60 * 60 * 1000,
@@ -153,6 +159,8 @@ export const TOPIC_CONFIG_KEYS = [
   "message.timestamp.type",
   "max.message.bytes",
   "compression.type",
+  "compression.gzip.level",
+  "compression.zstd.level",
   "message.timestamp.before.max.ms",
   "message.timestamp.after.max.ms",
   "retention.ms",
@@ -216,6 +224,22 @@ export function logConfigFromProperties(
         }
         c.compressionType = value as CompressionTypeConfig;
         break;
+      case "compression.gzip.level": {
+        const n = intProp(key, value, -1);
+        if (n === 0 || n > 9) {
+          throw new KafkaError(ErrorCode.INVALID_CONFIG, `invalid value ${value} for ${key}`);
+        }
+        c.compressionGzipLevel = n;
+        break;
+      }
+      case "compression.zstd.level": {
+        const n = Number(value.trim());
+        if (value.trim() === "" || !Number.isInteger(n) || n < -131072 || n > 22) {
+          throw new KafkaError(ErrorCode.INVALID_CONFIG, `invalid value ${value} for ${key}`);
+        }
+        c.compressionZstdLevel = n;
+        break;
+      }
       case "message.timestamp.before.max.ms":
         c.timestampBeforeMaxMs = intProp(key, value, 0);
         break;

@@ -72,7 +72,7 @@ import { recoverSegments } from "./log_loader.ts";
 import { ReadFailures, storageFailure } from "./segment_damage.ts";
 import { readWholeFile } from "./offset_index.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
-import { recompressBatches, targetCodec } from "./recompression.ts";
+import { recompressBatches, recompressionTarget } from "./recompression.ts";
 import { validateRecords } from "./record_validation.ts";
 import type { TimestampOffset } from "./time_index.ts";
 import {
@@ -624,8 +624,8 @@ export class PartitionLog {
       validateRecords(records, headers, cfg, `${this.topic}-${this.partition}`, now);
     }
     // A topic compression.type other than `producer` stores batches recompressed to it.
-    const codec = targetCodec(cfg.compressionType);
-    const recompressed = codec === null ? null : recompressBatches(records, headers, codec);
+    const target = recompressionTarget(cfg);
+    const recompressed = target && recompressBatches(records, headers, target);
     if (recompressed) {
       records = recompressed;
       headers = validateBatches(records, cfg.maxMessageBytes);

@@ -24,36 +24,44 @@ import {
   RECORD_BATCH_OVERHEAD,
   totalSize,
 } from "../protocol/record_batch.ts";
-import type { CompressionTypeConfig } from "./log_config.ts";
+import type { LogConfig } from "./log_config.ts";
 
-/** The batch attribute codec id of a `compression.type`; null for `producer`. */
-export function targetCodec(type: CompressionTypeConfig): number | null {
-  switch (type) {
+/** What batches are stored in: a codec id and its level. */
+export interface RecompressionTarget {
+  codec: number;
+  /** `compression.gzip.level` / `compression.zstd.level`; lz4 and snappy have one mode here. */
+  level?: number;
+}
+
+/** The codec a topic's `compression.type` stores batches in; null for `producer`. */
+export function recompressionTarget(cfg: LogConfig): RecompressionTarget | null {
+  switch (cfg.compressionType) {
     case "producer":
       return null;
     case "uncompressed":
-      return CompressionType.NONE;
+      return { codec: CompressionType.NONE };
     case "gzip":
-      return CompressionType.GZIP;
+      return { codec: CompressionType.GZIP, level: cfg.compressionGzipLevel };
     case "snappy":
-      return CompressionType.SNAPPY;
+      return { codec: CompressionType.SNAPPY };
     case "lz4":
-      return CompressionType.LZ4;
+      return { codec: CompressionType.LZ4 };
     case "zstd":
-      return CompressionType.ZSTD;
+      return { codec: CompressionType.ZSTD, level: cfg.compressionZstdLevel };
   }
 }
 
 /**
  * `records` (whole, validated v2 batches described by `headers`) with every batch stored in
- * `codec`, or null when every batch already is. A corrupt compressed section throws
- * CORRUPT_MESSAGE (from decompress).
+ * the target codec, or null when every batch already is (whatever level it was made with,
+ * as in Kafka). A corrupt compressed section throws CORRUPT_MESSAGE (from decompress).
  */
 export function recompressBatches(
   records: Uint8Array,
   headers: readonly BatchHeader[],
-  codec: number,
+  target: RecompressionTarget,
 ): Uint8Array | null {
+  const codec = target.codec;
   const parts: Uint8Array[] = [];
   let changed = false;
   let pos = 0;
@@ -67,7 +75,7 @@ export function recompressBatches(
       continue;
     }
     changed = true;
-    parts.push(withCodec(batch, source, codec));
+    parts.push(withCodec(batch, source, target));
   }
   if (!changed) return null;
   if (parts.length === 1) return parts[0];
@@ -81,16 +89,16 @@ export function recompressBatches(
 }
 
 /** One batch with its records section re-encoded from `source` to `target`. */
-function withCodec(batch: Uint8Array, source: number, target: number): Uint8Array {
+function withCodec(batch: Uint8Array, source: number, target: RecompressionTarget): Uint8Array {
   const plain = decompress(source, batch.subarray(RECORD_BATCH_OVERHEAD), DEFAULT_MAX_OUTPUT);
-  const body = compress(target, plain);
+  const body = compress(target.codec, plain, { level: target.level });
   const out = new Uint8Array(RECORD_BATCH_OVERHEAD + body.length);
   out.set(batch.subarray(0, RECORD_BATCH_OVERHEAD));
   out.set(body, RECORD_BATCH_OVERHEAD);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setInt32(BATCH_LENGTH_OFFSET, out.length - LOG_OVERHEAD);
   const attributes = view.getInt16(ATTRIBUTES_OFFSET);
-  view.setInt16(ATTRIBUTES_OFFSET, (attributes & ~COMPRESSION_CODEC_MASK) | target);
+  view.setInt16(ATTRIBUTES_OFFSET, (attributes & ~COMPRESSION_CODEC_MASK) | target.codec);
   view.setUint32(CRC_OFFSET, computeBatchCrc(out, 0, out.length));
   return out;
 }

@@ -300,3 +300,34 @@ Deno.test("kcat produces uncompressed to a gzip topic: gzip batches on disk, rec
     await b.stop();
   }
 });
+
+Deno.test("compression.gzip.level and compression.zstd.level set the recompression level", async () => {
+  const words = Array.from({ length: 4000 }, (_, i) => (i * 2654435761 % 100003).toString(36));
+  const sent = encodeRecordBatch({ records: [{ value: words.join(" "), timestamp: 1 }] });
+  const sizes: Record<string, number> = {};
+  for (
+    const cfg of [
+      { compressionType: "gzip", compressionGzipLevel: 1 },
+      { compressionType: "gzip", compressionGzipLevel: 9 },
+      { compressionType: "zstd", compressionZstdLevel: -5 },
+      { compressionType: "zstd", compressionZstdLevel: 19 },
+    ] as Partial<LogConfig>[]
+  ) {
+    await withLog({ ...cfg, timestampAfterMaxMs: Number.MAX_SAFE_INTEGER }, async (log) => {
+      await log.append(sent.slice());
+      const [s] = await readAll(log);
+      assert.deepEqual(s.values, [words.join(" ")]);
+      const level = cfg.compressionGzipLevel ?? cfg.compressionZstdLevel;
+      sizes[`${cfg.compressionType}${level}`] = (await log.read(0, 1 << 22)).length;
+    });
+  }
+  assert.ok(sizes.gzip9 < sizes.gzip1, JSON.stringify(sizes));
+  assert.ok(sizes["zstd19"] < sizes["zstd-5"], JSON.stringify(sizes));
+  const c = logConfigFromProperties({
+    "compression.gzip.level": "9",
+    "compression.zstd.level": "-1",
+  });
+  assert.deepEqual([c.compressionGzipLevel, c.compressionZstdLevel], [9, -1]);
+  assert.throws(() => logConfigFromProperties({ "compression.gzip.level": "0" }), /invalid value/);
+  assert.throws(() => logConfigFromProperties({ "compression.zstd.level": "23" }), /invalid value/);
+});
