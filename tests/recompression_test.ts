@@ -23,7 +23,7 @@ import {
   logConfigFromProperties,
 } from "../storage/log_config.ts";
 import { PartitionLog } from "../storage/partition_log.ts";
-import { decoder, kcat, testBroker } from "./helpers.ts";
+import { decoder, kcat, python, testBroker } from "./helpers.ts";
 
 const CODECS: [CompressionTypeConfig, number][] = [
   ["uncompressed", CompressionType.NONE],
@@ -330,4 +330,54 @@ Deno.test("compression.gzip.level and compression.zstd.level set the recompressi
   assert.deepEqual([c.compressionGzipLevel, c.compressionZstdLevel], [9, -1]);
   assert.throws(() => logConfigFromProperties({ "compression.gzip.level": "0" }), /invalid value/);
   assert.throws(() => logConfigFromProperties({ "compression.zstd.level": "23" }), /invalid value/);
+});
+
+const IDEMPOTENT_LZ4 = `
+import sys
+from confluent_kafka import Producer
+p = Producer({"bootstrap.servers": sys.argv[1], "enable.idempotence": True, "acks": "all",
+              "compression.type": "lz4", "linger.ms": 5})
+for i in range(2000):
+    p.produce("zt", key=f"k{i}", value=f"v{i}-" + "y" * (i % 30), partition=0)
+p.flush(30)
+`;
+
+Deno.test("an idempotent librdkafka producer's lz4 batches are stored as zstd, ids kept", async () => {
+  const b = await testBroker();
+  try {
+    await b.broker.createTopic("zt", 1, [["compression.type", "zstd"]]);
+    await python(IDEMPOTENT_LZ4, [b.address]);
+    const out = decoder.decode(
+      await kcat(b.address, [
+        "-C",
+        "-t",
+        "zt",
+        "-p",
+        "0",
+        "-o",
+        "beginning",
+        "-e",
+        "-f",
+        "%k=%s\n",
+      ]),
+    );
+    assert.deepEqual(
+      out.split("\n").filter((l) => l),
+      Array.from({ length: 2000 }, (_, i) => `k${i}=v${i}-${"y".repeat(i % 30)}`),
+    );
+    const segment = [...Deno.readDirSync(`${b.dataDir}/zt-0`)].find((e) =>
+      e.name.endsWith(".log")
+    )!;
+    const bytes = Deno.readFileSync(`${b.dataDir}/zt-0/${segment.name}`);
+    let next = 0;
+    forEachBatch(bytes, (_pos, h) => {
+      assert.equal(compression(h), CompressionType.ZSTD);
+      assert.ok(h.producerId >= 0 && h.producerEpoch >= 0, "idempotent batch keeps its producer");
+      assert.equal(h.baseSequence, next, "sequences run on unbroken");
+      next += h.recordCount;
+    });
+    assert.equal(next, 2000);
+  } finally {
+    await b.stop();
+  }
 });
