@@ -180,7 +180,7 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     "bool",
     false,
     "log.preallocate",
-    "Preallocate segment files (here they grow as written; Kafka's preallocation serves mmap'd files and Windows).",
+    "Preallocate segment files (here they grow as written).",
     { noEffect: true },
   ),
   topicDef(
