@@ -4,7 +4,7 @@
  * `Properties.load` gives for the same text.
  */
 import assert from "node:assert/strict";
-import { parseProperties } from "../src/config.ts";
+import { BrokerConfig, parseProperties } from "../src/config.ts";
 
 function parsed(text: string): Record<string, string> {
   return Object.fromEntries(parseProperties(text));
@@ -70,4 +70,12 @@ Deno.test("properties: \\uXXXX, and a malformed one is an error", () => {
 
 Deno.test("properties: \\n, \\r and \\r\\n all end lines", () => {
   assert.deepEqual(parsed("a=1\r\nb=2\\\r\n  3\rc=4\r\n"), { a: "1", b: "23", c: "4" });
+});
+
+Deno.test("properties: trailing blanks of a value reach the setting, which Kafka trims", () => {
+  const c = new BrokerConfig(
+    parseProperties("log.retention.hours = 5  \nssl.key.password=s3cret \n"),
+  );
+  assert.equal(c.get("log.retention.hours"), 5);
+  assert.equal(c.get("ssl.key.password"), "s3cret");
 });
