@@ -72,7 +72,7 @@ import { recoverSegments } from "./log_loader.ts";
 import { ReadFailures, storageFailure } from "./segment_damage.ts";
 import { readWholeFile } from "./offset_index.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
-import { recompressBatches, recompressionTarget } from "./recompression.ts";
+import { recompressForTopic } from "./recompression.ts";
 import { validateRecords } from "./record_validation.ts";
 import type { TimestampOffset } from "./time_index.ts";
 import {
@@ -624,12 +624,8 @@ export class PartitionLog {
       validateRecords(records, headers, cfg, `${this.topic}-${this.partition}`, now);
     }
     // A topic compression.type other than `producer` stores batches recompressed to it.
-    const target = recompressionTarget(cfg);
-    const recompressed = target && recompressBatches(records, headers, target);
-    if (recompressed) {
-      records = recompressed;
-      headers = validateBatches(records, cfg.maxMessageBytes);
-    }
+    const stored = recompressForTopic(records, headers, cfg);
+    if (stored) ({ records, headers } = stored);
 
     // Offsets, then producer checks against a staged copy: a failure leaves no trace.
     const positions: number[] = [];

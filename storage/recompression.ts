@@ -11,6 +11,7 @@
  * Control batches written uncompressed stay so, as in Kafka.
  */
 import { compress, decompress, DEFAULT_MAX_OUTPUT } from "../protocol/compression.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import {
   ATTRIBUTES_OFFSET,
   BATCH_LENGTH_OFFSET,
@@ -23,6 +24,7 @@ import {
   LOG_OVERHEAD,
   RECORD_BATCH_OVERHEAD,
   totalSize,
+  validateBatches,
 } from "../protocol/record_batch.ts";
 import type { LogConfig } from "./log_config.ts";
 
@@ -49,6 +51,29 @@ export function recompressionTarget(cfg: LogConfig): RecompressionTarget | null 
     case "zstd":
       return { codec: CompressionType.ZSTD, level: cfg.compressionZstdLevel };
   }
+}
+
+/**
+ * The append's batches as the topic stores them, or null when that is as sent (`producer`, or
+ * every batch already in the topic's codec). Recompressed batches are checked again as
+ * Kafka re-checks sizes after recompression: max.message.bytes per batch
+ * (MESSAGE_TOO_LARGE) and segment.bytes for the whole (RECORD_LIST_TOO_LARGE).
+ */
+export function recompressForTopic(
+  records: Uint8Array,
+  headers: readonly BatchHeader[],
+  cfg: LogConfig,
+): { records: Uint8Array; headers: BatchHeader[] } | null {
+  const target = recompressionTarget(cfg);
+  const out = target && recompressBatches(records, headers, target);
+  if (!out) return null;
+  if (out.length > cfg.segmentBytes) {
+    throw new KafkaError(
+      ErrorCode.RECORD_LIST_TOO_LARGE,
+      `${out.length} bytes exceed segment.bytes ${cfg.segmentBytes}`,
+    );
+  }
+  return { records: out, headers: validateBatches(out, cfg.maxMessageBytes) };
 }
 
 /**

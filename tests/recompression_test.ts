@@ -381,3 +381,22 @@ Deno.test("an idempotent librdkafka producer's lz4 batches are stored as zstd, i
     await b.stop();
   }
 });
+
+Deno.test("a batch that recompression makes larger than segment.bytes is refused whole", async () => {
+  const text = "z".repeat(20_000);
+  const sent = encodeRecordBatch({
+    compression: CompressionType.GZIP,
+    records: [{ value: text, timestamp: 1 }],
+  });
+  await withLog(
+    {
+      compressionType: "uncompressed",
+      segmentBytes: 10_000,
+      timestampAfterMaxMs: Number.MAX_SAFE_INTEGER,
+    },
+    async (log) => {
+      await assert.rejects(log.append(sent), /exceed segment.bytes/);
+      assert.equal(log.logEndOffset, 0);
+    },
+  );
+});
