@@ -400,3 +400,23 @@ Deno.test("a batch that recompression makes larger than segment.bytes is refused
     },
   );
 });
+
+Deno.test("the broker's compression.type (static or dynamic) is the default of every topic", async () => {
+  const b = await testBroker({ config: { "compression.type": "snappy" } });
+  try {
+    await b.broker.createTopic("d", 1);
+    await kcat(b.address, ["-P", "-t", "d", "-p", "0", "-z", "none"], { stdin: "a\nb\n" });
+    b.broker.alterBrokerConfigs([["compression.type", "lz4"]], "default");
+    await kcat(b.address, ["-P", "-t", "d", "-p", "0", "-z", "none"], { stdin: "c\n" });
+    const segment = [...Deno.readDirSync(`${b.dataDir}/d-0`)].find((e) => e.name.endsWith(".log"))!;
+    const bytes = Deno.readFileSync(`${b.dataDir}/d-0/${segment.name}`);
+    // By offset: kcat may send a and b in one batch or two.
+    const codecs: number[] = [];
+    forEachBatch(bytes, (_pos, h) => {
+      for (let i = 0; i < h.recordCount; i++) codecs.push(compression(h));
+    });
+    assert.deepEqual(codecs, [CompressionType.SNAPPY, CompressionType.SNAPPY, CompressionType.LZ4]);
+  } finally {
+    await b.stop();
+  }
+});
