@@ -420,3 +420,29 @@ Deno.test("the broker's compression.type (static or dynamic) is the default of e
     await b.stop();
   }
 });
+
+Deno.test("a payload of several batches in mixed codecs is stored batch by batch in the topic's", async () => {
+  await withLog(
+    { compressionType: "lz4", timestampAfterMaxMs: Number.MAX_SAFE_INTEGER },
+    async (log) => {
+      const parts = [CompressionType.GZIP, CompressionType.NONE, CompressionType.LZ4].map((c) =>
+        batch(c, `m${c}`)
+      );
+      const payload = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        payload.set(p, at);
+        at += p.length;
+      }
+      const r = await log.append(payload);
+      assert.deepEqual([r.baseOffset, r.lastOffset, r.recordCount], [0, 59, 60]);
+      const got = await readAll(log);
+      assert.deepEqual(got.map((s) => [s.codec, s.baseOffset]), [
+        [CompressionType.LZ4, 0],
+        [CompressionType.LZ4, 20],
+        [CompressionType.LZ4, 40],
+      ]);
+      assert.deepEqual(got.map((s) => s.values), parts.map((p) => stored(p)[0].values));
+    },
+  );
+});
