@@ -130,6 +130,7 @@ export function logConfigFor(
     segmentBytes: v("segment.bytes") as number,
     segmentMs: v("segment.ms") as number,
     segmentJitterMs: v("segment.jitter.ms") as number,
+    fileDeleteDelayMs: v("file.delete.delay.ms") as number,
     indexIntervalBytes: v("index.interval.bytes") as number,
     maxIndexEntries: Math.max(1, Math.floor((v("segment.index.bytes") as number) / 8)),
     flushIntervalMessages: v("flush.messages") as number,

@@ -149,6 +149,13 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     "Codec batches are stored in, recompressed if produced otherwise; producer: as sent.",
     { choices: ["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"] },
   ),
+  def(
+    "log.segment.delete.delay.ms",
+    "long",
+    60000,
+    "How long a deleted segment's files stay, renamed .deleted, before they are removed.",
+    { min: 0 },
+  ),
   def("compression.gzip.level", "int", -1, "gzip level of recompression (-1: zlib's default).", {
     check: "gzip-level",
   }),

@@ -172,8 +172,8 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     "long",
     60000,
     "log.segment.delete.delay.ms",
-    "Delay before deleting files (here a deleted segment's files are removed at once).",
-    { min: 0, noEffect: true },
+    "How long a deleted segment's files stay, renamed .deleted, before they are removed.",
+    { min: 0 },
   ),
   topicDef(
     "preallocate",

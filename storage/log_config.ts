@@ -31,6 +31,8 @@ export interface LogConfig {
   segmentMs: number;
   /** `segment.jitter.ms` [log.roll.jitter.ms]: most random time taken off segmentMs. */
   segmentJitterMs: number;
+  /** `file.delete.delay.ms` [log.segment.delete.delay.ms]: a deleted segment's files linger this long. */
+  fileDeleteDelayMs: number;
   /** `index.interval.bytes`: log bytes between sparse index entries. */
   indexIntervalBytes: number;
   /** Entries per index before the segment must roll (Kafka: `segment.index.bytes` / 8). */
@@ -79,6 +81,7 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   segmentBytes: 1024 * 1024 * 1024,
   segmentMs: 7 * 24 * 60 * 60 * 1000,
   segmentJitterMs: 0,
+  fileDeleteDelayMs: 60000,
   indexIntervalBytes: 4096,
   maxIndexEntries: (10 * 1024 * 1024) / 8,
   flushIntervalMessages: Number.MAX_SAFE_INTEGER,
@@ -152,6 +155,7 @@ export const TOPIC_CONFIG_KEYS = [
   "segment.bytes",
   "segment.ms",
   "segment.jitter.ms",
+  "file.delete.delay.ms",
   "segment.index.bytes",
   "index.interval.bytes",
   "flush.messages",
@@ -196,6 +200,9 @@ export function logConfigFromProperties(
         break;
       case "segment.jitter.ms":
         c.segmentJitterMs = intProp(key, value, 0);
+        break;
+      case "file.delete.delay.ms":
+        c.fileDeleteDelayMs = intProp(key, value, 0);
         break;
       case "segment.index.bytes":
         c.maxIndexEntries = Math.max(1, Math.floor(intProp(key, value, 4) / 8));

@@ -35,6 +35,7 @@ import {
 } from "./dropped_batches.ts";
 import { type LogConfig, randomSegmentJitter } from "./log_config.ts";
 import { corruptSegment, segmentCutShort, storedBatchDamage } from "./segment_damage.ts";
+import { deleteSegmentFiles } from "./segment_deletion.ts";
 import { fileSize, OffsetIndex, readFully, writeFully } from "./offset_index.ts";
 import { TimeIndex, type TimestampOffset } from "./time_index.ts";
 
@@ -593,17 +594,14 @@ export class LogSegment {
     this.releaseHandles();
   }
 
-  /** Deletes the segment's files (the segment must not be used afterwards). */
-  deleteFiles(): void {
+  /**
+   * Deletes the segment's files (the segment must not be used afterwards): renamed `.deleted`
+   * now, removed `delayMs` (`file.delete.delay.ms`) later (storage/segment_deletion.ts).
+   */
+  deleteFiles(delayMs: number = this.config.fileDeleteDelayMs): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
-    for (const p of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
-      try {
-        unlinkSync(p);
-      } catch {
-        // already gone
-      }
-    }
+    deleteSegmentFiles([this.logPath, this.offsetIndex.path, this.timeIndex.path], delayMs);
   }
 
   /**
