@@ -23,7 +23,7 @@
  * it get OFFSET_OUT_OF_RANGE and reset, producers continue from it.
  */
 import { lastOffset } from "../protocol/record_batch.ts";
-import { log } from "../src/log.ts";
+import { log } from "./logger.ts";
 import {
   describeDropped,
   type DroppedBatches,

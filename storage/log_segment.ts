@@ -26,7 +26,7 @@ import {
   totalSize,
 } from "../protocol/record_batch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import { log } from "../src/log.ts";
+import { log } from "./logger.ts";
 import {
   describeDropped,
   type DroppedBatches,

@@ -50,7 +50,7 @@ import {
   validateBatches,
 } from "../protocol/record_batch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import { log } from "../src/log.ts";
+import { log } from "./logger.ts";
 import type { SegmentTime } from "./legacy_offsets.ts";
 import { convertLegacyMessageSet } from "./log_validator.ts";
 import {
