@@ -31,7 +31,8 @@ import {
   mergeDropped,
 } from "./dropped_batches.ts";
 import type { LogSegment, RecoveryResult } from "./log_segment.ts";
-import { OffsetIndex, readFully } from "./offset_index.ts";
+import { readFully } from "./file_io.ts";
+import { OffsetIndex } from "./offset_index.ts";
 import { closeSync, openSync } from "node:fs";
 
 /** What loading the segments did. */

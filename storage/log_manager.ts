@@ -38,7 +38,8 @@ import {
 } from "./log_cleaner.ts";
 import { type LogConfig, logConfig, logConfigFromProperties } from "./log_config.ts";
 import type { Decompressor } from "./log_segment.ts";
-import { fsyncDir, PartitionLog, writeFileAtomic } from "./partition_log.ts";
+import { fsyncDir, writeFileAtomic } from "./file_io.ts";
+import { PartitionLog } from "./partition_log.ts";
 import { RemoteLogManager, type RemoteLogManagerConfig } from "./remote_log_manager.ts";
 import { WorkSlices } from "./work_slices.ts";
 import type { RemoteStorageManager } from "./remote_storage.ts";

@@ -35,7 +35,8 @@ import {
 } from "./dropped_batches.ts";
 import type { LogConfig } from "./log_config.ts";
 import { corruptSegment, segmentCutShort, storedBatchDamage } from "./segment_damage.ts";
-import { fileSize, OffsetIndex, readFully, writeFully } from "./offset_index.ts";
+import { fileSize, readFully, writeFully } from "./file_io.ts";
+import { OffsetIndex } from "./offset_index.ts";
 import { TimeIndex, type TimestampOffset } from "./time_index.ts";
 
 export const LOG_FILE_SUFFIX = ".log";

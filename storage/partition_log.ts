@@ -22,11 +22,8 @@
  * (log-start-offset-checkpoint) through `onLogStartOffsetChange`.
  */
 import {
-  closeSync,
   existsSync,
-  fsyncSync,
   mkdirSync,
-  openSync,
   readdirSync,
   renameSync,
   rmSync,
@@ -70,7 +67,7 @@ import {
 import type { DroppedBatches } from "./dropped_batches.ts";
 import { recoverSegments } from "./log_loader.ts";
 import { ReadFailures, storageFailure } from "./segment_damage.ts";
-import { readWholeFile } from "./offset_index.ts";
+import { fsyncDir, readWholeFile, writeFileAtomic } from "./file_io.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
 import { validateRecords } from "./record_validation.ts";
 import type { TimestampOffset } from "./time_index.ts";
@@ -191,37 +188,8 @@ interface SnapshotFile {
   abortedTxns: AbortedTxn[];
 }
 
-/**
- * Writes `data` to `path` atomically: temp file, fsync, rename. `sync` false skips the fsync
- * for files that are only caches (a torn one fails to parse and is ignored).
- */
-export function writeFileAtomic(path: string, data: Uint8Array | string, sync = true): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, data);
-  if (sync) {
-    const fd = openSync(tmp, "r+");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  }
-  renameSync(tmp, path);
-}
-
-/** fsyncs a directory so a rename or create in it is durable. */
-export function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Some platforms cannot fsync directories; the rename is still atomic.
-  }
-}
+/** Moved to storage/file_io.ts; re-exported so existing imports keep working. */
+export { fsyncDir, writeFileAtomic };
 
 export class PartitionLog {
   readonly topic: string;
