@@ -30,10 +30,95 @@ import {
   formatDropped,
   mergeDropped,
 } from "./dropped_batches.ts";
-import type { LogSegment, RecoveryResult } from "./log_segment.ts";
-import { readFully } from "./file_io.ts";
+import type { LogConfig } from "./log_config.ts";
+import {
+  INDEX_FILE_SUFFIX,
+  LOG_FILE_SUFFIX,
+  LogSegment,
+  type RecoveryResult,
+  segmentFileName,
+  TIME_INDEX_FILE_SUFFIX,
+} from "./log_segment.ts";
+import { fsyncDir, readFully } from "./file_io.ts";
 import { OffsetIndex } from "./offset_index.ts";
-import { closeSync, openSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+} from "node:fs";
+
+/** Written on clean close; its presence lets the next open trust the active segment's indexes. */
+export const CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown";
+/** Suffix of a compacted segment being written, and of one ready to replace the original. */
+export const CLEANED_FILE_SUFFIX = ".cleaned";
+export const SWAP_FILE_SUFFIX = ".swap";
+const STALE_SUFFIXES = [".deleted", CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX, ".tmp"];
+
+/** A partition directory's files after the temp-file sweep, before recovery. */
+export interface SegmentFiles {
+  /** Opened (not yet recovered) segments, oldest first; one empty segment in a new log. */
+  segments: LogSegment[];
+  /** Base offsets of the producer-state snapshots found. */
+  snapshots: number[];
+  /** Whether the last close was clean (its marker is consumed). */
+  cleanShutdown: boolean;
+}
+
+/**
+ * Kafka's LogLoader.removeTempFilesAndCollectSwapFiles + loadSegmentFiles: consumes the
+ * clean-shutdown marker, completes a compaction swap cut short (`<base>.log.swap` is the
+ * complete cleaned log that replaces `<base>.log`), deletes stale temp files and indexes
+ * without a log, and opens the segments.
+ */
+export function loadSegmentFiles(dir: string, cfg: LogConfig, name: string): SegmentFiles {
+  mkdirSync(dir, { recursive: true });
+  const names = readdirSync(dir);
+  const cleanPath = `${dir}/${CLEAN_SHUTDOWN_FILE}`;
+  const clean = existsSync(cleanPath);
+  if (clean) unlinkSync(cleanPath);
+
+  // Finish a cut-short swap; the old indexes go and are rebuilt by recovery.
+  for (const file of names) {
+    const m = /^(\d{20})\.log\.swap$/.exec(file);
+    if (!m) continue;
+    const base = Number(m[1]);
+    for (const suffix of [INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) {
+      rmSync(`${dir}/${segmentFileName(base, suffix)}`, { force: true });
+    }
+    renameSync(`${dir}/${file}`, `${dir}/${segmentFileName(base, LOG_FILE_SUFFIX)}`);
+    fsyncDir(dir);
+    log.info(`${name}: completed the compaction swap of ${file}`);
+  }
+  const logBases: number[] = [];
+  const snapshots: number[] = [];
+  const afterSwaps = readdirSync(dir);
+  const fileNames = new Set(afterSwaps);
+  for (const file of afterSwaps) {
+    if (STALE_SUFFIXES.some((s) => file.endsWith(s))) {
+      rmSync(`${dir}/${file}`, { recursive: true, force: true });
+      log.info(`${name}: deleted the leftover ${file}`);
+      continue;
+    }
+    const m = /^(\d{20})\.(log|index|timeindex|snapshot)$/.exec(file);
+    if (!m) continue;
+    const base = Number(m[1]);
+    if (m[2] === "log") logBases.push(base);
+    else if (m[2] === "snapshot") snapshots.push(base);
+    else if (!fileNames.has(segmentFileName(base, LOG_FILE_SUFFIX))) {
+      unlinkSync(`${dir}/${file}`); // index without its log
+    }
+  }
+  logBases.sort((a, b) => a - b);
+  const segments = logBases.length === 0
+    ? [LogSegment.create(dir, 0, cfg)]
+    : logBases.map((base) => LogSegment.open(dir, base, cfg));
+  return { segments, snapshots, cleanShutdown: clean };
+}
 
 /** What loading the segments did. */
 export interface SegmentsRecovery {

@@ -21,63 +21,52 @@
  * and the cold tier's own retention move the log start forward; LogManager checkpoints it
  * (log-start-offset-checkpoint) through `onLogStartOffsetChange`.
  */
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import {
   type BatchHeader,
   isControl,
-  isTransactional,
   lastOffset,
-  MAGIC_V2,
-  peekMagic,
   readControlRecordType,
-  setBaseOffset,
-  setLogAppendTime,
-  setPartitionLeaderEpoch,
-  TIMESTAMP_TYPE_MASK,
-  totalSize,
-  validateBatches,
 } from "../protocol/record_batch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { log } from "./logger.ts";
 import type { SegmentTime } from "./legacy_offsets.ts";
-import { convertLegacyMessageSet } from "./log_validator.ts";
+import { assignOffsets, stampBatches, validateAppend } from "./log_validator.ts";
 import {
   deletePolicy,
   effectiveLocalRetentionBytes,
   effectiveLocalRetentionMs,
   type LogConfig,
 } from "./log_config.ts";
-import {
-  type Decompressor,
-  INDEX_FILE_SUFFIX,
-  LOG_FILE_SUFFIX,
-  LogSegment,
-  segmentFileName,
-  TIME_INDEX_FILE_SUFFIX,
-} from "./log_segment.ts";
+import { type Decompressor, LogSegment } from "./log_segment.ts";
 import type { DroppedBatches } from "./dropped_batches.ts";
-import { recoverSegments } from "./log_loader.ts";
+import {
+  CLEAN_SHUTDOWN_FILE,
+  CLEANED_FILE_SUFFIX,
+  loadSegmentFiles,
+  recoverSegments,
+  SWAP_FILE_SUFFIX,
+} from "./log_loader.ts";
 import { ReadFailures, storageFailure } from "./segment_damage.ts";
-import { fsyncDir, readWholeFile, writeFileAtomic } from "./file_io.ts";
+import { fsyncDir, writeFileAtomic } from "./file_io.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
-import { validateRecords } from "./record_validation.ts";
 import type { TimestampOffset } from "./time_index.ts";
 import {
-  type CompletedTxn,
   type DuplicateBatch,
   type ProducerAppendInfo,
-  type ProducerStateEntry,
   ProducerStateManager,
 } from "./producer_state.ts";
+import {
+  readSnapshot,
+  SNAPSHOT_FILE_SUFFIX,
+  snapshotPath,
+  writeSnapshot,
+} from "./producer_snapshot.ts";
+import { type AbortedTxn, TransactionIndex } from "./transaction_index.ts";
+
+/** Moved with the loader and the snapshot files; re-exported so existing imports keep working. */
+export { CLEAN_SHUTDOWN_FILE, CLEANED_FILE_SUFFIX, SNAPSHOT_FILE_SUFFIX, SWAP_FILE_SUFFIX };
+export type { AbortedTxn };
 
 export interface AppendResult {
   baseOffset: number;
@@ -100,13 +89,6 @@ export interface AppendOptions {
   origin?: "client" | "coordinator";
   /** Stamped into every batch's partitionLeaderEpoch (single node: 0). */
   leaderEpoch?: number;
-}
-
-/** An aborted transaction, for read_committed fetches (Kafka's .txnindex entries). */
-export interface AbortedTxn {
-  producerId: number;
-  firstOffset: number;
-  lastOffset: number;
 }
 
 export interface PartitionLogOptions {
@@ -172,22 +154,6 @@ export interface RecoveryInfo {
   dropped?: DroppedBatches;
 }
 
-/** Written on clean close; its presence lets the next open trust the active segment's indexes. */
-export const CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown";
-export const SNAPSHOT_FILE_SUFFIX = ".snapshot";
-const STALE_SUFFIXES = [".deleted", ".cleaned", ".swap", ".tmp"];
-/** Suffix of a compacted segment being written, and of one ready to replace the original. */
-export const CLEANED_FILE_SUFFIX = ".cleaned";
-export const SWAP_FILE_SUFFIX = ".swap";
-const SNAPSHOTS_TO_KEEP = 2;
-
-interface SnapshotFile {
-  version: 1;
-  offset: number;
-  producers: ProducerStateEntry[];
-  abortedTxns: AbortedTxn[];
-}
-
 /** Moved to storage/file_io.ts; re-exported so existing imports keep working. */
 export { fsyncDir, writeFileAtomic };
 
@@ -212,7 +178,7 @@ export class PartitionLog {
   private readonly listeners = new Set<() => void>();
   private unflushedMessages = 0;
   private lastFlushMs = Date.now();
-  private readonly abortedTxns: AbortedTxn[] = [];
+  private readonly txnIndex = new TransactionIndex();
   private closed = false;
   private readonly decompress?: Decompressor;
   private readonly rollListeners = new Set<() => void>();
@@ -329,51 +295,11 @@ export class PartitionLog {
   // ---------------------------------------------------------------- recovery
 
   private load(): void {
-    mkdirSync(this.dir, { recursive: true });
-    const names = readdirSync(this.dir);
-    const cleanPath = `${this.dir}/${CLEAN_SHUTDOWN_FILE}`;
-    const clean = existsSync(cleanPath);
-    if (clean) unlinkSync(cleanPath);
+    const files = loadSegmentFiles(this.dir, this.cfg, `${this.topic}-${this.partition}`);
+    const clean = files.cleanShutdown;
+    const snapshots = files.snapshots;
     this.recovery.cleanShutdown = clean;
-
-    // A compaction swap cut short: `<base>.log.swap` is the complete cleaned log that replaces
-    // `<base>.log`. Finish the swap; the old indexes go and are rebuilt below.
-    for (const name of names) {
-      const m = /^(\d{20})\.log\.swap$/.exec(name);
-      if (!m) continue;
-      const base = Number(m[1]);
-      for (const suffix of [INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) {
-        rmSync(`${this.dir}/${segmentFileName(base, suffix)}`, { force: true });
-      }
-      renameSync(`${this.dir}/${name}`, `${this.dir}/${segmentFileName(base, LOG_FILE_SUFFIX)}`);
-      fsyncDir(this.dir);
-      log.info(`${this.topic}-${this.partition}: completed the compaction swap of ${name}`);
-    }
-    const logBases: number[] = [];
-    const snapshots: number[] = [];
-    const afterSwaps = readdirSync(this.dir);
-    const fileNames = new Set(afterSwaps);
-    for (const name of afterSwaps) {
-      if (STALE_SUFFIXES.some((s) => name.endsWith(s))) {
-        rmSync(`${this.dir}/${name}`, { recursive: true, force: true });
-        log.info(`${this.topic}-${this.partition}: deleted the leftover ${name}`);
-        continue;
-      }
-      const m = /^(\d{20})\.(log|index|timeindex|snapshot)$/.exec(name);
-      if (!m) continue;
-      const base = Number(m[1]);
-      if (m[2] === "log") logBases.push(base);
-      else if (m[2] === "snapshot") snapshots.push(base);
-      else if (!fileNames.has(segmentFileName(base, LOG_FILE_SUFFIX))) {
-        unlinkSync(`${this.dir}/${name}`); // index without its log
-      }
-    }
-    logBases.sort((a, b) => a - b);
-    if (logBases.length === 0) {
-      this.segments.push(LogSegment.create(this.dir, 0, this.cfg));
-    } else {
-      for (const base of logBases) this.segments.push(LogSegment.open(this.dir, base, this.cfg));
-    }
+    this.segments.push(...files.segments);
 
     const r = recoverSegments(
       this.segments,
@@ -412,12 +338,8 @@ export class PartitionLog {
     const start = this.startFromCheckpoint(earliest);
     if (start !== this.logStart) {
       this.logStart = start;
-      this.pruneAbortedTxns();
+      this.txnIndex.prune(this.logStart);
     }
-  }
-
-  private snapshotPath(offset: number): string {
-    return `${this.dir}/${segmentFileName(offset, SNAPSHOT_FILE_SUFFIX)}`;
   }
 
   /** Newest snapshot at or below the log end, then replay of every batch after it. */
@@ -425,18 +347,18 @@ export class PartitionLog {
     snapshotOffsets.sort((a, b) => b - a);
     let from = this.logStart;
     for (const offset of snapshotOffsets) {
-      const path = this.snapshotPath(offset);
+      const path = snapshotPath(this.dir, offset);
       if (offset > this.leo) {
         unlinkSync(path); // describes data that recovery cut off
         continue;
       }
-      const snap = this.readSnapshot(path);
+      const snap = readSnapshot(path);
       if (snap === null || snap.offset !== offset) {
         unlinkSync(path);
         continue;
       }
       this.producerState.loadSnapshot({ producers: snap.producers });
-      this.abortedTxns.push(...snap.abortedTxns);
+      this.txnIndex.load(snap.abortedTxns);
       from = offset;
       break;
     }
@@ -468,56 +390,12 @@ export class PartitionLog {
   private replayBatch(h: BatchHeader, buf: Uint8Array, bufPos: number): void {
     if (h.producerId < 0) return;
     const controlType = isControl(h) ? readControlRecordType(buf, bufPos, h) : -1;
-    for (const t of this.producerState.replay(h, controlType)) this.recordCompletedTxn(t);
-  }
-
-  private recordCompletedTxn(t: CompletedTxn): void {
-    if (t.isAborted) {
-      this.abortedTxns.push({
-        producerId: t.producerId,
-        firstOffset: t.firstOffset,
-        lastOffset: t.lastOffset,
-      });
-    }
-  }
-
-  private readSnapshot(path: string): SnapshotFile | null {
-    try {
-      const bytes = readWholeFile(path);
-      if (bytes === null) return null;
-      const s = JSON.parse(new TextDecoder().decode(bytes)) as SnapshotFile;
-      if (s.version !== 1 || !Array.isArray(s.producers) || !Array.isArray(s.abortedTxns)) {
-        return null;
-      }
-      return s;
-    } catch {
-      return null;
-    }
+    for (const t of this.producerState.replay(h, controlType)) this.txnIndex.add(t);
   }
 
   /** Kafka writes a producer snapshot at each roll and on close, so recovery replays little. */
   private writeSnapshot(offset: number): void {
-    const snap: SnapshotFile = {
-      version: 1,
-      offset,
-      producers: this.producerState.toSnapshot().producers,
-      abortedTxns: this.abortedTxns,
-    };
-    // Not fsynced: a snapshot is a cache of what replaying the log yields, and a torn one
-    // fails to parse and is skipped in favour of an older one or a replay.
-    writeFileAtomic(this.snapshotPath(offset), JSON.stringify(snap), false);
-    const old = readdirSync(this.dir)
-      .filter((n) => n.endsWith(SNAPSHOT_FILE_SUFFIX))
-      .map((n) => Number(n.slice(0, 20)))
-      .filter((o) => o !== offset)
-      .sort((a, b) => b - a);
-    for (const o of old.slice(SNAPSHOTS_TO_KEEP - 1)) {
-      try {
-        unlinkSync(this.snapshotPath(o));
-      } catch {
-        // gone
-      }
-    }
+    writeSnapshot(this.dir, offset, this.producerState.toSnapshot().producers, this.txnIndex.all);
   }
 
   /** Index of the segment whose range holds `offset` (largest base offset <= offset). */
@@ -564,45 +442,13 @@ export class PartitionLog {
     }
     const now = opts.now ?? Date.now();
     const cfg = this.cfg;
-    // Old producers' magic 0/1 message sets are stored as one v2 batch, as Kafka 3.x does.
-    if (records.length > 0 && peekMagic(records) < MAGIC_V2) {
-      records = convertLegacyMessageSet(records, cfg);
-    }
-    if (records.length > cfg.segmentBytes) {
-      throw new KafkaError(
-        ErrorCode.RECORD_LIST_TOO_LARGE,
-        `${records.length} bytes exceed segment.bytes ${cfg.segmentBytes}`,
-      );
-    }
-    const headers = validateBatches(records, cfg.maxMessageBytes);
     const fromClient = (opts.origin ?? "client") === "client";
-    if (fromClient) {
-      for (const h of headers) {
-        if (isControl(h)) {
-          throw new KafkaError(ErrorCode.INVALID_RECORD, "clients may not write control batches");
-        }
-        if (h.producerId >= 0 && h.baseSequence < 0) {
-          throw new KafkaError(ErrorCode.INVALID_RECORD, `invalid sequence ${h.baseSequence}`);
-        }
-        if (h.producerId < 0 && isTransactional(h)) {
-          throw new KafkaError(ErrorCode.INVALID_RECORD, "transactional batch without producer id");
-        }
-      }
-      validateRecords(records, headers, cfg, `${this.topic}-${this.partition}`, now);
-    }
-
+    const name = `${this.topic}-${this.partition}`;
+    const validated = validateAppend(records, cfg, fromClient, name, now);
+    records = validated.records;
+    const headers = validated.headers;
     // Offsets, then producer checks against a staged copy: a failure leaves no trace.
-    const positions: number[] = [];
-    let next = this.leo;
-    let pos = 0;
-    let recordCount = 0;
-    for (const h of headers) {
-      positions.push(pos);
-      h.baseOffset = next;
-      next += h.lastOffsetDelta + 1;
-      pos += totalSize(h);
-      recordCount += h.recordCount;
-    }
+    const { positions, nextOffset: next, recordCount } = assignOffsets(headers, this.leo);
     const info: ProducerAppendInfo = this.producerState.prepareAppend();
     const dups: DuplicateBatch[] = [];
     for (let i = 0; i < headers.length; i++) {
@@ -629,18 +475,13 @@ export class PartitionLog {
       };
     }
 
-    let maxTimestamp = -1;
-    for (let i = 0; i < headers.length; i++) {
-      const h = headers[i];
-      setBaseOffset(records, positions[i], h.baseOffset);
-      setPartitionLeaderEpoch(records, positions[i], opts.leaderEpoch ?? 0);
-      if (logAppend) {
-        setLogAppendTime(records, positions[i], now);
-        h.maxTimestamp = now;
-        h.attributes |= TIMESTAMP_TYPE_MASK;
-      }
-      if (h.maxTimestamp > maxTimestamp) maxTimestamp = h.maxTimestamp;
-    }
+    const maxTimestamp = stampBatches(
+      records,
+      headers,
+      positions,
+      opts.leaderEpoch ?? 0,
+      logAppend ? now : null,
+    );
     const last = next - 1;
 
     if (this.shouldRoll(records.length, maxTimestamp, last, now)) {
@@ -665,7 +506,7 @@ export class PartitionLog {
     }
     this.leo = next;
     this.producerState.commit(info);
-    for (const t of info.completedTxns) this.recordCompletedTxn(t);
+    for (const t of info.completedTxns) this.txnIndex.add(t);
 
     this.unflushedMessages += recordCount;
     let flushFailure: KafkaError | null = null;
@@ -903,25 +744,17 @@ export class PartitionLog {
 
   /** Aborted transactions overlapping [startOffset, upperBound) for read_committed fetches. */
   abortedTransactions(startOffset: number, upperBound: number): AbortedTxn[] {
-    return this.abortedTxns.filter((t) =>
-      t.lastOffset >= startOffset && t.firstOffset < upperBound
-    );
+    return this.txnIndex.overlapping(startOffset, upperBound);
   }
 
   // ---------------------------------------------------------------- retention
-
-  private pruneAbortedTxns(): void {
-    let n = 0;
-    while (n < this.abortedTxns.length && this.abortedTxns[n].lastOffset < this.logStart) n++;
-    if (n > 0) this.abortedTxns.splice(0, n);
-  }
 
   /** Moves the log start offset forward (never back) and tells the checkpointer. */
   private raiseLogStart(offset: number): boolean {
     const target = Math.min(offset, this.leo);
     if (target <= this.logStart) return false;
     this.logStart = target;
-    this.pruneAbortedTxns();
+    this.txnIndex.prune(this.logStart);
     try {
       this.onLogStartChange?.(this);
     } catch {
@@ -1139,9 +972,7 @@ export class PartitionLog {
 
   /** Aborted transactions overlapping [startOffset, endOffset] (the LogCleaner drops them). */
   abortedTxnsIn(startOffset: number, endOffset: number): AbortedTxn[] {
-    return this.abortedTxns.filter((t) =>
-      t.lastOffset >= startOffset && t.firstOffset <= endOffset
-    );
+    return this.txnIndex.within(startOffset, endOffset);
   }
 
   // ---------------------------------------------------------------- shutdown
