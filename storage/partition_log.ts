@@ -21,7 +21,7 @@
  * and the cold tier's own retention move the log start forward; LogManager checkpoints it
  * (log-start-offset-checkpoint) through `onLogStartOffsetChange`.
  */
-import { renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { unlinkSync, writeFileSync } from "node:fs";
 import {
   type BatchHeader,
   isControl,
@@ -38,7 +38,8 @@ import {
   effectiveLocalRetentionMs,
   type LogConfig,
 } from "./log_config.ts";
-import { type Decompressor, LogSegment } from "./log_segment.ts";
+import type { Decompressor, LogSegment } from "./log_segment.ts";
+import { type ClosedSegment, LocalLog } from "./local_log.ts";
 import type { DroppedBatches } from "./dropped_batches.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
@@ -47,7 +48,7 @@ import {
   recoverSegments,
   SWAP_FILE_SUFFIX,
 } from "./log_loader.ts";
-import { ReadFailures, storageFailure } from "./segment_damage.ts";
+import { storageFailure } from "./segment_damage.ts";
 import { fsyncDir, writeFileAtomic } from "./file_io.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
 import type { TimestampOffset } from "./time_index.ts";
@@ -66,7 +67,7 @@ import { type AbortedTxn, TransactionIndex } from "./transaction_index.ts";
 
 /** Moved with the loader and the snapshot files; re-exported so existing imports keep working. */
 export { CLEAN_SHUTDOWN_FILE, CLEANED_FILE_SUFFIX, SNAPSHOT_FILE_SUFFIX, SWAP_FILE_SUFFIX };
-export type { AbortedTxn };
+export type { AbortedTxn, ClosedSegment };
 
 export interface AppendResult {
   baseOffset: number;
@@ -132,15 +133,6 @@ export interface RemoteLogView {
   maxTimestampAndOffset(): Promise<TimestampOffset | null>;
 }
 
-/** A closed (non-active) local segment, for the RemoteLogManager and the LogCleaner. */
-export interface ClosedSegment {
-  segment: LogSegment;
-  baseOffset: number;
-  /** Last offset the segment covers: the next segment's base offset - 1. */
-  endOffset: number;
-  size: number;
-}
-
 /** What recovery did (storage/log_loader.ts logs each action). */
 export interface RecoveryInfo {
   cleanShutdown: boolean;
@@ -170,8 +162,8 @@ export class PartitionLog {
     deletedSegments: 0,
   };
 
-  private cfg: LogConfig;
-  private readonly segments: LogSegment[] = [];
+  /** The segments on disk (Kafka's LocalLog); this class is the UnifiedLog around them. */
+  private readonly local: LocalLog;
   private leo = 0;
   private logStart = 0;
   private chain: Promise<unknown> = Promise.resolve();
@@ -180,7 +172,6 @@ export class PartitionLog {
   private lastFlushMs = Date.now();
   private readonly txnIndex = new TransactionIndex();
   private closed = false;
-  private readonly decompress?: Decompressor;
   private readonly rollListeners = new Set<() => void>();
   private remote?: RemoteLogView;
   /** The checkpointed log start offset given at open (never trusted above the log end). */
@@ -188,19 +179,16 @@ export class PartitionLog {
   private readonly onLogStartChange?: (log: PartitionLog) => void;
   /** The topic's id, when known (names the cold tier's objects). */
   readonly topicId?: string;
-  private readonly readFailures: ReadFailures;
 
   private constructor(readonly dir: string, config: LogConfig, opts?: PartitionLogOptions) {
-    this.cfg = config;
     const name = dir.replace(/\/+$/, "").split("/").pop() ?? "";
     const dash = name.lastIndexOf("-");
     this.topic = opts?.topic ?? (dash > 0 ? name.slice(0, dash) : name);
     this.partition = opts?.partition ?? (dash > 0 ? Number(name.slice(dash + 1)) : 0);
-    this.decompress = opts?.decompress;
     this.topicId = opts?.topicId;
     this.checkpointedStart = opts?.logStartOffset ?? -1;
     this.onLogStartChange = opts?.onLogStartOffsetChange;
-    this.readFailures = new ReadFailures(`${this.topic}-${this.partition}`);
+    this.local = new LocalLog(dir, config, `${this.topic}-${this.partition}`, opts?.decompress);
   }
 
   /** Opens (creating if needed) and recovers the log in `dir`. */
@@ -215,16 +203,14 @@ export class PartitionLog {
   }
 
   get config(): LogConfig {
-    return this.cfg;
+    return this.local.config;
   }
   /** Runtime config change (AlterConfigs): applies to the next append and roll. */
   set config(c: LogConfig) {
-    this.cfg = c;
-    for (const s of this.segments) {
-      s.config = c;
-      s.offsetIndex.maxEntries = c.maxIndexEntries;
-      s.timeIndex.maxEntries = c.maxIndexEntries;
-    }
+    this.local.config = c;
+  }
+  private get cfg(): LogConfig {
+    return this.local.config;
   }
 
   get logStartOffset(): number {
@@ -243,16 +229,14 @@ export class PartitionLog {
     return fu === null ? this.highWatermark : Math.min(fu, this.highWatermark);
   }
   get sizeInBytes(): number {
-    let n = 0;
-    for (const s of this.segments) n += s.size;
-    return n;
+    return this.local.sizeInBytes;
   }
   get segmentCount(): number {
-    return this.segments.length;
+    return this.local.segments.length;
   }
   /** Kafka's localLogStartOffset: the first offset held on local disk. */
   get localLogStartOffset(): number {
-    return Math.max(this.logStart, this.segments[0].baseOffset);
+    return Math.max(this.logStart, this.local.baseOffset);
   }
   /** Bytes of the local segments (same as sizeInBytes). */
   get localBytes(): number {
@@ -263,7 +247,7 @@ export class PartitionLog {
     return this.remote?.sizeInBytes() ?? 0;
   }
   get localSegmentCount(): number {
-    return this.segments.length;
+    return this.local.segments.length;
   }
   get remoteSegmentCount(): number {
     return this.remote?.segmentCount() ?? 0;
@@ -278,18 +262,11 @@ export class PartitionLog {
   }
   /** Local segments' base offsets, sizes and file modification times (ListOffsets v0). */
   segmentTimes(): SegmentTime[] {
-    return this.segments.map((s) => ({
-      baseOffset: s.baseOffset,
-      size: s.size,
-      lastModified: statSync(s.logPath).mtimeMs,
-    }));
+    return this.local.segmentTimes();
   }
   /** Base offsets of the segments, oldest first. */
   segmentBaseOffsets(): number[] {
-    return this.segments.map((s) => s.baseOffset);
-  }
-  private get active(): LogSegment {
-    return this.segments[this.segments.length - 1];
+    return this.local.segmentBaseOffsets();
   }
 
   // ---------------------------------------------------------------- recovery
@@ -299,10 +276,10 @@ export class PartitionLog {
     const clean = files.cleanShutdown;
     const snapshots = files.snapshots;
     this.recovery.cleanShutdown = clean;
-    this.segments.push(...files.segments);
+    this.local.segments.push(...files.segments);
 
     const r = recoverSegments(
-      this.segments,
+      this.local.segments,
       clean,
       `${this.topic}-${this.partition}`,
       () => fsyncDir(this.dir),
@@ -312,12 +289,12 @@ export class PartitionLog {
     this.recovery.rebuiltIndexes = r.rebuiltIndexes;
     this.recovery.deletedSegments = r.deletedSegments;
     this.recovery.dropped = r.dropped;
-    const active = this.active;
+    const active = this.local.active;
     this.leo = active.nextOffset >= 0 ? active.nextOffset : active.baseOffset;
-    this.logStart = this.startFromCheckpoint(this.segments[0].baseOffset);
+    this.logStart = this.startFromCheckpoint(this.local.baseOffset);
 
     this.loadProducerState(snapshots);
-    for (const s of this.segments) s.releaseHandles();
+    for (const s of this.local.segments) s.releaseHandles();
   }
 
   /** The log start offset: `earliest` data held, raised to the checkpoint (at most the LEO). */
@@ -333,8 +310,8 @@ export class PartitionLog {
     this.remote = view;
     const remoteStart = view.earliestOffset();
     const earliest = remoteStart >= 0
-      ? Math.min(remoteStart, this.segments[0].baseOffset)
-      : this.segments[0].baseOffset;
+      ? Math.min(remoteStart, this.local.baseOffset)
+      : this.local.baseOffset;
     const start = this.startFromCheckpoint(earliest);
     if (start !== this.logStart) {
       this.logStart = start;
@@ -363,16 +340,16 @@ export class PartitionLog {
       break;
     }
     if (from >= this.leo) return;
-    let i = this.segmentIndexFor(from);
+    let i = this.local.segmentIndexFor(from);
     let position = 0;
     try {
-      const first = this.segments[i].translateOffset(from);
+      const first = this.local.segments[i].translateOffset(from);
       if (first) position = first.position;
     } catch {
       // damage before `from`: the scan below starts at the segment's start and reports it
     }
-    for (; i < this.segments.length; i++) {
-      const seg = this.segments[i];
+    for (; i < this.local.segments.length; i++) {
+      const seg = this.local.segments[i];
       const r = seg.scan(position, false, (_pos, h, buf, bufPos) => {
         if (lastOffset(h) < from) return;
         this.replayBatch(h, buf, bufPos);
@@ -396,23 +373,6 @@ export class PartitionLog {
   /** Kafka writes a producer snapshot at each roll and on close, so recovery replays little. */
   private writeSnapshot(offset: number): void {
     writeSnapshot(this.dir, offset, this.producerState.toSnapshot().producers, this.txnIndex.all);
-  }
-
-  /** Index of the segment whose range holds `offset` (largest base offset <= offset). */
-  private segmentIndexFor(offset: number): number {
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    let found = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.segments[mid].baseOffset <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    return found;
   }
 
   // ---------------------------------------------------------------- append
@@ -484,7 +444,7 @@ export class PartitionLog {
     );
     const last = next - 1;
 
-    if (this.shouldRoll(records.length, maxTimestamp, last, now)) {
+    if (this.local.shouldRoll(records.length, maxTimestamp, last, now)) {
       try {
         await this.roll(now);
       } catch (e) {
@@ -492,7 +452,7 @@ export class PartitionLog {
         throw storageFailure(`${this.topic}-${this.partition}`, "rolling a new segment", e);
       }
     }
-    const seg = this.active;
+    const seg = this.local.active;
     const before = seg.size;
     try {
       seg.append(records, headers);
@@ -540,25 +500,9 @@ export class PartitionLog {
     };
   }
 
-  /** Kafka's LogSegment.shouldRoll. */
-  private shouldRoll(bytes: number, maxTimestamp: number, last: number, now: number): boolean {
-    const seg = this.active;
-    if (seg.size === 0) return false;
-    return seg.size > this.cfg.segmentBytes - bytes ||
-      seg.timeWaitedForRoll(now, maxTimestamp) > this.cfg.segmentMs ||
-      seg.offsetIndex.isFull() || seg.timeIndex.isFull() ||
-      last - seg.baseOffset > 0x7fffffff;
-  }
-
   /** Seals the active segment (fsync, final index entries) and starts a new one at the LEO. */
   private async roll(now: number): Promise<void> {
-    const old = this.active;
-    await old.flushAsync();
-    old.finishIndexes(true);
-    old.releaseHandles();
-    old.unloadIndexes();
-    this.segments.push(LogSegment.create(this.dir, this.leo, this.cfg, now));
-    fsyncDir(this.dir);
+    await this.local.roll(this.leo, now);
     this.writeSnapshot(this.leo);
     this.unflushedMessages = 0;
     this.lastFlushMs = now;
@@ -578,7 +522,7 @@ export class PartitionLog {
   }
 
   private async flushActive(now = Date.now()): Promise<void> {
-    await this.active.flushAsync();
+    await this.local.active.flushAsync();
     this.unflushedMessages = 0;
     this.lastFlushMs = now;
   }
@@ -608,7 +552,7 @@ export class PartitionLog {
     opts: { minOneBatch?: boolean; upperBound?: number } = {},
   ): Promise<Uint8Array> {
     try {
-      if (this.remote && offset < this.segments[0].baseOffset && offset >= this.logStart) {
+      if (this.remote && offset < this.local.baseOffset && offset >= this.logStart) {
         return this.readRemote(offset, maxBytes, opts);
       }
       return Promise.resolve(this.readSync(offset, maxBytes, opts));
@@ -620,7 +564,7 @@ export class PartitionLog {
   /** Whether a read at `offset` would be served from the cold tier. */
   isRemoteOffset(offset: number): boolean {
     return this.remote !== undefined && offset >= this.logStart &&
-      offset < this.segments[0].baseOffset;
+      offset < this.local.baseOffset;
   }
 
   /**
@@ -640,7 +584,7 @@ export class PartitionLog {
     });
     if (buf !== null) return buf; // possibly empty: the first batch did not fit
     // Nothing tiered at or after `offset`: the next data is the local log's.
-    return this.readSync(Math.max(this.segments[0].baseOffset, this.logStart), maxBytes, opts);
+    return this.readSync(Math.max(this.local.baseOffset, this.logStart), maxBytes, opts);
   }
 
   private readSync(
@@ -662,18 +606,7 @@ export class PartitionLog {
     }
     const upper = Math.min(opts.upperBound ?? this.leo, this.leo);
     if (offset >= upper) return new Uint8Array(0);
-    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
-      const seg = this.segments[i];
-      if (seg.baseOffset >= upper) break;
-      let buf: Uint8Array | null;
-      try {
-        buf = seg.read(offset, maxBytes, { maxOffset: upper, minOneBatch: opts.minOneBatch });
-      } catch (e) {
-        throw this.readFailures.failure(offset, e);
-      }
-      if (buf !== null) return buf;
-    }
-    return new Uint8Array(0);
+    return this.local.read(offset, maxBytes, upper, opts.minOneBatch);
   }
 
   /**
@@ -683,7 +616,7 @@ export class PartitionLog {
   async offsetForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | null> {
     if (
       this.remote && this.remote.maxTimestampMs() >= ts &&
-      this.logStart < this.segments[0].baseOffset
+      this.logStart < this.local.baseOffset
     ) {
       const found = await this.remote.offsetForTimestamp(ts, this.logStart);
       if (found) return found;
@@ -693,12 +626,7 @@ export class PartitionLog {
 
   private localOffsetForTimestamp(ts: number): Promise<TimestampOffset | null> {
     try {
-      for (const seg of this.segments) {
-        if (seg.size === 0 || seg.largestTimestamp < ts) continue;
-        const found = seg.findOffsetByTimestamp(ts, this.logStart, this.decompress);
-        if (found) return Promise.resolve(found);
-      }
-      return Promise.resolve(null);
+      return Promise.resolve(this.local.offsetForTimestamp(ts, this.logStart));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -721,22 +649,7 @@ export class PartitionLog {
 
   private localMaxTimestampAndOffset(): Promise<TimestampOffset | null> {
     try {
-      let best: LogSegment | null = null;
-      let bestTs: { timestamp: number; offset: number } | null = null;
-      for (const seg of this.segments) {
-        if (seg.size === 0) continue;
-        const t = seg.maxTimestampSoFar();
-        if (t && (bestTs === null || t.timestamp > bestTs.timestamp)) {
-          best = seg;
-          bestTs = t;
-        }
-      }
-      if (best === null || bestTs === null) return Promise.resolve(null);
-      const batch = best.translateOffset(bestTs.offset);
-      if (batch === null) return Promise.resolve(null);
-      const h = batch.header;
-      const found = best.findRecord(batch.position, h, h.maxTimestamp, 0, this.decompress);
-      return Promise.resolve(found ?? { offset: h.baseOffset, timestamp: h.maxTimestamp });
+      return Promise.resolve(this.local.maxTimestampAndOffset());
     } catch (e) {
       return Promise.reject(e);
     }
@@ -763,32 +676,11 @@ export class PartitionLog {
     return true;
   }
 
-  /** Deletes the oldest `n` segments' files (never the active one) and drops them. */
-  private dropOldestSegments(n: number): void {
-    n = Math.min(n, this.segments.length - 1);
-    if (n <= 0) return;
-    const doomed = this.segments.splice(0, n);
-    for (const seg of doomed) seg.deleteFiles();
-    fsyncDir(this.dir);
-  }
-
   /** Kafka's deleteLogStartOffsetBreachedSegments: segments wholly below the log start. */
   private deleteLogStartOffsetBreached(): number {
-    let n = 0;
-    while (n + 1 < this.segments.length && this.segments[n + 1].baseOffset <= this.logStart) n++;
-    this.dropOldestSegments(n);
+    const n = this.local.segmentsBelow(this.logStart);
+    this.local.dropOldestSegments(n);
     return n;
-  }
-
-  /** The age clock of a segment: its largest timestamp, else the file's modification time. */
-  private segmentTime(seg: LogSegment): number {
-    const ts = seg.largestTimestamp;
-    if (ts >= 0) return ts;
-    try {
-      return Deno.statSync(seg.logPath).mtime?.getTime() ?? seg.created;
-    } catch {
-      return seg.created;
-    }
   }
 
   /**
@@ -813,13 +705,15 @@ export class PartitionLog {
       const retentionBytes = tiered ? effectiveLocalRetentionBytes(cfg) : cfg.retentionBytes;
       const highestTiered = this.remote?.highestOffset() ?? -1;
       const eligible = (i: number): boolean => {
-        const next = this.segments[i + 1];
-        if (next === undefined) return !tiered && this.segments[i].size > 0;
+        const next = this.local.segments[i + 1];
+        if (next === undefined) return !tiered && this.local.segments[i].size > 0;
         return !tiered || next.baseOffset - 1 <= highestTiered;
       };
       const count = (pred: (seg: LogSegment, i: number) => boolean): number => {
         let n = 0;
-        while (n < this.segments.length && eligible(n) && pred(this.segments[n], n)) n++;
+        while (n < this.local.segments.length && eligible(n) && pred(this.local.segments[n], n)) {
+          n++;
+        }
         return n;
       };
       let n = 0;
@@ -832,13 +726,13 @@ export class PartitionLog {
         });
       }
       if (retentionMs >= 0) {
-        n = Math.max(n, count((seg) => now - this.segmentTime(seg) > retentionMs));
+        n = Math.max(n, count((seg) => now - this.local.segmentTime(seg) > retentionMs));
       }
       if (n === 0) return deleted;
-      if (n === this.segments.length) await this.roll(now); // the active segment goes too
-      this.dropOldestSegments(n);
+      if (n === this.local.segments.length) await this.roll(now); // the active segment goes too
+      this.local.dropOldestSegments(n);
       deleted += n;
-      if (!tiered) this.raiseLogStart(this.segments[0].baseOffset);
+      if (!tiered) this.raiseLogStart(this.local.baseOffset);
       return deleted;
     });
   }
@@ -890,84 +784,32 @@ export class PartitionLog {
 
   /** The closed (non-active) local segments, oldest first. */
   closedSegments(): ClosedSegment[] {
-    const out: ClosedSegment[] = [];
-    for (let i = 0; i + 1 < this.segments.length; i++) {
-      const s = this.segments[i];
-      out.push({
-        segment: s,
-        baseOffset: s.baseOffset,
-        endOffset: this.segments[i + 1].baseOffset - 1,
-        size: s.size,
-      });
-    }
-    return out;
+    return this.local.closedSegments();
   }
 
   /** Whether `seg` is still one of this log's closed segments (not deleted or replaced). */
   holdsClosedSegment(seg: LogSegment): boolean {
-    const i = this.segments.indexOf(seg);
-    return i >= 0 && i < this.segments.length - 1;
+    return this.local.holdsClosedSegment(seg);
   }
 
   /** Reads a closed segment's .log, .index and .timeindex for upload (asynchronously). */
-  async readSegmentFiles(seg: LogSegment): Promise<LogSegmentData> {
-    if (!this.holdsClosedSegment(seg)) {
-      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `segment ${seg.baseOffset} is gone`);
-    }
-    // Make sure the index files are on disk and match the log (rebuilt if they were not).
-    seg.maxTimestampSoFar();
-    const read = async (path: string, required: boolean): Promise<Uint8Array> => {
-      try {
-        return await Deno.readFile(path);
-      } catch (e) {
-        if (!required && e instanceof Deno.errors.NotFound) return new Uint8Array(0);
-        throw e;
-      }
-    };
-    const log = await read(seg.logPath, true);
-    // A missing index uploads empty: remote lookups then scan from the segment's start.
-    const offsetIndex = await read(seg.offsetIndex.path, false);
-    const timeIndex = await read(seg.timeIndex.path, false);
-    return {
-      log: log.length === seg.size ? log : log.subarray(0, seg.size),
-      offsetIndex,
-      timeIndex,
-    };
+  readSegmentFiles(seg: LogSegment): Promise<LogSegmentData> {
+    return this.local.readSegmentFiles(seg);
   }
 
   /** Path the LogCleaner writes a cleaned copy of `seg` to. */
   cleanedPathFor(seg: LogSegment): string {
-    return `${seg.logPath}${CLEANED_FILE_SUFFIX}`;
+    return this.local.cleanedPathFor(seg);
   }
 
   /**
    * LogCleaner: replaces closed segment `seg` by the cleaned log written (and fsynced) at
-   * cleanedPathFor(seg). Synchronous, so no read or append sees a half-swapped segment:
-   * `.cleaned` → `.log.swap` (the commit point; open() completes a swap from here), old
-   * indexes deleted, `.log.swap` → `.log` (atomic replace), indexes rebuilt. Returns false
-   * (and drops the cleaned file) when `seg` was deleted or replaced meanwhile.
+   * cleanedPathFor(seg). Synchronous, so no read or append sees a half-swapped segment (the
+   * swap protocol is LocalLog's). Returns false (and drops the cleaned file) when `seg` was
+   * deleted or replaced meanwhile, or the log is closed.
    */
   replaceWithCleaned(seg: LogSegment): boolean {
-    const cleaned = this.cleanedPathFor(seg);
-    const i = this.segments.indexOf(seg);
-    if (this.closed || i < 0 || i >= this.segments.length - 1) {
-      rmSync(cleaned, { force: true });
-      return false;
-    }
-    const swap = `${seg.logPath}${SWAP_FILE_SUFFIX}`;
-    renameSync(cleaned, swap);
-    fsyncDir(this.dir);
-    seg.releaseHandles();
-    rmSync(seg.offsetIndex.path, { force: true });
-    rmSync(seg.timeIndex.path, { force: true });
-    renameSync(swap, seg.logPath);
-    fsyncDir(this.dir);
-    const fresh = LogSegment.open(this.dir, seg.baseOffset, this.cfg);
-    fresh.rebuildIndexes();
-    fresh.unloadIndexes();
-    fresh.releaseHandles();
-    this.segments[i] = fresh;
-    return true;
+    return this.local.replaceWithCleaned(seg, this.closed);
   }
 
   /** Aborted transactions overlapping [startOffset, endOffset] (the LogCleaner drops them). */
@@ -986,7 +828,7 @@ export class PartitionLog {
       if (this.closed) return;
       this.closed = true;
       this.rollListeners.clear();
-      for (const s of this.segments) s.close();
+      for (const s of this.local.segments) s.close();
       this.writeSnapshot(this.leo);
       // Written after everything above is durable; if it is lost, the next open is merely slower.
       writeFileSync(`${this.dir}/${CLEAN_SHUTDOWN_FILE}`, "");
@@ -999,15 +841,13 @@ export class PartitionLog {
     return this.enqueue(() => {
       if (this.closed) return;
       this.closed = true;
-      for (const s of this.segments) s.releaseHandles();
+      for (const s of this.local.segments) s.releaseHandles();
       this.listeners.clear();
     });
   }
 
   /** Approximate heap held by indexes (for memory accounting). */
   get indexMemoryBytes(): number {
-    let n = 0;
-    for (const s of this.segments) n += s.offsetIndex.memoryBytes + s.timeIndex.memoryBytes;
-    return n;
+    return this.local.indexMemoryBytes;
   }
 }
