@@ -11,7 +11,7 @@ import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { fsyncDir } from "./file_io.ts";
 import type { SegmentTime } from "./legacy_offsets.ts";
 import type { LogConfig } from "./log_config.ts";
-import { CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX } from "./log_loader.ts";
+import { CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX } from "./log_files.ts";
 import { type Decompressor, LogSegment } from "./log_segment.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
 import { ReadFailures } from "./segment_damage.ts";
@@ -35,11 +35,12 @@ export class LocalLog {
   constructor(
     readonly dir: string,
     config: LogConfig,
-    topicPartition: string,
+    /** "topic-partition", for log lines and errors. */
+    readonly name: string,
     private readonly decompress?: Decompressor,
   ) {
     this.cfg = config;
-    this.readFailures = new ReadFailures(topicPartition);
+    this.readFailures = new ReadFailures(name);
   }
 
   get config(): LogConfig {

@@ -22,7 +22,7 @@
  * offset (and with it the high watermark) is the end of the last valid batch; consumers past
  * it get OFFSET_OUT_OF_RANGE and reset, producers continue from it.
  */
-import { lastOffset } from "../protocol/record_batch.ts";
+import { isControl, lastOffset, readControlRecordType } from "../protocol/record_batch.ts";
 import { log } from "./logger.ts";
 import {
   describeDropped,
@@ -31,16 +31,21 @@ import {
   mergeDropped,
 } from "./dropped_batches.ts";
 import type { LogConfig } from "./log_config.ts";
+import { LogSegment, type RecoveryResult } from "./log_segment.ts";
 import {
+  CLEAN_SHUTDOWN_FILE,
   INDEX_FILE_SUFFIX,
   LOG_FILE_SUFFIX,
-  LogSegment,
-  type RecoveryResult,
   segmentFileName,
+  STALE_FILE_SUFFIXES,
   TIME_INDEX_FILE_SUFFIX,
-} from "./log_segment.ts";
+} from "./log_files.ts";
 import { fsyncDir, readFully } from "./file_io.ts";
 import { OffsetIndex } from "./offset_index.ts";
+import type { LocalLog } from "./local_log.ts";
+import type { ProducerStateManager } from "./producer_state.ts";
+import { readSnapshot, snapshotPath } from "./producer_snapshot.ts";
+import type { TransactionIndex } from "./transaction_index.ts";
 import {
   closeSync,
   existsSync,
@@ -51,13 +56,6 @@ import {
   rmSync,
   unlinkSync,
 } from "node:fs";
-
-/** Written on clean close; its presence lets the next open trust the active segment's indexes. */
-export const CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown";
-/** Suffix of a compacted segment being written, and of one ready to replace the original. */
-export const CLEANED_FILE_SUFFIX = ".cleaned";
-export const SWAP_FILE_SUFFIX = ".swap";
-const STALE_SUFFIXES = [".deleted", CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX, ".tmp"];
 
 /** A partition directory's files after the temp-file sweep, before recovery. */
 export interface SegmentFiles {
@@ -99,7 +97,7 @@ export function loadSegmentFiles(dir: string, cfg: LogConfig, name: string): Seg
   const afterSwaps = readdirSync(dir);
   const fileNames = new Set(afterSwaps);
   for (const file of afterSwaps) {
-    if (STALE_SUFFIXES.some((s) => file.endsWith(s))) {
+    if (STALE_FILE_SUFFIXES.some((s) => file.endsWith(s))) {
       rmSync(`${dir}/${file}`, { recursive: true, force: true });
       log.info(`${name}: deleted the leftover ${file}`);
       continue;
@@ -118,6 +116,19 @@ export function loadSegmentFiles(dir: string, cfg: LogConfig, name: string): Seg
     ? [LogSegment.create(dir, 0, cfg)]
     : logBases.map((base) => LogSegment.open(dir, base, cfg));
   return { segments, snapshots, cleanShutdown: clean };
+}
+
+/** What recovery did (storage/log_loader.ts logs each action). */
+export interface RecoveryInfo {
+  cleanShutdown: boolean;
+  truncatedBytes: number;
+  reason?: string;
+  rebuiltIndexes: number;
+  replayedBatches: number;
+  /** Segments deleted after an earlier one was truncated. */
+  deletedSegments: number;
+  /** What the truncation and the deletions dropped, by batch headers. */
+  dropped?: DroppedBatches;
 }
 
 /** What loading the segments did. */
@@ -318,4 +329,67 @@ export function recoverSegments(
     }; log end offset now ${leo}`,
   );
   return out;
+}
+
+/**
+ * Kafka's rebuildProducerState: loads the newest usable snapshot at or below the log end
+ * (deleting those recovery made stale and unreadable ones), then replays the headers of every
+ * batch after it into the producer state and the transaction index. Returns the number of
+ * batches replayed.
+ */
+export function rebuildProducerState(
+  local: LocalLog,
+  snapshotOffsets: number[],
+  logStart: number,
+  logEnd: number,
+  producerState: ProducerStateManager,
+  txnIndex: TransactionIndex,
+): number {
+  snapshotOffsets.sort((a, b) => b - a);
+  let from = logStart;
+  for (const offset of snapshotOffsets) {
+    const path = snapshotPath(local.dir, offset);
+    if (offset > logEnd) {
+      unlinkSync(path); // describes data that recovery cut off
+      continue;
+    }
+    const snap = readSnapshot(path);
+    if (snap === null || snap.offset !== offset) {
+      unlinkSync(path);
+      continue;
+    }
+    producerState.loadSnapshot({ producers: snap.producers });
+    txnIndex.load(snap.abortedTxns);
+    from = offset;
+    break;
+  }
+  let replayed = 0;
+  if (from >= logEnd) return replayed;
+  const segments = local.segments;
+  let i = local.segmentIndexFor(from);
+  let position = 0;
+  try {
+    const first = segments[i].translateOffset(from);
+    if (first) position = first.position;
+  } catch {
+    // damage before `from`: the scan below starts at the segment's start and reports it
+  }
+  for (; i < segments.length; i++) {
+    const seg = segments[i];
+    const r = seg.scan(position, false, (_pos, h, buf, bufPos) => {
+      if (lastOffset(h) < from) return;
+      if (h.producerId >= 0) {
+        const controlType = isControl(h) ? readControlRecordType(buf, bufPos, h) : -1;
+        for (const t of producerState.replay(h, controlType)) txnIndex.add(t);
+      }
+      replayed++;
+    });
+    if (r.reason !== undefined) {
+      log.warn(
+        `${local.name}: producer state replay skips the rest of ${seg.logPath} (${r.reason})`,
+      );
+    }
+    position = 0;
+  }
+  return replayed;
 }

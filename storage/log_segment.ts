@@ -38,18 +38,17 @@ import { corruptSegment, segmentCutShort, storedBatchDamage } from "./segment_da
 import { fileSize, readFully, writeFully } from "./file_io.ts";
 import { OffsetIndex } from "./offset_index.ts";
 import { TimeIndex, type TimestampOffset } from "./time_index.ts";
+import {
+  INDEX_FILE_SUFFIX,
+  LOG_FILE_SUFFIX,
+  segmentFileName,
+  TIME_INDEX_FILE_SUFFIX,
+} from "./log_files.ts";
 
-export const LOG_FILE_SUFFIX = ".log";
-export const INDEX_FILE_SUFFIX = ".index";
-export const TIME_INDEX_FILE_SUFFIX = ".timeindex";
+export { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, segmentFileName, TIME_INDEX_FILE_SUFFIX };
 
 /** Decompresses a batch's records section (bytes after the 61-byte header) for codec `codec`. */
 export type Decompressor = (codec: number, data: Uint8Array) => Uint8Array;
-
-/** Kafka's file name for a segment starting at `baseOffset`: 20 digits, zero padded. */
-export function segmentFileName(baseOffset: number, suffix: string): string {
-  return String(baseOffset).padStart(20, "0") + suffix;
-}
 
 /** Position and header of one batch in the .log file. */
 export interface FileBatch {

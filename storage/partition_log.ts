@@ -1,18 +1,20 @@
 /**
- * PartitionLog: one partition's log, Kafka's UnifiedLog + LocalLog in one class. It owns the
- * directory `<dataDir>/<topic>-<partition>`, the ordered segments, the producer state and the
- * offsets the broker reports (log start, log end, high watermark, last stable offset).
+ * PartitionLog: one partition's log, Kafka's UnifiedLog. It owns the directory
+ * `<dataDir>/<topic>-<partition>` through a LocalLog (storage/local_log.ts: the ordered
+ * segments), the producer state, the TransactionIndex and the offsets the broker reports
+ * (log start, log end, high watermark, last stable offset). Appends pass the LogValidator
+ * (storage/log_validator.ts) first; retention counts with storage/log_retention.ts.
  *
  * Appends are serialised through a promise chain — one writer per partition — and run their
  * file I/O synchronously, so a fetch never observes a half-applied append. Reads are
  * synchronous positional reads of whole batches into one buffer.
  *
- * Recovery on open: a compaction swap cut short (`<base>.log.swap`) is completed; stale temp
- * files (`.cleaned`, `.deleted`, `.tmp`) are deleted; the segments are recovered by the
- * LogLoader (storage/log_loader.ts: index rebuilds, closed segments' ends checked, the active
- * segment walked batch by batch, the log cut at the first torn or corrupt batch, every action
- * logged); producer state is loaded from the newest usable snapshot and rolled forward by
- * replaying batch headers.
+ * Recovery on open is the LogLoader's (storage/log_loader.ts): a compaction swap cut short
+ * (`<base>.log.swap`) is completed; stale temp files (`.cleaned`, `.deleted`, `.tmp`) are
+ * deleted; the segments are recovered (index rebuilds, closed segments' ends checked, the
+ * active segment walked batch by batch, the log cut at the first torn or corrupt batch, every
+ * action logged); producer state is loaded from the newest usable snapshot
+ * (storage/producer_snapshot.ts) and rolled forward by replaying batch headers.
  *
  * Offsets (Kafka's names): the log start offset is the first offset a consumer may read; with
  * tiered storage (KIP-405) it can lie in the cold tier, below the local log start offset (the
@@ -21,76 +23,38 @@
  * and the cold tier's own retention move the log start forward; LogManager checkpoints it
  * (log-start-offset-checkpoint) through `onLogStartOffsetChange`.
  */
-import { unlinkSync, writeFileSync } from "node:fs";
-import {
-  type BatchHeader,
-  isControl,
-  lastOffset,
-  readControlRecordType,
-} from "../protocol/record_batch.ts";
+import { writeFileSync } from "node:fs";
+import { isControl, readControlRecordType } from "../protocol/record_batch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import { log } from "./logger.ts";
 import type { SegmentTime } from "./legacy_offsets.ts";
 import { assignOffsets, stampBatches, validateAppend } from "./log_validator.ts";
-import {
-  deletePolicy,
-  effectiveLocalRetentionBytes,
-  effectiveLocalRetentionMs,
-  type LogConfig,
-} from "./log_config.ts";
+import { deletePolicy, type LogConfig } from "./log_config.ts";
 import type { Decompressor, LogSegment } from "./log_segment.ts";
 import { type ClosedSegment, LocalLog } from "./local_log.ts";
-import type { DroppedBatches } from "./dropped_batches.ts";
 import {
-  CLEAN_SHUTDOWN_FILE,
-  CLEANED_FILE_SUFFIX,
   loadSegmentFiles,
+  rebuildProducerState,
   recoverSegments,
-  SWAP_FILE_SUFFIX,
+  type RecoveryInfo,
 } from "./log_loader.ts";
+import type { RemoteLogView } from "./remote_log_view.ts";
+import { retentionBreachedSegments } from "./log_retention.ts";
+import { CLEAN_SHUTDOWN_FILE } from "./log_files.ts";
+import type { AppendOptions, AppendResult } from "./log_append_info.ts";
 import { storageFailure } from "./segment_damage.ts";
 import { fsyncDir, writeFileAtomic } from "./file_io.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
-import type { TimestampOffset } from "./time_index.ts";
 import {
   type DuplicateBatch,
   type ProducerAppendInfo,
   ProducerStateManager,
 } from "./producer_state.ts";
-import {
-  readSnapshot,
-  SNAPSHOT_FILE_SUFFIX,
-  snapshotPath,
-  writeSnapshot,
-} from "./producer_snapshot.ts";
+import { writeSnapshot } from "./producer_snapshot.ts";
 import { type AbortedTxn, TransactionIndex } from "./transaction_index.ts";
 
-/** Moved with the loader and the snapshot files; re-exported so existing imports keep working. */
-export { CLEAN_SHUTDOWN_FILE, CLEANED_FILE_SUFFIX, SNAPSHOT_FILE_SUFFIX, SWAP_FILE_SUFFIX };
-export type { AbortedTxn, ClosedSegment };
-
-export interface AppendResult {
-  baseOffset: number;
-  lastOffset: number;
-  /** The broker time stamped on the batches, -1 for CreateTime topics. */
-  logAppendTime: number;
-  logStartOffset: number;
-  /** True when the batch was a retry already in the log; offsets are the original ones. */
-  duplicate: boolean;
-  recordCount: number;
-}
-
-export interface AppendOptions {
-  /** Broker clock for LogAppendTime and rolling (tests inject it). */
-  now?: number;
-  /**
-   * Who is writing: "client" appends (Produce) are fully validated and may not contain
-   * control batches; "coordinator" appends (transaction markers) skip the client checks.
-   */
-  origin?: "client" | "coordinator";
-  /** Stamped into every batch's partitionLeaderEpoch (single node: 0). */
-  leaderEpoch?: number;
-}
+/** Moved to their own files; re-exported so existing imports keep working. */
+export { CLEAN_SHUTDOWN_FILE };
+export type { AbortedTxn, AppendOptions, AppendResult, ClosedSegment, RecoveryInfo, RemoteLogView };
 
 export interface PartitionLogOptions {
   topic: string;
@@ -103,47 +67,6 @@ export interface PartitionLogOptions {
   logStartOffset?: number;
   /** Called (synchronously) whenever the log start offset moves forward. */
   onLogStartOffsetChange?: (log: PartitionLog) => void;
-}
-
-/**
- * The cold tier of one partition as the log sees it (implemented by the RemoteLogManager):
- * only segments whose copy was verified (COPY_SEGMENT_FINISHED) are visible.
- */
-export interface RemoteLogView {
-  /** Start offset of the earliest tiered segment, -1 when nothing is tiered. */
-  earliestOffset(): number;
-  /** Kafka's highestOffsetInRemoteStorage: last offset of the newest tiered segment, or -1. */
-  highestOffset(): number;
-  sizeInBytes(): number;
-  segmentCount(): number;
-  /** Largest record timestamp of any tiered segment (-1 when none). */
-  maxTimestampMs(): number;
-  /**
-   * Like PartitionLog.read, from the tiered segment holding `offset` (or the first one after
-   * it); null when no tiered segment holds anything at or after `offset`.
-   */
-  read(
-    offset: number,
-    maxBytes: number,
-    opts: { minOneBatch?: boolean; upperBound: number },
-  ): Promise<Uint8Array | null>;
-  /** First record with timestamp >= ts and offset >= startOffset in the cold tier, or null. */
-  offsetForTimestamp(ts: number, startOffset: number): Promise<TimestampOffset | null>;
-  /** The record with the largest timestamp in the cold tier, or null. */
-  maxTimestampAndOffset(): Promise<TimestampOffset | null>;
-}
-
-/** What recovery did (storage/log_loader.ts logs each action). */
-export interface RecoveryInfo {
-  cleanShutdown: boolean;
-  truncatedBytes: number;
-  reason?: string;
-  rebuiltIndexes: number;
-  replayedBatches: number;
-  /** Segments deleted after an earlier one was truncated. */
-  deletedSegments: number;
-  /** What the truncation and the deletions dropped, by batch headers. */
-  dropped?: DroppedBatches;
 }
 
 /** Moved to storage/file_io.ts; re-exported so existing imports keep working. */
@@ -293,7 +216,14 @@ export class PartitionLog {
     this.leo = active.nextOffset >= 0 ? active.nextOffset : active.baseOffset;
     this.logStart = this.startFromCheckpoint(this.local.baseOffset);
 
-    this.loadProducerState(snapshots);
+    this.recovery.replayedBatches += rebuildProducerState(
+      this.local,
+      snapshots,
+      this.logStart,
+      this.leo,
+      this.producerState,
+      this.txnIndex,
+    );
     for (const s of this.local.segments) s.releaseHandles();
   }
 
@@ -319,63 +249,20 @@ export class PartitionLog {
     }
   }
 
-  /** Newest snapshot at or below the log end, then replay of every batch after it. */
-  private loadProducerState(snapshotOffsets: number[]): void {
-    snapshotOffsets.sort((a, b) => b - a);
-    let from = this.logStart;
-    for (const offset of snapshotOffsets) {
-      const path = snapshotPath(this.dir, offset);
-      if (offset > this.leo) {
-        unlinkSync(path); // describes data that recovery cut off
-        continue;
-      }
-      const snap = readSnapshot(path);
-      if (snap === null || snap.offset !== offset) {
-        unlinkSync(path);
-        continue;
-      }
-      this.producerState.loadSnapshot({ producers: snap.producers });
-      this.txnIndex.load(snap.abortedTxns);
-      from = offset;
-      break;
-    }
-    if (from >= this.leo) return;
-    let i = this.local.segmentIndexFor(from);
-    let position = 0;
-    try {
-      const first = this.local.segments[i].translateOffset(from);
-      if (first) position = first.position;
-    } catch {
-      // damage before `from`: the scan below starts at the segment's start and reports it
-    }
-    for (; i < this.local.segments.length; i++) {
-      const seg = this.local.segments[i];
-      const r = seg.scan(position, false, (_pos, h, buf, bufPos) => {
-        if (lastOffset(h) < from) return;
-        this.replayBatch(h, buf, bufPos);
-        this.recovery.replayedBatches++;
-      });
-      if (r.reason !== undefined) {
-        log.warn(
-          `${this.topic}-${this.partition}: producer state replay skips the rest of ${seg.logPath} (${r.reason})`,
-        );
-      }
-      position = 0;
-    }
-  }
-
-  private replayBatch(h: BatchHeader, buf: Uint8Array, bufPos: number): void {
-    if (h.producerId < 0) return;
-    const controlType = isControl(h) ? readControlRecordType(buf, bufPos, h) : -1;
-    for (const t of this.producerState.replay(h, controlType)) this.txnIndex.add(t);
-  }
-
   /** Kafka writes a producer snapshot at each roll and on close, so recovery replays little. */
   private writeSnapshot(offset: number): void {
     writeSnapshot(this.dir, offset, this.producerState.toSnapshot().producers, this.txnIndex.all);
   }
 
   // ---------------------------------------------------------------- append
+
+  /** What appends and reads get once the log is closed (the partition moved or went). */
+  private closedError(): KafkaError {
+    return new KafkaError(
+      ErrorCode.NOT_LEADER_OR_FOLLOWER,
+      `${this.topic}-${this.partition} closed`,
+    );
+  }
 
   private enqueue<T>(fn: () => T | Promise<T>): Promise<T> {
     const run = this.chain.then(fn);
@@ -395,10 +282,7 @@ export class PartitionLog {
 
   private async doAppend(records: Uint8Array, opts: AppendOptions): Promise<AppendResult> {
     if (this.closed) {
-      throw new KafkaError(
-        ErrorCode.NOT_LEADER_OR_FOLLOWER,
-        `${this.topic}-${this.partition} closed`,
-      );
+      throw this.closedError();
     }
     const now = opts.now ?? Date.now();
     const cfg = this.cfg;
@@ -593,10 +477,7 @@ export class PartitionLog {
     opts: { minOneBatch?: boolean; upperBound?: number },
   ): Uint8Array {
     if (this.closed) {
-      throw new KafkaError(
-        ErrorCode.NOT_LEADER_OR_FOLLOWER,
-        `${this.topic}-${this.partition} closed`,
-      );
+      throw this.closedError();
     }
     if (offset < this.logStart || offset > this.leo) {
       throw new KafkaError(
@@ -621,20 +502,12 @@ export class PartitionLog {
       const found = await this.remote.offsetForTimestamp(ts, this.logStart);
       if (found) return found;
     }
-    return this.localOffsetForTimestamp(ts);
-  }
-
-  private localOffsetForTimestamp(ts: number): Promise<TimestampOffset | null> {
-    try {
-      return Promise.resolve(this.local.offsetForTimestamp(ts, this.logStart));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.local.offsetForTimestamp(ts, this.logStart);
   }
 
   /** ListOffsets MAX_TIMESTAMP (-3): the record with the largest timestamp (first on ties). */
   async maxTimestampAndOffset(): Promise<{ offset: number; timestamp: number } | null> {
-    const local = await this.localMaxTimestampAndOffset();
+    const local = this.local.maxTimestampAndOffset();
     if (
       this.remote && this.remote.maxTimestampMs() >= 0 &&
       (local === null || this.remote.maxTimestampMs() >= local.timestamp)
@@ -645,14 +518,6 @@ export class PartitionLog {
       }
     }
     return local;
-  }
-
-  private localMaxTimestampAndOffset(): Promise<TimestampOffset | null> {
-    try {
-      return Promise.resolve(this.local.maxTimestampAndOffset());
-    } catch (e) {
-      return Promise.reject(e);
-    }
   }
 
   /** Aborted transactions overlapping [startOffset, upperBound) for read_committed fetches. */
@@ -701,33 +566,13 @@ export class PartitionLog {
       const cfg = this.cfg;
       if (!deletePolicy(cfg)) return deleted;
       const tiered = cfg.remoteStorageEnable && this.remote !== undefined;
-      const retentionMs = tiered ? effectiveLocalRetentionMs(cfg) : cfg.retentionMs;
-      const retentionBytes = tiered ? effectiveLocalRetentionBytes(cfg) : cfg.retentionBytes;
-      const highestTiered = this.remote?.highestOffset() ?? -1;
-      const eligible = (i: number): boolean => {
-        const next = this.local.segments[i + 1];
-        if (next === undefined) return !tiered && this.local.segments[i].size > 0;
-        return !tiered || next.baseOffset - 1 <= highestTiered;
-      };
-      const count = (pred: (seg: LogSegment, i: number) => boolean): number => {
-        let n = 0;
-        while (n < this.local.segments.length && eligible(n) && pred(this.local.segments[n], n)) {
-          n++;
-        }
-        return n;
-      };
-      let n = 0;
-      if (retentionBytes >= 0) {
-        let diff = this.sizeInBytes - retentionBytes;
-        n = count((seg) => {
-          if (diff - seg.size < 0) return false;
-          diff -= seg.size;
-          return true;
-        });
-      }
-      if (retentionMs >= 0) {
-        n = Math.max(n, count((seg) => now - this.local.segmentTime(seg) > retentionMs));
-      }
+      const n = retentionBreachedSegments(
+        this.local,
+        cfg,
+        tiered,
+        this.remote?.highestOffset() ?? -1,
+        now,
+      );
       if (n === 0) return deleted;
       if (n === this.local.segments.length) await this.roll(now); // the active segment goes too
       this.local.dropOldestSegments(n);
@@ -746,10 +591,7 @@ export class PartitionLog {
   deleteRecordsBefore(offset: number): Promise<number> {
     return this.enqueue(() => {
       if (this.closed) {
-        throw new KafkaError(
-          ErrorCode.NOT_LEADER_OR_FOLLOWER,
-          `${this.topic}-${this.partition} closed`,
-        );
+        throw this.closedError();
       }
       if (!deletePolicy(this.cfg)) {
         throw new KafkaError(

@@ -7,11 +7,10 @@
  */
 import { readdirSync, unlinkSync } from "node:fs";
 import { readWholeFile, writeFileAtomic } from "./file_io.ts";
-import { segmentFileName } from "./log_segment.ts";
+import { segmentFileName, SNAPSHOT_FILE_SUFFIX } from "./log_files.ts";
 import type { ProducerStateEntry } from "./producer_state.ts";
 import type { AbortedTxn } from "./transaction_index.ts";
 
-export const SNAPSHOT_FILE_SUFFIX = ".snapshot";
 const SNAPSHOTS_TO_KEEP = 2;
 
 export interface SnapshotFile {

@@ -39,7 +39,8 @@ import {
 } from "../protocol/record_batch.ts";
 import { deletePolicy } from "./log_config.ts";
 import { type Decompressor, findRecordInBatch, wholeBatchesLength } from "./log_segment.ts";
-import type { PartitionLog, RemoteLogView } from "./partition_log.ts";
+import type { PartitionLog } from "./partition_log.ts";
+import type { RemoteLogView } from "./remote_log_view.ts";
 import { RemoteLogMetadataManager } from "./remote_log_metadata.ts";
 import {
   describeSegmentData,
