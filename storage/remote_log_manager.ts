@@ -38,7 +38,8 @@ import {
   totalSize,
 } from "../protocol/record_batch.ts";
 import { deletePolicy } from "./log_config.ts";
-import { type Decompressor, findRecordInBatch, wholeBatchesLength } from "./log_segment.ts";
+import type { Decompressor } from "./log_segment.ts";
+import { findRecordInBatch, wholeBatchesLength } from "./batch_search.ts";
 import type { PartitionLog } from "./partition_log.ts";
 import type { RemoteLogView } from "./remote_log_view.ts";
 import { RemoteLogMetadataManager } from "./remote_log_metadata.ts";
