@@ -271,8 +271,8 @@ export class PartitionLog {
   }
 
   /**
-   * Validates (validateBatches), checks producer state, assigns offsets by patching baseOffset in
-   * place, applies LogAppendTime if configured, writes, updates indexes, rolls. Appends to one
+   * Validates (the LogValidator), checks producer state, assigns offsets by patching baseOffset
+   * in place, applies LogAppendTime if configured, writes, updates indexes, rolls. Appends to one
    * partition are serialised. Throws KafkaError on invalid input; nothing from that request is
    * appended then. Note that `records` is modified in place.
    */
@@ -281,9 +281,7 @@ export class PartitionLog {
   }
 
   private async doAppend(records: Uint8Array, opts: AppendOptions): Promise<AppendResult> {
-    if (this.closed) {
-      throw this.closedError();
-    }
+    if (this.closed) throw this.closedError();
     const now = opts.now ?? Date.now();
     const cfg = this.cfg;
     const fromClient = (opts.origin ?? "client") === "client";
@@ -333,7 +331,7 @@ export class PartitionLog {
         await this.roll(now);
       } catch (e) {
         // Nothing of this request is written yet; the next append tries to roll again.
-        throw storageFailure(`${this.topic}-${this.partition}`, "rolling a new segment", e);
+        throw storageFailure(name, "rolling a new segment", e);
       }
     }
     const seg = this.local.active;
@@ -346,7 +344,7 @@ export class PartitionLog {
       } catch {
         // the storage error below is what matters
       }
-      throw storageFailure(`${this.topic}-${this.partition}`, "append", e);
+      throw storageFailure(name, "append", e);
     }
     this.leo = next;
     this.producerState.commit(info);
@@ -363,7 +361,7 @@ export class PartitionLog {
       } catch (e) {
         // Written but not durable: not acknowledged (a retry of an idempotent batch is
         // recognised as a duplicate).
-        flushFailure = storageFailure(`${this.topic}-${this.partition}`, "fsync", e);
+        flushFailure = storageFailure(name, "fsync", e);
       }
     }
     for (const l of this.listeners) {
