@@ -9,19 +9,6 @@
  * A legacy produce payload (magic 0/1 message sets, which Produce v0–2 may carry) becomes
  * what this log stores: one v2 record batch, as Kafka 3.x does (its message format is always
  * v2). The batch then takes the same path as any v2 append.
- *
- * Rules, after LogValidator.convertAndAssignOffsetsNonCompressed and
- * validateMessagesAndAssignOffsetsCompressed (`compression.type=producer`):
- * - every message must be whole (CORRUPT_MESSAGE), no larger than `max.message.bytes`
- *   (MESSAGE_TOO_LARGE) and carry a valid CRC-32 (CORRUPT_MESSAGE), inner messages of a
- *   wrapper included;
- * - inner messages may not be compressed again and must share their wrapper's magic
- *   (INVALID_RECORD); zstd wrappers are invalid (INVALID_RECORD);
- * - a producer may not mark messages LogAppendTime (INVALID_TIMESTAMP) unless they carry a
- *   timestamp bound for a CreateTime topic, where Kafka lets it pass;
- * - the stored codec is the payload's (the last compressed message's codec, or none);
- *   magic 0 messages have no timestamp (stored as -1), magic 1 keep theirs, or their
- *   LogAppendTime wrapper's.
  */
 import { DEFAULT_MAX_OUTPUT } from "../protocol/compression.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
@@ -70,7 +57,22 @@ function checkTimestampType(
   }
 }
 
-/** The v2 batch storing the legacy message set `records` (see the rules above). */
+/**
+ * The v2 batch storing the legacy message set `records`.
+ *
+ * Rules, after LogValidator.convertAndAssignOffsetsNonCompressed and
+ * validateMessagesAndAssignOffsetsCompressed (`compression.type=producer`):
+ * - every message must be whole (CORRUPT_MESSAGE), no larger than `max.message.bytes`
+ *   (MESSAGE_TOO_LARGE) and carry a valid CRC-32 (CORRUPT_MESSAGE), inner messages of a
+ *   wrapper included;
+ * - inner messages may not be compressed again and must share their wrapper's magic
+ *   (INVALID_RECORD); zstd wrappers are invalid (INVALID_RECORD);
+ * - a producer may not mark messages LogAppendTime (INVALID_TIMESTAMP) unless they carry a
+ *   timestamp bound for a CreateTime topic, where Kafka lets it pass;
+ * - the stored codec is the payload's (the last compressed message's codec, or none);
+ *   magic 0 messages have no timestamp (stored as -1), magic 1 keep theirs, or their
+ *   LogAppendTime wrapper's.
+ */
 export function convertLegacyMessageSet(
   records: Uint8Array,
   cfg: LegacyConversionConfig,
