@@ -382,19 +382,29 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
     const body = s.struct(api.schema.fields, version, 0);
     let frame = encodeFrame(api.schema, version, i + 1, body);
     if (s.rnd() < 0.6) frame = mutate(frame, s);
-    const decoded = decode(frame, api.schema);
-    if (decoded && api.apiKey === 1 && decoded.body.maxWaitMs > maxWait) {
+    let sent = api;
+    let sentVersion = version;
+    if (s.rnd() < 0.08) {
+      // One API's body under another's header (a served key and version).
+      sent = s.pick(apis);
+      sentVersion = sent.minVersion + s.int(sent.maxVersion - sent.minVersion + 1);
+      const view = new DataView(frame.buffer, frame.byteOffset);
+      view.setInt16(4, sent.apiKey);
+      view.setInt16(6, sentVersion);
+    }
+    const decoded = decode(frame, sent.schema);
+    if (decoded && sent.apiKey === 1 && decoded.body.maxWaitMs > maxWait) {
       // A long poll is not a stall: ask for one shorter than the patience.
       decoded.body.maxWaitMs = s.int(maxWait);
-      frame = encodeFrame(api.schema, version, decoded.header.correlationId, decoded.body);
+      frame = encodeFrame(sent.schema, sentVersion, decoded.header.correlationId, decoded.body);
     }
     return {
-      api,
-      version,
+      api: sent,
+      version: sentVersion,
       frame,
       decoded,
       expected: decoded?.header.correlationId ?? correlationOf(frame.subarray(8)),
-      noResponse: decoded !== null && api.apiKey === 0 && decoded.body.acks === 0,
+      noResponse: decoded !== null && sent.apiKey === 0 && decoded.body.acks === 0,
     };
   };
   const worker = async (w: number) => {
