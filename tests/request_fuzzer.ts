@@ -77,6 +77,8 @@ export interface FuzzResult {
   stalls: Stall[];
   /** Responses that did not carry the request's correlation id. */
   mismatches: string[];
+  /** The longest a batch of requests took to be settled, and its first request. */
+  slowest: { ms: number; apiKey: number; apiVersion: number; decoded?: string };
 }
 
 const PROBE_CORRELATION = 0x7ffffff0;
@@ -368,6 +370,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
     unanswered: 0,
     stalls: [],
     mismatches: [],
+    slowest: { ms: 0, apiKey: -1, apiVersion: -1 },
   };
   const apis = opts.apis.flatMap((a) => {
     const schema = schemaFor(a.apiKey);
@@ -423,6 +426,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
           off += b.frame.length;
         }
         all.set(PROBE, off);
+        const started = performance.now();
         let closed = !(await conn.write(all));
         let answer: Uint8Array | "closed" | "silent" = closed
           ? "closed"
@@ -465,6 +469,16 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
           });
           result.closed += batch.length - k - 1;
           closed = true;
+        }
+        const ms = performance.now() - started;
+        if (ms > result.slowest.ms) {
+          const b = batch[0];
+          result.slowest = {
+            ms: Math.round(ms),
+            apiKey: b.api.apiKey,
+            apiVersion: b.version,
+            decoded: b.decoded ? JSON.stringify(b.decoded.body, jsonBig).slice(0, 500) : undefined,
+          };
         }
         if (closed) {
           conn.close();

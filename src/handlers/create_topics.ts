@@ -4,7 +4,9 @@
  * (INVALID_PARTITIONS; -1 = `num.partitions`), replication factor (only 1 or -1 with one
  * broker, else INVALID_REPLICATION_FACTOR), manual assignments (each partition on this
  * broker, else INVALID_REPLICA_ASSIGNMENT) and configs (INVALID_CONFIG); an existing topic
- * gets TOPIC_ALREADY_EXISTS; a name given twice in one request gets INVALID_REQUEST.
+ * gets TOPIC_ALREADY_EXISTS; a name given twice in one request gets INVALID_REQUEST. A request
+ * whose new topics would take more than 10,000 metadata records (Kafka's controller limit)
+ * fails whole with POLICY_VIOLATION.
  * validateOnly checks without creating.
  * Version notes: v5+ flexible and returns the partition count, replication factor and the
  * effective configs; v7+ returns the topic id.
@@ -15,6 +17,7 @@ import type { Msg } from "../../protocol/schema.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { topicConfigEntries } from "./describe_configs.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
+import { EXCESSIVE_BATCH_MESSAGE, MAX_RECORDS_PER_USER_OP } from "./user_op_limit.ts";
 
 export const createTopics: ApiRegistration = {
   apiKey: 19,
@@ -26,6 +29,31 @@ export const createTopics: ApiRegistration = {
   handler: async (req, { broker }) => {
     const seen = new Map<string, number>();
     for (const t of req.topics as Msg[]) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+    // The records Kafka's controller would write: a topic record, one per partition, one per
+    // config, for each new topic.
+    let records = 0;
+    for (const t of req.topics as Msg[]) {
+      if (seen.get(t.name)! > 1 || broker.topic(t.name)) continue;
+      const n = (t.assignments ?? []).length > 0
+        ? t.assignments.length
+        : t.numPartitions === -1
+        ? broker.config.int("num.partitions")
+        : t.numPartitions;
+      if (n > 0) records += 1 + n + (t.configs ?? []).length;
+    }
+    if (records > MAX_RECORDS_PER_USER_OP) {
+      return {
+        throttleTimeMs: 0,
+        topics: (req.topics as Msg[]).map((t) => ({
+          name: t.name,
+          errorCode: ErrorCode.POLICY_VIOLATION,
+          errorMessage: EXCESSIVE_BATCH_MESSAGE,
+          numPartitions: -1,
+          replicationFactor: -1,
+          configs: null,
+        })),
+      };
+    }
     const topics: Msg[] = [];
     for (const t of req.topics as Msg[]) {
       const out: Msg = {
