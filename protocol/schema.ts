@@ -33,13 +33,21 @@ export interface FieldSchema {
   fields?: FieldSchema[];
 }
 
-export interface MessageSchema {
+/**
+ * A message's schema. `T` is the TypeScript type generated for it (protocol/messages/), carried
+ * only at the type level so a registration can tie a handler's request and response types to
+ * the schemas the codec walks; hand-written schemas leave it loose.
+ */
+// deno-lint-ignore no-explicit-any
+export interface MessageSchema<T = any> {
   name: string;
   apiKey?: number;
   type: "request" | "response" | "header" | "data";
   validVersions: Versions;
   flexibleVersions: Versions;
   fields: FieldSchema[];
+  /** Type-level only: never set. */
+  readonly __type?: T;
 }
 
 /** Parsed inclusive range; `none` is [1, 0] (contains nothing). */
@@ -68,8 +76,40 @@ export function isFlexible(schema: MessageSchema, version: number): boolean {
 export const UNKNOWN_TAGS = "_unknownTags";
 export type TaggedField = [tag: number, data: Uint8Array];
 
+/**
+ * A message as the codec walks it: field name → value. Handlers and tests should use the types
+ * generated in protocol/messages/ (`MetadataRequest`, `MetadataResponse`, …); this loose form
+ * remains for code not yet typed, and is what the generic codec works on internally.
+ */
 // deno-lint-ignore no-explicit-any
 export type Msg = Record<string, any>;
+
+/**
+ * Strict encoding: a key that is no field of the struct (at any version) makes encoding throw,
+ * so a misspelt response field (`errorcode: 6`) fails loudly instead of going out as its
+ * default. Off by default (it costs a key walk per struct); the test harness turns it on, and
+ * so does TRIBUTARY_STRICT_ENCODE=1 in the environment (which reaches worker threads and
+ * broker subprocesses started by tests).
+ */
+let strictEncoding = readStrictEnv();
+
+function readStrictEnv(): boolean {
+  try {
+    const q = Deno.permissions.querySync({ name: "env", variable: "TRIBUTARY_STRICT_ENCODE" });
+    return q.state === "granted" && Deno.env.get("TRIBUTARY_STRICT_ENCODE") === "1";
+  } catch {
+    return false;
+  }
+}
+
+/** Turns strict encoding (unknown keys are an error) on or off for this thread. */
+export function setStrictEncoding(on: boolean): void {
+  strictEncoding = on;
+}
+
+export function isStrictEncoding(): boolean {
+  return strictEncoding;
+}
 
 type Dec = (r: Reader) => unknown;
 type Enc = (w: Writer, v: unknown) => void;
@@ -336,6 +376,14 @@ function isDefault(f: FieldSchema, v: unknown): boolean {
   return v === d;
 }
 
+function checkKeys(m: Msg, known: Set<string>): void {
+  for (const k in m) {
+    if (!known.has(k)) {
+      throw new Error(`strict encoding: unknown field "${k}" (fields: ${[...known].join(", ")})`);
+    }
+  }
+}
+
 const structCache = new WeakMap<FieldSchema[], Map<number, StructPlan>>();
 
 function compileStruct(fields: FieldSchema[], version: number, flexible: boolean): StructPlan {
@@ -345,7 +393,7 @@ function compileStruct(fields: FieldSchema[], version: number, flexible: boolean
   const cached = byVersion.get(key);
   if (cached) return cached;
 
-  const regular: { name: string; dec: Dec; enc: Enc }[] = [];
+  const regular: { name: string; dec: Dec; enc: Enc; def: unknown }[] = [];
   const tagged: { f: FieldSchema; tag: number; dec: Dec; enc: Enc }[] = [];
   const absent: { name: string; f: FieldSchema }[] = [];
   for (const f of fields) {
@@ -362,8 +410,18 @@ function compileStruct(fields: FieldSchema[], version: number, flexible: boolean
     const dec = fieldDecoder(f, version, flexible);
     const enc = fieldEncoder(f, version, flexible);
     if (isTagged) tagged.push({ f, tag: f.tag!, dec, enc });
-    else regular.push({ name: f.name, dec, enc });
+    // A field missing from a message being encoded is written as its declared default, as
+    // Kafka's generated code initialises it (-1, null, true, 0x7fffffff …). Without a declared
+    // default the type's zero is written (0, "", empty array), and null where nullable.
+    else {regular.push({
+        name: f.name,
+        dec,
+        enc,
+        def: f.default === undefined ? undefined : defaultValue(f),
+      });}
   }
+  const known = new Set(fields.map((f) => f.name));
+  known.add(UNKNOWN_TAGS);
   tagged.sort((a, b) => a.tag - b.tag);
   const tagIndex = new Map(tagged.map((t) => [t.tag, t]));
 
@@ -408,7 +466,12 @@ function compileStruct(fields: FieldSchema[], version: number, flexible: boolean
       return m;
     },
     encode(w: Writer, m: Msg): void {
-      for (let i = 0; i < regular.length; i++) regular[i].enc(w, m[regular[i].name]);
+      if (strictEncoding) checkKeys(m, known);
+      for (let i = 0; i < regular.length; i++) {
+        const f = regular[i];
+        const v = m[f.name];
+        f.enc(w, v === undefined ? f.def : v);
+      }
       if (!flexible) return;
       const unknown = m[UNKNOWN_TAGS] as TaggedField[] | undefined;
       const present: { tag: number; bytes: Uint8Array }[] = [];

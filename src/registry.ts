@@ -16,28 +16,57 @@ export interface RequestContext {
   connectionId: number;
 }
 
-/** Returns the response body, or null when no response is sent (Produce with acks=0). */
-export type Handler = (req: Msg, ctx: RequestContext) => Msg | null | Promise<Msg | null>;
+/**
+ * Returns the response body, or null when no response is sent (Produce with acks=0). `Req` and
+ * `Resp` are the generated message types; they default to the loose `Msg` for handlers not yet
+ * typed.
+ */
+export type Handler<Req = Msg, Resp = Msg> = (
+  req: Req,
+  ctx: RequestContext,
+) => Resp | null | Promise<Resp | null>;
 
-export interface ApiRegistration {
+/**
+ * One API: its key, served versions, schemas and handler. Generic over the request and response
+ * types so that, declared through `defineApi`, the handler's argument and return value are
+ * checked against the schemas' generated types (a misspelt field is a compile error).
+ */
+export interface ApiRegistration<Req = Msg, Resp = Msg> {
   apiKey: number;
   name: string;
   minVersion: number;
   maxVersion: number;
-  request: MessageSchema;
-  response: MessageSchema;
-  handler: Handler;
+  request: MessageSchema<Req>;
+  response: MessageSchema<Resp>;
+  handler: Handler<Req, Resp>;
 }
 
-export class HandlerRegistry {
-  private readonly byKey = new Map<number, ApiRegistration>();
+/**
+ * Declares a handler file's registration with its types inferred from the schemas:
+ *
+ *   export const heartbeat = defineApi({
+ *     apiKey: 12, name: "Heartbeat", minVersion: 0, maxVersion: 4,
+ *     request: HeartbeatRequest, response: HeartbeatResponse,
+ *     handler: (req, ctx) => ({ errorCode: 0 }), // req: HeartbeatRequest
+ *   });
+ */
+export function defineApi<Req, Resp>(r: ApiRegistration<Req, Resp>): ApiRegistration<Req, Resp> {
+  return r;
+}
 
-  register(r: ApiRegistration): void {
+/** A registration with its types erased, as the registry and dispatch hold them. */
+// deno-lint-ignore no-explicit-any
+export type AnyApiRegistration = ApiRegistration<any, any>;
+
+export class HandlerRegistry {
+  private readonly byKey = new Map<number, AnyApiRegistration>();
+
+  register<Req, Resp>(r: ApiRegistration<Req, Resp>): void {
     if (this.byKey.has(r.apiKey)) throw new Error(`api key ${r.apiKey} registered twice`);
     this.byKey.set(r.apiKey, r);
   }
 
-  get(apiKey: number): ApiRegistration | undefined {
+  get(apiKey: number): AnyApiRegistration | undefined {
     return this.byKey.get(apiKey);
   }
 
