@@ -76,15 +76,20 @@ export class HandlerRegistry {
     return !!r && version >= r.minVersion && version <= r.maxVersion;
   }
 
-  /** The ApiVersions list, sorted by key. */
+  /**
+   * The ApiVersions list, sorted by key. Each entry is the response's wire struct; its `name`
+   * (for logs, docs and tests) is non-enumerable, because it is no field of the schema and a
+   * strict encoder rejects unknown keys.
+   */
   apiVersions(): { apiKey: number; minVersion: number; maxVersion: number; name: string }[] {
     return [...this.byKey.values()]
       .sort((a, b) => a.apiKey - b.apiKey)
-      .map((r) => ({
-        apiKey: r.apiKey,
-        minVersion: r.minVersion,
-        maxVersion: r.maxVersion,
-        name: r.name,
-      }));
+      .map((r) =>
+        Object.defineProperty(
+          { apiKey: r.apiKey, minVersion: r.minVersion, maxVersion: r.maxVersion },
+          "name",
+          { value: r.name, enumerable: false },
+        ) as { apiKey: number; minVersion: number; maxVersion: number; name: string }
+      );
   }
 }
