@@ -16,6 +16,7 @@ import {
   encodeMessage,
   isStrictEncoding,
   type MessageSchema,
+  type Msg,
   setStrictEncoding,
 } from "../protocol/schema.ts";
 import { defineApi } from "../src/registry.ts";
@@ -63,7 +64,8 @@ Deno.test("an explicit value wins over the default", () => {
 });
 
 Deno.test("strict encoding rejects a misspelt field; loose encoding writes the default", () => {
-  const typo = { errorcode: 6 };
+  // A compile error too (see below); cast here to show what the runtime check adds.
+  const typo = { errorcode: 6 } as Msg;
   assert.throws(
     () => withStrict(true, () => encodeMessage(HeartbeatResponse, 4, typo)),
     /unknown field "errorcode"/,
@@ -93,6 +95,7 @@ Deno.test("strict encoding checks nested structs", () => {
     () =>
       withStrict(true, () =>
         encodeMessage(MetadataResponse, 12, {
+          // @ts-expect-error: a misspelt nested field does not compile either
           brokers: [{ nodeId: 1, host: "h", port: 9092, rak: "r" }],
           topics: [],
         })),
@@ -129,11 +132,11 @@ Deno.test("defineApi types a handler by its schemas", async () => {
     handler: () => ({ errorcode: 6 }),
   });
   const schema: MessageSchema<MetadataRequest> = api.request;
-  const req = decodeMessage(
+  const req: MetadataRequest = decodeMessage(
     schema,
     12,
     encodeMessage(schema, 12, { topics: [{ name: "x", topicId: "AAAAAAAAAAAAAAAAAAAAAA" }] }),
-  ) as MetadataRequest;
+  );
   const resp = await api.handler(req, undefined as never);
   assert.equal(resp?.topics[0].name, "x");
   assert.equal(resp?.topics[0].errorCode, 3);
