@@ -4,7 +4,7 @@
  * supported versions to drift out of date.
  */
 import type { RequestHeader } from "../protocol/headers.ts";
-import type { MessageSchema, Msg } from "../protocol/schema.ts";
+import type { Encodable, MessageSchema, Msg } from "../protocol/schema.ts";
 import type { Broker } from "./broker.ts";
 
 export interface RequestContext {
@@ -18,13 +18,14 @@ export interface RequestContext {
 
 /**
  * Returns the response body, or null when no response is sent (Produce with acks=0). `Req` and
- * `Resp` are the generated message types; they default to the loose `Msg` for handlers not yet
- * typed.
+ * `Resp` are the generated message types (default: the loose `Msg`, for handlers not yet
+ * typed). The request arrives complete (absent fields carry their defaults); the response may
+ * leave out any field, which is then written as its declared default.
  */
 export type Handler<Req = Msg, Resp = Msg> = (
   req: Req,
   ctx: RequestContext,
-) => Resp | null | Promise<Resp | null>;
+) => Encodable<Resp> | null | Promise<Encodable<Resp> | null>;
 
 /**
  * One API: its key, served versions, schemas and handler. Generic over the request and response

@@ -13,6 +13,7 @@ import {
 } from "../protocol/messages/mod.ts";
 import {
   decodeMessage,
+  type Encodable,
   encodeMessage,
   isStrictEncoding,
   type MessageSchema,
@@ -35,7 +36,7 @@ function withStrict<T>(on: boolean, fn: () => T): T {
 Deno.test("a field missing from an encoded message is written as its declared default", () => {
   // MetadataResponse v12: controllerId defaults to -1, clusterId to null, and a topic's
   // topicAuthorizedOperations to -2147483648.
-  const topic: MetadataResponseTopic = {
+  const topic: Encodable<MetadataResponseTopic> = {
     errorCode: 0,
     name: "t",
     topicId: "AAAAAAAAAAAAAAAAAAAAAA",
@@ -138,6 +139,6 @@ Deno.test("defineApi types a handler by its schemas", async () => {
     encodeMessage(schema, 12, { topics: [{ name: "x", topicId: "AAAAAAAAAAAAAAAAAAAAAA" }] }),
   );
   const resp = await api.handler(req, undefined as never);
-  assert.equal(resp?.topics[0].name, "x");
-  assert.equal(resp?.topics[0].errorCode, 3);
+  assert.equal(resp?.topics?.[0]?.name, "x");
+  assert.equal(resp?.topics?.[0]?.errorCode, 3);
 });

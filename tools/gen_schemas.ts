@@ -13,10 +13,11 @@
  * Type scheme (one interface per message covering all its versions, as franz-go's kmsg has one
  * struct per message): int8…int64 and float64 are `number`, bytes and records `Uint8Array`,
  * uuid `string` (Kafka's base64url form), a field nullable at some version adds `| null`.
- * Request fields are all required: the decoder fills a field absent at the decoded version
- * with its default. Response fields are required when they exist at every version of the
- * message; the others (and tagged fields) are optional, because the encoder writes a missing
- * field as its declared default. Each field's doc comment gives its versions and default.
+ * The types are what a decoded message holds, so every field is required: the decoder fills a
+ * field absent at the decoded version (or an absent tagged field) with its default. What is
+ * encoded is `Encodable<T>` (protocol/schema.ts), where any field may be left out because the
+ * encoder writes a missing field as its declared default. Each field's doc comment gives its
+ * versions, nullable and tagged versions, and default.
  */
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -145,20 +146,6 @@ function schemaOf(j: J): string {
 
 // ---- TypeScript types ----
 
-/** [lo, hi] of a version range string; "none" is empty. */
-function range(v: string | undefined): [number, number] {
-  if (v === undefined || v === "none" || v === "") return [1, 0];
-  if (v.endsWith("+")) return [Number(v.slice(0, -1)), Infinity];
-  const dash = v.indexOf("-");
-  if (dash > 0) return [Number(v.slice(0, dash)), Number(v.slice(dash + 1))];
-  return [Number(v), Number(v)];
-}
-
-const intersect = (a: [number, number], b: [number, number]): [number, number] => [
-  Math.max(a[0], b[0]),
-  Math.min(a[1], b[1]),
-];
-
 const PRIMITIVE: Record<string, string> = {
   int8: "number",
   int16: "number",
@@ -214,7 +201,6 @@ function docComment(text: string, indent: string): string {
 function typesOf(j: J, api: string): { code: string; names: string[] } {
   const common = commonOf(j);
   const msg: string = j.name;
-  const request = j.type === "request";
   const flexible = (j.flexibleVersions ?? "none") !== "none";
   const blocks: string[] = [];
   const names: string[] = [];
@@ -224,7 +210,6 @@ function typesOf(j: J, api: string): { code: string; names: string[] } {
     name: string,
     about: string | undefined,
     fields: J[],
-    span: [number, number],
   ): void {
     const lines: string[] = [];
     for (const f of fields) {
@@ -237,23 +222,20 @@ function typesOf(j: J, api: string): { code: string; names: string[] } {
         const name = structTypeName(api, msg, elem);
         if (!done.has(name)) {
           done.add(name);
-          queue.push(() => emit(name, f.about, sub, intersect(span, range(f.versions))));
+          queue.push(() => emit(name, f.about, sub));
         }
         t = name;
       }
       if (isArray) t = `${t}[]`;
-      const nullable = range(f.nullableVersions)[0] <= range(f.nullableVersions)[1];
+      const nullable = f.nullableVersions !== undefined && f.nullableVersions !== "none";
       if (nullable) t = `${t} | null`;
-      const fr = range(f.versions);
-      const always = fr[0] <= span[0] && fr[1] >= span[1] && f.tag === undefined;
-      const optional = !request && !always;
       const notes = [`Versions ${f.versions}`];
       if (f.nullableVersions) notes.push(`nullable ${f.nullableVersions}`);
       if (f.tag !== undefined) notes.push(`tagged ${f.taggedVersions} (tag ${f.tag})`);
       if (f.default !== undefined) notes.push(`default ${String(f.default)}`);
       const doc = [f.about ? docText(f.about) : "", notes.join("; ") + "."].filter(Boolean);
       lines.push(docComment(doc.join(" "), "  "));
-      lines.push(`  ${camel(f.name)}${optional ? "?" : ""}: ${t};`);
+      lines.push(`  ${camel(f.name)}: ${t};`);
     }
     if (flexible) {
       lines.push("  /** Tagged fields this version does not know, kept for a round trip. */");
@@ -265,12 +247,10 @@ function typesOf(j: J, api: string): { code: string; names: string[] } {
   }
 
   const queue: (() => void)[] = [];
-  const span = range(j.validVersions);
   emit(
     msg,
     `${msg}, versions ${j.validVersions} (flexible ${j.flexibleVersions ?? "none"}).`,
     j.fields,
-    span,
   );
   while (queue.length) queue.shift()!();
   return { code: blocks.join("\n"), names };

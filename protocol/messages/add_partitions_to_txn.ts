@@ -98,11 +98,11 @@ export interface AddPartitionsToTxnResponse {
    */
   throttleTimeMs: number;
   /** The response top level error code. Versions 4+. */
-  errorCode?: number;
+  errorCode: number;
   /** Results categorized by transactional ID. Versions 4+. */
-  resultsByTransaction?: AddPartitionsToTxnResult[];
+  resultsByTransaction: AddPartitionsToTxnResult[];
   /** The results for each topic. Versions 0-3. */
-  resultsByTopicV3AndBelow?: AddPartitionsToTxnTopicResult[];
+  resultsByTopicV3AndBelow: AddPartitionsToTxnTopicResult[];
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }

@@ -35,28 +35,28 @@ export interface ApiVersionsResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 1+.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /**
    * Features supported by the broker. Note: in v0-v3, features with MinSupportedVersion = 0 are
    * omitted. Versions 3+; tagged 3+ (tag 0).
    */
-  supportedFeatures?: ApiVersionsResponseSupportedFeatureKey[];
+  supportedFeatures: ApiVersionsResponseSupportedFeatureKey[];
   /**
    * The monotonically increasing epoch for the finalized features information. Valid values are >=
    * 0. A value of -1 is special and represents unknown epoch. Versions 3+; tagged 3+ (tag 1);
    * default -1.
    */
-  finalizedFeaturesEpoch?: number;
+  finalizedFeaturesEpoch: number;
   /**
    * List of cluster-wide finalized features. The information is valid only if
    * FinalizedFeaturesEpoch >= 0. Versions 3+; tagged 3+ (tag 2).
    */
-  finalizedFeatures?: ApiVersionsResponseFinalizedFeatureKey[];
+  finalizedFeatures: ApiVersionsResponseFinalizedFeatureKey[];
   /**
    * Set by a KRaft controller if the required configurations for ZK migration are present Versions
    * 3+; tagged 3+ (tag 3); default false.
    */
-  zkMigrationReady?: boolean;
+  zkMigrationReady: boolean;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }

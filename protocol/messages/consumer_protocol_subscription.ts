@@ -10,11 +10,11 @@ export interface ConsumerProtocolSubscription {
   /** Versions 0+; nullable 0+; default null. */
   userData: Uint8Array | null;
   /** Versions 1+. */
-  ownedPartitions?: ConsumerProtocolSubscriptionTopicPartition[];
+  ownedPartitions: ConsumerProtocolSubscriptionTopicPartition[];
   /** Versions 2+; default -1. */
-  generationId?: number;
+  generationId: number;
   /** Versions 3+; nullable 3+; default null. */
-  rackId?: string | null;
+  rackId: string | null;
 }
 
 export interface ConsumerProtocolSubscriptionTopicPartition {

@@ -109,7 +109,7 @@ export interface CreateTopicsResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 2+.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /** Results for each topic we tried to create. Versions 0+. */
   topics: CreateTopicsResponseCreatableTopicResult[];
   /** Tagged fields this version does not know, kept for a round trip. */
@@ -121,22 +121,22 @@ export interface CreateTopicsResponseCreatableTopicResult {
   /** The topic name. Versions 0+. */
   name: string;
   /** The unique topic ID Versions 7+. */
-  topicId?: string;
+  topicId: string;
   /** The error code, or 0 if there was no error. Versions 0+. */
   errorCode: number;
   /** The error message, or null if there was no error. Versions 1+; nullable 0+. */
-  errorMessage?: string | null;
+  errorMessage: string | null;
   /**
    * Optional topic config error returned if configs are not returned in the response. Versions 5+;
    * tagged 5+ (tag 0).
    */
-  topicConfigErrorCode?: number;
+  topicConfigErrorCode: number;
   /** Number of partitions of the topic. Versions 5+; default -1. */
-  numPartitions?: number;
+  numPartitions: number;
   /** Replication factor of the topic. Versions 5+; default -1. */
-  replicationFactor?: number;
+  replicationFactor: number;
   /** Configuration of the topic. Versions 5+; nullable 5+. */
-  configs?: CreateTopicsResponseCreatableTopicConfigs[] | null;
+  configs: CreateTopicsResponseCreatableTopicConfigs[] | null;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }

@@ -91,7 +91,7 @@ export interface DeleteAclsMatchingAcl {
   /** The ACL resource name. Versions 0+. */
   resourceName: string;
   /** The ACL resource pattern type. Versions 1+; default 3. */
-  patternType?: number;
+  patternType: number;
   /** The ACL principal. Versions 0+. */
   principal: string;
   /** The ACL host. Versions 0+. */

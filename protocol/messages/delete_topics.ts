@@ -52,7 +52,7 @@ export interface DeleteTopicsResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 1+.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /** The results for each topic we tried to delete. Versions 0+. */
   responses: DeleteTopicsResponseDeletableTopicResult[];
   /** Tagged fields this version does not know, kept for a round trip. */
@@ -64,11 +64,11 @@ export interface DeleteTopicsResponseDeletableTopicResult {
   /** The topic name Versions 0+; nullable 6+. */
   name: string | null;
   /** the unique topic ID Versions 6+. */
-  topicId?: string;
+  topicId: string;
   /** The deletion error, or 0 if the deletion succeeded. Versions 0+. */
   errorCode: number;
   /** The error message, or null if there was no error. Versions 5+; nullable 5+; default null. */
-  errorMessage?: string | null;
+  errorMessage: string | null;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }

@@ -64,7 +64,7 @@ export interface DescribeAclsResource {
   /** The resource name. Versions 0+. */
   resourceName: string;
   /** The resource pattern type. Versions 1+; default 3. */
-  patternType?: number;
+  patternType: number;
   /** The ACLs. Versions 0+. */
   acls: DescribeAclsResponseAclDescription[];
   /** Tagged fields this version does not know, kept for a round trip. */

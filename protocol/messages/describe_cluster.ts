@@ -40,7 +40,7 @@ export interface DescribeClusterResponse {
    */
   errorMessage: string | null;
   /** The endpoint type that was described. 1=brokers, 2=controllers. Versions 1+; default 1. */
-  endpointType?: number;
+  endpointType: number;
   /** The cluster ID that responding broker belongs to. Versions 0+. */
   clusterId: string;
   /** The ID of the controller broker. Versions 0+; default -1. */

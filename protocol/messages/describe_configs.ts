@@ -95,20 +95,20 @@ export interface DescribeConfigsResourceResult {
   /** True if the configuration is read-only. Versions 0+. */
   readOnly: boolean;
   /** True if the configuration is not set. Versions 0. */
-  isDefault?: boolean;
+  isDefault: boolean;
   /** The configuration source. Versions 1+; default -1. */
-  configSource?: number;
+  configSource: number;
   /** True if this configuration is sensitive. Versions 0+. */
   isSensitive: boolean;
   /** The synonyms for this configuration key. Versions 1+. */
-  synonyms?: DescribeConfigsSynonym[];
+  synonyms: DescribeConfigsSynonym[];
   /**
    * The configuration data type. Type can be one of the following values - BOOLEAN, STRING, INT,
    * SHORT, LONG, DOUBLE, LIST, CLASS, PASSWORD Versions 3+; default 0.
    */
-  configType?: number;
+  configType: number;
   /** The configuration documentation. Versions 3+; nullable 0+. */
-  documentation?: string | null;
+  documentation: string | null;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }

@@ -31,7 +31,7 @@ export interface DescribeGroupsResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 1+.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /** Each described group. Versions 0+. */
   groups: DescribeGroupsResponseDescribedGroup[];
   /** Tagged fields this version does not know, kept for a round trip. */
@@ -56,7 +56,7 @@ export interface DescribeGroupsResponseDescribedGroup {
    * 32-bit bitfield to represent authorized operations for this group. Versions 3+; default
    * -2147483648.
    */
-  authorizedOperations?: number;
+  authorizedOperations: number;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }
@@ -69,7 +69,7 @@ export interface DescribeGroupsResponseDescribedGroupMember {
    * The unique identifier of the consumer instance provided by end user. Versions 4+; nullable 4+;
    * default null.
    */
-  groupInstanceId?: string | null;
+  groupInstanceId: string | null;
   /** The client ID used in the member's latest join group request. Versions 0+. */
   clientId: string;
   /** The client host. Versions 0+. */

@@ -52,7 +52,7 @@ export interface DescribeLogDirsResponse {
    */
   throttleTimeMs: number;
   /** The error code, or 0 if there was no error. Versions 3+. */
-  errorCode?: number;
+  errorCode: number;
   /** The log directories. Versions 0+. */
   results: DescribeLogDirsResult[];
   /** Tagged fields this version does not know, kept for a round trip. */
@@ -68,9 +68,9 @@ export interface DescribeLogDirsResult {
   /** Each topic. Versions 0+. */
   topics: DescribeLogDirsTopic[];
   /** The total size in bytes of the volume the log directory is in. Versions 4+; default -1. */
-  totalBytes?: number;
+  totalBytes: number;
   /** The usable size in bytes of the volume the log directory is in. Versions 4+; default -1. */
-  usableBytes?: number;
+  usableBytes: number;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }

@@ -41,9 +41,9 @@ export interface EndTxnResponse {
   /** The error code, or 0 if there was no error. Versions 0+. */
   errorCode: number;
   /** The producer ID. Versions 5+; default -1. */
-  producerId?: number;
+  producerId: number;
   /** The current epoch associated with the producer. Versions 5+; default -1. */
-  producerEpoch?: number;
+  producerEpoch: number;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }

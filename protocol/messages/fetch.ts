@@ -197,18 +197,18 @@ export interface FetchResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 1+.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /** The top level response error code. Versions 7+. */
-  errorCode?: number;
+  errorCode: number;
   /** The fetch session ID, or 0 if this is not part of a fetch session. Versions 7+; default 0. */
-  sessionId?: number;
+  sessionId: number;
   /** The response topics. Versions 0+. */
   responses: FetchableTopicResponse[];
   /**
    * Endpoints for all current-leaders enumerated in PartitionData, with errors
    * NOT_LEADER_OR_FOLLOWER & FENCED_LEADER_EPOCH. Versions 16+; tagged 16+ (tag 0).
    */
-  nodeEndpoints?: FetchResponseNodeEndpoint[];
+  nodeEndpoints: FetchResponseNodeEndpoint[];
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }
@@ -216,9 +216,9 @@ export interface FetchResponse {
 /** The response topics. */
 export interface FetchableTopicResponse {
   /** The topic name. Versions 0-12. */
-  topic?: string;
+  topic: string;
   /** The unique topic ID Versions 13+. */
-  topicId?: string;
+  topicId: string;
   /** The topic partitions. Versions 0+. */
   partitions: FetchResponsePartitionData[];
   /** Tagged fields this version does not know, kept for a round trip. */
@@ -258,29 +258,29 @@ export interface FetchResponsePartitionData {
    * of all transactional records prior to this offset have been decided (ABORTED or COMMITTED)
    * Versions 4+; default -1.
    */
-  lastStableOffset?: number;
+  lastStableOffset: number;
   /** The current log start offset. Versions 5+; default -1. */
-  logStartOffset?: number;
+  logStartOffset: number;
   /**
    * In case divergence is detected based on the `LastFetchedEpoch` and `FetchOffset` in the
    * request, this field indicates the largest epoch and its end offset such that subsequent records
    * are known to diverge Versions 12+; tagged 12+ (tag 0).
    */
-  divergingEpoch?: FetchResponseEpochEndOffset;
+  divergingEpoch: FetchResponseEpochEndOffset;
   /** Versions 12+; tagged 12+ (tag 1). */
-  currentLeader?: FetchResponseLeaderIdAndEpoch;
+  currentLeader: FetchResponseLeaderIdAndEpoch;
   /**
    * In the case of fetching an offset less than the LogStartOffset, this is the end offset and
    * epoch that should be used in the FetchSnapshot request. Versions 12+; tagged 12+ (tag 2).
    */
-  snapshotId?: FetchResponseSnapshotId;
+  snapshotId: FetchResponseSnapshotId;
   /** The aborted transactions. Versions 4+; nullable 4+. */
-  abortedTransactions?: FetchResponseAbortedTransaction[] | null;
+  abortedTransactions: FetchResponseAbortedTransaction[] | null;
   /**
    * The preferred read replica for the consumer to use on its next fetch request Versions 11+;
    * default -1.
    */
-  preferredReadReplica?: number;
+  preferredReadReplica: number;
   /** The record data. Versions 0+; nullable 0+. */
   records: Uint8Array | null;
   /** Tagged fields this version does not know, kept for a round trip. */

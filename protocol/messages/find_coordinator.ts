@@ -34,19 +34,19 @@ export interface FindCoordinatorResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 1+.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /** The error code, or 0 if there was no error. Versions 0-3. */
-  errorCode?: number;
+  errorCode: number;
   /** The error message, or null if there was no error. Versions 1-3; nullable 1-3. */
-  errorMessage?: string | null;
+  errorMessage: string | null;
   /** The node id. Versions 0-3. */
-  nodeId?: number;
+  nodeId: number;
   /** The host name. Versions 0-3. */
-  host?: string;
+  host: string;
   /** The port. Versions 0-3. */
-  port?: number;
+  port: number;
   /** Each coordinator result in the response Versions 4+. */
-  coordinators?: FindCoordinatorResponseCoordinator[];
+  coordinators: FindCoordinatorResponseCoordinator[];
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }

@@ -46,7 +46,7 @@ export interface HeartbeatResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 1+.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /** The error code, or 0 if there was no error. Versions 0+. */
   errorCode: number;
   /** Tagged fields this version does not know, kept for a round trip. */

@@ -85,19 +85,19 @@ export interface JoinGroupResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 2+.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /** The error code, or 0 if there was no error. Versions 0+. */
   errorCode: number;
   /** The generation ID of the group. Versions 0+; default -1. */
   generationId: number;
   /** The group protocol name. Versions 7+; nullable 7+; default null. */
-  protocolType?: string | null;
+  protocolType: string | null;
   /** The group protocol selected by the coordinator. Versions 0+; nullable 7+. */
   protocolName: string | null;
   /** The leader of the group. Versions 0+. */
   leader: string;
   /** True if the leader must skip running the assignment. Versions 9+; default false. */
-  skipAssignment?: boolean;
+  skipAssignment: boolean;
   /** The member ID assigned by the group coordinator. Versions 0+. */
   memberId: string;
   /** Versions 0+. */
@@ -113,7 +113,7 @@ export interface JoinGroupResponseMember {
    * The unique identifier of the consumer instance provided by end user. Versions 5+; nullable 5+;
    * default null.
    */
-  groupInstanceId?: string | null;
+  groupInstanceId: string | null;
   /** The group member metadata. Versions 0+. */
   metadata: Uint8Array;
   /** Tagged fields this version does not know, kept for a round trip. */

@@ -61,11 +61,11 @@ export interface LeaveGroupResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 1+.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /** The error code, or 0 if there was no error. Versions 0+. */
   errorCode: number;
   /** List of leaving member responses. Versions 3+. */
-  members?: LeaveGroupResponseMemberResponse[];
+  members: LeaveGroupResponseMemberResponse[];
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }

@@ -37,7 +37,7 @@ export interface ListGroupsResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 1+.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /** The error code, or 0 if there was no error. Versions 0+. */
   errorCode: number;
   /** Each group in the response. Versions 0+. */
@@ -53,9 +53,9 @@ export interface ListGroupsResponseListedGroup {
   /** The group protocol type. Versions 0+. */
   protocolType: string;
   /** The group state name. Versions 4+. */
-  groupState?: string;
+  groupState: string;
   /** The group type name. Versions 5+. */
-  groupType?: string;
+  groupType: string;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }

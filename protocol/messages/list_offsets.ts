@@ -92,7 +92,7 @@ export interface ListOffsetsResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 2+.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /** Each topic in the response. Versions 0+. */
   topics: ListOffsetsTopicResponse[];
   /** Tagged fields this version does not know, kept for a round trip. */
@@ -116,13 +116,13 @@ export interface ListOffsetsPartitionResponse {
   /** The partition error code, or 0 if there was no error. Versions 0+. */
   errorCode: number;
   /** The result offsets. Versions 0. */
-  oldStyleOffsets?: number[];
+  oldStyleOffsets: number[];
   /** The timestamp associated with the returned offset. Versions 1+; default -1. */
-  timestamp?: number;
+  timestamp: number;
   /** The returned offset. Versions 1+; default -1. */
-  offset?: number;
+  offset: number;
   /** Versions 4+; default -1. */
-  leaderEpoch?: number;
+  leaderEpoch: number;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }

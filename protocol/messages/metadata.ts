@@ -59,20 +59,20 @@ export interface MetadataResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 3+.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /** A list of brokers present in the cluster. Versions 0+. */
   brokers: MetadataResponseBroker[];
   /** The cluster ID that responding broker belongs to. Versions 2+; nullable 2+; default null. */
-  clusterId?: string | null;
+  clusterId: string | null;
   /** The ID of the controller broker. Versions 1+; default -1. */
-  controllerId?: number;
+  controllerId: number;
   /** Each topic in the response. Versions 0+. */
   topics: MetadataResponseTopic[];
   /**
    * 32-bit bitfield to represent authorized operations for this cluster. Versions 8-10; default
    * -2147483648.
    */
-  clusterAuthorizedOperations?: number;
+  clusterAuthorizedOperations: number;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }
@@ -89,7 +89,7 @@ export interface MetadataResponseBroker {
    * The rack of the broker, or null if it has not been assigned to a rack. Versions 1+; nullable
    * 1+; default null.
    */
-  rack?: string | null;
+  rack: string | null;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }
@@ -107,16 +107,16 @@ export interface MetadataResponseTopic {
    * The topic id. Zero for non-existing topics queried by name. This is never zero when ErrorCode
    * is zero. One of Name and TopicId is always populated. Versions 10+.
    */
-  topicId?: string;
+  topicId: string;
   /** True if the topic is internal. Versions 1+; default false. */
-  isInternal?: boolean;
+  isInternal: boolean;
   /** Each partition in the topic. Versions 0+. */
   partitions: MetadataResponsePartition[];
   /**
    * 32-bit bitfield to represent authorized operations for this topic. Versions 8+; default
    * -2147483648.
    */
-  topicAuthorizedOperations?: number;
+  topicAuthorizedOperations: number;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }
@@ -130,13 +130,13 @@ export interface MetadataResponsePartition {
   /** The ID of the leader broker. Versions 0+. */
   leaderId: number;
   /** The leader epoch of this partition. Versions 7+; default -1. */
-  leaderEpoch?: number;
+  leaderEpoch: number;
   /** The set of all nodes that host this partition. Versions 0+. */
   replicaNodes: number[];
   /** The set of nodes that are in sync with the leader for this partition. Versions 0+. */
   isrNodes: number[];
   /** The set of offline replicas of this partition. Versions 5+. */
-  offlineReplicas?: number[];
+  offlineReplicas: number[];
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }

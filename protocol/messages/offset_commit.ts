@@ -100,7 +100,7 @@ export interface OffsetCommitResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 3+.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /** The responses for each topic. Versions 0+. */
   topics: OffsetCommitResponseTopic[];
   /** Tagged fields this version does not know, kept for a round trip. */

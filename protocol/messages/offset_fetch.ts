@@ -117,13 +117,13 @@ export interface OffsetFetchResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 3+.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /** The responses per topic. Versions 0-7. */
-  topics?: OffsetFetchResponseTopic[];
+  topics: OffsetFetchResponseTopic[];
   /** The top-level error code, or 0 if there was no error. Versions 2-7; default 0. */
-  errorCode?: number;
+  errorCode: number;
   /** The responses per group id. Versions 8+. */
-  groups?: OffsetFetchResponseGroup[];
+  groups: OffsetFetchResponseGroup[];
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }
@@ -157,7 +157,7 @@ export interface OffsetFetchResponsePartition {
   /** The committed message offset. Versions 0-7. */
   committedOffset: number;
   /** The leader epoch. Versions 5-7; default -1. */
-  committedLeaderEpoch?: number;
+  committedLeaderEpoch: number;
   /** The partition metadata. Versions 0-7; nullable 0-7. */
   metadata: string | null;
   /** The error code, or 0 if there was no error. Versions 0-7. */

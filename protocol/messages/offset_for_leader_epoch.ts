@@ -78,7 +78,7 @@ export interface OffsetForLeaderEpochResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 2+.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /** Each topic we fetched offsets for. Versions 0+. */
   topics: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult[];
   /** Tagged fields this version does not know, kept for a round trip. */
@@ -102,7 +102,7 @@ export interface OffsetForLeaderEpochResponseEpochEndOffset {
   /** The partition index. Versions 0+. */
   partition: number;
   /** The leader epoch of the partition. Versions 1+; default -1. */
-  leaderEpoch?: number;
+  leaderEpoch: number;
   /** The end offset of the epoch. Versions 0+; default -1. */
   endOffset: number;
   /** Tagged fields this version does not know, kept for a round trip. */

@@ -88,12 +88,12 @@ export interface ProduceResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 1+; default 0.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /**
    * Endpoints for all current-leaders enumerated in PartitionProduceResponses, with errors
    * NOT_LEADER_OR_FOLLOWER. Versions 10+; tagged 10+ (tag 0).
    */
-  nodeEndpoints?: ProduceResponseNodeEndpoint[];
+  nodeEndpoints: ProduceResponseNodeEndpoint[];
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }
@@ -141,18 +141,18 @@ export interface ProduceResponsePartitionProduceResponse {
    * topic, the timestamp will be -1. If LogAppendTime is used for the topic, the timestamp will be
    * the broker local time when the messages are appended. Versions 2+; default -1.
    */
-  logAppendTimeMs?: number;
+  logAppendTimeMs: number;
   /** The log start offset. Versions 5+; default -1. */
-  logStartOffset?: number;
+  logStartOffset: number;
   /** The batch indices of records that caused the batch to be dropped Versions 8+. */
-  recordErrors?: ProduceResponseBatchIndexAndErrorMessage[];
+  recordErrors: ProduceResponseBatchIndexAndErrorMessage[];
   /**
    * The global error message summarizing the common root cause of the records that caused the batch
    * to be dropped Versions 8+; nullable 8+; default null.
    */
-  errorMessage?: string | null;
+  errorMessage: string | null;
   /** Versions 10+; tagged 10+ (tag 0). */
-  currentLeader?: ProduceResponseLeaderIdAndEpoch;
+  currentLeader: ProduceResponseLeaderIdAndEpoch;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }

@@ -12,7 +12,7 @@ export interface RequestHeader {
   /** The correlation ID of this request. Versions 0+. */
   correlationId: number;
   /** The client ID string. Versions 1+; nullable 1+. */
-  clientId?: string | null;
+  clientId: string | null;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }

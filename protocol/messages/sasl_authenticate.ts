@@ -38,7 +38,7 @@ export interface SaslAuthenticateResponse {
    * Number of milliseconds after which only re-authentication over the existing connection to
    * create a new session can occur. Versions 1+; default 0.
    */
-  sessionLifetimeMs?: number;
+  sessionLifetimeMs: number;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }

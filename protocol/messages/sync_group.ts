@@ -85,13 +85,13 @@ export interface SyncGroupResponse {
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
    * zero if the request did not violate any quota. Versions 1+.
    */
-  throttleTimeMs?: number;
+  throttleTimeMs: number;
   /** The error code, or 0 if there was no error. Versions 0+. */
   errorCode: number;
   /** The group protocol type. Versions 5+; nullable 5+; default null. */
-  protocolType?: string | null;
+  protocolType: string | null;
   /** The group protocol name. Versions 5+; nullable 5+; default null. */
-  protocolName?: string | null;
+  protocolName: string | null;
   /** The member assignment. Versions 0+. */
   assignment: Uint8Array;
   /** Tagged fields this version does not know, kept for a round trip. */
