@@ -197,6 +197,12 @@ function docComment(text: string, indent: string): string {
   return `${indent}/**\n${lines.map((l) => `${indent} * ${l}`).join("\n")}\n${indent} */`;
 }
 
+/** Whether a field's versions ("3+", "0-7") include every version the message has. */
+function coversAll(versions: string, valid: string): boolean {
+  const lo = (v: string) => Number(v.split(/[-+]/)[0]);
+  return versions.endsWith("+") && lo(versions) <= lo(valid);
+}
+
 /** Interfaces for one message: the message itself first, then its structs in order. */
 function typesOf(j: J, api: string): { code: string; names: string[] } {
   const common = commonOf(j);
@@ -233,9 +239,14 @@ function typesOf(j: J, api: string): { code: string; names: string[] } {
       if (f.nullableVersions) notes.push(`nullable ${f.nullableVersions}`);
       if (f.tag !== undefined) notes.push(`tagged ${f.taggedVersions} (tag ${f.tag})`);
       if (f.default !== undefined) notes.push(`default ${String(f.default)}`);
-      const doc = [f.about ? docText(f.about) : "", notes.join("; ") + "."].filter(Boolean);
+      const about = f.about ? docText(f.about).replace(/([^.!?])$/, "$1.") : "";
+      const doc = [about, notes.join("; ") + "."].filter(Boolean);
       lines.push(docComment(doc.join(" "), "  "));
-      lines.push(`  ${camel(f.name)}: ${t};`);
+      // A single struct (not an array) absent at the decoded version, or an absent tagged
+      // one, decodes as undefined: such fields are optional.
+      const single = !isArray && PRIMITIVE[elem] === undefined;
+      const optional = single && (f.tag !== undefined || !coversAll(f.versions, j.validVersions));
+      lines.push(`  ${camel(f.name)}${optional ? "?" : ""}: ${t};`);
     }
     if (flexible) {
       lines.push("  /** Tagged fields this version does not know, kept for a round trip. */");

@@ -42,7 +42,7 @@ export interface AddPartitionsToTxnTransaction {
 export interface AddPartitionsToTxnTopic {
   /** The name of the topic. Versions 0+. */
   name: string;
-  /** The partition indexes to add to the transaction Versions 0+. */
+  /** The partition indexes to add to the transaction. Versions 0+. */
   partitions: number[];
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
@@ -121,7 +121,7 @@ export interface AddPartitionsToTxnResult {
 export interface AddPartitionsToTxnTopicResult {
   /** The topic name. Versions 0+. */
   name: string;
-  /** The results for each partition Versions 0+. */
+  /** The results for each partition. Versions 0+. */
   resultsByPartition: AddPartitionsToTxnPartitionResult[];
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];

@@ -53,7 +53,7 @@ export interface ApiVersionsResponse {
    */
   finalizedFeatures: ApiVersionsResponseFinalizedFeatureKey[];
   /**
-   * Set by a KRaft controller if the required configurations for ZK migration are present Versions
+   * Set by a KRaft controller if the required configurations for ZK migration are present. Versions
    * 3+; tagged 3+ (tag 3); default false.
    */
   zkMigrationReady: boolean;

@@ -5,7 +5,7 @@ import type { MessageSchema, TaggedField } from "../schema.ts";
 
 /** ConsumerGroupDescribeRequest, versions 0 (flexible 0+). */
 export interface ConsumerGroupDescribeRequest {
-  /** The ids of the groups to describe Versions 0+. */
+  /** The ids of the groups to describe. Versions 0+. */
   groupIds: string[];
   /** Whether to include authorized operations. Versions 0+. */
   includeAuthorizedOperations: boolean;

@@ -39,7 +39,7 @@ export interface ConsumerGroupHeartbeatRequest {
    */
   subscribedTopicNames: string[] | null;
   /**
-   * null if it didn't change since the last heartbeat; the subscribed topic regex otherwise
+   * null if it didn't change since the last heartbeat; the subscribed topic regex otherwise.
    * Versions 1+; nullable 1+; default null.
    */
   subscribedTopicRegex: string | null;
@@ -122,7 +122,7 @@ export interface ConsumerGroupHeartbeatResponse {
    * zero if the request did not violate any quota. Versions 0+.
    */
   throttleTimeMs: number;
-  /** The top-level error code, or 0 if there was no error Versions 0+. */
+  /** The top-level error code, or 0 if there was no error. Versions 0+. */
   errorCode: number;
   /**
    * The top-level error message, or null if there was no error. Versions 0+; nullable 0+; default

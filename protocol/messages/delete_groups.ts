@@ -29,7 +29,7 @@ export interface DeleteGroupsResponse {
    * zero if the request did not violate any quota. Versions 0+.
    */
   throttleTimeMs: number;
-  /** The deletion results Versions 0+. */
+  /** The deletion results. Versions 0+. */
   results: DeleteGroupsResponseDeletableGroupResult[];
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
@@ -37,7 +37,7 @@ export interface DeleteGroupsResponse {
 
 /** The deletion results */
 export interface DeleteGroupsResponseDeletableGroupResult {
-  /** The group id Versions 0+. */
+  /** The group id. Versions 0+. */
   groupId: string;
   /** The deletion error, or 0 if the deletion succeeded. Versions 0+. */
   errorCode: number;

@@ -5,9 +5,9 @@ import type { MessageSchema, TaggedField } from "../schema.ts";
 
 /** DeleteTopicsRequest, versions 0-6 (flexible 4+). */
 export interface DeleteTopicsRequest {
-  /** The name or topic ID of the topic Versions 6+. */
+  /** The name or topic ID of the topic. Versions 6+. */
   topics: DeleteTopicsRequestDeleteTopicState[];
-  /** The names of the topics to delete Versions 0-5. */
+  /** The names of the topics to delete. Versions 0-5. */
   topicNames: string[];
   /** The length of time in milliseconds to wait for the deletions to complete. Versions 0+. */
   timeoutMs: number;
@@ -17,9 +17,9 @@ export interface DeleteTopicsRequest {
 
 /** The name or topic ID of the topic */
 export interface DeleteTopicsRequestDeleteTopicState {
-  /** The topic name Versions 6+; nullable 6+; default null. */
+  /** The topic name. Versions 6+; nullable 6+; default null. */
   name: string | null;
-  /** The unique topic ID Versions 6+. */
+  /** The unique topic ID. Versions 6+. */
   topicId: string;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
@@ -61,9 +61,9 @@ export interface DeleteTopicsResponse {
 
 /** The results for each topic we tried to delete. */
 export interface DeleteTopicsResponseDeletableTopicResult {
-  /** The topic name Versions 0+; nullable 6+. */
+  /** The topic name. Versions 0+; nullable 6+. */
   name: string | null;
-  /** the unique topic ID Versions 6+. */
+  /** the unique topic ID. Versions 6+. */
   topicId: string;
   /** The deletion error, or 0 if the deletion succeeded. Versions 0+. */
   errorCode: number;

@@ -32,7 +32,7 @@ export interface DescribeClusterResponse {
    * zero if the request did not violate any quota. Versions 0+.
    */
   throttleTimeMs: number;
-  /** The top-level error code, or 0 if there was no error Versions 0+. */
+  /** The top-level error code, or 0 if there was no error. Versions 0+. */
   errorCode: number;
   /**
    * The top-level error message, or null if there was no error. Versions 0+; nullable 0+; default

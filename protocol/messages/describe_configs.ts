@@ -104,7 +104,7 @@ export interface DescribeConfigsResourceResult {
   synonyms: DescribeConfigsSynonym[];
   /**
    * The configuration data type. Type can be one of the following values - BOOLEAN, STRING, INT,
-   * SHORT, LONG, DOUBLE, LIST, CLASS, PASSWORD Versions 3+; default 0.
+   * SHORT, LONG, DOUBLE, LIST, CLASS, PASSWORD. Versions 3+; default 0.
    */
   configType: number;
   /** The configuration documentation. Versions 3+; nullable 0+. */

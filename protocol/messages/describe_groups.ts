@@ -5,7 +5,7 @@ import type { MessageSchema, TaggedField } from "../schema.ts";
 
 /** DescribeGroupsRequest, versions 0-5 (flexible 5+). */
 export interface DescribeGroupsRequest {
-  /** The names of the groups to describe Versions 0+. */
+  /** The names of the groups to describe. Versions 0+. */
   groups: string[];
   /** Whether to include authorized operations. Versions 3+. */
   includeAuthorizedOperations: boolean;

@@ -16,7 +16,7 @@ export interface DescribeLogDirsRequest {
 
 /** Each topic that we want to describe log directories for, or null for all topics. */
 export interface DescribeLogDirsRequestDescribableLogDirTopic {
-  /** The topic name Versions 0+. */
+  /** The topic name. Versions 0+. */
   topic: string;
   /** The partition indexes. Versions 0+. */
   partitions: number[];
@@ -92,7 +92,7 @@ export interface DescribeLogDirsPartition {
   partitionSize: number;
   /**
    * The lag of the log's LEO w.r.t. partition's HW (if it is the current log for the partition) or
-   * current replica's LEO (if it is the future log for the partition) Versions 0+.
+   * current replica's LEO (if it is the future log for the partition). Versions 0+.
    */
   offsetLag: number;
   /**

@@ -54,7 +54,7 @@ export interface DescribeProducersResponse {
 
 /** Each topic in the response. */
 export interface DescribeProducersResponseTopicResponse {
-  /** The topic name Versions 0+. */
+  /** The topic name. Versions 0+. */
   name: string;
   /** Each partition in the response. Versions 0+. */
   partitions: DescribeProducersResponsePartitionResponse[];
@@ -69,7 +69,7 @@ export interface DescribeProducersResponsePartitionResponse {
   /** The partition error code, or 0 if there was no error. Versions 0+. */
   errorCode: number;
   /**
-   * The partition error message, which may be null if no additional details are available Versions
+   * The partition error message, which may be null if no additional details are available. Versions
    * 0+; nullable 0+; default null.
    */
   errorMessage: string | null;

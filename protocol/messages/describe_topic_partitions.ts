@@ -20,7 +20,7 @@ export interface DescribeTopicPartitionsRequest {
 
 /** The topics to fetch details for. */
 export interface DescribeTopicPartitionsRequestTopicRequest {
-  /** The topic name Versions 0+. */
+  /** The topic name. Versions 0+. */
   name: string;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
@@ -28,9 +28,9 @@ export interface DescribeTopicPartitionsRequestTopicRequest {
 
 /** The first topic and partition index to fetch details for. */
 export interface DescribeTopicPartitionsRequestCursor {
-  /** The name for the first topic to process Versions 0+. */
+  /** The name for the first topic to process. Versions 0+. */
   topicName: string;
-  /** The partition index to start with Versions 0+. */
+  /** The partition index to start with. Versions 0+. */
   partitionIndex: number;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
@@ -107,9 +107,9 @@ export interface DescribeTopicPartitionsResponseTopic {
 
 /** The next topic and partition index to fetch details for. */
 export interface DescribeTopicPartitionsResponseCursor {
-  /** The name for the first topic to process Versions 0+. */
+  /** The name for the first topic to process. Versions 0+. */
   topicName: string;
-  /** The partition index to start with Versions 0+. */
+  /** The partition index to start with. Versions 0+. */
   partitionIndex: number;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];

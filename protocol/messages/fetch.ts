@@ -16,7 +16,7 @@ export interface FetchRequest {
    */
   replicaId: number;
   /** Versions 15+; tagged 15+ (tag 1). */
-  replicaState: FetchRequestReplicaState;
+  replicaState?: FetchRequestReplicaState;
   /** The maximum time in milliseconds to wait for the response. Versions 0+. */
   maxWaitMs: number;
   /** The minimum bytes to accumulate in the response. Versions 0+. */
@@ -32,7 +32,7 @@ export interface FetchRequest {
    * non-transactional and COMMITTED transactional records are visible. To be more concrete,
    * READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset),
    * and enables the inclusion of the list of aborted transactions in the result, which allows
-   * consumers to discard ABORTED transactional records Versions 4+; default 0.
+   * consumers to discard ABORTED transactional records. Versions 4+; default 0.
    */
   isolationLevel: number;
   /** The fetch session ID. Versions 7+; default 0. */
@@ -46,7 +46,7 @@ export interface FetchRequest {
   topics: FetchTopic[];
   /** In an incremental fetch request, the partitions to remove. Versions 7+. */
   forgottenTopicsData: FetchRequestForgottenTopic[];
-  /** Rack ID of the consumer making this request Versions 11+; default . */
+  /** Rack ID of the consumer making this request. Versions 11+; default . */
   rackId: string;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
@@ -68,7 +68,7 @@ export interface FetchRequestReplicaState {
 export interface FetchTopic {
   /** The name of the topic to fetch. Versions 0-12. */
   topic: string;
-  /** The unique topic ID Versions 13+. */
+  /** The unique topic ID. Versions 13+. */
   topicId: string;
   /** The partitions to fetch. Versions 0+. */
   partitions: FetchPartition[];
@@ -80,7 +80,7 @@ export interface FetchTopic {
 export interface FetchRequestForgottenTopic {
   /** The topic name. Versions 7-12. */
   topic: string;
-  /** The unique topic ID Versions 13+. */
+  /** The unique topic ID. Versions 13+. */
   topicId: string;
   /** The partitions indexes to forget. Versions 7+. */
   partitions: number[];
@@ -96,7 +96,7 @@ export interface FetchPartition {
   currentLeaderEpoch: number;
   /** The message offset. Versions 0+. */
   fetchOffset: number;
-  /** The epoch of the last fetched record or -1 if there is none Versions 12+; default -1. */
+  /** The epoch of the last fetched record or -1 if there is none. Versions 12+; default -1. */
   lastFetchedEpoch: number;
   /**
    * The earliest available offset of the follower replica. The field is only used when the request
@@ -108,7 +108,7 @@ export interface FetchPartition {
    * be honored. Versions 0+.
    */
   partitionMaxBytes: number;
-  /** The directory id of the follower fetching Versions 17+; tagged 17+ (tag 0). */
+  /** The directory id of the follower fetching. Versions 17+; tagged 17+ (tag 0). */
   replicaDirectoryId: string;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
@@ -217,7 +217,7 @@ export interface FetchResponse {
 export interface FetchableTopicResponse {
   /** The topic name. Versions 0-12. */
   topic: string;
-  /** The unique topic ID Versions 13+. */
+  /** The unique topic ID. Versions 13+. */
   topicId: string;
   /** The topic partitions. Versions 0+. */
   partitions: FetchResponsePartitionData[];
@@ -255,7 +255,7 @@ export interface FetchResponsePartitionData {
   highWatermark: number;
   /**
    * The last stable offset (or LSO) of the partition. This is the last offset such that the state
-   * of all transactional records prior to this offset have been decided (ABORTED or COMMITTED)
+   * of all transactional records prior to this offset have been decided (ABORTED or COMMITTED).
    * Versions 4+; default -1.
    */
   lastStableOffset: number;
@@ -264,20 +264,20 @@ export interface FetchResponsePartitionData {
   /**
    * In case divergence is detected based on the `LastFetchedEpoch` and `FetchOffset` in the
    * request, this field indicates the largest epoch and its end offset such that subsequent records
-   * are known to diverge Versions 12+; tagged 12+ (tag 0).
+   * are known to diverge. Versions 12+; tagged 12+ (tag 0).
    */
-  divergingEpoch: FetchResponseEpochEndOffset;
+  divergingEpoch?: FetchResponseEpochEndOffset;
   /** Versions 12+; tagged 12+ (tag 1). */
-  currentLeader: FetchResponseLeaderIdAndEpoch;
+  currentLeader?: FetchResponseLeaderIdAndEpoch;
   /**
    * In the case of fetching an offset less than the LogStartOffset, this is the end offset and
    * epoch that should be used in the FetchSnapshot request. Versions 12+; tagged 12+ (tag 2).
    */
-  snapshotId: FetchResponseSnapshotId;
+  snapshotId?: FetchResponseSnapshotId;
   /** The aborted transactions. Versions 4+; nullable 4+. */
   abortedTransactions: FetchResponseAbortedTransaction[] | null;
   /**
-   * The preferred read replica for the consumer to use on its next fetch request Versions 11+;
+   * The preferred read replica for the consumer to use on its next fetch request. Versions 11+;
    * default -1.
    */
   preferredReadReplica: number;
@@ -304,7 +304,7 @@ export interface FetchResponseEpochEndOffset {
 export interface FetchResponseLeaderIdAndEpoch {
   /** The ID of the current leader or -1 if the leader is unknown. Versions 12+; default -1. */
   leaderId: number;
-  /** The latest known leader epoch Versions 12+; default -1. */
+  /** The latest known leader epoch. Versions 12+; default -1. */
   leaderEpoch: number;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];

@@ -7,7 +7,7 @@ import type { MessageSchema, TaggedField } from "../schema.ts";
 export interface FindCoordinatorRequest {
   /** The coordinator key. Versions 0-3. */
   key: string;
-  /** The coordinator key type. (Group, transaction, etc.) Versions 1+; default 0. */
+  /** The coordinator key type. (Group, transaction, etc.). Versions 1+; default 0. */
   keyType: number;
   /** The coordinator keys. Versions 4+. */
   coordinatorKeys: string[];
@@ -45,7 +45,7 @@ export interface FindCoordinatorResponse {
   host: string;
   /** The port. Versions 0-3. */
   port: number;
-  /** Each coordinator result in the response Versions 4+. */
+  /** Each coordinator result in the response. Versions 4+. */
   coordinators: FindCoordinatorResponseCoordinator[];
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];

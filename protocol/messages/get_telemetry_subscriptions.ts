@@ -45,7 +45,7 @@ export interface GetTelemetrySubscriptionsResponse {
   /** The maximum bytes of binary data the broker accepts in PushTelemetryRequest. Versions 0+. */
   telemetryMaxBytes: number;
   /**
-   * Flag to indicate monotonic/counter metrics are to be emitted as deltas or cumulative values
+   * Flag to indicate monotonic/counter metrics are to be emitted as deltas or cumulative values.
    * Versions 0+.
    */
   deltaTemporality: boolean;

@@ -16,7 +16,7 @@ export interface ListOffsetsRequest {
    * non-transactional and COMMITTED transactional records are visible. To be more concrete,
    * READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset),
    * and enables the inclusion of the list of aborted transactions in the result, which allows
-   * consumers to discard ABORTED transactional records Versions 2+.
+   * consumers to discard ABORTED transactional records. Versions 2+.
    */
   isolationLevel: number;
   /** Each topic in the request. Versions 0+. */
@@ -101,7 +101,7 @@ export interface ListOffsetsResponse {
 
 /** Each topic in the response. */
 export interface ListOffsetsTopicResponse {
-  /** The topic name Versions 0+. */
+  /** The topic name. Versions 0+. */
   name: string;
   /** Each partition in the response. Versions 0+. */
   partitions: ListOffsetsPartitionResponse[];

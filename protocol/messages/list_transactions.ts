@@ -7,17 +7,17 @@ import type { MessageSchema, TaggedField } from "../schema.ts";
 export interface ListTransactionsRequest {
   /**
    * The transaction states to filter by: if empty, all transactions are returned; if non-empty,
-   * then only transactions matching one of the filtered states will be returned Versions 0+.
+   * then only transactions matching one of the filtered states will be returned. Versions 0+.
    */
   stateFilters: string[];
   /**
    * The producerIds to filter by: if empty, all transactions will be returned; if non-empty, only
-   * transactions which match one of the filtered producerIds will be returned Versions 0+.
+   * transactions which match one of the filtered producerIds will be returned. Versions 0+.
    */
   producerIdFilters: number[];
   /**
    * Duration (in millis) to filter by: if < 0, all transactions will be returned; otherwise, only
-   * transactions running longer than this duration will be returned Versions 1+; default -1.
+   * transactions running longer than this duration will be returned. Versions 1+; default -1.
    */
   durationFilter: number;
   /** Tagged fields this version does not know, kept for a round trip. */
@@ -47,7 +47,7 @@ export interface ListTransactionsResponse {
   /** Versions 0+. */
   errorCode: number;
   /**
-   * Set of state filters provided in the request which were unknown to the transaction coordinator
+   * Set of state filters provided in the request which were unknown to the transaction coordinator.
    * Versions 0+.
    */
   unknownStateFilters: string[];
@@ -62,7 +62,7 @@ export interface ListTransactionsResponseTransactionState {
   transactionalId: string;
   /** Versions 0+. */
   producerId: number;
-  /** The current transaction state of the producer Versions 0+. */
+  /** The current transaction state of the producer. Versions 0+. */
   transactionState: string;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];

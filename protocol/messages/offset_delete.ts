@@ -7,7 +7,7 @@ import type { MessageSchema } from "../schema.ts";
 export interface OffsetDeleteRequest {
   /** The unique group identifier. Versions 0+. */
   groupId: string;
-  /** The topics to delete offsets for Versions 0+. */
+  /** The topics to delete offsets for. Versions 0+. */
   topics: OffsetDeleteRequestTopic[];
 }
 

@@ -12,7 +12,7 @@ export interface OffsetFetchRequest {
    * Versions 0-7; nullable 2-7.
    */
   topics: OffsetFetchRequestTopic[] | null;
-  /** Each group we would like to fetch offsets for Versions 8+. */
+  /** Each group we would like to fetch offsets for. Versions 8+. */
   groups: OffsetFetchRequestGroup[];
   /**
    * Whether broker should hold on returning unstable offsets but set a retriable error code for the
@@ -132,7 +132,7 @@ export interface OffsetFetchResponse {
 export interface OffsetFetchResponseTopic {
   /** The topic name. Versions 0-7. */
   name: string;
-  /** The responses per partition Versions 0-7. */
+  /** The responses per partition. Versions 0-7. */
   partitions: OffsetFetchResponsePartition[];
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
@@ -170,7 +170,7 @@ export interface OffsetFetchResponsePartition {
 export interface OffsetFetchResponseTopics {
   /** The topic name. Versions 8+. */
   name: string;
-  /** The responses per partition Versions 8+. */
+  /** The responses per partition. Versions 8+. */
   partitions: OffsetFetchResponsePartitions[];
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];

@@ -82,7 +82,7 @@ export const ProduceRequest: MessageSchema<ProduceRequest> = {
 
 /** ProduceResponse, versions 0-11 (flexible 9+). */
 export interface ProduceResponse {
-  /** Each produce response Versions 0+. */
+  /** Each produce response. Versions 0+. */
   responses: ProduceResponseTopicProduceResponse[];
   /**
    * The duration in milliseconds for which the request was throttled due to a quota violation, or
@@ -100,7 +100,7 @@ export interface ProduceResponse {
 
 /** Each produce response */
 export interface ProduceResponseTopicProduceResponse {
-  /** The topic name Versions 0+. */
+  /** The topic name. Versions 0+. */
   name: string;
   /** Each partition that we produced to within the topic. Versions 0+. */
   partitionResponses: ProduceResponsePartitionProduceResponse[];
@@ -144,25 +144,25 @@ export interface ProduceResponsePartitionProduceResponse {
   logAppendTimeMs: number;
   /** The log start offset. Versions 5+; default -1. */
   logStartOffset: number;
-  /** The batch indices of records that caused the batch to be dropped Versions 8+. */
+  /** The batch indices of records that caused the batch to be dropped. Versions 8+. */
   recordErrors: ProduceResponseBatchIndexAndErrorMessage[];
   /**
    * The global error message summarizing the common root cause of the records that caused the batch
-   * to be dropped Versions 8+; nullable 8+; default null.
+   * to be dropped. Versions 8+; nullable 8+; default null.
    */
   errorMessage: string | null;
   /** Versions 10+; tagged 10+ (tag 0). */
-  currentLeader: ProduceResponseLeaderIdAndEpoch;
+  currentLeader?: ProduceResponseLeaderIdAndEpoch;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];
 }
 
 /** The batch indices of records that caused the batch to be dropped */
 export interface ProduceResponseBatchIndexAndErrorMessage {
-  /** The batch index of the record that cause the batch to be dropped Versions 8+. */
+  /** The batch index of the record that cause the batch to be dropped. Versions 8+. */
   batchIndex: number;
   /**
-   * The error message of the record that caused the batch to be dropped Versions 8+; nullable 8+;
+   * The error message of the record that caused the batch to be dropped. Versions 8+; nullable 8+;
    * default null.
    */
   batchIndexErrorMessage: string | null;
@@ -173,7 +173,7 @@ export interface ProduceResponseBatchIndexAndErrorMessage {
 export interface ProduceResponseLeaderIdAndEpoch {
   /** The ID of the current leader or -1 if the leader is unknown. Versions 10+; default -1. */
   leaderId: number;
-  /** The latest known leader epoch Versions 10+; default -1. */
+  /** The latest known leader epoch. Versions 10+; default -1. */
   leaderEpoch: number;
   /** Tagged fields this version does not know, kept for a round trip. */
   _unknownTags?: TaggedField[];

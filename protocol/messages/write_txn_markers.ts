@@ -25,7 +25,7 @@ export interface WriteTxnMarkersRequestWritableTxnMarker {
   /** Each topic that we want to write transaction marker(s) for. Versions 0+. */
   topics: WriteTxnMarkersRequestWritableTxnMarkerTopic[];
   /**
-   * Epoch associated with the transaction state partition hosted by this transaction coordinator
+   * Epoch associated with the transaction state partition hosted by this transaction coordinator.
    * Versions 0+.
    */
   coordinatorEpoch: number;
