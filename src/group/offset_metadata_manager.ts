@@ -15,7 +15,7 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import { log } from "../log.ts";
 import { ClassicGroup, CONSUMER_PROTOCOL_TYPE } from "./classic_group.ts";
 import type { Clock } from "./clock.ts";
-import { appendErrorCode } from "./coordinator_errors.ts";
+import { appendErrorCode, txnVerificationError } from "./coordinator_errors.ts";
 import {
   groupMetadataKey,
   type OffsetAndMetadata,
@@ -114,30 +114,6 @@ interface PendingTxnOffset {
 
 function offsetKey(groupId: string, topic: string, partition: number): string {
   return `${groupId}\u0000${topic}\u0000${partition}`;
-}
-
-/**
- * Kafka's translation of transaction verification errors for TxnOffsetCommit (as for
- * Produce, see txn/produce_verification.ts; coordinator trouble then reads as
- * COORDINATOR_NOT_AVAILABLE, Kafka's normalisation of NOT_ENOUGH_REPLICAS for commits).
- */
-function txnVerificationError(code: number, apiVersion: number): number {
-  switch (code) {
-    case ErrorCode.NONE:
-      return ErrorCode.NONE;
-    case ErrorCode.PRODUCER_FENCED:
-      return ErrorCode.INVALID_PRODUCER_EPOCH;
-    case ErrorCode.INVALID_TXN_STATE:
-    case ErrorCode.TRANSACTION_ABORTABLE:
-      return apiVersion >= 4 ? ErrorCode.TRANSACTION_ABORTABLE : ErrorCode.INVALID_TXN_STATE;
-    case ErrorCode.CONCURRENT_TRANSACTIONS:
-    case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
-    case ErrorCode.COORDINATOR_NOT_AVAILABLE:
-    case ErrorCode.NOT_COORDINATOR:
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    default:
-      return code;
-  }
 }
 
 const encoder = new TextEncoder();
