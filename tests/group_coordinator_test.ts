@@ -570,8 +570,6 @@ Deno.test("close() cancels every timer and answers waiting joins", async () => {
   assert.equal(c.heartbeat("g", "x", null, 1), ErrorCode.NOT_COORDINATOR);
 });
 
-// ---- TxnOffsetCommit -------------------------------------------------------------------------
-
 Deno.test("a vanished member with a huge rebalance timeout is removed at its session timeout", async () => {
   const { c, clock } = setup();
   const huge = { rebalanceTimeoutMs: 0x7fffffff };

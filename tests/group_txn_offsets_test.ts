@@ -8,6 +8,8 @@ import { ManualClock } from "../src/group/clock.ts";
 import { GroupCoordinator, type TxnOffsetCommitParams } from "../src/group/group_coordinator.ts";
 import { MemoryLog, setup, stableGroupOfOne } from "./group_coordinator_fixtures.ts";
 
+// ---- TxnOffsetCommit -------------------------------------------------------------------------
+
 function txnParams(over: Partial<TxnOffsetCommitParams> = {}): TxnOffsetCommitParams {
   return {
     transactionalId: "tx",
