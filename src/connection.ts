@@ -547,7 +547,9 @@ async function forwardSessionFetch(
   const flexible = isFlexible(reg.request, header.apiVersion);
   const w = new Writer(256);
   writeRequestHeader(w, header, flexible);
-  codecFor(reg.request, header.apiVersion).encode(w, body);
+  // The session view travels beside the frame, not in it: it is no field of FetchRequest.
+  const { fetchSession: _view, ...wire } = body;
+  codecFor(reg.request, header.apiVersion).encode(w, wire);
   const chunks = await forwardRequest(
     broker,
     peer,

@@ -77,6 +77,8 @@ export interface FuzzResult {
   stalls: Stall[];
   /** Responses that did not carry the request's correlation id. */
   mismatches: string[];
+  /** The longest a batch of requests took to be settled, and its first request. */
+  slowest: { ms: number; apiKey: number; apiVersion: number; decoded?: string };
 }
 
 const PROBE_CORRELATION = 0x7ffffff0;
@@ -368,6 +370,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
     unanswered: 0,
     stalls: [],
     mismatches: [],
+    slowest: { ms: 0, apiKey: -1, apiVersion: -1 },
   };
   const apis = opts.apis.flatMap((a) => {
     const schema = schemaFor(a.apiKey);
@@ -382,19 +385,29 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
     const body = s.struct(api.schema.fields, version, 0);
     let frame = encodeFrame(api.schema, version, i + 1, body);
     if (s.rnd() < 0.6) frame = mutate(frame, s);
-    const decoded = decode(frame, api.schema);
-    if (decoded && api.apiKey === 1 && decoded.body.maxWaitMs > maxWait) {
+    let sent = api;
+    let sentVersion = version;
+    if (s.rnd() < 0.08) {
+      // One API's body under another's header (a served key and version).
+      sent = s.pick(apis);
+      sentVersion = sent.minVersion + s.int(sent.maxVersion - sent.minVersion + 1);
+      const view = new DataView(frame.buffer, frame.byteOffset);
+      view.setInt16(4, sent.apiKey);
+      view.setInt16(6, sentVersion);
+    }
+    const decoded = decode(frame, sent.schema);
+    if (decoded && sent.apiKey === 1 && decoded.body.maxWaitMs > maxWait) {
       // A long poll is not a stall: ask for one shorter than the patience.
       decoded.body.maxWaitMs = s.int(maxWait);
-      frame = encodeFrame(api.schema, version, decoded.header.correlationId, decoded.body);
+      frame = encodeFrame(sent.schema, sentVersion, decoded.header.correlationId, decoded.body);
     }
     return {
-      api,
-      version,
+      api: sent,
+      version: sentVersion,
       frame,
       decoded,
       expected: decoded?.header.correlationId ?? correlationOf(frame.subarray(8)),
-      noResponse: decoded !== null && api.apiKey === 0 && decoded.body.acks === 0,
+      noResponse: decoded !== null && sent.apiKey === 0 && decoded.body.acks === 0,
     };
   };
   const worker = async (w: number) => {
@@ -413,6 +426,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
           off += b.frame.length;
         }
         all.set(PROBE, off);
+        const started = performance.now();
         let closed = !(await conn.write(all));
         let answer: Uint8Array | "closed" | "silent" = closed
           ? "closed"
@@ -455,6 +469,16 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
           });
           result.closed += batch.length - k - 1;
           closed = true;
+        }
+        const ms = performance.now() - started;
+        if (ms > result.slowest.ms) {
+          const b = batch[0];
+          result.slowest = {
+            ms: Math.round(ms),
+            apiKey: b.api.apiKey,
+            apiVersion: b.version,
+            decoded: b.decoded ? JSON.stringify(b.decoded.body, jsonBig).slice(0, 500) : undefined,
+          };
         }
         if (closed) {
           conn.close();

@@ -19,7 +19,7 @@ import {
   SyncGroupResponse,
 } from "../../protocol/messages/mod.ts";
 import { Reader, Writer } from "../../protocol/primitives.ts";
-import { codecFor, type Msg } from "../../protocol/schema.ts";
+import { codecFor, type Encodable, type MessageSchema, type Msg } from "../../protocol/schema.ts";
 import { type KafkaClient, sleep } from "./client.ts";
 import type { BrokerConnection } from "./connection.ts";
 import { commitOffsets, type TopicPartition } from "./offsets.ts";
@@ -28,7 +28,7 @@ const SUBSCRIPTION_VERSION = 0;
 const ASSIGNMENT_VERSION = 0;
 
 /** A ConsumerProtocol payload: int16 version, then the body at that version. */
-function encodeVersioned(schema: typeof ConsumerProtocolAssignment, version: number, m: Msg) {
+function encodeVersioned<T>(schema: MessageSchema<T>, version: number, m: Encodable<T>) {
   const w = new Writer(64);
   w.int16(version);
   codecFor(schema, version).encode(w, m);
@@ -36,7 +36,7 @@ function encodeVersioned(schema: typeof ConsumerProtocolAssignment, version: num
 }
 
 /** Reads a ConsumerProtocol payload; newer versions are read as our newest (they only add fields). */
-function decodeVersioned(schema: typeof ConsumerProtocolAssignment, data: Uint8Array): Msg {
+function decodeVersioned<T>(schema: MessageSchema<T>, data: Uint8Array): T {
   const r = new Reader(data);
   const version = Math.min(r.int16(), 3);
   return codecFor(schema, Math.max(version, 0)).decode(r);
