@@ -53,3 +53,8 @@ export const log = {
   warn: (m: string) => emit("warn", m),
   error: (m: string) => emit("error", m),
 };
+
+/** An error's message for a log line (anything thrown, not only Errors). */
+export function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

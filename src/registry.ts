@@ -5,10 +5,11 @@
  */
 import type { RequestHeader } from "../protocol/headers.ts";
 import type { MessageSchema, Msg } from "../protocol/schema.ts";
-import type { Broker } from "./broker.ts";
+import type { BrokerServices } from "./services.ts";
 
 export interface RequestContext {
-  broker: Broker;
+  /** What the handler may use: narrow services, not the broker (src/services.ts). */
+  services: BrokerServices;
   header: RequestHeader;
   apiVersion: number;
   /** Remote address of the client, for group membership and logs. */

@@ -1,6 +1,6 @@
 /**
  * Producing one record from the admin API. The record is encoded as a v2 batch and sent as a
- * Produce request frame through handleRequestFrame, the path a Kafka client's Produce takes:
+ * Produce request frame through KafkaApis.handle, the path a Kafka client's Produce takes:
  * it is routed to the partition's owning worker, validated (batch checks, compacted topics'
  * keys, timestamps, max.message.bytes), appended and counted in the metrics like any other.
  */
@@ -12,7 +12,6 @@ import { Reader, Writer } from "../../protocol/primitives.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
 import { codecFor, type Msg } from "../../protocol/schema.ts";
 import type { Broker } from "../broker.ts";
-import { handleRequestFrame } from "../connection.ts";
 import { asObject, badRequest, HttpError } from "./http.ts";
 
 /** Produce v9: the first flexible version, with per-record errors (v8+). */
@@ -168,8 +167,7 @@ export async function produceRecord(
     clientId: "tributary-admin",
   }, true);
   codecFor(ProduceRequest, PRODUCE_VERSION).encode(w, request);
-  const chunks = await handleRequestFrame(
-    broker,
+  const chunks = await broker.apis.handle(
     w.finish(),
     "admin-api",
     ADMIN_CONNECTION_ID,

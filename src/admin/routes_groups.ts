@@ -309,18 +309,18 @@ async function targetOffset(
     // ListOffsets' lookup (the cold tier included). Negative timestamps would be its special
     // values (-1 latest, -2 earliest, ...): any of them finds the first record, as 0 does.
     const [found, status] = await Promise.all([
-      broker.partitionOp(topic, p, "listOffset", {
+      broker.replicaManager.partitionOp(topic, p, "listOffset", {
         timestamp: Math.max(spec.timestamp!, 0),
         committed: false,
       }),
-      broker.partitionOp(topic, p, "status", {}),
+      broker.replicaManager.partitionOp(topic, p, "status", {}),
     ]);
     if (found.errorCode !== 0) {
       throw new KafkaError(found.errorCode, `offset for timestamp in ${topic}-${p}`);
     }
     return found.offset >= 0 ? found.offset : status.highWatermark;
   }
-  const s = await broker.partitionOp(topic, p, "status", {});
+  const s = await broker.replicaManager.partitionOp(topic, p, "status", {});
   switch (spec.to) {
     case "earliest":
       return s.logStartOffset;
@@ -362,7 +362,7 @@ async function resetOffsets(c: Context, broker: Broker, groupId: string) {
     }
     const parts = t.partitions ?? Array.from({ length: meta.partitions }, (_, i) => i);
     for (const p of parts) {
-      if (!broker.hasPartition(t.topic, p)) {
+      if (!broker.replicaManager.hasPartition(t.topic, p)) {
         throw new HttpError(
           404,
           "UNKNOWN_TOPIC_OR_PARTITION",

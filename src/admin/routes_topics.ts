@@ -28,7 +28,7 @@ import {
   notFound,
 } from "./http.ts";
 import { partitionStatus } from "./tiering.ts";
-import { DEFAULT_PEEK_BYTES, MAX_PEEK_BYTES, MAX_PEEK_RECORDS } from "./records.ts";
+import { DEFAULT_PEEK_BYTES, MAX_PEEK_BYTES, MAX_PEEK_RECORDS } from "../record_peek.ts";
 
 /** Kafka's internal topics (reported with `internal: true`, as Metadata's isInternal). */
 const INTERNAL_TOPICS = new Set(["__consumer_offsets", "__transaction_state"]);
@@ -144,7 +144,7 @@ function overridesJson(configs: Record<string, ConfigValue>): Record<string, str
 function configsJson(broker: Broker, t: TopicMetadata) {
   return {
     name: t.name,
-    configs: topicConfigEntries(broker, t.configs).map((e) => ({
+    configs: topicConfigEntries(broker.services, t.configs).map((e) => ({
       name: e.name,
       value: e.value,
       source: SOURCE_NAMES[e.configSource] ?? String(e.configSource),
@@ -223,7 +223,12 @@ export function topicRoutes(broker: Broker): Hono {
     }
     const entries = configs === undefined || configs === null ? [] : configStrings(configs);
     const validateOnly = boolQuery(c, "validateOnly");
-    const created = await broker.createTopic(name, partitions ?? -1, entries, validateOnly);
+    const created = await broker.topicAdmin.createTopic(
+      name,
+      partitions ?? -1,
+      entries,
+      validateOnly,
+    );
     if (!created) return c.json({ name, validateOnly: true }, 200);
     return c.json(await topicJson(broker, created), 201, {
       Location: `/v1/topics/${encodeURIComponent(name)}`,
@@ -238,7 +243,7 @@ export function topicRoutes(broker: Broker): Hono {
   app.delete("/:name", async (c) => {
     const name = c.req.param("name");
     topicOr404(broker, name);
-    await broker.deleteTopic(name);
+    await broker.topicAdmin.deleteTopic(name);
     return c.body(null, 204);
   });
 
@@ -267,8 +272,8 @@ export function topicRoutes(broker: Broker): Hono {
     // storage checks), which this route has never done. The other workers re-read the
     // catalogue before the answer, so every partition's log runs with the new configs.
     const updated = broker.logs.updateTopicConfig(name, Object.fromEntries(parsed));
-    broker.propagate("syncCatalogue");
-    await broker.propagated();
+    broker.propagation.propagate("syncCatalogue");
+    await broker.propagation.propagated();
     return c.json(configsJson(broker, updated));
   };
   app.put("/:name/configs", updateConfigs(false));
@@ -287,7 +292,9 @@ export function topicRoutes(broker: Broker): Hono {
   app.get("/:name/partitions/:partition/records", async (c) => {
     const t = topicOr404(broker, c.req.param("name"));
     const p = partitionParam(c, t);
-    if (!broker.hasPartition(t.name, p)) throw notFound(`partition ${t.name}-${p} is not open`);
+    if (!broker.replicaManager.hasPartition(t.name, p)) {
+      throw notFound(`partition ${t.name}-${p} is not open`);
+    }
     // Absent: the log start offset, which the owning worker knows (peekRecords' default).
     const rawOffset = c.req.query("offset");
     const offset = rawOffset === undefined || rawOffset === ""
@@ -301,7 +308,9 @@ export function topicRoutes(broker: Broker): Hono {
       1,
       MAX_PEEK_BYTES,
     );
-    return c.json(await broker.partitionOp(t.name, p, "peek", { offset, limit, maxBytes }));
+    return c.json(
+      await broker.replicaManager.partitionOp(t.name, p, "peek", { offset, limit, maxBytes }),
+    );
   });
 
   return app;

@@ -17,7 +17,7 @@ export const apiVersions: ApiRegistration = {
   response: ApiVersionsResponse,
   handler: (_req, ctx) => ({
     errorCode: 0,
-    apiKeys: ctx.broker.registry.apiVersions(),
+    apiKeys: ctx.services.apiVersions(),
     throttleTimeMs: 0,
     finalizedFeaturesEpoch: -1,
   }),
