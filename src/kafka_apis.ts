@@ -16,7 +16,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { Reader, Writer } from "../protocol/primitives.ts";
 import { codecFor, isFlexible, type Msg } from "../protocol/schema.ts";
 import { ApiVersionsResponse } from "../protocol/messages/mod.ts";
-import { bufferPool, POOL_SAFE_APIS } from "./buffer_pool.ts";
+import { bufferPool } from "./buffer_pool.ts";
 import { CloseConnection } from "./close_connection.ts";
 import type { BrokerConfig } from "./config.ts";
 import {
@@ -63,7 +63,7 @@ export class KafkaApis {
 
   /** Whether a frame of `apiKey` may be reused once handled (nothing decoded keeps a view). */
   frameReusable(apiKey: number): boolean {
-    return POOL_SAFE_APIS.has(apiKey) || forwardsToController(this.host, apiKey);
+    return this.host.registry.frameReusable(apiKey) || forwardsToController(this.host, apiKey);
   }
 
   /** Answers the requests other workers forward to this one. */
@@ -93,7 +93,7 @@ export class KafkaApis {
           throw e;
         }
         // Requests that keep no view of their bytes give the copy back to the sender's pool.
-        const reusable = POOL_SAFE_APIS.has((a.frame[0] << 8) | a.frame[1]);
+        const reusable = this.host.registry.frameReusable((a.frame[0] << 8) | a.frame[1]);
         const returned = reusable ? { returned: a.frame } : {};
         const back: ArrayBuffer[] = reusable ? [a.frame.buffer as ArrayBuffer] : [];
         // A fetch session's answer goes back to the worker keeping the session.
@@ -198,7 +198,7 @@ async function handleRequestFrame(
   else if (session?.kind === "forwarded") body.fetchSession = fetchSession;
   if (
     forward && cluster && session?.kind !== "error" &&
-    (header.apiKey === PRODUCE_KEY || header.apiKey === FETCH_KEY)
+    reg.placement === "partitionOwner"
   ) {
     // All its partitions on one other worker: that worker takes the whole request, which
     // saves a message per partition and, for a long poll, the wake-up and re-read hops.
@@ -259,19 +259,12 @@ function encodeResponse(
   return w.toChunks();
 }
 
-/**
- * Requests a worker answers itself; the rest go to the controller (worker 0), which holds the
- * group and transaction coordinators and the topic catalogue's writer.
- */
-const WORKER_LOCAL_APIS = new Set([0, 1, 2, 3, API_VERSIONS_KEY]);
-
 /** Whether this worker sends requests of `apiKey` whole (a copy) to the controller. */
 function forwardsToController(host: KafkaApisHost, apiKey: number): boolean {
   const c = host.cluster;
-  return c !== undefined && !c.isController && !WORKER_LOCAL_APIS.has(apiKey);
+  return c !== undefined && !c.isController && host.registry.placement(apiKey) === "coordinator";
 }
 
-const PRODUCE_KEY = 0;
 const FETCH_KEY = 1;
 
 /**
@@ -286,18 +279,17 @@ function soleOwner(
   body: Msg,
 ): number | null {
   const cluster = host.cluster!;
+  const layout = host.registry.partitionLayout(apiKey, apiVersion);
+  if (!layout) return null;
+  const catalogue = host.services.metadataCache;
   let owner: number | null = null;
-  const topics = (apiKey === PRODUCE_KEY ? body.topicData : body.topics) as Msg[];
-  for (const t of topics) {
-    const name = apiKey === PRODUCE_KEY
-      ? t.name as string
-      : apiVersion >= 13
-      ? host.services.metadataCache.topicById(t.topicId)?.name
-      : t.topic as string;
-    if (name === undefined || !host.services.metadataCache.topic(name)) return null;
-    const parts = (apiKey === PRODUCE_KEY ? t.partitionData : t.partitions) as Msg[];
-    for (const p of parts) {
-      const o = cluster.ownerOf(name, (apiKey === PRODUCE_KEY ? p.index : p.partition) as number);
+  for (const t of body[layout.topics] as Msg[]) {
+    const name = layout.topicName !== undefined
+      ? t[layout.topicName] as string
+      : catalogue.topicById(t[layout.topicId!])?.name;
+    if (name === undefined || !catalogue.topic(name)) return null;
+    for (const p of t[layout.partitions] as Msg[]) {
+      const o = cluster.ownerOf(name, p[layout.index] as number);
       if (owner === null) owner = o;
       else if (o !== owner) return null;
     }

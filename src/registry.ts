@@ -5,6 +5,7 @@
  */
 import type { RequestHeader } from "../protocol/headers.ts";
 import type { MessageSchema, Msg } from "../protocol/schema.ts";
+import { type PartitionLayout, partitionLayout } from "./request_partitions.ts";
 import type { BrokerServices } from "./services.ts";
 
 export interface RequestContext {
@@ -20,6 +21,14 @@ export interface RequestContext {
 /** Returns the response body, or null when no response is sent (Produce with acks=0). */
 export type Handler = (req: Msg, ctx: RequestContext) => Msg | null | Promise<Msg | null>;
 
+/**
+ * Where a request is handled when the broker runs as several Deno workers: "any" (the worker
+ * holding the connection), "coordinator" (worker 0, which holds the group and transaction
+ * coordinators and writes the catalogue), or "partitionOwner" (whole on the worker owning
+ * every partition it names, when one worker does; else here, partition by partition).
+ */
+export type Placement = "any" | "coordinator" | "partitionOwner";
+
 export interface ApiRegistration {
   apiKey: number;
   name: string;
@@ -28,14 +37,47 @@ export interface ApiRegistration {
   request: MessageSchema;
   response: MessageSchema;
   handler: Handler;
+  /** Where the request is handled with workers (default "coordinator"). */
+  placement?: Placement;
+  /**
+   * Whether what is decoded from the request may keep views of its bytes after the handler
+   * answers (group member metadata, for one, is kept as received), so its buffer must not be
+   * reused (default true).
+   */
+  retainsRequestBytes?: boolean;
 }
 
 export class HandlerRegistry {
   private readonly byKey = new Map<number, ApiRegistration>();
+  /** Per API key, per version: where the request names its partitions. */
+  private readonly layouts = new Map<number, (PartitionLayout | null)[]>();
 
   register(r: ApiRegistration): void {
     if (this.byKey.has(r.apiKey)) throw new Error(`api key ${r.apiKey} registered twice`);
+    if (r.placement === "partitionOwner") {
+      const layouts: (PartitionLayout | null)[] = [];
+      for (let v = r.minVersion; v <= r.maxVersion; v++) {
+        layouts[v] = partitionLayout(r.request, v);
+        if (!layouts[v]) throw new Error(`${r.name} v${v} names no partitions in its schema`);
+      }
+      this.layouts.set(r.apiKey, layouts);
+    }
     this.byKey.set(r.apiKey, r);
+  }
+
+  /** Where requests of `apiKey` are handled with workers. */
+  placement(apiKey: number): Placement {
+    return this.byKey.get(apiKey)?.placement ?? "coordinator";
+  }
+
+  /** Whether a request frame of `apiKey` may be reused once its handler has answered. */
+  frameReusable(apiKey: number): boolean {
+    return this.byKey.get(apiKey)?.retainsRequestBytes === false;
+  }
+
+  /** Where a partition-owner request names its partitions (see request_partitions.ts). */
+  partitionLayout(apiKey: number, version: number): PartitionLayout | null {
+    return this.layouts.get(apiKey)?.[version] ?? null;
   }
 
   get(apiKey: number): ApiRegistration | undefined {

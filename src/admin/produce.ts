@@ -11,7 +11,7 @@ import { ProduceRequest, ProduceResponse } from "../../protocol/messages/mod.ts"
 import { Reader, Writer } from "../../protocol/primitives.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
 import { codecFor, type Msg } from "../../protocol/schema.ts";
-import type { Broker } from "../broker.ts";
+import type { AdminHost } from "./admin_host.ts";
 import { asObject, badRequest, HttpError } from "./http.ts";
 
 /** Produce v9: the first flexible version, with per-record errors (v8+). */
@@ -135,7 +135,7 @@ export function defaultPartition(key: Uint8Array | null, partitions: number): nu
 
 /** Produces one record to `topic` with acks=-1; rejects with the partition's Kafka error. */
 export async function produceRecord(
-  broker: Broker,
+  broker: AdminHost,
   topic: string,
   input: ProduceInput,
 ): Promise<ProduceResult> {

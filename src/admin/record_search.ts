@@ -7,7 +7,7 @@
  * (`next`). Partitions are read round-robin, a chunk at a time, through the "peek" partition
  * op, so each read runs on the partition's owning worker.
  */
-import type { Broker } from "../broker.ts";
+import type { AdminHost } from "./admin_host.ts";
 import type { PeekedRecord } from "../record_peek.ts";
 
 export const SEARCH_DEFAULTS = {
@@ -78,7 +78,7 @@ function contains(s: string | null, enc: string | null, needle: string | null): 
 }
 
 /** Runs the bounded search `spec` describes. */
-export async function searchRecords(broker: Broker, spec: SearchSpec): Promise<SearchResult> {
+export async function searchRecords(broker: AdminHost, spec: SearchSpec): Promise<SearchResult> {
   const deadline = Date.now() + spec.timeoutMs;
   const cursors = await Promise.all(spec.partitions.map(async (p) => {
     const s = await broker.replicaManager.partitionOp(spec.topic, p, "status", {});

@@ -13,7 +13,7 @@
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import type { TopicMetadata } from "../../storage/log_manager.ts";
-import type { Broker } from "../broker.ts";
+import type { AdminHost } from "./admin_host.ts";
 import { type ConfigValue, parseTopicConfigs } from "../config.ts";
 import { formatValue, Source, topicConfigEntries } from "../handlers/describe_configs.ts";
 import {
@@ -80,7 +80,7 @@ export interface TopicJson {
 
 /** One partition, read on its owning worker ("status" partition op); null if it does not exist. */
 async function partitionJsonOrNull(
-  broker: Broker,
+  broker: AdminHost,
   topic: string,
   p: number,
 ): Promise<PartitionJson | null> {
@@ -107,7 +107,7 @@ async function partitionJsonOrNull(
 
 /** One partition; rejects with UNKNOWN_TOPIC_OR_PARTITION when it does not exist. */
 export async function partitionJson(
-  broker: Broker,
+  broker: AdminHost,
   topic: string,
   p: number,
 ): Promise<PartitionJson> {
@@ -119,7 +119,7 @@ export async function partitionJson(
 }
 
 /** A topic with its partitions (their status ops run concurrently). */
-export async function topicJson(broker: Broker, t: TopicMetadata): Promise<TopicJson> {
+export async function topicJson(broker: AdminHost, t: TopicMetadata): Promise<TopicJson> {
   const all = await Promise.all(
     Array.from({ length: t.partitions }, (_, p) => partitionJsonOrNull(broker, t.name, p)),
   );
@@ -141,7 +141,7 @@ function overridesJson(configs: Record<string, ConfigValue>): Record<string, str
   );
 }
 
-function configsJson(broker: Broker, t: TopicMetadata) {
+function configsJson(broker: AdminHost, t: TopicMetadata) {
   return {
     name: t.name,
     configs: topicConfigEntries(broker.services, t.configs).map((e) => ({
@@ -162,7 +162,7 @@ function configsJson(broker: Broker, t: TopicMetadata) {
   };
 }
 
-function topicOr404(broker: Broker, name: string): TopicMetadata {
+function topicOr404(broker: AdminHost, name: string): TopicMetadata {
   const t = broker.topic(name);
   if (!t) throw new HttpError(404, "UNKNOWN_TOPIC_OR_PARTITION", `unknown topic '${name}'`);
   return t;
@@ -195,7 +195,7 @@ function boolQuery(c: Context, name: string): boolean {
   throw badRequest(`${name} must be true or false, got '${v}'`);
 }
 
-export function topicRoutes(broker: Broker): Hono {
+export function topicRoutes(broker: AdminHost): Hono {
   const app = new Hono();
 
   app.get("/", async (c) => {

@@ -7,13 +7,13 @@
  * (the "status" partition op); the admin routes read partitions through partitionStatus.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
-import type { Broker } from "../broker.ts";
+import type { AdminHost } from "./admin_host.ts";
 import type { PartitionStatus } from "../partition_ops.ts";
 export { type PartitionTiers, partitionTiers } from "../partition_tiers.ts";
 
 /** Broker-wide tiering counters since start (`s`: Broker.stats(), summed over workers). */
 export function tieringStats(
-  broker: Broker,
+  broker: AdminHost,
   s: { copied: number; copiedBytes: number; deleted: number; failures: number },
 ) {
   return {
@@ -34,7 +34,7 @@ export type StatusCache = Map<string, Promise<PartitionStatus | null>>;
  * while the owning worker restarts: 503).
  */
 export function partitionStatus(
-  broker: Broker,
+  broker: AdminHost,
   topic: string,
   partition: number,
   cache?: StatusCache,

@@ -10,6 +10,8 @@ import type { ApiRegistration } from "../registry.ts";
 
 export const apiVersions: ApiRegistration = {
   apiKey: 18,
+  placement: "any",
+  retainsRequestBytes: false,
   name: "ApiVersions",
   minVersion: 0,
   maxVersion: 4,

@@ -177,6 +177,8 @@ function downConvertTarget(t: Target, toMagic: 0 | 1): void {
 
 export const fetch: ApiRegistration = {
   apiKey: 1,
+  placement: "partitionOwner",
+  retainsRequestBytes: false,
   name: "Fetch",
   minVersion: 0,
   maxVersion: 17,

@@ -30,6 +30,8 @@ export {
 
 export const listOffsets: ApiRegistration = {
   apiKey: 2,
+  placement: "any",
+  retainsRequestBytes: false,
   name: "ListOffsets",
   minVersion: 0,
   maxVersion: 10,

@@ -80,6 +80,8 @@ function invalidRequest(requested: Msg[]): Msg {
 
 export const metadata: ApiRegistration = {
   apiKey: 3,
+  placement: "any",
+  retainsRequestBytes: false,
   name: "Metadata",
   minVersion: 0,
   maxVersion: 12,

@@ -48,6 +48,8 @@ function partitionError(index: number, errorCode: number, errorMessage: string |
 
 export const produce: ApiRegistration = {
   apiKey: 0,
+  placement: "partitionOwner",
+  retainsRequestBytes: false,
   name: "Produce",
   minVersion: 0,
   maxVersion: 11,
