@@ -11,7 +11,6 @@ import type { PartitionLog } from "../storage/partition_log.ts";
 import { setReadBufferAllocator } from "../storage/log_segment.ts";
 import { createRemoteStorageManager } from "../storage/remote_storage_s3.ts";
 import type { RemoteStorageManager } from "../storage/remote_storage.ts";
-import type { RemoteLogManager } from "../storage/remote_log_manager.ts";
 import { dirname, resolve } from "node:path";
 import type { AdminServer } from "./admin/server.ts";
 import { BrokerConfig, ConfigError } from "./config.ts";
@@ -29,7 +28,7 @@ import { GROUP_METADATA_TOPIC, GroupMetadataLog } from "./group/group_metadata_l
 import { checkInternalTopics } from "./internal_topic.ts";
 import { registerHandlers } from "./handlers/mod.ts";
 import { errText, log } from "./log.ts";
-import { Metrics, type MetricsSnapshot } from "./metrics.ts";
+import { Metrics } from "./metrics.ts";
 import { ProducerIdManager } from "./producer_id_manager.ts";
 import { HandlerRegistry } from "./registry.ts";
 import { ReplicaManager } from "./replica_manager.ts";
@@ -41,6 +40,7 @@ import { logConfigFor, TopicAdmin } from "./topic_admin.ts";
 import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn/mod.ts";
 import { bufferPool } from "./buffer_pool.ts";
 import { Propagation } from "./workers/propagation.ts";
+import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
 export interface BrokerOptions {
@@ -70,12 +70,6 @@ export interface BrokerOptions {
   cluster?: WorkerCluster;
   /** Called once storage is open, before coordinators load (the supervisor starts the rest). */
   onStorageOpen?: () => void;
-}
-
-/** One worker's counters, as sent to the worker serving the admin API. */
-interface WorkerStats {
-  metrics: MetricsSnapshot;
-  remote: RemoteLogManager["stats"];
 }
 
 /** The data directory: `dataDir`, else `log.dirs`, else `log.dir`, else ./data. */
@@ -405,10 +399,10 @@ export class Broker {
     this.apis.serve(cluster);
     cluster.serve("syncCatalogue", () => this.logs.syncCatalogue());
     cluster.serve("stats", () => this.localStats());
-    cluster.serve("dropTopic", (a: { name: string }) => this.logs.dropTopic(a.name));
+    cluster.serve("dropTopic", (a) => this.logs.dropTopic(a.name));
     cluster.serve("syncBrokerConfigs", () => this.dynamicConfig.reload());
     if (!cluster.isController) return;
-    cluster.serve("createTopic", async (a: { name: string }) => {
+    cluster.serve("createTopic", async (a) => {
       return (await this.topicAdmin.autoCreateTopic(a.name)) !== undefined;
     });
   }
@@ -463,7 +457,7 @@ export class Broker {
    */
   async stats(): Promise<{ metrics: Metrics; remote: WorkerStats["remote"] }> {
     if (!this.cluster) return { metrics: this.metrics, remote: this.logs.remoteLogManager.stats };
-    const all = [this.localStats(), ...await this.cluster.gather<WorkerStats>("stats")];
+    const all = [this.localStats(), ...await this.cluster.gather("stats")];
     const metrics = new Metrics();
     const remote = { ...all[0].remote };
     for (const s of all) metrics.add(s.metrics);

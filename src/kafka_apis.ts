@@ -32,6 +32,7 @@ import type { HandlerRegistry } from "./registry.ts";
 import type { BrokerServices } from "./services.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
+import type { ForwardedAnswer } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
 /** What request handling needs of the broker. */
@@ -70,14 +71,7 @@ export class KafkaApis {
   serve(cluster: WorkerCluster): void {
     cluster.serve(
       "request",
-      async (
-        a: {
-          frame: Uint8Array;
-          clientHost: string;
-          connectionId: number;
-          fetchSession?: FetchSessionView;
-        },
-      ) => {
+      async (a) => {
         let chunks: Uint8Array[] | null;
         try {
           chunks = await handleRequestFrame(
@@ -308,14 +302,7 @@ async function forwardRequest(
 ): Promise<Uint8Array[] | null> {
   const copy = bufferPool.take(frame.length);
   copy.set(frame);
-  let answer: {
-    response?: Uint8Array[] | null;
-    fresh?: number[];
-    close?: string;
-    closeLevel?: "warn" | "info";
-    returned?: Uint8Array;
-    fetchSession?: FetchSessionView["result"];
-  };
+  let answer: ForwardedAnswer;
   try {
     answer = await host.cluster!.call(
       peer,

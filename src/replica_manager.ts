@@ -25,6 +25,7 @@ import type { TransactionCoordinator } from "./txn/mod.ts";
 import { checkTransactionalProduce } from "./txn/produce_verification.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
+import type { PartitionOpCall } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
 export type { WatchedPartition } from "./services.ts";
@@ -125,18 +126,14 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
         args = { ...a, records } as PartitionOpArgs<K>;
         transfer = [records.buffer as ArrayBuffer];
       }
-      return cluster.call<{ result: PartitionOpResult<K>; returned?: Uint8Array }>(
-        cluster.ownerOf(topic, partition),
-        "op",
-        { topic, partition, name, args },
-        transfer,
-      ).then((r) => {
+      const call = { topic, partition, name, args } as PartitionOpCall;
+      return cluster.call(cluster.ownerOf(topic, partition), "op", call, transfer).then((r) => {
         if (r.returned) bufferPool.give(r.returned.buffer);
         if (name === "fetch") {
           const f = r.result as FetchOutcome;
           if (f.freshBuffer) markFreshRead(f.records!.buffer);
         }
-        return r.result;
+        return r.result as PartitionOpResult<K>;
       });
     }
     const log = this.logs.getPartition(topic, partition);
@@ -226,7 +223,7 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
     if (cluster && !cluster.isController) {
       const copy = bufferPool.take(records.length);
       copy.set(records);
-      return cluster.call<{ result: AppendOutcome; returned: Uint8Array }>(
+      return cluster.call(
         CONTROLLER_WORKER,
         "txnAppend",
         { transactionalId, topic, partition, records: copy, apiVersion },
@@ -262,7 +259,7 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
   serve(cluster: WorkerCluster): void {
     cluster.serve(
       "op",
-      async (a: { topic: string; partition: number; name: PartitionOpName; args: any }) => {
+      async (a) => {
         const log = this.logs.getPartition(a.topic, a.partition);
         if (!log) {
           throw new KafkaError(
@@ -282,22 +279,15 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
     );
     cluster.serve(
       "watch",
-      (a: { key: string; parts: WatchedPartition[]; ms: number }) =>
-        this.watchLocal(a.key, a.parts, a.ms),
+      (a) => this.watchLocal(a.key, a.parts, a.ms),
     );
-    cluster.serve("unwatch", (a: { key: string }) => {
+    cluster.serve("unwatch", (a) => {
       this.watches.get(a.key)?.();
     });
     if (!cluster.isController) return;
     cluster.serve(
       "txnAppend",
-      (a: {
-        transactionalId: string;
-        topic: string;
-        partition: number;
-        records: Uint8Array;
-        apiVersion: number;
-      }) =>
+      (a) =>
         this.transactionalAppend(a.transactionalId, a.topic, a.partition, a.records, a.apiVersion)
           .then((result) =>
             new Transfer({ result, returned: a.records }, [a.records.buffer as ArrayBuffer])
