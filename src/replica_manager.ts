@@ -25,7 +25,7 @@ import type { TransactionCoordinator } from "./txn/mod.ts";
 import { checkTransactionalProduce } from "./txn/produce_verification.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
-import type { PartitionOpCall } from "./workers/peer_methods.ts";
+import type { PartitionOpCall, TxnAppendCall } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
 export type { WatchedPartition } from "./services.ts";
@@ -233,6 +233,25 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
         return r.result;
       });
     }
+    const rejected = this.verifyTransactional(
+      transactionalId,
+      topic,
+      partition,
+      records,
+      apiVersion,
+    );
+    if (rejected) return Promise.resolve(rejected);
+    return this.partitionOp(topic, partition, "append", { records });
+  }
+
+  /** Produce's verification of a transactional batch: the rejection, or null to append. */
+  private verifyTransactional(
+    transactionalId: string,
+    topic: string,
+    partition: number,
+    records: Uint8Array,
+    apiVersion: number,
+  ): AppendOutcome | null {
     const rejected = checkTransactionalProduce(
       this.transactions!,
       transactionalId,
@@ -241,18 +260,48 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
       records,
       apiVersion,
     );
-    if (rejected) {
-      return Promise.resolve({
-        errorCode: rejected.code,
-        errorMessage: rejected.message,
-        baseOffset: -1,
-        logAppendTime: -1,
-        logStartOffset: -1,
-        recordCount: 0,
-        duplicate: false,
-      });
+    if (!rejected) return null;
+    return {
+      errorCode: rejected.code,
+      errorMessage: rejected.message,
+      baseOffset: -1,
+      logAppendTime: -1,
+      logStartOffset: -1,
+      recordCount: 0,
+      duplicate: false,
+    };
+  }
+
+  /**
+   * The controller's side of a transactional append from another worker. The batch arrived
+   * in a buffer of its own: it is handed on to the partition's owner as it is (no second
+   * copy), and comes back with the answer, to return to the sender's pool.
+   */
+  private transferredTransactionalAppend(
+    a: TxnAppendCall,
+  ): Promise<{ result: AppendOutcome; returned: Uint8Array }> {
+    const { topic, partition, records } = a;
+    const rejected = this.verifyTransactional(
+      a.transactionalId,
+      topic,
+      partition,
+      records,
+      a.apiVersion,
+    );
+    if (rejected) return Promise.resolve({ result: rejected, returned: records });
+    const cluster = this.cluster!;
+    if (cluster.owns(topic, partition) || !this.hasPartition(topic, partition)) {
+      return this.partitionOp(topic, partition, "append", { records })
+        .then((result) => ({ result, returned: records }));
     }
-    return this.partitionOp(topic, partition, "append", { records });
+    // Verification and the hand-over happen in this one turn, as in transactionalAppend.
+    const call: PartitionOpCall = { topic, partition, name: "append", args: { records } };
+    return cluster.call(
+      cluster.ownerOf(topic, partition),
+      "op",
+      call,
+      [records.buffer as ArrayBuffer],
+    ).then((r) => ({ result: r.result as AppendOutcome, returned: r.returned! }));
   }
 
   /** The partition-data methods other workers call on this one (see src/workers/). */
@@ -288,10 +337,9 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
     cluster.serve(
       "txnAppend",
       (a) =>
-        this.transactionalAppend(a.transactionalId, a.topic, a.partition, a.records, a.apiVersion)
-          .then((result) =>
-            new Transfer({ result, returned: a.records }, [a.records.buffer as ArrayBuffer])
-          ),
+        this.transferredTransactionalAppend(a).then((r) =>
+          new Transfer(r, [r.returned.buffer as ArrayBuffer])
+        ),
     );
   }
 }
