@@ -8,6 +8,14 @@ import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { LogManager } from "../storage/log_manager.ts";
 import type { PartitionLog } from "../storage/partition_log.ts";
 import { bufferPool } from "./buffer_pool.ts";
+import {
+  type FetchArgs,
+  type FetchRead,
+  type FetchReadResult,
+  fitToBudget,
+  readInOrder,
+} from "./fetch_budget.ts";
+import { errorCodeOf } from "./handlers/util.ts";
 import type { BrokerConfig } from "./config.ts";
 import {
   type AppendOutcome,
@@ -25,7 +33,7 @@ import type { TransactionCoordinator } from "./txn/mod.ts";
 import { checkTransactionalProduce } from "./txn/produce_verification.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
-import type { PartitionOpCall, TxnAppendCall } from "./workers/peer_methods.ts";
+import type { PartitionOpCall, PeerArgs, TxnAppendCall } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
 export type { WatchedPartition } from "./services.ts";
@@ -181,6 +189,94 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
     });
   }
 
+  /**
+   * Reads a Fetch's partitions under the response's byte budget (see fetch_budget.ts): in
+   * request order when they are all in one place; with workers, one message per owner, all
+   * awaited together, then cut to what reading them one by one returns.
+   */
+  async fetchMessages(
+    reads: FetchRead[],
+    maxBytes: number,
+    committed: boolean,
+    remoteWaitMs: number,
+  ): Promise<FetchReadResult[]> {
+    const cluster = this.cluster;
+    const inOrder = (
+      rs: FetchRead[],
+      fetchOne: (r: FetchRead, a: FetchArgs) => Promise<FetchOutcome>,
+    ) => readInOrder(rs, maxBytes, committed, remoteWaitMs, fetchOne);
+    const viaOp = (r: FetchRead, a: FetchArgs) =>
+      this.partitionOp(r.topic, r.partition, "fetch", a);
+    if (!cluster) return inOrder(reads, viaOp);
+    // Partitions by owner, keeping each owner's in request order.
+    const byOwner = new Map<number, number[]>();
+    const results: FetchReadResult[] = new Array(reads.length);
+    reads.forEach((r, i) => {
+      if (!this.hasPartition(r.topic, r.partition)) {
+        results[i] = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        return;
+      }
+      const owner = cluster.ownerOf(r.topic, r.partition);
+      const list = byOwner.get(owner);
+      if (list) list.push(i);
+      else byOwner.set(owner, [i]);
+    });
+    if (byOwner.size <= 1 && (byOwner.size === 0 || byOwner.has(cluster.index))) {
+      return inOrder(reads, viaOp);
+    }
+    await Promise.all([...byOwner].map(async ([owner, indexes]) => {
+      const mine = indexes.map((i) => reads[i]);
+      let answers: FetchReadResult[];
+      if (owner === cluster.index) answers = await inOrder(mine, viaOp);
+      else {
+        try {
+          answers = await cluster.call(owner, "fetchRun", {
+            reads: mine,
+            maxBytes,
+            committed,
+            remoteWaitMs,
+          });
+        } catch (e) {
+          const errorCode = errorCodeOf(e, `fetch from worker ${owner}`);
+          answers = mine.map(() => ({ errorCode }));
+        }
+        for (const a of answers) {
+          if ("outcome" in a && a.outcome.freshBuffer) markFreshRead(a.outcome.records!.buffer);
+        }
+      }
+      indexes.forEach((i, k) => results[i] = answers[k]);
+    }));
+    await fitToBudget(reads, results, maxBytes, committed, remoteWaitMs, viaOp);
+    return results;
+  }
+
+  /** Reads this worker's partitions of a Fetch another worker split by owner. */
+  private async fetchRun(
+    a: PeerArgs<"fetchRun">,
+  ): Promise<Transfer<FetchReadResult[]>> {
+    const results = await readInOrder(
+      a.reads,
+      a.maxBytes,
+      a.committed,
+      a.remoteWaitMs,
+      (r, args) => {
+        const log = this.logs.getPartition(r.topic, r.partition);
+        if (!log) {
+          throw new KafkaError(
+            ErrorCode.NOT_LEADER_OR_FOLLOWER,
+            `${r.topic}-${r.partition} is not open on worker ${this.cluster!.index}`,
+          );
+        }
+        return runOp(this, log, "fetch", args);
+      },
+    );
+    const transfer = new Set<ArrayBuffer>();
+    for (const r of results) {
+      if ("outcome" in r) { for (const b of transferablesOf("fetch", r.outcome)) transfer.add(b); }
+    }
+    return new Transfer(results, [...transfer]);
+  }
+
   /** Resolves on the first append to a local partition of `parts`, after `ms`, or on unwatch. */
   private watchLocal(key: string | null, parts: WatchedPartition[], ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -326,6 +422,7 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
         return new Transfer({ result }, transfer);
       },
     );
+    cluster.serve("fetchRun", (a) => this.fetchRun(a));
     cluster.serve(
       "watch",
       (a) => this.watchLocal(a.key, a.parts, a.ms),

@@ -7,6 +7,7 @@
  */
 import type { TopicMetadata } from "../storage/log_manager.ts";
 import type { BrokerConfig } from "./config.ts";
+import type { FetchRead, FetchReadResult } from "./fetch_budget.ts";
 import type { GroupCoordinator } from "./group/group_coordinator.ts";
 import type { Metrics } from "./metrics.ts";
 import type {
@@ -31,6 +32,13 @@ export interface ReplicaManagerApi {
     name: K,
     args: PartitionOpArgs<K>,
   ): Promise<PartitionOpResult<K>>;
+  /** Reads a Fetch's partitions under the response's byte budget (see fetch_budget.ts). */
+  fetchMessages(
+    reads: FetchRead[],
+    maxBytes: number,
+    committed: boolean,
+    remoteWaitMs: number,
+  ): Promise<FetchReadResult[]>;
   /** Resolves on the first append to any of `parts`, or after `ms` (the Fetch long poll). */
   waitForAppend(parts: WatchedPartition[], ms: number): Promise<void>;
   /** Appends a transactional producer's batch once the coordinator has verified it. */

@@ -124,38 +124,36 @@ async function readAll(
   committed: boolean,
   remoteWaitMs = 500,
 ): Promise<number> {
+  const results = await services.replicaManager.fetchMessages(
+    targets.map((t) => ({
+      topic: t.topic,
+      partition: t.partition,
+      offset: t.fetchOffset,
+      maxBytes: t.maxBytes,
+    })),
+    maxBytes,
+    committed,
+    remoteWaitMs,
+  );
   let total = 0;
-  let first = true;
-  for (const t of targets) {
+  targets.forEach((t, i) => {
     const out = t.out;
-    // Past the response's budget a partition still reports its offsets (a zero-byte read).
-    const limit = first
-      ? Math.min(t.maxBytes, maxBytes - total)
-      : Math.max(0, Math.min(t.maxBytes, maxBytes - total));
-    try {
-      const r = await services.replicaManager.partitionOp(t.topic, t.partition, "fetch", {
-        offset: t.fetchOffset,
-        maxBytes: Math.max(limit, 0),
-        minOneBatch: first,
-        committed,
-        remoteWaitMs,
-      });
-      out.errorCode = r.errorCode;
-      out.highWatermark = r.highWatermark;
-      out.lastStableOffset = r.lastStableOffset;
-      out.logStartOffset = r.logStartOffset;
-      out.abortedTransactions = r.abortedTransactions;
-      t.remotePending = r.records === null;
-      out.records = r.records ?? EMPTY;
-      if (out.records.length > 0) {
-        total += out.records.length;
-        first = false;
-      }
-    } catch (e) {
-      out.errorCode = errorCodeOf(e, `fetch ${t.topic}-${t.partition}`);
+    const res = results[i];
+    if (!("outcome" in res)) {
+      out.errorCode = res.errorCode;
       out.records = EMPTY;
+      return;
     }
-  }
+    const r = res.outcome;
+    out.errorCode = r.errorCode;
+    out.highWatermark = r.highWatermark;
+    out.lastStableOffset = r.lastStableOffset;
+    out.logStartOffset = r.logStartOffset;
+    out.abortedTransactions = r.abortedTransactions;
+    t.remotePending = r.records === null;
+    out.records = r.records ?? EMPTY;
+    total += out.records.length;
+  });
   return total;
 }
 

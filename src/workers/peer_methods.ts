@@ -4,6 +4,7 @@
  * wrong argument fails the type check instead of a worker at run time. Arguments and results
  * are structured-cloned between threads (buffers named in a Transfer are handed over).
  */
+import type { FetchRead, FetchReadResult } from "../fetch_budget.ts";
 import type { MetricsSnapshot } from "../metrics.ts";
 import type { FetchSessionView } from "../fetch_session.ts";
 import type {
@@ -65,8 +66,11 @@ export interface WorkerStats {
 export interface PeerMethods {
   /** Runs a partition operation on the partition's owner. */
   op: { args: PartitionOpCall; result: PartitionOpReply };
-  /** Runs several partition operations on their owner, in order (one message per owner). */
-  ops: { args: PartitionOpCall[]; result: PartitionOpReply[] };
+  /** Reads a Fetch's partitions owned by the callee, in order, under the response's budget. */
+  fetchRun: {
+    args: { reads: FetchRead[]; maxBytes: number; committed: boolean; remoteWaitMs: number };
+    result: FetchReadResult[];
+  };
   /** Resolves on the first append to one of `parts` here, after `ms`, or on unwatch. */
   watch: { args: { key: string; parts: WatchedPartition[]; ms: number }; result: void };
   unwatch: { args: { key: string }; result: void };
