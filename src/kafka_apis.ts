@@ -8,7 +8,6 @@ import {
   API_VERSIONS_KEY,
   readHeaderTaggedFields,
   readRequestHeaderV1,
-  writeRequestHeader,
   writeResponseHeader,
 } from "../protocol/headers.ts";
 import type { RequestHeader } from "../protocol/headers.ts";
@@ -36,6 +35,12 @@ import type { ForwardedAnswer } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
 /** What request handling needs of the broker. */
+/** A request already decoded by the worker that forwards it. */
+export interface DecodedRequest {
+  header: RequestHeader;
+  body: Msg;
+}
+
 export interface KafkaApisHost {
   readonly registry: HandlerRegistry;
   readonly metrics: Metrics;
@@ -81,13 +86,15 @@ export class KafkaApis {
             a.connectionId,
             false,
             a.fetchSession,
+            a.decoded,
           );
         } catch (e) {
           if (e instanceof CloseConnection) return { close: e.message, closeLevel: e.level };
           throw e;
         }
         // Requests that keep no view of their bytes give the copy back to the sender's pool.
-        const reusable = this.host.registry.frameReusable((a.frame[0] << 8) | a.frame[1]);
+        const apiKey = a.decoded?.header.apiKey ?? ((a.frame[0] << 8) | a.frame[1]);
+        const reusable = this.host.registry.frameReusable(apiKey);
         const returned = reusable ? { returned: a.frame } : {};
         const back: ArrayBuffer[] = reusable ? [a.frame.buffer as ArrayBuffer] : [];
         // A fetch session's answer goes back to the worker keeping the session.
@@ -129,11 +136,13 @@ async function handleRequestFrame(
   forward: boolean,
   /** A fetch session's snapshot, sent along with a request another worker forwarded. */
   fetchSession?: FetchSessionView,
+  /** The request as the forwarding worker decoded it (it is not decoded again). */
+  decoded?: DecodedRequest,
 ): Promise<Uint8Array[] | null> {
   const r = new Reader(frame);
   let header: RequestHeader;
   try {
-    header = readRequestHeaderV1(r);
+    header = decoded?.header ?? readRequestHeaderV1(r);
   } catch (e) {
     throw new CloseConnection(`malformed request header: ${errText(e)}`);
   }
@@ -162,17 +171,20 @@ async function handleRequestFrame(
     return forwardRequest(host, CONTROLLER_WORKER, frame, clientHost, connectionId);
   }
   const flexible = isFlexible(reg.request, header.apiVersion);
-  let body;
-  try {
-    if (flexible) readHeaderTaggedFields(r, header);
-    const codec = codecFor(reg.request, header.apiVersion);
-    body = codec.decode(r);
-  } catch (e) {
-    throw new CloseConnection(
-      `malformed ${reg.name} v${header.apiVersion} request: ${errText(e)}`,
-    );
+  let body: Msg;
+  if (decoded) body = decoded.body;
+  else {
+    try {
+      if (flexible) readHeaderTaggedFields(r, header);
+      const codec = codecFor(reg.request, header.apiVersion);
+      body = codec.decode(r);
+    } catch (e) {
+      throw new CloseConnection(
+        `malformed ${reg.name} v${header.apiVersion} request: ${errText(e)}`,
+      );
+    }
   }
-  if (r.remaining !== 0) {
+  if (!decoded && r.remaining !== 0) {
     // Kafka parses a request's fields and ignores what follows them: librdkafka 2.3+ sends
     // its all-topics Metadata v9+ with a 4-byte zero placeholder for the topic array (a
     // compact null and 3 bytes more), so refusing trailing bytes would lock it out.
@@ -199,7 +211,10 @@ async function handleRequestFrame(
     const owner = soleOwner(host, header.apiKey, header.apiVersion, body);
     if (owner !== null && owner !== cluster.index) {
       if (session?.kind !== "full" && session?.kind !== "incremental") {
-        return forwardRequest(host, owner, frame, clientHost, connectionId);
+        return forwardRequest(host, owner, frame, clientHost, connectionId, undefined, {
+          header,
+          body,
+        });
       }
       return forwardSessionFetch(host, owner, header, body, session, clientHost, connectionId);
     }
@@ -253,6 +268,28 @@ function encodeResponse(
   return w.toChunks();
 }
 
+/** Re-points the byte fields of `body` that view `from` at the same bytes of `to`. */
+function rebase(body: Msg, from: Uint8Array, to: Uint8Array): Msg {
+  const start = from.byteOffset;
+  const end = start + from.length;
+  const walk = (v: unknown): unknown => {
+    if (v instanceof Uint8Array) {
+      if (v.buffer !== from.buffer || v.byteOffset < start || v.byteOffset + v.length > end) {
+        return v;
+      }
+      return new Uint8Array(to.buffer, to.byteOffset + v.byteOffset - start, v.length);
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === "object") {
+      const out: Msg = {};
+      for (const [k, x] of Object.entries(v)) out[k] = walk(x);
+      return out;
+    }
+    return v;
+  };
+  return walk(body) as Msg;
+}
+
 /** Whether this worker sends requests of `apiKey` whole (a copy) to the controller. */
 function forwardsToController(host: KafkaApisHost, apiKey: number): boolean {
   const c = host.cluster;
@@ -299,15 +336,18 @@ async function forwardRequest(
   clientHost: string,
   connectionId: number,
   fetchSession?: FetchSessionView,
+  decoded?: DecodedRequest,
 ): Promise<Uint8Array[] | null> {
   const copy = bufferPool.take(frame.length);
   copy.set(frame);
+  // The decoded body goes along, its byte fields re-pointed into the copy handed over.
+  const sent = decoded && { header: decoded.header, body: rebase(decoded.body, frame, copy) };
   let answer: ForwardedAnswer;
   try {
     answer = await host.cluster!.call(
       peer,
       "request",
-      { frame: copy, clientHost, connectionId, fetchSession },
+      { frame: copy, clientHost, connectionId, fetchSession, decoded: sent },
       [copy.buffer as ArrayBuffer],
     );
   } catch (e) {
@@ -337,16 +377,15 @@ async function forwardSessionFetch(
 ): Promise<Uint8Array[] | null> {
   const reg = host.registry.get(FETCH_KEY)!;
   const flexible = isFlexible(reg.request, header.apiVersion);
-  const w = new Writer(256);
-  writeRequestHeader(w, header, flexible);
-  codecFor(reg.request, header.apiVersion).encode(w, body);
+  // The expanded request goes as decoded (a Fetch request holds no bytes to carry along).
   const chunks = await forwardRequest(
     host,
     peer,
-    w.finish(),
+    new Uint8Array(0),
     clientHost,
     connectionId,
     session.view,
+    { header, body },
   );
   const error = session.complete(session.view.result);
   if (!error) return chunks;

@@ -7,6 +7,7 @@
 import type { FetchRead, FetchReadResult } from "../fetch_budget.ts";
 import type { MetricsSnapshot } from "../metrics.ts";
 import type { FetchSessionView } from "../fetch_session.ts";
+import type { DecodedRequest } from "../kafka_apis.ts";
 import type {
   AppendOutcome,
   PartitionOpArgs,
@@ -34,6 +35,8 @@ export interface ForwardedRequest {
   connectionId: number;
   /** The fetch session's snapshot, kept by the worker holding the connection. */
   fetchSession?: FetchSessionView;
+  /** The request as the sender decoded it; its byte fields view `frame`. */
+  decoded?: DecodedRequest;
 }
 
 /** The forwarded request's encoded response, or why the connection must close. */
