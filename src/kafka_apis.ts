@@ -31,16 +31,10 @@ import type { HandlerRegistry } from "./registry.ts";
 import type { BrokerServices } from "./services.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
-import type { ForwardedAnswer } from "./workers/peer_methods.ts";
+import type { DecodedRequest, ForwardedAnswer } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
 /** What request handling needs of the broker. */
-/** A request already decoded by the worker that forwards it. */
-export interface DecodedRequest {
-  header: RequestHeader;
-  body: Msg;
-}
-
 export interface KafkaApisHost {
   readonly registry: HandlerRegistry;
   readonly metrics: Metrics;

@@ -4,10 +4,11 @@
  * wrong argument fails the type check instead of a worker at run time. Arguments and results
  * are structured-cloned between threads (buffers named in a Transfer are handed over).
  */
+import type { RequestHeader } from "../../protocol/headers.ts";
+import type { Msg } from "../../protocol/schema.ts";
 import type { FetchRead, FetchReadResult } from "../fetch_budget.ts";
 import type { MetricsSnapshot } from "../metrics.ts";
 import type { FetchSessionView } from "../fetch_session.ts";
-import type { DecodedRequest } from "../kafka_apis.ts";
 import type {
   AppendOutcome,
   PartitionOpArgs,
@@ -26,6 +27,12 @@ export type PartitionOpCall = {
 export interface PartitionOpReply {
   result: PartitionOpResult<PartitionOpName>;
   returned?: Uint8Array;
+}
+
+/** A request already decoded by the worker that forwards it. */
+export interface DecodedRequest {
+  header: RequestHeader;
+  body: Msg;
 }
 
 /** A request frame forwarded whole to another worker. */
