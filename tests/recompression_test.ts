@@ -406,7 +406,7 @@ Deno.test("the broker's compression.type (static or dynamic) is the default of e
   try {
     await b.broker.createTopic("d", 1);
     await kcat(b.address, ["-P", "-t", "d", "-p", "0", "-z", "none"], { stdin: "a\nb\n" });
-    b.broker.alterBrokerConfigs([["compression.type", "lz4"]], "default");
+    b.broker.dynamicConfig.alterBrokerConfigs([["compression.type", "lz4"]], "default");
     await kcat(b.address, ["-P", "-t", "d", "-p", "0", "-z", "none"], { stdin: "c\n" });
     const segment = [...Deno.readDirSync(`${b.dataDir}/d-0`)].find((e) => e.name.endsWith(".log"))!;
     const bytes = Deno.readFileSync(`${b.dataDir}/d-0/${segment.name}`);
