@@ -21,7 +21,7 @@ import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { AlterConfigsRequest, AlterConfigsResponse } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import type { BrokerServices } from "../services.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { RESOURCE_BROKER, RESOURCE_TOPIC } from "./describe_configs.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
@@ -100,7 +100,7 @@ function entriesOf(r: Msg): [string, string][] {
   return entries;
 }
 
-export const alterConfigs: ApiRegistration = {
+export const alterConfigs = defineApi({
   apiKey: 33,
   name: "AlterConfigs",
   minVersion: 0,
@@ -134,4 +134,4 @@ export const alterConfigs: ApiRegistration = {
     await services.topicAdmin.propagated();
     return response;
   },
-};
+});

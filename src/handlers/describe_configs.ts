@@ -30,7 +30,7 @@ import {
   listenerBaseDef,
   TOPIC_CONFIGS,
 } from "../config.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
 export const RESOURCE_TOPIC = 2;
 export const RESOURCE_BROKER = 4;
@@ -193,7 +193,7 @@ function brokerConfigEntries(services: BrokerServices, perBroker: boolean): Conf
   return keys.map((k) => brokerEntry(config, k, true));
 }
 
-export const describeConfigs: ApiRegistration = {
+export const describeConfigs = defineApi({
   apiKey: 32,
   name: "DescribeConfigs",
   minVersion: 0,
@@ -245,4 +245,4 @@ export const describeConfigs: ApiRegistration = {
     }
     return { throttleTimeMs: 0, results };
   },
-};
+});

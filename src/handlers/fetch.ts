@@ -36,7 +36,7 @@ import type { Msg } from "../../protocol/schema.ts";
 import type { BrokerServices } from "../services.ts";
 import { topicConfigValue } from "../config.ts";
 import { releaseFreshRead } from "../partition_ops.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { finishFetchSession } from "../fetch_session.ts";
 import { errorCodeOf } from "./util.ts";
 
@@ -173,7 +173,7 @@ function downConvertTarget(t: Target, toMagic: 0 | 1): void {
   releaseFreshRead(records.buffer);
 }
 
-export const fetch: ApiRegistration = {
+export const fetch = defineApi({
   apiKey: 1,
   placement: "partitionOwner",
   retainsRequestBytes: false,
@@ -213,4 +213,4 @@ export const fetch: ApiRegistration = {
     const sessionId = finishFetchSession(req, responses);
     return { throttleTimeMs: 0, errorCode: 0, sessionId, responses };
   },
-};
+});

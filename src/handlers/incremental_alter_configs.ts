@@ -19,7 +19,7 @@ import {
 import type { Msg } from "../../protocol/schema.ts";
 import type { BrokerServices } from "../services.ts";
 import { BROKER_DEFS, type ConfigValue, TOPIC_DEFS, topicConfigValue } from "../config.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { alterEachResource, brokerScope } from "./alter_configs.ts";
 
 export const OpType = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
@@ -121,7 +121,7 @@ function alterBroker(
   services.dynamicConfig.alterBrokerConfigs(changes, scope, validateOnly);
 }
 
-export const incrementalAlterConfigs: ApiRegistration = {
+export const incrementalAlterConfigs = defineApi({
   apiKey: 44,
   name: "IncrementalAlterConfigs",
   minVersion: 0,
@@ -140,4 +140,4 @@ export const incrementalAlterConfigs: ApiRegistration = {
     await services.topicAdmin.propagated();
     return response;
   },
-};
+});

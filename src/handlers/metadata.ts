@@ -15,7 +15,7 @@ import { MetadataRequest, MetadataResponse } from "../../protocol/messages/mod.t
 import type { Msg } from "../../protocol/schema.ts";
 import type { TopicMetadata } from "../../storage/log_manager.ts";
 import type { BrokerServices } from "../services.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import {
   ALL_CLUSTER_OPERATIONS,
   ALL_TOPIC_OPERATIONS,
@@ -78,7 +78,7 @@ function invalidRequest(requested: Msg[]): Msg {
   };
 }
 
-export const metadata: ApiRegistration = {
+export const metadata = defineApi({
   apiKey: 3,
   placement: "any",
   retainsRequestBytes: false,
@@ -156,4 +156,4 @@ export const metadata: ApiRegistration = {
         : OPERATIONS_NOT_REQUESTED,
     };
   },
-};
+});

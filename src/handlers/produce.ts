@@ -30,7 +30,7 @@ import { ProduceRequest, ProduceResponse } from "../../protocol/messages/mod.ts"
 import { MAGIC_OFFSET, MAGIC_V2 } from "../../protocol/record_batch.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import { CloseConnection } from "../close_connection.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { isInternalTopic, isTransactionalBatch } from "../txn/produce_verification.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
@@ -46,7 +46,7 @@ function partitionError(index: number, errorCode: number, errorMessage: string |
   };
 }
 
-export const produce: ApiRegistration = {
+export const produce = defineApi({
   apiKey: 0,
   placement: "partitionOwner",
   retainsRequestBytes: false,
@@ -154,4 +154,4 @@ export const produce: ApiRegistration = {
     }
     return { responses, throttleTimeMs: 0 };
   },
-};
+});
