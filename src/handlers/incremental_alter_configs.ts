@@ -14,9 +14,9 @@
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import {
   IncrementalAlterConfigsRequest,
+  type IncrementalAlterConfigsRequestAlterableConfig,
   IncrementalAlterConfigsResponse,
 } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
 import type { BrokerServices } from "../services.ts";
 import { BROKER_DEFS, type ConfigValue, TOPIC_DEFS, topicConfigValue } from "../config.ts";
 import { defineApi } from "../registry.ts";
@@ -30,19 +30,19 @@ export const OpType = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
  */
 function applyOps(
   current: Map<string, string>,
-  ops: Msg[],
+  ops: IncrementalAlterConfigsRequestAlterableConfig[],
   effective: (key: string) => ConfigValue,
   isList: (key: string) => boolean | undefined,
 ): Map<string, string> {
   const next = new Map(current);
   const seen = new Set<string>();
   for (const op of ops) {
-    const key = op.name as string;
+    const key = op.name;
     if (seen.has(key)) {
       throw new KafkaError(ErrorCode.INVALID_REQUEST, `${key}: given more than once`);
     }
     seen.add(key);
-    const value = op.value as string | null;
+    const value = op.value;
     switch (op.configOperation) {
       case OpType.SET:
         if (value === null) throw new KafkaError(ErrorCode.INVALID_REQUEST, `${key}: null value`);
@@ -83,7 +83,7 @@ function applyOps(
 function alterTopic(
   services: BrokerServices,
   name: string,
-  ops: Msg[],
+  ops: IncrementalAlterConfigsRequestAlterableConfig[],
   validateOnly: boolean,
 ): void {
   const t = services.metadataCache.topic(name);
@@ -103,7 +103,7 @@ function alterTopic(
 function alterBroker(
   services: BrokerServices,
   name: string,
-  ops: Msg[],
+  ops: IncrementalAlterConfigsRequestAlterableConfig[],
   validateOnly: boolean,
 ): void {
   const scope = brokerScope(services, name);
@@ -131,9 +131,9 @@ export const incrementalAlterConfigs = defineApi({
   handler: async (req, { services }) => {
     const response = {
       throttleTimeMs: 0,
-      responses: alterEachResource(req.resources as Msg[], "incremental alter configs", {
-        topic: (r) => alterTopic(services, r.resourceName, r.configs as Msg[], req.validateOnly),
-        broker: (r) => alterBroker(services, r.resourceName, r.configs as Msg[], req.validateOnly),
+      responses: alterEachResource(req.resources, "incremental alter configs", {
+        topic: (r) => alterTopic(services, r.resourceName, r.configs, req.validateOnly),
+        broker: (r) => alterBroker(services, r.resourceName, r.configs, req.validateOnly),
       }),
     };
     // The other workers have applied the new configs before the client hears of them.
