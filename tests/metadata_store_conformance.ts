@@ -54,7 +54,8 @@ interface Recorder {
   handle: WatchHandle;
   /** Resolves once `pred` holds over the events received so far. */
   wait(what: string, pred: (events: WatchEvent[]) => boolean): Promise<void>;
-  error: Promise<Error>;
+  /** Resolves with the watch's fatal error. */
+  error(): Promise<Error>;
 }
 
 function record(store: MetadataStore, prefix: string, from: number): Recorder {
@@ -77,7 +78,7 @@ function record(store: MetadataStore, prefix: string, from: number): Recorder {
         check();
       }),
     );
-  return { events, handle, wait, error: until("a watch error", error) };
+  return { events, handle, wait, error: () => until("a watch error", error) };
 }
 
 /** The events as "type key=value@modRevision" lines, for exact comparisons. */
@@ -430,7 +431,7 @@ export function runMetadataStoreConformance(
         const r3 = await a.put("compact/a", "3");
         await a.compact(r3.revision);
         const w = record(b, "compact/", r1.revision);
-        const err = await w.error;
+        const err = await w.error();
         assert.ok(err instanceof WatchCompacted, String(err));
         assert.equal(err.compactRevision, r3.revision);
         assert.deepEqual(w.events, []);

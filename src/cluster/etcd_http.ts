@@ -67,7 +67,7 @@ export class EtcdHttp {
     const abort = new AbortController();
     signal?.addEventListener("abort", () => abort.abort(), { once: true });
     const res = await this.send(path, body, true, false, abort.signal);
-    return { messages: jsonObjects(res.body!), close: () => abort.abort() };
+    return { messages: jsonObjects(res.body!, abort.signal), close: () => abort.abort() };
   }
 
   close(): void {
@@ -183,8 +183,16 @@ function describe(err: unknown): string {
  * gateway separates them by newlines, but counting braces outside strings does not depend on
  * that, nor on how the network chunks the stream.
  */
-export async function* jsonObjects(body: ReadableStream<Uint8Array>): AsyncGenerator<any> {
+export async function* jsonObjects(
+  body: ReadableStream<Uint8Array>,
+  signal?: AbortSignal,
+): AsyncGenerator<any> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  // Aborting the fetch does not always wake a read already waiting on the body: cancelling
+  // the reader does (the read ends as done), and closes the connection.
+  const cancel = () => reader.cancel().catch(() => {});
+  signal?.addEventListener("abort", cancel, { once: true });
+  if (signal?.aborted) cancel();
   let buf = "";
   let depth = 0, inString = false, escaped = false, start = -1, scanned = 0;
   try {
@@ -211,6 +219,7 @@ export async function* jsonObjects(body: ReadableStream<Uint8Array>): AsyncGener
       if (depth === 0) buf = "", scanned = 0;
     }
   } finally {
+    signal?.removeEventListener("abort", cancel);
     reader.cancel().catch(() => {});
   }
 }
