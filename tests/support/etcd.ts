@@ -113,7 +113,13 @@ export async function startEtcd(): Promise<EtcdServer> {
     child = undefined;
   };
 
-  await start();
+  try {
+    await start();
+  } catch (err) {
+    await stop("SIGKILL");
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    throw err;
+  }
   return {
     endpoint,
     clientPort,
