@@ -63,10 +63,15 @@ export class EtcdHttp {
 
   /** Opens a streaming POST (watch, keepalive); failover as for an idempotent call, with the
    * time bound covering only the wait for the response headers. */
-  async stream(path: string, body: unknown, signal?: AbortSignal): Promise<EtcdStream> {
+  async stream(
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    timeoutMs = this.timeoutMs,
+  ): Promise<EtcdStream> {
     const abort = new AbortController();
     signal?.addEventListener("abort", () => abort.abort(), { once: true });
-    const res = await this.send(path, body, true, false, abort.signal);
+    const res = await this.send(path, body, true, false, abort.signal, timeoutMs);
     return { messages: jsonObjects(res.body!, abort.signal), close: () => abort.abort() };
   }
 
@@ -81,8 +86,9 @@ export class EtcdHttp {
     idempotent: boolean,
     boundBody: boolean,
     streamSignal?: AbortSignal,
+    timeoutMs = this.timeoutMs,
   ): Promise<Response> {
-    const deadline = Date.now() + this.timeoutMs;
+    const deadline = Date.now() + timeoutMs;
     const payload = JSON.stringify(body);
     let lastError = "no attempt";
     for (let round = 0;; round++) {
@@ -136,7 +142,7 @@ export class EtcdHttp {
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         throw new MetadataStoreUnavailable(
-          `etcd unreachable at ${this.endpoints.join(",")} within ${this.timeoutMs} ms ` +
+          `etcd unreachable at ${this.endpoints.join(",")} within ${timeoutMs} ms ` +
             `(${lastError})`,
         );
       }

@@ -260,7 +260,9 @@ export class EtcdMetadataStore implements MetadataStore {
     const tick = async () => {
       if (stopped) return;
       try {
-        const r = await this.renew(lease.id);
+        // An attempt may not outlast the lease: past its TTL the lease is lost either way.
+        const left = lastRenewed + lease.ttlMs - Date.now();
+        const r = await this.renew(lease.id, Math.max(100, Math.min(this.timeoutMs, left)));
         if (stopped) return;
         if (Number(r.TTL ?? 0) <= 0) return lost("expired or revoked");
         lastRenewed = Date.now();
@@ -279,9 +281,9 @@ export class EtcdMetadataStore implements MetadataStore {
     return { stop };
   }
 
-  private async renew(id: LeaseId): Promise<any> {
-    const stream = await this.http.stream("/v3/lease/keepalive", { ID: id });
-    const timer = setTimeout(() => stream.close(), this.timeoutMs);
+  private async renew(id: LeaseId, timeoutMs: number): Promise<any> {
+    const stream = await this.http.stream("/v3/lease/keepalive", { ID: id }, undefined, timeoutMs);
+    const timer = setTimeout(() => stream.close(), timeoutMs);
     try {
       const first = await stream.messages.next();
       if (first.done) throw new Error("keepalive stream ended without an answer");
