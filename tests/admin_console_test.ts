@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import { chromium, type Page } from "npm:playwright-core@1.65.1";
 import { kcat, testBroker } from "./helpers.ts";
+import { until } from "./wait.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
@@ -29,22 +30,6 @@ async function assertChromium(): Promise<void> {
     `chromium is not installed at ${CHROMIUM}: the console test needs Debian's chromium ` +
       "(apt-get update && apt-get install -y chromium; bash .ci/run installs it)",
   );
-}
-
-/** Waits until `fn` returns a truthy value (polling), or fails with `what`. */
-async function until<T>(what: string, fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
 }
 
 const text = async (page: Page, selector: string) =>

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { BrokerProcess, decoder, kcat, run } from "./helpers.ts";
+import { until } from "./wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const CLI = new URL("../src/cli.ts", import.meta.url).pathname;
@@ -17,13 +18,11 @@ function cli(args: string[]) {
 
 /** Waits until a line matching `re` has been logged (stderr is drained asynchronously). */
 async function logged(b: BrokerProcess, re: RegExp, timeoutMs = 5000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const l = b.lines.find((x) => re.test(x));
-    if (l) return l;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`no log line matching ${re}:\n${b.lines.join("\n")}`);
+  return await until(
+    () => `a log line matching ${re}:\n${b.lines.join("\n")}`,
+    () => b.lines.find((x) => re.test(x)),
+    timeoutMs,
+  );
 }
 
 async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {

@@ -10,6 +10,7 @@ import { OffsetCommitRequest, OffsetCommitResponse } from "../protocol/messages/
 import type { Msg } from "../protocol/schema.ts";
 import { BrokerProcess, kcat } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
+import { until } from "./wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -18,22 +19,6 @@ function freePort(): number {
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
-}
-
-/** Polls `fn` until it returns a value (not undefined); fails after `ms` with `what`. */
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} did not happen: ${last ?? "no answer"}`);
 }
 
 async function zkOk(port: number): Promise<boolean> {
@@ -82,7 +67,7 @@ Deno.test("Burrow 1.2.1 sees the topics, their offsets and a group's exact lag",
       stderr: "null",
     }).spawn();
     children.push(zk);
-    await until("ZooKeeper start", 60_000, async () => (await zkOk(zkPort)) ? true : undefined);
+    await until("ZooKeeper start", async () => (await zkOk(zkPort)) ? true : undefined);
 
     bp = await BrokerProcess.start(`${dir}/kafka`, ["--workers", "2", "--set", "num.partitions=2"]);
     await kcat(bp.address, ["-P", "-t", "burrowed", "-p", "0"], {
@@ -138,17 +123,17 @@ Deno.test("Burrow 1.2.1 sees the topics, their offsets and a group's exact lag",
       return res.ok && body.error === false ? body : undefined;
     };
 
-    const topics = await until("Burrow topic list", 60_000, async () => {
+    const topics = await until("Burrow topic list", async () => {
       const b = await get("/topic");
       return b && b.topics.includes("burrowed") ? b.topics as string[] : undefined;
     });
     assert.ok(topics.includes("burrowed"));
-    const offsets = await until("Burrow topic offsets", 60_000, async () => {
+    const offsets = await until("Burrow topic offsets", async () => {
       const b = await get("/topic/burrowed");
       return b && b.offsets.every((o: number) => o > 0) ? b.offsets : undefined;
     });
     assert.deepEqual(offsets, [7, 3]);
-    const lag = await until("Burrow consumer lag", 60_000, async () => {
+    const lag = await until("Burrow consumer lag", async () => {
       const b = await get("/consumer/lagging/lag");
       return b && b.status.partitions.length === 2 &&
           b.status.partitions.every((p: Msg) => p.end && p.end.offset > 0)

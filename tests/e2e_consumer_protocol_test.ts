@@ -42,6 +42,7 @@ import {
 import type { Msg } from "../protocol/schema.ts";
 import { BrokerProcess, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
+import { waitFor } from "./wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const PARTITIONS = 6;
@@ -59,14 +60,6 @@ function startBroker(): Promise<Started> {
       "auto.create.topics.enable": false,
     },
   });
-}
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 // deno-lint-ignore no-explicit-any

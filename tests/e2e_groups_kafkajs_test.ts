@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { type Consumer, Kafka, logLevel } from "npm:kafkajs@2.2.4";
 import { testBroker } from "./helpers.ts";
+import { waitFor } from "./wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const PARTITIONS = 6;
@@ -34,14 +35,6 @@ function client(b: Started, clientId = "groups-test"): Kafka {
     logLevel: logLevel.NOTHING,
     retry: { retries: 5, initialRetryTime: 50 },
   });
-}
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** A kafkajs group member that records what it consumed and its latest assignment. */

@@ -9,6 +9,7 @@ import { ConsumerProtocolAssignment } from "../protocol/messages/mod.ts";
 import { Reader } from "../protocol/primitives.ts";
 import { codecFor, type Msg } from "../protocol/schema.ts";
 import { decoder, kcat, testBroker } from "./helpers.ts";
+import { waitFor } from "./wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -18,14 +19,6 @@ const GROUP_CONFIG = {
   "group.initial.rebalance.delay.ms": 0,
   "group.min.session.timeout.ms": 1000,
 };
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * A long-running `kcat -G` printing "partition key=value" per record. Offsets are auto-

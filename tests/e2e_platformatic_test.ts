@@ -24,16 +24,9 @@ import {
 } from "npm:@platformatic/kafka@2.12.1";
 import { uuidFromString } from "../protocol/schema.ts";
 import { testBroker } from "./helpers.ts";
+import { waitFor } from "./wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Kafka's base64url topic id as platformatic prints UUIDs (8-4-4-4-12 hex). */
 function hexUuid(id: string): string {

@@ -28,6 +28,7 @@ import {
   type Msg,
 } from "../protocol/schema.ts";
 import { decoder, kcat, testBroker } from "./helpers.ts";
+import { waitFor } from "./wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const enc = new TextEncoder();
@@ -268,13 +269,11 @@ async function newConnectionWorks(b: Started): Promise<void> {
 
 /** Waits until the broker tracks exactly `n` connections. */
 async function connectionsSettle(b: Started, n: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (b.broker.connections.size !== n) {
-    if (Date.now() > deadline) {
-      assert.fail(`broker holds ${b.broker.connections.size} connections, expected ${n}`);
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitFor(
+    () => `broker to hold ${n} connections (holds ${b.broker.connections.size})`,
+    () => b.broker.connections.size === n,
+    { intervalMs: 10 },
+  );
 }
 
 /** Deterministic pseudo-random bytes (xorshift32). */

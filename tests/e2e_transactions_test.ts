@@ -40,6 +40,7 @@ import { TxnState } from "../src/txn/transaction_metadata.ts";
 import { LogTxnStore } from "../src/txn/txn_log_store.ts";
 import { BrokerProcess, decoder, kcat, python, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
+import { waitFor } from "./wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -104,14 +105,6 @@ async function describeTxn(port: number, id: string): Promise<Msg> {
     },
   );
   return r.transactionStates[0];
-}
-
-async function waitFor(what: string, cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** kafkajs's error type name (KafkaJSProtocolError.type), also through its wrappers. */

@@ -34,6 +34,7 @@ import { fetchSessionsOf } from "../src/fetch_session.ts";
 import { ownerOf } from "../src/workers/ownership.ts";
 import { BrokerProcess, decoder, python, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
+import { waitFor } from "./wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -459,14 +460,6 @@ Deno.test(
     }
   },
 );
-
-async function waitFor(what: string, cond: () => boolean, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /**
  * @platformatic/kafka consumes a four-partition topic produced in rounds: each round arrives

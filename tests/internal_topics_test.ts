@@ -24,6 +24,7 @@ import type { Msg } from "../protocol/schema.ts";
 import { LogManager } from "../storage/log_manager.ts";
 import { BrokerProcess, decoder, kcat, python, run, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
+import { waitFor } from "./wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const CLI = new URL("../src/cli.ts", import.meta.url).pathname;
@@ -287,11 +288,10 @@ os._exit(0)
       const log = b.broker.partition("t", 0)!;
       assert.equal(log.lastStableOffset, 0);
       // The coordinator aborts it past its timeout: the marker lands and the LSO moves.
-      const deadline = Date.now() + 60_000; // against a hang, not a performance bound
-      while (log.lastStableOffset < log.highWatermark) {
-        assert.ok(Date.now() < deadline, `LSO stuck at ${log.lastStableOffset}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitFor(
+        () => `the LSO to reach the high watermark (stuck at ${log.lastStableOffset})`,
+        () => log.lastStableOffset >= log.highWatermark,
+      );
       assert.equal(log.highWatermark, 3); // two records and the abort marker
     } finally {
       await b.stop();

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { ConfigResourceTypes, Kafka, logLevel } from "npm:kafkajs@2.2.4";
 import { Admin as PlatformaticAdmin } from "npm:@platformatic/kafka@2.12.1";
 import { decoder, kcat, python, testBroker } from "./helpers.ts";
+import { waitFor } from "./wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -22,14 +23,6 @@ function kafka(b: Started): Kafka {
     logLevel: logLevel.NOTHING,
     retry: { retries: 2, initialRetryTime: 50 },
   });
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Messages of an error and everything it wraps (cause, errors). */
@@ -113,7 +106,7 @@ Deno.test(
           ],
         }],
       });
-      await until("time retention", async () => (await lowWatermark(admin, "ret")) > 400);
+      await waitFor("time retention", async () => (await lowWatermark(admin, "ret")) > 400);
       const low = await lowWatermark(admin, "ret");
       assert.ok(low <= 500, `deleted fresh records: low ${low}`);
       const out = decoder.decode(
@@ -215,7 +208,7 @@ Deno.test(
           configs: [{ name: "retention.bytes", configOperation: 0, value: "20000" }],
         }],
       } as never);
-      await until("size retention", () => log.localBytes <= 20_000 + 4096);
+      await waitFor("size retention", () => log.localBytes <= 20_000 + 4096);
       assert.ok(log.localBytes >= 20_000 - 4096);
       const described = await pythonDescribe(b.address, "sized");
       assert.deepEqual(described["retention.bytes"], ["20000", 1]);
@@ -329,7 +322,7 @@ Deno.test(
           ]),
         ).trim().split("\n").map((l) => l.split("\t"));
       let rows = await consume();
-      await until("compaction", async () => {
+      await waitFor("compaction", async () => {
         rows = await consume();
         return rows.filter((r) => r[1].startsWith("key-")).length === 50;
       });
@@ -345,7 +338,7 @@ Deno.test(
       // Each key of the first 3000 appears once (the active segment holds only fillers).
       assert.equal(rows.filter((r) => r[1].startsWith("key-")).length, 50);
 
-      await until("tombstone expiry", async () => {
+      await waitFor("tombstone expiry", async () => {
         rows = await consume();
         return !rows.some((r) => r[1] === "key-7");
       });

@@ -5,6 +5,7 @@ import { encodeRecordBatch } from "../protocol/records.ts";
 import { logConfig } from "../storage/log_config.ts";
 import { LogManager } from "../storage/log_manager.ts";
 import { PartitionLog } from "../storage/partition_log.ts";
+import { waitFor } from "./wait.ts";
 
 function batch(i: number, ts: number): Uint8Array {
   return encodeRecordBatch({
@@ -120,10 +121,7 @@ Deno.test("the retention pass follows config changes without a restart", async (
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(log.logStartOffset, 0);
     lm.updateTopicConfig("c", { "segment.bytes": "600", "retention.ms": "60000" });
-    const deadline = Date.now() + 3000;
-    while (log.logStartOffset === 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor("retention to move the log start", () => log.logStartOffset !== 0);
     assert.equal(log.logStartOffset, 50);
   } finally {
     await lm.close();

@@ -17,6 +17,7 @@ import {
   type RemoteStorageManager,
 } from "../storage/remote_storage.ts";
 import { DirectoryRemoteStorageManager } from "../storage/remote_storage_fs.ts";
+import { waitFor } from "./wait.ts";
 
 /** Wraps a RemoteStorageManager: can be "down", can corrupt uploads, can be slow to read. */
 class FaultyStorage implements RemoteStorageManager {
@@ -228,10 +229,10 @@ Deno.test("background task retries with backoff until the store is back", async 
     await new Promise((r) => setTimeout(r, 150));
     assert.equal(e.log.remoteSegmentCount, 0);
     e.rsm.down = false;
-    const deadline = Date.now() + 5000;
-    while (e.log.remoteSegmentCount < e.log.closedSegments().length && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(
+      "every closed segment tiered",
+      () => e.log.remoteSegmentCount >= e.log.closedSegments().length,
+    );
     assert.equal(e.log.remoteSegmentCount, e.log.closedSegments().length);
     assert.ok(e.lm.remoteLogManager.stats.failures >= 1);
   });

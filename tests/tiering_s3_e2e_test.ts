@@ -14,6 +14,7 @@ import socketFactory from "npm:kafkajs@2.2.4/src/network/socketFactory.js";
 import { S3Client } from "../storage/s3_client.ts";
 import { BrokerProcess, decoder, kcat, testBroker } from "./helpers.ts";
 import { S3_ACCESS_KEY, S3_SECRET_KEY, S3TestServer, useTestCredentials } from "./s3_server.ts";
+import { waitFor } from "./wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -75,14 +76,6 @@ function expectExact(got: string[], want: string[], first = 0): void {
   for (let i = 0; i < want.length; i++) assert.equal(got[i], `${first + i}\t${want[i]}`);
 }
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** ListOffsets through kafkajs's protocol layer, for the KIP-405/1005 special timestamps. */
 async function listOffset(port: number, topic: string, timestamp: number): Promise<number> {
   const logger = createLogger({ level: LEVELS.NOTHING, logCreator: () => () => {} });
@@ -130,7 +123,7 @@ Deno.test(
       const want = lines(0, 6000);
       await produce(b.address, "cold", want);
       const log = b.broker.partition("cold", 0)!;
-      await until("tiering", () =>
+      await waitFor("tiering", () =>
         log.localSegmentCount === 1 && log.remoteSegmentCount >= 20 &&
         log.highestOffsetInRemoteStorage === log.localLogStartOffset - 1);
       const objects = await bucket(s3).list("e2e-a/");
@@ -174,7 +167,10 @@ Deno.test(
       const log = b.broker.partition("flaky", 0)!;
       const want = lines(0, 2000);
       await produce(b.address, "flaky", want);
-      await until("first tiering", () => log.localSegmentCount === 1 && log.remoteSegmentCount > 0);
+      await waitFor(
+        "first tiering",
+        () => log.localSegmentCount === 1 && log.remoteSegmentCount > 0,
+      );
 
       await s3.pause();
       const tiered = log.highestOffsetInRemoteStorage;
@@ -189,7 +185,7 @@ Deno.test(
       assert.ok(status.failures > 0, JSON.stringify(status));
 
       await s3.resume();
-      await until("catch-up", () =>
+      await waitFor("catch-up", () =>
         log.localSegmentCount === 1 &&
         log.highestOffsetInRemoteStorage === log.localLogStartOffset - 1);
       expectExact(await consume(b.address, "flaky", "beginning"), [...want, ...more]);
@@ -262,7 +258,7 @@ Deno.test(
       const want = lines(0, 3000);
       await produce(p.address, "crashy", want);
       // Kill while a PUT is held by the proxy, after some uploads went through.
-      await until(
+      await waitFor(
         "an upload in flight",
         () => proxy.state.putsDone >= 6 && proxy.state.putsInFlight > 0,
       );
@@ -290,7 +286,7 @@ Deno.test(
         const finished = new Set(meta.segments.map((s) => s.segmentId));
         return objects.length === 3 * finished.size && [...ids].every((id) => finished.has(id));
       };
-      await until("a consistent tier (no orphans, no unfinished copies)", consistent);
+      await waitFor("a consistent tier (no orphans, no unfinished copies)", consistent);
       expectExact(await consume(p.address, "crashy", "beginning"), want);
     } finally {
       await p.kill("SIGKILL");

@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import { ConfigResourceTypes, type Consumer, Kafka, logLevel } from "npm:kafkajs@2.2.4";
 import { ownerOf } from "../src/workers/ownership.ts";
 import { BrokerProcess, decoder, kcat, LineProcess, python } from "./helpers.ts";
+import { waitFor } from "./wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const WORKERS = 3;
@@ -25,14 +26,6 @@ const GROUP_SETTINGS = [
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 /** Starts `--workers 3` on a fresh data directory, runs `fn`, then kills it and cleans up. */
