@@ -22,49 +22,9 @@ import {
   decodeConsumerGroupRecord,
 } from "../src/group/consumer_group_records.ts";
 import { GroupCoordinator } from "../src/group/group_coordinator.ts";
-import type { CoordinatorLog, LogRecord } from "../src/group/group_metadata_log.ts";
+import { MemoryCoordinatorLog } from "./memory_coordinator_log.ts";
 
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-
-/** An in-memory log whose appends can be held (`hold`) or made to fail (`failWith`). */
-class MemoryLog implements CoordinatorLog {
-  records: LogRecord[] = [];
-  failWith?: KafkaError;
-  hold = false;
-  private held: ((e?: KafkaError) => void)[] = [];
-  append(_groupId: string, records: LogRecord[]): Promise<void> {
-    if (this.failWith) return Promise.reject(this.failWith);
-    if (!this.hold) {
-      this.records.push(...records);
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) =>
-      this.held.push((e) => {
-        if (e) return reject(e);
-        this.records.push(...records);
-        resolve();
-      })
-    );
-  }
-  /** Completes the held appends in order; the first `failFirst` fail with `e`. */
-  release(e?: KafkaError, failFirst = 0): void {
-    this.held.splice(0).forEach((f, i) => f(i < failFirst ? e : undefined));
-  }
-  load(fn: (key: Uint8Array, value: Uint8Array | null, producerId: number) => void) {
-    for (const r of this.records) fn(r.key, r.value, -1);
-    return Promise.resolve();
-  }
-  /** What compaction leaves: the last record per key, tombstones removed. */
-  compact(): void {
-    const last = new Map<string, LogRecord>();
-    for (const r of this.records) {
-      const k = hex(r.key);
-      last.delete(k);
-      last.set(k, r);
-    }
-    this.records = [...last.values()].filter((r) => r.value !== null);
-  }
-}
 
 const uuid = (n: number) => uuidToString(new Uint8Array(16).fill(n));
 const T = uuid(1);
@@ -88,7 +48,7 @@ class Topics implements TopicCatalog {
 
 const SESSION = 10_000;
 
-function coordinator(log: MemoryLog, clock: ManualClock, topics = new Topics()) {
+function coordinator(log: MemoryCoordinatorLog, clock: ManualClock, topics = new Topics()) {
   return new GroupCoordinator(log, {
     clock,
     topics,
@@ -102,7 +62,7 @@ function coordinator(log: MemoryLog, clock: ManualClock, topics = new Topics()) 
 }
 
 /** Stops the old coordinator and loads a new one from the same log. */
-async function restart(old: GroupCoordinator, log: MemoryLog, clock: ManualClock) {
+async function restart(old: GroupCoordinator, log: MemoryCoordinatorLog, clock: ManualClock) {
   old.close();
   const c = coordinator(log, clock);
   await c.load();
@@ -277,7 +237,7 @@ Deno.test("ConsumerGroup* records are Kafka's bytes (key versions 3-8, value v0)
 
 Deno.test("after a restart members carry on with the same epochs and assignments", async () => {
   const clock = new ManualClock();
-  const log = new MemoryLog();
+  const log = new MemoryCoordinatorLog();
   const c = coordinator(log, clock);
   const { m1, m2 } = await twoStable(c);
   const before = snapshot(c);
@@ -331,7 +291,7 @@ Deno.test("after a restart members carry on with the same epochs and assignments
 
 Deno.test("loaded members get a fresh session; a silent one expires, and stays gone", async () => {
   const clock = new ManualClock();
-  const log = new MemoryLog();
+  const log = new MemoryCoordinatorLog();
   const c = coordinator(log, clock);
   const { m1 } = await twoStable(c);
   clock.advance(SESSION - 1); // m2's session would end in 1 ms on the old coordinator
@@ -357,7 +317,7 @@ Deno.test("loaded members get a fresh session; a silent one expires, and stays g
 
 Deno.test("a revoking member is reloaded revoking, with a fresh rebalance timeout", async () => {
   const clock = new ManualClock();
-  const log = new MemoryLog();
+  const log = new MemoryCoordinatorLog();
   const c = coordinator(log, clock);
   const a = ok(await hb(c, { memberId: "m1", rebalanceTimeoutMs: 3000 }));
   ok(await hb(c, { memberId: "m2" }));
@@ -378,7 +338,7 @@ Deno.test("a revoking member is reloaded revoking, with a fresh rebalance timeou
   assert.equal(g.state, "Stable");
 
   // Once more, and this time m1 does not revoke: fenced 3000 ms after the load.
-  const log2 = new MemoryLog();
+  const log2 = new MemoryCoordinatorLog();
   const d = coordinator(log2, clock);
   const x = ok(await hb(d, { memberId: "m1", rebalanceTimeoutMs: 3000 }));
   ok(await hb(d, { memberId: "m2" }));
@@ -395,7 +355,7 @@ Deno.test("a revoking member is reloaded revoking, with a fresh rebalance timeou
 
 Deno.test("the response waits for its records; a failed write answers an error and is retried", async () => {
   const clock = new ManualClock();
-  const log = new MemoryLog();
+  const log = new MemoryCoordinatorLog();
   const c = coordinator(log, clock);
   log.hold = true;
   let answered = false;
@@ -435,7 +395,7 @@ Deno.test("the response waits for its records; a failed write answers an error a
 
 Deno.test("writes in flight: a change undone meanwhile is written; a later write waits for an earlier one", async () => {
   const clock = new ManualClock();
-  const log = new MemoryLog();
+  const log = new MemoryCoordinatorLog();
   const c = coordinator(log, clock);
   const a = ok(await hb(c, { memberId: "m1" }));
   const owned = parts(a)!;
@@ -474,7 +434,7 @@ Deno.test("writes in flight: a change undone meanwhile is written; a later write
 
 Deno.test("leaving, empty and deleted groups stay so across restarts and compaction", async () => {
   const clock = new ManualClock();
-  const log = new MemoryLog();
+  const log = new MemoryCoordinatorLog();
   const c = coordinator(log, clock);
   const { m1, m2 } = await twoStable(c);
   // m2 leaves: its three records are tombstoned before the epoch bump.
@@ -525,7 +485,7 @@ Deno.test("leaving, empty and deleted groups stay so across restarts and compact
 
 Deno.test("static members and compaction: the same state after any restart", async () => {
   const clock = new ManualClock();
-  const log = new MemoryLog();
+  const log = new MemoryCoordinatorLog();
   const c = coordinator(log, clock);
   const a = ok(
     await hb(c, { memberId: "a-1", instanceId: "inst-a", subscribedTopicNames: ["t", "u"] }),
@@ -559,7 +519,7 @@ Deno.test("static members and compaction: the same state after any restart", asy
 
 Deno.test("a consumer group that took over a classic id, and back: the last written wins", async () => {
   const clock = new ManualClock();
-  const log = new MemoryLog();
+  const log = new MemoryCoordinatorLog();
   const c = coordinator(log, clock);
   // An empty classic group with a stored record (a member joined and left).
   const join = await c.joinGroup({

@@ -7,7 +7,7 @@
  * OffsetFetch v9, the admin views, offset expiry and close().
  */
 import assert from "node:assert/strict";
-import { ErrorCode, type KafkaError } from "../protocol/errors.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import { ConsumerProtocolAssignment } from "../protocol/messages/mod.ts";
 import { Reader } from "../protocol/primitives.ts";
 import { codecFor, type Msg } from "../protocol/schema.ts";
@@ -22,21 +22,7 @@ import {
 } from "../src/group/consumer_group_coordinator.ts";
 import type { GroupConfig } from "../src/group/group_config.ts";
 import { GroupCoordinator, type OffsetCommitParams } from "../src/group/group_coordinator.ts";
-import type { CoordinatorLog, LogRecord } from "../src/group/group_metadata_log.ts";
-
-class MemoryLog implements CoordinatorLog {
-  records: (LogRecord & { groupId: string })[] = [];
-  failWith?: KafkaError;
-  append(groupId: string, records: LogRecord[]): Promise<void> {
-    if (this.failWith) return Promise.reject(this.failWith);
-    for (const r of records) this.records.push({ groupId, ...r });
-    return Promise.resolve();
-  }
-  load(fn: (key: Uint8Array, value: Uint8Array | null, producerId: number) => void) {
-    for (const r of this.records) fn(r.key, r.value, -1);
-    return Promise.resolve();
-  }
-}
+import { MemoryCoordinatorLog } from "./memory_coordinator_log.ts";
 
 class Topics implements TopicCatalog {
   private readonly byNameMap = new Map<string, TopicInfo>();
@@ -67,7 +53,7 @@ function setup(config: Partial<GroupConfig> = {}) {
   topics.set("t", 6);
   topics.set("u", 2);
   topics.set("__consumer_offsets", 3);
-  const log = new MemoryLog();
+  const log = new MemoryCoordinatorLog();
   const c = new GroupCoordinator(log, {
     clock,
     topics,

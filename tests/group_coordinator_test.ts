@@ -24,46 +24,13 @@ import {
   type OffsetCommitParams,
   type TxnOffsetCommitParams,
 } from "../src/group/group_coordinator.ts";
-import type {
-  CoordinatorAppendOptions,
-  CoordinatorLog,
-  LogRecord,
-} from "../src/group/group_metadata_log.ts";
 import { javaStringHashCode, partitionFor } from "../src/internal_topic.ts";
-
-/** The log in memory (one partition, 0); `failWith` makes appends fail. */
-class MemoryLog implements CoordinatorLog {
-  records: (LogRecord & { groupId: string; producerId: number; marker?: boolean })[] = [];
-  failWith?: KafkaError;
-  append(groupId: string, records: LogRecord[], opts: CoordinatorAppendOptions = {}) {
-    if (this.failWith) return Promise.reject(this.failWith);
-    const code = opts.beforeAppend?.(0) ?? ErrorCode.NONE;
-    if (code !== ErrorCode.NONE) return Promise.reject(new KafkaError(code));
-    const producerId = opts.transactional?.producerId ?? -1;
-    for (const r of records) this.records.push({ groupId, producerId, ...r });
-    return Promise.resolve();
-  }
-  /** A transaction marker of `producerId` (commit or abort). */
-  marker(producerId: number, commit: boolean): void {
-    const key = new Uint8Array(0);
-    this.records.push({ groupId: "", producerId, key, value: null, marker: commit });
-  }
-  load(
-    fn: (key: Uint8Array, value: Uint8Array | null, producerId: number) => void,
-    onMarker?: (producerId: number, commit: boolean) => void,
-  ): Promise<void> {
-    for (const r of this.records) {
-      if (r.marker !== undefined) onMarker?.(r.producerId, r.marker);
-      else fn(r.key, r.value, r.producerId);
-    }
-    return Promise.resolve();
-  }
-}
+import { MemoryCoordinatorLog } from "./memory_coordinator_log.ts";
 
 const SESSION = 10_000;
 const REBALANCE = 30_000;
 
-function setup(config: Partial<GroupConfig> = {}, log = new MemoryLog()) {
+function setup(config: Partial<GroupConfig> = {}, log = new MemoryCoordinatorLog()) {
   const clock = new ManualClock();
   const known = new Set(["t-0", "t-1", "t-2", "u-0"]);
   const c = new GroupCoordinator(log, {
@@ -862,7 +829,7 @@ Deno.test("leader's assignment store failure sends members back to rejoin", asyn
 });
 
 Deno.test("state survives a reload from the log; deleted groups stay deleted", async () => {
-  const log = new MemoryLog();
+  const log = new MemoryCoordinatorLog();
   const first = setup({}, log);
   const { a, b } = await stableGroupOfTwo(first.c);
   await first.c.commitOffsets(commitParams({ generationId: 2, memberId: a.memberId }));
@@ -1081,7 +1048,7 @@ Deno.test("txn offset commit: member checks only for what the request carries", 
 });
 
 Deno.test("txn offset commit: a failed verification appends nothing", async () => {
-  const log = new MemoryLog();
+  const log = new MemoryCoordinatorLog();
   let verdict: number = ErrorCode.INVALID_TXN_STATE;
   const c = new GroupCoordinator(log, {
     clock: new ManualClock(),

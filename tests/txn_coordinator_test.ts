@@ -5,7 +5,7 @@
  * transaction, log failures, marker retries, expiry and the log format.
  */
 import assert from "node:assert/strict";
-import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import {
   TransactionCoordinator,
   type TxnCoordinatorConfig,
@@ -22,45 +22,8 @@ import {
   type TopicPartition,
   TransactionMetadata,
   TxnState,
-  txnStateName,
 } from "../src/txn/transaction_metadata.ts";
-import type { TxnLogStore } from "../src/txn/transaction_state_manager.ts";
-
-interface Rec {
-  partition: number;
-  key: Uint8Array;
-  value: Uint8Array | null;
-}
-
-/** The transaction log in memory; `failNext` makes the next appends throw. */
-class MemStore implements TxnLogStore {
-  records: Rec[] = [];
-  failNext = 0;
-  failCode: number = ErrorCode.NOT_LEADER_OR_FOLLOWER;
-  constructor(readonly partitions = 50) {}
-  partitionCount(): number {
-    return this.partitions;
-  }
-  append(partition: number, key: Uint8Array, value: Uint8Array | null): Promise<void> {
-    if (this.failNext > 0) {
-      this.failNext--;
-      return Promise.reject(new KafkaError(this.failCode, "injected"));
-    }
-    this.records.push({ partition, key, value });
-    return Promise.resolve();
-  }
-  async *readAll(): AsyncIterable<Rec> {
-    for (let p = 0; p < this.partitions; p++) {
-      for (const r of this.records) if (r.partition === p) yield r;
-    }
-  }
-  /** State names written for one id, in order ("tombstone" for a null value). */
-  states(id: string): string[] {
-    return this.records.filter((r) => decodeTxnKey(r.key) === id).map((r) =>
-      r.value === null ? "tombstone" : txnStateName(decodeTxnValue(r.value).txnState)
-    );
-  }
-}
+import { MemoryTxnLogStore } from "./memory_txn_log_store.ts";
 
 interface Marker {
   tp: string;
@@ -100,11 +63,11 @@ const CONFIG: TxnCoordinatorConfig = {
 class World {
   t = 1_700_000_000_000;
   nextPid = 1000;
-  store: MemStore;
+  store: MemoryTxnLogStore;
   markers = new Markers();
   completed: { producerId: number; partitions: string[]; commit: boolean }[] = [];
   coordinator: TransactionCoordinator;
-  constructor(store = new MemStore()) {
+  constructor(store = new MemoryTxnLogStore()) {
     this.store = store;
     this.coordinator = this.newCoordinator();
   }
@@ -333,7 +296,7 @@ Deno.test("Produce verification: only partitions of the ongoing transaction, cur
 });
 
 Deno.test("Recovery: a transaction deciding at the crash is completed on load", async () => {
-  const store = new MemStore();
+  const store = new MemoryTxnLogStore();
   const w = new World(store);
   const { producerId: pid, producerEpoch: e } = await w.init("c", 60_000);
   await w.add("c", pid, e, "x-0", "x-1");
