@@ -28,6 +28,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** One record per partition of a six-partition topic, keyed `${tag}${partition}`. */
+function sentinels(tag: string) {
+  return [0, 1, 2, 3, 4, 5].map((p) => ({ partition: p, key: `${tag}${p}`, value: tag }));
+}
+
 /** Starts `--workers 3` on a fresh data directory, runs `fn`, then kills it and cleans up. */
 async function withBroker(
   prefix: string,
@@ -305,17 +310,20 @@ Deno.test(
         expected.push(`${p}:${next[p]++}:k${i}=v${i}`);
       }
       await producer.send({ topic, messages });
-      await producer.disconnect();
 
+      const committedToHigh = async () => {
+        const { committed, high } = await committedAndHigh(kafka, groupId, topic);
+        return committed.length === 6 && committed.every((c, i) => c === high[i]);
+      };
       await waitFor(`${n} records consumed`, () => consumed.size === n);
-      await waitFor(
-        "committed offsets to reach the high watermarks",
-        async () => {
-          const { committed, high } = await committedAndHigh(kafka, groupId, topic);
-          return committed.length === 6 && committed.every((c, i) => c === high[i]);
-        },
-      );
-      await sleep(300); // time for a duplicate delivery to show up
+      await waitFor("committed offsets to reach the high watermarks", committedToHigh);
+      // One sentinel per partition after everything was committed: a duplicate delivery of
+      // an earlier record would arrive before its partition's sentinel.
+      await producer.send({ topic, messages: sentinels("end") });
+      await producer.disconnect();
+      for (let p = 0; p < 6; p++) expected.push(`${p}:${next[p]++}:end${p}=end`);
+      await waitFor("the sentinels", () => consumed.size === n + 6);
+      await waitFor("committed offsets to reach the sentinels", committedToHigh);
       assert.deepEqual([...consumed.keys()].sort(), [...expected].sort());
       for (const [k, count] of consumed) assert.equal(count, 1, `${k} consumed ${count} times`);
       for (const m of members) {
@@ -324,7 +332,7 @@ Deno.test(
         }
       }
       const before = await committedAndHigh(kafka, groupId, topic);
-      assert.deepEqual(before.high, [100, 100, 100, 100, 100, 100]);
+      assert.deepEqual(before.high, [101, 101, 101, 101, 101, 101]);
       assert.deepEqual(before.committed, before.high);
 
       await Promise.all(members.splice(0).map((m) => m.consumer.disconnect()));
@@ -350,12 +358,17 @@ Deno.test(
         topic,
         messages: [0, 1, 2, 3, 4, 5].map((p) => ({ partition: p, key: `new${p}`, value: `n${p}` })),
       });
-      await p2.disconnect();
       await waitFor("six new records", () => fresh.size === 6);
-      await sleep(300);
+      // Anything else delivered (an older record) would arrive before these sentinels.
+      await p2.send({ topic, messages: sentinels("late") });
+      await p2.disconnect();
+      await waitFor("the late sentinels", () => fresh.size >= 12);
       assert.deepEqual(
         [...fresh.keys()].sort(),
-        [0, 1, 2, 3, 4, 5].map((p) => `${p}:100:new${p}=n${p}`),
+        [
+          ...[0, 1, 2, 3, 4, 5].map((p) => `${p}:101:new${p}=n${p}`),
+          ...[0, 1, 2, 3, 4, 5].map((p) => `${p}:102:late${p}=late`),
+        ].sort(),
       );
     } finally {
       await Promise.all(members.map((m) => m.consumer.disconnect().catch(() => {})));
