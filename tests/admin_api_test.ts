@@ -10,6 +10,7 @@ import { encodeRecordBatch } from "../protocol/records.ts";
 import { createAdminApp } from "../src/admin/app.ts";
 import { openApiDocument } from "../src/admin/openapi.ts";
 import { BrokerProcess, decoder, kcat, run, testBroker } from "./helpers.ts";
+import { waitFor } from "./wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const enc = new TextEncoder();
@@ -1158,7 +1159,9 @@ Deno.test("CLI: --admin-port and --admin-token", opts, async () => {
   const dir2 = await Deno.makeTempDir({ prefix: "tributary-admin-cli-" });
   const q = await BrokerProcess.start(dir2);
   try {
-    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await q.kill("SIGTERM"), 0);
+    // "stopped" is the last line: every start-up line, an admin one included, came before.
+    await waitFor("the broker's last log line", () => q.lines.some((l) => /\bstopped\b/.test(l)));
     assert.ok(!q.lines.some((l) => l.includes("admin API")), q.lines.join("\n"));
   } finally {
     await q.kill();

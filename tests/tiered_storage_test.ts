@@ -231,7 +231,7 @@ Deno.test("background task retries with backoff until the store is back", async 
   await withTiered({}, 10, async (e) => {
     e.rsm.down = true;
     e.lm.startBackgroundTasks();
-    await new Promise((r) => setTimeout(r, 150));
+    await waitFor("a failed copy", () => e.lm.remoteLogManager.stats.failures >= 1);
     assert.equal(e.log.remoteSegmentCount, 0);
     e.rsm.down = false;
     await waitFor(

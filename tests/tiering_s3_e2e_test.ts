@@ -177,7 +177,11 @@ Deno.test(
       const more = lines(2000, 4000);
       await produce(b.address, "flaky", more); // producers keep working
       expectExact(await consume(b.address, "flaky", "2000"), more, 2000); // hot consumers too
-      await new Promise((r) => setTimeout(r, 500)); // several failed attempts
+      const failures = b.broker.logs.remoteLogManager.stats.failures;
+      await waitFor(
+        "several failed attempts",
+        () => b.broker.logs.remoteLogManager.stats.failures >= failures + 3,
+      );
       assert.equal(log.highestOffsetInRemoteStorage, tiered, "nothing tiered while down");
       assert.ok(log.localSegmentCount > 5, "untiered segments stay local");
       assert.equal(log.localLogStartOffset, tiered + 1);
