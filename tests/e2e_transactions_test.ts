@@ -207,11 +207,20 @@ Deno.test(
         });
         const want = committed[0].length + committed[1].length;
         await waitFor("the group consumer", () => Promise.resolve(got.flat().length >= want));
-        await new Promise((r) => setTimeout(r, 300)); // nothing more may arrive
+        // A sentinel per partition after everything else: a record that must not be seen
+        // (aborted, or delivered twice) would arrive before its partition's sentinel.
+        await plain.send({
+          topic,
+          messages: [0, 1].map((partition) => ({ partition, value: "sentinel" })),
+        });
+        await waitFor(
+          "the sentinels",
+          () => Promise.resolve(got.every((g) => g.includes("sentinel"))),
+        );
       } finally {
         await consumer.disconnect();
       }
-      assert.deepEqual(got, committed);
+      assert.deepEqual(got, committed.map((c) => [...c, "sentinel"]));
     } finally {
       await txp.disconnect().catch(() => {});
       await plain.disconnect().catch(() => {});
