@@ -7,13 +7,11 @@
 // deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
-import KafkaJSBroker from "npm:kafkajs@2.2.4/src/broker/index.js";
-import { createLogger, LEVELS } from "npm:kafkajs@2.2.4/src/loggers/index.js";
-import ConnectionPool from "npm:kafkajs@2.2.4/src/network/connectionPool.js";
-import socketFactory from "npm:kafkajs@2.2.4/src/network/socketFactory.js";
+import { ListOffsetsRequest, ListOffsetsResponse } from "../protocol/messages/mod.ts";
 import { S3Client } from "../storage/s3_client.ts";
 import { BrokerProcess, decoder, kcat, testBroker } from "./helpers.ts";
 import { S3_ACCESS_KEY, S3_SECRET_KEY, S3TestServer, useTestCredentials } from "./s3_server.ts";
+import { RawClient } from "./raw_client.ts";
 import { waitFor } from "./wait.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -76,30 +74,14 @@ function expectExact(got: string[], want: string[], first = 0): void {
   for (let i = 0; i < want.length; i++) assert.equal(got[i], `${first + i}\t${want[i]}`);
 }
 
-/** ListOffsets through kafkajs's protocol layer, for the KIP-405/1005 special timestamps. */
+/** ListOffsets v3 (what kafkajs sends), for the KIP-405/1005 special timestamps. */
 async function listOffset(port: number, topic: string, timestamp: number): Promise<number> {
-  const logger = createLogger({ level: LEVELS.NOTHING, logCreator: () => () => {} });
-  const connectionPool = new ConnectionPool({
-    host: "127.0.0.1",
-    port,
-    logger,
-    socketFactory: socketFactory(),
-    requestTimeout: 10000,
-    connectionTimeout: 3000,
-    clientId: "tiering-raw",
+  const r = await RawClient.once(port, ListOffsetsRequest, ListOffsetsResponse, 3, {
+    replicaId: -1,
+    isolationLevel: 0,
+    topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp }] }],
   });
-  const kb = new KafkaJSBroker({ connectionPool, logger });
-  await kb.connect();
-  try {
-    const r = await kb.listOffsets({
-      replicaId: -1,
-      isolationLevel: 0,
-      topics: [{ topic, partitions: [{ partition: 0, timestamp: String(timestamp) }] }],
-    });
-    return Number(r.responses[0].partitions[0].offset);
-  } finally {
-    await kb.disconnect();
-  }
+  return Number(r.topics[0].partitions[0].offset);
 }
 
 function bucket(s3: S3TestServer): S3Client {
