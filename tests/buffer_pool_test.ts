@@ -25,8 +25,6 @@ import { BufferPool, bufferPool } from "../src/buffer_pool.ts";
 import { testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 Deno.test("BufferPool: power-of-two classes, reuse, no double hand-out, bounded", () => {
   const pool = new BufferPool(4 * 1024 * 1024);
   assert.equal(BufferPool.classOf(1), 256 * 1024);
@@ -73,7 +71,6 @@ function bigBatch(seed: number, records: number, size: number): Uint8Array {
 
 Deno.test(
   "pooled buffers: pipelined big produces land exactly while appends wait on fsync; fetches on two connections read them back exactly",
-  opts,
   async () => {
     const b = await testBroker({ config: { "group.initial.rebalance.delay.ms": 0 } });
     const c = await RawClient.connect(b.port);

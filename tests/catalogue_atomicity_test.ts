@@ -25,8 +25,6 @@ import { encodeRecordBatch } from "../protocol/records.ts";
 import { BrokerProcess, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 async function produce(port: number, topic: string, partition: number) {
   const r = await RawClient.once(port, ProduceRequest, ProduceResponse, 9, {
     transactionalId: null,
@@ -46,7 +44,6 @@ async function produce(port: number, topic: string, partition: number) {
 Deno.test(
   "topics.json cannot be written: every catalogue change fails with KAFKA_STORAGE_ERROR " +
     "and is not visible, then or after a restart",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-catalogue-" });
     try {
@@ -148,7 +145,6 @@ Deno.test(
 
 Deno.test(
   "with workers, a CreateTopics whose catalogue write fails is visible on no worker",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-catalogue-" });
     try {

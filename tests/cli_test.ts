@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { BrokerProcess, decoder, kcat, run } from "./helpers.ts";
 import { until } from "./wait.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const CLI = new URL("../src/cli.ts", import.meta.url).pathname;
 
 function cli(args: string[]) {
@@ -36,7 +35,6 @@ async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 
 Deno.test(
   "cli: an invalid value exits non-zero naming the key, before touching the data dir",
-  opts,
   async () => {
     await withDir(async (dir) => {
       const dataDir = `${dir}/data`;
@@ -92,7 +90,6 @@ Deno.test(
 
 Deno.test(
   "cli: an unknown key is warned about by name and the broker still serves",
-  opts,
   async () => {
     await withDir(async (dir) => {
       const b = await BrokerProcess.start(dir, [
@@ -131,7 +128,6 @@ Deno.test(
 
 Deno.test(
   "cli: --config file with num.partitions=3 makes auto-created topics 3 partitions wide",
-  opts,
   async () => {
     await withDir(async (dir) => {
       await Deno.writeTextFile(
@@ -171,7 +167,6 @@ Deno.test(
 
 Deno.test(
   "cli: SIGTERM and SIGINT flush, log 'stopped' and exit 0; data is kept",
-  opts,
   async () => {
     await withDir(async (dir) => {
       let b = await BrokerProcess.start(dir);
@@ -210,7 +205,7 @@ Deno.test(
   },
 );
 
-Deno.test("cli: --help prints usage and exits 0", opts, async () => {
+Deno.test("cli: --help prints usage and exits 0", async () => {
   const r = await cli(["--help"]);
   assert.equal(r.code, 0);
   const out = decoder.decode(r.stdout);

@@ -6,8 +6,6 @@
 import assert from "node:assert/strict";
 import { kcat, python, testBroker } from "./helpers.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 const GROUP_CONFIG = {
   "group.initial.rebalance.delay.ms": 0,
   "group.min.session.timeout.ms": 1000,
@@ -51,7 +49,6 @@ async function consume(address: string, group: string, want: number): Promise<Re
 
 Deno.test(
   "confluent-kafka-python: commits survive a broker restart; committed() agrees",
-  opts,
   async () => {
     let b = await testBroker({ config: GROUP_CONFIG, keepDir: true });
     const dataDir = b.dataDir;

@@ -7,9 +7,7 @@ import { compression, forEachBatch } from "../protocol/record_batch.ts";
 import { decodeRecords } from "../protocol/records.ts";
 import { decoder, kcat, testBroker } from "./helpers.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
-Deno.test("kcat -L lists the broker, the cluster and topics", opts, async () => {
+Deno.test("kcat -L lists the broker, the cluster and topics", async () => {
   const b = await testBroker();
   try {
     await kcat(b.address, ["-P", "-t", "listed", "-p", "0"], { stdin: "x\n" });
@@ -26,7 +24,7 @@ Deno.test("kcat -L lists the broker, the cluster and topics", opts, async () => 
   }
 });
 
-Deno.test("kcat produces 100,000 records and reads them back exactly", opts, async () => {
+Deno.test("kcat produces 100,000 records and reads them back exactly", async () => {
   const b = await testBroker();
   try {
     const n = 100_000;
@@ -62,7 +60,7 @@ Deno.test("kcat produces 100,000 records and reads them back exactly", opts, asy
   }
 });
 
-Deno.test("kcat headers, null values and empty keys survive the round trip", opts, async () => {
+Deno.test("kcat headers, null values and empty keys survive the round trip", async () => {
   const b = await testBroker();
   try {
     await kcat(b.address, ["-P", "-t", "hdr", "-p", "0", "-H", "h1=v1", "-H", "h2=", "-K", ":"], {
@@ -91,7 +89,7 @@ Deno.test("kcat headers, null values and empty keys survive the round trip", opt
 });
 
 for (const codec of ["none", "gzip", "snappy", "lz4", "zstd"]) {
-  Deno.test(`kcat produces and consumes with compression ${codec}`, opts, async () => {
+  Deno.test(`kcat produces and consumes with compression ${codec}`, async () => {
     const b = await testBroker();
     try {
       const n = 2000;

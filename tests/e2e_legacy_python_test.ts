@@ -9,8 +9,6 @@
 import assert from "node:assert/strict";
 import { BrokerProcess, decoder, kcat, python } from "./helpers.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 const SCRIPT = `
 import sys, json
 from kafka import KafkaProducer, KafkaConsumer, TopicPartition
@@ -43,7 +41,7 @@ c2.close()
 print(json.dumps({"produced": produced, "got": sorted(got), "committed": committed, "again": committed2}))
 `;
 
-Deno.test("kafka-python at 0.8.1–0.10.1 against a two-worker broker", opts, async () => {
+Deno.test("kafka-python at 0.8.1–0.10.1 against a two-worker broker", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tributary-legacy-py-" });
   const bp = await BrokerProcess.start(dir, ["--workers", "2", "--set", "num.partitions=2"]);
   try {

@@ -12,7 +12,6 @@ import { BrokerProcess, run } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 import { createTopic, logEndOffsets } from "./wire_client.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const dir = new URL("./clients/node_rdkafka/", import.meta.url).pathname;
 const addon = `${dir}node_modules/node-rdkafka/build/Release/node-librdkafka.node`;
 
@@ -27,7 +26,6 @@ interface Consumed extends Delivered {
 
 Deno.test(
   "node-rdkafka: default connect(), 300 keyed records produced and consumed back exactly in a group",
-  opts,
   async () => {
     try {
       await Deno.stat(addon);

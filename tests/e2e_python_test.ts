@@ -8,8 +8,6 @@ import assert from "node:assert/strict";
 import { forEachBatch } from "../protocol/record_batch.ts";
 import { python, testBroker } from "./helpers.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 /** [partition, offset, key, value] as both clients report records. */
 type Rec = [number, number, string, string];
 
@@ -66,7 +64,6 @@ print(json.dumps({"left": left, "sent": sent, "acks": acks, "errors": errors,
 
 Deno.test(
   "confluent-kafka: idempotent acks=all producer, 10,000 records, assign() consumer",
-  opts,
   async () => {
     const b = await testBroker();
     try {
@@ -187,7 +184,6 @@ print(json.dumps(result))
 
 Deno.test(
   "kafka-python: producer, group-less consumer with seek_to_beginning, admin",
-  opts,
   async () => {
     const b = await testBroker();
     try {

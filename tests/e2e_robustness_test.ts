@@ -30,7 +30,6 @@ import {
 import { decoder, kcat, testBroker } from "./helpers.ts";
 import { waitFor } from "./wait.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const enc = new TextEncoder();
 
 type Started = Awaited<ReturnType<typeof testBroker>>;
@@ -291,7 +290,6 @@ function pseudoRandom(n: number, seed: number): Uint8Array {
 
 Deno.test(
   "hostile connections are closed alone; the healthy client and new ones keep working",
-  opts,
   async () => {
     const b = await testBroker();
     const h = await RawClient.connect(b.port);
@@ -513,7 +511,6 @@ Deno.test(
 
 Deno.test(
   "ApiVersions v99 gets a v0 response: UNSUPPORTED_VERSION and the API list",
-  opts,
   async () => {
     const b = await testBroker();
     const c = await RawClient.connect(b.port);
@@ -564,7 +561,6 @@ Deno.test(
 
 Deno.test(
   "50 pipelined ApiVersions/Metadata requests in one write: 50 responses in order",
-  opts,
   async () => {
     const b = await testBroker();
     const c = await RawClient.connect(b.port);
@@ -625,7 +621,6 @@ Deno.test(
 
 Deno.test(
   "acks=0 produce gets no response; the next request's response comes first; a failed one closes",
-  opts,
   async () => {
     const b = await testBroker();
     const c = await RawClient.connect(b.port);
@@ -709,7 +704,6 @@ function batchOfSize(size: number): Uint8Array {
 
 Deno.test(
   "produce and fetch errors: CRC, magic 1, too large, unknown topic, out of range",
-  opts,
   async () => {
     const b = await testBroker({
       config: { "message.max.bytes": "1000", "auto.create.topics.enable": "false" },

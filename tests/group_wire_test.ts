@@ -34,8 +34,6 @@ import { codecFor, type Msg } from "../protocol/schema.ts";
 import { testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 function subscription(...topics: string[]): Uint8Array {
   const w = new Writer();
   w.int16(0);
@@ -59,7 +57,7 @@ function join(groupId: string, memberId: string): Msg {
   };
 }
 
-Deno.test("group APIs at their oldest and newest versions over the wire", opts, async () => {
+Deno.test("group APIs at their oldest and newest versions over the wire", async () => {
   const b = await testBroker({
     config: { "group.initial.rebalance.delay.ms": 0, "group.min.session.timeout.ms": 1000 },
   });

@@ -26,7 +26,6 @@ import { BrokerProcess, decoder, kcat, python, run, testBroker } from "./helpers
 import { RawClient } from "./raw_client.ts";
 import { waitFor } from "./wait.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const CLI = new URL("../src/cli.ts", import.meta.url).pathname;
 
 /** A simple (memberless) commit of `offset` for group `group` on t-0. */
@@ -58,7 +57,6 @@ const ROUNDS = 20;
 Deno.test(
   "kcat -L -t __consumer_offsets on a fresh broker: commits survive segment rolls, " +
     "retention and a restart",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-internal-" });
     // Tiny segments and a 1 ms retention: a deleting policy would drop rolled segments.
@@ -116,7 +114,6 @@ Deno.test(
 Deno.test(
   "CreateTopics of an internal topic gets its own settings; CreatePartitions and " +
     "DeleteTopics are refused",
-  opts,
   async () => {
     const b = await testBroker({ config: { "transaction.state.log.num.partitions": 4 } });
     try {
@@ -180,7 +177,6 @@ async function wronglyCreated(partitions: number, records: boolean): Promise<str
 
 Deno.test(
   "on start a deleting cleanup.policy of __consumer_offsets is repaired",
-  opts,
   async () => {
     const dataDir = await wronglyCreated(2, true);
     try {
@@ -207,7 +203,6 @@ Deno.test(
 
 Deno.test(
   "on start an internal topic with records and another partition count is refused",
-  opts,
   async () => {
     const dataDir = await wronglyCreated(1, true);
     try {
@@ -240,7 +235,6 @@ Deno.test(
 
 Deno.test(
   "on start an empty internal topic with another partition count is recreated",
-  opts,
   async () => {
     const dataDir = await wronglyCreated(1, false);
     const b = await testBroker({ dataDir, config: { "offsets.topic.num.partitions": 5 } });
@@ -256,7 +250,6 @@ Deno.test(
 Deno.test(
   "kcat -L -t __transaction_state on a fresh broker: a timed-out transaction is still " +
     "aborted and the last stable offset moves on",
-  opts,
   async () => {
     const b = await testBroker({
       config: {
@@ -301,7 +294,6 @@ os._exit(0)
 
 Deno.test(
   "with workers, a Metadata request on any worker creates __consumer_offsets as internal",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-internal-" });
     try {

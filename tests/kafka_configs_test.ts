@@ -21,7 +21,6 @@ import { ConfigError } from "../src/config.ts";
 import { BrokerProcess, python, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const TOPIC = 2;
 const BROKER = 4;
 const INVALID_CONFIG = 40;
@@ -140,7 +139,6 @@ function createTopic(c: RawClient, name: string, configs: Record<string, string>
 
 Deno.test(
   "dynamic broker configs Kafka 3.9 accepts are accepted, described and persisted",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "kafka-configs-" });
     let b = await testBroker({ dataDir, keepDir: true });
@@ -218,7 +216,6 @@ Deno.test(
 
 Deno.test(
   "broker resources: what Kafka refuses gets INVALID_REQUEST with Kafka's messages",
-  opts,
   async () => {
     const b = await testBroker();
     const c = await RawClient.connect(b.port);
@@ -335,7 +332,6 @@ Deno.test(
 
 Deno.test(
   "topic configs: every Kafka 3.9 name accepted and reported; message.format.version too",
-  opts,
   async () => {
     const b = await testBroker();
     const c = await RawClient.connect(b.port);
@@ -473,7 +469,6 @@ Deno.test(
 
 Deno.test(
   "workers=2: a dynamic broker config set on one connection is seen on every worker",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "kafka-configs-workers-" });
     const b = await BrokerProcess.start(dataDir);
@@ -507,7 +502,6 @@ Deno.test(
 Deno.test(
   "stock clients: confluent-kafka alters and describes broker configs; kafka-python creates a " +
     "topic with message.format.version",
-  opts,
   async () => {
     const b = await testBroker();
     try {
@@ -570,7 +564,6 @@ print(json.dumps([[c[0], c[1]] for c in r[0].resources[0][4]]))
 
 Deno.test(
   "static broker settings: Kafka's names accepted and reported as STATIC, bad values refused",
-  opts,
   async () => {
     const b = await testBroker({
       config: {

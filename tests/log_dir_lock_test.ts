@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { LogDirLockedError } from "../storage/log_dir_lock.ts";
 import { BrokerProcess, decoder, kcat, run, testBroker } from "./helpers.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const CLI = new URL("../src/cli.ts", import.meta.url).pathname;
 
 function cli(dataDir: string, workers: number) {
@@ -27,7 +26,7 @@ function cli(dataDir: string, workers: number) {
   ]);
 }
 
-Deno.test("a second broker in the same process on the same data dir is refused", opts, async () => {
+Deno.test("a second broker in the same process on the same data dir is refused", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "tributary-lock-" });
   try {
     const first = await testBroker({ dataDir, keepDir: true });
@@ -50,7 +49,6 @@ Deno.test("a second broker in the same process on the same data dir is refused",
 
 Deno.test(
   "a second broker process on a data dir in use exits non-zero; the first's records stay",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-lock-" });
     try {
@@ -87,7 +85,7 @@ Deno.test(
   },
 );
 
-Deno.test("start-up logs every directory it removes, with the reason", opts, async () => {
+Deno.test("start-up logs every directory it removes, with the reason", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "tributary-lock-" });
   try {
     const b = await testBroker({ dataDir, keepDir: true });

@@ -394,8 +394,6 @@ Deno.test("an index rebuilt while serving never cuts a closed segment: the damag
 
 // ------------------------------------------------------------------ end to end
 
-const e2e = { sanitizeOps: false, sanitizeResources: false };
-
 async function produce(c: RawClient, topic: string, records: Uint8Array): Promise<Msg> {
   const r = await c.call(ProduceRequest, ProduceResponse, 9, {
     transactionalId: null,
@@ -449,7 +447,6 @@ async function fetchAt(c: RawClient, topic: string, offset: number): Promise<Msg
 
 Deno.test(
   "e2e (2 workers): a closed segment cut short ends the log after a restart; a damaged batch answers CORRUPT_MESSAGE",
-  e2e,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-recovery-" });
     // An index entry per batch: the damaged batch lies before the last one, where the check
@@ -556,7 +553,6 @@ Deno.test(
 
 Deno.test(
   "e2e (2 workers): a segment roll that fails answers KAFKA_STORAGE_ERROR; other partitions go on",
-  e2e,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-roll-" });
     const broker = await BrokerProcess.start(dataDir, ["--set", "log.segment.bytes=1200"]);

@@ -14,7 +14,6 @@ import { BrokerProcess, run, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 import { createTopic, logEndOffsets } from "./wire_client.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const COMPACTED = [{ name: "cleanup.policy", value: "compact" }];
 
 async function produce(
@@ -85,7 +84,7 @@ async function keylessScenario(port: number, version: number, topic: string): Pr
   }
 }
 
-Deno.test("Produce v8 and v9: 10 keyless records of 100 on a compacted topic", opts, async () => {
+Deno.test("Produce v8 and v9: 10 keyless records of 100 on a compacted topic", async () => {
   const b = await testBroker();
   try {
     await keylessScenario(b.port, 8, "compacted-v8");
@@ -95,7 +94,7 @@ Deno.test("Produce v8 and v9: 10 keyless records of 100 on a compacted topic", o
   }
 });
 
-Deno.test("record errors cross workers: 10 keyless records of 100 on 2 workers", opts, async () => {
+Deno.test("record errors cross workers: 10 keyless records of 100 on 2 workers", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "tributary-record-errors-" });
   const b = await BrokerProcess.start(dataDir);
   try {
@@ -109,7 +108,6 @@ Deno.test("record errors cross workers: 10 keyless records of 100 on 2 workers",
 
 Deno.test(
   "CreateTime out of message.timestamp.{before,after}.max.ms, per record",
-  opts,
   async () => {
     const b = await testBroker();
     const c = await RawClient.connect(b.port);
@@ -175,7 +173,6 @@ Deno.test(
 
 Deno.test(
   "log.message.timestamp.after.max.ms of 1 hour (Kafka 4.0's default) refuses records from the future",
-  opts,
   async () => {
     // Kafka 3.9's default is unbounded, so the bound is set here.
     const b = await testBroker({ config: { "log.message.timestamp.after.max.ms": 3600_000 } });
@@ -236,7 +233,6 @@ Deno.test(
 
 Deno.test(
   "node-rdkafka: 10 keyless records of 100 to a compacted topic fail as INVALID_RECORD, 90 as collateral",
-  opts,
   async () => {
     const dir = new URL("./clients/node_rdkafka/", import.meta.url).pathname;
     try {

@@ -20,8 +20,6 @@ import {
 import { newSegmentId } from "../storage/remote_log_manager.ts";
 import { S3_ACCESS_KEY, S3_SECRET_KEY, S3TestServer } from "./s3_server.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 interface Backend {
   rsm: RemoteStorageManager;
   /** A manager whose store cannot be reached or written. */
@@ -69,7 +67,7 @@ function meta(
 /** The conformance suite: every RemoteStorageManager must pass it. */
 export function runRemoteStorageConformance(name: string, make: () => Promise<Backend>): void {
   const test = (title: string, fn: (b: Backend) => Promise<void>) =>
-    Deno.test(`${name}: ${title}`, opts, async () => {
+    Deno.test(`${name}: ${title}`, async () => {
       const b = await make();
       try {
         await fn(b);

@@ -6,13 +6,11 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { LogManager } from "../storage/log_manager.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const CLI = new URL("../src/cli.ts", import.meta.url).pathname;
 
 for (const workers of [1, 2]) {
   Deno.test(
     `SIGTERM during start-up (${workers} worker(s)) exits 0 after closing`,
-    opts,
     async () => {
       const dataDir = await Deno.makeTempDir({ prefix: "tributary-signal-" });
       try {

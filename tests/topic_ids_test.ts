@@ -24,7 +24,6 @@ import { BrokerProcess, decoder, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 import { createTopic } from "./wire_client.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const ZERO = "AAAAAAAAAAAAAAAAAAAAAA";
 /** A well-formed id no topic has. */
 const UNKNOWN_ID = "AAAAAAAAAAAAAAAAAAAAAQ";
@@ -49,7 +48,6 @@ const summary = (t: Msg) => [t.errorCode, t.name, t.topicId, t.partitions.length
 
 Deno.test(
   "Metadata v12 by topic id with an empty name, as the Java client asks",
-  opts,
   async () => {
     const b = await testBroker({ config: { "auto.create.topics.enable": "true" } });
     const c = await RawClient.connect(b.port);
@@ -106,7 +104,7 @@ Deno.test(
   },
 );
 
-Deno.test("DeleteTopics v6: by name or by id, never both, never twice", opts, async () => {
+Deno.test("DeleteTopics v6: by name or by id, never both, never twice", async () => {
   const b = await testBroker();
   const c = await RawClient.connect(b.port);
   try {
@@ -161,7 +159,6 @@ Deno.test("DeleteTopics v6: by name or by id, never both, never twice", opts, as
 
 Deno.test(
   "Fetch v13 by topic id on 2 workers: known ids read, unknown ids UNKNOWN_TOPIC_ID",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-topic-ids-" });
     const b = await BrokerProcess.start(dataDir);
@@ -261,7 +258,6 @@ function pages(r: Msg): unknown {
 
 Deno.test(
   "DescribeTopicPartitions: names sorted, partition limit, cursor paging",
-  opts,
   async () => {
     const b = await testBroker({ config: { "max.request.partition.size.limit": "5" } });
     const c = await RawClient.connect(b.port);

@@ -25,8 +25,6 @@ import type { Msg } from "../protocol/schema.ts";
 import { BrokerProcess, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 interface Producer {
   transactionalId: string;
   producerId: number;
@@ -116,7 +114,6 @@ async function fetchOffsets(
 
 Deno.test(
   "TxnOffsetCommit: pending until EndTxn commits, dropped on abort, requireStable",
-  opts,
   async () => {
     const b = await testBroker();
     const port = b.port;
@@ -194,7 +191,6 @@ Deno.test(
 
 Deno.test(
   "TxnOffsetCommit: after kill -9, committed offsets are visible, aborted and open ones not",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-txn-offsets-" });
     const topic = "rin";
