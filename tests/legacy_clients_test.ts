@@ -18,12 +18,11 @@ import {
 import { encodeRecordBatch } from "../protocol/records.ts";
 import type { Msg } from "../protocol/schema.ts";
 import { BrokerProcess, kcat, testBroker } from "./helpers.ts";
-import { b, contents, dec, fetch, listOffsetsV0, opts, produce, TS } from "./legacy_wire.ts";
+import { b, contents, dec, fetch, listOffsetsV0, produce, TS } from "./legacy_wire.ts";
 import { RawClient } from "./raw_client.ts";
 
 Deno.test(
   "kafka-go 0.2.1's sequence with 2 workers: CreateTopics v0, Produce v2 magic 1, Fetch v2; kcat's v2 records down-converted",
-  opts,
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "tributary-legacy-" });
     const bp = await BrokerProcess.start(dir, ["--workers", "2"]);
@@ -110,7 +109,6 @@ Deno.test(
 
 Deno.test(
   "Burrow's view: Metadata v0, ListOffsets v0 latest/earliest, OffsetFetch v1: exact lag",
-  opts,
   async () => {
     const br = await testBroker();
     const c = await RawClient.connect(br.port);

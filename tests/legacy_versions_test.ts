@@ -27,10 +27,10 @@ import {
 import { decodeRecords, encodeRecordBatch } from "../protocol/records.ts";
 import type { Msg } from "../protocol/schema.ts";
 import { python, testBroker } from "./helpers.ts";
-import { b, contents, dec, fetch, listOffsetsV0, opts, produce, TS } from "./legacy_wire.ts";
+import { b, contents, dec, fetch, listOffsetsV0, produce, TS } from "./legacy_wire.ts";
 import { RawClient } from "./raw_client.ts";
 
-Deno.test("ApiVersions advertises Kafka 3.9's minimum versions", opts, async () => {
+Deno.test("ApiVersions advertises Kafka 3.9's minimum versions", async () => {
   const br = await testBroker();
   try {
     const r = await RawClient.once(br.port, ApiVersionsRequest, ApiVersionsResponse, 0, {});
@@ -45,7 +45,6 @@ Deno.test("ApiVersions advertises Kafka 3.9's minimum versions", opts, async () 
 
 Deno.test(
   "Produce v0–2 store legacy message sets as v2 batches; Fetch v0–3 read them back",
-  opts,
   async () => {
     const br = await testBroker();
     const c = await RawClient.connect(br.port);
@@ -146,7 +145,7 @@ Deno.test(
   },
 );
 
-Deno.test("legacy produce errors: CRC, v3+ magic 1, LogAppendTime topics", opts, async () => {
+Deno.test("legacy produce errors: CRC, v3+ magic 1, LogAppendTime topics", async () => {
   const br = await testBroker();
   const c = await RawClient.connect(br.port);
   try {
@@ -192,7 +191,6 @@ Deno.test("legacy produce errors: CRC, v3+ magic 1, LogAppendTime topics", opts,
 
 Deno.test(
   "zstd: Fetch v0–3 of zstd batches, Fetch below v10 of a zstd topic: UNSUPPORTED_COMPRESSION_TYPE",
-  opts,
   async () => {
     const br = await testBroker();
     const c = await RawClient.connect(br.port);
@@ -232,7 +230,6 @@ Deno.test(
 
 Deno.test(
   "message.downconversion.enable=false: Fetch v0–3 get UNSUPPORTED_VERSION",
-  opts,
   async () => {
     const br = await testBroker();
     const c = await RawClient.connect(br.port);
@@ -258,7 +255,6 @@ Deno.test(
 
 Deno.test(
   "Fetch v2 of transactions: markers dropped, committed and aborted records as stored",
-  opts,
   async () => {
     const br = await testBroker();
     const c = await RawClient.connect(br.port);
@@ -299,7 +295,7 @@ for outcome, vals in (("commit", ["c0", "c1"]), ("abort", ["a0"])):
   },
 );
 
-Deno.test("ListOffsets v0: maxNumOffsets offsets at segment granularity", opts, async () => {
+Deno.test("ListOffsets v0: maxNumOffsets offsets at segment granularity", async () => {
   const br = await testBroker({ config: { "log.segment.bytes": "200" } });
   const c = await RawClient.connect(br.port);
   try {
@@ -345,7 +341,7 @@ Deno.test("ListOffsets v0: maxNumOffsets offsets at segment granularity", opts, 
   }
 });
 
-Deno.test("OffsetCommit v0–1 and OffsetFetch v0", opts, async () => {
+Deno.test("OffsetCommit v0–1 and OffsetFetch v0", async () => {
   const br = await testBroker();
   const c = await RawClient.connect(br.port);
   try {
@@ -429,7 +425,6 @@ Deno.test("OffsetCommit v0–1 and OffsetFetch v0", opts, async () => {
 
 Deno.test(
   "CreateTopics v0–1, DeleteTopics v0, DescribeConfigs v0, DescribeLogDirs v0",
-  opts,
   async () => {
     const br = await testBroker();
     const c = await RawClient.connect(br.port);

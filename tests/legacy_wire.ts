@@ -12,7 +12,6 @@ import {
 import type { Msg } from "../protocol/schema.ts";
 import type { RawClient } from "./raw_client.ts";
 
-export const opts = { sanitizeOps: false, sanitizeResources: false };
 const enc = new TextEncoder();
 export const dec = new TextDecoder();
 export const b = (s: string) => enc.encode(s);
