@@ -27,8 +27,6 @@ import type { Msg } from "../protocol/schema.ts";
 import { decoder, kcat, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 type Started = Awaited<ReturnType<typeof testBroker>>;
 
 function client(b: Started): Kafka {
@@ -164,7 +162,6 @@ function sortByPartition<T extends { partition: number }>(xs: T[]): T[] {
 
 Deno.test(
   "kafkajs producer: explicit partitions and keys, headers, offsets per partition",
-  opts,
   async () => {
     const b = await testBroker();
     const kafka = client(b);
@@ -275,7 +272,6 @@ Deno.test(
 
 Deno.test(
   "kafkajs idempotent producer gets contiguous offsets and one producer id",
-  opts,
   async () => {
     const b = await testBroker();
     const kafka = client(b);
@@ -335,7 +331,6 @@ Deno.test(
 
 Deno.test(
   "kafkajs admin: create, list, metadata, offsets, timestamps, partitions, configs, delete, cluster",
-  opts,
   async () => {
     const b = await testBroker();
     const kafka = client(b);
@@ -525,7 +520,6 @@ Deno.test(
 
 Deno.test(
   "kafkajs admin errors: existing topic, invalid names, bad replication factor",
-  opts,
   async () => {
     const b = await testBroker();
     const kafka = client(b);
@@ -602,7 +596,6 @@ Deno.test(
 
 Deno.test(
   "kafkajs GZIP batch is stored compressed and kcat reads it back exactly",
-  opts,
   async () => {
     const b = await testBroker();
     const kafka = client(b);
@@ -674,7 +667,6 @@ Deno.test(
 
 Deno.test(
   "fetch long poll: waits maxWaitTime when empty, a kafkajs append wakes it",
-  opts,
   async () => {
     const b = await testBroker();
     const kafka = client(b);

@@ -42,8 +42,6 @@ import { BrokerProcess, decoder, kcat, python, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 import { waitFor } from "./wait.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 type Started = Awaited<ReturnType<typeof testBroker>>;
 
 function client(address: string): Kafka {
@@ -121,7 +119,6 @@ const FENCED = ["PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH"];
 
 Deno.test(
   "kafkajs transactions: exactly the committed records at read_committed, LSO held by an open one",
-  opts,
   async () => {
     const b = await testBroker({ config: { "group.initial.rebalance.delay.ms": 0 } });
     const kafka = client(b.address);
@@ -232,7 +229,6 @@ Deno.test(
 
 Deno.test(
   "kafkajs zombie fencing: a second producer with the same id fences the first",
-  opts,
   async () => {
     const b = await testBroker();
     const kafka = client(b.address);
@@ -362,7 +358,6 @@ print(json.dumps({"committed": committed, "aborted": aborted, "fenced": fenced,
 
 Deno.test(
   "confluent-kafka-python transactions: commit, abort, fencing, both isolation levels",
-  opts,
   async () => {
     const b = await testBroker();
     const topic = "py-txn-t";
@@ -397,7 +392,6 @@ Deno.test(
 
 Deno.test(
   "transaction timeout: the open transaction is aborted, the LSO released, the producer fenced",
-  opts,
   async () => {
     const b = await testBroker({
       config: { "transaction.abort.timed.out.transaction.cleanup.interval.ms": 100 },
@@ -451,7 +445,6 @@ Deno.test(
 
 Deno.test(
   "kill -9 mid-transaction: after restart the open transaction is aborted, nothing partial is read",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-txn-kill-" });
     const topic = "kill-t";
@@ -543,7 +536,6 @@ Deno.test(
 
 Deno.test(
   "wire: produce verification, AddPartitionsToTxn v4, Describe/ListTransactions, DescribeProducers",
-  opts,
   async () => {
     const b: Started = await testBroker();
     const port = b.port;
@@ -715,7 +707,6 @@ Deno.test(
 
 Deno.test(
   "restart with a transaction in PrepareCommit: markers are written on load, the data commits",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-txn-prepare-" });
     const topic = "prepared-t";
@@ -772,7 +763,6 @@ const TXN_OFFSET_COMMIT_SERVED = HANDLERS.some((h) => h.apiKey === 28);
 
 Deno.test({
   name: "kafkajs consume-transform-produce with sendOffsets across a rebalance: exactly once",
-  ...opts,
   // Needs TxnOffsetCommit (key 28), i.e. transactional offsets in the group coordinator.
   ignore: !TXN_OFFSET_COMMIT_SERVED,
   fn: async () => {

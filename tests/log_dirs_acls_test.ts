@@ -29,8 +29,6 @@ import type { Msg } from "../protocol/schema.ts";
 import { python, run, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 /** Bytes of a partition's segment files (*.log) on disk: Kafka's partition size. */
 async function sizeOnDisk(dataDir: string, topic: string, partition: number): Promise<number> {
   let n = 0;
@@ -75,7 +73,6 @@ function summary(topics: Msg[]) {
 
 Deno.test(
   "DescribeLogDirs v0–4: the data dir, exact partition sizes, topic filter, volume space",
-  opts,
   async () => {
     const b = await testBroker();
     const c = await RawClient.connect(b.port);
@@ -155,7 +152,7 @@ Deno.test(
 
 const NO_AUTHORIZER = "No Authorizer is configured.";
 
-Deno.test("ACL APIs v0–3 without an authorizer: SECURITY_DISABLED", opts, async () => {
+Deno.test("ACL APIs v0–3 without an authorizer: SECURITY_DISABLED", async () => {
   const b = await testBroker();
   const c = await RawClient.connect(b.port);
   try {
@@ -218,7 +215,7 @@ Deno.test("ACL APIs v0–3 without an authorizer: SECURITY_DISABLED", opts, asyn
   }
 });
 
-Deno.test("kafkajs admin: ACL calls reject with SECURITY_DISABLED", opts, async () => {
+Deno.test("kafkajs admin: ACL calls reject with SECURITY_DISABLED", async () => {
   const b = await testBroker();
   const kafka = new Kafka({
     clientId: "tributary-test",
@@ -290,7 +287,7 @@ admin.close()
 print(json.dumps(out))
 `;
 
-Deno.test("kafka-python admin: ACL calls fail with SecurityDisabledError", opts, async () => {
+Deno.test("kafka-python admin: ACL calls fail with SecurityDisabledError", async () => {
   const b = await testBroker();
   try {
     const out = JSON.parse(await python(KAFKA_PYTHON_ACLS, [b.address], 60_000));

@@ -26,8 +26,6 @@ import { BrokerProcess, decoder, kcat, testBroker } from "./helpers.ts";
 import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
 import { RawClient } from "./raw_client.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 function grow(port: number, name: string, count: number): Promise<Msg> {
   return RawClient.once(port, CreatePartitionsRequest, CreatePartitionsResponse, 3, {
     topics: [{ name, count, assignments: null }],
@@ -38,7 +36,6 @@ function grow(port: number, name: string, count: number): Promise<Msg> {
 
 Deno.test(
   "one request creates at most 10,000 partitions: POLICY_VIOLATION past it",
-  opts,
   async () => {
     const b = await testBroker();
     try {
@@ -87,7 +84,6 @@ Deno.test(
 
 Deno.test(
   "a produce is answered while thousands of partitions are being created",
-  opts,
   async () => {
     const b = await testBroker();
     try {
@@ -121,7 +117,6 @@ Deno.test(
 
 Deno.test(
   "an idempotent kafkajs producer stores every record once while 5,000 partitions are created",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-limits-" });
     // Its own process, on one thread: the broker, not the client, is what is busy.
@@ -167,7 +162,6 @@ Deno.test(
 Deno.test(
   "a retried idempotent batch, on the same or another connection, is answered with the " +
     "original offset and stored once",
-  opts,
   async () => {
     const b = await testBroker();
     try {

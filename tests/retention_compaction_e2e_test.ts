@@ -12,8 +12,6 @@ import { Admin as PlatformaticAdmin } from "npm:@platformatic/kafka@2.12.1";
 import { decoder, kcat, python, testBroker } from "./helpers.ts";
 import { waitFor } from "./wait.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 type Started = Awaited<ReturnType<typeof testBroker>>;
 
 function kafka(b: Started): Kafka {
@@ -62,7 +60,6 @@ print(json.dumps({k: [e.value, e.source] for k, e in entries.items()}))
 
 Deno.test(
   "AlterConfigs lowers retention.ms at runtime; the next pass deletes; sources say TOPIC",
-  opts,
   async () => {
     const b = await testBroker({ config: { "log.retention.check.interval.ms": "100" } });
     const admin = kafka(b).admin();
@@ -174,7 +171,6 @@ print(r.resources[0][0], r.resources[0][1])
 
 Deno.test(
   "IncrementalAlterConfigs (platformatic) sets retention.bytes; DeleteRecords (kafkajs) survives restart",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tier-e2e-" });
     let b = await testBroker({
@@ -269,7 +265,6 @@ Deno.test(
 
 Deno.test(
   "a consumer reads a compacted topic: the last value per key; tombstones expire",
-  opts,
   async () => {
     const b = await testBroker({
       config: { "log.cleaner.backoff.ms": "50", "log.retention.check.interval.ms": "100" },
@@ -355,7 +350,6 @@ Deno.test(
 
 Deno.test(
   "broker configs change at runtime (AlterConfigs on the broker), persisted; static ones refused",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tier-e2e-broker-" });
     let b = await testBroker({ dataDir, keepDir: true });

@@ -14,8 +14,6 @@ import { S3_ACCESS_KEY, S3_SECRET_KEY, S3TestServer, useTestCredentials } from "
 import { RawClient } from "./raw_client.ts";
 import { waitFor } from "./wait.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 function tieringConfig(s3: S3TestServer, prefix: string): Record<string, string> {
   return {
     "remote.log.storage.system.enable": "true",
@@ -95,7 +93,6 @@ function bucket(s3: S3TestServer): S3Client {
 
 Deno.test(
   "segments move to S3, local copies go, kcat reads every byte from offset 0",
-  opts,
   async () => {
     useTestCredentials();
     const s3 = await S3TestServer.start();
@@ -139,7 +136,6 @@ Deno.test(
 
 Deno.test(
   "object store down: hot traffic goes on, nothing is deleted untiered, uploads catch up",
-  opts,
   async () => {
     useTestCredentials();
     const s3 = await S3TestServer.start();
@@ -217,7 +213,6 @@ function slowProxy(target: () => string) {
 
 Deno.test(
   "kill -9 during an upload: after restart the tier is consistent and nothing is lost",
-  opts,
   async () => {
     useTestCredentials();
     const s3 = await S3TestServer.start();
