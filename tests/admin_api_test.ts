@@ -12,7 +12,6 @@ import { openApiDocument } from "../src/admin/openapi.ts";
 import { BrokerProcess, decoder, kcat, run, testBroker } from "./helpers.ts";
 import { waitFor } from "./wait.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const enc = new TextEncoder();
 
 type Json = any;
@@ -103,7 +102,7 @@ function sample(samples: Sample[], name: string, labels: Record<string, string> 
 
 // ---- the app, through app.request() ------------------------------------------------------
 
-Deno.test("admin API: cluster, health, topics CRUD and errors", opts, async (t) => {
+Deno.test("admin API: cluster, health, topics CRUD and errors", async (t) => {
   const b = await testBroker();
   const app = createAdminApp(b.broker);
   try {
@@ -420,7 +419,7 @@ Deno.test("admin API: cluster, health, topics CRUD and errors", opts, async (t) 
   }
 });
 
-Deno.test("admin API: delete.topic.enable=false answers 403", opts, async () => {
+Deno.test("admin API: delete.topic.enable=false answers 403", async () => {
   const b = await testBroker({ config: { "delete.topic.enable": false } });
   try {
     const app = createAdminApp(b.broker);
@@ -434,7 +433,6 @@ Deno.test("admin API: delete.topic.enable=false answers 403", opts, async () => 
 
 Deno.test(
   "admin API: record peek returns exact keys, values, headers and offsets",
-  opts,
   async (t) => {
     const b = await testBroker();
     try {
@@ -568,7 +566,7 @@ Deno.test(
   },
 );
 
-Deno.test("admin API: bearer token on every endpoint but /healthz and /readyz", opts, async () => {
+Deno.test("admin API: bearer token on every endpoint but /healthz and /readyz", async () => {
   const b = await testBroker();
   try {
     const app = createAdminApp(b.broker, { token: "s3cret-token" });
@@ -644,7 +642,7 @@ Deno.test("admin API: bearer token on every endpoint but /healthz and /readyz", 
 
 // ---- over real HTTP, against kcat traffic ----------------------------------------------
 
-Deno.test("admin API over HTTP: metrics and peek match what kcat produced", opts, async () => {
+Deno.test("admin API over HTTP: metrics and peek match what kcat produced", async () => {
   const token = "http-token";
   const b = await testBroker({
     adminPort: 0,
@@ -814,7 +812,6 @@ Deno.test("admin API over HTTP: metrics and peek match what kcat produced", opts
 
 Deno.test(
   "admin API: consumer groups, lag and offset reset with a kcat consumer",
-  opts,
   async (t) => {
     const b = await testBroker({
       adminPort: 0,
@@ -1045,7 +1042,7 @@ Deno.test(
   },
 );
 
-Deno.test("admin API: tiered partitions report local and remote bytes", opts, async () => {
+Deno.test("admin API: tiered partitions report local and remote bytes", async () => {
   const remote = await Deno.makeTempDir({ prefix: "tributary-admin-remote-" });
   const b = await testBroker({
     config: {
@@ -1095,7 +1092,7 @@ Deno.test("admin API: tiered partitions report local and remote bytes", opts, as
   }
 });
 
-Deno.test("admin API: a broker without adminPort serves no HTTP", opts, async () => {
+Deno.test("admin API: a broker without adminPort serves no HTTP", async () => {
   const b = await testBroker();
   try {
     assert.equal(b.adminPort, undefined);
@@ -1106,7 +1103,7 @@ Deno.test("admin API: a broker without adminPort serves no HTTP", opts, async ()
   }
 });
 
-Deno.test("admin API: a taken admin port fails the start cleanly", opts, async () => {
+Deno.test("admin API: a taken admin port fails the start cleanly", async () => {
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const dataDir = await Deno.makeTempDir({ prefix: "tributary-admin-port-" });
   try {
@@ -1124,7 +1121,7 @@ Deno.test("admin API: a taken admin port fails the start cleanly", opts, async (
   }
 });
 
-Deno.test("CLI: --admin-port and --admin-token", opts, async () => {
+Deno.test("CLI: --admin-port and --admin-token", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tributary-admin-cli-" });
   const p = await BrokerProcess.start(dir, ["--admin-port", "0", "--admin-token", "cli-token"]);
   try {

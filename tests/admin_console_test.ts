@@ -17,7 +17,6 @@ import { until } from "./wait.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
-const opts = { sanitizeOps: false, sanitizeResources: false };
 
 async function assertChromium(): Promise<void> {
   try {
@@ -44,7 +43,7 @@ async function cellTexts(page: Page, selector: string): Promise<string[][]> {
   return out;
 }
 
-Deno.test("console shows topics, partitions, live throughput and records", opts, async () => {
+Deno.test("console shows topics, partitions, live throughput and records", async () => {
   await assertChromium();
   const token = "console-token";
   const b = await testBroker({ adminPort: 0, adminToken: token });

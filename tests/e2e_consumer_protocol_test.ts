@@ -44,7 +44,6 @@ import { BrokerProcess, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 import { waitFor } from "./wait.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const PARTITIONS = 6;
 
 type Started = Awaited<ReturnType<typeof testBroker>>;
@@ -139,7 +138,6 @@ const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b
 
 Deno.test(
   "platformatic groupProtocol=consumer: three members split six partitions; a leaver's move",
-  opts,
   async () => {
     const b = await startBroker();
     const admin = new Admin({ clientId: "admin", bootstrapBrokers: [b.address] });
@@ -238,7 +236,6 @@ Deno.test(
 
 Deno.test(
   "platformatic groupProtocol=consumer: a broker restart; the member carries on, nothing again",
-  opts,
   async () => {
     const config = {
       "group.consumer.heartbeat.interval.ms": 200,
@@ -379,7 +376,6 @@ async function committedOver(
 
 Deno.test(
   "platformatic groupProtocol=consumer: kill -9 of a 2-worker broker; the member carries on",
-  opts,
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "tributary-848-kill-" });
     const flags = [
@@ -491,7 +487,6 @@ const partitionsOf = (r: Msg) =>
 
 Deno.test(
   "raw ConsumerGroupHeartbeat: static members, epochs, commits, protocol conflicts",
-  opts,
   async () => {
     const b = await startBroker();
     const raw = await RawClient.connect(b.port);

@@ -9,7 +9,6 @@ import { forEachBatch } from "../protocol/record_batch.ts";
 import { encodeRecordBatch } from "../protocol/records.ts";
 import { BrokerProcess, decoder, kcat, LineProcess, python, testBroker } from "./helpers.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const SEGMENT = "00000000000000000000.log";
 
 /** Every record of partition 0 as "offset value" lines, via kcat. */
@@ -30,7 +29,6 @@ async function produceLines(address: string, topic: string, values: string[]): P
 
 Deno.test(
   "close and reopen on the same data dir: everything reads back, appends continue",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-dur-" });
     try {
@@ -108,7 +106,7 @@ out.write("DONE %d %d\\n" % (i, errors))
 out.flush()
 `;
 
-Deno.test("kill -9 during an acks=all stream loses no acknowledged record", opts, async () => {
+Deno.test("kill -9 during an acks=all stream loses no acknowledged record", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "tributary-kill-" });
   let broker: BrokerProcess | undefined = await BrokerProcess.start(dataDir);
   let producer: LineProcess | undefined;
@@ -196,7 +194,6 @@ Deno.test("kill -9 during an acks=all stream loses no acknowledged record", opts
 
 Deno.test(
   "a torn tail on the active segment is cut back to the last whole batch",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-torn-" });
     try {
@@ -309,7 +306,6 @@ async function batchesOf(path: string): Promise<{ batches: BatchInfo[]; bytes: U
 
 Deno.test(
   "idempotent producer state survives restarts: same session continues, dedup, new session",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-idem-" });
     let b = await testBroker({ dataDir, keepDir: true });

@@ -12,7 +12,6 @@ import { type Consumer, Kafka, logLevel } from "npm:kafkajs@2.2.4";
 import { testBroker } from "./helpers.ts";
 import { waitFor } from "./wait.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const PARTITIONS = 6;
 const SESSION_MS = 3000;
 
@@ -96,7 +95,6 @@ function expected(from: number, count: number): string[] {
 
 Deno.test(
   "kafkajs: three members split six partitions; a leaving member's partitions move; admin",
-  opts,
   async () => {
     const b = await startGroupBroker();
     const kafka = client(b);
@@ -215,7 +213,6 @@ await consumer.run({
 
 Deno.test(
   "kafkajs: a killed member's partitions move after its session times out; none lost",
-  opts,
   async () => {
     const b = await startGroupBroker();
     const kafka = client(b);

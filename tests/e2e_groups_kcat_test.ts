@@ -11,8 +11,6 @@ import { codecFor, type Msg } from "../protocol/schema.ts";
 import { decoder, kcat, testBroker } from "./helpers.ts";
 import { waitFor } from "./wait.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 type Started = Awaited<ReturnType<typeof testBroker>>;
 
 const GROUP_CONFIG = {
@@ -135,7 +133,7 @@ function assignments(b: Started, group: string): Map<string, number[]> | null {
   return out;
 }
 
-Deno.test("kcat -G consumes everything exactly once and commits it", opts, async () => {
+Deno.test("kcat -G consumes everything exactly once and commits it", async () => {
   const b = await testBroker({ config: GROUP_CONFIG });
   try {
     await b.broker.createTopic("exact", 3);
@@ -161,7 +159,7 @@ Deno.test("kcat -G consumes everything exactly once and commits it", opts, async
   }
 });
 
-Deno.test("two kcat -G members split the partitions", opts, async () => {
+Deno.test("two kcat -G members split the partitions", async () => {
   const b = await testBroker({ config: GROUP_CONFIG });
   const members: KcatMember[] = [];
   try {
@@ -192,7 +190,6 @@ Deno.test("two kcat -G members split the partitions", opts, async () => {
 
 Deno.test(
   "a static kcat member (group.instance.id) restarts without a rebalance",
-  opts,
   async () => {
     const b = await testBroker({ config: GROUP_CONFIG });
     const members: KcatMember[] = [];
@@ -235,7 +232,6 @@ Deno.test(
 
 Deno.test(
   "broker restart mid-consumption: committed offsets survive exactly, nothing lost",
-  opts,
   async () => {
     let b = await testBroker({ config: GROUP_CONFIG, keepDir: true });
     const dataDir = b.dataDir;

@@ -26,8 +26,6 @@ import { uuidFromString } from "../protocol/schema.ts";
 import { testBroker } from "./helpers.ts";
 import { waitFor } from "./wait.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 /** Kafka's base64url topic id as platformatic prints UUIDs (8-4-4-4-12 hex). */
 function hexUuid(id: string): string {
   const h = [...uuidFromString(id)].map((x) => x.toString(16).padStart(2, "0")).join("");
@@ -39,7 +37,6 @@ const PER_CODEC = 40;
 
 Deno.test(
   "platformatic: admin, idempotent producer with headers and codecs, classic group, offsets",
-  opts,
   async () => {
     const b = await testBroker({
       config: {

@@ -36,8 +36,6 @@ import { BrokerProcess, decoder, python, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 import { waitFor } from "./wait.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 /** A topic name with the given owner among two workers. */
 function ownedBy(prefix: string, worker: number): string {
   for (let i = 0;; i++) {
@@ -359,7 +357,6 @@ async function scenarios(port: number, workers: number): Promise<void> {
 
 Deno.test(
   "fetch sessions, one broker: full, incremental, errors, close, forget, delete, v13",
-  opts,
   async () => {
     const b = await testBroker({});
     try {
@@ -372,7 +369,6 @@ Deno.test(
 
 Deno.test(
   "fetch sessions on two workers: kept on the connection's worker, read anywhere",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-sessions-" });
     const b = await BrokerProcess.start(dataDir, ["--workers", "2"]);
@@ -406,7 +402,6 @@ print("\\n".join(sorted(got)))
 
 Deno.test(
   "real clients on two workers (no sessions of their own): kafkajs and confluent-kafka read exactly",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-sessions-clients-" });
     const b = await BrokerProcess.start(dataDir, [
@@ -517,7 +512,6 @@ async function platformaticRounds(address: string, port: number): Promise<void> 
 
 Deno.test(
   "platformatic keeps a fetch session: consumes rounds exactly, one broker",
-  opts,
   async () => {
     const b = await testBroker({
       config: { "group.initial.rebalance.delay.ms": 0, "group.min.session.timeout.ms": 1000 },
@@ -535,7 +529,6 @@ Deno.test(
 
 Deno.test(
   "platformatic keeps a fetch session: consumes rounds exactly, two workers",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-sessions-plat-" });
     const b = await BrokerProcess.start(dataDir, [
@@ -557,7 +550,6 @@ Deno.test(
 
 Deno.test(
   "max.incremental.fetch.session.cache.slots bounds the sessions kept; 0 disables them",
-  opts,
   async () => {
     for (const slots of [1, 0]) {
       const b = await testBroker({
@@ -597,7 +589,6 @@ Deno.test(
 
 Deno.test(
   "fetch sessions at the first and last versions: v7 by name, v17 by id",
-  opts,
   async () => {
     const b = await testBroker({});
     const c = await RawClient.connect(b.port);
