@@ -15,7 +15,6 @@ import { ownerOf } from "../src/workers/ownership.ts";
 import { BrokerProcess, decoder, kcat, LineProcess, python } from "./helpers.ts";
 import { waitFor } from "./wait.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const WORKERS = 3;
 const GROUP_SETTINGS = [
   "--set",
@@ -168,7 +167,6 @@ async function alive(b: BrokerProcess): Promise<boolean> {
 
 Deno.test(
   "workers=3, kcat: keyed records to each of six partitions read back exactly; ListOffsets",
-  opts,
   async () => {
     await withBroker("kcat", ["--set", "num.partitions=6"], async (b) => {
       const topic = "six-kcat";
@@ -270,7 +268,6 @@ async function committedAndHigh(kafka: Kafka, groupId: string, topic: string) {
 
 Deno.test(
   "workers=3, kafkajs group: three members, six partitions, each record once; commits survive a restart",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-workers-group-" });
     const args = ["--workers", String(WORKERS), ...GROUP_SETTINGS];
@@ -382,7 +379,6 @@ Deno.test(
 
 Deno.test(
   "workers=3, kafkajs transactions over partitions of three workers: read_committed exact",
-  opts,
   async () => {
     await withBroker("txn", [], async (b) => {
       const topic = "txn-workers";
@@ -459,7 +455,6 @@ Deno.test(
 
 Deno.test(
   "workers=3, kafkajs long poll (maxWait 5 s) is woken by appends on every worker's partition",
-  opts,
   async () => {
     await withBroker("poll", GROUP_SETTINGS, async (b) => {
       const topic = "poll-workers";
@@ -565,7 +560,6 @@ out.flush()
 
 Deno.test(
   "workers=3: the last worker dies mid-stream and is restarted; no acknowledged record lost",
-  opts,
   async () => {
     await withBroker("crash", ["--set", "num.partitions=6"], async (b) => {
       const topic = "six-crash";
@@ -669,7 +663,6 @@ async function getJson(url: string): Promise<any> {
 
 Deno.test(
   "workers=3, admin API: partition offsets from every worker, records in summed in /metrics",
-  opts,
   async () => {
     await withBroker("admin", ["--admin-port", "0", "--set", "num.partitions=6"], async (b) => {
       const topic = "six-admin";
@@ -730,7 +723,6 @@ Deno.test(
 
 Deno.test(
   "workers=3, kafkajs admin: delete and recreate a topic with fewer partitions; alter configs",
-  opts,
   async () => {
     await withBroker("life", ["--set", "auto.create.topics.enable=false"], async (b) => {
       const topic = "life-workers";
@@ -894,7 +886,6 @@ print(json.dumps({"left": left, "acks": acks, "errors": errors, "got": got,
 
 Deno.test(
   "workers=3, confluent-kafka: idempotent acks=all producer, 5000 records over six partitions",
-  opts,
   async () => {
     await withBroker("py", [], async (b) => {
       const topic = "six-python";
@@ -928,7 +919,6 @@ Deno.test(
 
 Deno.test(
   "workers=3: the controller worker dies and is restarted; committed offsets and data survive",
-  opts,
   async () => {
     await withBroker("controller-crash", ["--set", "num.partitions=3"], async (b) => {
       const topic = "ctl";
