@@ -10,7 +10,7 @@ import { encodeRecordBatch } from "../protocol/records.ts";
 import { createAdminApp } from "../src/admin/app.ts";
 import { openApiDocument } from "../src/admin/openapi.ts";
 import { BrokerProcess, decoder, kcat, run, testBroker } from "./helpers.ts";
-import { waitFor } from "./wait.ts";
+import { until, waitFor } from "./wait.ts";
 
 const enc = new TextEncoder();
 
@@ -853,20 +853,17 @@ Deno.test(
           }
         })();
         consumed = async () => {
-          const deadline = Date.now() + 30_000;
-          while (seen.split("\n").filter((l) => l).length < 13 && Date.now() < deadline) {
-            await new Promise((r) => setTimeout(r, 50));
-          }
+          await waitFor("kcat to print 13 records", () => {
+            return seen.split("\n").filter((l) => l).length >= 13;
+          });
           assert.equal(seen.split("\n").filter((l) => l).length, 13, "kcat consumed everything");
         };
         drained = reading;
         let detail: Json;
-        const deadline = Date.now() + 30_000;
-        while (Date.now() < deadline) {
+        await waitFor(() => `a Stable group of one: ${JSON.stringify(detail)}`, async () => {
           detail = (await call(app, "GET", "/v1/groups/readers")).json;
-          if (detail?.state === "Stable" && detail.members.length === 1) break;
-          await new Promise((r) => setTimeout(r, 100));
-        }
+          return detail?.state === "Stable" && detail.members.length === 1;
+        });
         assert.equal(detail.state, "Stable", JSON.stringify(detail));
         assert.equal(detail.protocolType, "consumer");
         assert.equal(detail.protocol, "range");
@@ -901,17 +898,11 @@ Deno.test(
         await drained;
         consumer = undefined;
         let detail: Json;
-        const deadline = Date.now() + 15_000;
-        while (Date.now() < deadline) {
+        await waitFor(() => `an Empty group, committed: ${JSON.stringify(detail)}`, async () => {
           detail = (await call(app, "GET", "/v1/groups/readers")).json;
-          if (
-            detail.state === "Empty" && detail.offsets.length === 2 &&
-            detail.offsets.every((o: Json) => o.committedOffset !== null)
-          ) {
-            break;
-          }
-          await new Promise((r) => setTimeout(r, 100));
-        }
+          return detail.state === "Empty" && detail.offsets.length === 2 &&
+            detail.offsets.every((o: Json) => o.committedOffset !== null);
+        });
         assert.equal(detail.state, "Empty");
         assert.deepEqual(detail.members, []);
         assert.deepEqual(
@@ -1125,14 +1116,14 @@ Deno.test("CLI: --admin-port and --admin-token", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tributary-admin-cli-" });
   const p = await BrokerProcess.start(dir, ["--admin-port", "0", "--admin-token", "cli-token"]);
   try {
-    let port = 0;
-    const deadline = Date.now() + 15_000;
-    while (!port && Date.now() < deadline) {
-      const m = p.lines.map((l) => /admin API and console on http:\/\/[^:]+:(\d+)\//.exec(l))
-        .find((x) => x);
-      if (m) port = Number(m[1]);
-      else await new Promise((r) => setTimeout(r, 50));
-    }
+    const port = await until(
+      () => `an admin line in: ${p.lines.join("\n")}`,
+      () => {
+        const m = p.lines.map((l) => /admin API and console on http:\/\/[^:]+:(\d+)\//.exec(l))
+          .find((x) => x);
+        return m ? Number(m[1]) : undefined;
+      },
+    );
     assert.ok(port > 0, `no admin line in: ${p.lines.join("\n")}`);
     const base = `http://127.0.0.1:${port}`;
     const h = await fetch(`${base}/healthz`);
