@@ -25,6 +25,7 @@ import { BrokerProcess, decoder, kcat, testBroker } from "./helpers.ts";
 // deno-lint-ignore no-import-prefix
 import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
 import { RawClient } from "./raw_client.ts";
+import { waitFor } from "./wait.ts";
 
 function grow(port: number, name: string, count: number): Promise<Msg> {
   return RawClient.once(port, CreatePartitionsRequest, CreatePartitionsResponse, 3, {
@@ -95,7 +96,9 @@ Deno.test(
         return r;
       });
       // Wait until the creation is under way (its directories appear), then produce elsewhere.
-      while (!existsSync(`${b.dataDir}/busy-50`)) await new Promise((r) => setTimeout(r, 1));
+      await waitFor("busy-50 to be created", () => existsSync(`${b.dataDir}/busy-50`), {
+        intervalMs: 1,
+      });
       const p = await RawClient.once(b.port, ProduceRequest, ProduceResponse, 9, {
         transactionalId: null,
         acks: -1,

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { LogManager } from "../storage/log_manager.ts";
+import { waitFor } from "./wait.ts";
 
 const CLI = new URL("../src/cli.ts", import.meta.url).pathname;
 
@@ -38,7 +39,7 @@ for (const workers of [1, 2]) {
         }).spawn();
         const stderr = new Response(child.stderr).text();
         // The lock is taken once the signal handlers are in place, before recovery starts.
-        while (!existsSync(`${dataDir}/.lock`)) await new Promise((r) => setTimeout(r, 1));
+        await waitFor("the data-dir lock", () => existsSync(`${dataDir}/.lock`), { intervalMs: 1 });
         child.kill("SIGTERM");
         const status = await child.status;
         const text = await stderr;
