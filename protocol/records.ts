@@ -8,6 +8,7 @@ import { compress, Compression, decompress } from "./compression.ts";
 import { crc32c } from "./crc32c.ts";
 import { ErrorCode, KafkaError, ProtocolError } from "./errors.ts";
 import { Reader, readInt64, writeInt64, Writer } from "./primitives.ts";
+import type { BatchHeader } from "./record_batch.ts";
 
 /** Size of the v2 batch header, up to and including the record count. */
 export const BATCH_HEADER_SIZE = 61;
@@ -18,7 +19,11 @@ const LOG_OVERHEAD = 12;
 /** Smallest possible record: length, attributes, two deltas, null key and value, 0 headers. */
 const MIN_RECORD_SIZE = 7;
 
-export interface Record {
+/**
+ * One record of a v2 batch (Kafka's DefaultRecord); not called `Record`, which would shadow
+ * TypeScript's utility type.
+ */
+export interface KafkaRecord {
   offsetDelta: number;
   timestampDelta: number;
   key: Uint8Array | null;
@@ -26,13 +31,12 @@ export interface Record {
   headers: { key: string; value: Uint8Array | null }[];
 }
 
-export interface BatchHeader {
-  baseOffset: number;
-  batchLength: number;
-  partitionLeaderEpoch: number;
-  magic: number;
-  crc: number;
-  attributes: number;
+/**
+ * A batch header with its attribute bits decoded, for code that inspects batches (tests,
+ * transaction markers, compaction, the admin API). The wire fields are record_batch.ts's
+ * BatchHeader, the one header type the log works with.
+ */
+export interface DecodedBatchHeader extends BatchHeader {
   /** Attributes bits 0-2. */
   compression: number;
   /** Attributes bit 3: 0 CreateTime, 1 LogAppendTime. */
@@ -43,13 +47,6 @@ export interface BatchHeader {
   isControl: boolean;
   /** Attributes bit 6 (KIP-534): baseTimestamp holds the delete horizon of a compacted batch. */
   hasDeleteHorizon: boolean;
-  lastOffsetDelta: number;
-  baseTimestamp: number;
-  maxTimestamp: number;
-  producerId: number;
-  producerEpoch: number;
-  baseSequence: number;
-  recordCount: number;
 }
 
 type Bytesish = Uint8Array | string | null;
@@ -101,7 +98,7 @@ export function encodeRecordBatch(input: BatchInput): Uint8Array {
   const baseTimestamp = input.baseTimestamp ?? (stamps.length > 0 ? stamps[0] : now);
   const maxTimestamp = input.maxTimestamp ??
     (stamps.length > 0 ? stamps.reduce((a, b) => (b > a ? b : a)) : baseTimestamp);
-  const records: Record[] = inRecs.map((r, i) => ({
+  const records: KafkaRecord[] = inRecs.map((r, i) => ({
     offsetDelta: r.offsetDelta ?? i,
     timestampDelta: stamps[i] - baseTimestamp,
     key: toBytes(r.key),
@@ -140,7 +137,7 @@ export function encodeRecordBatch(input: BatchInput): Uint8Array {
 }
 
 /** The uncompressed record section of a batch (the bytes after the record count). */
-export function encodeRecordsBody(records: Record[]): Uint8Array {
+export function encodeRecordsBody(records: KafkaRecord[]): Uint8Array {
   const w = new Writer(64 + records.length * 32);
   const scratch = new Writer(64);
   for (const r of records) {
@@ -171,7 +168,7 @@ function writeVarBytes(w: Writer, b: Uint8Array | null): void {
 }
 
 /** Parses and checks a batch header: sizes, magic and CRC. */
-export function decodeBatchHeader(batch: Uint8Array): BatchHeader {
+export function decodeBatchHeader(batch: Uint8Array): DecodedBatchHeader {
   if (batch.length < BATCH_HEADER_SIZE) corrupt(`batch of ${batch.length} bytes is truncated`);
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
   const batchLength = view.getInt32(8);
@@ -220,7 +217,7 @@ function hex(n: number): string {
 export function decodeRecords(
   batch: Uint8Array,
   maxOutput?: number,
-): { header: BatchHeader; records: Record[] } {
+): { header: DecodedBatchHeader; records: KafkaRecord[] } {
   const header = decodeBatchHeader(batch);
   const end = LOG_OVERHEAD + header.batchLength;
   const body = decompress(header.compression, batch.subarray(BATCH_HEADER_SIZE, end), maxOutput);
@@ -235,8 +232,8 @@ export function decodeRecords(
   }
 }
 
-function decodeRecordsBody(body: Uint8Array, count: number): Record[] {
-  const records: Record[] = [];
+function decodeRecordsBody(body: Uint8Array, count: number): KafkaRecord[] {
+  const records: KafkaRecord[] = [];
   const outer = new Reader(body);
   for (let i = 0; i < count; i++) {
     const len = outer.varint();
@@ -253,7 +250,7 @@ function decodeRecordsBody(body: Uint8Array, count: number): Record[] {
     if (headerCount < 0 || headerCount * 2 > r.remaining) {
       corrupt(`record ${i} header count ${headerCount}`);
     }
-    const headers: Record["headers"] = [];
+    const headers: KafkaRecord["headers"] = [];
     for (let h = 0; h < headerCount; h++) {
       const klen = r.varint();
       if (klen < 0) corrupt(`record ${i} header ${h} has a null key`);

@@ -33,13 +33,21 @@ export interface FieldSchema {
   fields?: FieldSchema[];
 }
 
-export interface MessageSchema {
+/**
+ * A message's schema. `T` is the TypeScript type generated for it (protocol/messages/), carried
+ * only at the type level so a registration can tie a handler's request and response types to
+ * the schemas the codec walks; hand-written schemas leave it loose.
+ */
+// deno-lint-ignore no-explicit-any
+export interface MessageSchema<T = any> {
   name: string;
   apiKey?: number;
   type: "request" | "response" | "header" | "data";
   validVersions: Versions;
   flexibleVersions: Versions;
   fields: FieldSchema[];
+  /** Type-level only: never set. */
+  readonly __type?: T;
 }
 
 /** Parsed inclusive range; `none` is [1, 0] (contains nothing). */
@@ -68,8 +76,40 @@ export function isFlexible(schema: MessageSchema, version: number): boolean {
 export const UNKNOWN_TAGS = "_unknownTags";
 export type TaggedField = [tag: number, data: Uint8Array];
 
+/**
+ * A message as the codec walks it: field name → value. Handlers and tests should use the types
+ * generated in protocol/messages/ (`MetadataRequest`, `MetadataResponse`, …); this loose form
+ * remains for code not yet typed, and is what the generic codec works on internally.
+ */
 // deno-lint-ignore no-explicit-any
 export type Msg = Record<string, any>;
+
+/**
+ * Strict encoding: a key that is no field of the struct (at any version) makes encoding throw,
+ * so a misspelt response field (`errorcode: 6`) fails loudly instead of going out as its
+ * default. Off by default (it costs a key walk per struct); the test harness turns it on, and
+ * so does TRIBUTARY_STRICT_ENCODE=1 in the environment (which reaches worker threads and
+ * broker subprocesses started by tests).
+ */
+let strictEncoding = readStrictEnv();
+
+function readStrictEnv(): boolean {
+  try {
+    const q = Deno.permissions.querySync({ name: "env", variable: "TRIBUTARY_STRICT_ENCODE" });
+    return q.state === "granted" && Deno.env.get("TRIBUTARY_STRICT_ENCODE") === "1";
+  } catch {
+    return false;
+  }
+}
+
+/** Turns strict encoding (unknown keys are an error) on or off for this thread. */
+export function setStrictEncoding(on: boolean): void {
+  strictEncoding = on;
+}
+
+export function isStrictEncoding(): boolean {
+  return strictEncoding;
+}
 
 type Dec = (r: Reader) => unknown;
 type Enc = (w: Writer, v: unknown) => void;
@@ -79,12 +119,23 @@ interface CompiledStruct {
   encode(w: Writer, m: Msg): void;
 }
 
-export interface Codec {
-  readonly schema: MessageSchema;
+/**
+ * What the encoder accepts for a message of type `T`: any field may be left out, at any depth,
+ * because a missing field is written as its declared default. Misspelt keys are still compile
+ * errors (excess property checks), and a runtime error under strict encoding.
+ */
+export type Encodable<T> = T extends Uint8Array ? T
+  : T extends readonly unknown[] ? { [K in keyof T]: Encodable<T[K]> }
+  : T extends object ? { [K in keyof T]?: Encodable<T[K]> }
+  : T;
+
+export interface Codec<T = Msg> {
+  readonly schema: MessageSchema<T>;
   readonly version: number;
   readonly flexible: boolean;
-  decode(r: Reader): Msg;
-  encode(w: Writer, m: Msg): void;
+  /** Every field is present in the result: absent ones carry their defaults. */
+  decode(r: Reader): T;
+  encode(w: Writer, m: Encodable<T>): void;
 }
 
 const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
@@ -336,6 +387,14 @@ function isDefault(f: FieldSchema, v: unknown): boolean {
   return v === d;
 }
 
+function checkKeys(m: Msg, known: Set<string>): void {
+  for (const k in m) {
+    if (!known.has(k)) {
+      throw new Error(`strict encoding: unknown field "${k}" (fields: ${[...known].join(", ")})`);
+    }
+  }
+}
+
 const structCache = new WeakMap<FieldSchema[], Map<number, StructPlan>>();
 
 function compileStruct(fields: FieldSchema[], version: number, flexible: boolean): StructPlan {
@@ -345,7 +404,7 @@ function compileStruct(fields: FieldSchema[], version: number, flexible: boolean
   const cached = byVersion.get(key);
   if (cached) return cached;
 
-  const regular: { name: string; dec: Dec; enc: Enc }[] = [];
+  const regular: { name: string; dec: Dec; enc: Enc; def: unknown }[] = [];
   const tagged: { f: FieldSchema; tag: number; dec: Dec; enc: Enc }[] = [];
   const absent: { name: string; f: FieldSchema }[] = [];
   for (const f of fields) {
@@ -362,8 +421,18 @@ function compileStruct(fields: FieldSchema[], version: number, flexible: boolean
     const dec = fieldDecoder(f, version, flexible);
     const enc = fieldEncoder(f, version, flexible);
     if (isTagged) tagged.push({ f, tag: f.tag!, dec, enc });
-    else regular.push({ name: f.name, dec, enc });
+    // A field missing from a message being encoded is written as its declared default, as
+    // Kafka's generated code initialises it (-1, null, true, 0x7fffffff …). Without a declared
+    // default the type's zero is written (0, "", empty array), and null where nullable.
+    else {regular.push({
+        name: f.name,
+        dec,
+        enc,
+        def: f.default === undefined ? undefined : defaultValue(f),
+      });}
   }
+  const known = new Set(fields.map((f) => f.name));
+  known.add(UNKNOWN_TAGS);
   tagged.sort((a, b) => a.tag - b.tag);
   const tagIndex = new Map(tagged.map((t) => [t.tag, t]));
 
@@ -408,7 +477,12 @@ function compileStruct(fields: FieldSchema[], version: number, flexible: boolean
       return m;
     },
     encode(w: Writer, m: Msg): void {
-      for (let i = 0; i < regular.length; i++) regular[i].enc(w, m[regular[i].name]);
+      if (strictEncoding) checkKeys(m, known);
+      for (let i = 0; i < regular.length; i++) {
+        const f = regular[i];
+        const v = m[f.name];
+        f.enc(w, v === undefined ? f.def : v);
+      }
       if (!flexible) return;
       const unknown = m[UNKNOWN_TAGS] as TaggedField[] | undefined;
       const present: { tag: number; bytes: Uint8Array }[] = [];
@@ -437,26 +511,31 @@ function compileStruct(fields: FieldSchema[], version: number, flexible: boolean
   return plan;
 }
 
-const codecCache = new WeakMap<MessageSchema, Map<number, Codec>>();
+// deno-lint-ignore no-explicit-any
+const codecCache = new WeakMap<MessageSchema, Map<number, Codec<any>>>();
 
-/** The compiled codec of `schema` at `version` (cached). */
-export function codecFor(schema: MessageSchema, version: number): Codec {
+/**
+ * The compiled codec of `schema` at `version` (cached), typed by the schema's generated type:
+ * `codecFor(MetadataResponse, 12).decode(r)` is a `MetadataResponse`.
+ */
+export function codecFor<T>(schema: MessageSchema<T>, version: number): Codec<T> {
   let byVersion = codecCache.get(schema);
   if (!byVersion) codecCache.set(schema, byVersion = new Map());
-  let c = byVersion.get(version);
-  if (c) return c;
+  const cached = byVersion.get(version);
+  if (cached) return cached;
   if (!hasVersion(schema, version)) {
     throw new ProtocolError(`${schema.name} has no version ${version}`);
   }
   const flexible = isFlexible(schema, version);
   const plan = compileStruct(schema.fields, version, flexible);
-  c = { schema, version, flexible, decode: plan.decode, encode: plan.encode };
+  // The plan walks any message; the schema's type is what it decodes to and encodes from.
+  const c = { schema, version, flexible, decode: plan.decode, encode: plan.encode } as Codec<T>;
   byVersion.set(version, c);
   return c;
 }
 
 /** Decodes a whole message body; trailing bytes are an error. */
-export function decodeMessage(schema: MessageSchema, version: number, buf: Uint8Array): Msg {
+export function decodeMessage<T>(schema: MessageSchema<T>, version: number, buf: Uint8Array): T {
   const r = new Reader(buf);
   const m = codecFor(schema, version).decode(r);
   if (r.remaining !== 0) {
@@ -466,13 +545,17 @@ export function decodeMessage(schema: MessageSchema, version: number, buf: Uint8
 }
 
 /** Encodes a message into a fresh buffer (tests, small messages). */
-export function encodeMessage(schema: MessageSchema, version: number, m: Msg): Uint8Array {
+export function encodeMessage<T>(
+  schema: MessageSchema<T>,
+  version: number,
+  m: Encodable<T>,
+): Uint8Array {
   const w = new Writer();
   codecFor(schema, version).encode(w, m);
   return w.finishCopy();
 }
 
 /** A message with every field at its default for `version`: a base for building responses. */
-export function defaults(schema: MessageSchema, version: number): Msg {
-  return compileStruct(schema.fields, version, isFlexible(schema, version)).decodeDefaults();
+export function defaults<T>(schema: MessageSchema<T>, version: number): T {
+  return compileStruct(schema.fields, version, isFlexible(schema, version)).decodeDefaults() as T;
 }

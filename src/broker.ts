@@ -33,6 +33,9 @@ import { log } from "./log.ts";
 import { Metrics, type MetricsSnapshot } from "./metrics.ts";
 import { ProducerIdManager } from "./producer_id_manager.ts";
 import { HandlerRegistry } from "./registry.ts";
+import { RequestBudget } from "./request_budget.ts";
+import { ConnectionQuotas } from "./connection_quotas.ts";
+import { IdleExpiryManager } from "./idle_expiry.ts";
 import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn/mod.ts";
 import { checkTransactionalProduce } from "./txn/produce_verification.ts";
 import {
@@ -216,7 +219,16 @@ function remoteLogManagerSettings(config: BrokerConfig) {
 export class Broker {
   readonly registry = new HandlerRegistry();
   readonly metrics = new Metrics();
+  /**
+   * Bytes of requests being read or handled on this worker's connections: its share of
+   * `queued.max.request.bytes` (each worker holds the requests of the connections it accepted).
+   */
+  requestBudget: RequestBudget;
   readonly connections = new Set<Connection>();
+  /** Closes connections idle for connections.max.idle.ms. */
+  readonly idleConnections: IdleExpiryManager;
+  /** max.connections and max.connections.per.ip (this worker's share), accept failures. */
+  private quotas: ConnectionQuotas;
   readonly startedAt = Date.now();
   private listener?: Deno.TcpListener;
   private acceptLoop?: Promise<void>;
@@ -250,6 +262,13 @@ export class Broker {
     private readonly producerIdManager: ProducerIdManager | null,
   ) {
     registerHandlers(this.registry);
+    this.requestBudget = new RequestBudget(config.int("queued.max.request.bytes"));
+    this.metrics.requestBudget = this.requestBudget;
+    this.idleConnections = new IdleExpiryManager(config.int("connections.max.idle.ms"));
+    this.quotas = new ConnectionQuotas(
+      config.int("max.connections"),
+      config.int("max.connections.per.ip"),
+    );
     this.groups = new GroupCoordinator(
       new GroupMetadataLog(this, config.int("offsets.topic.num.partitions")),
       {
@@ -369,7 +388,19 @@ export class Broker {
     const broker = new Broker(config, logs, dataDir, producerIds);
     broker.host = options.host ?? "0.0.0.0";
     broker.cluster = cluster;
-    if (cluster) broker.serveWorkers(cluster);
+    if (cluster) {
+      const limit = config.int("queued.max.request.bytes");
+      broker.requestBudget = new RequestBudget(
+        limit < 0 ? limit : Math.floor(limit / cluster.count),
+      );
+      broker.metrics.requestBudget = broker.requestBudget;
+      // Each worker accepts its own connections (SO_REUSEPORT): it enforces its share.
+      broker.quotas = new ConnectionQuotas(
+        Math.ceil(config.int("max.connections") / cluster.count),
+        config.int("max.connections.per.ip"),
+      );
+      broker.serveWorkers(cluster);
+    }
     try {
       if (controller) {
         // With workers, creating the coordinators' internal topics here waits for the other
@@ -543,16 +574,23 @@ export class Broker {
     while (true) {
       let conn: Deno.TcpConn;
       try {
+        await this.quotas.slot();
         conn = await listener.accept();
       } catch (e) {
         if (this.closing) return;
         if (e instanceof Deno.errors.BadResource) return;
-        log.error(`accept failed: ${errText(e)}`);
-        await new Promise((r) => setTimeout(r, 50));
+        // At the descriptor limit every accept fails at once: back off, log once a while.
+        const wait = this.quotas.acceptFailed(errText(e));
+        await new Promise((r) => setTimeout(r, wait));
         continue;
       }
       try {
         const c = new Connection(conn, this);
+        if (!this.quotas.add(c.remote)) {
+          c.close();
+          continue;
+        }
+        this.idleConnections.touch(c);
         this.connections.add(c);
         this.metrics.connectionsOpen++;
         this.metrics.connectionsTotal++;
@@ -569,7 +607,11 @@ export class Broker {
   }
 
   connectionClosed(c: Connection): void {
-    if (this.connections.delete(c)) this.metrics.connectionsOpen--;
+    if (this.connections.delete(c)) {
+      this.metrics.connectionsOpen--;
+      this.quotas.remove(c.remote);
+    }
+    this.idleConnections.remove(c);
   }
 
   // ---- topics -------------------------------------------------------------------------
@@ -1085,6 +1127,7 @@ export class Broker {
     this.closing ??= (async () => {
       await this.admin?.close();
       if (this.flushTimer !== undefined) clearInterval(this.flushTimer);
+      this.idleConnections.stop();
       this.groups.close();
       try {
         this.listener?.close();

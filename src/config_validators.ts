@@ -3,7 +3,7 @@
  * its ConfigException carries (`Invalid value <v> for configuration <name>: <reason>`).
  */
 
-/** A named validator of config.ts's ConfigDef.check. */
+/** A named validator of config_def.ts's ConfigDef.check. */
 export type ConfigCheck =
   | "metadata-version"
   | "throttled-replicas"

@@ -73,6 +73,10 @@ export class Connection {
   }
   private start = 0;
   private end = 0;
+  /** Bytes of the request budget taken for the frame being read (see RequestBudget). */
+  private budgetHeld = 0;
+  /** Gives up a wait for budget when the connection closes meanwhile. */
+  private budgetWait: (() => void) | null = null;
 
   constructor(private readonly conn: Deno.TcpConn, private readonly broker: Broker) {
     const a = conn.remoteAddr as Deno.NetAddr;
@@ -87,6 +91,7 @@ export class Connection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.budgetWait?.();
     try {
       this.conn.close();
     } catch {
@@ -113,7 +118,7 @@ export class Connection {
       while (!this.closed && failure === null) {
         const frame = await this.nextFrame(maxFrame);
         if (!frame || failure !== null) {
-          if (frame) this.frameDone(this.slab, false);
+          if (frame) this.frameDone(this.slab, false, frame.length);
           break;
         }
         const slab = this.slab;
@@ -132,8 +137,9 @@ export class Connection {
             this.frameDone(
               slab,
               POOL_SAFE_APIS.has(apiKey) || forwardsToController(this.broker, apiKey),
+              frame.length,
             ),
-          () => this.frameDone(slab, false),
+          () => this.frameDone(slab, false, frame.length),
         );
         // A rejected request stops the loop before the next frame is handled.
         handled.catch((e) => failure ??= e);
@@ -172,6 +178,8 @@ export class Connection {
       }
     } finally {
       this.close();
+      if (this.budgetHeld > 0) this.broker.requestBudget.release(this.budgetHeld);
+      this.budgetHeld = 0;
       this.broker.connectionClosed(this);
     }
   }
@@ -190,12 +198,24 @@ export class Connection {
             `frame size ${size} outside 0..${maxFrame} (socket.request.max.bytes)`,
           );
         }
+        // The frame's bytes come out of the broker-wide budget before they are buffered:
+        // without it, stop reading (the peer's sends back up) until handled frames free some.
+        if (!(await this.takeBudget(size))) return null;
       }
       if (size >= 0 && have >= 4 + size) {
         const frame = this.acc.subarray(this.start + 4, this.start + 4 + size);
         this.start += 4 + size;
         this.slab.frames++;
+        this.budgetHeld = 0; // the frame holds it now, until frameDone
         return frame;
+      }
+      if (have === 0 && this.acc.length > TRUSTED_FRAME) {
+        // A large frame's buffer is not kept for what comes next (an idle connection would
+        // hold it for good): it goes back once its frames are done.
+        const old = this.slab;
+        this.slab = { bytes: new Uint8Array(MIN_READ), frames: 0, retired: false, keep: false };
+        this.retire(old);
+        this.start = this.end = 0;
       }
       // Need more bytes: make room without overwriting bytes frames may still reference.
       if (this.acc.length - this.end < 4096) {
@@ -231,11 +251,34 @@ export class Connection {
         return null;
       }
       this.end += n;
+      this.broker.idleConnections.touch(this);
     }
   }
 
-  /** A frame of `slab` is handled; `reusable`: nothing it was decoded into outlives that. */
-  private frameDone(slab: Slab, reusable: boolean): void {
+  /**
+   * Takes `bytes` of the request budget for the frame being read, waiting for them if need be;
+   * false if the connection closed meanwhile.
+   */
+  private async takeBudget(bytes: number): Promise<boolean> {
+    const budget = this.broker.requestBudget;
+    const wait = budget.acquire(bytes);
+    if (wait) {
+      this.budgetWait = wait.withdraw;
+      if (this.closed) wait.withdraw();
+      await wait.granted;
+      this.budgetWait = null;
+      if (this.closed) return false; // withdraw gave the bytes back
+    }
+    this.budgetHeld = bytes;
+    return true;
+  }
+
+  /**
+   * A frame of `slab` (of `bytes` bytes) is handled; `reusable`: nothing it was decoded into
+   * outlives that. Its bytes go back to the request budget.
+   */
+  private frameDone(slab: Slab, reusable: boolean, bytes: number): void {
+    this.broker.requestBudget.release(bytes);
     slab.frames--;
     if (!reusable) slab.keep = true;
     this.recycle(slab);
@@ -266,6 +309,7 @@ export class Connection {
         off += await this.conn.write(chunk.subarray(off));
       }
     }
+    this.broker.idleConnections.touch(this);
   }
 }
 
@@ -295,7 +339,10 @@ export async function handleRequestFrame(
   if (!reg || header.apiVersion < reg.minVersion || header.apiVersion > reg.maxVersion) {
     if (header.apiKey === API_VERSIONS_KEY) {
       // KIP-511: answer an unknown ApiVersions version with v0 so the client can retry.
-      broker.metrics.request(header.apiKey, header.apiVersion, ErrorCode.UNSUPPORTED_VERSION);
+      // Counted under one version past the newest, whatever the client sent: metric keys
+      // stay bounded by what the broker serves, not by what clients may invent.
+      const counted = (reg?.maxVersion ?? 0) + 1;
+      broker.metrics.request(header.apiKey, counted, ErrorCode.UNSUPPORTED_VERSION);
       return encodeResponse(header.correlationId, false, ApiVersionsResponse, 0, {
         errorCode: ErrorCode.UNSUPPORTED_VERSION,
         apiKeys: broker.registry.apiVersions(),
@@ -500,7 +547,9 @@ async function forwardSessionFetch(
   const flexible = isFlexible(reg.request, header.apiVersion);
   const w = new Writer(256);
   writeRequestHeader(w, header, flexible);
-  codecFor(reg.request, header.apiVersion).encode(w, body);
+  // The session view travels beside the frame, not in it: it is no field of FetchRequest.
+  const { fetchSession: _view, ...wire } = body;
+  codecFor(reg.request, header.apiVersion).encode(w, wire);
   const chunks = await forwardRequest(
     broker,
     peer,

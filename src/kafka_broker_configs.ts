@@ -14,7 +14,7 @@
  * that names Kafka accepts are accepted and validated here, and names it refuses are refused the
  * same way; the settings this broker acts on are in config.ts with their own documentation.
  */
-import type { ConfigDef, ConfigType, DynamicScope } from "./config.ts";
+import type { ConfigDef, ConfigType, DynamicScope } from "./config_def.ts";
 
 /**
  * name|type|default|validator|dynamic. An empty default is null. Validators: `>=n`, `a..b`,

@@ -6,7 +6,7 @@
  * per partition, producers' codecs stored as sent, no quotas, no message format down-conversion).
  * Kafka refuses any other name ("Unknown topic config name"), and so does this broker.
  */
-import type { ConfigType, ConfigValue, TopicConfigDef } from "./config.ts";
+import type { ConfigType, ConfigValue, TopicConfigDef } from "./config_def.ts";
 
 const LONG_MAX = Number.MAX_SAFE_INTEGER; // Kafka's Long.MAX_VALUE, within JS number range
 

@@ -7,6 +7,7 @@
  * Everything here is a plain in-memory counter updated on the request path, so each update
  * is a map lookup and an increment; rendering does the rest.
  */
+import { ErrorCode } from "../protocol/errors.ts";
 
 /** Histogram bucket upper bounds for request latency, in seconds (Prometheus convention). */
 export const LATENCY_BUCKETS_SECONDS = [
@@ -36,12 +37,41 @@ export interface MetricsSnapshot {
   topicBytesOut: [string, number][];
   connectionsOpen: number;
   connectionsTotal: number;
+  /** Request bytes buffered now, and the most at once (see RequestBudget). */
+  queuedRequestBytes: number;
+  queuedRequestBytesPeak: number;
 }
+
+/**
+ * Error codes that are routine answers of the protocol, not failures: a client gets them in
+ * normal operation and takes the step Kafka's protocol prescribes (they are still counted by
+ * code in `errors`). MEMBER_ID_REQUIRED is the first JoinGroup of every classic member (v4+,
+ * KIP-394); REBALANCE_IN_PROGRESS tells members to rejoin; NOT_COORDINATOR,
+ * COORDINATOR_NOT_AVAILABLE and COORDINATOR_LOAD_IN_PROGRESS send the client back to
+ * FindCoordinator while the coordinator loads; LEADER_NOT_AVAILABLE answers Metadata for a topic
+ * being auto-created; FETCH_SESSION_ID_NOT_FOUND makes the client open a new fetch session
+ * (KIP-227: sessions are evicted and do not survive a restart); UNSTABLE_OFFSET_COMMIT and
+ * CONCURRENT_TRANSACTIONS ask for a retry while a transaction completes.
+ */
+export const ROUTINE_ERROR_CODES: ReadonlySet<number> = new Set([
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.NOT_COORDINATOR,
+  ErrorCode.REBALANCE_IN_PROGRESS,
+  ErrorCode.CONCURRENT_TRANSACTIONS,
+  ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+  ErrorCode.MEMBER_ID_REQUIRED,
+  ErrorCode.UNSTABLE_OFFSET_COMMIT,
+]);
 
 /** Counts of one API key and version. */
 export interface RequestCounters {
   count: number;
-  /** Requests whose response carried at least one non-zero error code. */
+  /**
+   * Failed requests: responses carrying at least one error code that is not routine
+   * (ROUTINE_ERROR_CODES).
+   */
   errors: number;
   /** Sum of handler latencies in milliseconds. */
   latencyMs: number;
@@ -85,6 +115,20 @@ export class Metrics {
   readonly topicBytesOut = new Map<string, number>();
   connectionsOpen = 0;
   connectionsTotal = 0;
+  /** The request budget whose use is exported (set by the broker). */
+  requestBudget?: { used: number; peak: number };
+  /** Other workers' request budget use, summed by add(). */
+  private readonly addedQueued = { used: 0, peak: 0 };
+
+  /** Request bytes buffered now for requests being read or handled (queued.max.request.bytes). */
+  get queuedRequestBytes(): number {
+    return (this.requestBudget?.used ?? 0) + this.addedQueued.used;
+  }
+
+  /** The most request bytes buffered at once (per worker, summed). */
+  get queuedRequestBytesPeak(): number {
+    return (this.requestBudget?.peak ?? 0) + this.addedQueued.peak;
+  }
 
   /**
    * Records one request. `errorCodes` is the response's error code, or every error code it
@@ -104,7 +148,7 @@ export class Metrics {
     let any = false;
     for (const code of typeof errorCodes === "number" ? [errorCodes] : errorCodes) {
       if (code === 0) continue;
-      any = true;
+      if (!ROUTINE_ERROR_CODES.has(code)) any = true;
       const ek = `${k}:${code}`;
       this.errors.set(ek, (this.errors.get(ek) ?? 0) + 1);
     }
@@ -138,6 +182,8 @@ export class Metrics {
       topicBytesOut: [...this.topicBytesOut],
       connectionsOpen: this.connectionsOpen,
       connectionsTotal: this.connectionsTotal,
+      queuedRequestBytes: this.queuedRequestBytes,
+      queuedRequestBytesPeak: this.queuedRequestBytesPeak,
     };
   }
 
@@ -168,6 +214,8 @@ export class Metrics {
     }
     this.connectionsOpen += s.connectionsOpen;
     this.connectionsTotal += s.connectionsTotal;
+    this.addedQueued.used += s.queuedRequestBytes ?? 0;
+    this.addedQueued.peak += s.queuedRequestBytesPeak ?? 0;
   }
 
   /** Forgets a deleted topic's per-topic counters so they stop being exported. */

@@ -29,7 +29,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { readBatchHeader, totalSize } from "../protocol/record_batch.ts";
 import { decodeRecords, encodeRecordBatch } from "../protocol/records.ts";
 import { compactPolicy } from "./log_config.ts";
-import { fsyncDir, type PartitionLog, writeFileAtomic } from "./partition_log.ts";
+import { fsyncDir, writeFileAtomic } from "./file_io.ts";
+import type { PartitionLog } from "./partition_log.ts";
 
 export const CLEANER_CHECKPOINT_FILE = "cleaner-offset-checkpoint";
 

@@ -22,17 +22,114 @@
  * offset (and with it the high watermark) is the end of the last valid batch; consumers past
  * it get OFFSET_OUT_OF_RANGE and reset, producers continue from it.
  */
-import { lastOffset } from "../protocol/record_batch.ts";
-import { log } from "../src/log.ts";
+import { isControl, lastOffset, readControlRecordType } from "../protocol/record_batch.ts";
+import { log } from "./logger.ts";
 import {
   describeDropped,
   type DroppedBatches,
   formatDropped,
   mergeDropped,
 } from "./dropped_batches.ts";
-import type { LogSegment, RecoveryResult } from "./log_segment.ts";
-import { OffsetIndex, readFully } from "./offset_index.ts";
-import { closeSync, openSync } from "node:fs";
+import type { LogConfig } from "./log_config.ts";
+import { LogSegment, type RecoveryResult } from "./log_segment.ts";
+import {
+  CLEAN_SHUTDOWN_FILE,
+  INDEX_FILE_SUFFIX,
+  LOG_FILE_SUFFIX,
+  segmentFileName,
+  STALE_FILE_SUFFIXES,
+  TIME_INDEX_FILE_SUFFIX,
+} from "./log_files.ts";
+import { fsyncDir, readFully } from "./file_io.ts";
+import { OffsetIndex } from "./offset_index.ts";
+import type { LocalLog } from "./local_log.ts";
+import type { ProducerStateManager } from "./producer_state.ts";
+import { readSnapshot, snapshotPath } from "./producer_snapshot.ts";
+import type { TransactionIndex } from "./transaction_index.ts";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+} from "node:fs";
+
+/** A partition directory's files after the temp-file sweep, before recovery. */
+export interface SegmentFiles {
+  /** Opened (not yet recovered) segments, oldest first; one empty segment in a new log. */
+  segments: LogSegment[];
+  /** Base offsets of the producer-state snapshots found. */
+  snapshots: number[];
+  /** Whether the last close was clean (its marker is consumed). */
+  cleanShutdown: boolean;
+}
+
+/**
+ * Kafka's LogLoader.removeTempFilesAndCollectSwapFiles + loadSegmentFiles: consumes the
+ * clean-shutdown marker, completes a compaction swap cut short (`<base>.log.swap` is the
+ * complete cleaned log that replaces `<base>.log`), deletes stale temp files and indexes
+ * without a log, and opens the segments.
+ */
+export function loadSegmentFiles(dir: string, cfg: LogConfig, name: string): SegmentFiles {
+  mkdirSync(dir, { recursive: true });
+  const names = readdirSync(dir);
+  const cleanPath = `${dir}/${CLEAN_SHUTDOWN_FILE}`;
+  const clean = existsSync(cleanPath);
+  if (clean) unlinkSync(cleanPath);
+
+  // Finish a cut-short swap; the old indexes go and are rebuilt by recovery.
+  for (const file of names) {
+    const m = /^(\d{20})\.log\.swap$/.exec(file);
+    if (!m) continue;
+    const base = Number(m[1]);
+    for (const suffix of [INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) {
+      rmSync(`${dir}/${segmentFileName(base, suffix)}`, { force: true });
+    }
+    renameSync(`${dir}/${file}`, `${dir}/${segmentFileName(base, LOG_FILE_SUFFIX)}`);
+    fsyncDir(dir);
+    log.info(`${name}: completed the compaction swap of ${file}`);
+  }
+  const logBases: number[] = [];
+  const snapshots: number[] = [];
+  const afterSwaps = readdirSync(dir);
+  const fileNames = new Set(afterSwaps);
+  for (const file of afterSwaps) {
+    if (STALE_FILE_SUFFIXES.some((s) => file.endsWith(s))) {
+      rmSync(`${dir}/${file}`, { recursive: true, force: true });
+      log.info(`${name}: deleted the leftover ${file}`);
+      continue;
+    }
+    const m = /^(\d{20})\.(log|index|timeindex|snapshot)$/.exec(file);
+    if (!m) continue;
+    const base = Number(m[1]);
+    if (m[2] === "log") logBases.push(base);
+    else if (m[2] === "snapshot") snapshots.push(base);
+    else if (!fileNames.has(segmentFileName(base, LOG_FILE_SUFFIX))) {
+      unlinkSync(`${dir}/${file}`); // index without its log
+    }
+  }
+  logBases.sort((a, b) => a - b);
+  const segments = logBases.length === 0
+    ? [LogSegment.create(dir, 0, cfg)]
+    : logBases.map((base) => LogSegment.open(dir, base, cfg));
+  return { segments, snapshots, cleanShutdown: clean };
+}
+
+/** What recovery did (storage/log_loader.ts logs each action). */
+export interface RecoveryInfo {
+  cleanShutdown: boolean;
+  truncatedBytes: number;
+  reason?: string;
+  rebuiltIndexes: number;
+  replayedBatches: number;
+  /** Segments deleted after an earlier one was truncated. */
+  deletedSegments: number;
+  /** What the truncation and the deletions dropped, by batch headers. */
+  dropped?: DroppedBatches;
+}
 
 /** What loading the segments did. */
 export interface SegmentsRecovery {
@@ -232,4 +329,67 @@ export function recoverSegments(
     }; log end offset now ${leo}`,
   );
   return out;
+}
+
+/**
+ * Kafka's rebuildProducerState: loads the newest usable snapshot at or below the log end
+ * (deleting those recovery made stale and unreadable ones), then replays the headers of every
+ * batch after it into the producer state and the transaction index. Returns the number of
+ * batches replayed.
+ */
+export function rebuildProducerState(
+  local: LocalLog,
+  snapshotOffsets: number[],
+  logStart: number,
+  logEnd: number,
+  producerState: ProducerStateManager,
+  txnIndex: TransactionIndex,
+): number {
+  snapshotOffsets.sort((a, b) => b - a);
+  let from = logStart;
+  for (const offset of snapshotOffsets) {
+    const path = snapshotPath(local.dir, offset);
+    if (offset > logEnd) {
+      unlinkSync(path); // describes data that recovery cut off
+      continue;
+    }
+    const snap = readSnapshot(path);
+    if (snap === null || snap.offset !== offset) {
+      unlinkSync(path);
+      continue;
+    }
+    producerState.loadSnapshot({ producers: snap.producers });
+    txnIndex.load(snap.abortedTxns);
+    from = offset;
+    break;
+  }
+  let replayed = 0;
+  if (from >= logEnd) return replayed;
+  const segments = local.segments;
+  let i = local.segmentIndexFor(from);
+  let position = 0;
+  try {
+    const first = segments[i].translateOffset(from);
+    if (first) position = first.position;
+  } catch {
+    // damage before `from`: the scan below starts at the segment's start and reports it
+  }
+  for (; i < segments.length; i++) {
+    const seg = segments[i];
+    const r = seg.scan(position, false, (_pos, h, buf, bufPos) => {
+      if (lastOffset(h) < from) return;
+      if (h.producerId >= 0) {
+        const controlType = isControl(h) ? readControlRecordType(buf, bufPos, h) : -1;
+        for (const t of producerState.replay(h, controlType)) txnIndex.add(t);
+      }
+      replayed++;
+    });
+    if (r.reason !== undefined) {
+      log.warn(
+        `${local.name}: producer state replay skips the rest of ${seg.logPath} (${r.reason})`,
+      );
+    }
+    position = 0;
+  }
+  return replayed;
 }

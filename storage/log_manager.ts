@@ -38,10 +38,22 @@ import {
 } from "./log_cleaner.ts";
 import { type LogConfig, logConfig, logConfigFromProperties } from "./log_config.ts";
 import type { Decompressor } from "./log_segment.ts";
-import { fsyncDir, PartitionLog, writeFileAtomic } from "./partition_log.ts";
+import { fsyncDir, writeFileAtomic } from "./file_io.ts";
+import {
+  loadMetaProperties,
+  readPartitionTopicId,
+  writePartitionMetadata,
+} from "./partition_metadata.ts";
+import { randomUuid } from "./topic_id.ts";
+import { validateTopicName } from "./topic_name.ts";
+import { PartitionLog } from "./partition_log.ts";
 import { RemoteLogManager, type RemoteLogManagerConfig } from "./remote_log_manager.ts";
 import { WorkSlices } from "./work_slices.ts";
 import type { RemoteStorageManager } from "./remote_storage.ts";
+
+/** Moved to their own files; re-exported so existing imports keep working. */
+export { randomUuid, uuidFromString, uuidToString } from "./topic_id.ts";
+export { validateTopicName };
 
 export interface TopicMetadata {
   name: string;
@@ -95,71 +107,7 @@ export const LOG_START_OFFSET_CHECKPOINT_FILE = "log-start-offset-checkpoint";
 
 const META_DIR = "meta";
 const TOPICS_FILE = "topics.json";
-const META_PROPERTIES = "meta.properties";
-const PARTITION_METADATA = "partition.metadata";
 const DELETE_SUFFIX = "-delete";
-const MAX_TOPIC_NAME_LENGTH = 249;
-
-/** Kafka's Uuid text form: base64url, no padding. */
-export function uuidToString(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-/** Parses Kafka's Uuid text form back to 16 bytes. */
-export function uuidFromString(s: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]{22}$/.test(s)) throw new Error(`not a Kafka uuid: ${s}`);
-  const bin = atob(s.replaceAll("-", "+").replaceAll("_", "/") + "==");
-  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-}
-
-/**
- * A random 16-byte id, as Kafka's Uuid.randomUuid makes them: never the reserved all-zero
- * or one ids, and never starting with '-' (it would read as a command-line flag).
- */
-export function randomUuid(): string {
-  for (;;) {
-    const bytes = crypto.getRandomValues(new Uint8Array(16));
-    const s = uuidToString(bytes);
-    const reserved = bytes.every((b, i) => b === (i === 15 ? 1 : 0)) || bytes.every((b) => !b);
-    if (!reserved && !s.startsWith("-")) return s;
-  }
-}
-
-/** Kafka's topic name rules; throws INVALID_TOPIC_EXCEPTION. */
-export function validateTopicName(name: string): void {
-  if (name.length === 0) {
-    throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, "empty topic name");
-  }
-  if (name === "." || name === "..") {
-    throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `topic name cannot be "${name}"`);
-  }
-  if (name.length > MAX_TOPIC_NAME_LENGTH) {
-    throw new KafkaError(
-      ErrorCode.INVALID_TOPIC_EXCEPTION,
-      `topic name longer than ${MAX_TOPIC_NAME_LENGTH} characters`,
-    );
-  }
-  if (!/^[a-zA-Z0-9._-]+$/.test(name)) {
-    throw new KafkaError(
-      ErrorCode.INVALID_TOPIC_EXCEPTION,
-      `topic name ${name} has characters other than ASCII alphanumerics, '.', '_' and '-'`,
-    );
-  }
-}
-
-function parseProperties(text: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of text.split(/\r?\n/)) {
-    const t = line.trim();
-    if (t === "" || t.startsWith("#") || t.startsWith("!")) continue;
-    const eq = t.search(/[=:]/);
-    if (eq < 0) continue;
-    m.set(t.slice(0, eq).trim(), t.slice(eq + 1).trim());
-  }
-  return m;
-}
 
 function isDir(path: string): boolean {
   try {
@@ -238,7 +186,7 @@ export class LogManager {
   static async open(dataDir: string, opts: LogManagerOptions = {}): Promise<LogManager> {
     const metaDir = `${dataDir}/${META_DIR}`;
     mkdirSync(metaDir, { recursive: true });
-    const { clusterId, nodeId } = LogManager.loadMetaProperties(metaDir, opts.nodeId);
+    const { clusterId, nodeId } = loadMetaProperties(metaDir, opts.nodeId);
     const lm = new LogManager(
       dataDir,
       clusterId,
@@ -335,33 +283,6 @@ export class LogManager {
     return this.owns(topic, p);
   }
 
-  private static loadMetaProperties(
-    metaDir: string,
-    nodeId?: number,
-  ): { clusterId: string; nodeId: number } {
-    const path = `${metaDir}/${META_PROPERTIES}`;
-    if (existsSync(path)) {
-      const props = parseProperties(readFileSync(path, "utf8"));
-      const clusterId = props.get("cluster.id");
-      const storedNode = Number(props.get("node.id"));
-      if (!clusterId || !Number.isInteger(storedNode)) {
-        throw new Error(`${path} lacks cluster.id or node.id`);
-      }
-      if (nodeId !== undefined && nodeId !== storedNode) {
-        throw new Error(`node.id ${nodeId} does not match ${storedNode} stored in ${path}`);
-      }
-      return { clusterId, nodeId: storedNode };
-    }
-    const clusterId = randomUuid();
-    const id = nodeId ?? 1;
-    writeFileAtomic(
-      path,
-      `#\n#${new Date().toISOString()}\ncluster.id=${clusterId}\nnode.id=${id}\nversion=1\n`,
-    );
-    fsyncDir(metaDir);
-    return { clusterId, nodeId: id };
-  }
-
   private get logStartCheckpointPath(): string {
     return `${this.dataDir}/${META_DIR}/${LOG_START_OFFSET_CHECKPOINT_FILE}${this.checkpointSuffix}`;
   }
@@ -445,17 +366,6 @@ export class LogManager {
     return `${this.dataDir}/${name}-${p}`;
   }
 
-  /** Reads `topic_id` from a partition directory's partition.metadata, or null. */
-  private static partitionTopicId(dir: string): string | null {
-    try {
-      return parseProperties(readFileSync(`${dir}/${PARTITION_METADATA}`, "utf8")).get(
-        "topic_id",
-      ) ?? null;
-    } catch {
-      return null;
-    }
-  }
-
   /**
    * Deletes directories left by interrupted deletes (`*-delete`), and partition directories
    * whose topic id is not in the catalogue or whose partition number is beyond the topic's
@@ -472,7 +382,7 @@ export class LogManager {
         rmSync(path, { recursive: true, force: true });
         continue;
       }
-      const id = LogManager.partitionTopicId(path);
+      const id = readPartitionTopicId(path);
       if (id === null) continue;
       const topic = byId.get(id);
       const dash = name.lastIndexOf("-");
@@ -493,7 +403,7 @@ export class LogManager {
     config: LogConfig,
   ): Promise<PartitionLog> {
     const dir = this.partitionDir(meta.name, p);
-    const existing = existsSync(dir) ? LogManager.partitionTopicId(dir) : null;
+    const existing = existsSync(dir) ? readPartitionTopicId(dir) : null;
     if (existsSync(dir) && existing !== null && existing !== meta.topicId) {
       this.onError(`removing ${dir}: it holds topic id ${existing}, not ${meta.topicId}`);
       rmSync(dir, { recursive: true, force: true }); // a previous incarnation of the name
@@ -501,11 +411,7 @@ export class LogManager {
     mkdirSync(dir, { recursive: true });
     if (existing !== meta.topicId) {
       // Not fsynced: if it is lost, the directory is left alone on open and rewritten here.
-      writeFileAtomic(
-        `${dir}/${PARTITION_METADATA}`,
-        `version: 0\ntopic_id: ${meta.topicId}\n`,
-        false,
-      );
+      writePartitionMetadata(dir, meta.topicId);
     }
     const log = await PartitionLog.open(dir, config, {
       topic: meta.name,

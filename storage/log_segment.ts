@@ -11,22 +11,14 @@
 import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, unlinkSync } from "node:fs";
 import {
   type BatchHeader,
-  compression,
-  CompressionType,
-  forEachRecordTimestamp,
-  isCrcValid,
   lastOffset,
-  LOG_OVERHEAD,
-  MAGIC_V2,
-  MIN_BATCH_LENGTH,
   NO_TIMESTAMP,
   readBatchHeader,
   RECORD_BATCH_OVERHEAD,
   timestampType,
   totalSize,
 } from "../protocol/record_batch.ts";
-import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import { log } from "../src/log.ts";
+import { log } from "./logger.ts";
 import {
   describeDropped,
   type DroppedBatches,
@@ -35,20 +27,21 @@ import {
 } from "./dropped_batches.ts";
 import type { LogConfig } from "./log_config.ts";
 import { corruptSegment, segmentCutShort, storedBatchDamage } from "./segment_damage.ts";
-import { fileSize, OffsetIndex, readFully, writeFully } from "./offset_index.ts";
+import { fileSize, readFully, writeFully } from "./file_io.ts";
+import { OffsetIndex } from "./offset_index.ts";
 import { TimeIndex, type TimestampOffset } from "./time_index.ts";
+import { type Decompressor, findRecordInBatch, wholeBatchesLength } from "./batch_search.ts";
+import { scanBatches, type ScanResult } from "./segment_scan.ts";
+import {
+  INDEX_FILE_SUFFIX,
+  LOG_FILE_SUFFIX,
+  segmentFileName,
+  TIME_INDEX_FILE_SUFFIX,
+} from "./log_files.ts";
 
-export const LOG_FILE_SUFFIX = ".log";
-export const INDEX_FILE_SUFFIX = ".index";
-export const TIME_INDEX_FILE_SUFFIX = ".timeindex";
+export { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, segmentFileName, TIME_INDEX_FILE_SUFFIX };
 
-/** Decompresses a batch's records section (bytes after the 61-byte header) for codec `codec`. */
-export type Decompressor = (codec: number, data: Uint8Array) => Uint8Array;
-
-/** Kafka's file name for a segment starting at `baseOffset`: 20 digits, zero padded. */
-export function segmentFileName(baseOffset: number, suffix: string): string {
-  return String(baseOffset).padStart(20, "0") + suffix;
-}
+export type { Decompressor };
 
 /** Position and header of one batch in the .log file. */
 export interface FileBatch {
@@ -70,15 +63,6 @@ export interface RecoveryResult {
   dropped?: DroppedBatches;
 }
 
-const SCAN_CHUNK = 1 << 20;
-
-/** baseOffset + lastOffsetDelta of the batch at `p`, read without building a header object. */
-function batchLastOffset(b: Uint8Array, p: number): number {
-  const hi = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
-  const lo = ((b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7]) >>> 0;
-  const delta = (b[p + 23] << 24) | (b[p + 24] << 16) | (b[p + 25] << 8) | b[p + 26];
-  return hi * 4294967296 + lo + delta;
-}
 // One scratch buffer for header reads: synchronous reads cannot interleave.
 const headerScratch = new Uint8Array(RECORD_BATCH_OVERHEAD);
 /**
@@ -342,79 +326,23 @@ export class LogSegment {
   }
 
   /**
-   * Walks batch headers from `position` to the end of the file. With `verifyCrc` every byte is
-   * read (1 MiB chunks) and checked; otherwise only headers are read. Stops at the first batch
-   * that is torn, corrupt or out of order and returns where and why.
+   * Walks batch headers from `position` to the end of the file (storage/segment_scan.ts).
+   * With `verifyCrc` every byte is read and checked; otherwise only headers are read. Stops
+   * at the first batch that is torn, corrupt or out of order and returns where and why.
    */
   scan(
     position: number,
     verifyCrc: boolean,
     fn: (position: number, header: BatchHeader, buf: Uint8Array, bufPos: number) => void,
-  ): { end: number; reason?: string } {
-    let expectNext = this.baseOffset;
-    const check = (h: BatchHeader, pos: number): string | undefined => {
-      if (h.magic !== MAGIC_V2) return `magic ${h.magic} at ${pos}`;
-      if (h.batchLength < MIN_BATCH_LENGTH) return `batch length ${h.batchLength} at ${pos}`;
-      if (pos + totalSize(h) > this.size) return `torn batch at ${pos}`;
-      if (h.baseOffset < expectNext || h.lastOffsetDelta < 0) {
-        return `offset ${h.baseOffset} out of order at ${pos}`;
-      }
-      if (lastOffset(h) - this.baseOffset > 0x7fffffff) return `offset overflow at ${pos}`;
-      return undefined;
-    };
-    if (!verifyCrc) {
-      const buf = new Uint8Array(RECORD_BATCH_OVERHEAD + 32);
-      while (position < this.size) {
-        const n = readFully(this.handle(), buf, 0, buf.length, position);
-        if (n < RECORD_BATCH_OVERHEAD) {
-          return { end: position, reason: `torn header at ${position}` };
-        }
-        if (buf[16] !== MAGIC_V2) {
-          return { end: position, reason: `magic ${buf[16]} at ${position}` };
-        }
-        const h = readBatchHeader(buf, 0);
-        const bad = check(h, position);
-        if (bad) return { end: position, reason: bad };
-        fn(position, h, buf, 0);
-        expectNext = lastOffset(h) + 1;
-        position += totalSize(h);
-      }
-      return { end: position };
-    }
-    let chunk = new Uint8Array(Math.min(SCAN_CHUNK, Math.max(this.size - position, 1)));
-    while (position < this.size) {
-      const want = Math.min(chunk.length, this.size - position);
-      const n = readFully(this.handle(), chunk, 0, want, position);
-      let p = 0;
-      while (p + RECORD_BATCH_OVERHEAD <= n) {
-        if (chunk[p + 16] !== MAGIC_V2) {
-          return { end: position + p, reason: `magic ${chunk[p + 16]} at ${position + p}` };
-        }
-        const h = readBatchHeader(chunk, p);
-        const bad = check(h, position + p);
-        if (bad) return { end: position + p, reason: bad };
-        const size = totalSize(h);
-        if (p + size > n) break; // finish in the next chunk
-        if (!isCrcValid(chunk, p, size)) {
-          return { end: position + p, reason: `CRC mismatch at ${position + p}` };
-        }
-        fn(position + p, h, chunk, p);
-        expectNext = lastOffset(h) + 1;
-        p += size;
-      }
-      if (p === 0) {
-        // A batch bigger than the chunk, or a torn tail shorter than a header.
-        if (n < RECORD_BATCH_OVERHEAD) {
-          return { end: position, reason: `torn header at ${position}` };
-        }
-        const size = totalSize(readBatchHeader(chunk, 0));
-        if (position + size > this.size) return { end: position, reason: `torn batch` };
-        chunk = new Uint8Array(size);
-        continue;
-      }
-      position += p;
-    }
-    return { end: position };
+  ): ScanResult {
+    return scanBatches(
+      (into, offset, length, pos) => readFully(this.handle(), into, offset, length, pos),
+      this.baseOffset,
+      this.size,
+      position,
+      verifyCrc,
+      fn,
+    );
   }
 
   /**
@@ -685,60 +613,4 @@ export class LogSegment {
     this.offsetIndex.unload();
     this.timeIndex.unload();
   }
-}
-
-/**
- * The first record of the whole batch `batch` (header `h`) with timestamp >= `minTimestamp` and
- * offset >= `minOffset`; shared by local segments and remote (cold tier) reads.
- */
-export function findRecordInBatch(
-  batch: Uint8Array,
-  h: BatchHeader,
-  minTimestamp: number,
-  minOffset: number,
-  decompress?: Decompressor,
-): TimestampOffset | null {
-  if (h.maxTimestamp < minTimestamp || lastOffset(h) < minOffset) return null;
-  const approx = { offset: Math.max(h.baseOffset, minOffset), timestamp: h.maxTimestamp };
-  if (timestampType(h) === "LogAppendTime") return approx;
-  let body = batch;
-  let start = RECORD_BATCH_OVERHEAD;
-  if (compression(h) !== CompressionType.NONE) {
-    if (!decompress) return approx;
-    body = decompress(compression(h), batch.subarray(RECORD_BATCH_OVERHEAD));
-    start = 0;
-  }
-  let found: TimestampOffset | null = null;
-  try {
-    forEachRecordTimestamp(h, body, start, body.length, (offset, timestamp) => {
-      if (timestamp >= minTimestamp && offset >= minOffset) {
-        found = { offset, timestamp };
-        return false;
-      }
-    });
-  } catch (e) {
-    if (e instanceof KafkaError) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, e.message);
-    throw e;
-  }
-  return found;
-}
-
-/**
- * Whole batches at the start of `buf` (which begins at a batch boundary): stops before a
- * trailing partial batch, before a header that cannot be a v2 batch (a read starting there
- * reports it) and before the first batch after the first whose last offset reaches
- * `maxOffset`. Returns the byte length kept.
- */
-export function wholeBatchesLength(buf: Uint8Array, maxOffset: number): number {
-  let end = 0;
-  while (end + RECORD_BATCH_OVERHEAD <= buf.length) {
-    const batchLength = (buf[end + 8] << 24) | (buf[end + 9] << 16) | (buf[end + 10] << 8) |
-      buf[end + 11];
-    if (buf[end + 16] !== MAGIC_V2 || batchLength < MIN_BATCH_LENGTH) break;
-    const size = batchLength + LOG_OVERHEAD;
-    if (end + size > buf.length) break;
-    if (end > 0 && batchLastOffset(buf, end) >= maxOffset) break;
-    end += size;
-  }
-  return end;
 }

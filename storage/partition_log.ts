@@ -1,18 +1,20 @@
 /**
- * PartitionLog: one partition's log, Kafka's UnifiedLog + LocalLog in one class. It owns the
- * directory `<dataDir>/<topic>-<partition>`, the ordered segments, the producer state and the
- * offsets the broker reports (log start, log end, high watermark, last stable offset).
+ * PartitionLog: one partition's log, Kafka's UnifiedLog. It owns the directory
+ * `<dataDir>/<topic>-<partition>` through a LocalLog (storage/local_log.ts: the ordered
+ * segments), the producer state, the TransactionIndex and the offsets the broker reports
+ * (log start, log end, high watermark, last stable offset). Appends pass the LogValidator
+ * (storage/log_validator.ts) first; retention counts with storage/log_retention.ts.
  *
  * Appends are serialised through a promise chain — one writer per partition — and run their
  * file I/O synchronously, so a fetch never observes a half-applied append. Reads are
  * synchronous positional reads of whole batches into one buffer.
  *
- * Recovery on open: a compaction swap cut short (`<base>.log.swap`) is completed; stale temp
- * files (`.cleaned`, `.deleted`, `.tmp`) are deleted; the segments are recovered by the
- * LogLoader (storage/log_loader.ts: index rebuilds, closed segments' ends checked, the active
- * segment walked batch by batch, the log cut at the first torn or corrupt batch, every action
- * logged); producer state is loaded from the newest usable snapshot and rolled forward by
- * replaying batch headers.
+ * Recovery on open is the LogLoader's (storage/log_loader.ts): a compaction swap cut short
+ * (`<base>.log.swap`) is completed; stale temp files (`.cleaned`, `.deleted`, `.tmp`) are
+ * deleted; the segments are recovered (index rebuilds, closed segments' ends checked, the
+ * active segment walked batch by batch, the log cut at the first torn or corrupt batch, every
+ * action logged); producer state is loaded from the newest usable snapshot
+ * (storage/producer_snapshot.ts) and rolled forward by replaying batch headers.
  *
  * Offsets (Kafka's names): the log start offset is the first offset a consumer may read; with
  * tiered storage (KIP-405) it can lie in the cold tier, below the local log start offset (the
@@ -21,96 +23,38 @@
  * and the cold tier's own retention move the log start forward; LogManager checkpoints it
  * (log-start-offset-checkpoint) through `onLogStartOffsetChange`.
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from "node:fs";
-import {
-  type BatchHeader,
-  isControl,
-  isTransactional,
-  lastOffset,
-  MAGIC_V2,
-  peekMagic,
-  readControlRecordType,
-  setBaseOffset,
-  setLogAppendTime,
-  setPartitionLeaderEpoch,
-  TIMESTAMP_TYPE_MASK,
-  totalSize,
-  validateBatches,
-} from "../protocol/record_batch.ts";
+import { writeFileSync } from "node:fs";
+import { isControl, readControlRecordType } from "../protocol/record_batch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import { log } from "../src/log.ts";
 import type { SegmentTime } from "./legacy_offsets.ts";
-import { convertLegacyMessageSet } from "./log_validator.ts";
+import { assignOffsets, stampBatches, validateAppend } from "./log_validator.ts";
+import { deletePolicy, type LogConfig } from "./log_config.ts";
+import type { Decompressor, LogSegment } from "./log_segment.ts";
+import { type ClosedSegment, LocalLog } from "./local_log.ts";
 import {
-  deletePolicy,
-  effectiveLocalRetentionBytes,
-  effectiveLocalRetentionMs,
-  type LogConfig,
-} from "./log_config.ts";
-import {
-  type Decompressor,
-  INDEX_FILE_SUFFIX,
-  LOG_FILE_SUFFIX,
-  LogSegment,
-  segmentFileName,
-  TIME_INDEX_FILE_SUFFIX,
-} from "./log_segment.ts";
-import type { DroppedBatches } from "./dropped_batches.ts";
-import { recoverSegments } from "./log_loader.ts";
-import { ReadFailures, storageFailure } from "./segment_damage.ts";
-import { readWholeFile } from "./offset_index.ts";
+  loadSegmentFiles,
+  rebuildProducerState,
+  recoverSegments,
+  type RecoveryInfo,
+} from "./log_loader.ts";
+import type { RemoteLogView } from "./remote_log_view.ts";
+import { retentionBreachedSegments } from "./log_retention.ts";
+import { CLEAN_SHUTDOWN_FILE } from "./log_files.ts";
+import type { AppendOptions, AppendResult } from "./log_append_info.ts";
+import { storageFailure } from "./segment_damage.ts";
+import { fsyncDir, writeFileAtomic } from "./file_io.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
-import { validateRecords } from "./record_validation.ts";
-import type { TimestampOffset } from "./time_index.ts";
 import {
-  type CompletedTxn,
   type DuplicateBatch,
   type ProducerAppendInfo,
-  type ProducerStateEntry,
   ProducerStateManager,
 } from "./producer_state.ts";
+import { writeSnapshot } from "./producer_snapshot.ts";
+import { type AbortedTxn, TransactionIndex } from "./transaction_index.ts";
 
-export interface AppendResult {
-  baseOffset: number;
-  lastOffset: number;
-  /** The broker time stamped on the batches, -1 for CreateTime topics. */
-  logAppendTime: number;
-  logStartOffset: number;
-  /** True when the batch was a retry already in the log; offsets are the original ones. */
-  duplicate: boolean;
-  recordCount: number;
-}
-
-export interface AppendOptions {
-  /** Broker clock for LogAppendTime and rolling (tests inject it). */
-  now?: number;
-  /**
-   * Who is writing: "client" appends (Produce) are fully validated and may not contain
-   * control batches; "coordinator" appends (transaction markers) skip the client checks.
-   */
-  origin?: "client" | "coordinator";
-  /** Stamped into every batch's partitionLeaderEpoch (single node: 0). */
-  leaderEpoch?: number;
-}
-
-/** An aborted transaction, for read_committed fetches (Kafka's .txnindex entries). */
-export interface AbortedTxn {
-  producerId: number;
-  firstOffset: number;
-  lastOffset: number;
-}
+/** Moved to their own files; re-exported so existing imports keep working. */
+export { CLEAN_SHUTDOWN_FILE };
+export type { AbortedTxn, AppendOptions, AppendResult, ClosedSegment, RecoveryInfo, RemoteLogView };
 
 export interface PartitionLogOptions {
   topic: string;
@@ -125,103 +69,8 @@ export interface PartitionLogOptions {
   onLogStartOffsetChange?: (log: PartitionLog) => void;
 }
 
-/**
- * The cold tier of one partition as the log sees it (implemented by the RemoteLogManager):
- * only segments whose copy was verified (COPY_SEGMENT_FINISHED) are visible.
- */
-export interface RemoteLogView {
-  /** Start offset of the earliest tiered segment, -1 when nothing is tiered. */
-  earliestOffset(): number;
-  /** Kafka's highestOffsetInRemoteStorage: last offset of the newest tiered segment, or -1. */
-  highestOffset(): number;
-  sizeInBytes(): number;
-  segmentCount(): number;
-  /** Largest record timestamp of any tiered segment (-1 when none). */
-  maxTimestampMs(): number;
-  /**
-   * Like PartitionLog.read, from the tiered segment holding `offset` (or the first one after
-   * it); null when no tiered segment holds anything at or after `offset`.
-   */
-  read(
-    offset: number,
-    maxBytes: number,
-    opts: { minOneBatch?: boolean; upperBound: number },
-  ): Promise<Uint8Array | null>;
-  /** First record with timestamp >= ts and offset >= startOffset in the cold tier, or null. */
-  offsetForTimestamp(ts: number, startOffset: number): Promise<TimestampOffset | null>;
-  /** The record with the largest timestamp in the cold tier, or null. */
-  maxTimestampAndOffset(): Promise<TimestampOffset | null>;
-}
-
-/** A closed (non-active) local segment, for the RemoteLogManager and the LogCleaner. */
-export interface ClosedSegment {
-  segment: LogSegment;
-  baseOffset: number;
-  /** Last offset the segment covers: the next segment's base offset - 1. */
-  endOffset: number;
-  size: number;
-}
-
-/** What recovery did (storage/log_loader.ts logs each action). */
-export interface RecoveryInfo {
-  cleanShutdown: boolean;
-  truncatedBytes: number;
-  reason?: string;
-  rebuiltIndexes: number;
-  replayedBatches: number;
-  /** Segments deleted after an earlier one was truncated. */
-  deletedSegments: number;
-  /** What the truncation and the deletions dropped, by batch headers. */
-  dropped?: DroppedBatches;
-}
-
-/** Written on clean close; its presence lets the next open trust the active segment's indexes. */
-export const CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown";
-export const SNAPSHOT_FILE_SUFFIX = ".snapshot";
-const STALE_SUFFIXES = [".deleted", ".cleaned", ".swap", ".tmp"];
-/** Suffix of a compacted segment being written, and of one ready to replace the original. */
-export const CLEANED_FILE_SUFFIX = ".cleaned";
-export const SWAP_FILE_SUFFIX = ".swap";
-const SNAPSHOTS_TO_KEEP = 2;
-
-interface SnapshotFile {
-  version: 1;
-  offset: number;
-  producers: ProducerStateEntry[];
-  abortedTxns: AbortedTxn[];
-}
-
-/**
- * Writes `data` to `path` atomically: temp file, fsync, rename. `sync` false skips the fsync
- * for files that are only caches (a torn one fails to parse and is ignored).
- */
-export function writeFileAtomic(path: string, data: Uint8Array | string, sync = true): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, data);
-  if (sync) {
-    const fd = openSync(tmp, "r+");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  }
-  renameSync(tmp, path);
-}
-
-/** fsyncs a directory so a rename or create in it is durable. */
-export function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Some platforms cannot fsync directories; the rename is still atomic.
-  }
-}
+/** Moved to storage/file_io.ts; re-exported so existing imports keep working. */
+export { fsyncDir, writeFileAtomic };
 
 export class PartitionLog {
   readonly topic: string;
@@ -236,17 +85,16 @@ export class PartitionLog {
     deletedSegments: 0,
   };
 
-  private cfg: LogConfig;
-  private readonly segments: LogSegment[] = [];
+  /** The segments on disk (Kafka's LocalLog); this class is the UnifiedLog around them. */
+  private readonly local: LocalLog;
   private leo = 0;
   private logStart = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<() => void>();
   private unflushedMessages = 0;
   private lastFlushMs = Date.now();
-  private readonly abortedTxns: AbortedTxn[] = [];
+  private readonly txnIndex = new TransactionIndex();
   private closed = false;
-  private readonly decompress?: Decompressor;
   private readonly rollListeners = new Set<() => void>();
   private remote?: RemoteLogView;
   /** The checkpointed log start offset given at open (never trusted above the log end). */
@@ -254,19 +102,16 @@ export class PartitionLog {
   private readonly onLogStartChange?: (log: PartitionLog) => void;
   /** The topic's id, when known (names the cold tier's objects). */
   readonly topicId?: string;
-  private readonly readFailures: ReadFailures;
 
   private constructor(readonly dir: string, config: LogConfig, opts?: PartitionLogOptions) {
-    this.cfg = config;
     const name = dir.replace(/\/+$/, "").split("/").pop() ?? "";
     const dash = name.lastIndexOf("-");
     this.topic = opts?.topic ?? (dash > 0 ? name.slice(0, dash) : name);
     this.partition = opts?.partition ?? (dash > 0 ? Number(name.slice(dash + 1)) : 0);
-    this.decompress = opts?.decompress;
     this.topicId = opts?.topicId;
     this.checkpointedStart = opts?.logStartOffset ?? -1;
     this.onLogStartChange = opts?.onLogStartOffsetChange;
-    this.readFailures = new ReadFailures(`${this.topic}-${this.partition}`);
+    this.local = new LocalLog(dir, config, `${this.topic}-${this.partition}`, opts?.decompress);
   }
 
   /** Opens (creating if needed) and recovers the log in `dir`. */
@@ -281,16 +126,14 @@ export class PartitionLog {
   }
 
   get config(): LogConfig {
-    return this.cfg;
+    return this.local.config;
   }
   /** Runtime config change (AlterConfigs): applies to the next append and roll. */
   set config(c: LogConfig) {
-    this.cfg = c;
-    for (const s of this.segments) {
-      s.config = c;
-      s.offsetIndex.maxEntries = c.maxIndexEntries;
-      s.timeIndex.maxEntries = c.maxIndexEntries;
-    }
+    this.local.config = c;
+  }
+  private get cfg(): LogConfig {
+    return this.local.config;
   }
 
   get logStartOffset(): number {
@@ -309,16 +152,14 @@ export class PartitionLog {
     return fu === null ? this.highWatermark : Math.min(fu, this.highWatermark);
   }
   get sizeInBytes(): number {
-    let n = 0;
-    for (const s of this.segments) n += s.size;
-    return n;
+    return this.local.sizeInBytes;
   }
   get segmentCount(): number {
-    return this.segments.length;
+    return this.local.segments.length;
   }
   /** Kafka's localLogStartOffset: the first offset held on local disk. */
   get localLogStartOffset(): number {
-    return Math.max(this.logStart, this.segments[0].baseOffset);
+    return Math.max(this.logStart, this.local.baseOffset);
   }
   /** Bytes of the local segments (same as sizeInBytes). */
   get localBytes(): number {
@@ -329,7 +170,7 @@ export class PartitionLog {
     return this.remote?.sizeInBytes() ?? 0;
   }
   get localSegmentCount(): number {
-    return this.segments.length;
+    return this.local.segments.length;
   }
   get remoteSegmentCount(): number {
     return this.remote?.segmentCount() ?? 0;
@@ -344,71 +185,24 @@ export class PartitionLog {
   }
   /** Local segments' base offsets, sizes and file modification times (ListOffsets v0). */
   segmentTimes(): SegmentTime[] {
-    return this.segments.map((s) => ({
-      baseOffset: s.baseOffset,
-      size: s.size,
-      lastModified: statSync(s.logPath).mtimeMs,
-    }));
+    return this.local.segmentTimes();
   }
   /** Base offsets of the segments, oldest first. */
   segmentBaseOffsets(): number[] {
-    return this.segments.map((s) => s.baseOffset);
-  }
-  private get active(): LogSegment {
-    return this.segments[this.segments.length - 1];
+    return this.local.segmentBaseOffsets();
   }
 
   // ---------------------------------------------------------------- recovery
 
   private load(): void {
-    mkdirSync(this.dir, { recursive: true });
-    const names = readdirSync(this.dir);
-    const cleanPath = `${this.dir}/${CLEAN_SHUTDOWN_FILE}`;
-    const clean = existsSync(cleanPath);
-    if (clean) unlinkSync(cleanPath);
+    const files = loadSegmentFiles(this.dir, this.cfg, `${this.topic}-${this.partition}`);
+    const clean = files.cleanShutdown;
+    const snapshots = files.snapshots;
     this.recovery.cleanShutdown = clean;
-
-    // A compaction swap cut short: `<base>.log.swap` is the complete cleaned log that replaces
-    // `<base>.log`. Finish the swap; the old indexes go and are rebuilt below.
-    for (const name of names) {
-      const m = /^(\d{20})\.log\.swap$/.exec(name);
-      if (!m) continue;
-      const base = Number(m[1]);
-      for (const suffix of [INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) {
-        rmSync(`${this.dir}/${segmentFileName(base, suffix)}`, { force: true });
-      }
-      renameSync(`${this.dir}/${name}`, `${this.dir}/${segmentFileName(base, LOG_FILE_SUFFIX)}`);
-      fsyncDir(this.dir);
-      log.info(`${this.topic}-${this.partition}: completed the compaction swap of ${name}`);
-    }
-    const logBases: number[] = [];
-    const snapshots: number[] = [];
-    const afterSwaps = readdirSync(this.dir);
-    const fileNames = new Set(afterSwaps);
-    for (const name of afterSwaps) {
-      if (STALE_SUFFIXES.some((s) => name.endsWith(s))) {
-        rmSync(`${this.dir}/${name}`, { recursive: true, force: true });
-        log.info(`${this.topic}-${this.partition}: deleted the leftover ${name}`);
-        continue;
-      }
-      const m = /^(\d{20})\.(log|index|timeindex|snapshot)$/.exec(name);
-      if (!m) continue;
-      const base = Number(m[1]);
-      if (m[2] === "log") logBases.push(base);
-      else if (m[2] === "snapshot") snapshots.push(base);
-      else if (!fileNames.has(segmentFileName(base, LOG_FILE_SUFFIX))) {
-        unlinkSync(`${this.dir}/${name}`); // index without its log
-      }
-    }
-    logBases.sort((a, b) => a - b);
-    if (logBases.length === 0) {
-      this.segments.push(LogSegment.create(this.dir, 0, this.cfg));
-    } else {
-      for (const base of logBases) this.segments.push(LogSegment.open(this.dir, base, this.cfg));
-    }
+    this.local.segments.push(...files.segments);
 
     const r = recoverSegments(
-      this.segments,
+      this.local.segments,
       clean,
       `${this.topic}-${this.partition}`,
       () => fsyncDir(this.dir),
@@ -418,12 +212,19 @@ export class PartitionLog {
     this.recovery.rebuiltIndexes = r.rebuiltIndexes;
     this.recovery.deletedSegments = r.deletedSegments;
     this.recovery.dropped = r.dropped;
-    const active = this.active;
+    const active = this.local.active;
     this.leo = active.nextOffset >= 0 ? active.nextOffset : active.baseOffset;
-    this.logStart = this.startFromCheckpoint(this.segments[0].baseOffset);
+    this.logStart = this.startFromCheckpoint(this.local.baseOffset);
 
-    this.loadProducerState(snapshots);
-    for (const s of this.segments) s.releaseHandles();
+    this.recovery.replayedBatches += rebuildProducerState(
+      this.local,
+      snapshots,
+      this.logStart,
+      this.leo,
+      this.producerState,
+      this.txnIndex,
+    );
+    for (const s of this.local.segments) s.releaseHandles();
   }
 
   /** The log start offset: `earliest` data held, raised to the checkpoint (at most the LEO). */
@@ -439,137 +240,29 @@ export class PartitionLog {
     this.remote = view;
     const remoteStart = view.earliestOffset();
     const earliest = remoteStart >= 0
-      ? Math.min(remoteStart, this.segments[0].baseOffset)
-      : this.segments[0].baseOffset;
+      ? Math.min(remoteStart, this.local.baseOffset)
+      : this.local.baseOffset;
     const start = this.startFromCheckpoint(earliest);
     if (start !== this.logStart) {
       this.logStart = start;
-      this.pruneAbortedTxns();
-    }
-  }
-
-  private snapshotPath(offset: number): string {
-    return `${this.dir}/${segmentFileName(offset, SNAPSHOT_FILE_SUFFIX)}`;
-  }
-
-  /** Newest snapshot at or below the log end, then replay of every batch after it. */
-  private loadProducerState(snapshotOffsets: number[]): void {
-    snapshotOffsets.sort((a, b) => b - a);
-    let from = this.logStart;
-    for (const offset of snapshotOffsets) {
-      const path = this.snapshotPath(offset);
-      if (offset > this.leo) {
-        unlinkSync(path); // describes data that recovery cut off
-        continue;
-      }
-      const snap = this.readSnapshot(path);
-      if (snap === null || snap.offset !== offset) {
-        unlinkSync(path);
-        continue;
-      }
-      this.producerState.loadSnapshot({ producers: snap.producers });
-      this.abortedTxns.push(...snap.abortedTxns);
-      from = offset;
-      break;
-    }
-    if (from >= this.leo) return;
-    let i = this.segmentIndexFor(from);
-    let position = 0;
-    try {
-      const first = this.segments[i].translateOffset(from);
-      if (first) position = first.position;
-    } catch {
-      // damage before `from`: the scan below starts at the segment's start and reports it
-    }
-    for (; i < this.segments.length; i++) {
-      const seg = this.segments[i];
-      const r = seg.scan(position, false, (_pos, h, buf, bufPos) => {
-        if (lastOffset(h) < from) return;
-        this.replayBatch(h, buf, bufPos);
-        this.recovery.replayedBatches++;
-      });
-      if (r.reason !== undefined) {
-        log.warn(
-          `${this.topic}-${this.partition}: producer state replay skips the rest of ${seg.logPath} (${r.reason})`,
-        );
-      }
-      position = 0;
-    }
-  }
-
-  private replayBatch(h: BatchHeader, buf: Uint8Array, bufPos: number): void {
-    if (h.producerId < 0) return;
-    const controlType = isControl(h) ? readControlRecordType(buf, bufPos, h) : -1;
-    for (const t of this.producerState.replay(h, controlType)) this.recordCompletedTxn(t);
-  }
-
-  private recordCompletedTxn(t: CompletedTxn): void {
-    if (t.isAborted) {
-      this.abortedTxns.push({
-        producerId: t.producerId,
-        firstOffset: t.firstOffset,
-        lastOffset: t.lastOffset,
-      });
-    }
-  }
-
-  private readSnapshot(path: string): SnapshotFile | null {
-    try {
-      const bytes = readWholeFile(path);
-      if (bytes === null) return null;
-      const s = JSON.parse(new TextDecoder().decode(bytes)) as SnapshotFile;
-      if (s.version !== 1 || !Array.isArray(s.producers) || !Array.isArray(s.abortedTxns)) {
-        return null;
-      }
-      return s;
-    } catch {
-      return null;
+      this.txnIndex.prune(this.logStart);
     }
   }
 
   /** Kafka writes a producer snapshot at each roll and on close, so recovery replays little. */
   private writeSnapshot(offset: number): void {
-    const snap: SnapshotFile = {
-      version: 1,
-      offset,
-      producers: this.producerState.toSnapshot().producers,
-      abortedTxns: this.abortedTxns,
-    };
-    // Not fsynced: a snapshot is a cache of what replaying the log yields, and a torn one
-    // fails to parse and is skipped in favour of an older one or a replay.
-    writeFileAtomic(this.snapshotPath(offset), JSON.stringify(snap), false);
-    const old = readdirSync(this.dir)
-      .filter((n) => n.endsWith(SNAPSHOT_FILE_SUFFIX))
-      .map((n) => Number(n.slice(0, 20)))
-      .filter((o) => o !== offset)
-      .sort((a, b) => b - a);
-    for (const o of old.slice(SNAPSHOTS_TO_KEEP - 1)) {
-      try {
-        unlinkSync(this.snapshotPath(o));
-      } catch {
-        // gone
-      }
-    }
-  }
-
-  /** Index of the segment whose range holds `offset` (largest base offset <= offset). */
-  private segmentIndexFor(offset: number): number {
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    let found = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.segments[mid].baseOffset <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    return found;
+    writeSnapshot(this.dir, offset, this.producerState.toSnapshot().producers, this.txnIndex.all);
   }
 
   // ---------------------------------------------------------------- append
+
+  /** What appends and reads get once the log is closed (the partition moved or went). */
+  private closedError(): KafkaError {
+    return new KafkaError(
+      ErrorCode.NOT_LEADER_OR_FOLLOWER,
+      `${this.topic}-${this.partition} closed`,
+    );
+  }
 
   private enqueue<T>(fn: () => T | Promise<T>): Promise<T> {
     const run = this.chain.then(fn);
@@ -578,8 +271,8 @@ export class PartitionLog {
   }
 
   /**
-   * Validates (validateBatches), checks producer state, assigns offsets by patching baseOffset in
-   * place, applies LogAppendTime if configured, writes, updates indexes, rolls. Appends to one
+   * Validates (the LogValidator), checks producer state, assigns offsets by patching baseOffset
+   * in place, applies LogAppendTime if configured, writes, updates indexes, rolls. Appends to one
    * partition are serialised. Throws KafkaError on invalid input; nothing from that request is
    * appended then. Note that `records` is modified in place.
    */
@@ -588,53 +281,16 @@ export class PartitionLog {
   }
 
   private async doAppend(records: Uint8Array, opts: AppendOptions): Promise<AppendResult> {
-    if (this.closed) {
-      throw new KafkaError(
-        ErrorCode.NOT_LEADER_OR_FOLLOWER,
-        `${this.topic}-${this.partition} closed`,
-      );
-    }
+    if (this.closed) throw this.closedError();
     const now = opts.now ?? Date.now();
     const cfg = this.cfg;
-    // Old producers' magic 0/1 message sets are stored as one v2 batch, as Kafka 3.x does.
-    if (records.length > 0 && peekMagic(records) < MAGIC_V2) {
-      records = convertLegacyMessageSet(records, cfg);
-    }
-    if (records.length > cfg.segmentBytes) {
-      throw new KafkaError(
-        ErrorCode.RECORD_LIST_TOO_LARGE,
-        `${records.length} bytes exceed segment.bytes ${cfg.segmentBytes}`,
-      );
-    }
-    const headers = validateBatches(records, cfg.maxMessageBytes);
     const fromClient = (opts.origin ?? "client") === "client";
-    if (fromClient) {
-      for (const h of headers) {
-        if (isControl(h)) {
-          throw new KafkaError(ErrorCode.INVALID_RECORD, "clients may not write control batches");
-        }
-        if (h.producerId >= 0 && h.baseSequence < 0) {
-          throw new KafkaError(ErrorCode.INVALID_RECORD, `invalid sequence ${h.baseSequence}`);
-        }
-        if (h.producerId < 0 && isTransactional(h)) {
-          throw new KafkaError(ErrorCode.INVALID_RECORD, "transactional batch without producer id");
-        }
-      }
-      validateRecords(records, headers, cfg, `${this.topic}-${this.partition}`, now);
-    }
-
+    const name = `${this.topic}-${this.partition}`;
+    const validated = validateAppend(records, cfg, fromClient, name, now);
+    records = validated.records;
+    const headers = validated.headers;
     // Offsets, then producer checks against a staged copy: a failure leaves no trace.
-    const positions: number[] = [];
-    let next = this.leo;
-    let pos = 0;
-    let recordCount = 0;
-    for (const h of headers) {
-      positions.push(pos);
-      h.baseOffset = next;
-      next += h.lastOffsetDelta + 1;
-      pos += totalSize(h);
-      recordCount += h.recordCount;
-    }
+    const { positions, nextOffset: next, recordCount } = assignOffsets(headers, this.leo);
     const info: ProducerAppendInfo = this.producerState.prepareAppend();
     const dups: DuplicateBatch[] = [];
     for (let i = 0; i < headers.length; i++) {
@@ -661,29 +317,24 @@ export class PartitionLog {
       };
     }
 
-    let maxTimestamp = -1;
-    for (let i = 0; i < headers.length; i++) {
-      const h = headers[i];
-      setBaseOffset(records, positions[i], h.baseOffset);
-      setPartitionLeaderEpoch(records, positions[i], opts.leaderEpoch ?? 0);
-      if (logAppend) {
-        setLogAppendTime(records, positions[i], now);
-        h.maxTimestamp = now;
-        h.attributes |= TIMESTAMP_TYPE_MASK;
-      }
-      if (h.maxTimestamp > maxTimestamp) maxTimestamp = h.maxTimestamp;
-    }
+    const maxTimestamp = stampBatches(
+      records,
+      headers,
+      positions,
+      opts.leaderEpoch ?? 0,
+      logAppend ? now : null,
+    );
     const last = next - 1;
 
-    if (this.shouldRoll(records.length, maxTimestamp, last, now)) {
+    if (this.local.shouldRoll(records.length, maxTimestamp, last, now)) {
       try {
         await this.roll(now);
       } catch (e) {
         // Nothing of this request is written yet; the next append tries to roll again.
-        throw storageFailure(`${this.topic}-${this.partition}`, "rolling a new segment", e);
+        throw storageFailure(name, "rolling a new segment", e);
       }
     }
-    const seg = this.active;
+    const seg = this.local.active;
     const before = seg.size;
     try {
       seg.append(records, headers);
@@ -693,11 +344,11 @@ export class PartitionLog {
       } catch {
         // the storage error below is what matters
       }
-      throw storageFailure(`${this.topic}-${this.partition}`, "append", e);
+      throw storageFailure(name, "append", e);
     }
     this.leo = next;
     this.producerState.commit(info);
-    for (const t of info.completedTxns) this.recordCompletedTxn(t);
+    for (const t of info.completedTxns) this.txnIndex.add(t);
 
     this.unflushedMessages += recordCount;
     let flushFailure: KafkaError | null = null;
@@ -710,7 +361,7 @@ export class PartitionLog {
       } catch (e) {
         // Written but not durable: not acknowledged (a retry of an idempotent batch is
         // recognised as a duplicate).
-        flushFailure = storageFailure(`${this.topic}-${this.partition}`, "fsync", e);
+        flushFailure = storageFailure(name, "fsync", e);
       }
     }
     for (const l of this.listeners) {
@@ -731,25 +382,9 @@ export class PartitionLog {
     };
   }
 
-  /** Kafka's LogSegment.shouldRoll. */
-  private shouldRoll(bytes: number, maxTimestamp: number, last: number, now: number): boolean {
-    const seg = this.active;
-    if (seg.size === 0) return false;
-    return seg.size > this.cfg.segmentBytes - bytes ||
-      seg.timeWaitedForRoll(now, maxTimestamp) > this.cfg.segmentMs ||
-      seg.offsetIndex.isFull() || seg.timeIndex.isFull() ||
-      last - seg.baseOffset > 0x7fffffff;
-  }
-
   /** Seals the active segment (fsync, final index entries) and starts a new one at the LEO. */
   private async roll(now: number): Promise<void> {
-    const old = this.active;
-    await old.flushAsync();
-    old.finishIndexes(true);
-    old.releaseHandles();
-    old.unloadIndexes();
-    this.segments.push(LogSegment.create(this.dir, this.leo, this.cfg, now));
-    fsyncDir(this.dir);
+    await this.local.roll(this.leo, now);
     this.writeSnapshot(this.leo);
     this.unflushedMessages = 0;
     this.lastFlushMs = now;
@@ -769,7 +404,7 @@ export class PartitionLog {
   }
 
   private async flushActive(now = Date.now()): Promise<void> {
-    await this.active.flushAsync();
+    await this.local.active.flushAsync();
     this.unflushedMessages = 0;
     this.lastFlushMs = now;
   }
@@ -799,7 +434,7 @@ export class PartitionLog {
     opts: { minOneBatch?: boolean; upperBound?: number } = {},
   ): Promise<Uint8Array> {
     try {
-      if (this.remote && offset < this.segments[0].baseOffset && offset >= this.logStart) {
+      if (this.remote && offset < this.local.baseOffset && offset >= this.logStart) {
         return this.readRemote(offset, maxBytes, opts);
       }
       return Promise.resolve(this.readSync(offset, maxBytes, opts));
@@ -811,7 +446,7 @@ export class PartitionLog {
   /** Whether a read at `offset` would be served from the cold tier. */
   isRemoteOffset(offset: number): boolean {
     return this.remote !== undefined && offset >= this.logStart &&
-      offset < this.segments[0].baseOffset;
+      offset < this.local.baseOffset;
   }
 
   /**
@@ -831,7 +466,7 @@ export class PartitionLog {
     });
     if (buf !== null) return buf; // possibly empty: the first batch did not fit
     // Nothing tiered at or after `offset`: the next data is the local log's.
-    return this.readSync(Math.max(this.segments[0].baseOffset, this.logStart), maxBytes, opts);
+    return this.readSync(Math.max(this.local.baseOffset, this.logStart), maxBytes, opts);
   }
 
   private readSync(
@@ -840,10 +475,7 @@ export class PartitionLog {
     opts: { minOneBatch?: boolean; upperBound?: number },
   ): Uint8Array {
     if (this.closed) {
-      throw new KafkaError(
-        ErrorCode.NOT_LEADER_OR_FOLLOWER,
-        `${this.topic}-${this.partition} closed`,
-      );
+      throw this.closedError();
     }
     if (offset < this.logStart || offset > this.leo) {
       throw new KafkaError(
@@ -853,18 +485,7 @@ export class PartitionLog {
     }
     const upper = Math.min(opts.upperBound ?? this.leo, this.leo);
     if (offset >= upper) return new Uint8Array(0);
-    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
-      const seg = this.segments[i];
-      if (seg.baseOffset >= upper) break;
-      let buf: Uint8Array | null;
-      try {
-        buf = seg.read(offset, maxBytes, { maxOffset: upper, minOneBatch: opts.minOneBatch });
-      } catch (e) {
-        throw this.readFailures.failure(offset, e);
-      }
-      if (buf !== null) return buf;
-    }
-    return new Uint8Array(0);
+    return this.local.read(offset, maxBytes, upper, opts.minOneBatch);
   }
 
   /**
@@ -874,30 +495,17 @@ export class PartitionLog {
   async offsetForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | null> {
     if (
       this.remote && this.remote.maxTimestampMs() >= ts &&
-      this.logStart < this.segments[0].baseOffset
+      this.logStart < this.local.baseOffset
     ) {
       const found = await this.remote.offsetForTimestamp(ts, this.logStart);
       if (found) return found;
     }
-    return this.localOffsetForTimestamp(ts);
-  }
-
-  private localOffsetForTimestamp(ts: number): Promise<TimestampOffset | null> {
-    try {
-      for (const seg of this.segments) {
-        if (seg.size === 0 || seg.largestTimestamp < ts) continue;
-        const found = seg.findOffsetByTimestamp(ts, this.logStart, this.decompress);
-        if (found) return Promise.resolve(found);
-      }
-      return Promise.resolve(null);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.local.offsetForTimestamp(ts, this.logStart);
   }
 
   /** ListOffsets MAX_TIMESTAMP (-3): the record with the largest timestamp (first on ties). */
   async maxTimestampAndOffset(): Promise<{ offset: number; timestamp: number } | null> {
-    const local = await this.localMaxTimestampAndOffset();
+    const local = this.local.maxTimestampAndOffset();
     if (
       this.remote && this.remote.maxTimestampMs() >= 0 &&
       (local === null || this.remote.maxTimestampMs() >= local.timestamp)
@@ -910,50 +518,19 @@ export class PartitionLog {
     return local;
   }
 
-  private localMaxTimestampAndOffset(): Promise<TimestampOffset | null> {
-    try {
-      let best: LogSegment | null = null;
-      let bestTs: { timestamp: number; offset: number } | null = null;
-      for (const seg of this.segments) {
-        if (seg.size === 0) continue;
-        const t = seg.maxTimestampSoFar();
-        if (t && (bestTs === null || t.timestamp > bestTs.timestamp)) {
-          best = seg;
-          bestTs = t;
-        }
-      }
-      if (best === null || bestTs === null) return Promise.resolve(null);
-      const batch = best.translateOffset(bestTs.offset);
-      if (batch === null) return Promise.resolve(null);
-      const h = batch.header;
-      const found = best.findRecord(batch.position, h, h.maxTimestamp, 0, this.decompress);
-      return Promise.resolve(found ?? { offset: h.baseOffset, timestamp: h.maxTimestamp });
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-
   /** Aborted transactions overlapping [startOffset, upperBound) for read_committed fetches. */
   abortedTransactions(startOffset: number, upperBound: number): AbortedTxn[] {
-    return this.abortedTxns.filter((t) =>
-      t.lastOffset >= startOffset && t.firstOffset < upperBound
-    );
+    return this.txnIndex.overlapping(startOffset, upperBound);
   }
 
   // ---------------------------------------------------------------- retention
-
-  private pruneAbortedTxns(): void {
-    let n = 0;
-    while (n < this.abortedTxns.length && this.abortedTxns[n].lastOffset < this.logStart) n++;
-    if (n > 0) this.abortedTxns.splice(0, n);
-  }
 
   /** Moves the log start offset forward (never back) and tells the checkpointer. */
   private raiseLogStart(offset: number): boolean {
     const target = Math.min(offset, this.leo);
     if (target <= this.logStart) return false;
     this.logStart = target;
-    this.pruneAbortedTxns();
+    this.txnIndex.prune(this.logStart);
     try {
       this.onLogStartChange?.(this);
     } catch {
@@ -962,32 +539,11 @@ export class PartitionLog {
     return true;
   }
 
-  /** Deletes the oldest `n` segments' files (never the active one) and drops them. */
-  private dropOldestSegments(n: number): void {
-    n = Math.min(n, this.segments.length - 1);
-    if (n <= 0) return;
-    const doomed = this.segments.splice(0, n);
-    for (const seg of doomed) seg.deleteFiles();
-    fsyncDir(this.dir);
-  }
-
   /** Kafka's deleteLogStartOffsetBreachedSegments: segments wholly below the log start. */
   private deleteLogStartOffsetBreached(): number {
-    let n = 0;
-    while (n + 1 < this.segments.length && this.segments[n + 1].baseOffset <= this.logStart) n++;
-    this.dropOldestSegments(n);
+    const n = this.local.segmentsBelow(this.logStart);
+    this.local.dropOldestSegments(n);
     return n;
-  }
-
-  /** The age clock of a segment: its largest timestamp, else the file's modification time. */
-  private segmentTime(seg: LogSegment): number {
-    const ts = seg.largestTimestamp;
-    if (ts >= 0) return ts;
-    try {
-      return Deno.statSync(seg.logPath).mtime?.getTime() ?? seg.created;
-    } catch {
-      return seg.created;
-    }
   }
 
   /**
@@ -1008,36 +564,18 @@ export class PartitionLog {
       const cfg = this.cfg;
       if (!deletePolicy(cfg)) return deleted;
       const tiered = cfg.remoteStorageEnable && this.remote !== undefined;
-      const retentionMs = tiered ? effectiveLocalRetentionMs(cfg) : cfg.retentionMs;
-      const retentionBytes = tiered ? effectiveLocalRetentionBytes(cfg) : cfg.retentionBytes;
-      const highestTiered = this.remote?.highestOffset() ?? -1;
-      const eligible = (i: number): boolean => {
-        const next = this.segments[i + 1];
-        if (next === undefined) return !tiered && this.segments[i].size > 0;
-        return !tiered || next.baseOffset - 1 <= highestTiered;
-      };
-      const count = (pred: (seg: LogSegment, i: number) => boolean): number => {
-        let n = 0;
-        while (n < this.segments.length && eligible(n) && pred(this.segments[n], n)) n++;
-        return n;
-      };
-      let n = 0;
-      if (retentionBytes >= 0) {
-        let diff = this.sizeInBytes - retentionBytes;
-        n = count((seg) => {
-          if (diff - seg.size < 0) return false;
-          diff -= seg.size;
-          return true;
-        });
-      }
-      if (retentionMs >= 0) {
-        n = Math.max(n, count((seg) => now - this.segmentTime(seg) > retentionMs));
-      }
+      const n = retentionBreachedSegments(
+        this.local,
+        cfg,
+        tiered,
+        this.remote?.highestOffset() ?? -1,
+        now,
+      );
       if (n === 0) return deleted;
-      if (n === this.segments.length) await this.roll(now); // the active segment goes too
-      this.dropOldestSegments(n);
+      if (n === this.local.segments.length) await this.roll(now); // the active segment goes too
+      this.local.dropOldestSegments(n);
       deleted += n;
-      if (!tiered) this.raiseLogStart(this.segments[0].baseOffset);
+      if (!tiered) this.raiseLogStart(this.local.baseOffset);
       return deleted;
     });
   }
@@ -1051,10 +589,7 @@ export class PartitionLog {
   deleteRecordsBefore(offset: number): Promise<number> {
     return this.enqueue(() => {
       if (this.closed) {
-        throw new KafkaError(
-          ErrorCode.NOT_LEADER_OR_FOLLOWER,
-          `${this.topic}-${this.partition} closed`,
-        );
+        throw this.closedError();
       }
       if (!deletePolicy(this.cfg)) {
         throw new KafkaError(
@@ -1089,91 +624,37 @@ export class PartitionLog {
 
   /** The closed (non-active) local segments, oldest first. */
   closedSegments(): ClosedSegment[] {
-    const out: ClosedSegment[] = [];
-    for (let i = 0; i + 1 < this.segments.length; i++) {
-      const s = this.segments[i];
-      out.push({
-        segment: s,
-        baseOffset: s.baseOffset,
-        endOffset: this.segments[i + 1].baseOffset - 1,
-        size: s.size,
-      });
-    }
-    return out;
+    return this.local.closedSegments();
   }
 
   /** Whether `seg` is still one of this log's closed segments (not deleted or replaced). */
   holdsClosedSegment(seg: LogSegment): boolean {
-    const i = this.segments.indexOf(seg);
-    return i >= 0 && i < this.segments.length - 1;
+    return this.local.holdsClosedSegment(seg);
   }
 
   /** Reads a closed segment's .log, .index and .timeindex for upload (asynchronously). */
-  async readSegmentFiles(seg: LogSegment): Promise<LogSegmentData> {
-    if (!this.holdsClosedSegment(seg)) {
-      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `segment ${seg.baseOffset} is gone`);
-    }
-    // Make sure the index files are on disk and match the log (rebuilt if they were not).
-    seg.maxTimestampSoFar();
-    const read = async (path: string, required: boolean): Promise<Uint8Array> => {
-      try {
-        return await Deno.readFile(path);
-      } catch (e) {
-        if (!required && e instanceof Deno.errors.NotFound) return new Uint8Array(0);
-        throw e;
-      }
-    };
-    const log = await read(seg.logPath, true);
-    // A missing index uploads empty: remote lookups then scan from the segment's start.
-    const offsetIndex = await read(seg.offsetIndex.path, false);
-    const timeIndex = await read(seg.timeIndex.path, false);
-    return {
-      log: log.length === seg.size ? log : log.subarray(0, seg.size),
-      offsetIndex,
-      timeIndex,
-    };
+  readSegmentFiles(seg: LogSegment): Promise<LogSegmentData> {
+    return this.local.readSegmentFiles(seg);
   }
 
   /** Path the LogCleaner writes a cleaned copy of `seg` to. */
   cleanedPathFor(seg: LogSegment): string {
-    return `${seg.logPath}${CLEANED_FILE_SUFFIX}`;
+    return this.local.cleanedPathFor(seg);
   }
 
   /**
    * LogCleaner: replaces closed segment `seg` by the cleaned log written (and fsynced) at
-   * cleanedPathFor(seg). Synchronous, so no read or append sees a half-swapped segment:
-   * `.cleaned` → `.log.swap` (the commit point; open() completes a swap from here), old
-   * indexes deleted, `.log.swap` → `.log` (atomic replace), indexes rebuilt. Returns false
-   * (and drops the cleaned file) when `seg` was deleted or replaced meanwhile.
+   * cleanedPathFor(seg). Synchronous, so no read or append sees a half-swapped segment (the
+   * swap protocol is LocalLog's). Returns false (and drops the cleaned file) when `seg` was
+   * deleted or replaced meanwhile, or the log is closed.
    */
   replaceWithCleaned(seg: LogSegment): boolean {
-    const cleaned = this.cleanedPathFor(seg);
-    const i = this.segments.indexOf(seg);
-    if (this.closed || i < 0 || i >= this.segments.length - 1) {
-      rmSync(cleaned, { force: true });
-      return false;
-    }
-    const swap = `${seg.logPath}${SWAP_FILE_SUFFIX}`;
-    renameSync(cleaned, swap);
-    fsyncDir(this.dir);
-    seg.releaseHandles();
-    rmSync(seg.offsetIndex.path, { force: true });
-    rmSync(seg.timeIndex.path, { force: true });
-    renameSync(swap, seg.logPath);
-    fsyncDir(this.dir);
-    const fresh = LogSegment.open(this.dir, seg.baseOffset, this.cfg);
-    fresh.rebuildIndexes();
-    fresh.unloadIndexes();
-    fresh.releaseHandles();
-    this.segments[i] = fresh;
-    return true;
+    return this.local.replaceWithCleaned(seg, this.closed);
   }
 
   /** Aborted transactions overlapping [startOffset, endOffset] (the LogCleaner drops them). */
   abortedTxnsIn(startOffset: number, endOffset: number): AbortedTxn[] {
-    return this.abortedTxns.filter((t) =>
-      t.lastOffset >= startOffset && t.firstOffset <= endOffset
-    );
+    return this.txnIndex.within(startOffset, endOffset);
   }
 
   // ---------------------------------------------------------------- shutdown
@@ -1187,7 +668,7 @@ export class PartitionLog {
       if (this.closed) return;
       this.closed = true;
       this.rollListeners.clear();
-      for (const s of this.segments) s.close();
+      for (const s of this.local.segments) s.close();
       this.writeSnapshot(this.leo);
       // Written after everything above is durable; if it is lost, the next open is merely slower.
       writeFileSync(`${this.dir}/${CLEAN_SHUTDOWN_FILE}`, "");
@@ -1200,15 +681,13 @@ export class PartitionLog {
     return this.enqueue(() => {
       if (this.closed) return;
       this.closed = true;
-      for (const s of this.segments) s.releaseHandles();
+      for (const s of this.local.segments) s.releaseHandles();
       this.listeners.clear();
     });
   }
 
   /** Approximate heap held by indexes (for memory accounting). */
   get indexMemoryBytes(): number {
-    let n = 0;
-    for (const s of this.segments) n += s.offsetIndex.memoryBytes + s.timeIndex.memoryBytes;
-    return n;
+    return this.local.indexMemoryBytes;
   }
 }

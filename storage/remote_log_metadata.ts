@@ -14,7 +14,7 @@
  * DELETE_SEGMENT_STARTED (a deletion cut short) entries on restart.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { fsyncDir, writeFileAtomic } from "./partition_log.ts";
+import { fsyncDir, writeFileAtomic } from "./file_io.ts";
 import type { RemoteLogSegmentMetadata, RemoteLogSegmentState } from "./remote_storage.ts";
 
 export const REMOTE_LOG_METADATA_FILE = "remote_log_segment_metadata.json";

@@ -4,7 +4,7 @@
  * and KafkaStorageException (KAFKA_STORAGE_ERROR) are.
  */
 import { ErrorCode, errorName, KafkaError } from "../protocol/errors.ts";
-import { log } from "../src/log.ts";
+import { log } from "./logger.ts";
 import {
   type BatchHeader,
   MAGIC_V2,

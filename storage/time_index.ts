@@ -4,50 +4,26 @@
  * at offset O". Entries are only added when T grows, so both columns are monotonic and a
  * timestamp lookup is a binary search followed by a short forward scan of the log.
  *
- * Like the OffsetIndex, the entries live in memory and the file is written on roll and close.
+ * Like the OffsetIndex (storage/abstract_index.ts holds what they share), the entries live in
+ * memory and the file is written on roll and close.
  */
 import { closeSync, openSync } from "node:fs";
-import { persistIndexFile, readFully, readWholeFile } from "./offset_index.ts";
+import { AbstractIndex } from "./abstract_index.ts";
+import { readFully } from "./file_io.ts";
 
 export interface TimestampOffset {
   timestamp: number;
   offset: number;
 }
 
-export class TimeIndex {
+export class TimeIndex extends AbstractIndex {
   static readonly ENTRY_SIZE = 12;
 
   private timestamps = new Float64Array(0);
   private offsets = new Int32Array(0);
-  private count: number;
-  private persisted: number;
-  private loaded: boolean;
-  /** The file holds exactly the persisted entries (no write needed on close). */
-  private fileInSync: boolean;
 
-  constructor(
-    readonly path: string,
-    readonly baseOffset: number,
-    public maxEntries: number,
-    fileEntries = 0,
-    fileExists = fileEntries > 0,
-  ) {
-    this.fileInSync = fileExists;
-    this.count = fileEntries;
-    this.persisted = fileEntries;
-    this.loaded = fileEntries === 0;
-  }
-
-  get entries(): number {
-    return this.count;
-  }
-
-  get isLoaded(): boolean {
-    return this.loaded;
-  }
-
-  isFull(): boolean {
-    return this.count >= this.maxEntries;
+  protected get entrySize(): number {
+    return TimeIndex.ENTRY_SIZE;
   }
 
   /**
@@ -55,12 +31,10 @@ export class TimeIndex {
    * within [baseOffset, maxOffset]. Returns false (index left empty) when it cannot be trusted.
    */
   load(maxOffset = Number.MAX_SAFE_INTEGER): boolean {
-    if (this.loaded) return true;
-    const bytes = readWholeFile(this.path);
-    this.loaded = true;
-    if (bytes === null || bytes.length % TimeIndex.ENTRY_SIZE !== 0) return this.fail();
-    const n = bytes.length / TimeIndex.ENTRY_SIZE;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return this.loadChecked(maxOffset);
+  }
+
+  protected decodeEntries(view: DataView, n: number, maxOffset: number): boolean {
     const ts = new Float64Array(n);
     const offs = new Int32Array(n);
     let prevTs = -Infinity;
@@ -68,7 +42,7 @@ export class TimeIndex {
     for (let i = 0; i < n; i++) {
       const t = Number(view.getBigInt64(i * 12));
       const rel = view.getInt32(i * 12 + 8);
-      if (t <= prevTs || rel < prevRel || this.baseOffset + rel > maxOffset) return this.fail();
+      if (t <= prevTs || rel < prevRel || this.baseOffset + rel > maxOffset) return false;
       ts[i] = t;
       offs[i] = rel;
       prevTs = t;
@@ -76,18 +50,25 @@ export class TimeIndex {
     }
     this.timestamps = ts;
     this.offsets = offs;
-    this.count = n;
-    this.persisted = n;
     return true;
   }
 
-  private fail(): boolean {
-    this.reset();
-    return false;
+  protected encodeEntry(view: DataView, at: number, i: number): void {
+    view.setBigInt64(at, BigInt(this.timestamps[i]));
+    view.setInt32(at + 8, this.offsets[i]);
   }
 
-  private ensureLoaded(): void {
-    if (!this.loaded) this.load();
+  protected keyAt(i: number): number {
+    return this.timestamps[i];
+  }
+
+  protected relOffsetAt(i: number): number {
+    return this.offsets[i];
+  }
+
+  protected clearEntries(): void {
+    this.timestamps = new Float64Array(0);
+    this.offsets = new Int32Array(0);
   }
 
   /**
@@ -121,19 +102,7 @@ export class TimeIndex {
 
   /** The entry with the largest timestamp <= `timestamp`, or (-1, baseOffset) when none. */
   lookup(timestamp: number): TimestampOffset {
-    this.ensureLoaded();
-    let lo = 0;
-    let hi = this.count - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.timestamps[mid] <= timestamp) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
+    const found = this.largestAtOrBelow(timestamp);
     if (found < 0) return { timestamp: -1, offset: this.baseOffset };
     return { timestamp: this.timestamps[found], offset: this.baseOffset + this.offsets[found] };
   }
@@ -168,54 +137,6 @@ export class TimeIndex {
       timestamp: this.timestamps[this.count - 1],
       offset: this.baseOffset + this.offsets[this.count - 1],
     };
-  }
-
-  /** Drops entries whose offset is >= `offset`. */
-  truncateTo(offset: number): void {
-    this.ensureLoaded();
-    const rel = offset - this.baseOffset;
-    let n = this.count;
-    while (n > 0 && this.offsets[n - 1] >= rel) n--;
-    if (n !== this.count) this.fileInSync = false;
-    this.count = n;
-    if (this.persisted > n) this.persisted = n;
-  }
-
-  reset(): void {
-    this.timestamps = new Float64Array(0);
-    this.offsets = new Int32Array(0);
-    this.count = 0;
-    this.persisted = 0;
-    this.loaded = true;
-    this.fileInSync = false;
-  }
-
-  persist(sync = true): void {
-    if (!this.loaded || (this.fileInSync && this.persisted === this.count)) return;
-    const from = this.persisted;
-    const tail = new Uint8Array((this.count - from) * TimeIndex.ENTRY_SIZE);
-    const view = new DataView(tail.buffer);
-    for (let i = from; i < this.count; i++) {
-      view.setBigInt64((i - from) * 12, BigInt(this.timestamps[i]));
-      view.setInt32((i - from) * 12 + 8, this.offsets[i]);
-    }
-    persistIndexFile(
-      this.path,
-      tail,
-      from * TimeIndex.ENTRY_SIZE,
-      this.count * TimeIndex.ENTRY_SIZE,
-      sync,
-    );
-    this.persisted = this.count;
-    this.fileInSync = true;
-  }
-
-  unload(): void {
-    if (this.loaded && this.persisted === this.count && this.count > 0) {
-      this.timestamps = new Float64Array(0);
-      this.offsets = new Int32Array(0);
-      this.loaded = false;
-    }
   }
 
   get memoryBytes(): number {

@@ -4,12 +4,7 @@
  * the initial delayed join, offsets, expiry, and reload from the log.
  */
 import assert from "node:assert/strict";
-import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import { ConsumerProtocolSubscription } from "../protocol/messages/mod.ts";
-import { Writer } from "../protocol/primitives.ts";
-import { codecFor } from "../protocol/schema.ts";
-import type { JoinGroupResult } from "../src/group/classic_group_member.ts";
-import { ManualClock } from "../src/group/clock.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import {
   decodeRecord,
   groupMetadataKey,
@@ -17,128 +12,19 @@ import {
   offsetCommitKey,
   offsetCommitValue,
 } from "../src/group/coordinator_records.ts";
-import type { GroupConfig } from "../src/group/group_config.ts";
-import {
-  GroupCoordinator,
-  type JoinGroupParams,
-  type OffsetCommitParams,
-  type TxnOffsetCommitParams,
-} from "../src/group/group_coordinator.ts";
 import { javaStringHashCode, partitionFor } from "../src/internal_topic.ts";
-import { MemoryCoordinatorLog } from "./memory_coordinator_log.ts";
-
-const SESSION = 10_000;
-const REBALANCE = 30_000;
-
-function setup(config: Partial<GroupConfig> = {}, log = new MemoryCoordinatorLog()) {
-  const clock = new ManualClock();
-  const known = new Set(["t-0", "t-1", "t-2", "u-0"]);
-  const c = new GroupCoordinator(log, {
-    clock,
-    config: { initialRebalanceDelayMs: 0, minSessionTimeoutMs: 1000, ...config },
-    partitionExists: (t, p) => known.has(`${t}-${p}`),
-  });
-  return { c, clock, log };
-}
-
-/** A ConsumerProtocolSubscription v0 for `topics`. */
-function sub(...topics: string[]): Uint8Array {
-  const w = new Writer();
-  w.int16(0);
-  codecFor(ConsumerProtocolSubscription, 0).encode(w, { topics, userData: null });
-  return w.finishCopy();
-}
-
-function params(over: Partial<JoinGroupParams> = {}): JoinGroupParams {
-  return {
-    groupId: "g",
-    memberId: "",
-    groupInstanceId: null,
-    requireKnownMemberId: false,
-    supportSkippingAssignment: false,
-    clientId: "client",
-    clientHost: "/127.0.0.1",
-    rebalanceTimeoutMs: REBALANCE,
-    sessionTimeoutMs: SESSION,
-    protocolType: "consumer",
-    protocols: [{ name: "range", metadata: sub("t") }],
-    ...over,
-  };
-}
-
-/** Lets pending promise callbacks (log appends) run. */
-const tick = () => new Promise((r) => setTimeout(r, 0));
-
-/** Observes a promise without awaiting it. */
-function watch<T>(p: Promise<T>): { done: boolean; value?: T } {
-  const w: { done: boolean; value?: T } = { done: false };
-  p.then((v) => {
-    w.done = true;
-    w.value = v;
-  });
-  return w;
-}
-
-async function joinedMember(
-  c: GroupCoordinator,
-  over: Partial<JoinGroupParams> = {},
-): Promise<JoinGroupResult> {
-  const r = await c.joinGroup(params(over));
-  assert.equal(r.errorCode, ErrorCode.NONE);
-  return r;
-}
-
-/** One member joins and syncs: a Stable group of one. */
-async function stableGroupOfOne(c: GroupCoordinator, over: Partial<JoinGroupParams> = {}) {
-  const j = await joinedMember(c, over);
-  const s = await c.syncGroup({
-    groupId: over.groupId ?? "g",
-    generationId: j.generationId,
-    memberId: j.memberId,
-    groupInstanceId: over.groupInstanceId ?? null,
-    protocolType: "consumer",
-    protocolName: "range",
-    assignments: [{ memberId: j.memberId, assignment: new Uint8Array([1]) }],
-  });
-  assert.equal(s.errorCode, ErrorCode.NONE);
-  return j;
-}
-
-/** Two dynamic members in a Stable group (a leads, b follows). */
-async function stableGroupOfTwo(c: GroupCoordinator) {
-  const a = await stableGroupOfOne(c);
-  const bJoin = watch(c.joinGroup(params({ clientId: "b" })));
-  assert.equal(c.group("g")!.state, "PreparingRebalance");
-  const aJoin = await c.joinGroup(params({ memberId: a.memberId }));
-  await tick();
-  assert.ok(bJoin.done);
-  const b = bJoin.value!;
-  assert.equal(aJoin.generationId, 2);
-  const bSync = watch(c.syncGroup({
-    groupId: "g",
-    generationId: 2,
-    memberId: b.memberId,
-    groupInstanceId: null,
-    protocolType: null,
-    protocolName: null,
-    assignments: [],
-  }));
-  await c.syncGroup({
-    groupId: "g",
-    generationId: 2,
-    memberId: a.memberId,
-    groupInstanceId: null,
-    protocolType: null,
-    protocolName: null,
-    assignments: [
-      { memberId: a.memberId, assignment: new Uint8Array([1]) },
-      { memberId: b.memberId, assignment: new Uint8Array([2]) },
-    ],
-  });
-  await tick();
-  assert.ok(bSync.done);
-  return { a: aJoin, b };
-}
+import {
+  commitParams,
+  params,
+  REBALANCE,
+  SESSION,
+  setup,
+  stableGroupOfOne,
+  stableGroupOfTwo,
+  sub,
+  tick,
+  watch,
+} from "./group_coordinator_fixtures.ts";
 
 Deno.test("Java String.hashCode and Kafka's partitionFor", () => {
   assert.equal(javaStringHashCode("hello"), 99162322);
@@ -671,296 +557,6 @@ Deno.test("group.max.size refuses members beyond it", async () => {
   assert.equal(c.group("g")!.state, "Stable");
 });
 
-function commitParams(over: Partial<OffsetCommitParams> = {}): OffsetCommitParams {
-  return {
-    groupId: "g",
-    generationId: -1,
-    memberId: "",
-    groupInstanceId: null,
-    retentionTimeMs: -1,
-    apiVersion: 8,
-    topics: [{
-      name: "t",
-      partitions: [{
-        partitionIndex: 0,
-        committedOffset: 10,
-        committedLeaderEpoch: -1,
-        committedMetadata: "m",
-      }],
-    }],
-    ...over,
-  };
-}
-
-Deno.test("offset commits: simple consumers, members, generation and per-partition errors", async () => {
-  const { c } = setup({ offsetMetadataMaxBytes: 8 });
-  // A simple consumer commits to a group that does not exist yet.
-  let r = await c.commitOffsets(commitParams({ groupId: "simple" }));
-  assert.equal(r[0].partitions[0].errorCode, ErrorCode.NONE);
-  assert.deepEqual(c.listGroups().map((g) => [g.groupId, g.groupState, g.protocolType]), [
-    ["simple", "Empty", ""],
-  ]);
-  assert.deepEqual(c.fetchOffsets("simple", [{ name: "t", partitionIndexes: [0, 1] }]), {
-    errorCode: 0,
-    topics: [{
-      name: "t",
-      partitions: [
-        {
-          partitionIndex: 0,
-          committedOffset: 10,
-          committedLeaderEpoch: -1,
-          metadata: "m",
-          errorCode: 0,
-        },
-        {
-          partitionIndex: 1,
-          committedOffset: -1,
-          committedLeaderEpoch: -1,
-          metadata: "",
-          errorCode: 0,
-        },
-      ],
-    }],
-  });
-  // A member commit to an unknown group.
-  r = await c.commitOffsets(commitParams({ groupId: "nope", generationId: 1, memberId: "m" }));
-  assert.equal(r[0].partitions[0].errorCode, ErrorCode.ILLEGAL_GENERATION);
-  r = await c.commitOffsets(
-    commitParams({ groupId: "nope", generationId: 1, memberId: "m", apiVersion: 9 }),
-  );
-  assert.equal(r[0].partitions[0].errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
-
-  const a = await stableGroupOfOne(c);
-  // Generation -1 without a member id while the group has members.
-  r = await c.commitOffsets(commitParams());
-  assert.equal(r[0].partitions[0].errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
-  r = await c.commitOffsets(commitParams({ generationId: 7, memberId: a.memberId }));
-  assert.equal(r[0].partitions[0].errorCode, ErrorCode.ILLEGAL_GENERATION);
-  r = await c.commitOffsets(commitParams({ generationId: 1, memberId: "who" }));
-  assert.equal(r[0].partitions[0].errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
-  r = await c.commitOffsets(commitParams({
-    generationId: 1,
-    memberId: a.memberId,
-    topics: [
-      {
-        name: "t",
-        partitions: [
-          {
-            partitionIndex: 0,
-            committedOffset: 5,
-            committedLeaderEpoch: 2,
-            committedMetadata: null,
-          },
-          {
-            partitionIndex: 1,
-            committedOffset: 6,
-            committedLeaderEpoch: -1,
-            committedMetadata: "x".repeat(9),
-          },
-          {
-            partitionIndex: 9,
-            committedOffset: 7,
-            committedLeaderEpoch: -1,
-            committedMetadata: "",
-          },
-        ],
-      },
-      {
-        name: "missing",
-        partitions: [{
-          partitionIndex: 0,
-          committedOffset: 1,
-          committedLeaderEpoch: -1,
-          committedMetadata: "",
-        }],
-      },
-    ],
-  }));
-  assert.deepEqual(r.map((t) => t.partitions.map((p) => p.errorCode)), [
-    [ErrorCode.NONE, ErrorCode.OFFSET_METADATA_TOO_LARGE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
-    [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
-  ]);
-  const all = c.fetchOffsets("g", null);
-  assert.deepEqual(all.topics, [{
-    name: "t",
-    partitions: [{
-      partitionIndex: 0,
-      committedOffset: 5,
-      committedLeaderEpoch: 2,
-      metadata: "",
-      errorCode: 0,
-    }],
-  }]);
-  // During CompletingRebalance a member's commit is REBALANCE_IN_PROGRESS.
-  const bJoin = watch(c.joinGroup(params({ clientId: "b" })));
-  await c.joinGroup(params({ memberId: a.memberId }));
-  await tick();
-  assert.ok(bJoin.done);
-  r = await c.commitOffsets(commitParams({ generationId: 2, memberId: a.memberId }));
-  assert.equal(r[0].partitions[0].errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
-});
-
-Deno.test("commit append failure is reported and nothing is cached", async () => {
-  const { c, log } = setup();
-  log.failWith = new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-  const r = await c.commitOffsets(commitParams());
-  assert.equal(r[0].partitions[0].errorCode, ErrorCode.NOT_COORDINATOR);
-  assert.equal(c.fetchOffsets("g", null).topics.length, 0);
-  log.failWith = new KafkaError(ErrorCode.RECORD_LIST_TOO_LARGE);
-  const r2 = await c.commitOffsets(commitParams());
-  assert.equal(r2[0].partitions[0].errorCode, ErrorCode.INVALID_COMMIT_OFFSET_SIZE);
-});
-
-Deno.test("leader's assignment store failure sends members back to rejoin", async () => {
-  const { c, log } = setup();
-  const j = await joinedMember(c);
-  log.failWith = new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR);
-  const s = await c.syncGroup({
-    groupId: "g",
-    generationId: j.generationId,
-    memberId: j.memberId,
-    groupInstanceId: null,
-    protocolType: null,
-    protocolName: null,
-    assignments: [],
-  });
-  assert.equal(s.errorCode, ErrorCode.NOT_COORDINATOR);
-  assert.equal(c.group("g")!.state, "PreparingRebalance");
-});
-
-Deno.test("state survives a reload from the log; deleted groups stay deleted", async () => {
-  const log = new MemoryCoordinatorLog();
-  const first = setup({}, log);
-  const { a, b } = await stableGroupOfTwo(first.c);
-  await first.c.commitOffsets(commitParams({ generationId: 2, memberId: a.memberId }));
-  await first.c.commitOffsets(commitParams({ groupId: "simple" }));
-  await first.c.commitOffsets(commitParams({ groupId: "gone" }));
-  assert.deepEqual(await first.c.deleteGroups(["gone", "g", "never"]), [
-    { groupId: "gone", errorCode: ErrorCode.NONE },
-    { groupId: "g", errorCode: ErrorCode.NON_EMPTY_GROUP },
-    { groupId: "never", errorCode: ErrorCode.GROUP_ID_NOT_FOUND },
-  ]);
-  first.c.close();
-
-  const second = setup({}, log);
-  await second.c.load();
-  const g = second.c.group("g")!;
-  assert.equal(g.state, "Stable");
-  assert.equal(g.generationId, 2);
-  assert.equal(g.leaderId, a.memberId);
-  assert.deepEqual([...g.members.keys()].sort(), [a.memberId, b.memberId].sort());
-  assert.deepEqual([...g.get(b.memberId)!.assignment], [2]);
-  assert.equal(second.c.fetchOffsets("g", null).topics[0].partitions[0].committedOffset, 10);
-  assert.equal(second.c.fetchOffsets("simple", null).topics[0].partitions[0].committedOffset, 10);
-  assert.equal(second.c.group("gone"), undefined);
-  assert.equal(second.c.fetchOffsets("gone", null).topics.length, 0);
-  // Members carry on with their generation; a silent one expires.
-  assert.equal(second.c.heartbeat("g", a.memberId, null, 2), ErrorCode.NONE);
-  second.clock.advance(SESSION / 2);
-  assert.equal(second.c.heartbeat("g", a.memberId, null, 2), ErrorCode.NONE);
-  second.clock.advance(SESSION / 2);
-  assert.equal(g.has(b.memberId), false);
-  assert.equal(g.state, "PreparingRebalance");
-  second.c.close();
-});
-
-Deno.test("offsets.retention.minutes: an empty group's offsets expire, then the group", async () => {
-  const retention = 60_000;
-  const { c, clock, log } = setup({
-    offsetsRetentionMs: retention,
-    offsetsRetentionCheckIntervalMs: 10_000,
-  });
-  await c.load();
-  const a = await stableGroupOfOne(c);
-  await c.commitOffsets(commitParams({ generationId: 1, memberId: a.memberId }));
-  await c.commitOffsets(commitParams({ groupId: "simple" }));
-  // v2–4 retention time: this offset expires one second after its commit.
-  await c.commitOffsets(commitParams({ groupId: "short", retentionTimeMs: 1000 }));
-  /** Moves time in steps (a's heartbeats keep it in), letting each pass write tombstones. */
-  const passTime = async (ms: number) => {
-    for (let t = 0; t < ms; t += 5_000) {
-      if (c.group("g")?.has(a.memberId)) c.heartbeat("g", a.memberId, null, 1);
-      clock.advance(5_000);
-      await tick();
-    }
-  };
-  await passTime(retention * 2);
-  // A Stable group's offsets for subscribed topics never expire.
-  assert.equal(c.fetchOffsets("g", null).topics.length, 1);
-  assert.equal(
-    c.group("simple"),
-    undefined,
-    "simple group's offsets expired with their commit age",
-  );
-  assert.equal(c.group("short"), undefined);
-  c.leaveGroup("g", [{ memberId: a.memberId, groupInstanceId: null }]);
-  assert.equal(c.group("g")!.state, "Empty");
-  await passTime(retention - 10_000);
-  assert.equal(c.fetchOffsets("g", null).topics.length, 1, "retention counts from Empty");
-  await passTime(10_000);
-  assert.equal(c.fetchOffsets("g", null).topics.length, 0);
-  assert.equal(c.group("g"), undefined);
-  // Tombstones were written: a reload sees nothing.
-  const again = setup({}, log);
-  await again.c.load();
-  assert.equal(again.c.groups.size, 0);
-  c.close();
-  again.c.close();
-});
-
-Deno.test("OffsetDelete: subscribed topics are protected while the group is active", async () => {
-  const { c } = setup();
-  const a = await stableGroupOfOne(c);
-  await c.commitOffsets(commitParams({
-    generationId: 1,
-    memberId: a.memberId,
-    topics: [
-      {
-        name: "t",
-        partitions: [{
-          partitionIndex: 0,
-          committedOffset: 1,
-          committedLeaderEpoch: -1,
-          committedMetadata: "",
-        }],
-      },
-      {
-        name: "u",
-        partitions: [{
-          partitionIndex: 0,
-          committedOffset: 2,
-          committedLeaderEpoch: -1,
-          committedMetadata: "",
-        }],
-      },
-    ],
-  }));
-  const r = await c.deleteOffsets("g", [{ name: "t", partitions: [0] }, {
-    name: "u",
-    partitions: [0],
-  }]);
-  assert.equal(r.errorCode, ErrorCode.NONE);
-  assert.deepEqual(r.topics.map((t) => t.partitions[0].errorCode), [
-    ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC,
-    ErrorCode.NONE,
-  ]);
-  assert.deepEqual(c.fetchOffsets("g", null).topics.map((t) => t.name), ["t"]);
-  assert.equal((await c.deleteOffsets("nope", [])).errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
-});
-
-Deno.test("ListGroups filters by state and type; DescribeGroups of unknown is Dead", async () => {
-  const { c } = setup();
-  await stableGroupOfOne(c, { groupId: "s" });
-  await c.commitOffsets(commitParams({ groupId: "e" }));
-  assert.deepEqual(c.listGroups(["stable"]).map((g) => g.groupId), ["s"]);
-  assert.deepEqual(c.listGroups(["Empty"]).map((g) => g.groupId), ["e"]);
-  assert.deepEqual(c.listGroups([], ["CLASSIC"]).map((g) => g.groupId).sort(), ["e", "s"]);
-  assert.deepEqual(c.listGroups([], ["consumer"]), []);
-  const d = c.describeGroup("unknown");
-  assert.equal(d.groupState, "Dead");
-  assert.equal(d.errorCode, ErrorCode.NONE);
-});
-
 Deno.test("close() cancels every timer and answers waiting joins", async () => {
   const { c, clock } = setup({ initialRebalanceDelayMs: 3000 });
   await c.load();
@@ -974,165 +570,51 @@ Deno.test("close() cancels every timer and answers waiting joins", async () => {
   assert.equal(c.heartbeat("g", "x", null, 1), ErrorCode.NOT_COORDINATOR);
 });
 
-// ---- TxnOffsetCommit -------------------------------------------------------------------------
-
-function txnParams(over: Partial<TxnOffsetCommitParams> = {}): TxnOffsetCommitParams {
-  return {
-    transactionalId: "tx",
-    groupId: "g",
-    producerId: 7,
-    producerEpoch: 0,
-    generationId: -1,
-    memberId: "",
-    groupInstanceId: null,
-    apiVersion: 3,
-    topics: [{
-      name: "t",
-      partitions: [{
-        partitionIndex: 0,
-        committedOffset: 42,
-        committedLeaderEpoch: -1,
-        committedMetadata: null,
-      }],
-    }],
-    ...over,
-  };
-}
-
-const txnCode = (r: { partitions: { errorCode: number }[] }[]) => r[0].partitions[0].errorCode;
-const fetched = (c: GroupCoordinator, requireStable = false) => {
-  const p = c.fetchOffsets("g", [{ name: "t", partitionIndexes: [0] }], undefined, requireStable)
-    .topics[0].partitions[0];
-  return [p.committedOffset, p.errorCode];
-};
-
-Deno.test("txn offset commit: member checks only for what the request carries", async () => {
-  const { c } = setup();
-  // Unknown group: accepted without generation, ILLEGAL_GENERATION with one.
-  assert.equal(
-    txnCode(await c.commitTransactionalOffsets(txnParams({ generationId: 3 }))),
-    ErrorCode.ILLEGAL_GENERATION,
-  );
-  const j = await stableGroupOfOne(c);
-  // No member fields (v0–2): accepted even though the group has members.
-  assert.equal(txnCode(await c.commitTransactionalOffsets(txnParams())), ErrorCode.NONE);
-  assert.equal(
-    txnCode(await c.commitTransactionalOffsets(txnParams({ memberId: "x", generationId: 1 }))),
-    ErrorCode.UNKNOWN_MEMBER_ID,
-  );
-  assert.equal(
-    txnCode(
-      await c.commitTransactionalOffsets(
-        txnParams({ memberId: j.memberId, generationId: j.generationId + 1 }),
-      ),
-    ),
-    ErrorCode.ILLEGAL_GENERATION,
-  );
-  assert.equal(
-    txnCode(
-      await c.commitTransactionalOffsets(
-        txnParams({ memberId: j.memberId, generationId: j.generationId }),
-      ),
-    ),
-    ErrorCode.NONE,
-  );
-  assert.equal(
-    txnCode(await c.commitTransactionalOffsets(txnParams({ groupId: "" }))),
-    ErrorCode.INVALID_GROUP_ID,
-  );
-  assert.deepEqual(fetched(c), [-1, ErrorCode.NONE]);
-  assert.deepEqual(fetched(c, true), [-1, ErrorCode.UNSTABLE_OFFSET_COMMIT]);
-  c.onTransactionCompleted(7, [{ topic: "__consumer_offsets", partition: 0 }], true);
-  assert.deepEqual(fetched(c, true), [42, ErrorCode.NONE]);
-  c.close();
+Deno.test("a vanished member with a huge rebalance timeout is removed at its session timeout", async () => {
+  const { c, clock } = setup();
+  const huge = { rebalanceTimeoutMs: 0x7fffffff };
+  const a = await stableGroupOfOne(c, huge);
+  // a goes silent; b joins: the group waits for a to rejoin, but only until a's session ends.
+  const bJoin = watch(c.joinGroup(params({ clientId: "b" })));
+  assert.equal(c.group("g")!.state, "PreparingRebalance");
+  clock.advance(SESSION - 1);
+  await tick();
+  assert.equal(bJoin.done, false);
+  clock.advance(1);
+  await tick();
+  assert.ok(bJoin.done);
+  assert.equal(bJoin.value!.errorCode, ErrorCode.NONE);
+  assert.equal(bJoin.value!.generationId, 2);
+  assert.equal(bJoin.value!.leader, bJoin.value!.memberId);
+  assert.deepEqual(bJoin.value!.members.map((m) => m.memberId), [bJoin.value!.memberId]);
+  assert.equal(c.group("g")!.has(a.memberId), false);
 });
 
-Deno.test("txn offset commit: a failed verification appends nothing", async () => {
-  const log = new MemoryCoordinatorLog();
-  let verdict: number = ErrorCode.INVALID_TXN_STATE;
-  const c = new GroupCoordinator(log, {
-    clock: new ManualClock(),
-    partitionExists: () => true,
-    verifyTransaction: () => verdict,
-  });
-  assert.equal(
-    txnCode(await c.commitTransactionalOffsets(txnParams())),
-    ErrorCode.INVALID_TXN_STATE,
-  );
-  assert.equal(
-    txnCode(await c.commitTransactionalOffsets(txnParams({ apiVersion: 4 }))),
-    ErrorCode.TRANSACTION_ABORTABLE,
-  );
-  verdict = ErrorCode.PRODUCER_FENCED;
-  assert.equal(
-    txnCode(await c.commitTransactionalOffsets(txnParams())),
-    ErrorCode.INVALID_PRODUCER_EPOCH,
-  );
-  verdict = ErrorCode.CONCURRENT_TRANSACTIONS;
-  assert.equal(
-    txnCode(await c.commitTransactionalOffsets(txnParams())),
-    ErrorCode.COORDINATOR_NOT_AVAILABLE,
-  );
-  assert.equal(log.records.length, 0);
-  assert.deepEqual(fetched(c, true), [-1, ErrorCode.NONE]);
-  c.close();
-});
-
-Deno.test("txn offset commit: reload holds records per producer until its marker", async () => {
-  const { c, log } = setup();
-  const commit = (producerId: number, offset: number, partition = 0) =>
-    c.commitTransactionalOffsets(txnParams({
-      producerId,
-      topics: [{
-        name: "t",
-        partitions: [{
-          partitionIndex: partition,
-          committedOffset: offset,
-          committedLeaderEpoch: -1,
-          committedMetadata: "",
-        }],
-      }],
-    }));
-  await commit(1, 10); // committed below
-  await commit(2, 20, 1); // aborted below
-  await commit(3, 30, 2); // left open
-  await commit(4, 40); // superseded by a later plain commit of t-0, then committed
-  log.marker(1, true);
-  c.onTransactionCompleted(1, [{ topic: "__consumer_offsets", partition: 0 }], true);
-  log.marker(2, false);
-  c.onTransactionCompleted(2, [{ topic: "__consumer_offsets", partition: 0 }], false);
-  const plain = await c.commitOffsets({
+Deno.test("a follower's SyncGroup is answered when the leader vanishes before syncing", async () => {
+  const { c, clock } = setup();
+  const huge = { rebalanceTimeoutMs: 0x7fffffff };
+  const a = await stableGroupOfOne(c, huge);
+  const bJoin = watch(c.joinGroup(params({ clientId: "b", ...huge })));
+  await c.joinGroup(params({ memberId: a.memberId, ...huge }));
+  await tick();
+  const b = bJoin.value!;
+  assert.equal(b.generationId, 2);
+  // The leader a never sends its SyncGroup (nor heartbeats); b waits for the assignment.
+  const bSync = watch(c.syncGroup({
     groupId: "g",
-    generationId: -1,
-    memberId: "",
+    generationId: 2,
+    memberId: b.memberId,
     groupInstanceId: null,
-    retentionTimeMs: -1,
-    apiVersion: 8,
-    topics: [{
-      name: "t",
-      partitions: [{
-        partitionIndex: 0,
-        committedOffset: 15,
-        committedLeaderEpoch: -1,
-        committedMetadata: "",
-      }],
-    }],
-  });
-  assert.equal(plain[0].partitions[0].errorCode, ErrorCode.NONE);
-  log.marker(4, true);
-  c.onTransactionCompleted(4, [{ topic: "__consumer_offsets", partition: 0 }], true);
-  const view = (g: GroupCoordinator) =>
-    g.fetchOffsets("g", [{ name: "t", partitionIndexes: [0, 1, 2] }], undefined, true)
-      .topics[0].partitions.map((p) => [p.committedOffset, p.errorCode]);
-  const expected = [[15, 0], [-1, 0], [-1, ErrorCode.UNSTABLE_OFFSET_COMMIT]];
-  assert.deepEqual(view(c), expected);
-  c.close();
-
-  const again = new GroupCoordinator(log, { clock: new ManualClock() });
-  await again.load();
-  assert.deepEqual(view(again), expected);
-  // The open transaction commits after the restart.
-  again.onTransactionCompleted(3, [{ topic: "__consumer_offsets", partition: 0 }], true);
-  assert.deepEqual(view(again), [[15, 0], [-1, 0], [30, 0]]);
-  again.close();
+    protocolType: null,
+    protocolName: null,
+    assignments: [],
+  }));
+  clock.advance(SESSION - 1);
+  await tick();
+  assert.equal(bSync.done, false);
+  clock.advance(1);
+  await tick();
+  assert.ok(bSync.done);
+  assert.equal(bSync.value!.errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
+  assert.equal(c.group("g")!.has(a.memberId), false);
 });

@@ -4,6 +4,13 @@
  */
 import { startBroker } from "../mod.ts";
 import type { BrokerHandle, BrokerOptions } from "../mod.ts";
+import { setStrictEncoding } from "../protocol/schema.ts";
+
+// Tests encode strictly: a message key that is no field of its schema (a misspelt `errorcode`)
+// throws instead of going out as the field's default. The environment variable carries the
+// same switch to worker threads and to brokers started as subprocesses.
+setStrictEncoding(true);
+Deno.env.set("TRIBUTARY_STRICT_ENCODE", "1");
 
 /** Starts an in-process broker on a free loopback port with a fresh data directory. */
 export async function testBroker(

@@ -5,7 +5,13 @@
  */
 import { readResponseHeader, writeRequestHeader } from "../protocol/headers.ts";
 import { Reader, Writer } from "../protocol/primitives.ts";
-import { codecFor, isFlexible, type MessageSchema, type Msg } from "../protocol/schema.ts";
+import {
+  codecFor,
+  type Encodable,
+  isFlexible,
+  type MessageSchema,
+  type Msg,
+} from "../protocol/schema.ts";
 
 /** One connection, one request at a time. */
 export class RawClient {
@@ -21,12 +27,12 @@ export class RawClient {
   }
 
   /** One request on a fresh connection, closed afterwards. */
-  static async once(
+  static async once<Req>(
     port: number,
-    req: MessageSchema,
+    req: MessageSchema<Req>,
     resp: MessageSchema,
     version: number,
-    body: Msg,
+    body: Encodable<Req>,
   ): Promise<Msg> {
     const c = await RawClient.connect(port);
     try {
@@ -37,10 +43,10 @@ export class RawClient {
   }
 
   /** One request frame with the next correlation id. */
-  private encode(
-    req: MessageSchema,
+  private encode<Req>(
+    req: MessageSchema<Req>,
     version: number,
-    body: Msg,
+    body: Encodable<Req>,
   ): { frame: Uint8Array; correlationId: number; flexible: boolean } {
     const flexible = isFlexible(req, version);
     const correlationId = ++this.correlationId;
@@ -60,18 +66,23 @@ export class RawClient {
     for (let off = 0; off < b.length;) off += await this.conn.write(b.subarray(off));
   }
 
-  private async response(resp: MessageSchema, version: number, flexible: boolean, id: number) {
+  private async response(
+    resp: MessageSchema,
+    version: number,
+    flexible: boolean,
+    id: number,
+  ): Promise<Msg> {
     const r = new Reader(await this.frame());
     if (readResponseHeader(r, flexible) !== id) throw new Error("correlation mismatch");
     return codecFor(resp, version).decode(r);
   }
 
   /** Sends every request at once (pipelined), then reads the responses in order. */
-  async pipeline(
-    req: MessageSchema,
+  async pipeline<Req>(
+    req: MessageSchema<Req>,
     resp: MessageSchema,
     version: number,
-    bodies: Msg[],
+    bodies: Encodable<Req>[],
   ): Promise<Msg[]> {
     const sent = bodies.map((body) => this.encode(req, version, body));
     const all = new Uint8Array(sent.reduce((n, s) => n + s.frame.length, 0));
@@ -86,7 +97,17 @@ export class RawClient {
     return out;
   }
 
-  async call(req: MessageSchema, resp: MessageSchema, version: number, body: Msg): Promise<Msg> {
+  /**
+   * One request. The body is checked against the request's generated type (a misspelt field
+   * does not compile); the response stays loose (`Msg`) so tests can probe any version's
+   * fields without narrowing.
+   */
+  async call<Req>(
+    req: MessageSchema<Req>,
+    resp: MessageSchema,
+    version: number,
+    body: Encodable<Req>,
+  ): Promise<Msg> {
     const s = this.encode(req, version, body);
     await this.writeFully(s.frame);
     return this.response(resp, version, s.flexible, s.correlationId);

@@ -149,7 +149,7 @@ Deno.test("unknown tagged fields are preserved, known tagged fields decoded", ()
   w.uvarint(2);
   w.raw(new Uint8Array([9, 9]));
   const m = decodeMessage(messages.ApiVersionsRequest, 3, w.finish());
-  assert.deepEqual(m[UNKNOWN_TAGS].map(([t, b]: [number, Uint8Array]) => [t, Array.from(b)]), [
+  assert.deepEqual(m[UNKNOWN_TAGS]!.map(([t, b]: [number, Uint8Array]) => [t, Array.from(b)]), [
     [7, [9, 9]],
   ]);
   const again = encodeMessage(messages.ApiVersionsRequest, 3, m);

@@ -17,6 +17,7 @@ import { openApiDocument } from "./openapi.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
 import { clusterRoutes } from "./routes_cluster.ts";
 import { groupLagSamples, groupRoutes } from "./routes_groups.ts";
+import { recordRoutes } from "./routes_records.ts";
 import { topicRoutes } from "./routes_topics.ts";
 
 export interface AdminOptions {
@@ -130,6 +131,7 @@ export function createAdminApp(broker: Broker, options: AdminOptions = {}): Hono
   // ---- JSON API ----------------------------------------------------------------------
   app.route("/v1", clusterRoutes(broker));
   app.route("/v1/topics", topicRoutes(broker));
+  app.route("/v1/topics", recordRoutes(broker));
   app.route("/v1/groups", groupRoutes(broker));
 
   return app;

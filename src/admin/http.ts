@@ -51,7 +51,13 @@ function statusOfKafka(code: number): ContentfulStatusCode {
     case ErrorCode.OFFSET_OUT_OF_RANGE:
     case ErrorCode.INVALID_GROUP_ID:
     case ErrorCode.POLICY_VIOLATION:
+    case ErrorCode.INVALID_RECORD:
+    case ErrorCode.INVALID_TIMESTAMP:
+    case ErrorCode.CORRUPT_MESSAGE:
       return 400;
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+      return 413;
     case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
     case ErrorCode.COORDINATOR_NOT_AVAILABLE:
     case ErrorCode.NOT_COORDINATOR:

@@ -3,6 +3,8 @@
  * to the routes; tests/admin_api_test.ts checks every route of the app appears here.
  */
 
+import { recordPaths, recordSchemas } from "./openapi_records.ts";
+
 type Schema = Record<string, unknown>;
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -215,6 +217,7 @@ const schemas: Record<string, Schema> = {
       records: { type: "array", items: ref("Record") },
     },
   },
+  ...recordSchemas,
   GroupSummary: {
     type: "object",
     properties: {
@@ -504,6 +507,7 @@ const paths: Record<string, Schema> = {
       },
     },
   },
+  ...recordPaths,
   "/v1/groups": {
     get: {
       summary: "List consumer groups",
@@ -522,6 +526,14 @@ const paths: Record<string, Schema> = {
       responses: {
         200: json(ref("Group"), "Group"),
         404: error("Unknown group (GROUP_ID_NOT_FOUND)"),
+      },
+    },
+    delete: {
+      summary: "Delete an Empty group and its committed offsets (DeleteGroups)",
+      responses: {
+        204: { description: "Deleted" },
+        404: error("Unknown group (GROUP_ID_NOT_FOUND)"),
+        409: error("NON_EMPTY_GROUP: the group has members (state is given)"),
       },
     },
   },

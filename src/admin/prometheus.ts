@@ -91,7 +91,9 @@ export async function renderPrometheus(
   w.family(
     "tributary_requests_failed_total",
     "counter",
-    "Requests whose response carried at least one error code, by API key and version.",
+    "Requests whose response carried at least one error code other than the protocol's " +
+      "routine answers (MEMBER_ID_REQUIRED, REBALANCE_IN_PROGRESS, NOT_COORDINATOR, ...), " +
+      "by API key and version.",
   );
   for (const r of reqs) {
     w.sample(
@@ -140,6 +142,12 @@ export async function renderPrometheus(
   w.sample("tributary_connections", {}, m.connectionsOpen);
   w.family("tributary_connections_accepted_total", "counter", "Client connections accepted.");
   w.sample("tributary_connections_accepted_total", {}, m.connectionsTotal);
+  w.family(
+    "tributary_queued_request_bytes",
+    "gauge",
+    "Request bytes buffered for requests being read or handled (queued.max.request.bytes).",
+  );
+  w.sample("tributary_queued_request_bytes", {}, m.queuedRequestBytes);
 
   // ---- per topic traffic --------------------------------------------------------------
   const sorted = (map: Map<string, number>) =>

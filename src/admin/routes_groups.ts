@@ -5,6 +5,7 @@
  *   GET      /v1/groups                   every group: state, protocol, members, total lag
  *   GET      /v1/groups/{groupId}         state, protocol type/name, generation, members with
  *                                         their assignments, committed offsets and lag
+ *   DELETE   /v1/groups/{groupId}         delete an Empty group and its offsets (DeleteGroups)
  *   GET      /v1/groups/{groupId}/offsets committed offsets and lag per partition
  *   POST|PUT /v1/groups/{groupId}/offsets reset offsets (earliest, latest, timestamp, offset);
  *                                         only while the group is Empty (409 otherwise), like
@@ -448,6 +449,26 @@ export function groupRoutes(broker: Broker): Hono {
   app.get("/:groupId/offsets", async (c) => {
     const g = groupOr404(broker, id(c));
     return c.json({ groupId: g.groupId, offsets: await groupOffsets(broker, g) });
+  });
+
+  app.delete("/:groupId", async (c) => {
+    // DeleteGroups' rules: Empty groups only; their committed offsets go with them.
+    const groupId = id(c);
+    const [r] = await broker.groups.deleteGroups([groupId]);
+    if (r.errorCode === ErrorCode.NONE) return c.body(null, 204);
+    if (r.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) {
+      throw new HttpError(404, "GROUP_ID_NOT_FOUND", `unknown consumer group '${groupId}'`);
+    }
+    if (r.errorCode === ErrorCode.NON_EMPTY_GROUP) {
+      const state = liveGroup(broker, groupId)?.state ?? "unknown";
+      throw new HttpError(
+        409,
+        "NON_EMPTY_GROUP",
+        `group '${groupId}' is ${state}: only an Empty group can be deleted (stop its consumers first)`,
+        { state },
+      );
+    }
+    throw new KafkaError(r.errorCode, `deleting group '${groupId}': ${errorName(r.errorCode)}`);
   });
 
   app.post("/:groupId/offsets", (c) => resetOffsets(c, broker, id(c)));

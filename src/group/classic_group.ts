@@ -25,6 +25,7 @@ import {
   type SyncGroupResult,
 } from "./classic_group_member.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
+import type { StoredGroup } from "./coordinator_records.ts";
 
 export type ClassicGroupState =
   | "Empty"
@@ -305,6 +306,26 @@ export class ClassicGroup {
   /** Whether offsets of `topic` are in use (unknown subscriptions count as in use). */
   isSubscribedToTopic(topic: string): boolean {
     return this.subscribedTopics === null || this.subscribedTopics.has(topic);
+  }
+  /** The group's metadata record value (with `assignment`, else the members' current ones). */
+  toStoredGroup(assignment?: Map<string, Uint8Array>): StoredGroup {
+    return {
+      protocolType: this.protocolType ?? "",
+      generation: this.generationId,
+      protocol: this.protocolName,
+      leader: this.leaderId,
+      currentStateTimestamp: this.currentStateTimestamp,
+      members: [...this.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeout: m.rebalanceTimeoutMs,
+        sessionTimeout: m.sessionTimeoutMs,
+        subscription: m.metadata(this.protocolName),
+        assignment: assignment?.get(m.memberId) ?? m.assignment,
+      })),
+    };
   }
 }
 

@@ -9,6 +9,43 @@ export interface Protocol {
   metadata: Uint8Array;
 }
 
+export interface JoinGroupParams {
+  groupId: string;
+  memberId: string;
+  groupInstanceId: string | null;
+  /** JoinGroup v4+: a first join with an empty member id gets MEMBER_ID_REQUIRED. */
+  requireKnownMemberId: boolean;
+  /** JoinGroup v9+ (KIP-814): a static leader rejoining a Stable group skips assignment. */
+  supportSkippingAssignment: boolean;
+  clientId: string;
+  clientHost: string;
+  rebalanceTimeoutMs: number;
+  sessionTimeoutMs: number;
+  protocolType: string;
+  protocols: Protocol[];
+  reason?: string | null;
+}
+
+export interface SyncGroupParams {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  protocolType: string | null;
+  protocolName: string | null;
+  assignments: { memberId: string; assignment: Uint8Array }[];
+}
+
+export interface MemberIdentity {
+  memberId: string;
+  groupInstanceId: string | null;
+}
+
+export interface LeaveGroupResult {
+  errorCode: number;
+  members: (MemberIdentity & { errorCode: number })[];
+}
+
 /** What a JoinGroup response carries (error responses fill only errorCode and memberId). */
 export interface JoinGroupResult {
   errorCode: number;

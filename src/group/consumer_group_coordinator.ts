@@ -50,29 +50,32 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import { randomUuid } from "../../protocol/schema.ts";
 import { log } from "../log.ts";
-import {
-  type AssignorMember,
-  ASSIGNORS,
-  type AssignorTopic,
-  type PartitionAssignor,
-  type TopicPartitionSet,
-} from "./assignors.ts";
 import type { ClassicGroup } from "./classic_group.ts";
 import type { Clock } from "./clock.ts";
 import {
-  type AssignedPartitions,
   ConsumerGroup,
   ConsumerGroupMember,
   LEAVE_GROUP_MEMBER_EPOCH,
   LEAVE_GROUP_STATIC_MEMBER_EPOCH,
   ownedSubsetOf,
-  type OwnedTopicPartitions,
   reconcile,
   samePartitions,
-  toList,
 } from "./consumer_group.ts";
 import { CoordinatorTimer } from "./coordinator_timer.ts";
-import { ConsumerGroupStore, subscriptionMetadataSignature } from "./consumer_group_store.ts";
+import { ConsumerGroupStore } from "./consumer_group_store.ts";
+import {
+  type ConsumerGroupHeartbeatParams,
+  type ConsumerGroupHeartbeatResult,
+  failure,
+  validateHeartbeatRequest,
+} from "./consumer_group_heartbeat.ts";
+import {
+  describeConsumerGroup,
+  type DescribedConsumerGroup,
+  listConsumerGroups,
+  memberView,
+} from "./consumer_group_describe.ts";
+import { TargetAssignmentBuilder, type TopicCatalog } from "./target_assignment_builder.ts";
 import type { ConsumerGroupRecord } from "./consumer_group_records.ts";
 import type { GroupConfig } from "./group_config.ts";
 import type { CoordinatorLog, LogRecord } from "./group_metadata_log.ts";
@@ -80,19 +83,15 @@ import type { CoordinatorLog, LogRecord } from "./group_metadata_log.ts";
 /** Kafka's INVALID_REGULAR_EXPRESSION (ConsumerGroupHeartbeat v1+). */
 export const INVALID_REGULAR_EXPRESSION = ErrorCode.INVALID_REGULAR_EXPRESSION;
 
-/** A topic as the coordinator needs to know it. */
-export interface TopicInfo {
-  name: string;
-  topicId: string;
-  partitions: number;
-}
-
-/** The broker's topics (the metadata image the assignors work from). */
-export interface TopicCatalog {
-  byName(name: string): TopicInfo | undefined;
-  byId(topicId: string): TopicInfo | undefined;
-  all(): TopicInfo[];
-}
+export type { TopicCatalog, TopicInfo } from "./target_assignment_builder.ts";
+export type {
+  ConsumerGroupHeartbeatParams,
+  ConsumerGroupHeartbeatResult,
+} from "./consumer_group_heartbeat.ts";
+export type {
+  DescribedConsumerGroup,
+  DescribedTopicPartitions,
+} from "./consumer_group_describe.ts";
 
 /** What the consumer group coordinator needs from the classic side. */
 export interface ConsumerGroupHost {
@@ -101,81 +100,8 @@ export interface ConsumerGroupHost {
   dropClassicGroup(groupId: string): void;
 }
 
-export interface ConsumerGroupHeartbeatParams {
-  apiVersion: number;
-  groupId: string;
-  memberId: string;
-  memberEpoch: number;
-  instanceId: string | null;
-  rackId: string | null;
-  rebalanceTimeoutMs: number;
-  subscribedTopicNames: string[] | null;
-  subscribedTopicRegex: string | null;
-  serverAssignor: string | null;
-  topicPartitions: OwnedTopicPartitions[] | null;
-  clientId: string;
-  clientHost: string;
-}
-
-export interface ConsumerGroupHeartbeatResult {
-  errorCode: number;
-  errorMessage: string | null;
-  memberId: string | null;
-  memberEpoch: number;
-  heartbeatIntervalMs: number;
-  assignment: { topicPartitions: { topicId: string; partitions: number[] }[] } | null;
-}
-
-export interface DescribedTopicPartitions {
-  topicId: string;
-  topicName: string;
-  partitions: number[];
-}
-
-export interface DescribedConsumerGroup {
-  errorCode: number;
-  errorMessage: string | null;
-  groupId: string;
-  groupState: string;
-  groupEpoch: number;
-  assignmentEpoch: number;
-  assignorName: string;
-  members: {
-    memberId: string;
-    instanceId: string | null;
-    rackId: string | null;
-    memberEpoch: number;
-    clientId: string;
-    clientHost: string;
-    subscribedTopicNames: string[];
-    subscribedTopicRegex: string | null;
-    assignment: { topicPartitions: DescribedTopicPartitions[] };
-    targetAssignment: { topicPartitions: DescribedTopicPartitions[] };
-  }[];
-}
-
-function failure(errorCode: number, errorMessage: string | null = null) {
-  return {
-    errorCode,
-    errorMessage,
-    memberId: null,
-    memberEpoch: 0,
-    heartbeatIntervalMs: 0,
-    assignment: null,
-  };
-}
-
 const sessionKey = (g: string, m: string) => `cg-session\u0000${g}\u0000${m}`;
 const rebalanceKey = (g: string, m: string) => `cg-rebalance\u0000${g}\u0000${m}`;
-
-/** Kafka's regex subscriptions match whole topic names (Pattern.matcher(topic).matches()). */
-function compileRegex(re: string): RegExp | null {
-  try {
-    return new RegExp(`^(?:${re})$`, "u");
-  } catch {
-    return null;
-  }
-}
 
 function sameNames(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -184,8 +110,7 @@ function sameNames(a: string[], b: string[]): boolean {
 export class ConsumerGroupCoordinator {
   readonly groups = new Map<string, ConsumerGroup>();
   private readonly timer: CoordinatorTimer;
-  private readonly assignors = new Map<string, PartitionAssignor>();
-  private readonly regexCache = new Map<string, RegExp | null>();
+  private readonly assignment: TargetAssignmentBuilder;
   private readonly store: ConsumerGroupStore;
   private closed = false;
 
@@ -198,16 +123,12 @@ export class ConsumerGroupCoordinator {
   ) {
     this.timer = new CoordinatorTimer(clock);
     this.store = new ConsumerGroupStore(log);
-    for (const name of config.consumerAssignors) {
-      const make = ASSIGNORS[name];
-      if (make) this.assignors.set(name, make());
-    }
-    if (this.assignors.size === 0) this.assignors.set("uniform", ASSIGNORS.uniform());
+    this.assignment = new TargetAssignmentBuilder(config, topics);
   }
 
   /** The default assignor: the first of group.consumer.assignors. */
   get defaultAssignor(): string {
-    return this.assignors.keys().next().value!;
+    return this.assignment.defaultAssignor;
   }
 
   group(groupId: string): ConsumerGroup | undefined {
@@ -279,7 +200,7 @@ export class ConsumerGroupCoordinator {
 
   heartbeat(p: ConsumerGroupHeartbeatParams): ConsumerGroupHeartbeatResult {
     if (this.closed) return failure(ErrorCode.NOT_COORDINATOR);
-    const invalid = this.validateRequest(p);
+    const invalid = validateHeartbeatRequest(p, this.assignment);
     if (invalid) return invalid;
     if (
       p.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH ||
@@ -429,7 +350,7 @@ export class ConsumerGroupCoordinator {
 
     // 2. Bump the group epoch if the subscriptions or their topics changed.
     let bump = newGroup || group.groupEpoch === 0 || subscriptionChanged;
-    const metadata = this.subscriptionMetadata(group);
+    const metadata = this.assignment.subscriptionMetadata(group);
     if (metadata !== group.subscriptionMetadata) {
       group.subscriptionMetadata = metadata;
       bump = true;
@@ -437,7 +358,7 @@ export class ConsumerGroupCoordinator {
     if (bump) group.groupEpoch++;
 
     // 3. The target assignment.
-    if (group.groupEpoch > group.assignmentEpoch) this.computeTargetAssignment(group);
+    if (group.groupEpoch > group.assignmentEpoch) this.assignment.computeTargetAssignment(group);
 
     // 4. Reconcile the member.
     const target = group.targetAssignment.get(memberId) ?? new Map<string, Set<number>>();
@@ -477,54 +398,6 @@ export class ConsumerGroupCoordinator {
       heartbeatIntervalMs: this.config.consumerHeartbeatIntervalMs,
       assignment: sendAssignment ? { topicPartitions: next.assignedList() } : null,
     };
-  }
-
-  /** Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid. */
-  private validateRequest(p: ConsumerGroupHeartbeatParams): ConsumerGroupHeartbeatResult | null {
-    const invalid = (m: string) => failure(ErrorCode.INVALID_REQUEST, m);
-    const blank = (s: string | null) => s !== null && s.trim() === "";
-    if (
-      (p.apiVersion >= 1 || p.memberEpoch > 0 || p.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH) &&
-      p.memberId.trim() === ""
-    ) {
-      return invalid("MemberId can't be empty.");
-    }
-    if (p.groupId.trim() === "") return invalid("GroupId can't be empty.");
-    if (blank(p.instanceId)) return invalid("InstanceId can't be empty.");
-    if (blank(p.rackId)) return invalid("RackId can't be empty.");
-    if (p.memberEpoch === 0) {
-      if (p.rebalanceTimeoutMs === -1) {
-        return invalid("RebalanceTimeoutMs must be provided in first request.");
-      }
-      if (p.topicPartitions === null || p.topicPartitions.length > 0) {
-        return invalid("TopicPartitions must be empty when (re-)joining.");
-      }
-      if (p.subscribedTopicNames === null && p.subscribedTopicRegex === null) {
-        return invalid(
-          "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.",
-        );
-      }
-    } else if (p.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-      if (p.instanceId === null) return invalid("InstanceId can't be null.");
-    } else if (p.memberEpoch < LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-      return invalid("MemberEpoch is invalid.");
-    }
-    if (p.subscribedTopicRegex !== null && p.subscribedTopicRegex !== "") {
-      if (this.regex(p.subscribedTopicRegex) === null) {
-        return failure(
-          INVALID_REGULAR_EXPRESSION,
-          `SubscribedTopicRegex \`${p.subscribedTopicRegex}\` is not a valid regular expression.`,
-        );
-      }
-    }
-    if (p.serverAssignor !== null && !this.assignors.has(p.serverAssignor)) {
-      return failure(
-        ErrorCode.UNSUPPORTED_ASSIGNOR,
-        `ServerAssignor ${p.serverAssignor} is not supported. Supported assignors: ` +
-          `${[...this.assignors.keys()].join(", ")}.`,
-      );
-    }
-    return null;
   }
 
   /** Kafka's throwIfConsumerGroupMemberEpochIsInvalid. */
@@ -616,7 +489,7 @@ export class ConsumerGroupCoordinator {
   private fenceMember(group: ConsumerGroup, m: ConsumerGroupMember, reason: string): void {
     this.removeMember(group, m);
     group.groupEpoch++;
-    group.subscriptionMetadata = this.subscriptionMetadata(group);
+    group.subscriptionMetadata = this.assignment.subscriptionMetadata(group);
     log.debug(`consumer group ${group.groupId}: member ${m.memberId} removed: ${reason}`);
   }
 
@@ -660,80 +533,6 @@ export class ConsumerGroupCoordinator {
   }
 
   // ---- subscriptions and the target assignment ------------------------------------------------
-
-  private regex(re: string): RegExp | null {
-    if (!this.regexCache.has(re)) {
-      if (this.regexCache.size > 1000) this.regexCache.clear();
-      this.regexCache.set(re, compileRegex(re));
-    }
-    return this.regexCache.get(re)!;
-  }
-
-  /** The existing topics a member subscribes to (names, and regex matches of user topics). */
-  subscribedTopics(m: ConsumerGroupMember): TopicInfo[] {
-    const out = new Map<string, TopicInfo>();
-    for (const name of m.subscribedTopicNames) {
-      const t = this.topics.byName(name);
-      if (t) out.set(t.name, t);
-    }
-    if (m.subscribedTopicRegex !== null) {
-      const re = this.regex(m.subscribedTopicRegex);
-      if (re) {
-        for (const t of this.topics.all()) {
-          if (!t.name.startsWith("__") && re.test(t.name)) out.set(t.name, t);
-        }
-      }
-    }
-    return [...out.values()];
-  }
-
-  /** Every subscribed topic's name, id and partition count: a change means reassigning. */
-  private subscriptionMetadata(group: ConsumerGroup): string {
-    const seen = new Map<string, TopicInfo>();
-    for (const m of group.members.values()) {
-      for (const t of this.subscribedTopics(m)) seen.set(t.name, t);
-    }
-    return subscriptionMetadataSignature(
-      [...seen.values()].map((t) => ({
-        topicName: t.name,
-        topicId: t.topicId,
-        numPartitions: t.partitions,
-      })),
-    );
-  }
-
-  private computeTargetAssignment(group: ConsumerGroup): void {
-    const name = group.preferredAssignor(this.defaultAssignor);
-    const assignor = this.assignors.get(name) ?? this.assignors.get(this.defaultAssignor)!;
-    const topics = new Map<string, AssignorTopic>();
-    const members: AssignorMember[] = [];
-    for (const m of group.members.values()) {
-      const ids = new Set<string>();
-      for (const t of this.subscribedTopics(m)) {
-        ids.add(t.topicId);
-        topics.set(t.topicId, { name: t.name, partitions: t.partitions });
-      }
-      members.push({
-        memberId: m.memberId,
-        instanceId: m.instanceId,
-        rackId: m.rackId,
-        subscribedTopicIds: ids,
-        current: group.targetAssignment.get(m.memberId) ?? new Map(),
-      });
-    }
-    const result = assignor.assign({ members, topics });
-    for (const id of group.targetAssignment.keys()) group.markChanged(id);
-    group.targetAssignment.clear();
-    for (const [id, a] of result) {
-      group.targetAssignment.set(id, a);
-      group.markChanged(id);
-    }
-    group.assignmentEpoch = group.groupEpoch;
-    log.debug(
-      `consumer group ${group.groupId}: target assignment for epoch ${group.groupEpoch} ` +
-        `(${assignor.name}, ${members.length} members)`,
-    );
-  }
 
   // ---- offsets ------------------------------------------------------------------------------
 
@@ -798,17 +597,6 @@ export class ConsumerGroupCoordinator {
     return memberEpoch === m.memberEpoch ? ErrorCode.NONE : ErrorCode.STALE_MEMBER_EPOCH;
   }
 
-  /** Whether any member subscribes to `topic` (its offsets may then not be deleted). */
-  isSubscribedToTopic(group: ConsumerGroup, topic: string): boolean {
-    for (const m of group.members.values()) {
-      if (m.subscribedTopicNames.includes(topic)) return true;
-      if (m.subscribedTopicRegex !== null && this.regex(m.subscribedTopicRegex)?.test(topic)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   /** Drops a group from memory (its tombstones are written by the next flush). */
   private dropGroup(groupId: string): void {
     const g = this.groups.get(groupId);
@@ -844,37 +632,14 @@ export class ConsumerGroupCoordinator {
     return ErrorCode.NONE;
   }
 
-  // ---- admin views ----------------------------------------------------------------------------
+  // ---- admin views (consumer_group_describe.ts) ---------------------------------------------
 
   /** ListGroups entries of type "consumer" matching the filters (lower-case state names). */
   listGroups(
     states: Set<string>,
     types: Set<string>,
   ): { groupId: string; protocolType: string; groupState: string; groupType: string }[] {
-    if (types.size > 0 && !types.has("consumer")) return [];
-    const out = [];
-    for (const g of this.groups.values()) {
-      const state = g.state;
-      if (states.size > 0 && !states.has(state.toLowerCase())) continue;
-      out.push({
-        groupId: g.groupId,
-        protocolType: "consumer",
-        groupState: state,
-        groupType: "consumer",
-      });
-    }
-    return out;
-  }
-
-  private describedPartitions(
-    a: AssignedPartitions | TopicPartitionSet,
-  ): DescribedTopicPartitions[] {
-    const out: DescribedTopicPartitions[] = [];
-    for (const { topicId, partitions } of toList(a)) {
-      const t = this.topics.byId(topicId);
-      if (t) out.push({ topicId, topicName: t.name, partitions });
-    }
-    return out;
+    return listConsumerGroups(this.groups, states, types);
   }
 
   /** ConsumerGroupDescribe of one group (GROUP_ID_NOT_FOUND for unknown and classic ids). */
@@ -902,31 +667,7 @@ export class ConsumerGroupCoordinator {
           : `Group ${groupId} not found.`,
       };
     }
-    return {
-      errorCode: ErrorCode.NONE,
-      errorMessage: null,
-      groupId,
-      groupState: g.state,
-      groupEpoch: g.groupEpoch,
-      assignmentEpoch: g.assignmentEpoch,
-      assignorName: g.preferredAssignor(this.defaultAssignor),
-      members: [...g.members.values()].map((m) => ({
-        memberId: m.memberId,
-        instanceId: m.instanceId,
-        rackId: m.rackId,
-        memberEpoch: m.memberEpoch,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        subscribedTopicNames: m.subscribedTopicNames,
-        subscribedTopicRegex: m.subscribedTopicRegex,
-        assignment: { topicPartitions: this.describedPartitions(m.assigned) },
-        targetAssignment: {
-          topicPartitions: this.describedPartitions(
-            g.targetAssignment.get(m.memberId) ?? new Map(),
-          ),
-        },
-      })),
-    };
+    return describeConsumerGroup(g, this.defaultAssignor, this.topics);
   }
 
   /** A member's subscribed topic names (regex resolved) and assigned partitions by name. */
@@ -934,14 +675,11 @@ export class ConsumerGroupCoordinator {
     topics: string[];
     assigned: { topic: string; partitions: number[] }[];
   } {
-    const names = new Set(m.subscribedTopicNames);
-    for (const t of this.subscribedTopics(m)) names.add(t.name);
-    return {
-      topics: [...names].sort(),
-      assigned: this.describedPartitions(m.assigned).map((t) => ({
-        topic: t.topicName,
-        partitions: t.partitions,
-      })),
-    };
+    return memberView(m, this.assignment, this.topics);
+  }
+
+  /** Whether any member subscribes to `topic` (its offsets may then not be deleted). */
+  isSubscribedToTopic(group: ConsumerGroup, topic: string): boolean {
+    return this.assignment.isSubscribedToTopic(group, topic);
   }
 }

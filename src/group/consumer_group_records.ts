@@ -211,7 +211,8 @@ export function consumerGroupKey(
   const version = CONSUMER_GROUP_KEY_VERSIONS[type];
   const w = new Writer(32 + groupId.length + memberId.length);
   w.int16(version);
-  codecFor(KEYS[type], version).encode(w, { groupId, memberId });
+  // Group-level keys have no memberId field (strict encoding would reject the key).
+  codecFor(KEYS[type], version).encode(w, memberId === "" ? { groupId } : { groupId, memberId });
   return w.finishCopy();
 }
 

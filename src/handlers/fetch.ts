@@ -2,8 +2,8 @@
  * Fetch (key 1), v0–17.
  * Behaviour: reads whole batches as stored, from the batch containing each fetch offset.
  * Long poll: when fewer than `min_bytes` are ready the request waits up to `max_wait_ms`,
- * woken by appends to any partition it asked for. `max_bytes` caps the response and
- * `partition_max_bytes` each partition, except that the first batch of the first non-empty
+ * woken by appends to any partition it asked for. `max_bytes` (itself capped by the broker's
+ * `fetch.max.bytes`) caps the response and `partition_max_bytes` each partition, except that the first batch of the first non-empty
  * partition is always whole (KIP-74) so a consumer never stalls on a large batch.
  * read_uncommitted reads up to the high watermark, read_committed up to the last stable
  * offset and lists the aborted transactions overlapping the returned batches (producer id and
@@ -181,7 +181,11 @@ export const fetch: ApiRegistration = {
   response: FetchResponse,
   handler: async (req, { broker, apiVersion }) => {
     const { targets, responses } = resolve(broker, req, apiVersion);
-    const maxBytes = apiVersion >= 3 ? Math.max(0, req.maxBytes) : 0x7fffffff;
+    // The broker's fetch.max.bytes caps what a request may ask for, as Kafka does.
+    const maxBytes = Math.min(
+      apiVersion >= 3 ? Math.max(0, req.maxBytes) : 0x7fffffff,
+      broker.config.int("fetch.max.bytes"),
+    );
     const minBytes = Math.max(0, req.minBytes);
     const committed = req.isolationLevel === READ_COMMITTED;
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);

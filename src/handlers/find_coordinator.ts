@@ -46,7 +46,8 @@ export const findCoordinator: ApiRegistration = {
         coordinators: (req.coordinatorKeys as string[]).map((k) => lookup(broker, k, keyType)),
       };
     }
-    const c = lookup(broker, req.key, keyType);
+    // Before v4 the coordinator's fields are the response's own; `key` is no field there.
+    const { key: _key, ...c } = lookup(broker, req.key, keyType);
     return { throttleTimeMs: 0, ...c };
   },
 };

@@ -1,0 +1,321 @@
+/**
+ * The broker-level settings this broker honours, under Kafka's names, with their defaults
+ * and documentation (README and DescribeConfigs are generated from this table).
+ */
+import type { ConfigDef, ConfigType, ConfigValue } from "./config_def.ts";
+
+const LONG_MAX = Number.MAX_SAFE_INTEGER; // Kafka's Long.MAX_VALUE, within JS number range
+
+function def(
+  name: string,
+  type: ConfigType,
+  dflt: ConfigValue,
+  doc: string,
+  extra: Partial<ConfigDef> = {},
+): ConfigDef {
+  return { name, type, default: dflt, doc, ...extra };
+}
+
+/** Broker-level settings this broker honours. */
+export const BROKER_CONFIGS: ConfigDef[] = [
+  def("node.id", "int", 1, "This broker's id in Metadata responses.", { min: 0 }),
+  def("broker.id", "int", null, "Alias of node.id (older Kafka name).", { min: 0 }),
+  def(
+    "listeners",
+    "string",
+    null,
+    "PLAINTEXT://host:port to bind (--host/--port win); a runtime change has no effect.",
+  ),
+  def(
+    "advertised.listeners",
+    "string",
+    null,
+    "PLAINTEXT://host:port put in Metadata; a runtime change has no effect.",
+  ),
+  def("log.dirs", "string", null, "Data directory (same as --data-dir)."),
+  def("log.dir", "string", null, "Data directory when log.dirs is unset."),
+  def("num.partitions", "int", 1, "Partitions of auto-created topics.", { min: 1 }),
+  def("default.replication.factor", "int", 1, "Replication factor reported for new topics.", {
+    min: 1,
+  }),
+  def("auto.create.topics.enable", "bool", true, "Create unknown topics on Metadata/Produce."),
+  def("delete.topic.enable", "bool", true, "Allow DeleteTopics."),
+  def("message.max.bytes", "int", 1048588, "Largest record batch accepted.", { min: 0 }),
+  def("socket.request.max.bytes", "int", 104857600, "Largest request frame accepted.", {
+    min: 1,
+  }),
+  def(
+    "max.request.partition.size.limit",
+    "int",
+    2000,
+    "Most partitions a DescribeTopicPartitions response describes.",
+    { min: 1 },
+  ),
+  // Kafka's default is -1 (no bound, the JVM heap is the backstop); a bound here keeps a few
+  // slowly sent 100 MB frames from taking gigabytes. Shared by the Deno workers.
+  def(
+    "queued.max.request.bytes",
+    "long",
+    536870912,
+    "Bytes of requests buffered at once; -1: no bound.",
+    { min: -1 },
+  ),
+  def("connections.max.idle.ms", "long", 600000, "Close connections idle this long; -1: never.", {
+    min: -1,
+  }),
+  def("max.connections", "int", 2147483647, "Most connections open at once.", { min: 0 }),
+  def("max.connections.per.ip", "int", 2147483647, "Most connections from one address.", {
+    min: 0,
+  }),
+  def("fetch.max.bytes", "int", 57671680, "Largest Fetch response (one batch may exceed it).", {
+    min: 1024,
+  }),
+  def("log.segment.bytes", "int", 1073741824, "Roll a segment at this size.", { min: 14 }),
+  def("log.roll.ms", "long", null, "Roll a segment after this age (overrides log.roll.hours).", {
+    min: 1,
+  }),
+  def("log.roll.hours", "int", 168, "Roll a segment after this many hours.", { min: 1 }),
+  def("log.retention.ms", "long", null, "Delete segments older than this; -1 keeps forever."),
+  def("log.retention.minutes", "int", null, "Retention in minutes when log.retention.ms unset."),
+  def("log.retention.hours", "int", 168, "Retention in hours when the finer ones are unset."),
+  def("log.retention.bytes", "long", -1, "Delete old segments above this size; -1: no limit."),
+  def("log.retention.check.interval.ms", "long", 300000, "How often retention runs.", { min: 1 }),
+  def("log.cleanup.policy", "list", "delete", "delete, compact, or both.", {
+    choices: ["delete", "compact"],
+  }),
+  def("log.index.interval.bytes", "int", 4096, "Bytes between offset index entries.", {
+    min: 0,
+  }),
+  def("log.index.size.max.bytes", "int", 10485760, "Largest offset index file.", { min: 4 }),
+  def(
+    "log.flush.interval.messages",
+    "long",
+    LONG_MAX,
+    "fsync a partition after this many messages (default: leave it to the OS).",
+    { min: 1 },
+  ),
+  def("log.flush.interval.ms", "long", null, "fsync a partition after this many ms.", { min: 0 }),
+  def("log.flush.scheduler.interval.ms", "long", LONG_MAX, "How often the flusher checks.", {
+    min: 0,
+  }),
+  def(
+    "log.message.downconversion.enable",
+    "bool",
+    true,
+    "Down-convert records for Fetch v0–3 consumers.",
+  ),
+  def("log.message.timestamp.type", "string", "CreateTime", "CreateTime or LogAppendTime.", {
+    choices: ["CreateTime", "LogAppendTime"],
+  }),
+  def(
+    "log.message.timestamp.before.max.ms",
+    "long",
+    LONG_MAX,
+    "Oldest CreateTime accepted, before now (INVALID_TIMESTAMP per record).",
+    { min: 0 },
+  ),
+  def(
+    "log.message.timestamp.after.max.ms",
+    "long",
+    LONG_MAX,
+    "Furthest future CreateTime accepted, after now (INVALID_TIMESTAMP per record).",
+    { min: 0 },
+  ),
+  def("offsets.topic.num.partitions", "int", 50, "Partitions of __consumer_offsets.", { min: 1 }),
+  def("offsets.topic.segment.bytes", "int", 104857600, "Segment size of __consumer_offsets.", {
+    min: 1,
+  }),
+  def("group.initial.rebalance.delay.ms", "int", 3000, "Delay before the first rebalance.", {
+    min: 0,
+  }),
+  def("group.min.session.timeout.ms", "int", 6000, "Smallest session timeout a member may ask.", {
+    min: 0,
+  }),
+  def("group.max.session.timeout.ms", "int", 1800000, "Largest session timeout a member may ask.", {
+    min: 0,
+  }),
+  def("group.max.size", "int", 2147483647, "Most members a consumer group may have.", { min: 1 }),
+  def(
+    "group.consumer.session.timeout.ms",
+    "int",
+    45000,
+    "Consumer-protocol (KIP-848) member session timeout.",
+    { min: 1 },
+  ),
+  def(
+    "group.consumer.heartbeat.interval.ms",
+    "int",
+    5000,
+    "Heartbeat interval given to consumer-protocol members.",
+    { min: 1 },
+  ),
+  def(
+    "group.consumer.assignors",
+    "list",
+    "uniform,range",
+    "Server assignors (uniform, range or Kafka class names); the first is the default.",
+  ),
+  def("group.consumer.max.size", "int", 2147483647, "Most members of a KIP-848 group.", {
+    min: 1,
+  }),
+  def("offsets.retention.minutes", "int", 10080, "Keep offsets of an empty group this long.", {
+    min: 1,
+  }),
+  def("offsets.retention.check.interval.ms", "long", 600000, "How often offsets expire.", {
+    min: 1,
+  }),
+  def("offset.metadata.max.bytes", "int", 4096, "Largest metadata string of a commit.", {
+    min: 0,
+  }),
+  def("transaction.max.timeout.ms", "int", 900000, "Largest transaction timeout allowed.", {
+    min: 1,
+  }),
+  def("transaction.state.log.num.partitions", "int", 50, "Partitions of __transaction_state.", {
+    min: 1,
+  }),
+  def(
+    "transaction.state.log.segment.bytes",
+    "int",
+    104857600,
+    "Segment size of __transaction_state.",
+    { min: 14 },
+  ),
+  def(
+    "transactional.id.expiration.ms",
+    "int",
+    604800000,
+    "Forget a transactional id idle this long.",
+    { min: 1 },
+  ),
+  def(
+    "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+    "int",
+    10000,
+    "How often transactions past their timeout are aborted.",
+    { min: 1 },
+  ),
+  def(
+    "transaction.remove.expired.transaction.cleanup.interval.ms",
+    "int",
+    3600000,
+    "How often expired transactional ids are removed.",
+    { min: 1 },
+  ),
+  def(
+    "transaction.partition.verification.enable",
+    "bool",
+    true,
+    "Refuse transactional produce to partitions not added to the transaction.",
+  ),
+  def("log.cleaner.delete.retention.ms", "long", 86400000, "Tombstone retention.", { min: 0 }),
+  def(
+    "log.cleaner.min.cleanable.ratio",
+    "double",
+    0.5,
+    "Default min.cleanable.dirty.ratio of compacted topics.",
+    { min: 0, max: 1 },
+  ),
+  def(
+    "log.cleaner.min.compaction.lag.ms",
+    "long",
+    0,
+    "Default min.compaction.lag.ms of compacted topics.",
+    { min: 0 },
+  ),
+  def(
+    "log.cleaner.max.compaction.lag.ms",
+    "long",
+    LONG_MAX,
+    "Default max.compaction.lag.ms of compacted topics.",
+    { min: 1 },
+  ),
+  // Tiered storage (KIP-405), retention and compaction.
+  def(
+    "log.local.retention.ms",
+    "long",
+    -2,
+    "Local retention of tiered topics (-2: log.retention.ms).",
+    { min: -2 },
+  ),
+  def(
+    "log.local.retention.bytes",
+    "long",
+    -2,
+    "Local size bound of tiered topics (-2: log.retention.bytes).",
+    { min: -2 },
+  ),
+  def("remote.log.storage.system.enable", "bool", false, "Enable tiered storage on this broker."),
+  def(
+    "remote.log.storage.uri",
+    "string",
+    null,
+    "Cold tier: file:///path (default: remote/ beside the data dir) or s3://bucket/prefix.",
+  ),
+  def(
+    "remote.log.storage.s3.endpoint",
+    "string",
+    null,
+    "S3 endpoint URL (default: AWS for the region); keys from AWS_ACCESS_KEY_ID/SECRET.",
+  ),
+  def("remote.log.storage.s3.region", "string", "us-east-1", "S3 region (request signing)."),
+  def(
+    "remote.log.storage.s3.request.timeout.ms",
+    "long",
+    30000,
+    "Longest wait for one S3 request.",
+    { min: 1 },
+  ),
+  def(
+    "remote.log.manager.task.interval.ms",
+    "long",
+    30000,
+    "How often each tiered partition is checked for segments to copy and expire.",
+    { min: 1 },
+  ),
+  def(
+    "remote.log.manager.task.retry.backoff.ms",
+    "long",
+    500,
+    "First retry delay after a cold-tier failure.",
+    { min: 1 },
+  ),
+  def(
+    "remote.log.manager.task.retry.backoff.max.ms",
+    "long",
+    30000,
+    "Longest retry delay (the delay doubles per failure).",
+    { min: 1 },
+  ),
+  def(
+    "remote.log.reader.cache.size.bytes",
+    "long",
+    67108864,
+    "Memory bound of the cache of remote indexes and segment chunks.",
+    { min: 0 },
+  ),
+  def(
+    "remote.fetch.max.wait.ms",
+    "int",
+    500,
+    "Longest a fetch waits for the cold tier before answering without that partition.",
+    { min: 1 },
+  ),
+  def(
+    "max.incremental.fetch.session.cache.slots",
+    "int",
+    1000,
+    "Incremental fetch sessions kept (KIP-227); 0 disables them.",
+    { min: 0 },
+  ),
+  def("log.cleaner.enable", "bool", true, "Run the LogCleaner (compaction)."),
+  def("log.cleaner.backoff.ms", "long", 15000, "Sleep between checks for logs to compact.", {
+    min: 0,
+  }),
+  def(
+    "log.cleaner.dedupe.buffer.size",
+    "long",
+    134217728,
+    "Memory bound of the compaction offset map.",
+    { min: 1 },
+  ),
+];

@@ -1,0 +1,290 @@
+/**
+ * LocalLog: the on-disk half of a partition's log, after Kafka's LocalLog. It holds the
+ * ordered segments of one directory and does what only needs them: find the segment of an
+ * offset, read whole batches from one segment, roll, delete the oldest segments, swap in a
+ * compacted segment, and hand closed segments to the cold tier and the cleaner. Offsets
+ * (log start, log end), producer state and the cold tier are PartitionLog's (Kafka's
+ * UnifiedLog), which calls this from inside its append chain.
+ */
+import { renameSync, rmSync, statSync } from "node:fs";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { fsyncDir } from "./file_io.ts";
+import type { SegmentTime } from "./legacy_offsets.ts";
+import type { LogConfig } from "./log_config.ts";
+import { CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX } from "./log_files.ts";
+import { type Decompressor, LogSegment } from "./log_segment.ts";
+import type { LogSegmentData } from "./remote_storage.ts";
+import { ReadFailures } from "./segment_damage.ts";
+import type { TimestampOffset } from "./time_index.ts";
+
+/** A closed (non-active) local segment, for the RemoteLogManager and the LogCleaner. */
+export interface ClosedSegment {
+  segment: LogSegment;
+  baseOffset: number;
+  /** Last offset the segment covers: the next segment's base offset - 1. */
+  endOffset: number;
+  size: number;
+}
+
+export class LocalLog {
+  /** Oldest first; never empty once loaded (the last one is the active segment). */
+  readonly segments: LogSegment[] = [];
+  private cfg: LogConfig;
+  private readonly readFailures: ReadFailures;
+
+  constructor(
+    readonly dir: string,
+    config: LogConfig,
+    /** "topic-partition", for log lines and errors. */
+    readonly name: string,
+    private readonly decompress?: Decompressor,
+  ) {
+    this.cfg = config;
+    this.readFailures = new ReadFailures(name);
+  }
+
+  get config(): LogConfig {
+    return this.cfg;
+  }
+  set config(c: LogConfig) {
+    this.cfg = c;
+    for (const s of this.segments) {
+      s.config = c;
+      s.offsetIndex.maxEntries = c.maxIndexEntries;
+      s.timeIndex.maxEntries = c.maxIndexEntries;
+    }
+  }
+
+  get active(): LogSegment {
+    return this.segments[this.segments.length - 1];
+  }
+  /** Base offset of the first local segment. */
+  get baseOffset(): number {
+    return this.segments[0].baseOffset;
+  }
+  get sizeInBytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+  /** Local segments' base offsets, sizes and file modification times (ListOffsets v0). */
+  segmentTimes(): SegmentTime[] {
+    return this.segments.map((s) => ({
+      baseOffset: s.baseOffset,
+      size: s.size,
+      lastModified: statSync(s.logPath).mtimeMs,
+    }));
+  }
+  /** Base offsets of the segments, oldest first. */
+  segmentBaseOffsets(): number[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+
+  /** Index of the segment whose range holds `offset` (largest base offset <= offset). */
+  segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid].baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * Whole batches from the segment holding `offset` (or the next non-empty one), none at or
+   * past `upper`; empty when there are none. The caller checked the offset's range.
+   */
+  read(offset: number, maxBytes: number, upper: number, minOneBatch?: boolean): Uint8Array {
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
+      const seg = this.segments[i];
+      if (seg.baseOffset >= upper) break;
+      let buf: Uint8Array | null;
+      try {
+        buf = seg.read(offset, maxBytes, { maxOffset: upper, minOneBatch });
+      } catch (e) {
+        throw this.readFailures.failure(offset, e);
+      }
+      if (buf !== null) return buf;
+    }
+    return new Uint8Array(0);
+  }
+
+  /** The first local record with timestamp >= `ts` at or after `logStart`, or null. */
+  offsetForTimestamp(ts: number, logStart: number): TimestampOffset | null {
+    for (const seg of this.segments) {
+      if (seg.size === 0 || seg.largestTimestamp < ts) continue;
+      const found = seg.findOffsetByTimestamp(ts, logStart, this.decompress);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  /** The local record with the largest timestamp (first on ties), or null. */
+  maxTimestampAndOffset(): TimestampOffset | null {
+    let best: LogSegment | null = null;
+    let bestTs: { timestamp: number; offset: number } | null = null;
+    for (const seg of this.segments) {
+      if (seg.size === 0) continue;
+      const t = seg.maxTimestampSoFar();
+      if (t && (bestTs === null || t.timestamp > bestTs.timestamp)) {
+        best = seg;
+        bestTs = t;
+      }
+    }
+    if (best === null || bestTs === null) return null;
+    const batch = best.translateOffset(bestTs.offset);
+    if (batch === null) return null;
+    const h = batch.header;
+    const found = best.findRecord(batch.position, h, h.maxTimestamp, 0, this.decompress);
+    return found ?? { offset: h.baseOffset, timestamp: h.maxTimestamp };
+  }
+
+  // ---------------------------------------------------------------- roll and delete
+
+  /** Kafka's LogSegment.shouldRoll. */
+  shouldRoll(bytes: number, maxTimestamp: number, last: number, now: number): boolean {
+    const seg = this.active;
+    if (seg.size === 0) return false;
+    return seg.size > this.cfg.segmentBytes - bytes ||
+      seg.timeWaitedForRoll(now, maxTimestamp) > this.cfg.segmentMs ||
+      seg.offsetIndex.isFull() || seg.timeIndex.isFull() ||
+      last - seg.baseOffset > 0x7fffffff;
+  }
+
+  /** Seals the active segment (fsync, final index entries) and starts one at `nextOffset`. */
+  async roll(nextOffset: number, now: number): Promise<void> {
+    const old = this.active;
+    await old.flushAsync();
+    old.finishIndexes(true);
+    old.releaseHandles();
+    old.unloadIndexes();
+    this.segments.push(LogSegment.create(this.dir, nextOffset, this.cfg, now));
+    fsyncDir(this.dir);
+  }
+
+  /** Deletes the oldest `n` segments' files (never the active one) and drops them. */
+  dropOldestSegments(n: number): void {
+    n = Math.min(n, this.segments.length - 1);
+    if (n <= 0) return;
+    const doomed = this.segments.splice(0, n);
+    for (const seg of doomed) seg.deleteFiles();
+    fsyncDir(this.dir);
+  }
+
+  /** How many of the oldest segments lie wholly below `offset` (never the active one). */
+  segmentsBelow(offset: number): number {
+    let n = 0;
+    while (n + 1 < this.segments.length && this.segments[n + 1].baseOffset <= offset) n++;
+    return n;
+  }
+
+  /** The age clock of a segment: its largest timestamp, else the file's modification time. */
+  segmentTime(seg: LogSegment): number {
+    const ts = seg.largestTimestamp;
+    if (ts >= 0) return ts;
+    try {
+      return Deno.statSync(seg.logPath).mtime?.getTime() ?? seg.created;
+    } catch {
+      return seg.created;
+    }
+  }
+
+  // ---------------------------------------------------------------- tiering and compaction
+
+  /** The closed (non-active) local segments, oldest first. */
+  closedSegments(): ClosedSegment[] {
+    const out: ClosedSegment[] = [];
+    for (let i = 0; i + 1 < this.segments.length; i++) {
+      const s = this.segments[i];
+      out.push({
+        segment: s,
+        baseOffset: s.baseOffset,
+        endOffset: this.segments[i + 1].baseOffset - 1,
+        size: s.size,
+      });
+    }
+    return out;
+  }
+
+  /** Whether `seg` is still one of this log's closed segments (not deleted or replaced). */
+  holdsClosedSegment(seg: LogSegment): boolean {
+    const i = this.segments.indexOf(seg);
+    return i >= 0 && i < this.segments.length - 1;
+  }
+
+  /** Reads a closed segment's .log, .index and .timeindex for upload (asynchronously). */
+  async readSegmentFiles(seg: LogSegment): Promise<LogSegmentData> {
+    if (!this.holdsClosedSegment(seg)) {
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `segment ${seg.baseOffset} is gone`);
+    }
+    // Make sure the index files are on disk and match the log (rebuilt if they were not).
+    seg.maxTimestampSoFar();
+    const read = async (path: string, required: boolean): Promise<Uint8Array> => {
+      try {
+        return await Deno.readFile(path);
+      } catch (e) {
+        if (!required && e instanceof Deno.errors.NotFound) return new Uint8Array(0);
+        throw e;
+      }
+    };
+    const log = await read(seg.logPath, true);
+    // A missing index uploads empty: remote lookups then scan from the segment's start.
+    const offsetIndex = await read(seg.offsetIndex.path, false);
+    const timeIndex = await read(seg.timeIndex.path, false);
+    return {
+      log: log.length === seg.size ? log : log.subarray(0, seg.size),
+      offsetIndex,
+      timeIndex,
+    };
+  }
+
+  /** Path the LogCleaner writes a cleaned copy of `seg` to. */
+  cleanedPathFor(seg: LogSegment): string {
+    return `${seg.logPath}${CLEANED_FILE_SUFFIX}`;
+  }
+
+  /**
+   * Replaces closed segment `seg` by the cleaned log at cleanedPathFor(seg), synchronously:
+   * `.cleaned` → `.log.swap` (the commit point; the LogLoader completes a swap from here),
+   * old indexes deleted, `.log.swap` → `.log` (atomic replace), indexes rebuilt. Returns false
+   * (and drops the cleaned file) when `seg` is no longer a closed segment of this log.
+   */
+  replaceWithCleaned(seg: LogSegment, closed: boolean): boolean {
+    const cleaned = this.cleanedPathFor(seg);
+    const i = this.segments.indexOf(seg);
+    if (closed || i < 0 || i >= this.segments.length - 1) {
+      rmSync(cleaned, { force: true });
+      return false;
+    }
+    const swap = `${seg.logPath}${SWAP_FILE_SUFFIX}`;
+    renameSync(cleaned, swap);
+    fsyncDir(this.dir);
+    seg.releaseHandles();
+    rmSync(seg.offsetIndex.path, { force: true });
+    rmSync(seg.timeIndex.path, { force: true });
+    renameSync(swap, seg.logPath);
+    fsyncDir(this.dir);
+    const fresh = LogSegment.open(this.dir, seg.baseOffset, this.cfg);
+    fresh.rebuildIndexes();
+    fresh.unloadIndexes();
+    fresh.releaseHandles();
+    this.segments[i] = fresh;
+    return true;
+  }
+
+  /** Approximate heap held by indexes (for memory accounting). */
+  get indexMemoryBytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.offsetIndex.memoryBytes + s.timeIndex.memoryBytes;
+    return n;
+  }
+}
