@@ -16,7 +16,6 @@ import { BrokerProcess, decoder, kcat, testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 import { until, waitFor } from "./wait.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const TOKEN = "actions-token";
 type Json = any;
 
@@ -62,7 +61,6 @@ async function withBroker(fn: (api: ReturnType<typeof client>, p: BrokerProcess)
 
 Deno.test(
   "POST /v1/topics/{name}/records produces through Produce; kcat reads it back",
-  opts,
   async () => {
     await withBroker(async (api, p) => {
       assert.equal((await api("POST", "/v1/topics", { name: "prod", partitions: 4 })).status, 201);
@@ -255,7 +253,6 @@ Deno.test(
 
 Deno.test(
   "GET /v1/topics/{name}/records/search: exact matches within its bounds",
-  opts,
   async () => {
     await withBroker(async (api, p) => {
       assert.equal(
@@ -365,7 +362,6 @@ Deno.test(
 
 Deno.test(
   "DELETE /v1/groups/{id}: Empty groups and their offsets; 409 while consumed",
-  opts,
   async () => {
     await withBroker(async (api, p) => {
       assert.equal((await api("POST", "/v1/topics", { name: "gt", partitions: 1 })).status, 201);
@@ -412,7 +408,6 @@ Deno.test(
 
 Deno.test(
   "failed requests leave out routine answers (MEMBER_ID_REQUIRED) but count real errors",
-  opts,
   async () => {
     const b = await testBroker({ adminPort: 0 });
     const c = await RawClient.connect(b.port);

@@ -1,8 +1,6 @@
 /** Shared by the admin HTTP API tests: request helpers and a Prometheus text parser. */
 import assert from "node:assert/strict";
 
-export const opts = { sanitizeOps: false, sanitizeResources: false };
-
 export type Json = any;
 
 export async function call(

@@ -8,21 +8,14 @@ import assert from "node:assert/strict";
 import { encodeRecordBatch } from "../protocol/records.ts";
 import { createAdminApp } from "../src/admin/app.ts";
 import { BrokerProcess, decoder, kcat, run, testBroker } from "./helpers.ts";
-import {
-  assertError,
-  call,
-  type Json,
-  opts,
-  parsePrometheus,
-  sample,
-} from "./admin_api_fixtures.ts";
+import { assertError, call, type Json, parsePrometheus, sample } from "./admin_api_fixtures.ts";
 import { until, waitFor } from "./wait.ts";
 
 const enc = new TextEncoder();
 
 // ---- over real HTTP, against kcat traffic ----------------------------------------------
 
-Deno.test("admin API over HTTP: metrics and peek match what kcat produced", opts, async () => {
+Deno.test("admin API over HTTP: metrics and peek match what kcat produced", async () => {
   const token = "http-token";
   const b = await testBroker({
     adminPort: 0,
@@ -192,7 +185,6 @@ Deno.test("admin API over HTTP: metrics and peek match what kcat produced", opts
 
 Deno.test(
   "admin API: consumer groups, lag and offset reset with a kcat consumer",
-  opts,
   async (t) => {
     const b = await testBroker({
       adminPort: 0,
@@ -414,7 +406,7 @@ Deno.test(
   },
 );
 
-Deno.test("admin API: tiered partitions report local and remote bytes", opts, async () => {
+Deno.test("admin API: tiered partitions report local and remote bytes", async () => {
   const remote = await Deno.makeTempDir({ prefix: "tributary-admin-remote-" });
   const b = await testBroker({
     config: {
@@ -464,7 +456,7 @@ Deno.test("admin API: tiered partitions report local and remote bytes", opts, as
   }
 });
 
-Deno.test("admin API: a broker without adminPort serves no HTTP", opts, async () => {
+Deno.test("admin API: a broker without adminPort serves no HTTP", async () => {
   const b = await testBroker();
   try {
     assert.equal(b.adminPort, undefined);
@@ -475,7 +467,7 @@ Deno.test("admin API: a broker without adminPort serves no HTTP", opts, async ()
   }
 });
 
-Deno.test("admin API: a taken admin port fails the start cleanly", opts, async () => {
+Deno.test("admin API: a taken admin port fails the start cleanly", async () => {
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const dataDir = await Deno.makeTempDir({ prefix: "tributary-admin-port-" });
   try {
@@ -493,7 +485,7 @@ Deno.test("admin API: a taken admin port fails the start cleanly", opts, async (
   }
 });
 
-Deno.test("CLI: --admin-port and --admin-token", opts, async () => {
+Deno.test("CLI: --admin-port and --admin-token", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tributary-admin-cli-" });
   const p = await BrokerProcess.start(dir, ["--admin-port", "0", "--admin-token", "cli-token"]);
   try {

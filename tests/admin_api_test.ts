@@ -10,18 +10,11 @@ import { encodeRecordBatch } from "../protocol/records.ts";
 import { createAdminApp } from "../src/admin/app.ts";
 import { openApiDocument } from "../src/admin/openapi.ts";
 import { testBroker } from "./helpers.ts";
-import {
-  assertError,
-  call,
-  type Json,
-  opts,
-  parsePrometheus,
-  sample,
-} from "./admin_api_fixtures.ts";
+import { assertError, call, type Json, parsePrometheus, sample } from "./admin_api_fixtures.ts";
 
 // ---- the app, through app.request() ------------------------------------------------------
 
-Deno.test("admin API: cluster, health, topics CRUD and errors", opts, async (t) => {
+Deno.test("admin API: cluster, health, topics CRUD and errors", async (t) => {
   const b = await testBroker();
   const app = createAdminApp(b.broker);
   try {
@@ -338,7 +331,7 @@ Deno.test("admin API: cluster, health, topics CRUD and errors", opts, async (t) 
   }
 });
 
-Deno.test("admin API: delete.topic.enable=false answers 403", opts, async () => {
+Deno.test("admin API: delete.topic.enable=false answers 403", async () => {
   const b = await testBroker({ config: { "delete.topic.enable": false } });
   try {
     const app = createAdminApp(b.broker);
@@ -352,7 +345,6 @@ Deno.test("admin API: delete.topic.enable=false answers 403", opts, async () => 
 
 Deno.test(
   "admin API: record peek returns exact keys, values, headers and offsets",
-  opts,
   async (t) => {
     const b = await testBroker();
     try {
@@ -486,7 +478,7 @@ Deno.test(
   },
 );
 
-Deno.test("admin API: bearer token on every endpoint but /healthz and /readyz", opts, async () => {
+Deno.test("admin API: bearer token on every endpoint but /healthz and /readyz", async () => {
   const b = await testBroker();
   try {
     const app = createAdminApp(b.broker, { token: "s3cret-token" });

@@ -20,7 +20,6 @@ import { until } from "./wait.ts";
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
 const TOKEN = "console-actions-token";
-const opts = { sanitizeOps: false, sanitizeResources: false };
 
 const text = async (page: Page, selector: string) =>
   ((await page.textContent(selector)) ?? "").trim();
@@ -77,7 +76,6 @@ print(json.dumps(sorted(g.id for g in a.list_groups(timeout=10))))
 
 Deno.test(
   "console actions: topics, configs, produce, search, offsets reset, deletions",
-  opts,
   async () => {
     const st = await Deno.stat(CHROMIUM).catch(() => null);
     assert.ok(st?.isFile, `chromium is not installed at ${CHROMIUM} (apt-get install -y chromium)`);

@@ -11,8 +11,6 @@ import { log } from "../src/log.ts";
 import { RawClient } from "./raw_client.ts";
 import { testBroker } from "./helpers.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 /** ApiVersions v2 (header v0 both ways); its error code. */
 async function apiVersions(c: RawClient): Promise<number> {
   const r = await c.call(ApiVersionsRequest, ApiVersionsResponse, 2, {});
@@ -32,7 +30,6 @@ async function closedByBroker(conn: Deno.TcpConn): Promise<number> {
 
 Deno.test(
   "connections.max.idle.ms closes an idle connection; an active one stays",
-  opts,
   async () => {
     const b = await testBroker({ config: { "connections.max.idle.ms": 300 } });
     try {
@@ -58,7 +55,7 @@ Deno.test(
   },
 );
 
-Deno.test("max.connections.per.ip closes connections beyond the limit", opts, async () => {
+Deno.test("max.connections.per.ip closes connections beyond the limit", async () => {
   const b = await testBroker({ config: { "max.connections.per.ip": 2 } });
   try {
     const one = await RawClient.connect(b.port);
@@ -81,7 +78,6 @@ Deno.test("max.connections.per.ip closes connections beyond the limit", opts, as
 
 Deno.test(
   "max.connections: a connection beyond it is served once another closes",
-  opts,
   async () => {
     const b = await testBroker({ config: { "max.connections": 2 } });
     try {
@@ -127,7 +123,6 @@ Deno.test("accept failures back off and are logged once per interval with a coun
 
 Deno.test(
   "at the descriptor limit accepts back off: one log line, and service resumes",
-  opts,
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "tributary-emfile-" });
     const cli = new URL("../src/cli.ts", import.meta.url).pathname;

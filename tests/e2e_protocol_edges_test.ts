@@ -21,7 +21,6 @@ import { testBroker } from "./helpers.ts";
 import {
   fetchPartition,
   frame,
-  opts,
   parseResponse,
   produce,
   PRODUCE_V,
@@ -35,7 +34,6 @@ const enc = new TextEncoder();
 
 Deno.test(
   "ApiVersions v99 gets a v0 response: UNSUPPORTED_VERSION and the API list",
-  opts,
   async () => {
     const b = await testBroker();
     const c = await RawClient.connect(b.port);
@@ -86,7 +84,6 @@ Deno.test(
 
 Deno.test(
   "50 pipelined ApiVersions/Metadata requests in one write: 50 responses in order",
-  opts,
   async () => {
     const b = await testBroker();
     const c = await RawClient.connect(b.port);
@@ -147,7 +144,6 @@ Deno.test(
 
 Deno.test(
   "acks=0 produce gets no response; the next request's response comes first; a failed one closes",
-  opts,
   async () => {
     const b = await testBroker();
     const c = await RawClient.connect(b.port);
@@ -231,7 +227,6 @@ function batchOfSize(size: number): Uint8Array {
 
 Deno.test(
   "produce and fetch errors: CRC, magic 1, too large, unknown topic, out of range",
-  opts,
   async () => {
     const b = await testBroker({
       config: { "message.max.bytes": "1000", "auto.create.topics.enable": "false" },

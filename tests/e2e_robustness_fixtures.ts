@@ -21,8 +21,6 @@ import {
 import { decoder } from "./helpers.ts";
 import { SAFETY_TIMEOUT_MS } from "./wait.ts";
 
-export const opts = { sanitizeOps: false, sanitizeResources: false };
-
 /** The bytes of one request frame (size prefix included). */
 export function frame(
   schema: MessageSchema,

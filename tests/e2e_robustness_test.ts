@@ -19,7 +19,6 @@ import { decoder, kcat, testBroker } from "./helpers.ts";
 import {
   fetchPartition,
   frame,
-  opts,
   parseResponse,
   produce,
   RawClient,
@@ -96,7 +95,6 @@ function pseudoRandom(n: number, seed: number): Uint8Array {
 
 Deno.test(
   "hostile connections are closed alone; the healthy client and new ones keep working",
-  opts,
   async () => {
     const b = await testBroker();
     const h = await RawClient.connect(b.port);

@@ -13,8 +13,6 @@ import type { Msg } from "../protocol/schema.ts";
 import { decoder, kcat } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 
-export const opts = { sanitizeOps: false, sanitizeResources: false };
-
 export function client(address: string): Kafka {
   return new Kafka({
     clientId: "tributary-txn-test",

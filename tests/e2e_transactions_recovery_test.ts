@@ -19,13 +19,11 @@ import {
   FENCED,
   kcatValues,
   latestOffset,
-  opts,
   waitFor,
 } from "./e2e_transactions_fixtures.ts";
 
 Deno.test(
   "transaction timeout: the open transaction is aborted, the LSO released, the producer fenced",
-  opts,
   async () => {
     const b = await testBroker({
       config: { "transaction.abort.timed.out.transaction.cleanup.interval.ms": 100 },
@@ -79,7 +77,6 @@ Deno.test(
 
 Deno.test(
   "kill -9 mid-transaction: after restart the open transaction is aborted, nothing partial is read",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-txn-kill-" });
     const topic = "kill-t";
@@ -171,7 +168,6 @@ Deno.test(
 
 Deno.test(
   "restart with a transaction in PrepareCommit: markers are written on load, the data commits",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-txn-prepare-" });
     const topic = "prepared-t";

@@ -19,13 +19,11 @@ import {
   FENCED,
   kcatValues,
   latestOffset,
-  opts,
   waitFor,
 } from "./e2e_transactions_fixtures.ts";
 
 Deno.test(
   "kafkajs transactions: exactly the committed records at read_committed, LSO held by an open one",
-  opts,
   async () => {
     const b = await testBroker({ config: { "group.initial.rebalance.delay.ms": 0 } });
     const kafka = client(b.address);
@@ -136,7 +134,6 @@ Deno.test(
 
 Deno.test(
   "kafkajs zombie fencing: a second producer with the same id fences the first",
-  opts,
   async () => {
     const b = await testBroker();
     const kafka = client(b.address);
@@ -266,7 +263,6 @@ print(json.dumps({"committed": committed, "aborted": aborted, "fenced": fenced,
 
 Deno.test(
   "confluent-kafka-python transactions: commit, abort, fencing, both isolation levels",
-  opts,
   async () => {
     const b = await testBroker();
     const topic = "py-txn-t";
@@ -303,7 +299,6 @@ const TXN_OFFSET_COMMIT_SERVED = HANDLERS.some((h) => h.apiKey === 28);
 
 Deno.test({
   name: "kafkajs consume-transform-produce with sendOffsets across a rebalance: exactly once",
-  ...opts,
   // Needs TxnOffsetCommit (key 28), i.e. transactional offsets in the group coordinator.
   ignore: !TXN_OFFSET_COMMIT_SERVED,
   fn: async () => {

@@ -25,13 +25,12 @@ import { encodeRecordBatch } from "../protocol/records.ts";
 import type { Msg } from "../protocol/schema.ts";
 import { testBroker } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
-import { describeTxn, kcatValues, opts } from "./e2e_transactions_fixtures.ts";
+import { describeTxn, kcatValues } from "./e2e_transactions_fixtures.ts";
 
 type Started = Awaited<ReturnType<typeof testBroker>>;
 
 Deno.test(
   "wire: produce verification, AddPartitionsToTxn v4, Describe/ListTransactions, DescribeProducers",
-  opts,
   async () => {
     const b: Started = await testBroker();
     const port = b.port;

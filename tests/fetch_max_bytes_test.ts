@@ -15,8 +15,6 @@ import type { Msg } from "../protocol/schema.ts";
 import { RawClient } from "./raw_client.ts";
 import { testBroker } from "./helpers.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 /** Batch lengths (log overhead included) of a records blob, in order. */
 function batchSizes(records: Uint8Array): number[] {
   const out: number[] = [];
@@ -57,7 +55,7 @@ async function fetchAll(c: RawClient, topic: string, partition: number): Promise
   return r.responses[0].partitions[0];
 }
 
-Deno.test("a Fetch asking for 2 GiB gets at most fetch.max.bytes", opts, async () => {
+Deno.test("a Fetch asking for 2 GiB gets at most fetch.max.bytes", async () => {
   const cap = 10_000;
   const b = await testBroker({ config: { "fetch.max.bytes": cap } });
   const c = await RawClient.connect(b.port);

@@ -18,8 +18,6 @@ import { RequestBudget } from "../src/request_budget.ts";
 import { RawClient } from "./raw_client.ts";
 import { testBroker } from "./helpers.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 Deno.test("RequestBudget grants in arrival order and never beyond its limit", async () => {
   const b = new RequestBudget(100);
   assert.equal(b.acquire(60), null);
@@ -101,7 +99,6 @@ async function slowProduce(port: number, frame: Uint8Array): Promise<Msg> {
 
 Deno.test(
   "slowly sent large frames: buffered request bytes never exceed queued.max.request.bytes",
-  opts,
   async () => {
     const budget = 3 * 1024 * 1024;
     const b = await testBroker({ config: { "queued.max.request.bytes": budget } });
