@@ -10,6 +10,7 @@ import { ConnectionQuotas } from "../src/connection_quotas.ts";
 import { log } from "../src/log.ts";
 import { RawClient } from "./raw_client.ts";
 import { testBroker } from "./helpers.ts";
+import { waitFor } from "./wait.ts";
 
 /** ApiVersions v2 (header v0 both ways); its error code. */
 async function apiVersions(c: RawClient): Promise<number> {
@@ -66,7 +67,9 @@ Deno.test("max.connections.per.ip closes connections beyond the limit", async ()
     assert.equal(await closedByBroker(third), 0);
     third.close();
     one.close();
-    while (b.broker.connections.size > 1) await new Promise((r) => setTimeout(r, 5));
+    await waitFor("the closed connections to be let go", () => b.broker.connections.size <= 1, {
+      intervalMs: 5,
+    });
     const again = await RawClient.connect(b.port);
     assert.equal(await apiVersions(again), 0);
     again.close();
@@ -163,17 +166,18 @@ Deno.test(
     })();
     const conns: Deno.TcpConn[] = [];
     try {
-      while (port === 0) {
+      await waitFor("the listening line", () => {
         assert.ok(!text.includes("error:"), text);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+        return port !== 0;
+      });
       // Far more connections than descriptors: the kernel completes them (backlog); the
       // broker's accepts fail with EMFILE once its descriptors are gone.
       for (let i = 0; i < 300; i++) {
         conns.push(await Deno.connect({ hostname: "127.0.0.1", port }));
       }
-      while (!/accept failed/.test(text)) await new Promise((r) => setTimeout(r, 20));
-      // Let it keep failing a while: backoff, not a line per failure.
+      await waitFor("an accept failure", () => /accept failed/.test(text));
+      // Let it keep failing a while: backoff, not a line per failure (a rate over a window,
+      // so this one waits on the clock).
       await new Promise((r) => setTimeout(r, 1500));
       for (const c of conns) c.close();
       conns.length = 0;

@@ -16,7 +16,6 @@ import {
   kcatProduce,
   kcatRead,
   logged,
-  opts,
   waitFor,
   withBroker,
   WORKERS,
@@ -38,7 +37,6 @@ async function getJson(url: string): Promise<any> {
 
 Deno.test(
   "workers=3, admin API: partition offsets from every worker, records in summed in /metrics",
-  opts,
   async () => {
     await withBroker("admin", ["--admin-port", "0", "--set", "num.partitions=6"], async (b) => {
       const topic = "six-admin";
@@ -99,7 +97,6 @@ Deno.test(
 
 Deno.test(
   "workers=3, kafkajs admin: delete and recreate a topic with fewer partitions; alter configs",
-  opts,
   async () => {
     await withBroker("life", ["--set", "auto.create.topics.enable=false"], async (b) => {
       const topic = "life-workers";

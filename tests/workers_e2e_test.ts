@@ -19,7 +19,6 @@ import {
   kcatOffsets,
   kcatProduce,
   kcatRead,
-  opts,
   sleep,
   waitFor,
   withBroker,
@@ -42,7 +41,6 @@ function sentinels(tag: string) {
 
 Deno.test(
   "workers=3, kcat: keyed records to each of six partitions read back exactly; ListOffsets",
-  opts,
   async () => {
     await withBroker("kcat", ["--set", "num.partitions=6"], async (b) => {
       const topic = "six-kcat";
@@ -144,7 +142,6 @@ async function committedAndHigh(kafka: Kafka, groupId: string, topic: string) {
 
 Deno.test(
   "workers=3, kafkajs group: three members, six partitions, each record once; commits survive a restart",
-  opts,
   async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "tributary-workers-group-" });
     const args = ["--workers", String(WORKERS), ...GROUP_SETTINGS];
@@ -256,7 +253,6 @@ Deno.test(
 
 Deno.test(
   "workers=3, kafkajs transactions over partitions of three workers: read_committed exact",
-  opts,
   async () => {
     await withBroker("txn", [], async (b) => {
       const topic = "txn-workers";
@@ -333,7 +329,6 @@ Deno.test(
 
 Deno.test(
   "workers=3, kafkajs long poll (maxWait 5 s) is woken by appends on every worker's partition",
-  opts,
   async () => {
     await withBroker("poll", GROUP_SETTINGS, async (b) => {
       const topic = "poll-workers";
@@ -454,7 +449,6 @@ print(json.dumps({"left": left, "acks": acks, "errors": errors, "got": got,
 
 Deno.test(
   "workers=3, confluent-kafka: idempotent acks=all producer, 5000 records over six partitions",
-  opts,
   async () => {
     await withBroker("py", [], async (b) => {
       const topic = "six-python";

@@ -13,8 +13,6 @@ import { waitFor } from "./wait.ts";
 /** Shared with every other test (tests/wait.ts). */
 export { waitFor };
 
-export const opts = { sanitizeOps: false, sanitizeResources: false };
-
 export const WORKERS = 3;
 
 export function sleep(ms: number): Promise<void> {

@@ -9,7 +9,6 @@ import {
   kcatProduce,
   kcatRead,
   logged,
-  opts,
   owners,
   sleep,
   waitFor,
@@ -62,7 +61,6 @@ out.flush()
 
 Deno.test(
   "workers=3: the last worker dies mid-stream and is restarted; no acknowledged record lost",
-  opts,
   async () => {
     await withBroker("crash", ["--set", "num.partitions=6"], async (b) => {
       const topic = "six-crash";
@@ -154,7 +152,6 @@ Deno.test(
 
 Deno.test(
   "workers=3: the controller worker dies and is restarted; committed offsets and data survive",
-  opts,
   async () => {
     await withBroker("controller-crash", ["--set", "num.partitions=3"], async (b) => {
       const topic = "ctl";
