@@ -69,10 +69,3 @@ export class BufferPool {
 
 /** This thread's pool (each Deno worker has its own). */
 export const bufferPool = new BufferPool();
-
-/**
- * Requests whose decoded body keeps no view of the request's bytes once handled: their frame's
- * buffer may be reused afterwards. (Other requests may: group member metadata, for one, is
- * kept as received.)
- */
-export const POOL_SAFE_APIS = new Set([0, 1, 2, 3, 18]);

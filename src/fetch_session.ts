@@ -34,7 +34,7 @@
  */
 import { ErrorCode } from "../protocol/errors.ts";
 import type { Msg } from "../protocol/schema.ts";
-import type { Broker } from "./broker.ts";
+import type { BrokerConfig } from "./config.ts";
 
 export const INVALID_SESSION_ID = 0;
 export const INITIAL_EPOCH = 0;
@@ -530,14 +530,20 @@ export function finishFetchSession(req: Msg, responses: Msg[]): number {
   return view.sessionId;
 }
 
-const caches = new WeakMap<Broker, FetchSessionCache>();
+/** Whose sessions: one broker, or one worker (its share of the slots and of the id space). */
+export interface FetchSessionHost {
+  readonly config: BrokerConfig;
+  readonly cluster?: { readonly count: number; readonly index: number };
+}
+
+const caches = new WeakMap<FetchSessionHost, FetchSessionCache>();
 
 /**
  * The session cache of this broker, or of this worker: with N workers each keeps
  * max(1, slots / N) of the `max.incremental.fetch.session.cache.slots` (none when it is 0),
  * with ids in its own range.
  */
-export function fetchSessionsOf(broker: Broker): FetchSessionCache {
+export function fetchSessionsOf(broker: FetchSessionHost): FetchSessionCache {
   let c = caches.get(broker);
   if (!c) {
     const slots = broker.config.int("max.incremental.fetch.session.cache.slots");

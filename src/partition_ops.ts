@@ -1,7 +1,8 @@
 /**
  * Everything a request may do to one partition, as named operations that run where the
  * partition's log is open. With Deno workers (src/workers/) each partition has one owning
- * worker; a handler on any worker calls `broker.partitionOp(topic, partition, name, args)`,
+ * worker; a handler on any worker calls
+ * `replicaManager.partitionOp(topic, partition, name, args)`,
  * which runs the operation here directly when the partition is local and sends it to the
  * owner otherwise. Arguments and results are plain data (structured-clonable) so both paths
  * are the same code; errors travel as Kafka error codes.
@@ -10,9 +11,8 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { forEachBatch, lastOffset } from "../protocol/record_batch.ts";
 import { legacyOffsetsBefore } from "../storage/legacy_offsets.ts";
 import type { AppendOptions, PartitionLog } from "../storage/partition_log.ts";
-import { peekRecords } from "./admin/records.ts";
-import { type PartitionTiers, partitionTiers } from "./admin/tiering.ts";
-import type { Broker } from "./broker.ts";
+import { peekRecords } from "./record_peek.ts";
+import { type PartitionTiers, partitionTiers } from "./partition_tiers.ts";
 import { bufferPool } from "./buffer_pool.ts";
 import { errorCodeOf, errorMessageOf } from "./handlers/util.ts";
 import { type RecordError, RecordValidationError } from "../storage/record_validation.ts";
@@ -85,10 +85,16 @@ function abortedIn(log: PartitionLog, fetchOffset: number, records: Uint8Array) 
   }));
 }
 
+/** What an operation may ask of the broker around the partition (the ReplicaManager). */
+export interface PartitionOpHost {
+  /** Whether a cold tier is configured (remote.log.storage.system.enable). */
+  readonly remoteStorageEnabled: boolean;
+}
+
 export const PARTITION_OPS = {
   /** Produce: validate and append record batches as received (see storage/partition_log.ts). */
   async append(
-    _broker: Broker,
+    _host: PartitionOpHost,
     log: PartitionLog,
     a: { records: Uint8Array; opts?: AppendOptions },
   ): Promise<AppendOutcome> {
@@ -119,7 +125,7 @@ export const PARTITION_OPS = {
 
   /** Fetch: whole batches from `offset`, up to the high watermark (or the LSO). */
   async fetch(
-    _broker: Broker,
+    _host: PartitionOpHost,
     log: PartitionLog,
     a: {
       offset: number;
@@ -161,7 +167,7 @@ export const PARTITION_OPS = {
 
   /** ListOffsets: one timestamp (or -1..-5 special) to an offset. */
   async listOffset(
-    _broker: Broker,
+    _host: PartitionOpHost,
     log: PartitionLog,
     a: { timestamp: number; committed: boolean },
   ): Promise<{ errorCode: number; offset: number; timestamp: number; leaderEpoch: number }> {
@@ -200,7 +206,7 @@ export const PARTITION_OPS = {
 
   /** ListOffsets v0: up to `maxNumOffsets` segment-granular offsets (storage/legacy_offsets.ts). */
   legacyOffsets(
-    _broker: Broker,
+    _host: PartitionOpHost,
     log: PartitionLog,
     a: { timestamp: number; maxNumOffsets: number; fromConsumer: boolean },
   ): Promise<number[]> {
@@ -217,12 +223,16 @@ export const PARTITION_OPS = {
   },
 
   /** DeleteRecords: moves the log start offset; returns the new low watermark. */
-  deleteRecordsBefore(_broker: Broker, log: PartitionLog, a: { offset: number }): Promise<number> {
+  deleteRecordsBefore(
+    _host: PartitionOpHost,
+    log: PartitionLog,
+    a: { offset: number },
+  ): Promise<number> {
     return log.deleteRecordsBefore(a.offset);
   },
 
   /** DescribeProducers: the idempotent and transactional producers with state here. */
-  producers(_broker: Broker, log: PartitionLog, _a: Record<string, never>) {
+  producers(_host: PartitionOpHost, log: PartitionLog, _a: Record<string, never>) {
     return Promise.resolve(
       log.producerState.activeProducers().map((p) => ({
         producerId: p.producerId,
@@ -236,8 +246,12 @@ export const PARTITION_OPS = {
   },
 
   /** Offsets, sizes and tiers. */
-  status(broker: Broker, log: PartitionLog, _a: Record<string, never>): Promise<PartitionStatus> {
-    const tiers = partitionTiers(broker, log);
+  status(
+    host: PartitionOpHost,
+    log: PartitionLog,
+    _a: Record<string, never>,
+  ): Promise<PartitionStatus> {
+    const tiers = partitionTiers(log, host.remoteStorageEnabled);
     return Promise.resolve({
       logStartOffset: log.logStartOffset,
       highWatermark: log.highWatermark,
@@ -250,7 +264,7 @@ export const PARTITION_OPS = {
 
   /** The admin API's record peek. */
   peek(
-    _broker: Broker,
+    _host: PartitionOpHost,
     log: PartitionLog,
     a: { offset?: number; limit?: number; maxBytes?: number },
   ) {

@@ -1,14 +1,16 @@
 /**
- * The handler registry: one entry per API key (version range, schemas, handler). ApiVersions,
- * the version gate and dispatch are all derived from it, so there is no second list of
- * supported versions to drift out of date.
+ * The handler registry: one entry per API key (version range, schemas, handler, placement).
+ * ApiVersions, the version gate, dispatch and worker placement are all derived from it, so
+ * there is no second list of supported versions or per-API facts to drift out of date.
  */
 import type { RequestHeader } from "../protocol/headers.ts";
 import type { Encodable, MessageSchema, Msg } from "../protocol/schema.ts";
-import type { Broker } from "./broker.ts";
+import { type PartitionLayout, partitionLayout } from "./request_partitions.ts";
+import type { BrokerServices } from "./services.ts";
 
 export interface RequestContext {
-  broker: Broker;
+  /** What the handler may use: narrow services, not the broker (src/services.ts). */
+  services: BrokerServices;
   header: RequestHeader;
   apiVersion: number;
   /** Remote address of the client, for group membership and logs. */
@@ -28,9 +30,17 @@ export type Handler<Req = Msg, Resp = Msg> = (
 ) => Encodable<Resp> | null | Promise<Encodable<Resp> | null>;
 
 /**
- * One API: its key, served versions, schemas and handler. Generic over the request and response
- * types so that, declared through `defineApi`, the handler's argument and return value are
- * checked against the schemas' generated types (a misspelt field is a compile error).
+ * Where a request is handled when the broker runs as several Deno workers: "any" (the worker
+ * holding the connection), "coordinator" (worker 0, which holds the group and transaction
+ * coordinators and writes the catalogue), or "partitionOwner" (whole on the worker owning
+ * every partition it names, when one worker does; else here, partition by partition).
+ */
+export type Placement = "any" | "coordinator" | "partitionOwner";
+
+/**
+ * One API: its key, served versions, schemas, handler and placement. Generic over the request
+ * and response types so that, declared through `defineApi`, the handler's argument and return
+ * value are checked against the schemas' generated types (a misspelt field is a compile error).
  */
 export interface ApiRegistration<Req = Msg, Resp = Msg> {
   apiKey: number;
@@ -40,6 +50,14 @@ export interface ApiRegistration<Req = Msg, Resp = Msg> {
   request: MessageSchema<Req>;
   response: MessageSchema<Resp>;
   handler: Handler<Req, Resp>;
+  /** Where the request is handled with workers (default "coordinator"). */
+  placement?: Placement;
+  /**
+   * Whether what is decoded from the request may keep views of its bytes after the handler
+   * answers (group member metadata, for one, is kept as received), so its buffer must not be
+   * reused (default true).
+   */
+  retainsRequestBytes?: boolean;
 }
 
 /**
@@ -61,10 +79,35 @@ export type AnyApiRegistration = ApiRegistration<any, any>;
 
 export class HandlerRegistry {
   private readonly byKey = new Map<number, AnyApiRegistration>();
+  /** Per API key, per version: where the request names its partitions. */
+  private readonly layouts = new Map<number, (PartitionLayout | null)[]>();
 
   register<Req, Resp>(r: ApiRegistration<Req, Resp>): void {
     if (this.byKey.has(r.apiKey)) throw new Error(`api key ${r.apiKey} registered twice`);
+    if (r.placement === "partitionOwner") {
+      const layouts: (PartitionLayout | null)[] = [];
+      for (let v = r.minVersion; v <= r.maxVersion; v++) {
+        layouts[v] = partitionLayout(r.request, v);
+        if (!layouts[v]) throw new Error(`${r.name} v${v} names no partitions in its schema`);
+      }
+      this.layouts.set(r.apiKey, layouts);
+    }
     this.byKey.set(r.apiKey, r);
+  }
+
+  /** Where requests of `apiKey` are handled with workers. */
+  placement(apiKey: number): Placement {
+    return this.byKey.get(apiKey)?.placement ?? "coordinator";
+  }
+
+  /** Whether a request frame of `apiKey` may be reused once its handler has answered. */
+  frameReusable(apiKey: number): boolean {
+    return this.byKey.get(apiKey)?.retainsRequestBytes === false;
+  }
+
+  /** Where a partition-owner request names its partitions (see request_partitions.ts). */
+  partitionLayout(apiKey: number, version: number): PartitionLayout | null {
+    return this.layouts.get(apiKey)?.[version] ?? null;
   }
 
   get(apiKey: number): AnyApiRegistration | undefined {

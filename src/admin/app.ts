@@ -9,7 +9,7 @@
  * the console's own API calls then carry, and stripped from the address bar.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Broker } from "../broker.ts";
+import type { AdminHost } from "./admin_host.ts";
 import { consoleHtml } from "./console.ts";
 import { getCookie, setCookie } from "./hono.ts";
 import { type Context, errorResponse, Hono } from "./http.ts";
@@ -57,7 +57,7 @@ button{font:inherit;padding:.4rem 1rem}</style></head>
 <button type="submit">Open console</button></form></body></html>`;
 
 /** Builds the admin app for `broker`. */
-export function createAdminApp(broker: Broker, options: AdminOptions = {}): Hono {
+export function createAdminApp(broker: AdminHost, options: AdminOptions = {}): Hono {
   const app = new Hono();
   const expected = options.token ? digest(options.token) : undefined;
 

@@ -1,6 +1,6 @@
 /**
  * Producing one record from the admin API. The record is encoded as a v2 batch and sent as a
- * Produce request frame through handleRequestFrame, the path a Kafka client's Produce takes:
+ * Produce request frame through KafkaApis.handle, the path a Kafka client's Produce takes:
  * it is routed to the partition's owning worker, validated (batch checks, compacted topics'
  * keys, timestamps, max.message.bytes), appended and counted in the metrics like any other.
  */
@@ -11,8 +11,7 @@ import { ProduceRequest, ProduceResponse } from "../../protocol/messages/mod.ts"
 import { Reader, Writer } from "../../protocol/primitives.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
 import { codecFor, type Msg } from "../../protocol/schema.ts";
-import type { Broker } from "../broker.ts";
-import { handleRequestFrame } from "../connection.ts";
+import type { AdminHost } from "./admin_host.ts";
 import { asObject, badRequest, HttpError } from "./http.ts";
 
 /** Produce v9: the first flexible version, with per-record errors (v8+). */
@@ -136,7 +135,7 @@ export function defaultPartition(key: Uint8Array | null, partitions: number): nu
 
 /** Produces one record to `topic` with acks=-1; rejects with the partition's Kafka error. */
 export async function produceRecord(
-  broker: Broker,
+  broker: AdminHost,
   topic: string,
   input: ProduceInput,
 ): Promise<ProduceResult> {
@@ -168,8 +167,7 @@ export async function produceRecord(
     clientId: "tributary-admin",
   }, true);
   codecFor(ProduceRequest, PRODUCE_VERSION).encode(w, request);
-  const chunks = await handleRequestFrame(
-    broker,
+  const chunks = await broker.apis.handle(
     w.finish(),
     "admin-api",
     ADMIN_CONNECTION_ID,

@@ -5,7 +5,7 @@
  * units); labels carry Kafka's names (`api` is the API name, `error` the error code name).
  */
 import { errorName } from "../../protocol/errors.ts";
-import type { Broker } from "../broker.ts";
+import type { AdminHost } from "./admin_host.ts";
 import { LATENCY_BUCKETS_SECONDS } from "../metrics.ts";
 import type { PartitionStatus } from "../partition_ops.ts";
 import { partitionStatus, tieringStats } from "./tiering.ts";
@@ -59,7 +59,7 @@ class Writer {
  * gauges are read on the partitions' owning workers ("status" partition ops, concurrently).
  */
 export async function renderPrometheus(
-  broker: Broker,
+  broker: AdminHost,
   groupLag: GroupLagSample[] = [],
 ): Promise<string> {
   const stats = await broker.stats();

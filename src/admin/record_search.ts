@@ -7,8 +7,8 @@
  * (`next`). Partitions are read round-robin, a chunk at a time, through the "peek" partition
  * op, so each read runs on the partition's owning worker.
  */
-import type { Broker } from "../broker.ts";
-import type { PeekedRecord } from "./records.ts";
+import type { AdminHost } from "./admin_host.ts";
+import type { PeekedRecord } from "../record_peek.ts";
 
 export const SEARCH_DEFAULTS = {
   limit: 100,
@@ -78,13 +78,13 @@ function contains(s: string | null, enc: string | null, needle: string | null): 
 }
 
 /** Runs the bounded search `spec` describes. */
-export async function searchRecords(broker: Broker, spec: SearchSpec): Promise<SearchResult> {
+export async function searchRecords(broker: AdminHost, spec: SearchSpec): Promise<SearchResult> {
   const deadline = Date.now() + spec.timeoutMs;
   const cursors = await Promise.all(spec.partitions.map(async (p) => {
-    const s = await broker.partitionOp(spec.topic, p, "status", {});
+    const s = await broker.replicaManager.partitionOp(spec.topic, p, "status", {});
     let offset = spec.offset ?? s.logStartOffset;
     if (spec.timestamp !== null) {
-      const found = await broker.partitionOp(spec.topic, p, "listOffset", {
+      const found = await broker.replicaManager.partitionOp(spec.topic, p, "listOffset", {
         timestamp: spec.timestamp,
         committed: false,
       });
@@ -117,7 +117,7 @@ export async function searchRecords(broker: Broker, spec: SearchSpec): Promise<S
         stoppedBy = "timeoutMs";
         break scan;
       }
-      const res = await broker.partitionOp(spec.topic, c.partition, "peek", {
+      const res = await broker.replicaManager.partitionOp(spec.topic, c.partition, "peek", {
         offset: c.offset,
         limit: Math.min(CHUNK_RECORDS, spec.maxRecords - scannedRecords),
         maxBytes: Math.max(1, Math.min(CHUNK_BYTES, spec.maxBytes - scannedBytes)),

@@ -4,11 +4,11 @@
  *   GET /v1/cluster   cluster id, controller, brokers (DescribeCluster's view)
  *   GET /v1/stats     cumulative traffic counters for the console's live throughput
  */
-import type { Broker } from "../broker.ts";
+import type { AdminHost } from "./admin_host.ts";
 import { Hono } from "./http.ts";
 import { tieringStats } from "./tiering.ts";
 
-export function clusterJson(broker: Broker) {
+export function clusterJson(broker: AdminHost) {
   return {
     clusterId: broker.clusterId,
     controllerId: broker.nodeId,
@@ -24,7 +24,7 @@ export function clusterJson(broker: Broker) {
 }
 
 /** Counters since start; a client derives rates from two samples and their `timestamp`s. */
-export async function statsJson(broker: Broker) {
+export async function statsJson(broker: AdminHost) {
   const stats = await broker.stats();
   const m = stats.metrics;
   let requests = 0;
@@ -58,7 +58,7 @@ export async function statsJson(broker: Broker) {
   };
 }
 
-export function clusterRoutes(broker: Broker): Hono {
+export function clusterRoutes(broker: AdminHost): Hono {
   const app = new Hono();
   app.get("/cluster", (c) => c.json(clusterJson(broker)));
   app.get("/stats", async (c) => c.json(await statsJson(broker)));

@@ -20,7 +20,7 @@ import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import { ConsumerProtocolAssignment } from "../../protocol/messages/mod.ts";
 import { Reader } from "../../protocol/primitives.ts";
 import { codecFor, type Msg } from "../../protocol/schema.ts";
-import type { Broker } from "../broker.ts";
+import type { AdminHost } from "./admin_host.ts";
 import type { ClassicGroup } from "../group/classic_group.ts";
 import type { ConsumerGroup } from "../group/consumer_group.ts";
 import { asObject, badRequest, type Context, Hono, HttpError, jsonBody } from "./http.ts";
@@ -100,7 +100,7 @@ function classicView(g: ClassicGroup): GroupView {
   };
 }
 
-function consumerView(broker: Broker, g: ConsumerGroup): GroupView {
+function consumerView(broker: AdminHost, g: ConsumerGroup): GroupView {
   const coordinator = broker.groups.consumer;
   return {
     groupId: g.groupId,
@@ -119,14 +119,14 @@ function consumerView(broker: Broker, g: ConsumerGroup): GroupView {
   };
 }
 
-function liveGroup(broker: Broker, groupId: string): GroupView | undefined {
+function liveGroup(broker: AdminHost, groupId: string): GroupView | undefined {
   const cg = broker.groups.consumer.group(groupId);
   if (cg) return consumerView(broker, cg);
   const g = broker.groups.group(groupId);
   return g && !g.is("Dead") ? classicView(g) : undefined;
 }
 
-function groupOr404(broker: Broker, groupId: string): GroupView {
+function groupOr404(broker: AdminHost, groupId: string): GroupView {
   const g = liveGroup(broker, groupId);
   if (!g) throw new HttpError(404, "GROUP_ID_NOT_FOUND", `unknown consumer group '${groupId}'`);
   return g;
@@ -142,7 +142,7 @@ function membersJson(g: GroupView) {
  * between the groups of one request.
  */
 export async function groupOffsets(
-  broker: Broker,
+  broker: AdminHost,
   g: GroupView,
   statuses: StatusCache = new Map(),
 ): Promise<GroupOffsetJson[]> {
@@ -198,7 +198,7 @@ export async function groupOffsets(
 
 const totalLag = (offsets: GroupOffsetJson[]) => offsets.reduce((n, o) => n + (o.lag ?? 0), 0);
 
-async function groupSummary(broker: Broker, g: GroupView, statuses: StatusCache) {
+async function groupSummary(broker: AdminHost, g: GroupView, statuses: StatusCache) {
   return {
     groupId: g.groupId,
     state: g.state,
@@ -209,7 +209,7 @@ async function groupSummary(broker: Broker, g: GroupView, statuses: StatusCache)
   };
 }
 
-async function groupDetail(broker: Broker, g: GroupView) {
+async function groupDetail(broker: AdminHost, g: GroupView) {
   const offsets = await groupOffsets(broker, g);
   return {
     groupId: g.groupId,
@@ -225,7 +225,7 @@ async function groupDetail(broker: Broker, g: GroupView) {
 }
 
 /** Committed-offset lag of every group, for /metrics. */
-export async function groupLagSamples(broker: Broker): Promise<GroupLagSample[]> {
+export async function groupLagSamples(broker: AdminHost): Promise<GroupLagSample[]> {
   const groups = broker.groups.listGroups()
     .map((l) => liveGroup(broker, l.groupId))
     .filter((g): g is GroupView => g !== undefined);
@@ -300,7 +300,7 @@ function parseReset(body: unknown): ResetSpec {
 
 /** The offset a reset commits for one partition, read on the partition's owning worker. */
 async function targetOffset(
-  broker: Broker,
+  broker: AdminHost,
   topic: string,
   p: number,
   spec: ResetSpec,
@@ -309,18 +309,18 @@ async function targetOffset(
     // ListOffsets' lookup (the cold tier included). Negative timestamps would be its special
     // values (-1 latest, -2 earliest, ...): any of them finds the first record, as 0 does.
     const [found, status] = await Promise.all([
-      broker.partitionOp(topic, p, "listOffset", {
+      broker.replicaManager.partitionOp(topic, p, "listOffset", {
         timestamp: Math.max(spec.timestamp!, 0),
         committed: false,
       }),
-      broker.partitionOp(topic, p, "status", {}),
+      broker.replicaManager.partitionOp(topic, p, "status", {}),
     ]);
     if (found.errorCode !== 0) {
       throw new KafkaError(found.errorCode, `offset for timestamp in ${topic}-${p}`);
     }
     return found.offset >= 0 ? found.offset : status.highWatermark;
   }
-  const s = await broker.partitionOp(topic, p, "status", {});
+  const s = await broker.replicaManager.partitionOp(topic, p, "status", {});
   switch (spec.to) {
     case "earliest":
       return s.logStartOffset;
@@ -331,7 +331,7 @@ async function targetOffset(
   }
 }
 
-async function resetOffsets(c: Context, broker: Broker, groupId: string) {
+async function resetOffsets(c: Context, broker: AdminHost, groupId: string) {
   const spec = parseReset(await jsonBody(c));
   const dry = c.req.query("dryRun");
   const dryRun = dry === "true" || dry === "1";
@@ -362,7 +362,7 @@ async function resetOffsets(c: Context, broker: Broker, groupId: string) {
     }
     const parts = t.partitions ?? Array.from({ length: meta.partitions }, (_, i) => i);
     for (const p of parts) {
-      if (!broker.hasPartition(t.topic, p)) {
+      if (!broker.replicaManager.hasPartition(t.topic, p)) {
         throw new HttpError(
           404,
           "UNKNOWN_TOPIC_OR_PARTITION",
@@ -428,7 +428,7 @@ async function resetOffsets(c: Context, broker: Broker, groupId: string) {
   });
 }
 
-export function groupRoutes(broker: Broker): Hono {
+export function groupRoutes(broker: AdminHost): Hono {
   const app = new Hono();
   const id = (c: Context) => c.req.param("groupId") ?? "";
 

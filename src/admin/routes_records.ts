@@ -6,7 +6,7 @@
  *   GET  /v1/topics/{name}/records/search   bounded search ?partition=&offset=|timestamp=
  *                                           &key=&value=&limit=&maxRecords=&maxBytes=&timeoutMs=
  */
-import type { Broker } from "../broker.ts";
+import type { AdminHost } from "./admin_host.ts";
 import { type Context, Hono, HttpError, intParam, jsonBody } from "./http.ts";
 import { parseProduceBody, produceRecord } from "./produce.ts";
 import { SEARCH_DEFAULTS, SEARCH_LIMITS, searchRecords } from "./record_search.ts";
@@ -22,7 +22,7 @@ function optionalText(c: Context, name: string): string | null {
   return v === undefined || v === "" ? null : v;
 }
 
-export function recordRoutes(broker: Broker): Hono {
+export function recordRoutes(broker: AdminHost): Hono {
   const app = new Hono();
 
   app.post("/:name/records", async (c) => {

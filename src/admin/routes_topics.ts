@@ -13,7 +13,7 @@
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import type { TopicMetadata } from "../../storage/log_manager.ts";
-import type { Broker } from "../broker.ts";
+import type { AdminHost } from "./admin_host.ts";
 import { type ConfigValue, parseTopicConfigs } from "../config.ts";
 import { formatValue, Source, topicConfigEntries } from "../handlers/describe_configs.ts";
 import {
@@ -28,7 +28,7 @@ import {
   notFound,
 } from "./http.ts";
 import { partitionStatus } from "./tiering.ts";
-import { DEFAULT_PEEK_BYTES, MAX_PEEK_BYTES, MAX_PEEK_RECORDS } from "./records.ts";
+import { DEFAULT_PEEK_BYTES, MAX_PEEK_BYTES, MAX_PEEK_RECORDS } from "../record_peek.ts";
 
 /** Kafka's internal topics (reported with `internal: true`, as Metadata's isInternal). */
 const INTERNAL_TOPICS = new Set(["__consumer_offsets", "__transaction_state"]);
@@ -80,7 +80,7 @@ export interface TopicJson {
 
 /** One partition, read on its owning worker ("status" partition op); null if it does not exist. */
 async function partitionJsonOrNull(
-  broker: Broker,
+  broker: AdminHost,
   topic: string,
   p: number,
 ): Promise<PartitionJson | null> {
@@ -107,7 +107,7 @@ async function partitionJsonOrNull(
 
 /** One partition; rejects with UNKNOWN_TOPIC_OR_PARTITION when it does not exist. */
 export async function partitionJson(
-  broker: Broker,
+  broker: AdminHost,
   topic: string,
   p: number,
 ): Promise<PartitionJson> {
@@ -119,7 +119,7 @@ export async function partitionJson(
 }
 
 /** A topic with its partitions (their status ops run concurrently). */
-export async function topicJson(broker: Broker, t: TopicMetadata): Promise<TopicJson> {
+export async function topicJson(broker: AdminHost, t: TopicMetadata): Promise<TopicJson> {
   const all = await Promise.all(
     Array.from({ length: t.partitions }, (_, p) => partitionJsonOrNull(broker, t.name, p)),
   );
@@ -141,10 +141,10 @@ function overridesJson(configs: Record<string, ConfigValue>): Record<string, str
   );
 }
 
-function configsJson(broker: Broker, t: TopicMetadata) {
+function configsJson(broker: AdminHost, t: TopicMetadata) {
   return {
     name: t.name,
-    configs: topicConfigEntries(broker, t.configs).map((e) => ({
+    configs: topicConfigEntries(broker.services, t.configs).map((e) => ({
       name: e.name,
       value: e.value,
       source: SOURCE_NAMES[e.configSource] ?? String(e.configSource),
@@ -162,7 +162,7 @@ function configsJson(broker: Broker, t: TopicMetadata) {
   };
 }
 
-function topicOr404(broker: Broker, name: string): TopicMetadata {
+function topicOr404(broker: AdminHost, name: string): TopicMetadata {
   const t = broker.topic(name);
   if (!t) throw new HttpError(404, "UNKNOWN_TOPIC_OR_PARTITION", `unknown topic '${name}'`);
   return t;
@@ -195,7 +195,7 @@ function boolQuery(c: Context, name: string): boolean {
   throw badRequest(`${name} must be true or false, got '${v}'`);
 }
 
-export function topicRoutes(broker: Broker): Hono {
+export function topicRoutes(broker: AdminHost): Hono {
   const app = new Hono();
 
   app.get("/", async (c) => {
@@ -223,7 +223,12 @@ export function topicRoutes(broker: Broker): Hono {
     }
     const entries = configs === undefined || configs === null ? [] : configStrings(configs);
     const validateOnly = boolQuery(c, "validateOnly");
-    const created = await broker.createTopic(name, partitions ?? -1, entries, validateOnly);
+    const created = await broker.topicAdmin.createTopic(
+      name,
+      partitions ?? -1,
+      entries,
+      validateOnly,
+    );
     if (!created) return c.json({ name, validateOnly: true }, 200);
     return c.json(await topicJson(broker, created), 201, {
       Location: `/v1/topics/${encodeURIComponent(name)}`,
@@ -238,7 +243,7 @@ export function topicRoutes(broker: Broker): Hono {
   app.delete("/:name", async (c) => {
     const name = c.req.param("name");
     topicOr404(broker, name);
-    await broker.deleteTopic(name);
+    await broker.topicAdmin.deleteTopic(name);
     return c.body(null, 204);
   });
 
@@ -267,8 +272,8 @@ export function topicRoutes(broker: Broker): Hono {
     // storage checks), which this route has never done. The other workers re-read the
     // catalogue before the answer, so every partition's log runs with the new configs.
     const updated = broker.logs.updateTopicConfig(name, Object.fromEntries(parsed));
-    broker.propagate("syncCatalogue");
-    await broker.propagated();
+    broker.propagation.propagate("syncCatalogue");
+    await broker.propagation.propagated();
     return c.json(configsJson(broker, updated));
   };
   app.put("/:name/configs", updateConfigs(false));
@@ -287,7 +292,9 @@ export function topicRoutes(broker: Broker): Hono {
   app.get("/:name/partitions/:partition/records", async (c) => {
     const t = topicOr404(broker, c.req.param("name"));
     const p = partitionParam(c, t);
-    if (!broker.hasPartition(t.name, p)) throw notFound(`partition ${t.name}-${p} is not open`);
+    if (!broker.replicaManager.hasPartition(t.name, p)) {
+      throw notFound(`partition ${t.name}-${p} is not open`);
+    }
     // Absent: the log start offset, which the owning worker knows (peekRecords' default).
     const rawOffset = c.req.query("offset");
     const offset = rawOffset === undefined || rawOffset === ""
@@ -301,7 +308,9 @@ export function topicRoutes(broker: Broker): Hono {
       1,
       MAX_PEEK_BYTES,
     );
-    return c.json(await broker.partitionOp(t.name, p, "peek", { offset, limit, maxBytes }));
+    return c.json(
+      await broker.replicaManager.partitionOp(t.name, p, "peek", { offset, limit, maxBytes }),
+    );
   });
 
   return app;

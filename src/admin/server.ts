@@ -2,7 +2,7 @@
  * The admin HTTP listener: serves the Hono app of src/admin/app.ts with Deno.serve.
  * Started by Broker.start when `adminPort` is given and shut down by Broker.close.
  */
-import type { Broker } from "../broker.ts";
+import type { AdminHost } from "./admin_host.ts";
 import { log } from "../log.ts";
 import { createAdminApp } from "./app.ts";
 
@@ -21,7 +21,7 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-export function startAdminServer(broker: Broker, opts: AdminServerOptions): AdminServer {
+export function startAdminServer(broker: AdminHost, opts: AdminServerOptions): AdminServer {
   const app = createAdminApp(broker, { token: opts.token });
   const server = Deno.serve({
     hostname: opts.hostname,

@@ -7,49 +7,13 @@
  * (the "status" partition op); the admin routes read partitions through partitionStatus.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
-import type { PartitionLog } from "../../storage/partition_log.ts";
-import type { Broker } from "../broker.ts";
+import type { AdminHost } from "./admin_host.ts";
 import type { PartitionStatus } from "../partition_ops.ts";
-
-export interface PartitionTiers {
-  /** Bytes of the local segments (Kafka's partition Size). */
-  localBytes: number;
-  /** Bytes of the tiered segments (a segment is in both tiers until local retention drops it). */
-  remoteBytes: number;
-  remoteSegments: number;
-  /** First offset still on local disk (Kafka's localLogStartOffset). */
-  localLogStartOffset: number;
-  /** Last offset copied to the cold tier, -1 when none. */
-  highestOffsetInRemoteStorage: number;
-  /** Closed local segments of a remote.storage.enable topic not yet copied. */
-  uploadsPending: number;
-}
-
-export function partitionTiers(broker: Broker, log: PartitionLog): PartitionTiers {
-  const highest = log.highestOffsetInRemoteStorage;
-  let uploadsPending = 0;
-  if (log.config.remoteStorageEnable && broker.logs.remoteLogManager.rsm) {
-    // The RemoteLogManager's own criterion for a copy candidate.
-    const lso = log.lastStableOffset;
-    for (const c of log.closedSegments()) {
-      if (c.baseOffset > highest && c.endOffset >= log.logStartOffset && c.endOffset < lso) {
-        uploadsPending++;
-      }
-    }
-  }
-  return {
-    localBytes: log.localBytes,
-    remoteBytes: log.remoteBytes,
-    remoteSegments: log.remoteSegmentCount,
-    localLogStartOffset: log.localLogStartOffset,
-    highestOffsetInRemoteStorage: highest,
-    uploadsPending,
-  };
-}
+export { type PartitionTiers, partitionTiers } from "../partition_tiers.ts";
 
 /** Broker-wide tiering counters since start (`s`: Broker.stats(), summed over workers). */
 export function tieringStats(
-  broker: Broker,
+  broker: AdminHost,
   s: { copied: number; copiedBytes: number; deleted: number; failures: number },
 ) {
   return {
@@ -70,7 +34,7 @@ export type StatusCache = Map<string, Promise<PartitionStatus | null>>;
  * while the owning worker restarts: 503).
  */
 export function partitionStatus(
-  broker: Broker,
+  broker: AdminHost,
   topic: string,
   partition: number,
   cache?: StatusCache,
@@ -78,8 +42,8 @@ export function partitionStatus(
   const key = `${topic}\u0000${partition}`;
   const cached = cache?.get(key);
   if (cached) return cached;
-  const status = broker.hasPartition(topic, partition)
-    ? broker.partitionOp(topic, partition, "status", {}).catch((e) => {
+  const status = broker.replicaManager.hasPartition(topic, partition)
+    ? broker.replicaManager.partitionOp(topic, partition, "status", {}).catch((e) => {
       if (e instanceof KafkaError && e.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return null;
       throw e;
     })

@@ -10,7 +10,7 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from "../../protocol/messages/mod.ts";
-import type { Broker } from "../broker.ts";
+import type { BrokerServices } from "../services.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { partitionFor } from "../internal_topic.ts";
 import { errorCodeOf } from "./util.ts";
@@ -18,9 +18,9 @@ import { errorCodeOf } from "./util.ts";
 export const CONSUMER_OFFSETS_TOPIC = "__consumer_offsets";
 
 /** The `__consumer_offsets` partition that holds `groupId`'s records. */
-export function offsetsPartitionFor(broker: Broker, groupId: string): number {
-  const n = broker.topic(CONSUMER_OFFSETS_TOPIC)?.partitions ??
-    broker.config.int("offsets.topic.num.partitions");
+export function offsetsPartitionFor(services: BrokerServices, groupId: string): number {
+  const n = services.metadataCache.topic(CONSUMER_OFFSETS_TOPIC)?.partitions ??
+    services.config.int("offsets.topic.num.partitions");
   return partitionFor(groupId, n);
 }
 
@@ -31,14 +31,14 @@ export const addOffsetsToTxn: ApiRegistration = {
   maxVersion: 3,
   request: AddOffsetsToTxnRequest,
   response: AddOffsetsToTxnResponse,
-  handler: async (req, { broker, apiVersion }) => {
+  handler: async (req, { services, apiVersion }) => {
     let errorCode: number;
     try {
-      errorCode = await broker.transactions.handleAddPartitionsToTransaction(
+      errorCode = await services.transactions.handleAddPartitionsToTransaction(
         req.transactionalId,
         req.producerId,
         req.producerEpoch,
-        [{ topic: CONSUMER_OFFSETS_TOPIC, partition: offsetsPartitionFor(broker, req.groupId) }],
+        [{ topic: CONSUMER_OFFSETS_TOPIC, partition: offsetsPartitionFor(services, req.groupId) }],
       );
     } catch (e) {
       errorCode = errorCodeOf(e, `add offsets to transaction ${req.transactionalId}`);

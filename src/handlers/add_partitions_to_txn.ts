@@ -18,7 +18,7 @@ import {
   AddPartitionsToTxnResponse,
 } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
-import type { Broker } from "../broker.ts";
+import type { BrokerServices } from "../services.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { type TopicPartition, tpKey } from "../txn/transaction_metadata.ts";
 import { errorCodeOf } from "./util.ts";
@@ -35,7 +35,7 @@ function results(partitions: TopicPartition[], errorOf: (tp: TopicPartition) => 
 }
 
 async function addOne(
-  broker: Broker,
+  services: BrokerServices,
   transactionalId: string,
   producerId: number,
   producerEpoch: number,
@@ -53,7 +53,9 @@ async function addOne(
       partitions.push({ topic: t.name, partition: p });
     }
   }
-  const missing = partitions.filter((tp) => !broker.hasPartition(tp.topic, tp.partition));
+  const missing = partitions.filter((tp) =>
+    !services.replicaManager.hasPartition(tp.topic, tp.partition)
+  );
   if (missing.length > 0) {
     const bad = new Set(missing.map((tp) => tpKey(tp.topic, tp.partition)));
     return results(
@@ -64,7 +66,7 @@ async function addOne(
           : ErrorCode.OPERATION_NOT_ATTEMPTED,
     );
   }
-  const coordinator = broker.transactions;
+  const coordinator = services.transactions;
   if (verifyOnly) {
     const r = coordinator.handleVerifyPartitionsInTransaction(
       transactionalId,
@@ -101,12 +103,12 @@ export const addPartitionsToTxn: ApiRegistration = {
   maxVersion: 4,
   request: AddPartitionsToTxnRequest,
   response: AddPartitionsToTxnResponse,
-  handler: async (req, { broker, apiVersion }) => {
+  handler: async (req, { services, apiVersion }) => {
     if (apiVersion < 4) {
       return {
         throttleTimeMs: 0,
         resultsByTopicV3AndBelow: await addOne(
-          broker,
+          services,
           req.v3AndBelowTransactionalId,
           req.v3AndBelowProducerId,
           req.v3AndBelowProducerEpoch,
@@ -120,7 +122,7 @@ export const addPartitionsToTxn: ApiRegistration = {
       (req.transactions as Msg[]).map(async (t) => ({
         transactionalId: t.transactionalId,
         topicResults: await addOne(
-          broker,
+          services,
           t.transactionalId,
           t.producerId,
           t.producerEpoch,

@@ -20,13 +20,13 @@
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { AlterConfigsRequest, AlterConfigsResponse } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
-import type { Broker } from "../broker.ts";
+import type { BrokerServices } from "../services.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { RESOURCE_BROKER, RESOURCE_TOPIC } from "./describe_configs.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
 /** "broker" for this broker's id, "default" for "", else INVALID_REQUEST (Kafka's messages). */
-export function brokerScope(broker: Broker, name: string): "broker" | "default" {
+export function brokerScope(services: BrokerServices, name: string): "broker" | "default" {
   if (name === "") return "default";
   if (!/^[+-]?\d+$/.test(name) || !Number.isSafeInteger(Number(name))) {
     throw new KafkaError(
@@ -34,10 +34,10 @@ export function brokerScope(broker: Broker, name: string): "broker" | "default" 
       `Node id must be an integer, but it is: ${name}`,
     );
   }
-  if (Number(name) === broker.nodeId) return "broker";
+  if (Number(name) === services.metadataCache.nodeId) return "broker";
   throw new KafkaError(
     ErrorCode.INVALID_REQUEST,
-    `Unexpected broker id, expected ${broker.nodeId}, but received ${name}`,
+    `Unexpected broker id, expected ${services.metadataCache.nodeId}, but received ${name}`,
   );
 }
 
@@ -107,17 +107,18 @@ export const alterConfigs: ApiRegistration = {
   maxVersion: 2,
   request: AlterConfigsRequest,
   response: AlterConfigsResponse,
-  handler: async (req, { broker }) => {
+  handler: async (req, { services }) => {
     const response = {
       throttleTimeMs: 0,
       responses: alterEachResource(req.resources as Msg[], "alter configs", {
-        topic: (r) => broker.alterTopicConfigs(r.resourceName, entriesOf(r), req.validateOnly),
+        topic: (r) =>
+          services.topicAdmin.alterTopicConfigs(r.resourceName, entriesOf(r), req.validateOnly),
         broker: (r) => {
           const entries = entriesOf(r);
-          const scope = brokerScope(broker, r.resourceName);
+          const scope = brokerScope(services, r.resourceName);
           const current = scope === "broker"
-            ? broker.config.dynamicBroker
-            : broker.config.dynamicDefault;
+            ? services.config.dynamicBroker
+            : services.config.dynamicDefault;
           const given = new Set(entries.map(([k]) => k));
           const changes: [string, string | null][] = [
             ...entries,
@@ -125,12 +126,12 @@ export const alterConfigs: ApiRegistration = {
               [k, null] as [string, null]
             ),
           ];
-          broker.alterBrokerConfigs(changes, scope, req.validateOnly);
+          services.dynamicConfig.alterBrokerConfigs(changes, scope, req.validateOnly);
         },
       }),
     };
     // The other workers have applied the new configs before the client hears of them.
-    await broker.propagated();
+    await services.topicAdmin.propagated();
     return response;
   },
 };

@@ -10,6 +10,8 @@ import type { ApiRegistration } from "../registry.ts";
 
 export const apiVersions: ApiRegistration = {
   apiKey: 18,
+  placement: "any",
+  retainsRequestBytes: false,
   name: "ApiVersions",
   minVersion: 0,
   maxVersion: 4,
@@ -17,7 +19,7 @@ export const apiVersions: ApiRegistration = {
   response: ApiVersionsResponse,
   handler: (_req, ctx) => ({
     errorCode: 0,
-    apiKeys: ctx.broker.registry.apiVersions(),
+    apiKeys: ctx.services.apiVersions(),
     throttleTimeMs: 0,
     finalizedFeaturesEpoch: -1,
   }),

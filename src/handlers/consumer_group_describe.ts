@@ -25,10 +25,10 @@ export const consumerGroupDescribe: ApiRegistration = {
   maxVersion: 0,
   request: ConsumerGroupDescribeRequest,
   response: ConsumerGroupDescribeResponse,
-  handler: (req, { broker }) => ({
+  handler: (req, { services }) => ({
     throttleTimeMs: 0,
     groups: (req.groupIds as string[]).map((id) => ({
-      ...broker.groups.consumer.describe(id),
+      ...services.groups.consumer.describe(id),
       authorizedOperations: req.includeAuthorizedOperations
         ? ALL_GROUP_OPERATIONS
         : OPERATIONS_NOT_REQUESTED,

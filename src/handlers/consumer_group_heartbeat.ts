@@ -37,8 +37,8 @@ export const consumerGroupHeartbeat: ApiRegistration = {
   maxVersion: 1,
   request: ConsumerGroupHeartbeatRequest,
   response: ConsumerGroupHeartbeatResponse,
-  handler: async (req, { broker, apiVersion, header, clientHost }) => {
-    const r = await broker.groups.consumerGroupHeartbeat({
+  handler: async (req, { services, apiVersion, header, clientHost }) => {
+    const r = await services.groups.consumerGroupHeartbeat({
       apiVersion,
       groupId: req.groupId,
       memberId: req.memberId,

@@ -22,13 +22,13 @@ export const createPartitions: ApiRegistration = {
   maxVersion: 3,
   request: CreatePartitionsRequest,
   response: CreatePartitionsResponse,
-  handler: async (req, { broker }) => {
+  handler: async (req, { services }) => {
     const results: Msg[] = [];
     // Kafka bounds the whole request: past MAX_PARTITIONS_PER_REQUEST new partitions in all,
     // every topic gets POLICY_VIOLATION.
     let adding = 0;
     for (const t of req.topics as Msg[]) {
-      const now = broker.topic(t.name)?.partitions;
+      const now = services.metadataCache.topic(t.name)?.partitions;
       if (now !== undefined && t.count > now) adding += t.count - now;
     }
     for (const t of req.topics as Msg[]) {
@@ -36,7 +36,7 @@ export const createPartitions: ApiRegistration = {
       results.push(out);
       try {
         if (adding > MAX_PARTITIONS_PER_REQUEST) throw tooManyPartitions(adding);
-        const meta = broker.topic(t.name);
+        const meta = services.metadataCache.topic(t.name);
         if (!meta) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         if (t.count <= meta.partitions) {
           throw new KafkaError(
@@ -54,15 +54,15 @@ export const createPartitions: ApiRegistration = {
           }
           for (const a of assignments) {
             const ids = a.brokerIds as number[];
-            if (ids.length !== 1 || ids[0] !== broker.nodeId) {
+            if (ids.length !== 1 || ids[0] !== services.metadataCache.nodeId) {
               throw new KafkaError(
                 ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-                `replicas must be [${broker.nodeId}]`,
+                `replicas must be [${services.metadataCache.nodeId}]`,
               );
             }
           }
         }
-        if (!req.validateOnly) await broker.createPartitions(t.name, t.count);
+        if (!req.validateOnly) await services.topicAdmin.createPartitions(t.name, t.count);
       } catch (e) {
         out.errorCode = errorCodeOf(e, `create partitions ${t.name}`);
         out.errorMessage = errorMessageOf(e);

@@ -30,11 +30,11 @@ export const createTopics: ApiRegistration = {
   maxVersion: 7,
   request: CreateTopicsRequest,
   response: CreateTopicsResponse,
-  handler: async (req, { broker }) => {
+  handler: async (req, { services }) => {
     const seen = new Map<string, number>();
     for (const t of req.topics as Msg[]) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
     const topics: Msg[] = [];
-    const overLimit = createTopicsOverLimit(req.topics, broker.config.int("num.partitions"));
+    const overLimit = createTopicsOverLimit(req.topics, services.config.int("num.partitions"));
     for (const t of req.topics as Msg[]) {
       const out: Msg = {
         name: t.name,
@@ -65,10 +65,10 @@ export const createTopics: ApiRegistration = {
           }
           for (const a of assignments) {
             const ids = a.brokerIds as number[];
-            if (ids.length !== 1 || ids[0] !== broker.nodeId) {
+            if (ids.length !== 1 || ids[0] !== services.metadataCache.nodeId) {
               throw new KafkaError(
                 ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-                `replicas must be [${broker.nodeId}]`,
+                `replicas must be [${services.metadataCache.nodeId}]`,
               );
             }
           }
@@ -82,16 +82,21 @@ export const createTopics: ApiRegistration = {
         const configs = ((t.configs ?? []) as Msg[]).map((c) =>
           [c.name, c.value] as [string, string | null]
         );
-        const created = await broker.createTopic(t.name, partitions, configs, req.validateOnly);
+        const created = await services.topicAdmin.createTopic(
+          t.name,
+          partitions,
+          configs,
+          req.validateOnly,
+        );
         const meta = created ?? {
-          partitions: internalTopicSpec(broker.config, t.name)?.partitions ??
-            (partitions === -1 ? broker.config.int("num.partitions") : partitions),
+          partitions: internalTopicSpec(services.config, t.name)?.partitions ??
+            (partitions === -1 ? services.config.int("num.partitions") : partitions),
           configs: Object.fromEntries(configs),
         };
         out.topicId = created?.topicId;
         out.numPartitions = meta.partitions;
         out.replicationFactor = 1;
-        out.configs = topicConfigEntries(broker, created?.configs ?? {}).map((c) => ({
+        out.configs = topicConfigEntries(services, created?.configs ?? {}).map((c) => ({
           name: c.name,
           value: c.value,
           readOnly: c.readOnly,

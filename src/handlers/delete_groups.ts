@@ -15,8 +15,8 @@ export const deleteGroups: ApiRegistration = {
   maxVersion: 2,
   request: DeleteGroupsRequest,
   response: DeleteGroupsResponse,
-  handler: async (req, { broker }) => ({
+  handler: async (req, { services }) => ({
     throttleTimeMs: 0,
-    results: await broker.groups.deleteGroups(req.groupsNames as string[]),
+    results: await services.groups.deleteGroups(req.groupsNames as string[]),
   }),
 };

@@ -24,7 +24,7 @@ export const deleteRecords: ApiRegistration = {
   maxVersion: 2,
   request: DeleteRecordsRequest,
   response: DeleteRecordsResponse,
-  handler: async (req, { broker }) => {
+  handler: async (req, { services }) => {
     const topics: Msg[] = [];
     for (const t of req.topics as Msg[]) {
       const partitions: Msg[] = [];
@@ -32,12 +32,12 @@ export const deleteRecords: ApiRegistration = {
       for (const p of t.partitions as Msg[]) {
         const out: Msg = { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: 0 };
         partitions.push(out);
-        if (!broker.hasPartition(t.name, p.partitionIndex)) {
+        if (!services.replicaManager.hasPartition(t.name, p.partitionIndex)) {
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           continue;
         }
         try {
-          out.lowWatermark = await broker.partitionOp(
+          out.lowWatermark = await services.replicaManager.partitionOp(
             t.name,
             p.partitionIndex,
             "deleteRecordsBefore",

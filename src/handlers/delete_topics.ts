@@ -23,7 +23,7 @@ export const deleteTopics: ApiRegistration = {
   maxVersion: 6,
   request: DeleteTopicsRequest,
   response: DeleteTopicsResponse,
-  handler: async (req, { broker, apiVersion }) => {
+  handler: async (req, { services, apiVersion }) => {
     const wanted: { name: string | null; topicId: string }[] = apiVersion >= 6
       ? (req.topics as Msg[]).map((t) => ({ name: t.name, topicId: t.topicId }))
       : (req.topicNames as string[]).map((name) => ({ name, topicId: ZERO_UUID }));
@@ -65,14 +65,14 @@ export const deleteTopics: ApiRegistration = {
       try {
         let name = w.name;
         if (name === null) {
-          const t = broker.topicById(w.topicId);
+          const t = services.metadataCache.topicById(w.topicId);
           if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_ID);
           name = t.name;
           out.name = name;
         }
-        const t = broker.topic(name);
+        const t = services.metadataCache.topic(name);
         if (t) out.topicId = t.topicId;
-        await broker.deleteTopic(name);
+        await services.topicAdmin.deleteTopic(name);
       } catch (e) {
         out.errorCode = errorCodeOf(e, `delete topic ${w.name}`);
         out.errorMessage = errorMessageOf(e);

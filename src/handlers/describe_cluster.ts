@@ -15,14 +15,14 @@ export const describeCluster: ApiRegistration = {
   maxVersion: 1,
   request: DescribeClusterRequest,
   response: DescribeClusterResponse,
-  handler: (req, { broker }) => {
+  handler: (req, { services }) => {
     const endpointType = req.endpointType ?? 1;
     if (endpointType !== 1) {
       return {
         errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE,
         errorMessage: "only broker endpoints are served",
         endpointType,
-        clusterId: broker.clusterId,
+        clusterId: services.metadataCache.clusterId,
         controllerId: -1,
         brokers: [],
         clusterAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
@@ -32,12 +32,12 @@ export const describeCluster: ApiRegistration = {
       errorCode: 0,
       errorMessage: null,
       endpointType: 1,
-      clusterId: broker.clusterId,
-      controllerId: broker.nodeId,
+      clusterId: services.metadataCache.clusterId,
+      controllerId: services.metadataCache.nodeId,
       brokers: [{
-        brokerId: broker.nodeId,
-        host: broker.advertisedHost,
-        port: broker.advertisedPort,
+        brokerId: services.metadataCache.nodeId,
+        host: services.metadataCache.advertisedHost,
+        port: services.metadataCache.advertisedPort,
         rack: null,
       }],
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations

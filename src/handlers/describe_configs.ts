@@ -17,7 +17,7 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import { DescribeConfigsRequest, DescribeConfigsResponse } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
-import type { Broker } from "../broker.ts";
+import type { BrokerServices } from "../services.ts";
 import {
   ALL_BROKER_CONFIGS,
   BROKER_DEFS,
@@ -93,7 +93,7 @@ export interface ConfigEntry {
  * source is the first of those.
  */
 export function topicConfigEntries(
-  broker: Broker,
+  services: BrokerServices,
   overrides: Record<string, ConfigValue>,
 ): ConfigEntry[] {
   return TOPIC_CONFIGS.map((d) => {
@@ -105,10 +105,10 @@ export function topicConfigEntries(
         source: Source.DYNAMIC_TOPIC_CONFIG,
       }]
       : [];
-    if (d.brokerKey) synonyms.push(...brokerSynonymEntries(broker.config, d.brokerKey, true));
+    if (d.brokerKey) synonyms.push(...brokerSynonymEntries(services.config, d.brokerKey, true));
     return {
       name: d.name,
-      value: formatValue(own ? overrides[d.name] : broker.config.topicDefault(d), d.type),
+      value: formatValue(own ? overrides[d.name] : services.config.topicDefault(d), d.type),
       readOnly: false,
       configSource: synonyms[0]?.source ?? Source.DEFAULT_CONFIG,
       isSensitive: false,
@@ -177,8 +177,8 @@ function brokerEntry(config: BrokerConfig, key: string, perBroker: boolean): Con
  * A broker id lists every setting and the custom ones set at runtime; the cluster default ("")
  * lists what is set as cluster default, as Kafka's DescribeConfigs does.
  */
-function brokerConfigEntries(broker: Broker, perBroker: boolean): ConfigEntry[] {
-  const config = broker.config;
+function brokerConfigEntries(services: BrokerServices, perBroker: boolean): ConfigEntry[] {
+  const config = services.config;
   if (!perBroker) {
     return [...config.dynamicDefault.keys()].map((k) => brokerEntry(config, k, false));
   }
@@ -200,7 +200,7 @@ export const describeConfigs: ApiRegistration = {
   maxVersion: 4,
   request: DescribeConfigsRequest,
   response: DescribeConfigsResponse,
-  handler: (req, { broker }) => {
+  handler: (req, { services }) => {
     const results: Msg[] = [];
     for (const r of req.resources as Msg[]) {
       const out: Msg = {
@@ -213,21 +213,22 @@ export const describeConfigs: ApiRegistration = {
       results.push(out);
       let entries: ConfigEntry[];
       if (r.resourceType === RESOURCE_TOPIC) {
-        const t = broker.topic(r.resourceName);
+        const t = services.metadataCache.topic(r.resourceName);
         if (!t) {
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           out.errorMessage = `unknown topic ${r.resourceName}`;
           continue;
         }
-        entries = topicConfigEntries(broker, t.configs);
+        entries = topicConfigEntries(services, t.configs);
       } else if (r.resourceType === RESOURCE_BROKER) {
-        if (r.resourceName !== "" && r.resourceName !== String(broker.nodeId)) {
+        if (r.resourceName !== "" && r.resourceName !== String(services.metadataCache.nodeId)) {
           out.errorCode = ErrorCode.INVALID_REQUEST;
-          out.errorMessage = `Unexpected broker id, expected ${broker.nodeId} or empty string, ` +
+          out.errorMessage =
+            `Unexpected broker id, expected ${services.metadataCache.nodeId} or empty string, ` +
             `but received ${r.resourceName}`;
           continue;
         }
-        entries = brokerConfigEntries(broker, r.resourceName !== "");
+        entries = brokerConfigEntries(services, r.resourceName !== "");
       } else {
         out.errorCode = ErrorCode.INVALID_REQUEST;
         out.errorMessage = `unsupported resource type ${r.resourceType}`;

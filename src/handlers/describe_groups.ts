@@ -25,10 +25,10 @@ export const describeGroups: ApiRegistration = {
   maxVersion: 5,
   request: DescribeGroupsRequest,
   response: DescribeGroupsResponse,
-  handler: (req, { broker }) => ({
+  handler: (req, { services }) => ({
     throttleTimeMs: 0,
     groups: (req.groups as string[]).map((id) => ({
-      ...broker.groups.describeGroup(id),
+      ...services.groups.describeGroup(id),
       authorizedOperations: req.includeAuthorizedOperations
         ? ALL_GROUP_OPERATIONS
         : OPERATIONS_NOT_REQUESTED,

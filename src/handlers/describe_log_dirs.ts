@@ -15,7 +15,7 @@ import { statfs } from "node:fs/promises";
 import { resolve } from "node:path";
 import { DescribeLogDirsRequest, DescribeLogDirsResponse } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
-import type { Broker } from "../broker.ts";
+import type { BrokerServices } from "../services.ts";
 import type { ApiRegistration } from "../registry.ts";
 
 interface VolumeSpace {
@@ -54,11 +54,14 @@ function requested(req: Msg): Map<string, Set<number>> | null {
 }
 
 async function describeTopics(
-  broker: Broker,
+  services: BrokerServices,
   wanted: Map<string, Set<number>> | null,
 ): Promise<Msg[]> {
   const topics: Msg[] = [];
-  const all = broker.topics().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const all = services.metadataCache.topics().sort((
+    a,
+    b,
+  ) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const t of all) {
     const want = wanted ? wanted.get(t.name) : undefined;
     if (wanted && !want) continue;
@@ -66,7 +69,7 @@ async function describeTopics(
     for (let p = 0; p < t.partitions; p++) {
       if (want && !want.has(p)) continue;
       reads.push(
-        broker.partitionOp(t.name, p, "status", {}).then(
+        services.replicaManager.partitionOp(t.name, p, "status", {}).then(
           (st) => ({
             partitionIndex: p,
             partitionSize: st.localBytes,
@@ -90,8 +93,8 @@ export const describeLogDirs: ApiRegistration = {
   maxVersion: 4,
   request: DescribeLogDirsRequest,
   response: DescribeLogDirsResponse,
-  handler: async (req, { broker, apiVersion }) => {
-    const logDir = resolve(broker.dataDir);
+  handler: async (req, { services, apiVersion }) => {
+    const logDir = resolve(services.replicaManager.dataDir);
     const space = apiVersion >= 4 ? await volumeSpace(logDir) : { totalBytes: -1, usableBytes: -1 };
     return {
       throttleTimeMs: 0,
@@ -99,7 +102,7 @@ export const describeLogDirs: ApiRegistration = {
       results: [{
         errorCode: 0,
         logDir,
-        topics: await describeTopics(broker, requested(req)),
+        topics: await describeTopics(services, requested(req)),
         totalBytes: space.totalBytes,
         usableBytes: space.usableBytes,
       }],

@@ -23,7 +23,7 @@ export const describeProducers: ApiRegistration = {
   maxVersion: 0,
   request: DescribeProducersRequest,
   response: DescribeProducersResponse,
-  handler: async (req, { broker }) => ({
+  handler: async (req, { services }) => ({
     throttleTimeMs: 0,
     topics: await Promise.all((req.topics as Msg[]).map(async (t) => ({
       name: t.name,
@@ -35,12 +35,17 @@ export const describeProducers: ApiRegistration = {
             errorMessage: null as string | null,
             activeProducers: [] as Msg[],
           };
-          if (!broker.hasPartition(t.name, partitionIndex)) {
+          if (!services.replicaManager.hasPartition(t.name, partitionIndex)) {
             out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
             return out;
           }
           try {
-            out.activeProducers = await broker.partitionOp(t.name, partitionIndex, "producers", {});
+            out.activeProducers = await services.replicaManager.partitionOp(
+              t.name,
+              partitionIndex,
+              "producers",
+              {},
+            );
           } catch (e) {
             out.errorCode = errorCodeOf(e, `describe producers ${t.name}-${partitionIndex}`);
             out.errorMessage = errorMessageOf(e);

@@ -47,7 +47,7 @@ export const describeTopicPartitions: ApiRegistration = {
   maxVersion: 0,
   request: DescribeTopicPartitionsRequest,
   response: DescribeTopicPartitionsResponse,
-  handler: (req, { broker }) => {
+  handler: (req, { services }) => {
     const requested = req.topics as Msg[];
     const all = requested.length === 0;
     const cursor = req.cursor as { topicName: string; partitionIndex: number } | null;
@@ -55,7 +55,7 @@ export const describeTopicPartitions: ApiRegistration = {
     const names = new Set<string>();
     // String comparison by UTF-16 code units, as Java's String.compareTo.
     if (all) {
-      for (const t of broker.topics()) if (t.name >= cursorTopic) names.add(t.name);
+      for (const t of services.metadataCache.topics()) if (t.name >= cursorTopic) names.add(t.name);
     } else {
       for (const rt of requested) if (rt.name >= cursorTopic) names.add(rt.name as string);
       if (cursor && !names.has(cursor.topicName)) {
@@ -65,7 +65,7 @@ export const describeTopicPartitions: ApiRegistration = {
     if (cursor && cursor.partitionIndex < 0) return failed(requested, ErrorCode.INVALID_REQUEST);
     const limit = Math.max(
       Math.min(
-        broker.config.int("max.request.partition.size.limit"),
+        services.config.int("max.request.partition.size.limit"),
         req.responsePartitionLimit as number,
       ),
       1,
@@ -79,7 +79,7 @@ export const describeTopicPartitions: ApiRegistration = {
         nextCursor = { topicName: name, partitionIndex: 0 };
         break;
       }
-      const t = broker.topic(name);
+      const t = services.metadataCache.topic(name);
       if (!t) {
         if (!all) {
           let errorCode: number = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -107,10 +107,10 @@ export const describeTopicPartitions: ApiRegistration = {
         partitions.push({
           errorCode: 0,
           partitionIndex: p,
-          leaderId: broker.nodeId,
+          leaderId: services.metadataCache.nodeId,
           leaderEpoch: 0,
-          replicaNodes: [broker.nodeId],
-          isrNodes: [broker.nodeId],
+          replicaNodes: [services.metadataCache.nodeId],
+          isrNodes: [services.metadataCache.nodeId],
           eligibleLeaderReplicas: [],
           lastKnownElr: [],
           offlineReplicas: [],

@@ -20,10 +20,10 @@ export const describeTransactions: ApiRegistration = {
   maxVersion: 0,
   request: DescribeTransactionsRequest,
   response: DescribeTransactionsResponse,
-  handler: (req, { broker }) => ({
+  handler: (req, { services }) => ({
     throttleTimeMs: 0,
     transactionStates: (req.transactionalIds as string[]).map((id) => {
-      const d = broker.transactions.describe(id);
+      const d = services.transactions.describe(id);
       if (!d) {
         return {
           errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND,

@@ -24,10 +24,10 @@ export const endTxn: ApiRegistration = {
   maxVersion: 4,
   request: EndTxnRequest,
   response: EndTxnResponse,
-  handler: async (req, { broker, apiVersion }) => {
+  handler: async (req, { services, apiVersion }) => {
     let errorCode: number;
     try {
-      errorCode = await broker.transactions.handleEndTransaction(
+      errorCode = await services.transactions.handleEndTransaction(
         req.transactionalId,
         req.producerId,
         req.producerEpoch,

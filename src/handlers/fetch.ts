@@ -33,7 +33,7 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import { FetchRequest, FetchResponse } from "../../protocol/messages/mod.ts";
 import { downConvert } from "../../protocol/records_conversion.ts";
 import type { Msg } from "../../protocol/schema.ts";
-import type { Broker } from "../broker.ts";
+import type { BrokerServices } from "../services.ts";
 import { topicConfigValue } from "../config.ts";
 import { releaseFreshRead } from "../partition_ops.ts";
 import type { ApiRegistration } from "../registry.ts";
@@ -54,14 +54,16 @@ interface Target {
 }
 
 function resolve(
-  broker: Broker,
+  services: BrokerServices,
   req: Msg,
   apiVersion: number,
 ): { targets: Target[]; responses: Msg[] } {
   const targets: Target[] = [];
   const responses: Msg[] = [];
   for (const ft of req.topics as Msg[]) {
-    const t = apiVersion >= 13 ? broker.topicById(ft.topicId) : broker.topic(ft.topic);
+    const t = apiVersion >= 13
+      ? services.metadataCache.topicById(ft.topicId)
+      : services.metadataCache.topic(ft.topic);
     const partitions: Msg[] = [];
     responses.push({ topic: ft.topic, topicId: ft.topicId, partitions });
     for (const fp of ft.partitions as Msg[]) {
@@ -76,7 +78,7 @@ function resolve(
         records: EMPTY,
       };
       partitions.push(out);
-      if (!t || !broker.hasPartition(t.name, fp.partition)) {
+      if (!t || !services.replicaManager.hasPartition(t.name, fp.partition)) {
         out.errorCode = apiVersion >= 13 && !t
           ? ErrorCode.UNKNOWN_TOPIC_ID
           : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -89,14 +91,15 @@ function resolve(
       // Down-conversion may be turned off per topic; old consumers are then refused.
       if (
         apiVersion <= 3 &&
-        topicConfigValue(broker.config, t.configs, "message.downconversion.enable") === false
+        topicConfigValue(services.config, t.configs, "message.downconversion.enable") === false
       ) {
         out.errorCode = ErrorCode.UNSUPPORTED_VERSION;
         continue;
       }
       // Consumers before Fetch v10 (KIP-110) cannot read zstd: Kafka refuses zstd topics to them.
       if (
-        apiVersion < 10 && topicConfigValue(broker.config, t.configs, "compression.type") === "zstd"
+        apiVersion < 10 &&
+        topicConfigValue(services.config, t.configs, "compression.type") === "zstd"
       ) {
         out.errorCode = ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
         continue;
@@ -115,44 +118,42 @@ function resolve(
 
 /** Reads every target once; returns the bytes gathered. */
 async function readAll(
-  broker: Broker,
+  services: BrokerServices,
   targets: Target[],
   maxBytes: number,
   committed: boolean,
   remoteWaitMs = 500,
 ): Promise<number> {
+  const results = await services.replicaManager.fetchMessages(
+    targets.map((t) => ({
+      topic: t.topic,
+      partition: t.partition,
+      offset: t.fetchOffset,
+      maxBytes: t.maxBytes,
+    })),
+    maxBytes,
+    committed,
+    remoteWaitMs,
+  );
   let total = 0;
-  let first = true;
-  for (const t of targets) {
+  targets.forEach((t, i) => {
     const out = t.out;
-    // Past the response's budget a partition still reports its offsets (a zero-byte read).
-    const limit = first
-      ? Math.min(t.maxBytes, maxBytes - total)
-      : Math.max(0, Math.min(t.maxBytes, maxBytes - total));
-    try {
-      const r = await broker.partitionOp(t.topic, t.partition, "fetch", {
-        offset: t.fetchOffset,
-        maxBytes: Math.max(limit, 0),
-        minOneBatch: first,
-        committed,
-        remoteWaitMs,
-      });
-      out.errorCode = r.errorCode;
-      out.highWatermark = r.highWatermark;
-      out.lastStableOffset = r.lastStableOffset;
-      out.logStartOffset = r.logStartOffset;
-      out.abortedTransactions = r.abortedTransactions;
-      t.remotePending = r.records === null;
-      out.records = r.records ?? EMPTY;
-      if (out.records.length > 0) {
-        total += out.records.length;
-        first = false;
-      }
-    } catch (e) {
-      out.errorCode = errorCodeOf(e, `fetch ${t.topic}-${t.partition}`);
+    const res = results[i];
+    if (!("outcome" in res)) {
+      out.errorCode = res.errorCode;
       out.records = EMPTY;
+      return;
     }
-  }
+    const r = res.outcome;
+    out.errorCode = r.errorCode;
+    out.highWatermark = r.highWatermark;
+    out.lastStableOffset = r.lastStableOffset;
+    out.logStartOffset = r.logStartOffset;
+    out.abortedTransactions = r.abortedTransactions;
+    t.remotePending = r.records === null;
+    out.records = r.records ?? EMPTY;
+    total += out.records.length;
+  });
   return total;
 }
 
@@ -174,38 +175,40 @@ function downConvertTarget(t: Target, toMagic: 0 | 1): void {
 
 export const fetch: ApiRegistration = {
   apiKey: 1,
+  placement: "partitionOwner",
+  retainsRequestBytes: false,
   name: "Fetch",
   minVersion: 0,
   maxVersion: 17,
   request: FetchRequest,
   response: FetchResponse,
-  handler: async (req, { broker, apiVersion }) => {
-    const { targets, responses } = resolve(broker, req, apiVersion);
+  handler: async (req, { services, apiVersion }) => {
+    const { targets, responses } = resolve(services, req, apiVersion);
     // The broker's fetch.max.bytes caps what a request may ask for, as Kafka does.
     const maxBytes = Math.min(
       apiVersion >= 3 ? Math.max(0, req.maxBytes) : 0x7fffffff,
-      broker.config.int("fetch.max.bytes"),
+      services.config.int("fetch.max.bytes"),
     );
     const minBytes = Math.max(0, req.minBytes);
     const committed = req.isolationLevel === READ_COMMITTED;
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
-    const remoteWaitMs = broker.remoteFetchMaxWaitMs;
-    let total = await readAll(broker, targets, maxBytes, committed, remoteWaitMs);
+    const remoteWaitMs = services.replicaManager.remoteFetchMaxWaitMs;
+    let total = await readAll(services, targets, maxBytes, committed, remoteWaitMs);
     const anyError = () => targets.some((t) => t.out.errorCode !== 0 || t.remotePending === true);
     while (total < minBytes && !anyError() && targets.length > 0) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
-      await broker.waitForAppend(
+      await services.replicaManager.waitForAppend(
         targets.map((t) => [t.topic, t.partition, t.out.highWatermark as number]),
         remaining,
       );
-      total = await readAll(broker, targets, maxBytes, committed, remoteWaitMs);
+      total = await readAll(services, targets, maxBytes, committed, remoteWaitMs);
     }
     if (apiVersion <= 3) {
       for (const t of targets) downConvertTarget(t, apiVersion <= 1 ? 0 : 1);
     }
     for (const t of targets) {
-      if (t.out.records.length) broker.metrics.fetched(t.topic, t.out.records.length);
+      if (t.out.records.length) services.metrics.fetched(t.topic, t.out.records.length);
     }
     const sessionId = finishFetchSession(req, responses);
     return { throttleTimeMs: 0, errorCode: 0, sessionId, responses };

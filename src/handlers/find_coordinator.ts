@@ -10,19 +10,19 @@
  */
 import { ErrorCode, errorName } from "../../protocol/errors.ts";
 import { FindCoordinatorRequest, FindCoordinatorResponse } from "../../protocol/messages/mod.ts";
-import type { Broker } from "../broker.ts";
+import type { BrokerServices } from "../services.ts";
 import type { ApiRegistration } from "../registry.ts";
 
 const GROUP = 0;
 const TRANSACTION = 1;
 
-function lookup(broker: Broker, key: string, keyType: number) {
+function lookup(services: BrokerServices, key: string, keyType: number) {
   if (keyType === GROUP || keyType === TRANSACTION) {
     return {
       key,
-      nodeId: broker.nodeId,
-      host: broker.advertisedHost,
-      port: broker.advertisedPort,
+      nodeId: services.metadataCache.nodeId,
+      host: services.metadataCache.advertisedHost,
+      port: services.metadataCache.advertisedPort,
       errorCode: 0,
       errorMessage: null,
     };
@@ -38,16 +38,16 @@ export const findCoordinator: ApiRegistration = {
   maxVersion: 6,
   request: FindCoordinatorRequest,
   response: FindCoordinatorResponse,
-  handler: (req, { broker, apiVersion }) => {
+  handler: (req, { services, apiVersion }) => {
     const keyType = req.keyType ?? GROUP;
     if (apiVersion >= 4) {
       return {
         throttleTimeMs: 0,
-        coordinators: (req.coordinatorKeys as string[]).map((k) => lookup(broker, k, keyType)),
+        coordinators: (req.coordinatorKeys as string[]).map((k) => lookup(services, k, keyType)),
       };
     }
     // Before v4 the coordinator's fields are the response's own; `key` is no field there.
-    const { key: _key, ...c } = lookup(broker, req.key, keyType);
+    const { key: _key, ...c } = lookup(services, req.key, keyType);
     return { throttleTimeMs: 0, ...c };
   },
 };

@@ -15,9 +15,9 @@ export const heartbeat: ApiRegistration = {
   maxVersion: 4,
   request: HeartbeatRequest,
   response: HeartbeatResponse,
-  handler: (req, { broker }) => ({
+  handler: (req, { services }) => ({
     throttleTimeMs: 0,
-    errorCode: broker.groups.heartbeat(
+    errorCode: services.groups.heartbeat(
       req.groupId,
       req.memberId,
       req.groupInstanceId ?? null,

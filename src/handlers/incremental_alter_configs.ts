@@ -17,7 +17,7 @@ import {
   IncrementalAlterConfigsResponse,
 } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
-import type { Broker } from "../broker.ts";
+import type { BrokerServices } from "../services.ts";
 import { BROKER_DEFS, type ConfigValue, TOPIC_DEFS, topicConfigValue } from "../config.ts";
 import type { ApiRegistration } from "../registry.ts";
 import { alterEachResource, brokerScope } from "./alter_configs.ts";
@@ -80,8 +80,13 @@ function applyOps(
   return next;
 }
 
-function alterTopic(broker: Broker, name: string, ops: Msg[], validateOnly: boolean): void {
-  const t = broker.topic(name);
+function alterTopic(
+  services: BrokerServices,
+  name: string,
+  ops: Msg[],
+  validateOnly: boolean,
+): void {
+  const t = services.metadataCache.topic(name);
   if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
   const current = new Map(
     Object.entries(t.configs).filter(([, v]) => v !== null).map(([k, v]) => [k, String(v)]),
@@ -89,26 +94,31 @@ function alterTopic(broker: Broker, name: string, ops: Msg[], validateOnly: bool
   const next = applyOps(
     current,
     ops,
-    (k) => topicConfigValue(broker.config, t.configs, k),
+    (k) => topicConfigValue(services.config, t.configs, k),
     (k) => TOPIC_DEFS.has(k) ? TOPIC_DEFS.get(k)!.type === "list" : undefined,
   );
-  broker.alterTopicConfigs(name, next, validateOnly);
+  services.topicAdmin.alterTopicConfigs(name, next, validateOnly);
 }
 
-function alterBroker(broker: Broker, name: string, ops: Msg[], validateOnly: boolean): void {
-  const scope = brokerScope(broker, name);
-  const layer = scope === "broker" ? broker.config.dynamicBroker : broker.config.dynamicDefault;
+function alterBroker(
+  services: BrokerServices,
+  name: string,
+  ops: Msg[],
+  validateOnly: boolean,
+): void {
+  const scope = brokerScope(services, name);
+  const layer = scope === "broker" ? services.config.dynamicBroker : services.config.dynamicDefault;
   const current = new Map([...layer].map(([k, v]) => [k, String(v)]));
   const next = applyOps(
     current,
     ops,
-    (k) => broker.config.get(k),
+    (k) => services.config.get(k),
     (k) => BROKER_DEFS.has(k) ? BROKER_DEFS.get(k)!.type === "list" : undefined,
   );
   const changes: [string, string | null][] = [];
   for (const [k, v] of next) if (current.get(k) !== v) changes.push([k, v]);
   for (const k of current.keys()) if (!next.has(k)) changes.push([k, null]);
-  broker.alterBrokerConfigs(changes, scope, validateOnly);
+  services.dynamicConfig.alterBrokerConfigs(changes, scope, validateOnly);
 }
 
 export const incrementalAlterConfigs: ApiRegistration = {
@@ -118,16 +128,16 @@ export const incrementalAlterConfigs: ApiRegistration = {
   maxVersion: 1,
   request: IncrementalAlterConfigsRequest,
   response: IncrementalAlterConfigsResponse,
-  handler: async (req, { broker }) => {
+  handler: async (req, { services }) => {
     const response = {
       throttleTimeMs: 0,
       responses: alterEachResource(req.resources as Msg[], "incremental alter configs", {
-        topic: (r) => alterTopic(broker, r.resourceName, r.configs as Msg[], req.validateOnly),
-        broker: (r) => alterBroker(broker, r.resourceName, r.configs as Msg[], req.validateOnly),
+        topic: (r) => alterTopic(services, r.resourceName, r.configs as Msg[], req.validateOnly),
+        broker: (r) => alterBroker(services, r.resourceName, r.configs as Msg[], req.validateOnly),
       }),
     };
     // The other workers have applied the new configs before the client hears of them.
-    await broker.propagated();
+    await services.topicAdmin.propagated();
     return response;
   },
 };

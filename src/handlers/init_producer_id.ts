@@ -26,7 +26,7 @@ export const initProducerId: ApiRegistration = {
   maxVersion: 5,
   request: InitProducerIdRequest,
   response: InitProducerIdResponse,
-  handler: async (req, { broker, apiVersion }) => {
+  handler: async (req, { services, apiVersion }) => {
     try {
       const noId = req.producerId === -1;
       const noEpoch = req.producerEpoch === -1;
@@ -43,7 +43,7 @@ export const initProducerId: ApiRegistration = {
         const expected = noId
           ? null
           : { producerId: req.producerId as number, producerEpoch: req.producerEpoch as number };
-        const r = await broker.transactions.handleInitProducerId(
+        const r = await services.transactions.handleInitProducerId(
           req.transactionalId,
           req.transactionTimeoutMs,
           expected,
@@ -53,7 +53,7 @@ export const initProducerId: ApiRegistration = {
           : r.errorCode;
         return { throttleTimeMs: 0, ...r, errorCode };
       }
-      const producerId = await broker.producerIds.next();
+      const producerId = await services.producerIds.next();
       return { throttleTimeMs: 0, errorCode: 0, producerId, producerEpoch: 0 };
     } catch (e) {
       return {

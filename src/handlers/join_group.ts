@@ -24,8 +24,8 @@ export const joinGroup: ApiRegistration = {
   maxVersion: 9,
   request: JoinGroupRequest,
   response: JoinGroupResponse,
-  handler: async (req, { broker, apiVersion, header, clientHost }) => {
-    const r = await broker.groups.joinGroup({
+  handler: async (req, { services, apiVersion, header, clientHost }) => {
+    const r = await services.groups.joinGroup({
       groupId: req.groupId,
       memberId: req.memberId,
       groupInstanceId: req.groupInstanceId ?? null,

@@ -20,14 +20,14 @@ export const leaveGroup: ApiRegistration = {
   maxVersion: 5,
   request: LeaveGroupRequest,
   response: LeaveGroupResponse,
-  handler: (req, { broker, apiVersion }) => {
+  handler: (req, { services, apiVersion }) => {
     const members = apiVersion >= 3
       ? (req.members as Msg[]).map((m) => ({
         memberId: m.memberId as string,
         groupInstanceId: (m.groupInstanceId ?? null) as string | null,
       }))
       : [{ memberId: req.memberId as string, groupInstanceId: null }];
-    const r = broker.groups.leaveGroup(req.groupId, members);
+    const r = services.groups.leaveGroup(req.groupId, members);
     if (apiVersion < 3) {
       const memberError = r.members[0]?.errorCode ?? ErrorCode.NONE;
       return {

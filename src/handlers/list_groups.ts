@@ -19,9 +19,9 @@ export const listGroups: ApiRegistration = {
   maxVersion: 5,
   request: ListGroupsRequest,
   response: ListGroupsResponse,
-  handler: (req, { broker }) => ({
+  handler: (req, { services }) => ({
     throttleTimeMs: 0,
     errorCode: ErrorCode.NONE,
-    groups: broker.groups.listGroups(req.statesFilter ?? [], req.typesFilter ?? []),
+    groups: services.groups.listGroups(req.statesFilter ?? [], req.typesFilter ?? []),
   }),
 };

@@ -30,12 +30,14 @@ export {
 
 export const listOffsets: ApiRegistration = {
   apiKey: 2,
+  placement: "any",
+  retainsRequestBytes: false,
   name: "ListOffsets",
   minVersion: 0,
   maxVersion: 10,
   request: ListOffsetsRequest,
   response: ListOffsetsResponse,
-  handler: async (req, { broker, apiVersion }) => {
+  handler: async (req, { services, apiVersion }) => {
     const committed = req.isolationLevel === 1;
     const topics: Msg[] = [];
     for (const rt of req.topics as Msg[]) {
@@ -51,7 +53,7 @@ export const listOffsets: ApiRegistration = {
           oldStyleOffsets: [],
         };
         partitions.push(out);
-        if (!broker.hasPartition(rt.name, rp.partitionIndex)) {
+        if (!services.replicaManager.hasPartition(rt.name, rp.partitionIndex)) {
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           continue;
         }
@@ -61,7 +63,7 @@ export const listOffsets: ApiRegistration = {
         }
         if (apiVersion === 0) {
           try {
-            out.oldStyleOffsets = await broker.partitionOp(
+            out.oldStyleOffsets = await services.replicaManager.partitionOp(
               rt.name,
               rp.partitionIndex,
               "legacyOffsets",
@@ -79,7 +81,7 @@ export const listOffsets: ApiRegistration = {
         try {
           Object.assign(
             out,
-            await broker.partitionOp(rt.name, rp.partitionIndex, "listOffset", {
+            await services.replicaManager.partitionOp(rt.name, rp.partitionIndex, "listOffset", {
               timestamp: rp.timestamp as number,
               committed,
             }),

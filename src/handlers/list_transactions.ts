@@ -15,8 +15,8 @@ export const listTransactions: ApiRegistration = {
   maxVersion: 1,
   request: ListTransactionsRequest,
   response: ListTransactionsResponse,
-  handler: (req, { broker }) => {
-    const r = broker.transactions.list(
+  handler: (req, { services }) => {
+    const r = services.transactions.list(
       req.stateFilters as string[],
       req.producerIdFilters as number[],
       req.durationFilter ?? -1,

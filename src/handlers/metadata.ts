@@ -14,7 +14,7 @@ import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { MetadataRequest, MetadataResponse } from "../../protocol/messages/mod.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import type { TopicMetadata } from "../../storage/log_manager.ts";
-import type { Broker } from "../broker.ts";
+import type { BrokerServices } from "../services.ts";
 import type { ApiRegistration } from "../registry.ts";
 import {
   ALL_CLUSTER_OPERATIONS,
@@ -25,16 +25,16 @@ import {
 
 const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
 
-export function describeTopic(broker: Broker, t: TopicMetadata, ops: number): Msg {
+export function describeTopic(services: BrokerServices, t: TopicMetadata, ops: number): Msg {
   const partitions = [];
   for (let p = 0; p < t.partitions; p++) {
     partitions.push({
       errorCode: 0,
       partitionIndex: p,
-      leaderId: broker.nodeId,
+      leaderId: services.metadataCache.nodeId,
       leaderEpoch: 0,
-      replicaNodes: [broker.nodeId],
-      isrNodes: [broker.nodeId],
+      replicaNodes: [services.metadataCache.nodeId],
+      isrNodes: [services.metadataCache.nodeId],
       offlineReplicas: [],
     });
   }
@@ -80,12 +80,14 @@ function invalidRequest(requested: Msg[]): Msg {
 
 export const metadata: ApiRegistration = {
   apiKey: 3,
+  placement: "any",
+  retainsRequestBytes: false,
   name: "Metadata",
   minVersion: 0,
   maxVersion: 12,
   request: MetadataRequest,
   response: MetadataResponse,
-  handler: async (req, { broker, apiVersion }) => {
+  handler: async (req, { services, apiVersion }) => {
     const ops = req.includeTopicAuthorizedOperations
       ? ALL_TOPIC_OPERATIONS
       : OPERATIONS_NOT_REQUESTED;
@@ -99,7 +101,7 @@ export const metadata: ApiRegistration = {
       return invalidRequest(requested);
     }
     if (all) {
-      for (const t of broker.topics()) topics.push(describeTopic(broker, t, ops));
+      for (const t of services.metadataCache.topics()) topics.push(describeTopic(services, t, ops));
     } else if (byId) {
       // As Kafka, any non-zero id makes this a request by id: names are not looked at (the
       // Java client sends "" beside the id), zero ids are skipped, each id answered once.
@@ -108,8 +110,8 @@ export const metadata: ApiRegistration = {
         const id = rt.topicId as string;
         if (id === ZERO_UUID || seen.has(id)) continue;
         seen.add(id);
-        const t = broker.topicById(id);
-        topics.push(t ? describeTopic(broker, t, ops) : unknownTopicId(id, ops));
+        const t = services.metadataCache.topicById(id);
+        topics.push(t ? describeTopic(services, t, ops) : unknownTopicId(id, ops));
       }
     } else {
       for (const rt of requested) {
@@ -120,12 +122,14 @@ export const metadata: ApiRegistration = {
         let t: TopicMetadata | undefined;
         let errorCode: number = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         try {
-          t = allowCreate ? await broker.autoCreateTopic(rt.name) : broker.topic(rt.name);
+          t = allowCreate
+            ? await services.topicAdmin.autoCreateTopic(rt.name)
+            : services.metadataCache.topic(rt.name);
         } catch (e) {
           errorCode = e instanceof KafkaError ? e.code : errorCodeOf(e, "metadata auto-create");
         }
         topics.push(
-          t ? describeTopic(broker, t, ops) : {
+          t ? describeTopic(services, t, ops) : {
             errorCode,
             name: rt.name,
             topicId: ZERO_UUID,
@@ -139,13 +143,13 @@ export const metadata: ApiRegistration = {
     return {
       throttleTimeMs: 0,
       brokers: [{
-        nodeId: broker.nodeId,
-        host: broker.advertisedHost,
-        port: broker.advertisedPort,
+        nodeId: services.metadataCache.nodeId,
+        host: services.metadataCache.advertisedHost,
+        port: services.metadataCache.advertisedPort,
         rack: null,
       }],
-      clusterId: broker.clusterId,
-      controllerId: broker.nodeId,
+      clusterId: services.metadataCache.clusterId,
+      controllerId: services.metadataCache.nodeId,
       topics,
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
         ? ALL_CLUSTER_OPERATIONS

@@ -31,8 +31,8 @@ export const offsetCommit: ApiRegistration = {
   maxVersion: 9,
   request: OffsetCommitRequest,
   response: OffsetCommitResponse,
-  handler: async (req, { broker, apiVersion }) => {
-    const topics = await broker.groups.commitOffsets({
+  handler: async (req, { services, apiVersion }) => {
+    const topics = await services.groups.commitOffsets({
       groupId: req.groupId,
       generationId: req.generationIdOrMemberEpoch,
       memberId: req.memberId,

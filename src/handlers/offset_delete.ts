@@ -18,8 +18,8 @@ export const offsetDelete: ApiRegistration = {
   maxVersion: 0,
   request: OffsetDeleteRequest,
   response: OffsetDeleteResponse,
-  handler: async (req, { broker }) => {
-    const r = await broker.groups.deleteOffsets(
+  handler: async (req, { services }) => {
+    const r = await services.groups.deleteOffsets(
       req.groupId,
       (req.topics as Msg[]).map((t) => ({
         name: t.name,

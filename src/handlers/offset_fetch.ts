@@ -26,7 +26,7 @@ export const offsetFetch: ApiRegistration = {
   maxVersion: 9,
   request: OffsetFetchRequest,
   response: OffsetFetchResponse,
-  handler: (req, { broker, apiVersion }) => {
+  handler: (req, { services, apiVersion }) => {
     if (apiVersion >= 8) {
       return {
         throttleTimeMs: 0,
@@ -34,7 +34,7 @@ export const offsetFetch: ApiRegistration = {
           const member = apiVersion >= 9
             ? { memberId: (g.memberId ?? null) as string | null, memberEpoch: g.memberEpoch ?? -1 }
             : undefined;
-          const r = broker.groups.fetchOffsets(
+          const r = services.groups.fetchOffsets(
             g.groupId,
             g.topics ?? null,
             member,
@@ -44,7 +44,7 @@ export const offsetFetch: ApiRegistration = {
         }),
       };
     }
-    const r = broker.groups.fetchOffsets(
+    const r = services.groups.fetchOffsets(
       req.groupId,
       req.topics ?? null,
       undefined,

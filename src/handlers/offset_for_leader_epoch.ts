@@ -22,18 +22,23 @@ export const offsetForLeaderEpoch: ApiRegistration = {
   maxVersion: 4,
   request: OffsetForLeaderEpochRequest,
   response: OffsetForLeaderEpochResponse,
-  handler: async (req, { broker }) => ({
+  handler: async (req, { services }) => ({
     throttleTimeMs: 0,
     topics: await Promise.all((req.topics as Msg[]).map(async (t) => ({
       topic: t.topic,
       partitions: await Promise.all((t.partitions as Msg[]).map(async (p) => {
         const out = { errorCode: 0, partition: p.partition, leaderEpoch: -1, endOffset: -1 };
-        if (!broker.hasPartition(t.topic, p.partition)) {
+        if (!services.replicaManager.hasPartition(t.topic, p.partition)) {
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         } else if (p.currentLeaderEpoch > 0) out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
         else if (p.leaderEpoch === 0) {
           try {
-            const st = await broker.partitionOp(t.topic, p.partition, "status", {});
+            const st = await services.replicaManager.partitionOp(
+              t.topic,
+              p.partition,
+              "status",
+              {},
+            );
             out.leaderEpoch = 0;
             out.endOffset = st.logEndOffset;
           } catch (e) {

@@ -48,14 +48,16 @@ function partitionError(index: number, errorCode: number, errorMessage: string |
 
 export const produce: ApiRegistration = {
   apiKey: 0,
+  placement: "partitionOwner",
+  retainsRequestBytes: false,
   name: "Produce",
   minVersion: 0,
   maxVersion: 11,
   request: ProduceRequest,
   response: ProduceResponse,
-  handler: async (req, { broker, apiVersion }) => {
+  handler: async (req, { services, apiVersion }) => {
     const acks = req.acks as number;
-    const verifyTxn = broker.config.bool("transaction.partition.verification.enable");
+    const verifyTxn = services.config.bool("transaction.partition.verification.enable");
     const validAcks = acks === 0 || acks === 1 || acks === -1;
     const responses: Msg[] = [];
     const pending: Promise<void>[] = [];
@@ -69,7 +71,7 @@ export const produce: ApiRegistration = {
           partitionResponses.push(partitionError(index, ErrorCode.INVALID_REQUIRED_ACKS));
           continue;
         }
-        if (!broker.hasPartition(topic, index)) {
+        if (!services.replicaManager.hasPartition(topic, index)) {
           partitionResponses.push(partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
           continue;
         }
@@ -108,8 +110,8 @@ export const produce: ApiRegistration = {
         // appended in the same step (see Broker.transactionalAppend).
         const txnId = (req.transactionalId ?? null) as string | null;
         const appended = verifyTxn && txnId !== null && isTransactionalBatch(records)
-          ? broker.transactionalAppend(txnId, topic, index, records, apiVersion)
-          : broker.partitionOp(topic, index, "append", { records });
+          ? services.replicaManager.transactionalAppend(txnId, topic, index, records, apiVersion)
+          : services.replicaManager.partitionOp(topic, index, "append", { records });
         pending.push(
           appended.then((r) => {
             slot.errorCode = r.errorCode;
@@ -119,7 +121,7 @@ export const produce: ApiRegistration = {
             slot.logStartOffset = r.logStartOffset;
             if (r.recordErrors) slot.recordErrors = r.recordErrors;
             if (r.errorCode === 0 && !r.duplicate) {
-              broker.metrics.produced(topic, records.length, r.recordCount);
+              services.metrics.produced(topic, records.length, r.recordCount);
             }
           }, (e) => {
             slot.errorCode = errorCodeOf(e, `produce to ${topic}-${index}`);

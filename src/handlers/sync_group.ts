@@ -20,8 +20,8 @@ export const syncGroup: ApiRegistration = {
   maxVersion: 5,
   request: SyncGroupRequest,
   response: SyncGroupResponse,
-  handler: async (req, { broker }) => {
-    const r = await broker.groups.syncGroup({
+  handler: async (req, { services }) => {
+    const r = await services.groups.syncGroup({
       groupId: req.groupId,
       generationId: req.generationId,
       memberId: req.memberId,

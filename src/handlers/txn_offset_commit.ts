@@ -30,8 +30,8 @@ export const txnOffsetCommit: ApiRegistration = {
   maxVersion: 4,
   request: TxnOffsetCommitRequest,
   response: TxnOffsetCommitResponse,
-  handler: async (req, { broker, apiVersion }) => {
-    const topics = await broker.groups.commitTransactionalOffsets({
+  handler: async (req, { services, apiVersion }) => {
+    const topics = await services.groups.commitTransactionalOffsets({
       transactionalId: req.transactionalId,
       groupId: req.groupId,
       producerId: req.producerId,

@@ -14,8 +14,8 @@ import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 export type PeerMethod = (args: any) => unknown;
 
 /** Wraps a result whose buffers should be transferred rather than copied. */
-export class Transfer {
-  constructor(readonly result: unknown, readonly transfer: ArrayBuffer[]) {}
+export class Transfer<T = unknown> {
+  constructor(readonly result: T, readonly transfer: ArrayBuffer[]) {}
 }
 
 interface CallMessage {

@@ -2,12 +2,22 @@
  * One worker's view of the others: who owns which partition, a PeerLink to every other
  * worker, and the methods this worker serves to them. Worker 0 is the controller: it writes
  * topics.json, runs the group and transaction coordinators and answers every request that is
- * not Produce, Fetch, ListOffsets, Metadata or ApiVersions (the other workers forward those
- * frames to it). Partition operations go straight to the partition's owner.
+ * the registry does not place elsewhere (the other workers forward those frames to it).
+ * Partition operations go straight to the partition's owner. The methods and their types are
+ * listed in peer_methods.ts.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { CONTROLLER_WORKER, ownerOf } from "./ownership.ts";
-import { PeerLink, type PeerMethod } from "./peer_link.ts";
+import { PeerLink, type PeerMethod, type Transfer } from "./peer_link.ts";
+import type { PeerArgs, PeerMethodName, PeerResult } from "./peer_methods.ts";
+
+/** How a worker serves `M`: its result, or the result with buffers to hand over. */
+export type PeerHandler<M extends PeerMethodName> = (
+  args: PeerArgs<M>,
+) =>
+  | PeerResult<M>
+  | Transfer<PeerResult<M>>
+  | Promise<PeerResult<M> | Transfer<PeerResult<M>>>;
 
 export class WorkerCluster {
   readonly methods = new Map<string, PeerMethod>();
@@ -37,8 +47,8 @@ export class WorkerCluster {
   }
 
   /** Registers a method the other workers may call (served once this worker is ready). */
-  serve(name: string, fn: PeerMethod): void {
-    this.methods.set(name, fn);
+  serve<M extends PeerMethodName>(name: M, fn: PeerHandler<M>): void {
+    this.methods.set(name, fn as PeerMethod);
   }
 
   /** The broker is up: serve the calls that arrived meanwhile. */
@@ -59,21 +69,30 @@ export class WorkerCluster {
   }
 
   /** Calls `method` on worker `peer`; rejects with NOT_LEADER_OR_FOLLOWER if it is gone. */
-  call<T = unknown>(peer: number, method: string, args: unknown, transfer?: ArrayBuffer[]) {
+  call<M extends PeerMethodName>(
+    peer: number,
+    method: M,
+    args: PeerArgs<M>,
+    transfer?: ArrayBuffer[],
+  ): Promise<PeerResult<M>> {
     const link = this.links.get(peer);
     if (!link) {
       return Promise.reject(
         new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `worker ${peer} is not connected`),
       );
     }
-    return link.call<T>(method, args, transfer);
+    return link.call<PeerResult<M>>(method, args, transfer);
   }
 
   /**
    * Calls `method` on every other worker and waits for all. A worker that is down is skipped:
    * it reads the current state from disk when it starts again.
    */
-  async broadcast(method: string, args: unknown = null): Promise<void> {
+  async broadcast<M extends "syncCatalogue" | "syncBrokerConfigs" | "dropTopic">(
+    method: M,
+    ...rest: PeerArgs<M> extends null ? [] : [PeerArgs<M>]
+  ): Promise<void> {
+    const args = (rest[0] ?? null) as PeerArgs<M>;
     await Promise.all(
       [...this.links.keys()].map((peer) =>
         this.call(peer, method, args).catch((e) => {
@@ -85,10 +104,11 @@ export class WorkerCluster {
   }
 
   /** Calls `method` on every other worker that is up and returns their answers. */
-  async gather<T>(method: string, args: unknown = null): Promise<T[]> {
+  async gather<M extends "stats">(method: M): Promise<PeerResult<M>[]> {
+    const args = null as PeerArgs<M>;
     const answers = await Promise.all(
       [...this.links.keys()].map((peer) =>
-        this.call<T>(peer, method, args).then((r) => [r], (e) => {
+        this.call(peer, method, args).then((r) => [r], (e) => {
           this.onError(`${method} on worker ${peer} failed: ${e}`);
           return [];
         })

@@ -7,7 +7,7 @@
  */
 import { Broker, type BrokerOptions } from "../broker.ts";
 import { ConfigError } from "../config.ts";
-import { errText } from "../connection.ts";
+import { errText } from "../log.ts";
 import { log, setLogLevel, setLogPrefix } from "../log.ts";
 import { WorkerCluster } from "./worker_cluster.ts";
 

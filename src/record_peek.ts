@@ -5,10 +5,10 @@
  * Control batches (transaction markers) are skipped; reads stop at the high watermark.
  */
 import { Buffer } from "node:buffer";
-import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
-import { forEachBatch, isControl, lastOffset, totalSize } from "../../protocol/record_batch.ts";
-import { decodeRecords } from "../../protocol/records.ts";
-import type { PartitionLog } from "../../storage/partition_log.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { forEachBatch, isControl, lastOffset, totalSize } from "../protocol/record_batch.ts";
+import { decodeRecords } from "../protocol/records.ts";
+import type { PartitionLog } from "../storage/partition_log.ts";
 
 /** Largest `limit` a peek accepts. */
 export const MAX_PEEK_RECORDS = 1000;

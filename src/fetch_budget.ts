@@ -1,0 +1,159 @@
+/**
+ * A Fetch response's byte budget, as Kafka's ReplicaManager.readFromLog applies it: the
+ * partitions are read in request order, each gets at most what is left of the response's
+ * `maxBytes` (and its own partition_max_bytes), and the first non-empty read may exceed that
+ * by one batch so a consumer always progresses. When the partitions live on several workers
+ * each owner reads its own in order against the whole budget, all at once, and
+ * `fitToBudget` then cuts every answer to what the one-by-one reading returns: a prefix of
+ * whole batches, because a log read returns the longest run of whole batches that fits. An
+ * answer read with less than the one-by-one reading allows (the owner's earlier reads took
+ * more of the budget than they keep) is read again, in order.
+ */
+import { forEachBatch, lastOffset, totalSize } from "../protocol/record_batch.ts";
+import { errorCodeOf } from "./handlers/util.ts";
+import { type FetchOutcome, releaseFreshRead } from "./partition_ops.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/** One partition a Fetch reads. */
+export interface FetchRead {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** The partition's own limit (partition_max_bytes). */
+  maxBytes: number;
+}
+
+/** A partition's read with the limits it was read with, or the error code it failed with. */
+export type FetchReadResult =
+  | { outcome: FetchOutcome; limit: number; minOneBatch: boolean }
+  | { errorCode: number };
+
+/** The fetch op's arguments for one read, given what the reads before it returned. */
+export interface FetchArgs {
+  offset: number;
+  maxBytes: number;
+  minOneBatch: boolean;
+  committed: boolean;
+  remoteWaitMs: number;
+}
+
+/** The limit of the next read: what is left of the budget, within the partition's own. */
+function limitOf(read: FetchRead, maxBytes: number, total: number, first: boolean): number {
+  const limit = first
+    ? Math.min(read.maxBytes, maxBytes - total)
+    : Math.max(0, Math.min(read.maxBytes, maxBytes - total));
+  return Math.max(limit, 0);
+}
+
+/** One read; a failure becomes its error code. */
+async function readOne(
+  r: FetchRead,
+  args: FetchArgs,
+  fetchOne: (read: FetchRead, args: FetchArgs) => Promise<FetchOutcome>,
+): Promise<FetchReadResult> {
+  try {
+    const outcome = await fetchOne(r, args);
+    return { outcome, limit: args.maxBytes, minOneBatch: args.minOneBatch };
+  } catch (e) {
+    return { errorCode: errorCodeOf(e, `fetch ${r.topic}-${r.partition}`) };
+  }
+}
+
+/** Reads `reads` one after another under the budget (the one-by-one reading). */
+export async function readInOrder(
+  reads: FetchRead[],
+  maxBytes: number,
+  committed: boolean,
+  remoteWaitMs: number,
+  fetchOne: (read: FetchRead, args: FetchArgs) => Promise<FetchOutcome>,
+): Promise<FetchReadResult[]> {
+  const results: FetchReadResult[] = [];
+  let total = 0;
+  let first = true;
+  for (const r of reads) {
+    const args = {
+      offset: r.offset,
+      maxBytes: limitOf(r, maxBytes, total, first),
+      minOneBatch: first,
+      committed,
+      remoteWaitMs,
+    };
+    const res = await readOne(r, args, fetchOne);
+    results.push(res);
+    if ("outcome" in res && res.outcome.records !== null && res.outcome.records.length > 0) {
+      total += res.outcome.records.length;
+      first = false;
+    }
+  }
+  return results;
+}
+
+/**
+ * Cuts reads made concurrently (each owner against the whole budget) to what reading them
+ * one by one in request order returns; reads made with less than that allows are made again
+ * with `fetchOne`.
+ */
+export async function fitToBudget(
+  reads: FetchRead[],
+  results: FetchReadResult[],
+  maxBytes: number,
+  committed: boolean,
+  remoteWaitMs: number,
+  fetchOne: (read: FetchRead, args: FetchArgs) => Promise<FetchOutcome>,
+): Promise<void> {
+  let total = 0;
+  let first = true;
+  for (let i = 0; i < reads.length; i++) {
+    const r = reads[i];
+    let res = results[i];
+    if (!("outcome" in res)) continue;
+    const limit = limitOf(r, maxBytes, total, first);
+    if (res.limit < limit || (first && !res.minOneBatch)) {
+      // Read with less room than it has now: its answer may lack what fits.
+      const records = res.outcome.records;
+      if (records && res.outcome.freshBuffer) releaseFreshRead(records.buffer);
+      res = await readOne(r, {
+        offset: r.offset,
+        maxBytes: limit,
+        minOneBatch: first,
+        committed,
+        remoteWaitMs,
+      }, fetchOne);
+      results[i] = res;
+      if (!("outcome" in res)) continue;
+    }
+    const o = res.outcome;
+    if (o.records === null) continue;
+    if (o.records.length > limit) cut(o, limit, first, committed);
+    if (o.records!.length > 0) {
+      total += o.records!.length;
+      first = false;
+    }
+  }
+}
+
+/** Keeps the whole batches within `limit` (at least one when `minOneBatch`). */
+function cut(o: FetchOutcome, limit: number, minOneBatch: boolean, committed: boolean): void {
+  const records = o.records!;
+  let end = 0;
+  let next = -1;
+  forEachBatch(records, (pos, h) => {
+    const batchEnd = pos + totalSize(h);
+    if (batchEnd > limit && !(minOneBatch && pos === 0)) return false;
+    end = batchEnd;
+    next = lastOffset(h) + 1;
+  });
+  if (end === 0) {
+    if (o.freshBuffer) releaseFreshRead(records.buffer);
+    o.records = EMPTY;
+    o.freshBuffer = false;
+    o.abortedTransactions = committed ? [] : null;
+    return;
+  }
+  o.records = records.subarray(0, end);
+  // Aborted transactions overlapping the batches kept (they all start before the cut's end).
+  if (o.abortedTransactions) {
+    o.abortedTransactions = o.abortedTransactions.filter((a) => a.firstOffset < next);
+  }
+}

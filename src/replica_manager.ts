@@ -1,0 +1,442 @@
+/**
+ * The ReplicaManager, as Kafka names it: every read and write of partition data goes through
+ * here. It runs partition operations (src/partition_ops.ts) where the partition's log is open
+ * (here, or on the owning worker), keeps the Fetch long poll (Kafka's fetch purgatory), and
+ * appends transactional batches and transaction markers. Replication will live here too.
+ */
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import type { LogManager } from "../storage/log_manager.ts";
+import type { PartitionLog } from "../storage/partition_log.ts";
+import { bufferPool } from "./buffer_pool.ts";
+import {
+  type FetchArgs,
+  type FetchRead,
+  type FetchReadResult,
+  fitToBudget,
+  readInOrder,
+} from "./fetch_budget.ts";
+import { errorCodeOf } from "./handlers/util.ts";
+import type { BrokerConfig } from "./config.ts";
+import {
+  type AppendOutcome,
+  type FetchOutcome,
+  markFreshRead,
+  PARTITION_OPS,
+  type PartitionOpArgs,
+  type PartitionOpHost,
+  type PartitionOpName,
+  type PartitionOpResult,
+  transferablesOf,
+} from "./partition_ops.ts";
+import type { ReplicaManagerApi, WatchedPartition } from "./services.ts";
+import type { TransactionCoordinator } from "./txn/mod.ts";
+import { checkTransactionalProduce } from "./txn/produce_verification.ts";
+import { CONTROLLER_WORKER } from "./workers/ownership.ts";
+import { Transfer } from "./workers/peer_link.ts";
+import type { PartitionOpCall, PeerArgs, TxnAppendCall } from "./workers/peer_methods.ts";
+import type { WorkerCluster } from "./workers/worker_cluster.ts";
+
+export type { WatchedPartition } from "./services.ts";
+
+let nextWatchId = 1;
+
+function unknownPartition(topic: string, partition: number): KafkaError {
+  return new KafkaError(
+    ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    `unknown partition ${topic}-${partition}`,
+  );
+}
+
+/** Runs a partition operation on an open log (the table's entries share one signature). */
+function runOp<K extends PartitionOpName>(
+  host: PartitionOpHost,
+  log: PartitionLog,
+  name: K,
+  args: PartitionOpArgs<K>,
+): Promise<PartitionOpResult<K>> {
+  const op = PARTITION_OPS[name] as (
+    h: PartitionOpHost,
+    l: PartitionLog,
+    a: PartitionOpArgs<K>,
+  ) => Promise<PartitionOpResult<K>>;
+  return op(host, log, args);
+}
+
+export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
+  /** Fetches waiting on appends here, for other workers (see waitForAppend). */
+  private readonly watches = new Map<string, () => void>();
+  /** The transaction coordinator, set once built (it writes markers through this object). */
+  transactions?: TransactionCoordinator;
+
+  constructor(
+    private readonly logs: LogManager,
+    private readonly config: BrokerConfig,
+    readonly dataDir: string,
+    private readonly cluster?: WorkerCluster,
+  ) {}
+
+  /** `remote.fetch.max.wait.ms`: how long a fetch waits on the cold tier. */
+  get remoteFetchMaxWaitMs(): number {
+    return this.config.int("remote.fetch.max.wait.ms");
+  }
+
+  get remoteStorageEnabled(): boolean {
+    return this.logs.remoteLogManager.rsm !== null;
+  }
+
+  /**
+   * The partition's log when it is open here: always when the broker runs alone; with
+   * workers, only on its owner (the internal topics' partitions are all on the controller).
+   * Requests go through partitionOp, which works wherever the owner is.
+   */
+  partition(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.getPartition(topic, partition);
+  }
+
+  /** Whether the catalogue has this partition (wherever its log is open). */
+  hasPartition(topic: string, partition: number): boolean {
+    const t = this.logs.getTopic(topic);
+    return t !== undefined && Number.isInteger(partition) && partition >= 0 &&
+      partition < t.partitions;
+  }
+
+  /** Appends a transaction marker (a control batch) as the coordinator, on the owner. */
+  async appendMarker(topic: string, partition: number, batch: Uint8Array): Promise<void> {
+    const r = await this.partitionOp(topic, partition, "append", {
+      records: batch,
+      opts: { origin: "coordinator" },
+    });
+    if (r.errorCode !== 0) throw new KafkaError(r.errorCode, r.errorMessage ?? "");
+  }
+
+  /**
+   * Runs a partition operation (src/partition_ops.ts) on the partition's owner: here, or on
+   * the worker that owns it. Rejects with UNKNOWN_TOPIC_OR_PARTITION when it does not exist.
+   */
+  partitionOp<K extends PartitionOpName>(
+    topic: string,
+    partition: number,
+    name: K,
+    args: PartitionOpArgs<K>,
+  ): Promise<PartitionOpResult<K>> {
+    const cluster = this.cluster;
+    if (cluster && !cluster.owns(topic, partition)) {
+      if (!this.hasPartition(topic, partition)) {
+        return Promise.reject(unknownPartition(topic, partition));
+      }
+      let transfer: ArrayBuffer[] = [];
+      if (name === "append") {
+        // The records are a view into the connection's read buffer: copy them once into a
+        // buffer of their own and hand that over.
+        const a = args as PartitionOpArgs<"append">;
+        const records = bufferPool.take(a.records.length);
+        records.set(a.records);
+        args = { ...a, records } as PartitionOpArgs<K>;
+        transfer = [records.buffer as ArrayBuffer];
+      }
+      const call = { topic, partition, name, args } as PartitionOpCall;
+      return cluster.call(cluster.ownerOf(topic, partition), "op", call, transfer).then((r) => {
+        if (r.returned) bufferPool.give(r.returned.buffer);
+        if (name === "fetch") {
+          const f = r.result as FetchOutcome;
+          if (f.freshBuffer) markFreshRead(f.records!.buffer);
+        }
+        return r.result as PartitionOpResult<K>;
+      });
+    }
+    const log = this.logs.getPartition(topic, partition);
+    if (!log) return Promise.reject(unknownPartition(topic, partition));
+    return runOp(this, log, name, args);
+  }
+
+  /**
+   * Resolves on the first append to any of `parts`, or after `ms`: the Fetch long poll. Each
+   * part carries the high watermark its last read saw; one that has moved since resolves at
+   * once, so an append landing between the read and the wait is not slept through. With
+   * workers, partitions owned elsewhere are watched by their owners, which answer on the
+   * first append; the first answer (or the timeout) cancels the rest.
+   */
+  waitForAppend(parts: WatchedPartition[], ms: number): Promise<void> {
+    const cluster = this.cluster;
+    const local: WatchedPartition[] = [];
+    const remote = new Map<number, WatchedPartition[]>();
+    for (const tp of parts) {
+      const owner = cluster ? cluster.ownerOf(tp[0], tp[1]) : 0;
+      if (!cluster || owner === cluster.index) local.push(tp);
+      else {
+        const list = remote.get(owner);
+        if (list) list.push(tp);
+        else remote.set(owner, [tp]);
+      }
+    }
+    if (remote.size === 0) return this.watchLocal(null, local, ms);
+    const key = `${cluster!.index}:${nextWatchId++}`;
+    return new Promise<void>((resolve) => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        this.watches.get(key)?.();
+        for (const owner of remote.keys()) {
+          cluster!.call(owner, "unwatch", { key }).catch(() => {});
+        }
+        resolve();
+      };
+      this.watchLocal(key, local, ms).then(finish);
+      for (const [owner, list] of remote) {
+        cluster!.call(owner, "watch", { key, parts: list, ms }).then(finish, finish);
+      }
+    });
+  }
+
+  /**
+   * Reads a Fetch's partitions under the response's byte budget (see fetch_budget.ts): in
+   * request order when they are all in one place; with workers, one message per owner, all
+   * awaited together, then cut to what reading them one by one returns.
+   */
+  async fetchMessages(
+    reads: FetchRead[],
+    maxBytes: number,
+    committed: boolean,
+    remoteWaitMs: number,
+  ): Promise<FetchReadResult[]> {
+    const cluster = this.cluster;
+    const inOrder = (
+      rs: FetchRead[],
+      fetchOne: (r: FetchRead, a: FetchArgs) => Promise<FetchOutcome>,
+    ) => readInOrder(rs, maxBytes, committed, remoteWaitMs, fetchOne);
+    const viaOp = (r: FetchRead, a: FetchArgs) =>
+      this.partitionOp(r.topic, r.partition, "fetch", a);
+    if (!cluster) return inOrder(reads, viaOp);
+    // Partitions by owner, keeping each owner's in request order.
+    const byOwner = new Map<number, number[]>();
+    const results: FetchReadResult[] = new Array(reads.length);
+    reads.forEach((r, i) => {
+      if (!this.hasPartition(r.topic, r.partition)) {
+        results[i] = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        return;
+      }
+      const owner = cluster.ownerOf(r.topic, r.partition);
+      const list = byOwner.get(owner);
+      if (list) list.push(i);
+      else byOwner.set(owner, [i]);
+    });
+    if (byOwner.size <= 1 && (byOwner.size === 0 || byOwner.has(cluster.index))) {
+      return inOrder(reads, viaOp);
+    }
+    await Promise.all([...byOwner].map(async ([owner, indexes]) => {
+      const mine = indexes.map((i) => reads[i]);
+      let answers: FetchReadResult[];
+      if (owner === cluster.index) answers = await inOrder(mine, viaOp);
+      else {
+        try {
+          answers = await cluster.call(owner, "fetchRun", {
+            reads: mine,
+            maxBytes,
+            committed,
+            remoteWaitMs,
+          });
+        } catch (e) {
+          const errorCode = errorCodeOf(e, `fetch from worker ${owner}`);
+          answers = mine.map(() => ({ errorCode }));
+        }
+        for (const a of answers) {
+          if ("outcome" in a && a.outcome.freshBuffer) markFreshRead(a.outcome.records!.buffer);
+        }
+      }
+      indexes.forEach((i, k) => results[i] = answers[k]);
+    }));
+    await fitToBudget(reads, results, maxBytes, committed, remoteWaitMs, viaOp);
+    return results;
+  }
+
+  /** Reads this worker's partitions of a Fetch another worker split by owner. */
+  private async fetchRun(
+    a: PeerArgs<"fetchRun">,
+  ): Promise<Transfer<FetchReadResult[]>> {
+    const results = await readInOrder(
+      a.reads,
+      a.maxBytes,
+      a.committed,
+      a.remoteWaitMs,
+      (r, args) => {
+        const log = this.logs.getPartition(r.topic, r.partition);
+        if (!log) {
+          throw new KafkaError(
+            ErrorCode.NOT_LEADER_OR_FOLLOWER,
+            `${r.topic}-${r.partition} is not open on worker ${this.cluster!.index}`,
+          );
+        }
+        return runOp(this, log, "fetch", args);
+      },
+    );
+    const transfer = new Set<ArrayBuffer>();
+    for (const r of results) {
+      if ("outcome" in r) { for (const b of transferablesOf("fetch", r.outcome)) transfer.add(b); }
+    }
+    return new Transfer(results, [...transfer]);
+  }
+
+  /** Resolves on the first append to a local partition of `parts`, after `ms`, or on unwatch. */
+  private watchLocal(key: string | null, parts: WatchedPartition[], ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const unsubs: (() => void)[] = [];
+      const done = () => {
+        clearTimeout(timer);
+        for (const u of unsubs) u();
+        if (key !== null) this.watches.delete(key);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      if (key !== null) this.watches.set(key, done);
+      for (const [t, p, seen] of parts) {
+        const log = this.logs.getPartition(t, p);
+        if (!log) continue;
+        if (log.highWatermark > seen) {
+          done();
+          return;
+        }
+        unsubs.push(log.onAppend(done));
+      }
+    });
+  }
+
+  /**
+   * Appends a transactional producer's batch once the transaction coordinator has checked
+   * that the partition is in the producer's ongoing transaction (Produce's verification).
+   * The check and the hand-over to the partition's owner happen in one turn of the
+   * controller's event loop, and markers leave the controller by the same ordered channel, so
+   * a batch checked before EndTxn lands before that transaction's marker.
+   */
+  transactionalAppend(
+    transactionalId: string,
+    topic: string,
+    partition: number,
+    records: Uint8Array,
+    apiVersion: number,
+  ): Promise<AppendOutcome> {
+    const cluster = this.cluster;
+    if (cluster && !cluster.isController) {
+      const copy = bufferPool.take(records.length);
+      copy.set(records);
+      return cluster.call(
+        CONTROLLER_WORKER,
+        "txnAppend",
+        { transactionalId, topic, partition, records: copy, apiVersion },
+        [copy.buffer as ArrayBuffer],
+      ).then((r) => {
+        bufferPool.give(r.returned.buffer);
+        return r.result;
+      });
+    }
+    const rejected = this.verifyTransactional(
+      transactionalId,
+      topic,
+      partition,
+      records,
+      apiVersion,
+    );
+    if (rejected) return Promise.resolve(rejected);
+    return this.partitionOp(topic, partition, "append", { records });
+  }
+
+  /** Produce's verification of a transactional batch: the rejection, or null to append. */
+  private verifyTransactional(
+    transactionalId: string,
+    topic: string,
+    partition: number,
+    records: Uint8Array,
+    apiVersion: number,
+  ): AppendOutcome | null {
+    const rejected = checkTransactionalProduce(
+      this.transactions!,
+      transactionalId,
+      topic,
+      partition,
+      records,
+      apiVersion,
+    );
+    if (!rejected) return null;
+    return {
+      errorCode: rejected.code,
+      errorMessage: rejected.message,
+      baseOffset: -1,
+      logAppendTime: -1,
+      logStartOffset: -1,
+      recordCount: 0,
+      duplicate: false,
+    };
+  }
+
+  /**
+   * The controller's side of a transactional append from another worker. The batch arrived
+   * in a buffer of its own: it is handed on to the partition's owner as it is (no second
+   * copy), and comes back with the answer, to return to the sender's pool.
+   */
+  private transferredTransactionalAppend(
+    a: TxnAppendCall,
+  ): Promise<{ result: AppendOutcome; returned: Uint8Array }> {
+    const { topic, partition, records } = a;
+    const rejected = this.verifyTransactional(
+      a.transactionalId,
+      topic,
+      partition,
+      records,
+      a.apiVersion,
+    );
+    if (rejected) return Promise.resolve({ result: rejected, returned: records });
+    const cluster = this.cluster!;
+    if (cluster.owns(topic, partition) || !this.hasPartition(topic, partition)) {
+      return this.partitionOp(topic, partition, "append", { records })
+        .then((result) => ({ result, returned: records }));
+    }
+    // Verification and the hand-over happen in this one turn, as in transactionalAppend.
+    const call: PartitionOpCall = { topic, partition, name: "append", args: { records } };
+    return cluster.call(
+      cluster.ownerOf(topic, partition),
+      "op",
+      call,
+      [records.buffer as ArrayBuffer],
+    ).then((r) => ({ result: r.result as AppendOutcome, returned: r.returned! }));
+  }
+
+  /** The partition-data methods other workers call on this one (see src/workers/). */
+  serve(cluster: WorkerCluster): void {
+    cluster.serve(
+      "op",
+      async (a) => {
+        const log = this.logs.getPartition(a.topic, a.partition);
+        if (!log) {
+          throw new KafkaError(
+            ErrorCode.NOT_LEADER_OR_FOLLOWER,
+            `${a.topic}-${a.partition} is not open on worker ${cluster.index}`,
+          );
+        }
+        const result = await runOp(this, log, a.name, a.args);
+        const transfer = transferablesOf(a.name, result);
+        if (a.name === "append") {
+          // The appended copy is written out: hand it back to the sender's buffer pool.
+          const records = (a.args as PartitionOpArgs<"append">).records;
+          return new Transfer({ result, returned: records }, [records.buffer as ArrayBuffer]);
+        }
+        return new Transfer({ result }, transfer);
+      },
+    );
+    cluster.serve("fetchRun", (a) => this.fetchRun(a));
+    cluster.serve(
+      "watch",
+      (a) => this.watchLocal(a.key, a.parts, a.ms),
+    );
+    cluster.serve("unwatch", (a) => {
+      this.watches.get(a.key)?.();
+    });
+    if (!cluster.isController) return;
+    cluster.serve(
+      "txnAppend",
+      (a) =>
+        this.transferredTransactionalAppend(a).then((r) =>
+          new Transfer(r, [r.returned.buffer as ArrayBuffer])
+        ),
+    );
+  }
+}

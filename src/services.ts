@@ -1,0 +1,122 @@
+/**
+ * The narrow services a request handler sees, instead of the whole broker. Each is an
+ * interface holding only what handlers use, so a handler's reach is visible in its type and
+ * the broker's lifecycle (src/broker.ts) stays out of the handlers' import graph. Kafka's
+ * KafkaApis is built the same way: a ReplicaManager, a MetadataCache, the coordinators, the
+ * config, the metrics.
+ */
+import type { TopicMetadata } from "../storage/log_manager.ts";
+import type { BrokerConfig } from "./config.ts";
+import type { FetchRead, FetchReadResult } from "./fetch_budget.ts";
+import type { GroupCoordinator } from "./group/group_coordinator.ts";
+import type { Metrics } from "./metrics.ts";
+import type {
+  AppendOutcome,
+  PartitionOpArgs,
+  PartitionOpName,
+  PartitionOpResult,
+} from "./partition_ops.ts";
+import type { TransactionCoordinator } from "./txn/mod.ts";
+
+/** A partition a fetch waits on: topic, partition, the high watermark its last read saw. */
+export type WatchedPartition = [string, number, number];
+
+/** Partition data wherever its log is open: append and fetch routing, the long poll. */
+export interface ReplicaManagerApi {
+  /** Whether the catalogue has this partition (wherever its log is open). */
+  hasPartition(topic: string, partition: number): boolean;
+  /** Runs a partition operation (src/partition_ops.ts) on the partition's owner. */
+  partitionOp<K extends PartitionOpName>(
+    topic: string,
+    partition: number,
+    name: K,
+    args: PartitionOpArgs<K>,
+  ): Promise<PartitionOpResult<K>>;
+  /** Reads a Fetch's partitions under the response's byte budget (see fetch_budget.ts). */
+  fetchMessages(
+    reads: FetchRead[],
+    maxBytes: number,
+    committed: boolean,
+    remoteWaitMs: number,
+  ): Promise<FetchReadResult[]>;
+  /** Resolves on the first append to any of `parts`, or after `ms` (the Fetch long poll). */
+  waitForAppend(parts: WatchedPartition[], ms: number): Promise<void>;
+  /** Appends a transactional producer's batch once the coordinator has verified it. */
+  transactionalAppend(
+    transactionalId: string,
+    topic: string,
+    partition: number,
+    records: Uint8Array,
+    apiVersion: number,
+  ): Promise<AppendOutcome>;
+  /** `remote.fetch.max.wait.ms`: how long a fetch waits on the cold tier. */
+  readonly remoteFetchMaxWaitMs: number;
+  /** The log directory (one per broker). */
+  readonly dataDir: string;
+}
+
+/** The topic catalogue and this broker's identity, as Metadata answers them. */
+export interface MetadataCache {
+  topic(name: string): TopicMetadata | undefined;
+  topicById(id: string): TopicMetadata | undefined;
+  topics(): TopicMetadata[];
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly advertisedHost: string;
+  readonly advertisedPort: number;
+}
+
+/** Topic creation, deletion, growth and topic configs (CreateTopics, DeleteTopics, ...). */
+export interface TopicAdminApi {
+  createTopic(
+    name: string,
+    numPartitions: number,
+    configs?: Iterable<[string, string | null]>,
+    validateOnly?: boolean,
+    maxPartitions?: number,
+  ): Promise<TopicMetadata | null>;
+  /** Creates `name` with broker defaults if auto-creation is on; undefined otherwise. */
+  autoCreateTopic(name: string): Promise<TopicMetadata | undefined>;
+  deleteTopic(name: string): Promise<void>;
+  createPartitions(name: string, count: number, maxPartitions?: number): Promise<TopicMetadata>;
+  alterTopicConfigs(
+    name: string,
+    entries: Iterable<[string, string | null]>,
+    validateOnly?: boolean,
+  ): TopicMetadata | null;
+  /** Resolves once every change made so far has reached the other workers. */
+  propagated(): Promise<void>;
+}
+
+/** Dynamic broker configs (AlterConfigs on a broker resource). */
+export interface DynamicConfigApi {
+  alterBrokerConfigs(
+    changes: [string, string | null][],
+    scope: "broker" | "default",
+    validateOnly?: boolean,
+  ): void;
+}
+
+/** One ApiVersions entry. */
+export interface ApiVersionRange {
+  apiKey: number;
+  minVersion: number;
+  maxVersion: number;
+  name: string;
+}
+
+/** Everything a handler may use. */
+export interface BrokerServices {
+  readonly replicaManager: ReplicaManagerApi;
+  readonly metadataCache: MetadataCache;
+  readonly topicAdmin: TopicAdminApi;
+  readonly dynamicConfig: DynamicConfigApi;
+  readonly groups: GroupCoordinator;
+  readonly transactions: TransactionCoordinator;
+  readonly config: BrokerConfig;
+  readonly metrics: Metrics;
+  /** Producer ids for idempotent producers (allocated by the controller). */
+  readonly producerIds: { next(): Promise<number> };
+  /** The ApiVersions list, from the handler registry. */
+  apiVersions(): ApiVersionRange[];
+}

@@ -1,0 +1,112 @@
+/**
+ * The socket server (Kafka's SocketServer acceptor): accepts connections on the listener
+ * within `max.connections` and `max.connections.per.ip`, backs off when accepting fails,
+ * and tracks the open connections (src/connection.ts frames each one's requests).
+ */
+import { Connection, type ConnectionHost } from "./connection.ts";
+import type { ConnectionQuotas } from "./connection_quotas.ts";
+import type { IdleExpiryManager } from "./idle_expiry.ts";
+import { errText, log } from "./log.ts";
+import type { Metrics } from "./metrics.ts";
+import type { RequestBudget } from "./request_budget.ts";
+
+export interface SocketServerOptions {
+  apis: ConnectionHost["apis"];
+  requestBudget: RequestBudget;
+  idleConnections: IdleExpiryManager;
+  quotas: ConnectionQuotas;
+  metrics: Metrics;
+  /** `socket.request.max.bytes`. */
+  maxFrameBytes: number;
+  isClosing: () => boolean;
+}
+
+export class SocketServer implements ConnectionHost {
+  readonly connections = new Set<Connection>();
+  private listener?: Deno.TcpListener;
+  private acceptLoop?: Promise<void>;
+
+  constructor(private readonly o: SocketServerOptions) {}
+
+  get apis(): ConnectionHost["apis"] {
+    return this.o.apis;
+  }
+
+  get requestBudget(): RequestBudget {
+    return this.o.requestBudget;
+  }
+
+  get idleConnections(): IdleExpiryManager {
+    return this.o.idleConnections;
+  }
+
+  get maxFrameBytes(): number {
+    return this.o.maxFrameBytes;
+  }
+
+  get isClosing(): boolean {
+    return this.o.isClosing();
+  }
+
+  /** Starts accepting on `listener`. */
+  start(listener: Deno.TcpListener): void {
+    this.listener = listener;
+    this.acceptLoop = this.accept();
+  }
+
+  /** Stops accepting and closes every connection; resolves when the accept loop is done. */
+  async close(): Promise<void> {
+    try {
+      this.listener?.close();
+    } catch {
+      // already closed
+    }
+    for (const c of this.connections) c.close();
+    await this.acceptLoop;
+  }
+
+  private async accept(): Promise<void> {
+    const listener = this.listener!;
+    while (true) {
+      let conn: Deno.TcpConn;
+      try {
+        await this.o.quotas.slot();
+        conn = await listener.accept();
+      } catch (e) {
+        if (this.o.isClosing()) return;
+        if (e instanceof Deno.errors.BadResource) return;
+        // At the descriptor limit every accept fails at once: back off, log once a while.
+        const wait = this.o.quotas.acceptFailed(errText(e));
+        await new Promise((r) => setTimeout(r, wait));
+        continue;
+      }
+      try {
+        const c = new Connection(conn, this);
+        if (!this.o.quotas.add(c.remote)) {
+          c.close();
+          continue;
+        }
+        this.o.idleConnections.touch(c);
+        this.connections.add(c);
+        this.o.metrics.connectionsOpen++;
+        this.o.metrics.connectionsTotal++;
+        c.serve();
+      } catch (e) {
+        log.error(`could not set up a connection: ${errText(e)}`);
+        try {
+          conn.close();
+        } catch {
+          // already closed
+        }
+      }
+    }
+  }
+
+  connectionClosed(c: Connection): void {
+    if (this.connections.delete(c)) {
+      this.o.metrics.connectionsOpen--;
+      this.o.quotas.remove(c.remote);
+    }
+    this.o.idleConnections.remove(c);
+  }
+}

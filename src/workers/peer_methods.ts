@@ -1,0 +1,104 @@
+/**
+ * Every method one worker may call on another, with its argument and result types: the one
+ * table `WorkerCluster.call` and `serve` are checked against, so a misspelt method or a
+ * wrong argument fails the type check instead of a worker at run time. Arguments and results
+ * are structured-cloned between threads (buffers named in a Transfer are handed over).
+ */
+import type { RequestHeader } from "../../protocol/headers.ts";
+import type { Msg } from "../../protocol/schema.ts";
+import type { FetchRead, FetchReadResult } from "../fetch_budget.ts";
+import type { MetricsSnapshot } from "../metrics.ts";
+import type { FetchSessionView } from "../fetch_session.ts";
+import type {
+  AppendOutcome,
+  PartitionOpArgs,
+  PartitionOpName,
+  PartitionOpResult,
+} from "../partition_ops.ts";
+import type { WatchedPartition } from "../services.ts";
+import type { RemoteLogManager } from "../../storage/remote_log_manager.ts";
+
+/** One partition operation for the partition's owner. */
+export type PartitionOpCall = {
+  [K in PartitionOpName]: { topic: string; partition: number; name: K; args: PartitionOpArgs<K> };
+}[PartitionOpName];
+
+/** A partition operation's answer; `returned`: the sender's transferred copy, to pool again. */
+export interface PartitionOpReply {
+  result: PartitionOpResult<PartitionOpName>;
+  returned?: Uint8Array;
+}
+
+/** A request already decoded by the worker that forwards it. */
+export interface DecodedRequest {
+  header: RequestHeader;
+  body: Msg;
+}
+
+/** A request frame forwarded whole to another worker. */
+export interface ForwardedRequest {
+  frame: Uint8Array;
+  clientHost: string;
+  connectionId: number;
+  /** The fetch session's snapshot, kept by the worker holding the connection. */
+  fetchSession?: FetchSessionView;
+  /** The request as the sender decoded it; its byte fields view `frame`. */
+  decoded?: DecodedRequest;
+}
+
+/** The forwarded request's encoded response, or why the connection must close. */
+export interface ForwardedAnswer {
+  response?: Uint8Array[] | null;
+  /** Indexes of the response chunks that are fresh segment reads (poolable once written). */
+  fresh?: number[];
+  close?: string;
+  closeLevel?: "warn" | "info";
+  /** The sender's frame copy, when nothing decoded from it is kept. */
+  returned?: Uint8Array;
+  fetchSession?: FetchSessionView["result"];
+}
+
+/** A transactional batch for the controller to verify and append. */
+export interface TxnAppendCall {
+  transactionalId: string;
+  topic: string;
+  partition: number;
+  records: Uint8Array;
+  apiVersion: number;
+}
+
+/** One worker's counters, as sent to the worker serving the admin API. */
+export interface WorkerStats {
+  metrics: MetricsSnapshot;
+  remote: RemoteLogManager["stats"];
+}
+
+export interface PeerMethods {
+  /** Runs a partition operation on the partition's owner. */
+  op: { args: PartitionOpCall; result: PartitionOpReply };
+  /** Reads a Fetch's partitions owned by the callee, in order, under the response's budget. */
+  fetchRun: {
+    args: { reads: FetchRead[]; maxBytes: number; committed: boolean; remoteWaitMs: number };
+    result: FetchReadResult[];
+  };
+  /** Resolves on the first append to one of `parts` here, after `ms`, or on unwatch. */
+  watch: { args: { key: string; parts: WatchedPartition[]; ms: number }; result: void };
+  unwatch: { args: { key: string }; result: void };
+  /** Re-read topics.json. */
+  syncCatalogue: { args: null; result: void };
+  /** Re-read the dynamic broker configs. */
+  syncBrokerConfigs: { args: null; result: void };
+  /** Close a deleted topic's partitions. */
+  dropTopic: { args: { name: string }; result: void };
+  stats: { args: null; result: WorkerStats };
+  /** Handle a forwarded request frame. */
+  request: { args: ForwardedRequest; result: ForwardedAnswer };
+  /** Controller only: auto-create a topic; true if it exists afterwards. */
+  createTopic: { args: { name: string }; result: boolean };
+  /** Controller only: verify and append a transactional batch. */
+  txnAppend: { args: TxnAppendCall; result: { result: AppendOutcome; returned: Uint8Array } };
+}
+
+export type PeerMethodName = keyof PeerMethods;
+export type PeerArgs<M extends PeerMethodName> = PeerMethods[M]["args"];
+export type PeerResult<M extends PeerMethodName> = PeerMethods[M]["result"];
