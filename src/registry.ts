@@ -69,7 +69,13 @@ export interface ApiRegistration<Req = Msg, Resp = Msg> {
  *     handler: (req, ctx) => ({ errorCode: 0 }), // req: HeartbeatRequest
  *   });
  */
-export function defineApi<Req, Resp>(r: ApiRegistration<Req, Resp>): ApiRegistration<Req, Resp> {
+export function defineApi<Req, Resp>(
+  // The types come from the schemas alone (NoInfer): the handler is checked against them, not
+  // allowed to widen them with what it happens to return.
+  r: Omit<ApiRegistration<Req, Resp>, "handler"> & {
+    handler: Handler<NoInfer<Req>, NoInfer<Resp>>;
+  },
+): ApiRegistration<Req, Resp> {
   return r;
 }
 

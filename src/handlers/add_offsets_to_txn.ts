@@ -11,7 +11,7 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from "../../protocol/messages/mod.ts";
 import type { BrokerServices } from "../services.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { partitionFor } from "../internal_topic.ts";
 import { errorCodeOf } from "./util.ts";
 
@@ -24,7 +24,7 @@ export function offsetsPartitionFor(services: BrokerServices, groupId: string): 
   return partitionFor(groupId, n);
 }
 
-export const addOffsetsToTxn: ApiRegistration = {
+export const addOffsetsToTxn = defineApi({
   apiKey: 25,
   name: "AddOffsetsToTxn",
   minVersion: 0,
@@ -48,4 +48,4 @@ export const addOffsetsToTxn: ApiRegistration = {
     }
     return { throttleTimeMs: 0, errorCode };
   },
-};
+});

@@ -14,18 +14,23 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import {
+  type AddPartitionsToTxnPartitionResult,
   AddPartitionsToTxnRequest,
   AddPartitionsToTxnResponse,
+  type AddPartitionsToTxnTopic,
+  type AddPartitionsToTxnTopicResult,
 } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
 import type { BrokerServices } from "../services.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { type TopicPartition, tpKey } from "../txn/transaction_metadata.ts";
 import { errorCodeOf } from "./util.ts";
 
 /** Partition results grouped by topic, in request order. */
-function results(partitions: TopicPartition[], errorOf: (tp: TopicPartition) => number): Msg[] {
-  const byTopic = new Map<string, Msg[]>();
+function results(
+  partitions: TopicPartition[],
+  errorOf: (tp: TopicPartition) => number,
+): AddPartitionsToTxnTopicResult[] {
+  const byTopic = new Map<string, AddPartitionsToTxnPartitionResult[]>();
   for (const tp of partitions) {
     let list = byTopic.get(tp.topic);
     if (!list) byTopic.set(tp.topic, list = []);
@@ -39,14 +44,14 @@ async function addOne(
   transactionalId: string,
   producerId: number,
   producerEpoch: number,
-  topics: Msg[],
+  topics: AddPartitionsToTxnTopic[],
   verifyOnly: boolean,
   apiVersion: number,
-): Promise<Msg[]> {
+): Promise<AddPartitionsToTxnTopicResult[]> {
   const partitions: TopicPartition[] = [];
   const seen = new Set<string>();
   for (const t of topics) {
-    for (const p of t.partitions as number[]) {
+    for (const p of t.partitions) {
       const k = tpKey(t.name, p);
       if (seen.has(k)) continue;
       seen.add(k);
@@ -96,7 +101,7 @@ async function addOne(
   return results(partitions, () => error);
 }
 
-export const addPartitionsToTxn: ApiRegistration = {
+export const addPartitionsToTxn = defineApi({
   apiKey: 24,
   name: "AddPartitionsToTxn",
   minVersion: 0,
@@ -119,7 +124,7 @@ export const addPartitionsToTxn: ApiRegistration = {
       };
     }
     const resultsByTransaction = await Promise.all(
-      (req.transactions as Msg[]).map(async (t) => ({
+      req.transactions.map(async (t) => ({
         transactionalId: t.transactionalId,
         topicResults: await addOne(
           services,
@@ -134,4 +139,4 @@ export const addPartitionsToTxn: ApiRegistration = {
     );
     return { throttleTimeMs: 0, errorCode: 0, resultsByTransaction };
   },
-};
+});

@@ -18,10 +18,14 @@
  * Version notes: v0 and v1 are identical; v2 is flexible.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
-import { AlterConfigsRequest, AlterConfigsResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import {
+  AlterConfigsRequest,
+  type AlterConfigsResource,
+  type AlterConfigsResourceResponse,
+  AlterConfigsResponse,
+} from "../../protocol/messages/mod.ts";
 import type { BrokerServices } from "../services.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { RESOURCE_BROKER, RESOURCE_TOPIC } from "./describe_configs.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
@@ -41,8 +45,14 @@ export function brokerScope(services: BrokerServices, name: string): "broker" | 
   );
 }
 
+/** What both AlterConfigs APIs name a resource by. */
+interface ConfigResource {
+  resourceType: number;
+  resourceName: string;
+}
+
 /** Counts resources by (type, name): Kafka rejects a resource named twice in one request. */
-export function duplicateResources(resources: Msg[]): Set<string> {
+export function duplicateResources(resources: ConfigResource[]): Set<string> {
   const seen = new Map<string, number>();
   for (const r of resources) {
     const k = `${r.resourceType}:${r.resourceName}`;
@@ -55,14 +65,14 @@ export function duplicateResources(resources: Msg[]): Set<string> {
  * The per-resource loop both AlterConfigs APIs share: a resource named twice and unsupported
  * resource types are refused, and each resource gets its own error code and message.
  */
-export function alterEachResource(
-  resources: Msg[],
+export function alterEachResource<R extends ConfigResource>(
+  resources: R[],
   what: string,
-  apply: { topic(r: Msg): void; broker(r: Msg): void },
-): Msg[] {
+  apply: { topic(r: R): void; broker(r: R): void },
+): AlterConfigsResourceResponse[] {
   const dups = duplicateResources(resources);
   return resources.map((r) => {
-    const out: Msg = {
+    const out: AlterConfigsResourceResponse = {
       errorCode: 0,
       errorMessage: null,
       resourceType: r.resourceType,
@@ -92,15 +102,16 @@ export function alterEachResource(
 }
 
 /** The resource's entries; AlterConfigs has no way to say "default", so null is refused. */
-function entriesOf(r: Msg): [string, string][] {
-  const entries = (r.configs as Msg[]).map((c) => [c.name, c.value] as [string, string]);
-  for (const [k, v] of entries) {
-    if (v === null) throw new KafkaError(ErrorCode.INVALID_REQUEST, `${k}: null value`);
+function entriesOf(r: AlterConfigsResource): [string, string][] {
+  const entries: [string, string][] = [];
+  for (const c of r.configs) {
+    if (c.value === null) throw new KafkaError(ErrorCode.INVALID_REQUEST, `${c.name}: null value`);
+    entries.push([c.name, c.value]);
   }
   return entries;
 }
 
-export const alterConfigs: ApiRegistration = {
+export const alterConfigs = defineApi({
   apiKey: 33,
   name: "AlterConfigs",
   minVersion: 0,
@@ -110,7 +121,7 @@ export const alterConfigs: ApiRegistration = {
   handler: async (req, { services }) => {
     const response = {
       throttleTimeMs: 0,
-      responses: alterEachResource(req.resources as Msg[], "alter configs", {
+      responses: alterEachResource(req.resources, "alter configs", {
         topic: (r) =>
           services.topicAdmin.alterTopicConfigs(r.resourceName, entriesOf(r), req.validateOnly),
         broker: (r) => {
@@ -122,9 +133,9 @@ export const alterConfigs: ApiRegistration = {
           const given = new Set(entries.map(([k]) => k));
           const changes: [string, string | null][] = [
             ...entries,
-            ...[...current.keys()].filter((k) => !given.has(k)).map((k) =>
-              [k, null] as [string, null]
-            ),
+            ...[...current.keys()].filter((k) => !given.has(k)).map((
+              k,
+            ): [string, null] => [k, null]),
           ];
           services.dynamicConfig.alterBrokerConfigs(changes, scope, req.validateOnly);
         },
@@ -134,4 +145,4 @@ export const alterConfigs: ApiRegistration = {
     await services.topicAdmin.propagated();
     return response;
   },
-};
+});

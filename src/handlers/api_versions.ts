@@ -6,9 +6,9 @@
  * UNSUPPORTED_VERSION response (KIP-511), before this handler is reached.
  */
 import { ApiVersionsRequest, ApiVersionsResponse } from "../../protocol/messages/mod.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
-export const apiVersions: ApiRegistration = {
+export const apiVersions = defineApi({
   apiKey: 18,
   placement: "any",
   retainsRequestBytes: false,
@@ -23,4 +23,4 @@ export const apiVersions: ApiRegistration = {
     throttleTimeMs: 0,
     finalizedFeaturesEpoch: -1,
   }),
-};
+});

@@ -12,13 +12,13 @@ import {
   ConsumerGroupDescribeRequest,
   ConsumerGroupDescribeResponse,
 } from "../../protocol/messages/mod.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { OPERATIONS_NOT_REQUESTED } from "./util.ts";
 
 /** READ (3), DELETE (6) and DESCRIBE (8): the operations Kafka defines on groups. */
 const ALL_GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
 
-export const consumerGroupDescribe: ApiRegistration = {
+export const consumerGroupDescribe = defineApi({
   apiKey: 69,
   name: "ConsumerGroupDescribe",
   minVersion: 0,
@@ -27,11 +27,11 @@ export const consumerGroupDescribe: ApiRegistration = {
   response: ConsumerGroupDescribeResponse,
   handler: (req, { services }) => ({
     throttleTimeMs: 0,
-    groups: (req.groupIds as string[]).map((id) => ({
+    groups: req.groupIds.map((id) => ({
       ...services.groups.consumer.describe(id),
       authorizedOperations: req.includeAuthorizedOperations
         ? ALL_GROUP_OPERATIONS
         : OPERATIONS_NOT_REQUESTED,
     })),
   }),
-};
+});

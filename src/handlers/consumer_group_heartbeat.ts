@@ -27,10 +27,9 @@ import {
   ConsumerGroupHeartbeatRequest,
   ConsumerGroupHeartbeatResponse,
 } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
-export const consumerGroupHeartbeat: ApiRegistration = {
+export const consumerGroupHeartbeat = defineApi({
   apiKey: 68,
   name: "ConsumerGroupHeartbeat",
   minVersion: 0,
@@ -51,13 +50,13 @@ export const consumerGroupHeartbeat: ApiRegistration = {
       serverAssignor: req.serverAssignor ?? null,
       topicPartitions: req.topicPartitions === null || req.topicPartitions === undefined
         ? null
-        : (req.topicPartitions as Msg[]).map((t) => ({
-          topicId: t.topicId as string,
-          partitions: [...(t.partitions as number[])],
+        : req.topicPartitions.map((t) => ({
+          topicId: t.topicId,
+          partitions: [...t.partitions],
         })),
       clientId: header.clientId ?? "",
       clientHost: `/${clientHost}`,
     });
     return { throttleTimeMs: 0, ...r };
   },
-};
+});

@@ -8,11 +8,10 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { CreateAclsRequest, CreateAclsResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { NO_AUTHORIZER } from "./util.ts";
 
-export const createAcls: ApiRegistration = {
+export const createAcls = defineApi({
   apiKey: 30,
   name: "CreateAcls",
   minVersion: 0,
@@ -21,9 +20,9 @@ export const createAcls: ApiRegistration = {
   response: CreateAclsResponse,
   handler: (req) => ({
     throttleTimeMs: 0,
-    results: (req.creations as Msg[]).map(() => ({
+    results: req.creations.map(() => ({
       errorCode: ErrorCode.SECURITY_DISABLED,
       errorMessage: NO_AUTHORIZER,
     })),
   }),
-};
+});

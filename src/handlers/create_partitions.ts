@@ -9,13 +9,17 @@
  * Version notes: v2+ flexible; v3 is v2 with throttling semantics unchanged here.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
-import { CreatePartitionsRequest, CreatePartitionsResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import {
+  CreatePartitionsRequest,
+  CreatePartitionsResponse,
+  type CreatePartitionsTopicResult,
+} from "../../protocol/messages/mod.ts";
+import type { Encodable } from "../../protocol/schema.ts";
 import { MAX_PARTITIONS_PER_REQUEST, tooManyPartitions } from "../partition_limits.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
-export const createPartitions: ApiRegistration = {
+export const createPartitions = defineApi({
   apiKey: 37,
   name: "CreatePartitions",
   minVersion: 0,
@@ -23,16 +27,20 @@ export const createPartitions: ApiRegistration = {
   request: CreatePartitionsRequest,
   response: CreatePartitionsResponse,
   handler: async (req, { services }) => {
-    const results: Msg[] = [];
+    const results: Encodable<CreatePartitionsTopicResult>[] = [];
     // Kafka bounds the whole request: past MAX_PARTITIONS_PER_REQUEST new partitions in all,
     // every topic gets POLICY_VIOLATION.
     let adding = 0;
-    for (const t of req.topics as Msg[]) {
+    for (const t of req.topics) {
       const now = services.metadataCache.topic(t.name)?.partitions;
       if (now !== undefined && t.count > now) adding += t.count - now;
     }
-    for (const t of req.topics as Msg[]) {
-      const out: Msg = { name: t.name, errorCode: 0, errorMessage: null };
+    for (const t of req.topics) {
+      const out: Encodable<CreatePartitionsTopicResult> = {
+        name: t.name,
+        errorCode: 0,
+        errorMessage: null,
+      };
       results.push(out);
       try {
         if (adding > MAX_PARTITIONS_PER_REQUEST) throw tooManyPartitions(adding);
@@ -44,7 +52,7 @@ export const createPartitions: ApiRegistration = {
             `topic has ${meta.partitions} partitions; ${t.count} would not add any`,
           );
         }
-        const assignments = (t.assignments ?? null) as Msg[] | null;
+        const assignments = t.assignments;
         if (assignments) {
           if (assignments.length !== t.count - meta.partitions) {
             throw new KafkaError(
@@ -53,7 +61,7 @@ export const createPartitions: ApiRegistration = {
             );
           }
           for (const a of assignments) {
-            const ids = a.brokerIds as number[];
+            const ids = a.brokerIds;
             if (ids.length !== 1 || ids[0] !== services.metadataCache.nodeId) {
               throw new KafkaError(
                 ErrorCode.INVALID_REPLICA_ASSIGNMENT,
@@ -70,4 +78,4 @@ export const createPartitions: ApiRegistration = {
     }
     return { throttleTimeMs: 0, results };
   },
-};
+});

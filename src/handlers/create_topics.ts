@@ -15,15 +15,19 @@
  * effective configs; v7+ returns the topic id.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
-import { CreateTopicsRequest, CreateTopicsResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import {
+  CreateTopicsRequest,
+  CreateTopicsResponse,
+  type CreateTopicsResponseCreatableTopicResult,
+} from "../../protocol/messages/mod.ts";
+import type { Encodable } from "../../protocol/schema.ts";
 import { internalTopicSpec } from "../internal_topic.ts";
 import { createTopicsOverLimit } from "../partition_limits.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { topicConfigEntries } from "./describe_configs.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
-export const createTopics: ApiRegistration = {
+export const createTopics = defineApi({
   apiKey: 19,
   name: "CreateTopics",
   minVersion: 0,
@@ -32,11 +36,11 @@ export const createTopics: ApiRegistration = {
   response: CreateTopicsResponse,
   handler: async (req, { services }) => {
     const seen = new Map<string, number>();
-    for (const t of req.topics as Msg[]) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
-    const topics: Msg[] = [];
+    for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+    const topics: Encodable<CreateTopicsResponseCreatableTopicResult>[] = [];
     const overLimit = createTopicsOverLimit(req.topics, services.config.int("num.partitions"));
-    for (const t of req.topics as Msg[]) {
-      const out: Msg = {
+    for (const t of req.topics) {
+      const out: Encodable<CreateTopicsResponseCreatableTopicResult> = {
         name: t.name,
         errorCode: 0,
         errorMessage: null,
@@ -50,8 +54,8 @@ export const createTopics: ApiRegistration = {
         if (seen.get(t.name)! > 1) {
           throw new KafkaError(ErrorCode.INVALID_REQUEST, `topic '${t.name}' given twice`);
         }
-        let partitions = t.numPartitions as number;
-        const assignments = (t.assignments ?? []) as Msg[];
+        let partitions = t.numPartitions;
+        const assignments = t.assignments ?? [];
         if (assignments.length > 0) {
           if (partitions !== -1 || t.replicationFactor !== -1) {
             throw new KafkaError(
@@ -64,7 +68,7 @@ export const createTopics: ApiRegistration = {
             throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "partitions must be 0..n-1");
           }
           for (const a of assignments) {
-            const ids = a.brokerIds as number[];
+            const ids = a.brokerIds;
             if (ids.length !== 1 || ids[0] !== services.metadataCache.nodeId) {
               throw new KafkaError(
                 ErrorCode.INVALID_REPLICA_ASSIGNMENT,
@@ -79,9 +83,7 @@ export const createTopics: ApiRegistration = {
             `replication factor ${t.replicationFactor} is larger than the 1 available broker`,
           );
         }
-        const configs = ((t.configs ?? []) as Msg[]).map((c) =>
-          [c.name, c.value] as [string, string | null]
-        );
+        const configs = (t.configs ?? []).map((c): [string, string | null] => [c.name, c.value]);
         const created = await services.topicAdmin.createTopic(
           t.name,
           partitions,
@@ -110,4 +112,4 @@ export const createTopics: ApiRegistration = {
     }
     return { throttleTimeMs: 0, topics };
   },
-};
+});

@@ -8,11 +8,10 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { DeleteAclsRequest, DeleteAclsResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { NO_AUTHORIZER } from "./util.ts";
 
-export const deleteAcls: ApiRegistration = {
+export const deleteAcls = defineApi({
   apiKey: 31,
   name: "DeleteAcls",
   minVersion: 0,
@@ -21,10 +20,10 @@ export const deleteAcls: ApiRegistration = {
   response: DeleteAclsResponse,
   handler: (req) => ({
     throttleTimeMs: 0,
-    filterResults: (req.filters as Msg[]).map(() => ({
+    filterResults: req.filters.map(() => ({
       errorCode: ErrorCode.SECURITY_DISABLED,
       errorMessage: NO_AUTHORIZER,
       matchingAcls: [],
     })),
   }),
-};
+});

@@ -6,9 +6,9 @@
  * Version notes: v1 is v0 (throttling order); v2+ flexible.
  */
 import { DeleteGroupsRequest, DeleteGroupsResponse } from "../../protocol/messages/mod.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
-export const deleteGroups: ApiRegistration = {
+export const deleteGroups = defineApi({
   apiKey: 42,
   name: "DeleteGroups",
   minVersion: 0,
@@ -17,6 +17,6 @@ export const deleteGroups: ApiRegistration = {
   response: DeleteGroupsResponse,
   handler: async (req, { services }) => ({
     throttleTimeMs: 0,
-    results: await services.groups.deleteGroups(req.groupsNames as string[]),
+    results: await services.groups.deleteGroups(req.groupsNames),
   }),
-};
+});

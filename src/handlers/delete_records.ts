@@ -12,12 +12,16 @@
  * Version notes: v0 and v1 are identical; v2 is flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
-import { DeleteRecordsRequest, DeleteRecordsResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
-import type { ApiRegistration } from "../registry.ts";
+import {
+  type DeleteRecordsPartitionResult,
+  DeleteRecordsRequest,
+  DeleteRecordsResponse,
+  type DeleteRecordsTopicResult,
+} from "../../protocol/messages/mod.ts";
+import { defineApi } from "../registry.ts";
 import { errorCodeOf } from "./util.ts";
 
-export const deleteRecords: ApiRegistration = {
+export const deleteRecords = defineApi({
   apiKey: 21,
   name: "DeleteRecords",
   minVersion: 0,
@@ -25,12 +29,16 @@ export const deleteRecords: ApiRegistration = {
   request: DeleteRecordsRequest,
   response: DeleteRecordsResponse,
   handler: async (req, { services }) => {
-    const topics: Msg[] = [];
-    for (const t of req.topics as Msg[]) {
-      const partitions: Msg[] = [];
+    const topics: DeleteRecordsTopicResult[] = [];
+    for (const t of req.topics) {
+      const partitions: DeleteRecordsPartitionResult[] = [];
       topics.push({ name: t.name, partitions });
-      for (const p of t.partitions as Msg[]) {
-        const out: Msg = { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: 0 };
+      for (const p of t.partitions) {
+        const out: DeleteRecordsPartitionResult = {
+          partitionIndex: p.partitionIndex,
+          lowWatermark: -1,
+          errorCode: 0,
+        };
         partitions.push(out);
         if (!services.replicaManager.hasPartition(t.name, p.partitionIndex)) {
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -42,7 +50,7 @@ export const deleteRecords: ApiRegistration = {
             p.partitionIndex,
             "deleteRecordsBefore",
             {
-              offset: p.offset as number,
+              offset: p.offset,
             },
           );
         } catch (e) {
@@ -52,4 +60,4 @@ export const deleteRecords: ApiRegistration = {
     }
     return { throttleTimeMs: 0, topics };
   },
-};
+});

@@ -9,14 +9,18 @@
  * messages.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
-import { DeleteTopicsRequest, DeleteTopicsResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
-import type { ApiRegistration } from "../registry.ts";
+import {
+  DeleteTopicsRequest,
+  DeleteTopicsResponse,
+  type DeleteTopicsResponseDeletableTopicResult,
+} from "../../protocol/messages/mod.ts";
+import type { Encodable } from "../../protocol/schema.ts";
+import { defineApi } from "../registry.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
 const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
 
-export const deleteTopics: ApiRegistration = {
+export const deleteTopics = defineApi({
   apiKey: 20,
   name: "DeleteTopics",
   minVersion: 0,
@@ -25,9 +29,9 @@ export const deleteTopics: ApiRegistration = {
   response: DeleteTopicsResponse,
   handler: async (req, { services, apiVersion }) => {
     const wanted: { name: string | null; topicId: string }[] = apiVersion >= 6
-      ? (req.topics as Msg[]).map((t) => ({ name: t.name, topicId: t.topicId }))
-      : (req.topicNames as string[]).map((name) => ({ name, topicId: ZERO_UUID }));
-    const responses: Msg[] = [];
+      ? req.topics.map((t) => ({ name: t.name, topicId: t.topicId }))
+      : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
+    const responses: Encodable<DeleteTopicsResponseDeletableTopicResult>[] = [];
     const invalid = (name: string | null, topicId: string, message: string) =>
       responses.push({
         name,
@@ -60,7 +64,12 @@ export const deleteTopics: ApiRegistration = {
         }
         continue;
       }
-      const out: Msg = { name: w.name, topicId: w.topicId, errorCode: 0, errorMessage: null };
+      const out: Encodable<DeleteTopicsResponseDeletableTopicResult> = {
+        name: w.name,
+        topicId: w.topicId,
+        errorCode: 0,
+        errorMessage: null,
+      };
       responses.push(out);
       try {
         let name = w.name;
@@ -80,4 +89,4 @@ export const deleteTopics: ApiRegistration = {
     }
     return { throttleTimeMs: 0, responses };
   },
-};
+});

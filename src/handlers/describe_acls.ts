@@ -8,9 +8,9 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { DescribeAclsRequest, DescribeAclsResponse } from "../../protocol/messages/mod.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
-export const describeAcls: ApiRegistration = {
+export const describeAcls = defineApi({
   apiKey: 29,
   name: "DescribeAcls",
   minVersion: 0,
@@ -23,4 +23,4 @@ export const describeAcls: ApiRegistration = {
     errorMessage: "No Authorizer is configured on the broker",
     resources: [],
   }),
-};
+});

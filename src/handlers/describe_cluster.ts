@@ -5,10 +5,10 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { DescribeClusterRequest, DescribeClusterResponse } from "../../protocol/messages/mod.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { ALL_CLUSTER_OPERATIONS, OPERATIONS_NOT_REQUESTED } from "./util.ts";
 
-export const describeCluster: ApiRegistration = {
+export const describeCluster = defineApi({
   apiKey: 60,
   name: "DescribeCluster",
   minVersion: 0,
@@ -45,4 +45,4 @@ export const describeCluster: ApiRegistration = {
         : OPERATIONS_NOT_REQUESTED,
     };
   },
-};
+});

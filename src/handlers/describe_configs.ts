@@ -15,8 +15,12 @@
  * source, and synonyms; v3+ config types and documentation; v4 flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
-import { DescribeConfigsRequest, DescribeConfigsResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import {
+  DescribeConfigsRequest,
+  DescribeConfigsResponse,
+  type DescribeConfigsResult,
+} from "../../protocol/messages/mod.ts";
+import type { Encodable } from "../../protocol/schema.ts";
 import type { BrokerServices } from "../services.ts";
 import {
   ALL_BROKER_CONFIGS,
@@ -30,7 +34,7 @@ import {
   listenerBaseDef,
   TOPIC_CONFIGS,
 } from "../config.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
 export const RESOURCE_TOPIC = 2;
 export const RESOURCE_BROKER = 4;
@@ -193,7 +197,7 @@ function brokerConfigEntries(services: BrokerServices, perBroker: boolean): Conf
   return keys.map((k) => brokerEntry(config, k, true));
 }
 
-export const describeConfigs: ApiRegistration = {
+export const describeConfigs = defineApi({
   apiKey: 32,
   name: "DescribeConfigs",
   minVersion: 0,
@@ -201,9 +205,9 @@ export const describeConfigs: ApiRegistration = {
   request: DescribeConfigsRequest,
   response: DescribeConfigsResponse,
   handler: (req, { services }) => {
-    const results: Msg[] = [];
-    for (const r of req.resources as Msg[]) {
-      const out: Msg = {
+    const results: Encodable<DescribeConfigsResult>[] = [];
+    for (const r of req.resources) {
+      const out: Encodable<DescribeConfigsResult> = {
         errorCode: 0,
         errorMessage: null,
         resourceType: r.resourceType,
@@ -234,7 +238,7 @@ export const describeConfigs: ApiRegistration = {
         out.errorMessage = `unsupported resource type ${r.resourceType}`;
         continue;
       }
-      const keys = r.configurationKeys as string[] | null;
+      const keys = r.configurationKeys;
       if (keys) entries = entries.filter((e) => keys.includes(e.name));
       out.configs = entries.map((e) => ({
         ...e,
@@ -245,4 +249,4 @@ export const describeConfigs: ApiRegistration = {
     }
     return { throttleTimeMs: 0, results };
   },
-};
+});

@@ -12,13 +12,13 @@
  * member; v5+ flexible.
  */
 import { DescribeGroupsRequest, DescribeGroupsResponse } from "../../protocol/messages/mod.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { OPERATIONS_NOT_REQUESTED } from "./util.ts";
 
 /** READ (3), DELETE (6) and DESCRIBE (8): the operations Kafka defines on groups. */
 const ALL_GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
 
-export const describeGroups: ApiRegistration = {
+export const describeGroups = defineApi({
   apiKey: 15,
   name: "DescribeGroups",
   minVersion: 0,
@@ -27,11 +27,11 @@ export const describeGroups: ApiRegistration = {
   response: DescribeGroupsResponse,
   handler: (req, { services }) => ({
     throttleTimeMs: 0,
-    groups: (req.groups as string[]).map((id) => ({
+    groups: req.groups.map((id) => ({
       ...services.groups.describeGroup(id),
       authorizedOperations: req.includeAuthorizedOperations
         ? ALL_GROUP_OPERATIONS
         : OPERATIONS_NOT_REQUESTED,
     })),
   }),
-};
+});

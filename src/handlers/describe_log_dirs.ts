@@ -13,10 +13,14 @@
  */
 import { statfs } from "node:fs/promises";
 import { resolve } from "node:path";
-import { DescribeLogDirsRequest, DescribeLogDirsResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import {
+  type DescribeLogDirsPartition,
+  DescribeLogDirsRequest,
+  DescribeLogDirsResponse,
+  type DescribeLogDirsTopic,
+} from "../../protocol/messages/mod.ts";
 import type { BrokerServices } from "../services.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
 interface VolumeSpace {
   totalBytes: number;
@@ -42,12 +46,12 @@ async function volumeSpace(dir: string): Promise<VolumeSpace> {
 }
 
 /** The partitions asked for, by topic; null means every partition. */
-function requested(req: Msg): Map<string, Set<number>> | null {
+function requested(req: DescribeLogDirsRequest): Map<string, Set<number>> | null {
   if (req.topics === null || req.topics === undefined) return null;
   const out = new Map<string, Set<number>>();
-  for (const t of req.topics as Msg[]) {
+  for (const t of req.topics) {
     const set = out.get(t.topic) ?? new Set<number>();
-    for (const p of t.partitions as number[]) set.add(p);
+    for (const p of t.partitions) set.add(p);
     out.set(t.topic, set);
   }
   return out;
@@ -56,8 +60,8 @@ function requested(req: Msg): Map<string, Set<number>> | null {
 async function describeTopics(
   services: BrokerServices,
   wanted: Map<string, Set<number>> | null,
-): Promise<Msg[]> {
-  const topics: Msg[] = [];
+): Promise<DescribeLogDirsTopic[]> {
+  const topics: DescribeLogDirsTopic[] = [];
   const all = services.metadataCache.topics().sort((
     a,
     b,
@@ -65,7 +69,7 @@ async function describeTopics(
   for (const t of all) {
     const want = wanted ? wanted.get(t.name) : undefined;
     if (wanted && !want) continue;
-    const reads: Promise<Msg | null>[] = [];
+    const reads: Promise<DescribeLogDirsPartition | null>[] = [];
     for (let p = 0; p < t.partitions; p++) {
       if (want && !want.has(p)) continue;
       reads.push(
@@ -80,13 +84,15 @@ async function describeTopics(
         ),
       );
     }
-    const partitions = (await Promise.all(reads)).filter((x): x is Msg => x !== null);
+    const partitions = (await Promise.all(reads)).filter((x): x is DescribeLogDirsPartition =>
+      x !== null
+    );
     if (partitions.length > 0) topics.push({ name: t.name, partitions });
   }
   return topics;
 }
 
-export const describeLogDirs: ApiRegistration = {
+export const describeLogDirs = defineApi({
   apiKey: 35,
   name: "DescribeLogDirs",
   minVersion: 0,
@@ -108,4 +114,4 @@ export const describeLogDirs: ApiRegistration = {
       }],
     };
   },
-};
+});

@@ -11,12 +11,12 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import {
   DescribeProducersRequest,
   DescribeProducersResponse,
+  type DescribeProducersResponsePartitionResponse,
 } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
-export const describeProducers: ApiRegistration = {
+export const describeProducers = defineApi({
   apiKey: 61,
   name: "DescribeProducers",
   minVersion: 0,
@@ -25,15 +25,15 @@ export const describeProducers: ApiRegistration = {
   response: DescribeProducersResponse,
   handler: async (req, { services }) => ({
     throttleTimeMs: 0,
-    topics: await Promise.all((req.topics as Msg[]).map(async (t) => ({
+    topics: await Promise.all(req.topics.map(async (t) => ({
       name: t.name,
       partitions: await Promise.all(
-        (t.partitionIndexes as number[]).map(async (partitionIndex) => {
-          const out = {
+        t.partitionIndexes.map(async (partitionIndex) => {
+          const out: DescribeProducersResponsePartitionResponse = {
             partitionIndex,
             errorCode: 0,
-            errorMessage: null as string | null,
-            activeProducers: [] as Msg[],
+            errorMessage: null,
+            activeProducers: [],
           };
           if (!services.replicaManager.hasPartition(t.name, partitionIndex)) {
             out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -55,4 +55,4 @@ export const describeProducers: ApiRegistration = {
       ),
     }))),
   }),
-};
+});

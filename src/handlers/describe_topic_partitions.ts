@@ -14,18 +14,25 @@
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import {
   DescribeTopicPartitionsRequest,
+  type DescribeTopicPartitionsRequestTopicRequest,
   DescribeTopicPartitionsResponse,
+  type DescribeTopicPartitionsResponseCursor,
+  type DescribeTopicPartitionsResponsePartition,
+  type DescribeTopicPartitionsResponseTopic,
 } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Encodable } from "../../protocol/schema.ts";
 import { validateTopicName } from "../../storage/log_manager.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { isInternalTopic } from "../txn/produce_verification.ts";
 import { ALL_TOPIC_OPERATIONS } from "./util.ts";
 
 const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
 
 /** Kafka's DescribeTopicPartitionsRequest.getErrorResponse: each topic asked for, `code`. */
-function failed(requested: Msg[], code: number): Msg {
+function failed(
+  requested: DescribeTopicPartitionsRequestTopicRequest[],
+  code: number,
+): Encodable<DescribeTopicPartitionsResponse> {
   return {
     throttleTimeMs: 0,
     topics: requested.map((rt) => ({
@@ -40,7 +47,7 @@ function failed(requested: Msg[], code: number): Msg {
   };
 }
 
-export const describeTopicPartitions: ApiRegistration = {
+export const describeTopicPartitions = defineApi({
   apiKey: 75,
   name: "DescribeTopicPartitions",
   minVersion: 0,
@@ -48,16 +55,16 @@ export const describeTopicPartitions: ApiRegistration = {
   request: DescribeTopicPartitionsRequest,
   response: DescribeTopicPartitionsResponse,
   handler: (req, { services }) => {
-    const requested = req.topics as Msg[];
+    const requested = req.topics;
     const all = requested.length === 0;
-    const cursor = req.cursor as { topicName: string; partitionIndex: number } | null;
+    const cursor = req.cursor;
     const cursorTopic = cursor?.topicName ?? "";
     const names = new Set<string>();
     // String comparison by UTF-16 code units, as Java's String.compareTo.
     if (all) {
       for (const t of services.metadataCache.topics()) if (t.name >= cursorTopic) names.add(t.name);
     } else {
-      for (const rt of requested) if (rt.name >= cursorTopic) names.add(rt.name as string);
+      for (const rt of requested) if (rt.name >= cursorTopic) names.add(rt.name);
       if (cursor && !names.has(cursor.topicName)) {
         return failed(requested, ErrorCode.INVALID_REQUEST);
       }
@@ -66,13 +73,13 @@ export const describeTopicPartitions: ApiRegistration = {
     const limit = Math.max(
       Math.min(
         services.config.int("max.request.partition.size.limit"),
-        req.responsePartitionLimit as number,
+        req.responsePartitionLimit,
       ),
       1,
     );
     let remaining = limit;
-    const topics: Msg[] = [];
-    let nextCursor: Msg | null = null;
+    const topics: Encodable<DescribeTopicPartitionsResponseTopic>[] = [];
+    let nextCursor: DescribeTopicPartitionsResponseCursor | null = null;
     for (const name of [...names].sort()) {
       if (remaining === 0) {
         // Every partition of the topics before is described: go on from this topic's first.
@@ -102,7 +109,7 @@ export const describeTopicPartitions: ApiRegistration = {
       }
       const start = name === cursorTopic ? cursor!.partitionIndex : 0;
       const upper = Math.min(t.partitions, start + remaining);
-      const partitions: Msg[] = [];
+      const partitions: Encodable<DescribeTopicPartitionsResponsePartition>[] = [];
       for (let p = start; p < upper; p++) {
         partitions.push({
           errorCode: 0,
@@ -132,4 +139,4 @@ export const describeTopicPartitions: ApiRegistration = {
     }
     return { throttleTimeMs: 0, topics, nextCursor };
   },
-};
+});

@@ -11,9 +11,9 @@ import {
   DescribeTransactionsRequest,
   DescribeTransactionsResponse,
 } from "../../protocol/messages/mod.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
-export const describeTransactions: ApiRegistration = {
+export const describeTransactions = defineApi({
   apiKey: 65,
   name: "DescribeTransactions",
   minVersion: 0,
@@ -22,7 +22,7 @@ export const describeTransactions: ApiRegistration = {
   response: DescribeTransactionsResponse,
   handler: (req, { services }) => ({
     throttleTimeMs: 0,
-    transactionStates: (req.transactionalIds as string[]).map((id) => {
+    transactionStates: req.transactionalIds.map((id) => {
       const d = services.transactions.describe(id);
       if (!d) {
         return {
@@ -57,4 +57,4 @@ export const describeTransactions: ApiRegistration = {
       };
     }),
   }),
-};
+});

@@ -14,10 +14,10 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { EndTxnRequest, EndTxnResponse } from "../../protocol/messages/mod.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { errorCodeOf } from "./util.ts";
 
-export const endTxn: ApiRegistration = {
+export const endTxn = defineApi({
   apiKey: 26,
   name: "EndTxn",
   minVersion: 0,
@@ -41,4 +41,4 @@ export const endTxn: ApiRegistration = {
     }
     return { throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 };
   },
-};
+});

@@ -30,13 +30,17 @@
  * (unknown → UNKNOWN_TOPIC_ID). v12+ flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
-import { FetchRequest, FetchResponse } from "../../protocol/messages/mod.ts";
+import {
+  type FetchableTopicResponse,
+  FetchRequest,
+  FetchResponse,
+  type FetchResponsePartitionData,
+} from "../../protocol/messages/mod.ts";
 import { downConvert } from "../../protocol/records_conversion.ts";
-import type { Msg } from "../../protocol/schema.ts";
 import type { BrokerServices } from "../services.ts";
 import { topicConfigValue } from "../config.ts";
 import { releaseFreshRead } from "../partition_ops.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { finishFetchSession } from "../fetch_session.ts";
 import { errorCodeOf } from "./util.ts";
 
@@ -46,7 +50,8 @@ const READ_COMMITTED = 1;
 interface Target {
   topic: string;
   partition: number;
-  out: Msg;
+  /** The partition's answer, filled in as it is read (its records are never null here). */
+  out: FetchResponsePartitionData & { records: Uint8Array };
   fetchOffset: number;
   maxBytes: number;
   /** A cold-tier read did not finish within remote.fetch.max.wait.ms. */
@@ -55,19 +60,19 @@ interface Target {
 
 function resolve(
   services: BrokerServices,
-  req: Msg,
+  req: FetchRequest,
   apiVersion: number,
-): { targets: Target[]; responses: Msg[] } {
+): { targets: Target[]; responses: FetchableTopicResponse[] } {
   const targets: Target[] = [];
-  const responses: Msg[] = [];
-  for (const ft of req.topics as Msg[]) {
+  const responses: FetchableTopicResponse[] = [];
+  for (const ft of req.topics) {
     const t = apiVersion >= 13
       ? services.metadataCache.topicById(ft.topicId)
       : services.metadataCache.topic(ft.topic);
-    const partitions: Msg[] = [];
+    const partitions: FetchResponsePartitionData[] = [];
     responses.push({ topic: ft.topic, topicId: ft.topicId, partitions });
-    for (const fp of ft.partitions as Msg[]) {
-      const out: Msg = {
+    for (const fp of ft.partitions) {
+      const out: Target["out"] = {
         partitionIndex: fp.partition,
         errorCode: 0,
         highWatermark: -1,
@@ -162,7 +167,7 @@ async function readAll(
  * read buffer is done with once converted (the result copies what it keeps).
  */
 function downConvertTarget(t: Target, toMagic: 0 | 1): void {
-  const records = t.out.records as Uint8Array;
+  const records = t.out.records;
   if (t.out.errorCode !== 0 || records.length === 0) return;
   try {
     t.out.records = downConvert(records, toMagic, t.fetchOffset, t.maxBytes);
@@ -173,7 +178,7 @@ function downConvertTarget(t: Target, toMagic: 0 | 1): void {
   releaseFreshRead(records.buffer);
 }
 
-export const fetch: ApiRegistration = {
+export const fetch = defineApi({
   apiKey: 1,
   placement: "partitionOwner",
   retainsRequestBytes: false,
@@ -199,7 +204,7 @@ export const fetch: ApiRegistration = {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
       await services.replicaManager.waitForAppend(
-        targets.map((t) => [t.topic, t.partition, t.out.highWatermark as number]),
+        targets.map((t) => [t.topic, t.partition, t.out.highWatermark]),
         remaining,
       );
       total = await readAll(services, targets, maxBytes, committed, remoteWaitMs);
@@ -213,4 +218,4 @@ export const fetch: ApiRegistration = {
     const sessionId = finishFetchSession(req, responses);
     return { throttleTimeMs: 0, errorCode: 0, sessionId, responses };
   },
-};
+});

@@ -11,7 +11,7 @@
 import { ErrorCode, errorName } from "../../protocol/errors.ts";
 import { FindCoordinatorRequest, FindCoordinatorResponse } from "../../protocol/messages/mod.ts";
 import type { BrokerServices } from "../services.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
 const GROUP = 0;
 const TRANSACTION = 1;
@@ -31,7 +31,7 @@ function lookup(services: BrokerServices, key: string, keyType: number) {
   return { key, nodeId: -1, host: "", port: -1, errorCode, errorMessage: errorName(errorCode) };
 }
 
-export const findCoordinator: ApiRegistration = {
+export const findCoordinator = defineApi({
   apiKey: 10,
   name: "FindCoordinator",
   minVersion: 0,
@@ -43,11 +43,11 @@ export const findCoordinator: ApiRegistration = {
     if (apiVersion >= 4) {
       return {
         throttleTimeMs: 0,
-        coordinators: (req.coordinatorKeys as string[]).map((k) => lookup(services, k, keyType)),
+        coordinators: req.coordinatorKeys.map((k) => lookup(services, k, keyType)),
       };
     }
     // Before v4 the coordinator's fields are the response's own; `key` is no field there.
     const { key: _key, ...c } = lookup(services, req.key, keyType);
     return { throttleTimeMs: 0, ...c };
   },
-};
+});

@@ -6,9 +6,9 @@
  * Version notes: v1+ throttle time; v3+ group.instance.id; v4+ flexible.
  */
 import { HeartbeatRequest, HeartbeatResponse } from "../../protocol/messages/mod.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
-export const heartbeat: ApiRegistration = {
+export const heartbeat = defineApi({
   apiKey: 12,
   name: "Heartbeat",
   minVersion: 0,
@@ -24,4 +24,4 @@ export const heartbeat: ApiRegistration = {
       req.generationId,
     ),
   }),
-};
+});

@@ -14,12 +14,12 @@
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import {
   IncrementalAlterConfigsRequest,
+  type IncrementalAlterConfigsRequestAlterableConfig,
   IncrementalAlterConfigsResponse,
 } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
 import type { BrokerServices } from "../services.ts";
 import { BROKER_DEFS, type ConfigValue, TOPIC_DEFS, topicConfigValue } from "../config.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { alterEachResource, brokerScope } from "./alter_configs.ts";
 
 export const OpType = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
@@ -30,19 +30,19 @@ export const OpType = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
  */
 function applyOps(
   current: Map<string, string>,
-  ops: Msg[],
+  ops: IncrementalAlterConfigsRequestAlterableConfig[],
   effective: (key: string) => ConfigValue,
   isList: (key: string) => boolean | undefined,
 ): Map<string, string> {
   const next = new Map(current);
   const seen = new Set<string>();
   for (const op of ops) {
-    const key = op.name as string;
+    const key = op.name;
     if (seen.has(key)) {
       throw new KafkaError(ErrorCode.INVALID_REQUEST, `${key}: given more than once`);
     }
     seen.add(key);
-    const value = op.value as string | null;
+    const value = op.value;
     switch (op.configOperation) {
       case OpType.SET:
         if (value === null) throw new KafkaError(ErrorCode.INVALID_REQUEST, `${key}: null value`);
@@ -83,7 +83,7 @@ function applyOps(
 function alterTopic(
   services: BrokerServices,
   name: string,
-  ops: Msg[],
+  ops: IncrementalAlterConfigsRequestAlterableConfig[],
   validateOnly: boolean,
 ): void {
   const t = services.metadataCache.topic(name);
@@ -103,7 +103,7 @@ function alterTopic(
 function alterBroker(
   services: BrokerServices,
   name: string,
-  ops: Msg[],
+  ops: IncrementalAlterConfigsRequestAlterableConfig[],
   validateOnly: boolean,
 ): void {
   const scope = brokerScope(services, name);
@@ -121,7 +121,7 @@ function alterBroker(
   services.dynamicConfig.alterBrokerConfigs(changes, scope, validateOnly);
 }
 
-export const incrementalAlterConfigs: ApiRegistration = {
+export const incrementalAlterConfigs = defineApi({
   apiKey: 44,
   name: "IncrementalAlterConfigs",
   minVersion: 0,
@@ -131,13 +131,13 @@ export const incrementalAlterConfigs: ApiRegistration = {
   handler: async (req, { services }) => {
     const response = {
       throttleTimeMs: 0,
-      responses: alterEachResource(req.resources as Msg[], "incremental alter configs", {
-        topic: (r) => alterTopic(services, r.resourceName, r.configs as Msg[], req.validateOnly),
-        broker: (r) => alterBroker(services, r.resourceName, r.configs as Msg[], req.validateOnly),
+      responses: alterEachResource(req.resources, "incremental alter configs", {
+        topic: (r) => alterTopic(services, r.resourceName, r.configs, req.validateOnly),
+        broker: (r) => alterBroker(services, r.resourceName, r.configs, req.validateOnly),
       }),
     };
     // The other workers have applied the new configs before the client hears of them.
     await services.topicAdmin.propagated();
     return response;
   },
-};
+});

@@ -16,10 +16,10 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { InitProducerIdRequest, InitProducerIdResponse } from "../../protocol/messages/mod.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { errorCodeOf } from "./util.ts";
 
-export const initProducerId: ApiRegistration = {
+export const initProducerId = defineApi({
   apiKey: 22,
   name: "InitProducerId",
   minVersion: 0,
@@ -42,7 +42,7 @@ export const initProducerId: ApiRegistration = {
       if (req.transactionalId != null) {
         const expected = noId
           ? null
-          : { producerId: req.producerId as number, producerEpoch: req.producerEpoch as number };
+          : { producerId: req.producerId, producerEpoch: req.producerEpoch };
         const r = await services.transactions.handleInitProducerId(
           req.transactionalId,
           req.transactionTimeoutMs,
@@ -64,4 +64,4 @@ export const initProducerId: ApiRegistration = {
       };
     }
   },
-};
+});

@@ -14,10 +14,9 @@
  * debug); v9+ skipAssignment for a static leader rejoining a Stable group (KIP-814).
  */
 import { JoinGroupRequest, JoinGroupResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
-export const joinGroup: ApiRegistration = {
+export const joinGroup = defineApi({
   apiKey: 11,
   name: "JoinGroup",
   minVersion: 0,
@@ -39,9 +38,9 @@ export const joinGroup: ApiRegistration = {
       sessionTimeoutMs: req.sessionTimeoutMs,
       protocolType: req.protocolType,
       // Copied: members' metadata outlives the request frame.
-      protocols: (req.protocols as Msg[]).map((p) => ({
+      protocols: req.protocols.map((p) => ({
         name: p.name,
-        metadata: (p.metadata as Uint8Array).slice(),
+        metadata: p.metadata.slice(),
       })),
       reason: req.reason,
     });
@@ -57,4 +56,4 @@ export const joinGroup: ApiRegistration = {
       members: r.members,
     };
   },
-};
+});

@@ -10,10 +10,9 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { LeaveGroupRequest, LeaveGroupResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
-export const leaveGroup: ApiRegistration = {
+export const leaveGroup = defineApi({
   apiKey: 13,
   name: "LeaveGroup",
   minVersion: 0,
@@ -22,11 +21,11 @@ export const leaveGroup: ApiRegistration = {
   response: LeaveGroupResponse,
   handler: (req, { services, apiVersion }) => {
     const members = apiVersion >= 3
-      ? (req.members as Msg[]).map((m) => ({
-        memberId: m.memberId as string,
-        groupInstanceId: (m.groupInstanceId ?? null) as string | null,
+      ? req.members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId ?? null,
       }))
-      : [{ memberId: req.memberId as string, groupInstanceId: null }];
+      : [{ memberId: req.memberId, groupInstanceId: null }];
     const r = services.groups.leaveGroup(req.groupId, members);
     if (apiVersion < 3) {
       const memberError = r.members[0]?.errorCode ?? ErrorCode.NONE;
@@ -38,4 +37,4 @@ export const leaveGroup: ApiRegistration = {
     }
     return { throttleTimeMs: 0, errorCode: r.errorCode, members: r.members };
   },
-};
+});

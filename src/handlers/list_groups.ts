@@ -10,9 +10,9 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { ListGroupsRequest, ListGroupsResponse } from "../../protocol/messages/mod.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
-export const listGroups: ApiRegistration = {
+export const listGroups = defineApi({
   apiKey: 16,
   name: "ListGroups",
   minVersion: 0,
@@ -24,4 +24,4 @@ export const listGroups: ApiRegistration = {
     errorCode: ErrorCode.NONE,
     groups: services.groups.listGroups(req.statesFilter ?? [], req.typesFilter ?? []),
   }),
-};
+});

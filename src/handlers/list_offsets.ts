@@ -15,9 +15,14 @@
  * timeout that a local lookup never needs.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
-import { ListOffsetsRequest, ListOffsetsResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
-import type { ApiRegistration } from "../registry.ts";
+import {
+  type ListOffsetsPartitionResponse,
+  ListOffsetsRequest,
+  ListOffsetsResponse,
+  type ListOffsetsTopicResponse,
+} from "../../protocol/messages/mod.ts";
+import type { Encodable } from "../../protocol/schema.ts";
+import { defineApi } from "../registry.ts";
 import { errorCodeOf } from "./util.ts";
 
 export {
@@ -28,7 +33,7 @@ export {
   MAX_TIMESTAMP,
 } from "../partition_ops.ts";
 
-export const listOffsets: ApiRegistration = {
+export const listOffsets = defineApi({
   apiKey: 2,
   placement: "any",
   retainsRequestBytes: false,
@@ -39,12 +44,12 @@ export const listOffsets: ApiRegistration = {
   response: ListOffsetsResponse,
   handler: async (req, { services, apiVersion }) => {
     const committed = req.isolationLevel === 1;
-    const topics: Msg[] = [];
-    for (const rt of req.topics as Msg[]) {
-      const partitions: Msg[] = [];
+    const topics: Encodable<ListOffsetsTopicResponse>[] = [];
+    for (const rt of req.topics) {
+      const partitions: Encodable<ListOffsetsPartitionResponse>[] = [];
       topics.push({ name: rt.name, partitions });
-      for (const rp of rt.partitions as Msg[]) {
-        const out: Msg = {
+      for (const rp of rt.partitions) {
+        const out: Encodable<ListOffsetsPartitionResponse> = {
           partitionIndex: rp.partitionIndex,
           errorCode: 0,
           timestamp: -1,
@@ -68,8 +73,8 @@ export const listOffsets: ApiRegistration = {
               rp.partitionIndex,
               "legacyOffsets",
               {
-                timestamp: rp.timestamp as number,
-                maxNumOffsets: Math.max(0, rp.maxNumOffsets as number),
+                timestamp: rp.timestamp,
+                maxNumOffsets: Math.max(0, rp.maxNumOffsets),
                 fromConsumer: req.replicaId === -1,
               },
             );
@@ -82,7 +87,7 @@ export const listOffsets: ApiRegistration = {
           Object.assign(
             out,
             await services.replicaManager.partitionOp(rt.name, rp.partitionIndex, "listOffset", {
-              timestamp: rp.timestamp as number,
+              timestamp: rp.timestamp,
               committed,
             }),
           );
@@ -93,4 +98,4 @@ export const listOffsets: ApiRegistration = {
     }
     return { throttleTimeMs: 0, topics };
   },
-};
+});

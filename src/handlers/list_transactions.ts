@@ -6,9 +6,9 @@
  * Version notes: v0 flexible; v1 adds DurationFilter (-1: no filter).
  */
 import { ListTransactionsRequest, ListTransactionsResponse } from "../../protocol/messages/mod.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
-export const listTransactions: ApiRegistration = {
+export const listTransactions = defineApi({
   apiKey: 66,
   name: "ListTransactions",
   minVersion: 0,
@@ -17,8 +17,8 @@ export const listTransactions: ApiRegistration = {
   response: ListTransactionsResponse,
   handler: (req, { services }) => {
     const r = services.transactions.list(
-      req.stateFilters as string[],
-      req.producerIdFilters as number[],
+      req.stateFilters,
+      req.producerIdFilters,
       req.durationFilter ?? -1,
     );
     return {
@@ -32,4 +32,4 @@ export const listTransactions: ApiRegistration = {
       })),
     };
   },
-};
+});

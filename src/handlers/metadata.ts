@@ -11,11 +11,17 @@
  * cluster authorized operations, v8+ for topic ones (all allowed: there is no authorizer).
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
-import { MetadataRequest, MetadataResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import {
+  MetadataRequest,
+  type MetadataRequestTopic,
+  MetadataResponse,
+  type MetadataResponsePartition,
+  type MetadataResponseTopic,
+} from "../../protocol/messages/mod.ts";
+import type { Encodable } from "../../protocol/schema.ts";
 import type { TopicMetadata } from "../../storage/log_manager.ts";
 import type { BrokerServices } from "../services.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import {
   ALL_CLUSTER_OPERATIONS,
   ALL_TOPIC_OPERATIONS,
@@ -25,8 +31,12 @@ import {
 
 const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
 
-export function describeTopic(services: BrokerServices, t: TopicMetadata, ops: number): Msg {
-  const partitions = [];
+export function describeTopic(
+  services: BrokerServices,
+  t: TopicMetadata,
+  ops: number,
+): Encodable<MetadataResponseTopic> {
+  const partitions: Encodable<MetadataResponsePartition>[] = [];
   for (let p = 0; p < t.partitions; p++) {
     partitions.push({
       errorCode: 0,
@@ -48,7 +58,7 @@ export function describeTopic(services: BrokerServices, t: TopicMetadata, ops: n
   };
 }
 
-function unknownTopicId(topicId: string, ops: number): Msg {
+function unknownTopicId(topicId: string, ops: number): Encodable<MetadataResponseTopic> {
   return {
     errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
     name: null,
@@ -60,7 +70,7 @@ function unknownTopicId(topicId: string, ops: number): Msg {
 }
 
 /** Kafka's MetadataRequest.getErrorResponse for INVALID_REQUEST: no brokers, each topic. */
-function invalidRequest(requested: Msg[]): Msg {
+function invalidRequest(requested: MetadataRequestTopic[]): Encodable<MetadataResponse> {
   return {
     throttleTimeMs: 0,
     brokers: [],
@@ -78,7 +88,7 @@ function invalidRequest(requested: Msg[]): Msg {
   };
 }
 
-export const metadata: ApiRegistration = {
+export const metadata = defineApi({
   apiKey: 3,
   placement: "any",
   retainsRequestBytes: false,
@@ -92,9 +102,9 @@ export const metadata: ApiRegistration = {
       ? ALL_TOPIC_OPERATIONS
       : OPERATIONS_NOT_REQUESTED;
     const allowCreate = apiVersion < 4 || req.allowAutoTopicCreation;
-    const topics: Msg[] = [];
+    const topics: Encodable<MetadataResponseTopic>[] = [];
     const all = req.topics == null || (apiVersion === 0 && req.topics.length === 0);
-    const requested = (req.topics ?? []) as Msg[];
+    const requested = req.topics ?? [];
     const byId = !all && requested.some((rt) => rt.topicId != null && rt.topicId !== ZERO_UUID);
     if (!all && apiVersion < 12 && (byId || requested.some((rt) => rt.name == null))) {
       // As Kafka: ids (and so null names) are only served from v12; the whole request fails.
@@ -107,7 +117,7 @@ export const metadata: ApiRegistration = {
       // Java client sends "" beside the id), zero ids are skipped, each id answered once.
       const seen = new Set<string>();
       for (const rt of requested) {
-        const id = rt.topicId as string;
+        const id = rt.topicId;
         if (id === ZERO_UUID || seen.has(id)) continue;
         seen.add(id);
         const t = services.metadataCache.topicById(id);
@@ -156,4 +166,4 @@ export const metadata: ApiRegistration = {
         : OPERATIONS_NOT_REQUESTED,
     };
   },
-};
+});

@@ -1,5 +1,5 @@
 /** Every API this broker serves; the registry built from this list drives ApiVersions. */
-import type { HandlerRegistry } from "../registry.ts";
+import type { AnyApiRegistration, HandlerRegistry } from "../registry.ts";
 import { addOffsetsToTxn } from "./add_offsets_to_txn.ts";
 import { addPartitionsToTxn } from "./add_partitions_to_txn.ts";
 import { alterConfigs } from "./alter_configs.ts";
@@ -41,7 +41,7 @@ import { produce } from "./produce.ts";
 import { syncGroup } from "./sync_group.ts";
 import { txnOffsetCommit } from "./txn_offset_commit.ts";
 
-export const HANDLERS = [
+export const HANDLERS: AnyApiRegistration[] = [
   // retention and runtime configuration (storage tiering issue)
   deleteRecords,
   alterConfigs,

@@ -21,10 +21,9 @@
  * GROUP_ID_NOT_FOUND instead of ILLEGAL_GENERATION for a member commit to an unknown group.
  */
 import { OffsetCommitRequest, OffsetCommitResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
-export const offsetCommit: ApiRegistration = {
+export const offsetCommit = defineApi({
   apiKey: 8,
   name: "OffsetCommit",
   minVersion: 0,
@@ -39,9 +38,9 @@ export const offsetCommit: ApiRegistration = {
       groupInstanceId: req.groupInstanceId ?? null,
       retentionTimeMs: apiVersion <= 4 ? req.retentionTimeMs : -1,
       apiVersion,
-      topics: (req.topics as Msg[]).map((t) => ({
+      topics: req.topics.map((t) => ({
         name: t.name,
-        partitions: (t.partitions as Msg[]).map((p) => ({
+        partitions: t.partitions.map((p) => ({
           partitionIndex: p.partitionIndex,
           committedOffset: p.committedOffset,
           committedLeaderEpoch: p.committedLeaderEpoch,
@@ -52,4 +51,4 @@ export const offsetCommit: ApiRegistration = {
     });
     return { throttleTimeMs: 0, topics };
   },
-};
+});

@@ -8,10 +8,9 @@
  * Version notes: only v0 exists (not flexible).
  */
 import { OffsetDeleteRequest, OffsetDeleteResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
-export const offsetDelete: ApiRegistration = {
+export const offsetDelete = defineApi({
   apiKey: 47,
   name: "OffsetDelete",
   minVersion: 0,
@@ -21,11 +20,11 @@ export const offsetDelete: ApiRegistration = {
   handler: async (req, { services }) => {
     const r = await services.groups.deleteOffsets(
       req.groupId,
-      (req.topics as Msg[]).map((t) => ({
+      req.topics.map((t) => ({
         name: t.name,
-        partitions: (t.partitions as Msg[]).map((p) => p.partitionIndex as number),
+        partitions: t.partitions.map((p) => p.partitionIndex),
       })),
     );
     return { errorCode: r.errorCode, throttleTimeMs: 0, topics: r.topics };
   },
-};
+});

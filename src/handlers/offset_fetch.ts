@@ -16,10 +16,9 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { OffsetFetchRequest, OffsetFetchResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
-export const offsetFetch: ApiRegistration = {
+export const offsetFetch = defineApi({
   apiKey: 9,
   name: "OffsetFetch",
   minVersion: 0,
@@ -30,9 +29,9 @@ export const offsetFetch: ApiRegistration = {
     if (apiVersion >= 8) {
       return {
         throttleTimeMs: 0,
-        groups: (req.groups as Msg[]).map((g) => {
+        groups: req.groups.map((g) => {
           const member = apiVersion >= 9
-            ? { memberId: (g.memberId ?? null) as string | null, memberEpoch: g.memberEpoch ?? -1 }
+            ? { memberId: g.memberId ?? null, memberEpoch: g.memberEpoch ?? -1 }
             : undefined;
           const r = services.groups.fetchOffsets(
             g.groupId,
@@ -51,12 +50,13 @@ export const offsetFetch: ApiRegistration = {
       apiVersion >= 7 && req.requireStable === true,
     );
     if (apiVersion < 2 && r.errorCode !== ErrorCode.NONE) {
-      // v0–1 have no top-level error: every requested partition carries it.
+      // v0–1 have no top-level error: every requested partition carries it. (`topics` is
+      // nullable only from v2, so it is a list here.)
       return {
         throttleTimeMs: 0,
-        topics: (req.topics as Msg[]).map((t) => ({
+        topics: (req.topics ?? []).map((t) => ({
           name: t.name,
-          partitions: (t.partitionIndexes as number[]).map((p) => ({
+          partitions: t.partitionIndexes.map((p) => ({
             partitionIndex: p,
             committedOffset: -1,
             committedLeaderEpoch: -1,
@@ -68,4 +68,4 @@ export const offsetFetch: ApiRegistration = {
     }
     return { throttleTimeMs: 0, topics: r.topics, errorCode: r.errorCode };
   },
-};
+});

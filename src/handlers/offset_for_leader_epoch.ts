@@ -11,11 +11,10 @@ import {
   OffsetForLeaderEpochRequest,
   OffsetForLeaderEpochResponse,
 } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { errorCodeOf } from "./util.ts";
 
-export const offsetForLeaderEpoch: ApiRegistration = {
+export const offsetForLeaderEpoch = defineApi({
   apiKey: 23,
   name: "OffsetForLeaderEpoch",
   minVersion: 0,
@@ -24,9 +23,9 @@ export const offsetForLeaderEpoch: ApiRegistration = {
   response: OffsetForLeaderEpochResponse,
   handler: async (req, { services }) => ({
     throttleTimeMs: 0,
-    topics: await Promise.all((req.topics as Msg[]).map(async (t) => ({
+    topics: await Promise.all(req.topics.map(async (t) => ({
       topic: t.topic,
-      partitions: await Promise.all((t.partitions as Msg[]).map(async (p) => {
+      partitions: await Promise.all(t.partitions.map(async (p) => {
         const out = { errorCode: 0, partition: p.partition, leaderEpoch: -1, endOffset: -1 };
         if (!services.replicaManager.hasPartition(t.topic, p.partition)) {
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -49,4 +48,4 @@ export const offsetForLeaderEpoch: ApiRegistration = {
       })),
     }))),
   }),
-};
+});

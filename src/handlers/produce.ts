@@ -26,15 +26,23 @@
  * v9+ flexible; v10+ may carry leader hints, unused with one broker.
  */
 import { ErrorCode, errorName } from "../../protocol/errors.ts";
-import { ProduceRequest, ProduceResponse } from "../../protocol/messages/mod.ts";
+import {
+  ProduceRequest,
+  ProduceResponse,
+  type ProduceResponsePartitionProduceResponse,
+  type ProduceResponseTopicProduceResponse,
+} from "../../protocol/messages/mod.ts";
 import { MAGIC_OFFSET, MAGIC_V2 } from "../../protocol/record_batch.ts";
-import type { Msg } from "../../protocol/schema.ts";
 import { CloseConnection } from "../close_connection.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 import { isInternalTopic, isTransactionalBatch } from "../txn/produce_verification.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
-function partitionError(index: number, errorCode: number, errorMessage: string | null = null): Msg {
+function partitionError(
+  index: number,
+  errorCode: number,
+  errorMessage: string | null = null,
+): ProduceResponsePartitionProduceResponse {
   return {
     index,
     errorCode,
@@ -46,7 +54,7 @@ function partitionError(index: number, errorCode: number, errorMessage: string |
   };
 }
 
-export const produce: ApiRegistration = {
+export const produce = defineApi({
   apiKey: 0,
   placement: "partitionOwner",
   retainsRequestBytes: false,
@@ -56,17 +64,17 @@ export const produce: ApiRegistration = {
   request: ProduceRequest,
   response: ProduceResponse,
   handler: async (req, { services, apiVersion }) => {
-    const acks = req.acks as number;
+    const acks = req.acks;
     const verifyTxn = services.config.bool("transaction.partition.verification.enable");
     const validAcks = acks === 0 || acks === 1 || acks === -1;
-    const responses: Msg[] = [];
+    const responses: ProduceResponseTopicProduceResponse[] = [];
     const pending: Promise<void>[] = [];
-    for (const td of req.topicData as Msg[]) {
-      const topic = td.name as string;
-      const partitionResponses: Msg[] = [];
+    for (const td of req.topicData) {
+      const topic = td.name;
+      const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
       responses.push({ name: topic, partitionResponses });
-      for (const pd of td.partitionData as Msg[]) {
-        const index = pd.index as number;
+      for (const pd of td.partitionData) {
+        const index = pd.index;
         if (!validAcks) {
           partitionResponses.push(partitionError(index, ErrorCode.INVALID_REQUIRED_ACKS));
           continue;
@@ -75,7 +83,7 @@ export const produce: ApiRegistration = {
           partitionResponses.push(partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
           continue;
         }
-        const records = pd.records as Uint8Array | null;
+        const records = pd.records;
         if (!records || records.length === 0) {
           partitionResponses.push(
             partitionError(index, ErrorCode.CORRUPT_MESSAGE, "empty record set"),
@@ -108,7 +116,7 @@ export const produce: ApiRegistration = {
         partitionResponses.push(slot);
         // A transactional batch is checked against its transaction by the coordinator and
         // appended in the same step (see Broker.transactionalAppend).
-        const txnId = (req.transactionalId ?? null) as string | null;
+        const txnId = req.transactionalId ?? null;
         const appended = verifyTxn && txnId !== null && isTransactionalBatch(records)
           ? services.replicaManager.transactionalAppend(txnId, topic, index, records, apiVersion)
           : services.replicaManager.partitionOp(topic, index, "append", { records });
@@ -137,8 +145,8 @@ export const produce: ApiRegistration = {
       const failed: string[] = [];
       const codes: number[] = [];
       for (const t of responses) {
-        for (const p of t.partitionResponses as Msg[]) {
-          const code = p.errorCode as number;
+        for (const p of t.partitionResponses) {
+          const code = p.errorCode;
           if (code === 0) continue;
           codes.push(code);
           failed.push(`${t.name}-${p.index}: ${errorName(code)}`);
@@ -154,4 +162,4 @@ export const produce: ApiRegistration = {
     }
     return { responses, throttleTimeMs: 0 };
   },
-};
+});

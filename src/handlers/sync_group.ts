@@ -10,10 +10,9 @@
  * response carry protocol type and name (KIP-559).
  */
 import { SyncGroupRequest, SyncGroupResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
-export const syncGroup: ApiRegistration = {
+export const syncGroup = defineApi({
   apiKey: 14,
   name: "SyncGroup",
   minVersion: 0,
@@ -28,7 +27,7 @@ export const syncGroup: ApiRegistration = {
       groupInstanceId: req.groupInstanceId ?? null,
       protocolType: req.protocolType ?? null,
       protocolName: req.protocolName ?? null,
-      assignments: (req.assignments as Msg[]).map((a) => ({
+      assignments: req.assignments.map((a) => ({
         memberId: a.memberId,
         assignment: a.assignment,
       })),
@@ -41,4 +40,4 @@ export const syncGroup: ApiRegistration = {
       assignment: r.assignment,
     };
   },
-};
+});

@@ -20,10 +20,9 @@
  * TRANSACTION_ABORTABLE instead of INVALID_TXN_STATE when the partition was not added.
  */
 import { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
-import type { ApiRegistration } from "../registry.ts";
+import { defineApi } from "../registry.ts";
 
-export const txnOffsetCommit: ApiRegistration = {
+export const txnOffsetCommit = defineApi({
   apiKey: 28,
   name: "TxnOffsetCommit",
   minVersion: 0,
@@ -40,9 +39,9 @@ export const txnOffsetCommit: ApiRegistration = {
       memberId: apiVersion >= 3 ? req.memberId : "",
       groupInstanceId: apiVersion >= 3 ? req.groupInstanceId ?? null : null,
       apiVersion,
-      topics: (req.topics as Msg[]).map((t) => ({
+      topics: req.topics.map((t) => ({
         name: t.name,
-        partitions: (t.partitions as Msg[]).map((p) => ({
+        partitions: t.partitions.map((p) => ({
           partitionIndex: p.partitionIndex,
           committedOffset: p.committedOffset,
           committedLeaderEpoch: apiVersion >= 2 ? p.committedLeaderEpoch : -1,
@@ -52,4 +51,4 @@ export const txnOffsetCommit: ApiRegistration = {
     });
     return { throttleTimeMs: 0, topics };
   },
-};
+});
