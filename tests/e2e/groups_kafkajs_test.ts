@@ -74,6 +74,8 @@ class Member {
 function settled(b: Started, groupId: string, members: { assignment: number[] }[]): boolean {
   const d = b.broker.groups.describeGroup(groupId);
   if (d.groupState !== "Stable" || d.members.length !== members.length) return false;
+  // Until every member has its share, the others may still hold the previous generation's.
+  if (members.some((m) => m.assignment.length === 0)) return false;
   const all = members.flatMap((m) => m.assignment).sort((x, y) => x - y);
   return all.length === PARTITIONS && all.every((p, i) => p === i);
 }
