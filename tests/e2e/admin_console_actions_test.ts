@@ -24,12 +24,22 @@ const TOKEN = "console-actions-token";
 const text = async (page: Page, selector: string) =>
   ((await page.textContent(selector)) ?? "").trim();
 
-async function cellTexts(page: Page, selector: string): Promise<string[][]> {
-  const out: string[][] = [];
-  for (const row of await page.locator(selector).all()) {
-    out.push(await row.locator("td").allTextContents());
-  }
-  return out;
+/**
+ * The cells of the rows matching `selector`, read in one evaluation: the console re-renders
+ * its tables on every poll, and rows counted before a re-render and read after it would mix
+ * two renders (say the old two rows filled with the new render's first two).
+ */
+function cellTexts(page: Page, selector: string): Promise<string[][]> {
+  return page.$$eval(
+    selector,
+    (rows) =>
+      rows.map((r) =>
+        Array.from(
+          r.querySelectorAll("td"),
+          (td) => (td as { textContent: string | null }).textContent ?? "",
+        )
+      ),
+  );
 }
 
 async function adminPort(p: BrokerProcess): Promise<number> {
@@ -107,6 +117,13 @@ Deno.test(
       page.on("pageerror", (e) => pageErrors.push(String(e)));
       page.on("console", (m) => {
         if (m.type() === "error") pageErrors.push(m.text());
+      });
+      // The browser logs a failed request without its URL or answer: keep both for the message.
+      const failedResponses: string[] = [];
+      page.on("response", async (r) => {
+        if (r.status() < 400) return;
+        const body = await r.text().catch(() => "");
+        failedResponses.push(`${r.request().method()} ${r.url()} ${r.status()} ${body}`);
       });
       page.on("request", (r) => {
         if (!r.url().startsWith(url + "/")) foreign.push(r.url());
@@ -419,7 +436,11 @@ Deno.test(
       assert.equal(await describeTopic(b.address, "shop"), null);
 
       // Nothing but the refusals above: no script errors, no other failed request.
-      assert.equal(pageErrors.length, expectedErrors.length, pageErrors.join("\n"));
+      assert.equal(
+        pageErrors.length,
+        expectedErrors.length,
+        [...pageErrors, ...failedResponses].join("\n"),
+      );
       pageErrors.forEach((e, i) => assert.match(e, expectedErrors[i]));
       assert.deepEqual(foreign, [], "the console loads nothing from elsewhere");
     } finally {

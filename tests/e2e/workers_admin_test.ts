@@ -93,6 +93,42 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "workers=3, admin API: a topic being created is listed with every partition's offsets, never a 503",
+  opts,
+  async () => {
+    await withBroker("fresh", ["--admin-port", "0"], async (b) => {
+      const base = await adminUrl(b);
+      const topic = "fresh-admin";
+      const partitions = 120;
+      // The controller lists the topic before the other workers have opened their
+      // partitions of it: listings made meanwhile ask those workers for the offsets.
+      let done = false;
+      const creating = fetch(`${base}/v1/topics`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: topic, partitions }),
+      }).then(async (r) => ({ status: r.status, body: await r.text() })).finally(() => {
+        done = true;
+      });
+      const failed: string[] = [];
+      const listing = async () => {
+        const r = await fetch(`${base}/v1/topics`);
+        const body = await r.text();
+        if (r.status !== 200) failed.push(`${r.status} ${body}`);
+        return r.status === 200 ? JSON.parse(body).topics.find((t: any) => t.name === topic) : null;
+      };
+      while (!done) await listing();
+      const created = await creating;
+      assert.equal(created.status, 201, created.body);
+      const t = await listing();
+      assert.deepEqual(failed, []);
+      assert.equal(t.partitions.length, partitions);
+      for (const p of t.partitions) assert.equal(p.highWatermark, 0, `partition ${p.partition}`);
+    });
+  },
+);
+
 // ---- 7. topic lifecycle and configs ---------------------------------------------------
 
 Deno.test(
