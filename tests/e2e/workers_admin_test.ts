@@ -95,7 +95,6 @@ Deno.test(
 
 Deno.test(
   "workers=3, admin API: a topic being created is listed with every partition's offsets, never a 503",
-  opts,
   async () => {
     await withBroker("fresh", ["--admin-port", "0"], async (b) => {
       const base = await adminUrl(b);
