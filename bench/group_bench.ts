@@ -24,7 +24,7 @@ import {
   SyncGroupResponse,
 } from "../protocol/messages/mod.ts";
 import type { Msg } from "../protocol/schema.ts";
-import { RawClient } from "../tests/raw_client.ts";
+import { RawClient } from "../tests/support/raw_client.ts";
 
 const broker = await startBroker({
   host: "127.0.0.1",

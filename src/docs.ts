@@ -1,7 +1,7 @@
 /**
  * README sections generated from the code: the supported-API table comes from the handler
  * registry and the configuration reference from the config definitions, so neither is kept
- * by hand. `deno task docs` rewrites them; tests/readme_test.ts fails when they drift.
+ * by hand. `deno task docs` rewrites them; tests/unit/readme_test.ts fails when they drift.
  */
 import { ALL_BROKER_CONFIGS, BROKER_CONFIGS, docOf, TOPIC_CONFIGS } from "./config.ts";
 import { HANDLERS } from "./handlers/mod.ts";

@@ -145,8 +145,30 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
       });
     }
     const log = this.logs.getPartition(topic, partition);
-    if (!log) return Promise.reject(unknownPartition(topic, partition));
-    return runOp(this, log, name, args);
+    if (log) return runOp(this, log, name, args);
+    if (!cluster || !this.hasPartition(topic, partition)) {
+      return Promise.reject(unknownPartition(topic, partition));
+    }
+    return this.openedLog(topic, partition).then((l) => {
+      if (!l) throw unknownPartition(topic, partition);
+      return runOp(this, l, name, args);
+    });
+  }
+
+  /**
+   * This worker's log of a partition it owns, once open. The controller publishes a new (or
+   * grown) topic in its catalogue before the other workers have opened their partitions of
+   * it (their catalogue sync runs after), so a request reaching the owner in between — from a
+   * peer that already lists the topic, or here while the sync opens it — waits for that sync
+   * (serialized with one under way) instead of failing. Undefined when it is not ours or
+   * still not open (the topic was deleted meanwhile).
+   */
+  private async openedLog(topic: string, partition: number): Promise<PartitionLog | undefined> {
+    const log = this.logs.getPartition(topic, partition);
+    const cluster = this.cluster;
+    if (log || !cluster || cluster.isController || !cluster.owns(topic, partition)) return log;
+    await this.logs.syncCatalogue();
+    return this.logs.getPartition(topic, partition);
   }
 
   /**
@@ -259,8 +281,8 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
       a.maxBytes,
       a.committed,
       a.remoteWaitMs,
-      (r, args) => {
-        const log = this.logs.getPartition(r.topic, r.partition);
+      async (r, args) => {
+        const log = await this.openedLog(r.topic, r.partition);
         if (!log) {
           throw new KafkaError(
             ErrorCode.NOT_LEADER_OR_FOLLOWER,
@@ -405,7 +427,7 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
     cluster.serve(
       "op",
       async (a) => {
-        const log = this.logs.getPartition(a.topic, a.partition);
+        const log = await this.openedLog(a.topic, a.partition);
         if (!log) {
           throw new KafkaError(
             ErrorCode.NOT_LEADER_OR_FOLLOWER,

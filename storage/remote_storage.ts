@@ -14,7 +14,7 @@
  *
  * Implementations: DirectoryRemoteStorageManager (storage/remote_storage_fs.ts, the embedded
  * default) and S3RemoteStorageManager (storage/remote_storage_s3.ts). Both pass the shared
- * conformance suite in tests/remote_storage_test.ts.
+ * conformance suite in tests/e2e/remote_storage_test.ts.
  */
 import { createHash } from "node:crypto";
 

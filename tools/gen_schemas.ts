@@ -3,7 +3,7 @@
  * message definitions, vendored in protocol/kafka-json/ (see SOURCE.md there). Each file gets
  * the schemas as data, which protocol/schema.ts compiles into codecs, and one TypeScript
  * interface per message and nested struct, so handlers can be type-checked against the wire
- * format. tests/gen_schemas_test.ts regenerates into a temporary directory and diffs, so the
+ * format. tests/unit/gen_schemas_test.ts regenerates into a temporary directory and diffs, so the
  * generated files cannot drift from the definitions.
  *
  *   deno task gen                  # writes protocol/messages/

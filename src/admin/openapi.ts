@@ -1,6 +1,6 @@
 /**
  * The OpenAPI 3.1 document of the admin API, served at `/openapi.json`. Written by hand next
- * to the routes; tests/admin_api_test.ts checks every route of the app appears here.
+ * to the routes; tests/e2e/admin_api_test.ts checks every route of the app appears here.
  */
 
 import { recordPaths, recordSchemas } from "./openapi_records.ts";
