@@ -11,7 +11,7 @@
  * 3. bench/scale.ts: produce→consume latency at 1,000 records/s (Tributary and the mock),
  *    10,000 partitions (Metadata latency, idle RSS, 1,000 idle connections, start-up, RSS
  *    under a produce flood) and append/fetch cost as a partition grows; ratios to baselines
- *    from the same run and "target met" / "MISSED" against issue 6's targets (never a
+ *    from the same run and "target met" / "MISSED" against the performance targets (never a
  *    failure). Results: bench/out/scale.json.
  * 4. bench/workers.ts: two producers on two partitions with --workers 1 and --workers 2
  *    (kcat and a cheap replaying generator), the 2-worker speed-up against the 1-worker run

@@ -1,6 +1,6 @@
 /**
  * Scale and latency measurements, every figure set against a
- * baseline measured in the same run where one makes sense, else against the issue's target.
+ * baseline measured in the same run where one makes sense, else against the performance target.
  * Targets are reported as "target met" / "MISSED"; nothing here fails the run on a miss.
  *
  *   deno run -A bench/scale.ts [--quick] [--skip-reference]

@@ -14,9 +14,8 @@
  *    compacts another topic, both in the background on the same event loop. Printed as MB/s
  *    and as a ratio, with the work the background tasks got done meanwhile.
  */
-// deno-lint-ignore-file no-import-prefix
 import { parseArgs } from "node:util";
-import S3rver from "npm:s3rver@3.7.1";
+import S3rver from "s3rver";
 import { encodeRecordBatch } from "../protocol/records.ts";
 import { LogManager } from "../storage/log_manager.ts";
 import type { PartitionLog } from "../storage/partition_log.ts";

@@ -1,5 +1,5 @@
 /**
- * Issue 6, "two producers on two partitions with 2 workers: ≥ 1.6× one worker".
+ * The workers target: "two producers on two partitions with 2 workers: ≥ 1.6× one worker".
  *
  *   deno run -A bench/workers.ts [--quick]
  *
@@ -12,7 +12,7 @@
  *
  * Two load generators:
  * - kcat ×2 (librdkafka) producing a prepared file of 1 KiB records, linger.ms=5, acks=1: the
- *   issue's load. On a 2-core machine the two kcat processes need about as much CPU as the
+ *   target's load. On a 2-core machine the two kcat processes need about as much CPU as the
  *   broker, so this measures the machine as much as the broker.
  * - replay ×2 (bench/produce_replay.ts): one pre-encoded Produce request (1,000 × 1 KiB
  *   records) sent over and over, 4 in flight: the generators cost a socket write per MiB, so

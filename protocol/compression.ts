@@ -32,6 +32,8 @@ export const Compression = { NONE: 0, GZIP: 1, SNAPPY: 2, LZ4: 3, ZSTD: 4 } as c
  */
 export interface CodecOptions {
   legacyLz4?: boolean;
+  /** gzip (1–9; -1: zlib's default) and zstd levels, as Kafka's compression.*.level. */
+  level?: number;
 }
 
 /** Compresses `data` with the codec of a batch's attributes bits 0-2. */
@@ -40,13 +42,13 @@ export function compress(codec: number, data: Uint8Array, opts: CodecOptions = {
     case Compression.NONE:
       return data;
     case Compression.GZIP:
-      return gzipCompress(data);
+      return gzipCompress(data, opts.level);
     case Compression.SNAPPY:
       return snappyCompressXerial(data);
     case Compression.LZ4:
       return lz4CompressFrame(data, { brokenDescriptorChecksum: opts.legacyLz4 });
     case Compression.ZSTD:
-      return zstdCompress(data);
+      return zstdCompress(data, opts.level);
     default:
       throw new KafkaError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `compression codec ${codec}`);
   }

@@ -129,7 +129,7 @@ export class Broker {
 
   /** Consumer groups and committed offsets (this broker coordinates every group). */
   readonly groups: GroupCoordinator;
-  /** Transactions: this broker coordinates every transactional id (issue 7). */
+  /** Transactions: this broker coordinates every transactional id. */
   readonly transactions: TransactionCoordinator;
 
   /** Deno workers: this worker's place among them; undefined when the broker runs alone. */

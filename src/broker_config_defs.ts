@@ -75,6 +75,36 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     min: 1,
   }),
   def("log.roll.hours", "int", 168, "Roll a segment after this many hours.", { min: 1 }),
+  def(
+    "log.roll.jitter.ms",
+    "long",
+    null,
+    "Most random time taken off a segment's roll age (overrides log.roll.jitter.hours).",
+  ),
+  def("log.roll.jitter.hours", "int", 0, "Roll jitter in hours when log.roll.jitter.ms unset.", {
+    min: 0,
+  }),
+  def(
+    "compression.type",
+    "string",
+    "producer",
+    "Codec batches are stored in, recompressed if produced otherwise; producer: as sent.",
+    { choices: ["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"] },
+  ),
+  def(
+    "log.segment.delete.delay.ms",
+    "long",
+    60000,
+    "How long a deleted segment's files stay, renamed .deleted, before they are removed.",
+    { min: 0 },
+  ),
+  def("compression.gzip.level", "int", -1, "gzip level of recompression (-1: zlib's default).", {
+    check: "gzip-level",
+  }),
+  def("compression.zstd.level", "int", 3, "zstd level of recompression.", {
+    min: -131072,
+    max: 22,
+  }),
   def("log.retention.ms", "long", null, "Delete segments older than this; -1 keeps forever."),
   def("log.retention.minutes", "int", null, "Retention in minutes when log.retention.ms unset."),
   def("log.retention.hours", "int", 168, "Retention in hours when the finer ones are unset."),

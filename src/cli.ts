@@ -89,13 +89,13 @@ export async function main(args: string[]): Promise<void> {
 
   const settings = new Map<string, string>();
   if (v.config) {
-    let text: string;
+    let props: Map<string, string>;
     try {
-      text = await Deno.readTextFile(v.config);
+      props = parseProperties(await Deno.readTextFile(v.config));
     } catch (e) {
       fail(`--config ${v.config}: ${e instanceof Error ? e.message : e}`);
     }
-    for (const [k, val] of parseProperties(text)) settings.set(k, val);
+    for (const [k, val] of props) settings.set(k, val);
   }
   for (const s of v.set ?? []) {
     const eq = s.indexOf("=");

@@ -173,7 +173,7 @@ function parseTyped(d: ConfigDef, raw: string): ConfigValue {
       return items.join(",");
     }
     case "password":
-      return raw;
+      return s; // trimmed, as Kafka's ConfigDef.parseType does
     default: {
       if (d.choices && !d.choices.includes(s)) {
         throw new ConfigError(d.name, `'${raw}' is not one of ${d.choices.join(", ")}`);

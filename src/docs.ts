@@ -16,7 +16,7 @@ export function apiTable(): string {
 function fmt(v: unknown): string {
   if (v === null) return "(unset)";
   if (v === "") return "(empty)";
-  if (v === Number.MAX_SAFE_INTEGER) return "Long.MAX";
+  if (v === Number.MAX_SAFE_INTEGER) return "`9223372036854775807`";
   return `\`${String(v)}\``;
 }
 

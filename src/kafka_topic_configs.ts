@@ -3,7 +3,7 @@
  * QuotaConfigs), with Kafka's types, defaults and validators, and the broker setting each falls
  * back to (ServerTopicConfigSynonyms: the first synonym). Those marked `noEffect` are accepted,
  * validated, stored and reported as Kafka does, but nothing here acts on them (a single replica
- * per partition, producers' codecs stored as sent, no quotas, no message format down-conversion).
+ * per partition, one lz4 level, no quotas, no message format down-conversion).
  * Kafka refuses any other name ("Unknown topic config name"), and so does this broker.
  */
 import type { ConfigType, ConfigValue, TopicConfigDef } from "./config_def.ts";
@@ -112,25 +112,41 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     "Local size (-2: retention.bytes).",
     { min: -2 },
   ),
-  // Accepted and reported as Kafka 3.9 does; nothing here acts on them.
-  topicDef("compression.type", "string", "producer", "compression.type", "Stored codec.", {
-    choices: COMPRESSION,
-    noEffect: true,
-  }),
-  topicDef("compression.gzip.level", "int", -1, "compression.gzip.level", "gzip level.", {
-    check: "gzip-level",
-    noEffect: true,
-  }),
-  topicDef("compression.lz4.level", "int", 9, "compression.lz4.level", "lz4 level.", {
-    min: 1,
-    max: 17,
-    noEffect: true,
-  }),
-  topicDef("compression.zstd.level", "int", 3, "compression.zstd.level", "zstd level.", {
-    min: -131072,
-    max: 22,
-    noEffect: true,
-  }),
+  topicDef(
+    "compression.type",
+    "string",
+    "producer",
+    "compression.type",
+    "Codec batches are stored in, recompressed if produced otherwise; producer: as sent.",
+    { choices: COMPRESSION },
+  ),
+  topicDef(
+    "compression.gzip.level",
+    "int",
+    -1,
+    "compression.gzip.level",
+    "gzip level of recompression (-1: zlib's default).",
+    { check: "gzip-level" },
+  ),
+  topicDef(
+    "compression.lz4.level",
+    "int",
+    9,
+    "compression.lz4.level",
+    "lz4 level (here lz4 recompression has one, fast, level).",
+    { min: 1, max: 17, noEffect: true },
+  ),
+  topicDef(
+    "compression.zstd.level",
+    "int",
+    3,
+    "compression.zstd.level",
+    "zstd level of recompression.",
+    {
+      min: -131072,
+      max: 22,
+    },
+  ),
   topicDef("min.insync.replicas", "int", 1, "min.insync.replicas", "One replica satisfies it.", {
     min: 1,
     noEffect: true,
@@ -143,21 +159,30 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     "One replica: no election.",
     { noEffect: true },
   ),
-  topicDef("segment.jitter.ms", "long", 0, "log.roll.jitter.ms", "Random roll jitter.", {
-    min: 0,
-    noEffect: true,
-  }),
+  topicDef(
+    "segment.jitter.ms",
+    "long",
+    0,
+    "log.roll.jitter.ms",
+    "Most random time taken off segment.ms, drawn per segment.",
+    { min: 0 },
+  ),
   topicDef(
     "file.delete.delay.ms",
     "long",
     60000,
     "log.segment.delete.delay.ms",
-    "Delay before deleting files.",
-    { min: 0, noEffect: true },
+    "How long a deleted segment's files stay, renamed .deleted, before they are removed.",
+    { min: 0 },
   ),
-  topicDef("preallocate", "bool", false, "log.preallocate", "Preallocate segment files.", {
-    noEffect: true,
-  }),
+  topicDef(
+    "preallocate",
+    "bool",
+    false,
+    "log.preallocate",
+    "Preallocate segment files (here they grow as written).",
+    { noEffect: true },
+  ),
   topicDef(
     "message.format.version",
     "string",

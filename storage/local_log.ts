@@ -155,7 +155,7 @@ export class LocalLog {
     const seg = this.active;
     if (seg.size === 0) return false;
     return seg.size > this.cfg.segmentBytes - bytes ||
-      seg.timeWaitedForRoll(now, maxTimestamp) > this.cfg.segmentMs ||
+      seg.timeWaitedForRoll(now, maxTimestamp) > this.cfg.segmentMs - seg.rollJitterMs ||
       seg.offsetIndex.isFull() || seg.timeIndex.isFull() ||
       last - seg.baseOffset > 0x7fffffff;
   }

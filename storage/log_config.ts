@@ -7,12 +7,32 @@ import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 
 export type MessageTimestampType = "CreateTime" | "LogAppendTime";
 export type CleanupPolicy = "delete" | "compact" | "compact,delete";
+/** `compression.type`: a codec batches are stored in, or `producer` (as sent). */
+export type CompressionTypeConfig =
+  | "producer"
+  | "uncompressed"
+  | "gzip"
+  | "snappy"
+  | "lz4"
+  | "zstd";
+const COMPRESSION_TYPES: readonly string[] = [
+  "producer",
+  "uncompressed",
+  "gzip",
+  "snappy",
+  "lz4",
+  "zstd",
+];
 
 export interface LogConfig {
   /** `segment.bytes` [log.segment.bytes]: roll the active segment before it exceeds this. */
   segmentBytes: number;
   /** `segment.ms` [log.roll.ms]: roll once the active segment's first batch is this old. */
   segmentMs: number;
+  /** `segment.jitter.ms` [log.roll.jitter.ms]: most random time taken off segmentMs. */
+  segmentJitterMs: number;
+  /** `file.delete.delay.ms` [log.segment.delete.delay.ms]: a deleted segment's files linger this long. */
+  fileDeleteDelayMs: number;
   /** `index.interval.bytes`: log bytes between sparse index entries. */
   indexIntervalBytes: number;
   /** Entries per index before the segment must roll (Kafka: `segment.index.bytes` / 8). */
@@ -25,6 +45,12 @@ export interface LogConfig {
   messageTimestampType: MessageTimestampType;
   /** `max.message.bytes`: largest batch accepted. */
   maxMessageBytes: number;
+  /** `compression.type` [compression.type]: batches are recompressed to it unless `producer`. */
+  compressionType: CompressionTypeConfig;
+  /** `compression.gzip.level`: level of gzip recompression (-1: zlib's default). */
+  compressionGzipLevel: number;
+  /** `compression.zstd.level`: level of zstd recompression. */
+  compressionZstdLevel: number;
   /** `message.timestamp.before.max.ms`: oldest CreateTime accepted, before now. */
   timestampBeforeMaxMs: number;
   /** `message.timestamp.after.max.ms`: newest CreateTime accepted, after now. */
@@ -54,12 +80,17 @@ export interface LogConfig {
 export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   segmentBytes: 1024 * 1024 * 1024,
   segmentMs: 7 * 24 * 60 * 60 * 1000,
+  segmentJitterMs: 0,
+  fileDeleteDelayMs: 60000,
   indexIntervalBytes: 4096,
   maxIndexEntries: (10 * 1024 * 1024) / 8,
   flushIntervalMessages: Number.MAX_SAFE_INTEGER,
   flushIntervalMs: Number.MAX_SAFE_INTEGER,
   messageTimestampType: "CreateTime",
   maxMessageBytes: 1048588,
+  compressionType: "producer",
+  compressionGzipLevel: -1,
+  compressionZstdLevel: 3,
   timestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
   timestampAfterMaxMs: 3600000,
   retentionMs: 7 * 24 * 60 * 60 * 1000,
@@ -94,6 +125,15 @@ export function compactPolicy(c: LogConfig): boolean {
   return c.cleanupPolicy !== "delete";
 }
 
+/**
+ * Kafka's LogConfig.randomSegmentJitter: drawn once per segment, so that partitions created
+ * together do not all roll at the same moment.
+ */
+export function randomSegmentJitter(c: LogConfig): number {
+  if (c.segmentJitterMs <= 0) return 0;
+  return Math.floor(Math.random() * Math.min(c.segmentJitterMs, c.segmentMs));
+}
+
 /** A fresh config: the defaults (or `base`) with `overrides` applied. */
 export function logConfig(
   overrides: Partial<LogConfig> = {},
@@ -114,12 +154,17 @@ function intProp(key: string, value: string, min: number): number {
 export const TOPIC_CONFIG_KEYS = [
   "segment.bytes",
   "segment.ms",
+  "segment.jitter.ms",
+  "file.delete.delay.ms",
   "segment.index.bytes",
   "index.interval.bytes",
   "flush.messages",
   "flush.ms",
   "message.timestamp.type",
   "max.message.bytes",
+  "compression.type",
+  "compression.gzip.level",
+  "compression.zstd.level",
   "message.timestamp.before.max.ms",
   "message.timestamp.after.max.ms",
   "retention.ms",
@@ -153,6 +198,12 @@ export function logConfigFromProperties(
       case "segment.ms":
         c.segmentMs = intProp(key, value, 1);
         break;
+      case "segment.jitter.ms":
+        c.segmentJitterMs = intProp(key, value, 0);
+        break;
+      case "file.delete.delay.ms":
+        c.fileDeleteDelayMs = intProp(key, value, 0);
+        break;
       case "segment.index.bytes":
         c.maxIndexEntries = Math.max(1, Math.floor(intProp(key, value, 4) / 8));
         break;
@@ -174,6 +225,28 @@ export function logConfigFromProperties(
       case "max.message.bytes":
         c.maxMessageBytes = intProp(key, value, 0);
         break;
+      case "compression.type":
+        if (!COMPRESSION_TYPES.includes(value)) {
+          throw new KafkaError(ErrorCode.INVALID_CONFIG, `invalid value ${value} for ${key}`);
+        }
+        c.compressionType = value as CompressionTypeConfig;
+        break;
+      case "compression.gzip.level": {
+        const n = intProp(key, value, -1);
+        if (n === 0 || n > 9) {
+          throw new KafkaError(ErrorCode.INVALID_CONFIG, `invalid value ${value} for ${key}`);
+        }
+        c.compressionGzipLevel = n;
+        break;
+      }
+      case "compression.zstd.level": {
+        const n = Number(value.trim());
+        if (value.trim() === "" || !Number.isInteger(n) || n < -131072 || n > 22) {
+          throw new KafkaError(ErrorCode.INVALID_CONFIG, `invalid value ${value} for ${key}`);
+        }
+        c.compressionZstdLevel = n;
+        break;
+      }
       case "message.timestamp.before.max.ms":
         c.timestampBeforeMaxMs = intProp(key, value, 0);
         break;

@@ -314,7 +314,7 @@ export function recoverSegments(
         fileName(cut)
       }, and offsets stay contiguous`,
     );
-    d.deleteFiles();
+    d.deleteFiles(0); // nothing can be reading a segment recovery drops: no delay
     dropped = dropped ? mergeDropped(dropped, what) : what;
   }
   if (doomed.length > 0) syncDir();

@@ -25,8 +25,9 @@ import {
   formatDropped,
   mergeDropped,
 } from "./dropped_batches.ts";
-import type { LogConfig } from "./log_config.ts";
+import { type LogConfig, randomSegmentJitter } from "./log_config.ts";
 import { corruptSegment, segmentCutShort, storedBatchDamage } from "./segment_damage.ts";
+import { deleteSegmentFiles } from "./segment_deletion.ts";
 import { fileSize, readFully, writeFully } from "./file_io.ts";
 import { OffsetIndex } from "./offset_index.ts";
 import { TimeIndex, type TimestampOffset } from "./time_index.ts";
@@ -100,6 +101,8 @@ export class LogSegment {
   private next = -1;
   /** Wall-clock creation time: the roll clock when batches carry no timestamps. */
   readonly created: number;
+  /** Kafka's rollJitterMs: taken off segment.ms for this segment (segment.jitter.ms). */
+  readonly rollJitterMs: number;
 
   private constructor(
     readonly dir: string,
@@ -129,6 +132,7 @@ export class LogSegment {
     );
     this.size = size;
     this.created = now;
+    this.rollJitterMs = randomSegmentJitter(config);
   }
 
   /** A new, empty segment; any stale files with the same base offset are replaced. */
@@ -518,17 +522,14 @@ export class LogSegment {
     this.releaseHandles();
   }
 
-  /** Deletes the segment's files (the segment must not be used afterwards). */
-  deleteFiles(): void {
+  /**
+   * Deletes the segment's files (the segment must not be used afterwards): renamed `.deleted`
+   * now, removed `delayMs` (`file.delete.delay.ms`) later (storage/segment_deletion.ts).
+   */
+  deleteFiles(delayMs: number = this.config.fileDeleteDelayMs): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
-    for (const p of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
-      try {
-        unlinkSync(p);
-      } catch {
-        // already gone
-      }
-    }
+    deleteSegmentFiles([this.logPath, this.offsetIndex.path, this.timeIndex.path], delayMs);
   }
 
   /**

@@ -37,6 +37,7 @@ import {
 import { type ConvertedRecord, toRecordBatch } from "../protocol/records_conversion.ts";
 import type { LogConfig, MessageTimestampType } from "./log_config.ts";
 import { validateRecords } from "./record_validation.ts";
+import { recompressForTopic } from "./recompression.ts";
 
 export interface LegacyConversionConfig {
   maxMessageBytes: number;
@@ -162,7 +163,8 @@ export function validateAppend(
     }
     validateRecords(records, headers, cfg, topicPartition, now);
   }
-  return { records, headers };
+  // A topic compression.type other than `producer` stores batches recompressed to it.
+  return recompressForTopic(records, headers, cfg) ?? { records, headers };
 }
 
 /** Where each batch starts, the offset after the last one, and how many records they hold. */

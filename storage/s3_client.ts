@@ -12,8 +12,7 @@
  * Path-style URLs (`<endpoint>/<bucket>/<key>`) are used with a custom endpoint (MinIO, s3rver,
  * Ceph, ...); without one, AWS's virtual-hosted style for the region.
  */
-// deno-lint-ignore no-import-prefix
-import { AwsClient } from "npm:aws4fetch@1.0.20";
+import { AwsClient } from "aws4fetch";
 import { md5Base64 } from "./remote_storage.ts";
 
 export interface S3ClientOptions {

@@ -5,8 +5,9 @@
 import { gunzipSync, gzipSync, zstdDecompressSync } from "node:zlib";
 import { asBytes, corrupt } from "./common.ts";
 
-export function gzipCompress(data: Uint8Array): Uint8Array {
-  return asBytes(gzipSync(data));
+/** `level`: 1–9, or -1 / undefined for zlib's default. */
+export function gzipCompress(data: Uint8Array, level?: number): Uint8Array {
+  return asBytes(gzipSync(data, level === undefined ? {} : { level }));
 }
 
 export function gzipDecompress(data: Uint8Array, maxOutput: number): Uint8Array {

@@ -2,12 +2,14 @@
  * zstd (codec 4) through `node:zlib`, with the frame walk that makes truncated and
  * multi-frame input behave (zlib alone returns partial output for the former).
  */
-import { zstdCompressSync } from "node:zlib";
+import { constants, zstdCompressSync } from "node:zlib";
 import { asBytes, concat, corrupt, readLE32 } from "./common.ts";
 import { zlibDecompress } from "./gzip.ts";
 
-export function zstdCompress(data: Uint8Array): Uint8Array {
-  return asBytes(zstdCompressSync(data));
+/** `level`: zstd's compression level (undefined: zstd's default). */
+export function zstdCompress(data: Uint8Array, level?: number): Uint8Array {
+  const params = level === undefined ? {} : { [constants.ZSTD_c_compressionLevel]: level };
+  return asBytes(zstdCompressSync(data, { params }));
 }
 
 /**

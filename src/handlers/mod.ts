@@ -42,7 +42,7 @@ import { syncGroup } from "./sync_group.ts";
 import { txnOffsetCommit } from "./txn_offset_commit.ts";
 
 export const HANDLERS: AnyApiRegistration[] = [
-  // retention and runtime configuration (storage tiering issue)
+  // retention and runtime configuration
   deleteRecords,
   alterConfigs,
   incrementalAlterConfigs,

@@ -1,5 +1,5 @@
 /**
- * Transactions (issue 7): the transaction coordinator as the broker runs it. The coordinator
+ * Transactions: the transaction coordinator as the broker runs it. The coordinator
  * itself (transaction_coordinator.ts) knows nothing of the broker; this wires it to the
  * broker's logs, producer ids and settings.
  */

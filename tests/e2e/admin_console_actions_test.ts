@@ -10,10 +10,8 @@
  *
  * chromium must be installed (`apt-get install -y chromium`; bash .ci/run does it).
  */
-// npm packages are imported by npm: specifier (the project keeps no import map).
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
-import { chromium, type Page } from "npm:playwright-core@1.65.1";
+import { chromium, type Page } from "playwright-core";
 import { BrokerProcess, decoder, kcat, python } from "../support/helpers.ts";
 import { until } from "../support/wait.ts";
 

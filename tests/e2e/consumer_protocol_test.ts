@@ -16,8 +16,6 @@
  *    UNSUPPORTED_ASSIGNOR, INVALID_REQUEST, FENCED_MEMBER_EPOCH, STALE_MEMBER_EPOCH on
  *    commits and fetches, and the classic / consumer protocol conflicts.
  */
-// npm packages are imported by npm: specifier (the project keeps no import map).
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
 import {
   Admin,
@@ -25,7 +23,7 @@ import {
   Producer,
   stringDeserializers,
   stringSerializers,
-} from "npm:@platformatic/kafka@2.12.1";
+} from "@platformatic/kafka";
 import { ErrorCode } from "../../protocol/errors.ts";
 import {
   ConsumerGroupDescribeRequest,

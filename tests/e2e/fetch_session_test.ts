@@ -7,16 +7,14 @@
  * @platformatic/kafka keeps fetch sessions (full, then incremental requests): it consumes
  * exactly, alone and on workers; confluent-kafka and kafkajs (no sessions) do too.
  */
-// npm packages are imported by npm: specifier (the project keeps no import map).
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
+import { Kafka, logLevel } from "kafkajs";
 import {
   Consumer as PlatConsumer,
   Producer as PlatProducer,
   stringDeserializers,
   stringSerializers,
-} from "npm:@platformatic/kafka@2.12.1";
+} from "@platformatic/kafka";
 import { ErrorCode } from "../../protocol/errors.ts";
 import {
   CreateTopicsRequest,

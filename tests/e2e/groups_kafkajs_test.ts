@@ -5,10 +5,8 @@
  * commits, nothing produced is lost; listGroups, describeGroups, fetchOffsets, setOffsets,
  * resetOffsets, lag and deleteGroups.
  */
-// npm packages are imported by npm: specifier (the project keeps no import map).
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
-import { type Consumer, Kafka, logLevel } from "npm:kafkajs@2.2.4";
+import { type Consumer, Kafka, logLevel } from "kafkajs";
 import { testBroker } from "../support/helpers.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -194,7 +192,7 @@ Deno.test(
 
 /** A kafkajs member in its own process, printing its assignments and records as JSON lines. */
 const CHILD = `
-import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
+import { Kafka, logLevel } from "kafkajs";
 const [address, groupId, topic] = Deno.args;
 const kafka = new Kafka({ clientId: "doomed", brokers: [address], logLevel: logLevel.NOTHING });
 const consumer = kafka.consumer({

@@ -3,17 +3,9 @@
  * and the admin client, through its public API only. What was produced is read back with
  * plain Fetch requests of our own (tests/support/raw_client.ts), no consumer group involved.
  */
-// npm packages are imported by npm: specifier (the project keeps no import map).
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import {
-  CompressionTypes,
-  ConfigResourceTypes,
-  Kafka,
-  logLevel,
-  Partitioners,
-} from "npm:kafkajs@2.2.4";
+import { CompressionTypes, ConfigResourceTypes, Kafka, logLevel, Partitioners } from "kafkajs";
 import { ErrorCode } from "../../protocol/errors.ts";
 import {
   CreateTopicsRequest,

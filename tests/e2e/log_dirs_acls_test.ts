@@ -4,11 +4,9 @@
  * kafkajs 2.2.4 nor Debian's kafka-python 2.0.2 has describe_log_dirs, so log dirs are checked
  * over the raw protocol only.)
  */
-// npm packages are imported by npm: specifier (the project keeps no import map).
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
 import { isAbsolute, resolve } from "node:path";
-import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
+import { Kafka, logLevel } from "kafkajs";
 import { ErrorCode } from "../../protocol/errors.ts";
 import {
   ApiVersionsRequest,

@@ -21,9 +21,7 @@ import {
 import { encodeRecordBatch } from "../../protocol/records.ts";
 import type { Msg } from "../../protocol/schema.ts";
 import { BrokerProcess, decoder, kcat, testBroker } from "../support/helpers.ts";
-// npm packages are imported by npm: specifier (the project keeps no import map).
-// deno-lint-ignore no-import-prefix
-import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
+import { Kafka, logLevel } from "kafkajs";
 import { RawClient } from "../support/raw_client.ts";
 import { waitFor } from "../support/wait.ts";
 

@@ -12,8 +12,6 @@
  * - group admin: listGroups, describeGroups, listConsumerGroupOffsets,
  *   alterConsumerGroupOffsets, deleteConsumerGroupOffsets (OffsetDelete), deleteGroups.
  */
-// npm packages are imported by npm: specifier (the project keeps no import map).
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
 import {
   Admin,
@@ -21,7 +19,7 @@ import {
   Producer,
   stringDeserializers,
   stringSerializers,
-} from "npm:@platformatic/kafka@2.12.1";
+} from "@platformatic/kafka";
 import { uuidFromString } from "../../protocol/schema.ts";
 import { testBroker } from "../support/helpers.ts";
 import { waitFor } from "../support/wait.ts";

@@ -5,10 +5,9 @@
  * Debian's 1.7.0, predates incremental_alter_configs), confluent-kafka-python (DescribeConfigs
  * sources) and kcat (compressed produce, tombstones, consuming).
  */
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
-import { ConfigResourceTypes, Kafka, logLevel } from "npm:kafkajs@2.2.4";
-import { Admin as PlatformaticAdmin } from "npm:@platformatic/kafka@2.12.1";
+import { ConfigResourceTypes, Kafka, logLevel } from "kafkajs";
+import { Admin as PlatformaticAdmin } from "@platformatic/kafka";
 import { decoder, kcat, python, testBroker } from "../support/helpers.ts";
 import { waitFor } from "../support/wait.ts";
 

@@ -4,9 +4,8 @@
  * and kcat reads every byte back from offset 0; an object-store outage and a kill -9 during
  * an upload lose nothing.
  */
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
+import { Kafka, logLevel } from "kafkajs";
 import { ListOffsetsRequest, ListOffsetsResponse } from "../../protocol/messages/mod.ts";
 import { S3Client } from "../../storage/s3_client.ts";
 import { BrokerProcess, decoder, kcat, testBroker } from "../support/helpers.ts";

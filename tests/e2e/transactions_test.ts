@@ -1,15 +1,13 @@
 /**
- * Transactions end to end (issue 7) with real clients: kafkajs and confluent-kafka-python
+ * Transactions end to end with real clients: kafkajs and confluent-kafka-python
  * (librdkafka) transactional producers, read back by kcat/librdkafka at read_committed and
  * read_uncommitted and by a kafkajs group consumer; zombie fencing; transaction timeouts;
  * a broker killed with SIGKILL in the middle of a transaction; and the transaction APIs no
  * client library here speaks (DescribeTransactions, ListTransactions, DescribeProducers,
  * AddPartitionsToTxn v4 verify-only, produce verification), through the project's own codec.
  */
-// npm packages are imported by npm: specifier (the project keeps no import map).
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
-import type { Kafka } from "npm:kafkajs@2.2.4";
+import type { Kafka } from "kafkajs";
 import { HANDLERS } from "../../src/handlers/mod.ts";
 import { python, testBroker } from "../support/helpers.ts";
 import {

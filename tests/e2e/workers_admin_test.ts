@@ -3,10 +3,8 @@
  * /metrics summed over workers, and topic deletion, re-creation and config changes through
  * kafkajs admin.
  */
-// npm packages are imported by npm: specifier (the project keeps no import map).
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
-import { ConfigResourceTypes } from "npm:kafkajs@2.2.4";
+import { ConfigResourceTypes } from "kafkajs";
 import { ownerOf } from "../../src/workers/ownership.ts";
 import type { BrokerProcess } from "../support/helpers.ts";
 import {

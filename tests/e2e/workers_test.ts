@@ -7,10 +7,8 @@
  * on another worker, a worker that dies and is restarted by the supervisor, the admin API and
  * /metrics summed over workers, and topic deletion, re-creation and config changes.
  */
-// npm packages are imported by npm: specifier (the project keeps no import map).
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
-import type { Consumer, Kafka } from "npm:kafkajs@2.2.4";
+import type { Consumer, Kafka } from "kafkajs";
 import { ownerOf } from "../../src/workers/ownership.ts";
 import { BrokerProcess, decoder, kcat, python } from "../support/helpers.ts";
 import {

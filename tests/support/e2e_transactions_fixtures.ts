@@ -1,8 +1,6 @@
 /** Shared by the end-to-end transaction tests: clients, kcat reads, offsets and DescribeTransactions. */
-// npm packages are imported by npm: specifier (the project keeps no import map).
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
+import { Kafka, logLevel } from "kafkajs";
 import {
   DescribeTransactionsRequest,
   DescribeTransactionsResponse,

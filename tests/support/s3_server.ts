@@ -3,8 +3,7 @@
  * It can be stopped and started again on the same port and directory to simulate an outage.
  * s3rver accepts any credentials; the tests still sign every request (aws4fetch).
  */
-// deno-lint-ignore-file no-import-prefix
-import S3rver from "npm:s3rver@3.7.1";
+import S3rver from "s3rver";
 
 export const S3_ACCESS_KEY = "S3RVER";
 export const S3_SECRET_KEY = "S3RVER";

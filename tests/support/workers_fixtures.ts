@@ -2,10 +2,8 @@
  * Shared by the `--workers 3` end-to-end tests: the broker as a child process on three
  * workers, clients (kafkajs, kcat) and checks that partitions span workers.
  */
-// npm packages are imported by npm: specifier (the project keeps no import map).
-// deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
+import { Kafka, logLevel } from "kafkajs";
 import { ownerOf } from "../../src/workers/ownership.ts";
 import { BrokerProcess, decoder, kcat } from "./helpers.ts";
 import { waitFor } from "./wait.ts";
