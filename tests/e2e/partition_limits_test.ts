@@ -19,7 +19,7 @@ import {
   ProduceResponse,
 } from "../../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { BrokerProcess, decoder, kcat, testBroker } from "../support/helpers.ts";
 // npm packages are imported by npm: specifier (the project keeps no import map).
 // deno-lint-ignore no-import-prefix
