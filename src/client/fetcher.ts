@@ -7,7 +7,6 @@
 import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import { FetchRequest, FetchResponse } from "../../protocol/messages/mod.ts";
 import { decodeRecords } from "../../protocol/records.ts";
-
 import { type KafkaClient, sleep } from "./client.ts";
 import { RETRIABLE_CODES } from "./errors.ts";
 import { type TopicPartition, tpKey } from "./offsets.ts";

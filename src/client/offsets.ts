@@ -13,7 +13,6 @@ import {
   OffsetFetchResponse,
   type OffsetFetchResponseGroup,
 } from "../../protocol/messages/mod.ts";
-
 import { type KafkaClient, sleep } from "./client.ts";
 import { RETRIABLE_CODES, throwIfError } from "./errors.ts";
 

@@ -6,7 +6,6 @@
 import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import { ProduceRequest, ProduceResponse } from "../../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
-
 import { type KafkaClient, sleep } from "./client.ts";
 import { RETRIABLE_CODES } from "./errors.ts";
 import { partitionForKey } from "./partitioner.ts";
