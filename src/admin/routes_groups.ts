@@ -56,8 +56,8 @@ export function decodeAssignment(bytes: Uint8Array): Assignment[] {
     if (version < 0) return [];
     const msg = codecFor(ConsumerProtocolAssignment, Math.min(version, 3)).decode(r);
     return msg.assignedPartitions.map((a) => ({
-      topic: a.topic as string,
-      partitions: [...(a.partitions as number[])].sort((x, y) => x - y),
+      topic: a.topic,
+      partitions: [...a.partitions].sort((x, y) => x - y),
     }));
   } catch {
     return [];

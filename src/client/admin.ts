@@ -209,7 +209,7 @@ function decodeAssignment(data: Uint8Array | null): { topic: string; partition: 
     const version = Math.min(Math.max(r.int16(), 0), 3);
     const a = codecFor(ConsumerProtocolAssignment, version).decode(r);
     return a.assignedPartitions.flatMap((tp) =>
-      (tp.partitions as number[]).map((partition) => ({ topic: tp.topic as string, partition }))
+      tp.partitions.map((partition) => ({ topic: tp.topic, partition }))
     );
   } catch {
     return []; // not a consumer-protocol assignment (e.g. Connect)

@@ -172,7 +172,7 @@ export class GroupMember {
         ? decodeVersioned(ConsumerProtocolAssignment, s.assignment)
         : { assignedPartitions: [] };
       this.assignment = a.assignedPartitions.flatMap((tp) =>
-        (tp.partitions as number[]).map((partition) => ({ topic: tp.topic as string, partition }))
+        tp.partitions.map((partition) => ({ topic: tp.topic, partition }))
       );
       this.needsRejoin = false;
       this.startHeartbeat();
