@@ -23,7 +23,7 @@ import {
   SyncGroupRequest,
   SyncGroupResponse,
 } from "../protocol/messages/mod.ts";
-import type { Msg } from "../protocol/schema.ts";
+import type { Msg } from "./lib/msg.ts";
 import { RawClient } from "../tests/support/raw_client.ts";
 
 const broker = await startBroker({

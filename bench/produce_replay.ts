@@ -14,7 +14,8 @@ import { writeRequestHeader } from "../protocol/headers.ts";
 import { ProduceRequest, ProduceResponse } from "../protocol/messages/mod.ts";
 import { Reader, Writer } from "../protocol/primitives.ts";
 import { encodeRecordBatch } from "../protocol/records.ts";
-import { codecFor, type Msg } from "../protocol/schema.ts";
+import { codecFor } from "../protocol/schema.ts";
+import type { Msg } from "./lib/msg.ts";
 import { readResponseHeader } from "../protocol/headers.ts";
 
 const VERSION = 9;

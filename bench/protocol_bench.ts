@@ -8,7 +8,8 @@
  */
 import { FetchResponse, ProduceRequest } from "../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../protocol/records.ts";
-import { codecFor, decodeMessage, encodeMessage, type Msg } from "../protocol/schema.ts";
+import { codecFor, decodeMessage, encodeMessage } from "../protocol/schema.ts";
+import type { Msg } from "./lib/msg.ts";
 
 const KiB = 1024;
 

@@ -77,12 +77,10 @@ export const UNKNOWN_TAGS = "_unknownTags";
 export type TaggedField = [tag: number, data: Uint8Array];
 
 /**
- * A message as the codec walks it: field name → value. Handlers and tests should use the types
- * generated in protocol/messages/ (`MetadataRequest`, `MetadataResponse`, …); this loose form
- * remains for code not yet typed, and is what the generic codec works on internally.
+ * A message as the codec walks it: field name → value. Internal to the codec: callers use the
+ * types generated in protocol/messages/ (`MetadataRequest`, `MetadataResponse`, …).
  */
-// deno-lint-ignore no-explicit-any
-export type Msg = Record<string, any>;
+type Loose = Record<string, unknown>;
 
 /**
  * Strict encoding: a key that is no field of the struct (at any version) makes encoding throw,
@@ -115,8 +113,8 @@ type Dec = (r: Reader) => unknown;
 type Enc = (w: Writer, v: unknown) => void;
 
 interface CompiledStruct {
-  decode(r: Reader): Msg;
-  encode(w: Writer, m: Msg): void;
+  decode(r: Reader): Loose;
+  encode(w: Writer, m: Loose): void;
 }
 
 /**
@@ -129,7 +127,7 @@ export type Encodable<T> = T extends Uint8Array ? T
   : T extends object ? { [K in keyof T]?: Encodable<T[K]> }
   : T;
 
-export interface Codec<T = Msg> {
+export interface Codec<T = unknown> {
   readonly schema: MessageSchema<T>;
   readonly version: number;
   readonly flexible: boolean;
@@ -364,10 +362,10 @@ function fieldEncoder(f: FieldSchema, version: number, flexible: boolean): Enc {
       return (w, v) => {
         if (v == null) return w.int8(-1);
         w.int8(1);
-        s.encode(w, v as Msg);
+        s.encode(w, v as Loose);
       };
     }
-    return (w, v) => s.encode(w, (v as Msg) ?? defaults());
+    return (w, v) => s.encode(w, (v as Loose) ?? defaults());
   }
   const e = primitiveEncoder(f.type, flexible, nullable);
   if (!e) throw new Error(`unknown type ${f.type} for ${f.name}`);
@@ -375,7 +373,7 @@ function fieldEncoder(f: FieldSchema, version: number, flexible: boolean): Enc {
 }
 
 interface StructPlan extends CompiledStruct {
-  decodeDefaults(): Msg;
+  decodeDefaults(): Loose;
 }
 
 function isDefault(f: FieldSchema, v: unknown): boolean {
@@ -387,7 +385,7 @@ function isDefault(f: FieldSchema, v: unknown): boolean {
   return v === d;
 }
 
-function checkKeys(m: Msg, known: Set<string>): void {
+function checkKeys(m: Loose, known: Set<string>): void {
   for (const k in m) {
     if (!known.has(k)) {
       throw new Error(`strict encoding: unknown field "${k}" (fields: ${[...known].join(", ")})`);
@@ -437,8 +435,8 @@ function compileStruct(fields: FieldSchema[], version: number, flexible: boolean
   const tagIndex = new Map(tagged.map((t) => [t.tag, t]));
 
   const plan: StructPlan = {
-    decodeDefaults(): Msg {
-      const m: Msg = {};
+    decodeDefaults(): Loose {
+      const m: Loose = {};
       for (const a of absent) m[a.name] = defaultValue(a.f);
       for (const t of tagged) m[t.f.name] = defaultValue(t.f);
       for (const f of regular) {
@@ -447,8 +445,8 @@ function compileStruct(fields: FieldSchema[], version: number, flexible: boolean
       }
       return m;
     },
-    decode(r: Reader): Msg {
-      const m: Msg = {};
+    decode(r: Reader): Loose {
+      const m: Loose = {};
       for (let i = 0; i < regular.length; i++) m[regular[i].name] = regular[i].dec(r);
       for (let i = 0; i < absent.length; i++) m[absent[i].name] = defaultValue(absent[i].f);
       if (flexible) {
@@ -476,7 +474,7 @@ function compileStruct(fields: FieldSchema[], version: number, flexible: boolean
       }
       return m;
     },
-    encode(w: Writer, m: Msg): void {
+    encode(w: Writer, m: Loose): void {
       if (strictEncoding) checkKeys(m, known);
       for (let i = 0; i < regular.length; i++) {
         const f = regular[i];

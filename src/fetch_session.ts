@@ -33,7 +33,13 @@
  * after a Kafka broker restart.
  */
 import { ErrorCode } from "../protocol/errors.ts";
-import type { Msg } from "../protocol/schema.ts";
+import type {
+  FetchableTopicResponse,
+  FetchRequest,
+  FetchResponse,
+  FetchTopic,
+} from "../protocol/messages/mod.ts";
+import type { Encodable } from "../protocol/schema.ts";
 import type { BrokerConfig } from "./config.ts";
 
 export const INVALID_SESSION_ID = 0;
@@ -137,10 +143,13 @@ export type FetchContext =
    */
   | {
     kind: "full" | "incremental";
-    request: Msg;
+    request: SessionFetchRequest;
     view: FetchSessionView;
-    complete(result: FetchSessionResult | undefined, now?: number): Msg | null;
+    complete(result: FetchSessionResult | undefined, now?: number): Encodable<FetchResponse> | null;
   };
+
+/** A Fetch request being served in a session: the session's view travels with it. */
+export type SessionFetchRequest = FetchRequest & { fetchSession?: FetchSessionView };
 
 function keyOf(topic: string, partition: number): string {
   return `${topic}:${partition}`;
@@ -151,25 +160,25 @@ function sessionKey(s: { usesTopicIds: boolean }, p: CachedPartition): string {
 }
 
 /** Whether the request comes from a follower (replica id >= 0): its sessions are privileged. */
-function isFollower(req: Msg, apiVersion: number): boolean {
-  const id = apiVersion >= 15 ? (req.replicaState as Msg | undefined)?.replicaId : req.replicaId;
+function isFollower(req: FetchRequest, apiVersion: number): boolean {
+  const id = apiVersion >= 15 ? req.replicaState?.replicaId : req.replicaId;
   return typeof id === "number" && id >= 0;
 }
 
 /** The request's partitions as cached partitions (nothing answered yet), in request order. */
-function requestedPartitions(req: Msg, byId: boolean): CachedPartition[] {
+function requestedPartitions(req: FetchRequest, byId: boolean): CachedPartition[] {
   const out: CachedPartition[] = [];
-  for (const t of (req.topics ?? []) as Msg[]) {
-    for (const p of (t.partitions ?? []) as Msg[]) {
+  for (const t of req.topics ?? []) {
+    for (const p of t.partitions ?? []) {
       out.push({
-        topic: byId ? "" : t.topic as string,
-        topicId: byId ? t.topicId as string : "",
-        partition: p.partition as number,
-        fetchOffset: p.fetchOffset as number,
-        maxBytes: p.partitionMaxBytes as number,
-        currentLeaderEpoch: (p.currentLeaderEpoch as number | undefined) ?? -1,
-        lastFetchedEpoch: (p.lastFetchedEpoch as number | undefined) ?? -1,
-        logStartOffset: (p.logStartOffset as number | undefined) ?? -1,
+        topic: byId ? "" : t.topic,
+        topicId: byId ? t.topicId : "",
+        partition: p.partition,
+        fetchOffset: p.fetchOffset,
+        maxBytes: p.partitionMaxBytes,
+        currentLeaderEpoch: p.currentLeaderEpoch ?? -1,
+        lastFetchedEpoch: p.lastFetchedEpoch ?? -1,
+        logStartOffset: p.logStartOffset ?? -1,
         highWatermark: -1,
         lastStableOffset: -1,
         localLogStartOffset: -1,
@@ -180,9 +189,13 @@ function requestedPartitions(req: Msg, byId: boolean): CachedPartition[] {
 }
 
 /** The request again, listing `parts` (consecutive partitions of a topic grouped) instead. */
-function expandedRequest(req: Msg, parts: CachedPartition[], byId: boolean): Msg {
-  const topics: Msg[] = [];
-  let last: Msg | undefined;
+function expandedRequest(
+  req: FetchRequest,
+  parts: CachedPartition[],
+  byId: boolean,
+): FetchRequest {
+  const topics: Encodable<FetchTopic>[] = [];
+  let last: Encodable<FetchTopic> | undefined;
   let lastKey = "";
   for (const p of parts) {
     const key = byId ? p.topicId : p.topic;
@@ -191,7 +204,7 @@ function expandedRequest(req: Msg, parts: CachedPartition[], byId: boolean): Msg
       topics.push(last);
       lastKey = key;
     }
-    (last.partitions as Msg[]).push({
+    last.partitions!.push({
       partition: p.partition,
       currentLeaderEpoch: p.currentLeaderEpoch,
       fetchOffset: p.fetchOffset,
@@ -204,7 +217,8 @@ function expandedRequest(req: Msg, parts: CachedPartition[], byId: boolean): Msg
     ...req,
     sessionId: INVALID_SESSION_ID,
     sessionEpoch: FINAL_EPOCH,
-    topics,
+    // The fields the Fetch handler reads; the others take their defaults if re-encoded.
+    topics: topics as FetchTopic[],
     forgottenTopicsData: [],
   };
 }
@@ -358,10 +372,10 @@ export class FetchSessionCache {
    * the session it names: closed by a full request, its partitions updated and forgotten ones
    * removed by an incremental one, whose epoch then advances.
    */
-  newContext(req: Msg, apiVersion: number): FetchContext {
+  newContext(req: FetchRequest, apiVersion: number): FetchContext {
     if (apiVersion < FIRST_SESSION_VERSION) return { kind: "sessionless" };
-    const sessionId = req.sessionId as number;
-    const epoch = req.sessionEpoch as number;
+    const sessionId = req.sessionId;
+    const epoch = req.sessionEpoch;
     const byId = apiVersion >= TOPIC_ID_VERSION;
     if (epoch === INITIAL_EPOCH || epoch === FINAL_EPOCH) {
       if (sessionId !== INVALID_SESSION_ID) this.remove(sessionId);
@@ -402,9 +416,9 @@ export class FetchSessionCache {
         cached.logStartOffset = p.logStartOffset;
       }
     }
-    for (const t of (req.forgottenTopicsData ?? []) as Msg[]) {
-      const topic = (byId ? t.topicId : t.topic) as string;
-      for (const p of (t.partitions ?? []) as number[]) s.partitions.delete(keyOf(topic, p));
+    for (const t of req.forgottenTopicsData ?? []) {
+      const topic = byId ? t.topicId : t.topic;
+      for (const p of t.partitions ?? []) s.partitions.delete(keyOf(topic, p));
     }
     if (s.size === 0) {
       // Nothing left to fetch: the session closes and the request is answered sessionless.
@@ -487,28 +501,28 @@ function applyResult(
  * CachedPartition.maybeUpdateResponseData), records the result in the view and returns the
  * session id to answer with (0 without a session).
  */
-export function finishFetchSession(req: Msg, responses: Msg[]): number {
-  const view = req.fetchSession as FetchSessionView | undefined;
+export function finishFetchSession(req: FetchRequest, responses: FetchableTopicResponse[]): number {
+  const view = (req as SessionFetchRequest).fetchSession;
   if (!view) return INVALID_SESSION_ID;
   let n = 0;
-  for (const t of responses) n += (t.partitions as Msg[]).length;
+  for (const t of responses) n += t.partitions.length;
   const offsets = new Float64Array(n * 3);
   const flags = new Uint8Array(n);
   const cached = view.cached;
   let i = 0;
   for (const t of responses) {
-    const kept: Msg[] = [];
-    for (const p of t.partitions as Msg[]) {
-      const hw = p.highWatermark as number;
-      const lso = p.lastStableOffset as number;
-      const logStart = p.logStartOffset as number;
-      const records = p.records as Uint8Array | null;
+    const kept: FetchableTopicResponse["partitions"] = [];
+    for (const p of t.partitions) {
+      const hw = p.highWatermark;
+      const lso = p.lastStableOffset;
+      const logStart = p.logStartOffset;
+      const records = p.records;
       let f = 0;
       if (records && records.length > 0) f |= RECORDS;
       if (p.errorCode !== 0) f |= ERROR;
       const changed = !cached || f !== 0 || hw !== cached[i * 3] ||
         lso !== cached[i * 3 + 1] || logStart !== cached[i * 3 + 2] ||
-        (p.preferredReadReplica as number) >= 0;
+        p.preferredReadReplica >= 0;
       if (changed) {
         f |= INCLUDED;
         kept.push(p);
@@ -523,7 +537,7 @@ export function finishFetchSession(req: Msg, responses: Msg[]): number {
   }
   if (view.incremental) {
     let w = 0;
-    for (const t of responses) if ((t.partitions as Msg[]).length > 0) responses[w++] = t;
+    for (const t of responses) if (t.partitions.length > 0) responses[w++] = t;
     responses.length = w;
   }
   view.result = { offsets, flags };
@@ -561,6 +575,6 @@ export function fetchSessionsOf(broker: FetchSessionHost): FetchSessionCache {
 }
 
 /** The response to a request with a session error. */
-export function sessionErrorResponse(errorCode: number): Msg {
+export function sessionErrorResponse(errorCode: number): Encodable<FetchResponse> {
   return { throttleTimeMs: 0, errorCode, sessionId: INVALID_SESSION_ID, responses: [] };
 }

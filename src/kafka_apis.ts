@@ -13,8 +13,8 @@ import {
 import type { RequestHeader } from "../protocol/headers.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { Reader, Writer } from "../protocol/primitives.ts";
-import { codecFor, isFlexible, type Msg } from "../protocol/schema.ts";
-import { ApiVersionsResponse } from "../protocol/messages/mod.ts";
+import { codecFor, isFlexible } from "../protocol/schema.ts";
+import { ApiVersionsResponse, type FetchRequest } from "../protocol/messages/mod.ts";
 import { bufferPool } from "./buffer_pool.ts";
 import { CloseConnection } from "./close_connection.ts";
 import type { BrokerConfig } from "./config.ts";
@@ -23,6 +23,7 @@ import {
   fetchSessionsOf,
   type FetchSessionView,
   sessionErrorResponse,
+  type SessionFetchRequest,
 } from "./fetch_session.ts";
 import { errText, log } from "./log.ts";
 import { type Metrics, responseErrorCodes } from "./metrics.ts";
@@ -31,7 +32,7 @@ import type { HandlerRegistry } from "./registry.ts";
 import type { BrokerServices } from "./services.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
-import type { DecodedRequest, ForwardedAnswer } from "./workers/peer_methods.ts";
+import type { DecodedRequest, ForwardedAnswer, RequestBody } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
 /** What request handling needs of the broker. */
@@ -165,7 +166,7 @@ async function handleRequestFrame(
     return forwardRequest(host, CONTROLLER_WORKER, frame, clientHost, connectionId);
   }
   const flexible = isFlexible(reg.request, header.apiVersion);
-  let body: Msg;
+  let body: RequestBody;
   if (decoded) body = decoded.body;
   else {
     try {
@@ -190,12 +191,14 @@ async function handleRequestFrame(
   // Fetch sessions are kept by the worker holding the connection: a session's request is
   // expanded to all its partitions before routing, and its answer recorded once read.
   const session = forward && header.apiKey === FETCH_KEY
-    ? fetchSessionsOf(host).newContext(body, header.apiVersion)
+    ? fetchSessionsOf(host).newContext(body as FetchRequest, header.apiVersion)
     : fetchSession === undefined
     ? undefined
     : { kind: "forwarded" as const };
   if (session?.kind === "full" || session?.kind === "incremental") body = session.request;
-  else if (session?.kind === "forwarded") body.fetchSession = fetchSession;
+  else if (session?.kind === "forwarded") {
+    (body as SessionFetchRequest).fetchSession = fetchSession;
+  }
   if (
     forward && cluster && session?.kind !== "error" &&
     reg.placement === "partitionOwner"
@@ -263,7 +266,7 @@ function encodeResponse(
 }
 
 /** Re-points the byte fields of `body` that view `from` at the same bytes of `to`. */
-function rebase(body: Msg, from: Uint8Array, to: Uint8Array): Msg {
+function rebase(body: RequestBody, from: Uint8Array, to: Uint8Array): RequestBody {
   const start = from.byteOffset;
   const end = start + from.length;
   const walk = (v: unknown): unknown => {
@@ -275,13 +278,13 @@ function rebase(body: Msg, from: Uint8Array, to: Uint8Array): Msg {
     }
     if (Array.isArray(v)) return v.map(walk);
     if (v !== null && typeof v === "object") {
-      const out: Msg = {};
+      const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) out[k] = walk(x);
       return out;
     }
     return v;
   };
-  return walk(body) as Msg;
+  return walk(body) as RequestBody;
 }
 
 /** Whether this worker sends requests of `apiKey` whole (a copy) to the controller. */
@@ -301,19 +304,21 @@ function soleOwner(
   host: KafkaApisHost,
   apiKey: number,
   apiVersion: number,
-  body: Msg,
+  body: RequestBody,
 ): number | null {
   const cluster = host.cluster!;
   const layout = host.registry.partitionLayout(apiKey, apiVersion);
   if (!layout) return null;
   const catalogue = host.services.metadataCache;
   let owner: number | null = null;
-  for (const t of body[layout.topics] as Msg[]) {
+  // The layout names the fields (derived from the schema), so they are walked by name.
+  type Fields = Record<string, unknown>;
+  for (const t of (body as Fields)[layout.topics] as Fields[]) {
     const name = layout.topicName !== undefined
       ? t[layout.topicName] as string
-      : catalogue.topicById(t[layout.topicId!])?.name;
+      : catalogue.topicById(t[layout.topicId!] as string)?.name;
     if (name === undefined || !catalogue.topic(name)) return null;
-    for (const p of t[layout.partitions] as Msg[]) {
+    for (const p of t[layout.partitions] as Fields[]) {
       const o = cluster.ownerOf(name, p[layout.index] as number);
       if (owner === null) owner = o;
       else if (o !== owner) return null;
@@ -364,7 +369,7 @@ async function forwardSessionFetch(
   host: KafkaApisHost,
   peer: number,
   header: RequestHeader,
-  body: Msg,
+  body: RequestBody,
   session: Extract<FetchContext, { kind: "full" | "incremental" }>,
   clientHost: string,
   connectionId: number,

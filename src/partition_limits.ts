@@ -1,6 +1,6 @@
 /** How many partitions one admin request may create (CreateTopics, CreatePartitions). */
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import type { Msg } from "../protocol/schema.ts";
+import type { CreateTopicsRequestCreatableTopic } from "../protocol/messages/mod.ts";
 
 /**
  * Most partitions one CreateTopics or CreatePartitions request may create: Kafka's controller
@@ -25,12 +25,12 @@ export function tooManyPartitions(requested: number): KafkaError {
  * whole request when that is over the bound.
  */
 export function createTopicsOverLimit(
-  topics: Msg[],
+  topics: CreateTopicsRequestCreatableTopic[],
   defaultNumPartitions: number,
 ): KafkaError | null {
   let total = 0;
   for (const t of topics) {
-    const assignments = (t.assignments ?? []) as Msg[];
+    const assignments = t.assignments ?? [];
     if (assignments.length > 0) total += assignments.length;
     else if (t.numPartitions === -1) total += defaultNumPartitions;
     else if (t.numPartitions > 0) total += t.numPartitions;

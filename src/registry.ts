@@ -4,7 +4,7 @@
  * there is no second list of supported versions or per-API facts to drift out of date.
  */
 import type { RequestHeader } from "../protocol/headers.ts";
-import type { Encodable, MessageSchema, Msg } from "../protocol/schema.ts";
+import type { Encodable, MessageSchema } from "../protocol/schema.ts";
 import { type PartitionLayout, partitionLayout } from "./request_partitions.ts";
 import type { BrokerServices } from "./services.ts";
 
@@ -20,11 +20,10 @@ export interface RequestContext {
 
 /**
  * Returns the response body, or null when no response is sent (Produce with acks=0). `Req` and
- * `Resp` are the generated message types (default: the loose `Msg`, for handlers not yet
- * typed). The request arrives complete (absent fields carry their defaults); the response may
+ * `Resp` are the generated message types. The request arrives complete (absent fields carry their defaults); the response may
  * leave out any field, which is then written as its declared default.
  */
-export type Handler<Req = Msg, Resp = Msg> = (
+export type Handler<Req = unknown, Resp = unknown> = (
   req: Req,
   ctx: RequestContext,
 ) => Encodable<Resp> | null | Promise<Encodable<Resp> | null>;
@@ -42,7 +41,7 @@ export type Placement = "any" | "coordinator" | "partitionOwner";
  * and response types so that, declared through `defineApi`, the handler's argument and return
  * value are checked against the schemas' generated types (a misspelt field is a compile error).
  */
-export interface ApiRegistration<Req = Msg, Resp = Msg> {
+export interface ApiRegistration<Req = unknown, Resp = unknown> {
   apiKey: number;
   name: string;
   minVersion: number;

@@ -4,7 +4,8 @@
  */
 import { readResponseHeader, writeRequestHeader } from "../../protocol/headers.ts";
 import { Reader, Writer } from "../../protocol/primitives.ts";
-import { codecFor, isFlexible, type MessageSchema, type Msg } from "../../protocol/schema.ts";
+import { codecFor, isFlexible, type MessageSchema } from "../../protocol/schema.ts";
+import type { Msg } from "./msg.ts";
 import { LOOPBACK } from "./scale_broker.ts";
 
 export class Client {

@@ -10,7 +10,7 @@ import {
   ProduceResponse,
 } from "../../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "./msg.ts";
 import { Client, median } from "./bench_client.ts";
 import { rssMiB, sleep } from "./scale_broker.ts";
 

@@ -10,7 +10,7 @@ import { readResponseHeader, writeRequestHeader } from "../../protocol/headers.t
 import { ProduceRequest, ProduceResponse } from "../../protocol/messages/mod.ts";
 import { Reader, Writer } from "../../protocol/primitives.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
-import { codecFor, type Msg } from "../../protocol/schema.ts";
+import { codecFor, type Encodable } from "../../protocol/schema.ts";
 import type { AdminHost } from "./admin_host.ts";
 import { asObject, badRequest, HttpError } from "./http.ts";
 
@@ -153,7 +153,7 @@ export async function produceRecord(
   const records = encodeRecordBatch({
     records: [{ key: input.key, value: input.value, headers: input.headers, timestamp }],
   });
-  const request: Msg = {
+  const request: Encodable<ProduceRequest> = {
     transactionalId: null,
     acks: -1,
     timeoutMs: 30_000,
@@ -175,14 +175,14 @@ export async function produceRecord(
   );
   if (!chunks) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, "produce got no response");
   const response = decodeResponse(chunks);
-  const p = (response.responses as Msg[])[0].partitionResponses[0] as Msg;
-  const code = p.errorCode as number;
+  const p = response.responses[0].partitionResponses[0];
+  const code = p.errorCode;
   if (code !== 0) {
-    const details = (p.recordErrors as Msg[] | undefined)?.map((e) => e.batchIndexErrorMessage)
+    const details = p.recordErrors?.map((e) => e.batchIndexErrorMessage)
       .filter((x) => x) ?? [];
     throw new KafkaError(
       code,
-      (p.errorMessage as string | null) ?? details[0] ??
+      p.errorMessage ?? details[0] ??
         `produce to ${topic}-${partition} failed: ${errorName(code)}`,
     );
   }
@@ -196,7 +196,7 @@ export async function produceRecord(
 }
 
 /** The Produce response in `chunks` (a size prefix, the v1 header, the body). */
-function decodeResponse(chunks: Uint8Array[]): Msg {
+function decodeResponse(chunks: Uint8Array[]): ProduceResponse {
   const size = chunks.reduce((n, c) => n + c.length, 0);
   const all = new Uint8Array(size);
   let pos = 0;

@@ -19,7 +19,7 @@
 import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import { ConsumerProtocolAssignment } from "../../protocol/messages/mod.ts";
 import { Reader } from "../../protocol/primitives.ts";
-import { codecFor, type Msg } from "../../protocol/schema.ts";
+import { codecFor } from "../../protocol/schema.ts";
 import type { AdminHost } from "./admin_host.ts";
 import type { ClassicGroup } from "../group/classic_group.ts";
 import type { ConsumerGroup } from "../group/consumer_group.ts";
@@ -55,9 +55,9 @@ export function decodeAssignment(bytes: Uint8Array): Assignment[] {
     const version = r.int16();
     if (version < 0) return [];
     const msg = codecFor(ConsumerProtocolAssignment, Math.min(version, 3)).decode(r);
-    return (msg.assignedPartitions as Msg[]).map((a) => ({
-      topic: a.topic as string,
-      partitions: [...(a.partitions as number[])].sort((x, y) => x - y),
+    return msg.assignedPartitions.map((a) => ({
+      topic: a.topic,
+      partitions: [...a.partitions].sort((x, y) => x - y),
     }));
   } catch {
     return [];

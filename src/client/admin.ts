@@ -24,7 +24,7 @@ import {
   ListGroupsResponse,
 } from "../../protocol/messages/mod.ts";
 import { Reader } from "../../protocol/primitives.ts";
-import { codecFor, type Msg } from "../../protocol/schema.ts";
+import { codecFor } from "../../protocol/schema.ts";
 import { ConsumerProtocolAssignment } from "../../protocol/messages/mod.ts";
 import type { BrokerInfo, KafkaClient } from "./client.ts";
 import { throwIfError } from "./errors.ts";
@@ -73,7 +73,7 @@ export async function createTopic(
     timeoutMs: TIMEOUT_MS,
     validateOnly: false,
   }, { extraTimeoutMs: TIMEOUT_MS });
-  for (const t of r.topics as Msg[]) throwIfError(t.errorCode, t.errorMessage, `topic '${name}'`);
+  for (const t of r.topics) throwIfError(t.errorCode, t.errorMessage, `topic '${name}'`);
 }
 
 export async function deleteTopic(client: KafkaClient, name: string): Promise<void> {
@@ -84,7 +84,7 @@ export async function deleteTopic(client: KafkaClient, name: string): Promise<vo
     (v) => (v >= 6 ? { topics: [{ name }] } : { topicNames: [name] }),
     { extraTimeoutMs: TIMEOUT_MS },
   );
-  for (const t of r.responses as Msg[]) {
+  for (const t of r.responses) {
     throwIfError(t.errorCode, t.errorMessage, `topic '${name}'`);
   }
 }
@@ -100,7 +100,7 @@ export async function createPartitions(
     timeoutMs: TIMEOUT_MS,
     validateOnly: false,
   }, { extraTimeoutMs: TIMEOUT_MS });
-  for (const t of r.results as Msg[]) throwIfError(t.errorCode, t.errorMessage, `topic '${name}'`);
+  for (const t of r.results) throwIfError(t.errorCode, t.errorMessage, `topic '${name}'`);
 }
 
 export async function describeConfigs(
@@ -114,9 +114,9 @@ export async function describeConfigs(
     includeSynonyms: false,
     includeDocumentation: false,
   });
-  const res = (r.results as Msg[])[0];
+  const res = r.results[0];
   throwIfError(res.errorCode, res.errorMessage, `configs of '${name}'`);
-  return (res.configs as Msg[]).map((c) => ({
+  return res.configs.map((c) => ({
     name: c.name,
     value: c.value,
     // v0 has no source, only isDefault.
@@ -151,7 +151,7 @@ export async function alterConfigs(
     }],
     validateOnly: false,
   });
-  for (const x of r.responses as Msg[]) {
+  for (const x of r.responses) {
     throwIfError(x.errorCode, x.errorMessage, `configs of '${name}'`);
   }
 }
@@ -174,7 +174,7 @@ export async function listGroups(client: KafkaClient): Promise<ListedGroup[]> {
       typesFilter: [],
     });
     throwIfError(r.errorCode, null, `ListGroups on broker ${b.nodeId}`);
-    for (const g of r.groups as Msg[]) {
+    for (const g of r.groups) {
       out.set(g.groupId, {
         groupId: g.groupId,
         protocolType: g.protocolType,
@@ -208,8 +208,8 @@ function decodeAssignment(data: Uint8Array | null): { topic: string; partition: 
     const r = new Reader(data);
     const version = Math.min(Math.max(r.int16(), 0), 3);
     const a = codecFor(ConsumerProtocolAssignment, version).decode(r);
-    return (a.assignedPartitions as Msg[]).flatMap((tp) =>
-      (tp.partitions as number[]).map((partition) => ({ topic: tp.topic as string, partition }))
+    return a.assignedPartitions.flatMap((tp) =>
+      tp.partitions.map((partition) => ({ topic: tp.topic, partition }))
     );
   } catch {
     return []; // not a consumer-protocol assignment (e.g. Connect)
@@ -222,16 +222,16 @@ export async function describeGroup(client: KafkaClient, group: string): Promise
     DescribeGroupsRequest,
     DescribeGroupsResponse,
     () => ({ groups: [group], includeAuthorizedOperations: false }),
-    (resp) => (resp.groups as Msg[])[0].errorCode,
+    (resp) => resp.groups[0].errorCode,
   );
-  const g = (r.groups as Msg[])[0];
+  const g = r.groups[0];
   throwIfError(g.errorCode, null, `group '${group}'`);
   return {
     groupId: g.groupId,
     state: g.groupState,
     protocolType: g.protocolType,
     protocol: g.protocolData,
-    members: (g.members as Msg[]).map((m) => ({
+    members: g.members.map((m) => ({
       memberId: m.memberId,
       groupInstanceId: m.groupInstanceId,
       clientId: m.clientId,
@@ -247,9 +247,9 @@ export async function deleteGroup(client: KafkaClient, group: string): Promise<v
     DeleteGroupsRequest,
     DeleteGroupsResponse,
     () => ({ groupsNames: [group] }),
-    (resp) => (resp.results as Msg[])[0].errorCode,
+    (resp) => resp.results[0].errorCode,
   );
-  for (const x of r.results as Msg[]) throwIfError(x.errorCode, null, `group '${group}'`);
+  for (const x of r.results) throwIfError(x.errorCode, null, `group '${group}'`);
 }
 
 export interface ClusterDescription {
@@ -269,7 +269,7 @@ export async function describeCluster(client: KafkaClient): Promise<ClusterDescr
     return {
       clusterId: r.clusterId,
       controllerId: r.controllerId,
-      brokers: (r.brokers as Msg[]).map((b) => ({
+      brokers: r.brokers.map((b) => ({
         nodeId: b.brokerId,
         host: b.host,
         port: b.port,

@@ -7,10 +7,11 @@ import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import {
   FindCoordinatorRequest,
   FindCoordinatorResponse,
+  type FindCoordinatorResponseCoordinator,
   MetadataRequest,
   MetadataResponse,
 } from "../../protocol/messages/mod.ts";
-import type { MessageSchema, Msg } from "../../protocol/schema.ts";
+import type { Encodable, MessageSchema } from "../../protocol/schema.ts";
 import { BrokerConnection, type ConnectionOptions } from "./connection.ts";
 import { ClientError, RETRIABLE_CODES } from "./errors.ts";
 
@@ -125,18 +126,19 @@ export class KafkaClient {
     const md: ClusterMetadata = {
       clusterId: r.clusterId,
       controllerId: r.controllerId,
-      brokers: (r.brokers as Msg[]).map((b) => ({
+      brokers: r.brokers.map((b) => ({
         nodeId: b.nodeId,
         host: b.host,
         port: b.port,
         rack: b.rack,
       })),
-      topics: (r.topics as Msg[]).map((t) => ({
-        name: t.name,
+      topics: r.topics.map((t) => ({
+        // Requested by name, so every topic in the response carries one.
+        name: t.name!,
         topicId: t.topicId,
         isInternal: t.isInternal,
         errorCode: t.errorCode,
-        partitions: (t.partitions as Msg[]).map((p) => ({
+        partitions: t.partitions.map((p) => ({
           partition: p.partitionIndex,
           leader: p.leaderId,
           leaderEpoch: p.leaderEpoch,
@@ -209,7 +211,9 @@ export class KafkaClient {
         FindCoordinatorResponse,
         (v) => (v >= 4 ? { keyType, coordinatorKeys: [key] } : { key, keyType }),
       );
-      const c: Msg = version >= 4 ? (r.coordinators as Msg[])[0] : r;
+      const c: FindCoordinatorResponse | FindCoordinatorResponseCoordinator = version >= 4
+        ? r.coordinators[0]
+        : r;
       if (c.errorCode === 0) {
         this.brokers.set(c.nodeId, { nodeId: c.nodeId, host: c.host, port: c.port, rack: null });
         return c.nodeId;
@@ -227,14 +231,14 @@ export class KafkaClient {
   }
 
   /** Sends to the coordinator of `group`, re-finding it on NOT_COORDINATOR and friends. */
-  async toCoordinator(
+  async toCoordinator<Req, Resp>(
     group: string,
-    req: MessageSchema,
-    resp: MessageSchema,
-    build: (version: number) => Msg,
-    errorOf: (response: Msg, version: number) => number,
+    req: MessageSchema<Req>,
+    resp: MessageSchema<Resp>,
+    build: (version: number) => Encodable<Req>,
+    errorOf: (response: Resp, version: number) => number,
     opts: { cap?: number } = {},
-  ): Promise<{ version: number; response: Msg }> {
+  ): Promise<{ version: number; response: Resp }> {
     for (let attempt = 0;; attempt++) {
       const conn = await this.broker(await this.coordinator(group));
       const out = await conn.requestVersioned(req, resp, build, opts);

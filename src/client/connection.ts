@@ -13,9 +13,9 @@ import { ApiVersionsRequest, ApiVersionsResponse } from "../../protocol/messages
 import { Reader, Writer } from "../../protocol/primitives.ts";
 import {
   codecFor,
+  type Encodable,
   isFlexible,
   type MessageSchema,
-  type Msg,
   parseVersions,
 } from "../../protocol/schema.ts";
 import { ClientError } from "./errors.ts";
@@ -40,7 +40,7 @@ interface Pending {
   apiKey: number;
   version: number;
   resp: MessageSchema;
-  resolve(m: Msg): void;
+  resolve(m: unknown): void;
   reject(e: Error): void;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -102,7 +102,7 @@ export class BrokerConnection {
       const r = await this.send(ApiVersionsRequest, ApiVersionsResponse, version, body);
       if (r.errorCode === ErrorCode.UNSUPPORTED_VERSION) {
         // The broker answered at v0 with its own range for ApiVersions: retry inside it.
-        const own = (r.apiKeys as Msg[]).find((k) => k.apiKey === API_VERSIONS_KEY);
+        const own = r.apiKeys.find((k) => k.apiKey === API_VERSIONS_KEY);
         if (!own) break;
         version = Math.min(version, own.maxVersion);
         continue;
@@ -110,7 +110,7 @@ export class BrokerConnection {
       if (r.errorCode !== 0) {
         throw new KafkaError(r.errorCode, `${errorName(r.errorCode)} (ApiVersions)`);
       }
-      for (const k of r.apiKeys as Msg[]) {
+      for (const k of r.apiKeys) {
         this.apis.set(k.apiKey, { minVersion: k.minVersion, maxVersion: k.maxVersion });
       }
       this.apiVersionsVersion = version;
@@ -146,36 +146,36 @@ export class BrokerConnection {
   }
 
   /** Sends `body` (missing fields take their defaults) at the negotiated version. */
-  request(
-    req: MessageSchema,
-    resp: MessageSchema,
-    body: Msg,
+  request<Req, Resp>(
+    req: MessageSchema<Req>,
+    resp: MessageSchema<Resp>,
+    body: Encodable<Req>,
     opts: { cap?: number; extraTimeoutMs?: number } = {},
-  ): Promise<Msg> {
+  ): Promise<Resp> {
     const version = this.versionFor(req, opts.cap);
     return this.send(req, resp, version, body, opts.extraTimeoutMs ?? 0);
   }
 
   /** Like request, also returning the version used (for callers whose fields differ by version). */
-  async requestVersioned(
-    req: MessageSchema,
-    resp: MessageSchema,
-    build: (version: number) => Msg,
+  async requestVersioned<Req, Resp>(
+    req: MessageSchema<Req>,
+    resp: MessageSchema<Resp>,
+    build: (version: number) => Encodable<Req>,
     opts: { cap?: number; extraTimeoutMs?: number } = {},
-  ): Promise<{ version: number; response: Msg }> {
+  ): Promise<{ version: number; response: Resp }> {
     const version = this.versionFor(req, opts.cap);
     const response = await this.send(req, resp, version, build(version), opts.extraTimeoutMs ?? 0);
     return { version, response };
   }
 
   /** Sends at an explicit version and waits for the response. */
-  send(
-    req: MessageSchema,
-    resp: MessageSchema,
+  send<Req, Resp>(
+    req: MessageSchema<Req>,
+    resp: MessageSchema<Resp>,
     version: number,
-    body: Msg,
+    body: Encodable<Req>,
     extraTimeoutMs = 0,
-  ): Promise<Msg> {
+  ): Promise<Resp> {
     if (this.closed) {
       return Promise.reject(
         this.closeReason ?? new ClientError(`connection to ${this.address} is closed`),
@@ -184,7 +184,7 @@ export class BrokerConnection {
     const correlationId = ++this.correlationId;
     const frame = this.encode(req, version, body, correlationId);
     const timeoutMs = (this.opts.requestTimeoutMs ?? 30_000) + extraTimeoutMs;
-    return new Promise<Msg>((resolve, reject) => {
+    return new Promise<Resp>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(correlationId);
         reject(
@@ -200,7 +200,7 @@ export class BrokerConnection {
         apiKey: req.apiKey!,
         version,
         resp,
-        resolve,
+        resolve: resolve as (m: unknown) => void,
         reject,
         timer,
       });
@@ -209,13 +209,18 @@ export class BrokerConnection {
   }
 
   /** Sends a request no response will answer (produce with acks=0). */
-  async sendNoResponse(req: MessageSchema, body: Msg): Promise<void> {
+  async sendNoResponse<Req>(req: MessageSchema<Req>, body: Encodable<Req>): Promise<void> {
     if (this.closed) throw new ClientError(`connection to ${this.address} is closed`);
     const frame = this.encode(req, this.versionFor(req), body, ++this.correlationId);
     await this.writeFully(frame);
   }
 
-  private encode(req: MessageSchema, version: number, body: Msg, correlationId: number) {
+  private encode<Req>(
+    req: MessageSchema<Req>,
+    version: number,
+    body: Encodable<Req>,
+    correlationId: number,
+  ) {
     const w = new Writer(256);
     w.int32(0);
     writeRequestHeader(

@@ -7,7 +7,6 @@
 import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import { FetchRequest, FetchResponse } from "../../protocol/messages/mod.ts";
 import { decodeRecords } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
 import { type KafkaClient, sleep } from "./client.ts";
 import { RETRIABLE_CODES } from "./errors.ts";
 import { type TopicPartition, tpKey } from "./offsets.ts";
@@ -171,9 +170,9 @@ export class Fetcher {
     }
     const out: ConsumerRecord[] = [];
     let refresh = false;
-    for (const t of r.responses as Msg[]) {
+    for (const t of r.responses) {
       const topic: string = version >= 13 ? names.get(t.topicId)! : t.topic;
-      for (const p of t.partitions as Msg[]) {
+      for (const p of t.partitions) {
         const key = `${topic}:${p.partitionIndex}`;
         const from = this.positions.get(key);
         if (from === undefined) continue;

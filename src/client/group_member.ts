@@ -13,13 +13,14 @@ import {
   HeartbeatResponse,
   JoinGroupRequest,
   JoinGroupResponse,
+  type JoinGroupResponseMember,
   LeaveGroupRequest,
   LeaveGroupResponse,
   SyncGroupRequest,
   SyncGroupResponse,
 } from "../../protocol/messages/mod.ts";
 import { Reader, Writer } from "../../protocol/primitives.ts";
-import { codecFor, type Encodable, type MessageSchema, type Msg } from "../../protocol/schema.ts";
+import { codecFor, type Encodable, type MessageSchema } from "../../protocol/schema.ts";
 import { type KafkaClient, sleep } from "./client.ts";
 import type { BrokerConnection } from "./connection.ts";
 import { commitOffsets, type TopicPartition } from "./offsets.ts";
@@ -143,7 +144,7 @@ export class GroupMember {
       this.memberId = j.memberId;
       this.generationId = j.generationId;
       let assignments: { memberId: string; assignment: Uint8Array }[] = [];
-      if (j.leader === j.memberId) assignments = await this.assign(j.members as Msg[]);
+      if (j.leader === j.memberId) assignments = await this.assign(j.members);
       const s = await conn.request(SyncGroupRequest, SyncGroupResponse, {
         groupId: this.groupId,
         generationId: this.generationId,
@@ -170,8 +171,8 @@ export class GroupMember {
       const a = s.assignment?.length
         ? decodeVersioned(ConsumerProtocolAssignment, s.assignment)
         : { assignedPartitions: [] };
-      this.assignment = (a.assignedPartitions as Msg[]).flatMap((tp) =>
-        (tp.partitions as number[]).map((partition) => ({ topic: tp.topic as string, partition }))
+      this.assignment = a.assignedPartitions.flatMap((tp) =>
+        tp.partitions.map((partition) => ({ topic: tp.topic, partition }))
       );
       this.needsRejoin = false;
       this.startHeartbeat();
@@ -179,7 +180,9 @@ export class GroupMember {
     }
   }
 
-  private async assign(members: Msg[]): Promise<{ memberId: string; assignment: Uint8Array }[]> {
+  private async assign(
+    members: JoinGroupResponseMember[],
+  ): Promise<{ memberId: string; assignment: Uint8Array }[]> {
     const subs = new Map<string, string[]>();
     for (const m of members) {
       subs.set(m.memberId, decodeVersioned(ConsumerProtocolSubscription, m.metadata).topics);

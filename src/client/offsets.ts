@@ -11,8 +11,8 @@ import {
   OffsetCommitResponse,
   OffsetFetchRequest,
   OffsetFetchResponse,
+  type OffsetFetchResponseGroup,
 } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
 import { type KafkaClient, sleep } from "./client.ts";
 import { RETRIABLE_CODES, throwIfError } from "./errors.ts";
 
@@ -64,8 +64,8 @@ export async function listOffsets(
           partitions: ps.map((p) => ({ partitionIndex: p, timestamp, maxNumOffsets: 1 })),
         })),
       });
-      for (const t of r.topics as Msg[]) {
-        for (const p of t.partitions as Msg[]) {
+      for (const t of r.topics) {
+        for (const p of t.partitions) {
           if (RETRIABLE_CODES.has(p.errorCode) && attempt < 10) {
             retry.push({ topic: t.name, partition: p.partitionIndex });
             continue;
@@ -103,9 +103,9 @@ export async function fetchCommitted(
         v >= 8
           ? { groups: [{ groupId: group, memberId: null, memberEpoch: -1, topics: list }] }
           : { groupId: group, topics: list },
-      (resp, v) => v >= 8 ? (resp.groups as Msg[])[0].errorCode : resp.errorCode,
+      (resp, v) => v >= 8 ? resp.groups[0].errorCode : resp.errorCode,
     );
-    const g: Msg = version >= 8 ? (r.groups as Msg[])[0] : r;
+    const g: OffsetFetchResponse | OffsetFetchResponseGroup = version >= 8 ? r.groups[0] : r;
     if (g.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS && attempt < 20) {
       await sleep(100);
       continue;
@@ -115,8 +115,8 @@ export async function fetchCommitted(
       string,
       { topic: string; partition: number; offset: number; metadata: string }
     >();
-    for (const t of g.topics as Msg[]) {
-      for (const p of t.partitions as Msg[]) {
+    for (const t of g.topics) {
+      for (const p of t.partitions) {
         throwIfError(p.errorCode, null, `OffsetFetch ${t.name}-${p.partitionIndex}`);
         if (p.committedOffset < 0) continue;
         out.set(`${t.name}:${p.partitionIndex}`, {
@@ -169,10 +169,10 @@ export async function commitOffsets(
         })),
       })),
     }),
-    (resp) => (resp.topics as Msg[])[0]?.partitions?.[0]?.errorCode ?? 0,
+    (resp) => resp.topics[0]?.partitions?.[0]?.errorCode ?? 0,
   );
-  for (const t of r.topics as Msg[]) {
-    for (const p of t.partitions as Msg[]) {
+  for (const t of r.topics) {
+    for (const p of t.partitions) {
       if (p.errorCode !== 0) {
         throw new KafkaError(
           p.errorCode,

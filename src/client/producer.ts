@@ -6,7 +6,6 @@
 import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import { ProduceRequest, ProduceResponse } from "../../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
 import { type KafkaClient, sleep } from "./client.ts";
 import { RETRIABLE_CODES } from "./errors.ts";
 import { partitionForKey } from "./partitioner.ts";
@@ -109,8 +108,8 @@ export class Producer {
         const r = await conn.request(ProduceRequest, ProduceResponse, body, {
           extraTimeoutMs: this.opts.timeoutMs,
         });
-        for (const t of r.responses as Msg[]) {
-          for (const pr of t.partitionResponses as Msg[]) {
+        for (const t of r.responses) {
+          for (const pr of t.partitionResponses) {
             if (pr.errorCode === 0) {
               out.push({
                 partition: pr.index,
@@ -121,7 +120,7 @@ export class Producer {
               retry.push(pr.index);
             } else {
               const why = pr.errorMessage ??
-                (pr.recordErrors as Msg[] | undefined)?.[0]?.batchIndexErrorMessage;
+                pr.recordErrors?.[0]?.batchIndexErrorMessage;
               throw new KafkaError(
                 pr.errorCode,
                 `${errorName(pr.errorCode)}${

@@ -4,7 +4,10 @@
  * currentLeaderEpoch or generationId mean "unknown" only as -1, so a request must carry its
  * declared defaults to mean what a stock client means.
  */
-import type { FieldSchema, MessageSchema, Msg } from "../../protocol/schema.ts";
+import type { Encodable, FieldSchema, MessageSchema } from "../../protocol/schema.ts";
+
+/** A request body as this filler walks it, whatever its message type. */
+type Body = Record<string, unknown>;
 
 function defaultOf(f: FieldSchema): unknown {
   const d = f.default;
@@ -31,22 +34,22 @@ function defaultOf(f: FieldSchema): unknown {
   }
 }
 
-function fill(fields: FieldSchema[], m: Msg): Msg {
-  const out: Msg = { ...m };
+function fill(fields: FieldSchema[], m: Body): Body {
+  const out: Body = { ...m };
   for (const f of fields) {
     const v = out[f.name];
     if (v === undefined) {
       out[f.name] = defaultOf(f);
     } else if (f.fields && Array.isArray(v)) {
-      out[f.name] = v.map((e) => fill(f.fields!, e as Msg));
+      out[f.name] = v.map((e) => fill(f.fields!, e as Body));
     } else if (f.fields && v !== null && typeof v === "object" && !(v instanceof Uint8Array)) {
-      out[f.name] = fill(f.fields, v as Msg);
+      out[f.name] = fill(f.fields, v as Body);
     }
   }
   return out;
 }
 
 /** `body` with every missing field, at any depth, set to its schema default. */
-export function withDefaults(schema: MessageSchema, body: Msg): Msg {
-  return fill(schema.fields, body);
+export function withDefaults<T>(schema: MessageSchema<T>, body: Encodable<T>): Encodable<T> {
+  return fill(schema.fields, body as Body) as Encodable<T>;
 }

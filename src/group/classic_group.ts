@@ -13,7 +13,7 @@
  * This class keeps the bookkeeping (members, static members, pending members, leader,
  * generation, protocol vote); the GroupCoordinator drives the transitions and timers.
  */
-import { codecFor, type Msg } from "../../protocol/schema.ts";
+import { codecFor } from "../../protocol/schema.ts";
 import { ConsumerProtocolSubscription } from "../../protocol/messages/mod.ts";
 import { Reader } from "../../protocol/primitives.ts";
 import {
@@ -334,7 +334,7 @@ export class ClassicGroup {
  * newest are read as the newest (later versions only append fields) and trailing bytes are
  * ignored, as Kafka's ConsumerProtocol does. Null when malformed.
  */
-export function decodeSubscription(b: Uint8Array): Msg | null {
+export function decodeSubscription(b: Uint8Array): ConsumerProtocolSubscription | null {
   try {
     const r = new Reader(b);
     const version = r.int16();

@@ -17,7 +17,7 @@
  */
 import { ProtocolError } from "../../protocol/errors.ts";
 import { Reader, Writer } from "../../protocol/primitives.ts";
-import { codecFor, type FieldSchema, type MessageSchema, type Msg } from "../../protocol/schema.ts";
+import { codecFor, type FieldSchema, type MessageSchema } from "../../protocol/schema.ts";
 import type { MemberState } from "./consumer_group.ts";
 
 function keySchema(name: string, version: number, withMember: boolean): MessageSchema {
@@ -221,7 +221,7 @@ export function consumerGroupValue<T extends ConsumerGroupRecordType>(
   type: T,
   v: ConsumerGroupValues[T],
 ): Uint8Array {
-  let m: Msg = v;
+  let m: object = v;
   if (type === "currentMemberAssignment") {
     const a = v as StoredMemberAssignment;
     m = { ...a, state: MEMBER_STATE_CODES[a.state] };
@@ -235,7 +235,7 @@ export function consumerGroupValue<T extends ConsumerGroupRecordType>(
   return w.finishCopy();
 }
 
-const partitionsOf = (list: Msg[]): StoredTopicPartitions[] =>
+const partitionsOf = (list: StoredTopicPartitions[]): StoredTopicPartitions[] =>
   list.map((t) => ({ topicId: t.topicId, partitions: [...t.partitions] }));
 
 function decodeValue(type: ConsumerGroupRecordType, b: Uint8Array): unknown {
@@ -251,7 +251,9 @@ function decodeValue(type: ConsumerGroupRecordType, b: Uint8Array): unknown {
       return { epoch: m.epoch };
     case "partitionMetadata":
       return {
-        topics: (m.topics as Msg[]).map((t) => ({
+        topics: m.topics.map((
+          t: { topicId: string; topicName: string; numPartitions: number },
+        ) => ({
           topicId: t.topicId,
           topicName: t.topicName,
           numPartitions: t.numPartitions,

@@ -17,7 +17,7 @@
  */
 import { ProtocolError } from "../../protocol/errors.ts";
 import { Reader, Writer } from "../../protocol/primitives.ts";
-import { codecFor, type MessageSchema, type Msg } from "../../protocol/schema.ts";
+import { codecFor, type Encodable, type MessageSchema } from "../../protocol/schema.ts";
 
 const OffsetCommitKeyV1: MessageSchema = {
   name: "OffsetCommitKey",
@@ -53,7 +53,7 @@ const OffsetCommitValue: MessageSchema = {
   ],
 };
 
-const GroupMetadataValue: MessageSchema = {
+const GroupMetadataValue: MessageSchema<StoredGroup> = {
   name: "GroupMetadataValue",
   type: "data",
   validVersions: "0-4",
@@ -128,7 +128,7 @@ export type CoordinatorRecord =
   | { key: CoordinatorKey & { type: "offset" }; value: OffsetAndMetadata | null }
   | { key: CoordinatorKey & { type: "group" }; value: StoredGroup | null };
 
-function withVersion(version: number, schema: MessageSchema, m: Msg): Uint8Array {
+function withVersion<T>(version: number, schema: MessageSchema<T>, m: Encodable<T>): Uint8Array {
   const w = new Writer(64);
   w.int16(version);
   codecFor(schema, version).encode(w, m);
@@ -192,7 +192,7 @@ export function decodeGroupMetadataValue(b: Uint8Array): StoredGroup {
     protocol: m.protocol,
     leader: m.leader,
     currentStateTimestamp: m.currentStateTimestamp,
-    members: (m.members as Msg[]).map((x) => ({
+    members: m.members.map((x) => ({
       memberId: x.memberId,
       groupInstanceId: x.groupInstanceId,
       clientId: x.clientId,

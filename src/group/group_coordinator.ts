@@ -38,7 +38,7 @@ import {
   ConsumerProtocolSubscription,
 } from "../../protocol/messages/mod.ts";
 import { Writer } from "../../protocol/primitives.ts";
-import { codecFor, type MessageSchema, type Msg } from "../../protocol/schema.ts";
+import { codecFor, type Encodable, type MessageSchema } from "../../protocol/schema.ts";
 import { log } from "../log.ts";
 import {
   CLASSIC_GROUP_STATES,
@@ -475,7 +475,7 @@ export class GroupCoordinator {
 export const GROUP_STATES: readonly ClassicGroupState[] = CLASSIC_GROUP_STATES;
 
 /** A ConsumerProtocolSubscription v0 / Assignment v0 (int16 version + body). */
-function consumerProtocolBytes(schema: MessageSchema, body: Msg): Uint8Array {
+function consumerProtocolBytes<T>(schema: MessageSchema<T>, body: Encodable<T>): Uint8Array {
   const w = new Writer(64);
   w.int16(0);
   codecFor(schema, 0).encode(w, body);

@@ -5,7 +5,6 @@
  * are structured-cloned between threads (buffers named in a Transfer are handed over).
  */
 import type { RequestHeader } from "../../protocol/headers.ts";
-import type { Msg } from "../../protocol/schema.ts";
 import type { FetchRead, FetchReadResult } from "../fetch_budget.ts";
 import type { MetricsSnapshot } from "../metrics.ts";
 import type { FetchSessionView } from "../fetch_session.ts";
@@ -29,10 +28,16 @@ export interface PartitionOpReply {
   returned?: Uint8Array;
 }
 
+/**
+ * A decoded request of any API, as the generic plumbing routes it: only its handler knows
+ * (and types) its fields.
+ */
+export type RequestBody = object;
+
 /** A request already decoded by the worker that forwards it. */
 export interface DecodedRequest {
   header: RequestHeader;
-  body: Msg;
+  body: RequestBody;
 }
 
 /** A request frame forwarded whole to another worker. */

@@ -20,7 +20,7 @@ import {
 import { encodeRecordBatch } from "../../protocol/records.ts";
 import { decodeRecords } from "../../protocol/records.ts";
 import { forEachBatch, totalSize } from "../../protocol/record_batch.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { BufferPool, bufferPool } from "../../src/buffer_pool.ts";
 import { testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { OffsetCommitRequest, OffsetCommitResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { BrokerProcess, kcat } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 import { until } from "../support/wait.ts";

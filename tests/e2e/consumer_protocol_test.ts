@@ -37,7 +37,7 @@ import {
   OffsetFetchRequest,
   OffsetFetchResponse,
 } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { BrokerProcess, testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 import { waitFor } from "../support/wait.ts";

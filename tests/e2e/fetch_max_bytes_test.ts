@@ -11,7 +11,7 @@ import {
   ProduceResponse,
 } from "../../protocol/messages/mod.ts";
 import { decodeBatchHeader, encodeRecordBatch } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { RawClient } from "../support/raw_client.ts";
 import { testBroker } from "../support/helpers.ts";
 

@@ -27,7 +27,7 @@ import {
   ProduceResponse,
 } from "../../protocol/messages/mod.ts";
 import { decodeRecords, encodeRecordBatch } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { fetchSessionsOf } from "../../src/fetch_session.ts";
 import { ownerOf } from "../../src/workers/ownership.ts";
 import { BrokerProcess, decoder, python, testBroker } from "../support/helpers.ts";

@@ -30,7 +30,8 @@ import {
 } from "../../protocol/messages/mod.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { Writer } from "../../protocol/primitives.ts";
-import { codecFor, type Msg } from "../../protocol/schema.ts";
+import { codecFor } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 

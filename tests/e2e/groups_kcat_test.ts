@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { ConsumerProtocolAssignment } from "../../protocol/messages/mod.ts";
 import { Reader } from "../../protocol/primitives.ts";
-import { codecFor, type Msg } from "../../protocol/schema.ts";
+import { codecFor } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { decoder, kcat, testBroker } from "../support/helpers.ts";
 import { waitFor } from "../support/wait.ts";
 

@@ -20,7 +20,7 @@ import {
   OffsetFetchResponse,
 } from "../../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { LogManager } from "../../storage/log_manager.ts";
 import { BrokerProcess, decoder, kcat, python, run, testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";

@@ -16,7 +16,7 @@ import {
   IncrementalAlterConfigsRequest,
   IncrementalAlterConfigsResponse,
 } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { ConfigError } from "../../src/config.ts";
 import { BrokerProcess, python, testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";

@@ -15,7 +15,7 @@ import {
 } from "../../protocol/messages/mod.ts";
 import { forEachBatch, totalSize } from "../../protocol/record_batch.ts";
 import { decodeRecords } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { decoder, kcat, testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 

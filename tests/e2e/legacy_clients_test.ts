@@ -16,7 +16,7 @@ import {
   OffsetFetchResponse,
 } from "../../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { BrokerProcess, kcat, testBroker } from "../support/helpers.ts";
 import { b, contents, dec, fetch, listOffsetsV0, produce, TS } from "../support/legacy_wire.ts";
 import { RawClient } from "../support/raw_client.ts";

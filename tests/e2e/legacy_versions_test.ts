@@ -25,7 +25,7 @@ import {
   OffsetFetchResponse,
 } from "../../protocol/messages/mod.ts";
 import { decodeRecords, encodeRecordBatch } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { python, testBroker } from "../support/helpers.ts";
 import { b, contents, dec, fetch, listOffsetsV0, produce, TS } from "../support/legacy_wire.ts";
 import { RawClient } from "../support/raw_client.ts";

@@ -23,7 +23,7 @@ import {
   ProduceResponse,
 } from "../../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { python, run, testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 

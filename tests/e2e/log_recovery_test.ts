@@ -21,7 +21,7 @@ import {
   ProduceRequest,
   ProduceResponse,
 } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { setLogLevel, setLogSink } from "../../src/log.ts";
 import { type LogConfig, logConfig } from "../../storage/log_config.ts";
 import { segmentFileName } from "../../storage/log_segment.ts";

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { OffsetFetchRequest, OffsetFetchResponse } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { BrokerProcess, run } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 import { createTopic, logEndOffsets } from "../support/wire_client.ts";

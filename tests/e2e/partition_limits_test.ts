@@ -19,7 +19,7 @@ import {
   ProduceResponse,
 } from "../../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { BrokerProcess, decoder, kcat, testBroker } from "../support/helpers.ts";
 import { Kafka, logLevel } from "kafkajs";
 import { RawClient } from "../support/raw_client.ts";

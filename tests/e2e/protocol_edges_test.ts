@@ -16,7 +16,7 @@ import {
 } from "../../protocol/messages/mod.ts";
 import { Writer } from "../../protocol/primitives.ts";
 import { decodeRecords, encodeRecordBatch } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { testBroker } from "../support/helpers.ts";
 import {
   fetchPartition,

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { ProduceRequest, ProduceResponse } from "../../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { BrokerProcess, run, testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 import { createTopic, logEndOffsets } from "../support/wire_client.ts";

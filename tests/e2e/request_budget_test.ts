@@ -13,7 +13,8 @@ import {
 } from "../../protocol/messages/mod.ts";
 import { Reader, Writer } from "../../protocol/primitives.ts";
 import { decodeRecords, encodeRecordBatch } from "../../protocol/records.ts";
-import { codecFor, isFlexible, type Msg } from "../../protocol/schema.ts";
+import { codecFor, isFlexible } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { RequestBudget } from "../../src/request_budget.ts";
 import { RawClient } from "../support/raw_client.ts";
 import { testBroker } from "../support/helpers.ts";

@@ -14,7 +14,8 @@ import {
 } from "../../protocol/messages/mod.ts";
 import { Writer } from "../../protocol/primitives.ts";
 import { decodeRecords, encodeRecordBatch } from "../../protocol/records.ts";
-import { isFlexible, type Msg } from "../../protocol/schema.ts";
+import { isFlexible } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { decoder, kcat, testBroker } from "../support/helpers.ts";
 import {
   fetchPartition,

@@ -19,7 +19,7 @@ import {
   ProduceResponse,
 } from "../../protocol/messages/mod.ts";
 import { decodeRecords, encodeRecordBatch } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { BrokerProcess, decoder, testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 import { createTopic } from "../support/wire_client.ts";

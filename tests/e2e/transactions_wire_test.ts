@@ -22,7 +22,7 @@ import {
   ProduceResponse,
 } from "../../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 import { describeTxn, kcatValues } from "../support/e2e_transactions_fixtures.ts";

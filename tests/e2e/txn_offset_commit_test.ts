@@ -21,7 +21,7 @@ import {
   TxnOffsetCommitRequest,
   TxnOffsetCommitResponse,
 } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { BrokerProcess, testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 

@@ -13,7 +13,7 @@ import {
 } from "../../protocol/messages/mod.ts";
 import { Writer } from "../../protocol/primitives.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { BrokerProcess, testBroker } from "../support/helpers.ts";
 import {
   createTopic,

@@ -11,13 +11,8 @@ import {
   ProduceResponse,
 } from "../../protocol/messages/mod.ts";
 import { Reader, Writer } from "../../protocol/primitives.ts";
-import {
-  codecFor,
-  decodeMessage,
-  isFlexible,
-  type MessageSchema,
-  type Msg,
-} from "../../protocol/schema.ts";
+import { codecFor, decodeMessage, isFlexible, type MessageSchema } from "../../protocol/schema.ts";
+import type { Msg } from "./msg.ts";
 import { decoder } from "./helpers.ts";
 import { SAFETY_TIMEOUT_MS } from "./wait.ts";
 

@@ -7,7 +7,7 @@ import {
   ListOffsetsRequest,
   ListOffsetsResponse,
 } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "./msg.ts";
 import { decoder, kcat } from "./helpers.ts";
 import { RawClient } from "./raw_client.ts";
 

@@ -9,7 +9,7 @@ import {
   ProduceRequest,
   ProduceResponse,
 } from "../../protocol/messages/mod.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { Msg } from "./msg.ts";
 import type { RawClient } from "./raw_client.ts";
 
 const enc = new TextEncoder();

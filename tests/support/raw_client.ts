@@ -5,13 +5,8 @@
  */
 import { readResponseHeader, writeRequestHeader } from "../../protocol/headers.ts";
 import { Reader, Writer } from "../../protocol/primitives.ts";
-import {
-  codecFor,
-  type Encodable,
-  isFlexible,
-  type MessageSchema,
-  type Msg,
-} from "../../protocol/schema.ts";
+import { codecFor, type Encodable, isFlexible, type MessageSchema } from "../../protocol/schema.ts";
+import type { Msg } from "./msg.ts";
 
 /** One connection, one request at a time. */
 export class RawClient {

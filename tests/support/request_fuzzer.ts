@@ -27,9 +27,9 @@ import {
   type FieldSchema,
   isFlexible,
   type MessageSchema,
-  type Msg,
   parseVersions,
 } from "../../protocol/schema.ts";
+import type { Msg } from "./msg.ts";
 import * as messages from "../../protocol/messages/mod.ts";
 
 export interface FuzzApi {

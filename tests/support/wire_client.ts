@@ -13,13 +13,8 @@ import {
   ListOffsetsResponse,
 } from "../../protocol/messages/mod.ts";
 import { Reader, Writer } from "../../protocol/primitives.ts";
-import {
-  codecFor,
-  decodeMessage,
-  isFlexible,
-  type MessageSchema,
-  type Msg,
-} from "../../protocol/schema.ts";
+import { codecFor, decodeMessage, isFlexible, type MessageSchema } from "../../protocol/schema.ts";
+import type { Msg } from "./msg.ts";
 import { RawClient } from "./raw_client.ts";
 
 /** A frame (size prefix included) of `body` bytes behind a request header. */

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { ConsumerProtocolAssignment } from "../../protocol/messages/mod.ts";
 import { Reader } from "../../protocol/primitives.ts";
-import { codecFor, type Msg } from "../../protocol/schema.ts";
+import { codecFor } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import type { OffsetCommitParams } from "../../src/group/group_coordinator.ts";
 import {
   beat,

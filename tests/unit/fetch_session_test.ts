@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { ErrorCode } from "../../protocol/errors.ts";
-import type { Msg } from "../../protocol/schema.ts";
+import type { FetchableTopicResponse, FetchRequest } from "../../protocol/messages/mod.ts";
+import type { Msg } from "../support/msg.ts";
 import {
   type FetchContext,
   FetchSessionCache,
@@ -40,7 +41,7 @@ function request(
   parts: Part[],
   forgotten: { topic: string; partitions: number[] }[] = [],
   replicaId = -1,
-): Msg {
+): FetchRequest {
   const topics: Msg[] = [];
   for (const p of parts) {
     let t = topics.find((x) => x.topic === p.topic);
@@ -65,7 +66,8 @@ function request(
     topics,
     forgottenTopicsData: forgotten,
     rackId: "",
-  };
+    // Only the fields a session reads: the request stands for a decoded one.
+  } as unknown as FetchRequest;
 }
 
 /** What a partition's read gave. */
@@ -101,7 +103,10 @@ function serve(ctx: FetchContext, read: (topic: string, partition: number) => Re
       });
     }
   }
-  const sessionId = finishFetchSession(ctx.request, responses);
+  const sessionId = finishFetchSession(
+    ctx.request,
+    responses as unknown as FetchableTopicResponse[],
+  );
   const replaced = ctx.complete(ctx.view.result);
   return replaced ?? { errorCode: 0, sessionId, responses };
 }
@@ -293,21 +298,22 @@ Deno.test("topic-id sessions (v13+): keyed by id, forgotten by id; versions must
   const { cache } = clockedCache(10);
   const idA = "AAAAAAAAAAAAAAAAAAAAAQ";
   const idB = "AAAAAAAAAAAAAAAAAAAAAg";
-  const v13 = (sessionId: number, epoch: number, ids: string[], forget: string[] = []): Msg => ({
-    ...request(sessionId, epoch, []),
-    topics: ids.map((topicId) => ({
-      topicId,
-      partitions: [{
-        partition: 0,
-        currentLeaderEpoch: -1,
-        fetchOffset: 4,
-        lastFetchedEpoch: -1,
-        logStartOffset: -1,
-        partitionMaxBytes: 512,
-      }],
-    })),
-    forgottenTopicsData: forget.map((topicId) => ({ topicId, partitions: [0] })),
-  });
+  const v13 = (sessionId: number, epoch: number, ids: string[], forget: string[] = []) =>
+    ({
+      ...request(sessionId, epoch, []),
+      topics: ids.map((topicId) => ({
+        topicId,
+        partitions: [{
+          partition: 0,
+          currentLeaderEpoch: -1,
+          fetchOffset: 4,
+          lastFetchedEpoch: -1,
+          logStartOffset: -1,
+          partitionMaxBytes: 512,
+        }],
+      })),
+      forgottenTopicsData: forget.map((topicId) => ({ topicId, partitions: [0] })),
+    }) as unknown as FetchRequest;
   const full = cache.newContext(v13(0, 0, [idA, idB]), 13);
   assert.deepEqual(requested(full), [`${idA}-0@4/512`, `${idB}-0@4/512`]);
   const id = serve(full, steady).sessionId;

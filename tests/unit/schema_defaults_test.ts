@@ -17,9 +17,9 @@ import {
   encodeMessage,
   isStrictEncoding,
   type MessageSchema,
-  type Msg,
   setStrictEncoding,
 } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { defineApi } from "../../src/registry.ts";
 
 /** Runs `fn` with strict encoding set to `on`, restoring the previous setting. */

@@ -6,10 +6,10 @@ import {
   encodeMessage,
   type FieldSchema,
   type MessageSchema,
-  type Msg,
   parseVersions,
   UNKNOWN_TAGS,
 } from "../../protocol/schema.ts";
+import type { Msg } from "../support/msg.ts";
 import { Reader, Writer } from "../../protocol/primitives.ts";
 
 function inRange(v: string | undefined, version: number) {
