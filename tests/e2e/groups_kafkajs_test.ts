@@ -235,7 +235,18 @@ Deno.test(
 
       await Deno.writeTextFile(`${dir}/child.ts`, CHILD);
       child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--quiet", `${dir}/child.ts`, b.address, "g-jobs", "jobs"],
+        // The child file lives outside the project: --config gives it the import map.
+        args: [
+          "run",
+          "-A",
+          "--quiet",
+          "--config",
+          new URL("../../deno.json", import.meta.url).pathname,
+          `${dir}/child.ts`,
+          b.address,
+          "g-jobs",
+          "jobs",
+        ],
         stdout: "piped",
         stderr: "null",
         cwd: dir,
