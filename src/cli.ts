@@ -5,6 +5,7 @@
  *   --config server.properties  --set key=value (repeatable)  --log-level L
  *   --admin-port P  --admin-host H  --admin-token T   (admin HTTP API and console; off by default)
  *   --workers N   (Deno workers; default: the number of cores, at most 16; 1 = all on the main thread)
+ *   --dev         dev mode (src/dev_mode.ts): fast group settings, one worker, a temp data dir
  *
  * Settings apply in order: defaults, the --config file, --set, then the dedicated flags.
  * Unknown keys are warned about; an invalid value exits non-zero naming the key.
@@ -12,6 +13,7 @@
 import { parseArgs } from "node:util";
 import { Broker } from "./broker.ts";
 import { BrokerConfig, ConfigError, parseListener, parseProperties } from "./config.ts";
+import { makeDevDataDir, withDevModeConfig } from "./dev_mode.ts";
 import { log, setLogLevel } from "./log.ts";
 import { LogDirLockedError } from "../storage/log_dir_lock.ts";
 import { StartError, Supervisor } from "./workers/supervisor.ts";
@@ -35,6 +37,9 @@ const USAGE = `Usage: deno task start [options]
   --workers N              Deno workers serving connections and owning partitions (default:
                            the number of cores, at most 16; 1 runs everything on the main
                            thread)
+  --dev                    dev mode: no initial rebalance delay, short session timeouts,
+                           1 partition per internal topic, 1 worker, and a temp data dir
+                           (removed on exit) unless --data-dir is given
   --help                   this text
 `;
 
@@ -68,6 +73,7 @@ export async function main(args: string[]): Promise<void> {
         "admin-host": { type: "string" },
         "admin-token": { type: "string" },
         workers: { type: "string" },
+        dev: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -101,6 +107,17 @@ export async function main(args: string[]): Promise<void> {
     const eq = s.indexOf("=");
     if (eq <= 0) fail(`--set '${s}': expected key=value`);
     settings.set(s.slice(0, eq).trim(), s.slice(eq + 1));
+  }
+
+  let devDataDir: string | null = null;
+  let dataDir = v["data-dir"];
+  if (v.dev) {
+    for (const [k, val] of Object.entries(withDevModeConfig(Object.fromEntries(settings)))) {
+      settings.set(k, String(val));
+    }
+    if (dataDir === undefined && !settings.has("log.dirs") && !settings.has("log.dir")) {
+      dataDir = devDataDir = await makeDevDataDir();
+    }
   }
 
   // Validate everything up front so a bad value is reported before anything starts.
@@ -143,7 +160,7 @@ export async function main(args: string[]): Promise<void> {
   // One worker per core, up to 16: a request is local to its worker with odds of about one
   // in N, so past that more workers mostly add messages between them.
   const cores = navigator.hardwareConcurrency || 1;
-  let workers = Math.min(cores, 16);
+  let workers = v.dev ? 1 : Math.min(cores, 16);
   if (v.workers !== undefined) {
     if (!/^\d+$/.test(v.workers) || Number(v.workers) < 1 || Number(v.workers) > 256) {
       fail(`--workers: '${v.workers}' is not a worker count (1-256)`);
@@ -153,7 +170,7 @@ export async function main(args: string[]): Promise<void> {
   const brokerOptions = {
     host,
     port,
-    dataDir: v["data-dir"],
+    dataDir,
     advertisedHost,
     advertisedPort,
     config: Object.fromEntries(settings),
@@ -161,8 +178,21 @@ export async function main(args: string[]): Promise<void> {
     adminHost: v["admin-host"],
     adminToken,
   };
+  if (devDataDir) {
+    log.info(`dev mode: data in ${devDataDir} (a temp directory, removed on exit)`);
+  } else if (v.dev) log.info(`dev mode: data in ${dataDir ?? settings.get("log.dirs")}`);
+  /** Dev mode's temp directory goes once the broker is closed. */
+  const removeDevDir = async () => {
+    if (devDataDir) await Deno.remove(devDataDir, { recursive: true }).catch(() => {});
+  };
   if (workers > 1) {
-    await superviseWorkers(workers, brokerOptions, v["log-level"], adminToken !== undefined);
+    await superviseWorkers(
+      workers,
+      brokerOptions,
+      v["log-level"],
+      adminToken !== undefined,
+      removeDevDir,
+    );
     return;
   }
 
@@ -183,7 +213,7 @@ export async function main(args: string[]): Promise<void> {
     fail(`failed to start: ${e instanceof Error ? e.stack : e}`);
   }
   keepServingOnErrors();
-  if (signals.started(() => broker.close())) return;
+  if (signals.started(() => broker.close().finally(removeDevDir))) return;
   announce(broker, broker.admin, adminToken !== undefined, 1);
 }
 
@@ -255,6 +285,7 @@ async function superviseWorkers(
   options: Parameters<typeof Supervisor.start>[1],
   logLevel: string | undefined,
   tokenRequired: boolean,
+  afterClose: () => Promise<void>,
 ): Promise<void> {
   const signals = stopSignals();
   let sup: Supervisor;
@@ -272,7 +303,7 @@ async function superviseWorkers(
     fail(`failed to start: ${e instanceof Error ? e.message : e}`);
   }
   keepServingOnErrors();
-  if (signals.started(() => sup.close())) return;
+  if (signals.started(() => sup.close().finally(afterClose))) return;
   announce(sup.info, sup.info.admin, tokenRequired, count);
   if (Deno.env.get("TRIBUTARY_TEST_HOOKS") === "1") {
     // Tests: SIGUSR2 makes the last worker die, SIGUSR1 worker 0 (the controller), to
