@@ -14,6 +14,7 @@ import type { RemoteStorageManager } from "../storage/remote_storage.ts";
 import { dirname, resolve } from "node:path";
 import type { AdminServer } from "./admin/server.ts";
 import { BrokerConfig, ConfigError } from "./config.ts";
+import { unknownConfigWarning } from "./config_suggest.ts";
 import {
   DynamicConfig,
   loadDynamicBrokerConfigs,
@@ -281,7 +282,7 @@ export class Broker {
     const config = new BrokerConfig(settings);
     const cluster = options.cluster;
     const controller = !cluster || cluster.isController;
-    if (controller) { for (const k of config.unknown) log.warn(`unknown config '${k}' ignored`); }
+    if (controller) { for (const k of config.unknown) log.warn(unknownConfigWarning(k)); }
     if (controller && config.withoutEffect.length) {
       log.info(`configs accepted with no effect here: ${config.withoutEffect.join(", ")}`);
     }

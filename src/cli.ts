@@ -11,6 +11,8 @@
  * Unknown keys are warned about; an invalid value exits non-zero naming the key.
  */
 import { parseArgs } from "node:util";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Broker } from "./broker.ts";
 import { BrokerConfig, ConfigError, parseListener, parseProperties } from "./config.ts";
 import { makeDevDataDir, withDevModeConfig } from "./dev_mode.ts";
@@ -23,7 +25,8 @@ const USAGE = `Usage: deno task start [options]
 
   --host HOST              bind address (default 0.0.0.0)
   --port PORT              listen port (default 9092; 0 = any free port)
-  --data-dir DIR           data directory (default ./data)
+  --data-dir DIR           data directory (default ./data; relative to the directory the
+                           command was run from, also under \`deno task start\`)
   --advertised-host HOST   host name given to clients in Metadata
   --advertised-port PORT   port given to clients in Metadata
   --config FILE            Kafka server.properties file
@@ -46,6 +49,71 @@ const USAGE = `Usage: deno task start [options]
 function fail(message: string): never {
   console.error(`tributary: ${message}`);
   Deno.exit(2);
+}
+
+/** The project root: `deno task` runs its commands here, whatever the shell's directory. */
+const PROJECT_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+
+/**
+ * A path as the person typed it: relative to the shell's working directory. `deno task` runs
+ * in the config file's directory and gives the invoking directory as INIT_CWD, so a relative
+ * path is resolved against INIT_CWD when we run from the project root (a task).
+ */
+export function userPath(path: string): string {
+  if (isAbsolute(path)) return path;
+  let base = Deno.cwd();
+  try {
+    const init = Deno.env.get("INIT_CWD");
+    if (init && resolve(base) === PROJECT_ROOT) base = init;
+  } catch {
+    // no env permission: the process's own directory
+  }
+  return resolve(base, path);
+}
+
+/**
+ * Stops with a message naming the data directory when it cannot be one: a file, or not
+ * readable. A missing directory is fine (start-up creates it).
+ */
+async function checkDataDir(dir: string): Promise<void> {
+  let st: Deno.FileInfo;
+  try {
+    st = await Deno.stat(dir);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    fail(`data dir ${dir} cannot be used: ${e instanceof Error ? e.message : e}`);
+  }
+  if (!st.isDirectory) fail(`data dir ${dir} is a file, not a directory`);
+  try {
+    for await (const _ of Deno.readDir(dir)) break;
+  } catch (e) {
+    fail(`data dir ${dir} cannot be read: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
+/** The message for an expected start-up failure (no stack trace), or null for others. */
+function startProblem(
+  e: unknown,
+  host: string,
+  port: number,
+  adminPort: number | undefined,
+  dataDir: string,
+): string | null {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (e instanceof Deno.errors.AddrInUse) {
+    return `port ${port} on ${host} is already in use` +
+      (adminPort !== undefined ? ` (or admin port ${adminPort})` : "");
+  }
+  if (e instanceof Deno.errors.AddrNotAvailable) {
+    return `cannot bind ${host}:${port}: ${host} is not an address of this host`;
+  }
+  if (
+    e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotADirectory ||
+    e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.IsADirectory
+  ) {
+    return `data dir ${dataDir} cannot be used: ${msg}`;
+  }
+  return null;
 }
 
 function portOf(flag: string, v: string | undefined): number | undefined {
@@ -97,7 +165,7 @@ export async function main(args: string[]): Promise<void> {
   if (v.config) {
     let text: string;
     try {
-      text = await Deno.readTextFile(v.config);
+      text = await Deno.readTextFile(userPath(v.config));
     } catch (e) {
       fail(`--config ${v.config}: ${e instanceof Error ? e.message : e}`);
     }
@@ -110,13 +178,14 @@ export async function main(args: string[]): Promise<void> {
   }
 
   let devDataDir: string | null = null;
-  let dataDir = v["data-dir"];
+  let wantDevDir = false;
+  let dataDir = v["data-dir"] === undefined ? undefined : userPath(v["data-dir"]);
   if (v.dev) {
     for (const [k, val] of Object.entries(withDevModeConfig(Object.fromEntries(settings)))) {
       settings.set(k, String(val));
     }
     if (dataDir === undefined && !settings.has("log.dirs") && !settings.has("log.dir")) {
-      dataDir = devDataDir = await makeDevDataDir();
+      wantDevDir = true;
     }
   }
 
@@ -167,6 +236,11 @@ export async function main(args: string[]): Promise<void> {
     }
     workers = Number(v.workers);
   }
+  const bindHost = host ?? "0.0.0.0";
+  dataDir ??= userPath(settings.get("log.dirs") ?? settings.get("log.dir") ?? "./data");
+  // Made only now that the settings are valid: a refused start leaves no temp dir behind.
+  if (wantDevDir) dataDir = devDataDir = await makeDevDataDir();
+  await checkDataDir(dataDir);
   const brokerOptions = {
     host,
     port,
@@ -180,7 +254,7 @@ export async function main(args: string[]): Promise<void> {
   };
   if (devDataDir) {
     log.info(`dev mode: data in ${devDataDir} (a temp directory, removed on exit)`);
-  } else if (v.dev) log.info(`dev mode: data in ${dataDir ?? settings.get("log.dirs")}`);
+  } else if (v.dev) log.info(`dev mode: data in ${dataDir}`);
   /** Dev mode's temp directory goes once the broker is closed. */
   const removeDevDir = async () => {
     if (devDataDir) await Deno.remove(devDataDir, { recursive: true }).catch(() => {});
@@ -202,13 +276,8 @@ export async function main(args: string[]): Promise<void> {
     broker = await Broker.start(brokerOptions);
   } catch (e) {
     if (e instanceof ConfigError) fail(`invalid configuration: ${e.message}`);
-    if (e instanceof Deno.errors.AddrInUse) {
-      fail(
-        `port ${port}${
-          adminPort !== undefined ? ` or admin port ${adminPort}` : ""
-        } is already in use`,
-      );
-    }
+    const problem = startProblem(e, bindHost, port, adminPort, dataDir);
+    if (problem) fail(problem);
     if (e instanceof LogDirLockedError) fail(e.message);
     fail(`failed to start: ${e instanceof Error ? e.stack : e}`);
   }
@@ -293,14 +362,15 @@ async function superviseWorkers(
     sup = await Supervisor.start(count, options, logLevel);
   } catch (e) {
     if (e instanceof StartError && e.kind === "config") fail(`invalid configuration: ${e.message}`);
+    const host = options.host ?? "0.0.0.0";
+    const port = options.port ?? 9092;
     if (e instanceof StartError && e.kind === "addr-in-use") {
-      fail(
-        `port ${options.port}${
-          options.adminPort !== undefined ? ` or admin port ${options.adminPort}` : ""
-        } is already in use`,
-      );
+      fail(startProblem(new Deno.errors.AddrInUse(), host, port, options.adminPort, "")!);
     }
-    fail(`failed to start: ${e instanceof Error ? e.message : e}`);
+    fail(
+      startProblem(e, host, port, options.adminPort, options.dataDir ?? "") ??
+        `failed to start: ${e instanceof Error ? e.message : e}`,
+    );
   }
   keepServingOnErrors();
   if (signals.started(() => sup.close().finally(afterClose))) return;

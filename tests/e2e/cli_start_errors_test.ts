@@ -1,0 +1,153 @@
+/**
+ * Start-up problems a person can act on: the CLI exits non-zero with one line naming what is
+ * wrong (the port and address in use, the data dir that is a file, the address not on this
+ * host) and no stack trace; a misspelt key gets "did you mean"; a relative --data-dir under
+ * `deno task start` is relative to the shell's directory.
+ */
+import assert from "node:assert/strict";
+import { BrokerProcess, run } from "../support/helpers.ts";
+import { until } from "../support/wait.ts";
+
+const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
+const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+
+function cli(args: string[]) {
+  return run(Deno.execPath(), ["run", "-A", CLI, ...args], {
+    timeoutMs: 30_000,
+    env: { TRIBUTARY_LOG_LEVEL: "info" },
+  });
+}
+
+/** No stack frame ("    at fn (file:...)") in what a person reads. */
+function assertNoStack(stderr: string): void {
+  assert.doesNotMatch(stderr, /^\s+at /m, stderr);
+}
+
+async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "tributary-start-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+for (const workers of ["1", "2"]) {
+  Deno.test(`cli (${workers} worker(s)): a port in use is named with its address`, async () => {
+    await withDir(async (dir) => {
+      const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      try {
+        const port = (taken.addr as Deno.NetAddr).port;
+        const r = await cli([
+          "--host",
+          "127.0.0.1",
+          "--port",
+          String(port),
+          "--data-dir",
+          `${dir}/data`,
+          "--workers",
+          workers,
+        ]);
+        assert.notEqual(r.code, 0);
+        assert.ok(
+          r.stderr.includes(`port ${port} on 127.0.0.1 is already in use`),
+          r.stderr,
+        );
+        assertNoStack(r.stderr);
+      } finally {
+        taken.close();
+      }
+    });
+  });
+}
+
+Deno.test("cli: a data dir that is a file is named", async () => {
+  await withDir(async (dir) => {
+    const file = `${dir}/not-a-dir`;
+    await Deno.writeTextFile(file, "x");
+    const r = await cli(["--host", "127.0.0.1", "--port", "0", "--data-dir", file]);
+    assert.notEqual(r.code, 0);
+    assert.ok(r.stderr.includes(`data dir ${file} is a file, not a directory`), r.stderr);
+    assertNoStack(r.stderr);
+    assert.equal(await Deno.readTextFile(file), "x");
+  });
+});
+
+Deno.test("cli: a bind address that is not on this host is named", async () => {
+  await withDir(async (dir) => {
+    // 192.0.2.0/24 is TEST-NET-1: documentation only, never a local address.
+    for (const workers of ["1", "2"]) {
+      const r = await cli([
+        "--host",
+        "192.0.2.1",
+        "--port",
+        "0",
+        "--data-dir",
+        `${dir}/data`,
+        "--workers",
+        workers,
+      ]);
+      assert.notEqual(r.code, 0);
+      assert.ok(r.stderr.includes("192.0.2.1 is not an address of this host"), r.stderr);
+      assertNoStack(r.stderr);
+    }
+  });
+});
+
+Deno.test("cli: a misspelt --set key is warned about with a suggestion", async () => {
+  await withDir(async (dir) => {
+    const b = await BrokerProcess.start(dir, ["--set", "num.partition=3"]);
+    try {
+      await until(
+        () => `a did-you-mean warning:\n${b.lines.join("\n")}`,
+        () =>
+          b.lines.find((l) =>
+            l.includes("unknown config 'num.partition' ignored (did you mean num.partitions?)")
+          ),
+      );
+    } finally {
+      assert.equal(await b.kill("SIGTERM"), 0);
+    }
+  });
+});
+
+Deno.test("deno task start: a relative --data-dir is relative to the shell's directory", async () => {
+  await withDir(async (dir) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "task",
+        "--quiet",
+        "--config",
+        CONFIG,
+        "start",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--workers",
+        "1",
+        "--data-dir",
+        "rel-data",
+      ],
+      cwd: dir,
+      env: { TRIBUTARY_LOG_LEVEL: "info" },
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = "";
+    try {
+      while (!/listening on/.test(buf)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`broker exited: ${buf}`);
+        buf += value;
+      }
+      assert.ok(buf.includes(`data dir ${dir}/rel-data,`), buf);
+      assert.ok((await Deno.stat(`${dir}/rel-data`)).isDirectory);
+    } finally {
+      child.kill("SIGTERM");
+      while (!(await reader.read()).done) { /* drain */ }
+      await child.status;
+    }
+  });
+});
