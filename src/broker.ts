@@ -15,6 +15,7 @@ import { dirname, resolve } from "node:path";
 import type { AdminServer } from "./admin/server.ts";
 import { BrokerConfig, ConfigError } from "./config.ts";
 import { unknownConfigWarning } from "./config_suggest.ts";
+import { defaultBindHost } from "./bind_address.ts";
 import {
   DynamicConfig,
   loadDynamicBrokerConfigs,
@@ -45,7 +46,7 @@ import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
 export interface BrokerOptions {
-  /** Bind address (default 0.0.0.0). */
+  /** Bind address (default `::`, IPv4 and IPv6, where the host has IPv6; else 0.0.0.0). */
   host?: string;
   /** Port; 0 picks a free one (default 9092). */
   port?: number;
@@ -342,7 +343,7 @@ export class Broker {
     // Consumers' reads come from the buffer pool and go back once written to the socket.
     setReadBufferAllocator((n) => bufferPool.take(n));
     const broker = new Broker(config, logs, dataDir, producerIds, cluster);
-    broker.host = options.host ?? "0.0.0.0";
+    broker.host = options.host ?? defaultBindHost();
     if (cluster) broker.serveWorkers(cluster);
     try {
       if (controller) {

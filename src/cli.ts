@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { Broker } from "./broker.ts";
 import { BrokerConfig, ConfigError, parseListener, parseProperties } from "./config.ts";
 import { makeDevDataDir, withDevModeConfig } from "./dev_mode.ts";
+import { defaultBindHost, describeBindHost } from "./bind_address.ts";
 import { log, setLogLevel } from "./log.ts";
 import { LogDirLockedError } from "../storage/log_dir_lock.ts";
 import { StartError, Supervisor } from "./workers/supervisor.ts";
@@ -23,7 +24,8 @@ import type { WorkerInfo } from "./workers/worker_main.ts";
 
 const USAGE = `Usage: deno task start [options]
 
-  --host HOST              bind address (default 0.0.0.0)
+  --host HOST              bind address (default ::, every IPv4 and IPv6 address; 0.0.0.0
+                           where the host has no IPv6)
   --port PORT              listen port (default 9092; 0 = any free port)
   --data-dir DIR           data directory (default ./data; relative to the directory the
                            command was run from, also under \`deno task start\`)
@@ -101,7 +103,7 @@ function startProblem(
 ): string | null {
   const msg = e instanceof Error ? e.message : String(e);
   if (e instanceof Deno.errors.AddrInUse) {
-    return `port ${port} on ${host} is already in use` +
+    return `port ${port} on ${describeBindHost(host)} is already in use` +
       (adminPort !== undefined ? ` (or admin port ${adminPort})` : "");
   }
   if (e instanceof Deno.errors.AddrNotAvailable) {
@@ -236,7 +238,7 @@ export async function main(args: string[]): Promise<void> {
     }
     workers = Number(v.workers);
   }
-  const bindHost = host ?? "0.0.0.0";
+  const bindHost = host ?? defaultBindHost();
   dataDir ??= userPath(settings.get("log.dirs") ?? settings.get("log.dir") ?? "./data");
   // Made only now that the settings are valid: a refused start leaves no temp dir behind.
   if (wantDevDir) dataDir = devDataDir = await makeDevDataDir();
@@ -342,7 +344,9 @@ function announce(
   );
   if (admin) {
     log.info(
-      `admin API and console on http://${admin.hostname}:${admin.port}/` +
+      `admin API and console on http://${
+        admin.hostname.includes(":") ? `[${admin.hostname}]` : admin.hostname
+      }:${admin.port}/` +
         (tokenRequired ? " (bearer token required)" : ""),
     );
   }
@@ -362,7 +366,7 @@ async function superviseWorkers(
     sup = await Supervisor.start(count, options, logLevel);
   } catch (e) {
     if (e instanceof StartError && e.kind === "config") fail(`invalid configuration: ${e.message}`);
-    const host = options.host ?? "0.0.0.0";
+    const host = options.host ?? defaultBindHost();
     const port = options.port ?? 9092;
     if (e instanceof StartError && e.kind === "addr-in-use") {
       fail(startProblem(new Deno.errors.AddrInUse(), host, port, options.adminPort, "")!);

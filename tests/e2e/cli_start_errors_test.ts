@@ -5,7 +5,7 @@
  * `deno task start` is relative to the shell's directory.
  */
 import assert from "node:assert/strict";
-import { BrokerProcess, run } from "../support/helpers.ts";
+import { BrokerProcess, kcat, run } from "../support/helpers.ts";
 import { until } from "../support/wait.ts";
 
 const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
@@ -144,6 +144,53 @@ Deno.test("deno task start: a relative --data-dir is relative to the shell's dir
       }
       assert.ok(buf.includes(`data dir ${dir}/rel-data,`), buf);
       assert.ok((await Deno.stat(`${dir}/rel-data`)).isDirectory);
+    } finally {
+      child.kill("SIGTERM");
+      while (!(await reader.read()).done) { /* drain */ }
+      await child.status;
+    }
+  });
+});
+
+/** Whether this machine has IPv6 loopback (::1) configured. */
+function hasIpv6Loopback(): boolean {
+  try {
+    Deno.listen({ hostname: "::1", port: 0 }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("cli: the default bind address serves clients on ::1 and 127.0.0.1", async () => {
+  await withDir(async (dir) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", CLI, "--port", "0", "--workers", "2", "--data-dir", `${dir}/data`],
+      env: { TRIBUTARY_LOG_LEVEL: "info" },
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = "";
+    try {
+      let m: RegExpExecArray | null = null;
+      while (!(m = /listening on (\S+):(\d+) /.exec(buf))) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`broker exited: ${buf}`);
+        buf += value;
+      }
+      const [, host, port] = m;
+      const v4 = new TextDecoder().decode(await kcat(`127.0.0.1:${port}`, ["-L"]));
+      assert.match(v4, /1 brokers:/);
+      if (hasIpv6Loopback()) {
+        assert.equal(host, "::", buf);
+        const v6 = new TextDecoder().decode(await kcat(`[::1]:${port}`, ["-L"]));
+        assert.match(v6, /1 brokers:/);
+        assert.match(v6, new RegExp(`broker 1 at 127\\.0\\.0\\.1:${port}`));
+      } else {
+        // No IPv6 here: the IPv4 wildcard, as before.
+        assert.equal(host, "0.0.0.0", buf);
+      }
     } finally {
       child.kill("SIGTERM");
       while (!(await reader.read()).done) { /* drain */ }
