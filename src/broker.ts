@@ -16,6 +16,7 @@ import type { AdminServer } from "./admin/server.ts";
 import { BrokerConfig, ConfigError } from "./config.ts";
 import { unknownConfigWarning } from "./config_suggest.ts";
 import { defaultBindHost } from "./bind_address.ts";
+import { logStartupSummary, startStatusReport } from "./status_report.ts";
 import {
   DynamicConfig,
   loadDynamicBrokerConfigs,
@@ -70,6 +71,8 @@ export interface BrokerOptions {
    * partitions.
    */
   cluster?: WorkerCluster;
+  /** Log a one-line status (connections, partitions, traffic) this often (default: never). */
+  statusIntervalMs?: number;
   /** Called once storage is open, before coordinators load (the supervisor starts the rest). */
   onStorageOpen?: () => void;
 }
@@ -119,6 +122,7 @@ export class Broker {
   readonly startedAt = Date.now();
   private listener?: Deno.TcpListener;
   private flushTimer?: ReturnType<typeof setInterval>;
+  private stopStatusReport?: () => void;
   private closing?: Promise<void>;
   /** The data directory's lock; null with workers (the supervisor holds it). */
   private dirLock: LogDirLock | null = null;
@@ -278,6 +282,7 @@ export class Broker {
 
   /** Opens storage (recovering every partition) and starts listening. */
   static async start(options: BrokerOptions = {}): Promise<Broker> {
+    const startedAt = performance.now();
     const settings = new Map<string, string>();
     for (const [k, v] of Object.entries(options.config ?? {})) settings.set(k, String(v));
     const config = new BrokerConfig(settings);
@@ -295,6 +300,12 @@ export class Broker {
     try {
       const broker = await Broker.open(options, config, dataDir);
       broker.dirLock = dirLock;
+      if (controller) {
+        await logStartupSummary(broker, startedAt);
+        if (options.statusIntervalMs) {
+          broker.stopStatusReport = startStatusReport(broker, options.statusIntervalMs);
+        }
+      }
       return broker;
     } catch (e) {
       dirLock?.release();
@@ -479,6 +490,7 @@ export class Broker {
   /** Stops the admin API and accepting, closes connections, flushes and closes every log. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.stopStatusReport?.();
       await this.admin?.close();
       if (this.flushTimer !== undefined) clearInterval(this.flushTimer);
       this.idleConnections.stop();

@@ -118,6 +118,17 @@ function startProblem(
   return null;
 }
 
+/** How often the broker logs its one-line status (TRIBUTARY_STATUS_INTERVAL_MS overrides). */
+const STATUS_INTERVAL_MS = (() => {
+  try {
+    const v = Deno.env.get("TRIBUTARY_STATUS_INTERVAL_MS");
+    if (v && /^\d+$/.test(v) && Number(v) > 0) return Number(v);
+  } catch {
+    // no env permission: the default
+  }
+  return 60_000;
+})();
+
 function portOf(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -253,6 +264,7 @@ export async function main(args: string[]): Promise<void> {
     adminPort,
     adminHost: v["admin-host"],
     adminToken,
+    statusIntervalMs: STATUS_INTERVAL_MS,
   };
   if (devDataDir) {
     log.info(`dev mode: data in ${devDataDir} (a temp directory, removed on exit)`);

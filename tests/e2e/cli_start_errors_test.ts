@@ -198,3 +198,35 @@ Deno.test("cli: the default bind address serves clients on ::1 and 127.0.0.1", a
     }
   });
 });
+
+Deno.test("cli: a start-up summary and a periodic status line at info level", async () => {
+  await withDir(async (dir) => {
+    const first = await BrokerProcess.start(dir, ["--set", "num.partitions=3"]);
+    await kcat(first.address, ["-P", "-t", "summary", "-K:"], { stdin: "k1:v1\nk2:v2\nk3:v3\n" });
+    assert.equal(await first.kill("SIGTERM"), 0);
+
+    const b = await BrokerProcess.start(dir, [], { TRIBUTARY_STATUS_INTERVAL_MS: "100" });
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: b.port });
+    try {
+      const summary = b.lines.find((l) => l.includes("started in "));
+      assert.ok(summary, b.lines.join("\n"));
+      // One topic of ours (internal topics are not counted as topics, their partitions are).
+      assert.match(summary, /started in \d+ ms: 1 topic\(s\), \d+ partition\(s\), /);
+      const recovered = /, ([\d.]+) (B|KiB|MiB) recovered from /.exec(summary);
+      assert.ok(recovered && Number(recovered[1]) > 0, summary);
+      // The held connection shows in a status line (from whichever worker took it).
+      await until(
+        () => `a status line with 1 connection:\n${b.lines.join("\n")}`,
+        () => b.lines.find((l) => /status: 1 connection\(s\), 1 topic\(s\), /.test(l)),
+      );
+      await kcat(b.address, ["-P", "-t", "summary"], { stdin: "more\n" });
+      await until(
+        () => `a status line with bytes in:\n${b.lines.join("\n")}`,
+        () => b.lines.find((l) => /status: .* in [1-9][\d.]* (B|KiB|MiB)\/s/.test(l)),
+      );
+    } finally {
+      conn.close();
+      assert.equal(await b.kill("SIGTERM"), 0);
+    }
+  });
+});
