@@ -48,7 +48,11 @@ const USAGE = `Usage: deno task start [options]
   --help                   this text
 `;
 
+/** Undoes what start-up made before it failed (dev mode's temp dir). */
+let undoOnFail: (() => void) | null = null;
+
 function fail(message: string): never {
+  undoOnFail?.();
   console.error(`tributary: ${message}`);
   Deno.exit(2);
 }
@@ -252,7 +256,10 @@ export async function main(args: string[]): Promise<void> {
   const bindHost = host ?? defaultBindHost();
   dataDir ??= userPath(settings.get("log.dirs") ?? settings.get("log.dir") ?? "./data");
   // Made only now that the settings are valid: a refused start leaves no temp dir behind.
-  if (wantDevDir) dataDir = devDataDir = await makeDevDataDir();
+  if (wantDevDir) {
+    const made = dataDir = devDataDir = await makeDevDataDir();
+    undoOnFail = () => Deno.removeSync(made, { recursive: true });
+  }
   await checkDataDir(dataDir);
   const brokerOptions = {
     host,

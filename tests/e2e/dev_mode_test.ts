@@ -109,6 +109,41 @@ Deno.test("dev mode: a kafkajs group joins with no initial delay and a 1 s sessi
   }
 });
 
+Deno.test("startBroker: workers other than 1 are refused, naming the option", async () => {
+  await assert.rejects(
+    startBroker({ dev: true, host: "127.0.0.1", port: 0, workers: 2 }),
+    (e: Error) => e.name === "ConfigError" && /^workers: /.test(e.message),
+  );
+});
+
+Deno.test("--dev: a start that fails leaves no temp dir behind", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../../src/cli.ts", import.meta.url).pathname,
+        "--dev",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String((taken.addr as Deno.NetAddr).port),
+      ],
+      env: { TRIBUTARY_LOG_LEVEL: "info" },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.notEqual(out.code, 0);
+    assert.match(stderr, /dev mode: data in (\S+)/);
+    const dir = /dev mode: data in (\S+)/.exec(stderr)![1];
+    assert.equal(await exists(dir), false, `${dir} left behind`);
+  } finally {
+    taken.close();
+  }
+});
+
 Deno.test("--dev on the CLI prints where its temp data dir is and removes it on exit", async () => {
   // BrokerProcess passes --data-dir; --dev without one is spawned by hand.
   const child = new Deno.Command(Deno.execPath(), {
