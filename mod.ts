@@ -3,37 +3,123 @@
  *
  * ```ts
  * import { startBroker } from "./mod.ts";
- * const broker = await startBroker({ port: 0, dataDir: await Deno.makeTempDir() });
+ * await using broker = await startBroker({
+ *   dev: true, // no initial rebalance delay, short session timeouts, a temp data dir
+ *   port: 0,
+ *   topics: [{ name: "orders", partitions: 3, configs: { "cleanup.policy": "compact" } }],
+ * });
  * console.log(broker.address); // "127.0.0.1:40123": give it to any Kafka client
  * // With `adminPort: 0` the admin HTTP API and console also listen: broker.adminUrl
- * await broker.close();
+ * // Leaving the scope closes it (or call `await broker.close()`).
  * ```
  */
 import { Broker, type BrokerOptions } from "./src/broker.ts";
+import { ConfigError } from "./src/config.ts";
+import { makeDevDataDir, withDevModeConfig } from "./src/dev_mode.ts";
+import { setLogLevel } from "./src/log.ts";
+import { ErrorCode, KafkaError } from "./protocol/errors.ts";
 
 export type { BrokerOptions } from "./src/broker.ts";
 export { Broker } from "./src/broker.ts";
 export { ErrorCode, KafkaError } from "./protocol/errors.ts";
 /** Thrown by startBroker when another broker holds the data directory's `.lock`. */
 export { LogDirLockedError } from "./storage/log_dir_lock.ts";
+export { DEV_MODE_CONFIG } from "./src/dev_mode.ts";
 
-export interface BrokerHandle {
+/** A topic startBroker creates before it resolves (kept as it is when it already exists). */
+export interface TopicSpec {
+  name: string;
+  /** Partition count (default: `num.partitions`). */
+  partitions?: number;
+  /** Topic configs by Kafka name (`cleanup.policy`, `retention.ms`, ...). */
+  configs?: Record<string, string | number | boolean>;
+}
+
+export interface StartBrokerOptions extends BrokerOptions {
+  /**
+   * Dev mode: no initial rebalance delay, short group session timeouts, one partition per
+   * internal topic (see DEV_MODE_CONFIG; explicit `config` keys win) and, unless `dataDir`
+   * is given, a temp data directory that close() removes.
+   */
+  dev?: boolean;
+  /** Log level of the process's logger: debug, info, warn, error, off. */
+  logLevel?: "debug" | "info" | "warn" | "error" | "off";
+  /**
+   * Deno workers. Only 1 (everything on the caller's thread) is supported from a library
+   * call; the CLI's `--workers N` runs the multi-worker supervisor.
+   */
+  workers?: number;
+  /** Topics created before startBroker resolves. */
+  topics?: TopicSpec[];
+}
+
+export interface BrokerHandle extends AsyncDisposable {
   /** `host:port` a client should bootstrap from (the advertised address). */
   readonly address: string;
   readonly host: string;
   readonly port: number;
   readonly broker: Broker;
+  /** The data directory (dev mode's temp directory when it made one). */
+  readonly dataDir: string;
   /** Bound port of the admin HTTP API (started with `adminPort`), else undefined. */
   readonly adminPort?: number;
   /** `http://host:port` of the admin API and console, else undefined. */
   readonly adminUrl?: string;
-  /** Flushes and closes every log and connection. */
+  /** Flushes and closes every log and connection (and removes dev mode's temp dir). */
   close(): Promise<void>;
 }
 
 /** Starts a broker (storage recovered, listener bound) and returns a handle to it. */
-export async function startBroker(options: BrokerOptions = {}): Promise<BrokerHandle> {
-  const broker = await Broker.start(options);
+export async function startBroker(options: StartBrokerOptions = {}): Promise<BrokerHandle> {
+  const { dev, logLevel, workers, topics, ...brokerOptions } = options;
+  if (workers !== undefined && workers !== 1) {
+    throw new ConfigError(
+      "workers",
+      `${workers} workers are not supported by startBroker (only 1); run the CLI with --workers`,
+    );
+  }
+  if (logLevel !== undefined) setLogLevel(logLevel);
+  let tempDir: string | null = null;
+  if (dev) {
+    brokerOptions.config = withDevModeConfig(brokerOptions.config);
+    const c = brokerOptions.config;
+    if (
+      brokerOptions.dataDir === undefined && c["log.dirs"] === undefined &&
+      c["log.dir"] === undefined
+    ) {
+      tempDir = await makeDevDataDir();
+      brokerOptions.dataDir = tempDir;
+    }
+  }
+  let broker: Broker;
+  try {
+    broker = await Broker.start(brokerOptions);
+  } catch (e) {
+    if (tempDir) await Deno.remove(tempDir, { recursive: true }).catch(() => {});
+    throw e;
+  }
+  let closed: Promise<void> | null = null;
+  const close = () =>
+    closed ??= (async () => {
+      await broker.close();
+      if (tempDir) await Deno.remove(tempDir, { recursive: true });
+    })();
+  try {
+    for (const t of topics ?? []) {
+      const configs = Object.entries(t.configs ?? {}).map(([k, v]): [string, string] => [
+        k,
+        String(v),
+      ]);
+      try {
+        await broker.createTopic(t.name, t.partitions ?? -1, configs);
+      } catch (e) {
+        if (!(e instanceof KafkaError && e.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw e;
+      }
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
   const admin = broker.admin;
   let adminUrl: string | undefined;
   if (admin) {
@@ -49,8 +135,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<BrokerHa
     host: broker.advertisedHost,
     port: broker.port,
     broker,
+    dataDir: broker.dataDir,
     adminPort: admin?.port,
     adminUrl,
-    close: () => broker.close(),
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

@@ -14,6 +14,9 @@ import type { RemoteStorageManager } from "../storage/remote_storage.ts";
 import { dirname, resolve } from "node:path";
 import type { AdminServer } from "./admin/server.ts";
 import { BrokerConfig, ConfigError } from "./config.ts";
+import { unknownConfigWarning } from "./config_suggest.ts";
+import { defaultBindHost } from "./bind_address.ts";
+import { logStartupSummary, startStatusReport } from "./status_report.ts";
 import {
   DynamicConfig,
   loadDynamicBrokerConfigs,
@@ -44,7 +47,7 @@ import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
 export interface BrokerOptions {
-  /** Bind address (default 0.0.0.0). */
+  /** Bind address (default `::`, IPv4 and IPv6, where the host has IPv6; else 0.0.0.0). */
   host?: string;
   /** Port; 0 picks a free one (default 9092). */
   port?: number;
@@ -68,6 +71,8 @@ export interface BrokerOptions {
    * partitions.
    */
   cluster?: WorkerCluster;
+  /** Log a one-line status (connections, partitions, traffic) this often (default: never). */
+  statusIntervalMs?: number;
   /** Called once storage is open, before coordinators load (the supervisor starts the rest). */
   onStorageOpen?: () => void;
 }
@@ -117,6 +122,7 @@ export class Broker {
   readonly startedAt = Date.now();
   private listener?: Deno.TcpListener;
   private flushTimer?: ReturnType<typeof setInterval>;
+  private stopStatusReport?: () => void;
   private closing?: Promise<void>;
   /** The data directory's lock; null with workers (the supervisor holds it). */
   private dirLock: LogDirLock | null = null;
@@ -276,12 +282,13 @@ export class Broker {
 
   /** Opens storage (recovering every partition) and starts listening. */
   static async start(options: BrokerOptions = {}): Promise<Broker> {
+    const startedAt = performance.now();
     const settings = new Map<string, string>();
     for (const [k, v] of Object.entries(options.config ?? {})) settings.set(k, String(v));
     const config = new BrokerConfig(settings);
     const cluster = options.cluster;
     const controller = !cluster || cluster.isController;
-    if (controller) { for (const k of config.unknown) log.warn(`unknown config '${k}' ignored`); }
+    if (controller) { for (const k of config.unknown) log.warn(unknownConfigWarning(k)); }
     if (controller && config.withoutEffect.length) {
       log.info(`configs accepted with no effect here: ${config.withoutEffect.join(", ")}`);
     }
@@ -293,6 +300,12 @@ export class Broker {
     try {
       const broker = await Broker.open(options, config, dataDir);
       broker.dirLock = dirLock;
+      if (controller) {
+        await logStartupSummary(broker, startedAt);
+        if (options.statusIntervalMs) {
+          broker.stopStatusReport = startStatusReport(broker, options.statusIntervalMs);
+        }
+      }
       return broker;
     } catch (e) {
       dirLock?.release();
@@ -341,7 +354,7 @@ export class Broker {
     // Consumers' reads come from the buffer pool and go back once written to the socket.
     setReadBufferAllocator((n) => bufferPool.take(n));
     const broker = new Broker(config, logs, dataDir, producerIds, cluster);
-    broker.host = options.host ?? "0.0.0.0";
+    broker.host = options.host ?? defaultBindHost();
     if (cluster) broker.serveWorkers(cluster);
     try {
       if (controller) {
@@ -477,6 +490,7 @@ export class Broker {
   /** Stops the admin API and accepting, closes connections, flushes and closes every log. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.stopStatusReport?.();
       await this.admin?.close();
       if (this.flushTimer !== undefined) clearInterval(this.flushTimer);
       this.idleConnections.stop();

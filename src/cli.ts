@@ -5,13 +5,18 @@
  *   --config server.properties  --set key=value (repeatable)  --log-level L
  *   --admin-port P  --admin-host H  --admin-token T   (admin HTTP API and console; off by default)
  *   --workers N   (Deno workers; default: the number of cores, at most 16; 1 = all on the main thread)
+ *   --dev         dev mode (src/dev_mode.ts): fast group settings, one worker, a temp data dir
  *
  * Settings apply in order: defaults, the --config file, --set, then the dedicated flags.
  * Unknown keys are warned about; an invalid value exits non-zero naming the key.
  */
 import { parseArgs } from "node:util";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Broker } from "./broker.ts";
 import { BrokerConfig, ConfigError, parseListener, parseProperties } from "./config.ts";
+import { makeDevDataDir, withDevModeConfig } from "./dev_mode.ts";
+import { defaultBindHost, describeBindHost } from "./bind_address.ts";
 import { log, setLogLevel } from "./log.ts";
 import { LogDirLockedError } from "../storage/log_dir_lock.ts";
 import { StartError, Supervisor } from "./workers/supervisor.ts";
@@ -19,9 +24,11 @@ import type { WorkerInfo } from "./workers/worker_main.ts";
 
 const USAGE = `Usage: deno task start [options]
 
-  --host HOST              bind address (default 0.0.0.0)
+  --host HOST              bind address (default ::, every IPv4 and IPv6 address; 0.0.0.0
+                           where the host has no IPv6)
   --port PORT              listen port (default 9092; 0 = any free port)
-  --data-dir DIR           data directory (default ./data)
+  --data-dir DIR           data directory (default ./data; relative to the directory the
+                           command was run from, also under \`deno task start\`)
   --advertised-host HOST   host name given to clients in Metadata
   --advertised-port PORT   port given to clients in Metadata
   --config FILE            Kafka server.properties file
@@ -35,13 +42,96 @@ const USAGE = `Usage: deno task start [options]
   --workers N              Deno workers serving connections and owning partitions (default:
                            the number of cores, at most 16; 1 runs everything on the main
                            thread)
+  --dev                    dev mode: no initial rebalance delay, short session timeouts,
+                           1 partition per internal topic, 1 worker, and a temp data dir
+                           (removed on exit) unless --data-dir is given
   --help                   this text
 `;
 
+/** Undoes what start-up made before it failed (dev mode's temp dir). */
+let undoOnFail: (() => void) | null = null;
+
 function fail(message: string): never {
+  undoOnFail?.();
   console.error(`tributary: ${message}`);
   Deno.exit(2);
 }
+
+/** The project root: `deno task` runs its commands here, whatever the shell's directory. */
+const PROJECT_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+
+/**
+ * A path as the person typed it: relative to the shell's working directory. `deno task` runs
+ * in the config file's directory and gives the invoking directory as INIT_CWD, so a relative
+ * path is resolved against INIT_CWD when we run from the project root (a task).
+ */
+export function userPath(path: string): string {
+  if (isAbsolute(path)) return path;
+  let base = Deno.cwd();
+  try {
+    const init = Deno.env.get("INIT_CWD");
+    if (init && resolve(base) === PROJECT_ROOT) base = init;
+  } catch {
+    // no env permission: the process's own directory
+  }
+  return resolve(base, path);
+}
+
+/**
+ * Stops with a message naming the data directory when it cannot be one: a file, or not
+ * readable. A missing directory is fine (start-up creates it).
+ */
+async function checkDataDir(dir: string): Promise<void> {
+  let st: Deno.FileInfo;
+  try {
+    st = await Deno.stat(dir);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    fail(`data dir ${dir} cannot be used: ${e instanceof Error ? e.message : e}`);
+  }
+  if (!st.isDirectory) fail(`data dir ${dir} is a file, not a directory`);
+  try {
+    for await (const _ of Deno.readDir(dir)) break;
+  } catch (e) {
+    fail(`data dir ${dir} cannot be read: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
+/** The message for an expected start-up failure (no stack trace), or null for others. */
+function startProblem(
+  e: unknown,
+  host: string,
+  port: number,
+  adminPort: number | undefined,
+  dataDir: string,
+): string | null {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (e instanceof Deno.errors.AddrInUse) {
+    return `port ${port} on ${describeBindHost(host)} is already in use` +
+      (adminPort !== undefined ? ` (or admin port ${adminPort})` : "");
+  }
+  if (e instanceof Deno.errors.AddrNotAvailable) {
+    return `cannot bind ${host}:${port}: ${host} is not an address of this host`;
+  }
+  if (
+    e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotADirectory ||
+    e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.IsADirectory
+  ) {
+    return `data dir ${dataDir} cannot be used: ${msg}`;
+  }
+  return null;
+}
+
+/** How often the broker logs its one-line status (TRIBUTARY_STATUS_INTERVAL_MS overrides). */
+const STATUS_INTERVAL_MS = (() => {
+  try {
+    const v = Deno.env.get("TRIBUTARY_STATUS_INTERVAL_MS");
+    if (v && /^\d+$/.test(v) && Number(v) > 0) return Number(v);
+  } catch {
+    // no env permission: the default
+  }
+  return 60_000;
+})();
 
 function portOf(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -68,6 +158,7 @@ export async function main(args: string[]): Promise<void> {
         "admin-host": { type: "string" },
         "admin-token": { type: "string" },
         workers: { type: "string" },
+        dev: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -91,7 +182,7 @@ export async function main(args: string[]): Promise<void> {
   if (v.config) {
     let props: Map<string, string>;
     try {
-      props = parseProperties(await Deno.readTextFile(v.config));
+      props = parseProperties(await Deno.readTextFile(userPath(v.config)));
     } catch (e) {
       fail(`--config ${v.config}: ${e instanceof Error ? e.message : e}`);
     }
@@ -101,6 +192,18 @@ export async function main(args: string[]): Promise<void> {
     const eq = s.indexOf("=");
     if (eq <= 0) fail(`--set '${s}': expected key=value`);
     settings.set(s.slice(0, eq).trim(), s.slice(eq + 1));
+  }
+
+  let devDataDir: string | null = null;
+  let wantDevDir = false;
+  let dataDir = v["data-dir"] === undefined ? undefined : userPath(v["data-dir"]);
+  if (v.dev) {
+    for (const [k, val] of Object.entries(withDevModeConfig(Object.fromEntries(settings)))) {
+      settings.set(k, String(val));
+    }
+    if (dataDir === undefined && !settings.has("log.dirs") && !settings.has("log.dir")) {
+      wantDevDir = true;
+    }
   }
 
   // Validate everything up front so a bad value is reported before anything starts.
@@ -143,26 +246,48 @@ export async function main(args: string[]): Promise<void> {
   // One worker per core, up to 16: a request is local to its worker with odds of about one
   // in N, so past that more workers mostly add messages between them.
   const cores = navigator.hardwareConcurrency || 1;
-  let workers = Math.min(cores, 16);
+  let workers = v.dev ? 1 : Math.min(cores, 16);
   if (v.workers !== undefined) {
     if (!/^\d+$/.test(v.workers) || Number(v.workers) < 1 || Number(v.workers) > 256) {
       fail(`--workers: '${v.workers}' is not a worker count (1-256)`);
     }
     workers = Number(v.workers);
   }
+  const bindHost = host ?? defaultBindHost();
+  dataDir ??= userPath(settings.get("log.dirs") ?? settings.get("log.dir") ?? "./data");
+  // Made only now that the settings are valid: a refused start leaves no temp dir behind.
+  if (wantDevDir) {
+    const made = dataDir = devDataDir = await makeDevDataDir();
+    undoOnFail = () => Deno.removeSync(made, { recursive: true });
+  }
+  await checkDataDir(dataDir);
   const brokerOptions = {
     host,
     port,
-    dataDir: v["data-dir"],
+    dataDir,
     advertisedHost,
     advertisedPort,
     config: Object.fromEntries(settings),
     adminPort,
     adminHost: v["admin-host"],
     adminToken,
+    statusIntervalMs: STATUS_INTERVAL_MS,
+  };
+  if (devDataDir) {
+    log.info(`dev mode: data in ${devDataDir} (a temp directory, removed on exit)`);
+  } else if (v.dev) log.info(`dev mode: data in ${dataDir}`);
+  /** Dev mode's temp directory goes once the broker is closed. */
+  const removeDevDir = async () => {
+    if (devDataDir) await Deno.remove(devDataDir, { recursive: true }).catch(() => {});
   };
   if (workers > 1) {
-    await superviseWorkers(workers, brokerOptions, v["log-level"], adminToken !== undefined);
+    await superviseWorkers(
+      workers,
+      brokerOptions,
+      v["log-level"],
+      adminToken !== undefined,
+      removeDevDir,
+    );
     return;
   }
 
@@ -172,18 +297,13 @@ export async function main(args: string[]): Promise<void> {
     broker = await Broker.start(brokerOptions);
   } catch (e) {
     if (e instanceof ConfigError) fail(`invalid configuration: ${e.message}`);
-    if (e instanceof Deno.errors.AddrInUse) {
-      fail(
-        `port ${port}${
-          adminPort !== undefined ? ` or admin port ${adminPort}` : ""
-        } is already in use`,
-      );
-    }
+    const problem = startProblem(e, bindHost, port, adminPort, dataDir);
+    if (problem) fail(problem);
     if (e instanceof LogDirLockedError) fail(e.message);
     fail(`failed to start: ${e instanceof Error ? e.stack : e}`);
   }
   keepServingOnErrors();
-  if (signals.started(() => broker.close())) return;
+  if (signals.started(() => broker.close().finally(removeDevDir))) return;
   announce(broker, broker.admin, adminToken !== undefined, 1);
 }
 
@@ -243,7 +363,9 @@ function announce(
   );
   if (admin) {
     log.info(
-      `admin API and console on http://${admin.hostname}:${admin.port}/` +
+      `admin API and console on http://${
+        admin.hostname.includes(":") ? `[${admin.hostname}]` : admin.hostname
+      }:${admin.port}/` +
         (tokenRequired ? " (bearer token required)" : ""),
     );
   }
@@ -255,6 +377,7 @@ async function superviseWorkers(
   options: Parameters<typeof Supervisor.start>[1],
   logLevel: string | undefined,
   tokenRequired: boolean,
+  afterClose: () => Promise<void>,
 ): Promise<void> {
   const signals = stopSignals();
   let sup: Supervisor;
@@ -262,17 +385,18 @@ async function superviseWorkers(
     sup = await Supervisor.start(count, options, logLevel);
   } catch (e) {
     if (e instanceof StartError && e.kind === "config") fail(`invalid configuration: ${e.message}`);
+    const host = options.host ?? defaultBindHost();
+    const port = options.port ?? 9092;
     if (e instanceof StartError && e.kind === "addr-in-use") {
-      fail(
-        `port ${options.port}${
-          options.adminPort !== undefined ? ` or admin port ${options.adminPort}` : ""
-        } is already in use`,
-      );
+      fail(startProblem(new Deno.errors.AddrInUse(), host, port, options.adminPort, "")!);
     }
-    fail(`failed to start: ${e instanceof Error ? e.message : e}`);
+    fail(
+      startProblem(e, host, port, options.adminPort, options.dataDir ?? "") ??
+        `failed to start: ${e instanceof Error ? e.message : e}`,
+    );
   }
   keepServingOnErrors();
-  if (signals.started(() => sup.close())) return;
+  if (signals.started(() => sup.close().finally(afterClose))) return;
   announce(sup.info, sup.info.admin, tokenRequired, count);
   if (Deno.env.get("TRIBUTARY_TEST_HOOKS") === "1") {
     // Tests: SIGUSR2 makes the last worker die, SIGUSR1 worker 0 (the controller), to

@@ -8,6 +8,7 @@
  */
 import { type BrokerOptions, dataDirOf } from "../broker.ts";
 import { BrokerConfig } from "../config.ts";
+import { defaultBindHost } from "../bind_address.ts";
 import { log } from "../log.ts";
 import { LogDirLock, LogDirLockedError } from "../../storage/log_dir_lock.ts";
 import type { FromWorker, ToWorker, WorkerInfo } from "./worker_main.ts";
@@ -48,7 +49,7 @@ export class Supervisor {
     options: SupervisedOptions,
     logLevel?: string,
   ): Promise<Supervisor> {
-    const host = options.host ?? "0.0.0.0";
+    const host = options.host ?? defaultBindHost();
     // Reserve the port without SO_REUSEPORT first: a port already in use (by anything) fails
     // here, and port 0 becomes one concrete port every worker then shares.
     let port: number;
