@@ -13,6 +13,7 @@ import { encodeRecordBatch } from "../../protocol/records.ts";
 import { codecFor, type Encodable } from "../../protocol/schema.ts";
 import type { AdminHost } from "./admin_host.ts";
 import { asObject, badRequest, HttpError } from "./http.ts";
+import { partitionForKey } from "../client/partitioner.ts";
 
 /** Produce v9: the first flexible version, with per-record errors (v8+). */
 const PRODUCE_VERSION = 9;
@@ -94,43 +95,13 @@ export function parseProduceBody(body: unknown): ProduceInput {
   };
 }
 
-/** Kafka's murmur2 (the Java client's Utils.murmur2), for the default partitioner. */
-export function murmur2(data: Uint8Array): number {
-  const m = 0x5bd1e995;
-  const length = data.length;
-  let h = (0x9747b28c ^ length) | 0;
-  const length4 = length >> 2;
-  for (let i = 0; i < length4; i++) {
-    const i4 = i * 4;
-    let k = (data[i4] & 0xff) | ((data[i4 + 1] & 0xff) << 8) | ((data[i4 + 2] & 0xff) << 16) |
-      ((data[i4 + 3] & 0xff) << 24);
-    k = Math.imul(k, m);
-    k ^= k >>> 24;
-    k = Math.imul(k, m);
-    h = Math.imul(h, m);
-    h ^= k;
-  }
-  const rest = length & 3;
-  const base = length & ~3;
-  if (rest === 3) h ^= (data[base + 2] & 0xff) << 16;
-  if (rest >= 2) h ^= (data[base + 1] & 0xff) << 8;
-  if (rest >= 1) {
-    h ^= data[base] & 0xff;
-    h = Math.imul(h, m);
-  }
-  h ^= h >>> 13;
-  h = Math.imul(h, m);
-  h ^= h >>> 15;
-  return h | 0;
-}
-
 /**
  * The partition Kafka's default partitioner picks: murmur2 of the key (positive) modulo the
  * partition count for a keyed record; any partition for a record without a key.
  */
 export function defaultPartition(key: Uint8Array | null, partitions: number): number {
   if (key === null) return Math.floor(Math.random() * partitions);
-  return (murmur2(key) & 0x7fffffff) % partitions;
+  return partitionForKey(key, partitions);
 }
 
 /** Produces one record to `topic` with acks=-1; rejects with the partition's Kafka error. */

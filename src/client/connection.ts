@@ -19,7 +19,6 @@ import {
   parseVersions,
 } from "../../protocol/schema.ts";
 import { ClientError } from "./errors.ts";
-import { withDefaults } from "./request_defaults.ts";
 
 export interface ApiRange {
   minVersion: number;
@@ -233,7 +232,7 @@ export class BrokerConnection {
       },
       isFlexible(req, version),
     );
-    codecFor(req, version).encode(w, withDefaults(req, body));
+    codecFor(req, version).encode(w, body);
     w.patchInt32AtStart(w.length - 4);
     return w.finish();
   }

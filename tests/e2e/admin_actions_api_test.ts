@@ -11,7 +11,8 @@ import {
   MetadataRequest,
   MetadataResponse,
 } from "../../protocol/messages/mod.ts";
-import { defaultPartition, murmur2 } from "../../src/admin/produce.ts";
+import { defaultPartition } from "../../src/admin/produce.ts";
+import { murmur2 } from "../../src/client/partitioner.ts";
 import { BrokerProcess, decoder, kcat, testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 import { until, waitFor } from "../support/wait.ts";
