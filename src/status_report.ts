@@ -5,7 +5,7 @@
  * second). Logged by the controller only (worker 0 with workers), from whole-broker numbers.
  */
 import { join } from "node:path";
-import type { Broker } from "./broker.ts";
+import type { Metrics } from "./metrics.ts";
 import { isInternalTopic } from "./internal_topic.ts";
 import { errText, log } from "./log.ts";
 
@@ -35,7 +35,14 @@ export function formatBytes(n: number): string {
   return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
 }
 
-function topicCounts(broker: Broker): { topics: number; partitions: number } {
+/** What the reports read of the broker (kept narrow: the broker starts them). */
+export interface StatusSource {
+  readonly dataDir: string;
+  readonly logs: { listTopics(): { name: string; partitions: number }[] };
+  stats(): Promise<{ metrics: Metrics }>;
+}
+
+function topicCounts(broker: StatusSource): { topics: number; partitions: number } {
   let topics = 0;
   let partitions = 0;
   for (const t of broker.logs.listTopics()) {
@@ -46,7 +53,7 @@ function topicCounts(broker: Broker): { topics: number; partitions: number } {
 }
 
 /** The start-up line: what was recovered and how long start-up took. */
-export async function logStartupSummary(broker: Broker, startedAt: number): Promise<void> {
+export async function logStartupSummary(broker: StatusSource, startedAt: number): Promise<void> {
   const { topics, partitions } = topicCounts(broker);
   const bytes = await logBytes(broker.dataDir);
   log.info(
@@ -65,7 +72,7 @@ function sum(entries: [string, number][]): number {
  * Logs a status line every `intervalMs`; returns the function that stops it. Each line costs
  * one stats gather (one message per worker): nothing is sampled between lines.
  */
-export function startStatusReport(broker: Broker, intervalMs: number): () => void {
+export function startStatusReport(broker: StatusSource, intervalMs: number): () => void {
   let last: { at: number; bytesIn: number; bytesOut: number } | null = null;
   let running = false;
   const report = async () => {

@@ -111,6 +111,12 @@ Deno.test("cli: a misspelt --set key is warned about with a suggestion", async (
   });
 });
 
+function withoutInitCwd(): Record<string, string> {
+  const env = Deno.env.toObject();
+  delete env.INIT_CWD;
+  return env;
+}
+
 Deno.test("deno task start: a relative --data-dir is relative to the shell's directory", async () => {
   await withDir(async (dir) => {
     const child = new Deno.Command(Deno.execPath(), {
@@ -130,7 +136,9 @@ Deno.test("deno task start: a relative --data-dir is relative to the shell's dir
         "rel-data",
       ],
       cwd: dir,
-      env: { TRIBUTARY_LOG_LEVEL: "info" },
+      // As from a shell: no INIT_CWD inherited from an outer `deno task` (which keeps it).
+      clearEnv: true,
+      env: { ...withoutInitCwd(), TRIBUTARY_LOG_LEVEL: "info" },
       stdout: "null",
       stderr: "piped",
     }).spawn();
