@@ -6,6 +6,7 @@
  * event no `type`).
  */
 import {
+  casPutByTxn,
   type CasResult,
   type Compare,
   type KeepAliveHandle,
@@ -206,18 +207,13 @@ export class EtcdMetadataStore implements MetadataStore {
     return this.casPut(key, value, 0, opts);
   }
 
-  async casPut(
+  casPut(
     key: string,
     value: Value,
     expectedModRevision: number,
     opts: { lease?: LeaseId } = {},
   ): Promise<CasResult> {
-    const r = await this.txn({
-      compare: [{ key, target: "modRevision", result: "equal", modRevision: expectedModRevision }],
-      success: [{ put: { key, value, lease: opts.lease } }],
-      failure: [{ get: { key } }],
-    });
-    return { succeeded: r.succeeded, revision: r.revision, current: r.responses[0]?.kvs?.[0] };
+    return casPutByTxn(this, key, value, expectedModRevision, opts);
   }
 
   /** etcd leases are in whole seconds; the TTL granted is what etcd answers. */

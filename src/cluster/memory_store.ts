@@ -7,6 +7,7 @@
  * streams cut, to exercise the same failure paths as a real etcd.
  */
 import {
+  casPutByTxn,
   type CasResult,
   type Compare,
   type KeepAliveHandle,
@@ -461,18 +462,13 @@ export class MemoryMetadataStore implements MetadataStore {
     return this.casPut(key, value, 0, opts);
   }
 
-  async casPut(
+  casPut(
     key: string,
     value: Value,
     expectedModRevision: number,
     opts: { lease?: LeaseId } = {},
   ): Promise<CasResult> {
-    const r = await this.txn({
-      compare: [{ key, target: "modRevision", result: "equal", modRevision: expectedModRevision }],
-      success: [{ put: { key, value, lease: opts.lease } }],
-      failure: [{ get: { key } }],
-    });
-    return { succeeded: r.succeeded, revision: r.revision, current: r.responses[0]?.kvs?.[0] };
+    return casPutByTxn(this, key, value, expectedModRevision, opts);
   }
 
   grantLease(ttlMs: number): Promise<Lease> {

@@ -173,6 +173,25 @@ export interface MetadataStore {
  * Base of the store's errors. They carry a Kafka code so a handler refusing a metadata change
  * can answer with it directly.
  */
+/**
+ * casPut as one transaction: put if the key's modRevision is `expectedModRevision` (0: only
+ * if absent), else read it back. Both stores express it through their own txn.
+ */
+export async function casPutByTxn(
+  store: Pick<MetadataStore, "txn">,
+  key: string,
+  value: Value,
+  expectedModRevision: number,
+  opts: { lease?: LeaseId } = {},
+): Promise<CasResult> {
+  const r = await store.txn({
+    compare: [{ key, target: "modRevision", result: "equal", modRevision: expectedModRevision }],
+    success: [{ put: { key, value, lease: opts.lease } }],
+    failure: [{ get: { key } }],
+  });
+  return { succeeded: r.succeeded, revision: r.revision, current: r.responses[0]?.kvs?.[0] };
+}
+
 export class MetadataStoreError extends KafkaError {
   constructor(code: number, message: string) {
     super(code, message);
