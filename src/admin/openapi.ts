@@ -4,23 +4,18 @@
  */
 
 import { recordPaths, recordSchemas } from "./openapi_records.ts";
+import {
+  encoding,
+  error,
+  int,
+  json,
+  nullableStr,
+  ref,
+  type Schema,
+  str,
+  topicName,
+} from "./openapi_parts.ts";
 
-type Schema = Record<string, unknown>;
-
-const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: Schema, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const error = (description: string) => json(ref("Error"), description);
-
-const topicName = {
-  name: "name",
-  in: "path",
-  required: true,
-  description: "Topic name",
-  schema: { type: "string" },
-};
 const partition = {
   name: "partition",
   in: "path",
@@ -42,11 +37,6 @@ const validateOnly = {
   description: "Validate without applying",
   schema: { type: "boolean" },
 };
-
-const int = { type: "integer" };
-const str = { type: "string" };
-const nullableStr = { type: ["string", "null"] };
-const encoding = { type: ["string", "null"], enum: ["utf8", "base64", null] };
 
 const schemas: Record<string, Schema> = {
   Error: {

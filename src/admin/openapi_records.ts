@@ -3,25 +3,17 @@
  * and the bounded record search. Merged into the document by openapi.ts.
  */
 
-type Schema = Record<string, unknown>;
-
-const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: Schema, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const error = (description: string) => json(ref("Error"), description);
-const topicName = {
-  name: "name",
-  in: "path",
-  required: true,
-  description: "Topic name",
-  schema: { type: "string" },
-};
-const int = { type: "integer" };
-const str = { type: "string" };
-const nullableStr = { type: ["string", "null"] };
-const encoding = { type: ["string", "null"], enum: ["utf8", "base64", null] };
+import {
+  encoding,
+  error,
+  int,
+  json,
+  nullableStr,
+  ref,
+  type Schema,
+  str,
+  topicName,
+} from "./openapi_parts.ts";
 
 export const recordSchemas: Record<string, Schema> = {
   ProduceRecord: {
