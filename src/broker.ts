@@ -23,6 +23,7 @@ import {
   remoteLogManagerSettings,
 } from "./dynamic_config.ts";
 import type { Connection } from "./connection.ts";
+import { FaultInjector } from "./faults.ts";
 import { KafkaApis } from "./kafka_apis.ts";
 import { SocketServer } from "./socket_server.ts";
 import { GroupCoordinator } from "./group/group_coordinator.ts";
@@ -119,6 +120,11 @@ export class Broker {
   readonly apis: KafkaApis;
   /** Closes connections idle for connections.max.idle.ms. */
   readonly idleConnections: IdleExpiryManager;
+  /**
+   * Fault injection on this broker (src/faults.ts): failed or delayed requests, dropped
+   * connections, a hang. Refuses changes unless `tributary.fault.injection.enable`.
+   */
+  readonly faults: FaultInjector;
   readonly startedAt = Date.now();
   private listener?: Deno.TcpListener;
   private flushTimer?: ReturnType<typeof setInterval>;
@@ -176,8 +182,14 @@ export class Broker {
         : config.int("max.connections"),
       config.int("max.connections.per.ip"),
     );
+    this.faults = new FaultInjector(config.bool("tributary.fault.injection.enable"), {
+      apiName: (key) => this.registry.get(key)?.name,
+      apiKeys: () => this.registry.apiVersions().map((a) => [a.name, a.apiKey]),
+      connections: () => this.socketServer.connections,
+    });
     this.apis = new KafkaApis(this);
     this.socketServer = new SocketServer({
+      faults: this.faults,
       apis: this.apis,
       requestBudget: this.requestBudget,
       idleConnections: this.idleConnections,
@@ -293,6 +305,13 @@ export class Broker {
       log.info(`configs accepted with no effect here: ${config.withoutEffect.join(", ")}`);
     }
     groupConfigFrom(config); // cross-checks group.consumer.* before storage is opened
+    if (cluster && config.bool("tributary.fault.injection.enable")) {
+      // Faults are kept per broker: each worker would count its own "next N requests".
+      throw new ConfigError(
+        "tributary.fault.injection.enable",
+        "fault injection needs one worker (--workers 1)",
+      );
+    }
     const dataDir = dataDirOf(options, config);
     await Deno.mkdir(dataDir, { recursive: true });
     // With workers the supervisor holds the lock for all of them.
@@ -494,6 +513,7 @@ export class Broker {
       await this.admin?.close();
       if (this.flushTimer !== undefined) clearInterval(this.flushTimer);
       this.idleConnections.stop();
+      this.faults.close();
       this.groups.close();
       await this.socketServer.close();
       try {
