@@ -53,6 +53,8 @@ export interface FaultsState {
   dropNextConnections: number;
   /** When the broker answers again (ISO time), or null when it is not hanging. */
   hangingUntil: string | null;
+  /** Requests held by the hang, answered when it ends. */
+  heldRequests: number;
 }
 
 /** A fault change on a broker whose fault injection is off. */
@@ -185,6 +187,7 @@ export class FaultInjector {
       requests: this.faults.map((f) => ({ ...f })),
       dropNextConnections: this.dropNext,
       hangingUntil: this.hangUntil ? new Date(this.hangUntil).toISOString() : null,
+      heldRequests: this.hangWaiters.length,
     };
   }
 

@@ -50,6 +50,7 @@ export const faultSchemas: Record<string, Schema> = {
         format: "date-time",
         description: "When the broker answers again; null: not hanging",
       },
+      heldRequests: { ...int, description: "Requests held by the hang, answered when it ends" },
     },
   },
 };
