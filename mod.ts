@@ -31,8 +31,8 @@ export { DEV_MODE_CONFIG } from "./src/dev_mode.ts";
 export {
   FaultInjectionDisabledError,
   FaultInjector,
-  type FaultsState,
   FaultSpecError,
+  type FaultsState,
   type RequestFault,
   type RequestFaultSpec,
 } from "./src/faults.ts";

@@ -39,7 +39,8 @@ function apply<T>(f: () => T): T {
 const optional = (o: Record<string, unknown>, k: string, type: "string" | "number") => {
   const v = o[k];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== type) throw badRequest(`${k} must be a ${type}`);
+  const ok = type === "string" ? typeof v === "string" : typeof v === "number";
+  if (!ok) throw badRequest(`${k} must be a ${type}`);
   return v as never;
 };
 
@@ -63,17 +64,10 @@ function parseSpec(body: unknown): RequestFaultSpec {
   };
 }
 
-/** An optional JSON object body (an empty body is `{}`). */
+/** An optional JSON object body: none at all is `{}`. */
 async function optionalBody(c: Context): Promise<Record<string, unknown>> {
-  if ((c.req.header("content-length") ?? "") === "0") return {};
-  const text = await c.req.text();
-  if (text.trim() === "") return {};
-  try {
-    return asObject(JSON.parse(text), "the request body");
-  } catch (e) {
-    if (e instanceof HttpError) throw e;
-    throw badRequest(`request body is not valid JSON: ${e instanceof Error ? e.message : e}`);
-  }
+  if (c.req.raw.body === null || c.req.header("content-length") === "0") return {};
+  return asObject(await jsonBody(c), "the request body");
 }
 
 export function faultRoutes(broker: FaultsHost): Hono {
@@ -112,7 +106,7 @@ export function faultRoutes(broker: FaultsHost): Hono {
   });
 
   app.post("/hang", async (c) => {
-    const o = await optionalBody(c);
+    const o = asObject(await jsonBody(c), "the request body");
     const ms = optional(o, "ms", "number") as number | undefined;
     if (ms === undefined) throw badRequest("ms (how long to stop answering) is required");
     apply(() => faults.hang(ms));
