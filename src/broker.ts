@@ -24,6 +24,7 @@ import {
 } from "./dynamic_config.ts";
 import type { Connection } from "./connection.ts";
 import { FaultInjector } from "./faults.ts";
+import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { KafkaApis } from "./kafka_apis.ts";
 import { SocketServer } from "./socket_server.ts";
 import { GroupCoordinator } from "./group/group_coordinator.ts";
@@ -305,13 +306,6 @@ export class Broker {
       log.info(`configs accepted with no effect here: ${config.withoutEffect.join(", ")}`);
     }
     groupConfigFrom(config); // cross-checks group.consumer.* before storage is opened
-    if (cluster && config.bool("tributary.fault.injection.enable")) {
-      // Faults are kept per broker: each worker would count its own "next N requests".
-      throw new ConfigError(
-        "tributary.fault.injection.enable",
-        "fault injection needs one worker (--workers 1)",
-      );
-    }
     const dataDir = dataDirOf(options, config);
     await Deno.mkdir(dataDir, { recursive: true });
     // With workers the supervisor holds the lock for all of them.
@@ -433,9 +427,44 @@ export class Broker {
     cluster.serve("stats", () => this.localStats());
     cluster.serve("dropTopic", (a) => this.logs.dropTopic(a.name));
     cluster.serve("syncBrokerConfigs", () => this.dynamicConfig.reload());
+    this.serveFaults(cluster);
     if (!cluster.isController) return;
     cluster.serve("createTopic", async (a) => {
       return (await this.topicAdmin.autoCreateTopic(a.name)) !== undefined;
+    });
+  }
+
+  /** Faults live on the controller; the other workers ask it while one is set. */
+  private serveFaults(cluster: WorkerCluster): void {
+    const faults = this.faults;
+    if (!cluster.isController) {
+      cluster.serve("faultsActive", (a) => faults.setActive(a.active));
+      cluster.serve("faultDropConnections", () => faults.dropLocalConnections());
+      faults.follow({
+        take: async (apiKey, named) =>
+          (await cluster.call(CONTROLLER_WORKER, "faultTake", { apiKey, named })) ?? undefined,
+        dropAccepted: () => cluster.call(CONTROLLER_WORKER, "faultDropAccepted", null),
+      });
+      return;
+    }
+    cluster.serve("faultTake", async (a) => (await faults.take(a.apiKey, () => a.named)) ?? null);
+    cluster.serve("faultDropAccepted", () => faults.dropAccepted());
+    const others = () =>
+      Array.from({ length: cluster.count }, (_, i) => i).filter((i) => i !== cluster.index);
+    /** A worker that is down is skipped: it starts with no fault and is told of the next. */
+    const skipDown = <T>(p: Promise<T>, dflt: T) => p.catch(() => dflt);
+    faults.lead({
+      setActive: async (active) => {
+        await Promise.all(
+          others().map((i) => skipDown(cluster.call(i, "faultsActive", { active }), undefined)),
+        );
+      },
+      dropConnections: async () => {
+        const counts = await Promise.all(
+          others().map((i) => skipDown(cluster.call(i, "faultDropConnections", null), 0)),
+        );
+        return counts.reduce((a, b) => a + b, 0);
+      },
     });
   }
 

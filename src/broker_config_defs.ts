@@ -353,6 +353,6 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     "bool",
     false,
     "Allow fault injection (broker.faults, the admin API's /v1/faults) for testing clients; " +
-      "--dev turns it on. Needs one worker.",
+      "--dev turns it on.",
   ),
 ];

@@ -48,8 +48,6 @@ const USAGE = `Usage: deno task start [options]
   --help                   this text
 `;
 
-const FAULTS_KEY = "tributary.fault.injection.enable";
-
 /** Undoes what start-up made before it failed (dev mode's temp dir). */
 let undoOnFail: (() => void) | null = null;
 
@@ -196,7 +194,6 @@ export async function main(args: string[]): Promise<void> {
     settings.set(s.slice(0, eq).trim(), s.slice(eq + 1));
   }
 
-  const faultsSetByUser = settings.has(FAULTS_KEY);
   let devDataDir: string | null = null;
   let wantDevDir = false;
   let dataDir = v["data-dir"] === undefined ? undefined : userPath(v["data-dir"]);
@@ -255,12 +252,6 @@ export async function main(args: string[]): Promise<void> {
       fail(`--workers: '${v.workers}' is not a worker count (1-256)`);
     }
     workers = Number(v.workers);
-  }
-  if (workers > 1 && settings.get(FAULTS_KEY)?.trim().toLowerCase() === "true") {
-    // Faults are counted per broker, and each worker is one (src/faults.ts).
-    if (faultsSetByUser) fail(`${FAULTS_KEY}: fault injection needs --workers 1`);
-    settings.delete(FAULTS_KEY);
-    log.info(`dev mode: fault injection is off with ${workers} workers (it needs one)`);
   }
   const bindHost = host ?? defaultBindHost();
   dataDir ??= userPath(settings.get("log.dirs") ?? settings.get("log.dir") ?? "./data");

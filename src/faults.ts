@@ -9,8 +9,11 @@
  * this broker down") sit beside these; cluster-wide ones (moving a leader) belong to the
  * cluster. Off unless `tributary.fault.injection.enable` (dev mode turns it on): a disabled
  * injector refuses every change, and request handling pays one boolean check (`active`).
- * With several Deno workers the faults would be per worker, so the broker refuses to start
- * with both (src/broker.ts): fault injection runs with one worker.
+ *
+ * With Deno workers the faults live on worker 0 (where the admin API runs), so "the next N
+ * requests" counts requests on every worker: the others are told whether any fault is set
+ * (`setActive`) and, while one is, ask worker 0 for each request (`follow`), and drop their
+ * own connections when told to (`lead`'s peers).
  */
 import { ErrorCode, errorName } from "../protocol/errors.ts";
 
@@ -89,6 +92,20 @@ export interface FaultHost {
 /** A topic and partition (undefined: the request names the topic only) a request names. */
 export type NamedPartition = [topic: string, partition: number | undefined];
 
+/** How worker 0's injector reaches the other workers. */
+export interface FaultPeers {
+  /** Tells every other worker whether a fault is set. */
+  setActive(active: boolean): Promise<void>;
+  /** Drops every other worker's client connections; how many. */
+  dropConnections(): Promise<number>;
+}
+
+/** How another worker's injector reaches worker 0's, which holds the faults. */
+export interface FaultLeader {
+  take(apiKey: number, named: NamedPartition[]): Promise<RequestFault | undefined>;
+  dropAccepted(): Promise<boolean>;
+}
+
 export class FaultInjector {
   /** Whether any fault is set: the one check request handling makes when none is. */
   active = false;
@@ -98,8 +115,32 @@ export class FaultInjector {
   private hangUntil = 0;
   private hangTimer?: ReturnType<typeof setTimeout>;
   private hangWaiters: (() => void)[] = [];
+  private peers?: FaultPeers;
+  private leader?: FaultLeader;
+  /** The other workers told of the latest `active`, in order. */
+  private told: Promise<void> = Promise.resolve();
 
   constructor(readonly enabled: boolean, private readonly host: FaultHost) {}
+
+  /** Worker 0 of several: the faults are kept here and the other workers are told of them. */
+  lead(peers: FaultPeers): void {
+    this.peers = peers;
+  }
+
+  /** Another worker: requests here ask `leader` (worker 0) while it says a fault is set. */
+  follow(leader: FaultLeader): void {
+    this.leader = leader;
+  }
+
+  /** Set by worker 0 on the other workers: whether to ask it about each request. */
+  setActive(active: boolean): void {
+    this.active = active;
+  }
+
+  /** Resolves once every other worker knows of the faults changed so far. */
+  propagated(): Promise<void> {
+    return this.told;
+  }
 
   /** Makes the next `count` requests of an API fail with `errorCode` and/or wait `delayMs`. */
   push(spec: RequestFaultSpec): RequestFault {
@@ -141,10 +182,10 @@ export class FaultInjector {
   }
 
   /**
-   * Closes every open client connection now (returns how many), or, with `next`, the next
-   * `next` connections as soon as they are accepted.
+   * Closes every open client connection now (resolves to how many, on every worker), or,
+   * with `next`, the next `next` connections as soon as they are accepted.
    */
-  dropConnections(options: { next?: number } = {}): number {
+  async dropConnections(options: { next?: number } = {}): Promise<number> {
     this.checkEnabled();
     if (options.next !== undefined) {
       if (!Number.isInteger(options.next) || options.next < 1) {
@@ -152,8 +193,15 @@ export class FaultInjector {
       }
       this.dropNext += options.next;
       this.update();
+      await this.told;
       return 0;
     }
+    const here = this.dropLocalConnections();
+    return here + (this.peers ? await this.peers.dropConnections() : 0);
+  }
+
+  /** Closes this worker's client connections; how many. */
+  dropLocalConnections(): number {
     let n = 0;
     for (const c of [...this.host.connections()]) {
       c.close();
@@ -207,6 +255,7 @@ export class FaultInjector {
     apiKey: number,
     named: () => NamedPartition[],
   ): Promise<RequestFault | undefined> {
+    if (this.leader) return await this.leader.take(apiKey, named());
     if (this.hangUntil) await new Promise<void>((r) => this.hangWaiters.push(r));
     let hit: RequestFault | undefined;
     let names: NamedPartition[] | undefined;
@@ -230,7 +279,8 @@ export class FaultInjector {
   }
 
   /** Whether a connection just accepted is to be dropped (counts it down). */
-  dropAccepted(): boolean {
+  dropAccepted(): boolean | Promise<boolean> {
+    if (this.leader) return this.leader.dropAccepted();
     if (this.dropNext === 0) return false;
     this.dropNext--;
     this.update();
@@ -246,11 +296,18 @@ export class FaultInjector {
   }
 
   private update(): void {
-    this.active = this.faults.length > 0 || this.dropNext > 0 || this.hangUntil > 0;
+    const active = this.faults.length > 0 || this.dropNext > 0 || this.hangUntil > 0;
+    if (active === this.active) return;
+    this.active = active;
+    const peers = this.peers;
+    if (peers) this.told = this.told.then(() => peers.setActive(active));
   }
 
   private checkEnabled(): void {
     if (!this.enabled) throw new FaultInjectionDisabledError();
+    if (this.leader) {
+      throw new FaultSpecError("faults are set on worker 0 (where the admin API runs)");
+    }
   }
 
   private resolveApi(spec: RequestFaultSpec): number {

@@ -192,7 +192,9 @@ async function handleRequestFrame(
         `${r.remaining} trailing bytes, ignored`,
     );
   }
-  if (host.faults.active) {
+  // Once per client request: where it is first decoded (a request forwarded decoded was
+  // already offered to the faults by the worker holding the connection).
+  if (host.faults.active && !decoded) {
     const fault = await host.faults.take(
       header.apiKey,
       () =>

@@ -83,7 +83,7 @@ export class SocketServer implements ConnectionHost {
         await new Promise((r) => setTimeout(r, wait));
         continue;
       }
-      if (this.o.faults?.active && this.o.faults.dropAccepted()) {
+      if (this.o.faults?.active && await this.o.faults.dropAccepted()) {
         log.info(
           `fault injection: dropped a connection from ${
             (conn.remoteAddr as Deno.NetAddr).hostname

@@ -23,10 +23,15 @@ export interface FaultsHost {
   readonly faults: FaultInjector;
 }
 
-/** Runs a fault change, turning the injector's refusals into HTTP errors. */
-function apply<T>(f: () => T): T {
+/**
+ * Runs a fault change, turning the injector's refusals into HTTP errors; answers once every
+ * worker knows of it.
+ */
+async function apply<T>(faults: FaultInjector, f: () => T | Promise<T>): Promise<T> {
   try {
-    return f();
+    const r = await f();
+    await faults.propagated();
+    return r;
   } catch (e) {
     if (e instanceof FaultInjectionDisabledError) {
       throw new HttpError(403, "FAULT_INJECTION_DISABLED", e.message);
@@ -90,18 +95,18 @@ export function faultRoutes(broker: FaultsHost): Hono {
 
   app.post("/", async (c) => {
     const spec = parseSpec(await jsonBody(c));
-    return c.json(apply(() => faults.push(spec)), 201);
+    return c.json(await apply(faults, () => faults.push(spec)), 201);
   });
 
-  app.delete("/", (c) => {
-    apply(() => faults.clear());
+  app.delete("/", async (c) => {
+    await apply(faults, () => faults.clear());
     return c.json(faults.list());
   });
 
   app.post("/drop-connections", async (c) => {
     const o = await optionalBody(c);
     const next = optional(o, "next", "number") as number | undefined;
-    const dropped = apply(() => faults.dropConnections({ next }));
+    const dropped = await apply(faults, () => faults.dropConnections({ next }));
     return c.json({ dropped, dropNextConnections: faults.list().dropNextConnections });
   });
 
@@ -109,7 +114,7 @@ export function faultRoutes(broker: FaultsHost): Hono {
     const o = asObject(await jsonBody(c), "the request body");
     const ms = optional(o, "ms", "number") as number | undefined;
     if (ms === undefined) throw badRequest("ms (how long to stop answering) is required");
-    apply(() => faults.hang(ms));
+    await apply(faults, () => faults.hang(ms));
     return c.json(faults.list());
   });
 

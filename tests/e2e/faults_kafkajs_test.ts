@@ -132,7 +132,7 @@ Deno.test("kafkajs: a hang holds the answer until it ends; dropped connections r
     assert.equal(b.faults.list().hangingUntil, null);
 
     const before = b.broker.metrics.connectionsTotal;
-    const dropped = b.faults.dropConnections();
+    const dropped = await b.faults.dropConnections();
     assert.ok(dropped >= 1, `${dropped} connections dropped`);
     await waitFor("connections closed", () => b.broker.connections.size === 0);
     const md = await admin.fetchTopicMetadata({ topics: ["events"] });

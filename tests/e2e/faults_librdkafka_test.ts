@@ -144,11 +144,11 @@ Deno.test("librdkafka: dropped connections are reopened and producing continues"
   try {
     assert.equal(await p.nextLine(), "sent");
     const before = b.broker.metrics.connectionsTotal;
-    const dropped = b.faults.dropConnections();
+    const dropped = await b.faults.dropConnections();
     assert.ok(dropped >= 1, `${dropped} connections dropped`);
     await waitFor("every connection closed", () => b.broker.connections.size === 0);
     // And the next connection accepted is dropped too: librdkafka tries again.
-    b.faults.dropConnections({ next: 1 });
+    await b.faults.dropConnections({ next: 1 });
     await p.writeLine("go");
     const reports = JSON.parse((await p.nextLine(60_000))!);
     assert.deepEqual(reports, [[null, 0, "before"], [null, 1, "after"]]);
