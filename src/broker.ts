@@ -415,6 +415,11 @@ export class Broker {
       cluster.started();
       // Catalogue changes made while this worker started are in topics.json by now.
       if (!controller) await logs.syncCatalogue();
+      // A worker (re)started while faults are set asks about them from the start.
+      if (!controller && broker.faults.enabled) {
+        const set = await cluster.call(CONTROLLER_WORKER, "faultsSet", null).catch(() => false);
+        if (set) broker.faults.setActive(true);
+      }
     }
     return broker;
   }
@@ -449,6 +454,7 @@ export class Broker {
     }
     cluster.serve("faultTake", async (a) => (await faults.take(a.apiKey, () => a.named)) ?? null);
     cluster.serve("faultDropAccepted", () => faults.dropAccepted());
+    cluster.serve("faultsSet", () => faults.active);
     const others = () =>
       Array.from({ length: cluster.count }, (_, i) => i).filter((i) => i !== cluster.index);
     /** A worker that is down is skipped: it starts with no fault and is told of the next. */

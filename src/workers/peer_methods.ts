@@ -103,6 +103,8 @@ export interface PeerMethods {
   createTopic: { args: { name: string }; result: boolean };
   /** Controller only: the injected fault a request takes, if any (src/faults.ts). */
   faultTake: { args: { apiKey: number; named: NamedPartition[] }; result: RequestFault | null };
+  /** Controller only: whether any fault is set (asked by a worker as it starts). */
+  faultsSet: { args: null; result: boolean };
   /** Controller only: whether a connection just accepted is to be dropped. */
   faultDropAccepted: { args: null; result: boolean };
   /** From the controller: whether any fault is set. */
