@@ -445,10 +445,18 @@ export class Broker {
     if (!cluster.isController) {
       cluster.serve("faultsActive", (a) => faults.setActive(a.active));
       cluster.serve("faultDropConnections", () => faults.dropLocalConnections());
+      // With worker 0 gone there are no faults to take: requests are handled as usual.
+      const unreachable = (e: unknown) => {
+        log.warn(`fault injection: worker ${CONTROLLER_WORKER} unreachable: ${errText(e)}`);
+        return null;
+      };
       faults.follow({
         take: async (apiKey, named) =>
-          (await cluster.call(CONTROLLER_WORKER, "faultTake", { apiKey, named })) ?? undefined,
-        dropAccepted: () => cluster.call(CONTROLLER_WORKER, "faultDropAccepted", null),
+          (await cluster.call(CONTROLLER_WORKER, "faultTake", { apiKey, named })
+            .catch(unreachable)) ?? undefined,
+        dropAccepted: async () =>
+          (await cluster.call(CONTROLLER_WORKER, "faultDropAccepted", null).catch(unreachable)) ??
+            false,
       });
       return;
     }
