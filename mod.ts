@@ -10,6 +10,8 @@
  * });
  * console.log(broker.address); // "127.0.0.1:40123": give it to any Kafka client
  * // With `adminPort: 0` the admin HTTP API and console also listen: broker.adminUrl
+ * // Dev mode allows fault injection: the next 2 Produce requests fail, clients retry.
+ * broker.faults.push({ api: "Produce", count: 2, errorCode: "NOT_LEADER_OR_FOLLOWER" });
  * // Leaving the scope closes it (or call `await broker.close()`).
  * ```
  */
@@ -18,6 +20,7 @@ import { ConfigError } from "./src/config.ts";
 import { makeDevDataDir, withDevModeConfig } from "./src/dev_mode.ts";
 import { setLogLevel } from "./src/log.ts";
 import { ErrorCode, KafkaError } from "./protocol/errors.ts";
+import type { FaultInjector } from "./src/faults.ts";
 
 export type { BrokerOptions } from "./src/broker.ts";
 export { Broker } from "./src/broker.ts";
@@ -25,6 +28,14 @@ export { ErrorCode, KafkaError } from "./protocol/errors.ts";
 /** Thrown by startBroker when another broker holds the data directory's `.lock`. */
 export { LogDirLockedError } from "./storage/log_dir_lock.ts";
 export { DEV_MODE_CONFIG } from "./src/dev_mode.ts";
+export {
+  FaultInjectionDisabledError,
+  FaultInjector,
+  FaultSpecError,
+  type FaultsState,
+  type RequestFault,
+  type RequestFaultSpec,
+} from "./src/faults.ts";
 
 /** A topic startBroker creates before it resolves (kept as it is when it already exists). */
 export interface TopicSpec {
@@ -59,6 +70,13 @@ export interface BrokerHandle extends AsyncDisposable {
   readonly host: string;
   readonly port: number;
   readonly broker: Broker;
+  /**
+   * Fault injection on this broker (on in dev mode, else with
+   * `tributary.fault.injection.enable=true`): `faults.push({ api: "Produce", count: 2,
+   * errorCode: "NOT_LEADER_OR_FOLLOWER" })`, `dropConnections()`, `hang(ms)`, `clear()`,
+   * `list()`.
+   */
+  readonly faults: FaultInjector;
   /** The data directory (dev mode's temp directory when it made one). */
   readonly dataDir: string;
   /** Bound port of the admin HTTP API (started with `adminPort`), else undefined. */
@@ -135,6 +153,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
     host: broker.advertisedHost,
     port: broker.port,
     broker,
+    faults: broker.faults,
     dataDir: broker.dataDir,
     adminPort: admin?.port,
     adminUrl,

@@ -23,6 +23,8 @@ import {
   remoteLogManagerSettings,
 } from "./dynamic_config.ts";
 import type { Connection } from "./connection.ts";
+import { FaultInjector } from "./faults.ts";
+import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { KafkaApis } from "./kafka_apis.ts";
 import { SocketServer } from "./socket_server.ts";
 import { GroupCoordinator } from "./group/group_coordinator.ts";
@@ -119,6 +121,11 @@ export class Broker {
   readonly apis: KafkaApis;
   /** Closes connections idle for connections.max.idle.ms. */
   readonly idleConnections: IdleExpiryManager;
+  /**
+   * Fault injection on this broker (src/faults.ts): failed or delayed requests, dropped
+   * connections, a hang. Refuses changes unless `tributary.fault.injection.enable`.
+   */
+  readonly faults: FaultInjector;
   readonly startedAt = Date.now();
   private listener?: Deno.TcpListener;
   private flushTimer?: ReturnType<typeof setInterval>;
@@ -176,8 +183,14 @@ export class Broker {
         : config.int("max.connections"),
       config.int("max.connections.per.ip"),
     );
+    this.faults = new FaultInjector(config.bool("tributary.fault.injection.enable"), {
+      apiName: (key) => this.registry.get(key)?.name,
+      apiKeys: () => this.registry.apiVersions().map((a) => [a.name, a.apiKey]),
+      connections: () => this.socketServer.connections,
+    });
     this.apis = new KafkaApis(this);
     this.socketServer = new SocketServer({
+      faults: this.faults,
       apis: this.apis,
       requestBudget: this.requestBudget,
       idleConnections: this.idleConnections,
@@ -402,6 +415,11 @@ export class Broker {
       cluster.started();
       // Catalogue changes made while this worker started are in topics.json by now.
       if (!controller) await logs.syncCatalogue();
+      // A worker (re)started while faults are set asks about them from the start.
+      if (!controller && broker.faults.enabled) {
+        const set = await cluster.call(CONTROLLER_WORKER, "faultsSet", null).catch(() => false);
+        if (set) broker.faults.setActive(true);
+      }
     }
     return broker;
   }
@@ -414,9 +432,53 @@ export class Broker {
     cluster.serve("stats", () => this.localStats());
     cluster.serve("dropTopic", (a) => this.logs.dropTopic(a.name));
     cluster.serve("syncBrokerConfigs", () => this.dynamicConfig.reload());
+    this.serveFaults(cluster);
     if (!cluster.isController) return;
     cluster.serve("createTopic", async (a) => {
       return (await this.topicAdmin.autoCreateTopic(a.name)) !== undefined;
+    });
+  }
+
+  /** Faults live on the controller; the other workers ask it while one is set. */
+  private serveFaults(cluster: WorkerCluster): void {
+    const faults = this.faults;
+    if (!cluster.isController) {
+      cluster.serve("faultsActive", (a) => faults.setActive(a.active));
+      cluster.serve("faultDropConnections", () => faults.dropLocalConnections());
+      // With worker 0 gone there are no faults to take: requests are handled as usual.
+      const unreachable = (e: unknown) => {
+        log.warn(`fault injection: worker ${CONTROLLER_WORKER} unreachable: ${errText(e)}`);
+        return null;
+      };
+      faults.follow({
+        take: async (apiKey, named) =>
+          (await cluster.call(CONTROLLER_WORKER, "faultTake", { apiKey, named })
+            .catch(unreachable)) ?? undefined,
+        dropAccepted: async () =>
+          (await cluster.call(CONTROLLER_WORKER, "faultDropAccepted", null).catch(unreachable)) ??
+            false,
+      });
+      return;
+    }
+    cluster.serve("faultTake", async (a) => (await faults.take(a.apiKey, () => a.named)) ?? null);
+    cluster.serve("faultDropAccepted", () => faults.dropAccepted());
+    cluster.serve("faultsSet", () => faults.active);
+    const others = () =>
+      Array.from({ length: cluster.count }, (_, i) => i).filter((i) => i !== cluster.index);
+    /** A worker that is down is skipped: it starts with no fault and is told of the next. */
+    const skipDown = <T>(p: Promise<T>, dflt: T) => p.catch(() => dflt);
+    faults.lead({
+      setActive: async (active) => {
+        await Promise.all(
+          others().map((i) => skipDown(cluster.call(i, "faultsActive", { active }), undefined)),
+        );
+      },
+      dropConnections: async () => {
+        const counts = await Promise.all(
+          others().map((i) => skipDown(cluster.call(i, "faultDropConnections", null), 0)),
+        );
+        return counts.reduce((a, b) => a + b, 0);
+      },
     });
   }
 
@@ -494,6 +556,7 @@ export class Broker {
       await this.admin?.close();
       if (this.flushTimer !== undefined) clearInterval(this.flushTimer);
       this.idleConnections.stop();
+      this.faults.close();
       this.groups.close();
       await this.socketServer.close();
       try {

@@ -348,4 +348,11 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     "Memory bound of the compaction offset map.",
     { min: 1 },
   ),
+  def(
+    "tributary.fault.injection.enable",
+    "bool",
+    false,
+    "Allow fault injection (broker.faults, the admin API's /v1/faults) for testing clients; " +
+      "--dev turns it on.",
+  ),
 ];

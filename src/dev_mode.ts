@@ -21,6 +21,8 @@ export const DEV_MODE_CONFIG: Readonly<Record<string, string>> = {
   // One partition per internal topic, as Kafka's single-node dev setups configure.
   "offsets.topic.num.partitions": "1",
   "transaction.state.log.num.partitions": "1",
+  // Client authors test their retries against injected faults (src/faults.ts).
+  "tributary.fault.injection.enable": "true",
 };
 
 /** `config` with dev mode's settings added where the user set nothing. */

@@ -25,6 +25,8 @@ import {
   sessionErrorResponse,
   type SessionFetchRequest,
 } from "./fetch_session.ts";
+import { faultResponse } from "./fault_response.ts";
+import { type FaultInjector, namedPartitions, type RequestFault } from "./faults.ts";
 import { errText, log } from "./log.ts";
 import { type Metrics, responseErrorCodes } from "./metrics.ts";
 import { isFreshRead, markFreshRead, releaseFreshRead } from "./partition_ops.ts";
@@ -42,6 +44,8 @@ export interface KafkaApisHost {
   readonly services: BrokerServices;
   readonly config: BrokerConfig;
   readonly cluster?: WorkerCluster;
+  /** Injected faults (src/faults.ts); `active` is false unless one is set. */
+  readonly faults: FaultInjector;
 }
 
 export class KafkaApis {
@@ -188,6 +192,19 @@ async function handleRequestFrame(
         `${r.remaining} trailing bytes, ignored`,
     );
   }
+  // Once per client request: where it is first decoded (a request forwarded decoded was
+  // already offered to the faults by the worker holding the connection).
+  if (host.faults.active && !decoded) {
+    const fault = await host.faults.take(
+      header.apiKey,
+      () =>
+        namedPartitions(
+          body as Record<string, unknown>,
+          (id) => host.services.metadataCache.topicById(id)?.name,
+        ),
+    );
+    if (fault && fault.errorCode !== 0) return faultAnswer(host, header, flexible, body, fault);
+  }
   // Fetch sessions are kept by the worker holding the connection: a session's request is
   // expanded to all its partitions before routing, and its answer recorded once read.
   const session = forward && header.apiKey === FETCH_KEY
@@ -250,6 +267,38 @@ async function handleRequestFrame(
   return encodeResponse(header.correlationId, headerV1, reg.response, header.apiVersion, response);
 }
 
+/** The answer of a request an injected fault fails (it is not handled). */
+function faultAnswer(
+  host: KafkaApisHost,
+  header: RequestHeader,
+  flexible: boolean,
+  body: RequestBody,
+  fault: RequestFault,
+): Uint8Array[] | null {
+  const reg = host.registry.get(header.apiKey)!;
+  host.metrics.request(header.apiKey, header.apiVersion, fault.errorCode);
+  // An acks=0 Produce is owed no response: the records are silently lost, as on a broker
+  // that failed them.
+  if (header.apiKey === PRODUCE_KEY && (body as { acks: number }).acks === 0) return null;
+  const response = faultResponse(
+    reg.request,
+    reg.response,
+    header.apiVersion,
+    body as Record<string, unknown>,
+    fault.errorCode,
+    `injected fault ${fault.id} (${fault.error})`,
+  );
+  if (!response) {
+    throw new CloseConnection(
+      `injected fault ${fault.id}: ${reg.name} v${header.apiVersion} has no error field ` +
+        `for this request, closing the connection instead`,
+      { level: "info", errorCodes: [fault.errorCode] },
+    );
+  }
+  const headerV1 = flexible && header.apiKey !== API_VERSIONS_KEY;
+  return encodeResponse(header.correlationId, headerV1, reg.response, header.apiVersion, response);
+}
+
 function encodeResponse(
   correlationId: number,
   headerV1: boolean,
@@ -293,6 +342,7 @@ function forwardsToController(host: KafkaApisHost, apiKey: number): boolean {
   return c !== undefined && !c.isController && host.registry.placement(apiKey) === "coordinator";
 }
 
+const PRODUCE_KEY = 0;
 const FETCH_KEY = 1;
 
 /**

@@ -5,6 +5,7 @@
  */
 import { Connection, type ConnectionHost } from "./connection.ts";
 import type { ConnectionQuotas } from "./connection_quotas.ts";
+import type { FaultInjector } from "./faults.ts";
 import type { IdleExpiryManager } from "./idle_expiry.ts";
 import { errText, log } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
@@ -19,6 +20,8 @@ export interface SocketServerOptions {
   /** `socket.request.max.bytes`. */
   maxFrameBytes: number;
   isClosing: () => boolean;
+  /** Injected faults: the next N connections accepted may be dropped. */
+  faults?: Pick<FaultInjector, "active" | "dropAccepted">;
 }
 
 export class SocketServer implements ConnectionHost {
@@ -78,6 +81,19 @@ export class SocketServer implements ConnectionHost {
         // At the descriptor limit every accept fails at once: back off, log once a while.
         const wait = this.o.quotas.acceptFailed(errText(e));
         await new Promise((r) => setTimeout(r, wait));
+        continue;
+      }
+      if (this.o.faults?.active && await this.o.faults.dropAccepted()) {
+        log.info(
+          `fault injection: dropped a connection from ${
+            (conn.remoteAddr as Deno.NetAddr).hostname
+          }`,
+        );
+        try {
+          conn.close();
+        } catch {
+          // already closed
+        }
         continue;
       }
       try {

@@ -5,6 +5,7 @@
  */
 import type { LogManager, TopicMetadata } from "../../storage/log_manager.ts";
 import type { GroupCoordinator } from "../group/group_coordinator.ts";
+import type { FaultInjector } from "../faults.ts";
 import type { KafkaApis } from "../kafka_apis.ts";
 import type { Metrics } from "../metrics.ts";
 import type { HandlerRegistry } from "../registry.ts";
@@ -29,6 +30,8 @@ export interface AdminHost {
   readonly registry: HandlerRegistry;
   readonly services: BrokerServices;
   readonly apis: KafkaApis;
+  /** Fault injection (the /v1/faults routes). */
+  readonly faults: FaultInjector;
   topic(name: string): TopicMetadata | undefined;
   topics(): TopicMetadata[];
   /** Counters summed over every worker. */

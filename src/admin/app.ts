@@ -16,6 +16,7 @@ import { type Context, errorResponse, Hono } from "./http.ts";
 import { openApiDocument } from "./openapi.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
 import { clusterRoutes } from "./routes_cluster.ts";
+import { faultRoutes } from "./routes_faults.ts";
 import { groupLagSamples, groupRoutes } from "./routes_groups.ts";
 import { recordRoutes } from "./routes_records.ts";
 import { topicRoutes } from "./routes_topics.ts";
@@ -133,6 +134,7 @@ export function createAdminApp(broker: AdminHost, options: AdminOptions = {}): H
   app.route("/v1/topics", topicRoutes(broker));
   app.route("/v1/topics", recordRoutes(broker));
   app.route("/v1/groups", groupRoutes(broker));
+  app.route("/v1/faults", faultRoutes(broker));
 
   return app;
 }

@@ -3,6 +3,7 @@
  * to the routes; tests/e2e/admin_api_test.ts checks every route of the app appears here.
  */
 
+import { faultPaths, faultSchemas } from "./openapi_faults.ts";
 import { recordPaths, recordSchemas } from "./openapi_records.ts";
 import {
   encoding,
@@ -208,6 +209,7 @@ const schemas: Record<string, Schema> = {
     },
   },
   ...recordSchemas,
+  ...faultSchemas,
   GroupSummary: {
     type: "object",
     properties: {
@@ -498,6 +500,7 @@ const paths: Record<string, Schema> = {
     },
   },
   ...recordPaths,
+  ...faultPaths,
   "/v1/groups": {
     get: {
       summary: "List consumer groups",
@@ -551,7 +554,8 @@ export function openApiDocument(): Record<string, unknown> {
     info: {
       title: "Tributary admin API",
       version: "1",
-      description: "Topics, consumer groups, record peek, metrics and health of a Tributary " +
+      description: "Topics, consumer groups, record peek, fault injection, metrics and " +
+        "health of a Tributary " +
         "broker. Errors are JSON {error, message}. When the broker runs with --admin-token, " +
         "every endpoint but /healthz and /readyz needs Authorization: Bearer <token>.",
     },

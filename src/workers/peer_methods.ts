@@ -8,6 +8,7 @@ import type { RequestHeader } from "../../protocol/headers.ts";
 import type { FetchRead, FetchReadResult } from "../fetch_budget.ts";
 import type { MetricsSnapshot } from "../metrics.ts";
 import type { FetchSessionView } from "../fetch_session.ts";
+import type { NamedPartition, RequestFault } from "../faults.ts";
 import type {
   AppendOutcome,
   PartitionOpArgs,
@@ -100,6 +101,16 @@ export interface PeerMethods {
   request: { args: ForwardedRequest; result: ForwardedAnswer };
   /** Controller only: auto-create a topic; true if it exists afterwards. */
   createTopic: { args: { name: string }; result: boolean };
+  /** Controller only: the injected fault a request takes, if any (src/faults.ts). */
+  faultTake: { args: { apiKey: number; named: NamedPartition[] }; result: RequestFault | null };
+  /** Controller only: whether any fault is set (asked by a worker as it starts). */
+  faultsSet: { args: null; result: boolean };
+  /** Controller only: whether a connection just accepted is to be dropped. */
+  faultDropAccepted: { args: null; result: boolean };
+  /** From the controller: whether any fault is set. */
+  faultsActive: { args: { active: boolean }; result: void };
+  /** From the controller: drop every client connection; how many. */
+  faultDropConnections: { args: null; result: number };
   /** Controller only: verify and append a transactional batch. */
   txnAppend: { args: TxnAppendCall; result: { result: AppendOutcome; returned: Uint8Array } };
 }
