@@ -9,7 +9,10 @@
  * UNKNOWN_TOPIC_OR_PARTITION (INVALID_TOPIC_EXCEPTION for an invalid name); with all topics
  * asked for they cannot occur. A cursor whose topic is not among those asked for, or whose
  * partition is negative, fails the request with INVALID_REQUEST. One broker leads every
- * partition (epoch 0), no eligible leader replicas; every operation is authorized.
+ * partition (epoch 0), no eligible leader replicas. Authorization (with an authorizer, as
+ * Kafka): a topic needs DESCRIBE; with all topics asked for the others are left out, topics
+ * asked for by name are answered TOPIC_AUTHORIZATION_FAILED. Each topic's authorized
+ * operations come from the authorizer (every operation without one).
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import {
@@ -23,8 +26,8 @@ import {
 import type { Encodable } from "../../protocol/schema.ts";
 import { validateTopicName } from "../../storage/log_manager.ts";
 import { defineApi } from "../registry.ts";
+import { AclOperation, ResourceType } from "../security/acl_binding.ts";
 import { isInternalTopic } from "../txn/produce_verification.ts";
-import { ALL_TOPIC_OPERATIONS } from "./util.ts";
 
 const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
 
@@ -54,7 +57,12 @@ export const describeTopicPartitions = defineApi({
   maxVersion: 0,
   request: DescribeTopicPartitionsRequest,
   response: DescribeTopicPartitionsResponse,
-  handler: (req, { services }) => {
+  handler: (req, ctx) => {
+    const { services } = ctx;
+    const authorizer = services.authorizer;
+    const describable = (name: string, quiet = false) =>
+      authorizer.authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name, quiet);
+    const opsOf = (name: string) => authorizer.authorizedOperations(ctx, ResourceType.TOPIC, name);
     const requested = req.topics;
     const all = requested.length === 0;
     const cursor = req.cursor;
@@ -62,7 +70,9 @@ export const describeTopicPartitions = defineApi({
     const names = new Set<string>();
     // String comparison by UTF-16 code units, as Java's String.compareTo.
     if (all) {
-      for (const t of services.metadataCache.topics()) if (t.name >= cursorTopic) names.add(t.name);
+      for (const t of services.metadataCache.topics()) {
+        if (t.name >= cursorTopic && describable(t.name, true)) names.add(t.name);
+      }
     } else {
       for (const rt of requested) if (rt.name >= cursorTopic) names.add(rt.name);
       if (cursor && !names.has(cursor.topicName)) {
@@ -86,6 +96,17 @@ export const describeTopicPartitions = defineApi({
         nextCursor = { topicName: name, partitionIndex: 0 };
         break;
       }
+      if (!all && !describable(name)) {
+        topics.push({
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          name,
+          topicId: ZERO_UUID,
+          isInternal: false,
+          partitions: [],
+          topicAuthorizedOperations: -2147483648,
+        });
+        continue;
+      }
       const t = services.metadataCache.topic(name);
       if (!t) {
         if (!all) {
@@ -102,7 +123,7 @@ export const describeTopicPartitions = defineApi({
             topicId: ZERO_UUID,
             isInternal: isInternalTopic(name),
             partitions: [],
-            topicAuthorizedOperations: ALL_TOPIC_OPERATIONS,
+            topicAuthorizedOperations: opsOf(name),
           });
         }
         continue;
@@ -129,7 +150,7 @@ export const describeTopicPartitions = defineApi({
         topicId: t.topicId,
         isInternal: isInternalTopic(name),
         partitions,
-        topicAuthorizedOperations: ALL_TOPIC_OPERATIONS,
+        topicAuthorizedOperations: opsOf(name),
       });
       if (upper < t.partitions) {
         nextCursor = { topicName: name, partitionIndex: upper };
