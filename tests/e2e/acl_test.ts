@@ -36,6 +36,7 @@ import { encodeRecordBatch } from "../../protocol/records.ts";
 import { decoder, kcat, python, testBroker } from "../support/helpers.ts";
 import type { Msg } from "../support/msg.ts";
 import { RawClient } from "../support/raw_client.ts";
+import { assertSpansWorkers, withBroker } from "../support/workers_fixtures.ts";
 
 const ANON = "User:ANONYMOUS";
 const AUTHORIZER = { "authorizer.class.name": "acl" };
@@ -489,4 +490,73 @@ Deno.test("ACL APIs with an authorizer: validation errors and CLUSTER_AUTHORIZAT
     o.close();
     await open.stop();
   }
+});
+
+Deno.test("ACLs on 3 workers: an ACL created on the controller holds on every worker at once", async () => {
+  await withBroker(
+    "acl",
+    ["--set", "authorizer.class.name=acl", "--set", "allow.everyone.if.no.acl.found=true"],
+    async (b) => {
+      const kafka = kafkaAt(b.address);
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        // No ACL names anything yet: allowed by allow.everyone.if.no.acl.found.
+        assert.equal(
+          await admin.createTopics({ topics: [{ topic: "spread", numPartitions: 6 }] }),
+          true,
+        );
+        assertSpansWorkers("spread", [0, 1, 2, 3, 4, 5]);
+        await admin.createAcls({
+          acl: [{
+            resourceType: AclResourceTypes.TOPIC,
+            resourceName: "spread",
+            resourcePatternType: ResourcePatternTypes.LITERAL,
+            principal: "User:*",
+            host: "*",
+            operation: AclOperationTypes.WRITE,
+            permissionType: AclPermissionTypes.DENY,
+          }],
+        });
+      } finally {
+        await admin.disconnect();
+      }
+      // Connections land on any worker; each partition's append runs on its owner. Every one
+      // is refused as soon as CreateAcls has answered.
+      for (let i = 0; i < 6; i++) {
+        const c = await RawClient.connect(b.port);
+        try {
+          const r = await c.call(ProduceRequest, ProduceResponse, 9, {
+            transactionalId: null,
+            acks: -1,
+            timeoutMs: 5000,
+            topicData: [{
+              name: "spread",
+              partitionData: [0, 1, 2, 3, 4, 5].map((index) => ({
+                index,
+                records: encodeRecordBatch({ records: [{ value: `v${index}` }] }),
+              })),
+            }],
+          });
+          assert.deepEqual(
+            (r.responses as Msg[])[0].partitionResponses.map((p: Msg) => p.errorCode),
+            Array(6).fill(ErrorCode.TOPIC_AUTHORIZATION_FAILED),
+          );
+          // The topic now has an ACL, so allow.everyone.if.no.acl.found no longer applies to
+          // it: nothing granted, DESCRIBE denied too (as Kafka).
+          const m = await c.call(MetadataRequest, MetadataResponse, 12, {
+            topics: [{ name: "spread" }],
+            allowAutoTopicCreation: false,
+            includeTopicAuthorizedOperations: true,
+          });
+          assert.deepEqual(
+            (m.topics as Msg[]).map((t) => [t.errorCode, t.topicAuthorizedOperations]),
+            [[ErrorCode.TOPIC_AUTHORIZATION_FAILED, -2147483648]],
+          );
+        } finally {
+          c.close();
+        }
+      }
+    },
+  );
 });
