@@ -77,9 +77,10 @@ function readableTopics(req: FetchRequest, ctx: RequestContext): (topic: string)
     );
     return () => ok;
   }
+  // Unknown topic ids are answered UNKNOWN_TOPIC_ID before any authorization.
   const names = req.topics.map((t) =>
-    ctx.apiVersion >= 13 ? ctx.services.metadataCache.topicById(t.topicId)?.name ?? "" : t.topic
-  );
+    ctx.apiVersion >= 13 ? ctx.services.metadataCache.topicById(t.topicId)?.name : t.topic
+  ).filter((n): n is string => n !== undefined);
   const allowed = authorizer.filterAuthorized(ctx, AclOperation.READ, ResourceType.TOPIC, names);
   return (topic) => allowed.has(topic);
 }

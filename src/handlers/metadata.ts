@@ -121,6 +121,9 @@ export const metadata = defineApi({
         : OPERATIONS_NOT_REQUESTED;
     const describable = (name: string, quiet = false) =>
       authorizer.authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name, quiet);
+    // Kafka leaves an unknown id's operations unset; without an authorizer they have always
+    // been answered as every operation here.
+    const unknownOps = authorizer.enabled ? OPERATIONS_NOT_REQUESTED : opsOf("");
     const mayCreate = (name: string) =>
       authorizer.authorize(ctx, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_NAME, true) ||
       authorizer.authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, name);
@@ -146,14 +149,14 @@ export const metadata = defineApi({
         if (id === ZERO_UUID || seen.has(id)) continue;
         seen.add(id);
         const t = services.metadataCache.topicById(id);
-        if (!t) topics.push(unknownTopicId(id, OPERATIONS_NOT_REQUESTED));
+        if (!t) topics.push(unknownTopicId(id, unknownOps));
         else if (!describable(t.name)) topics.push(unauthorized(null, id));
         else topics.push(describeTopic(services, t, opsOf(t.name)));
       }
     } else {
       for (const rt of requested) {
         if (rt.name == null) {
-          topics.push(unknownTopicId(ZERO_UUID, OPERATIONS_NOT_REQUESTED));
+          topics.push(unknownTopicId(ZERO_UUID, unknownOps));
           continue;
         }
         if (!describable(rt.name)) {
