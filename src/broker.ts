@@ -366,6 +366,9 @@ export class Broker {
     broker.host = options.host ?? defaultBindHost();
     if (cluster) broker.serveWorkers(cluster);
     try {
+      // The ACLs are loaded before the first request: an authorizer without them would
+      // answer as if none were set.
+      await broker.authorizer?.reload();
       if (controller) {
         // With workers, creating the coordinators' internal topics here waits for the other
         // workers to take the new catalogue: they start once storage is open (above).

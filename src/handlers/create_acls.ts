@@ -33,7 +33,7 @@ export const createAcls = defineApi({
     if (!authorizer.authorize(ctx, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_NAME)) {
       return everyOne(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED);
     }
-    const results = authorizer.createAcls(req.creations.map((c) => ({
+    const results = await authorizer.createAcls(req.creations.map((c) => ({
       resourceType: c.resourceType,
       resourceName: c.resourceName,
       patternType: c.resourcePatternType,

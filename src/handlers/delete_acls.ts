@@ -32,7 +32,7 @@ export const deleteAcls = defineApi({
     if (!authorizer.authorize(ctx, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_NAME)) {
       return everyOne(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED);
     }
-    const results = authorizer.deleteAcls(req.filters.map((f) => ({
+    const results = await authorizer.deleteAcls(req.filters.map((f) => ({
       resourceType: f.resourceTypeFilter,
       resourceName: f.resourceNameFilter,
       patternType: f.patternTypeFilter,

@@ -1,7 +1,8 @@
 /**
- * Where the authorizer keeps its ACLs. A small interface so that the cluster work can put them
- * in the shared metadata store (etcd) later; today they live in the data directory, one JSON
- * file replaced atomically on every change (a crash leaves the old set or the new one).
+ * Where the authorizer keeps its ACLs. A small asynchronous interface so that the cluster work
+ * can put them in the shared metadata store (etcd) later; today they live in the data
+ * directory, one JSON file replaced atomically on every change (a crash leaves the old set or
+ * the new one).
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { fsyncDir, writeFileAtomic } from "../../storage/file_io.ts";
@@ -9,9 +10,9 @@ import type { AclBinding } from "./acl_binding.ts";
 
 export interface AclStore {
   /** Every ACL saved so far. */
-  load(): AclBinding[];
-  /** Replaces the saved ACLs with `acls`; durable when it returns. */
-  save(acls: readonly AclBinding[]): void;
+  load(): Promise<AclBinding[]>;
+  /** Replaces the saved ACLs with `acls`; durable when it resolves. */
+  save(acls: readonly AclBinding[]): Promise<void>;
 }
 
 /** The ACL file in a data directory. */
@@ -39,7 +40,11 @@ export class FileAclStore implements AclStore {
    * Throws on a file that cannot be read: starting without the ACLs would silently change who
    * may do what.
    */
-  load(): AclBinding[] {
+  load(): Promise<AclBinding[]> {
+    return Promise.resolve().then(() => this.read());
+  }
+
+  private read(): AclBinding[] {
     if (!existsSync(this.path)) return [];
     let saved: unknown;
     try {
@@ -56,10 +61,12 @@ export class FileAclStore implements AclStore {
     );
   }
 
-  save(acls: readonly AclBinding[]): void {
-    mkdirSync(`${this.dataDir}/meta`, { recursive: true });
-    writeFileAtomic(this.path, JSON.stringify({ version: 1, acls }, null, 1));
-    fsyncDir(`${this.dataDir}/meta`);
+  save(acls: readonly AclBinding[]): Promise<void> {
+    return Promise.resolve().then(() => {
+      mkdirSync(`${this.dataDir}/meta`, { recursive: true });
+      writeFileAtomic(this.path, JSON.stringify({ version: 1, acls }, null, 1));
+      fsyncDir(`${this.dataDir}/meta`);
+    });
   }
 }
 
@@ -75,10 +82,11 @@ function isBinding(a: unknown): a is AclBinding {
 /** ACLs in memory, for tests. */
 export class MemoryAclStore implements AclStore {
   private acls: AclBinding[] = [];
-  load(): AclBinding[] {
-    return this.acls.map((a) => ({ ...a }));
+  load(): Promise<AclBinding[]> {
+    return Promise.resolve(this.acls.map((a) => ({ ...a })));
   }
-  save(acls: readonly AclBinding[]): void {
+  save(acls: readonly AclBinding[]): Promise<void> {
     this.acls = acls.map((a) => ({ ...a }));
+    return Promise.resolve();
   }
 }

@@ -66,10 +66,16 @@ export interface AuthorizerApi {
   authorizeByResourceType(who: AuthorizableRequest, op: number, resourceType: number): boolean;
   /** The authorized-operations bit set of a resource, as Kafka encodes it (1 << operation). */
   authorizedOperations(who: AuthorizableRequest, resourceType: number, name: string): number;
-  /** Creates ACLs; one result per binding, in order (an existing ACL is no error). */
-  createAcls(bindings: AclBinding[]): AclCreateResult[];
-  /** Deletes the ACLs matching each filter; one result per filter, in order. */
-  deleteAcls(filters: AclBindingFilter[]): AclDeleteResult[];
+  /**
+   * Creates ACLs; one result per binding, in order (an existing ACL is no error). Resolves
+   * once the change is saved.
+   */
+  createAcls(bindings: AclBinding[]): Promise<AclCreateResult[]>;
+  /**
+   * Deletes the ACLs matching each filter; one result per filter, in order (an ACL two
+   * filters match is reported by the first). Resolves once the change is saved.
+   */
+  deleteAcls(filters: AclBindingFilter[]): Promise<AclDeleteResult[]>;
   /** The ACLs matching a filter (throws INVALID_REQUEST for a bad filter). */
   describeAcls(filter: AclBindingFilter): AclBinding[];
 }
@@ -110,19 +116,31 @@ export class StandardAuthorizer implements AuthorizerApi {
   private readonly allowEveryone: boolean;
   private acls: AclBinding[] = [];
   private index = new Map<number, TypeIndex>();
+  /** Changes one after another: each starts from the ACLs the one before saved. */
+  private writes: Promise<unknown> = Promise.resolve();
 
+  /** Holds no ACLs until `reload()`; `open()` does both. */
   constructor(
     private readonly store: AclStore,
     private readonly opts: StandardAuthorizerOptions = {},
   ) {
     this.superUsers = new Set(opts.superUsers ?? []);
     this.allowEveryone = opts.allowEveryoneIfNoAclFound ?? false;
-    this.reload();
   }
 
-  /** Re-reads the ACLs from the store (another worker changed them). */
-  reload(): void {
-    this.setAcls(this.store.load());
+  /** An authorizer with the store's ACLs loaded. */
+  static async open(
+    store: AclStore,
+    opts: StandardAuthorizerOptions = {},
+  ): Promise<StandardAuthorizer> {
+    const a = new StandardAuthorizer(store, opts);
+    await a.reload();
+    return a;
+  }
+
+  /** (Re-)reads the ACLs from the store: at start, and when another worker changed them. */
+  async reload(): Promise<void> {
+    this.setAcls(await this.store.load());
   }
 
   /** Every ACL, in creation order. */
@@ -146,10 +164,17 @@ export class StandardAuthorizer implements AuthorizerApi {
     this.index = index;
   }
 
-  private commit(acls: AclBinding[]): void {
-    this.store.save(acls);
+  private async commit(acls: AclBinding[]): Promise<void> {
+    await this.store.save(acls);
     this.setAcls(acls);
     this.opts.onChanged?.();
+  }
+
+  /** Runs `change` once every change before it has been saved. */
+  private serialised<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.writes.then(change);
+    this.writes = next.catch(() => {});
+    return next;
   }
 
   authorize(
@@ -249,7 +274,11 @@ export class StandardAuthorizer implements AuthorizerApi {
     return bits;
   }
 
-  createAcls(bindings: AclBinding[]): AclCreateResult[] {
+  createAcls(bindings: AclBinding[]): Promise<AclCreateResult[]> {
+    return this.serialised(() => this.create(bindings));
+  }
+
+  private async create(bindings: AclBinding[]): Promise<AclCreateResult[]> {
     const next = [...this.acls];
     const results = bindings.map((b): AclCreateResult => {
       try {
@@ -261,12 +290,16 @@ export class StandardAuthorizer implements AuthorizerApi {
       if (!next.some((a) => sameAcl(a, b))) next.push({ ...b });
       return null;
     });
-    if (next.length !== this.acls.length) this.commit(next);
+    if (next.length !== this.acls.length) await this.commit(next);
     return results;
   }
 
-  deleteAcls(filters: AclBindingFilter[]): AclDeleteResult[] {
-    let remaining = [...this.acls];
+  deleteAcls(filters: AclBindingFilter[]): Promise<AclDeleteResult[]> {
+    return this.serialised(() => this.delete(filters));
+  }
+
+  private async delete(filters: AclBindingFilter[]): Promise<AclDeleteResult[]> {
+    const deleted = new Set<AclBinding>();
     const results = filters.map((f): AclDeleteResult => {
       try {
         validateFilter(f);
@@ -274,12 +307,12 @@ export class StandardAuthorizer implements AuthorizerApi {
         if (e instanceof KafkaError) return { error: e };
         throw e;
       }
-      // Each filter reports what it matched among the ACLs present before this request.
-      const deleted = this.acls.filter((a) => filterMatches(f, a));
-      remaining = remaining.filter((a) => !filterMatches(f, a));
-      return { deleted: deleted.map((a) => ({ ...a })) };
+      // As Kafka's AclControlManager: an ACL is reported by the first filter matching it.
+      const mine = this.acls.filter((a) => !deleted.has(a) && filterMatches(f, a));
+      for (const a of mine) deleted.add(a);
+      return { deleted: mine.map((a) => ({ ...a })) };
     });
-    if (remaining.length !== this.acls.length) this.commit(remaining);
+    if (deleted.size > 0) await this.commit(this.acls.filter((a) => !deleted.has(a)));
     return results;
   }
 
@@ -303,8 +336,8 @@ export const ALLOW_ALL_AUTHORIZER: AuthorizerApi = {
   filterAuthorized: (_who, _op, _type, names) => new Set(names),
   authorizeByResourceType: () => true,
   authorizedOperations: (_who, resourceType) => allOperations(resourceType),
-  createAcls: () => [],
-  deleteAcls: () => [],
+  createAcls: () => Promise.resolve([]),
+  deleteAcls: () => Promise.resolve([]),
   describeAcls: () => [],
 };
 

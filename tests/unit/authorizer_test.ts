@@ -32,17 +32,17 @@ function acl(
   return { resourceType, resourceName, patternType, principal, host, operation, permissionType };
 }
 
-function authorizerWith(acls: AclBinding[], opts = {}) {
-  const a = new StandardAuthorizer(new MemoryAclStore(), opts);
-  assert.deepEqual(a.createAcls(acls), acls.map(() => null));
+async function authorizerWith(acls: AclBinding[], opts = {}) {
+  const a = await StandardAuthorizer.open(new MemoryAclStore(), opts);
+  assert.deepEqual(await a.createAcls(acls), acls.map(() => null));
   return a;
 }
 
 const ALICE = "User:alice";
 const BOB = "User:bob";
 
-Deno.test("authorizer: literal, wildcard and prefixed patterns, principals and hosts", () => {
-  const a = authorizerWith([
+Deno.test("authorizer: literal, wildcard and prefixed patterns, principals and hosts", async () => {
+  const a = await authorizerWith([
     acl(RT.TOPIC, "orders", ALICE, Op.READ),
     acl(RT.TOPIC, "pay-", ALICE, Op.WRITE, Perm.ALLOW, PatternType.PREFIXED),
     acl(RT.TOPIC, "*", BOB, Op.DESCRIBE),
@@ -69,8 +69,8 @@ Deno.test("authorizer: literal, wildcard and prefixed patterns, principals and h
   }
 });
 
-Deno.test("authorizer: implied operations, ALL, and deny winning over allow", () => {
-  const a = authorizerWith([
+Deno.test("authorizer: implied operations, ALL, and deny winning over allow", async () => {
+  const a = await authorizerWith([
     acl(RT.TOPIC, "t-read", ALICE, Op.READ),
     acl(RT.TOPIC, "t-write", ALICE, Op.WRITE),
     acl(RT.TOPIC, "t-delete", ALICE, Op.DELETE),
@@ -86,7 +86,7 @@ Deno.test("authorizer: implied operations, ALL, and deny winning over allow", ()
   for (const t of ["t-read", "t-write", "t-delete", "t-alter"]) {
     assert.equal(a.authorize(who(BOB), Op.DESCRIBE, RT.TOPIC, t), false);
   }
-  const only = authorizerWith([
+  const only = await authorizerWith([
     acl(RT.TOPIC, "r", ALICE, Op.READ),
     acl(RT.TOPIC, "w", ALICE, Op.WRITE),
     acl(RT.TOPIC, "d", ALICE, Op.DELETE),
@@ -118,10 +118,10 @@ Deno.test("authorizer: implied operations, ALL, and deny winning over allow", ()
   assert.equal(only.authorizedOperations(who(ALICE), RT.TOPIC, "r"), (1 << 3) | (1 << 8));
 });
 
-Deno.test("authorizer: super.users, allow.everyone.if.no.acl.found, denial counting", () => {
+Deno.test("authorizer: super.users, allow.everyone.if.no.acl.found, denial counting", async () => {
   assert.deepEqual([...parseSuperUsers(" User:admin ;User:ops;; ")], ["User:admin", "User:ops"]);
   const denials: [number, number][] = [];
-  const a = authorizerWith([acl(RT.TOPIC, "guarded", ALICE, Op.READ)], {
+  const a = await authorizerWith([acl(RT.TOPIC, "guarded", ALICE, Op.READ)], {
     superUsers: ["User:admin"],
     allowEveryoneIfNoAclFound: true,
     onDenied: (t: number, op: number) => denials.push([t, op]),
@@ -131,41 +131,40 @@ Deno.test("authorizer: super.users, allow.everyone.if.no.acl.found, denial count
   assert.equal(a.authorize(who(BOB), Op.READ, RT.TOPIC, "guarded"), false);
   assert.equal(a.authorize(who(BOB), Op.WRITE, RT.TOPIC, "guarded", true), false);
   assert.deepEqual(denials, [[RT.TOPIC, Op.READ]]);
-  const strict = authorizerWith([]);
+  const strict = await authorizerWith([]);
   assert.equal(strict.authorize(who(BOB), Op.READ, RT.TOPIC, "free"), false);
   assert.equal(strict.authorizedOperations(who(BOB), RT.CLUSTER, "kafka-cluster"), 0);
 });
 
-Deno.test("authorizer: authorizeByResourceType as Kafka's default (deny dominance)", () => {
-  const w = (acls: AclBinding[]) =>
-    authorizerWith(acls).authorizeByResourceType(
-      who(ALICE),
-      Op.WRITE,
-      RT.TOPIC,
-    );
-  assert.equal(w([]), false);
-  assert.equal(w([acl(RT.TOPIC, "x", ALICE, Op.WRITE)]), true);
-  assert.equal(w([acl(RT.TOPIC, "x", ALICE, Op.READ)]), false);
+Deno.test("authorizer: authorizeByResourceType as Kafka's default (deny dominance)", async () => {
+  const w = async (acls: AclBinding[]) =>
+    (await authorizerWith(acls)).authorizeByResourceType(who(ALICE), Op.WRITE, RT.TOPIC);
+  assert.equal(await w([]), false);
+  assert.equal(await w([acl(RT.TOPIC, "x", ALICE, Op.WRITE)]), true);
+  assert.equal(await w([acl(RT.TOPIC, "x", ALICE, Op.READ)]), false);
   assert.equal(
-    w([acl(RT.TOPIC, "x", ALICE, Op.WRITE), acl(RT.TOPIC, "x", ALICE, Op.WRITE, Perm.DENY)]),
+    await w([acl(RT.TOPIC, "x", ALICE, Op.WRITE), acl(RT.TOPIC, "x", ALICE, Op.WRITE, Perm.DENY)]),
     false,
   );
   assert.equal(
-    w([
+    await w([
       acl(RT.TOPIC, "ab", ALICE, Op.WRITE),
       acl(RT.TOPIC, "a", ALICE, Op.WRITE, Perm.DENY, PatternType.PREFIXED),
     ]),
     false,
   );
   assert.equal(
-    w([acl(RT.TOPIC, "x", ALICE, Op.WRITE), acl(RT.TOPIC, "*", ALICE, Op.ALL, Perm.DENY)]),
+    await w([acl(RT.TOPIC, "x", ALICE, Op.WRITE), acl(RT.TOPIC, "*", ALICE, Op.ALL, Perm.DENY)]),
     false,
   );
-  assert.equal(w([acl(RT.TOPIC, "p", ALICE, Op.ALL, Perm.ALLOW, PatternType.PREFIXED)]), true);
+  assert.equal(
+    await w([acl(RT.TOPIC, "p", ALICE, Op.ALL, Perm.ALLOW, PatternType.PREFIXED)]),
+    true,
+  );
 });
 
-Deno.test("ACL validation: Kafka's INVALID_REQUEST cases for creations and filters", () => {
-  const a = new StandardAuthorizer(new MemoryAclStore());
+Deno.test("ACL validation: Kafka's INVALID_REQUEST cases for creations and filters", async () => {
+  const a = await StandardAuthorizer.open(new MemoryAclStore());
   const bad: [AclBinding, string][] = [
     [acl(RT.TOPIC, "t", "alice", Op.READ), "Could not parse principal from `alice`"],
     [acl(RT.ANY, "t", ALICE, Op.READ), "Invalid resourceType ANY"],
@@ -182,7 +181,7 @@ Deno.test("ACL validation: Kafka's INVALID_REQUEST cases for creations and filte
       "The only valid name for the CLUSTER resource is kafka-cluster",
     ],
   ];
-  const results = a.createAcls(bad.map(([b]) => b));
+  const results = await a.createAcls(bad.map(([b]) => b));
   results.forEach((r, i) => {
     assert.ok(r instanceof KafkaError);
     assert.equal(r.code, ErrorCode.INVALID_REQUEST);
@@ -202,11 +201,11 @@ Deno.test("ACL validation: Kafka's INVALID_REQUEST cases for creations and filte
     () => a.describeAcls(filter),
     (e: KafkaError) => e.code === ErrorCode.INVALID_REQUEST,
   );
-  const [d] = a.deleteAcls([{ ...filter, resourceType: RT.ANY, operation: Op.UNKNOWN }]);
+  const [d] = await a.deleteAcls([{ ...filter, resourceType: RT.ANY, operation: Op.UNKNOWN }]);
   assert.ok("error" in d && d.error.code === ErrorCode.INVALID_REQUEST);
 });
 
-Deno.test("ACL filters: ANY, MATCH, LITERAL and PREFIXED, and deletion", () => {
+Deno.test("ACL filters: ANY, MATCH, LITERAL and PREFIXED, and deletion", async () => {
   const acls = [
     acl(RT.TOPIC, "foo", ALICE, Op.READ),
     acl(RT.TOPIC, "*", ALICE, Op.READ),
@@ -214,7 +213,7 @@ Deno.test("ACL filters: ANY, MATCH, LITERAL and PREFIXED, and deletion", () => {
     acl(RT.TOPIC, "foo", BOB, Op.WRITE, Perm.DENY, PatternType.PREFIXED),
     acl(RT.GROUP, "foo", ALICE, Op.READ),
   ];
-  const a = authorizerWith(acls);
+  const a = await authorizerWith(acls);
   const any: AclBindingFilter = {
     resourceType: RT.ANY,
     resourceName: null,
@@ -249,31 +248,50 @@ Deno.test("ACL filters: ANY, MATCH, LITERAL and PREFIXED, and deletion", () => {
   ]);
   assert.deepEqual(names({ principal: BOB, permissionType: Perm.DENY }), ["2:4:foo"]);
   // Creating an existing ACL again changes nothing.
-  assert.deepEqual(a.createAcls([acls[0]]), [null]);
+  assert.deepEqual(await a.createAcls([acls[0]]), [null]);
   assert.equal(a.all().length, 5);
-  const [r1, r2] = a.deleteAcls([
+  const [r1, r2] = await a.deleteAcls([
     { ...any, resourceType: RT.TOPIC, principal: BOB },
     { ...any, resourceType: RT.GROUP },
   ]);
   assert.ok("deleted" in r1 && r1.deleted.length === 2);
   assert.ok("deleted" in r2 && r2.deleted.length === 1);
   assert.deepEqual(a.all(), acls.slice(0, 2));
+  // Two filters matching one ACL: the first reports it, as Kafka's AclControlManager.
+  const [f1, f2] = await a.deleteAcls([
+    { ...any, resourceName: "foo", patternType: PatternType.LITERAL },
+    { ...any, principal: ALICE },
+  ]);
+  assert.ok("deleted" in f1 && "deleted" in f2);
+  assert.deepEqual([f1.deleted, f2.deleted], [[acls[0]], [acls[1]]]);
+  assert.deepEqual(a.all(), []);
+});
+
+Deno.test("authorizer: concurrent changes apply one after another, none lost", async () => {
+  const a = await StandardAuthorizer.open(new MemoryAclStore());
+  const results = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => a.createAcls([acl(RT.TOPIC, `t${i}`, ALICE, Op.READ)])),
+  );
+  assert.deepEqual(results, Array(20).fill([null]));
+  assert.equal(a.all().length, 20);
 });
 
 Deno.test("FileAclStore: ACLs survive a new authorizer, the file is replaced whole", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const changes: number[] = [];
-    const a = new StandardAuthorizer(new FileAclStore(dir), { onChanged: () => changes.push(1) });
-    a.createAcls([
+    const a = await StandardAuthorizer.open(new FileAclStore(dir), {
+      onChanged: () => changes.push(1),
+    });
+    await a.createAcls([
       acl(RT.TOPIC, "t", ALICE, Op.READ),
       acl(RT.GROUP, "g-", BOB, Op.ALL, Perm.DENY, PatternType.PREFIXED),
     ]);
     assert.equal(changes.length, 1);
-    const b = new StandardAuthorizer(new FileAclStore(dir));
+    const b = await StandardAuthorizer.open(new FileAclStore(dir));
     assert.deepEqual(b.all(), a.all());
     assert.equal(b.authorize(who(ALICE), Op.READ, RT.TOPIC, "t"), true);
-    b.deleteAcls([{
+    await b.deleteAcls([{
       resourceType: RT.TOPIC,
       resourceName: null,
       patternType: PatternType.ANY,
@@ -282,13 +300,13 @@ Deno.test("FileAclStore: ACLs survive a new authorizer, the file is replaced who
       operation: Op.ANY,
       permissionType: Perm.ANY,
     }]);
-    assert.equal(new StandardAuthorizer(new FileAclStore(dir)).all().length, 1);
+    assert.equal((await StandardAuthorizer.open(new FileAclStore(dir))).all().length, 1);
     assert.equal(
       (await Array.fromAsync(Deno.readDir(`${dir}/meta`))).map((e) => e.name).join(),
       "acls.json",
     );
     await Deno.writeTextFile(`${dir}/meta/acls.json`, "{not json");
-    assert.throws(() => new StandardAuthorizer(new FileAclStore(dir)), /cannot read ACLs/);
+    await assert.rejects(StandardAuthorizer.open(new FileAclStore(dir)), /cannot read ACLs/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
