@@ -560,3 +560,20 @@ Deno.test("ACLs on 3 workers: an ACL created on the controller holds on every wo
     },
   );
 });
+
+Deno.test("a broker with an unreadable ACL file refuses to start instead of losing its ACLs", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "tributary-acl-bad-" });
+  try {
+    await Deno.mkdir(`${dataDir}/meta`, { recursive: true });
+    await Deno.writeTextFile(`${dataDir}/meta/acls.json`, '{"acls": [{"principal": 1}]}');
+    await assert.rejects(
+      testBroker({ dataDir, keepDir: true, config: AUTHORIZER }),
+      /cannot read ACLs from .*acls\.json: not an ACL list/,
+    );
+    // Without an authorizer the file is not read at all.
+    const b = await testBroker({ dataDir, keepDir: true });
+    await b.close();
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
