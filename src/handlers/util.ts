@@ -28,7 +28,7 @@ export const ALL_CLUSTER_OPERATIONS = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) 
  */
 export function clusterAuthorizedOperations(ctx: RequestContext): number {
   const a = ctx.services.authorizer;
-  return a.authorize(ctx, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_NAME, true)
+  return a.authorize(ctx, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_NAME)
     ? a.authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_NAME)
     : 0;
 }
