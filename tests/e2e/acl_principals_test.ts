@@ -25,6 +25,32 @@ import { listGroups } from "../../src/handlers/list_groups.ts";
 import { metadata } from "../../src/handlers/metadata.ts";
 import { offsetCommit } from "../../src/handlers/offset_commit.ts";
 import { produce } from "../../src/handlers/produce.ts";
+import { listOffsets } from "../../src/handlers/list_offsets.ts";
+import { deleteRecords } from "../../src/handlers/delete_records.ts";
+import { offsetForLeaderEpoch } from "../../src/handlers/offset_for_leader_epoch.ts";
+import { describeProducers } from "../../src/handlers/describe_producers.ts";
+import { createPartitions } from "../../src/handlers/create_partitions.ts";
+import { deleteTopics } from "../../src/handlers/delete_topics.ts";
+import { alterConfigs } from "../../src/handlers/alter_configs.ts";
+import { incrementalAlterConfigs } from "../../src/handlers/incremental_alter_configs.ts";
+import { describeTopicPartitions } from "../../src/handlers/describe_topic_partitions.ts";
+import { offsetFetch } from "../../src/handlers/offset_fetch.ts";
+import { heartbeat } from "../../src/handlers/heartbeat.ts";
+import { leaveGroup } from "../../src/handlers/leave_group.ts";
+import { syncGroup } from "../../src/handlers/sync_group.ts";
+import { offsetDelete } from "../../src/handlers/offset_delete.ts";
+import { deleteGroups } from "../../src/handlers/delete_groups.ts";
+import { consumerGroupHeartbeat } from "../../src/handlers/consumer_group_heartbeat.ts";
+import { consumerGroupDescribe } from "../../src/handlers/consumer_group_describe.ts";
+import { findCoordinator } from "../../src/handlers/find_coordinator.ts";
+import { endTxn } from "../../src/handlers/end_txn.ts";
+import { addOffsetsToTxn } from "../../src/handlers/add_offsets_to_txn.ts";
+import { txnOffsetCommit } from "../../src/handlers/txn_offset_commit.ts";
+import { addPartitionsToTxn } from "../../src/handlers/add_partitions_to_txn.ts";
+import { describeTransactions } from "../../src/handlers/describe_transactions.ts";
+import { listTransactions } from "../../src/handlers/list_transactions.ts";
+import { describeLogDirs } from "../../src/handlers/describe_log_dirs.ts";
+import { describeCluster } from "../../src/handlers/describe_cluster.ts";
 import { testBroker } from "../support/helpers.ts";
 import type { Msg } from "../support/msg.ts";
 
@@ -216,6 +242,298 @@ Deno.test("authorization per principal: Metadata, Produce, groups, InitProducerI
       "Authorization failed.",
     ]]);
     assert.deepEqual(await create(ADMIN), [[0, null]]);
+  } finally {
+    await b.stop();
+  }
+});
+
+Deno.test("every API refuses a principal without ACLs with Kafka's code", async () => {
+  const b = await testBroker({
+    config: { "authorizer.class.name": "acl", "super.users": ADMIN },
+  });
+  const NOBODY = "User:nobody";
+  const TOPIC = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+  const GROUP = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+  const CLUSTER = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  const TXN = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+  try {
+    await b.broker.createTopic("orders", 1);
+    const ordersId = b.broker.metadataCache.topic("orders")!.topicId;
+    // The admin makes a group and a transactional id exist.
+    const commit = await as(b, ADMIN, offsetCommit, 8, {
+      groupId: "team-a",
+      generationIdOrMemberEpoch: -1,
+      memberId: "",
+      groupInstanceId: null,
+      topics: [{
+        name: "orders",
+        partitions: [{ partitionIndex: 0, committedOffset: 0, committedMetadata: null }],
+      }],
+    });
+    assert.equal((commit.topics as Msg[])[0].partitions[0].errorCode, 0);
+    const init = await as(b, ADMIN, initProducerId, 4, {
+      transactionalId: "tx-1",
+      transactionTimeoutMs: 60000,
+      producerId: -1,
+      producerEpoch: -1,
+    });
+    assert.equal(init.errorCode, 0);
+
+    const nobody = (reg: Parameters<typeof as>[2], v: number, body: object) =>
+      as(b, NOBODY, reg, v, body as never);
+    const p0 = (r: Msg, topics: string, partitions: string, code = "errorCode") =>
+      (r[topics] as Msg[])[0][partitions][0][code];
+
+    assert.equal(
+      p0(
+        await nobody(listOffsets, 7, {
+          replicaId: -1,
+          topics: [{
+            name: "orders",
+            partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }],
+          }],
+        }),
+        "topics",
+        "partitions",
+      ),
+      TOPIC,
+    );
+    assert.equal(
+      p0(
+        await nobody(deleteRecords, 2, {
+          topics: [{ name: "orders", partitions: [{ partitionIndex: 0, offset: 0 }] }],
+          timeoutMs: 1000,
+        }),
+        "topics",
+        "partitions",
+      ),
+      TOPIC,
+    );
+    assert.equal(
+      p0(
+        await nobody(offsetForLeaderEpoch, 4, {
+          replicaId: -1,
+          topics: [{
+            topic: "orders",
+            partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }],
+          }],
+        }),
+        "topics",
+        "partitions",
+      ),
+      TOPIC,
+    );
+    assert.equal(
+      p0(
+        await nobody(describeProducers, 0, {
+          topics: [{ name: "orders", partitionIndexes: [0] }],
+        }),
+        "topics",
+        "partitions",
+      ),
+      TOPIC,
+    );
+    const partitions = await nobody(createPartitions, 3, {
+      topics: [{ name: "orders", count: 2, assignments: null }],
+      timeoutMs: 1000,
+      validateOnly: true,
+    });
+    assert.equal((partitions.results as Msg[])[0].errorCode, TOPIC);
+    const deleted = await nobody(deleteTopics, 6, {
+      topics: [{ name: "orders", topicId: "AAAAAAAAAAAAAAAAAAAAAA" }, {
+        name: null,
+        topicId: ordersId,
+      }],
+      timeoutMs: 1000,
+    });
+    assert.deepEqual(
+      (deleted.responses as Msg[]).map((r) => [r.name, r.errorCode]),
+      [["orders", TOPIC], [null, TOPIC]],
+    );
+    const altered = await nobody(alterConfigs, 2, {
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: "orders",
+          configs: [{ name: "retention.ms", value: "1000" }],
+        },
+        { resourceType: 4, resourceName: "", configs: [] },
+      ],
+      validateOnly: true,
+    });
+    assert.deepEqual(
+      (altered.responses as Msg[]).map((r) => [r.errorCode, r.errorMessage]),
+      [[TOPIC, null], [CLUSTER, null]],
+    );
+    const incremental = await nobody(incrementalAlterConfigs, 1, {
+      resources: [{
+        resourceType: 2,
+        resourceName: "orders",
+        configs: [{ name: "retention.ms", configOperation: 0, value: "1000" }],
+      }],
+      validateOnly: true,
+    });
+    assert.equal((incremental.responses as Msg[])[0].errorCode, TOPIC);
+    const dtp = async (topics: { name: string }[]) =>
+      ((await nobody(describeTopicPartitions, 0, {
+        topics,
+        responsePartitionLimit: 100,
+        cursor: null,
+      })).topics as Msg[]).map((t) => [t.name, t.errorCode]);
+    assert.deepEqual(await dtp([]), []);
+    assert.deepEqual(await dtp([{ name: "orders" }]), [["orders", TOPIC]]);
+
+    // Groups.
+    const offsets = async (v: number, topics: { name: string; partitionIndexes: number[] }[]) =>
+      v >= 8
+        ? await nobody(offsetFetch, v, {
+          groups: [{ groupId: "team-a", memberId: null, memberEpoch: -1, topics }],
+        })
+        : await nobody(offsetFetch, v, { groupId: "team-a", topics });
+    assert.equal(
+      ((await offsets(8, [{ name: "orders", partitionIndexes: [0] }])).groups as Msg[])[0]
+        .errorCode,
+      GROUP,
+    );
+    assert.equal((await offsets(5, [{ name: "orders", partitionIndexes: [0] }])).errorCode, GROUP);
+    assert.equal(
+      p0(await offsets(1, [{ name: "orders", partitionIndexes: [0] }]), "topics", "partitions"),
+      GROUP,
+    );
+    assert.equal(
+      (await nobody(heartbeat, 4, { groupId: "team-a", generationId: 1, memberId: "m" }))
+        .errorCode,
+      GROUP,
+    );
+    assert.equal(
+      (await nobody(leaveGroup, 5, {
+        groupId: "team-a",
+        members: [{ memberId: "m", groupInstanceId: null }],
+      })).errorCode,
+      GROUP,
+    );
+    assert.equal(
+      (await nobody(syncGroup, 5, {
+        groupId: "team-a",
+        generationId: 1,
+        memberId: "m",
+        protocolType: "consumer",
+        protocolName: "range",
+        assignments: [],
+      })).errorCode,
+      GROUP,
+    );
+    assert.equal(
+      (await nobody(offsetDelete, 0, {
+        groupId: "team-a",
+        topics: [{ name: "orders", partitions: [{ partitionIndex: 0 }] }],
+      })).errorCode,
+      GROUP,
+    );
+    assert.deepEqual(
+      ((await nobody(deleteGroups, 2, { groupsNames: ["team-a"] })).results as Msg[]).map((
+        r,
+      ) => [r.groupId, r.errorCode]),
+      [["team-a", GROUP]],
+    );
+    assert.equal(
+      (await nobody(consumerGroupHeartbeat, 0, {
+        groupId: "team-a",
+        memberId: "m",
+        memberEpoch: 0,
+        rebalanceTimeoutMs: 1000,
+        subscribedTopicNames: ["orders"],
+        topicPartitions: [],
+      })).errorCode,
+      GROUP,
+    );
+    assert.equal(
+      ((await nobody(consumerGroupDescribe, 0, {
+        groupIds: ["team-a"],
+        includeAuthorizedOperations: true,
+      })).groups as Msg[])[0].errorCode,
+      GROUP,
+    );
+    assert.deepEqual(
+      ((await nobody(findCoordinator, 4, { keyType: 0, coordinatorKeys: ["team-a"] }))
+        .coordinators as Msg[]).map((c) => [c.errorCode, c.errorMessage]),
+      [[GROUP, "Group authorization failed."]],
+    );
+    // The group still has its offsets: nothing was deleted.
+    const kept = await as(b, ADMIN, offsetFetch, 8, {
+      groups: [{ groupId: "team-a", memberId: null, memberEpoch: -1, topics: null }],
+    });
+    assert.equal(((kept.groups as Msg[])[0].topics as Msg[])[0].partitions[0].committedOffset, 0);
+
+    // Transactions.
+    const txn = { transactionalId: "tx-1", producerId: init.producerId, producerEpoch: 0 };
+    assert.equal((await nobody(endTxn, 3, { ...txn, committed: true })).errorCode, TXN);
+    assert.equal((await nobody(addOffsetsToTxn, 3, { ...txn, groupId: "team-a" })).errorCode, TXN);
+    assert.deepEqual(
+      p0(
+        await nobody(txnOffsetCommit, 3, {
+          ...txn,
+          groupId: "team-a",
+          generationId: -1,
+          memberId: "",
+          topics: [{
+            name: "orders",
+            partitions: [{ partitionIndex: 0, committedOffset: 1, committedMetadata: null }],
+          }],
+        }),
+        "topics",
+        "partitions",
+      ),
+      TXN,
+    );
+    const added = await nobody(addPartitionsToTxn, 3, {
+      v3AndBelowTransactionalId: "tx-1",
+      v3AndBelowProducerId: init.producerId as number,
+      v3AndBelowProducerEpoch: 0,
+      v3AndBelowTopics: [{ name: "orders", partitions: [0] }],
+    });
+    assert.equal(
+      p0(added, "resultsByTopicV3AndBelow", "resultsByPartition", "partitionErrorCode"),
+      TXN,
+    );
+    const verify = await nobody(addPartitionsToTxn, 4, {
+      transactions: [{ ...txn, verifyOnly: true, topics: [{ name: "orders", partitions: [0] }] }],
+    });
+    assert.deepEqual([verify.errorCode, verify.resultsByTransaction], [CLUSTER, []]);
+    assert.equal(
+      ((await nobody(describeTransactions, 0, { transactionalIds: ["tx-1"] }))
+        .transactionStates as Msg[])[0].errorCode,
+      TXN,
+    );
+    const listed = async (p: string) =>
+      ((await as(b, p, listTransactions, 1, { stateFilters: [], producerIdFilters: [] }))
+        .transactionStates as Msg[]).map((t) => t.transactionalId);
+    assert.deepEqual(await listed(ADMIN), ["tx-1"]);
+    assert.deepEqual(await listed(NOBODY), []);
+    assert.deepEqual(
+      ((await nobody(findCoordinator, 3, { key: "tx-1", keyType: 1 })) as Msg).errorCode,
+      TXN,
+    );
+
+    // Cluster.
+    const logDirs = await nobody(describeLogDirs, 4, { topics: null });
+    assert.deepEqual([logDirs.errorCode, logDirs.results], [CLUSTER, []]);
+    const ops = async (p: string) =>
+      (await as(b, p, describeCluster, 1, {
+        includeClusterAuthorizedOperations: true,
+        endpointType: 1,
+      })).clusterAuthorizedOperations;
+    assert.equal(await ops(NOBODY), 0);
+    const clusterOps: number[] = [
+      Op.CREATE,
+      Op.CLUSTER_ACTION,
+      Op.DESCRIBE_CONFIGS,
+      Op.ALTER_CONFIGS,
+      Op.IDEMPOTENT_WRITE,
+      Op.ALTER,
+      Op.DESCRIBE,
+    ];
+    assert.equal(await ops(ADMIN), clusterOps.reduce((bits, op) => bits | (1 << op), 0));
   } finally {
     await b.stop();
   }
