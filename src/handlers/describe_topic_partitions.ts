@@ -11,7 +11,8 @@
  * partition is negative, fails the request with INVALID_REQUEST. One broker leads every
  * partition (epoch 0), no eligible leader replicas. Authorization (with an authorizer, as
  * Kafka): a topic needs DESCRIBE; with all topics asked for the others are left out, topics
- * asked for by name are answered TOPIC_AUTHORIZATION_FAILED. Each topic's authorized
+ * asked for by name are answered TOPIC_AUTHORIZATION_FAILED after the rest (outside the limit
+ * and the cursor). Each topic's authorized
  * operations come from the authorizer (every operation without one).
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
@@ -80,6 +81,23 @@ export const describeTopicPartitions = defineApi({
       }
     }
     if (cursor && cursor.partitionIndex < 0) return failed(requested, ErrorCode.INVALID_REQUEST);
+    // As Kafka: topics asked for that may not be described are answered after the others,
+    // outside the partition limit and the cursor, without saying whether they exist.
+    const refused: Encodable<DescribeTopicPartitionsResponseTopic>[] = [];
+    if (!all) {
+      for (const name of [...names].sort()) {
+        if (describable(name)) continue;
+        names.delete(name);
+        refused.push({
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          name,
+          topicId: ZERO_UUID,
+          isInternal: false,
+          partitions: [],
+          topicAuthorizedOperations: -2147483648,
+        });
+      }
+    }
     const limit = Math.max(
       Math.min(
         services.config.int("max.request.partition.size.limit"),
@@ -95,17 +113,6 @@ export const describeTopicPartitions = defineApi({
         // Every partition of the topics before is described: go on from this topic's first.
         nextCursor = { topicName: name, partitionIndex: 0 };
         break;
-      }
-      if (!all && !describable(name)) {
-        topics.push({
-          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
-          name,
-          topicId: ZERO_UUID,
-          isInternal: false,
-          partitions: [],
-          topicAuthorizedOperations: -2147483648,
-        });
-        continue;
       }
       const t = services.metadataCache.topic(name);
       if (!t) {
@@ -158,6 +165,6 @@ export const describeTopicPartitions = defineApi({
       }
       remaining -= partitions.length;
     }
-    return { throttleTimeMs: 0, topics, nextCursor };
+    return { throttleTimeMs: 0, topics: [...topics, ...refused], nextCursor };
   },
 });

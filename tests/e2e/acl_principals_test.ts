@@ -137,6 +137,22 @@ Deno.test("authorization per principal: Metadata, Produce, groups, InitProducerI
     assert.deepEqual(await visible(CAROL), []);
     assert.deepEqual(await visible(ADMIN), ["audit", "orders", "other"]);
 
+    // DescribeTopicPartitions: refused topics come after the described ones.
+    const dtp = await as(b, ALICE, describeTopicPartitions, 0, {
+      topics: [{ name: "other" }, { name: "orders" }, { name: "audit" }],
+      responsePartitionLimit: 1,
+      cursor: null,
+    });
+    assert.deepEqual(
+      (dtp.topics as Msg[]).map((t) => [t.name, t.errorCode, t.topicAuthorizedOperations]),
+      [
+        ["orders", 0, (1 << Op.READ) | (1 << Op.DESCRIBE)],
+        ["audit", ErrorCode.TOPIC_AUTHORIZATION_FAILED, -2147483648],
+        ["other", ErrorCode.TOPIC_AUTHORIZATION_FAILED, -2147483648],
+      ],
+    );
+    assert.equal(dtp.nextCursor, null);
+
     // Produce: bob's DENY on orders wins over his ALLOW on every topic.
     const produced = await as(b, BOB, produce, 9, {
       transactionalId: null,
