@@ -3,6 +3,11 @@
  * DynamicConfig, the coordinators), listens and accepts, wires the Deno workers, closes.
  * Handlers do not see this object: they get the narrow services of src/services.ts.
  */
+import {
+  ALLOW_ALL_AUTHORIZER,
+  authorizerFor,
+  type StandardAuthorizer,
+} from "./security/authorizer_config.ts";
 import { decompress } from "../protocol/compression.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { LogManager, type TopicMetadata } from "../storage/log_manager.ts";
@@ -159,6 +164,8 @@ export class Broker {
   readonly metadataCache: MetadataCache;
   /** What request handlers may use (src/services.ts), instead of this object. */
   readonly services: BrokerServices;
+  /** The ACL authorizer; undefined without `authorizer.class.name` (everything allowed). */
+  readonly authorizer?: StandardAuthorizer;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -258,7 +265,9 @@ export class Broker {
         return broker.advertisedPort;
       },
     };
+    this.authorizer = authorizerFor(config, dataDir, this.metrics, this.propagation);
     this.services = {
+      authorizer: this.authorizer ?? ALLOW_ALL_AUTHORIZER,
       replicaManager: this.replicaManager,
       metadataCache: this.metadataCache,
       topicAdmin: this.topicAdmin,
@@ -370,6 +379,9 @@ export class Broker {
     broker.host = options.host ?? defaultBindHost();
     if (cluster) broker.serveWorkers(cluster);
     try {
+      // The ACLs are loaded before the first request: an authorizer without them would
+      // answer as if none were set.
+      await broker.authorizer?.reload();
       if (controller) {
         // With workers, creating the coordinators' internal topics here waits for the other
         // workers to take the new catalogue: they start once storage is open (above).
@@ -433,6 +445,7 @@ export class Broker {
     cluster.serve("dropTopic", (a) => this.logs.dropTopic(a.name));
     cluster.serve("syncBrokerConfigs", () => this.dynamicConfig.reload());
     this.serveFaults(cluster);
+    cluster.serve("syncAcls", () => this.authorizer?.reload());
     if (!cluster.isController) return;
     cluster.serve("createTopic", async (a) => {
       return (await this.topicAdmin.autoCreateTopic(a.name)) !== undefined;

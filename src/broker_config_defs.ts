@@ -3,6 +3,7 @@
  * and documentation (README and DescribeConfigs are generated from this table).
  */
 import type { ConfigDef, ConfigType, ConfigValue } from "./config_def.ts";
+import { STANDARD_AUTHORIZER_NAMES } from "./security/authorizer.ts";
 
 const LONG_MAX = Number.MAX_SAFE_INTEGER; // Kafka's Long.MAX_VALUE, within JS number range
 
@@ -354,5 +355,25 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     false,
     "Allow fault injection (broker.faults, the admin API's /v1/faults) for testing clients; " +
       "--dev turns it on.",
+  ),
+  def(
+    "authorizer.class.name",
+    "string",
+    "",
+    "ACL authorizer: org.apache.kafka.metadata.authorizer.StandardAuthorizer, " +
+      "kafka.security.authorizer.AclAuthorizer or acl; empty: none, everything is allowed.",
+    { choices: ["", ...STANDARD_AUTHORIZER_NAMES] },
+  ),
+  def(
+    "super.users",
+    "string",
+    "",
+    "Principals (User:name) allowed every operation, separated by semicolons.",
+  ),
+  def(
+    "allow.everyone.if.no.acl.found",
+    "bool",
+    false,
+    "With an authorizer, allow an operation on a resource no ACL names.",
   ),
 ];

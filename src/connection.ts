@@ -16,6 +16,7 @@ import type { KafkaApis } from "./kafka_apis.ts";
 import { errText, log } from "./log.ts";
 import { releaseFreshRead } from "./partition_ops.ts";
 import type { RequestBudget } from "./request_budget.ts";
+import { plaintextSession, type Session } from "./security/session.ts";
 
 /** What a connection needs of the server that accepted it. */
 export interface ConnectionHost {
@@ -59,6 +60,8 @@ export { CloseConnection };
 export class Connection {
   readonly id = nextConnectionId++;
   readonly remote: string;
+  /** Who is on the other end; requests are authorized as its principal. */
+  readonly session: Session = plaintextSession();
   private closed = false;
   /**
    * Append-only read buffer: frames are views into it, so it is replaced, never rewritten
@@ -297,7 +300,7 @@ export class Connection {
 
   /** Decodes, dispatches and encodes one request; null means no response is owed. */
   private handle(frame: Uint8Array): Promise<Uint8Array[] | null> {
-    return this.host.apis.handle(frame, this.remote, this.id, true);
+    return this.host.apis.handle(frame, this.remote, this.id, true, this.session);
   }
 
   private async writeAll(chunks: Uint8Array[]): Promise<void> {

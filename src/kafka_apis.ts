@@ -31,11 +31,19 @@ import { errText, log } from "./log.ts";
 import { type Metrics, responseErrorCodes } from "./metrics.ts";
 import { isFreshRead, markFreshRead, releaseFreshRead } from "./partition_ops.ts";
 import type { HandlerRegistry } from "./registry.ts";
+import type { Session } from "./security/session.ts";
 import type { BrokerServices } from "./services.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
 import type { DecodedRequest, ForwardedAnswer, RequestBody } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
+
+/** Where a request came from: the client's address, its connection, its session. */
+interface Requester {
+  clientHost: string;
+  connectionId: number;
+  session: Readonly<Session>;
+}
 
 /** What request handling needs of the broker. */
 export interface KafkaApisHost {
@@ -61,9 +69,16 @@ export class KafkaApis {
     clientHost: string,
     connectionId: number,
     forward: boolean,
+    session: Readonly<Session>,
     fetchSession?: FetchSessionView,
   ): Promise<Uint8Array[] | null> {
-    return handleRequestFrame(this.host, frame, clientHost, connectionId, forward, fetchSession);
+    return handleRequestFrame(
+      this.host,
+      frame,
+      { clientHost, connectionId, session },
+      forward,
+      fetchSession,
+    );
   }
 
   /** Whether a frame of `apiKey` may be reused once handled (nothing decoded keeps a view). */
@@ -81,8 +96,7 @@ export class KafkaApis {
           chunks = await handleRequestFrame(
             this.host,
             a.frame,
-            a.clientHost,
-            a.connectionId,
+            { clientHost: a.clientHost, connectionId: a.connectionId, session: a.session },
             false,
             a.fetchSession,
             a.decoded,
@@ -130,8 +144,7 @@ export class KafkaApis {
 async function handleRequestFrame(
   host: KafkaApisHost,
   frame: Uint8Array,
-  clientHost: string,
-  connectionId: number,
+  from: Requester,
   forward: boolean,
   /** A fetch session's snapshot, sent along with a request another worker forwarded. */
   fetchSession?: FetchSessionView,
@@ -167,7 +180,7 @@ async function handleRequestFrame(
   }
   const cluster = host.cluster;
   if (forward && forwardsToController(host, header.apiKey)) {
-    return forwardRequest(host, CONTROLLER_WORKER, frame, clientHost, connectionId);
+    return forwardRequest(host, CONTROLLER_WORKER, frame, from);
   }
   const flexible = isFlexible(reg.request, header.apiVersion);
   let body: RequestBody;
@@ -188,7 +201,7 @@ async function handleRequestFrame(
     // its all-topics Metadata v9+ with a 4-byte zero placeholder for the topic array (a
     // compact null and 3 bytes more), so refusing trailing bytes would lock it out.
     log.debug(
-      `connection ${connectionId}: ${reg.name} v${header.apiVersion} request has ` +
+      `connection ${from.connectionId}: ${reg.name} v${header.apiVersion} request has ` +
         `${r.remaining} trailing bytes, ignored`,
     );
   }
@@ -225,12 +238,12 @@ async function handleRequestFrame(
     const owner = soleOwner(host, header.apiKey, header.apiVersion, body);
     if (owner !== null && owner !== cluster.index) {
       if (session?.kind !== "full" && session?.kind !== "incremental") {
-        return forwardRequest(host, owner, frame, clientHost, connectionId, undefined, {
+        return forwardRequest(host, owner, frame, from, undefined, {
           header,
           body,
         });
       }
-      return forwardSessionFetch(host, owner, header, body, session, clientHost, connectionId);
+      return forwardSessionFetch(host, owner, header, body, session, from);
     }
   }
   const started = performance.now();
@@ -242,8 +255,9 @@ async function handleRequestFrame(
         services: host.services,
         header,
         apiVersion: header.apiVersion,
-        clientHost,
-        connectionId,
+        clientHost: from.clientHost,
+        connectionId: from.connectionId,
+        session: from.session,
       });
     if (session?.kind === "full" || session?.kind === "incremental") {
       response = session.complete(session.view.result) ?? response;
@@ -382,8 +396,7 @@ async function forwardRequest(
   host: KafkaApisHost,
   peer: number,
   frame: Uint8Array,
-  clientHost: string,
-  connectionId: number,
+  from: Requester,
   fetchSession?: FetchSessionView,
   decoded?: DecodedRequest,
 ): Promise<Uint8Array[] | null> {
@@ -396,7 +409,14 @@ async function forwardRequest(
     answer = await host.cluster!.call(
       peer,
       "request",
-      { frame: copy, clientHost, connectionId, fetchSession, decoded: sent },
+      {
+        frame: copy,
+        clientHost: from.clientHost,
+        connectionId: from.connectionId,
+        session: { ...from.session },
+        fetchSession,
+        decoded: sent,
+      },
       [copy.buffer as ArrayBuffer],
     );
   } catch (e) {
@@ -421,8 +441,7 @@ async function forwardSessionFetch(
   header: RequestHeader,
   body: RequestBody,
   session: Extract<FetchContext, { kind: "full" | "incremental" }>,
-  clientHost: string,
-  connectionId: number,
+  from: Requester,
 ): Promise<Uint8Array[] | null> {
   const reg = host.registry.get(FETCH_KEY)!;
   const flexible = isFlexible(reg.request, header.apiVersion);
@@ -431,8 +450,7 @@ async function forwardSessionFetch(
     host,
     peer,
     new Uint8Array(0),
-    clientHost,
-    connectionId,
+    from,
     session.view,
     { header, body },
   );

@@ -40,6 +40,8 @@ export interface MetricsSnapshot {
   /** Request bytes buffered now, and the most at once (see RequestBudget). */
   queuedRequestBytes: number;
   queuedRequestBytesPeak: number;
+  /** Authorization denials by `${resourceType}:${operation}` (Kafka's codes). */
+  authorizationDenials?: [string, number][];
 }
 
 /**
@@ -113,6 +115,8 @@ export class Metrics {
   readonly topicBytesIn = new Map<string, number>();
   readonly topicRecordsIn = new Map<string, number>();
   readonly topicBytesOut = new Map<string, number>();
+  /** Authorization denials by `${resourceType}:${operation}` (Kafka's ACL codes). */
+  readonly authorizationDenials = new Map<string, number>();
   connectionsOpen = 0;
   connectionsTotal = 0;
   /** The request budget whose use is exported (set by the broker). */
@@ -163,6 +167,12 @@ export class Metrics {
     this.topicRecordsIn.set(topic, (this.topicRecordsIn.get(topic) ?? 0) + records);
   }
 
+  /** Counts one request action the authorizer denied. */
+  authorizationDenied(resourceType: number, operation: number): void {
+    const k = `${resourceType}:${operation}`;
+    this.authorizationDenials.set(k, (this.authorizationDenials.get(k) ?? 0) + 1);
+  }
+
   fetched(topic: string, bytes: number): void {
     this.topicBytesOut.set(topic, (this.topicBytesOut.get(topic) ?? 0) + bytes);
   }
@@ -184,6 +194,7 @@ export class Metrics {
       connectionsTotal: this.connectionsTotal,
       queuedRequestBytes: this.queuedRequestBytes,
       queuedRequestBytesPeak: this.queuedRequestBytesPeak,
+      authorizationDenials: [...this.authorizationDenials],
     };
   }
 
@@ -205,6 +216,7 @@ export class Metrics {
     sum(this.topicBytesIn, s.topicBytesIn);
     sum(this.topicRecordsIn, s.topicRecordsIn);
     sum(this.topicBytesOut, s.topicBytesOut);
+    sum(this.authorizationDenials, s.authorizationDenials ?? []);
     for (const [k, h] of s.latency) {
       let mine = this.latency.get(k);
       if (!mine) this.latency.set(k, mine = new Histogram());

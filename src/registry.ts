@@ -6,6 +6,7 @@
 import type { RequestHeader } from "../protocol/headers.ts";
 import type { Encodable, MessageSchema } from "../protocol/schema.ts";
 import { type PartitionLayout, partitionLayout } from "./request_partitions.ts";
+import type { Session } from "./security/session.ts";
 import type { BrokerServices } from "./services.ts";
 
 export interface RequestContext {
@@ -16,6 +17,8 @@ export interface RequestContext {
   /** Remote address of the client, for group membership and logs. */
   clientHost: string;
   connectionId: number;
+  /** Who sent the request: listener, security protocol, authenticated principal. */
+  session: Readonly<Session>;
 }
 
 /**

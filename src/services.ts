@@ -16,6 +16,7 @@ import type {
   PartitionOpName,
   PartitionOpResult,
 } from "./partition_ops.ts";
+import type { AuthorizerApi } from "./security/authorizer.ts";
 import type { TransactionCoordinator } from "./txn/mod.ts";
 
 /** A partition a fetch waits on: topic, partition, the high watermark its last read saw. */
@@ -115,6 +116,8 @@ export interface BrokerServices {
   readonly transactions: TransactionCoordinator;
   readonly config: BrokerConfig;
   readonly metrics: Metrics;
+  /** The ACL authorizer (allow-all without `authorizer.class.name`). */
+  readonly authorizer: AuthorizerApi;
   /** Producer ids for idempotent producers (allocated by the controller). */
   readonly producerIds: { next(): Promise<number> };
   /** The ApiVersions list, from the handler registry. */

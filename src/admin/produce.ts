@@ -4,6 +4,7 @@
  * it is routed to the partition's owning worker, validated (batch checks, compacted topics'
  * keys, timestamps, max.message.bytes), appended and counted in the metrics like any other.
  */
+import { plaintextSession } from "../security/session.ts";
 import { Buffer } from "node:buffer";
 import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import { readResponseHeader, writeRequestHeader } from "../../protocol/headers.ts";
@@ -143,6 +144,7 @@ export async function produceRecord(
     "admin-api",
     ADMIN_CONNECTION_ID,
     true,
+    plaintextSession(),
   );
   if (!chunks) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, "produce got no response");
   const response = decodeResponse(chunks);

@@ -9,6 +9,7 @@ import type { AdminHost } from "./admin_host.ts";
 import { LATENCY_BUCKETS_SECONDS } from "../metrics.ts";
 import type { PartitionStatus } from "../partition_ops.ts";
 import { partitionStatus, tieringStats } from "./tiering.ts";
+import { operationName, resourceTypeName } from "../security/acl_binding.ts";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -135,6 +136,22 @@ export async function renderPrometheus(
     w.sample("tributary_request_duration_seconds_bucket", { ...l, le: "+Inf" }, h.count);
     w.sample("tributary_request_duration_seconds_sum", l, h.sumSeconds);
     w.sample("tributary_request_duration_seconds_count", l, h.count);
+  }
+
+  w.family(
+    "tributary_authorization_denials_total",
+    "counter",
+    "Actions the ACL authorizer denied, by resource type and operation (Kafka's names).",
+  );
+  const denials = [...m.authorizationDenials.entries()].map(([k, count]) => {
+    const [type, op] = k.split(":").map(Number);
+    return { type, op, count };
+  }).sort((a, b) => a.type - b.type || a.op - b.op);
+  for (const d of denials) {
+    w.sample("tributary_authorization_denials_total", {
+      resource_type: resourceTypeName(d.type),
+      operation: operationName(d.op),
+    }, d.count);
   }
 
   // ---- connections --------------------------------------------------------------------

@@ -5,6 +5,8 @@
  * `offsets.topic.num.partitions` while the topic does not exist yet) to the producer's
  * transaction, so the commit/abort marker also reaches the offsets that TxnOffsetCommit
  * writes there. Coordinator errors as for AddPartitionsToTxn.
+ * Authorization (with an authorizer, as Kafka): WRITE on the transactional id
+ * (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), then READ on the group (GROUP_AUTHORIZATION_FAILED).
  * Version notes: PRODUCER_FENCED exists from v2, v0–1 get INVALID_PRODUCER_EPOCH. v3+
  * flexible. v4 (TRANSACTION_ABORTABLE) is not served.
  */
@@ -12,6 +14,8 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from "../../protocol/messages/mod.ts";
 import type { BrokerServices } from "../services.ts";
 import { defineApi } from "../registry.ts";
+import { AclOperation } from "../security/acl_binding.ts";
+import { groupAllowed, transactionalIdAllowed } from "./authorization.ts";
 import { partitionFor } from "../internal_topic.ts";
 import { errorCodeOf } from "./util.ts";
 
@@ -31,7 +35,14 @@ export const addOffsetsToTxn = defineApi({
   maxVersion: 3,
   request: AddOffsetsToTxnRequest,
   response: AddOffsetsToTxnResponse,
-  handler: async (req, { services, apiVersion }) => {
+  handler: async (req, ctx) => {
+    const { services, apiVersion } = ctx;
+    if (!transactionalIdAllowed(ctx, AclOperation.WRITE, req.transactionalId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
+    }
+    if (!groupAllowed(ctx, AclOperation.READ, req.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
+    }
     let errorCode: number;
     try {
       errorCode = await services.transactions.handleAddPartitionsToTransaction(

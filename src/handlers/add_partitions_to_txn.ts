@@ -6,6 +6,11 @@
  * the others OPERATION_NOT_ATTEMPTED, and nothing is added, as in Kafka. A coordinator error
  * (INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED, CONCURRENT_TRANSACTIONS, ...) is given for
  * every partition.
+ * Authorization (with an authorizer, as Kafka): v0–3 (clients) need WRITE on the
+ * transactional id (else every partition gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED) and WRITE
+ * on each topic (internal topics never pass): a refused topic gets TOPIC_AUTHORIZATION_FAILED
+ * and the rest OPERATION_NOT_ATTEMPTED; v4 (brokers) needs CLUSTER_ACTION on the cluster (else
+ * the top-level CLUSTER_AUTHORIZATION_FAILED).
  * Version notes: v0–3 carry one transaction (`v3AndBelow*` fields) and answer in
  * `resultsByTopicV3AndBelow`; PRODUCER_FENCED exists from v2, v0–1 get INVALID_PRODUCER_EPOCH.
  * v3+ flexible. v4 (KIP-890, meant for brokers) batches transactions and may ask
@@ -20,8 +25,10 @@ import {
   type AddPartitionsToTxnTopic,
   type AddPartitionsToTxnTopicResult,
 } from "../../protocol/messages/mod.ts";
-import type { BrokerServices } from "../services.ts";
-import { defineApi } from "../registry.ts";
+import { defineApi, type RequestContext } from "../registry.ts";
+import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
+import { isInternalTopic } from "../txn/produce_verification.ts";
+import { transactionalIdAllowed } from "./authorization.ts";
 import { type TopicPartition, tpKey } from "../txn/transaction_metadata.ts";
 import { errorCodeOf } from "./util.ts";
 
@@ -40,7 +47,7 @@ function results(
 }
 
 async function addOne(
-  services: BrokerServices,
+  ctx: RequestContext,
   transactionalId: string,
   producerId: number,
   producerEpoch: number,
@@ -48,6 +55,7 @@ async function addOne(
   verifyOnly: boolean,
   apiVersion: number,
 ): Promise<AddPartitionsToTxnTopicResult[]> {
+  const services = ctx.services;
   const partitions: TopicPartition[] = [];
   const seen = new Set<string>();
   for (const t of topics) {
@@ -58,18 +66,24 @@ async function addOne(
       partitions.push({ topic: t.name, partition: p });
     }
   }
-  const missing = partitions.filter((tp) =>
-    !services.replicaManager.hasPartition(tp.topic, tp.partition)
-  );
-  if (missing.length > 0) {
-    const bad = new Set(missing.map((tp) => tpKey(tp.topic, tp.partition)));
-    return results(
-      partitions,
-      (tp) =>
-        bad.has(tpKey(tp.topic, tp.partition))
-          ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-          : ErrorCode.OPERATION_NOT_ATTEMPTED,
-    );
+  // Clients' requests need WRITE on each topic; brokers' (v4) passed CLUSTER_ACTION.
+  const authorizer = services.authorizer;
+  const writable = apiVersion < 4 && authorizer.enabled
+    ? authorizer.filterAuthorized(
+      ctx,
+      AclOperation.WRITE,
+      ResourceType.TOPIC,
+      partitions.map((tp) => tp.topic).filter((t) => !isInternalTopic(t)),
+    )
+    : null;
+  const errorOf = (tp: TopicPartition) =>
+    writable && !writable.has(tp.topic)
+      ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+      : !services.replicaManager.hasPartition(tp.topic, tp.partition)
+      ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+      : ErrorCode.NONE;
+  if (partitions.some((tp) => errorOf(tp) !== ErrorCode.NONE)) {
+    return results(partitions, (tp) => errorOf(tp) || ErrorCode.OPERATION_NOT_ATTEMPTED);
   }
   const coordinator = services.transactions;
   if (verifyOnly) {
@@ -108,12 +122,25 @@ export const addPartitionsToTxn = defineApi({
   maxVersion: 4,
   request: AddPartitionsToTxnRequest,
   response: AddPartitionsToTxnResponse,
-  handler: async (req, { services, apiVersion }) => {
+  handler: async (req, ctx) => {
+    const { services, apiVersion } = ctx;
     if (apiVersion < 4) {
+      if (!transactionalIdAllowed(ctx, AclOperation.WRITE, req.v3AndBelowTransactionalId)) {
+        const partitions = req.v3AndBelowTopics.flatMap((t) =>
+          t.partitions.map((partition) => ({ topic: t.name, partition }))
+        );
+        return {
+          throttleTimeMs: 0,
+          resultsByTopicV3AndBelow: results(
+            partitions,
+            () => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+          ),
+        };
+      }
       return {
         throttleTimeMs: 0,
         resultsByTopicV3AndBelow: await addOne(
-          services,
+          ctx,
           req.v3AndBelowTransactionalId,
           req.v3AndBelowProducerId,
           req.v3AndBelowProducerEpoch,
@@ -123,11 +150,25 @@ export const addPartitionsToTxn = defineApi({
         ),
       };
     }
+    if (
+      !services.authorizer.authorize(
+        ctx,
+        AclOperation.CLUSTER_ACTION,
+        ResourceType.CLUSTER,
+        CLUSTER_NAME,
+      )
+    ) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        resultsByTransaction: [],
+      };
+    }
     const resultsByTransaction = await Promise.all(
       req.transactions.map(async (t) => ({
         transactionalId: t.transactionalId,
         topicResults: await addOne(
-          services,
+          ctx,
           t.transactionalId,
           t.producerId,
           t.producerEpoch,

@@ -15,6 +15,8 @@
  * They are persisted in meta/dynamic-broker-configs.json and re-derive every topic's
  * effective config. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION, other
  * resource types and a resource named twice INVALID_REQUEST. validateOnly checks only.
+ * Authorization (with an authorizer, as Kafka): ALTER_CONFIGS on the topic
+ * (TOPIC_AUTHORIZATION_FAILED) or, for the broker, on the cluster (CLUSTER_AUTHORIZATION_FAILED).
  * Version notes: v0 and v1 are identical; v2 is flexible.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
@@ -25,8 +27,9 @@ import {
   AlterConfigsResponse,
 } from "../../protocol/messages/mod.ts";
 import type { BrokerServices } from "../services.ts";
-import { defineApi } from "../registry.ts";
-import { RESOURCE_BROKER, RESOURCE_TOPIC } from "./describe_configs.ts";
+import { defineApi, type RequestContext } from "../registry.ts";
+import { AclOperation } from "../security/acl_binding.ts";
+import { configsAuthorizationError, RESOURCE_BROKER, RESOURCE_TOPIC } from "./describe_configs.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
 /** "broker" for this broker's id, "default" for "", else INVALID_REQUEST (Kafka's messages). */
@@ -66,6 +69,7 @@ export function duplicateResources(resources: ConfigResource[]): Set<string> {
  * resource types are refused, and each resource gets its own error code and message.
  */
 export function alterEachResource<R extends ConfigResource>(
+  ctx: RequestContext,
   resources: R[],
   what: string,
   apply: { topic(r: R): void; broker(r: R): void },
@@ -78,6 +82,11 @@ export function alterEachResource<R extends ConfigResource>(
       resourceType: r.resourceType,
       resourceName: r.resourceName,
     };
+    const denied = configsAuthorizationError(ctx, AclOperation.ALTER_CONFIGS, r);
+    if (denied !== null) {
+      out.errorCode = denied;
+      return out;
+    }
     try {
       if (dups.has(`${r.resourceType}:${r.resourceName}`)) {
         throw new KafkaError(
@@ -118,10 +127,11 @@ export const alterConfigs = defineApi({
   maxVersion: 2,
   request: AlterConfigsRequest,
   response: AlterConfigsResponse,
-  handler: async (req, { services }) => {
+  handler: async (req, ctx) => {
+    const { services } = ctx;
     const response = {
       throttleTimeMs: 0,
-      responses: alterEachResource(req.resources, "alter configs", {
+      responses: alterEachResource(ctx, req.resources, "alter configs", {
         topic: (r) =>
           services.topicAdmin.alterTopicConfigs(r.resourceName, entriesOf(r), req.validateOnly),
         broker: (r) => {

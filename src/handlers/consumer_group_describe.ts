@@ -6,6 +6,8 @@
  * and names). Per group: GROUP_ID_NOT_FOUND (unknown id, or a classic group: describe those
  * with DescribeGroups), INVALID_GROUP_ID (empty id), NOT_COORDINATOR (shutting down).
  * Authorized operations, when asked for, are every group operation (there is no authorizer).
+ * Authorization (with an authorizer, as Kafka): DESCRIBE on each group, else that group gets
+ * GROUP_AUTHORIZATION_FAILED; authorized operations come from the authorizer.
  * Version notes: only v0 exists (flexible).
  */
 import {
@@ -13,10 +15,10 @@ import {
   ConsumerGroupDescribeResponse,
 } from "../../protocol/messages/mod.ts";
 import { defineApi } from "../registry.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import { AclOperation, ResourceType } from "../security/acl_binding.ts";
+import { GROUP_AUTHORIZATION_FAILED, groupAllowed } from "./authorization.ts";
 import { OPERATIONS_NOT_REQUESTED } from "./util.ts";
-
-/** READ (3), DELETE (6) and DESCRIBE (8): the operations Kafka defines on groups. */
-const ALL_GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
 
 export const consumerGroupDescribe = defineApi({
   apiKey: 69,
@@ -25,13 +27,27 @@ export const consumerGroupDescribe = defineApi({
   maxVersion: 0,
   request: ConsumerGroupDescribeRequest,
   response: ConsumerGroupDescribeResponse,
-  handler: (req, { services }) => ({
+  handler: (req, ctx) => ({
     throttleTimeMs: 0,
-    groups: req.groupIds.map((id) => ({
-      ...services.groups.consumer.describe(id),
-      authorizedOperations: req.includeAuthorizedOperations
-        ? ALL_GROUP_OPERATIONS
-        : OPERATIONS_NOT_REQUESTED,
-    })),
+    groups: req.groupIds.map((id) =>
+      !groupAllowed(ctx, AclOperation.DESCRIBE, id)
+        ? {
+          errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+          errorMessage: GROUP_AUTHORIZATION_FAILED,
+          groupId: id,
+          groupState: "",
+          groupEpoch: -1,
+          assignmentEpoch: -1,
+          assignorName: "",
+          members: [],
+          authorizedOperations: OPERATIONS_NOT_REQUESTED,
+        }
+        : {
+          ...ctx.services.groups.consumer.describe(id),
+          authorizedOperations: req.includeAuthorizedOperations
+            ? ctx.services.authorizer.authorizedOperations(ctx, ResourceType.GROUP, id)
+            : OPERATIONS_NOT_REQUESTED,
+        }
+    ),
   }),
 });

@@ -18,6 +18,8 @@
  * a group this broker does not know answers FENCED_MEMBER_EPOCH so that the member rejoins.
  * The response carries the heartbeat interval (group.consumer.heartbeat.interval.ms);
  * sessions last group.consumer.session.timeout.ms.
+ * Authorization (with an authorizer, as Kafka 3.9): READ on the group, else
+ * GROUP_AUTHORIZATION_FAILED.
  * Version notes: v0 and v1 are flexible; in v0 a joining member may send an empty member id
  * and is given one; v1 (KIP-848 final, KIP-1082) requires the client to choose its member id
  * and adds `subscribedTopicRegex` (matched against whole topic names, internal topics
@@ -28,6 +30,9 @@ import {
   ConsumerGroupHeartbeatResponse,
 } from "../../protocol/messages/mod.ts";
 import { defineApi } from "../registry.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import { AclOperation } from "../security/acl_binding.ts";
+import { GROUP_AUTHORIZATION_FAILED, groupAllowed } from "./authorization.ts";
 
 export const consumerGroupHeartbeat = defineApi({
   apiKey: 68,
@@ -36,7 +41,19 @@ export const consumerGroupHeartbeat = defineApi({
   maxVersion: 1,
   request: ConsumerGroupHeartbeatRequest,
   response: ConsumerGroupHeartbeatResponse,
-  handler: async (req, { services, apiVersion, header, clientHost }) => {
+  handler: async (req, ctx) => {
+    const { services, apiVersion, header, clientHost } = ctx;
+    if (!groupAllowed(ctx, AclOperation.READ, req.groupId)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+        errorMessage: GROUP_AUTHORIZATION_FAILED,
+        memberId: null,
+        memberEpoch: -1,
+        heartbeatIntervalMs: 0,
+        assignment: null,
+      };
+    }
     const r = await services.groups.consumerGroupHeartbeat({
       apiVersion,
       groupId: req.groupId,

@@ -6,6 +6,8 @@
  * adding more than MAX_PARTITIONS_PER_REQUEST partitions in all (Kafka's 10,000) gets
  * POLICY_VIOLATION for every topic. An internal topic gets INVALID_PARTITIONS: its count is
  * the broker's setting.
+ * Authorization (with an authorizer, as Kafka): ALTER on each topic, else
+ * TOPIC_AUTHORIZATION_FAILED.
  * Version notes: v2+ flexible; v3 is v2 with throttling semantics unchanged here.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
@@ -17,6 +19,7 @@ import {
 import type { Encodable } from "../../protocol/schema.ts";
 import { MAX_PARTITIONS_PER_REQUEST, tooManyPartitions } from "../partition_limits.ts";
 import { defineApi } from "../registry.ts";
+import { AclOperation, ResourceType } from "../security/acl_binding.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
 export const createPartitions = defineApi({
@@ -26,7 +29,8 @@ export const createPartitions = defineApi({
   maxVersion: 3,
   request: CreatePartitionsRequest,
   response: CreatePartitionsResponse,
-  handler: async (req, { services }) => {
+  handler: async (req, ctx) => {
+    const { services } = ctx;
     const results: Encodable<CreatePartitionsTopicResult>[] = [];
     // Kafka bounds the whole request: past MAX_PARTITIONS_PER_REQUEST new partitions in all,
     // every topic gets POLICY_VIOLATION.
@@ -44,6 +48,12 @@ export const createPartitions = defineApi({
       results.push(out);
       try {
         if (adding > MAX_PARTITIONS_PER_REQUEST) throw tooManyPartitions(adding);
+        if (!services.authorizer.authorize(ctx, AclOperation.ALTER, ResourceType.TOPIC, t.name)) {
+          throw new KafkaError(
+            ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+            "The topic authorization is failed.",
+          );
+        }
         const meta = services.metadataCache.topic(t.name);
         if (!meta) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         if (t.count <= meta.partitions) {

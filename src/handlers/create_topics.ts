@@ -10,6 +10,10 @@
  * partition count and a compacted log (src/internal_topic.ts): another count gets
  * INVALID_PARTITIONS, another cleanup.policy INVALID_CONFIG.
  * validateOnly checks without creating.
+ * Authorization (with an authorizer, as Kafka): CREATE on the cluster, or else on each topic
+ * (TOPIC_AUTHORIZATION_FAILED, "Authorization failed."); a created topic's configs are
+ * answered only with DESCRIBE_CONFIGS on it (else topicConfigErrorCode
+ * TOPIC_AUTHORIZATION_FAILED, v5+).
  * Version notes: v0 answers only name and error code; v1+ validateOnly and error messages;
  * v2+ throttle time; v5+ flexible and returns the partition count, replication factor and the
  * effective configs; v7+ returns the topic id.
@@ -24,6 +28,7 @@ import type { Encodable } from "../../protocol/schema.ts";
 import { internalTopicSpec } from "../internal_topic.ts";
 import { createTopicsOverLimit } from "../partition_limits.ts";
 import { defineApi } from "../registry.ts";
+import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
 import { topicConfigEntries } from "./describe_configs.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
@@ -34,10 +39,29 @@ export const createTopics = defineApi({
   maxVersion: 7,
   request: CreateTopicsRequest,
   response: CreateTopicsResponse,
-  handler: async (req, { services }) => {
+  handler: async (req, ctx) => {
+    const { services } = ctx;
     const seen = new Map<string, number>();
     for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
     const topics: Encodable<CreateTopicsResponseCreatableTopicResult>[] = [];
+    const authorizer = services.authorizer;
+    const names = req.topics.map((t) => t.name);
+    const creatable = authorizer.authorize(
+        ctx,
+        AclOperation.CREATE,
+        ResourceType.CLUSTER,
+        CLUSTER_NAME,
+        true,
+      )
+      ? new Set(names)
+      : authorizer.filterAuthorized(ctx, AclOperation.CREATE, ResourceType.TOPIC, names);
+    const describable = authorizer.filterAuthorized(
+      ctx,
+      AclOperation.DESCRIBE_CONFIGS,
+      ResourceType.TOPIC,
+      names,
+      true,
+    );
     const overLimit = createTopicsOverLimit(req.topics, services.config.int("num.partitions"));
     for (const t of req.topics) {
       const out: Encodable<CreateTopicsResponseCreatableTopicResult> = {
@@ -53,6 +77,9 @@ export const createTopics = defineApi({
         if (overLimit) throw overLimit;
         if (seen.get(t.name)! > 1) {
           throw new KafkaError(ErrorCode.INVALID_REQUEST, `topic '${t.name}' given twice`);
+        }
+        if (!creatable.has(t.name)) {
+          throw new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, "Authorization failed.");
         }
         let partitions = t.numPartitions;
         const assignments = t.assignments ?? [];
@@ -98,6 +125,10 @@ export const createTopics = defineApi({
         out.topicId = created?.topicId;
         out.numPartitions = meta.partitions;
         out.replicationFactor = 1;
+        if (!describable.has(t.name)) {
+          out.topicConfigErrorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          continue;
+        }
         out.configs = topicConfigEntries(services, created?.configs ?? {}).map((c) => ({
           name: c.name,
           value: c.value,

@@ -9,6 +9,8 @@
  * UNKNOWN_TOPIC_OR_PARTITION, OFFSET_OUT_OF_RANGE (negative other than -1, or beyond the high
  * watermark), POLICY_VIOLATION (cleanup.policy without delete, i.e. compact only), with low
  * watermark -1. `timeout_ms` is not needed: a single replica answers at once.
+ * Authorization (with an authorizer, as Kafka): DELETE on each topic, else
+ * TOPIC_AUTHORIZATION_FAILED.
  * Version notes: v0 and v1 are identical; v2 is flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -19,6 +21,7 @@ import {
   type DeleteRecordsTopicResult,
 } from "../../protocol/messages/mod.ts";
 import { defineApi } from "../registry.ts";
+import { AclOperation, ResourceType } from "../security/acl_binding.ts";
 import { errorCodeOf } from "./util.ts";
 
 export const deleteRecords = defineApi({
@@ -28,8 +31,15 @@ export const deleteRecords = defineApi({
   maxVersion: 2,
   request: DeleteRecordsRequest,
   response: DeleteRecordsResponse,
-  handler: async (req, { services }) => {
+  handler: async (req, ctx) => {
+    const { services } = ctx;
     const topics: DeleteRecordsTopicResult[] = [];
+    const deletable = services.authorizer.filterAuthorized(
+      ctx,
+      AclOperation.DELETE,
+      ResourceType.TOPIC,
+      req.topics.map((t) => t.name),
+    );
     for (const t of req.topics) {
       const partitions: DeleteRecordsPartitionResult[] = [];
       topics.push({ name: t.name, partitions });
@@ -40,6 +50,10 @@ export const deleteRecords = defineApi({
           errorCode: 0,
         };
         partitions.push(out);
+        if (!deletable.has(t.name)) {
+          out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          continue;
+        }
         if (!services.replicaManager.hasPartition(t.name, p.partitionIndex)) {
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           continue;

@@ -3,6 +3,9 @@
  * Behaviour: closes and removes the topic's partitions and metadata; unknown names get
  * UNKNOWN_TOPIC_OR_PARTITION, unknown ids UNKNOWN_TOPIC_ID; with
  * `delete.topic.enable=false`, TOPIC_DELETION_DISABLED.
+ * Authorization (with an authorizer, as Kafka): DELETE on each topic, else
+ * TOPIC_AUTHORIZATION_FAILED; a topic named by id also needs DESCRIBE, else its name is not
+ * answered.
  * Version notes: v0–5 send names (v1+ throttle time); v6 sends topics by name or id and gets
  * both back; as in Kafka, a v6 topic with both a name (even "") and a non-zero id, or with
  * neither, and a name or id given twice get INVALID_REQUEST. v4+ flexible; v5+ carries error
@@ -16,6 +19,7 @@ import {
 } from "../../protocol/messages/mod.ts";
 import type { Encodable } from "../../protocol/schema.ts";
 import { defineApi } from "../registry.ts";
+import { AclOperation, ResourceType } from "../security/acl_binding.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
 const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
@@ -27,11 +31,14 @@ export const deleteTopics = defineApi({
   maxVersion: 6,
   request: DeleteTopicsRequest,
   response: DeleteTopicsResponse,
-  handler: async (req, { services, apiVersion }) => {
+  handler: async (req, ctx) => {
+    const { services, apiVersion } = ctx;
     const wanted: { name: string | null; topicId: string }[] = apiVersion >= 6
       ? req.topics.map((t) => ({ name: t.name, topicId: t.topicId }))
       : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
     const responses: Encodable<DeleteTopicsResponseDeletableTopicResult>[] = [];
+    const topicAllowed = (op: number, name: string) =>
+      services.authorizer.authorize(ctx, op, ResourceType.TOPIC, name);
     const invalid = (name: string | null, topicId: string, message: string) =>
       responses.push({
         name,
@@ -77,7 +84,13 @@ export const deleteTopics = defineApi({
           const t = services.metadataCache.topicById(w.topicId);
           if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_ID);
           name = t.name;
+          if (!topicAllowed(AclOperation.DESCRIBE, name)) {
+            throw new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+          }
           out.name = name;
+        }
+        if (!topicAllowed(AclOperation.DELETE, name)) {
+          throw new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         }
         const t = services.metadataCache.topic(name);
         if (t) out.topicId = t.topicId;

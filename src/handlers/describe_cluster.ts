@@ -1,12 +1,14 @@
 /**
  * DescribeCluster (key 60), v0–1.
  * Behaviour: this single broker is the whole cluster and its controller.
+ * Cluster authorized operations (when asked for) come from the authorizer: its bit set when the
+ * principal may DESCRIBE the cluster, else 0 (as Kafka); every operation without one.
  * Version notes: v1 adds endpointType (1 = brokers); controller endpoints are not served.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { DescribeClusterRequest, DescribeClusterResponse } from "../../protocol/messages/mod.ts";
 import { defineApi } from "../registry.ts";
-import { ALL_CLUSTER_OPERATIONS, OPERATIONS_NOT_REQUESTED } from "./util.ts";
+import { clusterAuthorizedOperations, OPERATIONS_NOT_REQUESTED } from "./util.ts";
 
 export const describeCluster = defineApi({
   apiKey: 60,
@@ -15,7 +17,8 @@ export const describeCluster = defineApi({
   maxVersion: 1,
   request: DescribeClusterRequest,
   response: DescribeClusterResponse,
-  handler: (req, { services }) => {
+  handler: (req, ctx) => {
+    const { services } = ctx;
     const endpointType = req.endpointType ?? 1;
     if (endpointType !== 1) {
       return {
@@ -41,7 +44,7 @@ export const describeCluster = defineApi({
         rack: null,
       }],
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
-        ? ALL_CLUSTER_OPERATIONS
+        ? clusterAuthorizedOperations(ctx)
         : OPERATIONS_NOT_REQUESTED,
     };
   },

@@ -11,6 +11,8 @@
  * as Kafka does. Those AlterConfigs can change at runtime are not read-only; passwords are
  * sensitive and have no value. The documentation says which settings have no effect here.
  * Unknown topics get UNKNOWN_TOPIC_OR_PARTITION, other resource types INVALID_REQUEST.
+ * Authorization (with an authorizer, as Kafka): DESCRIBE_CONFIGS on the topic
+ * (TOPIC_AUTHORIZATION_FAILED) or, for the broker, on the cluster (CLUSTER_AUTHORIZATION_FAILED).
  * Version notes: v0 says isDefault (the source is DEFAULT_CONFIG) where v1+ give the
  * source, and synonyms; v3+ config types and documentation; v4 flexible.
  */
@@ -34,7 +36,8 @@ import {
   listenerBaseDef,
   TOPIC_CONFIGS,
 } from "../config.ts";
-import { defineApi } from "../registry.ts";
+import { defineApi, type RequestContext } from "../registry.ts";
+import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
 
 export const RESOURCE_TOPIC = 2;
 export const RESOURCE_BROKER = 4;
@@ -197,6 +200,30 @@ function brokerConfigEntries(services: BrokerServices, perBroker: boolean): Conf
   return keys.map((k) => brokerEntry(config, k, true));
 }
 
+/**
+ * Kafka's check of a config resource: `op` on the topic, or on the cluster for the broker;
+ * the error code to answer when refused, else null. Other resource types pass (they are
+ * refused later as unsupported).
+ */
+export function configsAuthorizationError(
+  ctx: RequestContext,
+  op: number,
+  r: { resourceType: number; resourceName: string },
+): number | null {
+  const authorizer = ctx.services.authorizer;
+  if (r.resourceType === RESOURCE_TOPIC) {
+    return authorizer.authorize(ctx, op, ResourceType.TOPIC, r.resourceName)
+      ? null
+      : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+  }
+  if (r.resourceType === RESOURCE_BROKER) {
+    return authorizer.authorize(ctx, op, ResourceType.CLUSTER, CLUSTER_NAME)
+      ? null
+      : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  }
+  return null;
+}
+
 export const describeConfigs = defineApi({
   apiKey: 32,
   name: "DescribeConfigs",
@@ -204,7 +231,8 @@ export const describeConfigs = defineApi({
   maxVersion: 4,
   request: DescribeConfigsRequest,
   response: DescribeConfigsResponse,
-  handler: (req, { services }) => {
+  handler: (req, ctx) => {
+    const { services } = ctx;
     const results: Encodable<DescribeConfigsResult>[] = [];
     for (const r of req.resources) {
       const out: Encodable<DescribeConfigsResult> = {
@@ -215,6 +243,11 @@ export const describeConfigs = defineApi({
         configs: [],
       };
       results.push(out);
+      const denied = configsAuthorizationError(ctx, AclOperation.DESCRIBE_CONFIGS, r);
+      if (denied !== null) {
+        out.errorCode = denied;
+        continue;
+      }
       let entries: ConfigEntry[];
       if (r.resourceType === RESOURCE_TOPIC) {
         const t = services.metadataCache.topic(r.resourceName);

@@ -7,16 +7,19 @@
  * (Kafka answers those Dead and wants ConsumerGroupDescribe): protocol type "consumer", its
  * state, the assignor as protocol, and members with their subscription and assignment in
  * the embedded consumer protocol's format, so classic admin clients can inspect it.
+ * Authorization (with an authorizer, as Kafka): DESCRIBE on each group, else that group gets
+ * GROUP_AUTHORIZATION_FAILED and nothing of it; authorized operations (v3+, when asked for)
+ * come from the authorizer.
  * Version notes: v1+ throttle time; v3+ authorized operations on request (all group
  * operations: there is no authorizer), otherwise Integer.MIN_VALUE; v4+ group.instance.id per
  * member; v5+ flexible.
  */
 import { DescribeGroupsRequest, DescribeGroupsResponse } from "../../protocol/messages/mod.ts";
 import { defineApi } from "../registry.ts";
+import { groupAllowed } from "./authorization.ts";
+import { AclOperation, ResourceType } from "../security/acl_binding.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
 import { OPERATIONS_NOT_REQUESTED } from "./util.ts";
-
-/** READ (3), DELETE (6) and DESCRIBE (8): the operations Kafka defines on groups. */
-const ALL_GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
 
 export const describeGroups = defineApi({
   apiKey: 15,
@@ -25,13 +28,25 @@ export const describeGroups = defineApi({
   maxVersion: 5,
   request: DescribeGroupsRequest,
   response: DescribeGroupsResponse,
-  handler: (req, { services }) => ({
+  handler: (req, ctx) => ({
     throttleTimeMs: 0,
-    groups: req.groups.map((id) => ({
-      ...services.groups.describeGroup(id),
-      authorizedOperations: req.includeAuthorizedOperations
-        ? ALL_GROUP_OPERATIONS
-        : OPERATIONS_NOT_REQUESTED,
-    })),
+    groups: req.groups.map((id) =>
+      !groupAllowed(ctx, AclOperation.DESCRIBE, id)
+        ? {
+          errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+          groupId: id,
+          groupState: "",
+          protocolType: "",
+          protocolData: "",
+          members: [],
+          authorizedOperations: OPERATIONS_NOT_REQUESTED,
+        }
+        : {
+          ...ctx.services.groups.describeGroup(id),
+          authorizedOperations: req.includeAuthorizedOperations
+            ? ctx.services.authorizer.authorizedOperations(ctx, ResourceType.GROUP, id)
+            : OPERATIONS_NOT_REQUESTED,
+        }
+    ),
   }),
 });

@@ -6,6 +6,8 @@
  * none of whose partitions matched), each with its size (bytes of its local segments, Kafka's
  * `log.size`), offsetLag 0 (a single replica: the log end offset is the high watermark) and
  * isFutureKey false (no AlterReplicaLogDirs). Topics are sorted by name, partitions by index.
+ * Authorization (with an authorizer, as Kafka): DESCRIBE on the cluster, else no results and
+ * the top-level CLUSTER_AUTHORIZATION_FAILED (v3+).
  * Version notes: v0–1 have the same layout (v0 was removed in Kafka 4.0, 3.9 serves it);
  * v2 is flexible; v3 adds the top-level errorCode (0); v4 adds totalBytes and usableBytes of
  * the volume the data directory is on (statfs, which needs --allow-sys, as `deno task start`
@@ -21,6 +23,8 @@ import {
 } from "../../protocol/messages/mod.ts";
 import type { BrokerServices } from "../services.ts";
 import { defineApi } from "../registry.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
 
 interface VolumeSpace {
   totalBytes: number;
@@ -99,7 +103,13 @@ export const describeLogDirs = defineApi({
   maxVersion: 4,
   request: DescribeLogDirsRequest,
   response: DescribeLogDirsResponse,
-  handler: async (req, { services, apiVersion }) => {
+  handler: async (req, ctx) => {
+    const { services, apiVersion } = ctx;
+    if (
+      !services.authorizer.authorize(ctx, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_NAME)
+    ) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
+    }
     const logDir = resolve(services.replicaManager.dataDir);
     const space = apiVersion >= 4 ? await volumeSpace(logDir) : { totalBytes: -1, usableBytes: -1 };
     return {

@@ -5,6 +5,8 @@
  * coordinator epoch, and the first offset of the producer's ongoing transaction (-1 when
  * none) — what `kafka-transactions.sh find-hanging` reads. Unknown partitions get
  * UNKNOWN_TOPIC_OR_PARTITION.
+ * Authorization (with an authorizer, as Kafka): READ on each topic, else
+ * TOPIC_AUTHORIZATION_FAILED.
  * Version notes: v0 is flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -14,6 +16,7 @@ import {
   type DescribeProducersResponsePartitionResponse,
 } from "../../protocol/messages/mod.ts";
 import { defineApi } from "../registry.ts";
+import { AclOperation, ResourceType } from "../security/acl_binding.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
 export const describeProducers = defineApi({
@@ -23,36 +26,49 @@ export const describeProducers = defineApi({
   maxVersion: 0,
   request: DescribeProducersRequest,
   response: DescribeProducersResponse,
-  handler: async (req, { services }) => ({
-    throttleTimeMs: 0,
-    topics: await Promise.all(req.topics.map(async (t) => ({
-      name: t.name,
-      partitions: await Promise.all(
-        t.partitionIndexes.map(async (partitionIndex) => {
-          const out: DescribeProducersResponsePartitionResponse = {
-            partitionIndex,
-            errorCode: 0,
-            errorMessage: null,
-            activeProducers: [],
-          };
-          if (!services.replicaManager.hasPartition(t.name, partitionIndex)) {
-            out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-            return out;
-          }
-          try {
-            out.activeProducers = await services.replicaManager.partitionOp(
-              t.name,
+  handler: async (req, ctx) => {
+    const services = ctx.services;
+    const readable = services.authorizer.filterAuthorized(
+      ctx,
+      AclOperation.READ,
+      ResourceType.TOPIC,
+      req.topics.map((t) => t.name),
+    );
+    return {
+      throttleTimeMs: 0,
+      topics: await Promise.all(req.topics.map(async (t) => ({
+        name: t.name,
+        partitions: await Promise.all(
+          t.partitionIndexes.map(async (partitionIndex) => {
+            const out: DescribeProducersResponsePartitionResponse = {
               partitionIndex,
-              "producers",
-              {},
-            );
-          } catch (e) {
-            out.errorCode = errorCodeOf(e, `describe producers ${t.name}-${partitionIndex}`);
-            out.errorMessage = errorMessageOf(e);
-          }
-          return out;
-        }),
-      ),
-    }))),
-  }),
+              errorCode: 0,
+              errorMessage: null,
+              activeProducers: [],
+            };
+            if (!readable.has(t.name)) {
+              out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+              return out;
+            }
+            if (!services.replicaManager.hasPartition(t.name, partitionIndex)) {
+              out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+              return out;
+            }
+            try {
+              out.activeProducers = await services.replicaManager.partitionOp(
+                t.name,
+                partitionIndex,
+                "producers",
+                {},
+              );
+            } catch (e) {
+              out.errorCode = errorCodeOf(e, `describe producers ${t.name}-${partitionIndex}`);
+              out.errorMessage = errorMessageOf(e);
+            }
+            return out;
+          }),
+        ),
+      }))),
+    };
+  },
 });

@@ -9,7 +9,11 @@
  * UNKNOWN_TOPIC_OR_PARTITION (INVALID_TOPIC_EXCEPTION for an invalid name); with all topics
  * asked for they cannot occur. A cursor whose topic is not among those asked for, or whose
  * partition is negative, fails the request with INVALID_REQUEST. One broker leads every
- * partition (epoch 0), no eligible leader replicas; every operation is authorized.
+ * partition (epoch 0), no eligible leader replicas. Authorization (with an authorizer, as
+ * Kafka): a topic needs DESCRIBE; with all topics asked for the others are left out, topics
+ * asked for by name are answered TOPIC_AUTHORIZATION_FAILED after the rest (outside the limit
+ * and the cursor). Each topic's authorized
+ * operations come from the authorizer (every operation without one).
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import {
@@ -23,8 +27,8 @@ import {
 import type { Encodable } from "../../protocol/schema.ts";
 import { validateTopicName } from "../../storage/log_manager.ts";
 import { defineApi } from "../registry.ts";
+import { AclOperation, ResourceType } from "../security/acl_binding.ts";
 import { isInternalTopic } from "../txn/produce_verification.ts";
-import { ALL_TOPIC_OPERATIONS } from "./util.ts";
 
 const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
 
@@ -54,7 +58,12 @@ export const describeTopicPartitions = defineApi({
   maxVersion: 0,
   request: DescribeTopicPartitionsRequest,
   response: DescribeTopicPartitionsResponse,
-  handler: (req, { services }) => {
+  handler: (req, ctx) => {
+    const { services } = ctx;
+    const authorizer = services.authorizer;
+    const describable = (name: string, quiet = false) =>
+      authorizer.authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name, quiet);
+    const opsOf = (name: string) => authorizer.authorizedOperations(ctx, ResourceType.TOPIC, name);
     const requested = req.topics;
     const all = requested.length === 0;
     const cursor = req.cursor;
@@ -62,7 +71,9 @@ export const describeTopicPartitions = defineApi({
     const names = new Set<string>();
     // String comparison by UTF-16 code units, as Java's String.compareTo.
     if (all) {
-      for (const t of services.metadataCache.topics()) if (t.name >= cursorTopic) names.add(t.name);
+      for (const t of services.metadataCache.topics()) {
+        if (t.name >= cursorTopic && describable(t.name, true)) names.add(t.name);
+      }
     } else {
       for (const rt of requested) if (rt.name >= cursorTopic) names.add(rt.name);
       if (cursor && !names.has(cursor.topicName)) {
@@ -70,6 +81,23 @@ export const describeTopicPartitions = defineApi({
       }
     }
     if (cursor && cursor.partitionIndex < 0) return failed(requested, ErrorCode.INVALID_REQUEST);
+    // As Kafka: topics asked for that may not be described are answered after the others,
+    // outside the partition limit and the cursor, without saying whether they exist.
+    const refused: Encodable<DescribeTopicPartitionsResponseTopic>[] = [];
+    if (!all) {
+      for (const name of [...names].sort()) {
+        if (describable(name)) continue;
+        names.delete(name);
+        refused.push({
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          name,
+          topicId: ZERO_UUID,
+          isInternal: false,
+          partitions: [],
+          topicAuthorizedOperations: -2147483648,
+        });
+      }
+    }
     const limit = Math.max(
       Math.min(
         services.config.int("max.request.partition.size.limit"),
@@ -102,7 +130,7 @@ export const describeTopicPartitions = defineApi({
             topicId: ZERO_UUID,
             isInternal: isInternalTopic(name),
             partitions: [],
-            topicAuthorizedOperations: ALL_TOPIC_OPERATIONS,
+            topicAuthorizedOperations: opsOf(name),
           });
         }
         continue;
@@ -129,7 +157,7 @@ export const describeTopicPartitions = defineApi({
         topicId: t.topicId,
         isInternal: isInternalTopic(name),
         partitions,
-        topicAuthorizedOperations: ALL_TOPIC_OPERATIONS,
+        topicAuthorizedOperations: opsOf(name),
       });
       if (upper < t.partitions) {
         nextCursor = { topicName: name, partitionIndex: upper };
@@ -137,6 +165,6 @@ export const describeTopicPartitions = defineApi({
       }
       remaining -= partitions.length;
     }
-    return { throttleTimeMs: 0, topics, nextCursor };
+    return { throttleTimeMs: 0, topics: [...topics, ...refused], nextCursor };
   },
 });

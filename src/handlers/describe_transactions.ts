@@ -4,6 +4,8 @@
  * Ongoing, PrepareCommit, PrepareAbort, CompleteCommit, CompleteAbort), timeout, start time
  * (-1 when no transaction has started), producer id and epoch, and the partitions of the
  * ongoing transaction by topic. Unknown ids get TRANSACTIONAL_ID_NOT_FOUND.
+ * Authorization (with an authorizer, as Kafka): DESCRIBE on each transactional id (else
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED); only the topics the principal may DESCRIBE are listed.
  * Version notes: v0 is flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -12,6 +14,8 @@ import {
   DescribeTransactionsResponse,
 } from "../../protocol/messages/mod.ts";
 import { defineApi } from "../registry.ts";
+import { AclOperation, ResourceType } from "../security/acl_binding.ts";
+import { transactionalIdAllowed } from "./authorization.ts";
 
 export const describeTransactions = defineApi({
   apiKey: 65,
@@ -20,13 +24,16 @@ export const describeTransactions = defineApi({
   maxVersion: 0,
   request: DescribeTransactionsRequest,
   response: DescribeTransactionsResponse,
-  handler: (req, { services }) => ({
+  handler: (req, ctx) => ({
     throttleTimeMs: 0,
     transactionStates: req.transactionalIds.map((id) => {
-      const d = services.transactions.describe(id);
+      const allowed = transactionalIdAllowed(ctx, AclOperation.DESCRIBE, id);
+      const d = allowed ? ctx.services.transactions.describe(id) : undefined;
       if (!d) {
         return {
-          errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND,
+          errorCode: allowed
+            ? ErrorCode.TRANSACTIONAL_ID_NOT_FOUND
+            : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
           transactionalId: id,
           transactionState: "",
           transactionTimeoutMs: 0,
@@ -50,7 +57,15 @@ export const describeTransactions = defineApi({
         transactionStartTimeMs: d.startTimeMs,
         producerId: d.producerId,
         producerEpoch: d.producerEpoch,
-        topics: [...byTopic].map(([topic, partitions]) => ({
+        topics: [...byTopic].filter(([topic]) =>
+          ctx.services.authorizer.authorize(
+            ctx,
+            AclOperation.DESCRIBE,
+            ResourceType.TOPIC,
+            topic,
+            true,
+          )
+        ).map(([topic, partitions]) => ({
           topic,
           partitions: partitions.sort((a, b) => a - b),
         })),

@@ -8,6 +8,8 @@
  * marker write fails, which is then retried in the background. Repeating the same end on a
  * completed transaction answers NONE; ending an Empty transaction or the opposite of a
  * completed/deciding one answers INVALID_TXN_STATE; a stale epoch PRODUCER_FENCED.
+ * Authorization (with an authorizer, as Kafka): WRITE on the transactional id, else
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
  * Version notes: PRODUCER_FENCED exists from v2, v0–1 get INVALID_PRODUCER_EPOCH. v3+
  * flexible. v4 only announces TRANSACTION_ABORTABLE, which this coordinator never returns.
  * v5 (KIP-890 part 2: epoch bump per transaction) is not served.
@@ -15,6 +17,8 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import { EndTxnRequest, EndTxnResponse } from "../../protocol/messages/mod.ts";
 import { defineApi } from "../registry.ts";
+import { AclOperation } from "../security/acl_binding.ts";
+import { transactionalIdAllowed } from "./authorization.ts";
 import { errorCodeOf } from "./util.ts";
 
 export const endTxn = defineApi({
@@ -24,7 +28,16 @@ export const endTxn = defineApi({
   maxVersion: 4,
   request: EndTxnRequest,
   response: EndTxnResponse,
-  handler: async (req, { services, apiVersion }) => {
+  handler: async (req, ctx) => {
+    const { services, apiVersion } = ctx;
+    if (!transactionalIdAllowed(ctx, AclOperation.WRITE, req.transactionalId)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        producerId: -1,
+        producerEpoch: -1,
+      };
+    }
     let errorCode: number;
     try {
       errorCode = await services.transactions.handleEndTransaction(

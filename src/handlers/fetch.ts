@@ -26,6 +26,10 @@
  * transactions.
  * Fetch sessions (KIP-227, v7+) are resolved before the handler runs (src/fetch_session.ts):
  * it sees every partition to read, and finishFetchSession trims an incremental answer.
+ * Authorization (with an authorizer, as Kafka's KafkaApis): a consumer needs READ on each
+ * topic (TOPIC_AUTHORIZATION_FAILED, after an unknown topic id and before an unknown name); a
+ * follower (replica id >= 0) needs CLUSTER_ACTION on the cluster, else every partition gets
+ * TOPIC_AUTHORIZATION_FAILED.
  * v9+ current leader epoch: above ours (0) → UNKNOWN_LEADER_EPOCH. v13+ topics by id
  * (unknown → UNKNOWN_TOPIC_ID). v12+ flexible.
  */
@@ -40,7 +44,8 @@ import { downConvert } from "../../protocol/records_conversion.ts";
 import type { BrokerServices } from "../services.ts";
 import { topicConfigValue } from "../config.ts";
 import { releaseFreshRead } from "../partition_ops.ts";
-import { defineApi } from "../registry.ts";
+import { defineApi, type RequestContext } from "../registry.ts";
+import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
 import { finishFetchSession } from "../fetch_session.ts";
 import { errorCodeOf } from "./util.ts";
 
@@ -58,10 +63,33 @@ interface Target {
   remotePending?: boolean;
 }
 
+/** The topics of the request its sender may read (Kafka's checks for consumers and followers). */
+function readableTopics(req: FetchRequest, ctx: RequestContext): (topic: string) => boolean {
+  const authorizer = ctx.services.authorizer;
+  if (!authorizer.enabled) return () => true;
+  const replicaId = ctx.apiVersion >= 15 ? req.replicaState?.replicaId ?? -1 : req.replicaId;
+  if (replicaId >= 0) {
+    const ok = authorizer.authorize(
+      ctx,
+      AclOperation.CLUSTER_ACTION,
+      ResourceType.CLUSTER,
+      CLUSTER_NAME,
+    );
+    return () => ok;
+  }
+  // Unknown topic ids are answered UNKNOWN_TOPIC_ID before any authorization.
+  const names = req.topics.map((t) =>
+    ctx.apiVersion >= 13 ? ctx.services.metadataCache.topicById(t.topicId)?.name : t.topic
+  ).filter((n): n is string => n !== undefined);
+  const allowed = authorizer.filterAuthorized(ctx, AclOperation.READ, ResourceType.TOPIC, names);
+  return (topic) => allowed.has(topic);
+}
+
 function resolve(
   services: BrokerServices,
   req: FetchRequest,
   apiVersion: number,
+  readable: (topic: string) => boolean,
 ): { targets: Target[]; responses: FetchableTopicResponse[] } {
   const targets: Target[] = [];
   const responses: FetchableTopicResponse[] = [];
@@ -83,6 +111,10 @@ function resolve(
         records: EMPTY,
       };
       partitions.push(out);
+      if ((t || apiVersion < 13) && !readable(t?.name ?? ft.topic)) {
+        out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        continue;
+      }
       if (!t || !services.replicaManager.hasPartition(t.name, fp.partition)) {
         out.errorCode = apiVersion >= 13 && !t
           ? ErrorCode.UNKNOWN_TOPIC_ID
@@ -187,8 +219,9 @@ export const fetch = defineApi({
   maxVersion: 17,
   request: FetchRequest,
   response: FetchResponse,
-  handler: async (req, { services, apiVersion }) => {
-    const { targets, responses } = resolve(services, req, apiVersion);
+  handler: async (req, ctx) => {
+    const { services, apiVersion } = ctx;
+    const { targets, responses } = resolve(services, req, apiVersion, readableTopics(req, ctx));
     // The broker's fetch.max.bytes caps what a request may ask for, as Kafka does.
     const maxBytes = Math.min(
       apiVersion >= 3 ? Math.max(0, req.maxBytes) : 0x7fffffff,

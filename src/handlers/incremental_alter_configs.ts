@@ -9,6 +9,8 @@
  * APPEND/SUBTRACT on a non-list; INVALID_REQUEST for a key given twice, an unknown operation,
  * a null value to SET, what Kafka refuses on a broker resource, or a resource named twice;
  * UNKNOWN_TOPIC_OR_PARTITION for unknown topics. validateOnly checks only.
+ * Authorization (with an authorizer, as Kafka): ALTER_CONFIGS on the topic
+ * (TOPIC_AUTHORIZATION_FAILED) or, for the broker, on the cluster (CLUSTER_AUTHORIZATION_FAILED).
  * Version notes: v1 is flexible.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
@@ -128,10 +130,11 @@ export const incrementalAlterConfigs = defineApi({
   maxVersion: 1,
   request: IncrementalAlterConfigsRequest,
   response: IncrementalAlterConfigsResponse,
-  handler: async (req, { services }) => {
+  handler: async (req, ctx) => {
+    const { services } = ctx;
     const response = {
       throttleTimeMs: 0,
-      responses: alterEachResource(req.resources, "incremental alter configs", {
+      responses: alterEachResource(ctx, req.resources, "incremental alter configs", {
         topic: (r) => alterTopic(services, r.resourceName, r.configs, req.validateOnly),
         broker: (r) => alterBroker(services, r.resourceName, r.configs, req.validateOnly),
       }),

@@ -8,6 +8,9 @@
  * id allocates its producer id, later ones bump the epoch and so fence the previous producer
  * instance; an ongoing transaction is aborted first and the caller gets
  * CONCURRENT_TRANSACTIONS, to retry; an exhausted epoch moves the id to a new producer id.
+ * Authorization (with an authorizer, as Kafka 3.x): a transactional id needs WRITE on it
+ * (TRANSACTIONAL_ID_AUTHORIZATION_FAILED); an idempotent producer needs IDEMPOTENT_WRITE on the
+ * cluster or WRITE on some topic (CLUSTER_AUTHORIZATION_FAILED).
  * Version notes: v2+ flexible; v3+ may carry the current id/epoch (KIP-360): for a
  * transactional id, a producer passing its current epoch resumes with a bumped one (after an
  * abortable error), one passing the previous epoch gets the current one again (a retry), any
@@ -17,6 +20,8 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import { InitProducerIdRequest, InitProducerIdResponse } from "../../protocol/messages/mod.ts";
 import { defineApi } from "../registry.ts";
+import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
+import { transactionalIdAllowed } from "./authorization.ts";
 import { errorCodeOf } from "./util.ts";
 
 export const initProducerId = defineApi({
@@ -26,7 +31,8 @@ export const initProducerId = defineApi({
   maxVersion: 5,
   request: InitProducerIdRequest,
   response: InitProducerIdResponse,
-  handler: async (req, { services, apiVersion }) => {
+  handler: async (req, ctx) => {
+    const { services, apiVersion } = ctx;
     try {
       const noId = req.producerId === -1;
       const noEpoch = req.producerEpoch === -1;
@@ -38,6 +44,29 @@ export const initProducerId = defineApi({
           producerId: -1,
           producerEpoch: -1,
         };
+      }
+      const denied = (errorCode: number) => ({
+        throttleTimeMs: 0,
+        errorCode,
+        producerId: -1,
+        producerEpoch: -1,
+      });
+      const authorizer = services.authorizer;
+      if (req.transactionalId != null) {
+        if (!transactionalIdAllowed(ctx, AclOperation.WRITE, req.transactionalId)) {
+          return denied(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        }
+      } else if (
+        !authorizer.authorize(
+          ctx,
+          AclOperation.IDEMPOTENT_WRITE,
+          ResourceType.CLUSTER,
+          CLUSTER_NAME,
+          true,
+        ) &&
+        !authorizer.authorizeByResourceType(ctx, AclOperation.WRITE, ResourceType.TOPIC)
+      ) {
+        return denied(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
       }
       if (req.transactionalId != null) {
         const expected = noId

@@ -7,6 +7,8 @@
  * INVALID_SESSION_TIMEOUT (outside group.min/max.session.timeout.ms), UNKNOWN_MEMBER_ID,
  * INCONSISTENT_GROUP_PROTOCOL (type mismatch or no protocol every member supports),
  * FENCED_INSTANCE_ID, GROUP_MAX_SIZE_REACHED, MEMBER_ID_REQUIRED.
+ * Authorization (with an authorizer, as Kafka): READ on the group, else
+ * GROUP_AUTHORIZATION_FAILED.
  * Version notes: v0 has no rebalance timeout (the session timeout serves as one); v4+ a first
  * join with an empty member id is answered MEMBER_ID_REQUIRED with the id to rejoin with
  * (KIP-394); v5+ group.instance.id (static membership, KIP-345); v6+ flexible; v7+ the
@@ -15,6 +17,9 @@
  */
 import { JoinGroupRequest, JoinGroupResponse } from "../../protocol/messages/mod.ts";
 import { defineApi } from "../registry.ts";
+import { groupAllowed } from "./authorization.ts";
+import { AclOperation } from "../security/acl_binding.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
 
 export const joinGroup = defineApi({
   apiKey: 11,
@@ -23,7 +28,21 @@ export const joinGroup = defineApi({
   maxVersion: 9,
   request: JoinGroupRequest,
   response: JoinGroupResponse,
-  handler: async (req, { services, apiVersion, header, clientHost }) => {
+  handler: async (req, ctx) => {
+    const { services, apiVersion, header, clientHost } = ctx;
+    if (!groupAllowed(ctx, AclOperation.READ, req.groupId)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+        generationId: -1,
+        protocolType: null,
+        protocolName: apiVersion >= 7 ? null : "",
+        leader: "",
+        skipAssignment: false,
+        memberId: req.memberId,
+        members: [],
+      };
+    }
     const r = await services.groups.joinGroup({
       groupId: req.groupId,
       memberId: req.memberId,

@@ -4,6 +4,8 @@
  * the rest. A member given by group.instance.id with an empty member id is the static member
  * holding that id (how admin tools remove static members). An unknown group answers
  * UNKNOWN_MEMBER_ID for each member.
+ * Authorization (with an authorizer, as Kafka): READ on the group, else the top-level error
+ * GROUP_AUTHORIZATION_FAILED.
  * Version notes: v0–2 leave one member (`memberId`) and report its error at the top level;
  * v3+ batch `members` (member id + group.instance.id) with an error per member; v4+
  * flexible; v5+ a reason per member (logged at debug).
@@ -11,6 +13,8 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import { LeaveGroupRequest, LeaveGroupResponse } from "../../protocol/messages/mod.ts";
 import { defineApi } from "../registry.ts";
+import { groupAllowed } from "./authorization.ts";
+import { AclOperation } from "../security/acl_binding.ts";
 
 export const leaveGroup = defineApi({
   apiKey: 13,
@@ -19,7 +23,11 @@ export const leaveGroup = defineApi({
   maxVersion: 5,
   request: LeaveGroupRequest,
   response: LeaveGroupResponse,
-  handler: (req, { services, apiVersion }) => {
+  handler: (req, ctx) => {
+    const { services, apiVersion } = ctx;
+    if (!groupAllowed(ctx, AclOperation.READ, req.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
+    }
     const members = apiVersion >= 3
       ? req.members.map((m) => ({
         memberId: m.memberId,

@@ -7,6 +7,7 @@
  * (latest tiered, KIP-1005) → the last offset copied to the cold tier, -1 while nothing is;
  * any other timestamp → the first offset whose timestamp is at or after it (time index),
  * searching the cold tier first when the log starts there, or offset -1 when none is.
+ * Authorization: DESCRIBE on each topic (TOPIC_AUTHORIZATION_FAILED), as Kafka.
  * Version notes: v0 answers `oldStyleOffsets`, up to `maxNumOffsets` offsets at segment
  * granularity as Kafka's legacyFetchOffsetsBefore (storage/legacy_offsets.ts): latest gives
  * the log end offset first, earliest the log start offset; v1+ one offset and its timestamp;
@@ -23,6 +24,7 @@ import {
 } from "../../protocol/messages/mod.ts";
 import type { Encodable } from "../../protocol/schema.ts";
 import { defineApi } from "../registry.ts";
+import { AclOperation, ResourceType } from "../security/acl_binding.ts";
 import { errorCodeOf } from "./util.ts";
 
 export {
@@ -42,8 +44,15 @@ export const listOffsets = defineApi({
   maxVersion: 10,
   request: ListOffsetsRequest,
   response: ListOffsetsResponse,
-  handler: async (req, { services, apiVersion }) => {
+  handler: async (req, ctx) => {
+    const { services, apiVersion } = ctx;
     const committed = req.isolationLevel === 1;
+    const describable = services.authorizer.filterAuthorized(
+      ctx,
+      AclOperation.DESCRIBE,
+      ResourceType.TOPIC,
+      req.topics.map((t) => t.name),
+    );
     const topics: Encodable<ListOffsetsTopicResponse>[] = [];
     for (const rt of req.topics) {
       const partitions: Encodable<ListOffsetsPartitionResponse>[] = [];
@@ -58,6 +67,10 @@ export const listOffsets = defineApi({
           oldStyleOffsets: [],
         };
         partitions.push(out);
+        if (!describable.has(rt.name)) {
+          out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          continue;
+        }
         if (!services.replicaManager.hasPartition(rt.name, rp.partitionIndex)) {
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           continue;

@@ -8,7 +8,14 @@
  * ids; v12 may ask by id, as Kafka decides, by any non-zero id (the name beside it, "" from
  * the Java client, is not looked at): unknown ids get UNKNOWN_TOPIC_ID with a null name. An
  * id or a null name in v10–11 fails the request with INVALID_REQUEST. v8–10 may ask for
- * cluster authorized operations, v8+ for topic ones (all allowed: there is no authorizer).
+ * cluster authorized operations, v8+ for topic ones (from the authorizer; every operation
+ * without one).
+ * Authorization (with an authorizer, as Kafka's KafkaApis): a topic needs DESCRIBE. All-topics
+ * requests leave out the topics the principal may not describe; topics asked for by name or
+ * id are answered TOPIC_AUTHORIZATION_FAILED (by id with a null name), whether they exist or
+ * not. Auto-creating a topic needs CREATE on the cluster or on the topic, else
+ * TOPIC_AUTHORIZATION_FAILED. Cluster authorized operations need DESCRIBE on the cluster
+ * (else 0).
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import {
@@ -22,12 +29,8 @@ import type { Encodable } from "../../protocol/schema.ts";
 import type { TopicMetadata } from "../../storage/log_manager.ts";
 import type { BrokerServices } from "../services.ts";
 import { defineApi } from "../registry.ts";
-import {
-  ALL_CLUSTER_OPERATIONS,
-  ALL_TOPIC_OPERATIONS,
-  errorCodeOf,
-  OPERATIONS_NOT_REQUESTED,
-} from "./util.ts";
+import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
+import { clusterAuthorizedOperations, errorCodeOf, OPERATIONS_NOT_REQUESTED } from "./util.ts";
 
 const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
 
@@ -55,6 +58,18 @@ export function describeTopic(
     isInternal: t.name.startsWith("__"),
     partitions,
     topicAuthorizedOperations: ops,
+  };
+}
+
+/** A topic the principal may not describe (or not create): nothing of it is disclosed. */
+function unauthorized(name: string | null, topicId: string): Encodable<MetadataResponseTopic> {
+  return {
+    errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+    name,
+    topicId,
+    isInternal: false,
+    partitions: [],
+    topicAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
   };
 }
 
@@ -97,10 +112,21 @@ export const metadata = defineApi({
   maxVersion: 12,
   request: MetadataRequest,
   response: MetadataResponse,
-  handler: async (req, { services, apiVersion }) => {
-    const ops = req.includeTopicAuthorizedOperations
-      ? ALL_TOPIC_OPERATIONS
-      : OPERATIONS_NOT_REQUESTED;
+  handler: async (req, ctx) => {
+    const { services, apiVersion } = ctx;
+    const authorizer = services.authorizer;
+    const opsOf = (name: string) =>
+      req.includeTopicAuthorizedOperations
+        ? authorizer.authorizedOperations(ctx, ResourceType.TOPIC, name)
+        : OPERATIONS_NOT_REQUESTED;
+    const describable = (name: string, quiet = false) =>
+      authorizer.authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name, quiet);
+    // Kafka leaves an unknown id's operations unset; without an authorizer they have always
+    // been answered as every operation here.
+    const unknownOps = authorizer.enabled ? OPERATIONS_NOT_REQUESTED : opsOf("");
+    const mayCreate = (name: string) =>
+      authorizer.authorize(ctx, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_NAME, true) ||
+      authorizer.authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, name);
     const allowCreate = apiVersion < 4 || req.allowAutoTopicCreation;
     const topics: Encodable<MetadataResponseTopic>[] = [];
     const all = req.topics == null || (apiVersion === 0 && req.topics.length === 0);
@@ -111,7 +137,9 @@ export const metadata = defineApi({
       return invalidRequest(requested);
     }
     if (all) {
-      for (const t of services.metadataCache.topics()) topics.push(describeTopic(services, t, ops));
+      for (const t of services.metadataCache.topics()) {
+        if (describable(t.name, true)) topics.push(describeTopic(services, t, opsOf(t.name)));
+      }
     } else if (byId) {
       // As Kafka, any non-zero id makes this a request by id: names are not looked at (the
       // Java client sends "" beside the id), zero ids are skipped, each id answered once.
@@ -121,12 +149,25 @@ export const metadata = defineApi({
         if (id === ZERO_UUID || seen.has(id)) continue;
         seen.add(id);
         const t = services.metadataCache.topicById(id);
-        topics.push(t ? describeTopic(services, t, ops) : unknownTopicId(id, ops));
+        if (!t) topics.push(unknownTopicId(id, unknownOps));
+        else if (!describable(t.name)) topics.push(unauthorized(null, id));
+        else topics.push(describeTopic(services, t, opsOf(t.name)));
       }
     } else {
       for (const rt of requested) {
         if (rt.name == null) {
-          topics.push(unknownTopicId(ZERO_UUID, ops));
+          topics.push(unknownTopicId(ZERO_UUID, unknownOps));
+          continue;
+        }
+        if (!describable(rt.name)) {
+          topics.push(unauthorized(rt.name, ZERO_UUID));
+          continue;
+        }
+        if (
+          authorizer.enabled && allowCreate && services.config.bool("auto.create.topics.enable") &&
+          !services.metadataCache.topic(rt.name) && !mayCreate(rt.name)
+        ) {
+          topics.push(unauthorized(rt.name, ZERO_UUID));
           continue;
         }
         let t: TopicMetadata | undefined;
@@ -139,13 +180,13 @@ export const metadata = defineApi({
           errorCode = e instanceof KafkaError ? e.code : errorCodeOf(e, "metadata auto-create");
         }
         topics.push(
-          t ? describeTopic(services, t, ops) : {
+          t ? describeTopic(services, t, opsOf(t.name)) : {
             errorCode,
             name: rt.name,
             topicId: ZERO_UUID,
             isInternal: false,
             partitions: [],
-            topicAuthorizedOperations: ops,
+            topicAuthorizedOperations: opsOf(rt.name),
           },
         );
       }
@@ -162,7 +203,7 @@ export const metadata = defineApi({
       controllerId: services.metadataCache.nodeId,
       topics,
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
-        ? ALL_CLUSTER_OPERATIONS
+        ? clusterAuthorizedOperations(ctx)
         : OPERATIONS_NOT_REQUESTED,
     };
   },

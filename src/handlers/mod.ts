@@ -81,7 +81,7 @@ export const HANDLERS: AnyApiRegistration[] = [
   describeProducers,
   describeTransactions,
   listTransactions,
-  // log dirs and ACLs (no authorizer: SECURITY_DISABLED, as Kafka)
+  // log dirs and ACLs (without an authorizer the ACL APIs answer SECURITY_DISABLED, as Kafka)
   describeLogDirs,
   describeAcls,
   createAcls,

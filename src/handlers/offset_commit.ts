@@ -12,6 +12,8 @@
  * for an epoch ahead of the member's, and per partition for an older epoch unless the member
  * still owns the partition since that epoch; epoch -1 commits (admin tools) only while the
  * group is empty.
+ * Authorization (with an authorizer, as Kafka): READ on the group (else every partition gets
+ * GROUP_AUTHORIZATION_FAILED) and READ on each topic (TOPIC_AUTHORIZATION_FAILED).
  * Version notes: v0 (ZooKeeper-era) has no generation or member: it commits as a simple
  * consumer (generation -1, no member id) to the same store as every other version, where
  * Kafka's ZooKeeper mode kept v0 commits in ZooKeeper. v1 adds generation and member, and a
@@ -21,7 +23,10 @@
  * GROUP_ID_NOT_FOUND instead of ILLEGAL_GENERATION for a member commit to an unknown group.
  */
 import { OffsetCommitRequest, OffsetCommitResponse } from "../../protocol/messages/mod.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
 import { defineApi } from "../registry.ts";
+import { groupAllowed, partitionByTopic } from "./authorization.ts";
+import { AclOperation } from "../security/acl_binding.ts";
 
 export const offsetCommit = defineApi({
   apiKey: 8,
@@ -30,15 +35,30 @@ export const offsetCommit = defineApi({
   maxVersion: 9,
   request: OffsetCommitRequest,
   response: OffsetCommitResponse,
-  handler: async (req, { services, apiVersion }) => {
-    const topics = await services.groups.commitOffsets({
+  handler: async (req, ctx) => {
+    const { services, apiVersion } = ctx;
+    const failed = (
+      t: { name: string; partitions: { partitionIndex: number }[] },
+      code: number,
+    ) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })),
+    });
+    if (!groupAllowed(ctx, AclOperation.READ, req.groupId)) {
+      return {
+        throttleTimeMs: 0,
+        topics: req.topics.map((t) => failed(t, ErrorCode.GROUP_AUTHORIZATION_FAILED)),
+      };
+    }
+    const { allowed, denied } = partitionByTopic(ctx, AclOperation.READ, req.topics, (t) => t.name);
+    const topics = allowed.length === 0 ? [] : await services.groups.commitOffsets({
       groupId: req.groupId,
       generationId: req.generationIdOrMemberEpoch,
       memberId: req.memberId,
       groupInstanceId: req.groupInstanceId ?? null,
       retentionTimeMs: apiVersion <= 4 ? req.retentionTimeMs : -1,
       apiVersion,
-      topics: req.topics.map((t) => ({
+      topics: allowed.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => ({
           partitionIndex: p.partitionIndex,
@@ -49,6 +69,12 @@ export const offsetCommit = defineApi({
         })),
       })),
     });
-    return { throttleTimeMs: 0, topics };
+    return {
+      throttleTimeMs: 0,
+      topics: [
+        ...topics,
+        ...denied.map((t) => failed(t, ErrorCode.TOPIC_AUTHORIZATION_FAILED)),
+      ],
+    };
   },
 });

@@ -6,6 +6,10 @@
  * has committed. Offsets committed inside a transaction (TxnOffsetCommit) are not returned
  * until the transaction commits; with `requireStable` (v7+) a partition that has such a
  * pending commit answers UNSTABLE_OFFSET_COMMIT (offset -1), which clients retry, as Kafka.
+ * Authorization (with an authorizer, as Kafka): DESCRIBE on the group (else
+ * GROUP_AUTHORIZATION_FAILED: per group v8+, top-level v2–7, per partition v0–1) and DESCRIBE
+ * on each topic: topics asked for get TOPIC_AUTHORIZATION_FAILED, all-topics requests leave
+ * out the topics the principal may not describe.
  * Version notes: v0 (ZooKeeper-era) reads the same store as every other version (Kafka's
  * ZooKeeper mode read ZooKeeper's); v0–1 topics are required and errors are per partition; v2+ null topics = all, and a top-level error code; v3+ throttle time; v5+
  * committed leader epoch; v6+ flexible; v7+ requireStable; v8+ several groups per request
@@ -17,6 +21,8 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import { OffsetFetchRequest, OffsetFetchResponse } from "../../protocol/messages/mod.ts";
 import { defineApi } from "../registry.ts";
+import { groupAllowed, partitionByTopic } from "./authorization.ts";
+import { AclOperation, ResourceType } from "../security/acl_binding.ts";
 
 export const offsetFetch = defineApi({
   apiKey: 9,
@@ -25,7 +31,56 @@ export const offsetFetch = defineApi({
   maxVersion: 9,
   request: OffsetFetchRequest,
   response: OffsetFetchResponse,
-  handler: (req, { services, apiVersion }) => {
+  handler: (req, ctx) => {
+    const { services, apiVersion } = ctx;
+    /** Kafka's OffsetFetch authorization around one group's fetch. */
+    const fetch = (
+      groupId: string,
+      topics: { name: string; partitionIndexes: number[] }[] | null,
+      member: { memberId: string | null; memberEpoch: number } | undefined,
+      requireStable: boolean,
+    ) => {
+      if (!groupAllowed(ctx, AclOperation.DESCRIBE, groupId)) {
+        return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
+      }
+      const authorizer = services.authorizer;
+      if (topics === null) {
+        const r = services.groups.fetchOffsets(groupId, null, member, requireStable);
+        if (!authorizer.enabled) return r;
+        const ok = authorizer.filterAuthorized(
+          ctx,
+          AclOperation.DESCRIBE,
+          ResourceType.TOPIC,
+          r.topics.map((t) => t.name),
+          true,
+        );
+        return { ...r, topics: r.topics.filter((t) => ok.has(t.name)) };
+      }
+      const { allowed, denied } = partitionByTopic(
+        ctx,
+        AclOperation.DESCRIBE,
+        topics,
+        (t) => t.name,
+      );
+      const r = services.groups.fetchOffsets(groupId, allowed, member, requireStable);
+      if (denied.length === 0) return r;
+      return {
+        ...r,
+        topics: [
+          ...r.topics,
+          ...denied.map((t) => ({
+            name: t.name,
+            partitions: t.partitionIndexes.map((p) => ({
+              partitionIndex: p,
+              committedOffset: -1,
+              committedLeaderEpoch: -1,
+              metadata: "",
+              errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+            })),
+          })),
+        ],
+      };
+    };
     if (apiVersion >= 8) {
       return {
         throttleTimeMs: 0,
@@ -33,7 +88,7 @@ export const offsetFetch = defineApi({
           const member = apiVersion >= 9
             ? { memberId: g.memberId ?? null, memberEpoch: g.memberEpoch ?? -1 }
             : undefined;
-          const r = services.groups.fetchOffsets(
+          const r = fetch(
             g.groupId,
             g.topics ?? null,
             member,
@@ -43,7 +98,7 @@ export const offsetFetch = defineApi({
         }),
       };
     }
-    const r = services.groups.fetchOffsets(
+    const r = fetch(
       req.groupId,
       req.topics ?? null,
       undefined,

@@ -4,6 +4,8 @@
  * ends at the log end offset; a later epoch is unknown (-1/-1). A current leader epoch
  * above ours gets UNKNOWN_LEADER_EPOCH. Clients use this to validate their position after a
  * metadata change.
+ * Authorization (with an authorizer, as Kafka): CLUSTER_ACTION on the cluster (brokers) allows
+ * every topic; otherwise each topic needs DESCRIBE, else TOPIC_AUTHORIZATION_FAILED.
  * Version notes: v2+ current leader epoch; v3+ replica id; v4 flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -12,6 +14,7 @@ import {
   OffsetForLeaderEpochResponse,
 } from "../../protocol/messages/mod.ts";
 import { defineApi } from "../registry.ts";
+import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
 import { errorCodeOf } from "./util.ts";
 
 export const offsetForLeaderEpoch = defineApi({
@@ -21,31 +24,50 @@ export const offsetForLeaderEpoch = defineApi({
   maxVersion: 4,
   request: OffsetForLeaderEpochRequest,
   response: OffsetForLeaderEpochResponse,
-  handler: async (req, { services }) => ({
-    throttleTimeMs: 0,
-    topics: await Promise.all(req.topics.map(async (t) => ({
-      topic: t.topic,
-      partitions: await Promise.all(t.partitions.map(async (p) => {
-        const out = { errorCode: 0, partition: p.partition, leaderEpoch: -1, endOffset: -1 };
-        if (!services.replicaManager.hasPartition(t.topic, p.partition)) {
-          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-        } else if (p.currentLeaderEpoch > 0) out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
-        else if (p.leaderEpoch === 0) {
-          try {
-            const st = await services.replicaManager.partitionOp(
-              t.topic,
-              p.partition,
-              "status",
-              {},
-            );
-            out.leaderEpoch = 0;
-            out.endOffset = st.logEndOffset;
-          } catch (e) {
-            out.errorCode = errorCodeOf(e, `offset for leader epoch ${t.topic}-${p.partition}`);
+  handler: async (req, ctx) => {
+    const services = ctx.services;
+    const authorizer = services.authorizer;
+    const clusterAction = authorizer.authorize(
+      ctx,
+      AclOperation.CLUSTER_ACTION,
+      ResourceType.CLUSTER,
+      CLUSTER_NAME,
+      true,
+    );
+    const describable = clusterAction ? new Set<string>() : authorizer.filterAuthorized(
+      ctx,
+      AclOperation.DESCRIBE,
+      ResourceType.TOPIC,
+      req.topics.map((t) => t.topic),
+    );
+    const allowed = (topic: string) => clusterAction || describable.has(topic);
+    return {
+      throttleTimeMs: 0,
+      topics: await Promise.all(req.topics.map(async (t) => ({
+        topic: t.topic,
+        partitions: await Promise.all(t.partitions.map(async (p) => {
+          const out = { errorCode: 0, partition: p.partition, leaderEpoch: -1, endOffset: -1 };
+          if (!allowed(t.topic)) out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          else if (!services.replicaManager.hasPartition(t.topic, p.partition)) {
+            out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          } else if (p.currentLeaderEpoch > 0) out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+          else if (p.leaderEpoch === 0) {
+            try {
+              const st = await services.replicaManager.partitionOp(
+                t.topic,
+                p.partition,
+                "status",
+                {},
+              );
+              out.leaderEpoch = 0;
+              out.endOffset = st.logEndOffset;
+            } catch (e) {
+              out.errorCode = errorCodeOf(e, `offset for leader epoch ${t.topic}-${p.partition}`);
+            }
           }
-        }
-        return out;
-      })),
-    }))),
-  }),
+          return out;
+        })),
+      }))),
+    };
+  },
 });

@@ -19,6 +19,9 @@
  * epoch (transaction verification, `transaction.partition.verification.enable`): else
  * INVALID_TXN_STATE (v11: TRANSACTION_ABORTABLE) or INVALID_PRODUCER_EPOCH; see
  * src/txn/produce_verification.ts.
+ * Authorization (with an authorizer, as Kafka's KafkaApis): transactional batches need WRITE on
+ * the transactional id (else every partition gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+ * each topic needs WRITE (TOPIC_AUTHORIZATION_FAILED), checked before the topic's existence.
  * Version notes: v0–2 may carry legacy message sets (magic 0/1), which the partition's log
  * stores up-converted to one v2 batch with offsets assigned, as Kafka 3.x does (see
  * storage/log_validator.ts); v3+ must carry v2 batches (INVALID_RECORD otherwise, as Kafka's
@@ -35,6 +38,7 @@ import {
 import { MAGIC_OFFSET, MAGIC_V2 } from "../../protocol/record_batch.ts";
 import { CloseConnection } from "../close_connection.ts";
 import { defineApi } from "../registry.ts";
+import { AclOperation, ResourceType } from "../security/acl_binding.ts";
 import { isInternalTopic, isTransactionalBatch } from "../txn/produce_verification.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
@@ -54,6 +58,23 @@ function partitionError(
   };
 }
 
+/** The answer giving every partition of the request `errorCode` (none for acks=0). */
+function everyPartition(req: ProduceRequest, errorCode: number) {
+  if (req.acks === 0) {
+    throw new CloseConnection(`produce request refused: ${errorName(errorCode)}`, {
+      level: "info",
+      errorCodes: [errorCode],
+    });
+  }
+  return {
+    throttleTimeMs: 0,
+    responses: req.topicData.map((t) => ({
+      name: t.name,
+      partitionResponses: t.partitionData.map((p) => partitionError(p.index, errorCode)),
+    })),
+  };
+}
+
 export const produce = defineApi({
   apiKey: 0,
   placement: "partitionOwner",
@@ -63,7 +84,26 @@ export const produce = defineApi({
   maxVersion: 11,
   request: ProduceRequest,
   response: ProduceResponse,
-  handler: async (req, { services, apiVersion }) => {
+  handler: async (req, ctx) => {
+    const { services, apiVersion } = ctx;
+    const authorizer = services.authorizer;
+    const txnId = req.transactionalId ?? null;
+    if (
+      authorizer.enabled &&
+      req.topicData.some((t) =>
+        t.partitionData.some((p) => p.records && isTransactionalBatch(p.records))
+      ) &&
+      (txnId === null ||
+        !authorizer.authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, txnId))
+    ) {
+      return everyPartition(req, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    }
+    const writable = authorizer.filterAuthorized(
+      ctx,
+      AclOperation.WRITE,
+      ResourceType.TOPIC,
+      req.topicData.map((t) => t.name),
+    );
     const acks = req.acks;
     const verifyTxn = services.config.bool("transaction.partition.verification.enable");
     const validAcks = acks === 0 || acks === 1 || acks === -1;
@@ -75,6 +115,10 @@ export const produce = defineApi({
       responses.push({ name: topic, partitionResponses });
       for (const pd of td.partitionData) {
         const index = pd.index;
+        if (!writable.has(topic)) {
+          partitionResponses.push(partitionError(index, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+          continue;
+        }
         if (!validAcks) {
           partitionResponses.push(partitionError(index, ErrorCode.INVALID_REQUIRED_ACKS));
           continue;
@@ -116,7 +160,6 @@ export const produce = defineApi({
         partitionResponses.push(slot);
         // A transactional batch is checked against its transaction by the coordinator and
         // appended in the same step (see Broker.transactionalAppend).
-        const txnId = req.transactionalId ?? null;
         const appended = verifyTxn && txnId !== null && isTransactionalBatch(records)
           ? services.replicaManager.transactionalAppend(txnId, topic, index, records, apiVersion)
           : services.replicaManager.partitionOp(topic, index, "append", { records });

@@ -15,12 +15,18 @@
  * member epoch reads as ILLEGAL_GENERATION); no REBALANCE_IN_PROGRESS; an unknown group
  * accepts a commit without generation. Per partition: UNKNOWN_TOPIC_OR_PARTITION,
  * OFFSET_METADATA_TOO_LARGE. An empty group id answers INVALID_GROUP_ID.
+ * Authorization (with an authorizer, as Kafka): WRITE on the transactional id (else every
+ * partition gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED), READ on the group (else
+ * GROUP_AUTHORIZATION_FAILED), READ on each topic (TOPIC_AUTHORIZATION_FAILED).
  * Version notes: v0–1 identical; v2+ the committed leader epoch; v3+ flexible, with member id,
  * generation id and group.instance.id (and the member errors above); v4 (KIP-890) answers
  * TRANSACTION_ABORTABLE instead of INVALID_TXN_STATE when the partition was not added.
  */
 import { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from "../../protocol/messages/mod.ts";
 import { defineApi } from "../registry.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import { AclOperation } from "../security/acl_binding.ts";
+import { groupAllowed, partitionByTopic, transactionalIdAllowed } from "./authorization.ts";
 
 export const txnOffsetCommit = defineApi({
   apiKey: 28,
@@ -29,8 +35,27 @@ export const txnOffsetCommit = defineApi({
   maxVersion: 4,
   request: TxnOffsetCommitRequest,
   response: TxnOffsetCommitResponse,
-  handler: async (req, { services, apiVersion }) => {
-    const topics = await services.groups.commitTransactionalOffsets({
+  handler: async (req, ctx) => {
+    const { services, apiVersion } = ctx;
+    const failed = (
+      t: { name: string; partitions: { partitionIndex: number }[] },
+      code: number,
+    ) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })),
+    });
+    const refuseAll = (code: number) => ({
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => failed(t, code)),
+    });
+    if (!transactionalIdAllowed(ctx, AclOperation.WRITE, req.transactionalId)) {
+      return refuseAll(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    }
+    if (!groupAllowed(ctx, AclOperation.READ, req.groupId)) {
+      return refuseAll(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    }
+    const { allowed, denied } = partitionByTopic(ctx, AclOperation.READ, req.topics, (t) => t.name);
+    const topics = allowed.length === 0 ? [] : await services.groups.commitTransactionalOffsets({
       transactionalId: req.transactionalId,
       groupId: req.groupId,
       producerId: req.producerId,
@@ -39,7 +64,7 @@ export const txnOffsetCommit = defineApi({
       memberId: apiVersion >= 3 ? req.memberId : "",
       groupInstanceId: apiVersion >= 3 ? req.groupInstanceId ?? null : null,
       apiVersion,
-      topics: req.topics.map((t) => ({
+      topics: allowed.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => ({
           partitionIndex: p.partitionIndex,
@@ -49,6 +74,12 @@ export const txnOffsetCommit = defineApi({
         })),
       })),
     });
-    return { throttleTimeMs: 0, topics };
+    return {
+      throttleTimeMs: 0,
+      topics: [
+        ...topics,
+        ...denied.map((t) => failed(t, ErrorCode.TOPIC_AUTHORIZATION_FAILED)),
+      ],
+    };
   },
 });

@@ -1,6 +1,8 @@
 /** Small helpers shared by handlers. */
 import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import { log } from "../log.ts";
+import type { RequestContext } from "../registry.ts";
+import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
 
 /** The Kafka error code for a failure; unexpected errors are logged and reported as -1. */
 export function errorCodeOf(e: unknown, where: string): number {
@@ -20,8 +22,22 @@ export const ALL_TOPIC_OPERATIONS = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | 
   (1 << 8) | (1 << 10) | (1 << 11);
 export const ALL_CLUSTER_OPERATIONS = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) |
   (1 << 11) | (1 << 12);
+/**
+ * The cluster's authorized operations as Kafka's DescribeCluster and Metadata answer them:
+ * the authorizer's bit set when the principal may describe the cluster, else 0.
+ */
+export function clusterAuthorizedOperations(ctx: RequestContext): number {
+  const a = ctx.services.authorizer;
+  return a.authorize(ctx, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_NAME)
+    ? a.authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_NAME)
+    : 0;
+}
+
 /** "Not requested" marker for authorized operations (Integer.MIN_VALUE). */
 export const OPERATIONS_NOT_REQUESTED = -2147483648;
 
 /** Kafka's message for CreateAcls/DeleteAcls results when no authorizer is configured. */
 export const NO_AUTHORIZER = "No Authorizer is configured.";
+
+/** Kafka's default messages of the authorization errors. */
+export const CLUSTER_AUTHORIZATION_FAILED = "Cluster authorization failed.";

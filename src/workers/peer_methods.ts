@@ -15,6 +15,7 @@ import type {
   PartitionOpName,
   PartitionOpResult,
 } from "../partition_ops.ts";
+import type { Session } from "../security/session.ts";
 import type { WatchedPartition } from "../services.ts";
 import type { RemoteLogManager } from "../../storage/remote_log_manager.ts";
 
@@ -46,6 +47,8 @@ export interface ForwardedRequest {
   frame: Uint8Array;
   clientHost: string;
   connectionId: number;
+  /** The connection's session: the receiving worker authorizes as that principal. */
+  session: Session;
   /** The fetch session's snapshot, kept by the worker holding the connection. */
   fetchSession?: FetchSessionView;
   /** The request as the sender decoded it; its byte fields view `frame`. */
@@ -94,6 +97,8 @@ export interface PeerMethods {
   syncCatalogue: { args: null; result: void };
   /** Re-read the dynamic broker configs. */
   syncBrokerConfigs: { args: null; result: void };
+  /** Re-read the ACLs. */
+  syncAcls: { args: null; result: void };
   /** Close a deleted topic's partitions. */
   dropTopic: { args: { name: string }; result: void };
   stats: { args: null; result: WorkerStats };
