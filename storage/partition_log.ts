@@ -23,20 +23,16 @@
  * and the cold tier's own retention move the log start forward; LogManager checkpoints it
  * (log-start-offset-checkpoint) through `onLogStartOffsetChange`.
  */
-import { writeFileSync } from "node:fs";
 import { isControl, readControlRecordType } from "../protocol/record_batch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { SegmentTime } from "./legacy_offsets.ts";
 import { assignOffsets, stampBatches, validateAppend } from "./log_validator.ts";
 import { deletePolicy, type LogConfig } from "./log_config.ts";
 import type { Decompressor, LogSegment } from "./log_segment.ts";
-import { type ClosedSegment, LocalLog } from "./local_log.ts";
-import {
-  loadSegmentFiles,
-  rebuildProducerState,
-  recoverSegments,
-  type RecoveryInfo,
-} from "./log_loader.ts";
+import { LocalLog } from "./local_log.ts";
+import type { RecoveryInfo } from "./log_loader.ts";
+import type { ClosedSegment, LocalLogStore, StorageEngine } from "./local_log_store.ts";
+import { MemoryLog } from "./memory_log.ts";
 import type { RemoteLogView } from "./remote_log_view.ts";
 import { retentionBreachedSegments } from "./log_retention.ts";
 import { CLEAN_SHUTDOWN_FILE } from "./log_files.ts";
@@ -49,7 +45,6 @@ import {
   type ProducerAppendInfo,
   ProducerStateManager,
 } from "./producer_state.ts";
-import { writeSnapshot } from "./producer_snapshot.ts";
 import { type AbortedTxn, TransactionIndex } from "./transaction_index.ts";
 
 /** Moved to their own files; re-exported so existing imports keep working. */
@@ -67,6 +62,8 @@ export interface PartitionLogOptions {
   logStartOffset?: number;
   /** Called (synchronously) whenever the log start offset moves forward. */
   onLogStartOffsetChange?: (log: PartitionLog) => void;
+  /** Where the batches live (default "file": segment files under `dir`; "memory": no files). */
+  engine?: StorageEngine;
 }
 
 /** Moved to storage/file_io.ts; re-exported so existing imports keep working. */
@@ -85,8 +82,8 @@ export class PartitionLog {
     deletedSegments: 0,
   };
 
-  /** The segments on disk (Kafka's LocalLog); this class is the UnifiedLog around them. */
-  private readonly local: LocalLog;
+  /** The segments (Kafka's LocalLog, or memory); this class is the UnifiedLog around them. */
+  private readonly local: LocalLogStore;
   private leo = 0;
   private logStart = 0;
   private chain: Promise<unknown> = Promise.resolve();
@@ -104,17 +101,23 @@ export class PartitionLog {
   readonly topicId?: string;
 
   private constructor(readonly dir: string, config: LogConfig, opts?: PartitionLogOptions) {
-    const name = dir.replace(/\/+$/, "").split("/").pop() ?? "";
-    const dash = name.lastIndexOf("-");
-    this.topic = opts?.topic ?? (dash > 0 ? name.slice(0, dash) : name);
-    this.partition = opts?.partition ?? (dash > 0 ? Number(name.slice(dash + 1)) : 0);
+    const base = dir.replace(/\/+$/, "").split("/").pop() ?? "";
+    const dash = base.lastIndexOf("-");
+    this.topic = opts?.topic ?? (dash > 0 ? base.slice(0, dash) : base);
+    this.partition = opts?.partition ?? (dash > 0 ? Number(base.slice(dash + 1)) : 0);
     this.topicId = opts?.topicId;
     this.checkpointedStart = opts?.logStartOffset ?? -1;
     this.onLogStartChange = opts?.onLogStartOffsetChange;
-    this.local = new LocalLog(dir, config, `${this.topic}-${this.partition}`, opts?.decompress);
+    const name = `${this.topic}-${this.partition}`;
+    this.local = opts?.engine === "memory"
+      ? new MemoryLog(config, opts?.decompress)
+      : new LocalLog(dir, config, name, opts?.decompress);
   }
 
-  /** Opens (creating if needed) and recovers the log in `dir`. */
+  /**
+   * Opens (creating if needed) and recovers the log in `dir`; with `engine: "memory"` the log
+   * starts empty and `dir` only names it.
+   */
   static open(dir: string, config: LogConfig, opts?: PartitionLogOptions): Promise<PartitionLog> {
     try {
       const log = new PartitionLog(dir, config, opts);
@@ -157,6 +160,10 @@ export class PartitionLog {
   get segmentCount(): number {
     return this.local.segments.length;
   }
+  /** Whether the data survives a restart (false for the memory engine). */
+  get durable(): boolean {
+    return this.local.durable;
+  }
   /** Kafka's localLogStartOffset: the first offset held on local disk. */
   get localLogStartOffset(): number {
     return Math.max(this.logStart, this.local.baseOffset);
@@ -195,36 +202,17 @@ export class PartitionLog {
   // ---------------------------------------------------------------- recovery
 
   private load(): void {
-    const files = loadSegmentFiles(this.dir, this.cfg, `${this.topic}-${this.partition}`);
-    const clean = files.cleanShutdown;
-    const snapshots = files.snapshots;
-    this.recovery.cleanShutdown = clean;
-    this.local.segments.push(...files.segments);
-
-    const r = recoverSegments(
-      this.local.segments,
-      clean,
-      `${this.topic}-${this.partition}`,
-      () => fsyncDir(this.dir),
-    );
-    this.recovery.truncatedBytes = r.truncatedBytes;
-    this.recovery.reason = r.reason;
-    this.recovery.rebuiltIndexes = r.rebuiltIndexes;
-    this.recovery.deletedSegments = r.deletedSegments;
-    this.recovery.dropped = r.dropped;
-    const active = this.local.active;
-    this.leo = active.nextOffset >= 0 ? active.nextOffset : active.baseOffset;
-    this.logStart = this.startFromCheckpoint(this.local.baseOffset);
-
-    this.recovery.replayedBatches += rebuildProducerState(
-      this.local,
-      snapshots,
-      this.logStart,
-      this.leo,
+    const loaded = this.local.load(
+      (earliest, leo) => {
+        this.leo = leo;
+        return this.startFromCheckpoint(earliest);
+      },
       this.producerState,
       this.txnIndex,
+      this.recovery,
     );
-    for (const s of this.local.segments) s.releaseHandles();
+    this.leo = loaded.logEndOffset;
+    this.logStart = this.startFromCheckpoint(loaded.baseOffset);
   }
 
   /** The log start offset: `earliest` data held, raised to the checkpoint (at most the LEO). */
@@ -251,7 +239,11 @@ export class PartitionLog {
 
   /** Kafka writes a producer snapshot at each roll and on close, so recovery replays little. */
   private writeSnapshot(offset: number): void {
-    writeSnapshot(this.dir, offset, this.producerState.toSnapshot().producers, this.txnIndex.all);
+    this.local.writeProducerSnapshot(
+      offset,
+      this.producerState.toSnapshot().producers,
+      this.txnIndex.all,
+    );
   }
 
   // ---------------------------------------------------------------- append
@@ -334,16 +326,9 @@ export class PartitionLog {
         throw storageFailure(name, "rolling a new segment", e);
       }
     }
-    const seg = this.local.active;
-    const before = seg.size;
     try {
-      seg.append(records, headers);
+      this.local.append(records, headers);
     } catch (e) {
-      try {
-        seg.truncateToSize(before);
-      } catch {
-        // the storage error below is what matters
-      }
       throw storageFailure(name, "append", e);
     }
     this.leo = next;
@@ -404,7 +389,7 @@ export class PartitionLog {
   }
 
   private async flushActive(now = Date.now()): Promise<void> {
-    await this.local.active.flushAsync();
+    await this.local.flush();
     this.unflushedMessages = 0;
     this.lastFlushMs = now;
   }
@@ -668,10 +653,7 @@ export class PartitionLog {
       if (this.closed) return;
       this.closed = true;
       this.rollListeners.clear();
-      for (const s of this.local.segments) s.close();
-      this.writeSnapshot(this.leo);
-      // Written after everything above is durable; if it is lost, the next open is merely slower.
-      writeFileSync(`${this.dir}/${CLEAN_SHUTDOWN_FILE}`, "");
+      this.local.close(() => this.writeSnapshot(this.leo));
       this.listeners.clear();
     });
   }
@@ -681,7 +663,7 @@ export class PartitionLog {
     return this.enqueue(() => {
       if (this.closed) return;
       this.closed = true;
-      for (const s of this.local.segments) s.releaseHandles();
+      this.local.releaseHandles();
       this.listeners.clear();
     });
   }
