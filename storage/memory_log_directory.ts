@@ -1,0 +1,35 @@
+/**
+ * The memory engine's LogDirectory: the catalogue lives only in the LogManager's own map,
+ * checkpoints have nothing to survive, and no directory is created or needed. The cluster id
+ * is fresh on every start, as for a new data directory.
+ */
+import type { LogDirectory, PartitionPlace, TopicMetadata } from "./log_directory.ts";
+import { randomUuid } from "./topic_id.ts";
+
+export class MemoryLogDirectory implements LogDirectory {
+  readonly engine = "memory" as const;
+  readonly path = "(memory)";
+  /** Compaction works on segment files; the memory engine has none. */
+  readonly cleanerCheckpointDir = null;
+  private readonly clusterId = randomUuid();
+
+  identity(nodeId?: number): { clusterId: string; nodeId: number } {
+    return { clusterId: this.clusterId, nodeId: nodeId ?? 1 };
+  }
+  readLogStartCheckpoint(): Map<string, number> {
+    return new Map();
+  }
+  writeLogStartCheckpoint(): void {}
+  readCatalogue(): TopicMetadata[] {
+    return [];
+  }
+  writeCatalogue(): void {}
+  removeStrays(): void {}
+  clearPartition(): void {}
+  preparePartition(meta: TopicMetadata, p: number): PartitionPlace {
+    return { dir: `${meta.name}-${p}`, sameTopic: false };
+  }
+  removePartition(): void {}
+  deletePartition(): void {}
+  sync(): void {}
+}
