@@ -18,8 +18,11 @@ import { ConfigError } from "./src/config.ts";
 import { makeDevDataDir, withDevModeConfig } from "./src/dev_mode.ts";
 import { setLogLevel } from "./src/log.ts";
 import { ErrorCode, KafkaError } from "./protocol/errors.ts";
+import type { StorageEngine } from "./storage/local_log_store.ts";
 
 export type { BrokerOptions } from "./src/broker.ts";
+/** Where partition data lives: "file" (the data directory) or "memory" (nothing on disk). */
+export type { StorageEngine } from "./storage/local_log_store.ts";
 export { Broker } from "./src/broker.ts";
 export { ErrorCode, KafkaError } from "./protocol/errors.ts";
 /** Thrown by startBroker when another broker holds the data directory's `.lock`. */
@@ -59,8 +62,13 @@ export interface BrokerHandle extends AsyncDisposable {
   readonly host: string;
   readonly port: number;
   readonly broker: Broker;
-  /** The data directory (dev mode's temp directory when it made one). */
+  /**
+   * The data directory (dev mode's temp directory when it made one); `"(memory)"`, not a path,
+   * with `storage: "memory"`.
+   */
   readonly dataDir: string;
+  /** The storage engine in use. */
+  readonly storage: StorageEngine;
   /** Bound port of the admin HTTP API (started with `adminPort`), else undefined. */
   readonly adminPort?: number;
   /** `http://host:port` of the admin API and console, else undefined. */
@@ -80,11 +88,13 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
   }
   if (logLevel !== undefined) setLogLevel(logLevel);
   let tempDir: string | null = null;
+  const inMemory = (brokerOptions.storage ?? brokerOptions.config?.["tributary.storage.engine"]) ===
+    "memory";
   if (dev) {
     brokerOptions.config = withDevModeConfig(brokerOptions.config);
     const c = brokerOptions.config;
     if (
-      brokerOptions.dataDir === undefined && c["log.dirs"] === undefined &&
+      !inMemory && brokerOptions.dataDir === undefined && c["log.dirs"] === undefined &&
       c["log.dir"] === undefined
     ) {
       tempDir = await makeDevDataDir();
@@ -136,6 +146,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
     port: broker.port,
     broker,
     dataDir: broker.dataDir,
+    storage: broker.logs.engine,
     adminPort: admin?.port,
     adminUrl,
     close,

@@ -6,6 +6,8 @@
 import { decompress } from "../protocol/compression.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { LogManager, type TopicMetadata } from "../storage/log_manager.ts";
+import type { StorageEngine } from "../storage/local_log_store.ts";
+import { MEMORY_DATA_DIR } from "../storage/memory_log_directory.ts";
 import { LogDirLock } from "../storage/log_dir_lock.ts";
 import type { PartitionLog } from "../storage/partition_log.ts";
 import { setReadBufferAllocator } from "../storage/log_segment.ts";
@@ -51,8 +53,14 @@ export interface BrokerOptions {
   host?: string;
   /** Port; 0 picks a free one (default 9092). */
   port?: number;
-  /** Data directory (default ./data). */
+  /** Data directory (default ./data; unused with `storage: "memory"`). */
   dataDir?: string;
+  /**
+   * Storage engine (default: `tributary.storage.engine`, else "file"). "memory" keeps every
+   * partition, the catalogue and dynamic configs in memory: no data directory is created or
+   * locked, nothing survives close. One worker only; no compaction or tiering.
+   */
+  storage?: StorageEngine;
   /** Host name put in Metadata responses (default: the bind host, or 127.0.0.1 for 0.0.0.0). */
   advertisedHost?: string;
   /** Port put in Metadata responses (default: the bound port). */
@@ -76,6 +84,17 @@ export interface BrokerOptions {
   /** Called once storage is open, before coordinators load (the supervisor starts the rest). */
   onStorageOpen?: () => void;
 }
+
+/** The storage engine: the `storage` option, else `tributary.storage.engine`. */
+export function storageEngineOf(options: BrokerOptions, config: BrokerConfig): StorageEngine {
+  const engine = options.storage ?? config.get("tributary.storage.engine");
+  if (engine !== "file" && engine !== "memory") {
+    throw new ConfigError("storage", `unknown storage engine ${engine} (file or memory)`);
+  }
+  return engine;
+}
+
+export { MEMORY_DATA_DIR };
 
 /** The data directory: `dataDir`, else `log.dirs`, else `log.dir`, else ./data. */
 export function dataDirOf(options: BrokerOptions, config: BrokerConfig): string {
@@ -189,7 +208,12 @@ export class Broker {
     this.propagation = new Propagation(cluster);
     this.replicaManager = new ReplicaManager(logs, config, dataDir, cluster);
     this.topicAdmin = new TopicAdmin(config, logs, this.metrics, this.propagation, cluster);
-    this.dynamicConfig = new DynamicConfig(config, logs, dataDir, this.propagation);
+    this.dynamicConfig = new DynamicConfig(
+      config,
+      logs,
+      logs.engine === "file" ? dataDir : null,
+      this.propagation,
+    );
     // What the coordinators' logs and marker writer need of the broker.
     const host = {
       topic: (name: string) => logs.getTopic(name),
@@ -293,12 +317,16 @@ export class Broker {
       log.info(`configs accepted with no effect here: ${config.withoutEffect.join(", ")}`);
     }
     groupConfigFrom(config); // cross-checks group.consumer.* before storage is opened
-    const dataDir = dataDirOf(options, config);
-    await Deno.mkdir(dataDir, { recursive: true });
+    const engine = storageEngineOf(options, config);
+    if (engine === "memory" && cluster) {
+      throw new ConfigError("storage", "the memory engine runs one worker (use --workers 1)");
+    }
+    const dataDir = engine === "memory" ? MEMORY_DATA_DIR : dataDirOf(options, config);
+    if (engine === "file") await Deno.mkdir(dataDir, { recursive: true });
     // With workers the supervisor holds the lock for all of them.
-    const dirLock = cluster ? null : LogDirLock.acquire(dataDir);
+    const dirLock = cluster || engine === "memory" ? null : LogDirLock.acquire(dataDir);
     try {
-      const broker = await Broker.open(options, config, dataDir);
+      const broker = await Broker.open(options, config, dataDir, engine);
       broker.dirLock = dirLock;
       if (controller) {
         await logStartupSummary(broker, startedAt);
@@ -318,11 +346,19 @@ export class Broker {
     options: BrokerOptions,
     config: BrokerConfig,
     dataDir: string,
+    engine: StorageEngine,
   ): Promise<Broker> {
     const cluster = options.cluster;
     const controller = !cluster || cluster.isController;
-    loadDynamicBrokerConfigs(config, dataDir);
-    const remoteStorage = remoteStorageFor(config, dataDir);
+    const durable = engine === "file";
+    if (durable) loadDynamicBrokerConfigs(config, dataDir);
+    if (!durable && config.bool("remote.log.storage.system.enable")) {
+      throw new ConfigError(
+        "remote.log.storage.system.enable",
+        "tiered storage copies segment files; the memory engine has none",
+      );
+    }
+    const remoteStorage = durable ? remoteStorageFor(config, dataDir) : null;
     if (remoteStorage && controller) log.info(`tiered storage in ${remoteStorage.description}`);
     const logs = await LogManager.open(dataDir, {
       nodeId: config.nodeId,
@@ -340,6 +376,7 @@ export class Broker {
       owns: cluster ? (t, p) => cluster.owns(t, p) : undefined,
       catalogueWriter: controller,
       checkpointSuffix: controller ? "" : `.w${cluster!.index}`,
+      engine,
     });
     if (controller) {
       try {
@@ -350,7 +387,7 @@ export class Broker {
       }
     }
     options.onStorageOpen?.();
-    const producerIds = controller ? await ProducerIdManager.open(dataDir) : null;
+    const producerIds = controller ? await ProducerIdManager.open(durable ? dataDir : null) : null;
     // Consumers' reads come from the buffer pool and go back once written to the socket.
     setReadBufferAllocator((n) => bufferPool.take(n));
     const broker = new Broker(config, logs, dataDir, producerIds, cluster);

@@ -6,9 +6,12 @@
 import type { LogDirectory, PartitionPlace, TopicMetadata } from "./log_directory.ts";
 import { randomUuid } from "./topic_id.ts";
 
+/** What a memory-engine broker reports as its data directory: it has none. */
+export const MEMORY_DATA_DIR = "(memory)";
+
 export class MemoryLogDirectory implements LogDirectory {
   readonly engine = "memory" as const;
-  readonly path = "(memory)";
+  readonly path = MEMORY_DATA_DIR;
   /** Compaction works on segment files; the memory engine has none. */
   readonly cleanerCheckpointDir = null;
   private readonly clusterId = randomUuid();

@@ -11,6 +11,7 @@
  * the volume the data directory is on (statfs, which needs --allow-sys, as `deno task start`
  * grants; -1 when it cannot be read).
  */
+import { MEMORY_DATA_DIR } from "../../storage/memory_log_directory.ts";
 import { statfs } from "node:fs/promises";
 import { resolve } from "node:path";
 import {
@@ -100,8 +101,12 @@ export const describeLogDirs = defineApi({
   request: DescribeLogDirsRequest,
   response: DescribeLogDirsResponse,
   handler: async (req, { services, apiVersion }) => {
-    const logDir = resolve(services.replicaManager.dataDir);
-    const space = apiVersion >= 4 ? await volumeSpace(logDir) : { totalBytes: -1, usableBytes: -1 };
+    const dir = services.replicaManager.dataDir;
+    const inMemory = dir === MEMORY_DATA_DIR;
+    const logDir = inMemory ? dir : resolve(dir);
+    const space = apiVersion >= 4 && !inMemory
+      ? await volumeSpace(logDir)
+      : { totalBytes: -1, usableBytes: -1 };
     return {
       throttleTimeMs: 0,
       errorCode: 0,

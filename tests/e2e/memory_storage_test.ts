@@ -1,0 +1,218 @@
+/**
+ * The memory storage engine end to end: `startBroker({ dev: true, storage: "memory" })` serves
+ * kafkajs produce/consume, a consumer group with committed offsets and transactions
+ * (read_committed skips the aborted one) without creating a file; the CLI's `--storage memory`
+ * serves kcat (plain and group consumers) and leaves the directory it was given empty.
+ */
+// npm packages are imported by npm: specifier (the project keeps no import map).
+// deno-lint-ignore-file no-import-prefix
+import assert from "node:assert/strict";
+import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
+import { startBroker } from "../../mod.ts";
+import { BrokerProcess, decoder, kcat, run } from "../support/helpers.ts";
+import { waitFor } from "../support/wait.ts";
+
+async function entries(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) out.push(e.name);
+  return out.sort();
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+Deno.test("memory storage: kafkajs produce, group consume, transactions; no file created", async () => {
+  // Dev mode makes a temp data dir with the file engine: with TMPDIR pointing at an empty
+  // directory, any directory it made would show up there.
+  const tmp = await Deno.makeTempDir({ prefix: "tributary-memtest-" });
+  const oldTmp = Deno.env.get("TMPDIR");
+  Deno.env.set("TMPDIR", tmp);
+  const cwdBefore = await entries(Deno.cwd());
+  try {
+    await using b = await startBroker({
+      dev: true,
+      storage: "memory",
+      host: "127.0.0.1",
+      port: 0,
+      logLevel: "warn",
+      topics: [{ name: "plain", partitions: 2 }, { name: "txn", partitions: 1 }],
+    });
+    assert.equal(b.storage, "memory");
+    assert.equal(b.dataDir, "(memory)");
+    const kafka = new Kafka({ brokers: [b.address], logLevel: logLevel.NOTHING });
+
+    // Produce to both partitions, consume them back in a group, and check the commit.
+    const producer = kafka.producer();
+    await producer.connect();
+    const sent = Array.from({ length: 20 }, (_, i) => ({
+      key: `k${i}`,
+      value: `v${i}`,
+      partition: i % 2,
+    }));
+    await producer.send({ topic: "plain", messages: sent });
+    await producer.disconnect();
+
+    const consumer = kafka.consumer({ groupId: "mem-group", sessionTimeout: 6000 });
+    const got: string[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic: "plain", fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ partition, message }) => {
+        got.push(`${partition}:${message.key}=${message.value}`);
+        return Promise.resolve();
+      },
+    });
+    await waitFor(() => `20 records consumed, got ${got.length}`, () => got.length >= 20);
+    await consumer.disconnect(); // commits what it consumed
+    const expected = sent.map((m) => `${m.partition}:${m.key}=${m.value}`);
+    assert.deepEqual([...got].sort(), [...expected].sort());
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId: "mem-group", topics: ["plain"] });
+      assert.deepEqual(
+        committed.partitions.map((p) => [p.partition, p.offset]).sort(),
+        [[0, "10"], [1, "10"]],
+      );
+
+      // Transactions: one committed, one aborted, then a plain record; read_committed sees
+      // the committed and the plain ones only.
+      const tx = kafka.producer({ transactionalId: "mem-tx", maxInFlightRequests: 1 });
+      await tx.connect();
+      const t1 = await tx.transaction();
+      await t1.send({ topic: "txn", messages: [{ value: "c1" }, { value: "c2" }] });
+      await t1.commit();
+      const t2 = await tx.transaction();
+      await t2.send({ topic: "txn", messages: [{ value: "aborted" }] });
+      await t2.abort();
+      await tx.disconnect();
+      const plain = kafka.producer();
+      await plain.connect();
+      await plain.send({ topic: "txn", messages: [{ value: "after" }] });
+      await plain.disconnect();
+      // c1 c2 COMMIT aborted ABORT after: the log end is 6.
+      const offsets = await admin.fetchTopicOffsets("txn");
+      assert.deepEqual(offsets.map((o) => [o.partition, o.high, o.low]), [[0, "6", "0"]]);
+
+      const reader = kafka.consumer({ groupId: "mem-reader", sessionTimeout: 6000 });
+      const values: string[] = [];
+      await reader.connect();
+      await reader.subscribe({ topic: "txn", fromBeginning: true });
+      await reader.run({
+        eachMessage: ({ message }) => {
+          values.push(String(message.value));
+          return Promise.resolve();
+        },
+      });
+      await waitFor(() => `"after" read, got ${values}`, () => values.includes("after"));
+      await reader.disconnect();
+      assert.deepEqual(values, ["c1", "c2", "after"]);
+    } finally {
+      await admin.disconnect();
+    }
+  } finally {
+    if (oldTmp === undefined) Deno.env.delete("TMPDIR");
+    else Deno.env.set("TMPDIR", oldTmp);
+    const left = await entries(tmp);
+    await Deno.remove(tmp, { recursive: true });
+    assert.deepEqual(left, [], "nothing created under TMPDIR");
+  }
+  assert.deepEqual(await entries(Deno.cwd()), cwdBefore, "nothing created in the working dir");
+  assert.equal(await exists("(memory)"), false);
+});
+
+Deno.test("--storage memory: kcat produce and consume, group consume, nothing on disk", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tributary-memcli-" });
+  try {
+    const p = await BrokerProcess.start(dir, ["--storage", "memory", "--dev", "--workers", "1"]);
+    try {
+      assert.ok(p.lines.some((l) => l.includes("storage in memory")), p.lines.join("\n"));
+      assert.ok(p.lines.some((l) => l.includes("data dir (memory)")), p.lines.join("\n"));
+      const lines = Array.from({ length: 100 }, (_, i) => `key-${i}\tvalue-${i}`);
+      await kcat(p.address, ["-P", "-t", "mem", "-K", "\t", "-p", "0"], {
+        stdin: lines.join("\n") + "\n",
+      });
+      const out = decoder.decode(
+        await kcat(p.address, [
+          "-C",
+          "-t",
+          "mem",
+          "-p",
+          "0",
+          "-o",
+          "beginning",
+          "-e",
+          "-f",
+          "%o\t%k\t%s\n",
+        ]),
+      );
+      assert.deepEqual(
+        out.split("\n").filter((l) => l),
+        lines.map((l, i) => `${i}\t${l}`),
+      );
+      // A kcat group consumer (librdkafka's balanced consumer) reads them all and commits.
+      const group = decoder.decode(
+        await kcat(p.address, [
+          "-G",
+          "mem-kcat",
+          "-X",
+          "auto.offset.reset=earliest",
+          "-X",
+          "enable.auto.commit=true",
+          "-e",
+          "-f",
+          "%k\n",
+          "mem",
+        ], { timeoutMs: 60_000 }),
+      );
+      assert.deepEqual(
+        group.split("\n").filter((l) => l),
+        lines.map((_, i) => `key-${i}`),
+      );
+      assert.deepEqual(await entries(dir), [], "the data dir stays empty");
+    } finally {
+      assert.equal(await p.kill("SIGTERM"), 0);
+    }
+    assert.deepEqual(await entries(dir), [], "the data dir stays empty after exit");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--storage memory refuses more than one worker, and an unknown engine", async () => {
+  const cli = new URL("../../src/cli.ts", import.meta.url).pathname;
+  const many = await run(Deno.execPath(), [
+    "run",
+    "-A",
+    cli,
+    "--storage",
+    "memory",
+    "--workers",
+    "2",
+    "--port",
+    "0",
+  ]);
+  assert.equal(many.code, 2);
+  assert.match(many.stderr, /--workers: the memory storage engine runs one worker/);
+  const bad = await run(Deno.execPath(), ["run", "-A", cli, "--storage", "tape", "--port", "0"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--storage: 'tape' is not a storage engine \(file or memory\)/);
+  const badSet = await run(Deno.execPath(), [
+    "run",
+    "-A",
+    cli,
+    "--set",
+    "tributary.storage.engine=tape",
+    "--port",
+    "0",
+  ]);
+  assert.equal(badSet.code, 2);
+  assert.match(badSet.stderr, /tributary\.storage\.engine/);
+});
