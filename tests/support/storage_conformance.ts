@@ -18,7 +18,7 @@ import {
 import { decodeRecords, encodeRecordBatch, endTxnMarker } from "../../protocol/records.ts";
 import { type LogConfig, logConfig } from "../../storage/log_config.ts";
 import type { StorageEngine } from "../../storage/local_log_store.ts";
-import { LogManager, type LogManagerOptions } from "../../storage/log_manager.ts";
+import type { LogManager, LogManagerOptions } from "../../storage/log_manager.ts";
 import type { PartitionLog } from "../../storage/partition_log.ts";
 
 export interface StorageHarness {
