@@ -125,8 +125,8 @@ function remoteStorageFor(config: BrokerConfig, dataDir: string): RemoteStorageM
 }
 
 export class Broker {
-  readonly registry = new HandlerRegistry();
-  readonly metrics = new Metrics();
+  readonly registry: HandlerRegistry = new HandlerRegistry();
+  readonly metrics: Metrics = new Metrics();
   /**
    * Bytes of requests being read or handled on this worker's connections: its share of
    * `queued.max.request.bytes` (each worker holds the requests of the connections it accepted).
@@ -138,7 +138,7 @@ export class Broker {
   readonly apis: KafkaApis;
   /** Closes connections idle for connections.max.idle.ms. */
   readonly idleConnections: IdleExpiryManager;
-  readonly startedAt = Date.now();
+  readonly startedAt: number = Date.now();
   private listener?: Deno.TcpListener;
   private flushTimer?: ReturnType<typeof setInterval>;
   private stopStatusReport?: () => void;

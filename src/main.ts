@@ -10,10 +10,12 @@ import { main as toolMain, MAIN_HELP } from "./tool/main.ts";
 
 const BROKER_COMMANDS = new Set(["start", "broker", "serve"]);
 
-export const HELP = `${MAIN_HELP}
+/** The help text: the client commands and `start`. */
+export const HELP: string = `${MAIN_HELP}
   start    run a broker: tributary start --dev --storage memory (see tributary start --help)
 `;
 
+/** Runs `tributary` with `args` (without the program name). */
 export async function main(args: string[]): Promise<void> {
   if (BROKER_COMMANDS.has(args[0]) && !args.includes("--version")) {
     // Loaded only here: the client commands need none of the broker.

@@ -231,7 +231,7 @@ export class LogCleaner {
   }
 
   /** Whether the dirty ratio, the max lag, or a tombstone horizon calls for a pass. */
-  isDue(log: PartitionLog, now = Date.now()): boolean {
+  isDue(log: PartitionLog, now: number = Date.now()): boolean {
     if (!compactPolicy(log.config) || this.busy.has(log)) return false;
     const h = this.horizons.get(tpKey(log));
     if (h !== undefined && h <= now) return true;
@@ -255,7 +255,7 @@ export class LogCleaner {
   }
 
   /** Cleans one log now (whatever its dirty ratio); null if it is not compacted or busy. */
-  async cleanLog(log: PartitionLog, now = Date.now()): Promise<CleanResult | null> {
+  async cleanLog(log: PartitionLog, now: number = Date.now()): Promise<CleanResult | null> {
     if (!compactPolicy(log.config) || this.busy.has(log)) return null;
     this.busy.add(log);
     try {

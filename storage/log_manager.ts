@@ -549,7 +549,7 @@ export class LogManager {
   }
 
   /** One retention pass over every partition (Kafka's cleanupLogs); returns segments deleted. */
-  async runRetention(now = Date.now()): Promise<number> {
+  async runRetention(now: number = Date.now()): Promise<number> {
     while (this.retentionRunning) await this.retentionRunning;
     let deleted = 0;
     const pass = (async () => {

@@ -72,7 +72,7 @@ export { fsyncDir, writeFileAtomic };
 export class PartitionLog {
   readonly topic: string;
   readonly partition: number;
-  readonly producerState = new ProducerStateManager();
+  readonly producerState: ProducerStateManager = new ProducerStateManager();
   /** Set by open(); what recovery did. */
   recovery: RecoveryInfo = {
     cleanShutdown: false,
@@ -542,7 +542,7 @@ export class PartitionLog {
    * every segment including a non-empty active one is past retention, the log rolls first and
    * the old active segment goes too, as in Kafka. Returns the number of segments deleted.
    */
-  deleteOldSegments(now = Date.now()): Promise<number> {
+  deleteOldSegments(now: number = Date.now()): Promise<number> {
     return this.enqueue(async () => {
       if (this.closed) return 0;
       let deleted = this.deleteLogStartOffsetBreached();
