@@ -31,6 +31,7 @@ export { DEV_MODE_CONFIG } from "./src/dev_mode.ts";
 
 /** A topic startBroker creates before it resolves (kept as it is when it already exists). */
 export interface TopicSpec {
+  /** The topic's name. */
   name: string;
   /** Partition count (default: `num.partitions`). */
   partitions?: number;
@@ -38,6 +39,7 @@ export interface TopicSpec {
   configs?: Record<string, string | number | boolean>;
 }
 
+/** startBroker's options: the broker's, plus dev mode, logging, workers and topics. */
 export interface StartBrokerOptions extends BrokerOptions {
   /**
    * Dev mode: no initial rebalance delay, short group session timeouts, one partition per
@@ -56,11 +58,15 @@ export interface StartBrokerOptions extends BrokerOptions {
   topics?: TopicSpec[];
 }
 
+/** A started broker: where clients connect, the Broker itself, and close (or `await using`). */
 export interface BrokerHandle extends AsyncDisposable {
   /** `host:port` a client should bootstrap from (the advertised address). */
   readonly address: string;
+  /** The advertised host. */
   readonly host: string;
+  /** The bound port. */
   readonly port: number;
+  /** The broker (its topics, partitions, config and metrics). */
   readonly broker: Broker;
   /**
    * The data directory (dev mode's temp directory when it made one); `"(memory)"`, not a path,

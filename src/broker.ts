@@ -48,6 +48,7 @@ import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
+/** How a broker starts: addresses, data directory or memory storage, Kafka settings, admin API. */
 export interface BrokerOptions {
   /** Bind address (default `::`, IPv4 and IPv6, where the host has IPv6; else 0.0.0.0). */
   host?: string;
@@ -124,8 +125,14 @@ function remoteStorageFor(config: BrokerConfig, dataDir: string): RemoteStorageM
   }
 }
 
+/**
+ * One broker: storage, coordinators, the Kafka listener and optionally the admin API. Start it
+ * with startBroker() (mod.ts) or Broker.start(); close() flushes and closes everything.
+ */
 export class Broker {
+  /** Every API this broker serves, with its versions (what ApiVersions advertises). */
   readonly registry: HandlerRegistry = new HandlerRegistry();
+  /** Request, traffic and connection counters (the admin API and /metrics read them). */
   readonly metrics: Metrics = new Metrics();
   /**
    * Bytes of requests being read or handled on this worker's connections: its share of
@@ -138,6 +145,7 @@ export class Broker {
   readonly apis: KafkaApis;
   /** Closes connections idle for connections.max.idle.ms. */
   readonly idleConnections: IdleExpiryManager;
+  /** When this broker object was made (ms since the epoch). */
   readonly startedAt: number = Date.now();
   private listener?: Deno.TcpListener;
   private flushTimer?: ReturnType<typeof setInterval>;
@@ -147,9 +155,13 @@ export class Broker {
   private dirLock: LogDirLock | null = null;
   /** The admin HTTP server, when started with `adminPort`. */
   admin?: AdminServer;
+  /** The bind address. */
   host = "0.0.0.0";
+  /** The bound port (the real one when 0 was asked for). */
   port = 0;
+  /** The host name Metadata responses give clients. */
   advertisedHost = "127.0.0.1";
+  /** The port Metadata responses give clients. */
   advertisedPort = 0;
 
   /** Consumer groups and committed offsets (this broker coordinates every group). */
@@ -296,10 +308,12 @@ export class Broker {
     return !this.cluster || this.cluster.isController;
   }
 
+  /** node.id, as Metadata reports it. */
   get nodeId(): number {
     return this.config.nodeId;
   }
 
+  /** The cluster id (meta.properties; fresh on every start with memory storage). */
   get clusterId(): string {
     return this.logs.clusterId;
   }
@@ -457,6 +471,7 @@ export class Broker {
     });
   }
 
+  /** Starts the periodic flush of partitions that went quiet (log.flush.interval.ms). */
   private startFlusher(): void {
     // log.flush.interval.ms is enforced on appends by each partition; this timer catches
     // partitions that went quiet with unflushed data.
@@ -475,14 +490,17 @@ export class Broker {
 
   // ---- catalogue reads, for embedders, the admin API and tests ----------------------
 
+  /** A topic by name, or undefined. */
   topic(name: string): TopicMetadata | undefined {
     return this.logs.getTopic(name);
   }
 
+  /** A topic by its id (Kafka's base64url text form), or undefined. */
   topicById(id: string): TopicMetadata | undefined {
     return this.logs.getTopicById(id);
   }
 
+  /** Every topic, internal ones included. */
   topics(): TopicMetadata[] {
     return this.logs.listTopics();
   }
@@ -497,6 +515,7 @@ export class Broker {
     return this.topicAdmin.createTopic(...args);
   }
 
+  /** This worker's counters and tiering totals. */
   private localStats(): WorkerStats {
     return { metrics: this.metrics.snapshot(), remote: { ...this.logs.remoteLogManager.stats } };
   }
