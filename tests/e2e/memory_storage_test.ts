@@ -2,15 +2,23 @@
  * The memory storage engine end to end: `startBroker({ dev: true, storage: "memory" })` serves
  * kafkajs produce/consume, a consumer group with committed offsets and transactions
  * (read_committed skips the aborted one) without creating a file; the CLI's `--storage memory`
- * serves kcat (plain and group consumers) and leaves the directory it was given empty.
+ * serves kcat (plain and group consumers) and leaves the directory it was given empty;
+ * DescribeLogDirs names the one log "dir" `(memory)` with the partitions' sizes in memory.
  */
 // npm packages are imported by npm: specifier (the project keeps no import map).
 // deno-lint-ignore-file no-import-prefix
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
 import { startBroker } from "../../mod.ts";
+import { DescribeLogDirsRequest, DescribeLogDirsResponse } from "../../protocol/messages/mod.ts";
+import { RawClient } from "../support/raw_client.ts";
+import { encodeRecordBatch } from "../../protocol/records.ts";
 import { BrokerProcess, decoder, kcat, run } from "../support/helpers.ts";
 import { waitFor } from "../support/wait.ts";
+
+function encodeOne(value: string): Uint8Array {
+  return encodeRecordBatch({ records: [{ key: "k", value }] });
+}
 
 async function entries(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -215,4 +223,44 @@ Deno.test("--storage memory refuses more than one worker, and an unknown engine"
   ]);
   assert.equal(badSet.code, 2);
   assert.match(badSet.stderr, /tributary\.storage\.engine/);
+});
+
+Deno.test("memory storage: DescribeLogDirs reports the (memory) dir and partition sizes", async () => {
+  await using b = await startBroker({
+    storage: "memory",
+    host: "127.0.0.1",
+    port: 0,
+    logLevel: "warn",
+    topics: [{ name: "sized", partitions: 2 }],
+  });
+  const stored = await b.broker.partition("sized", 1)!.append(
+    new Uint8Array(encodeOne("x".repeat(100))),
+  );
+  assert.equal(stored.baseOffset, 0);
+  const size = b.broker.partition("sized", 1)!.sizeInBytes;
+  const c = await RawClient.connect(b.port);
+  try {
+    for (let v = 0; v <= 4; v++) {
+      const r = await c.call(DescribeLogDirsRequest, DescribeLogDirsResponse, v, {
+        topics: [{ topic: "sized", partitions: [0, 1] }],
+      });
+      assert.equal(r.results.length, 1);
+      const dir = r.results[0];
+      assert.equal(dir.errorCode, 0);
+      assert.equal(dir.logDir, "(memory)");
+      const parts = dir.topics[0].partitions.map((
+        p: { partitionIndex: number; partitionSize: bigint | number },
+      ) => [
+        p.partitionIndex,
+        Number(p.partitionSize),
+      ]);
+      assert.deepEqual(parts, [[0, 0], [1, size]], `v${v}`);
+      if (v >= 4) {
+        assert.equal(Number(dir.totalBytes), -1);
+        assert.equal(Number(dir.usableBytes), -1);
+      }
+    }
+  } finally {
+    c.close();
+  }
 });
