@@ -84,6 +84,11 @@ export function setReadBufferAllocator(fn: (n: number) => Uint8Array): void {
   allocateRead = fn;
 }
 
+/** A buffer for a consumer read, from the allocator above (the memory engine's reads too). */
+export function allocateReadBuffer(n: number): Uint8Array {
+  return allocateRead(n);
+}
+
 export class LogSegment {
   readonly logPath: string;
   readonly offsetIndex: OffsetIndex;

@@ -20,7 +20,7 @@ import { type Decompressor, findRecordInBatch } from "./batch_search.ts";
 import type { SegmentTime } from "./legacy_offsets.ts";
 import { type LogConfig, randomSegmentJitter } from "./log_config.ts";
 import type { RecoveryInfo } from "./log_loader.ts";
-import type { LogSegment } from "./log_segment.ts";
+import { allocateReadBuffer, type LogSegment } from "./log_segment.ts";
 import type { ClosedSegment, LoadedLog, LocalLogStore } from "./local_log_store.ts";
 import type { ProducerStateManager } from "./producer_state.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
@@ -304,8 +304,8 @@ function readBatches(
     length += b[end].bytes.length;
     end++;
   }
-  if (end === first + 1) return b[first].bytes.slice();
-  const out = new Uint8Array(length);
+  // A fresh buffer the caller owns (the broker hands it back to its pool once written).
+  const out = allocateReadBuffer(length);
   let p = 0;
   for (let i = first; i < end; i++) {
     out.set(b[i].bytes, p);

@@ -3,7 +3,7 @@
  * and the memory engine must agree, byte for byte and offset for offset, on what a
  * PartitionLog and a LogManager do — appends and reads, the high watermark and last stable
  * offset, ListOffsets by timestamp, segment rolls, retention by size and time, DeleteRecords,
- * idempotence and aborted transactions — or a test suite run on the memory engine would prove
+ * idempotence and aborted transactions, and owning their bytes — or a test suite run on the memory engine would prove
  * nothing about the broker on disk. Reopening is the one case a non-durable engine skips, and
  * its test name says so.
  */
@@ -184,6 +184,26 @@ export function runStorageConformance(
       // A read from inside a batch starts at that whole batch.
       assert.deepEqual(baseOffsets(await log.read(4, 1 << 20)), [3, 5, 6]);
       assert.deepEqual(baseOffsets(await log.read(8, 1 << 20)), [6]);
+    },
+  );
+
+  withLog(
+    "the log keeps its own bytes: neither the appended nor a read buffer aliases them",
+    {},
+    async (log) => {
+      // The broker appends views of pooled request buffers and reuses read buffers afterwards.
+      const appended = batch(2, "own");
+      await log.append(appended);
+      const stored = appended.slice();
+      appended.fill(0);
+      const first = await log.read(0, 1 << 20);
+      assert.deepEqual(first, stored);
+      first.fill(0xff);
+      assert.deepEqual(await log.read(0, 1 << 20), stored);
+      await log.append(batch(1, "more"));
+      const both = await log.read(0, 1 << 20);
+      both.fill(0);
+      assert.deepEqual(values(await log.read(0, 1 << 20)), ["own-0", "own-1", "more-0"]);
     },
   );
 
