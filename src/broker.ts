@@ -59,7 +59,7 @@ export interface BrokerOptions {
   /**
    * Storage engine (default: `tributary.storage.engine`, else "file"). "memory" keeps every
    * partition, the catalogue and dynamic configs in memory: no data directory is created or
-   * locked, nothing survives close. One worker only; no compaction or tiering.
+   * locked, nothing survives close. One worker only; no tiered storage.
    */
   storage?: StorageEngine;
   /** Host name put in Metadata responses (default: the bind host, or 127.0.0.1 for 0.0.0.0). */

@@ -39,7 +39,7 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     "string",
     "file",
     "Where partition data lives: file (segment files in the data directory) or memory " +
-      "(nothing on disk, lost on close; one worker, no compaction or tiering).",
+      "(nothing on disk, lost on close; one worker, no tiered storage).",
     { choices: ["file", "memory"] },
   ),
   def("num.partitions", "int", 1, "Partitions of auto-created topics.", { min: 1 }),

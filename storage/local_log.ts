@@ -16,7 +16,7 @@ import { type Decompressor, LogSegment } from "./log_segment.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
 import { ReadFailures } from "./segment_damage.ts";
 import type { TimestampOffset } from "./time_index.ts";
-import type { ClosedSegment, LoadedLog, LocalLogStore } from "./local_log_store.ts";
+import type { ClosedSegment, LoadedLog, LocalLogStore, SegmentRef } from "./local_log_store.ts";
 import {
   loadSegmentFiles,
   rebuildProducerState,
@@ -298,16 +298,49 @@ export class LocalLog implements LocalLogStore<LogSegment> {
   }
 
   /** Whether `seg` is still one of this log's closed segments (not deleted or replaced). */
-  holdsClosedSegment(seg: LogSegment): boolean {
-    const i = this.segments.indexOf(seg);
+  holdsClosedSegment(seg: SegmentRef): boolean {
+    const i = this.segments.indexOf(seg as LogSegment);
     return i >= 0 && i < this.segments.length - 1;
   }
 
-  /** Reads a closed segment's .log, .index and .timeindex for upload (asynchronously). */
-  async readSegmentFiles(seg: LogSegment): Promise<LogSegmentData> {
-    if (!this.holdsClosedSegment(seg)) {
-      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `segment ${seg.baseOffset} is gone`);
+  /** A closed segment's .log bytes; null when retention deleted it meanwhile. */
+  async readClosedSegment(ref: SegmentRef): Promise<Uint8Array | null> {
+    if (!this.holdsClosedSegment(ref)) return null;
+    const seg = ref as LogSegment;
+    try {
+      const b = await Deno.readFile(seg.logPath);
+      return b.length > seg.size ? b.subarray(0, seg.size) : b;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return null; // deleted by retention meanwhile
+      throw e;
     }
+  }
+
+  /** Writes `cleaned` to `<base>.log.cleaned`, fsyncs it, then swaps it in (replaceWithCleaned). */
+  async replaceClosedSegment(
+    ref: SegmentRef,
+    cleaned: Uint8Array,
+    isClosed: () => boolean,
+  ): Promise<boolean> {
+    if (!this.holdsClosedSegment(ref)) return false;
+    const seg = ref as LogSegment;
+    const path = this.cleanedPathFor(seg);
+    await Deno.writeFile(path, cleaned);
+    const f = await Deno.open(path, { read: true, write: true });
+    try {
+      await f.sync();
+    } finally {
+      f.close();
+    }
+    return this.replaceWithCleaned(seg, isClosed());
+  }
+
+  /** Reads a closed segment's .log, .index and .timeindex for upload (asynchronously). */
+  async readSegmentFiles(ref: SegmentRef): Promise<LogSegmentData> {
+    if (!this.holdsClosedSegment(ref)) {
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `segment ${ref.baseOffset} is gone`);
+    }
+    const seg = ref as LogSegment;
     // Make sure the index files are on disk and match the log (rebuilt if they were not).
     seg.maxTimestampSoFar();
     const read = async (path: string, required: boolean): Promise<Uint8Array> => {

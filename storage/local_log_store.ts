@@ -4,13 +4,13 @@
  * file engine (storage/local_log.ts, Kafka's LocalLog: segment files, indexes, recovery) and
  * the memory engine (storage/memory_log.ts: batches held as Uint8Arrays, nothing on disk).
  * Validation, offsets, producer state, transactions, the high watermark and LSO, retention
- * decisions and DeleteRecords stay in PartitionLog, so both engines share them.
+ * decisions and DeleteRecords stay in PartitionLog, and compaction in the LogCleaner (which
+ * reads and replaces closed segments through this seam), so both engines share them.
  */
 import type { BatchHeader } from "../protocol/record_batch.ts";
 import type { SegmentTime } from "./legacy_offsets.ts";
 import type { LogConfig } from "./log_config.ts";
 import type { RecoveryInfo } from "./log_loader.ts";
-import type { LogSegment } from "./log_segment.ts";
 import type { ProducerStateEntry, ProducerStateManager } from "./producer_state.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
 import type { TimestampOffset } from "./time_index.ts";
@@ -19,9 +19,19 @@ import type { AbortedTxn, TransactionIndex } from "./transaction_index.ts";
 /** Which storage engine holds partition data: segment files, or memory only. */
 export type StorageEngine = "file" | "memory";
 
+/** A segment as the LogCleaner and the cold tier see it, whichever engine holds it. */
+export interface SegmentRef {
+  readonly baseOffset: number;
+  readonly size: number;
+  /** Largest timestamp in the segment, -1 when empty. */
+  readonly largestTimestamp: number;
+  /** The first batch's max timestamp (-1 when empty), the clock of segment.ms and max lag. */
+  rollingBasedTimestamp(): number;
+}
+
 /** A closed (non-active) local segment, for the RemoteLogManager and the LogCleaner. */
 export interface ClosedSegment {
-  segment: LogSegment;
+  segment: SegmentRef;
   baseOffset: number;
   /** Last offset the segment covers: the next segment's base offset - 1. */
   endOffset: number;
@@ -99,10 +109,22 @@ export interface LocalLogStore<S extends RetainedSegment = RetainedSegment> {
   /** Lets go of file handles (the log is about to be deleted). */
   releaseHandles(): void;
 
-  // Tiering and compaction work on segment files: the memory engine has no closed segments.
+  /** The closed (non-active) segments, oldest first. */
   closedSegments(): ClosedSegment[];
-  holdsClosedSegment(seg: LogSegment): boolean;
-  readSegmentFiles(seg: LogSegment): Promise<LogSegmentData>;
-  cleanedPathFor(seg: LogSegment): string;
-  replaceWithCleaned(seg: LogSegment, closed: boolean): boolean;
+  /** Whether `seg` is still one of the closed segments (not deleted or replaced). */
+  holdsClosedSegment(seg: SegmentRef): boolean;
+  /** A closed segment's batches (the LogCleaner's input); null when it went meanwhile. */
+  readClosedSegment(seg: SegmentRef): Promise<Uint8Array | null>;
+  /**
+   * Replaces closed segment `seg` by `cleaned` (the same offsets, fewer records): made durable
+   * first where the engine is, then swapped in synchronously, so no read or append sees half
+   * a swap. False (nothing changed) when `seg` went meanwhile or `isClosed()` at the swap.
+   */
+  replaceClosedSegment(
+    seg: SegmentRef,
+    cleaned: Uint8Array,
+    isClosed: () => boolean,
+  ): Promise<boolean>;
+  /** The segment's files for the cold tier (the file engine only: memory logs are not tiered). */
+  readSegmentFiles(seg: SegmentRef): Promise<LogSegmentData>;
 }

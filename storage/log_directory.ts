@@ -62,7 +62,7 @@ export interface LogDirectory {
   readonly engine: StorageEngine;
   /** The data directory, or a label for the memory engine ("(memory)"). */
   readonly path: string;
-  /** Where the LogCleaner keeps its checkpoint; null when there is no compaction. */
+  /** Where the LogCleaner keeps its checkpoint; null: nowhere (kept in memory). */
   readonly cleanerCheckpointDir: string | null;
   /** cluster.id and node.id, created on first start. */
   identity(nodeId?: number): { clusterId: string; nodeId: number };

@@ -74,8 +74,8 @@ export interface LogManagerOptions {
   checkpointSuffix?: string;
   /**
    * "file" (default): partitions in segment files under the data directory. "memory": nothing
-   * on disk, no data directory needed (the `dataDir` argument is ignored); no compaction or
-   * tiering; one manager only (workers cannot share a catalogue that lives in one manager).
+   * on disk, no data directory needed (the `dataDir` argument is ignored); no tiering; one
+   * manager only (workers cannot share a catalogue that lives in one manager).
    */
   engine?: StorageEngine;
 }
@@ -133,11 +133,10 @@ export class LogManager {
       onError: this.onError,
       ...opts.remoteLogManager,
     });
-    const cleanerDir = dir.cleanerCheckpointDir;
-    this.cleaner = opts.cleaner?.enable === false || cleanerDir === null ? null : new LogCleaner({
+    this.cleaner = opts.cleaner?.enable === false ? null : new LogCleaner({
       backoffMs: 15_000,
       dedupeBufferBytes: 128 << 20,
-      checkpointDir: cleanerDir,
+      checkpointDir: dir.cleanerCheckpointDir,
       checkpointSuffix: opts.checkpointSuffix ?? "",
       onError: this.onError,
       ...opts.cleaner,

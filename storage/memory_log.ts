@@ -6,12 +6,14 @@
  * segments exactly as the file engine does, and reads return the same bytes: whole batches as
  * appended, from one segment, cut to `maxBytes` by the same rule (KIP-74's first batch aside).
  *
- * Not here: compaction and tiering, which work on segment files (closedSegments() is empty,
- * so the LogCleaner and the RemoteLogManager never pick a memory log).
+ * The LogCleaner compacts memory logs as it does files (it reads a closed segment's batches
+ * and hands back the cleaned ones, swapped in at once). Not here: tiering, which uploads
+ * segment files (memory logs are never attached to the RemoteLogManager).
  */
 import {
   type BatchHeader,
   lastOffset,
+  readBatchHeader,
   timestampType,
   totalSize,
 } from "../protocol/record_batch.ts";
@@ -20,8 +22,8 @@ import { type Decompressor, findRecordInBatch } from "./batch_search.ts";
 import type { SegmentTime } from "./legacy_offsets.ts";
 import { type LogConfig, randomSegmentJitter } from "./log_config.ts";
 import type { RecoveryInfo } from "./log_loader.ts";
-import { allocateReadBuffer, type LogSegment } from "./log_segment.ts";
-import type { ClosedSegment, LoadedLog, LocalLogStore } from "./local_log_store.ts";
+import { allocateReadBuffer } from "./log_segment.ts";
+import type { ClosedSegment, LoadedLog, LocalLogStore, SegmentRef } from "./local_log_store.ts";
 import type { ProducerStateManager } from "./producer_state.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
 import type { TimestampOffset } from "./time_index.ts";
@@ -35,7 +37,7 @@ interface MemoryBatch {
 }
 
 /** One in-memory segment: batches in offset order. */
-export class MemorySegment {
+export class MemorySegment implements SegmentRef {
   readonly batches: MemoryBatch[] = [];
   size = 0;
   /** Largest timestamp so far and the batch holding it (first on ties); -1 when empty. */
@@ -79,10 +81,26 @@ export class MemorySegment {
     return this.batches[this.largestAt];
   }
 
+  /** The first batch's max timestamp, -1 when empty (Kafka's rollingBasedTimestamp). */
+  rollingBasedTimestamp(): number {
+    return this.batches.length > 0 ? this.batches[0].header.maxTimestamp : -1;
+  }
+
   /** Kafka's timeWaitedForRoll: age as seen by an incoming batch. */
   timeWaitedForRoll(now: number, messageTimestamp: number): number {
-    const ts = this.batches.length > 0 ? this.batches[0].header.maxTimestamp : -1;
+    const ts = this.rollingBasedTimestamp();
     return ts >= 0 ? messageTimestamp - ts : now - this.created;
+  }
+
+  /** All batches in one buffer (a copy). */
+  bytes(): Uint8Array {
+    const out = new Uint8Array(this.size);
+    let p = 0;
+    for (const b of this.batches) {
+      out.set(b.bytes, p);
+      p += b.bytes.length;
+    }
+    return out;
   }
 }
 
@@ -262,21 +280,53 @@ export class MemoryLog implements LocalLogStore<MemorySegment> {
   }
 
   closedSegments(): ClosedSegment[] {
-    return [];
+    const out: ClosedSegment[] = [];
+    for (let i = 0; i + 1 < this.segments.length; i++) {
+      const s = this.segments[i];
+      out.push({
+        segment: s,
+        baseOffset: s.baseOffset,
+        endOffset: this.segments[i + 1].baseOffset - 1,
+        size: s.size,
+      });
+    }
+    return out;
   }
-  holdsClosedSegment(_seg: LogSegment): boolean {
-    return false;
+
+  holdsClosedSegment(seg: SegmentRef): boolean {
+    const i = this.segments.indexOf(seg as MemorySegment);
+    return i >= 0 && i < this.segments.length - 1;
   }
-  readSegmentFiles(seg: LogSegment): Promise<LogSegmentData> {
+
+  readClosedSegment(seg: SegmentRef): Promise<Uint8Array | null> {
+    return Promise.resolve(this.holdsClosedSegment(seg) ? (seg as MemorySegment).bytes() : null);
+  }
+
+  /** Swaps in a segment holding `cleaned`'s batches (the cleaner made the buffer: kept as is). */
+  replaceClosedSegment(
+    seg: SegmentRef,
+    cleaned: Uint8Array,
+    isClosed: () => boolean,
+  ): Promise<boolean> {
+    const i = this.segments.indexOf(seg as MemorySegment);
+    if (isClosed() || i < 0 || i >= this.segments.length - 1) return Promise.resolve(false);
+    const old = this.segments[i];
+    const fresh = new MemorySegment(old.baseOffset, this.cfg, old.created);
+    let p = 0;
+    while (p < cleaned.length) {
+      const h = readBatchHeader(cleaned, p);
+      const size = totalSize(h);
+      fresh.add(cleaned.subarray(p, p + size), h);
+      p += size;
+    }
+    this.segments[i] = fresh;
+    return Promise.resolve(true);
+  }
+
+  readSegmentFiles(seg: SegmentRef): Promise<LogSegmentData> {
     return Promise.reject(
       new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `segment ${seg.baseOffset} is not a file`),
     );
-  }
-  cleanedPathFor(seg: LogSegment): string {
-    throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `segment ${seg.baseOffset} is not a file`);
-  }
-  replaceWithCleaned(): boolean {
-    return false;
   }
 }
 

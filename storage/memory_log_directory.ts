@@ -12,7 +12,7 @@ export const MEMORY_DATA_DIR = "(memory)";
 export class MemoryLogDirectory implements LogDirectory {
   readonly engine = "memory" as const;
   readonly path = MEMORY_DATA_DIR;
-  /** Compaction works on segment files; the memory engine has none. */
+  /** The LogCleaner's first dirty offsets stay in memory. */
   readonly cleanerCheckpointDir = null;
   private readonly clusterId = randomUuid();
 

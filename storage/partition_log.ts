@@ -28,10 +28,10 @@ import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { SegmentTime } from "./legacy_offsets.ts";
 import { assignOffsets, stampBatches, validateAppend } from "./log_validator.ts";
 import { deletePolicy, type LogConfig } from "./log_config.ts";
-import type { Decompressor, LogSegment } from "./log_segment.ts";
+import type { Decompressor } from "./log_segment.ts";
 import { LocalLog } from "./local_log.ts";
 import type { RecoveryInfo } from "./log_loader.ts";
-import type { ClosedSegment, LocalLogStore, StorageEngine } from "./local_log_store.ts";
+import type { ClosedSegment, LocalLogStore, SegmentRef, StorageEngine } from "./local_log_store.ts";
 import { MemoryLog } from "./memory_log.ts";
 import type { RemoteLogView } from "./remote_log_view.ts";
 import { retentionBreachedSegments } from "./log_retention.ts";
@@ -613,28 +613,28 @@ export class PartitionLog {
   }
 
   /** Whether `seg` is still one of this log's closed segments (not deleted or replaced). */
-  holdsClosedSegment(seg: LogSegment): boolean {
+  holdsClosedSegment(seg: SegmentRef): boolean {
     return this.local.holdsClosedSegment(seg);
   }
 
   /** Reads a closed segment's .log, .index and .timeindex for upload (asynchronously). */
-  readSegmentFiles(seg: LogSegment): Promise<LogSegmentData> {
+  readSegmentFiles(seg: SegmentRef): Promise<LogSegmentData> {
     return this.local.readSegmentFiles(seg);
   }
 
-  /** Path the LogCleaner writes a cleaned copy of `seg` to. */
-  cleanedPathFor(seg: LogSegment): string {
-    return this.local.cleanedPathFor(seg);
+  /** LogCleaner: a closed segment's batches, or null when it was deleted meanwhile. */
+  readClosedSegment(seg: SegmentRef): Promise<Uint8Array | null> {
+    return this.local.readClosedSegment(seg);
   }
 
   /**
-   * LogCleaner: replaces closed segment `seg` by the cleaned log written (and fsynced) at
-   * cleanedPathFor(seg). Synchronous, so no read or append sees a half-swapped segment (the
-   * swap protocol is LocalLog's). Returns false (and drops the cleaned file) when `seg` was
-   * deleted or replaced meanwhile, or the log is closed.
+   * LogCleaner: replaces closed segment `seg` by its cleaned batches, made durable first and
+   * swapped in synchronously, so no read or append sees a half-swapped segment (the swap
+   * protocol is the store's: LocalLog's `.cleaned` → `.log.swap` → `.log`). False when `seg`
+   * was deleted or replaced meanwhile, or the log is closed.
    */
-  replaceWithCleaned(seg: LogSegment): boolean {
-    return this.local.replaceWithCleaned(seg, this.closed);
+  replaceClosedSegment(seg: SegmentRef, cleaned: Uint8Array): Promise<boolean> {
+    return this.local.replaceClosedSegment(seg, cleaned, () => this.closed);
   }
 
   /** Aborted transactions overlapping [startOffset, endOffset] (the LogCleaner drops them). */

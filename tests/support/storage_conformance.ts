@@ -3,6 +3,7 @@
  * and the memory engine must agree, byte for byte and offset for offset, on what a
  * PartitionLog and a LogManager do — appends and reads, the high watermark and last stable
  * offset, ListOffsets by timestamp, segment rolls, retention by size and time, DeleteRecords,
+ * compaction,
  * idempotence and aborted transactions, and owning their bytes — or a test suite run on the memory engine would prove
  * nothing about the broker on disk. Reopening is the one case a non-durable engine skips, and
  * its test name says so.
@@ -19,6 +20,7 @@ import { decodeRecords, encodeRecordBatch, endTxnMarker } from "../../protocol/r
 import { type LogConfig, logConfig } from "../../storage/log_config.ts";
 import type { StorageEngine } from "../../storage/local_log_store.ts";
 import type { LogManager, LogManagerOptions } from "../../storage/log_manager.ts";
+import { LogCleaner } from "../../storage/log_cleaner.ts";
 import type { PartitionLog } from "../../storage/partition_log.ts";
 
 export interface StorageHarness {
@@ -412,6 +414,65 @@ export function runStorageConformance(
       assert.equal(log.logStartOffset, 0);
     },
   );
+
+  withLog("compaction keeps each key's latest record at its offset, active segment untouched", {
+    cleanupPolicy: "compact",
+    segmentBytes: 3 *
+      encodeRecordBatch({ records: [{ key: "k0", value: "v000", timestamp: 1_000_000 }] }).length,
+  }, async (log) => {
+    const size =
+      encodeRecordBatch({ records: [{ key: "k0", value: "v000", timestamp: 1_000_000 }] }).length;
+    for (let i = 0; i < 12; i++) {
+      const value = `v${String(i).padStart(3, "0")}`;
+      await log.append(
+        encodeRecordBatch({ records: [{ key: `k${i % 4}`, value, timestamp: 1_000_000 + i }] }),
+      );
+    }
+    assert.deepEqual(log.segmentBaseOffsets(), [0, 3, 6, 9]);
+    const cleaner = new LogCleaner(
+      { backoffMs: 60_000, dedupeBufferBytes: 1 << 20, checkpointDir: null },
+      () => [log],
+    );
+    try {
+      const r = await cleaner.cleanLog(log);
+      // Closed segments 0..8: the latest k0 is 8, k1 5, k2 6, k3 7; 9..11 are the active one.
+      assert.deepEqual(
+        [r?.segmentsRewritten, r?.recordsRemoved, r?.firstDirtyOffset],
+        [2, 5, 9],
+      );
+    } finally {
+      await cleaner.close();
+    }
+    const got: string[] = [];
+    let offset = log.logStartOffset;
+    while (offset < log.logEndOffset) {
+      const buf = await log.read(offset, 1 << 20, { minOneBatch: true });
+      if (buf.length === 0) break;
+      forEachBatch(buf, (pos, h) => {
+        for (const rec of decodeRecords(buf.subarray(pos, pos + totalSize(h))).records) {
+          const o = h.baseOffset + rec.offsetDelta;
+          got.push(
+            `${o}:${new TextDecoder().decode(rec.key!)}=${new TextDecoder().decode(rec.value!)}`,
+          );
+          offset = o + 1;
+        }
+      });
+    }
+    assert.deepEqual(got, [
+      "5:k1=v005",
+      "6:k2=v006",
+      "7:k3=v007",
+      "8:k0=v008",
+      "9:k1=v009",
+      "10:k2=v010",
+      "11:k3=v011",
+    ]);
+    assert.deepEqual(log.segmentBaseOffsets(), [0, 3, 6, 9]);
+    assert.equal(log.sizeInBytes, 7 * size);
+    assert.equal(log.logStartOffset, 0);
+    assert.equal(log.logEndOffset, 12);
+    assert.deepEqual(await log.offsetForTimestamp(1_000_002), { offset: 5, timestamp: 1_000_005 });
+  });
 
   withLog("a closed log refuses appends and reads with NOT_LEADER_OR_FOLLOWER", {}, async (log) => {
     await log.append(batch(1));
