@@ -5,6 +5,7 @@
  * import { startBroker } from "./mod.ts";
  * await using broker = await startBroker({
  *   dev: true, // no initial rebalance delay, short session timeouts, a temp data dir
+ *   storage: "memory", // or "file" (the default): nothing on disk, gone on close
  *   port: 0,
  *   topics: [{ name: "orders", partitions: 3, configs: { "cleanup.policy": "compact" } }],
  * });

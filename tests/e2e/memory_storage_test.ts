@@ -12,7 +12,8 @@ import { Kafka, logLevel } from "npm:kafkajs@2.2.4";
 import { startBroker } from "../../mod.ts";
 import { DescribeLogDirsRequest, DescribeLogDirsResponse } from "../../protocol/messages/mod.ts";
 import { RawClient } from "../support/raw_client.ts";
-import { encodeRecordBatch } from "../../protocol/records.ts";
+import { decodeRecords, encodeRecordBatch } from "../../protocol/records.ts";
+import { forEachBatch, totalSize } from "../../protocol/record_batch.ts";
 import { BrokerProcess, decoder, kcat, run } from "../support/helpers.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -263,4 +264,88 @@ Deno.test("memory storage: DescribeLogDirs reports the (memory) dir and partitio
   } finally {
     c.close();
   }
+});
+
+Deno.test("memory storage: a compacted topic is compacted, kafkajs reads the latest per key", async () => {
+  await using b = await startBroker({
+    storage: "memory",
+    host: "127.0.0.1",
+    port: 0,
+    logLevel: "warn",
+    config: { "log.cleaner.backoff.ms": 20 },
+    topics: [{
+      name: "latest",
+      partitions: 1,
+      configs: {
+        "cleanup.policy": "compact",
+        "segment.bytes": 300,
+        "min.cleanable.dirty.ratio": 0.01,
+      },
+    }],
+  });
+  const kafka = new Kafka({ brokers: [b.address], logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  const latest = new Map<string, string>();
+  for (let i = 0; i < 30; i++) {
+    const key = `k${i % 3}`;
+    const value = `v${String(i).padStart(2, "0")}`;
+    await producer.send({ topic: "latest", messages: [{ key, value }] });
+    latest.set(key, value);
+  }
+  await producer.disconnect();
+  const log = b.broker.partition("latest", 0)!;
+  assert.ok(log.segmentCount > 3, `${log.segmentCount} segments`);
+  const records = async () => {
+    const out: { offset: number; key: string; value: string }[] = [];
+    const consumer = kafka.consumer({ groupId: `reader-${crypto.randomUUID()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: "latest", fromBeginning: true });
+    let done!: () => void;
+    const all = new Promise<void>((r) => done = r);
+    await consumer.run({
+      eachMessage: ({ message }) => {
+        out.push({
+          offset: Number(message.offset),
+          key: String(message.key),
+          value: String(message.value),
+        });
+        if (Number(message.offset) === 29) done();
+        return Promise.resolve();
+      },
+    });
+    await all;
+    await consumer.disconnect();
+    return out;
+  };
+  const activeBase = () => log.segmentBaseOffsets().at(-1)!;
+  /** Keys of the records below the active segment, read from the log itself. */
+  const closedKeys = async () => {
+    const keys: string[] = [];
+    let offset = log.logStartOffset;
+    while (offset < activeBase()) {
+      const buf = await log.read(offset, 1 << 20, { minOneBatch: true, upperBound: activeBase() });
+      if (buf.length === 0) break;
+      forEachBatch(buf, (pos, h) => {
+        for (const r of decodeRecords(buf.subarray(pos, pos + totalSize(h))).records) {
+          keys.push(new TextDecoder().decode(r.key!));
+          offset = h.baseOffset + r.offsetDelta + 1;
+        }
+      });
+    }
+    return keys;
+  };
+  // The cleaner runs in the background: wait until the closed segments hold one record a key.
+  await waitFor(() => "the closed segments compacted to one record per key", async () => {
+    const keys = await closedKeys();
+    return keys.length > 0 && new Set(keys).size === keys.length;
+  });
+  const got = await records();
+  const cleanPart = got.filter((r) => r.offset < activeBase());
+  assert.equal(new Set(cleanPart.map((r) => r.key)).size, cleanPart.length, "one per key");
+  assert.ok(got.length < 30, `${got.length} records left of 30`);
+  const final = new Map(got.map((r) => [r.key, r.value]));
+  assert.deepEqual(final, latest);
+  assert.deepEqual(got.map((r) => r.offset), [...got.map((r) => r.offset)].sort((x, y) => x - y));
+  assert.equal(got.at(-1)!.offset, 29);
 });
