@@ -290,6 +290,7 @@ export async function main(args: string[]): Promise<void> {
     statusIntervalMs: STATUS_INTERVAL_MS,
   };
   if (inMemory) {
+    if (v["data-dir"] !== undefined) log.warn("--data-dir is not used with --storage memory");
     log.info("storage in memory: nothing is written to disk, everything goes on exit");
   } else if (devDataDir) {
     log.info(`dev mode: data in ${devDataDir} (a temp directory, removed on exit)`);

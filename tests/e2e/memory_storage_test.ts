@@ -144,6 +144,11 @@ Deno.test("--storage memory: kcat produce and consume, group consume, nothing on
     try {
       assert.ok(p.lines.some((l) => l.includes("storage in memory")), p.lines.join("\n"));
       assert.ok(p.lines.some((l) => l.includes("data dir (memory)")), p.lines.join("\n"));
+      // BrokerProcess passes --data-dir: it is named as unused, and stays empty below.
+      assert.ok(
+        p.lines.some((l) => l.includes("WARN  --data-dir is not used with --storage memory")),
+        p.lines.join("\n"),
+      );
       const lines = Array.from({ length: 100 }, (_, i) => `key-${i}\tvalue-${i}`);
       await kcat(p.address, ["-P", "-t", "mem", "-K", "\t", "-p", "0"], {
         stdin: lines.join("\n") + "\n",
