@@ -1,8 +1,9 @@
 /**
- * PartitionLog: one partition's log, Kafka's UnifiedLog. It owns the directory
- * `<dataDir>/<topic>-<partition>` through a LocalLog (storage/local_log.ts: the ordered
- * segments), the producer state, the TransactionIndex and the offsets the broker reports
- * (log start, log end, high watermark, last stable offset). Appends pass the LogValidator
+ * PartitionLog: one partition's log, Kafka's UnifiedLog. It owns its segments through a
+ * LocalLogStore (storage/local_log_store.ts): a LocalLog (storage/local_log.ts: segment files
+ * in `<dataDir>/<topic>-<partition>`) or, with `engine: "memory"`, a MemoryLog
+ * (storage/memory_log.ts); and the producer state, the TransactionIndex and the offsets the
+ * broker reports (log start, log end, high watermark, last stable offset). Appends pass the LogValidator
  * (storage/log_validator.ts) first; retention counts with storage/log_retention.ts.
  *
  * Appends are serialised through a promise chain — one writer per partition — and run their
