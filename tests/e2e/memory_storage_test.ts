@@ -1,6 +1,7 @@
 /**
  * The memory storage engine end to end: `startBroker({ dev: true, storage: "memory" })` serves
- * kafkajs produce/consume, a consumer group with committed offsets and transactions
+ * kafkajs produce/consume, ListOffsets by timestamp, a consumer group with committed offsets
+ * and transactions
  * (read_committed skips the aborted one) without creating a file; the CLI's `--storage memory`
  * serves kcat (plain and group consumers) and leaves the directory it was given empty;
  * DescribeLogDirs names the one log "dir" `(memory)` with the partitions' sizes in memory.
@@ -37,7 +38,7 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-Deno.test("memory storage: kafkajs produce, group consume, transactions; no file created", async () => {
+Deno.test("memory storage: kafkajs produce, ListOffsets by time, group consume, transactions; no file created", async () => {
   // Dev mode makes a temp data dir with the file engine: with TMPDIR pointing at an empty
   // directory, any directory it made would show up there.
   const tmp = await Deno.makeTempDir({ prefix: "tributary-memtest-" });
@@ -64,6 +65,7 @@ Deno.test("memory storage: kafkajs produce, group consume, transactions; no file
       key: `k${i}`,
       value: `v${i}`,
       partition: i % 2,
+      timestamp: String(1_000_000 + i),
     }));
     await producer.send({ topic: "plain", messages: sent });
     await producer.disconnect();
@@ -85,6 +87,12 @@ Deno.test("memory storage: kafkajs produce, group consume, transactions; no file
     const admin = kafka.admin();
     await admin.connect();
     try {
+      // ListOffsets by timestamp: partition 0 holds 1_000_000 + 0, 2, 4..., partition 1 + 1, 3...
+      const byTime = await admin.fetchTopicOffsetsByTimestamp("plain", 1_000_010);
+      assert.deepEqual(
+        byTime.map((o) => [o.partition, o.offset]).sort(),
+        [[0, "5"], [1, "5"]],
+      );
       const [committed] = await admin.fetchOffsets({ groupId: "mem-group", topics: ["plain"] });
       assert.deepEqual(
         committed.partitions.map((p) => [p.partition, p.offset]).sort(),
