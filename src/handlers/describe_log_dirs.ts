@@ -6,6 +6,8 @@
  * none of whose partitions matched), each with its size (bytes of its local segments, Kafka's
  * `log.size`), offsetLag 0 (a single replica: the log end offset is the high watermark) and
  * isFutureKey false (no AlterReplicaLogDirs). Topics are sorted by name, partitions by index.
+ * With memory storage the one log dir is named `(memory)` (not a path), sizes are the bytes
+ * held in memory, and v4's volume space is -1.
  * Version notes: v0–1 have the same layout (v0 was removed in Kafka 4.0, 3.9 serves it);
  * v2 is flexible; v3 adds the top-level errorCode (0); v4 adds totalBytes and usableBytes of
  * the volume the data directory is on (statfs, which needs --allow-sys, as `deno task start`
