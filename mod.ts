@@ -5,6 +5,7 @@
  * import { startBroker } from "./mod.ts";
  * await using broker = await startBroker({
  *   dev: true, // no initial rebalance delay, short session timeouts, a temp data dir
+ *   storage: "memory", // or "file" (the default): nothing on disk, gone on close
  *   port: 0,
  *   topics: [{ name: "orders", partitions: 3, configs: { "cleanup.policy": "compact" } }],
  * });
@@ -21,8 +22,11 @@ import { makeDevDataDir, withDevModeConfig } from "./src/dev_mode.ts";
 import { setLogLevel } from "./src/log.ts";
 import { ErrorCode, KafkaError } from "./protocol/errors.ts";
 import type { FaultInjector } from "./src/faults.ts";
+import type { StorageEngine } from "./storage/local_log_store.ts";
 
 export type { BrokerOptions } from "./src/broker.ts";
+/** Where partition data lives: "file" (the data directory) or "memory" (nothing on disk). */
+export type { StorageEngine } from "./storage/local_log_store.ts";
 export { Broker } from "./src/broker.ts";
 export { ErrorCode, KafkaError } from "./protocol/errors.ts";
 /** Thrown by startBroker when another broker holds the data directory's `.lock`. */
@@ -39,6 +43,7 @@ export {
 
 /** A topic startBroker creates before it resolves (kept as it is when it already exists). */
 export interface TopicSpec {
+  /** The topic's name. */
   name: string;
   /** Partition count (default: `num.partitions`). */
   partitions?: number;
@@ -46,6 +51,7 @@ export interface TopicSpec {
   configs?: Record<string, string | number | boolean>;
 }
 
+/** startBroker's options: the broker's, plus dev mode, logging, workers and topics. */
 export interface StartBrokerOptions extends BrokerOptions {
   /**
    * Dev mode: no initial rebalance delay, short group session timeouts, one partition per
@@ -64,11 +70,15 @@ export interface StartBrokerOptions extends BrokerOptions {
   topics?: TopicSpec[];
 }
 
+/** A started broker: where clients connect, the Broker itself, and close (or `await using`). */
 export interface BrokerHandle extends AsyncDisposable {
   /** `host:port` a client should bootstrap from (the advertised address). */
   readonly address: string;
+  /** The advertised host. */
   readonly host: string;
+  /** The bound port. */
   readonly port: number;
+  /** The broker (its topics, partitions, config and metrics). */
   readonly broker: Broker;
   /**
    * Fault injection on this broker (on in dev mode, else with
@@ -77,8 +87,13 @@ export interface BrokerHandle extends AsyncDisposable {
    * `list()`.
    */
   readonly faults: FaultInjector;
-  /** The data directory (dev mode's temp directory when it made one). */
+  /**
+   * The data directory (dev mode's temp directory when it made one); `"(memory)"`, not a path,
+   * with `storage: "memory"`.
+   */
   readonly dataDir: string;
+  /** The storage engine in use. */
+  readonly storage: StorageEngine;
   /** Bound port of the admin HTTP API (started with `adminPort`), else undefined. */
   readonly adminPort?: number;
   /** `http://host:port` of the admin API and console, else undefined. */
@@ -98,11 +113,13 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
   }
   if (logLevel !== undefined) setLogLevel(logLevel);
   let tempDir: string | null = null;
+  const inMemory = (brokerOptions.storage ?? brokerOptions.config?.["tributary.storage.engine"]) ===
+    "memory";
   if (dev) {
     brokerOptions.config = withDevModeConfig(brokerOptions.config);
     const c = brokerOptions.config;
     if (
-      brokerOptions.dataDir === undefined && c["log.dirs"] === undefined &&
+      !inMemory && brokerOptions.dataDir === undefined && c["log.dirs"] === undefined &&
       c["log.dir"] === undefined
     ) {
       tempDir = await makeDevDataDir();
@@ -155,6 +172,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
     broker,
     faults: broker.faults,
     dataDir: broker.dataDir,
+    storage: broker.logs.engine,
     adminPort: admin?.port,
     adminUrl,
     close,

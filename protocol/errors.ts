@@ -148,6 +148,7 @@ export function errorName(code: number): string {
 
 /** An error that maps onto a Kafka error code; handlers turn it into a response field. */
 export class KafkaError extends Error {
+  /** `code` is the Kafka error code; the message defaults to its name. */
   constructor(readonly code: number, message?: string) {
     super(message ?? errorName(code));
     this.name = "KafkaError";

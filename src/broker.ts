@@ -11,6 +11,8 @@ import {
 import { decompress } from "../protocol/compression.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { LogManager, type TopicMetadata } from "../storage/log_manager.ts";
+import type { StorageEngine } from "../storage/local_log_store.ts";
+import { MEMORY_DATA_DIR } from "../storage/memory_log_directory.ts";
 import { LogDirLock } from "../storage/log_dir_lock.ts";
 import type { PartitionLog } from "../storage/partition_log.ts";
 import { setReadBufferAllocator } from "../storage/log_segment.ts";
@@ -53,13 +55,20 @@ import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
+/** How a broker starts: addresses, data directory or memory storage, Kafka settings, admin API. */
 export interface BrokerOptions {
   /** Bind address (default `::`, IPv4 and IPv6, where the host has IPv6; else 0.0.0.0). */
   host?: string;
   /** Port; 0 picks a free one (default 9092). */
   port?: number;
-  /** Data directory (default ./data). */
+  /** Data directory (default ./data; unused with `storage: "memory"`). */
   dataDir?: string;
+  /**
+   * Storage engine (default: `tributary.storage.engine`, else "file"). "memory" keeps every
+   * partition, the catalogue and dynamic configs in memory: no data directory is created or
+   * locked, nothing survives close. One worker only; no tiered storage.
+   */
+  storage?: StorageEngine;
   /** Host name put in Metadata responses (default: the bind host, or 127.0.0.1 for 0.0.0.0). */
   advertisedHost?: string;
   /** Port put in Metadata responses (default: the bound port). */
@@ -83,6 +92,17 @@ export interface BrokerOptions {
   /** Called once storage is open, before coordinators load (the supervisor starts the rest). */
   onStorageOpen?: () => void;
 }
+
+/** The storage engine: the `storage` option, else `tributary.storage.engine`. */
+export function storageEngineOf(options: BrokerOptions, config: BrokerConfig): StorageEngine {
+  const engine = options.storage ?? config.get("tributary.storage.engine");
+  if (engine !== "file" && engine !== "memory") {
+    throw new ConfigError("storage", `unknown storage engine ${engine} (file or memory)`);
+  }
+  return engine;
+}
+
+export { MEMORY_DATA_DIR };
 
 /** The data directory: `dataDir`, else `log.dirs`, else `log.dir`, else ./data. */
 export function dataDirOf(options: BrokerOptions, config: BrokerConfig): string {
@@ -112,9 +132,15 @@ function remoteStorageFor(config: BrokerConfig, dataDir: string): RemoteStorageM
   }
 }
 
+/**
+ * One broker: storage, coordinators, the Kafka listener and optionally the admin API. Start it
+ * with startBroker() (mod.ts) or Broker.start(); close() flushes and closes everything.
+ */
 export class Broker {
-  readonly registry = new HandlerRegistry();
-  readonly metrics = new Metrics();
+  /** Every API this broker serves, with its versions (what ApiVersions advertises). */
+  readonly registry: HandlerRegistry = new HandlerRegistry();
+  /** Request, traffic and connection counters (the admin API and /metrics read them). */
+  readonly metrics: Metrics = new Metrics();
   /**
    * Bytes of requests being read or handled on this worker's connections: its share of
    * `queued.max.request.bytes` (each worker holds the requests of the connections it accepted).
@@ -131,7 +157,8 @@ export class Broker {
    * connections, a hang. Refuses changes unless `tributary.fault.injection.enable`.
    */
   readonly faults: FaultInjector;
-  readonly startedAt = Date.now();
+  /** When this broker object was made (ms since the epoch). */
+  readonly startedAt: number = Date.now();
   private listener?: Deno.TcpListener;
   private flushTimer?: ReturnType<typeof setInterval>;
   private stopStatusReport?: () => void;
@@ -140,9 +167,13 @@ export class Broker {
   private dirLock: LogDirLock | null = null;
   /** The admin HTTP server, when started with `adminPort`. */
   admin?: AdminServer;
+  /** The bind address. */
   host = "0.0.0.0";
+  /** The bound port (the real one when 0 was asked for). */
   port = 0;
+  /** The host name Metadata responses give clients. */
   advertisedHost = "127.0.0.1";
+  /** The port Metadata responses give clients. */
   advertisedPort = 0;
 
   /** Consumer groups and committed offsets (this broker coordinates every group). */
@@ -209,7 +240,12 @@ export class Broker {
     this.propagation = new Propagation(cluster);
     this.replicaManager = new ReplicaManager(logs, config, dataDir, cluster);
     this.topicAdmin = new TopicAdmin(config, logs, this.metrics, this.propagation, cluster);
-    this.dynamicConfig = new DynamicConfig(config, logs, dataDir, this.propagation);
+    this.dynamicConfig = new DynamicConfig(
+      config,
+      logs,
+      logs.engine === "file" ? dataDir : null,
+      this.propagation,
+    );
     // What the coordinators' logs and marker writer need of the broker.
     const host = {
       topic: (name: string) => logs.getTopic(name),
@@ -294,10 +330,12 @@ export class Broker {
     return !this.cluster || this.cluster.isController;
   }
 
+  /** node.id, as Metadata reports it. */
   get nodeId(): number {
     return this.config.nodeId;
   }
 
+  /** The cluster id (meta.properties; fresh on every start with memory storage). */
   get clusterId(): string {
     return this.logs.clusterId;
   }
@@ -315,12 +353,16 @@ export class Broker {
       log.info(`configs accepted with no effect here: ${config.withoutEffect.join(", ")}`);
     }
     groupConfigFrom(config); // cross-checks group.consumer.* before storage is opened
-    const dataDir = dataDirOf(options, config);
-    await Deno.mkdir(dataDir, { recursive: true });
+    const engine = storageEngineOf(options, config);
+    if (engine === "memory" && cluster) {
+      throw new ConfigError("storage", "the memory engine runs one worker (use --workers 1)");
+    }
+    const dataDir = engine === "memory" ? MEMORY_DATA_DIR : dataDirOf(options, config);
+    if (engine === "file") await Deno.mkdir(dataDir, { recursive: true });
     // With workers the supervisor holds the lock for all of them.
-    const dirLock = cluster ? null : LogDirLock.acquire(dataDir);
+    const dirLock = cluster || engine === "memory" ? null : LogDirLock.acquire(dataDir);
     try {
-      const broker = await Broker.open(options, config, dataDir);
+      const broker = await Broker.open(options, config, dataDir, engine);
       broker.dirLock = dirLock;
       if (controller) {
         await logStartupSummary(broker, startedAt);
@@ -340,11 +382,19 @@ export class Broker {
     options: BrokerOptions,
     config: BrokerConfig,
     dataDir: string,
+    engine: StorageEngine,
   ): Promise<Broker> {
     const cluster = options.cluster;
     const controller = !cluster || cluster.isController;
-    loadDynamicBrokerConfigs(config, dataDir);
-    const remoteStorage = remoteStorageFor(config, dataDir);
+    const durable = engine === "file";
+    if (durable) loadDynamicBrokerConfigs(config, dataDir);
+    if (!durable && config.bool("remote.log.storage.system.enable")) {
+      throw new ConfigError(
+        "remote.log.storage.system.enable",
+        "tiered storage copies segment files; the memory engine has none",
+      );
+    }
+    const remoteStorage = durable ? remoteStorageFor(config, dataDir) : null;
     if (remoteStorage && controller) log.info(`tiered storage in ${remoteStorage.description}`);
     const logs = await LogManager.open(dataDir, {
       nodeId: config.nodeId,
@@ -362,6 +412,7 @@ export class Broker {
       owns: cluster ? (t, p) => cluster.owns(t, p) : undefined,
       catalogueWriter: controller,
       checkpointSuffix: controller ? "" : `.w${cluster!.index}`,
+      engine,
     });
     if (controller) {
       try {
@@ -372,7 +423,7 @@ export class Broker {
       }
     }
     options.onStorageOpen?.();
-    const producerIds = controller ? await ProducerIdManager.open(dataDir) : null;
+    const producerIds = controller ? await ProducerIdManager.open(durable ? dataDir : null) : null;
     // Consumers' reads come from the buffer pool and go back once written to the socket.
     setReadBufferAllocator((n) => bufferPool.take(n));
     const broker = new Broker(config, logs, dataDir, producerIds, cluster);
@@ -495,6 +546,7 @@ export class Broker {
     });
   }
 
+  /** Starts the periodic flush of partitions that went quiet (log.flush.interval.ms). */
   private startFlusher(): void {
     // log.flush.interval.ms is enforced on appends by each partition; this timer catches
     // partitions that went quiet with unflushed data.
@@ -513,14 +565,17 @@ export class Broker {
 
   // ---- catalogue reads, for embedders, the admin API and tests ----------------------
 
+  /** A topic by name, or undefined. */
   topic(name: string): TopicMetadata | undefined {
     return this.logs.getTopic(name);
   }
 
+  /** A topic by its id (Kafka's base64url text form), or undefined. */
   topicById(id: string): TopicMetadata | undefined {
     return this.logs.getTopicById(id);
   }
 
+  /** Every topic, internal ones included. */
   topics(): TopicMetadata[] {
     return this.logs.listTopics();
   }
@@ -535,6 +590,7 @@ export class Broker {
     return this.topicAdmin.createTopic(...args);
   }
 
+  /** This worker's counters and tiering totals. */
   private localStats(): WorkerStats {
     return { metrics: this.metrics.snapshot(), remote: { ...this.logs.remoteLogManager.stats } };
   }

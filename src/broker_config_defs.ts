@@ -35,6 +35,14 @@ export const BROKER_CONFIGS: ConfigDef[] = [
   ),
   def("log.dirs", "string", null, "Data directory (same as --data-dir)."),
   def("log.dir", "string", null, "Data directory when log.dirs is unset."),
+  def(
+    "tributary.storage.engine",
+    "string",
+    "file",
+    "Where partition data lives: file (segment files in the data directory) or memory " +
+      "(nothing on disk, lost on close; one worker, no tiered storage).",
+    { choices: ["file", "memory"] },
+  ),
   def("num.partitions", "int", 1, "Partitions of auto-created topics.", { min: 1 }),
   def("default.replication.factor", "int", 1, "Replication factor reported for new topics.", {
     min: 1,

@@ -6,6 +6,7 @@
  *   --admin-port P  --admin-host H  --admin-token T   (admin HTTP API and console; off by default)
  *   --workers N   (Deno workers; default: the number of cores, at most 16; 1 = all on the main thread)
  *   --dev         dev mode (src/dev_mode.ts): fast group settings, one worker, a temp data dir
+ *   --storage E   file (default) or memory (tributary.storage.engine): memory needs no data dir
  *
  * Settings apply in order: defaults, the --config file, --set, then the dedicated flags.
  * Unknown keys are warned about; an invalid value exits non-zero naming the key.
@@ -45,6 +46,9 @@ const USAGE = `Usage: deno task start [options]
   --dev                    dev mode: no initial rebalance delay, short session timeouts,
                            1 partition per internal topic, 1 worker, and a temp data dir
                            (removed on exit) unless --data-dir is given
+  --storage ENGINE         file (default: segment files in the data directory) or memory
+                           (nothing written to disk, everything lost on exit; one worker;
+                           same as --set tributary.storage.engine=memory)
   --help                   this text
 `;
 
@@ -159,6 +163,7 @@ export async function main(args: string[]): Promise<void> {
         "admin-token": { type: "string" },
         workers: { type: "string" },
         dev: { type: "boolean" },
+        storage: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -194,6 +199,14 @@ export async function main(args: string[]): Promise<void> {
     settings.set(s.slice(0, eq).trim(), s.slice(eq + 1));
   }
 
+  if (v.storage !== undefined) {
+    if (v.storage !== "file" && v.storage !== "memory") {
+      fail(`--storage: '${v.storage}' is not a storage engine (file or memory)`);
+    }
+    settings.set("tributary.storage.engine", v.storage);
+  }
+  const inMemory = settings.get("tributary.storage.engine") === "memory";
+
   let devDataDir: string | null = null;
   let wantDevDir = false;
   let dataDir = v["data-dir"] === undefined ? undefined : userPath(v["data-dir"]);
@@ -201,7 +214,9 @@ export async function main(args: string[]): Promise<void> {
     for (const [k, val] of Object.entries(withDevModeConfig(Object.fromEntries(settings)))) {
       settings.set(k, String(val));
     }
-    if (dataDir === undefined && !settings.has("log.dirs") && !settings.has("log.dir")) {
+    if (
+      !inMemory && dataDir === undefined && !settings.has("log.dirs") && !settings.has("log.dir")
+    ) {
       wantDevDir = true;
     }
   }
@@ -246,12 +261,13 @@ export async function main(args: string[]): Promise<void> {
   // One worker per core, up to 16: a request is local to its worker with odds of about one
   // in N, so past that more workers mostly add messages between them.
   const cores = navigator.hardwareConcurrency || 1;
-  let workers = v.dev ? 1 : Math.min(cores, 16);
+  let workers = v.dev || inMemory ? 1 : Math.min(cores, 16);
   if (v.workers !== undefined) {
     if (!/^\d+$/.test(v.workers) || Number(v.workers) < 1 || Number(v.workers) > 256) {
       fail(`--workers: '${v.workers}' is not a worker count (1-256)`);
     }
     workers = Number(v.workers);
+    if (inMemory && workers > 1) fail("--workers: the memory storage engine runs one worker");
   }
   const bindHost = host ?? defaultBindHost();
   dataDir ??= userPath(settings.get("log.dirs") ?? settings.get("log.dir") ?? "./data");
@@ -260,7 +276,7 @@ export async function main(args: string[]): Promise<void> {
     const made = dataDir = devDataDir = await makeDevDataDir();
     undoOnFail = () => Deno.removeSync(made, { recursive: true });
   }
-  await checkDataDir(dataDir);
+  if (!inMemory) await checkDataDir(dataDir);
   const brokerOptions = {
     host,
     port,
@@ -273,7 +289,10 @@ export async function main(args: string[]): Promise<void> {
     adminToken,
     statusIntervalMs: STATUS_INTERVAL_MS,
   };
-  if (devDataDir) {
+  if (inMemory) {
+    if (v["data-dir"] !== undefined) log.warn("--data-dir is not used with --storage memory");
+    log.info("storage in memory: nothing is written to disk, everything goes on exit");
+  } else if (devDataDir) {
     log.info(`dev mode: data in ${devDataDir} (a temp directory, removed on exit)`);
   } else if (v.dev) log.info(`dev mode: data in ${dataDir}`);
   /** Dev mode's temp directory goes once the broker is closed. */

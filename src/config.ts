@@ -197,10 +197,10 @@ function checkRange(d: ConfigDef, n: number): number {
 export class BrokerConfig {
   private readonly values = new Map<string, ConfigValue>();
   /** Set at runtime (AlterConfigs) for this broker ("1") and as cluster default (""). */
-  readonly dynamicBroker = new Map<string, ConfigValue>();
-  readonly dynamicDefault = new Map<string, ConfigValue>();
+  readonly dynamicBroker: Map<string, ConfigValue> = new Map();
+  readonly dynamicDefault: Map<string, ConfigValue> = new Map();
   /** Keys set explicitly (file, --set, or AlterConfigs), for DescribeConfigs sources. */
-  readonly explicit = new Set<string>();
+  readonly explicit: Set<string> = new Set();
   /** Keys given that this broker does not know (warned about at start). */
   readonly unknown: string[] = [];
   /** Kafka settings given that have no effect here (said at start). */

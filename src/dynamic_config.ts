@@ -61,7 +61,8 @@ export class DynamicConfig implements DynamicConfigApi {
   constructor(
     private readonly config: BrokerConfig,
     private readonly logs: LogManager,
-    private readonly dataDir: string,
+    /** Where they persist; null (the memory engine): nowhere. */
+    private readonly dataDir: string | null,
     private readonly propagation: Propagation,
   ) {}
 
@@ -123,13 +124,14 @@ export class DynamicConfig implements DynamicConfigApi {
 
   /** Another worker changed them: re-read the saved configs and apply them here. */
   reload(): void {
-    loadDynamicBrokerConfigs(this.config, this.dataDir);
+    if (this.dataDir !== null) loadDynamicBrokerConfigs(this.config, this.dataDir);
     this.apply();
   }
 
   private save(): void {
     const asText = (m: Map<string, ConfigValue>) =>
       Object.fromEntries([...m].map(([k, v]) => [k, String(v)]));
+    if (this.dataDir === null) return;
     writeFileAtomic(
       `${this.dataDir}/${DYNAMIC_CONFIG_FILE}`,
       JSON.stringify({

@@ -82,7 +82,7 @@ export interface RequestCounters {
 /** A latency histogram: cumulative-ready bucket counts plus sum and count. */
 export class Histogram {
   /** counts[i] = observations <= LATENCY_BUCKETS_SECONDS[i] and > the previous bound. */
-  readonly counts = new Array<number>(LATENCY_BUCKETS_SECONDS.length).fill(0);
+  readonly counts: number[] = new Array<number>(LATENCY_BUCKETS_SECONDS.length).fill(0);
   count = 0;
   sumSeconds = 0;
 
@@ -107,16 +107,16 @@ export class Histogram {
 
 export class Metrics {
   /** By `${apiKey}:${version}`. */
-  readonly requests = new Map<string, RequestCounters>();
+  readonly requests: Map<string, RequestCounters> = new Map();
   /** Error occurrences by `${apiKey}:${version}:${errorCode}` (one per error in a response). */
-  readonly errors = new Map<string, number>();
+  readonly errors: Map<string, number> = new Map();
   /** Handler latency by API key. */
-  readonly latency = new Map<number, Histogram>();
-  readonly topicBytesIn = new Map<string, number>();
-  readonly topicRecordsIn = new Map<string, number>();
-  readonly topicBytesOut = new Map<string, number>();
+  readonly latency: Map<number, Histogram> = new Map();
+  readonly topicBytesIn: Map<string, number> = new Map();
+  readonly topicRecordsIn: Map<string, number> = new Map();
+  readonly topicBytesOut: Map<string, number> = new Map();
   /** Authorization denials by `${resourceType}:${operation}` (Kafka's ACL codes). */
-  readonly authorizationDenials = new Map<string, number>();
+  readonly authorizationDenials: Map<string, number> = new Map();
   connectionsOpen = 0;
   connectionsTotal = 0;
   /** The request budget whose use is exported (set by the broker). */

@@ -11,7 +11,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { forEachBatch, lastOffset } from "../protocol/record_batch.ts";
 import { legacyOffsetsBefore } from "../storage/legacy_offsets.ts";
 import type { AppendOptions, PartitionLog } from "../storage/partition_log.ts";
-import { peekRecords } from "./record_peek.ts";
+import { peekRecords, type PeekResult } from "./record_peek.ts";
 import { type PartitionTiers, partitionTiers } from "./partition_tiers.ts";
 import { bufferPool } from "./buffer_pool.ts";
 import { errorCodeOf, errorMessageOf } from "./handlers/util.ts";
@@ -85,13 +85,76 @@ function abortedIn(log: PartitionLog, fetchOffset: number, records: Uint8Array) 
   }));
 }
 
+/** A producer with state on a partition, as DescribeProducers reports it. */
+export interface ProducerSummary {
+  producerId: number;
+  producerEpoch: number;
+  lastSequence: number;
+  lastTimestamp: number;
+  coordinatorEpoch: number;
+  currentTxnStartOffset: number;
+}
+
 /** What an operation may ask of the broker around the partition (the ReplicaManager). */
 export interface PartitionOpHost {
   /** Whether a cold tier is configured (remote.log.storage.system.enable). */
   readonly remoteStorageEnabled: boolean;
 }
 
-export const PARTITION_OPS = {
+/**
+ * The operations, spelled out (the table below implements it): a named type keeps the
+ * peer-call types (PartitionOpArgs, PartitionOpResult) explicit for JSR's type checks.
+ */
+export interface PartitionOps {
+  append(
+    host: PartitionOpHost,
+    log: PartitionLog,
+    a: { records: Uint8Array; opts?: AppendOptions },
+  ): Promise<AppendOutcome>;
+  fetch(
+    host: PartitionOpHost,
+    log: PartitionLog,
+    a: {
+      offset: number;
+      maxBytes: number;
+      minOneBatch: boolean;
+      committed: boolean;
+      remoteWaitMs: number;
+    },
+  ): Promise<FetchOutcome>;
+  listOffset(
+    host: PartitionOpHost,
+    log: PartitionLog,
+    a: { timestamp: number; committed: boolean },
+  ): Promise<{ errorCode: number; offset: number; timestamp: number; leaderEpoch: number }>;
+  legacyOffsets(
+    host: PartitionOpHost,
+    log: PartitionLog,
+    a: { timestamp: number; maxNumOffsets: number; fromConsumer: boolean },
+  ): Promise<number[]>;
+  deleteRecordsBefore(
+    host: PartitionOpHost,
+    log: PartitionLog,
+    a: { offset: number },
+  ): Promise<number>;
+  producers(
+    host: PartitionOpHost,
+    log: PartitionLog,
+    a: Record<string, never>,
+  ): Promise<ProducerSummary[]>;
+  status(
+    host: PartitionOpHost,
+    log: PartitionLog,
+    a: Record<string, never>,
+  ): Promise<PartitionStatus>;
+  peek(
+    host: PartitionOpHost,
+    log: PartitionLog,
+    a: { offset?: number; limit?: number; maxBytes?: number },
+  ): Promise<PeekResult>;
+}
+
+export const PARTITION_OPS: PartitionOps = {
   /** Produce: validate and append record batches as received (see storage/partition_log.ts). */
   async append(
     _host: PartitionOpHost,
@@ -232,7 +295,11 @@ export const PARTITION_OPS = {
   },
 
   /** DescribeProducers: the idempotent and transactional producers with state here. */
-  producers(_host: PartitionOpHost, log: PartitionLog, _a: Record<string, never>) {
+  producers(
+    _host: PartitionOpHost,
+    log: PartitionLog,
+    _a: Record<string, never>,
+  ): Promise<ProducerSummary[]> {
     return Promise.resolve(
       log.producerState.activeProducers().map((p) => ({
         producerId: p.producerId,
@@ -267,12 +334,11 @@ export const PARTITION_OPS = {
     _host: PartitionOpHost,
     log: PartitionLog,
     a: { offset?: number; limit?: number; maxBytes?: number },
-  ) {
+  ): Promise<PeekResult> {
     return peekRecords(log, a);
   },
 };
 
-export type PartitionOps = typeof PARTITION_OPS;
 export type PartitionOpName = keyof PartitionOps;
 export type PartitionOpArgs<K extends PartitionOpName> = Parameters<PartitionOps[K]>[2];
 export type PartitionOpResult<K extends PartitionOpName> = Awaited<ReturnType<PartitionOps[K]>>;

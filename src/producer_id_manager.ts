@@ -10,13 +10,15 @@ export class ProducerIdManager {
   private blockEnd = 0;
   private reserving: Promise<void> | null = null;
 
-  private constructor(private readonly file: string) {}
+  private constructor(private readonly file: string | null) {}
 
-  static async open(dataDir: string): Promise<ProducerIdManager> {
+  /** Ids recorded under `dataDir`, or (null: the memory engine) only in memory. */
+  static async open(dataDir: string | null): Promise<ProducerIdManager> {
+    if (dataDir === null) return new ProducerIdManager(null);
     await Deno.mkdir(`${dataDir}/meta`, { recursive: true });
     const m = new ProducerIdManager(`${dataDir}/meta/producer_id_block`);
     try {
-      const text = await Deno.readTextFile(m.file);
+      const text = await Deno.readTextFile(m.file!);
       const end = Number(text.trim());
       if (Number.isSafeInteger(end) && end >= 0) m.nextId = m.blockEnd = end;
     } catch (e) {
@@ -35,6 +37,11 @@ export class ProducerIdManager {
 
   private async reserve(): Promise<void> {
     const end = this.blockEnd + BLOCK;
+    if (this.file === null) {
+      this.nextId = this.blockEnd;
+      this.blockEnd = end;
+      return;
+    }
     const tmp = `${this.file}.tmp`;
     const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
     try {

@@ -25,7 +25,7 @@ export interface SocketServerOptions {
 }
 
 export class SocketServer implements ConnectionHost {
-  readonly connections = new Set<Connection>();
+  readonly connections: Set<Connection> = new Set();
   private listener?: Deno.TcpListener;
   private acceptLoop?: Promise<void>;
 

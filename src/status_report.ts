@@ -4,6 +4,7 @@
  * `statusIntervalMs`, one line per interval (connections, partitions, bytes in/out per
  * second). Logged by the controller only (worker 0 with workers), from whole-broker numbers.
  */
+import { MEMORY_DATA_DIR } from "../storage/memory_log_directory.ts";
 import { join } from "node:path";
 import type { Metrics } from "./metrics.ts";
 import { isInternalTopic } from "./internal_topic.ts";
@@ -55,9 +56,14 @@ function topicCounts(broker: StatusSource): { topics: number; partitions: number
 /** The start-up line: what was recovered and how long start-up took. */
 export async function logStartupSummary(broker: StatusSource, startedAt: number): Promise<void> {
   const { topics, partitions } = topicCounts(broker);
+  const took = `started in ${Math.round(performance.now() - startedAt)} ms`;
+  if (broker.dataDir === MEMORY_DATA_DIR) {
+    log.info(`${took}: ${topics} topic(s), ${partitions} partition(s), storage in memory`);
+    return;
+  }
   const bytes = await logBytes(broker.dataDir);
   log.info(
-    `started in ${Math.round(performance.now() - startedAt)} ms: ${topics} topic(s), ` +
+    `${took}: ${topics} topic(s), ` +
       `${partitions} partition(s), ${formatBytes(bytes)} recovered from ${broker.dataDir}`,
   );
 }

@@ -25,8 +25,8 @@ export abstract class AbstractIndex {
     readonly path: string,
     readonly baseOffset: number,
     public maxEntries: number,
-    fileEntries = 0,
-    fileExists = fileEntries > 0,
+    fileEntries: number = 0,
+    fileExists: boolean = fileEntries > 0,
   ) {
     this.fileInSync = fileExists;
     this.count = fileEntries;

@@ -6,7 +6,7 @@
  * (log start, log end), producer state and the cold tier are PartitionLog's (Kafka's
  * UnifiedLog), which calls this from inside its append chain.
  */
-import { renameSync, rmSync, statSync } from "node:fs";
+import { renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { fsyncDir } from "./file_io.ts";
 import type { SegmentTime } from "./legacy_offsets.ts";
@@ -16,17 +16,23 @@ import { type Decompressor, LogSegment } from "./log_segment.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
 import { ReadFailures } from "./segment_damage.ts";
 import type { TimestampOffset } from "./time_index.ts";
+import type { ClosedSegment, LoadedLog, LocalLogStore, SegmentRef } from "./local_log_store.ts";
+import {
+  loadSegmentFiles,
+  rebuildProducerState,
+  recoverSegments,
+  type RecoveryInfo,
+} from "./log_loader.ts";
+import type { ProducerStateEntry, ProducerStateManager } from "./producer_state.ts";
+import { writeSnapshot } from "./producer_snapshot.ts";
+import type { AbortedTxn, TransactionIndex } from "./transaction_index.ts";
+import type { BatchHeader } from "../protocol/record_batch.ts";
+import { CLEAN_SHUTDOWN_FILE } from "./log_files.ts";
 
-/** A closed (non-active) local segment, for the RemoteLogManager and the LogCleaner. */
-export interface ClosedSegment {
-  segment: LogSegment;
-  baseOffset: number;
-  /** Last offset the segment covers: the next segment's base offset - 1. */
-  endOffset: number;
-  size: number;
-}
+export type { ClosedSegment };
 
-export class LocalLog {
+export class LocalLog implements LocalLogStore<LogSegment> {
+  readonly durable = true;
   /** Oldest first; never empty once loaded (the last one is the active segment). */
   readonly segments: LogSegment[] = [];
   private cfg: LogConfig;
@@ -95,6 +101,82 @@ export class LocalLog {
       }
     }
     return found;
+  }
+
+  // ---------------------------------------------------------------- open and close
+
+  /**
+   * Recovery (the LogLoader's): segment files found, damage truncated, indexes rebuilt, then
+   * producer state rolled forward from the newest usable snapshot.
+   */
+  load(
+    start: (baseOffset: number, logEnd: number) => number,
+    producerState: ProducerStateManager,
+    txnIndex: TransactionIndex,
+    recovery: RecoveryInfo,
+  ): LoadedLog {
+    const files = loadSegmentFiles(this.dir, this.cfg, this.name);
+    recovery.cleanShutdown = files.cleanShutdown;
+    this.segments.push(...files.segments);
+    const r = recoverSegments(this.segments, files.cleanShutdown, this.name, () => {
+      fsyncDir(this.dir);
+    });
+    recovery.truncatedBytes = r.truncatedBytes;
+    recovery.reason = r.reason;
+    recovery.rebuiltIndexes = r.rebuiltIndexes;
+    recovery.deletedSegments = r.deletedSegments;
+    recovery.dropped = r.dropped;
+    const active = this.active;
+    const leo = active.nextOffset >= 0 ? active.nextOffset : active.baseOffset;
+    recovery.replayedBatches += rebuildProducerState(
+      this,
+      files.snapshots,
+      start(this.baseOffset, leo),
+      leo,
+      producerState,
+      txnIndex,
+    );
+    for (const s of this.segments) s.releaseHandles();
+    return { logEndOffset: leo, baseOffset: this.baseOffset };
+  }
+
+  writeProducerSnapshot(offset: number, producers: ProducerStateEntry[], txns: AbortedTxn[]): void {
+    writeSnapshot(this.dir, offset, producers, txns);
+  }
+
+  /** Seals every segment, runs `beforeMark` (the producer snapshot), marks the shutdown clean. */
+  close(beforeMark: () => void): void {
+    for (const s of this.segments) s.close();
+    beforeMark();
+    // Written after everything above is durable; if it is lost, the next open is merely slower.
+    writeFileSync(`${this.dir}/${CLEAN_SHUTDOWN_FILE}`, "");
+  }
+
+  releaseHandles(): void {
+    for (const s of this.segments) s.releaseHandles();
+  }
+
+  // ---------------------------------------------------------------- append
+
+  /** Writes to the active segment; a failed write is cut back so nothing of it stays. */
+  append(records: Uint8Array, headers: BatchHeader[]): void {
+    const seg = this.active;
+    const before = seg.size;
+    try {
+      seg.append(records, headers);
+    } catch (e) {
+      try {
+        seg.truncateToSize(before);
+      } catch {
+        // the append's error is what matters
+      }
+      throw e;
+    }
+  }
+
+  /** fsyncs the active segment. */
+  flush(): Promise<void> {
+    return this.active.flushAsync();
   }
 
   // ---------------------------------------------------------------- reads
@@ -216,16 +298,49 @@ export class LocalLog {
   }
 
   /** Whether `seg` is still one of this log's closed segments (not deleted or replaced). */
-  holdsClosedSegment(seg: LogSegment): boolean {
-    const i = this.segments.indexOf(seg);
+  holdsClosedSegment(seg: SegmentRef): boolean {
+    const i = this.segments.indexOf(seg as LogSegment);
     return i >= 0 && i < this.segments.length - 1;
   }
 
-  /** Reads a closed segment's .log, .index and .timeindex for upload (asynchronously). */
-  async readSegmentFiles(seg: LogSegment): Promise<LogSegmentData> {
-    if (!this.holdsClosedSegment(seg)) {
-      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `segment ${seg.baseOffset} is gone`);
+  /** A closed segment's .log bytes; null when retention deleted it meanwhile. */
+  async readClosedSegment(ref: SegmentRef): Promise<Uint8Array | null> {
+    if (!this.holdsClosedSegment(ref)) return null;
+    const seg = ref as LogSegment;
+    try {
+      const b = await Deno.readFile(seg.logPath);
+      return b.length > seg.size ? b.subarray(0, seg.size) : b;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return null; // deleted by retention meanwhile
+      throw e;
     }
+  }
+
+  /** Writes `cleaned` to `<base>.log.cleaned`, fsyncs it, then swaps it in (replaceWithCleaned). */
+  async replaceClosedSegment(
+    ref: SegmentRef,
+    cleaned: Uint8Array,
+    isClosed: () => boolean,
+  ): Promise<boolean> {
+    if (!this.holdsClosedSegment(ref)) return false;
+    const seg = ref as LogSegment;
+    const path = this.cleanedPathFor(seg);
+    await Deno.writeFile(path, cleaned);
+    const f = await Deno.open(path, { read: true, write: true });
+    try {
+      await f.sync();
+    } finally {
+      f.close();
+    }
+    return this.replaceWithCleaned(seg, isClosed());
+  }
+
+  /** Reads a closed segment's .log, .index and .timeindex for upload (asynchronously). */
+  async readSegmentFiles(ref: SegmentRef): Promise<LogSegmentData> {
+    if (!this.holdsClosedSegment(ref)) {
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `segment ${ref.baseOffset} is gone`);
+    }
+    const seg = ref as LogSegment;
     // Make sure the index files are on disk and match the log (rebuilt if they were not).
     seg.maxTimestampSoFar();
     const read = async (path: string, required: boolean): Promise<Uint8Array> => {

@@ -17,9 +17,10 @@
  *      offset delta, producer fields and codec, so gaps appear but nothing moves. Batches
  *      with nothing removed are copied byte for byte; batches of aborted transactions go;
  *      control batches (transaction markers) stay.
- *   4. Each rewritten segment is written to `<base>.log.cleaned`, fsynced, and swapped in by
- *      PartitionLog.replaceWithCleaned (`.cleaned` → `.log.swap` → `.log`, synchronously, so
- *      no fetch or append ever sees half a swap; open() finishes a swap a crash cut short).
+ *   4. Each rewritten segment is handed to PartitionLog.replaceClosedSegment: the file engine
+ *      writes it to `<base>.log.cleaned`, fsyncs it and swaps it in (`.cleaned` → `.log.swap`
+ *      → `.log`, synchronously, so no fetch or append ever sees half a swap; open() finishes
+ *      a swap a crash cut short); the memory engine swaps its batches.
  *
  * The work runs on the event loop in slices of a few milliseconds with yields in between, and
  * never holds a partition's append chain, so produce and fetch go on meanwhile. Segments are
@@ -39,8 +40,8 @@ export interface LogCleanerConfig {
   backoffMs: number;
   /** `log.cleaner.dedupe.buffer.size`: soft bound of the offset map's memory. */
   dedupeBufferBytes: number;
-  /** Directory for the cleaner-offset-checkpoint file (the data directory). */
-  checkpointDir: string;
+  /** Directory for the cleaner-offset-checkpoint file; null (the memory engine): none. */
+  checkpointDir: string | null;
   /** Appended to the checkpoint's file name: each Deno worker keeps its own (".w1"). */
   checkpointSuffix?: string;
   onError?: (message: string) => void;
@@ -137,7 +138,7 @@ export class LogCleaner {
   private timer?: ReturnType<typeof setTimeout>;
   private running: Promise<void> | null = null;
   private stopped = false;
-  private readonly checkpointPath: string;
+  private readonly checkpointPath: string | null;
   /** Totals since start (tests, benchmark). */
   readonly stats = { passes: 0, segmentsRewritten: 0, recordsRemoved: 0 };
 
@@ -145,10 +146,13 @@ export class LogCleaner {
     readonly config: LogCleanerConfig,
     private readonly logs: () => Iterable<PartitionLog>,
   ) {
-    this.checkpointPath = `${config.checkpointDir}/${CLEANER_CHECKPOINT_FILE}${
-      config.checkpointSuffix ?? ""
-    }`;
-    this.firstDirty = readOffsetCheckpoints(config.checkpointDir, CLEANER_CHECKPOINT_FILE);
+    const dir = config.checkpointDir;
+    this.checkpointPath = dir === null
+      ? null
+      : `${dir}/${CLEANER_CHECKPOINT_FILE}${config.checkpointSuffix ?? ""}`;
+    this.firstDirty = dir === null
+      ? new Map()
+      : readOffsetCheckpoints(dir, CLEANER_CHECKPOINT_FILE);
   }
 
   start(): void {
@@ -176,6 +180,7 @@ export class LogCleaner {
   }
 
   private saveCheckpoint(): void {
+    if (this.checkpointPath === null) return;
     try {
       writeOffsetCheckpoint(this.checkpointPath, this.firstDirty);
     } catch (e) {
@@ -231,7 +236,7 @@ export class LogCleaner {
   }
 
   /** Whether the dirty ratio, the max lag, or a tombstone horizon calls for a pass. */
-  isDue(log: PartitionLog, now = Date.now()): boolean {
+  isDue(log: PartitionLog, now: number = Date.now()): boolean {
     if (!compactPolicy(log.config) || this.busy.has(log)) return false;
     const h = this.horizons.get(tpKey(log));
     if (h !== undefined && h <= now) return true;
@@ -255,7 +260,7 @@ export class LogCleaner {
   }
 
   /** Cleans one log now (whatever its dirty ratio); null if it is not compacted or busy. */
-  async cleanLog(log: PartitionLog, now = Date.now()): Promise<CleanResult | null> {
+  async cleanLog(log: PartitionLog, now: number = Date.now()): Promise<CleanResult | null> {
     if (!compactPolicy(log.config) || this.busy.has(log)) return null;
     this.busy.add(log);
     try {
@@ -300,8 +305,7 @@ export class LogCleaner {
     for (let i = dirtyFrom; i < segs.length; i++) {
       if (i > dirtyFrom && mapBytes >= this.config.dedupeBufferBytes) break;
       const seg = segs[i].segment;
-      if (!log.holdsClosedSegment(seg)) return null;
-      const bytes = await this.readSegment(seg.logPath, seg.size);
+      const bytes = await log.readClosedSegment(seg);
       if (bytes === null) return null;
       let pos = 0;
       while (pos < bytes.length) {
@@ -330,8 +334,7 @@ export class LogCleaner {
     let minHorizon = Infinity;
     for (let i = 0; i < mapEnd; i++) {
       const seg = segs[i].segment;
-      if (!log.holdsClosedSegment(seg)) return null;
-      const bytes = await this.readSegment(seg.logPath, seg.size);
+      const bytes = await log.readClosedSegment(seg);
       if (bytes === null) return null;
       const out: Uint8Array[] = [];
       let outBytes = 0;
@@ -421,15 +424,7 @@ export class LogCleaner {
         cleaned.set(b, o);
         o += b.length;
       }
-      const path = log.cleanedPathFor(seg);
-      await Deno.writeFile(path, cleaned);
-      const f = await Deno.open(path, { read: true, write: true });
-      try {
-        await f.sync();
-      } finally {
-        f.close();
-      }
-      if (!log.replaceWithCleaned(seg)) return null;
+      if (!(await log.replaceClosedSegment(seg, cleaned))) return null;
       result.segmentsRewritten++;
     }
 
@@ -443,15 +438,5 @@ export class LogCleaner {
     this.stats.segmentsRewritten += result.segmentsRewritten;
     this.stats.recordsRemoved += result.recordsRemoved;
     return result;
-  }
-
-  private async readSegment(path: string, size: number): Promise<Uint8Array | null> {
-    try {
-      const b = await Deno.readFile(path);
-      return b.length > size ? b.subarray(0, size) : b;
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return null; // deleted by retention meanwhile
-      throw e;
-    }
   }
 }

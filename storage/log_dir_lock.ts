@@ -15,6 +15,7 @@ const held = new Set<string>();
 
 /** Another broker holds the data directory. */
 export class LogDirLockedError extends Error {
+  /** `lockPath` is the `.lock` file of `dataDir` that another process holds. */
   constructor(readonly lockPath: string, readonly dataDir: string) {
     super(
       `failed to acquire lock on ${lockPath}: another broker is using the data directory ` +

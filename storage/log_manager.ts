@@ -1,18 +1,9 @@
 /**
  * LogManager: owns the data directory, the topic catalogue and every PartitionLog.
  *
- * Layout (Kafka's, minus the KRaft metadata log):
- *   <dataDir>/meta/meta.properties   cluster.id, node.id (created on first start)
- *   <dataDir>/meta/topics.json       name, topicId, partition count, config overrides
- *   <dataDir>/<topic>-<p>/           one PartitionLog each, with Kafka's partition.metadata
- *
- *   <dataDir>/meta/log-start-offset-checkpoint   every partition's log start (Kafka's format)
- *   <dataDir>/meta/cleaner-offset-checkpoint     the LogCleaner's first dirty offsets
- *
- * topics.json is replaced atomically (temp + fsync + rename). Partition directories carry the
- * topic id, so on open a directory whose id is not in the catalogue (a create or delete cut
- * short by a crash, or a deleted topic recreated under the same name) is recognised and
- * removed instead of being mistaken for the new topic's data.
+ * Where the catalogue, checkpoints and partition places live is a LogDirectory's
+ * (storage/log_directory.ts): the data directory on disk, or nothing at all for the memory
+ * engine (`engine: "memory"`, whose partitions keep their batches in memory).
  *
  * Background work, started by startBackgroundTasks(): the retention pass every
  * `retentionCheckIntervalMs` (PartitionLog.deleteOldSegments on every partition), the
@@ -20,30 +11,19 @@
  * checkpoint is rewritten (atomically, fsynced) whenever a log start offset moves, so
  * DeleteRecords and retention survive a restart.
  */
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from "node:fs";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import {
-  LogCleaner,
-  type LogCleanerConfig,
-  readOffsetCheckpoints,
-  writeOffsetCheckpoint,
-} from "./log_cleaner.ts";
+import { LogCleaner, type LogCleanerConfig } from "./log_cleaner.ts";
 import { type LogConfig, logConfig, logConfigFromProperties } from "./log_config.ts";
 import type { Decompressor } from "./log_segment.ts";
-import { fsyncDir, writeFileAtomic } from "./file_io.ts";
 import {
-  loadMetaProperties,
-  readPartitionTopicId,
-  writePartitionMetadata,
-} from "./partition_metadata.ts";
+  FileLogDirectory,
+  LOG_START_OFFSET_CHECKPOINT_FILE,
+  type LogDirectory,
+  type TopicConfigValue,
+  type TopicMetadata,
+} from "./log_directory.ts";
+import { MemoryLogDirectory } from "./memory_log_directory.ts";
+import type { StorageEngine } from "./local_log_store.ts";
 import { randomUuid } from "./topic_id.ts";
 import { validateTopicName } from "./topic_name.ts";
 import { PartitionLog } from "./partition_log.ts";
@@ -55,17 +35,8 @@ import type { RemoteStorageManager } from "./remote_storage.ts";
 export { randomUuid, uuidFromString, uuidToString } from "./topic_id.ts";
 export { validateTopicName };
 
-export interface TopicMetadata {
-  name: string;
-  /** 16 random bytes in Kafka's text form: base64url without padding (22 chars). */
-  topicId: string;
-  partitions: number;
-  /** Topic-level config overrides by Kafka name (values as the admin layer parsed them). */
-  configs: Record<string, TopicConfigValue>;
-}
-
-/** A topic config override value; null means "use the default". */
-export type TopicConfigValue = string | number | boolean | null;
+export { LOG_START_OFFSET_CHECKPOINT_FILE };
+export type { TopicConfigValue, TopicMetadata };
 
 export interface LogManagerOptions {
   /** node.id to record on first start; must match meta.properties afterwards. */
@@ -101,20 +72,12 @@ export interface LogManagerOptions {
   catalogueWriter?: boolean;
   /** Appended to this manager's checkpoint file names (".w1"): one file per worker. */
   checkpointSuffix?: string;
-}
-
-export const LOG_START_OFFSET_CHECKPOINT_FILE = "log-start-offset-checkpoint";
-
-const META_DIR = "meta";
-const TOPICS_FILE = "topics.json";
-const DELETE_SUFFIX = "-delete";
-
-function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
+  /**
+   * "file" (default): partitions in segment files under the data directory. "memory": nothing
+   * on disk, no data directory needed (the `dataDir` argument is ignored); no tiering; one
+   * manager only (workers cannot share a catalogue that lives in one manager).
+   */
+  engine?: StorageEngine;
 }
 
 interface TopicState {
@@ -143,10 +106,9 @@ export class LogManager {
   readonly cleaner: LogCleaner | null;
   private readonly owns: (topic: string, partition: number) => boolean;
   private readonly catalogueWriter: boolean;
-  private readonly checkpointSuffix: string;
 
   private constructor(
-    readonly dataDir: string,
+    private readonly dir: LogDirectory,
     clusterId: string,
     nodeId: number,
     defaults: LogConfig,
@@ -160,7 +122,6 @@ export class LogManager {
     this.onError = opts.onError ?? (() => {});
     this.owns = opts.owns ?? (() => true);
     this.catalogueWriter = opts.catalogueWriter ?? true;
-    this.checkpointSuffix = opts.checkpointSuffix ?? "";
     this.retentionIntervalMs = opts.retentionCheckIntervalMs ?? 300_000;
     this.remoteLogManager = new RemoteLogManager(opts.remoteStorage ?? null, {
       brokerId: nodeId,
@@ -175,20 +136,24 @@ export class LogManager {
     this.cleaner = opts.cleaner?.enable === false ? null : new LogCleaner({
       backoffMs: 15_000,
       dedupeBufferBytes: 128 << 20,
-      checkpointDir: `${dataDir}/${META_DIR}`,
-      checkpointSuffix: this.checkpointSuffix,
+      checkpointDir: dir.cleanerCheckpointDir,
+      checkpointSuffix: opts.checkpointSuffix ?? "",
       onError: this.onError,
       ...opts.cleaner,
     }, () => this.allPartitions());
   }
 
-  /** Opens `dataDir` (creating it on first start) and recovers every partition. */
+  /**
+   * Opens `dataDir` (creating it on first start) and recovers every partition; with
+   * `engine: "memory"` starts empty and touches no directory.
+   */
   static async open(dataDir: string, opts: LogManagerOptions = {}): Promise<LogManager> {
-    const metaDir = `${dataDir}/${META_DIR}`;
-    mkdirSync(metaDir, { recursive: true });
-    const { clusterId, nodeId } = loadMetaProperties(metaDir, opts.nodeId);
+    const dir = opts.engine === "memory"
+      ? new MemoryLogDirectory()
+      : new FileLogDirectory(dataDir, opts.checkpointSuffix);
+    const { clusterId, nodeId } = dir.identity(opts.nodeId);
     const lm = new LogManager(
-      dataDir,
+      dir,
       clusterId,
       nodeId,
       logConfig(opts.defaultConfig ?? {}),
@@ -196,9 +161,9 @@ export class LogManager {
       opts.logConfigFor,
       opts,
     );
-    lm.checkpointedStarts = readOffsetCheckpoints(metaDir, LOG_START_OFFSET_CHECKPOINT_FILE);
-    const catalogue = lm.readCatalogue();
-    if (lm.catalogueWriter) lm.removeStrayDirectories(catalogue);
+    lm.checkpointedStarts = dir.readLogStartCheckpoint();
+    const catalogue = dir.readCatalogue();
+    if (lm.catalogueWriter) dir.removeStrays(catalogue, lm.onError);
     for (const meta of catalogue) {
       const state: TopicState = { meta, config: lm.resolveConfig(meta.configs), logs: [] };
       await lm.openNewPartitions(state);
@@ -234,7 +199,7 @@ export class LogManager {
    */
   syncCatalogue(): Promise<void> {
     return this.admin(async () => {
-      const catalogue = this.readCatalogue();
+      const catalogue = this.dir.readCatalogue();
       for (const [name, t] of this.topics) {
         // Gone, or deleted and created again under the same name.
         const now = catalogue.find((m) => m.name === name);
@@ -283,8 +248,13 @@ export class LogManager {
     return this.owns(topic, p);
   }
 
-  private get logStartCheckpointPath(): string {
-    return `${this.dataDir}/${META_DIR}/${LOG_START_OFFSET_CHECKPOINT_FILE}${this.checkpointSuffix}`;
+  /** The data directory ("(memory)" for the memory engine). */
+  get dataDir(): string {
+    return this.dir.path;
+  }
+  /** Which engine holds the partitions. */
+  get engine(): StorageEngine {
+    return this.dir.engine;
   }
 
   /** Rewrites log-start-offset-checkpoint with every open partition's log start offset. */
@@ -294,26 +264,10 @@ export class LogManager {
       entries.set(`${log.topic} ${log.partition}`, log.logStartOffset);
     }
     try {
-      writeOffsetCheckpoint(this.logStartCheckpointPath, entries);
+      this.dir.writeLogStartCheckpoint(entries);
     } catch (e) {
-      this.onError(`writing ${this.logStartCheckpointPath}: ${e}`);
+      this.onError(String(e instanceof Error ? e.message : e));
     }
-  }
-
-  private get topicsPath(): string {
-    return `${this.dataDir}/${META_DIR}/${TOPICS_FILE}`;
-  }
-
-  private readCatalogue(): TopicMetadata[] {
-    if (!existsSync(this.topicsPath)) return [];
-    const parsed = JSON.parse(readFileSync(this.topicsPath, "utf8")) as {
-      version: number;
-      topics: TopicMetadata[];
-    };
-    if (parsed.version !== 1 || !Array.isArray(parsed.topics)) {
-      throw new Error(`unsupported ${this.topicsPath}`);
-    }
-    return parsed.topics;
   }
 
   /**
@@ -322,12 +276,7 @@ export class LogManager {
    */
   private writeCatalogue(topics = [...this.topics.values()].map((t) => t.meta)): void {
     if (!this.catalogueWriter) throw new Error("this log manager does not write topics.json");
-    try {
-      writeFileAtomic(this.topicsPath, JSON.stringify({ version: 1, topics }, null, 2) + "\n");
-    } catch (e) {
-      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `cannot write ${this.topicsPath}: ${e}`);
-    }
-    fsyncDir(`${this.dataDir}/${META_DIR}`);
+    this.dir.writeCatalogue(topics);
   }
 
   /** The catalogue with `name` replaced by `meta` (added when new, removed when null). */
@@ -358,42 +307,7 @@ export class LogManager {
       this.remoteLogManager.detach(log, true);
     }
     for (let p = first; p < Math.min(end, first + logs.length + 1); p++) {
-      if (this.owns(name, p)) rmSync(this.partitionDir(name, p), { recursive: true, force: true });
-    }
-  }
-
-  private partitionDir(name: string, p: number): string {
-    return `${this.dataDir}/${name}-${p}`;
-  }
-
-  /**
-   * Deletes directories left by interrupted deletes (`*-delete`), and partition directories
-   * whose topic id is not in the catalogue or whose partition number is beyond the topic's
-   * count. Directories without partition.metadata are left alone.
-   */
-  private removeStrayDirectories(catalogue: TopicMetadata[]): void {
-    const byId = new Map(catalogue.map((t) => [t.topicId, t]));
-    for (const name of readdirSync(this.dataDir)) {
-      if (name === META_DIR) continue;
-      const path = `${this.dataDir}/${name}`;
-      if (!isDir(path)) continue;
-      if (name.endsWith(DELETE_SUFFIX)) {
-        this.onError(`removing ${path}: left by a topic deletion that did not finish`);
-        rmSync(path, { recursive: true, force: true });
-        continue;
-      }
-      const id = readPartitionTopicId(path);
-      if (id === null) continue;
-      const topic = byId.get(id);
-      const dash = name.lastIndexOf("-");
-      const p = Number(name.slice(dash + 1));
-      if (!topic || name.slice(0, dash) !== topic.name || !(p < topic.partitions)) {
-        const why = !topic
-          ? `its topic id ${id} is not in ${this.topicsPath}`
-          : `topic ${topic.name} (id ${id}) has no such partition`;
-        this.onError(`removing ${path}: ${why}`);
-        rmSync(path, { recursive: true, force: true });
-      }
+      if (this.owns(name, p)) this.dir.removePartition(name, p);
     }
   }
 
@@ -402,28 +316,19 @@ export class LogManager {
     p: number,
     config: LogConfig,
   ): Promise<PartitionLog> {
-    const dir = this.partitionDir(meta.name, p);
-    const existing = existsSync(dir) ? readPartitionTopicId(dir) : null;
-    if (existsSync(dir) && existing !== null && existing !== meta.topicId) {
-      this.onError(`removing ${dir}: it holds topic id ${existing}, not ${meta.topicId}`);
-      rmSync(dir, { recursive: true, force: true }); // a previous incarnation of the name
-    }
-    mkdirSync(dir, { recursive: true });
-    if (existing !== meta.topicId) {
-      // Not fsynced: if it is lost, the directory is left alone on open and rewritten here.
-      writePartitionMetadata(dir, meta.topicId);
-    }
-    const log = await PartitionLog.open(dir, config, {
+    const place = this.dir.preparePartition(meta, p, this.onError);
+    const log = await PartitionLog.open(place.dir, config, {
       topic: meta.name,
       partition: p,
       topicId: meta.topicId,
       decompress: this.decompress,
-      logStartOffset: existing === meta.topicId
+      logStartOffset: place.sameTopic
         ? this.checkpointedStarts.get(`${meta.name} ${p}`)
         : undefined,
       onLogStartOffsetChange: () => this.checkpointLogStartOffsets(),
+      engine: this.dir.engine,
     });
-    this.remoteLogManager.attach(log);
+    if (log.durable) this.remoteLogManager.attach(log); // the cold tier copies segment files
     return log;
   }
 
@@ -479,12 +384,11 @@ export class LogManager {
       const slices = new WorkSlices();
       try {
         for (let p = 0; p < partitions; p++) {
-          const dir = this.partitionDir(name, p);
-          if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // not ours
+          this.dir.clearPartition(name, p);
           logs.push(await this.openOwned(meta, p, config));
           await slices.next();
         }
-        fsyncDir(this.dataDir);
+        this.dir.sync();
         this.writeCatalogue(this.catalogueWith(name, meta));
       } catch (e) {
         await this.discardPartitions(name, 0, partitions, logs);
@@ -517,14 +421,7 @@ export class LogManager {
       const slices = new WorkSlices();
       for (let p = 0; p < t.logs.length; p++) {
         await slices.next();
-        const dir = this.partitionDir(name, p);
-        const doomed = `${dir}.${t.meta.topicId}${DELETE_SUFFIX}`;
-        try {
-          renameSync(dir, doomed);
-          rmSync(doomed, { recursive: true, force: true });
-        } catch {
-          rmSync(dir, { recursive: true, force: true });
-        }
+        this.dir.deletePartition(name, p, t.meta.topicId);
       }
     });
   }
@@ -545,12 +442,11 @@ export class LogManager {
       const slices = new WorkSlices();
       try {
         for (let p = t.meta.partitions; p < newTotal; p++) {
-          const dir = this.partitionDir(name, p);
-          if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+          this.dir.clearPartition(name, p);
           added.push(await this.openOwned(meta, p, t.config));
           await slices.next();
         }
-        fsyncDir(this.dataDir);
+        this.dir.sync();
         this.writeCatalogue(this.catalogueWith(name, meta));
       } catch (e) {
         await this.discardPartitions(name, t.meta.partitions, newTotal, added);
@@ -652,7 +548,7 @@ export class LogManager {
   }
 
   /** One retention pass over every partition (Kafka's cleanupLogs); returns segments deleted. */
-  async runRetention(now = Date.now()): Promise<number> {
+  async runRetention(now: number = Date.now()): Promise<number> {
     while (this.retentionRunning) await this.retentionRunning;
     let deleted = 0;
     const pass = (async () => {

@@ -4,13 +4,12 @@
  * decides the bounds' effect on offsets (and rolls when the active segment must go too);
  * this only counts.
  */
-import type { LocalLog } from "./local_log.ts";
+import type { LocalLogStore, RetainedSegment } from "./local_log_store.ts";
 import {
   effectiveLocalRetentionBytes,
   effectiveLocalRetentionMs,
   type LogConfig,
 } from "./log_config.ts";
-import type { LogSegment } from "./log_segment.ts";
 
 /**
  * How many of the oldest segments are past `retention.bytes` or `retention.ms` (for a tiered
@@ -18,8 +17,8 @@ import type { LogSegment } from "./log_segment.ts";
  * `highestTiered` — count; the active segment never does). A non-empty active segment of an
  * untiered log counts, so the result may be every segment.
  */
-export function retentionBreachedSegments(
-  local: LocalLog,
+export function retentionBreachedSegments<S extends RetainedSegment>(
+  local: LocalLogStore<S>,
   cfg: LogConfig,
   tiered: boolean,
   highestTiered: number,
@@ -33,7 +32,7 @@ export function retentionBreachedSegments(
     if (next === undefined) return !tiered && segments[i].size > 0;
     return !tiered || next.baseOffset - 1 <= highestTiered;
   };
-  const count = (pred: (seg: LogSegment, i: number) => boolean): number => {
+  const count = (pred: (seg: S, i: number) => boolean): number => {
     let n = 0;
     while (n < segments.length && eligible(n) && pred(segments[n], n)) n++;
     return n;

@@ -84,6 +84,11 @@ export function setReadBufferAllocator(fn: (n: number) => Uint8Array): void {
   allocateRead = fn;
 }
 
+/** A buffer for a consumer read, from the allocator above (the memory engine's reads too). */
+export function allocateReadBuffer(n: number): Uint8Array {
+  return allocateRead(n);
+}
+
 export class LogSegment {
   readonly logPath: string;
   readonly offsetIndex: OffsetIndex;
@@ -136,7 +141,12 @@ export class LogSegment {
   }
 
   /** A new, empty segment; any stale files with the same base offset are replaced. */
-  static create(dir: string, baseOffset: number, config: LogConfig, now = Date.now()): LogSegment {
+  static create(
+    dir: string,
+    baseOffset: number,
+    config: LogConfig,
+    now: number = Date.now(),
+  ): LogSegment {
     const seg = new LogSegment(dir, baseOffset, config, 0, 0, 0, now);
     seg.fd = openSync(seg.logPath, "w+");
     seg.offsetIndex.deleteFile();
@@ -153,7 +163,12 @@ export class LogSegment {
    * An existing segment. Index files are not read here: `indexesLookSane` says whether their
    * sizes are plausible, and their entries load lazily (and are checked) on first use.
    */
-  static open(dir: string, baseOffset: number, config: LogConfig, now = Date.now()): LogSegment {
+  static open(
+    dir: string,
+    baseOffset: number,
+    config: LogConfig,
+    now: number = Date.now(),
+  ): LogSegment {
     const logPath = `${dir}/${segmentFileName(baseOffset, LOG_FILE_SUFFIX)}`;
     const size = Math.max(0, fileSize(logPath));
     const idx = fileSize(`${dir}/${segmentFileName(baseOffset, INDEX_FILE_SUFFIX)}`);

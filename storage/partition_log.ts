@@ -1,8 +1,9 @@
 /**
- * PartitionLog: one partition's log, Kafka's UnifiedLog. It owns the directory
- * `<dataDir>/<topic>-<partition>` through a LocalLog (storage/local_log.ts: the ordered
- * segments), the producer state, the TransactionIndex and the offsets the broker reports
- * (log start, log end, high watermark, last stable offset). Appends pass the LogValidator
+ * PartitionLog: one partition's log, Kafka's UnifiedLog. It owns its segments through a
+ * LocalLogStore (storage/local_log_store.ts): a LocalLog (storage/local_log.ts: segment files
+ * in `<dataDir>/<topic>-<partition>`) or, with `engine: "memory"`, a MemoryLog
+ * (storage/memory_log.ts); and the producer state, the TransactionIndex and the offsets the
+ * broker reports (log start, log end, high watermark, last stable offset). Appends pass the LogValidator
  * (storage/log_validator.ts) first; retention counts with storage/log_retention.ts.
  *
  * Appends are serialised through a promise chain — one writer per partition — and run their
@@ -23,20 +24,16 @@
  * and the cold tier's own retention move the log start forward; LogManager checkpoints it
  * (log-start-offset-checkpoint) through `onLogStartOffsetChange`.
  */
-import { writeFileSync } from "node:fs";
 import { isControl, readControlRecordType } from "../protocol/record_batch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { SegmentTime } from "./legacy_offsets.ts";
 import { assignOffsets, stampBatches, validateAppend } from "./log_validator.ts";
 import { deletePolicy, type LogConfig } from "./log_config.ts";
-import type { Decompressor, LogSegment } from "./log_segment.ts";
-import { type ClosedSegment, LocalLog } from "./local_log.ts";
-import {
-  loadSegmentFiles,
-  rebuildProducerState,
-  recoverSegments,
-  type RecoveryInfo,
-} from "./log_loader.ts";
+import type { Decompressor } from "./log_segment.ts";
+import { LocalLog } from "./local_log.ts";
+import type { RecoveryInfo } from "./log_loader.ts";
+import type { ClosedSegment, LocalLogStore, SegmentRef, StorageEngine } from "./local_log_store.ts";
+import { MemoryLog } from "./memory_log.ts";
 import type { RemoteLogView } from "./remote_log_view.ts";
 import { retentionBreachedSegments } from "./log_retention.ts";
 import { CLEAN_SHUTDOWN_FILE } from "./log_files.ts";
@@ -49,7 +46,6 @@ import {
   type ProducerAppendInfo,
   ProducerStateManager,
 } from "./producer_state.ts";
-import { writeSnapshot } from "./producer_snapshot.ts";
 import { type AbortedTxn, TransactionIndex } from "./transaction_index.ts";
 
 /** Moved to their own files; re-exported so existing imports keep working. */
@@ -67,6 +63,8 @@ export interface PartitionLogOptions {
   logStartOffset?: number;
   /** Called (synchronously) whenever the log start offset moves forward. */
   onLogStartOffsetChange?: (log: PartitionLog) => void;
+  /** Where the batches live (default "file": segment files under `dir`; "memory": no files). */
+  engine?: StorageEngine;
 }
 
 /** Moved to storage/file_io.ts; re-exported so existing imports keep working. */
@@ -75,7 +73,7 @@ export { fsyncDir, writeFileAtomic };
 export class PartitionLog {
   readonly topic: string;
   readonly partition: number;
-  readonly producerState = new ProducerStateManager();
+  readonly producerState: ProducerStateManager = new ProducerStateManager();
   /** Set by open(); what recovery did. */
   recovery: RecoveryInfo = {
     cleanShutdown: false,
@@ -85,8 +83,8 @@ export class PartitionLog {
     deletedSegments: 0,
   };
 
-  /** The segments on disk (Kafka's LocalLog); this class is the UnifiedLog around them. */
-  private readonly local: LocalLog;
+  /** The segments (Kafka's LocalLog, or memory); this class is the UnifiedLog around them. */
+  private readonly local: LocalLogStore;
   private leo = 0;
   private logStart = 0;
   private chain: Promise<unknown> = Promise.resolve();
@@ -104,17 +102,23 @@ export class PartitionLog {
   readonly topicId?: string;
 
   private constructor(readonly dir: string, config: LogConfig, opts?: PartitionLogOptions) {
-    const name = dir.replace(/\/+$/, "").split("/").pop() ?? "";
-    const dash = name.lastIndexOf("-");
-    this.topic = opts?.topic ?? (dash > 0 ? name.slice(0, dash) : name);
-    this.partition = opts?.partition ?? (dash > 0 ? Number(name.slice(dash + 1)) : 0);
+    const base = dir.replace(/\/+$/, "").split("/").pop() ?? "";
+    const dash = base.lastIndexOf("-");
+    this.topic = opts?.topic ?? (dash > 0 ? base.slice(0, dash) : base);
+    this.partition = opts?.partition ?? (dash > 0 ? Number(base.slice(dash + 1)) : 0);
     this.topicId = opts?.topicId;
     this.checkpointedStart = opts?.logStartOffset ?? -1;
     this.onLogStartChange = opts?.onLogStartOffsetChange;
-    this.local = new LocalLog(dir, config, `${this.topic}-${this.partition}`, opts?.decompress);
+    const name = `${this.topic}-${this.partition}`;
+    this.local = opts?.engine === "memory"
+      ? new MemoryLog(config, opts?.decompress)
+      : new LocalLog(dir, config, name, opts?.decompress);
   }
 
-  /** Opens (creating if needed) and recovers the log in `dir`. */
+  /**
+   * Opens (creating if needed) and recovers the log in `dir`; with `engine: "memory"` the log
+   * starts empty and `dir` only names it.
+   */
   static open(dir: string, config: LogConfig, opts?: PartitionLogOptions): Promise<PartitionLog> {
     try {
       const log = new PartitionLog(dir, config, opts);
@@ -157,6 +161,10 @@ export class PartitionLog {
   get segmentCount(): number {
     return this.local.segments.length;
   }
+  /** Whether the data survives a restart (false for the memory engine). */
+  get durable(): boolean {
+    return this.local.durable;
+  }
   /** Kafka's localLogStartOffset: the first offset held on local disk. */
   get localLogStartOffset(): number {
     return Math.max(this.logStart, this.local.baseOffset);
@@ -195,36 +203,17 @@ export class PartitionLog {
   // ---------------------------------------------------------------- recovery
 
   private load(): void {
-    const files = loadSegmentFiles(this.dir, this.cfg, `${this.topic}-${this.partition}`);
-    const clean = files.cleanShutdown;
-    const snapshots = files.snapshots;
-    this.recovery.cleanShutdown = clean;
-    this.local.segments.push(...files.segments);
-
-    const r = recoverSegments(
-      this.local.segments,
-      clean,
-      `${this.topic}-${this.partition}`,
-      () => fsyncDir(this.dir),
-    );
-    this.recovery.truncatedBytes = r.truncatedBytes;
-    this.recovery.reason = r.reason;
-    this.recovery.rebuiltIndexes = r.rebuiltIndexes;
-    this.recovery.deletedSegments = r.deletedSegments;
-    this.recovery.dropped = r.dropped;
-    const active = this.local.active;
-    this.leo = active.nextOffset >= 0 ? active.nextOffset : active.baseOffset;
-    this.logStart = this.startFromCheckpoint(this.local.baseOffset);
-
-    this.recovery.replayedBatches += rebuildProducerState(
-      this.local,
-      snapshots,
-      this.logStart,
-      this.leo,
+    const loaded = this.local.load(
+      (earliest, leo) => {
+        this.leo = leo;
+        return this.startFromCheckpoint(earliest);
+      },
       this.producerState,
       this.txnIndex,
+      this.recovery,
     );
-    for (const s of this.local.segments) s.releaseHandles();
+    this.leo = loaded.logEndOffset;
+    this.logStart = this.startFromCheckpoint(loaded.baseOffset);
   }
 
   /** The log start offset: `earliest` data held, raised to the checkpoint (at most the LEO). */
@@ -251,7 +240,11 @@ export class PartitionLog {
 
   /** Kafka writes a producer snapshot at each roll and on close, so recovery replays little. */
   private writeSnapshot(offset: number): void {
-    writeSnapshot(this.dir, offset, this.producerState.toSnapshot().producers, this.txnIndex.all);
+    this.local.writeProducerSnapshot(
+      offset,
+      this.producerState.toSnapshot().producers,
+      this.txnIndex.all,
+    );
   }
 
   // ---------------------------------------------------------------- append
@@ -334,16 +327,9 @@ export class PartitionLog {
         throw storageFailure(name, "rolling a new segment", e);
       }
     }
-    const seg = this.local.active;
-    const before = seg.size;
     try {
-      seg.append(records, headers);
+      this.local.append(records, headers);
     } catch (e) {
-      try {
-        seg.truncateToSize(before);
-      } catch {
-        // the storage error below is what matters
-      }
       throw storageFailure(name, "append", e);
     }
     this.leo = next;
@@ -404,7 +390,7 @@ export class PartitionLog {
   }
 
   private async flushActive(now = Date.now()): Promise<void> {
-    await this.local.active.flushAsync();
+    await this.local.flush();
     this.unflushedMessages = 0;
     this.lastFlushMs = now;
   }
@@ -557,7 +543,7 @@ export class PartitionLog {
    * every segment including a non-empty active one is past retention, the log rolls first and
    * the old active segment goes too, as in Kafka. Returns the number of segments deleted.
    */
-  deleteOldSegments(now = Date.now()): Promise<number> {
+  deleteOldSegments(now: number = Date.now()): Promise<number> {
     return this.enqueue(async () => {
       if (this.closed) return 0;
       let deleted = this.deleteLogStartOffsetBreached();
@@ -628,28 +614,28 @@ export class PartitionLog {
   }
 
   /** Whether `seg` is still one of this log's closed segments (not deleted or replaced). */
-  holdsClosedSegment(seg: LogSegment): boolean {
+  holdsClosedSegment(seg: SegmentRef): boolean {
     return this.local.holdsClosedSegment(seg);
   }
 
   /** Reads a closed segment's .log, .index and .timeindex for upload (asynchronously). */
-  readSegmentFiles(seg: LogSegment): Promise<LogSegmentData> {
+  readSegmentFiles(seg: SegmentRef): Promise<LogSegmentData> {
     return this.local.readSegmentFiles(seg);
   }
 
-  /** Path the LogCleaner writes a cleaned copy of `seg` to. */
-  cleanedPathFor(seg: LogSegment): string {
-    return this.local.cleanedPathFor(seg);
+  /** LogCleaner: a closed segment's batches, or null when it was deleted meanwhile. */
+  readClosedSegment(seg: SegmentRef): Promise<Uint8Array | null> {
+    return this.local.readClosedSegment(seg);
   }
 
   /**
-   * LogCleaner: replaces closed segment `seg` by the cleaned log written (and fsynced) at
-   * cleanedPathFor(seg). Synchronous, so no read or append sees a half-swapped segment (the
-   * swap protocol is LocalLog's). Returns false (and drops the cleaned file) when `seg` was
-   * deleted or replaced meanwhile, or the log is closed.
+   * LogCleaner: replaces closed segment `seg` by its cleaned batches, made durable first and
+   * swapped in synchronously, so no read or append sees a half-swapped segment (the swap
+   * protocol is the store's: LocalLog's `.cleaned` → `.log.swap` → `.log`). False when `seg`
+   * was deleted or replaced meanwhile, or the log is closed.
    */
-  replaceWithCleaned(seg: LogSegment): boolean {
-    return this.local.replaceWithCleaned(seg, this.closed);
+  replaceClosedSegment(seg: SegmentRef, cleaned: Uint8Array): Promise<boolean> {
+    return this.local.replaceClosedSegment(seg, cleaned, () => this.closed);
   }
 
   /** Aborted transactions overlapping [startOffset, endOffset] (the LogCleaner drops them). */
@@ -668,10 +654,7 @@ export class PartitionLog {
       if (this.closed) return;
       this.closed = true;
       this.rollListeners.clear();
-      for (const s of this.local.segments) s.close();
-      this.writeSnapshot(this.leo);
-      // Written after everything above is durable; if it is lost, the next open is merely slower.
-      writeFileSync(`${this.dir}/${CLEAN_SHUTDOWN_FILE}`, "");
+      this.local.close(() => this.writeSnapshot(this.leo));
       this.listeners.clear();
     });
   }
@@ -681,7 +664,7 @@ export class PartitionLog {
     return this.enqueue(() => {
       if (this.closed) return;
       this.closed = true;
-      for (const s of this.local.segments) s.releaseHandles();
+      this.local.releaseHandles();
       this.listeners.clear();
     });
   }

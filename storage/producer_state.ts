@@ -79,7 +79,7 @@ function emptyEntry(producerId: number): ProducerStateEntry {
 
 /** Staged producer updates for one append; nothing is visible until committed. */
 export class ProducerAppendInfo {
-  readonly updated = new Map<number, ProducerStateEntry>();
+  readonly updated: Map<number, ProducerStateEntry> = new Map();
   readonly completedTxns: CompletedTxn[] = [];
 
   constructor(private readonly manager: ProducerStateManager) {}

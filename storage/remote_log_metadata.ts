@@ -75,7 +75,7 @@ export class RemoteLogMetadataManager {
   }
 
   /** Kafka's updateRemoteLogSegmentMetadata: moves a segment to `state`. */
-  update(segmentId: string, state: RemoteLogSegmentState, now = Date.now()): void {
+  update(segmentId: string, state: RemoteLogSegmentState, now: number = Date.now()): void {
     const i = this.segments.findIndex((s) => s.segmentId === segmentId);
     if (i < 0) throw new Error(`no remote segment ${segmentId}`);
     if (state === "DELETE_SEGMENT_FINISHED") {

@@ -62,13 +62,13 @@ export class ClassicGroup {
   protocolName: string | null = null;
   generationId = 0;
   leaderId: string | null = null;
-  readonly members = new Map<string, ClassicGroupMember>();
+  readonly members: Map<string, ClassicGroupMember> = new Map();
   /** group.instance.id → member id of the static member currently holding it. */
-  readonly staticMembers = new Map<string, string>();
+  readonly staticMembers: Map<string, string> = new Map();
   /** Member ids handed out with MEMBER_ID_REQUIRED that have not rejoined yet (KIP-394). */
-  readonly pendingMembers = new Set<string>();
+  readonly pendingMembers: Set<string> = new Set();
   /** Members of this generation that have not sent SyncGroup yet. */
-  readonly pendingSyncMembers = new Set<string>();
+  readonly pendingSyncMembers: Set<string> = new Set();
   /** Set when a member joins during the initial delayed join (extends the delay). */
   newMemberAdded = false;
   /** Topics the members subscribe to (consumer protocol only); null when unknown. */

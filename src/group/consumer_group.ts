@@ -148,11 +148,11 @@ const ownerKey = (topicId: string, partition: number) => `${topicId}:${partition
 export class ConsumerGroup {
   groupEpoch = 0;
   assignmentEpoch = 0;
-  readonly members = new Map<string, ConsumerGroupMember>();
+  readonly members: Map<string, ConsumerGroupMember> = new Map();
   /** instance id → member id of the static member holding it. */
-  readonly staticMembers = new Map<string, string>();
+  readonly staticMembers: Map<string, string> = new Map();
   /** member id → its target assignment (topic id → partitions). */
-  readonly targetAssignment = new Map<string, TopicPartitionSet>();
+  readonly targetAssignment: Map<string, TopicPartitionSet> = new Map();
   /** "topicId:partition" → member id of the member that owns it (assigned or revoking). */
   private readonly owners = new Map<string, string>();
   /**
@@ -165,7 +165,7 @@ export class ConsumerGroup {
    * (added, changed, removed); the store clears them when it writes their records (a failed
    * write marks them again).
    */
-  readonly changedMembers = new Map<string, number>();
+  readonly changedMembers: Map<string, number> = new Map();
   private changeSeq = 0;
   /** The id was taken over from an empty classic group: its record is to be tombstoned. */
   replacesClassicGroup = false;

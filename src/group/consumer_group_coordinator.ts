@@ -108,7 +108,7 @@ function sameNames(a: string[], b: string[]): boolean {
 }
 
 export class ConsumerGroupCoordinator {
-  readonly groups = new Map<string, ConsumerGroup>();
+  readonly groups: Map<string, ConsumerGroup> = new Map();
   private readonly timer: CoordinatorTimer;
   private readonly assignment: TargetAssignmentBuilder;
   private readonly store: ConsumerGroupStore;

@@ -144,7 +144,7 @@ export class GroupCoordinator {
   readonly config: GroupConfig;
   readonly clock: Clock;
   readonly groups: Map<string, ClassicGroup>;
-  readonly offsets = new OffsetStore();
+  readonly offsets: OffsetStore = new OffsetStore();
   private readonly timer: CoordinatorTimer;
   private readonly partitionExists: (topic: string, partition: number) => boolean;
   /** The classic groups' rebalance protocol. */

@@ -29,7 +29,7 @@ import type { CoordinatorLog } from "./group_metadata_log.ts";
 import type { OffsetStore } from "./offset_store.ts";
 
 export class GroupMetadataManager {
-  readonly groups = new Map<string, ClassicGroup>();
+  readonly groups: Map<string, ClassicGroup> = new Map();
   /** Set once the coordinator closes: every request then answers NOT_COORDINATOR. */
   closed = false;
 

@@ -8,11 +8,14 @@
  * isFutureKey false (no AlterReplicaLogDirs). Topics are sorted by name, partitions by index.
  * Authorization (with an authorizer, as Kafka): DESCRIBE on the cluster, else no results and
  * the top-level CLUSTER_AUTHORIZATION_FAILED (v3+).
+ * With memory storage the one log dir is named `(memory)` (not a path), sizes are the bytes
+ * held in memory, and v4's volume space is -1.
  * Version notes: v0–1 have the same layout (v0 was removed in Kafka 4.0, 3.9 serves it);
  * v2 is flexible; v3 adds the top-level errorCode (0); v4 adds totalBytes and usableBytes of
  * the volume the data directory is on (statfs, which needs --allow-sys, as `deno task start`
  * grants; -1 when it cannot be read).
  */
+import { MEMORY_DATA_DIR } from "../../storage/memory_log_directory.ts";
 import { statfs } from "node:fs/promises";
 import { resolve } from "node:path";
 import {
@@ -110,8 +113,12 @@ export const describeLogDirs = defineApi({
     ) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
     }
-    const logDir = resolve(services.replicaManager.dataDir);
-    const space = apiVersion >= 4 ? await volumeSpace(logDir) : { totalBytes: -1, usableBytes: -1 };
+    const dir = services.replicaManager.dataDir;
+    const inMemory = dir === MEMORY_DATA_DIR;
+    const logDir = inMemory ? dir : resolve(dir);
+    const space = apiVersion >= 4 && !inMemory
+      ? await volumeSpace(logDir)
+      : { totalBytes: -1, usableBytes: -1 };
     return {
       throttleTimeMs: 0,
       errorCode: 0,

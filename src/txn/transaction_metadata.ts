@@ -106,7 +106,7 @@ export class IllegalTxnStateError extends Error {
 
 export class TransactionMetadata {
   /** Partitions written in the ongoing transaction. */
-  readonly topicPartitions = new Map<string, TopicPartition>();
+  readonly topicPartitions: Map<string, TopicPartition> = new Map();
   pendingState: TxnState | null = null;
   /** An epoch fence whose log write failed: the next fence reuses the bumped epoch. */
   hasFailedEpochFence = false;

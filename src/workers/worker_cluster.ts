@@ -20,11 +20,11 @@ export type PeerHandler<M extends PeerMethodName> = (
   | Promise<PeerResult<M> | Transfer<PeerResult<M>>>;
 
 export class WorkerCluster {
-  readonly methods = new Map<string, PeerMethod>();
+  readonly methods: Map<string, PeerMethod> = new Map();
   private readonly links = new Map<number, PeerLink>();
   private markReady!: () => void;
   /** Resolves once this worker's broker is up; calls from peers wait for it. */
-  readonly ready = new Promise<void>((resolve) => {
+  readonly ready: Promise<void> = new Promise<void>((resolve) => {
     this.markReady = resolve;
   });
 
