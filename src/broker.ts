@@ -13,6 +13,7 @@ import { createRemoteStorageManager } from "../storage/remote_storage_s3.ts";
 import type { RemoteStorageManager } from "../storage/remote_storage.ts";
 import { dirname, resolve } from "node:path";
 import type { AdminServer } from "./admin/server.ts";
+import { type Leadership, LocalLeadership } from "./cluster/leadership.ts";
 import { BrokerConfig, ConfigError } from "./config.ts";
 import { unknownConfigWarning } from "./config_suggest.ts";
 import { defaultBindHost } from "./bind_address.ts";
@@ -75,6 +76,11 @@ export interface BrokerOptions {
   statusIntervalMs?: number;
   /** Called once storage is open, before coordinators load (the supervisor starts the rest). */
   onStorageOpen?: () => void;
+  /**
+   * Who leads each partition. Default: this broker, of everything (a single broker); cluster
+   * mode passes what it learns from the metadata store, tests a fake.
+   */
+  leadership?: Leadership;
 }
 
 /** The data directory: `dataDir`, else `log.dirs`, else `log.dir`, else ./data. */
@@ -137,6 +143,8 @@ export class Broker {
   readonly groups: GroupCoordinator;
   /** Transactions: this broker coordinates every transactional id. */
   readonly transactions: TransactionCoordinator;
+  /** Which broker leads each partition (this one, of all, unless cluster mode says else). */
+  readonly leadership: Leadership;
 
   /** Deno workers: this worker's place among them; undefined when the broker runs alone. */
   readonly cluster?: WorkerCluster;
@@ -159,8 +167,21 @@ export class Broker {
     readonly dataDir: string,
     private readonly producerIdManager: ProducerIdManager | null,
     cluster: WorkerCluster | undefined,
+    leadership: Leadership | undefined,
   ) {
     this.cluster = cluster;
+    // deno-lint-ignore no-this-alias
+    const self = this;
+    this.leadership = leadership ?? new LocalLeadership({
+      nodeId: config.nodeId,
+      get host() {
+        return self.advertisedHost;
+      },
+      get port() {
+        return self.advertisedPort;
+      },
+      rack: (config.get("broker.rack") as string | null) ?? null,
+    });
     registerHandlers(this.registry);
     // With workers each accepts its own connections (SO_REUSEPORT): it holds its share of
     // the request budget and enforces its share of max.connections.
@@ -223,6 +244,7 @@ export class Broker {
     this.transactions = brokerTransactionCoordinator(
       host,
       config,
+      this.leadership,
       () => this.producerIds.next(),
       (producerId, partitions, commit) =>
         this.groups.onTransactionCompleted(producerId, partitions, commit),
@@ -252,6 +274,7 @@ export class Broker {
       dynamicConfig: this.dynamicConfig,
       groups: this.groups,
       transactions: this.transactions,
+      leadership: this.leadership,
       config,
       metrics: this.metrics,
       producerIds: { next: () => this.producerIds.next() },
@@ -353,7 +376,7 @@ export class Broker {
     const producerIds = controller ? await ProducerIdManager.open(dataDir) : null;
     // Consumers' reads come from the buffer pool and go back once written to the socket.
     setReadBufferAllocator((n) => bufferPool.take(n));
-    const broker = new Broker(config, logs, dataDir, producerIds, cluster);
+    const broker = new Broker(config, logs, dataDir, producerIds, cluster, options.leadership);
     broker.host = options.host ?? defaultBindHost();
     if (cluster) broker.serveWorkers(cluster);
     try {

@@ -6,6 +6,7 @@
  * config, the metrics.
  */
 import type { TopicMetadata } from "../storage/log_manager.ts";
+import type { Leadership } from "./cluster/leadership.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { FetchRead, FetchReadResult } from "./fetch_budget.ts";
 import type { GroupCoordinator } from "./group/group_coordinator.ts";
@@ -113,6 +114,8 @@ export interface BrokerServices {
   readonly dynamicConfig: DynamicConfigApi;
   readonly groups: GroupCoordinator;
   readonly transactions: TransactionCoordinator;
+  /** Which broker leads each partition (all of them, on a single broker). */
+  readonly leadership: Leadership;
   readonly config: BrokerConfig;
   readonly metrics: Metrics;
   /** Producer ids for idempotent producers (allocated by the controller). */

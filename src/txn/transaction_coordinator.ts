@@ -66,6 +66,8 @@ export interface TxnMarkerWriter {
     commit: boolean,
     coordinatorEpoch: number,
   ): Promise<boolean>;
+  /** Releases what the writer holds (connections to other brokers). */
+  close?(): void;
 }
 
 export interface TxnCoordinatorDeps {
@@ -178,6 +180,7 @@ export class TransactionCoordinator {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.deps.markers.close?.();
     await Promise.allSettled([...this.inFlight]);
   }
 

@@ -106,6 +106,27 @@ export interface MarkerHost {
   appendMarker(topic: string, partition: number, batch: Uint8Array): Promise<void>;
 }
 
+/** One COMMIT or ABORT marker of a producer as a control batch, ready to append. */
+export function endTxnMarkerBatch(
+  producerId: number,
+  producerEpoch: number,
+  commit: boolean,
+  coordinatorEpoch: number,
+): Uint8Array {
+  const { key, value } = endTxnMarker(
+    commit ? ControlType.COMMIT : ControlType.ABORT,
+    coordinatorEpoch,
+  );
+  return encodeRecordBatch({
+    isControl: true,
+    isTransactional: true,
+    producerId,
+    producerEpoch,
+    baseSequence: -1,
+    records: [{ key, value, timestamp: Date.now() }],
+  });
+}
+
 /** Writes markers into the broker's partition logs. */
 export class LogMarkerWriter implements TxnMarkerWriter {
   constructor(private readonly host: MarkerHost) {}
@@ -118,18 +139,7 @@ export class LogMarkerWriter implements TxnMarkerWriter {
     coordinatorEpoch: number,
   ): Promise<boolean> {
     if (!this.host.hasPartition(tp.topic, tp.partition)) return false; // deleted since added
-    const { key, value } = endTxnMarker(
-      commit ? ControlType.COMMIT : ControlType.ABORT,
-      coordinatorEpoch,
-    );
-    const batch = encodeRecordBatch({
-      isControl: true,
-      isTransactional: true,
-      producerId,
-      producerEpoch,
-      baseSequence: -1,
-      records: [{ key, value, timestamp: Date.now() }],
-    });
+    const batch = endTxnMarkerBatch(producerId, producerEpoch, commit, coordinatorEpoch);
     try {
       await this.host.appendMarker(tp.topic, tp.partition, batch);
     } catch (e) {
