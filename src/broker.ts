@@ -13,6 +13,7 @@ import { createRemoteStorageManager } from "../storage/remote_storage_s3.ts";
 import type { RemoteStorageManager } from "../storage/remote_storage.ts";
 import { dirname, resolve } from "node:path";
 import type { AdminServer } from "./admin/server.ts";
+import { BrokerConnections } from "./cluster/broker_connections.ts";
 import { type Leadership, LocalLeadership } from "./cluster/leadership.ts";
 import { BrokerConfig, ConfigError } from "./config.ts";
 import { unknownConfigWarning } from "./config_suggest.ts";
@@ -42,6 +43,7 @@ import { IdleExpiryManager } from "./idle_expiry.ts";
 import type { BrokerServices, MetadataCache } from "./services.ts";
 import { logConfigFor, TopicAdmin } from "./topic_admin.ts";
 import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn/mod.ts";
+import { TxnVerifier } from "./txn/txn_verifier.ts";
 import { bufferPool } from "./buffer_pool.ts";
 import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
@@ -145,6 +147,8 @@ export class Broker {
   readonly transactions: TransactionCoordinator;
   /** Which broker leads each partition (this one, of all, unless cluster mode says else). */
   readonly leadership: Leadership;
+  /** Connections to the other brokers (markers, produce verification). */
+  private readonly brokerConnections: BrokerConnections;
 
   /** Deno workers: this worker's place among them; undefined when the broker runs alone. */
   readonly cluster?: WorkerCluster;
@@ -241,15 +245,23 @@ export class Broker {
           ),
       },
     );
+    this.brokerConnections = new BrokerConnections(this.leadership, {
+      clientId: `tributary-broker-${config.nodeId}`,
+    });
     this.transactions = brokerTransactionCoordinator(
       host,
       config,
       this.leadership,
+      this.brokerConnections,
       () => this.producerIds.next(),
       (producerId, partitions, commit) =>
         this.groups.onTransactionCompleted(producerId, partitions, commit),
     );
     this.replicaManager.transactions = this.transactions;
+    this.replicaManager.remoteTxn = {
+      leadership: this.leadership,
+      verifier: new TxnVerifier(this.brokerConnections),
+    };
     // deno-lint-ignore no-this-alias
     const broker = this;
     this.metadataCache = {
@@ -521,6 +533,7 @@ export class Broker {
       await this.socketServer.close();
       try {
         await this.transactions.close();
+        this.brokerConnections.close();
         await this.logs.close();
       } finally {
         this.dirLock?.release();

@@ -42,6 +42,11 @@ export interface ReplicaManagerApi {
   ): Promise<FetchReadResult[]>;
   /** Resolves on the first append to any of `parts`, or after `ms` (the Fetch long poll). */
   waitForAppend(parts: WatchedPartition[], ms: number): Promise<void>;
+  /**
+   * Appends a transaction marker (a control batch) as the coordinator would; throws a
+   * KafkaError with the append's code on failure.
+   */
+  appendMarker(topic: string, partition: number, batch: Uint8Array): Promise<void>;
   /** Appends a transactional producer's batch once the coordinator has verified it. */
   transactionalAppend(
     transactionalId: string,

@@ -49,11 +49,8 @@ async function writeOne(
     m.coordinatorEpoch,
   );
   try {
-    const r = await services.replicaManager.partitionOp(topic, partition, "append", {
-      records,
-      opts: { origin: "coordinator" },
-    });
-    return r.errorCode;
+    await services.replicaManager.appendMarker(topic, partition, records);
+    return ErrorCode.NONE;
   } catch (e) {
     return errorCodeOf(e, `write transaction marker to ${topic}-${partition}`);
   }

@@ -3,6 +3,7 @@
  * itself (transaction_coordinator.ts) knows nothing of the broker; this wires it to the
  * broker's logs, producer ids and settings.
  */
+import type { BrokerConnections } from "../cluster/broker_connections.ts";
 import type { Leadership } from "../cluster/leadership.ts";
 import type { BrokerConfig } from "../config.ts";
 import { TransactionCoordinator, type TxnCoordinatorDeps } from "./transaction_coordinator.ts";
@@ -21,6 +22,7 @@ export function brokerTransactionCoordinator(
   host: InternalTopicHost & MarkerHost,
   config: BrokerConfig,
   leadership: Leadership,
+  connections: BrokerConnections,
   nextProducerId: () => Promise<number>,
   onTransactionCompleted?: TxnCoordinatorDeps["onTransactionCompleted"],
 ): TransactionCoordinator {
@@ -30,8 +32,7 @@ export function brokerTransactionCoordinator(
       config.int("transaction.state.log.num.partitions"),
       config.int("transaction.state.log.segment.bytes"),
     ),
-    markers: new TxnMarkerChannelManager(new LogMarkerWriter(host), leadership, {
-      clientId: `tributary-broker-${config.nodeId}`,
+    markers: new TxnMarkerChannelManager(new LogMarkerWriter(host), leadership, connections, {
       partitionExists: (t, p) => host.hasPartition(t, p),
     }),
     nextProducerId,

@@ -18,18 +18,13 @@ import {
   type WriteTxnMarkersRequestWritableTxnMarker,
   WriteTxnMarkersResponse,
 } from "../../protocol/messages/mod.ts";
-import { hostPort } from "../client/client.ts";
-import { BrokerConnection } from "../client/connection.ts";
+import type { BrokerConnections } from "../cluster/broker_connections.ts";
 import type { Leadership } from "../cluster/leadership.ts";
 import { log } from "../log.ts";
 import type { TxnMarkerWriter } from "./transaction_coordinator.ts";
 import type { TopicPartition } from "./transaction_metadata.ts";
 
 export interface TxnMarkerChannelOptions {
-  /** Client id of the broker-to-broker connections. */
-  clientId?: string;
-  /** How long one WriteTxnMarkers may wait for its answer. */
-  requestTimeoutMs?: number;
   /** Whether the topic still exists anywhere (a deleted topic needs no marker). */
   partitionExists(topic: string, partition: number): boolean;
 }
@@ -44,10 +39,9 @@ interface QueuedMarker {
   reject(e: Error): void;
 }
 
-/** Markers waiting to go to one broker, and the connection to it. */
+/** Markers waiting to go to one broker. */
 interface Destination {
-  address: string;
-  connection?: Promise<BrokerConnection>;
+  nodeId: number;
   queue: QueuedMarker[];
   flushing: boolean;
 }
@@ -59,6 +53,7 @@ export class TxnMarkerChannelManager implements TxnMarkerWriter {
   constructor(
     private readonly local: TxnMarkerWriter,
     private readonly leadership: Leadership,
+    private readonly connections: BrokerConnections,
     private readonly opts: TxnMarkerChannelOptions,
   ) {}
 
@@ -109,12 +104,11 @@ export class TxnMarkerChannelManager implements TxnMarkerWriter {
     );
   }
 
-  /** Closes the connections to other brokers; queued markers fail (the coordinator stops). */
+  /** Queued markers fail (the coordinator is closing; its restart completes them). */
   close(): void {
     this.closed = true;
     for (const d of this.destinations.values()) {
       for (const q of d.queue.splice(0)) q.reject(new Error("transaction coordinator closed"));
-      d.connection?.then((c) => c.close(), () => {});
     }
     this.destinations.clear();
   }
@@ -124,21 +118,8 @@ export class TxnMarkerChannelManager implements TxnMarkerWriter {
     m: Omit<QueuedMarker, "resolve" | "reject">,
   ): Promise<number> {
     if (this.closed) return Promise.reject(new Error("transaction coordinator closed"));
-    const endpoint = this.leadership.broker(nodeId);
-    if (!endpoint) {
-      return Promise.reject(
-        new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `broker ${nodeId} is not alive`),
-      );
-    }
-    const address = hostPort(endpoint.host, endpoint.port);
     let d = this.destinations.get(nodeId);
-    if (d && d.address !== address) {
-      // The broker came back elsewhere: its old connection is of no use.
-      d.connection?.then((c) => c.close(), () => {});
-      d.connection = undefined;
-      d.address = address;
-    }
-    if (!d) this.destinations.set(nodeId, d = { address, queue: [], flushing: false });
+    if (!d) this.destinations.set(nodeId, d = { nodeId, queue: [], flushing: false });
     const dest = d;
     return new Promise<number>((resolve, reject) => {
       dest.queue.push({ ...m, resolve, reject });
@@ -146,24 +127,6 @@ export class TxnMarkerChannelManager implements TxnMarkerWriter {
         dest.flushing = true;
         setTimeout(() => this.flush(dest), 0);
       }
-    });
-  }
-
-  private connection(d: Destination): Promise<BrokerConnection> {
-    let c = d.connection;
-    if (!c) {
-      c = d.connection = BrokerConnection.connect(d.address, {
-        clientId: this.opts.clientId ?? "tributary-txn-markers",
-        requestTimeoutMs: this.opts.requestTimeoutMs,
-      });
-      c.catch(() => {
-        if (d.connection === c) d.connection = undefined;
-      });
-    }
-    return c.then((conn) => {
-      if (!conn.isClosed) return conn;
-      if (d.connection === c) d.connection = undefined;
-      return this.connection(d);
     });
   }
 
@@ -217,7 +180,7 @@ export class TxnMarkerChannelManager implements TxnMarkerWriter {
       if (!t.partitionIndexes.includes(q.tp.partition)) t.partitionIndexes.push(q.tp.partition);
     }
     try {
-      const conn = await this.connection(d);
+      const conn = await this.connections.get(d.nodeId);
       const resp = await conn.request(WriteTxnMarkersRequest, WriteTxnMarkersResponse, {
         markers: [...markers.values()],
       });
@@ -235,16 +198,14 @@ export class TxnMarkerChannelManager implements TxnMarkerWriter {
           q.reject(
             new KafkaError(
               ErrorCode.UNKNOWN_SERVER_ERROR,
-              `${d.address} gave no answer for ${q.tp.topic}-${q.tp.partition}`,
+              `broker ${d.nodeId} gave no answer for ${q.tp.topic}-${q.tp.partition}`,
             ),
           );
         } else q.resolve(code);
       }
     } catch (e) {
       // Unreachable, closed or timed out: the connection is dropped and the writes retried.
-      const c = d.connection;
-      d.connection = undefined;
-      c?.then((conn) => conn.close(), () => {});
+      if (!(e instanceof KafkaError)) this.connections.drop(d.nodeId);
       for (const q of batch) q.reject(e as Error);
     }
   }

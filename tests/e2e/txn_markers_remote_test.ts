@@ -16,7 +16,9 @@ import {
   ProduceRequest,
   ProduceResponse,
 } from "../../protocol/messages/mod.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
+import { endTxnMarkerBatch } from "../../src/txn/txn_log_store.ts";
 import { testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 import {
@@ -72,7 +74,7 @@ async function produce(
   return r.responses[0].partitionResponses[0];
 }
 
-async function beginTxn(port: number, transactionalId: string) {
+async function beginTxn(port: number, transactionalId: string, partitions = [0, 1]) {
   const init = await RawClient.once(port, InitProducerIdRequest, InitProducerIdResponse, 4, {
     transactionalId,
     transactionTimeoutMs: 60_000,
@@ -84,13 +86,13 @@ async function beginTxn(port: number, transactionalId: string) {
     v3AndBelowTransactionalId: transactionalId,
     v3AndBelowProducerId: init.producerId,
     v3AndBelowProducerEpoch: init.producerEpoch,
-    v3AndBelowTopics: [{ name: TOPIC, partitions: [0, 1] }],
+    v3AndBelowTopics: [{ name: TOPIC, partitions }],
   });
   assert.deepEqual(
     add.resultsByTopicV3AndBelow[0].resultsByPartition.map((p: { partitionErrorCode: number }) =>
       p.partitionErrorCode
     ),
-    [0, 0],
+    partitions.map(() => 0),
   );
   return { producerId: init.producerId as number, producerEpoch: init.producerEpoch as number };
 }
@@ -123,7 +125,10 @@ Deno.test("two brokers: EndTxn on the coordinator writes the marker on the other
       0,
     );
     assert.equal(
-      (await produce(b2.port, null, 1, t1.producerId, t1.producerEpoch, 0, ["p1-a", "p1-b"]))
+      (await produce(b2.port, "span-commit", 1, t1.producerId, t1.producerEpoch, 0, [
+        "p1-a",
+        "p1-b",
+      ]))
         .errorCode,
       0,
     );
@@ -147,7 +152,8 @@ Deno.test("two brokers: EndTxn on the coordinator writes the marker on the other
     // it is back.
     const t2 = await beginTxn(b1.port, "span-abort");
     assert.equal(
-      (await produce(b2.port, null, 1, t2.producerId, t2.producerEpoch, 0, ["p1-x"])).errorCode,
+      (await produce(b2.port, "span-abort", 1, t2.producerId, t2.producerEpoch, 0, ["p1-x"]))
+        .errorCode,
       0,
     );
     table.endpoints.delete(2);
@@ -171,6 +177,102 @@ Deno.test("two brokers: EndTxn on the coordinator writes the marker on the other
     ]);
   } finally {
     await b1.stop();
+    await b2.stop();
+  }
+});
+
+Deno.test("two brokers: a partition leader verifies a transactional produce with the coordinator on the other broker", async () => {
+  const table = new LeadershipTable(1);
+  const [b1, b2] = await twoBrokers(table);
+  try {
+    table.move(TOPIC, 1, 2);
+    // Only partition 0 is in the transaction: broker 2 asks broker 1 and refuses partition 1.
+    const t = await beginTxn(b1.port, "verify", [0]);
+    const notAdded = await produce(b2.port, "verify", 1, t.producerId, t.producerEpoch, 0, ["x"]);
+    assert.deepEqual([notAdded.errorCode, notAdded.errorMessage], [
+      ErrorCode.INVALID_TXN_STATE,
+      "Partition was not added to the transaction",
+    ]);
+    // A fenced epoch and an unknown producer id, as the coordinator answers them.
+    const fenced = await produce(b2.port, "verify", 1, t.producerId, t.producerEpoch + 1, 0, ["x"]);
+    assert.equal(fenced.errorCode, ErrorCode.INVALID_PRODUCER_EPOCH);
+    const unknown = await produce(b2.port, "no-such-id", 1, t.producerId, t.producerEpoch, 0, [
+      "x",
+    ]);
+    assert.equal(unknown.errorCode, ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    // The coordinator not alive: retriable for the producer.
+    table.endpoints.delete(1);
+    const away = await produce(b2.port, "verify", 1, t.producerId, t.producerEpoch, 0, ["x"]);
+    assert.equal(away.errorCode, ErrorCode.NOT_ENOUGH_REPLICAS);
+    table.register(1, "127.0.0.1", b1.port);
+    // Nothing was written on broker 2.
+    assert.equal(await latestOffset(b2.port, TOPIC, 1, false), 0);
+
+    // Once added, the same batch is accepted; the abort's marker then closes it.
+    const add = await RawClient.once(
+      b1.port,
+      AddPartitionsToTxnRequest,
+      AddPartitionsToTxnResponse,
+      3,
+      {
+        v3AndBelowTransactionalId: "verify",
+        v3AndBelowProducerId: t.producerId,
+        v3AndBelowProducerEpoch: t.producerEpoch,
+        v3AndBelowTopics: [{ name: TOPIC, partitions: [1] }],
+      },
+    );
+    assert.equal(add.resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode, 0);
+    const ok = await produce(b2.port, "verify", 1, t.producerId, t.producerEpoch, 0, ["y"]);
+    assert.deepEqual([ok.errorCode, ok.baseOffset], [0, 0]);
+    assert.equal(
+      (await endTxn(b1.port, "verify", t.producerId, t.producerEpoch, false)).errorCode,
+      0,
+    );
+    await waitFor(
+      "the abort completes",
+      async () => (await describeTxn(b1.port, "verify")).transactionState === "CompleteAbort",
+    );
+    assert.equal(await latestOffset(b2.port, TOPIC, 1, true), 2);
+    assert.deepEqual(await kcatValues(b2.address, TOPIC, 1, "read_committed"), []);
+  } finally {
+    await b1.stop();
+    await b2.stop();
+  }
+});
+
+Deno.test("remote verification: a marker for the producer that lands while the coordinator is asked makes the answer stale", async () => {
+  const table = new LeadershipTable(1);
+  const b2 = await testBroker({ config: { "node.id": 2 }, leadership: table.viewFor(2) });
+  try {
+    table.register(2, "127.0.0.1", b2.port);
+    await b2.broker.createTopic(TOPIC, 2);
+    // The coordinator (broker 1) answers NONE, but only after a marker for the producer was
+    // written here (as a coordinator's WriteTxnMarkers would between question and answer).
+    const asked: string[] = [];
+    b2.broker.replicaManager.remoteTxn = {
+      leadership: table.viewFor(2),
+      verifier: {
+        async verify(coordinatorId, transactionalId, producerId, _epoch, topic, partition) {
+          asked.push(`${coordinatorId}/${transactionalId}/${producerId}/${topic}-${partition}`);
+          await b2.broker.replicaManager.appendMarker(
+            topic,
+            partition,
+            endTxnMarkerBatch(producerId, 0, false, 0),
+          );
+          return ErrorCode.NONE;
+        },
+      },
+    };
+    const r = await produce(b2.port, "stale", 0, 4242, 0, 0, ["late"]);
+    assert.deepEqual(asked, [`1/stale/4242/${TOPIC}-0`]);
+    assert.deepEqual([r.errorCode, r.errorMessage], [
+      ErrorCode.INVALID_TXN_STATE,
+      "Partition was not added to the transaction",
+    ]);
+    // Only the marker is in the log; no transaction was left open.
+    assert.equal(await latestOffset(b2.port, TOPIC, 0, false), 1);
+    assert.equal(await latestOffset(b2.port, TOPIC, 0, true), 1);
+  } finally {
     await b2.stop();
   }
 });
