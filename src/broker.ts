@@ -131,6 +131,7 @@ export class Broker {
   private listener?: Deno.TcpListener;
   private flushTimer?: ReturnType<typeof setInterval>;
   private stopStatusReport?: () => void;
+  private stopFollowingLeadership?: () => void;
   private closing?: Promise<void>;
   /** The data directory's lock; null with workers (the supervisor holds it). */
   private dirLock: LogDirLock | null = null;
@@ -396,6 +397,10 @@ export class Broker {
         // With workers, creating the coordinators' internal topics here waits for the other
         // workers to take the new catalogue: they start once storage is open (above).
         await broker.groups.load();
+        // Given a Leadership (cluster mode), coordinate only the partitions led here.
+        if (options.leadership) {
+          broker.stopFollowingLeadership = broker.transactions.followLeadership(broker.leadership);
+        }
         await broker.transactions.startup();
       }
       broker.listener = Deno.listen({
@@ -530,6 +535,7 @@ export class Broker {
       if (this.flushTimer !== undefined) clearInterval(this.flushTimer);
       this.idleConnections.stop();
       this.groups.close();
+      this.stopFollowingLeadership?.();
       await this.socketServer.close();
       try {
         await this.transactions.close();

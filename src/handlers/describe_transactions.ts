@@ -3,7 +3,9 @@
  * Behaviour: the coordinator's state of each transactional id: state name (Kafka's: Empty,
  * Ongoing, PrepareCommit, PrepareAbort, CompleteCommit, CompleteAbort), timeout, start time
  * (-1 when no transaction has started), producer id and epoch, and the partitions of the
- * ongoing transaction by topic. Unknown ids get TRANSACTIONAL_ID_NOT_FOUND.
+ * ongoing transaction by topic. Unknown ids get TRANSACTIONAL_ID_NOT_FOUND; ids whose
+ * `__transaction_state` partition another broker leads NOT_COORDINATOR, and ids of a
+ * partition still loading COORDINATOR_LOAD_IN_PROGRESS, as in Kafka.
  * Version notes: v0 is flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -23,10 +25,11 @@ export const describeTransactions = defineApi({
   handler: (req, { services }) => ({
     throttleTimeMs: 0,
     transactionStates: req.transactionalIds.map((id) => {
-      const d = services.transactions.describe(id);
+      const notHere = services.transactions.coordinatorError(id);
+      const d = notHere === ErrorCode.NONE ? services.transactions.describe(id) : undefined;
       if (!d) {
         return {
-          errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND,
+          errorCode: notHere !== ErrorCode.NONE ? notHere : ErrorCode.TRANSACTIONAL_ID_NOT_FOUND,
           transactionalId: id,
           transactionState: "",
           transactionTimeoutMs: 0,

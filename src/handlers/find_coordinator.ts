@@ -1,8 +1,12 @@
 /**
  * FindCoordinator (key 10), v0–6.
- * Behaviour: this broker is the group coordinator for every group (key type 0) and the
- * transaction coordinator for every transactional id (key type 1; `__transaction_state` is
- * created by the first transactional InitProducerId). Other key types get INVALID_REQUEST.
+ * Behaviour: a group's coordinator (key type 0) is the leader of its `__consumer_offsets`
+ * partition, a transactional id's (key type 1) the leader of its `__transaction_state`
+ * partition (Kafka's partitionFor: hash of the key modulo the topic's partitions), as
+ * Leadership reports them: on a single broker that is always this one
+ * (`__transaction_state` is created by the first transactional InitProducerId). While the
+ * partition has no live leader, COORDINATOR_NOT_AVAILABLE, which clients retry. Other key
+ * types get INVALID_REQUEST.
  * Version notes: v0 has no key type (always a group); v1+ key type and error message;
  * v3+ flexible; v4+ batches several keys in `coordinatorKeys` and answers per key in
  * `coordinators` instead of the top-level fields.
@@ -10,14 +14,35 @@
  */
 import { ErrorCode, errorName } from "../../protocol/errors.ts";
 import { FindCoordinatorRequest, FindCoordinatorResponse } from "../../protocol/messages/mod.ts";
+import { GROUP_METADATA_TOPIC } from "../group/group_metadata_log.ts";
+import { partitionFor } from "../internal_topic.ts";
 import type { BrokerServices } from "../services.ts";
 import { defineApi } from "../registry.ts";
+import { TRANSACTION_STATE_TOPIC } from "../txn/transaction_log.ts";
 
 const GROUP = 0;
 const TRANSACTION = 1;
 
+function failed(key: string, errorCode: number) {
+  return { key, nodeId: -1, host: "", port: -1, errorCode, errorMessage: errorName(errorCode) };
+}
+
+/** The internal topic partition holding `key`'s coordinator state. */
+function coordinatorPartition(services: BrokerServices, key: string, keyType: number) {
+  if (keyType === TRANSACTION) {
+    return { topic: TRANSACTION_STATE_TOPIC, partition: services.transactions.partitionFor(key) };
+  }
+  const partitions = services.metadataCache.topic(GROUP_METADATA_TOPIC)?.partitions ??
+    services.config.int("offsets.topic.num.partitions");
+  return { topic: GROUP_METADATA_TOPIC, partition: partitionFor(key, partitions) };
+}
+
 function lookup(services: BrokerServices, key: string, keyType: number) {
-  if (keyType === GROUP || keyType === TRANSACTION) {
+  if (keyType !== GROUP && keyType !== TRANSACTION) return failed(key, ErrorCode.INVALID_REQUEST);
+  const { topic, partition } = coordinatorPartition(services, key, keyType);
+  const leadership = services.leadership;
+  const leader = leadership.leaderOf(topic, partition);
+  if (leader?.leaderId === leadership.localNodeId) {
     return {
       key,
       nodeId: services.metadataCache.nodeId,
@@ -27,8 +52,16 @@ function lookup(services: BrokerServices, key: string, keyType: number) {
       errorMessage: null,
     };
   }
-  const errorCode = ErrorCode.INVALID_REQUEST;
-  return { key, nodeId: -1, host: "", port: -1, errorCode, errorMessage: errorName(errorCode) };
+  const endpoint = leader && leader.leaderId >= 0 ? leadership.broker(leader.leaderId) : undefined;
+  if (!endpoint) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  return {
+    key,
+    nodeId: endpoint.nodeId,
+    host: endpoint.host,
+    port: endpoint.port,
+    errorCode: 0,
+    errorMessage: null,
+  };
 }
 
 export const findCoordinator = defineApi({

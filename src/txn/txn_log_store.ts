@@ -72,29 +72,33 @@ export class LogTxnStore implements TxnLogStore {
   > {
     const t = this.host.topic(TRANSACTION_STATE_TOPIC);
     if (!t) return;
-    for (let p = 0; p < t.partitions; p++) {
-      const log = this.host.partition(TRANSACTION_STATE_TOPIC, p);
-      if (!log) continue;
-      let offset = log.logStartOffset;
-      const end = log.logEndOffset;
-      while (offset < end) {
-        const buf = await log.read(offset, LOAD_READ_BYTES, { minOneBatch: true });
-        if (buf.length === 0) break;
-        const out: { partition: number; key: Uint8Array; value: Uint8Array | null }[] = [];
-        let next = offset;
-        forEachBatch(buf, (pos, h) => {
-          next = h.baseOffset + h.lastOffsetDelta + 1;
-          if (isControl(h)) return;
-          const { records } = decodeRecords(buf.subarray(pos, pos + totalSize(h)));
-          for (const r of records) {
-            if (h.baseOffset + r.offsetDelta < offset || r.key === null) continue;
-            out.push({ partition: p, key: r.key.slice(), value: r.value?.slice() ?? null });
-          }
-        });
-        yield* out;
-        if (next <= offset) break;
-        offset = next;
-      }
+    for (let p = 0; p < t.partitions; p++) yield* this.readPartition(p);
+  }
+
+  async *readPartition(p: number): AsyncIterable<
+    { partition: number; key: Uint8Array; value: Uint8Array | null }
+  > {
+    const log = this.host.partition(TRANSACTION_STATE_TOPIC, p);
+    if (!log) return;
+    let offset = log.logStartOffset;
+    const end = log.logEndOffset;
+    while (offset < end) {
+      const buf = await log.read(offset, LOAD_READ_BYTES, { minOneBatch: true });
+      if (buf.length === 0) break;
+      const out: { partition: number; key: Uint8Array; value: Uint8Array | null }[] = [];
+      let next = offset;
+      forEachBatch(buf, (pos, h) => {
+        next = h.baseOffset + h.lastOffsetDelta + 1;
+        if (isControl(h)) return;
+        const { records } = decodeRecords(buf.subarray(pos, pos + totalSize(h)));
+        for (const r of records) {
+          if (h.baseOffset + r.offsetDelta < offset || r.key === null) continue;
+          out.push({ partition: p, key: r.key.slice(), value: r.value?.slice() ?? null });
+        }
+      });
+      yield* out;
+      if (next <= offset) break;
+      offset = next;
     }
   }
 }
