@@ -396,10 +396,16 @@ export class Broker {
       if (controller) {
         // With workers, creating the coordinators' internal topics here waits for the other
         // workers to take the new catalogue: they start once storage is open (above).
-        await broker.groups.load();
         // Given a Leadership (cluster mode), coordinate only the partitions led here.
         if (options.leadership) {
-          broker.stopFollowingLeadership = broker.transactions.followLeadership(broker.leadership);
+          const stopGroups = await broker.groups.followLeadership(broker.leadership);
+          const stopTxns = broker.transactions.followLeadership(broker.leadership);
+          broker.stopFollowingLeadership = () => {
+            stopGroups();
+            stopTxns();
+          };
+        } else {
+          await broker.groups.load();
         }
         await broker.transactions.startup();
       }

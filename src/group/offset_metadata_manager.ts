@@ -298,7 +298,8 @@ export class OffsetMetadataManager {
    * ILLEGAL_GENERATION. An unknown group accepts a commit without generation.
    */
   private validateTxnOffsetCommit(p: TxnOffsetCommitParams): number {
-    if (this.closed) return ErrorCode.NOT_COORDINATOR;
+    const notHere = this.groupManager.groupError(p.groupId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     const cg = this.consumer.group(p.groupId);
     if (cg) {
       const e = this.consumer.validateOffsetCommit(
@@ -404,7 +405,8 @@ export class OffsetMetadataManager {
 
   /** Group-level checks of a commit (Kafka's validateOffsetCommit); NONE when it may go on. */
   private validateOffsetCommit(p: OffsetCommitParams): number {
-    if (this.closed) return ErrorCode.NOT_COORDINATOR;
+    const notHere = this.groupManager.groupError(p.groupId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     const cg = this.consumer.group(p.groupId);
     if (cg) return this.consumer.validateOffsetCommit(cg, p.memberId, p.generationId, p.apiVersion);
     const group = this.groups.get(p.groupId);
@@ -442,7 +444,8 @@ export class OffsetMetadataManager {
     member?: { memberId: string | null; memberEpoch: number },
     requireStable = false,
   ): OffsetFetchResult {
-    if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
+    const notHere = this.groupManager.groupError(groupId);
+    if (notHere !== ErrorCode.NONE) return { errorCode: notHere, topics: [] };
     const cg = member ? this.consumer.group(groupId) : undefined;
     if (cg && member) {
       const err = this.consumer.validateOffsetFetch(cg, member.memberId, member.memberEpoch);
@@ -510,7 +513,8 @@ export class OffsetMetadataManager {
     groupId: string,
     topics: { name: string; partitions: number[] }[],
   ): Promise<{ errorCode: number; topics: TopicResult[] }> {
-    if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
+    const notHere = this.groupManager.groupError(groupId);
+    if (notHere !== ErrorCode.NONE) return { errorCode: notHere, topics: [] };
     const cg = this.consumer.group(groupId);
     const g = cg ? undefined : this.groups.get(groupId);
     if (!cg && (!g || g.is("Dead"))) {

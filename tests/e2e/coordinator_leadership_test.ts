@@ -13,10 +13,20 @@ import {
   EndTxnResponse,
   FindCoordinatorRequest,
   FindCoordinatorResponse,
+  HeartbeatRequest,
+  HeartbeatResponse,
   InitProducerIdRequest,
   InitProducerIdResponse,
+  JoinGroupRequest,
+  JoinGroupResponse,
+  OffsetCommitRequest,
+  OffsetCommitResponse,
+  OffsetFetchRequest,
+  OffsetFetchResponse,
   ProduceRequest,
   ProduceResponse,
+  SyncGroupRequest,
+  SyncGroupResponse,
 } from "../../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
 import { partitionFor } from "../../src/internal_topic.ts";
@@ -152,18 +162,98 @@ Deno.test("coordinators follow leadership: a transaction's partition moves away 
     );
     assert.equal(await latestOffset(b.port, TOPIC, 0, true), 2);
     assert.deepEqual(await kcatValues(b.address, TOPIC, 0, "read_committed"), ["kept"]);
+  } finally {
+    await b.stop();
+  }
+});
 
-    // Groups: FindCoordinator names the leader of the group's __consumer_offsets partition.
-    const gp = partitionFor("g1", 50);
+Deno.test("coordinators follow leadership: a group's partition moves away and back", async () => {
+  const table = new LeadershipTable(1);
+  const b = await testBroker({ config: { "node.id": 1 }, leadership: table.viewFor(1) });
+  try {
+    table.register(1, "127.0.0.1", b.port);
+    table.register(2, "broker-two.example", 19092);
+    await b.broker.createTopic(TOPIC, 2);
+    const group = "g1";
+    const commit = (offset: number, generation = -1, memberId = "") =>
+      RawClient.once(b.port, OffsetCommitRequest, OffsetCommitResponse, 2, {
+        groupId: group,
+        generationIdOrMemberEpoch: generation,
+        memberId,
+        retentionTimeMs: -1,
+        topics: [{
+          name: TOPIC,
+          partitions: [{ partitionIndex: 0, committedOffset: offset, committedMetadata: "m" }],
+        }],
+      }).then((r) => r.topics[0].partitions[0].errorCode);
+    const fetch = () =>
+      RawClient.once(b.port, OffsetFetchRequest, OffsetFetchResponse, 3, {
+        groupId: group,
+        topics: [{ name: TOPIC, partitionIndexes: [0] }],
+      }).then((r) => ({
+        errorCode: r.errorCode,
+        offsets: r.topics.map((t: { partitions: { committedOffset: number }[] }) =>
+          t.partitions.map((p) => p.committedOffset)
+        ),
+      }));
+    const join = () =>
+      RawClient.once(b.port, JoinGroupRequest, JoinGroupResponse, 3, {
+        groupId: group,
+        sessionTimeoutMs: 30_000,
+        rebalanceTimeoutMs: 30_000,
+        memberId: "",
+        protocolType: "consumer",
+        protocols: [{ name: "range", metadata: new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0]) }],
+      });
+    assert.equal(await commit(7), 0);
+    assert.deepEqual(await fetch(), { errorCode: 0, offsets: [[7]] });
+    const joined = await join();
+    assert.equal(joined.errorCode, 0);
+    const synced = await RawClient.once(b.port, SyncGroupRequest, SyncGroupResponse, 3, {
+      groupId: group,
+      generationId: joined.generationId,
+      memberId: joined.memberId,
+      groupInstanceId: null,
+      assignments: [{ memberId: joined.memberId, assignment: new Uint8Array([0, 0]) }],
+    });
+    assert.equal(synced.errorCode, 0);
+
+    // Away: FindCoordinator names broker 2; this broker answers NOT_COORDINATOR.
+    const gp = partitionFor(group, 50);
     table.move(OFFSETS_TOPIC, gp, 2);
-    assert.deepEqual(await findCoordinator(b.port, 0, "g1"), {
+    assert.deepEqual(await findCoordinator(b.port, 0, group), {
       errorCode: 0,
       nodeId: 2,
       host: "broker-two.example",
       port: 19092,
     });
+    assert.equal(await commit(8, joined.generationId, joined.memberId), ErrorCode.NOT_COORDINATOR);
+    assert.deepEqual(await fetch(), { errorCode: ErrorCode.NOT_COORDINATOR, offsets: [] });
+    assert.equal((await join()).errorCode, ErrorCode.NOT_COORDINATOR);
+    const hb = await RawClient.once(b.port, HeartbeatRequest, HeartbeatResponse, 3, {
+      groupId: group,
+      generationId: joined.generationId,
+      memberId: joined.memberId,
+      groupInstanceId: null,
+    });
+    assert.equal(hb.errorCode, ErrorCode.NOT_COORDINATOR);
+    assert.equal(b.broker.groups.group(group), undefined, "the group left memory");
+    table.move(OFFSETS_TOPIC, gp, -1);
+    assert.equal(
+      (await findCoordinator(b.port, 0, group)).errorCode,
+      ErrorCode.COORDINATOR_NOT_AVAILABLE,
+    );
+
+    // Back: loaded from the log, with the offset committed before (not the refused one) and
+    // the member of the stored generation.
     table.move(OFFSETS_TOPIC, gp, 1);
-    assert.equal((await findCoordinator(b.port, 0, "g1")).nodeId, 1);
+    await waitFor("the group's partition is loaded", async () => (await fetch()).errorCode === 0);
+    assert.deepEqual(await fetch(), { errorCode: 0, offsets: [[7]] });
+    assert.equal(b.broker.groups.group(group)?.generationId, joined.generationId);
+    // The loaded group is Stable with its member: a commit needs its generation.
+    assert.equal(await commit(9), ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal(await commit(9, joined.generationId, joined.memberId), 0);
+    assert.deepEqual(await fetch(), { errorCode: 0, offsets: [[9]] });
   } finally {
     await b.stop();
   }
