@@ -236,13 +236,13 @@ export class Broker {
           byId: (id) => this.topicById(id),
           all: () => this.topics(),
         },
-        verifyTransaction: (transactionalId, producerId, producerEpoch, partition) =>
-          this.transactions.verifyTransactionalProduce(
+        transactionVerification: (transactionalId, producerId, producerEpoch, partition) =>
+          this.replicaManager.transactionVerification(
             transactionalId,
-            producerId,
-            producerEpoch,
             GROUP_METADATA_TOPIC,
             partition,
+            producerId,
+            producerEpoch,
           ),
       },
     );

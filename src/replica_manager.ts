@@ -48,6 +48,12 @@ export type { WatchedPartition } from "./services.ts";
 
 let nextWatchId = 1;
 
+/** A verification's answer, checked right before the append it allows (see below). */
+export interface TransactionVerification {
+  check(): number;
+  release(): void;
+}
+
 function verifyingKey(topic: string, partition: number, producerId: number): string {
   return `${topic}\u0000${partition}\u0000${producerId}`;
 }
@@ -435,11 +441,42 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
     apiVersion: number,
   ): Promise<AppendOutcome> {
     const h = readBatchHeader(records, 0);
-    const key = verifyingKey(topic, partition, h.producerId);
+    const v = await this.remoteVerification(
+      coordinatorId,
+      transactionalId,
+      topic,
+      partition,
+      h.producerId,
+      h.producerEpoch,
+    );
+    const error = v.check();
+    v.release();
+    const rejected = verificationRejection(error, h.producerId, h.producerEpoch, apiVersion);
+    if (rejected) return rejectedAppend(rejected);
+    return this.partitionOp(topic, partition, "append", { records });
+  }
+
+  /**
+   * Asks the remote coordinator; `check()` is its answer, or INVALID_TXN_STATE once a marker
+   * of the producer reached the partition since the question (until `release()`).
+   */
+  private async remoteVerification(
+    coordinatorId: number,
+    transactionalId: string,
+    topic: string,
+    partition: number,
+    producerId: number,
+    producerEpoch: number,
+  ): Promise<TransactionVerification> {
+    const key = verifyingKey(topic, partition, producerId);
     const token = { stale: false };
     let set = this.verifying.get(key);
     if (!set) this.verifying.set(key, set = new Set());
     set.add(token);
+    const release = () => {
+      set.delete(token);
+      if (set.size === 0 && this.verifying.get(key) === set) this.verifying.delete(key);
+    };
     let error: number;
     try {
       error = coordinatorId < 0
@@ -447,19 +484,56 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
         : await this.remoteTxn!.verifier.verify(
           coordinatorId,
           transactionalId,
-          h.producerId,
-          h.producerEpoch,
+          producerId,
+          producerEpoch,
           topic,
           partition,
         );
-    } finally {
-      set.delete(token);
-      if (set.size === 0 && this.verifying.get(key) === set) this.verifying.delete(key);
+    } catch (e) {
+      release();
+      throw e;
     }
-    if (error === ErrorCode.NONE && token.stale) error = ErrorCode.INVALID_TXN_STATE;
-    const rejected = verificationRejection(error, h.producerId, h.producerEpoch, apiVersion);
-    if (rejected) return rejectedAppend(rejected);
-    return this.partitionOp(topic, partition, "append", { records });
+    return {
+      check: () => error === ErrorCode.NONE && token.stale ? ErrorCode.INVALID_TXN_STATE : error,
+      release,
+    };
+  }
+
+  /**
+   * The coordinator's verification of a transactional write by a producer to one partition
+   * (TxnOffsetCommit's `__consumer_offsets` batch): asked of the remote coordinator first when
+   * the id's coordinator is another broker; `check()`, called right before the append is
+   * enqueued, gives the coordinator's error code (see produce_verification.ts).
+   */
+  async transactionVerification(
+    transactionalId: string,
+    topic: string,
+    partition: number,
+    producerId: number,
+    producerEpoch: number,
+  ): Promise<TransactionVerification> {
+    const coordinator = this.remoteCoordinatorOf(transactionalId);
+    if (coordinator === null) {
+      return {
+        check: () =>
+          this.transactions!.verifyTransactionalProduce(
+            transactionalId,
+            producerId,
+            producerEpoch,
+            topic,
+            partition,
+          ),
+        release: () => {},
+      };
+    }
+    return await this.remoteVerification(
+      coordinator,
+      transactionalId,
+      topic,
+      partition,
+      producerId,
+      producerEpoch,
+    );
   }
 
   /** Produce's verification of a transactional batch: the rejection, or null to append. */

@@ -134,6 +134,17 @@ export interface GroupCoordinatorOptions {
     producerEpoch: number,
     offsetsPartition: number,
   ): number;
+  /**
+   * Replaces verifyTransaction when given (several brokers: the transaction coordinator may
+   * be another broker, asked before the append): resolves once the coordinator answered;
+   * `check()` right before the append gives the error, `release()` after it.
+   */
+  transactionVerification?(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    offsetsPartition: number,
+  ): Promise<{ check(): number; release(): void }>;
 }
 
 const NO_TOPICS: TopicCatalog = {
@@ -200,6 +211,13 @@ export class GroupCoordinator {
       this.partitionExists,
       opts.verifyTransaction ?? (() => ErrorCode.NONE),
     );
+    const verification = opts.transactionVerification;
+    if (verification) {
+      this.offsetMetadataManager.prepareVerification = async (tid, pid, epoch, groupId) => {
+        const partition = this.partitionFor(groupId);
+        return { partition, ...await verification(tid, pid, epoch, partition) };
+      };
+    }
     const groupError = (groupId: string) => this.coordinatorError(groupId);
     this.groupMetadataManager.groupError = groupError;
     this.consumer.groupError = groupError;

@@ -144,6 +144,17 @@ export class OffsetMetadataManager {
     this.clock = groupManager.clock;
   }
 
+  /**
+   * When set, TxnOffsetCommit's verification is asked before the append (the transaction
+   * coordinator may be another broker) and only checked right before it.
+   */
+  prepareVerification?: (
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    groupId: string,
+  ) => Promise<{ partition: number; check(): number; release(): void }>;
+
   private get closed(): boolean {
     return this.groupManager.closed;
   }
@@ -261,14 +272,21 @@ export class OffsetMetadataManager {
     if (records.length === 0) return results;
     let verifyError: number = ErrorCode.NONE;
     let registered: PendingTxnOffset[] = [];
+    const pre = this.prepareVerification
+      ? await this.prepareVerification(p.transactionalId, p.producerId, p.producerEpoch, p.groupId)
+      : null;
+    const verify = (partition: number) => {
+      if (!pre) {
+        return this.verifyTransaction(p.transactionalId, p.producerId, p.producerEpoch, partition);
+      }
+      // The offsets topic changed under the question: ask again (the client retries).
+      return partition === pre.partition ? pre.check() : ErrorCode.NOT_COORDINATOR;
+    };
     try {
       await this.log.append(p.groupId, records, {
         transactional: { producerId: p.producerId, producerEpoch: p.producerEpoch },
         beforeAppend: (partition) => {
-          verifyError = txnVerificationError(
-            this.verifyTransaction(p.transactionalId, p.producerId, p.producerEpoch, partition),
-            p.apiVersion,
-          );
+          verifyError = txnVerificationError(verify(partition), p.apiVersion);
           if (verifyError !== ErrorCode.NONE) return verifyError;
           // Pending from now: the transaction's marker can only land after this batch.
           registered = accepted.map((a) =>
@@ -287,6 +305,8 @@ export class OffsetMetadataManager {
       }
       if (mine?.size === 0) this.pendingTxnOffsets.delete(p.producerId);
       return results;
+    } finally {
+      pre?.release();
     }
     return results;
   }

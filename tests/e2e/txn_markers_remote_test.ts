@@ -7,17 +7,24 @@
  */
 import assert from "node:assert/strict";
 import {
+  AddOffsetsToTxnRequest,
+  AddOffsetsToTxnResponse,
   AddPartitionsToTxnRequest,
   AddPartitionsToTxnResponse,
   EndTxnRequest,
   EndTxnResponse,
   InitProducerIdRequest,
   InitProducerIdResponse,
+  OffsetFetchRequest,
+  OffsetFetchResponse,
   ProduceRequest,
   ProduceResponse,
+  TxnOffsetCommitRequest,
+  TxnOffsetCommitResponse,
 } from "../../protocol/messages/mod.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
+import { partitionFor } from "../../src/internal_topic.ts";
 import { endTxnMarkerBatch } from "../../src/txn/txn_log_store.ts";
 import { testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
@@ -30,6 +37,7 @@ import {
 import { LeadershipTable } from "../support/fake_leadership.ts";
 
 const TOPIC = "span";
+const OFFSETS_TOPIC = "__consumer_offsets";
 
 type Started = Awaited<ReturnType<typeof testBroker>>;
 
@@ -273,6 +281,74 @@ Deno.test("remote verification: a marker for the producer that lands while the c
     assert.equal(await latestOffset(b2.port, TOPIC, 0, false), 1);
     assert.equal(await latestOffset(b2.port, TOPIC, 0, true), 1);
   } finally {
+    await b2.stop();
+  }
+});
+
+Deno.test("two brokers: offsets committed in a transaction whose group coordinator is the other broker", async () => {
+  const table = new LeadershipTable(1);
+  const group = "remote-group";
+  // The group's __consumer_offsets partition is led by broker 2 from the start.
+  table.move(OFFSETS_TOPIC, partitionFor(group, 50), 2);
+  const [b1, b2] = await twoBrokers(table);
+  try {
+    // Both catalogues have the offsets topic (cluster mode shares one).
+    await b1.broker.createTopic(OFFSETS_TOPIC, 50);
+    const t = await beginTxn(b1.port, "offsets-txn", [0]);
+    const addOffsets = await RawClient.once(
+      b1.port,
+      AddOffsetsToTxnRequest,
+      AddOffsetsToTxnResponse,
+      3,
+      {
+        transactionalId: "offsets-txn",
+        producerId: t.producerId,
+        producerEpoch: t.producerEpoch,
+        groupId: group,
+      },
+    );
+    assert.equal(addOffsets.errorCode, 0);
+    const txnCommit = (transactionalId: string, offset: number) =>
+      RawClient.once(b2.port, TxnOffsetCommitRequest, TxnOffsetCommitResponse, 3, {
+        transactionalId,
+        groupId: group,
+        producerId: t.producerId,
+        producerEpoch: t.producerEpoch,
+        generationId: -1,
+        memberId: "",
+        groupInstanceId: null,
+        topics: [{
+          name: TOPIC,
+          partitions: [{
+            partitionIndex: 0,
+            committedOffset: offset,
+            committedLeaderEpoch: -1,
+            committedMetadata: null,
+          }],
+        }],
+      }).then((r) => r.topics[0].partitions[0].errorCode);
+    const fetch = () =>
+      RawClient.once(b2.port, OffsetFetchRequest, OffsetFetchResponse, 3, {
+        groupId: group,
+        topics: [{ name: TOPIC, partitionIndexes: [0] }],
+      }).then((r) => [r.errorCode, r.topics[0].partitions[0].committedOffset]);
+    // Broker 2 coordinates the group but not the transaction: it asks broker 1.
+    assert.equal(await txnCommit("no-such-txn", 5), ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    assert.equal(await txnCommit("offsets-txn", 42), 0);
+    assert.deepEqual(await fetch(), [0, -1], "pending until the transaction commits");
+    assert.equal(
+      (await endTxn(b1.port, "offsets-txn", t.producerId, t.producerEpoch, true)).errorCode,
+      0,
+    );
+    await waitFor(
+      "the commit completes",
+      async () => (await describeTxn(b1.port, "offsets-txn")).transactionState === "CompleteCommit",
+    );
+    // The marker reached broker 2's offsets partition by WriteTxnMarkers: the offset is in.
+    assert.deepEqual(await fetch(), [0, 42]);
+    assert.equal(b1.broker.groups.coordinatorError(group), ErrorCode.NOT_COORDINATOR);
+  } finally {
+    await b1.stop();
     await b2.stop();
   }
 });
