@@ -5,17 +5,18 @@
  * partition (Kafka's partitionFor: hash of the key modulo the topic's partitions), as
  * Leadership reports them: on a single broker that is always this one
  * (`__transaction_state` is created by the first transactional InitProducerId). While the
- * partition has no live leader, COORDINATOR_NOT_AVAILABLE, which clients retry. Other key
- * types get INVALID_REQUEST.
+ * partition has no live leader, COORDINATOR_NOT_AVAILABLE, which clients retry; when the
+ * topic does not exist yet it is created meanwhile. Other key types get INVALID_REQUEST.
  * Version notes: v0 has no key type (always a group); v1+ key type and error message;
  * v3+ flexible; v4+ batches several keys in `coordinatorKeys` and answers per key in
  * `coordinators` instead of the top-level fields.
  * librdkafka also reads support of this API as "the broker can do LZ4", so it must be served.
  */
-import { ErrorCode, errorName } from "../../protocol/errors.ts";
+import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import { FindCoordinatorRequest, FindCoordinatorResponse } from "../../protocol/messages/mod.ts";
 import { GROUP_METADATA_TOPIC } from "../group/group_metadata_log.ts";
 import { partitionFor } from "../internal_topic.ts";
+import { log } from "../log.ts";
 import type { BrokerServices } from "../services.ts";
 import { defineApi } from "../registry.ts";
 import { TRANSACTION_STATE_TOPIC } from "../txn/transaction_log.ts";
@@ -37,6 +38,18 @@ function coordinatorPartition(services: BrokerServices, key: string, keyType: nu
   return { topic: GROUP_METADATA_TOPIC, partition: partitionFor(key, partitions) };
 }
 
+/**
+ * Creates the coordinators' topic in the background, as Kafka's FindCoordinator does, when
+ * the metadata knows no leader because the topic does not exist yet (cluster mode; a single
+ * broker leads everything and creates it on first use).
+ */
+function createInternalTopic(services: BrokerServices, topic: string): void {
+  services.topicAdmin.createTopic(topic, -1).catch((e) => {
+    if (e instanceof KafkaError && e.code === ErrorCode.TOPIC_ALREADY_EXISTS) return;
+    log.warn(`creating ${topic} for FindCoordinator failed: ${(e as Error).message ?? e}`);
+  });
+}
+
 function lookup(services: BrokerServices, key: string, keyType: number) {
   if (keyType !== GROUP && keyType !== TRANSACTION) return failed(key, ErrorCode.INVALID_REQUEST);
   const { topic, partition } = coordinatorPartition(services, key, keyType);
@@ -52,6 +65,7 @@ function lookup(services: BrokerServices, key: string, keyType: number) {
       errorMessage: null,
     };
   }
+  if (!leader && !services.metadataCache.topic(topic)) createInternalTopic(services, topic);
   const endpoint = leader && leader.leaderId >= 0 ? leadership.broker(leader.leaderId) : undefined;
   if (!endpoint) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE);
   return {

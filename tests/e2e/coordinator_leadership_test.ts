@@ -258,3 +258,27 @@ Deno.test("coordinators follow leadership: a group's partition moves away and ba
     await b.stop();
   }
 });
+
+Deno.test("FindCoordinator creates the coordinators' topic the metadata does not know yet", async () => {
+  const table = new LeadershipTable(1);
+  table.unknownTopics.add(TXN_TOPIC);
+  const b = await testBroker({ config: { "node.id": 1 }, leadership: table.viewFor(1) });
+  try {
+    table.register(1, "127.0.0.1", b.port);
+    assert.equal(b.broker.metadataCache.topic(TXN_TOPIC), undefined);
+    assert.equal(
+      (await findCoordinator(b.port, 1, "new-id")).errorCode,
+      ErrorCode.COORDINATOR_NOT_AVAILABLE,
+    );
+    await waitFor(
+      "the topic is created",
+      () => b.broker.metadataCache.topic(TXN_TOPIC) !== undefined,
+    );
+    assert.equal(b.broker.metadataCache.topic(TXN_TOPIC)!.partitions, 50);
+    // Once the metadata has leaders for it, clients are answered.
+    table.unknownTopics.delete(TXN_TOPIC);
+    assert.equal((await findCoordinator(b.port, 1, "new-id")).nodeId, 1);
+  } finally {
+    await b.stop();
+  }
+});

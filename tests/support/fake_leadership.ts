@@ -16,6 +16,9 @@ export class LeadershipTable {
   private readonly leaders = new Map<string, PartitionLeader>();
   private readonly listeners = new Set<(c: LeadershipChange) => void>();
 
+  /** Topics the metadata does not know (leaderOf answers undefined for them). */
+  readonly unknownTopics = new Set<string>();
+
   constructor(public defaultLeader: number) {}
 
   /** Registers (or updates) a broker's endpoint. */
@@ -23,14 +26,15 @@ export class LeadershipTable {
     this.endpoints.set(nodeId, { nodeId, host, port, rack: null });
   }
 
-  leaderOf(topic: string, partition: number): PartitionLeader {
+  leaderOf(topic: string, partition: number): PartitionLeader | undefined {
+    if (this.unknownTopics.has(topic)) return undefined;
     return this.leaders.get(`${topic}\u0000${partition}`) ??
       { leaderId: this.defaultLeader, leaderEpoch: 0 };
   }
 
   /** Moves a partition to `leaderId` (-1: no leader) with the next leader epoch. */
   move(topic: string, partition: number, leaderId: number): void {
-    const epoch = this.leaderOf(topic, partition).leaderEpoch + 1;
+    const epoch = (this.leaderOf(topic, partition)?.leaderEpoch ?? -1) + 1;
     const leader = { leaderId, leaderEpoch: epoch };
     this.leaders.set(`${topic}\u0000${partition}`, leader);
     for (const l of [...this.listeners]) l({ topic, partition, leader });
