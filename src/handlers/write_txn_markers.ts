@@ -7,7 +7,9 @@
  * as for a marker the local coordinator writes. Per partition, as Kafka's KafkaApis does: a
  * partition the catalogue does not have gets UNKNOWN_TOPIC_OR_PARTITION, one this broker does
  * not lead NOT_LEADER_OR_FOLLOWER (the coordinator retries at the new leader); an append
- * failure keeps its code (CORRUPT_MESSAGE, KAFKA_STORAGE_ERROR, ...). A negative producer id
+ * failure keeps its code (CORRUPT_MESSAGE, KAFKA_STORAGE_ERROR, ...), and a marker whose
+ * coordinator epoch is older than the last one the producer got there is refused with
+ * TRANSACTION_COORDINATOR_FENCED (a stale coordinator's late marker). A negative producer id
  * or epoch cannot belong to a transaction: INVALID_PRODUCER_ID_MAPPING /
  * INVALID_PRODUCER_EPOCH, nothing written. Once a `__consumer_offsets` marker is written the
  * group coordinator applies (commit) or drops (abort) the producer's pending offsets.

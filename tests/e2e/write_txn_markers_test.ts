@@ -24,7 +24,13 @@ import { LeadershipTable } from "../support/fake_leadership.ts";
 const TOPIC = "markers";
 
 /** A transactional batch of `values` by a producer with no transactional id in the request. */
-async function produceTxn(port: number, partition: number, producerId: number, values: string[]) {
+async function produceTxn(
+  port: number,
+  partition: number,
+  producerId: number,
+  values: string[],
+  baseSequence = 0,
+) {
   const r = await RawClient.once(port, ProduceRequest, ProduceResponse, 9, {
     transactionalId: null,
     acks: -1,
@@ -37,7 +43,7 @@ async function produceTxn(port: number, partition: number, producerId: number, v
           isTransactional: true,
           producerId,
           producerEpoch: 0,
-          baseSequence: 0,
+          baseSequence,
           records: values.map((value) => ({ value })),
         }),
       }],
@@ -161,7 +167,25 @@ Deno.test("wire: WriteTxnMarkers commits and aborts on this broker; read_committ
     ]);
     assert.equal(await latestOffset(b.port, TOPIC, 2, true), 2);
 
-    assert.deepEqual(await kcatValues(b.address, TOPIC, 0, "read_committed"), ["c1", "c2"]);
+    // A marker from an older coordinator (epoch 2, after one of epoch 3) is fenced, as Kafka's
+    // producer state refuses it; the current coordinator's goes in.
+    assert.equal(await produceTxn(b.port, 0, 7001, ["c3"], 2), 3);
+    const fenced = await writeMarkers(b.port, 1, [{
+      ...marker(7001, true, [{ name: TOPIC, partitionIndexes: [0] }]),
+      coordinatorEpoch: 2,
+    }]);
+    assert.equal(
+      fenced[0].topics[0].partitions[0].errorCode,
+      ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+    );
+    assert.equal(await latestOffset(b.port, TOPIC, 0, true), 3);
+    const current = await writeMarkers(b.port, 1, [
+      marker(7001, true, [{ name: TOPIC, partitionIndexes: [0] }]),
+    ]);
+    assert.equal(current[0].topics[0].partitions[0].errorCode, 0);
+    assert.equal(await latestOffset(b.port, TOPIC, 0, true), 5);
+
+    assert.deepEqual(await kcatValues(b.address, TOPIC, 0, "read_committed"), ["c1", "c2", "c3"]);
     assert.deepEqual(await kcatValues(b.address, TOPIC, 1, "read_committed"), []);
     assert.deepEqual(await kcatValues(b.address, TOPIC, 1, "read_uncommitted"), ["a1", "a2", "a3"]);
     assert.deepEqual(await kcatValues(b.address, TOPIC, 2, "read_committed"), []);
