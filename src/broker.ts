@@ -83,6 +83,16 @@ export interface BrokerOptions {
    * mode passes what it learns from the metadata store, tests a fake.
    */
   leadership?: Leadership;
+  /**
+   * Where producer ids come from. Default: blocks recorded on disk (a single broker); cluster
+   * mode passes blocks shared through the metadata store (src/cluster/producer_id_blocks.ts).
+   */
+  producerIds?: ProducerIdSource;
+}
+
+/** Hands out producer ids never given before (src/producer_id_manager.ts and the blocks). */
+export interface ProducerIdSource {
+  next(): Promise<number>;
 }
 
 /** The data directory: `dataDir`, else `log.dirs`, else `log.dir`, else ./data. */
@@ -170,7 +180,7 @@ export class Broker {
     readonly config: BrokerConfig,
     readonly logs: LogManager,
     readonly dataDir: string,
-    private readonly producerIdManager: ProducerIdManager | null,
+    private readonly producerIdManager: ProducerIdSource | null,
     cluster: WorkerCluster | undefined,
     leadership: Leadership | undefined,
   ) {
@@ -296,7 +306,7 @@ export class Broker {
   }
 
   /** Producer ids: allocated by the controller (InitProducerId is forwarded there). */
-  get producerIds(): ProducerIdManager {
+  get producerIds(): ProducerIdSource {
     if (!this.producerIdManager) {
       throw new KafkaError(ErrorCode.NOT_COORDINATOR, "producer ids are allocated by worker 0");
     }
@@ -386,7 +396,9 @@ export class Broker {
       }
     }
     options.onStorageOpen?.();
-    const producerIds = controller ? await ProducerIdManager.open(dataDir) : null;
+    const producerIds = !controller
+      ? null
+      : options.producerIds ?? await ProducerIdManager.open(dataDir);
     // Consumers' reads come from the buffer pool and go back once written to the socket.
     setReadBufferAllocator((n) => bufferPool.take(n));
     const broker = new Broker(config, logs, dataDir, producerIds, cluster, options.leadership);
