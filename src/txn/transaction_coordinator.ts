@@ -1,7 +1,9 @@
 /**
- * TransactionCoordinator: Kafka's transaction coordinator for a single broker, which owns
- * every partition of `__transaction_state` (kafka.coordinator.transaction.TransactionCoordinator
- * plus the parts of TransactionMarkerChannelManager that matter without replication).
+ * TransactionCoordinator: Kafka's transaction coordinator
+ * (kafka.coordinator.transaction.TransactionCoordinator). A single broker owns every
+ * partition of `__transaction_state`; in cluster mode (followLeadership) the partitions it
+ * leads, loaded and unloaded as leadership moves. Markers go through a TxnMarkerWriter
+ * (txn_marker_channel.ts: local, or WriteTxnMarkers to the partition's leader).
  *
  * Request flow, as in Kafka:
  * - InitProducerId(transactional id): creates the metadata on first use (new producer id),
@@ -36,12 +38,18 @@ import {
   tpKey,
   TransactionMetadata,
   TxnState,
-  txnStateFromName,
   txnStateName,
   type TxnTransitMetadata,
 } from "./transaction_metadata.ts";
 import { TransactionStateManager, type TxnLogStore } from "./transaction_state_manager.ts";
 import { TRANSACTION_STATE_TOPIC } from "./transaction_log.ts";
+import {
+  describeTransaction,
+  listTransactions,
+  type TransactionDescription,
+} from "./transaction_listing.ts";
+
+export type { TransactionDescription } from "./transaction_listing.ts";
 
 export interface TxnCoordinatorConfig {
   /** transaction.max.timeout.ms */
@@ -98,16 +106,6 @@ export interface InitProducerIdResult {
   errorCode: number;
   producerId: number;
   producerEpoch: number;
-}
-
-export interface TransactionDescription {
-  transactionalId: string;
-  state: string;
-  timeoutMs: number;
-  startTimeMs: number;
-  producerId: number;
-  producerEpoch: number;
-  partitions: TopicPartition[];
 }
 
 function sleep(ms: number): Promise<void> {
@@ -681,21 +679,7 @@ export class TransactionCoordinator {
   // ------------------------------------------------------------------ admin
 
   describe(transactionalId: string): TransactionDescription | undefined {
-    const md = this.stateManager.get(transactionalId);
-    if (!md || md.state === TxnState.Dead) return undefined;
-    return this.description(md);
-  }
-
-  private description(md: TransactionMetadata): TransactionDescription {
-    return {
-      transactionalId: md.transactionalId,
-      state: txnStateName(md.state),
-      timeoutMs: md.txnTimeoutMs,
-      startTimeMs: md.txnStartTimestamp,
-      producerId: md.producerId,
-      producerEpoch: md.producerEpoch,
-      partitions: md.partitions,
-    };
+    return describeTransaction(this.stateManager, transactionalId);
   }
 
   /** ListTransactions: filters as Kafka applies them; unknown state names are reported. */
@@ -704,23 +688,12 @@ export class TransactionCoordinator {
     producerIdFilters: number[],
     durationFilterMs = -1,
   ): { unknownStateFilters: string[]; transactions: TransactionDescription[] } {
-    const unknownStateFilters: string[] = [];
-    const states = new Set<TxnState>();
-    for (const name of stateFilters) {
-      const s = txnStateFromName(name);
-      if (s === undefined) unknownStateFilters.push(name);
-      else states.add(s);
-    }
-    const pids = new Set(producerIdFilters);
-    const now = this.now();
-    const transactions: TransactionDescription[] = [];
-    for (const md of this.stateManager.all()) {
-      if (md.state === TxnState.Dead) continue;
-      if (pids.size > 0 && !pids.has(md.producerId)) continue;
-      if (stateFilters.length > 0 && !states.has(md.state)) continue;
-      if (durationFilterMs >= 0 && now - md.txnStartTimestamp <= durationFilterMs) continue;
-      transactions.push(this.description(md));
-    }
-    return { unknownStateFilters, transactions };
+    return listTransactions(
+      this.stateManager,
+      this.now(),
+      stateFilters,
+      producerIdFilters,
+      durationFilterMs,
+    );
   }
 }
