@@ -352,6 +352,30 @@ export function forEachRecordTimestamp(
  * dozen bytes). Transaction markers are always written
  * uncompressed, with a 4-byte key of version int16 + type int16.
  */
+/**
+ * The coordinator epoch of an end-transaction marker (the control record's value: version
+ * int16, coordinator epoch int32), or -1 when the batch holds none readable.
+ */
+export function readMarkerCoordinatorEpoch(buf: Uint8Array, pos: number, h: BatchHeader): number {
+  if (!isControl(h) || compression(h) !== CompressionType.NONE || h.recordCount < 1) return -1;
+  const end = Math.min(pos + totalSize(h), buf.length);
+  try {
+    const state = { pos: pos + RECORD_BATCH_OVERHEAD };
+    readZigzag(buf, state, end); // record length
+    state.pos++; // attributes
+    readZigzag(buf, state, end); // timestampDelta
+    readZigzag(buf, state, end); // offsetDelta
+    const keyLen = readZigzag(buf, state, end);
+    if (keyLen < 0) return -1;
+    state.pos += keyLen;
+    const valueLen = readZigzag(buf, state, end);
+    if (valueLen < 6 || state.pos + 6 > end) return -1;
+    return i32(buf, state.pos + 2);
+  } catch {
+    return -1;
+  }
+}
+
 export function readControlRecordType(buf: Uint8Array, pos: number, h: BatchHeader): number {
   if (!isControl(h) || compression(h) !== CompressionType.NONE || h.recordCount < 1) return -1;
   const end = Math.min(pos + totalSize(h), buf.length);

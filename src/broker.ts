@@ -20,6 +20,8 @@ import { createRemoteStorageManager } from "../storage/remote_storage_s3.ts";
 import type { RemoteStorageManager } from "../storage/remote_storage.ts";
 import { dirname, resolve } from "node:path";
 import type { AdminServer } from "./admin/server.ts";
+import { BrokerConnections } from "./cluster/broker_connections.ts";
+import { type Leadership, LocalLeadership } from "./cluster/leadership.ts";
 import { BrokerConfig, ConfigError } from "./config.ts";
 import { unknownConfigWarning } from "./config_suggest.ts";
 import { defaultBindHost } from "./bind_address.ts";
@@ -50,6 +52,7 @@ import { IdleExpiryManager } from "./idle_expiry.ts";
 import type { BrokerServices, MetadataCache } from "./services.ts";
 import { logConfigFor, TopicAdmin } from "./topic_admin.ts";
 import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn/mod.ts";
+import { TxnVerifier } from "./txn/txn_verifier.ts";
 import { bufferPool } from "./buffer_pool.ts";
 import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
@@ -91,6 +94,21 @@ export interface BrokerOptions {
   statusIntervalMs?: number;
   /** Called once storage is open, before coordinators load (the supervisor starts the rest). */
   onStorageOpen?: () => void;
+  /**
+   * Who leads each partition. Default: this broker, of everything (a single broker); cluster
+   * mode passes what it learns from the metadata store, tests a fake.
+   */
+  leadership?: Leadership;
+  /**
+   * Where producer ids come from. Default: blocks recorded on disk (a single broker); cluster
+   * mode passes blocks shared through the metadata store (src/cluster/producer_id_blocks.ts).
+   */
+  producerIds?: ProducerIdSource;
+}
+
+/** Hands out producer ids never given before (src/producer_id_manager.ts and the blocks). */
+export interface ProducerIdSource {
+  next(): Promise<number>;
 }
 
 /** The storage engine: the `storage` option, else `tributary.storage.engine`. */
@@ -162,6 +180,7 @@ export class Broker {
   private listener?: Deno.TcpListener;
   private flushTimer?: ReturnType<typeof setInterval>;
   private stopStatusReport?: () => void;
+  private stopFollowingLeadership?: () => void;
   private closing?: Promise<void>;
   /** The data directory's lock; null with workers (the supervisor holds it). */
   private dirLock: LogDirLock | null = null;
@@ -180,6 +199,10 @@ export class Broker {
   readonly groups: GroupCoordinator;
   /** Transactions: this broker coordinates every transactional id. */
   readonly transactions: TransactionCoordinator;
+  /** Which broker leads each partition (this one, of all, unless cluster mode says else). */
+  readonly leadership: Leadership;
+  /** Connections to the other brokers (markers, produce verification). */
+  private readonly brokerConnections: BrokerConnections;
 
   /** Deno workers: this worker's place among them; undefined when the broker runs alone. */
   readonly cluster?: WorkerCluster;
@@ -202,10 +225,23 @@ export class Broker {
     readonly config: BrokerConfig,
     readonly logs: LogManager,
     readonly dataDir: string,
-    private readonly producerIdManager: ProducerIdManager | null,
+    private readonly producerIdManager: ProducerIdSource | null,
     cluster: WorkerCluster | undefined,
+    leadership: Leadership | undefined,
   ) {
     this.cluster = cluster;
+    // deno-lint-ignore no-this-alias
+    const self = this;
+    this.leadership = leadership ?? new LocalLeadership({
+      nodeId: config.nodeId,
+      get host() {
+        return self.advertisedHost;
+      },
+      get port() {
+        return self.advertisedPort;
+      },
+      rack: (config.get("broker.rack") as string | null) ?? null,
+    });
     registerHandlers(this.registry);
     // With workers each accepts its own connections (SO_REUSEPORT): it holds its share of
     // the request budget and enforces its share of max.connections.
@@ -266,24 +302,33 @@ export class Broker {
           byId: (id) => this.topicById(id),
           all: () => this.topics(),
         },
-        verifyTransaction: (transactionalId, producerId, producerEpoch, partition) =>
-          this.transactions.verifyTransactionalProduce(
+        transactionVerification: (transactionalId, producerId, producerEpoch, partition) =>
+          this.replicaManager.transactionVerification(
             transactionalId,
-            producerId,
-            producerEpoch,
             GROUP_METADATA_TOPIC,
             partition,
+            producerId,
+            producerEpoch,
           ),
       },
     );
+    this.brokerConnections = new BrokerConnections(this.leadership, {
+      clientId: `tributary-broker-${config.nodeId}`,
+    });
     this.transactions = brokerTransactionCoordinator(
       host,
       config,
+      this.leadership,
+      this.brokerConnections,
       () => this.producerIds.next(),
       (producerId, partitions, commit) =>
         this.groups.onTransactionCompleted(producerId, partitions, commit),
     );
     this.replicaManager.transactions = this.transactions;
+    this.replicaManager.remoteTxn = {
+      leadership: this.leadership,
+      verifier: new TxnVerifier(this.brokerConnections),
+    };
     // deno-lint-ignore no-this-alias
     const broker = this;
     this.metadataCache = {
@@ -310,6 +355,7 @@ export class Broker {
       dynamicConfig: this.dynamicConfig,
       groups: this.groups,
       transactions: this.transactions,
+      leadership: this.leadership,
       config,
       metrics: this.metrics,
       producerIds: { next: () => this.producerIds.next() },
@@ -318,7 +364,7 @@ export class Broker {
   }
 
   /** Producer ids: allocated by the controller (InitProducerId is forwarded there). */
-  get producerIds(): ProducerIdManager {
+  get producerIds(): ProducerIdSource {
     if (!this.producerIdManager) {
       throw new KafkaError(ErrorCode.NOT_COORDINATOR, "producer ids are allocated by worker 0");
     }
@@ -423,10 +469,12 @@ export class Broker {
       }
     }
     options.onStorageOpen?.();
-    const producerIds = controller ? await ProducerIdManager.open(durable ? dataDir : null) : null;
+    const producerIds = !controller
+      ? null
+      : options.producerIds ?? await ProducerIdManager.open(durable ? dataDir : null);
     // Consumers' reads come from the buffer pool and go back once written to the socket.
     setReadBufferAllocator((n) => bufferPool.take(n));
-    const broker = new Broker(config, logs, dataDir, producerIds, cluster);
+    const broker = new Broker(config, logs, dataDir, producerIds, cluster, options.leadership);
     broker.host = options.host ?? defaultBindHost();
     if (cluster) broker.serveWorkers(cluster);
     try {
@@ -436,7 +484,17 @@ export class Broker {
       if (controller) {
         // With workers, creating the coordinators' internal topics here waits for the other
         // workers to take the new catalogue: they start once storage is open (above).
-        await broker.groups.load();
+        // Given a Leadership (cluster mode), coordinate only the partitions led here.
+        if (options.leadership) {
+          const stopGroups = await broker.groups.followLeadership(broker.leadership);
+          const stopTxns = broker.transactions.followLeadership(broker.leadership);
+          broker.stopFollowingLeadership = () => {
+            stopGroups();
+            stopTxns();
+          };
+        } else {
+          await broker.groups.load();
+        }
         await broker.transactions.startup();
       }
       broker.listener = Deno.listen({
@@ -627,9 +685,11 @@ export class Broker {
       this.idleConnections.stop();
       this.faults.close();
       this.groups.close();
+      this.stopFollowingLeadership?.();
       await this.socketServer.close();
       try {
         await this.transactions.close();
+        this.brokerConnections.close();
         await this.logs.close();
       } finally {
         this.dirLock?.release();

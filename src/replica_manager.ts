@@ -29,8 +29,16 @@ import {
   transferablesOf,
 } from "./partition_ops.ts";
 import type { ReplicaManagerApi, WatchedPartition } from "./services.ts";
+import { readBatchHeader } from "../protocol/record_batch.ts";
+import type { Leadership } from "./cluster/leadership.ts";
 import type { TransactionCoordinator } from "./txn/mod.ts";
-import { checkTransactionalProduce } from "./txn/produce_verification.ts";
+import { TRANSACTION_STATE_TOPIC } from "./txn/transaction_log.ts";
+import {
+  checkTransactionalProduce,
+  type ProduceRejection,
+  verificationRejection,
+} from "./txn/produce_verification.ts";
+import type { RemoteTxnVerification } from "./txn/txn_verifier.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
 import type { PartitionOpCall, PeerArgs, TxnAppendCall } from "./workers/peer_methods.ts";
@@ -39,6 +47,28 @@ import type { WorkerCluster } from "./workers/worker_cluster.ts";
 export type { WatchedPartition } from "./services.ts";
 
 let nextWatchId = 1;
+
+/** A verification's answer, checked right before the append it allows (see below). */
+export interface TransactionVerification {
+  check(): number;
+  release(): void;
+}
+
+function verifyingKey(topic: string, partition: number, producerId: number): string {
+  return `${topic}\u0000${partition}\u0000${producerId}`;
+}
+
+function rejectedAppend(r: ProduceRejection): AppendOutcome {
+  return {
+    errorCode: r.code,
+    errorMessage: r.message,
+    baseOffset: -1,
+    logAppendTime: -1,
+    logStartOffset: -1,
+    recordCount: 0,
+    duplicate: false,
+  };
+}
 
 function unknownPartition(topic: string, partition: number): KafkaError {
   return new KafkaError(
@@ -67,6 +97,13 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
   private readonly watches = new Map<string, () => void>();
   /** The transaction coordinator, set once built (it writes markers through this object). */
   transactions?: TransactionCoordinator;
+  /** Who coordinates a transactional id that is not coordinated here, and how to ask it. */
+  remoteTxn?: { leadership: Leadership; verifier: RemoteTxnVerification };
+  /**
+   * Remote verifications in flight, by partition and producer: a marker for that producer
+   * appended meanwhile marks them stale (see produce_verification.ts).
+   */
+  private readonly verifying = new Map<string, Set<{ stale: boolean }>>();
 
   constructor(
     private readonly logs: LogManager,
@@ -102,6 +139,10 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
 
   /** Appends a transaction marker (a control batch) as the coordinator, on the owner. */
   async appendMarker(topic: string, partition: number, batch: Uint8Array): Promise<void> {
+    const waiting = this.verifying.get(
+      verifyingKey(topic, partition, readBatchHeader(batch, 0).producerId),
+    );
+    for (const v of waiting ?? []) v.stale = true;
     const r = await this.partitionOp(topic, partition, "append", {
       records: batch,
       opts: { origin: "coordinator" },
@@ -351,6 +392,17 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
         return r.result;
       });
     }
+    const coordinator = this.remoteCoordinatorOf(transactionalId);
+    if (coordinator !== null) {
+      return this.remotelyVerifiedAppend(
+        coordinator,
+        transactionalId,
+        topic,
+        partition,
+        records,
+        apiVersion,
+      );
+    }
     const rejected = this.verifyTransactional(
       transactionalId,
       topic,
@@ -360,6 +412,128 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
     );
     if (rejected) return Promise.resolve(rejected);
     return this.partitionOp(topic, partition, "append", { records });
+  }
+
+  /**
+   * The broker coordinating `transactionalId` when it is not this one (the leader of its
+   * `__transaction_state` partition), else null.
+   */
+  private remoteCoordinatorOf(transactionalId: string): number | null {
+    const remote = this.remoteTxn;
+    if (!remote) return null;
+    const p = this.transactions!.partitionFor(transactionalId);
+    const leader = remote.leadership.leaderOf(TRANSACTION_STATE_TOPIC, p);
+    if (!leader || leader.leaderId === remote.leadership.localNodeId) return null;
+    return leader.leaderId;
+  }
+
+  /**
+   * Verification by the coordinator on another broker (AddPartitionsToTxn v4 verify-only),
+   * then the append, in the same turn as the check that no marker for the producer came
+   * in the meantime.
+   */
+  private async remotelyVerifiedAppend(
+    coordinatorId: number,
+    transactionalId: string,
+    topic: string,
+    partition: number,
+    records: Uint8Array,
+    apiVersion: number,
+  ): Promise<AppendOutcome> {
+    const h = readBatchHeader(records, 0);
+    const v = await this.remoteVerification(
+      coordinatorId,
+      transactionalId,
+      topic,
+      partition,
+      h.producerId,
+      h.producerEpoch,
+    );
+    const error = v.check();
+    v.release();
+    const rejected = verificationRejection(error, h.producerId, h.producerEpoch, apiVersion);
+    if (rejected) return rejectedAppend(rejected);
+    return this.partitionOp(topic, partition, "append", { records });
+  }
+
+  /**
+   * Asks the remote coordinator; `check()` is its answer, or INVALID_TXN_STATE once a marker
+   * of the producer reached the partition since the question (until `release()`).
+   */
+  private async remoteVerification(
+    coordinatorId: number,
+    transactionalId: string,
+    topic: string,
+    partition: number,
+    producerId: number,
+    producerEpoch: number,
+  ): Promise<TransactionVerification> {
+    const key = verifyingKey(topic, partition, producerId);
+    const token = { stale: false };
+    let set = this.verifying.get(key);
+    if (!set) this.verifying.set(key, set = new Set());
+    set.add(token);
+    const release = () => {
+      set.delete(token);
+      if (set.size === 0 && this.verifying.get(key) === set) this.verifying.delete(key);
+    };
+    let error: number;
+    try {
+      error = coordinatorId < 0
+        ? ErrorCode.COORDINATOR_NOT_AVAILABLE
+        : await this.remoteTxn!.verifier.verify(
+          coordinatorId,
+          transactionalId,
+          producerId,
+          producerEpoch,
+          topic,
+          partition,
+        );
+    } catch (e) {
+      release();
+      throw e;
+    }
+    return {
+      check: () => error === ErrorCode.NONE && token.stale ? ErrorCode.INVALID_TXN_STATE : error,
+      release,
+    };
+  }
+
+  /**
+   * The coordinator's verification of a transactional write by a producer to one partition
+   * (TxnOffsetCommit's `__consumer_offsets` batch): asked of the remote coordinator first when
+   * the id's coordinator is another broker; `check()`, called right before the append is
+   * enqueued, gives the coordinator's error code (see produce_verification.ts).
+   */
+  async transactionVerification(
+    transactionalId: string,
+    topic: string,
+    partition: number,
+    producerId: number,
+    producerEpoch: number,
+  ): Promise<TransactionVerification> {
+    const coordinator = this.remoteCoordinatorOf(transactionalId);
+    if (coordinator === null) {
+      return {
+        check: () =>
+          this.transactions!.verifyTransactionalProduce(
+            transactionalId,
+            producerId,
+            producerEpoch,
+            topic,
+            partition,
+          ),
+        release: () => {},
+      };
+    }
+    return await this.remoteVerification(
+      coordinator,
+      transactionalId,
+      topic,
+      partition,
+      producerId,
+      producerEpoch,
+    );
   }
 
   /** Produce's verification of a transactional batch: the rejection, or null to append. */
@@ -378,16 +552,7 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
       records,
       apiVersion,
     );
-    if (!rejected) return null;
-    return {
-      errorCode: rejected.code,
-      errorMessage: rejected.message,
-      baseOffset: -1,
-      logAppendTime: -1,
-      logStartOffset: -1,
-      recordCount: 0,
-      duplicate: false,
-    };
+    return rejected ? rejectedAppend(rejected) : null;
   }
 
   /**
@@ -399,6 +564,17 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
     a: TxnAppendCall,
   ): Promise<{ result: AppendOutcome; returned: Uint8Array }> {
     const { topic, partition, records } = a;
+    const coordinator = this.remoteCoordinatorOf(a.transactionalId);
+    if (coordinator !== null) {
+      return this.remotelyVerifiedAppend(
+        coordinator,
+        a.transactionalId,
+        topic,
+        partition,
+        records,
+        a.apiVersion,
+      ).then((result) => ({ result, returned: records }));
+    }
     const rejected = this.verifyTransactional(
       a.transactionalId,
       topic,

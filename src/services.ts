@@ -6,6 +6,7 @@
  * config, the metrics.
  */
 import type { TopicMetadata } from "../storage/log_manager.ts";
+import type { Leadership } from "./cluster/leadership.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { FetchRead, FetchReadResult } from "./fetch_budget.ts";
 import type { GroupCoordinator } from "./group/group_coordinator.ts";
@@ -42,6 +43,11 @@ export interface ReplicaManagerApi {
   ): Promise<FetchReadResult[]>;
   /** Resolves on the first append to any of `parts`, or after `ms` (the Fetch long poll). */
   waitForAppend(parts: WatchedPartition[], ms: number): Promise<void>;
+  /**
+   * Appends a transaction marker (a control batch) as the coordinator would; throws a
+   * KafkaError with the append's code on failure.
+   */
+  appendMarker(topic: string, partition: number, batch: Uint8Array): Promise<void>;
   /** Appends a transactional producer's batch once the coordinator has verified it. */
   transactionalAppend(
     transactionalId: string,
@@ -114,6 +120,8 @@ export interface BrokerServices {
   readonly dynamicConfig: DynamicConfigApi;
   readonly groups: GroupCoordinator;
   readonly transactions: TransactionCoordinator;
+  /** Which broker leads each partition (all of them, on a single broker). */
+  readonly leadership: Leadership;
   readonly config: BrokerConfig;
   readonly metrics: Metrics;
   /** The ACL authorizer (allow-all without `authorizer.class.name`). */

@@ -24,7 +24,11 @@
  * and the cold tier's own retention move the log start forward; LogManager checkpoints it
  * (log-start-offset-checkpoint) through `onLogStartOffsetChange`.
  */
-import { isControl, readControlRecordType } from "../protocol/record_batch.ts";
+import {
+  isControl,
+  readControlRecordType,
+  readMarkerCoordinatorEpoch,
+} from "../protocol/record_batch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { SegmentTime } from "./legacy_offsets.ts";
 import { assignOffsets, stampBatches, validateAppend } from "./log_validator.ts";
@@ -288,8 +292,10 @@ export class PartitionLog {
     const dups: DuplicateBatch[] = [];
     for (let i = 0; i < headers.length; i++) {
       const h = headers[i];
-      const controlType = isControl(h) ? readControlRecordType(records, positions[i], h) : -1;
-      const dup = info.append(h, fromClient, controlType);
+      const control = isControl(h);
+      const controlType = control ? readControlRecordType(records, positions[i], h) : -1;
+      const epoch = control ? readMarkerCoordinatorEpoch(records, positions[i], h) : -1;
+      const dup = info.append(h, fromClient, controlType, epoch, true);
       if (dup) dups.push(dup);
     }
     const logAppend = cfg.messageTimestampType === "LogAppendTime";

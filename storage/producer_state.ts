@@ -97,10 +97,19 @@ export class ProducerAppendInfo {
   /**
    * Checks (when `validate`) and stages one offset-assigned batch. Returns the original batch
    * when it is an exact retry of one of the producer's last five, else null. `controlType` is
-   * the marker type for control batches (ControlRecordType), -1 if unknown.
+   * the marker type for control batches (ControlRecordType), -1 if unknown; `coordinatorEpoch`
+   * a marker's coordinator epoch (-1 if unknown), refused with TRANSACTION_COORDINATOR_FENCED
+   * when `fenceCoordinator` and the producer already has a marker of a newer coordinator (a
+   * stale coordinator's late marker, as Kafka's ProducerAppendInfo checks).
    * Throws INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER or INVALID_TXN_STATE.
    */
-  append(h: BatchHeader, validate: boolean, controlType = -1): DuplicateBatch | null {
+  append(
+    h: BatchHeader,
+    validate: boolean,
+    controlType = -1,
+    coordinatorEpoch = -1,
+    fenceCoordinator = false,
+  ): DuplicateBatch | null {
     if (h.producerId < 0) return null;
     if (validate && !isControl(h)) {
       const dup = this.manager.findDuplicate(h);
@@ -114,6 +123,16 @@ export class ProducerAppendInfo {
       );
     }
     if (isControl(h)) {
+      if (coordinatorEpoch >= 0) {
+        if (fenceCoordinator && e.coordinatorEpoch > coordinatorEpoch) {
+          throw new KafkaError(
+            ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+            `marker of coordinator epoch ${coordinatorEpoch} for producer ${h.producerId}, ` +
+              `which has one of epoch ${e.coordinatorEpoch}`,
+          );
+        }
+        e.coordinatorEpoch = coordinatorEpoch;
+      }
       const firstOffset = e.currentTxnFirstOffset >= 0 ? e.currentTxnFirstOffset : h.baseOffset;
       this.completedTxns.push({
         producerId: h.producerId,

@@ -113,6 +113,9 @@ export class ConsumerGroupCoordinator {
   private readonly assignment: TargetAssignmentBuilder;
   private readonly store: ConsumerGroupStore;
   private closed = false;
+  /** As GroupMetadataManager.groupError (set by the GroupCoordinator). */
+  groupError: (groupId: string) => number = () =>
+    this.closed ? ErrorCode.NOT_COORDINATOR : ErrorCode.NONE;
 
   constructor(
     private readonly config: GroupConfig,
@@ -142,6 +145,18 @@ export class ConsumerGroupCoordinator {
   close(): void {
     this.closed = true;
     this.timer.cancelAll();
+  }
+
+  /** Drops a group from memory, writing nothing: its partition moved to another coordinator. */
+  unloadGroup(groupId: string): void {
+    this.timer.cancelGroup(groupId);
+    this.groups.delete(groupId);
+    this.store.forget(groupId);
+  }
+
+  /** The ids of the groups in memory. */
+  groupIds(): string[] {
+    return [...this.groups.keys()];
   }
 
   /** Timers outstanding (tests check close() leaves none). */
@@ -199,7 +214,8 @@ export class ConsumerGroupCoordinator {
   // ---- ConsumerGroupHeartbeat ---------------------------------------------------------------
 
   heartbeat(p: ConsumerGroupHeartbeatParams): ConsumerGroupHeartbeatResult {
-    if (this.closed) return failure(ErrorCode.NOT_COORDINATOR);
+    const notHere = this.groupError(p.groupId);
+    if (notHere !== ErrorCode.NONE) return failure(notHere);
     const invalid = validateHeartbeatRequest(p, this.assignment);
     if (invalid) return invalid;
     if (
@@ -551,7 +567,8 @@ export class ConsumerGroupCoordinator {
     apiVersion: number,
     transactional = false,
   ): number {
-    if (this.closed) return ErrorCode.NOT_COORDINATOR;
+    const notHere = this.groupError(group.groupId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     if (memberEpoch < 0 && group.isEmpty) return ErrorCode.NONE;
     // TxnOffsetCommit need not name the member (Kafka validates only what is given).
     if (transactional && memberEpoch < 0 && memberId === "") return ErrorCode.NONE;
@@ -652,7 +669,8 @@ export class ConsumerGroupCoordinator {
       assignorName: "",
       members: [],
     };
-    if (this.closed) return { ...base, errorCode: ErrorCode.NOT_COORDINATOR, errorMessage: null };
+    const notHere = this.groupError(groupId);
+    if (notHere !== ErrorCode.NONE) return { ...base, errorCode: notHere, errorMessage: null };
     if (groupId.trim() === "") {
       return { ...base, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: null };
     }

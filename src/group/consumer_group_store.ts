@@ -117,6 +117,12 @@ export class ConsumerGroupStore {
 
   constructor(private readonly log: CoordinatorLog) {}
 
+  /** Forgets what was written of a group whose partition moved to another coordinator. */
+  forget(groupId: string): void {
+    this.persisted.delete(groupId);
+    this.loading.delete(groupId);
+  }
+
   private entry(groupId: string): Persisted {
     let p = this.persisted.get(groupId);
     if (!p) {

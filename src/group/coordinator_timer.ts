@@ -29,6 +29,16 @@ export class CoordinatorTimer {
     return this.timers.has(key);
   }
 
+  /** Cancels every timer of one group (keys are `<kind>\0<groupId>[\0<member>]`). */
+  cancelGroup(groupId: string): void {
+    for (const [key, t] of this.timers) {
+      if (key.split("\u0000")[1] === groupId) {
+        t.cancel();
+        this.timers.delete(key);
+      }
+    }
+  }
+
   cancelAll(): void {
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();

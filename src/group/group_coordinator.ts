@@ -39,6 +39,8 @@ import {
 } from "../../protocol/messages/mod.ts";
 import { Writer } from "../../protocol/primitives.ts";
 import { codecFor, type Encodable, type MessageSchema } from "../../protocol/schema.ts";
+import type { Leadership } from "../cluster/leadership.ts";
+import { partitionFor } from "../internal_topic.ts";
 import { log } from "../log.ts";
 import {
   CLASSIC_GROUP_STATES,
@@ -69,7 +71,7 @@ import {
 } from "./consumer_group_coordinator.ts";
 import type { ConsumerGroup } from "./consumer_group.ts";
 import { DEFAULT_GROUP_CONFIG, type GroupConfig } from "./group_config.ts";
-import type { CoordinatorLog, LogRecord } from "./group_metadata_log.ts";
+import { type CoordinatorLog, GROUP_METADATA_TOPIC, type LogRecord } from "./group_metadata_log.ts";
 import { GroupMetadataManager } from "./group_metadata_manager.ts";
 import {
   type OffsetCommitParams,
@@ -132,6 +134,17 @@ export interface GroupCoordinatorOptions {
     producerEpoch: number,
     offsetsPartition: number,
   ): number;
+  /**
+   * Replaces verifyTransaction when given (several brokers: the transaction coordinator may
+   * be another broker, asked before the append): resolves once the coordinator answered;
+   * `check()` right before the append gives the error, `release()` after it.
+   */
+  transactionVerification?(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    offsetsPartition: number,
+  ): Promise<{ check(): number; release(): void }>;
 }
 
 const NO_TOPICS: TopicCatalog = {
@@ -152,6 +165,13 @@ export class GroupCoordinator {
   /** Committed offsets of every group, transactional ones, expiry. */
   readonly offsetMetadataManager: OffsetMetadataManager;
   private closed = false;
+  /**
+   * The `__consumer_offsets` partitions this coordinator owns when it follows partition
+   * leadership (cluster mode), true while one is loading; null: all of them (one broker).
+   */
+  private owned: Map<number, boolean> | null = null;
+  /** Loads run one at a time (the consumer groups' loader state is shared). */
+  private loads: Promise<void> = Promise.resolve();
   /** The consumer-protocol (KIP-848) groups. */
   readonly consumer: ConsumerGroupCoordinator;
 
@@ -190,6 +210,109 @@ export class GroupCoordinator {
       log,
       this.partitionExists,
       opts.verifyTransaction ?? (() => ErrorCode.NONE),
+    );
+    const verification = opts.transactionVerification;
+    if (verification) {
+      this.offsetMetadataManager.prepareVerification = async (tid, pid, epoch, groupId) => {
+        const partition = this.partitionFor(groupId);
+        return { partition, ...await verification(tid, pid, epoch, partition) };
+      };
+    }
+    const groupError = (groupId: string) => this.coordinatorError(groupId);
+    this.groupMetadataManager.groupError = groupError;
+    this.consumer.groupError = groupError;
+  }
+
+  /** The group's `__consumer_offsets` partition. */
+  partitionFor(groupId: string): number {
+    return partitionFor(groupId, this.log.partitionCount?.() ?? 50);
+  }
+
+  /**
+   * NONE when this coordinator answers for the group; NOT_COORDINATOR once closed or when
+   * another broker leads its partition; COORDINATOR_LOAD_IN_PROGRESS while it loads.
+   */
+  coordinatorError(groupId: string): number {
+    if (this.closed) return ErrorCode.NOT_COORDINATOR;
+    if (!this.owned) return ErrorCode.NONE;
+    const loading = this.owned.get(this.partitionFor(groupId));
+    if (loading === undefined) return ErrorCode.NOT_COORDINATOR;
+    return loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;
+  }
+
+  /**
+   * Cluster mode: coordinate the groups whose `__consumer_offsets` partition this broker
+   * leads, following that leadership: a partition gained is loaded from its log
+   * (COORDINATOR_LOAD_IN_PROGRESS meanwhile), one lost is dropped from memory, writing
+   * nothing (NOT_COORDINATOR). Replaces load(). Resolves once the partitions led now are
+   * loaded; the returned function stops following.
+   */
+  async followLeadership(leadership: Leadership): Promise<() => void> {
+    if (!this.log.loadPartition) throw new Error("this coordinator log cannot load a partition");
+    this.owned ??= new Map();
+    const apply = (partition: number, leaderId: number) => {
+      if (leaderId === leadership.localNodeId) this.gainPartition(partition);
+      else this.losePartition(partition);
+    };
+    const stop = leadership.onChange((c) => {
+      if (c.topic === GROUP_METADATA_TOPIC) apply(c.partition, c.leader.leaderId);
+    });
+    const count = this.log.partitionCount?.() ?? 50;
+    for (let p = 0; p < count; p++) {
+      const l = leadership.leaderOf(GROUP_METADATA_TOPIC, p);
+      if (l) apply(p, l.leaderId);
+    }
+    await this.loads;
+    return stop;
+  }
+
+  private gainPartition(partition: number): void {
+    const owned = this.owned!;
+    if (owned.has(partition)) return;
+    owned.set(partition, true);
+    const only: CoordinatorLog = {
+      append: (groupId, records, opts) => this.log.append(groupId, records, opts),
+      load: (fn, onMarker) => this.log.loadPartition!(partition, fn, onMarker),
+    };
+    this.loads = this.loads.then(async () => {
+      if (owned.get(partition) !== true || this.closed) return;
+      try {
+        await loadCoordinator(
+          only,
+          this.groupMetadataManager,
+          this.offsetMetadataManager,
+          this.offsets,
+          this.consumer,
+        );
+        if (owned.get(partition) === true) owned.set(partition, false);
+      } catch (e) {
+        log.error(`loading __consumer_offsets-${partition} failed: ${(e as Error).stack ?? e}`);
+        owned.delete(partition);
+      }
+    });
+  }
+
+  private losePartition(partition: number): void {
+    const owned = this.owned!;
+    if (!owned.has(partition)) return;
+    owned.delete(partition);
+    const ids = new Set([
+      ...this.groups.keys(),
+      ...this.consumer.groupIds(),
+      ...this.offsets.groupIds(),
+    ]);
+    let dropped = 0;
+    for (const groupId of ids) {
+      if (this.partitionFor(groupId) !== partition) continue;
+      this.timer.cancelGroup(groupId);
+      this.groupMetadataManager.unloadGroup(groupId);
+      this.consumer.unloadGroup(groupId);
+      this.offsets.deleteGroup(groupId);
+      this.offsetMetadataManager.dropPendingTxnOffsets(groupId);
+      dropped++;
+    }
+    log.info(
+      `__consumer_offsets-${partition} unloaded (${dropped} group(s)): no longer its coordinator`,
     );
   }
 
@@ -319,12 +442,13 @@ export class GroupCoordinator {
 
   /** Kafka's group summary: metadata and assignments only while Stable; unknown = Dead. */
   describeGroup(groupId: string): DescribedGroup {
+    const notHere = this.coordinatorError(groupId);
     const cg = this.consumer.group(groupId);
-    if (cg && !this.closed) return this.describeConsumerGroupAsClassic(cg);
-    const g = this.groups.get(groupId);
+    if (cg && notHere === ErrorCode.NONE) return this.describeConsumerGroupAsClassic(cg);
+    const g = notHere === ErrorCode.NONE ? this.groups.get(groupId) : undefined;
     if (!g || g.is("Dead")) {
       return {
-        errorCode: this.closed ? ErrorCode.NOT_COORDINATOR : ErrorCode.NONE,
+        errorCode: notHere,
         groupId,
         groupState: "Dead",
         protocolType: "",
@@ -360,7 +484,8 @@ export class GroupCoordinator {
   }
 
   private async deleteGroup(groupId: string): Promise<number> {
-    if (this.closed) return ErrorCode.NOT_COORDINATOR;
+    const notHere = this.coordinatorError(groupId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     if (this.consumer.has(groupId)) return await this.deleteConsumerGroup(groupId);
     const g = this.groups.get(groupId);
     if (!g || g.is("Dead")) return ErrorCode.GROUP_ID_NOT_FOUND;

@@ -58,6 +58,14 @@ export interface CoordinatorLog {
     fn: (key: Uint8Array, value: Uint8Array | null, producerId: number) => void,
     onMarker?: (producerId: number, commit: boolean) => void,
   ): Promise<void>;
+  /** As load, for one partition (a coordinator that gained it, in cluster mode). */
+  loadPartition?(
+    partition: number,
+    fn: (key: Uint8Array, value: Uint8Array | null, producerId: number) => void,
+    onMarker?: (producerId: number, commit: boolean) => void,
+  ): Promise<void>;
+  /** The partitions of the log (the topic's, else the configured count). */
+  partitionCount?(): number;
 }
 
 export class GroupMetadataLog implements CoordinatorLog {
@@ -136,6 +144,19 @@ export class GroupMetadataLog implements CoordinatorLog {
       const log = this.host.partition(GROUP_METADATA_TOPIC, p);
       if (log) await replayPartition(log, fn, onMarker);
     }
+  }
+
+  async loadPartition(
+    partition: number,
+    fn: (key: Uint8Array, value: Uint8Array | null, producerId: number) => void,
+    onMarker?: (producerId: number, commit: boolean) => void,
+  ): Promise<void> {
+    const log = this.host.partition(GROUP_METADATA_TOPIC, partition);
+    if (log) await replayPartition(log, fn, onMarker);
+  }
+
+  partitionCount(): number {
+    return this.host.topic(GROUP_METADATA_TOPIC)?.partitions ?? this.numPartitions;
   }
 }
 

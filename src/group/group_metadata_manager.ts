@@ -32,6 +32,13 @@ export class GroupMetadataManager {
   readonly groups: Map<string, ClassicGroup> = new Map();
   /** Set once the coordinator closes: every request then answers NOT_COORDINATOR. */
   closed = false;
+  /**
+   * NONE when this coordinator may answer for the group; else why not: NOT_COORDINATOR once
+   * closed or when another broker leads the group's partition, COORDINATOR_LOAD_IN_PROGRESS
+   * while it is loading (set by the GroupCoordinator).
+   */
+  groupError: (groupId: string) => number = () =>
+    this.closed ? ErrorCode.NOT_COORDINATOR : ErrorCode.NONE;
 
   constructor(
     readonly config: GroupConfig,
@@ -53,10 +60,25 @@ export class GroupMetadataManager {
     }
   }
 
+  /**
+   * Drops a group from memory, writing nothing (its partition moved to another coordinator):
+   * waiting JoinGroup/SyncGroup calls get NOT_COORDINATOR. The caller cancels its timers.
+   */
+  unloadGroup(groupId: string): void {
+    const g = this.groups.get(groupId);
+    if (!g) return;
+    for (const m of g.members.values()) {
+      g.completeJoin(m, joinError(ErrorCode.NOT_COORDINATOR, m.memberId));
+      g.completeSync(m, syncError(ErrorCode.NOT_COORDINATOR));
+    }
+    this.groups.delete(groupId);
+  }
+
   // ---- JoinGroup ------------------------------------------------------------------------
 
   joinGroup(p: JoinGroupParams): Promise<JoinGroupResult> {
-    if (this.closed) return Promise.resolve(joinError(ErrorCode.NOT_COORDINATOR, p.memberId));
+    const notHere = this.groupError(p.groupId);
+    if (notHere !== ErrorCode.NONE) return Promise.resolve(joinError(notHere, p.memberId));
     if (!p.groupId) return Promise.resolve(joinError(ErrorCode.INVALID_GROUP_ID, p.memberId));
     if (
       p.sessionTimeoutMs < this.config.minSessionTimeoutMs ||
@@ -427,7 +449,8 @@ export class GroupMetadataManager {
   // ---- SyncGroup ------------------------------------------------------------------------
 
   syncGroup(p: SyncGroupParams): Promise<SyncGroupResult> {
-    if (this.closed) return Promise.resolve(syncError(ErrorCode.NOT_COORDINATOR));
+    const notHere = this.groupError(p.groupId);
+    if (notHere !== ErrorCode.NONE) return Promise.resolve(syncError(notHere));
     const group = this.groups.get(p.groupId);
     if (!group) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     if (group.is("Dead")) return Promise.resolve(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
@@ -520,7 +543,8 @@ export class GroupMetadataManager {
     groupInstanceId: string | null,
     generationId: number,
   ): number {
-    if (this.closed) return ErrorCode.NOT_COORDINATOR;
+    const notHere = this.groupError(groupId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     const group = this.groups.get(groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.is("Dead")) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -546,7 +570,8 @@ export class GroupMetadataManager {
    * member id) is looked up, as admin tools remove static members that way.
    */
   leaveGroup(groupId: string, members: MemberIdentity[]): LeaveGroupResult {
-    if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
+    const notHere = this.groupError(groupId);
+    if (notHere !== ErrorCode.NONE) return { errorCode: notHere, members: [] };
     const group = this.groups.get(groupId);
     if (!group) {
       return {

@@ -144,6 +144,17 @@ export class OffsetMetadataManager {
     this.clock = groupManager.clock;
   }
 
+  /**
+   * When set, TxnOffsetCommit's verification is asked before the append (the transaction
+   * coordinator may be another broker) and only checked right before it.
+   */
+  prepareVerification?: (
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    groupId: string,
+  ) => Promise<{ partition: number; check(): number; release(): void }>;
+
   private get closed(): boolean {
     return this.groupManager.closed;
   }
@@ -261,14 +272,21 @@ export class OffsetMetadataManager {
     if (records.length === 0) return results;
     let verifyError: number = ErrorCode.NONE;
     let registered: PendingTxnOffset[] = [];
+    const pre = this.prepareVerification
+      ? await this.prepareVerification(p.transactionalId, p.producerId, p.producerEpoch, p.groupId)
+      : null;
+    const verify = (partition: number) => {
+      if (!pre) {
+        return this.verifyTransaction(p.transactionalId, p.producerId, p.producerEpoch, partition);
+      }
+      // The offsets topic changed under the question: ask again (the client retries).
+      return partition === pre.partition ? pre.check() : ErrorCode.NOT_COORDINATOR;
+    };
     try {
       await this.log.append(p.groupId, records, {
         transactional: { producerId: p.producerId, producerEpoch: p.producerEpoch },
         beforeAppend: (partition) => {
-          verifyError = txnVerificationError(
-            this.verifyTransaction(p.transactionalId, p.producerId, p.producerEpoch, partition),
-            p.apiVersion,
-          );
+          verifyError = txnVerificationError(verify(partition), p.apiVersion);
           if (verifyError !== ErrorCode.NONE) return verifyError;
           // Pending from now: the transaction's marker can only land after this batch.
           registered = accepted.map((a) =>
@@ -287,6 +305,8 @@ export class OffsetMetadataManager {
       }
       if (mine?.size === 0) this.pendingTxnOffsets.delete(p.producerId);
       return results;
+    } finally {
+      pre?.release();
     }
     return results;
   }
@@ -298,7 +318,8 @@ export class OffsetMetadataManager {
    * ILLEGAL_GENERATION. An unknown group accepts a commit without generation.
    */
   private validateTxnOffsetCommit(p: TxnOffsetCommitParams): number {
-    if (this.closed) return ErrorCode.NOT_COORDINATOR;
+    const notHere = this.groupManager.groupError(p.groupId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     const cg = this.consumer.group(p.groupId);
     if (cg) {
       const e = this.consumer.validateOffsetCommit(
@@ -404,7 +425,8 @@ export class OffsetMetadataManager {
 
   /** Group-level checks of a commit (Kafka's validateOffsetCommit); NONE when it may go on. */
   private validateOffsetCommit(p: OffsetCommitParams): number {
-    if (this.closed) return ErrorCode.NOT_COORDINATOR;
+    const notHere = this.groupManager.groupError(p.groupId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     const cg = this.consumer.group(p.groupId);
     if (cg) return this.consumer.validateOffsetCommit(cg, p.memberId, p.generationId, p.apiVersion);
     const group = this.groups.get(p.groupId);
@@ -442,7 +464,8 @@ export class OffsetMetadataManager {
     member?: { memberId: string | null; memberEpoch: number },
     requireStable = false,
   ): OffsetFetchResult {
-    if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
+    const notHere = this.groupManager.groupError(groupId);
+    if (notHere !== ErrorCode.NONE) return { errorCode: notHere, topics: [] };
     const cg = member ? this.consumer.group(groupId) : undefined;
     if (cg && member) {
       const err = this.consumer.validateOffsetFetch(cg, member.memberId, member.memberEpoch);
@@ -510,7 +533,8 @@ export class OffsetMetadataManager {
     groupId: string,
     topics: { name: string; partitions: number[] }[],
   ): Promise<{ errorCode: number; topics: TopicResult[] }> {
-    if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
+    const notHere = this.groupManager.groupError(groupId);
+    if (notHere !== ErrorCode.NONE) return { errorCode: notHere, topics: [] };
     const cg = this.consumer.group(groupId);
     const g = cg ? undefined : this.groups.get(groupId);
     if (!cg && (!g || g.is("Dead"))) {

@@ -4,7 +4,8 @@
  * src/txn/ writes Ongoing with the union of partitions to `__transaction_state` before
  * answering). Every partition must exist: otherwise those get UNKNOWN_TOPIC_OR_PARTITION and
  * the others OPERATION_NOT_ATTEMPTED, and nothing is added, as in Kafka. A coordinator error
- * (INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED, CONCURRENT_TRANSACTIONS, ...) is given for
+ * (INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED, CONCURRENT_TRANSACTIONS, NOT_COORDINATOR
+ * when another broker coordinates the id, COORDINATOR_LOAD_IN_PROGRESS, ...) is given for
  * every partition.
  * Authorization (with an authorizer, as Kafka): v0–3 (clients) need WRITE on the
  * transactional id (else every partition gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED) and WRITE
@@ -15,7 +16,8 @@
  * `resultsByTopicV3AndBelow`; PRODUCER_FENCED exists from v2, v0–1 get INVALID_PRODUCER_EPOCH.
  * v3+ flexible. v4 (KIP-890, meant for brokers) batches transactions and may ask
  * `verifyOnly`: then nothing is added and each partition answers NONE when it is in the
- * ongoing transaction, INVALID_TXN_STATE when not (v5's TRANSACTION_ABORTABLE is not served).
+ * ongoing transaction, INVALID_TXN_STATE when not (v5's TRANSACTION_ABORTABLE is not served);
+ * partition leaders on other brokers ask this way before appending a transactional batch.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import {

@@ -3,7 +3,9 @@
  * Behaviour: the coordinator's state of each transactional id: state name (Kafka's: Empty,
  * Ongoing, PrepareCommit, PrepareAbort, CompleteCommit, CompleteAbort), timeout, start time
  * (-1 when no transaction has started), producer id and epoch, and the partitions of the
- * ongoing transaction by topic. Unknown ids get TRANSACTIONAL_ID_NOT_FOUND.
+ * ongoing transaction by topic. Unknown ids get TRANSACTIONAL_ID_NOT_FOUND; ids whose
+ * `__transaction_state` partition another broker leads NOT_COORDINATOR, and ids of a
+ * partition still loading COORDINATOR_LOAD_IN_PROGRESS, as in Kafka.
  * Authorization (with an authorizer, as Kafka): DESCRIBE on each transactional id (else
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED); only the topics the principal may DESCRIBE are listed.
  * Version notes: v0 is flexible.
@@ -28,12 +30,13 @@ export const describeTransactions = defineApi({
     throttleTimeMs: 0,
     transactionStates: req.transactionalIds.map((id) => {
       const allowed = transactionalIdAllowed(ctx, AclOperation.DESCRIBE, id);
-      const d = allowed ? ctx.services.transactions.describe(id) : undefined;
+      const notHere = allowed
+        ? ctx.services.transactions.coordinatorError(id)
+        : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+      const d = notHere === ErrorCode.NONE ? ctx.services.transactions.describe(id) : undefined;
       if (!d) {
         return {
-          errorCode: allowed
-            ? ErrorCode.TRANSACTIONAL_ID_NOT_FOUND
-            : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+          errorCode: notHere !== ErrorCode.NONE ? notHere : ErrorCode.TRANSACTIONAL_ID_NOT_FOUND,
           transactionalId: id,
           transactionState: "",
           transactionTimeoutMs: 0,

@@ -4,8 +4,10 @@
  * coordinator (src/txn/): PrepareCommit/PrepareAbort is written to `__transaction_state`, a
  * marker is appended to every partition of the transaction (which releases the last stable
  * offset), then CompleteCommit/CompleteAbort. The answer is sent once the markers are written
- * (Kafka answers after the Prepare record; the markers are local appends here), or at once if a
- * marker write fails, which is then retried in the background. Repeating the same end on a
+ * (Kafka answers after the Prepare record; here markers are local appends, or WriteTxnMarkers
+ * to the broker leading the partition), or at once if a marker write fails, which is then
+ * retried in the background until written. An id whose `__transaction_state` partition
+ * another broker leads gets NOT_COORDINATOR. Repeating the same end on a
  * completed transaction answers NONE; ending an Empty transaction or the opposite of a
  * completed/deciding one answers INVALID_TXN_STATE; a stale epoch PRODUCER_FENCED.
  * Authorization (with an authorizer, as Kafka): WRITE on the transactional id, else

@@ -40,6 +40,7 @@ import { offsetForLeaderEpoch } from "./offset_for_leader_epoch.ts";
 import { produce } from "./produce.ts";
 import { syncGroup } from "./sync_group.ts";
 import { txnOffsetCommit } from "./txn_offset_commit.ts";
+import { writeTxnMarkers } from "./write_txn_markers.ts";
 
 export const HANDLERS: AnyApiRegistration[] = [
   // retention and runtime configuration
@@ -77,6 +78,7 @@ export const HANDLERS: AnyApiRegistration[] = [
   addPartitionsToTxn,
   addOffsetsToTxn,
   endTxn,
+  writeTxnMarkers,
   txnOffsetCommit,
   describeProducers,
   describeTransactions,

@@ -18,6 +18,12 @@
  *   (retriable for every client).
  *   Without a transactional id in the request (Produce v3+ always carries it for a
  *   transactional producer) there is nothing to verify against, as in Kafka.
+ * - Across brokers: when the transactional id's coordinator (the leader of its
+ *   `__transaction_state` partition) is another broker, the partition's leader asks it with
+ *   AddPartitionsToTxn v4 verify-only (txn_verifier.ts) and translates the answer the same
+ *   way. A marker for the producer appended here while the question was out makes the answer
+ *   stale (the transaction it verified has ended): the batch is refused with INVALID_TXN_STATE
+ *   rather than opening a transaction no marker would ever close (Kafka's verification guard).
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import {
@@ -71,13 +77,27 @@ export function checkTransactionalProduce(
     topic,
     partition,
   );
+  return verificationRejection(error, h.producerId, h.producerEpoch, produceVersion);
+}
+
+/**
+ * The produce response's error for the coordinator's verification answer `error` (from the
+ * local coordinator, or AddPartitionsToTxn v4 verify-only from a remote one), as Kafka's
+ * ReplicaManager translates it; null when the append may proceed.
+ */
+export function verificationRejection(
+  error: number,
+  producerId: number,
+  producerEpoch: number,
+  produceVersion: number,
+): ProduceRejection | null {
   switch (error) {
     case ErrorCode.NONE:
       return null;
     case ErrorCode.PRODUCER_FENCED:
       return {
         code: ErrorCode.INVALID_PRODUCER_EPOCH,
-        message: `producer ${h.producerId} epoch ${h.producerEpoch} is fenced`,
+        message: `producer ${producerId} epoch ${producerEpoch} is fenced`,
       };
     case ErrorCode.INVALID_TXN_STATE:
       return {
@@ -88,6 +108,8 @@ export function checkTransactionalProduce(
       };
     case ErrorCode.CONCURRENT_TRANSACTIONS:
     case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+    case ErrorCode.REQUEST_TIMED_OUT:
+    case ErrorCode.NETWORK_EXCEPTION:
     case ErrorCode.COORDINATOR_NOT_AVAILABLE:
     case ErrorCode.NOT_COORDINATOR:
       return {

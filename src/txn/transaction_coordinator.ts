@@ -1,7 +1,9 @@
 /**
- * TransactionCoordinator: Kafka's transaction coordinator for a single broker, which owns
- * every partition of `__transaction_state` (kafka.coordinator.transaction.TransactionCoordinator
- * plus the parts of TransactionMarkerChannelManager that matter without replication).
+ * TransactionCoordinator: Kafka's transaction coordinator
+ * (kafka.coordinator.transaction.TransactionCoordinator). A single broker owns every
+ * partition of `__transaction_state`; in cluster mode (followLeadership) the partitions it
+ * leads, loaded and unloaded as leadership moves. Markers go through a TxnMarkerWriter
+ * (txn_marker_channel.ts: local, or WriteTxnMarkers to the partition's leader).
  *
  * Request flow, as in Kafka:
  * - InitProducerId(transactional id): creates the metadata on first use (new producer id),
@@ -28,6 +30,7 @@
  * requests for one id cannot interleave between a check and the pending state it sets.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
+import type { Leadership } from "../cluster/leadership.ts";
 import { log } from "../log.ts";
 import {
   IllegalTxnStateError,
@@ -35,11 +38,18 @@ import {
   tpKey,
   TransactionMetadata,
   TxnState,
-  txnStateFromName,
   txnStateName,
   type TxnTransitMetadata,
 } from "./transaction_metadata.ts";
 import { TransactionStateManager, type TxnLogStore } from "./transaction_state_manager.ts";
+import { TRANSACTION_STATE_TOPIC } from "./transaction_log.ts";
+import {
+  describeTransaction,
+  listTransactions,
+  type TransactionDescription,
+} from "./transaction_listing.ts";
+
+export type { TransactionDescription } from "./transaction_listing.ts";
 
 export interface TxnCoordinatorConfig {
   /** transaction.max.timeout.ms */
@@ -66,6 +76,8 @@ export interface TxnMarkerWriter {
     commit: boolean,
     coordinatorEpoch: number,
   ): Promise<boolean>;
+  /** Releases what the writer holds (connections to other brokers). */
+  close?(): void;
 }
 
 export interface TxnCoordinatorDeps {
@@ -96,19 +108,6 @@ export interface InitProducerIdResult {
   producerEpoch: number;
 }
 
-/** Single broker: the coordinator epoch written into markers never changes. */
-export const COORDINATOR_EPOCH = 0;
-
-export interface TransactionDescription {
-  transactionalId: string;
-  state: string;
-  timeoutMs: number;
-  startTimeMs: number;
-  producerId: number;
-  producerEpoch: number;
-  partitions: TopicPartition[];
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -118,6 +117,10 @@ export class TransactionCoordinator {
   private readonly now: () => number;
   private readonly retryBackoffMs: number;
   private closed = false;
+  /** Whether ownership follows partition leadership (cluster mode). */
+  private following = false;
+  /** Partitions being loaded (cluster mode). */
+  private readonly loading = new Set<Promise<void>>();
   private timers: ReturnType<typeof setInterval>[] = [];
   /** Marker/completion work in flight, so close() and tests can wait for it. */
   private readonly inFlight = new Set<Promise<void>>();
@@ -138,6 +141,11 @@ export class TransactionCoordinator {
    * when the broker stopped. Resolves once those are complete (or retrying in background).
    */
   async startup(): Promise<void> {
+    if (this.following) {
+      // Cluster mode: the partitions led here were taken over by followLeadership.
+      await Promise.all([...this.loading]);
+      return;
+    }
     const { loaded, records } = await this.stateManager.load();
     const pending: Promise<void>[] = [];
     for (const md of this.stateManager.all()) {
@@ -152,6 +160,56 @@ export class TransactionCoordinator {
       log.info(`loaded ${loaded} transactional id(s) from ${records} transaction log record(s)`);
     }
     await Promise.all(pending);
+  }
+
+  /**
+   * Cluster mode: coordinate the transactional ids whose `__transaction_state` partition this
+   * broker leads, and follow that leadership. A partition gained is loaded (its ids answer
+   * COORDINATOR_LOAD_IN_PROGRESS meanwhile) and its deciding transactions completed; one lost
+   * is unloaded (NOT_COORDINATOR). Returns a function that stops following.
+   */
+  followLeadership(leadership: Leadership): () => void {
+    this.following = true;
+    this.stateManager.followOwnership();
+    const apply = (partition: number, leaderId: number, leaderEpoch: number) => {
+      if (leaderId === leadership.localNodeId) this.gainPartition(partition, leaderEpoch);
+      else this.stateManager.losePartition(partition);
+    };
+    for (let p = 0; p < this.stateManager.partitionCount(); p++) {
+      const l = leadership.leaderOf(TRANSACTION_STATE_TOPIC, p);
+      if (l) apply(p, l.leaderId, l.leaderEpoch);
+    }
+    return leadership.onChange((c) => {
+      if (c.topic === TRANSACTION_STATE_TOPIC) {
+        apply(c.partition, c.leader.leaderId, c.leader.leaderEpoch);
+      }
+    });
+  }
+
+  /** Loads a partition gained and completes the transactions it left deciding. */
+  private gainPartition(partition: number, coordinatorEpoch: number): void {
+    const work = (async () => {
+      const loaded = await this.stateManager.gainPartition(partition, coordinatorEpoch);
+      for (const md of loaded ?? []) {
+        if (md.state === TxnState.PrepareCommit || md.state === TxnState.PrepareAbort) {
+          log.info(
+            `completing transaction ${md.transactionalId} found in ${txnStateName(md.state)}`,
+          );
+          this.sendMarkersAndComplete(md, md.state === TxnState.PrepareCommit);
+        }
+      }
+    })().catch((e) =>
+      log.error(
+        `loading __transaction_state-${partition} failed: ${(e as Error).stack ?? e}`,
+      )
+    );
+    const tracked = work.finally(() => this.loading.delete(tracked));
+    this.loading.add(tracked);
+  }
+
+  /** NONE, or why this coordinator cannot answer for the id (NOT_COORDINATOR, loading). */
+  coordinatorError(transactionalId: string): number {
+    return this.stateManager.coordinatorError(transactionalId);
   }
 
   /** Starts the periodic timeout-abort and id-expiry tasks. */
@@ -178,12 +236,15 @@ export class TransactionCoordinator {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.deps.markers.close?.();
     await Promise.allSettled([...this.inFlight]);
   }
 
   /** Resolves when every background marker/completion write has finished (tests). */
   async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight.size > 0 || this.loading.size > 0) {
+      await Promise.allSettled([...this.loading, ...this.inFlight]);
+    }
   }
 
   partitionFor(transactionalId: string): number {
@@ -199,12 +260,16 @@ export class TransactionCoordinator {
   ): Promise<InitProducerIdResult> {
     const fail = (errorCode: number) => ({ errorCode, producerId: -1, producerEpoch: -1 });
     if (transactionalId === "") return fail(ErrorCode.INVALID_REQUEST);
+    const notHere = this.stateManager.coordinatorError(transactionalId);
+    if (notHere !== ErrorCode.NONE) return fail(notHere);
     if (!this.stateManager.validateTransactionTimeoutMs(transactionTimeoutMs)) {
       return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
     }
     let md = this.stateManager.get(transactionalId);
     if (!md) {
       const producerId = await this.deps.nextProducerId();
+      const moved = this.stateManager.coordinatorError(transactionalId);
+      if (moved !== ErrorCode.NONE) return fail(moved);
       md = this.stateManager.putIfNotExists(
         TransactionMetadata.create(transactionalId, producerId, transactionTimeoutMs, this.now()),
       );
@@ -302,6 +367,8 @@ export class TransactionCoordinator {
     partitions: TopicPartition[],
   ): Promise<number> {
     if (!transactionalId) return ErrorCode.INVALID_REQUEST;
+    const notHere = this.stateManager.coordinatorError(transactionalId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     const md = this.stateManager.get(transactionalId);
     if (!md || md.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (md.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
@@ -332,6 +399,8 @@ export class TransactionCoordinator {
     notInTxnError: number = ErrorCode.INVALID_TXN_STATE,
   ): number | Map<string, number> {
     if (!transactionalId) return ErrorCode.INVALID_REQUEST;
+    const notHere = this.stateManager.coordinatorError(transactionalId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     const md = this.stateManager.get(transactionalId);
     if (!md || md.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (md.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
@@ -397,6 +466,8 @@ export class TransactionCoordinator {
     isFromClient: boolean,
   ): Promise<number> {
     if (!transactionalId) return ErrorCode.INVALID_REQUEST;
+    const notHere = this.stateManager.coordinatorError(transactionalId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     const md = this.stateManager.get(transactionalId);
     if (!md || md.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     const pre = this.prepareEndTransaction(md, producerEpoch, commit, isFromClient);
@@ -497,6 +568,7 @@ export class TransactionCoordinator {
     const failed = new Promise<void>((r) => (signalFailure = r));
     const partitions = md.partitions;
     const { producerId, producerEpoch } = md;
+    const coordinatorEpoch = this.stateManager.coordinatorEpochFor(md.transactionalId);
     const retrying = async (what: string, attempt: () => Promise<boolean>): Promise<boolean> => {
       let backoff = this.retryBackoffMs;
       for (;;) {
@@ -506,7 +578,8 @@ export class TransactionCoordinator {
           log.warn(`${md.transactionalId}: ${what} failed: ${(e as Error).message ?? e}`);
         }
         signalFailure();
-        if (this.closed) return false;
+        // Closing, or the partition moved to another coordinator, which completes it.
+        if (this.closed || this.stateManager.get(md.transactionalId) !== md) return false;
         await sleep(backoff);
         backoff = Math.min(backoff * 2, 5000);
       }
@@ -522,7 +595,7 @@ export class TransactionCoordinator {
                 producerId,
                 producerEpoch,
                 commit,
-                COORDINATOR_EPOCH,
+                coordinatorEpoch,
               )
                 .then(() => true),
           )
@@ -606,21 +679,7 @@ export class TransactionCoordinator {
   // ------------------------------------------------------------------ admin
 
   describe(transactionalId: string): TransactionDescription | undefined {
-    const md = this.stateManager.get(transactionalId);
-    if (!md || md.state === TxnState.Dead) return undefined;
-    return this.description(md);
-  }
-
-  private description(md: TransactionMetadata): TransactionDescription {
-    return {
-      transactionalId: md.transactionalId,
-      state: txnStateName(md.state),
-      timeoutMs: md.txnTimeoutMs,
-      startTimeMs: md.txnStartTimestamp,
-      producerId: md.producerId,
-      producerEpoch: md.producerEpoch,
-      partitions: md.partitions,
-    };
+    return describeTransaction(this.stateManager, transactionalId);
   }
 
   /** ListTransactions: filters as Kafka applies them; unknown state names are reported. */
@@ -629,23 +688,12 @@ export class TransactionCoordinator {
     producerIdFilters: number[],
     durationFilterMs = -1,
   ): { unknownStateFilters: string[]; transactions: TransactionDescription[] } {
-    const unknownStateFilters: string[] = [];
-    const states = new Set<TxnState>();
-    for (const name of stateFilters) {
-      const s = txnStateFromName(name);
-      if (s === undefined) unknownStateFilters.push(name);
-      else states.add(s);
-    }
-    const pids = new Set(producerIdFilters);
-    const now = this.now();
-    const transactions: TransactionDescription[] = [];
-    for (const md of this.stateManager.all()) {
-      if (md.state === TxnState.Dead) continue;
-      if (pids.size > 0 && !pids.has(md.producerId)) continue;
-      if (stateFilters.length > 0 && !states.has(md.state)) continue;
-      if (durationFilterMs >= 0 && now - md.txnStartTimestamp <= durationFilterMs) continue;
-      transactions.push(this.description(md));
-    }
-    return { unknownStateFilters, transactions };
+    return listTransactions(
+      this.stateManager,
+      this.now(),
+      stateFilters,
+      producerIdFilters,
+      durationFilterMs,
+    );
   }
 }

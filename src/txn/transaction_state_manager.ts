@@ -25,6 +25,18 @@ export interface TxnLogStore {
   append(partition: number, key: Uint8Array, value: Uint8Array | null): Promise<void>;
   /** Every record, partition by partition in offset order (for loading). */
   readAll(): AsyncIterable<{ partition: number; key: Uint8Array; value: Uint8Array | null }>;
+  /** The records of one partition in offset order (loading a partition this broker gained). */
+  readPartition?(
+    partition: number,
+  ): AsyncIterable<{ partition: number; key: Uint8Array; value: Uint8Array | null }>;
+}
+
+/** One partition of the log this coordinator owns (cluster mode). */
+interface OwnedPartition {
+  /** Until its records are read into the cache, requests get COORDINATOR_LOAD_IN_PROGRESS. */
+  loading: boolean;
+  /** The partition's leader epoch when it was gained: the coordinator epoch of its markers. */
+  coordinatorEpoch: number;
 }
 
 /** Kafka's mapping of log-append errors to what the client is told. */
@@ -48,6 +60,11 @@ function appendErrorToClientError(code: number): number {
 
 export class TransactionStateManager {
   private readonly cache = new Map<string, TransactionMetadata>();
+  /**
+   * The partitions of the log this coordinator owns, when it follows partition leadership
+   * (cluster mode); null: every partition (a single broker).
+   */
+  private owned: Map<number, OwnedPartition> | null = null;
 
   constructor(
     private readonly store: TxnLogStore,
@@ -59,8 +76,105 @@ export class TransactionStateManager {
     return ms > 0 && ms <= this.transactionMaxTimeoutMs;
   }
 
+  partitionCount(): number {
+    return this.store.partitionCount();
+  }
+
   partitionFor(transactionalId: string): number {
     return partitionFor(transactionalId, this.store.partitionCount());
+  }
+
+  /** From now on own only the partitions given by gainPartition (cluster mode). */
+  followOwnership(): void {
+    this.owned ??= new Map();
+  }
+
+  /**
+   * NONE when this coordinator owns the id's partition and has loaded it; else
+   * NOT_COORDINATOR, or COORDINATOR_LOAD_IN_PROGRESS while it is being loaded (Kafka's
+   * TransactionStateManager.getTransactionState errors).
+   */
+  coordinatorError(transactionalId: string): number {
+    if (!this.owned) return ErrorCode.NONE;
+    const o = this.owned.get(this.partitionFor(transactionalId));
+    if (!o) return ErrorCode.NOT_COORDINATOR;
+    return o.loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;
+  }
+
+  /** The coordinator epoch written into the id's markers (0 on a single broker). */
+  coordinatorEpochFor(transactionalId: string): number {
+    return this.owned?.get(this.partitionFor(transactionalId))?.coordinatorEpoch ?? 0;
+  }
+
+  /** The partitions owned (every one on a single broker). */
+  ownedPartitions(): number[] {
+    if (this.owned) return [...this.owned.keys()].sort((a, b) => a - b);
+    return Array.from({ length: this.store.partitionCount() }, (_, i) => i);
+  }
+
+  /**
+   * Takes a partition over (cluster mode): reads its records into the cache, answering
+   * COORDINATOR_LOAD_IN_PROGRESS for its ids meanwhile. Resolves to the ids loaded, or null
+   * when the partition was lost again (or regained at a later epoch) before loading ended.
+   */
+  async gainPartition(
+    partition: number,
+    coordinatorEpoch: number,
+  ): Promise<TransactionMetadata[] | null> {
+    this.followOwnership();
+    const owned = this.owned!;
+    const existing = owned.get(partition);
+    if (existing && existing.coordinatorEpoch >= coordinatorEpoch) return [];
+    if (existing) this.dropPartition(partition);
+    const entry: OwnedPartition = { loading: true, coordinatorEpoch };
+    owned.set(partition, entry);
+    const latest = new Map<string, TxnTransitMetadata | null>();
+    try {
+      await this.readRecords(this.recordsOf(partition), latest);
+    } catch (e) {
+      if (owned.get(partition) === entry) owned.delete(partition);
+      throw e;
+    }
+    if (owned.get(partition) !== entry) return null;
+    const loaded: TransactionMetadata[] = [];
+    for (const [id, t] of latest) {
+      if (t === null || t.txnState === TxnState.Dead) continue;
+      if (this.partitionFor(id) !== partition) continue;
+      const md = TransactionMetadata.fromTransit(id, t);
+      this.cache.set(id, md);
+      loaded.push(md);
+    }
+    entry.loading = false;
+    (loaded.length > 0 ? log.info : log.debug)(
+      `${loaded.length} transactional id(s) loaded from __transaction_state-${partition} ` +
+        `(coordinator epoch ${coordinatorEpoch})`,
+    );
+    return loaded;
+  }
+
+  /** Gives a partition up (cluster mode): its ids leave the cache, requests get NOT_COORDINATOR. */
+  losePartition(partition: number): void {
+    this.followOwnership();
+    if (!this.owned!.has(partition)) return;
+    this.owned!.delete(partition);
+    this.dropPartition(partition);
+    log.info(`__transaction_state-${partition} unloaded: no longer its coordinator`);
+  }
+
+  private dropPartition(partition: number): void {
+    for (const id of [...this.cache.keys()]) {
+      if (this.partitionFor(id) === partition) this.cache.delete(id);
+    }
+  }
+
+  private recordsOf(
+    partition: number,
+  ): AsyncIterable<{ partition: number; key: Uint8Array; value: Uint8Array | null }> {
+    if (this.store.readPartition) return this.store.readPartition(partition);
+    const all = this.store.readAll();
+    return (async function* () {
+      for await (const r of all) if (r.partition === partition) yield r;
+    })();
   }
 
   get(transactionalId: string): TransactionMetadata | undefined {
@@ -94,8 +208,10 @@ export class TransactionStateManager {
   ): Promise<number> {
     const key = encodeTxnKey(md.transactionalId);
     const value = transit.txnState === TxnState.Dead ? null : encodeTxnValue(transit);
+    const partition = this.partitionFor(md.transactionalId);
+    const owner = this.owned?.get(partition);
     try {
-      await this.store.append(this.partitionFor(md.transactionalId), key, value);
+      await this.store.append(partition, key, value);
     } catch (e) {
       md.pendingState = null;
       const code = e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
@@ -105,6 +221,14 @@ export class TransactionStateManager {
         }) failed: ${e instanceof Error ? e.message : String(e)}`,
       );
       return appendErrorToClientError(code);
+    }
+    if (
+      this.owned &&
+      (this.owned.get(partition) !== owner || this.cache.get(md.transactionalId) !== md)
+    ) {
+      // The partition moved to another coordinator while the record was written.
+      md.pendingState = null;
+      return ErrorCode.NOT_COORDINATOR;
     }
     md.completeTransitionTo(transit);
     if (transit.txnState === TxnState.Dead && this.cache.get(md.transactionalId) === md) {
@@ -119,8 +243,22 @@ export class TransactionStateManager {
    */
   async load(): Promise<{ loaded: number; records: number }> {
     const latest = new Map<string, TxnTransitMetadata | null>();
+    const records = await this.readRecords(this.store.readAll(), latest);
+    this.cache.clear();
+    for (const [id, t] of latest) {
+      if (t === null || t.txnState === TxnState.Dead) continue;
+      this.cache.set(id, TransactionMetadata.fromTransit(id, t));
+    }
+    return { loaded: this.cache.size, records };
+  }
+
+  /** The last state per id of `source` into `latest` (null: deleted); returns the count read. */
+  private async readRecords(
+    source: AsyncIterable<{ key: Uint8Array; value: Uint8Array | null }>,
+    latest: Map<string, TxnTransitMetadata | null>,
+  ): Promise<number> {
     let records = 0;
-    for await (const r of this.store.readAll()) {
+    for await (const r of source) {
       records++;
       let id: string;
       try {
@@ -139,12 +277,7 @@ export class TransactionStateManager {
         log.warn(`skipping unreadable transaction log value of ${id}: ${(e as Error).message}`);
       }
     }
-    this.cache.clear();
-    for (const [id, t] of latest) {
-      if (t === null || t.txnState === TxnState.Dead) continue;
-      this.cache.set(id, TransactionMetadata.fromTransit(id, t));
-    }
-    return { loaded: this.cache.size, records };
+    return records;
   }
 
   /** Ongoing transactions past their timeout with nothing pending (Kafka's timedOutTransactions). */

@@ -72,29 +72,33 @@ export class LogTxnStore implements TxnLogStore {
   > {
     const t = this.host.topic(TRANSACTION_STATE_TOPIC);
     if (!t) return;
-    for (let p = 0; p < t.partitions; p++) {
-      const log = this.host.partition(TRANSACTION_STATE_TOPIC, p);
-      if (!log) continue;
-      let offset = log.logStartOffset;
-      const end = log.logEndOffset;
-      while (offset < end) {
-        const buf = await log.read(offset, LOAD_READ_BYTES, { minOneBatch: true });
-        if (buf.length === 0) break;
-        const out: { partition: number; key: Uint8Array; value: Uint8Array | null }[] = [];
-        let next = offset;
-        forEachBatch(buf, (pos, h) => {
-          next = h.baseOffset + h.lastOffsetDelta + 1;
-          if (isControl(h)) return;
-          const { records } = decodeRecords(buf.subarray(pos, pos + totalSize(h)));
-          for (const r of records) {
-            if (h.baseOffset + r.offsetDelta < offset || r.key === null) continue;
-            out.push({ partition: p, key: r.key.slice(), value: r.value?.slice() ?? null });
-          }
-        });
-        yield* out;
-        if (next <= offset) break;
-        offset = next;
-      }
+    for (let p = 0; p < t.partitions; p++) yield* this.readPartition(p);
+  }
+
+  async *readPartition(p: number): AsyncIterable<
+    { partition: number; key: Uint8Array; value: Uint8Array | null }
+  > {
+    const log = this.host.partition(TRANSACTION_STATE_TOPIC, p);
+    if (!log) return;
+    let offset = log.logStartOffset;
+    const end = log.logEndOffset;
+    while (offset < end) {
+      const buf = await log.read(offset, LOAD_READ_BYTES, { minOneBatch: true });
+      if (buf.length === 0) break;
+      const out: { partition: number; key: Uint8Array; value: Uint8Array | null }[] = [];
+      let next = offset;
+      forEachBatch(buf, (pos, h) => {
+        next = h.baseOffset + h.lastOffsetDelta + 1;
+        if (isControl(h)) return;
+        const { records } = decodeRecords(buf.subarray(pos, pos + totalSize(h)));
+        for (const r of records) {
+          if (h.baseOffset + r.offsetDelta < offset || r.key === null) continue;
+          out.push({ partition: p, key: r.key.slice(), value: r.value?.slice() ?? null });
+        }
+      });
+      yield* out;
+      if (next <= offset) break;
+      offset = next;
     }
   }
 }
@@ -104,6 +108,27 @@ export interface MarkerHost {
   hasPartition(topic: string, partition: number): boolean;
   /** Appends a control batch as the coordinator; throws a KafkaError on failure. */
   appendMarker(topic: string, partition: number, batch: Uint8Array): Promise<void>;
+}
+
+/** One COMMIT or ABORT marker of a producer as a control batch, ready to append. */
+export function endTxnMarkerBatch(
+  producerId: number,
+  producerEpoch: number,
+  commit: boolean,
+  coordinatorEpoch: number,
+): Uint8Array {
+  const { key, value } = endTxnMarker(
+    commit ? ControlType.COMMIT : ControlType.ABORT,
+    coordinatorEpoch,
+  );
+  return encodeRecordBatch({
+    isControl: true,
+    isTransactional: true,
+    producerId,
+    producerEpoch,
+    baseSequence: -1,
+    records: [{ key, value, timestamp: Date.now() }],
+  });
 }
 
 /** Writes markers into the broker's partition logs. */
@@ -118,18 +143,7 @@ export class LogMarkerWriter implements TxnMarkerWriter {
     coordinatorEpoch: number,
   ): Promise<boolean> {
     if (!this.host.hasPartition(tp.topic, tp.partition)) return false; // deleted since added
-    const { key, value } = endTxnMarker(
-      commit ? ControlType.COMMIT : ControlType.ABORT,
-      coordinatorEpoch,
-    );
-    const batch = encodeRecordBatch({
-      isControl: true,
-      isTransactional: true,
-      producerId,
-      producerEpoch,
-      baseSequence: -1,
-      records: [{ key, value, timestamp: Date.now() }],
-    });
+    const batch = endTxnMarkerBatch(producerId, producerEpoch, commit, coordinatorEpoch);
     try {
       await this.host.appendMarker(tp.topic, tp.partition, batch);
     } catch (e) {

@@ -76,6 +76,26 @@ export class MemoryCoordinatorLog implements CoordinatorLog {
     return Promise.resolve();
   }
 
+  /** While set, partition loads wait for it (a slow load, in cluster-mode tests). */
+  loadGate: Promise<void> | null = null;
+
+  async loadPartition(
+    partition: number,
+    fn: (key: Uint8Array, value: Uint8Array | null, producerId: number) => void,
+    onMarker?: (producerId: number, commit: boolean) => void,
+  ): Promise<void> {
+    if (this.loadGate) await this.loadGate;
+    for (const r of this.records) {
+      if (partitionFor(r.groupId, this.partitions) !== partition) continue;
+      if (r.marker !== undefined) onMarker?.(r.producerId, r.marker);
+      else fn(r.key, r.value, r.producerId);
+    }
+  }
+
+  partitionCount(): number {
+    return this.partitions;
+  }
+
   /** What compaction leaves: the last record per key, tombstones removed. */
   compact(): void {
     const last = new Map<string, MemoryLogEntry>();
