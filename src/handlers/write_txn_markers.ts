@@ -13,7 +13,8 @@
  * or epoch cannot belong to a transaction: INVALID_PRODUCER_ID_MAPPING /
  * INVALID_PRODUCER_EPOCH, nothing written. Once a `__consumer_offsets` marker is written the
  * group coordinator applies (commit) or drops (abort) the producer's pending offsets.
- * There is no authorizer, so CLUSTER_ACTION is not checked.
+ * Authorization (with an authorizer, as Kafka): CLUSTER_ACTION on the cluster (brokers'
+ * principals are super users), else every partition gets CLUSTER_AUTHORIZATION_FAILED.
  * Version notes: v1 is flexible; the fields are the same.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -25,6 +26,7 @@ import {
 } from "../../protocol/messages/mod.ts";
 import { GROUP_METADATA_TOPIC } from "../group/group_metadata_log.ts";
 import { defineApi } from "../registry.ts";
+import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
 import type { BrokerServices } from "../services.ts";
 import { endTxnMarkerBatch } from "../txn/txn_log_store.ts";
 import { errorCodeOf } from "./util.ts";
@@ -89,7 +91,29 @@ export const writeTxnMarkers = defineApi({
   maxVersion: 1,
   request: WriteTxnMarkersRequest,
   response: WriteTxnMarkersResponse,
-  handler: async (req, { services }) => {
+  handler: async (req, ctx) => {
+    const services = ctx.services;
+    if (
+      !services.authorizer.authorize(
+        ctx,
+        AclOperation.CLUSTER_ACTION,
+        ResourceType.CLUSTER,
+        CLUSTER_NAME,
+      )
+    ) {
+      return {
+        markers: req.markers.map((m) => ({
+          producerId: m.producerId,
+          topics: m.topics.map((t) => ({
+            name: t.name,
+            partitions: t.partitionIndexes.map((partitionIndex) => ({
+              partitionIndex,
+              errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+            })),
+          })),
+        })),
+      };
+    }
     // One marker after the other: two markers of one producer must land in request order.
     const markers: WriteTxnMarkersResponseWritableTxnMarkerResult[] = [];
     for (const m of req.markers) markers.push(await writeMarker(services, m));
