@@ -47,6 +47,7 @@ import { endTxn } from "../../src/handlers/end_txn.ts";
 import { addOffsetsToTxn } from "../../src/handlers/add_offsets_to_txn.ts";
 import { txnOffsetCommit } from "../../src/handlers/txn_offset_commit.ts";
 import { addPartitionsToTxn } from "../../src/handlers/add_partitions_to_txn.ts";
+import { writeTxnMarkers } from "../../src/handlers/write_txn_markers.ts";
 import { describeTransactions } from "../../src/handlers/describe_transactions.ts";
 import { listTransactions } from "../../src/handlers/list_transactions.ts";
 import { describeLogDirs } from "../../src/handlers/describe_log_dirs.ts";
@@ -516,6 +517,25 @@ Deno.test("every API refuses a principal without ACLs with Kafka's code", async 
       transactions: [{ ...txn, verifyOnly: true, topics: [{ name: "orders", partitions: [0] }] }],
     });
     assert.deepEqual([verify.errorCode, verify.resultsByTransaction], [CLUSTER, []]);
+    const markers = await nobody(writeTxnMarkers, 1, {
+      markers: [{
+        producerId: init.producerId as number,
+        producerEpoch: 0,
+        transactionResult: false,
+        topics: [{ name: "orders", partitionIndexes: [0] }],
+        coordinatorEpoch: 0,
+      }],
+    });
+    assert.equal(p0((markers.markers as Msg[])[0], "topics", "partitions"), CLUSTER);
+    // Nothing was written: the log end is still 0.
+    const latest = await as(b, ADMIN, listOffsets, 7, {
+      replicaId: -1,
+      topics: [{
+        name: "orders",
+        partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }],
+      }],
+    });
+    assert.equal(p0(latest, "topics", "partitions", "offset"), 0);
     assert.equal(
       ((await nobody(describeTransactions, 0, { transactionalIds: ["tx-1"] }))
         .transactionStates as Msg[])[0].errorCode,
