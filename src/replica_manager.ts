@@ -10,6 +10,7 @@ import type { PartitionLog } from "../storage/partition_log.ts";
 import { bufferPool } from "./buffer_pool.ts";
 import {
   type FetchArgs,
+  type FetchOne,
   type FetchRead,
   type FetchReadResult,
   fitToBudget,
@@ -20,6 +21,7 @@ import type { BrokerConfig } from "./config.ts";
 import {
   type AppendOutcome,
   type FetchOutcome,
+  fetchPartition,
   markFreshRead,
   PARTITION_OPS,
   type PartitionOpArgs,
@@ -223,12 +225,16 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
     remoteWaitMs: number,
   ): Promise<FetchReadResult[]> {
     const cluster = this.cluster;
-    const inOrder = (
-      rs: FetchRead[],
-      fetchOne: (r: FetchRead, a: FetchArgs) => Promise<FetchOutcome>,
-    ) => readInOrder(rs, maxBytes, committed, remoteWaitMs, fetchOne);
-    const viaOp = (r: FetchRead, a: FetchArgs) =>
-      this.partitionOp(r.topic, r.partition, "fetch", a);
+    const inOrder = (rs: FetchRead[], fetchOne: FetchOne) =>
+      readInOrder(rs, maxBytes, committed, remoteWaitMs, fetchOne);
+    // A partition open here is read without a promise (see fetchPartition).
+    const viaOp: FetchOne = (r: FetchRead, a: FetchArgs) => {
+      if (!cluster || cluster.owns(r.topic, r.partition)) {
+        const log = this.logs.getPartition(r.topic, r.partition);
+        if (log) return fetchPartition(log, a);
+      }
+      return this.partitionOp(r.topic, r.partition, "fetch", a);
+    };
     if (!cluster) return inOrder(reads, viaOp);
     // Partitions by owner, keeping each owner's in request order.
     const byOwner = new Map<number, number[]>();
@@ -281,15 +287,18 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
       a.maxBytes,
       a.committed,
       a.remoteWaitMs,
-      async (r, args) => {
-        const log = await this.openedLog(r.topic, r.partition);
-        if (!log) {
-          throw new KafkaError(
-            ErrorCode.NOT_LEADER_OR_FOLLOWER,
-            `${r.topic}-${r.partition} is not open on worker ${this.cluster!.index}`,
-          );
-        }
-        return runOp(this, log, "fetch", args);
+      (r, args) => {
+        const open = this.logs.getPartition(r.topic, r.partition);
+        if (open) return fetchPartition(open, args);
+        return this.openedLog(r.topic, r.partition).then((log) => {
+          if (!log) {
+            throw new KafkaError(
+              ErrorCode.NOT_LEADER_OR_FOLLOWER,
+              `${r.topic}-${r.partition} is not open on worker ${this.cluster!.index}`,
+            );
+          }
+          return fetchPartition(log, args);
+        });
       },
     );
     const transfer = new Set<ArrayBuffer>();

@@ -437,7 +437,7 @@ export class PartitionLog {
       if (this.remote && offset < this.local.baseOffset && offset >= this.logStart) {
         return this.readRemote(offset, maxBytes, opts);
       }
-      return Promise.resolve(this.readSync(offset, maxBytes, opts));
+      return Promise.resolve(this.readLocal(offset, maxBytes, opts));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -466,10 +466,14 @@ export class PartitionLog {
     });
     if (buf !== null) return buf; // possibly empty: the first batch did not fit
     // Nothing tiered at or after `offset`: the next data is the local log's.
-    return this.readSync(Math.max(this.local.baseOffset, this.logStart), maxBytes, opts);
+    return this.readLocal(Math.max(this.local.baseOffset, this.logStart), maxBytes, opts);
   }
 
-  private readSync(
+  /**
+   * `read` of the local segments, synchronously: for offsets `isRemoteOffset` says are not
+   * the cold tier's. Throws (rather than rejects) OFFSET_OUT_OF_RANGE.
+   */
+  readLocal(
     offset: number,
     maxBytes: number,
     opts: { minOneBatch?: boolean; upperBound?: number },
