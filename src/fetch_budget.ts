@@ -131,7 +131,9 @@ export async function fitToBudget(
     let res = results[i];
     if (!("outcome" in res)) continue;
     const limit = limitOf(r, maxBytes, total, first);
-    if (res.limit < limit || (first && !res.minOneBatch)) {
+    if (
+      (res.limit < limit || (first && !res.minOneBatch)) && !exhausted(r, res.outcome, committed)
+    ) {
       // Read with less room than it has now: its answer may lack what fits.
       const records = res.outcome.records;
       if (records && res.outcome.freshBuffer) releaseFreshRead(records.buffer);
@@ -154,6 +156,22 @@ export async function fitToBudget(
       first = false;
     }
   }
+}
+
+/**
+ * Whether a read returned everything up to the partition's bound (high watermark, or LSO for
+ * read_committed) when it was read, so no larger limit or `minOneBatch` could add to it: a
+ * caught-up partition needs no second read (with workers, a round trip to its owner).
+ */
+function exhausted(r: FetchRead, o: FetchOutcome, committed: boolean): boolean {
+  if (o.errorCode !== 0 || o.records === null) return false;
+  const bound = committed ? o.lastStableOffset : o.highWatermark;
+  if (o.records.length === 0) return r.offset >= bound;
+  let next = -1;
+  const end = forEachBatch(o.records, (_pos, h) => {
+    next = lastOffset(h) + 1;
+  });
+  return end === o.records.length && next >= bound;
 }
 
 /** Keeps the whole batches within `limit` (at least one when `minOneBatch`). */
