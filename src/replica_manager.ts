@@ -35,6 +35,13 @@ import type { TransactionCoordinator } from "./txn/mod.ts";
 import { checkTransactionalProduce } from "./txn/produce_verification.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
+import {
+  decodeReads,
+  decodeResults,
+  encodeReads,
+  encodeResults,
+  type FetchResultsWire,
+} from "./workers/fetch_run_wire.ts";
 import type { PartitionOpCall, PeerArgs, TxnAppendCall } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
@@ -258,12 +265,14 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
       if (owner === cluster.index) answers = await inOrder(mine, viaOp);
       else {
         try {
-          answers = await cluster.call(owner, "fetchRun", {
-            reads: mine,
-            maxBytes,
-            committed,
-            remoteWaitMs,
-          });
+          answers = decodeResults(
+            await cluster.call(owner, "fetchRun", {
+              reads: encodeReads(mine),
+              maxBytes,
+              committed,
+              remoteWaitMs,
+            }),
+          );
         } catch (e) {
           const errorCode = errorCodeOf(e, `fetch from worker ${owner}`);
           answers = mine.map(() => ({ errorCode }));
@@ -281,9 +290,9 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
   /** Reads this worker's partitions of a Fetch another worker split by owner. */
   private async fetchRun(
     a: PeerArgs<"fetchRun">,
-  ): Promise<Transfer<FetchReadResult[]>> {
+  ): Promise<Transfer<FetchResultsWire>> {
     const results = await readInOrder(
-      a.reads,
+      decodeReads(a.reads),
       a.maxBytes,
       a.committed,
       a.remoteWaitMs,
@@ -305,7 +314,7 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
     for (const r of results) {
       if ("outcome" in r) { for (const b of transferablesOf("fetch", r.outcome)) transfer.add(b); }
     }
-    return new Transfer(results, [...transfer]);
+    return new Transfer(encodeResults(results), [...transfer]);
   }
 
   /** Resolves on the first append to a local partition of `parts`, after `ms`, or on unwatch. */
