@@ -52,6 +52,11 @@ import {
 import { writeSnapshot } from "./producer_snapshot.ts";
 import { type AbortedTxn, TransactionIndex } from "./transaction_index.ts";
 
+/**
+ * The read of a caught-up consumer (at the bound), shared rather than allocated per partition
+ * of every empty Fetch: it has no bytes to write, and it is never a fresh read to transfer.
+ */
+const CAUGHT_UP = new Uint8Array(0);
 /** Moved to their own files; re-exported so existing imports keep working. */
 export { CLEAN_SHUTDOWN_FILE };
 export type { AbortedTxn, AppendOptions, AppendResult, ClosedSegment, RecoveryInfo, RemoteLogView };
@@ -488,7 +493,7 @@ export class PartitionLog {
       );
     }
     const upper = Math.min(opts.upperBound ?? this.leo, this.leo);
-    if (offset >= upper) return new Uint8Array(0);
+    if (offset >= upper) return CAUGHT_UP;
     return this.local.read(offset, maxBytes, upper, opts.minOneBatch);
   }
 
