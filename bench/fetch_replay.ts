@@ -9,6 +9,8 @@
  *   deno run -A bench/fetch_replay.ts [--workers N] [--partitions P] [--seconds S] [--rounds R]
  *
  * Prints one JSON line: { workers, partitions, rounds: [...µs per partition], median }.
+ * `deno task bench` runs it with 1 and 2 workers (runFetchReplay) against the target of at
+ * most 1 µs per partition; results in bench/out/fetch_replay.json.
  */
 import { parseArgs } from "node:util";
 import { FetchRequest, FetchResponse } from "../protocol/messages/mod.ts";
@@ -18,6 +20,9 @@ import { createTopics } from "./lib/scale_partitions.ts";
 import { startBroker, stopBroker } from "./lib/scale_broker.ts";
 
 const CLK_TCK = 100;
+const OUT = new URL("./out/fetch_replay.json", import.meta.url).pathname;
+/** The performance target: fetch cost per partition in one request, in every worker mode. */
+const TARGET_US = 1;
 
 /** utime + stime of a process (all threads), seconds. */
 async function cpuSeconds(pid: number): Promise<number> {
@@ -114,6 +119,35 @@ export async function fetchReplay(
   } finally {
     await stopBroker(b);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+export type FetchReplayResult = Awaited<ReturnType<typeof fetchReplay>>;
+
+/** Both worker modes, for `deno task bench`. */
+export async function runFetchReplay(opts: { quick?: boolean }): Promise<FetchReplayResult[]> {
+  const seconds = opts.quick ? 1 : 2;
+  const rounds = opts.quick ? 1 : 3;
+  const rows = [];
+  for (const workers of [1, 2]) rows.push(await fetchReplay(workers, 1000, seconds, rounds));
+  await Deno.mkdir(new URL("./out/", import.meta.url), { recursive: true });
+  await Deno.writeTextFile(OUT, JSON.stringify(rows, null, 2) + "\n");
+  return rows;
+}
+
+export function printFetchReplay(
+  rows: FetchReplayResult[],
+  say: (l: string) => void = console.log,
+): void {
+  say("\nEmpty Fetch of 1,000 partitions vs 1 partition, broker CPU per partition (/proc)");
+  say("| workers | µs per partition (median) | rounds | target ≤ 1 µs |");
+  say("|---:|---:|---|---|");
+  for (const r of rows) {
+    say(
+      `| ${r.workers} | ${r.median.toFixed(2)} | ${
+        r.rounds.map((x) => x.toFixed(2)).join(", ")
+      } | ${r.median <= TARGET_US ? "target met" : "MISSED"} |`,
+    );
   }
 }
 
