@@ -3,6 +3,7 @@
  * and record-batch encode/decode. Each group has a baseline so Deno prints ratios;
  * MB/s = 1.048576 / (time per iteration in ms) * 1000 for the 1 MiB cases.
  */
+import zlib from "node:zlib";
 import { compress, Compression, decompress, xxhash32 } from "../protocol/compression.ts";
 import { crc32c } from "../protocol/crc32c.ts";
 import { type BatchInput, decodeRecords, encodeRecordBatch } from "../protocol/records.ts";
@@ -40,6 +41,25 @@ Deno.bench({
   baseline: true,
   fn: () => {
     crc32c(data);
+  },
+});
+for (const size of [1024, 16 * 1024]) {
+  const slice = data.subarray(0, size);
+  Deno.bench({
+    name: `crc32c ${size / 1024} KiB`,
+    group: "checksum",
+    fn: () => {
+      crc32c(slice);
+    },
+  });
+}
+// The native ceiling for comparison: node:zlib's crc32 is CRC-32 (IEEE), not Castagnoli, so it
+// cannot check Kafka batches; neither node:crypto nor Web Crypto offers CRC-32C.
+Deno.bench({
+  name: "node:zlib crc32 (IEEE, native) 1 MiB",
+  group: "checksum",
+  fn: () => {
+    zlib.crc32(data);
   },
 });
 Deno.bench({

@@ -46,17 +46,37 @@ function limitOf(read: FetchRead, maxBytes: number, total: number, first: boolea
   return Math.max(limit, 0);
 }
 
-/** One read; a failure becomes its error code. */
-async function readOne(
+/**
+ * Reads one partition: synchronously when the partition is open here and the data local
+ * (see fetchPartition), so a Fetch of many empty partitions awaits nothing per partition.
+ */
+export type FetchOne = (
+  read: FetchRead,
+  args: FetchArgs,
+) => FetchOutcome | Promise<FetchOutcome>;
+
+function ok(outcome: FetchOutcome, args: FetchArgs): FetchReadResult {
+  return { outcome, limit: args.maxBytes, minOneBatch: args.minOneBatch };
+}
+
+function failed(r: FetchRead, e: unknown): FetchReadResult {
+  return { errorCode: errorCodeOf(e, `fetch ${r.topic}-${r.partition}`) };
+}
+
+/** One read; a failure becomes its error code. A promise only when `fetchOne` gave one. */
+function readOne(
   r: FetchRead,
   args: FetchArgs,
-  fetchOne: (read: FetchRead, args: FetchArgs) => Promise<FetchOutcome>,
-): Promise<FetchReadResult> {
+  fetchOne: FetchOne,
+): FetchReadResult | Promise<FetchReadResult> {
   try {
-    const outcome = await fetchOne(r, args);
-    return { outcome, limit: args.maxBytes, minOneBatch: args.minOneBatch };
+    const outcome = fetchOne(r, args);
+    if (outcome instanceof Promise) {
+      return outcome.then((o) => ok(o, args), (e) => failed(r, e));
+    }
+    return ok(outcome, args);
   } catch (e) {
-    return { errorCode: errorCodeOf(e, `fetch ${r.topic}-${r.partition}`) };
+    return failed(r, e);
   }
 }
 
@@ -66,12 +86,13 @@ export async function readInOrder(
   maxBytes: number,
   committed: boolean,
   remoteWaitMs: number,
-  fetchOne: (read: FetchRead, args: FetchArgs) => Promise<FetchOutcome>,
+  fetchOne: FetchOne,
 ): Promise<FetchReadResult[]> {
-  const results: FetchReadResult[] = [];
+  const results: FetchReadResult[] = new Array(reads.length);
   let total = 0;
   let first = true;
-  for (const r of reads) {
+  for (let i = 0; i < reads.length; i++) {
+    const r = reads[i];
     const args = {
       offset: r.offset,
       maxBytes: limitOf(r, maxBytes, total, first),
@@ -79,8 +100,9 @@ export async function readInOrder(
       committed,
       remoteWaitMs,
     };
-    const res = await readOne(r, args, fetchOne);
-    results.push(res);
+    const pending = readOne(r, args, fetchOne);
+    const res = pending instanceof Promise ? await pending : pending;
+    results[i] = res;
     if ("outcome" in res && res.outcome.records !== null && res.outcome.records.length > 0) {
       total += res.outcome.records.length;
       first = false;
@@ -100,7 +122,7 @@ export async function fitToBudget(
   maxBytes: number,
   committed: boolean,
   remoteWaitMs: number,
-  fetchOne: (read: FetchRead, args: FetchArgs) => Promise<FetchOutcome>,
+  fetchOne: FetchOne,
 ): Promise<void> {
   let total = 0;
   let first = true;
@@ -109,17 +131,20 @@ export async function fitToBudget(
     let res = results[i];
     if (!("outcome" in res)) continue;
     const limit = limitOf(r, maxBytes, total, first);
-    if (res.limit < limit || (first && !res.minOneBatch)) {
+    if (
+      (res.limit < limit || (first && !res.minOneBatch)) && !exhausted(r, res.outcome, committed)
+    ) {
       // Read with less room than it has now: its answer may lack what fits.
       const records = res.outcome.records;
       if (records && res.outcome.freshBuffer) releaseFreshRead(records.buffer);
-      res = await readOne(r, {
+      const again = readOne(r, {
         offset: r.offset,
         maxBytes: limit,
         minOneBatch: first,
         committed,
         remoteWaitMs,
       }, fetchOne);
+      res = again instanceof Promise ? await again : again;
       results[i] = res;
       if (!("outcome" in res)) continue;
     }
@@ -131,6 +156,22 @@ export async function fitToBudget(
       first = false;
     }
   }
+}
+
+/**
+ * Whether a read returned everything up to the partition's bound (high watermark, or LSO for
+ * read_committed) when it was read, so no larger limit or `minOneBatch` could add to it: a
+ * caught-up partition needs no second read (with workers, a round trip to its owner).
+ */
+function exhausted(r: FetchRead, o: FetchOutcome, committed: boolean): boolean {
+  if (o.errorCode !== 0 || o.records === null) return false;
+  const bound = committed ? o.lastStableOffset : o.highWatermark;
+  if (o.records.length === 0) return r.offset >= bound;
+  let next = -1;
+  const end = forEachBatch(o.records, (_pos, h) => {
+    next = lastOffset(h) + 1;
+  });
+  return end === o.records.length && next >= bound;
 }
 
 /** Keeps the whole batches within `limit` (at least one when `minOneBatch`). */

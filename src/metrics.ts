@@ -256,7 +256,11 @@ function collect(v: unknown, out: number[], depth: number): void {
     }
     return;
   }
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+  // for-in over the plain decoded/built objects: no entries array per object (a Fetch
+  // response of many partitions is walked on every request).
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    const x = o[k];
     if (k === "errorCode") {
       if (typeof x === "number" && x !== 0) out.push(x);
     } else if (x !== null && typeof x === "object") {

@@ -95,6 +95,74 @@ export interface ProducerSummary {
   currentTxnStartOffset: number;
 }
 
+/** The fetch op's arguments for one partition. */
+export interface FetchOpArgs {
+  offset: number;
+  maxBytes: number;
+  minOneBatch: boolean;
+  committed: boolean;
+  remoteWaitMs: number;
+}
+
+/**
+ * The fetch op on an open log. A read of local segments is synchronous, so a Fetch of many
+ * partitions (mostly empty, for a caught-up consumer) costs no promise per partition; only a
+ * cold-tier read returns a promise.
+ */
+export function fetchPartition(
+  log: PartitionLog,
+  a: FetchOpArgs,
+): FetchOutcome | Promise<FetchOutcome> {
+  const out: FetchOutcome = {
+    errorCode: 0,
+    highWatermark: log.highWatermark,
+    lastStableOffset: log.lastStableOffset,
+    logStartOffset: log.logStartOffset,
+    records: EMPTY,
+    abortedTransactions: a.committed ? [] : null,
+    freshBuffer: false,
+  };
+  const opts = {
+    minOneBatch: a.minOneBatch,
+    upperBound: a.committed ? out.lastStableOffset : out.highWatermark,
+  };
+  const maxBytes = Math.max(a.maxBytes, 0);
+  if (log.isRemoteOffset(a.offset)) {
+    return within(log.read(a.offset, maxBytes, opts), a.remoteWaitMs).then(
+      (records) => fetched(log, a, out, records, false),
+      (e) => failed(log, out, e),
+    );
+  }
+  try {
+    return fetched(log, a, out, log.readLocal(a.offset, maxBytes, opts), true);
+  } catch (e) {
+    return failed(log, out, e);
+  }
+}
+
+function fetched(
+  log: PartitionLog,
+  a: FetchOpArgs,
+  out: FetchOutcome,
+  records: Uint8Array | null,
+  local: boolean,
+): FetchOutcome {
+  out.records = records;
+  out.freshBuffer = records !== null && local && records.byteLength > 0;
+  if (out.freshBuffer) FRESH_READS.add(records!.buffer);
+  if (records && records.length > 0 && a.committed) {
+    out.abortedTransactions = abortedIn(log, a.offset, records);
+  }
+  return out;
+}
+
+function failed(log: PartitionLog, out: FetchOutcome, e: unknown): FetchOutcome {
+  out.errorCode = errorCodeOf(e, `fetch ${log.topic}-${log.partition}`);
+  out.records = EMPTY;
+  out.freshBuffer = false;
+  return out;
+}
+
 /** What an operation may ask of the broker around the partition (the ReplicaManager). */
 export interface PartitionOpHost {
   /** Whether a cold tier is configured (remote.log.storage.system.enable). */
@@ -187,45 +255,8 @@ export const PARTITION_OPS: PartitionOps = {
   },
 
   /** Fetch: whole batches from `offset`, up to the high watermark (or the LSO). */
-  async fetch(
-    _host: PartitionOpHost,
-    log: PartitionLog,
-    a: {
-      offset: number;
-      maxBytes: number;
-      minOneBatch: boolean;
-      committed: boolean;
-      remoteWaitMs: number;
-    },
-  ): Promise<FetchOutcome> {
-    const out: FetchOutcome = {
-      errorCode: 0,
-      highWatermark: log.highWatermark,
-      lastStableOffset: log.lastStableOffset,
-      logStartOffset: log.logStartOffset,
-      records: EMPTY,
-      abortedTransactions: a.committed ? [] : null,
-      freshBuffer: false,
-    };
-    try {
-      const reading = log.read(a.offset, Math.max(a.maxBytes, 0), {
-        minOneBatch: a.minOneBatch,
-        upperBound: a.committed ? log.lastStableOffset : log.highWatermark,
-      });
-      const remote = log.isRemoteOffset(a.offset);
-      const records = remote ? await within(reading, a.remoteWaitMs) : await reading;
-      out.records = records;
-      out.freshBuffer = records !== null && !remote && records.byteLength > 0;
-      if (out.freshBuffer) FRESH_READS.add(records!.buffer);
-      if (records && records.length > 0 && a.committed) {
-        out.abortedTransactions = abortedIn(log, a.offset, records);
-      }
-    } catch (e) {
-      out.errorCode = errorCodeOf(e, `fetch ${log.topic}-${log.partition}`);
-      out.records = EMPTY;
-      out.freshBuffer = false;
-    }
-    return out;
+  fetch(_host: PartitionOpHost, log: PartitionLog, a: FetchOpArgs): Promise<FetchOutcome> {
+    return Promise.resolve(fetchPartition(log, a));
   },
 
   /** ListOffsets: one timestamp (or -1..-5 special) to an offset. */

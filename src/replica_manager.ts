@@ -10,6 +10,7 @@ import type { PartitionLog } from "../storage/partition_log.ts";
 import { bufferPool } from "./buffer_pool.ts";
 import {
   type FetchArgs,
+  type FetchOne,
   type FetchRead,
   type FetchReadResult,
   fitToBudget,
@@ -20,6 +21,7 @@ import type { BrokerConfig } from "./config.ts";
 import {
   type AppendOutcome,
   type FetchOutcome,
+  fetchPartition,
   markFreshRead,
   PARTITION_OPS,
   type PartitionOpArgs,
@@ -41,6 +43,13 @@ import {
 import type { RemoteTxnVerification } from "./txn/txn_verifier.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
+import {
+  decodeReads,
+  decodeResults,
+  encodeReads,
+  encodeResults,
+  type FetchResultsWire,
+} from "./workers/fetch_run_wire.ts";
 import type { PartitionOpCall, PeerArgs, TxnAppendCall } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
@@ -264,12 +273,16 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
     remoteWaitMs: number,
   ): Promise<FetchReadResult[]> {
     const cluster = this.cluster;
-    const inOrder = (
-      rs: FetchRead[],
-      fetchOne: (r: FetchRead, a: FetchArgs) => Promise<FetchOutcome>,
-    ) => readInOrder(rs, maxBytes, committed, remoteWaitMs, fetchOne);
-    const viaOp = (r: FetchRead, a: FetchArgs) =>
-      this.partitionOp(r.topic, r.partition, "fetch", a);
+    const inOrder = (rs: FetchRead[], fetchOne: FetchOne) =>
+      readInOrder(rs, maxBytes, committed, remoteWaitMs, fetchOne);
+    // A partition open here is read without a promise (see fetchPartition).
+    const viaOp: FetchOne = (r: FetchRead, a: FetchArgs) => {
+      if (!cluster || cluster.owns(r.topic, r.partition)) {
+        const log = this.logs.getPartition(r.topic, r.partition);
+        if (log) return fetchPartition(log, a);
+      }
+      return this.partitionOp(r.topic, r.partition, "fetch", a);
+    };
     if (!cluster) return inOrder(reads, viaOp);
     // Partitions by owner, keeping each owner's in request order.
     const byOwner = new Map<number, number[]>();
@@ -293,12 +306,14 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
       if (owner === cluster.index) answers = await inOrder(mine, viaOp);
       else {
         try {
-          answers = await cluster.call(owner, "fetchRun", {
-            reads: mine,
-            maxBytes,
-            committed,
-            remoteWaitMs,
-          });
+          answers = decodeResults(
+            await cluster.call(owner, "fetchRun", {
+              reads: encodeReads(mine),
+              maxBytes,
+              committed,
+              remoteWaitMs,
+            }),
+          );
         } catch (e) {
           const errorCode = errorCodeOf(e, `fetch from worker ${owner}`);
           answers = mine.map(() => ({ errorCode }));
@@ -316,28 +331,31 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
   /** Reads this worker's partitions of a Fetch another worker split by owner. */
   private async fetchRun(
     a: PeerArgs<"fetchRun">,
-  ): Promise<Transfer<FetchReadResult[]>> {
+  ): Promise<Transfer<FetchResultsWire>> {
     const results = await readInOrder(
-      a.reads,
+      decodeReads(a.reads),
       a.maxBytes,
       a.committed,
       a.remoteWaitMs,
-      async (r, args) => {
-        const log = await this.openedLog(r.topic, r.partition);
-        if (!log) {
-          throw new KafkaError(
-            ErrorCode.NOT_LEADER_OR_FOLLOWER,
-            `${r.topic}-${r.partition} is not open on worker ${this.cluster!.index}`,
-          );
-        }
-        return runOp(this, log, "fetch", args);
+      (r, args) => {
+        const open = this.logs.getPartition(r.topic, r.partition);
+        if (open) return fetchPartition(open, args);
+        return this.openedLog(r.topic, r.partition).then((log) => {
+          if (!log) {
+            throw new KafkaError(
+              ErrorCode.NOT_LEADER_OR_FOLLOWER,
+              `${r.topic}-${r.partition} is not open on worker ${this.cluster!.index}`,
+            );
+          }
+          return fetchPartition(log, args);
+        });
       },
     );
     const transfer = new Set<ArrayBuffer>();
     for (const r of results) {
       if ("outcome" in r) { for (const b of transferablesOf("fetch", r.outcome)) transfer.add(b); }
     }
-    return new Transfer(results, [...transfer]);
+    return new Transfer(encodeResults(results), [...transfer]);
   }
 
   /** Resolves on the first append to a local partition of `parts`, after `ms`, or on unwatch. */

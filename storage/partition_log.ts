@@ -52,6 +52,11 @@ import {
 } from "./producer_state.ts";
 import { type AbortedTxn, TransactionIndex } from "./transaction_index.ts";
 
+/**
+ * The read of a caught-up consumer (at the bound), shared rather than allocated per partition
+ * of every empty Fetch: it has no bytes to write, and it is never a fresh read to transfer.
+ */
+const CAUGHT_UP = new Uint8Array(0);
 /** Moved to their own files; re-exported so existing imports keep working. */
 export { CLEAN_SHUTDOWN_FILE };
 export type { AbortedTxn, AppendOptions, AppendResult, ClosedSegment, RecoveryInfo, RemoteLogView };
@@ -429,7 +434,7 @@ export class PartitionLog {
       if (this.remote && offset < this.local.baseOffset && offset >= this.logStart) {
         return this.readRemote(offset, maxBytes, opts);
       }
-      return Promise.resolve(this.readSync(offset, maxBytes, opts));
+      return Promise.resolve(this.readLocal(offset, maxBytes, opts));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -458,10 +463,14 @@ export class PartitionLog {
     });
     if (buf !== null) return buf; // possibly empty: the first batch did not fit
     // Nothing tiered at or after `offset`: the next data is the local log's.
-    return this.readSync(Math.max(this.local.baseOffset, this.logStart), maxBytes, opts);
+    return this.readLocal(Math.max(this.local.baseOffset, this.logStart), maxBytes, opts);
   }
 
-  private readSync(
+  /**
+   * `read` of the local segments, synchronously: for offsets `isRemoteOffset` says are not
+   * the cold tier's. Throws (rather than rejects) OFFSET_OUT_OF_RANGE.
+   */
+  readLocal(
     offset: number,
     maxBytes: number,
     opts: { minOneBatch?: boolean; upperBound?: number },
@@ -476,7 +485,7 @@ export class PartitionLog {
       );
     }
     const upper = Math.min(opts.upperBound ?? this.leo, this.leo);
-    if (offset >= upper) return new Uint8Array(0);
+    if (offset >= upper) return CAUGHT_UP;
     return this.local.read(offset, maxBytes, upper, opts.minOneBatch);
   }
 

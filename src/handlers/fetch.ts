@@ -43,6 +43,7 @@ import {
 import { downConvert } from "../../protocol/records_conversion.ts";
 import type { BrokerServices } from "../services.ts";
 import { topicConfigValue } from "../config.ts";
+import type { FetchRead } from "../fetch_budget.ts";
 import { releaseFreshRead } from "../partition_ops.ts";
 import { defineApi, type RequestContext } from "../registry.ts";
 import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
@@ -52,13 +53,10 @@ import { errorCodeOf } from "./util.ts";
 const EMPTY = new Uint8Array(0);
 const READ_COMMITTED = 1;
 
-interface Target {
-  topic: string;
-  partition: number;
+/** A partition to read: the read itself (passed as is, no copy per read) and its answer. */
+interface Target extends FetchRead {
   /** The partition's answer, filled in as it is read (its records are never null here). */
   out: FetchResponsePartitionData & { records: Uint8Array };
-  fetchOffset: number;
-  maxBytes: number;
   /** A cold-tier read did not finish within remote.fetch.max.wait.ms. */
   remotePending?: boolean;
 }
@@ -145,7 +143,7 @@ function resolve(
         topic: t.name,
         partition: fp.partition,
         out,
-        fetchOffset: fp.fetchOffset,
+        offset: fp.fetchOffset,
         maxBytes: Math.max(0, fp.partitionMaxBytes),
       });
     }
@@ -162,12 +160,7 @@ async function readAll(
   remoteWaitMs = 500,
 ): Promise<number> {
   const results = await services.replicaManager.fetchMessages(
-    targets.map((t) => ({
-      topic: t.topic,
-      partition: t.partition,
-      offset: t.fetchOffset,
-      maxBytes: t.maxBytes,
-    })),
+    targets,
     maxBytes,
     committed,
     remoteWaitMs,
@@ -202,7 +195,7 @@ function downConvertTarget(t: Target, toMagic: 0 | 1): void {
   const records = t.out.records;
   if (t.out.errorCode !== 0 || records.length === 0) return;
   try {
-    t.out.records = downConvert(records, toMagic, t.fetchOffset, t.maxBytes);
+    t.out.records = downConvert(records, toMagic, t.offset, t.maxBytes);
   } catch (e) {
     t.out.errorCode = errorCodeOf(e, `down-convert ${t.topic}-${t.partition}`);
     t.out.records = EMPTY;

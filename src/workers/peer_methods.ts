@@ -5,7 +5,6 @@
  * are structured-cloned between threads (buffers named in a Transfer are handed over).
  */
 import type { RequestHeader } from "../../protocol/headers.ts";
-import type { FetchRead, FetchReadResult } from "../fetch_budget.ts";
 import type { MetricsSnapshot } from "../metrics.ts";
 import type { FetchSessionView } from "../fetch_session.ts";
 import type { NamedPartition, RequestFault } from "../faults.ts";
@@ -17,6 +16,7 @@ import type {
 } from "../partition_ops.ts";
 import type { Session } from "../security/session.ts";
 import type { WatchedPartition } from "../services.ts";
+import type { FetchReadsWire, FetchResultsWire } from "./fetch_run_wire.ts";
 import type { RemoteLogManager } from "../../storage/remote_log_manager.ts";
 
 /** One partition operation for the partition's owner. */
@@ -87,8 +87,8 @@ export interface PeerMethods {
   op: { args: PartitionOpCall; result: PartitionOpReply };
   /** Reads a Fetch's partitions owned by the callee, in order, under the response's budget. */
   fetchRun: {
-    args: { reads: FetchRead[]; maxBytes: number; committed: boolean; remoteWaitMs: number };
-    result: FetchReadResult[];
+    args: { reads: FetchReadsWire; maxBytes: number; committed: boolean; remoteWaitMs: number };
+    result: FetchResultsWire;
   };
   /** Resolves on the first append to one of `parts` here, after `ms`, or on unwatch. */
   watch: { args: { key: string; parts: WatchedPartition[]; ms: number }; result: void };

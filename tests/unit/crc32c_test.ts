@@ -55,3 +55,15 @@ Deno.test("crc32c: incremental continuation equals one-shot", () => {
   }
   assert.equal(c, whole);
 });
+
+Deno.test("crc32c: random buffers at random offsets match the bitwise definition", () => {
+  const data = randomBytes(20_000, 3);
+  let s = 7;
+  const next = (n: number) => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) % n;
+  for (let k = 0; k < 200; k++) {
+    const start = next(4096);
+    const len = next(16_000);
+    const slice = data.subarray(start, start + len);
+    assert.equal(crc32c(slice), slowCrc32c(slice), `start ${start} len ${len}`);
+  }
+});

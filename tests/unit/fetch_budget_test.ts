@@ -4,6 +4,7 @@
  * returns exactly what reading every partition one by one in request order returns.
  */
 import assert from "node:assert/strict";
+import { forEachBatch, lastOffset, totalSize } from "../../protocol/record_batch.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
 import {
   type FetchArgs,
@@ -39,18 +40,34 @@ function makeLog(rand: () => number): Uint8Array {
   return all;
 }
 
+/** The offset after the log's last batch (its high watermark). */
+function logEnd(log: Uint8Array): number {
+  let next = 0;
+  forEachBatch(log, (_pos, h) => {
+    next = lastOffset(h) + 1;
+  });
+  return next;
+}
+
 /** A log read: the longest run of whole batches within maxBytes (one at least if asked). */
 function readLog(log: Uint8Array, args: FetchArgs): FetchOutcome {
+  let start = 0;
+  forEachBatch(log, (pos, h) => {
+    if (lastOffset(h) >= args.offset) return false;
+    start = pos + totalSize(h);
+  });
+  log = log.subarray(start);
   let end = 0;
   while (end + 12 <= log.length) {
     const size = 12 + new DataView(log.buffer, log.byteOffset + end + 8, 4).getInt32(0);
     if (end + size > args.maxBytes && !(args.minOneBatch && end === 0)) break;
     end += size;
   }
+  const hw = logEnd(log);
   return {
     errorCode: 0,
-    highWatermark: 0,
-    lastStableOffset: 0,
+    highWatermark: hw,
+    lastStableOffset: hw,
     logStartOffset: 0,
     records: log.slice(0, end),
     abortedTransactions: args.committed ? [] : null,
@@ -75,10 +92,11 @@ Deno.test("reads split by owner and cut to the budget equal the one-by-one readi
     const count = 1 + Math.floor(rand() * 6);
     const logs = Array.from({ length: count }, () => makeLog(rand));
     const owners = logs.map(() => Math.floor(rand() * 3));
-    const reads: FetchRead[] = logs.map((_, i) => ({
+    // Some partitions are read from their end (a caught-up consumer), the rest from 0.
+    const reads: FetchRead[] = logs.map((log, i) => ({
       topic: "t",
       partition: i,
-      offset: 0,
+      offset: rand() < 0.3 ? logEnd(log) : 0,
       maxBytes: Math.floor(rand() * 1500),
     }));
     const maxBytes = Math.floor(rand() * 2500);
@@ -93,4 +111,31 @@ Deno.test("reads split by owner and cut to the budget equal the one-by-one readi
     await fitToBudget(reads, results, maxBytes, false, 0, fetchOne);
     assert.deepEqual(lengths(results), lengths(expected), `seed ${seed}`);
   }
+});
+
+Deno.test("caught-up partitions read by other owners are not read again", async () => {
+  const log = makeLog(seeded(7));
+  const end = logEnd(log);
+  // Six caught-up partitions over two owners: each owner's later reads had minOneBatch unset.
+  const reads: FetchRead[] = Array.from({ length: 6 }, (_, i) => ({
+    topic: "t",
+    partition: i,
+    offset: end,
+    maxBytes: 1000,
+  }));
+  let calls = 0;
+  const fetchOne = (_r: FetchRead, a: FetchArgs) => {
+    calls++;
+    return readLog(log, a);
+  };
+  const results: FetchReadResult[] = new Array(reads.length);
+  for (const owner of [0, 1]) {
+    const mine = reads.filter((_, i) => i % 2 === owner);
+    const answers = await readInOrder(mine, 5000, false, 0, fetchOne);
+    mine.forEach((r, k) => results[r.partition] = answers[k]);
+  }
+  assert.equal(calls, 6);
+  await fitToBudget(reads, results, 5000, false, 0, fetchOne);
+  assert.equal(calls, 6);
+  assert.deepEqual(lengths(results), [0, 0, 0, 0, 0, 0]);
 });
