@@ -40,6 +40,8 @@ import { ReplicaManager } from "./replica_manager.ts";
 import { RequestBudget } from "./request_budget.ts";
 import { ConnectionQuotas } from "./connection_quotas.ts";
 import { IdleExpiryManager } from "./idle_expiry.ts";
+import { ClientQuotaManager } from "./quota/client_quota_manager.ts";
+import { FileClientQuotaStore } from "./quota/quota_store.ts";
 import type { BrokerServices, MetadataCache } from "./services.ts";
 import { logConfigFor, TopicAdmin } from "./topic_admin.ts";
 import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn/mod.ts";
@@ -159,6 +161,8 @@ export class Broker {
   readonly metadataCache: MetadataCache;
   /** What request handlers may use (src/services.ts), instead of this object. */
   readonly services: BrokerServices;
+  /** Client quotas: the table (meta/client-quotas.json) and this worker's rates. */
+  readonly clientQuotas: ClientQuotaManager;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -258,6 +262,16 @@ export class Broker {
         return broker.advertisedPort;
       },
     };
+    this.clientQuotas = new ClientQuotaManager(
+      new FileClientQuotaStore(dataDir),
+      {
+        samples: config.int("quota.window.num"),
+        windowMs: config.int("quota.window.size.seconds") * 1000,
+      },
+      this.metrics,
+    );
+    const clientQuotas = this.clientQuotas;
+    const propagation = this.propagation;
     this.services = {
       replicaManager: this.replicaManager,
       metadataCache: this.metadataCache,
@@ -265,6 +279,17 @@ export class Broker {
       dynamicConfig: this.dynamicConfig,
       groups: this.groups,
       transactions: this.transactions,
+      clientQuotas: {
+        describe: (components, strict) => clientQuotas.describe(components, strict),
+        async alter(alterations, validateOnly) {
+          const results = clientQuotas.alter(alterations, validateOnly);
+          if (!validateOnly && results.some((r) => r === null)) {
+            propagation.propagate("syncClientQuotas");
+            await propagation.propagated();
+          }
+          return results;
+        },
+      },
       config,
       metrics: this.metrics,
       producerIds: { next: () => this.producerIds.next() },
@@ -432,6 +457,7 @@ export class Broker {
     cluster.serve("stats", () => this.localStats());
     cluster.serve("dropTopic", (a) => this.logs.dropTopic(a.name));
     cluster.serve("syncBrokerConfigs", () => this.dynamicConfig.reload());
+    cluster.serve("syncClientQuotas", () => this.clientQuotas.reload());
     this.serveFaults(cluster);
     if (!cluster.isController) return;
     cluster.serve("createTopic", async (a) => {

@@ -31,6 +31,8 @@ import { errText, log } from "./log.ts";
 import { type Metrics, responseErrorCodes } from "./metrics.ts";
 import { isFreshRead, markFreshRead, releaseFreshRead } from "./partition_ops.ts";
 import type { HandlerRegistry } from "./registry.ts";
+import { applyClientQuotas } from "./quota/request_throttle.ts";
+import type { ClientQuotaManager } from "./quota/client_quota_manager.ts";
 import type { BrokerServices } from "./services.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
@@ -46,6 +48,20 @@ export interface KafkaApisHost {
   readonly cluster?: WorkerCluster;
   /** Injected faults (src/faults.ts); `active` is false unless one is set. */
   readonly faults: FaultInjector;
+  /** Client quotas; `active` is false unless one is set. */
+  readonly clientQuotas?: ClientQuotaManager;
+}
+
+/** The client of a connection as its quotas see it. */
+export interface QuotaClient {
+  /** `type:name`, e.g. `User:ANONYMOUS`: quotas count the name. */
+  readonly principal: string;
+}
+
+/** A request's encoded response (null: none is owed) and how long to mute the connection. */
+export interface HandledRequest {
+  response: Uint8Array[] | null;
+  throttleMs: number;
 }
 
 export class KafkaApis {
@@ -64,6 +80,41 @@ export class KafkaApis {
     fetchSession?: FetchSessionView,
   ): Promise<Uint8Array[] | null> {
     return handleRequestFrame(this.host, frame, clientHost, connectionId, forward, fetchSession);
+  }
+
+  /**
+   * Handles a client's request frame under its client quotas (src/quota/): the response
+   * carries the throttle time the request earned, and the connection is to be muted for it.
+   */
+  async handleClient(
+    frame: Uint8Array,
+    clientHost: string,
+    connectionId: number,
+    client: QuotaClient,
+  ): Promise<HandledRequest> {
+    const quotas = this.host.clientQuotas;
+    if (!quotas?.active) {
+      return {
+        response: await handleRequestFrame(this.host, frame, clientHost, connectionId, true),
+        throttleMs: 0,
+      };
+    }
+    return applyClientQuotas(
+      quotas,
+      frame,
+      client.principal,
+      (throttleTimeMs) =>
+        handleRequestFrame(
+          this.host,
+          frame,
+          clientHost,
+          connectionId,
+          true,
+          undefined,
+          undefined,
+          throttleTimeMs,
+        ),
+    );
   }
 
   /** Whether a frame of `apiKey` may be reused once handled (nothing decoded keeps a view). */
@@ -86,6 +137,7 @@ export class KafkaApis {
             false,
             a.fetchSession,
             a.decoded,
+            a.throttleTimeMs,
           );
         } catch (e) {
           if (e instanceof CloseConnection) return { close: e.message, closeLevel: e.level };
@@ -137,6 +189,8 @@ async function handleRequestFrame(
   fetchSession?: FetchSessionView,
   /** The request as the forwarding worker decoded it (it is not decoded again). */
   decoded?: DecodedRequest,
+  /** The throttle time client quotas gave the request, put in its response. */
+  throttleTimeMs = 0,
 ): Promise<Uint8Array[] | null> {
   const r = new Reader(frame);
   let header: RequestHeader;
@@ -167,7 +221,16 @@ async function handleRequestFrame(
   }
   const cluster = host.cluster;
   if (forward && forwardsToController(host, header.apiKey)) {
-    return forwardRequest(host, CONTROLLER_WORKER, frame, clientHost, connectionId);
+    return forwardRequest(
+      host,
+      CONTROLLER_WORKER,
+      frame,
+      clientHost,
+      connectionId,
+      undefined,
+      undefined,
+      throttleTimeMs,
+    );
   }
   const flexible = isFlexible(reg.request, header.apiVersion);
   let body: RequestBody;
@@ -228,9 +291,18 @@ async function handleRequestFrame(
         return forwardRequest(host, owner, frame, clientHost, connectionId, undefined, {
           header,
           body,
-        });
+        }, throttleTimeMs);
       }
-      return forwardSessionFetch(host, owner, header, body, session, clientHost, connectionId);
+      return forwardSessionFetch(
+        host,
+        owner,
+        header,
+        body,
+        session,
+        clientHost,
+        connectionId,
+        throttleTimeMs,
+      );
     }
   }
   const started = performance.now();
@@ -263,8 +335,17 @@ async function handleRequestFrame(
     performance.now() - started,
   );
   if (!response) return null;
+  if (throttleTimeMs > 0 && hasThrottleTime(reg.response)) {
+    const r = response as { throttleTimeMs?: number };
+    r.throttleTimeMs = Math.max(r.throttleTimeMs ?? 0, throttleTimeMs);
+  }
   const headerV1 = flexible && header.apiKey !== API_VERSIONS_KEY;
   return encodeResponse(header.correlationId, headerV1, reg.response, header.apiVersion, response);
+}
+
+/** Whether a response schema has Kafka's top-level `throttle_time_ms`. */
+function hasThrottleTime(schema: { fields: { name: string }[] }): boolean {
+  return schema.fields.some((f) => f.name === "throttleTimeMs");
 }
 
 /** The answer of a request an injected fault fails (it is not handled). */
@@ -386,6 +467,7 @@ async function forwardRequest(
   connectionId: number,
   fetchSession?: FetchSessionView,
   decoded?: DecodedRequest,
+  throttleTimeMs = 0,
 ): Promise<Uint8Array[] | null> {
   const copy = bufferPool.take(frame.length);
   copy.set(frame);
@@ -396,7 +478,7 @@ async function forwardRequest(
     answer = await host.cluster!.call(
       peer,
       "request",
-      { frame: copy, clientHost, connectionId, fetchSession, decoded: sent },
+      { frame: copy, clientHost, connectionId, fetchSession, decoded: sent, throttleTimeMs },
       [copy.buffer as ArrayBuffer],
     );
   } catch (e) {
@@ -423,6 +505,7 @@ async function forwardSessionFetch(
   session: Extract<FetchContext, { kind: "full" | "incremental" }>,
   clientHost: string,
   connectionId: number,
+  throttleTimeMs: number,
 ): Promise<Uint8Array[] | null> {
   const reg = host.registry.get(FETCH_KEY)!;
   const flexible = isFlexible(reg.request, header.apiVersion);
@@ -435,6 +518,7 @@ async function forwardSessionFetch(
     connectionId,
     session.view,
     { header, body },
+    throttleTimeMs,
   );
   const error = session.complete(session.view.result);
   if (!error) return chunks;

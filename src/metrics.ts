@@ -40,6 +40,9 @@ export interface MetricsSnapshot {
   /** Request bytes buffered now, and the most at once (see RequestBudget). */
   queuedRequestBytes: number;
   queuedRequestBytesPeak: number;
+  /** Client quota throttling by quota type: time and responses throttled. */
+  throttleTimeMs?: [string, number][];
+  throttledResponses?: [string, number][];
 }
 
 /**
@@ -115,6 +118,10 @@ export class Metrics {
   readonly topicBytesOut = new Map<string, number>();
   connectionsOpen = 0;
   connectionsTotal = 0;
+  /** Throttle time given by client quotas, by quota type (`producer_byte_rate`, ...). */
+  readonly throttleTimeMs = new Map<string, number>();
+  /** Responses throttled by client quotas, by quota type. */
+  readonly throttledResponses = new Map<string, number>();
   /** The request budget whose use is exported (set by the broker). */
   requestBudget?: { used: number; peak: number };
   /** Other workers' request budget use, summed by add(). */
@@ -163,6 +170,12 @@ export class Metrics {
     this.topicRecordsIn.set(topic, (this.topicRecordsIn.get(topic) ?? 0) + records);
   }
 
+  /** A response throttled `ms` by the client quota of `quotaType`. */
+  throttled(quotaType: string, ms: number): void {
+    this.throttleTimeMs.set(quotaType, (this.throttleTimeMs.get(quotaType) ?? 0) + ms);
+    this.throttledResponses.set(quotaType, (this.throttledResponses.get(quotaType) ?? 0) + 1);
+  }
+
   fetched(topic: string, bytes: number): void {
     this.topicBytesOut.set(topic, (this.topicBytesOut.get(topic) ?? 0) + bytes);
   }
@@ -184,6 +197,8 @@ export class Metrics {
       connectionsTotal: this.connectionsTotal,
       queuedRequestBytes: this.queuedRequestBytes,
       queuedRequestBytesPeak: this.queuedRequestBytesPeak,
+      throttleTimeMs: [...this.throttleTimeMs],
+      throttledResponses: [...this.throttledResponses],
     };
   }
 
@@ -205,6 +220,8 @@ export class Metrics {
     sum(this.topicBytesIn, s.topicBytesIn);
     sum(this.topicRecordsIn, s.topicRecordsIn);
     sum(this.topicBytesOut, s.topicBytesOut);
+    sum(this.throttleTimeMs, s.throttleTimeMs ?? []);
+    sum(this.throttledResponses, s.throttledResponses ?? []);
     for (const [k, h] of s.latency) {
       let mine = this.latency.get(k);
       if (!mine) this.latency.set(k, mine = new Histogram());

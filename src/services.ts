@@ -16,6 +16,8 @@ import type {
   PartitionOpName,
   PartitionOpResult,
 } from "./partition_ops.ts";
+import type { AlterationResult, QuotaAlteration } from "./quota/client_quota_manager.ts";
+import type { QuotaEntry, QuotaFilterComponent } from "./quota/client_quotas.ts";
 import type { TransactionCoordinator } from "./txn/mod.ts";
 
 /** A partition a fetch waits on: topic, partition, the high watermark its last read saw. */
@@ -97,6 +99,14 @@ export interface DynamicConfigApi {
   ): void;
 }
 
+/** The client quota table (DescribeClientQuotas, AlterClientQuotas). */
+export interface ClientQuotaApi {
+  /** Throws QuotaError for a filter Kafka refuses. */
+  describe(components: QuotaFilterComponent[], strict: boolean): QuotaEntry[];
+  /** Resolves once the valid alterations are durable and every worker enforces them. */
+  alter(alterations: QuotaAlteration[], validateOnly: boolean): Promise<AlterationResult[]>;
+}
+
 /** One ApiVersions entry. */
 export interface ApiVersionRange {
   apiKey: number;
@@ -113,6 +123,7 @@ export interface BrokerServices {
   readonly dynamicConfig: DynamicConfigApi;
   readonly groups: GroupCoordinator;
   readonly transactions: TransactionCoordinator;
+  readonly clientQuotas: ClientQuotaApi;
   readonly config: BrokerConfig;
   readonly metrics: Metrics;
   /** Producer ids for idempotent producers (allocated by the controller). */

@@ -50,6 +50,8 @@ export interface ForwardedRequest {
   fetchSession?: FetchSessionView;
   /** The request as the sender decoded it; its byte fields view `frame`. */
   decoded?: DecodedRequest;
+  /** The throttle time the sender's client quotas gave the request (for its response). */
+  throttleTimeMs?: number;
 }
 
 /** The forwarded request's encoded response, or why the connection must close. */
@@ -94,6 +96,8 @@ export interface PeerMethods {
   syncCatalogue: { args: null; result: void };
   /** Re-read the dynamic broker configs. */
   syncBrokerConfigs: { args: null; result: void };
+  /** Re-read the client quota table (src/quota/quota_store.ts). */
+  syncClientQuotas: { args: null; result: void };
   /** Close a deleted topic's partitions. */
   dropTopic: { args: { name: string }; result: void };
   stats: { args: null; result: WorkerStats };

@@ -10,8 +10,8 @@ export class Propagation {
 
   constructor(private readonly cluster?: WorkerCluster) {}
 
-  /** Tells the other workers to re-read the catalogue or the broker configs, in order. */
-  propagate(method: "syncCatalogue" | "syncBrokerConfigs"): void {
+  /** Tells the other workers to re-read the catalogue, the broker configs or the client quotas, in order. */
+  propagate(method: "syncCatalogue" | "syncBrokerConfigs" | "syncClientQuotas"): void {
     const cluster = this.cluster;
     if (!cluster) return;
     this.chain = this.chain.then(() => cluster.broadcast(method));
