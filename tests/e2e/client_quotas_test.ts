@@ -1,0 +1,171 @@
+/**
+ * Client quotas end to end over the raw protocol (Debian's confluent-kafka 1.7 has no
+ * alter_client_quotas, kafkajs has no quota admin): AlterClientQuotas then
+ * DescribeClientQuotas answer exactly, the table survives a restart, and a producer over its
+ * `producer_byte_rate` gets throttle_time_ms in its Produce responses and is muted for it, so
+ * sending N bytes takes at least about N / rate.
+ */
+import assert from "node:assert/strict";
+import { ErrorCode } from "../../protocol/errors.ts";
+import {
+  AlterClientQuotasRequest,
+  AlterClientQuotasResponse,
+  DescribeClientQuotasRequest,
+  DescribeClientQuotasResponse,
+  ProduceRequest,
+  ProduceResponse,
+} from "../../protocol/messages/mod.ts";
+import { encodeRecordBatch } from "../../protocol/records.ts";
+import { testBroker } from "../support/helpers.ts";
+import { RawClient } from "../support/raw_client.ts";
+
+const entity = (user: string | null, clientId?: string | null) => [
+  { entityType: "user", entityName: user },
+  ...(clientId === undefined ? [] : [{ entityType: "client-id", entityName: clientId }]),
+];
+
+Deno.test("AlterClientQuotas and DescribeClientQuotas, every version, durable over a restart", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "tributary-quotas-" });
+  try {
+    let b = await testBroker({ dataDir, keepDir: true });
+    for (const v of [0, 1]) {
+      const c = await RawClient.connect(b.port);
+      const altered = await c.call(AlterClientQuotasRequest, AlterClientQuotasResponse, v, {
+        entries: [
+          {
+            entity: entity("alice", null),
+            ops: [
+              { key: "producer_byte_rate", value: 1024, remove: false },
+              { key: "request_percentage", value: 12.5, remove: false },
+            ],
+          },
+          {
+            entity: entity(null),
+            ops: [{ key: "consumer_byte_rate", value: 2048, remove: false }],
+          },
+          { entity: entity("bob"), ops: [{ key: "bogus", value: 1, remove: false }] },
+          { entity: [], ops: [{ key: "producer_byte_rate", value: 1, remove: false }] },
+        ],
+        validateOnly: false,
+      });
+      assert.deepEqual(altered.entries.map((e: { errorCode: number }) => e.errorCode), [
+        0,
+        0,
+        ErrorCode.INVALID_REQUEST,
+        ErrorCode.INVALID_REQUEST,
+      ]);
+      assert.equal(altered.entries[2].errorMessage, "Invalid configuration key bogus");
+      // validateOnly: checked, not applied.
+      const dry = await c.call(AlterClientQuotasRequest, AlterClientQuotasResponse, v, {
+        entries: [{
+          entity: entity("carol"),
+          ops: [{ key: "producer_byte_rate", value: 5, remove: false }],
+        }],
+        validateOnly: true,
+      });
+      assert.equal(dry.entries[0].errorCode, 0);
+      const described = await c.call(
+        DescribeClientQuotasRequest,
+        DescribeClientQuotasResponse,
+        v,
+        { components: [{ entityType: "user", matchType: 0, match: "alice" }], strict: false },
+      );
+      assert.equal(described.errorCode, 0);
+      assert.deepEqual(described.entries.map(strip), [{
+        entity: [{ entityType: "user", entityName: "alice" }, {
+          entityType: "client-id",
+          entityName: null,
+        }],
+        values: [{ key: "producer_byte_rate", value: 1024 }, {
+          key: "request_percentage",
+          value: 12.5,
+        }],
+      }]);
+      const all = await c.call(DescribeClientQuotasRequest, DescribeClientQuotasResponse, v, {
+        components: [],
+        strict: false,
+      });
+      assert.equal(all.entries.length, 2); // carol's dry run left nothing
+      const bad = await c.call(DescribeClientQuotasRequest, DescribeClientQuotasResponse, v, {
+        components: [{ entityType: "topic", matchType: 2, match: null }],
+        strict: false,
+      });
+      assert.equal(bad.errorCode, ErrorCode.INVALID_REQUEST);
+      assert.equal(bad.entries, null);
+      c.close();
+    }
+    await b.close();
+    b = await testBroker({ dataDir, keepDir: true });
+    try {
+      const after = await RawClient.once(
+        b.port,
+        DescribeClientQuotasRequest,
+        DescribeClientQuotasResponse,
+        1,
+        { components: [{ entityType: "user", matchType: 1, match: null }], strict: true },
+      );
+      assert.deepEqual(after.entries.map(strip), [{
+        entity: [{ entityType: "user", entityName: null }],
+        values: [{ key: "consumer_byte_rate", value: 2048 }],
+      }]);
+    } finally {
+      await b.close();
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+/** Drops the round-trip bookkeeping of decoded structs. */
+function strip(e: Record<string, unknown>): unknown {
+  return JSON.parse(JSON.stringify(e, (k, v) => (k === "_unknownTags" ? undefined : v)));
+}
+
+Deno.test("a producer over producer_byte_rate is throttled and muted: N bytes take >= N/rate", async () => {
+  const b = await testBroker();
+  try {
+    await b.broker.createTopic("quota-t", 1);
+    const rate = 20_000; // bytes per second
+    const admin = await RawClient.connect(b.port);
+    const set = await admin.call(AlterClientQuotasRequest, AlterClientQuotasResponse, 1, {
+      // RawClient sends client id "bench"; the principal is User:ANONYMOUS.
+      entries: [{
+        entity: [{ entityType: "client-id", entityName: "bench" }],
+        ops: [{ key: "producer_byte_rate", value: rate, remove: false }],
+      }],
+      validateOnly: false,
+    });
+    assert.equal(set.entries[0].errorCode, 0);
+    admin.close();
+    const c = await RawClient.connect(b.port);
+    const batch = encodeRecordBatch({ records: [{ key: "k", value: "x".repeat(10_000) }] });
+    const throttles: number[] = [];
+    let sent = 0;
+    const started = performance.now();
+    for (let i = 0; i < 30; i++) {
+      const r = await c.call(ProduceRequest, ProduceResponse, 9, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: "quota-t", partitionData: [{ index: 0, records: batch }] }],
+      });
+      assert.equal(r.responses[0].partitionResponses[0].errorCode, 0);
+      throttles.push(r.throttleTimeMs);
+      sent += batch.length;
+    }
+    const elapsed = performance.now() - started;
+    c.close();
+    // The first requests fit the quota's window; later ones are throttled.
+    assert.equal(throttles[0], 0);
+    assert.ok(throttles.some((t) => t > 0), `throttles: ${throttles}`);
+    // Over the 11 s sampled span (at least 10 whole windows counted), the quota allows
+    // rate x 10 s before any throttle; what is sent beyond waits at the rate.
+    const slackBytes = rate * 10;
+    const floorMs = ((sent - slackBytes) / rate) * 1000;
+    assert.ok(elapsed >= floorMs * 0.9, `sent ${sent} B in ${elapsed} ms (floor ${floorMs} ms)`);
+    const metrics = b.broker.metrics;
+    assert.ok((metrics.throttleTimeMs.get("producer_byte_rate") ?? 0) > 0);
+  } finally {
+    await b.stop();
+  }
+});
