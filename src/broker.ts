@@ -50,6 +50,9 @@ import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 
+/** Where the admin API listens unless told otherwise: loopback only. */
+export const DEFAULT_ADMIN_HOST = "127.0.0.1";
+
 export interface BrokerOptions {
   /** Bind address (default `::`, IPv4 and IPv6, where the host has IPv6; else 0.0.0.0). */
   host?: string;
@@ -65,9 +68,12 @@ export interface BrokerOptions {
   config?: Record<string, string | number | boolean>;
   /** Port of the admin HTTP API and console; 0 picks a free one (default: no admin API). */
   adminPort?: number;
-  /** Bind address of the admin API (default: `host`). */
+  /** Bind address of the admin API (default: 127.0.0.1, loopback only). */
   adminHost?: string;
-  /** Bearer token the admin API requires (except /healthz and /readyz); default: none. */
+  /**
+   * Bearer token the admin API requires (except /healthz and /readyz); default: the
+   * `tributary.admin.api.token` setting, else none.
+   */
   adminToken?: string;
   /**
    * Set by a Deno worker's entry (src/workers/worker_main.ts): this broker is one of several
@@ -420,10 +426,12 @@ export class Broker {
     if (options.adminPort !== undefined && controller) {
       try {
         const { startAdminServer } = await import("./admin/server.ts");
+        // Loopback unless an address is given: the admin API can change everything.
         broker.admin = startAdminServer(broker, {
-          hostname: options.adminHost ?? broker.host,
+          hostname: options.adminHost ?? DEFAULT_ADMIN_HOST,
           port: options.adminPort,
-          token: options.adminToken,
+          token: options.adminToken ?? (config.get("tributary.admin.api.token") as string | null) ??
+            undefined,
         });
       } catch (e) {
         broker.listener?.close();
