@@ -16,12 +16,15 @@
  * 4. bench/workers.ts: two producers on two partitions with --workers 1 and --workers 2
  *    (kcat and a cheap replaying generator), the 2-worker speed-up against the 1-worker run
  *    (target ≥ 1.6×). Results: bench/out/workers.json.
+ * 5. bench/quotas.ts: a producer under a `producer_byte_rate` quota, its steady achieved rate
+ *    against the configured one. Results: bench/out/quotas.json.
  *
  * --quick          smaller end-to-end workloads (a smoke test, well under a minute)
  * --skip-micro     skip step 1
  * --skip-reference skip the mock-cluster reference in steps 2 and 3
  * --skip-scale     skip step 3
  * --skip-workers   skip step 4
+ * --skip-quotas    skip step 5
  *
  * Exits non-zero when a micro benchmark fails or an end-to-end check fails.
  */
@@ -29,6 +32,7 @@ import { parseArgs } from "node:util";
 import { abortAll, killAll, printResult, runE2E } from "./e2e.ts";
 import { killAllScale, printScale, runScale } from "./scale.ts";
 import { printWorkers, runWorkers } from "./workers.ts";
+import { printQuotas, runQuotas } from "./quotas.ts";
 
 const BENCH_DIR = new URL("./", import.meta.url).pathname;
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -169,6 +173,7 @@ async function main(): Promise<number> {
         "skip-reference": { type: "boolean" },
         "skip-scale": { type: "boolean" },
         "skip-workers": { type: "boolean" },
+        "skip-quotas": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -180,7 +185,7 @@ async function main(): Promise<number> {
   if (values.help) {
     console.log(
       "usage: deno task bench [-- --quick] [--skip-micro] [--skip-reference] [--skip-scale] " +
-        "[--skip-workers]",
+        "[--skip-workers] [--skip-quotas]",
     );
     return 0;
   }
@@ -217,6 +222,15 @@ async function main(): Promise<number> {
       printWorkers(await runWorkers({ quick }));
     } catch (e) {
       console.error(`workers failed: ${e instanceof Error ? e.stack : e}`);
+      ok = false;
+    }
+  }
+  if (!values["skip-quotas"]) {
+    console.log("\n== client quotas: bench/quotas.ts ==");
+    try {
+      printQuotas(await runQuotas({ quick }));
+    } catch (e) {
+      console.error(`quotas failed: ${e instanceof Error ? e.stack : e}`);
       ok = false;
     }
   }
