@@ -10,13 +10,15 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import {
   AlterClientQuotasRequest,
   AlterClientQuotasResponse,
+  CreateTopicsRequest,
+  CreateTopicsResponse,
   DescribeClientQuotasRequest,
   DescribeClientQuotasResponse,
   ProduceRequest,
   ProduceResponse,
 } from "../../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
-import { testBroker } from "../support/helpers.ts";
+import { BrokerProcess, testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 
 const entity = (user: string | null, clientId?: string | null) => [
@@ -167,5 +169,63 @@ Deno.test("a producer over producer_byte_rate is throttled and muted: N bytes ta
     assert.ok((metrics.throttleTimeMs.get("producer_byte_rate") ?? 0) > 0);
   } finally {
     await b.stop();
+  }
+});
+
+Deno.test("with two workers every worker enforces a quota set through the controller", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "tributary-quotas-workers-" });
+  const p = await BrokerProcess.start(dataDir, ["--workers", "2"]);
+  try {
+    const created = await RawClient.once(p.port, CreateTopicsRequest, CreateTopicsResponse, 7, {
+      topics: [{
+        name: "qw",
+        numPartitions: 2,
+        replicationFactor: -1,
+        assignments: [],
+        configs: [],
+      }],
+      timeoutMs: 5000,
+      validateOnly: false,
+    });
+    assert.equal(created.topics[0].errorCode, 0);
+    const set = await RawClient.once(
+      p.port,
+      AlterClientQuotasRequest,
+      AlterClientQuotasResponse,
+      1,
+      {
+        entries: [{
+          entity: [{ entityType: "client-id", entityName: null }],
+          ops: [{ key: "producer_byte_rate", value: 1000, remove: false }],
+        }],
+        validateOnly: false,
+      },
+    );
+    assert.equal(set.entries[0].errorCode, 0);
+    const batch = encodeRecordBatch({ records: [{ key: "k", value: "x".repeat(1000) }] });
+    // Eight connections, spread by the kernel over both workers: each is throttled within
+    // the quota's ten-second allowance (10,000 bytes) plus one request, wherever it landed.
+    for (let conn = 0; conn < 8; conn++) {
+      const c = await RawClient.connect(p.port);
+      try {
+        let throttled = 0;
+        for (let i = 0; i < 12 && throttled === 0; i++) {
+          const r = await c.call(ProduceRequest, ProduceResponse, 9, {
+            transactionalId: null,
+            acks: 1,
+            timeoutMs: 5000,
+            topicData: [{ name: "qw", partitionData: [{ index: conn % 2, records: batch }] }],
+          });
+          assert.equal(r.responses[0].partitionResponses[0].errorCode, 0);
+          throttled = r.throttleTimeMs;
+        }
+        assert.ok(throttled > 0, `connection ${conn} was never throttled`);
+      } finally {
+        c.close();
+      }
+    }
+  } finally {
+    await p.kill("SIGTERM");
+    await Deno.remove(dataDir, { recursive: true });
   }
 });
