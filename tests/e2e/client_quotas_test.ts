@@ -14,11 +14,14 @@ import {
   CreateTopicsResponse,
   DescribeClientQuotasRequest,
   DescribeClientQuotasResponse,
+  FetchRequest,
+  FetchResponse,
   ProduceRequest,
   ProduceResponse,
 } from "../../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
 import { BrokerProcess, testBroker } from "../support/helpers.ts";
+import { fetchBody } from "../support/e2e_robustness_fixtures.ts";
 import { RawClient } from "../support/raw_client.ts";
 
 const entity = (user: string | null, clientId?: string | null) => [
@@ -227,5 +230,58 @@ Deno.test("with two workers every worker enforces a quota set through the contro
   } finally {
     await p.kill("SIGTERM");
     await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a consumer over consumer_byte_rate gets throttle_time_ms in Fetch, every version with it", async () => {
+  const b = await testBroker();
+  try {
+    await b.broker.createTopic("qf", 1);
+    const topicId = b.broker.metadataCache.topic("qf")!.topicId;
+    const p = await RawClient.connect(b.port);
+    const batch = encodeRecordBatch({ records: [{ key: "k", value: "y".repeat(20_000) }] });
+    const produced = await p.call(ProduceRequest, ProduceResponse, 9, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 5000,
+      topicData: [{ name: "qf", partitionData: [{ index: 0, records: batch }] }],
+    });
+    assert.equal(produced.responses[0].partitionResponses[0].errorCode, 0);
+    p.close();
+    const set = await RawClient.once(
+      b.port,
+      AlterClientQuotasRequest,
+      AlterClientQuotasResponse,
+      0,
+      {
+        entries: [{
+          entity: [{ entityType: "user", entityName: "ANONYMOUS" }],
+          ops: [{ key: "consumer_byte_rate", value: 1000, remove: false }],
+        }],
+        validateOnly: false,
+      },
+    );
+    assert.equal(set.entries[0].errorCode, 0);
+    // Each fetch reads the 20 KB batch: more than the quota's ten-second allowance at once.
+    // One connection per version: a throttled connection is muted, and the next request of
+    // a fresh one on the same user is throttled from its first answer.
+    for (const v of [1, 4, 11, 12, 16]) {
+      const c = await RawClient.connect(b.port);
+      try {
+        const body = fetchBody("qf", 0, 0);
+        if (v >= 13) body.topics[0].topicId = topicId;
+        const r = await c.call(FetchRequest, FetchResponse, v, body);
+        const part = r.responses[0].partitions[0];
+        assert.equal(part.errorCode, 0);
+        assert.ok(part.records.length > 20_000, `v${v}: data answered`);
+        assert.ok(r.throttleTimeMs > 0, `v${v}: throttle ${r.throttleTimeMs}`);
+        assert.ok(r.throttleTimeMs <= 11_000, `v${v}: capped at the sampled span`);
+      } finally {
+        c.close();
+      }
+    }
+    assert.ok((b.broker.metrics.throttleTimeMs.get("consumer_byte_rate") ?? 0) > 0);
+  } finally {
+    await b.stop();
   }
 });
