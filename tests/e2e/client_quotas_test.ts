@@ -20,7 +20,7 @@ import {
   ProduceResponse,
 } from "../../protocol/messages/mod.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
-import { BrokerProcess, testBroker } from "../support/helpers.ts";
+import { BrokerProcess, python, testBroker } from "../support/helpers.ts";
 import { fetchBody } from "../support/e2e_robustness_fixtures.ts";
 import { RawClient } from "../support/raw_client.ts";
 
@@ -281,6 +281,56 @@ Deno.test("a consumer over consumer_byte_rate gets throttle_time_ms in Fetch, ev
       }
     }
     assert.ok((b.broker.metrics.throttleTimeMs.get("consumer_byte_rate") ?? 0) > 0);
+  } finally {
+    await b.stop();
+  }
+});
+
+/** librdkafka reports the broker's throttle_time_ms to throttle_cb; prints them as JSON. */
+const CONFLUENT_THROTTLED = `
+import json, sys
+from confluent_kafka import Producer
+throttles = []
+p = Producer({
+    "bootstrap.servers": sys.argv[1],
+    "client.id": "throttled-py",
+    "linger.ms": 5,
+    "throttle_cb": lambda e: throttles.append(e.throttle_time),
+})
+delivered = []
+for i in range(int(sys.argv[2])):
+    p.produce("qpy", value=b"z" * 1000, on_delivery=lambda err, m: delivered.append(err is None))
+    p.poll(0)
+p.flush(60)
+p.poll(1)
+print(json.dumps({"delivered": sum(delivered), "throttles": throttles}))
+`;
+
+Deno.test("librdkafka (confluent-kafka) sees the throttle of a producer_byte_rate quota", async () => {
+  const b = await testBroker();
+  try {
+    await b.broker.createTopic("qpy", 1);
+    const set = await RawClient.once(
+      b.port,
+      AlterClientQuotasRequest,
+      AlterClientQuotasResponse,
+      1,
+      {
+        entries: [{
+          entity: [{ entityType: "user", entityName: null }, {
+            entityType: "client-id",
+            entityName: "throttled-py",
+          }],
+          ops: [{ key: "producer_byte_rate", value: 5000, remove: false }],
+        }],
+        validateOnly: false,
+      },
+    );
+    assert.equal(set.entries[0].errorCode, 0);
+    // 100 KB at 5 KB/s: past the ten-second allowance (50 KB), so throttled.
+    const out = JSON.parse(await python(CONFLUENT_THROTTLED, [b.address, "100"], 90_000));
+    assert.equal(out.delivered, 100);
+    assert.ok(out.throttles.some((t: number) => t > 0), JSON.stringify(out.throttles));
   } finally {
     await b.stop();
   }
