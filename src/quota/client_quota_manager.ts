@@ -142,13 +142,6 @@ export class ClientQuotaManager {
     this.sensor("request_percentage", q.sensor).record(ms * PERCENT_PER_MS, this.now());
   }
 
-  /** The bytes a client may fetch in one sampled span (Kafka's getMaxValueInQuotaWindow). */
-  maxValueInQuotaWindow(type: QuotaType, user: string, clientId: string): number {
-    const q = this.enabled.has(type) ? this.table.resolve(type, user, clientId) : null;
-    if (!q) return Number.MAX_SAFE_INTEGER;
-    return Math.floor(q.bound * (this.rate.samples - 1) * (this.rate.windowMs / 1000));
-  }
-
   private throttle(rate: SampledRate, bound: number, now: number): number {
     return Math.min(throttleTimeMs(rate, bound, now), this.maxThrottleMs);
   }
