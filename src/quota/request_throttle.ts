@@ -10,7 +10,7 @@
  *   same, and no fetch session state has to be rolled back.
  * - Every request but ApiVersions and the SASL handshake: the request quota's throttle is the
  *   one earned by the requests before it (its own time is known only after its response is
- *   built), and its handling time is recorded after it.
+ *   built), and its handling time is recorded after it (not for the APIs that wait by design).
  * The largest throttle is the response's, and the connection mutes for it (KIP-219).
  */
 import { readRequestHeaderV1 } from "../../protocol/headers.ts";
@@ -22,6 +22,11 @@ const PRODUCE_KEY = 0;
 const FETCH_KEY = 1;
 /** SaslHandshake, ApiVersions and SaslAuthenticate are not throttled, as in Kafka. */
 const EXEMPT = new Set([17, 18, 36]);
+/**
+ * Fetch, JoinGroup and SyncGroup wait by design (the long poll, the rebalance): their time is
+ * not thread time in Kafka, so it is not counted against `request_percentage` here.
+ */
+const PARKING = new Set([FETCH_KEY, 11, 14]);
 
 /** The user a principal's quotas are kept under: its name (`User:alice` → `alice`). */
 export function quotaUser(principal: string): string {
@@ -56,7 +61,7 @@ export async function applyClientQuotas(
   }
   const started = performance.now();
   const response = await handle(throttle);
-  quotas.recordRequestTime(user, clientId, performance.now() - started);
+  if (!PARKING.has(apiKey)) quotas.recordRequestTime(user, clientId, performance.now() - started);
   if (apiKey === FETCH_KEY && response) {
     let bytes = 0;
     for (const c of response) bytes += c.length;

@@ -16,6 +16,8 @@ import {
   DescribeClientQuotasResponse,
   FetchRequest,
   FetchResponse,
+  MetadataRequest,
+  MetadataResponse,
   ProduceRequest,
   ProduceResponse,
 } from "../../protocol/messages/mod.ts";
@@ -331,6 +333,48 @@ Deno.test("librdkafka (confluent-kafka) sees the throttle of a producer_byte_rat
     const out = JSON.parse(await python(CONFLUENT_THROTTLED, [b.address, "100"], 90_000));
     assert.equal(out.delivered, 100);
     assert.ok(out.throttles.some((t: number) => t > 0), JSON.stringify(out.throttles));
+  } finally {
+    await b.stop();
+  }
+});
+
+Deno.test("request_percentage throttles a client whose requests take more than its share", async () => {
+  const b = await testBroker();
+  try {
+    const set = await RawClient.once(
+      b.port,
+      AlterClientQuotasRequest,
+      AlterClientQuotasResponse,
+      1,
+      {
+        entries: [{
+          entity: [{ entityType: "client-id", entityName: "bench" }],
+          // 0.01 % of each second: 1 ms of handling over the ten-second span.
+          ops: [{ key: "request_percentage", value: 0.01, remove: false }],
+        }],
+        validateOnly: false,
+      },
+    );
+    assert.equal(set.entries[0].errorCode, 0);
+    const c = await RawClient.connect(b.port);
+    try {
+      let throttle = 0;
+      let requests = 0;
+      while (throttle === 0) {
+        const r = await c.call(MetadataRequest, MetadataResponse, 12, {
+          topics: null,
+          allowAutoTopicCreation: false,
+          includeTopicAuthorizedOperations: false,
+        });
+        requests++;
+        throttle = r.throttleTimeMs;
+        assert.ok(requests < 100_000, "never throttled");
+      }
+      assert.ok(throttle > 0 && throttle <= 11_000, `throttle ${throttle}`);
+      assert.ok((b.broker.metrics.throttledResponses.get("request_percentage") ?? 0) >= 1);
+    } finally {
+      c.close();
+    }
   } finally {
     await b.stop();
   }
