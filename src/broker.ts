@@ -40,7 +40,11 @@ import { ReplicaManager } from "./replica_manager.ts";
 import { RequestBudget } from "./request_budget.ts";
 import { ConnectionQuotas } from "./connection_quotas.ts";
 import { IdleExpiryManager } from "./idle_expiry.ts";
-import { ClientQuotaManager } from "./quota/client_quota_manager.ts";
+import {
+  ClientQuotaManager,
+  type QuotaAccounting,
+  type QuotaCharge,
+} from "./quota/client_quota_manager.ts";
 import { FileClientQuotaStore } from "./quota/quota_store.ts";
 import type { BrokerServices, MetadataCache } from "./services.ts";
 import { logConfigFor, TopicAdmin } from "./topic_admin.ts";
@@ -49,6 +53,9 @@ import { bufferPool } from "./buffer_pool.ts";
 import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
+
+/** No throttle: what a worker charges when worker 0 cannot be asked (it is restarting). */
+const NO_CHARGE: QuotaCharge = { throttleMs: 0, type: "request_percentage" };
 
 /** Where the admin API listens unless told otherwise: loopback only. */
 export const DEFAULT_ADMIN_HOST = "127.0.0.1";
@@ -167,8 +174,10 @@ export class Broker {
   readonly metadataCache: MetadataCache;
   /** What request handlers may use (src/services.ts), instead of this object. */
   readonly services: BrokerServices;
-  /** Client quotas: the table (meta/client-quotas.json) and this worker's rates. */
+  /** Client quotas: the table (meta/client-quotas.json) and, on worker 0, the rates. */
   readonly clientQuotas: ClientQuotaManager;
+  /** Where quota rates are kept: here, or on worker 0 for the whole broker. */
+  readonly quotaAccounting: QuotaAccounting;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -276,6 +285,15 @@ export class Broker {
       },
       this.metrics,
     );
+    // One set of rates per broker: with workers, worker 0 keeps them and the others ask.
+    this.quotaAccounting = cluster && !cluster.isController
+      ? {
+        beforeRequest: (a) =>
+          cluster.call(CONTROLLER_WORKER, "quotaBefore", a).catch(() => NO_CHARGE),
+        afterRequest: (a) =>
+          cluster.call(CONTROLLER_WORKER, "quotaAfter", a).catch(() => NO_CHARGE),
+      }
+      : this.clientQuotas;
     const clientQuotas = this.clientQuotas;
     const propagation = this.propagation;
     this.services = {
@@ -468,6 +486,8 @@ export class Broker {
     cluster.serve("syncClientQuotas", () => this.clientQuotas.reload());
     this.serveFaults(cluster);
     if (!cluster.isController) return;
+    cluster.serve("quotaBefore", (a) => this.clientQuotas.beforeRequest(a));
+    cluster.serve("quotaAfter", (a) => this.clientQuotas.afterRequest(a));
     cluster.serve("createTopic", async (a) => {
       return (await this.topicAdmin.autoCreateTopic(a.name)) !== undefined;
     });

@@ -32,7 +32,7 @@ import { type Metrics, responseErrorCodes } from "./metrics.ts";
 import { isFreshRead, markFreshRead, releaseFreshRead } from "./partition_ops.ts";
 import type { HandlerRegistry } from "./registry.ts";
 import { applyClientQuotas } from "./quota/request_throttle.ts";
-import type { ClientQuotaManager } from "./quota/client_quota_manager.ts";
+import type { ClientQuotaManager, QuotaAccounting } from "./quota/client_quota_manager.ts";
 import type { BrokerServices } from "./services.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
@@ -50,6 +50,8 @@ export interface KafkaApisHost {
   readonly faults: FaultInjector;
   /** Client quotas; `active` is false unless one is set. */
   readonly clientQuotas?: ClientQuotaManager;
+  /** Where the quota rates are kept: the manager itself, or worker 0's with workers. */
+  readonly quotaAccounting?: QuotaAccounting;
 }
 
 /** The client of a connection as its quotas see it. */
@@ -101,6 +103,7 @@ export class KafkaApis {
     }
     return applyClientQuotas(
       quotas,
+      this.host.quotaAccounting ?? quotas,
       frame,
       client.principal,
       (throttleTimeMs) =>

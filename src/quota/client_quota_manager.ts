@@ -10,8 +10,9 @@
  * under (a `<default>` entity limits each user or client id on its own). A client over its
  * quota gets a throttle time in its response and its connection is muted for that long
  * (KIP-219); the time is capped at the whole sampled span (`quota.window.num` ×
- * `quota.window.size.seconds`). Rates are kept per process: with Deno workers each worker
- * counts the connections it holds (see README, "Quotas").
+ * `quota.window.size.seconds`). With Deno workers the rates are kept by worker 0's manager
+ * for the whole broker (the others ask it, `QuotaAccounting`); every worker keeps the table,
+ * to know whether any quota is set.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { Metrics } from "../metrics.ts";
@@ -38,10 +39,43 @@ export interface QuotaAlteration {
 /** Per alteration: null when it succeeded (or would), else why not. */
 export type AlterationResult = QuotaError | null;
 
+/** The throttle a request has earned, and the quota that gave the most of it. */
+export interface QuotaCharge {
+  throttleMs: number;
+  type: QuotaType;
+}
+
+/**
+ * The accounting side of the manager, as the request path uses it: on the worker that keeps
+ * the rates (this manager) or, with workers, a call to it (see Broker).
+ */
+export interface QuotaAccounting {
+  /** Before handling: the request quota's throttle so far, and Produce's bytes recorded. */
+  beforeRequest(a: BeforeRequest): QuotaCharge | Promise<QuotaCharge>;
+  /** After handling: the request's time and a Fetch response's bytes recorded. */
+  afterRequest(a: AfterRequest): QuotaCharge | Promise<QuotaCharge>;
+}
+
+export interface BeforeRequest {
+  user: string;
+  clientId: string;
+  /** A Produce request's size, else 0. */
+  produceBytes: number;
+}
+
+export interface AfterRequest {
+  user: string;
+  clientId: string;
+  /** Handling time to count against `request_percentage`, or null. */
+  requestMs: number | null;
+  /** A Fetch response's size, or null. */
+  fetchBytes: number | null;
+}
+
 /** Request time is recorded in percent-seconds: 1 ms of handling is 0.1 % of one second. */
 const PERCENT_PER_MS = 0.1;
 
-export class ClientQuotaManager {
+export class ClientQuotaManager implements QuotaAccounting {
   private table: ClientQuotas;
   private readonly sensors = new Map<QuotaType, Map<string, SampledRate>>();
   /** Which quota types any entity sets: nothing is measured for the others. */
@@ -123,6 +157,31 @@ export class ClientQuotaManager {
     const rate = this.sensor(type, q.sensor);
     rate.record(value, now);
     return this.throttle(rate, q.bound, now);
+  }
+
+  beforeRequest(a: BeforeRequest): QuotaCharge {
+    let charge: QuotaCharge = {
+      throttleMs: this.throttleTimeMs("request_percentage", a.user, a.clientId),
+      type: "request_percentage",
+    };
+    if (a.produceBytes > 0) {
+      const t = this.recordAndGetThrottleTimeMs(
+        "producer_byte_rate",
+        a.user,
+        a.clientId,
+        a.produceBytes,
+      );
+      if (t > charge.throttleMs) charge = { throttleMs: t, type: "producer_byte_rate" };
+    }
+    return charge;
+  }
+
+  afterRequest(a: AfterRequest): QuotaCharge {
+    if (a.requestMs !== null) this.recordRequestTime(a.user, a.clientId, a.requestMs);
+    const t = a.fetchBytes === null
+      ? 0
+      : this.recordAndGetThrottleTimeMs("consumer_byte_rate", a.user, a.clientId, a.fetchBytes);
+    return { throttleMs: t, type: "consumer_byte_rate" };
   }
 
   /** The throttle time a client has earned so far (nothing recorded). */

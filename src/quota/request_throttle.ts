@@ -15,8 +15,7 @@
  */
 import { readRequestHeaderV1 } from "../../protocol/headers.ts";
 import { Reader } from "../../protocol/primitives.ts";
-import type { ClientQuotaManager } from "./client_quota_manager.ts";
-import type { QuotaType } from "./client_quotas.ts";
+import type { ClientQuotaManager, QuotaAccounting } from "./client_quota_manager.ts";
 
 const PRODUCE_KEY = 0;
 const FETCH_KEY = 1;
@@ -36,6 +35,7 @@ export function quotaUser(principal: string): string {
 
 export async function applyClientQuotas(
   quotas: ClientQuotaManager,
+  accounting: QuotaAccounting,
   frame: Uint8Array,
   principal: string,
   handle: (throttleTimeMs: number) => Promise<Uint8Array[] | null>,
@@ -53,22 +53,29 @@ export async function applyClientQuotas(
   }
   if (EXEMPT.has(apiKey)) return { response: await handle(0), throttleMs: 0 };
   const user = quotaUser(principal);
-  let throttle = quotas.throttleTimeMs("request_percentage", user, clientId);
-  let type: QuotaType = "request_percentage";
-  if (apiKey === PRODUCE_KEY) {
-    const t = quotas.recordAndGetThrottleTimeMs("producer_byte_rate", user, clientId, frame.length);
-    if (t > throttle) [throttle, type] = [t, "producer_byte_rate"];
-  }
+  let { throttleMs: throttle, type } = await accounting.beforeRequest({
+    user,
+    clientId,
+    produceBytes: apiKey === PRODUCE_KEY ? frame.length : 0,
+  });
   const started = performance.now();
   const response = await handle(throttle);
-  if (!PARKING.has(apiKey)) quotas.recordRequestTime(user, clientId, performance.now() - started);
+  let fetchBytes: number | null = null;
   if (apiKey === FETCH_KEY && response) {
-    let bytes = 0;
-    for (const c of response) bytes += c.length;
-    const t = quotas.recordAndGetThrottleTimeMs("consumer_byte_rate", user, clientId, bytes);
-    if (t > throttle && apiVersion >= 1 && patchFetchThrottle(response, apiVersion, t)) {
-      [throttle, type] = [t, "consumer_byte_rate"];
-    }
+    fetchBytes = 0;
+    for (const c of response) fetchBytes += c.length;
+  }
+  const after = await accounting.afterRequest({
+    user,
+    clientId,
+    requestMs: PARKING.has(apiKey) ? null : performance.now() - started,
+    fetchBytes,
+  });
+  const t = after.throttleMs;
+  if (
+    t > throttle && response && apiVersion >= 1 && patchFetchThrottle(response, apiVersion, t)
+  ) {
+    [throttle, type] = [t, after.type];
   }
   quotas.throttled(type, throttle);
   return { response, throttleMs: throttle };

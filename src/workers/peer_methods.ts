@@ -4,6 +4,7 @@
  * wrong argument fails the type check instead of a worker at run time. Arguments and results
  * are structured-cloned between threads (buffers named in a Transfer are handed over).
  */
+import type { AfterRequest, BeforeRequest, QuotaCharge } from "../quota/client_quota_manager.ts";
 import type { RequestHeader } from "../../protocol/headers.ts";
 import type { FetchRead, FetchReadResult } from "../fetch_budget.ts";
 import type { MetricsSnapshot } from "../metrics.ts";
@@ -98,6 +99,10 @@ export interface PeerMethods {
   syncBrokerConfigs: { args: null; result: void };
   /** Re-read the client quota table (src/quota/quota_store.ts). */
   syncClientQuotas: { args: null; result: void };
+  /** Controller only: a request's client quota charge before it is handled. */
+  quotaBefore: { args: BeforeRequest; result: QuotaCharge };
+  /** Controller only: a request's client quota charge once handled. */
+  quotaAfter: { args: AfterRequest; result: QuotaCharge };
   /** Close a deleted topic's partitions. */
   dropTopic: { args: { name: string }; result: void };
   stats: { args: null; result: WorkerStats };
