@@ -18,6 +18,8 @@
  *    (target ≥ 1.6×). Results: bench/out/workers.json.
  * 5. bench/fetch_replay.ts: the broker's CPU per partition of an empty 1,000-partition Fetch,
  *    with 1 and 2 workers (target ≤ 1 µs). Results: bench/out/fetch_replay.json.
+ * 6. bench/quotas.ts: a producer under a `producer_byte_rate` quota, its steady achieved rate
+ *    against the configured one. Results: bench/out/quotas.json.
  *
  * --quick          smaller end-to-end workloads (a smoke test, well under a minute)
  * --skip-micro     skip step 1
@@ -25,6 +27,7 @@
  * --skip-scale     skip step 3
  * --skip-workers   skip step 4
  * --skip-fetch     skip step 5
+ * --skip-quotas    skip step 6
  *
  * Exits non-zero when a micro benchmark fails or an end-to-end check fails.
  */
@@ -33,6 +36,7 @@ import { abortAll, killAll, printResult, runE2E } from "./e2e.ts";
 import { killAllScale, printScale, runScale } from "./scale.ts";
 import { printWorkers, runWorkers } from "./workers.ts";
 import { printFetchReplay, runFetchReplay } from "./fetch_replay.ts";
+import { printQuotas, runQuotas } from "./quotas.ts";
 
 const BENCH_DIR = new URL("./", import.meta.url).pathname;
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -174,6 +178,7 @@ async function main(): Promise<number> {
         "skip-scale": { type: "boolean" },
         "skip-workers": { type: "boolean" },
         "skip-fetch": { type: "boolean" },
+        "skip-quotas": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -185,7 +190,7 @@ async function main(): Promise<number> {
   if (values.help) {
     console.log(
       "usage: deno task bench [-- --quick] [--skip-micro] [--skip-reference] [--skip-scale] " +
-        "[--skip-workers] [--skip-fetch]",
+        "[--skip-workers] [--skip-fetch] [--skip-quotas]",
     );
     return 0;
   }
@@ -231,6 +236,15 @@ async function main(): Promise<number> {
       printFetchReplay(await runFetchReplay({ quick }));
     } catch (e) {
       console.error(`fetch replay failed: ${e instanceof Error ? e.stack : e}`);
+      ok = false;
+    }
+  }
+  if (!values["skip-quotas"]) {
+    console.log("\n== client quotas: bench/quotas.ts ==");
+    try {
+      printQuotas(await runQuotas({ quick }));
+    } catch (e) {
+      console.error(`quotas failed: ${e instanceof Error ? e.stack : e}`);
       ok = false;
     }
   }

@@ -49,6 +49,12 @@ import { ReplicaManager } from "./replica_manager.ts";
 import { RequestBudget } from "./request_budget.ts";
 import { ConnectionQuotas } from "./connection_quotas.ts";
 import { IdleExpiryManager } from "./idle_expiry.ts";
+import {
+  ClientQuotaManager,
+  type QuotaAccounting,
+  type QuotaCharge,
+} from "./quota/client_quota_manager.ts";
+import { FileClientQuotaStore, MemoryClientQuotaStore } from "./quota/quota_store.ts";
 import type { BrokerServices, MetadataCache } from "./services.ts";
 import { logConfigFor, TopicAdmin } from "./topic_admin.ts";
 import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn/mod.ts";
@@ -57,6 +63,12 @@ import { bufferPool } from "./buffer_pool.ts";
 import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
+
+/** No throttle: what a worker charges when worker 0 cannot be asked (it is restarting). */
+const NO_CHARGE: QuotaCharge = { throttleMs: 0, type: "request_percentage" };
+
+/** Where the admin API listens unless told otherwise: loopback only. */
+export const DEFAULT_ADMIN_HOST = "127.0.0.1";
 
 /** How a broker starts: addresses, data directory or memory storage, Kafka settings, admin API. */
 export interface BrokerOptions {
@@ -80,9 +92,12 @@ export interface BrokerOptions {
   config?: Record<string, string | number | boolean>;
   /** Port of the admin HTTP API and console; 0 picks a free one (default: no admin API). */
   adminPort?: number;
-  /** Bind address of the admin API (default: `host`). */
+  /** Bind address of the admin API (default: 127.0.0.1, loopback only). */
   adminHost?: string;
-  /** Bearer token the admin API requires (except /healthz and /readyz); default: none. */
+  /**
+   * Bearer token the admin API requires (except /healthz and /readyz); default: the
+   * `tributary.admin.api.token` setting, else none.
+   */
   adminToken?: string;
   /**
    * Set by a Deno worker's entry (src/workers/worker_main.ts): this broker is one of several
@@ -220,6 +235,10 @@ export class Broker {
   readonly services: BrokerServices;
   /** The ACL authorizer; undefined without `authorizer.class.name` (everything allowed). */
   readonly authorizer?: StandardAuthorizer;
+  /** Client quotas: the table (meta/client-quotas.json) and, on worker 0, the rates. */
+  readonly clientQuotas: ClientQuotaManager;
+  /** Where quota rates are kept: here, or on worker 0 for the whole broker. */
+  readonly quotaAccounting: QuotaAccounting;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -346,7 +365,28 @@ export class Broker {
         return broker.advertisedPort;
       },
     };
-    this.authorizer = authorizerFor(config, dataDir, this.metrics, this.propagation);
+    // Memory storage writes nothing: ACLs and quotas then last as long as the broker.
+    const metaDir = dataDir === MEMORY_DATA_DIR ? null : dataDir;
+    this.authorizer = authorizerFor(config, metaDir, this.metrics, this.propagation);
+    this.clientQuotas = new ClientQuotaManager(
+      metaDir === null ? new MemoryClientQuotaStore() : new FileClientQuotaStore(dataDir),
+      {
+        samples: config.int("quota.window.num"),
+        windowMs: config.int("quota.window.size.seconds") * 1000,
+      },
+      this.metrics,
+    );
+    // One set of rates per broker: with workers, worker 0 keeps them and the others ask.
+    this.quotaAccounting = cluster && !cluster.isController
+      ? {
+        beforeRequest: (a) =>
+          cluster.call(CONTROLLER_WORKER, "quotaBefore", a).catch(() => NO_CHARGE),
+        afterRequest: (a) =>
+          cluster.call(CONTROLLER_WORKER, "quotaAfter", a).catch(() => NO_CHARGE),
+      }
+      : this.clientQuotas;
+    const clientQuotas = this.clientQuotas;
+    const propagation = this.propagation;
     this.services = {
       authorizer: this.authorizer ?? ALLOW_ALL_AUTHORIZER,
       replicaManager: this.replicaManager,
@@ -356,6 +396,17 @@ export class Broker {
       groups: this.groups,
       transactions: this.transactions,
       leadership: this.leadership,
+      clientQuotas: {
+        describe: (components, strict) => clientQuotas.describe(components, strict),
+        async alter(alterations, validateOnly) {
+          const results = clientQuotas.alter(alterations, validateOnly);
+          if (!validateOnly && results.some((r) => r === null)) {
+            propagation.propagate("syncClientQuotas");
+            await propagation.propagated();
+          }
+          return results;
+        },
+      },
       config,
       metrics: this.metrics,
       producerIds: { next: () => this.producerIds.next() },
@@ -516,10 +567,12 @@ export class Broker {
     if (options.adminPort !== undefined && controller) {
       try {
         const { startAdminServer } = await import("./admin/server.ts");
+        // Loopback unless an address is given: the admin API can change everything.
         broker.admin = startAdminServer(broker, {
-          hostname: options.adminHost ?? broker.host,
+          hostname: options.adminHost ?? DEFAULT_ADMIN_HOST,
           port: options.adminPort,
-          token: options.adminToken,
+          token: options.adminToken ?? (config.get("tributary.admin.api.token") as string | null) ??
+            undefined,
         });
       } catch (e) {
         broker.listener?.close();
@@ -553,9 +606,12 @@ export class Broker {
     cluster.serve("stats", () => this.localStats());
     cluster.serve("dropTopic", (a) => this.logs.dropTopic(a.name));
     cluster.serve("syncBrokerConfigs", () => this.dynamicConfig.reload());
+    cluster.serve("syncClientQuotas", () => this.clientQuotas.reload());
     this.serveFaults(cluster);
     cluster.serve("syncAcls", () => this.authorizer?.reload());
     if (!cluster.isController) return;
+    cluster.serve("quotaBefore", (a) => this.clientQuotas.beforeRequest(a));
+    cluster.serve("quotaAfter", (a) => this.clientQuotas.afterRequest(a));
     cluster.serve("createTopic", async (a) => {
       return (await this.topicAdmin.autoCreateTopic(a.name)) !== undefined;
     });

@@ -358,6 +358,27 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     { min: 1 },
   ),
   def(
+    "quota.window.num",
+    "int",
+    11,
+    "Samples a client quota's rate is measured over (DescribeClientQuotas/AlterClientQuotas).",
+    { min: 1 },
+  ),
+  def(
+    "quota.window.size.seconds",
+    "int",
+    1,
+    "Length of each client quota sample; a throttle is at most num x size.",
+    { min: 1 },
+  ),
+  def(
+    "tributary.admin.api.token",
+    "password",
+    null,
+    "Bearer token the admin HTTP API requires (--admin-token and TRIBUTARY_ADMIN_TOKEN win); " +
+      "unset: no token.",
+  ),
+  def(
     "tributary.fault.injection.enable",
     "bool",
     false,

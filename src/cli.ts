@@ -37,9 +37,10 @@ const USAGE = `Usage: deno task start [options]
   --log-level LEVEL        debug, info, warn, error (default info)
   --admin-port PORT        serve the admin HTTP API, /metrics and the web console on PORT
                            (off by default; 0 = any free port)
-  --admin-host HOST        bind address of the admin API (default: --host)
+  --admin-host HOST        bind address of the admin API (default: 127.0.0.1, loopback only)
   --admin-token TOKEN      require "Authorization: Bearer TOKEN" on the admin API (all but
-                           /healthz and /readyz); also read from TRIBUTARY_ADMIN_TOKEN
+                           /healthz and /readyz); also read from TRIBUTARY_ADMIN_TOKEN or the
+                           tributary.admin.api.token setting
   --workers N              Deno workers serving connections and owning partitions (default:
                            the number of cores, at most 16; 1 runs everything on the main
                            thread)
@@ -254,6 +255,8 @@ export async function main(args: string[]): Promise<void> {
     }
   }
   if (adminToken !== undefined && adminToken.trim() === "") fail("--admin-token: empty token");
+  /** Whether the admin API asks for a token (the flag, the variable or the setting). */
+  const tokenRequired = adminToken !== undefined || !!settings.get("tributary.admin.api.token");
   if (adminToken !== undefined && adminPort === undefined) {
     log.warn("--admin-token given without --admin-port: the admin API is off");
   }
@@ -304,7 +307,7 @@ export async function main(args: string[]): Promise<void> {
       workers,
       brokerOptions,
       v["log-level"],
-      adminToken !== undefined,
+      tokenRequired,
       removeDevDir,
     );
     return;
@@ -323,7 +326,7 @@ export async function main(args: string[]): Promise<void> {
   }
   keepServingOnErrors();
   if (signals.started(() => broker.close().finally(removeDevDir))) return;
-  announce(broker, broker.admin, adminToken !== undefined, 1);
+  announce(broker, broker.admin, tokenRequired, 1);
 }
 
 /**

@@ -12,7 +12,7 @@
 import { bufferPool } from "./buffer_pool.ts";
 import { CloseConnection } from "./close_connection.ts";
 import type { IdleExpiryManager } from "./idle_expiry.ts";
-import type { KafkaApis } from "./kafka_apis.ts";
+import type { HandledRequest, KafkaApis } from "./kafka_apis.ts";
 import { errText, log } from "./log.ts";
 import { releaseFreshRead } from "./partition_ops.ts";
 import type { RequestBudget } from "./request_budget.ts";
@@ -28,7 +28,7 @@ export interface ConnectionHost {
   /** The broker is shutting down: requests cut short are expected. */
   readonly isClosing: boolean;
   /** Request handling: decode, dispatch, encode. */
-  readonly apis: Pick<KafkaApis, "handle" | "frameReusable">;
+  readonly apis: Pick<KafkaApis, "handleClient" | "frameReusable">;
   connectionClosed(c: Connection): void;
 }
 
@@ -78,6 +78,10 @@ export class Connection {
   private budgetHeld = 0;
   /** Gives up a wait for budget when the connection closes meanwhile. */
   private budgetWait: (() => void) | null = null;
+  /** Until when the connection is muted by a client quota's throttle (KIP-219). */
+  private mutedUntil = 0;
+  /** Ends a mute early when the connection closes. */
+  private muteWake: (() => void) | null = null;
 
   constructor(private readonly conn: Deno.TcpConn, private readonly host: ConnectionHost) {
     const a = conn.remoteAddr as Deno.NetAddr;
@@ -93,6 +97,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.budgetWait?.();
+    this.muteWake?.();
     try {
       this.conn.close();
     } catch {
@@ -129,6 +134,12 @@ export class Connection {
           await written;
           if (failure !== null) break;
         }
+        // A throttled client's next request waits out the throttle its response gave.
+        await this.unmuted();
+        if (this.closed) {
+          this.frameDone(slab, false, frame.length);
+          break;
+        }
         if (produce) producesInFlight++;
         else othersInFlight++;
         const handled = this.handle(frame);
@@ -147,12 +158,16 @@ export class Connection {
         const before = written;
         written = (async () => {
           try {
-            const response = await handled;
+            const { response, throttleMs } = await handled;
             await before;
             if (response && !this.closed) {
               await this.writeAll(response);
               // Fetched segment bytes are written: their buffers may serve again.
               for (const c of response) releaseFreshRead(c.buffer);
+            }
+            // Muted from when the response is sent, as Kafka mutes the channel (KIP-219).
+            if (throttleMs > 0) {
+              this.mutedUntil = Math.max(this.mutedUntil, Date.now() + throttleMs);
             }
           } catch (e) {
             failure ??= e;
@@ -298,9 +313,26 @@ export class Connection {
     }
   }
 
-  /** Decodes, dispatches and encodes one request; null means no response is owed. */
-  private handle(frame: Uint8Array): Promise<Uint8Array[] | null> {
-    return this.host.apis.handle(frame, this.remote, this.id, true, this.session);
+  /** Decodes, dispatches and encodes one request, under the client's quotas. */
+  private handle(frame: Uint8Array): Promise<HandledRequest> {
+    return this.host.apis.handleClient(frame, this.remote, this.id, this.session);
+  }
+
+  /** Resolves once the connection is no longer muted (or has closed). */
+  private async unmuted(): Promise<void> {
+    const ms = this.mutedUntil - Date.now();
+    if (ms <= 0 || this.closed) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.muteWake = null;
+        resolve();
+      }, ms);
+      this.muteWake = () => {
+        clearTimeout(timer);
+        this.muteWake = null;
+        resolve();
+      };
+    });
   }
 
   private async writeAll(chunks: Uint8Array[]): Promise<void> {

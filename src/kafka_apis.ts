@@ -32,6 +32,8 @@ import { type Metrics, responseErrorCodes } from "./metrics.ts";
 import { isFreshRead, markFreshRead, releaseFreshRead } from "./partition_ops.ts";
 import type { HandlerRegistry } from "./registry.ts";
 import type { Session } from "./security/session.ts";
+import { applyClientQuotas } from "./quota/request_throttle.ts";
+import type { ClientQuotaManager, QuotaAccounting } from "./quota/client_quota_manager.ts";
 import type { BrokerServices } from "./services.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
@@ -54,6 +56,16 @@ export interface KafkaApisHost {
   readonly cluster?: WorkerCluster;
   /** Injected faults (src/faults.ts); `active` is false unless one is set. */
   readonly faults: FaultInjector;
+  /** Client quotas; `active` is false unless one is set. */
+  readonly clientQuotas?: ClientQuotaManager;
+  /** Where the quota rates are kept: the manager itself, or worker 0's with workers. */
+  readonly quotaAccounting?: QuotaAccounting;
+}
+
+/** A request's encoded response (null: none is owed) and how long to mute the connection. */
+export interface HandledRequest {
+  response: Uint8Array[] | null;
+  throttleMs: number;
 }
 
 export class KafkaApis {
@@ -81,6 +93,32 @@ export class KafkaApis {
     );
   }
 
+  /**
+   * Handles a client's request frame under its client quotas (src/quota/): the response
+   * carries the throttle time the request earned, and the connection is to be muted for it.
+   * Quotas count the session's principal.
+   */
+  async handleClient(
+    frame: Uint8Array,
+    clientHost: string,
+    connectionId: number,
+    session: Readonly<Session>,
+  ): Promise<HandledRequest> {
+    const from = { clientHost, connectionId, session };
+    const quotas = this.host.clientQuotas;
+    if (!quotas?.active) {
+      return { response: await handleRequestFrame(this.host, frame, from, true), throttleMs: 0 };
+    }
+    return applyClientQuotas(
+      quotas,
+      this.host.quotaAccounting ?? quotas,
+      frame,
+      session.principal,
+      (throttleTimeMs) =>
+        handleRequestFrame(this.host, frame, from, true, undefined, undefined, throttleTimeMs),
+    );
+  }
+
   /** Whether a frame of `apiKey` may be reused once handled (nothing decoded keeps a view). */
   frameReusable(apiKey: number): boolean {
     return this.host.registry.frameReusable(apiKey) || forwardsToController(this.host, apiKey);
@@ -100,6 +138,7 @@ export class KafkaApis {
             false,
             a.fetchSession,
             a.decoded,
+            a.throttleTimeMs,
           );
         } catch (e) {
           if (e instanceof CloseConnection) return { close: e.message, closeLevel: e.level };
@@ -150,6 +189,8 @@ async function handleRequestFrame(
   fetchSession?: FetchSessionView,
   /** The request as the forwarding worker decoded it (it is not decoded again). */
   decoded?: DecodedRequest,
+  /** The throttle time client quotas gave the request, put in its response. */
+  throttleTimeMs = 0,
 ): Promise<Uint8Array[] | null> {
   const r = new Reader(frame);
   let header: RequestHeader;
@@ -180,7 +221,15 @@ async function handleRequestFrame(
   }
   const cluster = host.cluster;
   if (forward && forwardsToController(host, header.apiKey)) {
-    return forwardRequest(host, CONTROLLER_WORKER, frame, from);
+    return forwardRequest(
+      host,
+      CONTROLLER_WORKER,
+      frame,
+      from,
+      undefined,
+      undefined,
+      throttleTimeMs,
+    );
   }
   const flexible = isFlexible(reg.request, header.apiVersion);
   let body: RequestBody;
@@ -241,9 +290,9 @@ async function handleRequestFrame(
         return forwardRequest(host, owner, frame, from, undefined, {
           header,
           body,
-        });
+        }, throttleTimeMs);
       }
-      return forwardSessionFetch(host, owner, header, body, session, from);
+      return forwardSessionFetch(host, owner, header, body, session, from, throttleTimeMs);
     }
   }
   const started = performance.now();
@@ -277,8 +326,17 @@ async function handleRequestFrame(
     performance.now() - started,
   );
   if (!response) return null;
+  if (throttleTimeMs > 0 && hasThrottleTime(reg.response)) {
+    const r = response as { throttleTimeMs?: number };
+    r.throttleTimeMs = Math.max(r.throttleTimeMs ?? 0, throttleTimeMs);
+  }
   const headerV1 = flexible && header.apiKey !== API_VERSIONS_KEY;
   return encodeResponse(header.correlationId, headerV1, reg.response, header.apiVersion, response);
+}
+
+/** Whether a response schema has Kafka's top-level `throttle_time_ms`. */
+function hasThrottleTime(schema: { fields: { name: string }[] }): boolean {
+  return schema.fields.some((f) => f.name === "throttleTimeMs");
 }
 
 /** The answer of a request an injected fault fails (it is not handled). */
@@ -399,6 +457,7 @@ async function forwardRequest(
   from: Requester,
   fetchSession?: FetchSessionView,
   decoded?: DecodedRequest,
+  throttleTimeMs = 0,
 ): Promise<Uint8Array[] | null> {
   const copy = bufferPool.take(frame.length);
   copy.set(frame);
@@ -416,6 +475,7 @@ async function forwardRequest(
         session: { ...from.session },
         fetchSession,
         decoded: sent,
+        throttleTimeMs,
       },
       [copy.buffer as ArrayBuffer],
     );
@@ -442,6 +502,7 @@ async function forwardSessionFetch(
   body: RequestBody,
   session: Extract<FetchContext, { kind: "full" | "incremental" }>,
   from: Requester,
+  throttleTimeMs: number,
 ): Promise<Uint8Array[] | null> {
   const reg = host.registry.get(FETCH_KEY)!;
   const flexible = isFlexible(reg.request, header.apiVersion);
@@ -453,6 +514,7 @@ async function forwardSessionFetch(
     from,
     session.view,
     { header, body },
+    throttleTimeMs,
   );
   const error = session.complete(session.view.result);
   if (!error) return chunks;

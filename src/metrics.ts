@@ -42,6 +42,9 @@ export interface MetricsSnapshot {
   queuedRequestBytesPeak: number;
   /** Authorization denials by `${resourceType}:${operation}` (Kafka's codes). */
   authorizationDenials?: [string, number][];
+  /** Client quota throttling by quota type: time and responses throttled. */
+  throttleTimeMs?: [string, number][];
+  throttledResponses?: [string, number][];
 }
 
 /**
@@ -119,6 +122,10 @@ export class Metrics {
   readonly authorizationDenials: Map<string, number> = new Map();
   connectionsOpen = 0;
   connectionsTotal = 0;
+  /** Throttle time given by client quotas, by quota type (`producer_byte_rate`, ...). */
+  readonly throttleTimeMs = new Map<string, number>();
+  /** Responses throttled by client quotas, by quota type. */
+  readonly throttledResponses = new Map<string, number>();
   /** The request budget whose use is exported (set by the broker). */
   requestBudget?: { used: number; peak: number };
   /** Other workers' request budget use, summed by add(). */
@@ -173,6 +180,12 @@ export class Metrics {
     this.authorizationDenials.set(k, (this.authorizationDenials.get(k) ?? 0) + 1);
   }
 
+  /** A response throttled `ms` by the client quota of `quotaType`. */
+  throttled(quotaType: string, ms: number): void {
+    this.throttleTimeMs.set(quotaType, (this.throttleTimeMs.get(quotaType) ?? 0) + ms);
+    this.throttledResponses.set(quotaType, (this.throttledResponses.get(quotaType) ?? 0) + 1);
+  }
+
   fetched(topic: string, bytes: number): void {
     this.topicBytesOut.set(topic, (this.topicBytesOut.get(topic) ?? 0) + bytes);
   }
@@ -195,6 +208,8 @@ export class Metrics {
       queuedRequestBytes: this.queuedRequestBytes,
       queuedRequestBytesPeak: this.queuedRequestBytesPeak,
       authorizationDenials: [...this.authorizationDenials],
+      throttleTimeMs: [...this.throttleTimeMs],
+      throttledResponses: [...this.throttledResponses],
     };
   }
 
@@ -217,6 +232,8 @@ export class Metrics {
     sum(this.topicRecordsIn, s.topicRecordsIn);
     sum(this.topicBytesOut, s.topicBytesOut);
     sum(this.authorizationDenials, s.authorizationDenials ?? []);
+    sum(this.throttleTimeMs, s.throttleTimeMs ?? []);
+    sum(this.throttledResponses, s.throttledResponses ?? []);
     for (const [k, h] of s.latency) {
       let mine = this.latency.get(k);
       if (!mine) this.latency.set(k, mine = new Histogram());

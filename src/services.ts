@@ -18,6 +18,8 @@ import type {
   PartitionOpResult,
 } from "./partition_ops.ts";
 import type { AuthorizerApi } from "./security/authorizer.ts";
+import type { AlterationResult, QuotaAlteration } from "./quota/client_quota_manager.ts";
+import type { QuotaEntry, QuotaFilterComponent } from "./quota/client_quotas.ts";
 import type { TransactionCoordinator } from "./txn/mod.ts";
 
 /** A partition a fetch waits on: topic, partition, the high watermark its last read saw. */
@@ -104,6 +106,14 @@ export interface DynamicConfigApi {
   ): void;
 }
 
+/** The client quota table (DescribeClientQuotas, AlterClientQuotas). */
+export interface ClientQuotaApi {
+  /** Throws QuotaError for a filter Kafka refuses. */
+  describe(components: QuotaFilterComponent[], strict: boolean): QuotaEntry[];
+  /** Resolves once the valid alterations are durable and every worker enforces them. */
+  alter(alterations: QuotaAlteration[], validateOnly: boolean): Promise<AlterationResult[]>;
+}
+
 /** One ApiVersions entry. */
 export interface ApiVersionRange {
   apiKey: number;
@@ -122,6 +132,7 @@ export interface BrokerServices {
   readonly transactions: TransactionCoordinator;
   /** Which broker leads each partition (all of them, on a single broker). */
   readonly leadership: Leadership;
+  readonly clientQuotas: ClientQuotaApi;
   readonly config: BrokerConfig;
   readonly metrics: Metrics;
   /** The ACL authorizer (allow-all without `authorizer.class.name`). */

@@ -66,6 +66,8 @@ const APIS = [
   "DeleteGroups",
   "IncrementalAlterConfigs",
   "OffsetDelete",
+  "DescribeClientQuotas",
+  "AlterClientQuotas",
   "DescribeCluster",
   "DescribeProducers",
   "DescribeTransactions",

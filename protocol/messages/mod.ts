@@ -195,6 +195,24 @@ export type {
   OffsetDeleteResponsePartition,
   OffsetDeleteResponseTopic,
 } from "./offset_delete.ts";
+export {
+  DescribeClientQuotasRequest,
+  DescribeClientQuotasResponse,
+} from "./describe_client_quotas.ts";
+export type {
+  DescribeClientQuotasRequestComponentData,
+  DescribeClientQuotasResponseEntityData,
+  DescribeClientQuotasResponseEntryData,
+  DescribeClientQuotasResponseValueData,
+} from "./describe_client_quotas.ts";
+export { AlterClientQuotasRequest, AlterClientQuotasResponse } from "./alter_client_quotas.ts";
+export type {
+  AlterClientQuotasRequestEntityData,
+  AlterClientQuotasRequestEntryData,
+  AlterClientQuotasRequestOpData,
+  AlterClientQuotasResponseEntityData,
+  AlterClientQuotasResponseEntryData,
+} from "./alter_client_quotas.ts";
 export { DescribeClusterRequest, DescribeClusterResponse } from "./describe_cluster.ts";
 export type { DescribeClusterBroker } from "./describe_cluster.ts";
 export { DescribeProducersRequest, DescribeProducersResponse } from "./describe_producers.ts";

@@ -165,6 +165,22 @@ export async function renderPrometheus(
     "Request bytes buffered for requests being read or handled (queued.max.request.bytes).",
   );
   w.sample("tributary_queued_request_bytes", {}, m.queuedRequestBytes);
+  w.family(
+    "tributary_quota_throttle_time_ms_total",
+    "counter",
+    "Milliseconds of throttle time given by client quotas, by quota type.",
+  );
+  for (const [type, ms] of [...m.throttleTimeMs].sort()) {
+    w.sample("tributary_quota_throttle_time_ms_total", { quota_type: type }, ms);
+  }
+  w.family(
+    "tributary_quota_throttled_responses_total",
+    "counter",
+    "Responses throttled by client quotas, by quota type.",
+  );
+  for (const [type, n] of [...m.throttledResponses].sort()) {
+    w.sample("tributary_quota_throttled_responses_total", { quota_type: type }, n);
+  }
 
   // ---- per topic traffic --------------------------------------------------------------
   const sorted = (map: Map<string, number>) =>

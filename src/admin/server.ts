@@ -21,7 +21,19 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
+/** Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);
+}
+
 export function startAdminServer(broker: AdminHost, opts: AdminServerOptions): AdminServer {
+  if (!opts.token && !isLoopback(opts.hostname)) {
+    log.warn(
+      `admin API serves ${opts.hostname}, not only loopback, without a token: anyone who ` +
+        `reaches it can change this broker (set --admin-token or tributary.admin.api.token)`,
+    );
+  }
   const app = createAdminApp(broker, { token: opts.token });
   const server = Deno.serve({
     hostname: opts.hostname,

@@ -2,6 +2,7 @@
 import type { AnyApiRegistration, HandlerRegistry } from "../registry.ts";
 import { addOffsetsToTxn } from "./add_offsets_to_txn.ts";
 import { addPartitionsToTxn } from "./add_partitions_to_txn.ts";
+import { alterClientQuotas } from "./alter_client_quotas.ts";
 import { alterConfigs } from "./alter_configs.ts";
 import { apiVersions } from "./api_versions.ts";
 import { consumerGroupDescribe } from "./consumer_group_describe.ts";
@@ -14,6 +15,7 @@ import { deleteGroups } from "./delete_groups.ts";
 import { deleteRecords } from "./delete_records.ts";
 import { deleteTopics } from "./delete_topics.ts";
 import { describeAcls } from "./describe_acls.ts";
+import { describeClientQuotas } from "./describe_client_quotas.ts";
 import { describeCluster } from "./describe_cluster.ts";
 import { describeConfigs } from "./describe_configs.ts";
 import { describeGroups } from "./describe_groups.ts";
@@ -88,6 +90,9 @@ export const HANDLERS: AnyApiRegistration[] = [
   describeAcls,
   createAcls,
   deleteAcls,
+  // client quotas (src/quota/)
+  describeClientQuotas,
+  alterClientQuotas,
 ];
 
 export function registerHandlers(registry: HandlerRegistry): void {

@@ -79,7 +79,7 @@ function isBinding(a: unknown): a is AclBinding {
     typeof r.permissionType === "number";
 }
 
-/** ACLs in memory, for tests. */
+/** ACLs in memory: tests, and memory storage (nothing written). */
 export class MemoryAclStore implements AclStore {
   private acls: AclBinding[] = [];
   load(): Promise<AclBinding[]> {

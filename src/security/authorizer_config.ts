@@ -7,7 +7,7 @@
 import type { BrokerConfig } from "../config.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Propagation } from "../workers/propagation.ts";
-import { FileAclStore } from "./acl_store.ts";
+import { type AclStore, FileAclStore, MemoryAclStore } from "./acl_store.ts";
 import { ALLOW_ALL_AUTHORIZER, parseSuperUsers, StandardAuthorizer } from "./authorizer.ts";
 
 export { ALLOW_ALL_AUTHORIZER, StandardAuthorizer };
@@ -19,12 +19,14 @@ export { ALLOW_ALL_AUTHORIZER, StandardAuthorizer };
  */
 export function authorizerFor(
   config: BrokerConfig,
-  dataDir: string,
+  /** null: memory storage, nothing is written (the ACLs last as long as the broker). */
+  dataDir: string | null,
   metrics: Metrics,
   propagation: Propagation,
 ): StandardAuthorizer | undefined {
   if (config.str("authorizer.class.name") === "") return undefined;
-  return new StandardAuthorizer(new FileAclStore(dataDir), {
+  const store: AclStore = dataDir === null ? new MemoryAclStore() : new FileAclStore(dataDir);
+  return new StandardAuthorizer(store, {
     superUsers: parseSuperUsers(config.str("super.users")),
     allowEveryoneIfNoAclFound: config.bool("allow.everyone.if.no.acl.found"),
     onDenied: (type, op) => metrics.authorizationDenied(type, op),

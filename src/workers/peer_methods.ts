@@ -4,6 +4,7 @@
  * wrong argument fails the type check instead of a worker at run time. Arguments and results
  * are structured-cloned between threads (buffers named in a Transfer are handed over).
  */
+import type { AfterRequest, BeforeRequest, QuotaCharge } from "../quota/client_quota_manager.ts";
 import type { RequestHeader } from "../../protocol/headers.ts";
 import type { MetricsSnapshot } from "../metrics.ts";
 import type { FetchSessionView } from "../fetch_session.ts";
@@ -53,6 +54,8 @@ export interface ForwardedRequest {
   fetchSession?: FetchSessionView;
   /** The request as the sender decoded it; its byte fields view `frame`. */
   decoded?: DecodedRequest;
+  /** The throttle time the sender's client quotas gave the request (for its response). */
+  throttleTimeMs?: number;
 }
 
 /** The forwarded request's encoded response, or why the connection must close. */
@@ -99,6 +102,12 @@ export interface PeerMethods {
   syncBrokerConfigs: { args: null; result: void };
   /** Re-read the ACLs. */
   syncAcls: { args: null; result: void };
+  /** Re-read the client quota table (src/quota/quota_store.ts). */
+  syncClientQuotas: { args: null; result: void };
+  /** Controller only: a request's client quota charge before it is handled. */
+  quotaBefore: { args: BeforeRequest; result: QuotaCharge };
+  /** Controller only: a request's client quota charge once handled. */
+  quotaAfter: { args: AfterRequest; result: QuotaCharge };
   /** Close a deleted topic's partitions. */
   dropTopic: { args: { name: string }; result: void };
   stats: { args: null; result: WorkerStats };

@@ -10,8 +10,10 @@ export class Propagation {
 
   constructor(private readonly cluster?: WorkerCluster) {}
 
-  /** Tells the other workers to re-read the catalogue, the broker configs or the ACLs, in order. */
-  propagate(method: "syncCatalogue" | "syncBrokerConfigs" | "syncAcls"): void {
+  /** Tells the other workers to re-read the catalogue, broker configs, ACLs or client quotas, in order. */
+  propagate(
+    method: "syncCatalogue" | "syncBrokerConfigs" | "syncAcls" | "syncClientQuotas",
+  ): void {
     const cluster = this.cluster;
     if (!cluster) return;
     this.chain = this.chain.then(() => cluster.broadcast(method));

@@ -88,7 +88,9 @@ export class WorkerCluster {
    * Calls `method` on every other worker and waits for all. A worker that is down is skipped:
    * it reads the current state from disk when it starts again.
    */
-  async broadcast<M extends "syncCatalogue" | "syncBrokerConfigs" | "syncAcls" | "dropTopic">(
+  async broadcast<
+    M extends "syncCatalogue" | "syncBrokerConfigs" | "syncAcls" | "syncClientQuotas" | "dropTopic",
+  >(
     method: M,
     ...rest: PeerArgs<M> extends null ? [] : [PeerArgs<M>]
   ): Promise<void> {
