@@ -45,6 +45,15 @@ import { bufferPool } from "./buffer_pool.ts";
 import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
+import { ClusterNode } from "./cluster/cluster_node.ts";
+import { EtcdMetadataStore } from "./cluster/etcd_store.ts";
+import type { MetadataStore } from "./cluster/metadata_store.ts";
+import {
+  ClusterLeadership,
+  type PartitionLeadership,
+  SingleBrokerLeadership,
+} from "./cluster/partition_leadership.ts";
+import { readMetaClusterId } from "../storage/partition_metadata.ts";
 
 export interface BrokerOptions {
   /** Bind address (default `::`, IPv4 and IPv6, where the host has IPv6; else 0.0.0.0). */
@@ -75,6 +84,26 @@ export interface BrokerOptions {
   statusIntervalMs?: number;
   /** Called once storage is open, before coordinators load (the supervisor starts the rest). */
   onStorageOpen?: () => void;
+  /**
+   * The cluster metadata store, for brokers of one process sharing an in-memory one
+   * (startCluster); otherwise `etcd.endpoints` makes the broker a cluster member over etcd.
+   */
+  metadataStore?: MetadataStore;
+}
+
+/** The cluster metadata store the settings ask for, or null for a broker on its own. */
+function metadataStoreFor(options: BrokerOptions, config: BrokerConfig): MetadataStore | null {
+  if (options.metadataStore) return options.metadataStore;
+  const endpoints = config.get("etcd.endpoints") as string | null;
+  if (!endpoints) return null;
+  if (options.cluster) {
+    throw new ConfigError("etcd.endpoints", "a cluster member runs with one worker (--workers 1)");
+  }
+  return new EtcdMetadataStore({
+    endpoints: endpoints.split(","),
+    prefix: config.str("etcd.prefix"),
+    requestTimeoutMs: config.int("etcd.request.timeout.ms"),
+  });
 }
 
 /** The data directory: `dataDir`, else `log.dirs`, else `log.dir`, else ./data. */
@@ -152,6 +181,8 @@ export class Broker {
   readonly metadataCache: MetadataCache;
   /** What request handlers may use (src/services.ts), instead of this object. */
   readonly services: BrokerServices;
+  /** Who leads what: this broker everything, or the cluster's metadata. */
+  readonly leadership: PartitionLeadership;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -159,6 +190,8 @@ export class Broker {
     readonly dataDir: string,
     private readonly producerIdManager: ProducerIdManager | null,
     cluster: WorkerCluster | undefined,
+    /** Membership of a multi-broker cluster; undefined for a broker on its own. */
+    readonly clusterNode?: ClusterNode,
   ) {
     this.cluster = cluster;
     registerHandlers(this.registry);
@@ -188,7 +221,22 @@ export class Broker {
     });
     this.propagation = new Propagation(cluster);
     this.replicaManager = new ReplicaManager(logs, config, dataDir, cluster);
-    this.topicAdmin = new TopicAdmin(config, logs, this.metrics, this.propagation, cluster);
+    this.topicAdmin = new TopicAdmin(
+      config,
+      logs,
+      this.metrics,
+      this.propagation,
+      cluster,
+      clusterNode,
+    );
+    this.leadership = clusterNode ? new ClusterLeadership(clusterNode) : new SingleBrokerLeadership(
+      () => ({
+        nodeId: config.nodeId,
+        host: this.advertisedHost,
+        port: this.advertisedPort,
+        rack: (config.get("broker.rack") as string | null) ?? null,
+      }),
+    );
     this.dynamicConfig = new DynamicConfig(config, logs, dataDir, this.propagation);
     // What the coordinators' logs and marker writer need of the broker.
     const host = {
@@ -248,6 +296,7 @@ export class Broker {
     this.services = {
       replicaManager: this.replicaManager,
       metadataCache: this.metadataCache,
+      leadership: this.leadership,
       topicAdmin: this.topicAdmin,
       dynamicConfig: this.dynamicConfig,
       groups: this.groups,
@@ -322,10 +371,36 @@ export class Broker {
     const cluster = options.cluster;
     const controller = !cluster || cluster.isController;
     loadDynamicBrokerConfigs(config, dataDir);
+    const store = metadataStoreFor(options, config);
+    let clusterNode: ClusterNode | undefined;
+    let clusterId: string | undefined;
+    let snapshotRevision = 0;
+    if (store) {
+      clusterNode = new ClusterNode(store, {
+        nodeId: config.nodeId,
+        rack: (config.get("broker.rack") as string | null) ?? null,
+        sessionTimeoutMs: config.int("broker.session.timeout.ms"),
+        heartbeatIntervalMs: config.int("broker.heartbeat.interval.ms"),
+      });
+      try {
+        clusterId = await clusterNode.resolveClusterId(readMetaClusterId(`${dataDir}/meta`));
+        snapshotRevision = await clusterNode.loadSnapshot();
+      } catch (e) {
+        await clusterNode.close();
+        throw e;
+      }
+    }
     const remoteStorage = remoteStorageFor(config, dataDir);
     if (remoteStorage && controller) log.info(`tiered storage in ${remoteStorage.description}`);
+    const node = clusterNode;
+    const owns = node
+      ? (t: string, p: number) => node.cache.hostsReplica(t, p)
+      : cluster
+      ? (t: string, p: number) => cluster.owns(t, p)
+      : undefined;
     const logs = await LogManager.open(dataDir, {
       nodeId: config.nodeId,
+      clusterId,
       logConfigFor: (overrides) => logConfigFor(config, overrides),
       decompress: (codec, data) => decompress(codec, data),
       remoteStorage,
@@ -337,23 +412,24 @@ export class Broker {
       },
       retentionCheckIntervalMs: config.int("log.retention.check.interval.ms"),
       onError: (m) => log.warn(m),
-      owns: cluster ? (t, p) => cluster.owns(t, p) : undefined,
+      owns,
       catalogueWriter: controller,
       checkpointSuffix: controller ? "" : `.w${cluster!.index}`,
     });
-    if (controller) {
-      try {
-        await checkInternalTopics(logs, config, (m) => log.warn(m));
-      } catch (e) {
-        await logs.close();
-        throw e;
-      }
+    try {
+      // A cluster member's catalogue is the cluster's; internal topics are checked alone.
+      if (node) await node.attach(logs, snapshotRevision);
+      else if (controller) await checkInternalTopics(logs, config, (m) => log.warn(m));
+    } catch (e) {
+      await node?.close();
+      await logs.close();
+      throw e;
     }
     options.onStorageOpen?.();
     const producerIds = controller ? await ProducerIdManager.open(dataDir) : null;
     // Consumers' reads come from the buffer pool and go back once written to the socket.
     setReadBufferAllocator((n) => bufferPool.take(n));
-    const broker = new Broker(config, logs, dataDir, producerIds, cluster);
+    const broker = new Broker(config, logs, dataDir, producerIds, cluster, node);
     broker.host = options.host ?? defaultBindHost();
     if (cluster) broker.serveWorkers(cluster);
     try {
@@ -371,6 +447,7 @@ export class Broker {
     } catch (e) {
       broker.groups.close();
       await broker.transactions.close();
+      await node?.close();
       await logs.close();
       throw e;
     }
@@ -390,6 +467,18 @@ export class Broker {
       } catch (e) {
         broker.listener?.close();
         broker.groups.close();
+        await logs.close();
+        throw e;
+      }
+    }
+    if (node) {
+      try {
+        await node.register({ host: broker.advertisedHost, port: broker.advertisedPort });
+      } catch (e) {
+        broker.listener.close();
+        broker.groups.close();
+        await broker.transactions.close();
+        await node.close();
         await logs.close();
         throw e;
       }
@@ -495,6 +584,8 @@ export class Broker {
       if (this.flushTimer !== undefined) clearInterval(this.flushTimer);
       this.idleConnections.stop();
       this.groups.close();
+      // Leaving first: the controller moves this broker's partitions at once.
+      await this.clusterNode?.close();
       await this.socketServer.close();
       try {
         await this.transactions.close();

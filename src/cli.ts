@@ -21,6 +21,8 @@ import { log, setLogLevel } from "./log.ts";
 import { LogDirLockedError } from "../storage/log_dir_lock.ts";
 import { StartError, Supervisor } from "./workers/supervisor.ts";
 import type { WorkerInfo } from "./workers/worker_main.ts";
+import { DuplicateNodeIdError, InconsistentClusterIdError } from "./cluster/cluster_node.ts";
+import { MetadataStoreError } from "./cluster/metadata_store.ts";
 
 const USAGE = `Usage: deno task start [options]
 
@@ -253,6 +255,13 @@ export async function main(args: string[]): Promise<void> {
     }
     workers = Number(v.workers);
   }
+  if (settings.get("etcd.endpoints") && workers > 1) {
+    // A cluster member keeps its catalogue in step with etcd from one place for now.
+    if (v.workers !== undefined) {
+      fail("--workers: a cluster member (etcd.endpoints) runs one worker");
+    }
+    workers = 1;
+  }
   const bindHost = host ?? defaultBindHost();
   dataDir ??= userPath(settings.get("log.dirs") ?? settings.get("log.dir") ?? "./data");
   // Made only now that the settings are valid: a refused start leaves no temp dir behind.
@@ -300,6 +309,10 @@ export async function main(args: string[]): Promise<void> {
     const problem = startProblem(e, bindHost, port, adminPort, dataDir);
     if (problem) fail(problem);
     if (e instanceof LogDirLockedError) fail(e.message);
+    if (e instanceof InconsistentClusterIdError || e instanceof DuplicateNodeIdError) {
+      fail(e.message);
+    }
+    if (e instanceof MetadataStoreError) fail(`cluster metadata store: ${e.message}`);
     fail(`failed to start: ${e instanceof Error ? e.stack : e}`);
   }
   keepServingOnErrors();

@@ -70,6 +70,8 @@ export type TopicConfigValue = string | number | boolean | null;
 export interface LogManagerOptions {
   /** node.id to record on first start; must match meta.properties afterwards. */
   nodeId?: number;
+  /** The cluster id to record on first start (a cluster member's, from the metadata store). */
+  clusterId?: string;
   /** Broker-wide defaults that topic overrides are applied to. */
   defaultConfig?: Partial<LogConfig>;
   /**
@@ -186,7 +188,7 @@ export class LogManager {
   static async open(dataDir: string, opts: LogManagerOptions = {}): Promise<LogManager> {
     const metaDir = `${dataDir}/${META_DIR}`;
     mkdirSync(metaDir, { recursive: true });
-    const { clusterId, nodeId } = loadMetaProperties(metaDir, opts.nodeId);
+    const { clusterId, nodeId } = loadMetaProperties(metaDir, opts.nodeId, opts.clusterId);
     const lm = new LogManager(
       dataDir,
       clusterId,

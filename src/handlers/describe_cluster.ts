@@ -1,6 +1,7 @@
 /**
  * DescribeCluster (key 60), v0–1.
- * Behaviour: this single broker is the whole cluster and its controller.
+ * Behaviour: every live broker (alone: this one) and the controller's id (alone: this
+ * broker; in a cluster the elected one, -1 while none is).
  * Version notes: v1 adds endpointType (1 = brokers); controller endpoints are not served.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -33,13 +34,13 @@ export const describeCluster = defineApi({
       errorMessage: null,
       endpointType: 1,
       clusterId: services.metadataCache.clusterId,
-      controllerId: services.metadataCache.nodeId,
-      brokers: [{
-        brokerId: services.metadataCache.nodeId,
-        host: services.metadataCache.advertisedHost,
-        port: services.metadataCache.advertisedPort,
-        rack: null,
-      }],
+      controllerId: services.leadership.controllerId,
+      brokers: services.leadership.brokers().map((b) => ({
+        brokerId: b.nodeId,
+        host: b.host,
+        port: b.port,
+        rack: b.rack,
+      })),
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
         ? ALL_CLUSTER_OPERATIONS
         : OPERATIONS_NOT_REQUESTED,

@@ -26,7 +26,10 @@
  * transactions.
  * Fetch sessions (KIP-227, v7+) are resolved before the handler runs (src/fetch_session.ts):
  * it sees every partition to read, and finishFetchSession trims an incremental answer.
- * v9+ current leader epoch: above ours (0) → UNKNOWN_LEADER_EPOCH. v13+ topics by id
+ * A partition this broker does not lead gets NOT_LEADER_OR_FOLLOWER (LEADER_NOT_AVAILABLE
+ * while none does), with the current leader (v12+) and its endpoint (v16+, KIP-951).
+ * v9+ current leader epoch: older than the partition's → FENCED_LEADER_EPOCH, newer →
+ * UNKNOWN_LEADER_EPOCH (alone, every partition is at epoch 0). v13+ topics by id
  * (unknown → UNKNOWN_TOPIC_ID). v12+ flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -42,6 +45,7 @@ import { topicConfigValue } from "../config.ts";
 import { releaseFreshRead } from "../partition_ops.ts";
 import { defineApi } from "../registry.ts";
 import { finishFetchSession } from "../fetch_session.ts";
+import { LeaderHints, wantsLeaderHint } from "./leader_hints.ts";
 import { errorCodeOf } from "./util.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -62,6 +66,7 @@ function resolve(
   services: BrokerServices,
   req: FetchRequest,
   apiVersion: number,
+  hints: LeaderHints,
 ): { targets: Target[]; responses: FetchableTopicResponse[] } {
   const targets: Target[] = [];
   const responses: FetchableTopicResponse[] = [];
@@ -89,8 +94,16 @@ function resolve(
           : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         continue;
       }
-      if (fp.currentLeaderEpoch > 0) {
-        out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+      const notServed = services.leadership.leaderError(
+        t.name,
+        fp.partition,
+        apiVersion >= 9 ? fp.currentLeaderEpoch : -1,
+      );
+      if (notServed !== 0) {
+        out.errorCode = notServed;
+        if (apiVersion >= 12 && wantsLeaderHint(notServed)) {
+          out.currentLeader = hints.hint(t.name, fp.partition);
+        }
         continue;
       }
       // Down-conversion may be turned off per topic; old consumers are then refused.
@@ -188,7 +201,8 @@ export const fetch = defineApi({
   request: FetchRequest,
   response: FetchResponse,
   handler: async (req, { services, apiVersion }) => {
-    const { targets, responses } = resolve(services, req, apiVersion);
+    const hints = new LeaderHints(services);
+    const { targets, responses } = resolve(services, req, apiVersion, hints);
     // The broker's fetch.max.bytes caps what a request may ask for, as Kafka does.
     const maxBytes = Math.min(
       apiVersion >= 3 ? Math.max(0, req.maxBytes) : 0x7fffffff,
@@ -216,6 +230,12 @@ export const fetch = defineApi({
       if (t.out.records.length) services.metrics.fetched(t.topic, t.out.records.length);
     }
     const sessionId = finishFetchSession(req, responses);
-    return { throttleTimeMs: 0, errorCode: 0, sessionId, responses };
+    return {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      sessionId,
+      responses,
+      nodeEndpoints: apiVersion >= 16 ? hints.endpoints() : [],
+    };
   },
 });
