@@ -255,8 +255,15 @@ export class ClusterNode {
     }
     this.lease = lease;
     this.registered = true;
-    this.keepAliveHandle = this.store.keepAlive(lease, (e) => this.onLeaseLost(e.message));
+    this.keepAliveHandle = this.renew(lease);
     return null;
+  }
+
+  /** Renews the registration lease every `broker.heartbeat.interval.ms`. */
+  private renew(lease: Lease): KeepAliveHandle {
+    return this.store.keepAlive(lease, (e) => this.onLeaseLost(e.message), {
+      intervalMs: this.settings.heartbeatIntervalMs,
+    });
   }
 
   /**
@@ -272,10 +279,7 @@ export class ClusterNode {
         const kv = await this.store.get(brokerKey(this.nodeId));
         if (kv && kv.lease === this.lease?.id) {
           // Still ours (the store was away and kept it): renew again.
-          this.keepAliveHandle = this.store.keepAlive(
-            this.lease!,
-            (e) => this.onLeaseLost(e.message),
-          );
+          this.keepAliveHandle = this.renew(this.lease!);
           return;
         }
         this.registered = false;

@@ -22,7 +22,7 @@ import {
   topicKey,
   type TopicRecord,
 } from "./cluster_records.ts";
-import type { Compare, LeaseId, MetadataStore, TxnOp } from "./metadata_store.ts";
+import type { Compare, KeyValue, LeaseId, MetadataStore, TxnOp } from "./metadata_store.ts";
 import { valueText } from "./metadata_store.ts";
 import { assignReplicas } from "./replica_assignment.ts";
 
@@ -142,7 +142,9 @@ export class ClusterController {
             { key, target: "modRevision", result: "equal", modRevision: entry.modRevision },
           ],
           success: [{ put: { key, value: JSON.stringify(next) } }],
+          failure: [{ get: { key: CONTROLLER_KEY } }],
         });
+        if (!r.succeeded && this.deposed(r.responses[0]?.kvs?.[0])) return;
         if (r.succeeded) {
           log.info(
             `controller: ${topic}-${p} leader ${s.leader} -> ${leader} (leader epoch ${next.leaderEpoch})`,
@@ -173,9 +175,10 @@ export class ClusterController {
         { key: topicKey(name), target: "createRevision", result: "equal", createRevision: 0 },
       ],
       success: ops,
+      failure: [{ get: { key: CONTROLLER_KEY } }],
     });
     if (!r.succeeded) {
-      if (!this.isActive) throw this.notController();
+      if (this.deposed(r.responses[0]?.kvs?.[0])) throw this.notController();
       throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
     }
     return { record, revision: r.revision };
@@ -194,8 +197,9 @@ export class ClusterController {
         { delete: { key: topicKey(name) } },
         { delete: { key: partitionsPrefix(name), prefix: true } },
       ],
+      failure: [{ get: { key: CONTROLLER_KEY } }],
     });
-    if (!r.succeeded) throw this.retry(name);
+    if (!r.succeeded) throw this.retry(name, r.responses[0]?.kvs?.[0]);
     return r.revision;
   }
 
@@ -222,8 +226,9 @@ export class ClusterController {
         { key: topicKey(name), target: "modRevision", result: "equal", modRevision: t.modRevision },
       ],
       success: ops,
+      failure: [{ get: { key: CONTROLLER_KEY } }],
     });
-    if (!r.succeeded) throw this.retry(name);
+    if (!r.succeeded) throw this.retry(name, r.responses[0]?.kvs?.[0]);
     return r.revision;
   }
 
@@ -242,15 +247,31 @@ export class ClusterController {
         { key: topicKey(name), target: "modRevision", result: "equal", modRevision: t.modRevision },
       ],
       success: [{ put: { key: topicKey(name), value: JSON.stringify(record) } }],
+      failure: [{ get: { key: CONTROLLER_KEY } }],
     });
-    if (!r.succeeded) throw this.retry(name);
+    if (!r.succeeded) throw this.retry(name, r.responses[0]?.kvs?.[0]);
     return r.revision;
   }
 
   /** A write lost a race (another change, or this broker lost the office): the client retries. */
-  private retry(name: string): KafkaError {
-    if (!this.isActive) return this.notController();
+  private retry(name: string, controllerKv: KeyValue | undefined): KafkaError {
+    if (this.deposed(controllerKv)) return this.notController();
     return new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `topic ${name} changed meanwhile; retry`);
+  }
+
+  /**
+   * Whether the controller key, as a failed write read it back, is no longer this election's:
+   * then this broker has been deposed (its lease lapsed, another was elected) and resigns.
+   */
+  private deposed(controllerKv: KeyValue | undefined): boolean {
+    if (controllerKv?.modRevision === this.electedAt && this.electedAt !== 0) return false;
+    this.resign();
+    return true;
+  }
+
+  /** Resolves once the leadership changes under way are written. */
+  async idle(): Promise<void> {
+    while (this.reconciling) await this.reconciling;
   }
 
   /** Stops acting as controller (lease lost, or closing). */
