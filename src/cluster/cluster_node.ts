@@ -87,14 +87,13 @@ export class ClusterNode {
   }
 
   /**
-   * The cluster id: created in the store by the first broker (from its data directory's id
-   * when it has one), adopted by the others. A data directory of another cluster refuses.
+   * The cluster id: created in the store by the first broker, adopted by the others (Kafka's
+   * getOrGenerateClusterId). A data directory that already belongs to a cluster must belong to
+   * this one.
    */
   async resolveClusterId(local: string | null): Promise<string> {
-    const r = await this.store.createIfAbsent(CLUSTER_ID_KEY, local ?? randomUuid());
-    const id = r.succeeded
-      ? (local ?? valueText((await this.store.get(CLUSTER_ID_KEY))!))
-      : valueText(r.current!);
+    const r = await this.store.createIfAbsent(CLUSTER_ID_KEY, randomUuid());
+    const id = valueText(r.succeeded ? (await this.store.get(CLUSTER_ID_KEY))! : r.current!);
     if (local !== null && local !== id) throw new InconsistentClusterIdError(id, local);
     return id;
   }

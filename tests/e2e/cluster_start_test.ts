@@ -1,0 +1,116 @@
+/**
+ * Cluster start-up: startCluster (three brokers in one process over the in-memory metadata
+ * store) serving a topic spread over them to kafkajs; and the refusals of a broker process
+ * whose data directory belongs to another cluster (InconsistentClusterIdException) or whose
+ * node id a live broker holds, each exiting 2 with the reason.
+ */
+import assert from "node:assert/strict";
+import { Kafka, logLevel } from "kafkajs";
+import { startCluster } from "../../mod.ts";
+import { BrokerProcess, decoder, kcat, run } from "../support/helpers.ts";
+import { startEtcd } from "../support/etcd.ts";
+
+Deno.test({
+  name: "startCluster: 3 brokers in one process, a topic over all of them, kafkajs",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using cluster = await startCluster({ brokers: 3, logLevel: "warn" });
+    assert.equal(cluster.brokers.length, 3);
+    const kafka = new Kafka({
+      clientId: "start-cluster-test",
+      brokers: [cluster.brokers[2].address],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 8, initialRetryTime: 100 },
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: "embedded", numPartitions: 6 }] });
+      const md = await admin.fetchTopicMetadata({ topics: ["embedded"] });
+      const leaders = md.topics[0].partitions.map((p) => p.leader).sort();
+      assert.deepEqual(leaders, [1, 1, 2, 2, 3, 3]);
+      const described = await admin.describeCluster();
+      assert.deepEqual(described.brokers.map((b) => b.nodeId).sort(), [1, 2, 3]);
+      assert.ok([1, 2, 3].includes(described.controller!));
+    } finally {
+      await admin.disconnect();
+    }
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      for (let p = 0; p < 6; p++) {
+        const [r] = await producer.send({
+          topic: "embedded",
+          messages: [{ value: `v${p}`, partition: p }],
+        });
+        assert.equal(r.errorCode, 0);
+        assert.equal(r.baseOffset, "0");
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    for (let p = 0; p < 6; p++) {
+      const out = decoder.decode(
+        await kcat(cluster.bootstrap, ["-C", "-t", "embedded", "-p", String(p), "-e", "-q"]),
+      );
+      assert.equal(out, `v${p}\n`);
+    }
+  },
+});
+
+Deno.test({
+  name: "a data dir of another cluster and a live duplicate node id refuse to start (exit 2)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const etcd = await startEtcd();
+    const dirs: string[] = [];
+    const procs: BrokerProcess[] = [];
+    try {
+      const args = (dir: string, id: number, prefix: string) => [
+        "run",
+        "-A",
+        new URL("../../src/cli.ts", import.meta.url).pathname,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--data-dir",
+        dir,
+        "--workers",
+        "1",
+        "--set",
+        `etcd.endpoints=${etcd.endpoint}`,
+        "--set",
+        `etcd.prefix=${prefix}`,
+        "--set",
+        `node.id=${id}`,
+        "--set",
+        "broker.session.timeout.ms=2000",
+      ];
+      const dir = await Deno.makeTempDir({ prefix: "tributary-id-" });
+      dirs.push(dir);
+      procs.push(await BrokerProcess.start(dir, args(dir, 1, "/a").slice(9)));
+      // The same node id while broker 1 lives: refused once its registration outlives the
+      // session timeout.
+      const other = await Deno.makeTempDir({ prefix: "tributary-id-" });
+      dirs.push(other);
+      const dup = await run(Deno.execPath(), args(other, 1, "/a"));
+      assert.equal(dup.code, 2, dup.stderr);
+      assert.match(dup.stderr, /node\.id 1 is registered by another live broker/);
+      await procs[0].kill("SIGTERM");
+      // Broker 1's data dir, now joining another cluster (another prefix).
+      const wrong = await run(Deno.execPath(), args(dir, 1, "/b"));
+      assert.equal(wrong.code, 2, wrong.stderr);
+      assert.match(
+        wrong.stderr,
+        /InconsistentClusterIdException: The Cluster ID \S+ doesn't match/,
+      );
+    } finally {
+      for (const p of procs) await p.kill("SIGKILL");
+      for (const d of dirs) await Deno.remove(d, { recursive: true }).catch(() => {});
+      await etcd.cleanup();
+    }
+  },
+});
