@@ -249,6 +249,52 @@ Deno.test({
         },
       );
 
+      await t.step("topic changes through a non-controller", async () => {
+        const controller = await cluster.controllerInEtcd();
+        const others = [1, 2, 3].filter((id) => id !== controller);
+        const admin = kafkajs([cluster.address(others[0])]).admin();
+        await admin.connect();
+        try {
+          await admin.createTopics({ topics: [{ topic: "scratch", numPartitions: 2 }] });
+          await admin.createPartitions({ topicPartitions: [{ topic: "scratch", count: 5 }] });
+          await admin.alterConfigs({
+            validateOnly: false,
+            resources: [{
+              type: 2,
+              name: "scratch",
+              configEntries: [{ name: "retention.ms", value: "123456" }],
+            }],
+          });
+        } finally {
+          await admin.disconnect();
+        }
+        // Every broker sees the result (each answered once its own metadata had it).
+        for (const via of [1, 2, 3]) {
+          const md = await cluster.metadata(via, "scratch");
+          assert.equal(md.topics[0].partitions.length, 5);
+        }
+        const reader = kafkajs([cluster.address(others[1])]).admin();
+        await reader.connect();
+        try {
+          const d = await reader.describeConfigs({
+            includeSynonyms: false,
+            resources: [{ type: 2, name: "scratch", configNames: ["retention.ms"] }],
+          });
+          assert.equal(d.resources[0].configEntries[0].configValue, "123456");
+          await reader.deleteTopics({ topics: ["scratch"] });
+        } finally {
+          await reader.disconnect();
+        }
+        for (const via of [1, 2, 3]) {
+          const md = await cluster.metadata(via);
+          assert.ok(!md.topics.some((x) => x.topic === "scratch"), `broker ${via}`);
+        }
+        for (const id of [1, 2, 3]) {
+          const dirs = [...Deno.readDirSync(cluster.dirs.get(id)!)].map((e) => e.name);
+          assert.ok(!dirs.some((n) => n.startsWith("scratch-")), `${id}: ${dirs}`);
+        }
+      });
+
       await t.step(
         "kill -9 of a leader: its partitions offline, the rest served; restart",
         async () => {
