@@ -15,6 +15,8 @@ import type {
 import { LocalLeadership } from "./leadership.ts";
 
 export interface PartitionLeadership extends Leadership {
+  /** Whether this broker is a member of a multi-broker cluster. */
+  readonly clustered: boolean;
   /** The controller's node id, -1 while none is elected. */
   readonly controllerId: number;
   /** Replicas of a partition, and those of them offline. */
@@ -28,6 +30,7 @@ export interface PartitionLeadership extends Leadership {
 
 /** The single broker: every partition is led here at epoch 0. */
 export class SingleBrokerLeadership implements PartitionLeadership {
+  readonly clustered = false;
   constructor(private readonly self: () => BrokerEndpoint) {}
 
   private get local(): LocalLeadership {
@@ -70,6 +73,7 @@ export class SingleBrokerLeadership implements PartitionLeadership {
 
 /** A cluster member: the metadata learned from the store. */
 export class ClusterLeadership implements PartitionLeadership {
+  readonly clustered = true;
   constructor(private readonly node: ClusterNode) {}
 
   get localNodeId(): number {
