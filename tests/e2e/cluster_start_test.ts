@@ -6,9 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
-import { startCluster } from "../../mod.ts";
+import { ErrorCode, startCluster } from "../../mod.ts";
 import { BrokerProcess, decoder, kcat, run } from "../support/helpers.ts";
 import { startEtcd } from "../support/etcd.ts";
+import { until } from "../support/wait.ts";
+import { MemoryMetadataStore } from "../../src/cluster/memory_store.ts";
 
 Deno.test({
   name: "startCluster: 3 brokers in one process, a topic over all of them, kafkajs",
@@ -111,6 +113,58 @@ Deno.test({
       for (const p of procs) await p.kill("SIGKILL");
       for (const d of dirs) await Deno.remove(d, { recursive: true }).catch(() => {});
       await etcd.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "startCluster: a revoked lease takes the broker offline; it registers again and leads again",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using cluster = await startCluster({
+      brokers: 3,
+      logLevel: "warn",
+      config: { "broker.session.timeout.ms": 2000, "broker.heartbeat.interval.ms": 200 },
+    });
+    const b1 = cluster.brokers[0].broker;
+    await b1.createTopic("revoked", 3);
+    const b2 = cluster.brokers[1].broker;
+    const mine = [0, 1, 2].filter((p) => b2.leadership.leaderOf("revoked", p)?.leaderId === 2);
+    assert.equal(mine.length, 1);
+    const p = mine[0];
+    assert.equal(b2.leadership.leaderError("revoked", p, -1), 0);
+    const admin = new MemoryMetadataStore(cluster.store);
+    try {
+      const reg = (await admin.get("brokers/2"))!;
+      await admin.revokeLease(reg.lease);
+      // The controller took the partition offline, then gave it back once broker 2 was
+      // registered again under a new lease: two leader epochs later.
+      await until("broker 2 leads again at leader epoch 2", () => {
+        const l = b1.leadership.leaderOf("revoked", p);
+        return l?.leaderId === 2 && l.leaderEpoch === 2;
+      });
+      const again = (await admin.get("brokers/2"))!;
+      assert.notEqual(again.lease, reg.lease);
+      await until(
+        "broker 2 serves it again",
+        () => b2.leadership.leaderError("revoked", p, 2) === 0,
+      );
+      assert.equal(
+        b2.leadership.leaderError("revoked", p, 1),
+        ErrorCode.FENCED_LEADER_EPOCH,
+      );
+      assert.equal(
+        b2.leadership.leaderError("revoked", p, 3),
+        ErrorCode.UNKNOWN_LEADER_EPOCH,
+      );
+      assert.equal(
+        b1.leadership.leaderError("revoked", p, -1),
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+      );
+    } finally {
+      await admin.close();
     }
   },
 });
