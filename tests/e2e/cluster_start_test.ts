@@ -11,6 +11,14 @@ import { BrokerProcess, decoder, kcat, run } from "../support/helpers.ts";
 import { startEtcd } from "../support/etcd.ts";
 import { until } from "../support/wait.ts";
 import { MemoryMetadataStore } from "../../src/cluster/memory_store.ts";
+import { BrokerConnection } from "../../src/client/connection.ts";
+import {
+  FetchRequest,
+  FetchResponse,
+  ProduceRequest,
+  ProduceResponse,
+} from "../../protocol/messages/mod.ts";
+import { encodeRecordBatch } from "../../protocol/records.ts";
 
 Deno.test({
   name: "startCluster: 3 brokers in one process, a topic over all of them, kafkajs",
@@ -165,6 +173,70 @@ Deno.test({
       );
     } finally {
       await admin.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "startCluster: Produce v11 and Fetch v17 to a non-leader name the leader (KIP-951)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using cluster = await startCluster({ brokers: 3, logLevel: "warn" });
+    const t = await cluster.brokers[0].broker.createTopic("hints", 3);
+    const b1 = cluster.brokers[0].broker;
+    const p = [0, 1, 2].find((i) => b1.leadership.leaderOf("hints", i)!.leaderId !== 1)!;
+    const leader = b1.leadership.leaderOf("hints", p)!;
+    const endpoint = cluster.brokers[leader.leaderId - 1];
+    const conn = await BrokerConnection.connect(cluster.brokers[0].address);
+    try {
+      const produced = await conn.send(ProduceRequest, ProduceResponse, 11, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{
+          name: "hints",
+          partitionData: [{ index: p, records: encodeRecordBatch({ records: [{ value: "x" }] }) }],
+        }],
+      });
+      const pr = produced.responses[0].partitionResponses[0];
+      assert.equal(pr.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      assert.deepEqual(
+        { leaderId: pr.currentLeader!.leaderId, leaderEpoch: pr.currentLeader!.leaderEpoch },
+        { leaderId: leader.leaderId, leaderEpoch: 0 },
+      );
+      assert.deepEqual(
+        produced.nodeEndpoints.map((n) => [n.nodeId, n.host, n.port]),
+        [[leader.leaderId, "127.0.0.1", endpoint.port]],
+      );
+      const fetched = await conn.send(FetchRequest, FetchResponse, 17, {
+        replicaState: { replicaId: -1, replicaEpoch: -1 },
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: 1 << 20,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [{
+          topicId: t!.topicId,
+          partitions: [{
+            partition: p,
+            currentLeaderEpoch: -1,
+            fetchOffset: 0,
+            lastFetchedEpoch: -1,
+            logStartOffset: -1,
+            partitionMaxBytes: 1 << 20,
+          }],
+        }],
+        forgottenTopicsData: [],
+        rackId: "",
+      });
+      const fp = fetched.responses[0].partitions[0];
+      assert.equal(fp.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      assert.equal(fp.currentLeader!.leaderId, leader.leaderId);
+      assert.deepEqual(fetched.nodeEndpoints.map((n) => n.nodeId), [leader.leaderId]);
+    } finally {
+      conn.close();
     }
   },
 });
