@@ -96,9 +96,6 @@ function metadataStoreFor(options: BrokerOptions, config: BrokerConfig): Metadat
   if (options.metadataStore) return options.metadataStore;
   const endpoints = config.get("etcd.endpoints") as string | null;
   if (!endpoints) return null;
-  if (options.cluster) {
-    throw new ConfigError("etcd.endpoints", "a cluster member runs with one worker (--workers 1)");
-  }
   return new EtcdMetadataStore({
     endpoints: endpoints.split(","),
     prefix: config.str("etcd.prefix"),
@@ -381,6 +378,11 @@ export class Broker {
         rack: (config.get("broker.rack") as string | null) ?? null,
         sessionTimeoutMs: config.int("broker.session.timeout.ms"),
         heartbeatIntervalMs: config.int("broker.heartbeat.interval.ms"),
+        follower: cluster !== undefined && !cluster.isController,
+        workers: cluster !== undefined,
+        onCatalogueChanged: cluster?.isController
+          ? () => cluster.broadcast("syncCatalogue")
+          : undefined,
       });
       try {
         clusterId = await clusterNode.resolveClusterId(readMetaClusterId(`${dataDir}/meta`));
@@ -394,7 +396,7 @@ export class Broker {
     if (remoteStorage && controller) log.info(`tiered storage in ${remoteStorage.description}`);
     const node = clusterNode;
     const owns = node
-      ? (t: string, p: number) => node.cache.hostsReplica(t, p)
+      ? (t: string, p: number) => node.cache.hostsReplica(t, p) && (!cluster || cluster.owns(t, p))
       : cluster
       ? (t: string, p: number) => cluster.owns(t, p)
       : undefined;
@@ -499,7 +501,14 @@ export class Broker {
   private serveWorkers(cluster: WorkerCluster): void {
     this.replicaManager.serve(cluster);
     this.apis.serve(cluster);
-    cluster.serve("syncCatalogue", () => this.logs.syncCatalogue());
+    cluster.serve("syncCatalogue", async () => {
+      // A cluster member's worker places partitions by its own view of the cluster: it must
+      // have seen what worker 0 wrote the catalogue from.
+      await this.clusterNode?.caughtUpWithStore().catch((e) =>
+        log.warn(`worker catalogue sync without the latest cluster metadata: ${errText(e)}`)
+      );
+      return this.logs.syncCatalogue();
+    });
     cluster.serve("stats", () => this.localStats());
     cluster.serve("dropTopic", (a) => this.logs.dropTopic(a.name));
     cluster.serve("syncBrokerConfigs", () => this.dynamicConfig.reload());

@@ -255,13 +255,6 @@ export async function main(args: string[]): Promise<void> {
     }
     workers = Number(v.workers);
   }
-  if (settings.get("etcd.endpoints") && workers > 1) {
-    // A cluster member keeps its catalogue in step with etcd from one place for now.
-    if (v.workers !== undefined) {
-      fail("--workers: a cluster member (etcd.endpoints) runs one worker");
-    }
-    workers = 1;
-  }
   const bindHost = host ?? defaultBindHost();
   dataDir ??= userPath(settings.get("log.dirs") ?? settings.get("log.dir") ?? "./data");
   // Made only now that the settings are valid: a refused start leaves no temp dir behind.

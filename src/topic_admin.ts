@@ -170,7 +170,7 @@ export class TopicAdmin implements TopicAdminApi {
     const existing = this.logs.getTopic(name);
     if (existing) return existing;
     if (!this.config.bool("auto.create.topics.enable")) return undefined;
-    if (!this.clusterCatalogue && this.cluster && !this.cluster.isController) {
+    if (this.cluster && !this.cluster.isController) {
       // The controller creates it; its broadcast has reached this worker when it answers.
       validateTopicName(name);
       await this.cluster!.call(CONTROLLER_WORKER, "createTopic", { name });

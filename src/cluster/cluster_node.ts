@@ -31,6 +31,16 @@ export interface ClusterNodeSettings {
   rack: string | null;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /**
+   * With Deno workers, worker 0 is the broker's member of the cluster (it registers, stands
+   * for controller and writes the local catalogue, then tells the other workers); the others
+   * only watch, for their own view of leadership. Default: member.
+   */
+  follower?: boolean;
+  /** Whether the broker runs Deno workers (a partition's log is open on its owner worker). */
+  workers?: boolean;
+  /** Called once a change of the local catalogue is written (the other workers follow it). */
+  onCatalogueChanged?: () => Promise<unknown>;
 }
 
 /** Kafka's InconsistentClusterIdException: the data directory is another cluster's. */
@@ -106,9 +116,11 @@ export class ClusterNode {
   }
 
   /** Brings the local catalogue in step and follows the store from `revision` on. */
-  async attach(logs: LogManager, revision: number): Promise<void> {
+  async attach(logs: LogManager, revision: number, initial = true): Promise<void> {
     this.logs = logs;
-    await this.syncCatalogue();
+    // At start the other workers start after this and read the catalogue as written here.
+    if (!initial) await this.syncCatalogue();
+    else if (!this.settings.follower) await this.applyToCatalogue(logs);
     this.syncedRevision = revision;
     this.watchHandle = this.store.watch("", revision + 1, {
       onEvents: (events) => {
@@ -137,7 +149,7 @@ export class ClusterNode {
     for (let delay = 200; !this.closed; delay = Math.min(delay * 2, 5000)) {
       try {
         const rev = await this.loadSnapshot();
-        await this.attach(this.logs!, rev);
+        await this.attach(this.logs!, rev, false);
         return;
       } catch (e) {
         log.warn(`cluster metadata reload failed: ${errText(e)}`);
@@ -181,10 +193,24 @@ export class ClusterNode {
   private async syncCatalogue(): Promise<void> {
     const logs = this.logs;
     if (!logs) return;
+    // A follower worker's catalogue comes from worker 0's topics.json, when it says so.
+    if (this.settings.follower) return;
+    let changed = false;
+    try {
+      changed = await this.applyToCatalogue(logs);
+    } finally {
+      if (changed) await this.settings.onCatalogueChanged?.();
+    }
+  }
+
+  /** Applies the cluster's topics to the local catalogue; true if anything changed. */
+  private async applyToCatalogue(logs: LogManager): Promise<boolean> {
+    let changed = false;
     const records = this.cache.topicRecords;
     for (const local of logs.listTopics()) {
       const rec = records.get(local.name);
       if (!rec || rec.topicId !== local.topicId) {
+        changed = true;
         await logs.deleteTopic(local.name);
         log.info(`cluster: topic ${local.name} deleted`);
       }
@@ -192,19 +218,25 @@ export class ClusterNode {
     for (const rec of records.values()) {
       const local = logs.getTopic(rec.name);
       if (!local) {
+        changed = true;
         await logs.createTopic(rec.name, rec.partitions, rec.configs, { topicId: rec.topicId });
         continue;
       }
-      if (rec.partitions > local.partitions) await logs.createPartitions(rec.name, rec.partitions);
+      if (rec.partitions > local.partitions) {
+        changed = true;
+        await logs.createPartitions(rec.name, rec.partitions);
+      }
       if (JSON.stringify(rec.configs) !== JSON.stringify(local.configs)) {
+        changed = true;
         logs.updateTopicConfig(rec.name, rec.configs);
       }
     }
+    return changed;
   }
 
   /** What follows every change: controller duties, or standing for election. */
   private afterChange(): void {
-    if (this.closed) return;
+    if (this.closed || this.settings.follower) return;
     if (this.controller.isActive) this.controller.onMetadataChanged();
     else if (this.cache.controller === null && this.registered && this.lease) {
       void this.controller.campaign(this.lease.id).then(() => this.controller.onMetadataChanged());
@@ -217,6 +249,7 @@ export class ClusterNode {
    * renewed after that belongs to a live broker, and start-up is refused.
    */
   async register(endpoint: { host: string; port: number }): Promise<void> {
+    if (this.settings.follower) return;
     this.registration = {
       nodeId: this.nodeId,
       host: endpoint.host,
@@ -309,8 +342,13 @@ export class ClusterNode {
     }
     if (currentLeaderEpoch > s.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
     if (s.leader === -1) return ErrorCode.LEADER_NOT_AVAILABLE;
-    if (s.leader !== this.nodeId || !this.registered) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
-    if (!this.logs?.getPartition(topic, partition)) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    if (s.leader !== this.nodeId) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    // A follower worker cannot see the registration; the partition's owner worker serves it.
+    if (this.settings.follower) return 0;
+    if (!this.registered) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    if (!this.settings.workers && !this.logs?.getPartition(topic, partition)) {
+      return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    }
     return 0;
   }
 

@@ -33,14 +33,14 @@ class TestCluster {
   readonly dirs = new Map<number, string>();
   readonly prefix = `/tributary-test-${crypto.randomUUID()}`;
 
-  constructor(readonly etcd: EtcdServer) {}
+  constructor(readonly etcd: EtcdServer, readonly workers = 1) {}
 
   async start(id: number): Promise<BrokerProcess> {
     let dir = this.dirs.get(id);
     if (!dir) this.dirs.set(id, dir = await Deno.makeTempDir({ prefix: `tributary-c${id}-` }));
     const p = await BrokerProcess.start(dir, [
       "--workers",
-      "1",
+      String(this.workers),
       "--set",
       `etcd.endpoints=${this.etcd.endpoint}`,
       "--set",
@@ -397,6 +397,54 @@ Deno.test({
           assert.equal(md.topics[0].partitions.length, 3);
         },
       );
+    } finally {
+      await cluster.close();
+      await etcd.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster of 3 brokers with 2 Deno workers each: every partition served, kill -9 and back",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const etcd = await startEtcd();
+    const cluster = new TestCluster(etcd, 2);
+    try {
+      for (const id of [1, 2, 3]) await cluster.start(id);
+      await until("3 brokers", async () => (await cluster.metadata(1)).brokers.length === 3);
+      const controller = await cluster.controllerInEtcd();
+      const other = [1, 2, 3].find((id) => id !== controller)!;
+      const admin = kafkajs([cluster.address(other)]).admin();
+      await admin.connect();
+      try {
+        await admin.createTopics({ topics: [{ topic: "w", numPartitions: 12 }] });
+      } finally {
+        await admin.disconnect();
+      }
+      for (let p = 0; p < 12; p++) {
+        await kcat(cluster.address(controller), ["-P", "-t", "w", "-p", String(p)], {
+          stdin: `a-${p}\n`,
+        });
+      }
+      await cluster.kill(other);
+      await until(`broker ${other} gone`, async () => {
+        const m = await cluster.metadata(controller, "w");
+        return m.brokers.length === 2 &&
+          m.topics[0].partitions.filter((p) => p.leader === -1).length === 4;
+      });
+      await cluster.start(other);
+      await until("every partition led", async () => {
+        const m = await cluster.metadata(controller, "w");
+        return m.topics[0].partitions.every((p) => p.leader !== -1);
+      });
+      for (let p = 0; p < 12; p++) {
+        await kcat(cluster.bootstrap, ["-P", "-t", "w", "-p", String(p)], { stdin: `b-${p}\n` });
+      }
+      for (let p = 0; p < 12; p++) {
+        assert.deepEqual(await readPartition(cluster.bootstrap, "w", p), [`a-${p}`, `b-${p}`]);
+      }
     } finally {
       await cluster.close();
       await etcd.cleanup();
