@@ -363,35 +363,68 @@ Deno.test({
       await t.step(
         "etcd stopped under load: produce and fetch go on, topic changes refused",
         async () => {
-          await etcd.stop("SIGKILL");
-          for (let p = 0; p < 12; p++) {
-            await kcat(cluster.bootstrap, ["-P", "-t", TOPIC, "-p", String(p)], {
-              stdin: `noetcd-${p}\n`,
-            });
-          }
-          const admin = kafkajs([cluster.address(1)]).admin();
-          await admin.connect();
+          // A producer keeps sending to every partition throughout (acks=all, one at a time).
+          const producer = kafkajs([cluster.bootstrap.split(",")[0]]).producer();
+          await producer.connect();
+          const acked: string[][] = Array.from({ length: 12 }, () => []);
+          let stop = false;
+          let sent = 0;
+          const load = (async () => {
+            for (let i = 0; !stop; i++) {
+              const p = i % 12;
+              const value = `load-${i}`;
+              const [r] = await producer.send({
+                topic: TOPIC,
+                acks: -1,
+                messages: [{ value, partition: p }],
+              });
+              assert.equal(r.errorCode, 0);
+              acked[p].push(value);
+              sent++;
+            }
+          })();
+          const sentBy = (n: number) => until(`${n} records acknowledged`, () => sent >= n);
           try {
-            await assert.rejects(
-              admin.createTopics({ topics: [{ topic: "while-down", numPartitions: 3 }] }),
-            );
-            await etcd.start();
-            await until("a topic created once etcd is back", async () => {
-              try {
-                return await admin.createTopics({
-                  topics: [{ topic: "after-etcd", numPartitions: 3 }],
-                  waitForLeaders: true,
-                });
-              } catch {
-                return null;
-              }
-            });
+            await sentBy(24);
+            await etcd.stop("SIGKILL");
+            const before = sent;
+            await sentBy(before + 48);
+            for (let p = 0; p < 12; p++) {
+              await kcat(cluster.bootstrap, ["-P", "-t", TOPIC, "-p", String(p)], {
+                stdin: `noetcd-${p}\n`,
+              });
+            }
+            const admin = kafkajs([cluster.address(1)]).admin();
+            await admin.connect();
+            try {
+              await assert.rejects(
+                admin.createTopics({ topics: [{ topic: "while-down", numPartitions: 3 }] }),
+              );
+              await etcd.start();
+              await until("a topic created once etcd is back", async () => {
+                try {
+                  return await admin.createTopics({
+                    topics: [{ topic: "after-etcd", numPartitions: 3 }],
+                    waitForLeaders: true,
+                  });
+                } catch {
+                  return null;
+                }
+              });
+            } finally {
+              await admin.disconnect();
+            }
+            await sentBy(sent + 24);
           } finally {
-            await admin.disconnect();
+            stop = true;
+            await load;
+            await producer.disconnect();
           }
           for (let p = 0; p < 12; p++) {
             const values = await readPartition(cluster.bootstrap, TOPIC, p);
-            assert.equal(values.at(-1), `noetcd-${p}`);
+            // Every acknowledged record is there, in the order it was acknowledged.
+            assert.deepEqual(values.filter((v) => v.startsWith("load-")), acked[p]);
+            assert.ok(values.includes(`noetcd-${p}`));
           }
           const md = await cluster.metadata(2, "after-etcd");
           assert.equal(md.topics[0].partitions.length, 3);
