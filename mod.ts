@@ -23,6 +23,7 @@ import { setLogLevel } from "./src/log.ts";
 import { ErrorCode, KafkaError } from "./protocol/errors.ts";
 import type { FaultInjector } from "./src/faults.ts";
 import type { StorageEngine } from "./storage/local_log_store.ts";
+import { MemoryMetadataBackend, MemoryMetadataStore } from "./src/cluster/memory_store.ts";
 
 export type { BrokerOptions } from "./src/broker.ts";
 /** Where partition data lives: "file" (the data directory) or "memory" (nothing on disk). */
@@ -175,6 +176,72 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
     storage: broker.logs.engine,
     adminPort: admin?.port,
     adminUrl,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+export interface StartClusterOptions {
+  /** Number of brokers (node ids 1..n). */
+  brokers: number;
+  /** Kafka broker settings given to every broker. */
+  config?: Record<string, string | number | boolean>;
+  /** Parent of the brokers' data directories (`<dataDir>/broker-<id>`); default: a temp dir. */
+  dataDir?: string;
+  /** Bind and advertised host (default 127.0.0.1); each broker gets a free port. */
+  host?: string;
+  logLevel?: StartBrokerOptions["logLevel"];
+}
+
+export interface ClusterHandle extends AsyncDisposable {
+  /** Every broker's handle, node id i at index i - 1. */
+  readonly brokers: BrokerHandle[];
+  /** `host:port,host:port,...`: a bootstrap list naming every broker. */
+  readonly bootstrap: string;
+  /** The metadata store's backend, shared by the brokers (for tests that inspect it). */
+  readonly store: MemoryMetadataBackend;
+  /** Closes every broker (and removes the data directories of a temp parent). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `brokers` brokers in this process, sharing an in-memory metadata store (the same
+ * interface as the etcd one): a cluster for tests and embedding, without etcd.
+ */
+export async function startCluster(options: StartClusterOptions): Promise<ClusterHandle> {
+  const n = options.brokers;
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ConfigError("brokers", `'${n}' is not a broker count`);
+  }
+  if (options.logLevel !== undefined) setLogLevel(options.logLevel);
+  const parent = options.dataDir ?? await Deno.makeTempDir({ prefix: "tributary-cluster-" });
+  const backend = new MemoryMetadataBackend();
+  const brokers: BrokerHandle[] = [];
+  const close = async () => {
+    for (const b of brokers.splice(0).reverse()) await b.close().catch(() => {});
+    if (!options.dataDir) await Deno.remove(parent, { recursive: true }).catch(() => {});
+  };
+  try {
+    for (let id = 1; id <= n; id++) {
+      brokers.push(
+        await startBroker({
+          host: options.host ?? "127.0.0.1",
+          port: 0,
+          dataDir: `${parent}/broker-${id}`,
+          config: { ...options.config, "node.id": id },
+          metadataStore: new MemoryMetadataStore(backend),
+        }),
+      );
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  const all = [...brokers];
+  return {
+    brokers: all,
+    bootstrap: all.map((b) => b.address).join(","),
+    store: backend,
     close,
     [Symbol.asyncDispose]: close,
   };

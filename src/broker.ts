@@ -21,7 +21,8 @@ import type { RemoteStorageManager } from "../storage/remote_storage.ts";
 import { dirname, resolve } from "node:path";
 import type { AdminServer } from "./admin/server.ts";
 import { BrokerConnections } from "./cluster/broker_connections.ts";
-import { type Leadership, LocalLeadership } from "./cluster/leadership.ts";
+import type { BrokerEndpoint, Leadership } from "./cluster/leadership.ts";
+import { ProducerIdBlockManager } from "./cluster/producer_id_blocks.ts";
 import { BrokerConfig, ConfigError } from "./config.ts";
 import { unknownConfigWarning } from "./config_suggest.ts";
 import { defaultBindHost } from "./bind_address.ts";
@@ -63,6 +64,16 @@ import { bufferPool } from "./buffer_pool.ts";
 import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
+import { ClusterNode } from "./cluster/cluster_node.ts";
+import { EtcdMetadataStore } from "./cluster/etcd_store.ts";
+import type { MetadataStore } from "./cluster/metadata_store.ts";
+import {
+  ClusterLeadership,
+  GivenLeadership,
+  type PartitionLeadership,
+  SingleBrokerLeadership,
+} from "./cluster/partition_leadership.ts";
+import { readMetaClusterId } from "../storage/partition_metadata.ts";
 
 /** No throttle: what a worker charges when worker 0 cannot be asked (it is restarting). */
 const NO_CHARGE: QuotaCharge = { throttleMs: 0, type: "request_percentage" };
@@ -119,6 +130,23 @@ export interface BrokerOptions {
    * mode passes blocks shared through the metadata store (src/cluster/producer_id_blocks.ts).
    */
   producerIds?: ProducerIdSource;
+  /**
+   * The cluster metadata store, for brokers of one process sharing an in-memory one
+   * (startCluster); otherwise `etcd.endpoints` makes the broker a cluster member over etcd.
+   */
+  metadataStore?: MetadataStore;
+}
+
+/** The cluster metadata store the settings ask for, or null for a broker on its own. */
+function metadataStoreFor(options: BrokerOptions, config: BrokerConfig): MetadataStore | null {
+  if (options.metadataStore) return options.metadataStore;
+  const endpoints = config.get("etcd.endpoints") as string | null;
+  if (!endpoints) return null;
+  return new EtcdMetadataStore({
+    endpoints: endpoints.split(","),
+    prefix: config.str("etcd.prefix"),
+    requestTimeoutMs: config.int("etcd.request.timeout.ms"),
+  });
 }
 
 /** Hands out producer ids never given before (src/producer_id_manager.ts and the blocks). */
@@ -214,8 +242,6 @@ export class Broker {
   readonly groups: GroupCoordinator;
   /** Transactions: this broker coordinates every transactional id. */
   readonly transactions: TransactionCoordinator;
-  /** Which broker leads each partition (this one, of all, unless cluster mode says else). */
-  readonly leadership: Leadership;
   /** Connections to the other brokers (markers, produce verification). */
   private readonly brokerConnections: BrokerConnections;
 
@@ -239,6 +265,8 @@ export class Broker {
   readonly clientQuotas: ClientQuotaManager;
   /** Where quota rates are kept: here, or on worker 0 for the whole broker. */
   readonly quotaAccounting: QuotaAccounting;
+  /** Who leads what: this broker everything, the cluster's metadata, or a given view. */
+  readonly leadership: PartitionLeadership;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -246,21 +274,29 @@ export class Broker {
     readonly dataDir: string,
     private readonly producerIdManager: ProducerIdSource | null,
     cluster: WorkerCluster | undefined,
+    /** Membership of a multi-broker cluster; undefined for a broker on its own. */
+    readonly clusterNode: ClusterNode | undefined,
+    /** A leadership view given by the embedder (tests); else this broker's or the cluster's. */
     leadership: Leadership | undefined,
   ) {
     this.cluster = cluster;
     // deno-lint-ignore no-this-alias
-    const self = this;
-    this.leadership = leadership ?? new LocalLeadership({
+    const broker = this;
+    const self: BrokerEndpoint = {
       nodeId: config.nodeId,
       get host() {
-        return self.advertisedHost;
+        return broker.advertisedHost;
       },
       get port() {
-        return self.advertisedPort;
+        return broker.advertisedPort;
       },
       rack: (config.get("broker.rack") as string | null) ?? null,
-    });
+    };
+    this.leadership = clusterNode
+      ? new ClusterLeadership(clusterNode)
+      : leadership
+      ? new GivenLeadership(leadership)
+      : new SingleBrokerLeadership(() => self);
     registerHandlers(this.registry);
     // With workers each accepts its own connections (SO_REUSEPORT): it holds its share of
     // the request budget and enforces its share of max.connections.
@@ -294,7 +330,14 @@ export class Broker {
     });
     this.propagation = new Propagation(cluster);
     this.replicaManager = new ReplicaManager(logs, config, dataDir, cluster);
-    this.topicAdmin = new TopicAdmin(config, logs, this.metrics, this.propagation, cluster);
+    this.topicAdmin = new TopicAdmin(
+      config,
+      logs,
+      this.metrics,
+      this.propagation,
+      cluster,
+      clusterNode,
+    );
     this.dynamicConfig = new DynamicConfig(
       config,
       logs,
@@ -348,8 +391,6 @@ export class Broker {
       leadership: this.leadership,
       verifier: new TxnVerifier(this.brokerConnections),
     };
-    // deno-lint-ignore no-this-alias
-    const broker = this;
     this.metadataCache = {
       topic: (name) => logs.getTopic(name),
       topicById: (id) => logs.getTopicById(id),
@@ -391,11 +432,11 @@ export class Broker {
       authorizer: this.authorizer ?? ALLOW_ALL_AUTHORIZER,
       replicaManager: this.replicaManager,
       metadataCache: this.metadataCache,
+      leadership: this.leadership,
       topicAdmin: this.topicAdmin,
       dynamicConfig: this.dynamicConfig,
       groups: this.groups,
       transactions: this.transactions,
-      leadership: this.leadership,
       clientQuotas: {
         describe: (components, strict) => clientQuotas.describe(components, strict),
         async alter(alterations, validateOnly) {
@@ -491,10 +532,43 @@ export class Broker {
         "tiered storage copies segment files; the memory engine has none",
       );
     }
+    const store = metadataStoreFor(options, config);
+    let clusterNode: ClusterNode | undefined;
+    let clusterId: string | undefined;
+    let snapshotRevision = 0;
+    if (store) {
+      clusterNode = new ClusterNode(store, {
+        nodeId: config.nodeId,
+        rack: (config.get("broker.rack") as string | null) ?? null,
+        sessionTimeoutMs: config.int("broker.session.timeout.ms"),
+        heartbeatIntervalMs: config.int("broker.heartbeat.interval.ms"),
+        follower: cluster !== undefined && !cluster.isController,
+        workers: cluster !== undefined,
+        onCatalogueChanged: cluster?.isController
+          ? () => cluster.broadcast("syncCatalogue")
+          : undefined,
+      });
+      try {
+        clusterId = await clusterNode.resolveClusterId(
+          durable ? readMetaClusterId(`${dataDir}/meta`) : null,
+        );
+        snapshotRevision = await clusterNode.loadSnapshot();
+      } catch (e) {
+        await clusterNode.close();
+        throw e;
+      }
+    }
     const remoteStorage = durable ? remoteStorageFor(config, dataDir) : null;
     if (remoteStorage && controller) log.info(`tiered storage in ${remoteStorage.description}`);
+    const node = clusterNode;
+    const owns = node
+      ? (t: string, p: number) => node.cache.hostsReplica(t, p) && (!cluster || cluster.owns(t, p))
+      : cluster
+      ? (t: string, p: number) => cluster.owns(t, p)
+      : undefined;
     const logs = await LogManager.open(dataDir, {
       nodeId: config.nodeId,
+      clusterId,
       logConfigFor: (overrides) => logConfigFor(config, overrides),
       decompress: (codec, data) => decompress(codec, data),
       remoteStorage,
@@ -506,26 +580,38 @@ export class Broker {
       },
       retentionCheckIntervalMs: config.int("log.retention.check.interval.ms"),
       onError: (m) => log.warn(m),
-      owns: cluster ? (t, p) => cluster.owns(t, p) : undefined,
+      owns,
       catalogueWriter: controller,
       checkpointSuffix: controller ? "" : `.w${cluster!.index}`,
       engine,
     });
-    if (controller) {
-      try {
-        await checkInternalTopics(logs, config, (m) => log.warn(m));
-      } catch (e) {
-        await logs.close();
-        throw e;
-      }
+    try {
+      // A cluster member's catalogue is the cluster's; internal topics are checked alone.
+      if (node) await node.attach(logs, snapshotRevision);
+      else if (controller) await checkInternalTopics(logs, config, (m) => log.warn(m));
+    } catch (e) {
+      await node?.close();
+      await logs.close();
+      throw e;
     }
     options.onStorageOpen?.();
-    const producerIds = !controller
-      ? null
-      : options.producerIds ?? await ProducerIdManager.open(durable ? dataDir : null);
+    // In a cluster producer ids come in blocks shared through the metadata store, so no two
+    // brokers hand out the same id; alone, blocks are recorded in the data dir.
+    const producerIds = !controller ? null : options.producerIds ??
+      (store && node
+        ? new ProducerIdBlockManager(store, config.nodeId)
+        : await ProducerIdManager.open(durable ? dataDir : null));
     // Consumers' reads come from the buffer pool and go back once written to the socket.
     setReadBufferAllocator((n) => bufferPool.take(n));
-    const broker = new Broker(config, logs, dataDir, producerIds, cluster, options.leadership);
+    const broker = new Broker(
+      config,
+      logs,
+      dataDir,
+      producerIds,
+      cluster,
+      node,
+      options.leadership,
+    );
     broker.host = options.host ?? defaultBindHost();
     if (cluster) broker.serveWorkers(cluster);
     try {
@@ -535,8 +621,8 @@ export class Broker {
       if (controller) {
         // With workers, creating the coordinators' internal topics here waits for the other
         // workers to take the new catalogue: they start once storage is open (above).
-        // Given a Leadership (cluster mode), coordinate only the partitions led here.
-        if (options.leadership) {
+        // In a cluster (or given a Leadership), coordinate only the partitions led here.
+        if (node || options.leadership) {
           const stopGroups = await broker.groups.followLeadership(broker.leadership);
           const stopTxns = broker.transactions.followLeadership(broker.leadership);
           broker.stopFollowingLeadership = () => {
@@ -556,6 +642,7 @@ export class Broker {
     } catch (e) {
       broker.groups.close();
       await broker.transactions.close();
+      await node?.close();
       await logs.close();
       throw e;
     }
@@ -581,6 +668,18 @@ export class Broker {
         throw e;
       }
     }
+    if (node) {
+      try {
+        await node.register({ host: broker.advertisedHost, port: broker.advertisedPort });
+      } catch (e) {
+        broker.listener.close();
+        broker.groups.close();
+        await broker.transactions.close();
+        await node.close();
+        await logs.close();
+        throw e;
+      }
+    }
     broker.socketServer.start(broker.listener);
     broker.startFlusher();
     logs.startBackgroundTasks();
@@ -602,7 +701,14 @@ export class Broker {
   private serveWorkers(cluster: WorkerCluster): void {
     this.replicaManager.serve(cluster);
     this.apis.serve(cluster);
-    cluster.serve("syncCatalogue", () => this.logs.syncCatalogue());
+    cluster.serve("syncCatalogue", async () => {
+      // A cluster member's worker places partitions by its own view of the cluster: it must
+      // have seen what worker 0 wrote the catalogue from.
+      await this.clusterNode?.caughtUpWithStore().catch((e) =>
+        log.warn(`worker catalogue sync without the latest cluster metadata: ${errText(e)}`)
+      );
+      return this.logs.syncCatalogue();
+    });
     cluster.serve("stats", () => this.localStats());
     cluster.serve("dropTopic", (a) => this.logs.dropTopic(a.name));
     cluster.serve("syncBrokerConfigs", () => this.dynamicConfig.reload());
@@ -742,6 +848,8 @@ export class Broker {
       this.faults.close();
       this.groups.close();
       this.stopFollowingLeadership?.();
+      // Leaving first: the controller moves this broker's partitions at once.
+      await this.clusterNode?.close();
       await this.socketServer.close();
       try {
         await this.transactions.close();

@@ -33,6 +33,30 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     null,
     "PLAINTEXT://host:port put in Metadata; a runtime change has no effect.",
   ),
+  def(
+    "etcd.endpoints",
+    "list",
+    null,
+    "etcd client URLs (http://host:port, comma-separated): set, the broker joins the cluster " +
+      "whose metadata lives there; unset, it runs alone.",
+  ),
+  def("etcd.prefix", "string", "/tributary", "Namespace of this cluster's keys in etcd."),
+  def("etcd.request.timeout.ms", "int", 5000, "Bound on each etcd call.", { min: 100 }),
+  def("broker.rack", "string", null, "This broker's rack, for rack-aware replica placement."),
+  def(
+    "broker.session.timeout.ms",
+    "int",
+    9000,
+    "Lease TTL of this broker's registration: unrenewed this long, the broker is gone.",
+    { min: 1000 },
+  ),
+  def(
+    "broker.heartbeat.interval.ms",
+    "int",
+    2000,
+    "How often the registration lease is renewed.",
+    { min: 100 },
+  ),
   def("log.dirs", "string", null, "Data directory (same as --data-dir)."),
   def("log.dir", "string", null, "Data directory when log.dirs is unset."),
   def(

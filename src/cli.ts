@@ -22,6 +22,8 @@ import { log, setLogLevel } from "./log.ts";
 import { LogDirLockedError } from "../storage/log_dir_lock.ts";
 import { StartError, Supervisor } from "./workers/supervisor.ts";
 import type { WorkerInfo } from "./workers/worker_main.ts";
+import { DuplicateNodeIdError, InconsistentClusterIdError } from "./cluster/cluster_node.ts";
+import { MetadataStoreError } from "./cluster/metadata_store.ts";
 
 const USAGE = `Usage: deno task start [options]
 
@@ -322,6 +324,10 @@ export async function main(args: string[]): Promise<void> {
     const problem = startProblem(e, bindHost, port, adminPort, dataDir);
     if (problem) fail(problem);
     if (e instanceof LogDirLockedError) fail(e.message);
+    if (e instanceof InconsistentClusterIdError || e instanceof DuplicateNodeIdError) {
+      fail(e.message);
+    }
+    if (e instanceof MetadataStoreError) fail(`cluster metadata store: ${e.message}`);
     fail(`failed to start: ${e instanceof Error ? e.stack : e}`);
   }
   keepServingOnErrors();

@@ -6,7 +6,7 @@
  * config, the metrics.
  */
 import type { TopicMetadata } from "../storage/log_manager.ts";
-import type { Leadership } from "./cluster/leadership.ts";
+import type { PartitionLeadership } from "./cluster/partition_leadership.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { FetchRead, FetchReadResult } from "./fetch_budget.ts";
 import type { GroupCoordinator } from "./group/group_coordinator.ts";
@@ -126,12 +126,12 @@ export interface ApiVersionRange {
 export interface BrokerServices {
   readonly replicaManager: ReplicaManagerApi;
   readonly metadataCache: MetadataCache;
+  /** Who leads which partition, the brokers, the controller (one broker, or the cluster). */
+  readonly leadership: PartitionLeadership;
   readonly topicAdmin: TopicAdminApi;
   readonly dynamicConfig: DynamicConfigApi;
   readonly groups: GroupCoordinator;
   readonly transactions: TransactionCoordinator;
-  /** Which broker leads each partition (all of them, on a single broker). */
-  readonly leadership: Leadership;
   readonly clientQuotas: ClientQuotaApi;
   readonly config: BrokerConfig;
   readonly metrics: Metrics;

@@ -73,13 +73,37 @@ export function logConfigFor(
   };
 }
 
+/**
+ * In a multi-broker cluster, where topic changes go instead of the local catalogue: to the
+ * controller (src/cluster/cluster_node.ts), each resolving once the change is visible here.
+ */
+export interface ClusterCatalogue {
+  createTopic(
+    name: string,
+    partitions: number,
+    overrides: Record<string, ConfigValue>,
+    raw: [string, string | null][],
+  ): Promise<TopicMetadata>;
+  deleteTopic(name: string): Promise<void>;
+  createPartitions(name: string, total: number): Promise<TopicMetadata>;
+  alterTopicConfigs(
+    name: string,
+    overrides: Record<string, ConfigValue>,
+    raw: [string, string | null][],
+  ): Promise<void>;
+}
+
 export class TopicAdmin implements TopicAdminApi {
+  /** Cluster-mode topic config changes not yet applied everywhere (awaited by propagated()). */
+  private pendingClusterChanges: Promise<void>[] = [];
+
   constructor(
     private readonly config: BrokerConfig,
     private readonly logs: LogManager,
     private readonly metrics: Metrics,
     private readonly propagation: Propagation,
     private readonly cluster?: WorkerCluster,
+    private readonly clusterCatalogue?: ClusterCatalogue,
   ) {}
 
   /**
@@ -117,13 +141,24 @@ export class TopicAdmin implements TopicAdminApi {
     }
     if (numPartitions > maxPartitions) throw tooManyPartitions(numPartitions);
     let overrides: Map<string, ConfigValue>;
+    const configList = [...configs];
     try {
-      overrides = parseTopicConfigs(configs);
+      overrides = parseTopicConfigs(configList);
     } catch (e) {
       throw new KafkaError(ErrorCode.INVALID_CONFIG, errText(e));
     }
     this.validateTopicConfigs(Object.fromEntries(overrides));
     if (validateOnly) return null;
+    if (this.clusterCatalogue) {
+      const created = await this.clusterCatalogue.createTopic(
+        name,
+        numPartitions,
+        Object.fromEntries(overrides),
+        configList,
+      );
+      log.info(`created topic ${name} with ${numPartitions} partition(s) in the cluster`);
+      return created;
+    }
     const t = await this.logs.createTopic(name, numPartitions, Object.fromEntries(overrides));
     await this.cluster?.broadcast("syncCatalogue");
     log.info(`created topic ${name} with ${numPartitions} partition(s)`);
@@ -162,6 +197,12 @@ export class TopicAdmin implements TopicAdminApi {
         ErrorCode.INVALID_TOPIC_EXCEPTION,
         `topic ${name} is an internal topic and is not allowed to be deleted`,
       );
+    }
+    if (this.clusterCatalogue) {
+      await this.clusterCatalogue.deleteTopic(name);
+      this.metrics.topicDeleted(name);
+      log.info(`deleted topic ${name} in the cluster`);
+      return;
     }
     // The catalogue is rewritten first; only then do the other workers close their partitions
     // and the directories go (a failed write leaves the topic as it was).
@@ -243,14 +284,22 @@ export class TopicAdmin implements TopicAdminApi {
     const t = this.logs.getTopic(name);
     if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
     let overrides: Map<string, ConfigValue>;
+    const entryList = [...entries];
     try {
-      overrides = parseTopicConfigs(entries);
+      overrides = parseTopicConfigs(entryList);
     } catch (e) {
       throw new KafkaError(ErrorCode.INVALID_CONFIG, errText(e));
     }
     const next = Object.fromEntries(overrides);
     this.validateTopicConfigs(next, t.configs);
     if (validateOnly) return null;
+    if (this.clusterCatalogue) {
+      // Applied through the controller; the request is answered once propagated() resolves.
+      const change = this.clusterCatalogue.alterTopicConfigs(name, next, entryList);
+      this.pendingClusterChanges.push(change);
+      change.catch((e) => log.warn(`topic ${name} configs not changed: ${errText(e)}`));
+      return { ...t, configs: { ...next } };
+    }
     const updated = this.logs.updateTopicConfig(name, next);
     this.propagation.propagate("syncCatalogue");
     log.info(`topic ${name} configs: ${JSON.stringify(next)}`);
@@ -274,13 +323,16 @@ export class TopicAdmin implements TopicAdminApi {
     }
     const now = this.logs.getTopic(name)?.partitions ?? 0;
     if (count - now > maxPartitions) throw tooManyPartitions(count - now);
+    if (this.clusterCatalogue) return await this.clusterCatalogue.createPartitions(name, count);
     const t = await this.logs.createPartitions(name, count);
     await this.cluster?.broadcast("syncCatalogue");
     return t;
   }
 
   /** Resolves once every change made so far has reached the other workers. */
-  propagated(): Promise<void> {
+  async propagated(): Promise<void> {
+    const pending = this.pendingClusterChanges.splice(0);
+    await Promise.all(pending);
     return this.propagation.propagated();
   }
 }

@@ -65,7 +65,11 @@ export interface LogDirectory {
   /** Where the LogCleaner keeps its checkpoint; null: nowhere (kept in memory). */
   readonly cleanerCheckpointDir: string | null;
   /** cluster.id and node.id, created on first start. */
-  identity(nodeId?: number): { clusterId: string; nodeId: number };
+  /**
+   * This broker's cluster id and node id (Kafka's meta.properties), made on first start from
+   * `nodeId` and, in a cluster, the cluster's id `clusterId`.
+   */
+  identity(nodeId?: number, clusterId?: string): { clusterId: string; nodeId: number };
   readLogStartCheckpoint(): Map<string, number>;
   /** Rewrites the log start checkpoint; throws on failure (the caller logs it). */
   writeLogStartCheckpoint(entries: Map<string, number>): void;
@@ -111,8 +115,8 @@ export class FileLogDirectory implements LogDirectory {
     mkdirSync(this.metaDir, { recursive: true });
   }
 
-  identity(nodeId?: number): { clusterId: string; nodeId: number } {
-    return loadMetaProperties(this.metaDir, nodeId);
+  identity(nodeId?: number, clusterId?: string): { clusterId: string; nodeId: number } {
+    return loadMetaProperties(this.metaDir, nodeId, clusterId);
   }
 
   private get logStartCheckpointPath(): string {

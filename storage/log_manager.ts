@@ -41,6 +41,8 @@ export type { TopicConfigValue, TopicMetadata };
 export interface LogManagerOptions {
   /** node.id to record on first start; must match meta.properties afterwards. */
   nodeId?: number;
+  /** The cluster id to record on first start (a cluster member's, from the metadata store). */
+  clusterId?: string;
   /** Broker-wide defaults that topic overrides are applied to. */
   defaultConfig?: Partial<LogConfig>;
   /**
@@ -151,7 +153,7 @@ export class LogManager {
     const dir = opts.engine === "memory"
       ? new MemoryLogDirectory()
       : new FileLogDirectory(dataDir, opts.checkpointSuffix);
-    const { clusterId, nodeId } = dir.identity(opts.nodeId);
+    const { clusterId, nodeId } = dir.identity(opts.nodeId, opts.clusterId);
     const lm = new LogManager(
       dir,
       clusterId,

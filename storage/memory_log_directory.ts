@@ -16,8 +16,8 @@ export class MemoryLogDirectory implements LogDirectory {
   readonly cleanerCheckpointDir = null;
   private readonly clusterId = randomUuid();
 
-  identity(nodeId?: number): { clusterId: string; nodeId: number } {
-    return { clusterId: this.clusterId, nodeId: nodeId ?? 1 };
+  identity(nodeId?: number, clusterId?: string): { clusterId: string; nodeId: number } {
+    return { clusterId: clusterId ?? this.clusterId, nodeId: nodeId ?? 1 };
   }
   readLogStartCheckpoint(): Map<string, number> {
     return new Map();

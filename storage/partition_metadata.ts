@@ -44,9 +44,17 @@ export function writePartitionMetadata(dir: string, topicId: string): void {
  * The cluster id and node id of a data directory from its meta.properties, created (with a
  * fresh cluster id, fsynced) on first start. A configured `nodeId` must match the stored one.
  */
+/** The cluster id recorded in a data directory's meta.properties, or null before first start. */
+export function readMetaClusterId(metaDir: string): string | null {
+  const path = `${metaDir}/${META_PROPERTIES}`;
+  if (!existsSync(path)) return null;
+  return parseProperties(readFileSync(path, "utf8")).get("cluster.id") ?? null;
+}
+
 export function loadMetaProperties(
   metaDir: string,
   nodeId?: number,
+  newClusterId?: string,
 ): { clusterId: string; nodeId: number } {
   const path = `${metaDir}/${META_PROPERTIES}`;
   if (existsSync(path)) {
@@ -61,7 +69,7 @@ export function loadMetaProperties(
     }
     return { clusterId, nodeId: storedNode };
   }
-  const clusterId = randomUuid();
+  const clusterId = newClusterId ?? randomUuid();
   const id = nodeId ?? 1;
   writeFileAtomic(
     path,

@@ -11,13 +11,13 @@ import { tieringStats } from "./tiering.ts";
 export function clusterJson(broker: AdminHost) {
   return {
     clusterId: broker.clusterId,
-    controllerId: broker.nodeId,
-    brokers: [{
-      brokerId: broker.nodeId,
-      host: broker.advertisedHost,
-      port: broker.advertisedPort,
-      rack: null,
-    }],
+    controllerId: broker.services.leadership.controllerId,
+    brokers: broker.services.leadership.brokers().map((b) => ({
+      brokerId: b.nodeId,
+      host: b.host,
+      port: b.port,
+      rack: b.rack,
+    })),
     startedAt: new Date(broker.startedAt).toISOString(),
     uptimeMs: Date.now() - broker.startedAt,
   };

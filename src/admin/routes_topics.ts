@@ -86,11 +86,12 @@ async function partitionJsonOrNull(
 ): Promise<PartitionJson | null> {
   const s = await partitionStatus(broker, topic, p);
   if (!s) return null;
+  const { replicas, isr } = broker.services.leadership.replicasOf(topic, p);
   return {
     partition: p,
-    leader: broker.nodeId,
-    replicas: [broker.nodeId],
-    isr: [broker.nodeId],
+    leader: broker.services.leadership.leaderOf(topic, p)?.leaderId ?? -1,
+    replicas,
+    isr,
     logStartOffset: s.logStartOffset,
     highWatermark: s.highWatermark,
     logEndOffset: s.logEndOffset,

@@ -237,11 +237,18 @@ export class EtcdMetadataStore implements MetadataStore {
    * renewal answered with TTL 0 means etcd no longer has the lease; renewals failing for a
    * whole TTL mean it has expired there (or will before we could tell).
    */
-  keepAlive(lease: Lease, onLost: (err: LeaseLost) => void): KeepAliveHandle {
+  keepAlive(
+    lease: Lease,
+    onLost: (err: LeaseLost) => void,
+    opts: { intervalMs?: number } = {},
+  ): KeepAliveHandle {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let lastRenewed = Date.now();
-    const interval = Math.max(100, Math.floor(lease.ttlMs / 3));
+    const interval = Math.max(
+      100,
+      Math.min(opts.intervalMs ?? Infinity, Math.floor(lease.ttlMs / 3)),
+    );
     const stop = () => {
       stopped = true;
       clearTimeout(timer);

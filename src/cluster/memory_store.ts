@@ -479,8 +479,13 @@ export class MemoryMetadataStore implements MetadataStore {
     return this.call(() => this.backend.revokeLease(id));
   }
 
-  keepAlive(lease: Lease, onLost: (err: LeaseLost) => void): KeepAliveHandle {
+  keepAlive(
+    lease: Lease,
+    onLost: (err: LeaseLost) => void,
+    opts: { intervalMs?: number } = {},
+  ): KeepAliveHandle {
     const clock = this.backend.clock;
+    const every = Math.max(1, Math.min(opts.intervalMs ?? Infinity, Math.floor(lease.ttlMs / 3)));
     let lastRenewed = clock.now();
     let timer = 0;
     let stopped = false;
@@ -501,10 +506,10 @@ export class MemoryMetadataStore implements MetadataStore {
       } else if (clock.now() - lastRenewed >= lease.ttlMs) {
         return lost(`not renewed within its ${lease.ttlMs} ms TTL`);
       }
-      timer = clock.setTimeout(tick, Math.max(1, Math.floor(lease.ttlMs / 3)));
+      timer = clock.setTimeout(tick, every);
     };
     this.stops.add(stop);
-    timer = clock.setTimeout(tick, Math.max(1, Math.floor(lease.ttlMs / 3)));
+    timer = clock.setTimeout(tick, every);
     return { stop };
   }
 

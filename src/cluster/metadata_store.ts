@@ -152,10 +152,15 @@ export interface MetadataStore {
   ): Promise<CasResult>;
   grantLease(ttlMs: number): Promise<Lease>;
   /**
-   * Renews the lease in the background (every third of its TTL). `onLost` runs once if the
-   * lease is gone (expired or revoked) or could not be renewed within its TTL.
+   * Renews the lease in the background, every `intervalMs` but at least every third of its
+   * TTL. `onLost` runs once if the lease is gone (expired or revoked) or could not be
+   * renewed within its TTL.
    */
-  keepAlive(lease: Lease, onLost: (err: LeaseLost) => void): KeepAliveHandle;
+  keepAlive(
+    lease: Lease,
+    onLost: (err: LeaseLost) => void,
+    opts?: { intervalMs?: number },
+  ): KeepAliveHandle;
   /** Revokes the lease, deleting its keys. Revoking an unknown lease is not an error. */
   revokeLease(id: LeaseId): Promise<void>;
   /**

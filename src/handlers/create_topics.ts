@@ -3,7 +3,8 @@
  * Behaviour: validates the name (INVALID_TOPIC_EXCEPTION), partition count
  * (INVALID_PARTITIONS; -1 = `num.partitions`), replication factor (only 1 or -1 with one
  * broker, else INVALID_REPLICATION_FACTOR), manual assignments (each partition on this
- * broker, else INVALID_REPLICA_ASSIGNMENT) and configs (INVALID_CONFIG); an existing topic
+ * broker, else INVALID_REPLICA_ASSIGNMENT; refused in a cluster, where the controller places
+ * every replica) and configs (INVALID_CONFIG); an existing topic
  * gets TOPIC_ALREADY_EXISTS; a name given twice in one request gets INVALID_REQUEST. A
  * request asking more than MAX_PARTITIONS_PER_REQUEST partitions in all (Kafka's 10,000) gets
  * POLICY_VIOLATION for every topic. The internal topics are created with their own
@@ -94,6 +95,12 @@ export const createTopics = defineApi({
           if (indexes.some((p, i) => p !== i)) {
             throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "partitions must be 0..n-1");
           }
+          if (services.leadership.clustered) {
+            throw new KafkaError(
+              ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+              "manual replica assignment is not supported in a cluster yet: the controller places replicas",
+            );
+          }
           for (const a of assignments) {
             const ids = a.brokerIds;
             if (ids.length !== 1 || ids[0] !== services.metadataCache.nodeId) {
@@ -107,7 +114,9 @@ export const createTopics = defineApi({
         } else if (t.replicationFactor !== -1 && t.replicationFactor !== 1) {
           throw new KafkaError(
             ErrorCode.INVALID_REPLICATION_FACTOR,
-            `replication factor ${t.replicationFactor} is larger than the 1 available broker`,
+            services.leadership.clustered
+              ? `replication factor ${t.replicationFactor}: partitions have one replica here (replication factor 1)`
+              : `replication factor ${t.replicationFactor} is larger than the 1 available broker`,
           );
         }
         const configs = (t.configs ?? []).map((c): [string, string | null] => [c.name, c.value]);

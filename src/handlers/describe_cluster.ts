@@ -1,6 +1,7 @@
 /**
  * DescribeCluster (key 60), v0–1.
- * Behaviour: this single broker is the whole cluster and its controller.
+ * Behaviour: every live broker (alone: this one) and the controller's id (alone: this
+ * broker; in a cluster the elected one, -1 while none is).
  * Cluster authorized operations (when asked for) come from the authorizer: its bit set when the
  * principal may DESCRIBE the cluster, else 0 (as Kafka); every operation without one.
  * Version notes: v1 adds endpointType (1 = brokers); controller endpoints are not served.
@@ -36,13 +37,13 @@ export const describeCluster = defineApi({
       errorMessage: null,
       endpointType: 1,
       clusterId: services.metadataCache.clusterId,
-      controllerId: services.metadataCache.nodeId,
-      brokers: [{
-        brokerId: services.metadataCache.nodeId,
-        host: services.metadataCache.advertisedHost,
-        port: services.metadataCache.advertisedPort,
-        rack: null,
-      }],
+      controllerId: services.leadership.controllerId,
+      brokers: services.leadership.brokers().map((b) => ({
+        brokerId: b.nodeId,
+        host: b.host,
+        port: b.port,
+        rack: b.rack,
+      })),
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
         ? clusterAuthorizedOperations(ctx)
         : OPERATIONS_NOT_REQUESTED,

@@ -8,8 +8,9 @@
  * first partition left out. Topics asked for by name that do not exist get
  * UNKNOWN_TOPIC_OR_PARTITION (INVALID_TOPIC_EXCEPTION for an invalid name); with all topics
  * asked for they cannot occur. A cursor whose topic is not among those asked for, or whose
- * partition is negative, fails the request with INVALID_REQUEST. One broker leads every
- * partition (epoch 0), no eligible leader replicas. Authorization (with an authorizer, as
+ * partition is negative, fails the request with INVALID_REQUEST. Leaders, leader epochs,
+ * replicas, ISR and offline replicas as Metadata gives them (alone: this broker, epoch 0);
+ * no eligible leader replicas. Authorization (with an authorizer, as
  * Kafka): a topic needs DESCRIBE; with all topics asked for the others are left out, topics
  * asked for by name are answered TOPIC_AUTHORIZATION_FAILED after the rest (outside the limit
  * and the cursor). Each topic's authorized
@@ -139,16 +140,18 @@ export const describeTopicPartitions = defineApi({
       const upper = Math.min(t.partitions, start + remaining);
       const partitions: Encodable<DescribeTopicPartitionsResponsePartition>[] = [];
       for (let p = start; p < upper; p++) {
+        const leader = services.leadership.leaderOf(name, p) ?? { leaderId: -1, leaderEpoch: -1 };
+        const { replicas, isr } = services.leadership.replicasOf(name, p);
         partitions.push({
-          errorCode: 0,
+          errorCode: leader.leaderId === -1 ? ErrorCode.LEADER_NOT_AVAILABLE : 0,
           partitionIndex: p,
-          leaderId: services.metadataCache.nodeId,
-          leaderEpoch: 0,
-          replicaNodes: [services.metadataCache.nodeId],
-          isrNodes: [services.metadataCache.nodeId],
+          leaderId: leader.leaderId,
+          leaderEpoch: leader.leaderEpoch,
+          replicaNodes: replicas,
+          isrNodes: isr,
           eligibleLeaderReplicas: [],
           lastKnownElr: [],
-          offlineReplicas: [],
+          offlineReplicas: replicas.filter((id) => !services.leadership.broker(id)),
         });
       }
       topics.push({

@@ -30,7 +30,10 @@
  * topic (TOPIC_AUTHORIZATION_FAILED, after an unknown topic id and before an unknown name); a
  * follower (replica id >= 0) needs CLUSTER_ACTION on the cluster, else every partition gets
  * TOPIC_AUTHORIZATION_FAILED.
- * v9+ current leader epoch: above ours (0) → UNKNOWN_LEADER_EPOCH. v13+ topics by id
+ * A partition this broker does not lead gets NOT_LEADER_OR_FOLLOWER (LEADER_NOT_AVAILABLE
+ * while none does), with the current leader (v12+) and its endpoint (v16+, KIP-951).
+ * v9+ current leader epoch: older than the partition's → FENCED_LEADER_EPOCH, newer →
+ * UNKNOWN_LEADER_EPOCH (alone, every partition is at epoch 0). v13+ topics by id
  * (unknown → UNKNOWN_TOPIC_ID). v12+ flexible.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -48,6 +51,7 @@ import { releaseFreshRead } from "../partition_ops.ts";
 import { defineApi, type RequestContext } from "../registry.ts";
 import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
 import { finishFetchSession } from "../fetch_session.ts";
+import { LeaderHints, wantsLeaderHint } from "./leader_hints.ts";
 import { errorCodeOf } from "./util.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -88,6 +92,7 @@ function resolve(
   req: FetchRequest,
   apiVersion: number,
   readable: (topic: string) => boolean,
+  hints: LeaderHints,
 ): { targets: Target[]; responses: FetchableTopicResponse[] } {
   const targets: Target[] = [];
   const responses: FetchableTopicResponse[] = [];
@@ -119,8 +124,16 @@ function resolve(
           : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         continue;
       }
-      if (fp.currentLeaderEpoch > 0) {
-        out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+      const notServed = services.leadership.leaderError(
+        t.name,
+        fp.partition,
+        apiVersion >= 9 ? fp.currentLeaderEpoch : -1,
+      );
+      if (notServed !== 0) {
+        out.errorCode = notServed;
+        if (apiVersion >= 12 && wantsLeaderHint(notServed)) {
+          out.currentLeader = hints.hint(t.name, fp.partition);
+        }
         continue;
       }
       // Down-conversion may be turned off per topic; old consumers are then refused.
@@ -214,7 +227,14 @@ export const fetch = defineApi({
   response: FetchResponse,
   handler: async (req, ctx) => {
     const { services, apiVersion } = ctx;
-    const { targets, responses } = resolve(services, req, apiVersion, readableTopics(req, ctx));
+    const hints = new LeaderHints(services);
+    const { targets, responses } = resolve(
+      services,
+      req,
+      apiVersion,
+      readableTopics(req, ctx),
+      hints,
+    );
     // The broker's fetch.max.bytes caps what a request may ask for, as Kafka does.
     const maxBytes = Math.min(
       apiVersion >= 3 ? Math.max(0, req.maxBytes) : 0x7fffffff,
@@ -242,6 +262,12 @@ export const fetch = defineApi({
       if (t.out.records.length) services.metrics.fetched(t.topic, t.out.records.length);
     }
     const sessionId = finishFetchSession(req, responses);
-    return { throttleTimeMs: 0, errorCode: 0, sessionId, responses };
+    return {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      sessionId,
+      responses,
+      nodeEndpoints: apiVersion >= 16 ? hints.endpoints() : [],
+    };
   },
 });

@@ -12,7 +12,9 @@
  * granularity as Kafka's legacyFetchOffsetsBefore (storage/legacy_offsets.ts): latest gives
  * the log end offset first, earliest the log start offset; v1+ one offset and its timestamp;
  * v2+ isolation level;
- * v4+ current leader epoch (above ours → UNKNOWN_LEADER_EPOCH); v6+ flexible; v10 adds a
+ * A partition this broker does not lead gets NOT_LEADER_OR_FOLLOWER (LEADER_NOT_AVAILABLE
+ * while none does). v4+ current leader epoch (older than the partition's →
+ * FENCED_LEADER_EPOCH, newer → UNKNOWN_LEADER_EPOCH); v6+ flexible; v10 adds a
  * timeout that a local lookup never needs.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -75,8 +77,13 @@ export const listOffsets = defineApi({
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           continue;
         }
-        if (rp.currentLeaderEpoch > 0) {
-          out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+        const notServed = services.leadership.leaderError(
+          rt.name,
+          rp.partitionIndex,
+          apiVersion >= 4 ? rp.currentLeaderEpoch : -1,
+        );
+        if (notServed !== 0) {
+          out.errorCode = notServed;
           continue;
         }
         if (apiVersion === 0) {

@@ -1,7 +1,10 @@
 /**
  * Metadata (key 3), v0–12.
- * Behaviour: one broker (this one) leads every partition with leader epoch 0; replicas and
- * ISR are [this broker]. Unknown topics are created when the request allows it (v4+ flag,
+ * Behaviour: alone, this broker leads every partition with leader epoch 0; replicas and ISR
+ * are [this broker]. In a cluster every live broker is listed, the real controller, and per
+ * partition its leader, leader epoch, replicas, ISR and offline replicas (replicas whose
+ * broker is not registered); a partition no live broker leads has leader -1 and
+ * LEADER_NOT_AVAILABLE. Unknown topics are created when the request allows it (v4+ flag,
  * always before v4) and `auto.create.topics.enable` is on; otherwise
  * UNKNOWN_TOPIC_OR_PARTITION. Names that Kafka would reject get INVALID_TOPIC_EXCEPTION.
  * Version notes: v0 has no null topic list (empty = all); v1+ null = all. v10+ carries topic
@@ -40,15 +43,18 @@ export function describeTopic(
   ops: number,
 ): Encodable<MetadataResponseTopic> {
   const partitions: Encodable<MetadataResponsePartition>[] = [];
+  const leadership = services.leadership;
   for (let p = 0; p < t.partitions; p++) {
+    const leader = leadership.leaderOf(t.name, p) ?? { leaderId: -1, leaderEpoch: -1 };
+    const { replicas, isr } = leadership.replicasOf(t.name, p);
     partitions.push({
-      errorCode: 0,
+      errorCode: leader.leaderId === -1 ? ErrorCode.LEADER_NOT_AVAILABLE : 0,
       partitionIndex: p,
-      leaderId: services.metadataCache.nodeId,
-      leaderEpoch: 0,
-      replicaNodes: [services.metadataCache.nodeId],
-      isrNodes: [services.metadataCache.nodeId],
-      offlineReplicas: [],
+      leaderId: leader.leaderId,
+      leaderEpoch: leader.leaderEpoch,
+      replicaNodes: replicas,
+      isrNodes: isr,
+      offlineReplicas: replicas.filter((id) => !leadership.broker(id)),
     });
   }
   return {
@@ -193,14 +199,14 @@ export const metadata = defineApi({
     }
     return {
       throttleTimeMs: 0,
-      brokers: [{
-        nodeId: services.metadataCache.nodeId,
-        host: services.metadataCache.advertisedHost,
-        port: services.metadataCache.advertisedPort,
-        rack: null,
-      }],
+      brokers: services.leadership.brokers().map((b) => ({
+        nodeId: b.nodeId,
+        host: b.host,
+        port: b.port,
+        rack: b.rack,
+      })),
       clusterId: services.metadataCache.clusterId,
-      controllerId: services.metadataCache.nodeId,
+      controllerId: services.leadership.controllerId,
       topics,
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
         ? clusterAuthorizedOperations(ctx)

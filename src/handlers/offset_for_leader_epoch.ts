@@ -1,7 +1,8 @@
 /**
  * OffsetForLeaderEpoch (key 23), v0–4.
- * Behaviour: every partition has had one leader epoch, 0, since its creation, so epoch 0
- * ends at the log end offset; a later epoch is unknown (-1/-1). A current leader epoch
+ * Behaviour: batches are stamped with leader epoch 0 whoever leads, so any epoch up to the
+ * partition's current one ends at the log end offset, as epoch 0; a later epoch is unknown
+ * (-1/-1). A partition this broker does not lead gets NOT_LEADER_OR_FOLLOWER. A current leader epoch
  * above ours gets UNKNOWN_LEADER_EPOCH. Clients use this to validate their position after a
  * metadata change.
  * Authorization (with an authorizer, as Kafka): CLUSTER_ACTION on the cluster (brokers) allows
@@ -25,7 +26,7 @@ export const offsetForLeaderEpoch = defineApi({
   request: OffsetForLeaderEpochRequest,
   response: OffsetForLeaderEpochResponse,
   handler: async (req, ctx) => {
-    const services = ctx.services;
+    const { services, apiVersion } = ctx;
     const authorizer = services.authorizer;
     const clusterAction = authorizer.authorize(
       ctx,
@@ -47,11 +48,22 @@ export const offsetForLeaderEpoch = defineApi({
         topic: t.topic,
         partitions: await Promise.all(t.partitions.map(async (p) => {
           const out = { errorCode: 0, partition: p.partition, leaderEpoch: -1, endOffset: -1 };
-          if (!allowed(t.topic)) out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
-          else if (!services.replicaManager.hasPartition(t.topic, p.partition)) {
+          if (!allowed(t.topic)) {
+            out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+            return out;
+          }
+          if (!services.replicaManager.hasPartition(t.topic, p.partition)) {
             out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          } else if (p.currentLeaderEpoch > 0) out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
-          else if (p.leaderEpoch === 0) {
+            return out;
+          }
+          const notServed = services.leadership.leaderError(
+            t.topic,
+            p.partition,
+            apiVersion >= 2 ? p.currentLeaderEpoch : -1,
+          );
+          const current = services.leadership.leaderOf(t.topic, p.partition)?.leaderEpoch ?? 0;
+          if (notServed !== 0) out.errorCode = notServed;
+          else if (p.leaderEpoch >= 0 && p.leaderEpoch <= current) {
             try {
               const st = await services.replicaManager.partitionOp(
                 t.topic,

@@ -26,7 +26,9 @@
  * stores up-converted to one v2 batch with offsets assigned, as Kafka 3.x does (see
  * storage/log_validator.ts); v3+ must carry v2 batches (INVALID_RECORD otherwise, as Kafka's
  * ProduceRequest.validateRecords). v0 has no throttle time, v2+ answers logAppendTime.
- * v9+ flexible; v10+ may carry leader hints, unused with one broker.
+ * In a cluster, a partition this broker does not lead gets NOT_LEADER_OR_FOLLOWER
+ * (LEADER_NOT_AVAILABLE while none does). v9+ flexible; v10+ carries the current leader and
+ * its endpoint with NOT_LEADER_OR_FOLLOWER (KIP-951).
  */
 import { ErrorCode, errorName } from "../../protocol/errors.ts";
 import {
@@ -40,6 +42,7 @@ import { CloseConnection } from "../close_connection.ts";
 import { defineApi } from "../registry.ts";
 import { AclOperation, ResourceType } from "../security/acl_binding.ts";
 import { isInternalTopic, isTransactionalBatch } from "../txn/produce_verification.ts";
+import { LeaderHints, wantsLeaderHint } from "./leader_hints.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
 function partitionError(
@@ -109,6 +112,7 @@ export const produce = defineApi({
     const validAcks = acks === 0 || acks === 1 || acks === -1;
     const responses: ProduceResponseTopicProduceResponse[] = [];
     const pending: Promise<void>[] = [];
+    const hints = new LeaderHints(services);
     for (const td of req.topicData) {
       const topic = td.name;
       const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
@@ -125,6 +129,15 @@ export const produce = defineApi({
         }
         if (!services.replicaManager.hasPartition(topic, index)) {
           partitionResponses.push(partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+          continue;
+        }
+        const notServed = services.leadership.leaderError(topic, index, -1);
+        if (notServed !== 0) {
+          const refused = partitionError(index, notServed);
+          if (apiVersion >= 10 && wantsLeaderHint(notServed)) {
+            refused.currentLeader = hints.hint(topic, index);
+          }
+          partitionResponses.push(refused);
           continue;
         }
         const records = pd.records;
@@ -203,6 +216,10 @@ export const produce = defineApi({
       }
       return null;
     }
-    return { responses, throttleTimeMs: 0 };
+    return {
+      responses,
+      throttleTimeMs: 0,
+      nodeEndpoints: apiVersion >= 10 ? hints.endpoints() : [],
+    };
   },
 });

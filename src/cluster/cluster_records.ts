@@ -1,0 +1,76 @@
+/**
+ * What a cluster keeps in the metadata store, and where: the key layout under `etcd.prefix`
+ * and the JSON records, in the roles ZooKeeper's znodes had for Kafka (/cluster/id,
+ * /brokers/ids/<id>, /controller, /controller_epoch, /brokers/topics/<t>, and the partition
+ * state znodes).
+ *
+ *   cluster_id                 the cluster id, created by the first broker
+ *   brokers/<id>               a live broker's registration, under its lease
+ *   controller                 the elected controller, under its lease
+ *   controller_epoch           bumped by each newly elected controller
+ *   topics/<name>              topic id, partition count, config overrides
+ *   partitions/<name>/<p>      leader, leader epoch, replicas, ISR, partition epoch
+ */
+import type { TopicConfigValue } from "../../storage/log_manager.ts";
+import { type KeyValue, valueText } from "./metadata_store.ts";
+
+export const CLUSTER_ID_KEY = "cluster_id";
+export const CONTROLLER_KEY = "controller";
+export const CONTROLLER_EPOCH_KEY = "controller_epoch";
+export const BROKERS_PREFIX = "brokers/";
+export const TOPICS_PREFIX = "topics/";
+export const PARTITIONS_PREFIX = "partitions/";
+
+export interface BrokerRegistration {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+  /** Kafka's listeners, as `name://host:port`. */
+  listeners: string[];
+  /** Random per process start: tells a restarted broker from the one before it. */
+  incarnationId: string;
+}
+
+export interface ControllerRecord {
+  nodeId: number;
+  epoch: number;
+}
+
+export interface TopicRecord {
+  name: string;
+  topicId: string;
+  partitions: number;
+  configs: Record<string, TopicConfigValue>;
+}
+
+/** Kafka's PartitionRegistration, for one replica per partition. */
+export interface PartitionState {
+  /** -1 while no live replica leads. */
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+  /** Bumped on every change of this record (Kafka's partition epoch). */
+  partitionEpoch: number;
+}
+
+export const brokerKey = (id: number) => `${BROKERS_PREFIX}${id}`;
+export const topicKey = (name: string) => `${TOPICS_PREFIX}${name}`;
+export const partitionsPrefix = (topic: string) => `${PARTITIONS_PREFIX}${topic}/`;
+export const partitionKey = (topic: string, p: number) => `${partitionsPrefix(topic)}${p}`;
+
+/** Parses `partitions/<topic>/<p>`; null for any other key. */
+export function parsePartitionKey(key: string): { topic: string; partition: number } | null {
+  if (!key.startsWith(PARTITIONS_PREFIX)) return null;
+  const rest = key.slice(PARTITIONS_PREFIX.length);
+  const slash = rest.lastIndexOf("/");
+  if (slash <= 0) return null;
+  const partition = Number(rest.slice(slash + 1));
+  if (!Number.isInteger(partition) || partition < 0) return null;
+  return { topic: rest.slice(0, slash), partition };
+}
+
+export function jsonOf<T>(kv: KeyValue): T {
+  return JSON.parse(valueText(kv)) as T;
+}
