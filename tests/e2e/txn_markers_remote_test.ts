@@ -254,6 +254,7 @@ Deno.test("remote verification: a marker for the producer that lands while the c
   try {
     table.register(2, "127.0.0.1", b2.port);
     await b2.broker.createTopic(TOPIC, 2);
+    table.move(TOPIC, 0, 2); // broker 2 leads the data partition, broker 1 coordinates
     // The coordinator (broker 1) answers NONE, but only after a marker for the producer was
     // written here (as a coordinator's WriteTxnMarkers would between question and answer).
     const asked: string[] = [];

@@ -9,6 +9,8 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import {
   ApiVersionsRequest,
   ApiVersionsResponse,
+  ListOffsetsRequest,
+  ListOffsetsResponse,
   ProduceRequest,
   ProduceResponse,
   WriteTxnMarkersRequest,
@@ -22,6 +24,16 @@ import { kcatValues, latestOffset } from "../support/e2e_transactions_fixtures.t
 import { LeadershipTable } from "../support/fake_leadership.ts";
 
 const TOPIC = "markers";
+
+/** The error code of a ListOffsets (latest) for one partition. */
+async function listOffsetsError(port: number, topic: string, partition: number) {
+  const r = await RawClient.once(port, ListOffsetsRequest, ListOffsetsResponse, 5, {
+    replicaId: -1,
+    isolationLevel: 0,
+    topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp: -1 }] }],
+  });
+  return r.topics[0].partitions[0].errorCode;
+}
 
 /** A transactional batch of `values` by a producer with no transactional id in the request. */
 async function produceTxn(
@@ -150,12 +162,15 @@ Deno.test("wire: WriteTxnMarkers commits and aborts on this broker; read_committ
       await Promise.all([0, 1].map((p) => latestOffset(b.port, TOPIC, p, false))),
       [3, 4],
     );
-    // Partition 2 was not written: its transaction is still open.
+    // Another broker leads partition 2: ListOffsets is not served here either.
+    assert.equal(await listOffsetsError(b.port, TOPIC, 2), ErrorCode.NOT_LEADER_OR_FOLLOWER);
+
+    // Back to this broker. Partition 2 was not written: its transaction is still open.
+    table.move(TOPIC, 2, 1);
     assert.equal(await latestOffset(b.port, TOPIC, 2, true), 0);
     assert.equal(await latestOffset(b.port, TOPIC, 2, false), 1);
 
-    // Back to this broker; v0 (not flexible) ends it with an abort.
-    table.move(TOPIC, 2, 1);
+    // v0 (not flexible) ends it with an abort.
     const r0 = await writeMarkers(b.port, 0, [
       marker(7003, false, [{ name: TOPIC, partitionIndexes: [2] }]),
     ]);
