@@ -26,6 +26,7 @@ import type { Connection } from "./connection.ts";
 import { KafkaApis } from "./kafka_apis.ts";
 import { SocketServer } from "./socket_server.ts";
 import { checkServable, type ListenerSpec, resolveListeners } from "./security/listeners.ts";
+import { TlsListener } from "./security/tls_listener.ts";
 import { GroupCoordinator } from "./group/group_coordinator.ts";
 import { groupConfigFrom } from "./group/group_config.ts";
 import { GROUP_METADATA_TOPIC, GroupMetadataLog } from "./group/group_metadata_log.ts";
@@ -339,6 +340,13 @@ export class Broker {
     const cluster = options.cluster;
     const controller = !cluster || cluster.isController;
     loadDynamicBrokerConfigs(config, dataDir);
+    // TLS key material is read before storage opens: a bad certificate stops the start early.
+    const tls = new Map<string, TlsListener>();
+    for (const l of options.listeners!) {
+      if (l.securityProtocol === "SSL" || l.securityProtocol === "SASL_SSL") {
+        tls.set(l.name, new TlsListener(config, l, config.int("connections.max.idle.ms")));
+      }
+    }
     const remoteStorage = remoteStorageFor(config, dataDir);
     if (remoteStorage && controller) log.info(`tiered storage in ${remoteStorage.description}`);
     const logs = await LogManager.open(dataDir, {
@@ -422,6 +430,7 @@ export class Broker {
     broker.listeners.forEach((spec, i) => {
       const server = new SocketServer({
         listener: spec,
+        tls: tls.get(spec.name),
         apis: broker.apis,
         requestBudget: broker.requestBudget,
         idleConnections: broker.idleConnections,
@@ -431,6 +440,11 @@ export class Broker {
         isClosing: () => broker.isClosing,
       });
       broker.socketServers.push(server);
+      const t = tls.get(spec.name);
+      if (t) {
+        t.start();
+        broker.dynamicConfig.addReconfigurable(t);
+      }
       server.start(bound[i]);
     });
     broker.startFlusher();

@@ -202,6 +202,7 @@ function interBrokerListenerOf(config: ListenerConfigSource, listeners: Listener
 export function checkServable(listener: ListenerSpec): void {
   switch (listener.securityProtocol) {
     case "PLAINTEXT":
+    case "SSL":
       return;
     default:
       throw new ConfigError(
