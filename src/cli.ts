@@ -354,6 +354,15 @@ function announce(
       workers === 1 ? "" : "s"
     })`,
   );
+  // Every listener, when there are several (the line above names the first).
+  if (b.listeners.length > 1) {
+    for (const l of b.listeners) {
+      log.info(
+        `listener ${l.name} (${l.securityProtocol}) on ${l.host || "*"}:${l.port}, ` +
+          `advertised ${l.advertisedHost}:${l.advertisedPort}`,
+      );
+    }
+  }
   if (admin) {
     log.info(
       `admin API and console on http://${

@@ -9,6 +9,8 @@
 import assert from "node:assert/strict";
 import { ErrorCode } from "../../protocol/errors.ts";
 import {
+  DescribeConfigsRequest,
+  DescribeConfigsResponse,
   IncrementalAlterConfigsRequest,
   IncrementalAlterConfigsResponse,
   MetadataRequest,
@@ -16,7 +18,7 @@ import {
 } from "../../protocol/messages/mod.ts";
 import { ConfigError } from "../../src/config.ts";
 import { setLogSink } from "../../src/log.ts";
-import { kcat, python, run, testBroker } from "../support/helpers.ts";
+import { BrokerProcess, kcat, python, run, testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 import {
   CLIENT_EXT,
@@ -488,6 +490,123 @@ Deno.test("tls: an encrypted private key is read with ssl.key.password, which is
       const ssl = b.broker.listeners[1].port;
       assert.equal(await servedCertificate(ssl), "localhost");
       assert.ok(!logged.slice(before).some((l) => l.includes("s3cret-pw")));
+    } finally {
+      await b.stop();
+    }
+  } finally {
+    await certs.remove();
+  }
+});
+
+Deno.test("tls: with two workers (the TLS port shared), kcat produces and consumes over SSL", async () => {
+  const certs = await makeTestCerts();
+  const dataDir = await Deno.makeTempDir({ prefix: "tributary-tls-workers-" });
+  try {
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const sslPort = (probe.addr as Deno.NetAddr).port;
+    probe.close();
+    const b = await BrokerProcess.start(dataDir, [
+      "--workers",
+      "2",
+      "--set",
+      `listeners=PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:${sslPort}`,
+      "--set",
+      "ssl.keystore.type=PEM",
+      "--set",
+      `ssl.keystore.location=${certs.serverPem}`,
+    ]);
+    try {
+      await until(
+        "the SSL listener announced",
+        () => b.lines.some((l) => l.includes(`listener SSL (SSL) on 127.0.0.1:${sslPort}`)),
+      );
+      const address = `127.0.0.1:${sslPort}`;
+      const tlsArgs = ["-X", "security.protocol=ssl", "-X", `ssl.ca.location=${certs.caPem}`];
+      const records = Array.from({ length: 50 }, (_, i) => `k${i}:v${i}`);
+      await kcat(address, [...tlsArgs, "-P", "-t", "tls-workers", "-K", ":"], {
+        stdin: records.join("\n") + "\n",
+      });
+      // Several consumers: their connections land on both workers.
+      for (let n = 0; n < 4; n++) {
+        const out = await kcat(address, [
+          ...tlsArgs,
+          "-C",
+          "-t",
+          "tls-workers",
+          "-o",
+          "beginning",
+          "-e",
+          "-f",
+          "%k:%s\n",
+        ]);
+        assert.equal(decoder.decode(out), records.join("\n") + "\n");
+      }
+    } finally {
+      await b.kill("SIGKILL");
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    await certs.remove();
+  }
+});
+
+Deno.test("tls: inline PEM key and chain; secrets are sensitive in DescribeConfigs", async () => {
+  const certs = await makeTestCerts();
+  try {
+    const key = await Deno.readTextFile(certs.serverKey);
+    const chain = await Deno.readTextFile(certs.serverCert);
+    const ca = await Deno.readTextFile(certs.caPem);
+    const before = logged.length;
+    const b = await testBroker({
+      config: {
+        "listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0",
+        "listener.name.ssl.ssl.keystore.type": "PEM",
+        "listener.name.ssl.ssl.keystore.key": key,
+        "listener.name.ssl.ssl.keystore.certificate.chain": chain,
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.certificates": ca,
+      },
+    });
+    try {
+      const ssl = b.broker.listeners[1].port;
+      const s = await RawClient.connectTls(ssl, { caCerts: [ca] });
+      try {
+        assert.equal(await metadataBrokers(s), `127.0.0.1:${ssl}`);
+      } finally {
+        s.close();
+      }
+      const r = await RawClient.once(b.port, DescribeConfigsRequest, DescribeConfigsResponse, 4, {
+        resources: [{ resourceType: 4, resourceName: "1", configurationKeys: null }],
+        includeSynonyms: true,
+        includeDocumentation: false,
+      });
+      const entries = new Map(
+        (r.results[0].configs as { name: string; value: string | null; isSensitive: boolean }[])
+          .map((e) => [e.name, [e.value, e.isSensitive]]),
+      );
+      assert.deepEqual(
+        [
+          "listener.name.ssl.ssl.keystore.key",
+          "listener.name.ssl.ssl.keystore.certificate.chain",
+          "ssl.truststore.certificates",
+          "ssl.keystore.key",
+          "ssl.key.password",
+          "listener.name.ssl.ssl.keystore.type",
+          "ssl.client.auth",
+        ].map((k) => [k, entries.get(k)]),
+        [
+          ["listener.name.ssl.ssl.keystore.key", [null, true]],
+          ["listener.name.ssl.ssl.keystore.certificate.chain", [null, true]],
+          ["ssl.truststore.certificates", [null, true]],
+          ["ssl.keystore.key", [null, true]],
+          ["ssl.key.password", [null, true]],
+          ["listener.name.ssl.ssl.keystore.type", ["PEM", false]],
+          ["ssl.client.auth", ["none", false]],
+        ],
+      );
+      const body = key.split("\n")[1];
+      assert.ok(!logged.slice(before).some((l) => l.includes(body)));
+      assert.ok(!JSON.stringify(r).includes(body));
     } finally {
       await b.stop();
     }
