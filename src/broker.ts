@@ -389,12 +389,23 @@ export class Broker {
         await broker.groups.load();
         await broker.transactions.startup();
       }
-      for (const spec of specs) {
-        bound.push(Deno.listen({
-          hostname: spec.host === "" ? defaultBindHost() : spec.host,
-          port: spec.port,
-          ...(cluster ? { reusePort: true } : {}),
-        } as Deno.TcpListenOptions));
+      for (const [i, spec] of specs.entries()) {
+        const hostname = spec.host === "" ? defaultBindHost() : spec.host;
+        try {
+          bound.push(Deno.listen({
+            hostname,
+            port: spec.port,
+            ...(cluster ? { reusePort: true } : {}),
+          } as Deno.TcpListenOptions));
+        } catch (e) {
+          // The first listener is the one --host/--port name; the others are named.
+          if (i > 0 && e instanceof Deno.errors.AddrInUse) {
+            throw new Deno.errors.AddrInUse(
+              `listener ${spec.name}: port ${spec.port} on ${hostname}`,
+            );
+          }
+          throw e;
+        }
       }
     } catch (e) {
       for (const l of bound) l.close();

@@ -108,6 +108,7 @@ function startProblem(
 ): string | null {
   const msg = e instanceof Error ? e.message : String(e);
   if (e instanceof Deno.errors.AddrInUse) {
+    if (msg.startsWith("listener ")) return `${msg} is already in use`;
     return `port ${port} on ${describeBindHost(host)} is already in use` +
       (adminPort !== undefined ? ` (or admin port ${adminPort})` : "");
   }
@@ -390,7 +391,8 @@ async function superviseWorkers(
     const host = options.host ?? defaultBindHost();
     const port = options.port ?? 9092;
     if (e instanceof StartError && e.kind === "addr-in-use") {
-      fail(startProblem(new Deno.errors.AddrInUse(), host, port, options.adminPort, "")!);
+      const which = e.message.startsWith("listener ") ? e.message : "";
+      fail(startProblem(new Deno.errors.AddrInUse(which), host, port, options.adminPort, "")!);
     }
     fail(
       startProblem(e, host, port, options.adminPort, options.dataDir ?? "") ??

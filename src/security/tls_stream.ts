@@ -96,11 +96,12 @@ export function serverHandshake(
       socket.destroy();
       reject(e);
     };
+    const closed = () => failed(new Error("closed during the TLS handshake"));
     socket.once("error", failed);
-    socket.once("close", () => failed(new Error("closed during the TLS handshake")));
+    socket.once("close", closed);
     socket.once("secure", () => {
       socket.removeListener("error", failed);
-      socket.removeAllListeners("close");
+      socket.removeListener("close", closed);
       const cert = o.requestCert ? socket.getPeerCertificate() : null;
       const der = cert && cert.raw ? new Uint8Array(cert.raw) : null;
       const verifyError = (socket as unknown as { ssl?: { verifyError?(): unknown } }).ssl
