@@ -499,7 +499,7 @@ Deno.test("tls: an encrypted private key is read with ssl.key.password, which is
   }
 });
 
-Deno.test("tls: with two workers (the TLS port shared), kcat produces and consumes over SSL", async () => {
+Deno.test("tls: with two workers (the TLS port shared), kcat over SSL, and AlterConfigs reloads every worker", async () => {
   const certs = await makeTestCerts();
   const dataDir = await Deno.makeTempDir({ prefix: "tributary-tls-workers-" });
   try {
@@ -526,6 +526,33 @@ Deno.test("tls: with two workers (the TLS port shared), kcat produces and consum
       const records = Array.from({ length: 50 }, (_, i) => `k${i}:v${i}`);
       await kcat(address, [...tlsArgs, "-P", "-t", "tls-workers", "-K", ":"], {
         stdin: records.join("\n") + "\n",
+      });
+      // AlterConfigs reaches both workers' listeners (connections land on either).
+      const next = await signedCert(certs, "server-w", "/CN=workers-renewed", SERVER_EXT);
+      const altered = await RawClient.once(
+        b.port,
+        IncrementalAlterConfigsRequest,
+        IncrementalAlterConfigsResponse,
+        1,
+        {
+          resources: [{
+            resourceType: 4,
+            resourceName: "1",
+            configs: [{
+              name: "listener.name.ssl.ssl.keystore.location",
+              configOperation: 0,
+              value: next.pem,
+            }],
+          }],
+          validateOnly: false,
+        },
+      );
+      assert.equal(altered.responses[0].errorCode, 0, altered.responses[0].errorMessage);
+      await until("every worker serving the new certificate", async () => {
+        for (let n = 0; n < 6; n++) {
+          if (await servedCertificate(sslPort) !== "workers-renewed") return false;
+        }
+        return true;
       });
       // Several consumers: their connections land on both workers.
       for (let n = 0; n < 4; n++) {
