@@ -18,6 +18,7 @@ import {
   MetadataResponse,
 } from "../../protocol/messages/mod.ts";
 import { ConfigError } from "../../src/config.ts";
+import { parseProperties } from "../../src/properties.ts";
 import { setLogSink } from "../../src/log.ts";
 import { BrokerProcess, kcat, python, run, testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
@@ -719,6 +720,31 @@ Deno.test("tls: broken and cut-off handshakes are logged and closed; the listene
         s.close();
       }
     });
+  } finally {
+    await certs.remove();
+  }
+});
+
+Deno.test("tls: inline PEM in a properties file, continued over lines as Kafka's docs show", async () => {
+  const certs = await makeTestCerts();
+  try {
+    // Each PEM line ends with a backslash: java.util.Properties joins them without line breaks.
+    const continued = (pem: string) =>
+      pem.trim().split("\n").map((l) => `    ${l}`).join(" \\\n").trimStart();
+    const props = [
+      "listeners=PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0",
+      "ssl.keystore.type=PEM",
+      `ssl.keystore.key=${continued(await Deno.readTextFile(certs.serverKey))}`,
+      `ssl.keystore.certificate.chain=${continued(await Deno.readTextFile(certs.serverCert))}`,
+    ].join("\n");
+    const config = Object.fromEntries(parseProperties(props));
+    assert.ok(!String(config["ssl.keystore.key"]).includes("\n"));
+    const b = await testBroker({ config });
+    try {
+      assert.equal(await servedCertificate(b.broker.listeners[1].port), "localhost");
+    } finally {
+      await b.stop();
+    }
   } finally {
     await certs.remove();
   }
