@@ -198,7 +198,12 @@ export function readSslSettings(config: BrokerConfig, l: ListenerSpec): SslSetti
     checkPemType(config, name, "ssl.truststore.type", trustInline);
     caPem = certificatesOf(trustInline, nameOf(config, name, "ssl.truststore.certificates"), name);
   }
-  const clientAuth = (text(config, name, "ssl.client.auth") ?? "none").toLowerCase() as ClientAuth;
+  // As Kafka: on SASL_SSL, where SASL says who the client is, only a listener's own
+  // ssl.client.auth asks for certificates.
+  const authSetting = l.securityProtocol === "SASL_SSL"
+    ? config.listenerValue(`listener.name.${name.toLowerCase()}.ssl.client.auth`) ?? null
+    : text(config, name, "ssl.client.auth");
+  const clientAuth = String(authSetting ?? "none").toLowerCase() as ClientAuth;
   if (!["required", "requested", "none"].includes(clientAuth)) {
     throw new ConfigError(
       nameOf(config, name, "ssl.client.auth"),
