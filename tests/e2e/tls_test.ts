@@ -317,6 +317,15 @@ Deno.test("tls: a plaintext client on the TLS port, and TLS on the plaintext por
         line,
         /^warn closing connection \d+ from 127\.0\.0\.1: TLS handshake on a plaintext listener \(PLAINTEXT, PLAINTEXT\)/,
       );
+      // A TLS alert (what a TLS client may send as it gives up) is told apart as well.
+      const alert = await Deno.connect({ hostname: "127.0.0.1", port: plain });
+      await alert.write(new Uint8Array([0x15, 0x03, 0x01, 0x00, 0x02, 0x01, 0x00]));
+      assert.equal(await alert.read(new Uint8Array(16)).catch(() => null), null);
+      alert.close();
+      await until(
+        "the TLS alert on the plaintext port logged",
+        () => logged.slice(before).find((l) => l.includes("TLS record on a plaintext listener")),
+      );
       assert.ok(!logged.slice(before).some((l) => l.includes("socket.request.max.bytes")));
     });
   } finally {
