@@ -366,6 +366,15 @@ Deno.test("tls: a replaced keystore file is served to new connections; establish
         );
         assert.equal(await servedCertificate(ssl), "renewed");
         assert.equal(await metadataBrokers(established), `127.0.0.1:${ssl}`);
+        // Replaced by a rename (as certificate tools swap files) is seen too.
+        const third = await signedCert(certs, "server4", "/CN=renamed", SERVER_EXT);
+        const renamed = logged.length;
+        await Deno.rename(third.pem, certs.serverPem);
+        await until(
+          "the reload after the rename logged",
+          () => logged.slice(renamed).find((l) => l.includes("listener SSL: reloaded the TLS key")),
+        );
+        assert.equal(await servedCertificate(ssl), "renamed");
         // A broken file keeps the certificate in use.
         const broken = logged.length;
         await Deno.writeTextFile(certs.serverPem, "not a pem file\n");
@@ -373,7 +382,7 @@ Deno.test("tls: a replaced keystore file is served to new connections; establish
           "the failed reload logged",
           () => logged.slice(broken).find((l) => l.includes("keeping the previous certificate")),
         );
-        assert.equal(await servedCertificate(ssl), "renewed");
+        assert.equal(await servedCertificate(ssl), "renamed");
       } finally {
         established.close();
       }
