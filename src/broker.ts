@@ -37,6 +37,8 @@ import { FaultInjector } from "./faults.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { KafkaApis } from "./kafka_apis.ts";
 import { SocketServer } from "./socket_server.ts";
+import { checkServable, type ListenerSpec, resolveListeners } from "./security/listeners.ts";
+import { TlsListener } from "./security/tls_listener.ts";
 import { GroupCoordinator } from "./group/group_coordinator.ts";
 import { groupConfigFrom } from "./group/group_config.ts";
 import { GROUP_METADATA_TOPIC, GroupMetadataLog } from "./group/group_metadata_log.ts";
@@ -99,6 +101,11 @@ export interface BrokerOptions {
   advertisedHost?: string;
   /** Port put in Metadata responses (default: the bound port). */
   advertisedPort?: number;
+  /**
+   * The listeners, resolved (src/security/listeners.ts); default: from the `listeners`
+   * settings, with `host`, `port` and the advertised ones applying to the first.
+   */
+  listeners?: ListenerSpec[];
   /** Kafka broker settings by name (`num.partitions`, `log.segment.bytes`, ...). */
   config?: Record<string, string | number | boolean>;
   /** Port of the admin HTTP API and console; 0 picks a free one (default: no admin API). */
@@ -207,8 +214,12 @@ export class Broker {
    * `queued.max.request.bytes` (each worker holds the requests of the connections it accepted).
    */
   requestBudget: RequestBudget;
-  /** Accepts and tracks the client connections. */
-  readonly socketServer: SocketServer;
+  /** Accept and track the client connections: one per listener, in `listeners` order. */
+  readonly socketServers: SocketServer[] = [];
+  /** The listeners as bound: ports chosen by the system filled in. */
+  listeners: ListenerSpec[] = [];
+  /** The listener other brokers are to use (`inter.broker.listener.name`). */
+  interBrokerListener = "PLAINTEXT";
   /** Request handling (decode, dispatch, encode), for connections and forwarded frames. */
   readonly apis: KafkaApis;
   /** Closes connections idle for connections.max.idle.ms. */
@@ -220,7 +231,6 @@ export class Broker {
   readonly faults: FaultInjector;
   /** When this broker object was made (ms since the epoch). */
   readonly startedAt: number = Date.now();
-  private listener?: Deno.TcpListener;
   private flushTimer?: ReturnType<typeof setInterval>;
   private stopStatusReport?: () => void;
   private stopFollowingLeadership?: () => void;
@@ -229,7 +239,7 @@ export class Broker {
   private dirLock: LogDirLock | null = null;
   /** The admin HTTP server, when started with `adminPort`. */
   admin?: AdminServer;
-  /** The bind address. */
+  /** The first listener's bind address and port, and what it advertises. */
   host = "0.0.0.0";
   /** The bound port (the real one when 0 was asked for). */
   port = 0;
@@ -237,6 +247,8 @@ export class Broker {
   advertisedHost = "127.0.0.1";
   /** The port Metadata responses give clients. */
   advertisedPort = 0;
+  /** What quotas and limits the socket servers share (see ConnectionQuotas). */
+  private readonly connectionQuotas: ConnectionQuotas;
 
   /** Consumer groups and committed offsets (this broker coordinates every group). */
   readonly groups: GroupCoordinator;
@@ -306,7 +318,7 @@ export class Broker {
     );
     this.metrics.requestBudget = this.requestBudget;
     this.idleConnections = new IdleExpiryManager(config.int("connections.max.idle.ms"));
-    const quotas = new ConnectionQuotas(
+    this.connectionQuotas = new ConnectionQuotas(
       cluster
         ? Math.ceil(config.int("max.connections") / cluster.count)
         : config.int("max.connections"),
@@ -315,19 +327,9 @@ export class Broker {
     this.faults = new FaultInjector(config.bool("tributary.fault.injection.enable"), {
       apiName: (key) => this.registry.get(key)?.name,
       apiKeys: () => this.registry.apiVersions().map((a) => [a.name, a.apiKey]),
-      connections: () => this.socketServer.connections,
+      connections: () => this.socketServers.flatMap((s) => [...s.connections]),
     });
     this.apis = new KafkaApis(this);
-    this.socketServer = new SocketServer({
-      faults: this.faults,
-      apis: this.apis,
-      requestBudget: this.requestBudget,
-      idleConnections: this.idleConnections,
-      quotas,
-      metrics: this.metrics,
-      maxFrameBytes: config.int("socket.request.max.bytes"),
-      isClosing: () => this.isClosing,
-    });
     this.propagation = new Propagation(cluster);
     this.replicaManager = new ReplicaManager(logs, config, dataDir, cluster);
     this.topicAdmin = new TopicAdmin(
@@ -405,6 +407,7 @@ export class Broker {
       get advertisedPort() {
         return broker.advertisedPort;
       },
+      endpoint: (listenerName) => broker.endpoint(listenerName),
     };
     // Memory storage writes nothing: ACLs and quotas then last as long as the broker.
     const metaDir = dataDir === MEMORY_DATA_DIR ? null : dataDir;
@@ -455,6 +458,18 @@ export class Broker {
     };
   }
 
+  /**
+   * The advertised host and port of listener `name`, where clients that came in on it are sent
+   * (Kafka answers each listener's clients with that listener's endpoints); the first
+   * listener's for a name not served here.
+   */
+  endpoint(name: string): { host: string; port: number } {
+    const l = this.listeners.find((l) => l.name === name) ?? this.listeners[0];
+    return l
+      ? { host: l.advertisedHost, port: l.advertisedPort }
+      : { host: this.advertisedHost, port: this.advertisedPort };
+  }
+
   /** Producer ids: allocated by the controller (InitProducerId is forwarded there). */
   get producerIds(): ProducerIdSource {
     if (!this.producerIdManager) {
@@ -495,13 +510,18 @@ export class Broker {
     if (engine === "memory" && cluster) {
       throw new ConfigError("storage", "the memory engine runs one worker (use --workers 1)");
     }
+    // Listener mistakes stop the start before storage is opened, too.
+    const resolved = resolveListeners(config, options);
+    const listeners = options.listeners ?? resolved.listeners;
+    for (const l of listeners) checkServable(l);
     const dataDir = engine === "memory" ? MEMORY_DATA_DIR : dataDirOf(options, config);
     if (engine === "file") await Deno.mkdir(dataDir, { recursive: true });
     // With workers the supervisor holds the lock for all of them.
     const dirLock = cluster || engine === "memory" ? null : LogDirLock.acquire(dataDir);
     try {
-      const broker = await Broker.open(options, config, dataDir, engine);
+      const broker = await Broker.open({ ...options, listeners }, config, dataDir, engine);
       broker.dirLock = dirLock;
+      broker.interBrokerListener = resolved.interBrokerListener;
       if (controller) {
         await logStartupSummary(broker, startedAt);
         if (options.statusIntervalMs) {
@@ -558,6 +578,13 @@ export class Broker {
         throw e;
       }
     }
+    // TLS key material is read before storage opens: a bad certificate stops the start early.
+    const tls = new Map<string, TlsListener>();
+    for (const l of options.listeners!) {
+      if (l.securityProtocol === "SSL" || l.securityProtocol === "SASL_SSL") {
+        tls.set(l.name, new TlsListener(config, l, config.int("connections.max.idle.ms")));
+      }
+    }
     const remoteStorage = durable ? remoteStorageFor(config, dataDir) : null;
     if (remoteStorage && controller) log.info(`tiered storage in ${remoteStorage.description}`);
     const node = clusterNode;
@@ -612,8 +639,9 @@ export class Broker {
       node,
       options.leadership,
     );
-    broker.host = options.host ?? defaultBindHost();
+    const specs = options.listeners!;
     if (cluster) broker.serveWorkers(cluster);
+    const bound: Deno.TcpListener[] = [];
     try {
       // The ACLs are loaded before the first request: an authorizer without them would
       // answer as if none were set.
@@ -634,23 +662,41 @@ export class Broker {
         }
         await broker.transactions.startup();
       }
-      broker.listener = Deno.listen({
-        hostname: broker.host,
-        port: options.port ?? 9092,
-        ...(cluster ? { reusePort: true } : {}),
-      } as Deno.TcpListenOptions);
+      for (const [i, spec] of specs.entries()) {
+        const hostname = spec.host === "" ? defaultBindHost() : spec.host;
+        try {
+          bound.push(Deno.listen({
+            hostname,
+            port: spec.port,
+            ...(cluster ? { reusePort: true } : {}),
+          } as Deno.TcpListenOptions));
+        } catch (e) {
+          // The first listener is the one --host/--port name; the others are named.
+          if (i > 0 && e instanceof Deno.errors.AddrInUse) {
+            throw new Deno.errors.AddrInUse(
+              `listener ${spec.name}: port ${spec.port} on ${hostname}`,
+            );
+          }
+          throw e;
+        }
+      }
     } catch (e) {
+      for (const l of bound) l.close();
       broker.groups.close();
       await broker.transactions.close();
       await node?.close();
       await logs.close();
       throw e;
     }
-    const addr = broker.listener.addr as Deno.NetAddr;
-    broker.port = addr.port;
-    broker.advertisedHost = options.advertisedHost ??
-      (broker.host === "0.0.0.0" || broker.host === "::" ? "127.0.0.1" : broker.host);
-    broker.advertisedPort = options.advertisedPort ?? broker.port;
+    broker.listeners = specs.map((spec, i) => {
+      const port = (bound[i].addr as Deno.NetAddr).port;
+      return { ...spec, port, advertisedPort: spec.advertisedPort || port };
+    });
+    const first = broker.listeners[0];
+    broker.host = (bound[0].addr as Deno.NetAddr).hostname;
+    broker.port = first.port;
+    broker.advertisedHost = first.advertisedHost;
+    broker.advertisedPort = first.advertisedPort;
     if (options.adminPort !== undefined && controller) {
       try {
         const { startAdminServer } = await import("./admin/server.ts");
@@ -662,17 +708,18 @@ export class Broker {
             undefined,
         });
       } catch (e) {
-        broker.listener?.close();
+        for (const l of bound) l.close();
         broker.groups.close();
         await logs.close();
         throw e;
       }
     }
     if (node) {
+      // The cluster knows each broker by its first listener's advertised address.
       try {
         await node.register({ host: broker.advertisedHost, port: broker.advertisedPort });
       } catch (e) {
-        broker.listener.close();
+        for (const l of bound) l.close();
         broker.groups.close();
         await broker.transactions.close();
         await node.close();
@@ -680,7 +727,27 @@ export class Broker {
         throw e;
       }
     }
-    broker.socketServer.start(broker.listener);
+    broker.listeners.forEach((spec, i) => {
+      const server = new SocketServer({
+        listener: spec,
+        tls: tls.get(spec.name),
+        faults: broker.faults,
+        apis: broker.apis,
+        requestBudget: broker.requestBudget,
+        idleConnections: broker.idleConnections,
+        quotas: broker.connectionQuotas,
+        metrics: broker.metrics,
+        maxFrameBytes: config.int("socket.request.max.bytes"),
+        isClosing: () => broker.isClosing,
+      });
+      broker.socketServers.push(server);
+      const t = tls.get(spec.name);
+      if (t) {
+        t.start();
+        broker.dynamicConfig.addReconfigurable(t);
+      }
+      server.start(bound[i]);
+    });
     broker.startFlusher();
     logs.startBackgroundTasks();
     if (controller) broker.transactions.startScheduler();
@@ -778,9 +845,9 @@ export class Broker {
     }
   }
 
-  /** The open client connections. */
+  /** The open client connections, of every listener. */
   get connections(): Set<Connection> {
-    return this.socketServer.connections;
+    return new Set(this.socketServers.flatMap((s) => [...s.connections]));
   }
 
   // ---- catalogue reads, for embedders, the admin API and tests ----------------------
@@ -850,7 +917,7 @@ export class Broker {
       this.stopFollowingLeadership?.();
       // Leaving first: the controller moves this broker's partitions at once.
       await this.clusterNode?.close();
-      await this.socketServer.close();
+      await Promise.all(this.socketServers.map((s) => s.close()));
       try {
         await this.transactions.close();
         this.brokerConnections.close();

@@ -25,13 +25,77 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     "listeners",
     "string",
     null,
-    "PLAINTEXT://host:port to bind (--host/--port win); a runtime change has no effect.",
+    "NAME://host:port,... to bind, one server per listener (--host/--port set the first; " +
+      "default PLAINTEXT://:9092); a runtime change has no effect.",
   ),
   def(
     "advertised.listeners",
     "string",
     null,
-    "PLAINTEXT://host:port put in Metadata; a runtime change has no effect.",
+    "NAME://host:port,... each listener's clients are told in Metadata, DescribeCluster and " +
+      "FindCoordinator (default: the listener's own); a runtime change has no effect.",
+  ),
+  def(
+    "listener.security.protocol.map",
+    "string",
+    "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+    "NAME:PROTOCOL for each listener; a listener missing from it stops the start.",
+  ),
+  def(
+    "inter.broker.listener.name",
+    "string",
+    null,
+    "The listener for traffic between brokers (exclusive with security.inter.broker.protocol).",
+  ),
+  def(
+    "security.inter.broker.protocol",
+    "string",
+    "PLAINTEXT",
+    "Picks the inter-broker listener named like the protocol, when no name is given.",
+    { choices: ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] },
+  ),
+  // TLS (SSL and SASL_SSL listeners), KIP-651 PEM stores; each also as
+  // listener.name.<listener>.<setting>, which wins for that listener.
+  def(
+    "ssl.keystore.type",
+    "string",
+    "JKS",
+    "PEM is what is read (a PEM file under the JKS default is read too); JKS and PKCS12 are refused.",
+  ),
+  def(
+    "ssl.keystore.location",
+    "string",
+    null,
+    "PEM file with the private key and certificate chain; re-read when it changes.",
+  ),
+  def("ssl.keystore.key", "password", null, "The private key, PEM (instead of a file)."),
+  def(
+    "ssl.keystore.certificate.chain",
+    "password",
+    null,
+    "The certificate chain, PEM, with ssl.keystore.key.",
+  ),
+  def("ssl.key.password", "password", null, "Password of an encrypted (PKCS#8) private key."),
+  def("ssl.truststore.type", "string", "JKS", "PEM, as ssl.keystore.type."),
+  def(
+    "ssl.truststore.location",
+    "string",
+    null,
+    "PEM file of the CA certificates client certificates are verified against.",
+  ),
+  def("ssl.truststore.certificates", "password", null, "The CA certificates, PEM (no file)."),
+  def(
+    "ssl.client.auth",
+    "string",
+    "none",
+    "required: a verified client certificate or no connection; requested: verified if sent.",
+    { choices: ["required", "requested", "none"] },
+  ),
+  def(
+    "ssl.principal.mapping.rules",
+    "string",
+    "DEFAULT",
+    "Client certificate subject (RFC 2253) to principal: DEFAULT or RULE:pattern/replacement/[LU].",
   ),
   def(
     "etcd.endpoints",

@@ -15,7 +15,8 @@ import { parseArgs } from "node:util";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Broker } from "./broker.ts";
-import { BrokerConfig, ConfigError, parseListener, parseProperties } from "./config.ts";
+import { BrokerConfig, ConfigError, parseProperties } from "./config.ts";
+import { type ListenerSpec, resolveListeners } from "./security/listeners.ts";
 import { makeDevDataDir, withDevModeConfig } from "./dev_mode.ts";
 import { defaultBindHost, describeBindHost } from "./bind_address.ts";
 import { log, setLogLevel } from "./log.ts";
@@ -114,6 +115,7 @@ function startProblem(
 ): string | null {
   const msg = e instanceof Error ? e.message : String(e);
   if (e instanceof Deno.errors.AddrInUse) {
+    if (msg.startsWith("listener ")) return `${msg} is already in use`;
     return `port ${port} on ${describeBindHost(host)} is already in use` +
       (adminPort !== undefined ? ` (or admin port ${adminPort})` : "");
   }
@@ -225,28 +227,21 @@ export async function main(args: string[]): Promise<void> {
   }
 
   // Validate everything up front so a bad value is reported before anything starts.
-  let host: string | undefined;
-  let port: number | undefined;
-  let advertisedHost: string | undefined;
-  let advertisedPort: number | undefined;
+  // The flags apply to the first (default) listener, over what `listeners` says.
+  let listeners: ListenerSpec[];
   try {
-    const cfg = new BrokerConfig(settings);
-    const listeners = cfg.get("listeners") as string | null;
-    if (listeners) ({ host, port } = parseListener(listeners));
-    const adv = cfg.get("advertised.listeners") as string | null;
-    if (adv) {
-      const a = parseListener(adv);
-      advertisedHost = a.host;
-      advertisedPort = a.port;
-    }
+    listeners = resolveListeners(new BrokerConfig(settings), {
+      host: v.host,
+      port: portOf("--port", v.port),
+      advertisedHost: v["advertised-host"],
+      advertisedPort: portOf("--advertised-port", v["advertised-port"]),
+    }).listeners;
   } catch (e) {
     if (e instanceof ConfigError) fail(`invalid configuration: ${e.message}`);
     throw e;
   }
-  host = v.host ?? host;
-  port = portOf("--port", v.port) ?? port ?? 9092;
-  advertisedHost = v["advertised-host"] ?? advertisedHost;
-  advertisedPort = portOf("--advertised-port", v["advertised-port"]) ?? advertisedPort;
+  const host = listeners[0].host || undefined;
+  const port = listeners[0].port;
   const adminPort = portOf("--admin-port", v["admin-port"]);
   let adminToken = v["admin-token"];
   if (adminToken === undefined) {
@@ -286,8 +281,7 @@ export async function main(args: string[]): Promise<void> {
     host,
     port,
     dataDir,
-    advertisedHost,
-    advertisedPort,
+    listeners,
     config: Object.fromEntries(settings),
     adminPort,
     adminHost: v["admin-host"],
@@ -389,6 +383,15 @@ function announce(
       workers === 1 ? "" : "s"
     })`,
   );
+  // Every listener, when there are several (the line above names the first).
+  if (b.listeners.length > 1) {
+    for (const l of b.listeners) {
+      log.info(
+        `listener ${l.name} (${l.securityProtocol}) on ${l.host || "*"}:${l.port}, ` +
+          `advertised ${l.advertisedHost}:${l.advertisedPort}`,
+      );
+    }
+  }
   if (admin) {
     log.info(
       `admin API and console on http://${
@@ -416,7 +419,8 @@ async function superviseWorkers(
     const host = options.host ?? defaultBindHost();
     const port = options.port ?? 9092;
     if (e instanceof StartError && e.kind === "addr-in-use") {
-      fail(startProblem(new Deno.errors.AddrInUse(), host, port, options.adminPort, "")!);
+      const which = e.message.startsWith("listener ") ? e.message : "";
+      fail(startProblem(new Deno.errors.AddrInUse(which), host, port, options.adminPort, "")!);
     }
     fail(
       startProblem(e, host, port, options.adminPort, options.dataDir ?? "") ??

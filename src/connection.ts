@@ -16,10 +16,14 @@ import type { HandledRequest, KafkaApis } from "./kafka_apis.ts";
 import { errText, log } from "./log.ts";
 import { releaseFreshRead } from "./partition_ops.ts";
 import type { RequestBudget } from "./request_budget.ts";
-import { plaintextSession, type Session } from "./security/session.ts";
+import type { ListenerSpec } from "./security/listeners.ts";
+import type { ByteStream } from "./security/tls_stream.ts";
+import { ANONYMOUS_PRINCIPAL, type Session } from "./security/session.ts";
 
 /** What a connection needs of the server that accepted it. */
 export interface ConnectionHost {
+  /** The listener the connection arrived on. */
+  readonly listener: ListenerSpec;
   /** `socket.request.max.bytes`: the largest frame a client may send. */
   readonly maxFrameBytes: number;
   /** This worker's share of `queued.max.request.bytes`. */
@@ -60,8 +64,11 @@ export { CloseConnection };
 export class Connection {
   readonly id = nextConnectionId++;
   readonly remote: string;
-  /** Who is on the other end; requests are authorized as its principal. */
-  readonly session: Session = plaintextSession();
+  /**
+   * Who is on the other end: the listener, its protocol, and the principal, which only this
+   * connection's authentication changes. Every request handled for it carries this object.
+   */
+  readonly session: Session;
   private closed = false;
   /**
    * Append-only read buffer: frames are views into it, so it is replaced, never rewritten
@@ -74,6 +81,7 @@ export class Connection {
   }
   private start = 0;
   private end = 0;
+  private framesRead = 0;
   /** Bytes of the request budget taken for the frame being read (see RequestBudget). */
   private budgetHeld = 0;
   /** Gives up a wait for budget when the connection closes meanwhile. */
@@ -83,14 +91,22 @@ export class Connection {
   /** Ends a mute early when the connection closes. */
   private muteWake: (() => void) | null = null;
 
-  constructor(private readonly conn: Deno.TcpConn, private readonly host: ConnectionHost) {
-    const a = conn.remoteAddr as Deno.NetAddr;
-    this.remote = a.hostname ?? "unknown";
-    try {
-      conn.setNoDelay(true);
-    } catch {
-      // the socket may already be gone; serve() will notice
-    }
+  /**
+   * `conn`: the TCP connection, or TLS over it; `principal`: who the TLS client certificate
+   * says the peer is (anonymous until authenticated otherwise).
+   */
+  constructor(
+    private readonly conn: ByteStream,
+    remote: string,
+    private readonly host: ConnectionHost,
+    principal = ANONYMOUS_PRINCIPAL,
+  ) {
+    this.remote = remote;
+    this.session = {
+      listenerName: host.listener.name,
+      securityProtocol: host.listener.securityProtocol,
+      principal,
+    };
   }
 
   close(): void {
@@ -209,6 +225,19 @@ export class Connection {
         const a = this.acc;
         size = (a[this.start] << 24) | (a[this.start + 1] << 16) | (a[this.start + 2] << 8) |
           a[this.start + 3];
+        const tlsRecord = a[this.start];
+        if (
+          this.framesRead === 0 && tlsRecord >= 0x14 && tlsRecord <= 0x17 &&
+          a[this.start + 1] === 0x03
+        ) {
+          // A TLS record (version 3.x), not a size prefix: a ClientHello (type 22), or an alert
+          // (21) a TLS client sends when it gives up before its hello.
+          throw new CloseConnection(
+            `TLS ${tlsRecord === 0x16 ? "handshake" : "record"} on a plaintext listener ` +
+              `(${this.host.listener.name}, ${this.host.listener.securityProtocol}): is the ` +
+              "client set to use SSL here?",
+          );
+        }
         if (size < 0 || size > maxFrame) {
           throw new CloseConnection(
             `frame size ${size} outside 0..${maxFrame} (socket.request.max.bytes)`,
@@ -221,6 +250,7 @@ export class Connection {
       if (size >= 0 && have >= 4 + size) {
         const frame = this.acc.subarray(this.start + 4, this.start + 4 + size);
         this.start += 4 + size;
+        this.framesRead++;
         this.slab.frames++;
         this.budgetHeld = 0; // the frame holds it now, until frameDone
         return frame;
@@ -315,6 +345,8 @@ export class Connection {
 
   /** Decodes, dispatches and encodes one request, under the client's quotas. */
   private handle(frame: Uint8Array): Promise<HandledRequest> {
+    // Authentication (SASL) goes here: until the session is authenticated, only the
+    // handshake's requests may pass.
     return this.host.apis.handleClient(frame, this.remote, this.id, this.session);
   }
 

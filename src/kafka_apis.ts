@@ -78,10 +78,10 @@ export class KafkaApis {
    */
   handle(
     frame: Uint8Array,
+    session: Readonly<Session>,
     clientHost: string,
     connectionId: number,
     forward: boolean,
-    session: Readonly<Session>,
     fetchSession?: FetchSessionView,
   ): Promise<Uint8Array[] | null> {
     return handleRequestFrame(

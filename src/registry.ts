@@ -14,11 +14,11 @@ export interface RequestContext {
   services: BrokerServices;
   header: RequestHeader;
   apiVersion: number;
+  /** The listener the request arrived on, its protocol and the connection's principal. */
+  session: Readonly<Session>;
   /** Remote address of the client, for group membership and logs. */
   clientHost: string;
   connectionId: number;
-  /** Who sent the request: listener, security protocol, authenticated principal. */
-  session: Readonly<Session>;
 }
 
 /**

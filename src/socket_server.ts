@@ -1,7 +1,8 @@
 /**
- * The socket server (Kafka's SocketServer acceptor): accepts connections on the listener
- * within `max.connections` and `max.connections.per.ip`, backs off when accepting fails,
- * and tracks the open connections (src/connection.ts frames each one's requests).
+ * The socket server (Kafka's SocketServer acceptor): accepts connections on one listener (the
+ * broker runs one per listener, sharing the connection quotas) within `max.connections` and
+ * `max.connections.per.ip`, backs off when accepting fails, runs the TLS handshake on SSL
+ * listeners, and tracks the open connections (src/connection.ts frames each one's requests).
  */
 import { Connection, type ConnectionHost } from "./connection.ts";
 import type { ConnectionQuotas } from "./connection_quotas.ts";
@@ -10,8 +11,15 @@ import type { IdleExpiryManager } from "./idle_expiry.ts";
 import { errText, log } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import type { RequestBudget } from "./request_budget.ts";
+import type { ListenerSpec } from "./security/listeners.ts";
+import type { TlsListener } from "./security/tls_listener.ts";
+import type { ByteStream } from "./security/tls_stream.ts";
 
 export interface SocketServerOptions {
+  /** The listener served: its name and security protocol go into each connection's session. */
+  listener: ListenerSpec;
+  /** For SSL and SASL_SSL listeners: the handshake every accepted connection goes through. */
+  tls?: TlsListener;
   apis: ConnectionHost["apis"];
   requestBudget: RequestBudget;
   idleConnections: IdleExpiryManager;
@@ -26,10 +34,16 @@ export interface SocketServerOptions {
 
 export class SocketServer implements ConnectionHost {
   readonly connections: Set<Connection> = new Set();
-  private listener?: Deno.TcpListener;
+  private socket?: Deno.TcpListener;
   private acceptLoop?: Promise<void>;
+  /** Accepted connections still in their TLS handshake (closed with the server). */
+  private readonly handshaking = new Set<Deno.TcpConn>();
 
   constructor(private readonly o: SocketServerOptions) {}
+
+  get listener(): ListenerSpec {
+    return this.o.listener;
+  }
 
   get apis(): ConnectionHost["apis"] {
     return this.o.apis;
@@ -51,30 +65,38 @@ export class SocketServer implements ConnectionHost {
     return this.o.isClosing();
   }
 
-  /** Starts accepting on `listener`. */
-  start(listener: Deno.TcpListener): void {
-    this.listener = listener;
+  /** Starts accepting on `socket`. */
+  start(socket: Deno.TcpListener): void {
+    this.socket = socket;
     this.acceptLoop = this.accept();
   }
 
   /** Stops accepting and closes every connection; resolves when the accept loop is done. */
   async close(): Promise<void> {
+    this.o.tls?.close();
     try {
-      this.listener?.close();
+      this.socket?.close();
     } catch {
       // already closed
     }
     for (const c of this.connections) c.close();
+    for (const conn of this.handshaking) {
+      try {
+        conn.close();
+      } catch {
+        // closed by the handshake
+      }
+    }
     await this.acceptLoop;
   }
 
   private async accept(): Promise<void> {
-    const listener = this.listener!;
+    const socket = this.socket!;
     while (true) {
       let conn: Deno.TcpConn;
       try {
         await this.o.quotas.slot();
-        conn = await listener.accept();
+        conn = await socket.accept();
       } catch (e) {
         if (this.o.isClosing()) return;
         if (e instanceof Deno.errors.BadResource) return;
@@ -83,12 +105,9 @@ export class SocketServer implements ConnectionHost {
         await new Promise((r) => setTimeout(r, wait));
         continue;
       }
+      const remote = (conn.remoteAddr as Deno.NetAddr).hostname ?? "unknown";
       if (this.o.faults?.active && await this.o.faults.dropAccepted()) {
-        log.info(
-          `fault injection: dropped a connection from ${
-            (conn.remoteAddr as Deno.NetAddr).hostname
-          }`,
-        );
+        log.info(`fault injection: dropped a connection from ${remote}`);
         try {
           conn.close();
         } catch {
@@ -97,20 +116,46 @@ export class SocketServer implements ConnectionHost {
         continue;
       }
       try {
-        const c = new Connection(conn, this);
-        if (!this.o.quotas.add(c.remote)) {
-          c.close();
-          continue;
-        }
-        this.o.idleConnections.touch(c);
-        this.connections.add(c);
-        this.o.metrics.connectionsOpen++;
-        this.o.metrics.connectionsTotal++;
-        c.serve();
-      } catch (e) {
-        log.error(`could not set up a connection: ${errText(e)}`);
+        conn.setNoDelay(true);
+      } catch {
+        // the socket may already be gone; serving it will notice
+      }
+      const tls = this.o.tls;
+      if (!tls) {
+        this.open(conn, conn, remote);
+        continue;
+      }
+      // The handshake runs beside the accept loop: a slow client holds up only itself.
+      this.handshaking.add(conn);
+      tls.accept(conn, remote).finally(() => this.handshaking.delete(conn)).then(
+        (secured) => {
+          if (!secured) return;
+          if (this.o.isClosing()) secured.stream.close();
+          else this.open(secured.stream, conn, remote, secured.principal);
+        },
+        (e) => log.error(`could not secure a connection from ${remote}: ${errText(e)}`),
+      );
+    }
+  }
+
+  /** Serves an accepted (and, on a TLS listener, secured) connection. */
+  private open(stream: ByteStream, tcp: Deno.TcpConn, remote: string, principal?: string): void {
+    try {
+      const c = new Connection(stream, remote, this, principal);
+      if (!this.o.quotas.add(c.remote)) {
+        c.close();
+        return;
+      }
+      this.o.idleConnections.touch(c);
+      this.connections.add(c);
+      this.o.metrics.connectionsOpen++;
+      this.o.metrics.connectionsTotal++;
+      c.serve();
+    } catch (e) {
+      log.error(`could not set up a connection: ${errText(e)}`);
+      for (const x of [stream, tcp]) {
         try {
-          conn.close();
+          x.close();
         } catch {
           // already closed
         }

@@ -4,7 +4,6 @@
  * it is routed to the partition's owning worker, validated (batch checks, compacted topics'
  * keys, timestamps, max.message.bytes), appended and counted in the metrics like any other.
  */
-import { plaintextSession } from "../security/session.ts";
 import { Buffer } from "node:buffer";
 import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import { readResponseHeader, writeRequestHeader } from "../../protocol/headers.ts";
@@ -15,12 +14,15 @@ import { codecFor, type Encodable } from "../../protocol/schema.ts";
 import type { AdminHost } from "./admin_host.ts";
 import { asObject, badRequest, HttpError } from "./http.ts";
 import { partitionForKey } from "../client/partitioner.ts";
+import { plaintextSession } from "../security/session.ts";
 
 /** Produce v9: the first flexible version, with per-record errors (v8+). */
 const PRODUCE_VERSION = 9;
 const PRODUCE_KEY = 0;
 /** Connection id of requests the admin API makes (never one of a real connection's). */
 const ADMIN_CONNECTION_ID = -1;
+/** The admin API's produce goes through request handling as a client of its own listener. */
+const ADMIN_SESSION = plaintextSession("admin-api");
 
 export interface ProduceInput {
   partition: number | null;
@@ -141,10 +143,10 @@ export async function produceRecord(
   codecFor(ProduceRequest, PRODUCE_VERSION).encode(w, request);
   const chunks = await broker.apis.handle(
     w.finish(),
+    ADMIN_SESSION,
     "admin-api",
     ADMIN_CONNECTION_ID,
     true,
-    plaintextSession(),
   );
   if (!chunks) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, "produce got no response");
   const response = decodeResponse(chunks);

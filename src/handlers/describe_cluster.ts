@@ -9,7 +9,7 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import { DescribeClusterRequest, DescribeClusterResponse } from "../../protocol/messages/mod.ts";
 import { defineApi } from "../registry.ts";
-import { clusterAuthorizedOperations, OPERATIONS_NOT_REQUESTED } from "./util.ts";
+import { brokersOn, clusterAuthorizedOperations, OPERATIONS_NOT_REQUESTED } from "./util.ts";
 
 export const describeCluster = defineApi({
   apiKey: 60,
@@ -38,7 +38,8 @@ export const describeCluster = defineApi({
       endpointType: 1,
       clusterId: services.metadataCache.clusterId,
       controllerId: services.leadership.controllerId,
-      brokers: services.leadership.brokers().map((b) => ({
+      // This broker's endpoint on the listener the request came in on, as Kafka answers.
+      brokers: brokersOn(services, ctx.session.listenerName).map((b) => ({
         brokerId: b.nodeId,
         host: b.host,
         port: b.port,

@@ -83,11 +83,13 @@ function lookup(ctx: RequestContext, key: string, keyType: number) {
   const leadership = services.leadership;
   const leader = leadership.leaderOf(topic, partition);
   if (leader?.leaderId === leadership.localNodeId) {
+    // The coordinator's endpoint on the listener the request came in on.
+    const { host, port } = services.metadataCache.endpoint(ctx.session.listenerName);
     return {
       key,
       nodeId: services.metadataCache.nodeId,
-      host: services.metadataCache.advertisedHost,
-      port: services.metadataCache.advertisedPort,
+      host,
+      port,
       errorCode: 0,
       errorMessage: null,
     };

@@ -33,7 +33,12 @@ import type { TopicMetadata } from "../../storage/log_manager.ts";
 import type { BrokerServices } from "../services.ts";
 import { defineApi } from "../registry.ts";
 import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
-import { clusterAuthorizedOperations, errorCodeOf, OPERATIONS_NOT_REQUESTED } from "./util.ts";
+import {
+  brokersOn,
+  clusterAuthorizedOperations,
+  errorCodeOf,
+  OPERATIONS_NOT_REQUESTED,
+} from "./util.ts";
 
 const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
 
@@ -197,14 +202,10 @@ export const metadata = defineApi({
         );
       }
     }
+    // As Kafka, this broker's endpoint is the one on the listener this request came in on.
     return {
       throttleTimeMs: 0,
-      brokers: services.leadership.brokers().map((b) => ({
-        nodeId: b.nodeId,
-        host: b.host,
-        port: b.port,
-        rack: b.rack,
-      })),
+      brokers: brokersOn(services, ctx.session.listenerName),
       clusterId: services.metadataCache.clusterId,
       controllerId: services.leadership.controllerId,
       topics,

@@ -2,6 +2,7 @@
 import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import { log } from "../log.ts";
 import type { RequestContext } from "../registry.ts";
+import type { BrokerServices } from "../services.ts";
 import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
 
 /** The Kafka error code for a failure; unexpected errors are logged and reported as -1. */
@@ -41,3 +42,19 @@ export const NO_AUTHORIZER = "No Authorizer is configured.";
 
 /** Kafka's default messages of the authorization errors. */
 export const CLUSTER_AUTHORIZATION_FAILED = "Cluster authorization failed.";
+
+/**
+ * The live brokers as a request on `listenerName` is to see them: this broker at its endpoint
+ * on that listener (as Kafka answers), the others at their registered addresses.
+ */
+export function brokersOn(
+  services: BrokerServices,
+  listenerName: string,
+): { nodeId: number; host: string; port: number; rack: string | null }[] {
+  const local = services.leadership.localNodeId;
+  return services.leadership.brokers().map((b) =>
+    b.nodeId === local
+      ? { nodeId: b.nodeId, ...services.metadataCache.endpoint(listenerName), rack: b.rack }
+      : { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }
+  );
+}

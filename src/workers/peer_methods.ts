@@ -46,10 +46,10 @@ export interface DecodedRequest {
 /** A request frame forwarded whole to another worker. */
 export interface ForwardedRequest {
   frame: Uint8Array;
+  /** The connection's session, as of the request (the handler there sees the same principal). */
+  session: Readonly<Session>;
   clientHost: string;
   connectionId: number;
-  /** The connection's session: the receiving worker authorizes as that principal. */
-  session: Session;
   /** The fetch session's snapshot, kept by the worker holding the connection. */
   fetchSession?: FetchSessionView;
   /** The request as the sender decoded it; its byte fields view `frame`. */
