@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { MetadataRequest, MetadataResponse } from "../../protocol/messages/mod.ts";
-import { setLogSink } from "../../src/log.ts";
+import { setLogLevel, setLogSink } from "../../src/log.ts";
 import { run, testBroker } from "./helpers.ts";
 import type { RawClient } from "./raw_client.ts";
 import type { TestCerts } from "./tls_certs.ts";
@@ -12,6 +12,8 @@ import type { TestCerts } from "./tls_certs.ts";
 /** Log lines of the in-process broker, as they are written. */
 export const logged: string[] = [];
 setLogSink((level, msg) => logged.push(`${level} ${msg}`));
+// The tests wait for info lines (reloads, closes), whatever level the run asks for.
+setLogLevel("info");
 
 export function sslConfig(certs: TestCerts, extra: Record<string, string> = {}) {
   return {
