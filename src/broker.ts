@@ -52,6 +52,7 @@ import { bufferPool } from "./buffer_pool.ts";
 import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
+import { enableNativeCrc32c, NativeCrcPermissionError } from "./native_crc32c.ts";
 
 export interface BrokerOptions {
   /** Bind address (default `::`, IPv4 and IPv6, where the host has IPv6; else 0.0.0.0). */
@@ -315,6 +316,7 @@ export class Broker {
       log.info(`configs accepted with no effect here: ${config.withoutEffect.join(", ")}`);
     }
     groupConfigFrom(config); // cross-checks group.consumer.* before storage is opened
+    if (config.bool("tributary.crc32c.native.enable")) installNativeCrc();
     const dataDir = dataDirOf(options, config);
     await Deno.mkdir(dataDir, { recursive: true });
     // With workers the supervisor holds the lock for all of them.
@@ -581,4 +583,24 @@ export class Broker {
     })();
     return this.closing;
   }
+}
+
+/**
+ * `tributary.crc32c.native.enable`: ISA-L's CRC-32C for this isolate (each worker runs this
+ * too, and logs it under its own prefix). Missing FFI permission refuses the start, as an
+ * invalid setting would; a missing or disagreeing library keeps the TypeScript CRC, warned.
+ */
+function installNativeCrc(): void {
+  let outcome;
+  try {
+    outcome = enableNativeCrc32c();
+  } catch (e) {
+    if (e instanceof NativeCrcPermissionError) {
+      throw new ConfigError("tributary.crc32c.native.enable", e.message, true);
+    }
+    throw e;
+  }
+  if (outcome.installed) {
+    log.info(`CRC-32C: native ISA-L crc32_iscsi (${outcome.path}), checked against TypeScript`);
+  } else log.warn(`CRC-32C: TypeScript (native CRC enabled but not used: ${outcome.reason})`);
 }
