@@ -39,17 +39,22 @@ export function describeTopic(
   t: TopicMetadata,
   ops: number,
 ): Encodable<MetadataResponseTopic> {
-  const partitions: Encodable<MetadataResponsePartition>[] = [];
+  const nodeId = services.metadataCache.nodeId;
+  // Every partition has the same replicas (this broker), and the encoder only reads them: one
+  // shared array instead of three per partition, 300,000 fewer for 100,000 partitions.
+  const replicas = [nodeId];
+  const none: number[] = [];
+  const partitions: Encodable<MetadataResponsePartition>[] = new Array(t.partitions);
   for (let p = 0; p < t.partitions; p++) {
-    partitions.push({
+    partitions[p] = {
       errorCode: 0,
       partitionIndex: p,
-      leaderId: services.metadataCache.nodeId,
+      leaderId: nodeId,
       leaderEpoch: 0,
-      replicaNodes: [services.metadataCache.nodeId],
-      isrNodes: [services.metadataCache.nodeId],
-      offlineReplicas: [],
-    });
+      replicaNodes: replicas,
+      isrNodes: replicas,
+      offlineReplicas: none,
+    };
   }
   return {
     errorCode: 0,
