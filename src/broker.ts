@@ -325,7 +325,7 @@ export class Broker {
       const broker = await Broker.open(options, config, dataDir);
       broker.dirLock = dirLock;
       if (controller) {
-        await logStartupSummary(broker, startedAt);
+        logStartupSummary(broker, startedAt);
         if (options.statusIntervalMs) {
           broker.stopStatusReport = startStatusReport(broker, options.statusIntervalMs);
         }
