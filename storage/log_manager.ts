@@ -403,12 +403,13 @@ export class LogManager {
     config: LogConfig,
   ): Promise<PartitionLog> {
     const dir = this.partitionDir(meta.name, p);
-    const existing = existsSync(dir) ? readPartitionTopicId(dir) : null;
-    if (existsSync(dir) && existing !== null && existing !== meta.topicId) {
+    const present = existsSync(dir);
+    const existing = present ? readPartitionTopicId(dir) : null;
+    if (present && existing !== null && existing !== meta.topicId) {
       this.onError(`removing ${dir}: it holds topic id ${existing}, not ${meta.topicId}`);
       rmSync(dir, { recursive: true, force: true }); // a previous incarnation of the name
-    }
-    mkdirSync(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true });
+    } else if (!present) mkdirSync(dir, { recursive: true });
     if (existing !== meta.topicId) {
       // Not fsynced: if it is lost, the directory is left alone on open and rewritten here.
       writePartitionMetadata(dir, meta.topicId);
