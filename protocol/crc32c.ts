@@ -25,9 +25,10 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * CRC-32C of `data[start, end)`. `crc` continues a previous result (0 to start), so a
- * checksum can be computed over several buffers.
+ * checksum can be computed over several buffers. Always available and always tested; an
+ * accelerator installed with `installCrc32c` is checked against it.
  */
-export function crc32c(data: Uint8Array, crc = 0, start = 0, end = data.length): number {
+export function crc32cTs(data: Uint8Array, crc = 0, start = 0, end = data.length): number {
   let c = ~crc;
   let i = start;
   if (LITTLE_ENDIAN && end - i >= 64) {
@@ -63,4 +64,22 @@ export function crc32c(data: Uint8Array, crc = 0, start = 0, end = data.length):
   }
   while (i < end) c = T[(c ^ data[i++]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;
+}
+
+/** A CRC-32C implementation with `crc32cTs`'s contract (defaults included). */
+export type Crc32cFn = (data: Uint8Array, crc?: number, start?: number, end?: number) => number;
+
+/**
+ * The CRC-32C every record batch is checked and written with: `crc32cTs` unless an accelerator
+ * was installed. A live binding, so callers pay no dispatch of their own.
+ */
+export let crc32c: Crc32cFn = crc32cTs;
+
+/**
+ * Replaces the implementation behind `crc32c` for this isolate (each worker installs its own);
+ * null restores the TypeScript one. The protocol layer does not load native code itself: the
+ * caller must have checked `fn` against `crc32cTs`.
+ */
+export function installCrc32c(fn: Crc32cFn | null): void {
+  crc32c = fn ?? crc32cTs;
 }

@@ -76,6 +76,7 @@ import {
   SingleBrokerLeadership,
 } from "./cluster/partition_leadership.ts";
 import { readMetaClusterId } from "../storage/partition_metadata.ts";
+import { enableNativeCrc32c, NativeCrcPermissionError } from "./native_crc32c.ts";
 
 /** No throttle: what a worker charges when worker 0 cannot be asked (it is restarting). */
 const NO_CHARGE: QuotaCharge = { throttleMs: 0, type: "request_percentage" };
@@ -506,6 +507,7 @@ export class Broker {
       log.info(`configs accepted with no effect here: ${config.withoutEffect.join(", ")}`);
     }
     groupConfigFrom(config); // cross-checks group.consumer.* before storage is opened
+    if (config.bool("tributary.crc32c.native.enable")) installNativeCrc();
     const engine = storageEngineOf(options, config);
     if (engine === "memory" && cluster) {
       throw new ConfigError("storage", "the memory engine runs one worker (use --workers 1)");
@@ -523,7 +525,7 @@ export class Broker {
       broker.dirLock = dirLock;
       broker.interBrokerListener = resolved.interBrokerListener;
       if (controller) {
-        await logStartupSummary(broker, startedAt);
+        logStartupSummary(broker, startedAt);
         if (options.statusIntervalMs) {
           broker.stopStatusReport = startStatusReport(broker, options.statusIntervalMs);
         }
@@ -928,4 +930,24 @@ export class Broker {
     })();
     return this.closing;
   }
+}
+
+/**
+ * `tributary.crc32c.native.enable`: ISA-L's CRC-32C for this isolate (each worker runs this
+ * too, and logs it under its own prefix). Missing FFI permission refuses the start, as an
+ * invalid setting would; a missing or disagreeing library keeps the TypeScript CRC, warned.
+ */
+function installNativeCrc(): void {
+  let outcome;
+  try {
+    outcome = enableNativeCrc32c();
+  } catch (e) {
+    if (e instanceof NativeCrcPermissionError) {
+      throw new ConfigError("tributary.crc32c.native.enable", e.message, true);
+    }
+    throw e;
+  }
+  if (outcome.installed) {
+    log.info(`CRC-32C: native ISA-L crc32_iscsi (${outcome.path}), checked against TypeScript`);
+  } else log.warn(`CRC-32C: TypeScript (native CRC enabled but not used: ${outcome.reason})`);
 }

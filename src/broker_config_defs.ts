@@ -474,6 +474,14 @@ export const BROKER_CONFIGS: ConfigDef[] = [
       "--dev turns it on.",
   ),
   def(
+    "tributary.crc32c.native.enable",
+    "bool",
+    false,
+    "Check and write record batch CRC-32C with Intel ISA-L (libisal.so.2, Debian libisal2) " +
+      "through Deno FFI, checked against the TypeScript CRC at start; needs --allow-ffi. " +
+      "Without the library the TypeScript CRC is used.",
+  ),
+  def(
     "authorizer.class.name",
     "string",
     "",

@@ -4,7 +4,8 @@
  *   --host H  --port P  --data-dir D  --advertised-host A  --advertised-port P
  *   --config server.properties  --set key=value (repeatable)  --log-level L
  *   --admin-port P  --admin-host H  --admin-token T   (admin HTTP API and console; off by default)
- *   --workers N   (Deno workers; default: the number of cores, at most 16; 1 = all on the main thread)
+ *   --workers N   (Deno workers; default: 1 below 4 cores, else cores - 1, at most 16;
+ *                 1 = all on the main thread)
  *   --dev         dev mode (src/dev_mode.ts): fast group settings, one worker, a temp data dir
  *   --storage E   file (default) or memory (tributary.storage.engine): memory needs no data dir
  *
@@ -25,6 +26,7 @@ import { StartError, Supervisor } from "./workers/supervisor.ts";
 import type { WorkerInfo } from "./workers/worker_main.ts";
 import { DuplicateNodeIdError, InconsistentClusterIdError } from "./cluster/cluster_node.ts";
 import { MetadataStoreError } from "./cluster/metadata_store.ts";
+import { defaultWorkerCount } from "./workers/default_count.ts";
 
 const USAGE = `Usage: deno task start [options]
 
@@ -45,8 +47,8 @@ const USAGE = `Usage: deno task start [options]
                            /healthz and /readyz); also read from TRIBUTARY_ADMIN_TOKEN or the
                            tributary.admin.api.token setting
   --workers N              Deno workers serving connections and owning partitions (default:
-                           the number of cores, at most 16; 1 runs everything on the main
-                           thread)
+                           1 below 4 cores, else the number of cores - 1, at most 16; 1 runs
+                           everything on the main thread)
   --dev                    dev mode: no initial rebalance delay, short session timeouts,
                            1 partition per internal topic, 1 worker, and a temp data dir
                            (removed on exit) unless --data-dir is given
@@ -258,10 +260,7 @@ export async function main(args: string[]): Promise<void> {
     log.warn("--admin-token given without --admin-port: the admin API is off");
   }
 
-  // One worker per core, up to 16: a request is local to its worker with odds of about one
-  // in N, so past that more workers mostly add messages between them.
-  const cores = navigator.hardwareConcurrency || 1;
-  let workers = v.dev || inMemory ? 1 : Math.min(cores, 16);
+  let workers = v.dev || inMemory ? 1 : defaultWorkerCount(navigator.hardwareConcurrency || 1);
   if (v.workers !== undefined) {
     if (!/^\d+$/.test(v.workers) || Number(v.workers) < 1 || Number(v.workers) > 256) {
       fail(`--workers: '${v.workers}' is not a worker count (1-256)`);

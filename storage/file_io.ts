@@ -14,10 +14,13 @@ import {
   writeSync,
 } from "node:fs";
 
-/** Size of the file at `path`, or -1 when it does not exist. */
+/**
+ * Size of the file at `path`, or -1 when it does not exist. Deno's own stat: node:fs's builds a
+ * full Stats object, a tenth of start-up's CPU with 100,000 partitions to open.
+ */
 export function fileSize(path: string): number {
   try {
-    return statSync(path).size;
+    return Deno.statSync(path).size;
   } catch {
     return -1;
   }
