@@ -72,6 +72,8 @@ const APIS = [
   "ListTransactions",
   "ConsumerGroupHeartbeat",
   "ConsumerGroupDescribe",
+  "DescribeUserScramCredentials",
+  "AlterUserScramCredentials",
   "DescribeTopicPartitions",
   "GetTelemetrySubscriptions",
   "PushTelemetry",
