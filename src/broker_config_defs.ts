@@ -3,6 +3,7 @@
  * and documentation (README and DescribeConfigs are generated from this table).
  */
 import type { ConfigDef, ConfigType, ConfigValue } from "./config_def.ts";
+import { SASL_CONFIGS } from "./security/sasl_config_defs.ts";
 
 const LONG_MAX = Number.MAX_SAFE_INTEGER; // Kafka's Long.MAX_VALUE, within JS number range
 
@@ -348,4 +349,6 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     "Memory bound of the compaction offset map.",
     { min: 1 },
   ),
+  // SASL (src/security/)
+  ...SASL_CONFIGS,
 ];

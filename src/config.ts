@@ -212,7 +212,8 @@ export class BrokerConfig {
 
   /** Sets one value from text; unknown keys are remembered (a warning), bad values throw. */
   set(key: string, raw: string): void {
-    const d = BROKER_DEFS.get(key);
+    // A listener-prefixed name (`listener.name.<l>.<setting>`) is the setting it overrides.
+    const d = BROKER_DEFS.get(key) ?? listenerBaseDef(key);
     if (!d) {
       // A topic-level name given at broker level is a common slip; still unknown to Kafka.
       if (!this.unknown.includes(key)) this.unknown.push(key);
