@@ -25,9 +25,9 @@ import {
 } from "../../protocol/headers.ts";
 import type { RequestHeader } from "../../protocol/headers.ts";
 import {
-  SaslAuthenticateRequest,
+  type SaslAuthenticateRequest,
   SaslAuthenticateResponse,
-  SaslHandshakeRequest,
+  type SaslHandshakeRequest,
   SaslHandshakeResponse,
 } from "../../protocol/messages/mod.ts";
 import { Reader, Writer } from "../../protocol/primitives.ts";
