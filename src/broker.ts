@@ -25,6 +25,7 @@ import {
 import type { Connection } from "./connection.ts";
 import { KafkaApis } from "./kafka_apis.ts";
 import { SocketServer } from "./socket_server.ts";
+import { checkServable, type ListenerSpec, resolveListeners } from "./security/listeners.ts";
 import { GroupCoordinator } from "./group/group_coordinator.ts";
 import { groupConfigFrom } from "./group/group_config.ts";
 import { GROUP_METADATA_TOPIC, GroupMetadataLog } from "./group/group_metadata_log.ts";
@@ -57,6 +58,11 @@ export interface BrokerOptions {
   advertisedHost?: string;
   /** Port put in Metadata responses (default: the bound port). */
   advertisedPort?: number;
+  /**
+   * The listeners, resolved (src/security/listeners.ts); default: from the `listeners`
+   * settings, with `host`, `port` and the advertised ones applying to the first.
+   */
+  listeners?: ListenerSpec[];
   /** Kafka broker settings by name (`num.partitions`, `log.segment.bytes`, ...). */
   config?: Record<string, string | number | boolean>;
   /** Port of the admin HTTP API and console; 0 picks a free one (default: no admin API). */
@@ -113,14 +119,15 @@ export class Broker {
    * `queued.max.request.bytes` (each worker holds the requests of the connections it accepted).
    */
   requestBudget: RequestBudget;
-  /** Accepts and tracks the client connections. */
-  readonly socketServer: SocketServer;
+  /** Accept and track the client connections: one per listener, in `listeners` order. */
+  readonly socketServers: SocketServer[] = [];
+  /** The listeners as bound: ports chosen by the system filled in. */
+  listeners: ListenerSpec[] = [];
   /** Request handling (decode, dispatch, encode), for connections and forwarded frames. */
   readonly apis: KafkaApis;
   /** Closes connections idle for connections.max.idle.ms. */
   readonly idleConnections: IdleExpiryManager;
   readonly startedAt = Date.now();
-  private listener?: Deno.TcpListener;
   private flushTimer?: ReturnType<typeof setInterval>;
   private stopStatusReport?: () => void;
   private closing?: Promise<void>;
@@ -128,10 +135,13 @@ export class Broker {
   private dirLock: LogDirLock | null = null;
   /** The admin HTTP server, when started with `adminPort`. */
   admin?: AdminServer;
+  /** The first listener's bind address and port, and what it advertises. */
   host = "0.0.0.0";
   port = 0;
   advertisedHost = "127.0.0.1";
   advertisedPort = 0;
+  /** What quotas and limits the socket servers share (see ConnectionQuotas). */
+  private readonly connectionQuotas: ConnectionQuotas;
 
   /** Consumer groups and committed offsets (this broker coordinates every group). */
   readonly groups: GroupCoordinator;
@@ -170,22 +180,13 @@ export class Broker {
     );
     this.metrics.requestBudget = this.requestBudget;
     this.idleConnections = new IdleExpiryManager(config.int("connections.max.idle.ms"));
-    const quotas = new ConnectionQuotas(
+    this.connectionQuotas = new ConnectionQuotas(
       cluster
         ? Math.ceil(config.int("max.connections") / cluster.count)
         : config.int("max.connections"),
       config.int("max.connections.per.ip"),
     );
     this.apis = new KafkaApis(this);
-    this.socketServer = new SocketServer({
-      apis: this.apis,
-      requestBudget: this.requestBudget,
-      idleConnections: this.idleConnections,
-      quotas,
-      metrics: this.metrics,
-      maxFrameBytes: config.int("socket.request.max.bytes"),
-      isClosing: () => this.isClosing,
-    });
     this.propagation = new Propagation(cluster);
     this.replicaManager = new ReplicaManager(logs, config, dataDir, cluster);
     this.topicAdmin = new TopicAdmin(config, logs, this.metrics, this.propagation, cluster);
@@ -244,6 +245,7 @@ export class Broker {
       get advertisedPort() {
         return broker.advertisedPort;
       },
+      endpoint: (listenerName) => broker.endpoint(listenerName),
     };
     this.services = {
       replicaManager: this.replicaManager,
@@ -257,6 +259,18 @@ export class Broker {
       producerIds: { next: () => this.producerIds.next() },
       apiVersions: () => this.registry.apiVersions(),
     };
+  }
+
+  /**
+   * The advertised host and port of listener `name`, where clients that came in on it are sent
+   * (Kafka answers each listener's clients with that listener's endpoints); the first
+   * listener's for a name not served here.
+   */
+  endpoint(name: string): { host: string; port: number } {
+    const l = this.listeners.find((l) => l.name === name) ?? this.listeners[0];
+    return l
+      ? { host: l.advertisedHost, port: l.advertisedPort }
+      : { host: this.advertisedHost, port: this.advertisedPort };
   }
 
   /** Producer ids: allocated by the controller (InitProducerId is forwarded there). */
@@ -293,12 +307,15 @@ export class Broker {
       log.info(`configs accepted with no effect here: ${config.withoutEffect.join(", ")}`);
     }
     groupConfigFrom(config); // cross-checks group.consumer.* before storage is opened
+    // Listener mistakes stop the start before storage is opened, too.
+    const listeners = options.listeners ?? resolveListeners(config, options).listeners;
+    for (const l of listeners) checkServable(l);
     const dataDir = dataDirOf(options, config);
     await Deno.mkdir(dataDir, { recursive: true });
     // With workers the supervisor holds the lock for all of them.
     const dirLock = cluster ? null : LogDirLock.acquire(dataDir);
     try {
-      const broker = await Broker.open(options, config, dataDir);
+      const broker = await Broker.open({ ...options, listeners }, config, dataDir);
       broker.dirLock = dirLock;
       if (controller) {
         await logStartupSummary(broker, startedAt);
@@ -354,8 +371,9 @@ export class Broker {
     // Consumers' reads come from the buffer pool and go back once written to the socket.
     setReadBufferAllocator((n) => bufferPool.take(n));
     const broker = new Broker(config, logs, dataDir, producerIds, cluster);
-    broker.host = options.host ?? defaultBindHost();
+    const specs = options.listeners!;
     if (cluster) broker.serveWorkers(cluster);
+    const bound: Deno.TcpListener[] = [];
     try {
       if (controller) {
         // With workers, creating the coordinators' internal topics here waits for the other
@@ -363,22 +381,29 @@ export class Broker {
         await broker.groups.load();
         await broker.transactions.startup();
       }
-      broker.listener = Deno.listen({
-        hostname: broker.host,
-        port: options.port ?? 9092,
-        ...(cluster ? { reusePort: true } : {}),
-      } as Deno.TcpListenOptions);
+      for (const spec of specs) {
+        bound.push(Deno.listen({
+          hostname: spec.host === "" ? defaultBindHost() : spec.host,
+          port: spec.port,
+          ...(cluster ? { reusePort: true } : {}),
+        } as Deno.TcpListenOptions));
+      }
     } catch (e) {
+      for (const l of bound) l.close();
       broker.groups.close();
       await broker.transactions.close();
       await logs.close();
       throw e;
     }
-    const addr = broker.listener.addr as Deno.NetAddr;
-    broker.port = addr.port;
-    broker.advertisedHost = options.advertisedHost ??
-      (broker.host === "0.0.0.0" || broker.host === "::" ? "127.0.0.1" : broker.host);
-    broker.advertisedPort = options.advertisedPort ?? broker.port;
+    broker.listeners = specs.map((spec, i) => {
+      const port = (bound[i].addr as Deno.NetAddr).port;
+      return { ...spec, port, advertisedPort: spec.advertisedPort || port };
+    });
+    const first = broker.listeners[0];
+    broker.host = (bound[0].addr as Deno.NetAddr).hostname;
+    broker.port = first.port;
+    broker.advertisedHost = first.advertisedHost;
+    broker.advertisedPort = first.advertisedPort;
     if (options.adminPort !== undefined && controller) {
       try {
         const { startAdminServer } = await import("./admin/server.ts");
@@ -388,13 +413,26 @@ export class Broker {
           token: options.adminToken,
         });
       } catch (e) {
-        broker.listener?.close();
+        for (const l of bound) l.close();
         broker.groups.close();
         await logs.close();
         throw e;
       }
     }
-    broker.socketServer.start(broker.listener);
+    broker.listeners.forEach((spec, i) => {
+      const server = new SocketServer({
+        listener: spec,
+        apis: broker.apis,
+        requestBudget: broker.requestBudget,
+        idleConnections: broker.idleConnections,
+        quotas: broker.connectionQuotas,
+        metrics: broker.metrics,
+        maxFrameBytes: config.int("socket.request.max.bytes"),
+        isClosing: () => broker.isClosing,
+      });
+      broker.socketServers.push(server);
+      server.start(bound[i]);
+    });
     broker.startFlusher();
     logs.startBackgroundTasks();
     if (controller) broker.transactions.startScheduler();
@@ -431,9 +469,9 @@ export class Broker {
     }
   }
 
-  /** The open client connections. */
+  /** The open client connections, of every listener. */
   get connections(): Set<Connection> {
-    return this.socketServer.connections;
+    return new Set(this.socketServers.flatMap((s) => [...s.connections]));
   }
 
   // ---- catalogue reads, for embedders, the admin API and tests ----------------------
@@ -495,7 +533,7 @@ export class Broker {
       if (this.flushTimer !== undefined) clearInterval(this.flushTimer);
       this.idleConnections.stop();
       this.groups.close();
-      await this.socketServer.close();
+      await Promise.all(this.socketServers.map((s) => s.close()));
       try {
         await this.transactions.close();
         await this.logs.close();

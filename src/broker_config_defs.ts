@@ -25,13 +25,34 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     "listeners",
     "string",
     null,
-    "PLAINTEXT://host:port to bind (--host/--port win); a runtime change has no effect.",
+    "NAME://host:port,... to bind, one server per listener (--host/--port set the first; " +
+      "default PLAINTEXT://:9092); a runtime change has no effect.",
   ),
   def(
     "advertised.listeners",
     "string",
     null,
-    "PLAINTEXT://host:port put in Metadata; a runtime change has no effect.",
+    "NAME://host:port,... each listener's clients are told in Metadata, DescribeCluster and " +
+      "FindCoordinator (default: the listener's own); a runtime change has no effect.",
+  ),
+  def(
+    "listener.security.protocol.map",
+    "string",
+    "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+    "NAME:PROTOCOL for each listener; a listener missing from it stops the start.",
+  ),
+  def(
+    "inter.broker.listener.name",
+    "string",
+    null,
+    "The listener for traffic between brokers (exclusive with security.inter.broker.protocol).",
+  ),
+  def(
+    "security.inter.broker.protocol",
+    "string",
+    "PLAINTEXT",
+    "Picks the inter-broker listener named like the protocol, when no name is given.",
+    { choices: ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] },
   ),
   def("log.dirs", "string", null, "Data directory (same as --data-dir)."),
   def("log.dir", "string", null, "Data directory when log.dirs is unset."),

@@ -14,7 +14,8 @@ import { parseArgs } from "node:util";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Broker } from "./broker.ts";
-import { BrokerConfig, ConfigError, parseListener, parseProperties } from "./config.ts";
+import { BrokerConfig, ConfigError, parseProperties } from "./config.ts";
+import { type ListenerSpec, resolveListeners } from "./security/listeners.ts";
 import { makeDevDataDir, withDevModeConfig } from "./dev_mode.ts";
 import { defaultBindHost, describeBindHost } from "./bind_address.ts";
 import { log, setLogLevel } from "./log.ts";
@@ -207,28 +208,21 @@ export async function main(args: string[]): Promise<void> {
   }
 
   // Validate everything up front so a bad value is reported before anything starts.
-  let host: string | undefined;
-  let port: number | undefined;
-  let advertisedHost: string | undefined;
-  let advertisedPort: number | undefined;
+  // The flags apply to the first (default) listener, over what `listeners` says.
+  let listeners: ListenerSpec[];
   try {
-    const cfg = new BrokerConfig(settings);
-    const listeners = cfg.get("listeners") as string | null;
-    if (listeners) ({ host, port } = parseListener(listeners));
-    const adv = cfg.get("advertised.listeners") as string | null;
-    if (adv) {
-      const a = parseListener(adv);
-      advertisedHost = a.host;
-      advertisedPort = a.port;
-    }
+    listeners = resolveListeners(new BrokerConfig(settings), {
+      host: v.host,
+      port: portOf("--port", v.port),
+      advertisedHost: v["advertised-host"],
+      advertisedPort: portOf("--advertised-port", v["advertised-port"]),
+    }).listeners;
   } catch (e) {
     if (e instanceof ConfigError) fail(`invalid configuration: ${e.message}`);
     throw e;
   }
-  host = v.host ?? host;
-  port = portOf("--port", v.port) ?? port ?? 9092;
-  advertisedHost = v["advertised-host"] ?? advertisedHost;
-  advertisedPort = portOf("--advertised-port", v["advertised-port"]) ?? advertisedPort;
+  const host = listeners[0].host || undefined;
+  const port = listeners[0].port;
   const adminPort = portOf("--admin-port", v["admin-port"]);
   let adminToken = v["admin-token"];
   if (adminToken === undefined) {
@@ -265,8 +259,7 @@ export async function main(args: string[]): Promise<void> {
     host,
     port,
     dataDir,
-    advertisedHost,
-    advertisedPort,
+    listeners,
     config: Object.fromEntries(settings),
     adminPort,
     adminHost: v["admin-host"],

@@ -16,9 +16,13 @@ import type { KafkaApis } from "./kafka_apis.ts";
 import { errText, log } from "./log.ts";
 import { releaseFreshRead } from "./partition_ops.ts";
 import type { RequestBudget } from "./request_budget.ts";
+import type { ListenerSpec } from "./security/listeners.ts";
+import { ANONYMOUS_PRINCIPAL, type Session } from "./security/session.ts";
 
 /** What a connection needs of the server that accepted it. */
 export interface ConnectionHost {
+  /** The listener the connection arrived on. */
+  readonly listener: ListenerSpec;
   /** `socket.request.max.bytes`: the largest frame a client may send. */
   readonly maxFrameBytes: number;
   /** This worker's share of `queued.max.request.bytes`. */
@@ -59,6 +63,11 @@ export { CloseConnection };
 export class Connection {
   readonly id = nextConnectionId++;
   readonly remote: string;
+  /**
+   * Who is on the other end: the listener, its protocol, and the principal, which only this
+   * connection's authentication changes. Every request handled for it carries this object.
+   */
+  readonly session: Session;
   private closed = false;
   /**
    * Append-only read buffer: frames are views into it, so it is replaced, never rewritten
@@ -79,6 +88,11 @@ export class Connection {
   constructor(private readonly conn: Deno.TcpConn, private readonly host: ConnectionHost) {
     const a = conn.remoteAddr as Deno.NetAddr;
     this.remote = a.hostname ?? "unknown";
+    this.session = {
+      listenerName: host.listener.name,
+      securityProtocol: host.listener.securityProtocol,
+      principal: ANONYMOUS_PRINCIPAL,
+    };
     try {
       conn.setNoDelay(true);
     } catch {
@@ -297,7 +311,9 @@ export class Connection {
 
   /** Decodes, dispatches and encodes one request; null means no response is owed. */
   private handle(frame: Uint8Array): Promise<Uint8Array[] | null> {
-    return this.host.apis.handle(frame, this.remote, this.id, true);
+    // Authentication (SASL) goes here: until the session is authenticated, only the
+    // handshake's requests may pass.
+    return this.host.apis.handle(frame, this.session, this.remote, this.id, true);
   }
 
   private async writeAll(chunks: Uint8Array[]): Promise<void> {

@@ -30,6 +30,7 @@ import { type Metrics, responseErrorCodes } from "./metrics.ts";
 import { isFreshRead, markFreshRead, releaseFreshRead } from "./partition_ops.ts";
 import type { HandlerRegistry } from "./registry.ts";
 import type { BrokerServices } from "./services.ts";
+import type { Session } from "./security/session.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
 import type { DecodedRequest, ForwardedAnswer, RequestBody } from "./workers/peer_methods.ts";
@@ -54,12 +55,19 @@ export class KafkaApis {
    */
   handle(
     frame: Uint8Array,
+    session: Readonly<Session>,
     clientHost: string,
     connectionId: number,
     forward: boolean,
     fetchSession?: FetchSessionView,
   ): Promise<Uint8Array[] | null> {
-    return handleRequestFrame(this.host, frame, clientHost, connectionId, forward, fetchSession);
+    return handleRequestFrame(
+      this.host,
+      frame,
+      { session, clientHost, connectionId },
+      forward,
+      fetchSession,
+    );
   }
 
   /** Whether a frame of `apiKey` may be reused once handled (nothing decoded keeps a view). */
@@ -77,8 +85,7 @@ export class KafkaApis {
           chunks = await handleRequestFrame(
             this.host,
             a.frame,
-            a.clientHost,
-            a.connectionId,
+            { session: a.session, clientHost: a.clientHost, connectionId: a.connectionId },
             false,
             a.fetchSession,
             a.decoded,
@@ -117,6 +124,13 @@ export class KafkaApis {
   }
 }
 
+/** Who sent a request: the connection's session and address, also on a forwarded request. */
+interface Client {
+  session: Readonly<Session>;
+  clientHost: string;
+  connectionId: number;
+}
+
 /**
  * Decodes, dispatches and encodes one request frame (without its size prefix); null means no
  * response is owed. On a worker other than the controller, requests other than the
@@ -126,8 +140,7 @@ export class KafkaApis {
 async function handleRequestFrame(
   host: KafkaApisHost,
   frame: Uint8Array,
-  clientHost: string,
-  connectionId: number,
+  client: Client,
   forward: boolean,
   /** A fetch session's snapshot, sent along with a request another worker forwarded. */
   fetchSession?: FetchSessionView,
@@ -163,7 +176,7 @@ async function handleRequestFrame(
   }
   const cluster = host.cluster;
   if (forward && forwardsToController(host, header.apiKey)) {
-    return forwardRequest(host, CONTROLLER_WORKER, frame, clientHost, connectionId);
+    return forwardRequest(host, CONTROLLER_WORKER, frame, client);
   }
   const flexible = isFlexible(reg.request, header.apiVersion);
   let body: RequestBody;
@@ -184,7 +197,7 @@ async function handleRequestFrame(
     // its all-topics Metadata v9+ with a 4-byte zero placeholder for the topic array (a
     // compact null and 3 bytes more), so refusing trailing bytes would lock it out.
     log.debug(
-      `connection ${connectionId}: ${reg.name} v${header.apiVersion} request has ` +
+      `connection ${client.connectionId}: ${reg.name} v${header.apiVersion} request has ` +
         `${r.remaining} trailing bytes, ignored`,
     );
   }
@@ -208,12 +221,12 @@ async function handleRequestFrame(
     const owner = soleOwner(host, header.apiKey, header.apiVersion, body);
     if (owner !== null && owner !== cluster.index) {
       if (session?.kind !== "full" && session?.kind !== "incremental") {
-        return forwardRequest(host, owner, frame, clientHost, connectionId, undefined, {
+        return forwardRequest(host, owner, frame, client, undefined, {
           header,
           body,
         });
       }
-      return forwardSessionFetch(host, owner, header, body, session, clientHost, connectionId);
+      return forwardSessionFetch(host, owner, header, body, session, client);
     }
   }
   const started = performance.now();
@@ -225,8 +238,9 @@ async function handleRequestFrame(
         services: host.services,
         header,
         apiVersion: header.apiVersion,
-        clientHost,
-        connectionId,
+        session: client.session,
+        clientHost: client.clientHost,
+        connectionId: client.connectionId,
       });
     if (session?.kind === "full" || session?.kind === "incremental") {
       response = session.complete(session.view.result) ?? response;
@@ -332,8 +346,7 @@ async function forwardRequest(
   host: KafkaApisHost,
   peer: number,
   frame: Uint8Array,
-  clientHost: string,
-  connectionId: number,
+  client: Client,
   fetchSession?: FetchSessionView,
   decoded?: DecodedRequest,
 ): Promise<Uint8Array[] | null> {
@@ -346,7 +359,14 @@ async function forwardRequest(
     answer = await host.cluster!.call(
       peer,
       "request",
-      { frame: copy, clientHost, connectionId, fetchSession, decoded: sent },
+      {
+        frame: copy,
+        session: client.session,
+        clientHost: client.clientHost,
+        connectionId: client.connectionId,
+        fetchSession,
+        decoded: sent,
+      },
       [copy.buffer as ArrayBuffer],
     );
   } catch (e) {
@@ -371,8 +391,7 @@ async function forwardSessionFetch(
   header: RequestHeader,
   body: RequestBody,
   session: Extract<FetchContext, { kind: "full" | "incremental" }>,
-  clientHost: string,
-  connectionId: number,
+  client: Client,
 ): Promise<Uint8Array[] | null> {
   const reg = host.registry.get(FETCH_KEY)!;
   const flexible = isFlexible(reg.request, header.apiVersion);
@@ -381,8 +400,7 @@ async function forwardSessionFetch(
     host,
     peer,
     new Uint8Array(0),
-    clientHost,
-    connectionId,
+    client,
     session.view,
     { header, body },
   );

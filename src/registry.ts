@@ -7,12 +7,15 @@ import type { RequestHeader } from "../protocol/headers.ts";
 import type { Encodable, MessageSchema } from "../protocol/schema.ts";
 import { type PartitionLayout, partitionLayout } from "./request_partitions.ts";
 import type { BrokerServices } from "./services.ts";
+import type { Session } from "./security/session.ts";
 
 export interface RequestContext {
   /** What the handler may use: narrow services, not the broker (src/services.ts). */
   services: BrokerServices;
   header: RequestHeader;
   apiVersion: number;
+  /** The listener the request arrived on, its protocol and the connection's principal. */
+  session: Readonly<Session>;
   /** Remote address of the client, for group membership and logs. */
   clientHost: string;
   connectionId: number;

@@ -64,6 +64,8 @@ export interface MetadataCache {
   readonly clusterId: string;
   readonly advertisedHost: string;
   readonly advertisedPort: number;
+  /** The advertised host and port of listener `name` (the first listener's if unknown). */
+  endpoint(name: string): { host: string; port: number };
 }
 
 /** Topic creation, deletion, growth and topic configs (CreateTopics, DeleteTopics, ...). */

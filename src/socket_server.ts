@@ -1,6 +1,6 @@
 /**
- * The socket server (Kafka's SocketServer acceptor): accepts connections on the listener
- * within `max.connections` and `max.connections.per.ip`, backs off when accepting fails,
+ * The socket server (Kafka's SocketServer acceptor): accepts connections on one listener
+ * (the broker runs one per listener, sharing the connection quotas) within `max.connections` and `max.connections.per.ip`, backs off when accepting fails,
  * and tracks the open connections (src/connection.ts frames each one's requests).
  */
 import { Connection, type ConnectionHost } from "./connection.ts";
@@ -9,8 +9,11 @@ import type { IdleExpiryManager } from "./idle_expiry.ts";
 import { errText, log } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import type { RequestBudget } from "./request_budget.ts";
+import type { ListenerSpec } from "./security/listeners.ts";
 
 export interface SocketServerOptions {
+  /** The listener served: its name and security protocol go into each connection's session. */
+  listener: ListenerSpec;
   apis: ConnectionHost["apis"];
   requestBudget: RequestBudget;
   idleConnections: IdleExpiryManager;
@@ -23,10 +26,14 @@ export interface SocketServerOptions {
 
 export class SocketServer implements ConnectionHost {
   readonly connections = new Set<Connection>();
-  private listener?: Deno.TcpListener;
+  private socket?: Deno.TcpListener;
   private acceptLoop?: Promise<void>;
 
   constructor(private readonly o: SocketServerOptions) {}
+
+  get listener(): ListenerSpec {
+    return this.o.listener;
+  }
 
   get apis(): ConnectionHost["apis"] {
     return this.o.apis;
@@ -49,15 +56,15 @@ export class SocketServer implements ConnectionHost {
   }
 
   /** Starts accepting on `listener`. */
-  start(listener: Deno.TcpListener): void {
-    this.listener = listener;
+  start(socket: Deno.TcpListener): void {
+    this.socket = socket;
     this.acceptLoop = this.accept();
   }
 
   /** Stops accepting and closes every connection; resolves when the accept loop is done. */
   async close(): Promise<void> {
     try {
-      this.listener?.close();
+      this.socket?.close();
     } catch {
       // already closed
     }
@@ -66,12 +73,12 @@ export class SocketServer implements ConnectionHost {
   }
 
   private async accept(): Promise<void> {
-    const listener = this.listener!;
+    const socket = this.socket!;
     while (true) {
       let conn: Deno.TcpConn;
       try {
         await this.o.quotas.slot();
-        conn = await listener.accept();
+        conn = await socket.accept();
       } catch (e) {
         if (this.o.isClosing()) return;
         if (e instanceof Deno.errors.BadResource) return;

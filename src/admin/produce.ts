@@ -14,12 +14,15 @@ import { codecFor, type Encodable } from "../../protocol/schema.ts";
 import type { AdminHost } from "./admin_host.ts";
 import { asObject, badRequest, HttpError } from "./http.ts";
 import { partitionForKey } from "../client/partitioner.ts";
+import { plaintextSession } from "../security/session.ts";
 
 /** Produce v9: the first flexible version, with per-record errors (v8+). */
 const PRODUCE_VERSION = 9;
 const PRODUCE_KEY = 0;
 /** Connection id of requests the admin API makes (never one of a real connection's). */
 const ADMIN_CONNECTION_ID = -1;
+/** The admin API's produce goes through request handling as a client of its own listener. */
+const ADMIN_SESSION = plaintextSession("admin-api");
 
 export interface ProduceInput {
   partition: number | null;
@@ -140,6 +143,7 @@ export async function produceRecord(
   codecFor(ProduceRequest, PRODUCE_VERSION).encode(w, request);
   const chunks = await broker.apis.handle(
     w.finish(),
+    ADMIN_SESSION,
     "admin-api",
     ADMIN_CONNECTION_ID,
     true,

@@ -15,7 +15,7 @@ export const describeCluster = defineApi({
   maxVersion: 1,
   request: DescribeClusterRequest,
   response: DescribeClusterResponse,
-  handler: (req, { services }) => {
+  handler: (req, { services, session }) => {
     const endpointType = req.endpointType ?? 1;
     if (endpointType !== 1) {
       return {
@@ -36,8 +36,8 @@ export const describeCluster = defineApi({
       controllerId: services.metadataCache.nodeId,
       brokers: [{
         brokerId: services.metadataCache.nodeId,
-        host: services.metadataCache.advertisedHost,
-        port: services.metadataCache.advertisedPort,
+        // The endpoint on the listener the request came in on, as Kafka answers.
+        ...services.metadataCache.endpoint(session.listenerName),
         rack: null,
       }],
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations

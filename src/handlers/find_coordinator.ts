@@ -11,18 +11,26 @@
 import { ErrorCode, errorName } from "../../protocol/errors.ts";
 import { FindCoordinatorRequest, FindCoordinatorResponse } from "../../protocol/messages/mod.ts";
 import type { BrokerServices } from "../services.ts";
+import type { Session } from "../security/session.ts";
 import { defineApi } from "../registry.ts";
 
 const GROUP = 0;
 const TRANSACTION = 1;
 
-function lookup(services: BrokerServices, key: string, keyType: number) {
+function lookup(
+  services: BrokerServices,
+  session: Readonly<Session>,
+  key: string,
+  keyType: number,
+) {
   if (keyType === GROUP || keyType === TRANSACTION) {
+    // The coordinator's endpoint on the listener the request came in on.
+    const { host, port } = services.metadataCache.endpoint(session.listenerName);
     return {
       key,
       nodeId: services.metadataCache.nodeId,
-      host: services.metadataCache.advertisedHost,
-      port: services.metadataCache.advertisedPort,
+      host,
+      port,
       errorCode: 0,
       errorMessage: null,
     };
@@ -38,16 +46,16 @@ export const findCoordinator = defineApi({
   maxVersion: 6,
   request: FindCoordinatorRequest,
   response: FindCoordinatorResponse,
-  handler: (req, { services, apiVersion }) => {
+  handler: (req, { services, apiVersion, session }) => {
     const keyType = req.keyType ?? GROUP;
     if (apiVersion >= 4) {
       return {
         throttleTimeMs: 0,
-        coordinators: req.coordinatorKeys.map((k) => lookup(services, k, keyType)),
+        coordinators: req.coordinatorKeys.map((k) => lookup(services, session, k, keyType)),
       };
     }
     // Before v4 the coordinator's fields are the response's own; `key` is no field there.
-    const { key: _key, ...c } = lookup(services, req.key, keyType);
+    const { key: _key, ...c } = lookup(services, session, req.key, keyType);
     return { throttleTimeMs: 0, ...c };
   },
 });

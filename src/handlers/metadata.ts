@@ -97,7 +97,7 @@ export const metadata = defineApi({
   maxVersion: 12,
   request: MetadataRequest,
   response: MetadataResponse,
-  handler: async (req, { services, apiVersion }) => {
+  handler: async (req, { services, apiVersion, session }) => {
     const ops = req.includeTopicAuthorizedOperations
       ? ALL_TOPIC_OPERATIONS
       : OPERATIONS_NOT_REQUESTED;
@@ -150,12 +150,14 @@ export const metadata = defineApi({
         );
       }
     }
+    // As Kafka, the broker's endpoint on the listener this request came in on.
+    const endpoint = services.metadataCache.endpoint(session.listenerName);
     return {
       throttleTimeMs: 0,
       brokers: [{
         nodeId: services.metadataCache.nodeId,
-        host: services.metadataCache.advertisedHost,
-        port: services.metadataCache.advertisedPort,
+        host: endpoint.host,
+        port: endpoint.port,
         rack: null,
       }],
       clusterId: services.metadataCache.clusterId,

@@ -8,6 +8,7 @@ import type { RequestHeader } from "../../protocol/headers.ts";
 import type { FetchRead, FetchReadResult } from "../fetch_budget.ts";
 import type { MetricsSnapshot } from "../metrics.ts";
 import type { FetchSessionView } from "../fetch_session.ts";
+import type { Session } from "../security/session.ts";
 import type {
   AppendOutcome,
   PartitionOpArgs,
@@ -43,6 +44,8 @@ export interface DecodedRequest {
 /** A request frame forwarded whole to another worker. */
 export interface ForwardedRequest {
   frame: Uint8Array;
+  /** The connection's session, as of the request (the handler there sees the same principal). */
+  session: Readonly<Session>;
   clientHost: string;
   connectionId: number;
   /** The fetch session's snapshot, kept by the worker holding the connection. */

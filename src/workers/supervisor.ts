@@ -50,20 +50,27 @@ export class Supervisor {
     logLevel?: string,
   ): Promise<Supervisor> {
     const host = options.host ?? defaultBindHost();
-    // Reserve the port without SO_REUSEPORT first: a port already in use (by anything) fails
+    // Reserve the ports without SO_REUSEPORT first: a port already in use (by anything) fails
     // here, and port 0 becomes one concrete port every worker then shares.
-    let port: number;
-    try {
-      const probe = Deno.listen({ hostname: host, port: options.port ?? 9092 });
-      port = (probe.addr as Deno.NetAddr).port;
-      probe.close();
-    } catch (e) {
-      if (e instanceof Deno.errors.AddrInUse) {
-        throw new StartError("addr-in-use", `port ${options.port} is already in use`);
+    const reserve = (hostname: string, wanted: number): number => {
+      try {
+        const probe = Deno.listen({ hostname, port: wanted });
+        const port = (probe.addr as Deno.NetAddr).port;
+        probe.close();
+        return port;
+      } catch (e) {
+        if (e instanceof Deno.errors.AddrInUse) {
+          throw new StartError("addr-in-use", `port ${wanted} is already in use`);
+        }
+        throw e;
       }
-      throw e;
-    }
-    const s = new Supervisor(count, { ...options, host, port }, logLevel);
+    };
+    const listeners = options.listeners?.map((l) => ({
+      ...l,
+      port: reserve(l.host === "" ? host : l.host, l.port),
+    }));
+    const port = listeners ? listeners[0].port : reserve(host, options.port ?? 9092);
+    const s = new Supervisor(count, { ...options, host, port, listeners }, logLevel);
     s.dirLock = await Supervisor.lockDataDir(options);
     try {
       await s.startAll();
