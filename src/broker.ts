@@ -26,6 +26,11 @@ import type { Connection } from "./connection.ts";
 import { KafkaApis } from "./kafka_apis.ts";
 import { SocketServer } from "./socket_server.ts";
 import { checkServable, type ListenerSpec, resolveListeners } from "./security/listeners.ts";
+import { type SaslListener, saslListeners } from "./security/sasl_listener.ts";
+import {
+  FileScramCredentialStore,
+  type ScramCredentialStore,
+} from "./security/scram_credential_store.ts";
 import { GroupCoordinator } from "./group/group_coordinator.ts";
 import { groupConfigFrom } from "./group/group_config.ts";
 import { GROUP_METADATA_TOPIC, GroupMetadataLog } from "./group/group_metadata_log.ts";
@@ -111,6 +116,13 @@ function remoteStorageFor(config: BrokerConfig, dataDir: string): RemoteStorageM
   }
 }
 
+/** The broker's authentication setup, built before storage opens (its errors stop the start). */
+interface BrokerSecurity {
+  scramCredentials: ScramCredentialStore;
+  /** By listener name, for the SASL_* listeners. */
+  sasl: Map<string, SaslListener>;
+}
+
 export class Broker {
   readonly registry = new HandlerRegistry();
   readonly metrics = new Metrics();
@@ -140,6 +152,8 @@ export class Broker {
   port = 0;
   advertisedHost = "127.0.0.1";
   advertisedPort = 0;
+  /** SCRAM credentials (AlterUserScramCredentials), in the data directory. */
+  readonly scramCredentials: ScramCredentialStore;
   /** What quotas and limits the socket servers share (see ConnectionQuotas). */
   private readonly connectionQuotas: ConnectionQuotas;
 
@@ -169,8 +183,10 @@ export class Broker {
     readonly dataDir: string,
     private readonly producerIdManager: ProducerIdManager | null,
     cluster: WorkerCluster | undefined,
+    private readonly security: BrokerSecurity,
   ) {
     this.cluster = cluster;
+    this.scramCredentials = security.scramCredentials;
     registerHandlers(this.registry);
     // With workers each accepts its own connections (SO_REUSEPORT): it holds its share of
     // the request budget and enforces its share of max.connections.
@@ -258,6 +274,7 @@ export class Broker {
       metrics: this.metrics,
       producerIds: { next: () => this.producerIds.next() },
       apiVersions: () => this.registry.apiVersions(),
+      scramCredentials: this.scramCredentials,
     };
   }
 
@@ -311,11 +328,17 @@ export class Broker {
     const listeners = options.listeners ?? resolveListeners(config, options).listeners;
     for (const l of listeners) checkServable(l);
     const dataDir = dataDirOf(options, config);
+    // SASL mistakes (GSSAPI, a bad JAAS entry or users file) too.
+    const scramCredentials = FileScramCredentialStore.inDataDir(dataDir);
+    const security = {
+      scramCredentials,
+      sasl: saslListeners(config, listeners, scramCredentials),
+    };
     await Deno.mkdir(dataDir, { recursive: true });
     // With workers the supervisor holds the lock for all of them.
     const dirLock = cluster ? null : LogDirLock.acquire(dataDir);
     try {
-      const broker = await Broker.open({ ...options, listeners }, config, dataDir);
+      const broker = await Broker.open({ ...options, listeners }, config, dataDir, security);
       broker.dirLock = dirLock;
       if (controller) {
         await logStartupSummary(broker, startedAt);
@@ -335,6 +358,7 @@ export class Broker {
     options: BrokerOptions,
     config: BrokerConfig,
     dataDir: string,
+    security: BrokerSecurity,
   ): Promise<Broker> {
     const cluster = options.cluster;
     const controller = !cluster || cluster.isController;
@@ -370,7 +394,7 @@ export class Broker {
     const producerIds = controller ? await ProducerIdManager.open(dataDir) : null;
     // Consumers' reads come from the buffer pool and go back once written to the socket.
     setReadBufferAllocator((n) => bufferPool.take(n));
-    const broker = new Broker(config, logs, dataDir, producerIds, cluster);
+    const broker = new Broker(config, logs, dataDir, producerIds, cluster, security);
     const specs = options.listeners!;
     if (cluster) broker.serveWorkers(cluster);
     const bound: Deno.TcpListener[] = [];
@@ -422,6 +446,7 @@ export class Broker {
     broker.listeners.forEach((spec, i) => {
       const server = new SocketServer({
         listener: spec,
+        sasl: broker.security.sasl.get(spec.name),
         apis: broker.apis,
         requestBudget: broker.requestBudget,
         idleConnections: broker.idleConnections,

@@ -17,12 +17,18 @@ import { errText, log } from "./log.ts";
 import { releaseFreshRead } from "./partition_ops.ts";
 import type { RequestBudget } from "./request_budget.ts";
 import type { ListenerSpec } from "./security/listeners.ts";
+import { type AuthenticationCounter, SaslAuthenticator } from "./security/sasl_authenticator.ts";
+import type { SaslListener } from "./security/sasl_listener.ts";
 import { ANONYMOUS_PRINCIPAL, type Session } from "./security/session.ts";
 
 /** What a connection needs of the server that accepted it. */
 export interface ConnectionHost {
   /** The listener the connection arrived on. */
   readonly listener: ListenerSpec;
+  /** The listener's SASL mechanisms, on a SASL_PLAINTEXT or SASL_SSL listener. */
+  readonly sasl?: SaslListener;
+  /** Where SASL logins are counted. */
+  readonly authentications?: AuthenticationCounter;
   /** `socket.request.max.bytes`: the largest frame a client may send. */
   readonly maxFrameBytes: number;
   /** This worker's share of `queued.max.request.bytes`. */
@@ -68,6 +74,8 @@ export class Connection {
    * connection's authentication changes. Every request handled for it carries this object.
    */
   readonly session: Session;
+  /** Authentication on a SASL listener: it sees every frame before KafkaApis. */
+  private readonly sasl: SaslAuthenticator | null;
   private closed = false;
   /**
    * Append-only read buffer: frames are views into it, so it is replaced, never rewritten
@@ -93,6 +101,9 @@ export class Connection {
       securityProtocol: host.listener.securityProtocol,
       principal: ANONYMOUS_PRINCIPAL,
     };
+    this.sasl = host.sasl
+      ? new SaslAuthenticator(host.sasl, this.session, this, host.authentications)
+      : null;
     try {
       conn.setNoDelay(true);
     } catch {
@@ -128,7 +139,8 @@ export class Connection {
     let failure: unknown = null;
     try {
       while (!this.closed && failure === null) {
-        const frame = await this.nextFrame(maxFrame);
+        // Until a SASL login completes, frames are held to sasl.server.max.receive.size.
+        const frame = await this.nextFrame(this.sasl?.maxFrameBytes(maxFrame) ?? maxFrame);
         if (!frame || failure !== null) {
           if (frame) this.frameDone(this.slab, false, frame.length);
           break;
@@ -165,6 +177,9 @@ export class Connection {
               // Fetched segment bytes are written: their buffers may serve again.
               for (const c of response) releaseFreshRead(c.buffer);
             }
+            // A failed or refused SASL exchange closes once its answer is out.
+            const closeReason = this.sasl?.takeCloseReason();
+            if (closeReason) throw new CloseConnection(closeReason, { level: "info" });
           } catch (e) {
             failure ??= e;
             // Answer what came before, then close: that also ends a read waiting for more.
@@ -311,9 +326,15 @@ export class Connection {
 
   /** Decodes, dispatches and encodes one request; null means no response is owed. */
   private handle(frame: Uint8Array): Promise<Uint8Array[] | null> {
-    // Authentication (SASL) goes here: until the session is authenticated, only the
-    // handshake's requests may pass.
-    return this.host.apis.handle(frame, this.session, this.remote, this.id, true);
+    // On a SASL listener the authenticator answers the handshake's requests itself and lets
+    // the others through only once the session is authenticated.
+    let intercepted;
+    try {
+      intercepted = this.sasl?.intercept(frame);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return intercepted ?? this.host.apis.handle(frame, this.session, this.remote, this.id, true);
   }
 
   private async writeAll(chunks: Uint8Array[]): Promise<void> {

@@ -37,6 +37,8 @@ export interface MetricsSnapshot {
   topicBytesOut: [string, number][];
   connectionsOpen: number;
   connectionsTotal: number;
+  /** SASL logins by `${mechanism}:${outcome}:${reauth}` (see Metrics.authentication). */
+  authentications: [string, number][];
   /** Request bytes buffered now, and the most at once (see RequestBudget). */
   queuedRequestBytes: number;
   queuedRequestBytesPeak: number;
@@ -115,6 +117,12 @@ export class Metrics {
   readonly topicBytesOut = new Map<string, number>();
   connectionsOpen = 0;
   connectionsTotal = 0;
+  /**
+   * SASL logins by `${mechanism}:${outcome}:${reauth}`, outcome "success" or "failure",
+   * reauth "1" for a KIP-368 re-authentication: Kafka's successful-authentication-total,
+   * failed-authentication-total and their re-authentication twins, per mechanism.
+   */
+  readonly authentications = new Map<string, number>();
   /** The request budget whose use is exported (set by the broker). */
   requestBudget?: { used: number; peak: number };
   /** Other workers' request budget use, summed by add(). */
@@ -158,6 +166,12 @@ export class Metrics {
     h.observe(Math.max(0, latencyMs) / 1000);
   }
 
+  /** Counts one SASL login's outcome (src/security/sasl_authenticator.ts). */
+  authentication(mechanism: string, outcome: "success" | "failure", reauth: boolean): void {
+    const k = `${mechanism}:${outcome}:${reauth ? 1 : 0}`;
+    this.authentications.set(k, (this.authentications.get(k) ?? 0) + 1);
+  }
+
   produced(topic: string, bytes: number, records: number): void {
     this.topicBytesIn.set(topic, (this.topicBytesIn.get(topic) ?? 0) + bytes);
     this.topicRecordsIn.set(topic, (this.topicRecordsIn.get(topic) ?? 0) + records);
@@ -182,6 +196,7 @@ export class Metrics {
       topicBytesOut: [...this.topicBytesOut],
       connectionsOpen: this.connectionsOpen,
       connectionsTotal: this.connectionsTotal,
+      authentications: [...this.authentications],
       queuedRequestBytes: this.queuedRequestBytes,
       queuedRequestBytesPeak: this.queuedRequestBytesPeak,
     };
@@ -205,6 +220,7 @@ export class Metrics {
     sum(this.topicBytesIn, s.topicBytesIn);
     sum(this.topicRecordsIn, s.topicRecordsIn);
     sum(this.topicBytesOut, s.topicBytesOut);
+    sum(this.authentications, s.authentications ?? []);
     for (const [k, h] of s.latency) {
       let mine = this.latency.get(k);
       if (!mine) this.latency.set(k, mine = new Histogram());

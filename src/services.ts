@@ -16,6 +16,7 @@ import type {
   PartitionOpName,
   PartitionOpResult,
 } from "./partition_ops.ts";
+import type { ScramCredentialStore } from "./security/scram_credential_store.ts";
 import type { TransactionCoordinator } from "./txn/mod.ts";
 
 /** A partition a fetch waits on: topic, partition, the high watermark its last read saw. */
@@ -121,4 +122,6 @@ export interface BrokerServices {
   readonly producerIds: { next(): Promise<number> };
   /** The ApiVersions list, from the handler registry. */
   apiVersions(): ApiVersionRange[];
+  /** SCRAM credentials (AlterUserScramCredentials, DescribeUserScramCredentials). */
+  readonly scramCredentials: ScramCredentialStore;
 }

@@ -10,10 +10,13 @@ import { errText, log } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import type { RequestBudget } from "./request_budget.ts";
 import type { ListenerSpec } from "./security/listeners.ts";
+import type { SaslListener } from "./security/sasl_listener.ts";
 
 export interface SocketServerOptions {
   /** The listener served: its name and security protocol go into each connection's session. */
   listener: ListenerSpec;
+  /** The listener's SASL mechanisms, when its protocol is SASL_PLAINTEXT or SASL_SSL. */
+  sasl?: SaslListener;
   apis: ConnectionHost["apis"];
   requestBudget: RequestBudget;
   idleConnections: IdleExpiryManager;
@@ -33,6 +36,14 @@ export class SocketServer implements ConnectionHost {
 
   get listener(): ListenerSpec {
     return this.o.listener;
+  }
+
+  get sasl(): SaslListener | undefined {
+    return this.o.sasl;
+  }
+
+  get authentications(): Metrics {
+    return this.o.metrics;
   }
 
   get apis(): ConnectionHost["apis"] {

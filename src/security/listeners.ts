@@ -202,6 +202,7 @@ function interBrokerListenerOf(config: ListenerConfigSource, listeners: Listener
 export function checkServable(listener: ListenerSpec): void {
   switch (listener.securityProtocol) {
     case "PLAINTEXT":
+    case "SASL_PLAINTEXT":
       return;
     default:
       throw new ConfigError(

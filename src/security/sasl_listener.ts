@@ -180,3 +180,18 @@ function oauthValidator(config: BrokerConfig, listener: string): OAuthBearerVali
     );
   }
 }
+
+/** The SASL mechanisms of every SASL_PLAINTEXT and SASL_SSL listener, by listener name. */
+export function saslListeners(
+  config: BrokerConfig,
+  listeners: readonly { name: string; securityProtocol: string }[],
+  scram: ScramCredentialSource,
+): Map<string, SaslListener> {
+  const out = new Map<string, SaslListener>();
+  for (const l of listeners) {
+    if (l.securityProtocol.startsWith("SASL_")) {
+      out.set(l.name, saslListener(config, l.name, scram));
+    }
+  }
+  return out;
+}
