@@ -423,3 +423,18 @@ Deno.test("OAUTHBEARER JWKS: RS256 and ES256 verify; bad signature, audience, is
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("SCRAM: librdkafka's client-final nonce (its nonce again before the combined one)", async () => {
+  const cred = await credentialFromPassword(SCRAM_SHA_512, "pw", 4096);
+  const server = new ScramSaslServer(SCRAM_SHA_512, sourceOf({ alice: cred }), () => "SRV");
+  const client = new ScramClient(SCRAM_SHA_512, "alice", "pw", "CLI");
+  const first = await server.evaluate(client.first());
+  assert.equal(dec.decode((first as { token: Uint8Array }).token).slice(0, 10), "r=CLISRV,s");
+  const final = await client.final((first as { token: Uint8Array }).token, { nonce: "CLICLISRV" });
+  assert.equal((await server.evaluate(final)).kind, "complete");
+  // Any other prefix is refused.
+  const other = new ScramSaslServer(SCRAM_SHA_512, sourceOf({ alice: cred }), () => "SRV");
+  const f2 = await other.evaluate(client.first());
+  const bad = await client.final((f2 as { token: Uint8Array }).token, { nonce: "XCLISRV" });
+  assert.equal((await other.evaluate(bad)).kind, "failure");
+});

@@ -57,6 +57,7 @@ export class ScramSaslServer implements SaslServer {
   private clientFirstBare = "";
   private serverFirst = "";
   private nonce = "";
+  private clientNonce = "";
   private cred: ScramCredential | undefined;
 
   constructor(
@@ -114,6 +115,7 @@ export class ScramSaslServer implements SaslServer {
         this.cred = cred;
         this.gs2Header = text.slice(0, text.indexOf(",", text.indexOf(",") + 1) + 1);
         this.clientFirstBare = text.slice(this.gs2Header.length);
+        this.clientNonce = clientNonce;
         this.nonce = clientNonce + this.serverNonce();
         this.serverFirst = `r=${this.nonce},s=${base64(cred.salt)},i=${cred.iterations}`;
         this.state = "final";
@@ -123,7 +125,12 @@ export class ScramSaslServer implements SaslServer {
         const f = CLIENT_FINAL.exec(text);
         if (!f) return fail("Authentication failed: Invalid client final message");
         const [, withoutProof, channel, nonce, , proofText] = f;
-        if (nonce !== this.nonce) return fail("Invalid client nonce in the final client message.");
+        // Kafka 3.x accepts a nonce that ends with the combined one (its check is endsWith):
+        // librdkafka before 2.2 sends its own nonce again in front of the combined one.
+        const combined = this.nonce;
+        if (nonce !== combined && nonce !== this.clientNonce + combined) {
+          return fail("Invalid client nonce in the final client message.");
+        }
         const binding = unbase64(channel);
         if (!binding || new TextDecoder().decode(binding) !== this.gs2Header) {
           return fail("Invalid channel binding in the final client message.");
