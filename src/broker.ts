@@ -31,6 +31,7 @@ import {
   FileScramCredentialStore,
   type ScramCredentialStore,
 } from "./security/scram_credential_store.ts";
+import { TlsListener } from "./security/tls_listener.ts";
 import { GroupCoordinator } from "./group/group_coordinator.ts";
 import { groupConfigFrom } from "./group/group_config.ts";
 import { GROUP_METADATA_TOPIC, GroupMetadataLog } from "./group/group_metadata_log.ts";
@@ -363,6 +364,13 @@ export class Broker {
     const cluster = options.cluster;
     const controller = !cluster || cluster.isController;
     loadDynamicBrokerConfigs(config, dataDir);
+    // TLS key material is read before storage opens: a bad certificate stops the start early.
+    const tls = new Map<string, TlsListener>();
+    for (const l of options.listeners!) {
+      if (l.securityProtocol === "SSL" || l.securityProtocol === "SASL_SSL") {
+        tls.set(l.name, new TlsListener(config, l, config.int("connections.max.idle.ms")));
+      }
+    }
     const remoteStorage = remoteStorageFor(config, dataDir);
     if (remoteStorage && controller) log.info(`tiered storage in ${remoteStorage.description}`);
     const logs = await LogManager.open(dataDir, {
@@ -405,12 +413,23 @@ export class Broker {
         await broker.groups.load();
         await broker.transactions.startup();
       }
-      for (const spec of specs) {
-        bound.push(Deno.listen({
-          hostname: spec.host === "" ? defaultBindHost() : spec.host,
-          port: spec.port,
-          ...(cluster ? { reusePort: true } : {}),
-        } as Deno.TcpListenOptions));
+      for (const [i, spec] of specs.entries()) {
+        const hostname = spec.host === "" ? defaultBindHost() : spec.host;
+        try {
+          bound.push(Deno.listen({
+            hostname,
+            port: spec.port,
+            ...(cluster ? { reusePort: true } : {}),
+          } as Deno.TcpListenOptions));
+        } catch (e) {
+          // The first listener is the one --host/--port name; the others are named.
+          if (i > 0 && e instanceof Deno.errors.AddrInUse) {
+            throw new Deno.errors.AddrInUse(
+              `listener ${spec.name}: port ${spec.port} on ${hostname}`,
+            );
+          }
+          throw e;
+        }
       }
     } catch (e) {
       for (const l of bound) l.close();
@@ -447,6 +466,7 @@ export class Broker {
       const server = new SocketServer({
         listener: spec,
         sasl: broker.security.sasl.get(spec.name),
+        tls: tls.get(spec.name),
         apis: broker.apis,
         requestBudget: broker.requestBudget,
         idleConnections: broker.idleConnections,
@@ -456,6 +476,11 @@ export class Broker {
         isClosing: () => broker.isClosing,
       });
       broker.socketServers.push(server);
+      const t = tls.get(spec.name);
+      if (t) {
+        t.start();
+        broker.dynamicConfig.addReconfigurable(t);
+      }
       server.start(bound[i]);
     });
     broker.startFlusher();

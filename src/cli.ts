@@ -108,6 +108,7 @@ function startProblem(
 ): string | null {
   const msg = e instanceof Error ? e.message : String(e);
   if (e instanceof Deno.errors.AddrInUse) {
+    if (msg.startsWith("listener ")) return `${msg} is already in use`;
     return `port ${port} on ${describeBindHost(host)} is already in use` +
       (adminPort !== undefined ? ` (or admin port ${adminPort})` : "");
   }
@@ -354,6 +355,15 @@ function announce(
       workers === 1 ? "" : "s"
     })`,
   );
+  // Every listener, when there are several (the line above names the first).
+  if (b.listeners.length > 1) {
+    for (const l of b.listeners) {
+      log.info(
+        `listener ${l.name} (${l.securityProtocol}) on ${l.host || "*"}:${l.port}, ` +
+          `advertised ${l.advertisedHost}:${l.advertisedPort}`,
+      );
+    }
+  }
   if (admin) {
     log.info(
       `admin API and console on http://${
@@ -381,7 +391,8 @@ async function superviseWorkers(
     const host = options.host ?? defaultBindHost();
     const port = options.port ?? 9092;
     if (e instanceof StartError && e.kind === "addr-in-use") {
-      fail(startProblem(new Deno.errors.AddrInUse(), host, port, options.adminPort, "")!);
+      const which = e.message.startsWith("listener ") ? e.message : "";
+      fail(startProblem(new Deno.errors.AddrInUse(which), host, port, options.adminPort, "")!);
     }
     fail(
       startProblem(e, host, port, options.adminPort, options.dataDir ?? "") ??

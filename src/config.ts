@@ -212,7 +212,8 @@ export class BrokerConfig {
 
   /** Sets one value from text; unknown keys are remembered (a warning), bad values throw. */
   set(key: string, raw: string): void {
-    // A listener-prefixed name (`listener.name.<l>.<setting>`) is the setting it overrides.
+    // A listener's own value (`listener.name.ssl.ssl.keystore.location`) is validated as the
+    // setting it overrides.
     const d = BROKER_DEFS.get(key) ?? listenerBaseDef(key);
     if (!d) {
       // A topic-level name given at broker level is a common slip; still unknown to Kafka.
@@ -249,6 +250,16 @@ export class BrokerConfig {
     }
     const base = d ?? listenerBaseDef(key);
     layer.set(key, base ? parseValue(base, raw) : raw.trim());
+  }
+
+  /**
+   * The value of a listener-prefixed name (`listener.name.<l>.<setting>`): dynamic over static;
+   * undefined when not set, so that the listener falls back to the broker's setting.
+   */
+  listenerValue(key: string): ConfigValue | undefined {
+    if (this.dynamicBroker.has(key)) return this.dynamicBroker.get(key)!;
+    if (this.dynamicDefault.has(key)) return this.dynamicDefault.get(key)!;
+    return this.values.get(key);
   }
 
   /** The value given at start (file or --set), if any. */

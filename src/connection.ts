@@ -19,6 +19,7 @@ import type { RequestBudget } from "./request_budget.ts";
 import type { ListenerSpec } from "./security/listeners.ts";
 import { type AuthenticationCounter, SaslAuthenticator } from "./security/sasl_authenticator.ts";
 import type { SaslListener } from "./security/sasl_listener.ts";
+import type { ByteStream } from "./security/tls_stream.ts";
 import { ANONYMOUS_PRINCIPAL, type Session } from "./security/session.ts";
 
 /** What a connection needs of the server that accepted it. */
@@ -88,27 +89,31 @@ export class Connection {
   }
   private start = 0;
   private end = 0;
+  private framesRead = 0;
   /** Bytes of the request budget taken for the frame being read (see RequestBudget). */
   private budgetHeld = 0;
   /** Gives up a wait for budget when the connection closes meanwhile. */
   private budgetWait: (() => void) | null = null;
 
-  constructor(private readonly conn: Deno.TcpConn, private readonly host: ConnectionHost) {
-    const a = conn.remoteAddr as Deno.NetAddr;
-    this.remote = a.hostname ?? "unknown";
+  /**
+   * `conn`: the TCP connection, or TLS over it; `principal`: who the TLS client certificate
+   * says the peer is (anonymous until authenticated otherwise).
+   */
+  constructor(
+    private readonly conn: ByteStream,
+    remote: string,
+    private readonly host: ConnectionHost,
+    principal = ANONYMOUS_PRINCIPAL,
+  ) {
+    this.remote = remote;
     this.session = {
       listenerName: host.listener.name,
       securityProtocol: host.listener.securityProtocol,
-      principal: ANONYMOUS_PRINCIPAL,
+      principal,
     };
     this.sasl = host.sasl
       ? new SaslAuthenticator(host.sasl, this.session, this, host.authentications)
       : null;
-    try {
-      conn.setNoDelay(true);
-    } catch {
-      // the socket may already be gone; serve() will notice
-    }
   }
 
   close(): void {
@@ -220,6 +225,13 @@ export class Connection {
         const a = this.acc;
         size = (a[this.start] << 24) | (a[this.start + 1] << 16) | (a[this.start + 2] << 8) |
           a[this.start + 3];
+        if (this.framesRead === 0 && a[this.start] === 0x16 && a[this.start + 1] === 0x03) {
+          // A TLS ClientHello (record type 22, version 3.x), not a size prefix.
+          throw new CloseConnection(
+            `TLS handshake on a plaintext listener (${this.host.listener.name}, ` +
+              `${this.host.listener.securityProtocol}): is the client set to use SSL here?`,
+          );
+        }
         if (size < 0 || size > maxFrame) {
           throw new CloseConnection(
             `frame size ${size} outside 0..${maxFrame} (socket.request.max.bytes)`,
@@ -232,6 +244,7 @@ export class Connection {
       if (size >= 0 && have >= 4 + size) {
         const frame = this.acc.subarray(this.start + 4, this.start + 4 + size);
         this.start += 4 + size;
+        this.framesRead++;
         this.slab.frames++;
         this.budgetHeld = 0; // the frame holds it now, until frameDone
         return frame;

@@ -9,9 +9,12 @@ import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { LogManager } from "../storage/log_manager.ts";
 import { writeFileAtomic } from "../storage/partition_log.ts";
 import {
+  BROKER_DEFS,
   type BrokerConfig,
+  ConfigError,
   type ConfigValue,
   DYNAMIC_BROKER_CONFIGS,
+  listenerBaseDef,
   TOPIC_DEFS,
 } from "./config.ts";
 import { validateDynamicBrokerChanges } from "./dynamic_broker_config.ts";
@@ -57,7 +60,20 @@ export function remoteLogManagerSettings(config: BrokerConfig) {
   };
 }
 
+/**
+ * Something that takes dynamic broker configs when they change (Kafka's Reconfigurable): a TLS
+ * listener re-reading its key material.
+ */
+export interface Reconfigurable {
+  /** Throws ConfigError when `candidate` (the configs with the change) cannot be taken. */
+  validateReconfiguration(candidate: BrokerConfig): void;
+  /** The configs changed (here or on another worker): take the new values. */
+  reconfigure(): void;
+}
+
 export class DynamicConfig implements DynamicConfigApi {
+  private readonly reconfigurables: Reconfigurable[] = [];
+
   constructor(
     private readonly config: BrokerConfig,
     private readonly logs: LogManager,
@@ -88,6 +104,18 @@ export class DynamicConfig implements DynamicConfigApi {
       }
     }
     validateDynamicBrokerChanges(this.config, changes, scope);
+    if (this.reconfigurables.length) {
+      const candidate = this.config.copy();
+      for (const [k, v] of changes) candidate.setDynamic(k, v, scope);
+      for (const r of this.reconfigurables) {
+        try {
+          r.validateReconfiguration(candidate);
+        } catch (e) {
+          if (!(e instanceof ConfigError)) throw e;
+          throw new KafkaError(ErrorCode.INVALID_REQUEST, `Invalid config value: ${e.message}`);
+        }
+      }
+    }
     if (validateOnly) return;
     const layer = scope === "broker" ? this.config.dynamicBroker : this.config.dynamicDefault;
     const before = new Map(layer);
@@ -105,11 +133,22 @@ export class DynamicConfig implements DynamicConfigApi {
     }
     this.apply();
     this.propagation.propagate("syncBrokerConfigs");
-    log.info(`dynamic broker configs (${scope}): ${JSON.stringify(changes)}`);
+    // Passwords (ssl.keystore.key, ...) and custom names, which may hold secrets, are not shown.
+    const shown = changes.map(([k, v]) => {
+      const d = BROKER_DEFS.get(k) ?? listenerBaseDef(k);
+      return [k, v === null || (d && d.type !== "password") ? v : "(sensitive)"];
+    });
+    log.info(`dynamic broker configs (${scope}): ${JSON.stringify(shown)}`);
+  }
+
+  /** `r` takes the dynamic configs from now on (see Reconfigurable). */
+  addReconfigurable(r: Reconfigurable): void {
+    this.reconfigurables.push(r);
   }
 
   /** Re-derives every topic's config and the background tasks' settings from `config`. */
   apply(): void {
+    for (const r of this.reconfigurables) r.reconfigure();
     for (const t of this.logs.listTopics()) this.logs.updateTopicConfig(t.name, t.configs);
     this.logs.retentionCheckIntervalMs = this.config.int("log.retention.check.interval.ms");
     if (this.logs.cleaner) {

@@ -11,12 +11,16 @@ import type { Metrics } from "./metrics.ts";
 import type { RequestBudget } from "./request_budget.ts";
 import type { ListenerSpec } from "./security/listeners.ts";
 import type { SaslListener } from "./security/sasl_listener.ts";
+import type { TlsListener } from "./security/tls_listener.ts";
+import type { ByteStream } from "./security/tls_stream.ts";
 
 export interface SocketServerOptions {
   /** The listener served: its name and security protocol go into each connection's session. */
   listener: ListenerSpec;
   /** The listener's SASL mechanisms, when its protocol is SASL_PLAINTEXT or SASL_SSL. */
   sasl?: SaslListener;
+  /** For SSL and SASL_SSL listeners: the handshake every accepted connection goes through. */
+  tls?: TlsListener;
   apis: ConnectionHost["apis"];
   requestBudget: RequestBudget;
   idleConnections: IdleExpiryManager;
@@ -74,6 +78,7 @@ export class SocketServer implements ConnectionHost {
 
   /** Stops accepting and closes every connection; resolves when the accept loop is done. */
   async close(): Promise<void> {
+    this.o.tls?.close();
     try {
       this.socket?.close();
     } catch {
@@ -98,21 +103,47 @@ export class SocketServer implements ConnectionHost {
         await new Promise((r) => setTimeout(r, wait));
         continue;
       }
+      const remote = (conn.remoteAddr as Deno.NetAddr).hostname ?? "unknown";
       try {
-        const c = new Connection(conn, this);
-        if (!this.o.quotas.add(c.remote)) {
-          c.close();
-          continue;
-        }
-        this.o.idleConnections.touch(c);
-        this.connections.add(c);
-        this.o.metrics.connectionsOpen++;
-        this.o.metrics.connectionsTotal++;
-        c.serve();
-      } catch (e) {
-        log.error(`could not set up a connection: ${errText(e)}`);
+        conn.setNoDelay(true);
+      } catch {
+        // the socket may already be gone; serving it will notice
+      }
+      const tls = this.o.tls;
+      if (!tls) {
+        this.open(conn, conn, remote);
+        continue;
+      }
+      // The handshake runs beside the accept loop: a slow client holds up only itself.
+      tls.accept(conn, remote).then(
+        (secured) => {
+          if (!secured) return;
+          if (this.o.isClosing()) secured.stream.close();
+          else this.open(secured.stream, conn, remote, secured.principal);
+        },
+        (e) => log.error(`could not secure a connection from ${remote}: ${errText(e)}`),
+      );
+    }
+  }
+
+  /** Serves an accepted (and, on a TLS listener, secured) connection. */
+  private open(stream: ByteStream, tcp: Deno.TcpConn, remote: string, principal?: string): void {
+    try {
+      const c = new Connection(stream, remote, this, principal);
+      if (!this.o.quotas.add(c.remote)) {
+        c.close();
+        return;
+      }
+      this.o.idleConnections.touch(c);
+      this.connections.add(c);
+      this.o.metrics.connectionsOpen++;
+      this.o.metrics.connectionsTotal++;
+      c.serve();
+    } catch (e) {
+      log.error(`could not set up a connection: ${errText(e)}`);
+      for (const x of [stream, tcp]) {
         try {
-          conn.close();
+          x.close();
         } catch {
           // already closed
         }

@@ -188,7 +188,10 @@ function brokerConfigEntries(services: BrokerServices, perBroker: boolean): Conf
   }
   const keys = ALL_BROKER_CONFIGS.filter((d) => !d.internal).map((d) => d.name);
   const known = new Set(keys);
-  for (const k of [...config.dynamicBroker.keys(), ...config.dynamicDefault.keys()]) {
+  // Listener-prefixed names set at start (`listener.name.ssl.ssl.keystore.location`) too.
+  for (
+    const k of [...config.dynamicBroker.keys(), ...config.dynamicDefault.keys(), ...config.explicit]
+  ) {
     if (!known.has(k)) {
       known.add(k);
       keys.push(k);

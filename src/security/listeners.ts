@@ -203,6 +203,8 @@ export function checkServable(listener: ListenerSpec): void {
   switch (listener.securityProtocol) {
     case "PLAINTEXT":
     case "SASL_PLAINTEXT":
+    case "SSL":
+    case "SASL_SSL":
       return;
     default:
       throw new ConfigError(

@@ -52,7 +52,7 @@ export class Supervisor {
     const host = options.host ?? defaultBindHost();
     // Reserve the ports without SO_REUSEPORT first: a port already in use (by anything) fails
     // here, and port 0 becomes one concrete port every worker then shares.
-    const reserve = (hostname: string, wanted: number): number => {
+    const reserve = (hostname: string, wanted: number, listener?: string): number => {
       try {
         const probe = Deno.listen({ hostname, port: wanted });
         const port = (probe.addr as Deno.NetAddr).port;
@@ -60,14 +60,19 @@ export class Supervisor {
         return port;
       } catch (e) {
         if (e instanceof Deno.errors.AddrInUse) {
-          throw new StartError("addr-in-use", `port ${wanted} is already in use`);
+          throw new StartError(
+            "addr-in-use",
+            listener
+              ? `listener ${listener}: port ${wanted} on ${hostname}`
+              : `port ${wanted} is already in use`,
+          );
         }
         throw e;
       }
     };
-    const listeners = options.listeners?.map((l) => ({
+    const listeners = options.listeners?.map((l, i) => ({
       ...l,
-      port: reserve(l.host === "" ? host : l.host, l.port),
+      port: reserve(l.host === "" ? host : l.host, l.port, i > 0 ? l.name : undefined),
     }));
     const port = listeners ? listeners[0].port : reserve(host, options.port ?? 9092);
     const s = new Supervisor(count, { ...options, host, port, listeners }, logLevel);

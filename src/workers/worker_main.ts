@@ -10,6 +10,7 @@ import { ConfigError } from "../config.ts";
 import { errText } from "../log.ts";
 import { log, setLogLevel, setLogPrefix } from "../log.ts";
 import { WorkerCluster } from "./worker_cluster.ts";
+import type { ListenerSpec } from "../security/listeners.ts";
 
 /** What the supervisor learns from a worker that is up. */
 export interface WorkerInfo {
@@ -17,6 +18,8 @@ export interface WorkerInfo {
   port: number;
   advertisedHost: string;
   advertisedPort: number;
+  /** Every listener as bound (the fields above are the first's). */
+  listeners: ListenerSpec[];
   dataDir: string;
   clusterId: string;
   nodeId: number;
@@ -95,6 +98,7 @@ async function start(): Promise<void> {
       port: broker.port,
       advertisedHost: broker.advertisedHost,
       advertisedPort: broker.advertisedPort,
+      listeners: broker.listeners,
       dataDir: broker.dataDir,
       clusterId: broker.clusterId,
       nodeId: broker.nodeId,

@@ -154,3 +154,35 @@ for (
     }
   });
 }
+
+for (const workers of ["1", "2"]) {
+  Deno.test(`listeners (${workers} worker(s)): a second listener's port in use is named`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tributary-listeners-" });
+    const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const port = (taken.addr as Deno.NetAddr).port;
+      const r = await run(Deno.execPath(), [
+        "run",
+        "-A",
+        CLI,
+        "--data-dir",
+        `${dir}/data`,
+        "--workers",
+        workers,
+        "--set",
+        `listeners=PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:${port}`,
+        "--set",
+        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT",
+      ], { timeoutMs: 30_000 });
+      assert.equal(r.code, 2, r.stderr);
+      assert.ok(
+        r.stderr.includes(`listener INTERNAL: port ${port} on 127.0.0.1 is already in use`),
+        r.stderr,
+      );
+      assert.doesNotMatch(r.stderr, /^\s+at /m, r.stderr);
+    } finally {
+      taken.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  });
+}

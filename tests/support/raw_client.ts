@@ -13,7 +13,22 @@ export class RawClient {
   private correlationId = 0;
   private buf = new Uint8Array(0);
 
-  private constructor(private readonly conn: Deno.TcpConn) {}
+  private constructor(private readonly conn: Deno.Conn) {}
+
+  /** Over TLS: `caCerts` to trust, `cert`/`key` (PEM) for a client certificate. */
+  static async connectTls(
+    port: number,
+    o: { caCerts: string[]; cert?: string; key?: string },
+  ): Promise<RawClient> {
+    const conn = await Deno.connectTls({
+      hostname: "127.0.0.1",
+      port,
+      caCerts: o.caCerts,
+      ...(o.cert && o.key ? { cert: o.cert, key: o.key } : {}),
+    });
+    await conn.handshake();
+    return new RawClient(conn);
+  }
 
   static async connect(port: number): Promise<RawClient> {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
