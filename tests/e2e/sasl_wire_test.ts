@@ -17,6 +17,7 @@ import {
   SaslHandshakeRequest,
   SaslHandshakeResponse,
 } from "../../protocol/messages/mod.ts";
+import { setLogSink } from "../../src/log.ts";
 import { FileScramCredentialStore } from "../../src/security/scram_credential_store.ts";
 import { credentialFromPassword, SCRAM_SHA_256 } from "../../src/security/sasl/scram_formatter.ts";
 import { testBroker } from "../support/helpers.ts";
@@ -24,6 +25,10 @@ import { RawClient } from "../support/raw_client.ts";
 import { ScramClient } from "../support/scram_client.ts";
 
 const enc = new TextEncoder();
+
+/** Log lines of the in-process broker, as they are written. */
+const logged: string[] = [];
+setLogSink((level, msg) => logged.push(`${level} ${msg}`));
 const JAAS = "org.apache.kafka.common.security.plain.PlainLoginModule required " +
   'user_alice="alice-secret" user_bob="bob-secret";';
 const METADATA = {
@@ -231,6 +236,47 @@ Deno.test("SASL wire: a session that outlives connections.max.reauth.ms closes o
     await new Promise((r) => setTimeout(r, Math.max(0, expires - performance.now()) + 50));
     await c.send(MetadataRequest, 12, METADATA);
     await c.closedByBroker();
+  } finally {
+    await b.stop();
+  }
+});
+
+Deno.test("SASL wire: failures are logged with their reason, never with the password", async () => {
+  const { b, saslPort } = await saslBroker({ "connection.failed.authentication.delay.ms": "0" });
+  try {
+    const before = logged.length;
+    const p = await RawClient.connect(saslPort);
+    await handshake(p, "PLAIN");
+    await authenticate(p, enc.encode("\0alice\0Pl41n-Wr0ng-Secret"));
+    await p.closedByBroker();
+    const s = await RawClient.connect(saslPort);
+    await scramLogin(s, "carol", "Scr4m-Wr0ng-Secret");
+    await s.closedByBroker();
+    const ok = await RawClient.connect(saslPort);
+    assert.equal((await scramLogin(ok, "carol", "carol-secret")).errorCode, 0);
+    ok.close();
+    const lines = logged.slice(before).join("\n");
+    assert.match(
+      lines,
+      /closing connection \d+ from 127\.0\.0\.1: failed SASL PLAIN authentication: Authentication failed: Invalid username or password/,
+    );
+    assert.match(lines, /failed SASL SCRAM-SHA-256 authentication: Invalid client credentials/);
+    for (
+      const secret of ["Pl41n-Wr0ng-Secret", "Scr4m-Wr0ng-Secret", "carol-secret", "alice-secret"]
+    ) {
+      assert.ok(!lines.includes(secret), `${secret} was logged`);
+    }
+    const { renderPrometheus } = await import("../../src/admin/prometheus.ts");
+    const metrics = await renderPrometheus(b.broker);
+    assert.match(
+      metrics,
+      /tributary_authentications_total\{mechanism="PLAIN",result="failure",reauth="false"\} 1/,
+    );
+    assert.match(
+      metrics,
+      /tributary_authentications_total\{mechanism="SCRAM-SHA-256",result="success",reauth="false"\} 1/,
+    );
+    assert.ok(!metrics.includes("Secret") && !metrics.includes("secret"));
   } finally {
     await b.stop();
   }
