@@ -54,8 +54,22 @@ export const SASL_CONFIGS: ConfigDef[] = [
     name: "sasl.oauthbearer.jwks.endpoint.url",
     type: "string",
     default: null,
-    doc: "OAUTHBEARER: a file: URL of the JWKS that signs tokens; unset: Kafka's unsecured " +
-      "(alg none) validator, for development only.",
+    doc: "OAUTHBEARER: the JWKS that signs tokens, a file: (reread on change) or https: URL; " +
+      "unset: Kafka's unsecured (alg none) validator, for development only.",
+  },
+  {
+    name: "sasl.oauthbearer.jwks.endpoint.refresh.ms",
+    type: "long",
+    default: 3600000,
+    doc: "OAUTHBEARER: how often an https: JWKS is fetched again.",
+    min: 0,
+  },
+  {
+    name: "sasl.oauthbearer.jwks.endpoint.retry.backoff.ms",
+    type: "long",
+    default: 100,
+    doc: "OAUTHBEARER: the least wait between fetches of an https: JWKS (unknown key ids, errors).",
+    min: 0,
   },
   {
     name: "sasl.oauthbearer.expected.audience",

@@ -172,6 +172,8 @@ function oauthValidator(config: BrokerConfig, listener: string): OAuthBearerVali
       subClaimName: get("sasl.oauthbearer.sub.claim.name") as string,
       scopeClaimName: get("sasl.oauthbearer.scope.claim.name") as string,
       clockSkewSeconds: get("sasl.oauthbearer.clock.skew.seconds") as number,
+      refreshMs: get("sasl.oauthbearer.jwks.endpoint.refresh.ms") as number,
+      retryBackoffMs: get("sasl.oauthbearer.jwks.endpoint.retry.backoff.ms") as number,
     });
   } catch (e) {
     throw new ConfigError(

@@ -84,8 +84,8 @@ Deno.test("sasl listener: only SASL listeners get mechanisms; what cannot be ser
   refused(
     {
       "sasl.enabled.mechanisms": "OAUTHBEARER",
-      "sasl.oauthbearer.jwks.endpoint.url": "https://idp/jwks",
+      "sasl.oauthbearer.jwks.endpoint.url": "ldap://idp/jwks",
     },
-    /only file: URLs are supported here/,
+    /is not a file:, https: or http: URL/,
   );
 });

@@ -418,7 +418,7 @@ Deno.test("OAUTHBEARER JWKS: RS256 and ES256 verify; bad signature, audience, is
     const recent = await signedToken("ES256", { ...claims, exp: NOW / 1000 - 29 }, "es5");
     Deno.writeTextFileSync(file, JSON.stringify({ keys: [recent.jwk] }));
     assert.equal((await v.validate(recent.token)).ok, true);
-    assert.throws(() => new JwksValidator({ jwksUrl: "https://idp/jwks" }), /only file: URLs/);
+    assert.throws(() => new JwksValidator({ jwksUrl: "ftp://idp/jwks" }), /not a file:, https:/);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -437,4 +437,39 @@ Deno.test("SCRAM: librdkafka's client-final nonce (its nonce again before the co
   const f2 = await other.evaluate(client.first());
   const bad = await client.final((f2 as { token: Uint8Array }).token, { nonce: "XCLISRV" });
   assert.equal((await other.evaluate(bad)).kind, "failure");
+});
+
+Deno.test("OAUTHBEARER JWKS over http: fetched on use, fetched again for a new key id", async () => {
+  const claims = { sub: "svc", exp: NOW / 1000 + 600, iat: NOW / 1000 - 10 };
+  const first = await signedToken("ES256", claims, "k1");
+  const rotated = await signedToken("RS256", claims, "k2");
+  let served = { keys: [first.jwk] };
+  let fetches = 0;
+  const ac = new AbortController();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} },
+    () => {
+      fetches++;
+      return Response.json(served);
+    },
+  );
+  try {
+    const v = new JwksValidator({
+      jwksUrl: `http://127.0.0.1:${server.addr.port}/jwks.json`,
+      retryBackoffMs: 0,
+      now: () => NOW,
+    });
+    assert.equal(fetches, 0); // nothing before the first login
+    assert.equal((await v.validate(first.token)).ok, true);
+    assert.equal((await v.validate(first.token)).ok, true);
+    assert.equal(fetches, 1); // cached until the refresh interval
+    served = { keys: [rotated.jwk] };
+    assert.equal((await v.validate(rotated.token)).ok, true); // unknown kid: fetched again
+    assert.equal(fetches, 2);
+    const r = await v.validate(first.token); // the old key is gone now
+    assert.equal(r.ok, false);
+  } finally {
+    ac.abort();
+    await server.finished;
+  }
 });

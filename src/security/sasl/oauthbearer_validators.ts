@@ -6,16 +6,15 @@
  *    (`unsecuredValidatorRequiredScope`) and clock skew
  *    (`unsecuredValidatorAllowableClockSkewMs`) from the JAAS options;
  *  - JWKS (OAuthBearerValidatorCallbackHandler): a signed token whose key is in the JWKS at
- *    `sasl.oauthbearer.jwks.endpoint.url` (a `file:` URL, reread when the file changes), with
+ *    `sasl.oauthbearer.jwks.endpoint.url` (a `file:` or `https:` URL, see jwks_source.ts), with
  *    `exp` required, `sasl.oauthbearer.expected.audience` / `.expected.issuer` when set, the
  *    principal in `sasl.oauthbearer.sub.claim.name`, scopes in
  *    `sasl.oauthbearer.scope.claim.name`, and `sasl.oauthbearer.clock.skew.seconds` of slack.
  * Every failure is `invalid_token` to the client, except a missing scope
  * (`insufficient_scope`), as in Kafka.
  */
-import { readFileSync, statSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { decodeJwt, type Jwks, JwtError, parseJwks, verifySignature } from "./jwt.ts";
+import { type JwksSource, jwksSource } from "./jwks_source.ts";
+import { decodeJwt, JwtError, verifySignature } from "./jwt.ts";
 import type { OAuthBearerValidator, OAuthValidation } from "./oauthbearer.ts";
 
 export interface UnsecuredValidatorOptions {
@@ -133,8 +132,11 @@ export class UnsecuredJwsValidator implements OAuthBearerValidator {
 }
 
 export interface JwksValidatorOptions {
-  /** `sasl.oauthbearer.jwks.endpoint.url`: a `file:` URL. */
+  /** `sasl.oauthbearer.jwks.endpoint.url`: a `file:` or `https:` URL (see jwks_source.ts). */
   jwksUrl: string;
+  /** `sasl.oauthbearer.jwks.endpoint.refresh.ms`, `.retry.backoff.ms` (https only). */
+  refreshMs?: number;
+  retryBackoffMs?: number;
   expectedAudience?: string[];
   expectedIssuer?: string | null;
   subClaimName?: string;
@@ -144,44 +146,16 @@ export interface JwksValidatorOptions {
 }
 
 export class JwksValidator implements OAuthBearerValidator {
-  private readonly path: string;
-  private jwks: Jwks;
-  private seen = "";
+  private readonly source: JwksSource;
   private readonly now: () => number;
 
   constructor(private readonly o: JwksValidatorOptions) {
-    if (!o.jwksUrl.startsWith("file:")) {
-      throw new Error(
-        `sasl.oauthbearer.jwks.endpoint.url '${o.jwksUrl}': only file: URLs are supported here`,
-      );
-    }
-    this.path = fileURLToPath(o.jwksUrl);
     this.now = o.now ?? Date.now;
-    // Unreadable at start is a start-up error; later, the last good keys stay.
-    this.jwks = parseJwks(readFileSync(this.path, "utf8"));
-    this.seen = this.stamp();
-  }
-
-  private stamp(): string {
-    try {
-      const s = statSync(this.path);
-      return `${s.mtimeMs}:${s.size}:${s.ino}`;
-    } catch {
-      return "";
-    }
-  }
-
-  private keys(): Jwks {
-    const stamp = this.stamp();
-    if (stamp !== this.seen) {
-      this.seen = stamp;
-      try {
-        this.jwks = parseJwks(readFileSync(this.path, "utf8"));
-      } catch {
-        // keep the previous keys: a JWKS being rewritten must not lock every client out
-      }
-    }
-    return this.jwks;
+    this.source = jwksSource(o.jwksUrl, {
+      refreshMs: o.refreshMs,
+      retryBackoffMs: o.retryBackoffMs,
+      now: this.now,
+    });
   }
 
   async validate(token: string): Promise<OAuthValidation> {
@@ -189,7 +163,10 @@ export class JwksValidator implements OAuthBearerValidator {
     try {
       jwt = decodeJwt(token);
       if (jwt.header.alg === "none" || jwt.unsigned) return invalid("the token is not signed");
-      if (!(await verifySignature(jwt, this.keys()))) return invalid("bad signature");
+      const kid = typeof jwt.header.kid === "string" ? jwt.header.kid : undefined;
+      if (!(await verifySignature(jwt, await this.source.keys(kid)))) {
+        return invalid("bad signature");
+      }
     } catch (e) {
       return invalid(e instanceof JwtError ? e.message : "malformed token");
     }
