@@ -8,7 +8,7 @@
  * with no Kafka header, answered the same way. An unknown mechanism gets
  * UNSUPPORTED_SASL_MECHANISM with the enabled list, an out-of-order request
  * ILLEGAL_SASL_STATE, and both close the connection after the answer. A failed login is
- * answered with SASL_AUTHENTICATION_FAILED and Kafka's message after
+ * answered with SASL_AUTHENTICATION_FAILED and Kafka's message. Every failure is answered after
  * `connection.failed.authentication.delay.ms` (so guessing passwords is slow), then closed.
  *
  * A login sets the session's principal (`User:<name>`) and mechanism. A SaslAuthenticate v1+
@@ -149,12 +149,15 @@ export class SaslAuthenticator {
     }
     if (apiKey === SASL_HANDSHAKE) {
       const resp = this.handshake(header.apiVersion, (body as SaslHandshakeRequest).mechanism);
+      if (this.state === "failed") await this.failureDelay();
       return encode(header, SaslHandshakeResponse, resp);
     }
     const resp = await this.authenticate(
       header.apiVersion,
       (body as SaslAuthenticateRequest).authBytes,
     );
+    // Every failed exchange is answered late (Kafka's delayed close on authentication failure).
+    if (this.state === "failed") await this.failureDelay();
     return encode(header, SaslAuthenticateResponse, resp);
   }
 
@@ -197,7 +200,6 @@ export class SaslAuthenticator {
     }
     const step = await this.evaluate(token);
     if (step.kind === "failure") {
-      await this.failureDelay();
       return {
         errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED,
         errorMessage: step.clientMessage,
@@ -210,7 +212,6 @@ export class SaslAuthenticator {
     }
     const lifetime = this.complete(step.authorizationId, step.credentialExpiresAtMs, version);
     if (lifetime === null) {
-      await this.failureDelay();
       return {
         errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED,
         errorMessage:
