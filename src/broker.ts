@@ -136,6 +136,8 @@ export class Broker {
   readonly socketServers: SocketServer[] = [];
   /** The listeners as bound: ports chosen by the system filled in. */
   listeners: ListenerSpec[] = [];
+  /** The listener other brokers are to use (`inter.broker.listener.name`). */
+  interBrokerListener = "PLAINTEXT";
   /** Request handling (decode, dispatch, encode), for connections and forwarded frames. */
   readonly apis: KafkaApis;
   /** Closes connections idle for connections.max.idle.ms. */
@@ -326,7 +328,8 @@ export class Broker {
     }
     groupConfigFrom(config); // cross-checks group.consumer.* before storage is opened
     // Listener mistakes stop the start before storage is opened, too.
-    const listeners = options.listeners ?? resolveListeners(config, options).listeners;
+    const resolved = resolveListeners(config, options);
+    const listeners = options.listeners ?? resolved.listeners;
     for (const l of listeners) checkServable(l);
     const dataDir = dataDirOf(options, config);
     // SASL mistakes (GSSAPI, a bad JAAS entry or users file) too.
@@ -341,6 +344,7 @@ export class Broker {
     try {
       const broker = await Broker.open({ ...options, listeners }, config, dataDir, security);
       broker.dirLock = dirLock;
+      broker.interBrokerListener = resolved.interBrokerListener;
       if (controller) {
         await logStartupSummary(broker, startedAt);
         if (options.statusIntervalMs) {

@@ -69,6 +69,7 @@ Deno.test("listeners: each listener's clients are told that listener's advertise
     );
     assert.notEqual(internal.port, plain.port);
     assert.equal(b.port, plain.port);
+    assert.equal(b.broker.interBrokerListener, "INTERNAL");
     const p = `127.0.0.1:${plain.port}`;
     assert.deepEqual(await endpointsSeenOn(plain.port), [p, p, p]);
     const i = "internal.example:19094";

@@ -7,6 +7,7 @@
  * restart when its file changes or AlterConfigs names another; bad TLS settings stop the start.
  */
 import assert from "node:assert/strict";
+import { Kafka, logLevel } from "kafkajs";
 import { ErrorCode } from "../../protocol/errors.ts";
 import {
   DescribeConfigsRequest,
@@ -610,6 +611,46 @@ Deno.test("tls: inline PEM key and chain; secrets are sensitive in DescribeConfi
     } finally {
       await b.stop();
     }
+  } finally {
+    await certs.remove();
+  }
+});
+
+Deno.test("tls: kafkajs produces and consumes in a group over SSL", async () => {
+  const certs = await makeTestCerts();
+  try {
+    await withSslBroker(certs, {}, async ({ ssl }) => {
+      const kafka = new Kafka({
+        clientId: "tls-kafkajs",
+        brokers: [`localhost:${ssl}`],
+        ssl: { ca: [await Deno.readTextFile(certs.caPem)] },
+        logLevel: logLevel.NOTHING,
+      });
+      const p = kafka.producer();
+      await p.connect();
+      await p.send({
+        topic: "tls-kafkajs",
+        messages: [{ key: "a", value: "1" }, { key: "b", value: "2" }, { key: "c", value: "3" }],
+      });
+      await p.disconnect();
+      const c = kafka.consumer({ groupId: "tls-group" });
+      await c.connect();
+      try {
+        await c.subscribe({ topic: "tls-kafkajs", fromBeginning: true });
+        const got: string[] = [];
+        await new Promise<void>((resolve) => {
+          c.run({
+            eachMessage: async ({ message }) => {
+              got.push(`${message.key}=${message.value}@${message.offset}`);
+              if (got.length === 3) resolve();
+            },
+          });
+        });
+        assert.deepEqual(got, ["a=1@0", "b=2@1", "c=3@2"]);
+      } finally {
+        await c.disconnect();
+      }
+    });
   } finally {
     await certs.remove();
   }
