@@ -18,6 +18,7 @@ import {
   saltedPassword,
   SCRAM_SHA_512,
 } from "../../src/security/sasl/scram_formatter.ts";
+import { Kafka, logLevel } from "kafkajs";
 import { BrokerProcess, decoder, kcat, run, testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 import { makeTestCerts } from "../support/tls_certs.ts";
@@ -35,7 +36,7 @@ const scram512 = (user: string, password: string) => [
   `sasl.password=${password}`,
 ];
 
-Deno.test("SASL_SSL: kcat with SCRAM-SHA-512 over TLS produces and consumes", async () => {
+Deno.test("SASL_SSL: kcat and kafkajs with SCRAM-SHA-512 over TLS produce and consume", async () => {
   const certs = await makeTestCerts();
   const dataDir = await Deno.makeTempDir({ prefix: "tributary-sasl-ssl-" });
   await FileScramCredentialStore.inDataDir(dataDir).alter([{
@@ -69,6 +70,31 @@ Deno.test("SASL_SSL: kcat with SCRAM-SHA-512 over TLS produces and consumes", as
       "%k=%s\\n",
     ]);
     assert.equal(decoder.decode(out), "a=1\nb=2\n");
+    // kafkajs, SCRAM-SHA-512 over TLS.
+    const kafka = new Kafka({
+      clientId: "sasl-ssl-test",
+      brokers: [b.address],
+      ssl: { ca: [await Deno.readTextFile(certs.caPem)] },
+      sasl: { mechanism: "scram-sha-512", username: "sam", password: "sam-secret" },
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: "sasl-ssl-kj", messages: [{ key: "x", value: "9" }] });
+    await producer.disconnect();
+    const kj = await kcat(b.address, [
+      ...auth,
+      "-C",
+      "-t",
+      "sasl-ssl-kj",
+      "-e",
+      "-o",
+      "beginning",
+      "-f",
+      "%k=%s\\n",
+    ]);
+    assert.equal(decoder.decode(kj), "x=9\n");
     const wrong = await run("kcat", [
       "-b",
       b.address,
