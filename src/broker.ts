@@ -26,7 +26,7 @@ import type { Connection } from "./connection.ts";
 import { KafkaApis } from "./kafka_apis.ts";
 import { SocketServer } from "./socket_server.ts";
 import { checkServable, type ListenerSpec, resolveListeners } from "./security/listeners.ts";
-import { type SaslListener, saslListeners } from "./security/sasl_listener.ts";
+import { type ReconfigurableSaslListener, saslListeners } from "./security/sasl_listener.ts";
 import {
   FileScramCredentialStore,
   type ScramCredentialStore,
@@ -121,7 +121,7 @@ function remoteStorageFor(config: BrokerConfig, dataDir: string): RemoteStorageM
 interface BrokerSecurity {
   scramCredentials: ScramCredentialStore;
   /** By listener name, for the SASL_* listeners. */
-  sasl: Map<string, SaslListener>;
+  sasl: Map<string, ReconfigurableSaslListener>;
 }
 
 export class Broker {
@@ -480,6 +480,8 @@ export class Broker {
         isClosing: () => broker.isClosing,
       });
       broker.socketServers.push(server);
+      const sasl = broker.security.sasl.get(spec.name);
+      if (sasl) broker.dynamicConfig.addReconfigurable(sasl);
       const t = tls.get(spec.name);
       if (t) {
         t.start();

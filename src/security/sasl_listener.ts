@@ -54,7 +54,9 @@ function lookup(
     `${prefix}${key}`,
   ];
   for (const k of keys) {
-    const v = config.staticValue(k);
+    // A listener's own value, given at start or by AlterConfigs.
+    if (config.sourceOf(k) === "default") continue;
+    const v = config.get(k);
     if (v !== undefined && v !== null) return v;
   }
   return config.get(key);
@@ -183,16 +185,78 @@ function oauthValidator(config: BrokerConfig, listener: string): OAuthBearerVali
   }
 }
 
+/**
+ * A SASL listener that follows dynamic broker configs (Kafka's Reconfigurable): an AlterConfigs
+ * of `sasl.enabled.mechanisms` or a JAAS entry is checked by building the listener anew from the
+ * candidate configs (a value that cannot be served is refused), and taken by new exchanges
+ * once applied; exchanges under way finish with the servers they started with.
+ */
+export class ReconfigurableSaslListener implements SaslListener {
+  private current: SaslListener;
+  private applied: string;
+
+  constructor(
+    private readonly config: BrokerConfig,
+    readonly listenerName: string,
+    private readonly scram: ScramCredentialSource,
+  ) {
+    this.current = saslListener(config, listenerName, scram);
+    this.applied = saslFingerprint(config);
+  }
+
+  get enabledMechanisms(): readonly string[] {
+    return this.current.enabledMechanisms;
+  }
+  get failedAuthenticationDelayMs(): number {
+    return this.current.failedAuthenticationDelayMs;
+  }
+  get maxReceiveBytes(): number {
+    return this.current.maxReceiveBytes;
+  }
+  createServer(mechanism: string): SaslServer {
+    return this.current.createServer(mechanism);
+  }
+  maxReauthMs(mechanism: string): number {
+    return this.current.maxReauthMs(mechanism);
+  }
+
+  validateReconfiguration(candidate: BrokerConfig): void {
+    saslListener(candidate, this.listenerName, this.scram);
+  }
+
+  reconfigure(): void {
+    // Any dynamic change comes here: rebuild only for the SASL settings' own.
+    const fingerprint = saslFingerprint(this.config);
+    if (fingerprint === this.applied) return;
+    this.applied = fingerprint;
+    try {
+      this.current = saslListener(this.config, this.listenerName, this.scram);
+    } catch (e) {
+      // Validated before it was applied; a file that changed since keeps the previous setup.
+      log.warn(`listener ${this.listenerName}: SASL settings not reloaded: ${errMsg(e)}`);
+    }
+  }
+}
+
+/** The dynamic values a SASL listener reads (any listener's: they are few). */
+function saslFingerprint(config: BrokerConfig): string {
+  const relevant = ([k]: [string, unknown]) => /sasl|reauth|failed\.authentication/.test(k);
+  return JSON.stringify([
+    [...config.dynamicBroker].filter(relevant),
+    [...config.dynamicDefault].filter(relevant),
+  ]);
+}
+
 /** The SASL mechanisms of every SASL_PLAINTEXT and SASL_SSL listener, by listener name. */
 export function saslListeners(
   config: BrokerConfig,
   listeners: readonly { name: string; securityProtocol: string }[],
   scram: ScramCredentialSource,
-): Map<string, SaslListener> {
-  const out = new Map<string, SaslListener>();
+): Map<string, ReconfigurableSaslListener> {
+  const out = new Map<string, ReconfigurableSaslListener>();
   for (const l of listeners) {
     if (l.securityProtocol.startsWith("SASL_")) {
-      out.set(l.name, saslListener(config, l.name, scram));
+      out.set(l.name, new ReconfigurableSaslListener(config, l.name, scram));
     }
   }
   return out;

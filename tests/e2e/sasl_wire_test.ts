@@ -9,6 +9,8 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import {
   ApiVersionsRequest,
   ApiVersionsResponse,
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
   MetadataRequest,
   MetadataResponse,
   ProduceRequest,
@@ -277,6 +279,42 @@ Deno.test("SASL wire: failures are logged with their reason, never with the pass
       /tributary_authentications_total\{mechanism="SCRAM-SHA-256",result="success",reauth="false"\} 1/,
     );
     assert.ok(!metrics.includes("Secret") && !metrics.includes("secret"));
+  } finally {
+    await b.stop();
+  }
+});
+
+Deno.test("SASL wire: AlterConfigs of a listener's sasl.enabled.mechanisms applies to new logins", async () => {
+  const { b, saslPort, plainPort } = await saslBroker();
+  try {
+    const admin = await RawClient.connect(plainPort);
+    const alter = async (value: string) =>
+      (await admin.call(IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse, 1, {
+        resources: [{
+          resourceType: 4,
+          resourceName: "1",
+          configs: [{
+            name: "listener.name.sasl_plaintext.sasl.enabled.mechanisms",
+            configOperation: 0,
+            value,
+          }],
+        }],
+        validateOnly: false,
+      })).responses[0];
+    // A mechanism that cannot be served is refused, and nothing changes.
+    const refused = await alter("GSSAPI");
+    assert.equal(refused.errorCode, ErrorCode.INVALID_REQUEST);
+    assert.match(refused.errorMessage, /GSSAPI \(Kerberos\) is not supported here/);
+    let c = await RawClient.connect(saslPort);
+    assert.deepEqual((await handshake(c, "PLAIN")).mechanisms, ["SCRAM-SHA-256", "PLAIN"]);
+    c.close();
+    assert.equal((await alter("PLAIN")).errorCode, 0);
+    c = await RawClient.connect(saslPort);
+    const r = await handshake(c, "SCRAM-SHA-256");
+    assert.equal(r.errorCode, ErrorCode.UNSUPPORTED_SASL_MECHANISM);
+    assert.deepEqual(r.mechanisms, ["PLAIN"]);
+    await c.closedByBroker();
+    admin.close();
   } finally {
     await b.stop();
   }
