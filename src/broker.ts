@@ -332,7 +332,9 @@ export class Broker {
     const listeners = options.listeners ?? resolved.listeners;
     for (const l of listeners) checkServable(l);
     const dataDir = dataDirOf(options, config);
-    // SASL mistakes (GSSAPI, a bad JAAS entry or users file) too.
+    // SASL mistakes (GSSAPI, a bad JAAS entry or users file) too, with the dynamic SASL
+    // settings of an earlier run in force (open() loads them again, for everything else).
+    loadDynamicBrokerConfigs(config, dataDir);
     const scramCredentials = FileScramCredentialStore.inDataDir(dataDir);
     const security = {
       scramCredentials,

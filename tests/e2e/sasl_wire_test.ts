@@ -39,8 +39,11 @@ const METADATA = {
   includeTopicAuthorizedOperations: false,
 };
 
-async function saslBroker(extra: Record<string, string> = {}) {
-  const dataDir = await Deno.makeTempDir({ prefix: "tributary-sasl-" });
+async function saslBroker(
+  extra: Record<string, string> = {},
+  given?: string,
+) {
+  const dataDir = given ?? await Deno.makeTempDir({ prefix: "tributary-sasl-" });
   // SCRAM users exist before the broker starts, as if created by an earlier run.
   await FileScramCredentialStore.inDataDir(dataDir).alter([{
     op: "upsert",
@@ -315,6 +318,16 @@ Deno.test("SASL wire: AlterConfigs of a listener's sasl.enabled.mechanisms appli
     assert.deepEqual(r.mechanisms, ["PLAIN"]);
     await c.closedByBroker();
     admin.close();
+    // The change is durable: a restart starts with it.
+    await b.close();
+    const again = await saslBroker({}, b.dataDir);
+    try {
+      const d = await RawClient.connect(again.saslPort);
+      assert.deepEqual((await handshake(d, "PLAIN")).mechanisms, ["PLAIN"]);
+      d.close();
+    } finally {
+      await again.b.stop();
+    }
   } finally {
     await b.stop();
   }
