@@ -26,7 +26,9 @@ function duplexOf(conn: Deno.TcpConn, first: Uint8Array): Duplex {
       if (pending) {
         const p = pending;
         pending = null;
-        this.push(p);
+        // Not before the TLSSocket has started: node:tls in Deno (2.9) fails with a TypeError
+        // thrown outside any handler when a record it cannot parse ends the handshake early.
+        setTimeout(() => this.push(p), 0);
         return;
       }
       const buf = new Uint8Array(READ_CHUNK);
@@ -99,9 +101,11 @@ export function serverHandshake(
     const closed = () => failed(new Error("closed during the TLS handshake"));
     socket.once("error", failed);
     socket.once("close", closed);
+    socket.once("end", closed);
     socket.once("secure", () => {
       socket.removeListener("error", failed);
       socket.removeListener("close", closed);
+      socket.removeListener("end", closed);
       const cert = o.requestCert ? socket.getPeerCertificate() : null;
       const der = cert && cert.raw ? new Uint8Array(cert.raw) : null;
       const verifyError = (socket as unknown as { ssl?: { verifyError?(): unknown } }).ssl

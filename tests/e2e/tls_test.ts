@@ -640,15 +640,56 @@ Deno.test("tls: kafkajs produces and consumes in a group over SSL", async () => 
         const got: string[] = [];
         await new Promise<void>((resolve) => {
           c.run({
-            eachMessage: async ({ message }) => {
+            eachMessage: ({ message }) => {
               got.push(`${message.key}=${message.value}@${message.offset}`);
               if (got.length === 3) resolve();
+              return Promise.resolve();
             },
           });
         });
         assert.deepEqual(got, ["a=1@0", "b=2@1", "c=3@2"]);
       } finally {
         await c.disconnect();
+      }
+    });
+  } finally {
+    await certs.remove();
+  }
+});
+
+Deno.test("tls: broken and cut-off handshakes are logged and closed; the listener keeps serving", async () => {
+  const certs = await makeTestCerts();
+  try {
+    await withSslBroker(certs, {}, async ({ ssl }) => {
+      const garbage = crypto.getRandomValues(new Uint8Array(300));
+      garbage.set([0x16, 0x03, 0x01]);
+      const cases: [Uint8Array, boolean, RegExp][] = [
+        // A record that is no ClientHello: the TLS library's error, answered by a close.
+        [garbage, false, /TLS listener SSL: TLS handshake failed: received corrupt message/],
+        [new Uint8Array([0x16, 3, 1, 0, 5, 1, 2, 3, 4, 5]), false, /TLS handshake failed/],
+        // A ClientHello cut off by the client's close.
+        [new Uint8Array([0x16, 3, 1, 0, 200, 1]), true, /closed during the TLS handshake/],
+      ];
+      for (const [bytes, closeFirst, message] of cases) {
+        const before = logged.length;
+        const c = await Deno.connect({ hostname: "127.0.0.1", port: ssl });
+        await c.write(bytes);
+        if (closeFirst) c.close();
+        else {
+          // The broker closes: the read ends (EOF or a reset).
+          const n = await c.read(new Uint8Array(1024)).catch(() => null);
+          assert.ok(n === null || n > 0);
+          c.close();
+        }
+        await until(`${message} logged`, () => logged.slice(before).find((l) => message.test(l)));
+      }
+      const s = await RawClient.connectTls(ssl, {
+        caCerts: [await Deno.readTextFile(certs.caPem)],
+      });
+      try {
+        assert.equal(await metadataBrokers(s), `127.0.0.1:${ssl}`);
+      } finally {
+        s.close();
       }
     });
   } finally {
