@@ -144,8 +144,7 @@ export class Connection {
     let failure: unknown = null;
     try {
       while (!this.closed && failure === null) {
-        // Until a SASL login completes, frames are held to sasl.server.max.receive.size.
-        const frame = await this.nextFrame(this.sasl?.maxFrameBytes(maxFrame) ?? maxFrame);
+        const frame = await this.nextFrame(maxFrame);
         if (!frame || failure !== null) {
           if (frame) this.frameDone(this.slab, false, frame.length);
           break;
@@ -232,9 +231,14 @@ export class Connection {
               `${this.host.listener.securityProtocol}): is the client set to use SSL here?`,
           );
         }
-        if (size < 0 || size > maxFrame) {
+        // Until a SASL login completes, frames are held to sasl.server.max.receive.size (as
+        // the size arrives: the login may have completed while this read waited).
+        const limit = this.sasl?.maxFrameBytes(maxFrame) ?? maxFrame;
+        if (size < 0 || size > limit) {
           throw new CloseConnection(
-            `frame size ${size} outside 0..${maxFrame} (socket.request.max.bytes)`,
+            `frame size ${size} outside 0..${limit} (${
+              limit < maxFrame ? "sasl.server.max.receive.size" : "socket.request.max.bytes"
+            })`,
           );
         }
         // The frame's bytes come out of the broker-wide budget before they are buffered:

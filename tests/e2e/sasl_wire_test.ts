@@ -332,3 +332,26 @@ Deno.test("SASL wire: AlterConfigs of a listener's sasl.enabled.mechanisms appli
     await b.stop();
   }
 });
+
+Deno.test("SASL wire: before login a frame over sasl.server.max.receive.size closes the connection", async () => {
+  const { b, saslPort } = await saslBroker({ "sasl.server.max.receive.size": "1024" });
+  try {
+    const c = await RawClient.connect(saslPort);
+    assert.equal((await handshake(c, "PLAIN")).errorCode, 0);
+    await c.send(SaslAuthenticateRequest, 2, { authBytes: new Uint8Array(2000) });
+    await c.closedByBroker();
+    // Once logged in, frames are bounded by socket.request.max.bytes again.
+    const ok = await RawClient.connect(saslPort);
+    assert.equal((await handshake(ok, "PLAIN")).errorCode, 0);
+    assert.equal((await authenticate(ok, enc.encode("\0alice\0alice-secret"))).errorCode, 0);
+    const md = await ok.call(MetadataRequest, MetadataResponse, 12, {
+      topics: [{ topicId: "AAAAAAAAAAAAAAAAAAAAAA", name: "x".repeat(2000) }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    assert.equal(md.topics[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    ok.close();
+  } finally {
+    await b.stop();
+  }
+});
