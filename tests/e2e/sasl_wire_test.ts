@@ -24,6 +24,7 @@ import { FileScramCredentialStore } from "../../src/security/scram_credential_st
 import { credentialFromPassword, SCRAM_SHA_256 } from "../../src/security/sasl/scram_formatter.ts";
 import { testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
+import { fuzz } from "../support/request_fuzzer.ts";
 import { ScramClient } from "../support/scram_client.ts";
 
 const enc = new TextEncoder();
@@ -351,6 +352,34 @@ Deno.test("SASL wire: before login a frame over sasl.server.max.receive.size clo
     });
     assert.equal(md.topics[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     ok.close();
+  } finally {
+    await b.stop();
+  }
+});
+
+Deno.test("SASL wire: fuzzed requests before login are answered or closed, never stall", async () => {
+  const { b, saslPort } = await saslBroker({ "connection.failed.authentication.delay.ms": "0" });
+  try {
+    const result = await fuzz({
+      port: saslPort,
+      seed: 20261202,
+      count: 1500,
+      connections: 3,
+      patienceMs: 30_000,
+      // The handshake's own APIs most of the time, and now and then any other.
+      apis: b.broker.registry.apiVersions().filter((a) =>
+        [17, 18, 36].includes(a.apiKey) || a.apiKey % 7 === 0
+      ),
+    });
+    assert.deepEqual(result.stalls, [], JSON.stringify(result.stalls.slice(0, 5), null, 1));
+    assert.deepEqual(result.mismatches, []);
+    assert.equal(result.answered + result.closed + result.unanswered, result.sent);
+    assert.ok(result.answered > 100 && result.closed > 100, JSON.stringify(result));
+    while (b.broker.connections.size > 0) await new Promise((r) => setTimeout(r, 10));
+    // The broker still logs clients in.
+    const c = await RawClient.connect(saslPort);
+    assert.equal((await scramLogin(c, "carol", "carol-secret")).errorCode, 0);
+    c.close();
   } finally {
     await b.stop();
   }
