@@ -44,9 +44,10 @@ const API_VERSIONS = 18;
 const SASL_HANDSHAKE = 17;
 const SASL_AUTHENTICATE = 36;
 
-/** Where authentication outcomes are counted (src/metrics.ts). */
+/** Where authentication outcomes, and the handshake's requests, are counted (src/metrics.ts). */
 export interface AuthenticationCounter {
   authentication(mechanism: string, outcome: "success" | "failure", reauth: boolean): void;
+  request(apiKey: number, version: number, errorCodes: number, latencyMs: number): void;
 }
 
 type State =
@@ -147,8 +148,13 @@ export class SaslAuthenticator {
       if (e instanceof CloseConnection) throw e;
       throw new CloseConnection(`malformed ${reg.name} request: ${errText(e)}`);
     }
+    const started = performance.now();
+    // Counted as KafkaApis counts requests, before the failure delay (which is no work).
+    const counted = (errorCode: number) =>
+      this.counter?.request(apiKey, header.apiVersion, errorCode, performance.now() - started);
     if (apiKey === SASL_HANDSHAKE) {
       const resp = this.handshake(header.apiVersion, (body as SaslHandshakeRequest).mechanism);
+      counted(resp.errorCode);
       if (this.state === "failed") await this.failureDelay();
       return encode(header, SaslHandshakeResponse, resp);
     }
@@ -156,6 +162,7 @@ export class SaslAuthenticator {
       header.apiVersion,
       (body as SaslAuthenticateRequest).authBytes,
     );
+    counted(resp.errorCode);
     // Every failed exchange is answered late (Kafka's delayed close on authentication failure).
     if (this.state === "failed") await this.failureDelay();
     return encode(header, SaslAuthenticateResponse, resp);

@@ -282,6 +282,15 @@ Deno.test("SASL wire: failures are logged with their reason, never with the pass
       metrics,
       /tributary_authentications_total\{mechanism="SCRAM-SHA-256",result="success",reauth="false"\} 1/,
     );
+    // The handshake's requests are counted like any other: 3 handshakes, 1 + 2 + 2 tokens.
+    assert.match(
+      metrics,
+      /tributary_requests_total\{api="SaslHandshake",api_key="17",version="1"\} 3/,
+    );
+    assert.match(
+      metrics,
+      /tributary_requests_total\{api="SaslAuthenticate",api_key="36",version="2"\} 5/,
+    );
     assert.ok(!metrics.includes("Secret") && !metrics.includes("secret"));
   } finally {
     await b.stop();
