@@ -47,11 +47,20 @@ function nameOf(config: BrokerConfig, listener: string, key: string): string {
   return config.listenerValue(prefixed) !== undefined ? prefixed : key;
 }
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
-/** The PEM blocks of `pem` by label (`CERTIFICATE`, `PRIVATE KEY`, ...). */
+/**
+ * The PEM blocks of `pem` by label (`CERTIFICATE`, `PRIVATE KEY`, ...), re-wrapped: an inline
+ * value from a properties file, whose continuation lines lost their line breaks, reads as the
+ * file would (Kafka's PEM parser ignores the white space too).
+ */
 export function pemBlocks(pem: string): { label: string; text: string }[] {
-  return [...pem.matchAll(PEM_BLOCK)].map((m) => ({ label: m[1], text: m[0] }));
+  return [...pem.matchAll(PEM_BLOCK)].map((m) => {
+    // Headers (`Proc-Type: 4,ENCRYPTED`) need their lines: such a block is kept as it is.
+    if (m[2].includes(":")) return { label: m[1], text: m[0] };
+    const body = m[2].replace(/\s+/g, "").replace(/.{1,64}/g, "$&\n");
+    return { label: m[1], text: `-----BEGIN ${m[1]}-----\n${body}-----END ${m[1]}-----\n` };
+  });
 }
 
 /**
@@ -189,7 +198,12 @@ export function readSslSettings(config: BrokerConfig, l: ListenerSpec): SslSetti
     checkPemType(config, name, "ssl.truststore.type", trustInline);
     caPem = certificatesOf(trustInline, nameOf(config, name, "ssl.truststore.certificates"), name);
   }
-  const clientAuth = (text(config, name, "ssl.client.auth") ?? "none").toLowerCase() as ClientAuth;
+  // As Kafka: on SASL_SSL, where SASL says who the client is, only a listener's own
+  // ssl.client.auth asks for certificates.
+  const authSetting = l.securityProtocol === "SASL_SSL"
+    ? config.listenerValue(`listener.name.${name.toLowerCase()}.ssl.client.auth`) ?? null
+    : text(config, name, "ssl.client.auth");
+  const clientAuth = String(authSetting ?? "none").toLowerCase() as ClientAuth;
   if (!["required", "requested", "none"].includes(clientAuth)) {
     throw new ConfigError(
       nameOf(config, name, "ssl.client.auth"),

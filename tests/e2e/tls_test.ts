@@ -18,6 +18,7 @@ import {
   MetadataResponse,
 } from "../../protocol/messages/mod.ts";
 import { ConfigError } from "../../src/config.ts";
+import { parseProperties } from "../../src/properties.ts";
 import { setLogSink } from "../../src/log.ts";
 import { BrokerProcess, kcat, python, run, testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
@@ -499,7 +500,7 @@ Deno.test("tls: an encrypted private key is read with ssl.key.password, which is
   }
 });
 
-Deno.test("tls: with two workers (the TLS port shared), kcat produces and consumes over SSL", async () => {
+Deno.test("tls: with two workers (the TLS port shared), kcat over SSL, and AlterConfigs reloads every worker", async () => {
   const certs = await makeTestCerts();
   const dataDir = await Deno.makeTempDir({ prefix: "tributary-tls-workers-" });
   try {
@@ -526,6 +527,33 @@ Deno.test("tls: with two workers (the TLS port shared), kcat produces and consum
       const records = Array.from({ length: 50 }, (_, i) => `k${i}:v${i}`);
       await kcat(address, [...tlsArgs, "-P", "-t", "tls-workers", "-K", ":"], {
         stdin: records.join("\n") + "\n",
+      });
+      // AlterConfigs reaches both workers' listeners (connections land on either).
+      const next = await signedCert(certs, "server-w", "/CN=workers-renewed", SERVER_EXT);
+      const altered = await RawClient.once(
+        b.port,
+        IncrementalAlterConfigsRequest,
+        IncrementalAlterConfigsResponse,
+        1,
+        {
+          resources: [{
+            resourceType: 4,
+            resourceName: "1",
+            configs: [{
+              name: "listener.name.ssl.ssl.keystore.location",
+              configOperation: 0,
+              value: next.pem,
+            }],
+          }],
+          validateOnly: false,
+        },
+      );
+      assert.equal(altered.responses[0].errorCode, 0, altered.responses[0].errorMessage);
+      await until("every worker serving the new certificate", async () => {
+        for (let n = 0; n < 6; n++) {
+          if (await servedCertificate(sslPort) !== "workers-renewed") return false;
+        }
+        return true;
       });
       // Several consumers: their connections land on both workers.
       for (let n = 0; n < 4; n++) {
@@ -692,6 +720,31 @@ Deno.test("tls: broken and cut-off handshakes are logged and closed; the listene
         s.close();
       }
     });
+  } finally {
+    await certs.remove();
+  }
+});
+
+Deno.test("tls: inline PEM in a properties file, continued over lines as Kafka's docs show", async () => {
+  const certs = await makeTestCerts();
+  try {
+    // Each PEM line ends with a backslash: java.util.Properties joins them without line breaks.
+    const continued = (pem: string) =>
+      pem.trim().split("\n").map((l) => `    ${l}`).join(" \\\n").trimStart();
+    const props = [
+      "listeners=PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0",
+      "ssl.keystore.type=PEM",
+      `ssl.keystore.key=${continued(await Deno.readTextFile(certs.serverKey))}`,
+      `ssl.keystore.certificate.chain=${continued(await Deno.readTextFile(certs.serverCert))}`,
+    ].join("\n");
+    const config = Object.fromEntries(parseProperties(props));
+    assert.ok(!String(config["ssl.keystore.key"]).includes("\n"));
+    const b = await testBroker({ config });
+    try {
+      assert.equal(await servedCertificate(b.broker.listeners[1].port), "localhost");
+    } finally {
+      await b.stop();
+    }
   } finally {
     await certs.remove();
   }
