@@ -3,7 +3,8 @@
  * with PLAIN, SCRAM-SHA-512 and OAUTHBEARER (librdkafka's unsecured JWT), kafkajs with PLAIN and
  * SCRAM-SHA-256, kafka-python with PLAIN; each produces and consumes exact values. A wrong
  * password reaches the client as SASL_AUTHENTICATION_FAILED with Kafka's message; SCRAM
- * credentials made with AlterUserScramCredentials log in at once; an expired token is refused.
+ * credentials made with AlterUserScramCredentials log in at once; an expired token is refused, and
+ * an RS256 token is checked against a JWKS file.
  */
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
@@ -26,6 +27,7 @@ import {
   SCRAM_SHA_256,
   SCRAM_SHA_512,
 } from "../../src/security/sasl/scram_formatter.ts";
+import { Buffer } from "node:buffer";
 import { decoder, kcat, python, run, testBroker } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 
@@ -302,7 +304,14 @@ Deno.test("SASL clients: confluent-kafka OAUTHBEARER with librdkafka's unsecured
     assert.deepEqual(ok, [["k0", "v0"], ["k1", "v1"], ["k2", "v2"]]);
     // librdkafka opens a connection or more per client; each logged in with OAUTHBEARER.
     assert.ok((b.broker.metrics.authentications.get("OAUTHBEARER:success:0") ?? 0) >= 2);
-    const expired = JSON.parse(await python(CONFLUENT_OAUTH_EXPIRED, [b.address]));
+    // An unsecured JWT whose exp is an hour ago; librdkafka is told it lasts another hour, so
+    // it sends it and the broker is the one that refuses it.
+    const b64u = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    const now = Math.floor(Date.now() / 1000);
+    const stale = `${b64u({ alg: "none" })}.${
+      b64u({ sub: "alice", iat: now - 7200, exp: now - 3600 })
+    }.`;
+    const expired = JSON.parse(await python(CONFLUENT_OAUTH_REFUSED, [b.address, stale]));
     assert.equal(expired.code, "_AUTHENTICATION", JSON.stringify(expired));
     assert.match(
       expired.errors.join("\n"),
@@ -334,27 +343,6 @@ while len(got) < 3:
     got.append([m.key().decode(), m.value().decode()])
 c.close()
 print(json.dumps(got))
-`;
-
-// An unsecured JWT whose exp is an hour ago; librdkafka is told it lasts another hour, so it
-// sends it and the broker is the one that refuses it.
-const CONFLUENT_OAUTH_EXPIRED = `
-import base64, json, sys, time
-from confluent_kafka import KafkaException, Producer
-b64 = lambda o: base64.urlsafe_b64encode(json.dumps(o).encode()).decode().rstrip("=")
-now = time.time()
-token = b64({"alg": "none"}) + "." + b64({"sub": "alice", "iat": now - 7200, "exp": now - 3600}) + "."
-errors = []
-p = Producer({"bootstrap.servers": sys.argv[1], "security.protocol": "SASL_PLAINTEXT",
-              "sasl.mechanisms": "OAUTHBEARER", "oauth_cb": lambda cfg: (token, now + 3600),
-              "error_cb": lambda e: errors.append((e.name(), e.str()))})
-# The token callback runs from poll(): poll until the broker's refusal is reported.
-for _ in range(30):
-    p.poll(1)
-    if any(n == "_AUTHENTICATION" for n, _ in errors):
-        break
-print(json.dumps({"code": "_AUTHENTICATION" if any(n == "_AUTHENTICATION" for n, _ in errors) else None,
-                  "errors": [s for _, s in errors]}))
 `;
 
 Deno.test("SASL clients: kafkajs with PLAIN and SCRAM-SHA-256; a wrong password", async () => {
@@ -447,4 +435,106 @@ for m in c:
         break
 c.close()
 print(json.dumps(got))
+`;
+
+/** An RS256 token for `claims` and the JWKS that verifies it. */
+async function rs256(claims: Record<string, unknown>) {
+  const pair = await crypto.subtle.generateKey(
+    {
+      name: "RSASSA-PKCS1-v1_5",
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
+    true,
+    ["sign", "verify"],
+  ) as CryptoKeyPair;
+  const jwk = { ...(await crypto.subtle.exportKey("jwk", pair.publicKey)), kid: "k1", use: "sig" };
+  const b64u = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const sign = async (c: Record<string, unknown>) => {
+    const input = `${b64u({ alg: "RS256", kid: "k1", typ: "JWT" })}.${b64u(c)}`;
+    const sig = await crypto.subtle.sign(
+      "RSASSA-PKCS1-v1_5",
+      pair.privateKey,
+      new TextEncoder().encode(input),
+    );
+    return `${input}.${Buffer.from(sig).toString("base64url")}`;
+  };
+  return { token: await sign(claims), sign, jwks: { keys: [jwk] } };
+}
+
+Deno.test("SASL clients: confluent-kafka OAUTHBEARER with an RS256 token checked against a JWKS file", async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const claims = {
+    sub: "svc-orders",
+    aud: "kafka",
+    iss: "https://idp.example",
+    iat: now,
+    exp: now + 3600,
+  };
+  const { token, sign, jwks } = await rs256(claims);
+  const dir = await Deno.makeTempDir({ prefix: "tributary-jwks-" });
+  await Deno.writeTextFile(`${dir}/jwks.json`, JSON.stringify(jwks));
+  const b = await testBroker({
+    config: {
+      "listeners": "SASL_PLAINTEXT://127.0.0.1:0",
+      "sasl.enabled.mechanisms": "OAUTHBEARER",
+      "sasl.oauthbearer.jwks.endpoint.url": new URL(`file://${dir}/jwks.json`).href,
+      "sasl.oauthbearer.expected.audience": "kafka",
+      "sasl.oauthbearer.expected.issuer": "https://idp.example",
+    },
+  });
+  try {
+    const got = JSON.parse(await python(CONFLUENT_OAUTH_TOKEN, [b.address, "cf-jwks", token]));
+    assert.deepEqual(got, [["k0", "v0"], ["k1", "v1"], ["k2", "v2"]]);
+    // Signed by the same key, for another audience: refused.
+    const other = await sign({ ...claims, aud: "billing" });
+    const refused = JSON.parse(await python(CONFLUENT_OAUTH_REFUSED, [b.address, other]));
+    assert.equal(refused.code, "_AUTHENTICATION");
+    assert.match(
+      refused.errors.join("\n"),
+      /SASL authentication error: \{"status":"invalid_token"\}/,
+    );
+  } finally {
+    await b.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
+const CONFLUENT_OAUTH_TOKEN = `
+import json, sys, time
+from confluent_kafka import Consumer, Producer
+addr, topic, token = sys.argv[1:4]
+auth = {"bootstrap.servers": addr, "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanisms": "OAUTHBEARER", "oauth_cb": lambda cfg: (token, time.time() + 3600)}
+p = Producer(dict(auth))
+for i in range(3):
+    p.produce(topic, key=f"k{i}", value=f"v{i}")
+assert p.flush(30) == 0
+c = Consumer(dict(auth, **{"group.id": "g-" + topic, "auto.offset.reset": "earliest"}))
+c.subscribe([topic])
+got = []
+while len(got) < 3:
+    m = c.poll(30)
+    assert m is not None, "no message within 30 s"
+    assert m.error() is None, str(m.error())
+    got.append([m.key().decode(), m.value().decode()])
+c.close()
+print(json.dumps(got))
+`;
+
+const CONFLUENT_OAUTH_REFUSED = `
+import json, sys, time
+from confluent_kafka import Producer
+addr, token = sys.argv[1:3]
+errors = []
+p = Producer({"bootstrap.servers": addr, "security.protocol": "SASL_PLAINTEXT",
+              "sasl.mechanisms": "OAUTHBEARER", "oauth_cb": lambda cfg: (token, time.time() + 3600),
+              "error_cb": lambda e: errors.append((e.name(), e.str()))})
+for _ in range(30):
+    p.poll(1)
+    if any(n == "_AUTHENTICATION" for n, _ in errors):
+        break
+print(json.dumps({"code": "_AUTHENTICATION" if any(n == "_AUTHENTICATION" for n, _ in errors) else None,
+                  "errors": [s for _, s in errors]}))
 `;
