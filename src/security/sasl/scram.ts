@@ -96,7 +96,7 @@ export class ScramSaslServer implements SaslServer {
         const user = usernameFromSaslName(saslName);
         if (user === null) return fail("Invalid SCRAM user name encoding");
         if (parseExtensions(ext).get(TOKEN_AUTH) === "true") {
-          return fail(`Token Authentication failed: Invalid tokenId : ${user}`);
+          return fail(`Token Authentication failed: Invalid tokenId : ${JSON.stringify(user)}`);
         }
         const cred = await this.source.credential(user, this.m);
         if (!cred) return fail("Authentication failed: Invalid user credentials");
