@@ -221,6 +221,7 @@ export class ReconfigurableSaslListener implements SaslListener {
   }
 
   validateReconfiguration(candidate: BrokerConfig): void {
+    if (saslFingerprint(candidate) === this.applied) return; // no SASL setting changes
     saslListener(candidate, this.listenerName, this.scram);
   }
 
