@@ -1,7 +1,8 @@
 /**
- * The socket server (Kafka's SocketServer acceptor): accepts connections on one listener
- * (the broker runs one per listener, sharing the connection quotas) within `max.connections` and `max.connections.per.ip`, backs off when accepting fails,
- * and tracks the open connections (src/connection.ts frames each one's requests).
+ * The socket server (Kafka's SocketServer acceptor): accepts connections on one listener (the
+ * broker runs one per listener, sharing the connection quotas) within `max.connections` and
+ * `max.connections.per.ip`, backs off when accepting fails, runs the TLS handshake on SSL
+ * listeners, and tracks the open connections (src/connection.ts frames each one's requests).
  */
 import { Connection, type ConnectionHost } from "./connection.ts";
 import type { ConnectionQuotas } from "./connection_quotas.ts";
@@ -35,6 +36,8 @@ export class SocketServer implements ConnectionHost {
   readonly connections = new Set<Connection>();
   private socket?: Deno.TcpListener;
   private acceptLoop?: Promise<void>;
+  /** Accepted connections still in their TLS handshake (closed with the server). */
+  private readonly handshaking = new Set<Deno.TcpConn>();
 
   constructor(private readonly o: SocketServerOptions) {}
 
@@ -70,7 +73,7 @@ export class SocketServer implements ConnectionHost {
     return this.o.isClosing();
   }
 
-  /** Starts accepting on `listener`. */
+  /** Starts accepting on `socket`. */
   start(socket: Deno.TcpListener): void {
     this.socket = socket;
     this.acceptLoop = this.accept();
@@ -85,6 +88,13 @@ export class SocketServer implements ConnectionHost {
       // already closed
     }
     for (const c of this.connections) c.close();
+    for (const conn of this.handshaking) {
+      try {
+        conn.close();
+      } catch {
+        // closed by the handshake
+      }
+    }
     await this.acceptLoop;
   }
 
@@ -115,7 +125,8 @@ export class SocketServer implements ConnectionHost {
         continue;
       }
       // The handshake runs beside the accept loop: a slow client holds up only itself.
-      tls.accept(conn, remote).then(
+      this.handshaking.add(conn);
+      tls.accept(conn, remote).finally(() => this.handshaking.delete(conn)).then(
         (secured) => {
           if (!secured) return;
           if (this.o.isClosing()) secured.stream.close();

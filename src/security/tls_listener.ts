@@ -231,7 +231,8 @@ export class TlsListener implements Reconfigurable {
       }
       return { stream: done.stream, principal };
     } catch (e) {
-      log.warn(
+      // While the broker shuts down, handshakes cut short are expected.
+      (this.closed ? log.debug : log.warn)(
         `closing connection from ${remote} on TLS listener ${name}: TLS handshake failed: ${
           errText(e)
         }`,

@@ -749,3 +749,32 @@ Deno.test("tls: inline PEM in a properties file, continued over lines as Kafka's
     await certs.remove();
   }
 });
+
+Deno.test("tls: a connection silent in its handshake is closed with the broker, no timer left", async () => {
+  const certs = await makeTestCerts();
+  let silent: Deno.TcpConn | undefined;
+  try {
+    const b = await testBroker({ config: sslConfig(certs) });
+    try {
+      const ssl = b.broker.listeners[1].port;
+      silent = await Deno.connect({ hostname: "127.0.0.1", port: ssl });
+      // Accepted in order: once a later connection is answered, the silent one is accepted.
+      const s = await RawClient.connectTls(ssl, {
+        caCerts: [await Deno.readTextFile(certs.caPem)],
+      });
+      try {
+        assert.equal(await metadataBrokers(s), `127.0.0.1:${ssl}`);
+      } finally {
+        s.close();
+      }
+    } finally {
+      await b.stop();
+    }
+    // The broker closed its end: the silent client reads EOF (or a reset).
+    const n = await silent.read(new Uint8Array(16)).catch(() => null);
+    assert.equal(n, null);
+  } finally {
+    silent?.close();
+    await certs.remove();
+  }
+});
