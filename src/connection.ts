@@ -224,11 +224,17 @@ export class Connection {
         const a = this.acc;
         size = (a[this.start] << 24) | (a[this.start + 1] << 16) | (a[this.start + 2] << 8) |
           a[this.start + 3];
-        if (this.framesRead === 0 && a[this.start] === 0x16 && a[this.start + 1] === 0x03) {
-          // A TLS ClientHello (record type 22, version 3.x), not a size prefix.
+        const tlsRecord = a[this.start];
+        if (
+          this.framesRead === 0 && tlsRecord >= 0x14 && tlsRecord <= 0x17 &&
+          a[this.start + 1] === 0x03
+        ) {
+          // A TLS record (version 3.x), not a size prefix: a ClientHello (type 22), or an alert
+          // (21) a TLS client sends when it gives up before its hello.
           throw new CloseConnection(
-            `TLS handshake on a plaintext listener (${this.host.listener.name}, ` +
-              `${this.host.listener.securityProtocol}): is the client set to use SSL here?`,
+            `TLS ${tlsRecord === 0x16 ? "handshake" : "record"} on a plaintext listener ` +
+              `(${this.host.listener.name}, ${this.host.listener.securityProtocol}): is the ` +
+              "client set to use SSL here?",
           );
         }
         // Until a SASL login completes, frames are held to sasl.server.max.receive.size (as

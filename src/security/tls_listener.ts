@@ -6,6 +6,7 @@
  * new connections get the new certificate, established ones keep theirs; a change that does not
  * load is logged and the previous certificate stays in use.
  */
+import { dirname, resolve } from "node:path";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { type BrokerConfig, ConfigError } from "../config.ts";
 import { errText, log } from "../log.ts";
@@ -136,7 +137,7 @@ export class TlsListener implements Reconfigurable {
   private watch(): void {
     if (!this.started) return;
     const files = [this.loaded.settings.keystoreLocation, this.loaded.settings.truststoreLocation]
-      .filter((f): f is string => f !== null);
+      .filter((f): f is string => f !== null).map((f) => resolve(f));
     if (files.join("\0") === this.watching.join("\0")) return;
     this.watcher?.close();
     this.watcher = null;
@@ -144,7 +145,7 @@ export class TlsListener implements Reconfigurable {
     if (files.length === 0) return;
     let watcher: Deno.FsWatcher;
     try {
-      watcher = Deno.watchFs(files, { recursive: false });
+      watcher = Deno.watchFs([...new Set(files.map((f) => dirname(f)))], { recursive: false });
     } catch (e) {
       log.warn(
         `listener ${this.listener.name}: cannot watch ${files.join(", ")} for changes ` +
@@ -158,7 +159,7 @@ export class TlsListener implements Reconfigurable {
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         for await (const e of watcher) {
-          if (e.kind === "access") continue;
+          if (e.kind === "access" || !e.paths.some((p) => files.includes(resolve(p)))) continue;
           // A file rewritten in several steps is read once, after the last of them.
           clearTimeout(timer);
           timer = setTimeout(() => this.watcher === watcher && this.reload(), 100);
