@@ -38,6 +38,12 @@ import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { KafkaApis } from "./kafka_apis.ts";
 import { SocketServer } from "./socket_server.ts";
 import { checkServable, type ListenerSpec, resolveListeners } from "./security/listeners.ts";
+import { type ReconfigurableSaslListener, saslListeners } from "./security/sasl_listener.ts";
+import {
+  FileScramCredentialStore,
+  MemoryScramCredentialStore,
+  type ScramCredentialStore,
+} from "./security/scram_credential_store.ts";
 import { TlsListener } from "./security/tls_listener.ts";
 import { GroupCoordinator } from "./group/group_coordinator.ts";
 import { groupConfigFrom } from "./group/group_config.ts";
@@ -201,6 +207,13 @@ function remoteStorageFor(config: BrokerConfig, dataDir: string): RemoteStorageM
   }
 }
 
+/** The broker's authentication setup, built before storage opens (its errors stop the start). */
+interface BrokerSecurity {
+  scramCredentials: ScramCredentialStore;
+  /** By listener name, for the SASL_* listeners. */
+  sasl: Map<string, ReconfigurableSaslListener>;
+}
+
 /**
  * One broker: storage, coordinators, the Kafka listener and optionally the admin API. Start it
  * with startBroker() (mod.ts) or Broker.start(); close() flushes and closes everything.
@@ -248,6 +261,8 @@ export class Broker {
   advertisedHost = "127.0.0.1";
   /** The port Metadata responses give clients. */
   advertisedPort = 0;
+  /** SCRAM credentials (AlterUserScramCredentials), in the data directory. */
+  readonly scramCredentials: ScramCredentialStore;
   /** What quotas and limits the socket servers share (see ConnectionQuotas). */
   private readonly connectionQuotas: ConnectionQuotas;
 
@@ -291,8 +306,10 @@ export class Broker {
     readonly clusterNode: ClusterNode | undefined,
     /** A leadership view given by the embedder (tests); else this broker's or the cluster's. */
     leadership: Leadership | undefined,
+    private readonly security: BrokerSecurity,
   ) {
     this.cluster = cluster;
+    this.scramCredentials = security.scramCredentials;
     // deno-lint-ignore no-this-alias
     const broker = this;
     const self: BrokerEndpoint = {
@@ -456,6 +473,7 @@ export class Broker {
       metrics: this.metrics,
       producerIds: { next: () => this.producerIds.next() },
       apiVersions: () => this.registry.apiVersions(),
+      scramCredentials: this.scramCredentials,
     };
   }
 
@@ -517,11 +535,29 @@ export class Broker {
     const listeners = options.listeners ?? resolved.listeners;
     for (const l of listeners) checkServable(l);
     const dataDir = engine === "memory" ? MEMORY_DATA_DIR : dataDirOf(options, config);
-    if (engine === "file") await Deno.mkdir(dataDir, { recursive: true });
+    const durable = engine === "file";
+    // SASL mistakes (GSSAPI, a bad JAAS entry or users file) too, with the dynamic SASL
+    // settings of an earlier run in force (open() loads them again, for everything else).
+    if (durable) loadDynamicBrokerConfigs(config, dataDir);
+    // Memory storage writes nothing: SCRAM credentials then last as long as the broker.
+    const scramCredentials = durable
+      ? FileScramCredentialStore.inDataDir(dataDir)
+      : new MemoryScramCredentialStore();
+    const security = {
+      scramCredentials,
+      sasl: saslListeners(config, listeners, scramCredentials),
+    };
+    if (durable) await Deno.mkdir(dataDir, { recursive: true });
     // With workers the supervisor holds the lock for all of them.
     const dirLock = cluster || engine === "memory" ? null : LogDirLock.acquire(dataDir);
     try {
-      const broker = await Broker.open({ ...options, listeners }, config, dataDir, engine);
+      const broker = await Broker.open(
+        { ...options, listeners },
+        config,
+        dataDir,
+        engine,
+        security,
+      );
       broker.dirLock = dirLock;
       broker.interBrokerListener = resolved.interBrokerListener;
       if (controller) {
@@ -543,6 +579,7 @@ export class Broker {
     config: BrokerConfig,
     dataDir: string,
     engine: StorageEngine,
+    security: BrokerSecurity,
   ): Promise<Broker> {
     const cluster = options.cluster;
     const controller = !cluster || cluster.isController;
@@ -640,6 +677,7 @@ export class Broker {
       cluster,
       node,
       options.leadership,
+      security,
     );
     const specs = options.listeners!;
     if (cluster) broker.serveWorkers(cluster);
@@ -732,6 +770,7 @@ export class Broker {
     broker.listeners.forEach((spec, i) => {
       const server = new SocketServer({
         listener: spec,
+        sasl: broker.security.sasl.get(spec.name),
         tls: tls.get(spec.name),
         faults: broker.faults,
         apis: broker.apis,
@@ -743,6 +782,8 @@ export class Broker {
         isClosing: () => broker.isClosing,
       });
       broker.socketServers.push(server);
+      const sasl = broker.security.sasl.get(spec.name);
+      if (sasl) broker.dynamicConfig.addReconfigurable(sasl);
       const t = tls.get(spec.name);
       if (t) {
         t.start();

@@ -4,6 +4,7 @@
  */
 import type { ConfigDef, ConfigType, ConfigValue } from "./config_def.ts";
 import { STANDARD_AUTHORIZER_NAMES } from "./security/authorizer.ts";
+import { SASL_CONFIGS } from "./security/sasl_config_defs.ts";
 
 const LONG_MAX = Number.MAX_SAFE_INTEGER; // Kafka's Long.MAX_VALUE, within JS number range
 
@@ -501,4 +502,6 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     false,
     "With an authorizer, allow an operation on a resource no ACL names.",
   ),
+  // SASL (src/security/)
+  ...SASL_CONFIGS,
 ];

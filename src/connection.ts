@@ -17,6 +17,8 @@ import { errText, log } from "./log.ts";
 import { releaseFreshRead } from "./partition_ops.ts";
 import type { RequestBudget } from "./request_budget.ts";
 import type { ListenerSpec } from "./security/listeners.ts";
+import { type AuthenticationCounter, SaslAuthenticator } from "./security/sasl_authenticator.ts";
+import type { SaslListener } from "./security/sasl_listener.ts";
 import type { ByteStream } from "./security/tls_stream.ts";
 import { ANONYMOUS_PRINCIPAL, type Session } from "./security/session.ts";
 
@@ -24,6 +26,10 @@ import { ANONYMOUS_PRINCIPAL, type Session } from "./security/session.ts";
 export interface ConnectionHost {
   /** The listener the connection arrived on. */
   readonly listener: ListenerSpec;
+  /** The listener's SASL mechanisms, on a SASL_PLAINTEXT or SASL_SSL listener. */
+  readonly sasl?: SaslListener;
+  /** Where SASL logins are counted. */
+  readonly authentications?: AuthenticationCounter;
   /** `socket.request.max.bytes`: the largest frame a client may send. */
   readonly maxFrameBytes: number;
   /** This worker's share of `queued.max.request.bytes`. */
@@ -69,6 +75,8 @@ export class Connection {
    * connection's authentication changes. Every request handled for it carries this object.
    */
   readonly session: Session;
+  /** Authentication on a SASL listener: it sees every frame before KafkaApis. */
+  private readonly sasl: SaslAuthenticator | null;
   private closed = false;
   /**
    * Append-only read buffer: frames are views into it, so it is replaced, never rewritten
@@ -107,6 +115,9 @@ export class Connection {
       securityProtocol: host.listener.securityProtocol,
       principal,
     };
+    this.sasl = host.sasl
+      ? new SaslAuthenticator(host.sasl, this.session, this, host.authentications)
+      : null;
   }
 
   close(): void {
@@ -185,6 +196,9 @@ export class Connection {
             if (throttleMs > 0) {
               this.mutedUntil = Math.max(this.mutedUntil, Date.now() + throttleMs);
             }
+            // A failed or refused SASL exchange closes once its answer is out.
+            const closeReason = this.sasl?.takeCloseReason();
+            if (closeReason) throw new CloseConnection(closeReason, { level: "info" });
           } catch (e) {
             failure ??= e;
             // Answer what came before, then close: that also ends a read waiting for more.
@@ -238,9 +252,14 @@ export class Connection {
               "client set to use SSL here?",
           );
         }
-        if (size < 0 || size > maxFrame) {
+        // Until a SASL login completes, frames are held to sasl.server.max.receive.size (as
+        // the size arrives: the login may have completed while this read waited).
+        const limit = this.sasl?.maxFrameBytes(maxFrame) ?? maxFrame;
+        if (size < 0 || size > limit) {
           throw new CloseConnection(
-            `frame size ${size} outside 0..${maxFrame} (socket.request.max.bytes)`,
+            `frame size ${size} outside 0..${limit} (${
+              limit < maxFrame ? "sasl.server.max.receive.size" : "socket.request.max.bytes"
+            })`,
           );
         }
         // The frame's bytes come out of the broker-wide budget before they are buffered:
@@ -345,8 +364,15 @@ export class Connection {
 
   /** Decodes, dispatches and encodes one request, under the client's quotas. */
   private handle(frame: Uint8Array): Promise<HandledRequest> {
-    // Authentication (SASL) goes here: until the session is authenticated, only the
-    // handshake's requests may pass.
+    // On a SASL listener the authenticator answers the handshake's requests itself and lets
+    // the others through only once the session is authenticated.
+    let intercepted;
+    try {
+      intercepted = this.sasl?.intercept(frame);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (intercepted) return intercepted.then((response) => ({ response, throttleMs: 0 }));
     return this.host.apis.handleClient(frame, this.remote, this.id, this.session);
   }
 

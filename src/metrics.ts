@@ -37,6 +37,8 @@ export interface MetricsSnapshot {
   topicBytesOut: [string, number][];
   connectionsOpen: number;
   connectionsTotal: number;
+  /** SASL logins by `${mechanism}:${outcome}:${reauth}` (see Metrics.authentication). */
+  authentications: [string, number][];
   /** Request bytes buffered now, and the most at once (see RequestBudget). */
   queuedRequestBytes: number;
   queuedRequestBytesPeak: number;
@@ -126,6 +128,12 @@ export class Metrics {
   readonly throttleTimeMs = new Map<string, number>();
   /** Responses throttled by client quotas, by quota type. */
   readonly throttledResponses = new Map<string, number>();
+  /**
+   * SASL logins by `${mechanism}:${outcome}:${reauth}`, outcome "success" or "failure",
+   * reauth "1" for a KIP-368 re-authentication: Kafka's successful-authentication-total,
+   * failed-authentication-total and their re-authentication twins, per mechanism.
+   */
+  readonly authentications = new Map<string, number>();
   /** The request budget whose use is exported (set by the broker). */
   requestBudget?: { used: number; peak: number };
   /** Other workers' request budget use, summed by add(). */
@@ -169,6 +177,12 @@ export class Metrics {
     h.observe(Math.max(0, latencyMs) / 1000);
   }
 
+  /** Counts one SASL login's outcome (src/security/sasl_authenticator.ts). */
+  authentication(mechanism: string, outcome: "success" | "failure", reauth: boolean): void {
+    const k = `${mechanism}:${outcome}:${reauth ? 1 : 0}`;
+    this.authentications.set(k, (this.authentications.get(k) ?? 0) + 1);
+  }
+
   produced(topic: string, bytes: number, records: number): void {
     this.topicBytesIn.set(topic, (this.topicBytesIn.get(topic) ?? 0) + bytes);
     this.topicRecordsIn.set(topic, (this.topicRecordsIn.get(topic) ?? 0) + records);
@@ -205,6 +219,7 @@ export class Metrics {
       topicBytesOut: [...this.topicBytesOut],
       connectionsOpen: this.connectionsOpen,
       connectionsTotal: this.connectionsTotal,
+      authentications: [...this.authentications],
       queuedRequestBytes: this.queuedRequestBytes,
       queuedRequestBytesPeak: this.queuedRequestBytesPeak,
       authorizationDenials: [...this.authorizationDenials],
@@ -234,6 +249,7 @@ export class Metrics {
     sum(this.authorizationDenials, s.authorizationDenials ?? []);
     sum(this.throttleTimeMs, s.throttleTimeMs ?? []);
     sum(this.throttledResponses, s.throttledResponses ?? []);
+    sum(this.authentications, s.authentications ?? []);
     for (const [k, h] of s.latency) {
       let mine = this.latency.get(k);
       if (!mine) this.latency.set(k, mine = new Histogram());

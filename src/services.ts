@@ -20,6 +20,7 @@ import type {
 import type { AuthorizerApi } from "./security/authorizer.ts";
 import type { AlterationResult, QuotaAlteration } from "./quota/client_quota_manager.ts";
 import type { QuotaEntry, QuotaFilterComponent } from "./quota/client_quotas.ts";
+import type { ScramCredentialStore } from "./security/scram_credential_store.ts";
 import type { TransactionCoordinator } from "./txn/mod.ts";
 
 /** A partition a fetch waits on: topic, partition, the high watermark its last read saw. */
@@ -143,4 +144,6 @@ export interface BrokerServices {
   readonly producerIds: { next(): Promise<number> };
   /** The ApiVersions list, from the handler registry. */
   apiVersions(): ApiVersionRange[];
+  /** SCRAM credentials (AlterUserScramCredentials, DescribeUserScramCredentials). */
+  readonly scramCredentials: ScramCredentialStore;
 }

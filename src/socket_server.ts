@@ -12,12 +12,15 @@ import { errText, log } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import type { RequestBudget } from "./request_budget.ts";
 import type { ListenerSpec } from "./security/listeners.ts";
+import type { SaslListener } from "./security/sasl_listener.ts";
 import type { TlsListener } from "./security/tls_listener.ts";
 import type { ByteStream } from "./security/tls_stream.ts";
 
 export interface SocketServerOptions {
   /** The listener served: its name and security protocol go into each connection's session. */
   listener: ListenerSpec;
+  /** The listener's SASL mechanisms, when its protocol is SASL_PLAINTEXT or SASL_SSL. */
+  sasl?: SaslListener;
   /** For SSL and SASL_SSL listeners: the handshake every accepted connection goes through. */
   tls?: TlsListener;
   apis: ConnectionHost["apis"];
@@ -43,6 +46,14 @@ export class SocketServer implements ConnectionHost {
 
   get listener(): ListenerSpec {
     return this.o.listener;
+  }
+
+  get sasl(): SaslListener | undefined {
+    return this.o.sasl;
+  }
+
+  get authentications(): Metrics {
+    return this.o.metrics;
   }
 
   get apis(): ConnectionHost["apis"] {

@@ -74,6 +74,8 @@ const APIS = [
   "ListTransactions",
   "ConsumerGroupHeartbeat",
   "ConsumerGroupDescribe",
+  "DescribeUserScramCredentials",
+  "AlterUserScramCredentials",
   "DescribeTopicPartitions",
   "GetTelemetrySubscriptions",
   "PushTelemetry",

@@ -252,6 +252,24 @@ export type {
   ConsumerGroupDescribeResponseTopicPartitions,
 } from "./consumer_group_describe.ts";
 export {
+  DescribeUserScramCredentialsRequest,
+  DescribeUserScramCredentialsResponse,
+} from "./describe_user_scram_credentials.ts";
+export type {
+  DescribeUserScramCredentialsRequestUserName,
+  DescribeUserScramCredentialsResponseCredentialInfo,
+  DescribeUserScramCredentialsResult,
+} from "./describe_user_scram_credentials.ts";
+export {
+  AlterUserScramCredentialsRequest,
+  AlterUserScramCredentialsResponse,
+} from "./alter_user_scram_credentials.ts";
+export type {
+  AlterUserScramCredentialsRequestScramCredentialDeletion,
+  AlterUserScramCredentialsRequestScramCredentialUpsertion,
+  AlterUserScramCredentialsResult,
+} from "./alter_user_scram_credentials.ts";
+export {
   DescribeTopicPartitionsRequest,
   DescribeTopicPartitionsResponse,
 } from "./describe_topic_partitions.ts";

@@ -159,6 +159,21 @@ export async function renderPrometheus(
   w.sample("tributary_connections", {}, m.connectionsOpen);
   w.family("tributary_connections_accepted_total", "counter", "Client connections accepted.");
   w.sample("tributary_connections_accepted_total", {}, m.connectionsTotal);
+  // ---- SASL -------------------------------------------------------------------------
+  w.family(
+    "tributary_authentications_total",
+    "counter",
+    "SASL logins by mechanism and result (success, failure), re-authentications (KIP-368) " +
+      'marked reauth="true".',
+  );
+  for (const [k, v] of [...m.authentications].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const [mechanism, result, reauth] = k.split(":");
+    w.sample("tributary_authentications_total", {
+      mechanism,
+      result,
+      reauth: reauth === "1" ? "true" : "false",
+    }, v);
+  }
   w.family(
     "tributary_queued_request_bytes",
     "gauge",

@@ -19,6 +19,7 @@ import {
   parseVersions,
 } from "../../protocol/schema.ts";
 import { ClientError } from "./errors.ts";
+import { type SaslCredentials, saslLogin } from "./sasl.ts";
 
 export interface ApiRange {
   minVersion: number;
@@ -32,6 +33,8 @@ export interface ConnectionOptions {
   /** Software name and version sent in ApiVersions v3+. */
   softwareName?: string;
   softwareVersion?: string;
+  /** Log in with SASL after ApiVersions (a SASL_PLAINTEXT listener). */
+  sasl?: SaslCredentials;
 }
 
 interface Pending {
@@ -84,6 +87,7 @@ export class BrokerConnection {
     const c = new BrokerConnection(conn, address, opts);
     try {
       await c.negotiate();
+      if (opts.sasl) await saslLogin(c, opts.sasl);
     } catch (e) {
       c.close();
       throw e;

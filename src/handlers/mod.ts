@@ -3,6 +3,7 @@ import type { AnyApiRegistration, HandlerRegistry } from "../registry.ts";
 import { addOffsetsToTxn } from "./add_offsets_to_txn.ts";
 import { addPartitionsToTxn } from "./add_partitions_to_txn.ts";
 import { alterClientQuotas } from "./alter_client_quotas.ts";
+import { alterUserScramCredentials } from "./alter_user_scram_credentials.ts";
 import { alterConfigs } from "./alter_configs.ts";
 import { apiVersions } from "./api_versions.ts";
 import { consumerGroupDescribe } from "./consumer_group_describe.ts";
@@ -23,6 +24,7 @@ import { describeLogDirs } from "./describe_log_dirs.ts";
 import { describeProducers } from "./describe_producers.ts";
 import { describeTopicPartitions } from "./describe_topic_partitions.ts";
 import { describeTransactions } from "./describe_transactions.ts";
+import { describeUserScramCredentials } from "./describe_user_scram_credentials.ts";
 import { endTxn } from "./end_txn.ts";
 import { fetch } from "./fetch.ts";
 import { findCoordinator } from "./find_coordinator.ts";
@@ -40,6 +42,8 @@ import { offsetDelete } from "./offset_delete.ts";
 import { offsetFetch } from "./offset_fetch.ts";
 import { offsetForLeaderEpoch } from "./offset_for_leader_epoch.ts";
 import { produce } from "./produce.ts";
+import { saslAuthenticate } from "./sasl_authenticate.ts";
+import { saslHandshake } from "./sasl_handshake.ts";
 import { syncGroup } from "./sync_group.ts";
 import { txnOffsetCommit } from "./txn_offset_commit.ts";
 import { writeTxnMarkers } from "./write_txn_markers.ts";
@@ -93,6 +97,11 @@ export const HANDLERS: AnyApiRegistration[] = [
   // client quotas (src/quota/)
   describeClientQuotas,
   alterClientQuotas,
+  // SASL (the exchange itself is the connection's, src/security/sasl_authenticator.ts)
+  saslHandshake,
+  saslAuthenticate,
+  describeUserScramCredentials,
+  alterUserScramCredentials,
 ];
 
 export function registerHandlers(registry: HandlerRegistry): void {

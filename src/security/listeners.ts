@@ -202,7 +202,9 @@ function interBrokerListenerOf(config: ListenerConfigSource, listeners: Listener
 export function checkServable(listener: ListenerSpec): void {
   switch (listener.securityProtocol) {
     case "PLAINTEXT":
+    case "SASL_PLAINTEXT":
     case "SSL":
+    case "SASL_SSL":
       return;
     default:
       throw new ConfigError(

@@ -6,6 +6,9 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
 import { KafkaClient } from "../client/client.ts";
+import type { SaslCredentials } from "../client/sasl.ts";
+import { parseProperties } from "../properties.ts";
+import { parseJaasConfig } from "../security/jaas.ts";
 
 export const VERSION: string = denoJson.version;
 
@@ -33,11 +36,14 @@ export const COMMON: Options = {
   "help": { type: "boolean", short: "h" },
   "version": { type: "boolean" },
   "request-timeout-ms": { type: "string" },
+  "command-config": { type: "string" },
 };
 
 export const BOOTSTRAP_HELP =
   `  --bootstrap-server HOST:PORT[,HOST:PORT]  brokers to connect to (default localhost:9092,
                            or TRIBUTARY_BOOTSTRAP_SERVER)
+  --command-config FILE    client properties: security.protocol=SASL_PLAINTEXT, sasl.mechanism
+                           (PLAIN, SCRAM-SHA-256/512), sasl.jaas.config with username, password
   --request-timeout-ms N   how long to wait for each broker response (default 30000)
   --help                   this text
   --version                the tool's version`;
@@ -120,12 +126,50 @@ export function clientFor(p: Parsed): KafkaClient {
   const servers = str(p, "bootstrap-server") ?? Deno.env.get("TRIBUTARY_BOOTSTRAP_SERVER") ??
     "localhost:9092";
   const timeout = int(p, "request-timeout-ms", "", 30_000)!;
+  const file = str(p, "command-config");
   return new KafkaClient(servers.split(",").map((s) => s.trim()).filter((s) => s), {
     clientId: "tributary-cli",
     requestTimeoutMs: timeout,
     softwareName: "tributary-cli",
     softwareVersion: VERSION,
+    sasl: file === undefined ? undefined : saslFromCommandConfig(file),
   });
+}
+
+/**
+ * The SASL login of a Kafka tools `--command-config` file: `security.protocol=SASL_PLAINTEXT`,
+ * `sasl.mechanism` (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and the user and password from
+ * `sasl.jaas.config` (`... required username="u" password="p";`). Other protocols are refused:
+ * this tool speaks neither TLS nor other mechanisms.
+ */
+export function saslFromCommandConfig(file: string): SaslCredentials | undefined {
+  let props: Map<string, string>;
+  try {
+    props = parseProperties(Deno.readTextFileSync(file));
+  } catch (e) {
+    throw new UsageError(`--command-config ${file}: ${(e as Error).message}`);
+  }
+  const protocol = (props.get("security.protocol") ?? "PLAINTEXT").toUpperCase();
+  if (protocol === "PLAINTEXT") return undefined;
+  if (protocol !== "SASL_PLAINTEXT") {
+    throw new UsageError(`--command-config: security.protocol ${protocol} is not supported here`);
+  }
+  const mechanism = props.get("sasl.mechanism") ?? "GSSAPI";
+  if (mechanism !== "PLAIN" && mechanism !== "SCRAM-SHA-256" && mechanism !== "SCRAM-SHA-512") {
+    throw new UsageError(`--command-config: sasl.mechanism ${mechanism} is not supported here`);
+  }
+  let jaas;
+  try {
+    jaas = parseJaasConfig(props.get("sasl.jaas.config") ?? "");
+  } catch (e) {
+    throw new UsageError(`--command-config: ${(e as Error).message}`);
+  }
+  const username = jaas.options.get("username");
+  const password = jaas.options.get("password");
+  if (username === undefined || password === undefined) {
+    throw new UsageError("--command-config: sasl.jaas.config needs username and password");
+  }
+  return { mechanism, username, password };
 }
 
 /** Prints rows as left-aligned columns separated by spaces, as Kafka's tools do. */

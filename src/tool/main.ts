@@ -9,6 +9,7 @@ import { InputError, out, UsageError, VERSION } from "./args.ts";
 import { clusterCommand } from "./cluster.ts";
 import { consumeCommand } from "./consume.ts";
 import { groupCommand } from "./group.ts";
+import { hashPasswordCommand } from "./hash_password.ts";
 import { produceCommand } from "./produce.ts";
 import { topicCommand } from "./topic.ts";
 
@@ -20,6 +21,7 @@ Commands:
   consume  print records (assign mode or a consumer group)
   group    list | describe | reset-offsets | delete
   cluster  info
+  hash-password  hash a password (stdin) for the broker's sasl.plain.users.file
 
 Every command takes --bootstrap-server HOST:PORT (default localhost:9092), --help and
 --version. Example:
@@ -35,6 +37,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   group: groupCommand,
   groups: groupCommand,
   cluster: clusterCommand,
+  "hash-password": hashPasswordCommand,
 };
 
 export async function main(args: string[]): Promise<number> {

@@ -48,6 +48,8 @@ import { addOffsetsToTxn } from "../../src/handlers/add_offsets_to_txn.ts";
 import { txnOffsetCommit } from "../../src/handlers/txn_offset_commit.ts";
 import { addPartitionsToTxn } from "../../src/handlers/add_partitions_to_txn.ts";
 import { writeTxnMarkers } from "../../src/handlers/write_txn_markers.ts";
+import { describeUserScramCredentials } from "../../src/handlers/describe_user_scram_credentials.ts";
+import { alterUserScramCredentials } from "../../src/handlers/alter_user_scram_credentials.ts";
 import { describeTransactions } from "../../src/handlers/describe_transactions.ts";
 import { listTransactions } from "../../src/handlers/list_transactions.ts";
 import { describeLogDirs } from "../../src/handlers/describe_log_dirs.ts";
@@ -552,6 +554,16 @@ Deno.test("every API refuses a principal without ACLs with Kafka's code", async 
     );
 
     // Cluster.
+    const scram = await nobody(describeUserScramCredentials, 0, { users: null });
+    assert.deepEqual([scram.errorCode, scram.results], [CLUSTER, []]);
+    const scramAltered = await nobody(alterUserScramCredentials, 0, {
+      deletions: [{ name: "alice", mechanism: 1 }],
+      upsertions: [],
+    });
+    assert.deepEqual(
+      (scramAltered.results as Msg[]).map((r) => [r.user, r.errorCode]),
+      [["alice", CLUSTER]],
+    );
     const logDirs = await nobody(describeLogDirs, 4, { topics: null });
     assert.deepEqual([logDirs.errorCode, logDirs.results], [CLUSTER, []]);
     const ops = async (p: string) =>

@@ -143,6 +143,36 @@ export class RawClient {
     }
   }
 
+  /** Sends a raw length-prefixed frame with no Kafka header (SASL tokens after SaslHandshake v0). */
+  async sendRaw(token: Uint8Array): Promise<void> {
+    const b = new Uint8Array(4 + token.length);
+    new DataView(b.buffer).setInt32(0, token.length);
+    b.set(token, 4);
+    await this.writeFully(b);
+  }
+
+  /** Reads one raw length-prefixed frame (a SASL token after SaslHandshake v0). */
+  readRaw(): Promise<Uint8Array> {
+    return this.frame();
+  }
+
+  /** Sends a request without waiting for an answer (a request the broker should refuse). */
+  async send<Req>(req: MessageSchema<Req>, version: number, body: Encodable<Req>): Promise<void> {
+    await this.writeFully(this.encode(req, version, body).frame);
+  }
+
+  /** Resolves once the broker has closed the connection (fails if it sends a frame first). */
+  async closedByBroker(): Promise<void> {
+    try {
+      const f = await this.frame();
+      throw new Error(`expected the connection to close, got a ${f.length}-byte frame`);
+    } catch (e) {
+      if (
+        (e as Error).message !== "connection closed" && !(e instanceof Deno.errors.ConnectionReset)
+      ) throw e;
+    }
+  }
+
   close(): void {
     this.conn.close();
   }
