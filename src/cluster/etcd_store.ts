@@ -311,12 +311,18 @@ export class EtcdMetadataStore implements MetadataStore {
     const loop = async () => {
       let backoff = 50;
       while (!cancelled) {
+        let stalled: ReturnType<typeof setTimeout> | undefined;
         try {
           current = await this.http.stream("/v3/watch", {
             create_request: { ...range, start_revision: next > 0 ? String(next) : undefined },
           }, abort.signal);
           if (cancelled) break;
+          // etcd's gateway may accept a watch it cannot yet serve (just restarted, its gRPC
+          // side not ready): without the "created" answer in time, the stream is retried.
+          const stream = current;
+          stalled = setTimeout(() => stream.close(), this.timeoutMs);
           for await (const msg of current.messages) {
+            clearTimeout(stalled);
             if (cancelled) break;
             const r = msg.result;
             if (!r) break;
@@ -341,6 +347,7 @@ export class EtcdMetadataStore implements MetadataStore {
         } catch {
           // A dropped or refused stream: retried below from `next`.
         } finally {
+          clearTimeout(stalled);
           current?.close();
           current = undefined;
         }
