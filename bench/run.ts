@@ -20,6 +20,9 @@
  *    with 1 and 2 workers (target ≤ 1 µs). Results: bench/out/fetch_replay.json.
  * 6. bench/quotas.ts: a producer under a `producer_byte_rate` quota, its steady achieved rate
  *    against the configured one. Results: bench/out/quotas.json.
+ * 7. bench/cluster.ts (its own process): three brokers over a real etcd, metadata propagation
+ *    (topic created on one broker → in Metadata on all, p50/p99) and controller failover time.
+ *    Results: bench/out/cluster.json.
  *
  * --quick          smaller end-to-end workloads (a smoke test, well under a minute)
  * --skip-micro     skip step 1
@@ -28,6 +31,7 @@
  * --skip-workers   skip step 4
  * --skip-fetch     skip step 5
  * --skip-quotas    skip step 6
+ * --skip-cluster   skip step 7
  *
  * Exits non-zero when a micro benchmark fails or an end-to-end check fails.
  */
@@ -179,6 +183,7 @@ async function main(): Promise<number> {
         "skip-workers": { type: "boolean" },
         "skip-fetch": { type: "boolean" },
         "skip-quotas": { type: "boolean" },
+        "skip-cluster": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -190,7 +195,7 @@ async function main(): Promise<number> {
   if (values.help) {
     console.log(
       "usage: deno task bench [-- --quick] [--skip-micro] [--skip-reference] [--skip-scale] " +
-        "[--skip-workers] [--skip-fetch] [--skip-quotas]",
+        "[--skip-workers] [--skip-fetch] [--skip-quotas] [--skip-cluster]",
     );
     return 0;
   }
@@ -245,6 +250,21 @@ async function main(): Promise<number> {
       printQuotas(await runQuotas({ quick }));
     } catch (e) {
       console.error(`quotas failed: ${e instanceof Error ? e.stack : e}`);
+      ok = false;
+    }
+  }
+  if (!values["skip-cluster"]) {
+    console.log("\n== cluster: bench/cluster.ts ==");
+    const args = quick ? ["--rounds", "10", "--failovers", "1"] : [];
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", `${BENCH_DIR}cluster.ts`, ...args],
+      cwd: ROOT,
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+    const status = await child.status;
+    if (!status.success) {
+      console.error(`cluster bench failed (exit ${status.code})`);
       ok = false;
     }
   }

@@ -19,7 +19,7 @@ import {
   SaslHandshakeRequest,
   SaslHandshakeResponse,
 } from "../../protocol/messages/mod.ts";
-import { setLogSink } from "../../src/log.ts";
+import { setLogLevel, setLogSink } from "../../src/log.ts";
 import { FileScramCredentialStore } from "../../src/security/scram_credential_store.ts";
 import { credentialFromPassword, SCRAM_SHA_256 } from "../../src/security/sasl/scram_formatter.ts";
 import { testBroker } from "../support/helpers.ts";
@@ -32,6 +32,8 @@ const enc = new TextEncoder();
 /** Log lines of the in-process broker, as they are written. */
 const logged: string[] = [];
 setLogSink((level, msg) => logged.push(`${level} ${msg}`));
+// The tests look for info lines (why a connection closed), whatever level the run asks for.
+setLogLevel("info");
 const JAAS = "org.apache.kafka.common.security.plain.PlainLoginModule required " +
   'user_alice="alice-secret" user_bob="bob-secret";';
 const METADATA = {
