@@ -16,7 +16,14 @@ import { type Decompressor, LogSegment } from "./log_segment.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
 import { ReadFailures } from "./segment_damage.ts";
 import type { TimestampOffset } from "./time_index.ts";
-import type { ClosedSegment, LoadedLog, LocalLogStore, SegmentRef } from "./local_log_store.ts";
+import {
+  type ClosedSegment,
+  closedSegmentsOf,
+  holdsClosed,
+  type LoadedLog,
+  type LocalLogStore,
+  type SegmentRef,
+} from "./local_log_store.ts";
 import {
   loadSegmentFiles,
   rebuildProducerState,
@@ -284,23 +291,12 @@ export class LocalLog implements LocalLogStore<LogSegment> {
 
   /** The closed (non-active) local segments, oldest first. */
   closedSegments(): ClosedSegment[] {
-    const out: ClosedSegment[] = [];
-    for (let i = 0; i + 1 < this.segments.length; i++) {
-      const s = this.segments[i];
-      out.push({
-        segment: s,
-        baseOffset: s.baseOffset,
-        endOffset: this.segments[i + 1].baseOffset - 1,
-        size: s.size,
-      });
-    }
-    return out;
+    return closedSegmentsOf(this.segments);
   }
 
   /** Whether `seg` is still one of this log's closed segments (not deleted or replaced). */
   holdsClosedSegment(seg: SegmentRef): boolean {
-    const i = this.segments.indexOf(seg as LogSegment);
-    return i >= 0 && i < this.segments.length - 1;
+    return holdsClosed(this.segments, seg);
   }
 
   /** A closed segment's .log bytes; null when retention deleted it meanwhile. */

@@ -38,6 +38,27 @@ export interface ClosedSegment {
   size: number;
 }
 
+/** The closed (non-active) segments of an engine's segment list, oldest first. */
+export function closedSegmentsOf(segments: readonly SegmentRef[]): ClosedSegment[] {
+  const out: ClosedSegment[] = [];
+  for (let i = 0; i + 1 < segments.length; i++) {
+    const s = segments[i];
+    out.push({
+      segment: s,
+      baseOffset: s.baseOffset,
+      endOffset: segments[i + 1].baseOffset - 1,
+      size: s.size,
+    });
+  }
+  return out;
+}
+
+/** Whether `seg` is still one of `segments`' closed ones (not deleted or replaced). */
+export function holdsClosed(segments: readonly SegmentRef[], seg: SegmentRef): boolean {
+  const i = segments.indexOf(seg);
+  return i >= 0 && i < segments.length - 1;
+}
+
 /** A segment as retention sees it (shared by both engines: storage/log_retention.ts). */
 export interface RetainedSegment {
   readonly baseOffset: number;

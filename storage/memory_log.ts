@@ -23,7 +23,14 @@ import type { SegmentTime } from "./legacy_offsets.ts";
 import { type LogConfig, randomSegmentJitter } from "./log_config.ts";
 import type { RecoveryInfo } from "./log_loader.ts";
 import { allocateReadBuffer } from "./log_segment.ts";
-import type { ClosedSegment, LoadedLog, LocalLogStore, SegmentRef } from "./local_log_store.ts";
+import {
+  type ClosedSegment,
+  closedSegmentsOf,
+  holdsClosed,
+  type LoadedLog,
+  type LocalLogStore,
+  type SegmentRef,
+} from "./local_log_store.ts";
 import type { ProducerStateManager } from "./producer_state.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
 import type { TimestampOffset } from "./time_index.ts";
@@ -280,22 +287,11 @@ export class MemoryLog implements LocalLogStore<MemorySegment> {
   }
 
   closedSegments(): ClosedSegment[] {
-    const out: ClosedSegment[] = [];
-    for (let i = 0; i + 1 < this.segments.length; i++) {
-      const s = this.segments[i];
-      out.push({
-        segment: s,
-        baseOffset: s.baseOffset,
-        endOffset: this.segments[i + 1].baseOffset - 1,
-        size: s.size,
-      });
-    }
-    return out;
+    return closedSegmentsOf(this.segments);
   }
 
   holdsClosedSegment(seg: SegmentRef): boolean {
-    const i = this.segments.indexOf(seg as MemorySegment);
-    return i >= 0 && i < this.segments.length - 1;
+    return holdsClosed(this.segments, seg);
   }
 
   readClosedSegment(seg: SegmentRef): Promise<Uint8Array | null> {
