@@ -157,7 +157,7 @@ Deno.test({
   sanitizeResources: false,
   fn: async (t) => {
     const etcd = await startEtcd();
-    const cluster = new TestCluster(etcd);
+    const cluster = new TestCluster(etcd, 2);
     try {
       for (const id of [1, 2, 3]) await cluster.start(id);
       await until("3 brokers", async () => (await cluster.metadata(1)).brokers.length === 3);
@@ -352,6 +352,44 @@ Deno.test({
           ].sort(),
         );
       });
+
+      await t.step(
+        "offsets sent in a transaction to a group coordinated on another broker",
+        async () => {
+          let eosGroup = "";
+          for (let i = 0; !eosGroup; i++) {
+            const g = `eos-${i}`;
+            if (await coordinatorOf(cluster.procs.get(1)!.port, 0, g) !== commitNode) eosGroup = g;
+          }
+          const producer = client.producer({ transactionalId: commitId, maxInFlightRequests: 1 });
+          await producer.connect();
+          try {
+            const offsetsTxn = async (offset: number, commit: boolean) => {
+              const txn = await producer.transaction();
+              await txn.send({
+                topic: TX_TOPIC,
+                messages: [{ partition: txParts[0], value: "x" }],
+              });
+              await txn.sendOffsets({
+                consumerGroupId: eosGroup,
+                topics: [{
+                  topic: TOPIC,
+                  partitions: all.map((partition) => ({ partition, offset: String(offset) })),
+                }],
+              });
+              await (commit ? txn.commit() : txn.abort());
+            };
+            await offsetsTxn(2, true);
+            await offsetsTxn(1, false);
+          } finally {
+            await producer.disconnect();
+          }
+          assert.deepEqual(
+            await committed(client, eosGroup, TOPIC),
+            all.map((partition) => ({ partition, offset: "2" })),
+          );
+        },
+      );
 
       const txnPids = new Map<string, { id: bigint; epoch: number }>();
       await t.step("producer ids differ across brokers and transaction coordinators", async () => {
