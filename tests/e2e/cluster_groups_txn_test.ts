@@ -5,7 +5,11 @@
  * a confluent-kafka group each consume a 12-partition topic exactly and commit, and the
  * committed offsets read back exactly. A kafkajs transaction spanning partitions led by all
  * three brokers is committed, another aborted: read_committed sees exactly the committed
- * records, read_uncommitted both. Producer ids handed out by different brokers differ.
+ * records, read_uncommitted both; offsets sent in a transaction reach a group coordinated on
+ * another broker. Producer ids handed out by different brokers differ. A broker coordinating a
+ * group and a transactional id is killed with a transaction open on all three brokers; once
+ * restarted it serves the committed offsets again, and InitProducerId fences the open
+ * transaction and aborts it on every leader, as Kafka does.
  */
 import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";
@@ -404,15 +408,25 @@ Deno.test({
       });
 
       await t.step(
-        "kill -9 of a coordinator and restart: it loads its offsets and transactions again",
+        "kill -9 of a coordinator with a transaction open; restarted, it loads offsets and " +
+          "transactions and aborts the open one on all three brokers",
         async () => {
           // Two of three brokers coordinate the groups and two the transactional ids: one
           // broker coordinates both a group and a transactional id.
           const victim = [commitNode, abortNode].find((n) => n === jsNode || n === pyNode)!;
           const tid = victim === commitNode ? commitId : abortId;
           const group = victim === jsNode ? jsGroup : pyGroup;
+          // A transaction left open on all three brokers when its coordinator dies.
+          const zombie = client.producer({ transactionalId: tid, maxInFlightRequests: 1 });
+          await zombie.connect();
+          const open = await zombie.transaction();
+          await open.send({
+            topic: TX_TOPIC,
+            messages: txParts.map((p) => ({ partition: p, value: `open-${p}` })),
+          });
           await cluster.kill(victim);
           await cluster.start(victim);
+          await zombie.disconnect();
           const port = cluster.procs.get(victim)!.port;
           assert.equal(await coordinatorOf(port, 1, tid), victim);
           assert.equal(await coordinatorOf(port, 0, group), victim);
@@ -422,12 +436,60 @@ Deno.test({
             if (
               r.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ||
               r.errorCode === ErrorCode.NOT_COORDINATOR ||
-              r.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE
+              r.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE ||
+              // The open transaction is being aborted under a bumped epoch: retry, as clients do.
+              r.errorCode === ErrorCode.CONCURRENT_TRANSACTIONS
             ) return null;
             assert.equal(r.errorCode, ErrorCode.NONE);
             return { id: BigInt(r.producerId), epoch: r.producerEpoch };
           });
-          assert.deepEqual(again, { id: before.id, epoch: before.epoch + 1 });
+          // Kafka's epochs: the zombie's InitProducerId, the fence that aborts its transaction,
+          // and this producer's own bump.
+          assert.deepEqual(again, { id: before.id, epoch: before.epoch + 3 });
+          // Its abort markers reached all three leaders: read_committed goes past the open
+          // transaction to records produced after it, read_uncommitted sees it.
+          const late = client.producer();
+          await late.connect();
+          try {
+            await late.send({
+              topic: TX_TOPIC,
+              acks: -1,
+              messages: txParts.map((p) => ({ partition: p, value: `late-${p}` })),
+            });
+          } finally {
+            await late.disconnect();
+          }
+          const lateValues = txParts.map((p) => `${p}:late-${p}`);
+          const eos = [`${txParts[0]}:x`, `${txParts[0]}:x`];
+          const readCommitted = await python(PY_READ, [
+            cluster.bootstrap,
+            TX_TOPIC,
+            "6",
+            "read_committed",
+            String(txParts.length * (PER_PARTITION + 2) + 1),
+          ]);
+          assert.deepEqual(
+            readCommitted.trim().split("\n"),
+            [...expectedValues("committed", txParts), ...after(), ...lateValues, eos[0]].sort(),
+          );
+          const readUncommitted = await python(PY_READ, [
+            cluster.bootstrap,
+            TX_TOPIC,
+            "6",
+            "read_uncommitted",
+            String(txParts.length * (2 * PER_PARTITION + 3) + 2),
+          ]);
+          assert.deepEqual(
+            readUncommitted.trim().split("\n"),
+            [
+              ...expectedValues("committed", txParts),
+              ...expectedValues("aborted", txParts),
+              ...after(),
+              ...lateValues,
+              ...txParts.map((p) => `${p}:open-${p}`),
+              ...eos,
+            ].sort(),
+          );
           const fresh = kafkajs(cluster.bootstrap.split(","));
           const offsets = await until(`offsets of ${group} loaded`, async () => {
             const r = await RawClient.once(port, OffsetFetchRequest, OffsetFetchResponse, 8, {
