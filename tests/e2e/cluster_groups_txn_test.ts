@@ -202,6 +202,31 @@ Deno.test({
         }
       });
 
+      await t.step(
+        "first FindCoordinator on all brokers at once: internal topics created once, agreed",
+        async () => {
+          const ports = [1, 2, 3].map((id) => cluster.procs.get(id)!.port);
+          const answers = await Promise.all(
+            ports.flatMap((port) => [
+              coordinatorOf(port, 0, "first-group"),
+              coordinatorOf(port, 1, "first-txn"),
+            ]),
+          );
+          assert.deepEqual(answers.filter((_, i) => i % 2 === 0), Array(3).fill(answers[0]));
+          assert.deepEqual(answers.filter((_, i) => i % 2 === 1), Array(3).fill(answers[1]));
+          const admin = client.admin();
+          await admin.connect();
+          try {
+            const md = await admin.fetchTopicMetadata({
+              topics: ["__consumer_offsets", "__transaction_state"],
+            });
+            assert.deepEqual(md.topics.map((t) => t.partitions.length), [50, 50]);
+          } finally {
+            await admin.disconnect();
+          }
+        },
+      );
+
       const [jsGroup, jsNode, pyGroup, pyNode] = await groupsOnTwoBrokers(
         cluster.procs.get(1)!
           .port,
