@@ -214,15 +214,22 @@ Deno.test({
           );
           assert.deepEqual(answers.filter((_, i) => i % 2 === 0), Array(3).fill(answers[0]));
           assert.deepEqual(answers.filter((_, i) => i % 2 === 1), Array(3).fill(answers[1]));
-          const admin = client.admin();
-          await admin.connect();
-          try {
-            const md = await admin.fetchTopicMetadata({
-              topics: ["__consumer_offsets", "__transaction_state"],
-            });
-            assert.deepEqual(md.topics.map((t) => t.partitions.length), [50, 50]);
-          } finally {
-            await admin.disconnect();
+          // Every broker lists both topics once its catalogue has caught up with the cluster.
+          for (const id of [1, 2, 3]) {
+            for (const topic of ["__consumer_offsets", "__transaction_state"]) {
+              const parts = await until(`${topic} listed by broker ${id}`, async () => {
+                const md = await cluster.metadata(id, topic);
+                return md.topics[0].error ? null : md.topics[0].partitions.length;
+              });
+              assert.equal(parts, 50);
+            }
+          }
+          // Created once, by one broker, however many asked at the same time.
+          for (const topic of ["__consumer_offsets", "__transaction_state"]) {
+            const created = [...cluster.procs.values()].flatMap((p) =>
+              p.lines.filter((l) => l.includes(`created topic ${topic} with 50 partition(s)`))
+            );
+            assert.equal(created.length, 1, `${topic} created: ${created}`);
           }
         },
       );
