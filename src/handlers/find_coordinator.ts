@@ -5,8 +5,9 @@
  * partition (Kafka's partitionFor: hash of the key modulo the topic's partitions), as
  * Leadership reports them: on a single broker that is always this one
  * (`__transaction_state` is created by the first transactional InitProducerId). While the
- * partition has no live leader, COORDINATOR_NOT_AVAILABLE, which clients retry; when the
- * topic does not exist yet it is created meanwhile. Other key types get INVALID_REQUEST.
+ * partition has no live leader, or this broker's catalogue does not have the topic yet (in a
+ * cluster it follows the metadata a little behind the leaders), COORDINATOR_NOT_AVAILABLE,
+ * which clients retry; when the topic does not exist yet it is created meanwhile. Other key types get INVALID_REQUEST.
  * Authorization (with an authorizer, as Kafka): DESCRIBE on the group
  * (GROUP_AUTHORIZATION_FAILED) or on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
  * Version notes: v0 has no key type (always a group); v1+ key type and error message;
@@ -94,9 +95,12 @@ function lookup(ctx: RequestContext, key: string, keyType: number) {
       errorMessage: null,
     };
   }
-  if (!leader && !services.metadataCache.topic(topic)) createInternalTopic(services, topic);
+  const known = services.metadataCache.topic(topic) !== undefined;
+  if (!leader && !known) createInternalTopic(services, topic);
   const endpoint = leader && leader.leaderId >= 0 ? leadership.broker(leader.leaderId) : undefined;
-  if (!endpoint) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  // A remote leader counts once this broker's catalogue has the topic too, so FindCoordinator
+  // never names a coordinator of a topic this broker's Metadata still calls unknown.
+  if (!endpoint || !known) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE);
   return {
     key,
     nodeId: endpoint.nodeId,

@@ -9,98 +9,10 @@
  * once etcd is back.
  */
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "kafkajs";
-import { BrokerProcess, decoder, kcat, python } from "../support/helpers.ts";
-import { type EtcdServer, startEtcd } from "../support/etcd.ts";
+import { decoder, kcat, python } from "../support/helpers.ts";
+import { startEtcd } from "../support/etcd.ts";
 import { until } from "../support/wait.ts";
-import { EtcdMetadataStore } from "../../src/cluster/etcd_store.ts";
-import { valueText } from "../../src/cluster/metadata_store.ts";
-
-const SESSION_MS = 3000;
-
-interface KcatMetadata {
-  controllerid: number;
-  brokers: { id: number; name: string }[];
-  topics: {
-    topic: string;
-    error?: string;
-    partitions: { partition: number; leader: number; replicas: { id: number }[] }[];
-  }[];
-}
-
-class TestCluster {
-  readonly procs = new Map<number, BrokerProcess>();
-  readonly dirs = new Map<number, string>();
-  readonly prefix = `/tributary-test-${crypto.randomUUID()}`;
-
-  constructor(readonly etcd: EtcdServer, readonly workers = 1) {}
-
-  async start(id: number): Promise<BrokerProcess> {
-    let dir = this.dirs.get(id);
-    if (!dir) this.dirs.set(id, dir = await Deno.makeTempDir({ prefix: `tributary-c${id}-` }));
-    const p = await BrokerProcess.start(dir, [
-      "--workers",
-      String(this.workers),
-      "--set",
-      `etcd.endpoints=${this.etcd.endpoint}`,
-      "--set",
-      `etcd.prefix=${this.prefix}`,
-      "--set",
-      `node.id=${id}`,
-      "--set",
-      `broker.session.timeout.ms=${SESSION_MS}`,
-      "--set",
-      "etcd.request.timeout.ms=2000",
-    ]);
-    this.procs.set(id, p);
-    return p;
-  }
-
-  address(id: number): string {
-    return this.procs.get(id)!.address;
-  }
-
-  get bootstrap(): string {
-    return [...this.procs.values()].map((p) => p.address).join(",");
-  }
-
-  async kill(id: number): Promise<void> {
-    await this.procs.get(id)!.kill("SIGKILL");
-    this.procs.delete(id);
-  }
-
-  async metadata(via: number, topic?: string): Promise<KcatMetadata> {
-    const args = ["-L", "-J", "-m", "5"];
-    if (topic) args.push("-t", topic);
-    return JSON.parse(decoder.decode(await kcat(this.address(via), args))) as KcatMetadata;
-  }
-
-  async controllerInEtcd(): Promise<number> {
-    const store = new EtcdMetadataStore({ endpoints: [this.etcd.endpoint], prefix: this.prefix });
-    try {
-      const kv = await store.get("controller");
-      return kv ? JSON.parse(valueText(kv)).nodeId : -1;
-    } finally {
-      await store.close();
-    }
-  }
-
-  async close(): Promise<void> {
-    for (const id of [...this.procs.keys()]) await this.procs.get(id)!.kill("SIGTERM");
-    for (const d of this.dirs.values()) await Deno.remove(d, { recursive: true }).catch(() => {});
-  }
-}
-
-function kafkajs(brokers: string[]): Kafka {
-  return new Kafka({
-    clientId: "tributary-cluster-test",
-    brokers,
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 8, initialRetryTime: 100 },
-    connectionTimeout: 3000,
-    requestTimeout: 15000,
-  });
-}
+import { kafkajs, TestCluster } from "../support/cluster_fixtures.ts";
 
 /** Every value of one partition from the beginning, as kcat reads them from its leader. */
 async function readPartition(bootstrap: string, topic: string, p: number): Promise<string[]> {
