@@ -15,6 +15,8 @@ import {
   AlterUserScramCredentialsResponse,
   FetchRequest,
   FetchResponse,
+  InitProducerIdRequest,
+  InitProducerIdResponse,
   SaslAuthenticateRequest,
   SaslAuthenticateResponse,
   SaslHandshakeRequest,
@@ -208,6 +210,25 @@ Deno.test("security end to end: SASL_SSL + SCRAM-SHA-512 + ACLs with kcat, confl
         stdin: "k1:v1\nk2:v2\n",
       },
     );
+    const aliceReads = await run("kcat", [
+      "-b",
+      b.address,
+      ...kcatAuth(certs, "alice"),
+      "-C",
+      "-t",
+      "pay-eu",
+      "-p",
+      "0",
+      "-o",
+      "beginning",
+      "-e",
+    ], { timeoutMs: 60_000 });
+    assert.notEqual(aliceReads.code, 0);
+    assert.match(
+      aliceReads.stderr,
+      /Topic pay-eu \[0\] error: .*Broker: Topic authorization failed/,
+    );
+    assert.equal(decoder.decode(aliceReads.stdout), "");
     const confluent = `
 import sys
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
@@ -288,7 +309,7 @@ except KafkaException as e:
       /SASL authentication error: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512/,
     );
 
-    // ---- /metrics: one more failed login and one more denial, counted exactly ---------------
+    // ---- /metrics: logins and denials over the wire, counted exactly ---------------
     const loginsBefore = await samples(b, "tributary_authentications_total");
     const denialsBefore = await samples(b, "tributary_authorization_denials_total");
     assert.ok((loginsBefore.get("SCRAM-SHA-512/failure/false") ?? 0) >= 1);
@@ -328,6 +349,19 @@ except KafkaException as e:
     } finally {
       aliceConn.close();
     }
+    const { c: bobConn, errorCode: bobLogin } = await scramLogin(b, certs, "bob", PASSWORDS.bob);
+    assert.equal(bobLogin, 0);
+    try {
+      const init = await bobConn.call(InitProducerIdRequest, InitProducerIdResponse, 4, {
+        transactionalId: "bob-tx",
+        transactionTimeoutMs: 60_000,
+        producerId: -1,
+        producerEpoch: -1,
+      });
+      assert.equal(init.errorCode, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    } finally {
+      bobConn.close();
+    }
     const loginsAfter = await samples(b, "tributary_authentications_total");
     const denialsAfter = await samples(b, "tributary_authorization_denials_total");
     const delta = (after: Map<string, number>, before: Map<string, number>, k: string) =>
@@ -337,8 +371,9 @@ except KafkaException as e:
         delta(loginsAfter, loginsBefore, "SCRAM-SHA-512/failure/false"),
         delta(loginsAfter, loginsBefore, "SCRAM-SHA-512/success/false"),
         delta(denialsAfter, denialsBefore, "TOPIC/READ"),
+        delta(denialsAfter, denialsBefore, "TRANSACTIONAL_ID/WRITE"),
       ],
-      [1, 1, 1],
+      [1, 2, 1, 1],
     );
   } finally {
     await b.stop();
