@@ -15,7 +15,7 @@ import { ANONYMOUS_PRINCIPAL } from "./session.ts";
 import { NoMatchingRule, SslPrincipalMapper, subjectName } from "./ssl_principal.ts";
 import { listenerSetting, readSslSettings, type SslSettings } from "./ssl_settings.ts";
 import type { Reconfigurable } from "../dynamic_config.ts";
-import { type ByteStream, serverHandshake } from "./tls_stream.ts";
+import { type ByteStream, HandshakeClosed, serverHandshake } from "./tls_stream.ts";
 
 const TLS_HANDSHAKE = 0x16;
 
@@ -232,8 +232,9 @@ export class TlsListener implements Reconfigurable {
       }
       return { stream: done.stream, principal };
     } catch (e) {
-      // While the broker shuts down, handshakes cut short are expected.
-      (this.closed ? log.debug : log.warn)(
+      // While the broker shuts down, handshakes cut short are expected; a peer hanging up
+      // mid-handshake is routine (Kafka logs it below warn).
+      (this.closed ? log.debug : e instanceof HandshakeClosed ? log.info : log.warn)(
         `closing connection from ${remote} on TLS listener ${name}: TLS handshake failed: ${
           errText(e)
         }`,

@@ -98,7 +98,7 @@ export function serverHandshake(
       socket.destroy();
       reject(e);
     };
-    const closed = () => failed(new Error("closed during the TLS handshake"));
+    const closed = () => failed(new HandshakeClosed());
     socket.once("error", failed);
     socket.once("close", closed);
     socket.once("end", closed);
@@ -182,5 +182,12 @@ class TlsByteStream implements ByteStream {
 
   close(): void {
     this.socket.destroy();
+  }
+}
+
+/** The peer hung up before the TLS handshake finished (a client giving up, a probe). */
+export class HandshakeClosed extends Error {
+  constructor() {
+    super("closed during the TLS handshake");
   }
 }
