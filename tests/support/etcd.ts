@@ -31,11 +31,23 @@ function etcdBinary(): string {
   }
 }
 
+/**
+ * A free port below the kernel's ephemeral range (Linux: 32768 and up), so that while a test
+ * has etcd stopped, a port-0 bind elsewhere in the suite (another test's broker or etcd)
+ * cannot take its port and answer in its place when it is started again.
+ */
 function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    try {
+      const l = Deno.listen({ hostname: "127.0.0.1", port });
+      l.close();
+      return port;
+    } catch {
+      // taken: try another
+    }
+  }
+  throw new Error("no free port in 20000-31999 for etcd");
 }
 
 /**
