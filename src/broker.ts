@@ -16,9 +16,6 @@ import { MEMORY_DATA_DIR } from "../storage/memory_log_directory.ts";
 import { LogDirLock } from "../storage/log_dir_lock.ts";
 import type { PartitionLog } from "../storage/partition_log.ts";
 import { setReadBufferAllocator } from "../storage/log_segment.ts";
-import { createRemoteStorageManager } from "../storage/remote_storage_s3.ts";
-import type { RemoteStorageManager } from "../storage/remote_storage.ts";
-import { dirname, resolve } from "node:path";
 import type { AdminServer } from "./admin/server.ts";
 import { BrokerConnections } from "./cluster/broker_connections.ts";
 import type { BrokerEndpoint, Leadership } from "./cluster/leadership.ts";
@@ -34,6 +31,7 @@ import {
 } from "./dynamic_config.ts";
 import type { Connection } from "./connection.ts";
 import { FaultInjector } from "./faults.ts";
+import { serveFaults } from "./fault_workers.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { KafkaApis } from "./kafka_apis.ts";
 import { SocketServer } from "./socket_server.ts";
@@ -73,8 +71,6 @@ import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 import { ClusterNode } from "./cluster/cluster_node.ts";
-import { EtcdMetadataStore } from "./cluster/etcd_store.ts";
-import type { MetadataStore } from "./cluster/metadata_store.ts";
 import {
   ClusterLeadership,
   GivenLeadership,
@@ -82,7 +78,15 @@ import {
   SingleBrokerLeadership,
 } from "./cluster/partition_leadership.ts";
 import { readMetaClusterId } from "../storage/partition_metadata.ts";
-import { enableNativeCrc32c, NativeCrcPermissionError } from "./native_crc32c.ts";
+import {
+  type BrokerOptions,
+  dataDirOf,
+  installNativeCrc,
+  metadataStoreFor,
+  type ProducerIdSource,
+  remoteStorageFor,
+  storageEngineOf,
+} from "./broker_options.ts";
 
 /** No throttle: what a worker charges when worker 0 cannot be asked (it is restarting). */
 const NO_CHARGE: QuotaCharge = { throttleMs: 0, type: "request_percentage" };
@@ -90,122 +94,8 @@ const NO_CHARGE: QuotaCharge = { throttleMs: 0, type: "request_percentage" };
 /** Where the admin API listens unless told otherwise: loopback only. */
 export const DEFAULT_ADMIN_HOST = "127.0.0.1";
 
-/** How a broker starts: addresses, data directory or memory storage, Kafka settings, admin API. */
-export interface BrokerOptions {
-  /** Bind address (default `::`, IPv4 and IPv6, where the host has IPv6; else 0.0.0.0). */
-  host?: string;
-  /** Port; 0 picks a free one (default 9092). */
-  port?: number;
-  /** Data directory (default ./data; unused with `storage: "memory"`). */
-  dataDir?: string;
-  /**
-   * Storage engine (default: `tributary.storage.engine`, else "file"). "memory" keeps every
-   * partition, the catalogue and dynamic configs in memory: no data directory is created or
-   * locked, nothing survives close. One worker only; no tiered storage.
-   */
-  storage?: StorageEngine;
-  /** Host name put in Metadata responses (default: the bind host, or 127.0.0.1 for 0.0.0.0). */
-  advertisedHost?: string;
-  /** Port put in Metadata responses (default: the bound port). */
-  advertisedPort?: number;
-  /**
-   * The listeners, resolved (src/security/listeners.ts); default: from the `listeners`
-   * settings, with `host`, `port` and the advertised ones applying to the first.
-   */
-  listeners?: ListenerSpec[];
-  /** Kafka broker settings by name (`num.partitions`, `log.segment.bytes`, ...). */
-  config?: Record<string, string | number | boolean>;
-  /** Port of the admin HTTP API and console; 0 picks a free one (default: no admin API). */
-  adminPort?: number;
-  /** Bind address of the admin API (default: 127.0.0.1, loopback only). */
-  adminHost?: string;
-  /**
-   * Bearer token the admin API requires (except /healthz and /readyz); default: the
-   * `tributary.admin.api.token` setting, else none.
-   */
-  adminToken?: string;
-  /**
-   * Set by a Deno worker's entry (src/workers/worker_main.ts): this broker is one of several
-   * workers sharing the port (SO_REUSEPORT) and the data directory, owning a share of the
-   * partitions.
-   */
-  cluster?: WorkerCluster;
-  /** Log a one-line status (connections, partitions, traffic) this often (default: never). */
-  statusIntervalMs?: number;
-  /** Called once storage is open, before coordinators load (the supervisor starts the rest). */
-  onStorageOpen?: () => void;
-  /**
-   * Who leads each partition. Default: this broker, of everything (a single broker); cluster
-   * mode passes what it learns from the metadata store, tests a fake.
-   */
-  leadership?: Leadership;
-  /**
-   * Where producer ids come from. Default: blocks recorded on disk (a single broker); cluster
-   * mode passes blocks shared through the metadata store (src/cluster/producer_id_blocks.ts).
-   */
-  producerIds?: ProducerIdSource;
-  /**
-   * The cluster metadata store, for brokers of one process sharing an in-memory one
-   * (startCluster); otherwise `etcd.endpoints` makes the broker a cluster member over etcd.
-   */
-  metadataStore?: MetadataStore;
-}
-
-/** The cluster metadata store the settings ask for, or null for a broker on its own. */
-function metadataStoreFor(options: BrokerOptions, config: BrokerConfig): MetadataStore | null {
-  if (options.metadataStore) return options.metadataStore;
-  const endpoints = config.get("etcd.endpoints") as string | null;
-  if (!endpoints) return null;
-  return new EtcdMetadataStore({
-    endpoints: endpoints.split(","),
-    prefix: config.str("etcd.prefix"),
-    requestTimeoutMs: config.int("etcd.request.timeout.ms"),
-  });
-}
-
-/** Hands out producer ids never given before (src/producer_id_manager.ts and the blocks). */
-export interface ProducerIdSource {
-  next(): Promise<number>;
-}
-
-/** The storage engine: the `storage` option, else `tributary.storage.engine`. */
-export function storageEngineOf(options: BrokerOptions, config: BrokerConfig): StorageEngine {
-  const engine = options.storage ?? config.get("tributary.storage.engine");
-  if (engine !== "file" && engine !== "memory") {
-    throw new ConfigError("storage", `unknown storage engine ${engine} (file or memory)`);
-  }
-  return engine;
-}
-
-export { MEMORY_DATA_DIR };
-
-/** The data directory: `dataDir`, else `log.dirs`, else `log.dir`, else ./data. */
-export function dataDirOf(options: BrokerOptions, config: BrokerConfig): string {
-  return options.dataDir ?? (config.get("log.dirs") as string | null) ??
-    (config.get("log.dir") as string | null) ?? "./data";
-}
-
-/**
- * The cold tier for `remote.log.storage.uri` (default: `remote/` beside the data directory),
- * or null when `remote.log.storage.system.enable` is off.
- */
-function remoteStorageFor(config: BrokerConfig, dataDir: string): RemoteStorageManager | null {
-  if (!config.bool("remote.log.storage.system.enable")) return null;
-  const uri = (config.get("remote.log.storage.uri") as string | null) ??
-    `file://${resolve(dirname(resolve(dataDir)), "remote")}`;
-  try {
-    return createRemoteStorageManager(uri, {
-      endpoint: (config.get("remote.log.storage.s3.endpoint") as string | null) ?? undefined,
-      region: config.str("remote.log.storage.s3.region"),
-      accessKeyId: Deno.env.get("AWS_ACCESS_KEY_ID"),
-      secretAccessKey: Deno.env.get("AWS_SECRET_ACCESS_KEY"),
-      sessionToken: Deno.env.get("AWS_SESSION_TOKEN"),
-      timeoutMs: config.int("remote.log.storage.s3.request.timeout.ms"),
-    });
-  } catch (e) {
-    throw new ConfigError("remote.log.storage.uri", errText(e));
-  }
-}
+export { dataDirOf, MEMORY_DATA_DIR, storageEngineOf };
+export type { BrokerOptions, ProducerIdSource };
 
 /** The broker's authentication setup, built before storage opens (its errors stop the start). */
 interface BrokerSecurity {
@@ -823,56 +713,13 @@ export class Broker {
     cluster.serve("dropTopic", (a) => this.logs.dropTopic(a.name));
     cluster.serve("syncBrokerConfigs", () => this.dynamicConfig.reload());
     cluster.serve("syncClientQuotas", () => this.clientQuotas.reload());
-    this.serveFaults(cluster);
+    serveFaults(this.faults, cluster);
     cluster.serve("syncAcls", () => this.authorizer?.reload());
     if (!cluster.isController) return;
     cluster.serve("quotaBefore", (a) => this.clientQuotas.beforeRequest(a));
     cluster.serve("quotaAfter", (a) => this.clientQuotas.afterRequest(a));
     cluster.serve("createTopic", async (a) => {
       return (await this.topicAdmin.autoCreateTopic(a.name)) !== undefined;
-    });
-  }
-
-  /** Faults live on the controller; the other workers ask it while one is set. */
-  private serveFaults(cluster: WorkerCluster): void {
-    const faults = this.faults;
-    if (!cluster.isController) {
-      cluster.serve("faultsActive", (a) => faults.setActive(a.active));
-      cluster.serve("faultDropConnections", () => faults.dropLocalConnections());
-      // With worker 0 gone there are no faults to take: requests are handled as usual.
-      const unreachable = (e: unknown) => {
-        log.warn(`fault injection: worker ${CONTROLLER_WORKER} unreachable: ${errText(e)}`);
-        return null;
-      };
-      faults.follow({
-        take: async (apiKey, named) =>
-          (await cluster.call(CONTROLLER_WORKER, "faultTake", { apiKey, named })
-            .catch(unreachable)) ?? undefined,
-        dropAccepted: async () =>
-          (await cluster.call(CONTROLLER_WORKER, "faultDropAccepted", null).catch(unreachable)) ??
-            false,
-      });
-      return;
-    }
-    cluster.serve("faultTake", async (a) => (await faults.take(a.apiKey, () => a.named)) ?? null);
-    cluster.serve("faultDropAccepted", () => faults.dropAccepted());
-    cluster.serve("faultsSet", () => faults.active);
-    const others = () =>
-      Array.from({ length: cluster.count }, (_, i) => i).filter((i) => i !== cluster.index);
-    /** A worker that is down is skipped: it starts with no fault and is told of the next. */
-    const skipDown = <T>(p: Promise<T>, dflt: T) => p.catch(() => dflt);
-    faults.lead({
-      setActive: async (active) => {
-        await Promise.all(
-          others().map((i) => skipDown(cluster.call(i, "faultsActive", { active }), undefined)),
-        );
-      },
-      dropConnections: async () => {
-        const counts = await Promise.all(
-          others().map((i) => skipDown(cluster.call(i, "faultDropConnections", null), 0)),
-        );
-        return counts.reduce((a, b) => a + b, 0);
-      },
     });
   }
 
@@ -971,24 +818,4 @@ export class Broker {
     })();
     return this.closing;
   }
-}
-
-/**
- * `tributary.crc32c.native.enable`: ISA-L's CRC-32C for this isolate (each worker runs this
- * too, and logs it under its own prefix). Missing FFI permission refuses the start, as an
- * invalid setting would; a missing or disagreeing library keeps the TypeScript CRC, warned.
- */
-function installNativeCrc(): void {
-  let outcome;
-  try {
-    outcome = enableNativeCrc32c();
-  } catch (e) {
-    if (e instanceof NativeCrcPermissionError) {
-      throw new ConfigError("tributary.crc32c.native.enable", e.message, true);
-    }
-    throw e;
-  }
-  if (outcome.installed) {
-    log.info(`CRC-32C: native ISA-L crc32_iscsi (${outcome.path}), checked against TypeScript`);
-  } else log.warn(`CRC-32C: TypeScript (native CRC enabled but not used: ${outcome.reason})`);
 }
