@@ -22,6 +22,7 @@ import {
   holdsClosed,
   type LoadedLog,
   type LocalLogStore,
+  segmentIndexOf,
   type SegmentRef,
 } from "./local_log_store.ts";
 import {
@@ -95,19 +96,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
 
   /** Index of the segment whose range holds `offset` (largest base offset <= offset). */
   segmentIndexFor(offset: number): number {
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    let found = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.segments[mid].baseOffset <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    return found;
+    return segmentIndexOf(this.segments, offset);
   }
 
   // ---------------------------------------------------------------- open and close

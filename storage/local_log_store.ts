@@ -53,6 +53,26 @@ export function closedSegmentsOf(segments: readonly SegmentRef[]): ClosedSegment
   return out;
 }
 
+/** Index of the segment whose range holds `offset` (largest base offset <= offset; 0 if none). */
+export function segmentIndexOf(
+  segments: readonly { baseOffset: number }[],
+  offset: number,
+): number {
+  let lo = 0;
+  let hi = segments.length - 1;
+  let found = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (segments[mid].baseOffset <= offset) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
+
 /** Whether `seg` is still one of `segments`' closed ones (not deleted or replaced). */
 export function holdsClosed(segments: readonly SegmentRef[], seg: SegmentRef): boolean {
   const i = segments.indexOf(seg);

@@ -29,6 +29,7 @@ import {
   holdsClosed,
   type LoadedLog,
   type LocalLogStore,
+  segmentIndexOf,
   type SegmentRef,
 } from "./local_log_store.ts";
 import type { ProducerStateManager } from "./producer_state.ts";
@@ -183,19 +184,7 @@ export class MemoryLog implements LocalLogStore<MemorySegment> {
   }
 
   private segmentIndexFor(offset: number): number {
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    let found = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.segments[mid].baseOffset <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    return found;
+    return segmentIndexOf(this.segments, offset);
   }
 
   read(offset: number, maxBytes: number, upper: number, minOneBatch?: boolean): Uint8Array {
