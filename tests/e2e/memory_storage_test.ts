@@ -28,6 +28,24 @@ async function entries(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/**
+ * Records every directory this isolate creates (Deno.mkdir, Deno.makeTempDir and their sync
+ * twins) until restore(); the calls still go through.
+ */
+function watchDirectoryCreation(): { calls: string[]; restore(): void } {
+  const calls: string[] = [];
+  const d = Deno as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const names = ["mkdir", "mkdirSync", "makeTempDir", "makeTempDirSync"];
+  const saved = names.map((n) => d[n]);
+  names.forEach((n, i) => {
+    d[n] = (...args: unknown[]) => {
+      calls.push(`${n}(${JSON.stringify(args[0] ?? null)})`);
+      return saved[i].apply(Deno, args);
+    };
+  });
+  return { calls, restore: () => names.forEach((n, i) => d[n] = saved[i]) };
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
@@ -39,11 +57,10 @@ async function exists(path: string): Promise<boolean> {
 }
 
 Deno.test("memory storage: kafkajs produce, ListOffsets by time, group consume, transactions; no file created", async () => {
-  // Dev mode makes a temp data dir with the file engine: with TMPDIR pointing at an empty
-  // directory, any directory it made would show up there.
-  const tmp = await Deno.makeTempDir({ prefix: "tributary-memtest-" });
-  const oldTmp = Deno.env.get("TMPDIR");
-  Deno.env.set("TMPDIR", tmp);
+  // Dev mode makes a temp data dir with the file engine. Directory creation is watched in
+  // this test's isolate only: TMPDIR belongs to the whole test process, and other test files
+  // running in parallel keep their own temp dirs (an etcd's data) under it.
+  const made = watchDirectoryCreation();
   const cwdBefore = await entries(Deno.cwd());
   try {
     await using b = await startBroker({
@@ -135,14 +152,9 @@ Deno.test("memory storage: kafkajs produce, ListOffsets by time, group consume, 
       await admin.disconnect();
     }
   } finally {
-    if (oldTmp === undefined) Deno.env.delete("TMPDIR");
-    else Deno.env.set("TMPDIR", oldTmp);
-    // TMPDIR is the whole test process's: other test files running in parallel may make
-    // their own temp dirs under it meanwhile. Dev mode's would be "tributary-dev-*".
-    const left = (await entries(tmp)).filter((e) => e.startsWith("tributary-dev-"));
-    await Deno.remove(tmp, { recursive: true });
-    assert.deepEqual(left, [], "no dev-mode data dir created under TMPDIR");
+    made.restore();
   }
+  assert.deepEqual(made.calls, [], "no directory created by the memory-engine broker");
   assert.deepEqual(await entries(Deno.cwd()), cwdBefore, "nothing created in the working dir");
   assert.equal(await exists("(memory)"), false);
 });

@@ -54,8 +54,8 @@ function freePort(): number {
  * Starts a single-member etcd. The short heartbeat and election timeout lower etcd's minimum
  * lease TTL to one second, so lease expiry tests take seconds, not tens of seconds.
  */
-export async function startEtcd(): Promise<EtcdServer> {
-  const bin = etcdBinary();
+export async function startEtcd(opts: { bin?: string } = {}): Promise<EtcdServer> {
+  const bin = opts.bin ?? etcdBinary();
   const dataDir = await Deno.makeTempDir({ prefix: "tributary-etcd-" });
   const clientPort = freePort();
   const peerPort = freePort();
