@@ -55,13 +55,14 @@ import {
   type FetchIsolation,
   PartitionLogBase,
   type PartitionLogOptions,
+  type ReadOptions,
 } from "./partition_log_base.ts";
 
 /** Moved to their own files; re-exported so existing imports keep working. */
 export { CLEAN_SHUTDOWN_FILE };
 export type { AbortedTxn, AppendOptions, AppendResult, ClosedSegment, RecoveryInfo, RemoteLogView };
 
-export type { FetchIsolation, PartitionLogOptions };
+export type { FetchIsolation, PartitionLogOptions, ReadOptions };
 
 /** Moved to storage/file_io.ts; re-exported so existing imports keep working. */
 export { fsyncDir, writeFileAtomic };
@@ -421,7 +422,7 @@ export class PartitionLog extends PartitionLogBase {
     this.leaderEpochCache.truncateFromEnd(this.leo);
     const startMoved = logStart !== this.logStart;
     this.logStart = logStart;
-    this.recovery.replayedBatches += this.local.reloadProducerState(
+    this.local.reloadProducerState(
       this.logStart,
       this.leo,
       this.producerState,
