@@ -25,6 +25,7 @@ import { BrokerProcess } from "../support/helpers.ts";
 import { type EtcdServer, startEtcd } from "../support/etcd.ts";
 import { RawClient } from "../support/raw_client.ts";
 import { until } from "../support/wait.ts";
+import { makeTestCerts } from "../support/tls_certs.ts";
 import type { Msg } from "../support/msg.ts";
 
 interface Member {
@@ -303,6 +304,70 @@ Deno.test({
       }
     } finally {
       await stopAll(members, etcd);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: an SSL inter-broker listener carries forwarding, verified by the truststore",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const certs = await makeTestCerts();
+    const etcd = await startEtcd();
+    const prefix = `/tributary-ssl-ib-${crypto.randomUUID()}`;
+    const members: Member[] = [];
+    try {
+      const settings = {
+        "listeners": "CLIENT://127.0.0.1:0,BROKER://127.0.0.1:0",
+        "listener.security.protocol.map": "CLIENT:PLAINTEXT,BROKER:SSL",
+        "inter.broker.listener.name": "BROKER",
+        "listener.name.broker.ssl.keystore.type": "PEM",
+        "listener.name.broker.ssl.keystore.location": certs.serverPem,
+        "listener.name.broker.ssl.truststore.type": "PEM",
+        "listener.name.broker.ssl.truststore.location": certs.caPem,
+      };
+      members.push(await startMember(etcd, prefix, 1, settings));
+      members.push(await startMember(etcd, prefix, 2, settings));
+      const controllerId = await until("a controller", async () => {
+        const md = await metadata(members[0].proc.port);
+        return md.brokers.length === 2 && md.controllerId > 0 ? md.controllerId : undefined;
+      });
+      const other = members.find((m) => m.id !== controllerId)!;
+      assert.equal(await createTopic(other.proc.port, "over-tls", 2), 0);
+      await until("the topic on both brokers", async () => {
+        for (const m of members) {
+          const md = await metadata(m.proc.port, ["over-tls"]);
+          if (md.topics[0]?.errorCode !== 0 || md.topics[0].partitions.length !== 2) return false;
+        }
+        return true;
+      });
+      // A broker trusting another CA cannot verify the controller: forwarding fails, logged.
+      const stranger = await makeTestCerts();
+      try {
+        members.push(
+          await startMember(etcd, prefix, 3, {
+            ...settings,
+            "listener.name.broker.ssl.truststore.location": stranger.caPem,
+          }),
+        );
+        const bad = members[2];
+        assert.notEqual(await createTopic(bad.proc.port, "unverified", 1), 0);
+        await until(
+          "the failure logged",
+          () =>
+            bad.proc.lines.find((l) =>
+              l.includes(`forwarding to controller ${controllerId} at 127.0.0.1:`) &&
+              l.includes("(inter-broker listener BROKER, SSL) failed") &&
+              /certificate/i.test(l)
+            ),
+        );
+      } finally {
+        await stranger.remove();
+      }
+    } finally {
+      await stopAll(members, etcd);
+      await certs.remove();
     }
   },
 });
