@@ -9,6 +9,8 @@
 import assert from "node:assert/strict";
 import { ErrorCode } from "../../protocol/errors.ts";
 import {
+  AlterUserScramCredentialsRequest,
+  AlterUserScramCredentialsResponse,
   CreateTopicsRequest,
   CreateTopicsResponse,
   DescribeClusterRequest,
@@ -26,6 +28,7 @@ import { type EtcdServer, startEtcd } from "../support/etcd.ts";
 import { RawClient } from "../support/raw_client.ts";
 import { until } from "../support/wait.ts";
 import { makeTestCerts } from "../support/tls_certs.ts";
+import { saltedPassword, SCRAM_SHA_256 } from "../../src/security/sasl/scram_formatter.ts";
 import type { Msg } from "../support/msg.ts";
 
 interface Member {
@@ -368,6 +371,83 @@ Deno.test({
     } finally {
       await stopAll(members, etcd);
       await certs.remove();
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: SCRAM-SHA-256 on the inter-broker listener, the credential set on the controller",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const etcd = await startEtcd();
+    const prefix = `/tributary-scram-ib-${crypto.randomUUID()}`;
+    const members: Member[] = [];
+    try {
+      const settings = {
+        "listeners": "CLIENT://127.0.0.1:0,BROKER://127.0.0.1:0",
+        "listener.security.protocol.map": "CLIENT:PLAINTEXT,BROKER:SASL_PLAINTEXT",
+        "inter.broker.listener.name": "BROKER",
+        "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-256",
+        "listener.name.broker.sasl.enabled.mechanisms": "SCRAM-SHA-256",
+        "listener.name.broker.scram-sha-256.sasl.jaas.config":
+          "org.apache.kafka.common.security.scram.ScramLoginModule required " +
+          'username="broker" password="broker-secret";',
+      };
+      members.push(await startMember(etcd, prefix, 1, settings));
+      const [b1] = members;
+      await until(
+        "broker 1 the controller",
+        async () => (await metadata(b1.proc.port)).controllerId === 1,
+      );
+      const salt = crypto.getRandomValues(new Uint8Array(24));
+      const altered = await RawClient.once(
+        b1.proc.port,
+        AlterUserScramCredentialsRequest,
+        AlterUserScramCredentialsResponse,
+        0,
+        {
+          deletions: [],
+          upsertions: [{
+            name: "broker",
+            mechanism: 1,
+            iterations: 4096,
+            salt,
+            saltedPassword: await saltedPassword(SCRAM_SHA_256, "broker-secret", salt, 4096),
+          }],
+        },
+      );
+      assert.equal(altered.results[0].errorCode, 0);
+      members.push(await startMember(etcd, prefix, 2, settings));
+      const b2 = members[1];
+      await until("two brokers", async () => (await metadata(b2.proc.port)).brokers.length === 2);
+      assert.equal(await createTopic(b2.proc.port, "scram-forwarded", 1), 0);
+      await until("the topic on broker 1", async () => {
+        const md = await metadata(b1.proc.port, ["scram-forwarded"]);
+        return md.topics[0]?.errorCode === 0;
+      });
+      // The same user with another password is refused by the controller's SCRAM check.
+      members.push(
+        await startMember(etcd, prefix, 3, {
+          ...settings,
+          "listener.name.broker.scram-sha-256.sasl.jaas.config":
+            "org.apache.kafka.common.security.scram.ScramLoginModule required " +
+            'username="broker" password="not-it";',
+        }),
+      );
+      const b3 = members[2];
+      assert.notEqual(await createTopic(b3.proc.port, "scram-refused", 1), 0);
+      await until(
+        "the failure logged",
+        () =>
+          b3.proc.lines.find((l) =>
+            l.includes(
+              "(inter-broker listener BROKER, SASL_PLAINTEXT, SCRAM-SHA-256 as broker) failed",
+            )
+          ),
+      );
+    } finally {
+      await stopAll(members, etcd);
     }
   },
 });
