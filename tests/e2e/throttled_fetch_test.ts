@@ -246,3 +246,33 @@ Deno.test("with two workers a throttled fetch is empty whichever worker reads it
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("the connection of a throttled fetch is muted for the throttle time", async () => {
+  const b = await testBroker();
+  try {
+    await b.broker.createTopic("tm", 1);
+    // Over the 10 000 bytes the window allows by about 1 400: a throttle of about 1.5 s.
+    await produce(b.port, "tm", "m".repeat(11_400));
+    await setQuota(b.port, ANONYMOUS, "consumer_byte_rate", 1000);
+    const c = await RawClient.connect(b.port);
+    try {
+      const r = await c.call(FetchRequest, FetchResponse, 12, fetchBody("tm", 0, 0));
+      assert.deepEqual(r.responses, []);
+      assert.ok(r.throttleTimeMs > 1_000 && r.throttleTimeMs < 2_000, `${r.throttleTimeMs}`);
+      const answered = performance.now();
+      await c.call(MetadataRequest, MetadataResponse, 12, {
+        topics: [],
+        allowAutoTopicCreation: false,
+        includeTopicAuthorizedOperations: false,
+      });
+      // The mute runs from when the fetch's answer was sent, a little before it was read here:
+      // half of it is a margin no scheduling delay eats (unmuted, the answer takes a moment).
+      const waited = performance.now() - answered;
+      assert.ok(waited >= r.throttleTimeMs / 2, `${waited} ms for ${r.throttleTimeMs} ms`);
+    } finally {
+      c.close();
+    }
+  } finally {
+    await b.stop();
+  }
+});
