@@ -16,18 +16,47 @@ import { ConfigError } from "../config.ts";
 
 export type TlsVersion = "TLSv1.2" | "TLSv1.3";
 
-/** The suites the library negotiates, by IANA name, with their code points and version. */
-const SUITES: ReadonlyMap<string, { code: number; version: TlsVersion }> = new Map([
-  ["TLS_AES_128_GCM_SHA256", { code: 0x1301, version: "TLSv1.3" }],
-  ["TLS_AES_256_GCM_SHA384", { code: 0x1302, version: "TLSv1.3" }],
-  ["TLS_CHACHA20_POLY1305_SHA256", { code: 0x1303, version: "TLSv1.3" }],
-  ["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", { code: 0xc02b, version: "TLSv1.2" }],
-  ["TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", { code: 0xc02c, version: "TLSv1.2" }],
-  ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", { code: 0xc02f, version: "TLSv1.2" }],
-  ["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", { code: 0xc030, version: "TLSv1.2" }],
-  ["TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", { code: 0xcca8, version: "TLSv1.2" }],
-  ["TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", { code: 0xcca9, version: "TLSv1.2" }],
-]);
+/**
+ * The suites the library negotiates, by IANA name, with their code points, version and
+ * OpenSSL name (told to someone who gives that instead, as librdkafka's settings use it).
+ */
+const SUITES: ReadonlyMap<string, { code: number; version: TlsVersion; openssl: string }> = new Map(
+  [
+    ["TLS_AES_128_GCM_SHA256", { code: 0x1301, version: "TLSv1.3", openssl: "" }],
+    ["TLS_AES_256_GCM_SHA384", { code: 0x1302, version: "TLSv1.3", openssl: "" }],
+    ["TLS_CHACHA20_POLY1305_SHA256", { code: 0x1303, version: "TLSv1.3", openssl: "" }],
+    ["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", {
+      code: 0xc02b,
+      version: "TLSv1.2",
+      openssl: "ECDHE-ECDSA-AES128-GCM-SHA256",
+    }],
+    ["TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", {
+      code: 0xc02c,
+      version: "TLSv1.2",
+      openssl: "ECDHE-ECDSA-AES256-GCM-SHA384",
+    }],
+    ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", {
+      code: 0xc02f,
+      version: "TLSv1.2",
+      openssl: "ECDHE-RSA-AES128-GCM-SHA256",
+    }],
+    ["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", {
+      code: 0xc030,
+      version: "TLSv1.2",
+      openssl: "ECDHE-RSA-AES256-GCM-SHA384",
+    }],
+    ["TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", {
+      code: 0xcca8,
+      version: "TLSv1.2",
+      openssl: "ECDHE-RSA-CHACHA20-POLY1305",
+    }],
+    ["TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", {
+      code: 0xcca9,
+      version: "TLSv1.2",
+      openssl: "ECDHE-ECDSA-CHACHA20-POLY1305",
+    }],
+  ],
+);
 
 /** What `ssl.protocol` may name, and the newest version each allows. */
 const CONTEXT_PROTOCOLS: ReadonlyMap<string, TlsVersion> = new Map([
@@ -98,11 +127,12 @@ export function readTlsPolicy(src: TlsPolicySource): TlsPolicy {
     for (const n of names) {
       const s = SUITES.get(n.toUpperCase());
       if (!s) {
+        const iana = [...SUITES].find(([, v]) => v.openssl === n.toUpperCase())?.[0];
         throw new ConfigError(
           suitesSetting,
-          `listener ${l}: cipher suite '${n}' is not supported (IANA names; supported: ${
-            [...SUITES.keys()].join(", ")
-          })`,
+          `listener ${l}: cipher suite '${n}' is not supported (${
+            iana ? `that is OpenSSL's name: use ${iana}` : "IANA names"
+          }; supported: ${[...SUITES.keys()].join(", ")})`,
         );
       }
       suites.add(s.code);

@@ -77,3 +77,10 @@ Deno.test("ClientHello suites are read; any cut-off prefix reads as unknown, nev
     null,
   );
 });
+
+Deno.test("tls policy: an OpenSSL suite name is refused with its IANA name", () => {
+  assert.throws(
+    () => readTlsPolicy(source({ "ssl.cipher.suites": "ECDHE-RSA-AES128-GCM-SHA256" })),
+    /that is OpenSSL's name: use TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256/,
+  );
+});
