@@ -71,6 +71,8 @@ import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 import { ClusterNode } from "./cluster/cluster_node.ts";
+import { type InterBrokerClient, interBrokerClient } from "./cluster/inter_broker_client.ts";
+import { registeredListeners } from "./cluster/listener_endpoints.ts";
 import {
   ClusterLeadership,
   GivenLeadership,
@@ -102,6 +104,8 @@ interface BrokerSecurity {
   scramCredentials: ScramCredentialStore;
   /** By listener name, for the SASL_* listeners. */
   sasl: Map<string, ReconfigurableSaslListener>;
+  /** How this broker reaches the others (a cluster member only). */
+  interBroker?: InterBrokerClient;
 }
 
 /**
@@ -286,6 +290,7 @@ export class Broker {
     );
     this.brokerConnections = new BrokerConnections(this.leadership, {
       clientId: `tributary-broker-${config.nodeId}`,
+      interBroker: security.interBroker,
     });
     this.transactions = brokerTransactionCoordinator(
       host,
@@ -436,6 +441,10 @@ export class Broker {
     const security = {
       scramCredentials,
       sasl: saslListeners(config, listeners, scramCredentials),
+      // In a cluster: an inter-broker listener this broker cannot use stops the start.
+      ...(options.metadataStore || config.get("etcd.endpoints")
+        ? { interBroker: interBrokerClient(config, listeners, resolved.interBrokerListener) }
+        : {}),
     };
     if (durable) await Deno.mkdir(dataDir, { recursive: true });
     // With workers the supervisor holds the lock for all of them.
@@ -496,6 +505,7 @@ export class Broker {
         onCatalogueChanged: cluster?.isController
           ? () => cluster.broadcast("syncCatalogue")
           : undefined,
+        interBroker: security.interBroker,
       });
       try {
         clusterId = await clusterNode.resolveClusterId(
@@ -647,7 +657,10 @@ export class Broker {
     if (node) {
       // The cluster knows each broker by its first listener's advertised address.
       try {
-        await node.register({ host: broker.advertisedHost, port: broker.advertisedPort });
+        await node.register(
+          { host: broker.advertisedHost, port: broker.advertisedPort },
+          registeredListeners(broker.listeners),
+        );
       } catch (e) {
         for (const l of bound) l.close();
         broker.groups.close();

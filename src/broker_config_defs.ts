@@ -99,6 +99,25 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     "Client certificate subject (RFC 2253) to principal: DEFAULT or RULE:pattern/replacement/[LU].",
   ),
   def(
+    "ssl.enabled.protocols",
+    "list",
+    "TLSv1.2,TLSv1.3",
+    "TLS versions served: TLSv1.2 and TLSv1.3 (older ones are refused at start).",
+  ),
+  def(
+    "ssl.protocol",
+    "string",
+    "TLSv1.3",
+    "TLSv1.3 or TLS: up to TLS 1.3; TLSv1.2 caps the versions served at TLS 1.2.",
+  ),
+  def(
+    "ssl.cipher.suites",
+    "list",
+    null,
+    "IANA names of the suites served (empty: all); enforced on each connection's ClientHello " +
+      "and negotiated suite. A list without TLS 1.3 suites serves TLS 1.2 only.",
+  ),
+  def(
     "etcd.endpoints",
     "list",
     null,

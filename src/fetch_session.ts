@@ -146,6 +146,11 @@ export type FetchContext =
     request: SessionFetchRequest;
     view: FetchSessionView;
     complete(result: FetchSessionResult | undefined, now?: number): Encodable<FetchResponse> | null;
+    /**
+     * The answer when client quotas throttle the request instead (Kafka's
+     * getThrottledResponse): no partitions, the session not updated with what was read.
+     */
+    throttled(throttleTimeMs: number): Encodable<FetchResponse>;
   };
 
 /** A Fetch request being served in a session: the session's view travels with it. */
@@ -160,7 +165,7 @@ function sessionKey(s: { usesTopicIds: boolean }, p: CachedPartition): string {
 }
 
 /** Whether the request comes from a follower (replica id >= 0): its sessions are privileged. */
-function isFollower(req: FetchRequest, apiVersion: number): boolean {
+export function isFollower(req: FetchRequest, apiVersion: number): boolean {
   const id = apiVersion >= 15 ? req.replicaState?.replicaId : req.replicaId;
   return typeof id === "number" && id >= 0;
 }
@@ -394,6 +399,12 @@ export class FetchSessionCache {
           if (result && this.sessions.get(s.id) === s) applyResult(s, order, result, false);
           return null;
         },
+        // Kafka creates a full fetch's session only with a real answer: a throttled one
+        // creates none, and the client's next fetch is full again.
+        throttled: (throttleTimeMs) => {
+          if (this.sessions.get(s.id) === s) this.remove(s.id);
+          return { ...sessionErrorResponse(ErrorCode.NONE), throttleTimeMs };
+        },
       };
     }
     const s = this.sessions.get(sessionId);
@@ -454,6 +465,13 @@ export class FetchSessionCache {
         if (result) applyResult(s, order, result, true);
         return null;
       },
+      // The epoch has advanced (the client expects it to); nothing read is recorded.
+      throttled: (throttleTimeMs) => ({
+        throttleTimeMs,
+        errorCode: s.epoch === expected ? ErrorCode.NONE : ErrorCode.INVALID_FETCH_SESSION_EPOCH,
+        sessionId: s.id,
+        responses: [],
+      }),
     };
   }
 }
@@ -572,6 +590,21 @@ export function fetchSessionsOf(broker: FetchSessionHost): FetchSessionCache {
     caches.set(broker, c);
   }
   return c;
+}
+
+/**
+ * The answer to a Fetch that client quotas throttle (Kafka's FetchContext.getThrottledResponse):
+ * no partitions at all, error NONE outside a session (a session error too, as Kafka's
+ * SessionErrorContext keeps the default), the session's own answer in one.
+ */
+export function throttledFetchResponse(
+  context: FetchContext | undefined,
+  throttleTimeMs: number,
+): Encodable<FetchResponse> {
+  if (context?.kind === "full" || context?.kind === "incremental") {
+    return context.throttled(throttleTimeMs);
+  }
+  return { ...sessionErrorResponse(ErrorCode.NONE), throttleTimeMs };
 }
 
 /** The response to a request with a session error. */

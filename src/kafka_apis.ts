@@ -22,8 +22,10 @@ import {
   type FetchContext,
   fetchSessionsOf,
   type FetchSessionView,
+  isFollower,
   sessionErrorResponse,
   type SessionFetchRequest,
+  throttledFetchResponse,
 } from "./fetch_session.ts";
 import { faultResponse } from "./fault_response.ts";
 import { type FaultInjector, namedPartitions, type RequestFault } from "./faults.ts";
@@ -32,7 +34,7 @@ import { type Metrics, responseErrorCodes } from "./metrics.ts";
 import { isFreshRead, markFreshRead, releaseFreshRead } from "./partition_ops.ts";
 import type { HandlerRegistry } from "./registry.ts";
 import type { Session } from "./security/session.ts";
-import { applyClientQuotas } from "./quota/request_throttle.ts";
+import { applyClientQuotas, type FetchQuotaGate } from "./quota/request_throttle.ts";
 import type { ClientQuotaManager, QuotaAccounting } from "./quota/client_quota_manager.ts";
 import type { BrokerServices } from "./services.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
@@ -114,8 +116,17 @@ export class KafkaApis {
       this.host.quotaAccounting ?? quotas,
       frame,
       session.principal,
-      (throttleTimeMs) =>
-        handleRequestFrame(this.host, frame, from, true, undefined, undefined, throttleTimeMs),
+      (throttleTimeMs, fetchGate) =>
+        handleRequestFrame(
+          this.host,
+          frame,
+          from,
+          true,
+          undefined,
+          undefined,
+          throttleTimeMs,
+          fetchGate,
+        ),
     );
   }
 
@@ -191,6 +202,8 @@ async function handleRequestFrame(
   decoded?: DecodedRequest,
   /** The throttle time client quotas gave the request, put in its response. */
   throttleTimeMs = 0,
+  /** A Fetch's client quotas, where its connection is (src/quota/request_throttle.ts). */
+  fetchGate?: FetchQuotaGate,
 ): Promise<Uint8Array[] | null> {
   const r = new Reader(frame);
   let header: RequestHeader;
@@ -278,6 +291,22 @@ async function handleRequestFrame(
   else if (session?.kind === "forwarded") {
     (body as SessionFetchRequest).fetchSession = fetchSession;
   }
+  // A consumer's Fetch under consumer_byte_rate / request_percentage, as Kafka's KafkaApis:
+  // already throttled, it is answered at once without data; else it may read no more than
+  // its quota window allows, and its answer is charged before it is sent (finishFetch).
+  const gate = fetchGate && header.apiKey === FETCH_KEY &&
+      !isFollower(body as FetchRequest, header.apiVersion)
+    ? fetchGate
+    : undefined;
+  if (gate && gate.throttleMs > 0) {
+    host.metrics.request(header.apiKey, header.apiVersion, 0);
+    return throttledFetch(host, header, flexible, session, gate.throttleMs);
+  }
+  if (gate && gate.windowBytes !== null) {
+    const req = body as FetchRequest;
+    req.maxBytes = Math.min(req.maxBytes, Math.floor(gate.windowBytes));
+    req.minBytes = Math.min(req.minBytes, req.maxBytes);
+  }
   if (
     forward && cluster && session?.kind !== "error" &&
     reg.placement === "partitionOwner"
@@ -287,12 +316,13 @@ async function handleRequestFrame(
     const owner = soleOwner(host, header.apiKey, header.apiVersion, body);
     if (owner !== null && owner !== cluster.index) {
       if (session?.kind !== "full" && session?.kind !== "incremental") {
-        return forwardRequest(host, owner, frame, from, undefined, {
+        const chunks = await forwardRequest(host, owner, frame, from, undefined, {
           header,
           body,
         }, throttleTimeMs);
+        return gate ? finishFetch(host, header, flexible, session, gate, chunks) : chunks;
       }
-      return forwardSessionFetch(host, owner, header, body, session, from, throttleTimeMs);
+      return forwardSessionFetch(host, owner, header, body, session, from, throttleTimeMs, gate);
     }
   }
   const started = performance.now();
@@ -308,7 +338,7 @@ async function handleRequestFrame(
         connectionId: from.connectionId,
         session: from.session,
       });
-    if (session?.kind === "full" || session?.kind === "incremental") {
+    if (!gate && (session?.kind === "full" || session?.kind === "incremental")) {
       response = session.complete(session.view.result) ?? response;
     }
   } catch (e) {
@@ -331,7 +361,63 @@ async function handleRequestFrame(
     r.throttleTimeMs = Math.max(r.throttleTimeMs ?? 0, throttleTimeMs);
   }
   const headerV1 = flexible && header.apiKey !== API_VERSIONS_KEY;
-  return encodeResponse(header.correlationId, headerV1, reg.response, header.apiVersion, response);
+  const chunks = encodeResponse(
+    header.correlationId,
+    headerV1,
+    reg.response,
+    header.apiVersion,
+    response,
+  );
+  return gate ? finishFetch(host, header, flexible, session, gate, chunks) : chunks;
+}
+
+/** The answer to a Fetch that client quotas throttle: no partitions (Kafka's). */
+function throttledFetch(
+  host: KafkaApisHost,
+  header: RequestHeader,
+  flexible: boolean,
+  session: FetchContext | { kind: "forwarded" } | undefined,
+  throttleMs: number,
+): Uint8Array[] {
+  const reg = host.registry.get(FETCH_KEY)!;
+  const context = session?.kind === "forwarded" ? undefined : session;
+  return encodeResponse(
+    header.correlationId,
+    flexible,
+    reg.response,
+    header.apiVersion,
+    throttledFetchResponse(context, throttleMs),
+  );
+}
+
+/**
+ * A Fetch's answer, read: charged to its client's `consumer_byte_rate` (with a gate), replaced
+ * by the throttled answer when that throttles it (its session then keeps nothing of what was
+ * read), else recorded in its session.
+ */
+async function finishFetch(
+  host: KafkaApisHost,
+  header: RequestHeader,
+  flexible: boolean,
+  session: FetchContext | { kind: "forwarded" } | undefined,
+  gate: FetchQuotaGate | undefined,
+  chunks: Uint8Array[] | null,
+): Promise<Uint8Array[] | null> {
+  if (gate && chunks) {
+    let bytes = 0;
+    for (const c of chunks) bytes += c.length;
+    const t = await gate.charge(bytes);
+    if (t > 0) {
+      for (const c of chunks) releaseFreshRead(c.buffer);
+      return throttledFetch(host, header, flexible, session, t);
+    }
+  }
+  if (session?.kind !== "full" && session?.kind !== "incremental") return chunks;
+  const error = session.complete(session.view.result);
+  if (!error) return chunks;
+  for (const c of chunks ?? []) releaseFreshRead(c.buffer);
+  const reg = host.registry.get(FETCH_KEY)!;
+  return encodeResponse(header.correlationId, flexible, reg.response, header.apiVersion, error);
 }
 
 /** Whether a response schema has Kafka's top-level `throttle_time_ms`. */
@@ -503,6 +589,7 @@ async function forwardSessionFetch(
   session: Extract<FetchContext, { kind: "full" | "incremental" }>,
   from: Requester,
   throttleTimeMs: number,
+  gate?: FetchQuotaGate,
 ): Promise<Uint8Array[] | null> {
   const reg = host.registry.get(FETCH_KEY)!;
   const flexible = isFlexible(reg.request, header.apiVersion);
@@ -516,8 +603,5 @@ async function forwardSessionFetch(
     { header, body },
     throttleTimeMs,
   );
-  const error = session.complete(session.view.result);
-  if (!error) return chunks;
-  for (const c of chunks ?? []) releaseFreshRead(c.buffer);
-  return encodeResponse(header.correlationId, flexible, reg.response, header.apiVersion, error);
+  return finishFetch(host, header, flexible, session, gate, chunks);
 }

@@ -33,8 +33,10 @@ export interface ConnectionOptions {
   /** Software name and version sent in ApiVersions v3+. */
   softwareName?: string;
   softwareVersion?: string;
-  /** Log in with SASL after ApiVersions (a SASL_PLAINTEXT listener). */
+  /** Log in with SASL after ApiVersions (a SASL_PLAINTEXT or SASL_SSL listener). */
   sasl?: SaslCredentials;
+  /** Connect over TLS (an SSL or SASL_SSL listener): CAs to trust, a client certificate. */
+  tls?: { caCerts: string[]; cert?: string; key?: string };
 }
 
 interface Pending {
@@ -67,7 +69,7 @@ export class BrokerConnection {
   apiVersionsVersion = 0;
 
   private constructor(
-    private readonly conn: Deno.TcpConn,
+    private readonly conn: Deno.Conn,
     readonly address: string,
     private readonly opts: ConnectionOptions,
   ) {
@@ -77,13 +79,25 @@ export class BrokerConnection {
   /** Connects and negotiates ApiVersions; an unreachable broker is a ClientError naming it. */
   static async connect(address: string, opts: ConnectionOptions = {}): Promise<BrokerConnection> {
     const { host, port } = parseAddress(address);
-    let conn: Deno.TcpConn;
+    let conn: Deno.Conn;
     try {
-      conn = await Deno.connect({ hostname: host, port });
+      if (opts.tls) {
+        const tls = await Deno.connectTls({
+          hostname: host,
+          port,
+          caCerts: opts.tls.caCerts,
+          ...(opts.tls.cert && opts.tls.key ? { cert: opts.tls.cert, key: opts.tls.key } : {}),
+        });
+        await tls.handshake();
+        conn = tls;
+      } else {
+        const tcp = await Deno.connect({ hostname: host, port });
+        tcp.setNoDelay(true);
+        conn = tcp;
+      }
     } catch (e) {
       throw new ClientError(`cannot connect to broker ${address}: ${(e as Error).message}`);
     }
-    conn.setNoDelay(true);
     const c = new BrokerConnection(conn, address, opts);
     try {
       await c.negotiate();

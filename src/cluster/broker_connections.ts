@@ -8,7 +8,9 @@
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { hostPort } from "../client/client.ts";
 import { BrokerConnection } from "../client/connection.ts";
+import type { InterBrokerClient } from "./inter_broker_client.ts";
 import type { Leadership } from "./leadership.ts";
+import { endpointOn } from "./listener_endpoints.ts";
 
 interface Entry {
   address: string;
@@ -21,7 +23,12 @@ export class BrokerConnections {
 
   constructor(
     private readonly leadership: Pick<Leadership, "broker">,
-    private readonly opts: { clientId: string; requestTimeoutMs?: number },
+    private readonly opts: {
+      clientId: string;
+      requestTimeoutMs?: number;
+      /** The other brokers' listener to connect to, and its security. */
+      interBroker?: InterBrokerClient;
+    },
   ) {}
 
   /**
@@ -38,7 +45,17 @@ export class BrokerConnections {
         new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `broker ${nodeId} is not alive`),
       );
     }
-    const address = hostPort(endpoint.host, endpoint.port);
+    const inter = this.opts.interBroker;
+    const on = inter ? endpointOn(endpoint, inter.listener) : endpoint;
+    if (!on) {
+      return Promise.reject(
+        new KafkaError(
+          ErrorCode.LEADER_NOT_AVAILABLE,
+          `broker ${nodeId} has no listener ${inter!.listener} (inter.broker.listener.name)`,
+        ),
+      );
+    }
+    const address = hostPort(on.host, on.port);
     const e = this.byNode.get(nodeId);
     if (e && e.address === address) {
       return e.connection.then((c) => {
@@ -48,7 +65,11 @@ export class BrokerConnections {
       });
     }
     if (e) this.drop(nodeId);
-    const connection = BrokerConnection.connect(address, this.opts);
+    const connection = BrokerConnection.connect(address, {
+      clientId: this.opts.clientId,
+      requestTimeoutMs: this.opts.requestTimeoutMs,
+      ...inter?.connection,
+    });
     const entry = { address, connection };
     this.byNode.set(nodeId, entry);
     connection.catch(() => {

@@ -26,7 +26,11 @@ import type {
 } from "./leadership.ts";
 import type { KeyValue, WatchEvent } from "./metadata_store.ts";
 import { valueText } from "./metadata_store.ts";
+import { type ListenerEndpoint, parseListenerEndpoints } from "./listener_endpoints.ts";
 import { log } from "../log.ts";
+
+/** Each registration's listeners, parsed once. */
+const parsedListeners = new WeakMap<BrokerRegistration, ListenerEndpoint[]>();
 
 /** A partition's state with the store revision it was written at (for CAS). */
 export interface PartitionEntry {
@@ -148,7 +152,10 @@ export class ClusterMetadataCache implements Leadership {
 
   broker(nodeId: number): BrokerEndpoint | undefined {
     const b = this.liveBrokers.get(nodeId);
-    return b ? { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack } : undefined;
+    if (!b) return undefined;
+    let listeners = parsedListeners.get(b);
+    if (!listeners) parsedListeners.set(b, listeners = parseListenerEndpoints(b.listeners ?? []));
+    return { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack, listeners };
   }
 
   brokers(): BrokerEndpoint[] {

@@ -17,6 +17,8 @@ import { errText, log } from "../log.ts";
 import { ClusterMetadataCache } from "./cluster_metadata.ts";
 import { brokerKey, type BrokerRegistration, CLUSTER_ID_KEY } from "./cluster_records.ts";
 import { ClusterController } from "./controller.ts";
+import type { InterBrokerClient } from "./inter_broker_client.ts";
+import { endpointOn } from "./listener_endpoints.ts";
 import {
   type KeepAliveHandle,
   type Lease,
@@ -41,6 +43,8 @@ export interface ClusterNodeSettings {
   workers?: boolean;
   /** Called once a change of the local catalogue is written (the other workers follow it). */
   onCatalogueChanged?: () => Promise<unknown>;
+  /** The listener (and its security) forwarding reaches the controller on. */
+  interBroker?: InterBrokerClient;
 }
 
 /** Kafka's InconsistentClusterIdException: the data directory is another cluster's. */
@@ -82,7 +86,7 @@ export class ClusterNode {
   /** The revision the local catalogue has caught up with. */
   private syncedRevision = 0;
   private waiters: { revision: number; resolve: () => void }[] = [];
-  private controllerClient?: { nodeId: number; client: KafkaClient };
+  private controllerClient?: { nodeId: number; address: string; client: KafkaClient };
 
   constructor(
     readonly store: MetadataStore,
@@ -248,14 +252,18 @@ export class ClusterNode {
    * previous run (killed) expires within the session timeout: it is waited for; one still
    * renewed after that belongs to a live broker, and start-up is refused.
    */
-  async register(endpoint: { host: string; port: number }): Promise<void> {
+  async register(
+    endpoint: { host: string; port: number },
+    /** Every listener, `NAME://host:port` (default: the endpoint as PLAINTEXT). */
+    listeners = [`PLAINTEXT://${hostPort(endpoint.host, endpoint.port)}`],
+  ): Promise<void> {
     if (this.settings.follower) return;
     this.registration = {
       nodeId: this.nodeId,
       host: endpoint.host,
       port: endpoint.port,
       rack: this.settings.rack,
-      listeners: [`PLAINTEXT://${hostPort(endpoint.host, endpoint.port)}`],
+      listeners,
       incarnationId: this.incarnationId,
     };
     const deadline = Date.now() + this.settings.sessionTimeoutMs + 2000;
@@ -361,13 +369,24 @@ export class ClusterNode {
     if (id === -1 || !b) {
       throw new KafkaError(ErrorCode.NOT_CONTROLLER, "no controller is elected at the moment");
     }
-    if (this.controllerClient?.nodeId !== id) {
+    const inter = this.settings.interBroker;
+    const on = inter ? endpointOn(b, inter.listener) : b;
+    if (!on) {
+      throw new KafkaError(
+        ErrorCode.NOT_CONTROLLER,
+        `controller ${id} has no listener ${inter!.listener} (inter.broker.listener.name)`,
+      );
+    }
+    const address = hostPort(on.host, on.port);
+    if (this.controllerClient?.nodeId !== id || this.controllerClient.address !== address) {
       this.controllerClient?.client.close();
       this.controllerClient = {
         nodeId: id,
-        client: new KafkaClient([hostPort(b.host, b.port)], {
+        address,
+        client: new KafkaClient([address], {
           clientId: `tributary-broker-${this.nodeId}`,
           requestTimeoutMs: 30_000,
+          ...inter?.connection,
         }),
       };
     }
@@ -380,9 +399,20 @@ export class ClusterNode {
     try {
       await fn(client);
     } catch (e) {
-      if (!(e instanceof KafkaError)) {
+      const authFailed = e instanceof KafkaError &&
+        e.code === ErrorCode.SASL_AUTHENTICATION_FAILED;
+      if (!(e instanceof KafkaError) || authFailed) {
         client.close();
+        const where = this.controllerClient;
         this.controllerClient = undefined;
+        // The inter-broker listener's security is the usual cause: said plainly, once a try.
+        const inter = this.settings.interBroker;
+        log.warn(
+          `forwarding to controller ${this.cache.controllerId} at ${where?.address ?? "?"} ` +
+            `(inter-broker listener ${inter?.listener ?? "PLAINTEXT"}, ${
+              inter?.describe ?? "PLAINTEXT"
+            }) failed: ${errText(e)}`,
+        );
         throw new KafkaError(
           ErrorCode.NOT_CONTROLLER,
           `forwarding to controller ${this.cache.controllerId} failed: ${errText(e)}`,

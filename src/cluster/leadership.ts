@@ -5,12 +5,16 @@
  * coordinators use it to find the broker that owns a `__consumer_offsets` or
  * `__transaction_state` partition, and to load and unload what this broker gains and loses.
  */
+import type { ListenerEndpoint } from "./listener_endpoints.ts";
 
 export interface BrokerEndpoint {
   nodeId: number;
+  /** Its first listener's address. */
   host: string;
   port: number;
   rack: string | null;
+  /** Every listener's endpoint, where the cluster registration lists them. */
+  listeners?: readonly ListenerEndpoint[];
 }
 
 export interface PartitionLeader {

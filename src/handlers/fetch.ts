@@ -227,7 +227,7 @@ export const fetch = defineApi({
   response: FetchResponse,
   handler: async (req, ctx) => {
     const { services, apiVersion } = ctx;
-    const hints = new LeaderHints(services);
+    const hints = new LeaderHints(services, ctx.session.listenerName);
     const { targets, responses } = resolve(
       services,
       req,

@@ -30,6 +30,7 @@ import {
   transactionalIdAllowed,
 } from "./authorization.ts";
 import { TRANSACTION_STATE_TOPIC } from "../txn/transaction_log.ts";
+import { brokerOn } from "./util.ts";
 
 const GROUP = 0;
 const TRANSACTION = 1;
@@ -97,13 +98,16 @@ function lookup(ctx: RequestContext, key: string, keyType: number) {
   }
   const known = services.metadataCache.topic(topic) !== undefined;
   if (!leader && !known) createInternalTopic(services, topic);
-  const endpoint = leader && leader.leaderId >= 0 ? leadership.broker(leader.leaderId) : undefined;
+  const remote = leader && leader.leaderId >= 0 ? leadership.broker(leader.leaderId) : undefined;
+  // The coordinator's endpoint on the client's listener: one without it is not available to
+  // this client, as in Kafka.
+  const endpoint = remote && brokerOn(services, remote, ctx.session.listenerName);
   // A remote leader counts once this broker's catalogue has the topic too, so FindCoordinator
   // never names a coordinator of a topic this broker's Metadata still calls unknown.
-  if (!endpoint || !known) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  if (!remote || !endpoint || !known) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE);
   return {
     key,
-    nodeId: endpoint.nodeId,
+    nodeId: remote.nodeId,
     host: endpoint.host,
     port: endpoint.port,
     errorCode: 0,

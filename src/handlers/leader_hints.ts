@@ -6,6 +6,7 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { BrokerServices } from "../services.ts";
+import { brokerOn } from "./util.ts";
 
 export interface LeaderIdAndEpoch {
   leaderId: number;
@@ -29,7 +30,11 @@ export function wantsLeaderHint(errorCode: number): boolean {
 export class LeaderHints {
   private readonly nodes = new Set<number>();
 
-  constructor(private readonly services: BrokerServices) {}
+  constructor(
+    private readonly services: BrokerServices,
+    /** The listener the request came in on: the endpoints answered are on it. */
+    private readonly listenerName: string,
+  ) {}
 
   /** The partition's current leader (leaderId -1 when unknown), remembered for endpoints. */
   hint(topic: string, partition: number): LeaderIdAndEpoch {
@@ -43,7 +48,8 @@ export class LeaderHints {
     const out: NodeEndpoint[] = [];
     for (const id of [...this.nodes].sort((a, b) => a - b)) {
       const b = this.services.leadership.broker(id);
-      if (b) out.push({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack });
+      const e = b && brokerOn(this.services, b, this.listenerName);
+      if (b && e) out.push({ nodeId: b.nodeId, host: e.host, port: e.port, rack: b.rack });
     }
     return out;
   }

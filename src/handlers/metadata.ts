@@ -34,6 +34,7 @@ import type { BrokerServices } from "../services.ts";
 import { defineApi } from "../registry.ts";
 import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
 import {
+  brokerOn,
   brokersOn,
   clusterAuthorizedOperations,
   errorCodeOf,
@@ -46,6 +47,8 @@ export function describeTopic(
   services: BrokerServices,
   t: TopicMetadata,
   ops: number,
+  /** The listener the request came in on, and its Metadata version. */
+  on?: { listenerName: string; apiVersion: number },
 ): Encodable<MetadataResponseTopic> {
   const leadership = services.leadership;
   const partitions: Encodable<MetadataResponsePartition>[] = new Array(t.partitions);
@@ -72,10 +75,21 @@ export function describeTopic(
     for (let p = 0; p < t.partitions; p++) {
       const leader = leadership.leaderOf(t.name, p) ?? { leaderId: -1, leaderEpoch: -1 };
       const { replicas, isr } = leadership.replicasOf(t.name, p);
+      let errorCode = leader.leaderId === -1 ? ErrorCode.LEADER_NOT_AVAILABLE : 0;
+      let leaderId = leader.leaderId;
+      const b = on && leaderId >= 0 ? leadership.broker(leaderId) : undefined;
+      if (b && !brokerOn(services, b, on!.listenerName)) {
+        // A leader without the client's listener cannot be reached by it (Kafka's
+        // MetadataCache: LISTENER_NOT_FOUND from v6, LEADER_NOT_AVAILABLE before).
+        errorCode = on!.apiVersion >= 6
+          ? ErrorCode.LISTENER_NOT_FOUND
+          : ErrorCode.LEADER_NOT_AVAILABLE;
+        leaderId = -1;
+      }
       partitions[p] = {
-        errorCode: leader.leaderId === -1 ? ErrorCode.LEADER_NOT_AVAILABLE : 0,
+        errorCode,
         partitionIndex: p,
-        leaderId: leader.leaderId,
+        leaderId,
         leaderEpoch: leader.leaderEpoch,
         replicaNodes: replicas,
         isrNodes: isr,
@@ -147,6 +161,7 @@ export const metadata = defineApi({
   handler: async (req, ctx) => {
     const { services, apiVersion } = ctx;
     const authorizer = services.authorizer;
+    const on = { listenerName: ctx.session.listenerName, apiVersion };
     const opsOf = (name: string) =>
       req.includeTopicAuthorizedOperations
         ? authorizer.authorizedOperations(ctx, ResourceType.TOPIC, name)
@@ -170,7 +185,7 @@ export const metadata = defineApi({
     }
     if (all) {
       for (const t of services.metadataCache.topics()) {
-        if (describable(t.name, true)) topics.push(describeTopic(services, t, opsOf(t.name)));
+        if (describable(t.name, true)) topics.push(describeTopic(services, t, opsOf(t.name), on));
       }
     } else if (byId) {
       // As Kafka, any non-zero id makes this a request by id: names are not looked at (the
@@ -183,7 +198,7 @@ export const metadata = defineApi({
         const t = services.metadataCache.topicById(id);
         if (!t) topics.push(unknownTopicId(id, unknownOps));
         else if (!describable(t.name)) topics.push(unauthorized(null, id));
-        else topics.push(describeTopic(services, t, opsOf(t.name)));
+        else topics.push(describeTopic(services, t, opsOf(t.name), on));
       }
     } else {
       for (const rt of requested) {
@@ -212,7 +227,7 @@ export const metadata = defineApi({
           errorCode = e instanceof KafkaError ? e.code : errorCodeOf(e, "metadata auto-create");
         }
         topics.push(
-          t ? describeTopic(services, t, opsOf(t.name)) : {
+          t ? describeTopic(services, t, opsOf(t.name), on) : {
             errorCode,
             name: rt.name,
             topicId: ZERO_UUID,

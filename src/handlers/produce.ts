@@ -112,7 +112,7 @@ export const produce = defineApi({
     const validAcks = acks === 0 || acks === 1 || acks === -1;
     const responses: ProduceResponseTopicProduceResponse[] = [];
     const pending: Promise<void>[] = [];
-    const hints = new LeaderHints(services);
+    const hints = new LeaderHints(services, ctx.session.listenerName);
     for (const td of req.topicData) {
       const topic = td.name;
       const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];

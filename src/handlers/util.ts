@@ -1,6 +1,8 @@
 /** Small helpers shared by handlers. */
 import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import { log } from "../log.ts";
+import type { BrokerEndpoint } from "../cluster/leadership.ts";
+import { endpointOn } from "../cluster/listener_endpoints.ts";
 import type { RequestContext } from "../registry.ts";
 import type { BrokerServices } from "../services.ts";
 import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
@@ -44,17 +46,28 @@ export const NO_AUTHORIZER = "No Authorizer is configured.";
 export const CLUSTER_AUTHORIZATION_FAILED = "Cluster authorization failed.";
 
 /**
- * The live brokers as a request on `listenerName` is to see them: this broker at its endpoint
- * on that listener (as Kafka answers), the others at their registered addresses.
+ * The live brokers as a request on `listenerName` is to see them, as Kafka answers: each at
+ * its endpoint on that listener, a broker without it left out.
  */
 export function brokersOn(
   services: BrokerServices,
   listenerName: string,
 ): { nodeId: number; host: string; port: number; rack: string | null }[] {
-  const local = services.leadership.localNodeId;
-  return services.leadership.brokers().map((b) =>
-    b.nodeId === local
-      ? { nodeId: b.nodeId, ...services.metadataCache.endpoint(listenerName), rack: b.rack }
-      : { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }
-  );
+  const out: { nodeId: number; host: string; port: number; rack: string | null }[] = [];
+  for (const b of services.leadership.brokers()) {
+    const e = brokerOn(services, b, listenerName);
+    if (e) out.push({ nodeId: b.nodeId, host: e.host, port: e.port, rack: b.rack });
+  }
+  return out;
+}
+
+/** Broker `b`'s endpoint on listener `listenerName` (this broker's own from its listeners). */
+export function brokerOn(
+  services: BrokerServices,
+  b: BrokerEndpoint,
+  listenerName: string,
+): { host: string; port: number } | undefined {
+  return b.nodeId === services.leadership.localNodeId
+    ? services.metadataCache.endpoint(listenerName)
+    : endpointOn(b, listenerName);
 }

@@ -43,6 +43,12 @@ export type AlterationResult = QuotaError | null;
 export interface QuotaCharge {
   throttleMs: number;
   type: QuotaType;
+  /**
+   * For a Fetch (`BeforeRequest.fetch`): the most bytes its `consumer_byte_rate` allows in one
+   * quota window (Kafka's getMaxValueInQuotaWindow), which caps the fetch's max_bytes; absent
+   * without such a quota.
+   */
+  fetchWindowBytes?: number;
 }
 
 /**
@@ -61,6 +67,8 @@ export interface BeforeRequest {
   clientId: string;
   /** A Produce request's size, else 0. */
   produceBytes: number;
+  /** A consumer's Fetch: the charge says how many bytes its quota window allows. */
+  fetch?: boolean;
 }
 
 export interface AfterRequest {
@@ -70,6 +78,12 @@ export interface AfterRequest {
   requestMs: number | null;
   /** A Fetch response's size, or null. */
   fetchBytes: number | null;
+  /**
+   * The response is replaced by an empty one when throttled (Kafka's throttled Fetch): its
+   * bytes are then taken back, as Kafka's unrecordQuotaSensor. `alreadyThrottledMs` is the
+   * throttle it had before (the request quota's): above 0 the bytes are taken back too.
+   */
+  dropIfThrottled?: { alreadyThrottledMs: number };
 }
 
 /** Request time is recorded in percent-seconds: 1 ms of handling is 0.1 % of one second. */
@@ -173,7 +187,22 @@ export class ClientQuotaManager implements QuotaAccounting {
       );
       if (t > charge.throttleMs) charge = { throttleMs: t, type: "producer_byte_rate" };
     }
+    if (a.fetch) {
+      const bytes = this.maxValueInQuotaWindow("consumer_byte_rate", a.user, a.clientId);
+      if (bytes !== null) charge.fetchWindowBytes = bytes;
+    }
     return charge;
+  }
+
+  /**
+   * The most a quota lets a client use in the windows a rate is measured over (Kafka's
+   * getMaxValueInQuotaWindow: the bound × (samples − 1) × window); null without a quota.
+   */
+  maxValueInQuotaWindow(type: QuotaType, user: string, clientId: string): number | null {
+    if (!this.enabled.has(type)) return null;
+    const q = this.table.resolve(type, user, clientId);
+    if (!q) return null;
+    return q.bound * (this.rate.samples - 1) * (this.rate.windowMs / 1000);
   }
 
   afterRequest(a: AfterRequest): QuotaCharge {
@@ -181,7 +210,18 @@ export class ClientQuotaManager implements QuotaAccounting {
     const t = a.fetchBytes === null
       ? 0
       : this.recordAndGetThrottleTimeMs("consumer_byte_rate", a.user, a.clientId, a.fetchBytes);
+    const drop = a.dropIfThrottled;
+    if (a.fetchBytes !== null && drop && Math.max(t, drop.alreadyThrottledMs) > 0) {
+      this.unrecord("consumer_byte_rate", a.user, a.clientId, a.fetchBytes);
+    }
     return { throttleMs: t, type: "consumer_byte_rate" };
+  }
+
+  /** Takes back a value just recorded for a response that is not sent. */
+  private unrecord(type: QuotaType, user: string, clientId: string, value: number): void {
+    if (!this.enabled.has(type)) return;
+    const q = this.table.resolve(type, user, clientId);
+    if (q) this.sensor(type, q.sensor).unrecord(value, this.now());
   }
 
   /** The throttle time a client has earned so far (nothing recorded). */

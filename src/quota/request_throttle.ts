@@ -3,11 +3,13 @@
  * KafkaApis.sendResponseMaybeThrottle and the produce and fetch paths):
  * - Produce: the request's size is recorded against `producer_byte_rate` before it is
  *   handled (the size is known then), and the throttle it earns goes in its response.
- * - Fetch: the response's size is recorded against `consumer_byte_rate` once it is built, and
- *   the throttle it earns is written into the encoded response (Fetch's `throttle_time_ms` is
- *   its first field, v1+). Unlike Kafka the fetched data is still answered, not replaced by an
- *   empty response: the client then waits out the mute, so the rate over the window is the
- *   same, and no fetch session state has to be rolled back.
+ * - Fetch (a consumer's): as Kafka's KafkaApis.handleFetchRequest, its max_bytes is capped at
+ *   what `consumer_byte_rate` allows in one quota window, and once read the response's size
+ *   is recorded (FetchQuotaGate.charge). A fetch over the quota (or one whose request quota is
+ *   already violated) is answered at once with throttle_time_ms and no partitions (Kafka's
+ *   FetchContext.getThrottledResponse, src/fetch_session.ts), its bytes taken back, the
+ *   session not updated with what was read: the client fetches the same offsets after the
+ *   mute. A follower's fetch is not charged (Kafka exempts replication from client quotas).
  * - Every request but ApiVersions and the SASL handshake: the request quota's throttle is the
  *   one earned by the requests before it (its own time is known only after its response is
  *   built), and its handling time is recorded after it (not for the APIs that wait by design).
@@ -15,7 +17,7 @@
  */
 import { readRequestHeaderV1 } from "../../protocol/headers.ts";
 import { Reader } from "../../protocol/primitives.ts";
-import type { ClientQuotaManager, QuotaAccounting } from "./client_quota_manager.ts";
+import type { ClientQuotaManager, QuotaAccounting, QuotaCharge } from "./client_quota_manager.ts";
 
 const PRODUCE_KEY = 0;
 const FETCH_KEY = 1;
@@ -33,62 +35,79 @@ export function quotaUser(principal: string): string {
   return colon < 0 ? principal : principal.slice(colon + 1);
 }
 
+/**
+ * The client quotas of one Fetch, used where its session is kept (src/kafka_apis.ts): a
+ * throttle it starts with answers it at once; else its built response is charged before it is
+ * sent, and replaced by the throttled answer when that earns a throttle.
+ */
+export interface FetchQuotaGate {
+  /** The request quota's throttle so far: above 0 the fetch is not read, only answered. */
+  readonly throttleMs: number;
+  /** The most bytes one response may carry under `consumer_byte_rate` (null: no limit). */
+  readonly windowBytes: number | null;
+  /** Records a response's size: the throttle it earns (its bytes taken back when above 0). */
+  charge(bytes: number): Promise<number>;
+}
+
 export async function applyClientQuotas(
   quotas: ClientQuotaManager,
   accounting: QuotaAccounting,
   frame: Uint8Array,
   principal: string,
-  handle: (throttleTimeMs: number) => Promise<Uint8Array[] | null>,
+  handle: (throttleTimeMs: number, fetch?: FetchQuotaGate) => Promise<Uint8Array[] | null>,
 ): Promise<{ response: Uint8Array[] | null; throttleMs: number }> {
   let apiKey: number;
-  let apiVersion: number;
   let clientId: string;
   try {
     const h = readRequestHeaderV1(new Reader(frame));
     apiKey = h.apiKey;
-    apiVersion = h.apiVersion;
     clientId = h.clientId ?? "";
   } catch {
     return { response: await handle(0), throttleMs: 0 }; // the handler closes the connection
   }
   if (EXEMPT.has(apiKey)) return { response: await handle(0), throttleMs: 0 };
   const user = quotaUser(principal);
-  let { throttleMs: throttle, type } = await accounting.beforeRequest({
+  const fetch = apiKey === FETCH_KEY;
+  const before = await accounting.beforeRequest({
     user,
     clientId,
     produceBytes: apiKey === PRODUCE_KEY ? frame.length : 0,
+    ...(fetch ? { fetch: true } : {}),
   });
-  const started = performance.now();
-  const response = await handle(throttle);
-  let fetchBytes: number | null = null;
-  if (apiKey === FETCH_KEY && response) {
-    fetchBytes = 0;
-    for (const c of response) fetchBytes += c.length;
+  let { throttleMs: throttle, type } = before;
+  let gate: FetchQuotaGate | undefined;
+  let fetchCharge: QuotaCharge | null = null;
+  if (fetch) {
+    const startThrottle = throttle;
+    gate = {
+      throttleMs: startThrottle,
+      windowBytes: before.fetchWindowBytes ?? null,
+      charge: async (bytes) => {
+        fetchCharge = await accounting.afterRequest({
+          user,
+          clientId,
+          requestMs: null,
+          fetchBytes: bytes,
+          dropIfThrottled: { alreadyThrottledMs: startThrottle },
+        });
+        return fetchCharge.throttleMs;
+      },
+    };
   }
-  const after = await accounting.afterRequest({
-    user,
-    clientId,
-    requestMs: PARKING.has(apiKey) ? null : performance.now() - started,
-    fetchBytes,
-  });
-  const t = after.throttleMs;
-  if (
-    t > throttle && response && apiVersion >= 1 && patchFetchThrottle(response, apiVersion, t)
-  ) {
-    [throttle, type] = [t, after.type];
+  const started = performance.now();
+  const response = await handle(throttle, gate);
+  if (!PARKING.has(apiKey)) {
+    await accounting.afterRequest({
+      user,
+      clientId,
+      requestMs: performance.now() - started,
+      fetchBytes: null,
+    });
+  }
+  const charged = fetchCharge as QuotaCharge | null;
+  if (charged && charged.throttleMs > throttle) {
+    [throttle, type] = [charged.throttleMs, charged.type];
   }
   quotas.throttled(type, throttle);
   return { response, throttleMs: throttle };
-}
-
-/**
- * Writes `ms` as the throttle time of an encoded Fetch response: after the size, the
- * correlation id and (v12+, response header v1) the header's empty tagged fields.
- */
-function patchFetchThrottle(chunks: Uint8Array[], version: number, ms: number): boolean {
-  const at = 8 + (version >= 12 ? 1 : 0);
-  const first = chunks[0];
-  if (!first || first.length < at + 4) return false;
-  new DataView(first.buffer, first.byteOffset, first.length).setInt32(at, ms);
-  return true;
 }

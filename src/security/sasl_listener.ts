@@ -42,7 +42,7 @@ export interface SaslListener {
 }
 
 /** A listener's value of a setting: per listener (and mechanism), else broker-wide. */
-function lookup(
+export function lookup(
   config: BrokerConfig,
   listener: string,
   key: string,

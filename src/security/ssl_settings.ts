@@ -10,6 +10,7 @@ import { createPrivateKey } from "node:crypto";
 import { type BrokerConfig, ConfigError } from "../config.ts";
 import { errText } from "../log.ts";
 import type { ListenerSpec } from "./listeners.ts";
+import { readTlsPolicy, type TlsPolicy } from "./tls_ciphers.ts";
 
 export type ClientAuth = "required" | "requested" | "none";
 
@@ -27,6 +28,8 @@ export interface SslSettings {
   keystoreLocation: string | null;
   /** The truststore file, when the CA certificates come from one (watched for changes). */
   truststoreLocation: string | null;
+  /** `ssl.enabled.protocols`, `ssl.protocol`, `ssl.cipher.suites` (tls_ciphers.ts). */
+  policy: TlsPolicy;
 }
 
 /** The listener's own value of `key` (`listener.name.<listener>.<key>`), else the broker's. */
@@ -218,7 +221,13 @@ export function readSslSettings(config: BrokerConfig, l: ListenerSpec): SslSetti
         "ssl.truststore.certificates)",
     );
   }
+  const policy = readTlsPolicy({
+    value: (k) => listenerSetting(config, name, k),
+    nameOf: (k) => nameOf(config, name, k),
+    listener: name,
+  });
   return {
+    policy,
     keyPem,
     certChainPem,
     caPem,

@@ -16,6 +16,7 @@ import { NoMatchingRule, SslPrincipalMapper, subjectName } from "./ssl_principal
 import { listenerSetting, readSslSettings, type SslSettings } from "./ssl_settings.ts";
 import type { Reconfigurable } from "../dynamic_config.ts";
 import { type ByteStream, HandshakeClosed, serverHandshake } from "./tls_stream.ts";
+import { HANDSHAKE_FAILURE_ALERT, offeredSuites, suiteEnabled } from "./tls_ciphers.ts";
 
 const TLS_HANDSHAKE = 0x16;
 
@@ -39,6 +40,8 @@ function load(config: BrokerConfig, listener: ListenerSpec): Loaded {
     context = createSecureContext({
       key: settings.keyPem,
       cert: settings.certChainPem,
+      minVersion: settings.policy.minVersion,
+      maxVersion: settings.policy.maxVersion,
       ...(settings.caPem !== null ? { ca: settings.caPem } : {}),
     });
   } catch (e) {
@@ -64,6 +67,9 @@ const SSL_SETTINGS = [
   "ssl.truststore.certificates",
   "ssl.client.auth",
   "ssl.principal.mapping.rules",
+  "ssl.enabled.protocols",
+  "ssl.protocol",
+  "ssl.cipher.suites",
 ];
 
 function settingsOf(config: BrokerConfig, listener: string): string {
@@ -204,6 +210,17 @@ export class TlsListener implements Reconfigurable {
         conn.close();
         return null;
       }
+      const policy = settings.policy;
+      const offered = policy.suites === null ? null : offeredSuites(first.subarray(0, n));
+      if (offered && !offered.some((c) => policy.suites!.has(c))) {
+        log.warn(
+          `closing connection from ${remote} on TLS listener ${name}: the client offers none ` +
+            `of the cipher suites ssl.cipher.suites enables (${policy.suiteNames.join(", ")})`,
+        );
+        await conn.write(HANDSHAKE_FAILURE_ALERT).catch(() => 0);
+        conn.close();
+        return null;
+      }
       const handshake = serverHandshake(conn, first.slice(0, n), {
         secureContext: context,
         requestCert: settings.clientAuth !== "none",
@@ -218,6 +235,16 @@ export class TlsListener implements Reconfigurable {
         } catch {
           // closed by the handshake
         }
+        return null;
+      }
+      if (!suiteEnabled(policy, done.cipher)) {
+        log.warn(
+          `closing connection from ${remote} on TLS listener ${name}: the client chose cipher ` +
+            `suite ${done.cipher ?? "(unknown)"}, which ssl.cipher.suites does not enable (${
+              policy.suiteNames.join(", ")
+            }); it prefers it over the enabled ones it offers`,
+        );
+        done.stream.close();
         return null;
       }
       if (!done.peerCertificate) return { stream: done.stream, principal: ANONYMOUS_PRINCIPAL };

@@ -75,6 +75,9 @@ export interface TlsSession {
   stream: ByteStream;
   /** The client certificate (DER), verified against the truststore; null if none was sent. */
   peerCertificate: Uint8Array | null;
+  /** The negotiated cipher suite's IANA name and the protocol version (`TLSv1.3`). */
+  cipher: string | undefined;
+  protocol: string | null;
 }
 
 /**
@@ -114,7 +117,12 @@ export function serverHandshake(
         failed(new Error(`client certificate not accepted: ${verifyError}`));
         return;
       }
-      resolve({ stream: new TlsByteStream(socket), peerCertificate: der });
+      resolve({
+        stream: new TlsByteStream(socket),
+        peerCertificate: der,
+        cipher: socket.getCipher()?.standardName,
+        protocol: socket.getProtocol(),
+      });
     });
   });
 }
