@@ -43,6 +43,7 @@ import {
   type ScramCredentialStore,
 } from "./security/scram_credential_store.ts";
 import { TlsListener } from "./security/tls_listener.ts";
+import { ClusterSecurityState } from "./security/cluster_security.ts";
 import { GroupCoordinator } from "./group/group_coordinator.ts";
 import { groupConfigFrom } from "./group/group_config.ts";
 import { GROUP_METADATA_TOPIC, GroupMetadataLog } from "./group/group_metadata_log.ts";
@@ -102,6 +103,8 @@ interface BrokerSecurity {
   scramCredentials: ScramCredentialStore;
   /** By listener name, for the SASL_* listeners. */
   sasl: Map<string, ReconfigurableSaslListener>;
+  /** In a cluster: credentials, ACLs and quotas in the metadata store, for every broker. */
+  cluster?: ClusterSecurityState;
 }
 
 /**
@@ -319,15 +322,31 @@ export class Broker {
     };
     // Memory storage writes nothing: ACLs and quotas then last as long as the broker.
     const metaDir = dataDir === MEMORY_DATA_DIR ? null : dataDir;
-    this.authorizer = authorizerFor(config, metaDir, this.metrics, this.propagation);
+    const shared = security.cluster;
+    this.authorizer = authorizerFor(config, metaDir, this.metrics, this.propagation, shared?.acls);
     this.clientQuotas = new ClientQuotaManager(
-      metaDir === null ? new MemoryClientQuotaStore() : new FileClientQuotaStore(dataDir),
+      shared
+        ? shared.clientQuotas
+        : metaDir === null
+        ? new MemoryClientQuotaStore()
+        : new FileClientQuotaStore(dataDir),
       {
         samples: config.int("quota.window.num"),
         windowMs: config.int("quota.window.size.seconds") * 1000,
       },
       this.metrics,
     );
+    if (shared) {
+      // Changes another broker made arrive through the watch.
+      shared.acls.onChange(() => void this.authorizer?.reload().catch((e) => log.warn(errText(e))));
+      shared.clientQuotas.onChange(() =>
+        void this.clientQuotas.reload().catch((e) => log.warn(errText(e)))
+      );
+      shared.afterScramChange = () => {
+        this.propagation.propagate("syncScramCredentials");
+        return this.propagation.propagated();
+      };
+    }
     // One set of rates per broker: with workers, worker 0 keeps them and the others ask.
     this.quotaAccounting = cluster && !cluster.isController
       ? {
@@ -351,7 +370,7 @@ export class Broker {
       clientQuotas: {
         describe: (components, strict) => clientQuotas.describe(components, strict),
         async alter(alterations, validateOnly) {
-          const results = clientQuotas.alter(alterations, validateOnly);
+          const results = await clientQuotas.alter(alterations, validateOnly);
           if (!validateOnly && results.some((r) => r === null)) {
             propagation.propagate("syncClientQuotas");
             await propagation.propagated();
@@ -429,11 +448,17 @@ export class Broker {
     // SASL mistakes (GSSAPI, a bad JAAS entry or users file) too, with the dynamic SASL
     // settings of an earlier run in force (open() loads them again, for everything else).
     if (durable) loadDynamicBrokerConfigs(config, dataDir);
-    // Memory storage writes nothing: SCRAM credentials then last as long as the broker.
-    const scramCredentials = durable
+    // A cluster member shares its security state through the metadata store; alone, memory
+    // storage writes nothing: SCRAM credentials then last as long as the broker.
+    const metadataStore = metadataStoreFor(options, config);
+    const shared = metadataStore ? new ClusterSecurityState(metadataStore) : undefined;
+    const scramCredentials = shared
+      ? shared.scramCredentials
+      : durable
       ? FileScramCredentialStore.inDataDir(dataDir)
       : new MemoryScramCredentialStore();
     const security = {
+      cluster: shared,
       scramCredentials,
       sasl: saslListeners(config, listeners, scramCredentials),
     };
@@ -442,7 +467,7 @@ export class Broker {
     const dirLock = cluster || engine === "memory" ? null : LogDirLock.acquire(dataDir);
     try {
       const broker = await Broker.open(
-        { ...options, listeners },
+        { ...options, listeners, metadataStore: metadataStore ?? undefined },
         config,
         dataDir,
         engine,
@@ -502,6 +527,7 @@ export class Broker {
           durable ? readMetaClusterId(`${dataDir}/meta`) : null,
         );
         snapshotRevision = await clusterNode.loadSnapshot();
+        await security.cluster?.start();
       } catch (e) {
         await clusterNode.close();
         throw e;
@@ -715,6 +741,7 @@ export class Broker {
     cluster.serve("syncClientQuotas", () => this.clientQuotas.reload());
     serveFaults(this.faults, cluster);
     cluster.serve("syncAcls", () => this.authorizer?.reload());
+    cluster.serve("syncScramCredentials", () => this.security.cluster?.scramCredentials.refresh());
     if (!cluster.isController) return;
     cluster.serve("quotaBefore", (a) => this.clientQuotas.beforeRequest(a));
     cluster.serve("quotaAfter", (a) => this.clientQuotas.afterRequest(a));
@@ -805,6 +832,7 @@ export class Broker {
       this.faults.close();
       this.groups.close();
       this.stopFollowingLeadership?.();
+      await this.security.cluster?.close();
       // Leaving first: the controller moves this broker's partitions at once.
       await this.clusterNode?.close();
       await Promise.all(this.socketServers.map((s) => s.close()));
