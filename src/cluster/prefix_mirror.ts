@@ -30,12 +30,6 @@ interface Entry<V> {
   modRevision: number;
 }
 
-/** What an update changes: per key (relative to the prefix), the new value or null (delete). */
-export interface MirrorChange<R> {
-  set: Map<string, unknown>;
-  result: R;
-}
-
 /** Conflicting writers retry this often before the change fails (clients then retry it). */
 const MAX_ATTEMPTS = 25;
 
@@ -102,10 +96,12 @@ export class PrefixMirror<V> {
 
   private apply(events: WatchEvent[]): void {
     let changed = false;
+    // Events of a revision a range read already covered are skipped (one transaction's
+    // events share their revision, and a batch holds whole revisions).
+    const seen = this.revision;
     for (const ev of events) {
-      // Already in a range read that was newer.
-      if (ev.kv.modRevision <= this.revision) continue;
-      this.revision = ev.kv.modRevision;
+      if (ev.kv.modRevision <= seen) continue;
+      this.revision = Math.max(this.revision, ev.kv.modRevision);
       const key = ev.kv.key.slice(this.prefix.length);
       changed = true;
       if (ev.type === "delete") this.entries.delete(key);
