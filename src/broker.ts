@@ -656,12 +656,21 @@ export class Broker {
     if (options.adminPort !== undefined && controller) {
       try {
         const { startAdminServer } = await import("./admin/server.ts");
+        const { adminLogin } = await import("./admin/admin_auth.ts");
         // Loopback unless an address is given: the admin API can change everything.
         broker.admin = startAdminServer(broker, {
           hostname: options.adminHost ?? DEFAULT_ADMIN_HOST,
           port: options.adminPort,
-          token: options.adminToken ?? (config.get("tributary.admin.api.token") as string | null) ??
-            undefined,
+          ...adminLogin(
+            config.str("tributary.admin.api.auth"),
+            options.adminToken ?? (config.get("tributary.admin.api.token") as string | null) ??
+              undefined,
+            {
+              scramCredentials: broker.scramCredentials,
+              saslListeners: [...broker.security.sasl.values()],
+              authorizer: broker.services.authorizer,
+            },
+          ),
         });
       } catch (e) {
         for (const l of bound) l.close();
