@@ -91,11 +91,10 @@ export function requiredPermission(
   if (path === "/metrics" || path === "/v1/cluster" || path === "/v1/stats") {
     return cluster(AclOperation.DESCRIBE);
   }
+  // Listings need only a login: they show what the user may DESCRIBE (describable()).
   let m = /^\/v1\/topics\/?$/.exec(path);
   if (m) {
-    if (read) {
-      return { operation: AclOperation.DESCRIBE, resourceType: ResourceType.TOPIC, resourceName: null };
-    }
+    if (read) return null;
     return { ...topic(AclOperation.CREATE, bodyName ?? ""), orClusterCreate: true };
   }
   m = /^\/v1\/topics\/([^/]+)(\/.*)?$/.exec(path);
@@ -116,9 +115,7 @@ export function requiredPermission(
     if (/^\/partitions(\/[^/]+)?$/.test(rest)) return topic(AclOperation.DESCRIBE, name);
     return topic(read ? AclOperation.DESCRIBE : AclOperation.ALTER, name);
   }
-  if (/^\/v1\/groups\/?$/.test(path)) {
-    return { operation: AclOperation.DESCRIBE, resourceType: ResourceType.GROUP, resourceName: null };
-  }
+  if (/^\/v1\/groups\/?$/.test(path)) return read ? null : cluster(AclOperation.ALTER);
   m = /^\/v1\/groups\/([^/]+)(\/.*)?$/.exec(path);
   if (m) {
     const name = seg(m[1]);
@@ -241,12 +238,27 @@ export class AdminAuthenticator {
   }
 }
 
-/** The session of a request's logged-in user, for actions run as Kafka requests. */
-const sessions = new WeakMap<Request, Session>();
+/** The logged-in user of a request, for actions run as Kafka requests and for listings. */
+const callers = new WeakMap<Request, AuthorizableRequest>();
 
 /** The logged-in user's session (sasl mode), else undefined (the admin API's own). */
 export function adminSessionOf(c: Context): Session | undefined {
-  return sessions.get(c.req.raw);
+  return callers.get(c.req.raw)?.session as Session | undefined;
+}
+
+/**
+ * The names of a listing the logged-in user may DESCRIBE (as Metadata and ListGroups filter
+ * theirs); every name when no user logged in (token or no login).
+ */
+export function describable(
+  c: Context,
+  authorizer: AuthorizerApi,
+  resourceType: number,
+  names: Iterable<string>,
+): Set<string> {
+  const who = callers.get(c.req.raw);
+  if (!who) return new Set(names);
+  return authorizer.filterAuthorized(who, AclOperation.DESCRIBE, resourceType, names, true);
 }
 
 /** The client address Deno.serve passes to the handler (Hono's env). */
@@ -316,14 +328,15 @@ export function adminAuthMiddleware(auth: AdminAuthenticator) {
       principal: login.principal,
       saslMechanism: login.mechanism,
     };
-    sessions.set(c.req.raw, session);
+    const who: AuthorizableRequest = { session, clientHost: clientHost(c) };
+    callers.set(c.req.raw, who);
     let bodyName: string | undefined;
     if (c.req.method === "POST" && /^\/v1\/topics\/?$/.test(c.req.path)) {
       bodyName = await topicNameOf(c.req.raw);
     }
     const p = requiredPermission(c.req.method, c.req.path, bodyName);
     if (p === null) return await next();
-    const missing = auth.check({ session, clientHost: clientHost(c) }, p);
+    const missing = auth.check(who, p);
     if (missing !== null) {
       return c.json({
         error: "FORBIDDEN",
