@@ -336,17 +336,7 @@ export class Broker {
       },
       this.metrics,
     );
-    if (shared) {
-      // Changes another broker made arrive through the watch.
-      shared.acls.onChange(() => void this.authorizer?.reload().catch((e) => log.warn(errText(e))));
-      shared.clientQuotas.onChange(() =>
-        void this.clientQuotas.reload().catch((e) => log.warn(errText(e)))
-      );
-      shared.afterScramChange = () => {
-        this.propagation.propagate("syncScramCredentials");
-        return this.propagation.propagated();
-      };
-    }
+    shared?.follow(this.authorizer, this.clientQuotas, this.propagation);
     // One set of rates per broker: with workers, worker 0 keeps them and the others ask.
     this.quotaAccounting = cluster && !cluster.isController
       ? {

@@ -16,6 +16,7 @@
  * Unauthenticated: 401 with `WWW-Authenticate: Basic` and `Bearer` challenges; denied: 403
  * naming the operation and resource missing.
  */
+import { createHash } from "node:crypto";
 import type { Context } from "./hono.ts";
 import { MAX_BODY_BYTES } from "./http.ts";
 import type { AuthorizableRequest, AuthorizerApi } from "../security/authorizer.ts";
@@ -26,9 +27,9 @@ import type { ScramCredentialSource } from "../security/sasl/scram.ts";
 import {
   clientKey,
   hash,
+  saltedPassword,
   SCRAM_SHA_256,
   SCRAM_SHA_512,
-  saltedPassword,
 } from "../security/sasl/scram_formatter.ts";
 import type { Session } from "../security/session.ts";
 import { log } from "../log.ts";
@@ -122,7 +123,9 @@ export function requiredPermission(
     const rest = m[2] ?? "";
     if (read) return group(AclOperation.DESCRIBE, name);
     // DeleteGroups's DELETE; resetting offsets is OffsetCommit's READ on the group.
-    if (method === "DELETE" && (rest === "" || rest === "/")) return group(AclOperation.DELETE, name);
+    if (method === "DELETE" && (rest === "" || rest === "/")) {
+      return group(AclOperation.DELETE, name);
+    }
     return group(AclOperation.READ, name);
   }
   // Quotas, ACLs, faults and anything else: DESCRIBE or ALTER on the cluster, as
@@ -192,7 +195,9 @@ export class AdminAuthenticator {
     }
     const plain = this.listenerWith("PLAIN");
     if (plain) {
-      const step = await plain.createServer("PLAIN").evaluate(utf8.encode(`\0${user}\0${password}`));
+      const step = await plain.createServer("PLAIN").evaluate(
+        utf8.encode(`\0${user}\0${password}`),
+      );
       if (step.kind === "complete") {
         return { principal: `User:${step.authorizationId}`, mechanism: "PLAIN", everything: false };
       }
@@ -202,7 +207,8 @@ export class AdminAuthenticator {
 
   private async bearer(token: string): Promise<Login> {
     const admin = this.settings.token;
-    if (admin !== undefined && constantTimeEqual(utf8.encode(token), utf8.encode(admin))) {
+    // Digests: equal lengths, so the comparison time says nothing about the token.
+    if (admin !== undefined && constantTimeEqual(sha256(token), sha256(admin))) {
       return { principal: "admin-token", mechanism: "token", everything: true };
     }
     const oauth = this.listenerWith("OAUTHBEARER");
@@ -211,7 +217,11 @@ export class AdminAuthenticator {
       utf8.encode(`n,,\x01auth=Bearer ${token}\x01\x01`),
     );
     if (step.kind === "complete") {
-      return { principal: `User:${step.authorizationId}`, mechanism: "OAUTHBEARER", everything: false };
+      return {
+        principal: `User:${step.authorizationId}`,
+        mechanism: "OAUTHBEARER",
+        everything: false,
+      };
     }
     return {
       failed: step.kind === "challenge"
@@ -223,7 +233,10 @@ export class AdminAuthenticator {
   /** Whether `who` holds `p` (name filled in), else the 403's description of what is missing. */
   check(who: AuthorizableRequest, p: Permission): string | null {
     const a = this.settings.authorizer;
-    if (p.orClusterCreate && a.authorize(who, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_NAME, true)) {
+    if (
+      p.orClusterCreate &&
+      a.authorize(who, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_NAME, true)
+    ) {
       return null;
     }
     const ok = p.resourceName === null
@@ -268,6 +281,10 @@ function clientHost(c: Context): string {
 }
 
 const PUBLIC_PATHS = new Set(["/healthz", "/readyz"]);
+
+function sha256(s: string): Uint8Array {
+  return createHash("sha256").update(s).digest();
+}
 
 /**
  * The `name` of a topic-creation body, read from a copy (the route reads the original);

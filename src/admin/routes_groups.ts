@@ -437,7 +437,12 @@ export function groupRoutes(broker: AdminHost): Hono {
   app.get("/", async (c) => {
     const statuses: StatusCache = new Map();
     const listed = broker.groups.listGroups();
-    const visible = describable(c, broker.services.authorizer, ResourceType.GROUP, listed.map((l) => l.groupId));
+    const visible = describable(
+      c,
+      broker.services.authorizer,
+      ResourceType.GROUP,
+      listed.map((l) => l.groupId),
+    );
     const groups = await Promise.all(
       listed.filter((l) => visible.has(l.groupId))
         .map((l) => liveGroup(broker, l.groupId))

@@ -203,8 +203,15 @@ export function topicRoutes(broker: AdminHost): Hono {
 
   app.get("/", async (c) => {
     const all = broker.topics();
-    const visible = describable(c, broker.services.authorizer, ResourceType.TOPIC, all.map((t) => t.name));
-    const topics = all.filter((t) => visible.has(t.name)).sort((a, b) => a.name.localeCompare(b.name));
+    const visible = describable(
+      c,
+      broker.services.authorizer,
+      ResourceType.TOPIC,
+      all.map((t) => t.name),
+    );
+    const topics = all.filter((t) => visible.has(t.name)).sort((a, b) =>
+      a.name.localeCompare(b.name)
+    );
     return c.json({ topics: await Promise.all(topics.map((t) => topicJson(broker, t))) });
   });
 

@@ -138,8 +138,10 @@ export class PrefixMirror<V> {
 
   /** Every key (relative to the prefix) and value, in key order. */
   values(): Map<string, V> {
-    return new Map([...this.entries].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
-      .map(([k, e]) => [k, e.value]));
+    return new Map(
+      [...this.entries].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+        .map(([k, e]) => [k, e.value]),
+    );
   }
 
   /**
@@ -164,7 +166,9 @@ export class PrefixMirror<V> {
           result: "equal",
           modRevision: base.get(k)?.modRevision ?? 0,
         });
-        success.push(v === null ? { delete: { key } } : { put: { key, value: this.codec.encode(v) } });
+        success.push(
+          v === null ? { delete: { key } } : { put: { key, value: this.codec.encode(v) } },
+        );
       }
       const r = await this.store.txn({ compare, success });
       await this.refresh();

@@ -6,6 +6,8 @@
  * wrote it answers once its own copy (and, with workers, every worker's) has it.
  */
 import type { MetadataStore } from "../cluster/metadata_store.ts";
+import { errText, log } from "../log.ts";
+import type { Propagation } from "../workers/propagation.ts";
 import { PrefixMirror } from "../cluster/prefix_mirror.ts";
 import {
   MetadataClientQuotaStore,
@@ -40,6 +42,25 @@ export class ClusterSecurityState {
     );
     this.acls = new MetadataAclStore(acls);
     this.clientQuotas = new MetadataClientQuotaStore(quotas);
+  }
+
+  /**
+   * Keeps the broker's users of the state current: the authorizer and the quota manager
+   * reload when another broker's change arrives through the watch, and a SCRAM change made
+   * here reaches this broker's other workers before it is answered.
+   */
+  follow(
+    authorizer: { reload(): Promise<void> } | undefined,
+    quotas: { reload(): Promise<void> },
+    propagation: Propagation,
+  ): void {
+    const warn = (e: unknown) => log.warn(`applying a cluster security change: ${errText(e)}`);
+    this.acls.onChange(() => void authorizer?.reload().catch(warn));
+    this.clientQuotas.onChange(() => void quotas.reload().catch(warn));
+    this.afterScramChange = () => {
+      propagation.propagate("syncScramCredentials");
+      return propagation.propagated();
+    };
   }
 
   /** Reads the current state and follows it: before the first connection is served. */

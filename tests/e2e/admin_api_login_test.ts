@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import {
+  type AclBinding,
   AclOperation,
   AclPermissionType,
-  type AclBinding,
   PatternType,
   ResourceType,
 } from "../../src/security/acl_binding.ts";
@@ -73,18 +73,20 @@ Deno.test("admin API login: Basic SCRAM and PLAIN users, OAUTHBEARER JWTs, ACL-c
   };
   try {
     const broker = b.broker;
-    await broker.scramCredentials.alter(await Promise.all(
-      [["alice", SCRAM_SHA_512], ["root", SCRAM_SHA_256]].map(async ([user, m]) => ({
-        op: "upsert" as const,
-        user: user as string,
-        mechanism: m as typeof SCRAM_SHA_512,
-        credential: await credentialFromPassword(
-          m as typeof SCRAM_SHA_512,
-          `${user}-pw`,
-          4096,
-        ),
-      })),
-    ));
+    await broker.scramCredentials.alter(
+      await Promise.all(
+        [["alice", SCRAM_SHA_512], ["root", SCRAM_SHA_256]].map(async ([user, m]) => ({
+          op: "upsert" as const,
+          user: user as string,
+          mechanism: m as typeof SCRAM_SHA_512,
+          credential: await credentialFromPassword(
+            m as typeof SCRAM_SHA_512,
+            `${user}-pw`,
+            4096,
+          ),
+        })),
+      ),
+    );
     await broker.createTopic("orders", 1);
     await broker.createTopic("secret", 1);
     await broker.authorizer!.createAcls([
@@ -141,8 +143,13 @@ Deno.test("admin API login: Basic SCRAM and PLAIN users, OAUTHBEARER JWTs, ACL-c
     const browse = await http("GET", "/v1/topics/orders/partitions/0/records", alice);
     assert.equal(browse.status, 403);
     assert.equal(browse.json.missing.operation, "READ");
-    assert.equal((await http("GET", "/v1/topics/orders/configs", alice)).json.missing.operation, "DESCRIBE_CONFIGS");
-    const alter = await http("PATCH", "/v1/topics/orders/configs", alice, { "retention.ms": "1000" });
+    assert.equal(
+      (await http("GET", "/v1/topics/orders/configs", alice)).json.missing.operation,
+      "DESCRIBE_CONFIGS",
+    );
+    const alter = await http("PATCH", "/v1/topics/orders/configs", alice, {
+      "retention.ms": "1000",
+    });
     assert.equal(alter.status, 403);
     assert.equal(alter.json.missing.operation, "ALTER_CONFIGS");
     const del = await http("DELETE", "/v1/topics/orders", alice);
@@ -211,7 +218,9 @@ Deno.test("admin API login: Basic SCRAM and PLAIN users, OAUTHBEARER JWTs, ACL-c
     const root = basic("root", "root-pw");
     const rootTopics = await http("GET", "/v1/topics", root);
     assert.deepEqual(
-      rootTopics.json.topics.map((t: { name: string }) => t.name).filter((n: string) => !n.startsWith("__")),
+      rootTopics.json.topics.map((t: { name: string }) => t.name).filter((n: string) =>
+        !n.startsWith("__")
+      ),
       ["alice-t", "orders", "secret"],
     );
     assert.equal((await http("GET", "/v1/topics/secret/configs", root)).status, 200);

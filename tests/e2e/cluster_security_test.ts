@@ -70,7 +70,17 @@ const alice = (password: string) => [
 async function aliceSees(address: string, topic: string, password = "alice-pw"): Promise<
   string | null
 > {
-  const r = await run("kcat", ["-b", address, ...alice(password), "-L", "-J", "-t", topic, "-m", "5"]);
+  const r = await run("kcat", [
+    "-b",
+    address,
+    ...alice(password),
+    "-L",
+    "-J",
+    "-t",
+    topic,
+    "-m",
+    "5",
+  ]);
   if (r.code !== 0) return null;
   const md = JSON.parse(decoder.decode(r.stdout)) as { topics: { error?: string }[] };
   return md.topics[0]?.error ?? "";
@@ -130,7 +140,10 @@ Deno.test("cluster: SCRAM users, ACLs and quotas made on one broker apply on the
     assert.deepEqual((altered.results as Msg[]).map((r) => [r.user, r.errorCode]), [["alice", 0]]);
     // Broker 1 answered once it (every worker of it) had the credential: no wait here.
     for (let i = 0; i < 4; i++) assert.notEqual(await aliceSees(sasl1, "sec-t"), null);
-    await waitFor("alice to log in on broker 2", async () => await aliceSees(sasl2, "sec-t") !== null);
+    await waitFor(
+      "alice to log in on broker 2",
+      async () => await aliceSees(sasl2, "sec-t") !== null,
+    );
     // Every worker of broker 2 has it (connections land on either), and only the password works.
     for (let i = 0; i < 4; i++) {
       assert.equal(await aliceSees(sasl2, "sec-t"), "Broker: Topic authorization failed");
@@ -194,7 +207,12 @@ Deno.test("cluster: SCRAM users, ACLs and quotas made on one broker apply on the
       }],
       validateOnly: false,
     });
-    const set = await on1.call(AlterClientQuotasRequest, AlterClientQuotasResponse, 1, quota(false));
+    const set = await on1.call(
+      AlterClientQuotasRequest,
+      AlterClientQuotasResponse,
+      1,
+      quota(false),
+    );
     assert.equal(set.entries[0].errorCode, 0);
     const md = await on1.call(MetadataRequest, MetadataResponse, 12, {
       topics: [{ name: "sec-t" }],
@@ -241,7 +259,10 @@ Deno.test("cluster: SCRAM users, ACLs and quotas made on one broker apply on the
       { deletions: [{ name: "alice", mechanism: 2 }], upsertions: [] },
     );
     assert.deepEqual((gone.results as Msg[]).map((r) => [r.user, r.errorCode]), [["alice", 0]]);
-    await waitFor("alice to be refused on broker 1", async () => await aliceSees(sasl1, "sec-t") === null);
+    await waitFor(
+      "alice to be refused on broker 1",
+      async () => await aliceSees(sasl1, "sec-t") === null,
+    );
   } finally {
     for (const c of conns) c.close();
     await cluster.close();

@@ -126,7 +126,10 @@ export function runSecurityStoreConformance(
         }));
         assert.equal(d.result, 5);
         assert.equal(d.acls.length, 4);
-        assert.deepEqual(sortAcls(await a.acls.load()), sortAcls(first.slice(0, 3).concat(first[4])));
+        assert.deepEqual(
+          sortAcls(await a.acls.load()),
+          sortAcls(first.slice(0, 3).concat(first[4])),
+        );
         // No change: nothing written, the current set answered.
         const same = await a.acls.update((current) => ({ acls: null, result: current.length }));
         assert.equal(same.result, 4);
@@ -134,52 +137,70 @@ export function runSecurityStoreConformance(
       });
 
       if (f.separateWriters) {
-        await t.step("ACLs and quotas: concurrent changes from two views are all kept", async () => {
-          const add = (v: SecurityView, principal: string) =>
-            v.acls.update((current) => ({ acls: [...current, acl({ principal })], result: null }));
-          await Promise.all([
-            add(a, "User:c1"),
-            add(b, "User:c2"),
-            add(a, "User:c3"),
-            add(b, "User:c4"),
-          ]);
-          const principals = (await a.acls.load()).filter((x) =>
-            x.resourceName === "orders" && x.operation === AclOperation.READ
-          ).map((x) => x.principal).sort();
-          assert.deepEqual(principals, ["User:alice", "User:c1", "User:c2", "User:c3", "User:c4"]);
-          const bump = (v: SecurityView, key: string) =>
-            v.quotas.update((current) => {
-              const e = current.find((q) => q.entity.user === "shared");
-              const values = { ...(e?.values ?? {}), [key]: 1000 };
-              return [...current.filter((q) => q !== e), { entity: { user: "shared" }, values }];
+        await t.step(
+          "ACLs and quotas: concurrent changes from two views are all kept",
+          async () => {
+            const add = (v: SecurityView, principal: string) =>
+              v.acls.update((current) => ({
+                acls: [...current, acl({ principal })],
+                result: null,
+              }));
+            await Promise.all([
+              add(a, "User:c1"),
+              add(b, "User:c2"),
+              add(a, "User:c3"),
+              add(b, "User:c4"),
+            ]);
+            const principals = (await a.acls.load()).filter((x) =>
+              x.resourceName === "orders" && x.operation === AclOperation.READ
+            ).map((x) => x.principal).sort();
+            assert.deepEqual(principals, [
+              "User:alice",
+              "User:c1",
+              "User:c2",
+              "User:c3",
+              "User:c4",
+            ]);
+            const bump = (v: SecurityView, key: string) =>
+              v.quotas.update((current) => {
+                const e = current.find((q) => q.entity.user === "shared");
+                const values = { ...(e?.values ?? {}), [key]: 1000 };
+                return [...current.filter((q) => q !== e), { entity: { user: "shared" }, values }];
+              });
+            await Promise.all([bump(a, "producer_byte_rate"), bump(b, "consumer_byte_rate")]);
+            await b.quotas.refresh?.();
+            const shared = b.quotas.load().find((q) => q.entity.user === "shared");
+            assert.deepEqual(shared?.values, {
+              producer_byte_rate: 1000,
+              consumer_byte_rate: 1000,
             });
-          await Promise.all([bump(a, "producer_byte_rate"), bump(b, "consumer_byte_rate")]);
-          await b.quotas.refresh?.();
-          const shared = b.quotas.load().find((q) => q.entity.user === "shared");
-          assert.deepEqual(shared?.values, { producer_byte_rate: 1000, consumer_byte_rate: 1000 });
-          await a.quotas.update((current) => current.filter((q) => q.entity.user !== "shared"));
-        });
+            await a.quotas.update((current) => current.filter((q) => q.entity.user !== "shared"));
+          },
+        );
       }
 
-      await t.step("quotas: every entity kind round-trips and is seen by another view", async () => {
-        const table: QuotaEntry[] = [
-          { entity: { user: null }, values: { producer_byte_rate: 1024 } },
-          { entity: { user: "u/1" }, values: { consumer_byte_rate: 2048.5 } },
-          { entity: { user: "u", "client-id": null }, values: { request_percentage: 12.5 } },
-          { entity: { user: null, "client-id": "c" }, values: { producer_byte_rate: 1 } },
-          { entity: { "client-id": "<default>" }, values: { producer_byte_rate: 3 } },
-          { entity: { "client-id": null }, values: { producer_byte_rate: 4 } },
-          { entity: { ip: "10.1.1.1" }, values: { connection_creation_rate: 5 } },
-        ];
-        const saved = await a.quotas.update(() => table);
-        assert.deepEqual(sortQuotas(saved), sortQuotas(table));
-        assert.deepEqual(sortQuotas(a.quotas.load()), sortQuotas(table));
-        await b.quotas.refresh?.();
-        assert.deepEqual(sortQuotas(b.quotas.load()), sortQuotas(table));
-        await b.quotas.update((current) => current.filter((q) => !("ip" in q.entity)));
-        await a.quotas.refresh?.();
-        assert.deepEqual(sortQuotas(a.quotas.load()), sortQuotas(table.slice(0, 6)));
-      });
+      await t.step(
+        "quotas: every entity kind round-trips and is seen by another view",
+        async () => {
+          const table: QuotaEntry[] = [
+            { entity: { user: null }, values: { producer_byte_rate: 1024 } },
+            { entity: { user: "u/1" }, values: { consumer_byte_rate: 2048.5 } },
+            { entity: { user: "u", "client-id": null }, values: { request_percentage: 12.5 } },
+            { entity: { user: null, "client-id": "c" }, values: { producer_byte_rate: 1 } },
+            { entity: { "client-id": "<default>" }, values: { producer_byte_rate: 3 } },
+            { entity: { "client-id": null }, values: { producer_byte_rate: 4 } },
+            { entity: { ip: "10.1.1.1" }, values: { connection_creation_rate: 5 } },
+          ];
+          const saved = await a.quotas.update(() => table);
+          assert.deepEqual(sortQuotas(saved), sortQuotas(table));
+          assert.deepEqual(sortQuotas(a.quotas.load()), sortQuotas(table));
+          await b.quotas.refresh?.();
+          assert.deepEqual(sortQuotas(b.quotas.load()), sortQuotas(table));
+          await b.quotas.update((current) => current.filter((q) => !("ip" in q.entity)));
+          await a.quotas.refresh?.();
+          assert.deepEqual(sortQuotas(a.quotas.load()), sortQuotas(table.slice(0, 6)));
+        },
+      );
     } finally {
       await f.close();
     }

@@ -78,7 +78,10 @@ Deno.test("quota manager: record and throttle per sensor, capped at the sampled 
   const m = new ClientQuotaManager(store, { samples: 11, windowMs: 1000 }, undefined, () => now);
   assert.equal(m.active, false);
   assert.deepEqual(
-    await m.alter([{ entity: { user: null }, ops: [{ key: K, value: 1000, remove: false }] }], false),
+    await m.alter(
+      [{ entity: { user: null }, ops: [{ key: K, value: 1000, remove: false }] }],
+      false,
+    ),
     [null],
   );
   assert.equal(m.active, true);
