@@ -263,3 +263,14 @@ Deno.test("admin API permissions follow the Kafka APIs behind each action", () =
   assert.equal(p("GET", "/"), null);
   assert.equal(p("GET", "/openapi.json"), null);
 });
+
+Deno.test("admin API login: token mode without a token, or an unknown mode, stops the start", async () => {
+  for (
+    const [mode, pattern] of [["token", /needs an admin token/], ["kerberos", /kerberos/]] as const
+  ) {
+    await assert.rejects(
+      testBroker({ adminPort: 0, config: { "tributary.admin.api.auth": mode } }),
+      pattern,
+    );
+  }
+});

@@ -42,7 +42,24 @@ const SECURITY = [
   "authorizer.class.name=acl",
   "--set",
   "super.users=User:ANONYMOUS",
+  "--admin-port",
+  "0",
+  "--set",
+  "tributary.admin.api.auth=sasl",
 ];
+
+/** The admin API's base URL, from the start-up lines. */
+function adminUrl(p: BrokerProcess): Promise<string> {
+  return until("the admin API's address", () => {
+    for (const l of p.lines) {
+      const m = /admin API and console on (http:\/\/[^/ ]+)\//.exec(l);
+      if (m) return m[1];
+    }
+    return undefined;
+  });
+}
+
+const basicAuth = (user: string, password: string) => `Basic ${btoa(`${user}:${password}`)}`;
 
 /** The SASL_PLAINTEXT listener's address, from the start-up lines. */
 function saslAddress(p: BrokerProcess): Promise<string> {
@@ -149,6 +166,18 @@ Deno.test("cluster: SCRAM users, ACLs and quotas made on one broker apply on the
       assert.equal(await aliceSees(sasl2, "sec-t"), "Broker: Topic authorization failed");
     }
     assert.equal(await aliceSees(sasl2, "sec-t", "wrong-pw"), null);
+    // Broker 2's admin API knows her too (its worker 0 follows the same keys).
+    const admin2 = await adminUrl(b2);
+    const adminGet = async (password: string) => {
+      const r = await fetch(`${admin2}/v1/topics/sec-t`, {
+        headers: { authorization: basicAuth("alice", password) },
+      });
+      return { status: r.status, json: await r.json() };
+    };
+    const refused = await adminGet("alice-pw");
+    assert.equal(refused.status, 403);
+    assert.equal(refused.json.message, "User:alice may not DESCRIBE on TOPIC sec-t");
+    assert.equal((await adminGet("wrong-pw")).status, 401);
 
     // ---- ACLs: created on 1, applied on 2 ---------------------------------------------
     const create = await on1.call(CreateAclsRequest, CreateAclsResponse, 3, {
@@ -156,6 +185,12 @@ Deno.test("cluster: SCRAM users, ACLs and quotas made on one broker apply on the
     });
     assert.deepEqual((create.results as Msg[]).map((r) => r.errorCode), [0]);
     await waitFor("the ALLOW ACL on broker 2", async () => await aliceSees(sasl2, "sec-t") === "");
+    // The admin API's topic list shows her what she may describe now.
+    const listed = await fetch(`${admin2}/v1/topics`, {
+      headers: { authorization: basicAuth("alice", "alice-pw") },
+    });
+    assert.equal(listed.status, 200);
+    assert.deepEqual((await listed.json()).topics.map((t: { name: string }) => t.name), ["sec-t"]);
     await kcat(sasl2, [...alice("alice-pw"), "-P", "-t", "sec-t", "-p", "0"], {
       stdin: "from-alice\n",
     });
