@@ -40,6 +40,7 @@ export class PrefixMirror<V> {
   private watchHandle?: WatchHandle;
   private closed = false;
   private readonly listeners: (() => void)[] = [];
+  private readonly malformed = new Set<string>();
 
   constructor(
     private readonly store: MetadataStore,
@@ -113,7 +114,12 @@ export class PrefixMirror<V> {
   private put(key: string, kv: KeyValue): void {
     const value = this.codec.decode(kv);
     if (value === undefined) {
-      log.warn(`metadata key ${kv.key}: malformed value skipped`);
+      // Once per version of the key, not on every re-read.
+      const seen = `${kv.key}@${kv.modRevision}`;
+      if (!this.malformed.has(seen)) {
+        this.malformed.add(seen);
+        log.warn(`metadata key ${kv.key}: malformed value skipped`);
+      }
       this.entries.delete(key);
     } else this.entries.set(key, { value, modRevision: kv.modRevision });
   }
