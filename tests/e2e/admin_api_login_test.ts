@@ -106,8 +106,14 @@ Deno.test("admin API login: Basic SCRAM and PLAIN users, OAUTHBEARER JWTs, ACL-c
     assert.match(wrong.json.message, /invalid username or password/);
     assert.equal((await http("GET", "/v1/topics/orders", basic("nobody", "x"))).status, 401);
     assert.equal((await http("GET", "/v1/topics/orders", "Digest abc")).status, 401);
-    // Health stays open.
+    // Health stays open; the console needs a login (the browser prompts for it) and no ACL.
     assert.equal((await http("GET", "/healthz")).status, 200);
+    const page = await http("GET", "/", undefined);
+    assert.equal(page.status, 401);
+    assert.match(page.headers.get("www-authenticate") ?? "", /Basic/);
+    const consolePage = await http("GET", "/", basic("alice", "alice-pw"));
+    assert.equal(consolePage.status, 200);
+    assert.match(consolePage.text, /<html/i);
 
     // ---- alice (SCRAM-SHA-512): DESCRIBE on orders only --------------------------------
     const alice = basic("alice", "alice-pw");
