@@ -33,6 +33,20 @@ interface Entry<V> {
 /** Conflicting writers retry this often before the change fails (clients then retry it). */
 const MAX_ATTEMPTS = 25;
 
+/**
+ * Keys per transaction: etcd refuses more than `--max-txn-ops` (128 by default) operations in
+ * one. A larger change is written in several transactions, each all or nothing (as ZooKeeper-
+ * era Kafka wrote each resource's ACLs on its own); after a conflict in a later one, the
+ * change is recomputed from the state the earlier ones left.
+ */
+const MAX_TXN_KEYS = 100;
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 export class PrefixMirror<V> {
   private entries = new Map<string, Entry<V>>();
   /** The store revision this copy reflects. */
@@ -162,23 +176,30 @@ export class PrefixMirror<V> {
       const base = new Map(this.entries);
       const { set, result } = change(this.values());
       if (set.size === 0) return result;
-      const compare: Compare[] = [];
-      const success: TxnOp[] = [];
-      for (const [k, v] of set) {
-        const key = this.prefix + k;
-        compare.push({
-          key,
-          target: "modRevision",
-          result: "equal",
-          modRevision: base.get(k)?.modRevision ?? 0,
-        });
-        success.push(
-          v === null ? { delete: { key } } : { put: { key, value: this.codec.encode(v) } },
-        );
+      let succeeded = true;
+      for (const keys of chunks([...set.keys()], MAX_TXN_KEYS)) {
+        const compare: Compare[] = [];
+        const success: TxnOp[] = [];
+        for (const k of keys) {
+          const key = this.prefix + k;
+          const v = set.get(k)!;
+          compare.push({
+            key,
+            target: "modRevision",
+            result: "equal",
+            modRevision: base.get(k)?.modRevision ?? 0,
+          });
+          success.push(
+            v === null ? { delete: { key } } : { put: { key, value: this.codec.encode(v) } },
+          );
+        }
+        if (!(await this.store.txn({ compare, success })).succeeded) {
+          succeeded = false;
+          break;
+        }
       }
-      const r = await this.store.txn({ compare, success });
       await this.refresh();
-      if (r.succeeded) return result;
+      if (succeeded) return result;
       if (attempt >= MAX_ATTEMPTS) {
         throw new KafkaError(
           ErrorCode.REQUEST_TIMED_OUT,

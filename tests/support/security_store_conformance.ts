@@ -130,6 +130,16 @@ export function runSecurityStoreConformance(
           sortAcls(await a.acls.load()),
           sortAcls(first.slice(0, 3).concat(first[4])),
         );
+        // A change of more resources than one etcd transaction takes (128 operations).
+        const many = Array.from({ length: 300 }, (_, i) => acl({ resourceName: `bulk-${i}` }));
+        const bulk = await a.acls.update((current) => ({ acls: [...current, ...many], result: 0 }));
+        assert.equal(bulk.acls.length, 304);
+        assert.equal((await b.acls.load()).length, 304);
+        await b.acls.update((current) => ({
+          acls: current.filter((x) => !x.resourceName.startsWith("bulk-")),
+          result: 0,
+        }));
+        assert.equal((await a.acls.load()).length, 4);
         // No change: nothing written, the current set answered.
         const same = await a.acls.update((current) => ({ acls: null, result: current.length }));
         assert.equal(same.result, 4);
