@@ -442,6 +442,7 @@ export class Broker {
     // storage writes nothing: SCRAM credentials then last as long as the broker.
     const metadataStore = metadataStoreFor(options, config);
     const shared = metadataStore ? new ClusterSecurityState(metadataStore) : undefined;
+    if (shared && durable && controller) ClusterSecurityState.warnUnusedFiles(dataDir);
     const scramCredentials = shared
       ? shared.scramCredentials
       : durable

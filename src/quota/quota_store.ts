@@ -33,12 +33,15 @@ function loadAndSave(
   });
 }
 
+/** The table's file in a data directory. */
+export const CLIENT_QUOTAS_FILE = "meta/client-quotas.json";
+
 /** The file under the data directory. */
 export class FileClientQuotaStore implements ClientQuotaStore {
   private readonly path: string;
 
   constructor(private readonly dataDir: string) {
-    this.path = join(dataDir, "meta", "client-quotas.json");
+    this.path = join(dataDir, CLIENT_QUOTAS_FILE);
   }
 
   load(): QuotaEntry[] {

@@ -5,7 +5,11 @@
  * with its own watch, so a change written through any broker is seen by all; the broker that
  * wrote it answers once its own copy (and, with workers, every worker's) has it.
  */
+import { existsSync } from "node:fs";
 import type { MetadataStore } from "../cluster/metadata_store.ts";
+import { ACL_FILE } from "./acl_store.ts";
+import { SCRAM_CREDENTIALS_FILE } from "./scram_credential_store.ts";
+import { CLIENT_QUOTAS_FILE } from "../quota/quota_store.ts";
 import { errText, log } from "../log.ts";
 import type { Propagation } from "../workers/propagation.ts";
 import { PrefixMirror } from "../cluster/prefix_mirror.ts";
@@ -61,6 +65,21 @@ export class ClusterSecurityState {
       propagation.propagate("syncScramCredentials");
       return propagation.propagated();
     };
+  }
+
+  /**
+   * A data directory that has security files from a run on its own: they are not read in a
+   * cluster (the operator recreates what is still wanted through the broker's APIs).
+   */
+  static warnUnusedFiles(dataDir: string): void {
+    for (const f of [SCRAM_CREDENTIALS_FILE, ACL_FILE, CLIENT_QUOTAS_FILE]) {
+      if (existsSync(`${dataDir}/${f}`)) {
+        log.warn(
+          `${dataDir}/${f} is not used by a cluster member: the cluster's metadata ` +
+            `store holds SCRAM credentials, ACLs and client quotas`,
+        );
+      }
+    }
   }
 
   /** Reads the current state and follows it: before the first connection is served. */
