@@ -169,28 +169,33 @@ Deno.test("cluster: SCRAM users, ACLs and quotas made on one broker apply on the
     // Broker 2's admin API knows her too (its worker 0 follows the same keys).
     const admin2 = await adminUrl(b2);
     const adminGet = async (password: string) => {
-      const r = await fetch(`${admin2}/v1/topics/sec-t`, {
+      const r = await fetch(`${admin2}/v1/cluster`, {
         headers: { authorization: basicAuth("alice", password) },
       });
       return { status: r.status, json: await r.json() };
     };
     const refused = await adminGet("alice-pw");
     assert.equal(refused.status, 403);
-    assert.equal(refused.json.message, "User:alice may not DESCRIBE on TOPIC sec-t");
+    assert.equal(refused.json.message, "User:alice may not DESCRIBE on CLUSTER kafka-cluster");
     assert.equal((await adminGet("wrong-pw")).status, 401);
 
     // ---- ACLs: created on 1, applied on 2 ---------------------------------------------
     const create = await on1.call(CreateAclsRequest, CreateAclsResponse, 3, {
-      creations: [topicAcl(2, 3)],
+      creations: [topicAcl(2, 3), {
+        ...topicAcl(8, 3),
+        resourceType: 4,
+        resourceName: "kafka-cluster",
+      }],
     });
-    assert.deepEqual((create.results as Msg[]).map((r) => r.errorCode), [0]);
+    assert.deepEqual((create.results as Msg[]).map((r) => r.errorCode), [0, 0]);
     await waitFor("the ALLOW ACL on broker 2", async () => await aliceSees(sasl2, "sec-t") === "");
-    // The admin API's topic list shows her what she may describe now.
-    const listed = await fetch(`${admin2}/v1/topics`, {
-      headers: { authorization: basicAuth("alice", "alice-pw") },
-    });
-    assert.equal(listed.status, 200);
-    assert.deepEqual((await listed.json()).topics.map((t: { name: string }) => t.name), ["sec-t"]);
+    // Both ACLs came in one change: broker 2's admin API now lets her see the cluster.
+    const described = await adminGet("alice-pw");
+    assert.equal(described.status, 200, JSON.stringify(described.json));
+    assert.deepEqual(described.json.brokers.map((b: { brokerId: number }) => b.brokerId).sort(), [
+      1,
+      2,
+    ]);
     await kcat(sasl2, [...alice("alice-pw"), "-P", "-t", "sec-t", "-p", "0"], {
       stdin: "from-alice\n",
     });
@@ -263,16 +268,21 @@ Deno.test("cluster: SCRAM users, ACLs and quotas made on one broker apply on the
     const throttledOn = async (b: BrokerProcess, partition: number, wantThrottle: boolean) => {
       const c = await RawClient.connect(b.port);
       conns.push(c);
-      for (;;) {
-        const r = await c.call(ProduceRequest, ProduceResponse, 9, {
-          transactionalId: null,
-          acks: 1,
-          timeoutMs: 5000,
-          topicData: [{ name: "sec-t", partitionData: [{ index: partition, records: batch }] }],
-        });
-        assert.equal(r.responses[0].partitionResponses[0].errorCode, ErrorCode.NONE);
-        if ((r.throttleTimeMs > 0) === wantThrottle) return r.throttleTimeMs;
-      }
+      const { ms } = await until(
+        () => `a produce answer on broker ${b.port} ${wantThrottle ? "with" : "without"} throttle`,
+        async () => {
+          const r = await c.call(ProduceRequest, ProduceResponse, 9, {
+            transactionalId: null,
+            acks: 1,
+            timeoutMs: 5000,
+            topicData: [{ name: "sec-t", partitionData: [{ index: partition, records: batch }] }],
+          });
+          assert.equal(r.responses[0].partitionResponses[0].errorCode, ErrorCode.NONE);
+          return (r.throttleTimeMs > 0) === wantThrottle && { ms: r.throttleTimeMs };
+        },
+        { intervalMs: 0 },
+      );
+      return ms;
     };
     assert.ok(await throttledOn(b2, ledBy(2), true) > 0);
     assert.ok(await throttledOn(b1, ledBy(1), true) > 0);
