@@ -136,6 +136,21 @@ Deno.test("cluster: SCRAM users, ACLs and quotas made on one broker apply on the
       validateOnly: false,
     });
     assert.equal(created.topics[0].errorCode, 0);
+    // Metadata names the other brokers by their first (PLAINTEXT) listener: kcat over SASL
+    // on broker 2 uses only the partition broker 2 leads.
+    const md = await until("a leader for each partition", async () => {
+      const m = await on1.call(MetadataRequest, MetadataResponse, 12, {
+        topics: [{ name: "sec-t" }],
+        allowAutoTopicCreation: false,
+        includeTopicAuthorizedOperations: false,
+      });
+      const parts = m.topics[0].partitions as Msg[];
+      return parts.length === 2 && parts.every((p) => (p.leaderId as number) >= 0) && m;
+    });
+    const ledBy = (id: number) =>
+      (md.topics[0].partitions as Msg[]).find((p) => p.leaderId === id)?.partitionIndex as number;
+    assert.notEqual(ledBy(1), undefined, "a partition led by broker 1");
+    assert.notEqual(ledBy(2), undefined, "a partition led by broker 2");
 
     // ---- a SCRAM user created through broker 1 logs in on broker 2 ----------------------
     const salt = crypto.getRandomValues(new Uint8Array(32));
@@ -196,7 +211,8 @@ Deno.test("cluster: SCRAM users, ACLs and quotas made on one broker apply on the
       1,
       2,
     ]);
-    await kcat(sasl2, [...alice("alice-pw"), "-P", "-t", "sec-t", "-p", "0"], {
+    const p2 = String(ledBy(2));
+    await kcat(sasl2, [...alice("alice-pw"), "-P", "-t", "sec-t", "-p", p2], {
       stdin: "from-alice\n",
     });
     const consumed = await kcat(sasl2, [
@@ -205,7 +221,7 @@ Deno.test("cluster: SCRAM users, ACLs and quotas made on one broker apply on the
       "-t",
       "sec-t",
       "-p",
-      "0",
+      p2,
       "-e",
       "-o",
       "beginning",
@@ -254,15 +270,6 @@ Deno.test("cluster: SCRAM users, ACLs and quotas made on one broker apply on the
       quota(false),
     );
     assert.equal(set.entries[0].errorCode, 0);
-    const md = await on1.call(MetadataRequest, MetadataResponse, 12, {
-      topics: [{ name: "sec-t" }],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    const ledBy = (id: number) =>
-      (md.topics[0].partitions as Msg[]).find((p) => p.leaderId === id)?.partitionIndex as number;
-    assert.notEqual(ledBy(1), undefined, "a partition led by broker 1");
-    assert.notEqual(ledBy(2), undefined, "a partition led by broker 2");
     const batch = encodeRecordBatch({ records: [{ key: "k", value: "x".repeat(10_000) }] });
     /** Produces on a fresh connection (RawClient's client id is "bench") until throttled. */
     const throttledOn = async (b: BrokerProcess, partition: number, wantThrottle: boolean) => {
