@@ -43,6 +43,7 @@ import {
   type ScramCredentialStore,
 } from "./security/scram_credential_store.ts";
 import { TlsListener } from "./security/tls_listener.ts";
+import { ClusterSecurityState } from "./security/cluster_security.ts";
 import { GroupCoordinator } from "./group/group_coordinator.ts";
 import { groupConfigFrom } from "./group/group_config.ts";
 import { GROUP_METADATA_TOPIC, GroupMetadataLog } from "./group/group_metadata_log.ts";
@@ -106,6 +107,8 @@ interface BrokerSecurity {
   sasl: Map<string, ReconfigurableSaslListener>;
   /** How this broker reaches the others (a cluster member only). */
   interBroker?: InterBrokerClient;
+  /** In a cluster: credentials, ACLs and quotas in the metadata store, for every broker. */
+  cluster?: ClusterSecurityState;
 }
 
 /**
@@ -324,15 +327,21 @@ export class Broker {
     };
     // Memory storage writes nothing: ACLs and quotas then last as long as the broker.
     const metaDir = dataDir === MEMORY_DATA_DIR ? null : dataDir;
-    this.authorizer = authorizerFor(config, metaDir, this.metrics, this.propagation);
+    const shared = security.cluster;
+    this.authorizer = authorizerFor(config, metaDir, this.metrics, this.propagation, shared?.acls);
     this.clientQuotas = new ClientQuotaManager(
-      metaDir === null ? new MemoryClientQuotaStore() : new FileClientQuotaStore(dataDir),
+      shared
+        ? shared.clientQuotas
+        : metaDir === null
+        ? new MemoryClientQuotaStore()
+        : new FileClientQuotaStore(dataDir),
       {
         samples: config.int("quota.window.num"),
         windowMs: config.int("quota.window.size.seconds") * 1000,
       },
       this.metrics,
     );
+    shared?.follow(this.authorizer, this.clientQuotas, this.propagation);
     // One set of rates per broker: with workers, worker 0 keeps them and the others ask.
     this.quotaAccounting = cluster && !cluster.isController
       ? {
@@ -356,7 +365,7 @@ export class Broker {
       clientQuotas: {
         describe: (components, strict) => clientQuotas.describe(components, strict),
         async alter(alterations, validateOnly) {
-          const results = clientQuotas.alter(alterations, validateOnly);
+          const results = await clientQuotas.alter(alterations, validateOnly);
           if (!validateOnly && results.some((r) => r === null)) {
             propagation.propagate("syncClientQuotas");
             await propagation.propagated();
@@ -434,11 +443,18 @@ export class Broker {
     // SASL mistakes (GSSAPI, a bad JAAS entry or users file) too, with the dynamic SASL
     // settings of an earlier run in force (open() loads them again, for everything else).
     if (durable) loadDynamicBrokerConfigs(config, dataDir);
-    // Memory storage writes nothing: SCRAM credentials then last as long as the broker.
-    const scramCredentials = durable
+    // A cluster member shares its security state through the metadata store; alone, memory
+    // storage writes nothing: SCRAM credentials then last as long as the broker.
+    const metadataStore = metadataStoreFor(options, config);
+    const shared = metadataStore ? new ClusterSecurityState(metadataStore) : undefined;
+    if (shared && durable && controller) ClusterSecurityState.warnUnusedFiles(dataDir);
+    const scramCredentials = shared
+      ? shared.scramCredentials
+      : durable
       ? FileScramCredentialStore.inDataDir(dataDir)
       : new MemoryScramCredentialStore();
     const security = {
+      cluster: shared,
       scramCredentials,
       sasl: saslListeners(config, listeners, scramCredentials),
       // In a cluster: an inter-broker listener this broker cannot use stops the start.
@@ -451,7 +467,7 @@ export class Broker {
     const dirLock = cluster || engine === "memory" ? null : LogDirLock.acquire(dataDir);
     try {
       const broker = await Broker.open(
-        { ...options, listeners },
+        { ...options, listeners, metadataStore: metadataStore ?? undefined },
         config,
         dataDir,
         engine,
@@ -512,6 +528,7 @@ export class Broker {
           durable ? readMetaClusterId(`${dataDir}/meta`) : null,
         );
         snapshotRevision = await clusterNode.loadSnapshot();
+        await security.cluster?.start();
       } catch (e) {
         await clusterNode.close();
         throw e;
@@ -640,12 +657,21 @@ export class Broker {
     if (options.adminPort !== undefined && controller) {
       try {
         const { startAdminServer } = await import("./admin/server.ts");
+        const { adminLogin } = await import("./admin/admin_auth.ts");
         // Loopback unless an address is given: the admin API can change everything.
         broker.admin = startAdminServer(broker, {
           hostname: options.adminHost ?? DEFAULT_ADMIN_HOST,
           port: options.adminPort,
-          token: options.adminToken ?? (config.get("tributary.admin.api.token") as string | null) ??
-            undefined,
+          ...adminLogin(
+            config.str("tributary.admin.api.auth"),
+            options.adminToken ?? (config.get("tributary.admin.api.token") as string | null) ??
+              undefined,
+            {
+              scramCredentials: broker.scramCredentials,
+              saslListeners: [...broker.security.sasl.values()],
+              authorizer: broker.services.authorizer,
+            },
+          ),
         });
       } catch (e) {
         for (const l of bound) l.close();
@@ -728,6 +754,7 @@ export class Broker {
     cluster.serve("syncClientQuotas", () => this.clientQuotas.reload());
     serveFaults(this.faults, cluster);
     cluster.serve("syncAcls", () => this.authorizer?.reload());
+    cluster.serve("syncScramCredentials", () => this.security.cluster?.scramCredentials.refresh());
     if (!cluster.isController) return;
     cluster.serve("quotaBefore", (a) => this.clientQuotas.beforeRequest(a));
     cluster.serve("quotaAfter", (a) => this.clientQuotas.afterRequest(a));
@@ -818,6 +845,7 @@ export class Broker {
       this.faults.close();
       this.groups.close();
       this.stopFollowingLeadership?.();
+      await this.security.cluster?.close();
       // Leaving first: the controller moves this broker's partitions at once.
       await this.clusterNode?.close();
       await Promise.all(this.socketServers.map((s) => s.close()));

@@ -487,6 +487,15 @@ export const BROKER_CONFIGS: ConfigDef[] = [
       "unset: no token.",
   ),
   def(
+    "tributary.admin.api.auth",
+    "string",
+    "",
+    "How the admin HTTP API logs callers in: none, token (the admin token), or sasl (HTTP " +
+      "Basic with a SCRAM or PLAIN user, Bearer with an OAUTHBEARER token or the admin token, " +
+      "each action then checked by the ACL authorizer); empty: token when one is set, else none.",
+    { choices: ["", "none", "token", "sasl"] },
+  ),
+  def(
     "tributary.fault.injection.enable",
     "bool",
     false,

@@ -6,10 +6,12 @@
  * With a token configured, every endpoint except `/healthz` and `/readyz` needs
  * `Authorization: Bearer <token>` (401 otherwise). A browser opens the console once as
  * `/?token=<token>`: the token is checked, kept in an HttpOnly SameSite=Strict cookie that
- * the console's own API calls then carry, and stripped from the address bar.
+ * the console's own API calls then carry, and stripped from the address bar. With
+ * `tributary.admin.api.auth=sasl` callers log in as the broker's users instead (admin_auth.ts).
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { AdminHost } from "./admin_host.ts";
+import { type AdminAuthenticator, adminAuthMiddleware } from "./admin_auth.ts";
 import { consoleHtml } from "./console.ts";
 import { getCookie, setCookie } from "./hono.ts";
 import { type Context, errorResponse, Hono } from "./http.ts";
@@ -24,6 +26,8 @@ import { topicRoutes } from "./routes_topics.ts";
 export interface AdminOptions {
   /** Bearer token required on every endpoint but /healthz and /readyz; unset: open. */
   token?: string;
+  /** Log in with the broker's users and check their ACLs instead (admin_auth.ts). */
+  auth?: AdminAuthenticator;
 }
 
 export const TOKEN_COOKIE = "tributary_admin_token";
@@ -68,8 +72,9 @@ export function createAdminApp(broker: AdminHost, options: AdminOptions = {}): H
   );
 
   // ---- authentication ------------------------------------------------------------------
+  if (options.auth) app.use("*", adminAuthMiddleware(options.auth));
   app.use("*", async (c, next) => {
-    if (!expected || PUBLIC_PATHS.has(c.req.path)) return await next();
+    if (options.auth || !expected || PUBLIC_PATHS.has(c.req.path)) return await next();
     if (tokenMatches(bearer(c), expected)) return await next();
     if (tokenMatches(getCookie(c, TOKEN_COOKIE), expected)) return await next();
     const isConsole = CONSOLE_PATHS.has(c.req.path) && c.req.method === "GET";

@@ -557,13 +557,19 @@ export function openApiDocument(): Record<string, unknown> {
       description: "Topics, consumer groups, record peek, fault injection, metrics and " +
         "health of a Tributary " +
         "broker. Errors are JSON {error, message}. When the broker runs with --admin-token, " +
-        "every endpoint but /healthz and /readyz needs Authorization: Bearer <token>.",
+        "every endpoint but /healthz and /readyz needs Authorization: Bearer <token>. With " +
+        "tributary.admin.api.auth=sasl, Basic with a SCRAM or PLAIN user or Bearer with an " +
+        "OAUTHBEARER token (or the admin token), each action checked against the user's ACLs " +
+        "(403 {error: FORBIDDEN, message, missing: {operation, resourceType, resourceName}}).",
     },
     components: {
       schemas,
-      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer" },
+        basic: { type: "http", scheme: "basic" },
+      },
     },
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { basic: [] }],
     paths,
   });
 }

@@ -14,7 +14,7 @@ import { codecFor, type Encodable } from "../../protocol/schema.ts";
 import type { AdminHost } from "./admin_host.ts";
 import { asObject, badRequest, HttpError } from "./http.ts";
 import { partitionForKey } from "../client/partitioner.ts";
-import { plaintextSession } from "../security/session.ts";
+import { plaintextSession, type Session } from "../security/session.ts";
 
 /** Produce v9: the first flexible version, with per-record errors (v8+). */
 const PRODUCE_VERSION = 9;
@@ -112,6 +112,8 @@ export async function produceRecord(
   broker: AdminHost,
   topic: string,
   input: ProduceInput,
+  /** Who produces: the logged-in user (admin_auth.ts), else the admin API itself. */
+  session: Session = ADMIN_SESSION,
 ): Promise<ProduceResult> {
   const meta = broker.topic(topic);
   if (!meta) throw new HttpError(404, "UNKNOWN_TOPIC_OR_PARTITION", `unknown topic '${topic}'`);
@@ -143,7 +145,7 @@ export async function produceRecord(
   codecFor(ProduceRequest, PRODUCE_VERSION).encode(w, request);
   const chunks = await broker.apis.handle(
     w.finish(),
-    ADMIN_SESSION,
+    session,
     "admin-api",
     ADMIN_CONNECTION_ID,
     true,

@@ -16,6 +16,8 @@
  * "consumer", their state (Empty, Assigning, Reconciling, Stable), the assignor as protocol,
  * the group epoch as generation, no leader, and each member's current assignment.
  */
+import { describable } from "./admin_auth.ts";
+import { ResourceType } from "../security/acl_binding.ts";
 import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import { ConsumerProtocolAssignment } from "../../protocol/messages/mod.ts";
 import { Reader } from "../../protocol/primitives.ts";
@@ -434,8 +436,15 @@ export function groupRoutes(broker: AdminHost): Hono {
 
   app.get("/", async (c) => {
     const statuses: StatusCache = new Map();
+    const listed = broker.groups.listGroups();
+    const visible = describable(
+      c,
+      broker.services.authorizer,
+      ResourceType.GROUP,
+      listed.map((l) => l.groupId),
+    );
     const groups = await Promise.all(
-      broker.groups.listGroups()
+      listed.filter((l) => visible.has(l.groupId))
         .map((l) => liveGroup(broker, l.groupId))
         .filter((g): g is GroupView => g !== undefined)
         .sort((a, b) => a.groupId.localeCompare(b.groupId))

@@ -6,6 +6,7 @@
  *   GET  /v1/topics/{name}/records/search   bounded search ?partition=&offset=|timestamp=
  *                                           &key=&value=&limit=&maxRecords=&maxBytes=&timeoutMs=
  */
+import { adminSessionOf } from "./admin_auth.ts";
 import type { AdminHost } from "./admin_host.ts";
 import { type Context, Hono, HttpError, intParam, jsonBody } from "./http.ts";
 import { parseProduceBody, produceRecord } from "./produce.ts";
@@ -28,7 +29,7 @@ export function recordRoutes(broker: AdminHost): Hono {
   app.post("/:name/records", async (c) => {
     const name = c.req.param("name");
     const input = parseProduceBody(await jsonBody(c));
-    return c.json(await produceRecord(broker, name, input));
+    return c.json(await produceRecord(broker, name, input, adminSessionOf(c)));
   });
 
   app.get("/:name/records/search", async (c) => {

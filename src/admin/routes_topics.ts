@@ -11,6 +11,8 @@
  *   GET    /v1/topics/{name}/partitions/{p}             one partition
  *   GET    /v1/topics/{name}/partitions/{p}/records     peek records (?offset=&limit=&maxBytes=)
  */
+import { describable } from "./admin_auth.ts";
+import { ResourceType } from "../security/acl_binding.ts";
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import type { TopicMetadata } from "../../storage/log_manager.ts";
 import type { AdminHost } from "./admin_host.ts";
@@ -200,7 +202,16 @@ export function topicRoutes(broker: AdminHost): Hono {
   const app = new Hono();
 
   app.get("/", async (c) => {
-    const topics = broker.topics().sort((a, b) => a.name.localeCompare(b.name));
+    const all = broker.topics();
+    const visible = describable(
+      c,
+      broker.services.authorizer,
+      ResourceType.TOPIC,
+      all.map((t) => t.name),
+    );
+    const topics = all.filter((t) => visible.has(t.name)).sort((a, b) =>
+      a.name.localeCompare(b.name)
+    );
     return c.json({ topics: await Promise.all(topics.map((t) => topicJson(broker, t))) });
   });
 

@@ -3,6 +3,7 @@
  * Started by Broker.start when `adminPort` is given and shut down by Broker.close.
  */
 import type { AdminHost } from "./admin_host.ts";
+import type { AdminAuthenticator } from "./admin_auth.ts";
 import { log } from "../log.ts";
 import { createAdminApp } from "./app.ts";
 
@@ -11,6 +12,8 @@ export interface AdminServerOptions {
   /** 0 picks a free port. */
   port: number;
   token?: string;
+  /** `tributary.admin.api.auth=sasl`: the broker's users and ACLs (src/admin/admin_auth.ts). */
+  auth?: AdminAuthenticator;
 }
 
 export interface AdminServer {
@@ -28,13 +31,13 @@ export function isLoopback(host: string): boolean {
 }
 
 export function startAdminServer(broker: AdminHost, opts: AdminServerOptions): AdminServer {
-  if (!opts.token && !isLoopback(opts.hostname)) {
+  if (!opts.token && !opts.auth && !isLoopback(opts.hostname)) {
     log.warn(
       `admin API serves ${opts.hostname}, not only loopback, without a token: anyone who ` +
         `reaches it can change this broker (set --admin-token or tributary.admin.api.token)`,
     );
   }
-  const app = createAdminApp(broker, { token: opts.token });
+  const app = createAdminApp(broker, { token: opts.token, auth: opts.auth });
   const server = Deno.serve({
     hostname: opts.hostname,
     port: opts.port,

@@ -10,6 +10,13 @@
  *   controller_epoch           bumped by each newly elected controller
  *   topics/<name>              topic id, partition count, config overrides
  *   partitions/<name>/<p>      leader, leader epoch, replicas, ISR, partition epoch
+ *   config/users/<user>        SCRAM credentials (salt, StoredKey, ServerKey, iterations)
+ *   kafka-acl/<Literal|Prefixed>/<Type>/<name>   the ACLs of one resource pattern
+ *   config/quotas/<entity>     client quotas: users/<u>[/clients/<c>], clients/<c>, ips/<ip>
+ *
+ * The last three (src/security/metadata_security_store.ts, src/quota/metadata_quota_store.ts)
+ * are written by any broker with compare-and-swap, as ZooKeeper-era brokers and tools wrote
+ * /config and /kafka-acl, and followed by every broker's watch; names in them are URI-encoded.
  */
 import type { TopicConfigValue } from "../../storage/log_manager.ts";
 import { type KeyValue, valueText } from "./metadata_store.ts";

@@ -7,7 +7,8 @@
  * `request_percentage`, `controller_mutation_rate`; `connection_creation_rate` for `ip`), a
  * key twice, a fractional value for a Long key or a value not above zero gets
  * INVALID_REQUEST with a message, and the valid entries are applied together, written
- * durably (src/quota/quota_store.ts) and in force for the next request of every connection
+ * durably (src/quota/quota_store.ts; in a cluster, the metadata store, and in force on every
+ * broker once its watch delivers them) and in force for the next request of every connection
  * (with workers, once every worker has them). `validateOnly` checks and changes nothing.
  * `controller_mutation_rate` and `connection_creation_rate` are stored and described but not
  * enforced.

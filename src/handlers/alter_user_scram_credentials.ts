@@ -2,8 +2,9 @@
  * AlterUserScramCredentials (key 51), v0 (KIP-554).
  * Behaviour: as Kafka's ScramControlManager.alterCredentials. The client sends the salt and
  * the salted password (Hi(password, salt, i)), never the password; the broker keeps the salt,
- * the iteration count, StoredKey and ServerKey (src/security/scram_credential_store.ts), all of
- * one request's accepted changes in one durable write. Per user: an empty name is
+ * the iteration count, StoredKey and ServerKey (src/security/scram_credential_store.ts; in a
+ * cluster, the metadata store: metadata_security_store.ts), all of one request's accepted
+ * changes in one durable write, answered once every worker of this broker has them. Per user: an empty name is
  * UNACCEPTABLE_CREDENTIAL, an unknown mechanism UNSUPPORTED_SASL_MECHANISM, iterations below the
  * mechanism's 4096 or above 16384 UNACCEPTABLE_CREDENTIAL, deleting a credential that does not
  * exist RESOURCE_NOT_FOUND, and a user altered twice in one request DUPLICATE_RESOURCE; all with

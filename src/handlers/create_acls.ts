@@ -6,7 +6,8 @@
  * CLUSTER_AUTHORIZATION_FAILED); each creation is validated as Kafka does (INVALID_REQUEST for
  * a principal without a type, an empty name, ANY/UNKNOWN codes, a CLUSTER name other than
  * kafka-cluster, a MATCH/ANY pattern); the valid ones are saved together, durably, before the
- * answer, and reach every worker. Creating an ACL that exists is no error.
+ * answer, and reach every worker (in a cluster: the metadata store, every broker through its
+ * watch). Creating an ACL that exists is no error.
  * Version notes: v1 adds the resource pattern type (v0 creates LITERAL ACLs); v2 is flexible;
  * v3 is the same as v2 (it allows the USER resource type).
  */

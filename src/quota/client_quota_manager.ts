@@ -113,8 +113,9 @@ export class ClientQuotaManager implements QuotaAccounting {
     return this.enabled.size > 0;
   }
 
-  /** Re-reads the table from the store (another worker changed it). */
-  reload(): void {
+  /** Re-reads the table from the store (another worker or broker changed it). */
+  async reload(): Promise<void> {
+    await this.store.refresh?.();
     this.table = new ClientQuotas(this.store.load());
     this.refreshEnabled();
   }
@@ -127,7 +128,7 @@ export class ClientQuotaManager implements QuotaAccounting {
    * Validates every alteration and applies the valid ones at once (unless `validateOnly`), in
    * one durable write. Kafka validates each entity on its own: one bad entry fails alone.
    */
-  alter(alterations: QuotaAlteration[], validateOnly: boolean): AlterationResult[] {
+  async alter(alterations: QuotaAlteration[], validateOnly: boolean): Promise<AlterationResult[]> {
     const results = alterations.map((a): AlterationResult => {
       try {
         validateEntity(a.entity);
@@ -149,12 +150,15 @@ export class ClientQuotaManager implements QuotaAccounting {
       }
     });
     if (validateOnly || results.every((r) => r !== null)) return results;
-    const next = new ClientQuotas(this.table.all());
-    alterations.forEach((a, i) => {
-      if (results[i] === null) next.apply(a.entity, a.ops);
+    // Applied to the table as saved now: another broker may have changed it meanwhile.
+    const saved = await this.store.update((current) => {
+      const next = new ClientQuotas(current);
+      alterations.forEach((a, i) => {
+        if (results[i] === null) next.apply(a.entity, a.ops);
+      });
+      return next.all();
     });
-    this.store.save(next.all());
-    this.table = next;
+    this.table = new ClientQuotas(saved);
     this.refreshEnabled();
     return results;
   }

@@ -1,8 +1,8 @@
 /**
- * Where the authorizer keeps its ACLs. A small asynchronous interface so that the cluster work
- * can put them in the shared metadata store (etcd) later; today they live in the data
- * directory, one JSON file replaced atomically on every change (a crash leaves the old set or
- * the new one).
+ * Where the authorizer keeps its ACLs. A small asynchronous interface with two backends: a
+ * broker on its own keeps them in the data directory, one JSON file replaced atomically on
+ * every change (a crash leaves the old set or the new one); a cluster member keeps them in
+ * the shared metadata store (src/security/metadata_security_store.ts), for every broker.
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { fsyncDir, writeFileAtomic } from "../../storage/file_io.ts";
@@ -13,6 +13,34 @@ export interface AclStore {
   load(): Promise<AclBinding[]>;
   /** Replaces the saved ACLs with `acls`; durable when it resolves. */
   save(acls: readonly AclBinding[]): Promise<void>;
+  /**
+   * Computes a change from the ACLs as saved now (`acls` null: no change) and saves it, as
+   * one atomic step even against other brokers' writers. Resolves with the ACLs then saved.
+   */
+  update<R>(change: (current: AclBinding[]) => AclChange<R>): Promise<AclUpdate<R>>;
+}
+
+/** What an ACL change makes of the current ACLs: the new set (null: unchanged). */
+export interface AclChange<R> {
+  acls: AclBinding[] | null;
+  result: R;
+}
+
+export interface AclUpdate<R> {
+  acls: AclBinding[];
+  result: R;
+}
+
+/** update() for a store with one writer (the authorizer serialises its changes): load, save. */
+async function loadAndSave<R>(
+  store: AclStore,
+  change: (current: AclBinding[]) => AclChange<R>,
+): Promise<AclUpdate<R>> {
+  const current = await store.load();
+  const { acls, result } = change(current);
+  if (acls === null) return { acls: current, result };
+  await store.save(acls);
+  return { acls, result };
 }
 
 /** The ACL file in a data directory. */
@@ -68,6 +96,10 @@ export class FileAclStore implements AclStore {
       fsyncDir(`${this.dataDir}/meta`);
     });
   }
+
+  update<R>(change: (current: AclBinding[]) => AclChange<R>): Promise<AclUpdate<R>> {
+    return loadAndSave(this, change);
+  }
 }
 
 function isBinding(a: unknown): a is AclBinding {
@@ -88,5 +120,8 @@ export class MemoryAclStore implements AclStore {
   save(acls: readonly AclBinding[]): Promise<void> {
     this.acls = acls.map((a) => ({ ...a }));
     return Promise.resolve();
+  }
+  update<R>(change: (current: AclBinding[]) => AclChange<R>): Promise<AclUpdate<R>> {
+    return loadAndSave(this, change);
   }
 }

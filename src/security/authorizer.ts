@@ -24,7 +24,7 @@ import {
   WILDCARD_PRINCIPAL,
   WILDCARD_RESOURCE,
 } from "./acl_binding.ts";
-import type { AclStore } from "./acl_store.ts";
+import type { AclChange, AclStore } from "./acl_store.ts";
 import type { Session } from "./session.ts";
 
 /** Who asks: the connection's session and the client's address (a RequestContext is one). */
@@ -164,10 +164,20 @@ export class StandardAuthorizer implements AuthorizerApi {
     this.index = index;
   }
 
-  private async commit(acls: AclBinding[]): Promise<void> {
-    await this.store.save(acls);
+  /**
+   * Applies a change to the ACLs as the store holds them now (another broker may have changed
+   * them since this one last looked) and takes the saved set.
+   */
+  private async commit<R>(change: (current: AclBinding[]) => AclChange<R>): Promise<R> {
+    let changed = false;
+    const { acls, result } = await this.store.update((current) => {
+      const c = change(current);
+      changed = c.acls !== null;
+      return c;
+    });
     this.setAcls(acls);
-    this.opts.onChanged?.();
+    if (changed) this.opts.onChanged?.();
+    return result;
   }
 
   /** Runs `change` once every change before it has been saved. */
@@ -278,42 +288,47 @@ export class StandardAuthorizer implements AuthorizerApi {
     return this.serialised(() => this.create(bindings));
   }
 
-  private async create(bindings: AclBinding[]): Promise<AclCreateResult[]> {
-    const next = [...this.acls];
-    const results = bindings.map((b): AclCreateResult => {
-      try {
-        validateNewAcl(b);
-      } catch (e) {
-        if (e instanceof KafkaError) return e;
-        throw e;
-      }
-      if (!next.some((a) => sameAcl(a, b))) next.push({ ...b });
-      return null;
+  private create(bindings: AclBinding[]): Promise<AclCreateResult[]> {
+    return this.commit((current) => {
+      const next = [...current];
+      const results = bindings.map((b): AclCreateResult => {
+        try {
+          validateNewAcl(b);
+        } catch (e) {
+          if (e instanceof KafkaError) return e;
+          throw e;
+        }
+        if (!next.some((a) => sameAcl(a, b))) next.push({ ...b });
+        return null;
+      });
+      return { acls: next.length !== current.length ? next : null, result: results };
     });
-    if (next.length !== this.acls.length) await this.commit(next);
-    return results;
   }
 
   deleteAcls(filters: AclBindingFilter[]): Promise<AclDeleteResult[]> {
     return this.serialised(() => this.delete(filters));
   }
 
-  private async delete(filters: AclBindingFilter[]): Promise<AclDeleteResult[]> {
-    const deleted = new Set<AclBinding>();
-    const results = filters.map((f): AclDeleteResult => {
-      try {
-        validateFilter(f);
-      } catch (e) {
-        if (e instanceof KafkaError) return { error: e };
-        throw e;
-      }
-      // As Kafka's AclControlManager: an ACL is reported by the first filter matching it.
-      const mine = this.acls.filter((a) => !deleted.has(a) && filterMatches(f, a));
-      for (const a of mine) deleted.add(a);
-      return { deleted: mine.map((a) => ({ ...a })) };
+  private delete(filters: AclBindingFilter[]): Promise<AclDeleteResult[]> {
+    return this.commit((current) => {
+      const deleted = new Set<AclBinding>();
+      const results = filters.map((f): AclDeleteResult => {
+        try {
+          validateFilter(f);
+        } catch (e) {
+          if (e instanceof KafkaError) return { error: e };
+          throw e;
+        }
+        // As Kafka's AclControlManager: an ACL is reported by the first filter matching it.
+        const mine = current.filter((a) => !deleted.has(a) && filterMatches(f, a));
+        for (const a of mine) deleted.add(a);
+        return { deleted: mine.map((a) => ({ ...a })) };
+      });
+      return {
+        acls: deleted.size > 0 ? current.filter((a) => !deleted.has(a)) : null,
+        result: results,
+      };
     });
-    if (deleted.size > 0) await this.commit(this.acls.filter((a) => !deleted.has(a)));
-    return results;
   }
 
   describeAcls(filter: AclBindingFilter): AclBinding[] {

@@ -23,9 +23,12 @@ export function authorizerFor(
   dataDir: string | null,
   metrics: Metrics,
   propagation: Propagation,
+  /** A cluster member's ACLs, shared through the metadata store (instead of the data dir). */
+  shared?: AclStore,
 ): StandardAuthorizer | undefined {
   if (config.str("authorizer.class.name") === "") return undefined;
-  const store: AclStore = dataDir === null ? new MemoryAclStore() : new FileAclStore(dataDir);
+  const store: AclStore = shared ??
+    (dataDir === null ? new MemoryAclStore() : new FileAclStore(dataDir));
   return new StandardAuthorizer(store, {
     superUsers: parseSuperUsers(config.str("super.users")),
     allowEveryoneIfNoAclFound: config.bool("allow.everyone.if.no.acl.found"),

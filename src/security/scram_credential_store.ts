@@ -3,9 +3,10 @@
  * ServerKey (RFC 5802), never the password. The SCRAM server reads them; the admin APIs
  * (AlterUserScramCredentials, DescribeUserScramCredentials) change and list them.
  *
- * The store is an interface so the cluster work can keep credentials in the shared metadata
- * store; `FileScramCredentialStore` keeps them in `<dataDir>/meta/scram-credentials.json`,
- * replaced atomically (temp file, fsync, rename) like the topic catalogue. Every worker opens
+ * The store is an interface: a cluster member keeps credentials in the shared metadata store
+ * (metadata_security_store.ts); `FileScramCredentialStore` keeps them in
+ * `<dataDir>/meta/scram-credentials.json`, replaced atomically (temp file, fsync, rename) like
+ * the topic catalogue. Every worker opens
  * the same file and rereads it when it changed, so a credential altered on the controller is
  * seen by the worker that authenticates the next connection.
  */

@@ -104,6 +104,8 @@ export interface PeerMethods {
   syncAcls: { args: null; result: void };
   /** Re-read the client quota table (src/quota/quota_store.ts). */
   syncClientQuotas: { args: null; result: void };
+  /** Re-read the cluster's SCRAM credentials (src/security/metadata_security_store.ts). */
+  syncScramCredentials: { args: null; result: void };
   /** Controller only: a request's client quota charge before it is handled. */
   quotaBefore: { args: BeforeRequest; result: QuotaCharge };
   /** Controller only: a request's client quota charge once handled. */

@@ -12,7 +12,12 @@ export class Propagation {
 
   /** Tells the other workers to re-read the catalogue, broker configs, ACLs or client quotas, in order. */
   propagate(
-    method: "syncCatalogue" | "syncBrokerConfigs" | "syncAcls" | "syncClientQuotas",
+    method:
+      | "syncCatalogue"
+      | "syncBrokerConfigs"
+      | "syncAcls"
+      | "syncClientQuotas"
+      | "syncScramCredentials",
   ): void {
     const cluster = this.cluster;
     if (!cluster) return;

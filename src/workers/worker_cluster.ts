@@ -89,7 +89,13 @@ export class WorkerCluster {
    * it reads the current state from disk when it starts again.
    */
   async broadcast<
-    M extends "syncCatalogue" | "syncBrokerConfigs" | "syncAcls" | "syncClientQuotas" | "dropTopic",
+    M extends
+      | "syncCatalogue"
+      | "syncBrokerConfigs"
+      | "syncAcls"
+      | "syncClientQuotas"
+      | "syncScramCredentials"
+      | "dropTopic",
   >(
     method: M,
     ...rest: PeerArgs<M> extends null ? [] : [PeerArgs<M>]

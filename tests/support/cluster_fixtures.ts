@@ -28,7 +28,8 @@ export class TestCluster {
 
   constructor(readonly etcd: EtcdServer, readonly workers = 1) {}
 
-  async start(id: number): Promise<BrokerProcess> {
+  /** `extra` adds CLI arguments (e.g. more `--set`s) for this broker. */
+  async start(id: number, extra: string[] = []): Promise<BrokerProcess> {
     let dir = this.dirs.get(id);
     if (!dir) this.dirs.set(id, dir = await Deno.makeTempDir({ prefix: `tributary-c${id}-` }));
     const p = await BrokerProcess.start(dir, [
@@ -44,6 +45,7 @@ export class TestCluster {
       `broker.session.timeout.ms=${SESSION_MS}`,
       "--set",
       "etcd.request.timeout.ms=2000",
+      ...extra,
     ]);
     this.procs.set(id, p);
     return p;

@@ -72,13 +72,16 @@ Deno.test("sampled rate: windows, the minimum span of num-1 windows, purge and t
   assert.equal(r.idle(t0 + 5_500 + 11_000), true);
 });
 
-Deno.test("quota manager: record and throttle per sensor, capped at the sampled span", () => {
+Deno.test("quota manager: record and throttle per sensor, capped at the sampled span", async () => {
   let now = 5_000_000;
   const store = new MemoryClientQuotaStore();
   const m = new ClientQuotaManager(store, { samples: 11, windowMs: 1000 }, undefined, () => now);
   assert.equal(m.active, false);
   assert.deepEqual(
-    m.alter([{ entity: { user: null }, ops: [{ key: K, value: 1000, remove: false }] }], false),
+    await m.alter(
+      [{ entity: { user: null }, ops: [{ key: K, value: 1000, remove: false }] }],
+      false,
+    ),
     [null],
   );
   assert.equal(m.active, true);
@@ -92,7 +95,7 @@ Deno.test("quota manager: record and throttle per sensor, capped at the sampled 
   now += 30_000;
   assert.equal(m.throttleTimeMs(K, "alice", "p"), 0);
   // Request time: 100 % is one second of handling per second.
-  m.alter([{
+  await m.alter([{
     entity: { "client-id": "busy" },
     ops: [{ key: "request_percentage", value: 10, remove: false }],
   }], false);
@@ -116,7 +119,7 @@ function refusal(f: () => void): string {
   assert.fail("not refused");
 }
 
-Deno.test("alter validation: entities, keys and values as Kafka's controller checks them", () => {
+Deno.test("alter validation: entities, keys and values as Kafka's controller checks them", async () => {
   assert.equal(refusal(() => validateEntity({})), "Invalid empty client quota entity");
   assert.equal(
     refusal(() => validateEntity({ group: "g" })),
@@ -146,7 +149,7 @@ Deno.test("alter validation: entities, keys and values as Kafka's controller che
   validateOp({ ip: "h" }, op("connection_creation_rate", 3));
   // The manager answers per entry and applies only the valid ones.
   const m = new ClientQuotaManager(new MemoryClientQuotaStore(), { samples: 11, windowMs: 1000 });
-  const results = m.alter([
+  const results = await m.alter([
     { entity: { user: "a" }, ops: [op(K, 10)] },
     { entity: { user: "b" }, ops: [op(K, 10), op(K, 20)] },
     { entity: { user: "c" }, ops: [op("nope", 1)] },
@@ -156,7 +159,7 @@ Deno.test("alter validation: entities, keys and values as Kafka's controller che
   assert.equal(results[2]?.message, "Invalid configuration key nope");
   assert.deepEqual(m.describe([], false), [{ entity: { user: "a" }, values: { [K]: 10 } }]);
   // validateOnly changes nothing.
-  assert.deepEqual(m.alter([{ entity: { user: "z" }, ops: [op(K, 1)] }], true), [null]);
+  assert.deepEqual(await m.alter([{ entity: { user: "z" }, ops: [op(K, 1)] }], true), [null]);
   assert.equal(m.describe([], false).length, 1);
 });
 
