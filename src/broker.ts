@@ -71,6 +71,7 @@ import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 import { ClusterNode } from "./cluster/cluster_node.ts";
+import { startReplication } from "./replication/replication_manager.ts";
 import {
   ClusterLeadership,
   GivenLeadership,
@@ -185,6 +186,7 @@ export class Broker {
   readonly quotaAccounting: QuotaAccounting;
   /** Who leads what: this broker everything, the cluster's metadata, or a given view. */
   readonly leadership: PartitionLeadership;
+  private stopReplication?: () => Promise<void>;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -657,6 +659,9 @@ export class Broker {
         throw e;
       }
     }
+    if (node) {
+      broker.stopReplication = startReplication(node, logs, config, broker.replicaManager, cluster);
+    }
     broker.listeners.forEach((spec, i) => {
       const server = new SocketServer({
         listener: spec,
@@ -805,6 +810,7 @@ export class Broker {
       this.faults.close();
       this.groups.close();
       this.stopFollowingLeadership?.();
+      await this.stopReplication?.();
       // Leaving first: the controller moves this broker's partitions at once.
       await this.clusterNode?.close();
       await Promise.all(this.socketServers.map((s) => s.close()));
