@@ -51,3 +51,12 @@ export interface ReplicaLog {
 export function replicaLog(log: PartitionLog): ReplicaLog {
   return log as unknown as ReplicaLog;
 }
+
+/**
+ * The leader epoch a coordinator's own append to `log` carries: the epoch cache's latest
+ * (assigned when this broker became leader), undefined (epoch 0) when it knows none.
+ */
+export function currentLeaderEpoch(log: PartitionLog): number | undefined {
+  const e = replicaLog(log).leaderEpochCache?.latestEpoch ?? -1;
+  return e >= 0 ? e : undefined;
+}
