@@ -17,6 +17,7 @@ import { partitionKey, type PartitionState } from "../../src/cluster/cluster_rec
 import { valueText } from "../../src/cluster/metadata_store.ts";
 import { KafkaClient } from "../../src/client/client.ts";
 import { alterPartitionReassignments, electLeaders } from "../../src/client/replication_admin.ts";
+import { decoder, kcat } from "../support/helpers.ts";
 import { startEtcd } from "../support/etcd.ts";
 import { until } from "../support/wait.ts";
 import { kafkajs, TestCluster } from "../support/cluster_fixtures.ts";
@@ -233,6 +234,94 @@ Deno.test({
           await assert.rejects(Deno.stat(`${cluster.dirs.get(3)}/away-0`), Deno.errors.NotFound);
         },
       );
+    } finally {
+      await store.close();
+      await cluster.close();
+      await etcd.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster of 2 with 2 Deno workers each: reassigned partitions open on their owner worker",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const etcd = await startEtcd();
+    const cluster = new TestCluster(etcd, 2);
+    const store = new EtcdMetadataStore({ endpoints: [etcd.endpoint], prefix: cluster.prefix });
+    try {
+      for (const id of [1, 2]) await cluster.start(id);
+      await until("2 brokers", async () => (await cluster.metadata(1)).brokers.length === 2);
+      const parts = [0, 1, 2, 3];
+      const admin = kafkajs([cluster.address(1)]).admin();
+      await admin.connect();
+      try {
+        await admin.createTopics({
+          topics: [{
+            topic: "w",
+            replicaAssignment: parts.map((partition) => ({ partition, replicas: [1] })),
+          }],
+        });
+        await admin.alterPartitionReassignments({
+          topics: [{
+            topic: "w",
+            partitionAssignment: parts.map((partition) => ({ partition, replicas: [2] })),
+          }],
+        });
+      } finally {
+        await admin.disconnect();
+      }
+      // Each partition's leader adds the new replica to the ISR once it caught up; written here.
+      for (const p of parts) {
+        await until(`w-${p} reassigned`, async () => {
+          const kv = (await store.get(partitionKey("w", p)))!;
+          const s = JSON.parse(valueText(kv)) as PartitionState;
+          if (s.addingReplicas === undefined && s.leader === 2) return true;
+          if (!s.isr.includes(2)) {
+            const next = { ...s, isr: [...s.isr, 2], partitionEpoch: s.partitionEpoch + 1 };
+            await store.casPut(kv.key, JSON.stringify(next), kv.modRevision);
+          }
+          return false;
+        });
+      }
+      // Every partition is served by broker 2 (whichever of its workers owns it).
+      for (const p of parts) {
+        await until(`w-${p} accepts records on broker 2`, async () => {
+          try {
+            await kcat(cluster.address(2), ["-P", "-t", "w", "-p", String(p)], {
+              stdin: `v-${p}\n`,
+            });
+            return true;
+          } catch {
+            return false;
+          }
+        });
+      }
+      for (const p of parts) {
+        const out = decoder.decode(
+          await kcat(cluster.address(2), [
+            "-C",
+            "-t",
+            "w",
+            "-p",
+            String(p),
+            "-o",
+            "beginning",
+            "-e",
+            "-q",
+          ]),
+        );
+        assert.deepEqual(out.split("\n").filter((l) => l !== ""), [`v-${p}`]);
+        await until(`w-${p} deleted on broker 1`, async () => {
+          try {
+            await Deno.stat(`${cluster.dirs.get(1)}/w-${p}`);
+            return false;
+          } catch (e) {
+            return e instanceof Deno.errors.NotFound;
+          }
+        });
+      }
     } finally {
       await store.close();
       await cluster.close();
