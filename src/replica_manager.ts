@@ -174,6 +174,16 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
   ): Promise<PartitionOpResult<K>> {
     const cluster = this.cluster;
     const epoch = name === "append" ? this.replication?.leaderEpochOf(topic, partition) : undefined;
+    if (name === "append" && this.replication && epoch === undefined) {
+      // The metadata may name this broker leader a moment before replication has made it
+      // one (the log's role changes after the catalogue sync): no append until then.
+      return Promise.reject(
+        new KafkaError(
+          ErrorCode.NOT_LEADER_OR_FOLLOWER,
+          `${topic}-${partition} is not led here (yet)`,
+        ),
+      );
+    }
     if (epoch !== undefined) {
       // A leader stamps its batches with its leader epoch (the followers' epoch caches and
       // divergence checks read it back).
