@@ -397,8 +397,13 @@ export class ClusterController {
       );
       assignment = assignments.map((r) => [...r]);
     } else {
+      // Kafka starts from partition 0's preferred leader (both the start and the shift).
+      const first = this.cache.partition(name, 0)?.state.replicas[0] ?? 0;
+      const ids = live.map((b) => b.nodeId).sort((a, b) => a - b);
+      const startIndex = Math.max(0, ids.findIndex((id) => id >= first));
       assignment = assignReplicas(live, total - t.partitions, existingRf, {
         startPartition: t.partitions,
+        random: () => startIndex,
       });
     }
     const { modRevision: _, ...rest } = t;

@@ -163,6 +163,14 @@ Deno.test("controller: replication factor and assignments place replicas over th
     await h.settle();
     assert.equal((await h.state("t", 7)).replicas.length, 3);
     assert.deepEqual((await h.state("a", 2)).replicas, [1, 2]);
+    // Without assignments, new partitions continue the round-robin from partition 0's leader.
+    await h.controller.createTopic("g", -1, {}, { replicationFactor: -1, assignments: [[2]] });
+    await h.settle();
+    await h.controller.createPartitions("g", 4);
+    await h.settle();
+    const g = [];
+    for (let p = 1; p < 4; p++) g.push((await h.state("g", p)).replicas);
+    assert.deepEqual(g, [[3], [1], [2]]);
     await assert.rejects(
       h.controller.createPartitions("a", 4, [[1]]),
       (e) =>
