@@ -16,7 +16,7 @@ import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { randomUuid, type TopicConfigValue } from "../../storage/log_manager.ts";
 import type { BrokerConfig } from "../config.ts";
 import { errText, log } from "../log.ts";
-import type { ClusterMetadataCache } from "./cluster_metadata.ts";
+import type { ClusterMetadataCache, PartitionEntry } from "./cluster_metadata.ts";
 import {
   CONTROLLER_EPOCH_KEY,
   CONTROLLER_KEY,
@@ -72,6 +72,8 @@ export type PartitionChange = (s: PartitionState) => PartitionState | null;
 
 /** Compare-and-swap attempts of one partition change before giving up (REQUEST_TIMED_OUT). */
 const CAS_ATTEMPTS = 10;
+/** Partition writes in flight at once when the controller reacts to a change. */
+const RECONCILE_CONCURRENCY = 16;
 
 export class ClusterController {
   /** The revision at which this broker's election wrote the controller key; 0: not elected. */
@@ -192,11 +194,11 @@ export class ClusterController {
    */
   private async reconcileLeaders(): Promise<void> {
     const live = (id: number) => this.cache.liveBrokers.has(id);
+    const work: (() => Promise<unknown>)[] = [];
     for (const [topic, parts] of this.cache.partitionStates) {
       if (!this.cache.topicRecords.has(topic)) continue;
       const unclean = this.uncleanAllowed(topic);
       for (const [p, entry] of parts) {
-        if (!this.isActive) return;
         const change: PartitionChange = (s) => {
           const next = reconcileLiveness(s, live, unclean) ?? s;
           if (reassignmentComplete(next)) {
@@ -206,13 +208,25 @@ export class ClusterController {
         };
         // Decided on the cached state; written on the store's current one.
         if (change(entry.state) === null) continue;
-        try {
-          await this.updatePartition(topic, p, change);
-        } catch (e) {
-          if (e instanceof KafkaError && e.code === ErrorCode.NOT_CONTROLLER) return;
-          log.warn(`controller: ${topic}-${p} not updated: ${errText(e)}`);
-        }
+        work.push(() =>
+          this.updatePartition(topic, p, change, entry).catch((e) => {
+            if (e instanceof KafkaError && e.code === ErrorCode.NOT_CONTROLLER) throw e;
+            log.warn(`controller: ${topic}-${p} not updated: ${errText(e)}`);
+          })
+        );
       }
+    }
+    // A broker's loss moves all its partitions: several writes in flight, not one at a time.
+    let next = 0;
+    const runner = async () => {
+      while (next < work.length && this.isActive) await work[next++]();
+    };
+    try {
+      await Promise.all(
+        Array.from({ length: Math.min(RECONCILE_CONCURRENCY, work.length) }, runner),
+      );
+    } catch (e) {
+      if (!(e instanceof KafkaError && e.code === ErrorCode.NOT_CONTROLLER)) throw e;
     }
   }
 
@@ -234,21 +248,33 @@ export class ClusterController {
     topic: string,
     p: number,
     change: PartitionChange,
+    cached?: PartitionEntry,
   ): Promise<{ state: PartitionState; revision: number } | null> {
     const key = partitionKey(topic, p);
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       if (!this.isActive) throw this.notController();
-      const kv = await this.store.get(key);
-      if (!kv) {
-        throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist.");
+      // The first attempt may start from the cached record (a stale one fails the compare).
+      let s: PartitionState;
+      let modRevision: number;
+      if (attempt === 0 && cached) {
+        ({ state: s, modRevision } = cached);
+      } else {
+        const kv = await this.store.get(key);
+        if (!kv) {
+          throw new KafkaError(
+            ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            "The partition does not exist.",
+          );
+        }
+        s = jsonOf<PartitionState>(kv);
+        modRevision = kv.modRevision;
       }
-      const s = jsonOf<PartitionState>(kv);
       const next = change(s);
       if (next === null) return null;
       const r = await this.store.txn({
         compare: [
           this.guard(),
-          { key, target: "modRevision", result: "equal", modRevision: kv.modRevision },
+          { key, target: "modRevision", result: "equal", modRevision },
         ],
         success: [{ put: { key, value: JSON.stringify(next) } }],
         failure: [{ get: { key: CONTROLLER_KEY } }],
