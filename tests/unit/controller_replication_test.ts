@@ -525,3 +525,25 @@ Deno.test("controller: unclean election enabled at runtime (broker default) take
     await h.close();
   }
 });
+
+Deno.test("controller: a broker's loss moves every one of its partitions (writes in flight together)", async () => {
+  const h = await harness([1, 2, 3]);
+  try {
+    await h.controller.createTopic("many", 300, {}, { replicationFactor: 2 });
+    await h.settle();
+    const before: PartitionState[] = [];
+    for (let p = 0; p < 300; p++) before.push(await h.state("many", p));
+    await h.store.delete(brokerKey(1));
+    await h.settle();
+    for (let p = 0; p < 300; p++) {
+      const s = await h.state("many", p);
+      const b = before[p];
+      assert.notEqual(s.leader, 1, `partition ${p}`);
+      assert.ok(!s.isr.includes(1) && s.isr.length === (b.replicas.includes(1) ? 1 : 2));
+      assert.equal(s.leaderEpoch, b.leader === 1 ? 1 : 0, `partition ${p}`);
+      assert.equal(s.partitionEpoch, b.replicas.includes(1) ? 1 : 0, `partition ${p}`);
+    }
+  } finally {
+    await h.close();
+  }
+});
