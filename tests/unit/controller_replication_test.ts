@@ -31,14 +31,14 @@ import {
 import { reconcileLiveness } from "../../src/cluster/partition_election.ts";
 import { until } from "../support/wait.ts";
 
-function registration(nodeId: number, rack: string | null = null): string {
+function registration(nodeId: number, rack: string | null = null, incarnation = "a"): string {
   const r: BrokerRegistration = {
     nodeId,
     host: "127.0.0.1",
     port: 9000 + nodeId,
     rack,
     listeners: [],
-    incarnationId: `i${nodeId}`,
+    incarnationId: `i${nodeId}-${incarnation}`,
   };
   return JSON.stringify(r);
 }
@@ -543,6 +543,30 @@ Deno.test("controller: a broker's loss moves every one of its partitions (writes
       assert.equal(s.leaderEpoch, b.leader === 1 ? 1 : 0, `partition ${p}`);
       assert.equal(s.partitionEpoch, b.replicas.includes(1) ? 1 : 0, `partition ${p}`);
     }
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("controller: a broker restarted between two passes is failed, then a follower", async () => {
+  const h = await harness([1, 2, 3]);
+  try {
+    await h.controller.createTopic("t", -1, {}, { replicationFactor: -1, assignments: [[2, 3]] });
+    await h.controller.createTopic("u", -1, {}, { replicationFactor: -1, assignments: [[2]] });
+    await h.settle();
+    // Killed and registered again before the controller saw it gone: a new incarnation.
+    await h.store.put(brokerKey(2), registration(2, null, "b"));
+    await h.settle();
+    let s = await h.state("t", 0);
+    assert.deepEqual([s.leader, s.isr, s.leaderEpoch], [3, [3], 1]);
+    // Where it is the only replica: offline for one pass, then led by it at a new epoch.
+    s = await h.state("u", 0);
+    assert.deepEqual([s.leader, s.isr, s.leaderEpoch], [-1, [2], 1]);
+    // The next pass (the watch brings the writes of this one) sees it as a live broker.
+    await h.settle();
+    s = await h.state("u", 0);
+    assert.deepEqual([s.leader, s.isr, s.leaderEpoch], [2, [2], 2]);
+    assert.equal((await h.state("t", 0)).leader, 3);
   } finally {
     await h.close();
   }
