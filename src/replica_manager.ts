@@ -2,7 +2,8 @@
  * The ReplicaManager, as Kafka names it: every read and write of partition data goes through
  * here. It runs partition operations (src/partition_ops.ts) where the partition's log is open
  * (here, or on the owning worker), keeps the Fetch long poll (Kafka's fetch purgatory), and
- * appends transactional batches and transaction markers. Replication will live here too.
+ * appends transactional batches and transaction markers. Replication (src/replication/) hooks
+ * in here: a leader's appends carry its leader epoch, and none is made before it leads.
  */
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { LogManager } from "../storage/log_manager.ts";
