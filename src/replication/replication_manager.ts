@@ -314,14 +314,17 @@ export class ReplicationManager implements ReplicationApi {
     partition: number,
     replicaId: number,
     fetchOffset: number,
-  ): void {
+  ): boolean {
     const e = this.leaders.get(key(topic, partition));
-    if (!e) return;
+    if (!e) return false;
     const now = Date.now();
-    if (!e.state.updateFollowerFetchState(replicaId, fetchOffset, e.log.logEndOffset, now)) return;
+    if (!e.state.updateFollowerFetchState(replicaId, fetchOffset, e.log.logEndOffset, now)) {
+      return false;
+    }
     const expanded = e.state.expandedIsr(replicaId, e.log.highWatermark);
     if (expanded) this.alterIsr(e, expanded);
     this.maybeIncrementHighWatermark(e);
+    return true;
   }
 
   localLog(topic: string, partition: number): ReplicaLog | undefined {
