@@ -110,7 +110,7 @@ export class ReplicaFetcher {
   private start(): void {
     if (this.running || this.stopped) return;
     this.running = true;
-    this.loopDone = this.loop().finally(() => this.running = false);
+    this.loopDone = this.loop();
   }
 
   async close(): Promise<void> {
@@ -121,7 +121,16 @@ export class ReplicaFetcher {
     await this.loopDone;
   }
 
+  /** Fetches while there is something to fetch; `running` drops in the same turn it ends. */
   private async loop(): Promise<void> {
+    try {
+      await this.fetchWhileAny();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async fetchWhileAny(): Promise<void> {
     while (!this.stopped && this.partitions.size > 0) {
       const now = Date.now();
       const ready = [...this.partitions.values()].filter((p) => p.delayedUntil <= now);
