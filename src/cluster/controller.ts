@@ -379,6 +379,11 @@ export class ClusterController {
       if (this.deposed(r.responses[0]?.kvs?.[0])) throw this.notController();
       throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
     }
+    // Logged here, where it is made: once, however many brokers asked for it.
+    log.info(
+      `created topic ${name} with ${partitions} partition(s) in the cluster ` +
+        `(replication factor ${assignment[0]?.length ?? 0})`,
+    );
     return { record, revision: r.revision };
   }
 
