@@ -65,6 +65,8 @@ import {
 import { FileClientQuotaStore, MemoryClientQuotaStore } from "./quota/quota_store.ts";
 import type { BrokerServices, MetadataCache } from "./services.ts";
 import { logConfigFor, TopicAdmin } from "./topic_admin.ts";
+import { ClusterReplicaAdmin, SingleBrokerReplicaAdmin } from "./replica_admin.ts";
+import { controllerSettings } from "./cluster/controller.ts";
 import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn/mod.ts";
 import { TxnVerifier } from "./txn/txn_verifier.ts";
 import { bufferPool } from "./buffer_pool.ts";
@@ -74,6 +76,7 @@ import type { WorkerCluster } from "./workers/worker_cluster.ts";
 import { ClusterNode } from "./cluster/cluster_node.ts";
 import { type InterBrokerClient, interBrokerClient } from "./cluster/inter_broker_client.ts";
 import { registeredListeners } from "./cluster/listener_endpoints.ts";
+import { coordinatorReplication, startReplication } from "./replication/replication_manager.ts";
 import {
   ClusterLeadership,
   GivenLeadership,
@@ -192,6 +195,7 @@ export class Broker {
   readonly quotaAccounting: QuotaAccounting;
   /** Who leads what: this broker everything, the cluster's metadata, or a given view. */
   readonly leadership: PartitionLeadership;
+  private stopReplication?: () => Promise<void>;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -270,6 +274,8 @@ export class Broker {
       hasPartition: (t: string, p: number) => this.replicaManager.hasPartition(t, p),
       appendMarker: (t: string, p: number, batch: Uint8Array) =>
         this.replicaManager.appendMarker(t, p, batch),
+      awaitReplication: (t: string, p: number, offset: number) =>
+        coordinatorReplication(this.replicaManager, t, p, offset, config),
     };
     this.groups = new GroupCoordinator(
       new GroupMetadataLog(host, config.int("offsets.topic.num.partitions")),
@@ -359,6 +365,9 @@ export class Broker {
       metadataCache: this.metadataCache,
       leadership: this.leadership,
       topicAdmin: this.topicAdmin,
+      replicaAdmin: clusterNode
+        ? new ClusterReplicaAdmin(clusterNode)
+        : new SingleBrokerReplicaAdmin((name) => logs.getTopic(name), config.nodeId),
       dynamicConfig: this.dynamicConfig,
       groups: this.groups,
       transactions: this.transactions,
@@ -522,6 +531,7 @@ export class Broker {
           ? () => cluster.broadcast("syncCatalogue")
           : undefined,
         interBroker: security.interBroker,
+        controller: controllerSettings(config),
       });
       try {
         clusterId = await clusterNode.resolveClusterId(
@@ -564,6 +574,11 @@ export class Broker {
       retentionCheckIntervalMs: config.int("log.retention.check.interval.ms"),
       onError: (m) => log.warn(m),
       owns,
+      // A partition whose record names other replicas only: its local copy is left over.
+      hosts: node
+        ? (t: string, p: number) =>
+          node.cache.partition(t, p)?.state.replicas.includes(config.nodeId) ?? true
+        : undefined,
       catalogueWriter: controller,
       checkpointSuffix: controller ? "" : `.w${cluster!.index}`,
       engine,
@@ -695,6 +710,9 @@ export class Broker {
         await logs.close();
         throw e;
       }
+    }
+    if (node) {
+      broker.stopReplication = startReplication(node, logs, config, broker.replicaManager, cluster);
     }
     broker.listeners.forEach((spec, i) => {
       const server = new SocketServer({
@@ -846,6 +864,7 @@ export class Broker {
       this.groups.close();
       this.stopFollowingLeadership?.();
       await this.security.cluster?.close();
+      await this.stopReplication?.();
       // Leaving first: the controller moves this broker's partitions at once.
       await this.clusterNode?.close();
       await Promise.all(this.socketServers.map((s) => s.close()));

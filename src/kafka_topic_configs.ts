@@ -147,17 +147,21 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
       max: 22,
     },
   ),
-  topicDef("min.insync.replicas", "int", 1, "min.insync.replicas", "One replica satisfies it.", {
-    min: 1,
-    noEffect: true,
-  }),
+  topicDef(
+    "min.insync.replicas",
+    "int",
+    1,
+    "min.insync.replicas",
+    "Replicas an acks=all produce needs in the ISR.",
+    { min: 1 },
+  ),
   topicDef(
     "unclean.leader.election.enable",
     "bool",
     false,
     "unclean.leader.election.enable",
-    "One replica: no election.",
-    { noEffect: true },
+    "In a cluster, whether a partition with no live in-sync replica may elect an " +
+      "out-of-sync one.",
   ),
   topicDef(
     "segment.jitter.ms",

@@ -2,7 +2,8 @@
  * The ReplicaManager, as Kafka names it: every read and write of partition data goes through
  * here. It runs partition operations (src/partition_ops.ts) where the partition's log is open
  * (here, or on the owning worker), keeps the Fetch long poll (Kafka's fetch purgatory), and
- * appends transactional batches and transaction markers. Replication will live here too.
+ * appends transactional batches and transaction markers. Replication (src/replication/) hooks
+ * in here: a leader's appends carry its leader epoch, and none is made before it leads.
  */
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { LogManager } from "../storage/log_manager.ts";
@@ -31,6 +32,7 @@ import {
   transferablesOf,
 } from "./partition_ops.ts";
 import type { ReplicaManagerApi, WatchedPartition } from "./services.ts";
+import type { ReplicationApi } from "./replication/replication_api.ts";
 import { readBatchHeader } from "../protocol/record_batch.ts";
 import type { Leadership } from "./cluster/leadership.ts";
 import type { TransactionCoordinator } from "./txn/mod.ts";
@@ -106,6 +108,8 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
   private readonly watches = new Map<string, () => void>();
   /** The transaction coordinator, set once built (it writes markers through this object). */
   transactions?: TransactionCoordinator;
+  /** Replication, on a cluster member without workers (set once started). */
+  replication?: ReplicationApi;
   /** Who coordinates a transactional id that is not coordinated here, and how to ask it. */
   remoteTxn?: { leadership: Leadership; verifier: RemoteTxnVerification };
   /**
@@ -170,6 +174,25 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
     args: PartitionOpArgs<K>,
   ): Promise<PartitionOpResult<K>> {
     const cluster = this.cluster;
+    const epoch = name === "append" ? this.replication?.leaderEpochOf(topic, partition) : undefined;
+    if (name === "append" && this.replication && epoch === undefined) {
+      // The metadata may name this broker leader a moment before replication has made it
+      // one (the log's role changes after the catalogue sync): no append until then.
+      return Promise.reject(
+        new KafkaError(
+          ErrorCode.NOT_LEADER_OR_FOLLOWER,
+          `${topic}-${partition} is not led here (yet)`,
+        ),
+      );
+    }
+    if (epoch !== undefined) {
+      // A leader stamps its batches with its leader epoch (the followers' epoch caches and
+      // divergence checks read it back).
+      const a = args as PartitionOpArgs<"append">;
+      if (a.opts?.leaderEpoch === undefined) {
+        args = { ...a, opts: { ...a.opts, leaderEpoch: epoch } } as PartitionOpArgs<K>;
+      }
+    }
     if (cluster && !cluster.owns(topic, partition)) {
       if (!this.hasPartition(topic, partition)) {
         return Promise.reject(unknownPartition(topic, partition));

@@ -40,6 +40,8 @@ export interface PartitionEntry {
 
 export class ClusterMetadataCache implements Leadership {
   readonly liveBrokers = new Map<number, BrokerRegistration>();
+  /** The store revision at which each live broker's registration was created. */
+  readonly registeredAt = new Map<number, number>();
   readonly topicRecords = new Map<string, TopicRecord & { modRevision: number }>();
   /** Per topic, per partition index. */
   readonly partitionStates = new Map<string, Map<number, PartitionEntry>>();
@@ -48,12 +50,15 @@ export class ClusterMetadataCache implements Leadership {
   /** The store revision everything here reflects. */
   revision = 0;
   private readonly listeners = new Set<(change: LeadershipChange) => void>();
+  /** Topics where this broker gained or lost a replica since takeHostedChanges(). */
+  private readonly hostedChanges = new Set<string>();
 
   constructor(readonly localNodeId: number) {}
 
   /** Replaces everything with a range read of the whole prefix. */
   load(kvs: KeyValue[], revision: number): void {
     this.liveBrokers.clear();
+    this.registeredAt.clear();
     this.topicRecords.clear();
     this.partitionStates.clear();
     this.controller = null;
@@ -79,6 +84,7 @@ export class ClusterMetadataCache implements Leadership {
       } else if (key.startsWith(BROKERS_PREFIX)) {
         const b = jsonOf<BrokerRegistration>(kv);
         this.liveBrokers.set(b.nodeId, b);
+        this.registeredAt.set(b.nodeId, kv.createRevision);
       } else if (key.startsWith(TOPICS_PREFIX)) {
         const t = jsonOf<TopicRecord>(kv);
         this.topicRecords.set(t.name, { ...t, modRevision: kv.modRevision });
@@ -90,6 +96,10 @@ export class ClusterMetadataCache implements Leadership {
         if (!m) this.partitionStates.set(at.topic, m = new Map());
         const before = m.get(at.partition)?.state;
         m.set(at.partition, { state, modRevision: kv.modRevision });
+        if (
+          notify && before &&
+          before.replicas.includes(this.localNodeId) !== state.replicas.includes(this.localNodeId)
+        ) this.hostedChanges.add(at.topic);
         if (
           notify && (before?.leader !== state.leader || before?.leaderEpoch !== state.leaderEpoch)
         ) {
@@ -108,7 +118,9 @@ export class ClusterMetadataCache implements Leadership {
   private remove(key: string): void {
     if (key === CONTROLLER_KEY) this.controller = null;
     else if (key.startsWith(BROKERS_PREFIX)) {
-      this.liveBrokers.delete(Number(key.slice(BROKERS_PREFIX.length)));
+      const id = Number(key.slice(BROKERS_PREFIX.length));
+      this.liveBrokers.delete(id);
+      this.registeredAt.delete(id);
     } else if (key.startsWith(TOPICS_PREFIX)) {
       this.topicRecords.delete(key.slice(TOPICS_PREFIX.length));
     } else {
@@ -132,6 +144,13 @@ export class ClusterMetadataCache implements Leadership {
 
   partition(topic: string, p: number): PartitionEntry | undefined {
     return this.partitionStates.get(topic)?.get(p);
+  }
+
+  /** The topics where this broker gained or lost a replica since the last call. */
+  takeHostedChanges(): string[] {
+    const out = [...this.hostedChanges];
+    this.hostedChanges.clear();
+    return out;
   }
 
   /** Whether this broker holds a replica of the partition (and so keeps its log). */

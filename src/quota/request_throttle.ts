@@ -14,8 +14,9 @@
  *   one earned by the requests before it (its own time is known only after its response is
  *   built), and its handling time is recorded after it (not for the APIs that wait by design).
  * The largest throttle is the response's, and the connection mutes for it (KIP-219).
+ * A follower's Fetch (replication) is exempt, as in Kafka.
  */
-import { readRequestHeaderV1 } from "../../protocol/headers.ts";
+import { readHeaderTaggedFields, readRequestHeaderV1 } from "../../protocol/headers.ts";
 import { Reader } from "../../protocol/primitives.ts";
 import type { ClientQuotaManager, QuotaAccounting, QuotaCharge } from "./client_quota_manager.ts";
 
@@ -57,15 +58,19 @@ export async function applyClientQuotas(
   handle: (throttleTimeMs: number, fetch?: FetchQuotaGate) => Promise<Uint8Array[] | null>,
 ): Promise<{ response: Uint8Array[] | null; throttleMs: number }> {
   let apiKey: number;
+  let apiVersion: number;
   let clientId: string;
   try {
     const h = readRequestHeaderV1(new Reader(frame));
     apiKey = h.apiKey;
+    apiVersion = h.apiVersion;
     clientId = h.clientId ?? "";
   } catch {
     return { response: await handle(0), throttleMs: 0 }; // the handler closes the connection
   }
-  if (EXEMPT.has(apiKey)) return { response: await handle(0), throttleMs: 0 };
+  if (EXEMPT.has(apiKey) || isFollowerFetch(frame, apiKey, apiVersion)) {
+    return { response: await handle(0), throttleMs: 0 };
+  }
   const user = quotaUser(principal);
   const fetch = apiKey === FETCH_KEY;
   const before = await accounting.beforeRequest({
@@ -110,4 +115,20 @@ export async function applyClientQuotas(
   }
   quotas.throttled(type, throttle);
   return { response, throttleMs: throttle };
+}
+
+/**
+ * A follower's Fetch (replica id >= 0, the body's first field through v14): as in Kafka, not
+ * subject to client quotas (replication traffic).
+ */
+function isFollowerFetch(frame: Uint8Array, apiKey: number, apiVersion: number): boolean {
+  if (apiKey !== FETCH_KEY || apiVersion > 14) return false;
+  try {
+    const r = new Reader(frame);
+    const h = readRequestHeaderV1(r);
+    if (apiVersion >= 12) readHeaderTaggedFields(r, h);
+    return r.int32() >= 0;
+  } catch {
+    return false;
+  }
 }
