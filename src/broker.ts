@@ -71,6 +71,7 @@ import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 import { ClusterNode } from "./cluster/cluster_node.ts";
+import { countIsrChanges } from "./cluster/isr_change_counter.ts";
 import {
   ClusterLeadership,
   GivenLeadership,
@@ -217,6 +218,9 @@ export class Broker {
       : leadership
       ? new GivenLeadership(leadership)
       : new SingleBrokerLeadership(() => self);
+    if (clusterNode && (!cluster || cluster.isController)) {
+      countIsrChanges(clusterNode.cache, this.metrics);
+    }
     registerHandlers(this.registry);
     // With workers each accepts its own connections (SO_REUSEPORT): it holds its share of
     // the request budget and enforces its share of max.connections.
