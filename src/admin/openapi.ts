@@ -125,7 +125,10 @@ const schemas: Record<string, Schema> = {
       isr: { type: "array", items: int },
       offlineReplicas: { type: "array", items: int },
       underReplicated: { type: "boolean", description: "Fewer in-sync than assigned replicas" },
-      underMinIsr: { type: "boolean", description: "Fewer in-sync replicas than min.insync.replicas" },
+      underMinIsr: {
+        type: "boolean",
+        description: "Fewer in-sync replicas than min.insync.replicas",
+      },
       offline: { type: "boolean", description: "No live leader" },
       local: {
         type: "boolean",

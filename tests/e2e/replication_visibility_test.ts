@@ -1,0 +1,256 @@
+/**
+ * Replication as the admin API, /metrics and the console show it, on three broker processes
+ * over a real etcd: every broker's /v1/cluster lists the three brokers with the controller
+ * and the partitions each leads; /v1/topics gives each partition's leader, leader epoch,
+ * replicas and ISR (a partition held on other brokers included, without local offsets);
+ * /metrics carries Kafka's LeaderCount, ActiveControllerCount and OfflinePartitionsCount.
+ * kill -9 of a broker takes its partition offline: the controller reports it offline (the
+ * gauge, the flags, the broker listed as down, a new leader epoch) and the console in
+ * Chromium marks the partition, the topic and the broker; the broker's restart clears it.
+ */
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { BrokerProcess } from "../support/helpers.ts";
+import { startEtcd } from "../support/etcd.ts";
+import { until } from "../support/wait.ts";
+import { kafkajs, SESSION_MS, TestCluster } from "../support/cluster_fixtures.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const TOPIC = "vis";
+
+/** Starts broker `id` of `cluster` with the admin API on a free port; returns its URL. */
+async function startWithAdmin(cluster: TestCluster, id: number): Promise<string> {
+  let dir = cluster.dirs.get(id);
+  if (!dir) cluster.dirs.set(id, dir = await Deno.makeTempDir({ prefix: `tributary-v${id}-` }));
+  const p = await BrokerProcess.start(dir, [
+    "--workers",
+    "1",
+    "--admin-port",
+    "0",
+    "--set",
+    `etcd.endpoints=${cluster.etcd.endpoint}`,
+    "--set",
+    `etcd.prefix=${cluster.prefix}`,
+    "--set",
+    `node.id=${id}`,
+    "--set",
+    `broker.session.timeout.ms=${SESSION_MS}`,
+    "--set",
+    "etcd.request.timeout.ms=2000",
+  ]);
+  cluster.procs.set(id, p);
+  return await until(`broker ${id}'s admin API line`, () => {
+    for (const l of p.lines) {
+      const m = /admin API and console on (http:\/\/[^/\s]+)\//.exec(l);
+      if (m) return m[1];
+    }
+    return null;
+  });
+}
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+const get = async (url: string): Promise<Json> => {
+  const r = await fetch(url);
+  assert.equal(r.status, 200, url);
+  return await r.json();
+};
+
+/** The value of one unlabelled Prometheus sample. */
+async function gauge(admin: string, name: string): Promise<number> {
+  const text = await (await fetch(`${admin}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  assert.ok(line, `${name} in /metrics`);
+  return Number(line.split(" ")[1]);
+}
+
+Deno.test({
+  name: "replication visibility: admin API, /metrics and console over a 3-broker cluster",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async (t) => {
+    const etcd = await startEtcd();
+    const cluster = new TestCluster(etcd);
+    const admin = new Map<number, string>();
+    try {
+      for (const id of [1, 2, 3]) admin.set(id, await startWithAdmin(cluster, id));
+      await until("3 brokers registered", async () => {
+        const c = await get(`${admin.get(1)}/v1/cluster`);
+        return c.brokers.length === 3 && c.controllerId >= 0;
+      });
+      const controller = await cluster.controllerInEtcd();
+      const client = kafkajs([cluster.address(1)]).admin();
+      await client.connect();
+      try {
+        assert.equal(
+          await client.createTopics({
+            topics: [{ topic: TOPIC, numPartitions: 3 }],
+            waitForLeaders: true,
+          }),
+          true,
+        );
+      } finally {
+        await client.disconnect();
+      }
+      /** Partition index → its leader, as broker 1 reports it. */
+      const leaders = new Map<number, number>();
+
+      await t.step("every broker lists every partition's replication state", async () => {
+        for (const id of [1, 2, 3]) {
+          const topic = await until(`broker ${id} sees the topic led`, async () => {
+            const r = await fetch(`${admin.get(id)}/v1/topics/${TOPIC}`);
+            if (r.status !== 200) return null;
+            const j: Json = await r.json();
+            return j.partitions.length === 3 && j.partitions.every((p: Json) => p.leader >= 0)
+              ? j
+              : null;
+          });
+          for (const p of topic.partitions) {
+            if (id === 1) leaders.set(p.partition, p.leader);
+            assert.equal(p.leader, leaders.get(p.partition));
+            assert.equal(p.leaderEpoch, 0);
+            assert.deepEqual(p.replicas, [p.leader]);
+            assert.deepEqual(p.isr, [p.leader]);
+            assert.deepEqual(p.offlineReplicas, []);
+            assert.equal(p.underReplicated, false);
+            assert.equal(p.underMinIsr, false);
+            assert.equal(p.offline, false);
+            // Its log is on its one replica; the others list it without offsets.
+            assert.equal(p.local, p.leader === id);
+            assert.equal(p.highWatermark, p.leader === id ? 0 : -1);
+          }
+        }
+        // Kafka's round-robin: one partition on each broker.
+        assert.deepEqual([...leaders.values()].sort(), [1, 2, 3]);
+      });
+
+      await t.step("/v1/cluster and /metrics: brokers, controller, leaders", async () => {
+        for (const id of [1, 2, 3]) {
+          const c = await get(`${admin.get(id)}/v1/cluster`);
+          assert.equal(c.controllerId, controller);
+          assert.deepEqual(
+            c.brokers.map((b: Json) => [b.brokerId, b.live, b.controller, b.leaderCount]),
+            [1, 2, 3].map((b) => [b, true, b === controller, 1]),
+          );
+          assert.deepEqual(c.brokers.map((b: Json) => b.port), [
+            cluster.procs.get(1)!.port,
+            cluster.procs.get(2)!.port,
+            cluster.procs.get(3)!.port,
+          ]);
+          assert.deepEqual(c.replication, {
+            partitions: 3,
+            underReplicatedPartitions: 0,
+            underMinIsrPartitions: 0,
+            offlinePartitions: 0,
+          });
+          assert.equal(await gauge(admin.get(id)!, "tributary_leader_partitions"), 1);
+          assert.equal(
+            await gauge(admin.get(id)!, "tributary_active_controller"),
+            id === controller ? 1 : 0,
+          );
+          assert.equal(await gauge(admin.get(id)!, "tributary_under_replicated_partitions"), 0);
+          assert.equal(await gauge(admin.get(id)!, "tributary_offline_partitions"), 0);
+        }
+      });
+
+      const victim = [1, 2, 3].find((id) => id !== controller)!;
+      const lost = [...leaders].find(([, l]) => l === victim)![0];
+      const url = admin.get(controller)!;
+
+      await t.step("kill -9 of a broker: its partition is reported offline", async () => {
+        await cluster.kill(victim);
+        const p = await until("the partition offline at the controller", async () => {
+          const j = await get(`${url}/v1/topics/${TOPIC}/partitions/${lost}`);
+          return j.offline ? j : null;
+        });
+        assert.equal(p.leader, -1);
+        assert.equal(p.leaderEpoch, 1, "leaving the leader is a new leader epoch");
+        assert.deepEqual(p.replicas, [victim]);
+        assert.deepEqual(p.offlineReplicas, [victim]);
+        assert.equal(p.local, false);
+        const c = await get(`${url}/v1/cluster`);
+        assert.equal(c.replication.offlinePartitions, 1);
+        const down = c.brokers.find((b: Json) => b.brokerId === victim);
+        assert.deepEqual(down, {
+          brokerId: victim,
+          host: null,
+          port: -1,
+          rack: null,
+          live: false,
+          controller: false,
+          leaderCount: 0,
+          replicaCount: 1,
+        });
+        assert.equal(await gauge(url, "tributary_offline_partitions"), 1);
+        const other = [1, 2, 3].find((id) => id !== controller && id !== victim)!;
+        await until("the other broker sees it offline", async () => {
+          const j = await get(`${admin.get(other)}/v1/topics/${TOPIC}/partitions/${lost}`);
+          return j.offline;
+        });
+        // OfflinePartitionsCount is the controller's alone.
+        assert.equal(await gauge(admin.get(other)!, "tributary_offline_partitions"), 0);
+      });
+
+      await t.step("the console marks the offline partition, topic and broker", async () => {
+        const userDataDir = await Deno.makeTempDir({ prefix: "tributary-chromium-" });
+        const context = await chromium.launchPersistentContext(userDataDir, {
+          executablePath: CHROMIUM,
+          headless: true,
+          args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+        });
+        try {
+          const page = context.pages()[0] ?? await context.newPage();
+          const errors: string[] = [];
+          page.on("pageerror", (e) => errors.push(String(e)));
+          await page.goto(`${url}/?refresh=500#/topics/${TOPIC}`);
+          const broker = `[data-testid="broker-row"][data-broker="${victim}"]`;
+          await page.waitForSelector(`${broker} [data-col="status"]`);
+          assert.equal((await page.textContent(`${broker} [data-col="status"]`))?.trim(), "down");
+          assert.equal((await page.textContent("#repl-offline"))?.trim(), "1");
+          const topicRow = `[data-testid="topic-row"][data-topic="${TOPIC}"]`;
+          assert.equal(
+            (await page.textContent(`${topicRow} [data-col="offline"]`))?.trim(),
+            "1 offline",
+          );
+          const row = `[data-testid="partition-row"][data-partition="${lost}"]`;
+          await page.waitForSelector(row);
+          assert.equal(await page.getAttribute(row, "data-status"), "offline");
+          assert.equal((await page.textContent(`${row} [data-col="leader"]`))?.trim(), "none");
+          assert.equal((await page.textContent(`${row} [data-col="leaderEpoch"]`))?.trim(), "1");
+          assert.equal(
+            (await page.textContent(`${row} [data-col="replicas"]`))?.trim(),
+            String(victim),
+          );
+          const healthy = [0, 1, 2].find((p) => p !== lost)!;
+          assert.equal(
+            await page.getAttribute(
+              `[data-testid="partition-row"][data-partition="${healthy}"]`,
+              "data-status",
+            ),
+            "in sync",
+          );
+          assert.deepEqual(errors, []);
+        } finally {
+          await context.close().catch(() => {});
+          await Deno.remove(userDataDir, { recursive: true }).catch(() => {});
+        }
+      });
+
+      await t.step("the broker's return brings its partition back", async () => {
+        admin.set(victim, await startWithAdmin(cluster, victim));
+        const p = await until("the partition led again", async () => {
+          const j = await get(`${url}/v1/topics/${TOPIC}/partitions/${lost}`);
+          return j.offline ? null : j;
+        });
+        assert.equal(p.leader, victim);
+        assert.equal(p.leaderEpoch, 2);
+        assert.equal(await gauge(url, "tributary_offline_partitions"), 0);
+        const c = await get(`${url}/v1/cluster`);
+        assert.equal(c.brokers.find((b: Json) => b.brokerId === victim).live, true);
+      });
+    } finally {
+      await cluster.close();
+      await etcd.cleanup();
+    }
+  },
+});
