@@ -11,6 +11,8 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { BrokerProcess } from "../support/helpers.ts";
+import { RawClient } from "../support/raw_client.ts";
+import { DescribeLogDirsRequest, DescribeLogDirsResponse } from "../../protocol/messages/mod.ts";
 import { startEtcd } from "../support/etcd.ts";
 import { until } from "../support/wait.ts";
 import { kafkajs, SESSION_MS, TestCluster } from "../support/cluster_fixtures.ts";
@@ -122,6 +124,25 @@ Deno.test({
         }
         // Kafka's round-robin: one partition on each broker.
         assert.deepEqual([...leaders.values()].sort(), [1, 2, 3]);
+      });
+
+      await t.step("DescribeLogDirs: each broker reports the replicas it holds", async () => {
+        for (const id of [1, 2, 3]) {
+          const r = await RawClient.once(
+            cluster.procs.get(id)!.port,
+            DescribeLogDirsRequest,
+            DescribeLogDirsResponse,
+            4,
+            { topics: null },
+          );
+          assert.equal(r.errorCode, 0);
+          const mine = r.results[0].topics.find((x: Json) => x.name === TOPIC);
+          const held = [...leaders].filter(([, l]) => l === id).map(([p]) => p);
+          assert.deepEqual(
+            mine?.partitions.map((p: Json) => [p.partitionIndex, p.offsetLag, p.isFutureKey]),
+            held.map((p) => [p, 0, false]),
+          );
+        }
       });
 
       await t.step("/v1/cluster and /metrics: brokers, controller, leaders", async () => {
