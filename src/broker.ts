@@ -72,6 +72,7 @@ import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 import { ClusterNode } from "./cluster/cluster_node.ts";
 import { countIsrChanges } from "./cluster/isr_change_counter.ts";
+import { followLeadershipForTiering } from "./cluster/remote_log_leadership.ts";
 import {
   ClusterLeadership,
   GivenLeadership,
@@ -221,6 +222,7 @@ export class Broker {
     if (clusterNode && (!cluster || cluster.isController)) {
       countIsrChanges(clusterNode.cache, this.metrics);
     }
+    if (clusterNode) followLeadershipForTiering(logs.remoteLogManager, this.leadership);
     registerHandlers(this.registry);
     // With workers each accepts its own connections (SO_REUSEPORT): it holds its share of
     // the request budget and enforces its share of max.connections.
