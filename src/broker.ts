@@ -73,6 +73,7 @@ import type { WorkerCluster } from "./workers/worker_cluster.ts";
 import { ClusterNode } from "./cluster/cluster_node.ts";
 import { countIsrChanges } from "./cluster/isr_change_counter.ts";
 import { followLeadershipForTiering } from "./cluster/remote_log_leadership.ts";
+import { startReplication } from "./replication/replication_manager.ts";
 import {
   ClusterLeadership,
   GivenLeadership,
@@ -187,6 +188,7 @@ export class Broker {
   readonly quotaAccounting: QuotaAccounting;
   /** Who leads what: this broker everything, the cluster's metadata, or a given view. */
   readonly leadership: PartitionLeadership;
+  private stopReplication?: () => Promise<void>;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -663,6 +665,9 @@ export class Broker {
         throw e;
       }
     }
+    if (node) {
+      broker.stopReplication = startReplication(node, logs, config, broker.replicaManager, cluster);
+    }
     broker.listeners.forEach((spec, i) => {
       const server = new SocketServer({
         listener: spec,
@@ -811,6 +816,7 @@ export class Broker {
       this.faults.close();
       this.groups.close();
       this.stopFollowingLeadership?.();
+      await this.stopReplication?.();
       // Leaving first: the controller moves this broker's partitions at once.
       await this.clusterNode?.close();
       await Promise.all(this.socketServers.map((s) => s.close()));

@@ -6,6 +6,7 @@
  * config, the metrics.
  */
 import type { TopicMetadata } from "../storage/log_manager.ts";
+import type { ReplicationApi } from "./replication/replication_api.ts";
 import type { PartitionLeadership } from "./cluster/partition_leadership.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { FetchRead, FetchReadResult } from "./fetch_budget.ts";
@@ -61,6 +62,8 @@ export interface ReplicaManagerApi {
   ): Promise<AppendOutcome>;
   /** `remote.fetch.max.wait.ms`: how long a fetch waits on the cold tier. */
   readonly remoteFetchMaxWaitMs: number;
+  /** Replication (a cluster member without workers); undefined: every partition alone. */
+  readonly replication?: ReplicationApi;
   /** The log directory (one per broker). */
   readonly dataDir: string;
 }

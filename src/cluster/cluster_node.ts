@@ -83,6 +83,8 @@ export class ClusterNode {
   private syncedRevision = 0;
   private waiters: { revision: number; resolve: () => void }[] = [];
   private controllerClient?: { nodeId: number; client: KafkaClient };
+  /** Told after each batch of metadata changes reached the local logs, and on lease loss. */
+  private readonly syncedListeners = new Set<() => void>();
 
   constructor(
     readonly store: MetadataStore,
@@ -94,6 +96,27 @@ export class ClusterNode {
 
   get nodeId(): number {
     return this.settings.nodeId;
+  }
+
+  /** Registered under a live lease: only then may this broker lead (replication asks). */
+  get isRegistered(): boolean {
+    return this.registered;
+  }
+
+  /** Calls `listener` after each metadata change is applied locally (replication's hook). */
+  onSynced(listener: () => void): () => void {
+    this.syncedListeners.add(listener);
+    return () => this.syncedListeners.delete(listener);
+  }
+
+  private notifySynced(): void {
+    for (const l of this.syncedListeners) {
+      try {
+        l();
+      } catch (e) {
+        log.warn(`cluster metadata listener failed: ${errText(e)}`);
+      }
+    }
   }
 
   /**
@@ -135,6 +158,7 @@ export class ClusterNode {
             w.resolve();
             return false;
           });
+          this.notifySynced();
           this.afterChange();
         });
       },
@@ -316,9 +340,11 @@ export class ClusterNode {
         }
         this.registered = false;
         this.controller.resign();
+        this.notifySynced();
         const other = await this.tryRegister();
         if (other === null) {
           log.info(`broker ${this.nodeId} registered again`);
+          this.notifySynced();
           this.afterChange();
           return;
         }
