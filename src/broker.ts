@@ -64,6 +64,8 @@ import {
 import { FileClientQuotaStore, MemoryClientQuotaStore } from "./quota/quota_store.ts";
 import type { BrokerServices, MetadataCache } from "./services.ts";
 import { logConfigFor, TopicAdmin } from "./topic_admin.ts";
+import { ClusterReplicaAdmin, SingleBrokerReplicaAdmin } from "./replica_admin.ts";
+import { controllerSettings } from "./cluster/controller.ts";
 import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn/mod.ts";
 import { TxnVerifier } from "./txn/txn_verifier.ts";
 import { bufferPool } from "./buffer_pool.ts";
@@ -353,6 +355,9 @@ export class Broker {
       metadataCache: this.metadataCache,
       leadership: this.leadership,
       topicAdmin: this.topicAdmin,
+      replicaAdmin: clusterNode
+        ? new ClusterReplicaAdmin(clusterNode)
+        : new SingleBrokerReplicaAdmin((name) => logs.getTopic(name), config.nodeId),
       dynamicConfig: this.dynamicConfig,
       groups: this.groups,
       transactions: this.transactions,
@@ -504,6 +509,7 @@ export class Broker {
         onCatalogueChanged: cluster?.isController
           ? () => cluster.broadcast("syncCatalogue")
           : undefined,
+        controller: controllerSettings(config),
       });
       try {
         clusterId = await clusterNode.resolveClusterId(

@@ -53,6 +53,8 @@ export class ClusterMetadataCache implements Leadership {
   revision = 0;
   private readonly listeners = new Set<(change: LeadershipChange) => void>();
   private readonly stateListeners = new Set<PartitionStateListener>();
+  /** Topics where this broker gained or lost a replica since takeHostedChanges(). */
+  private readonly hostedChanges = new Set<string>();
 
   constructor(readonly localNodeId: number) {}
 
@@ -96,6 +98,10 @@ export class ClusterMetadataCache implements Leadership {
         const before = m.get(at.partition)?.state;
         m.set(at.partition, { state, modRevision: kv.modRevision });
         if (notify) this.emitState(at.topic, at.partition, before, state);
+        if (
+          notify && before &&
+          before.replicas.includes(this.localNodeId) !== state.replicas.includes(this.localNodeId)
+        ) this.hostedChanges.add(at.topic);
         if (
           notify && (before?.leader !== state.leader || before?.leaderEpoch !== state.leaderEpoch)
         ) {
@@ -162,6 +168,13 @@ export class ClusterMetadataCache implements Leadership {
 
   partition(topic: string, p: number): PartitionEntry | undefined {
     return this.partitionStates.get(topic)?.get(p);
+  }
+
+  /** The topics where this broker gained or lost a replica since the last call. */
+  takeHostedChanges(): string[] {
+    const out = [...this.hostedChanges];
+    this.hostedChanges.clear();
+    return out;
   }
 
   /** Whether this broker holds a replica of the partition (and so keeps its log). */
