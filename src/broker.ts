@@ -673,6 +673,8 @@ export class Broker {
     }
     if (node) {
       broker.stopReplication = startReplication(node, logs, config, broker.replicaManager, cluster);
+      broker.metrics.followerLagSource = () =>
+        broker.replicaManager.replication?.followerLag?.() ?? [];
     }
     broker.listeners.forEach((spec, i) => {
       const server = new SocketServer({
