@@ -7,10 +7,13 @@
  * kill -9 of a broker takes its partition offline: the controller reports it offline (the
  * gauge, the flags, the broker listed as down, a new leader epoch) and the console in
  * Chromium marks the partition, the topic and the broker; the broker's restart clears it.
+ * With three replicas (replication factor 3): every broker lists and DescribeLogDirs reports
+ * its copy, the leader's /metrics gives each follower's lag; a follower's kill -9 makes the
+ * partition under-replicated (ISR shrink counted on the leader), its return expands the ISR.
  */
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { BrokerProcess } from "../support/helpers.ts";
+import { BrokerProcess, kcat } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 import { DescribeLogDirsRequest, DescribeLogDirsResponse } from "../../protocol/messages/mod.ts";
 import { startEtcd } from "../support/etcd.ts";
@@ -180,11 +183,13 @@ Deno.test({
 
       await t.step("kill -9 of a broker: its partition is reported offline", async () => {
         await cluster.kill(victim);
-        const p = await until("the partition offline at the controller", async () => {
+        // Offline from the moment the broker's registration is gone; leader -1 once the
+        // controller has run its election.
+        const p = await until("the partition without a leader at the controller", async () => {
           const j = await get(`${url}/v1/topics/${TOPIC}/partitions/${lost}`);
-          return j.offline ? j : null;
+          return j.leader === -1 ? j : null;
         });
-        assert.equal(p.leader, -1);
+        assert.equal(p.offline, true);
         assert.equal(p.leaderEpoch, 1, "leaving the leader is a new leader epoch");
         assert.deepEqual(p.replicas, [victim]);
         assert.deepEqual(p.offlineReplicas, [victim]);
@@ -206,7 +211,7 @@ Deno.test({
         const other = [1, 2, 3].find((id) => id !== controller && id !== victim)!;
         await until("the other broker sees it offline", async () => {
           const j = await get(`${admin.get(other)}/v1/topics/${TOPIC}/partitions/${lost}`);
-          return j.offline;
+          return j.offline && j.leader === -1;
         });
         // OfflinePartitionsCount is the controller's alone.
         assert.equal(await gauge(admin.get(other)!, "tributary_offline_partitions"), 0);
@@ -268,6 +273,94 @@ Deno.test({
         assert.equal(await gauge(url, "tributary_offline_partitions"), 0);
         const c = await get(`${url}/v1/cluster`);
         assert.equal(c.brokers.find((b: Json) => b.brokerId === victim).live, true);
+      });
+
+      // ---- three replicas -------------------------------------------------------------
+      const R3 = "vis3";
+      const rf3 = kafkajs([cluster.address(1)]).admin();
+      await rf3.connect();
+      try {
+        await rf3.createTopics({
+          topics: [{ topic: R3, numPartitions: 1, replicationFactor: 3 }],
+          waitForLeaders: true,
+        });
+      } finally {
+        await rf3.disconnect();
+      }
+      const r3 = await until("vis3 with 3 replicas in sync", async () => {
+        const j = await get(`${url}/v1/topics/${R3}/partitions/0`);
+        return j.leader >= 0 && j.isr.length === 3 ? j : null;
+      });
+      const leader3 = r3.leader as number;
+      const leaderUrl = admin.get(leader3)!;
+      await kcat(cluster.address(leader3), ["-P", "-t", R3, "-p", "0", "-X", "acks=all"], {
+        stdin: "a\nb\nc\n",
+      });
+
+      await t.step(
+        "rf=3: every replica is listed, followers' lag known to the leader",
+        async () => {
+          assert.deepEqual([...r3.replicas].sort(), [1, 2, 3]);
+          assert.equal(r3.underReplicated, false);
+          for (const id of [1, 2, 3]) {
+            const p = await until(`broker ${id} holds vis3 up to offset 3`, async () => {
+              const j = await get(`${admin.get(id)}/v1/topics/${R3}/partitions/0`);
+              return j.local && j.logEndOffset === 3 && j.highWatermark === 3 ? j : null;
+            });
+            assert.equal(p.leader, leader3);
+            const r = await RawClient.once(
+              cluster.procs.get(id)!.port,
+              DescribeLogDirsRequest,
+              DescribeLogDirsResponse,
+              4,
+              { topics: [{ topic: R3, partitions: [0] }] },
+            );
+            const [part] = r.results[0].topics[0].partitions;
+            assert.equal(part.partitionIndex, 0);
+            assert.equal(part.offsetLag, 0);
+            assert.ok(part.partitionSize > 0, "the follower's copy has the records");
+          }
+          const followers = [1, 2, 3].filter((id) => id !== leader3);
+          const lag = await until("both followers' lag 0 on the leader", async () => {
+            const text = await (await fetch(`${leaderUrl}/metrics`)).text();
+            const lines = followers.map((f) =>
+              text.split("\n").find((l) =>
+                l.startsWith("tributary_replica_lag_messages{") && l.includes(`topic="${R3}"`) &&
+                l.includes(`replica="${f}"`)
+              )
+            );
+            return lines.every((l) => l?.endsWith(" 0")) ? lines : null;
+          });
+          assert.equal(lag.length, 2);
+          assert.equal(await gauge(leaderUrl, "tributary_under_replicated_partitions"), 0);
+        },
+      );
+
+      await t.step("rf=3: a follower's loss shrinks the ISR; its return expands it", async () => {
+        const follower = [1, 2, 3].find((id) => id !== leader3 && id !== controller) ??
+          [1, 2, 3].find((id) => id !== leader3)!;
+        const shrinks = await gauge(leaderUrl, "tributary_isr_shrinks_total");
+        const expands = await gauge(leaderUrl, "tributary_isr_expands_total");
+        await cluster.kill(follower);
+        const p = await until("vis3 under-replicated", async () => {
+          const j = await get(`${leaderUrl}/v1/topics/${R3}/partitions/0`);
+          return j.underReplicated ? j : null;
+        });
+        assert.equal(p.leader, leader3);
+        assert.ok(!p.isr.includes(follower));
+        assert.deepEqual(p.offlineReplicas, [follower]);
+        assert.equal(p.offline, false);
+        assert.equal(await gauge(leaderUrl, "tributary_under_replicated_partitions"), 1);
+        assert.equal(await gauge(leaderUrl, "tributary_isr_shrinks_total"), shrinks + 1);
+        const c = await get(`${url}/v1/cluster`);
+        assert.equal(c.replication.underReplicatedPartitions, 1);
+        admin.set(follower, await startWithAdmin(cluster, follower));
+        await until("vis3 in sync again", async () => {
+          const j = await get(`${leaderUrl}/v1/topics/${R3}/partitions/0`);
+          return j.isr.length === 3;
+        });
+        assert.equal(await gauge(leaderUrl, "tributary_under_replicated_partitions"), 0);
+        assert.equal(await gauge(leaderUrl, "tributary_isr_expands_total"), expands + 1);
       });
     } finally {
       await cluster.close();
