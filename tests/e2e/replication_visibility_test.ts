@@ -13,61 +13,16 @@
  */
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { BrokerProcess, kcat } from "../support/helpers.ts";
+import { kcat } from "../support/helpers.ts";
+import { gauge, getJson as get, type Json, startWithAdmin } from "../support/admin_cluster.ts";
 import { RawClient } from "../support/raw_client.ts";
 import { DescribeLogDirsRequest, DescribeLogDirsResponse } from "../../protocol/messages/mod.ts";
 import { startEtcd } from "../support/etcd.ts";
 import { until } from "../support/wait.ts";
-import { kafkajs, SESSION_MS, TestCluster } from "../support/cluster_fixtures.ts";
+import { kafkajs, TestCluster } from "../support/cluster_fixtures.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TOPIC = "vis";
-
-/** Starts broker `id` of `cluster` with the admin API on a free port; returns its URL. */
-async function startWithAdmin(cluster: TestCluster, id: number): Promise<string> {
-  let dir = cluster.dirs.get(id);
-  if (!dir) cluster.dirs.set(id, dir = await Deno.makeTempDir({ prefix: `tributary-v${id}-` }));
-  const p = await BrokerProcess.start(dir, [
-    "--workers",
-    "1",
-    "--admin-port",
-    "0",
-    "--set",
-    `etcd.endpoints=${cluster.etcd.endpoint}`,
-    "--set",
-    `etcd.prefix=${cluster.prefix}`,
-    "--set",
-    `node.id=${id}`,
-    "--set",
-    `broker.session.timeout.ms=${SESSION_MS}`,
-    "--set",
-    "etcd.request.timeout.ms=2000",
-  ]);
-  cluster.procs.set(id, p);
-  return await until(`broker ${id}'s admin API line`, () => {
-    for (const l of p.lines) {
-      const m = /admin API and console on (http:\/\/[^/\s]+)\//.exec(l);
-      if (m) return m[1];
-    }
-    return null;
-  });
-}
-
-// deno-lint-ignore no-explicit-any
-type Json = any;
-const get = async (url: string): Promise<Json> => {
-  const r = await fetch(url);
-  assert.equal(r.status, 200, url);
-  return await r.json();
-};
-
-/** The value of one unlabelled Prometheus sample. */
-async function gauge(admin: string, name: string): Promise<number> {
-  const text = await (await fetch(`${admin}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  assert.ok(line, `${name} in /metrics`);
-  return Number(line.split(" ")[1]);
-}
 
 Deno.test({
   name: "replication visibility: admin API, /metrics and console over a 3-broker cluster",
