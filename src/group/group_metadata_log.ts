@@ -126,7 +126,11 @@ export class GroupMetadataLog implements CoordinatorLog {
     });
     const code = opts.beforeAppend?.(p) ?? ErrorCode.NONE;
     if (code !== ErrorCode.NONE) throw new KafkaError(code, "append cancelled");
-    await log.append(batch, { origin: "coordinator", leaderEpoch: currentLeaderEpoch(log) });
+    const appended = await log.append(batch, {
+      origin: "coordinator",
+      leaderEpoch: currentLeaderEpoch(log),
+    });
+    await this.host.awaitReplication?.(GROUP_METADATA_TOPIC, p, appended.lastOffset + 1);
   }
 
   /**

@@ -49,7 +49,7 @@ export interface ReplicaLog {
 
 /** The replication view of an open partition log. */
 export function replicaLog(log: PartitionLog): ReplicaLog {
-  return log as unknown as ReplicaLog;
+  return log;
 }
 
 /**

@@ -65,7 +65,11 @@ export class LogTxnStore implements TxnLogStore {
       );
     }
     const batch = encodeRecordBatch({ records: [{ key, value, timestamp: Date.now() }] });
-    await log.append(batch, { origin: "coordinator", leaderEpoch: currentLeaderEpoch(log) });
+    const appended = await log.append(batch, {
+      origin: "coordinator",
+      leaderEpoch: currentLeaderEpoch(log),
+    });
+    await this.host.awaitReplication?.(TRANSACTION_STATE_TOPIC, partition, appended.lastOffset + 1);
   }
 
   async *readAll(): AsyncIterable<
