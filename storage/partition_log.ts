@@ -55,13 +55,14 @@ import {
   type FetchIsolation,
   PartitionLogBase,
   type PartitionLogOptions,
+  type ReadOptions,
 } from "./partition_log_base.ts";
 
 /** Moved to their own files; re-exported so existing imports keep working. */
 export { CLEAN_SHUTDOWN_FILE };
 export type { AbortedTxn, AppendOptions, AppendResult, ClosedSegment, RecoveryInfo, RemoteLogView };
 
-export type { FetchIsolation, PartitionLogOptions };
+export type { FetchIsolation, PartitionLogOptions, ReadOptions };
 
 /** Moved to storage/file_io.ts; re-exported so existing imports keep working. */
 export { fsyncDir, writeFileAtomic };
@@ -280,8 +281,11 @@ export class PartitionLog extends PartitionLogBase {
 
   /**
    * Writes offset-assigned batches (rolling first when due, at `rollOffset`), commits their
-   * staged producer state, runs `afterWrite` (the epoch cache), flushes by policy and wakes
-   * the listeners. Throws a storage failure; after a failed fsync the batches stay written.
+   * staged producer state, flushes by policy and wakes the listeners. `assignEpochs` runs just
+   * before the write, as Kafka assigns epoch start offsets before the segment append: the
+   * checkpoint never lacks the epoch of a batch on disk, and an entry whose batches a crash
+   * or a failed write lost lies at or past the log end, where it is trimmed (on open, or here).
+   * Throws a storage failure; after a failed fsync the batches stay written.
    */
   private async writeBatches(
     records: Uint8Array,
@@ -291,7 +295,7 @@ export class PartitionLog extends PartitionLogBase {
     recordCount: number,
     maxTimestamp: number,
     now: number,
-    afterWrite: () => void,
+    assignEpochs: () => void,
     rollOffset = this.leo,
   ): Promise<void> {
     const name = `${this.topic}-${this.partition}`;
@@ -304,15 +308,16 @@ export class PartitionLog extends PartitionLogBase {
         throw storageFailure(name, "rolling a new segment", e);
       }
     }
+    assignEpochs();
     try {
       this.local.append(records, headers);
     } catch (e) {
+      this.leaderEpochCache.truncateFromEnd(this.leo);
       throw storageFailure(name, "append", e);
     }
     this.leo = next;
     this.producerState.commit(info);
     for (const t of info.completedTxns) this.txnIndex.add(t);
-    afterWrite();
 
     this.unflushedMessages += recordCount;
     let flushFailure: KafkaError | null = null;
@@ -417,7 +422,7 @@ export class PartitionLog extends PartitionLogBase {
     this.leaderEpochCache.truncateFromEnd(this.leo);
     const startMoved = logStart !== this.logStart;
     this.logStart = logStart;
-    this.recovery.replayedBatches += this.local.reloadProducerState(
+    this.local.reloadProducerState(
       this.logStart,
       this.leo,
       this.producerState,
