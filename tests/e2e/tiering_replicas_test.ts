@@ -2,7 +2,9 @@
  * Tiered storage with three replicas, three broker processes over a real etcd sharing one
  * directory cold tier: only the leader copies segments (the followers' copy counters stay 0),
  * the followers learn what is tiered from the metadata the leader publishes and drop their own
- * local copies under local.retention.bytes=0 like the leader; after kill -9 of the leader the
+ * local copies under local.retention.bytes=0 like the leader (one that was down while the
+ * leader trimmed fetches from below the leader's local log start, which the leader serves
+ * from the tier); after kill -9 of the leader the
  * new leader copies only what was not tiered yet, deletes none of the old leader's objects,
  * and a consumer reads every record, from both tiers, at its offset.
  */
@@ -99,6 +101,14 @@ Deno.test({
       });
       const leader = first.leader as number;
       const followers = [1, 2, 3].filter((id) => id !== leader);
+      // One follower is down while the leader tiers and trims: it comes back below the
+      // leader's local log start.
+      const late = followers[1];
+      await cluster.kill(late);
+      await until("the late follower out of the ISR", async () => {
+        const p = await part(leader);
+        return !p.isr.includes(late);
+      });
       const want = lines(0, 600);
       await produce(cluster.address(leader), want);
 
@@ -107,6 +117,11 @@ Deno.test({
       const tiered = await until("the leader tiered and trimmed its local log", async () => {
         const p = await part(leader);
         return p.highestOffsetInRemoteStorage > 0 && p.localLogStartOffset > 0 ? p : null;
+      });
+      admin.set(late, await startWithAdmin(cluster, late, settings));
+      await until("the late follower back in the ISR", async () => {
+        const p = await part(leader);
+        return p.isr.length === 3;
       });
       for (const f of followers) {
         await until(`follower ${f} knows what is tiered and trimmed its own copy`, async () => {
