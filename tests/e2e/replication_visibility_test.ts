@@ -236,7 +236,12 @@ Deno.test({
       await rf3.connect();
       try {
         await rf3.createTopics({
-          topics: [{ topic: R3, numPartitions: 1, replicationFactor: 3 }],
+          topics: [{
+            topic: R3,
+            numPartitions: 1,
+            replicationFactor: 3,
+            configEntries: [{ name: "min.insync.replicas", value: "3" }],
+          }],
           waitForLeaders: true,
         });
       } finally {
@@ -288,6 +293,10 @@ Deno.test({
           });
           assert.equal(lag.length, 2);
           assert.equal(await gauge(leaderUrl, "tributary_under_replicated_partitions"), 0);
+          // min.insync.replicas=3 with 3 in sync: at the minimum, not under it (and so is
+          // the one rf=1 partition of TOPIC this broker leads, at min.insync.replicas=1).
+          assert.equal(await gauge(leaderUrl, "tributary_at_min_isr_partitions"), 2);
+          assert.equal(await gauge(leaderUrl, "tributary_under_min_isr_partitions"), 0);
         },
       );
 
@@ -306,6 +315,9 @@ Deno.test({
         assert.deepEqual(p.offlineReplicas, [follower]);
         assert.equal(p.offline, false);
         assert.equal(await gauge(leaderUrl, "tributary_under_replicated_partitions"), 1);
+        assert.equal(await gauge(leaderUrl, "tributary_under_min_isr_partitions"), 1);
+        assert.equal(await gauge(leaderUrl, "tributary_at_min_isr_partitions"), 1);
+        assert.equal(p.underMinIsr, true);
         assert.equal(await gauge(leaderUrl, "tributary_isr_shrinks_total"), shrinks + 1);
         const c = await get(`${url}/v1/cluster`);
         assert.equal(c.replication.underReplicatedPartitions, 1);
