@@ -12,7 +12,7 @@
  * partition under-replicated (ISR shrink counted on the leader), its return expands the ISR.
  */
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 import { kcat } from "../support/helpers.ts";
 import { gauge, getJson as get, type Json, startWithAdmin } from "../support/admin_cluster.ts";
 import { RawClient } from "../support/raw_client.ts";
@@ -23,6 +23,27 @@ import { kafkajs, TestCluster } from "../support/cluster_fixtures.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TOPIC = "vis";
+
+/** Opens `url` in headless Chromium, runs `fn` on the page; no page error may occur. */
+async function withConsole(url: string, fn: (page: Page) => Promise<void>): Promise<void> {
+  const userDataDir = await Deno.makeTempDir({ prefix: "tributary-chromium-" });
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+  });
+  try {
+    const page = context.pages()[0] ?? await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(url);
+    await fn(page);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close().catch(() => {});
+    await Deno.remove(userDataDir, { recursive: true }).catch(() => {});
+  }
+}
 
 Deno.test({
   name: "replication visibility: admin API, /metrics and console over a 3-broker cluster",
@@ -173,17 +194,7 @@ Deno.test({
       });
 
       await t.step("the console marks the offline partition, topic and broker", async () => {
-        const userDataDir = await Deno.makeTempDir({ prefix: "tributary-chromium-" });
-        const context = await chromium.launchPersistentContext(userDataDir, {
-          executablePath: CHROMIUM,
-          headless: true,
-          args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-        });
-        try {
-          const page = context.pages()[0] ?? await context.newPage();
-          const errors: string[] = [];
-          page.on("pageerror", (e) => errors.push(String(e)));
-          await page.goto(`${url}/?refresh=500#/topics/${TOPIC}`);
+        await withConsole(`${url}/?refresh=500#/topics/${TOPIC}`, async (page) => {
           const broker = `[data-testid="broker-row"][data-broker="${victim}"]`;
           await page.waitForSelector(`${broker} [data-col="status"]`);
           assert.equal((await page.textContent(`${broker} [data-col="status"]`))?.trim(), "down");
@@ -210,11 +221,7 @@ Deno.test({
             ),
             "in sync",
           );
-          assert.deepEqual(errors, []);
-        } finally {
-          await context.close().catch(() => {});
-          await Deno.remove(userDataDir, { recursive: true }).catch(() => {});
-        }
+        });
       });
 
       await t.step("the broker's return brings its partition back", async () => {
@@ -321,6 +328,21 @@ Deno.test({
         assert.equal(await gauge(leaderUrl, "tributary_isr_shrinks_total"), shrinks + 1);
         const c = await get(`${url}/v1/cluster`);
         assert.equal(c.replication.underReplicatedPartitions, 1);
+        await withConsole(`${leaderUrl}/?refresh=500#/topics/${R3}`, async (page) => {
+          const row = `[data-testid="partition-row"][data-partition="0"]`;
+          await page.waitForSelector(`${row}[data-status="under-replicated"]`);
+          assert.equal(
+            (await page.textContent(`${row} [data-col="isr"]`))?.trim(),
+            p.isr.join(", "),
+          );
+          const topicRow = `[data-testid="topic-row"][data-topic="${R3}"]`;
+          assert.equal(
+            (await page.textContent(`${topicRow} [data-col="under-replicated"]`))?.trim(),
+            "1 under-replicated",
+          );
+          assert.equal((await page.textContent("#repl-under"))?.trim(), "1");
+          assert.equal((await page.textContent("#repl-under-min"))?.trim(), "1");
+        });
         admin.set(follower, await startWithAdmin(cluster, follower));
         await until("vis3 in sync again", async () => {
           const j = await get(`${leaderUrl}/v1/topics/${R3}/partitions/0`);
