@@ -73,6 +73,27 @@ export interface RemoteLogManagerConfig {
   onError?: (message: string) => void;
 }
 
+/**
+ * Kafka's RemoteLogSegmentMetadata.segmentLeaderEpochs: each leader epoch the segment's
+ * offsets span, from its first offset in the segment (the log's leader epoch cache); epoch 0
+ * from the base offset when the cache knows none.
+ */
+export function segmentLeaderEpochs(
+  log: PartitionLog,
+  baseOffset: number,
+  endOffset: number,
+): Record<string, number> {
+  const entries = log.leaderEpochCache.epochEntries();
+  const out: Record<string, number> = {};
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    const next = entries[i + 1]?.startOffset ?? Infinity;
+    if (next <= baseOffset || e.startOffset > endOffset) continue;
+    out[String(e.epoch)] = Math.max(e.startOffset, baseOffset);
+  }
+  return Object.keys(out).length > 0 ? out : { "0": baseOffset };
+}
+
 /** A Kafka Uuid in its text form (base64url of 16 random bytes). */
 export function newSegmentId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -399,7 +420,7 @@ export class RemoteLogManager {
         eventTimestampMs: Date.now(),
         brokerId: this.config.brokerId,
         segmentSizeInBytes: data.log.length,
-        segmentLeaderEpochs: { "0": candidate.baseOffset },
+        segmentLeaderEpochs: segmentLeaderEpochs(log, candidate.baseOffset, candidate.endOffset),
         state: "COPY_SEGMENT_STARTED",
         files,
       };

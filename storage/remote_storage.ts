@@ -43,7 +43,7 @@ export interface RemoteObjectInfo {
   md5: string;
 }
 
-/** Kafka's RemoteLogSegmentMetadata (single broker: leader epoch 0 throughout). */
+/** Kafka's RemoteLogSegmentMetadata. */
 export interface RemoteLogSegmentMetadata {
   /** The RemoteLogSegmentId's uuid; unique per upload attempt. */
   segmentId: string;
@@ -61,7 +61,7 @@ export interface RemoteLogSegmentMetadata {
   brokerId: number;
   /** Size of the .log object. */
   segmentSizeInBytes: number;
-  /** Leader epoch → first offset, as in Kafka (always {0: startOffset} here). */
+  /** Leader epoch → its first offset in the segment, as in Kafka (the log's epoch cache). */
   segmentLeaderEpochs: Record<string, number>;
   state: RemoteLogSegmentState;
   /** Per file: size and MD5 of the bytes uploaded, verified against the store. */

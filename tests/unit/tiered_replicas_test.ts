@@ -17,6 +17,7 @@ import type {
   TopicIdPartition,
 } from "../../storage/remote_storage.ts";
 import { DirectoryRemoteStorageManager } from "../../storage/remote_storage_fs.ts";
+import { segmentLeaderEpochs } from "../../storage/remote_log_manager.ts";
 
 /** Counts what one broker does to the shared tier. */
 class CountingStorage implements RemoteStorageManager {
@@ -131,8 +132,11 @@ Deno.test("tiered storage with replicas: only the leader copies; failover copies
       replicas.push({ id, rsm, lm, log: lm.getPartition("t", 0)! });
     }
     const [a, b] = replicas;
+    /** The leader's append at its epoch, the same batch on the follower (as replicated). */
     const append = async (from: number, to: number) => {
-      for (let i = from; i < to; i++) for (const r of replicas) await r.log.append(batch(i));
+      for (let i = from; i < to; i++) {
+        for (const r of replicas) await r.log.append(batch(i), { leaderEpoch: epoch });
+      }
     };
     await append(0, 30);
     const expected = await readAll(a.log);
@@ -173,6 +177,15 @@ Deno.test("tiered storage with replicas: only the leader copies; failover copies
     assert.equal(b.rsm.copies, newClosed, "what was tiered is not copied again");
     assert.equal(b.rsm.deletes, 0, "the old leader's objects are not orphans");
     assert.equal(b.log.highestOffsetInRemoteStorage, b.log.segmentBaseOffsets().at(-1)! - 1);
+    // Each segment's leader epochs, as the epoch cache says: 0 below the failover, 1 after.
+    const segs = b.lm.remoteLogManager.partition(b.log)!.metadata.finished();
+    for (const m of segs) {
+      assert.deepEqual(
+        m.segmentLeaderEpochs,
+        m.startOffset < 300 ? { "0": m.startOffset } : { "1": m.startOffset },
+      );
+    }
+    assert.ok(segs.some((m) => m.startOffset >= 300));
     const ids = await tier.listRemoteLogSegmentIds({ topic: "t", topicId: TOPIC_ID, partition: 0 });
     assert.equal(ids.length, closed + newClosed, "every object kept");
     await b.lm.runRetention();
@@ -237,6 +250,24 @@ Deno.test("a new leader whose segments straddle the tiered offset copies the str
     assert.deepEqual(await readAll(b), all, "no gap where the boundaries differ");
   } finally {
     for (const lm of managers) await lm.close().catch(() => {});
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("segmentLeaderEpochs: the epochs a segment spans, each from its first offset in it", async () => {
+  const root = await Deno.makeTempDir({ prefix: "tiered-epochs-" });
+  const lm = await LogManager.open(`${root}/data`, { cleaner: { enable: false } });
+  try {
+    await lm.createTopic("t", 1, { "retention.ms": "-1" });
+    const log = lm.getPartition("t", 0)!;
+    for (const [i, epoch] of [[0, 0], [1, 0], [2, 3], [3, 3], [4, 5]]) {
+      await log.append(batch(i), { leaderEpoch: epoch });
+    }
+    assert.deepEqual(segmentLeaderEpochs(log, 0, 49), { "0": 0, "3": 20, "5": 40 });
+    assert.deepEqual(segmentLeaderEpochs(log, 25, 39), { "3": 25 });
+    assert.deepEqual(segmentLeaderEpochs(log, 10, 45), { "0": 10, "3": 20, "5": 40 });
+  } finally {
+    await lm.close();
     await Deno.remove(root, { recursive: true });
   }
 });
