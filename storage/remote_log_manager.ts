@@ -28,8 +28,9 @@
  * Replicas (a cluster): only a partition's leader runs the task — copies, cold-tier retention,
  * the orphan sweep — and, with `shareMetadata`, publishes its tiered segments in the tier
  * (storage/remote_metadata_publication.ts) after each change. A follower never uploads or
- * deletes objects: each pass it adopts the published view, so its local retention drops the
- * local segments already tiered as the leader's does, and it could serve them from the tier.
+ * deletes objects: each pass it adopts the published view below its own high watermark, so
+ * its local retention drops the local segments already tiered as the leader's does, and it
+ * could serve them from the tier.
  * A broker that becomes leader first merges the published view into its own, then sweeps
  * orphans, then copies from the highest tiered offset on (a local segment straddling it is
  * copied whole: remote segments may overlap, as in Kafka, and reads take the first that
@@ -305,10 +306,16 @@ export class RemoteLogManager {
     if (this.shareMetadata) await this.publish(rp, rsm, epoch);
   }
 
-  /** A follower's pass: its view becomes the leader's published one. */
+  /**
+   * A follower's pass: its view becomes the leader's published one, up to its own high
+   * watermark — offsets it holds and knows committed, which no truncation of its log (a
+   * diverging epoch) goes below; the rest is adopted as its high watermark advances.
+   */
   private async follow(rp: RemotePartition, rsm: RemoteStorageManager): Promise<void> {
     const bytes = await rsm.fetchPartitionMetadata(rp.tp);
-    if (bytes) rp.metadata.adopt(decodePublished(bytes).segments);
+    if (!bytes) return;
+    const hw = rp.log.highWatermark;
+    rp.metadata.adopt(decodePublished(bytes).segments.filter((m) => m.endOffset < hw));
   }
 
   /**

@@ -152,9 +152,15 @@ Deno.test("tiered storage with replicas: only the leader copies; failover copies
     const tiered = a.log.highestOffsetInRemoteStorage;
     assert.equal(tiered, a.log.segmentBaseOffsets().at(-1)! - 1);
 
-    // The follower adopts the leader's view, then drops its local copies like the leader.
+    // The follower adopts the leader's view, then drops its local copies like the leader;
+    // only below its own high watermark (what it knows committed).
     assert.equal(b.log.highestOffsetInRemoteStorage, -1, "not before it reads the metadata");
     assert.equal(await b.lm.runRetention(), 0, "nothing local goes before it is known tiered");
+    b.log.highWatermarkFollowsLogEnd = false;
+    b.log.updateHighWatermark(105);
+    await b.lm.remoteLogManager.runOnce(true);
+    assert.equal(b.log.highestOffsetInRemoteStorage, 99, "the segments ending below its HW");
+    b.log.highWatermarkFollowsLogEnd = true; // it will lead alone below, its HW its log end
     await b.lm.remoteLogManager.runOnce(true);
     assert.equal(b.rsm.copies, 0, "a follower never uploads");
     assert.equal(b.rsm.deletes, 0, "nor deletes");
