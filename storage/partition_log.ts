@@ -390,7 +390,11 @@ export class PartitionLog extends PartitionLogBase {
       }
       checkAboveColdTier(this, offset, "truncate");
       if (offset < this.local.baseOffset) return this.startAt(offset, offset);
-      this.leo = this.local.truncateTo(offset);
+      try {
+        this.leo = this.local.truncateTo(offset);
+      } catch (e) {
+        throw this.truncationFailed(e);
+      }
       this.afterTruncation(Math.min(this.logStart, this.leo));
     });
   }
@@ -411,10 +415,32 @@ export class PartitionLog extends PartitionLogBase {
   }
 
   private startAt(offset: number, logStart: number): void {
-    this.local.truncateFullyAndStartAt(offset);
+    try {
+      this.local.truncateFullyAndStartAt(offset);
+    } catch (e) {
+      throw this.truncationFailed(e);
+    }
     this.leaderEpochCache.clear();
     this.leo = offset;
     this.afterTruncation(logStart);
+  }
+
+  /**
+   * A truncation the disk failed part way: what is in memory no longer matches the files, so
+   * the log takes no more reads or writes (NOT_LEADER_OR_FOLLOWER, as a closed log) and is
+   * left without its clean-shutdown mark: reopening it recovers from the files, which every
+   * step leaves loadable (storage/log_truncation.ts), as Kafka takes such a log dir offline.
+   */
+  private truncationFailed(e: unknown): KafkaError {
+    this.closed = true;
+    try {
+      this.local.releaseHandles();
+    } catch {
+      // the failure being reported is the truncation's
+    }
+    this.notifyListeners();
+    this.listeners.clear();
+    return storageFailure(`${this.topic}-${this.partition}`, "truncation", e);
   }
 
   /** Offsets, caches and producer state brought in line with the truncated segments. */

@@ -40,7 +40,10 @@ export interface PartitionLogOptions {
   decompress?: Decompressor;
   /** The log start offset checkpointed before (log-start-offset-checkpoint), if any. */
   logStartOffset?: number;
-  /** Called (synchronously) whenever the log start offset moves forward. */
+  /**
+   * Called (synchronously) whenever the log start offset changes: forward by retention,
+   * DeleteRecords or the cold tier, either way by a truncation that starts the log over.
+   */
   onLogStartOffsetChange?: (log: PartitionLogBase) => void;
   /** Where the batches live (default "file": segment files under `dir`; "memory": no files). */
   engine?: StorageEngine;

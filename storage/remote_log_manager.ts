@@ -74,27 +74,6 @@ export interface RemoteLogManagerConfig {
   onError?: (message: string) => void;
 }
 
-/**
- * Kafka's RemoteLogSegmentMetadata.segmentLeaderEpochs: each leader epoch the segment's
- * offsets span, from its first offset in the segment (the log's leader epoch cache); epoch 0
- * from the base offset when the cache knows none.
- */
-export function segmentLeaderEpochs(
-  log: PartitionLog,
-  baseOffset: number,
-  endOffset: number,
-): Record<string, number> {
-  const entries = log.leaderEpochCache.epochEntries();
-  const out: Record<string, number> = {};
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i];
-    const next = entries[i + 1]?.startOffset ?? Infinity;
-    if (next <= baseOffset || e.startOffset > endOffset) continue;
-    out[String(e.epoch)] = Math.max(e.startOffset, baseOffset);
-  }
-  return Object.keys(out).length > 0 ? out : { "0": baseOffset };
-}
-
 /** A Kafka Uuid in its text form (base64url of 16 random bytes). */
 export function newSegmentId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -427,7 +406,11 @@ export class RemoteLogManager {
         eventTimestampMs: Date.now(),
         brokerId: this.config.brokerId,
         segmentSizeInBytes: data.log.length,
-        segmentLeaderEpochs: segmentLeaderEpochs(log, candidate.baseOffset, candidate.endOffset),
+        segmentLeaderEpochs: segmentLeaderEpochs(
+          log.leaderEpochCache.epochEntries(),
+          candidate.baseOffset,
+          candidate.endOffset,
+        ),
         state: "COPY_SEGMENT_STARTED",
         files,
       };
@@ -453,6 +436,12 @@ export class RemoteLogManager {
           rp.needsRecovery = true; // the entry stays COPY_SEGMENT_STARTED until cleaned up
         }
         throw e;
+      }
+      if (!log.holdsClosedSegment(seg)) {
+        // Truncated (or compacted) away while it was copied: the copy describes nothing.
+        await rsm.deleteLogSegmentData(m);
+        rp.metadata.remove(m.segmentId);
+        continue;
       }
       rp.metadata.update(m.segmentId, "COPY_SEGMENT_FINISHED");
       this.stats.copied++;
@@ -528,4 +517,24 @@ export class RemoteLogManager {
     this.partitions.clear();
     await this.rsm?.close();
   }
+}
+
+/**
+ * Kafka's RemoteLogSegmentMetadata.segmentLeaderEpochs: each leader epoch with batches in
+ * [startOffset, endOffset] and the first offset it holds there (from the epoch cache; epoch 0
+ * at the start when the cache knows none).
+ */
+export function segmentLeaderEpochs(
+  entries: readonly { epoch: number; startOffset: number }[],
+  startOffset: number,
+  endOffset: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    const next = entries[i + 1]?.startOffset ?? Number.MAX_SAFE_INTEGER;
+    if (e.startOffset > endOffset || next <= startOffset) continue;
+    out[String(e.epoch)] = Math.max(e.startOffset, startOffset);
+  }
+  return Object.keys(out).length > 0 ? out : { "0": startOffset };
 }

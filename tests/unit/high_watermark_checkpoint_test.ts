@@ -130,3 +130,41 @@ Deno.test("HW checkpoint: written on its interval while running", async () => {
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("a follower's truncations and its HW survive a LogManager restart", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "hw-checkpoint-" });
+  try {
+    let lm = await LogManager.open(dataDir);
+    await lm.createTopic("f", 2, {});
+    const a = lm.getPartition("f", 0)!;
+    const b = lm.getPartition("f", 1)!;
+    for (const log of [a, b]) {
+      log.highWatermarkFollowsLogEnd = false;
+      for (let i = 0; i < 5; i++) await log.append(batch(2), { leaderEpoch: 1 + (i >> 1) });
+      log.updateHighWatermark(8);
+    }
+    await a.truncateTo(6); // diverged after 6: the HW follows it down
+    await b.truncateFullyAndStartAt(40); // the leader no longer holds anything it has
+    await lm.close();
+
+    lm = await LogManager.open(dataDir);
+    const a2 = lm.getPartition("f", 0)!;
+    const b2 = lm.getPartition("f", 1)!;
+    assert.deepEqual(
+      [a2.logStartOffset, a2.logEndOffset, a2.highWatermark, a2.highWatermarkFollowsLogEnd],
+      [0, 6, 6, false],
+    );
+    assert.deepEqual(a2.leaderEpochCache.epochEntries(), [
+      { epoch: 1, startOffset: 0 },
+      { epoch: 2, startOffset: 4 },
+    ]);
+    assert.deepEqual(
+      [b2.logStartOffset, b2.logEndOffset, b2.highWatermark, b2.highWatermarkFollowsLogEnd],
+      [40, 40, 40, false],
+    );
+    assert.equal(b2.leaderEpochCache.latestEpoch, -1);
+    await lm.close();
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -10,6 +10,7 @@ import {
   LeaderEpochFileCache,
   parseEpochCheckpoint,
 } from "../../storage/leader_epoch_cache.ts";
+import { segmentLeaderEpochs } from "../../storage/remote_log_manager.ts";
 
 function cacheOf(...entries: [number, number][]): LeaderEpochFileCache {
   const c = new LeaderEpochFileCache();
@@ -169,4 +170,17 @@ Deno.test("epoch checkpoint: every change is written, and a new cache reads it b
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a tiered segment's leader epochs come from the epoch cache", () => {
+  const entries = [
+    { epoch: 1, startOffset: 0 },
+    { epoch: 3, startOffset: 10 },
+    { epoch: 4, startOffset: 25 },
+  ];
+  assert.deepEqual(segmentLeaderEpochs(entries, 0, 9), { "1": 0 });
+  assert.deepEqual(segmentLeaderEpochs(entries, 5, 12), { "1": 5, "3": 10 });
+  assert.deepEqual(segmentLeaderEpochs(entries, 10, 30), { "3": 10, "4": 25 });
+  assert.deepEqual(segmentLeaderEpochs(entries, 26, 40), { "4": 26 });
+  assert.deepEqual(segmentLeaderEpochs([], 7, 9), { "0": 7 });
 });

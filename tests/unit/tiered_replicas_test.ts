@@ -269,9 +269,17 @@ Deno.test("segmentLeaderEpochs: the epochs a segment spans, each from its first 
     for (const [i, epoch] of [[0, 0], [1, 0], [2, 3], [3, 3], [4, 5]]) {
       await log.append(batch(i), { leaderEpoch: epoch });
     }
-    assert.deepEqual(segmentLeaderEpochs(log, 0, 49), { "0": 0, "3": 20, "5": 40 });
-    assert.deepEqual(segmentLeaderEpochs(log, 25, 39), { "3": 25 });
-    assert.deepEqual(segmentLeaderEpochs(log, 10, 45), { "0": 10, "3": 20, "5": 40 });
+    assert.deepEqual(segmentLeaderEpochs(log.leaderEpochCache.epochEntries(), 0, 49), {
+      "0": 0,
+      "3": 20,
+      "5": 40,
+    });
+    assert.deepEqual(segmentLeaderEpochs(log.leaderEpochCache.epochEntries(), 25, 39), { "3": 25 });
+    assert.deepEqual(segmentLeaderEpochs(log.leaderEpochCache.epochEntries(), 10, 45), {
+      "0": 10,
+      "3": 20,
+      "5": 40,
+    });
   } finally {
     await lm.close();
     await Deno.remove(root, { recursive: true });

@@ -7,6 +7,7 @@
  * producer's sequence (and recognises a retry of its last batch).
  */
 import assert from "node:assert/strict";
+import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
 import { forEachBatch, isCrcValid, totalSize } from "../../protocol/record_batch.ts";
 import { logConfig } from "../../storage/log_config.ts";
@@ -192,5 +193,31 @@ Deno.test("a truncation cut short after its segment deletions, or after its file
     await log.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a truncation the disk fails takes the log out of service until it is reopened", async () => {
+  const root = await Deno.makeTempDir({ prefix: "truncation-fail-" });
+  const dir = `${root}/crash-0`;
+  try {
+    const log = await PartitionLog.open(dir, logConfig({ segmentBytes: CRASH_SEGMENT_BYTES }), {
+      topic: "crash",
+      partition: 0,
+    });
+    for (let i = 0; i < 6; i++) {
+      await log.append(encodeRecordBatch({ records: [{ value: `v${i}` }] }));
+    }
+    // The directory goes away under the log (a failed disk, an operator's rm).
+    await Deno.remove(dir, { recursive: true });
+    const code = (c: number) => (e: unknown) => e instanceof KafkaError && e.code === c;
+    await assert.rejects(log.truncateTo(2), code(ErrorCode.KAFKA_STORAGE_ERROR));
+    await assert.rejects(log.read(0, 1000), code(ErrorCode.NOT_LEADER_OR_FOLLOWER));
+    await assert.rejects(
+      log.append(encodeRecordBatch({ records: [{ value: "x" }] })),
+      code(ErrorCode.NOT_LEADER_OR_FOLLOWER),
+    );
+    await log.close();
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 });
