@@ -49,6 +49,11 @@ export interface ControllerSettings {
   leaderImbalanceCheckIntervalMs: number;
   /** `leader.imbalance.per.broker.percentage`. */
   leaderImbalancePerBrokerPercentage: number;
+  /**
+   * `unclean.leader.election.interval.ms`: how often offline partitions are looked at again,
+   * so that unclean election enabled at runtime (a dynamic broker default) takes effect.
+   */
+  uncleanLeaderElectionIntervalMs?: number;
 }
 
 /** The controller's settings from the broker's config (the unclean default read live). */
@@ -58,6 +63,7 @@ export function controllerSettings(config: BrokerConfig): ControllerSettings {
     autoLeaderRebalanceEnable: config.bool("auto.leader.rebalance.enable"),
     leaderImbalanceCheckIntervalMs: config.int("leader.imbalance.check.interval.seconds") * 1000,
     leaderImbalancePerBrokerPercentage: config.int("leader.imbalance.per.broker.percentage"),
+    uncleanLeaderElectionIntervalMs: config.int("unclean.leader.election.interval.ms"),
   };
 }
 
@@ -76,6 +82,7 @@ export class ClusterController {
   private campaigning: Promise<void> | null = null;
 
   private rebalanceTimer?: ReturnType<typeof setInterval>;
+  private uncleanTimer?: ReturnType<typeof setInterval>;
 
   constructor(
     private readonly store: MetadataStore,
@@ -130,6 +137,12 @@ export class ClusterController {
   /** Kafka's auto leader rebalance task, every `leader.imbalance.check.interval.seconds`. */
   private startRebalanceTimer(): void {
     const s = this.settings;
+    if (s?.uncleanLeaderElectionIntervalMs && this.uncleanTimer === undefined) {
+      this.uncleanTimer = setInterval(() => {
+        if (this.isActive && s.uncleanLeaderElectionEnable()) this.onMetadataChanged();
+      }, s.uncleanLeaderElectionIntervalMs);
+      Deno.unrefTimer(this.uncleanTimer);
+    }
     if (!s?.autoLeaderRebalanceEnable || this.rebalanceTimer !== undefined) return;
     this.rebalanceTimer = setInterval(() => {
       if (!this.isActive) return;
@@ -450,7 +463,8 @@ export class ClusterController {
   resign(): void {
     this.electedAt = 0;
     if (this.rebalanceTimer !== undefined) clearInterval(this.rebalanceTimer);
-    this.rebalanceTimer = undefined;
+    if (this.uncleanTimer !== undefined) clearInterval(this.uncleanTimer);
+    this.rebalanceTimer = this.uncleanTimer = undefined;
   }
 }
 

@@ -29,6 +29,7 @@ import {
   valueText,
 } from "../../src/cluster/metadata_store.ts";
 import { reconcileLiveness } from "../../src/cluster/partition_election.ts";
+import { until } from "../support/wait.ts";
 
 function registration(nodeId: number, rack: string | null = null): string {
   const r: BrokerRegistration = {
@@ -61,14 +62,18 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function harness(brokers: number[], racks?: string[]): Promise<Harness> {
+async function harness(
+  brokers: number[],
+  racks?: string[],
+  settings: ControllerSettings = SETTINGS,
+): Promise<Harness> {
   const store = new MemoryMetadataStore(new MemoryMetadataBackend());
   const lease = await store.grantLease(60_000);
   for (const [i, id] of brokers.entries()) {
     await store.put(brokerKey(id), registration(id, racks?.[i] ?? null));
   }
   const cache = new ClusterMetadataCache(1);
-  const controller = new ClusterController(store, cache, 1, SETTINGS);
+  const controller = new ClusterController(store, cache, 1, settings);
   const refresh = async () => {
     const r = await store.range("");
     cache.load(r.kvs, r.revision);
@@ -486,4 +491,29 @@ Deno.test("reconcileLiveness: the ISR is never emptied, and an unchanged partiti
   const gone = reconcileLiveness(s, () => false, false)!;
   assert.deepEqual(gone, { ...s, leader: -1, isr: [1], leaderEpoch: 5, partitionEpoch: 8 });
   assert.equal(reconcileLiveness(gone, () => false, false), null);
+});
+
+Deno.test("controller: unclean election enabled at runtime (broker default) takes effect on its next check", async () => {
+  let unclean = false;
+  const h = await harness([1, 2], undefined, {
+    ...SETTINGS,
+    uncleanLeaderElectionEnable: () => unclean,
+    uncleanLeaderElectionIntervalMs: 10,
+  });
+  try {
+    await h.controller.createTopic("t", -1, {}, { replicationFactor: -1, assignments: [[1, 2]] });
+    await h.settle();
+    await h.leaderWrites("t", 0, { isr: [1] });
+    await h.store.delete(brokerKey(1));
+    await h.settle();
+    assert.equal((await h.state("t", 0)).leader, -1);
+    unclean = true;
+    const s = await until("unclean election of t-0", async () => {
+      const s = await h.state("t", 0);
+      return s.leader === 2 ? s : null;
+    });
+    assert.deepEqual(s.isr, [2]);
+  } finally {
+    await h.close();
+  }
 });
