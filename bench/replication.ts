@@ -48,6 +48,8 @@ const percentile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
+/** Progress on stderr (the results go to stdout). */
+const step = (what: string) => console.error(`bench/replication: ${what}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const value = new Uint8Array(100).fill(0x61);
@@ -59,6 +61,14 @@ const cluster = new TestCluster(etcd);
 const admin = new Map<number, string>();
 const settings = { "broker.session.timeout.ms": String(sessionMs) };
 let client: KafkaClient | undefined;
+/**
+ * A client bootstrapped from the brokers as they are now: a restarted broker listens on a new
+ * port, so a client made before it restarted may know no live address.
+ */
+const freshClient = () => {
+  client?.close();
+  return client = new KafkaClient([...cluster.procs.keys()].map((id) => cluster.address(id)));
+};
 
 /** One partition's view on broker `id` (admin API). */
 const part = (id: number, topic: string) =>
@@ -90,14 +100,17 @@ async function produceRate(topic: string): Promise<number> {
 
 try {
   for (const id of [1, 2, 3]) admin.set(id, await startWithAdmin(cluster, id, settings));
-  client = new KafkaClient([1, 2, 3].map((id) => cluster.address(id)));
-  await createTopic(client, "bench-rf1", 1, 1, {});
-  await createTopic(client, "bench-rf3", 1, 3, { "min.insync.replicas": "1" });
+  step("3 brokers up");
+  const c = freshClient();
+  await createTopic(c, "bench-rf1", 1, 1, {});
+  await createTopic(c, "bench-rf3", 1, 3, { "min.insync.replicas": "1" });
   await waitFor("rf=3 in sync", async () => (await part(1, "bench-rf3")).isr.length === 3);
+  step("topics created");
 
   // ---- acks=all throughput, rf=3 against rf=1 --------------------------------------------
   const rf1 = await produceRate("bench-rf1");
   const rf3 = await produceRate("bench-rf3");
+  step("produce rates measured");
 
   // ---- follower catch-up ------------------------------------------------------------------
   const leader = (await part(1, "bench-rf3")).leader as number;
@@ -107,7 +120,7 @@ try {
     const p = await part(leader, "bench-rf3");
     return !p.isr.includes(follower);
   });
-  const p = new Producer(client, "bench-rf3", { acks: -1, compression: 0, timeoutMs: 30_000 });
+  const p = new Producer(c, "bench-rf3", { acks: -1, compression: 0, timeoutMs: 30_000 });
   for (let sent = 0; sent < catchUpRecords; sent += BATCH) {
     await p.send(records(Math.min(BATCH, catchUpRecords - sent)));
   }
@@ -123,12 +136,15 @@ try {
   // From the restart: a follower fetches from the moment it registers, before its start-up
   // is announced, so the process start is part of the catch-up.
   const caughtUpMs = performance.now() - restartedAt;
+  step("follower caught up");
   await waitFor("the follower back in the ISR", async () => {
     return (await part(leader, "bench-rf3")).isr.length === 3;
   });
 
   // ---- failover -----------------------------------------------------------------------------
+  step("follower back in the ISR");
   const failoverMs: number[] = [];
+  freshClient();
   const one = records(1);
   for (let i = 0; i < failovers; i++) {
     const old = (await part(follower, "bench-rf3")).leader as number;
@@ -137,8 +153,8 @@ try {
     admin.delete(old);
     for (;;) {
       try {
-        client.invalidateLeaders();
-        await new Producer(client, "bench-rf3", { acks: -1, compression: 0, timeoutMs: 5000 })
+        client!.invalidateLeaders();
+        await new Producer(client!, "bench-rf3", { acks: -1, compression: 0, timeoutMs: 5000 })
           .send(one);
         break;
       } catch {
@@ -146,7 +162,9 @@ try {
       }
     }
     failoverMs.push(performance.now() - t0);
+    step(`failover ${i + 1}: ${(performance.now() - t0).toFixed(0)} ms`);
     admin.set(old, await startWithAdmin(cluster, old, settings));
+    freshClient();
     const witness = [1, 2, 3].find((id) => id !== old)!;
     await waitFor("all 3 back in the ISR", async () => {
       return (await part(witness, "bench-rf3")).isr.length === 3;
@@ -201,6 +219,8 @@ try {
   await Deno.writeTextFile(`${out}replication.json`, JSON.stringify(result, null, 2));
 } finally {
   client?.close();
+  // kill -9, not a clean stop: nothing of the brokers' state is needed after the run.
+  for (const id of [...cluster.procs.keys()]) await cluster.kill(id);
   await cluster.close();
   await etcd.cleanup();
 }

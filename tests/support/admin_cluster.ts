@@ -30,11 +30,10 @@ export async function startWithAdmin(
   const p = await BrokerProcess.start(dir, ["--workers", "1", "--admin-port", "0", ...set]);
   cluster.procs.set(id, p);
   return await until(`broker ${id}'s admin API line`, () => {
-    for (const l of p.lines) {
-      const m = /admin API and console on (http:\/\/[^/\s]+)\//.exec(l);
-      if (m) return m[1];
-    }
-    return null;
+    // `lines` holds stderr split at newlines as it was read: a line read in two chunks is in
+    // two entries, so look at them joined (the URL ends at its "/").
+    const m = /admin API and console on (http:\/\/[^/\s]+)\//.exec(p.lines.join(""));
+    return m ? m[1] : null;
   });
 }
 
