@@ -11,8 +11,9 @@
  *   from its restart (process spawn, start-up included: it fetches as soon as it registers)
  *   until its log end offset (admin API) reaches the leader's, as records/s.
  * - Failover: the rf=3 partition's leader killed with SIGKILL, then the time until the first
- *   acks=all produce is acknowledged by the new leader (bounded below by
- *   broker.session.timeout.ms, which the dead leader's registration must outlive); p50 and
+ *   acks=all produce is acknowledged by the new leader (about broker.session.timeout.ms: the
+ *   dead leader's registration lease has to expire first, up to its TTL after the last
+ *   renewal); p50 and
  *   p99 over the trials, the killed broker restarted and back in the ISR between trials.
  *
  * Results on stdout and in bench/out/replication.json. Speeds are figures of this machine,
