@@ -16,7 +16,7 @@ import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { randomUuid, type TopicConfigValue } from "../../storage/log_manager.ts";
 import type { BrokerConfig } from "../config.ts";
 import { errText, log } from "../log.ts";
-import type { ClusterMetadataCache } from "./cluster_metadata.ts";
+import type { ClusterMetadataCache, PartitionEntry } from "./cluster_metadata.ts";
 import {
   CONTROLLER_EPOCH_KEY,
   CONTROLLER_KEY,
@@ -33,6 +33,7 @@ import { jsonOf } from "./cluster_records.ts";
 import { reassignmentComplete, reconcileLiveness, targetReplicas } from "./partition_election.ts";
 import { endReassignment } from "./partition_election.ts";
 import { assignReplicas } from "./replica_assignment.ts";
+import { BrokerIncarnations } from "./broker_incarnations.ts";
 import {
   checkNewPartitionAssignments,
   placeTopic,
@@ -68,10 +69,12 @@ export function controllerSettings(config: BrokerConfig): ControllerSettings {
 }
 
 /** What a partition change function returns: the next state, or null for no change. */
-export type PartitionChange = (s: PartitionState) => PartitionState | null;
+export type PartitionChange = (s: PartitionState, modRevision: number) => PartitionState | null;
 
 /** Compare-and-swap attempts of one partition change before giving up (REQUEST_TIMED_OUT). */
 const CAS_ATTEMPTS = 10;
+/** Partition writes in flight at once when the controller reacts to a change. */
+const RECONCILE_CONCURRENCY = 16;
 
 export class ClusterController {
   /** The revision at which this broker's election wrote the controller key; 0: not elected. */
@@ -83,6 +86,8 @@ export class ClusterController {
 
   private rebalanceTimer?: ReturnType<typeof setInterval>;
   private uncleanTimer?: ReturnType<typeof setInterval>;
+  /** Restarted brokers are failed, then new (broker_incarnations.ts). */
+  private readonly incarnations = new BrokerIncarnations();
 
   constructor(
     private readonly store: MetadataStore,
@@ -191,29 +196,61 @@ export class ClusterController {
    * reassignments take their target replicas.
    */
   private async reconcileLeaders(): Promise<void> {
-    const live = (id: number) => this.cache.liveBrokers.has(id);
+    // One view of the live brokers for the whole pass: one that comes back while the pass
+    // runs is new on the next pass, not live for the partitions left in this one.
+    const liveNow = new Map(this.cache.liveBrokers);
+    const bounced = this.incarnations.bounced(liveNow);
+    if (bounced.size > 0) log.info(`controller: broker(s) ${[...bounced]} restarted`);
+    const live = (id: number) => liveNow.has(id) && !bounced.has(id);
+    const work: (() => Promise<unknown>)[] = [];
     for (const [topic, parts] of this.cache.partitionStates) {
       if (!this.cache.topicRecords.has(topic)) continue;
       const unclean = this.uncleanAllowed(topic);
       for (const [p, entry] of parts) {
-        if (!this.isActive) return;
-        const change: PartitionChange = (s) => {
-          const next = reconcileLiveness(s, live, unclean) ?? s;
+        const change: PartitionChange = (s, modRevision) => {
+          const alive = (id: number) => live(id) && !this.reregisteredSince(s, modRevision, id);
+          const next = reconcileLiveness(s, alive, unclean) ?? s;
           if (reassignmentComplete(next)) {
             return endReassignment(next, targetReplicas(next), live) ?? nullIfSame(next, s);
           }
           return nullIfSame(next, s);
         };
         // Decided on the cached state; written on the store's current one.
-        if (change(entry.state) === null) continue;
-        try {
-          await this.updatePartition(topic, p, change);
-        } catch (e) {
-          if (e instanceof KafkaError && e.code === ErrorCode.NOT_CONTROLLER) return;
-          log.warn(`controller: ${topic}-${p} not updated: ${errText(e)}`);
-        }
+        if (change(entry.state, entry.modRevision) === null) continue;
+        work.push(() =>
+          this.updatePartition(topic, p, change, entry).catch((e) => {
+            if (e instanceof KafkaError && e.code === ErrorCode.NOT_CONTROLLER) throw e;
+            log.warn(`controller: ${topic}-${p} not updated: ${errText(e)}`);
+          })
+        );
       }
     }
+    // A broker's loss moves all its partitions: several writes in flight, not one at a time.
+    let next = 0;
+    const runner = async () => {
+      while (next < work.length && this.isActive) await work[next++]();
+    };
+    try {
+      await Promise.all(
+        Array.from({ length: Math.min(RECONCILE_CONCURRENCY, work.length) }, runner),
+      );
+    } catch (e) {
+      if (!(e instanceof KafkaError && e.code === ErrorCode.NOT_CONTROLLER)) throw e;
+    }
+  }
+
+  /**
+   * Whether broker `id` leads or is in sync for this record but registered after it was last
+   * written: it restarted (or lost its session and came back) without the partition state
+   * following, so what it held in memory, and any unflushed tail of its log, may be gone; it
+   * is treated as failed for this partition (out of the ISR, its leadership elected
+   * elsewhere) and rejoins as a follower. Unlike the incarnations seen by this controller,
+   * this holds across a controller failover (the restarted broker may have been the
+   * controller). A partition without a leader waits for its in-sync replicas: not applied.
+   */
+  private reregisteredSince(s: PartitionState, modRevision: number, id: number): boolean {
+    if (s.leader === -1 || (s.leader !== id && !s.isr.includes(id))) return false;
+    return (this.cache.registeredAt.get(id) ?? 0) > modRevision;
   }
 
   /** Whether unclean leader election is allowed for a topic: its config, else the broker's. */
@@ -234,21 +271,33 @@ export class ClusterController {
     topic: string,
     p: number,
     change: PartitionChange,
+    cached?: PartitionEntry,
   ): Promise<{ state: PartitionState; revision: number } | null> {
     const key = partitionKey(topic, p);
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       if (!this.isActive) throw this.notController();
-      const kv = await this.store.get(key);
-      if (!kv) {
-        throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist.");
+      // The first attempt may start from the cached record (a stale one fails the compare).
+      let s: PartitionState;
+      let modRevision: number;
+      if (attempt === 0 && cached) {
+        ({ state: s, modRevision } = cached);
+      } else {
+        const kv = await this.store.get(key);
+        if (!kv) {
+          throw new KafkaError(
+            ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            "The partition does not exist.",
+          );
+        }
+        s = jsonOf<PartitionState>(kv);
+        modRevision = kv.modRevision;
       }
-      const s = jsonOf<PartitionState>(kv);
-      const next = change(s);
+      const next = change(s, modRevision);
       if (next === null) return null;
       const r = await this.store.txn({
         compare: [
           this.guard(),
-          { key, target: "modRevision", result: "equal", modRevision: kv.modRevision },
+          { key, target: "modRevision", result: "equal", modRevision },
         ],
         success: [{ put: { key, value: JSON.stringify(next) } }],
         failure: [{ get: { key: CONTROLLER_KEY } }],
@@ -345,6 +394,11 @@ export class ClusterController {
       if (this.deposed(r.responses[0]?.kvs?.[0])) throw this.notController();
       throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
     }
+    // Logged here, where it is made: once, however many brokers asked for it.
+    log.info(
+      `created topic ${name} with ${partitions} partition(s) in the cluster ` +
+        `(replication factor ${assignment[0]?.length ?? 0})`,
+    );
     return { record, revision: r.revision };
   }
 
@@ -397,8 +451,13 @@ export class ClusterController {
       );
       assignment = assignments.map((r) => [...r]);
     } else {
+      // Kafka starts from partition 0's preferred leader (both the start and the shift).
+      const first = this.cache.partition(name, 0)?.state.replicas[0] ?? 0;
+      const ids = live.map((b) => b.nodeId).sort((a, b) => a - b);
+      const startIndex = Math.max(0, ids.findIndex((id) => id >= first));
       assignment = assignReplicas(live, total - t.partitions, existingRf, {
         startPartition: t.partitions,
+        random: () => startIndex,
       });
     }
     const { modRevision: _, ...rest } = t;

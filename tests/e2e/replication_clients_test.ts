@@ -4,10 +4,12 @@
  * shutdown (the controller elects another ISR member at a new leader epoch; the new leader
  * continues the producer's sequences from the replicated producer state), and a consumer
  * reads every record exactly once, in order. The old leader comes back as a follower and
- * ends with the new leader's bytes.
+ * ends with the new leader's bytes. A group's committed offsets (in the replicated
+ * __consumer_offsets) survive the shutdown of its coordinator: the next one loads them.
  */
 import assert from "node:assert/strict";
 import { python } from "../support/helpers.ts";
+import { partitionFor } from "../../src/internal_topic.ts";
 import { startEtcd } from "../support/etcd.ts";
 import { logBytes, ReplicatedCluster } from "../support/replication_fixtures.ts";
 import { until } from "../support/wait.ts";
@@ -30,6 +32,14 @@ elif phase == "produce":
         p.produce(topic, value=f"v{i}".encode(), partition=0,
                   on_delivery=lambda e, m: errors.append(e) if e else None)
     assert p.flush(60) == 0 and not errors, errors
+elif phase == "commit":
+    c = Consumer({"bootstrap.servers": addr, "group.id": sys.argv[4], "enable.auto.commit": False})
+    c.commit(offsets=[TopicPartition(topic, 0, int(sys.argv[5]))], asynchronous=False)
+    c.close()
+elif phase == "committed":
+    c = Consumer({"bootstrap.servers": addr, "group.id": sys.argv[4], "enable.auto.commit": False})
+    print(c.committed([TopicPartition(topic, 0)], timeout=30)[0].offset)
+    c.close()
 elif phase == "consume":
     n = int(sys.argv[4])
     c = Consumer({"bootstrap.servers": addr, "group.id": "unused", "enable.auto.commit": False})
@@ -88,6 +98,43 @@ Deno.test({
       const back = cluster.log(old, T, 0)!;
       assert.equal(back.logEndOffset, 200);
       assert.deepEqual(logBytes(back), logBytes(leaderLog));
+    } finally {
+      await cluster.close();
+      await etcd.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "replicated __consumer_offsets: committed offsets survive their coordinator's shutdown",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const etcd = await startEtcd();
+    const cluster = new ReplicatedCluster(etcd, { "offsets.topic.num.partitions": 3 });
+    try {
+      for (const id of [1, 2, 3]) await cluster.start(id);
+      await cluster.allLive();
+      const all = () => [...cluster.brokers.keys()].map((id) => cluster.address(id)).join(",");
+      await python(PY, [all(), T, "create"]);
+      await python(PY, [all(), T, "produce", "0", "10"]);
+      await python(PY, [all(), T, "commit", "g1", "7"]);
+      const offsetsPartition = partitionFor("g1", 3);
+      const before = await cluster.partitionState("__consumer_offsets", offsetsPartition);
+      assert.equal(before.replicas.length, 3, "offsets.topic.replication.factor 3");
+      // The commit was acknowledged once replicated: every ISR member holds it.
+      const end = cluster.log(before.leader, "__consumer_offsets", offsetsPartition)!;
+      for (const id of before.isr) {
+        assert.equal(
+          cluster.log(id, "__consumer_offsets", offsetsPartition)!.logEndOffset,
+          end.logEndOffset,
+        );
+      }
+      await cluster.stop(before.leader);
+      const out = await python(PY, [all(), T, "committed", "g1"]);
+      assert.equal(out.trim().split("\n")[0], "7");
+      const after = await cluster.partitionState("__consumer_offsets", offsetsPartition);
+      assert.notEqual(after.leader, before.leader);
     } finally {
       await cluster.close();
       await etcd.cleanup();
