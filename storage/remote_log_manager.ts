@@ -231,8 +231,10 @@ export class RemoteLogManager {
         }
         if (!force) {
           if (rp.failures > 0 && now < rp.nextAttemptAt) continue;
+          // Recovery is a leader's (a follower reads the published metadata at the interval).
+          const recovery = rp.needsRecovery && rp.ledAt !== undefined;
           if (
-            rp.failures === 0 && !rp.pending && !rp.needsRecovery &&
+            rp.failures === 0 && !rp.pending && !recovery &&
             now - rp.lastRunAt < this.config.taskIntervalMs
           ) continue;
         }

@@ -285,3 +285,30 @@ Deno.test("segmentLeaderEpochs: the epochs a segment spans, each from its first 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("a follower reads the published metadata once per task interval, not every tick", async () => {
+  const root = await Deno.makeTempDir({ prefix: "tiered-follower-interval-" });
+  const tier = new DirectoryRemoteStorageManager(`${root}/remote`);
+  let reads = 0;
+  const counting = new CountingStorage(tier);
+  counting.fetchPartitionMetadata = (tp: TopicIdPartition) => {
+    reads++;
+    return tier.fetchPartitionMetadata(tp);
+  };
+  const lm = await LogManager.open(`${root}/data`, {
+    nodeId: 2,
+    remoteStorage: counting,
+    remoteLogManager: { taskIntervalMs: 60_000, retryBackoffMs: 10, retryBackoffMaxMs: 50 },
+    cleaner: { enable: false },
+  });
+  try {
+    lm.remoteLogManager.shareMetadata = true;
+    lm.remoteLogManager.leaderEpochOf = () => undefined; // a follower of everything
+    await lm.createTopic("t", 1, { "remote.storage.enable": "true" }, { topicId: TOPIC_ID });
+    for (let i = 0; i < 5; i++) await lm.remoteLogManager.runOnce();
+    assert.equal(reads, 1, "one read, then nothing until the interval has passed");
+  } finally {
+    await lm.close();
+    await Deno.remove(root, { recursive: true });
+  }
+});
