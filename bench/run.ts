@@ -23,6 +23,10 @@
  * 7. bench/cluster.ts (its own process): three brokers over a real etcd, metadata propagation
  *    (topic created on one broker → in Metadata on all, p50/p99) and controller failover time.
  *    Results: bench/out/cluster.json.
+ * 8. bench/replication.ts (its own process): three brokers over a real etcd, acks=all produce
+ *    with replication factor 3 against 1 (ratio, same run), a restarted follower's catch-up
+ *    rate, and leader failover (kill -9 → first acknowledged acks=all produce) p50/p99.
+ *    Results: bench/out/replication.json.
  *
  * --quick          smaller end-to-end workloads (a smoke test, well under a minute)
  * --skip-micro     skip step 1
@@ -32,6 +36,7 @@
  * --skip-fetch     skip step 5
  * --skip-quotas    skip step 6
  * --skip-cluster   skip step 7
+ * --skip-replication skip step 8
  *
  * Exits non-zero when a micro benchmark fails or an end-to-end check fails.
  */
@@ -184,6 +189,7 @@ async function main(): Promise<number> {
         "skip-fetch": { type: "boolean" },
         "skip-quotas": { type: "boolean" },
         "skip-cluster": { type: "boolean" },
+        "skip-replication": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -195,7 +201,7 @@ async function main(): Promise<number> {
   if (values.help) {
     console.log(
       "usage: deno task bench [-- --quick] [--skip-micro] [--skip-reference] [--skip-scale] " +
-        "[--skip-workers] [--skip-fetch] [--skip-quotas] [--skip-cluster]",
+        "[--skip-workers] [--skip-fetch] [--skip-quotas] [--skip-cluster] [--skip-replication]",
     );
     return 0;
   }
@@ -265,6 +271,23 @@ async function main(): Promise<number> {
     const status = await child.status;
     if (!status.success) {
       console.error(`cluster bench failed (exit ${status.code})`);
+      ok = false;
+    }
+  }
+  if (!values["skip-replication"]) {
+    console.log("\n== replication: bench/replication.ts ==");
+    // Modest by default: 200 batches per replication factor, 100k records to catch up,
+    // 3 failovers (each bounded below by the 3 s session timeout).
+    const args = quick ? ["--quick"] : ["--failovers", "3"];
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", `${BENCH_DIR}replication.ts`, ...args],
+      cwd: ROOT,
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+    const status = await child.status;
+    if (!status.success) {
+      console.error(`replication bench failed (exit ${status.code})`);
       ok = false;
     }
   }

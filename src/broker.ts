@@ -76,6 +76,8 @@ import type { WorkerCluster } from "./workers/worker_cluster.ts";
 import { ClusterNode } from "./cluster/cluster_node.ts";
 import { type InterBrokerClient, interBrokerClient } from "./cluster/inter_broker_client.ts";
 import { registeredListeners } from "./cluster/listener_endpoints.ts";
+import { countIsrChanges } from "./cluster/isr_change_counter.ts";
+import { followLeadershipForTiering } from "./cluster/remote_log_leadership.ts";
 import { coordinatorReplication, startReplication } from "./replication/replication_manager.ts";
 import {
   ClusterLeadership,
@@ -228,6 +230,10 @@ export class Broker {
       : leadership
       ? new GivenLeadership(leadership)
       : new SingleBrokerLeadership(() => self);
+    if (clusterNode && (!cluster || cluster.isController)) {
+      countIsrChanges(clusterNode.cache, this.metrics);
+    }
+    if (clusterNode) followLeadershipForTiering(logs.remoteLogManager, this.leadership);
     registerHandlers(this.registry);
     // With workers each accepts its own connections (SO_REUSEPORT): it holds its share of
     // the request budget and enforces its share of max.connections.
@@ -713,6 +719,8 @@ export class Broker {
     }
     if (node) {
       broker.stopReplication = startReplication(node, logs, config, broker.replicaManager, cluster);
+      broker.metrics.followerLagSource = () =>
+        broker.replicaManager.replication?.followerLag?.() ?? [];
     }
     broker.listeners.forEach((spec, i) => {
       const server = new SocketServer({

@@ -47,6 +47,19 @@ export interface MetricsSnapshot {
   /** Client quota throttling by quota type: time and responses throttled. */
   throttleTimeMs?: [string, number][];
   throttledResponses?: [string, number][];
+  /** ISR shrinks and expands of partitions led here (see Metrics.isrShrinks). */
+  isrShrinks?: number;
+  isrExpands?: number;
+  /** Follower lag the leader knows, per partition and replica. */
+  followerLag?: FollowerLagSample[];
+}
+
+/** How far one follower is behind the leader of a partition (leader LEO - follower LEO). */
+export interface FollowerLagSample {
+  topic: string;
+  partition: number;
+  replica: number;
+  lag: number;
 }
 
 /**
@@ -134,6 +147,19 @@ export class Metrics {
    * failed-authentication-total and their re-authentication twins, per mechanism.
    */
   readonly authentications = new Map<string, number>();
+  /**
+   * ISR changes of partitions this broker leads (Kafka's IsrShrinksPerSec and
+   * IsrExpandsPerSec, as totals: Prometheus derives the rate), counted where the new ISR is
+   * seen (src/cluster/isr_change_counter.ts).
+   */
+  isrShrinks = 0;
+  isrExpands = 0;
+  /**
+   * The follower lag this broker's partitions know as leader (set by the replication data
+   * path; nothing when it is not set).
+   */
+  followerLagSource?: () => FollowerLagSample[];
+  private readonly addedFollowerLag: FollowerLagSample[] = [];
   /** The request budget whose use is exported (set by the broker). */
   requestBudget?: { used: number; peak: number };
   /** Other workers' request budget use, summed by add(). */
@@ -175,6 +201,11 @@ export class Metrics {
     let h = this.latency.get(apiKey);
     if (!h) this.latency.set(apiKey, h = new Histogram());
     h.observe(Math.max(0, latencyMs) / 1000);
+  }
+
+  /** Follower lag samples of this worker and those added from the others. */
+  followerLag(): FollowerLagSample[] {
+    return [...(this.followerLagSource?.() ?? []), ...this.addedFollowerLag];
   }
 
   /** Counts one SASL login's outcome (src/security/sasl_authenticator.ts). */
@@ -225,6 +256,9 @@ export class Metrics {
       authorizationDenials: [...this.authorizationDenials],
       throttleTimeMs: [...this.throttleTimeMs],
       throttledResponses: [...this.throttledResponses],
+      isrShrinks: this.isrShrinks,
+      isrExpands: this.isrExpands,
+      followerLag: this.followerLag(),
     };
   }
 
@@ -259,6 +293,9 @@ export class Metrics {
     }
     this.connectionsOpen += s.connectionsOpen;
     this.connectionsTotal += s.connectionsTotal;
+    this.isrShrinks += s.isrShrinks ?? 0;
+    this.isrExpands += s.isrExpands ?? 0;
+    this.addedFollowerLag.push(...(s.followerLag ?? []));
     this.addedQueued.used += s.queuedRequestBytes ?? 0;
     this.addedQueued.peak += s.queuedRequestBytesPeak ?? 0;
   }

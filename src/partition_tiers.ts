@@ -26,7 +26,7 @@ export function partitionTiers(log: PartitionLog, remoteStorage: boolean): Parti
     // The RemoteLogManager's own criterion for a copy candidate.
     const lso = log.lastStableOffset;
     for (const c of log.closedSegments()) {
-      if (c.baseOffset > highest && c.endOffset >= log.logStartOffset && c.endOffset < lso) {
+      if (c.endOffset > highest && c.endOffset >= log.logStartOffset && c.endOffset < lso) {
         uploadsPending++;
       }
     }

@@ -25,6 +25,19 @@
  * (orphans) are deleted. Neither was ever counted as data, and the local copy of a segment
  * whose copy did not finish was never deleted, so nothing is lost and nothing counted twice.
  *
+ * Replicas (a cluster): only a partition's leader runs the task — copies, cold-tier retention,
+ * the orphan sweep — and, with `shareMetadata`, publishes its tiered segments in the tier
+ * (storage/remote_metadata_publication.ts) after each change. A follower never uploads or
+ * deletes objects: each pass it adopts the published view below its own high watermark, so
+ * its local retention drops the local segments already tiered as the leader's does, and it
+ * could serve them from the tier.
+ * A broker that becomes leader first merges the published view into its own, then sweeps
+ * orphans, then copies from the highest tiered offset on (a local segment straddling it is
+ * copied whole: remote segments may overlap, as in Kafka, and reads take the first that
+ * holds an offset), so nothing tiered is copied again, deleted, or lost. Which partitions
+ * this broker leads, and at which leader epoch, is a predicate the broker gives
+ * (`leaderEpochOf`): the storage layer knows nothing of the cluster.
+ *
  * Reads (storage/remote_partition.ts, through storage/remote_read_cache.ts): the offset
  * index and time index of a remote segment, and its bytes in chunks of
  * `chunkBytes`, go through one LRU cache bounded by `cacheBytes`; concurrent reads of the
@@ -34,6 +47,7 @@ import { deletePolicy } from "./log_config.ts";
 import type { Decompressor } from "./log_segment.ts";
 import type { PartitionLog } from "./partition_log.ts";
 import { RemotePartition } from "./remote_partition.ts";
+import { decodePublished, encodePublished, viewDigest } from "./remote_metadata_publication.ts";
 import { RemoteReadCache } from "./remote_read_cache.ts";
 import {
   describeSegmentData,
@@ -90,6 +104,17 @@ export class RemoteLogManager {
   private wakeRequested = false;
   /** Segments copied, deleted, and failures since start (for tests and metrics). */
   readonly stats = { copied: 0, copiedBytes: 0, deleted: 0, failures: 0, orphansDeleted: 0 };
+  /**
+   * Whether this broker leads a partition, and at which leader epoch (undefined: it follows).
+   * Alone a broker leads everything at epoch 0; in a cluster the broker sets this from the
+   * cluster metadata.
+   */
+  leaderEpochOf: (topic: string, partition: number) => number | undefined = () => 0;
+  /**
+   * Whether leaders publish their remote log metadata for the other replicas and new
+   * leaders merge it (a cluster); alone a broker's own file is the whole truth.
+   */
+  shareMetadata = false;
 
   constructor(
     readonly rsm: RemoteStorageManager | null,
@@ -135,6 +160,7 @@ export class RemoteLogManager {
       for (const o of await rsm.listRemoteLogSegmentIds(rp.tp)) {
         await rsm.deleteLogSegmentData(this.stub(rp.tp, o.segmentId, o.startOffset));
       }
+      await rsm.deletePartitionMetadata(rp.tp);
     })().catch((e) => this.config.onError?.(`deleting tiered data of ${rp.tp.topic}: ${e}`));
   }
 
@@ -192,10 +218,23 @@ export class RemoteLogManager {
         if (this.stopped) break;
         const now = Date.now();
         if (!this.involved(rp)) continue;
+        const epoch = this.leaderEpochOf(rp.tp.topic, rp.tp.partition);
+        if (epoch !== rp.ledAt) {
+          // A new leadership reconciles with what the previous leader published first.
+          rp.ledAt = epoch;
+          rp.pending = true;
+          if (epoch !== undefined) {
+            rp.needsRecovery = true;
+            rp.needsAdoption = this.shareMetadata;
+            rp.published = null;
+          }
+        }
         if (!force) {
           if (rp.failures > 0 && now < rp.nextAttemptAt) continue;
+          // Recovery is a leader's (a follower reads the published metadata at the interval).
+          const recovery = rp.needsRecovery && rp.ledAt !== undefined;
           if (
-            rp.failures === 0 && !rp.pending && !rp.needsRecovery &&
+            rp.failures === 0 && !rp.pending && !recovery &&
             now - rp.lastRunAt < this.config.taskIntervalMs
           ) continue;
         }
@@ -235,9 +274,67 @@ export class RemoteLogManager {
   private async runPartition(rp: RemotePartition): Promise<void> {
     const rsm = this.rsm;
     if (!rsm || !this.involved(rp)) return;
+    const epoch = rp.ledAt;
+    if (epoch === undefined) {
+      // A follower: never uploads or deletes; it reads what its leader tiered.
+      if (this.shareMetadata) await this.follow(rp, rsm);
+      return;
+    }
+    if (rp.needsAdoption && !await this.adopt(rp, rsm, epoch)) return;
     if (rp.needsRecovery) await this.recover(rp, rsm);
     if (rp.log.config.remoteStorageEnable) await this.copySegments(rp, rsm);
     await this.applyRetention(rp, rsm);
+    if (this.shareMetadata) await this.publish(rp, rsm, epoch);
+  }
+
+  /**
+   * A follower's pass: its view becomes the leader's published one, up to its own high
+   * watermark — offsets it holds and knows committed, which no truncation of its log (a
+   * diverging epoch) goes below; the rest is adopted as its high watermark advances.
+   */
+  private async follow(rp: RemotePartition, rsm: RemoteStorageManager): Promise<void> {
+    const bytes = await rsm.fetchPartitionMetadata(rp.tp);
+    if (!bytes) return;
+    const hw = rp.log.highWatermark;
+    rp.metadata.adopt(decodePublished(bytes).segments.filter((m) => m.endOffset < hw));
+  }
+
+  /**
+   * A new leader merges the previous leader's published view into its own (before the
+   * orphan sweep, which would otherwise delete the objects of segments it did not know).
+   * False when a newer leader epoch is published: this broker has been deposed (its metadata
+   * will say so shortly) and does nothing.
+   */
+  private async adopt(
+    rp: RemotePartition,
+    rsm: RemoteStorageManager,
+    epoch: number,
+  ): Promise<boolean> {
+    const bytes = await rsm.fetchPartitionMetadata(rp.tp);
+    if (bytes) {
+      const published = decodePublished(bytes);
+      if (published.leaderEpoch > epoch) return false;
+      rp.metadata.merge(published.segments);
+    }
+    rp.needsAdoption = false;
+    return true;
+  }
+
+  /** Publishes the leader's tiered segments when they changed since it last did. */
+  private async publish(
+    rp: RemotePartition,
+    rsm: RemoteStorageManager,
+    epoch: number,
+  ): Promise<void> {
+    const digest = viewDigest(rp.metadata.all());
+    if (digest === rp.published) return;
+    const current = await rsm.fetchPartitionMetadata(rp.tp);
+    if (current && decodePublished(current).leaderEpoch > epoch) return; // deposed
+    await rsm.putPartitionMetadata(
+      rp.tp,
+      encodePublished(this.config.brokerId, epoch, rp.metadata.all()),
+    );
+    rp.published = digest;
   }
 
   /** Whether the partition is tiered or has tiered data (others cost nothing per pass). */
@@ -292,8 +389,10 @@ export class RemoteLogManager {
       if (this.stopped) return;
       const highest = rp.highestOffset();
       const lso = log.lastStableOffset;
+      // endOffset, not baseOffset, above the highest tiered offset: a new leader's segment
+      // that straddles it (its boundaries are its own) is copied whole.
       const candidate = log.closedSegments().find((c) =>
-        c.baseOffset > highest && c.endOffset >= log.logStartOffset && c.endOffset < lso
+        c.endOffset > highest && c.endOffset >= log.logStartOffset && c.endOffset < lso
       );
       if (!candidate) return;
       const data = await log.readSegmentFiles(candidate.segment);

@@ -86,6 +86,40 @@ export class RemoteLogMetadataManager {
     this.persist();
   }
 
+  /**
+   * A follower's view: exactly the tiered segments its leader published (Kafka's follower
+   * consumes the leader's `__remote_log_metadata` events the same way). Returns whether
+   * anything changed.
+   */
+  adopt(published: readonly RemoteLogSegmentMetadata[]): boolean {
+    const next = published.filter((m) => m.state === "COPY_SEGMENT_FINISHED")
+      .slice().sort((a, b) => a.startOffset - b.startOffset);
+    const same = next.length === this.segments.length &&
+      next.every((m, i) =>
+        m.segmentId === this.segments[i].segmentId && this.segments[i].state === m.state
+      );
+    if (same) return false;
+    this.segments = next;
+    this.persist();
+    return true;
+  }
+
+  /**
+   * A new leader's view: its own entries plus every tiered segment the previous leader
+   * published that it does not know; returns how many were added.
+   */
+  merge(published: readonly RemoteLogSegmentMetadata[]): number {
+    const known = new Set(this.segments.map((m) => m.segmentId));
+    const added = published.filter((m) =>
+      m.state === "COPY_SEGMENT_FINISHED" && !known.has(m.segmentId)
+    );
+    if (added.length === 0) return 0;
+    this.segments.push(...added);
+    this.segments.sort((a, b) => a.startOffset - b.startOffset);
+    this.persist();
+    return added.length;
+  }
+
   /** Drops an entry (its objects are gone). */
   remove(segmentId: string): void {
     const i = this.segments.findIndex((s) => s.segmentId === segmentId);

@@ -94,6 +94,15 @@ export class RemotePartition implements RemoteLogView {
   /** STARTED/DELETE_STARTED entries and orphans still to clean up. */
   needsRecovery = true;
   lastError: string | null = null;
+  /**
+   * The leader epoch this broker last ran the partition's task at as its leader; undefined
+   * while it follows (see RemoteLogManager.leaderEpochOf).
+   */
+  ledAt: number | undefined = undefined;
+  /** The previous leader's published metadata is still to be merged (a new leadership). */
+  needsAdoption = false;
+  /** The view this broker last published (remote_metadata_publication.ts viewDigest). */
+  published: string | null = null;
   private readonly unsubscribe: () => void;
 
   constructor(readonly log: PartitionLog, private readonly rlm: RemoteReadContext) {

@@ -10,7 +10,8 @@
  * `describeLogSegment` and the metadata says COPY_SEGMENT_FINISHED.
  *
  * Object keys (both back ends): `<prefix><topic>-<topicId>/<partition>/<20-digit start
- * offset>-<segment id>.<log|index|timeindex>`.
+ * offset>-<segment id>.<log|index|timeindex>`, and per partition the metadata its leader
+ * publishes, `<prefix><topic>-<topicId>/<partition>/remote_log_segment_metadata.json`.
  *
  * Implementations: DirectoryRemoteStorageManager (storage/remote_storage_fs.ts, the embedded
  * default) and S3RemoteStorageManager (storage/remote_storage_s3.ts). Both pass the shared
@@ -42,7 +43,7 @@ export interface RemoteObjectInfo {
   md5: string;
 }
 
-/** Kafka's RemoteLogSegmentMetadata (single broker: leader epoch 0 throughout). */
+/** Kafka's RemoteLogSegmentMetadata. */
 export interface RemoteLogSegmentMetadata {
   /** The RemoteLogSegmentId's uuid; unique per upload attempt. */
   segmentId: string;
@@ -60,7 +61,7 @@ export interface RemoteLogSegmentMetadata {
   brokerId: number;
   /** Size of the .log object. */
   segmentSizeInBytes: number;
-  /** Leader epoch → first offset, as in Kafka (always {0: startOffset} here). */
+  /** Leader epoch → its first offset in the segment, as in Kafka (the log's epoch cache). */
   segmentLeaderEpochs: Record<string, number>;
   state: RemoteLogSegmentState;
   /** Per file: size and MD5 of the bytes uploaded, verified against the store. */
@@ -122,7 +123,26 @@ export interface RemoteStorageManager {
   listRemoteLogSegmentIds(
     tp: TopicIdPartition,
   ): Promise<{ segmentId: string; startOffset: number }[]>;
+  /**
+   * The partition's remote log metadata as its leader last published it (see
+   * remote_log_metadata.ts: Kafka shares it through the `__remote_log_metadata` topic; here
+   * one object per partition beside its segments, so a follower and the next leader read
+   * what the leader tiered), or null when none was published.
+   */
+  fetchPartitionMetadata(tp: TopicIdPartition): Promise<Uint8Array | null>;
+  /** Replaces that object whole (a reader sees the old one or the new one). */
+  putPartitionMetadata(tp: TopicIdPartition, data: Uint8Array): Promise<void>;
+  /** Deletes it (topic deletion); absent is fine. */
+  deletePartitionMetadata(tp: TopicIdPartition): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The name of the published metadata object in a partition's key prefix. */
+export const PARTITION_METADATA_OBJECT = "remote_log_segment_metadata.json";
+
+/** The key of a partition's published metadata object, relative to the tier's root/prefix. */
+export function partitionMetadataKey(tp: TopicIdPartition): string {
+  return `${partitionKeyPrefix(tp)}${PARTITION_METADATA_OBJECT}`;
 }
 
 /** The key prefix of a partition: `<topic>-<topicId>/<partition>/`. */

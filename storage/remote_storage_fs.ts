@@ -15,6 +15,7 @@ import {
   md5Hex,
   parseRemoteObjectName,
   partitionKeyPrefix,
+  partitionMetadataKey,
   REMOTE_FILE_TYPES,
   type RemoteFileType,
   type RemoteLogSegmentMetadata,
@@ -176,6 +177,42 @@ export class DirectoryRemoteStorageManager implements RemoteStorageManager {
       if (p) seen.set(p.segmentId, p.startOffset);
     }
     return [...seen].map(([segmentId, startOffset]) => ({ segmentId, startOffset }));
+  }
+
+  async fetchPartitionMetadata(tp: TopicIdPartition): Promise<Uint8Array | null> {
+    try {
+      return new Uint8Array(await readFile(`${this.root}/${partitionMetadataKey(tp)}`));
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      this.wrap(`fetch metadata of ${tp.topic}-${tp.partition}`, e);
+    }
+  }
+
+  async putPartitionMetadata(tp: TopicIdPartition, data: Uint8Array): Promise<void> {
+    try {
+      const dir = `${this.root}/${partitionKeyPrefix(tp)}`;
+      await mkdir(dir, { recursive: true });
+      const final = `${this.root}/${partitionMetadataKey(tp)}`;
+      const tmp = `${final}.tmp-${crypto.randomUUID()}`;
+      await writeFile(tmp, data);
+      const fh = await open(tmp, "r+");
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, final);
+    } catch (e) {
+      this.wrap(`put metadata of ${tp.topic}-${tp.partition}`, e);
+    }
+  }
+
+  async deletePartitionMetadata(tp: TopicIdPartition): Promise<void> {
+    try {
+      await rm(`${this.root}/${partitionMetadataKey(tp)}`, { force: true });
+    } catch (e) {
+      this.wrap(`delete metadata of ${tp.topic}-${tp.partition}`, e);
+    }
   }
 
   /** Total bytes stored under the root (for tests and the benchmark). */

@@ -12,6 +12,7 @@ import {
   md5Hex,
   parseRemoteObjectName,
   partitionKeyPrefix,
+  partitionMetadataKey,
   REMOTE_FILE_TYPES,
   type RemoteFileType,
   type RemoteLogSegmentMetadata,
@@ -124,6 +125,27 @@ export class S3RemoteStorageManager implements RemoteStorageManager {
       }
       return [...seen].map(([segmentId, startOffset]) => ({ segmentId, startOffset }));
     });
+  }
+
+  fetchPartitionMetadata(tp: TopicIdPartition): Promise<Uint8Array | null> {
+    return this.guard(
+      `fetch metadata of ${tp.topic}-${tp.partition}`,
+      () => this.client.get(this.prefix + partitionMetadataKey(tp)),
+    );
+  }
+
+  putPartitionMetadata(tp: TopicIdPartition, data: Uint8Array): Promise<void> {
+    return this.guard(`put metadata of ${tp.topic}-${tp.partition}`, async () => {
+      // One PUT: S3 replaces an object atomically.
+      await this.client.put(this.prefix + partitionMetadataKey(tp), data, md5Hex(data));
+    });
+  }
+
+  deletePartitionMetadata(tp: TopicIdPartition): Promise<void> {
+    return this.guard(
+      `delete metadata of ${tp.topic}-${tp.partition}`,
+      () => this.client.delete(this.prefix + partitionMetadataKey(tp)),
+    );
   }
 
   close(): Promise<void> {

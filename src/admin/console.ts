@@ -1,6 +1,6 @@
 /**
  * The web console: one self-contained HTML page (inline CSS and JS, nothing loaded from
- * anywhere else) over the JSON API. It shows the cluster, live throughput, topics and
+ * anywhere else) over the JSON API. It shows the cluster (brokers, replication health), live throughput, topics and
  * partitions, records and consumer groups with lag over time, and it acts: create and delete
  * topics, alter their configs, produce a record, search records, reset a group's offsets
  * (preview, then execute) and delete groups. No build step: the page is assembled here from
@@ -51,6 +51,25 @@ routine ones (MEMBER_ID_REQUIRED, REBALANCE_IN_PROGRESS, NOT_COORDINATOR, ...)">
       <span id="chart-max"></span></div>
   </section>
 
+  <section class="card" id="cluster">
+    <h2>Brokers <small id="broker-count"></small></h2>
+    <div class="kpis">
+      <div class="kpi"><div class="label">Partitions</div>
+        <div class="value" id="repl-partitions">-</div></div>
+      <div class="kpi" title="Fewer in-sync replicas than assigned replicas">
+        <div class="label">Under-replicated</div><div class="value" id="repl-under">-</div></div>
+      <div class="kpi" title="Fewer in-sync replicas than min.insync.replicas: acks=all fails">
+        <div class="label">Under min ISR</div><div class="value" id="repl-under-min">-</div></div>
+      <div class="kpi" title="No live leader"><div class="label">Offline</div>
+        <div class="value" id="repl-offline">-</div></div>
+    </div>
+    <table id="brokers-table">
+      <thead><tr><th class="num">Broker</th><th>Address</th><th>Rack</th><th>Role</th>
+        <th class="num">Leaders</th><th class="num">Replicas</th><th>Status</th></tr></thead>
+      <tbody id="brokers-body"></tbody>
+    </table>
+  </section>
+
   <section class="card">
     <h2>Topics <small id="topic-count"></small></h2>
     <table id="topics-table">
@@ -93,7 +112,8 @@ routine ones (MEMBER_ID_REQUIRED, REBALANCE_IN_PROGRESS, NOT_COORDINATOR, ...)">
     <table id="partitions-table">
       <thead><tr><th class="num">Partition</th><th class="num">Leader</th>
         <th class="num">Log start</th><th class="num">High watermark</th>
-        <th class="num">Messages</th><th class="num">Local</th><th class="num">Remote</th></tr>
+        <th class="num">Messages</th><th class="num">Local</th><th class="num">Remote</th>
+        <th class="num">Epoch</th><th>Replicas</th><th>ISR</th><th>Status</th></tr>
       </thead>
       <tbody id="partitions-body"></tbody>
     </table>

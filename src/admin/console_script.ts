@@ -139,7 +139,15 @@ export const consoleCoreScript: string = String.raw`
     $("topics-empty").hidden = list.length > 0;
     list.forEach(function (t) {
       var msgs = 0, size = 0;
-      t.partitions.forEach(function (p) { msgs += messages(p); size += p.sizeBytes; });
+      var under = 0, offline = 0;
+      t.partitions.forEach(function (p) {
+        if (p.offline) offline++;
+        else if (p.underReplicated) under++;
+        // A partition held on other brokers only (cluster) has no local offsets or size.
+        if (p.local === false) return;
+        msgs += messages(p);
+        size += p.sizeBytes;
+      });
       var r = state.topicRates[t.name];
       var tr = h("tr", {
         class: "click" + (state.topic === t.name ? " selected" : ""),
@@ -147,7 +155,11 @@ export const consoleCoreScript: string = String.raw`
         "data-topic": t.name,
       },
         h("td", { class: "mono" }, h("span", { "data-col": "name", text: t.name }),
-          t.internal ? h("span", { class: "pill internal", text: "internal" }) : null),
+          t.internal ? h("span", { class: "pill internal", text: "internal" }) : null,
+          offline ? h("span", { class: "pill offline", "data-col": "offline",
+            text: offline + " offline" }) : null,
+          under ? h("span", { class: "pill under", "data-col": "under-replicated",
+            text: under + " under-replicated" }) : null),
         td(t.partitions.length, "num"),
         td(num(msgs), "num"),
         td(bytes(size), "num"),
@@ -179,6 +191,31 @@ export const consoleCoreScript: string = String.raw`
     if (select.selectedIndex < 0) select.selectedIndex = 0;
   }
 
+  /** The brokers card: every broker with its role, leaders and replicas; replication health. */
+  function renderCluster(c) {
+    var body = $("brokers-body");
+    clear(body);
+    c.brokers.forEach(function (b) {
+      var tr = h("tr", { "data-testid": "broker-row", "data-broker": String(b.brokerId) },
+        td(b.brokerId, "num"), td(b.live ? b.host + ":" + b.port : "-", "mono"),
+        td(b.rack === null ? "-" : b.rack),
+        td(b.controller ? "controller" : "broker"),
+        td(b.leaderCount, "num"), td(b.replicaCount, "num"),
+        h("td", {}, h("span", { class: "pill " + (b.live ? "insync" : "offline"),
+          text: b.live ? "live" : "down" })));
+      tr.cells[4].setAttribute("data-col", "leaders");
+      tr.cells[5].setAttribute("data-col", "replicas");
+      tr.cells[6].setAttribute("data-col", "status");
+      body.appendChild(tr);
+    });
+    var r = c.replication;
+    $("broker-count").textContent = c.brokers.length + (c.brokers.length === 1 ? " broker" : " brokers");
+    $("repl-under").textContent = String(r.underReplicatedPartitions);
+    $("repl-under-min").textContent = String(r.underMinIsrPartitions);
+    $("repl-offline").textContent = String(r.offlinePartitions);
+    $("repl-partitions").textContent = String(r.partitions);
+  }
+
   function renderTopicDetail(t) {
     var fresh = state.peekTopic !== t.name;
     $("topic-detail").hidden = false;
@@ -188,12 +225,31 @@ export const consoleCoreScript: string = String.raw`
     var body = $("partitions-body");
     clear(body);
     t.partitions.forEach(function (p) {
-      var tr = h("tr", { "data-testid": "partition-row", "data-partition": String(p.partition) },
-        td(p.partition, "num"), td(p.leader, "num"), td(num(p.logStartOffset), "num"),
-        td(num(p.highWatermark), "num"), td(num(messages(p)), "num"), td(bytes(p.localBytes), "num"),
-        td(p.remoteBytes ? bytes(p.remoteBytes) : "-", "num"));
+      var here = p.local !== false;
+      var status = p.offline ? "offline" : p.underReplicated ? "under-replicated" : "in sync";
+      var tr = h("tr", {
+        "data-testid": "partition-row",
+        "data-partition": String(p.partition),
+        "data-status": status,
+      },
+        td(p.partition, "num"), td(p.leader < 0 ? "none" : p.leader, "num"),
+        td(here ? num(p.logStartOffset) : "-", "num"),
+        td(here ? num(p.highWatermark) : "-", "num"), td(here ? num(messages(p)) : "-", "num"),
+        td(here ? bytes(p.localBytes) : "-", "num"),
+        td(p.remoteBytes > 0 ? bytes(p.remoteBytes) : "-", "num"),
+        td(p.leaderEpoch, "num"), td((p.replicas || []).join(", "), "mono"),
+        td((p.isr || []).join(", "), "mono"),
+        h("td", {}, h("span", {
+          class: "pill " + (p.offline ? "offline" : p.underReplicated ? "under" : "insync"),
+          text: status,
+        })));
       tr.cells[3].setAttribute("data-col", "highWatermark");
       tr.cells[2].setAttribute("data-col", "logStartOffset");
+      tr.cells[1].setAttribute("data-col", "leader");
+      tr.cells[7].setAttribute("data-col", "leaderEpoch");
+      tr.cells[8].setAttribute("data-col", "replicas");
+      tr.cells[9].setAttribute("data-col", "isr");
+      tr.cells[10].setAttribute("data-col", "status");
       body.appendChild(tr);
     });
     fillPartitions($("peek-partition"), t.partitions, null, fresh);
@@ -363,6 +419,7 @@ export const consoleCoreScript: string = String.raw`
         updateStats(res[0]);
         renderTopics(res[1].topics);
       }),
+      api("/v1/cluster").then(renderCluster),
     ];
     if (!state.groupsUnavailable) {
       jobs.push(api("/v1/groups").then(function (r) {
@@ -420,9 +477,10 @@ export const consoleCoreScript: string = String.raw`
     });
     api("/v1/cluster").then(function (c) {
       $("cluster-id").textContent = c.clusterId;
-      var b = c.brokers[0];
+      var b = c.brokers.filter(function (x) { return x.live; })[0];
       $("broker-addr").textContent = b ? b.host + ":" + b.port + " (id " + b.brokerId + ")" : "-";
       document.title = "Tributary console - " + c.clusterId;
+      renderCluster(c);
     }).catch(function () {});
     route();
     setInterval(refresh, INTERVAL);

@@ -53,6 +53,9 @@ tbody tr.selected { background: var(--accent-soft); box-shadow: inset 3px 0 0 va
 .pill.Empty { background: #eef1f5; color: var(--muted); }
 .pill.PreparingRebalance, .pill.CompletingRebalance { background: #fff1e5; color: var(--warn); }
 .pill.Dead { background: #ffebe9; color: var(--bad); }
+.pill.insync { background: #dafbe1; color: var(--ok); }
+.pill.under { background: #fff1e5; color: var(--warn); margin-left: 6px; }
+.pill.offline { background: #ffebe9; color: var(--bad); margin-left: 6px; }
 .pill.b64 { background: #fff8c5; color: #7d4e00; margin-left: 4px; }
 .pill.internal { margin-left: 6px; font-family: system-ui, sans-serif; color: var(--muted); }
 .grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 20px; }

@@ -10,6 +10,7 @@ import { LATENCY_BUCKETS_SECONDS } from "../metrics.ts";
 import type { PartitionStatus } from "../partition_ops.ts";
 import { partitionStatus, tieringStats } from "./tiering.ts";
 import { operationName, resourceTypeName } from "../security/acl_binding.ts";
+import { partitionReplication, replicationSummary } from "./replication.ts";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -243,7 +244,7 @@ export async function renderPrometheus(
     if (!s) continue;
     parts.push({ ...x, tiers: s, start: s.logStartOffset, hw: s.highWatermark });
   }
-  w.family("tributary_partitions", "gauge", "Partitions (this broker leads all of them).");
+  w.family("tributary_partitions", "gauge", "Partitions whose replica this broker holds.");
   w.sample("tributary_partitions", {}, parts.length);
   w.family(
     "tributary_partition_size_bytes",
@@ -270,6 +271,97 @@ export async function renderPrometheus(
       "tributary_partition_high_watermark",
       { topic: p.topic, partition: p.partition },
       p.hw,
+    );
+  }
+
+  // ---- replication ---------------------------------------------------------------------
+  const repl = replicationSummary(broker).local;
+  const gauge = (name: string, help: string, v: number) => {
+    w.family(name, "gauge", help);
+    w.sample(name, {}, v);
+  };
+  gauge(
+    "tributary_leader_partitions",
+    "Partitions this broker leads (Kafka's LeaderCount).",
+    repl.leaderCount,
+  );
+  gauge(
+    "tributary_under_replicated_partitions",
+    "Partitions this broker leads with fewer in-sync replicas than assigned replicas " +
+      "(Kafka's UnderReplicatedPartitions).",
+    repl.underReplicatedPartitions,
+  );
+  gauge(
+    "tributary_under_min_isr_partitions",
+    "Partitions this broker leads with fewer in-sync replicas than min.insync.replicas " +
+      "(Kafka's UnderMinIsrPartitionCount).",
+    repl.underMinIsrPartitionCount,
+  );
+  gauge(
+    "tributary_at_min_isr_partitions",
+    "Partitions this broker leads with exactly min.insync.replicas in-sync replicas " +
+      "(Kafka's AtMinIsrPartitionCount).",
+    repl.atMinIsrPartitionCount,
+  );
+  gauge(
+    "tributary_offline_partitions",
+    "Partitions without a live leader, reported by the active controller (0 on other " +
+      "brokers; Kafka's OfflinePartitionsCount).",
+    repl.offlinePartitionsCount,
+  );
+  gauge(
+    "tributary_active_controller",
+    "1 on the active controller, else 0 (Kafka's ActiveControllerCount).",
+    repl.activeControllerCount,
+  );
+  w.family(
+    "tributary_isr_shrinks_total",
+    "counter",
+    "ISR shrinks of partitions this broker leads (Kafka's IsrShrinksPerSec, as a total).",
+  );
+  w.sample("tributary_isr_shrinks_total", {}, m.isrShrinks);
+  w.family(
+    "tributary_isr_expands_total",
+    "counter",
+    "ISR expands of partitions this broker leads (Kafka's IsrExpandsPerSec, as a total).",
+  );
+  w.sample("tributary_isr_expands_total", {}, m.isrExpands);
+  w.family(
+    "tributary_partition_in_sync_replicas",
+    "gauge",
+    "In-sync replicas of a partition this broker leads.",
+  );
+  w.family(
+    "tributary_partition_leader_epoch",
+    "gauge",
+    "Leader epoch of a partition this broker leads.",
+  );
+  const byName = new Map(topics.map((t) => [t.name, t]));
+  const ledHere = parts.map((p) => ({
+    ...p,
+    r: partitionReplication(broker, byName.get(p.topic)!, p.partition),
+  })).filter((p) => p.r.leader === broker.nodeId);
+  for (const p of ledHere) {
+    const l = { topic: p.topic, partition: p.partition };
+    w.sample("tributary_partition_in_sync_replicas", l, p.r.isr.length);
+  }
+  for (const p of ledHere) {
+    const l = { topic: p.topic, partition: p.partition };
+    w.sample("tributary_partition_leader_epoch", l, p.r.leaderEpoch);
+  }
+  w.family(
+    "tributary_replica_lag_messages",
+    "gauge",
+    "Offsets a follower is behind the leader's log end (leader side, partitions led here).",
+  );
+  const lag = [...m.followerLag()].sort((a, b) =>
+    a.topic.localeCompare(b.topic) || a.partition - b.partition || a.replica - b.replica
+  );
+  for (const s of lag) {
+    w.sample(
+      "tributary_replica_lag_messages",
+      { topic: s.topic, partition: s.partition, replica: s.replica },
+      s.lag,
     );
   }
 

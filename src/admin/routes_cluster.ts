@@ -7,19 +7,41 @@
 import type { AdminHost } from "./admin_host.ts";
 import { Hono } from "./http.ts";
 import { tieringStats } from "./tiering.ts";
+import { replicationSummary } from "./replication.ts";
 
+/**
+ * The cluster as this broker sees it: the live brokers (and assigned ones that are down,
+ * `live: false`), each with the partitions it leads and holds, and the replication state of
+ * every partition summed.
+ */
 export function clusterJson(broker: AdminHost) {
+  const leadership = broker.services.leadership;
+  const repl = replicationSummary(broker);
+  const counts = new Map(repl.brokers.map((b) => [b.brokerId, b]));
+  const live = leadership.brokers();
+  const down = repl.brokers.filter((b) => !b.live).map((b) => b.brokerId);
+  const brokers = [
+    ...live.map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+    ...down.map((id) => ({ brokerId: id, host: null, port: -1, rack: null })),
+  ].sort((a, b) => a.brokerId - b.brokerId).map((b) => ({
+    ...b,
+    live: b.host !== null,
+    controller: b.brokerId === leadership.controllerId,
+    leaderCount: counts.get(b.brokerId)?.leaderCount ?? 0,
+    replicaCount: counts.get(b.brokerId)?.replicaCount ?? 0,
+  }));
   return {
     clusterId: broker.clusterId,
-    controllerId: broker.services.leadership.controllerId,
-    brokers: broker.services.leadership.brokers().map((b) => ({
-      brokerId: b.nodeId,
-      host: b.host,
-      port: b.port,
-      rack: b.rack,
-    })),
+    controllerId: leadership.controllerId,
+    brokers,
     startedAt: new Date(broker.startedAt).toISOString(),
     uptimeMs: Date.now() - broker.startedAt,
+    replication: {
+      partitions: repl.partitions,
+      underReplicatedPartitions: repl.underReplicatedPartitions,
+      underMinIsrPartitions: repl.underMinIsrPartitions,
+      offlinePartitions: repl.offlinePartitions,
+    },
   };
 }
 

@@ -30,6 +30,7 @@ import {
   notFound,
 } from "./http.ts";
 import { partitionStatus } from "./tiering.ts";
+import { partitionReplication } from "./replication.ts";
 import { DEFAULT_PEEK_BYTES, MAX_PEEK_BYTES, MAX_PEEK_RECORDS } from "../record_peek.ts";
 
 /** Kafka's internal topics (reported with `internal: true`, as Metadata's isInternal). */
@@ -53,8 +54,23 @@ const TYPE_NAMES: Record<number, string> = {
 export interface PartitionJson {
   partition: number;
   leader: number;
+  /** The leader epoch (-1 when the metadata does not know the partition). */
+  leaderEpoch: number;
   replicas: number[];
   isr: number[];
+  /** Assigned replicas whose broker is not live. */
+  offlineReplicas: number[];
+  /** Fewer in-sync replicas than assigned replicas. */
+  underReplicated: boolean;
+  /** Fewer in-sync replicas than the topic's min.insync.replicas. */
+  underMinIsr: boolean;
+  /** No live leader. */
+  offline: boolean;
+  /**
+   * Whether this broker holds a replica: in a cluster a partition placed elsewhere is listed
+   * with its replication state and -1 for every offset and size (its log is not here).
+   */
+  local: boolean;
   logStartOffset: number;
   highWatermark: number;
   logEndOffset: number;
@@ -87,13 +103,43 @@ async function partitionJsonOrNull(
   p: number,
 ): Promise<PartitionJson | null> {
   const s = await partitionStatus(broker, topic, p);
-  if (!s) return null;
-  const { replicas, isr } = broker.services.leadership.replicasOf(topic, p);
-  return {
+  const t = broker.topic(topic);
+  if (!t) return null;
+  const leadership = broker.services.leadership;
+  // A partition of the cluster whose replicas are on other brokers.
+  if (!s && !(leadership.clustered && leadership.leaderOf(topic, p))) return null;
+  const r = partitionReplication(broker, t, p);
+  const head = {
     partition: p,
-    leader: broker.services.leadership.leaderOf(topic, p)?.leaderId ?? -1,
-    replicas,
-    isr,
+    leader: r.leader,
+    leaderEpoch: r.leaderEpoch,
+    replicas: r.replicas,
+    isr: r.isr,
+    offlineReplicas: r.offlineReplicas,
+    underReplicated: r.underReplicated,
+    underMinIsr: r.underMinIsr,
+    offline: r.offline,
+  };
+  if (!s) {
+    return {
+      ...head,
+      local: false,
+      logStartOffset: -1,
+      highWatermark: -1,
+      logEndOffset: -1,
+      lastStableOffset: -1,
+      sizeBytes: -1,
+      localBytes: -1,
+      remoteBytes: -1,
+      segments: -1,
+      remoteSegments: -1,
+      localLogStartOffset: -1,
+      highestOffsetInRemoteStorage: -1,
+    };
+  }
+  return {
+    ...head,
+    local: true,
     logStartOffset: s.logStartOffset,
     highWatermark: s.highWatermark,
     logEndOffset: s.logEndOffset,

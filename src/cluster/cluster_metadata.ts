@@ -38,6 +38,14 @@ export interface PartitionEntry {
   modRevision: number;
 }
 
+/** A partition state written (`before` undefined for a new partition). */
+export type PartitionStateListener = (
+  topic: string,
+  partition: number,
+  before: PartitionState | undefined,
+  after: PartitionState,
+) => void;
+
 export class ClusterMetadataCache implements Leadership {
   readonly liveBrokers = new Map<number, BrokerRegistration>();
   /** The store revision at which each live broker's registration was created. */
@@ -50,6 +58,7 @@ export class ClusterMetadataCache implements Leadership {
   /** The store revision everything here reflects. */
   revision = 0;
   private readonly listeners = new Set<(change: LeadershipChange) => void>();
+  private readonly stateListeners = new Set<PartitionStateListener>();
   /** Topics where this broker gained or lost a replica since takeHostedChanges(). */
   private readonly hostedChanges = new Set<string>();
 
@@ -96,6 +105,7 @@ export class ClusterMetadataCache implements Leadership {
         if (!m) this.partitionStates.set(at.topic, m = new Map());
         const before = m.get(at.partition)?.state;
         m.set(at.partition, { state, modRevision: kv.modRevision });
+        if (notify) this.emitState(at.topic, at.partition, before, state);
         if (
           notify && before &&
           before.replicas.includes(this.localNodeId) !== state.replicas.includes(this.localNodeId)
@@ -140,6 +150,30 @@ export class ClusterMetadataCache implements Leadership {
         log.warn(`leadership listener failed: ${e}`);
       }
     }
+  }
+
+  private emitState(
+    topic: string,
+    partition: number,
+    before: PartitionState | undefined,
+    after: PartitionState,
+  ): void {
+    for (const l of this.stateListeners) {
+      try {
+        l(topic, partition, before, after);
+      } catch (e) {
+        log.warn(`partition state listener failed: ${e}`);
+      }
+    }
+  }
+
+  /**
+   * Calls `listener` on every watched write of a partition state (any field: ISR changes too,
+   * which onChange does not report); returns a function that stops it.
+   */
+  onPartitionState(listener: PartitionStateListener): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
   }
 
   partition(topic: string, p: number): PartitionEntry | undefined {

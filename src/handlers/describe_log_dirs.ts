@@ -1,10 +1,13 @@
 /**
  * DescribeLogDirs (key 35), v0–4.
  * Behaviour: as Kafka with one log dir and no authorizer: one result, the broker's data
- * directory as an absolute path, listing every partition it holds (topics null) or the
- * requested partitions that exist (unknown topics and partitions are left out, and so is a topic
- * none of whose partitions matched), each with its size (bytes of its local segments, Kafka's
- * `log.size`), offsetLag 0 (a single replica: the log end offset is the high watermark) and
+ * directory as an absolute path, listing every replica it holds, leader or follower (topics
+ * null), or the requested ones it holds (unknown topics and partitions, and in a cluster
+ * partitions whose replicas are on other brokers, are left out, and so is a topic none of
+ * whose partitions matched), each with its size (bytes of its local segments, Kafka's
+ * `log.size`), offsetLag as Kafka's ReplicaManager.getLogEndOffsetLag for a current log:
+ * max(high watermark - log end offset, 0) — 0 on the leader (its HW never passes its LEO), and
+ * on a follower how far its log is behind the high watermark it learned from the leader — and
  * isFutureKey false (no AlterReplicaLogDirs). Topics are sorted by name, partitions by index.
  * Authorization (with an authorizer, as Kafka): DESCRIBE on the cluster, else no results and
  * the top-level CLUSTER_AUTHORIZATION_FAILED (v3+).
@@ -84,7 +87,7 @@ async function describeTopics(
           (st) => ({
             partitionIndex: p,
             partitionSize: st.localBytes,
-            offsetLag: 0,
+            offsetLag: Math.max(st.highWatermark - st.logEndOffset, 0),
             isFutureKey: false,
           }),
           () => null, // deleted meanwhile

@@ -1,4 +1,5 @@
 /** The replication service handlers see (see replication_manager.ts). */
+import type { FollowerLagSample } from "../metrics.ts";
 import type { EpochEndOffset, ReplicaLog } from "./replica_log.ts";
 
 /** What Produce, Fetch and OffsetForLeaderEpoch ask of replication (src/services.ts). */
@@ -29,4 +30,6 @@ export interface ReplicationApi {
   localLog(topic: string, partition: number): ReplicaLog | undefined;
   /** The epoch cache's answer (OffsetForLeaderEpoch, diverging epochs); undefined: no log. */
   endOffsetForEpoch(topic: string, partition: number, epoch: number): EpochEndOffset | undefined;
+  /** Follower lag on the partitions led here (/metrics), where known. */
+  followerLag?(): FollowerLagSample[];
 }

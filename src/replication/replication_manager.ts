@@ -22,6 +22,7 @@ import type { ClusterNode } from "../cluster/cluster_node.ts";
 import { BrokerConnections } from "../cluster/broker_connections.ts";
 import { type BrokerConfig, topicConfigValue } from "../config.ts";
 import { errText, log } from "../log.ts";
+import type { FollowerLagSample } from "../metrics.ts";
 import { DelayedProducePurgatory } from "./delayed_produce.ts";
 import { writeIsr } from "./isr_updater.ts";
 import { LeaderPartition } from "./partition.ts";
@@ -284,6 +285,24 @@ export class ReplicationManager implements ReplicationApi {
       if (hw > e.log.highWatermark) e.log.updateHighWatermark(hw);
     }
     this.purgatories.get(key(e.state.topic, e.state.partition))?.tryCompleteAll();
+  }
+
+  /** Each follower's lag (leader LEO - its LEO) on the partitions led here, where known. */
+  followerLag(): FollowerLagSample[] {
+    const out: FollowerLagSample[] = [];
+    for (const e of this.leaders.values()) {
+      const leo = e.log.logEndOffset;
+      for (const f of e.state.followers.values()) {
+        if (f.logEndOffset < 0) continue; // not fetched since this broker became leader
+        out.push({
+          topic: e.state.topic,
+          partition: e.state.partition,
+          replica: f.replicaId,
+          lag: Math.max(0, leo - f.logEndOffset),
+        });
+      }
+    }
+    return out;
   }
 
   /**

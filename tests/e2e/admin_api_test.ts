@@ -43,7 +43,17 @@ Deno.test("admin API: cluster, health, topics CRUD and errors", async (t) => {
         host: "127.0.0.1",
         port: b.port,
         rack: null,
+        live: true,
+        controller: true,
+        leaderCount: 0,
+        replicaCount: 0,
       }]);
+      assert.deepEqual(r.json.replication, {
+        partitions: 0,
+        underReplicatedPartitions: 0,
+        underMinIsrPartitions: 0,
+        offlinePartitions: 0,
+      });
     });
 
     await t.step("create a topic", async () => {
@@ -62,8 +72,14 @@ Deno.test("admin API: cluster, health, topics CRUD and errors", async (t) => {
       assert.deepEqual(r.json.partitions[2], {
         partition: 2,
         leader: b.broker.nodeId,
+        leaderEpoch: 0,
         replicas: [b.broker.nodeId],
         isr: [b.broker.nodeId],
+        offlineReplicas: [],
+        underReplicated: false,
+        underMinIsr: false,
+        offline: false,
+        local: true,
         logStartOffset: 0,
         highWatermark: 0,
         logEndOffset: 0,
@@ -318,6 +334,18 @@ Deno.test("admin API: cluster, health, topics CRUD and errors", async (t) => {
       assert.equal(types.get("tributary_request_duration_seconds"), "histogram");
       assert.equal(sample(samples, "tributary_topics"), 1);
       assert.equal(sample(samples, "tributary_partitions"), 3);
+      // One broker: it leads and is the controller; rf=1 with min.insync.replicas=1 is at min.
+      assert.equal(sample(samples, "tributary_leader_partitions"), 3);
+      assert.equal(sample(samples, "tributary_under_replicated_partitions"), 0);
+      assert.equal(sample(samples, "tributary_under_min_isr_partitions"), 0);
+      assert.equal(sample(samples, "tributary_at_min_isr_partitions"), 3);
+      assert.equal(sample(samples, "tributary_offline_partitions"), 0);
+      assert.equal(sample(samples, "tributary_active_controller"), 1);
+      assert.equal(sample(samples, "tributary_isr_shrinks_total"), 0);
+      assert.equal(
+        sample(samples, "tributary_partition_leader_epoch", { topic: "orders", partition: "1" }),
+        0,
+      );
       assert.equal(
         sample(samples, "tributary_partition_size_bytes", {
           topic: "orders",

@@ -145,12 +145,38 @@ export function runRemoteStorageConformance(name: string, make: () => Promise<Ba
     assert.deepEqual(await rsm.listRemoteLogSegmentIds(TP), []);
   });
 
+  test("a partition's published metadata: absent, replaced whole, not a segment, deleted", async ({ rsm }) => {
+    assert.equal(await rsm.fetchPartitionMetadata(TP), null);
+    const seg = meta(0, data(2));
+    await rsm.copyLogSegmentData(seg, data(2));
+    const v1 = new TextEncoder().encode('{"version":1,"n":1}');
+    const v2 = new TextEncoder().encode('{"version":1,"n":2,"longer":true}');
+    await rsm.putPartitionMetadata(TP, v1);
+    assert.deepEqual(await rsm.fetchPartitionMetadata(TP), v1);
+    await rsm.putPartitionMetadata(TP, v2);
+    assert.deepEqual(await rsm.fetchPartitionMetadata(TP), v2);
+    assert.equal(await rsm.fetchPartitionMetadata({ ...TP, partition: 4 }), null);
+    // Listing names segments only.
+    assert.deepEqual(await rsm.listRemoteLogSegmentIds(TP), [
+      { segmentId: seg.segmentId, startOffset: 0 },
+    ]);
+    await rsm.deletePartitionMetadata(TP);
+    await rsm.deletePartitionMetadata(TP);
+    assert.equal(await rsm.fetchPartitionMetadata(TP), null);
+    assert.deepEqual(await rsm.fetchLogSegment(seg, 0), data(2).log);
+  });
+
   test("an unreachable store fails with RemoteStorageException", async ({ broken }) => {
     const d = data(9);
     const m = meta(0, d);
     await assert.rejects(broken.copyLogSegmentData(m, d), RemoteStorageException);
     await assert.rejects(broken.fetchLogSegment(m, 0), RemoteStorageException);
     await assert.rejects(broken.listRemoteLogSegmentIds(TP), RemoteStorageException);
+    await assert.rejects(broken.fetchPartitionMetadata(TP), RemoteStorageException);
+    await assert.rejects(
+      broken.putPartitionMetadata(TP, new Uint8Array(1)),
+      RemoteStorageException,
+    );
   });
 }
 

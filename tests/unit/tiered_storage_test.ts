@@ -68,6 +68,18 @@ class FaultyStorage implements RemoteStorageManager {
     this.check();
     return this.inner.listRemoteLogSegmentIds(tp);
   }
+  fetchPartitionMetadata(tp: RemoteLogSegmentMetadata["topicIdPartition"]) {
+    this.check();
+    return this.inner.fetchPartitionMetadata(tp);
+  }
+  putPartitionMetadata(tp: RemoteLogSegmentMetadata["topicIdPartition"], data: Uint8Array) {
+    this.check();
+    return this.inner.putPartitionMetadata(tp, data);
+  }
+  deletePartitionMetadata(tp: RemoteLogSegmentMetadata["topicIdPartition"]) {
+    this.check();
+    return this.inner.deletePartitionMetadata(tp);
+  }
   close() {
     return Promise.resolve();
   }
