@@ -25,7 +25,9 @@ Deno.test({
     try {
       const r = await leaderKillCampaign(cluster, { trials: TRIALS, consumerSwapEvery: 5 });
       // Every trial elected a leader with a higher epoch.
-      for (let i = 1; i < r.epochs.length; i++) assert.ok(r.epochs[i] > r.epochs[i - 1], `${r.epochs}`);
+      for (let i = 1; i < r.epochs.length; i++) {
+        assert.ok(r.epochs[i] > r.epochs[i - 1], `${r.epochs}`);
+      }
       assert.equal(r.epochs.length, TRIALS + 1);
       assert.ok(r.acked > 0 && r.consumed >= r.acked, `acked ${r.acked}, consumed ${r.consumed}`);
     } finally {

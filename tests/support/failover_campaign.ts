@@ -64,9 +64,11 @@ export async function leaderKillCampaign(
     for (let trial = 1; trial <= o.trials; trial++) {
       // Traffic flows before every kill: each producer has new acknowledgements.
       const before = producers.map(ackCount);
-      await Promise.all(producers.map((pr, i) =>
-        pr.until(`acks beyond ${before[i] + 10}`, () => ackCount(pr) >= before[i] + 10)
-      ));
+      await Promise.all(
+        producers.map((pr, i) =>
+          pr.until(`acks beyond ${before[i] + 10}`, () => ackCount(pr) >= before[i] + 10)
+        ),
+      );
       const now = (await partitionsOf(cluster, cluster.running[0], topic))[0];
       epochs.push(now.leaderEpoch);
       await cluster.kill(now.leader);
@@ -129,7 +131,10 @@ function checkLog(recs: ClientEvent[], acks: ClientEvent[], partitions: number):
       assert.ok(!values.has(r.v), `value ${r.v} twice in the log (p${p} o${r.o})`);
       values.add(r.v);
       const [id, seq] = r.v.split("-");
-      assert.ok((lastSeq.get(id) ?? -1) < Number(seq), `p${p}: ${r.v} after ${id}-${lastSeq.get(id)}`);
+      assert.ok(
+        (lastSeq.get(id) ?? -1) < Number(seq),
+        `p${p}: ${r.v} after ${id}-${lastSeq.get(id)}`,
+      );
       lastSeq.set(id, Number(seq));
     }
   }
@@ -173,7 +178,10 @@ function checkGroup(consumers: ClientEvent[][]): number {
           }
         }
         if (delivered.has(key)) {
-          assert.ok(e.o >= floor, `consumer ${i} re-delivered committed p${e.p} o${e.o} < ${floor}`);
+          assert.ok(
+            e.o >= floor,
+            `consumer ${i} re-delivered committed p${e.p} o${e.o} < ${floor}`,
+          );
         }
         delivered.add(key);
       }

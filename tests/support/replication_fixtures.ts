@@ -7,7 +7,10 @@
  * process, and each replica's log bytes read from its data dir once its broker is stopped.
  */
 import { MetadataRequest, MetadataResponse } from "../../protocol/messages/metadata.ts";
-import { FindCoordinatorRequest, FindCoordinatorResponse } from "../../protocol/messages/find_coordinator.ts";
+import {
+  FindCoordinatorRequest,
+  FindCoordinatorResponse,
+} from "../../protocol/messages/find_coordinator.ts";
 import { EtcdMetadataStore } from "../../src/cluster/etcd_store.ts";
 import { jsonOf, partitionKey, type PartitionState } from "../../src/cluster/cluster_records.ts";
 import type { EtcdServer } from "./etcd.ts";
@@ -90,7 +93,10 @@ export async function partitionState(
   topic: string,
   p: number,
 ): Promise<PartitionState | undefined> {
-  const store = new EtcdMetadataStore({ endpoints: [cluster.etcd.endpoint], prefix: cluster.prefix });
+  const store = new EtcdMetadataStore({
+    endpoints: [cluster.etcd.endpoint],
+    prefix: cluster.prefix,
+  });
   try {
     const kv = await store.get(partitionKey(topic, p));
     return kv ? jsonOf<PartitionState>(kv) : undefined;
@@ -116,11 +122,14 @@ export async function awaitPartition(
   cond: (v: PartitionView) => boolean,
 ): Promise<PartitionView> {
   let last: PartitionView[] = [];
-  return await until(() => `${topic}-${p}: ${what} (last seen ${JSON.stringify(last)})`, async () => {
-    const ids = answering(cluster);
-    last = await Promise.all(ids.map(async (id) => (await partitionsOf(cluster, id, topic))[p]));
-    return last.length > 0 && last.every(cond) ? last[0] : null;
-  });
+  return await until(
+    () => `${topic}-${p}: ${what} (last seen ${JSON.stringify(last)})`,
+    async () => {
+      const ids = answering(cluster);
+      last = await Promise.all(ids.map(async (id) => (await partitionsOf(cluster, id, topic))[p]));
+      return last.length > 0 && last.every(cond) ? last[0] : null;
+    },
+  );
 }
 
 /** A new leader (not `old`, or any if -1) with a leader epoch above `epoch`, seen by all. */
@@ -176,7 +185,12 @@ export async function createTopic(
       topics: [{
         topic,
         ...(o.assignments
-          ? { replicaAssignment: o.assignments.map((replicas, partition) => ({ partition, replicas })) }
+          ? {
+            replicaAssignment: o.assignments.map((replicas, partition) => ({
+              partition,
+              replicas,
+            })),
+          }
           : { numPartitions: o.partitions ?? 1, replicationFactor: o.replicationFactor ?? 3 }),
         configEntries: Object.entries(o.configs ?? {}).map(([name, value]) => ({ name, value })),
       }],
@@ -266,14 +280,17 @@ export class PyClient {
   ): Promise<T> {
     let gone = false;
     this.exited.then(() => gone = true);
-    const r = await until(() => `${this.role} client: ${what}; stderr: ${this.stderr}`, async () => {
-      const v = cond(this.events);
-      if (v) return { v };
-      if (!gone) return null;
-      await this.drained;
-      const again = cond(this.events);
-      return again ? { v: again } : { exited: true as const };
-    });
+    const r = await until(
+      () => `${this.role} client: ${what}; stderr: ${this.stderr}`,
+      async () => {
+        const v = cond(this.events);
+        if (v) return { v };
+        if (!gone) return null;
+        await this.drained;
+        const again = cond(this.events);
+        return again ? { v: again } : { exited: true as const };
+      },
+    );
     if ("exited" in r) {
       throw new Error(`${this.role} client exited before ${what}: ${this.stderr}`);
     }
@@ -311,9 +328,12 @@ export function runClient(role: string, args: Record<string, string | number>) {
   return new PyClient(role, args).finished();
 }
 
-/** The bootstrap list of every broker the cluster has had (stable ports: the same always). */
-export function bootstrapOf(cluster: TestCluster): string {
-  return [...cluster.ports.values()].map((p) => `127.0.0.1:${p}`).join(",");
+/**
+ * A bootstrap list: of brokers `ids` (default: every broker the cluster has had; with stable
+ * ports their addresses stay the same across restarts).
+ */
+export function bootstrapOf(cluster: TestCluster, ids = [...cluster.ports.keys()]): string {
+  return ids.map((id) => `127.0.0.1:${cluster.ports.get(id)}`).join(",");
 }
 
 /**
@@ -331,6 +351,30 @@ export async function logBytes(dir: string, topic: string, p: number): Promise<U
   for (const b of parts) {
     out.set(b, o);
     o += b.length;
+  }
+  return out;
+}
+
+export interface BatchSummary {
+  baseOffset: number;
+  lastOffset: number;
+  leaderEpoch: number;
+}
+
+/** The batches of a log's bytes (logBytes), as base offset, last offset and leader epoch. */
+export function batchesOf(log: Uint8Array): BatchSummary[] {
+  const view = new DataView(log.buffer, log.byteOffset, log.byteLength);
+  const out: BatchSummary[] = [];
+  for (let o = 0; o + 61 <= log.length;) {
+    const baseOffset = Number(view.getBigInt64(o));
+    const length = view.getInt32(o + 8);
+    if (length <= 0) break;
+    out.push({
+      baseOffset,
+      lastOffset: baseOffset + view.getInt32(o + 23),
+      leaderEpoch: view.getInt32(o + 12),
+    });
+    o += 12 + length;
   }
   return out;
 }
