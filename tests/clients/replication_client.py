@@ -8,7 +8,7 @@ ends the long-running roles cleanly.
   produce   idempotent producer (acks=all): values "<id>-<seq>" over the topic's partitions,
             until "stop"; one line per delivery report {"ev":"ack","p","o","v"} or
             {"ev":"err","v","err"}, then {"ev":"done","acked","failed"}.
-  consume   group member, enable.auto.commit=false, synchronous commit after each record:
+  consume   group member, enable.auto.commit=false, synchronous commit after each batch:
             {"ev":"assigned"}, {"ev":"rec","p","o","v"}, {"ev":"commit","p","o","ok"}; until
             "stop", then closes (LeaveGroup) and prints {"ev":"done"}.
   send      a few plain records with the given acks and no retries, one line per report
@@ -128,20 +128,26 @@ def consume(a):
 
     c.subscribe([a.topic], on_assign=on_assign, on_revoke=on_revoke)
     while not stop.is_set():
-        m = c.poll(0.2)
-        if m is None:
+        msgs = c.consume(200, 0.2)
+        nexts = {}
+        for m in msgs:
+            if m.error():
+                emit(ev="error", err=str(m.error()), code=m.error().code())
+                continue
+            emit(ev="rec", p=m.partition(), o=m.offset(), v=m.value().decode())
+            nexts[m.partition()] = m.offset() + 1
+        if not nexts:
             continue
-        if m.error():
-            emit(ev="error", err=str(m.error()), code=m.error().code())
-            continue
-        emit(ev="rec", p=m.partition(), o=m.offset(), v=m.value().decode())
-        tp = TopicPartition(a.topic, m.partition(), m.offset() + 1)
-        # Commit after processing; a failed commit is reported and retried with the next one.
+        # Commit after processing the batch; a failed commit is reported, and the next one
+        # covers it.
+        tps = [TopicPartition(a.topic, p, o) for p, o in sorted(nexts.items())]
         try:
-            c.commit(offsets=[tp], asynchronous=False)
-            emit(ev="commit", p=m.partition(), o=m.offset() + 1, ok=True)
+            c.commit(offsets=tps, asynchronous=False)
+            ok, err = True, None
         except KafkaException as e:
-            emit(ev="commit", p=m.partition(), o=m.offset() + 1, ok=False, err=str(e))
+            ok, err = False, str(e)
+        for tp in tps:
+            emit(ev="commit", p=tp.partition, o=tp.offset, ok=ok, err=err)
     c.close()
     emit(ev="done")
 

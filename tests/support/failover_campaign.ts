@@ -54,7 +54,7 @@ export async function leaderKillCampaign(
   const common = { bootstrap, topic, partitions };
   const producers = Array.from(
     { length: o.producers ?? 2 },
-    (_, i) => new PyClient("produce", { ...common, id: `P${i}`, "interval-ms": 5 }),
+    (_, i) => new PyClient("produce", { ...common, id: `P${i}`, "interval-ms": 10 }),
   );
   const consumers = [new PyClient("consume", { ...common, group })];
   const epochs: number[] = [];
@@ -97,12 +97,14 @@ export async function leaderKillCampaign(
       assert.equal(d.acked, d.sent, `producer P${i}: every record sent is acknowledged`);
     }
     const last = consumers[consumers.length - 1];
-    const want = new Set(acks.map((a) => a.v));
-    const seen = new Set<string>();
-    await last.until(`all ${want.size} acknowledged values consumed`, (ev) => {
-      for (const e of ev) if (e.ev === "rec") seen.add(e.v);
-      for (const c of consumers.slice(0, -1)) for (const e of c.of("rec")) seen.add(e.v);
-      return [...want].every((v) => seen.has(v));
+    const missing = new Set(acks.map((a) => a.v));
+    for (const c of consumers.slice(0, -1)) for (const e of c.of("rec")) missing.delete(e.v);
+    let scanned = 0;
+    await last.until(`all ${acks.length} acknowledged values consumed`, (ev) => {
+      for (; scanned < ev.length; scanned++) {
+        if (ev[scanned].ev === "rec") missing.delete(ev[scanned].v);
+      }
+      return missing.size === 0;
     });
     await last.stop();
     const log = await runClient("read", { ...common, isolation: "read_uncommitted" });
