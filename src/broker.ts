@@ -64,6 +64,8 @@ import {
 import { FileClientQuotaStore, MemoryClientQuotaStore } from "./quota/quota_store.ts";
 import type { BrokerServices, MetadataCache } from "./services.ts";
 import { logConfigFor, TopicAdmin } from "./topic_admin.ts";
+import { ClusterReplicaAdmin, SingleBrokerReplicaAdmin } from "./replica_admin.ts";
+import { controllerSettings } from "./cluster/controller.ts";
 import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn/mod.ts";
 import { TxnVerifier } from "./txn/txn_verifier.ts";
 import { bufferPool } from "./buffer_pool.ts";
@@ -71,6 +73,7 @@ import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 import { ClusterNode } from "./cluster/cluster_node.ts";
+import { startReplication } from "./replication/replication_manager.ts";
 import {
   ClusterLeadership,
   GivenLeadership,
@@ -185,6 +188,7 @@ export class Broker {
   readonly quotaAccounting: QuotaAccounting;
   /** Who leads what: this broker everything, the cluster's metadata, or a given view. */
   readonly leadership: PartitionLeadership;
+  private stopReplication?: () => Promise<void>;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -345,6 +349,9 @@ export class Broker {
       metadataCache: this.metadataCache,
       leadership: this.leadership,
       topicAdmin: this.topicAdmin,
+      replicaAdmin: clusterNode
+        ? new ClusterReplicaAdmin(clusterNode)
+        : new SingleBrokerReplicaAdmin((name) => logs.getTopic(name), config.nodeId),
       dynamicConfig: this.dynamicConfig,
       groups: this.groups,
       transactions: this.transactions,
@@ -496,6 +503,7 @@ export class Broker {
         onCatalogueChanged: cluster?.isController
           ? () => cluster.broadcast("syncCatalogue")
           : undefined,
+        controller: controllerSettings(config),
       });
       try {
         clusterId = await clusterNode.resolveClusterId(
@@ -657,6 +665,9 @@ export class Broker {
         throw e;
       }
     }
+    if (node) {
+      broker.stopReplication = startReplication(node, logs, config, broker.replicaManager, cluster);
+    }
     broker.listeners.forEach((spec, i) => {
       const server = new SocketServer({
         listener: spec,
@@ -805,6 +816,7 @@ export class Broker {
       this.faults.close();
       this.groups.close();
       this.stopFollowingLeadership?.();
+      await this.stopReplication?.();
       // Leaving first: the controller moves this broker's partitions at once.
       await this.clusterNode?.close();
       await Promise.all(this.socketServers.map((s) => s.close()));

@@ -12,6 +12,7 @@ import { forEachBatch, lastOffset } from "../protocol/record_batch.ts";
 import { legacyOffsetsBefore } from "../storage/legacy_offsets.ts";
 import type { AppendOptions, PartitionLog } from "../storage/partition_log.ts";
 import { peekRecords, type PeekResult } from "./record_peek.ts";
+import { replicaLog } from "./replication/replica_log.ts";
 import { type PartitionTiers, partitionTiers } from "./partition_tiers.ts";
 import { bufferPool } from "./buffer_pool.ts";
 import { errorCodeOf, errorMessageOf } from "./handlers/util.ts";
@@ -34,6 +35,8 @@ export interface AppendOutcome {
   logStartOffset: number;
   recordCount: number;
   duplicate: boolean;
+  /** The last offset appended (or of the duplicate); what acks=all waits for. */
+  lastOffset?: number;
   /** The records that failed the append (KIP-467), by index in their batch. */
   recordErrors?: RecordError[];
 }
@@ -220,6 +223,11 @@ export interface PartitionOps {
     log: PartitionLog,
     a: { offset?: number; limit?: number; maxBytes?: number },
   ): Promise<PeekResult>;
+  endOffsetForEpoch(
+    host: PartitionOpHost,
+    log: PartitionLog,
+    a: { epoch: number },
+  ): Promise<{ epoch: number; endOffset: number }>;
 }
 
 export const PARTITION_OPS: PartitionOps = {
@@ -239,6 +247,7 @@ export const PARTITION_OPS: PartitionOps = {
         logStartOffset: r.logStartOffset,
         recordCount: r.recordCount,
         duplicate: r.duplicate,
+        lastOffset: r.lastOffset,
       };
     } catch (e) {
       return {
@@ -367,6 +376,16 @@ export const PARTITION_OPS: PartitionOps = {
     a: { offset?: number; limit?: number; maxBytes?: number },
   ): Promise<PeekResult> {
     return peekRecords(log, a);
+  },
+
+  /** OffsetForLeaderEpoch: the leader epoch cache's end offset for an epoch. */
+  endOffsetForEpoch(
+    _host: PartitionOpHost,
+    log: PartitionLog,
+    a: { epoch: number },
+  ): Promise<{ epoch: number; endOffset: number }> {
+    const r = replicaLog(log).endOffsetForEpoch(a.epoch);
+    return Promise.resolve({ epoch: r.epoch, endOffset: r.endOffset });
   },
 };
 

@@ -31,6 +31,7 @@ import {
   transferablesOf,
 } from "./partition_ops.ts";
 import type { ReplicaManagerApi, WatchedPartition } from "./services.ts";
+import type { ReplicationApi } from "./replication/replication_api.ts";
 import { readBatchHeader } from "../protocol/record_batch.ts";
 import type { Leadership } from "./cluster/leadership.ts";
 import type { TransactionCoordinator } from "./txn/mod.ts";
@@ -106,6 +107,8 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
   private readonly watches = new Map<string, () => void>();
   /** The transaction coordinator, set once built (it writes markers through this object). */
   transactions?: TransactionCoordinator;
+  /** Replication, on a cluster member without workers (set once started). */
+  replication?: ReplicationApi;
   /** Who coordinates a transactional id that is not coordinated here, and how to ask it. */
   remoteTxn?: { leadership: Leadership; verifier: RemoteTxnVerification };
   /**
@@ -170,6 +173,15 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
     args: PartitionOpArgs<K>,
   ): Promise<PartitionOpResult<K>> {
     const cluster = this.cluster;
+    const epoch = name === "append" ? this.replication?.leaderEpochOf(topic, partition) : undefined;
+    if (epoch !== undefined) {
+      // A leader stamps its batches with its leader epoch (the followers' epoch caches and
+      // divergence checks read it back).
+      const a = args as PartitionOpArgs<"append">;
+      if (a.opts?.leaderEpoch === undefined) {
+        args = { ...a, opts: { ...a.opts, leaderEpoch: epoch } } as PartitionOpArgs<K>;
+      }
+    }
     if (cluster && !cluster.owns(topic, partition)) {
       if (!this.hasPartition(topic, partition)) {
         return Promise.reject(unknownPartition(topic, partition));

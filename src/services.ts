@@ -6,7 +6,10 @@
  * config, the metrics.
  */
 import type { TopicMetadata } from "../storage/log_manager.ts";
+import type { ReplicationApi } from "./replication/replication_api.ts";
 import type { PartitionLeadership } from "./cluster/partition_leadership.ts";
+import type { TopicPlacement } from "./cluster/topic_placement.ts";
+import type { OngoingReassignment, PartitionResult } from "./cluster/controller_operations.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { FetchRead, FetchReadResult } from "./fetch_budget.ts";
 import type { GroupCoordinator } from "./group/group_coordinator.ts";
@@ -61,6 +64,8 @@ export interface ReplicaManagerApi {
   ): Promise<AppendOutcome>;
   /** `remote.fetch.max.wait.ms`: how long a fetch waits on the cold tier. */
   readonly remoteFetchMaxWaitMs: number;
+  /** Replication (a cluster member without workers); undefined: every partition alone. */
+  readonly replication?: ReplicationApi;
   /** The log directory (one per broker). */
   readonly dataDir: string;
 }
@@ -86,11 +91,17 @@ export interface TopicAdminApi {
     configs?: Iterable<[string, string | null]>,
     validateOnly?: boolean,
     maxPartitions?: number,
+    placement?: TopicPlacement,
   ): Promise<TopicMetadata | null>;
   /** Creates `name` with broker defaults if auto-creation is on; undefined otherwise. */
   autoCreateTopic(name: string): Promise<TopicMetadata | undefined>;
   deleteTopic(name: string): Promise<void>;
-  createPartitions(name: string, count: number, maxPartitions?: number): Promise<TopicMetadata>;
+  createPartitions(
+    name: string,
+    count: number,
+    maxPartitions?: number,
+    assignments?: number[][] | null,
+  ): Promise<TopicMetadata>;
   alterTopicConfigs(
     name: string,
     entries: Iterable<[string, string | null]>,
@@ -98,6 +109,23 @@ export interface TopicAdminApi {
   ): TopicMetadata | null;
   /** Resolves once every change made so far has reached the other workers. */
   propagated(): Promise<void>;
+}
+
+/** Leader elections and replica reassignments (ElectLeaders, Alter/ListPartitionReassignments). */
+export interface ReplicaAdminApi {
+  /** Election type 0 preferred, 1 unclean; null partitions: all. */
+  electLeaders(
+    type: number,
+    partitions: { topic: string; partition: number }[] | null,
+  ): Promise<PartitionResult[]>;
+  /** Target replicas per partition; null replicas cancel a reassignment under way. */
+  alterPartitionReassignments(
+    requests: { topic: string; partition: number; replicas: number[] | null }[],
+  ): Promise<PartitionResult[]>;
+  /** The reassignments under way (of the partitions given, or all). */
+  listPartitionReassignments(
+    partitions: { topic: string; partition: number }[] | null,
+  ): OngoingReassignment[];
 }
 
 /** Dynamic broker configs (AlterConfigs on a broker resource). */
@@ -132,6 +160,7 @@ export interface BrokerServices {
   /** Who leads which partition, the brokers, the controller (one broker, or the cluster). */
   readonly leadership: PartitionLeadership;
   readonly topicAdmin: TopicAdminApi;
+  readonly replicaAdmin: ReplicaAdminApi;
   readonly dynamicConfig: DynamicConfigApi;
   readonly groups: GroupCoordinator;
   readonly transactions: TransactionCoordinator;

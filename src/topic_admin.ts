@@ -18,6 +18,7 @@ import { errText, log } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import { MAX_PARTITIONS_PER_REQUEST, tooManyPartitions } from "./partition_limits.ts";
 import type { TopicAdminApi } from "./services.ts";
+import { checkTopicAssignments, type TopicPlacement } from "./cluster/topic_placement.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import type { Propagation } from "./workers/propagation.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
@@ -83,9 +84,14 @@ export interface ClusterCatalogue {
     partitions: number,
     overrides: Record<string, ConfigValue>,
     raw: [string, string | null][],
+    placement?: TopicPlacement,
   ): Promise<TopicMetadata>;
   deleteTopic(name: string): Promise<void>;
-  createPartitions(name: string, total: number): Promise<TopicMetadata>;
+  createPartitions(
+    name: string,
+    total: number,
+    assignments?: number[][] | null,
+  ): Promise<TopicMetadata>;
   alterTopicConfigs(
     name: string,
     overrides: Record<string, ConfigValue>,
@@ -116,8 +122,10 @@ export class TopicAdmin implements TopicAdminApi {
     configs: Iterable<[string, string | null]> = [],
     validateOnly = false,
     maxPartitions = MAX_PARTITIONS_PER_REQUEST,
+    requested: TopicPlacement = { replicationFactor: -1 },
   ): Promise<TopicMetadata | null> {
     validateTopicName(name);
+    const placement = this.placementFor(name, requested);
     if (this.logs.getTopic(name)) {
       throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic '${name}' already exists`);
     }
@@ -148,6 +156,7 @@ export class TopicAdmin implements TopicAdminApi {
       throw new KafkaError(ErrorCode.INVALID_CONFIG, errText(e));
     }
     this.validateTopicConfigs(Object.fromEntries(overrides));
+    if (!this.clusterCatalogue) this.checkSingleBrokerPlacement(placement);
     if (validateOnly) return null;
     if (this.clusterCatalogue) {
       const created = await this.clusterCatalogue.createTopic(
@@ -155,6 +164,7 @@ export class TopicAdmin implements TopicAdminApi {
         numPartitions,
         Object.fromEntries(overrides),
         configList,
+        placement,
       );
       log.info(`created topic ${name} with ${numPartitions} partition(s) in the cluster`);
       return created;
@@ -163,6 +173,48 @@ export class TopicAdmin implements TopicAdminApi {
     await this.cluster?.broadcast("syncCatalogue");
     log.info(`created topic ${name} with ${numPartitions} partition(s)`);
     return t;
+  }
+
+  /**
+   * The placement a topic is created with: -1 is `default.replication.factor`; an internal
+   * topic takes `offsets.topic.replication.factor` / `transaction.state.log.replication.factor`,
+   * capped to the live brokers (at first creation: the cluster's first broker can then host
+   * the coordinators; Kafka would refuse until enough brokers are up).
+   */
+  private placementFor(name: string, requested: TopicPlacement): TopicPlacement {
+    if (name === "__consumer_offsets" || name === "__transaction_state") {
+      const key = name === "__consumer_offsets"
+        ? "offsets.topic.replication.factor"
+        : "transaction.state.log.replication.factor";
+      return { replicationFactor: this.config.int(key), capToLiveBrokers: true };
+    }
+    if (requested.assignments?.length) return requested;
+    const rf = requested.replicationFactor === -1
+      ? this.config.int("default.replication.factor")
+      : requested.replicationFactor;
+    return { ...requested, replicationFactor: rf };
+  }
+
+  /** Alone, every replica is this broker's: a factor of 1, assignments naming only it. */
+  private checkSingleBrokerPlacement(placement: TopicPlacement): void {
+    if (placement.assignments?.length) {
+      checkTopicAssignments(placement.assignments, new Set([this.logs.nodeId]));
+      return;
+    }
+    if (placement.capToLiveBrokers) return;
+    const rf = placement.replicationFactor;
+    if (!Number.isInteger(rf) || rf < 1) {
+      throw new KafkaError(
+        ErrorCode.INVALID_REPLICATION_FACTOR,
+        "Replication factor must be larger than 0, or -1 to use the default value.",
+      );
+    }
+    if (rf > 1) {
+      throw new KafkaError(
+        ErrorCode.INVALID_REPLICATION_FACTOR,
+        `Replication factor: ${rf} larger than available brokers: 1.`,
+      );
+    }
   }
 
   /** Creates `name` with broker defaults if auto-creation is on; undefined otherwise. */
@@ -311,6 +363,7 @@ export class TopicAdmin implements TopicAdminApi {
     name: string,
     count: number,
     maxPartitions = MAX_PARTITIONS_PER_REQUEST,
+    assignments: number[][] | null = null,
   ): Promise<TopicMetadata> {
     const internal = internalTopicSpec(this.config, name);
     if (internal) {
@@ -323,7 +376,9 @@ export class TopicAdmin implements TopicAdminApi {
     }
     const now = this.logs.getTopic(name)?.partitions ?? 0;
     if (count - now > maxPartitions) throw tooManyPartitions(count - now);
-    if (this.clusterCatalogue) return await this.clusterCatalogue.createPartitions(name, count);
+    if (this.clusterCatalogue) {
+      return await this.clusterCatalogue.createPartitions(name, count, assignments);
+    }
     const t = await this.logs.createPartitions(name, count);
     await this.cluster?.broadcast("syncCatalogue");
     return t;

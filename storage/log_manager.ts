@@ -183,6 +183,40 @@ export class LogManager {
     }
   }
 
+  /**
+   * Follows a change of which partitions of `name` this manager owns (a replica moved here or
+   * away, e.g. by a reassignment): opens the owned ones not open, and closes and deletes the
+   * local copy of those open but no longer owned (their cold-tier copies stay: other replicas
+   * share them). True if anything changed.
+   */
+  syncOwnedPartitions(name: string): Promise<boolean> {
+    return this.admin(async () => {
+      const t = this.topics.get(name);
+      return t ? await this.syncOwned(t) : false;
+    });
+  }
+
+  private async syncOwned(t: TopicState): Promise<boolean> {
+    let changed = false;
+    for (let p = 0; p < t.logs.length; p++) {
+      const open = t.logs[p];
+      const owned = this.owns(t.meta.name, p);
+      if (owned && !open) {
+        t.logs[p] = await this.openPartition(t.meta, p, t.config);
+        changed = true;
+      } else if (!owned && open) {
+        await open.closeForDelete();
+        this.remoteLogManager.detach(open, false);
+        this.cleaner?.forget(open);
+        t.logs[p] = undefined;
+        this.dir.removePartition(t.meta.name, p);
+        changed = true;
+      }
+    }
+    if (changed) this.checkpointLogStartOffsets();
+    return changed;
+  }
+
   /** Opens partition `p` if this manager owns it. */
   private openOwned(
     meta: TopicMetadata,
@@ -214,6 +248,7 @@ export class LogManager {
         t.meta = meta;
         t.config = config;
         for (const log of t.logs) if (log) log.config = config;
+        await this.syncOwned(t);
         await this.openNewPartitions(t);
       }
     });

@@ -179,6 +179,12 @@ export type {
 } from "./create_partitions.ts";
 export { DeleteGroupsRequest, DeleteGroupsResponse } from "./delete_groups.ts";
 export type { DeleteGroupsResponseDeletableGroupResult } from "./delete_groups.ts";
+export { ElectLeadersRequest, ElectLeadersResponse } from "./elect_leaders.ts";
+export type {
+  ElectLeadersRequestTopicPartitions,
+  ElectLeadersResponsePartitionResult,
+  ElectLeadersResponseReplicaElectionResult,
+} from "./elect_leaders.ts";
 export {
   IncrementalAlterConfigsRequest,
   IncrementalAlterConfigsResponse,
@@ -188,6 +194,25 @@ export type {
   IncrementalAlterConfigsRequestAlterConfigsResource,
   IncrementalAlterConfigsResponseAlterConfigsResourceResponse,
 } from "./incremental_alter_configs.ts";
+export {
+  AlterPartitionReassignmentsRequest,
+  AlterPartitionReassignmentsResponse,
+} from "./alter_partition_reassignments.ts";
+export type {
+  AlterPartitionReassignmentsRequestReassignablePartition,
+  AlterPartitionReassignmentsRequestReassignableTopic,
+  AlterPartitionReassignmentsResponseReassignablePartitionResponse,
+  AlterPartitionReassignmentsResponseReassignableTopicResponse,
+} from "./alter_partition_reassignments.ts";
+export {
+  ListPartitionReassignmentsRequest,
+  ListPartitionReassignmentsResponse,
+} from "./list_partition_reassignments.ts";
+export type {
+  ListPartitionReassignmentsResponseOngoingPartitionReassignment,
+  ListPartitionReassignmentsResponseOngoingTopicReassignment,
+  ListPartitionReassignmentsTopics,
+} from "./list_partition_reassignments.ts";
 export { OffsetDeleteRequest, OffsetDeleteResponse } from "./offset_delete.ts";
 export type {
   OffsetDeleteRequestPartition,

@@ -60,14 +60,15 @@ export async function createTopic(
   partitions: number,
   replicationFactor: number,
   configs: Record<string, string>,
+  assignments: number[][] = [],
 ): Promise<void> {
   const conn = await client.any();
   const r = await conn.request(CreateTopicsRequest, CreateTopicsResponse, {
     topics: [{
       name,
-      numPartitions: partitions,
-      replicationFactor,
-      assignments: [],
+      numPartitions: assignments.length > 0 ? -1 : partitions,
+      replicationFactor: assignments.length > 0 ? -1 : replicationFactor,
+      assignments: assignments.map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds })),
       configs: Object.entries(configs).map(([k, v]) => ({ name: k, value: v })),
     }],
     timeoutMs: TIMEOUT_MS,
@@ -93,10 +94,15 @@ export async function createPartitions(
   client: KafkaClient,
   name: string,
   count: number,
+  assignments: number[][] | null = null,
 ): Promise<void> {
   const conn = await client.any();
   const r = await conn.request(CreatePartitionsRequest, CreatePartitionsResponse, {
-    topics: [{ name, count, assignments: null }],
+    topics: [{
+      name,
+      count,
+      assignments: assignments?.map((brokerIds) => ({ brokerIds })) ?? null,
+    }],
     timeoutMs: TIMEOUT_MS,
     validateOnly: false,
   }, { extraTimeoutMs: TIMEOUT_MS });

@@ -44,6 +44,8 @@ export class ClusterMetadataCache implements Leadership {
   /** The store revision everything here reflects. */
   revision = 0;
   private readonly listeners = new Set<(change: LeadershipChange) => void>();
+  /** Topics where this broker gained or lost a replica since takeHostedChanges(). */
+  private readonly hostedChanges = new Set<string>();
 
   constructor(readonly localNodeId: number) {}
 
@@ -87,6 +89,10 @@ export class ClusterMetadataCache implements Leadership {
         const before = m.get(at.partition)?.state;
         m.set(at.partition, { state, modRevision: kv.modRevision });
         if (
+          notify && before &&
+          before.replicas.includes(this.localNodeId) !== state.replicas.includes(this.localNodeId)
+        ) this.hostedChanges.add(at.topic);
+        if (
           notify && (before?.leader !== state.leader || before?.leaderEpoch !== state.leaderEpoch)
         ) {
           this.emit({
@@ -128,6 +134,13 @@ export class ClusterMetadataCache implements Leadership {
 
   partition(topic: string, p: number): PartitionEntry | undefined {
     return this.partitionStates.get(topic)?.get(p);
+  }
+
+  /** The topics where this broker gained or lost a replica since the last call. */
+  takeHostedChanges(): string[] {
+    const out = [...this.hostedChanges];
+    this.hostedChanges.clear();
+    return out;
   }
 
   /** Whether this broker holds a replica of the partition (and so keeps its log). */

@@ -11,12 +11,19 @@ import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import type { LogManager, TopicConfigValue, TopicMetadata } from "../../storage/log_manager.ts";
 import { randomUuid } from "../../storage/log_manager.ts";
 import * as admin from "../client/admin.ts";
+import * as replicaAdmin from "../client/replication_admin.ts";
 import { KafkaClient } from "../client/client.ts";
 import { hostPort } from "../client/client.ts";
 import { errText, log } from "../log.ts";
 import { ClusterMetadataCache } from "./cluster_metadata.ts";
 import { brokerKey, type BrokerRegistration, CLUSTER_ID_KEY } from "./cluster_records.ts";
-import { ClusterController } from "./controller.ts";
+import { ClusterController, type ControllerSettings } from "./controller.ts";
+import {
+  alterPartitionReassignments,
+  electLeaders,
+  type PartitionResult,
+} from "./controller_operations.ts";
+import type { TopicPlacement } from "./topic_placement.ts";
 import {
   type KeepAliveHandle,
   type Lease,
@@ -41,6 +48,8 @@ export interface ClusterNodeSettings {
   workers?: boolean;
   /** Called once a change of the local catalogue is written (the other workers follow it). */
   onCatalogueChanged?: () => Promise<unknown>;
+  /** What the controller acts on (unclean election default, auto leader rebalance). */
+  controller?: ControllerSettings;
 }
 
 /** Kafka's InconsistentClusterIdException: the data directory is another cluster's. */
@@ -83,17 +92,45 @@ export class ClusterNode {
   private syncedRevision = 0;
   private waiters: { revision: number; resolve: () => void }[] = [];
   private controllerClient?: { nodeId: number; client: KafkaClient };
+  /** Told after each batch of metadata changes reached the local logs, and on lease loss. */
+  private readonly syncedListeners = new Set<() => void>();
 
   constructor(
     readonly store: MetadataStore,
     readonly settings: ClusterNodeSettings,
   ) {
     this.cache = new ClusterMetadataCache(settings.nodeId);
-    this.controller = new ClusterController(store, this.cache, settings.nodeId);
+    this.controller = new ClusterController(
+      store,
+      this.cache,
+      settings.nodeId,
+      settings.controller,
+    );
   }
 
   get nodeId(): number {
     return this.settings.nodeId;
+  }
+
+  /** Registered under a live lease: only then may this broker lead (replication asks). */
+  get isRegistered(): boolean {
+    return this.registered;
+  }
+
+  /** Calls `listener` after each metadata change is applied locally (replication's hook). */
+  onSynced(listener: () => void): () => void {
+    this.syncedListeners.add(listener);
+    return () => this.syncedListeners.delete(listener);
+  }
+
+  private notifySynced(): void {
+    for (const l of this.syncedListeners) {
+      try {
+        l();
+      } catch (e) {
+        log.warn(`cluster metadata listener failed: ${errText(e)}`);
+      }
+    }
   }
 
   /**
@@ -135,6 +172,7 @@ export class ClusterNode {
             w.resolve();
             return false;
           });
+          this.notifySynced();
           this.afterChange();
         });
       },
@@ -231,6 +269,12 @@ export class ClusterNode {
         logs.updateTopicConfig(rec.name, rec.configs);
       }
     }
+    // Replicas moved here or away (reassignments): open or drop those logs; with workers the
+    // partition's owner worker does it on the broadcast that follows.
+    for (const name of this.cache.takeHostedChanges()) {
+      if (!records.has(name)) continue;
+      if (await logs.syncOwnedPartitions(name) || this.settings.workers) changed = true;
+    }
     return changed;
   }
 
@@ -316,9 +360,11 @@ export class ClusterNode {
         }
         this.registered = false;
         this.controller.resign();
+        this.notifySynced();
         const other = await this.tryRegister();
         if (other === null) {
           log.info(`broker ${this.nodeId} registered again`);
+          this.notifySynced();
           this.afterChange();
           return;
         }
@@ -398,14 +444,24 @@ export class ClusterNode {
     partitions: number,
     overrides: Record<string, TopicConfigValue>,
     raw: [string, string | null][],
+    placement: TopicPlacement = { replicationFactor: 1 },
   ): Promise<TopicMetadata> {
     if (this.controller.isActive) {
-      const { revision } = await this.controller.createTopic(name, partitions, overrides);
+      const { revision } = await this.controller.createTopic(
+        name,
+        partitions,
+        overrides,
+        placement,
+      );
       await this.caughtUp(revision);
     } else {
       const configs: Record<string, string> = {};
       for (const [k, v] of raw) if (v !== null) configs[k] = v;
-      await this.forward((c) => admin.createTopic(c, name, partitions, -1, configs));
+      // An internal topic's factor is the controller's to resolve (and cap).
+      const rf = placement.capToLiveBrokers ? -1 : placement.replicationFactor;
+      await this.forward((c) =>
+        admin.createTopic(c, name, partitions, rf, configs, placement.assignments ?? [])
+      );
     }
     return this.topicOrFail(name);
   }
@@ -415,11 +471,48 @@ export class ClusterNode {
     else await this.forward((c) => admin.deleteTopic(c, name));
   }
 
-  async createPartitions(name: string, total: number): Promise<TopicMetadata> {
+  async createPartitions(
+    name: string,
+    total: number,
+    assignments: number[][] | null = null,
+  ): Promise<TopicMetadata> {
     if (this.controller.isActive) {
-      await this.caughtUp(await this.controller.createPartitions(name, total));
-    } else await this.forward((c) => admin.createPartitions(c, name, total));
+      await this.caughtUp(await this.controller.createPartitions(name, total, assignments));
+    } else await this.forward((c) => admin.createPartitions(c, name, total, assignments));
     return this.topicOrFail(name);
+  }
+
+  /** ElectLeaders, by the controller (forwarded to it from elsewhere). */
+  async electLeaders(
+    type: number,
+    partitions: { topic: string; partition: number }[] | null,
+  ): Promise<PartitionResult[]> {
+    if (this.controller.isActive) {
+      const { results, revision } = await electLeaders(this.controller, type, partitions);
+      await this.caughtUp(revision);
+      return results;
+    }
+    let results: PartitionResult[] = [];
+    await this.forward(async (c) => {
+      results = await replicaAdmin.electLeaders(c, type, partitions);
+    });
+    return results;
+  }
+
+  /** AlterPartitionReassignments, by the controller (forwarded to it from elsewhere). */
+  async alterPartitionReassignments(
+    requests: { topic: string; partition: number; replicas: number[] | null }[],
+  ): Promise<PartitionResult[]> {
+    if (this.controller.isActive) {
+      const { results, revision } = await alterPartitionReassignments(this.controller, requests);
+      await this.caughtUp(revision);
+      return results;
+    }
+    let results: PartitionResult[] = [];
+    await this.forward(async (c) => {
+      results = await replicaAdmin.alterPartitionReassignments(c, requests);
+    });
+    return results;
   }
 
   async alterTopicConfigs(

@@ -9,7 +9,8 @@
  *   controller                 the elected controller, under its lease
  *   controller_epoch           bumped by each newly elected controller
  *   topics/<name>              topic id, partition count, config overrides
- *   partitions/<name>/<p>      leader, leader epoch, replicas, ISR, partition epoch
+ *   partitions/<name>/<p>      leader, leader epoch, replicas, ISR, partition epoch, and the
+ *                              adding/removing replicas of a reassignment in progress
  */
 import type { TopicConfigValue } from "../../storage/log_manager.ts";
 import { type KeyValue, valueText } from "./metadata_store.ts";
@@ -44,15 +45,26 @@ export interface TopicRecord {
   configs: Record<string, TopicConfigValue>;
 }
 
-/** Kafka's PartitionRegistration, for one replica per partition. */
+/**
+ * Kafka's PartitionRegistration (the ZooKeeper-era LeaderAndIsr with the replica assignment).
+ * The controller writes it on elections, replica changes and broker loss; the partition's
+ * leader writes only ISR changes, by compare-and-swap on the key's modRevision.
+ */
 export interface PartitionState {
   /** -1 while no live replica leads. */
   leader: number;
+  /** Bumped by the controller on every leader change. */
   leaderEpoch: number;
+  /** The assigned replicas, the preferred leader first. */
   replicas: number[];
+  /** In-sync replicas; never empty (the last leader stays when all are gone, as in Kafka). */
   isr: number[];
   /** Bumped on every change of this record (Kafka's partition epoch). */
   partitionEpoch: number;
+  /** Replicas a reassignment in progress adds (absent or empty: none). */
+  addingReplicas?: number[];
+  /** Replicas a reassignment in progress removes once the adding ones are in sync. */
+  removingReplicas?: number[];
 }
 
 export const brokerKey = (id: number) => `${BROKERS_PREFIX}${id}`;

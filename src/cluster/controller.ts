@@ -1,15 +1,20 @@
 /**
  * The cluster controller, as Kafka's ZooKeeper-era KafkaController: one broker at a time,
  * elected by creating the `controller` key under its registration lease (losing the lease
- * loses the office), with `controller_epoch` bumped on each election. It alone writes topic
- * and partition state: it places the replicas of new topics and partitions, and as brokers
- * come and go it moves leadership (with one replica per partition: offline while its broker
- * is gone, the same broker leading again when it returns, each change a new leader epoch).
- * Every write is a transaction that also checks the controller key is still this election's,
- * so a deposed controller cannot overwrite its successor.
+ * loses the office), with `controller_epoch` bumped on each election. It writes topic and
+ * partition state: it places the replicas of new topics and partitions (rack-aware, or as
+ * assigned), and as brokers come and go it removes dead replicas from the ISR and elects
+ * leaders (offline partition election from the live ISR in replica order, unclean when
+ * `unclean.leader.election.enable` allows), completes reassignments once their new replicas
+ * are in sync, and moves leadership back to preferred replicas (auto leader rebalance;
+ * ElectLeaders and reassignments in controller_operations.ts). Partition leaders write ISR
+ * changes too, so every partition write is a compare-and-swap on the key's modRevision,
+ * re-read and retried on conflict. Every write also checks the controller key is still this
+ * election's, so a deposed controller cannot overwrite its successor.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { randomUuid, type TopicConfigValue } from "../../storage/log_manager.ts";
+import type { BrokerConfig } from "../config.ts";
 import { errText, log } from "../log.ts";
 import type { ClusterMetadataCache } from "./cluster_metadata.ts";
 import {
@@ -24,7 +29,43 @@ import {
 } from "./cluster_records.ts";
 import type { Compare, KeyValue, LeaseId, MetadataStore, TxnOp } from "./metadata_store.ts";
 import { valueText } from "./metadata_store.ts";
+import { jsonOf } from "./cluster_records.ts";
+import { reassignmentComplete, reconcileLiveness, targetReplicas } from "./partition_election.ts";
+import { endReassignment } from "./partition_election.ts";
 import { assignReplicas } from "./replica_assignment.ts";
+import {
+  checkNewPartitionAssignments,
+  placeTopic,
+  type TopicPlacement,
+} from "./topic_placement.ts";
+
+/** The broker settings the controller acts on. */
+export interface ControllerSettings {
+  /** The broker default of `unclean.leader.election.enable` (cluster-wide dynamic). */
+  uncleanLeaderElectionEnable: () => boolean;
+  /** `auto.leader.rebalance.enable`. */
+  autoLeaderRebalanceEnable: boolean;
+  /** `leader.imbalance.check.interval.seconds`, in ms. */
+  leaderImbalanceCheckIntervalMs: number;
+  /** `leader.imbalance.per.broker.percentage`. */
+  leaderImbalancePerBrokerPercentage: number;
+}
+
+/** The controller's settings from the broker's config (the unclean default read live). */
+export function controllerSettings(config: BrokerConfig): ControllerSettings {
+  return {
+    uncleanLeaderElectionEnable: () => config.bool("unclean.leader.election.enable"),
+    autoLeaderRebalanceEnable: config.bool("auto.leader.rebalance.enable"),
+    leaderImbalanceCheckIntervalMs: config.int("leader.imbalance.check.interval.seconds") * 1000,
+    leaderImbalancePerBrokerPercentage: config.int("leader.imbalance.per.broker.percentage"),
+  };
+}
+
+/** What a partition change function returns: the next state, or null for no change. */
+export type PartitionChange = (s: PartitionState) => PartitionState | null;
+
+/** Compare-and-swap attempts of one partition change before giving up (REQUEST_TIMED_OUT). */
+const CAS_ATTEMPTS = 10;
 
 export class ClusterController {
   /** The revision at which this broker's election wrote the controller key; 0: not elected. */
@@ -34,10 +75,13 @@ export class ClusterController {
   private again = false;
   private campaigning: Promise<void> | null = null;
 
+  private rebalanceTimer?: ReturnType<typeof setInterval>;
+
   constructor(
     private readonly store: MetadataStore,
-    private readonly cache: ClusterMetadataCache,
+    readonly cache: ClusterMetadataCache,
     private readonly nodeId: number,
+    readonly settings?: ControllerSettings,
   ) {}
 
   get isActive(): boolean {
@@ -80,6 +124,18 @@ export class ClusterController {
     this.electedAt = r.revision;
     this.epoch = epoch;
     log.info(`broker ${this.nodeId} is the controller (controller epoch ${epoch})`);
+    this.startRebalanceTimer();
+  }
+
+  /** Kafka's auto leader rebalance task, every `leader.imbalance.check.interval.seconds`. */
+  private startRebalanceTimer(): void {
+    const s = this.settings;
+    if (!s?.autoLeaderRebalanceEnable || this.rebalanceTimer !== undefined) return;
+    this.rebalanceTimer = setInterval(() => {
+      if (!this.isActive) return;
+      this.rebalanceLeaders().catch((e) => log.warn(`auto leader rebalance: ${errText(e)}`));
+    }, s.leaderImbalanceCheckIntervalMs);
+    Deno.unrefTimer(this.rebalanceTimer);
   }
 
   /** Called after each batch of metadata changes: re-checks what the brokers lead. */
@@ -116,56 +172,151 @@ export class ClusterController {
   }
 
   /**
-   * Offline partitions whose replica is back get it as leader; partitions led by a broker
-   * that is gone go offline. Each change bumps the leader and partition epochs.
+   * Brokers gone or back, and reassignments whose new replicas caught up: dead replicas leave
+   * the ISR, partitions whose leader is gone get a new one (offline partition election),
+   * offline partitions whose in-sync replica is back get it as leader, and completed
+   * reassignments take their target replicas.
    */
   private async reconcileLeaders(): Promise<void> {
-    const live = this.cache.liveBrokers;
+    const live = (id: number) => this.cache.liveBrokers.has(id);
     for (const [topic, parts] of this.cache.partitionStates) {
+      if (!this.cache.topicRecords.has(topic)) continue;
+      const unclean = this.uncleanAllowed(topic);
       for (const [p, entry] of parts) {
         if (!this.isActive) return;
-        const s = entry.state;
-        let leader = s.leader;
-        if (leader !== -1 && !live.has(leader)) leader = -1;
-        if (leader === -1) leader = s.isr.find((id) => live.has(id)) ?? -1;
-        if (leader === s.leader) continue;
-        const next: PartitionState = {
-          ...s,
-          leader,
-          leaderEpoch: s.leaderEpoch + 1,
-          partitionEpoch: s.partitionEpoch + 1,
+        const change: PartitionChange = (s) => {
+          const next = reconcileLiveness(s, live, unclean) ?? s;
+          if (reassignmentComplete(next)) {
+            return endReassignment(next, targetReplicas(next), live) ?? nullIfSame(next, s);
+          }
+          return nullIfSame(next, s);
         };
-        const key = partitionKey(topic, p);
-        const r = await this.store.txn({
-          compare: [
-            this.guard(),
-            { key, target: "modRevision", result: "equal", modRevision: entry.modRevision },
-          ],
-          success: [{ put: { key, value: JSON.stringify(next) } }],
-          failure: [{ get: { key: CONTROLLER_KEY } }],
-        });
-        if (!r.succeeded && this.deposed(r.responses[0]?.kvs?.[0])) return;
-        if (r.succeeded) {
-          log.info(
-            `controller: ${topic}-${p} leader ${s.leader} -> ${leader} (leader epoch ${next.leaderEpoch})`,
-          );
+        // Decided on the cached state; written on the store's current one.
+        if (change(entry.state) === null) continue;
+        try {
+          await this.updatePartition(topic, p, change);
+        } catch (e) {
+          if (e instanceof KafkaError && e.code === ErrorCode.NOT_CONTROLLER) return;
+          log.warn(`controller: ${topic}-${p} not updated: ${errText(e)}`);
         }
       }
     }
+  }
+
+  /** Whether unclean leader election is allowed for a topic: its config, else the broker's. */
+  uncleanAllowed(topic: string): boolean {
+    const v = this.cache.topicRecords.get(topic)?.configs["unclean.leader.election.enable"];
+    if (v !== undefined) return v === true || v === "true";
+    return this.settings?.uncleanLeaderElectionEnable() ?? false;
+  }
+
+  /**
+   * Applies `change` to a partition's state as the store holds it now, by compare-and-swap
+   * (guarded by the controller key), re-reading and retrying when someone (its leader, for the
+   * ISR) wrote it meanwhile. Returns the state written and its revision, or null when `change`
+   * saw nothing to do. Throws NOT_CONTROLLER, UNKNOWN_TOPIC_OR_PARTITION, or REQUEST_TIMED_OUT
+   * after repeated conflicts.
+   */
+  async updatePartition(
+    topic: string,
+    p: number,
+    change: PartitionChange,
+  ): Promise<{ state: PartitionState; revision: number } | null> {
+    const key = partitionKey(topic, p);
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      if (!this.isActive) throw this.notController();
+      const kv = await this.store.get(key);
+      if (!kv) {
+        throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist.");
+      }
+      const s = jsonOf<PartitionState>(kv);
+      const next = change(s);
+      if (next === null) return null;
+      const r = await this.store.txn({
+        compare: [
+          this.guard(),
+          { key, target: "modRevision", result: "equal", modRevision: kv.modRevision },
+        ],
+        success: [{ put: { key, value: JSON.stringify(next) } }],
+        failure: [{ get: { key: CONTROLLER_KEY } }],
+      });
+      if (r.succeeded) {
+        logChange(topic, p, s, next);
+        return { state: next, revision: r.revision };
+      }
+      if (this.deposed(r.responses[0]?.kvs?.[0])) throw this.notController();
+    }
+    throw new KafkaError(
+      ErrorCode.REQUEST_TIMED_OUT,
+      `partition ${topic}-${p} kept changing; retry`,
+    );
+  }
+
+  /**
+   * Kafka's checkAndTriggerAutoLeaderRebalance: for each broker, the share of the partitions
+   * it is the preferred leader of that another broker leads; above
+   * `leader.imbalance.per.broker.percentage` the preferred replica is elected for those where
+   * it is live and in sync and no reassignment is under way. Returns the partitions moved.
+   */
+  async rebalanceLeaders(): Promise<{ topic: string; partition: number }[]> {
+    if (!this.isActive) return [];
+    const pct = this.settings?.leaderImbalancePerBrokerPercentage ?? 10;
+    const live = (id: number) => this.cache.liveBrokers.has(id);
+    const byPreferred = new Map<number, { topic: string; p: number; s: PartitionState }[]>();
+    for (const [topic, parts] of this.cache.partitionStates) {
+      if (!this.cache.topicRecords.has(topic)) continue;
+      for (const [p, { state: s }] of parts) {
+        const preferred = s.replicas[0];
+        if (preferred === undefined) continue;
+        let list = byPreferred.get(preferred);
+        if (!list) byPreferred.set(preferred, list = []);
+        list.push({ topic, p, s });
+      }
+    }
+    const moved: { topic: string; partition: number }[] = [];
+    for (const [broker, parts] of byPreferred) {
+      const off = parts.filter((x) => x.s.leader !== broker);
+      if (off.length / parts.length <= pct / 100 || !live(broker)) continue;
+      for (const { topic, p } of off) {
+        const r = await this.updatePartition(topic, p, (s) => {
+          if (s.replicas[0] !== broker || s.leader === broker) return null;
+          if ((s.addingReplicas?.length ?? 0) > 0 || (s.removingReplicas?.length ?? 0) > 0) {
+            return null;
+          }
+          if (!live(broker) || !s.isr.includes(broker)) return null;
+          return {
+            ...s,
+            leader: broker,
+            leaderEpoch: s.leaderEpoch + 1,
+            partitionEpoch: s.partitionEpoch + 1,
+          };
+        }).catch((e) => {
+          log.warn(`auto leader rebalance of ${topic}-${p}: ${errText(e)}`);
+          return null;
+        });
+        if (r) moved.push({ topic, partition: p });
+      }
+    }
+    return moved;
   }
 
   private liveForPlacement() {
     return [...this.cache.liveBrokers.values()].map((b) => ({ nodeId: b.nodeId, rack: b.rack }));
   }
 
-  /** Creates a topic with replicas placed over the live brokers; returns its record. */
+  /**
+   * Creates a topic with replicas placed over the live brokers (or as assigned); returns its
+   * record. Throws INVALID_REPLICATION_FACTOR, INVALID_REPLICA_ASSIGNMENT as Kafka.
+   */
   async createTopic(
     name: string,
     partitions: number,
     configs: Record<string, TopicConfigValue>,
+    placement: TopicPlacement = { replicationFactor: 1 },
   ): Promise<{ record: TopicRecord; revision: number }> {
     if (!this.isActive) throw this.notController();
-    const assignment = assignReplicas(this.liveForPlacement(), partitions, 1);
+    const assignment = placeTopic(this.liveForPlacement(), partitions, placement);
+    partitions = assignment.length;
     const record: TopicRecord = { name, topicId: randomUuid(), partitions, configs };
     const ops: TxnOp[] = [{ put: { key: topicKey(name), value: JSON.stringify(record) } }];
     assignment.forEach((replicas, p) => ops.push(partitionPut(name, p, replicas)));
@@ -203,7 +354,15 @@ export class ClusterController {
     return r.revision;
   }
 
-  async createPartitions(name: string, total: number): Promise<number> {
+  /**
+   * Grows a topic to `total` partitions, the new ones with the replication factor of
+   * partition 0 (or as assigned, one replica list per new partition).
+   */
+  async createPartitions(
+    name: string,
+    total: number,
+    assignments?: number[][] | null,
+  ): Promise<number> {
     if (!this.isActive) throw this.notController();
     const t = this.cache.topicRecords.get(name);
     if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
@@ -213,9 +372,22 @@ export class ClusterController {
         `Topic currently has ${t.partitions} partitions, which is higher than the requested ${total}.`,
       );
     }
-    const assignment = assignReplicas(this.liveForPlacement(), total - t.partitions, 1, {
-      startPartition: t.partitions,
-    });
+    const existingRf = this.cache.partition(name, 0)?.state.replicas.length ?? 1;
+    const live = this.liveForPlacement();
+    let assignment: number[][];
+    if (assignments) {
+      checkNewPartitionAssignments(
+        assignments,
+        total - t.partitions,
+        existingRf,
+        new Set(live.map((b) => b.nodeId)),
+      );
+      assignment = assignments.map((r) => [...r]);
+    } else {
+      assignment = assignReplicas(live, total - t.partitions, existingRf, {
+        startPartition: t.partitions,
+      });
+    }
     const { modRevision: _, ...rest } = t;
     const record: TopicRecord = { ...rest, partitions: total };
     const ops: TxnOp[] = [{ put: { key: topicKey(name), value: JSON.stringify(record) } }];
@@ -277,6 +449,8 @@ export class ClusterController {
   /** Stops acting as controller (lease lost, or closing). */
   resign(): void {
     this.electedAt = 0;
+    if (this.rebalanceTimer !== undefined) clearInterval(this.rebalanceTimer);
+    this.rebalanceTimer = undefined;
   }
 }
 
@@ -289,4 +463,22 @@ function partitionPut(topic: string, p: number, replicas: number[]): TxnOp {
     partitionEpoch: 0,
   };
   return { put: { key: partitionKey(topic, p), value: JSON.stringify(state) } };
+}
+
+function nullIfSame(next: PartitionState, s: PartitionState): PartitionState | null {
+  return next === s ? null : next;
+}
+
+function logChange(topic: string, p: number, s: PartitionState, next: PartitionState): void {
+  const parts: string[] = [];
+  if (s.leader !== next.leader) parts.push(`leader ${s.leader} -> ${next.leader}`);
+  if (s.isr.join() !== next.isr.join()) parts.push(`ISR [${s.isr}] -> [${next.isr}]`);
+  if (s.replicas.join() !== next.replicas.join()) {
+    parts.push(`replicas [${s.replicas}] -> [${next.replicas}]`);
+  }
+  log.info(
+    `controller: ${topic}-${p} ${
+      parts.join(", ") || "unchanged"
+    } (leader epoch ${next.leaderEpoch})`,
+  );
 }

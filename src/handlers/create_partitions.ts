@@ -1,8 +1,10 @@
 /**
  * CreatePartitions (key 37), v0–3.
  * Behaviour: grows a topic to `count` partitions; a count not above the current one gets
- * INVALID_PARTITIONS, an unknown topic UNKNOWN_TOPIC_OR_PARTITION, assignments naming
- * another broker INVALID_REPLICA_ASSIGNMENT. validateOnly checks without creating. A request
+ * INVALID_PARTITIONS, an unknown topic UNKNOWN_TOPIC_OR_PARTITION. The new partitions take
+ * the replication factor of partition 0, placed by the controller, or the assignments given
+ * (one per new partition, that factor, no duplicates, live brokers only, else
+ * INVALID_REPLICA_ASSIGNMENT with Kafka's messages). validateOnly checks without creating. A request
  * adding more than MAX_PARTITIONS_PER_REQUEST partitions in all (Kafka's 10,000) gets
  * POLICY_VIOLATION for every topic. An internal topic gets INVALID_PARTITIONS: its count is
  * the broker's setting.
@@ -18,6 +20,7 @@ import {
 } from "../../protocol/messages/mod.ts";
 import type { Encodable } from "../../protocol/schema.ts";
 import { MAX_PARTITIONS_PER_REQUEST, tooManyPartitions } from "../partition_limits.ts";
+import { checkNewPartitionAssignments } from "../cluster/topic_placement.ts";
 import { defineApi } from "../registry.ts";
 import { AclOperation, ResourceType } from "../security/acl_binding.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
@@ -62,25 +65,18 @@ export const createPartitions = defineApi({
             `topic has ${meta.partitions} partitions; ${t.count} would not add any`,
           );
         }
-        const assignments = t.assignments;
+        const assignments = t.assignments?.map((a) => a.brokerIds) ?? null;
         if (assignments) {
-          if (assignments.length !== t.count - meta.partitions) {
-            throw new KafkaError(
-              ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-              "one assignment per new partition",
-            );
-          }
-          for (const a of assignments) {
-            const ids = a.brokerIds;
-            if (ids.length !== 1 || ids[0] !== services.metadataCache.nodeId) {
-              throw new KafkaError(
-                ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-                `replicas must be [${services.metadataCache.nodeId}]`,
-              );
-            }
-          }
+          checkNewPartitionAssignments(
+            assignments,
+            t.count - meta.partitions,
+            services.leadership.replicasOf(t.name, 0).replicas.length,
+            new Set(services.leadership.brokers().map((b) => b.nodeId)),
+          );
         }
-        if (!req.validateOnly) await services.topicAdmin.createPartitions(t.name, t.count);
+        if (!req.validateOnly) {
+          await services.topicAdmin.createPartitions(t.name, t.count, undefined, assignments);
+        }
       } catch (e) {
         out.errorCode = errorCodeOf(e, `create partitions ${t.name}`);
         out.errorMessage = errorMessageOf(e);

@@ -1,10 +1,13 @@
 /**
  * CreateTopics (key 19), v0–7.
  * Behaviour: validates the name (INVALID_TOPIC_EXCEPTION), partition count
- * (INVALID_PARTITIONS; -1 = `num.partitions`), replication factor (only 1 or -1 with one
- * broker, else INVALID_REPLICATION_FACTOR), manual assignments (each partition on this
- * broker, else INVALID_REPLICA_ASSIGNMENT; refused in a cluster, where the controller places
- * every replica) and configs (INVALID_CONFIG); an existing topic
+ * (INVALID_PARTITIONS; -1 = `num.partitions`), replication factor (-1 =
+ * `default.replication.factor`; above the live brokers INVALID_REPLICATION_FACTOR, "Replication
+ * factor: 3 larger than available brokers: 1."), manual assignments (consecutive partitions
+ * from 0, one replication factor, no duplicates, registered brokers only, else
+ * INVALID_REPLICA_ASSIGNMENT; with partitions or a factor too INVALID_REQUEST) and configs
+ * (INVALID_CONFIG). In a cluster the controller places the replicas rack-aware
+ * (src/cluster/replica_assignment.ts) or as assigned; an existing topic
  * gets TOPIC_ALREADY_EXISTS; a name given twice in one request gets INVALID_REQUEST. A
  * request asking more than MAX_PARTITIONS_PER_REQUEST partitions in all (Kafka's 10,000) gets
  * POLICY_VIOLATION for every topic. The internal topics are created with their own
@@ -26,6 +29,11 @@ import {
   type CreateTopicsResponseCreatableTopicResult,
 } from "../../protocol/messages/mod.ts";
 import type { Encodable } from "../../protocol/schema.ts";
+import {
+  checkReplicationFactor,
+  checkTopicAssignments,
+  type TopicPlacement,
+} from "../cluster/topic_placement.ts";
 import { internalTopicSpec } from "../internal_topic.ts";
 import { createTopicsOverLimit } from "../partition_limits.ts";
 import { defineApi } from "../registry.ts";
@@ -84,40 +92,33 @@ export const createTopics = defineApi({
         }
         let partitions = t.numPartitions;
         const assignments = t.assignments ?? [];
+        let placement: TopicPlacement = { replicationFactor: t.replicationFactor };
+        const live = services.leadership.brokers().map((b) => b.nodeId);
         if (assignments.length > 0) {
           if (partitions !== -1 || t.replicationFactor !== -1) {
             throw new KafkaError(
               ErrorCode.INVALID_REQUEST,
-              "give either assignments or partitions and replication factor",
+              "Both numPartitions or replicationFactor and replicasAssignments were set. " +
+                "Both cannot be used at the same time.",
             );
           }
-          const indexes = assignments.map((a) => a.partitionIndex).sort((a, b) => a - b);
-          if (indexes.some((p, i) => p !== i)) {
-            throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "partitions must be 0..n-1");
-          }
-          if (services.leadership.clustered) {
+          const sorted = [...assignments].sort((a, b) => a.partitionIndex - b.partitionIndex);
+          if (sorted.some((a, i) => a.partitionIndex !== i)) {
             throw new KafkaError(
               ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-              "manual replica assignment is not supported in a cluster yet: the controller places replicas",
+              "partitions should be a consecutive 0-based integer sequence",
             );
           }
-          for (const a of assignments) {
-            const ids = a.brokerIds;
-            if (ids.length !== 1 || ids[0] !== services.metadataCache.nodeId) {
-              throw new KafkaError(
-                ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-                `replicas must be [${services.metadataCache.nodeId}]`,
-              );
-            }
-          }
+          placement = { replicationFactor: -1, assignments: sorted.map((a) => a.brokerIds) };
+          checkTopicAssignments(placement.assignments!, new Set(live));
           partitions = assignments.length;
-        } else if (t.replicationFactor !== -1 && t.replicationFactor !== 1) {
-          throw new KafkaError(
-            ErrorCode.INVALID_REPLICATION_FACTOR,
-            services.leadership.clustered
-              ? `replication factor ${t.replicationFactor}: partitions have one replica here (replication factor 1)`
-              : `replication factor ${t.replicationFactor} is larger than the 1 available broker`,
-          );
+        } else {
+          const rf = t.replicationFactor === -1
+            ? services.config.int("default.replication.factor")
+            : t.replicationFactor;
+          // Internal topics take their own factor (TopicAdmin); others are checked here for
+          // validateOnly too (the controller checks again against the brokers it sees).
+          if (!internalTopicSpec(services.config, t.name)) checkReplicationFactor(rf, live.length);
         }
         const configs = (t.configs ?? []).map((c): [string, string | null] => [c.name, c.value]);
         const created = await services.topicAdmin.createTopic(
@@ -125,6 +126,8 @@ export const createTopics = defineApi({
           partitions,
           configs,
           req.validateOnly,
+          undefined,
+          placement,
         );
         const meta = created ?? {
           partitions: internalTopicSpec(services.config, t.name)?.partitions ??
@@ -133,7 +136,12 @@ export const createTopics = defineApi({
         };
         out.topicId = created?.topicId;
         out.numPartitions = meta.partitions;
-        out.replicationFactor = 1;
+        out.replicationFactor = created
+          ? services.leadership.replicasOf(t.name, 0).replicas.length || 1
+          : placement.assignments?.[0]?.length ??
+            (t.replicationFactor === -1
+              ? services.config.int("default.replication.factor")
+              : t.replicationFactor);
         if (!describable.has(t.name)) {
           out.topicConfigErrorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
           continue;

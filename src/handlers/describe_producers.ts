@@ -3,8 +3,9 @@
  * Behaviour: the producer state each partition keeps (rebuilt from the log on start):
  * producer id, epoch, last sequence (-1 when no batch is retained), last timestamp,
  * coordinator epoch, and the first offset of the producer's ongoing transaction (-1 when
- * none) — what `kafka-transactions.sh find-hanging` reads. Unknown partitions get
- * UNKNOWN_TOPIC_OR_PARTITION.
+ * none) — what `kafka-transactions.sh find-hanging` reads. Any replica answers from its log
+ * (leader or follower, as Kafka); a cluster partition with no replica on this broker gets
+ * NOT_LEADER_OR_FOLLOWER, an unknown one UNKNOWN_TOPIC_OR_PARTITION.
  * Authorization (with an authorizer, as Kafka): READ on each topic, else
  * TOPIC_AUTHORIZATION_FAILED.
  * Version notes: v0 is flexible.
@@ -51,7 +52,12 @@ export const describeProducers = defineApi({
               return out;
             }
             if (!services.replicaManager.hasPartition(t.name, partitionIndex)) {
-              out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+              // A partition of the cluster with no replica here: ask one of its replicas.
+              const known = services.leadership.clustered &&
+                services.leadership.replicasOf(t.name, partitionIndex).replicas.length > 0;
+              out.errorCode = known
+                ? ErrorCode.NOT_LEADER_OR_FOLLOWER
+                : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
               return out;
             }
             try {

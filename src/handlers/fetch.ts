@@ -32,6 +32,10 @@
  * TOPIC_AUTHORIZATION_FAILED.
  * A partition this broker does not lead gets NOT_LEADER_OR_FOLLOWER (LEADER_NOT_AVAILABLE
  * while none does), with the current leader (v12+) and its endpoint (v16+, KIP-951).
+ * A follower's fetch (replica id >= 0, in a replicated cluster) reads up to the log end
+ * offset rather than the high watermark, records the follower's fetch offset (ISR, HW) and
+ * answers a diverging epoch (v12+) when its last fetched epoch does not match the log's
+ * (src/replication/replica_read.ts).
  * v9+ current leader epoch: older than the partition's → FENCED_LEADER_EPOCH, newer →
  * UNKNOWN_LEADER_EPOCH (alone, every partition is at epoch 0). v13+ topics by id
  * (unknown → UNKNOWN_TOPIC_ID). v12+ flexible.
@@ -51,6 +55,7 @@ import { releaseFreshRead } from "../partition_ops.ts";
 import { defineApi, type RequestContext } from "../registry.ts";
 import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
 import { finishFetchSession } from "../fetch_session.ts";
+import { serveReplicaFetch } from "../replication/replica_read.ts";
 import { LeaderHints, wantsLeaderHint } from "./leader_hints.ts";
 import { errorCodeOf } from "./util.ts";
 
@@ -59,6 +64,8 @@ const READ_COMMITTED = 1;
 
 /** A partition to read: the read itself (passed as is, no copy per read) and its answer. */
 interface Target extends FetchRead {
+  /** v12+: the epoch of the follower's last fetched batch (-1: none). */
+  lastFetchedEpoch: number;
   /** The partition's answer, filled in as it is read (its records are never null here). */
   out: FetchResponsePartitionData & { records: Uint8Array };
   /** A cold-tier read did not finish within remote.fetch.max.wait.ms. */
@@ -158,6 +165,7 @@ function resolve(
         out,
         offset: fp.fetchOffset,
         maxBytes: Math.max(0, fp.partitionMaxBytes),
+        lastFetchedEpoch: apiVersion >= 12 ? fp.lastFetchedEpoch : -1,
       });
     }
   }
@@ -241,6 +249,19 @@ export const fetch = defineApi({
       services.config.int("fetch.max.bytes"),
     );
     const minBytes = Math.max(0, req.minBytes);
+    const replicaId = apiVersion >= 15 ? req.replicaState?.replicaId ?? -1 : req.replicaId;
+    const replication = services.replicaManager.replication;
+    if (replicaId >= 0 && replication) {
+      // A follower's fetch: read to the log end, its state recorded (src/replication/).
+      await serveReplicaFetch(replication, replicaId, targets, maxBytes, minBytes, req.maxWaitMs);
+      return {
+        throttleTimeMs: 0,
+        errorCode: 0,
+        sessionId: finishFetchSession(req, responses),
+        responses,
+        nodeEndpoints: apiVersion >= 16 ? hints.endpoints() : [],
+      };
+    }
     const committed = req.isolationLevel === READ_COMMITTED;
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
     const remoteWaitMs = services.replicaManager.remoteFetchMaxWaitMs;

@@ -5,6 +5,7 @@ import { addPartitionsToTxn } from "./add_partitions_to_txn.ts";
 import { alterClientQuotas } from "./alter_client_quotas.ts";
 import { alterUserScramCredentials } from "./alter_user_scram_credentials.ts";
 import { alterConfigs } from "./alter_configs.ts";
+import { alterPartitionReassignments } from "./alter_partition_reassignments.ts";
 import { apiVersions } from "./api_versions.ts";
 import { consumerGroupDescribe } from "./consumer_group_describe.ts";
 import { consumerGroupHeartbeat } from "./consumer_group_heartbeat.ts";
@@ -25,6 +26,7 @@ import { describeProducers } from "./describe_producers.ts";
 import { describeTopicPartitions } from "./describe_topic_partitions.ts";
 import { describeTransactions } from "./describe_transactions.ts";
 import { describeUserScramCredentials } from "./describe_user_scram_credentials.ts";
+import { electLeaders } from "./elect_leaders.ts";
 import { endTxn } from "./end_txn.ts";
 import { fetch } from "./fetch.ts";
 import { findCoordinator } from "./find_coordinator.ts";
@@ -35,6 +37,7 @@ import { joinGroup } from "./join_group.ts";
 import { leaveGroup } from "./leave_group.ts";
 import { listGroups } from "./list_groups.ts";
 import { listOffsets } from "./list_offsets.ts";
+import { listPartitionReassignments } from "./list_partition_reassignments.ts";
 import { listTransactions } from "./list_transactions.ts";
 import { metadata } from "./metadata.ts";
 import { offsetCommit } from "./offset_commit.ts";
@@ -102,6 +105,10 @@ export const HANDLERS: AnyApiRegistration[] = [
   saslAuthenticate,
   describeUserScramCredentials,
   alterUserScramCredentials,
+  // replication: elections and reassignments (src/cluster/controller_operations.ts)
+  electLeaders,
+  alterPartitionReassignments,
+  listPartitionReassignments,
 ];
 
 export function registerHandlers(registry: HandlerRegistry): void {

@@ -1,10 +1,12 @@
 /**
  * OffsetForLeaderEpoch (key 23), v0–4.
- * Behaviour: batches are stamped with leader epoch 0 whoever leads, so any epoch up to the
- * partition's current one ends at the log end offset, as epoch 0; a later epoch is unknown
- * (-1/-1). A partition this broker does not lead gets NOT_LEADER_OR_FOLLOWER. A current leader epoch
- * above ours gets UNKNOWN_LEADER_EPOCH. Clients use this to validate their position after a
- * metadata change.
+ * Behaviour: answered from the partition's leader epoch cache (storage's
+ * leader-epoch-checkpoint, Kafka's LeaderEpochFileCache.endOffsetFor): the largest epoch at
+ * most the one asked and where it ends (the next epoch's start offset, or the log end offset
+ * for the latest); -1/-1 when the log knows no such epoch. A partition this broker does not
+ * lead gets NOT_LEADER_OR_FOLLOWER. A current leader epoch above ours gets
+ * UNKNOWN_LEADER_EPOCH, below FENCED_LEADER_EPOCH. Clients use this to validate their
+ * position after a metadata change (and older followers to find where to truncate).
  * Authorization (with an authorizer, as Kafka): CLUSTER_ACTION on the cluster (brokers) allows
  * every topic; otherwise each topic needs DESCRIBE, else TOPIC_AUTHORIZATION_FAILED.
  * Version notes: v2+ current leader epoch; v3+ replica id; v4 flexible.
@@ -61,18 +63,20 @@ export const offsetForLeaderEpoch = defineApi({
             p.partition,
             apiVersion >= 2 ? p.currentLeaderEpoch : -1,
           );
-          const current = services.leadership.leaderOf(t.topic, p.partition)?.leaderEpoch ?? 0;
-          if (notServed !== 0) out.errorCode = notServed;
-          else if (p.leaderEpoch >= 0 && p.leaderEpoch <= current) {
+          // v3+: a broker's request as replica id -2 (DEBUGGING) may read any replica here.
+          const anyReplica = apiVersion >= 3 && req.replicaId === -2 &&
+            services.replicaManager.replication?.localLog(t.topic, p.partition) !== undefined;
+          if (notServed !== 0 && !anyReplica) out.errorCode = notServed;
+          else {
             try {
-              const st = await services.replicaManager.partitionOp(
+              const r = await services.replicaManager.partitionOp(
                 t.topic,
                 p.partition,
-                "status",
-                {},
+                "endOffsetForEpoch",
+                { epoch: p.leaderEpoch },
               );
-              out.leaderEpoch = 0;
-              out.endOffset = st.logEndOffset;
+              out.leaderEpoch = r.epoch;
+              out.endOffset = r.endOffset;
             } catch (e) {
               out.errorCode = errorCodeOf(e, `offset for leader epoch ${t.topic}-${p.partition}`);
             }

@@ -26,6 +26,11 @@
  * stores up-converted to one v2 batch with offsets assigned, as Kafka 3.x does (see
  * storage/log_validator.ts); v3+ must carry v2 batches (INVALID_RECORD otherwise, as Kafka's
  * ProduceRequest.validateRecords). v0 has no throttle time, v2+ answers logAppendTime.
+ * Replicated partitions (src/replication/): acks=-1 needs `min.insync.replicas` in the ISR
+ * (NOT_ENOUGH_REPLICAS, nothing appended) and is answered once the high watermark passes the
+ * batch (Kafka's DelayedProduce): NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below
+ * the minimum meanwhile, REQUEST_TIMED_OUT after `timeout_ms`, NOT_LEADER_OR_FOLLOWER if
+ * leadership moved; acks=1 is answered after the leader's append.
  * In a cluster, a partition this broker does not lead gets NOT_LEADER_OR_FOLLOWER
  * (LEADER_NOT_AVAILABLE while none does). v9+ flexible; v10+ carries the current leader and
  * its endpoint with NOT_LEADER_OR_FOLLOWER (KIP-951).
@@ -169,6 +174,15 @@ export const produce = defineApi({
           );
           continue;
         }
+        const replication = services.replicaManager.replication;
+        if (acks === -1 && replication) {
+          // Kafka's appendRecordsToLeader: acks=all needs min.insync.replicas in the ISR.
+          const short = replication.checkEnoughReplicas(topic, index);
+          if (short !== 0) {
+            partitionResponses.push(partitionError(index, short));
+            continue;
+          }
+        }
         const slot = partitionError(index, 0);
         partitionResponses.push(slot);
         // A transactional batch is checked against its transaction by the coordinator and
@@ -176,8 +190,17 @@ export const produce = defineApi({
         const appended = verifyTxn && txnId !== null && isTransactionalBatch(records)
           ? services.replicaManager.transactionalAppend(txnId, topic, index, records, apiVersion)
           : services.replicaManager.partitionOp(topic, index, "append", { records });
+        const replicated = acks === -1 && replication
+          ? appended.then(async (r) => {
+            if (r.errorCode !== 0) return r;
+            // DelayedProduce: answered once the HW passes the batch (or with the error).
+            const last = r.lastOffset ?? r.baseOffset + r.recordCount - 1;
+            const code = await replication.awaitReplication(topic, index, last + 1, req.timeoutMs);
+            return code === 0 ? r : { ...r, errorCode: code, errorMessage: null };
+          })
+          : appended;
         pending.push(
-          appended.then((r) => {
+          replicated.then((r) => {
             slot.errorCode = r.errorCode;
             slot.errorMessage = r.errorMessage;
             slot.baseOffset = r.baseOffset;
