@@ -13,7 +13,6 @@ import assert from "node:assert/strict";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { ProduceRequest, ProduceResponse } from "../../protocol/messages/produce.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
-import { startEtcd } from "../support/etcd.ts";
 import type { Msg } from "../support/msg.ts";
 import { RawClient } from "../support/raw_client.ts";
 import { until } from "../support/wait.ts";
@@ -26,8 +25,8 @@ import {
   createTopic,
   logBytes,
   partitionsOf,
-  replicationCluster,
   runClient,
+  withReplicationCluster,
 } from "../support/replication_fixtures.ts";
 
 const TOPIC = "deposed";
@@ -53,9 +52,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    const etcd = await startEtcd();
-    const cluster = await replicationCluster(etcd);
-    try {
+    await withReplicationCluster(async (cluster) => {
       await createTopic(cluster, TOPIC, {
         partitions: 1,
         replicationFactor: 3,
@@ -79,6 +76,7 @@ Deno.test({
         cluster.pause(old);
         // Sits in the frozen broker's socket until it is thawed.
         const pending = produceTo(pinned, "stale-pinned", 3000);
+        pending.catch(() => {}); // awaited below; a failure before then must not go unhandled
         const next = await awaitNewLeader(cluster, TOPIC, 0, old, base.leaderEpoch);
         assert.ok(!next.isr.includes(old), `ISR ${next.isr} still has ${old}`);
         newLeader = next.leader;
@@ -157,9 +155,6 @@ Deno.test({
         assert.deepEqual(batchesOf(logs[i]), batches, `broker ${i + 1}'s batches`);
         assert.deepEqual(logs[i], logs[0], `broker ${i + 1}'s log bytes`);
       }
-    } finally {
-      await cluster.close();
-      await etcd.cleanup();
-    }
+    });
   },
 });

@@ -9,8 +9,7 @@
  * resumes at its commits. (More trials: `deno task soak:failover --trials N`.)
  */
 import assert from "node:assert/strict";
-import { startEtcd } from "../support/etcd.ts";
-import { replicationCluster } from "../support/replication_fixtures.ts";
+import { withReplicationCluster } from "../support/replication_fixtures.ts";
 import { leaderKillCampaign } from "../support/failover_campaign.ts";
 
 const TRIALS = 20;
@@ -20,9 +19,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    const etcd = await startEtcd();
-    const cluster = await replicationCluster(etcd);
-    try {
+    await withReplicationCluster(async (cluster) => {
       const r = await leaderKillCampaign(cluster, { trials: TRIALS, consumerSwapEvery: 5 });
       // Every trial elected a leader with a higher epoch.
       for (let i = 1; i < r.epochs.length; i++) {
@@ -30,9 +27,6 @@ Deno.test({
       }
       assert.equal(r.epochs.length, TRIALS + 1);
       assert.ok(r.acked > 0 && r.consumed >= r.acked, `acked ${r.acked}, consumed ${r.consumed}`);
-    } finally {
-      await cluster.close();
-      await etcd.cleanup();
-    }
+    });
   },
 });

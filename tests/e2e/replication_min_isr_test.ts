@@ -15,7 +15,6 @@
  * are lost. The other replicas, back, truncate to its log.
  */
 import assert from "node:assert/strict";
-import { startEtcd } from "../support/etcd.ts";
 import { kafkajs } from "../support/cluster_fixtures.ts";
 import {
   awaitFullIsr,
@@ -27,8 +26,8 @@ import {
   logBytes,
   partitionsOf,
   partitionState,
-  replicationCluster,
   runClient,
+  withReplicationCluster,
 } from "../support/replication_fixtures.ts";
 import type { ClientEvent } from "../support/replication_fixtures.ts";
 import type { TestCluster } from "../support/cluster_fixtures.ts";
@@ -60,9 +59,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async (t) => {
-    const etcd = await startEtcd();
-    const cluster = await replicationCluster(etcd);
-    try {
+    await withReplicationCluster(async (cluster) => {
       await t.step(
         "two of three down: acks=all gets NOT_ENOUGH_REPLICAS, acks=1 works",
         async () => {
@@ -207,9 +204,6 @@ Deno.test({
           for (const i of [1, 2]) assert.deepEqual(logs[i], logs[0], `broker ${i + 1}'s log bytes`);
         },
       );
-    } finally {
-      await cluster.close();
-      await etcd.cleanup();
-    }
+    });
   },
 });

@@ -9,7 +9,6 @@
  * before the kill of its __consumer_offsets leader are fetched back from the new coordinator.
  */
 import assert from "node:assert/strict";
-import { startEtcd } from "../support/etcd.ts";
 import type { TestCluster } from "../support/cluster_fixtures.ts";
 import {
   awaitFullIsr,
@@ -19,8 +18,8 @@ import {
   createTopic,
   partitionsOf,
   PyClient,
-  replicationCluster,
   runClient,
+  withReplicationCluster,
 } from "../support/replication_fixtures.ts";
 import { until } from "../support/wait.ts";
 
@@ -50,9 +49,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async (t) => {
-    const etcd = await startEtcd();
-    const cluster = await replicationCluster(etcd);
-    try {
+    await withReplicationCluster(async (cluster) => {
       await createTopic(cluster, TOPIC, {
         partitions: 2,
         replicationFactor: 3,
@@ -131,9 +128,6 @@ Deno.test({
         const [r] = await runClient("committed", { bootstrap, topic: TOPIC, partitions: 2, group });
         assert.deepEqual(r.offsets, { "0": 7, "1": 11 });
       });
-    } finally {
-      await cluster.close();
-      await etcd.cleanup();
-    }
+    });
   },
 });

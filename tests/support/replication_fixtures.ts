@@ -13,7 +13,7 @@ import {
 } from "../../protocol/messages/find_coordinator.ts";
 import { EtcdMetadataStore } from "../../src/cluster/etcd_store.ts";
 import { jsonOf, partitionKey, type PartitionState } from "../../src/cluster/cluster_records.ts";
-import type { EtcdServer } from "./etcd.ts";
+import { type EtcdServer, startEtcd } from "./etcd.ts";
 import { TestCluster } from "./cluster_fixtures.ts";
 import { kafkajs } from "./cluster_fixtures.ts";
 import { RawClient } from "./raw_client.ts";
@@ -32,6 +32,32 @@ export const REPLICATION_CONFIG: Record<string, string> = {
   "group.initial.rebalance.delay.ms": "0",
   "group.min.session.timeout.ms": "1000",
 };
+
+/**
+ * Runs `fn` over a fresh etcd and three-broker replication cluster, and tears both down; when
+ * `fn` fails, the brokers' warnings and errors (and their last lines) go to stderr with it.
+ */
+export async function withReplicationCluster(
+  fn: (cluster: TestCluster) => Promise<void>,
+  config: Record<string, string> = {},
+): Promise<void> {
+  const etcd = await startEtcd();
+  let cluster: TestCluster | undefined;
+  try {
+    cluster = await replicationCluster(etcd, config);
+    await fn(cluster);
+  } catch (e) {
+    for (const [id, p] of cluster?.procs ?? []) {
+      const notable = p.lines.filter((l) => /\b(WARN|ERROR|warn|error)\b/.test(l)).slice(-30);
+      console.error(`--- broker ${id}: warnings/errors ---\n${notable.join("\n")}`);
+      console.error(`--- broker ${id}: last lines ---\n${p.lines.slice(-15).join("\n")}`);
+    }
+    throw e;
+  } finally {
+    await cluster?.close();
+    await etcd.cleanup();
+  }
+}
 
 /** A started three-broker cluster for replication tests. */
 export async function replicationCluster(
