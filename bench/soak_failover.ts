@@ -9,7 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { startEtcd } from "../tests/support/etcd.ts";
-import { replicationCluster } from "../tests/support/replication_fixtures.ts";
+import { replicationCluster } from "../tests/support/replication_cluster.ts";
 import { leaderKillCampaign } from "../tests/support/failover_campaign.ts";
 
 const { values } = parseArgs({

@@ -27,7 +27,7 @@ import {
   partitionsOf,
   runClient,
   withReplicationCluster,
-} from "../support/replication_fixtures.ts";
+} from "../support/replication_cluster.ts";
 
 const TOPIC = "deposed";
 

@@ -9,7 +9,7 @@
  * resumes at its commits. (More trials: `deno task soak:failover --trials N`.)
  */
 import assert from "node:assert/strict";
-import { withReplicationCluster } from "../support/replication_fixtures.ts";
+import { withReplicationCluster } from "../support/replication_cluster.ts";
 import { leaderKillCampaign } from "../support/failover_campaign.ts";
 
 const TRIALS = 20;

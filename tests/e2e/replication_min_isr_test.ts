@@ -28,8 +28,8 @@ import {
   partitionState,
   runClient,
   withReplicationCluster,
-} from "../support/replication_fixtures.ts";
-import type { ClientEvent } from "../support/replication_fixtures.ts";
+} from "../support/replication_cluster.ts";
+import type { ClientEvent } from "../support/replication_cluster.ts";
 import type { TestCluster } from "../support/cluster_fixtures.ts";
 
 const values = (ev: ClientEvent[], kind = "rec") => ev.filter((e) => e.ev === kind).map((e) => e.v);

@@ -20,7 +20,7 @@ import {
   PyClient,
   runClient,
   withReplicationCluster,
-} from "../support/replication_fixtures.ts";
+} from "../support/replication_cluster.ts";
 import { until } from "../support/wait.ts";
 
 const TOPIC = "txn-data";

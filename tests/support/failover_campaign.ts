@@ -18,7 +18,7 @@ import {
   partitionsOf,
   PyClient,
   runClient,
-} from "./replication_fixtures.ts";
+} from "./replication_cluster.ts";
 
 export interface CampaignOptions {
   trials: number;
