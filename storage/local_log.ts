@@ -32,9 +32,10 @@ import {
   type RecoveryInfo,
 } from "./log_loader.ts";
 import type { ProducerStateEntry, ProducerStateManager } from "./producer_state.ts";
-import { writeSnapshot } from "./producer_snapshot.ts";
+import { deleteSnapshotsAbove, listSnapshots, writeSnapshot } from "./producer_snapshot.ts";
+import { fileEpochCheckpoint, type LeaderEpochCheckpoint } from "./leader_epoch_cache.ts";
 import type { AbortedTxn, TransactionIndex } from "./transaction_index.ts";
-import type { BatchHeader } from "../protocol/record_batch.ts";
+import { type BatchHeader, lastOffset } from "../protocol/record_batch.ts";
 import { CLEAN_SHUTDOWN_FILE } from "./log_files.ts";
 
 export type { ClosedSegment };
@@ -55,7 +56,11 @@ export class LocalLog implements LocalLogStore<LogSegment> {
   ) {
     this.cfg = config;
     this.readFailures = new ReadFailures(name);
+    this.leaderEpochCheckpoint = fileEpochCheckpoint(dir);
   }
+
+  /** `leader-epoch-checkpoint` in the partition directory. */
+  readonly leaderEpochCheckpoint: LeaderEpochCheckpoint;
 
   get config(): LogConfig {
     return this.cfg;
@@ -274,6 +279,75 @@ export class LocalLog implements LocalLogStore<LogSegment> {
     } catch {
       return seg.created;
     }
+  }
+
+  // ---------------------------------------------------------------- replication
+
+  /** Calls `fn` with the header of every batch ending at or after `from`, oldest first. */
+  forEachBatchHeader(from: number, fn: (h: BatchHeader) => void): void {
+    const start = this.segmentIndexFor(from);
+    for (let i = start; i < this.segments.length; i++) {
+      const seg = this.segments[i];
+      const position = i === start && from > seg.baseOffset
+        ? seg.translateOffset(from)?.position ?? seg.size
+        : 0;
+      seg.scan(position, false, (_pos, h) => {
+        if (lastOffset(h) >= from) fn(h);
+      });
+      if (i < this.segments.length - 1) seg.releaseHandles();
+    }
+  }
+
+  /**
+   * Drops everything at and after `offset` (>= the first segment's base): producer snapshots
+   * above it first (a cache: losing one early costs a longer replay), then the segments
+   * starting after it, newest first, so a crash at any point leaves a contiguous log; then
+   * the last one left is cut. Returns the new log end offset.
+   */
+  truncateTo(offset: number): number {
+    deleteSnapshotsAbove(this.dir, offset);
+    let removed = 0;
+    while (this.segments.length > 1 && this.active.baseOffset > offset) {
+      this.segments.pop()!.deleteFiles();
+      removed++;
+    }
+    if (removed > 0) fsyncDir(this.dir);
+    const last = this.active;
+    last.truncateTo(offset);
+    last.flush();
+    return last.nextOffset >= 0 ? last.nextOffset : last.baseOffset;
+  }
+
+  /**
+   * Deletes every segment and snapshot (newest first) and starts an empty one at `offset`.
+   * A crash before the new segment exists leaves an empty directory, which opens as an empty
+   * log at offset 0 (the follower then starts over from the leader).
+   */
+  truncateFullyAndStartAt(offset: number): void {
+    deleteSnapshotsAbove(this.dir, -1);
+    while (this.segments.length > 0) this.segments.pop()!.deleteFiles();
+    fsyncDir(this.dir);
+    this.segments.push(LogSegment.create(this.dir, offset, this.cfg));
+    fsyncDir(this.dir);
+  }
+
+  /** Producer state and aborted transactions rebuilt from the newest snapshot <= `logEnd`. */
+  reloadProducerState(
+    logStart: number,
+    logEnd: number,
+    producerState: ProducerStateManager,
+    txnIndex: TransactionIndex,
+  ): number {
+    producerState.clear();
+    txnIndex.clear();
+    return rebuildProducerState(
+      this,
+      listSnapshots(this.dir),
+      logStart,
+      logEnd,
+      producerState,
+      txnIndex,
+    );
   }
 
   // ---------------------------------------------------------------- tiering and compaction

@@ -15,6 +15,7 @@ import type { ProducerStateEntry, ProducerStateManager } from "./producer_state.
 import type { LogSegmentData } from "./remote_storage.ts";
 import type { TimestampOffset } from "./time_index.ts";
 import type { AbortedTxn, TransactionIndex } from "./transaction_index.ts";
+import type { LeaderEpochCheckpoint } from "./leader_epoch_cache.ts";
 
 /** Which storage engine holds partition data: segment files, or memory only. */
 export type StorageEngine = "file" | "memory";
@@ -166,6 +167,31 @@ export interface LocalLogStore<S extends RetainedSegment = RetainedSegment> {
     cleaned: Uint8Array,
     isClosed: () => boolean,
   ): Promise<boolean>;
+  // Replication (a follower's log follows its leader's: storage/log_truncation.ts).
+  /** Where the LeaderEpochFileCache persists (nowhere for memory). */
+  readonly leaderEpochCheckpoint: LeaderEpochCheckpoint;
+  /** Calls `fn` with the header of every batch ending at or after `from`, oldest first. */
+  forEachBatchHeader(from: number, fn: (h: BatchHeader) => void): void;
+  /**
+   * Drops every batch ending at or after `offset` (>= baseOffset; a batch holding it goes
+   * whole) and the producer snapshots above it; returns the new log end offset. A crash at any
+   * point leaves a log that opens (contiguous, cut at some point at or after `offset`).
+   */
+  truncateTo(offset: number): number;
+  /** Drops every segment and snapshot and starts empty at `offset`. */
+  truncateFullyAndStartAt(offset: number): void;
+  /**
+   * Clears `producerState` and `txnIndex` and rebuilds them for [logStart, logEnd): from the
+   * newest snapshot at or below `logEnd`, then by replaying the batches after it. Returns the
+   * batches replayed.
+   */
+  reloadProducerState(
+    logStart: number,
+    logEnd: number,
+    producerState: ProducerStateManager,
+    txnIndex: TransactionIndex,
+  ): number;
+
   /** The segment's files for the cold tier (the file engine only: memory logs are not tiered). */
   readSegmentFiles(seg: SegmentRef): Promise<LogSegmentData>;
 }

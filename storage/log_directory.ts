@@ -28,6 +28,7 @@ import {
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { fsyncDir, writeFileAtomic } from "./file_io.ts";
 import { readOffsetCheckpoints, writeOffsetCheckpoint } from "./log_cleaner.ts";
+import { HIGH_WATERMARK_CHECKPOINT_FILE } from "./high_watermark_checkpoint.ts";
 import type { StorageEngine } from "./local_log_store.ts";
 import {
   loadMetaProperties,
@@ -73,6 +74,10 @@ export interface LogDirectory {
   readLogStartCheckpoint(): Map<string, number>;
   /** Rewrites the log start checkpoint; throws on failure (the caller logs it). */
   writeLogStartCheckpoint(entries: Map<string, number>): void;
+  /** replication-offset-checkpoint: managed high watermarks (storage/high_watermark_checkpoint.ts). */
+  readHighWatermarkCheckpoint(): Map<string, number>;
+  /** Rewrites the high watermark checkpoint; throws on failure (the caller logs it). */
+  writeHighWatermarkCheckpoint(entries: Map<string, number>): void;
   readCatalogue(): TopicMetadata[];
   /** Writes the catalogue durably; throws KAFKA_STORAGE_ERROR. */
   writeCatalogue(topics: TopicMetadata[]): void;
@@ -130,6 +135,20 @@ export class FileLogDirectory implements LogDirectory {
       writeOffsetCheckpoint(this.logStartCheckpointPath, entries);
     } catch (e) {
       throw new Error(`writing ${this.logStartCheckpointPath}: ${e}`);
+    }
+  }
+
+  private get highWatermarkCheckpointPath(): string {
+    return `${this.metaDir}/${HIGH_WATERMARK_CHECKPOINT_FILE}${this.checkpointSuffix}`;
+  }
+  readHighWatermarkCheckpoint(): Map<string, number> {
+    return readOffsetCheckpoints(this.metaDir, HIGH_WATERMARK_CHECKPOINT_FILE);
+  }
+  writeHighWatermarkCheckpoint(entries: Map<string, number>): void {
+    try {
+      writeOffsetCheckpoint(this.highWatermarkCheckpointPath, entries);
+    } catch (e) {
+      throw new Error(`writing ${this.highWatermarkCheckpointPath}: ${e}`);
     }
   }
 

@@ -29,6 +29,10 @@ import { validateTopicName } from "./topic_name.ts";
 import { PartitionLog } from "./partition_log.ts";
 import { RemoteLogManager, type RemoteLogManagerConfig } from "./remote_log_manager.ts";
 import { WorkSlices } from "./work_slices.ts";
+import {
+  DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS,
+  HighWatermarkCheckpointer,
+} from "./high_watermark_checkpoint.ts";
 import type { RemoteStorageManager } from "./remote_storage.ts";
 
 /** Moved to their own files; re-exported so existing imports keep working. */
@@ -72,6 +76,11 @@ export interface LogManagerOptions {
    * One manager per data directory writes; the others follow with syncCatalogue().
    */
   catalogueWriter?: boolean;
+  /**
+   * `replica.high.watermark.checkpoint.interval.ms` (default 5000): how often managed high
+   * watermarks are written to replication-offset-checkpoint.
+   */
+  highWatermarkCheckpointIntervalMs?: number;
   /** Appended to this manager's checkpoint file names (".w1"): one file per worker. */
   checkpointSuffix?: string;
   /**
@@ -98,6 +107,10 @@ export class LogManager {
   private closed = false;
   /** Log start offsets read from the checkpoint at open. */
   private checkpointedStarts = new Map<string, number>();
+  /** Managed high watermarks read from replication-offset-checkpoint at open. */
+  private checkpointedHws = new Map<string, number>();
+  /** Writes replication-offset-checkpoint (storage/high_watermark_checkpoint.ts). */
+  readonly highWatermarkCheckpointer: HighWatermarkCheckpointer;
   private retentionTimer?: ReturnType<typeof setTimeout>;
   private retentionRunning: Promise<void> | null = null;
   private retentionIntervalMs: number;
@@ -125,6 +138,12 @@ export class LogManager {
     this.owns = opts.owns ?? (() => true);
     this.catalogueWriter = opts.catalogueWriter ?? true;
     this.retentionIntervalMs = opts.retentionCheckIntervalMs ?? 300_000;
+    this.highWatermarkCheckpointer = new HighWatermarkCheckpointer(
+      dir,
+      () => this.allPartitions(),
+      opts.highWatermarkCheckpointIntervalMs ?? DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS,
+      this.onError,
+    );
     this.remoteLogManager = new RemoteLogManager(opts.remoteStorage ?? null, {
       brokerId: nodeId,
       taskIntervalMs: 30_000,
@@ -164,6 +183,7 @@ export class LogManager {
       opts,
     );
     lm.checkpointedStarts = dir.readLogStartCheckpoint();
+    lm.checkpointedHws = dir.readHighWatermarkCheckpoint();
     const catalogue = dir.readCatalogue();
     if (lm.catalogueWriter) dir.removeStrays(catalogue, lm.onError);
     for (const meta of catalogue) {
@@ -362,6 +382,7 @@ export class LogManager {
       logStartOffset: place.sameTopic
         ? this.checkpointedStarts.get(`${meta.name} ${p}`)
         : undefined,
+      highWatermark: place.sameTopic ? this.checkpointedHws.get(`${meta.name} ${p}`) : undefined,
       onLogStartOffsetChange: () => this.checkpointLogStartOffsets(),
       engine: this.dir.engine,
     });
@@ -559,6 +580,7 @@ export class LogManager {
   startBackgroundTasks(): void {
     if (this.closed) return;
     this.scheduleRetention();
+    this.highWatermarkCheckpointer.start();
     this.cleaner?.start();
     this.remoteLogManager.start();
   }
@@ -618,6 +640,7 @@ export class LogManager {
       await this.cleaner?.close();
       await this.remoteLogManager.close();
       this.checkpointLogStartOffsets();
+      this.highWatermarkCheckpointer.close();
       for (const log of this.allPartitions()) await log.close();
       this.topics.clear();
     });

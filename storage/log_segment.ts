@@ -318,6 +318,24 @@ export class LogSegment {
   }
 
   /**
+   * Kafka's LogSegment.truncateTo: drops every batch ending at or after `offset` (a batch
+   * holding it goes whole), cuts both indexes to match and rebuilds them from the batch
+   * headers left (no CRC check: these bytes were checked when written). Returns the bytes
+   * dropped. The file is cut first: a crash after it leaves indexes past the end, which the
+   * next open rebuilds (this is the last segment then, recovered batch by batch).
+   */
+  truncateTo(offset: number): number {
+    const first = offset <= this.baseOffset ? { position: 0 } : this.translateOffset(offset);
+    if (first === null || first.position >= this.size) return 0;
+    const dropped = this.size - first.position;
+    ftruncateSync(this.handle(), first.position);
+    this.size = first.position;
+    this.dirty = true;
+    this.recover(false);
+    return dropped;
+  }
+
+  /**
    * Whole batches starting with the one that contains `startOffset`: at most `maxSize` bytes
    * unless `minOneBatch` and the first batch is bigger (KIP-74), and only batches whose last
    * offset is below `maxOffset`. One read into one buffer; the trailing partial batch is cut.

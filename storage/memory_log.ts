@@ -12,8 +12,10 @@
  */
 import {
   type BatchHeader,
+  isControl,
   lastOffset,
   readBatchHeader,
+  readControlRecordType,
   timestampType,
   totalSize,
 } from "../protocol/record_batch.ts";
@@ -32,10 +34,11 @@ import {
   segmentIndexOf,
   type SegmentRef,
 } from "./local_log_store.ts";
-import type { ProducerStateManager } from "./producer_state.ts";
+import type { ProducerStateEntry, ProducerStateManager } from "./producer_state.ts";
+import { type LeaderEpochCheckpoint, NO_EPOCH_CHECKPOINT } from "./leader_epoch_cache.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
 import type { TimestampOffset } from "./time_index.ts";
-import type { TransactionIndex } from "./transaction_index.ts";
+import type { AbortedTxn, TransactionIndex } from "./transaction_index.ts";
 
 /** One stored batch: its bytes (a view of the append's copy) and its header. */
 interface MemoryBatch {
@@ -64,6 +67,29 @@ export class MemorySegment implements SegmentRef {
       this.largestTimestamp = header.maxTimestamp;
       this.largestAt = this.batches.length - 1;
     }
+  }
+
+  /** Drops the batches from index `first` on and recomputes the segment's size and times. */
+  truncateAt(first: number): void {
+    if (first >= this.batches.length) return;
+    this.batches.length = Math.max(0, first);
+    this.size = 0;
+    this.largestTimestamp = -1;
+    this.largestAt = -1;
+    for (let i = 0; i < this.batches.length; i++) {
+      const b = this.batches[i];
+      this.size += b.bytes.length;
+      if (b.header.maxTimestamp > this.largestTimestamp) {
+        this.largestTimestamp = b.header.maxTimestamp;
+        this.largestAt = i;
+      }
+    }
+  }
+
+  /** Offset after the last batch, or the base offset when empty. */
+  get nextOffset(): number {
+    const b = this.batches[this.batches.length - 1];
+    return b ? b.lastOffset + 1 : this.baseOffset;
   }
 
   /** Index of the first batch ending at or after `offset`, or -1. */
@@ -131,6 +157,12 @@ export class MemoryLog implements LocalLogStore<MemorySegment> {
   readonly durable = false;
   readonly segments: MemorySegment[] = [];
   private cfg: LogConfig;
+  /** Producer snapshots by offset (what the file engine writes as `.snapshot` files). */
+  private readonly snapshots = new Map<
+    number,
+    { producers: ProducerStateEntry[]; txns: AbortedTxn[] }
+  >();
+  readonly leaderEpochCheckpoint: LeaderEpochCheckpoint = NO_EPOCH_CHECKPOINT;
 
   constructor(config: LogConfig, private readonly decompress?: Decompressor) {
     this.cfg = config;
@@ -264,8 +296,66 @@ export class MemoryLog implements LocalLogStore<MemorySegment> {
     return n;
   }
 
-  writeProducerSnapshot(): void {
-    // Nothing to reopen from.
+  /** Kept in memory (the newest two, as the file engine keeps) for reloads after truncation. */
+  writeProducerSnapshot(offset: number, producers: ProducerStateEntry[], txns: AbortedTxn[]): void {
+    this.snapshots.set(offset, {
+      producers: structuredClone(producers),
+      txns: txns.map((t) => ({ ...t })),
+    });
+    const old = [...this.snapshots.keys()].filter((o) => o !== offset).sort((a, b) => b - a);
+    for (const o of old.slice(1)) this.snapshots.delete(o);
+  }
+
+  // ---------------------------------------------------------------- replication
+
+  forEachBatchHeader(from: number, fn: (h: BatchHeader) => void): void {
+    for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
+      for (const b of this.segments[i].batches) if (b.lastOffset >= from) fn(b.header);
+    }
+  }
+
+  truncateTo(offset: number): number {
+    for (const o of [...this.snapshots.keys()]) if (o > offset) this.snapshots.delete(o);
+    while (this.segments.length > 1 && this.active.baseOffset > offset) this.segments.pop();
+    const last = this.active;
+    const first = last.batchIndexFor(offset);
+    if (first >= 0) last.truncateAt(first);
+    return last.nextOffset;
+  }
+
+  truncateFullyAndStartAt(offset: number): void {
+    this.snapshots.clear();
+    this.segments.length = 0;
+    this.segments.push(new MemorySegment(offset, this.cfg, Date.now()));
+  }
+
+  reloadProducerState(
+    logStart: number,
+    logEnd: number,
+    producerState: ProducerStateManager,
+    txnIndex: TransactionIndex,
+  ): number {
+    producerState.clear();
+    txnIndex.clear();
+    let from = logStart;
+    const usable = [...this.snapshots.keys()].filter((o) => o <= logEnd).sort((a, b) => b - a);
+    if (usable.length > 0) {
+      const snap = this.snapshots.get(usable[0])!;
+      producerState.loadSnapshot({ producers: snap.producers });
+      txnIndex.load(snap.txns.map((t) => ({ ...t })));
+      from = usable[0];
+    }
+    let replayed = 0;
+    for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
+      for (const b of this.segments[i].batches) {
+        if (b.lastOffset < from) continue;
+        replayed++;
+        if (b.header.producerId < 0) continue;
+        const controlType = isControl(b.header) ? readControlRecordType(b.bytes, 0, b.header) : -1;
+        for (const t of producerState.replay(b.header, controlType)) txnIndex.add(t);
+      }
+    }
+    return replayed;
   }
   /** The batches go with the log object; a closed log only refuses reads and appends. */
   close(beforeMark: () => void): void {

@@ -23,6 +23,10 @@ export class MemoryLogDirectory implements LogDirectory {
     return new Map();
   }
   writeLogStartCheckpoint(): void {}
+  readHighWatermarkCheckpoint(): Map<string, number> {
+    return new Map();
+  }
+  writeHighWatermarkCheckpoint(): void {}
   readCatalogue(): TopicMetadata[] {
     return [];
   }

@@ -17,6 +17,11 @@
  * action logged); producer state is loaded from the newest usable snapshot
  * (storage/producer_snapshot.ts) and rolled forward by replaying batch headers.
  *
+ * The state and the read side (offsets, high watermark, leader epoch cache, reads bounded by
+ * FetchIsolation) are PartitionLogBase's (storage/partition_log_base.ts); this class writes:
+ * leader appends, follower appends (storage/follower_append.ts), truncation
+ * (storage/log_truncation.ts), retention and shutdown.
+ *
  * Offsets (Kafka's names): the log start offset is the first offset a consumer may read; with
  * tiered storage (KIP-405) it can lie in the cold tier, below the local log start offset (the
  * first local segment). Reads below the local log start go to the attached RemoteLogView,
@@ -25,104 +30,60 @@
  * (log-start-offset-checkpoint) through `onLogStartOffsetChange`.
  */
 import {
+  type BatchHeader,
   isControl,
   readControlRecordType,
   readMarkerCoordinatorEpoch,
 } from "../protocol/record_batch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import type { SegmentTime } from "./legacy_offsets.ts";
 import { assignOffsets, stampBatches, validateAppend } from "./log_validator.ts";
 import { deletePolicy, type LogConfig } from "./log_config.ts";
-import type { Decompressor } from "./log_segment.ts";
-import { LocalLog } from "./local_log.ts";
 import type { RecoveryInfo } from "./log_loader.ts";
-import type { ClosedSegment, LocalLogStore, SegmentRef, StorageEngine } from "./local_log_store.ts";
-import { MemoryLog } from "./memory_log.ts";
+import type { ClosedSegment } from "./local_log_store.ts";
 import type { RemoteLogView } from "./remote_log_view.ts";
 import { retentionBreachedSegments } from "./log_retention.ts";
 import { CLEAN_SHUTDOWN_FILE } from "./log_files.ts";
 import type { AppendOptions, AppendResult } from "./log_append_info.ts";
 import { storageFailure } from "./segment_damage.ts";
 import { fsyncDir, writeFileAtomic } from "./file_io.ts";
-import type { LogSegmentData } from "./remote_storage.ts";
+import type { DuplicateBatch, ProducerAppendInfo } from "./producer_state.ts";
+import type { AbortedTxn } from "./transaction_index.ts";
+import { loadEpochCache } from "./leader_epoch_cache.ts";
+import { prepareFollowerAppend } from "./follower_append.ts";
+import { checkAboveColdTier } from "./log_truncation.ts";
 import {
-  type DuplicateBatch,
-  type ProducerAppendInfo,
-  ProducerStateManager,
-} from "./producer_state.ts";
-import { type AbortedTxn, TransactionIndex } from "./transaction_index.ts";
+  type FetchIsolation,
+  PartitionLogBase,
+  type PartitionLogOptions,
+} from "./partition_log_base.ts";
 
-/**
- * The read of a caught-up consumer (at the bound), shared rather than allocated per partition
- * of every empty Fetch: it has no bytes to write, and it is never a fresh read to transfer.
- */
-const CAUGHT_UP = new Uint8Array(0);
 /** Moved to their own files; re-exported so existing imports keep working. */
 export { CLEAN_SHUTDOWN_FILE };
 export type { AbortedTxn, AppendOptions, AppendResult, ClosedSegment, RecoveryInfo, RemoteLogView };
 
-export interface PartitionLogOptions {
-  topic: string;
-  partition: number;
-  /** The topic's id (names the partition's objects in the cold tier). */
-  topicId?: string;
-  /** Lets timestamp lookups look inside compressed CreateTime batches. */
-  decompress?: Decompressor;
-  /** The log start offset checkpointed before (log-start-offset-checkpoint), if any. */
-  logStartOffset?: number;
-  /** Called (synchronously) whenever the log start offset moves forward. */
-  onLogStartOffsetChange?: (log: PartitionLog) => void;
-  /** Where the batches live (default "file": segment files under `dir`; "memory": no files). */
-  engine?: StorageEngine;
-}
+export type { FetchIsolation, PartitionLogOptions };
 
 /** Moved to storage/file_io.ts; re-exported so existing imports keep working. */
 export { fsyncDir, writeFileAtomic };
 
-export class PartitionLog {
-  readonly topic: string;
-  readonly partition: number;
-  readonly producerState: ProducerStateManager = new ProducerStateManager();
-  /** Set by open(); what recovery did. */
-  recovery: RecoveryInfo = {
-    cleanShutdown: false,
-    truncatedBytes: 0,
-    rebuiltIndexes: 0,
-    replayedBatches: 0,
-    deletedSegments: 0,
-  };
-
-  /** The segments (Kafka's LocalLog, or memory); this class is the UnifiedLog around them. */
-  private readonly local: LocalLogStore;
-  private leo = 0;
-  private logStart = 0;
+export class PartitionLog extends PartitionLogBase {
   private chain: Promise<unknown> = Promise.resolve();
-  private readonly listeners = new Set<() => void>();
   private unflushedMessages = 0;
   private lastFlushMs = Date.now();
-  private readonly txnIndex = new TransactionIndex();
-  private closed = false;
   private readonly rollListeners = new Set<() => void>();
-  private remote?: RemoteLogView;
   /** The checkpointed log start offset given at open (never trusted above the log end). */
   private readonly checkpointedStart: number;
-  private readonly onLogStartChange?: (log: PartitionLog) => void;
-  /** The topic's id, when known (names the cold tier's objects). */
-  readonly topicId?: string;
+  private readonly onLogStartChange?: (log: PartitionLogBase) => void;
 
-  private constructor(readonly dir: string, config: LogConfig, opts?: PartitionLogOptions) {
-    const base = dir.replace(/\/+$/, "").split("/").pop() ?? "";
-    const dash = base.lastIndexOf("-");
-    this.topic = opts?.topic ?? (dash > 0 ? base.slice(0, dash) : base);
-    this.partition = opts?.partition ?? (dash > 0 ? Number(base.slice(dash + 1)) : 0);
-    this.topicId = opts?.topicId;
+  private constructor(dir: string, config: LogConfig, opts?: PartitionLogOptions) {
+    super(dir, config, opts);
     this.checkpointedStart = opts?.logStartOffset ?? -1;
     this.onLogStartChange = opts?.onLogStartOffsetChange;
-    const name = `${this.topic}-${this.partition}`;
-    this.local = opts?.engine === "memory"
-      ? new MemoryLog(config, opts?.decompress)
-      : new LocalLog(dir, config, name, opts?.decompress);
+    this.checkpointedHw = opts?.highWatermark ?? -1;
   }
+
+  /** The checkpointed high watermark given at open, -1 when none. */
+  private readonly checkpointedHw: number;
 
   /**
    * Opens (creating if needed) and recovers the log in `dir`; with `engine: "memory"` the log
@@ -136,77 +97,6 @@ export class PartitionLog {
     } catch (e) {
       return Promise.reject(e);
     }
-  }
-
-  get config(): LogConfig {
-    return this.local.config;
-  }
-  /** Runtime config change (AlterConfigs): applies to the next append and roll. */
-  set config(c: LogConfig) {
-    this.local.config = c;
-  }
-  private get cfg(): LogConfig {
-    return this.local.config;
-  }
-
-  get logStartOffset(): number {
-    return this.logStart;
-  }
-  get logEndOffset(): number {
-    return this.leo;
-  }
-  /** Single replica: everything appended is replicated "everywhere", so HW == LEO. */
-  get highWatermark(): number {
-    return this.leo;
-  }
-  /** The first offset of the earliest open transaction, bounded by the high watermark. */
-  get lastStableOffset(): number {
-    const fu = this.producerState.firstUnstableOffset();
-    return fu === null ? this.highWatermark : Math.min(fu, this.highWatermark);
-  }
-  get sizeInBytes(): number {
-    return this.local.sizeInBytes;
-  }
-  get segmentCount(): number {
-    return this.local.segments.length;
-  }
-  /** Whether the data survives a restart (false for the memory engine). */
-  get durable(): boolean {
-    return this.local.durable;
-  }
-  /** Kafka's localLogStartOffset: the first offset held on local disk. */
-  get localLogStartOffset(): number {
-    return Math.max(this.logStart, this.local.baseOffset);
-  }
-  /** Bytes of the local segments (same as sizeInBytes). */
-  get localBytes(): number {
-    return this.sizeInBytes;
-  }
-  /** Bytes of the segments in the cold tier (verified copies only). */
-  get remoteBytes(): number {
-    return this.remote?.sizeInBytes() ?? 0;
-  }
-  get localSegmentCount(): number {
-    return this.local.segments.length;
-  }
-  get remoteSegmentCount(): number {
-    return this.remote?.segmentCount() ?? 0;
-  }
-  /** Kafka's highestOffsetInRemoteStorage: the last offset tiered, -1 when none. */
-  get highestOffsetInRemoteStorage(): number {
-    return this.remote?.highestOffset() ?? -1;
-  }
-  /** Whether the cold tier is attached (the partition has, or may get, tiered segments). */
-  get hasRemoteLog(): boolean {
-    return this.remote !== undefined;
-  }
-  /** Local segments' base offsets, sizes and file modification times (ListOffsets v0). */
-  segmentTimes(): SegmentTime[] {
-    return this.local.segmentTimes();
-  }
-  /** Base offsets of the segments, oldest first. */
-  segmentBaseOffsets(): number[] {
-    return this.local.segmentBaseOffsets();
   }
 
   // ---------------------------------------------------------------- recovery
@@ -223,6 +113,11 @@ export class PartitionLog {
     );
     this.leo = loaded.logEndOffset;
     this.logStart = this.startFromCheckpoint(loaded.baseOffset);
+    loadEpochCache(this.leaderEpochCache, this.local, this.logStart, this.leo);
+    if (this.checkpointedHw >= 0) {
+      this.hwFollowsLogEnd = false;
+      this.hw = Math.max(this.logStart, Math.min(this.checkpointedHw, this.leo));
+    }
   }
 
   /** The log start offset: `earliest` data held, raised to the checkpoint (at most the LEO). */
@@ -257,14 +152,6 @@ export class PartitionLog {
   }
 
   // ---------------------------------------------------------------- append
-
-  /** What appends and reads get once the log is closed (the partition moved or went). */
-  private closedError(): KafkaError {
-    return new KafkaError(
-      ErrorCode.NOT_LEADER_OR_FOLLOWER,
-      `${this.topic}-${this.partition} closed`,
-    );
-  }
 
   private enqueue<T>(fn: () => T | Promise<T>): Promise<T> {
     const run = this.chain.then(fn);
@@ -321,18 +208,97 @@ export class PartitionLog {
       };
     }
 
+    const leaderEpoch = opts.leaderEpoch ?? 0;
     const maxTimestamp = stampBatches(
       records,
       headers,
       positions,
-      opts.leaderEpoch ?? 0,
+      leaderEpoch,
       logAppend ? now : null,
     );
-    const last = next - 1;
+    await this.writeBatches(records, headers, info, next, recordCount, maxTimestamp, now, () => {
+      this.leaderEpochCache.assign(leaderEpoch, headers[0].baseOffset);
+    });
+    return {
+      baseOffset: headers[0].baseOffset,
+      lastOffset: next - 1,
+      logAppendTime: logAppend ? now : -1,
+      logStartOffset: this.logStart,
+      duplicate: false,
+      recordCount,
+    };
+  }
 
-    if (this.local.shouldRoll(records.length, maxTimestamp, last, now)) {
+  /**
+   * The leader's batches, appended byte for byte with their own offsets and leader epochs
+   * (storage/follower_append.ts), through the same append chain as leader appends; producer
+   * state, transactions and the leader epoch cache follow them. Throws OFFSET_OUT_OF_RANGE
+   * (nothing appended) when they start below the log end offset, CORRUPT_MESSAGE when they
+   * are damaged. Records nothing and returns an empty result when no batch is whole.
+   */
+  appendAsFollower(records: Uint8Array): Promise<AppendResult> {
+    return this.enqueue(async () => {
+      if (this.closed) throw this.closedError();
+      const name = `${this.topic}-${this.partition}`;
+      const f = prepareFollowerAppend(records, this.leo, this.producerState, name);
+      if (f === null) {
+        return {
+          baseOffset: this.leo,
+          lastOffset: this.leo - 1,
+          logAppendTime: -1,
+          logStartOffset: this.logStart,
+          duplicate: false,
+          recordCount: 0,
+        };
+      }
+      const now = Date.now();
+      await this.writeBatches(
+        f.records,
+        f.headers,
+        f.info,
+        f.nextOffset,
+        f.recordCount,
+        f.maxTimestamp,
+        now,
+        () => {
+          for (const h of f.headers) {
+            this.leaderEpochCache.assign(h.partitionLeaderEpoch, h.baseOffset);
+          }
+        },
+        f.firstOffset,
+      );
+      return {
+        baseOffset: f.firstOffset,
+        lastOffset: f.nextOffset - 1,
+        logAppendTime: -1,
+        logStartOffset: this.logStart,
+        duplicate: false,
+        recordCount: f.recordCount,
+      };
+    });
+  }
+
+  /**
+   * Writes offset-assigned batches (rolling first when due, at `rollOffset`), commits their
+   * staged producer state, runs `afterWrite` (the epoch cache), flushes by policy and wakes
+   * the listeners. Throws a storage failure; after a failed fsync the batches stay written.
+   */
+  private async writeBatches(
+    records: Uint8Array,
+    headers: BatchHeader[],
+    info: ProducerAppendInfo,
+    next: number,
+    recordCount: number,
+    maxTimestamp: number,
+    now: number,
+    afterWrite: () => void,
+    rollOffset = this.leo,
+  ): Promise<void> {
+    const name = `${this.topic}-${this.partition}`;
+    const cfg = this.cfg;
+    if (this.local.shouldRoll(records.length, maxTimestamp, next - 1, now)) {
       try {
-        await this.roll(now);
+        await this.roll(now, rollOffset);
       } catch (e) {
         // Nothing of this request is written yet; the next append tries to roll again.
         throw storageFailure(name, "rolling a new segment", e);
@@ -346,6 +312,7 @@ export class PartitionLog {
     this.leo = next;
     this.producerState.commit(info);
     for (const t of info.completedTxns) this.txnIndex.add(t);
+    afterWrite();
 
     this.unflushedMessages += recordCount;
     let flushFailure: KafkaError | null = null;
@@ -361,27 +328,13 @@ export class PartitionLog {
         flushFailure = storageFailure(name, "fsync", e);
       }
     }
-    for (const l of this.listeners) {
-      try {
-        l();
-      } catch {
-        // a listener's failure is its own
-      }
-    }
+    this.notifyListeners();
     if (flushFailure) throw flushFailure;
-    return {
-      baseOffset: headers[0].baseOffset,
-      lastOffset: last,
-      logAppendTime: logAppend ? now : -1,
-      logStartOffset: this.logStart,
-      duplicate: false,
-      recordCount,
-    };
   }
 
   /** Seals the active segment (fsync, final index entries) and starts a new one at the LEO. */
-  private async roll(now: number): Promise<void> {
-    await this.local.roll(this.leo, now);
+  private async roll(now: number, nextOffset = this.leo): Promise<void> {
+    await this.local.roll(nextOffset, now);
     this.writeSnapshot(this.leo);
     this.unflushedMessages = 0;
     this.lastFlushMs = now;
@@ -411,117 +364,76 @@ export class PartitionLog {
     return this.enqueue(() => (this.closed ? undefined : this.flushActive()));
   }
 
-  /** Registers a callback fired after every append (fetch long-polls wait on it). */
-  onAppend(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  // ---------------------------------------------------------------- reads
+  // ---------------------------------------------------------------- truncation
 
   /**
-   * Whole batches from the one containing `offset`, at most `maxBytes` unless `minOneBatch` and
-   * the first batch is larger (KIP-74), and none at or past `upperBound` (e.g. the high
-   * watermark or LSO). Reads from one segment, like Kafka. Throws OFFSET_OUT_OF_RANGE outside
-   * [logStartOffset, logEndOffset]; at the log end returns an empty array.
+   * Kafka's UnifiedLog.truncateTo (a follower dropping what its leader does not hold): every
+   * batch ending at or after `offset` goes (a batch holding it goes whole), with its index
+   * entries, producer snapshots above it and epoch cache entries; producer state and aborted
+   * transactions are rebuilt by replay; HW = min(HW, new log end). At or past the log end only
+   * the epoch cache is trimmed to it. Below the first local segment the log is emptied and
+   * starts at `offset`. Throws KAFKA_STORAGE_ERROR (nothing changed) at or below the highest
+   * offset in the cold tier, which holds those batches for good. See storage/log_truncation.ts.
    */
-  read(
-    offset: number,
-    maxBytes: number,
-    opts: { minOneBatch?: boolean; upperBound?: number } = {},
-  ): Promise<Uint8Array> {
-    try {
-      if (this.remote && offset < this.local.baseOffset && offset >= this.logStart) {
-        return this.readRemote(offset, maxBytes, opts);
+  truncateTo(offset: number): Promise<void> {
+    return this.enqueue(() => {
+      if (this.closed) throw this.closedError();
+      if (offset < 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `truncate to ${offset}`);
+      if (offset >= this.leo) {
+        this.leaderEpochCache.truncateFromEnd(this.leo);
+        return;
       }
-      return Promise.resolve(this.readLocal(offset, maxBytes, opts));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-
-  /** Whether a read at `offset` would be served from the cold tier. */
-  isRemoteOffset(offset: number): boolean {
-    return this.remote !== undefined && offset >= this.logStart &&
-      offset < this.local.baseOffset;
-  }
-
-  /**
-   * A read below the local log start, served by the cold tier. Nothing here holds the append
-   * chain: appends and local reads go on while the cold tier answers.
-   */
-  private async readRemote(
-    offset: number,
-    maxBytes: number,
-    opts: { minOneBatch?: boolean; upperBound?: number },
-  ): Promise<Uint8Array> {
-    const upper = Math.min(opts.upperBound ?? this.leo, this.leo);
-    if (offset >= upper) return new Uint8Array(0);
-    const buf = await this.remote!.read(offset, maxBytes, {
-      minOneBatch: opts.minOneBatch,
-      upperBound: upper,
+      checkAboveColdTier(this, offset, "truncate");
+      if (offset < this.local.baseOffset) return this.startAt(offset, offset);
+      this.leo = this.local.truncateTo(offset);
+      this.afterTruncation(Math.min(this.logStart, this.leo));
     });
-    if (buf !== null) return buf; // possibly empty: the first batch did not fit
-    // Nothing tiered at or after `offset`: the next data is the local log's.
-    return this.readLocal(Math.max(this.local.baseOffset, this.logStart), maxBytes, opts);
   }
 
   /**
-   * `read` of the local segments, synchronously: for offsets `isRemoteOffset` says are not
-   * the cold tier's. Throws (rather than rejects) OFFSET_OUT_OF_RANGE.
+   * Empties the log and starts it at `offset` (Kafka's truncateFullyAndStartAt: a follower
+   * whose log end the leader no longer holds), with the log start at `logStartOffset`
+   * (default `offset`; lower only when the cold tier holds the offsets between). Throws
+   * KAFKA_STORAGE_ERROR (nothing changed) at or below the highest offset in the cold tier.
    */
-  readLocal(
-    offset: number,
-    maxBytes: number,
-    opts: { minOneBatch?: boolean; upperBound?: number },
-  ): Uint8Array {
-    if (this.closed) {
-      throw this.closedError();
-    }
-    if (offset < this.logStart || offset > this.leo) {
-      throw new KafkaError(
-        ErrorCode.OFFSET_OUT_OF_RANGE,
-        `offset ${offset} outside [${this.logStart}, ${this.leo}] of ${this.topic}-${this.partition}`,
-      );
-    }
-    const upper = Math.min(opts.upperBound ?? this.leo, this.leo);
-    if (offset >= upper) return CAUGHT_UP;
-    return this.local.read(offset, maxBytes, upper, opts.minOneBatch);
+  truncateFullyAndStartAt(offset: number, logStartOffset = offset): Promise<void> {
+    return this.enqueue(() => {
+      if (this.closed) throw this.closedError();
+      if (offset < 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `start at ${offset}`);
+      checkAboveColdTier(this, offset, "start over");
+      this.startAt(offset, Math.max(0, Math.min(logStartOffset, offset)));
+    });
   }
 
-  /**
-   * ListOffsets by timestamp: the first record with timestamp >= `ts` (through the first segment
-   * whose largest timestamp reaches `ts`), or null when every record is older.
-   */
-  async offsetForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | null> {
-    if (
-      this.remote && this.remote.maxTimestampMs() >= ts &&
-      this.logStart < this.local.baseOffset
-    ) {
-      const found = await this.remote.offsetForTimestamp(ts, this.logStart);
-      if (found) return found;
-    }
-    return this.local.offsetForTimestamp(ts, this.logStart);
+  private startAt(offset: number, logStart: number): void {
+    this.local.truncateFullyAndStartAt(offset);
+    this.leaderEpochCache.clear();
+    this.leo = offset;
+    this.afterTruncation(logStart);
   }
 
-  /** ListOffsets MAX_TIMESTAMP (-3): the record with the largest timestamp (first on ties). */
-  async maxTimestampAndOffset(): Promise<{ offset: number; timestamp: number } | null> {
-    const local = this.local.maxTimestampAndOffset();
-    if (
-      this.remote && this.remote.maxTimestampMs() >= 0 &&
-      (local === null || this.remote.maxTimestampMs() >= local.timestamp)
-    ) {
-      const r = await this.remote.maxTimestampAndOffset();
-      if (r && r.offset >= this.logStart && (local === null || r.timestamp >= local.timestamp)) {
-        return r;
+  /** Offsets, caches and producer state brought in line with the truncated segments. */
+  private afterTruncation(logStart: number): void {
+    this.leaderEpochCache.truncateFromEnd(this.leo);
+    const startMoved = logStart !== this.logStart;
+    this.logStart = logStart;
+    this.recovery.replayedBatches += this.local.reloadProducerState(
+      this.logStart,
+      this.leo,
+      this.producerState,
+      this.txnIndex,
+    );
+    this.txnIndex.prune(this.logStart);
+    this.hw = Math.max(this.logStart, Math.min(this.hw, this.leo));
+    this.unflushedMessages = 0;
+    if (startMoved) {
+      try {
+        this.onLogStartChange?.(this);
+      } catch {
+        // the checkpoint is rewritten on the next change and on close
       }
     }
-    return local;
-  }
-
-  /** Aborted transactions overlapping [startOffset, upperBound) for read_committed fetches. */
-  abortedTransactions(startOffset: number, upperBound: number): AbortedTxn[] {
-    return this.txnIndex.overlapping(startOffset, upperBound);
+    this.notifyListeners();
   }
 
   // ---------------------------------------------------------------- retention
@@ -532,6 +444,8 @@ export class PartitionLog {
     if (target <= this.logStart) return false;
     this.logStart = target;
     this.txnIndex.prune(this.logStart);
+    this.leaderEpochCache.truncateFromStart(this.logStart);
+    if (this.hw < this.logStart) this.hw = this.logStart;
     try {
       this.onLogStartChange?.(this);
     } catch {
@@ -572,10 +486,13 @@ export class PartitionLog {
         this.remote?.highestOffset() ?? -1,
         now,
       );
-      if (n === 0) return deleted;
-      if (n === this.local.segments.length) await this.roll(now); // the active segment goes too
-      this.local.dropOldestSegments(n);
-      deleted += n;
+      // Never what the ISR has not all replicated (Kafka deletes below the high watermark).
+      const hw = this.highWatermark;
+      const deletable = hw < this.leo ? Math.min(n, this.local.segmentsBelow(hw)) : n;
+      if (deletable === 0) return deleted;
+      if (deletable === this.local.segments.length) await this.roll(now); // the active goes too
+      this.local.dropOldestSegments(deletable);
+      deleted += deletable;
       if (!tiered) this.raiseLogStart(this.local.baseOffset);
       return deleted;
     });
@@ -621,43 +538,6 @@ export class PartitionLog {
     });
   }
 
-  // ---------------------------------------------------------------- tiering and compaction
-
-  /** The closed (non-active) local segments, oldest first. */
-  closedSegments(): ClosedSegment[] {
-    return this.local.closedSegments();
-  }
-
-  /** Whether `seg` is still one of this log's closed segments (not deleted or replaced). */
-  holdsClosedSegment(seg: SegmentRef): boolean {
-    return this.local.holdsClosedSegment(seg);
-  }
-
-  /** Reads a closed segment's .log, .index and .timeindex for upload (asynchronously). */
-  readSegmentFiles(seg: SegmentRef): Promise<LogSegmentData> {
-    return this.local.readSegmentFiles(seg);
-  }
-
-  /** LogCleaner: a closed segment's batches, or null when it was deleted meanwhile. */
-  readClosedSegment(seg: SegmentRef): Promise<Uint8Array | null> {
-    return this.local.readClosedSegment(seg);
-  }
-
-  /**
-   * LogCleaner: replaces closed segment `seg` by its cleaned batches, made durable first and
-   * swapped in synchronously, so no read or append sees a half-swapped segment (the swap
-   * protocol is the store's: LocalLog's `.cleaned` → `.log.swap` → `.log`). False when `seg`
-   * was deleted or replaced meanwhile, or the log is closed.
-   */
-  replaceClosedSegment(seg: SegmentRef, cleaned: Uint8Array): Promise<boolean> {
-    return this.local.replaceClosedSegment(seg, cleaned, () => this.closed);
-  }
-
-  /** Aborted transactions overlapping [startOffset, endOffset] (the LogCleaner drops them). */
-  abortedTxnsIn(startOffset: number, endOffset: number): AbortedTxn[] {
-    return this.txnIndex.within(startOffset, endOffset);
-  }
-
   // ---------------------------------------------------------------- shutdown
 
   /**
@@ -669,7 +549,10 @@ export class PartitionLog {
       if (this.closed) return;
       this.closed = true;
       this.rollListeners.clear();
-      this.local.close(() => this.writeSnapshot(this.leo));
+      this.local.close(() => {
+        this.writeSnapshot(this.leo);
+        this.leaderEpochCache.flushIfDirty();
+      });
       this.listeners.clear();
     });
   }
@@ -682,10 +565,5 @@ export class PartitionLog {
       this.local.releaseHandles();
       this.listeners.clear();
     });
-  }
-
-  /** Approximate heap held by indexes (for memory accounting). */
-  get indexMemoryBytes(): number {
-    return this.local.indexMemoryBytes;
   }
 }

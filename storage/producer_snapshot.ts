@@ -61,3 +61,25 @@ export function writeSnapshot(
     }
   }
 }
+
+/** Base offsets of the snapshots in `dir`, any order. */
+export function listSnapshots(dir: string): number[] {
+  return readdirSync(dir)
+    .filter((n) => /^\d{20}\.snapshot$/.test(n))
+    .map((n) => Number(n.slice(0, 20)));
+}
+
+/**
+ * Deletes the snapshots above `offset` (all with -1): after a truncation they describe
+ * batches no longer in the log (Kafka's truncateAndReload).
+ */
+export function deleteSnapshotsAbove(dir: string, offset: number): void {
+  for (const o of listSnapshots(dir)) {
+    if (o <= offset) continue;
+    try {
+      unlinkSync(snapshotPath(dir, o));
+    } catch {
+      // gone
+    }
+  }
+}

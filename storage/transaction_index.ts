@@ -27,6 +27,11 @@ export class TransactionIndex {
     this.txns.push(...txns);
   }
 
+  /** Forgets every entry (before a rebuild after truncation). */
+  clear(): void {
+    this.txns.length = 0;
+  }
+
   /** Records a transaction a marker completed; only aborted ones are indexed. */
   add(t: CompletedTxn): void {
     if (t.isAborted) {

@@ -8,7 +8,8 @@ import { decompress } from "../../protocol/compression.ts";
 import { logConfig } from "../../storage/log_config.ts";
 import { LogManager } from "../../storage/log_manager.ts";
 import { PartitionLog } from "../../storage/partition_log.ts";
-import { runStorageConformance } from "../support/storage_conformance.ts";
+import { runStorageConformance, type StorageHarness } from "../support/storage_conformance.ts";
+import { runReplicationStorageConformance } from "../support/replication_storage_conformance.ts";
 
 /** PartitionLog options for the log named "topic-partition". */
 function named(name: string) {
@@ -26,7 +27,7 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-runStorageConformance("file", async () => {
+const fileHarness = async (): Promise<StorageHarness> => {
   const root = await Deno.makeTempDir({ prefix: "storage-file-" });
   let managers = 0;
   return {
@@ -43,9 +44,11 @@ runStorageConformance("file", async () => {
     },
     cleanup: () => Deno.remove(root, { recursive: true }),
   };
-}, { durable: true });
+};
+runStorageConformance("file", fileHarness, { durable: true });
+runReplicationStorageConformance("file", fileHarness, { durable: true });
 
-runStorageConformance("memory", async () => {
+const memoryHarness = async (): Promise<StorageHarness> => {
   // A directory the memory engine is never to create.
   const root = await Deno.makeTempDir({ prefix: "storage-memory-" });
   const unused = `${root}/never-created`;
@@ -71,4 +74,6 @@ runStorageConformance("memory", async () => {
       assert.equal(created, false, "the memory engine created a directory");
     },
   };
-}, { durable: false });
+};
+runStorageConformance("memory", memoryHarness, { durable: false });
+runReplicationStorageConformance("memory", memoryHarness, { durable: false });

@@ -1,0 +1,487 @@
+/**
+ * The replication primitives of a PartitionLog, run against every storage engine
+ * (`runReplicationStorageConformance`, beside the storage conformance suite): the managed high
+ * watermark, follower appends byte for byte, truncation with producer state and aborted
+ * transactions rebuilt, the leader epoch cache, and (durable engines only) what survives a
+ * reopen. A leader log and a follower log of the same engine are used throughout: the
+ * follower is given exactly the bytes a replica fetch reads from the leader.
+ */
+import assert from "node:assert/strict";
+import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import {
+  forEachBatch,
+  setBaseOffset,
+  setPartitionLeaderEpoch,
+} from "../../protocol/record_batch.ts";
+import { encodeRecordBatch, endTxnMarker } from "../../protocol/records.ts";
+import type { LogConfig } from "../../storage/log_config.ts";
+import type { PartitionLog } from "../../storage/partition_log.ts";
+import type { StorageHarness } from "./storage_conformance.ts";
+
+interface BatchOpts {
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+  isTransactional?: boolean;
+  ts?: number;
+}
+
+/** `n` records valued "<tag>-i". */
+function batch(n: number, tag: string, o: BatchOpts = {}): Uint8Array {
+  const ts = o.ts ?? 1_000_000;
+  return encodeRecordBatch({
+    ...o,
+    records: Array.from({ length: n }, (_, i) => ({
+      key: `k${i}`,
+      value: `${tag}-${i}`,
+      timestamp: ts + i,
+    })),
+  });
+}
+
+function marker(producerId: number, commit: boolean, coordinatorEpoch = 0): Uint8Array {
+  return encodeRecordBatch({
+    isControl: true,
+    isTransactional: true,
+    producerId,
+    producerEpoch: 0,
+    records: [endTxnMarker(commit ? 1 : 0, coordinatorEpoch)],
+  });
+}
+
+function baseOffsets(buf: Uint8Array): number[] {
+  const out: number[] = [];
+  forEachBatch(buf, (_p, h) => void out.push(h.baseOffset));
+  return out;
+}
+
+async function rejectsWith(p: Promise<unknown>, code: number): Promise<void> {
+  await assert.rejects(p, (e: unknown) => e instanceof KafkaError && e.code === code);
+}
+
+/** Everything `log` holds, as replica fetches read it (up to the log end, a segment each). */
+async function readAll(log: PartitionLog): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let offset = log.logStartOffset;
+  while (offset < log.logEndOffset) {
+    const part = await log.read(offset, 64 << 20, {
+      minOneBatch: true,
+      upperBound: log.fetchUpperBound("logEnd"),
+    });
+    if (part.length === 0) break;
+    parts.push(part);
+    forEachBatch(part, (_p, h) => void (offset = h.baseOffset + h.lastOffsetDelta + 1));
+  }
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let p = 0;
+  for (const part of parts) {
+    out.set(part, p);
+    p += part.length;
+  }
+  return out;
+}
+
+/** Moves everything the leader has that the follower lacks, as replica fetches would. */
+async function replicate(leader: PartitionLog, follower: PartitionLog): Promise<void> {
+  while (follower.logEndOffset < leader.logEndOffset) {
+    const bytes = await leader.read(follower.logEndOffset, 64 << 20, {
+      minOneBatch: true,
+      upperBound: leader.fetchUpperBound("logEnd"),
+    });
+    await follower.appendAsFollower(bytes);
+  }
+}
+
+export function runReplicationStorageConformance(
+  name: string,
+  make: () => Promise<StorageHarness>,
+  opts: { durable: boolean },
+): void {
+  const test = (
+    what: string,
+    fn: (h: StorageHarness) => Promise<void>,
+    needs: { durable?: boolean } = {},
+  ) => {
+    const skipped = needs.durable && !opts.durable;
+    Deno.test({
+      name: `replication storage (${name}): ${what}${
+        skipped ? ` — skipped: the ${name} engine is not durable` : ""
+      }`,
+      ignore: skipped,
+      fn: async () => {
+        const h = await make();
+        try {
+          await fn(h);
+        } finally {
+          await h.cleanup();
+        }
+      },
+    });
+  };
+  /** A leader log "t-0" and a follower log "f-0" of the engine. */
+  const withPair = (
+    what: string,
+    config: Partial<LogConfig>,
+    fn: (leader: PartitionLog, follower: PartitionLog, h: StorageHarness) => Promise<void>,
+    needs: { durable?: boolean } = {},
+  ) =>
+    test(what, async (h) => {
+      const leader = await h.open("t-0", config);
+      const follower = await h.open("f-0", config);
+      try {
+        await fn(leader, follower, h);
+      } finally {
+        await leader.close();
+        await follower.close();
+      }
+    }, needs);
+
+  withPair("the high watermark follows the log end by default", {}, async (leader) => {
+    assert.equal(leader.highWatermarkFollowsLogEnd, true);
+    await leader.append(batch(3, "a"));
+    assert.equal(leader.highWatermark, 3);
+    assert.equal(leader.updateHighWatermark(1), false, "no effect while it follows");
+    assert.equal(leader.highWatermark, 3);
+    assert.equal(leader.fetchUpperBound("logEnd"), 3);
+    assert.equal(leader.fetchUpperBound("highWatermark"), 3);
+  });
+
+  withPair(
+    "a managed high watermark moves only by updateHighWatermark, clamped, waking listeners",
+    {},
+    async (leader) => {
+      await leader.append(batch(2, "a"));
+      leader.highWatermarkFollowsLogEnd = false;
+      assert.equal(leader.highWatermark, 2, "switching keeps the current value");
+      await leader.append(batch(3, "b"));
+      assert.equal(leader.logEndOffset, 5);
+      assert.equal(leader.highWatermark, 2);
+      let woken = 0;
+      leader.onAppend(() => woken++);
+      assert.equal(leader.updateHighWatermark(4), true);
+      assert.equal(woken, 1);
+      assert.equal(leader.highWatermark, 4);
+      assert.equal(leader.updateHighWatermark(4), false);
+      assert.equal(woken, 1, "no change, no wake-up");
+      assert.equal(leader.updateHighWatermark(99), true);
+      assert.equal(leader.highWatermark, 5, "clamped to the log end");
+      assert.equal(leader.updateHighWatermark(-7), true);
+      assert.equal(leader.highWatermark, 0, "clamped to the log start");
+      assert.equal(woken, 3);
+      // Consumers read to the high watermark, replicas to the log end.
+      assert.equal(leader.updateHighWatermark(2), true);
+      assert.equal(woken, 4);
+      assert.deepEqual(
+        baseOffsets(
+          await leader.read(0, 1 << 20, { upperBound: leader.fetchUpperBound("highWatermark") }),
+        ),
+        [0],
+      );
+      assert.deepEqual(
+        baseOffsets(
+          await leader.read(0, 1 << 20, { upperBound: leader.fetchUpperBound("logEnd") }),
+        ),
+        [0, 2],
+      );
+      assert.equal(leader.lastStableOffset, 2, "the LSO is bounded by the high watermark");
+      // DeleteRecords may not go past the high watermark.
+      await rejectsWith(leader.deleteRecordsBefore(3), ErrorCode.OFFSET_OUT_OF_RANGE);
+      leader.highWatermarkFollowsLogEnd = true;
+      assert.equal(leader.highWatermark, 5);
+      assert.equal(woken, 5, "going back to following the log end wakes the listeners");
+    },
+  );
+
+  withPair(
+    "appendAsFollower stores the leader's batches byte for byte, offsets and epochs kept",
+    {},
+    async (leader, follower) => {
+      await leader.append(batch(3, "a"), { leaderEpoch: 3 });
+      await leader.append(batch(2, "b"), { leaderEpoch: 3 });
+      await leader.append(batch(4, "c"), { leaderEpoch: 5 });
+      const bytes = await readAll(leader);
+      const copy = bytes.slice();
+      const r = await follower.appendAsFollower(bytes);
+      assert.deepEqual(
+        [r.baseOffset, r.lastOffset, r.recordCount, r.duplicate],
+        [0, 8, 9, false],
+      );
+      assert.deepEqual(bytes, copy, "the input is not modified");
+      assert.equal(follower.logEndOffset, 9);
+      assert.deepEqual(await readAll(follower), bytes);
+      assert.deepEqual(follower.leaderEpochCache.epochEntries(), [
+        { epoch: 3, startOffset: 0 },
+        { epoch: 5, startOffset: 5 },
+      ]);
+      assert.deepEqual(leader.leaderEpochCache.epochEntries(), [
+        { epoch: 3, startOffset: 0 },
+        { epoch: 5, startOffset: 5 },
+      ]);
+      assert.deepEqual(follower.endOffsetForEpoch(3), { epoch: 3, endOffset: 5 });
+      assert.deepEqual(follower.endOffsetForEpoch(5), { epoch: 5, endOffset: 9 });
+      assert.deepEqual(follower.endOffsetForEpoch(4), { epoch: 3, endOffset: 5 });
+      assert.deepEqual(follower.endOffsetForEpoch(6), { epoch: -1, endOffset: -1 });
+      // Nothing whole to append: nothing changes.
+      const none = await follower.appendAsFollower(new Uint8Array(0));
+      assert.deepEqual([none.recordCount, follower.logEndOffset], [0, 9]);
+    },
+  );
+
+  withPair(
+    "a follower append is refused whole below the log end, out of order, or corrupt",
+    {},
+    async (leader, follower) => {
+      await leader.append(batch(2, "a"), { leaderEpoch: 1 });
+      await leader.append(batch(2, "b"), { leaderEpoch: 1 });
+      const bytes = await readAll(leader);
+      await follower.appendAsFollower(bytes);
+      const before = await readAll(follower);
+      // The same batches again start below the log end: nothing is appended.
+      await rejectsWith(follower.appendAsFollower(bytes), ErrorCode.OFFSET_OUT_OF_RANGE);
+      // A batch with a flipped byte fails its CRC: nothing of the request is appended.
+      await leader.append(batch(1, "c"), { leaderEpoch: 1 });
+      await leader.append(batch(1, "d"), { leaderEpoch: 1 });
+      const tail = await leader.read(4, 1 << 20, { upperBound: leader.logEndOffset });
+      const bad = tail.slice();
+      bad[bad.length - 1] ^= 0xff;
+      await rejectsWith(follower.appendAsFollower(bad), ErrorCode.CORRUPT_MESSAGE);
+      // Batches out of order (the second does not follow the first).
+      const swapped = new Uint8Array(tail.length);
+      const [p0, p1] = (() => {
+        const pos: number[] = [];
+        forEachBatch(tail, (p) => void pos.push(p));
+        return pos;
+      })();
+      swapped.set(tail.subarray(p1), 0);
+      swapped.set(tail.subarray(p0, p1), tail.length - p1);
+      await rejectsWith(follower.appendAsFollower(swapped), ErrorCode.CORRUPT_MESSAGE);
+      assert.equal(follower.logEndOffset, 4);
+      assert.deepEqual(await readAll(follower), before);
+      // A trailing partial batch is left for the next fetch.
+      const partial = tail.subarray(0, tail.length - 5);
+      const r = await follower.appendAsFollower(partial);
+      assert.deepEqual([r.baseOffset, r.lastOffset], [4, 4]);
+      assert.equal(follower.logEndOffset, 5);
+      await follower.appendAsFollower(tail.subarray(p1));
+      assert.deepEqual(await readAll(follower), await readAll(leader));
+    },
+  );
+
+  withPair(
+    "a follower continues the producers' sequences when it becomes leader",
+    {},
+    async (leader, follower) => {
+      const pid = 7;
+      await leader.append(batch(2, "a", { producerId: pid, producerEpoch: 0, baseSequence: 0 }));
+      await leader.append(batch(3, "b", { producerId: pid, producerEpoch: 0, baseSequence: 2 }));
+      await replicate(leader, follower);
+      assert.equal(follower.producerState.get(pid)?.producerEpoch, 0);
+      // The follower is leader now (a new epoch): the next batch continues at sequence 5.
+      const next = await follower.append(
+        batch(1, "c", { producerId: pid, producerEpoch: 0, baseSequence: 5 }),
+        { leaderEpoch: 2 },
+      );
+      assert.deepEqual([next.baseOffset, next.duplicate], [5, false]);
+      // A retry of a batch the old leader wrote is recognised, with its original offsets.
+      const retry = await follower.append(
+        batch(3, "b", { producerId: pid, producerEpoch: 0, baseSequence: 2 }),
+        { leaderEpoch: 2 },
+      );
+      assert.deepEqual([retry.baseOffset, retry.lastOffset, retry.duplicate], [2, 4, true]);
+      await rejectsWith(
+        follower.append(batch(1, "x", { producerId: pid, producerEpoch: 0, baseSequence: 9 })),
+        ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+      );
+      assert.equal(follower.logEndOffset, 6);
+      assert.deepEqual(follower.leaderEpochCache.epochEntries().at(-1), {
+        epoch: 2,
+        startOffset: 5,
+      });
+    },
+  );
+
+  withPair(
+    "a follower tracks open and aborted transactions as the leader does",
+    {},
+    async (leader, follower) => {
+      const txn = { producerId: 9, producerEpoch: 0, isTransactional: true };
+      await leader.append(batch(2, "t", { ...txn, baseSequence: 0 }));
+      await leader.append(batch(1, "plain"));
+      await replicate(leader, follower);
+      assert.equal(follower.lastStableOffset, 0, "the open transaction bounds the LSO");
+      await leader.append(marker(9, false, 4), { origin: "coordinator" });
+      await replicate(leader, follower);
+      assert.equal(follower.lastStableOffset, 4);
+      assert.deepEqual(follower.abortedTransactions(0, 4), [
+        { producerId: 9, firstOffset: 0, lastOffset: 3 },
+      ]);
+      assert.equal(follower.producerState.get(9)?.coordinatorEpoch, 4);
+      // As leader, it fences a marker of an older coordinator.
+      await rejectsWith(
+        follower.append(marker(9, true, 3), { origin: "coordinator" }),
+        ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+      );
+    },
+  );
+
+  withPair(
+    "truncateTo drops whole batches, rebuilds producer state, then takes a new append",
+    { segmentBytes: 250 },
+    async (leader, follower) => {
+      const pid = 11;
+      leader.highWatermarkFollowsLogEnd = false;
+      for (let i = 0; i < 8; i++) {
+        await leader.append(
+          batch(2, `p${i}`, { producerId: pid, producerEpoch: 0, baseSequence: 2 * i }),
+          { leaderEpoch: i < 4 ? 1 : 2 },
+        );
+      }
+      assert.deepEqual(leader.segmentBaseOffsets(), [0, 4, 8, 12]);
+      leader.updateHighWatermark(12);
+      await leader.truncateTo(7); // inside the batch [6, 7]: it goes whole
+      assert.equal(leader.logEndOffset, 6);
+      assert.equal(leader.highWatermark, 6, "HW = min(HW, log end)");
+      assert.deepEqual(baseOffsets(await readAll(leader)), [0, 2, 4]);
+      assert.deepEqual(leader.leaderEpochCache.epochEntries(), [{ epoch: 1, startOffset: 0 }]);
+      assert.deepEqual(leader.endOffsetForEpoch(1), { epoch: 1, endOffset: 6 });
+      // Producer state as of offset 6: the next sequence is 6, and 6..7 is no longer a duplicate.
+      const r = await leader.append(
+        batch(2, "new", { producerId: pid, producerEpoch: 0, baseSequence: 6 }),
+        { leaderEpoch: 3 },
+      );
+      assert.deepEqual([r.baseOffset, r.duplicate], [6, false]);
+      await rejectsWith(
+        leader.append(batch(1, "gap", { producerId: pid, producerEpoch: 0, baseSequence: 12 })),
+        ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+      );
+      assert.deepEqual(leader.leaderEpochCache.epochEntries(), [
+        { epoch: 1, startOffset: 0 },
+        { epoch: 3, startOffset: 6 },
+      ]);
+      // At or past the log end, nothing changes.
+      const before = await readAll(leader);
+      await leader.truncateTo(8);
+      await leader.truncateTo(100);
+      assert.deepEqual(await readAll(leader), before);
+      // A follower of the truncated log matches it byte for byte.
+      await replicate(leader, follower);
+      assert.deepEqual(await readAll(follower), before);
+    },
+  );
+
+  withPair(
+    "truncation rebuilds the aborted-transaction index and the LSO",
+    {},
+    async (leader) => {
+      const txn = { producerId: 5, producerEpoch: 0, isTransactional: true };
+      await leader.append(batch(1, "a", { ...txn, baseSequence: 0 }));
+      await leader.append(marker(5, false), { origin: "coordinator" }); // abort at 1
+      await leader.append(batch(1, "b", { ...txn, baseSequence: 1 }));
+      await leader.append(marker(5, false), { origin: "coordinator" }); // abort at 3
+      assert.equal(leader.abortedTransactions(0, 10).length, 2);
+      await leader.truncateTo(3);
+      assert.deepEqual(leader.abortedTransactions(0, 10), [
+        { producerId: 5, firstOffset: 0, lastOffset: 1 },
+      ]);
+      assert.equal(leader.lastStableOffset, 2, "the transaction at 2 is open again");
+      await leader.truncateTo(2);
+      assert.equal(leader.lastStableOffset, 2);
+      assert.equal(leader.producerState.ongoingTransactions().length, 0);
+    },
+  );
+
+  withPair(
+    "truncateFullyAndStartAt empties the log and starts it at the offset",
+    { segmentBytes: 300 },
+    async (leader) => {
+      for (let i = 0; i < 6; i++) {
+        await leader.append(
+          batch(2, `x${i}`, { producerId: 3, producerEpoch: 0, baseSequence: 2 * i }),
+        );
+      }
+      let moved = 0;
+      leader.onAppend(() => moved++);
+      await leader.truncateFullyAndStartAt(40);
+      assert.equal(moved, 1);
+      assert.deepEqual(
+        [leader.logStartOffset, leader.logEndOffset, leader.highWatermark, leader.segmentCount],
+        [40, 40, 40, 1],
+      );
+      assert.equal(leader.producerState.size, 0);
+      assert.equal(leader.leaderEpochCache.latestEpoch, -1);
+      assert.equal((await readAll(leader)).length, 0);
+      await rejectsWith(leader.read(0, 100), ErrorCode.OFFSET_OUT_OF_RANGE);
+      const r = await leader.append(batch(1, "y"), { leaderEpoch: 4 });
+      assert.equal(r.baseOffset, 40);
+      assert.deepEqual(leader.leaderEpochCache.epochEntries(), [{ epoch: 4, startOffset: 40 }]);
+      // Truncating below the first segment starts over at that offset too (Kafka's rule).
+      await leader.truncateTo(10);
+      assert.deepEqual([leader.logStartOffset, leader.logEndOffset], [10, 10]);
+    },
+  );
+
+  withPair(
+    "retention keeps what is above a managed high watermark",
+    { segmentBytes: 200, retentionBytes: 1 },
+    async (leader) => {
+      leader.highWatermarkFollowsLogEnd = false;
+      for (let i = 0; i < 6; i++) await leader.append(batch(1, `r${i}`));
+      const segments = leader.segmentCount;
+      assert.ok(segments >= 3, `${segments} segments`);
+      assert.equal(await leader.deleteOldSegments(), 0, "HW 0: nothing is replicated yet");
+      const bases = leader.segmentBaseOffsets();
+      leader.updateHighWatermark(bases[2]);
+      assert.equal(await leader.deleteOldSegments(), 2);
+      assert.equal(leader.logStartOffset, bases[2]);
+    },
+  );
+
+  test("the leader epoch checkpoint, the truncation and the HW survive a reopen", async (h) => {
+    let log = await h.open("t-0", { segmentBytes: 300 });
+    try {
+      for (let i = 0; i < 6; i++) {
+        await log.append(batch(2, `e${i}`), { leaderEpoch: i < 3 ? 0 : 4 });
+      }
+      await log.truncateTo(10);
+      log = await h.reopen(log, { segmentBytes: 300 });
+      assert.equal(log.logEndOffset, 10);
+      assert.deepEqual(baseOffsets(await readAll(log)), [0, 2, 4, 6, 8]);
+      assert.deepEqual(log.leaderEpochCache.epochEntries(), [
+        { epoch: 0, startOffset: 0 },
+        { epoch: 4, startOffset: 6 },
+      ]);
+      const text = await Deno.readTextFile(`${log.dir}/leader-epoch-checkpoint`);
+      assert.equal(text, "0\n2\n0 0\n4 6\n");
+    } finally {
+      await log.close();
+    }
+  }, { durable: true });
+
+  test("a missing leader epoch checkpoint is rebuilt from the batches", async (h) => {
+    let log = await h.open("t-0", {});
+    try {
+      const a = batch(2, "a");
+      setPartitionLeaderEpoch(a, 0, 2);
+      const follower = log;
+      await follower.appendAsFollower(a);
+      const b = batch(3, "b");
+      setBaseOffset(b, 0, 2);
+      setPartitionLeaderEpoch(b, 0, 7);
+      // The base offset is outside the CRC'd bytes: the batch stays valid.
+      await follower.appendAsFollower(b);
+      await log.close();
+      await Deno.remove(`${log.dir}/leader-epoch-checkpoint`);
+      log = await h.reopen(log, {});
+      assert.deepEqual(log.leaderEpochCache.epochEntries(), [
+        { epoch: 2, startOffset: 0 },
+        { epoch: 7, startOffset: 2 },
+      ]);
+      assert.equal(
+        await Deno.readTextFile(`${log.dir}/leader-epoch-checkpoint`),
+        "0\n2\n2 0\n7 2\n",
+      );
+    } finally {
+      await log.close();
+    }
+  }, { durable: true });
+}
