@@ -15,7 +15,6 @@
  * are lost. The other replicas, back, truncate to its log.
  */
 import assert from "node:assert/strict";
-import { kafkajs } from "../support/cluster_fixtures.ts";
 import {
   awaitFullIsr,
   awaitNewLeader,
@@ -27,6 +26,7 @@ import {
   partitionsOf,
   partitionState,
   runClient,
+  setTopicConfigs,
   withReplicationCluster,
 } from "../support/replication_cluster.ts";
 import type { ClientEvent } from "../support/replication_cluster.ts";
@@ -157,23 +157,9 @@ Deno.test({
           assert.equal(state.leader, -1);
           assert.ok(!state.isr.includes(lagger), `ISR ${state.isr}`);
 
-          const admin = kafkajs([cluster.address(lagger)]).admin();
-          await admin.connect();
-          try {
-            await admin.alterConfigs({
-              validateOnly: false,
-              resources: [{
-                type: 2,
-                name: topic,
-                configEntries: [
-                  { name: "min.insync.replicas", value: "1" },
-                  { name: "unclean.leader.election.enable", value: "true" },
-                ],
-              }],
-            });
-          } finally {
-            await admin.disconnect();
-          }
+          await setTopicConfigs(cluster, lagger, topic, {
+            "unclean.leader.election.enable": "true",
+          });
           const elected = await awaitNewLeader(cluster, topic, 0, -1, state.leaderEpoch);
           assert.equal(elected.leader, lagger);
           assert.deepEqual(elected.isr, [lagger]);

@@ -8,6 +8,10 @@
  */
 import { MetadataRequest, MetadataResponse } from "../../protocol/messages/metadata.ts";
 import {
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
+} from "../../protocol/messages/incremental_alter_configs.ts";
+import {
   FindCoordinatorRequest,
   FindCoordinatorResponse,
 } from "../../protocol/messages/find_coordinator.ts";
@@ -223,6 +227,40 @@ export async function createTopic(
     });
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Sets topic configs with IncrementalAlterConfigs through broker `via` (over the wire: admin
+ * clients refuse to act while a partition of the cluster is offline, which is the point here).
+ */
+export async function setTopicConfigs(
+  cluster: TestCluster,
+  via: number,
+  topic: string,
+  configs: Record<string, string>,
+): Promise<void> {
+  const r = await RawClient.once(
+    cluster.procs.get(via)!.port,
+    IncrementalAlterConfigsRequest,
+    IncrementalAlterConfigsResponse,
+    1,
+    {
+      validateOnly: false,
+      resources: [{
+        resourceType: 2,
+        resourceName: topic,
+        configs: Object.entries(configs).map(([name, value]) => ({
+          name,
+          configOperation: 0,
+          value,
+        })),
+      }],
+    },
+  );
+  const res = (r.responses as Msg[])[0];
+  if (res.errorCode !== 0) {
+    throw new Error(`IncrementalAlterConfigs ${topic}: ${res.errorCode} ${res.errorMessage}`);
   }
 }
 
