@@ -16,6 +16,7 @@ import {
   bootstrapOf,
   coordinatorOf,
   createTopic,
+  mustPass,
   partitionsOf,
   PyClient,
   runClient,
@@ -57,77 +58,95 @@ Deno.test({
       });
       const bootstrap = bootstrapOf(cluster);
 
-      await t.step(
-        "transactions across the kill of their coordinator and data leader",
-        async () => {
-          const txn = new PyClient("txn", {
-            bootstrap,
-            topic: TOPIC,
-            partitions: 2,
-            "txn-id": "failover-txn",
-            id: "T",
-            per: 3,
-            "abort-every": 3,
-          });
-          try {
-            const done = (n: number) =>
-              txn.until(`${n} transactions`, (ev) => ev.filter((e) => e.ev === "txn").length >= n);
-            await done(3);
-            const internal = await partitionsOf(cluster, cluster.running[0], "__transaction_state");
-            assert.equal(internal.length, 3);
-            for (const p of internal) assert.equal(p.replicas.length, 3, JSON.stringify(internal));
-            await settle(cluster, "__transaction_state");
-            await killCoordinator(cluster, "failover-txn", 1);
-            await done(txn.of("txn").length + 3);
-            await settle(cluster, "__transaction_state");
-            const data = (await partitionsOf(cluster, cluster.running[0], TOPIC))[0];
-            await cluster.kill(data.leader);
-            const restarted = cluster.start(data.leader);
-            await awaitNewLeader(cluster, TOPIC, 0, data.leader, data.leaderEpoch);
-            await restarted;
-            await done(txn.of("txn").length + 3);
-            await settle(cluster, "__transaction_state");
-          } catch (e) {
-            txn.kill();
-            throw e;
-          }
-          const events = await txn.stop();
-          assert.deepEqual(events.filter((e) => e.ev === "fatal"), []);
-          const txns = events.filter((e) => e.ev === "txn");
-          const committed = txns.filter((e) => e.outcome === "committed").flatMap((e) => e.vals);
-          const aborted = txns.filter((e) => e.outcome === "aborted").flatMap((e) => e.vals);
-          assert.ok(txns.length >= 9 && aborted.length > 0, JSON.stringify(txns));
-          const read = await runClient("read", {
-            bootstrap,
-            topic: TOPIC,
-            partitions: 2,
-            isolation: "read_committed",
-          });
-          const got = read.filter((e) => e.ev === "rec").map((e) => e.v as string);
-          assert.deepEqual([...got].sort(), [...committed].sort());
-          assert.equal(new Set(got).size, got.length);
-          // Within a partition, committed transactions in the order they were committed.
-          for (const p of [0, 1]) {
-            const order = read.filter((e) => e.ev === "rec" && e.p === p).map((e) => e.v);
-            assert.deepEqual(order, committed.filter((v) => order.includes(v)));
-          }
-        },
+      mustPass(
+        await t.step(
+          "transactions across the kill of their coordinator and data leader",
+          async () => {
+            const txn = new PyClient("txn", {
+              bootstrap,
+              topic: TOPIC,
+              partitions: 2,
+              "txn-id": "failover-txn",
+              id: "T",
+              per: 3,
+              "abort-every": 3,
+            });
+            try {
+              const done = (n: number) =>
+                txn.until(
+                  `${n} transactions`,
+                  (ev) => ev.filter((e) => e.ev === "txn").length >= n,
+                );
+              await done(3);
+              const internal = await partitionsOf(
+                cluster,
+                cluster.running[0],
+                "__transaction_state",
+              );
+              assert.equal(internal.length, 3);
+              for (const p of internal) {
+                assert.equal(p.replicas.length, 3, JSON.stringify(internal));
+              }
+              await settle(cluster, "__transaction_state");
+              await killCoordinator(cluster, "failover-txn", 1);
+              await done(txn.of("txn").length + 3);
+              await settle(cluster, "__transaction_state");
+              const data = (await partitionsOf(cluster, cluster.running[0], TOPIC))[0];
+              await cluster.kill(data.leader);
+              const restarted = cluster.start(data.leader);
+              await awaitNewLeader(cluster, TOPIC, 0, data.leader, data.leaderEpoch);
+              await restarted;
+              await done(txn.of("txn").length + 3);
+              await settle(cluster, "__transaction_state");
+            } catch (e) {
+              txn.kill();
+              throw e;
+            }
+            const events = await txn.stop();
+            assert.deepEqual(events.filter((e) => e.ev === "fatal"), []);
+            const txns = events.filter((e) => e.ev === "txn");
+            const committed = txns.filter((e) => e.outcome === "committed").flatMap((e) => e.vals);
+            const aborted = txns.filter((e) => e.outcome === "aborted").flatMap((e) => e.vals);
+            assert.ok(txns.length >= 9 && aborted.length > 0, JSON.stringify(txns));
+            const read = await runClient("read", {
+              bootstrap,
+              topic: TOPIC,
+              partitions: 2,
+              isolation: "read_committed",
+            });
+            const got = read.filter((e) => e.ev === "rec").map((e) => e.v as string);
+            assert.deepEqual([...got].sort(), [...committed].sort());
+            assert.equal(new Set(got).size, got.length);
+            // Within a partition, committed transactions in the order they were committed.
+            for (const p of [0, 1]) {
+              const order = read.filter((e) => e.ev === "rec" && e.p === p).map((e) => e.v);
+              assert.deepEqual(order, committed.filter((v) => order.includes(v)));
+            }
+          },
+        ),
       );
 
-      await t.step("committed offsets fetched back from the new group coordinator", async () => {
-        const group = "failover-offsets";
-        await runClient("commit", {
-          bootstrap,
-          topic: TOPIC,
-          partitions: 2,
-          group,
-          offsets: "0:7,1:11",
-        });
-        await settle(cluster, "__consumer_offsets");
-        await killCoordinator(cluster, group, 0);
-        const [r] = await runClient("committed", { bootstrap, topic: TOPIC, partitions: 2, group });
-        assert.deepEqual(r.offsets, { "0": 7, "1": 11 });
-      });
+      mustPass(
+        await t.step("committed offsets fetched back from the new group coordinator", async () => {
+          const group = "failover-offsets";
+          await runClient("commit", {
+            bootstrap,
+            topic: TOPIC,
+            partitions: 2,
+            group,
+            offsets: "0:7,1:11",
+          });
+          await settle(cluster, "__consumer_offsets");
+          await killCoordinator(cluster, group, 0);
+          const [r] = await runClient("committed", {
+            bootstrap,
+            topic: TOPIC,
+            partitions: 2,
+            group,
+          });
+          assert.deepEqual(r.offsets, { "0": 7, "1": 11 });
+        }),
+      );
     });
   },
 });

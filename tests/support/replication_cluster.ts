@@ -63,6 +63,11 @@ export async function withReplicationCluster(
   }
 }
 
+/** Fails the test when a step failed (t.step resolves false), so its logs are printed. */
+export function mustPass(stepPassed: boolean): void {
+  if (!stepPassed) throw new Error("a step failed (see above)");
+}
+
 /** A started three-broker cluster for replication tests. */
 export async function replicationCluster(
   etcd: EtcdServer,
