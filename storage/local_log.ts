@@ -340,7 +340,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
   ): number {
     producerState.clear();
     txnIndex.clear();
-    return rebuildProducerState(
+    const replayed = rebuildProducerState(
       this,
       listSnapshots(this.dir),
       logStart,
@@ -348,6 +348,9 @@ export class LocalLog implements LocalLogStore<LogSegment> {
       producerState,
       txnIndex,
     );
+    // The replay opened closed segments: one descriptor stays, the active segment's.
+    for (let i = 0; i + 1 < this.segments.length; i++) this.segments[i].releaseHandles();
+    return replayed;
   }
 
   // ---------------------------------------------------------------- tiering and compaction

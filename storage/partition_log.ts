@@ -55,13 +55,14 @@ import {
   type FetchIsolation,
   PartitionLogBase,
   type PartitionLogOptions,
+  type ReadOptions,
 } from "./partition_log_base.ts";
 
 /** Moved to their own files; re-exported so existing imports keep working. */
 export { CLEAN_SHUTDOWN_FILE };
 export type { AbortedTxn, AppendOptions, AppendResult, ClosedSegment, RecoveryInfo, RemoteLogView };
 
-export type { FetchIsolation, PartitionLogOptions };
+export type { FetchIsolation, PartitionLogOptions, ReadOptions };
 
 /** Moved to storage/file_io.ts; re-exported so existing imports keep working. */
 export { fsyncDir, writeFileAtomic };
@@ -280,8 +281,11 @@ export class PartitionLog extends PartitionLogBase {
 
   /**
    * Writes offset-assigned batches (rolling first when due, at `rollOffset`), commits their
-   * staged producer state, runs `afterWrite` (the epoch cache), flushes by policy and wakes
-   * the listeners. Throws a storage failure; after a failed fsync the batches stay written.
+   * staged producer state, flushes by policy and wakes the listeners. `assignEpochs` runs just
+   * before the write, as Kafka assigns epoch start offsets before the segment append: the
+   * checkpoint never lacks the epoch of a batch on disk, and an entry whose batches a crash
+   * or a failed write lost lies at or past the log end, where it is trimmed (on open, or here).
+   * Throws a storage failure; after a failed fsync the batches stay written.
    */
   private async writeBatches(
     records: Uint8Array,
@@ -291,7 +295,7 @@ export class PartitionLog extends PartitionLogBase {
     recordCount: number,
     maxTimestamp: number,
     now: number,
-    afterWrite: () => void,
+    assignEpochs: () => void,
     rollOffset = this.leo,
   ): Promise<void> {
     const name = `${this.topic}-${this.partition}`;
@@ -304,15 +308,16 @@ export class PartitionLog extends PartitionLogBase {
         throw storageFailure(name, "rolling a new segment", e);
       }
     }
+    assignEpochs();
     try {
       this.local.append(records, headers);
     } catch (e) {
+      this.leaderEpochCache.truncateFromEnd(this.leo);
       throw storageFailure(name, "append", e);
     }
     this.leo = next;
     this.producerState.commit(info);
     for (const t of info.completedTxns) this.txnIndex.add(t);
-    afterWrite();
 
     this.unflushedMessages += recordCount;
     let flushFailure: KafkaError | null = null;
@@ -385,7 +390,11 @@ export class PartitionLog extends PartitionLogBase {
       }
       checkAboveColdTier(this, offset, "truncate");
       if (offset < this.local.baseOffset) return this.startAt(offset, offset);
-      this.leo = this.local.truncateTo(offset);
+      try {
+        this.leo = this.local.truncateTo(offset);
+      } catch (e) {
+        throw this.truncationFailed(e);
+      }
       this.afterTruncation(Math.min(this.logStart, this.leo));
     });
   }
@@ -406,10 +415,32 @@ export class PartitionLog extends PartitionLogBase {
   }
 
   private startAt(offset: number, logStart: number): void {
-    this.local.truncateFullyAndStartAt(offset);
+    try {
+      this.local.truncateFullyAndStartAt(offset);
+    } catch (e) {
+      throw this.truncationFailed(e);
+    }
     this.leaderEpochCache.clear();
     this.leo = offset;
     this.afterTruncation(logStart);
+  }
+
+  /**
+   * A truncation the disk failed part way: what is in memory no longer matches the files, so
+   * the log takes no more reads or writes (NOT_LEADER_OR_FOLLOWER, as a closed log) and is
+   * left without its clean-shutdown mark: reopening it recovers from the files, which every
+   * step leaves loadable (storage/log_truncation.ts), as Kafka takes such a log dir offline.
+   */
+  private truncationFailed(e: unknown): KafkaError {
+    this.closed = true;
+    try {
+      this.local.releaseHandles();
+    } catch {
+      // the failure being reported is the truncation's
+    }
+    this.notifyListeners();
+    this.listeners.clear();
+    return storageFailure(`${this.topic}-${this.partition}`, "truncation", e);
   }
 
   /** Offsets, caches and producer state brought in line with the truncated segments. */
@@ -417,7 +448,7 @@ export class PartitionLog extends PartitionLogBase {
     this.leaderEpochCache.truncateFromEnd(this.leo);
     const startMoved = logStart !== this.logStart;
     this.logStart = logStart;
-    this.recovery.replayedBatches += this.local.reloadProducerState(
+    this.local.reloadProducerState(
       this.logStart,
       this.leo,
       this.producerState,

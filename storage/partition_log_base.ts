@@ -40,7 +40,10 @@ export interface PartitionLogOptions {
   decompress?: Decompressor;
   /** The log start offset checkpointed before (log-start-offset-checkpoint), if any. */
   logStartOffset?: number;
-  /** Called (synchronously) whenever the log start offset moves forward. */
+  /**
+   * Called (synchronously) whenever the log start offset changes: forward by retention,
+   * DeleteRecords or the cold tier, either way by a truncation that starts the log over.
+   */
   onLogStartOffsetChange?: (log: PartitionLogBase) => void;
   /** Where the batches live (default "file": segment files under `dir`; "memory": no files). */
   engine?: StorageEngine;
@@ -57,6 +60,16 @@ export interface PartitionLogOptions {
  * end, a read_uncommitted consumer to the high watermark, a read_committed one to the LSO.
  */
 export type FetchIsolation = "logEnd" | "highWatermark" | "txnCommitted";
+
+/** How much a read returns (PartitionLog.read). */
+export interface ReadOptions {
+  /** Return the first batch even when it is larger than `maxBytes` (KIP-74). */
+  minOneBatch?: boolean;
+  /** No batch at or past this offset (clamped to the log end). */
+  upperBound?: number;
+  /** The bound, when `upperBound` is not given: Kafka's FetchIsolation (default "logEnd"). */
+  isolation?: FetchIsolation;
+}
 
 /** A partition log's state and reads; PartitionLog adds the writes. */
 export abstract class PartitionLogBase {
@@ -248,14 +261,15 @@ export abstract class PartitionLogBase {
   /**
    * Whole batches from the one containing `offset`, at most `maxBytes` unless `minOneBatch` and
    * the first batch is larger (KIP-74), and none at or past `upperBound` (e.g. the high
-   * watermark or LSO). Reads from one segment, like Kafka. Throws OFFSET_OUT_OF_RANGE outside
-   * [logStartOffset, logEndOffset]; at the log end returns an empty array.
+   * watermark or LSO), or the bound of `isolation` when no `upperBound` is given (default: the
+   * log end, what a replica fetch reads). Reads from one segment, like Kafka. Throws
+   * OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset]; at the log end returns an
+   * empty array.
    */
-  read(
-    offset: number,
-    maxBytes: number,
-    opts: { minOneBatch?: boolean; upperBound?: number } = {},
-  ): Promise<Uint8Array> {
+  read(offset: number, maxBytes: number, opts: ReadOptions = {}): Promise<Uint8Array> {
+    if (opts.isolation !== undefined && opts.upperBound === undefined) {
+      opts = { ...opts, upperBound: this.fetchUpperBound(opts.isolation) };
+    }
     try {
       if (this.remote && offset < this.local.baseOffset && offset >= this.logStart) {
         return this.readRemote(offset, maxBytes, opts);
@@ -296,11 +310,10 @@ export abstract class PartitionLogBase {
    * `read` of the local segments, synchronously: for offsets `isRemoteOffset` says are not
    * the cold tier's. Throws (rather than rejects) OFFSET_OUT_OF_RANGE.
    */
-  readLocal(
-    offset: number,
-    maxBytes: number,
-    opts: { minOneBatch?: boolean; upperBound?: number },
-  ): Uint8Array {
+  readLocal(offset: number, maxBytes: number, opts: ReadOptions): Uint8Array {
+    if (opts.isolation !== undefined && opts.upperBound === undefined) {
+      opts = { ...opts, upperBound: this.fetchUpperBound(opts.isolation) };
+    }
     if (this.closed) {
       throw this.closedError();
     }

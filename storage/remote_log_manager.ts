@@ -309,7 +309,11 @@ export class RemoteLogManager {
         eventTimestampMs: Date.now(),
         brokerId: this.config.brokerId,
         segmentSizeInBytes: data.log.length,
-        segmentLeaderEpochs: { "0": candidate.baseOffset },
+        segmentLeaderEpochs: segmentLeaderEpochs(
+          log.leaderEpochCache.epochEntries(),
+          candidate.baseOffset,
+          candidate.endOffset,
+        ),
         state: "COPY_SEGMENT_STARTED",
         files,
       };
@@ -335,6 +339,12 @@ export class RemoteLogManager {
           rp.needsRecovery = true; // the entry stays COPY_SEGMENT_STARTED until cleaned up
         }
         throw e;
+      }
+      if (!log.holdsClosedSegment(seg)) {
+        // Truncated (or compacted) away while it was copied: the copy describes nothing.
+        await rsm.deleteLogSegmentData(m);
+        rp.metadata.remove(m.segmentId);
+        continue;
       }
       rp.metadata.update(m.segmentId, "COPY_SEGMENT_FINISHED");
       this.stats.copied++;
@@ -410,4 +420,24 @@ export class RemoteLogManager {
     this.partitions.clear();
     await this.rsm?.close();
   }
+}
+
+/**
+ * Kafka's RemoteLogSegmentMetadata.segmentLeaderEpochs: each leader epoch with batches in
+ * [startOffset, endOffset] and the first offset it holds there (from the epoch cache; epoch 0
+ * at the start when the cache knows none).
+ */
+export function segmentLeaderEpochs(
+  entries: readonly { epoch: number; startOffset: number }[],
+  startOffset: number,
+  endOffset: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    const next = entries[i + 1]?.startOffset ?? Number.MAX_SAFE_INTEGER;
+    if (e.startOffset > endOffset || next <= startOffset) continue;
+    out[String(e.epoch)] = Math.max(e.startOffset, startOffset);
+  }
+  return Object.keys(out).length > 0 ? out : { "0": startOffset };
 }

@@ -183,6 +183,14 @@ export function runReplicationStorageConformance(
         ),
         [0, 2],
       );
+      assert.deepEqual(baseOffsets(await leader.read(0, 1 << 20, { isolation: "logEnd" })), [0, 2]);
+      assert.deepEqual(
+        baseOffsets(await leader.read(0, 1 << 20, { isolation: "highWatermark" })),
+        [0],
+      );
+      assert.deepEqual(baseOffsets(leader.readLocal(0, 1 << 20, { isolation: "txnCommitted" })), [
+        0,
+      ]);
       assert.equal(leader.lastStableOffset, 2, "the LSO is bounded by the high watermark");
       // DeleteRecords may not go past the high watermark.
       await rejectsWith(leader.deleteRecordsBefore(3), ErrorCode.OFFSET_OUT_OF_RANGE);
@@ -264,6 +272,53 @@ export function runReplicationStorageConformance(
       assert.equal(follower.logEndOffset, 5);
       await follower.appendAsFollower(tail.subarray(p1));
       assert.deepEqual(await readAll(follower), await readAll(leader));
+    },
+  );
+
+  withPair(
+    "a follower takes batches starting above its log end (a compacted leader's gap)",
+    {},
+    async (leader, follower) => {
+      await leader.append(batch(2, "a"), { leaderEpoch: 1 });
+      await follower.appendAsFollower(await readAll(leader));
+      // The leader's batches for offsets 2..9 were cleaned away; the next one starts at 10.
+      const later = batch(3, "later");
+      setBaseOffset(later, 0, 10);
+      setPartitionLeaderEpoch(later, 0, 2);
+      const r = await follower.appendAsFollower(later);
+      assert.deepEqual([r.baseOffset, r.lastOffset], [10, 12]);
+      assert.equal(follower.logEndOffset, 13);
+      assert.deepEqual(baseOffsets(await readAll(follower)), [0, 10]);
+      assert.deepEqual(follower.leaderEpochCache.epochEntries(), [
+        { epoch: 1, startOffset: 0 },
+        { epoch: 2, startOffset: 10 },
+      ]);
+      // A read inside the gap starts at the next batch, as on the leader.
+      assert.deepEqual(baseOffsets(await follower.read(5, 1 << 20)), [10]);
+    },
+  );
+
+  withPair(
+    "a deposed leader truncates its own epoch's tail and follows the new leader's",
+    {},
+    async (leader, follower) => {
+      // Both had epoch 1's batches; the old leader (follower here) wrote more under epoch 1
+      // that never replicated; the new leader wrote under epoch 2 from offset 4.
+      await leader.append(batch(2, "x"), { leaderEpoch: 1 });
+      await leader.append(batch(2, "y"), { leaderEpoch: 1 });
+      await replicate(leader, follower);
+      await follower.append(batch(3, "lost"), { leaderEpoch: 1 });
+      await leader.append(batch(1, "z"), { leaderEpoch: 2 });
+      // Kafka's truncation by epoch: where did epoch 1 end on the leader?
+      const end = leader.endOffsetForEpoch(follower.leaderEpochCache.latestEpoch);
+      assert.deepEqual(end, { epoch: 1, endOffset: 4 });
+      await follower.truncateTo(end.endOffset);
+      await replicate(leader, follower);
+      assert.deepEqual(await readAll(follower), await readAll(leader));
+      assert.deepEqual(
+        follower.leaderEpochCache.epochEntries(),
+        leader.leaderEpochCache.epochEntries(),
+      );
     },
   );
 
@@ -370,6 +425,52 @@ export function runReplicationStorageConformance(
   );
 
   withPair(
+    "truncation cuts the time index: timestamp lookups never name a dropped offset",
+    { segmentBytes: 250, indexIntervalBytes: 1 },
+    async (leader) => {
+      for (let i = 0; i < 8; i++) {
+        await leader.append(batch(2, `t${i}`, { ts: 10_000 + 100 * i }));
+      }
+      assert.deepEqual(await leader.offsetForTimestamp(10_000 + 100 * 6), {
+        offset: 12,
+        timestamp: 10_600,
+      });
+      await leader.truncateTo(9);
+      assert.equal(leader.logEndOffset, 8);
+      assert.equal(await leader.offsetForTimestamp(10_000 + 100 * 4), null);
+      assert.deepEqual(await leader.offsetForTimestamp(10_000 + 100 * 3 + 1), {
+        offset: 7,
+        timestamp: 10_301,
+      });
+      assert.deepEqual(await leader.maxTimestampAndOffset(), { offset: 7, timestamp: 10_301 });
+      // The offset index of the cut segment still finds every batch left, and new ones.
+      await leader.append(batch(2, "n", { ts: 20_000 }));
+      assert.deepEqual(leader.segmentBaseOffsets(), [0, 4, 8]);
+      assert.deepEqual(baseOffsets(await leader.read(6, 1 << 20)), [6]);
+      assert.deepEqual(baseOffsets(await leader.read(8, 1 << 20)), [8]);
+      assert.deepEqual(await leader.offsetForTimestamp(15_000), { offset: 8, timestamp: 20_000 });
+      assert.deepEqual(await leader.maxTimestampAndOffset(), { offset: 9, timestamp: 20_001 });
+    },
+  );
+
+  withPair(
+    "a leader append without an epoch records epoch 0 at its first offset",
+    {},
+    async (leader) => {
+      await leader.append(batch(1, "a"));
+      await leader.append(batch(1, "b"));
+      assert.deepEqual(leader.leaderEpochCache.epochEntries(), [{ epoch: 0, startOffset: 0 }]);
+      assert.deepEqual(leader.endOffsetForEpoch(0), { epoch: 0, endOffset: 2 });
+      await leader.append(batch(1, "c"), { leaderEpoch: 1 });
+      await leader.append(batch(1, "stale"), { leaderEpoch: 0 });
+      assert.deepEqual(leader.leaderEpochCache.epochEntries(), [
+        { epoch: 0, startOffset: 0 },
+        { epoch: 1, startOffset: 2 },
+      ]);
+    },
+  );
+
+  withPair(
     "truncation rebuilds the aborted-transaction index and the LSO",
     {},
     async (leader) => {
@@ -456,6 +557,41 @@ export function runReplicationStorageConformance(
       await log.close();
     }
   }, { durable: true });
+
+  test(
+    "a follower's log, rolled over segments, reopens byte for byte with its state",
+    async (h) => {
+      const cfg = { segmentBytes: 300 };
+      const leader = await h.open("t-0", cfg);
+      let follower = await h.open("f-0", cfg);
+      try {
+        for (let i = 0; i < 10; i++) {
+          await leader.append(
+            batch(2, `r${i}`, { producerId: 4, producerEpoch: 0, baseSequence: 2 * i }),
+            { leaderEpoch: i < 5 ? 3 : 6 },
+          );
+        }
+        await replicate(leader, follower);
+        assert.ok(follower.segmentCount >= 3, `${follower.segmentCount} segments`);
+        assert.deepEqual(follower.segmentBaseOffsets(), leader.segmentBaseOffsets());
+        const bytes = await readAll(leader);
+        follower = await h.reopen(follower, cfg);
+        assert.deepEqual(await readAll(follower), bytes);
+        assert.deepEqual(follower.leaderEpochCache.epochEntries(), [
+          { epoch: 3, startOffset: 0 },
+          { epoch: 6, startOffset: 10 },
+        ]);
+        const retry = await follower.append(
+          batch(2, "r9", { producerId: 4, producerEpoch: 0, baseSequence: 18 }),
+        );
+        assert.deepEqual([retry.duplicate, retry.baseOffset], [true, 18]);
+      } finally {
+        await leader.close();
+        await follower.close();
+      }
+    },
+    { durable: true },
+  );
 
   test("a missing leader epoch checkpoint is rebuilt from the batches", async (h) => {
     let log = await h.open("t-0", {});

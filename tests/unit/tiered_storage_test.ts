@@ -373,3 +373,39 @@ Deno.test("a slow cold tier does not hold up appends or hot reads", async () => 
     assert.equal(e.rsm.fetches, fetched, "cached");
   });
 });
+
+Deno.test("truncation never reaches into the cold tier; starting over above it keeps the tier readable", async () => {
+  await withTiered({ "local.retention.bytes": "0" }, 20, async (e) => {
+    await e.lm.remoteLogManager.runOnce(true);
+    const activeBase = e.log.segmentBaseOffsets().at(-1)!;
+    const tiered = e.log.highestOffsetInRemoteStorage;
+    assert.equal(tiered, activeBase - 1);
+    await e.lm.runRetention();
+    assert.equal(e.log.localLogStartOffset, activeBase);
+    const before = await readAll(e.log);
+    const leo = e.log.logEndOffset;
+    const refused = (e: unknown) =>
+      e instanceof KafkaError && e.code === ErrorCode.KAFKA_STORAGE_ERROR;
+    // At or below the highest tiered offset: refused, nothing changes.
+    await assert.rejects(e.log.truncateTo(tiered), refused);
+    await assert.rejects(e.log.truncateTo(5), refused);
+    await assert.rejects(e.log.truncateFullyAndStartAt(tiered), refused);
+    assert.equal(e.log.logEndOffset, leo);
+    assert.deepEqual(await readAll(e.log), before);
+    // Above it: the local batch holding the offset goes, the tier stays.
+    await e.log.truncateTo(activeBase + 5);
+    assert.equal(e.log.logEndOffset, activeBase);
+    assert.equal(e.log.logStartOffset, 0);
+    const kept = await readAll(e.log);
+    assert.deepEqual(kept, before.subarray(0, kept.length));
+    assert.equal(kept.length < before.length, true);
+    // Starting over just above the tier, with the log start below: reads below the new
+    // local start go to the cold tier.
+    await e.log.truncateFullyAndStartAt(tiered + 1, 0);
+    assert.deepEqual(
+      [e.log.logStartOffset, e.log.localLogStartOffset, e.log.logEndOffset],
+      [0, tiered + 1, tiered + 1],
+    );
+    assert.deepEqual(await readAll(e.log), kept);
+  });
+});
