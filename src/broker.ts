@@ -73,7 +73,7 @@ import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
 import { ClusterNode } from "./cluster/cluster_node.ts";
-import { startReplication } from "./replication/replication_manager.ts";
+import { coordinatorReplication, startReplication } from "./replication/replication_manager.ts";
 import {
   ClusterLeadership,
   GivenLeadership,
@@ -267,6 +267,8 @@ export class Broker {
       hasPartition: (t: string, p: number) => this.replicaManager.hasPartition(t, p),
       appendMarker: (t: string, p: number, batch: Uint8Array) =>
         this.replicaManager.appendMarker(t, p, batch),
+      awaitReplication: (t: string, p: number, offset: number) =>
+        coordinatorReplication(this.replicaManager, t, p, offset, config),
     };
     this.groups = new GroupCoordinator(
       new GroupMetadataLog(host, config.int("offsets.topic.num.partitions")),

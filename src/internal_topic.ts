@@ -157,6 +157,11 @@ export interface InternalTopicHost {
     numPartitions: number,
     configs: Iterable<[string, string | null]>,
   ): Promise<TopicMetadata | null>;
+  /**
+   * Resolves once the ISR holds the partition's log up to `requiredOffset` (a coordinator's
+   * write is acknowledged like acks=all); throws the coordinator's error otherwise.
+   */
+  awaitReplication?(topic: string, partition: number, requiredOffset: number): Promise<void>;
 }
 
 /** Java's String.hashCode over UTF-16 code units, with int32 wrap-around. */

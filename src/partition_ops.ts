@@ -12,7 +12,7 @@ import { forEachBatch, lastOffset } from "../protocol/record_batch.ts";
 import { legacyOffsetsBefore } from "../storage/legacy_offsets.ts";
 import type { AppendOptions, PartitionLog } from "../storage/partition_log.ts";
 import { peekRecords, type PeekResult } from "./record_peek.ts";
-import { replicaLog } from "./replication/replica_log.ts";
+import { currentLeaderEpoch, replicaLog } from "./replication/replica_log.ts";
 import { type PartitionTiers, partitionTiers } from "./partition_tiers.ts";
 import { bufferPool } from "./buffer_pool.ts";
 import { errorCodeOf, errorMessageOf } from "./handlers/util.ts";
@@ -285,7 +285,8 @@ export const PARTITION_OPS: PartitionOps = {
         out.leaderEpoch = 0;
       } else if (ts === LATEST) {
         out.offset = a.committed ? log.lastStableOffset : log.highWatermark;
-        out.leaderEpoch = 0;
+        // Kafka answers the latest epoch of the epoch cache (clients validate with it later).
+        out.leaderEpoch = currentLeaderEpoch(log) ?? 0;
       } else if (ts === LATEST_TIERED) {
         out.offset = log.highestOffsetInRemoteStorage;
         if (out.offset >= 0) out.leaderEpoch = 0;

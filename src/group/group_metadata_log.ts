@@ -12,6 +12,7 @@
  * commit is acknowledged only once its batch is in the log (durable exactly as produced data
  * is: see README "Durability").
  */
+import { currentLeaderEpoch } from "../replication/replica_log.ts";
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import {
   ControlType,
@@ -125,7 +126,11 @@ export class GroupMetadataLog implements CoordinatorLog {
     });
     const code = opts.beforeAppend?.(p) ?? ErrorCode.NONE;
     if (code !== ErrorCode.NONE) throw new KafkaError(code, "append cancelled");
-    await log.append(batch, { origin: "coordinator" });
+    const appended = await log.append(batch, {
+      origin: "coordinator",
+      leaderEpoch: currentLeaderEpoch(log),
+    });
+    await this.host.awaitReplication?.(GROUP_METADATA_TOPIC, p, appended.lastOffset + 1);
   }
 
   /**

@@ -112,6 +112,8 @@ export class ReplicaFetcher {
   async close(): Promise<void> {
     this.stopped = true;
     this.signal.wake?.();
+    // Closing the connection ends a long poll in flight.
+    this.connections.close();
     await this.loopDone;
   }
 

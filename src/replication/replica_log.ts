@@ -49,5 +49,14 @@ export interface ReplicaLog {
 
 /** The replication view of an open partition log. */
 export function replicaLog(log: PartitionLog): ReplicaLog {
-  return log as unknown as ReplicaLog;
+  return log;
+}
+
+/**
+ * The leader epoch a coordinator's own append to `log` carries: the epoch cache's latest
+ * (assigned when this broker became leader), undefined (epoch 0) when it knows none.
+ */
+export function currentLeaderEpoch(log: PartitionLog): number | undefined {
+  const e = replicaLog(log).leaderEpochCache?.latestEpoch ?? -1;
+  return e >= 0 ? e : undefined;
 }

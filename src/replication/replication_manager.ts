@@ -15,7 +15,7 @@
  * A broker whose registration lease is lost acts as leader of nothing until registered again.
  * Runs where the logs are: a broker without Deno workers (see warnWorkersUnreplicated).
  */
-import { ErrorCode } from "../../protocol/errors.ts";
+import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import type { LogManager } from "../../storage/log_manager.ts";
 import type { PartitionState } from "../cluster/cluster_records.ts";
 import type { ClusterNode } from "../cluster/cluster_node.ts";
@@ -45,8 +45,8 @@ export class ReplicationManager implements ReplicationApi {
   private readonly leaders = new Map<string, LeaderEntry>();
   private readonly purgatories = new Map<string, DelayedProducePurgatory>();
   private readonly following = new Map<string, { leaderId: number; leaderEpoch: number }>();
-  private readonly fetchers = new Map<number, ReplicaFetcher>();
-  private readonly connections: BrokerConnections;
+  /** By source broker and fetcher index (`num.replica.fetchers` per source). */
+  private readonly fetchers = new Map<string, ReplicaFetcher>();
   private isrTimer?: ReturnType<typeof setInterval>;
   private unsubscribe?: () => void;
   private closed = false;
@@ -56,10 +56,6 @@ export class ReplicationManager implements ReplicationApi {
     private readonly logs: LogManager,
     private readonly config: BrokerConfig,
   ) {
-    this.connections = new BrokerConnections(node.cache, {
-      clientId: `tributary-replica-fetcher-${node.nodeId}`,
-      requestTimeoutMs: config.int("replica.socket.timeout.ms"),
-    });
   }
 
   private get nodeId(): number {
@@ -84,7 +80,6 @@ export class ReplicationManager implements ReplicationApi {
     for (const e of this.leaders.values()) e.unsubscribe();
     for (const p of this.purgatories.values()) p.failAll(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     await Promise.all([...this.fetchers.values()].map((f) => f.close()));
-    this.connections.close();
   }
 
   // ---- make-leader / make-follower --------------------------------------------------------
@@ -207,9 +202,8 @@ export class ReplicationManager implements ReplicationApi {
     const f = this.following.get(k);
     const live = leaderId >= 0 && this.node.cache.liveBrokers.has(leaderId);
     if (f && f.leaderId === leaderId && f.leaderEpoch === s.leaderEpoch) {
-      if (live && !this.fetchers.get(leaderId)?.has(topic, p)) {
-        this.fetcherFor(leaderId).add(topic, p, s.leaderEpoch, l);
-      }
+      const fetcher = live ? this.fetcherFor(leaderId, topic, p) : undefined;
+      if (fetcher && !fetcher.has(topic, p)) fetcher.add(topic, p, s.leaderEpoch, l);
       return;
     }
     this.stopFollowing(topic, p);
@@ -219,7 +213,7 @@ export class ReplicationManager implements ReplicationApi {
         `replication: broker ${this.nodeId} follows ${topic}-${p} from ${leaderId} at leader ` +
           `epoch ${s.leaderEpoch} (log end ${l.logEndOffset})`,
       );
-      this.fetcherFor(leaderId).add(topic, p, s.leaderEpoch, l);
+      this.fetcherFor(leaderId, topic, p).add(topic, p, s.leaderEpoch, l);
     }
   }
 
@@ -228,8 +222,17 @@ export class ReplicationManager implements ReplicationApi {
     for (const f of this.fetchers.values()) f.remove(topic, p);
   }
 
-  private fetcherFor(sourceId: number): ReplicaFetcher {
-    let f = this.fetchers.get(sourceId);
+  /**
+   * The fetcher for a partition led by `sourceId`: Kafka's AbstractFetcherManager spreads
+   * the partitions of one source over `num.replica.fetchers` fetchers by a hash.
+   */
+  private fetcherFor(sourceId: number, topic: string, p: number): ReplicaFetcher {
+    const n = Math.max(1, this.config.int("num.replica.fetchers"));
+    let h = 0;
+    for (let i = 0; i < topic.length; i++) h = (h * 31 + topic.charCodeAt(i)) | 0;
+    const index = Math.abs((h * 31 + p) | 0) % n;
+    const id = `${sourceId}:${index}`;
+    let f = this.fetchers.get(id);
     if (!f) {
       const c = this.config;
       const settings: ReplicaFetcherSettings = {
@@ -240,8 +243,14 @@ export class ReplicationManager implements ReplicationApi {
         partitionMaxBytes: c.int("replica.fetch.max.bytes"),
         backoffMs: c.int("replica.fetch.backoff.ms"),
       };
-      f = new ReplicaFetcher(sourceId, this.connections, settings);
-      this.fetchers.set(sourceId, f);
+      // A connection of its own per fetcher, as Kafka's: a broker answers one connection's
+      // requests in order, so fetchers sharing one would wait on each other's long polls.
+      const connections = new BrokerConnections(this.node.cache, {
+        clientId: `tributary-replica-fetcher-${this.nodeId}-${index}`,
+        requestTimeoutMs: c.int("replica.socket.timeout.ms"),
+      });
+      f = new ReplicaFetcher(sourceId, connections, settings);
+      this.fetchers.set(id, f);
     }
     return f;
   }
@@ -415,4 +424,31 @@ export function startReplication(
   }
   const stop = workers.isController ? warnWorkersUnreplicated(node) : () => {};
   return () => Promise.resolve(stop()).then(() => {});
+}
+
+/**
+ * A coordinator's append to its partition, acknowledged as Kafka's coordinators append
+ * (acks=all, `offsets.commit.timeout.ms`): resolves once the HW passes it; the failures map
+ * as Kafka's coordinators map them: NOT_LEADER_OR_FOLLOWER to NOT_COORDINATOR, too few
+ * replicas and timeouts to COORDINATOR_NOT_AVAILABLE. Alone (no replication) at once.
+ */
+export async function coordinatorReplication(
+  replicaManager: { replication?: ReplicationApi },
+  topic: string,
+  partition: number,
+  requiredOffset: number,
+  config: BrokerConfig,
+): Promise<void> {
+  const replication = replicaManager.replication;
+  if (!replication) return;
+  const timeout = config.int("offsets.commit.timeout.ms");
+  const code = await replication.awaitReplication(topic, partition, requiredOffset, timeout);
+  if (code === ErrorCode.NONE) return;
+  const mapped = code === ErrorCode.NOT_LEADER_OR_FOLLOWER
+    ? ErrorCode.NOT_COORDINATOR
+    : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  throw new KafkaError(
+    mapped,
+    `${topic}-${partition}: write not replicated (${errorName(code)})`,
+  );
 }

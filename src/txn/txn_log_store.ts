@@ -10,6 +10,7 @@
  *   the producer's id and epoch, appended with origin "coordinator" so the partition's
  *   producer state closes the transaction and the last stable offset moves.
  */
+import { currentLeaderEpoch } from "../replication/replica_log.ts";
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { forEachBatch, isControl, totalSize } from "../../protocol/record_batch.ts";
 import {
@@ -64,7 +65,11 @@ export class LogTxnStore implements TxnLogStore {
       );
     }
     const batch = encodeRecordBatch({ records: [{ key, value, timestamp: Date.now() }] });
-    await log.append(batch, { origin: "coordinator" });
+    const appended = await log.append(batch, {
+      origin: "coordinator",
+      leaderEpoch: currentLeaderEpoch(log),
+    });
+    await this.host.awaitReplication?.(TRANSACTION_STATE_TOPIC, partition, appended.lastOffset + 1);
   }
 
   async *readAll(): AsyncIterable<

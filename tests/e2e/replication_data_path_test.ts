@@ -3,10 +3,10 @@
  * produce is answered once every ISR member has the batch: the followers' logs then hold the
  * leader's bytes exactly, and their high watermarks follow. A follower that stops leaves the
  * ISR after replica.lag.time.max.ms (the leader's compare-and-swap write in etcd); with
- * min.insync.replicas=2, a batch appended as the second follower goes is answered
- * NOT_ENOUGH_REPLICAS_AFTER_APPEND once the ISR shrinks, and then acks=all gets
- * NOT_ENOUGH_REPLICAS with nothing appended (acks=1 still works); restarted, the followers
- * catch up byte for byte and rejoin the ISR.
+ * min.insync.replicas=2, a batch appended while the second follower cannot fetch is answered
+ * NOT_ENOUGH_REPLICAS_AFTER_APPEND once the ISR shrinks; with that follower stopped acks=all
+ * gets NOT_ENOUGH_REPLICAS with nothing appended (acks=1 still works); restarted, the
+ * followers catch up byte for byte and rejoin the ISR.
  */
 import assert from "node:assert/strict";
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -22,7 +22,10 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const etcd = await startEtcd();
-    const cluster = new ReplicatedCluster(etcd, { "replica.lag.time.max.ms": 1000 });
+    const cluster = new ReplicatedCluster(etcd, {
+      "replica.lag.time.max.ms": 1000,
+      "tributary.fault.injection.enable": "true",
+    });
     try {
       for (const id of [1, 2, 3]) await cluster.start(id);
       await cluster.allLive();
@@ -58,15 +61,28 @@ Deno.test({
       assert.deepEqual(await produce(leader, T, 0, ["b0"], -1), { errorCode: 0, baseOffset: 6 });
       await cluster.isrIs(T, 0, [1, 2]);
 
-      // Broker 2 stops too. A batch appended while the ISR still had 2 members is answered
-      // once the ISR shrinks to the leader alone: NOT_ENOUGH_REPLICAS_AFTER_APPEND.
-      await cluster.stop(2);
+      // Broker 2 cannot fetch (fault injection on the leader) but is still in the ISR: a
+      // batch appended now waits, and is answered once the leader drops broker 2 from the
+      // ISR (replica.lag.time.max.ms): NOT_ENOUGH_REPLICAS_AFTER_APPEND.
+      const faults = cluster.brokers.get(1)!.faults;
+      const fault = faults.push({ api: "Fetch", count: 1000, errorCode: "NOT_LEADER_OR_FOLLOWER" });
+      // Its one fetch out before the fault has ended once the fault has answered the next.
+      await until(
+        "broker 2's fetches fail",
+        () => faults.list().requests.find((f) => f.id === fault.id)!.remaining < 1000,
+      );
       const late = await produce(leader, T, 0, ["c0"], -1);
       assert.equal(late.errorCode, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+      assert.equal(leaderLog.logEndOffset, 8, "c0 was appended");
+      await cluster.isrIs(T, 0, [1]);
+      faults.clear();
+      await cluster.isrIs(T, 0, [1, 2]);
+
+      // Broker 2 stops: the ISR is the leader alone, below min.insync.replicas: acks=all is
+      // refused before the append.
+      await cluster.stop(2);
       const alone = await cluster.isrIs(T, 0, [1]);
       assert.equal(alone.leader, 1);
-      assert.equal(leaderLog.logEndOffset, 8, "c0 was appended");
-      // Now below min.insync.replicas before the append: refused, nothing appended.
       const refused = await produce(leader, T, 0, ["c1"], -1);
       assert.equal(refused.errorCode, ErrorCode.NOT_ENOUGH_REPLICAS);
       assert.equal(leaderLog.logEndOffset, 8, "nothing appended");

@@ -131,6 +131,28 @@ export class ReplicatedCluster {
     });
   }
 
+  /**
+   * Moves leadership as the controller's election would: `leader` at the next leader epoch,
+   * the record's partition epoch bumped, written only over the record as read.
+   */
+  async electLeader(topic: string, p: number, leader: number): Promise<PartitionState> {
+    const key = partitionKey(topic, p);
+    const kv = (await this.store.get(key))!;
+    const s = jsonOf<PartitionState>(kv);
+    const next = {
+      ...s,
+      leader,
+      leaderEpoch: s.leaderEpoch + 1,
+      partitionEpoch: s.partitionEpoch + 1,
+    };
+    const r = await this.store.txn({
+      compare: [{ key, target: "modRevision", result: "equal", modRevision: kv.modRevision }],
+      success: [{ put: { key, value: JSON.stringify(next) } }],
+    });
+    if (!r.succeeded) throw new Error(`${topic}-${p} changed meanwhile`);
+    return next;
+  }
+
   async close(): Promise<void> {
     for (const id of [...this.brokers.keys()]) await this.stop(id);
     await this.store.close();

@@ -1,0 +1,208 @@
+/**
+ * End to end: the controller's replication duties on three broker processes over a real
+ * etcd. kafkajs creates a topic with replication factor 3 and kcat's Metadata shows three
+ * replicas in sync on every partition, spread over the brokers; kill -9 of a partition's
+ * leader moves leadership to a live in-sync replica at a higher leader epoch, the dead one out
+ * of the ISR; restarted and back in the ISR, ElectLeaders PREFERRED (sent to a broker that is
+ * not the controller) makes it the leader again; a reassignment from one broker to another
+ * is listed with its adding and removing replicas, opens the log on the new replica, and once
+ * the new replica is in the ISR completes: the new broker leads and the old one deletes its
+ * log. The ISR is the partition leaders' to maintain (the data path); where it has not yet
+ * caught up, the test writes it into the partition state as the leader would.
+ */
+import assert from "node:assert/strict";
+import { ErrorCode } from "../../protocol/errors.ts";
+import { EtcdMetadataStore } from "../../src/cluster/etcd_store.ts";
+import { partitionKey, type PartitionState } from "../../src/cluster/cluster_records.ts";
+import { valueText } from "../../src/cluster/metadata_store.ts";
+import { KafkaClient } from "../../src/client/client.ts";
+import { electLeaders } from "../../src/client/replication_admin.ts";
+import { startEtcd } from "../support/etcd.ts";
+import { until } from "../support/wait.ts";
+import { kafkajs, TestCluster } from "../support/cluster_fixtures.ts";
+
+interface KcatPartition {
+  partition: number;
+  leader: number;
+  replicas: { id: number }[];
+  isrs: { id: number }[];
+}
+
+const ids = (l: { id: number }[]) => l.map((x) => x.id);
+
+Deno.test({
+  name: "cluster of 3: replication factor, failover, preferred election, reassignment",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async (t) => {
+    const etcd = await startEtcd();
+    const cluster = new TestCluster(etcd);
+    const store = new EtcdMetadataStore({ endpoints: [etcd.endpoint], prefix: cluster.prefix });
+    const stateOf = async (topic: string, p: number): Promise<PartitionState> =>
+      JSON.parse(valueText((await store.get(partitionKey(topic, p)))!));
+    /** Adds `id` to the ISR as the partition's leader would once it caught up (CAS). */
+    const inSync = (topic: string, p: number, id: number) =>
+      until(`broker ${id} in the ISR of ${topic}-${p}`, async () => {
+        const kv = (await store.get(partitionKey(topic, p)))!;
+        const s = JSON.parse(valueText(kv)) as PartitionState;
+        if (s.isr.includes(id)) return true;
+        const next = { ...s, isr: [...s.isr, id], partitionEpoch: s.partitionEpoch + 1 };
+        await store.casPut(kv.key, JSON.stringify(next), kv.modRevision);
+        return false;
+      });
+    try {
+      for (const id of [1, 2, 3]) await cluster.start(id);
+      const partitionsVia = async (via: number, topic: string): Promise<KcatPartition[]> => {
+        const md = await cluster.metadata(via, topic);
+        return md.topics[0].partitions as unknown as KcatPartition[];
+      };
+      await until("3 brokers", async () => (await cluster.metadata(1)).brokers.length === 3);
+
+      await t.step(
+        "CreateTopics replication factor 3: Metadata shows 3 replicas in sync",
+        async () => {
+          const admin = kafkajs([cluster.address(2)]).admin();
+          await admin.connect();
+          try {
+            await admin.createTopics({
+              topics: [{ topic: "r3", numPartitions: 3, replicationFactor: 3 }],
+            });
+            await admin.createTopics({
+              topics: [{ topic: "moves", replicaAssignment: [{ partition: 0, replicas: [1] }] }],
+            });
+          } finally {
+            await admin.disconnect();
+          }
+          for (const via of [1, 2, 3]) {
+            const parts = await until(`r3 on broker ${via}`, async () => {
+              const p = await partitionsVia(via, "r3");
+              return p.length === 3 ? p : null;
+            });
+            const leaders = [];
+            for (const p of parts) {
+              assert.deepEqual([...ids(p.replicas)].sort(), [1, 2, 3]);
+              assert.deepEqual([...ids(p.isrs)].sort(), [1, 2, 3]);
+              assert.equal(p.leader, p.replicas[0].id);
+              leaders.push(p.leader);
+            }
+            assert.deepEqual(leaders.sort(), [1, 2, 3]);
+          }
+        },
+      );
+
+      const before = await stateOf("r3", 0);
+      const victim = before.leader;
+      const others = [1, 2, 3].filter((id) => id !== victim);
+
+      await t.step("leader killed: a live in-sync replica leads at a higher epoch", async () => {
+        await cluster.kill(victim);
+        const after = await until("r3-0 led elsewhere", async () => {
+          const s = await stateOf("r3", 0);
+          return s.leader !== victim && s.leader !== -1 && !s.isr.includes(victim) ? s : null;
+        });
+        assert.equal(after.leader, before.replicas.find((id) => id !== victim));
+        assert.ok(after.leaderEpoch > before.leaderEpoch);
+        assert.deepEqual(after.replicas, before.replicas);
+        const p0 = await until("Metadata shows the new leader", async () => {
+          const p = (await partitionsVia(others[0], "r3"))[0];
+          return p.leader === after.leader ? p : null;
+        });
+        assert.deepEqual(ids(p0.replicas), before.replicas);
+        assert.ok(!ids(p0.isrs).includes(victim));
+      });
+
+      await t.step("restarted and in sync: ElectLeaders PREFERRED moves it back", async () => {
+        await cluster.start(victim);
+        await until(
+          "the victim registered",
+          async () => (await cluster.metadata(others[0])).brokers.some((b) => b.id === victim),
+        );
+        await inSync("r3", 0, victim);
+        const epoch = (await stateOf("r3", 0)).leaderEpoch;
+        const controller = await cluster.controllerInEtcd();
+        const via = [1, 2, 3].find((id) => id !== controller)!;
+        const client = new KafkaClient([cluster.address(via)], { clientId: "elect" });
+        try {
+          const results = await electLeaders(client, 0, [
+            { topic: "r3", partition: 0 },
+            { topic: "nope", partition: 0 },
+          ]);
+          assert.deepEqual(results.map((r) => [r.topic, r.partition, r.errorCode]), [
+            ["r3", 0, 0],
+            ["nope", 0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+          ]);
+          const again = await electLeaders(client, 0, [{ topic: "r3", partition: 0 }]);
+          assert.equal(again[0].errorCode, ErrorCode.ELECTION_NOT_NEEDED);
+        } finally {
+          client.close();
+        }
+        const s = await stateOf("r3", 0);
+        assert.equal(s.leader, victim);
+        assert.ok(s.leaderEpoch > epoch);
+        await until(
+          "Metadata shows the preferred leader",
+          async () => (await partitionsVia(via, "r3"))[0].leader === victim,
+        );
+      });
+
+      await t.step("a reassignment is listed, then completes once in sync", async () => {
+        const admin = kafkajs([cluster.address(3)]).admin();
+        await admin.connect();
+        try {
+          await admin.alterPartitionReassignments({
+            topics: [{ topic: "moves", partitionAssignment: [{ partition: 0, replicas: [2] }] }],
+          });
+          const listed = await admin.listPartitionReassignments({
+            topics: [{ topic: "moves", partitions: [0] }],
+          });
+          assert.deepEqual(listed.topics, [{
+            name: "moves",
+            partitions: [{
+              partition: 0,
+              replicas: [2, 1],
+              addingReplicas: [2],
+              removingReplicas: [1],
+            }],
+          }]);
+          // The new replica opens its log.
+          await until("moves-0 opened on broker 2", async () => {
+            try {
+              return (await Deno.stat(`${cluster.dirs.get(2)}/moves-0`)).isDirectory;
+            } catch {
+              return false;
+            }
+          });
+          await inSync("moves", 0, 2);
+          const done = await until("reassignment complete", async () => {
+            const s = await stateOf("moves", 0);
+            return s.addingReplicas === undefined ? s : null;
+          });
+          assert.deepEqual(done.replicas, [2]);
+          assert.deepEqual(done.isr, [2]);
+          assert.equal(done.leader, 2);
+          assert.deepEqual(
+            (await admin.listPartitionReassignments({})).topics,
+            [],
+          );
+        } finally {
+          await admin.disconnect();
+        }
+        await until("moves-0 deleted on broker 1", async () => {
+          try {
+            await Deno.stat(`${cluster.dirs.get(1)}/moves-0`);
+            return false;
+          } catch (e) {
+            return e instanceof Deno.errors.NotFound;
+          }
+        });
+        const p = (await partitionsVia(1, "moves"))[0];
+        assert.equal(p.leader, 2);
+        assert.deepEqual(ids(p.replicas), [2]);
+      });
+    } finally {
+      await store.close();
+      await cluster.close();
+      await etcd.cleanup();
+    }
+  },
+});
