@@ -547,6 +547,11 @@ export class Broker {
       retentionCheckIntervalMs: config.int("log.retention.check.interval.ms"),
       onError: (m) => log.warn(m),
       owns,
+      // A partition whose record names other replicas only: its local copy is left over.
+      hosts: node
+        ? (t: string, p: number) =>
+          node.cache.partition(t, p)?.state.replicas.includes(config.nodeId) ?? true
+        : undefined,
       catalogueWriter: controller,
       checkpointSuffix: controller ? "" : `.w${cluster!.index}`,
       engine,

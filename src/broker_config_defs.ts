@@ -133,9 +133,56 @@ export const BROKER_CONFIGS: ConfigDef[] = [
     { choices: ["file", "memory"] },
   ),
   def("num.partitions", "int", 1, "Partitions of auto-created topics.", { min: 1 }),
-  def("default.replication.factor", "int", 1, "Replication factor reported for new topics.", {
-    min: 1,
-  }),
+  def(
+    "default.replication.factor",
+    "int",
+    1,
+    "Replicas of topics created with replication factor -1 (and auto-created ones).",
+    { min: 1 },
+  ),
+  // Replication in a cluster (src/cluster/controller.ts).
+  def(
+    "offsets.topic.replication.factor",
+    "short",
+    3,
+    "Replicas of __consumer_offsets, capped to the live brokers when it is first created.",
+    { min: 1 },
+  ),
+  def(
+    "transaction.state.log.replication.factor",
+    "short",
+    3,
+    "Replicas of __transaction_state, capped to the live brokers when it is first created.",
+    { min: 1 },
+  ),
+  def(
+    "unclean.leader.election.enable",
+    "bool",
+    false,
+    "Whether a partition with no live in-sync replica may elect an out-of-sync one " +
+      "(losing what it lacks); topics may override it.",
+  ),
+  def(
+    "auto.leader.rebalance.enable",
+    "bool",
+    true,
+    "Whether the controller moves leadership back to preferred replicas (the first assigned) " +
+      "when a broker leads too few of the partitions it prefers.",
+  ),
+  def(
+    "leader.imbalance.check.interval.seconds",
+    "long",
+    300,
+    "How often the controller checks the leader imbalance.",
+    { min: 1 },
+  ),
+  def(
+    "leader.imbalance.per.broker.percentage",
+    "int",
+    10,
+    "The share of a broker's preferred partitions led elsewhere (percent) above which the " +
+      "controller elects the preferred replicas.",
+  ),
   def("auto.create.topics.enable", "bool", true, "Create unknown topics on Metadata/Produce."),
   def("delete.topic.enable", "bool", true, "Allow DeleteTopics."),
   def("message.max.bytes", "int", 1048588, "Largest record batch accepted.", { min: 0 }),

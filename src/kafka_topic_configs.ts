@@ -156,8 +156,8 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     "bool",
     false,
     "unclean.leader.election.enable",
-    "One replica: no election.",
-    { noEffect: true },
+    "In a cluster, whether a partition with no live in-sync replica may elect an " +
+      "out-of-sync one.",
   ),
   topicDef(
     "segment.jitter.ms",

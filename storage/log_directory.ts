@@ -81,8 +81,15 @@ export interface LogDirectory {
   readCatalogue(): TopicMetadata[];
   /** Writes the catalogue durably; throws KAFKA_STORAGE_ERROR. */
   writeCatalogue(topics: TopicMetadata[]): void;
-  /** Removes what interrupted creates and deletes left (catalogue writer only). */
-  removeStrays(catalogue: TopicMetadata[], onError: (message: string) => void): void;
+  /**
+   * Removes what interrupted creates and deletes left (catalogue writer only), and the
+   * partitions `hosted` says are no longer held here (a replica moved away meanwhile).
+   */
+  removeStrays(
+    catalogue: TopicMetadata[],
+    onError: (message: string) => void,
+    hosted?: (topic: string, partition: number) => boolean,
+  ): void;
   /** Clears whatever is at partition `p`'s place before a new topic or partition uses it. */
   clearPartition(name: string, p: number): void;
   /** Makes partition `p`'s place ready for topic `meta`. */
@@ -184,7 +191,11 @@ export class FileLogDirectory implements LogDirectory {
    * whose topic id is not in the catalogue or whose partition number is beyond the topic's
    * count. Directories without partition.metadata are left alone.
    */
-  removeStrays(catalogue: TopicMetadata[], onError: (message: string) => void): void {
+  removeStrays(
+    catalogue: TopicMetadata[],
+    onError: (message: string) => void,
+    hosted?: (topic: string, partition: number) => boolean,
+  ): void {
     const byId = new Map(catalogue.map((t) => [t.topicId, t]));
     for (const name of readdirSync(this.path)) {
       if (name === META_DIR) continue;
@@ -205,6 +216,9 @@ export class FileLogDirectory implements LogDirectory {
           ? `its topic id ${id} is not in ${this.topicsPath}`
           : `topic ${topic.name} (id ${id}) has no such partition`;
         onError(`removing ${path}: ${why}`);
+        rmSync(path, { recursive: true, force: true });
+      } else if (hosted && !hosted(topic.name, p)) {
+        onError(`removing ${path}: this broker no longer holds a replica of it`);
         rmSync(path, { recursive: true, force: true });
       }
     }

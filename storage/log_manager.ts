@@ -72,6 +72,11 @@ export interface LogManagerOptions {
    */
   owns?: (topic: string, partition: number) => boolean;
   /**
+   * Whether this broker holds a replica of a partition at all (default: all). At open the
+   * catalogue writer removes the directories of partitions it no longer holds.
+   */
+  hosts?: (topic: string, partition: number) => boolean;
+  /**
    * Whether this manager writes topics.json and removes stray directories (default true).
    * One manager per data directory writes; the others follow with syncCatalogue().
    */
@@ -185,7 +190,7 @@ export class LogManager {
     lm.checkpointedStarts = dir.readLogStartCheckpoint();
     lm.checkpointedHws = dir.readHighWatermarkCheckpoint();
     const catalogue = dir.readCatalogue();
-    if (lm.catalogueWriter) dir.removeStrays(catalogue, lm.onError);
+    if (lm.catalogueWriter) dir.removeStrays(catalogue, lm.onError, opts.hosts);
     for (const meta of catalogue) {
       const state: TopicState = { meta, config: lm.resolveConfig(meta.configs), logs: [] };
       await lm.openNewPartitions(state);

@@ -214,12 +214,13 @@ export function topicRoutes(broker: AdminHost): Hono {
       throw badRequest("partitions must be an integer (-1 or absent: num.partitions)");
     }
     if (
-      replicationFactor !== undefined && replicationFactor !== -1 && replicationFactor !== 1
+      replicationFactor !== undefined &&
+      (typeof replicationFactor !== "number" || !Number.isInteger(replicationFactor))
     ) {
       throw new HttpError(
         400,
         "INVALID_REPLICATION_FACTOR",
-        `replicationFactor ${JSON.stringify(replicationFactor)} is not possible with one broker`,
+        `replicationFactor must be an integer (-1 or absent: default.replication.factor)`,
       );
     }
     const entries = configs === undefined || configs === null ? [] : configStrings(configs);
@@ -229,6 +230,8 @@ export function topicRoutes(broker: AdminHost): Hono {
       partitions ?? -1,
       entries,
       validateOnly,
+      undefined,
+      { replicationFactor: replicationFactor ?? -1 },
     );
     if (!created) return c.json({ name, validateOnly: true }, 200);
     return c.json(await topicJson(broker, created), 201, {

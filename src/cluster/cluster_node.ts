@@ -231,8 +231,12 @@ export class ClusterNode {
   private async syncCatalogue(): Promise<void> {
     const logs = this.logs;
     if (!logs) return;
-    // A follower worker's catalogue comes from worker 0's topics.json, when it says so.
-    if (this.settings.follower) return;
+    // A follower worker's catalogue comes from worker 0's topics.json, when it says so; the
+    // replicas it gains or loses it follows itself too, as its own view may be the later one.
+    if (this.settings.follower) {
+      for (const name of this.cache.takeHostedChanges()) await logs.syncOwnedPartitions(name);
+      return;
+    }
     let changed = false;
     try {
       changed = await this.applyToCatalogue(logs);
