@@ -33,6 +33,7 @@ import { jsonOf } from "./cluster_records.ts";
 import { reassignmentComplete, reconcileLiveness, targetReplicas } from "./partition_election.ts";
 import { endReassignment } from "./partition_election.ts";
 import { assignReplicas } from "./replica_assignment.ts";
+import { BrokerIncarnations } from "./broker_incarnations.ts";
 import {
   checkNewPartitionAssignments,
   placeTopic,
@@ -76,6 +77,8 @@ export class ClusterController {
   private campaigning: Promise<void> | null = null;
 
   private rebalanceTimer?: ReturnType<typeof setInterval>;
+  /** Restarted brokers are failed, then new (broker_incarnations.ts). */
+  private readonly incarnations = new BrokerIncarnations();
 
   constructor(
     private readonly store: MetadataStore,
@@ -178,7 +181,12 @@ export class ClusterController {
    * reassignments take their target replicas.
    */
   private async reconcileLeaders(): Promise<void> {
-    const live = (id: number) => this.cache.liveBrokers.has(id);
+    // One view of the live brokers for the whole pass: one that comes back while the pass
+    // runs is new on the next pass, not live for the partitions left in this one.
+    const liveNow = new Map(this.cache.liveBrokers);
+    const bounced = this.incarnations.bounced(liveNow);
+    if (bounced.size > 0) log.info(`controller: broker(s) ${[...bounced]} restarted`);
+    const live = (id: number) => liveNow.has(id) && !bounced.has(id);
     for (const [topic, parts] of this.cache.partitionStates) {
       if (!this.cache.topicRecords.has(topic)) continue;
       const unclean = this.uncleanAllowed(topic);
