@@ -69,7 +69,19 @@ export async function leaderKillCampaign(
           pr.until(`acks beyond ${before[i] + 10}`, () => ackCount(pr) >= before[i] + 10)
         ),
       );
-      const now = (await partitionsOf(cluster, cluster.running[0], topic))[0];
+      const via = cluster.running[0];
+      const led = async () => [
+        ...(await partitionsOf(cluster, via, topic)).map((v, p) => ({
+          ...v,
+          name: `${topic}-${p}`,
+        })),
+        ...(await partitionsOf(cluster, via, "__consumer_offsets")).map((v, p) => ({
+          ...v,
+          name: `__consumer_offsets-${p}`,
+        })),
+      ];
+      const beforeKill = await led();
+      const now = beforeKill[0];
       epochs.push(now.leaderEpoch);
       await cluster.kill(now.leader);
       // The restarted broker waits for its old registration to expire, as the controller does.
@@ -77,6 +89,16 @@ export async function leaderKillCampaign(
       const next = await awaitNewLeader(cluster, topic, 0, now.leader, now.leaderEpoch);
       await restarted;
       for (let p = 0; p < partitions; p++) await awaitFullIsr(cluster, topic, p);
+      // Whatever the killed broker led has a new leader epoch: a restarted broker is a new
+      // replica, never the leader it was.
+      const afterTrial = new Map((await led()).map((v) => [v.name, v]));
+      for (const b of beforeKill.filter((v) => v.leader === now.leader)) {
+        const a = afterTrial.get(b.name)!;
+        assert.ok(
+          a.leaderEpoch > b.leaderEpoch,
+          `${b.name}: epoch ${b.leaderEpoch} -> ${a.leaderEpoch}`,
+        );
+      }
       o.onTrial?.(trial, now.leader, next.leader, next.leaderEpoch);
       if (o.consumerSwapEvery && trial % o.consumerSwapEvery === 0) {
         const old = consumers[consumers.length - 1];
