@@ -26,7 +26,6 @@ import {
   createTopic,
   logBytes,
   mustPass,
-  partitionsOf,
   partitionState,
   runClient,
   setTopicConfigs,
