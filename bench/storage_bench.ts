@@ -1,14 +1,19 @@
 /**
  * Storage throughput: appending 16 KiB batches (16 records of 1 KiB) to a PartitionLog, and
  * reading by offset. Each group has a baseline so Deno prints ratios:
- *   append: validateBatches alone (the CRC pass every append pays) vs a full append;
+ *   append: validateBatches alone (the CRC pass every append pays) vs a full append, and a
+ *           follower's append of the same bytes (appendAsFollower);
  *   read:   a raw 16 KiB pread at a known position vs PartitionLog.read (index lookup + header
  *           walk + one read) for one batch and for 1 MiB.
  * The memory engine (`storage: "memory"`) runs the same appends and reads for comparison.
  * MB/s = 16384 / (µs per iteration) for the 16 KiB cases.
  */
 import { closeSync, openSync, readSync } from "node:fs";
-import { validateBatches } from "../protocol/record_batch.ts";
+import {
+  setBaseOffset,
+  setPartitionLeaderEpoch,
+  validateBatches,
+} from "../protocol/record_batch.ts";
 import { encodeRecordBatch } from "../protocol/records.ts";
 import { logConfig } from "../storage/log_config.ts";
 import { PartitionLog } from "../storage/partition_log.ts";
@@ -72,6 +77,20 @@ Deno.bench({
     // refused (as Kafka does): start each round from the producer's bytes again.
     appendTimeBuf.set(template);
     await appendLogAppendTime.append(appendTimeBuf);
+  },
+});
+
+// A follower stores the leader's bytes as they are: only the base offset (outside the CRC'd
+// bytes) is moved to the follower's log end for each round.
+const followerLog = await PartitionLog.open(`${root}/follower-0`, config);
+const followerBuf = template.slice();
+setPartitionLeaderEpoch(followerBuf, 0, 1);
+Deno.bench({
+  name: "PartitionLog.appendAsFollower 16 KiB batch (CRC check, no validation)",
+  group: "append",
+  fn: async () => {
+    setBaseOffset(followerBuf, 0, followerLog.logEndOffset);
+    await followerLog.appendAsFollower(followerBuf);
   },
 });
 

@@ -66,7 +66,10 @@ export function prepareFollowerAppend(
         `${name}: the leader's batch at position ${pos} has magic ${h.magic}`,
       );
     }
-    if (h.batchLength < MIN_BATCH_LENGTH || h.lastOffsetDelta < 0 || h.baseOffset < 0) {
+    if (
+      h.batchLength < MIN_BATCH_LENGTH || h.lastOffsetDelta < 0 || h.baseOffset < 0 ||
+      h.baseOffset + h.lastOffsetDelta > Number.MAX_SAFE_INTEGER
+    ) {
       throw new KafkaError(
         ErrorCode.CORRUPT_MESSAGE,
         `${name}: the leader's batch at position ${pos} has a bad length or offset delta`,

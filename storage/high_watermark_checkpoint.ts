@@ -31,7 +31,7 @@ export interface HighWatermarkSource {
 export class HighWatermarkCheckpointer {
   private timer?: ReturnType<typeof setTimeout>;
   private closed = false;
-  /** What the file holds now ("" before the first write: none written by this run). */
+  /** What the file holds now (keyOf), "" while none is known to exist. */
   private written = "";
 
   constructor(
@@ -51,16 +51,25 @@ export class HighWatermarkCheckpointer {
   }
 
   /**
+   * What the file found at open holds, so a checkpoint that would say the same is not written
+   * and one that drops its entries is (a partition no longer managed must not open managed
+   * again after the next restart).
+   */
+  noteExisting(entries: Map<string, number>): void {
+    if (entries.size > 0) this.written = keyOf(entries);
+  }
+
+  /**
    * Writes the checkpoint if it would differ from the last one written (a first write only when
-   * some partition is managed: a broker without replication never writes the file).
+   * some partition is or was managed: a broker without replication never writes the file).
    */
   checkpoint(): void {
     const entries = this.entries();
-    const key = [...entries].map(([k, v]) => `${k} ${v}`).sort().join("\n");
+    const key = keyOf(entries);
     if (key === this.written || (this.written === "" && entries.size === 0)) return;
     try {
       this.dir.writeHighWatermarkCheckpoint(entries);
-      this.written = key === "" ? "\n" : key;
+      this.written = key;
     } catch (e) {
       this.onError(
         `writing ${HIGH_WATERMARK_CHECKPOINT_FILE}: ${e instanceof Error ? e.message : e}`,
@@ -99,4 +108,10 @@ export class HighWatermarkCheckpointer {
     if (!this.closed) this.checkpoint();
     this.closed = true;
   }
+}
+
+/** A checkpoint's entries in a comparable form; an empty one is "\n" ("" means none known). */
+function keyOf(entries: Map<string, number>): string {
+  if (entries.size === 0) return "\n";
+  return [...entries].map(([k, v]) => `${k} ${v}`).sort().join("\n");
 }

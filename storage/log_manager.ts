@@ -189,6 +189,7 @@ export class LogManager {
     );
     lm.checkpointedStarts = dir.readLogStartCheckpoint();
     lm.checkpointedHws = dir.readHighWatermarkCheckpoint();
+    lm.highWatermarkCheckpointer.noteExisting(lm.checkpointedHws);
     const catalogue = dir.readCatalogue();
     if (lm.catalogueWriter) dir.removeStrays(catalogue, lm.onError, opts.hosts);
     for (const meta of catalogue) {

@@ -323,6 +323,38 @@ export function runReplicationStorageConformance(
   );
 
   withPair(
+    "garbage from a leader is a Kafka error or nothing, never a crash or a partial append",
+    {},
+    async (leader, follower) => {
+      await leader.append(batch(3, "g"), { leaderEpoch: 1 });
+      const good = await readAll(leader);
+      let seed = 7;
+      const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+      for (let i = 0; i < 300; i++) {
+        let bytes: Uint8Array;
+        if (i % 3 === 0) {
+          bytes = new Uint8Array(rnd() % 200).map(() => rnd() & 0xff);
+        } else {
+          bytes = good.slice(0, i % 3 === 1 ? good.length : rnd() % (good.length + 1));
+          for (let k = 0; k < 1 + (rnd() % 3); k++) {
+            bytes[rnd() % bytes.length] ^= 1 + (rnd() % 255);
+          }
+        }
+        try {
+          const r = await follower.appendAsFollower(bytes);
+          // Only a batch that survived its mutations whole (a flipped base offset byte) lands.
+          if (r.recordCount > 0) await follower.truncateTo(0);
+        } catch (e) {
+          assert.ok(e instanceof KafkaError, `not a KafkaError: ${e}`);
+        }
+        assert.equal(follower.logEndOffset, 0);
+      }
+      await follower.appendAsFollower(good);
+      assert.deepEqual(await readAll(follower), good);
+    },
+  );
+
+  withPair(
     "a follower continues the producers' sequences when it becomes leader",
     {},
     async (leader, follower) => {

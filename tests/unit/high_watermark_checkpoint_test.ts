@@ -81,6 +81,18 @@ Deno.test("HW checkpoint: managed high watermarks round-trip through a clean clo
     lm.highWatermarkCheckpointer.checkpoint();
     assert.equal(await readText(path), "0\n1\norders 1 2\n");
     await lm.close();
+
+    // Once no partition is managed, the file says so: after the next restart none opens managed.
+    lm = await LogManager.open(dataDir);
+    lm.getPartition("orders", 1)!.highWatermarkFollowsLogEnd = true;
+    lm.highWatermarkCheckpointer.checkpoint();
+    assert.equal(await readText(path), "0\n0\n");
+    await lm.close();
+    lm = await LogManager.open(dataDir);
+    for (let p = 0; p < 3; p++) {
+      assert.equal(lm.getPartition("orders", p)!.highWatermarkFollowsLogEnd, true);
+    }
+    await lm.close();
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
