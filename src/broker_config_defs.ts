@@ -5,6 +5,7 @@
 import type { ConfigDef, ConfigType, ConfigValue } from "./config_def.ts";
 import { STANDARD_AUTHORIZER_NAMES } from "./security/authorizer.ts";
 import { SASL_CONFIGS } from "./security/sasl_config_defs.ts";
+import { REPLICATION_CONFIGS } from "./replication/replication_config_defs.ts";
 
 const LONG_MAX = Number.MAX_SAFE_INTEGER; // Kafka's Long.MAX_VALUE, within JS number range
 
@@ -551,4 +552,5 @@ export const BROKER_CONFIGS: ConfigDef[] = [
   ),
   // SASL (src/security/)
   ...SASL_CONFIGS,
+  ...REPLICATION_CONFIGS,
 ];

@@ -147,10 +147,14 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
       max: 22,
     },
   ),
-  topicDef("min.insync.replicas", "int", 1, "min.insync.replicas", "One replica satisfies it.", {
-    min: 1,
-    noEffect: true,
-  }),
+  topicDef(
+    "min.insync.replicas",
+    "int",
+    1,
+    "min.insync.replicas",
+    "Replicas an acks=all produce needs in the ISR.",
+    { min: 1 },
+  ),
   topicDef(
     "unclean.leader.election.enable",
     "bool",

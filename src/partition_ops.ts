@@ -226,7 +226,7 @@ export interface PartitionOps {
   endOffsetForEpoch(
     host: PartitionOpHost,
     log: PartitionLog,
-    a: { epoch: number },
+    a: { epoch: number; currentEpoch: number },
   ): Promise<{ epoch: number; endOffset: number }>;
 }
 
@@ -379,13 +379,21 @@ export const PARTITION_OPS: PartitionOps = {
     return peekRecords(log, a);
   },
 
-  /** OffsetForLeaderEpoch: the leader epoch cache's end offset for an epoch. */
+  /**
+   * OffsetForLeaderEpoch: the leader epoch cache's end offset for an epoch. A cache with no
+   * entry (an empty log, or a leader that never assigned one: no replication here) answers
+   * as Kafka's leader does, whose cache starts `currentEpoch` at the log end when it leads.
+   */
   endOffsetForEpoch(
     _host: PartitionOpHost,
     log: PartitionLog,
-    a: { epoch: number },
+    a: { epoch: number; currentEpoch: number },
   ): Promise<{ epoch: number; endOffset: number }> {
-    const r = replicaLog(log).endOffsetForEpoch(a.epoch);
+    const l = replicaLog(log);
+    if (l.leaderEpochCache.latestEpoch < 0 && a.epoch >= 0 && a.epoch <= a.currentEpoch) {
+      return Promise.resolve({ epoch: a.epoch, endOffset: l.logEndOffset });
+    }
+    const r = l.endOffsetForEpoch(a.epoch);
     return Promise.resolve({ epoch: r.epoch, endOffset: r.endOffset });
   },
 };

@@ -2,7 +2,8 @@
  * The ReplicaManager, as Kafka names it: every read and write of partition data goes through
  * here. It runs partition operations (src/partition_ops.ts) where the partition's log is open
  * (here, or on the owning worker), keeps the Fetch long poll (Kafka's fetch purgatory), and
- * appends transactional batches and transaction markers. Replication will live here too.
+ * appends transactional batches and transaction markers. Replication (src/replication/) hooks
+ * in here: a leader's appends carry its leader epoch, and none is made before it leads.
  */
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { LogManager } from "../storage/log_manager.ts";
@@ -174,6 +175,16 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
   ): Promise<PartitionOpResult<K>> {
     const cluster = this.cluster;
     const epoch = name === "append" ? this.replication?.leaderEpochOf(topic, partition) : undefined;
+    if (name === "append" && this.replication && epoch === undefined) {
+      // The metadata may name this broker leader a moment before replication has made it
+      // one (the log's role changes after the catalogue sync): no append until then.
+      return Promise.reject(
+        new KafkaError(
+          ErrorCode.NOT_LEADER_OR_FOLLOWER,
+          `${topic}-${partition} is not led here (yet)`,
+        ),
+      );
+    }
     if (epoch !== undefined) {
       // A leader stamps its batches with its leader epoch (the followers' epoch caches and
       // divergence checks read it back).

@@ -16,7 +16,7 @@ import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { randomUuid, type TopicConfigValue } from "../../storage/log_manager.ts";
 import type { BrokerConfig } from "../config.ts";
 import { errText, log } from "../log.ts";
-import type { ClusterMetadataCache } from "./cluster_metadata.ts";
+import type { ClusterMetadataCache, PartitionEntry } from "./cluster_metadata.ts";
 import {
   CONTROLLER_EPOCH_KEY,
   CONTROLLER_KEY,
@@ -50,6 +50,11 @@ export interface ControllerSettings {
   leaderImbalanceCheckIntervalMs: number;
   /** `leader.imbalance.per.broker.percentage`. */
   leaderImbalancePerBrokerPercentage: number;
+  /**
+   * `unclean.leader.election.interval.ms`: how often offline partitions are looked at again,
+   * so that unclean election enabled at runtime (a dynamic broker default) takes effect.
+   */
+  uncleanLeaderElectionIntervalMs?: number;
 }
 
 /** The controller's settings from the broker's config (the unclean default read live). */
@@ -59,6 +64,7 @@ export function controllerSettings(config: BrokerConfig): ControllerSettings {
     autoLeaderRebalanceEnable: config.bool("auto.leader.rebalance.enable"),
     leaderImbalanceCheckIntervalMs: config.int("leader.imbalance.check.interval.seconds") * 1000,
     leaderImbalancePerBrokerPercentage: config.int("leader.imbalance.per.broker.percentage"),
+    uncleanLeaderElectionIntervalMs: config.int("unclean.leader.election.interval.ms"),
   };
 }
 
@@ -67,6 +73,8 @@ export type PartitionChange = (s: PartitionState) => PartitionState | null;
 
 /** Compare-and-swap attempts of one partition change before giving up (REQUEST_TIMED_OUT). */
 const CAS_ATTEMPTS = 10;
+/** Partition writes in flight at once when the controller reacts to a change. */
+const RECONCILE_CONCURRENCY = 16;
 
 export class ClusterController {
   /** The revision at which this broker's election wrote the controller key; 0: not elected. */
@@ -77,6 +85,7 @@ export class ClusterController {
   private campaigning: Promise<void> | null = null;
 
   private rebalanceTimer?: ReturnType<typeof setInterval>;
+  private uncleanTimer?: ReturnType<typeof setInterval>;
   /** Restarted brokers are failed, then new (broker_incarnations.ts). */
   private readonly incarnations = new BrokerIncarnations();
 
@@ -133,6 +142,12 @@ export class ClusterController {
   /** Kafka's auto leader rebalance task, every `leader.imbalance.check.interval.seconds`. */
   private startRebalanceTimer(): void {
     const s = this.settings;
+    if (s?.uncleanLeaderElectionIntervalMs && this.uncleanTimer === undefined) {
+      this.uncleanTimer = setInterval(() => {
+        if (this.isActive && s.uncleanLeaderElectionEnable()) this.onMetadataChanged();
+      }, s.uncleanLeaderElectionIntervalMs);
+      Deno.unrefTimer(this.uncleanTimer);
+    }
     if (!s?.autoLeaderRebalanceEnable || this.rebalanceTimer !== undefined) return;
     this.rebalanceTimer = setInterval(() => {
       if (!this.isActive) return;
@@ -187,11 +202,11 @@ export class ClusterController {
     const bounced = this.incarnations.bounced(liveNow);
     if (bounced.size > 0) log.info(`controller: broker(s) ${[...bounced]} restarted`);
     const live = (id: number) => liveNow.has(id) && !bounced.has(id);
+    const work: (() => Promise<unknown>)[] = [];
     for (const [topic, parts] of this.cache.partitionStates) {
       if (!this.cache.topicRecords.has(topic)) continue;
       const unclean = this.uncleanAllowed(topic);
       for (const [p, entry] of parts) {
-        if (!this.isActive) return;
         const change: PartitionChange = (s) => {
           const next = reconcileLiveness(s, live, unclean) ?? s;
           if (reassignmentComplete(next)) {
@@ -201,13 +216,25 @@ export class ClusterController {
         };
         // Decided on the cached state; written on the store's current one.
         if (change(entry.state) === null) continue;
-        try {
-          await this.updatePartition(topic, p, change);
-        } catch (e) {
-          if (e instanceof KafkaError && e.code === ErrorCode.NOT_CONTROLLER) return;
-          log.warn(`controller: ${topic}-${p} not updated: ${errText(e)}`);
-        }
+        work.push(() =>
+          this.updatePartition(topic, p, change, entry).catch((e) => {
+            if (e instanceof KafkaError && e.code === ErrorCode.NOT_CONTROLLER) throw e;
+            log.warn(`controller: ${topic}-${p} not updated: ${errText(e)}`);
+          })
+        );
       }
+    }
+    // A broker's loss moves all its partitions: several writes in flight, not one at a time.
+    let next = 0;
+    const runner = async () => {
+      while (next < work.length && this.isActive) await work[next++]();
+    };
+    try {
+      await Promise.all(
+        Array.from({ length: Math.min(RECONCILE_CONCURRENCY, work.length) }, runner),
+      );
+    } catch (e) {
+      if (!(e instanceof KafkaError && e.code === ErrorCode.NOT_CONTROLLER)) throw e;
     }
   }
 
@@ -229,21 +256,33 @@ export class ClusterController {
     topic: string,
     p: number,
     change: PartitionChange,
+    cached?: PartitionEntry,
   ): Promise<{ state: PartitionState; revision: number } | null> {
     const key = partitionKey(topic, p);
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       if (!this.isActive) throw this.notController();
-      const kv = await this.store.get(key);
-      if (!kv) {
-        throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist.");
+      // The first attempt may start from the cached record (a stale one fails the compare).
+      let s: PartitionState;
+      let modRevision: number;
+      if (attempt === 0 && cached) {
+        ({ state: s, modRevision } = cached);
+      } else {
+        const kv = await this.store.get(key);
+        if (!kv) {
+          throw new KafkaError(
+            ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            "The partition does not exist.",
+          );
+        }
+        s = jsonOf<PartitionState>(kv);
+        modRevision = kv.modRevision;
       }
-      const s = jsonOf<PartitionState>(kv);
       const next = change(s);
       if (next === null) return null;
       const r = await this.store.txn({
         compare: [
           this.guard(),
-          { key, target: "modRevision", result: "equal", modRevision: kv.modRevision },
+          { key, target: "modRevision", result: "equal", modRevision },
         ],
         success: [{ put: { key, value: JSON.stringify(next) } }],
         failure: [{ get: { key: CONTROLLER_KEY } }],
@@ -392,8 +431,13 @@ export class ClusterController {
       );
       assignment = assignments.map((r) => [...r]);
     } else {
+      // Kafka starts from partition 0's preferred leader (both the start and the shift).
+      const first = this.cache.partition(name, 0)?.state.replicas[0] ?? 0;
+      const ids = live.map((b) => b.nodeId).sort((a, b) => a - b);
+      const startIndex = Math.max(0, ids.findIndex((id) => id >= first));
       assignment = assignReplicas(live, total - t.partitions, existingRf, {
         startPartition: t.partitions,
+        random: () => startIndex,
       });
     }
     const { modRevision: _, ...rest } = t;
@@ -458,7 +502,8 @@ export class ClusterController {
   resign(): void {
     this.electedAt = 0;
     if (this.rebalanceTimer !== undefined) clearInterval(this.rebalanceTimer);
-    this.rebalanceTimer = undefined;
+    if (this.uncleanTimer !== undefined) clearInterval(this.uncleanTimer);
+    this.rebalanceTimer = this.uncleanTimer = undefined;
   }
 }
 

@@ -106,6 +106,15 @@ export async function electLeaders(
       outcome = "done";
       return withLeader(s, elected.leader, elected.unclean ? [elected.leader] : s.isr);
     };
+    // Asked for all, partitions with nothing to do by this broker's view are skipped without
+    // a store round trip; those named are decided on the store's current state.
+    if (all && change(w.cache.partition(topic, partition)!.state) === null) {
+      if (outcome === "cannot") {
+        cannot();
+        results.push(out);
+      }
+      continue;
+    }
     try {
       const r = await w.updatePartition(topic, partition, change);
       if (r) revision = Math.max(revision, r.revision);

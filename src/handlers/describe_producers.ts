@@ -52,12 +52,18 @@ export const describeProducers = defineApi({
               return out;
             }
             if (!services.replicaManager.hasPartition(t.name, partitionIndex)) {
+              out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+              return out;
+            }
+            const leadership = services.leadership;
+            if (
+              leadership.clustered &&
+              !leadership.replicasOf(t.name, partitionIndex).replicas.includes(
+                leadership.localNodeId,
+              )
+            ) {
               // A partition of the cluster with no replica here: ask one of its replicas.
-              const known = services.leadership.clustered &&
-                services.leadership.replicasOf(t.name, partitionIndex).replicas.length > 0;
-              out.errorCode = known
-                ? ErrorCode.NOT_LEADER_OR_FOLLOWER
-                : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+              out.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
               return out;
             }
             try {

@@ -73,7 +73,11 @@ export const offsetForLeaderEpoch = defineApi({
                 t.topic,
                 p.partition,
                 "endOffsetForEpoch",
-                { epoch: p.leaderEpoch },
+                {
+                  epoch: p.leaderEpoch,
+                  currentEpoch: services.leadership.leaderOf(t.topic, p.partition)?.leaderEpoch ??
+                    0,
+                },
               );
               out.leaderEpoch = r.epoch;
               out.endOffset = r.endOffset;

@@ -12,8 +12,9 @@
  *   one earned by the requests before it (its own time is known only after its response is
  *   built), and its handling time is recorded after it (not for the APIs that wait by design).
  * The largest throttle is the response's, and the connection mutes for it (KIP-219).
+ * A follower's Fetch (replication) is exempt, as in Kafka.
  */
-import { readRequestHeaderV1 } from "../../protocol/headers.ts";
+import { readHeaderTaggedFields, readRequestHeaderV1 } from "../../protocol/headers.ts";
 import { Reader } from "../../protocol/primitives.ts";
 import type { ClientQuotaManager, QuotaAccounting } from "./client_quota_manager.ts";
 
@@ -51,7 +52,9 @@ export async function applyClientQuotas(
   } catch {
     return { response: await handle(0), throttleMs: 0 }; // the handler closes the connection
   }
-  if (EXEMPT.has(apiKey)) return { response: await handle(0), throttleMs: 0 };
+  if (EXEMPT.has(apiKey) || isFollowerFetch(frame, apiKey, apiVersion)) {
+    return { response: await handle(0), throttleMs: 0 };
+  }
   const user = quotaUser(principal);
   let { throttleMs: throttle, type } = await accounting.beforeRequest({
     user,
@@ -79,6 +82,22 @@ export async function applyClientQuotas(
   }
   quotas.throttled(type, throttle);
   return { response, throttleMs: throttle };
+}
+
+/**
+ * A follower's Fetch (replica id >= 0, the body's first field through v14): as in Kafka, not
+ * subject to client quotas (replication traffic).
+ */
+function isFollowerFetch(frame: Uint8Array, apiKey: number, apiVersion: number): boolean {
+  if (apiKey !== FETCH_KEY || apiVersion > 14) return false;
+  try {
+    const r = new Reader(frame);
+    const h = readRequestHeaderV1(r);
+    if (apiVersion >= 12) readHeaderTaggedFields(r, h);
+    return r.int32() >= 0;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -35,6 +35,8 @@ export interface FetchedPartition {
   log: ReplicaLog;
   /** No fetching before this time (an error backs the partition off). */
   delayedUntil: number;
+  /** The leader answered it knows none of this log's epochs: fetch by offset only. */
+  ignoreEpochs?: boolean;
 }
 
 export interface ReplicaFetcherSettings {
@@ -155,7 +157,7 @@ export class ReplicaFetcher {
       partitions: parts.map((fp) => {
         const fetchOffset = fp.log.logEndOffset;
         sent.set(key(fp.topic, fp.partition), { fp, fetchOffset });
-        const lastFetchedEpoch = fp.log.leaderEpochCache.latestEpoch;
+        const lastFetchedEpoch = fp.ignoreEpochs ? -1 : fp.log.leaderEpochCache.latestEpoch;
         return {
           partition: fp.partition,
           currentLeaderEpoch: fp.leaderEpoch,
@@ -227,7 +229,17 @@ export class ReplicaFetcher {
         return;
     }
     const diverging = pd.divergingEpoch;
-    if (diverging && diverging.epoch >= -1 && diverging.endOffset >= 0) {
+    if (diverging && diverging.endOffset < 0) {
+      // The leader knows no epoch at or below ours (its log starts past all of them): go by
+      // offsets alone from here on; an offset out of its range is handled as such.
+      log.warn(
+        `replica ${this.settings.nodeId}: ${fp.topic}-${fp.partition}: leader ${this.sourceId} ` +
+          `knows no epoch up to ${fp.log.leaderEpochCache.latestEpoch}; fetching by offset`,
+      );
+      fp.ignoreEpochs = true;
+      return;
+    }
+    if (diverging && diverging.epoch >= -1) {
       const offset = this.truncationOffset(l, diverging.epoch, diverging.endOffset);
       log.info(
         `replica ${this.settings.nodeId}: ${fp.topic}-${fp.partition} diverged from leader ` +
@@ -244,7 +256,10 @@ export class ReplicaFetcher {
     if (records && records.length > 0) {
       await l.appendAsFollower(records);
     }
-    l.updateHighWatermark(Math.min(pd.highWatermark, l.logEndOffset));
+    // Kafka's maybeUpdateHighWatermark: a follower's HW only moves forward (a new leader's
+    // may lag behind what this replica already knew).
+    const hw = Math.min(pd.highWatermark, l.logEndOffset);
+    if (hw > l.highWatermark) l.updateHighWatermark(hw);
     if (pd.logStartOffset > l.logStartOffset && pd.logStartOffset <= l.logEndOffset) {
       await l.advanceLogStartOffset(pd.logStartOffset);
     }

@@ -132,7 +132,9 @@ export class ReplicationManager implements ReplicationApi {
     const k = key(topic, p);
     const s = entry.state;
     const current = this.leaders.get(k);
-    if (current && current.state.leaderEpoch === s.leaderEpoch) {
+    // The same leadership over the same log (a log reopened, or a topic deleted and made
+    // again under its name, starts over).
+    if (current && current.state.leaderEpoch === s.leaderEpoch && current.log === l) {
       // Same leadership: take ISR and replica changes others wrote (the controller).
       if (!current.writing && entry.modRevision > current.seen.modRevision) {
         current.seen = { state: s, modRevision: entry.modRevision };
@@ -203,7 +205,7 @@ export class ReplicationManager implements ReplicationApi {
     const live = leaderId >= 0 && this.node.cache.liveBrokers.has(leaderId);
     if (f && f.leaderId === leaderId && f.leaderEpoch === s.leaderEpoch) {
       const fetcher = live ? this.fetcherFor(leaderId, topic, p) : undefined;
-      if (fetcher && !fetcher.has(topic, p)) fetcher.add(topic, p, s.leaderEpoch, l);
+      if (fetcher && fetcher.has(topic, p)?.log !== l) fetcher.add(topic, p, s.leaderEpoch, l);
       return;
     }
     this.stopFollowing(topic, p);

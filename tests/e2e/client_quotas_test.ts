@@ -292,6 +292,57 @@ Deno.test("a consumer over consumer_byte_rate gets throttle_time_ms in Fetch, ev
   }
 });
 
+Deno.test("a follower's Fetch (replica id >= 0) is not subject to client quotas", async () => {
+  const b = await testBroker();
+  try {
+    await b.broker.createTopic("qr", 1);
+    const p = await RawClient.connect(b.port);
+    const batch = encodeRecordBatch({ records: [{ key: "k", value: "y".repeat(20_000) }] });
+    const produced = await p.call(ProduceRequest, ProduceResponse, 9, {
+      transactionalId: null,
+      acks: 1,
+      timeoutMs: 5000,
+      topicData: [{ name: "qr", partitionData: [{ index: 0, records: batch }] }],
+    });
+    assert.equal(produced.responses[0].partitionResponses[0].errorCode, 0);
+    p.close();
+    const set = await RawClient.once(
+      b.port,
+      AlterClientQuotasRequest,
+      AlterClientQuotasResponse,
+      0,
+      {
+        entries: [{
+          entity: [{ entityType: "user", entityName: "ANONYMOUS" }],
+          ops: [{ key: "consumer_byte_rate", value: 1000, remove: false }],
+        }],
+        validateOnly: false,
+      },
+    );
+    assert.equal(set.entries[0].errorCode, 0);
+    // Replication traffic: many times the quota, never throttled (Kafka exempts followers).
+    const c = await RawClient.connect(b.port);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = await c.call(FetchRequest, FetchResponse, 12, {
+          ...fetchBody("qr", 0, 0),
+          replicaId: 2,
+        });
+        assert.ok(r.responses[0].partitions[0].records.length > 20_000);
+        assert.equal(r.throttleTimeMs, 0, `follower fetch ${i}`);
+      }
+      // The same user as a consumer is over its quota at once.
+      const r = await c.call(FetchRequest, FetchResponse, 12, fetchBody("qr", 0, 0));
+      assert.ok(r.responses[0].partitions[0].records.length > 20_000);
+      assert.ok(r.throttleTimeMs > 0, `consumer throttle ${r.throttleTimeMs}`);
+    } finally {
+      c.close();
+    }
+  } finally {
+    await b.stop();
+  }
+});
+
 /** librdkafka reports the broker's throttle_time_ms to throttle_cb; prints them as JSON. */
 const CONFLUENT_THROTTLED = `
 import json, sys

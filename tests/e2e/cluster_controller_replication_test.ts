@@ -19,6 +19,13 @@ import { KafkaClient } from "../../src/client/client.ts";
 import { alterPartitionReassignments, electLeaders } from "../../src/client/replication_admin.ts";
 import { decoder, kcat } from "../support/helpers.ts";
 import { startEtcd } from "../support/etcd.ts";
+import { RawClient } from "../support/raw_client.ts";
+import {
+  DescribeProducersRequest,
+  DescribeProducersResponse,
+  DescribeTopicPartitionsRequest,
+  DescribeTopicPartitionsResponse,
+} from "../../protocol/messages/mod.ts";
 import { until } from "../support/wait.ts";
 import { kafkajs, TestCluster } from "../support/cluster_fixtures.ts";
 
@@ -91,6 +98,22 @@ Deno.test({
             }
             assert.deepEqual(leaders.sort(), [1, 2, 3]);
           }
+          const admin2 = kafkajs([cluster.address(1)]).admin();
+          await admin2.connect();
+          try {
+            await assert.rejects(
+              admin2.createTopics({
+                topics: [{ topic: "r4", numPartitions: 1, replicationFactor: 4 }],
+              }),
+              // deno-lint-ignore no-explicit-any
+              (e: any) => {
+                assert.deepEqual(e.errors?.map((x: any) => x.type), ["INVALID_REPLICATION_FACTOR"]);
+                return true;
+              },
+            );
+          } finally {
+            await admin2.disconnect();
+          }
         },
       );
 
@@ -113,6 +136,27 @@ Deno.test({
         });
         assert.deepEqual(ids(p0.replicas), before.replicas);
         assert.ok(!ids(p0.isrs).includes(victim));
+        // DescribeTopicPartitions: the same, with the leader epoch and the offline replica.
+        const c = await RawClient.connect(cluster.procs.get(others[0])!.port);
+        try {
+          const r = await c.call(
+            DescribeTopicPartitionsRequest,
+            DescribeTopicPartitionsResponse,
+            0,
+            {
+              topics: [{ name: "r3" }],
+              responsePartitionLimit: 10,
+              cursor: null,
+            },
+          );
+          const d = r.topics[0].partitions[0];
+          assert.deepEqual(
+            [d.errorCode, d.leaderId, d.leaderEpoch, d.replicaNodes, d.isrNodes, d.offlineReplicas],
+            [0, after.leader, after.leaderEpoch, before.replicas, after.isr, [victim]],
+          );
+        } finally {
+          c.close();
+        }
       });
 
       await t.step("restarted and in sync: ElectLeaders PREFERRED moves it back", async () => {
@@ -202,6 +246,18 @@ Deno.test({
         const p = (await partitionsVia(1, "moves"))[0];
         assert.equal(p.leader, 2);
         assert.deepEqual(ids(p.replicas), [2]);
+        // DescribeProducers: a broker without a replica sends the client to one.
+        for (const [via, code] of [[1, ErrorCode.NOT_LEADER_OR_FOLLOWER], [2, 0]]) {
+          const c = await RawClient.connect(cluster.procs.get(via)!.port);
+          try {
+            const r = await c.call(DescribeProducersRequest, DescribeProducersResponse, 0, {
+              topics: [{ name: "moves", partitionIndexes: [0] }],
+            });
+            assert.equal(r.topics[0].partitions[0].errorCode, code, `via broker ${via}`);
+          } finally {
+            c.close();
+          }
+        }
       });
 
       await t.step(

@@ -203,3 +203,34 @@ Deno.test("one broker: default.replication.factor above one refuses topics creat
     await br.stop();
   }
 });
+
+Deno.test("with an authorizer: the replication APIs need ALTER / DESCRIBE on the cluster", async () => {
+  const br = await testBroker({ config: { "authorizer.class.name": "acl" } });
+  const c = await RawClient.connect(br.port);
+  try {
+    let r = await c.call(ElectLeadersRequest, ElectLeadersResponse, 2, {
+      electionType: 0,
+      topicPartitions: [{ topic: "t", partitions: [0, 1] }],
+      timeoutMs: 5000,
+    });
+    assert.equal(r.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    assert.deepEqual(
+      r.replicaElectionResults[0].partitionResult.map((p: Msg) => [p.partitionId, p.errorCode]),
+      [[0, ErrorCode.CLUSTER_AUTHORIZATION_FAILED], [1, ErrorCode.CLUSTER_AUTHORIZATION_FAILED]],
+    );
+    r = await c.call(AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse, 0, {
+      timeoutMs: 5000,
+      topics: [{ name: "t", partitions: [{ partitionIndex: 0, replicas: [1] }] }],
+    });
+    assert.equal(r.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    assert.equal(r.responses[0].partitions[0].errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    r = await c.call(ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse, 0, {
+      timeoutMs: 5000,
+      topics: null,
+    });
+    assert.equal(r.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+  } finally {
+    c.close();
+    await br.stop();
+  }
+});

@@ -10,6 +10,8 @@
  */
 import assert from "node:assert/strict";
 import { ErrorCode } from "../../protocol/errors.ts";
+import { DeleteRecordsRequest, DeleteRecordsResponse } from "../../protocol/messages/mod.ts";
+import { BrokerConnection } from "../../src/client/connection.ts";
 import { startEtcd } from "../support/etcd.ts";
 import { logBytes, produce, ReplicatedCluster } from "../support/replication_fixtures.ts";
 import { until } from "../support/wait.ts";
@@ -103,6 +105,53 @@ Deno.test({
         assert.equal(l.logEndOffset, 11);
         assert.deepEqual(logBytes(l), after, `broker ${id} caught up byte for byte`);
       }
+    } finally {
+      await cluster.close();
+      await etcd.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "a follower behind the leader's log start restarts its log there (OFFSET_OUT_OF_RANGE)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const etcd = await startEtcd();
+    const cluster = new ReplicatedCluster(etcd, { "replica.lag.time.max.ms": 1000 });
+    try {
+      for (const id of [1, 2, 3]) await cluster.start(id);
+      await cluster.allLive();
+      await cluster.createTopic(T, [[1, 2, 3]]);
+      const leader = cluster.address(1);
+      assert.equal((await produce(leader, T, 0, ["a0", "a1"], -1)).errorCode, 0);
+      await cluster.stop(3);
+      for (let i = 0; i < 3; i++) {
+        assert.equal((await produce(leader, T, 0, [`b${i}`], -1)).errorCode, 0);
+      }
+      await cluster.isrIs(T, 0, [1, 2]);
+      // Records before offset 4 go: broker 3 (log end 2) is now below the leader's start.
+      const conn = await BrokerConnection.connect(leader);
+      try {
+        const r = await conn.request(DeleteRecordsRequest, DeleteRecordsResponse, {
+          topics: [{ name: T, partitions: [{ partitionIndex: 0, offset: 4 }] }],
+          timeoutMs: 5000,
+        });
+        assert.equal(r.topics[0].partitions[0].errorCode, 0);
+        assert.equal(Number(r.topics[0].partitions[0].lowWatermark), 4);
+      } finally {
+        conn.close();
+      }
+      await until(
+        "broker 2 follows the log start",
+        () => cluster.log(2, T, 0)!.logStartOffset === 4,
+      );
+      await cluster.start(3);
+      await cluster.isrIs(T, 0, [1, 2, 3]);
+      const l3 = cluster.log(3, T, 0)!;
+      assert.equal(l3.logStartOffset, 4);
+      assert.equal(l3.logEndOffset, 5);
+      assert.deepEqual(logBytes(l3), logBytes(cluster.log(1, T, 0)!));
     } finally {
       await cluster.close();
       await etcd.cleanup();

@@ -29,15 +29,16 @@ import {
   valueText,
 } from "../../src/cluster/metadata_store.ts";
 import { reconcileLiveness } from "../../src/cluster/partition_election.ts";
+import { until } from "../support/wait.ts";
 
-function registration(nodeId: number, rack: string | null = null): string {
+function registration(nodeId: number, rack: string | null = null, incarnation = "a"): string {
   const r: BrokerRegistration = {
     nodeId,
     host: "127.0.0.1",
     port: 9000 + nodeId,
     rack,
     listeners: [],
-    incarnationId: `i${nodeId}`,
+    incarnationId: `i${nodeId}-${incarnation}`,
   };
   return JSON.stringify(r);
 }
@@ -61,14 +62,18 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function harness(brokers: number[], racks?: string[]): Promise<Harness> {
+async function harness(
+  brokers: number[],
+  racks?: string[],
+  settings: ControllerSettings = SETTINGS,
+): Promise<Harness> {
   const store = new MemoryMetadataStore(new MemoryMetadataBackend());
   const lease = await store.grantLease(60_000);
   for (const [i, id] of brokers.entries()) {
     await store.put(brokerKey(id), registration(id, racks?.[i] ?? null));
   }
   const cache = new ClusterMetadataCache(1);
-  const controller = new ClusterController(store, cache, 1, SETTINGS);
+  const controller = new ClusterController(store, cache, 1, settings);
   const refresh = async () => {
     const r = await store.range("");
     cache.load(r.kvs, r.revision);
@@ -158,6 +163,14 @@ Deno.test("controller: replication factor and assignments place replicas over th
     await h.settle();
     assert.equal((await h.state("t", 7)).replicas.length, 3);
     assert.deepEqual((await h.state("a", 2)).replicas, [1, 2]);
+    // Without assignments, new partitions continue the round-robin from partition 0's leader.
+    await h.controller.createTopic("g", -1, {}, { replicationFactor: -1, assignments: [[2]] });
+    await h.settle();
+    await h.controller.createPartitions("g", 4);
+    await h.settle();
+    const g = [];
+    for (let p = 1; p < 4; p++) g.push((await h.state("g", p)).replicas);
+    assert.deepEqual(g, [[3], [1], [2]]);
     await assert.rejects(
       h.controller.createPartitions("a", 4, [[1]]),
       (e) =>
@@ -486,4 +499,75 @@ Deno.test("reconcileLiveness: the ISR is never emptied, and an unchanged partiti
   const gone = reconcileLiveness(s, () => false, false)!;
   assert.deepEqual(gone, { ...s, leader: -1, isr: [1], leaderEpoch: 5, partitionEpoch: 8 });
   assert.equal(reconcileLiveness(gone, () => false, false), null);
+});
+
+Deno.test("controller: unclean election enabled at runtime (broker default) takes effect on its next check", async () => {
+  let unclean = false;
+  const h = await harness([1, 2], undefined, {
+    ...SETTINGS,
+    uncleanLeaderElectionEnable: () => unclean,
+    uncleanLeaderElectionIntervalMs: 10,
+  });
+  try {
+    await h.controller.createTopic("t", -1, {}, { replicationFactor: -1, assignments: [[1, 2]] });
+    await h.settle();
+    await h.leaderWrites("t", 0, { isr: [1] });
+    await h.store.delete(brokerKey(1));
+    await h.settle();
+    assert.equal((await h.state("t", 0)).leader, -1);
+    unclean = true;
+    const s = await until("unclean election of t-0", async () => {
+      const s = await h.state("t", 0);
+      return s.leader === 2 ? s : null;
+    });
+    assert.deepEqual(s.isr, [2]);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("controller: a broker's loss moves every one of its partitions (writes in flight together)", async () => {
+  const h = await harness([1, 2, 3]);
+  try {
+    await h.controller.createTopic("many", 300, {}, { replicationFactor: 2 });
+    await h.settle();
+    const before: PartitionState[] = [];
+    for (let p = 0; p < 300; p++) before.push(await h.state("many", p));
+    await h.store.delete(brokerKey(1));
+    await h.settle();
+    for (let p = 0; p < 300; p++) {
+      const s = await h.state("many", p);
+      const b = before[p];
+      assert.notEqual(s.leader, 1, `partition ${p}`);
+      assert.ok(!s.isr.includes(1) && s.isr.length === (b.replicas.includes(1) ? 1 : 2));
+      assert.equal(s.leaderEpoch, b.leader === 1 ? 1 : 0, `partition ${p}`);
+      assert.equal(s.partitionEpoch, b.replicas.includes(1) ? 1 : 0, `partition ${p}`);
+    }
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("controller: a broker restarted between two passes is failed, then a follower", async () => {
+  const h = await harness([1, 2, 3]);
+  try {
+    await h.controller.createTopic("t", -1, {}, { replicationFactor: -1, assignments: [[2, 3]] });
+    await h.controller.createTopic("u", -1, {}, { replicationFactor: -1, assignments: [[2]] });
+    await h.settle();
+    // Killed and registered again before the controller saw it gone: a new incarnation.
+    await h.store.put(brokerKey(2), registration(2, null, "b"));
+    await h.settle();
+    let s = await h.state("t", 0);
+    assert.deepEqual([s.leader, s.isr, s.leaderEpoch], [3, [3], 1]);
+    // Where it is the only replica: offline for one pass, then led by it at a new epoch.
+    s = await h.state("u", 0);
+    assert.deepEqual([s.leader, s.isr, s.leaderEpoch], [-1, [2], 1]);
+    // The next pass (the watch brings the writes of this one) sees it as a live broker.
+    await h.settle();
+    s = await h.state("u", 0);
+    assert.deepEqual([s.leader, s.isr, s.leaderEpoch], [2, [2], 2]);
+    assert.equal((await h.state("t", 0)).leader, 3);
+  } finally {
+    await h.close();
+  }
 });
