@@ -9,7 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { startEtcd } from "../tests/support/etcd.ts";
-import { replicationCluster } from "../tests/support/replication_cluster.ts";
+import { dumpLogs, replicationCluster } from "../tests/support/replication_cluster.ts";
 import { leaderKillCampaign } from "../tests/support/failover_campaign.ts";
 
 const { values } = parseArgs({
@@ -46,6 +46,7 @@ try {
   ok = true;
 } catch (e) {
   console.error(e);
+  await dumpLogs(cluster);
 } finally {
   await cluster.close();
   await etcd.cleanup();

@@ -53,6 +53,8 @@ export class TestCluster {
   readonly procs = new Map<number, BrokerProcess>();
   readonly dirs = new Map<number, string>();
   readonly ports = new Map<number, number>();
+  /** The log lines of each broker's earlier (killed or stopped) processes, oldest first. */
+  readonly pastLines = new Map<number, string[]>();
   /** Brokers stopped with SIGSTOP and not yet continued. */
   readonly paused = new Set<number>();
   readonly prefix = `/tributary-test-${crypto.randomUUID()}`;
@@ -115,6 +117,9 @@ export class TestCluster {
     if (this.paused.delete(id) && signal !== "SIGKILL") p.child.kill("SIGCONT");
     await p.kill(signal);
     this.procs.delete(id);
+    const past = this.pastLines.get(id) ?? [];
+    past.push(`----- broker ${id} killed (${signal}) -----`, ...p.lines);
+    this.pastLines.set(id, past.slice(-20000));
   }
 
   /** Freezes broker `id` (SIGSTOP): its sockets stay open, it answers nothing, its lease ages. */

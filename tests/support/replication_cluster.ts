@@ -51,16 +51,30 @@ export async function withReplicationCluster(
     cluster = await replicationCluster(etcd, config);
     await fn(cluster);
   } catch (e) {
-    for (const [id, p] of cluster?.procs ?? []) {
-      const notable = p.lines.filter((l) => /\b(WARN|ERROR|warn|error)\b/.test(l)).slice(-30);
-      console.error(`--- broker ${id}: warnings/errors ---\n${notable.join("\n")}`);
-      console.error(`--- broker ${id}: last lines ---\n${p.lines.slice(-15).join("\n")}`);
-    }
+    if (cluster) await dumpLogs(cluster);
     throw e;
   } finally {
     await cluster?.close();
     await etcd.cleanup();
   }
+}
+
+/**
+ * Every log line of each running broker (this incarnation) into a temporary directory that
+ * outlives the test, its warnings and last lines to stderr.
+ */
+export async function dumpLogs(cluster: TestCluster): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "tributary-repl-logs-" });
+  for (const [id, lines] of cluster.pastLines) {
+    await Deno.writeTextFile(`${dir}/broker-${id}-earlier.log`, lines.join("\n"));
+  }
+  for (const [id, p] of cluster.procs) {
+    await Deno.writeTextFile(`${dir}/broker-${id}.log`, p.lines.join("\n"));
+    const notable = p.lines.filter((l) => /\b(WARN|ERROR)\b/.test(l)).slice(-30);
+    console.error(`--- broker ${id}: warnings/errors ---\n${notable.join("\n")}`);
+    console.error(`--- broker ${id}: last lines ---\n${p.lines.slice(-15).join("\n")}`);
+  }
+  console.error(`--- full broker logs in ${dir}`);
 }
 
 /** Fails the test when a step failed (t.step resolves false), so its logs are printed. */
