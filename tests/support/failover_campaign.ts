@@ -1,8 +1,9 @@
 /**
  * The leader kill campaign, shared by tests/e2e/replication_failover_test.ts (a fixed number
  * of trials) and bench/soak_failover.ts (as many as asked): idempotent confluent-kafka
- * producers (acks=all) and a committing consumer group run while the leader of partition 0 is
- * killed with -9 and restarted, trial after trial, each trial awaiting a new leader with a
+ * producers (acks=all) and a committing consumer group run while a partition's leader is
+ * killed with -9 and restarted, trial after trial (the partitions in turn, so that every broker
+ * leads and is killed as leader), each trial awaiting a new leader with a
  * higher epoch and the restarted broker back in every ISR. Then every acknowledged record must
  * be in the log exactly once at the offset its delivery report gave, offsets contiguous, each
  * producer's values in order, and the group must have resumed at its commits.
@@ -28,13 +29,20 @@ export interface CampaignOptions {
   /** Swap the consumer (close it, start another in the group) every this many trials. */
   consumerSwapEvery?: number;
   /** Called after each trial (progress output for the soak). */
-  onTrial?: (trial: number, killed: number, newLeader: number, epoch: number) => void;
+  onTrial?: (
+    trial: number,
+    partition: number,
+    killed: number,
+    newLeader: number,
+    epoch: number,
+  ) => void;
 }
 
 export interface CampaignResult {
   acked: number;
   consumed: number;
-  epochs: number[];
+  /** Per trial: the partition whose leader was killed, its leader epoch before and after. */
+  elections: { partition: number; before: number; after: number }[];
 }
 
 export async function leaderKillCampaign(
@@ -57,7 +65,7 @@ export async function leaderKillCampaign(
     (_, i) => new PyClient("produce", { ...common, id: `P${i}`, "interval-ms": 10 }),
   );
   const consumers = [new PyClient("consume", { ...common, group })];
-  const epochs: number[] = [];
+  const elections: CampaignResult["elections"] = [];
   const ackCount = (c: PyClient) => c.of("ack").length;
   try {
     await consumers[0].until("assigned", (ev) => ev.some((e) => e.ev === "assigned"));
@@ -81,13 +89,20 @@ export async function leaderKillCampaign(
         })),
       ];
       const beforeKill = await led();
-      const now = beforeKill[0];
-      epochs.push(now.leaderEpoch);
+      const target = (trial - 1) % partitions;
+      const now = beforeKill[target];
+      const controller = await cluster.controllerInEtcd();
       await cluster.kill(now.leader);
-      // The restarted broker waits for its old registration to expire, as the controller does.
-      const restarted = cluster.start(now.leader);
-      const next = await awaitNewLeader(cluster, topic, 0, now.leader, now.leaderEpoch);
-      await restarted;
+      // Restarted at once, the broker registers again as soon as its old session expires, and
+      // the controller must see that it restarted (a bounced broker) and move its leaderships.
+      // When it was the controller too, it is restarted once a new leader is in place: a new
+      // controller cannot tell a broker that restarted before it took office from one that
+      // did not (nor can Kafka's), and would leave it leading at the same epoch.
+      const bounce = controller !== now.leader;
+      const restarted = bounce ? cluster.start(now.leader) : undefined;
+      const next = await awaitNewLeader(cluster, topic, target, now.leader, now.leaderEpoch);
+      elections.push({ partition: target, before: now.leaderEpoch, after: next.leaderEpoch });
+      await (restarted ?? cluster.start(now.leader));
       for (let p = 0; p < partitions; p++) await awaitFullIsr(cluster, topic, p);
       // Whatever the killed broker led has a new leader epoch: a restarted broker is a new
       // replica, never the leader it was.
@@ -99,7 +114,7 @@ export async function leaderKillCampaign(
           `${b.name}: epoch ${b.leaderEpoch} -> ${a.leaderEpoch}`,
         );
       }
-      o.onTrial?.(trial, now.leader, next.leader, next.leaderEpoch);
+      o.onTrial?.(trial, target, now.leader, next.leader, next.leaderEpoch);
       if (o.consumerSwapEvery && trial % o.consumerSwapEvery === 0) {
         const old = consumers[consumers.length - 1];
         await old.stop();
@@ -108,8 +123,6 @@ export async function leaderKillCampaign(
         await fresh.until("assigned", (ev) => ev.some((e) => e.ev === "assigned"));
       }
     }
-    const final = await partitionsOf(cluster, cluster.running[0], topic);
-    epochs.push(final[0].leaderEpoch);
     const done = await Promise.all(producers.map((p) => p.stop()));
     const acks = done.flatMap((ev) => ev.filter((e) => e.ev === "ack"));
     for (const [i, ev] of done.entries()) {
@@ -132,7 +145,7 @@ export async function leaderKillCampaign(
     const log = await runClient("read", { ...common, isolation: "read_uncommitted" });
     checkLog(log.filter((e) => e.ev === "rec"), acks, partitions);
     const consumed = checkGroup(consumers.map((c) => c.events));
-    return { acked: acks.length, consumed, epochs };
+    return { acked: acks.length, consumed, elections };
   } finally {
     for (const c of [...producers, ...consumers]) c.kill();
   }
