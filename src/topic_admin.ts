@@ -168,7 +168,7 @@ export class TopicAdmin implements TopicAdminApi {
         configList,
         placement,
       );
-      log.info(`created topic ${name} with ${numPartitions} partition(s) in the cluster`);
+      // Logged by the controller that made it (src/cluster/controller.ts).
       return created;
     }
     const t = await this.logs.createTopic(name, numPartitions, Object.fromEntries(overrides));

@@ -36,6 +36,8 @@ export interface PartitionEntry {
 
 export class ClusterMetadataCache implements Leadership {
   readonly liveBrokers = new Map<number, BrokerRegistration>();
+  /** The store revision at which each live broker's registration was created. */
+  readonly registeredAt = new Map<number, number>();
   readonly topicRecords = new Map<string, TopicRecord & { modRevision: number }>();
   /** Per topic, per partition index. */
   readonly partitionStates = new Map<string, Map<number, PartitionEntry>>();
@@ -52,6 +54,7 @@ export class ClusterMetadataCache implements Leadership {
   /** Replaces everything with a range read of the whole prefix. */
   load(kvs: KeyValue[], revision: number): void {
     this.liveBrokers.clear();
+    this.registeredAt.clear();
     this.topicRecords.clear();
     this.partitionStates.clear();
     this.controller = null;
@@ -77,6 +80,7 @@ export class ClusterMetadataCache implements Leadership {
       } else if (key.startsWith(BROKERS_PREFIX)) {
         const b = jsonOf<BrokerRegistration>(kv);
         this.liveBrokers.set(b.nodeId, b);
+        this.registeredAt.set(b.nodeId, kv.createRevision);
       } else if (key.startsWith(TOPICS_PREFIX)) {
         const t = jsonOf<TopicRecord>(kv);
         this.topicRecords.set(t.name, { ...t, modRevision: kv.modRevision });
@@ -110,7 +114,9 @@ export class ClusterMetadataCache implements Leadership {
   private remove(key: string): void {
     if (key === CONTROLLER_KEY) this.controller = null;
     else if (key.startsWith(BROKERS_PREFIX)) {
-      this.liveBrokers.delete(Number(key.slice(BROKERS_PREFIX.length)));
+      const id = Number(key.slice(BROKERS_PREFIX.length));
+      this.liveBrokers.delete(id);
+      this.registeredAt.delete(id);
     } else if (key.startsWith(TOPICS_PREFIX)) {
       this.topicRecords.delete(key.slice(TOPICS_PREFIX.length));
     } else {

@@ -69,7 +69,7 @@ export function controllerSettings(config: BrokerConfig): ControllerSettings {
 }
 
 /** What a partition change function returns: the next state, or null for no change. */
-export type PartitionChange = (s: PartitionState) => PartitionState | null;
+export type PartitionChange = (s: PartitionState, modRevision: number) => PartitionState | null;
 
 /** Compare-and-swap attempts of one partition change before giving up (REQUEST_TIMED_OUT). */
 const CAS_ATTEMPTS = 10;
@@ -207,15 +207,16 @@ export class ClusterController {
       if (!this.cache.topicRecords.has(topic)) continue;
       const unclean = this.uncleanAllowed(topic);
       for (const [p, entry] of parts) {
-        const change: PartitionChange = (s) => {
-          const next = reconcileLiveness(s, live, unclean) ?? s;
+        const change: PartitionChange = (s, modRevision) => {
+          const alive = (id: number) => live(id) && !this.reregisteredSince(s, modRevision, id);
+          const next = reconcileLiveness(s, alive, unclean) ?? s;
           if (reassignmentComplete(next)) {
             return endReassignment(next, targetReplicas(next), live) ?? nullIfSame(next, s);
           }
           return nullIfSame(next, s);
         };
         // Decided on the cached state; written on the store's current one.
-        if (change(entry.state) === null) continue;
+        if (change(entry.state, entry.modRevision) === null) continue;
         work.push(() =>
           this.updatePartition(topic, p, change, entry).catch((e) => {
             if (e instanceof KafkaError && e.code === ErrorCode.NOT_CONTROLLER) throw e;
@@ -236,6 +237,20 @@ export class ClusterController {
     } catch (e) {
       if (!(e instanceof KafkaError && e.code === ErrorCode.NOT_CONTROLLER)) throw e;
     }
+  }
+
+  /**
+   * Whether broker `id` leads or is in sync for this record but registered after it was last
+   * written: it restarted (or lost its session and came back) without the partition state
+   * following, so what it held in memory, and any unflushed tail of its log, may be gone; it
+   * is treated as failed for this partition (out of the ISR, its leadership elected
+   * elsewhere) and rejoins as a follower. Unlike the incarnations seen by this controller,
+   * this holds across a controller failover (the restarted broker may have been the
+   * controller). A partition without a leader waits for its in-sync replicas: not applied.
+   */
+  private reregisteredSince(s: PartitionState, modRevision: number, id: number): boolean {
+    if (s.leader === -1 || (s.leader !== id && !s.isr.includes(id))) return false;
+    return (this.cache.registeredAt.get(id) ?? 0) > modRevision;
   }
 
   /** Whether unclean leader election is allowed for a topic: its config, else the broker's. */
@@ -277,7 +292,7 @@ export class ClusterController {
         s = jsonOf<PartitionState>(kv);
         modRevision = kv.modRevision;
       }
-      const next = change(s);
+      const next = change(s, modRevision);
       if (next === null) return null;
       const r = await this.store.txn({
         compare: [
@@ -379,6 +394,11 @@ export class ClusterController {
       if (this.deposed(r.responses[0]?.kvs?.[0])) throw this.notController();
       throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
     }
+    // Logged here, where it is made: once, however many brokers asked for it.
+    log.info(
+      `created topic ${name} with ${partitions} partition(s) in the cluster ` +
+        `(replication factor ${assignment[0]?.length ?? 0})`,
+    );
     return { record, revision: r.revision };
   }
 

@@ -108,7 +108,8 @@ export async function electLeaders(
     };
     // Asked for all, partitions with nothing to do by this broker's view are skipped without
     // a store round trip; those named are decided on the store's current state.
-    if (all && change(w.cache.partition(topic, partition)!.state) === null) {
+    const cached = w.cache.partition(topic, partition)!;
+    if (all && change(cached.state, cached.modRevision) === null) {
       if (outcome === "cannot") {
         cannot();
         results.push(out);

@@ -44,6 +44,7 @@ import {
 } from "../../protocol/messages/mod.ts";
 import { MAGIC_OFFSET, MAGIC_V2 } from "../../protocol/record_batch.ts";
 import { CloseConnection } from "../close_connection.ts";
+import { topicConfigValue } from "../config.ts";
 import { defineApi } from "../registry.ts";
 import { AclOperation, ResourceType } from "../security/acl_binding.ts";
 import { isInternalTopic, isTransactionalBatch } from "../txn/produce_verification.ts";
@@ -179,7 +180,18 @@ export const produce = defineApi({
           // Kafka's appendRecordsToLeader: acks=all needs min.insync.replicas in the ISR.
           const short = replication.checkEnoughReplicas(topic, index);
           if (short !== 0) {
-            partitionResponses.push(partitionError(index, short));
+            const isr = services.leadership.replicasOf(topic, index).isr;
+            const minIsr = topicConfigValue(
+              services.config,
+              services.metadataCache.topic(topic)?.configs ?? {},
+              "min.insync.replicas",
+            );
+            partitionResponses.push(partitionError(
+              index,
+              short,
+              `The size of the current ISR Set(${isr.join(", ")}) is insufficient to satisfy ` +
+                `the min.isr requirement of ${minIsr} for partition ${topic}-${index}`,
+            ));
             continue;
           }
         }

@@ -9,8 +9,9 @@
  *   end offset for that epoch) and fetched again from there;
  * - records: appended as they are (appendAsFollower), then the follower's high watermark is
  *   min(leader's HW, own log end) and its log start follows the leader's;
- * - OFFSET_OUT_OF_RANGE: the fetch offset is below the leader's log start: the log restarts
- *   empty at the leader's log start (asked with ListOffsets EARLIEST as a replica);
+ * - OFFSET_OUT_OF_RANGE (Kafka's handleOutOfRangeError, asking the leader with ListOffsets as
+ *   a replica): ahead of the leader's end, the log is truncated to it; behind its log start,
+ *   the log restarts empty there;
  * - NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH and the like: the
  *   partition waits (`replica.fetch.backoff.ms`) until the metadata changes.
  * A failed connection backs the whole fetcher off for `replica.fetch.backoff.ms`.
@@ -56,6 +57,7 @@ export interface ReplicaFetcherEvents {
 
 const FETCH_VERSION = 12;
 const EARLIEST = -2;
+const LATEST = -1;
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
@@ -108,7 +110,7 @@ export class ReplicaFetcher {
   private start(): void {
     if (this.running || this.stopped) return;
     this.running = true;
-    this.loopDone = this.loop().finally(() => this.running = false);
+    this.loopDone = this.loop();
   }
 
   async close(): Promise<void> {
@@ -119,7 +121,16 @@ export class ReplicaFetcher {
     await this.loopDone;
   }
 
+  /** Fetches while there is something to fetch; `running` drops in the same turn it ends. */
   private async loop(): Promise<void> {
+    try {
+      await this.fetchWhileAny();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async fetchWhileAny(): Promise<void> {
     while (!this.stopped && this.partitions.size > 0) {
       const now = Date.now();
       const ready = [...this.partitions.values()].filter((p) => p.delayedUntil <= now);
@@ -279,8 +290,8 @@ export class ReplicaFetcher {
     return Math.min(leaderEnd, mine.endOffset, l.logEndOffset);
   }
 
-  /** The fetch offset is outside the leader's log: start again at the leader's log start. */
-  private async handleOutOfRange(fp: FetchedPartition): Promise<void> {
+  /** One offset of the leader's (ListOffsets as a replica): EARLIEST or LATEST. */
+  private async leaderOffset(fp: FetchedPartition, timestamp: number): Promise<number | null> {
     const conn = await this.connections.get(this.sourceId);
     const r = await conn.request(ListOffsetsRequest, ListOffsetsResponse, {
       replicaId: this.settings.nodeId,
@@ -290,19 +301,38 @@ export class ReplicaFetcher {
         partitions: [{
           partitionIndex: fp.partition,
           currentLeaderEpoch: fp.leaderEpoch,
-          timestamp: EARLIEST,
+          timestamp,
           maxNumOffsets: 1,
         }],
       }],
       timeoutMs: 30_000,
     });
     const p = r.topics[0]?.partitions[0];
-    if (!p || p.errorCode !== 0) {
+    return p && p.errorCode === 0 ? Number(p.offset) : null;
+  }
+
+  /**
+   * Kafka's handleOutOfRangeError: the fetch offset is outside the leader's log. Ahead of the
+   * leader's end (no epoch told where they part): truncate to it; behind its log start: start
+   * the log over there.
+   */
+  private async handleOutOfRange(fp: FetchedPartition): Promise<void> {
+    const l = fp.log;
+    const leaderEnd = await this.leaderOffset(fp, LATEST);
+    if (leaderEnd !== null && leaderEnd < l.logEndOffset) {
+      log.info(
+        `replica ${this.settings.nodeId}: ${fp.topic}-${fp.partition} is ahead of leader ` +
+          `${this.sourceId}: truncating ${l.logEndOffset} -> ${leaderEnd}`,
+      );
+      await l.truncateTo(leaderEnd);
+      this.events.onProgress?.(fp);
+      return;
+    }
+    const leaderStart = await this.leaderOffset(fp, EARLIEST);
+    if (leaderStart === null) {
       fp.delayedUntil = Date.now() + this.settings.backoffMs;
       return;
     }
-    const leaderStart = p.offset;
-    const l = fp.log;
     if (l.logEndOffset < leaderStart || l.logStartOffset > leaderStart) {
       log.info(
         `replica ${this.settings.nodeId}: ${fp.topic}-${fp.partition} restarts at the ` +
@@ -311,7 +341,6 @@ export class ReplicaFetcher {
       await l.truncateFullyAndStartAt(leaderStart);
       this.events.onProgress?.(fp);
     } else {
-      // Ahead of the leader with no epoch to tell where: keep what the leader has.
       fp.delayedUntil = Date.now() + this.settings.backoffMs;
     }
   }

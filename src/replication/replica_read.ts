@@ -3,7 +3,8 @@
  * per partition, a diverging epoch when the follower's `last_fetched_epoch` and fetch offset
  * do not match this log's epochs (nothing read then); else the follower's fetch state is
  * recorded first (it may join the ISR and move the HW) and batches are read up to the log end
- * offset, not the HW. The answer carries the HW, the LSO and the log start offset. The long
+ * offset, not the HW (a broker not among the partition's replicas gets NOT_LEADER_OR_FOLLOWER,
+ * as from Kafka). The answer carries the HW, the LSO and the log start offset. The long
  * poll waits for an append to any of the partitions, up to `max_wait_ms`, until `min_bytes`
  * are ready. Not counted as consumer traffic.
  */
@@ -53,7 +54,13 @@ async function readOne(
         `replica fetch offset ${t.offset} outside [${l.logStartOffset}, ${l.logEndOffset}]`,
       );
     }
-    replication.recordFollowerFetch(t.topic, t.partition, replicaId, t.offset);
+    if (!replication.recordFollowerFetch(t.topic, t.partition, replicaId, t.offset)) {
+      // Kafka's followerReplicaOrThrow: only the partition's replicas fetch as followers.
+      throw new KafkaError(
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        `broker ${replicaId} is not a follower of ${t.topic}-${t.partition} here`,
+      );
+    }
     const maxBytes = Math.max(0, Math.min(t.maxBytes, budget));
     const opts = { minOneBatch: first, upperBound: l.logEndOffset };
     out.records = l.isRemoteOffset(t.offset)

@@ -16,14 +16,15 @@ export interface ReplicationApi {
   ): Promise<number>;
   /**
    * A replica fetch at `fetchOffset` from follower `replicaId`: records its state (before the
-   * read, as Kafka does, so the answer carries the HW it allows).
+   * read, as Kafka does, so the answer carries the HW it allows). False when this broker does
+   * not lead the partition (yet) or `replicaId` is not one of its replicas.
    */
   recordFollowerFetch(
     topic: string,
     partition: number,
     replicaId: number,
     fetchOffset: number,
-  ): void;
+  ): boolean;
   /** The open log of a partition hosted here, for replica reads. */
   localLog(topic: string, partition: number): ReplicaLog | undefined;
   /** The epoch cache's answer (OffsetForLeaderEpoch, diverging epochs); undefined: no log. */

@@ -50,6 +50,8 @@ export class ReplicationManager implements ReplicationApi {
   private isrTimer?: ReturnType<typeof setInterval>;
   private unsubscribe?: () => void;
   private closed = false;
+  /** The metadata revision the roles were last brought in step with. */
+  private reconciledRevision = 0;
 
   constructor(
     private readonly node: ClusterNode,
@@ -87,6 +89,7 @@ export class ReplicationManager implements ReplicationApi {
   /** Brings every hosted partition's role in step with the metadata. */
   reconcile(): void {
     if (this.closed) return;
+    this.reconciledRevision = this.node.cache.revision;
     const seen = new Set<string>();
     for (const [topic, parts] of this.node.cache.partitionStates) {
       for (const [p, entry] of parts) {
@@ -283,12 +286,22 @@ export class ReplicationManager implements ReplicationApi {
     this.purgatories.get(key(e.state.topic, e.state.partition))?.tryCompleteAll();
   }
 
+  /**
+   * The leader entry of a partition, with the roles brought up to the metadata this broker
+   * has seen first: a request may arrive between the metadata change and the catalogue
+   * sync after which reconcile runs (a follower fetching from a new leader, a produce).
+   */
+  private leaderEntry(topic: string, partition: number): LeaderEntry | undefined {
+    if (this.node.cache.revision > this.reconciledRevision) this.reconcile();
+    return this.leaders.get(key(topic, partition));
+  }
+
   leaderEpochOf(topic: string, partition: number): number | undefined {
-    return this.leaders.get(key(topic, partition))?.state.leaderEpoch;
+    return this.leaderEntry(topic, partition)?.state.leaderEpoch;
   }
 
   checkEnoughReplicas(topic: string, partition: number): number {
-    const e = this.leaders.get(key(topic, partition));
+    const e = this.leaderEntry(topic, partition);
     if (!e) return 0;
     return e.state.isr.length < this.minIsr(topic) ? ErrorCode.NOT_ENOUGH_REPLICAS : 0;
   }
@@ -314,14 +327,17 @@ export class ReplicationManager implements ReplicationApi {
     partition: number,
     replicaId: number,
     fetchOffset: number,
-  ): void {
-    const e = this.leaders.get(key(topic, partition));
-    if (!e) return;
+  ): boolean {
+    const e = this.leaderEntry(topic, partition);
+    if (!e) return false;
     const now = Date.now();
-    if (!e.state.updateFollowerFetchState(replicaId, fetchOffset, e.log.logEndOffset, now)) return;
+    if (!e.state.updateFollowerFetchState(replicaId, fetchOffset, e.log.logEndOffset, now)) {
+      return false;
+    }
     const expanded = e.state.expandedIsr(replicaId, e.log.highWatermark);
     if (expanded) this.alterIsr(e, expanded);
     this.maybeIncrementHighWatermark(e);
+    return true;
   }
 
   localLog(topic: string, partition: number): ReplicaLog | undefined {

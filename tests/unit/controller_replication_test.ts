@@ -571,3 +571,39 @@ Deno.test("controller: a broker restarted between two passes is failed, then a f
     await h.close();
   }
 });
+
+Deno.test("controller: a leader registered again since its partition was written is failed (even across controller failover)", async () => {
+  const h = await harness([1, 2, 3]);
+  try {
+    await h.controller.createTopic("t", -1, {}, {
+      replicationFactor: -1,
+      assignments: [[3, 1, 2]],
+    });
+    await h.controller.createTopic("u", -1, {}, { replicationFactor: -1, assignments: [[3]] });
+    await h.controller.createTopic("v", -1, {}, { replicationFactor: -1, assignments: [[1, 3]] });
+    await h.settle();
+    // Broker 3's session ends and it registers again before any controller pass sees it gone
+    // (as when it was the controller itself): same incarnation text, a new registration.
+    await h.store.delete(brokerKey(3));
+    await h.store.put(brokerKey(3), registration(3));
+    await h.settle();
+    let s = await h.state("t", 0);
+    assert.deepEqual([s.leader, s.isr, s.leaderEpoch], [1, [1, 2], 1]);
+    s = await h.state("v", 0);
+    assert.deepEqual([s.leader, s.isr, s.leaderEpoch], [1, [1], 0]);
+    s = await h.state("u", 0);
+    assert.deepEqual([s.leader, s.isr, s.leaderEpoch], [-1, [3], 1]);
+    // The next pass: the partition waiting for its only in-sync replica gets it back.
+    await h.settle();
+    s = await h.state("u", 0);
+    assert.deepEqual([s.leader, s.isr, s.leaderEpoch], [3, [3], 2]);
+    assert.equal((await h.state("t", 0)).leaderEpoch, 1);
+    // Rejoined (the leader's ISR write is newer than its registration): left alone.
+    await h.leaderWrites("t", 0, { isr: [1, 2, 3] });
+    await h.settle();
+    s = await h.state("t", 0);
+    assert.deepEqual([s.leader, s.isr, s.leaderEpoch], [1, [1, 2, 3], 1]);
+  } finally {
+    await h.close();
+  }
+});
