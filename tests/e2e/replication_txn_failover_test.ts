@@ -29,15 +29,13 @@ const TOPIC = "txn-data";
 /** Kills broker `id`, restarts it, and waits until `key`'s coordinator is another broker. */
 async function killCoordinator(cluster: TestCluster, key: string, keyType: 0 | 1): Promise<number> {
   const old = await coordinatorOf(cluster, key, keyType);
-  // Restarted at once unless it is the controller too (see failover_campaign.ts).
-  const bounce = (await cluster.controllerInEtcd()) !== old;
   await cluster.kill(old);
-  const restarted = bounce ? cluster.start(old) : undefined;
+  const restarted = cluster.start(old);
   const next = await until(`a coordinator for ${key} other than ${old}`, async () => {
     const c = await coordinatorOf(cluster, key, keyType);
     return c !== old ? c : null;
   });
-  await (restarted ?? cluster.start(old));
+  await restarted;
   return next;
 }
 
@@ -94,11 +92,10 @@ Deno.test({
               await done(txn.of("txn").length + 3);
               await settle(cluster, "__transaction_state");
               const data = (await partitionsOf(cluster, cluster.running[0], TOPIC))[0];
-              const bounce = (await cluster.controllerInEtcd()) !== data.leader;
               await cluster.kill(data.leader);
-              const restarted = bounce ? cluster.start(data.leader) : undefined;
+              const restarted = cluster.start(data.leader);
               await awaitNewLeader(cluster, TOPIC, 0, data.leader, data.leaderEpoch);
-              await (restarted ?? cluster.start(data.leader));
+              await restarted;
               await done(txn.of("txn").length + 3);
               await settle(cluster, "__transaction_state");
             } catch (e) {

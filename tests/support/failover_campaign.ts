@@ -91,18 +91,14 @@ export async function leaderKillCampaign(
       const beforeKill = await led();
       const target = (trial - 1) % partitions;
       const now = beforeKill[target];
-      const controller = await cluster.controllerInEtcd();
       await cluster.kill(now.leader);
-      // Restarted at once, the broker registers again as soon as its old session expires, and
-      // the controller must see that it restarted (a bounced broker) and move its leaderships.
-      // When it was the controller too, it is restarted once a new leader is in place: a new
-      // controller cannot tell a broker that restarted before it took office from one that
-      // did not (nor can Kafka's), and would leave it leading at the same epoch.
-      const bounce = controller !== now.leader;
-      const restarted = bounce ? cluster.start(now.leader) : undefined;
+      // Restarted at once: the broker registers again as soon as its old session expires, and
+      // the controller (a new one, when it was the controller too) must see that it restarted
+      // and move its leaderships.
+      const restarted = cluster.start(now.leader);
       const next = await awaitNewLeader(cluster, topic, target, now.leader, now.leaderEpoch);
       elections.push({ partition: target, before: now.leaderEpoch, after: next.leaderEpoch });
-      await (restarted ?? cluster.start(now.leader));
+      await restarted;
       for (let p = 0; p < partitions; p++) await awaitFullIsr(cluster, topic, p);
       // Whatever the killed broker led has a new leader epoch: a restarted broker is a new
       // replica, never the leader it was.
