@@ -1,18 +1,4 @@
 /**
-<<<<<<<< HEAD:tests/e2e/replication_failover_test.ts
- * End to end, replication: the leader kill campaign. Three broker processes over a real etcd,
- * a topic with replication factor 3 and min.insync.replicas=2; two idempotent confluent-kafka
- * producers (acks=all) and a committing consumer group run while the leader of partition 0 is
- * killed with -9 and restarted, 20 times; each trial awaits a new leader with a higher leader
- * epoch in Metadata and the restarted broker back in every ISR. Every acknowledged record is
- * then in the log exactly once, at the offset its delivery report gave, offsets contiguous,
- * each producer's values in order; the group, whose consumer is replaced every 5 trials,
- * resumes at its commits. (More trials: `deno task soak:failover --trials N`.)
- */
-import assert from "node:assert/strict";
-import { withReplicationCluster } from "../support/replication_cluster.ts";
-import { leaderKillCampaign } from "../support/failover_campaign.ts";
-========
  * End to end: a leader change on an rf=3 partition, with the old leader holding batches its
  * followers never fetched (their fetches from it failed by fault injection). The election
  * (written to etcd as the controller writes it) makes broker 2 leader at epoch 1: the old
@@ -35,24 +21,125 @@ import { startEtcd } from "../support/etcd.ts";
 import { logBytes, produce, ReplicatedCluster } from "../support/replication_fixtures.ts";
 import { until } from "../support/wait.ts";
 import { brokerKey } from "../../src/cluster/cluster_records.ts";
->>>>>>>> w/repl-data:tests/e2e/replication_leader_change_test.ts
 
-const TRIALS = 20;
+const T = "failover";
+
+/** Each batch's (base offset, partition leader epoch) in a log's bytes. */
+function epochs(bytes: Uint8Array): [number, number][] {
+  const out: [number, number][] = [];
+  let pos = 0;
+  while (pos + 61 <= bytes.length) {
+    const h = readBatchHeader(bytes, pos);
+    out.push([h.baseOffset, h.partitionLeaderEpoch]);
+    pos += 12 + h.batchLength;
+  }
+  return out;
+}
 
 Deno.test({
-  name: "replication: 20 leader kill -9 trials lose and duplicate no acknowledged record",
+  name: "leader change: the deposed leader fails pending acks=all and truncates what diverged",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await withReplicationCluster(async (cluster) => {
-      const r = await leaderKillCampaign(cluster, { trials: TRIALS, consumerSwapEvery: 5 });
-      // Every trial elected a leader with a higher epoch.
-      for (let i = 1; i < r.epochs.length; i++) {
-        assert.ok(r.epochs[i] > r.epochs[i - 1], `${r.epochs}`);
-      }
-      assert.equal(r.epochs.length, TRIALS + 1);
-      assert.ok(r.acked > 0 && r.consumed >= r.acked, `acked ${r.acked}, consumed ${r.consumed}`);
+    const etcd = await startEtcd();
+    // A long lag time: the ISR stays [1,2,3] while the followers cannot fetch.
+    const cluster = new ReplicatedCluster(etcd, {
+      "replica.lag.time.max.ms": 60_000,
+      "tributary.fault.injection.enable": "true",
     });
+    try {
+      for (const id of [1, 2, 3]) await cluster.start(id);
+      await cluster.allLive();
+      await cluster.createTopic(T, [[1, 2, 3]]);
+      assert.deepEqual(await produce(cluster.address(1), T, 0, ["a0", "a1"], -1), {
+        errorCode: 0,
+        baseOffset: 0,
+      });
+      // The followers' fetches from broker 1 now fail: what it appends stays its own.
+      const COUNT = 1_000_000;
+      const faults = cluster.brokers.get(1)!.faults;
+      const fault = faults.push({
+        api: "Fetch",
+        count: COUNT,
+        errorCode: "NOT_LEADER_OR_FOLLOWER",
+      });
+      // Each follower has one fetch out at a time: once the fault has answered many of
+      // them (both followers cycle every replica.fetch.backoff.ms), none from before is out.
+      await until(
+        "the followers' fetches fail",
+        () => faults.list().requests.find((f) => f.id === fault.id)!.remaining <= COUNT - 10,
+      );
+      assert.deepEqual(await produce(cluster.address(1), T, 0, ["x0", "x1"], 1), {
+        errorCode: 0,
+        baseOffset: 2,
+      });
+      const pending = produce(cluster.address(1), T, 0, ["p0"], -1, 30_000);
+      await until("p0 appended on broker 1", () => cluster.log(1, T, 0)!.logEndOffset === 5);
+      assert.equal(cluster.log(2, T, 0)!.logEndOffset, 2);
+      assert.equal(cluster.log(3, T, 0)!.logEndOffset, 2);
+
+      // Broker 2 is elected (it is in the ISR) at leader epoch 1.
+      const state = await cluster.electLeader(T, 0, 2);
+      assert.equal(state.leaderEpoch, 1);
+      assert.equal((await pending).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      faults.clear();
+      const refused = await produce(cluster.address(1), T, 0, ["r0"], 1);
+      assert.equal(refused.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      const y = await until("broker 2 takes produce", async () => {
+        const r = await produce(cluster.address(2), T, 0, ["y0"], 1);
+        return r.errorCode === 0 ? r : undefined;
+      });
+      assert.equal(y.baseOffset, 2);
+      assert.deepEqual(await produce(cluster.address(2), T, 0, ["z0"], -1), {
+        errorCode: 0,
+        baseOffset: 3,
+      });
+      // acks=all: every ISR member has z0, and broker 1 has dropped x0, x1 and p0 for it.
+      const leaderBytes = logBytes(cluster.log(2, T, 0)!);
+      assert.deepEqual(epochs(leaderBytes), [[0, 0], [2, 1], [3, 1]]);
+      for (const id of [1, 3]) {
+        const l = cluster.log(id, T, 0)!;
+        assert.equal(l.logEndOffset, 4, `broker ${id} log end`);
+        assert.deepEqual(logBytes(l), leaderBytes, `broker ${id} holds the leader's bytes`);
+      }
+
+      // OffsetForLeaderEpoch from the epoch cache: epoch 0 ended at 2, epoch 1 is current,
+      // a later one is unknown (Kafka's LeaderEpochFileCache.endOffsetFor).
+      const conn = await BrokerConnection.connect(cluster.address(2));
+      try {
+        const r = await conn.request(OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse, {
+          replicaId: -1,
+          topics: [{
+            topic: T,
+            partitions: [0, 1, 5].map((leaderEpoch) => ({
+              partition: 0,
+              currentLeaderEpoch: 1,
+              leaderEpoch,
+            })),
+          }],
+        });
+        // The request names partition 0 three times; each answer is its own.
+        const got = r.topics[0].partitions.map((p) => [p.errorCode, p.leaderEpoch, p.endOffset]);
+        assert.deepEqual(got, [[0, 0, 2], [0, 1, 4], [0, -1, -1]]);
+        const fenced = await conn.request(
+          OffsetForLeaderEpochRequest,
+          OffsetForLeaderEpochResponse,
+          {
+            replicaId: -1,
+            topics: [{
+              topic: T,
+              partitions: [{ partition: 0, currentLeaderEpoch: 0, leaderEpoch: 0 }],
+            }],
+          },
+        );
+        assert.equal(fenced.topics[0].partitions[0].errorCode, ErrorCode.FENCED_LEADER_EPOCH);
+      } finally {
+        conn.close();
+      }
+    } finally {
+      await cluster.close();
+      await etcd.cleanup();
+    }
   },
 });
 

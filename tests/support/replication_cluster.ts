@@ -30,7 +30,6 @@ export const REPLICATION_CONFIG: Record<string, string> = {
   "transaction.state.log.replication.factor": "3",
   "offsets.topic.num.partitions": "3",
   "transaction.state.log.num.partitions": "3",
-  "transaction.state.log.min.isr": "2",
   "replica.lag.time.max.ms": "4000",
   "replica.fetch.wait.max.ms": "200",
   "group.initial.rebalance.delay.ms": "0",
