@@ -199,7 +199,9 @@ if (import.meta.main) {
             say(
               `  consumed ${f.consumed} / produced ${f.produced} = ${
                 fmt((100 * f.consumed) / f.produced, 1)
-              }% (per consumer ${f.per_consumer.join(" ")}; producers still running ${f.producers_running_at_end}/8)`,
+              }% (per consumer ${
+                f.per_consumer.join(" ")
+              }; producers still running ${f.producers_running_at_end}/8)`,
             );
             record(`fairness: ${c.name}`, f);
           } catch (e) {
@@ -225,7 +227,9 @@ if (import.meta.main) {
           fmt(m((x) => x.p999))
         } ms`,
         `ack p50 ${fmt(m((x) => x.ack_p50))} / p99 ${fmt(m((x) => x.ack_p99))} ms`,
-        m((x) => x.load_acked_per_s) === null ? "-" : `${fmt(m((x) => x.load_acked_per_s), 0)} rec/s`,
+        m((x) => x.load_acked_per_s) === null
+          ? "-"
+          : `${fmt(m((x) => x.load_acked_per_s), 0)} rec/s`,
         (m((x) => x.p99) ?? Infinity) <= 1 ? "p99 target met" : "p99 MISSED",
       ]);
     } else {
