@@ -4,6 +4,7 @@
  * (bench/lib/latency_scripts.ts). Targets are reported, never failed on.
  *
  *   deno run -A bench/latency.ts [--runs N] [--seconds S] [--skip-reference] [--only latency|fairness]
+ *     [--case SUBSTRING]
  *
  * 1. Produce→consume latency at 1,000 records/s: a paced confluent_kafka producer
  *    (linger.ms=0) stamping the send time, a consumer with librdkafka's defaults computing
@@ -117,6 +118,7 @@ if (import.meta.main) {
       seconds: { type: "string", default: "10" },
       "skip-reference": { type: "boolean" },
       only: { type: "string" },
+      case: { type: "string" },
     },
     strict: true,
   });
@@ -141,7 +143,8 @@ if (import.meta.main) {
       { name: "tributary 1 worker, loaded", target: { workers: 1 }, load: true },
       { name: "tributary 2 workers, unloaded", target: { workers: 2 }, load: false },
       { name: "tributary 2 workers, loaded", target: { workers: 2 }, load: true },
-    ].filter((c) => !(values["skip-reference"] && c.target === "mock")) as Case[];
+    ].filter((c) => !(values["skip-reference"] && c.target === "mock"))
+      .filter((c) => !values.case || c.name.includes(values.case)) as Case[];
     if (values.only !== "fairness") {
       for (let r = 0; r < runs; r++) {
         for (const c of latencyCases) {
@@ -178,7 +181,8 @@ if (import.meta.main) {
       { name: "mock", target: "mock" as const },
       { name: "tributary 1 worker", target: { workers: 1, set: ["num.partitions=4"] } },
       { name: "tributary 2 workers", target: { workers: 2, set: ["num.partitions=4"] } },
-    ].filter((c) => !(values["skip-reference"] && c.target === "mock"));
+    ].filter((c) => !(values["skip-reference"] && c.target === "mock"))
+      .filter((c) => !values.case || c.name.includes(values.case));
     if (values.only !== "latency") {
       for (let r = 0; r < runs; r++) {
         for (const c of fairCases) {

@@ -64,13 +64,15 @@ interface Slab {
 }
 
 /**
- * Produce requests of one connection handled at once (see Connection.serve). One, as Kafka
- * mutes a channel while its request is in processing: with five, a flooding producer had five
- * times a consumer's share of the broker, and with 2 workers eight consumers read 45% of what
- * eight producers wrote in a window instead of 82% (bench/latency.ts fairness). Kept as a
- * limit so a later change can raise it where the waits overlap without hurting fairness.
+ * Produce requests of one connection handled at once (see Connection.serve) while the broker
+ * keeps up: the waits (an append on another worker) overlap, which keeps a paced producer's
+ * acknowledgements quick with workers. Once Produce frames wait for their turn
+ * (produce_turns.ts), one, as Kafka mutes a channel while its request is in processing: with
+ * five, flooding producers had five times a consumer's share, and with 2 workers eight
+ * consumers read 45% of what eight producers wrote in a window instead of 82%
+ * (bench/latency.ts fairness).
  */
-const MAX_PIPELINED_PRODUCE = 1;
+const MAX_PIPELINED_PRODUCE = 5;
 
 export { CloseConnection };
 
@@ -141,7 +143,8 @@ export class Connection {
 
   /**
    * Serves requests until the peer closes or a request is rejected. Responses leave in request
-   * order. Up to MAX_PIPELINED_PRODUCE consecutive Produce requests may be handled without
+   * order. Up to MAX_PIPELINED_PRODUCE consecutive Produce requests (one while Produce is
+   * saturating the broker) may be handled without
    * waiting for the previous one's response (each enqueues its appends, in order, before the
    * next starts, so the log order is the request order); any other request waits until
    * everything before it is answered, so its effects follow theirs, as with Kafka's one
@@ -165,7 +168,8 @@ export class Connection {
         const slab = this.slab;
         const apiKey = frame.length >= 2 ? (frame[0] << 8) | frame[1] : -1;
         const produce = apiKey === PRODUCE_KEY;
-        if (!produce || othersInFlight > 0 || producesInFlight >= MAX_PIPELINED_PRODUCE) {
+        const pipelined = produceTurns.saturated ? 1 : MAX_PIPELINED_PRODUCE;
+        if (!produce || othersInFlight > 0 || producesInFlight >= pipelined) {
           await written;
           if (failure !== null) break;
         }

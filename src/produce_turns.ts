@@ -25,8 +25,18 @@ export class ProduceTurns {
   /** A turn boundary is scheduled (something was admitted in this turn). */
   private pending = false;
   private readonly waiters: Waiter[] = [];
+  /** Until when (performance.now()) the isolate counts as saturated with Produce. */
+  private saturatedUntil = -Infinity;
 
-  constructor(readonly bytesPerTurn: number) {}
+  constructor(readonly bytesPerTurn: number, readonly saturationMs = 100) {}
+
+  /**
+   * Whether Produce frames had to wait for a turn within the last `saturationMs`: producers
+   * then get one request in processing per connection, as with Kafka (see Connection.serve).
+   */
+  get saturated(): boolean {
+    return this.waiters.length > 0 || performance.now() < this.saturatedUntil;
+  }
 
   /**
    * Null when a Produce frame of `bytes` may be handled in this turn; else a promise resolved
@@ -37,6 +47,7 @@ export class ProduceTurns {
       this.take(bytes);
       return null;
     }
+    this.saturatedUntil = performance.now() + this.saturationMs;
     return new Promise((resolve) => this.waiters.push({ bytes, resolve }));
   }
 

@@ -44,3 +44,21 @@ Deno.test("ProduceTurns: a frame larger than a turn's bytes still goes, alone in
   await small;
   assert.equal(turns.waiting, 0);
 });
+
+Deno.test("ProduceTurns: saturated while frames wait and for saturationMs after the last wait", async () => {
+  const turns = new ProduceTurns(100, 50);
+  assert.equal(turns.admit(100), null);
+  assert.equal(turns.saturated, false); // nothing had to wait
+  const next = turns.admit(1);
+  assert.ok(next instanceof Promise);
+  assert.equal(turns.saturated, true);
+  await next;
+  assert.equal(turns.waiting, 0);
+  assert.equal(turns.saturated, true); // within 50 ms of the wait
+  // …and not for good: it ends once saturationMs pass without a wait.
+  await new Promise<void>((resolve) => {
+    const poll = () => (turns.saturated ? setTimeout(poll, 5) : resolve());
+    poll();
+  });
+  assert.equal(turns.admit(1), null);
+});
