@@ -23,6 +23,10 @@
  * 7. bench/cluster.ts (its own process): three brokers over a real etcd, metadata propagation
  *    (topic created on one broker → in Metadata on all, p50/p99) and controller failover time.
  *    Results: bench/out/cluster.json.
+ * 8. bench/latency.ts (its own process): produce→consume p50/p99/p999 at 1,000 records/s,
+ *    unloaded and beside a 20,000 records/s loading producer, 1 and 2 workers, and consumer
+ *    fairness under 8 flooding producers, each against the mock in the same run.
+ *    Results: bench/out/latency.json.
  *
  * --quick          smaller end-to-end workloads (a smoke test, well under a minute)
  * --skip-micro     skip step 1
@@ -32,6 +36,7 @@
  * --skip-fetch     skip step 5
  * --skip-quotas    skip step 6
  * --skip-cluster   skip step 7
+ * --skip-latency   skip step 8
  *
  * Exits non-zero when a micro benchmark fails or an end-to-end check fails.
  */
@@ -184,6 +189,7 @@ async function main(): Promise<number> {
         "skip-fetch": { type: "boolean" },
         "skip-quotas": { type: "boolean" },
         "skip-cluster": { type: "boolean" },
+        "skip-latency": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -195,7 +201,7 @@ async function main(): Promise<number> {
   if (values.help) {
     console.log(
       "usage: deno task bench [-- --quick] [--skip-micro] [--skip-reference] [--skip-scale] " +
-        "[--skip-workers] [--skip-fetch] [--skip-quotas] [--skip-cluster]",
+        "[--skip-workers] [--skip-fetch] [--skip-quotas] [--skip-cluster] [--skip-latency]",
     );
     return 0;
   }
@@ -265,6 +271,22 @@ async function main(): Promise<number> {
     const status = await child.status;
     if (!status.success) {
       console.error(`cluster bench failed (exit ${status.code})`);
+      ok = false;
+    }
+  }
+  if (!values["skip-latency"]) {
+    console.log("\n== tail latency and fairness: bench/latency.ts ==");
+    const args = ["--seconds", quick ? "4" : "10"];
+    if (values["skip-reference"]) args.push("--skip-reference");
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", `${BENCH_DIR}latency.ts`, ...args],
+      cwd: ROOT,
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+    const status = await child.status;
+    if (!status.success) {
+      console.error(`latency bench failed (exit ${status.code})`);
       ok = false;
     }
   }
