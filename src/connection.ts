@@ -66,7 +66,7 @@ interface Slab {
 /**
  * Produce requests of one connection handled at once (see Connection.serve) while the broker
  * keeps up: the waits (an append on another worker) overlap, which keeps a paced producer's
- * acknowledgements quick with workers. Once Produce frames wait for their turn
+ * acknowledgements quick with workers. With workers, once Produce frames wait for their turn
  * (produce_turns.ts), one, as Kafka mutes a channel while its request is in processing: with
  * five, flooding producers had five times a consumer's share, and with 2 workers eight
  * consumers read 45% of what eight producers wrote in a window instead of 82%
@@ -143,8 +143,8 @@ export class Connection {
 
   /**
    * Serves requests until the peer closes or a request is rejected. Responses leave in request
-   * order. Up to MAX_PIPELINED_PRODUCE consecutive Produce requests (one while Produce is
-   * saturating the broker) may be handled without
+   * order. Up to MAX_PIPELINED_PRODUCE consecutive Produce requests (one on a worker while
+   * Produce is saturating it) may be handled without
    * waiting for the previous one's response (each enqueues its appends, in order, before the
    * next starts, so the log order is the request order); any other request waits until
    * everything before it is answered, so its effects follow theirs, as with Kafka's one
@@ -168,7 +168,7 @@ export class Connection {
         const slab = this.slab;
         const apiKey = frame.length >= 2 ? (frame[0] << 8) | frame[1] : -1;
         const produce = apiKey === PRODUCE_KEY;
-        const pipelined = produceTurns.saturated ? 1 : MAX_PIPELINED_PRODUCE;
+        const pipelined = produceTurns.pipelineLimit(MAX_PIPELINED_PRODUCE);
         if (!produce || othersInFlight > 0 || producesInFlight >= pipelined) {
           await written;
           if (failure !== null) break;

@@ -28,7 +28,21 @@ export class ProduceTurns {
   /** Until when (performance.now()) the isolate counts as saturated with Produce. */
   private saturatedUntil = -Infinity;
 
+  /**
+   * Appends run on other workers, asynchronously (set in worker isolates): a connection's
+   * pipelined produce requests then queue work there ahead of everyone else's, so under
+   * saturation a connection gets one in processing. On the main thread alone an append runs
+   * within its request's turn, and pipelining takes no one's share (bench/latency.ts: 49.8%
+   * consumed with five, 49.0% with one).
+   */
+  appendsElsewhere = false;
+
   constructor(readonly bytesPerTurn: number, readonly saturationMs = 100) {}
+
+  /** Produce requests a connection may have in processing now, out of `max`. */
+  pipelineLimit(max: number): number {
+    return this.appendsElsewhere && this.saturated ? 1 : max;
+  }
 
   /**
    * Whether Produce frames had to wait for a turn within the last `saturationMs`: producers

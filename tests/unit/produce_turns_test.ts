@@ -62,3 +62,16 @@ Deno.test("ProduceTurns: saturated while frames wait and for saturationMs after 
   });
   assert.equal(turns.admit(1), null);
 });
+
+Deno.test("ProduceTurns: one produce per connection under saturation only where appends run elsewhere", async () => {
+  const turns = new ProduceTurns(10, 1000);
+  assert.equal(turns.pipelineLimit(5), 5);
+  assert.equal(turns.admit(10), null);
+  const waiting = turns.admit(10);
+  assert.ok(waiting instanceof Promise);
+  assert.equal(turns.saturated, true);
+  assert.equal(turns.pipelineLimit(5), 5, "on the main thread alone, appends run in their turn");
+  turns.appendsElsewhere = true;
+  assert.equal(turns.pipelineLimit(5), 1);
+  await waiting;
+});
