@@ -27,6 +27,10 @@
  *    with replication factor 3 against 1 (ratio, same run), a restarted follower's catch-up
  *    rate, and leader failover (kill -9 → first acknowledged acks=all produce) p50/p99.
  *    Results: bench/out/replication.json.
+ * 9. bench/latency.ts (its own process): produce→consume p50/p99/p999 at 1,000 records/s,
+ *    unloaded and beside a 20,000 records/s loading producer, 1 and 2 workers, and consumer
+ *    fairness under 8 flooding producers, each against the mock in the same run.
+ *    Results: bench/out/latency.json.
  *
  * --quick          smaller end-to-end workloads (a smoke test, well under a minute)
  * --skip-micro     skip step 1
@@ -37,6 +41,7 @@
  * --skip-quotas    skip step 6
  * --skip-cluster   skip step 7
  * --skip-replication skip step 8
+ * --skip-latency   skip step 9
  *
  * Exits non-zero when a micro benchmark fails or an end-to-end check fails.
  */
@@ -190,6 +195,7 @@ async function main(): Promise<number> {
         "skip-quotas": { type: "boolean" },
         "skip-cluster": { type: "boolean" },
         "skip-replication": { type: "boolean" },
+        "skip-latency": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -201,7 +207,8 @@ async function main(): Promise<number> {
   if (values.help) {
     console.log(
       "usage: deno task bench [-- --quick] [--skip-micro] [--skip-reference] [--skip-scale] " +
-        "[--skip-workers] [--skip-fetch] [--skip-quotas] [--skip-cluster] [--skip-replication]",
+        "[--skip-workers] [--skip-fetch] [--skip-quotas] [--skip-cluster] [--skip-replication]" +
+        " [--skip-latency]",
     );
     return 0;
   }
@@ -278,24 +285,32 @@ async function main(): Promise<number> {
     console.log("\n== replication: bench/replication.ts ==");
     // Modest by default: 200 batches per replication factor, 100k records to catch up,
     // 3 failovers (each bounded below by the 3 s session timeout).
-    const args = quick ? ["--quick"] : ["--failovers", "3"];
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", `${BENCH_DIR}replication.ts`, ...args],
-      cwd: ROOT,
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn();
-    const status = await child.status;
-    if (!status.success) {
-      console.error(`replication bench failed (exit ${status.code})`);
-      ok = false;
-    }
+    ok = await benchProcess("replication", quick ? ["--quick"] : ["--failovers", "3"]) && ok;
+  }
+  if (!values["skip-latency"]) {
+    console.log("\n== tail latency and fairness: bench/latency.ts ==");
+    const args = ["--seconds", quick ? "4" : "10"];
+    if (values["skip-reference"]) args.push("--skip-reference");
+    ok = await benchProcess("latency", args) && ok;
   }
   console.log(
     `\nbench: ${ok ? "done" : "FAILED"} in ${((performance.now() - t0) / 1000).toFixed(1)} s ` +
       `(results in bench/out/)`,
   );
   return ok ? 0 : 1;
+}
+
+/** Runs `bench/<name>.ts` as its own process; false (reported) when it fails. */
+async function benchProcess(name: string, args: string[]): Promise<boolean> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", `${BENCH_DIR}${name}.ts`, ...args],
+    cwd: ROOT,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const status = await child.status;
+  if (!status.success) console.error(`${name} bench failed (exit ${status.code})`);
+  return status.success;
 }
 
 if (import.meta.main) {

@@ -10,6 +10,7 @@ import { ConfigError } from "../config.ts";
 import { errText } from "../log.ts";
 import { log, setLogLevel, setLogPrefix } from "../log.ts";
 import { WorkerCluster } from "./worker_cluster.ts";
+import { produceTurns } from "../produce_turns.ts";
 import type { ListenerSpec } from "../security/listeners.ts";
 
 /** What the supervisor learns from a worker that is up. */
@@ -66,6 +67,8 @@ self.addEventListener("unhandledrejection", (e: PromiseRejectionEvent) => {
 });
 
 async function start(): Promise<void> {
+  // Appends here may run on another worker: see ProduceTurns.appendsElsewhere.
+  produceTurns.appendsElsewhere = true;
   try {
     broker = await Broker.start({
       ...options,
