@@ -451,7 +451,8 @@ export class Broker {
       broker.dirLock = dirLock;
       broker.interBrokerListener = resolved.interBrokerListener;
       if (controller) {
-        logStartupSummary(broker, startedAt);
+        // With workers the others' partitions are not here: the summary walks the directory.
+        logStartupSummary(broker, startedAt, cluster ? undefined : broker.logs.localBytes());
         if (options.statusIntervalMs) {
           broker.stopStatusReport = startStatusReport(broker, options.statusIntervalMs);
         }

@@ -122,11 +122,12 @@ export abstract class AbstractIndex {
 
   /** Forgets every entry; the file is rewritten on the next persist. */
   reset(): void {
+    // A file that held no entries still matches: recovering an empty segment rewrites nothing.
+    this.fileInSync = this.fileInSync && this.persisted === 0;
     this.clearEntries();
     this.count = 0;
     this.persisted = 0;
     this.loaded = true;
-    this.fileInSync = false;
   }
 
   /** Writes entries not yet in the file and trims stale bytes; fsyncs when `sync`. */

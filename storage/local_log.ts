@@ -45,6 +45,13 @@ export class LocalLog implements LocalLogStore<LogSegment> {
   readonly segments: LogSegment[] = [];
   private cfg: LogConfig;
   private readonly readFailures: ReadFailures;
+  /**
+   * The log end offset at which the files on disk already yield the producer state without a
+   * replay (a snapshot there, or nothing to replay): a snapshot there is not written again, so
+   * a clean shutdown of a partition nothing was appended to writes no snapshot (as Kafka's
+   * takeSnapshot skips an offset it has a snapshot for). Null once anything is appended.
+   */
+  private producerStateOnDisk: number | null = null;
 
   constructor(
     readonly dir: string,
@@ -124,7 +131,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
     recovery.dropped = r.dropped;
     const active = this.active;
     const leo = active.nextOffset >= 0 ? active.nextOffset : active.baseOffset;
-    recovery.replayedBatches += rebuildProducerState(
+    const replayed = rebuildProducerState(
       this,
       files.snapshots,
       start(this.baseOffset, leo),
@@ -132,12 +139,17 @@ export class LocalLog implements LocalLogStore<LogSegment> {
       producerState,
       txnIndex,
     );
+    recovery.replayedBatches += replayed;
+    // Nothing replayed: the next open finds the same snapshot (or none) and replays nothing.
+    this.producerStateOnDisk = replayed === 0 ? leo : null;
     for (const s of this.segments) s.releaseHandles();
     return { logEndOffset: leo, baseOffset: this.baseOffset };
   }
 
   writeProducerSnapshot(offset: number, producers: ProducerStateEntry[], txns: AbortedTxn[]): void {
+    if (offset === this.producerStateOnDisk) return;
     writeSnapshot(this.dir, offset, producers, txns);
+    this.producerStateOnDisk = offset;
   }
 
   /** Seals every segment, runs `beforeMark` (the producer snapshot), marks the shutdown clean. */
@@ -158,6 +170,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
   append(records: Uint8Array, headers: BatchHeader[]): void {
     const seg = this.active;
     const before = seg.size;
+    this.producerStateOnDisk = null;
     try {
       seg.append(records, headers);
     } catch (e) {

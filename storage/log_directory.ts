@@ -88,6 +88,8 @@ export interface LogDirectory {
   deletePartition(name: string, p: number, topicId: string): void;
   /** Makes creates and removes of partition places durable. */
   sync(): void;
+  /** Start-up opened its partitions: what removeStrays read for them is forgotten. */
+  opened(): void;
 }
 
 const META_DIR = "meta";
@@ -107,6 +109,12 @@ export class FileLogDirectory implements LogDirectory {
   readonly engine = "file" as const;
   readonly cleanerCheckpointDir: string;
   private readonly metaDir: string;
+  /**
+   * The topic ids removeStrays read from the partition directories it kept, by directory name,
+   * so opening each partition does not read its partition.metadata again; each entry is used
+   * once (by the partition's first preparePartition), after which the disk is asked again.
+   */
+  private readonly keptIds = new Map<string, string>();
 
   /** `checkpointSuffix` (".w1") gives each worker its own checkpoint files. */
   constructor(readonly path: string, private readonly checkpointSuffix = "") {
@@ -167,10 +175,13 @@ export class FileLogDirectory implements LogDirectory {
    */
   removeStrays(catalogue: TopicMetadata[], onError: (message: string) => void): void {
     const byId = new Map(catalogue.map((t) => [t.topicId, t]));
-    for (const name of readdirSync(this.path)) {
+    this.keptIds.clear();
+    // Deno's listing says which entries are directories: no stat per partition.
+    for (const entry of Deno.readDirSync(this.path)) {
+      const name = entry.name;
       if (name === META_DIR) continue;
       const path = `${this.path}/${name}`;
-      if (!isDir(path)) continue;
+      if (!(entry.isDirectory || (entry.isSymlink && isDir(path)))) continue;
       if (name.endsWith(DELETE_SUFFIX)) {
         onError(`removing ${path}: left by a topic deletion that did not finish`);
         rmSync(path, { recursive: true, force: true });
@@ -187,17 +198,26 @@ export class FileLogDirectory implements LogDirectory {
           : `topic ${topic.name} (id ${id}) has no such partition`;
         onError(`removing ${path}: ${why}`);
         rmSync(path, { recursive: true, force: true });
+      } else {
+        this.keptIds.set(name, id);
       }
     }
   }
 
   clearPartition(name: string, p: number): void {
+    this.keptIds.delete(`${name}-${p}`);
     const dir = this.partitionDir(name, p);
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // not ours
   }
 
   preparePartition(meta: TopicMetadata, p: number, onError: (m: string) => void): PartitionPlace {
     const dir = this.partitionDir(meta.name, p);
+    const kept = this.keptIds.get(`${meta.name}-${p}`);
+    if (kept !== undefined) {
+      this.keptIds.delete(`${meta.name}-${p}`);
+      // Read at open a moment ago, and kept because it is this topic's: nothing to prepare.
+      if (kept === meta.topicId) return { dir, sameTopic: true };
+    }
     const existing = existsSync(dir) ? readPartitionTopicId(dir) : null;
     if (existsSync(dir) && existing !== null && existing !== meta.topicId) {
       onError(`removing ${dir}: it holds topic id ${existing}, not ${meta.topicId}`);
@@ -212,10 +232,12 @@ export class FileLogDirectory implements LogDirectory {
   }
 
   removePartition(name: string, p: number): void {
+    this.keptIds.delete(`${name}-${p}`);
     rmSync(this.partitionDir(name, p), { recursive: true, force: true });
   }
 
   deletePartition(name: string, p: number, topicId: string): void {
+    this.keptIds.delete(`${name}-${p}`);
     const dir = this.partitionDir(name, p);
     const doomed = `${dir}.${topicId}${DELETE_SUFFIX}`;
     try {
@@ -228,5 +250,9 @@ export class FileLogDirectory implements LogDirectory {
 
   sync(): void {
     fsyncDir(this.path);
+  }
+
+  opened(): void {
+    this.keptIds.clear();
   }
 }

@@ -57,6 +57,21 @@ import {
   unlinkSync,
 } from "node:fs";
 
+/**
+ * The names in `dir` (made, empty, when missing). Deno's own listing: node:fs's sorts and
+ * converts every entry, a noticeable share of start-up with 100,000 partitions.
+ */
+function listDir(dir: string): string[] {
+  const names: string[] = [];
+  try {
+    for (const e of Deno.readDirSync(dir)) names.push(e.name);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    mkdirSync(dir, { recursive: true });
+  }
+  return names;
+}
+
 /** A partition directory's files after the temp-file sweep, before recovery. */
 export interface SegmentFiles {
   /** Opened (not yet recovered) segments, oldest first; one empty segment in a new log. */
@@ -74,13 +89,12 @@ export interface SegmentFiles {
  * without a log, and opens the segments.
  */
 export function loadSegmentFiles(dir: string, cfg: LogConfig, name: string): SegmentFiles {
-  // Checked first: a recursive mkdir of an existing directory costs three system calls and an
-  // error object, once per partition at start-up.
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-  const names = readdirSync(dir);
-  const cleanPath = `${dir}/${CLEAN_SHUTDOWN_FILE}`;
-  const clean = existsSync(cleanPath);
-  if (clean) unlinkSync(cleanPath);
+  // One directory read per partition at start-up, and no more system calls than the files
+  // found need: the marker's presence comes from the listing, the directory is made only
+  // when the listing finds none.
+  const names = listDir(dir);
+  const clean = names.includes(CLEAN_SHUTDOWN_FILE);
+  if (clean) unlinkSync(`${dir}/${CLEAN_SHUTDOWN_FILE}`);
 
   // Finish a cut-short swap; the old indexes go and are rebuilt by recovery.
   let swapped = false;
@@ -99,7 +113,7 @@ export function loadSegmentFiles(dir: string, cfg: LogConfig, name: string): Seg
   const logBases: number[] = [];
   const snapshots: number[] = [];
   // Listed again only if a swap renamed files: one directory read per partition at start-up.
-  const afterSwaps = swapped ? readdirSync(dir) : names;
+  const afterSwaps = swapped ? listDir(dir) : names;
   const fileNames = new Set(afterSwaps);
   for (const file of afterSwaps) {
     if (STALE_FILE_SUFFIXES.some((s) => file.endsWith(s))) {

@@ -171,6 +171,7 @@ export class LogManager {
       await lm.openNewPartitions(state);
       lm.topics.set(meta.name, state);
     }
+    dir.opened();
     return lm;
   }
 
@@ -514,6 +515,13 @@ export class LogManager {
     for (const t of this.topics.values()) {
       for (const log of t.logs) if (log) yield log;
     }
+  }
+
+  /** Bytes of the local segments of every open partition. */
+  localBytes(): number {
+    let n = 0;
+    for (const log of this.allPartitions()) n += log.localBytes;
+    return n;
   }
 
   async flushAll(): Promise<void> {

@@ -35,4 +35,5 @@ export class MemoryLogDirectory implements LogDirectory {
   removePartition(): void {}
   deletePartition(): void {}
   sync(): void {}
+  opened(): void {}
 }
