@@ -540,6 +540,7 @@ export class Broker {
       owns,
       catalogueWriter: controller,
       checkpointSuffix: controller ? "" : `.w${cluster!.index}`,
+      cleanShutdownSuffix: cluster ? `.w${cluster.index}of${cluster.count}` : "",
       engine,
     });
     try {

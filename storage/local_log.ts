@@ -59,6 +59,8 @@ export class LocalLog implements LocalLogStore<LogSegment> {
     /** "topic-partition", for log lines and errors. */
     readonly name: string,
     private readonly decompress?: Decompressor,
+    /** The LogManager's clean-shutdown record names this partition. */
+    private readonly closedCleanly = false,
   ) {
     this.cfg = config;
     this.readFailures = new ReadFailures(name);
@@ -118,7 +120,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
     txnIndex: TransactionIndex,
     recovery: RecoveryInfo,
   ): LoadedLog {
-    const files = loadSegmentFiles(this.dir, this.cfg, this.name);
+    const files = loadSegmentFiles(this.dir, this.cfg, this.name, this.closedCleanly);
     recovery.cleanShutdown = files.cleanShutdown;
     this.segments.push(...files.segments);
     const r = recoverSegments(this.segments, files.cleanShutdown, this.name, () => {
@@ -152,12 +154,15 @@ export class LocalLog implements LocalLogStore<LogSegment> {
     this.producerStateOnDisk = offset;
   }
 
-  /** Seals every segment, runs `beforeMark` (the producer snapshot), marks the shutdown clean. */
-  close(beforeMark: () => void): void {
+  /**
+   * Seals every segment, runs `beforeMark` (the producer snapshot), marks the shutdown clean
+   * (unless `marker` is false: the LogManager's record covers it).
+   */
+  close(beforeMark: () => void, marker = true): void {
     for (const s of this.segments) s.close();
     beforeMark();
     // Written after everything above is durable; if it is lost, the next open is merely slower.
-    writeFileSync(`${this.dir}/${CLEAN_SHUTDOWN_FILE}`, "");
+    if (marker) writeFileSync(`${this.dir}/${CLEAN_SHUTDOWN_FILE}`, "");
   }
 
   releaseHandles(): void {

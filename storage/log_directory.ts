@@ -19,7 +19,6 @@
 import {
   existsSync,
   mkdirSync,
-  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -28,6 +27,11 @@ import {
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { fsyncDir, writeFileAtomic } from "./file_io.ts";
 import { readOffsetCheckpoints, writeOffsetCheckpoint } from "./log_cleaner.ts";
+import {
+  removeOtherLayouts,
+  takeCleanShutdownRecord,
+  writeCleanShutdownRecord,
+} from "./clean_shutdown_record.ts";
 import type { StorageEngine } from "./local_log_store.ts";
 import {
   loadMetaProperties,
@@ -90,6 +94,17 @@ export interface LogDirectory {
   sync(): void;
   /** Start-up opened its partitions: what removeStrays read for them is forgotten. */
   opened(): void;
+  /**
+   * Reads and durably removes this manager's clean-shutdown record: the keys
+   * (cleanShutdownKey) of the partitions its last close closed cleanly.
+   */
+  takeCleanShutdown(): Set<string>;
+  /** Records the partitions a close closed cleanly, durably; throws on failure. */
+  writeCleanShutdown(keys: string[]): void;
+  /** Whether this manager keeps a clean-shutdown record (else each partition marks itself). */
+  readonly recordsCleanShutdown: boolean;
+  /** Removes the records of other layouts (catalogue writer only, at open). */
+  removeOtherCleanShutdowns(): void;
 }
 
 const META_DIR = "meta";
@@ -116,8 +131,15 @@ export class FileLogDirectory implements LogDirectory {
    */
   private readonly keptIds = new Map<string, string>();
 
-  /** `checkpointSuffix` (".w1") gives each worker its own checkpoint files. */
-  constructor(readonly path: string, private readonly checkpointSuffix = "") {
+  /**
+   * `checkpointSuffix` (".w1") gives each worker its own checkpoint files;
+   * `cleanShutdownSuffix` names its clean-shutdown record ("" alone, ".w1of4"), null: none.
+   */
+  constructor(
+    readonly path: string,
+    private readonly checkpointSuffix = "",
+    private readonly cleanShutdownSuffix: string | null = checkpointSuffix === "" ? "" : null,
+  ) {
     this.metaDir = `${path}/${META_DIR}`;
     this.cleanerCheckpointDir = this.metaDir;
     mkdirSync(this.metaDir, { recursive: true });
@@ -254,5 +276,20 @@ export class FileLogDirectory implements LogDirectory {
 
   opened(): void {
     this.keptIds.clear();
+  }
+
+  get recordsCleanShutdown(): boolean {
+    return this.cleanShutdownSuffix !== null;
+  }
+  takeCleanShutdown(): Set<string> {
+    if (this.cleanShutdownSuffix === null) return new Set();
+    return takeCleanShutdownRecord(this.metaDir, this.cleanShutdownSuffix);
+  }
+  writeCleanShutdown(keys: string[]): void {
+    if (this.cleanShutdownSuffix === null) return;
+    writeCleanShutdownRecord(this.metaDir, this.cleanShutdownSuffix, keys);
+  }
+  removeOtherCleanShutdowns(): void {
+    removeOtherLayouts(this.metaDir, this.cleanShutdownSuffix ?? "");
   }
 }

@@ -48,10 +48,8 @@ import { readSnapshot, snapshotPath } from "./producer_snapshot.ts";
 import type { TransactionIndex } from "./transaction_index.ts";
 import {
   closeSync,
-  existsSync,
   mkdirSync,
   openSync,
-  readdirSync,
   renameSync,
   rmSync,
   unlinkSync,
@@ -86,15 +84,22 @@ export interface SegmentFiles {
  * Kafka's LogLoader.removeTempFilesAndCollectSwapFiles + loadSegmentFiles: consumes the
  * clean-shutdown marker, completes a compaction swap cut short (`<base>.log.swap` is the
  * complete cleaned log that replaces `<base>.log`), deletes stale temp files and indexes
- * without a log, and opens the segments.
+ * without a log, and opens the segments. `recordedClean`: the LogManager's clean-shutdown
+ * record (storage/clean_shutdown_record.ts) names this partition.
  */
-export function loadSegmentFiles(dir: string, cfg: LogConfig, name: string): SegmentFiles {
+export function loadSegmentFiles(
+  dir: string,
+  cfg: LogConfig,
+  name: string,
+  recordedClean = false,
+): SegmentFiles {
   // One directory read per partition at start-up, and no more system calls than the files
   // found need: the marker's presence comes from the listing, the directory is made only
   // when the listing finds none.
   const names = listDir(dir);
-  const clean = names.includes(CLEAN_SHUTDOWN_FILE);
-  if (clean) unlinkSync(`${dir}/${CLEAN_SHUTDOWN_FILE}`);
+  const marked = names.includes(CLEAN_SHUTDOWN_FILE);
+  if (marked) unlinkSync(`${dir}/${CLEAN_SHUTDOWN_FILE}`);
+  const clean = marked || recordedClean;
 
   // Finish a cut-short swap; the old indexes go and are rebuilt by recovery.
   let swapped = false;

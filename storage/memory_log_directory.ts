@@ -36,4 +36,10 @@ export class MemoryLogDirectory implements LogDirectory {
   deletePartition(): void {}
   sync(): void {}
   opened(): void {}
+  readonly recordsCleanShutdown = false;
+  takeCleanShutdown(): Set<string> {
+    return new Set();
+  }
+  writeCleanShutdown(): void {}
+  removeOtherCleanShutdowns(): void {}
 }

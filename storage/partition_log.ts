@@ -74,6 +74,11 @@ export interface PartitionLogOptions {
   onLogStartOffsetChange?: (log: PartitionLog) => void;
   /** Where the batches live (default "file": segment files under `dir`; "memory": no files). */
   engine?: StorageEngine;
+  /**
+   * The last close was clean by the LogManager's clean-shutdown record (one file for the whole
+   * directory) even without the partition's own marker file.
+   */
+  cleanShutdown?: boolean;
 }
 
 /** Moved to storage/file_io.ts; re-exported so existing imports keep working. */
@@ -121,7 +126,7 @@ export class PartitionLog {
     const name = `${this.topic}-${this.partition}`;
     this.local = opts?.engine === "memory"
       ? new MemoryLog(config, opts?.decompress)
-      : new LocalLog(dir, config, name, opts?.decompress);
+      : new LocalLog(dir, config, name, opts?.decompress, opts?.cleanShutdown);
   }
 
   /**
@@ -662,14 +667,15 @@ export class PartitionLog {
 
   /**
    * Flushes, writes indexes and a producer snapshot, and marks the shutdown clean. Appends
-   * queued before close finish first; later calls fail with NOT_LEADER_OR_FOLLOWER.
+   * queued before close finish first; later calls fail with NOT_LEADER_OR_FOLLOWER. `marker`
+   * false leaves the partition's own clean-shutdown marker out (the LogManager records it).
    */
-  close(): Promise<void> {
+  close(marker = true): Promise<void> {
     return this.enqueue(() => {
       if (this.closed) return;
       this.closed = true;
       this.rollListeners.clear();
-      this.local.close(() => this.writeSnapshot(this.leo));
+      this.local.close(() => this.writeSnapshot(this.leo), marker);
       this.listeners.clear();
     });
   }
