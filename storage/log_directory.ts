@@ -16,14 +16,7 @@
  * short by a crash, or a deleted topic recreated under the same name) is recognised and
  * removed instead of being mistaken for the new topic's data.
  */
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { fsyncDir, writeFileAtomic } from "./file_io.ts";
 import { readOffsetCheckpoints, writeOffsetCheckpoint } from "./log_cleaner.ts";
@@ -130,6 +123,8 @@ export class FileLogDirectory implements LogDirectory {
    * once (by the partition's first preparePartition), after which the disk is asked again.
    */
   private readonly keptIds = new Map<string, string>();
+  /** The place clearPartition just emptied, so preparePartition need not look at it again. */
+  private cleared: string | null = null;
 
   /**
    * `checkpointSuffix` (".w1") gives each worker its own checkpoint files;
@@ -230,10 +225,19 @@ export class FileLogDirectory implements LogDirectory {
     this.keptIds.delete(`${name}-${p}`);
     const dir = this.partitionDir(name, p);
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // not ours
+    this.cleared = dir;
   }
 
   preparePartition(meta: TopicMetadata, p: number, onError: (m: string) => void): PartitionPlace {
     const dir = this.partitionDir(meta.name, p);
+    if (this.cleared === dir) {
+      // Emptied a moment ago (a new topic or partition): made afresh, nothing to look at.
+      this.cleared = null;
+      mkdirSync(dir);
+      writePartitionMetadata(dir, meta.topicId);
+      return { dir, sameTopic: false };
+    }
+    this.cleared = null;
     const kept = this.keptIds.get(`${meta.name}-${p}`);
     if (kept !== undefined) {
       this.keptIds.delete(`${meta.name}-${p}`);

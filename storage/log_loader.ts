@@ -46,14 +46,7 @@ import type { LocalLog } from "./local_log.ts";
 import type { ProducerStateManager } from "./producer_state.ts";
 import { readSnapshot, snapshotPath } from "./producer_snapshot.ts";
 import type { TransactionIndex } from "./transaction_index.ts";
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  rmSync,
-  unlinkSync,
-} from "node:fs";
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, unlinkSync } from "node:fs";
 
 /**
  * The names in `dir` (made, empty, when missing). Deno's own listing: node:fs's sorts and
@@ -136,8 +129,9 @@ export function loadSegmentFiles(
     }
   }
   logBases.sort((a, b) => a - b);
+  // Without a .log no index file is left (indexes without their log were deleted above).
   const segments = logBases.length === 0
-    ? [LogSegment.create(dir, 0, cfg)]
+    ? [LogSegment.create(dir, 0, cfg, Date.now(), false)]
     : logBases.map((base) => LogSegment.open(dir, base, cfg));
   return { segments, snapshots, cleanShutdown: clean };
 }

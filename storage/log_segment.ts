@@ -140,20 +140,26 @@ export class LogSegment {
     this.rollJitterMs = randomSegmentJitter(config);
   }
 
-  /** A new, empty segment; any stale files with the same base offset are replaced. */
+  /**
+   * A new, empty segment; any stale files with the same base offset are replaced (`stale`
+   * false: the caller knows there are no index files to remove).
+   */
   static create(
     dir: string,
     baseOffset: number,
     config: LogConfig,
     now: number = Date.now(),
+    stale = true,
   ): LogSegment {
     const seg = new LogSegment(dir, baseOffset, config, 0, 0, 0, now);
     seg.fd = openSync(seg.logPath, "w+");
-    seg.offsetIndex.deleteFile();
-    try {
-      unlinkSync(seg.timeIndex.path);
-    } catch {
-      // none
+    if (stale) {
+      seg.offsetIndex.deleteFile();
+      try {
+        unlinkSync(seg.timeIndex.path);
+      } catch {
+        // none
+      }
     }
     seg.next = baseOffset;
     return seg;
@@ -500,8 +506,10 @@ export class LogSegment {
     if (this.maxTs !== null && this.size > 0) {
       this.timeIndex.maybeAppend(this.maxTs.timestamp, this.maxTs.offset, true);
     }
-    this.offsetIndex.persist(sync);
-    this.timeIndex.persist(sync);
+    // An empty segment needs no index files (LogSegment.open counts missing ones as empty
+    // then): a new partition costs two files fewer.
+    this.offsetIndex.persist(sync, this.size > 0);
+    this.timeIndex.persist(sync, this.size > 0);
   }
 
   /** fsyncs the .log if anything was written since the last flush. */
