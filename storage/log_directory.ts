@@ -234,7 +234,7 @@ export class FileLogDirectory implements LogDirectory {
       // Emptied a moment ago (a new topic or partition): made afresh, nothing to look at.
       this.cleared = null;
       mkdirSync(dir);
-      writePartitionMetadata(dir, meta.topicId);
+      writePartitionMetadata(dir, meta.topicId, true);
       return { dir, sameTopic: false };
     }
     this.cleared = null;

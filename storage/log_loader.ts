@@ -132,7 +132,7 @@ export function loadSegmentFiles(
   // Without a .log no index file is left (indexes without their log were deleted above).
   const segments = logBases.length === 0
     ? [LogSegment.create(dir, 0, cfg, Date.now(), false)]
-    : logBases.map((base) => LogSegment.open(dir, base, cfg));
+    : logBases.map((base) => LogSegment.open(dir, base, cfg, Date.now(), fileNames));
   return { segments, snapshots, cleanShutdown: clean };
 }
 

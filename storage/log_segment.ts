@@ -168,17 +168,21 @@ export class LogSegment {
   /**
    * An existing segment. Index files are not read here: `indexesLookSane` says whether their
    * sizes are plausible, and their entries load lazily (and are checked) on first use.
+   * `listed`, the directory's names when the caller just read them, spares a stat of an index
+   * file that is not there.
    */
   static open(
     dir: string,
     baseOffset: number,
     config: LogConfig,
     now: number = Date.now(),
+    listed?: ReadonlySet<string>,
   ): LogSegment {
     const logPath = `${dir}/${segmentFileName(baseOffset, LOG_FILE_SUFFIX)}`;
     const size = Math.max(0, fileSize(logPath));
-    const idx = fileSize(`${dir}/${segmentFileName(baseOffset, INDEX_FILE_SUFFIX)}`);
-    const tidx = fileSize(`${dir}/${segmentFileName(baseOffset, TIME_INDEX_FILE_SUFFIX)}`);
+    const sizeOf = (name: string) => listed && !listed.has(name) ? -1 : fileSize(`${dir}/${name}`);
+    const idx = sizeOf(segmentFileName(baseOffset, INDEX_FILE_SUFFIX));
+    const tidx = sizeOf(segmentFileName(baseOffset, TIME_INDEX_FILE_SUFFIX));
     const idxOk = idx >= 0 && idx % OffsetIndex.ENTRY_SIZE === 0;
     const tidxOk = tidx >= 0 && tidx % TimeIndex.ENTRY_SIZE === 0;
     const seg = new LogSegment(
