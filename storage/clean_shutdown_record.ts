@@ -32,6 +32,16 @@ export function cleanShutdownKey(topic: string, partition: number, topicId: stri
   return `${topic} ${partition} ${topicId}`;
 }
 
+/** The topic ids of the partitions `keys` name, by partition directory name ("orders-0"). */
+export function recordedTopicIds(keys: Iterable<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const key of keys) {
+    const [topic, partition, topicId] = key.split(" ");
+    out.set(`${topic}-${partition}`, topicId);
+  }
+  return out;
+}
+
 /**
  * Reads the record `suffix` in `metaDir` and removes it durably; the keys of the partitions it
  * names (empty when there is none or it cannot be parsed).

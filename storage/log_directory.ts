@@ -74,7 +74,15 @@ export interface LogDirectory {
   /** Writes the catalogue durably; throws KAFKA_STORAGE_ERROR. */
   writeCatalogue(topics: TopicMetadata[]): void;
   /** Removes what interrupted creates and deletes left (catalogue writer only). */
-  removeStrays(catalogue: TopicMetadata[], onError: (message: string) => void): void;
+  /**
+   * Removes what interrupted creates and deletes left (catalogue writer only). `recorded`:
+   * topic ids by directory name, as the clean-shutdown record names them (not read again).
+   */
+  removeStrays(
+    catalogue: TopicMetadata[],
+    onError: (message: string) => void,
+    recorded?: ReadonlyMap<string, string>,
+  ): void;
   /** Clears whatever is at partition `p`'s place before a new topic or partition uses it. */
   clearPartition(name: string, p: number): void;
   /** Makes partition `p`'s place ready for topic `meta`. */
@@ -188,9 +196,15 @@ export class FileLogDirectory implements LogDirectory {
   /**
    * Deletes directories left by interrupted deletes (`*-delete`), and partition directories
    * whose topic id is not in the catalogue or whose partition number is beyond the topic's
-   * count. Directories without partition.metadata are left alone.
+   * count. Directories without partition.metadata are left alone. A directory the
+   * clean-shutdown record names with a topic id of the catalogue's is not read: it was that
+   * topic's partition when the last start closed, and nothing ran on the directory since.
    */
-  removeStrays(catalogue: TopicMetadata[], onError: (message: string) => void): void {
+  removeStrays(
+    catalogue: TopicMetadata[],
+    onError: (message: string) => void,
+    recorded?: ReadonlyMap<string, string>,
+  ): void {
     const byId = new Map(catalogue.map((t) => [t.topicId, t]));
     this.keptIds.clear();
     // Deno's listing says which entries are directories: no stat per partition.
@@ -204,7 +218,11 @@ export class FileLogDirectory implements LogDirectory {
         rmSync(path, { recursive: true, force: true });
         continue;
       }
-      const id = readPartitionTopicId(path);
+      const known = recorded?.get(name);
+      const id =
+        known !== undefined && byId.get(known)?.name === name.slice(0, name.lastIndexOf("-"))
+          ? known
+          : readPartitionTopicId(path);
       if (id === null) continue;
       const topic = byId.get(id);
       const dash = name.lastIndexOf("-");

@@ -29,7 +29,7 @@ import { validateTopicName } from "./topic_name.ts";
 import { PartitionLog } from "./partition_log.ts";
 import { RemoteLogManager, type RemoteLogManagerConfig } from "./remote_log_manager.ts";
 import { WorkSlices } from "./work_slices.ts";
-import { cleanShutdownKey } from "./clean_shutdown_record.ts";
+import { cleanShutdownKey, recordedTopicIds } from "./clean_shutdown_record.ts";
 import type { RemoteStorageManager } from "./remote_storage.ts";
 
 /** Moved to their own files; re-exported so existing imports keep working. */
@@ -178,7 +178,9 @@ export class LogManager {
     if (lm.catalogueWriter) dir.removeOtherCleanShutdowns();
     lm.closedCleanly = dir.takeCleanShutdown();
     const catalogue = dir.readCatalogue();
-    if (lm.catalogueWriter) dir.removeStrays(catalogue, lm.onError);
+    if (lm.catalogueWriter) {
+      dir.removeStrays(catalogue, lm.onError, recordedTopicIds(lm.closedCleanly));
+    }
     for (const meta of catalogue) {
       const state: TopicState = { meta, config: lm.resolveConfig(meta.configs), logs: [] };
       await lm.openNewPartitions(state);

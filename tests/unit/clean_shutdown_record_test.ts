@@ -68,6 +68,29 @@ Deno.test("a clean close writes one record, not a marker per partition; the next
   });
 });
 
+Deno.test("after a clean close, recorded partitions keep their state and strays still go", async () => {
+  await withDataDir(async (dir) => {
+    const lm = await LogManager.open(dir);
+    await lm.createTopic("kept", 2);
+    for (let i = 0; i < 3; i++) await lm.getPartition("kept", 0)!.append(batch(`v${i}`));
+    await lm.getPartition("kept", 0)!.deleteRecordsBefore(2);
+    await lm.close();
+    // A directory no record or catalogue knows, with another topic id: not this broker's.
+    Deno.mkdirSync(`${dir}/ghost-0`);
+    Deno.writeTextFileSync(
+      `${dir}/ghost-0/partition.metadata`,
+      "version: 0\ntopic_id: AAAAAAAAAAAAAAAAAAAAAA\n",
+    );
+    const again = await LogManager.open(dir);
+    assert.deepEqual(cleanFlags(again, "kept", 2), [true, true]);
+    const log = again.getPartition("kept", 0)!;
+    assert.equal(log.logStartOffset, 2, "the checkpointed log start of the same topic");
+    assert.equal(log.logEndOffset, 3);
+    assert.throws(() => Deno.statSync(`${dir}/ghost-0`), Deno.errors.NotFound);
+    await again.close();
+  });
+});
+
 Deno.test("a torn clean-shutdown record counts as none", async () => {
   await withDataDir(async (dir) => {
     const lm = await LogManager.open(dir);
