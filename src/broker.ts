@@ -491,7 +491,8 @@ export class Broker {
       broker.dirLock = dirLock;
       broker.interBrokerListener = resolved.interBrokerListener;
       if (controller) {
-        logStartupSummary(broker, startedAt);
+        // With workers the others' partitions are not here: the summary walks the directory.
+        logStartupSummary(broker, startedAt, cluster ? undefined : broker.logs.localBytes());
         if (options.statusIntervalMs) {
           broker.stopStatusReport = startStatusReport(broker, options.statusIntervalMs);
         }
@@ -587,6 +588,7 @@ export class Broker {
         : undefined,
       catalogueWriter: controller,
       checkpointSuffix: controller ? "" : `.w${cluster!.index}`,
+      cleanShutdownSuffix: cluster ? `.w${cluster.index}of${cluster.count}` : "",
       engine,
     });
     try {

@@ -57,15 +57,22 @@ function topicCounts(broker: StatusSource): { topics: number; partitions: number
   return { topics, partitions };
 }
 
-/** The start-up line: what was recovered and how long start-up took. */
-export function logStartupSummary(broker: StatusSource, startedAt: number): void {
+/**
+ * The start-up line: what was recovered and how long start-up took. `recoveredBytes`, when
+ * the caller knows it (one process holding every partition), saves walking the data directory.
+ */
+export function logStartupSummary(
+  broker: StatusSource,
+  startedAt: number,
+  recoveredBytes?: number,
+): void {
   const { topics, partitions } = topicCounts(broker);
   const took = `started in ${Math.round(performance.now() - startedAt)} ms`;
   if (broker.dataDir === MEMORY_DATA_DIR) {
     log.info(`${took}: ${topics} topic(s), ${partitions} partition(s), storage in memory`);
     return;
   }
-  const bytes = logBytes(broker.dataDir);
+  const bytes = recoveredBytes ?? logBytes(broker.dataDir);
   log.info(
     `${took}: ${topics} topic(s), ` +
       `${partitions} partition(s), ${formatBytes(bytes)} recovered from ${broker.dataDir}`,

@@ -122,15 +122,19 @@ export abstract class AbstractIndex {
 
   /** Forgets every entry; the file is rewritten on the next persist. */
   reset(): void {
+    // A file that held no entries still matches: recovering an empty segment rewrites nothing.
+    this.fileInSync = this.fileInSync && this.persisted === 0;
     this.clearEntries();
     this.count = 0;
     this.persisted = 0;
     this.loaded = true;
-    this.fileInSync = false;
   }
 
-  /** Writes entries not yet in the file and trims stale bytes; fsyncs when `sync`. */
-  persist(sync = true): void {
+  /**
+   * Writes entries not yet in the file and trims stale bytes; fsyncs when `sync`.
+   * `createEmpty` false leaves a missing file missing when there are no entries.
+   */
+  persist(sync = true, createEmpty = true): void {
     // Unloaded: the file already holds everything. In sync: nothing to write.
     if (!this.loaded || (this.fileInSync && this.persisted === this.count)) return;
     const size = this.entrySize;
@@ -138,7 +142,7 @@ export abstract class AbstractIndex {
     const tail = new Uint8Array((this.count - from) * size);
     const view = new DataView(tail.buffer);
     for (let i = from; i < this.count; i++) this.encodeEntry(view, (i - from) * size, i);
-    persistIndexFile(this.path, tail, from * size, this.count * size, sync);
+    persistIndexFile(this.path, tail, from * size, this.count * size, sync, createEmpty);
     this.persisted = this.count;
     this.fileInSync = true;
   }
@@ -162,8 +166,11 @@ export function persistIndexFile(
   from: number,
   total: number,
   sync: boolean,
+  createEmpty = true,
 ): void {
-  const fd = openSync(path, existsSync(path) ? "r+" : "w+");
+  const exists = existsSync(path);
+  if (!exists && total === 0 && !createEmpty) return;
+  const fd = openSync(path, exists ? "r+" : "w+");
   try {
     if (tail.length > 0) writeFully(fd, tail, from);
     ftruncateSync(fd, total);

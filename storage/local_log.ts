@@ -46,6 +46,13 @@ export class LocalLog implements LocalLogStore<LogSegment> {
   readonly segments: LogSegment[] = [];
   private cfg: LogConfig;
   private readonly readFailures: ReadFailures;
+  /**
+   * The log end offset at which the files on disk already yield the producer state without a
+   * replay (a snapshot there, or nothing to replay): a snapshot there is not written again, so
+   * a clean shutdown of a partition nothing was appended to writes no snapshot (as Kafka's
+   * takeSnapshot skips an offset it has a snapshot for). Null once anything is appended.
+   */
+  private producerStateOnDisk: number | null = null;
 
   constructor(
     readonly dir: string,
@@ -53,6 +60,8 @@ export class LocalLog implements LocalLogStore<LogSegment> {
     /** "topic-partition", for log lines and errors. */
     readonly name: string,
     private readonly decompress?: Decompressor,
+    /** The LogManager's clean-shutdown record names this partition. */
+    private readonly closedCleanly = false,
   ) {
     this.cfg = config;
     this.readFailures = new ReadFailures(name);
@@ -116,7 +125,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
     txnIndex: TransactionIndex,
     recovery: RecoveryInfo,
   ): LoadedLog {
-    const files = loadSegmentFiles(this.dir, this.cfg, this.name);
+    const files = loadSegmentFiles(this.dir, this.cfg, this.name, this.closedCleanly);
     recovery.cleanShutdown = files.cleanShutdown;
     this.segments.push(...files.segments);
     const r = recoverSegments(this.segments, files.cleanShutdown, this.name, () => {
@@ -129,7 +138,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
     recovery.dropped = r.dropped;
     const active = this.active;
     const leo = active.nextOffset >= 0 ? active.nextOffset : active.baseOffset;
-    recovery.replayedBatches += rebuildProducerState(
+    const replayed = rebuildProducerState(
       this,
       files.snapshots,
       start(this.baseOffset, leo),
@@ -137,20 +146,28 @@ export class LocalLog implements LocalLogStore<LogSegment> {
       producerState,
       txnIndex,
     );
+    recovery.replayedBatches += replayed;
+    // Nothing replayed: the next open finds the same snapshot (or none) and replays nothing.
+    this.producerStateOnDisk = replayed === 0 ? leo : null;
     for (const s of this.segments) s.releaseHandles();
     return { logEndOffset: leo, baseOffset: this.baseOffset };
   }
 
   writeProducerSnapshot(offset: number, producers: ProducerStateEntry[], txns: AbortedTxn[]): void {
+    if (offset === this.producerStateOnDisk) return;
     writeSnapshot(this.dir, offset, producers, txns);
+    this.producerStateOnDisk = offset;
   }
 
-  /** Seals every segment, runs `beforeMark` (the producer snapshot), marks the shutdown clean. */
-  close(beforeMark: () => void): void {
+  /**
+   * Seals every segment, runs `beforeMark` (the producer snapshot), marks the shutdown clean
+   * (unless `marker` is false: the LogManager's record covers it).
+   */
+  close(beforeMark: () => void, marker = true): void {
     for (const s of this.segments) s.close();
     beforeMark();
     // Written after everything above is durable; if it is lost, the next open is merely slower.
-    writeFileSync(`${this.dir}/${CLEAN_SHUTDOWN_FILE}`, "");
+    if (marker) writeFileSync(`${this.dir}/${CLEAN_SHUTDOWN_FILE}`, "");
   }
 
   releaseHandles(): void {
@@ -163,6 +180,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
   append(records: Uint8Array, headers: BatchHeader[]): void {
     const seg = this.active;
     const before = seg.size;
+    this.producerStateOnDisk = null;
     try {
       seg.append(records, headers);
     } catch (e) {
@@ -305,6 +323,8 @@ export class LocalLog implements LocalLogStore<LogSegment> {
    * the last one left is cut. Returns the new log end offset.
    */
   truncateTo(offset: number): number {
+    // The contents change: a clean close must write the snapshot at the new end.
+    this.producerStateOnDisk = null;
     deleteSnapshotsAbove(this.dir, offset);
     let removed = 0;
     while (this.segments.length > 1 && this.active.baseOffset > offset) {
@@ -324,6 +344,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
    * log at offset 0 (the follower then starts over from the leader).
    */
   truncateFullyAndStartAt(offset: number): void {
+    this.producerStateOnDisk = null;
     deleteSnapshotsAbove(this.dir, -1);
     while (this.segments.length > 0) this.segments.pop()!.deleteFiles();
     fsyncDir(this.dir);

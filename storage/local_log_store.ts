@@ -147,7 +147,7 @@ export interface LocalLogStore<S extends RetainedSegment = RetainedSegment> {
   /** Producer state as of `offset`, so reopening replays little (no-op in memory). */
   writeProducerSnapshot(offset: number, producers: ProducerStateEntry[], txns: AbortedTxn[]): void;
   /** Closes cleanly: `beforeMark` runs after segments are sealed, before the clean mark. */
-  close(beforeMark: () => void): void;
+  close(beforeMark: () => void, marker?: boolean): void;
   /** Lets go of file handles (the log is about to be deleted). */
   releaseHandles(): void;
 

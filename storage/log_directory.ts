@@ -16,19 +16,16 @@
  * short by a crash, or a deleted topic recreated under the same name) is recognised and
  * removed instead of being mistaken for the new topic's data.
  */
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { fsyncDir, writeFileAtomic } from "./file_io.ts";
 import { readOffsetCheckpoints, writeOffsetCheckpoint } from "./log_cleaner.ts";
 import { HIGH_WATERMARK_CHECKPOINT_FILE } from "./high_watermark_checkpoint.ts";
+import {
+  removeOtherLayouts,
+  takeCleanShutdownRecord,
+  writeCleanShutdownRecord,
+} from "./clean_shutdown_record.ts";
 import type { StorageEngine } from "./local_log_store.ts";
 import {
   loadMetaProperties,
@@ -84,11 +81,14 @@ export interface LogDirectory {
   /**
    * Removes what interrupted creates and deletes left (catalogue writer only), and the
    * partitions `hosted` says are no longer held here (a replica moved away meanwhile).
+   * `recorded`: topic ids by directory name, as the clean-shutdown record names them (not
+   * read again).
    */
   removeStrays(
     catalogue: TopicMetadata[],
     onError: (message: string) => void,
     hosted?: (topic: string, partition: number) => boolean,
+    recorded?: ReadonlyMap<string, string>,
   ): void;
   /** Clears whatever is at partition `p`'s place before a new topic or partition uses it. */
   clearPartition(name: string, p: number): void;
@@ -100,6 +100,19 @@ export interface LogDirectory {
   deletePartition(name: string, p: number, topicId: string): void;
   /** Makes creates and removes of partition places durable. */
   sync(): void;
+  /** Start-up opened its partitions: what removeStrays read for them is forgotten. */
+  opened(): void;
+  /**
+   * Reads and durably removes this manager's clean-shutdown record: the keys
+   * (cleanShutdownKey) of the partitions its last close closed cleanly.
+   */
+  takeCleanShutdown(): Set<string>;
+  /** Records the partitions a close closed cleanly, durably; throws on failure. */
+  writeCleanShutdown(keys: string[]): void;
+  /** Whether this manager keeps a clean-shutdown record (else each partition marks itself). */
+  readonly recordsCleanShutdown: boolean;
+  /** Removes the records of other layouts (catalogue writer only, at open). */
+  removeOtherCleanShutdowns(): void;
 }
 
 const META_DIR = "meta";
@@ -119,9 +132,24 @@ export class FileLogDirectory implements LogDirectory {
   readonly engine = "file" as const;
   readonly cleanerCheckpointDir: string;
   private readonly metaDir: string;
+  /**
+   * The topic ids removeStrays read from the partition directories it kept, by directory name,
+   * so opening each partition does not read its partition.metadata again; each entry is used
+   * once (by the partition's first preparePartition), after which the disk is asked again.
+   */
+  private readonly keptIds = new Map<string, string>();
+  /** The place clearPartition just emptied, so preparePartition need not look at it again. */
+  private cleared: string | null = null;
 
-  /** `checkpointSuffix` (".w1") gives each worker its own checkpoint files. */
-  constructor(readonly path: string, private readonly checkpointSuffix = "") {
+  /**
+   * `checkpointSuffix` (".w1") gives each worker its own checkpoint files;
+   * `cleanShutdownSuffix` names its clean-shutdown record ("" alone, ".w1of4"), null: none.
+   */
+  constructor(
+    readonly path: string,
+    private readonly checkpointSuffix = "",
+    private readonly cleanShutdownSuffix: string | null = checkpointSuffix === "" ? "" : null,
+  ) {
     this.metaDir = `${path}/${META_DIR}`;
     this.cleanerCheckpointDir = this.metaDir;
     mkdirSync(this.metaDir, { recursive: true });
@@ -189,24 +217,34 @@ export class FileLogDirectory implements LogDirectory {
   /**
    * Deletes directories left by interrupted deletes (`*-delete`), and partition directories
    * whose topic id is not in the catalogue or whose partition number is beyond the topic's
-   * count. Directories without partition.metadata are left alone.
+   * count. Directories without partition.metadata are left alone. A directory the
+   * clean-shutdown record names with a topic id of the catalogue's is not read: it was that
+   * topic's partition when the last start closed, and nothing ran on the directory since.
    */
   removeStrays(
     catalogue: TopicMetadata[],
     onError: (message: string) => void,
     hosted?: (topic: string, partition: number) => boolean,
+    recorded?: ReadonlyMap<string, string>,
   ): void {
     const byId = new Map(catalogue.map((t) => [t.topicId, t]));
-    for (const name of readdirSync(this.path)) {
+    this.keptIds.clear();
+    // Deno's listing says which entries are directories: no stat per partition.
+    for (const entry of Deno.readDirSync(this.path)) {
+      const name = entry.name;
       if (name === META_DIR) continue;
       const path = `${this.path}/${name}`;
-      if (!isDir(path)) continue;
+      if (!(entry.isDirectory || (entry.isSymlink && isDir(path)))) continue;
       if (name.endsWith(DELETE_SUFFIX)) {
         onError(`removing ${path}: left by a topic deletion that did not finish`);
         rmSync(path, { recursive: true, force: true });
         continue;
       }
-      const id = readPartitionTopicId(path);
+      const known = recorded?.get(name);
+      const id =
+        known !== undefined && byId.get(known)?.name === name.slice(0, name.lastIndexOf("-"))
+          ? known
+          : readPartitionTopicId(path);
       if (id === null) continue;
       const topic = byId.get(id);
       const dash = name.lastIndexOf("-");
@@ -220,17 +258,35 @@ export class FileLogDirectory implements LogDirectory {
       } else if (hosted && !hosted(topic.name, p)) {
         onError(`removing ${path}: this broker no longer holds a replica of it`);
         rmSync(path, { recursive: true, force: true });
+      } else {
+        this.keptIds.set(name, id);
       }
     }
   }
 
   clearPartition(name: string, p: number): void {
+    this.keptIds.delete(`${name}-${p}`);
     const dir = this.partitionDir(name, p);
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // not ours
+    this.cleared = dir;
   }
 
   preparePartition(meta: TopicMetadata, p: number, onError: (m: string) => void): PartitionPlace {
     const dir = this.partitionDir(meta.name, p);
+    if (this.cleared === dir) {
+      // Emptied a moment ago (a new topic or partition): made afresh, nothing to look at.
+      this.cleared = null;
+      mkdirSync(dir);
+      writePartitionMetadata(dir, meta.topicId, true);
+      return { dir, sameTopic: false };
+    }
+    this.cleared = null;
+    const kept = this.keptIds.get(`${meta.name}-${p}`);
+    if (kept !== undefined) {
+      this.keptIds.delete(`${meta.name}-${p}`);
+      // Read at open a moment ago, and kept because it is this topic's: nothing to prepare.
+      if (kept === meta.topicId) return { dir, sameTopic: true };
+    }
     const existing = existsSync(dir) ? readPartitionTopicId(dir) : null;
     if (existsSync(dir) && existing !== null && existing !== meta.topicId) {
       onError(`removing ${dir}: it holds topic id ${existing}, not ${meta.topicId}`);
@@ -245,10 +301,12 @@ export class FileLogDirectory implements LogDirectory {
   }
 
   removePartition(name: string, p: number): void {
+    this.keptIds.delete(`${name}-${p}`);
     rmSync(this.partitionDir(name, p), { recursive: true, force: true });
   }
 
   deletePartition(name: string, p: number, topicId: string): void {
+    this.keptIds.delete(`${name}-${p}`);
     const dir = this.partitionDir(name, p);
     const doomed = `${dir}.${topicId}${DELETE_SUFFIX}`;
     try {
@@ -261,5 +319,24 @@ export class FileLogDirectory implements LogDirectory {
 
   sync(): void {
     fsyncDir(this.path);
+  }
+
+  opened(): void {
+    this.keptIds.clear();
+  }
+
+  get recordsCleanShutdown(): boolean {
+    return this.cleanShutdownSuffix !== null;
+  }
+  takeCleanShutdown(): Set<string> {
+    if (this.cleanShutdownSuffix === null) return new Set();
+    return takeCleanShutdownRecord(this.metaDir, this.cleanShutdownSuffix);
+  }
+  writeCleanShutdown(keys: string[]): void {
+    if (this.cleanShutdownSuffix === null) return;
+    writeCleanShutdownRecord(this.metaDir, this.cleanShutdownSuffix, keys);
+  }
+  removeOtherCleanShutdowns(): void {
+    removeOtherLayouts(this.metaDir, this.cleanShutdownSuffix ?? "");
   }
 }

@@ -46,16 +46,22 @@ import type { LocalLog } from "./local_log.ts";
 import type { ProducerStateManager } from "./producer_state.ts";
 import { readSnapshot, snapshotPath } from "./producer_snapshot.ts";
 import type { TransactionIndex } from "./transaction_index.ts";
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  unlinkSync,
-} from "node:fs";
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, unlinkSync } from "node:fs";
+
+/**
+ * The names in `dir` (made, empty, when missing). Deno's own listing: node:fs's sorts and
+ * converts every entry, a noticeable share of start-up with 100,000 partitions.
+ */
+function listDir(dir: string): string[] {
+  const names: string[] = [];
+  try {
+    for (const e of Deno.readDirSync(dir)) names.push(e.name);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    mkdirSync(dir, { recursive: true });
+  }
+  return names;
+}
 
 /** A partition directory's files after the temp-file sweep, before recovery. */
 export interface SegmentFiles {
@@ -71,16 +77,22 @@ export interface SegmentFiles {
  * Kafka's LogLoader.removeTempFilesAndCollectSwapFiles + loadSegmentFiles: consumes the
  * clean-shutdown marker, completes a compaction swap cut short (`<base>.log.swap` is the
  * complete cleaned log that replaces `<base>.log`), deletes stale temp files and indexes
- * without a log, and opens the segments.
+ * without a log, and opens the segments. `recordedClean`: the LogManager's clean-shutdown
+ * record (storage/clean_shutdown_record.ts) names this partition.
  */
-export function loadSegmentFiles(dir: string, cfg: LogConfig, name: string): SegmentFiles {
-  // Checked first: a recursive mkdir of an existing directory costs three system calls and an
-  // error object, once per partition at start-up.
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-  const names = readdirSync(dir);
-  const cleanPath = `${dir}/${CLEAN_SHUTDOWN_FILE}`;
-  const clean = existsSync(cleanPath);
-  if (clean) unlinkSync(cleanPath);
+export function loadSegmentFiles(
+  dir: string,
+  cfg: LogConfig,
+  name: string,
+  recordedClean = false,
+): SegmentFiles {
+  // One directory read per partition at start-up, and no more system calls than the files
+  // found need: the marker's presence comes from the listing, the directory is made only
+  // when the listing finds none.
+  const names = listDir(dir);
+  const marked = names.includes(CLEAN_SHUTDOWN_FILE);
+  if (marked) unlinkSync(`${dir}/${CLEAN_SHUTDOWN_FILE}`);
+  const clean = marked || recordedClean;
 
   // Finish a cut-short swap; the old indexes go and are rebuilt by recovery.
   let swapped = false;
@@ -99,7 +111,7 @@ export function loadSegmentFiles(dir: string, cfg: LogConfig, name: string): Seg
   const logBases: number[] = [];
   const snapshots: number[] = [];
   // Listed again only if a swap renamed files: one directory read per partition at start-up.
-  const afterSwaps = swapped ? readdirSync(dir) : names;
+  const afterSwaps = swapped ? listDir(dir) : names;
   const fileNames = new Set(afterSwaps);
   for (const file of afterSwaps) {
     if (STALE_FILE_SUFFIXES.some((s) => file.endsWith(s))) {
@@ -117,9 +129,10 @@ export function loadSegmentFiles(dir: string, cfg: LogConfig, name: string): Seg
     }
   }
   logBases.sort((a, b) => a - b);
+  // Without a .log no index file is left (indexes without their log were deleted above).
   const segments = logBases.length === 0
-    ? [LogSegment.create(dir, 0, cfg)]
-    : logBases.map((base) => LogSegment.open(dir, base, cfg));
+    ? [LogSegment.create(dir, 0, cfg, Date.now(), false)]
+    : logBases.map((base) => LogSegment.open(dir, base, cfg, Date.now(), fileNames));
   return { segments, snapshots, cleanShutdown: clean };
 }
 

@@ -33,6 +33,7 @@ import {
   DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS,
   HighWatermarkCheckpointer,
 } from "./high_watermark_checkpoint.ts";
+import { cleanShutdownKey, recordedTopicIds } from "./clean_shutdown_record.ts";
 import type { RemoteStorageManager } from "./remote_storage.ts";
 
 /** Moved to their own files; re-exported so existing imports keep working. */
@@ -89,6 +90,13 @@ export interface LogManagerOptions {
   /** Appended to this manager's checkpoint file names (".w1"): one file per worker. */
   checkpointSuffix?: string;
   /**
+   * Names this manager's clean-shutdown record (storage/clean_shutdown_record.ts) by its share
+   * of the directory: "" alone (the default without a checkpointSuffix), ".w1of4" for worker
+   * 1 of 4. Without it a manager with a checkpointSuffix keeps none: each partition then
+   * marks its own clean close.
+   */
+  cleanShutdownSuffix?: string;
+  /**
    * "file" (default): partitions in segment files under the data directory. "memory": nothing
    * on disk, no data directory needed (the `dataDir` argument is ignored); no tiering; one
    * manager only (workers cannot share a catalogue that lives in one manager).
@@ -116,6 +124,8 @@ export class LogManager {
   private checkpointedHws = new Map<string, number>();
   /** Writes replication-offset-checkpoint (storage/high_watermark_checkpoint.ts). */
   readonly highWatermarkCheckpointer: HighWatermarkCheckpointer;
+  /** Partitions the clean-shutdown record names (cleanShutdownKey), during open only. */
+  private closedCleanly = new Set<string>();
   private retentionTimer?: ReturnType<typeof setTimeout>;
   private retentionRunning: Promise<void> | null = null;
   private retentionIntervalMs: number;
@@ -176,7 +186,7 @@ export class LogManager {
   static async open(dataDir: string, opts: LogManagerOptions = {}): Promise<LogManager> {
     const dir = opts.engine === "memory"
       ? new MemoryLogDirectory()
-      : new FileLogDirectory(dataDir, opts.checkpointSuffix);
+      : new FileLogDirectory(dataDir, opts.checkpointSuffix, opts.cleanShutdownSuffix);
     const { clusterId, nodeId } = dir.identity(opts.nodeId, opts.clusterId);
     const lm = new LogManager(
       dir,
@@ -190,13 +200,20 @@ export class LogManager {
     lm.checkpointedStarts = dir.readLogStartCheckpoint();
     lm.checkpointedHws = dir.readHighWatermarkCheckpoint();
     lm.highWatermarkCheckpointer.noteExisting(lm.checkpointedHws);
+    // Taken before any partition opens: a crash from here on is recovered as a crash.
+    if (lm.catalogueWriter) dir.removeOtherCleanShutdowns();
+    lm.closedCleanly = dir.takeCleanShutdown();
     const catalogue = dir.readCatalogue();
-    if (lm.catalogueWriter) dir.removeStrays(catalogue, lm.onError, opts.hosts);
+    if (lm.catalogueWriter) {
+      dir.removeStrays(catalogue, lm.onError, opts.hosts, recordedTopicIds(lm.closedCleanly));
+    }
     for (const meta of catalogue) {
       const state: TopicState = { meta, config: lm.resolveConfig(meta.configs), logs: [] };
       await lm.openNewPartitions(state);
       lm.topics.set(meta.name, state);
     }
+    dir.opened();
+    lm.closedCleanly = new Set(); // partitions opened later were not in the last close
     return lm;
   }
 
@@ -391,6 +408,8 @@ export class LogManager {
       highWatermark: place.sameTopic ? this.checkpointedHws.get(`${meta.name} ${p}`) : undefined,
       onLogStartOffsetChange: () => this.checkpointLogStartOffsets(),
       engine: this.dir.engine,
+      cleanShutdown: place.sameTopic &&
+        this.closedCleanly.has(cleanShutdownKey(meta.name, p, meta.topicId)),
     });
     if (log.durable) this.remoteLogManager.attach(log); // the cold tier copies segment files
     return log;
@@ -578,6 +597,13 @@ export class LogManager {
     }
   }
 
+  /** Bytes of the local segments of every open partition. */
+  localBytes(): number {
+    let n = 0;
+    for (const log of this.allPartitions()) n += log.localBytes;
+    return n;
+  }
+
   async flushAll(): Promise<void> {
     for (const log of this.allPartitions()) await log.flush();
   }
@@ -647,8 +673,22 @@ export class LogManager {
       await this.remoteLogManager.close();
       this.checkpointLogStartOffsets();
       this.highWatermarkCheckpointer.close();
-      for (const log of this.allPartitions()) await log.close();
+      // One record for the directory instead of a marker file per partition (Kafka's
+      // .kafka_cleanshutdown), written once every partition is closed and durable.
+      const record = this.dir.recordsCleanShutdown;
+      const closed: string[] = [];
+      for (const log of this.allPartitions()) {
+        await log.close(!record);
+        if (record) closed.push(cleanShutdownKey(log.topic, log.partition, log.topicId ?? ""));
+      }
       this.topics.clear();
+      if (record && this.dir.engine === "file") {
+        try {
+          this.dir.writeCleanShutdown(closed);
+        } catch (e) {
+          this.onError(`cannot record the clean shutdown (the next start checks every log): ${e}`);
+        }
+      }
     });
   }
 }

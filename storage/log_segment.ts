@@ -140,20 +140,26 @@ export class LogSegment {
     this.rollJitterMs = randomSegmentJitter(config);
   }
 
-  /** A new, empty segment; any stale files with the same base offset are replaced. */
+  /**
+   * A new, empty segment; any stale files with the same base offset are replaced (`stale`
+   * false: the caller knows there are no index files to remove).
+   */
   static create(
     dir: string,
     baseOffset: number,
     config: LogConfig,
     now: number = Date.now(),
+    stale = true,
   ): LogSegment {
     const seg = new LogSegment(dir, baseOffset, config, 0, 0, 0, now);
     seg.fd = openSync(seg.logPath, "w+");
-    seg.offsetIndex.deleteFile();
-    try {
-      unlinkSync(seg.timeIndex.path);
-    } catch {
-      // none
+    if (stale) {
+      seg.offsetIndex.deleteFile();
+      try {
+        unlinkSync(seg.timeIndex.path);
+      } catch {
+        // none
+      }
     }
     seg.next = baseOffset;
     return seg;
@@ -162,17 +168,21 @@ export class LogSegment {
   /**
    * An existing segment. Index files are not read here: `indexesLookSane` says whether their
    * sizes are plausible, and their entries load lazily (and are checked) on first use.
+   * `listed`, the directory's names when the caller just read them, spares a stat of an index
+   * file that is not there.
    */
   static open(
     dir: string,
     baseOffset: number,
     config: LogConfig,
     now: number = Date.now(),
+    listed?: ReadonlySet<string>,
   ): LogSegment {
     const logPath = `${dir}/${segmentFileName(baseOffset, LOG_FILE_SUFFIX)}`;
     const size = Math.max(0, fileSize(logPath));
-    const idx = fileSize(`${dir}/${segmentFileName(baseOffset, INDEX_FILE_SUFFIX)}`);
-    const tidx = fileSize(`${dir}/${segmentFileName(baseOffset, TIME_INDEX_FILE_SUFFIX)}`);
+    const sizeOf = (name: string) => listed && !listed.has(name) ? -1 : fileSize(`${dir}/${name}`);
+    const idx = sizeOf(segmentFileName(baseOffset, INDEX_FILE_SUFFIX));
+    const tidx = sizeOf(segmentFileName(baseOffset, TIME_INDEX_FILE_SUFFIX));
     const idxOk = idx >= 0 && idx % OffsetIndex.ENTRY_SIZE === 0;
     const tidxOk = tidx >= 0 && tidx % TimeIndex.ENTRY_SIZE === 0;
     const seg = new LogSegment(
@@ -518,8 +528,10 @@ export class LogSegment {
     if (this.maxTs !== null && this.size > 0) {
       this.timeIndex.maybeAppend(this.maxTs.timestamp, this.maxTs.offset, true);
     }
-    this.offsetIndex.persist(sync);
-    this.timeIndex.persist(sync);
+    // An empty segment needs no index files (LogSegment.open counts missing ones as empty
+    // then): a new partition costs two files fewer.
+    this.offsetIndex.persist(sync, this.size > 0);
+    this.timeIndex.persist(sync, this.size > 0);
   }
 
   /** fsyncs the .log if anything was written since the last flush. */

@@ -39,4 +39,11 @@ export class MemoryLogDirectory implements LogDirectory {
   removePartition(): void {}
   deletePartition(): void {}
   sync(): void {}
+  opened(): void {}
+  readonly recordsCleanShutdown = false;
+  takeCleanShutdown(): Set<string> {
+    return new Set();
+  }
+  writeCleanShutdown(): void {}
+  removeOtherCleanShutdowns(): void {}
 }

@@ -15,11 +15,14 @@ export interface OffsetPosition {
   position: number;
 }
 
+/** The storage of an empty index, shared (never written: growing allocates anew). */
+const NO_ENTRIES = new Int32Array(0);
+
 export class OffsetIndex extends AbstractIndex {
   static readonly ENTRY_SIZE = 8;
 
   /** Interleaved [relativeOffset, position] pairs; capacity grows by doubling. */
-  private data = new Int32Array(0);
+  private data = NO_ENTRIES;
 
   protected get entrySize(): number {
     return OffsetIndex.ENTRY_SIZE;
@@ -65,7 +68,7 @@ export class OffsetIndex extends AbstractIndex {
   }
 
   protected clearEntries(): void {
-    this.data = new Int32Array(0);
+    this.data = NO_ENTRIES;
   }
 
   /** Adds an entry; `offset` must be above the last entry's and fit in the relative int32. */

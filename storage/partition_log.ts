@@ -573,9 +573,10 @@ export class PartitionLog extends PartitionLogBase {
 
   /**
    * Flushes, writes indexes and a producer snapshot, and marks the shutdown clean. Appends
-   * queued before close finish first; later calls fail with NOT_LEADER_OR_FOLLOWER.
+   * queued before close finish first; later calls fail with NOT_LEADER_OR_FOLLOWER. `marker`
+   * false leaves the partition's own clean-shutdown marker out (the LogManager records it).
    */
-  close(): Promise<void> {
+  close(marker = true): Promise<void> {
     return this.enqueue(() => {
       if (this.closed) return;
       this.closed = true;
@@ -583,7 +584,7 @@ export class PartitionLog extends PartitionLogBase {
       this.local.close(() => {
         this.writeSnapshot(this.leo);
         this.leaderEpochCache.flushIfDirty();
-      });
+      }, marker);
       this.listeners.clear();
     });
   }

@@ -53,6 +53,11 @@ export interface PartitionLogOptions {
    * min(checkpoint, log end offset).
    */
   highWatermark?: number;
+  /**
+   * The last close was clean by the LogManager's clean-shutdown record (one file for the whole
+   * directory) even without the partition's own marker file.
+   */
+  cleanShutdown?: boolean;
 }
 
 /**
@@ -110,7 +115,7 @@ export abstract class PartitionLogBase {
     const name = `${this.topic}-${this.partition}`;
     this.local = opts?.engine === "memory"
       ? new MemoryLog(config, opts?.decompress)
-      : new LocalLog(dir, config, name, opts?.decompress);
+      : new LocalLog(dir, config, name, opts?.decompress, opts?.cleanShutdown);
     this.leaderEpochCache = new LeaderEpochFileCache(this.local.leaderEpochCheckpoint);
   }
 

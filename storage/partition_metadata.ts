@@ -35,9 +35,16 @@ export function readPartitionTopicId(dir: string): string | null {
   }
 }
 
-/** Writes partition.metadata; not fsynced (if lost, it is rewritten on the next open). */
-export function writePartitionMetadata(dir: string, topicId: string): void {
-  writeFileAtomic(`${dir}/${PARTITION_METADATA}`, `version: 0\ntopic_id: ${topicId}\n`, false);
+/**
+ * Writes partition.metadata; not fsynced (if lost, it is rewritten on the next open). In a
+ * directory made a moment ago (`fresh`) it is written in place: there is no older file a
+ * torn write could spoil, and an empty one reads as none (the directory is left alone, and
+ * the file rewritten when the partition opens).
+ */
+export function writePartitionMetadata(dir: string, topicId: string, fresh = false): void {
+  const text = `version: 0\ntopic_id: ${topicId}\n`;
+  if (fresh) Deno.writeTextFileSync(`${dir}/${PARTITION_METADATA}`, text);
+  else writeFileAtomic(`${dir}/${PARTITION_METADATA}`, text, false);
 }
 
 /**

@@ -16,11 +16,18 @@ export interface TimestampOffset {
   offset: number;
 }
 
+/**
+ * The storage of an empty index, shared: nothing is ever written into a zero-length array
+ * (growing allocates anew), and 100,000 empty partitions then allocate none at start-up.
+ */
+const NO_TIMESTAMPS = new Float64Array(0);
+const NO_OFFSETS = new Int32Array(0);
+
 export class TimeIndex extends AbstractIndex {
   static readonly ENTRY_SIZE = 12;
 
-  private timestamps = new Float64Array(0);
-  private offsets = new Int32Array(0);
+  private timestamps = NO_TIMESTAMPS;
+  private offsets = NO_OFFSETS;
 
   protected get entrySize(): number {
     return TimeIndex.ENTRY_SIZE;
@@ -67,8 +74,8 @@ export class TimeIndex extends AbstractIndex {
   }
 
   protected clearEntries(): void {
-    this.timestamps = new Float64Array(0);
-    this.offsets = new Int32Array(0);
+    this.timestamps = NO_TIMESTAMPS;
+    this.offsets = NO_OFFSETS;
   }
 
   /**
