@@ -77,11 +77,16 @@ export function describeTopic(
       const { replicas, isr } = leadership.replicasOf(t.name, p);
       let errorCode = leader.leaderId === -1 ? ErrorCode.LEADER_NOT_AVAILABLE : 0;
       let leaderId = leader.leaderId;
-      const b = on && leaderId >= 0 ? leadership.broker(leaderId) : undefined;
-      if (b && !brokerOn(services, b, on!.listenerName)) {
+      const b = leaderId >= 0 ? leadership.broker(leaderId) : undefined;
+      if (leaderId >= 0 && !b) {
+        // The leader's registration is gone and the controller has not elected another yet:
+        // as Kafka's MetadataCache, no leader rather than a dead one.
+        errorCode = ErrorCode.LEADER_NOT_AVAILABLE;
+        leaderId = -1;
+      } else if (on && b && !brokerOn(services, b, on.listenerName)) {
         // A leader without the client's listener cannot be reached by it (Kafka's
         // MetadataCache: LISTENER_NOT_FOUND from v6, LEADER_NOT_AVAILABLE before).
-        errorCode = on!.apiVersion >= 6
+        errorCode = on.apiVersion >= 6
           ? ErrorCode.LISTENER_NOT_FOUND
           : ErrorCode.LEADER_NOT_AVAILABLE;
         leaderId = -1;
