@@ -579,6 +579,9 @@ export class Broker {
         dedupeBufferBytes: config.int("log.cleaner.dedupe.buffer.size"),
       },
       retentionCheckIntervalMs: config.int("log.retention.check.interval.ms"),
+      highWatermarkCheckpointIntervalMs: config.int(
+        "replica.high.watermark.checkpoint.interval.ms",
+      ),
       onError: (m) => log.warn(m),
       owns,
       // A partition whose record names other replicas only: its local copy is left over.

@@ -29,6 +29,14 @@ export const REPLICATION_CONFIGS: ConfigDef[] = [
     "A follower not caught up with the leader's log end for this long leaves the ISR (the " +
       "leader checks every half of it).",
   ),
+  def(
+    "replica.high.watermark.checkpoint.interval.ms",
+    "long",
+    5000,
+    "How often managed high watermarks are written to replication-offset-checkpoint (and on " +
+      "a clean close); a replica reopens with min(checkpoint, log end).",
+    { min: 1 },
+  ),
   def("replica.fetch.wait.max.ms", "int", 500, "A follower's Fetch max_wait_ms."),
   def("replica.fetch.min.bytes", "int", 1, "A follower's Fetch min_bytes."),
   def(
