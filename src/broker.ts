@@ -3,14 +3,10 @@
  * DynamicConfig, the coordinators), listens and accepts, wires the Deno workers, closes.
  * Handlers do not see this object: they get the narrow services of src/services.ts.
  */
-import {
-  ALLOW_ALL_AUTHORIZER,
-  authorizerFor,
-  type StandardAuthorizer,
-} from "./security/authorizer_config.ts";
-import { decompress } from "../protocol/compression.ts";
+import { ALLOW_ALL_AUTHORIZER, type StandardAuthorizer } from "./security/authorizer_config.ts";
+import { accessControl } from "./security/access_control.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import { LogManager, type TopicMetadata } from "../storage/log_manager.ts";
+import type { LogManager, TopicMetadata } from "../storage/log_manager.ts";
 import type { StorageEngine } from "../storage/local_log_store.ts";
 import { MEMORY_DATA_DIR } from "../storage/memory_log_directory.ts";
 import { LogDirLock } from "../storage/log_dir_lock.ts";
@@ -22,19 +18,17 @@ import type { BrokerEndpoint, Leadership } from "./cluster/leadership.ts";
 import { ProducerIdBlockManager } from "./cluster/producer_id_blocks.ts";
 import { BrokerConfig, ConfigError } from "./config.ts";
 import { unknownConfigWarning } from "./config_suggest.ts";
-import { defaultBindHost } from "./bind_address.ts";
 import { logStartupSummary, startStatusReport } from "./status_report.ts";
-import {
-  DynamicConfig,
-  loadDynamicBrokerConfigs,
-  remoteLogManagerSettings,
-} from "./dynamic_config.ts";
+import { DynamicConfig, loadDynamicBrokerConfigs } from "./dynamic_config.ts";
 import type { Connection } from "./connection.ts";
 import { FaultInjector } from "./faults.ts";
 import { serveFaults } from "./fault_workers.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { KafkaApis } from "./kafka_apis.ts";
 import { SocketServer } from "./socket_server.ts";
+import { bindListeners } from "./listener_binding.ts";
+import { openBrokerLogs } from "./broker_logs.ts";
+import { startBrokerAdmin } from "./admin/admin_start.ts";
 import { checkServable, type ListenerSpec, resolveListeners } from "./security/listeners.ts";
 import { type ReconfigurableSaslListener, saslListeners } from "./security/sasl_listener.ts";
 import {
@@ -57,14 +51,9 @@ import { ReplicaManager } from "./replica_manager.ts";
 import { RequestBudget } from "./request_budget.ts";
 import { ConnectionQuotas } from "./connection_quotas.ts";
 import { IdleExpiryManager } from "./idle_expiry.ts";
-import {
-  ClientQuotaManager,
-  type QuotaAccounting,
-  type QuotaCharge,
-} from "./quota/client_quota_manager.ts";
-import { FileClientQuotaStore, MemoryClientQuotaStore } from "./quota/quota_store.ts";
+import type { ClientQuotaManager, QuotaAccounting } from "./quota/client_quota_manager.ts";
 import type { BrokerServices, MetadataCache } from "./services.ts";
-import { logConfigFor, TopicAdmin } from "./topic_admin.ts";
+import { TopicAdmin } from "./topic_admin.ts";
 import { ClusterReplicaAdmin, SingleBrokerReplicaAdmin } from "./replica_admin.ts";
 import { controllerSettings } from "./cluster/controller.ts";
 import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn/mod.ts";
@@ -97,7 +86,6 @@ import {
 } from "./broker_options.ts";
 
 /** No throttle: what a worker charges when worker 0 cannot be asked (it is restarting). */
-const NO_CHARGE: QuotaCharge = { throttleMs: 0, type: "request_percentage" };
 
 /** Where the admin API listens unless told otherwise: loopback only. */
 export const DEFAULT_ADMIN_HOST = "127.0.0.1";
@@ -337,32 +325,13 @@ export class Broker {
       },
       endpoint: (listenerName) => broker.endpoint(listenerName),
     };
-    // Memory storage writes nothing: ACLs and quotas then last as long as the broker.
-    const metaDir = dataDir === MEMORY_DATA_DIR ? null : dataDir;
-    const shared = security.cluster;
-    this.authorizer = authorizerFor(config, metaDir, this.metrics, this.propagation, shared?.acls);
-    this.clientQuotas = new ClientQuotaManager(
-      shared
-        ? shared.clientQuotas
-        : metaDir === null
-        ? new MemoryClientQuotaStore()
-        : new FileClientQuotaStore(dataDir),
-      {
-        samples: config.int("quota.window.num"),
-        windowMs: config.int("quota.window.size.seconds") * 1000,
-      },
-      this.metrics,
-    );
-    shared?.follow(this.authorizer, this.clientQuotas, this.propagation);
-    // One set of rates per broker: with workers, worker 0 keeps them and the others ask.
-    this.quotaAccounting = cluster && !cluster.isController
-      ? {
-        beforeRequest: (a) =>
-          cluster.call(CONTROLLER_WORKER, "quotaBefore", a).catch(() => NO_CHARGE),
-        afterRequest: (a) =>
-          cluster.call(CONTROLLER_WORKER, "quotaAfter", a).catch(() => NO_CHARGE),
-      }
-      : this.clientQuotas;
+    const access = accessControl(config, dataDir, this.metrics, this.propagation, {
+      shared: security.cluster,
+      cluster,
+    });
+    this.authorizer = access.authorizer;
+    this.clientQuotas = access.clientQuotas;
+    this.quotaAccounting = access.quotaAccounting;
     const clientQuotas = this.clientQuotas;
     const propagation = this.propagation;
     this.services = {
@@ -394,6 +363,11 @@ export class Broker {
       apiVersions: () => this.registry.apiVersions(),
       scramCredentials: this.scramCredentials,
     };
+  }
+
+  /** The SASL servers of the SASL_* listeners (the admin API logs users in with them). */
+  get saslListeners(): ReconfigurableSaslListener[] {
+    return [...this.security.sasl.values()];
   }
 
   /**
@@ -561,38 +535,12 @@ export class Broker {
     const remoteStorage = durable ? remoteStorageFor(config, dataDir) : null;
     if (remoteStorage && controller) log.info(`tiered storage in ${remoteStorage.description}`);
     const node = clusterNode;
-    const owns = node
-      ? (t: string, p: number) => node.cache.hostsReplica(t, p) && (!cluster || cluster.owns(t, p))
-      : cluster
-      ? (t: string, p: number) => cluster.owns(t, p)
-      : undefined;
-    const logs = await LogManager.open(dataDir, {
-      nodeId: config.nodeId,
+    const logs = await openBrokerLogs(config, dataDir, engine, {
       clusterId,
-      logConfigFor: (overrides) => logConfigFor(config, overrides),
-      decompress: (codec, data) => decompress(codec, data),
       remoteStorage,
-      remoteLogManager: remoteLogManagerSettings(config),
-      cleaner: {
-        enable: config.bool("log.cleaner.enable"),
-        backoffMs: config.int("log.cleaner.backoff.ms"),
-        dedupeBufferBytes: config.int("log.cleaner.dedupe.buffer.size"),
-      },
-      retentionCheckIntervalMs: config.int("log.retention.check.interval.ms"),
-      highWatermarkCheckpointIntervalMs: config.int(
-        "replica.high.watermark.checkpoint.interval.ms",
-      ),
-      onError: (m) => log.warn(m),
-      owns,
-      // A partition whose record names other replicas only: its local copy is left over.
-      hosts: node
-        ? (t: string, p: number) =>
-          node.cache.partition(t, p)?.state.replicas.includes(config.nodeId) ?? true
-        : undefined,
-      catalogueWriter: controller,
-      checkpointSuffix: controller ? "" : `.w${cluster!.index}`,
-      cleanShutdownSuffix: cluster ? `.w${cluster.index}of${cluster.count}` : "",
-      engine,
+      node,
+      cluster,
+      controller,
     });
     try {
       // A cluster member's catalogue is the cluster's; internal topics are checked alone.
@@ -645,24 +593,7 @@ export class Broker {
         }
         await broker.transactions.startup();
       }
-      for (const [i, spec] of specs.entries()) {
-        const hostname = spec.host === "" ? defaultBindHost() : spec.host;
-        try {
-          bound.push(Deno.listen({
-            hostname,
-            port: spec.port,
-            ...(cluster ? { reusePort: true } : {}),
-          } as Deno.TcpListenOptions));
-        } catch (e) {
-          // The first listener is the one --host/--port name; the others are named.
-          if (i > 0 && e instanceof Deno.errors.AddrInUse) {
-            throw new Deno.errors.AddrInUse(
-              `listener ${spec.name}: port ${spec.port} on ${hostname}`,
-            );
-          }
-          throw e;
-        }
-      }
+      bound.push(...bindListeners(specs, cluster !== undefined));
     } catch (e) {
       for (const l of bound) l.close();
       broker.groups.close();
@@ -682,22 +613,10 @@ export class Broker {
     broker.advertisedPort = first.advertisedPort;
     if (options.adminPort !== undefined && controller) {
       try {
-        const { startAdminServer } = await import("./admin/server.ts");
-        const { adminLogin } = await import("./admin/admin_auth.ts");
-        // Loopback unless an address is given: the admin API can change everything.
-        broker.admin = startAdminServer(broker, {
-          hostname: options.adminHost ?? DEFAULT_ADMIN_HOST,
+        broker.admin = await startBrokerAdmin(broker, config, {
+          host: options.adminHost ?? DEFAULT_ADMIN_HOST,
           port: options.adminPort,
-          ...adminLogin(
-            config.str("tributary.admin.api.auth"),
-            options.adminToken ?? (config.get("tributary.admin.api.token") as string | null) ??
-              undefined,
-            {
-              scramCredentials: broker.scramCredentials,
-              saslListeners: [...broker.security.sasl.values()],
-              authorizer: broker.services.authorizer,
-            },
-          ),
+          token: options.adminToken,
         });
       } catch (e) {
         for (const l of bound) l.close();
