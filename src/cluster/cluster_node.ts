@@ -127,6 +127,11 @@ export class ClusterNode {
     return () => this.syncedListeners.delete(listener);
   }
 
+  /** The local catalogue changed outside the watch (a Deno worker's sync from worker 0). */
+  catalogueSynced(): void {
+    this.notifySynced();
+  }
+
   private notifySynced(): void {
     for (const l of this.syncedListeners) {
       try {

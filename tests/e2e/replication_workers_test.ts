@@ -98,7 +98,7 @@ if phase == "create":
     admin = AdminClient({"bootstrap.servers": addr})
     assignment = json.loads(sys.argv[4])
     configs = json.loads(sys.argv[5])
-    f = admin.create_topics([NewTopic(topic, replica_assignment=assignment, config=configs)])
+    f = admin.create_topics([NewTopic(topic, num_partitions=len(assignment), replica_assignment=assignment, config=configs)])
     f[topic].result(30)
 elif phase == "produce":
     start, n = int(sys.argv[4]), int(sys.argv[5])
