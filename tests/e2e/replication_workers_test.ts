@@ -244,7 +244,9 @@ Deno.test({
     const etcd = await startEtcd();
     const cluster = new TestCluster(etcd, 2);
     const store = new EtcdMetadataStore({ endpoints: [etcd.endpoint], prefix: cluster.prefix });
-    const T = "wclients";
+    const T = "wclient";
+    // Its partition is on worker 1, the coordinator's __consumer_offsets on worker 0.
+    assert.equal(ownerOf(T, 0, 2), 1);
     try {
       const settings = [...SETTINGS, "--set", "offsets.topic.num.partitions=3"];
       for (const id of [1, 2, 3]) await cluster.start(id, settings);
