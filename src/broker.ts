@@ -527,6 +527,7 @@ export class Broker {
         heartbeatIntervalMs: config.int("broker.heartbeat.interval.ms"),
         follower: cluster !== undefined && !cluster.isController,
         workers: cluster !== undefined,
+        workerCount: cluster?.count,
         onCatalogueChanged: cluster?.isController
           ? () => cluster.broadcast("syncCatalogue")
           : undefined,

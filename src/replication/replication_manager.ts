@@ -29,6 +29,7 @@ import { ReplicaFetcher, type ReplicaFetcherSettings } from "./replica_fetcher.t
 import { type EpochEndOffset, type ReplicaLog, replicaLog } from "./replica_log.ts";
 import type { ReplicationApi } from "./replication_api.ts";
 import type { WorkerCluster } from "../workers/worker_cluster.ts";
+import { ownerOf } from "../workers/ownership.ts";
 import { serveReplication, WorkerRegistration, WorkerReplication } from "./workers_replication.ts";
 
 export type { ReplicationApi };
@@ -217,7 +218,11 @@ export class ReplicationManager implements ReplicationApi {
     const live = leaderId >= 0 && this.node.cache.liveBrokers.has(leaderId);
     if (f && f.leaderId === leaderId && f.leaderEpoch === s.leaderEpoch) {
       const fetcher = live ? this.fetcherFor(leaderId, topic, p) : undefined;
-      if (fetcher && fetcher.has(topic, p)?.log !== l) fetcher.add(topic, p, s.leaderEpoch, l);
+      if (fetcher && fetcher.has(topic, p)?.log !== l) {
+        // One fetcher per partition (the leader's workers may have changed under it).
+        for (const other of this.fetchers.values()) if (other !== fetcher) other.remove(topic, p);
+        fetcher.add(topic, p, s.leaderEpoch, l);
+      }
       return;
     }
     this.stopFollowing(topic, p);
@@ -238,14 +243,18 @@ export class ReplicationManager implements ReplicationApi {
 
   /**
    * The fetcher for a partition led by `sourceId`: Kafka's AbstractFetcherManager spreads
-   * the partitions of one source over `num.replica.fetchers` fetchers by a hash.
+   * the partitions of one source over `num.replica.fetchers` fetchers by a hash. A source
+   * with Deno workers gets a fetcher per worker owning partitions there, so that each Fetch
+   * is answered whole by one of its workers.
    */
   private fetcherFor(sourceId: number, topic: string, p: number): ReplicaFetcher {
     const n = Math.max(1, this.config.int("num.replica.fetchers"));
     let h = 0;
     for (let i = 0; i < topic.length; i++) h = (h * 31 + topic.charCodeAt(i)) | 0;
     const index = Math.abs((h * 31 + p) | 0) % n;
-    const id = `${sourceId}:${index}`;
+    const sourceWorkers = this.node.cache.liveBrokers.get(sourceId)?.workers ?? 1;
+    const owner = ownerOf(topic, p, sourceWorkers);
+    const id = `${sourceId}:${index}:${owner}`;
     let f = this.fetchers.get(id);
     if (!f) {
       const c = this.config;
@@ -260,7 +269,8 @@ export class ReplicationManager implements ReplicationApi {
       // A connection of its own per fetcher, as Kafka's: a broker answers one connection's
       // requests in order, so fetchers sharing one would wait on each other's long polls.
       const connections = new BrokerConnections(this.node.cache, {
-        clientId: `tributary-replica-fetcher-${this.nodeId}${this.fetcherTag}-${index}`,
+        clientId: `tributary-replica-fetcher-${this.nodeId}${this.fetcherTag}-${index}` +
+          (owner > 0 ? `-${owner}` : ""),
         requestTimeoutMs: c.int("replica.socket.timeout.ms"),
       });
       f = new ReplicaFetcher(sourceId, connections, settings);

@@ -299,3 +299,63 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "--workers 2 leader, --workers 1 follower: fetches per leader worker, acks=all, same bytes",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const etcd = await startEtcd();
+    const cluster = new TestCluster(etcd, 2);
+    const store = new EtcdMetadataStore({ endpoints: [etcd.endpoint], prefix: cluster.prefix });
+    const T = "wmixed";
+    const parts = [0, 1, 2, 3];
+    try {
+      await cluster.start(1, SETTINGS);
+      // One worker here: its fetcher for broker 1 splits the partitions by broker 1's workers.
+      await cluster.start(2, [...SETTINGS, "--workers", "1"]);
+      await until("2 brokers", async () => (await cluster.metadata(1)).brokers.length === 2);
+      await python(PY, [
+        cluster.address(2),
+        T,
+        "create",
+        JSON.stringify(parts.map(() => [1, 2])),
+        JSON.stringify({ "min.insync.replicas": "2" }),
+      ]);
+      await until("every partition led by 1", async () => {
+        const kv = await cluster.metadata(2, T);
+        return kv.topics[0]?.partitions.length === 4 &&
+          kv.topics[0].partitions.every((x) => x.leader === 1);
+      });
+      const conn = await BrokerConnection.connect(cluster.address(1), { clientId: "w" });
+      try {
+        const r = await conn.request(ProduceRequest, ProduceResponse, {
+          transactionalId: null,
+          acks: -1,
+          timeoutMs: 10_000,
+          topicData: [{
+            name: T,
+            partitionData: parts.map((index) => ({
+              index,
+              records: encodeRecordBatch({ records: [{ value: `m-${index}` }] }),
+            })),
+          }],
+        });
+        assert.deepEqual(
+          r.responses[0].partitionResponses.map((x) => [x.errorCode, Number(x.baseOffset)]),
+          parts.map(() => [0, 0]),
+        );
+      } finally {
+        conn.close();
+      }
+      for (const p of parts) {
+        await replicasIdentical(cluster, [2], 1, T, p, 1);
+        assert.deepEqual((await state(store, T, p)).isr, [1, 2]);
+      }
+    } finally {
+      await store.close();
+      await cluster.close();
+      await etcd.cleanup();
+    }
+  },
+});
