@@ -8,9 +8,11 @@
  * - the acks=all wait of a Produce spanning workers (`replAwait`); its ISR check before the
  *   append reads the ISR the owner last wrote to the metadata store;
  * - leader epoch stamping happens where the append runs, on the owner (replica_manager.ts);
- * - replica fetches are answered by the owner (Fetch is placed on the partitions' owner; a
- *   follower's fetcher on worker i fetches the partitions worker i owns, which with the same
- *   worker count on both brokers are owned by worker i there too).
+ * - replica fetches are answered by the owner: Fetch is placed whole on the worker owning
+ *   every partition it names, and a follower keeps one fetcher per worker of the leader
+ *   (brokers register their worker count), so each of its Fetches names one owner's
+ *   partitions; a replica Fetch naming partitions of several workers anyway gets
+ *   NOT_LEADER_OR_FOLLOWER for those not owned by the worker answering it.
  * Worker 0 is the broker's cluster member (it registers under the lease); the others learn
  * whether the broker is registered, and under which incarnation, from it (`registration`,
  * pushed on every change and asked for at start): a worker leads only while the cluster lists
