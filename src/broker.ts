@@ -508,6 +508,7 @@ export class Broker {
         heartbeatIntervalMs: config.int("broker.heartbeat.interval.ms"),
         follower: cluster !== undefined && !cluster.isController,
         workers: cluster !== undefined,
+        workerCount: cluster?.count,
         onCatalogueChanged: cluster?.isController
           ? () => cluster.broadcast("syncCatalogue")
           : undefined,
@@ -676,7 +677,10 @@ export class Broker {
     if (cluster) {
       cluster.started();
       // Catalogue changes made while this worker started are in topics.json by now.
-      if (!controller) await logs.syncCatalogue();
+      if (!controller) {
+        await logs.syncCatalogue();
+        node?.catalogueSynced();
+      }
       // A worker (re)started while faults are set asks about them from the start.
       if (!controller && broker.faults.enabled) {
         const set = await cluster.call(CONTROLLER_WORKER, "faultsSet", null).catch(() => false);
@@ -696,7 +700,9 @@ export class Broker {
       await this.clusterNode?.caughtUpWithStore().catch((e) =>
         log.warn(`worker catalogue sync without the latest cluster metadata: ${errText(e)}`)
       );
-      return this.logs.syncCatalogue();
+      await this.logs.syncCatalogue();
+      // Partitions opened here now take their replication roles.
+      this.clusterNode?.catalogueSynced();
     });
     cluster.serve("stats", () => this.localStats());
     cluster.serve("dropTopic", (a) => this.logs.dropTopic(a.name));

@@ -174,25 +174,6 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
     args: PartitionOpArgs<K>,
   ): Promise<PartitionOpResult<K>> {
     const cluster = this.cluster;
-    const epoch = name === "append" ? this.replication?.leaderEpochOf(topic, partition) : undefined;
-    if (name === "append" && this.replication && epoch === undefined) {
-      // The metadata may name this broker leader a moment before replication has made it
-      // one (the log's role changes after the catalogue sync): no append until then.
-      return Promise.reject(
-        new KafkaError(
-          ErrorCode.NOT_LEADER_OR_FOLLOWER,
-          `${topic}-${partition} is not led here (yet)`,
-        ),
-      );
-    }
-    if (epoch !== undefined) {
-      // A leader stamps its batches with its leader epoch (the followers' epoch caches and
-      // divergence checks read it back).
-      const a = args as PartitionOpArgs<"append">;
-      if (a.opts?.leaderEpoch === undefined) {
-        args = { ...a, opts: { ...a.opts, leaderEpoch: epoch } } as PartitionOpArgs<K>;
-      }
-    }
     if (cluster && !cluster.owns(topic, partition)) {
       if (!this.hasPartition(topic, partition)) {
         return Promise.reject(unknownPartition(topic, partition));
@@ -218,14 +199,45 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
       });
     }
     const log = this.logs.getPartition(topic, partition);
-    if (log) return runOp(this, log, name, args);
+    if (log) return this.runLeaderOp(log, name, args);
     if (!cluster || !this.hasPartition(topic, partition)) {
       return Promise.reject(unknownPartition(topic, partition));
     }
     return this.openedLog(topic, partition).then((l) => {
       if (!l) throw unknownPartition(topic, partition);
-      return runOp(this, l, name, args);
+      return this.runLeaderOp(l, name, args);
     });
+  }
+
+  /**
+   * Runs an operation on a log here (its owner). A leader stamps its appends with its leader
+   * epoch (the followers' epoch caches and divergence checks read it back); while
+   * replication has not made this broker the partition's leader there is no append.
+   */
+  private runLeaderOp<K extends PartitionOpName>(
+    log: PartitionLog,
+    name: K,
+    args: PartitionOpArgs<K>,
+  ): Promise<PartitionOpResult<K>> {
+    if (name === "append" && this.replication) {
+      const { topic, partition } = log;
+      const epoch = this.replication.leaderEpochOf(topic, partition);
+      if (epoch === undefined) {
+        // The metadata may name this broker leader a moment before replication has made it
+        // one (the log's role changes after the catalogue sync): no append until then.
+        return Promise.reject(
+          new KafkaError(
+            ErrorCode.NOT_LEADER_OR_FOLLOWER,
+            `${topic}-${partition} is not led here (yet)`,
+          ),
+        );
+      }
+      const a = args as PartitionOpArgs<"append">;
+      if (a.opts?.leaderEpoch === undefined) {
+        args = { ...a, opts: { ...a.opts, leaderEpoch: epoch } } as PartitionOpArgs<K>;
+      }
+    }
+    return runOp(this, log, name, args);
   }
 
   /**
@@ -651,7 +663,7 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
             `${a.topic}-${a.partition} is not open on worker ${cluster.index}`,
           );
         }
-        const result = await runOp(this, log, a.name, a.args);
+        const result = await this.runLeaderOp(log, a.name, a.args);
         const transfer = transferablesOf(a.name, result);
         if (a.name === "append") {
           // The appended copy is written out: hand it back to the sender's buffer pool.

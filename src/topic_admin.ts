@@ -19,7 +19,6 @@ import type { Metrics } from "./metrics.ts";
 import { MAX_PARTITIONS_PER_REQUEST, tooManyPartitions } from "./partition_limits.ts";
 import type { TopicAdminApi } from "./services.ts";
 import { checkTopicAssignments, type TopicPlacement } from "./cluster/topic_placement.ts";
-import { placementWithWorkers } from "./replication/workers_placement.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import type { Propagation } from "./workers/propagation.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
@@ -126,8 +125,7 @@ export class TopicAdmin implements TopicAdminApi {
     requested: TopicPlacement = { replicationFactor: -1 },
   ): Promise<TopicMetadata | null> {
     validateTopicName(name);
-    let placement = this.placementFor(name, requested);
-    if (this.cluster && this.clusterCatalogue) placement = placementWithWorkers(name, placement);
+    const placement = this.placementFor(name, requested);
     if (this.logs.getTopic(name)) {
       throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic '${name}' already exists`);
     }

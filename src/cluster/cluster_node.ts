@@ -48,6 +48,8 @@ export interface ClusterNodeSettings {
   follower?: boolean;
   /** Whether the broker runs Deno workers (a partition's log is open on its owner worker). */
   workers?: boolean;
+  /** How many Deno workers the broker runs (registered when more than one). */
+  workerCount?: number;
   /** Called once a change of the local catalogue is written (the other workers follow it). */
   onCatalogueChanged?: () => Promise<unknown>;
   /** The listener (and its security) forwarding reaches the controller on. */
@@ -125,6 +127,11 @@ export class ClusterNode {
   onSynced(listener: () => void): () => void {
     this.syncedListeners.add(listener);
     return () => this.syncedListeners.delete(listener);
+  }
+
+  /** The local catalogue changed outside the watch (a Deno worker's sync from worker 0). */
+  catalogueSynced(): void {
+    this.notifySynced();
   }
 
   private notifySynced(): void {
@@ -313,6 +320,7 @@ export class ClusterNode {
       rack: this.settings.rack,
       listeners,
       incarnationId: this.incarnationId,
+      ...((this.settings.workerCount ?? 1) > 1 ? { workers: this.settings.workerCount } : {}),
     };
     const deadline = Date.now() + this.settings.sessionTimeoutMs + 2000;
     for (;;) {

@@ -38,6 +38,11 @@ export interface BrokerRegistration {
   listeners: string[];
   /** Random per process start: tells a restarted broker from the one before it. */
   incarnationId: string;
+  /**
+   * Its Deno workers, when more than one: which worker owns a partition there
+   * (src/workers/ownership.ts), so a follower's fetch names partitions of one owner.
+   */
+  workers?: number;
 }
 
 export interface ControllerRecord {

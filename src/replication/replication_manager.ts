@@ -13,7 +13,7 @@
  * - Every `replica.lag.time.max.ms / 2` a leader drops followers not caught up within
  *   `replica.lag.time.max.ms` from the ISR; ISR writes are compare-and-swap (isr_updater.ts).
  * A broker whose registration lease is lost acts as leader of nothing until registered again.
- * Runs where the logs are: a broker without Deno workers (see warnWorkersUnreplicated).
+ * Runs where the logs are: with Deno workers, one per worker (workers_replication.ts).
  */
 import { ErrorCode, errorName, KafkaError } from "../../protocol/errors.ts";
 import type { LogManager } from "../../storage/log_manager.ts";
@@ -29,6 +29,9 @@ import { LeaderPartition } from "./partition.ts";
 import { ReplicaFetcher, type ReplicaFetcherSettings } from "./replica_fetcher.ts";
 import { type EpochEndOffset, type ReplicaLog, replicaLog } from "./replica_log.ts";
 import type { ReplicationApi } from "./replication_api.ts";
+import type { WorkerCluster } from "../workers/worker_cluster.ts";
+import { ownerOf } from "../workers/ownership.ts";
+import { serveReplication, WorkerRegistration, WorkerReplication } from "./workers_replication.ts";
 
 export type { ReplicationApi };
 
@@ -54,10 +57,17 @@ export class ReplicationManager implements ReplicationApi {
   /** The metadata revision the roles were last brought in step with. */
   private reconciledRevision = 0;
 
+  /**
+   * `isRegistered`: whether this broker is registered under a live lease (by default the
+   * node's own view; a Deno worker other than 0 learns it from worker 0, see
+   * workers_replication.ts). `fetcherTag` names this worker in the fetchers' client ids.
+   */
   constructor(
     private readonly node: ClusterNode,
     private readonly logs: LogManager,
     private readonly config: BrokerConfig,
+    private readonly isRegistered: () => boolean = () => node.isRegistered,
+    private readonly fetcherTag = "",
   ) {
   }
 
@@ -102,7 +112,7 @@ export class ReplicationManager implements ReplicationApi {
         seen.add(k);
         const l = replicaLog(open);
         try {
-          if (s.leader === this.nodeId && this.node.isRegistered) {
+          if (s.leader === this.nodeId && this.isRegistered()) {
             this.makeLeader(topic, p, entry, l);
           } else this.makeFollower(topic, p, s, l);
         } catch (e) {
@@ -209,7 +219,11 @@ export class ReplicationManager implements ReplicationApi {
     const live = leaderId >= 0 && this.node.cache.liveBrokers.has(leaderId);
     if (f && f.leaderId === leaderId && f.leaderEpoch === s.leaderEpoch) {
       const fetcher = live ? this.fetcherFor(leaderId, topic, p) : undefined;
-      if (fetcher && fetcher.has(topic, p)?.log !== l) fetcher.add(topic, p, s.leaderEpoch, l);
+      if (fetcher && fetcher.has(topic, p)?.log !== l) {
+        // One fetcher per partition (the leader's workers may have changed under it).
+        for (const other of this.fetchers.values()) if (other !== fetcher) other.remove(topic, p);
+        fetcher.add(topic, p, s.leaderEpoch, l);
+      }
       return;
     }
     this.stopFollowing(topic, p);
@@ -230,14 +244,18 @@ export class ReplicationManager implements ReplicationApi {
 
   /**
    * The fetcher for a partition led by `sourceId`: Kafka's AbstractFetcherManager spreads
-   * the partitions of one source over `num.replica.fetchers` fetchers by a hash.
+   * the partitions of one source over `num.replica.fetchers` fetchers by a hash. A source
+   * with Deno workers gets a fetcher per worker owning partitions there, so that each Fetch
+   * is answered whole by one of its workers.
    */
   private fetcherFor(sourceId: number, topic: string, p: number): ReplicaFetcher {
     const n = Math.max(1, this.config.int("num.replica.fetchers"));
     let h = 0;
     for (let i = 0; i < topic.length; i++) h = (h * 31 + topic.charCodeAt(i)) | 0;
     const index = Math.abs((h * 31 + p) | 0) % n;
-    const id = `${sourceId}:${index}`;
+    const sourceWorkers = this.node.cache.liveBrokers.get(sourceId)?.workers ?? 1;
+    const owner = ownerOf(topic, p, sourceWorkers);
+    const id = `${sourceId}:${index}:${owner}`;
     let f = this.fetchers.get(id);
     if (!f) {
       const c = this.config;
@@ -252,7 +270,8 @@ export class ReplicationManager implements ReplicationApi {
       // A connection of its own per fetcher, as Kafka's: a broker answers one connection's
       // requests in order, so fetchers sharing one would wait on each other's long polls.
       const connections = new BrokerConnections(this.node.cache, {
-        clientId: `tributary-replica-fetcher-${this.nodeId}-${index}`,
+        clientId: `tributary-replica-fetcher-${this.nodeId}${this.fetcherTag}-${index}` +
+          (owner > 0 ? `-${owner}` : ""),
         requestTimeoutMs: c.int("replica.socket.timeout.ms"),
       });
       f = new ReplicaFetcher(sourceId, connections, settings);
@@ -323,6 +342,16 @@ export class ReplicationManager implements ReplicationApi {
     const e = this.leaderEntry(topic, partition);
     if (!e) return 0;
     return e.state.isr.length < this.minIsr(topic) ? ErrorCode.NOT_ENOUGH_REPLICAS : 0;
+  }
+
+  /**
+   * The same check from the ISR in the metadata (as the leader last wrote it), for a
+   * partition whose leader state is on another Deno worker.
+   */
+  checkEnoughReplicasByMetadata(topic: string, partition: number): number {
+    const s = this.node.cache.partition(topic, partition)?.state;
+    if (!s || s.leader !== this.nodeId) return 0;
+    return s.isr.length < this.minIsr(topic) ? ErrorCode.NOT_ENOUGH_REPLICAS : 0;
   }
 
   awaitReplication(
@@ -417,41 +446,16 @@ export class ReplicationManager implements ReplicationApi {
 }
 
 /**
- * With Deno workers a partition's log is open on its owner worker, and replication runs only
- * where the logs are in one process: a replicated partition on such a broker is reported,
- * loudly, once, as not replicated here.
- */
-export function warnWorkersUnreplicated(node: ClusterNode): () => void {
-  const warned = new Set<string>();
-  const check = () => {
-    for (const [topic, parts] of node.cache.partitionStates) {
-      for (const [p, { state }] of parts) {
-        if (state.replicas.length <= 1 || !state.replicas.includes(node.nodeId)) continue;
-        const k = key(topic, p);
-        if (warned.has(k)) continue;
-        warned.add(k);
-        log.error(
-          `replication: ${topic}-${p} has ${state.replicas.length} replicas, but broker ` +
-            `${node.nodeId} runs Deno workers and does not replicate: run replicated brokers ` +
-            `with --workers 1`,
-        );
-      }
-    }
-  };
-  check();
-  return node.onSynced(check);
-}
-
-/**
- * Starts replication on a cluster member: where the logs are (no workers), else (workers)
- * the warning above, on worker 0. Returns what stops it.
+ * Starts replication on a cluster member: alone, one ReplicationManager; with Deno workers,
+ * one on every worker over the partitions it owns (workers_replication.ts). Returns what
+ * stops it.
  */
 export function startReplication(
   node: ClusterNode,
   logs: LogManager,
   config: BrokerConfig,
   replicaManager: { replication?: ReplicationApi },
-  workers: { isController: boolean } | undefined,
+  workers: WorkerCluster | undefined,
 ): () => Promise<void> {
   if (!workers) {
     const replication = new ReplicationManager(node, logs, config);
@@ -459,8 +463,22 @@ export function startReplication(
     replication.start();
     return () => replication.close();
   }
-  const stop = workers.isController ? warnWorkersUnreplicated(node) : () => {};
-  return () => Promise.resolve(stop()).then(() => {});
+  const registration = new WorkerRegistration(node, workers);
+  const local = new ReplicationManager(
+    node,
+    logs,
+    config,
+    registration.isRegistered,
+    `-w${workers.index}`,
+  );
+  serveReplication(workers, local);
+  replicaManager.replication = new WorkerReplication(workers, local);
+  local.start();
+  registration.start(() => local.reconcile());
+  return () => {
+    registration.close();
+    return local.close();
+  };
 }
 
 /**

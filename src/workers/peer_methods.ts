@@ -127,6 +127,15 @@ export interface PeerMethods {
   faultsActive: { args: { active: boolean }; result: void };
   /** From the controller: drop every client connection; how many. */
   faultDropConnections: { args: null; result: number };
+  /** The owner's acks=all wait (src/replication/workers_replication.ts): its error code. */
+  replAwait: {
+    args: { topic: string; partition: number; requiredOffset: number; timeoutMs: number };
+    result: number;
+  };
+  /** Controller only: the incarnation this broker is registered under, or null. */
+  registration: { args: null; result: string | null };
+  /** From the controller: the incarnation this broker is registered under now, or null. */
+  syncRegistration: { args: { incarnation: string | null }; result: void };
   /** Controller only: verify and append a transactional batch. */
   txnAppend: { args: TxnAppendCall; result: { result: AppendOutcome; returned: Uint8Array } };
 }

@@ -95,6 +95,7 @@ export class WorkerCluster {
       | "syncAcls"
       | "syncClientQuotas"
       | "syncScramCredentials"
+      | "syncRegistration"
       | "dropTopic",
   >(
     method: M,
