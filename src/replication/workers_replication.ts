@@ -26,6 +26,7 @@ import { errText, log } from "../log.ts";
 import type { EpochEndOffset, ReplicaLog } from "./replica_log.ts";
 import type { ReplicationApi } from "./replication_api.ts";
 import type { ReplicationManager } from "./replication_manager.ts";
+import type { FollowerLagSample } from "../metrics.ts";
 
 /** Routes each partition's replication calls to the worker owning the partition. */
 export class WorkerReplication implements ReplicationApi {
@@ -36,6 +37,11 @@ export class WorkerReplication implements ReplicationApi {
 
   private owns(topic: string, partition: number): boolean {
     return this.cluster.owns(topic, partition);
+  }
+
+  /** This worker's followers' lag (worker 0's stats add every worker's up). */
+  followerLag(): FollowerLagSample[] {
+    return this.local.followerLag();
   }
 
   leaderEpochOf(topic: string, partition: number): number | undefined {
