@@ -4,7 +4,7 @@
  * Handlers do not see this object: they get the narrow services of src/services.ts.
  */
 import { ALLOW_ALL_AUTHORIZER, type StandardAuthorizer } from "./security/authorizer_config.ts";
-import { accessControl } from "./security/access_control.ts";
+import { accessControl, clientQuotaService } from "./security/access_control.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { LogManager, TopicMetadata } from "../storage/log_manager.ts";
 import type { StorageEngine } from "../storage/local_log_store.ts";
@@ -26,18 +26,15 @@ import { serveFaults } from "./fault_workers.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { KafkaApis } from "./kafka_apis.ts";
 import { SocketServer } from "./socket_server.ts";
+import { type BrokerSecurity, brokerSecurity } from "./security/broker_security.ts";
+import { joinCluster } from "./cluster/cluster_join.ts";
 import { bindListeners } from "./listener_binding.ts";
 import { openBrokerLogs } from "./broker_logs.ts";
 import { startBrokerAdmin } from "./admin/admin_start.ts";
 import { checkServable, type ListenerSpec, resolveListeners } from "./security/listeners.ts";
-import { type ReconfigurableSaslListener, saslListeners } from "./security/sasl_listener.ts";
-import {
-  FileScramCredentialStore,
-  MemoryScramCredentialStore,
-  type ScramCredentialStore,
-} from "./security/scram_credential_store.ts";
+import type { ReconfigurableSaslListener } from "./security/sasl_listener.ts";
+import type { ScramCredentialStore } from "./security/scram_credential_store.ts";
 import { TlsListener } from "./security/tls_listener.ts";
-import { ClusterSecurityState } from "./security/cluster_security.ts";
 import { GroupCoordinator } from "./group/group_coordinator.ts";
 import { groupConfigFrom } from "./group/group_config.ts";
 import { GROUP_METADATA_TOPIC, GroupMetadataLog } from "./group/group_metadata_log.ts";
@@ -55,15 +52,13 @@ import type { ClientQuotaManager, QuotaAccounting } from "./quota/client_quota_m
 import type { BrokerServices, MetadataCache } from "./services.ts";
 import { TopicAdmin } from "./topic_admin.ts";
 import { ClusterReplicaAdmin, SingleBrokerReplicaAdmin } from "./replica_admin.ts";
-import { controllerSettings } from "./cluster/controller.ts";
 import { brokerTransactionCoordinator, type TransactionCoordinator } from "./txn/mod.ts";
 import { TxnVerifier } from "./txn/txn_verifier.ts";
 import { bufferPool } from "./buffer_pool.ts";
 import { Propagation } from "./workers/propagation.ts";
 import type { WorkerStats } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
-import { ClusterNode } from "./cluster/cluster_node.ts";
-import { type InterBrokerClient, interBrokerClient } from "./cluster/inter_broker_client.ts";
+import type { ClusterNode } from "./cluster/cluster_node.ts";
 import { registeredListeners } from "./cluster/listener_endpoints.ts";
 import { countIsrChanges } from "./cluster/isr_change_counter.ts";
 import { followLeadershipForTiering } from "./cluster/remote_log_leadership.ts";
@@ -74,7 +69,6 @@ import {
   type PartitionLeadership,
   SingleBrokerLeadership,
 } from "./cluster/partition_leadership.ts";
-import { readMetaClusterId } from "../storage/partition_metadata.ts";
 import {
   type BrokerOptions,
   dataDirOf,
@@ -85,24 +79,11 @@ import {
   storageEngineOf,
 } from "./broker_options.ts";
 
-/** No throttle: what a worker charges when worker 0 cannot be asked (it is restarting). */
-
 /** Where the admin API listens unless told otherwise: loopback only. */
 export const DEFAULT_ADMIN_HOST = "127.0.0.1";
 
 export { dataDirOf, MEMORY_DATA_DIR, storageEngineOf };
 export type { BrokerOptions, ProducerIdSource };
-
-/** The broker's authentication setup, built before storage opens (its errors stop the start). */
-interface BrokerSecurity {
-  scramCredentials: ScramCredentialStore;
-  /** By listener name, for the SASL_* listeners. */
-  sasl: Map<string, ReconfigurableSaslListener>;
-  /** How this broker reaches the others (a cluster member only). */
-  interBroker?: InterBrokerClient;
-  /** In a cluster: credentials, ACLs and quotas in the metadata store, for every broker. */
-  cluster?: ClusterSecurityState;
-}
 
 /**
  * One broker: storage, coordinators, the Kafka listener and optionally the admin API. Start it
@@ -332,8 +313,6 @@ export class Broker {
     this.authorizer = access.authorizer;
     this.clientQuotas = access.clientQuotas;
     this.quotaAccounting = access.quotaAccounting;
-    const clientQuotas = this.clientQuotas;
-    const propagation = this.propagation;
     this.services = {
       authorizer: this.authorizer ?? ALLOW_ALL_AUTHORIZER,
       replicaManager: this.replicaManager,
@@ -346,17 +325,7 @@ export class Broker {
       dynamicConfig: this.dynamicConfig,
       groups: this.groups,
       transactions: this.transactions,
-      clientQuotas: {
-        describe: (components, strict) => clientQuotas.describe(components, strict),
-        async alter(alterations, validateOnly) {
-          const results = await clientQuotas.alter(alterations, validateOnly);
-          if (!validateOnly && results.some((r) => r === null)) {
-            propagation.propagate("syncClientQuotas");
-            await propagation.propagated();
-          }
-          return results;
-        },
-      },
+      clientQuotas: clientQuotaService(this.clientQuotas, this.propagation),
       config,
       metrics: this.metrics,
       producerIds: { next: () => this.producerIds.next() },
@@ -432,25 +401,15 @@ export class Broker {
     // SASL mistakes (GSSAPI, a bad JAAS entry or users file) too, with the dynamic SASL
     // settings of an earlier run in force (open() loads them again, for everything else).
     if (durable) loadDynamicBrokerConfigs(config, dataDir);
-    // A cluster member shares its security state through the metadata store; alone, memory
-    // storage writes nothing: SCRAM credentials then last as long as the broker.
     const metadataStore = metadataStoreFor(options, config);
-    const shared = metadataStore ? new ClusterSecurityState(metadataStore) : undefined;
-    if (shared && durable && controller) ClusterSecurityState.warnUnusedFiles(dataDir);
-    const scramCredentials = shared
-      ? shared.scramCredentials
-      : durable
-      ? FileScramCredentialStore.inDataDir(dataDir)
-      : new MemoryScramCredentialStore();
-    const security = {
-      cluster: shared,
-      scramCredentials,
-      sasl: saslListeners(config, listeners, scramCredentials),
-      // In a cluster: an inter-broker listener this broker cannot use stops the start.
-      ...(options.metadataStore || config.get("etcd.endpoints")
-        ? { interBroker: interBrokerClient(config, listeners, resolved.interBrokerListener) }
-        : {}),
-    };
+    const security = brokerSecurity(config, listeners, {
+      dataDir: durable ? dataDir : null,
+      metadataStore,
+      controller,
+      interBrokerListener: options.metadataStore || config.get("etcd.endpoints")
+        ? resolved.interBrokerListener
+        : undefined,
+    });
     if (durable) await Deno.mkdir(dataDir, { recursive: true });
     // With workers the supervisor holds the lock for all of them.
     const dirLock = cluster || engine === "memory" ? null : LogDirLock.acquire(dataDir);
@@ -497,35 +456,17 @@ export class Broker {
       );
     }
     const store = metadataStoreFor(options, config);
-    let clusterNode: ClusterNode | undefined;
-    let clusterId: string | undefined;
-    let snapshotRevision = 0;
-    if (store) {
-      clusterNode = new ClusterNode(store, {
-        nodeId: config.nodeId,
-        rack: (config.get("broker.rack") as string | null) ?? null,
-        sessionTimeoutMs: config.int("broker.session.timeout.ms"),
-        heartbeatIntervalMs: config.int("broker.heartbeat.interval.ms"),
-        follower: cluster !== undefined && !cluster.isController,
-        workers: cluster !== undefined,
-        workerCount: cluster?.count,
-        onCatalogueChanged: cluster?.isController
-          ? () => cluster.broadcast("syncCatalogue")
-          : undefined,
+    const joined = store
+      ? await joinCluster(store, config, {
+        cluster,
         interBroker: security.interBroker,
-        controller: controllerSettings(config),
-      });
-      try {
-        clusterId = await clusterNode.resolveClusterId(
-          durable ? readMetaClusterId(`${dataDir}/meta`) : null,
-        );
-        snapshotRevision = await clusterNode.loadSnapshot();
-        await security.cluster?.start();
-      } catch (e) {
-        await clusterNode.close();
-        throw e;
-      }
-    }
+        dataDir: durable ? dataDir : null,
+        security: security.cluster,
+      })
+      : undefined;
+    const clusterNode = joined?.node;
+    const clusterId = joined?.clusterId;
+    const snapshotRevision = joined?.snapshotRevision ?? 0;
     // TLS key material is read before storage opens: a bad certificate stops the start early.
     const tls = new Map<string, TlsListener>();
     for (const l of options.listeners!) {

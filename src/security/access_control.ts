@@ -18,6 +18,7 @@ import type { WorkerCluster } from "../workers/worker_cluster.ts";
 import { CONTROLLER_WORKER } from "../workers/ownership.ts";
 import { authorizerFor, type StandardAuthorizer } from "./authorizer_config.ts";
 import type { ClusterSecurityState } from "./cluster_security.ts";
+import type { ClientQuotaApi } from "../services.ts";
 
 /** What a request is charged when worker 0 cannot be asked: nothing. */
 const NO_CHARGE: QuotaCharge = { throttleMs: 0, type: "request_percentage" };
@@ -61,4 +62,25 @@ export function accessControl(
     }
     : clientQuotas;
   return { authorizer, clientQuotas, quotaAccounting };
+}
+
+/**
+ * DescribeClientQuotas / AlterClientQuotas as handlers see them: an applied change reaches
+ * the other workers before the answer (they enforce the same quotas).
+ */
+export function clientQuotaService(
+  clientQuotas: ClientQuotaManager,
+  propagation: Propagation,
+): ClientQuotaApi {
+  return {
+    describe: (components, strict) => clientQuotas.describe(components, strict),
+    async alter(alterations, validateOnly) {
+      const results = await clientQuotas.alter(alterations, validateOnly);
+      if (!validateOnly && results.some((r) => r === null)) {
+        propagation.propagate("syncClientQuotas");
+        await propagation.propagated();
+      }
+      return results;
+    },
+  };
 }
