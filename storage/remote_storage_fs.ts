@@ -56,16 +56,7 @@ export class DirectoryRemoteStorageManager implements RemoteStorageManager {
       const dir = `${this.root}/${partitionKeyPrefix(m.topicIdPartition)}`;
       await mkdir(dir, { recursive: true });
       for (const type of REMOTE_FILE_TYPES) {
-        const final = this.path(m, type);
-        const tmp = `${final}.tmp-${crypto.randomUUID()}`;
-        await writeFile(tmp, segmentFile(data, type));
-        const fh = await open(tmp, "r+");
-        try {
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await rename(tmp, final);
+        await writeFileDurably(this.path(m, type), segmentFile(data, type));
       }
       const dh = await open(dir, "r");
       try {
@@ -192,16 +183,7 @@ export class DirectoryRemoteStorageManager implements RemoteStorageManager {
     try {
       const dir = `${this.root}/${partitionKeyPrefix(tp)}`;
       await mkdir(dir, { recursive: true });
-      const final = `${this.root}/${partitionMetadataKey(tp)}`;
-      const tmp = `${final}.tmp-${crypto.randomUUID()}`;
-      await writeFile(tmp, data);
-      const fh = await open(tmp, "r+");
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, final);
+      await writeFileDurably(`${this.root}/${partitionMetadataKey(tp)}`, data);
     } catch (e) {
       this.wrap(`put metadata of ${tp.topic}-${tp.partition}`, e);
     }
@@ -238,4 +220,20 @@ export class DirectoryRemoteStorageManager implements RemoteStorageManager {
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/**
+ * Writes `data` to `final` by way of a synced temporary file renamed over it, so a reader
+ * (or a restart) sees the old content or the whole new one, never part of it.
+ */
+async function writeFileDurably(final: string, data: Uint8Array): Promise<void> {
+  const tmp = `${final}.tmp-${crypto.randomUUID()}`;
+  await writeFile(tmp, data);
+  const fh = await open(tmp, "r+");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, final);
 }
