@@ -18,7 +18,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Context } from "./hono.ts";
-import { MAX_BODY_BYTES } from "./http.ts";
+import { readBoundedBody } from "./http.ts";
 import type { AuthorizableRequest, AuthorizerApi } from "../security/authorizer.ts";
 import { AclOperation, CLUSTER_NAME, ResourceType } from "../security/acl_binding.ts";
 import type { SaslListener } from "../security/sasl_listener.ts";
@@ -293,26 +293,9 @@ function sha256(s: string): Uint8Array {
 async function topicNameOf(req: Request): Promise<string> {
   const body = req.clone().body;
   if (!body) return "";
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > MAX_BODY_BYTES) {
-        await reader.cancel();
-        return "";
-      }
-      chunks.push(value);
-    }
-    const all = new Uint8Array(size);
-    let pos = 0;
-    for (const ch of chunks) {
-      all.set(ch, pos);
-      pos += ch.length;
-    }
+    const all = await readBoundedBody(body);
+    if (all === null) return "";
     const doc = JSON.parse(new TextDecoder().decode(all)) as { name?: unknown } | null;
     return typeof doc?.name === "string" ? doc.name : "";
   } catch {

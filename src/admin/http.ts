@@ -108,29 +108,25 @@ function tooLarge(): HttpError {
   );
 }
 
-/** Reads the body as text, refusing (413) more than MAX_BODY_BYTES. */
-async function boundedText(c: Context): Promise<string> {
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const body = c.req.raw.body;
-  if (!body) return "";
+/**
+ * The whole of `body`, or null (the stream cancelled) once it passes MAX_BODY_BYTES; a read
+ * error is thrown as it came.
+ */
+export async function readBoundedBody(
+  body: ReadableStream<Uint8Array>,
+): Promise<Uint8Array | null> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > MAX_BODY_BYTES) {
-        reader.cancel().catch(() => {});
-        throw tooLarge();
-      }
-      chunks.push(value);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > MAX_BODY_BYTES) {
+      reader.cancel().catch(() => {});
+      return null;
     }
-  } catch (e) {
-    if (e instanceof HttpError) throw e;
-    throw badRequest(`could not read the request body: ${e instanceof Error ? e.message : e}`);
+    chunks.push(value);
   }
   const all = new Uint8Array(size);
   let pos = 0;
@@ -138,6 +134,22 @@ async function boundedText(c: Context): Promise<string> {
     all.set(ch, pos);
     pos += ch.length;
   }
+  return all;
+}
+
+/** Reads the body as text, refusing (413) more than MAX_BODY_BYTES. */
+async function boundedText(c: Context): Promise<string> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const body = c.req.raw.body;
+  if (!body) return "";
+  let all: Uint8Array | null;
+  try {
+    all = await readBoundedBody(body);
+  } catch (e) {
+    throw badRequest(`could not read the request body: ${e instanceof Error ? e.message : e}`);
+  }
+  if (all === null) throw tooLarge();
   return new TextDecoder().decode(all);
 }
 
