@@ -30,7 +30,7 @@ import {
   killAllScale,
   live,
   LOOPBACK,
-  PYTHON,
+  runPythonJson,
   startBroker,
   stopBroker,
 } from "./lib/scale_broker.ts";
@@ -93,26 +93,8 @@ async function idleLoopLag(ms: number): Promise<{ p50: number; p99: number } | n
   }
 }
 
-async function python(args: string[]): Promise<unknown> {
-  const child = new Deno.Command(PYTHON, {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  live.add(child);
-  const out = await child.output();
-  live.delete(child);
-  const text = new TextDecoder().decode(out.stdout).trim();
-  try {
-    return JSON.parse(text.split("\n").pop() ?? "");
-  } catch {
-    throw new Error(
-      `client failed (exit ${out.code}): ${text.slice(0, 500)} ${
-        new TextDecoder().decode(out.stderr).slice(-1500)
-      }`,
-    );
-  }
+function python(args: string[]): Promise<unknown> {
+  return runPythonJson(args, "client");
 }
 
 /** Runs `fn` against the mock ("mock") or a fresh Tributary started with `brokerArgs`. */

@@ -25,6 +25,73 @@ def wait_topic(p, topic, partitions):
 `;
 
 /**
+ * The timed part both latency scripts share: with `p` (linger.ms=0), `topic`, `rate`, `warm`,
+ * `seconds` and `common` defined, a consumer from the end of partition 0 and a thread producing
+ * `(warm + seconds) * rate` records stamped "i:perf_counter_ns", paced; leaves `lat` (receive −
+ * send of the records after the warm-up), `acks` (produce → delivery report) and `warm_n`.
+ */
+export const PROBE = `
+c = Consumer({"bootstrap.servers": bootstrap, "group.id": "latency-bench", "enable.auto.commit": False, **common})
+c.assign([TopicPartition(topic, 0, OFFSET_END)])
+acks = []
+def on_delivery(err, msg, sent):
+    if err is None:
+        acks.append(time.perf_counter_ns() - sent)
+done = threading.Event()
+def produce():
+    interval = 1e9 / rate
+    start = time.perf_counter_ns()
+    total = int((warm + seconds) * rate)
+    for i in range(total):
+        due = start + i * interval
+        for _ in range(1000):
+            now = time.perf_counter_ns()
+            if now >= due:
+                break
+            p.poll((due - now) / 1e9)
+        sent = time.perf_counter_ns()
+        p.produce(topic, value=b"%d:%d" % (i, sent), partition=0,
+                  on_delivery=lambda err, msg, s=sent: on_delivery(err, msg, s))
+        p.poll(0)
+    p.flush(10)
+    done.set()
+# The consumer must be fetching before the clock matters: the warm-up covers that.
+th = threading.Thread(target=produce)
+th.start()
+lat = []
+warm_n = int(warm * rate)
+deadline = time.time() + warm + seconds + 30
+while time.time() < deadline:
+    m = c.poll(0.5)
+    now = time.perf_counter_ns()
+    if m is None:
+        if done.is_set():
+            # Drain what is still in flight, then stop.
+            m2 = c.poll(1.0)
+            if m2 is None:
+                break
+            m, now = m2, time.perf_counter_ns()
+        else:
+            continue
+    if m.error():
+        continue
+    i, sent = m.value().split(b":")
+    if int(i) >= warm_n:
+        lat.append(now - int(sent))
+th.join(5)
+c.close()
+`;
+
+/** Sorts `lat` and `acks` (past the warm-up) and defines `pct(xs, q)` in milliseconds. */
+export const PERCENTILES = `
+lat.sort()
+acks = acks[warm_n:]
+acks.sort()
+def pct(xs, q):
+    return xs[min(len(xs) - 1, int(q * len(xs)))] / 1e6 if xs else None
+`;
+
+/**
  * A producer at a fixed rate (records of `size` bytes), librdkafka defaults otherwise; runs
  * `seconds`, prints what it sent and had acknowledged.
  *   loader.py BOOTSTRAP TOPIC RATE SIZE SECONDS
@@ -83,67 +150,14 @@ if load_rate > 0:
     loader = subprocess.Popen([sys.executable, "-c", loader_src, bootstrap, topic + "-load",
                                str(load_rate), str(load_size), str(warm + seconds + 1)],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-c = Consumer({"bootstrap.servers": bootstrap, "group.id": "latency-bench", "enable.auto.commit": False, **common})
-c.assign([TopicPartition(topic, 0, OFFSET_END)])
-acks = []
-def on_delivery(err, msg, sent):
-    if err is None:
-        acks.append(time.perf_counter_ns() - sent)
-done = threading.Event()
-def produce():
-    interval = 1e9 / rate
-    start = time.perf_counter_ns()
-    total = int((warm + seconds) * rate)
-    for i in range(total):
-        due = start + i * interval
-        for _ in range(1000):
-            now = time.perf_counter_ns()
-            if now >= due:
-                break
-            p.poll((due - now) / 1e9)
-        sent = time.perf_counter_ns()
-        p.produce(topic, value=b"%d:%d" % (i, sent), partition=0,
-                  on_delivery=lambda err, msg, s=sent: on_delivery(err, msg, s))
-        p.poll(0)
-    p.flush(10)
-    done.set()
-# The consumer must be fetching before the clock matters: the warm-up covers that.
-th = threading.Thread(target=produce)
-th.start()
-lat = []
-warm_n = int(warm * rate)
-deadline = time.time() + warm + seconds + 30
-while time.time() < deadline:
-    m = c.poll(0.5)
-    now = time.perf_counter_ns()
-    if m is None:
-        if done.is_set():
-            m2 = c.poll(1.0)
-            if m2 is None:
-                break
-            m, now = m2, time.perf_counter_ns()
-        else:
-            continue
-    if m.error():
-        continue
-    i, sent = m.value().split(b":")
-    if int(i) >= warm_n:
-        lat.append(now - int(sent))
-th.join(5)
-c.close()
-load = None
+${PROBE}load = None
 if loader is not None:
     out, _ = loader.communicate(timeout=60)
     try:
         load = json.loads(out.decode().strip().split("\\n")[-1])
     except Exception:
         load = {"sent": 0, "acked": 0, "seconds": 0}
-lat.sort()
-acks = acks[warm_n:]
-acks.sort()
-def pct(xs, q):
-    return xs[min(len(xs) - 1, int(q * len(xs)))] / 1e6 if xs else None
-print(json.dumps({"n": len(lat), "expected": int(seconds * rate), "p50": pct(lat, 0.5),
+${PERCENTILES}print(json.dumps({"n": len(lat), "expected": int(seconds * rate), "p50": pct(lat, 0.5),
                   "p99": pct(lat, 0.99), "p999": pct(lat, 0.999), "max": pct(lat, 1.0),
                   "ack_p50": pct(acks, 0.5), "ack_p99": pct(acks, 0.99),
                   "load_acked_per_s": (load["acked"] / load["seconds"]) if load and load["seconds"] else None}), flush=True)

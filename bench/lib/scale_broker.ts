@@ -117,4 +117,31 @@ export async function rssMiB(pid: number): Promise<number | null> {
   }
 }
 
+/**
+ * Runs `python3 ARGS` (tracked in `live`, so an interrupted bench kills it) and parses the
+ * last line it printed as JSON; a run that printed none fails with `what`, its exit code and
+ * the ends of its output.
+ */
+export async function runPythonJson(args: string[], what: string): Promise<unknown> {
+  const child = new Deno.Command(PYTHON, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  live.add(child);
+  const out = await child.output();
+  live.delete(child);
+  const text = new TextDecoder().decode(out.stdout).trim();
+  try {
+    return JSON.parse(text.split("\n").pop() ?? "");
+  } catch {
+    throw new Error(
+      `${what} failed (exit ${out.code}): ${text.slice(0, 500)} ${
+        new TextDecoder().decode(out.stderr).slice(-1500)
+      }`,
+    );
+  }
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

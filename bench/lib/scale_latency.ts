@@ -1,5 +1,6 @@
 /** Scale benchmark 1: produce→consume latency at a fixed rate (Tributary and the mock). */
-import { live, PYTHON } from "./scale_broker.ts";
+import { PERCENTILES, PROBE } from "./latency_scripts.ts";
+import { runPythonJson } from "./scale_broker.ts";
 
 export const LATENCY_SCRIPT = `
 import json, os, sys, threading, time
@@ -21,61 +22,7 @@ for _ in range(100):
     if t is not None and t.error is None and 0 in t.partitions:
         break
     time.sleep(0.1)
-c = Consumer({"bootstrap.servers": bootstrap, "group.id": "latency-bench", "enable.auto.commit": False, **common})
-c.assign([TopicPartition(topic, 0, OFFSET_END)])
-acks = []
-def on_delivery(err, msg, sent):
-    if err is None:
-        acks.append(time.perf_counter_ns() - sent)
-done = threading.Event()
-def produce():
-    interval = 1e9 / rate
-    start = time.perf_counter_ns()
-    total = int((warm + seconds) * rate)
-    for i in range(total):
-        due = start + i * interval
-        for _ in range(1000):
-            now = time.perf_counter_ns()
-            if now >= due:
-                break
-            p.poll((due - now) / 1e9)
-        sent = time.perf_counter_ns()
-        p.produce(topic, value=b"%d:%d" % (i, sent), partition=0,
-                  on_delivery=lambda err, msg, s=sent: on_delivery(err, msg, s))
-        p.poll(0)
-    p.flush(10)
-    done.set()
-# The consumer must be fetching before the clock matters: the warm-up covers that.
-th = threading.Thread(target=produce)
-th.start()
-lat = []
-warm_n = int(warm * rate)
-deadline = time.time() + warm + seconds + 30
-while time.time() < deadline:
-    m = c.poll(0.5)
-    now = time.perf_counter_ns()
-    if m is None:
-        if done.is_set():
-            # Drain what is still in flight, then stop.
-            m2 = c.poll(1.0)
-            if m2 is None:
-                break
-            m, now = m2, time.perf_counter_ns()
-        else:
-            continue
-    if m.error():
-        continue
-    i, sent = m.value().split(b":")
-    if int(i) >= warm_n:
-        lat.append(now - int(sent))
-th.join(5)
-c.close()
-lat.sort()
-acks = acks[warm_n:]
-acks.sort()
-def pct(xs, q):
-    return xs[min(len(xs) - 1, int(q * len(xs)))] / 1e6 if xs else None
-print(json.dumps({"n": len(lat), "expected": int(seconds * rate), "p50": pct(lat, 0.5), "p99": pct(lat, 0.99), "max": pct(lat, 1.0),
+${PROBE}${PERCENTILES}print(json.dumps({"n": len(lat), "expected": int(seconds * rate), "p50": pct(lat, 0.5), "p99": pct(lat, 0.99), "max": pct(lat, 1.0),
                   "ack_p50": pct(acks, 0.5), "ack_p99": pct(acks, 0.99)}), flush=True)
 os._exit(0)
 `;
@@ -95,33 +42,14 @@ export async function latencyRun(
   mock: boolean,
   seconds: number,
 ): Promise<LatencyResult> {
-  const child = new Deno.Command(PYTHON, {
-    args: [
-      "-c",
-      LATENCY_SCRIPT,
-      bootstrap,
-      `latency-${Date.now()}`,
-      "1000",
-      String(seconds),
-      "2",
-      mock ? "1" : "0",
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  live.add(child);
-  const out = await child.output();
-  live.delete(child);
-  const text = new TextDecoder().decode(out.stdout).trim();
-  const line = text.split("\n").pop() ?? "";
-  try {
-    return JSON.parse(line);
-  } catch {
-    throw new Error(
-      `latency client failed (exit ${out.code}): ${text.slice(0, 500)} ${
-        new TextDecoder().decode(out.stderr).slice(0, 1000)
-      }`,
-    );
-  }
+  return await runPythonJson([
+    "-c",
+    LATENCY_SCRIPT,
+    bootstrap,
+    `latency-${Date.now()}`,
+    "1000",
+    String(seconds),
+    "2",
+    mock ? "1" : "0",
+  ], "latency client") as LatencyResult;
 }
