@@ -159,31 +159,27 @@ export class FileLogDirectory implements LogDirectory {
     return loadMetaProperties(this.metaDir, nodeId, clusterId);
   }
 
-  private get logStartCheckpointPath(): string {
-    return `${this.metaDir}/${LOG_START_OFFSET_CHECKPOINT_FILE}${this.checkpointSuffix}`;
-  }
   readLogStartCheckpoint(): Map<string, number> {
     return readOffsetCheckpoints(this.metaDir, LOG_START_OFFSET_CHECKPOINT_FILE);
   }
   writeLogStartCheckpoint(entries: Map<string, number>): void {
-    try {
-      writeOffsetCheckpoint(this.logStartCheckpointPath, entries);
-    } catch (e) {
-      throw new Error(`writing ${this.logStartCheckpointPath}: ${e}`);
-    }
+    this.writeCheckpoint(LOG_START_OFFSET_CHECKPOINT_FILE, entries);
   }
 
-  private get highWatermarkCheckpointPath(): string {
-    return `${this.metaDir}/${HIGH_WATERMARK_CHECKPOINT_FILE}${this.checkpointSuffix}`;
-  }
   readHighWatermarkCheckpoint(): Map<string, number> {
     return readOffsetCheckpoints(this.metaDir, HIGH_WATERMARK_CHECKPOINT_FILE);
   }
   writeHighWatermarkCheckpoint(entries: Map<string, number>): void {
+    this.writeCheckpoint(HIGH_WATERMARK_CHECKPOINT_FILE, entries);
+  }
+
+  /** Writes this worker's copy of checkpoint `file`; a failure names the file. */
+  private writeCheckpoint(file: string, entries: Map<string, number>): void {
+    const path = `${this.metaDir}/${file}${this.checkpointSuffix}`;
     try {
-      writeOffsetCheckpoint(this.highWatermarkCheckpointPath, entries);
+      writeOffsetCheckpoint(path, entries);
     } catch (e) {
-      throw new Error(`writing ${this.highWatermarkCheckpointPath}: ${e}`);
+      throw new Error(`writing ${path}: ${e}`);
     }
   }
 

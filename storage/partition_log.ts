@@ -52,6 +52,7 @@ import { loadEpochCache } from "./leader_epoch_cache.ts";
 import { prepareFollowerAppend } from "./follower_append.ts";
 import { checkAboveColdTier } from "./log_truncation.ts";
 import {
+  callListeners,
   type FetchIsolation,
   PartitionLogBase,
   type PartitionLogOptions,
@@ -343,13 +344,7 @@ export class PartitionLog extends PartitionLogBase {
     this.writeSnapshot(this.leo);
     this.unflushedMessages = 0;
     this.lastFlushMs = now;
-    for (const l of this.rollListeners) {
-      try {
-        l();
-      } catch {
-        // a listener's failure is its own
-      }
-    }
+    callListeners(this.rollListeners);
   }
 
   /** Registers a callback fired after every roll (a closed segment is ready to tier). */

@@ -246,13 +246,7 @@ export abstract class PartitionLogBase {
 
   /** Wakes the fetch long-polls (after an append or a high watermark move). */
   protected notifyListeners(): void {
-    for (const l of this.listeners) {
-      try {
-        l();
-      } catch {
-        // a listener's failure is its own
-      }
-    }
+    callListeners(this.listeners);
   }
 
   /** Registers a callback fired after every append (fetch long-polls wait on it). */
@@ -408,5 +402,16 @@ export abstract class PartitionLogBase {
   /** Approximate heap held by indexes (for memory accounting). */
   get indexMemoryBytes(): number {
     return this.local.indexMemoryBytes;
+  }
+}
+
+/** Calls every listener; one that throws does not keep the others from being called. */
+export function callListeners(listeners: Iterable<() => void>): void {
+  for (const l of listeners) {
+    try {
+      l();
+    } catch {
+      // a listener's failure is its own
+    }
   }
 }
