@@ -14,7 +14,6 @@ import {
   AlterUserScramCredentialsRequest,
   AlterUserScramCredentialsResponse,
   MetadataRequest,
-  MetadataResponse,
   SaslAuthenticateRequest,
   SaslAuthenticateResponse,
   SaslHandshakeRequest,
@@ -44,6 +43,15 @@ interface Delivered {
 }
 interface Consumed extends Delivered {
   value: string;
+}
+
+/** A child's output as it arrives (`text`), and when it ends (`done`). */
+function readAll(stream: ReadableStream<Uint8Array>): { text: string; done: Promise<void> } {
+  const r = { text: "", done: Promise.resolve() };
+  r.done = (async () => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) r.text += chunk;
+  })();
+  return r;
 }
 
 Deno.test("SASL re-authentication: node-rdkafka produces and consumes across session lifetimes on the same connections", async () => {
@@ -129,11 +137,26 @@ Deno.test("SASL re-authentication: node-rdkafka produces and consumes across ses
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const output = child.output();
+    const stdout = readAll(child.stdout);
+    const stderr = readAll(child.stderr);
+    // A client that gives up (the broker closed it, or refused a re-authentication) ends
+    // the waits below at once, with its error.
+    let exited: Deno.CommandStatus | undefined;
+    child.status.then((s) => (exited = s));
+    const clientFailed = () =>
+      exited !== undefined && `node-rdkafka exited with ${exited.code}: ${stderr.text}`;
+    const running = () => assert.ok(!clientFailed(), clientFailed() || "");
 
     // Re-authentications begin once the clients' first sessions near their end; from then on
-    // no connection is new (a broker close would make librdkafka reconnect and log in afresh).
-    await until("the clients' first re-authentication", () => reauths() > 0);
+    // (and once both clients are connected) no connection is new: a broker close would make
+    // librdkafka reconnect and log in afresh.
+    await until(
+      "both clients connected",
+      () => clientFailed() || stdout.text.startsWith("connected\n"),
+    );
+    running();
+    await until("the clients' first re-authentication", () => clientFailed() || reauths() > 0);
+    running();
     const settled = { fresh: fresh(), connections: m.connectionsTotal };
     const clientConnections = settled.connections - before.connections;
     assert.ok(clientConnections >= 2, `${clientConnections} client connections`);
@@ -141,8 +164,9 @@ Deno.test("SASL re-authentication: node-rdkafka produces and consumes across ses
     // Several lifetimes: each client connection re-authenticated three times on average.
     await until(
       () => `${reauths()} re-authentications on ${clientConnections} connections`,
-      () => reauths() >= 3 * clientConnections,
+      () => clientFailed() || reauths() >= 3 * clientConnections,
     );
+    running();
     assert.equal(m.connectionsTotal, settled.connections, "no new connection");
     assert.equal(fresh(), settled.fresh, "no fresh login");
     assert.equal(failures(), 0);
@@ -155,10 +179,11 @@ Deno.test("SASL re-authentication: node-rdkafka produces and consumes across ses
     const w = child.stdin.getWriter();
     await w.write(new TextEncoder().encode("stop\n"));
     await w.close();
-    const r = await output;
+    const status = await child.status;
     child = undefined;
-    assert.equal(r.code, 0, `node-rdkafka failed: ${new TextDecoder().decode(r.stderr)}`);
-    const out = JSON.parse(new TextDecoder().decode(r.stdout)) as {
+    await Promise.all([stdout.done, stderr.done]);
+    assert.equal(status.code, 0, `node-rdkafka failed: ${stderr.text}`);
+    const out = JSON.parse(stdout.text.slice("connected\n".length)) as {
       librdkafka: string;
       delivered: Delivered[];
       consumed: Consumed[];
@@ -203,7 +228,7 @@ Deno.test("SASL re-authentication: node-rdkafka produces and consumes across ses
       } catch {
         // already exited
       }
-      await child.output().catch(() => {});
+      await child.status.catch(() => {});
     }
     await b.stop();
     await Deno.remove(users).catch(() => {});

@@ -4,7 +4,7 @@
 // 90% of the broker's session lifetime) run side by side: the producer sends a keyed record
 // (key kI, value vI) every 20 ms and the consumer reads them in group GROUP, until a line
 // arrives on stdin; then the producer flushes, the consumer reads up to the last record and
-// commits, and one JSON line is printed: { librdkafka, delivered: [...], consumed: [...] }.
+// commits, and one JSON line is printed after a line "connected" (both clients connected): { librdkafka, delivered: [...], consumed: [...] }.
 // Any client error (an authentication failure, a disconnect) ends the process with a
 // non-zero status and the error on stderr: the broker closing a connection is a failure.
 "use strict";
@@ -70,6 +70,7 @@ async function produce() {
   producer.on("event.error", (err) => fail("producer error", err));
   producer.on("disconnected", () => fail("producer", "disconnected"));
   await connect(producer, "producer");
+  process.stdout.write("connected\n");
   producer.setPollInterval(10);
   let sent = 0;
   const ticker = setInterval(() => {
