@@ -30,7 +30,6 @@ import { type BrokerSecurity, brokerSecurity } from "./security/broker_security.
 import { joinCluster } from "./cluster/cluster_join.ts";
 import { bindListeners } from "./listener_binding.ts";
 import { openBrokerLogs } from "./broker_logs.ts";
-import { startBrokerAdmin } from "./admin/admin_start.ts";
 import { checkServable, type ListenerSpec, resolveListeners } from "./security/listeners.ts";
 import type { ReconfigurableSaslListener } from "./security/sasl_listener.ts";
 import type { ScramCredentialStore } from "./security/scram_credential_store.ts";
@@ -555,6 +554,8 @@ export class Broker {
     broker.advertisedPort = first.advertisedPort;
     if (options.adminPort !== undefined && controller) {
       try {
+        // Loaded on demand: a broker without the admin API never imports it.
+        const { startBrokerAdmin } = await import("./admin/admin_start.ts");
         broker.admin = await startBrokerAdmin(broker, config, {
           host: options.adminHost ?? DEFAULT_ADMIN_HOST,
           port: options.adminPort,

@@ -1,14 +1,22 @@
 /**
  * Starts the admin HTTP API (Hono, src/admin/server.ts) beside a broker, with the login mode
- * `tributary.admin.api.auth` names. Loaded on demand: a broker without `--admin-port` never
- * imports the admin code.
+ * `tributary.admin.api.auth` names. The broker imports this file on demand: one without
+ * `--admin-port` never loads the admin code.
  */
-import type { Broker } from "../broker.ts";
+import type { AdminHost } from "./admin_host.ts";
+import type { ScramCredentialStore } from "../security/scram_credential_store.ts";
+import type { ReconfigurableSaslListener } from "../security/sasl_listener.ts";
 import type { BrokerConfig } from "../config.ts";
 import type { AdminServer } from "./server.ts";
 
+/** What the login needs of the broker beside what the API serves. */
+export interface AdminStartHost extends AdminHost {
+  readonly scramCredentials: ScramCredentialStore;
+  readonly saslListeners: ReconfigurableSaslListener[];
+}
+
 export async function startBrokerAdmin(
-  broker: Broker,
+  broker: AdminStartHost,
   config: BrokerConfig,
   opts: { host: string; port: number; token?: string },
 ): Promise<AdminServer> {
