@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
 import {
   forEachBatch,
   isCrcValid,
@@ -11,6 +11,7 @@ import { decompress } from "../../protocol/compression.ts";
 import { decodeRecords, encodeRecordBatch, endTxnMarker } from "../../protocol/records.ts";
 import { type LogConfig, logConfig } from "../../storage/log_config.ts";
 import { CLEAN_SHUTDOWN_FILE, PartitionLog } from "../../storage/partition_log.ts";
+import { baseOffsets, rejectsWith, values } from "../support/log_fixtures.ts";
 
 interface BatchOpts {
   ts?: number;
@@ -36,26 +37,6 @@ function batch(n: number, tag = "r", o: BatchOpts = {}): Uint8Array {
       timestamp: ts + i,
     })),
   });
-}
-
-function values(buf: Uint8Array): string[] {
-  const out: string[] = [];
-  forEachBatch(buf, (pos, h) => {
-    for (const r of decodeRecords(buf.subarray(pos, pos + totalSize(h))).records) {
-      out.push(new TextDecoder().decode(r.value!).replace(/\.+$/, ""));
-    }
-  });
-  return out;
-}
-
-function baseOffsets(buf: Uint8Array): number[] {
-  const out: number[] = [];
-  forEachBatch(buf, (_p, h) => void out.push(h.baseOffset));
-  return out;
-}
-
-async function rejectsWith(p: Promise<unknown>, code: number): Promise<void> {
-  await assert.rejects(p, (e: unknown) => e instanceof KafkaError && e.code === code);
 }
 
 async function withLog(
