@@ -13,12 +13,11 @@
  *   survives the shutdown of its coordinator's broker.
  */
 import assert from "node:assert/strict";
-import { EtcdMetadataStore } from "../../src/cluster/etcd_store.ts";
+import type { EtcdMetadataStore } from "../../src/cluster/etcd_store.ts";
 import { jsonOf, partitionKey, type PartitionState } from "../../src/cluster/cluster_records.ts";
 import { partitionFor } from "../../src/internal_topic.ts";
 import { ownerOf } from "../../src/workers/ownership.ts";
-import { TestCluster } from "../support/cluster_fixtures.ts";
-import { startEtcd } from "../support/etcd.ts";
+import { type TestCluster, withClusterStore } from "../support/cluster_fixtures.ts";
 import { python } from "../support/helpers.ts";
 import { producePartitions } from "../support/replication_fixtures.ts";
 import { REPLICATION_CLIENT_PY } from "../support/replication_client_script.ts";
@@ -94,13 +93,10 @@ Deno.test({
   name: "--workers 2: rf=3 acks=all across workers, identical replicas, ISR leave and rejoin",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn: async () => {
-    const etcd = await startEtcd();
-    const cluster = new TestCluster(etcd, 2);
-    const store = new EtcdMetadataStore({ endpoints: [etcd.endpoint], prefix: cluster.prefix });
-    const T = "wrep";
-    const parts = [0, 1, 2, 3];
-    try {
+  fn: () =>
+    withClusterStore(2, async (cluster, store) => {
+      const T = "wrep";
+      const parts = [0, 1, 2, 3];
       for (const id of [1, 2, 3]) await cluster.start(id, SETTINGS);
       await until("3 brokers", async () => (await cluster.metadata(1)).brokers.length === 3);
       // Broker 1 leads every partition; the partitions span both of its workers.
@@ -171,26 +167,18 @@ Deno.test({
         [0, 4],
       ]);
       for (const p of parts) await replicasIdentical(cluster, [2, 3], 1, T, p, 1);
-    } finally {
-      await store.close();
-      await cluster.close();
-      await etcd.cleanup();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "--workers 2: idempotent producer across a leader change, offsets survive the coordinator",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn: async () => {
-    const etcd = await startEtcd();
-    const cluster = new TestCluster(etcd, 2);
-    const store = new EtcdMetadataStore({ endpoints: [etcd.endpoint], prefix: cluster.prefix });
-    const T = "wclient";
-    // Its partition is on worker 1, the coordinator's __consumer_offsets on worker 0.
-    assert.equal(ownerOf(T, 0, 2), 1);
-    try {
+  fn: () =>
+    withClusterStore(2, async (cluster, store) => {
+      const T = "wclient";
+      // Its partition is on worker 1, the coordinator's __consumer_offsets on worker 0.
+      assert.equal(ownerOf(T, 0, 2), 1);
       const settings = [...SETTINGS, "--set", "offsets.topic.num.partitions=3"];
       for (const id of [1, 2, 3]) await cluster.start(id, settings);
       await until("3 brokers", async () => (await cluster.metadata(1)).brokers.length === 3);
@@ -235,25 +223,17 @@ Deno.test({
       await isrIs(store, T, 0, [1, 2, 3]);
       const rest = [1, 2, 3].filter((id) => id !== moved.leader);
       await replicasIdentical(cluster, rest, moved.leader, T, 0, 1);
-    } finally {
-      await store.close();
-      await cluster.close();
-      await etcd.cleanup();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "--workers 2 leader, --workers 1 follower: fetches per leader worker, acks=all, same bytes",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn: async () => {
-    const etcd = await startEtcd();
-    const cluster = new TestCluster(etcd, 2);
-    const store = new EtcdMetadataStore({ endpoints: [etcd.endpoint], prefix: cluster.prefix });
-    const T = "wmixed";
-    const parts = [0, 1, 2, 3];
-    try {
+  fn: () =>
+    withClusterStore(2, async (cluster, store) => {
+      const T = "wmixed";
+      const parts = [0, 1, 2, 3];
       await cluster.start(1, SETTINGS);
       // One worker here: its fetcher for broker 1 splits the partitions by broker 1's workers.
       await cluster.start(2, [...SETTINGS, "--workers", "1"]);
@@ -276,10 +256,5 @@ Deno.test({
         await replicasIdentical(cluster, [2], 1, T, p, 1);
         assert.deepEqual((await state(store, T, p)).isr, [1, 2]);
       }
-    } finally {
-      await store.close();
-      await cluster.close();
-      await etcd.cleanup();
-    }
-  },
+    }),
 });
