@@ -15,7 +15,7 @@ import {
 } from "../../protocol/record_batch.ts";
 import type { LogConfig } from "../../storage/log_config.ts";
 import type { PartitionLog } from "../../storage/partition_log.ts";
-import type { StorageHarness } from "./storage_conformance.ts";
+import { conformanceTest, type StorageHarness } from "./storage_conformance.ts";
 import { baseOffsets, concat, keyedBatch, marker, rejectsWith } from "./log_fixtures.ts";
 
 const batch = keyedBatch;
@@ -52,27 +52,7 @@ export function runReplicationStorageConformance(
   make: () => Promise<StorageHarness>,
   opts: { durable: boolean },
 ): void {
-  const test = (
-    what: string,
-    fn: (h: StorageHarness) => Promise<void>,
-    needs: { durable?: boolean } = {},
-  ) => {
-    const skipped = needs.durable && !opts.durable;
-    Deno.test({
-      name: `replication storage (${name}): ${what}${
-        skipped ? ` — skipped: the ${name} engine is not durable` : ""
-      }`,
-      ignore: skipped,
-      fn: async () => {
-        const h = await make();
-        try {
-          await fn(h);
-        } finally {
-          await h.cleanup();
-        }
-      },
-    });
-  };
+  const test = conformanceTest("replication storage", name, make, opts);
   /** A leader log "t-0" and a follower log "f-0" of the engine. */
   const withPair = (
     what: string,

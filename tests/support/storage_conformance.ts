@@ -39,19 +39,25 @@ export interface StorageHarness {
 
 const batch = keyedBatch;
 
-export function runStorageConformance(
+/**
+ * The `test` of a conformance suite: a Deno test named `<suite> (<engine>): what`, on a fresh
+ * harness cleaned up after; one that `needs` durability is ignored, and says so in its name,
+ * on an engine that is not durable.
+ */
+export function conformanceTest(
+  suite: string,
   name: string,
   make: () => Promise<StorageHarness>,
   opts: { durable: boolean },
-): void {
-  const test = (
+) {
+  return (
     what: string,
     fn: (h: StorageHarness) => Promise<void>,
     needs: { durable?: boolean } = {},
   ) => {
     const skipped = needs.durable && !opts.durable;
     Deno.test({
-      name: `storage (${name}): ${what}${
+      name: `${suite} (${name}): ${what}${
         skipped ? ` — skipped: the ${name} engine is not durable` : ""
       }`,
       ignore: skipped,
@@ -66,6 +72,14 @@ export function runStorageConformance(
       },
     });
   };
+}
+
+export function runStorageConformance(
+  name: string,
+  make: () => Promise<StorageHarness>,
+  opts: { durable: boolean },
+): void {
+  const test = conformanceTest("storage", name, make, opts);
   const withLog = (
     what: string,
     config: Partial<LogConfig>,
