@@ -36,17 +36,26 @@ function epochs(bytes: Uint8Array): [number, number][] {
   return out;
 }
 
-/** A long lag time: the ISR stays [1,2,3] while the followers cannot fetch. */
-const CUT_OFF_SETTINGS = {
-  "replica.lag.time.max.ms": 60_000,
-  "tributary.fault.injection.enable": "true",
-};
-
-/** Brokers 1, 2 and 3 live, and `T` created on them with broker 1 as its leader. */
-async function startThreeWithTopic(cluster: ReplicatedCluster): Promise<void> {
-  for (const id of [1, 2, 3]) await cluster.start(id);
-  await cluster.allLive();
-  await cluster.createTopic(T, [[1, 2, 3]]);
+/**
+ * Runs `fn` on brokers 1, 2 and 3 over a fresh etcd with `T` created on them, broker 1 its
+ * leader, and a long lag time (the ISR stays [1,2,3] while the followers cannot fetch) and
+ * fault injection on; closes the cluster and etcd after.
+ */
+async function withCutOffCluster(fn: (cluster: ReplicatedCluster) => Promise<void>) {
+  const etcd = await startEtcd();
+  const cluster = new ReplicatedCluster(etcd, {
+    "replica.lag.time.max.ms": 60_000,
+    "tributary.fault.injection.enable": "true",
+  });
+  try {
+    for (const id of [1, 2, 3]) await cluster.start(id);
+    await cluster.allLive();
+    await cluster.createTopic(T, [[1, 2, 3]]);
+    await fn(cluster);
+  } finally {
+    await cluster.close();
+    await etcd.cleanup();
+  }
 }
 
 /**
@@ -74,11 +83,8 @@ Deno.test({
   name: "leader change: the deposed leader fails pending acks=all and truncates what diverged",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn: async () => {
-    const etcd = await startEtcd();
-    const cluster = new ReplicatedCluster(etcd, CUT_OFF_SETTINGS);
-    try {
-      await startThreeWithTopic(cluster);
+  fn: () =>
+    withCutOffCluster(async (cluster) => {
       assert.deepEqual(await produce(cluster.address(1), T, 0, ["a0", "a1"], -1), {
         errorCode: 0,
         baseOffset: 0,
@@ -152,22 +158,15 @@ Deno.test({
       } finally {
         conn.close();
       }
-    } finally {
-      await cluster.close();
-      await etcd.cleanup();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "lease lost: the deposed leader fails pending acks=all, then follows and truncates",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn: async () => {
-    const etcd = await startEtcd();
-    const cluster = new ReplicatedCluster(etcd, CUT_OFF_SETTINGS);
-    try {
-      await startThreeWithTopic(cluster);
+  fn: () =>
+    withCutOffCluster(async (cluster) => {
       assert.equal((await produce(cluster.address(1), T, 0, ["a0"], -1)).errorCode, 0);
       const faults = await cutOffFollowers(cluster);
       const pending = produce(cluster.address(1), T, 0, ["p0"], -1, 30_000);
@@ -196,9 +195,5 @@ Deno.test({
       assert.deepEqual(logBytes(cluster.log(1, T, 0)!), logBytes(cluster.log(moved.leader, T, 0)!));
       const refused = await produce(cluster.address(1), T, 0, ["r0"], 1);
       assert.equal(refused.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
-    } finally {
-      await cluster.close();
-      await etcd.cleanup();
-    }
-  },
+    }),
 });
