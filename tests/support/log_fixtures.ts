@@ -16,10 +16,15 @@ export interface BatchOpts {
   baseSequence?: number;
   isTransactional?: boolean;
   compression?: number;
+  /** Records without keys (as a plain producer sends them). */
+  keyless?: boolean;
 }
 
-/** `n` records; record i has timestamp ts + i, key "k<i>" and value "<tag>-i" padded to `size`. */
-export function keyedBatch(n: number, tag = "r", o: BatchOpts = {}): Uint8Array {
+/**
+ * `n` records; record i has timestamp ts + i, key "k<i>" (none if `keyless`) and value
+ * "<tag>-i" padded to `size`.
+ */
+export function testBatch(n: number, tag = "r", o: BatchOpts = {}): Uint8Array {
   const ts = o.ts ?? 1_000_000;
   return encodeRecordBatch({
     producerId: o.producerId,
@@ -28,7 +33,7 @@ export function keyedBatch(n: number, tag = "r", o: BatchOpts = {}): Uint8Array 
     isTransactional: o.isTransactional,
     compression: o.compression,
     records: Array.from({ length: n }, (_, i) => ({
-      key: `k${i}`,
+      ...(o.keyless ? {} : { key: `k${i}` }),
       value: `${tag}-${i}`.padEnd(o.size ?? 0, "."),
       timestamp: ts + i,
     })),
@@ -46,7 +51,7 @@ export function marker(producerId: number, commit: boolean, coordinatorEpoch = 0
   });
 }
 
-/** Every record value in `buf`, with the padding of `keyedBatch`'s `size` taken off. */
+/** Every record value in `buf`, with the padding of `testBatch`'s `size` taken off. */
 export function values(buf: Uint8Array): string[] {
   const out: string[] = [];
   forEachBatch(buf, (pos, h) => {

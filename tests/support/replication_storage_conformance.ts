@@ -16,9 +16,7 @@ import {
 import type { LogConfig } from "../../storage/log_config.ts";
 import type { PartitionLog } from "../../storage/partition_log.ts";
 import { conformanceTest, type StorageHarness } from "./storage_conformance.ts";
-import { baseOffsets, concat, keyedBatch, marker, rejectsWith } from "./log_fixtures.ts";
-
-const batch = keyedBatch;
+import { baseOffsets, concat, marker, rejectsWith, testBatch as batch } from "./log_fixtures.ts";
 
 /** Everything `log` holds, as replica fetches read it (up to the log end, a segment each). */
 async function readAll(log: PartitionLog): Promise<Uint8Array> {

@@ -22,7 +22,14 @@ import type { StorageEngine } from "../../storage/local_log_store.ts";
 import type { LogManager, LogManagerOptions } from "../../storage/log_manager.ts";
 import { LogCleaner } from "../../storage/log_cleaner.ts";
 import type { PartitionLog } from "../../storage/partition_log.ts";
-import { baseOffsets, concat, keyedBatch, marker, rejectsWith, values } from "./log_fixtures.ts";
+import {
+  baseOffsets,
+  concat,
+  marker,
+  rejectsWith,
+  testBatch as batch,
+  values,
+} from "./log_fixtures.ts";
 
 export interface StorageHarness {
   engine: StorageEngine;
@@ -36,8 +43,6 @@ export interface StorageHarness {
   manager(opts?: LogManagerOptions & { again?: boolean }): Promise<LogManager>;
   cleanup(): Promise<void>;
 }
-
-const batch = keyedBatch;
 
 /**
  * The `test` of a conformance suite: a Deno test named `<suite> (<engine>): what`, on a fresh
