@@ -16,7 +16,7 @@ import { partitionKey, type PartitionState } from "../../src/cluster/cluster_rec
 import { valueText } from "../../src/cluster/metadata_store.ts";
 import { KafkaClient } from "../../src/client/client.ts";
 import { alterPartitionReassignments, electLeaders } from "../../src/client/replication_admin.ts";
-import { decoder, kcat } from "../support/helpers.ts";
+import { kcat } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 import {
   DescribeProducersRequest,
@@ -26,6 +26,7 @@ import {
 } from "../../protocol/messages/mod.ts";
 import { until } from "../support/wait.ts";
 import { kafkajs, withClusterStore } from "../support/cluster_fixtures.ts";
+import { kcatRead } from "../support/workers_fixtures.ts";
 
 interface KcatPartition {
   partition: number;
@@ -342,20 +343,7 @@ Deno.test({
         });
       }
       for (const p of parts) {
-        const out = decoder.decode(
-          await kcat(cluster.address(2), [
-            "-C",
-            "-t",
-            "w",
-            "-p",
-            String(p),
-            "-o",
-            "beginning",
-            "-e",
-            "-q",
-          ]),
-        );
-        assert.deepEqual(out.split("\n").filter((l) => l !== ""), [`v-${p}`]);
+        assert.deepEqual(await kcatRead(cluster.address(2), "w", p, "%s\n"), [`v-${p}`]);
         await until(`w-${p} deleted on broker 1`, async () => {
           try {
             await Deno.stat(`${cluster.dirs.get(1)}/w-${p}`);
