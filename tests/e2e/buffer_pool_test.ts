@@ -23,6 +23,7 @@ import { forEachBatch, totalSize } from "../../protocol/record_batch.ts";
 import type { Msg } from "../support/msg.ts";
 import { BufferPool, bufferPool } from "../../src/buffer_pool.ts";
 import { testBroker } from "../support/helpers.ts";
+import { fetchBody } from "../support/e2e_robustness_fixtures.ts";
 import { RawClient } from "../support/raw_client.ts";
 
 Deno.test("BufferPool: power-of-two classes, reuse, no double hand-out, bounded", () => {
@@ -188,27 +189,7 @@ async function readAll(client: RawClient, batchCount: number): Promise<Uint8Arra
   const got: Uint8Array[] = [];
   let offset = 0;
   while (got.length < batchCount) {
-    const f = await client.call(FetchRequest, FetchResponse, 11, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 1 << 20,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{
-        topic: "pool",
-        partitions: [{
-          partition: 0,
-          currentLeaderEpoch: -1,
-          fetchOffset: offset,
-          logStartOffset: -1,
-          partitionMaxBytes: 1 << 20,
-        }],
-      }],
-      forgottenTopicsData: [],
-      rackId: "",
-    });
+    const f = await client.call(FetchRequest, FetchResponse, 11, fetchBody("pool", 0, offset));
     const records = (f.responses as Msg[])[0].partitions[0].records as Uint8Array;
     assert.ok(records.length > 0, `fetch at ${offset} returned data`);
     forEachBatch(records, (pos, h) => {

@@ -10,8 +10,6 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import {
   AlterClientQuotasRequest,
   AlterClientQuotasResponse,
-  CreateTopicsRequest,
-  CreateTopicsResponse,
   DescribeClientQuotasRequest,
   DescribeClientQuotasResponse,
   FetchRequest,
@@ -24,7 +22,9 @@ import {
 import { encodeRecordBatch } from "../../protocol/records.ts";
 import { BrokerProcess, python, testBroker } from "../support/helpers.ts";
 import { fetchBody } from "../support/e2e_robustness_fixtures.ts";
+import { ANONYMOUS, produceOne, setQuota } from "../support/quota_fixtures.ts";
 import { RawClient } from "../support/raw_client.ts";
+import { createTopic } from "../support/wire_client.ts";
 
 const entity = (user: string | null, clientId?: string | null) => [
   { entityType: "user", entityName: user },
@@ -181,32 +181,13 @@ Deno.test("with two workers a quota set through the controller is counted for th
   const dataDir = await Deno.makeTempDir({ prefix: "tributary-quotas-workers-" });
   const p = await BrokerProcess.start(dataDir, ["--workers", "2"]);
   try {
-    const created = await RawClient.once(p.port, CreateTopicsRequest, CreateTopicsResponse, 7, {
-      topics: [{
-        name: "qw",
-        numPartitions: 2,
-        replicationFactor: -1,
-        assignments: [],
-        configs: [],
-      }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    });
-    assert.equal(created.topics[0].errorCode, 0);
-    const set = await RawClient.once(
+    await createTopic(p.port, "qw", 2);
+    await setQuota(
       p.port,
-      AlterClientQuotasRequest,
-      AlterClientQuotasResponse,
-      1,
-      {
-        entries: [{
-          entity: [{ entityType: "client-id", entityName: null }],
-          ops: [{ key: "producer_byte_rate", value: 1000, remove: false }],
-        }],
-        validateOnly: false,
-      },
+      { entityType: "client-id", entityName: null },
+      "producer_byte_rate",
+      1000,
     );
-    assert.equal(set.entries[0].errorCode, 0);
     const batch = encodeRecordBatch({ records: [{ key: "k", value: "x".repeat(1000) }] });
     // Eight connections, spread by the kernel over both workers. The rates are the broker's
     // (kept by worker 0): the first connection is throttled once past the quota's ten-second
@@ -244,30 +225,8 @@ Deno.test("a consumer over consumer_byte_rate gets throttle_time_ms and no data 
   try {
     await b.broker.createTopic("qf", 1);
     const topicId = b.broker.metadataCache.topic("qf")!.topicId;
-    const p = await RawClient.connect(b.port);
-    const batch = encodeRecordBatch({ records: [{ key: "k", value: "y".repeat(20_000) }] });
-    const produced = await p.call(ProduceRequest, ProduceResponse, 9, {
-      transactionalId: null,
-      acks: -1,
-      timeoutMs: 5000,
-      topicData: [{ name: "qf", partitionData: [{ index: 0, records: batch }] }],
-    });
-    assert.equal(produced.responses[0].partitionResponses[0].errorCode, 0);
-    p.close();
-    const set = await RawClient.once(
-      b.port,
-      AlterClientQuotasRequest,
-      AlterClientQuotasResponse,
-      0,
-      {
-        entries: [{
-          entity: [{ entityType: "user", entityName: "ANONYMOUS" }],
-          ops: [{ key: "consumer_byte_rate", value: 1000, remove: false }],
-        }],
-        validateOnly: false,
-      },
-    );
-    assert.equal(set.entries[0].errorCode, 0);
+    await produceOne(b.port, "qf", "y".repeat(20_000), { key: "k" });
+    await setQuota(b.port, ANONYMOUS, "consumer_byte_rate", 1000, 0);
     // Each fetch reads the 20 KB batch (a first batch is answered whole): more than the
     // quota's ten-second allowance at once, so, as in Kafka, the answer is throttled and
     // carries no partitions, its bytes taken back. One connection per version: a throttled
@@ -296,30 +255,8 @@ Deno.test("a follower's Fetch (replica id >= 0) is not subject to client quotas"
   const b = await testBroker();
   try {
     await b.broker.createTopic("qr", 1);
-    const p = await RawClient.connect(b.port);
-    const batch = encodeRecordBatch({ records: [{ key: "k", value: "y".repeat(20_000) }] });
-    const produced = await p.call(ProduceRequest, ProduceResponse, 9, {
-      transactionalId: null,
-      acks: 1,
-      timeoutMs: 5000,
-      topicData: [{ name: "qr", partitionData: [{ index: 0, records: batch }] }],
-    });
-    assert.equal(produced.responses[0].partitionResponses[0].errorCode, 0);
-    p.close();
-    const set = await RawClient.once(
-      b.port,
-      AlterClientQuotasRequest,
-      AlterClientQuotasResponse,
-      0,
-      {
-        entries: [{
-          entity: [{ entityType: "user", entityName: "ANONYMOUS" }],
-          ops: [{ key: "consumer_byte_rate", value: 1000, remove: false }],
-        }],
-        validateOnly: false,
-      },
-    );
-    assert.equal(set.entries[0].errorCode, 0);
+    await produceOne(b.port, "qr", "y".repeat(20_000), { key: "k", acks: 1 });
+    await setQuota(b.port, ANONYMOUS, "consumer_byte_rate", 1000, 0);
     // Replication traffic: many times the quota, never throttled (Kafka exempts followers).
     const c = await RawClient.connect(b.port);
     try {
@@ -368,23 +305,7 @@ Deno.test("librdkafka (confluent-kafka) sees the throttle of a producer_byte_rat
   const b = await testBroker();
   try {
     await b.broker.createTopic("qpy", 1);
-    const set = await RawClient.once(
-      b.port,
-      AlterClientQuotasRequest,
-      AlterClientQuotasResponse,
-      1,
-      {
-        entries: [{
-          entity: [{ entityType: "user", entityName: null }, {
-            entityType: "client-id",
-            entityName: "throttled-py",
-          }],
-          ops: [{ key: "producer_byte_rate", value: 5000, remove: false }],
-        }],
-        validateOnly: false,
-      },
-    );
-    assert.equal(set.entries[0].errorCode, 0);
+    await setQuota(b.port, entity(null, "throttled-py"), "producer_byte_rate", 5000);
     // 100 KB at 5 KB/s: past the ten-second allowance (50 KB), so throttled.
     const out = JSON.parse(await python(CONFLUENT_THROTTLED, [b.address, "100"], 90_000));
     assert.equal(out.delivered, 100);
@@ -397,21 +318,9 @@ Deno.test("librdkafka (confluent-kafka) sees the throttle of a producer_byte_rat
 Deno.test("request_percentage throttles a client whose requests take more than its share", async () => {
   const b = await testBroker();
   try {
-    const set = await RawClient.once(
-      b.port,
-      AlterClientQuotasRequest,
-      AlterClientQuotasResponse,
-      1,
-      {
-        entries: [{
-          entity: [{ entityType: "client-id", entityName: "bench" }],
-          // 0.01 % of each second: 1 ms of handling over the ten-second span.
-          ops: [{ key: "request_percentage", value: 0.01, remove: false }],
-        }],
-        validateOnly: false,
-      },
-    );
-    assert.equal(set.entries[0].errorCode, 0);
+    // 0.01 % of each second: 1 ms of handling over the ten-second span.
+    const bench = { entityType: "client-id", entityName: "bench" };
+    await setQuota(b.port, bench, "request_percentage", 0.01);
     const c = await RawClient.connect(b.port);
     try {
       let throttle = 0;

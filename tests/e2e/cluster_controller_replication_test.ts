@@ -12,13 +12,11 @@
  */
 import assert from "node:assert/strict";
 import { ErrorCode } from "../../protocol/errors.ts";
-import { EtcdMetadataStore } from "../../src/cluster/etcd_store.ts";
 import { partitionKey, type PartitionState } from "../../src/cluster/cluster_records.ts";
 import { valueText } from "../../src/cluster/metadata_store.ts";
 import { KafkaClient } from "../../src/client/client.ts";
 import { alterPartitionReassignments, electLeaders } from "../../src/client/replication_admin.ts";
-import { decoder, kcat } from "../support/helpers.ts";
-import { startEtcd } from "../support/etcd.ts";
+import { kcat } from "../support/helpers.ts";
 import { RawClient } from "../support/raw_client.ts";
 import {
   DescribeProducersRequest,
@@ -27,7 +25,8 @@ import {
   DescribeTopicPartitionsResponse,
 } from "../../protocol/messages/mod.ts";
 import { until } from "../support/wait.ts";
-import { kafkajs, TestCluster } from "../support/cluster_fixtures.ts";
+import { kafkajs, withClusterStore } from "../support/cluster_fixtures.ts";
+import { kcatRead } from "../support/workers_fixtures.ts";
 
 interface KcatPartition {
   partition: number;
@@ -42,23 +41,20 @@ Deno.test({
   name: "cluster of 3: replication factor, failover, preferred election, reassignment",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn: async (t) => {
-    const etcd = await startEtcd();
-    const cluster = new TestCluster(etcd);
-    const store = new EtcdMetadataStore({ endpoints: [etcd.endpoint], prefix: cluster.prefix });
-    const stateOf = async (topic: string, p: number): Promise<PartitionState> =>
-      JSON.parse(valueText((await store.get(partitionKey(topic, p)))!));
-    /** Adds `id` to the ISR as the partition's leader would once it caught up (CAS). */
-    const inSync = (topic: string, p: number, id: number) =>
-      until(`broker ${id} in the ISR of ${topic}-${p}`, async () => {
-        const kv = (await store.get(partitionKey(topic, p)))!;
-        const s = JSON.parse(valueText(kv)) as PartitionState;
-        if (s.isr.includes(id)) return true;
-        const next = { ...s, isr: [...s.isr, id], partitionEpoch: s.partitionEpoch + 1 };
-        await store.casPut(kv.key, JSON.stringify(next), kv.modRevision);
-        return false;
-      });
-    try {
+  fn: (t) =>
+    withClusterStore(1, async (cluster, store) => {
+      const stateOf = async (topic: string, p: number): Promise<PartitionState> =>
+        JSON.parse(valueText((await store.get(partitionKey(topic, p)))!));
+      /** Adds `id` to the ISR as the partition's leader would once it caught up (CAS). */
+      const inSync = (topic: string, p: number, id: number) =>
+        until(`broker ${id} in the ISR of ${topic}-${p}`, async () => {
+          const kv = (await store.get(partitionKey(topic, p)))!;
+          const s = JSON.parse(valueText(kv)) as PartitionState;
+          if (s.isr.includes(id)) return true;
+          const next = { ...s, isr: [...s.isr, id], partitionEpoch: s.partitionEpoch + 1 };
+          await store.casPut(kv.key, JSON.stringify(next), kv.modRevision);
+          return false;
+        });
       for (const id of [1, 2, 3]) await cluster.start(id);
       const partitionsVia = async (via: number, topic: string): Promise<KcatPartition[]> => {
         const md = await cluster.metadata(via, topic);
@@ -290,23 +286,15 @@ Deno.test({
           await assert.rejects(Deno.stat(`${cluster.dirs.get(3)}/away-0`), Deno.errors.NotFound);
         },
       );
-    } finally {
-      await store.close();
-      await cluster.close();
-      await etcd.cleanup();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "cluster of 2 with 2 Deno workers each: reassigned partitions open on their owner worker",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn: async () => {
-    const etcd = await startEtcd();
-    const cluster = new TestCluster(etcd, 2);
-    const store = new EtcdMetadataStore({ endpoints: [etcd.endpoint], prefix: cluster.prefix });
-    try {
+  fn: () =>
+    withClusterStore(2, async (cluster, store) => {
       for (const id of [1, 2]) await cluster.start(id);
       await until("2 brokers", async () => (await cluster.metadata(1)).brokers.length === 2);
       const parts = [0, 1, 2, 3];
@@ -355,20 +343,7 @@ Deno.test({
         });
       }
       for (const p of parts) {
-        const out = decoder.decode(
-          await kcat(cluster.address(2), [
-            "-C",
-            "-t",
-            "w",
-            "-p",
-            String(p),
-            "-o",
-            "beginning",
-            "-e",
-            "-q",
-          ]),
-        );
-        assert.deepEqual(out.split("\n").filter((l) => l !== ""), [`v-${p}`]);
+        assert.deepEqual(await kcatRead(cluster.address(2), "w", p, "%s\n"), [`v-${p}`]);
         await until(`w-${p} deleted on broker 1`, async () => {
           try {
             await Deno.stat(`${cluster.dirs.get(1)}/w-${p}`);
@@ -378,10 +353,5 @@ Deno.test({
           }
         });
       }
-    } finally {
-      await store.close();
-      await cluster.close();
-      await etcd.cleanup();
-    }
-  },
+    }),
 });

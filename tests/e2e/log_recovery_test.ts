@@ -27,6 +27,7 @@ import { type LogConfig, logConfig } from "../../storage/log_config.ts";
 import { segmentFileName } from "../../storage/log_segment.ts";
 import { CLEAN_SHUTDOWN_FILE, PartitionLog } from "../../storage/partition_log.ts";
 import { BrokerProcess, decoder, kcat } from "../support/helpers.ts";
+import { fetchBody } from "../support/e2e_robustness_fixtures.ts";
 import { RawClient } from "../support/raw_client.ts";
 
 /** A batch of `n` records "<tag>-i" padded to 12 bytes. */
@@ -421,27 +422,7 @@ async function createTopics(c: RawClient, names: string[]): Promise<void> {
 }
 
 async function fetchAt(c: RawClient, topic: string, offset: number): Promise<Msg> {
-  const f = await c.call(FetchRequest, FetchResponse, 11, {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 1 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{
-      topic,
-      partitions: [{
-        partition: 0,
-        currentLeaderEpoch: -1,
-        fetchOffset: offset,
-        logStartOffset: -1,
-        partitionMaxBytes: 1 << 20,
-      }],
-    }],
-    forgottenTopicsData: [],
-    rackId: "",
-  });
+  const f = await c.call(FetchRequest, FetchResponse, 11, fetchBody(topic, 0, offset));
   return (f.responses as Msg[])[0].partitions[0];
 }
 

@@ -16,6 +16,7 @@ import { encodeRecordBatch } from "../../protocol/records.ts";
 import { forEachBatch, totalSize } from "../../protocol/record_batch.ts";
 import type { Msg } from "../support/msg.ts";
 import { testBroker } from "../support/helpers.ts";
+import { fetchBody } from "../support/e2e_robustness_fixtures.ts";
 import { RawClient } from "../support/raw_client.ts";
 
 const TOPIC = "turns";
@@ -100,25 +101,9 @@ async function readBatches(
   let offset = 0;
   for (let round = 0; got.length < count && round < 10_000; round++) {
     const f = await client.call(FetchRequest, FetchResponse, 11, {
-      replicaId: -1,
+      ...fetchBody(TOPIC, 0, offset),
       maxWaitMs: 5000,
       minBytes: 1,
-      maxBytes: 1 << 20,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{
-        topic: TOPIC,
-        partitions: [{
-          partition: 0,
-          currentLeaderEpoch: -1,
-          fetchOffset: offset,
-          logStartOffset: -1,
-          partitionMaxBytes: 1 << 20,
-        }],
-      }],
-      forgottenTopicsData: [],
-      rackId: "",
     });
     const p = (f.responses[0] as Msg).partitions[0] as Msg;
     assert.equal(p.errorCode, 0);

@@ -12,48 +12,10 @@ import { python } from "../support/helpers.ts";
 import { partitionFor } from "../../src/internal_topic.ts";
 import { startEtcd } from "../support/etcd.ts";
 import { logBytes, ReplicatedCluster } from "../support/replication_fixtures.ts";
+import { REPLICATION_CLIENT_PY } from "../support/replication_client_script.ts";
 import { until } from "../support/wait.ts";
 
-const PY = `
-import sys
-from confluent_kafka import Producer, Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
-addr, topic, phase = sys.argv[1], sys.argv[2], sys.argv[3]
-if phase == "create":
-    admin = AdminClient({"bootstrap.servers": addr})
-    f = admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=3)])
-    f[topic].result(30)
-elif phase == "produce":
-    start, n = int(sys.argv[4]), int(sys.argv[5])
-    p = Producer({"bootstrap.servers": addr, "acks": "all", "enable.idempotence": True,
-                  "linger.ms": 2})
-    errors = []
-    for i in range(start, start + n):
-        p.produce(topic, value=f"v{i}".encode(), partition=0,
-                  on_delivery=lambda e, m: errors.append(e) if e else None)
-    assert p.flush(60) == 0 and not errors, errors
-elif phase == "commit":
-    c = Consumer({"bootstrap.servers": addr, "group.id": sys.argv[4], "enable.auto.commit": False})
-    c.commit(offsets=[TopicPartition(topic, 0, int(sys.argv[5]))], asynchronous=False)
-    c.close()
-elif phase == "committed":
-    c = Consumer({"bootstrap.servers": addr, "group.id": sys.argv[4], "enable.auto.commit": False})
-    print(c.committed([TopicPartition(topic, 0)], timeout=30)[0].offset)
-    c.close()
-elif phase == "consume":
-    n = int(sys.argv[4])
-    c = Consumer({"bootstrap.servers": addr, "group.id": "unused", "enable.auto.commit": False})
-    c.assign([TopicPartition(topic, 0, 0)])
-    got = []
-    while len(got) < n:
-        m = c.poll(15)
-        assert m is not None, len(got)
-        assert m.error() is None, m.error()
-        got.append(m.value().decode())
-    c.close()
-    print(",".join(got))
-print("ok")
-`;
+const PY = REPLICATION_CLIENT_PY;
 
 const T = "clients-rf3";
 

@@ -36,39 +36,61 @@ function epochs(bytes: Uint8Array): [number, number][] {
   return out;
 }
 
+/**
+ * Runs `fn` on brokers 1, 2 and 3 over a fresh etcd with `T` created on them, broker 1 its
+ * leader, and a long lag time (the ISR stays [1,2,3] while the followers cannot fetch) and
+ * fault injection on; closes the cluster and etcd after.
+ */
+async function withCutOffCluster(fn: (cluster: ReplicatedCluster) => Promise<void>) {
+  const etcd = await startEtcd();
+  const cluster = new ReplicatedCluster(etcd, {
+    "replica.lag.time.max.ms": 60_000,
+    "tributary.fault.injection.enable": "true",
+  });
+  try {
+    for (const id of [1, 2, 3]) await cluster.start(id);
+    await cluster.allLive();
+    await cluster.createTopic(T, [[1, 2, 3]]);
+    await fn(cluster);
+  } finally {
+    await cluster.close();
+    await etcd.cleanup();
+  }
+}
+
+/**
+ * Fails every follower Fetch broker 1 is sent, and returns once none from before is still
+ * out: each follower has one fetch out at a time, so once the fault has answered many of
+ * them (both followers cycle every replica.fetch.backoff.ms), the rest came after it.
+ * The caller clears the returned faults to let the followers fetch again.
+ */
+async function cutOffFollowers(cluster: ReplicatedCluster) {
+  const COUNT = 1_000_000;
+  const faults = cluster.brokers.get(1)!.faults;
+  const fault = faults.push({
+    api: "Fetch",
+    count: COUNT,
+    errorCode: "NOT_LEADER_OR_FOLLOWER",
+  });
+  await until(
+    "the followers' fetches fail",
+    () => faults.list().requests.find((f) => f.id === fault.id)!.remaining <= COUNT - 10,
+  );
+  return faults;
+}
+
 Deno.test({
   name: "leader change: the deposed leader fails pending acks=all and truncates what diverged",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn: async () => {
-    const etcd = await startEtcd();
-    // A long lag time: the ISR stays [1,2,3] while the followers cannot fetch.
-    const cluster = new ReplicatedCluster(etcd, {
-      "replica.lag.time.max.ms": 60_000,
-      "tributary.fault.injection.enable": "true",
-    });
-    try {
-      for (const id of [1, 2, 3]) await cluster.start(id);
-      await cluster.allLive();
-      await cluster.createTopic(T, [[1, 2, 3]]);
+  fn: () =>
+    withCutOffCluster(async (cluster) => {
       assert.deepEqual(await produce(cluster.address(1), T, 0, ["a0", "a1"], -1), {
         errorCode: 0,
         baseOffset: 0,
       });
       // The followers' fetches from broker 1 now fail: what it appends stays its own.
-      const COUNT = 1_000_000;
-      const faults = cluster.brokers.get(1)!.faults;
-      const fault = faults.push({
-        api: "Fetch",
-        count: COUNT,
-        errorCode: "NOT_LEADER_OR_FOLLOWER",
-      });
-      // Each follower has one fetch out at a time: once the fault has answered many of
-      // them (both followers cycle every replica.fetch.backoff.ms), none from before is out.
-      await until(
-        "the followers' fetches fail",
-        () => faults.list().requests.find((f) => f.id === fault.id)!.remaining <= COUNT - 10,
-      );
+      const faults = await cutOffFollowers(cluster);
       assert.deepEqual(await produce(cluster.address(1), T, 0, ["x0", "x1"], 1), {
         errorCode: 0,
         baseOffset: 2,
@@ -136,39 +158,17 @@ Deno.test({
       } finally {
         conn.close();
       }
-    } finally {
-      await cluster.close();
-      await etcd.cleanup();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "lease lost: the deposed leader fails pending acks=all, then follows and truncates",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn: async () => {
-    const etcd = await startEtcd();
-    const cluster = new ReplicatedCluster(etcd, {
-      "replica.lag.time.max.ms": 60_000,
-      "tributary.fault.injection.enable": "true",
-    });
-    try {
-      for (const id of [1, 2, 3]) await cluster.start(id);
-      await cluster.allLive();
-      await cluster.createTopic(T, [[1, 2, 3]]);
+  fn: () =>
+    withCutOffCluster(async (cluster) => {
       assert.equal((await produce(cluster.address(1), T, 0, ["a0"], -1)).errorCode, 0);
-      const COUNT = 1_000_000;
-      const faults = cluster.brokers.get(1)!.faults;
-      const fault = faults.push({
-        api: "Fetch",
-        count: COUNT,
-        errorCode: "NOT_LEADER_OR_FOLLOWER",
-      });
-      await until(
-        "the followers' fetches fail",
-        () => faults.list().requests.find((f) => f.id === fault.id)!.remaining <= COUNT - 10,
-      );
+      const faults = await cutOffFollowers(cluster);
       const pending = produce(cluster.address(1), T, 0, ["p0"], -1, 30_000);
       await until("p0 appended on broker 1", () => cluster.log(1, T, 0)!.logEndOffset === 2);
 
@@ -195,9 +195,5 @@ Deno.test({
       assert.deepEqual(logBytes(cluster.log(1, T, 0)!), logBytes(cluster.log(moved.leader, T, 0)!));
       const refused = await produce(cluster.address(1), T, 0, ["r0"], 1);
       assert.equal(refused.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
-    } finally {
-      await cluster.close();
-      await etcd.cleanup();
-    }
-  },
+    }),
 });

@@ -13,16 +13,14 @@
  *   survives the shutdown of its coordinator's broker.
  */
 import assert from "node:assert/strict";
-import { ProduceRequest, ProduceResponse } from "../../protocol/messages/mod.ts";
-import { encodeRecordBatch } from "../../protocol/records.ts";
-import { BrokerConnection } from "../../src/client/connection.ts";
-import { EtcdMetadataStore } from "../../src/cluster/etcd_store.ts";
+import type { EtcdMetadataStore } from "../../src/cluster/etcd_store.ts";
 import { jsonOf, partitionKey, type PartitionState } from "../../src/cluster/cluster_records.ts";
 import { partitionFor } from "../../src/internal_topic.ts";
 import { ownerOf } from "../../src/workers/ownership.ts";
-import { TestCluster } from "../support/cluster_fixtures.ts";
-import { startEtcd } from "../support/etcd.ts";
+import { type TestCluster, withClusterStore } from "../support/cluster_fixtures.ts";
 import { python } from "../support/helpers.ts";
+import { producePartitions } from "../support/replication_fixtures.ts";
+import { REPLICATION_CLIENT_PY } from "../support/replication_client_script.ts";
 import { until } from "../support/wait.ts";
 
 const SETTINGS = [
@@ -89,60 +87,16 @@ async function isrIs(store: EtcdMetadataStore, topic: string, p: number, isr: nu
   });
 }
 
-const PY = `
-import sys, json
-from confluent_kafka import Producer, Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
-addr, topic, phase = sys.argv[1], sys.argv[2], sys.argv[3]
-if phase == "create":
-    admin = AdminClient({"bootstrap.servers": addr})
-    assignment = json.loads(sys.argv[4])
-    configs = json.loads(sys.argv[5])
-    f = admin.create_topics([NewTopic(topic, num_partitions=len(assignment), replica_assignment=assignment, config=configs)])
-    f[topic].result(30)
-elif phase == "produce":
-    start, n = int(sys.argv[4]), int(sys.argv[5])
-    p = Producer({"bootstrap.servers": addr, "acks": "all", "enable.idempotence": True,
-                  "linger.ms": 2})
-    errors = []
-    for i in range(start, start + n):
-        p.produce(topic, value=f"v{i}".encode(), partition=0,
-                  on_delivery=lambda e, m: errors.append(e) if e else None)
-    assert p.flush(60) == 0 and not errors, errors
-elif phase == "commit":
-    c = Consumer({"bootstrap.servers": addr, "group.id": sys.argv[4], "enable.auto.commit": False})
-    c.commit(offsets=[TopicPartition(topic, 0, int(sys.argv[5]))], asynchronous=False)
-    c.close()
-elif phase == "committed":
-    c = Consumer({"bootstrap.servers": addr, "group.id": sys.argv[4], "enable.auto.commit": False})
-    print(c.committed([TopicPartition(topic, 0)], timeout=30)[0].offset)
-    c.close()
-elif phase == "consume":
-    n = int(sys.argv[4])
-    c = Consumer({"bootstrap.servers": addr, "group.id": "unused", "enable.auto.commit": False})
-    c.assign([TopicPartition(topic, 0, 0)])
-    got = []
-    while len(got) < n:
-        m = c.poll(15)
-        assert m is not None, len(got)
-        assert m.error() is None, m.error()
-        got.append(m.value().decode())
-    c.close()
-    print(",".join(got))
-print("ok")
-`;
+const PY = REPLICATION_CLIENT_PY;
 
 Deno.test({
   name: "--workers 2: rf=3 acks=all across workers, identical replicas, ISR leave and rejoin",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn: async () => {
-    const etcd = await startEtcd();
-    const cluster = new TestCluster(etcd, 2);
-    const store = new EtcdMetadataStore({ endpoints: [etcd.endpoint], prefix: cluster.prefix });
-    const T = "wrep";
-    const parts = [0, 1, 2, 3];
-    try {
+  fn: () =>
+    withClusterStore(2, async (cluster, store) => {
+      const T = "wrep";
+      const parts = [0, 1, 2, 3];
       for (const id of [1, 2, 3]) await cluster.start(id, SETTINGS);
       await until("3 brokers", async () => (await cluster.metadata(1)).brokers.length === 3);
       // Broker 1 leads every partition; the partitions span both of its workers.
@@ -160,28 +114,13 @@ Deno.test({
         assert.deepEqual(s.replicas, [1, 2, 3]);
       }
 
-      const produceAll = async (round: string) => {
-        const conn = await BrokerConnection.connect(cluster.address(1), { clientId: "w" });
-        try {
-          const r = await conn.request(ProduceRequest, ProduceResponse, {
-            transactionalId: null,
-            acks: -1,
-            timeoutMs: 10_000,
-            topicData: [{
-              name: T,
-              partitionData: parts.map((index) => ({
-                index,
-                records: encodeRecordBatch({
-                  records: [{ value: `${round}-${index}-0` }, { value: `${round}-${index}-1` }],
-                }),
-              })),
-            }],
-          });
-          return r.responses[0].partitionResponses;
-        } finally {
-          conn.close();
-        }
-      };
+      const produceAll = (round: string) =>
+        producePartitions(
+          cluster.address(1),
+          T,
+          parts,
+          (index) => [`${round}-${index}-0`, `${round}-${index}-1`],
+        );
       // Right after creation the logs may not be open (and led) on their owners yet.
       await until("every partition led", async () => {
         for (const p of parts) {
@@ -193,7 +132,7 @@ Deno.test({
           kv.topics[0].partitions.every((x) => x.leader === 1);
       });
       const first = await produceAll("a");
-      assert.deepEqual(first.map((x) => [x.errorCode, Number(x.baseOffset)]), [
+      assert.deepEqual(first.map((x) => [x.errorCode, x.baseOffset]), [
         [0, 0],
         [0, 0],
         [0, 0],
@@ -208,7 +147,7 @@ Deno.test({
       try {
         for (const p of parts) await isrIs(store, T, p, [1, 2]);
         const second = await produceAll("b");
-        assert.deepEqual(second.map((x) => [x.errorCode, Number(x.baseOffset)]), [
+        assert.deepEqual(second.map((x) => [x.errorCode, x.baseOffset]), [
           [0, 2],
           [0, 2],
           [0, 2],
@@ -221,33 +160,25 @@ Deno.test({
       // Resumed, it catches up and every partition's leader worker adds it back.
       for (const p of parts) await isrIs(store, T, p, [1, 2, 3]);
       const third = await produceAll("c");
-      assert.deepEqual(third.map((x) => [x.errorCode, Number(x.baseOffset)]), [
+      assert.deepEqual(third.map((x) => [x.errorCode, x.baseOffset]), [
         [0, 4],
         [0, 4],
         [0, 4],
         [0, 4],
       ]);
       for (const p of parts) await replicasIdentical(cluster, [2, 3], 1, T, p, 1);
-    } finally {
-      await store.close();
-      await cluster.close();
-      await etcd.cleanup();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "--workers 2: idempotent producer across a leader change, offsets survive the coordinator",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn: async () => {
-    const etcd = await startEtcd();
-    const cluster = new TestCluster(etcd, 2);
-    const store = new EtcdMetadataStore({ endpoints: [etcd.endpoint], prefix: cluster.prefix });
-    const T = "wclient";
-    // Its partition is on worker 1, the coordinator's __consumer_offsets on worker 0.
-    assert.equal(ownerOf(T, 0, 2), 1);
-    try {
+  fn: () =>
+    withClusterStore(2, async (cluster, store) => {
+      const T = "wclient";
+      // Its partition is on worker 1, the coordinator's __consumer_offsets on worker 0.
+      assert.equal(ownerOf(T, 0, 2), 1);
       const settings = [...SETTINGS, "--set", "offsets.topic.num.partitions=3"];
       for (const id of [1, 2, 3]) await cluster.start(id, settings);
       await until("3 brokers", async () => (await cluster.metadata(1)).brokers.length === 3);
@@ -292,25 +223,17 @@ Deno.test({
       await isrIs(store, T, 0, [1, 2, 3]);
       const rest = [1, 2, 3].filter((id) => id !== moved.leader);
       await replicasIdentical(cluster, rest, moved.leader, T, 0, 1);
-    } finally {
-      await store.close();
-      await cluster.close();
-      await etcd.cleanup();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "--workers 2 leader, --workers 1 follower: fetches per leader worker, acks=all, same bytes",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn: async () => {
-    const etcd = await startEtcd();
-    const cluster = new TestCluster(etcd, 2);
-    const store = new EtcdMetadataStore({ endpoints: [etcd.endpoint], prefix: cluster.prefix });
-    const T = "wmixed";
-    const parts = [0, 1, 2, 3];
-    try {
+  fn: () =>
+    withClusterStore(2, async (cluster, store) => {
+      const T = "wmixed";
+      const parts = [0, 1, 2, 3];
       await cluster.start(1, SETTINGS);
       // One worker here: its fetcher for broker 1 splits the partitions by broker 1's workers.
       await cluster.start(2, [...SETTINGS, "--workers", "1"]);
@@ -327,35 +250,11 @@ Deno.test({
         return kv.topics[0]?.partitions.length === 4 &&
           kv.topics[0].partitions.every((x) => x.leader === 1);
       });
-      const conn = await BrokerConnection.connect(cluster.address(1), { clientId: "w" });
-      try {
-        const r = await conn.request(ProduceRequest, ProduceResponse, {
-          transactionalId: null,
-          acks: -1,
-          timeoutMs: 10_000,
-          topicData: [{
-            name: T,
-            partitionData: parts.map((index) => ({
-              index,
-              records: encodeRecordBatch({ records: [{ value: `m-${index}` }] }),
-            })),
-          }],
-        });
-        assert.deepEqual(
-          r.responses[0].partitionResponses.map((x) => [x.errorCode, Number(x.baseOffset)]),
-          parts.map(() => [0, 0]),
-        );
-      } finally {
-        conn.close();
-      }
+      const answers = await producePartitions(cluster.address(1), T, parts, (i) => [`m-${i}`]);
+      assert.deepEqual(answers.map((x) => [x.errorCode, x.baseOffset]), parts.map(() => [0, 0]));
       for (const p of parts) {
         await replicasIdentical(cluster, [2], 1, T, p, 1);
         assert.deepEqual((await state(store, T, p)).isr, [1, 2]);
       }
-    } finally {
-      await store.close();
-      await cluster.close();
-      await etcd.cleanup();
-    }
-  },
+    }),
 });

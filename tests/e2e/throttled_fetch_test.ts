@@ -7,62 +7,26 @@
  */
 import assert from "node:assert/strict";
 import {
-  AlterClientQuotasRequest,
-  AlterClientQuotasResponse,
-  CreateTopicsRequest,
-  CreateTopicsResponse,
   FetchRequest,
   FetchResponse,
   MetadataRequest,
   MetadataResponse,
-  ProduceRequest,
-  ProduceResponse,
 } from "../../protocol/messages/mod.ts";
-import { encodeRecordBatch } from "../../protocol/records.ts";
 import { BrokerProcess, testBroker } from "../support/helpers.ts";
 import { fetchBody } from "../support/e2e_robustness_fixtures.ts";
+import { ANONYMOUS, produceOne, setQuota } from "../support/quota_fixtures.ts";
 import { RawClient } from "../support/raw_client.ts";
-
-async function produce(port: number, topic: string, value: string): Promise<void> {
-  const r = await RawClient.once(port, ProduceRequest, ProduceResponse, 9, {
-    transactionalId: null,
-    acks: -1,
-    timeoutMs: 5000,
-    topicData: [{
-      name: topic,
-      partitionData: [{ index: 0, records: encodeRecordBatch({ records: [{ value }] }) }],
-    }],
-  });
-  assert.equal(r.responses[0].partitionResponses[0].errorCode, 0);
-}
-
-async function setQuota(
-  port: number,
-  entity: { entityType: string; entityName: string },
-  key: string,
-  value: number | null,
-): Promise<void> {
-  const r = await RawClient.once(port, AlterClientQuotasRequest, AlterClientQuotasResponse, 1, {
-    entries: [{
-      entity: [entity],
-      ops: [{ key, value: value ?? 0, remove: value === null }],
-    }],
-    validateOnly: false,
-  });
-  assert.equal(r.entries[0].errorCode, 0);
-}
+import { createTopic } from "../support/wire_client.ts";
 
 async function fetchOnce(port: number, version: number, body: Record<string, unknown>) {
   return await RawClient.once(port, FetchRequest, FetchResponse, version, body);
 }
 
-const ANONYMOUS = { entityType: "user", entityName: "ANONYMOUS" };
-
 Deno.test("a fetch over consumer_byte_rate is answered empty and its bytes taken back", async () => {
   const b = await testBroker();
   try {
     await b.broker.createTopic("tf", 1);
-    await produce(b.port, "tf", "z".repeat(15_000));
+    await produceOne(b.port, "tf", "z".repeat(15_000));
     // 1000 B/s: 10 000 bytes in the ten-second span; the 15 KB batch is answered whole
     // (KIP-74) when read, so every read of it is over the quota.
     await setQuota(b.port, ANONYMOUS, "consumer_byte_rate", 1000);
@@ -82,7 +46,7 @@ Deno.test("a fetch over consumer_byte_rate is answered empty and its bytes taken
     // A fetch may read no more than the window allows (Kafka caps its max_bytes there): of
     // five 3 KB batches, three, answered without a throttle.
     await b.broker.createTopic("tc", 1);
-    for (let i = 0; i < 5; i++) await produce(b.port, "tc", "c".repeat(3_000));
+    for (let i = 0; i < 5; i++) await produceOne(b.port, "tc", "c".repeat(3_000));
     const capped = await fetchOnce(b.port, 12, fetchBody("tc", 0, 0));
     assert.equal(capped.throttleTimeMs, 0);
     const records = capped.responses[0].partitions[0].records as Uint8Array;
@@ -104,7 +68,7 @@ Deno.test("a throttled fetch in a session: a full one creates none, an increment
   try {
     await b.broker.createTopic("ts", 1);
     const topicId = b.broker.metadataCache.topic("ts")!.topicId;
-    await produce(b.port, "ts", "s".repeat(2_000));
+    await produceOne(b.port, "ts", "s".repeat(2_000));
     await setQuota(b.port, ANONYMOUS, "consumer_byte_rate", 1000);
     const c = await RawClient.connect(b.port);
     try {
@@ -119,7 +83,7 @@ Deno.test("a throttled fetch in a session: a full one creates none, an increment
       assert.ok(full.sessionId > 0);
       assert.equal(full.responses[0].partitions[0].highWatermark, 1);
       const id = full.sessionId;
-      await produce(b.port, "ts", "t".repeat(20_000));
+      await produceOne(b.port, "ts", "t".repeat(20_000));
       // The 20 KB batch is over the quota: no partitions, the session named, epoch 1 taken.
       const inc = await c.call(FetchRequest, FetchResponse, 16, body(1, 1, id));
       assert.deepEqual(inc.responses, []);
@@ -162,7 +126,7 @@ Deno.test("a fetch from a client over request_percentage is answered at once, em
   const b = await testBroker();
   try {
     await b.broker.createTopic("tr", 1);
-    await produce(b.port, "tr", "r".repeat(100));
+    await produceOne(b.port, "tr", "r".repeat(100));
     await setQuota(
       b.port,
       { entityType: "client-id", entityName: "bench" },
@@ -199,32 +163,9 @@ Deno.test("with two workers a throttled fetch is empty whichever worker reads it
   const dataDir = await Deno.makeTempDir({ prefix: "tributary-throttled-fetch-" });
   const p = await BrokerProcess.start(dataDir, ["--workers", "2"]);
   try {
-    const created = await RawClient.once(p.port, CreateTopicsRequest, CreateTopicsResponse, 7, {
-      topics: [{
-        name: "tw",
-        numPartitions: 2,
-        replicationFactor: -1,
-        assignments: [],
-        configs: [],
-      }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    });
-    assert.equal(created.topics[0].errorCode, 0);
+    await createTopic(p.port, "tw", 2);
     for (const partition of [0, 1]) {
-      const r = await RawClient.once(p.port, ProduceRequest, ProduceResponse, 9, {
-        transactionalId: null,
-        acks: -1,
-        timeoutMs: 5000,
-        topicData: [{
-          name: "tw",
-          partitionData: [{
-            index: partition,
-            records: encodeRecordBatch({ records: [{ value: "w".repeat(15_000) }] }),
-          }],
-        }],
-      });
-      assert.equal(r.responses[0].partitionResponses[0].errorCode, 0);
+      await produceOne(p.port, "tw", "w".repeat(15_000), { partition });
     }
     await setQuota(p.port, ANONYMOUS, "consumer_byte_rate", 1000);
     // Each partition on its own (read by its owner, whichever worker holds the connection),
@@ -252,7 +193,7 @@ Deno.test("the connection of a throttled fetch is muted for the throttle time", 
   try {
     await b.broker.createTopic("tm", 1);
     // Over the 10 000 bytes the window allows by about 1 400: a throttle of about 1.5 s.
-    await produce(b.port, "tm", "m".repeat(11_400));
+    await produceOne(b.port, "tm", "m".repeat(11_400));
     await setQuota(b.port, ANONYMOUS, "consumer_byte_rate", 1000);
     const c = await RawClient.connect(b.port);
     try {

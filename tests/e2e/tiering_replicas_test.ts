@@ -9,9 +9,9 @@
  * and a consumer reads every record, from both tiers, at its offset.
  */
 import assert from "node:assert/strict";
-import { decoder, kcat } from "../support/helpers.ts";
 import { startEtcd } from "../support/etcd.ts";
 import { until } from "../support/wait.ts";
+import { kcatProduce, kcatRead } from "../support/workers_fixtures.ts";
 import { kafkajs, TestCluster } from "../support/cluster_fixtures.ts";
 import { gauge, getJson, type Json, startWithAdmin } from "../support/admin_cluster.ts";
 
@@ -23,22 +23,10 @@ function lines(from: number, to: number): string[] {
   return out;
 }
 
-async function produce(address: string, ls: string[]): Promise<void> {
-  await kcat(address, [
-    "-P",
-    "-t",
-    TOPIC,
-    "-p",
-    "0",
-    "-K",
-    "\t",
-    "-X",
-    "acks=all",
-    "-X",
-    "linger.ms=5",
-    "-X",
-    "batch.size=4096",
-  ], { stdin: ls.join("\n") + "\n", timeoutMs: 60_000 });
+/** `key\tvalue` lines to partition 0 with kcat, acks=all, in batches of at most 4 KiB. */
+function produce(address: string, ls: string[]): Promise<void> {
+  const records = ls.map((l) => l.split("\t") as [string, string]);
+  return kcatProduce(address, TOPIC, 0, records, ["-X", "batch.size=4096"]);
 }
 
 /** .log objects in the directory tier. */
@@ -165,20 +153,7 @@ Deno.test({
       assert.equal(await gauge(admin.get(next)!, "tributary_remote_segments_deleted_total"), 0);
 
       // Every record, from both tiers, at its offset.
-      const out = decoder.decode(
-        await kcat(cluster.address(next), [
-          "-C",
-          "-t",
-          TOPIC,
-          "-p",
-          "0",
-          "-o",
-          "beginning",
-          "-e",
-          "-f",
-          "%o\t%k\t%s\n",
-        ], { timeoutMs: 90_000 }),
-      ).split("\n").filter((l) => l);
+      const out = await kcatRead(cluster.address(next), TOPIC, 0, "%o\t%k\t%s\n", [], 90_000);
       const all = [...want, ...more];
       assert.equal(out.length, all.length, "record count");
       for (let i = 0; i < all.length; i++) assert.equal(out[i], `${i}\t${all[i]}`);

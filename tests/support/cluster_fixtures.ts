@@ -7,7 +7,7 @@
  */
 import { Kafka, logLevel } from "kafkajs";
 import { BrokerProcess, decoder, kcat } from "./helpers.ts";
-import type { EtcdServer } from "./etcd.ts";
+import { type EtcdServer, startEtcd } from "./etcd.ts";
 import { EtcdMetadataStore } from "../../src/cluster/etcd_store.ts";
 import { valueText } from "../../src/cluster/metadata_store.ts";
 
@@ -176,4 +176,25 @@ export function kafkajs(brokers: string[]): Kafka {
     connectionTimeout: 3000,
     requestTimeout: 15000,
   });
+}
+
+/**
+ * Runs `fn` on a TestCluster (`workers` Deno workers a broker) over a fresh etcd, with a
+ * metadata store on the cluster's prefix to read what the controller wrote; closes the
+ * store, the brokers and etcd after, whatever `fn` did.
+ */
+export async function withClusterStore(
+  workers: number,
+  fn: (cluster: TestCluster, store: EtcdMetadataStore) => Promise<void>,
+): Promise<void> {
+  const etcd = await startEtcd();
+  const cluster = new TestCluster(etcd, workers);
+  const store = new EtcdMetadataStore({ endpoints: [etcd.endpoint], prefix: cluster.prefix });
+  try {
+    await fn(cluster, store);
+  } finally {
+    await store.close();
+    await cluster.close();
+    await etcd.cleanup();
+  }
 }

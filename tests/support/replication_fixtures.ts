@@ -201,17 +201,39 @@ export async function produce(
   acks: number,
   timeoutMs = 10_000,
 ): Promise<{ errorCode: number; baseOffset: number }> {
+  return (await producePartitions(address, topic, [p], () => values, acks, timeoutMs))[0];
+}
+
+/**
+ * One Produce naming every partition of `parts`, each with one batch of `valuesOf(p)`: the
+ * partitions' answers in the order of `parts` (one request, so acks=all waits on them all).
+ */
+export async function producePartitions(
+  address: string,
+  topic: string,
+  parts: number[],
+  valuesOf: (p: number) => string[],
+  acks = -1,
+  timeoutMs = 10_000,
+): Promise<{ errorCode: number; baseOffset: number }[]> {
   const conn = await BrokerConnection.connect(address, { clientId: "repl-test" });
   try {
-    const records = encodeRecordBatch({ records: values.map((value) => ({ value })) });
     const r = await conn.request(ProduceRequest, ProduceResponse, {
       transactionalId: null,
       acks,
       timeoutMs,
-      topicData: [{ name: topic, partitionData: [{ index: p, records }] }],
+      topicData: [{
+        name: topic,
+        partitionData: parts.map((index) => ({
+          index,
+          records: encodeRecordBatch({ records: valuesOf(index).map((value) => ({ value })) }),
+        })),
+      }],
     });
-    const pr = r.responses[0].partitionResponses[0];
-    return { errorCode: pr.errorCode, baseOffset: Number(pr.baseOffset) };
+    return r.responses[0].partitionResponses.map((pr) => ({
+      errorCode: pr.errorCode,
+      baseOffset: Number(pr.baseOffset),
+    }));
   } finally {
     conn.close();
   }

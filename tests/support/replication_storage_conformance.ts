@@ -13,51 +13,10 @@ import {
   setBaseOffset,
   setPartitionLeaderEpoch,
 } from "../../protocol/record_batch.ts";
-import { encodeRecordBatch, endTxnMarker } from "../../protocol/records.ts";
 import type { LogConfig } from "../../storage/log_config.ts";
 import type { PartitionLog } from "../../storage/partition_log.ts";
-import type { StorageHarness } from "./storage_conformance.ts";
-
-interface BatchOpts {
-  producerId?: number;
-  producerEpoch?: number;
-  baseSequence?: number;
-  isTransactional?: boolean;
-  ts?: number;
-}
-
-/** `n` records valued "<tag>-i". */
-function batch(n: number, tag: string, o: BatchOpts = {}): Uint8Array {
-  const ts = o.ts ?? 1_000_000;
-  return encodeRecordBatch({
-    ...o,
-    records: Array.from({ length: n }, (_, i) => ({
-      key: `k${i}`,
-      value: `${tag}-${i}`,
-      timestamp: ts + i,
-    })),
-  });
-}
-
-function marker(producerId: number, commit: boolean, coordinatorEpoch = 0): Uint8Array {
-  return encodeRecordBatch({
-    isControl: true,
-    isTransactional: true,
-    producerId,
-    producerEpoch: 0,
-    records: [endTxnMarker(commit ? 1 : 0, coordinatorEpoch)],
-  });
-}
-
-function baseOffsets(buf: Uint8Array): number[] {
-  const out: number[] = [];
-  forEachBatch(buf, (_p, h) => void out.push(h.baseOffset));
-  return out;
-}
-
-async function rejectsWith(p: Promise<unknown>, code: number): Promise<void> {
-  await assert.rejects(p, (e: unknown) => e instanceof KafkaError && e.code === code);
-}
+import { conformanceTest, type StorageHarness } from "./storage_conformance.ts";
+import { baseOffsets, concat, marker, rejectsWith, testBatch as batch } from "./log_fixtures.ts";
 
 /** Everything `log` holds, as replica fetches read it (up to the log end, a segment each). */
 async function readAll(log: PartitionLog): Promise<Uint8Array> {
@@ -72,13 +31,7 @@ async function readAll(log: PartitionLog): Promise<Uint8Array> {
     parts.push(part);
     forEachBatch(part, (_p, h) => void (offset = h.baseOffset + h.lastOffsetDelta + 1));
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let p = 0;
-  for (const part of parts) {
-    out.set(part, p);
-    p += part.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 /** Moves everything the leader has that the follower lacks, as replica fetches would. */
@@ -97,27 +50,7 @@ export function runReplicationStorageConformance(
   make: () => Promise<StorageHarness>,
   opts: { durable: boolean },
 ): void {
-  const test = (
-    what: string,
-    fn: (h: StorageHarness) => Promise<void>,
-    needs: { durable?: boolean } = {},
-  ) => {
-    const skipped = needs.durable && !opts.durable;
-    Deno.test({
-      name: `replication storage (${name}): ${what}${
-        skipped ? ` — skipped: the ${name} engine is not durable` : ""
-      }`,
-      ignore: skipped,
-      fn: async () => {
-        const h = await make();
-        try {
-          await fn(h);
-        } finally {
-          await h.cleanup();
-        }
-      },
-    });
-  };
+  const test = conformanceTest("replication storage", name, make, opts);
   /** A leader log "t-0" and a follower log "f-0" of the engine. */
   const withPair = (
     what: string,

@@ -9,19 +9,27 @@
  * its test name says so.
  */
 import assert from "node:assert/strict";
-import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
 import {
   forEachBatch,
   isCrcValid,
   readBatchHeader,
   totalSize,
 } from "../../protocol/record_batch.ts";
-import { decodeRecords, encodeRecordBatch, endTxnMarker } from "../../protocol/records.ts";
+import { decodeRecords, encodeRecordBatch } from "../../protocol/records.ts";
 import { type LogConfig, logConfig } from "../../storage/log_config.ts";
 import type { StorageEngine } from "../../storage/local_log_store.ts";
 import type { LogManager, LogManagerOptions } from "../../storage/log_manager.ts";
 import { LogCleaner } from "../../storage/log_cleaner.ts";
 import type { PartitionLog } from "../../storage/partition_log.ts";
+import {
+  baseOffsets,
+  concat,
+  marker,
+  rejectsWith,
+  testBatch as batch,
+  values,
+} from "./log_fixtures.ts";
 
 export interface StorageHarness {
   engine: StorageEngine;
@@ -36,86 +44,25 @@ export interface StorageHarness {
   cleanup(): Promise<void>;
 }
 
-interface BatchOpts {
-  ts?: number;
-  size?: number;
-  producerId?: number;
-  producerEpoch?: number;
-  baseSequence?: number;
-  isTransactional?: boolean;
-  compression?: number;
-}
-
-/** `n` records; record i has timestamp ts + i, key "k<i>" and value "<tag>-i" padded to `size`. */
-function batch(n: number, tag = "r", o: BatchOpts = {}): Uint8Array {
-  const ts = o.ts ?? 1_000_000;
-  return encodeRecordBatch({
-    producerId: o.producerId,
-    producerEpoch: o.producerEpoch,
-    baseSequence: o.baseSequence,
-    isTransactional: o.isTransactional,
-    compression: o.compression,
-    records: Array.from({ length: n }, (_, i) => ({
-      key: `k${i}`,
-      value: `${tag}-${i}`.padEnd(o.size ?? 0, "."),
-      timestamp: ts + i,
-    })),
-  });
-}
-
-function marker(producerId: number, commit: boolean): Uint8Array {
-  return encodeRecordBatch({
-    isControl: true,
-    isTransactional: true,
-    producerId,
-    producerEpoch: 0,
-    records: [endTxnMarker(commit ? 1 : 0, 0)],
-  });
-}
-
-function values(buf: Uint8Array): string[] {
-  const out: string[] = [];
-  forEachBatch(buf, (pos, h) => {
-    for (const r of decodeRecords(buf.subarray(pos, pos + totalSize(h))).records) {
-      out.push(new TextDecoder().decode(r.value!).replace(/\.+$/, ""));
-    }
-  });
-  return out;
-}
-
-function baseOffsets(buf: Uint8Array): number[] {
-  const out: number[] = [];
-  forEachBatch(buf, (_p, h) => void out.push(h.baseOffset));
-  return out;
-}
-
-async function rejectsWith(p: Promise<unknown>, code: number): Promise<void> {
-  await assert.rejects(p, (e: unknown) => e instanceof KafkaError && e.code === code);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let p = 0;
-  for (const part of parts) {
-    out.set(part, p);
-    p += part.length;
-  }
-  return out;
-}
-
-export function runStorageConformance(
+/**
+ * The `test` of a conformance suite: a Deno test named `<suite> (<engine>): what`, on a fresh
+ * harness cleaned up after; one that `needs` durability is ignored, and says so in its name,
+ * on an engine that is not durable.
+ */
+export function conformanceTest(
+  suite: string,
   name: string,
   make: () => Promise<StorageHarness>,
   opts: { durable: boolean },
-): void {
-  const test = (
+) {
+  return (
     what: string,
     fn: (h: StorageHarness) => Promise<void>,
     needs: { durable?: boolean } = {},
   ) => {
     const skipped = needs.durable && !opts.durable;
     Deno.test({
-      name: `storage (${name}): ${what}${
+      name: `${suite} (${name}): ${what}${
         skipped ? ` — skipped: the ${name} engine is not durable` : ""
       }`,
       ignore: skipped,
@@ -130,6 +77,14 @@ export function runStorageConformance(
       },
     });
   };
+}
+
+export function runStorageConformance(
+  name: string,
+  make: () => Promise<StorageHarness>,
+  opts: { durable: boolean },
+): void {
+  const test = conformanceTest("storage", name, make, opts);
   const withLog = (
     what: string,
     config: Partial<LogConfig>,

@@ -94,6 +94,7 @@ export async function kcatRead(
   partition: number | null,
   format: string,
   extra: string[] = [],
+  timeoutMs = 60_000,
 ): Promise<string[]> {
   const out = await kcat(address, [
     "-C",
@@ -107,7 +108,7 @@ export async function kcatRead(
     "-f",
     format,
     ...extra,
-  ], { timeoutMs: 60_000 });
+  ], { timeoutMs });
   return decoder.decode(out).split("\n").filter((l) => l !== "");
 }
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
 import {
   forEachBatch,
   isCrcValid,
@@ -11,51 +11,17 @@ import { decompress } from "../../protocol/compression.ts";
 import { decodeRecords, encodeRecordBatch, endTxnMarker } from "../../protocol/records.ts";
 import { type LogConfig, logConfig } from "../../storage/log_config.ts";
 import { CLEAN_SHUTDOWN_FILE, PartitionLog } from "../../storage/partition_log.ts";
+import {
+  baseOffsets,
+  type BatchOpts,
+  rejectsWith,
+  testBatch,
+  values,
+} from "../support/log_fixtures.ts";
 
-interface BatchOpts {
-  ts?: number;
-  size?: number;
-  producerId?: number;
-  producerEpoch?: number;
-  baseSequence?: number;
-  isTransactional?: boolean;
-  compression?: number;
-}
-
-/** A batch of `n` records; record i has timestamp ts + i and value "<tag>-i" padded to `size`. */
+/** Keyless records; record i has timestamp ts + i and value "<tag>-i" padded to `size`. */
 function batch(n: number, tag = "r", o: BatchOpts = {}): Uint8Array {
-  const ts = o.ts ?? 1_000_000;
-  return encodeRecordBatch({
-    producerId: o.producerId,
-    producerEpoch: o.producerEpoch,
-    baseSequence: o.baseSequence,
-    isTransactional: o.isTransactional,
-    compression: o.compression,
-    records: Array.from({ length: n }, (_, i) => ({
-      value: `${tag}-${i}`.padEnd(o.size ?? 0, "."),
-      timestamp: ts + i,
-    })),
-  });
-}
-
-function values(buf: Uint8Array): string[] {
-  const out: string[] = [];
-  forEachBatch(buf, (pos, h) => {
-    for (const r of decodeRecords(buf.subarray(pos, pos + totalSize(h))).records) {
-      out.push(new TextDecoder().decode(r.value!).replace(/\.+$/, ""));
-    }
-  });
-  return out;
-}
-
-function baseOffsets(buf: Uint8Array): number[] {
-  const out: number[] = [];
-  forEachBatch(buf, (_p, h) => void out.push(h.baseOffset));
-  return out;
-}
-
-async function rejectsWith(p: Promise<unknown>, code: number): Promise<void> {
-  await assert.rejects(p, (e: unknown) => e instanceof KafkaError && e.code === code);
+  return testBatch(n, tag, { ...o, keyless: true });
 }
 
 async function withLog(

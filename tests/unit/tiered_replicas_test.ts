@@ -7,7 +7,6 @@
  * deletes none of the old leader's objects, and every byte stays readable.
  */
 import assert from "node:assert/strict";
-import { encodeRecordBatch } from "../../protocol/records.ts";
 import { LogManager } from "../../storage/log_manager.ts";
 import type { PartitionLog } from "../../storage/partition_log.ts";
 import type {
@@ -18,6 +17,7 @@ import type {
 } from "../../storage/remote_storage.ts";
 import { DirectoryRemoteStorageManager } from "../../storage/remote_storage_fs.ts";
 import { segmentLeaderEpochs } from "../../storage/remote_log_manager.ts";
+import { readAllTiers as readAll, tenRecordBatch as batch } from "../support/log_fixtures.ts";
 
 /** Counts what one broker does to the shared tier. */
 class CountingStorage implements RemoteStorageManager {
@@ -61,42 +61,7 @@ class CountingStorage implements RemoteStorageManager {
   }
 }
 
-const TS0 = 1_000_000;
 const TOPIC_ID = "AAAAAAAAAAAAAAAAAAAAAQ";
-
-function batch(i: number): Uint8Array {
-  return encodeRecordBatch({
-    records: Array.from({ length: 10 }, (_, j) => ({
-      key: `k${j}`,
-      value: `value-${i}-${j}`.padEnd(50, "."),
-      timestamp: TS0 + i * 1000 + j,
-    })),
-  });
-}
-
-/** Every batch from `from` to the log end, concatenated (both tiers). */
-async function readAll(log: PartitionLog, from = log.logStartOffset): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let offset = from;
-  while (offset < log.logEndOffset) {
-    const buf = await log.read(offset, 1 << 20, { minOneBatch: true });
-    if (buf.length === 0) throw new Error(`no progress at ${offset}`);
-    parts.push(buf);
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    let pos = 0;
-    while (pos < buf.length) {
-      offset = Number(view.getBigInt64(pos)) + view.getInt32(pos + 23) + 1;
-      pos += view.getInt32(pos + 8) + 12;
-    }
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 interface Replica {
   id: number;

@@ -4,7 +4,6 @@
  */
 import assert from "node:assert/strict";
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
-import { encodeRecordBatch } from "../../protocol/records.ts";
 import { LogManager } from "../../storage/log_manager.ts";
 import type { PartitionLog } from "../../storage/partition_log.ts";
 import { RemoteLogMetadataManager } from "../../storage/remote_log_metadata.ts";
@@ -17,6 +16,7 @@ import {
   type RemoteStorageManager,
 } from "../../storage/remote_storage.ts";
 import { DirectoryRemoteStorageManager } from "../../storage/remote_storage_fs.ts";
+import { readAllTiers as readAll, tenRecordBatch as batch, TS0 } from "../support/log_fixtures.ts";
 import { waitFor } from "../support/wait.ts";
 
 /**
@@ -83,45 +83,6 @@ class FaultyStorage implements RemoteStorageManager {
   close() {
     return Promise.resolve();
   }
-}
-
-const TS0 = 1_000_000;
-
-/** Batch i: 10 records with timestamps TS0 + i*1000 + j and ~50-byte values. */
-function batch(i: number): Uint8Array {
-  return encodeRecordBatch({
-    records: Array.from({ length: 10 }, (_, j) => ({
-      key: `k${j}`,
-      value: `value-${i}-${j}`.padEnd(50, "."),
-      timestamp: TS0 + i * 1000 + j,
-    })),
-  });
-}
-
-async function readAll(log: PartitionLog, from = log.logStartOffset): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let offset = from;
-  while (offset < log.logEndOffset) {
-    const buf = await log.read(offset, 1 << 20, { minOneBatch: true });
-    if (buf.length === 0) throw new Error(`no progress at ${offset}`);
-    parts.push(buf);
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    let pos = 0;
-    let next = offset;
-    while (pos < buf.length) {
-      const size = view.getInt32(pos + 8) + 12;
-      next = Number(view.getBigInt64(pos)) + view.getInt32(pos + 23) + 1;
-      pos += size;
-    }
-    offset = next;
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 interface Env {
