@@ -33,7 +33,7 @@ import {
 } from "./partition_ops.ts";
 import type { ReplicaManagerApi, WatchedPartition } from "./services.ts";
 import type { ReplicationApi } from "./replication/replication_api.ts";
-import { notLedYet, refusedProduces } from "./replication/refused_produces.ts";
+import { notLedYet, RefusedProduces } from "./replication/refused_produces.ts";
 import { readBatchHeader } from "../protocol/record_batch.ts";
 import type { Leadership } from "./cluster/leadership.ts";
 import type { TransactionCoordinator } from "./txn/mod.ts";
@@ -111,6 +111,8 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
   transactions?: TransactionCoordinator;
   /** Replication, on a cluster member without workers (set once started). */
   replication?: ReplicationApi;
+  /** This broker's (worker's) refused produces (see refused_produces.ts). */
+  readonly refusedProduces: RefusedProduces = new RefusedProduces();
   /** Who coordinates a transactional id that is not coordinated here, and how to ask it. */
   remoteTxn?: { leadership: Leadership; verifier: RemoteTxnVerification };
   /**
@@ -228,10 +230,10 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
       if (epoch === undefined) {
         // The metadata may name this broker leader a moment before replication has made it
         // one (the log's role changes after the catalogue sync): no append until then.
-        if (fromClient) refusedProduces.refuse(topic, partition, a.records);
+        if (fromClient) this.refusedProduces.refuse(topic, partition, a.records);
         return Promise.reject(notLedYet(topic, partition));
       }
-      if (fromClient && refusedProduces.holdsBackAppend(log, a.records)) {
+      if (fromClient && this.refusedProduces.holdsBackAppend(log, a.records)) {
         // A batch pipelined behind one refused above: refused alike (refused_produces.ts).
         return Promise.reject(notLedYet(topic, partition));
       }

@@ -49,7 +49,6 @@ import { defineApi } from "../registry.ts";
 import { AclOperation, ResourceType } from "../security/acl_binding.ts";
 import { isInternalTopic, isTransactionalBatch } from "../txn/produce_verification.ts";
 import { LeaderHints, wantsLeaderHint } from "./leader_hints.ts";
-import { refusedProduces } from "../replication/refused_produces.ts";
 import { errorCodeOf, errorMessageOf } from "./util.ts";
 
 function partitionError(
@@ -141,7 +140,7 @@ export const produce = defineApi({
         const notServed = services.leadership.leaderError(topic, index, -1);
         if (notServed !== 0) {
           // Batches pipelined behind this one get the same answer (refused_produces.ts).
-          if (pd.records) refusedProduces.refuse(topic, index, pd.records);
+          if (pd.records) services.replicaManager.refusedProduces?.refuse(topic, index, pd.records);
           const refused = partitionError(index, notServed);
           if (apiVersion >= 10 && wantsLeaderHint(notServed)) {
             refused.currentLeader = hints.hint(topic, index);

@@ -52,6 +52,13 @@ export function producedBatch(records: Uint8Array): ProducedBatch | null {
   }
 }
 
+/**
+ * How long a refusal holds successors back: those already pipelined arrive within the
+ * client's round trip; a longer bound only matters when the refused batch was acknowledged
+ * elsewhere and lost (acks=1 on a leader that died), where the producer never resends it.
+ */
+export const REFUSAL_HOLD_MS = 5_000;
+
 /** How many refusals are remembered (the oldest go first). */
 const MAX_ENTRIES = 10_000;
 
@@ -59,10 +66,13 @@ const key = (topic: string, partition: number, producerId: number) =>
   `${topic}\u0000${partition}\u0000${producerId}`;
 
 export class RefusedProduces {
-  private readonly refused = new Map<string, { producerEpoch: number; baseSequence: number }>();
+  private readonly refused = new Map<
+    string,
+    { producerEpoch: number; baseSequence: number; at: number }
+  >();
 
   /** Records that `records` for topic-partition was refused with NOT_LEADER_OR_FOLLOWER. */
-  refuse(topic: string, partition: number, records: Uint8Array): void {
+  refuse(topic: string, partition: number, records: Uint8Array, now = Date.now()): void {
     const b = producedBatch(records);
     if (!b) return;
     const k = key(topic, partition, b.producerId);
@@ -72,7 +82,7 @@ export class RefusedProduces {
       return;
     }
     this.refused.delete(k);
-    this.refused.set(k, { producerEpoch: b.producerEpoch, baseSequence: b.baseSequence });
+    this.refused.set(k, { producerEpoch: b.producerEpoch, baseSequence: b.baseSequence, at: now });
     if (this.refused.size > MAX_ENTRIES) {
       this.refused.delete(this.refused.keys().next().value!);
     }
@@ -81,13 +91,14 @@ export class RefusedProduces {
   /**
    * Whether `records` must be refused as its predecessor was: a later batch of the refused
    * batch's producer epoch, while the log (`producer`: its producer state entry) has not
-   * reached the refused sequence. Anything else clears the entry.
+   * reached the refused sequence, for REFUSAL_HOLD_MS. Anything else clears the entry.
    */
   holdsBack(
     topic: string,
     partition: number,
     records: Uint8Array,
     producer: ProducerStateEntry | undefined,
+    now = Date.now(),
   ): boolean {
     if (this.refused.size === 0) return false;
     const b = producedBatch(records);
@@ -101,7 +112,7 @@ export class RefusedProduces {
       : -1;
     if (
       b.producerEpoch === r.producerEpoch && b.baseSequence > r.baseSequence &&
-      last < r.baseSequence
+      last < r.baseSequence && now - r.at < REFUSAL_HOLD_MS
     ) {
       return true;
     }
@@ -113,20 +124,19 @@ export class RefusedProduces {
   holdsBackAppend(
     log: { topic: string; partition: number; producerState: ProducerStateManager },
     records: Uint8Array,
+    now = Date.now(),
   ): boolean {
     if (this.refused.size === 0) return false;
     const b = producedBatch(records);
     if (!b) return false;
-    return this.holdsBack(log.topic, log.partition, records, log.producerState.get(b.producerId));
+    const entry = log.producerState.get(b.producerId);
+    return this.holdsBack(log.topic, log.partition, records, entry, now);
   }
 
   get size(): number {
     return this.refused.size;
   }
 }
-
-/** This isolate's refusals (the produce handler and the partition owner share it). */
-export const refusedProduces = new RefusedProduces();
 
 /** The refusal of an append to a partition this broker does not lead (yet). */
 export function notLedYet(topic: string, partition: number): KafkaError {

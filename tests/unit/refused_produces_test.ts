@@ -3,7 +3,11 @@ import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import { encodeRecordBatch } from "../../protocol/records.ts";
 import { logConfig } from "../../storage/log_config.ts";
 import { PartitionLog } from "../../storage/partition_log.ts";
-import { producedBatch, RefusedProduces } from "../../src/replication/refused_produces.ts";
+import {
+  producedBatch,
+  REFUSAL_HOLD_MS,
+  RefusedProduces,
+} from "../../src/replication/refused_produces.ts";
 
 const PID = 4242;
 const TOPIC = "orders";
@@ -93,5 +97,17 @@ Deno.test("a new producer epoch, another partition or a plain producer is never 
     assert.equal(fence.holdsBackAppend(log, plain), false, "no producer id");
     assert.equal(fence.holdsBackAppend(log, idem(0, 1, 1)), false, "epoch bumped");
     assert.equal(fence.holdsBackAppend(log, idem(4)), false, "entry cleared by the new epoch");
+  });
+});
+
+Deno.test("a refusal holds successors back for a bounded time only", async () => {
+  await withLog(async (log) => {
+    await fill(log, 3);
+    const fence = new RefusedProduces();
+    fence.refuse(TOPIC, 0, idem(3), 1_000);
+    assert.equal(fence.holdsBackAppend(log, idem(4), 1_000 + REFUSAL_HOLD_MS - 1), true);
+    // The refused batch was acknowledged elsewhere and lost: the producer never resends it.
+    assert.equal(fence.holdsBackAppend(log, idem(4), 1_000 + REFUSAL_HOLD_MS), false);
+    assert.equal(fence.size, 0);
   });
 });
