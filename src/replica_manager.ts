@@ -33,6 +33,7 @@ import {
 } from "./partition_ops.ts";
 import type { ReplicaManagerApi, WatchedPartition } from "./services.ts";
 import type { ReplicationApi } from "./replication/replication_api.ts";
+import { notLedYet, RefusedProduces } from "./replication/refused_produces.ts";
 import { readBatchHeader } from "../protocol/record_batch.ts";
 import type { Leadership } from "./cluster/leadership.ts";
 import type { TransactionCoordinator } from "./txn/mod.ts";
@@ -110,6 +111,8 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
   transactions?: TransactionCoordinator;
   /** Replication, on a cluster member without workers (set once started). */
   replication?: ReplicationApi;
+  /** This broker's (worker's) refused produces (see refused_produces.ts). */
+  readonly refusedProduces: RefusedProduces = new RefusedProduces();
   /** Who coordinates a transactional id that is not coordinated here, and how to ask it. */
   remoteTxn?: { leadership: Leadership; verifier: RemoteTxnVerification };
   /**
@@ -222,17 +225,18 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
     if (name === "append" && this.replication) {
       const { topic, partition } = log;
       const epoch = this.replication.leaderEpochOf(topic, partition);
+      const a = args as PartitionOpArgs<"append">;
+      const fromClient = (a.opts?.origin ?? "client") === "client";
       if (epoch === undefined) {
         // The metadata may name this broker leader a moment before replication has made it
         // one (the log's role changes after the catalogue sync): no append until then.
-        return Promise.reject(
-          new KafkaError(
-            ErrorCode.NOT_LEADER_OR_FOLLOWER,
-            `${topic}-${partition} is not led here (yet)`,
-          ),
-        );
+        if (fromClient) this.refusedProduces.refuse(topic, partition, a.records);
+        return Promise.reject(notLedYet(topic, partition));
       }
-      const a = args as PartitionOpArgs<"append">;
+      if (fromClient && this.refusedProduces.holdsBackAppend(log, a.records)) {
+        // A batch pipelined behind one refused above: refused alike (refused_produces.ts).
+        return Promise.reject(notLedYet(topic, partition));
+      }
       if (a.opts?.leaderEpoch === undefined) {
         args = { ...a, opts: { ...a.opts, leaderEpoch: epoch } } as PartitionOpArgs<K>;
       }

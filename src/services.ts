@@ -7,6 +7,7 @@
  */
 import type { TopicMetadata } from "../storage/log_manager.ts";
 import type { ReplicationApi } from "./replication/replication_api.ts";
+import type { RefusedProduces } from "./replication/refused_produces.ts";
 import type { PartitionLeadership } from "./cluster/partition_leadership.ts";
 import type { TopicPlacement } from "./cluster/topic_placement.ts";
 import type { OngoingReassignment, PartitionResult } from "./cluster/controller_operations.ts";
@@ -31,6 +32,8 @@ export type WatchedPartition = [string, number, number];
 
 /** Partition data wherever its log is open: append and fetch routing, the long poll. */
 export interface ReplicaManagerApi {
+  /** Produces refused for not leading (yet), whose pipelined successors wait for them. */
+  readonly refusedProduces?: RefusedProduces;
   /** Whether the catalogue has this partition (wherever its log is open). */
   hasPartition(topic: string, partition: number): boolean;
   /** Runs a partition operation (src/partition_ops.ts) on the partition's owner. */

@@ -32,7 +32,10 @@
  * the minimum meanwhile, REQUEST_TIMED_OUT after `timeout_ms`, NOT_LEADER_OR_FOLLOWER if
  * leadership moved; acks=1 is answered after the leader's append.
  * In a cluster, a partition this broker does not lead gets NOT_LEADER_OR_FOLLOWER
- * (LEADER_NOT_AVAILABLE while none does). v9+ flexible; v10+ carries the current leader and
+ * (LEADER_NOT_AVAILABLE while none does); an idempotent producer's later batches of the same
+ * epoch, pipelined behind one refused so, get NOT_LEADER_OR_FOLLOWER too while the log lacks
+ * the refused sequence, even once this broker leads, instead of OUT_OF_ORDER_SEQUENCE_NUMBER
+ * (src/replication/refused_produces.ts). v9+ flexible; v10+ carries the current leader and
  * its endpoint with NOT_LEADER_OR_FOLLOWER (KIP-951).
  */
 import { ErrorCode, errorName } from "../../protocol/errors.ts";
@@ -139,6 +142,8 @@ export const produce = defineApi({
         }
         const notServed = services.leadership.leaderError(topic, index, -1);
         if (notServed !== 0) {
+          // Batches pipelined behind this one get the same answer (refused_produces.ts).
+          if (pd.records) services.replicaManager.refusedProduces?.refuse(topic, index, pd.records);
           const refused = partitionError(index, notServed);
           if (apiVersion >= 10 && wantsLeaderHint(notServed)) {
             refused.currentLeader = hints.hint(topic, index);
