@@ -14,9 +14,12 @@
  *   one earned by the requests before it (its own time is known only after its response is
  *   built), and its handling time is recorded after it (not for the APIs that wait by design).
  * The largest throttle is the response's, and the connection mutes for it (KIP-219).
- * A follower's Fetch (replication) is exempt, as in Kafka.
  */
-import { readHeaderTaggedFields, readRequestHeaderV1 } from "../../protocol/headers.ts";
+import {
+  readHeaderTaggedFields,
+  readRequestHeaderV1,
+  type RequestHeader,
+} from "../../protocol/headers.ts";
 import { Reader } from "../../protocol/primitives.ts";
 import type { ClientQuotaManager, QuotaAccounting, QuotaCharge } from "./client_quota_manager.ts";
 
@@ -58,17 +61,18 @@ export async function applyClientQuotas(
   handle: (throttleTimeMs: number, fetch?: FetchQuotaGate) => Promise<Uint8Array[] | null>,
 ): Promise<{ response: Uint8Array[] | null; throttleMs: number }> {
   let apiKey: number;
-  let apiVersion: number;
   let clientId: string;
+  let follower: boolean;
   try {
-    const h = readRequestHeaderV1(new Reader(frame));
+    const r = new Reader(frame);
+    const h = readRequestHeaderV1(r);
     apiKey = h.apiKey;
-    apiVersion = h.apiVersion;
     clientId = h.clientId ?? "";
+    follower = isFollowerFetch(r, h);
   } catch {
     return { response: await handle(0), throttleMs: 0 }; // the handler closes the connection
   }
-  if (EXEMPT.has(apiKey) || isFollowerFetch(frame, apiKey, apiVersion)) {
+  if (EXEMPT.has(apiKey) || follower) {
     return { response: await handle(0), throttleMs: 0 };
   }
   const user = quotaUser(principal);
@@ -119,14 +123,13 @@ export async function applyClientQuotas(
 
 /**
  * A follower's Fetch (replica id >= 0, the body's first field through v14): as in Kafka, not
- * subject to client quotas (replication traffic).
+ * subject to client quotas (replication traffic). `r` stands just after the header's client
+ * id.
  */
-function isFollowerFetch(frame: Uint8Array, apiKey: number, apiVersion: number): boolean {
-  if (apiKey !== FETCH_KEY || apiVersion > 14) return false;
+function isFollowerFetch(r: Reader, h: RequestHeader): boolean {
+  if (h.apiKey !== FETCH_KEY || h.apiVersion > 14) return false;
   try {
-    const r = new Reader(frame);
-    const h = readRequestHeaderV1(r);
-    if (apiVersion >= 12) readHeaderTaggedFields(r, h);
+    if (h.apiVersion >= 12) readHeaderTaggedFields(r, h);
     return r.int32() >= 0;
   } catch {
     return false;
