@@ -31,6 +31,10 @@
  *    unloaded and beside a 20,000 records/s loading producer, 1 and 2 workers, and consumer
  *    fairness under 8 flooding producers, each against the mock in the same run.
  *    Results: bench/out/latency.json.
+ * 10. The performance targets in one table (bench/lib/targets_summary.ts), from the files
+ *    steps 2–9 wrote in this run (and bench/out/metadata_scale.json when bench/metadata_scale.ts
+ *    ran since this run started); a target no step measured reads "not measured".
+ *    Results: bench/out/targets.md.
  *
  * --quick          smaller end-to-end workloads (a smoke test, well under a minute)
  * --skip-micro     skip step 1
@@ -51,6 +55,7 @@ import { killAllScale, printScale, runScale } from "./scale.ts";
 import { printWorkers, runWorkers } from "./workers.ts";
 import { printFetchReplay, runFetchReplay } from "./fetch_replay.ts";
 import { printQuotas, runQuotas } from "./quotas.ts";
+import { formatTargets, readOutputs, targetRows } from "./lib/targets_summary.ts";
 
 const BENCH_DIR = new URL("./", import.meta.url).pathname;
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -184,7 +189,8 @@ async function main(): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      args: Deno.args,
+      // `deno task bench -- --quick` forwards the "--" itself.
+      args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
       options: {
         quick: { type: "boolean" },
         "skip-micro": { type: "boolean" },
@@ -215,6 +221,7 @@ async function main(): Promise<number> {
   const quick = !!values.quick;
   let ok = true;
   const t0 = performance.now();
+  const startedAt = Date.now();
   if (!values["skip-micro"]) {
     ok = await runMicro(quick ? 60_000 : 180_000) && ok;
   }
@@ -293,6 +300,11 @@ async function main(): Promise<number> {
     if (values["skip-reference"]) args.push("--skip-reference");
     ok = await benchProcess("latency", args) && ok;
   }
+  console.log("\n== performance targets (this run's figures only) ==");
+  const targets = formatTargets(targetRows(await readOutputs(OUT_DIR, startedAt)));
+  for (const line of targets) console.log(line);
+  await Deno.mkdir(OUT_DIR, { recursive: true });
+  await Deno.writeTextFile(`${OUT_DIR}targets.md`, targets.join("\n") + "\n");
   console.log(
     `\nbench: ${ok ? "done" : "FAILED"} in ${((performance.now() - t0) / 1000).toFixed(1)} s ` +
       `(results in bench/out/)`,

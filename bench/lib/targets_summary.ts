@@ -1,0 +1,314 @@
+/**
+ * The performance targets in one table, read back from what the steps of `deno task bench`
+ * wrote to bench/out/ in this run: each target, what was measured, its same-run baseline, the
+ * ratio and whether it is met. A target no step of this run measured says so ("not
+ * measured") rather than borrowing a figure from another run or another machine.
+ */
+
+export type Verdict = "met" | "MISSED" | "not measured";
+
+export interface TargetRow {
+  target: string;
+  measured: string;
+  baseline: string;
+  ratio: number | null;
+  verdict: Verdict;
+}
+
+interface E2ERow {
+  scenario: string;
+  target: string;
+  kind: string;
+  size: number;
+  acks?: string;
+  recordsPerSec: number | null;
+  vsMock: number | null;
+  check: string;
+}
+
+interface WorkersRow {
+  generator: string;
+  workers: number;
+  mbPerSec: number | null;
+  cpuSecondsPerGB: number | null;
+  check: string;
+}
+
+interface FetchReplayRow {
+  workers: number;
+  median: number;
+}
+
+interface LatencyFigure {
+  p99: number | null;
+}
+
+interface FairnessFigure {
+  produced: number;
+  consumed: number;
+}
+
+interface MetadataScale {
+  partitions: number;
+  createMs: { median: number; max: number };
+  metadataMs: { median: number; afterRestartMedian: number };
+  startupMs: number;
+  rssMiB: { afterCreate: number | null; afterRestart: number | null };
+}
+
+/** What this run's steps wrote; a missing or unreadable file is simply absent. */
+export interface BenchOutputs {
+  e2e?: { rows: E2ERow[] };
+  workers?: { rows: WorkersRow[]; scaling: Record<string, number | null> };
+  fetchReplay?: FetchReplayRow[];
+  latency?: { results: Record<string, unknown[]> };
+  metadataScale?: MetadataScale;
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+const num = (n: number | null | undefined, d = 0) =>
+  n === null || n === undefined || !Number.isFinite(n)
+    ? "-"
+    : n.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
+
+const notMeasured = (target: string, why: string): TargetRow => ({
+  target,
+  measured: why,
+  baseline: "-",
+  ratio: null,
+  verdict: "not measured",
+});
+
+const verdict = (ok: boolean): Verdict => ok ? "met" : "MISSED";
+
+/** Throughput against the mock in the same run, from the end-to-end step's rows. */
+function vsMock(
+  o: BenchOutputs,
+  target: string,
+  pick: (r: E2ERow) => boolean,
+  note = "",
+): TargetRow {
+  const rows = o.e2e?.rows.filter(pick) ?? [];
+  const ours = rows.find((r) => r.target === "tributary");
+  const mock = rows.find((r) => r.target === "mock");
+  if (!ours || !mock || ours.recordsPerSec === null || mock.recordsPerSec === null) {
+    return notMeasured(target, o.e2e ? "no tributary/mock pair in e2e.json" : "step skipped");
+  }
+  const ratio = ours.check === "ok" ? ours.recordsPerSec / mock.recordsPerSec : null;
+  return {
+    target,
+    measured: `${num(ours.recordsPerSec)} rec/s${
+      ours.check === "ok" ? "" : ` (${ours.check})`
+    }${note}`,
+    baseline: `mock ${num(mock.recordsPerSec)} rec/s`,
+    ratio,
+    verdict: verdict(ratio !== null && ratio >= 1),
+  };
+}
+
+/** Every target, in the order the performance goals list them. */
+export function targetRows(o: BenchOutputs): TargetRow[] {
+  const rows: TargetRow[] = [];
+  const produce = (size: number, acks: string) => (r: E2ERow) =>
+    r.kind === "produce" && r.size === size && r.acks === acks;
+  rows.push(vsMock(o, "produce 100 B acks=1 ≥ 1.0× the mock", produce(100, "1")));
+  rows.push(vsMock(o, "produce 1 KiB acks=1 ≥ 1.0× the mock", produce(1024, "1")));
+  rows.push(vsMock(o, "produce 1 KiB acks=all ≥ 1.0× the mock", produce(1024, "all")));
+  rows.push(
+    notMeasured("idempotent produce 100 B ≥ 1.0× the mock", "no idempotent workload in the bench"),
+  );
+  rows.push(
+    vsMock(
+      o,
+      "consume 1 KiB ≥ 1.0× the mock",
+      (r) => r.kind === "window" && r.size === 1024,
+      " (4 MiB-window consumer; the mock serves no full-log consume row)",
+    ),
+  );
+
+  // Broker CPU per record: the workers step reads the broker's CPU time from /proc while the
+  // replaying generator produces 1 KiB records to one worker.
+  const one = o.workers?.rows.find((r) => r.generator === "replay" && r.workers === 1);
+  if (one?.cpuSecondsPerGB != null && one.check === "ok") {
+    const us = one.cpuSecondsPerGB * 1024 / 1e3;
+    rows.push({
+      target: "broker CPU per 1 KiB record produced ≤ 1.5 µs",
+      measured: `${us.toFixed(2)} µs (1 worker, replayed 1 KiB batches, the fastest of its runs)`,
+      baseline: "-",
+      ratio: null,
+      verdict: verdict(us <= 1.5),
+    });
+  } else {
+    rows.push(notMeasured("broker CPU per 1 KiB record produced ≤ 1.5 µs", "workers step skipped"));
+  }
+  rows.push(
+    notMeasured("broker CPU per 100 B record produced ≤ 150 ns", "no 100 B CPU measurement"),
+  );
+
+  const lat = o.latency?.results ?? {};
+  for (const workers of ["1 worker", "2 workers"]) {
+    const target = `produce→consume p99 ≤ 1 ms at 1,000 rec/s, loaded, ${workers}`;
+    const figs = (lat[`latency: tributary ${workers}, loaded`] ?? []) as LatencyFigure[];
+    const p99 = median(figs.flatMap((f) => f.p99 === null ? [] : [f.p99]));
+    const mock = median(
+      ((lat["latency: mock, loaded"] ?? []) as LatencyFigure[]).flatMap((f) =>
+        f.p99 === null ? [] : [f.p99]
+      ),
+    );
+    rows.push(
+      p99 === null ? notMeasured(target, o.latency ? "no run finished" : "step skipped") : {
+        target,
+        measured: `p99 ${p99.toFixed(2)} ms`,
+        baseline: mock === null ? "-" : `mock p99 ${mock.toFixed(2)} ms (never wakes a fetch)`,
+        ratio: null,
+        verdict: verdict(p99 <= 1),
+      },
+    );
+  }
+
+  const cores = navigator.hardwareConcurrency || 1;
+  const scaling = o.workers?.scaling.replay ?? null;
+  rows.push(
+    scaling === null
+      ? notMeasured("2 producers, 2 workers ≥ 1.6× one worker", "workers step skipped")
+      : {
+        target: "2 producers, 2 workers ≥ 1.6× one worker",
+        measured: `${scaling.toFixed(2)}× (replay generator, not pinned, ${cores} cores shared)`,
+        baseline: "--workers 1, same run",
+        ratio: scaling,
+        verdict: verdict(scaling >= 1.6),
+      },
+  );
+  rows.push(
+    notMeasured("1,000 partitions per record ≤ 1.2× one partition", "no such workload yet"),
+  );
+
+  for (const r of o.fetchReplay ?? []) {
+    rows.push({
+      target: `empty Fetch cost per partition ≤ 1 µs, ${r.workers} worker${
+        r.workers === 1 ? "" : "s"
+      }`,
+      measured: `${r.median.toFixed(2)} µs`,
+      baseline: "1-partition Fetch, same broker",
+      ratio: null,
+      verdict: verdict(r.median <= 1),
+    });
+  }
+  if (!o.fetchReplay) {
+    rows.push(notMeasured("empty Fetch cost per partition ≤ 1 µs", "fetch step skipped"));
+  }
+
+  const share = (key: string) => {
+    const f = (lat[key] ?? []) as FairnessFigure[];
+    return median(f.filter((x) => x.produced > 0).map((x) => x.consumed / x.produced));
+  };
+  const mockShare = share("fairness: mock");
+  for (const workers of ["1 worker", "2 workers"]) {
+    const target = `8 producers + 8 consumers: consumers read ≥ 80%, ${workers}`;
+    const s = share(`fairness: tributary ${workers}`);
+    rows.push(
+      s === null ? notMeasured(target, o.latency ? "no run finished" : "step skipped") : {
+        target,
+        measured: `${(s * 100).toFixed(1)}%`,
+        baseline: mockShare === null ? "-" : `mock ${(mockShare * 100).toFixed(1)}%`,
+        ratio: null,
+        verdict: verdict(s >= 0.8),
+      },
+    );
+  }
+
+  const m = o.metadataScale;
+  const scaleNote = "run bench/metadata_scale.ts (about 15 min; not a step of deno task bench)";
+  if (!m) {
+    for (
+      const t of [
+        "100,000 partitions: full Metadata ≤ 100 ms",
+        "100,000 partitions: start-up ≤ 10 s",
+        "100,000 partitions: idle RSS ≤ 1 GiB",
+        "CreateTopics of 1,000 partitions ≤ 1 s",
+      ]
+    ) rows.push(notMeasured(t, scaleNote));
+  } else {
+    const n = num(m.partitions);
+    const md = Math.max(m.metadataMs.median, m.metadataMs.afterRestartMedian);
+    const rss = Math.max(m.rssMiB.afterCreate ?? Infinity, m.rssMiB.afterRestart ?? Infinity);
+    const row = (target: string, measured: string, ok: boolean): TargetRow => ({
+      target,
+      measured,
+      baseline: "-",
+      ratio: null,
+      verdict: verdict(ok),
+    });
+    rows.push(row(`${n} partitions: full Metadata ≤ 100 ms`, `${md.toFixed(1)} ms`, md <= 100));
+    rows.push(
+      row(
+        `${n} partitions: start-up ≤ 10 s`,
+        `${(m.startupMs / 1000).toFixed(2)} s`,
+        m.startupMs <= 10_000,
+      ),
+    );
+    rows.push(row(`${n} partitions: idle RSS ≤ 1 GiB`, `${rss.toFixed(0)} MiB`, rss <= 1024));
+    rows.push(
+      row(
+        "CreateTopics of 1,000 partitions ≤ 1 s",
+        `median ${m.createMs.median.toFixed(0)} ms, max ${m.createMs.max.toFixed(0)} ms`,
+        m.createMs.max <= 1000,
+      ),
+    );
+  }
+  return rows;
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads the files this run wrote (those older than `since`, left by an earlier run, are
+ * ignored) and returns the outputs for {@link targetRows}.
+ */
+export async function readOutputs(outDir: string, since: number): Promise<BenchOutputs> {
+  const fresh = async <T>(name: string): Promise<T | undefined> => {
+    const st = await Deno.stat(`${outDir}${name}`).catch(() => null);
+    if (!st?.mtime || st.mtime.getTime() < since) return undefined;
+    return await readJson<T>(`${outDir}${name}`);
+  };
+  return {
+    e2e: await fresh("e2e.json"),
+    workers: await fresh("workers.json"),
+    fetchReplay: await fresh("fetch_replay.json"),
+    latency: await fresh("latency.json"),
+    metadataScale: await fresh("metadata_scale.json"),
+  };
+}
+
+/** The table as markdown lines. */
+export function formatTargets(rows: TargetRow[]): string[] {
+  const lines = [
+    "| target | measured | same-run baseline | ratio | result |",
+    "| --- | --- | --- | ---: | --- |",
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.target} | ${r.measured} | ${r.baseline} | ${
+        r.ratio === null ? "-" : `${r.ratio.toFixed(2)}×`
+      } | ${r.verdict} |`,
+    );
+  }
+  const met = rows.filter((r) => r.verdict === "met").length;
+  const missed = rows.filter((r) => r.verdict === "MISSED").length;
+  lines.push(
+    "",
+    `${met} met, ${missed} missed, ${rows.length - met - missed} not measured in this run.`,
+  );
+  return lines;
+}
