@@ -57,7 +57,15 @@ async function produce() {
   });
   const delivered = [];
   let failed = null;
+  let reports = 0;
+  let sent = 0;
+  let stopped = false;
+  // node-rdkafka emits delivery reports from its poll loop, so flush() can call back before
+  // the last report reaches JavaScript: wait for one report per record sent.
+  let allReported;
+  const reported = new Promise((resolve) => (allReported = resolve));
   producer.on("delivery-report", (err, report) => {
+    reports++;
     if (err) failed = new Error(`delivery of ${report.key}: ${err.message}`);
     else {
       delivered.push({
@@ -66,22 +74,25 @@ async function produce() {
         offset: Number(report.offset),
       });
     }
+    if (stopped && reports === sent) allReported();
   });
   producer.on("event.error", (err) => fail("producer error", err));
   producer.on("disconnected", () => fail("producer", "disconnected"));
   await connect(producer, "producer");
   process.stdout.write("connected\n");
   producer.setPollInterval(10);
-  let sent = 0;
   const ticker = setInterval(() => {
     producer.produce(topic, null, Buffer.from(`v${sent}`), Buffer.from(`k${sent}`));
     sent++;
   }, 20);
   await stop;
   clearInterval(ticker);
+  stopped = true;
   await new Promise((resolve, reject) =>
     producer.flush(10_000, (err) => (err ? reject(err) : resolve()))
   );
+  // Bounded by the script's watchdog.
+  if (reports !== sent) await reported;
   if (failed) throw failed;
   if (delivered.length !== sent) throw new Error(`${delivered.length} of ${sent} delivered`);
   producer.removeAllListeners("disconnected");
