@@ -20,6 +20,7 @@
  * not pass/fail checks.
  */
 import { parseArgs } from "node:util";
+import { benchArgs } from "./lib/bench_args.ts";
 import { createTopic } from "../src/client/admin.ts";
 import { KafkaClient } from "../src/client/client.ts";
 import { Producer, type ProducerRecord } from "../src/client/producer.ts";
@@ -28,8 +29,7 @@ import { TestCluster } from "../tests/support/cluster_fixtures.ts";
 import { getJson, startWithAdmin } from "../tests/support/admin_cluster.ts";
 
 const { values } = parseArgs({
-  // `deno task bench:replication -- --quick` passes the "--" on.
-  args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
+  args: benchArgs(),
   options: {
     batches: { type: "string", default: "200" },
     "catch-up": { type: "string", default: "100000" },

@@ -50,6 +50,7 @@
  * Exits non-zero when a micro benchmark fails or an end-to-end check fails.
  */
 import { parseArgs } from "node:util";
+import { benchArgs } from "./lib/bench_args.ts";
 import { abortAll, killAll, printResult, runE2E } from "./e2e.ts";
 import { killAllScale, printScale, runScale } from "./scale.ts";
 import { printWorkers, runWorkers } from "./workers.ts";
@@ -189,8 +190,7 @@ async function main(): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      // `deno task bench -- --quick` forwards the "--" itself.
-      args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
+      args: benchArgs(),
       options: {
         quick: { type: "boolean" },
         "skip-micro": { type: "boolean" },

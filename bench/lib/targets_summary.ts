@@ -5,6 +5,9 @@
  * measured") rather than borrowing a figure from another run or another machine.
  */
 
+import { median } from "./bench_client.ts";
+import { fmtNum } from "./e2e_report.ts";
+
 export type Verdict = "met" | "MISSED" | "not measured";
 
 export interface TargetRow {
@@ -65,16 +68,11 @@ export interface BenchOutputs {
   metadataScale?: MetadataScale;
 }
 
-function median(xs: number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+/** The median of the runs that gave a figure; null when none did. */
+function medianOf<T>(runs: unknown[] | undefined, pick: (run: T) => number | null): number | null {
+  const xs = ((runs ?? []) as T[]).map(pick).filter((x): x is number => x !== null);
+  return xs.length === 0 ? null : median(xs);
 }
-
-const num = (n: number | null | undefined, d = 0) =>
-  n === null || n === undefined || !Number.isFinite(n)
-    ? "-"
-    : n.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
 
 const notMeasured = (target: string, why: string): TargetRow => ({
   target,
@@ -102,10 +100,10 @@ function vsMock(
   const ratio = ours.check === "ok" ? ours.recordsPerSec / mock.recordsPerSec : null;
   return {
     target,
-    measured: `${num(ours.recordsPerSec)} rec/s${
+    measured: `${fmtNum(ours.recordsPerSec)} rec/s${
       ours.check === "ok" ? "" : ` (${ours.check})`
     }${note}`,
-    baseline: `mock ${num(mock.recordsPerSec)} rec/s`,
+    baseline: `mock ${fmtNum(mock.recordsPerSec)} rec/s`,
     ratio,
     verdict: verdict(ratio !== null && ratio >= 1),
   };
@@ -151,15 +149,11 @@ export function targetRows(o: BenchOutputs): TargetRow[] {
   );
 
   const lat = o.latency?.results ?? {};
+  const p99Of = (f: LatencyFigure) => f.p99;
   for (const workers of ["1 worker", "2 workers"]) {
     const target = `produce→consume p99 ≤ 1 ms at 1,000 rec/s, loaded, ${workers}`;
-    const figs = (lat[`latency: tributary ${workers}, loaded`] ?? []) as LatencyFigure[];
-    const p99 = median(figs.flatMap((f) => f.p99 === null ? [] : [f.p99]));
-    const mock = median(
-      ((lat["latency: mock, loaded"] ?? []) as LatencyFigure[]).flatMap((f) =>
-        f.p99 === null ? [] : [f.p99]
-      ),
-    );
+    const p99 = medianOf<LatencyFigure>(lat[`latency: tributary ${workers}, loaded`], p99Of);
+    const mock = medianOf<LatencyFigure>(lat["latency: mock, loaded"], p99Of);
     rows.push(
       p99 === null ? notMeasured(target, o.latency ? "no run finished" : "step skipped") : {
         target,
@@ -203,10 +197,8 @@ export function targetRows(o: BenchOutputs): TargetRow[] {
     rows.push(notMeasured("empty Fetch cost per partition ≤ 1 µs", "fetch step skipped"));
   }
 
-  const share = (key: string) => {
-    const f = (lat[key] ?? []) as FairnessFigure[];
-    return median(f.filter((x) => x.produced > 0).map((x) => x.consumed / x.produced));
-  };
+  const share = (key: string) =>
+    medianOf<FairnessFigure>(lat[key], (f) => f.produced > 0 ? f.consumed / f.produced : null);
   const mockShare = share("fairness: mock");
   for (const workers of ["1 worker", "2 workers"]) {
     const target = `8 producers + 8 consumers: consumers read ≥ 80%, ${workers}`;
@@ -234,7 +226,7 @@ export function targetRows(o: BenchOutputs): TargetRow[] {
       ]
     ) rows.push(notMeasured(t, scaleNote));
   } else {
-    const n = num(m.partitions);
+    const n = fmtNum(m.partitions);
     const md = Math.max(m.metadataMs.median, m.metadataMs.afterRestartMedian);
     const rss = Math.max(m.rssMiB.afterCreate ?? Infinity, m.rssMiB.afterRestart ?? Infinity);
     const row = (target: string, measured: string, ok: boolean): TargetRow => ({
