@@ -8,12 +8,13 @@
  * and a summary; exits non-zero when a check fails.
  */
 import { parseArgs } from "node:util";
+import { benchArgs } from "./lib/bench_args.ts";
 import { startEtcd } from "../tests/support/etcd.ts";
 import { dumpLogs, replicationCluster } from "../tests/support/replication_cluster.ts";
 import { leaderKillCampaign } from "../tests/support/failover_campaign.ts";
 
 const { values } = parseArgs({
-  args: Deno.args,
+  args: benchArgs(),
   options: {
     trials: { type: "string", default: "200" },
     partitions: { type: "string", default: "3" },
