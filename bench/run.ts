@@ -46,6 +46,7 @@
  * --skip-cluster   skip step 7
  * --skip-replication skip step 8
  * --skip-latency   skip step 9
+ * --write-readme   replace README.md's targets table with this run's (bench/lib/readme_targets.ts)
  *
  * Exits non-zero when a micro benchmark fails or an end-to-end check fails.
  */
@@ -57,6 +58,7 @@ import { printWorkers, runWorkers } from "./workers.ts";
 import { printFetchReplay, runFetchReplay } from "./fetch_replay.ts";
 import { printQuotas, runQuotas } from "./quotas.ts";
 import { formatTargets, readOutputs, targetRows } from "./lib/targets_summary.ts";
+import { writeReadmeTargets } from "./lib/readme_targets.ts";
 
 const BENCH_DIR = new URL("./", import.meta.url).pathname;
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -202,6 +204,7 @@ async function main(): Promise<number> {
         "skip-cluster": { type: "boolean" },
         "skip-replication": { type: "boolean" },
         "skip-latency": { type: "boolean" },
+        "write-readme": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -214,7 +217,7 @@ async function main(): Promise<number> {
     console.log(
       "usage: deno task bench [-- --quick] [--skip-micro] [--skip-reference] [--skip-scale] " +
         "[--skip-workers] [--skip-fetch] [--skip-quotas] [--skip-cluster] [--skip-replication]" +
-        " [--skip-latency]",
+        " [--skip-latency] [--write-readme]",
     );
     return 0;
   }
@@ -305,6 +308,10 @@ async function main(): Promise<number> {
   for (const line of targets) console.log(line);
   await Deno.mkdir(OUT_DIR, { recursive: true });
   await Deno.writeTextFile(`${OUT_DIR}targets.md`, targets.join("\n") + "\n");
+  if (values["write-readme"]) {
+    await writeReadmeTargets(`${ROOT}README.md`, `${OUT_DIR}targets.md`);
+    console.log("README.md: Performance targets table regenerated from this run");
+  }
   console.log(
     `\nbench: ${ok ? "done" : "FAILED"} in ${((performance.now() - t0) / 1000).toFixed(1)} s ` +
       `(results in bench/out/)`,

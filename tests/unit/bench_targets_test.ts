@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { formatTargets, targetRows } from "../../bench/lib/targets_summary.ts";
+import { BEGIN, END, replaceTargets } from "../../bench/lib/readme_targets.ts";
 
 const row = (
   target: string,
@@ -75,4 +76,19 @@ Deno.test("bench targets: a failed run gives no ratio and does not count as met"
   const r = rows.find((x) => x.target.startsWith("produce 100 B acks=1"));
   assert.equal(r?.ratio, null);
   assert.equal(r?.verdict, "MISSED");
+});
+
+Deno.test("bench targets: README block replaced between its markers, the rest kept", () => {
+  const readme = `# x\n\nbefore\n${BEGIN}\nold table\n${END}\nafter\n`;
+  const out = replaceTargets(readme, "| t |\n| --- |\n", {
+    date: "2026-12-03",
+    cores: 2,
+    cpu: "Some CPU",
+  });
+  assert.ok(out.startsWith("# x\n\nbefore\n"));
+  assert.ok(out.endsWith(`${END}\nafter\n`));
+  assert.ok(!out.includes("old table"));
+  assert.ok(out.includes("2026-12-03, on 2 cores (Some CPU)"));
+  assert.ok(out.includes("| t |\n| --- |\n\n" + END));
+  assert.throws(() => replaceTargets("no markers", "", { date: "", cores: 1, cpu: "" }));
 });
