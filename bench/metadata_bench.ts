@@ -8,8 +8,10 @@ import { encodeMessage } from "../protocol/schema.ts";
 import { describeTopic } from "../src/handlers/metadata.ts";
 import type { BrokerServices } from "../src/services.ts";
 
-// describeTopic reads only the node id.
-const services = { metadataCache: { nodeId: 1 } } as unknown as BrokerServices;
+// Alone, describeTopic reads only the leadership view: this broker leads every partition.
+const services = {
+  leadership: { clustered: false, localNodeId: 1, leaderOf: () => undefined },
+} as unknown as BrokerServices;
 const topics = Array.from({ length: 100 }, (_, t) => ({
   name: `topic-${String(t).padStart(3, "0")}`,
   topicId: btoa(String(t).padStart(16, "x")).slice(0, 22),
