@@ -24,6 +24,7 @@ interface E2ERow {
   kind: string;
   size: number;
   acks?: string;
+  idempotent?: boolean;
   recordsPerSec: number | null;
   vsMock: number | null;
   check: string;
@@ -112,13 +113,13 @@ function vsMock(
 /** Every target, in the order the performance goals list them. */
 export function targetRows(o: BenchOutputs): TargetRow[] {
   const rows: TargetRow[] = [];
-  const produce = (size: number, acks: string) => (r: E2ERow) =>
-    r.kind === "produce" && r.size === size && r.acks === acks;
+  const produce = (size: number, acks: string, idempotent = false) => (r: E2ERow) =>
+    r.kind === "produce" && r.size === size && r.acks === acks && !!r.idempotent === idempotent;
   rows.push(vsMock(o, "produce 100 B acks=1 ≥ 1.0× the mock", produce(100, "1")));
   rows.push(vsMock(o, "produce 1 KiB acks=1 ≥ 1.0× the mock", produce(1024, "1")));
   rows.push(vsMock(o, "produce 1 KiB acks=all ≥ 1.0× the mock", produce(1024, "all")));
   rows.push(
-    notMeasured("idempotent produce 100 B ≥ 1.0× the mock", "no idempotent workload in the bench"),
+    vsMock(o, "idempotent produce 100 B ≥ 1.0× the mock", produce(100, "all", true)),
   );
   rows.push(
     vsMock(
