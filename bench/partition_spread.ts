@@ -247,7 +247,8 @@ export async function runPartitionSpread(
   const say = opts.log ?? ((l: string) => console.log(l));
   const partitions = opts.partitions ?? 1000;
   const perPartition = opts.recordsPerPartition ?? 1;
-  const requests = opts.requests ?? (opts.quick ? 50 : 200);
+  // /proc counts CPU in 10 ms ticks: even --quick needs ~100 ms of the faster shape's CPU.
+  const requests = opts.requests ?? (opts.quick ? 100 : 300);
   const rounds = opts.rounds ?? (opts.quick ? 1 : 3);
   const dir = await Deno.makeTempDir({ prefix: "tributary-spread-" });
   const b = await startBroker(dir, 120_000, ["--workers", "1"]);
@@ -264,8 +265,8 @@ export async function runPartitionSpread(
   };
   try {
     // Untimed warm-up of both shapes (JIT, the produce and fetch paths).
-    await shape(b.port, b.child.pid, "warm1-", 1, partitions * perPartition, 5);
-    await shape(b.port, b.child.pid, "warmp-", partitions, perPartition, 5);
+    await shape(b.port, b.child.pid, "warm1-", 1, partitions * perPartition, 20);
+    await shape(b.port, b.child.pid, "warmp-", partitions, perPartition, 20);
     for (let r = 0; r < rounds; r++) {
       say(`partition spread: round ${r + 1}/${rounds}`);
       const run1 = () =>

@@ -131,6 +131,7 @@ function vsMock(
 function spreadRow(s: PartitionSpread | undefined): TargetRow {
   const target = "1,000 partitions per record ≤ 1.2× one partition";
   if (!s) return notMeasured(target, "partition spread step skipped");
+  if (s.partitions !== 1000) return notMeasured(target, `ran with ${s.partitions} partitions`);
   const med = (xs: number[]) => xs.length ? median(xs) : null;
   const spread = med(s.rounds.map((r) => r.spread.totalUs));
   const one = med(s.rounds.map((r) => r.one.totalUs));

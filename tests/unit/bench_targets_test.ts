@@ -129,6 +129,11 @@ Deno.test("bench targets: 1,000 partitions against one, the same run's ratio at 
   assert.match(met?.measured ?? "", /^2\.30 µs/);
   assert.equal(met?.baseline, "1 partition 2.00 µs, same broker");
   assert.equal(at({ partitionSpread: spread(1.21) })?.verdict, "MISSED");
+  // A standalone run with another partition count is not this target's figure.
+  assert.equal(
+    at({ partitionSpread: { ...spread(1.1), partitions: 100 } })?.verdict,
+    "not measured",
+  );
   const failed = at({ partitionSpread: { ...spread(null, "FAIL"), detail: "read back 3" } });
   assert.equal(failed?.verdict, "MISSED");
   assert.equal(failed?.ratio, null);
