@@ -16,6 +16,8 @@
  * Scenarios, per record size (100 B and 1 KiB payloads, no compression, partition 0):
  * - produce acks=1 / acks=all: `kcat -P -l FILE -X linger.ms=5 -X batch.num.messages=10000`,
  *   timed from spawn to exit (kcat exits once every message is acknowledged).
+ * - produce idempotent (100 B only): the same with `-X enable.idempotence=true` and acks=all
+ *   (InitProducerId, then sequenced batches), checked and read back like the others.
  * - consume: `kcat -C -o 0 -e -f '%s\n' > file` of each produced topic right after its
  *   produce run, timed to exit; the output's lines and bytes are counted afterwards and must
  *   match what was produced. The topic is then deleted, so no run meets a page cache full of
@@ -26,8 +28,9 @@
  * the records sent and, on Tributary, consuming the topic must return exactly those records
  * and bytes. A row whose check fails is printed as FAIL without a rate, so a broken broker
  * cannot post a fast number. Produce and full-consume runs each start after an untimed
- * `sync`; without --quick each produce setting runs 3 times (alternating acks=1 / acks=all) and
- * the best run is shown. Results also go to bench/out/e2e.json (with every run's time).
+ * `sync`; without --quick each produce setting runs 3 times (alternating acks=1 / acks=all /
+ * idempotent) and the best run is shown. Results also go to bench/out/e2e.json (with every
+ * run's time).
  */
 import { parseArgs } from "node:util";
 import { writeRecordFile } from "./lib/e2e_kcat.ts";
@@ -186,7 +189,7 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
     if (r.mbPerSec === null) continue;
     const mock = rows.find((m) =>
       m.target === "mock" && m.kind === r.kind && m.size === r.size && m.acks === r.acks &&
-      m.check === "ok" && m.mbPerSec !== null
+      !!m.idempotent === !!r.idempotent && m.check === "ok" && m.mbPerSec !== null
     );
     const ceil = rows.find((c) =>
       c.target === "ceiling" && c.kind === r.kind && c.size === r.size && c.check === "ok" &&
@@ -200,7 +203,7 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
   const torder = { ceiling: 0, mock: 1, tributary: 2 };
   rows.sort((a, b) =>
     a.size - b.size || order[a.kind] - order[b.kind] ||
-    (a.acks ?? "").localeCompare(b.acks ?? "") ||
+    (a.acks ?? "").localeCompare(b.acks ?? "") || Number(!!a.idempotent) - Number(!!b.idempotent) ||
     torder[a.target] - torder[b.target]
   );
 

@@ -7,7 +7,8 @@
  *    MB/s wherever the benchmark name states its payload size (`[N B]`, `16 KiB`, `1 MiB`) and
  *    the speed relative to the group's baseline. Raw results: bench/out/micro.json.
  * 2. bench/e2e.ts: kcat against Tributary, librdkafka's mock cluster and a raw TCP ceiling
- *    (table on stdout, results in bench/out/e2e.json).
+ *    (acks=1, acks=all, and an idempotent producer for 100 B records; table on stdout,
+ *    results in bench/out/e2e.json).
  * 3. bench/scale.ts: produce→consume latency at 1,000 records/s (Tributary and the mock),
  *    10,000 partitions (Metadata latency, idle RSS, 1,000 idle connections, start-up, RSS
  *    under a produce flood) and append/fetch cost as a partition grows; ratios to baselines
@@ -18,22 +19,27 @@
  *    (target ≥ 1.6×). Results: bench/out/workers.json.
  * 5. bench/fetch_replay.ts: the broker's CPU per partition of an empty 1,000-partition Fetch,
  *    with 1 and 2 workers (target ≤ 1 µs). Results: bench/out/fetch_replay.json.
- * 6. bench/quotas.ts: a producer under a `producer_byte_rate` quota, its steady achieved rate
+ * 6. bench/partition_spread.ts: the broker's CPU per 1 KiB record (/proc) produced (replayed
+ *    Produce requests, one connection) and fetched back (kcat) spread over 1,000 partitions of
+ *    one topic against the same records into one partition (target ≤ 1.2×).
+ *    Results: bench/out/partition_spread.json.
+ * 7. bench/quotas.ts: a producer under a `producer_byte_rate` quota, its steady achieved rate
  *    against the configured one. Results: bench/out/quotas.json.
- * 7. bench/cluster.ts (its own process): three brokers over a real etcd, metadata propagation
+ * 8. bench/cluster.ts (its own process): three brokers over a real etcd, metadata propagation
  *    (topic created on one broker → in Metadata on all, p50/p99) and controller failover time.
  *    Results: bench/out/cluster.json.
- * 8. bench/replication.ts (its own process): three brokers over a real etcd, acks=all produce
+ * 9. bench/replication.ts (its own process): three brokers over a real etcd, acks=all produce
  *    with replication factor 3 against 1 (ratio, same run), a restarted follower's catch-up
  *    rate, and leader failover (kill -9 → first acknowledged acks=all produce) p50/p99.
  *    Results: bench/out/replication.json.
- * 9. bench/latency.ts (its own process): produce→consume p50/p99/p999 at 1,000 records/s,
+ * 10. bench/latency.ts (its own process): produce→consume p50/p99/p999 at 1,000 records/s,
  *    unloaded and beside a 20,000 records/s loading producer, 1 and 2 workers, and consumer
  *    fairness under 8 flooding producers, each against the mock in the same run.
  *    Results: bench/out/latency.json.
- * 10. The performance targets in one table (bench/lib/targets_summary.ts), from the files
- *    steps 2–9 wrote in this run (and bench/out/metadata_scale.json when bench/metadata_scale.ts
- *    ran since this run started); a target no step measured reads "not measured".
+ * 11. The performance targets in one table (bench/lib/targets_summary.ts), from the files
+ *    steps 2–10 wrote in this run (and bench/out/metadata_scale.json when
+ *    bench/metadata_scale.ts ran since this run started); a target no step measured reads
+ *    "not measured".
  *    Results: bench/out/targets.md.
  *
  * --quick          smaller end-to-end workloads (a smoke test, well under a minute)
@@ -42,10 +48,11 @@
  * --skip-scale     skip step 3
  * --skip-workers   skip step 4
  * --skip-fetch     skip step 5
- * --skip-quotas    skip step 6
- * --skip-cluster   skip step 7
- * --skip-replication skip step 8
- * --skip-latency   skip step 9
+ * --skip-spread    skip step 6
+ * --skip-quotas    skip step 7
+ * --skip-cluster   skip step 8
+ * --skip-replication skip step 9
+ * --skip-latency   skip step 10
  * --write-readme   replace README.md's targets table with this run's (bench/lib/readme_targets.ts)
  *
  * Exits non-zero when a micro benchmark fails or an end-to-end check fails.
@@ -57,6 +64,7 @@ import { killAllScale, printScale, runScale } from "./scale.ts";
 import { printWorkers, runWorkers } from "./workers.ts";
 import { printFetchReplay, runFetchReplay } from "./fetch_replay.ts";
 import { printQuotas, runQuotas } from "./quotas.ts";
+import { printPartitionSpread, runPartitionSpread } from "./partition_spread.ts";
 import { formatTargets, readOutputs, targetRows } from "./lib/targets_summary.ts";
 import { writeReadmeTargets } from "./lib/readme_targets.ts";
 
@@ -200,6 +208,7 @@ async function main(): Promise<number> {
         "skip-scale": { type: "boolean" },
         "skip-workers": { type: "boolean" },
         "skip-fetch": { type: "boolean" },
+        "skip-spread": { type: "boolean" },
         "skip-quotas": { type: "boolean" },
         "skip-cluster": { type: "boolean" },
         "skip-replication": { type: "boolean" },
@@ -216,8 +225,8 @@ async function main(): Promise<number> {
   if (values.help) {
     console.log(
       "usage: deno task bench [-- --quick] [--skip-micro] [--skip-reference] [--skip-scale] " +
-        "[--skip-workers] [--skip-fetch] [--skip-quotas] [--skip-cluster] [--skip-replication]" +
-        " [--skip-latency] [--write-readme]",
+        "[--skip-workers] [--skip-fetch] [--skip-spread] [--skip-quotas] [--skip-cluster]" +
+        " [--skip-replication] [--skip-latency] [--write-readme]",
     );
     return 0;
   }
@@ -264,6 +273,17 @@ async function main(): Promise<number> {
       printFetchReplay(await runFetchReplay({ quick }));
     } catch (e) {
       console.error(`fetch replay failed: ${e instanceof Error ? e.stack : e}`);
+      ok = false;
+    }
+  }
+  if (!values["skip-spread"]) {
+    console.log("\n== 1,000 partitions vs 1, CPU per record: bench/partition_spread.ts ==");
+    try {
+      const res = await runPartitionSpread({ quick });
+      printPartitionSpread(res);
+      ok = res.check === "ok" && ok;
+    } catch (e) {
+      console.error(`partition spread failed: ${e instanceof Error ? e.stack : e}`);
       ok = false;
     }
   }

@@ -18,10 +18,15 @@
  *   records) sent over and over, 4 in flight: the generators cost a socket write per MiB, so
  *   the broker gets the cores.
  *
+ * With at least 4 cores the broker is pinned (taskset, all its threads) to half the cores and
+ * the generators to the other half, so the load generator does not share the broker's cores;
+ * with fewer the runs are not pinned and the result says so (`pinning.note`).
+ *
  * Results: a table on stdout and bench/out/workers.json.
  */
 import { parseArgs } from "node:util";
 import { startBroker, stopBroker } from "./scale.ts";
+import { machinePinning, pinnedCommand, type Pinning, pinProcess } from "./lib/cpu_pinning.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const REPLAY = new URL("bench/produce_replay.ts", ROOT).pathname;
@@ -44,6 +49,8 @@ export interface WorkersRow {
 
 export interface WorkersResult {
   cores: number;
+  /** Whether broker and generators ran on separate cores (taskset). */
+  pinning: Pinning;
   rows: WorkersRow[];
   /** MB/s with 2 workers over MB/s with 1, per generator (target ≥ 1.6). */
   scaling: Record<string, number | null>;
@@ -108,6 +115,7 @@ async function oneRun(
   generator: "kcat" | "replay",
   workers: number,
   perPartition: { records: number; file?: string; requests?: number },
+  pinning: Pinning,
 ): Promise<{ ms: number; cpu: number; ok: boolean; detail?: string }> {
   const dir = await Deno.makeTempDir({ dir: tmp, prefix: `w${workers}-` });
   const b = await startBroker(dir, 60_000, [
@@ -117,6 +125,7 @@ async function oneRun(
     "num.partitions=2",
   ]);
   try {
+    if (pinning.pinned) await pinProcess(b.child.pid, pinning.brokerCpus!);
     // Create the topic (auto-creation by Metadata) and warm both partitions up.
     for (const p of [0, 1]) {
       const w = await run("/bin/sh", [
@@ -130,7 +139,7 @@ async function oneRun(
     const t0 = performance.now();
     const loads = [0, 1].map((p) =>
       generator === "kcat"
-        ? run("kcat", [
+        ? run(...pinnedCommand(pinning, "kcat", [
           "-P",
           "-b",
           `127.0.0.1:${b.port}`,
@@ -146,8 +155,8 @@ async function oneRun(
           "acks=1",
           "-l",
           perPartition.file!,
-        ])
-        : run(Deno.execPath(), [
+        ]))
+        : run(...pinnedCommand(pinning, Deno.execPath(), [
           "run",
           "-A",
           REPLAY,
@@ -158,7 +167,7 @@ async function oneRun(
           "1000",
           "1024",
           "4",
-        ])
+        ]))
     );
     const results = await Promise.all(loads);
     const ms = performance.now() - t0;
@@ -194,6 +203,8 @@ export async function runWorkers(
   const file = `${tmp}/records-1k.txt`;
   await writeRecordFile(file, kcatRecords, 1024);
   const rows: WorkersRow[] = [];
+  const pinning = await machinePinning();
+  say(`workers: ${pinning.note}`);
   try {
     for (const generator of ["kcat", "replay"] as const) {
       const records = generator === "kcat" ? kcatRecords : replayRequests * 1000;
@@ -204,7 +215,7 @@ export async function runWorkers(
         for (const workers of [1, 2]) {
           say(`workers: ${generator} ×2, --workers ${workers}, run ${i + 1}/${runs}`);
           try {
-            const r = await oneRun(tmp, generator, workers, per);
+            const r = await oneRun(tmp, generator, workers, per, pinning);
             if (r.ok) runsBy.get(workers)!.push(r);
             else fails.set(workers, r.detail ?? "check failed");
           } catch (e) {
@@ -241,14 +252,15 @@ export async function runWorkers(
     const two = rows.find((r) => r.generator === g && r.workers === 2)?.mbPerSec;
     scaling[g] = one && two ? two / one : null;
   }
-  const result = { cores: navigator.hardwareConcurrency, rows, scaling };
+  const result = { cores: navigator.hardwareConcurrency, pinning, rows, scaling };
   await Deno.mkdir(new URL("bench/out/", ROOT).pathname, { recursive: true });
   await Deno.writeTextFile(OUT, JSON.stringify(result, null, 2) + "\n");
   return result;
 }
 
 export function printWorkers(res: WorkersResult, say: (l: string) => void = console.log): void {
-  say(`\nTwo producers on two partitions, 1 KiB records, acks=1 (${res.cores} cores)`);
+  const how = `${res.cores} cores, ${res.pinning.note}`;
+  say(`\nTwo producers on two partitions, 1 KiB records, acks=1 (${how})`);
   say("| generator | workers | MB/s | broker CPU s/GB | runs (ms) | check |");
   say("|---|---:|---:|---:|---|---|");
   for (const r of res.rows) {

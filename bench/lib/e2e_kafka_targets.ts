@@ -1,7 +1,8 @@
 /**
  * The end-to-end benchmark's Kafka targets: librdkafka's mock cluster (the reference) and
- * Tributary as a child process, each produced to with kcat at acks=1 and acks=all, read back
- * (Tributary) and consumed through a ~4 MiB window.
+ * Tributary as a child process, each produced to with kcat at acks=1 and acks=all (and, for
+ * 100 B records, by an idempotent producer), read back (Tributary) and consumed through a
+ * ~4 MiB window.
  */
 import { consumeArgs, deleteTopic, endOffset, kcat, produceArgs, settle } from "./e2e_kcat.ts";
 import { type Server, startServer, stopChild } from "./e2e_processes.ts";
@@ -12,6 +13,29 @@ const ROOT = new URL("../../", import.meta.url);
 const CLI = new URL("src/cli.ts", ROOT).pathname;
 const PYTHON = "/usr/bin/python3";
 const LOOPBACK = "127.0.0.1";
+
+/** One produce setting of a workload: kcat's acks, and whether the producer is idempotent. */
+interface ProduceMode {
+  key: string;
+  acks: "1" | "all";
+  idempotent: boolean;
+}
+
+/**
+ * acks=1 and acks=all for every size; the idempotent producer (acks=all implied) for 100 B,
+ * where the per-batch sequence bookkeeping weighs most per record.
+ */
+function produceModes(size: number): ProduceMode[] {
+  const modes: ProduceMode[] = [
+    { key: "1", acks: "1", idempotent: false },
+    { key: "all", acks: "all", idempotent: false },
+  ];
+  if (size === 100) modes.push({ key: "idempotent", acks: "all", idempotent: true });
+  return modes;
+}
+
+const modeScenario = (scen: E2ERun["scen"], size: number, m: ProduceMode) =>
+  scen.produce(size, m.acks) + (m.idempotent ? " idempotent" : "");
 
 const MOCK_SCRIPT = `
 import os, sys, threading
@@ -77,12 +101,13 @@ export async function runKafkaTargets(run: E2ERun): Promise<void> {
       const msg = e instanceof Error ? e.message : String(e);
       say(`e2e: ${target} failed to start: ${msg}`);
       for (const w of workloads) {
-        for (const acks of ["1", "all"] as const) {
+        for (const m of produceModes(w.size)) {
           row({
-            scenario: scen.produce(w.size, acks),
+            scenario: modeScenario(scen, w.size, m),
             kind: "produce",
             size: w.size,
-            acks,
+            acks: m.acks,
+            idempotent: m.idempotent || undefined,
             target,
             records: w.records,
             seconds: null,
@@ -100,21 +125,25 @@ export async function runKafkaTargets(run: E2ERun): Promise<void> {
         const expectBytes = w.records * (w.size + 1);
         // Produce: `runs` fresh topics per acks setting, the settings alternating so both
         // meet the same page-cache state; each run starts after a sync. Rows show the best.
-        const ackModes = ["1", "all"] as const;
+        const modes = produceModes(w.size);
         /** Tributary's read-back of each produced topic (the consume row). */
         const consumed = { runsMs: [] as number[], problems: [] as string[] };
         const acc = new Map(
-          ackModes.map((
-            a,
-          ) => [a, { runsMs: [] as number[], problems: [] as string[], topics: [] as string[] }]),
+          modes.map((
+            m,
+          ) => [m.key, {
+            runsMs: [] as number[],
+            problems: [] as string[],
+            topics: [] as string[],
+          }]),
         );
         for (let rep = 0; rep < w.runs; rep++) {
-          for (const acks of ackModes) {
+          for (const m of modes) {
             if (remaining() < 2_000) continue;
-            const a = acc.get(acks)!;
-            const topic = `bench-${w.size}-acks${acks}-${rep}`;
+            const a = acc.get(m.key)!;
+            const topic = `bench-${w.size}-${m.idempotent ? "idem" : `acks${m.acks}`}-${rep}`;
             await settle(stepTimeout(60_000));
-            const k = await kcat(produceArgs(addr, topic, acks, f.full), {
+            const k = await kcat(produceArgs(addr, topic, m.acks, f.full, m.idempotent), {
               timeoutMs: stepTimeout(120_000),
             });
             const end = await endOffset(addr, topic, stepTimeout(15_000));
@@ -148,18 +177,31 @@ export async function runKafkaTargets(run: E2ERun): Promise<void> {
             }
           }
         }
-        for (const acks of ackModes) {
-          const scenario = scen.produce(w.size, acks);
-          const { runsMs, problems, topics } = acc.get(acks)!;
+        for (const m of modes) {
+          const scenario = modeScenario(scen, w.size, m);
+          const { runsMs, problems, topics } = acc.get(m.key)!;
+          const idempotent = m.idempotent || undefined;
           if (topics.length === 0) {
-            skipped(target, "produce", w.size, scenario, w.records, "time budget spent", acks);
+            row({
+              scenario,
+              kind: "produce",
+              size: w.size,
+              acks: m.acks,
+              idempotent,
+              target,
+              records: w.records,
+              seconds: null,
+              check: "skipped",
+              detail: "time budget spent",
+            });
             continue;
           }
           row({
             scenario,
             kind: "produce",
             size: w.size,
-            acks,
+            acks: m.acks,
+            idempotent,
             target,
             records: w.records,
             seconds: runsMs.length ? Math.min(...runsMs) / 1000 : null,

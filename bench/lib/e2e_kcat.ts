@@ -113,7 +113,14 @@ export async function kcat(
   return { code: status.code, ms, lines, bytes, stderr: (await errText).slice(0, 4000), timedOut };
 }
 
-export const produceArgs = (addr: string, topic: string, acks: string, file: string) => [
+/** kcat's produce arguments; `idempotent` adds `enable.idempotence=true` (needs acks=all). */
+export const produceArgs = (
+  addr: string,
+  topic: string,
+  acks: string,
+  file: string,
+  idempotent = false,
+) => [
   "-P",
   "-b",
   addr,
@@ -127,6 +134,7 @@ export const produceArgs = (addr: string, topic: string, acks: string, file: str
   "batch.num.messages=10000",
   "-X",
   `acks=${acks}`,
+  ...(idempotent ? ["-X", "enable.idempotence=true"] : []),
   "-l",
   file,
 ];

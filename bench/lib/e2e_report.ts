@@ -19,6 +19,8 @@ export interface Row {
   kind: "produce" | "consume" | "window";
   size: number;
   acks?: "1" | "all";
+  /** An idempotent producer (`enable.idempotence=true`, so acks=all). */
+  idempotent?: boolean;
   target: Target;
   /** Records moved (expected count). */
   records: number;

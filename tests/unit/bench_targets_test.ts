@@ -8,12 +8,14 @@ const row = (
   acks: string | undefined,
   rps: number,
   kind = "produce",
+  idempotent?: boolean,
 ) => ({
   scenario: `${kind} ${size}`,
   target,
   kind,
   size,
   acks,
+  idempotent,
   recordsPerSec: rps,
   vsMock: null,
   check: "ok",
@@ -91,4 +93,86 @@ Deno.test("bench targets: README block replaced between its markers, the rest ke
   assert.ok(out.includes("2026-12-03, on 2 cores (Some CPU)"));
   assert.ok(out.includes("| t |\n| --- |\n\n" + END));
   assert.throws(() => replaceTargets("no markers", "", { date: "", cores: 1, cpu: "" }));
+});
+
+Deno.test("bench targets: the idempotent row pairs only idempotent runs, apart from acks=all", () => {
+  const rows = targetRows({
+    e2e: {
+      rows: [
+        row("tributary", 100, "all", 900),
+        row("mock", 100, "all", 1000),
+        row("tributary", 100, "all", 500, "produce", true),
+        row("mock", 100, "all", 1000, "produce", true),
+      ],
+    },
+  });
+  const idem = rows.find((x) => x.target.startsWith("idempotent produce 100 B"));
+  assert.equal(idem?.ratio, 0.5);
+  assert.equal(idem?.verdict, "MISSED");
+  assert.equal(idem?.baseline, "mock 1,000 rec/s");
+  // Without an idempotent pair the row is not measured, even with acks=all rows present.
+  const none = targetRows({
+    e2e: { rows: [row("tributary", 100, "all", 900), row("mock", 100, "all", 1000)] },
+  });
+  assert.equal(
+    none.find((x) => x.target.startsWith("idempotent produce"))?.verdict,
+    "not measured",
+  );
+});
+
+const spread = (ratio: number | null, check = "ok") => ({
+  partitions: 1000,
+  generator: "replay",
+  rounds: [
+    { one: { totalUs: 2 }, spread: { totalUs: 2.2 } },
+    { one: { totalUs: 2 }, spread: { totalUs: 3 } },
+    { one: { totalUs: 2 }, spread: { totalUs: 2.3 } },
+  ],
+  ratio,
+  produceRatio: 1.1,
+  fetchRatio: 1.3,
+  check,
+});
+
+Deno.test("bench targets: 1,000 partitions against one, the same run's ratio at 1.2×", () => {
+  const at = (o: Parameters<typeof targetRows>[0]) =>
+    targetRows(o).find((x) => x.target.startsWith("1,000 partitions per record"));
+  assert.equal(at({})?.verdict, "not measured");
+  const met = at({ partitionSpread: spread(1.2) });
+  assert.equal(met?.verdict, "met");
+  assert.equal(met?.ratio, 1.2);
+  // Medians of the rounds, spread and baseline each.
+  assert.match(met?.measured ?? "", /^2\.30 µs/);
+  assert.equal(met?.baseline, "1 partition 2.00 µs, same broker");
+  assert.equal(at({ partitionSpread: spread(1.21) })?.verdict, "MISSED");
+  // A standalone run with another partition count is not this target's figure.
+  assert.equal(
+    at({ partitionSpread: { ...spread(1.1), partitions: 100 } })?.verdict,
+    "not measured",
+  );
+  const failed = at({ partitionSpread: { ...spread(null, "FAIL"), detail: "read back 3" } });
+  assert.equal(failed?.verdict, "MISSED");
+  assert.equal(failed?.ratio, null);
+  assert.match(failed?.measured ?? "", /read back 3/);
+});
+
+Deno.test("bench targets: 2-worker scaling counts only when the generators were pinned away", () => {
+  const workers = (pinning?: { pinned: boolean; note: string }) => ({
+    cores: 2,
+    pinning,
+    rows: [],
+    scaling: { kcat: 1.1, replay: 1.7 },
+  });
+  const at = (o: Parameters<typeof targetRows>[0]) =>
+    targetRows(o).find((x) => x.target.startsWith("2 producers, 2 workers"));
+  const pinned = at({ workers: workers({ pinned: true, note: "pinned: broker on cpus 0,1" }) });
+  assert.equal(pinned?.verdict, "met");
+  assert.equal(pinned?.ratio, 1.7);
+  const shared = at({ workers: workers({ pinned: false, note: "not pinned (2 cores)" }) });
+  assert.equal(shared?.verdict, "not measured");
+  assert.equal(shared?.ratio, 1.7);
+  assert.match(shared?.measured ?? "", /not pinned \(2 cores\)/);
+  // A workers.json from before pinning was recorded reads as not pinned.
+  assert.match(at({ workers: workers() })?.measured ?? "", /not pinned \(2 cores\)/);
+  assert.equal(at({})?.verdict, "not measured");
 });
