@@ -69,7 +69,7 @@ export async function runE2E(opts: E2EOptions = {}): Promise<E2EResult> {
   const quick = !!opts.quick;
   const say = opts.log ?? ((l: string) => console.log(l));
   const t0 = performance.now();
-  const budgetMs = opts.budgetMs ?? (quick ? 50_000 : 270_000);
+  const budgetMs = opts.budgetMs ?? (quick ? 50_000 : 420_000);
   const deadline = t0 + budgetMs;
   const remaining = () => deadline - performance.now();
   const stepTimeout = (cap: number) => Math.max(1_000, Math.min(cap, remaining()));
