@@ -66,6 +66,14 @@ type AnyStream = any;
 class Member {
   readonly consumer: Consumer<string, string, string, string>;
   stream?: AnyStream;
+  /**
+   * How many times the stream has set its positions from the committed offsets (its
+   * "offsets" event). When its assignment grows the client refetches the commits of every
+   * partition it owns, also of those it keeps, and moves their positions back to them: a
+   * record produced before that ends can be read by the fetch already in flight and then
+   * again (at least once, as Kafka allows; the broker answers the commits as Kafka does).
+   */
+  positionings = 0;
   constructor(address: string, readonly name: string, readonly consumed: Map<string, number>) {
     this.consumer = new Consumer({
       groupId: "g-848",
@@ -91,6 +99,7 @@ class Member {
       this.consumed.set(k, (this.consumed.get(k) ?? 0) + 1);
     });
     this.stream.on("error", (e: unknown) => console.error(`${this.name}: stream error`, e));
+    this.stream.on("offsets", () => this.positionings++);
   }
 
   /** Partitions of `topic` the client believes it owns. */
@@ -198,10 +207,17 @@ Deno.test(
       // A member leaves (heartbeat with epoch -1): its partitions move to the other two.
       const leaver = members.pop()!;
       const moved = leaver.owned("orders");
+      const positionings = members.map((m) => m.positionings);
       await leaver.stop();
       await waitFor("two members to settle", () => settled(b, members, "orders"));
       for (const m of members) assert.equal(m.owned("orders").length, 3, m.name);
       for (const p of moved) assert.ok(members.some((m) => m.owned("orders").includes(p)));
+      // Each took a partition: the next records come once its positions are set from the
+      // commits (Member.positionings), so that every one of them is read exactly once.
+      await waitFor(
+        "the members' positions from the commits",
+        () => members.every((m, i) => m.positionings > positionings[i]),
+      );
 
       await produce(producer, 600, 600);
       await waitFor("1200 records", () => consumed.size === 1200);

@@ -154,6 +154,59 @@ Deno.test("OffsetCommit / OffsetFetch v9 for consumer groups: member epochs", as
   assert.equal(c.group("g"), undefined, "no classic twin is created by the commit");
 });
 
+Deno.test("OffsetFetch v9 answers partitions the member does not own, as Kafka", async () => {
+  // Kafka checks only the member id and epoch (for the whole request), then reads the
+  // committed offsets of every partition asked for: a member taking over a leaver's
+  // partitions must see the leaver's commits, not -1 (clients would then start over).
+  const { c } = setup();
+  const { m1, m2, epoch } = twoStableMembers(c);
+  const owned = (m: typeof m1) => [...m.assigned.get("id-t")!.keys()].sort();
+  const commit = (memberId: string, partitions: number[], e: number) =>
+    c.commitOffsets(commitParams({
+      memberId,
+      generationId: e,
+      topics: [{
+        name: "t",
+        partitions: partitions.map((p) => ({
+          partitionIndex: p,
+          committedOffset: 100 + p,
+          committedLeaderEpoch: -1,
+          committedMetadata: null,
+        })),
+      }],
+    }));
+  const theirs = owned(m2);
+  assert.ok(theirs.length > 0 && theirs.every((p) => !owned(m1).includes(p)));
+  await commit("m1", owned(m1), epoch);
+  await commit("m2", theirs, epoch);
+  const fetch = (memberEpoch: number, partitionIndexes: number[], name = "t") =>
+    c.fetchOffsets("g", [{ name, partitionIndexes }], { memberId: "m1", memberEpoch });
+  const offsets = (r: ReturnType<typeof fetch>) =>
+    r.topics[0].partitions.map((p) => [p.partitionIndex, p.committedOffset, p.errorCode]);
+
+  // Before the move: m2's partitions are readable by m1 at m1's epoch.
+  let r = fetch(epoch, theirs);
+  assert.equal(r.errorCode, ErrorCode.NONE);
+  assert.deepEqual(offsets(r), theirs.map((p) => [p, 100 + p, ErrorCode.NONE]));
+
+  // m2 leaves; m1's next heartbeat bumps its epoch and hands it every partition.
+  ok(beat(c, "m2", -1, null));
+  const moved = ok(beat(c, "m1", epoch, owned(m1)));
+  assert.ok(moved.memberEpoch > epoch);
+  assert.deepEqual(parts(moved)?.slice().sort(), [0, 1, 2, 3, 4, 5]);
+  // The old epoch is stale for the whole request (no per-partition answers)...
+  r = fetch(epoch, theirs);
+  assert.equal(r.errorCode, ErrorCode.STALE_MEMBER_EPOCH);
+  assert.deepEqual(r.topics, []);
+  // ...and the new one reads the leaver's commits before m1 reports owning the partitions.
+  r = fetch(moved.memberEpoch, [0, 1, 2, 3, 4, 5]);
+  assert.equal(r.errorCode, ErrorCode.NONE);
+  assert.deepEqual(offsets(r), [0, 1, 2, 3, 4, 5].map((p) => [p, 100 + p, ErrorCode.NONE]));
+  // A partition nobody committed (of a topic m1 is not even subscribed to): -1, no error.
+  r = fetch(moved.memberEpoch, [0], "u");
+  assert.deepEqual(offsets(r), [[0, -1, ErrorCode.NONE]]);
+});
+
 Deno.test("ListGroups, DescribeGroups, DeleteGroups and OffsetDelete see consumer groups", async () => {
   const { c } = setup();
   const { epoch } = twoStableMembers(c);
