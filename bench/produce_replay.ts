@@ -23,6 +23,7 @@
  *   warmupRequests     requests sent before the measured part
  *   errors             partition responses with a non-zero error code (warm-up included)
  *   brokerCpuSeconds   broker CPU over the measured part, or null without --broker-pid
+ *   brokerUserSeconds, brokerSystemSeconds   the same split into user and kernel time
  *   brokerNsPerRecord  brokerCpuSeconds per measured record in ns, or null
  */
 import { parseArgs } from "node:util";
@@ -58,11 +59,11 @@ function produceRequest(topic: string, partition: number, records: number, size:
   return w.finish();
 }
 
-/** utime + stime of a process (all its threads, exited ones included), seconds. */
-export async function processCpuSeconds(pid: number): Promise<number> {
+/** utime and stime of a process (all its threads, exited ones included), seconds. */
+export async function processCpuSeconds(pid: number): Promise<{ user: number; system: number }> {
   const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  return { user: Number(f[11]) / CLK_TCK, system: Number(f[12]) / CLK_TCK };
 }
 
 /** USER_HZ, what /proc/PID/stat counts CPU time in (100 on every Linux Deno runs on). */
@@ -90,6 +91,8 @@ export interface ReplayResult {
   warmupRequests: number;
   errors: number;
   brokerCpuSeconds: number | null;
+  brokerUserSeconds: number | null;
+  brokerSystemSeconds: number | null;
   brokerNsPerRecord: number | null;
 }
 
@@ -160,11 +163,15 @@ export async function replay(
     await writer;
   };
   if (warmup > 0) await phase(warmup);
-  const cpu0 = opts.brokerPid ? await processCpuSeconds(opts.brokerPid) : 0;
+  const pid = opts.brokerPid;
+  const cpu0 = pid ? await processCpuSeconds(pid) : null;
   const started = performance.now();
   await phase(requests);
   const ms = performance.now() - started;
-  const cpu = opts.brokerPid ? await processCpuSeconds(opts.brokerPid) - cpu0 : null;
+  const cpu1 = pid ? await processCpuSeconds(pid) : null;
+  const user = cpu0 && cpu1 ? cpu1.user - cpu0.user : null;
+  const system = cpu0 && cpu1 ? cpu1.system - cpu0.system : null;
+  const cpu = user === null || system === null ? null : user + system;
   conn.close();
   const measured = requests * records;
   return {
@@ -176,6 +183,8 @@ export async function replay(
     warmupRequests: warmup,
     errors,
     brokerCpuSeconds: cpu,
+    brokerUserSeconds: user,
+    brokerSystemSeconds: system,
     brokerNsPerRecord: cpu === null || measured === 0 ? null : cpu * 1e9 / measured,
   };
 }
