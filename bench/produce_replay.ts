@@ -7,9 +7,26 @@
  * record than the broker does).
  *
  *   deno run -A bench/produce_replay.ts PORT TOPIC PARTITION REQUESTS [RECORDS] [SIZE] [INFLIGHT]
+ *     [--record-bytes N] [--records N] [--inflight N] [--warmup N] [--broker-pid PID]
  *
- * Prints one JSON line: { ms, requests, records, bytes, errors }.
+ * `--record-bytes` is each record's value size (overrides SIZE; default 1024), `--records` the
+ * records per request (default 1000). `--warmup N` first sends N requests that are neither
+ * timed nor counted, so the broker's JIT is warm when the measured part starts. With
+ * `--broker-pid` the broker's own CPU time (user + system of all its threads, /proc) over the
+ * measured requests is reported per record.
+ *
+ * Prints one JSON line with these fields (other steps read them by name):
+ *   ms                 wall time of the measured requests
+ *   requests, records  measured requests and the records in them (warm-up excluded)
+ *   recordBytes        value bytes per record
+ *   bytes              value bytes of the measured records
+ *   warmupRequests     requests sent before the measured part
+ *   errors             partition responses with a non-zero error code (warm-up included)
+ *   brokerCpuSeconds   broker CPU over the measured part, or null without --broker-pid
+ *   brokerUserSeconds, brokerSystemSeconds   the same split into user and kernel time
+ *   brokerNsPerRecord  brokerCpuSeconds per measured record in ns, or null
  */
+import { parseArgs } from "node:util";
 import { writeRequestHeader } from "../protocol/headers.ts";
 import { ProduceRequest, ProduceResponse } from "../protocol/messages/mod.ts";
 import { Reader, Writer } from "../protocol/primitives.ts";
@@ -42,80 +59,159 @@ function produceRequest(topic: string, partition: number, records: number, size:
   return w.finish();
 }
 
+/** utime and stime of a process (all its threads, exited ones included), seconds. */
+export async function processCpuSeconds(pid: number): Promise<{ user: number; system: number }> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { user: Number(f[11]) / CLK_TCK, system: Number(f[12]) / CLK_TCK };
+}
+
+/** USER_HZ, what /proc/PID/stat counts CPU time in (100 on every Linux Deno runs on). */
+const CLK_TCK = 100;
+
+export interface ReplayOptions {
+  /** Records per request (default 1000). */
+  records?: number;
+  /** Value bytes per record (default 1024). */
+  recordBytes?: number;
+  /** Requests outstanding at once (default 4). */
+  inflight?: number;
+  /** Requests sent (and answered) before the measured part. */
+  warmup?: number;
+  /** The broker's pid: its CPU time over the measured part is reported. */
+  brokerPid?: number;
+}
+
+export interface ReplayResult {
+  ms: number;
+  requests: number;
+  records: number;
+  recordBytes: number;
+  bytes: number;
+  warmupRequests: number;
+  errors: number;
+  brokerCpuSeconds: number | null;
+  brokerUserSeconds: number | null;
+  brokerSystemSeconds: number | null;
+  brokerNsPerRecord: number | null;
+}
+
 export async function replay(
   port: number,
   topic: string,
   partition: number,
   requests: number,
-  records = 1000,
-  size = 1024,
-  inflight = 4,
-): Promise<{ ms: number; requests: number; records: number; bytes: number; errors: number }> {
+  opts: ReplayOptions = {},
+): Promise<ReplayResult> {
+  const records = opts.records ?? 1000;
+  const size = opts.recordBytes ?? 1024;
+  const inflight = opts.inflight ?? 4;
+  const warmup = opts.warmup ?? 0;
   const req = produceRequest(topic, partition, records, size);
   // The correlation id sits right after the size (4), api key (2) and version (2).
   const view = new DataView(req.buffer, req.byteOffset, req.byteLength);
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   conn.setNoDelay(true);
-  let sent = 0;
-  let received = 0;
+  let correlation = 0;
   let errors = 0;
-  let wake: (() => void) | null = null;
-  const started = performance.now();
-  const writer = (async () => {
-    while (sent < requests) {
-      while (sent - received >= inflight) await new Promise<void>((r) => wake = r);
-      view.setInt32(8, ++sent);
-      for (let off = 0; off < req.length;) off += await conn.write(req.subarray(off));
-    }
-  })();
   let buf = new Uint8Array(1 << 16);
   let have = 0;
-  while (received < requests) {
-    if (have === buf.length) {
-      const next = new Uint8Array(buf.length * 2);
-      next.set(buf);
-      buf = next;
-    }
-    const n = await conn.read(buf.subarray(have));
-    if (n === null) throw new Error("broker closed the connection");
-    have += n;
-    let pos = 0;
-    while (have - pos >= 4) {
-      const size = new DataView(buf.buffer, pos, 4).getInt32(0);
-      if (have - pos - 4 < size) break;
-      const r = new Reader(buf.subarray(pos + 4, pos + 4 + size));
-      readResponseHeader(r, true);
-      const resp: Msg = codecFor(ProduceResponse, VERSION).decode(r);
-      for (const t of resp.responses as Msg[]) {
-        for (const p of t.partitionResponses as Msg[]) if (p.errorCode !== 0) errors++;
+  const codec = codecFor(ProduceResponse, VERSION);
+  /** Sends `n` requests, `inflight` at a time, and reads their responses. */
+  const phase = async (n: number) => {
+    let sent = 0;
+    let received = 0;
+    let wake: (() => void) | null = null;
+    const writer = (async () => {
+      while (sent < n) {
+        while (sent - received >= inflight) await new Promise<void>((r) => wake = r);
+        sent++;
+        view.setInt32(8, ++correlation);
+        for (let off = 0; off < req.length;) off += await conn.write(req.subarray(off));
       }
-      received++;
-      pos += 4 + size;
+    })();
+    while (received < n) {
+      if (have === buf.length) {
+        const next = new Uint8Array(buf.length * 2);
+        next.set(buf);
+        buf = next;
+      }
+      const got = await conn.read(buf.subarray(have));
+      if (got === null) throw new Error("broker closed the connection");
+      have += got;
+      let pos = 0;
+      while (have - pos >= 4) {
+        const len = new DataView(buf.buffer, pos, 4).getInt32(0);
+        if (have - pos - 4 < len) break;
+        const r = new Reader(buf.subarray(pos + 4, pos + 4 + len));
+        readResponseHeader(r, true);
+        const resp: Msg = codec.decode(r);
+        for (const t of resp.responses as Msg[]) {
+          for (const p of t.partitionResponses as Msg[]) if (p.errorCode !== 0) errors++;
+        }
+        received++;
+        pos += 4 + len;
+      }
+      if (wake) {
+        const w = wake;
+        wake = null;
+        w();
+      }
+      buf.copyWithin(0, pos, have);
+      have -= pos;
     }
-    if (wake) {
-      const w = wake;
-      wake = null;
-      w();
-    }
-    buf.copyWithin(0, pos, have);
-    have -= pos;
-  }
-  await writer;
+    await writer;
+  };
+  if (warmup > 0) await phase(warmup);
+  const pid = opts.brokerPid;
+  const cpu0 = pid ? await processCpuSeconds(pid) : null;
+  const started = performance.now();
+  await phase(requests);
   const ms = performance.now() - started;
+  const cpu1 = pid ? await processCpuSeconds(pid) : null;
+  const user = cpu0 && cpu1 ? cpu1.user - cpu0.user : null;
+  const system = cpu0 && cpu1 ? cpu1.system - cpu0.system : null;
+  const cpu = user === null || system === null ? null : user + system;
   conn.close();
-  return { ms, requests, records: requests * records, bytes: requests * records * size, errors };
+  const measured = requests * records;
+  return {
+    ms,
+    requests,
+    records: measured,
+    recordBytes: size,
+    bytes: measured * size,
+    warmupRequests: warmup,
+    errors,
+    brokerCpuSeconds: cpu,
+    brokerUserSeconds: user,
+    brokerSystemSeconds: system,
+    brokerNsPerRecord: cpu === null || measured === 0 ? null : cpu * 1e9 / measured,
+  };
 }
 
 if (import.meta.main) {
-  const [port, topic, partition, requests, records, size, inflight] = Deno.args;
-  const r = await replay(
-    Number(port),
-    topic,
-    Number(partition),
-    Number(requests),
-    records ? Number(records) : undefined,
-    size ? Number(size) : undefined,
-    inflight ? Number(inflight) : undefined,
-  );
+  const { values, positionals } = parseArgs({
+    args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
+    allowPositionals: true,
+    options: {
+      "record-bytes": { type: "string" },
+      records: { type: "string" },
+      inflight: { type: "string" },
+      warmup: { type: "string" },
+      "broker-pid": { type: "string" },
+    },
+  });
+  const [port, topic, partition, requests, records, size, inflight] = positionals;
+  const num = (flag: string | undefined, positional: string | undefined) => {
+    const v = flag ?? positional;
+    return v === undefined ? undefined : Number(v);
+  };
+  const r = await replay(Number(port), topic, Number(partition), Number(requests), {
+    records: num(values.records, records),
+    recordBytes: num(values["record-bytes"], size),
+    inflight: num(values.inflight, inflight),
+    warmup: num(values.warmup, undefined),
+    brokerPid: num(values["broker-pid"], undefined),
+  });
   console.log(JSON.stringify(r));
 }

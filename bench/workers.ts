@@ -22,9 +22,15 @@
  * the generators to the other half, so the load generator does not share the broker's cores;
  * with fewer the runs are not pinned and the result says so (`pinning.note`).
  *
+ * Broker CPU per record: one replay producer of 100 B records (1,000 per request) to one
+ * partition with 1 worker; produce_replay reads the broker's CPU time from /proc over the
+ * requests after an untimed warm-up and reports it per record (`cpuPerRecord`, the median of
+ * the runs).
+ *
  * Results: a table on stdout and bench/out/workers.json.
  */
 import { parseArgs } from "node:util";
+import { median } from "./lib/bench_client.ts";
 import { startBroker, stopBroker } from "./scale.ts";
 import { machinePinning, pinnedCommand, type Pinning, pinProcess } from "./lib/cpu_pinning.ts";
 
@@ -47,11 +53,25 @@ export interface WorkersRow {
   detail?: string;
 }
 
+/** Broker CPU per record produced, one replay producer, one partition. */
+export interface CpuPerRecordRow {
+  recordBytes: number;
+  workers: number;
+  /** Records measured per run (warm-up excluded). */
+  records: number;
+  /** Median over the runs of broker CPU ns per record; null when no run checked out. */
+  nsPerRecord: number | null;
+  runsNs: number[];
+  check: "ok" | "FAIL";
+  detail?: string;
+}
+
 export interface WorkersResult {
   cores: number;
   /** Whether broker and generators ran on separate cores (taskset). */
   pinning: Pinning;
   rows: WorkersRow[];
+  cpuPerRecord?: CpuPerRecordRow[];
   /** MB/s with 2 workers over MB/s with 1, per generator (target ≥ 1.6). */
   scaling: Record<string, number | null>;
 }
@@ -191,6 +211,98 @@ async function oneRun(
   }
 }
 
+/** Warm-up requests produce_replay sends before it starts counting broker CPU. */
+const CPU_WARMUP_REQUESTS = 50;
+
+/**
+ * One replay producer of `recordBytes`-byte records to partition 0 of a fresh broker with
+ * `workers` workers: the broker CPU ns per record produce_replay measured, if the end offset
+ * checks out.
+ */
+async function cpuPerRecordRun(
+  tmp: string,
+  workers: number,
+  recordBytes: number,
+  requests: number,
+): Promise<{ ns: number | null; detail?: string }> {
+  const dir = await Deno.makeTempDir({ dir: tmp, prefix: `cpu${recordBytes}-` });
+  const b = await startBroker(dir, 60_000, ["--workers", String(workers)]);
+  try {
+    const w = await run("/bin/sh", [
+      "-c",
+      `echo warm | kcat -P -b 127.0.0.1:${b.port} -t w -p 0 -X acks=1`,
+    ]);
+    if (w.code !== 0) throw new Error(`warm-up failed: ${w.stderr.slice(0, 500)}`);
+    const r = await run(Deno.execPath(), [
+      "run",
+      "-A",
+      REPLAY,
+      String(b.port),
+      "w",
+      "0",
+      String(requests),
+      "--records",
+      "1000",
+      "--record-bytes",
+      String(recordBytes),
+      "--warmup",
+      String(CPU_WARMUP_REQUESTS),
+      "--broker-pid",
+      String(b.child.pid),
+    ]);
+    const want = 1 + (requests + CPU_WARMUP_REQUESTS) * 1000;
+    const [end] = await endOffsets(b.port);
+    let out: { errors?: number; brokerNsPerRecord?: number | null } = {};
+    try {
+      out = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}");
+    } catch {
+      // reported below
+    }
+    if (r.code !== 0 || end !== want || out.errors !== 0 || out.brokerNsPerRecord == null) {
+      return {
+        ns: null,
+        detail: `end offset ${end} (want ${want}), errors ${out.errors}; ${r.stderr.slice(0, 200)}`,
+      };
+    }
+    return { ns: out.brokerNsPerRecord };
+  } finally {
+    await stopBroker(b);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** The median of `runs` CPU-per-record runs, each on a fresh broker, one after another. */
+export async function cpuPerRecord(
+  tmp: string,
+  recordBytes: number,
+  runs: number,
+  requests: number,
+  say: (l: string) => void,
+): Promise<CpuPerRecordRow> {
+  const ns: number[] = [];
+  let detail: string | undefined;
+  for (let i = 0; i < runs; i++) {
+    say(`workers: broker CPU per ${recordBytes} B record, --workers 1, run ${i + 1}/${runs}`);
+    try {
+      const r = await cpuPerRecordRun(tmp, 1, recordBytes, requests);
+      if (r.ns === null) detail = r.detail;
+      else ns.push(r.ns);
+    } catch (e) {
+      detail = e instanceof Error ? e.message : String(e);
+    }
+  }
+  const failed = detail !== undefined || ns.length === 0;
+  return {
+    recordBytes,
+    workers: 1,
+    records: requests * 1000,
+    nsPerRecord: failed ? null : median(ns),
+    runsNs: ns.map((x) => Math.round(x)),
+    check: failed ? "FAIL" : "ok",
+    detail,
+  };
+}
+
 export async function runWorkers(
   opts: { quick?: boolean; log?: (l: string) => void } = {},
 ): Promise<WorkersResult> {
@@ -205,6 +317,7 @@ export async function runWorkers(
   const rows: WorkersRow[] = [];
   const pinning = await machinePinning();
   say(`workers: ${pinning.note}`);
+  const cpuRows: CpuPerRecordRow[] = [];
   try {
     for (const generator of ["kcat", "replay"] as const) {
       const records = generator === "kcat" ? kcatRecords : replayRequests * 1000;
@@ -242,6 +355,7 @@ export async function runWorkers(
         });
       }
     }
+    cpuRows.push(await cpuPerRecord(tmp, 100, runs, quick ? 1500 : 4000, say));
   } finally {
     for (const c of live) kill(c);
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
@@ -252,7 +366,13 @@ export async function runWorkers(
     const two = rows.find((r) => r.generator === g && r.workers === 2)?.mbPerSec;
     scaling[g] = one && two ? two / one : null;
   }
-  const result = { cores: navigator.hardwareConcurrency, pinning, rows, scaling };
+  const result: WorkersResult = {
+    cores: navigator.hardwareConcurrency,
+    pinning,
+    rows,
+    cpuPerRecord: cpuRows,
+    scaling,
+  };
   await Deno.mkdir(new URL("bench/out/", ROOT).pathname, { recursive: true });
   await Deno.writeTextFile(OUT, JSON.stringify(result, null, 2) + "\n");
   return result;
@@ -268,6 +388,15 @@ export function printWorkers(res: WorkersResult, say: (l: string) => void = cons
       `| ${r.generator} ×2 | ${r.workers} | ${r.mbPerSec?.toFixed(0) ?? "-"} | ${
         r.cpuSecondsPerGB?.toFixed(2) ?? "-"
       } | ${r.runsMs.join(", ")} | ${r.check}${r.detail ? `: ${r.detail.slice(0, 200)}` : ""} |`,
+    );
+  }
+  for (const c of res.cpuPerRecord ?? []) {
+    say(
+      `Broker CPU per ${c.recordBytes} B record, ${c.workers} worker, one replay producer: ${
+        c.nsPerRecord === null ? "-" : `${c.nsPerRecord.toFixed(0)} ns`
+      } (median of ${c.runsNs.join(", ")} ns) ${c.check}${
+        c.detail ? `: ${c.detail.slice(0, 200)}` : ""
+      }`,
     );
   }
   for (const [g, s] of Object.entries(res.scaling)) {

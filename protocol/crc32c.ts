@@ -1,12 +1,15 @@
 /**
  * CRC-32C (Castagnoli), as Kafka uses for record batch v2 checksums.
- * Pure TypeScript, slicing-by-16 tables: sixteen table lookups per 16 input bytes, read as four
- * aligned little-endian 32-bit words, keep it above 2.5 GB/s on V8 without WebAssembly (the
- * produce path checks every batch, so this bounds produce throughput).
+ * Pure TypeScript, slicing-by-32 tables: thirty-two table lookups per 32 input bytes, read as
+ * eight aligned little-endian 32-bit words. The produce path checks every batch, so this
+ * bounds produce throughput; bench/crc32c_layouts_bench.ts compares the layouts tried
+ * (slicing-32 beat slicing-16 by about 15% on 100 KiB; 64 tables no longer fit in L1).
  */
 const POLY = 0x82f63b78;
+const SLICES = 32;
 
-const T = new Int32Array(16 * 256);
+/** Slice k maps a byte to its CRC followed by k zero bytes; slice 0 is the bytewise table. */
+const T = new Int32Array(SLICES * 256);
 for (let n = 0; n < 256; n++) {
   let c = n;
   for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
@@ -14,7 +17,7 @@ for (let n = 0; n < 256; n++) {
 }
 for (let n = 0; n < 256; n++) {
   let c = T[n];
-  for (let k = 1; k < 16; k++) {
+  for (let k = 1; k < SLICES; k++) {
     c = T[c & 0xff] ^ (c >>> 8);
     T[k * 256 + n] = c;
   }
@@ -32,24 +35,36 @@ export function crc32cTs(data: Uint8Array, crc = 0, start = 0, end = data.length
   let c = ~crc;
   let i = start;
   if (LITTLE_ENDIAN && end - i >= 64) {
-    // Bytewise up to a 4-byte boundary of the underlying buffer, then 16 bytes per step.
+    // Bytewise up to a 4-byte boundary of the underlying buffer, then 32 bytes per step.
     const off = data.byteOffset;
     while (((off + i) & 3) !== 0) c = T[(c ^ data[i++]) & 0xff] ^ (c >>> 8);
-    const words = ((end - i) >>> 4) << 2;
+    const words = ((end - i) >>> 5) << 3;
     const w = new Int32Array(data.buffer, off + i, words);
-    for (let j = 0; j < words; j += 4) {
+    for (let j = 0; j < words; j += 8) {
       const a = w[j] ^ c;
       const b = w[j + 1];
       const d = w[j + 2];
       const e = w[j + 3];
-      c = T[3840 + (a & 0xff)] ^ T[3584 + ((a >>> 8) & 0xff)] ^
-        T[3328 + ((a >>> 16) & 0xff)] ^ T[3072 + (a >>> 24)] ^
-        T[2816 + (b & 0xff)] ^ T[2560 + ((b >>> 8) & 0xff)] ^
-        T[2304 + ((b >>> 16) & 0xff)] ^ T[2048 + (b >>> 24)] ^
-        T[1792 + (d & 0xff)] ^ T[1536 + ((d >>> 8) & 0xff)] ^
-        T[1280 + ((d >>> 16) & 0xff)] ^ T[1024 + (d >>> 24)] ^
-        T[768 + (e & 0xff)] ^ T[512 + ((e >>> 8) & 0xff)] ^
-        T[256 + ((e >>> 16) & 0xff)] ^ T[e >>> 24];
+      const f = w[j + 4];
+      const g = w[j + 5];
+      const h = w[j + 6];
+      const k = w[j + 7];
+      c = T[7936 + (a & 0xff)] ^ T[7680 + ((a >>> 8) & 0xff)] ^
+        T[7424 + ((a >>> 16) & 0xff)] ^ T[7168 + (a >>> 24)] ^
+        T[6912 + (b & 0xff)] ^ T[6656 + ((b >>> 8) & 0xff)] ^
+        T[6400 + ((b >>> 16) & 0xff)] ^ T[6144 + (b >>> 24)] ^
+        T[5888 + (d & 0xff)] ^ T[5632 + ((d >>> 8) & 0xff)] ^
+        T[5376 + ((d >>> 16) & 0xff)] ^ T[5120 + (d >>> 24)] ^
+        T[4864 + (e & 0xff)] ^ T[4608 + ((e >>> 8) & 0xff)] ^
+        T[4352 + ((e >>> 16) & 0xff)] ^ T[4096 + (e >>> 24)] ^
+        T[3840 + (f & 0xff)] ^ T[3584 + ((f >>> 8) & 0xff)] ^
+        T[3328 + ((f >>> 16) & 0xff)] ^ T[3072 + (f >>> 24)] ^
+        T[2816 + (g & 0xff)] ^ T[2560 + ((g >>> 8) & 0xff)] ^
+        T[2304 + ((g >>> 16) & 0xff)] ^ T[2048 + (g >>> 24)] ^
+        T[1792 + (h & 0xff)] ^ T[1536 + ((h >>> 8) & 0xff)] ^
+        T[1280 + ((h >>> 16) & 0xff)] ^ T[1024 + (h >>> 24)] ^
+        T[768 + (k & 0xff)] ^ T[512 + ((k >>> 8) & 0xff)] ^
+        T[256 + ((k >>> 16) & 0xff)] ^ T[k >>> 24];
     }
     i += words << 2;
   }

@@ -244,6 +244,42 @@ export function validateBatches(
   return headers;
 }
 
+/** The smallest record body: attributes, timestampDelta, offsetDelta, key and value lengths
+ * and the header count, one byte each. */
+const MIN_RECORD_BODY = 6;
+
+/**
+ * Kafka's framing check of an uncompressed batch's records, as its record iterator makes it
+ * (DefaultRecordBatch, DefaultRecord.readFrom): `recordCount` length-prefixed records, each
+ * inside the batch, ending exactly at the batch end. Only each record's length varint is read,
+ * no record is decoded. Null when the framing holds, else Kafka's message for what is wrong.
+ */
+export function recordFramingError(buf: Uint8Array, pos: number, h: BatchHeader): string | null {
+  const end = pos + totalSize(h);
+  let p = pos + RECORD_BATCH_OVERHEAD;
+  for (let i = 0; i < h.recordCount; i++) {
+    // A zigzag varint of at most five bytes (an int32).
+    let u = 0;
+    let shift = 0;
+    let b = 0x80;
+    while ((b & 0x80) !== 0) {
+      if (p >= end || shift > 28) {
+        return `Found invalid record count ${h.recordCount}: record ${i} has no whole length`;
+      }
+      b = buf[p++];
+      u |= (b & 0x7f) << shift;
+      shift += 7;
+    }
+    const len = (u >>> 1) ^ -(u & 1);
+    if (len < MIN_RECORD_BODY || len > end - p) {
+      return `Invalid record size: expected ${len} bytes in record payload, but instead the ` +
+        `buffer has only ${end - p} remaining bytes.`;
+    }
+    p += len;
+  }
+  return p === end ? null : "Incorrect declared batch size, records still remaining in file";
+}
+
 /** Writes baseOffset in place. It sits before the CRC'd range, so the CRC stays valid. */
 export function setBaseOffset(buf: Uint8Array, pos: number, offset: number): void {
   put64(buf, pos + BASE_OFFSET_OFFSET, offset);

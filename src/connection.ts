@@ -46,6 +46,13 @@ export interface ConnectionHost {
 const PRODUCE_KEY = 0;
 
 const MIN_READ = 64 * 1024;
+/**
+ * A connection that filled its first buffer reads into pooled ones of at least this size (the
+ * pool's smallest class) and uses all of each: a fresh 64 KiB buffer per few small Produce
+ * requests was most of the collector's work, and a buffer cut to the frame in progress left
+ * the next frame to be copied over into yet another one.
+ */
+const GROWN_READ = 256 * 1024;
 /** Frames up to this size get their whole buffer at once (typical produce requests). */
 const TRUSTED_FRAME = 1024 * 1024;
 
@@ -301,12 +308,13 @@ export class Connection {
         // Out of room: grow with what has arrived, not with what the size prefix claims, so
         // a peer announcing a large frame and sending little costs little memory.
         const need = size >= 0 ? 4 + size : 4;
-        const next = bufferPool.take(
+        const taken = bufferPool.take(
           Math.max(
-            MIN_READ,
+            GROWN_READ,
             Math.min(need + MIN_READ / 2, Math.max(TRUSTED_FRAME, have * 2 + MIN_READ)),
           ),
         );
+        const next = new Uint8Array(taken.buffer, 0, taken.buffer.byteLength);
         next.set(this.acc.subarray(this.start, this.end));
         const old = this.slab;
         this.slab = { bytes: next, frames: 0, retired: false, keep: false };

@@ -23,10 +23,13 @@ import {
 } from "../protocol/legacy_records.ts";
 import {
   type BatchHeader,
+  compression,
+  CompressionType,
   isControl,
   isTransactional,
   MAGIC_V2,
   peekMagic,
+  recordFramingError,
   setBaseOffset,
   setLogAppendTime,
   setPartitionLeaderEpoch,
@@ -150,7 +153,16 @@ export function validateAppend(
   }
   const headers = validateBatches(records, cfg.maxMessageBytes);
   if (fromClient) {
+    let pos = 0;
     for (const h of headers) {
+      // Kafka's record iterator checks the framing of every record; for an uncompressed batch
+      // that is a walk over the length prefixes. (Kafka iterates compressed batches too; here
+      // their records are read only where a rule decompresses them, record_validation.ts.)
+      const framing = compression(h) === CompressionType.NONE
+        ? recordFramingError(records, pos, h)
+        : null;
+      if (framing !== null) throw new KafkaError(ErrorCode.INVALID_RECORD, framing);
+      pos += totalSize(h);
       if (isControl(h)) {
         throw new KafkaError(ErrorCode.INVALID_RECORD, "clients may not write control batches");
       }

@@ -176,3 +176,34 @@ Deno.test("bench targets: 2-worker scaling counts only when the generators were 
   assert.match(at({ workers: workers() })?.measured ?? "", /not pinned \(2 cores\)/);
   assert.equal(at({})?.verdict, "not measured");
 });
+
+Deno.test("bench targets: broker CPU per 100 B record from the workers step's replay", () => {
+  const workers = (cpuPerRecord?: unknown[]) => ({
+    workers: { rows: [], scaling: {}, cpuPerRecord } as never,
+  });
+  const find = (rows: ReturnType<typeof targetRows>) =>
+    rows.find((x) => x.target === "broker CPU per 100 B record produced ≤ 150 ns");
+  const ok = (ns: number) => ({
+    recordBytes: 100,
+    workers: 1,
+    nsPerRecord: ns,
+    runsNs: [ns],
+    check: "ok",
+  });
+  assert.equal(find(targetRows(workers([ok(150)])))?.verdict, "met");
+  const missed = find(targetRows(workers([ok(151)])));
+  assert.equal(missed?.verdict, "MISSED");
+  assert.match(missed?.measured ?? "", /^151 ns \(1 worker/);
+  // A 1 KiB row of the same list is not a 100 B measurement.
+  assert.equal(
+    find(targetRows(workers([{ ...ok(100), recordBytes: 1024 }])))?.verdict,
+    "not measured",
+  );
+  assert.equal(
+    find(targetRows(workers([{ ...ok(100), nsPerRecord: null, check: "FAIL" }])))?.verdict,
+    "MISSED",
+  );
+  // An older workers.json without the list, and a skipped step.
+  assert.equal(find(targetRows(workers(undefined)))?.verdict, "not measured");
+  assert.equal(find(targetRows({}))?.measured, "workers step skipped");
+});

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ErrorCode } from "../../protocol/errors.ts";
 import {
+  computeBatchCrc,
   forEachBatch,
   isCrcValid,
   readBatchHeader,
@@ -132,6 +133,14 @@ Deno.test("invalid appends are rejected whole and leave the log untouched", asyn
       records: [endTxnMarker(1, 0)],
     });
     await rejectsWith(log.append(control), ErrorCode.INVALID_RECORD);
+    // A record count the records do not fill (CRC made valid again): Kafka's record iterator
+    // refuses it as INVALID_RECORD.
+    const miscounted = batch(2, "m");
+    const v = new DataView(miscounted.buffer);
+    v.setInt32(57, 3);
+    v.setInt32(23, 2);
+    v.setUint32(17, computeBatchCrc(miscounted, 0, miscounted.length));
+    await rejectsWith(log.append(miscounted), ErrorCode.INVALID_RECORD);
     assert.equal(log.logEndOffset, 1);
     assert.deepEqual(values(await log.read(0, 1 << 20)), ["ok-0"]);
     assert.equal((await log.append(batch(1, "next"))).baseOffset, 1);

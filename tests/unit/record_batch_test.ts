@@ -17,6 +17,7 @@ import {
   readBatchHeader,
   readControlRecordType,
   RECORD_BATCH_OVERHEAD,
+  recordFramingError,
   setBaseOffset,
   setLogAppendTime,
   setPartitionLeaderEpoch,
@@ -248,4 +249,63 @@ Deno.test("forEachRecordTimestamp and readControlRecordType read just enough of 
     );
   }
   assert.equal(readControlRecordType(b, 0, h), -1);
+});
+
+/** `b` with recordCount (and lastOffsetDelta) set to `count` and its CRC recomputed. */
+function withRecordCount(b: Uint8Array, count: number): Uint8Array {
+  const out = b.slice();
+  const v = new DataView(out.buffer);
+  v.setInt32(57, count);
+  v.setInt32(23, count - 1);
+  v.setUint32(17, computeBatchCrc(out, 0, out.length));
+  return out;
+}
+
+Deno.test("recordFramingError: whole records ending at the batch end pass", () => {
+  for (const b of [batch(1), batch(1000)]) {
+    assert.equal(recordFramingError(b, 0, readBatchHeader(b)), null);
+  }
+  // Records of 100 B and of 1 KiB (two-byte length varints), and at an offset in a buffer.
+  for (const size of [100, 1024]) {
+    const value = new Uint8Array(size).fill(0x61);
+    const b = encodeRecordBatch({ records: Array.from({ length: 50 }, () => ({ value })) });
+    const two = concat(batch(3), b);
+    const pos = totalSize(readBatchHeader(two));
+    assert.equal(recordFramingError(two, pos, readBatchHeader(two, pos)), null);
+  }
+});
+
+Deno.test("recordFramingError: a count that disagrees with the records is Kafka's error", () => {
+  const b = batch(5);
+  const more = withRecordCount(b, 6);
+  assert.match(recordFramingError(more, 0, readBatchHeader(more))!, /record 5 has no whole length/);
+  const fewer = withRecordCount(b, 4);
+  assert.equal(
+    recordFramingError(fewer, 0, readBatchHeader(fewer)),
+    "Incorrect declared batch size, records still remaining in file",
+  );
+});
+
+Deno.test("recordFramingError: a record length past the batch end or too short is refused", () => {
+  const b = batch(1);
+  const at = RECORD_BATCH_OVERHEAD;
+  const len = b[at] >>> 1; // a one-byte zigzag varint
+  assert.equal(b.length - at - 1, len);
+  const withLength = (zigzag: number) => {
+    const out = b.slice();
+    out[at] = zigzag;
+    return recordFramingError(out, 0, readBatchHeader(out));
+  };
+  assert.equal(withLength(len * 2), null);
+  assert.equal(
+    withLength((len + 1) * 2),
+    `Invalid record size: expected ${len + 1} bytes in record payload, but instead the buffer ` +
+      `has only ${len} remaining bytes.`,
+  );
+  assert.equal(
+    withLength((len - 1) * 2),
+    "Incorrect declared batch size, records still remaining in file",
+  );
+  assert.match(withLength(4 * 2)!, /^Invalid record size: expected 4 bytes/);
+  assert.match(withLength(1)!, /^Invalid record size: expected -1 bytes/);
 });
