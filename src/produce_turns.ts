@@ -13,6 +13,15 @@
  * turn. A turn ends in a `setImmediate` callback: after the I/O already completed is handled,
  * without the 4 ms clamp of chained zero timeouts, and without the MessageChannel (two ports
  * created, entangled and closed per turn) that cost several µs of every Produce request.
+ *
+ * While frames wait (saturation), a turn ends on a zero timeout instead. Deno's runtime (a
+ * current-thread tokio scheduler) reads a socket that still has bytes buffered without asking
+ * the OS, but learns that a quiet socket became readable only when it polls its I/O driver:
+ * when no task is ready, or once every 61 tasks. Chained turns always leave a task ready, so
+ * flooding producers (their sockets never drained) were read every turn while a consumer's
+ * next Fetch sat 300-600 ms in the kernel before the broker saw it (1 worker,
+ * bench/latency.ts fairness: consumers read ~50% of what was produced). A timer fires only
+ * through the driver, so waiting for one lets the runtime see every socket between turns.
  */
 import { setImmediate } from "node:timers";
 
@@ -29,6 +38,8 @@ export class ProduceTurns {
   private readonly waiters: Waiter[] = [];
   /** Until when (performance.now()) the isolate counts as saturated with Produce. */
   private saturatedUntil = -Infinity;
+  /** When (performance.now()) the last turn that let the runtime poll its sockets began. */
+  private lastPoll = -Infinity;
 
   /**
    * Appends run on other workers, asynchronously (set in worker isolates): a connection's
@@ -39,7 +50,15 @@ export class ProduceTurns {
    */
   appendsElsewhere = false;
 
-  constructor(readonly bytesPerTurn: number, readonly saturationMs = 100) {}
+  /**
+   * `pollEveryMs`: under saturation, a turn ends on a timer (letting the runtime poll every
+   * socket) when the last such turn began at least this long ago; the others end on a message.
+   */
+  constructor(
+    readonly bytesPerTurn: number,
+    readonly saturationMs = 100,
+    readonly pollEveryMs = 0,
+  ) {}
 
   /** Produce requests a connection may have in processing now, out of `max`. */
   pipelineLimit(max: number): number {
@@ -80,7 +99,12 @@ export class ProduceTurns {
     this.used += bytes;
     if (this.pending) return;
     this.pending = true;
-    nextTurn(() => this.turn());
+    if (this.saturated && performance.now() - this.lastPoll >= this.pollEveryMs) {
+      setTimeout(() => {
+        this.lastPoll = performance.now();
+        this.turn();
+      }, 0);
+    } else nextTurn(() => this.turn());
   }
 
   private turn(): void {
@@ -94,7 +118,7 @@ export class ProduceTurns {
   }
 }
 
-/** Calls `fn` in a later turn of the event loop, once the I/O completed by then is handled. */
+/** Calls `fn` in a later turn of the event loop, without waiting for the runtime to poll its sockets. */
 function nextTurn(fn: () => void): void {
   setImmediate(fn);
 }
@@ -102,5 +126,13 @@ function nextTurn(fn: () => void): void {
 /** 1 MiB: one of librdkafka's largest batches (batch.size), or many small requests. */
 export const PRODUCE_BYTES_PER_TURN = 1024 * 1024;
 
+/**
+ * How often a saturated isolate lets the runtime poll every socket: a consumer's request is
+ * seen within about this long plus one turn. On every saturated turn (0) a produce-only flood
+ * of 8 kcat producers wrote ~15% fewer records (the timer's idle wait; medians of 3, noisy);
+ * every 20 ms showed no loss and the same fairness (bench/latency.ts, 1 worker: ~97%).
+ */
+export const PRODUCE_POLL_EVERY_MS = 20;
+
 /** This isolate's budget: the connections it serves share it. */
-export const produceTurns = new ProduceTurns(PRODUCE_BYTES_PER_TURN);
+export const produceTurns = new ProduceTurns(PRODUCE_BYTES_PER_TURN, 100, PRODUCE_POLL_EVERY_MS);

@@ -75,3 +75,40 @@ Deno.test("ProduceTurns: one produce per connection under saturation only where 
   assert.equal(turns.pipelineLimit(5), 1);
   await waiting;
 });
+
+/** Turns a flood of frames (each filling a turn) runs between a quiet socket's send and its read. */
+async function turnsUntilQuietSocketRead(turns: ProduceTurns): Promise<number> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const server = await listener.accept();
+  listener.close();
+  let run = 0;
+  let stop = false;
+  const flood = (async () => {
+    while (!stop) {
+      const wait = turns.admit(10);
+      if (wait) {
+        await wait;
+        run++;
+      }
+    }
+  })();
+  try {
+    const read = server.read(new Uint8Array(1));
+    for (let i = 0; i < 5; i++) await turns.admit(10); // the flood is on; the socket quiet
+    const before = run;
+    await client.write(new Uint8Array([1]));
+    assert.equal(await read, 1);
+    return run - before;
+  } finally {
+    stop = true;
+    await flood;
+    client.close();
+    server.close();
+  }
+}
+
+Deno.test("ProduceTurns: under saturation a quiet socket's bytes are read within a turn or two, not after a long run of turns", async () => {
+  const turns = await turnsUntilQuietSocketRead(new ProduceTurns(10, 1000, 0));
+  assert.ok(turns <= 3, `read after ${turns} turns`);
+});
