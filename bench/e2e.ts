@@ -17,7 +17,10 @@
  * - produce acks=1 / acks=all: `kcat -P -l FILE -X linger.ms=5 -X batch.num.messages=10000`,
  *   timed from spawn to exit (kcat exits once every message is acknowledged).
  * - produce idempotent (100 B only): the same with `-X enable.idempotence=true` and acks=all
- *   (InitProducerId, then sequenced batches), checked and read back like the others.
+ *   (InitProducerId, then sequenced batches), checked and read back like the others. kcat
+ *   (librdkafka 2.0.2) keeps one ~1 MB Produce in flight per partition here, against either
+ *   target (`-X debug=protocol`: a send with another in flight once in ~750), so this row is
+ *   bound by each request's round trip, broker latency included, not by broker CPU.
  * - consume: `kcat -C -o 0 -e -f '%s\n' > file` of each produced topic right after its
  *   produce run, timed to exit; the output's lines and bytes are counted afterwards and must
  *   match what was produced. The topic is then deleted, so no run meets a page cache full of
