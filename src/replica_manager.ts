@@ -148,9 +148,9 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
 
   /** Whether the catalogue has this partition (wherever its log is open). */
   hasPartition(topic: string, partition: number): boolean {
-    const t = this.logs.getTopic(topic);
-    return t !== undefined && Number.isInteger(partition) && partition >= 0 &&
-      partition < t.partitions;
+    const count = this.logs.partitionCount(topic);
+    return count !== undefined && Number.isInteger(partition) && partition >= 0 &&
+      partition < count;
   }
 
   /** Appends a transaction marker (a control batch) as the coordinator, on the owner. */
