@@ -297,6 +297,19 @@ function minSize(type: string): number {
   }
 }
 
+/**
+ * A function made from `src` for one field: code of its own, so its element loads and stores
+ * keep feedback of that field's arrays alone (a closure shared by every array field goes
+ * megamorphic). Null when the runtime refuses code generation (the caller has a closure).
+ */
+function perField<F>(params: string[], src: string, args: unknown[]): F | null {
+  try {
+    return new Function(...params, src)(...args) as F;
+  } catch {
+    return null;
+  }
+}
+
 function fieldDecoder(f: FieldSchema, version: number, flexible: boolean): Dec {
   const nullable = inRange(f.nullableVersions, version);
   if (f.type.startsWith("[]")) {
@@ -306,16 +319,30 @@ function fieldDecoder(f: FieldSchema, version: number, flexible: boolean): Dec {
       : primitiveDecoder(elemType, flexible, false)!;
     if (!elem) throw new Error(`unknown type ${f.type}`);
     const min = f.fields ? 1 : minSize(elemType);
-    return (r) => {
+    const nullError = () => new ProtocolError(`non-nullable array ${f.name} is null`);
+    return perField<Dec>(
+      ["elem", "flexible", "min", "nullable", "nullError"],
+      `return function decodeArray(r) {
+        const n = r.arrayLength(flexible, min);
+        if (n < 0) {
+          if (!nullable) throw nullError();
+          return null;
+        }
+        const out = new Array(n);
+        for (let i = 0; i < n; i++) out[i] = elem(r);
+        return out;
+      };`,
+      [elem, flexible, min, nullable, nullError],
+    ) ?? ((r) => {
       const n = r.arrayLength(flexible, min);
       if (n < 0) {
-        if (!nullable) throw new ProtocolError(`non-nullable array ${f.name} is null`);
+        if (!nullable) throw nullError();
         return null;
       }
       const out = new Array(n);
       for (let i = 0; i < n; i++) out[i] = elem(r);
       return out;
-    };
+    });
   }
   if (f.fields) {
     const s = compileStruct(f.fields, version, flexible);
@@ -337,6 +364,26 @@ function fieldEncoder(f: FieldSchema, version: number, flexible: boolean): Enc {
       ? compileStruct(f.fields, version, flexible).encode as Enc
       : primitiveEncoder(elemType, flexible, false)!;
     if (!elem) throw new Error(`unknown type ${f.type}`);
+    const generated = perField<Enc>(
+      ["elem", "flexible", "nullable"],
+      `return function encodeArray(w, arr) {
+        if (arr == null) {
+          if (!nullable) {
+            if (flexible) w.uvarint(1);
+            else w.int32(0);
+            return;
+          }
+          if (flexible) w.uvarint(0);
+          else w.int32(-1);
+          return;
+        }
+        if (flexible) w.uvarint(arr.length + 1);
+        else w.int32(arr.length);
+        for (let i = 0; i < arr.length; i++) elem(w, arr[i]);
+      };`,
+      [elem, flexible, nullable],
+    );
+    if (generated) return generated;
     return (w, v) => {
       const arr = v as unknown[] | null | undefined;
       if (arr == null) {
@@ -489,7 +536,15 @@ function compileStruct(fields: FieldSchema[], version: number, flexible: boolean
     ...absent.map((a) => ({ name: a.name, f: a.f })),
     ...tagged.map((t) => ({ name: t.f.name, f: t.f })),
   ];
-  const generated = generatedCodec(regular, defaulted, flexible, decodeTagged, encodeTagged, known);
+  const generated = generatedCodec(
+    regular,
+    defaulted,
+    tagged.map((t) => t.f.name),
+    flexible,
+    decodeTagged,
+    encodeTagged,
+    known,
+  );
   const plan: StructPlan = {
     decodeDefaults(): Loose {
       const m: Loose = {};
@@ -545,6 +600,7 @@ const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 function generatedCodec(
   regular: readonly { name: string; dec: Dec; enc: Enc; def: unknown }[],
   defaulted: readonly { name: string; f: FieldSchema }[],
+  taggedNames: readonly string[],
   flexible: boolean,
   decodeTagged: (r: Reader, m: Loose) => Loose,
   encodeTagged: (w: Writer, m: Loose) => void,
@@ -577,9 +633,13 @@ function generatedCodec(
     const def = param(f.def);
     return `  v = m.${f.name};\n  ${param(f.enc)}(w, v === undefined ? ${def} : v);`;
   });
+  // Structs with no tagged field set (most, e.g. every partition of a Fetch answer) are told
+  // apart here, by property loads of their own shape, before the general tagged-field path.
+  const unset = [UNKNOWN_TAGS, ...taggedNames].map((n) => `m.${n} === undefined`).join(" && ");
+  const taggedTail = `  if (${unset}) w.uvarint(0);\n  else ${param(encodeTagged)}(w, m);\n`;
   const encodeSrc = `return function encode(w, m) {\n  if (${strict}()) ${check}(m);\n  let v;\n${
     writes.join("\n")
-  }\n${flexible ? `  ${param(encodeTagged)}(w, m);\n` : ""}};`;
+  }\n${flexible ? taggedTail : ""}};`;
   try {
     return {
       decode: new Function(...params, decodeSrc)(...args),
