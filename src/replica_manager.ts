@@ -401,9 +401,12 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
         });
       },
     );
+    // The fresh local reads change hands (transferablesOf, without an array per answer).
     const transfer = new Set<ArrayBuffer>();
     for (const r of results) {
-      if ("outcome" in r) { for (const b of transferablesOf("fetch", r.outcome)) transfer.add(b); }
+      if ("outcome" in r && r.outcome.freshBuffer) {
+        transfer.add(r.outcome.records!.buffer as ArrayBuffer);
+      }
     }
     return new Transfer(encodeResults(results), [...transfer]);
   }
