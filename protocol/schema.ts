@@ -4,8 +4,8 @@
  * Every Kafka message is declared once (protocol/messages/*.ts) as a MessageSchema: fields
  * with their version ranges, nullable versions and tags, exactly as Kafka's own JSON message
  * definitions describe them. `codecFor(schema, version)` compiles a schema for one version
- * into a pair of closures (decode/encode) the first time that version is seen, so the
- * per-field version checks are paid once, not per message.
+ * into a pair of functions (decode/encode), generated for its fields, the first time that
+ * version is seen, so the per-field version checks are paid once, not per message.
  *
  * Decoded messages are plain objects with camelCase field names. int64 is a JS number;
  * bytes and records are views into the request frame (no copy); uuid is Kafka's
@@ -297,6 +297,19 @@ function minSize(type: string): number {
   }
 }
 
+/**
+ * A function made from `src` for one field: code of its own, so its element loads and stores
+ * keep feedback of that field's arrays alone (a closure shared by every array field goes
+ * megamorphic). Null when the runtime refuses code generation (the caller has a closure).
+ */
+function perField<F>(params: string[], src: string, args: unknown[]): F | null {
+  try {
+    return new Function(...params, src)(...args) as F;
+  } catch {
+    return null;
+  }
+}
+
 function fieldDecoder(f: FieldSchema, version: number, flexible: boolean): Dec {
   const nullable = inRange(f.nullableVersions, version);
   if (f.type.startsWith("[]")) {
@@ -306,16 +319,30 @@ function fieldDecoder(f: FieldSchema, version: number, flexible: boolean): Dec {
       : primitiveDecoder(elemType, flexible, false)!;
     if (!elem) throw new Error(`unknown type ${f.type}`);
     const min = f.fields ? 1 : minSize(elemType);
-    return (r) => {
+    const nullError = () => new ProtocolError(`non-nullable array ${f.name} is null`);
+    return perField<Dec>(
+      ["elem", "flexible", "min", "nullable", "nullError"],
+      `return function decodeArray(r) {
+        const n = r.arrayLength(flexible, min);
+        if (n < 0) {
+          if (!nullable) throw nullError();
+          return null;
+        }
+        const out = new Array(n);
+        for (let i = 0; i < n; i++) out[i] = elem(r);
+        return out;
+      };`,
+      [elem, flexible, min, nullable, nullError],
+    ) ?? ((r) => {
       const n = r.arrayLength(flexible, min);
       if (n < 0) {
-        if (!nullable) throw new ProtocolError(`non-nullable array ${f.name} is null`);
+        if (!nullable) throw nullError();
         return null;
       }
       const out = new Array(n);
       for (let i = 0; i < n; i++) out[i] = elem(r);
       return out;
-    };
+    });
   }
   if (f.fields) {
     const s = compileStruct(f.fields, version, flexible);
@@ -337,6 +364,26 @@ function fieldEncoder(f: FieldSchema, version: number, flexible: boolean): Enc {
       ? compileStruct(f.fields, version, flexible).encode as Enc
       : primitiveEncoder(elemType, flexible, false)!;
     if (!elem) throw new Error(`unknown type ${f.type}`);
+    const generated = perField<Enc>(
+      ["elem", "flexible", "nullable"],
+      `return function encodeArray(w, arr) {
+        if (arr == null) {
+          if (!nullable) {
+            if (flexible) w.uvarint(1);
+            else w.int32(0);
+            return;
+          }
+          if (flexible) w.uvarint(0);
+          else w.int32(-1);
+          return;
+        }
+        if (flexible) w.uvarint(arr.length + 1);
+        else w.int32(arr.length);
+        for (let i = 0; i < arr.length; i++) elem(w, arr[i]);
+      };`,
+      [elem, flexible, nullable],
+    );
+    if (generated) return generated;
     return (w, v) => {
       const arr = v as unknown[] | null | undefined;
       if (arr == null) {
@@ -434,6 +481,70 @@ function compileStruct(fields: FieldSchema[], version: number, flexible: boolean
   tagged.sort((a, b) => a.tag - b.tag);
   const tagIndex = new Map(tagged.map((t) => [t.tag, t]));
 
+  /** Reads the tagged fields of a flexible struct into `m` (their defaults already set). */
+  const decodeTagged = (r: Reader, m: Loose): Loose => {
+    const n = r.uvarint();
+    if (n > r.remaining) throw new ProtocolError("tagged field count exceeds frame");
+    let unknown: TaggedField[] | undefined;
+    let lastTag = -1;
+    for (let i = 0; i < n; i++) {
+      const tag = r.uvarint();
+      if (tag <= lastTag) throw new ProtocolError("tagged fields out of order");
+      lastTag = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const t = tagIndex.get(tag);
+      if (t) {
+        const sub = new Reader(r.buf, r.pos, r.pos + size);
+        m[t.f.name] = t.dec(sub);
+        r.pos += size;
+      } else {
+        (unknown ??= []).push([tag, r.raw(size)]);
+      }
+    }
+    if (unknown) m[UNKNOWN_TAGS] = unknown;
+    return m;
+  };
+  /** Writes the tagged fields of a flexible struct (and the unknown ones it carries). */
+  const encodeTagged = (w: Writer, m: Loose): void => {
+    const unknown = m[UNKNOWN_TAGS] as TaggedField[] | undefined;
+    // Most structs have no tagged field set (every partition of a Metadata response): no
+    // allocation for them, which is most of a 100,000-partition response's encoding.
+    if (unknown === undefined && noneTagged(tagged, m)) return w.uvarint(0);
+    const present: { tag: number; bytes: Uint8Array }[] = [];
+    for (const t of tagged) {
+      const v = m[t.f.name];
+      if (isDefault(t.f, v)) continue;
+      const sub = new Writer(64);
+      t.enc(sub, v);
+      present.push({ tag: t.tag, bytes: sub.finishCopy() });
+    }
+    if (unknown) {
+      for (const [tag, bytes] of unknown) {
+        if (!tagIndex.has(tag)) present.push({ tag, bytes });
+      }
+      present.sort((a, b) => a.tag - b.tag);
+    }
+    w.uvarint(present.length);
+    for (const p of present) {
+      w.uvarint(p.tag);
+      w.uvarint(p.bytes.length);
+      w.raw(p.bytes);
+    }
+  };
+  const defaulted = [
+    ...absent.map((a) => ({ name: a.name, f: a.f })),
+    ...tagged.map((t) => ({ name: t.f.name, f: t.f })),
+  ];
+  const generated = generatedCodec(
+    regular,
+    defaulted,
+    tagged.map((t) => t.f.name),
+    flexible,
+    decodeTagged,
+    encodeTagged,
+    known,
+  );
   const plan: StructPlan = {
     decodeDefaults(): Loose {
       const m: Loose = {};
@@ -445,68 +556,23 @@ function compileStruct(fields: FieldSchema[], version: number, flexible: boolean
       }
       return m;
     },
-    decode(r: Reader): Loose {
+    decode: generated?.decode ?? ((r: Reader): Loose => {
       const m: Loose = {};
       for (let i = 0; i < regular.length; i++) m[regular[i].name] = regular[i].dec(r);
-      for (let i = 0; i < absent.length; i++) m[absent[i].name] = defaultValue(absent[i].f);
-      if (flexible) {
-        for (let i = 0; i < tagged.length; i++) m[tagged[i].f.name] = defaultValue(tagged[i].f);
-        const n = r.uvarint();
-        if (n > r.remaining) throw new ProtocolError("tagged field count exceeds frame");
-        let unknown: TaggedField[] | undefined;
-        let lastTag = -1;
-        for (let i = 0; i < n; i++) {
-          const tag = r.uvarint();
-          if (tag <= lastTag) throw new ProtocolError("tagged fields out of order");
-          lastTag = tag;
-          const size = r.uvarint();
-          r.need(size);
-          const t = tagIndex.get(tag);
-          if (t) {
-            const sub = new Reader(r.buf, r.pos, r.pos + size);
-            m[t.f.name] = t.dec(sub);
-            r.pos += size;
-          } else {
-            (unknown ??= []).push([tag, r.raw(size)]);
-          }
-        }
-        if (unknown) m[UNKNOWN_TAGS] = unknown;
+      for (let i = 0; i < defaulted.length; i++) {
+        m[defaulted[i].name] = defaultValue(defaulted[i].f);
       }
-      return m;
-    },
-    encode(w: Writer, m: Loose): void {
+      return flexible ? decodeTagged(r, m) : m;
+    }),
+    encode: generated?.encode ?? ((w: Writer, m: Loose): void => {
       if (strictEncoding) checkKeys(m, known);
       for (let i = 0; i < regular.length; i++) {
         const f = regular[i];
         const v = m[f.name];
         f.enc(w, v === undefined ? f.def : v);
       }
-      if (!flexible) return;
-      const unknown = m[UNKNOWN_TAGS] as TaggedField[] | undefined;
-      // Most structs have no tagged field set (every partition of a Metadata response): no
-      // allocation for them, which is most of a 100,000-partition response's encoding.
-      if (unknown === undefined && noneTagged(tagged, m)) return w.uvarint(0);
-      const present: { tag: number; bytes: Uint8Array }[] = [];
-      for (const t of tagged) {
-        const v = m[t.f.name];
-        if (isDefault(t.f, v)) continue;
-        const sub = new Writer(64);
-        t.enc(sub, v);
-        present.push({ tag: t.tag, bytes: sub.finishCopy() });
-      }
-      if (unknown) {
-        for (const [tag, bytes] of unknown) {
-          if (!tagIndex.has(tag)) present.push({ tag, bytes });
-        }
-        present.sort((a, b) => a.tag - b.tag);
-      }
-      w.uvarint(present.length);
-      for (const p of present) {
-        w.uvarint(p.tag);
-        w.uvarint(p.bytes.length);
-        w.raw(p.bytes);
-      }
-    },
+      if (flexible) encodeTagged(w, m);
+    }),
   };
   byVersion.set(key, plan);
   return plan;
@@ -518,6 +584,70 @@ function noneTagged(tagged: readonly { f: FieldSchema }[], m: Loose): boolean {
     if (!isDefault(tagged[i].f, m[tagged[i].f.name])) return false;
   }
   return true;
+}
+
+/** Field names that may be written into generated code as they are. */
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/**
+ * A struct's decode and encode as code generated for its fields: each struct gets its own
+ * function, so its property loads and stores see one shape and stay monomorphic, where the
+ * one generic loop shared by every struct goes megamorphic (most of the cost of decoding and
+ * encoding a many-partition Fetch). Decoding builds the object in one literal, fields in the
+ * order the generic loop sets them. Null (the generic loop is used) when a field name is no
+ * plain identifier or the runtime refuses code generation.
+ */
+function generatedCodec(
+  regular: readonly { name: string; dec: Dec; enc: Enc; def: unknown }[],
+  defaulted: readonly { name: string; f: FieldSchema }[],
+  taggedNames: readonly string[],
+  flexible: boolean,
+  decodeTagged: (r: Reader, m: Loose) => Loose,
+  encodeTagged: (w: Writer, m: Loose) => void,
+  known: Set<string>,
+): CompiledStruct | null {
+  const names = [...regular.map((f) => f.name), ...defaulted.map((f) => f.name)];
+  if (!names.every((n) => IDENTIFIER.test(n)) || new Set(names).size !== names.length) {
+    return null;
+  }
+  const params: string[] = [];
+  const args: unknown[] = [];
+  const param = (v: unknown): string => {
+    params.push(`p${params.length}`);
+    args.push(v);
+    return params[params.length - 1];
+  };
+  const props = regular.map((f) => `${f.name}: ${param(f.dec)}(r)`);
+  for (const d of defaulted) {
+    // A default array is a fresh one per message (handlers may fill it in).
+    const v = defaultValue(d.f);
+    props.push(`${d.name}: ${Array.isArray(v) ? "[]" : param(v)}`);
+  }
+  const tail = flexible ? `${param(decodeTagged)}(r, m)` : "m";
+  const decodeSrc = `return function decode(r) {\n  const m = { ${
+    props.join(", ")
+  } };\n  return ${tail};\n};`;
+  const strict = param(() => strictEncoding);
+  const check = param((m: Loose) => checkKeys(m, known));
+  const writes = regular.map((f) => {
+    const def = param(f.def);
+    return `  v = m.${f.name};\n  ${param(f.enc)}(w, v === undefined ? ${def} : v);`;
+  });
+  // Structs with no tagged field set (most, e.g. every partition of a Fetch answer) are told
+  // apart here, by property loads of their own shape, before the general tagged-field path.
+  const unset = [UNKNOWN_TAGS, ...taggedNames].map((n) => `m.${n} === undefined`).join(" && ");
+  const taggedTail = `  if (${unset}) w.uvarint(0);\n  else ${param(encodeTagged)}(w, m);\n`;
+  const encodeSrc = `return function encode(w, m) {\n  if (${strict}()) ${check}(m);\n  let v;\n${
+    writes.join("\n")
+  }\n${flexible ? taggedTail : ""}};`;
+  try {
+    return {
+      decode: new Function(...params, decodeSrc)(...args),
+      encode: new Function(...params, encodeSrc)(...args),
+    };
+  } catch {
+    return null;
+  }
 }
 
 // deno-lint-ignore no-explicit-any

@@ -124,6 +124,9 @@ export async function fitToBudget(
   remoteWaitMs: number,
   fetchOne: FetchOne,
 ): Promise<void> {
+  // Nothing read anywhere (caught-up consumers): every owner read each partition with the
+  // whole budget and its first batch allowed, as the one-by-one reading does; nothing to cut.
+  if (results.every(nothingRead)) return;
   let total = 0;
   let first = true;
   for (let i = 0; i < reads.length; i++) {
@@ -156,6 +159,11 @@ export async function fitToBudget(
       first = false;
     }
   }
+}
+
+/** A failed read, a cold-tier read still running, or one that returned no bytes. */
+function nothingRead(res: FetchReadResult): boolean {
+  return !("outcome" in res) || res.outcome.records === null || res.outcome.records.length === 0;
 }
 
 /**

@@ -30,7 +30,8 @@ import {
 import { faultResponse } from "./fault_response.ts";
 import { type FaultInjector, namedPartitions, type RequestFault } from "./faults.ts";
 import { errText, log } from "./log.ts";
-import { type Metrics, responseErrorCodes } from "./metrics.ts";
+import type { Metrics } from "./metrics.ts";
+import { responseErrorCodes } from "./response_error_codes.ts";
 import { isFreshRead, markFreshRead, releaseFreshRead } from "./partition_ops.ts";
 import type { HandlerRegistry } from "./registry.ts";
 import type { Session } from "./security/session.ts";
@@ -352,7 +353,7 @@ async function handleRequestFrame(
   host.metrics.request(
     header.apiKey,
     header.apiVersion,
-    response ? responseErrorCodes(response) : 0,
+    response ? responseErrorCodes(reg.response, response) : 0,
     performance.now() - started,
   );
   if (!response) return null;

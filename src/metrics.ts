@@ -307,34 +307,3 @@ export class Metrics {
     this.topicBytesOut.delete(topic);
   }
 }
-
-/**
- * Every non-zero `errorCode` in a response body (top level and nested per-topic/partition
- * entries), for the errors-by-code metric. Record bytes and other typed arrays are skipped.
- */
-export function responseErrorCodes(body: unknown): number[] {
-  const out: number[] = [];
-  collect(body, out, 0);
-  return out;
-}
-
-function collect(v: unknown, out: number[], depth: number): void {
-  if (depth > 6 || v === null || typeof v !== "object" || ArrayBuffer.isView(v)) return;
-  if (Array.isArray(v)) {
-    for (const x of v) {
-      if (x !== null && typeof x === "object") collect(x, out, depth + 1);
-    }
-    return;
-  }
-  // for-in over the plain decoded/built objects: no entries array per object (a Fetch
-  // response of many partitions is walked on every request).
-  const o = v as Record<string, unknown>;
-  for (const k in o) {
-    const x = o[k];
-    if (k === "errorCode") {
-      if (typeof x === "number" && x !== 0) out.push(x);
-    } else if (x !== null && typeof x === "object") {
-      collect(x, out, depth + 1);
-    }
-  }
-}

@@ -148,9 +148,9 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
 
   /** Whether the catalogue has this partition (wherever its log is open). */
   hasPartition(topic: string, partition: number): boolean {
-    const t = this.logs.getTopic(topic);
-    return t !== undefined && Number.isInteger(partition) && partition >= 0 &&
-      partition < t.partitions;
+    const count = this.logs.partitionCount(topic);
+    return count !== undefined && Number.isInteger(partition) && partition >= 0 &&
+      partition < count;
   }
 
   /** Appends a transaction marker (a control batch) as the coordinator, on the owner. */
@@ -323,26 +323,37 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
       return this.partitionOp(r.topic, r.partition, "fetch", a);
     };
     if (!cluster) return inOrder(reads, viaOp);
-    // Partitions by owner, keeping each owner's in request order.
+    // Partitions by owner, keeping each owner's in request order (the topic's hash taken once
+    // per run of its partitions).
     const byOwner = new Map<number, number[]>();
     const results: FetchReadResult[] = new Array(reads.length);
-    reads.forEach((r, i) => {
+    let topic: string | undefined;
+    let ownerIn = (_p: number) => 0;
+    for (let i = 0; i < reads.length; i++) {
+      const r = reads[i];
       if (!this.hasPartition(r.topic, r.partition)) {
         results[i] = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-        return;
+        continue;
       }
-      const owner = cluster.ownerOf(r.topic, r.partition);
+      if (r.topic !== topic) ownerIn = cluster.ownersOf(topic = r.topic);
+      const owner = ownerIn(r.partition);
       const list = byOwner.get(owner);
       if (list) list.push(i);
       else byOwner.set(owner, [i]);
-    });
+    }
     if (byOwner.size <= 1 && (byOwner.size === 0 || byOwner.has(cluster.index))) {
       return inOrder(reads, viaOp);
     }
+    // This worker's share, already known to be its own: read without asking again.
+    const ownRead: FetchOne = (r, a) => {
+      const log = this.logs.getPartition(r.topic, r.partition);
+      return log ? fetchPartition(log, a) : this.partitionOp(r.topic, r.partition, "fetch", a);
+    };
     await Promise.all([...byOwner].map(async ([owner, indexes]) => {
-      const mine = indexes.map((i) => reads[i]);
+      const mine: FetchRead[] = new Array(indexes.length);
+      for (let k = 0; k < indexes.length; k++) mine[k] = reads[indexes[k]];
       let answers: FetchReadResult[];
-      if (owner === cluster.index) answers = await inOrder(mine, viaOp);
+      if (owner === cluster.index) answers = await inOrder(mine, ownRead);
       else {
         try {
           answers = decodeResults(
@@ -361,7 +372,7 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
           if ("outcome" in a && a.outcome.freshBuffer) markFreshRead(a.outcome.records!.buffer);
         }
       }
-      indexes.forEach((i, k) => results[i] = answers[k]);
+      for (let k = 0; k < indexes.length; k++) results[indexes[k]] = answers[k];
     }));
     await fitToBudget(reads, results, maxBytes, committed, remoteWaitMs, viaOp);
     return results;
@@ -390,9 +401,12 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
         });
       },
     );
+    // The fresh local reads change hands (transferablesOf, without an array per answer).
     const transfer = new Set<ArrayBuffer>();
     for (const r of results) {
-      if ("outcome" in r) { for (const b of transferablesOf("fetch", r.outcome)) transfer.add(b); }
+      if ("outcome" in r && r.outcome.freshBuffer) {
+        transfer.add(r.outcome.records!.buffer as ArrayBuffer);
+      }
     }
     return new Transfer(encodeResults(results), [...transfer]);
   }

@@ -569,6 +569,14 @@ export class LogManager {
     return this.topics.get(topic)?.logs[partition];
   }
 
+  /**
+   * How many partitions a topic has, or undefined when there is no such topic: what a check
+   * per partition of a request needs, without getTopic's copy of the metadata.
+   */
+  partitionCount(name: string): number | undefined {
+    return this.topics.get(name)?.meta.partitions;
+  }
+
   getTopic(name: string): TopicMetadata | undefined {
     const t = this.topics.get(name);
     return t ? { ...t.meta, configs: { ...t.meta.configs } } : undefined;

@@ -25,3 +25,13 @@ export function ownerOf(topic: string, partition: number, workers: number): numb
   if (workers <= 1 || CONTROLLER_TOPICS.has(topic)) return CONTROLLER_WORKER;
   return (topicHash(topic) + partition) % workers;
 }
+
+/**
+ * The owner of each partition of one topic, as ownerOf gives it, with the topic's hash taken
+ * once: for requests that place many partitions of a topic.
+ */
+export function partitionOwners(topic: string, workers: number): (partition: number) => number {
+  if (workers <= 1 || CONTROLLER_TOPICS.has(topic)) return () => CONTROLLER_WORKER;
+  const h = topicHash(topic);
+  return (partition) => (h + partition) % workers;
+}

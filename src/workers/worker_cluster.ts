@@ -7,7 +7,7 @@
  * listed in peer_methods.ts.
  */
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
-import { CONTROLLER_WORKER, ownerOf } from "./ownership.ts";
+import { CONTROLLER_WORKER, ownerOf, partitionOwners } from "./ownership.ts";
 import { PeerLink, type PeerMethod, type Transfer } from "./peer_link.ts";
 import type { PeerArgs, PeerMethodName, PeerResult } from "./peer_methods.ts";
 
@@ -40,6 +40,11 @@ export class WorkerCluster {
 
   ownerOf(topic: string, partition: number): number {
     return ownerOf(topic, partition, this.count);
+  }
+
+  /** The owner of each partition of `topic` (the topic's hash taken once). */
+  ownersOf(topic: string): (partition: number) => number {
+    return partitionOwners(topic, this.count);
   }
 
   owns(topic: string, partition: number): boolean {

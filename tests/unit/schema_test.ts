@@ -178,3 +178,37 @@ Deno.test("a lying array length costs an error, not memory", () => {
   const r = new Reader(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]));
   assert.equal(r.uvarint(), 0xffffffff);
 });
+
+Deno.test("schema: generated codecs keep strict encoding, defaults and unknown tags", async () => {
+  const { codecFor, isStrictEncoding, setStrictEncoding, UNKNOWN_TAGS } = await import(
+    "../../protocol/schema.ts"
+  );
+  const { Reader, Writer } = await import("../../protocol/primitives.ts");
+  const { FetchRequest } = await import("../../protocol/messages/mod.ts");
+  const codec = codecFor(FetchRequest, 12);
+  const body = {
+    maxWaitMs: 5,
+    topics: [{ topic: "t", partitions: [{ partition: 3, fetchOffset: 9 }] }],
+  };
+  const w = new Writer();
+  codec.encode(w, body);
+  const m = codec.decode(new Reader(w.finishCopy()));
+  assert.equal(m.maxWaitMs, 5);
+  assert.equal(m.replicaId, -1); // a declared default, written for the missing field
+  assert.deepEqual(m.forgottenTopicsData, []);
+  const p = m.topics[0].partitions[0];
+  assert.deepEqual([p.partition, p.fetchOffset, p.currentLeaderEpoch], [3, 9, -1]);
+  // A tag no schema knows survives a round trip.
+  (m as unknown as Record<string, unknown>)[UNKNOWN_TAGS] = [[99, new Uint8Array([7])]];
+  const w2 = new Writer();
+  codec.encode(w2, m);
+  const again = codec.decode(new Reader(w2.finishCopy())) as unknown as Record<string, unknown>;
+  assert.deepEqual(again[UNKNOWN_TAGS], [[99, new Uint8Array([7])]]);
+  const was = isStrictEncoding();
+  setStrictEncoding(true);
+  try {
+    assert.throws(() => codec.encode(new Writer(), { maxWaitMS: 1 } as never), /unknown field/);
+  } finally {
+    setStrictEncoding(was);
+  }
+});
