@@ -93,6 +93,8 @@ export abstract class PartitionLogBase {
   readonly leaderEpochCache: LeaderEpochFileCache;
   /** The topic's id, when known (names the cold tier's objects). */
   readonly topicId?: string;
+  /** "topic-partition", as Kafka's TopicPartition prints: built once, not on every append. */
+  protected readonly topicPartition: string;
 
   /** The segments (Kafka's LocalLog, or memory); this class is the UnifiedLog around them. */
   protected readonly local: LocalLogStore;
@@ -113,6 +115,7 @@ export abstract class PartitionLogBase {
     this.partition = opts?.partition ?? (dash > 0 ? Number(base.slice(dash + 1)) : 0);
     this.topicId = opts?.topicId;
     const name = `${this.topic}-${this.partition}`;
+    this.topicPartition = name;
     this.local = opts?.engine === "memory"
       ? new MemoryLog(config, opts?.decompress)
       : new LocalLog(dir, config, name, opts?.decompress, opts?.cleanShutdown);
