@@ -6,8 +6,8 @@
  * broker reports (log start, log end, high watermark, last stable offset). Appends pass the LogValidator
  * (storage/log_validator.ts) first; retention counts with storage/log_retention.ts.
  *
- * Appends are serialised through a promise chain — one writer per partition — and run their
- * file I/O synchronously, so a fetch never observes a half-applied append. Reads are
+ * Appends are serialised through a promise chain — one writer per partition, run at once when
+ * nothing is ahead of them — and run their file I/O synchronously, so a fetch never observes a half-applied append. Reads are
  * synchronous positional reads of whole batches into one buffer.
  *
  * Recovery on open is the LogLoader's (storage/log_loader.ts): a compaction swap cut short
@@ -70,6 +70,15 @@ export { fsyncDir, writeFileAtomic };
 
 export class PartitionLog extends PartitionLogBase {
   private chain: Promise<unknown> = Promise.resolve();
+  /** Operations in the chain not yet settled: none, and the next one may run at once. */
+  private queued = 0;
+  private readonly settled = () => {
+    this.queued--;
+  };
+  /** An operation is running at once, in its caller's turn (see enqueue). */
+  private runningNow = false;
+  /** Opens when that operation settles; set once something is enqueued behind it. */
+  private gate: PromiseWithResolvers<void> | null = null;
   private unflushedMessages = 0;
   private lastFlushMs = Date.now();
   private readonly rollListeners = new Set<() => void>();
@@ -155,9 +164,52 @@ export class PartitionLog extends PartitionLogBase {
 
   // ---------------------------------------------------------------- append
 
+  /**
+   * Runs `fn` after every operation enqueued before it. With none outstanding it runs at once,
+   * in the caller's turn: a synchronous append (the usual one) then costs no microtask, and a
+   * Produce request's thousand partition batches are written in the handler's own loop.
+   */
   private enqueue<T>(fn: () => T | Promise<T>): Promise<T> {
-    const run = this.chain.then(fn);
-    this.chain = run.catch(() => {});
+    if (this.queued > 0) {
+      // Enqueued from inside an operation running at once (a listener): after it, whatever
+      // it turns out to return.
+      if (this.runningNow && this.gate === null) {
+        this.gate = Promise.withResolvers<void>();
+        this.chain = this.gate.promise;
+      }
+      return this.track(this.chain.then(fn));
+    }
+    this.queued++;
+    this.runningNow = true;
+    let out: T | Promise<T>;
+    try {
+      out = fn();
+    } catch (e) {
+      out = Promise.reject(e);
+    } finally {
+      this.runningNow = false;
+    }
+    const gate = this.gate;
+    this.gate = null;
+    if (!(out instanceof Promise)) {
+      this.queued--;
+      gate?.resolve();
+      return Promise.resolve(out);
+    }
+    if (gate) {
+      const open = () => gate.resolve();
+      out.then(open, open);
+      out.then(this.settled, this.settled);
+    } else {
+      this.chain = out.then(this.settled, this.settled);
+    }
+    return out;
+  }
+
+  /** Makes later operations wait for `run`. */
+  private track<T>(run: Promise<T>): Promise<T> {
+    this.queued++;
+    this.chain = run.then(this.settled, this.settled);
     return run;
   }
 
