@@ -249,7 +249,8 @@ export abstract class PartitionLogBase {
 
   /** Wakes the fetch long-polls (after an append or a high watermark move). */
   protected notifyListeners(): void {
-    callListeners(this.listeners);
+    // Most partitions have no long-poll waiting: no Set iterator per append for them.
+    if (this.listeners.size > 0) callListeners(this.listeners);
   }
 
   /** Registers a callback fired after every append (fetch long-polls wait on it). */
