@@ -231,36 +231,34 @@ export interface PartitionOps {
 }
 
 export const PARTITION_OPS: PartitionOps = {
-  /** Produce: validate and append record batches as received (see storage/partition_log.ts). */
-  async append(
+  /**
+   * Produce: validate and append record batches as received (see storage/partition_log.ts).
+   * One `then` on the log's promise, no async frame: a request may carry a thousand of these.
+   */
+  append(
     _host: PartitionOpHost,
     log: PartitionLog,
     a: { records: Uint8Array; opts?: AppendOptions },
   ): Promise<AppendOutcome> {
-    try {
-      const r = await log.append(a.records, a.opts);
-      return {
-        errorCode: 0,
-        errorMessage: null,
-        baseOffset: r.baseOffset,
-        logAppendTime: r.logAppendTime,
-        logStartOffset: r.logStartOffset,
-        recordCount: r.recordCount,
-        duplicate: r.duplicate,
-        lastOffset: r.lastOffset,
-      };
-    } catch (e) {
-      return {
-        errorCode: errorCodeOf(e, `append to ${log.topic}-${log.partition}`),
-        errorMessage: errorMessageOf(e),
-        baseOffset: -1,
-        logAppendTime: -1,
-        logStartOffset: log.logStartOffset,
-        recordCount: 0,
-        duplicate: false,
-        ...(e instanceof RecordValidationError ? { recordErrors: e.recordErrors } : {}),
-      };
-    }
+    return log.append(a.records, a.opts).then((r) => ({
+      errorCode: 0,
+      errorMessage: null,
+      baseOffset: r.baseOffset,
+      logAppendTime: r.logAppendTime,
+      logStartOffset: r.logStartOffset,
+      recordCount: r.recordCount,
+      duplicate: r.duplicate,
+      lastOffset: r.lastOffset,
+    }), (e) => ({
+      errorCode: errorCodeOf(e, `append to ${log.topic}-${log.partition}`),
+      errorMessage: errorMessageOf(e),
+      baseOffset: -1,
+      logAppendTime: -1,
+      logStartOffset: log.logStartOffset,
+      recordCount: 0,
+      duplicate: false,
+      ...(e instanceof RecordValidationError ? { recordErrors: e.recordErrors } : {}),
+    }));
   },
 
   /** Fetch: whole batches from `offset`, up to the high watermark (or the LSO). */

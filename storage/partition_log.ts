@@ -6,8 +6,8 @@
  * broker reports (log start, log end, high watermark, last stable offset). Appends pass the LogValidator
  * (storage/log_validator.ts) first; retention counts with storage/log_retention.ts.
  *
- * Appends are serialised through a promise chain — one writer per partition — and run their
- * file I/O synchronously, so a fetch never observes a half-applied append. Reads are
+ * Appends are serialised through a promise chain — one writer per partition, run at once when
+ * nothing is ahead of them — and run their file I/O synchronously, so a fetch never observes a half-applied append. Reads are
  * synchronous positional reads of whole batches into one buffer.
  *
  * Recovery on open is the LogLoader's (storage/log_loader.ts): a compaction swap cut short
@@ -70,6 +70,15 @@ export { fsyncDir, writeFileAtomic };
 
 export class PartitionLog extends PartitionLogBase {
   private chain: Promise<unknown> = Promise.resolve();
+  /** Operations in the chain not yet settled: none, and the next one may run at once. */
+  private queued = 0;
+  private readonly settled = () => {
+    this.queued--;
+  };
+  /** An operation is running at once, in its caller's turn (see enqueue). */
+  private runningNow = false;
+  /** Opens when that operation settles; set once something is enqueued behind it. */
+  private gate: PromiseWithResolvers<void> | null = null;
   private unflushedMessages = 0;
   private lastFlushMs = Date.now();
   private readonly rollListeners = new Set<() => void>();
@@ -155,9 +164,52 @@ export class PartitionLog extends PartitionLogBase {
 
   // ---------------------------------------------------------------- append
 
+  /**
+   * Runs `fn` after every operation enqueued before it. With none outstanding it runs at once,
+   * in the caller's turn: a synchronous append (the usual one) then costs no microtask, and a
+   * Produce request's thousand partition batches are written in the handler's own loop.
+   */
   private enqueue<T>(fn: () => T | Promise<T>): Promise<T> {
-    const run = this.chain.then(fn);
-    this.chain = run.catch(() => {});
+    if (this.queued > 0) {
+      // Enqueued from inside an operation running at once (a listener): after it, whatever
+      // it turns out to return.
+      if (this.runningNow && this.gate === null) {
+        this.gate = Promise.withResolvers<void>();
+        this.chain = this.gate.promise;
+      }
+      return this.track(this.chain.then(fn));
+    }
+    this.queued++;
+    this.runningNow = true;
+    let out: T | Promise<T>;
+    try {
+      out = fn();
+    } catch (e) {
+      out = Promise.reject(e);
+    } finally {
+      this.runningNow = false;
+    }
+    const gate = this.gate;
+    this.gate = null;
+    if (!(out instanceof Promise)) {
+      this.queued--;
+      gate?.resolve();
+      return Promise.resolve(out);
+    }
+    if (gate) {
+      const open = () => gate.resolve();
+      out.then(open, open);
+      out.then(this.settled, this.settled);
+    } else {
+      this.chain = out.then(this.settled, this.settled);
+    }
+    return out;
+  }
+
+  /** Makes later operations wait for `run`. */
+  private track<T>(run: Promise<T>): Promise<T> {
+    this.queued++;
+    this.chain = run.then(this.settled, this.settled);
     return run;
   }
 
@@ -171,13 +223,19 @@ export class PartitionLog extends PartitionLogBase {
     return this.enqueue(() => this.doAppend(records, opts));
   }
 
-  private async doAppend(records: Uint8Array, opts: AppendOptions): Promise<AppendResult> {
+  /**
+   * Synchronous unless a roll or a flush is due: an append to one of many partitions of a
+   * request then costs no promise of its own beyond its place in the chain.
+   */
+  private doAppend(
+    records: Uint8Array,
+    opts: AppendOptions,
+  ): AppendResult | Promise<AppendResult> {
     if (this.closed) throw this.closedError();
     const now = opts.now ?? Date.now();
     const cfg = this.cfg;
     const fromClient = (opts.origin ?? "client") === "client";
-    const name = `${this.topic}-${this.partition}`;
-    const validated = validateAppend(records, cfg, fromClient, name, now);
+    const validated = validateAppend(records, cfg, fromClient, this.topicPartition, now);
     records = validated.records;
     const headers = validated.headers;
     // Offsets, then producer checks against a staged copy: a failure leaves no trace.
@@ -218,17 +276,27 @@ export class PartitionLog extends PartitionLogBase {
       leaderEpoch,
       logAppend ? now : null,
     );
-    await this.writeBatches(records, headers, info, next, recordCount, maxTimestamp, now, () => {
-      this.leaderEpochCache.assign(leaderEpoch, headers[0].baseOffset);
-    });
-    return {
+    const written = this.writeBatches(
+      records,
+      headers,
+      info,
+      next,
+      recordCount,
+      maxTimestamp,
+      now,
+      () => {
+        this.leaderEpochCache.assign(leaderEpoch, headers[0].baseOffset);
+      },
+    );
+    const result = (): AppendResult => ({
       baseOffset: headers[0].baseOffset,
       lastOffset: next - 1,
       logAppendTime: logAppend ? now : -1,
       logStartOffset: this.logStart,
       duplicate: false,
       recordCount,
-    };
+    });
+    return written ? written.then(result) : result();
   }
 
   /**
@@ -241,8 +309,7 @@ export class PartitionLog extends PartitionLogBase {
   appendAsFollower(records: Uint8Array): Promise<AppendResult> {
     return this.enqueue(async () => {
       if (this.closed) throw this.closedError();
-      const name = `${this.topic}-${this.partition}`;
-      const f = prepareFollowerAppend(records, this.leo, this.producerState, name);
+      const f = prepareFollowerAppend(records, this.leo, this.producerState, this.topicPartition);
       if (f === null) {
         return {
           baseOffset: this.leo,
@@ -288,7 +355,7 @@ export class PartitionLog extends PartitionLogBase {
    * or a failed write lost lies at or past the log end, where it is trimmed (on open, or here).
    * Throws a storage failure; after a failed fsync the batches stay written.
    */
-  private async writeBatches(
+  private writeBatches(
     records: Uint8Array,
     headers: BatchHeader[],
     info: ProducerAppendInfo,
@@ -298,44 +365,57 @@ export class PartitionLog extends PartitionLogBase {
     now: number,
     assignEpochs: () => void,
     rollOffset = this.leo,
-  ): Promise<void> {
-    const name = `${this.topic}-${this.partition}`;
-    const cfg = this.cfg;
+  ): Promise<void> | undefined {
     if (this.local.shouldRoll(records.length, maxTimestamp, next - 1, now)) {
-      try {
-        await this.roll(now, rollOffset);
-      } catch (e) {
-        // Nothing of this request is written yet; the next append tries to roll again.
-        throw storageFailure(name, "rolling a new segment", e);
-      }
+      return this.roll(now, rollOffset).then(
+        () => this.writeRolled(records, headers, info, next, recordCount, now, assignEpochs),
+        (e) => {
+          // Nothing of this request is written yet; the next append tries to roll again.
+          throw storageFailure(this.topicPartition, "rolling a new segment", e);
+        },
+      );
     }
+    return this.writeRolled(records, headers, info, next, recordCount, now, assignEpochs);
+  }
+
+  /** writeBatches once any roll is done; a promise only when a flush is due. */
+  private writeRolled(
+    records: Uint8Array,
+    headers: BatchHeader[],
+    info: ProducerAppendInfo,
+    next: number,
+    recordCount: number,
+    now: number,
+    assignEpochs: () => void,
+  ): Promise<void> | undefined {
+    const cfg = this.cfg;
     assignEpochs();
     try {
       this.local.append(records, headers);
     } catch (e) {
       this.leaderEpochCache.truncateFromEnd(this.leo);
-      throw storageFailure(name, "append", e);
+      throw storageFailure(this.topicPartition, "append", e);
     }
     this.leo = next;
     this.producerState.commit(info);
     for (const t of info.completedTxns) this.txnIndex.add(t);
 
     this.unflushedMessages += recordCount;
-    let flushFailure: KafkaError | null = null;
     if (
       this.unflushedMessages >= cfg.flushIntervalMessages ||
       now - this.lastFlushMs >= cfg.flushIntervalMs
     ) {
-      try {
-        await this.flushActive(now);
-      } catch (e) {
-        // Written but not durable: not acknowledged (a retry of an idempotent batch is
-        // recognised as a duplicate).
-        flushFailure = storageFailure(name, "fsync", e);
-      }
+      return this.flushActive(now).then(
+        () => this.notifyListeners(),
+        (e) => {
+          // Written but not durable: not acknowledged (a retry of an idempotent batch is
+          // recognised as a duplicate).
+          this.notifyListeners();
+          throw storageFailure(this.topicPartition, "fsync", e);
+        },
+      );
     }
     this.notifyListeners();
-    if (flushFailure) throw flushFailure;
   }
 
   /** Seals the active segment (fsync, final index entries) and starts a new one at the LEO. */

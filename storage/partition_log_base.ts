@@ -93,6 +93,8 @@ export abstract class PartitionLogBase {
   readonly leaderEpochCache: LeaderEpochFileCache;
   /** The topic's id, when known (names the cold tier's objects). */
   readonly topicId?: string;
+  /** "topic-partition", as Kafka's TopicPartition prints: built once, not on every append. */
+  protected readonly topicPartition: string;
 
   /** The segments (Kafka's LocalLog, or memory); this class is the UnifiedLog around them. */
   protected readonly local: LocalLogStore;
@@ -113,6 +115,7 @@ export abstract class PartitionLogBase {
     this.partition = opts?.partition ?? (dash > 0 ? Number(base.slice(dash + 1)) : 0);
     this.topicId = opts?.topicId;
     const name = `${this.topic}-${this.partition}`;
+    this.topicPartition = name;
     this.local = opts?.engine === "memory"
       ? new MemoryLog(config, opts?.decompress)
       : new LocalLog(dir, config, name, opts?.decompress, opts?.cleanShutdown);
@@ -246,7 +249,8 @@ export abstract class PartitionLogBase {
 
   /** Wakes the fetch long-polls (after an append or a high watermark move). */
   protected notifyListeners(): void {
-    callListeners(this.listeners);
+    // Most partitions have no long-poll waiting: no Set iterator per append for them.
+    if (this.listeners.size > 0) callListeners(this.listeners);
   }
 
   /** Registers a callback fired after every append (fetch long-polls wait on it). */

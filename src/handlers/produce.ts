@@ -122,13 +122,22 @@ export const produce = defineApi({
     const responses: ProduceResponseTopicProduceResponse[] = [];
     const pending: Promise<void>[] = [];
     const hints = new LeaderHints(services, ctx.session.listenerName);
+    const replicaManager = services.replicaManager;
+    const replication = replicaManager.replication;
+    // Bytes and records appended per topic, counted in the metrics once the request is done.
+    const appendedIn = new Map<string, { bytes: number; records: number }>();
     for (const td of req.topicData) {
       const topic = td.name;
       const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
       responses.push({ name: topic, partitionResponses });
+      const topicWritable = writable.has(topic);
+      const internal = isInternalTopic(topic);
+      let counted = appendedIn.get(topic);
+      if (!counted) appendedIn.set(topic, counted = { bytes: 0, records: 0 });
+      const tally = counted;
       for (const pd of td.partitionData) {
         const index = pd.index;
-        if (!writable.has(topic)) {
+        if (!topicWritable) {
           partitionResponses.push(partitionError(index, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
           continue;
         }
@@ -136,14 +145,14 @@ export const produce = defineApi({
           partitionResponses.push(partitionError(index, ErrorCode.INVALID_REQUIRED_ACKS));
           continue;
         }
-        if (!services.replicaManager.hasPartition(topic, index)) {
+        if (!replicaManager.hasPartition(topic, index)) {
           partitionResponses.push(partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
           continue;
         }
         const notServed = services.leadership.leaderError(topic, index, -1);
         if (notServed !== 0) {
           // Batches pipelined behind this one get the same answer (refused_produces.ts).
-          if (pd.records) services.replicaManager.refusedProduces?.refuse(topic, index, pd.records);
+          if (pd.records) replicaManager.refusedProduces?.refuse(topic, index, pd.records);
           const refused = partitionError(index, notServed);
           if (apiVersion >= 10 && wantsLeaderHint(notServed)) {
             refused.currentLeader = hints.hint(topic, index);
@@ -170,7 +179,7 @@ export const produce = defineApi({
           );
           continue;
         }
-        if (isInternalTopic(topic)) {
+        if (internal) {
           partitionResponses.push(
             partitionError(
               index,
@@ -180,7 +189,6 @@ export const produce = defineApi({
           );
           continue;
         }
-        const replication = services.replicaManager.replication;
         if (acks === -1 && replication) {
           // Kafka's appendRecordsToLeader: acks=all needs min.insync.replicas in the ISR.
           const short = replication.checkEnoughReplicas(topic, index);
@@ -205,8 +213,8 @@ export const produce = defineApi({
         // A transactional batch is checked against its transaction by the coordinator and
         // appended in the same step (see Broker.transactionalAppend).
         const appended = verifyTxn && txnId !== null && isTransactionalBatch(records)
-          ? services.replicaManager.transactionalAppend(txnId, topic, index, records, apiVersion)
-          : services.replicaManager.partitionOp(topic, index, "append", { records });
+          ? replicaManager.transactionalAppend(txnId, topic, index, records, apiVersion)
+          : replicaManager.partitionOp(topic, index, "append", { records });
         const replicated = acks === -1 && replication
           ? appended.then(async (r) => {
             if (r.errorCode !== 0) return r;
@@ -225,7 +233,8 @@ export const produce = defineApi({
             slot.logStartOffset = r.logStartOffset;
             if (r.recordErrors) slot.recordErrors = r.recordErrors;
             if (r.errorCode === 0 && !r.duplicate) {
-              services.metrics.produced(topic, records.length, r.recordCount);
+              tally.bytes += records.length;
+              tally.records += r.recordCount;
             }
           }, (e) => {
             slot.errorCode = errorCodeOf(e, `produce to ${topic}-${index}`);
@@ -235,6 +244,9 @@ export const produce = defineApi({
       }
     }
     await Promise.all(pending);
+    for (const [topic, { bytes, records }] of appendedIn) {
+      if (bytes > 0 || records > 0) services.metrics.produced(topic, bytes, records);
+    }
     if (acks === 0) {
       // As Kafka: a producer that asked for no response learns of a failure only from the
       // closed connection, which makes it refresh its metadata.

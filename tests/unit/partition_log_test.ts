@@ -157,6 +157,40 @@ Deno.test("concurrent appends are serialised with contiguous offsets", async () 
   });
 });
 
+Deno.test("appends run in order whether they write at once, roll, flush or come from a listener", async () => {
+  // Small segments and a flush every third record: some appends go asynchronous (roll, fsync).
+  await withLog({ segmentBytes: 1024, flushIntervalMessages: 3 }, async (_dir, log) => {
+    let fromListener: Promise<unknown> | null = null;
+    const stop = log.onAppend(() => {
+      // Enqueued while the append that notified is still running: it must come after it.
+      if (fromListener === null) fromListener = log.append(batch(1, "listener", { size: 200 }));
+    });
+    const first = log.append(batch(1, "a0", { size: 200 }));
+    const rest = Array.from(
+      { length: 11 },
+      (_, i) => log.append(batch(1, `a${i + 1}`, { size: 200 })),
+    );
+    const results = await Promise.all([first, ...rest]);
+    await fromListener;
+    stop();
+    assert.equal(results[0].baseOffset, 0);
+    const got: string[] = [];
+    let offset = 0;
+    while (offset < log.logEndOffset) {
+      const buf = await log.read(offset, 1 << 20);
+      forEachBatch(buf, (_p, h) => void (offset = h.baseOffset + h.lastOffsetDelta + 1));
+      got.push(...values(buf));
+    }
+    assert.equal(got.length, 13);
+    assert.ok(got.indexOf("listener-0") > 0, "the listener's append follows the one notifying");
+    const own = got.filter((v) => v !== "listener-0");
+    assert.deepEqual(own, Array.from({ length: 12 }, (_, i) => `a${i}-0`));
+    // Each append's answer names where its batch went, in the order they were called.
+    results.forEach((r, i) => assert.equal(got[r.baseOffset], `a${i}-0`));
+    assert.ok(log.segmentCount > 1);
+  });
+});
+
 Deno.test("the active segment rolls before exceeding segmentBytes", async () => {
   await withLog({ segmentBytes: 1024 }, async (dir, log) => {
     const one = batch(2, "x", { size: 200 }).length;
