@@ -33,7 +33,11 @@ import {
 } from "./log_loader.ts";
 import type { ProducerStateEntry, ProducerStateManager } from "./producer_state.ts";
 import { deleteSnapshotsAbove, listSnapshots, writeSnapshot } from "./producer_snapshot.ts";
-import { fileEpochCheckpoint, type LeaderEpochCheckpoint } from "./leader_epoch_cache.ts";
+import {
+  fileEpochCheckpoint,
+  LEADER_EPOCH_CHECKPOINT_FILE,
+  type LeaderEpochCheckpoint,
+} from "./leader_epoch_cache.ts";
 import type { AbortedTxn, TransactionIndex } from "./transaction_index.ts";
 import { type BatchHeader, lastOffset } from "../protocol/record_batch.ts";
 import { CLEAN_SHUTDOWN_FILE } from "./log_files.ts";
@@ -62,14 +66,38 @@ export class LocalLog implements LocalLogStore<LogSegment> {
     private readonly decompress?: Decompressor,
     /** The LogManager's clean-shutdown record names this partition. */
     private readonly closedCleanly = false,
+    /** The directory was made a moment ago, holding only partition.metadata. */
+    private readonly fresh = false,
   ) {
     this.cfg = config;
     this.readFailures = new ReadFailures(name);
-    this.leaderEpochCheckpoint = fileEpochCheckpoint(dir);
+    const file = fileEpochCheckpoint(dir);
+    // A checkpoint the open's listing did not find is not looked for: on a directory of
+    // empty partitions that failed open was most of the start-up.
+    this.leaderEpochCheckpoint = {
+      read: () => this.listedAtOpen(LEADER_EPOCH_CHECKPOINT_FILE) === false ? null : file.read(),
+      write: (entries) => {
+        this.listing = null;
+        file.write(entries);
+      },
+    };
   }
 
   /** `leader-epoch-checkpoint` in the partition directory. */
   readonly leaderEpochCheckpoint: LeaderEpochCheckpoint;
+
+  /** The directory's names as load() listed them, until forgetListing(). */
+  private listing: ReadonlySet<string> | null = null;
+
+  /** Whether load()'s listing held file `name`; null when not known (ask the disk). */
+  listedAtOpen(name: string): boolean | null {
+    return this.listing === null ? null : this.listing.has(name);
+  }
+
+  /** Drops the listing once opening is over: files are made and removed from now on. */
+  forgetListing(): void {
+    this.listing = null;
+  }
 
   get config(): LogConfig {
     return this.cfg;
@@ -125,7 +153,8 @@ export class LocalLog implements LocalLogStore<LogSegment> {
     txnIndex: TransactionIndex,
     recovery: RecoveryInfo,
   ): LoadedLog {
-    const files = loadSegmentFiles(this.dir, this.cfg, this.name, this.closedCleanly);
+    const files = loadSegmentFiles(this.dir, this.cfg, this.name, this.closedCleanly, this.fresh);
+    this.listing = files.names;
     recovery.cleanShutdown = files.cleanShutdown;
     this.segments.push(...files.segments);
     const r = recoverSegments(this.segments, files.cleanShutdown, this.name, () => {

@@ -53,6 +53,8 @@ export interface PartitionPlace {
   dir: string;
   /** The place held this topic id's data before (so its checkpointed log start applies). */
   sameTopic: boolean;
+  /** Made a moment ago, holding only partition.metadata: the log need not list it. */
+  fresh?: boolean;
 }
 
 export interface LogDirectory {
@@ -90,8 +92,11 @@ export interface LogDirectory {
     hosted?: (topic: string, partition: number) => boolean,
     recorded?: ReadonlyMap<string, string>,
   ): void;
-  /** Clears whatever is at partition `p`'s place before a new topic or partition uses it. */
-  clearPartition(name: string, p: number): void;
+  /**
+   * Clears whatever is at partition `p`'s place before a new topic or partition uses it:
+   * at once unless `opens` (preparePartition of the same place follows, and clears it).
+   */
+  clearPartition(name: string, p: number, opens: boolean): void;
   /** Makes partition `p`'s place ready for topic `meta`. */
   preparePartition(meta: TopicMetadata, p: number, onError: (m: string) => void): PartitionPlace;
   /** Removes partition `p`'s place (an undone create). */
@@ -260,21 +265,29 @@ export class FileLogDirectory implements LogDirectory {
     }
   }
 
-  clearPartition(name: string, p: number): void {
+  /** With `opens`, only noted: preparePartition clears what its mkdir finds there. */
+  clearPartition(name: string, p: number, opens: boolean): void {
     this.keptIds.delete(`${name}-${p}`);
     const dir = this.partitionDir(name, p);
-    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // not ours
-    this.cleared = dir;
+    if (opens) this.cleared = dir;
+    else if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // not ours
   }
 
   preparePartition(meta: TopicMetadata, p: number, onError: (m: string) => void): PartitionPlace {
     const dir = this.partitionDir(meta.name, p);
     if (this.cleared === dir) {
-      // Emptied a moment ago (a new topic or partition): made afresh, nothing to look at.
+      // To be made afresh (a new topic or partition). Usually nothing is there, so the mkdir
+      // comes first, without a look; what is there is not ours and goes.
       this.cleared = null;
-      mkdirSync(dir);
+      try {
+        Deno.mkdirSync(dir);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+        rmSync(dir, { recursive: true, force: true });
+        Deno.mkdirSync(dir);
+      }
       writePartitionMetadata(dir, meta.topicId, true);
-      return { dir, sameTopic: false };
+      return { dir, sameTopic: false, fresh: true };
     }
     this.cleared = null;
     const kept = this.keptIds.get(`${meta.name}-${p}`);

@@ -71,6 +71,11 @@ export interface SegmentFiles {
   snapshots: number[];
   /** Whether the last close was clean (its marker is consumed). */
   cleanShutdown: boolean;
+  /**
+   * The directory's names as listed (after swaps and sweeps), so the checkpoints a new or
+   * empty log lacks are not looked for one failed open at a time.
+   */
+  names: ReadonlySet<string>;
 }
 
 /**
@@ -78,18 +83,20 @@ export interface SegmentFiles {
  * clean-shutdown marker, completes a compaction swap cut short (`<base>.log.swap` is the
  * complete cleaned log that replaces `<base>.log`), deletes stale temp files and indexes
  * without a log, and opens the segments. `recordedClean`: the LogManager's clean-shutdown
- * record (storage/clean_shutdown_record.ts) names this partition.
+ * record (storage/clean_shutdown_record.ts) names this partition. `fresh`: the directory was
+ * made a moment ago with nothing but partition.metadata in it, so it is not listed.
  */
 export function loadSegmentFiles(
   dir: string,
   cfg: LogConfig,
   name: string,
   recordedClean = false,
+  fresh = false,
 ): SegmentFiles {
   // One directory read per partition at start-up, and no more system calls than the files
   // found need: the marker's presence comes from the listing, the directory is made only
   // when the listing finds none.
-  const names = listDir(dir);
+  const names = fresh ? [] : listDir(dir);
   const marked = names.includes(CLEAN_SHUTDOWN_FILE);
   if (marked) unlinkSync(`${dir}/${CLEAN_SHUTDOWN_FILE}`);
   const clean = marked || recordedClean;
@@ -116,6 +123,7 @@ export function loadSegmentFiles(
   for (const file of afterSwaps) {
     if (STALE_FILE_SUFFIXES.some((s) => file.endsWith(s))) {
       rmSync(`${dir}/${file}`, { recursive: true, force: true });
+      fileNames.delete(file);
       log.info(`${name}: deleted the leftover ${file}`);
       continue;
     }
@@ -126,6 +134,7 @@ export function loadSegmentFiles(
     else if (m[2] === "snapshot") snapshots.push(base);
     else if (!fileNames.has(segmentFileName(base, LOG_FILE_SUFFIX))) {
       unlinkSync(`${dir}/${file}`); // index without its log
+      fileNames.delete(file);
     }
   }
   logBases.sort((a, b) => a - b);
@@ -133,7 +142,8 @@ export function loadSegmentFiles(
   const segments = logBases.length === 0
     ? [LogSegment.create(dir, 0, cfg, Date.now(), false)]
     : logBases.map((base) => LogSegment.open(dir, base, cfg, Date.now(), fileNames));
-  return { segments, snapshots, cleanShutdown: clean };
+  if (marked) fileNames.delete(CLEAN_SHUTDOWN_FILE);
+  return { segments, snapshots, cleanShutdown: clean, names: fileNames };
 }
 
 /** What recovery did (storage/log_loader.ts logs each action). */

@@ -410,8 +410,10 @@ export class LogManager {
       engine: this.dir.engine,
       cleanShutdown: place.sameTopic &&
         this.closedCleanly.has(cleanShutdownKey(meta.name, p, meta.topicId)),
+      fresh: place.fresh,
     });
     if (log.durable) this.remoteLogManager.attach(log); // the cold tier copies segment files
+    log.forgetListing();
     return log;
   }
 
@@ -467,7 +469,7 @@ export class LogManager {
       const slices = new WorkSlices();
       try {
         for (let p = 0; p < partitions; p++) {
-          this.dir.clearPartition(name, p);
+          this.dir.clearPartition(name, p, this.owns(name, p));
           logs.push(await this.openOwned(meta, p, config));
           await slices.next();
         }
@@ -525,7 +527,7 @@ export class LogManager {
       const slices = new WorkSlices();
       try {
         for (let p = t.meta.partitions; p < newTotal; p++) {
-          this.dir.clearPartition(name, p);
+          this.dir.clearPartition(name, p, this.owns(name, p));
           added.push(await this.openOwned(meta, p, t.config));
           await slices.next();
         }

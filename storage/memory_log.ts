@@ -168,6 +168,11 @@ export class MemoryLog implements LocalLogStore<MemorySegment> {
     this.cfg = config;
   }
 
+  listedAtOpen(): boolean | null {
+    return null;
+  }
+  forgetListing(): void {}
+
   get config(): LogConfig {
     return this.cfg;
   }

@@ -58,6 +58,11 @@ export interface PartitionLogOptions {
    * directory) even without the partition's own marker file.
    */
   cleanShutdown?: boolean;
+  /**
+   * The directory was made a moment ago and holds only partition.metadata (a new topic or
+   * partition): nothing on disk to list, recover or read.
+   */
+  fresh?: boolean;
 }
 
 /**
@@ -115,8 +120,17 @@ export abstract class PartitionLogBase {
     const name = `${this.topic}-${this.partition}`;
     this.local = opts?.engine === "memory"
       ? new MemoryLog(config, opts?.decompress)
-      : new LocalLog(dir, config, name, opts?.decompress, opts?.cleanShutdown);
+      : new LocalLog(dir, config, name, opts?.decompress, opts?.cleanShutdown, opts?.fresh);
     this.leaderEpochCache = new LeaderEpochFileCache(this.local.leaderEpochCheckpoint);
+  }
+
+  /** Whether opening found file `name` in the directory; null: not known, look on disk. */
+  listedAtOpen(name: string): boolean | null {
+    return this.local.listedAtOpen(name);
+  }
+  /** Opening (with whatever attaches to the log) is over; see listedAtOpen. */
+  forgetListing(): void {
+    this.local.forgetListing();
   }
 
   get config(): LogConfig {

@@ -29,9 +29,10 @@ export class RemoteLogMetadataManager {
   private finishedCache: RemoteLogSegmentMetadata[] | null = null;
   readonly path: string;
 
-  constructor(readonly dir: string) {
+  /** `listed` false: the directory was just listed without the file (not looked for again). */
+  constructor(readonly dir: string, listed: boolean | null = null) {
     this.path = `${dir}/${REMOTE_LOG_METADATA_FILE}`;
-    if (existsSync(this.path)) {
+    if (listed ?? existsSync(this.path)) {
       const parsed = JSON.parse(readFileSync(this.path, "utf8")) as MetadataFile;
       if (parsed.version !== 1 || !Array.isArray(parsed.segments)) {
         throw new Error(`unsupported ${this.path}`);
