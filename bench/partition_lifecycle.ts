@@ -4,11 +4,13 @@
  * round. With `--base DIR` (a checkout of another commit, e.g. `git worktree add` or
  * `git archive | tar -x`) the same rounds alternate with that tree's LogManager, so both
  * meet the same load on a shared machine and the ratio means something where the absolute
- * figures do not.
+ * figures do not. Each phase is reported in wall-clock ms and in this process's CPU time
+ * (user + system, `process.cpuUsage`), which the load moves less.
  *
  *   deno run -A bench/partition_lifecycle.ts [--rounds 8] [--partitions 1000] [--base DIR]
  */
 import { parseArgs } from "node:util";
+import { cpuUsage } from "node:process";
 import { LogManager } from "../storage/log_manager.ts";
 
 interface Manager {
@@ -33,23 +35,40 @@ if (values.base) {
   trees.unshift(["base", (dir) => mod.LogManager.open(dir)]);
 }
 
-const times = new Map<string, { create: number[]; close: number[]; open: number[] }>();
-for (const [name] of trees) times.set(name, { create: [], close: [], open: [] });
+type Phases = { create: number[]; close: number[]; open: number[] };
+const times = new Map<string, Phases>();
+const cpu = new Map<string, Phases>();
+for (const [name] of trees) {
+  times.set(name, { create: [], close: [], open: [] });
+  cpu.set(name, { create: [], close: [], open: [] });
+}
+/** CPU ms of this process so far. */
+const cpuMs = () => {
+  const u = cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 for (let r = 0; r < rounds; r++) {
   for (const [name, open] of trees) {
     const t = times.get(name)!;
+    const c = cpu.get(name)!;
     const dir = await Deno.makeTempDir({ prefix: "partition-lifecycle-" });
     try {
       const lm = await open(dir);
       let t0 = performance.now();
+      let c0 = cpuMs();
       await lm.createTopic(`t${r}`, partitions);
       t.create.push(performance.now() - t0);
+      c.create.push(cpuMs() - c0);
       t0 = performance.now();
+      c0 = cpuMs();
       await lm.close();
       t.close.push(performance.now() - t0);
+      c.close.push(cpuMs() - c0);
       t0 = performance.now();
+      c0 = cpuMs();
       const again = await open(dir);
       t.open.push(performance.now() - t0);
+      c.open.push(cpuMs() - c0);
       await again.close();
     } finally {
       await Deno.remove(dir, { recursive: true });
@@ -60,7 +79,12 @@ for (let r = 0; r < rounds; r++) {
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 console.log(`${partitions} partitions, ${rounds} rounds, median ms (max)`);
 console.log("| tree | createTopic | close | open |\n| --- | --- | --- | --- |");
+const cell = (a: number[]) => `${median(a).toFixed(0)} (${Math.max(...a).toFixed(0)})`;
 for (const [name, t] of times) {
-  const cell = (a: number[]) => `${median(a).toFixed(0)} (${Math.max(...a).toFixed(0)})`;
   console.log(`| ${name} | ${cell(t.create)} | ${cell(t.close)} | ${cell(t.open)} |`);
+}
+console.log("\nCPU ms (user + system), median (max)");
+console.log("| tree | createTopic | close | open |\n| --- | --- | --- | --- |");
+for (const [name, c] of cpu) {
+  console.log(`| ${name} | ${cell(c.create)} | ${cell(c.close)} | ${cell(c.open)} |`);
 }
