@@ -5,7 +5,7 @@
  * `git archive | tar -x`) the same rounds alternate with that tree's LogManager, so both
  * meet the same load on a shared machine and the ratio means something where the absolute
  * figures do not. Each phase is reported in wall-clock ms and in this process's CPU time
- * (user + system, `process.cpuUsage`), which the load moves less.
+ * (user and system, `process.cpuUsage`), which the load moves less.
  *
  *   deno run -A bench/partition_lifecycle.ts [--rounds 8] [--partitions 1000] [--base DIR]
  */
@@ -37,38 +37,40 @@ if (values.base) {
 
 type Phases = { create: number[]; close: number[]; open: number[] };
 const times = new Map<string, Phases>();
-const cpu = new Map<string, Phases>();
+const user = new Map<string, Phases>();
+const system = new Map<string, Phases>();
 for (const [name] of trees) {
   times.set(name, { create: [], close: [], open: [] });
-  cpu.set(name, { create: [], close: [], open: [] });
+  user.set(name, { create: [], close: [], open: [] });
+  system.set(name, { create: [], close: [], open: [] });
 }
-/** CPU ms of this process so far. */
-const cpuMs = () => {
-  const u = cpuUsage();
-  return (u.user + u.system) / 1000;
+/** Records the user and system CPU ms since `from` under `phase`. */
+const spent = (name: string, phase: keyof Phases, from: ReturnType<typeof cpuUsage>) => {
+  const d = cpuUsage(from);
+  user.get(name)![phase].push(d.user / 1000);
+  system.get(name)![phase].push(d.system / 1000);
 };
 for (let r = 0; r < rounds; r++) {
   for (const [name, open] of trees) {
     const t = times.get(name)!;
-    const c = cpu.get(name)!;
     const dir = await Deno.makeTempDir({ prefix: "partition-lifecycle-" });
     try {
       const lm = await open(dir);
       let t0 = performance.now();
-      let c0 = cpuMs();
+      let c0 = cpuUsage();
       await lm.createTopic(`t${r}`, partitions);
       t.create.push(performance.now() - t0);
-      c.create.push(cpuMs() - c0);
+      spent(name, "create", c0);
       t0 = performance.now();
-      c0 = cpuMs();
+      c0 = cpuUsage();
       await lm.close();
       t.close.push(performance.now() - t0);
-      c.close.push(cpuMs() - c0);
+      spent(name, "close", c0);
       t0 = performance.now();
-      c0 = cpuMs();
+      c0 = cpuUsage();
       const again = await open(dir);
       t.open.push(performance.now() - t0);
-      c.open.push(cpuMs() - c0);
+      spent(name, "open", c0);
       await again.close();
     } finally {
       await Deno.remove(dir, { recursive: true });
@@ -83,8 +85,10 @@ const cell = (a: number[]) => `${median(a).toFixed(0)} (${Math.max(...a).toFixed
 for (const [name, t] of times) {
   console.log(`| ${name} | ${cell(t.create)} | ${cell(t.close)} | ${cell(t.open)} |`);
 }
-console.log("\nCPU ms (user + system), median (max)");
-console.log("| tree | createTopic | close | open |\n| --- | --- | --- | --- |");
-for (const [name, c] of cpu) {
-  console.log(`| ${name} | ${cell(c.create)} | ${cell(c.close)} | ${cell(c.open)} |`);
+for (const [what, cpu] of [["user", user], ["system", system]] as const) {
+  console.log(`\n${what} CPU ms, median (max)`);
+  console.log("| tree | createTopic | close | open |\n| --- | --- | --- | --- |");
+  for (const [name, c] of cpu) {
+    console.log(`| ${name} | ${cell(c.create)} | ${cell(c.close)} | ${cell(c.open)} |`);
+  }
 }
