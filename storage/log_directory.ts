@@ -109,11 +109,12 @@ export interface LogDirectory {
   opened(): void;
   /**
    * Reads and durably removes this manager's clean-shutdown record: the keys
-   * (cleanShutdownKey) of the partitions its last close closed cleanly.
+   * (cleanShutdownKey) of the partitions its last close closed cleanly, each with the base
+   * offset of its sole empty segment when its directory held nothing else, else -1.
    */
-  takeCleanShutdown(): Set<string>;
-  /** Records the partitions a close closed cleanly, durably; throws on failure. */
-  writeCleanShutdown(keys: string[]): void;
+  takeCleanShutdown(): Map<string, number>;
+  /** Records the partitions a close closed cleanly (cleanShutdownEntry), durably; throws. */
+  writeCleanShutdown(entries: string[]): void;
   /** Whether this manager keeps a clean-shutdown record (else each partition marks itself). */
   readonly recordsCleanShutdown: boolean;
   /** Removes the records of other layouts (catalogue writer only, at open). */
@@ -337,13 +338,13 @@ export class FileLogDirectory implements LogDirectory {
   get recordsCleanShutdown(): boolean {
     return this.cleanShutdownSuffix !== null;
   }
-  takeCleanShutdown(): Set<string> {
-    if (this.cleanShutdownSuffix === null) return new Set();
+  takeCleanShutdown(): Map<string, number> {
+    if (this.cleanShutdownSuffix === null) return new Map();
     return takeCleanShutdownRecord(this.metaDir, this.cleanShutdownSuffix);
   }
-  writeCleanShutdown(keys: string[]): void {
+  writeCleanShutdown(entries: string[]): void {
     if (this.cleanShutdownSuffix === null) return;
-    writeCleanShutdownRecord(this.metaDir, this.cleanShutdownSuffix, keys);
+    writeCleanShutdownRecord(this.metaDir, this.cleanShutdownSuffix, entries);
   }
   removeOtherCleanShutdowns(): void {
     removeOtherLayouts(this.metaDir, this.cleanShutdownSuffix ?? "");

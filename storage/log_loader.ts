@@ -40,7 +40,8 @@ import {
   STALE_FILE_SUFFIXES,
   TIME_INDEX_FILE_SUFFIX,
 } from "./log_files.ts";
-import { fsyncDir, readFully } from "./file_io.ts";
+import { fileSize, fsyncDir, readFully } from "./file_io.ts";
+import { PARTITION_METADATA } from "./partition_metadata.ts";
 import { OffsetIndex } from "./offset_index.ts";
 import type { LocalLog } from "./local_log.ts";
 import type { ProducerStateManager } from "./producer_state.ts";
@@ -84,7 +85,9 @@ export interface SegmentFiles {
  * complete cleaned log that replaces `<base>.log`), deletes stale temp files and indexes
  * without a log, and opens the segments. `recordedClean`: the LogManager's clean-shutdown
  * record (storage/clean_shutdown_record.ts) names this partition. `fresh`: the directory was
- * made a moment ago with nothing but partition.metadata in it, so it is not listed.
+ * made a moment ago with nothing but partition.metadata in it, so it is not listed. `emptyAt`
+ * (>= 0, from the clean-shutdown record): the directory held only partition.metadata and that
+ * segment's empty .log, so it is not listed either if that .log is still there and empty.
  */
 export function loadSegmentFiles(
   dir: string,
@@ -92,7 +95,16 @@ export function loadSegmentFiles(
   name: string,
   recordedClean = false,
   fresh = false,
+  emptyAt = -1,
 ): SegmentFiles {
+  if (emptyAt >= 0 && recordedClean) {
+    const logName = segmentFileName(emptyAt, LOG_FILE_SUFFIX);
+    if (fileSize(`${dir}/${logName}`) === 0) {
+      const names = new Set([PARTITION_METADATA, logName]);
+      const seg = LogSegment.open(dir, emptyAt, cfg, Date.now(), names, 0);
+      return { segments: [seg], snapshots: [], cleanShutdown: true, names };
+    }
+  }
   // One directory read per partition at start-up, and no more system calls than the files
   // found need: the marker's presence comes from the listing, the directory is made only
   // when the listing finds none.

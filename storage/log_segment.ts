@@ -169,7 +169,7 @@ export class LogSegment {
    * An existing segment. Index files are not read here: `indexesLookSane` says whether their
    * sizes are plausible, and their entries load lazily (and are checked) on first use.
    * `listed`, the directory's names when the caller just read them, spares a stat of an index
-   * file that is not there.
+   * file that is not there; `logSize`, the .log's size when the caller just read it.
    */
   static open(
     dir: string,
@@ -177,9 +177,10 @@ export class LogSegment {
     config: LogConfig,
     now: number = Date.now(),
     listed?: ReadonlySet<string>,
+    logSize?: number,
   ): LogSegment {
     const logPath = `${dir}/${segmentFileName(baseOffset, LOG_FILE_SUFFIX)}`;
-    const size = Math.max(0, fileSize(logPath));
+    const size = Math.max(0, logSize ?? fileSize(logPath));
     const sizeOf = (name: string) => listed && !listed.has(name) ? -1 : fileSize(`${dir}/${name}`);
     const idx = sizeOf(segmentFileName(baseOffset, INDEX_FILE_SUFFIX));
     const tidx = sizeOf(segmentFileName(baseOffset, TIME_INDEX_FILE_SUFFIX));

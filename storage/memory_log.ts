@@ -172,6 +172,10 @@ export class MemoryLog implements LocalLogStore<MemorySegment> {
     return null;
   }
   forgetListing(): void {}
+  noteDirectoryWrite(): void {}
+  soleEmptySegment(): number {
+    return -1;
+  }
 
   get config(): LogConfig {
     return this.cfg;

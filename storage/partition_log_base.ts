@@ -63,6 +63,11 @@ export interface PartitionLogOptions {
    * partition): nothing on disk to list, recover or read.
    */
   fresh?: boolean;
+  /**
+   * With `cleanShutdown`: the record says the directory held only partition.metadata and one
+   * empty segment at this base offset (-1: not known), so it is not listed.
+   */
+  emptyAt?: number;
 }
 
 /**
@@ -118,9 +123,15 @@ export abstract class PartitionLogBase {
     this.partition = opts?.partition ?? (dash > 0 ? Number(base.slice(dash + 1)) : 0);
     this.topicId = opts?.topicId;
     const name = `${this.topic}-${this.partition}`;
-    this.local = opts?.engine === "memory"
-      ? new MemoryLog(config, opts?.decompress)
-      : new LocalLog(dir, config, name, opts?.decompress, opts?.cleanShutdown, opts?.fresh);
+    this.local = opts?.engine === "memory" ? new MemoryLog(config, opts?.decompress) : new LocalLog(
+      dir,
+      config,
+      name,
+      opts?.decompress,
+      opts?.cleanShutdown,
+      opts?.fresh,
+      opts?.emptyAt,
+    );
     this.leaderEpochCache = new LeaderEpochFileCache(this.local.leaderEpochCheckpoint);
   }
 
@@ -131,6 +142,17 @@ export abstract class PartitionLogBase {
   /** Opening (with whatever attaches to the log) is over; see listedAtOpen. */
   forgetListing(): void {
     this.local.forgetListing();
+  }
+  /** Something outside the log wrote a file into its directory (the cold tier's metadata). */
+  noteDirectoryWrite(): void {
+    this.local.noteDirectoryWrite();
+  }
+  /**
+   * The base offset of the log's one segment when it is empty and the directory is known to
+   * hold nothing else but partition.metadata (for the clean-shutdown record); else -1.
+   */
+  soleEmptySegment(): number {
+    return this.local.soleEmptySegment();
   }
 
   get config(): LogConfig {

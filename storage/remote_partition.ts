@@ -109,6 +109,7 @@ export class RemotePartition implements RemoteLogView {
     this.metadata = new RemoteLogMetadataManager(
       log.dir,
       log.listedAtOpen(REMOTE_LOG_METADATA_FILE),
+      () => log.noteDirectoryWrite(),
     );
     this.tp = { topic: log.topic, topicId: log.topicId ?? "unknown", partition: log.partition };
     this.unsubscribe = log.onRoll(() => {
