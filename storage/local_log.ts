@@ -6,7 +6,7 @@
  * (log start, log end), producer state and the cold tier are PartitionLog's (Kafka's
  * UnifiedLog), which calls this from inside its append chain.
  */
-import { renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { fsyncDir } from "./file_io.ts";
 import type { SegmentTime } from "./legacy_offsets.ts";
@@ -155,7 +155,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
     return this.segments.map((s) => ({
       baseOffset: s.baseOffset,
       size: s.size,
-      lastModified: statSync(s.logPath).mtimeMs,
+      lastModified: s.lastModified(),
     }));
   }
   /** Base offsets of the segments, oldest first. */

@@ -99,10 +99,21 @@ export function loadSegmentFiles(
 ): SegmentFiles {
   if (emptyAt >= 0 && recordedClean) {
     const logName = segmentFileName(emptyAt, LOG_FILE_SUFFIX);
-    if (fileSize(`${dir}/${logName}`) === 0) {
+    const size = fileSize(`${dir}/${logName}`);
+    if (size === 0) {
       const names = new Set([PARTITION_METADATA, logName]);
       const seg = LogSegment.open(dir, emptyAt, cfg, Date.now(), names, 0);
       return { segments: [seg], snapshots: [], cleanShutdown: true, names };
+    }
+    if (size < 0 && emptyAt === 0) {
+      // Never written: its .log is made by the first write, as for a new partition.
+      const seg = LogSegment.create(dir, 0, cfg, Date.now(), false, true);
+      return {
+        segments: [seg],
+        snapshots: [],
+        cleanShutdown: true,
+        names: new Set([PARTITION_METADATA]),
+      };
     }
   }
   // One directory read per partition at start-up, and no more system calls than the files
@@ -150,9 +161,10 @@ export function loadSegmentFiles(
     }
   }
   logBases.sort((a, b) => a - b);
-  // Without a .log no index file is left (indexes without their log were deleted above).
+  // Without a .log no index file is left (indexes without their log were deleted above);
+  // the empty log at 0 gets its .log on its first write.
   const segments = logBases.length === 0
-    ? [LogSegment.create(dir, 0, cfg, Date.now(), false)]
+    ? [LogSegment.create(dir, 0, cfg, Date.now(), false, true)]
     : logBases.map((base) => LogSegment.open(dir, base, cfg, Date.now(), fileNames));
   if (marked) fileNames.delete(CLEAN_SHUTDOWN_FILE);
   return { segments, snapshots, cleanShutdown: clean, names: fileNames };
