@@ -8,9 +8,10 @@
  *
  * Creation is timed per request (one topic of 1,000 partitions each, validated), next to the
  * filesystem's floor measured in the same run on the same filesystem, before every tenth
- * creation (the machine's load moves it): a directory and the four empty files a new
- * partition gets (partition.metadata, .log, .index, .timeindex), created with nothing else,
- * per 1,000 partitions (median). Metadata is
+ * creation (the machine's load moves it): a directory and four empty files (partition.metadata,
+ * .log, .index, .timeindex: what a new partition once got; now it gets the directory and
+ * partition.metadata), created with nothing else, per 1,000 partitions (median), kept as it
+ * was so that runs stay comparable. Metadata is
  * v12 for every topic, timed to the response's last byte, median and max of 5 after one
  * warm-up; RSS is VmRSS after creation and after a restart. The broker's CPU time (utime +
  * stime from /proc) per created partition and at "listening on" is reported beside the wall
