@@ -47,7 +47,15 @@ import type { LocalLog } from "./local_log.ts";
 import type { ProducerStateManager } from "./producer_state.ts";
 import { readSnapshot, snapshotPath } from "./producer_snapshot.ts";
 import type { TransactionIndex } from "./transaction_index.ts";
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, unlinkSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+} from "node:fs";
 
 /**
  * The names in `dir` (made, empty, when missing). Deno's own listing: node:fs's sorts and
@@ -99,7 +107,10 @@ export function loadSegmentFiles(
 ): SegmentFiles {
   if (emptyAt >= 0 && recordedClean) {
     const logName = segmentFileName(emptyAt, LOG_FILE_SUFFIX);
-    const size = fileSize(`${dir}/${logName}`);
+    // existsSync answers without an exception (a failed stat throws one, a noticeable cost
+    // per never-written partition at start-up).
+    const path = `${dir}/${logName}`;
+    const size = existsSync(path) ? fileSize(path) : -1;
     if (size === 0) {
       const names = new Set([PARTITION_METADATA, logName]);
       const seg = LogSegment.open(dir, emptyAt, cfg, Date.now(), names, 0);
