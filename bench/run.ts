@@ -1,7 +1,7 @@
 /**
  * `deno task bench`: micro benchmarks, then the end-to-end benchmark.
  *
- *   deno task bench [-- --quick] [--skip-micro] [--skip-reference] [--skip-scale]
+ *   deno task bench [-- --quick] [--skip-micro] [--skip-reference] [--skip-scale] ...
  *
  * 1. `deno bench --allow-all --json bench/` (every bench/*_bench.ts), printed as a table with
  *    MB/s wherever the benchmark name states its payload size (`[N B]`, `16 KiB`, `1 MiB`) and
@@ -36,10 +36,12 @@
  *    unloaded and beside a 20,000 records/s loading producer, 1 and 2 workers, and consumer
  *    fairness under 8 flooding producers, each against the mock in the same run.
  *    Results: bench/out/latency.json.
- * 11. The performance targets in one table (bench/lib/targets_summary.ts), from the files
- *    steps 2–10 wrote in this run (and bench/out/metadata_scale.json when
- *    bench/metadata_scale.ts ran since this run started); a target no step measured reads
- *    "not measured".
+ * 11. bench/metadata_scale.ts (its own process): 100 topics of 1,000 partitions on one broker
+ *    (about 15 minutes), each CreateTopics timed, a full Metadata, start-up after a restart,
+ *    idle RSS; with --quick 10 topics (10,000 partitions, the targets table says so).
+ *    Results: bench/out/metadata_scale.json.
+ * 12. The performance targets in one table (bench/lib/targets_summary.ts), from the files
+ *    steps 2–11 wrote in this run; a target no step measured reads "not measured".
  *    Results: bench/out/targets.md.
  *
  * --quick          smaller end-to-end workloads (a smoke test, well under a minute)
@@ -53,6 +55,7 @@
  * --skip-cluster   skip step 8
  * --skip-replication skip step 9
  * --skip-latency   skip step 10
+ * --skip-metadata-scale skip step 11
  * --write-readme   replace README.md's targets table with this run's (bench/lib/readme_targets.ts)
  *
  * Exits non-zero when a micro benchmark fails or an end-to-end check fails.
@@ -214,6 +217,7 @@ async function main(): Promise<number> {
         "skip-replication": { type: "boolean" },
         "skip-latency": { type: "boolean" },
         "write-readme": { type: "boolean" },
+        "skip-metadata-scale": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -226,7 +230,7 @@ async function main(): Promise<number> {
     console.log(
       "usage: deno task bench [-- --quick] [--skip-micro] [--skip-reference] [--skip-scale] " +
         "[--skip-workers] [--skip-fetch] [--skip-spread] [--skip-quotas] [--skip-cluster]" +
-        " [--skip-replication] [--skip-latency] [--write-readme]",
+        " [--skip-replication] [--skip-latency] [--skip-metadata-scale] [--write-readme]",
     );
     return 0;
   }
@@ -322,6 +326,10 @@ async function main(): Promise<number> {
     const args = ["--seconds", quick ? "4" : "10"];
     if (values["skip-reference"]) args.push("--skip-reference");
     ok = await benchProcess("latency", args) && ok;
+  }
+  if (!values["skip-metadata-scale"]) {
+    console.log("\n== metadata scale: bench/metadata_scale.ts ==");
+    ok = await benchProcess("metadata_scale", quick ? ["--topics", "10"] : []) && ok;
   }
   console.log("\n== performance targets (this run's figures only) ==");
   const targets = formatTargets(targetRows(await readOutputs(OUT_DIR, startedAt)));

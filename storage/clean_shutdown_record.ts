@@ -19,6 +19,10 @@
  *   another worker count), so a record never outlives a start that may have written to the
  *   partitions it names: it is used by the very next start of the same layout, or by none.
  * A torn or unreadable record counts as none: every partition is then checked in full.
+ *
+ * An entry may end with a base offset (`orders 2 <topicId> 0`): the partition's directory held
+ * nothing but partition.metadata and that one empty segment's .log, so its next open does not
+ * list the directory (one stat of the .log instead, which must still be empty).
  */
 import { readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { fsyncDir, writeFileAtomic } from "./file_io.ts";
@@ -30,6 +34,11 @@ const LAYOUT = /^\.w(\d+)of(\d+)$/;
 /** Key of a partition in the record. */
 export function cleanShutdownKey(topic: string, partition: number, topicId: string): string {
   return `${topic} ${partition} ${topicId}`;
+}
+
+/** The record's line for partition key `key`; `emptyAt` >= 0: its sole, empty segment's base. */
+export function cleanShutdownEntry(key: string, emptyAt: number): string {
+  return emptyAt >= 0 ? `${key} ${emptyAt}` : key;
 }
 
 /** The topic ids of the partitions `keys` name, by partition directory name ("orders-0"). */
@@ -44,15 +53,16 @@ export function recordedTopicIds(keys: Iterable<string>): Map<string, string> {
 
 /**
  * Reads the record `suffix` in `metaDir` and removes it durably; the keys of the partitions it
- * names (empty when there is none or it cannot be parsed).
+ * names (none when there is none or it cannot be parsed), each with the base offset of its
+ * sole empty segment, or -1.
  */
-export function takeCleanShutdownRecord(metaDir: string, suffix: string): Set<string> {
+export function takeCleanShutdownRecord(metaDir: string, suffix: string): Map<string, number> {
   const path = `${metaDir}/${CLEAN_SHUTDOWN_RECORD}${suffix}`;
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch {
-    return new Set();
+    return new Map();
   }
   unlinkSync(path);
   fsyncDir(metaDir);
@@ -60,18 +70,27 @@ export function takeCleanShutdownRecord(metaDir: string, suffix: string): Set<st
   if (lines[lines.length - 1] === "") lines.pop();
   const count = Number(lines[1]);
   if (lines[0] !== "0" || !Number.isInteger(count) || lines.length !== count + 2) {
-    return new Set();
+    return new Map();
   }
-  return new Set(lines.slice(2));
+  const out = new Map<string, number>();
+  for (let i = 2; i < lines.length; i++) {
+    const f = lines[i].split(" ");
+    const at = f.length === 4 ? Number(f[3]) : -1;
+    out.set(f.slice(0, 3).join(" "), Number.isSafeInteger(at) && at >= 0 ? at : -1);
+  }
+  return out;
 }
 
-/** Writes the record `suffix` naming `keys`, durably (temp, fsync, rename, directory fsync). */
+/**
+ * Writes the record `suffix` of `entries` (cleanShutdownEntry), durably (temp, fsync, rename,
+ * directory fsync).
+ */
 export function writeCleanShutdownRecord(
   metaDir: string,
   suffix: string,
-  keys: string[],
+  entries: string[],
 ): void {
-  const body = ["0", String(keys.length), ...keys].join("\n") + "\n";
+  const body = ["0", String(entries.length), ...entries].join("\n") + "\n";
   writeFileAtomic(`${metaDir}/${CLEAN_SHUTDOWN_RECORD}${suffix}`, body);
   fsyncDir(metaDir);
 }

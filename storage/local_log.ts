@@ -6,12 +6,18 @@
  * (log start, log end), producer state and the cold tier are PartitionLog's (Kafka's
  * UnifiedLog), which calls this from inside its append chain.
  */
-import { renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { fsyncDir } from "./file_io.ts";
 import type { SegmentTime } from "./legacy_offsets.ts";
 import type { LogConfig } from "./log_config.ts";
-import { CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX } from "./log_files.ts";
+import {
+  CLEANED_FILE_SUFFIX,
+  LOG_FILE_SUFFIX,
+  segmentFileName,
+  SWAP_FILE_SUFFIX,
+} from "./log_files.ts";
+import { PARTITION_METADATA } from "./partition_metadata.ts";
 import { type Decompressor, LogSegment } from "./log_segment.ts";
 import type { LogSegmentData } from "./remote_storage.ts";
 import { ReadFailures } from "./segment_damage.ts";
@@ -33,7 +39,11 @@ import {
 } from "./log_loader.ts";
 import type { ProducerStateEntry, ProducerStateManager } from "./producer_state.ts";
 import { deleteSnapshotsAbove, listSnapshots, writeSnapshot } from "./producer_snapshot.ts";
-import { fileEpochCheckpoint, type LeaderEpochCheckpoint } from "./leader_epoch_cache.ts";
+import {
+  fileEpochCheckpoint,
+  LEADER_EPOCH_CHECKPOINT_FILE,
+  type LeaderEpochCheckpoint,
+} from "./leader_epoch_cache.ts";
 import type { AbortedTxn, TransactionIndex } from "./transaction_index.ts";
 import { type BatchHeader, lastOffset } from "../protocol/record_batch.ts";
 import { CLEAN_SHUTDOWN_FILE } from "./log_files.ts";
@@ -62,14 +72,59 @@ export class LocalLog implements LocalLogStore<LogSegment> {
     private readonly decompress?: Decompressor,
     /** The LogManager's clean-shutdown record names this partition. */
     private readonly closedCleanly = false,
+    /** The directory was made a moment ago, holding only partition.metadata. */
+    private readonly fresh = false,
+    /** The clean-shutdown record: only partition.metadata and an empty segment here (or -1). */
+    private readonly emptyAt = -1,
   ) {
     this.cfg = config;
     this.readFailures = new ReadFailures(name);
-    this.leaderEpochCheckpoint = fileEpochCheckpoint(dir);
+    const file = fileEpochCheckpoint(dir);
+    // A checkpoint the open's listing did not find is not looked for: on a directory of
+    // empty partitions that failed open was most of the start-up.
+    this.leaderEpochCheckpoint = {
+      read: () => this.listedAtOpen(LEADER_EPOCH_CHECKPOINT_FILE) === false ? null : file.read(),
+      write: (entries) => {
+        this.listing = null;
+        this.bare = -1;
+        file.write(entries);
+      },
+    };
   }
 
   /** `leader-epoch-checkpoint` in the partition directory. */
   readonly leaderEpochCheckpoint: LeaderEpochCheckpoint;
+
+  /** The directory's names as load() listed them, until forgetListing(). */
+  private listing: ReadonlySet<string> | null = null;
+
+  /** Whether load()'s listing held file `name`; null when not known (ask the disk). */
+  listedAtOpen(name: string): boolean | null {
+    return this.listing === null ? null : this.listing.has(name);
+  }
+
+  /** Drops the listing once opening is over: files are made and removed from now on. */
+  forgetListing(): void {
+    this.listing = null;
+  }
+
+  /**
+   * The base offset of the one segment while the directory is known to hold nothing but its
+   * .log and partition.metadata (as listed or recorded at open, nothing written since); -1.
+   * Every method that writes a file here sets it to -1.
+   */
+  private bare = -1;
+
+  noteDirectoryWrite(): void {
+    this.bare = -1;
+  }
+
+  soleEmptySegment(): number {
+    const s = this.segments;
+    return this.bare >= 0 && s.length === 1 && s[0].baseOffset === this.bare && s[0].size === 0
+      ? this.bare
+      : -1;
+  }
 
   get config(): LogConfig {
     return this.cfg;
@@ -100,7 +155,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
     return this.segments.map((s) => ({
       baseOffset: s.baseOffset,
       size: s.size,
-      lastModified: statSync(s.logPath).mtimeMs,
+      lastModified: s.lastModified(),
     }));
   }
   /** Base offsets of the segments, oldest first. */
@@ -125,7 +180,20 @@ export class LocalLog implements LocalLogStore<LogSegment> {
     txnIndex: TransactionIndex,
     recovery: RecoveryInfo,
   ): LoadedLog {
-    const files = loadSegmentFiles(this.dir, this.cfg, this.name, this.closedCleanly);
+    const files = loadSegmentFiles(
+      this.dir,
+      this.cfg,
+      this.name,
+      this.closedCleanly,
+      this.fresh,
+      this.emptyAt,
+    );
+    this.listing = files.names;
+    const only = files.segments.length === 1 ? files.segments[0] : null;
+    const logName = only && segmentFileName(only.baseOffset, LOG_FILE_SUFFIX);
+    let bare = only !== null && only.size === 0;
+    for (const n of files.names) if (n !== logName && n !== PARTITION_METADATA) bare = false;
+    this.bare = bare ? only!.baseOffset : -1;
     recovery.cleanShutdown = files.cleanShutdown;
     this.segments.push(...files.segments);
     const r = recoverSegments(this.segments, files.cleanShutdown, this.name, () => {
@@ -155,6 +223,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
 
   writeProducerSnapshot(offset: number, producers: ProducerStateEntry[], txns: AbortedTxn[]): void {
     if (offset === this.producerStateOnDisk) return;
+    this.bare = -1;
     writeSnapshot(this.dir, offset, producers, txns);
     this.producerStateOnDisk = offset;
   }
@@ -181,6 +250,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
     const seg = this.active;
     const before = seg.size;
     this.producerStateOnDisk = null;
+    this.bare = -1;
     try {
       seg.append(records, headers);
     } catch (e) {
@@ -263,6 +333,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
 
   /** Seals the active segment (fsync, final index entries) and starts one at `nextOffset`. */
   async roll(nextOffset: number, now: number): Promise<void> {
+    this.bare = -1;
     const old = this.active;
     await old.flushAsync();
     old.finishIndexes(true);
@@ -274,6 +345,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
 
   /** Deletes the oldest `n` segments' files (never the active one) and drops them. */
   dropOldestSegments(n: number): void {
+    this.bare = -1;
     n = Math.min(n, this.segments.length - 1);
     if (n <= 0) return;
     const doomed = this.segments.splice(0, n);
@@ -325,6 +397,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
   truncateTo(offset: number): number {
     // The contents change: a clean close must write the snapshot at the new end.
     this.producerStateOnDisk = null;
+    this.bare = -1;
     deleteSnapshotsAbove(this.dir, offset);
     let removed = 0;
     while (this.segments.length > 1 && this.active.baseOffset > offset) {
@@ -345,6 +418,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
    */
   truncateFullyAndStartAt(offset: number): void {
     this.producerStateOnDisk = null;
+    this.bare = -1;
     deleteSnapshotsAbove(this.dir, -1);
     while (this.segments.length > 0) this.segments.pop()!.deleteFiles();
     fsyncDir(this.dir);
@@ -408,6 +482,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
     if (!this.holdsClosedSegment(ref)) return false;
     const seg = ref as LogSegment;
     const path = this.cleanedPathFor(seg);
+    this.bare = -1;
     await Deno.writeFile(path, cleaned);
     const f = await Deno.open(path, { read: true, write: true });
     try {
@@ -457,6 +532,7 @@ export class LocalLog implements LocalLogStore<LogSegment> {
    * (and drops the cleaned file) when `seg` is no longer a closed segment of this log.
    */
   replaceWithCleaned(seg: LogSegment, closed: boolean): boolean {
+    this.bare = -1;
     const cleaned = this.cleanedPathFor(seg);
     const i = this.segments.indexOf(seg);
     if (closed || i < 0 || i >= this.segments.length - 1) {

@@ -170,6 +170,20 @@ export interface LocalLogStore<S extends RetainedSegment = RetainedSegment> {
   // Replication (a follower's log follows its leader's: storage/log_truncation.ts).
   /** Where the LeaderEpochFileCache persists (nowhere for memory). */
   readonly leaderEpochCheckpoint: LeaderEpochCheckpoint;
+  /**
+   * Whether opening found file `name` in the log's directory; null when not known (no
+   * directory, or forgetListing() ran): the caller looks on disk.
+   */
+  listedAtOpen(name: string): boolean | null;
+  /** Opening is over: listedAtOpen answers null from now on. */
+  forgetListing(): void;
+  /** A file was written into the directory from outside (soleEmptySegment is -1 from now). */
+  noteDirectoryWrite(): void;
+  /**
+   * The one segment's base offset while it is empty and the directory is known to hold only
+   * it and partition.metadata; -1 otherwise (always for memory).
+   */
+  soleEmptySegment(): number;
   /** Calls `fn` with the header of every batch ending at or after `from`, oldest first. */
   forEachBatchHeader(from: number, fn: (h: BatchHeader) => void): void;
   /**

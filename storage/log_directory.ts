@@ -53,6 +53,8 @@ export interface PartitionPlace {
   dir: string;
   /** The place held this topic id's data before (so its checkpointed log start applies). */
   sameTopic: boolean;
+  /** Made a moment ago, holding only partition.metadata: the log need not list it. */
+  fresh?: boolean;
 }
 
 export interface LogDirectory {
@@ -90,8 +92,11 @@ export interface LogDirectory {
     hosted?: (topic: string, partition: number) => boolean,
     recorded?: ReadonlyMap<string, string>,
   ): void;
-  /** Clears whatever is at partition `p`'s place before a new topic or partition uses it. */
-  clearPartition(name: string, p: number): void;
+  /**
+   * Clears whatever is at partition `p`'s place before a new topic or partition uses it:
+   * at once unless `opens` (preparePartition of the same place follows, and clears it).
+   */
+  clearPartition(name: string, p: number, opens: boolean): void;
   /** Makes partition `p`'s place ready for topic `meta`. */
   preparePartition(meta: TopicMetadata, p: number, onError: (m: string) => void): PartitionPlace;
   /** Removes partition `p`'s place (an undone create). */
@@ -104,11 +109,12 @@ export interface LogDirectory {
   opened(): void;
   /**
    * Reads and durably removes this manager's clean-shutdown record: the keys
-   * (cleanShutdownKey) of the partitions its last close closed cleanly.
+   * (cleanShutdownKey) of the partitions its last close closed cleanly, each with the base
+   * offset of its sole empty segment when its directory held nothing else, else -1.
    */
-  takeCleanShutdown(): Set<string>;
-  /** Records the partitions a close closed cleanly, durably; throws on failure. */
-  writeCleanShutdown(keys: string[]): void;
+  takeCleanShutdown(): Map<string, number>;
+  /** Records the partitions a close closed cleanly (cleanShutdownEntry), durably; throws. */
+  writeCleanShutdown(entries: string[]): void;
   /** Whether this manager keeps a clean-shutdown record (else each partition marks itself). */
   readonly recordsCleanShutdown: boolean;
   /** Removes the records of other layouts (catalogue writer only, at open). */
@@ -260,21 +266,29 @@ export class FileLogDirectory implements LogDirectory {
     }
   }
 
-  clearPartition(name: string, p: number): void {
+  /** With `opens`, only noted: preparePartition clears what its mkdir finds there. */
+  clearPartition(name: string, p: number, opens: boolean): void {
     this.keptIds.delete(`${name}-${p}`);
     const dir = this.partitionDir(name, p);
-    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // not ours
-    this.cleared = dir;
+    if (opens) this.cleared = dir;
+    else if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // not ours
   }
 
   preparePartition(meta: TopicMetadata, p: number, onError: (m: string) => void): PartitionPlace {
     const dir = this.partitionDir(meta.name, p);
     if (this.cleared === dir) {
-      // Emptied a moment ago (a new topic or partition): made afresh, nothing to look at.
+      // To be made afresh (a new topic or partition). Usually nothing is there, so the mkdir
+      // comes first, without a look; what is there is not ours and goes.
       this.cleared = null;
-      mkdirSync(dir);
+      try {
+        Deno.mkdirSync(dir);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+        rmSync(dir, { recursive: true, force: true });
+        Deno.mkdirSync(dir);
+      }
       writePartitionMetadata(dir, meta.topicId, true);
-      return { dir, sameTopic: false };
+      return { dir, sameTopic: false, fresh: true };
     }
     this.cleared = null;
     const kept = this.keptIds.get(`${meta.name}-${p}`);
@@ -324,13 +338,13 @@ export class FileLogDirectory implements LogDirectory {
   get recordsCleanShutdown(): boolean {
     return this.cleanShutdownSuffix !== null;
   }
-  takeCleanShutdown(): Set<string> {
-    if (this.cleanShutdownSuffix === null) return new Set();
+  takeCleanShutdown(): Map<string, number> {
+    if (this.cleanShutdownSuffix === null) return new Map();
     return takeCleanShutdownRecord(this.metaDir, this.cleanShutdownSuffix);
   }
-  writeCleanShutdown(keys: string[]): void {
+  writeCleanShutdown(entries: string[]): void {
     if (this.cleanShutdownSuffix === null) return;
-    writeCleanShutdownRecord(this.metaDir, this.cleanShutdownSuffix, keys);
+    writeCleanShutdownRecord(this.metaDir, this.cleanShutdownSuffix, entries);
   }
   removeOtherCleanShutdowns(): void {
     removeOtherLayouts(this.metaDir, this.cleanShutdownSuffix ?? "");

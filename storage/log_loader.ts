@@ -40,13 +40,22 @@ import {
   STALE_FILE_SUFFIXES,
   TIME_INDEX_FILE_SUFFIX,
 } from "./log_files.ts";
-import { fsyncDir, readFully } from "./file_io.ts";
+import { fileSize, fsyncDir, readFully } from "./file_io.ts";
+import { PARTITION_METADATA } from "./partition_metadata.ts";
 import { OffsetIndex } from "./offset_index.ts";
 import type { LocalLog } from "./local_log.ts";
 import type { ProducerStateManager } from "./producer_state.ts";
 import { readSnapshot, snapshotPath } from "./producer_snapshot.ts";
 import type { TransactionIndex } from "./transaction_index.ts";
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, unlinkSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+} from "node:fs";
 
 /**
  * The names in `dir` (made, empty, when missing). Deno's own listing: node:fs's sorts and
@@ -71,6 +80,11 @@ export interface SegmentFiles {
   snapshots: number[];
   /** Whether the last close was clean (its marker is consumed). */
   cleanShutdown: boolean;
+  /**
+   * The directory's names as listed (after swaps and sweeps), so the checkpoints a new or
+   * empty log lacks are not looked for one failed open at a time.
+   */
+  names: ReadonlySet<string>;
 }
 
 /**
@@ -78,18 +92,45 @@ export interface SegmentFiles {
  * clean-shutdown marker, completes a compaction swap cut short (`<base>.log.swap` is the
  * complete cleaned log that replaces `<base>.log`), deletes stale temp files and indexes
  * without a log, and opens the segments. `recordedClean`: the LogManager's clean-shutdown
- * record (storage/clean_shutdown_record.ts) names this partition.
+ * record (storage/clean_shutdown_record.ts) names this partition. `fresh`: the directory was
+ * made a moment ago with nothing but partition.metadata in it, so it is not listed. `emptyAt`
+ * (>= 0, from the clean-shutdown record): the directory held only partition.metadata and that
+ * segment's empty .log, so it is not listed either if that .log is still there and empty.
  */
 export function loadSegmentFiles(
   dir: string,
   cfg: LogConfig,
   name: string,
   recordedClean = false,
+  fresh = false,
+  emptyAt = -1,
 ): SegmentFiles {
+  if (emptyAt >= 0 && recordedClean) {
+    const logName = segmentFileName(emptyAt, LOG_FILE_SUFFIX);
+    // existsSync answers without an exception (a failed stat throws one, a noticeable cost
+    // per never-written partition at start-up).
+    const path = `${dir}/${logName}`;
+    const size = existsSync(path) ? fileSize(path) : -1;
+    if (size === 0) {
+      const names = new Set([PARTITION_METADATA, logName]);
+      const seg = LogSegment.open(dir, emptyAt, cfg, Date.now(), names, 0);
+      return { segments: [seg], snapshots: [], cleanShutdown: true, names };
+    }
+    if (size < 0 && emptyAt === 0) {
+      // Never written: its .log is made by the first write, as for a new partition.
+      const seg = LogSegment.create(dir, 0, cfg, Date.now(), false, true);
+      return {
+        segments: [seg],
+        snapshots: [],
+        cleanShutdown: true,
+        names: new Set([PARTITION_METADATA]),
+      };
+    }
+  }
   // One directory read per partition at start-up, and no more system calls than the files
   // found need: the marker's presence comes from the listing, the directory is made only
   // when the listing finds none.
-  const names = listDir(dir);
+  const names = fresh ? [] : listDir(dir);
   const marked = names.includes(CLEAN_SHUTDOWN_FILE);
   if (marked) unlinkSync(`${dir}/${CLEAN_SHUTDOWN_FILE}`);
   const clean = marked || recordedClean;
@@ -116,6 +157,7 @@ export function loadSegmentFiles(
   for (const file of afterSwaps) {
     if (STALE_FILE_SUFFIXES.some((s) => file.endsWith(s))) {
       rmSync(`${dir}/${file}`, { recursive: true, force: true });
+      fileNames.delete(file);
       log.info(`${name}: deleted the leftover ${file}`);
       continue;
     }
@@ -126,14 +168,17 @@ export function loadSegmentFiles(
     else if (m[2] === "snapshot") snapshots.push(base);
     else if (!fileNames.has(segmentFileName(base, LOG_FILE_SUFFIX))) {
       unlinkSync(`${dir}/${file}`); // index without its log
+      fileNames.delete(file);
     }
   }
   logBases.sort((a, b) => a - b);
-  // Without a .log no index file is left (indexes without their log were deleted above).
+  // Without a .log no index file is left (indexes without their log were deleted above);
+  // the empty log at 0 gets its .log on its first write.
   const segments = logBases.length === 0
-    ? [LogSegment.create(dir, 0, cfg, Date.now(), false)]
+    ? [LogSegment.create(dir, 0, cfg, Date.now(), false, true)]
     : logBases.map((base) => LogSegment.open(dir, base, cfg, Date.now(), fileNames));
-  return { segments, snapshots, cleanShutdown: clean };
+  if (marked) fileNames.delete(CLEAN_SHUTDOWN_FILE);
+  return { segments, snapshots, cleanShutdown: clean, names: fileNames };
 }
 
 /** What recovery did (storage/log_loader.ts logs each action). */

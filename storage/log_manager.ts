@@ -33,7 +33,7 @@ import {
   DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS,
   HighWatermarkCheckpointer,
 } from "./high_watermark_checkpoint.ts";
-import { cleanShutdownKey, recordedTopicIds } from "./clean_shutdown_record.ts";
+import { cleanShutdownEntry, cleanShutdownKey, recordedTopicIds } from "./clean_shutdown_record.ts";
 import type { RemoteStorageManager } from "./remote_storage.ts";
 
 /** Moved to their own files; re-exported so existing imports keep working. */
@@ -124,8 +124,11 @@ export class LogManager {
   private checkpointedHws = new Map<string, number>();
   /** Writes replication-offset-checkpoint (storage/high_watermark_checkpoint.ts). */
   readonly highWatermarkCheckpointer: HighWatermarkCheckpointer;
-  /** Partitions the clean-shutdown record names (cleanShutdownKey), during open only. */
-  private closedCleanly = new Set<string>();
+  /**
+   * Partitions the clean-shutdown record names (cleanShutdownKey), during open only, with the
+   * base offset of a sole empty segment (-1: not known to be one).
+   */
+  private closedCleanly = new Map<string, number>();
   private retentionTimer?: ReturnType<typeof setTimeout>;
   private retentionRunning: Promise<void> | null = null;
   private retentionIntervalMs: number;
@@ -205,7 +208,12 @@ export class LogManager {
     lm.closedCleanly = dir.takeCleanShutdown();
     const catalogue = dir.readCatalogue();
     if (lm.catalogueWriter) {
-      dir.removeStrays(catalogue, lm.onError, opts.hosts, recordedTopicIds(lm.closedCleanly));
+      dir.removeStrays(
+        catalogue,
+        lm.onError,
+        opts.hosts,
+        recordedTopicIds(lm.closedCleanly.keys()),
+      );
     }
     for (const meta of catalogue) {
       const state: TopicState = { meta, config: lm.resolveConfig(meta.configs), logs: [] };
@@ -213,7 +221,7 @@ export class LogManager {
       lm.topics.set(meta.name, state);
     }
     dir.opened();
-    lm.closedCleanly = new Set(); // partitions opened later were not in the last close
+    lm.closedCleanly = new Map(); // partitions opened later were not in the last close
     return lm;
   }
 
@@ -397,6 +405,9 @@ export class LogManager {
     config: LogConfig,
   ): Promise<PartitionLog> {
     const place = this.dir.preparePartition(meta, p, this.onError);
+    const recorded = place.sameTopic
+      ? this.closedCleanly.get(cleanShutdownKey(meta.name, p, meta.topicId))
+      : undefined;
     const log = await PartitionLog.open(place.dir, config, {
       topic: meta.name,
       partition: p,
@@ -408,10 +419,12 @@ export class LogManager {
       highWatermark: place.sameTopic ? this.checkpointedHws.get(`${meta.name} ${p}`) : undefined,
       onLogStartOffsetChange: () => this.checkpointLogStartOffsets(),
       engine: this.dir.engine,
-      cleanShutdown: place.sameTopic &&
-        this.closedCleanly.has(cleanShutdownKey(meta.name, p, meta.topicId)),
+      cleanShutdown: recorded !== undefined,
+      emptyAt: recorded,
+      fresh: place.fresh,
     });
     if (log.durable) this.remoteLogManager.attach(log); // the cold tier copies segment files
+    log.forgetListing();
     return log;
   }
 
@@ -467,7 +480,7 @@ export class LogManager {
       const slices = new WorkSlices();
       try {
         for (let p = 0; p < partitions; p++) {
-          this.dir.clearPartition(name, p);
+          this.dir.clearPartition(name, p, this.owns(name, p));
           logs.push(await this.openOwned(meta, p, config));
           await slices.next();
         }
@@ -525,7 +538,7 @@ export class LogManager {
       const slices = new WorkSlices();
       try {
         for (let p = t.meta.partitions; p < newTotal; p++) {
-          this.dir.clearPartition(name, p);
+          this.dir.clearPartition(name, p, this.owns(name, p));
           added.push(await this.openOwned(meta, p, t.config));
           await slices.next();
         }
@@ -687,7 +700,9 @@ export class LogManager {
       const closed: string[] = [];
       for (const log of this.allPartitions()) {
         await log.close(!record);
-        if (record) closed.push(cleanShutdownKey(log.topic, log.partition, log.topicId ?? ""));
+        if (!record) continue;
+        const key = cleanShutdownKey(log.topic, log.partition, log.topicId ?? "");
+        closed.push(cleanShutdownEntry(key, log.soleEmptySegment()));
       }
       this.topics.clear();
       if (record && this.dir.engine === "file") {

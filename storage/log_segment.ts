@@ -8,7 +8,16 @@
  * always see a consistent (size, indexes) pair without locks. The .log file descriptor is opened
  * lazily and can be released, so an idle segment costs a few hundred bytes of heap.
  */
-import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, unlinkSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fsync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  statSync,
+  unlinkSync,
+} from "node:fs";
 import {
   type BatchHeader,
   lastOffset,
@@ -28,7 +37,7 @@ import {
 import { type LogConfig, randomSegmentJitter } from "./log_config.ts";
 import { corruptSegment, segmentCutShort, storedBatchDamage } from "./segment_damage.ts";
 import { deleteSegmentFiles } from "./segment_deletion.ts";
-import { fileSize, readFully, writeFully } from "./file_io.ts";
+import { fileSize, fsyncDir, readFully, writeFully } from "./file_io.ts";
 import { OffsetIndex } from "./offset_index.ts";
 import { TimeIndex, type TimestampOffset } from "./time_index.ts";
 import { type Decompressor, findRecordInBatch, wholeBatchesLength } from "./batch_search.ts";
@@ -142,7 +151,9 @@ export class LogSegment {
 
   /**
    * A new, empty segment; any stale files with the same base offset are replaced (`stale`
-   * false: the caller knows there are no index files to remove).
+   * false: the caller knows there are no index files to remove). `lazy`: the caller knows
+   * there is no .log either, and it is made by the first write (an empty log at 0 opens the
+   * same with or without it), so a new partition costs one file fewer.
    */
   static create(
     dir: string,
@@ -150,8 +161,14 @@ export class LogSegment {
     config: LogConfig,
     now: number = Date.now(),
     stale = true,
+    lazy = false,
   ): LogSegment {
     const seg = new LogSegment(dir, baseOffset, config, 0, 0, 0, now);
+    if (lazy) {
+      seg.onDisk = false;
+      seg.next = baseOffset;
+      return seg;
+    }
     seg.fd = openSync(seg.logPath, "w+");
     if (stale) {
       seg.offsetIndex.deleteFile();
@@ -169,7 +186,7 @@ export class LogSegment {
    * An existing segment. Index files are not read here: `indexesLookSane` says whether their
    * sizes are plausible, and their entries load lazily (and are checked) on first use.
    * `listed`, the directory's names when the caller just read them, spares a stat of an index
-   * file that is not there.
+   * file that is not there; `logSize`, the .log's size when the caller just read it.
    */
   static open(
     dir: string,
@@ -177,9 +194,10 @@ export class LogSegment {
     config: LogConfig,
     now: number = Date.now(),
     listed?: ReadonlySet<string>,
+    logSize?: number,
   ): LogSegment {
     const logPath = `${dir}/${segmentFileName(baseOffset, LOG_FILE_SUFFIX)}`;
-    const size = Math.max(0, fileSize(logPath));
+    const size = Math.max(0, logSize ?? fileSize(logPath));
     const sizeOf = (name: string) => listed && !listed.has(name) ? -1 : fileSize(`${dir}/${name}`);
     const idx = sizeOf(segmentFileName(baseOffset, INDEX_FILE_SUFFIX));
     const tidx = sizeOf(segmentFileName(baseOffset, TIME_INDEX_FILE_SUFFIX));
@@ -208,9 +226,26 @@ export class LogSegment {
     return this.next;
   }
 
+  /** False while a lazily created segment's .log does not exist yet. */
+  private onDisk = true;
+
   private handle(): number {
-    if (this.fd < 0) this.fd = openSync(this.logPath, "r+");
+    if (this.fd >= 0) return this.fd;
+    if (this.onDisk) {
+      this.fd = openSync(this.logPath, "r+");
+    } else {
+      // Made like a rolled segment's: durably in the directory before anything is written.
+      this.fd = openSync(this.logPath, constants.O_RDWR | constants.O_CREAT);
+      fsyncDir(this.dir);
+      this.onDisk = true;
+    }
     return this.fd;
+  }
+
+  /** The .log's modification time, or the creation time while it does not exist yet. */
+  lastModified(): number {
+    if (!this.onDisk) return this.created;
+    return statSync(this.logPath).mtimeMs;
   }
 
   /** Closes the .log descriptor (reopened on demand); data already written stays in the page cache. */

@@ -168,6 +168,15 @@ export class MemoryLog implements LocalLogStore<MemorySegment> {
     this.cfg = config;
   }
 
+  listedAtOpen(): boolean | null {
+    return null;
+  }
+  forgetListing(): void {}
+  noteDirectoryWrite(): void {}
+  soleEmptySegment(): number {
+    return -1;
+  }
+
   get config(): LogConfig {
     return this.cfg;
   }

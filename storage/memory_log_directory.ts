@@ -41,8 +41,8 @@ export class MemoryLogDirectory implements LogDirectory {
   sync(): void {}
   opened(): void {}
   readonly recordsCleanShutdown = false;
-  takeCleanShutdown(): Set<string> {
-    return new Set();
+  takeCleanShutdown(): Map<string, number> {
+    return new Map();
   }
   writeCleanShutdown(): void {}
   removeOtherCleanShutdowns(): void {}

@@ -58,6 +58,16 @@ export interface PartitionLogOptions {
    * directory) even without the partition's own marker file.
    */
   cleanShutdown?: boolean;
+  /**
+   * The directory was made a moment ago and holds only partition.metadata (a new topic or
+   * partition): nothing on disk to list, recover or read.
+   */
+  fresh?: boolean;
+  /**
+   * With `cleanShutdown`: the record says the directory held only partition.metadata and one
+   * empty segment at this base offset (-1: not known), so it is not listed.
+   */
+  emptyAt?: number;
 }
 
 /**
@@ -116,10 +126,36 @@ export abstract class PartitionLogBase {
     this.topicId = opts?.topicId;
     const name = `${this.topic}-${this.partition}`;
     this.topicPartition = name;
-    this.local = opts?.engine === "memory"
-      ? new MemoryLog(config, opts?.decompress)
-      : new LocalLog(dir, config, name, opts?.decompress, opts?.cleanShutdown);
+    this.local = opts?.engine === "memory" ? new MemoryLog(config, opts?.decompress) : new LocalLog(
+      dir,
+      config,
+      name,
+      opts?.decompress,
+      opts?.cleanShutdown,
+      opts?.fresh,
+      opts?.emptyAt,
+    );
     this.leaderEpochCache = new LeaderEpochFileCache(this.local.leaderEpochCheckpoint);
+  }
+
+  /** Whether opening found file `name` in the directory; null: not known, look on disk. */
+  listedAtOpen(name: string): boolean | null {
+    return this.local.listedAtOpen(name);
+  }
+  /** Opening (with whatever attaches to the log) is over; see listedAtOpen. */
+  forgetListing(): void {
+    this.local.forgetListing();
+  }
+  /** Something outside the log wrote a file into its directory (the cold tier's metadata). */
+  noteDirectoryWrite(): void {
+    this.local.noteDirectoryWrite();
+  }
+  /**
+   * The base offset of the log's one segment when it is empty and the directory is known to
+   * hold nothing else but partition.metadata (for the clean-shutdown record); else -1.
+   */
+  soleEmptySegment(): number {
+    return this.local.soleEmptySegment();
   }
 
   get config(): LogConfig {

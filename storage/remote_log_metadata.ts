@@ -29,9 +29,17 @@ export class RemoteLogMetadataManager {
   private finishedCache: RemoteLogSegmentMetadata[] | null = null;
   readonly path: string;
 
-  constructor(readonly dir: string) {
+  /**
+   * `listed` false: the directory was just listed without the file (not looked for again).
+   * `onWrite`: called before the file is written (the log's directory changes).
+   */
+  constructor(
+    readonly dir: string,
+    listed: boolean | null = null,
+    private readonly onWrite: () => void = () => {},
+  ) {
     this.path = `${dir}/${REMOTE_LOG_METADATA_FILE}`;
-    if (existsSync(this.path)) {
+    if (listed ?? existsSync(this.path)) {
       const parsed = JSON.parse(readFileSync(this.path, "utf8")) as MetadataFile;
       if (parsed.version !== 1 || !Array.isArray(parsed.segments)) {
         throw new Error(`unsupported ${this.path}`);
@@ -47,6 +55,7 @@ export class RemoteLogMetadataManager {
 
   private persist(): void {
     this.finishedCache = null;
+    this.onWrite();
     const body: MetadataFile = { version: 1, segments: this.segments };
     writeFileAtomic(this.path, JSON.stringify(body));
     fsyncDir(this.dir);

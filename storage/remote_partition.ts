@@ -17,7 +17,7 @@ import { findRecordInBatch, wholeBatchesLength } from "./batch_search.ts";
 import type { Decompressor } from "./log_segment.ts";
 import type { PartitionLog } from "./partition_log.ts";
 import type { RemoteLogView } from "./remote_log_view.ts";
-import { RemoteLogMetadataManager } from "./remote_log_metadata.ts";
+import { REMOTE_LOG_METADATA_FILE, RemoteLogMetadataManager } from "./remote_log_metadata.ts";
 import type { RemoteReadCache } from "./remote_read_cache.ts";
 import {
   type RemoteLogSegmentMetadata,
@@ -106,7 +106,11 @@ export class RemotePartition implements RemoteLogView {
   private readonly unsubscribe: () => void;
 
   constructor(readonly log: PartitionLog, private readonly rlm: RemoteReadContext) {
-    this.metadata = new RemoteLogMetadataManager(log.dir);
+    this.metadata = new RemoteLogMetadataManager(
+      log.dir,
+      log.listedAtOpen(REMOTE_LOG_METADATA_FILE),
+      () => log.noteDirectoryWrite(),
+    );
     this.tp = { topic: log.topic, topicId: log.topicId ?? "unknown", partition: log.partition };
     this.unsubscribe = log.onRoll(() => {
       this.pending = true;

@@ -106,6 +106,13 @@ export async function stopBroker(b: Broker): Promise<number> {
   return s.code;
 }
 
+/** utime + stime of a process (all threads) in ms, from /proc (10 ms ticks). */
+export async function cpuMs(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 /** VmRSS of a process in MiB, or null. */
 export async function rssMiB(pid: number): Promise<number | null> {
   try {

@@ -301,7 +301,7 @@ export function targetRows(o: BenchOutputs): TargetRow[] {
   }
 
   const m = o.metadataScale;
-  const scaleNote = "run bench/metadata_scale.ts (about 15 min; not a step of deno task bench)";
+  const scaleNote = "step skipped (--skip-metadata-scale) or no run finished";
   if (!m) {
     for (
       const t of [

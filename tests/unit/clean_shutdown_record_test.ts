@@ -91,6 +91,56 @@ Deno.test("after a clean close, recorded partitions keep their state and strays 
   });
 });
 
+/** The record's lines for `topic`, without the topic ids ("orders 0 0"). */
+function recordLines(dataDir: string, topic: string): string[] {
+  return Deno.readTextFileSync(`${dataDir}/meta/${CLEAN_SHUTDOWN_RECORD}`).split("\n")
+    .filter((l) => l.startsWith(`${topic} `))
+    .map((l) => l.split(" ").filter((_, i) => i !== 2).join(" "))
+    .sort();
+}
+
+Deno.test("an empty partition's record names its sole segment; its next open lists nothing, yet sees a changed .log", async () => {
+  await withDataDir(async (dir) => {
+    const lm = await LogManager.open(dir);
+    await lm.createTopic("orders", 3);
+    await lm.getPartition("orders", 1)!.append(batch("a"));
+    await lm.close();
+    assert.deepEqual(recordLines(dir, "orders"), ["orders 0 0", "orders 1", "orders 2 0"]);
+
+    const again = await LogManager.open(dir);
+    assert.deepEqual(cleanFlags(again, "orders", 3), [true, true, true]);
+    assert.equal(again.getPartition("orders", 0)!.logEndOffset, 0);
+    assert.equal(again.getPartition("orders", 1)!.logEndOffset, 1);
+    await again.getPartition("orders", 0)!.append(batch("b"));
+    await again.close();
+    assert.deepEqual(recordLines(dir, "orders"), ["orders 0", "orders 1", "orders 2 0"]);
+
+    // Something wrote into the recorded-empty .log meanwhile: the open looks after all.
+    Deno.writeFileSync(`${dir}/orders-2/${segmentFileName(0, ".log")}`, batch("c"));
+    const third = await LogManager.open(dir);
+    assert.deepEqual(
+      [0, 1, 2].map((p) => third.getPartition("orders", p)!.logEndOffset),
+      [1, 1, 1],
+    );
+    await third.getPartition("orders", 2)!.append(batch("d"));
+    assert.equal(third.getPartition("orders", 2)!.logEndOffset, 2);
+    await third.close();
+    assert.deepEqual(recordLines(dir, "orders"), ["orders 0", "orders 1", "orders 2"]);
+  });
+});
+
+Deno.test("a partition whose directory holds more than its empty .log is not recorded as empty", async () => {
+  await withDataDir(async (dir) => {
+    const lm = await LogManager.open(dir);
+    await lm.createTopic("t", 2);
+    const log = lm.getPartition("t", 0)!;
+    log.leaderEpochCache.assign(3, 0); // writes leader-epoch-checkpoint
+    await lm.close();
+    assert.deepEqual(recordLines(dir, "t"), ["t 0", "t 1 0"]);
+    assert.ok(Deno.statSync(`${dir}/t-0/leader-epoch-checkpoint`).isFile);
+  });
+});
+
 Deno.test("a torn clean-shutdown record counts as none", async () => {
   await withDataDir(async (dir) => {
     const lm = await LogManager.open(dir);

@@ -177,3 +177,25 @@ Deno.test("updateTopicConfig applies to open partitions and is persisted", async
   await again.close();
   await Deno.remove(dataDir, { recursive: true });
 });
+
+Deno.test("a new partition is a directory and partition.metadata; its .log comes with the first write, and a crash before or after it opens the same log", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "lm-lazy-log-" });
+  const names = (p: number) => [...Deno.readDirSync(`${dir}/t-${p}`)].map((e) => e.name).sort();
+  try {
+    const lm = await LogManager.open(dir);
+    await lm.createTopic("t", 2);
+    assert.deepEqual(names(0), ["partition.metadata"]);
+    await lm.getPartition("t", 1)!.append(batch("a"));
+    assert.ok(names(1).includes("00000000000000000000.log"));
+    // No close: the next open recovers both as after a crash.
+    const again = await LogManager.open(dir);
+    assert.equal(again.getPartition("t", 0)!.logEndOffset, 0);
+    assert.equal(again.getPartition("t", 1)!.logEndOffset, 1);
+    await again.getPartition("t", 0)!.append(batch("b"));
+    assert.equal(again.getPartition("t", 0)!.logEndOffset, 1);
+    await again.close();
+    await lm.close().catch(() => {});
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
