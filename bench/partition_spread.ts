@@ -25,15 +25,14 @@
  */
 import { parseArgs } from "node:util";
 import { writeRequestHeader } from "../protocol/headers.ts";
-import { readResponseHeader } from "../protocol/headers.ts";
-import { ProduceRequest, ProduceResponse } from "../protocol/messages/mod.ts";
-import { Reader, Writer } from "../protocol/primitives.ts";
+import { ProduceRequest } from "../protocol/messages/mod.ts";
+import { Writer } from "../protocol/primitives.ts";
 import { encodeRecordBatch } from "../protocol/records.ts";
 import { codecFor } from "../protocol/schema.ts";
 import { Client, median } from "./lib/bench_client.ts";
 import { deleteTopic } from "./lib/e2e_kcat.ts";
-import type { Msg } from "./lib/msg.ts";
 import { createTopics } from "./lib/scale_partitions.ts";
+import { replayFrames } from "./produce_replay.ts";
 import { live, startBroker, stopBroker } from "./lib/scale_broker.ts";
 
 const OUT = new URL("./out/partition_spread.json", import.meta.url).pathname;
@@ -97,63 +96,6 @@ function produceRequest(topic: string, partitions: number, perPartition: number)
   });
   w.patchInt32AtStart(w.length - 4);
   return w.finish();
-}
-
-/** Sends `req` `requests` times over one connection, `inflight` outstanding; partition errors. */
-async function replay(port: number, req: Uint8Array, requests: number, inflight = 4) {
-  const view = new DataView(req.buffer, req.byteOffset, req.byteLength);
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  conn.setNoDelay(true);
-  let sent = 0;
-  let received = 0;
-  let errors = 0;
-  let wake: (() => void) | null = null;
-  const writer = (async () => {
-    while (sent < requests) {
-      while (sent - received >= inflight) await new Promise<void>((r) => wake = r);
-      // The correlation id follows the size (4), api key (2) and version (2).
-      view.setInt32(8, ++sent);
-      for (let off = 0; off < req.length;) off += await conn.write(req.subarray(off));
-    }
-  })();
-  let buf = new Uint8Array(1 << 16);
-  let have = 0;
-  try {
-    while (received < requests) {
-      if (have === buf.length) {
-        const next = new Uint8Array(buf.length * 2);
-        next.set(buf);
-        buf = next;
-      }
-      const n = await conn.read(buf.subarray(have));
-      if (n === null) throw new Error("broker closed the connection");
-      have += n;
-      let pos = 0;
-      while (have - pos >= 4) {
-        const size = new DataView(buf.buffer, pos, 4).getInt32(0);
-        if (have - pos - 4 < size) break;
-        const r = new Reader(buf.subarray(pos + 4, pos + 4 + size));
-        readResponseHeader(r, true);
-        const resp: Msg = codecFor(ProduceResponse, VERSION).decode(r);
-        for (const t of resp.responses as Msg[]) {
-          for (const p of t.partitionResponses as Msg[]) if (p.errorCode !== 0) errors++;
-        }
-        received++;
-        pos += 4 + size;
-      }
-      if (wake) {
-        const w = wake;
-        wake = null;
-        w();
-      }
-      buf.copyWithin(0, pos, have);
-      have -= pos;
-    }
-    await writer;
-  } finally {
-    conn.close();
-  }
-  return errors;
 }
 
 /** `kcat -C` of every partition of `topic` from offset 0 to the end; records it printed. */
@@ -220,7 +162,7 @@ async function shape(
   const req = produceRequest(name, partitions, perPartition);
   const records = partitions * perPartition * requests;
   const cpu0 = await cpuSeconds(pid);
-  const errors = await replay(port, req, requests);
+  const { errors } = await replayFrames(port, req, requests);
   const cpu1 = await cpuSeconds(pid);
   const back = await fetchBack(port, name);
   const cpu2 = await cpuSeconds(pid);

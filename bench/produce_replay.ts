@@ -96,18 +96,27 @@ export interface ReplayResult {
   brokerNsPerRecord: number | null;
 }
 
-export async function replay(
+/** What {@link replayFrames} measured: wall time, partition errors, the broker's CPU. */
+export interface FramesResult {
+  ms: number;
+  errors: number;
+  user: number | null;
+  system: number | null;
+}
+
+/**
+ * Sends the encoded Produce request `req` (v9, size prefix included) `requests` times over one
+ * connection, `inflight` outstanding, after `warmup` untimed ones, patching the correlation id
+ * each time; counts partition errors and reads the broker's CPU over the measured part.
+ */
+export async function replayFrames(
   port: number,
-  topic: string,
-  partition: number,
+  req: Uint8Array,
   requests: number,
-  opts: ReplayOptions = {},
-): Promise<ReplayResult> {
-  const records = opts.records ?? 1000;
-  const size = opts.recordBytes ?? 1024;
+  opts: { inflight?: number; warmup?: number; brokerPid?: number } = {},
+): Promise<FramesResult> {
   const inflight = opts.inflight ?? 4;
   const warmup = opts.warmup ?? 0;
-  const req = produceRequest(topic, partition, records, size);
   // The correlation id sits right after the size (4), api key (2) and version (2).
   const view = new DataView(req.buffer, req.byteOffset, req.byteLength);
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -169,10 +178,32 @@ export async function replay(
   await phase(requests);
   const ms = performance.now() - started;
   const cpu1 = pid ? await processCpuSeconds(pid) : null;
-  const user = cpu0 && cpu1 ? cpu1.user - cpu0.user : null;
-  const system = cpu0 && cpu1 ? cpu1.system - cpu0.system : null;
-  const cpu = user === null || system === null ? null : user + system;
   conn.close();
+  return {
+    ms,
+    errors,
+    user: cpu0 && cpu1 ? cpu1.user - cpu0.user : null,
+    system: cpu0 && cpu1 ? cpu1.system - cpu0.system : null,
+  };
+}
+
+export async function replay(
+  port: number,
+  topic: string,
+  partition: number,
+  requests: number,
+  opts: ReplayOptions = {},
+): Promise<ReplayResult> {
+  const records = opts.records ?? 1000;
+  const size = opts.recordBytes ?? 1024;
+  const warmup = opts.warmup ?? 0;
+  const req = produceRequest(topic, partition, records, size);
+  const { ms, errors, user, system } = await replayFrames(port, req, requests, {
+    inflight: opts.inflight,
+    warmup,
+    brokerPid: opts.brokerPid,
+  });
+  const cpu = user === null || system === null ? null : user + system;
   const measured = requests * records;
   return {
     ms,
