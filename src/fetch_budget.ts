@@ -39,7 +39,12 @@ export interface FetchArgs {
 }
 
 /** The limit of the next read: what is left of the budget, within the partition's own. */
-function limitOf(read: FetchRead, maxBytes: number, total: number, first: boolean): number {
+export function limitOf(
+  read: Pick<FetchRead, "maxBytes">,
+  maxBytes: number,
+  total: number,
+  first: boolean,
+): number {
   const limit = first
     ? Math.min(read.maxBytes, maxBytes - total)
     : Math.max(0, Math.min(read.maxBytes, maxBytes - total));
@@ -91,15 +96,14 @@ export async function readInOrder(
   const results: FetchReadResult[] = new Array(reads.length);
   let total = 0;
   let first = true;
+  // One arguments object for every read: each read is over before the next one starts, and
+  // what outlives it (a cold-tier read) keeps copies (see fetchPartition).
+  const args: FetchArgs = { offset: 0, maxBytes: 0, minOneBatch: true, committed, remoteWaitMs };
   for (let i = 0; i < reads.length; i++) {
     const r = reads[i];
-    const args = {
-      offset: r.offset,
-      maxBytes: limitOf(r, maxBytes, total, first),
-      minOneBatch: first,
-      committed,
-      remoteWaitMs,
-    };
+    args.offset = r.offset;
+    args.maxBytes = limitOf(r, maxBytes, total, first);
+    args.minOneBatch = first;
     const pending = readOne(r, args, fetchOne);
     const res = pending instanceof Promise ? await pending : pending;
     results[i] = res;

@@ -110,7 +110,7 @@ export interface FetchOpArgs {
 /**
  * The fetch op on an open log. A read of local segments is synchronous, so a Fetch of many
  * partitions (mostly empty, for a caught-up consumer) costs no promise per partition; only a
- * cold-tier read returns a promise.
+ * cold-tier read returns a promise. Nothing of `a` is kept, so a caller may reuse it.
  */
 export function fetchPartition(
   log: PartitionLog,
@@ -125,27 +125,42 @@ export function fetchPartition(
     abortedTransactions: a.committed ? [] : null,
     freshBuffer: false,
   };
-  const opts = {
-    minOneBatch: a.minOneBatch,
-    upperBound: a.committed ? out.lastStableOffset : out.highWatermark,
-  };
+  const upperBound = a.committed ? out.lastStableOffset : out.highWatermark;
   const maxBytes = Math.max(a.maxBytes, 0);
   if (log.isRemoteOffset(a.offset)) {
-    return within(log.read(a.offset, maxBytes, opts), a.remoteWaitMs).then(
-      (records) => fetched(log, a, out, records, false),
+    // The cold-tier read may go on past remoteWaitMs: it gets options of its own.
+    const { offset, committed } = a;
+    return within(
+      log.read(offset, maxBytes, { minOneBatch: a.minOneBatch, upperBound }),
+      a.remoteWaitMs,
+    ).then(
+      (records) => fetched(log, offset, committed, out, records, false),
       (e) => failed(log, out, e),
     );
   }
+  // readLocal keeps nothing of its options: one object serves every synchronous read.
+  LOCAL_READ.minOneBatch = a.minOneBatch;
+  LOCAL_READ.upperBound = upperBound;
   try {
-    return fetched(log, a, out, log.readLocal(a.offset, maxBytes, opts), true);
+    return fetched(
+      log,
+      a.offset,
+      a.committed,
+      out,
+      log.readLocal(a.offset, maxBytes, LOCAL_READ),
+      true,
+    );
   } catch (e) {
     return failed(log, out, e);
   }
 }
 
+const LOCAL_READ = { minOneBatch: false, upperBound: 0 };
+
 function fetched(
   log: PartitionLog,
-  a: FetchOpArgs,
+  offset: number,
+  committed: boolean,
   out: FetchOutcome,
   records: Uint8Array | null,
   local: boolean,
@@ -153,8 +168,8 @@ function fetched(
   out.records = records;
   out.freshBuffer = records !== null && local && records.byteLength > 0;
   if (out.freshBuffer) FRESH_READS.add(records!.buffer);
-  if (records && records.length > 0 && a.committed) {
-    out.abortedTransactions = abortedIn(log, a.offset, records);
+  if (records && records.length > 0 && committed) {
+    out.abortedTransactions = abortedIn(log, offset, records);
   }
   return out;
 }

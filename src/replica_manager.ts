@@ -47,11 +47,10 @@ import type { RemoteTxnVerification } from "./txn/txn_verifier.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
 import {
-  decodeReads,
   decodeResults,
   encodeReads,
-  encodeResults,
   type FetchResultsWire,
+  readRun,
 } from "./workers/fetch_run_wire.ts";
 import type { PartitionOpCall, PeerArgs, TxnAppendCall } from "./workers/peer_methods.ts";
 import type { WorkerCluster } from "./workers/worker_cluster.ts";
@@ -382,33 +381,28 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
   private async fetchRun(
     a: PeerArgs<"fetchRun">,
   ): Promise<Transfer<FetchResultsWire>> {
-    const results = await readInOrder(
-      decodeReads(a.reads),
+    const { results, transfer } = await readRun(
+      a.reads,
       a.maxBytes,
       a.committed,
       a.remoteWaitMs,
       (r, args) => {
         const open = this.logs.getPartition(r.topic, r.partition);
         if (open) return fetchPartition(open, args);
-        return this.openedLog(r.topic, r.partition).then((log) => {
+        const { topic, partition } = r;
+        return this.openedLog(topic, partition).then((log) => {
           if (!log) {
             throw new KafkaError(
               ErrorCode.NOT_LEADER_OR_FOLLOWER,
-              `${r.topic}-${r.partition} is not open on worker ${this.cluster!.index}`,
+              `${topic}-${partition} is not open on worker ${this.cluster!.index}`,
             );
           }
           return fetchPartition(log, args);
         });
       },
     );
-    // The fresh local reads change hands (transferablesOf, without an array per answer).
-    const transfer = new Set<ArrayBuffer>();
-    for (const r of results) {
-      if ("outcome" in r && r.outcome.freshBuffer) {
-        transfer.add(r.outcome.records!.buffer as ArrayBuffer);
-      }
-    }
-    return new Transfer(encodeResults(results), [...transfer]);
+    // The fresh local reads change hands.
+    return new Transfer(results, transfer);
   }
 
   /** Resolves on the first append to a local partition of `parts`, after `ms`, or on unwatch. */

@@ -1,10 +1,17 @@
 import assert from "node:assert/strict";
-import type { FetchRead, FetchReadResult } from "../../src/fetch_budget.ts";
+import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import {
+  type FetchOne,
+  type FetchRead,
+  type FetchReadResult,
+  readInOrder,
+} from "../../src/fetch_budget.ts";
 import {
   decodeReads,
   decodeResults,
   encodeReads,
   encodeResults,
+  readRun,
 } from "../../src/workers/fetch_run_wire.ts";
 
 Deno.test("fetchRun wire: reads survive a structured clone in columns", () => {
@@ -79,4 +86,55 @@ Deno.test("fetchRun wire: every kind of answer comes back equal", () => {
   assert.equal(wire.records.length, 1);
   assert.equal(wire.records[0][1], records, "non-empty records travel as they are");
   assert.deepEqual(decodeResults(structuredClone(wire)), results);
+});
+
+Deno.test("fetchRun wire: readRun answers what readInOrder then encodeResults answer", async () => {
+  const reads: FetchRead[] = [
+    { topic: "a", partition: 0, offset: 5, maxBytes: 3 },
+    { topic: "a", partition: 1, offset: 6, maxBytes: 100 },
+    { topic: "b", partition: 2, offset: 7, maxBytes: 100 },
+    { topic: "b", partition: 3, offset: 8, maxBytes: 100 },
+    { topic: "a", partition: 4, offset: 9, maxBytes: 100 },
+    { topic: "b", partition: 5, offset: 10, maxBytes: 2 },
+    { topic: "a", partition: 6, offset: 11, maxBytes: 100 },
+  ];
+  const seen: string[] = [];
+  // Sync, async, throwing, rejecting, cold-tier-pending and non-empty answers, in one run.
+  const fetchOne: FetchOne = (r, a) => {
+    seen.push(`${r.topic}-${r.partition}@${a.offset}/${a.maxBytes}/${a.minOneBatch}`);
+    const outcome = (records: Uint8Array | null) => ({
+      errorCode: 0,
+      highWatermark: r.offset + 1,
+      lastStableOffset: r.offset,
+      logStartOffset: 0,
+      records,
+      abortedTransactions: a.committed ? [{ producerId: r.partition, firstOffset: 1 }] : null,
+      freshBuffer: records !== null && records.length > 0,
+    });
+    switch (r.partition) {
+      case 0:
+        return outcome(new Uint8Array(0));
+      case 1:
+        return Promise.resolve(outcome(new Uint8Array(4)));
+      case 2:
+        throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, "out");
+      case 3:
+        return Promise.reject(new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, "moved"));
+      case 4:
+        return outcome(null);
+      default:
+        return outcome(new Uint8Array(3));
+    }
+  };
+  for (const committed of [false, true]) {
+    seen.length = 0;
+    const wire = encodeReads(reads);
+    const expected = encodeResults(await readInOrder(decodeReads(wire), 6, committed, 0, fetchOne));
+    const expectedSeen = [...seen];
+    seen.length = 0;
+    const { results, transfer } = await readRun(wire, 6, committed, 0, fetchOne);
+    assert.deepEqual(seen, expectedSeen, "the same reads with the same limits");
+    assert.deepEqual(results, expected);
+    assert.equal(transfer.length, 3, "each fresh read's buffer changes hands");
+  }
 });
