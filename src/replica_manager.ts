@@ -47,7 +47,7 @@ import type { RemoteTxnVerification } from "./txn/txn_verifier.ts";
 import { CONTROLLER_WORKER } from "./workers/ownership.ts";
 import { Transfer } from "./workers/peer_link.ts";
 import {
-  decodeResults,
+  decodeResultsInto,
   encodeReads,
   type FetchResultsWire,
   readRun,
@@ -349,29 +349,30 @@ export class ReplicaManager implements ReplicaManagerApi, PartitionOpHost {
       return log ? fetchPartition(log, a) : this.partitionOp(r.topic, r.partition, "fetch", a);
     };
     await Promise.all([...byOwner].map(async ([owner, indexes]) => {
-      const mine: FetchRead[] = new Array(indexes.length);
-      for (let k = 0; k < indexes.length; k++) mine[k] = reads[indexes[k]];
-      let answers: FetchReadResult[];
-      if (owner === cluster.index) answers = await inOrder(mine, ownRead);
-      else {
-        try {
-          answers = decodeResults(
-            await cluster.call(owner, "fetchRun", {
-              reads: encodeReads(mine),
-              maxBytes,
-              committed,
-              remoteWaitMs,
-            }),
-          );
-        } catch (e) {
-          const errorCode = errorCodeOf(e, `fetch from worker ${owner}`);
-          answers = mine.map(() => ({ errorCode }));
-        }
-        for (const a of answers) {
+      if (owner === cluster.index) {
+        const mine: FetchRead[] = new Array(indexes.length);
+        for (let k = 0; k < indexes.length; k++) mine[k] = reads[indexes[k]];
+        const answers = await inOrder(mine, ownRead);
+        for (let k = 0; k < indexes.length; k++) results[indexes[k]] = answers[k];
+        return;
+      }
+      try {
+        const wire = await cluster.call(owner, "fetchRun", {
+          reads: encodeReads(reads, indexes),
+          maxBytes,
+          committed,
+          remoteWaitMs,
+        });
+        decodeResultsInto(wire, results, indexes);
+        // Only non-empty records travel, so only they can be fresh reads.
+        for (const [k] of wire.records) {
+          const a = results[indexes[k]];
           if ("outcome" in a && a.outcome.freshBuffer) markFreshRead(a.outcome.records!.buffer);
         }
+      } catch (e) {
+        const errorCode = errorCodeOf(e, `fetch from worker ${owner}`);
+        for (let k = 0; k < indexes.length; k++) results[indexes[k]] = { errorCode };
       }
-      for (let k = 0; k < indexes.length; k++) results[indexes[k]] = answers[k];
     }));
     await fitToBudget(reads, results, maxBytes, committed, remoteWaitMs, viaOp);
     return results;

@@ -25,12 +25,14 @@ export interface FetchReadsWire {
 
 const READ_FIELDS = 4;
 
-export function encodeReads(reads: FetchRead[]): FetchReadsWire {
+/** `reads`, or (with `which`) those of `reads` at the indexes `which` lists, in its order. */
+export function encodeReads(reads: FetchRead[], which?: number[]): FetchReadsWire {
   const topics: string[] = [];
   const index = new Map<string, number>();
-  const out = new Float64Array(reads.length * READ_FIELDS);
-  for (let i = 0, o = 0; i < reads.length; i++, o += READ_FIELDS) {
-    const r = reads[i];
+  const n = which ? which.length : reads.length;
+  const out = new Float64Array(n * READ_FIELDS);
+  for (let i = 0, o = 0; i < n; i++, o += READ_FIELDS) {
+    const r = reads[which ? which[i] : i];
     let t = index.get(r.topic);
     if (t === undefined) {
       t = topics.length;
@@ -111,13 +113,28 @@ export function encodeResults(results: FetchReadResult[]): FetchResultsWire {
 export function decodeResults(w: FetchResultsWire): FetchReadResult[] {
   const n = w.nums.length / RESULT_FIELDS;
   const out: FetchReadResult[] = new Array(n);
+  decodeResultsInto(w, out);
+  return out;
+}
+
+/**
+ * The answers into `out`: the i-th at `at[i]` (at i without `at`), so a split Fetch's answers
+ * land in request order with no array per owner.
+ */
+export function decodeResultsInto(
+  w: FetchResultsWire,
+  out: FetchReadResult[],
+  at?: number[],
+): void {
+  const n = w.nums.length / RESULT_FIELDS;
   for (let i = 0, o = 0; i < n; i++, o += RESULT_FIELDS) {
     const flags = w.nums[o];
+    const to = at ? at[i] : i;
     if (flags & FAILED) {
-      out[i] = { errorCode: w.nums[o + 1] };
+      out[to] = { errorCode: w.nums[o + 1] };
       continue;
     }
-    out[i] = {
+    out[to] = {
       outcome: {
         errorCode: w.nums[o + 1],
         highWatermark: w.nums[o + 2],
@@ -132,12 +149,11 @@ export function decodeResults(w: FetchResultsWire): FetchReadResult[] {
     };
   }
   for (const [i, records] of w.records) {
-    (out[i] as { outcome: FetchOutcome }).outcome.records = records;
+    (out[at ? at[i] : i] as { outcome: FetchOutcome }).outcome.records = records;
   }
   for (const [i, aborted] of w.aborted) {
-    (out[i] as { outcome: FetchOutcome }).outcome.abortedTransactions = aborted;
+    (out[at ? at[i] : i] as { outcome: FetchOutcome }).outcome.abortedTransactions = aborted;
   }
-  return out;
 }
 
 /**

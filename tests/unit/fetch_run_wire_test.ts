@@ -9,6 +9,7 @@ import {
 import {
   decodeReads,
   decodeResults,
+  decodeResultsInto,
   encodeReads,
   encodeResults,
   readRun,
@@ -137,4 +138,36 @@ Deno.test("fetchRun wire: readRun answers what readInOrder then encodeResults an
     assert.deepEqual(results, expected);
     assert.equal(transfer.length, 3, "each fresh read's buffer changes hands");
   }
+});
+
+Deno.test("fetchRun wire: a split run's reads and answers keep their request indexes", () => {
+  const reads: FetchRead[] = [
+    { topic: "a", partition: 0, offset: 1, maxBytes: 10 },
+    { topic: "b", partition: 1, offset: 2, maxBytes: 20 },
+    { topic: "a", partition: 2, offset: 3, maxBytes: 30 },
+  ];
+  const at = [2, 0];
+  assert.deepEqual(decodeReads(encodeReads(reads, at)), [reads[2], reads[0]]);
+  const records = new Uint8Array([9]);
+  const answers: FetchReadResult[] = [
+    { errorCode: 3 },
+    {
+      outcome: {
+        errorCode: 0,
+        highWatermark: 4,
+        lastStableOffset: 4,
+        logStartOffset: 0,
+        records,
+        abortedTransactions: [{ producerId: 1, firstOffset: 2 }],
+        freshBuffer: false,
+      },
+      limit: 10,
+      minOneBatch: true,
+    },
+  ];
+  const out: FetchReadResult[] = new Array(3);
+  decodeResultsInto(encodeResults(answers), out, at);
+  assert.deepEqual(out[2], answers[0]);
+  assert.deepEqual(out[0], answers[1]);
+  assert.equal(out[1], undefined);
 });
