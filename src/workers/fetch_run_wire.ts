@@ -31,13 +31,19 @@ export function encodeReads(reads: FetchRead[], which?: number[]): FetchReadsWir
   const index = new Map<string, number>();
   const n = which ? which.length : reads.length;
   const out = new Float64Array(n * READ_FIELDS);
+  let topic: string | undefined;
+  let t = 0;
   for (let i = 0, o = 0; i < n; i++, o += READ_FIELDS) {
     const r = reads[which ? which[i] : i];
-    let t = index.get(r.topic);
-    if (t === undefined) {
-      t = topics.length;
-      topics.push(r.topic);
-      index.set(r.topic, t);
+    // A topic's partitions mostly come in a run: the map only where the topic changes.
+    if (r.topic !== topic) {
+      topic = r.topic;
+      t = index.get(topic) ?? -1;
+      if (t < 0) {
+        t = topics.length;
+        topics.push(topic);
+        index.set(topic, t);
+      }
     }
     out[o] = t;
     out[o + 1] = r.partition;
