@@ -201,11 +201,29 @@ export interface ProducerStateSnapshot {
   producers: ProducerStateEntry[];
 }
 
+/**
+ * What a manager reads before its first producer: most of 100,000 partitions never see one,
+ * and two Maps each would be a noticeable share of start-up's allocation (and GC). Never
+ * written: the manager makes its own Maps on its first write.
+ */
+const NO_PRODUCERS: ReadonlyMap<number, ProducerStateEntry> = new Map();
+const NO_TXNS: ReadonlyMap<number, number> = new Map();
+
 export class ProducerStateManager {
-  private readonly producers = new Map<number, ProducerStateEntry>();
+  private producers = NO_PRODUCERS;
   /** producerId -> first offset of its ongoing transaction. */
-  private readonly ongoing = new Map<number, number>();
+  private ongoing = NO_TXNS;
   private firstUnstable: number | null | undefined = null;
+
+  private writableProducers(): Map<number, ProducerStateEntry> {
+    if (this.producers === NO_PRODUCERS) this.producers = new Map();
+    return this.producers as Map<number, ProducerStateEntry>;
+  }
+
+  private writableOngoing(): Map<number, number> {
+    if (this.ongoing === NO_TXNS) this.ongoing = new Map();
+    return this.ongoing as Map<number, number>;
+  }
 
   get(producerId: number): ProducerStateEntry | undefined {
     return this.producers.get(producerId);
@@ -240,15 +258,15 @@ export class ProducerStateManager {
   /** Makes a staged append visible (after its batches were written). */
   commit(info: ProducerAppendInfo): void {
     for (const [pid, e] of info.updated) {
-      this.producers.set(pid, e);
+      this.writableProducers().set(pid, e);
       const had = this.ongoing.get(pid);
       if (e.currentTxnFirstOffset >= 0) {
         if (had !== e.currentTxnFirstOffset) {
-          this.ongoing.set(pid, e.currentTxnFirstOffset);
+          this.writableOngoing().set(pid, e.currentTxnFirstOffset);
           this.firstUnstable = undefined;
         }
       } else if (had !== undefined) {
-        this.ongoing.delete(pid);
+        this.writableOngoing().delete(pid);
         this.firstUnstable = undefined;
       }
     }
@@ -286,7 +304,7 @@ export class ProducerStateManager {
     let removed = 0;
     for (const [pid, e] of this.producers) {
       if (e.currentTxnFirstOffset < 0 && now - e.lastTimestamp > maxAgeMs) {
-        this.producers.delete(pid);
+        this.writableProducers().delete(pid);
         removed++;
       }
     }
@@ -294,8 +312,8 @@ export class ProducerStateManager {
   }
 
   clear(): void {
-    this.producers.clear();
-    this.ongoing.clear();
+    this.producers = NO_PRODUCERS;
+    this.ongoing = NO_TXNS;
     this.firstUnstable = null;
   }
 
@@ -307,9 +325,9 @@ export class ProducerStateManager {
     this.clear();
     for (const e of s.producers) {
       const entry = copyEntry(e);
-      this.producers.set(entry.producerId, entry);
+      this.writableProducers().set(entry.producerId, entry);
       if (entry.currentTxnFirstOffset >= 0) {
-        this.ongoing.set(entry.producerId, entry.currentTxnFirstOffset);
+        this.writableOngoing().set(entry.producerId, entry.currentTxnFirstOffset);
       }
     }
     this.firstUnstable = undefined;
