@@ -86,12 +86,6 @@ export interface ReadOptions {
   isolation?: FetchIsolation;
 }
 
-/**
- * Every partition's listeners until its first: one Set per partition at open is allocation
- * (and GC) start-up does not need. Only ever read or cleared (empty); onAppend makes a Set.
- */
-const NO_LISTENERS: Set<() => void> = new Set();
-
 /** A partition log's state and reads; PartitionLog adds the writes. */
 export abstract class PartitionLogBase {
   readonly topic: string;
@@ -119,8 +113,7 @@ export abstract class PartitionLogBase {
   /** The managed high watermark (used when `hwFollowsLogEnd` is false). */
   protected hw = 0;
   protected hwFollowsLogEnd = true;
-  /** NO_LISTENERS until the first long-poll registers (most partitions never see one). */
-  protected listeners = NO_LISTENERS;
+  protected readonly listeners = new Set<() => void>();
   protected readonly txnIndex = new TransactionIndex();
   protected closed = false;
   protected remote?: RemoteLogView;
@@ -298,7 +291,6 @@ export abstract class PartitionLogBase {
 
   /** Registers a callback fired after every append (fetch long-polls wait on it). */
   onAppend(listener: () => void): () => void {
-    if (this.listeners === NO_LISTENERS) this.listeners = new Set();
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

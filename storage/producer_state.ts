@@ -201,29 +201,11 @@ export interface ProducerStateSnapshot {
   producers: ProducerStateEntry[];
 }
 
-/**
- * What a manager reads before its first producer: most of 100,000 partitions never see one,
- * and two Maps each would be a noticeable share of start-up's allocation (and GC). Never
- * written: the manager makes its own Maps on its first write.
- */
-const NO_PRODUCERS: ReadonlyMap<number, ProducerStateEntry> = new Map();
-const NO_TXNS: ReadonlyMap<number, number> = new Map();
-
 export class ProducerStateManager {
-  private producers = NO_PRODUCERS;
+  private readonly producers = new Map<number, ProducerStateEntry>();
   /** producerId -> first offset of its ongoing transaction. */
-  private ongoing = NO_TXNS;
+  private readonly ongoing = new Map<number, number>();
   private firstUnstable: number | null | undefined = null;
-
-  private writableProducers(): Map<number, ProducerStateEntry> {
-    if (this.producers === NO_PRODUCERS) this.producers = new Map();
-    return this.producers as Map<number, ProducerStateEntry>;
-  }
-
-  private writableOngoing(): Map<number, number> {
-    if (this.ongoing === NO_TXNS) this.ongoing = new Map();
-    return this.ongoing as Map<number, number>;
-  }
 
   get(producerId: number): ProducerStateEntry | undefined {
     return this.producers.get(producerId);
@@ -258,15 +240,15 @@ export class ProducerStateManager {
   /** Makes a staged append visible (after its batches were written). */
   commit(info: ProducerAppendInfo): void {
     for (const [pid, e] of info.updated) {
-      this.writableProducers().set(pid, e);
+      this.producers.set(pid, e);
       const had = this.ongoing.get(pid);
       if (e.currentTxnFirstOffset >= 0) {
         if (had !== e.currentTxnFirstOffset) {
-          this.writableOngoing().set(pid, e.currentTxnFirstOffset);
+          this.ongoing.set(pid, e.currentTxnFirstOffset);
           this.firstUnstable = undefined;
         }
       } else if (had !== undefined) {
-        this.writableOngoing().delete(pid);
+        this.ongoing.delete(pid);
         this.firstUnstable = undefined;
       }
     }
@@ -304,7 +286,7 @@ export class ProducerStateManager {
     let removed = 0;
     for (const [pid, e] of this.producers) {
       if (e.currentTxnFirstOffset < 0 && now - e.lastTimestamp > maxAgeMs) {
-        this.writableProducers().delete(pid);
+        this.producers.delete(pid);
         removed++;
       }
     }
@@ -312,8 +294,8 @@ export class ProducerStateManager {
   }
 
   clear(): void {
-    this.producers = NO_PRODUCERS;
-    this.ongoing = NO_TXNS;
+    this.producers.clear();
+    this.ongoing.clear();
     this.firstUnstable = null;
   }
 
@@ -325,9 +307,9 @@ export class ProducerStateManager {
     this.clear();
     for (const e of s.producers) {
       const entry = copyEntry(e);
-      this.writableProducers().set(entry.producerId, entry);
+      this.producers.set(entry.producerId, entry);
       if (entry.currentTxnFirstOffset >= 0) {
-        this.writableOngoing().set(entry.producerId, entry.currentTxnFirstOffset);
+        this.ongoing.set(entry.producerId, entry.currentTxnFirstOffset);
       }
     }
     this.firstUnstable = undefined;
