@@ -145,6 +145,11 @@ async function main(): Promise<void> {
       });
       createMs.push(performance.now() - t0);
       createCpuMs.push(await cpuMs(b.child.pid) - cpu0);
+      if (t < 3) {
+        console.log(
+          `CreateTopics ${name}: ${createMs[t].toFixed(0)} ms, broker CPU ${createCpuMs[t]} ms`,
+        );
+      }
       const x = (r.topics as Msg[])[0];
       if (x.errorCode !== 0) throw new Error(`CreateTopics ${name}: error ${x.errorCode}`);
       names.push(name);
