@@ -37,7 +37,7 @@
  *    fairness under 8 flooding producers, each against the mock in the same run.
  *    Results: bench/out/latency.json.
  * 11. bench/metadata_scale.ts (its own process): 100 topics of 1,000 partitions on one broker
- *    (about 15 minutes), each CreateTopics timed, a full Metadata, start-up after a restart,
+ *    (minutes; about 15 under heavy load), each CreateTopics timed, a full Metadata, start-up after a restart,
  *    idle RSS; with --quick 10 topics (10,000 partitions, the targets table says so).
  *    Results: bench/out/metadata_scale.json.
  * 12. The performance targets in one table (bench/lib/targets_summary.ts), from the files

@@ -26,7 +26,7 @@ export function replaceTargets(readme: string, targets: string, facts: RunFacts)
   const head =
     `One full \`deno task bench\` run, ${facts.date}, on ${facts.cores} core${
       facts.cores === 1 ? "" : "s"
-    } (${facts.cpu}); the load generators share the broker's cores. Every ratio is against a ` +
+    } (${facts.cpu});\nthe load generators share the broker's cores. Every ratio is against a ` +
     `baseline measured in the same run.`;
   const body = [BEGIN, "", head, "", targets.trimEnd(), "", END].join("\n");
   return readme.slice(0, b) + body + readme.slice(e + END.length);
