@@ -98,22 +98,34 @@ export function encodeResults(results: FetchReadResult[]): FetchResultsWire {
       nums[o + 1] = res.errorCode;
       continue;
     }
-    const x = res.outcome;
-    let flags = 0;
-    if (x.records === null) flags |= RECORDS_NULL;
-    else if (x.records.length > 0) records.push([i, x.records]);
-    if (x.freshBuffer) flags |= FRESH_BUFFER;
-    if (x.abortedTransactions === null) flags |= ABORTED_NULL;
-    else if (x.abortedTransactions.length > 0) aborted.push([i, x.abortedTransactions]);
-    if (res.minOneBatch) flags |= MIN_ONE_BATCH;
-    nums[o] = flags;
-    nums[o + 1] = x.errorCode;
-    nums[o + 2] = x.highWatermark;
-    nums[o + 3] = x.lastStableOffset;
-    nums[o + 4] = x.logStartOffset;
-    nums[o + 5] = res.limit;
+    const flags = res.minOneBatch ? MIN_ONE_BATCH : 0;
+    putOutcome(nums, o, i, res.outcome, flags, res.limit, records, aborted);
   }
   return { nums, records, aborted };
+}
+
+/** Writes read `i`'s outcome into its columns at `o`; its records and aborted lists aside. */
+function putOutcome(
+  nums: Float64Array,
+  o: number,
+  i: number,
+  x: FetchOutcome,
+  flags: number,
+  limit: number,
+  records: FetchResultsWire["records"],
+  aborted: FetchResultsWire["aborted"],
+): void {
+  if (x.records === null) flags |= RECORDS_NULL;
+  else if (x.records.length > 0) records.push([i, x.records]);
+  if (x.freshBuffer) flags |= FRESH_BUFFER;
+  if (x.abortedTransactions === null) flags |= ABORTED_NULL;
+  else if (x.abortedTransactions.length > 0) aborted.push([i, x.abortedTransactions]);
+  nums[o] = flags;
+  nums[o + 1] = x.errorCode;
+  nums[o + 2] = x.highWatermark;
+  nums[o + 3] = x.lastStableOffset;
+  nums[o + 4] = x.logStartOffset;
+  nums[o + 5] = limit;
 }
 
 export function decodeResults(w: FetchResultsWire): FetchReadResult[] {
@@ -202,25 +214,12 @@ export async function readRun(
       nums[q + 1] = errorCodeOf(e, `fetch ${read.topic}-${read.partition}`);
       continue;
     }
-    let flags = first ? MIN_ONE_BATCH : 0;
-    if (x.records === null) flags |= RECORDS_NULL;
-    else if (x.records.length > 0) {
-      records.push([i, x.records]);
+    putOutcome(nums, q, i, x, first ? MIN_ONE_BATCH : 0, args.maxBytes, records, aborted);
+    if (x.records !== null && x.records.length > 0) {
       total += x.records.length;
       first = false;
     }
-    if (x.freshBuffer) {
-      flags |= FRESH_BUFFER;
-      transfer.add(x.records!.buffer as ArrayBuffer);
-    }
-    if (x.abortedTransactions === null) flags |= ABORTED_NULL;
-    else if (x.abortedTransactions.length > 0) aborted.push([i, x.abortedTransactions]);
-    nums[q] = flags;
-    nums[q + 1] = x.errorCode;
-    nums[q + 2] = x.highWatermark;
-    nums[q + 3] = x.lastStableOffset;
-    nums[q + 4] = x.logStartOffset;
-    nums[q + 5] = args.maxBytes;
+    if (x.freshBuffer) transfer.add(x.records!.buffer as ArrayBuffer);
   }
   return { results: { nums, records, aborted }, transfer: [...transfer] };
 }
