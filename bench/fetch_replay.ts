@@ -17,19 +17,11 @@ import { FetchRequest, FetchResponse } from "../protocol/messages/mod.ts";
 import { Client, median } from "./lib/bench_client.ts";
 import type { Msg } from "./lib/msg.ts";
 import { createTopics } from "./lib/scale_partitions.ts";
-import { startBroker, stopBroker } from "./lib/scale_broker.ts";
+import { cpuSeconds, startBroker, stopBroker } from "./lib/scale_broker.ts";
 
-const CLK_TCK = 100;
 const OUT = new URL("./out/fetch_replay.json", import.meta.url).pathname;
 /** The performance target: fetch cost per partition in one request, in every worker mode. */
 const TARGET_US = 1;
-
-/** utime + stime of a process (all threads), seconds. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
 
 function fetchBody(topic: string, partitions: number): Msg {
   return {

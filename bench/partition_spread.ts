@@ -24,20 +24,13 @@
  * Results: a table on stdout and bench/out/partition_spread.json.
  */
 import { parseArgs } from "node:util";
-import { writeRequestHeader } from "../protocol/headers.ts";
-import { ProduceRequest } from "../protocol/messages/mod.ts";
-import { Writer } from "../protocol/primitives.ts";
-import { encodeRecordBatch } from "../protocol/records.ts";
-import { codecFor } from "../protocol/schema.ts";
 import { Client, median } from "./lib/bench_client.ts";
-import { deleteTopic } from "./lib/e2e_kcat.ts";
+import { consumeArgs, deleteTopic } from "./lib/e2e_kcat.ts";
 import { createTopics } from "./lib/scale_partitions.ts";
-import { replayFrames } from "./produce_replay.ts";
-import { live, startBroker, stopBroker } from "./lib/scale_broker.ts";
+import { produceRequest, replayFrames } from "./produce_replay.ts";
+import { cpuSeconds, live, startBroker, stopBroker } from "./lib/scale_broker.ts";
 
 const OUT = new URL("./out/partition_spread.json", import.meta.url).pathname;
-const CLK_TCK = 100;
-const VERSION = 9;
 const RECORD_BYTES = 1024;
 /** The performance target: spread CPU per record over one-partition CPU per record. */
 export const TARGET_RATIO = 1.2;
@@ -65,61 +58,10 @@ export interface PartitionSpreadResult {
   detail?: string;
 }
 
-/** utime + stime of a process (all threads), seconds. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-
-/** A Produce v9 request of `partitions` batches of `perPartition` 1 KiB records each. */
-function produceRequest(topic: string, partitions: number, perPartition: number): Uint8Array {
-  const value = new Uint8Array(RECORD_BYTES).fill(0x61);
-  const batch = encodeRecordBatch({
-    records: Array.from({ length: perPartition }, () => ({ key: null, value })),
-  });
-  const w = new Writer(partitions * (batch.length + 16) + 256);
-  w.int32(0);
-  writeRequestHeader(
-    w,
-    { apiKey: 0, apiVersion: VERSION, correlationId: 0, clientId: "spread" },
-    true,
-  );
-  codecFor(ProduceRequest, VERSION).encode(w, {
-    transactionalId: null,
-    acks: 1,
-    timeoutMs: 30_000,
-    topicData: [{
-      name: topic,
-      partitionData: Array.from({ length: partitions }, (_, index) => ({ index, records: batch })),
-    }],
-  });
-  w.patchInt32AtStart(w.length - 4);
-  return w.finish();
-}
-
 /** `kcat -C` of every partition of `topic` from offset 0 to the end; records it printed. */
 async function fetchBack(port: number, topic: string): Promise<{ lines: number; err: string }> {
   const child = new Deno.Command("kcat", {
-    args: [
-      "-C",
-      "-b",
-      `127.0.0.1:${port}`,
-      "-t",
-      topic,
-      "-o",
-      "0",
-      "-e",
-      "-q",
-      "-X",
-      "fetch.wait.max.ms=20",
-      "-X",
-      "queued.min.messages=10000000",
-      "-X",
-      "queued.max.messages.kbytes=2097151",
-      "-f",
-      "%o\\n",
-    ],
+    args: consumeArgs(`127.0.0.1:${port}`, topic, { partition: null, format: "%o\\n" }),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -159,7 +101,13 @@ async function shape(
     c.close();
   }
   const name = `${topic}000`;
-  const req = produceRequest(name, partitions, perPartition);
+  const req = produceRequest(
+    name,
+    Array.from({ length: partitions }, (_, p) => p),
+    perPartition,
+    RECORD_BYTES,
+    "spread",
+  );
   const records = partitions * perPartition * requests;
   const cpu0 = await cpuSeconds(pid);
   const { errors } = await replayFrames(port, req, requests);

@@ -33,41 +33,41 @@ import { Reader, Writer } from "../protocol/primitives.ts";
 import { encodeRecordBatch } from "../protocol/records.ts";
 import { codecFor } from "../protocol/schema.ts";
 import type { Msg } from "./lib/msg.ts";
+import { processCpuSeconds } from "./lib/scale_broker.ts";
 import { readResponseHeader } from "../protocol/headers.ts";
 
 const VERSION = 9;
 
-function produceRequest(topic: string, partition: number, records: number, size: number) {
+/**
+ * A Produce v9 request (acks=1, size prefix included) with one batch of `records` ×
+ * `size`-byte values for each of `partitions`, the same batch bytes in each.
+ */
+export function produceRequest(
+  topic: string,
+  partitions: number[],
+  records: number,
+  size: number,
+  clientId = "replay",
+): Uint8Array {
   const value = new Uint8Array(size).fill(0x61);
   const batch = encodeRecordBatch({
     records: Array.from({ length: records }, () => ({ key: null, value })),
   });
-  const w = new Writer(batch.length + 256);
+  const w = new Writer(partitions.length * (batch.length + 16) + 256);
   w.int32(0);
-  writeRequestHeader(
-    w,
-    { apiKey: 0, apiVersion: VERSION, correlationId: 0, clientId: "replay" },
-    true,
-  );
+  writeRequestHeader(w, { apiKey: 0, apiVersion: VERSION, correlationId: 0, clientId }, true);
   codecFor(ProduceRequest, VERSION).encode(w, {
     transactionalId: null,
     acks: 1,
     timeoutMs: 30_000,
-    topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }],
+    topicData: [{
+      name: topic,
+      partitionData: partitions.map((index) => ({ index, records: batch })),
+    }],
   });
   w.patchInt32AtStart(w.length - 4);
   return w.finish();
 }
-
-/** utime and stime of a process (all its threads, exited ones included), seconds. */
-export async function processCpuSeconds(pid: number): Promise<{ user: number; system: number }> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { user: Number(f[11]) / CLK_TCK, system: Number(f[12]) / CLK_TCK };
-}
-
-/** USER_HZ, what /proc/PID/stat counts CPU time in (100 on every Linux Deno runs on). */
-const CLK_TCK = 100;
 
 export interface ReplayOptions {
   /** Records per request (default 1000). */
@@ -197,7 +197,7 @@ export async function replay(
   const records = opts.records ?? 1000;
   const size = opts.recordBytes ?? 1024;
   const warmup = opts.warmup ?? 0;
-  const req = produceRequest(topic, partition, records, size);
+  const req = produceRequest(topic, [partition], records, size);
   const { ms, errors, user, system } = await replayFrames(port, req, requests, {
     inflight: opts.inflight,
     warmup,

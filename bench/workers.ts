@@ -31,14 +31,12 @@
  */
 import { parseArgs } from "node:util";
 import { median } from "./lib/bench_client.ts";
-import { startBroker, stopBroker } from "./scale.ts";
+import { cpuSeconds, startBroker, stopBroker } from "./lib/scale_broker.ts";
 import { machinePinning, pinnedCommand, type Pinning, pinProcess } from "./lib/cpu_pinning.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const REPLAY = new URL("bench/produce_replay.ts", ROOT).pathname;
 const OUT = new URL("bench/out/workers.json", ROOT).pathname;
-const CLK_TCK = 100;
-
 export interface WorkersRow {
   generator: "kcat" | "replay";
   workers: number;
@@ -84,13 +82,6 @@ function kill(child: Deno.ChildProcess, signal: Deno.Signal = "SIGKILL"): void {
   } catch {
     // already gone
   }
-}
-
-/** utime + stime of a process (all threads), seconds. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
 }
 
 async function run(cmd: string, args: string[], timeoutMs = 300_000) {

@@ -150,14 +150,18 @@ export const produceArgs = (
  *   end (500 ms by default), which would otherwise dominate the small windowed runs.
  * All topics here start at offset 0 (the windows fit the mock's retention).
  */
-export const consumeArgs = (addr: string, topic: string) => [
+export const consumeArgs = (
+  addr: string,
+  topic: string,
+  /** `partition: null` reads every partition; `format` is kcat's -f (the value per line). */
+  opts: { partition?: number | null; format?: string } = {},
+) => [
   "-C",
   "-b",
   addr,
   "-t",
   topic,
-  "-p",
-  "0",
+  ...(opts.partition === null ? [] : ["-p", String(opts.partition ?? 0)]),
   "-o",
   "0",
   "-e",
@@ -169,7 +173,7 @@ export const consumeArgs = (addr: string, topic: string) => [
   "-X",
   "queued.max.messages.kbytes=2097151",
   "-f",
-  "%s\\n",
+  opts.format ?? "%s\\n",
 ];
 
 /** End offset of partition 0 (ListOffsets latest), or null. */

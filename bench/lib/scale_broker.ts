@@ -106,11 +106,32 @@ export async function stopBroker(b: Broker): Promise<number> {
   return s.code;
 }
 
-/** utime + stime of a process (all threads) in ms, from /proc (10 ms ticks). */
-export async function cpuMs(pid: number): Promise<number> {
+/** USER_HZ, what /proc/PID/stat counts CPU time in (100 on every Linux Deno runs on). */
+const CLK_TCK = 100;
+
+/** utime and stime of a process (all its threads, exited ones included), in ticks. */
+async function cpuTicks(pid: number): Promise<{ user: number; system: number }> {
   const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) * 10;
+  return { user: Number(f[11]), system: Number(f[12]) };
+}
+
+/** utime and stime of a process (all its threads), seconds, from /proc. */
+export async function processCpuSeconds(pid: number): Promise<{ user: number; system: number }> {
+  const t = await cpuTicks(pid);
+  return { user: t.user / CLK_TCK, system: t.system / CLK_TCK };
+}
+
+/** utime + stime of a process (all threads) in seconds, from /proc (10 ms ticks). */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const t = await cpuTicks(pid);
+  return (t.user + t.system) / CLK_TCK;
+}
+
+/** utime + stime of a process (all threads) in ms, from /proc (10 ms ticks). */
+export async function cpuMs(pid: number): Promise<number> {
+  const t = await cpuTicks(pid);
+  return (t.user + t.system) * (1000 / CLK_TCK);
 }
 
 /** VmRSS of a process in MiB, or null. */
