@@ -52,7 +52,8 @@ export class ProduceTurns {
 
   /**
    * `pollEveryMs`: under saturation, a turn ends on a timer (letting the runtime poll every
-   * socket) when the last such turn began at least this long ago; the others end on a message.
+   * socket) when the last such turn began at least this long ago; the others end in a
+   * `setImmediate` callback.
    */
   constructor(
     readonly bytesPerTurn: number,
@@ -104,7 +105,7 @@ export class ProduceTurns {
         this.lastPoll = performance.now();
         this.turn();
       }, 0);
-    } else nextTurn(() => this.turn());
+    } else setImmediate(() => this.turn());
   }
 
   private turn(): void {
@@ -116,11 +117,6 @@ export class ProduceTurns {
       w.resolve();
     }
   }
-}
-
-/** Calls `fn` in a later turn of the event loop, without waiting for the runtime to poll its sockets. */
-function nextTurn(fn: () => void): void {
-  setImmediate(fn);
 }
 
 /** 1 MiB: one of librdkafka's largest batches (batch.size), or many small requests. */

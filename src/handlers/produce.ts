@@ -132,9 +132,8 @@ export const produce = defineApi({
       responses.push({ name: topic, partitionResponses });
       const topicWritable = writable.has(topic);
       const internal = isInternalTopic(topic);
-      let counted = appendedIn.get(topic);
-      if (!counted) appendedIn.set(topic, counted = { bytes: 0, records: 0 });
-      const tally = counted;
+      const tally = appendedIn.get(topic) ?? { bytes: 0, records: 0 };
+      appendedIn.set(topic, tally);
       for (const pd of td.partitionData) {
         const index = pd.index;
         if (!topicWritable) {
