@@ -7,8 +7,8 @@
  * (storage/log_validator.ts) first; retention counts with storage/log_retention.ts.
  *
  * Appends are serialised through a promise chain — one writer per partition, run at once when
- * nothing is ahead of them — and run their file I/O synchronously, so a fetch never observes a half-applied append. Reads are
- * synchronous positional reads of whole batches into one buffer.
+ * nothing is ahead of them — and run their file I/O synchronously, so a fetch never observes a
+ * half-applied append. Reads are synchronous positional reads of whole batches into one buffer.
  *
  * Recovery on open is the LogLoader's (storage/log_loader.ts): a compaction swap cut short
  * (`<base>.log.swap`) is completed; stale temp files (`.cleaned`, `.deleted`, `.tmp`) are

@@ -124,12 +124,11 @@ export abstract class PartitionLogBase {
     this.topic = opts?.topic ?? (dash > 0 ? base.slice(0, dash) : base);
     this.partition = opts?.partition ?? (dash > 0 ? Number(base.slice(dash + 1)) : 0);
     this.topicId = opts?.topicId;
-    const name = `${this.topic}-${this.partition}`;
-    this.topicPartition = name;
+    this.topicPartition = `${this.topic}-${this.partition}`;
     this.local = opts?.engine === "memory" ? new MemoryLog(config, opts?.decompress) : new LocalLog(
       dir,
       config,
-      name,
+      this.topicPartition,
       opts?.decompress,
       opts?.cleanShutdown,
       opts?.fresh,
