@@ -7,29 +7,10 @@
  * or, for GB/s from the best of 15 interleaved rounds per variant and size (less sensitive to
  * other processes than deno bench's averages): deno run bench/crc32c_layouts_bench.ts
  */
-import { crc32cTs } from "../protocol/crc32c.ts";
+import { crc32cTables, crc32cTs } from "../protocol/crc32c.ts";
 
-const POLY = 0x82f63b78;
 
-/** `k` slices of 256 entries each: slice j maps a byte to its CRC shifted by j more bytes. */
-function tables(k: number): Int32Array {
-  const t = new Int32Array(k * 256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let i = 0; i < 8; i++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
-    t[n] = c;
-  }
-  for (let n = 0; n < 256; n++) {
-    let c = t[n];
-    for (let j = 1; j < k; j++) {
-      c = t[c & 0xff] ^ (c >>> 8);
-      t[j * 256 + n] = c;
-    }
-  }
-  return t;
-}
-
-const T16 = tables(16);
+const T16 = crc32cTables(16);
 const T8 = T16.subarray(0, 8 * 256);
 const S = Array.from({ length: 16 }, (_, j) => T16.slice(j * 256, (j + 1) * 256));
 const U16 = new Uint32Array(T16);
@@ -162,7 +143,7 @@ function slicing16(data: Uint8Array, start: number, end: number): number {
 }
 
 /** Slicing-by-64: one table step per 64 bytes (64 tables, 64 KiB: more than L1 holds). */
-const T64 = tables(64);
+const T64 = crc32cTables(64);
 function slicing64(data: Uint8Array, start: number, end: number): number {
   let [c, i] = head(data, ~0, start);
   const words = ((end - i) >>> 6) << 4;

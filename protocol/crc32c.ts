@@ -8,20 +8,28 @@
 const POLY = 0x82f63b78;
 const SLICES = 32;
 
-/** Slice k maps a byte to its CRC followed by k zero bytes; slice 0 is the bytewise table. */
-const T = new Int32Array(SLICES * 256);
-for (let n = 0; n < 256; n++) {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
-  T[n] = c;
-}
-for (let n = 0; n < 256; n++) {
-  let c = T[n];
-  for (let k = 1; k < SLICES; k++) {
-    c = T[c & 0xff] ^ (c >>> 8);
-    T[k * 256 + n] = c;
+/**
+ * `slices` tables of 256 entries: slice k maps a byte to its CRC followed by k zero bytes;
+ * slice 0 is the bytewise table (bench/crc32c_layouts_bench.ts builds its variants with it).
+ */
+export function crc32cTables(slices: number): Int32Array {
+  const t = new Int32Array(slices * 256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
+    t[n] = c;
   }
+  for (let n = 0; n < 256; n++) {
+    let c = t[n];
+    for (let k = 1; k < slices; k++) {
+      c = t[c & 0xff] ^ (c >>> 8);
+      t[k * 256 + n] = c;
+    }
+  }
+  return t;
 }
+
+const T = crc32cTables(SLICES);
 
 /** Word reads below assume a little-endian host (every platform Deno runs on). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
