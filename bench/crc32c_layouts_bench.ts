@@ -9,7 +9,6 @@
  */
 import { crc32cTables, crc32cTs } from "../protocol/crc32c.ts";
 
-
 const T16 = crc32cTables(16);
 const T8 = T16.subarray(0, 8 * 256);
 const S = Array.from({ length: 16 }, (_, j) => T16.slice(j * 256, (j + 1) * 256));
